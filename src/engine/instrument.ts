@@ -1,0 +1,190 @@
+/**
+ * Summary statistics recorded at the dispatcher, the one choke point every op passes through
+ * (tfjs's profileKernel): numbers per op call, never copies of arrays.
+ */
+import type { FloatArray } from './dtype';
+import type { OpKind } from './ops';
+import type { ActivationShape } from './ops/types';
+import type { Tensor } from './tensor';
+
+export type Phase = 'forward' | 'backward';
+
+export interface OutputSummary {
+  op: OpKind;
+  layer: string | null;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  absMax: number;
+  nonFinite: number;
+}
+
+export interface ActivationStats {
+  op: OpKind;
+  layer: string | null;
+  /** Size of the batch dimension (dim 0). */
+  samples: number;
+  /** Elements per sample. */
+  units: number;
+  /** Entries whose local derivative is below 1% of its peak. */
+  saturated: number;
+  /** Entries in the flat region, derivative below 1e-7 (float32 cannot move them back). */
+  flat: number;
+  /** Entries whose derivative is exactly zero (a ReLU's negative side). */
+  zeroDerivative: number;
+  /** For each unit, on how many samples its derivative was at least 1% of the peak. */
+  activePerUnit: Uint32Array;
+  inputMean: number;
+  inputStd: number;
+  inputMaxAbs: number;
+}
+
+export interface NonFiniteOrigin {
+  op: OpKind;
+  layer: string | null;
+  phase: Phase;
+  nan: number;
+  inf: number;
+  /** Largest finite magnitude among the op's inputs: what overflowed. */
+  inputMaxAbs: number;
+}
+
+export const SATURATED_FRACTION_OF_PEAK = 0.01;
+export const FLAT_DERIVATIVE = 1e-7;
+
+export function countNonFinite(a: FloatArray): { nan: number; inf: number } {
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v - v !== 0) {
+      if (v !== v) nan++;
+      else inf++;
+    }
+  }
+  return { nan, inf };
+}
+
+function maxAbsFinite(tensors: readonly Tensor[]): number {
+  let m = 0;
+  for (const t of tensors) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      const a = Math.abs(d[i]);
+      if (a > m && a !== Infinity) m = a;
+    }
+  }
+  return m;
+}
+
+function allFinite(arrays: readonly FloatArray[]): boolean {
+  for (const a of arrays) for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
+  return true;
+}
+
+export function summarize(op: OpKind, layer: string | null, d: FloatArray): OutputSummary {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let absMax = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v - v !== 0) {
+      nonFinite++;
+      continue;
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    const a = v < 0 ? -v : v;
+    if (a > absMax) absMax = a;
+  }
+  const finite = d.length - nonFinite;
+  return { op, layer, count: d.length, min, max, mean: finite ? sum / finite : 0, absMax, nonFinite };
+}
+
+export function activationStats(op: OpKind, layer: string | null, x: Tensor, shape: ActivationShape): ActivationStats {
+  const samples = x.rank > 1 ? x.shape[0] : 1;
+  const units = samples ? x.size / samples : 0;
+  const activePerUnit = new Uint32Array(units);
+  const threshold = shape.peak * SATURATED_FRACTION_OF_PEAK;
+  let saturated = 0;
+  let flat = 0;
+  let zeroDerivative = 0;
+  let sum = 0;
+  let sumSq = 0;
+  let maxAbs = 0;
+  const d = x.data;
+  for (let s = 0, i = 0; s < samples; s++) {
+    for (let u = 0; u < units; u++, i++) {
+      const v = d[i];
+      sum += v;
+      sumSq += v * v;
+      const a = Math.abs(v);
+      if (a > maxAbs) maxAbs = a;
+      const g = shape.derivative(v);
+      if (g < threshold) {
+        saturated++;
+        if (g < FLAT_DERIVATIVE) flat++;
+        if (g === 0) zeroDerivative++;
+      } else {
+        activePerUnit[u]++;
+      }
+    }
+  }
+  const n = d.length || 1;
+  const mean = sum / n;
+  return {
+    op,
+    layer,
+    samples,
+    units,
+    saturated,
+    flat,
+    zeroDerivative,
+    activePerUnit,
+    inputMean: mean,
+    inputStd: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
+    inputMaxAbs: maxAbs,
+  };
+}
+
+/** Collects statistics for the ops of one step; the trace reads and resets it between steps. */
+export class Instrument {
+  outputs: OutputSummary[] = [];
+  activations: ActivationStats[] = [];
+  firstNonFinite: NonFiniteOrigin | null = null;
+  /** Record per-op output summaries (the activation statistics and non-finite origin are always kept). */
+  constructor(readonly keepOutputSummaries = true) {}
+
+  reset(): void {
+    this.outputs = [];
+    this.activations = [];
+    this.firstNonFinite = null;
+  }
+
+  onForward(op: OpKind, layer: string | null, inputs: readonly Tensor[], out: Tensor, activation?: ActivationShape): void {
+    if (activation && inputs.length) this.activations.push(activationStats(op, layer, inputs[0], activation));
+    const s = summarize(op, layer, out.data);
+    if (this.keepOutputSummaries) this.outputs.push(s);
+    if (s.nonFinite && !this.firstNonFinite && allFinite(inputs.map((t) => t.data))) {
+      const { nan, inf } = countNonFinite(out.data);
+      this.firstNonFinite = { op, layer, phase: 'forward', nan, inf, inputMaxAbs: maxAbsFinite(inputs) };
+    }
+  }
+
+  onBackward(op: OpKind, layer: string | null, gy: FloatArray, inputs: readonly Tensor[], grads: readonly (FloatArray | null)[]): void {
+    if (this.firstNonFinite) return;
+    for (const g of grads) {
+      if (!g) continue;
+      const { nan, inf } = countNonFinite(g);
+      if (nan + inf === 0) continue;
+      if (allFinite([gy, ...inputs.map((t) => t.data)])) {
+        this.firstNonFinite = { op, layer, phase: 'backward', nan, inf, inputMaxAbs: maxAbsFinite(inputs) };
+      }
+      return;
+    }
+  }
+}

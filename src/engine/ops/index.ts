@@ -1,0 +1,38 @@
+/**
+ * The table of every op. Each family declares its ops' attributes and an `OpTable` over them, so an
+ * op without a forward and backward does not compile; no registry is filled by side-effect imports.
+ */
+import { ActivationAttrs, activationOps } from './activation';
+import { ConvAttrs, convOps } from './conv';
+import { ElementwiseAttrs, elementwiseOps } from './elementwise';
+import { LayoutAttrs, layoutOps } from './layout';
+import { LinalgAttrs, linalgOps } from './linalg';
+import { LossAttrs, lossOps } from './loss';
+import { NormAttrs, normOps } from './norm';
+import { ReduceAttrs, reduceOps } from './reduce';
+import { SparseAttrs, sparseOps } from './sparse';
+import type { OpTable } from './types';
+
+export type OpAttrs = ElementwiseAttrs &
+  ActivationAttrs &
+  ReduceAttrs &
+  LayoutAttrs &
+  LinalgAttrs &
+  ConvAttrs &
+  NormAttrs &
+  SparseAttrs &
+  LossAttrs;
+
+export type OpKind = keyof OpAttrs;
+
+export const OPS: OpTable<OpAttrs> = {
+  ...elementwiseOps,
+  ...activationOps,
+  ...reduceOps,
+  ...layoutOps,
+  ...linalgOps,
+  ...convOps,
+  ...normOps,
+  ...sparseOps,
+  ...lossOps,
+};
