@@ -1,0 +1,40 @@
+/** The benchmark workloads of issue 2, described once and built for each framework. */
+
+export interface Workload {
+  id: string;
+  title: string;
+  /** Layer widths from input to output. */
+  widths: number[];
+  activation: 'sigmoid' | 'relu';
+  loss: 'mse' | 'cross_entropy';
+  batch: number;
+}
+
+const repeat = (n: number, w: number) => Array.from({ length: n + 1 }, () => w);
+
+export const WORKLOADS: Workload[] = [
+  { id: 'W1', title: 'Linear(10,10)-Sigmoid-Linear(10,1), MSE, batch 1', widths: [10, 10, 1], activation: 'sigmoid', loss: 'mse', batch: 1 },
+  { id: 'W2', title: '784-256-256-10 ReLU, CrossEntropy, batch 64', widths: [784, 256, 256, 10], activation: 'relu', loss: 'cross_entropy', batch: 64 },
+  { id: 'W3', title: '20×(Linear(64,64)+Sigmoid), MSE, batch 32', widths: repeat(20, 64), activation: 'sigmoid', loss: 'mse', batch: 32 },
+  { id: 'W4', title: '1024-1024-1024-10 ReLU, CrossEntropy, batch 128', widths: [1024, 1024, 1024, 10], activation: 'relu', loss: 'cross_entropy', batch: 128 },
+];
+
+/** W3 puts the activation after every Linear, the MLPs only between them. */
+export function activationAfterLast(w: Workload): boolean {
+  return w.id === 'W3';
+}
+
+/** Runs `fn` repeatedly for about `budgetMs` (at least `minReps` times) and returns the median ms per call. */
+export function timeIt(fn: () => void, budgetMs: number, minReps = 3, warmup = 2): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minReps || performance.now() - start < budgetMs) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+    if (times.length >= 100_000) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}

@@ -1,0 +1,66 @@
+/**
+ * gradient-lens: the command-line tool over the same core as the extension, so a model can be
+ * checked in CI. Bad input exits 2 with one line `file:line:col: message`.
+ */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './args';
+import { gradsCommand } from './grads';
+import { InputError } from './input';
+import { traceCommand } from './trace';
+
+const HELP = `gradient-lens — why is my parameter's gradient zero?
+
+Usage:
+  gradient-lens grads <spec> [--state state.json] [--batch batch.json] [--dtype float32|float64]
+      Loss and gradients of one step as JSON: {"loss": n, "grads": {"0.weight": {"shape": [...], "data": [...]}}}
+  gradient-lens trace <spec> [--steps N] [--state state.json] [--batch batch.json] [--format text|json]
+      Trains N steps and prints per-step, per-parameter gradient norms.
+
+<spec> is a model spec: *.grad.yaml, *.grad.yml or *.grad.json.
+Exit codes: 0 ok, 2 bad input (printed as file:line:col: message).`;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readFile(path: string): string;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
+  readFile: (p) => readFileSync(p, 'utf8'),
+};
+
+/** Runs the CLI and returns the exit code (no process.exit here, so tests can call it). */
+export function main(argv: readonly string[], io: Io = processIo): number {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'grads':
+        return gradsCommand(rest, io);
+      case 'trace':
+        return traceCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(HELP);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        io.out(require('../../package.json').version);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (try: gradient-lens help)`);
+    }
+  } catch (e) {
+    if (e instanceof InputError || e instanceof UsageError) {
+      io.err(e.message);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,152 @@
+/**
+ * Runs a model spec for N optimiser steps and records what the rules read. Synchronous and
+ * self-contained: the extension runs it in a worker and ends the worker to cancel.
+ */
+import { backward, Instrument, Rng, resetMemory, setInstrument, setMemoryLimit, Tensor } from '../engine';
+import type { DType, FloatArray } from '../engine';
+import { loadStateDict, stateDict } from '../engine/state';
+import { buildModel, BuiltModel } from '../model/build';
+import type { ModelSpec } from '../model/graph';
+import { Batch, checkBatch, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
+import { activationSteps, layerOutputs, paramStep } from './stats';
+import type { NonFiniteEvent, StepRecord, Trace } from './types';
+
+export interface TraceOptions {
+  /** Overrides the spec's `trace.steps`. */
+  steps?: number;
+  dtype?: DType;
+  /** Starting weights (a PyTorch state_dict exported to JSON); the spec's init otherwise. */
+  state?: Record<string, unknown>;
+  /** A fixed batch {input, target}; synthetic data from the spec's distributions otherwise. */
+  batch?: { input: unknown; target: unknown };
+  /** Cap on the tensor bytes one step may allocate. */
+  memoryLimitBytes?: number;
+  /** Called after each step; return false to stop (cancellation, time limit). */
+  onStep?: (record: StepRecord) => boolean | void;
+}
+
+export const DEFAULT_MEMORY_LIMIT = 1024 ** 3;
+
+/** A built model with its loss, optimiser and batch: one training setup. */
+export interface Session {
+  built: BuiltModel;
+  batch: Batch;
+  dtype: DType;
+}
+
+export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
+  const dtype = opts.dtype ?? spec.trace.dtype;
+  const rng = new Rng(spec.trace.seed);
+  const built = buildModel(spec, dtype, rng);
+  if (opts.state) loadStateDict(built.module, opts.state as Record<string, TensorJson>);
+  let batch: Batch;
+  if (opts.batch) {
+    batch = {
+      input: tensorFromJson(opts.batch.input, 'batch input', dtype),
+      target: tensorFromJson(opts.batch.target, 'batch target', dtype),
+    };
+    checkBatch(batch, spec.input, spec.target);
+  } else {
+    const dataRng = new Rng(spec.trace.seed + 1);
+    batch = {
+      input: synthesize(spec.input, spec.trace.batchSize, dtype, dataRng),
+      target: synthesize(spec.target, spec.trace.batchSize, dtype, dataRng),
+    };
+  }
+  return { built, batch, dtype };
+}
+
+/** One forward and backward pass; gradients are left on the parameters. */
+export function forwardBackward(session: Session): Tensor {
+  const { built, batch } = session;
+  for (const p of built.params) p.grad = null;
+  resetMemory();
+  const out = built.module.call(batch.input);
+  const loss = built.loss.call(out, batch.target);
+  backward(loss);
+  return loss;
+}
+
+export interface GradsResult {
+  loss: number;
+  grads: Record<string, TensorJson>;
+}
+
+/** Loss and gradients of one step at the given weights, as `gradient-lens grads` prints them. */
+export function computeGrads(spec: ModelSpec, opts: TraceOptions = {}): GradsResult {
+  setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
+  try {
+    const session = prepare(spec, opts);
+    const loss = forwardBackward(session);
+    const grads: Record<string, TensorJson> = {};
+    for (const p of session.built.params) {
+      grads[p.name ?? ''] = tensorToJson({ shape: p.shape, data: p.grad ?? new Float64Array(p.size) });
+    }
+    return { loss: loss.item(), grads };
+  } finally {
+    setMemoryLimit(Infinity);
+  }
+}
+
+/** Runs `steps` optimiser steps (a forward, backward and update each) and returns the trace. */
+export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {}): Trace {
+  const started = performance.now();
+  const steps = opts.steps ?? spec.trace.steps;
+  const instrument = new Instrument();
+  setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
+  setInstrument(instrument);
+  try {
+    const session = prepare(spec, opts);
+    const { built } = session;
+    const trace: Trace = {
+      file,
+      dtype: session.dtype,
+      batchSize: session.batch.input.shape[0],
+      seed: spec.trace.seed,
+      params: built.params.map((p) => ({ name: p.name ?? '', layer: layerOf(p.name ?? ''), shape: [...p.shape] })),
+      layers: built.layers.map((l) => ({ path: l.path, type: l.type })),
+      steps: [],
+      firstNonFinite: null,
+      stoppedEarly: null,
+      durationMs: 0,
+      optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr) },
+    };
+    for (let step = 0; step < steps; step++) {
+      instrument.reset();
+      const loss = forwardBackward(session).item();
+      const before: FloatArray[] = built.params.map((p) => p.data.slice());
+      const grads = built.params.map((p) => p.grad);
+      built.optimizer.step();
+      const record: StepRecord = {
+        step,
+        loss,
+        params: built.params.map((p, i) => paramStep(grads[i], before[i], p.data)),
+        activations: activationSteps(instrument.activations),
+        outputs: layerOutputs(instrument.outputs),
+      };
+      trace.steps.push(record);
+      if (instrument.firstNonFinite && !trace.firstNonFinite) trace.firstNonFinite = { step, ...instrument.firstNonFinite } as NonFiniteEvent;
+      if (!Number.isFinite(loss)) {
+        trace.stoppedEarly = `the loss became ${loss} at step ${step}`;
+        break;
+      }
+      if (opts.onStep && opts.onStep(record) === false) {
+        trace.stoppedEarly = `stopped after step ${step}`;
+        break;
+      }
+    }
+    trace.durationMs = performance.now() - started;
+    return trace;
+  } finally {
+    setInstrument(null);
+    setMemoryLimit(Infinity);
+  }
+}
+
+/** "encoder.0.weight" → "encoder.0". */
+export function layerOf(paramName: string): string {
+  const dot = paramName.lastIndexOf('.');
+  return dot < 0 ? '' : paramName.slice(0, dot);
+}
+
+export { stateDict };

@@ -1,0 +1,102 @@
+/**
+ * What a trace records: plain JSON-serialisable summaries (numbers, never tensors), so a trace can
+ * cross a worker boundary, feed the charts and be written to a report. Memory grows as steps × parameters.
+ */
+
+export interface TraceParam {
+  /** named_parameters() name, e.g. "0.weight". */
+  name: string;
+  /** Path of the layer that owns it, e.g. "0". */
+  layer: string;
+  shape: number[];
+}
+
+export interface TraceLayer {
+  path: string;
+  /** torch.nn class name, e.g. "Sigmoid". */
+  type: string;
+}
+
+/** Edges of the gradient-magnitude histogram: log10|g| from -12 to 4, one bin per decade. */
+export const HISTOGRAM_DECADES = { from: -12, to: 4 } as const;
+/** Bin 0 counts exact zeros, bins 1.. the decades (the first and last are open-ended), the last bin non-finite values. */
+export const HISTOGRAM_BINS = HISTOGRAM_DECADES.to - HISTOGRAM_DECADES.from + 2 + 1;
+
+export interface ParamStep {
+  /** False when backward never reached this parameter: no path from it to the loss. */
+  reached: boolean;
+  gradNorm: number;
+  gradMeanAbs: number;
+  gradMaxAbs: number;
+  /** Share of gradient entries that are exactly zero. */
+  zeroFraction: number;
+  /** Share of nonzero gradient entries below float32's smallest normal (1.18e-38). */
+  subnormalFraction: number;
+  nonFinite: number;
+  weightNorm: number;
+  weightMean: number;
+  weightStd: number;
+  /** ‖Δw‖/‖w‖ of this step's optimiser update. */
+  updateRatio: number;
+  histogram: number[];
+}
+
+export interface ActivationStep {
+  layer: string;
+  /** The op, e.g. "sigmoid". */
+  op: string;
+  samples: number;
+  units: number;
+  /** Share of (sample, unit) entries whose local derivative is below 1% of its peak. */
+  saturatedShare: number;
+  /** Share of entries in the flat region (derivative below 1e-7). */
+  flatShare: number;
+  /** Share of units whose derivative was ≥ 1% of its peak on fewer than 1% of samples. */
+  deadShare: number;
+  /** Share of entries whose derivative is exactly zero. */
+  zeroDerivativeShare: number;
+  inputMean: number;
+  inputStd: number;
+  inputMaxAbs: number;
+}
+
+export interface LayerOutputStep {
+  layer: string;
+  absMax: number;
+  mean: number;
+  nonFinite: number;
+}
+
+export interface StepRecord {
+  step: number;
+  loss: number;
+  /** Aligned with Trace.params. */
+  params: ParamStep[];
+  activations: ActivationStep[];
+  outputs: LayerOutputStep[];
+}
+
+export interface NonFiniteEvent {
+  step: number;
+  op: string;
+  layer: string | null;
+  phase: 'forward' | 'backward';
+  nan: number;
+  inf: number;
+  inputMaxAbs: number;
+}
+
+export interface Trace {
+  file: string;
+  dtype: 'float32' | 'float64';
+  batchSize: number;
+  seed: number;
+  params: TraceParam[];
+  layers: TraceLayer[];
+  steps: StepRecord[];
+  firstNonFinite: NonFiniteEvent | null;
+  /** Why the trace ended before the requested number of steps, if it did. */
+  stoppedEarly: string | null;
+  durationMs: number;
+  optimizer: { type: string; lr: number };
+}
