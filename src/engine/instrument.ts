@@ -50,6 +50,16 @@ export interface NonFiniteOrigin {
   inputMaxAbs: number;
 }
 
+/** Gradient flowing through one op in the backward pass: what reached its output and what left for its first input. */
+export interface BackwardFlow {
+  op: OpKind;
+  layer: string | null;
+  /** ‖∂loss/∂output‖ */
+  outputGradNorm: number;
+  /** ‖∂loss/∂input‖ of the op's first input; null when that input needs no gradient (the model input). */
+  inputGradNorm: number | null;
+}
+
 export const SATURATED_FRACTION_OF_PEAK = 0.01;
 export const FLAT_DERIVATIVE = 1e-7;
 
@@ -76,6 +86,12 @@ function maxAbsFinite(tensors: readonly Tensor[]): number {
     }
   }
   return m;
+}
+
+function l2(a: FloatArray): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
 }
 
 function allFinite(arrays: readonly FloatArray[]): boolean {
@@ -156,6 +172,7 @@ export class Instrument {
   outputs: OutputSummary[] = [];
   activations: ActivationStats[] = [];
   firstNonFinite: NonFiniteOrigin | null = null;
+  flow: BackwardFlow[] = [];
   /** Record per-op output summaries (the activation statistics and non-finite origin are always kept). */
   constructor(readonly keepOutputSummaries = true) {}
 
@@ -163,6 +180,7 @@ export class Instrument {
     this.outputs = [];
     this.activations = [];
     this.firstNonFinite = null;
+    this.flow = [];
   }
 
   onForward(op: OpKind, layer: string | null, inputs: readonly Tensor[], out: Tensor, activation?: ActivationShape): void {
@@ -176,6 +194,7 @@ export class Instrument {
   }
 
   onBackward(op: OpKind, layer: string | null, gy: FloatArray, inputs: readonly Tensor[], grads: readonly (FloatArray | null)[]): void {
+    this.flow.push({ op, layer, outputGradNorm: l2(gy), inputGradNorm: grads[0] ? l2(grads[0]) : null });
     if (this.firstNonFinite) return;
     for (const g of grads) {
       if (!g) continue;

@@ -8,7 +8,7 @@ import { loadStateDict, stateDict } from '../engine/state';
 import { buildModel, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
 import { Batch, checkBatch, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
-import { activationSteps, layerOutputs, paramStep } from './stats';
+import { activationSteps, layerFlow, layerOutputs, paramStep } from './stats';
 import type { NonFiniteEvent, StepRecord, Trace } from './types';
 
 export interface TraceOptions {
@@ -123,6 +123,7 @@ export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {
         params: built.params.map((p, i) => paramStep(grads[i], before[i], p.data)),
         activations: activationSteps(instrument.activations),
         outputs: layerOutputs(instrument.outputs),
+        flow: layerFlow(instrument.flow),
       };
       trace.steps.push(record);
       if (instrument.firstNonFinite && !trace.firstNonFinite) trace.firstNonFinite = { step, ...instrument.firstNonFinite } as NonFiniteEvent;

@@ -1,7 +1,7 @@
 /** Turns one step's gradients, weights and instrument records into the trace's summaries. */
 import type { FloatArray } from '../engine';
-import type { ActivationStats, OutputSummary } from '../engine/instrument';
-import { ActivationStep, HISTOGRAM_BINS, HISTOGRAM_DECADES, LayerOutputStep, ParamStep } from './types';
+import type { ActivationStats, BackwardFlow, OutputSummary } from '../engine/instrument';
+import { ActivationStep, HISTOGRAM_BINS, HISTOGRAM_DECADES, LayerFlowStep, LayerOutputStep, ParamStep } from './types';
 
 /** Smallest positive normal float32; below it float32 loses precision and flushes towards zero. */
 export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
@@ -137,4 +137,22 @@ export function layerOutputs(summaries: readonly OutputSummary[]): LayerOutputSt
   const last = new Map<string, OutputSummary>();
   for (const s of summaries) if (s.layer !== null && s.layer !== 'loss') last.set(s.layer, s);
   return [...last.values()].map((s) => ({ layer: s.layer ?? '', absMax: s.absMax, mean: s.mean, nonFinite: s.nonFinite }));
+}
+
+/**
+ * Per layer, the gradient at its output (its last op, the first one backward reaches) and at its
+ * input (its first op's data input), in forward order.
+ */
+export function layerFlow(events: readonly BackwardFlow[]): LayerFlowStep[] {
+  const byLayer = new Map<string, LayerFlowStep>();
+  for (const e of events) {
+    if (e.layer === null || e.layer === 'loss') continue;
+    const seen = byLayer.get(e.layer);
+    if (!seen) byLayer.set(e.layer, { layer: e.layer, op: e.op, outputGradNorm: e.outputGradNorm, inputGradNorm: e.inputGradNorm });
+    else {
+      seen.op = e.op;
+      seen.inputGradNorm = e.inputGradNorm;
+    }
+  }
+  return [...byLayer.values()].reverse();
 }

@@ -67,6 +67,14 @@ export interface LayerOutputStep {
   nonFinite: number;
 }
 
+/** Gradient norms at a layer's output and input in the backward pass: where the gradient stops or grows. */
+export interface LayerFlowStep {
+  layer: string;
+  op: string;
+  outputGradNorm: number;
+  inputGradNorm: number | null;
+}
+
 export interface StepRecord {
   step: number;
   loss: number;
@@ -74,6 +82,7 @@ export interface StepRecord {
   params: ParamStep[];
   activations: ActivationStep[];
   outputs: LayerOutputStep[];
+  flow: LayerFlowStep[];
 }
 
 export interface NonFiniteEvent {
