@@ -1,5 +1,9 @@
 /** Convolutions and pooling, NCHW / NCL layouts as PyTorch. */
-import type { OpTable } from './types';
+import { FloatArray, like } from '../dtype';
+import { gemm } from '../kernels/gemm';
+import { formatShape, Shape, ShapeError } from '../shape';
+import type { Tensor } from '../tensor';
+import { defineOp, OpTable } from './types';
 
 export interface ConvAttrs {
   /** inputs: [x (N,C,L), weight (O,C,K)] or with bias (O) */
@@ -11,4 +15,308 @@ export interface ConvAttrs {
   avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
 }
 
-export const convOps = {} as OpTable<ConvAttrs>;
+/** Sizes of one convolution; a 1-D convolution is a 2-D one with H = KH = 1. */
+interface ConvGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
+}
+
+/** floor((size + 2·padding − kernel)/stride) + 1, refusing what PyTorch refuses. */
+function outputSize(op: string, size: number, kernel: number, stride: number, padding: number): number {
+  if (!(stride >= 1) || !Number.isInteger(stride)) throw new ShapeError(`${op}: stride must be a positive integer, got ${stride}`);
+  if (!(padding >= 0) || !Number.isInteger(padding)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${padding}`);
+  const out = Math.floor((size + 2 * padding - kernel) / stride) + 1;
+  if (out < 1) {
+    throw new ShapeError(`${op}: kernel ${kernel} does not fit an input of size ${size} with padding ${padding} (output size ${out})`);
+  }
+  return out;
+}
+
+function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, stride: [number, number], padding: [number, number], spatial: 1 | 2): ConvGeometry {
+  const rank = spatial + 2;
+  if ((x.length !== rank && x.length !== rank - 1) || wt.length !== rank) {
+    throw new ShapeError(`${op}: expected input of rank ${rank} (or ${rank - 1} unbatched) and weight of rank ${rank}, got ${formatShape(x)} and ${formatShape(wt)}`);
+  }
+  const batched = x.length === rank;
+  const n = batched ? x[0] : 1;
+  const c = x[batched ? 1 : 0];
+  const h = spatial === 2 ? x[x.length - 2] : 1;
+  const w = x[x.length - 1];
+  const [o, cw] = wt;
+  const kh = spatial === 2 ? wt[2] : 1;
+  const kw = wt[wt.length - 1];
+  if (c !== cw) throw new ShapeError(`${op}: input ${formatShape(x)} has ${c} channels but weight ${formatShape(wt)} expects ${cw}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
+    throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} must be [${o}] to match weight ${formatShape(wt)}`);
+  }
+  const oh = outputSize(op, h, kh, stride[0], padding[0]);
+  const ow = outputSize(op, w, kw, stride[1], padding[1]);
+  return { n, c, h, w, o, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh, ow };
+}
+
+/** Unfolds sample `xo` of x into cols (C·KH·KW rows × OH·OW columns), zeros where the window hangs over the padding. */
+function im2col(x: FloatArray, xo: number, g: ConvGeometry, cols: FloatArray): void {
+  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+  let r = 0;
+  for (let ch = 0; ch < c; ch++) {
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++, r++) {
+        let q = r * oh * ow;
+        for (let y = 0; y < oh; y++) {
+          const iy = y * sh - ph + ki;
+          if (iy < 0 || iy >= h) {
+            cols.fill(0, q, q + ow);
+            q += ow;
+            continue;
+          }
+          const row = xo + (ch * h + iy) * w;
+          for (let xq = 0; xq < ow; xq++, q++) {
+            const ix = xq * sw - pw + kj;
+            cols[q] = ix >= 0 && ix < w ? x[row + ix] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: adds every column entry back onto the input element it was read from. */
+function col2im(cols: FloatArray, g: ConvGeometry, dx: FloatArray, xo: number): void {
+  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+  let r = 0;
+  for (let ch = 0; ch < c; ch++) {
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++, r++) {
+        let q = r * oh * ow;
+        for (let y = 0; y < oh; y++) {
+          const iy = y * sh - ph + ki;
+          if (iy < 0 || iy >= h) {
+            q += ow;
+            continue;
+          }
+          const row = xo + (ch * h + iy) * w;
+          for (let xq = 0; xq < ow; xq++, q++) {
+            const ix = xq * sw - pw + kj;
+            if (ix >= 0 && ix < w) dx[row + ix] += cols[q];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** out[n] = W (O × C·KH·KW) · cols[n] (+ bias), one GEMM per sample. */
+function convForward(inputs: readonly Tensor[], g: ConvGeometry): FloatArray {
+  const [x, wt, bias] = inputs;
+  const { n, c, h, w, o, kh, kw, oh, ow } = g;
+  const rows = c * kh * kw;
+  const cols = like(x.data, rows * oh * ow);
+  const out = like(x.data, n * o * oh * ow);
+  for (let s = 0; s < n; s++) {
+    im2col(x.data, s * c * h * w, g, cols);
+    gemm(false, false, o, oh * ow, rows, wt.data, 0, cols, 0, out, s * o * oh * ow, false);
+  }
+  if (bias) {
+    for (let s = 0, q = 0; s < n; s++) {
+      for (let f = 0; f < o; f++) {
+        const bv = bias.data[f];
+        for (let i = 0; i < oh * ow; i++, q++) out[q] += bv;
+      }
+    }
+  }
+  return out;
+}
+
+// d conv = dy ⋆ W (col2im of Wᵀ·dy), dy·colsᵀ, Σ dy (per output channel)
+function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry, needs: readonly boolean[]): (FloatArray | null)[] {
+  const [x, wt, bias] = inputs;
+  const { n, c, h, w, o, kh, kw, oh, ow } = g;
+  const rows = c * kh * kw;
+  const plane = oh * ow;
+  const dx = needs[0] ? like(x.data) : null;
+  const dw = needs[1] ? like(wt.data) : null;
+  const cols = dw ? like(x.data, rows * plane) : null;
+  const dcols = dx ? like(x.data, rows * plane) : null;
+  for (let s = 0; s < n; s++) {
+    const go = s * o * plane;
+    if (dw && cols) {
+      im2col(x.data, s * c * h * w, g, cols);
+      gemm(false, true, o, rows, plane, gy, go, cols, 0, dw, 0, true);
+    }
+    if (dx && dcols) {
+      gemm(true, false, rows, plane, o, wt.data, 0, gy, go, dcols, 0, false);
+      col2im(dcols, g, dx, s * c * h * w);
+    }
+  }
+  if (!bias) return [dx, dw];
+  let db: FloatArray | null = null;
+  if (needs[2]) {
+    db = like(bias.data);
+    for (let s = 0, q = 0; s < n; s++) {
+      for (let f = 0; f < o; f++) {
+        let acc = 0;
+        for (let i = 0; i < plane; i++, q++) acc += gy[q];
+        db[f] += acc;
+      }
+    }
+  }
+  return [dx, dw, db];
+}
+
+function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number): ConvGeometry {
+  return geometry('conv1d', inputs[0].shape, inputs[1].shape, inputs[2], [1, stride], [0, padding], 1);
+}
+
+function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number]): ConvGeometry {
+  return geometry('conv2d', inputs[0].shape, inputs[1].shape, inputs[2], stride, padding, 2);
+}
+
+/** Pooling windows over (…, H, W): every leading axis is a separate plane. */
+interface PoolGeometry {
+  planes: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
+  shape: Shape;
+}
+
+function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [number, number], padding: [number, number]): PoolGeometry {
+  if (x.length !== 3 && x.length !== 4) throw new ShapeError(`${op}: expected input (N,C,H,W) or (C,H,W), got ${formatShape(x)}`);
+  const [kh, kw] = kernel;
+  const [ph, pw] = padding;
+  if (!(kh >= 1 && kw >= 1)) throw new ShapeError(`${op}: kernel size must be positive, got [${kh}, ${kw}]`);
+  if (ph > kh / 2 || pw > kw / 2) {
+    throw new ShapeError(`${op}: padding [${ph}, ${pw}] should be at most half of kernel size [${kh}, ${kw}]`);
+  }
+  const h = x[x.length - 2];
+  const w = x[x.length - 1];
+  const oh = outputSize(op, h, kh, stride[0], ph);
+  const ow = outputSize(op, w, kw, stride[1], pw);
+  const lead = x.slice(0, -2);
+  let planes = 1;
+  for (const d of lead) planes *= d;
+  return { planes, h, w, kh, kw, sh: stride[0], sw: stride[1], ph, pw, oh, ow, shape: [...lead, oh, ow] };
+}
+
+export const convOps: OpTable<ConvAttrs> = {
+  conv1d: defineOp({
+    forward: (inputs, { stride, padding }) => {
+      const g = conv1dGeometry(inputs, stride, padding);
+      const shape = inputs[0].rank === 3 ? [g.n, g.o, g.ow] : [g.o, g.ow];
+      return { data: convForward(inputs, g), shape, saved: g };
+    },
+    backward: ({ gy, inputs, saved, needs }) => convBackward(gy, inputs, saved, needs),
+  }),
+  conv2d: defineOp({
+    forward: (inputs, { stride, padding }) => {
+      const g = conv2dGeometry(inputs, stride, padding);
+      const shape = inputs[0].rank === 4 ? [g.n, g.o, g.oh, g.ow] : [g.o, g.oh, g.ow];
+      return { data: convForward(inputs, g), shape, saved: g };
+    },
+    backward: ({ gy, inputs, saved, needs }) => convBackward(gy, inputs, saved, needs),
+  }),
+  // d max = dy at the window's maximum (the first on ties, a NaN wins as in PyTorch), 0 elsewhere
+  max_pool2d: defineOp({
+    forward: ([x], { kernel, stride, padding }) => {
+      const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding);
+      const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+      const xd = x.data;
+      const out = like(xd, planes * oh * ow);
+      const argmax = new Int32Array(out.length);
+      for (let pl = 0, q = 0; pl < planes; pl++) {
+        const base = pl * h * w;
+        for (let y = 0; y < oh; y++) {
+          const y0 = Math.max(y * sh - ph, 0);
+          const y1 = Math.min(y * sh - ph + kh, h);
+          for (let xq = 0; xq < ow; xq++, q++) {
+            const x0 = Math.max(xq * sw - pw, 0);
+            const x1 = Math.min(xq * sw - pw + kw, w);
+            // Padding counts as -inf, so only in-bounds elements compete.
+            let best = -Infinity;
+            let at = base + y0 * w + x0;
+            for (let iy = y0; iy < y1; iy++) {
+              for (let ix = x0; ix < x1; ix++) {
+                const i = base + iy * w + ix;
+                const v = xd[i];
+                if (v > best || Number.isNaN(v)) {
+                  best = v;
+                  at = i;
+                }
+              }
+            }
+            out[q] = best;
+            argmax[q] = at;
+          }
+        }
+      }
+      return { data: out, shape: g.shape, saved: argmax };
+    },
+    backward: ({ gy, inputs: [x], saved: argmax }) => {
+      const dx = like(x.data);
+      for (let q = 0; q < argmax.length; q++) dx[argmax[q]] += gy[q];
+      return [dx];
+    },
+  }),
+  // d avg = dy/(KH·KW) to every in-bounds element of the window (padding counts in the divisor)
+  avg_pool2d: defineOp({
+    forward: ([x], { kernel, stride, padding }) => {
+      const g = poolGeometry('avg_pool2d', x.shape, kernel, stride, padding);
+      const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+      const xd = x.data;
+      const out = like(xd, planes * oh * ow);
+      const inv = 1 / (kh * kw);
+      for (let pl = 0, q = 0; pl < planes; pl++) {
+        const base = pl * h * w;
+        for (let y = 0; y < oh; y++) {
+          const y0 = Math.max(y * sh - ph, 0);
+          const y1 = Math.min(y * sh - ph + kh, h);
+          for (let xq = 0; xq < ow; xq++, q++) {
+            const x0 = Math.max(xq * sw - pw, 0);
+            const x1 = Math.min(xq * sw - pw + kw, w);
+            let acc = 0;
+            for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) acc += xd[base + iy * w + ix];
+            out[q] = acc * inv;
+          }
+        }
+      }
+      return { data: out, shape: g.shape, saved: g };
+    },
+    backward: ({ gy, inputs: [x], saved: g }) => {
+      const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+      const dx = like(x.data);
+      const inv = 1 / (kh * kw);
+      for (let pl = 0, q = 0; pl < planes; pl++) {
+        const base = pl * h * w;
+        for (let y = 0; y < oh; y++) {
+          const y0 = Math.max(y * sh - ph, 0);
+          const y1 = Math.min(y * sh - ph + kh, h);
+          for (let xq = 0; xq < ow; xq++, q++) {
+            const x0 = Math.max(xq * sw - pw, 0);
+            const x1 = Math.min(xq * sw - pw + kw, w);
+            const gv = gy[q] * inv;
+            for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) dx[base + iy * w + ix] += gv;
+          }
+        }
+      }
+      return [dx];
+    },
+  }),
+};

@@ -1,5 +1,9 @@
 /** Matrix products: matmul and the fused linear layer (y = x Wᵀ + b, W stored [out, in] as PyTorch). */
-import type { NoAttrs, OpTable } from './types';
+import { FloatArray, like } from '../dtype';
+import { gemm } from '../kernels/gemm';
+import { broadcastIndex, broadcastShape, formatShape, Shape, ShapeError, sizeOf } from '../shape';
+import type { Tensor } from '../tensor';
+import { defineOp, NoAttrs, OpTable } from './types';
 
 export interface LinalgAttrs {
   matmul: NoAttrs;
@@ -7,4 +11,111 @@ export interface LinalgAttrs {
   linear: NoAttrs;
 }
 
-export const linalgOps = {} as OpTable<LinalgAttrs>;
+/**
+ * How torch.matmul's operands map onto a batch of (m×k)·(k×n) products: a 1-D operand is a row
+ * (left) or a column (right) whose axis is dropped from the result; when the right operand is a
+ * plain matrix every leading axis of the left one folds into m, so the whole product is one GEMM.
+ */
+interface MatmulPlan {
+  m: number;
+  n: number;
+  k: number;
+  /** Per product in the batch, which matrix of a and of b it reads (broadcast batch axes repeat one). */
+  ia: Int32Array;
+  ib: Int32Array;
+  shape: Shape;
+}
+
+function planMatmul(a: Shape, b: Shape): MatmulPlan {
+  if (a.length === 0 || b.length === 0) {
+    throw new ShapeError(`matmul needs tensors of rank ≥ 1, got ${formatShape(a)} and ${formatShape(b)}`);
+  }
+  const k = a[a.length - 1];
+  const kb = b.length === 1 ? b[0] : b[b.length - 2];
+  if (k !== kb) throw new ShapeError(`matmul: shapes ${formatShape(a)} and ${formatShape(b)} cannot be multiplied (${k} ≠ ${kb})`);
+  const n = b.length === 1 ? 1 : b[b.length - 1];
+  const one = Int32Array.of(0);
+  if (b.length <= 2) {
+    // [..., m, k] @ [k, n]: the leading axes of a are just more rows.
+    const shape = [...a.slice(0, -1), ...(b.length === 2 ? [n] : [])];
+    return { m: sizeOf(a.slice(0, -1)), n, k, ia: one, ib: one, shape };
+  }
+  const m = a.length === 1 ? 1 : a[a.length - 2];
+  const batchA = a.slice(0, -2);
+  const batchB = b.slice(0, -2);
+  const batch = broadcastShape(batchA, batchB);
+  const shape = [...batch, ...(a.length === 1 ? [] : [m]), n];
+  return { m, n, k, ia: broadcastIndex(batchA, batch), ib: broadcastIndex(batchB, batch), shape };
+}
+
+function checkLinear(inputs: readonly Tensor[]): { rows: number; nIn: number; nOut: number } {
+  const [x, w, bias] = inputs;
+  if (w.rank !== 2) throw new ShapeError(`linear: weight must be [out_features, in_features], got ${formatShape(w.shape)}`);
+  const [nOut, nIn] = w.shape;
+  if (x.rank === 0 || x.shape[x.rank - 1] !== nIn) {
+    throw new ShapeError(`linear: input ${formatShape(x.shape)} does not end in in_features = ${nIn} of weight ${formatShape(w.shape)}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== nOut)) {
+    throw new ShapeError(`linear: bias ${formatShape(bias.shape)} must be [${nOut}] to match weight ${formatShape(w.shape)}`);
+  }
+  return { rows: sizeOf(x.shape.slice(0, -1)), nIn, nOut };
+}
+
+export const linalgOps: OpTable<LinalgAttrs> = {
+  // d(a·b) = dy·bᵀ, aᵀ·dy (summed over broadcast batch axes)
+  matmul: defineOp({
+    forward: ([a, b]) => {
+      const p = planMatmul(a.shape, b.shape);
+      const { m, n, k } = p;
+      const out = like(a.data, sizeOf(p.shape));
+      for (let t = 0; t < p.ia.length; t++) {
+        gemm(false, false, m, n, k, a.data, p.ia[t] * m * k, b.data, p.ib[t] * k * n, out, t * m * n, false);
+      }
+      return { data: out, shape: p.shape, saved: p };
+    },
+    backward: ({ gy, inputs: [a, b], saved: { m, n, k, ia, ib }, needs }) => {
+      const da = needs[0] ? like(a.data) : null;
+      const db = needs[1] ? like(b.data) : null;
+      for (let t = 0; t < ia.length; t++) {
+        if (da) gemm(false, true, m, k, n, gy, t * m * n, b.data, ib[t] * k * n, da, ia[t] * m * k, true);
+        if (db) gemm(true, false, k, n, m, a.data, ia[t] * m * k, gy, t * m * n, db, ib[t] * k * n, true);
+      }
+      return [da, db];
+    },
+  }),
+  // d(x·Wᵀ + b) = dy·W, dyᵀ·x, Σ_rows dy
+  linear: defineOp({
+    forward: (inputs) => {
+      const [x, w, bias] = inputs;
+      const { rows, nIn, nOut } = checkLinear(inputs);
+      const out = like(x.data, rows * nOut);
+      gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false);
+      if (bias) {
+        const bv = bias.data;
+        for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) out[o] += bv[j];
+      }
+      return { data: out, shape: [...x.shape.slice(0, -1), nOut], saved: undefined };
+    },
+    backward: ({ gy, inputs, needs }) => {
+      const [x, w, bias] = inputs;
+      const [nOut, nIn] = w.shape;
+      const rows = sizeOf(x.shape.slice(0, -1));
+      let dx: FloatArray | null = null;
+      let dw: FloatArray | null = null;
+      let db: FloatArray | null = null;
+      if (needs[0]) {
+        dx = like(x.data);
+        gemm(false, false, rows, nIn, nOut, gy, 0, w.data, 0, dx, 0, false);
+      }
+      if (needs[1]) {
+        dw = like(w.data);
+        gemm(true, false, nOut, nIn, rows, gy, 0, x.data, 0, dw, 0, false);
+      }
+      if (bias && needs[2]) {
+        db = like(bias.data);
+        for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) db[j] += gy[o];
+      }
+      return bias ? [dx, dw, db] : [dx, dw];
+    },
+  }),
+};

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import * as F from '../../../src/engine';
+import { backward, tensor, Tensor } from '../../../src/engine';
+import { gradcheck, rand } from '../support/gradcheck';
+
+/** Direct convolution from the definition, the reference for conv2d's forward (conv1d is H = 1). */
+function directConv2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[]): number[] {
+  const [n, c, h, wd] = x.shape;
+  const [o, , kh, kw] = w.shape;
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - kw) / sw) + 1;
+  const out: number[] = [];
+  for (let s = 0; s < n; s++) {
+    for (let f = 0; f < o; f++) {
+      for (let y = 0; y < oh; y++) {
+        for (let xq = 0; xq < ow; xq++) {
+          let acc = b ? b.data[f] : 0;
+          for (let ch = 0; ch < c; ch++) {
+            for (let i = 0; i < kh; i++) {
+              for (let j = 0; j < kw; j++) {
+                const iy = y * sh - ph + i;
+                const ix = xq * sw - pw + j;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                acc += x.data[((s * c + ch) * h + iy) * wd + ix] * w.data[((f * c + ch) * kh + i) * kw + j];
+              }
+            }
+          }
+          out.push(acc);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-12): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+describe('conv1d', () => {
+  for (const stride of [1, 2]) {
+    for (const padding of [0, 1]) {
+      it(`stride ${stride}, padding ${padding}: gradient matches finite differences, with and without bias`, () => {
+        gradcheck((x, w, b) => F.conv1d(x, w, b, stride, padding), [rand([2, 3, 7], 1), rand([4, 3, 3], 2), rand([4], 3)]);
+        gradcheck((x, w) => F.conv1d(x, w, null, stride, padding), [rand([2, 3, 7], 4), rand([4, 3, 3], 5)]);
+      });
+    }
+  }
+
+  it('forward equals the direct convolution and the output length is floor((L + 2p - k)/s) + 1', () => {
+    const x = rand([2, 3, 8], 6);
+    const w = rand([4, 3, 3], 7);
+    const b = rand([4], 8);
+    const y = F.conv1d(x, w, b, 2, 1);
+    assert.deepEqual(y.shape, [2, 4, 4]);
+    const x4 = new Tensor(x.data, [2, 3, 1, 8]);
+    const w4 = new Tensor(w.data, [4, 3, 1, 3]);
+    assertClose(y.data, directConv2d(x4, w4, b, [1, 2], [0, 1]));
+  });
+
+  it('accepts an unbatched (C, L) input', () => {
+    const y = F.conv1d(rand([3, 5], 9), rand([2, 3, 2], 10));
+    assert.deepEqual(y.shape, [2, 4]);
+  });
+});
+
+describe('conv2d', () => {
+  for (const stride of [1, 2]) {
+    for (const padding of [0, 1]) {
+      it(`stride ${stride}, padding ${padding}: gradient matches finite differences, with and without bias`, () => {
+        gradcheck((x, w, b) => F.conv2d(x, w, b, stride, padding), [rand([2, 2, 5, 6], 1), rand([3, 2, 3, 3], 2), rand([3], 3)]);
+        gradcheck((x, w) => F.conv2d(x, w, null, stride, padding), [rand([2, 2, 5, 6], 4), rand([3, 2, 3, 2], 5)]);
+      });
+    }
+  }
+
+  it('gradient matches with unequal strides and paddings', () => {
+    gradcheck((x, w, b) => F.conv2d(x, w, b, [2, 1], [0, 1]), [rand([1, 2, 6, 5], 11), rand([2, 2, 2, 3], 12), rand([2], 13)]);
+  });
+
+  it('forward equals the direct convolution for every stride and padding', () => {
+    for (const [stride, padding] of [[[1, 1], [0, 0]], [[2, 2], [1, 1]], [[1, 2], [1, 0]], [[3, 2], [2, 1]]]) {
+      const x = rand([2, 3, 9, 8], 14);
+      const w = rand([5, 3, 4, 3], 15);
+      const b = rand([5], 16);
+      const y = F.conv2d(x, w, b, stride as [number, number], padding as [number, number]);
+      const oh = Math.floor((9 + 2 * padding[0] - 4) / stride[0]) + 1;
+      const ow = Math.floor((8 + 2 * padding[1] - 3) / stride[1]) + 1;
+      assert.deepEqual(y.shape, [2, 5, oh, ow]);
+      assertClose(y.data, directConv2d(x, w, b, stride, padding));
+    }
+  });
+
+  it('a larger float32 convolution (packed GEMM path) matches the direct one', () => {
+    const x = rand([2, 8, 12, 12], 17, -1, 1, false);
+    const w = rand([16, 8, 3, 3], 18, -1, 1, false);
+    const x32 = new Tensor(Float32Array.from(x.data), x.shape);
+    const w32 = new Tensor(Float32Array.from(w.data), w.shape);
+    const y = F.conv2d(x32, w32, null, 1, 1);
+    assert.ok(y.data instanceof Float32Array);
+    assertClose(y.data, directConv2d(x32, w32, null, [1, 1], [1, 1]), 1e-5);
+  });
+
+  it('refuses a channel mismatch and a kernel larger than the padded input', () => {
+    assert.throws(() => F.conv2d(rand([1, 3, 5, 5]), rand([2, 4, 3, 3])), /3 channels but weight \[2, 4, 3, 3\] expects 4/);
+    assert.throws(() => F.conv2d(rand([1, 1, 2, 2]), rand([1, 1, 3, 3])), /does not fit/);
+    assert.throws(() => F.conv2d(rand([1, 1, 4, 4]), rand([2, 1, 3, 3]), rand([3])), /bias \[3\]/);
+  });
+
+  it('NaN in the input reaches exactly the outputs whose window covers it', () => {
+    const x = F.zeros([1, 1, 4, 4], 'float64');
+    x.data[0] = NaN;
+    const y = F.conv2d(x, F.full([1, 1, 2, 2], 1, 'float64'));
+    assert.ok(Number.isNaN(y.data[0]));
+    assert.equal(y.data.filter(Number.isNaN).length, 1);
+  });
+});
+
+describe('max_pool2d', () => {
+  it('gradient matches finite differences (kernel 2 stride 2, kernel 3 stride 2 padding 1, overlapping windows)', () => {
+    gradcheck((x) => F.maxPool2d(x, 2), [rand([2, 2, 4, 6], 1)]);
+    gradcheck((x) => F.maxPool2d(x, 3, 2, 1), [rand([1, 2, 5, 5], 2)]);
+    gradcheck((x) => F.maxPool2d(x, [2, 3], 1), [rand([1, 1, 4, 5], 3)]);
+  });
+
+  it('sends the gradient to the first maximum on ties and treats padding as -inf', () => {
+    const x = tensor([1, 3, 3, 0, -1, -2, -3, -4], [1, 1, 2, 4], 'float64', true);
+    const y = F.maxPool2d(x, 2);
+    assert.deepEqual(Array.from(y.data), [3, 3]);
+    backward(y);
+    assert.deepEqual(Array.from(x.grad!), [0, 1, 1, 0, 0, 0, 0, 0]);
+    // Negative values with padding 1: the padded zeros must not win.
+    const z = tensor([-5, -6, -7, -8], [1, 1, 2, 2], 'float64');
+    assert.deepEqual(Array.from(F.maxPool2d(z, 2, 2, 1).data), [-5, -6, -7, -8]);
+  });
+
+  it('a window of -inf gives -inf (gradient to its first element); NaN wins its window', () => {
+    const x = tensor([-Infinity, -Infinity, NaN, 2, -Infinity, -Infinity, 1, 5], [1, 1, 2, 4], 'float64', true);
+    const y = F.maxPool2d(x, 2);
+    assert.equal(y.data[0], -Infinity);
+    assert.ok(Number.isNaN(y.data[1]));
+    backward(y, new Float64Array([1, 1]));
+    assert.deepEqual(Array.from(x.grad!), [1, 0, 1, 0, 0, 0, 0, 0]);
+  });
+
+  it('output size is floor((H + 2p - k)/s) + 1 and over-large padding is refused', () => {
+    assert.deepEqual(F.maxPool2d(rand([2, 3, 7, 6]), 3, 2, 1).shape, [2, 3, 4, 3]);
+    assert.deepEqual(F.maxPool2d(rand([3, 7, 6]), 2).shape, [3, 3, 3]);
+    assert.throws(() => F.maxPool2d(rand([1, 1, 4, 4]), 2, 2, 2), /at most half/);
+  });
+});
+
+describe('avg_pool2d', () => {
+  it('gradient matches finite differences, with and without padding', () => {
+    gradcheck((x) => F.avgPool2d(x, 2), [rand([2, 2, 4, 6], 1)]);
+    gradcheck((x) => F.avgPool2d(x, 3, 2, 1), [rand([1, 2, 5, 5], 2)]);
+  });
+
+  it('counts the padding in the divisor (count_include_pad=True)', () => {
+    const x = F.full([1, 1, 2, 2], 4, 'float64');
+    // Each 2×2 window with padding 1 covers one real element and three padded zeros.
+    assert.deepEqual(Array.from(F.avgPool2d(x, 2, 2, 1).data), [1, 1, 1, 1]);
+    assert.deepEqual(Array.from(F.avgPool2d(tensor([1, 2, 3, 4], [1, 1, 2, 2], 'float64'), 2).data), [2.5]);
+  });
+
+  it('propagates NaN and inf from the window', () => {
+    const x = tensor([NaN, 1, 1, 1, Infinity, 1, 1, 1], [1, 2, 2, 2], 'float64');
+    const y = F.avgPool2d(x, 2).data;
+    assert.ok(Number.isNaN(y[0]));
+    assert.equal(y[1], Infinity);
+  });
+});
