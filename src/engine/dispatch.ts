@@ -20,6 +20,6 @@ export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attr
     }
   }
   const instrument = getInstrument();
-  if (instrument) instrument.onForward(kind, layer, inputs, out, def.activation);
+  if (instrument) instrument.onForward(kind, layer, inputs, out, def.activation?.(attrs as never));
   return out;
 }

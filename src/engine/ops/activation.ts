@@ -189,14 +189,14 @@ export const activationOps: OpTable<ActivationAttrs> = {
       for (let i = 0; i < g.length; i++) g[i] = gy[i] * y[i] * (1 - y[i]);
       return [g];
     },
-    activation: {
+    activation: () => ({
       peak: 0.25,
       // e/(1+e)² with e = e^-|x| has no cancellation, so tiny derivatives far out stay exact
       derivative: (x) => {
         const e = Math.exp(-Math.abs(x));
         return e / ((1 + e) * (1 + e));
       },
-    },
+    }),
   }),
 
   // d tanh = (1-y²)·dy (the saved output)
@@ -213,14 +213,14 @@ export const activationOps: OpTable<ActivationAttrs> = {
       for (let i = 0; i < g.length; i++) g[i] = gy[i] * (1 - y[i] * y[i]);
       return [g];
     },
-    activation: {
+    activation: () => ({
       peak: 1,
       // sech²x = 4e/(1+e)² with e = e^-2|x|, exact where 1 − tanh² would round to 0
       derivative: (x) => {
         const e = Math.exp(-2 * Math.abs(x));
         return (4 * e) / ((1 + e) * (1 + e));
       },
-    },
+    }),
   }),
 
   // d relu = dy where y > 0, else 0 (0 at x = 0 as PyTorch; NaN passes dy through, as PyTorch)
@@ -238,7 +238,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
       for (let i = 0; i < g.length; i++) g[i] = y[i] <= 0 ? 0 : gy[i];
       return [g];
     },
-    activation: { peak: 1, derivative: (x) => (x <= 0 ? 0 : 1) },
+    activation: () => ({ peak: 1, derivative: (x) => (x <= 0 ? 0 : 1) }),
   }),
 
   // d leaky_relu = dy where x > 0, else slope·dy (slope at x = 0, as PyTorch)
@@ -255,8 +255,11 @@ export const activationOps: OpTable<ActivationAttrs> = {
       for (let i = 0; i < g.length; i++) g[i] = d[i] > 0 ? gy[i] : gy[i] * negativeSlope;
       return [g];
     },
-    // The instrument reads one shape per op, so this is the derivative at PyTorch's default slope 0.01.
-    activation: { peak: 1, derivative: (x) => (x > 0 ? 1 : 0.01) },
+    // Peak 1 for slopes up to 1; a slope above 1 makes the negative side the steep one.
+    activation: ({ negativeSlope }) => ({
+      peak: Math.max(1, Math.abs(negativeSlope)),
+      derivative: (x) => (x > 0 ? 1 : Math.abs(negativeSlope)),
+    }),
   }),
 
   // d elu = dy where x > 0, else α·eˣ·dy (α at x = 0, as PyTorch)
@@ -273,8 +276,11 @@ export const activationOps: OpTable<ActivationAttrs> = {
       for (let i = 0; i < g.length; i++) g[i] = d[i] > 0 ? gy[i] : gy[i] * alpha * Math.exp(d[i]);
       return [g];
     },
-    // At PyTorch's default α = 1 (the instrument reads one shape per op).
-    activation: { peak: 1, derivative: (x) => (x > 0 ? 1 : Math.exp(x)) },
+    // The negative side's slope α·eˣ peaks at α as x → 0⁻.
+    activation: ({ alpha }) => ({
+      peak: Math.max(1, Math.abs(alpha)),
+      derivative: (x) => (x > 0 ? 1 : Math.abs(alpha) * Math.exp(x)),
+    }),
   }),
 
   // d gelu = (Φ(x) + x·φ(x))·dy; tanh form: (½(1+t) + ½x(1-t²)·√(2/π)(1+3·0.044715x²))·dy
@@ -294,7 +300,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
       return [g];
     },
     // The exact form's; the tanh form's derivative differs from it by under 1e-3 everywhere.
-    activation: { peak: GELU_PEAK, derivative: geluExactGrad },
+    activation: () => ({ peak: GELU_PEAK, derivative: geluExactGrad }),
   }),
 
   // d softplus = sigmoid(βx)·dy, and dy where βx > threshold (the linear region, as PyTorch)
@@ -318,8 +324,8 @@ export const activationOps: OpTable<ActivationAttrs> = {
       }
       return [g];
     },
-    // At PyTorch's defaults β = 1, threshold = 20 (the instrument reads one shape per op).
-    activation: { peak: 1, derivative: (x) => (x > 20 ? 1 : logistic(x)) },
+    // sigmoid(βx) in the smooth region, 1 past the threshold: the derivative is the same for any β.
+    activation: ({ beta, threshold }) => ({ peak: 1, derivative: (x) => (x * beta > threshold ? 1 : logistic(x * beta)) }),
   }),
 
   // d softmax = y ⊙ (dy − Σ dy·y) along the axis

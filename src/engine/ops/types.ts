@@ -32,7 +32,8 @@ export interface OpDef<A, S = undefined> {
   forward(inputs: readonly Tensor[], attrs: A): ForwardResult<S>;
   /** Gradients for each input, in order; null where none is needed or the input is not differentiable. */
   backward(args: BackwardArgs<A, S>): (FloatArray | null)[];
-  activation?: ActivationShape;
+  /** Present on elementwise activations; a function of the attributes (a LeakyReLU's slope changes its shape). */
+  activation?: (attrs: A) => ActivationShape;
 }
 
 /** Identity that lets TypeScript infer the saved type `S` from the forward. */

@@ -3,6 +3,7 @@ import * as F from '../../../src/engine';
 import { backward, Instrument, noGrad, setInstrument, tensor, Tensor } from '../../../src/engine';
 import { OPS } from '../../../src/engine/ops';
 import { erf, GELU_PEAK } from '../../../src/engine/ops/activation';
+import type { ActivationShape } from '../../../src/engine/ops/types';
 import { gradcheck, rand } from '../support/gradcheck';
 
 /** |a − b| within rtol·max(|a|, |b|) + atol, with NaN only equal to NaN and infinities exactly equal. */
@@ -39,6 +40,21 @@ const defaults: [Elementwise, (x: Tensor) => Tensor][] = [
   ['gelu', (x) => F.gelu(x)],
   ['softplus', (x) => F.softplus(x)],
 ];
+
+/** PyTorch's default attributes of each elementwise activation. */
+const DEFAULT_ATTRS: Record<Elementwise, unknown> = {
+  sigmoid: {},
+  tanh: {},
+  relu: {},
+  leaky_relu: { negativeSlope: 0.01 },
+  elu: { alpha: 1 },
+  gelu: { approximate: 'none' },
+  softplus: { beta: 1, threshold: 20 },
+};
+
+function shapeOf(kind: Elementwise, attrs: unknown = DEFAULT_ATTRS[kind]): ActivationShape {
+  return (OPS[kind].activation as (a: unknown) => ActivationShape)(attrs);
+}
 
 describe('activation ops', () => {
   describe('erf', () => {
@@ -292,7 +308,7 @@ describe('activation ops', () => {
 
     for (const [kind, f] of defaults) {
       it(`${kind}: derivative(x) equals the backward's dy/dx at the default arguments`, () => {
-        const shape = OPS[kind].activation!;
+        const shape = shapeOf(kind);
         const { g } = valueAndGrad(f, grid);
         for (let i = 0; i < grid.length; i++) {
           const d = shape.derivative(grid[i]);
@@ -301,7 +317,7 @@ describe('activation ops', () => {
         }
       });
       it(`${kind}: peak is the maximum of its derivative`, () => {
-        const shape = OPS[kind].activation!;
+        const shape = shapeOf(kind);
         let best = -Infinity;
         for (let x = -30; x <= 30; x += 1e-4) best = Math.max(best, shape.derivative(x));
         for (const x of grid) best = Math.max(best, shape.derivative(x));
@@ -310,20 +326,35 @@ describe('activation ops', () => {
       });
     }
     it('the peaks are the documented numbers', () => {
-      const peaks = Object.fromEntries(defaults.map(([k]) => [k, OPS[k].activation!.peak]));
+      const peaks = Object.fromEntries(defaults.map(([k]) => [k, shapeOf(k).peak]));
       assert.deepEqual({ ...peaks, gelu: Math.round(peaks.gelu * 1e4) / 1e4 }, {
         sigmoid: 0.25, tanh: 1, relu: 1, leaky_relu: 1, elu: 1, gelu: 1.1289, softplus: 1,
       });
       assert.ok(close(GELU_PEAK, 1.128904145185155, 1e-14));
     });
     it('derivatives far out are exact, not rounded to 0 (flat-region statistics depend on it)', () => {
-      const sig = OPS.sigmoid.activation!;
-      const th = OPS.tanh.activation!;
+      const sig = shapeOf('sigmoid');
+      const th = shapeOf('tanh');
       assert.ok(close(sig.derivative(40), Math.exp(-40), 1e-12));
       assert.ok(close(sig.derivative(-40), Math.exp(-40), 1e-12));
       assert.ok(close(th.derivative(20), 4 * Math.exp(-40), 1e-12));
       assert.equal(sig.derivative(Infinity), 0);
       assert.equal(th.derivative(-Infinity), 0);
+    });
+    it('follows non-default attributes: LeakyReLU(0.2), ELU(2), Softplus(β=5)', () => {
+      const cases: [Elementwise, unknown, (x: Tensor) => Tensor][] = [
+        ['leaky_relu', { negativeSlope: 0.2 }, (x) => F.leakyRelu(x, 0.2)],
+        ['elu', { alpha: 2 }, (x) => F.elu(x, 2)],
+        ['softplus', { beta: 5, threshold: 20 }, (x) => F.softplus(x, 5, 20)],
+      ];
+      for (const [kind, attrs, f] of cases) {
+        const shape = shapeOf(kind, attrs);
+        const { g } = valueAndGrad(f, grid);
+        for (let i = 0; i < grid.length; i++) {
+          assert.ok(close(shape.derivative(grid[i]), g[i], 1e-9, 1e-15), `${kind}'(${grid[i]}) with ${JSON.stringify(attrs)}`);
+        }
+      }
+      assert.equal(shapeOf('elu', { alpha: 2 }).peak, 2);
     });
     it('softmax and log_softmax are not elementwise and carry no activation shape', () => {
       assert.equal(OPS.softmax.activation, undefined);
