@@ -9,7 +9,7 @@ export function gradsCommand(argv: readonly string[], io: Io): number {
   const [file] = args.positionals;
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens grads <spec> [--state state.json] [--batch batch.json] [--dtype float32|float64]');
   const dtype = choice(args.options.get('dtype'), ['float32', 'float64'] as const, 'dtype', 'float32');
-  const spec = loadSpec(file, io);
+  const { spec } = loadSpec(file, io);
   const statePath = args.options.get('state');
   const batchPath = args.options.get('batch');
   const state = statePath ? loadState(statePath, io) : undefined;

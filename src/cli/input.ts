@@ -17,7 +17,12 @@ function read(path: string, io: Io): string {
   }
 }
 
-export function loadSpec(path: string, io: Io): ModelSpec {
+export interface LoadedSpec {
+  spec: ModelSpec;
+  text: string;
+}
+
+export function loadSpec(path: string, io: Io): LoadedSpec {
   const text = read(path, io);
   const { spec, diagnostics } = parseSpec(text, path);
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -27,7 +32,7 @@ export function loadSpec(path: string, io: Io): ModelSpec {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
     throw new InputError(`${path}:${pos.line + 1}:${pos.character + 1}: ${first.message}${more}`);
   }
-  return spec;
+  return { spec, text };
 }
 
 export function loadJson(path: string, io: Io): unknown {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './args';
 import { gradsCommand } from './grads';
 import { InputError } from './input';
+import { reportCommand } from './report';
 import { traceCommand } from './trace';
 
 const HELP = `gradient-lens — why is my parameter's gradient zero?
@@ -13,11 +14,15 @@ const HELP = `gradient-lens — why is my parameter's gradient zero?
 Usage:
   gradient-lens grads <spec> [--state state.json] [--batch batch.json] [--dtype float32|float64]
       Loss and gradients of one step as JSON: {"loss": n, "grads": {"0.weight": {"shape": [...], "data": [...]}}}
-  gradient-lens trace <spec> [--steps N] [--state state.json] [--batch batch.json] [--format text|json]
-      Trains N steps and prints per-step, per-parameter gradient norms.
+  gradient-lens trace <spec> [--steps N] [--state state.json] [--batch batch.json] [--dtype float32|float64]
+                     [--format text|json|sarif] [--fail-on error|warning|never] [--config rules.json]
+      Trains N steps, prints the findings (file:line:col: severity rule: message) and per-parameter gradient norms.
+      Exits 1 when a finding at or above --fail-on (default: error) is present.
+  gradient-lens report <spec> [-o report.html] [same options as trace]
+      Writes a self-contained HTML report with the findings and charts of the trace.
 
 <spec> is a model spec: *.grad.yaml, *.grad.yml or *.grad.json.
-Exit codes: 0 ok, 2 bad input (printed as file:line:col: message).`;
+Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input (printed as file:line:col: message).`;
 
 export interface Io {
   out(text: string): void;
@@ -40,6 +45,8 @@ export function main(argv: readonly string[], io: Io = processIo): number {
         return gradsCommand(rest, io);
       case 'trace':
         return traceCommand(rest, io);
+      case 'report':
+        return reportCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,32 +1,60 @@
-/** `gradient-lens trace`: trains a few steps and prints per-step, per-parameter gradient norms. */
+/** `gradient-lens trace`: trains a few steps, prints the findings like a compiler, then per-parameter gradient norms. */
+import { checkTrace, RuleConfig, withDefaults } from '../rules';
+import type { Finding } from '../rules/types';
 import { traceModel } from '../trace/run';
 import type { Trace } from '../trace/types';
-import { choice, parseArgs, positiveInt, UsageError } from './args';
-import { asInputError, loadBatch, loadSpec, loadState } from './input';
+import { choice, ParsedArgs, parseArgs, positiveInt, UsageError } from './args';
+import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
+import { asInputError, InputError, loadBatch, loadJson, loadSpec, loadState } from './input';
 import type { Io } from './main';
 
-export function traceCommand(argv: readonly string[], io: Io): number {
-  const args = parseArgs(argv, ['steps', 'state', 'batch', 'format', 'dtype']);
-  const [file] = args.positionals;
-  if (!file || args.positionals.length > 1) {
-    throw new UsageError('usage: gradient-lens trace <spec> [--steps N] [--state state.json] [--batch batch.json] [--format text|json]');
-  }
-  const format = choice(args.options.get('format'), ['text', 'json'] as const, 'format', 'text');
+export const TRACE_OPTIONS = ['steps', 'state', 'batch', 'format', 'dtype', 'fail-on', 'config'];
+
+export interface Analysis {
+  file: string;
+  text: string;
+  trace: Trace;
+  findings: Finding[];
+}
+
+/** Shared by `trace` and `report`: load the spec and inputs, trace, run the rules. */
+export function analyse(file: string, args: ParsedArgs, io: Io): Analysis {
   const dtype = args.options.has('dtype') ? choice(args.options.get('dtype'), ['float32', 'float64'] as const, 'dtype', 'float32') : undefined;
   const steps = positiveInt(args.options.get('steps'), 'steps');
-  const spec = loadSpec(file, io);
+  const { spec, text } = loadSpec(file, io);
   const statePath = args.options.get('state');
   const batchPath = args.options.get('batch');
+  const configPath = args.options.get('config');
   const state = statePath ? loadState(statePath, io) : undefined;
   const batch = batchPath ? loadBatch(batchPath, io) : undefined;
+  let config: RuleConfig | undefined;
+  if (configPath) {
+    const json = loadJson(configPath, io);
+    if (!json || typeof json !== 'object') throw new InputError(`${configPath}:1:1: a config file is a JSON object of rule settings`);
+    config = withDefaults(json as Partial<RuleConfig>);
+  }
   let trace: Trace;
   try {
     trace = traceModel(spec, file, { steps, dtype, state, batch });
   } catch (e) {
     asInputError(e, statePath ?? batchPath ?? file);
   }
-  io.out(format === 'json' ? JSON.stringify(trace) : formatNormTable(trace));
-  return 0;
+  return { file, text, trace, findings: checkTrace({ trace, spec, text, fileName: file, config }) };
+}
+
+export function traceCommand(argv: readonly string[], io: Io): number {
+  const args = parseArgs(argv, TRACE_OPTIONS);
+  const [file] = args.positionals;
+  if (!file || args.positionals.length > 1) {
+    throw new UsageError('usage: gradient-lens trace <spec> [--steps N] [--state state.json] [--batch batch.json] [--format text|json|sarif] [--fail-on error|warning|never]');
+  }
+  const format = choice(args.options.get('format'), ['text', 'json', 'sarif'] as const, 'format', 'text');
+  const failOn = choice<FailOn>(args.options.get('fail-on'), ['error', 'warning', 'never'], 'fail-on', 'error');
+  const { trace, findings, text } = analyse(file, args, io);
+  if (format === 'json') io.out(JSON.stringify({ findings, trace }));
+  else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
+  else io.out(`${formatFindings(findings, file, text)}\n\n${formatNormTable(trace)}`);
+  return exitCodeFor(findings, failOn);
 }
 
 export function fmt(v: number): string {

@@ -1,0 +1,139 @@
+/**
+ * Fixes as text edits on the user's spec, in the file's own syntax (YAML or JSON). Edits touch
+ * the smallest range that expresses the change, so the rest of the file, comments included, stays.
+ */
+import type { ArgValue, InitSpec, LayerNode, SourceRange } from '../model/graph';
+import type { TextEdit } from './types';
+
+export type Syntax = 'yaml' | 'json';
+
+export function syntaxOf(fileName: string): Syntax {
+  return /\.json$/i.test(fileName) ? 'json' : 'yaml';
+}
+
+/** A value in the file's syntax: YAML flow style without quotes where safe, JSON with them. */
+export function formatValue(v: unknown, syntax: Syntax): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') return Number.isFinite(v) ? formatNumber(v) : syntax === 'json' ? 'null' : String(v);
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return syntax === 'json' || !/^[A-Za-z_][\w.-]*$/.test(v) ? JSON.stringify(v) : v;
+  if (Array.isArray(v)) return `[${v.map((x) => formatValue(x, syntax)).join(', ')}]`;
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+  const key = (k: string) => (syntax === 'json' ? JSON.stringify(k) : k);
+  return `{${entries.map(([k, x]) => `${key(k)}: ${formatValue(x, syntax)}`).join(', ')}}`;
+}
+
+/** Short, exact decimal forms: 0.001 rather than 1e-3 written by toString's whims. */
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  const s = String(v);
+  if (!/e/.test(s)) return s;
+  const [m, e] = s.split('e');
+  return `${m}e${Number(e)}`;
+}
+
+function initValue(spec: InitSpec): unknown {
+  return Object.keys(spec.args).length ? { [spec.scheme]: spec.args } : spec.scheme;
+}
+
+export interface LayerRewrite {
+  type?: string;
+  /** Arguments to set (merged over those the user wrote); `undefined` removes one. */
+  args?: Record<string, ArgValue | undefined>;
+  /** Replaces the args the user wrote instead of merging. */
+  replaceArgs?: boolean;
+  /** Per-parameter init to set, e.g. {weight: {scheme: 'xavier_uniform', args: {}}}. */
+  init?: Record<string, { scheme: InitSpec['scheme']; args: Record<string, number | string> }>;
+}
+
+/** Args as the user wrote them (those with a source range), not the defaults filled in by the parser. */
+function writtenArgs(layer: LayerNode): Record<string, ArgValue> {
+  const out: Record<string, ArgValue> = {};
+  for (const k of Object.keys(layer.argRanges)) out[k] = layer.args[k];
+  return out;
+}
+
+/** Line start and indentation of the line holding `offset`. */
+function columnOf(text: string, offset: number): number {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  return offset - lineStart;
+}
+
+/** Rewrites one layer entry (type, args, init), keeping its name. */
+export function rewriteLayer(text: string, syntax: Syntax, layer: LayerNode, change: LayerRewrite): TextEdit {
+  const type = change.type ?? layer.type;
+  const args: Record<string, unknown> = change.replaceArgs ? {} : writtenArgs(layer);
+  for (const [k, v] of Object.entries(change.args ?? {})) {
+    if (v === undefined) delete args[k];
+    else args[k] = v;
+  }
+  const init: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(layer.init)) init[k] = initValue(v);
+  for (const [k, v] of Object.entries(change.init ?? {})) init[k] = initValue({ ...v, range: { start: 0, end: 0 } });
+  const named = /^\d+$/.test(layer.name) ? null : layer.name;
+  const hasArgs = Object.keys(args).length > 0;
+  const hasInit = Object.keys(init).length > 0;
+  if (!named && !hasInit && !hasArgs) {
+    return { range: layer.range, newText: syntax === 'json' ? JSON.stringify(type) : type };
+  }
+  const fields: [string, unknown][] = [];
+  if (named) fields.push(['name', named]);
+  fields.push([type, hasArgs ? args : null]);
+  if (hasInit) fields.push(['init', init]);
+  if (syntax === 'json') {
+    return { range: layer.range, newText: formatValue(Object.fromEntries(fields), 'json') };
+  }
+  const indent = ' '.repeat(columnOf(text, layer.range.start));
+  const lines = fields.map(([k, v]) => (v === null ? `${k}:` : `${k}: ${formatValue(v, 'yaml')}`));
+  return { range: trimRange(text, layer.range), newText: lines.join(`\n${indent}`) };
+}
+
+/** YAML ranges of block nodes run to the next line; keep the edit off the trailing newline and spaces. */
+function trimRange(text: string, r: SourceRange): SourceRange {
+  let end = r.end;
+  while (end > r.start && /\s/.test(text[end - 1])) end--;
+  return { start: r.start, end };
+}
+
+/** Inserts a new layer entry just before `layer` in the same list. */
+export function insertLayerBefore(text: string, syntax: Syntax, layer: LayerNode, type: string, args: Record<string, ArgValue>): TextEdit {
+  const entry = Object.keys(args).length ? { [type]: args } : type;
+  const at = { start: layer.range.start, end: layer.range.start };
+  if (syntax === 'json') return { range: at, newText: `${formatValue(entry, 'json')}, ` };
+  // In a block list the entry starts after "- "; in a flow list after "[" or ", ".
+  const lineStart = text.lastIndexOf('\n', layer.range.start - 1) + 1;
+  const before = text.slice(lineStart, layer.range.start);
+  const dash = /^(\s*)-\s+$/.exec(before);
+  if (dash) return { range: at, newText: `${formatValue(entry, 'yaml')}\n${dash[1]}- ` };
+  return { range: at, newText: `${formatValue(entry, 'yaml')}, ` };
+}
+
+/** Removes `layer` from its list, with its dash (YAML block) or its comma (flow, JSON). */
+export function removeLayer(text: string, syntax: Syntax, layer: LayerNode): TextEdit {
+  const r = trimRange(text, layer.range);
+  if (syntax === 'yaml') {
+    const lineStart = text.lastIndexOf('\n', r.start - 1) + 1;
+    if (/^\s*-\s+$/.test(text.slice(lineStart, r.start))) {
+      const lineEnd = text.indexOf('\n', r.end);
+      return { range: { start: lineStart, end: lineEnd < 0 ? text.length : lineEnd + 1 }, newText: '' };
+    }
+  }
+  const after = /^\s*,\s*/.exec(text.slice(r.end));
+  if (after) return { range: { start: r.start, end: r.end + after[0].length }, newText: '' };
+  const before = /,\s*$/.exec(text.slice(0, r.start));
+  if (before) return { range: { start: r.start - before[0].length, end: r.end }, newText: '' };
+  return { range: r, newText: '' };
+}
+
+/** Replaces a whole value (the loss, the optimiser) with `value` in the file's syntax. */
+export function replaceValue(text: string, syntax: Syntax, range: SourceRange, value: unknown): TextEdit {
+  return { range: trimRange(text, range), newText: formatValue(value, syntax) };
+}
+
+/** Applies edits (non-overlapping) to text: what the editor does with a quick fix, for tests and the CLI. */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => b.range.start - a.range.start);
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.range.start) + e.newText + out.slice(e.range.end);
+  return out;
+}

@@ -1,0 +1,57 @@
+/**
+ * Every rule, in one typed table keyed by id (so a rule id without a rule does not compile), and
+ * the runner: apply the severity settings, collect, rank.
+ */
+import type { ModelSpec } from '../model/graph';
+import type { Trace } from '../trace/types';
+import { DEFAULT_CONFIG, RuleConfig } from './config';
+import { deadRelu } from './dead-relu';
+import { disconnectedParameter } from './disconnected-parameter';
+import { explodingGradient } from './exploding-gradient';
+import { learningRate } from './learning-rate';
+import { lossActivationMismatch } from './loss-activation-mismatch';
+import { nonFinite } from './non-finite';
+import { poorInitialisation } from './poor-initialisation';
+import { rankFindings } from './rank';
+import { saturatedActivation } from './saturated-activation';
+import { Finding, Rule, RULE_IDS, RuleId } from './types';
+import { underflow } from './underflow';
+import { layerOrder } from './util';
+import { vanishingGradient } from './vanishing-gradient';
+
+export const RULES: { [K in RuleId]: Rule & { id: K } } = {
+  'saturated-activation': saturatedActivation as Rule & { id: 'saturated-activation' },
+  'dead-relu': deadRelu as Rule & { id: 'dead-relu' },
+  'vanishing-gradient': vanishingGradient as Rule & { id: 'vanishing-gradient' },
+  'exploding-gradient': explodingGradient as Rule & { id: 'exploding-gradient' },
+  'non-finite': nonFinite as Rule & { id: 'non-finite' },
+  'disconnected-parameter': disconnectedParameter as Rule & { id: 'disconnected-parameter' },
+  'learning-rate': learningRate as Rule & { id: 'learning-rate' },
+  'poor-initialisation': poorInitialisation as Rule & { id: 'poor-initialisation' },
+  'loss-activation-mismatch': lossActivationMismatch as Rule & { id: 'loss-activation-mismatch' },
+  underflow: underflow as Rule & { id: 'underflow' },
+};
+
+export interface CheckInput {
+  trace: Trace;
+  spec: ModelSpec;
+  text: string;
+  fileName: string;
+  config?: RuleConfig;
+}
+
+/** Runs every rule that is not switched off and returns the findings ranked. */
+export function checkTrace(input: CheckInput): Finding[] {
+  const config = input.config ?? DEFAULT_CONFIG;
+  const ctx = { ...input, config };
+  const findings: Finding[] = [];
+  for (const id of RULE_IDS) {
+    if (config.severity[id] === 'off') continue;
+    findings.push(...RULES[id].check(ctx));
+  }
+  return rankFindings(findings, layerOrder(input.spec));
+}
+
+export { DEFAULT_CONFIG, withDefaults } from './config';
+export type { RuleConfig } from './config';
+export * from './types';

@@ -1,0 +1,88 @@
+/**
+ * Sigmoid/tanh units whose inputs sit where the derivative is below 1% of its peak pass almost no
+ * gradient back: the classic "why is my gradient zero". Thresholds: DeepDiagnosis, SageMaker Debugger.
+ */
+import type { LayerNode } from '../model/graph';
+import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
+import type { Fix, Finding, Rule, RuleContext } from './types';
+import { feedingLayer, findingAt, layerByPath, mean, num, paramIndex, paramName, pct, severityFor } from './util';
+
+const SATURATING = new Set(['sigmoid', 'tanh']);
+/** Xavier's gain for the activation the weights feed (torch.nn.init.calculate_gain). */
+const XAVIER_GAIN: Record<string, number> = { sigmoid: 1, tanh: 5 / 3 };
+
+function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: number): Fix[] {
+  const syntax = syntaxOf(ctx.fileName);
+  const fixes: Fix[] = [];
+  const feeder = feedingLayer(ctx.spec, layer);
+  if (feeder) {
+    const i = paramIndex(ctx.trace, paramName(feeder, 'weight'));
+    const fanIn = feeder.params.find((p) => p.name === 'weight')!.shape.slice(1).reduce((a, b) => a * b, 1);
+    const fanOut = feeder.params.find((p) => p.name === 'weight')!.shape[0];
+    const xavierStd = XAVIER_GAIN[op] * Math.sqrt(2 / (fanIn + fanOut));
+    const std = i >= 0 ? ctx.trace.steps[0]?.params[i].weightStd ?? 0 : 0;
+    // Offered only when the weights, not the data, are what pushes the units out: then re-initialising fixes it.
+    if (std > 2 * xavierStd) {
+      fixes.push({
+        title: `Initialise ${feeder.type} ${feeder.path}'s weight with xavier_uniform (std ${num(xavierStd)} instead of ${num(std)})`,
+        edits: [rewriteLayer(ctx.text, syntax, feeder, { init: { weight: { scheme: 'xavier_uniform', args: op === 'tanh' ? { gain: 5 / 3 } : {} } } })],
+      });
+    }
+  }
+  fixes.push({ title: `Replace ${layer.type} with ReLU`, edits: [rewriteLayer(ctx.text, syntax, layer, { type: 'ReLU', replaceArgs: true })] });
+  fixes.push({ title: `Replace ${layer.type} with GELU`, edits: [rewriteLayer(ctx.text, syntax, layer, { type: 'GELU', replaceArgs: true })] });
+  const features = layer.inShape[0];
+  if (layer.inShape.length === 1 && inputStd > 0) {
+    fixes.push({
+      title: `Insert LayerNorm(${features}) before ${layer.type} to bring its inputs back to unit scale`,
+      edits: [insertLayerBefore(ctx.text, syntax, layer, 'LayerNorm', { normalized_shape: features })],
+    });
+  }
+  fixes[0].preferred = true;
+  return fixes;
+}
+
+export const saturatedActivation: Rule = {
+  id: 'saturated-activation',
+  title: 'Sigmoid or tanh units saturated: their derivative is near zero, so little gradient passes back',
+  defaultSeverity: 'warning',
+  check(ctx) {
+    const { trace, spec, config } = ctx;
+    const byLayer = new Map<string, { op: string; share: number[]; flat: number[]; maxAbs: number[]; std: number[] }>();
+    for (const step of trace.steps) {
+      for (const a of step.activations) {
+        if (!SATURATING.has(a.op)) continue;
+        const entry = byLayer.get(a.layer) ?? { op: a.op, share: [], flat: [], maxAbs: [], std: [] };
+        entry.share.push(a.saturatedShare);
+        entry.flat.push(a.flatShare);
+        entry.maxAbs.push(a.inputMaxAbs);
+        entry.std.push(a.inputStd);
+        byLayer.set(a.layer, entry);
+      }
+    }
+    const findings: Finding[] = [];
+    for (const [path, e] of byLayer) {
+      const layer = layerByPath(spec, path);
+      if (!layer) continue;
+      const share = mean(e.share);
+      if (!(share > config.saturatedActivation.share)) continue;
+      const flat = mean(e.flat);
+      // In the flat region float32 cannot move the units back at all: an error, not a slowdown.
+      const severity = severityFor(ctx, 'saturated-activation', flat > config.saturatedActivation.share ? 'error' : 'warning');
+      if (severity === 'off') continue;
+      const flatNote = flat > 0 ? `; ${pct(flat)} in the flat region where the derivative is below 1e-7` : '';
+      const f = findingAt(
+        'saturated-activation',
+        severity,
+        layer,
+        `${e.op} layer saturated: ${pct(share)} of units (inputs reach |x| = ${num(Math.max(...e.maxAbs))}, std ${num(mean(e.std))}${flatNote})`,
+      );
+      f.evidence.push({ label: 'saturated share', values: e.share }, { label: 'input std', values: e.std });
+      const feeder = feedingLayer(spec, layer);
+      if (feeder) f.related.push({ range: feeder.typeRange, message: `its inputs come from ${feeder.type} ${feeder.path}` });
+      f.fixes = fixesFor(ctx, layer, e.op, mean(e.std));
+      findings.push(f);
+    }
+    return findings;
+  },
+};

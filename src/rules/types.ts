@@ -1,0 +1,77 @@
+/** Findings and rules: data plus pure functions `(context) => Finding[]`, no `vscode` here. */
+import type { ModelSpec, SourceRange } from '../model/graph';
+import type { Trace } from '../trace/types';
+import type { RuleConfig } from './config';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export const RULE_IDS = [
+  'saturated-activation',
+  'dead-relu',
+  'vanishing-gradient',
+  'exploding-gradient',
+  'non-finite',
+  'disconnected-parameter',
+  'learning-rate',
+  'poor-initialisation',
+  'loss-activation-mismatch',
+  'underflow',
+] as const;
+
+export type RuleId = (typeof RULE_IDS)[number];
+
+export interface TextEdit {
+  range: SourceRange;
+  newText: string;
+}
+
+/** A fix is a set of text edits on the spec, applied together (a quick fix in the editor). */
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+  /** The fix to offer first (VS Code's `isPreferred`). */
+  preferred?: boolean;
+}
+
+export interface RelatedLocation {
+  range: SourceRange;
+  message: string;
+}
+
+/** Numbers behind a finding, one per step, for the report and the hover. */
+export interface Evidence {
+  label: string;
+  values: number[];
+}
+
+export interface Finding {
+  rule: RuleId;
+  severity: Severity;
+  /** States the measured number: "sigmoid layer saturated: 94% of units". */
+  message: string;
+  /** Path of the layer at fault ("" when the fault is the loss or optimiser). */
+  layer: string;
+  range: SourceRange;
+  related: RelatedLocation[];
+  evidence: Evidence[];
+  fixes: Fix[];
+  /** Set by ranking: the finding that explains this one (root cause before symptom). */
+  explainedBy?: { rule: RuleId; layer: string };
+}
+
+export interface RuleContext {
+  trace: Trace;
+  spec: ModelSpec;
+  /** The spec's source text and file name, to build fixes as text edits. */
+  text: string;
+  fileName: string;
+  config: RuleConfig;
+}
+
+export interface Rule {
+  id: RuleId;
+  /** One line for docs and settings. */
+  title: string;
+  defaultSeverity: Severity;
+  check(ctx: RuleContext): Finding[];
+}
