@@ -1,0 +1,72 @@
+/**
+ * The typed messages between the extension and its webviews (the trace panel and the sidebar),
+ * imported by both sides. Webview messages are untrusted input: `parseWebviewMessage` validates
+ * them before the extension acts on one. The webview posts `ready` first; the extension posts data
+ * only after it (posting right after setting `webview.html` races the page's script).
+ */
+import type { Trace } from './trace/types';
+
+export interface Pos {
+  line: number;
+  character: number;
+}
+
+export interface RangeView {
+  start: Pos;
+  end: Pos;
+}
+
+/** A finding as the webviews show it: positions resolved, fixes as titles. */
+export interface FindingView {
+  rule: string;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  layer: string;
+  range: RangeView;
+  fixes: string[];
+}
+
+// ── extension → webview ────────────────────────────────────────────────────
+export type ToWebview =
+  | { type: 'trace'; uri: string; fileName: string; trace: Trace; findings: FindingView[]; quick: boolean }
+  | { type: 'status'; state: 'idle' | 'running' | 'error'; message: string }
+  | { type: 'empty'; message: string };
+
+// ── webview → extension ────────────────────────────────────────────────────
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'reveal'; uri: string; range: RangeView }
+  | { type: 'retrace' }
+  | { type: 'openPanel' }
+  | { type: 'export'; format: 'png' | 'csv'; suggestedName: string; data: string };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1e9;
+const isPos = (v: unknown): v is Pos => isObj(v) && isInt(v.line) && isInt(v.character);
+const isRange = (v: unknown): v is RangeView => isObj(v) && isPos(v.start) && isPos(v.end);
+const isStr = (v: unknown, max = 10_000): v is string => typeof v === 'string' && v.length <= max;
+
+/** Largest export a webview may hand back (a PNG of the charts as a data URL, or CSV). */
+export const MAX_EXPORT_BYTES = 32 * 1024 * 1024;
+
+/** The message if it is a well-formed `FromWebview`, else null (and nothing is done with it). */
+export function parseWebviewMessage(m: unknown): FromWebview | null {
+  if (!isObj(m) || typeof m.type !== 'string') return null;
+  switch (m.type) {
+    case 'ready':
+    case 'retrace':
+    case 'openPanel':
+      return { type: m.type };
+    case 'reveal':
+      return isStr(m.uri) && isRange(m.range) ? { type: 'reveal', uri: m.uri, range: m.range } : null;
+    case 'export':
+      return (m.format === 'png' || m.format === 'csv') &&
+        isStr(m.suggestedName, 200) &&
+        /^[\w.-]+$/.test(m.suggestedName) &&
+        isStr(m.data, MAX_EXPORT_BYTES)
+        ? { type: 'export', format: m.format, suggestedName: m.suggestedName, data: m.data }
+        : null;
+    default:
+      return null;
+  }
+}
