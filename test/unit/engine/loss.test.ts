@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as F from '../../../src/engine';
 import { backward, tensor, Tensor } from '../../../src/engine';
-import type { Reduction } from '../../../src/engine';
+import type { FloatArray, Reduction } from '../../../src/engine';
 import { gradcheck, rand } from '../support/gradcheck';
 
 const reductions: Reduction[] = ['mean', 'sum'];
@@ -20,7 +20,7 @@ function close(actual: ArrayLike<number>, expected: readonly number[], rtol = 1e
 }
 
 /** Loss value and both gradients (null where the target gets none), in float64. */
-function run(f: (x: Tensor, t: Tensor, r: Reduction) => Tensor, x: Tensor, t: Tensor, r: Reduction) {
+function run(f: (x: Tensor, t: Tensor, r: Reduction) => Tensor, x: Tensor, t: Tensor, r: Reduction): { loss: number; dx: FloatArray | null; dt: FloatArray | null } {
   x.grad = null;
   t.grad = null;
   const loss = f(x, t, r);

@@ -1,0 +1,398 @@
+/**
+ * torch.nn layers with PyTorch's constructor argument order, parameter names, weight layouts and
+ * default initialisation; the options PyTorch takes as keywords come last as one object.
+ */
+import type { DType } from '../dtype';
+import * as F from '../functional';
+import * as init from '../init';
+import type { Rng } from '../rng';
+import { Tensor, zeros } from '../tensor';
+import { Module } from './module';
+
+type Pair = number | [number, number];
+
+export interface InitOptions {
+  /** Element type of the parameters; float32 unless a float64 run (gradient checks, parity) asks. */
+  dtype?: DType;
+  /** Seeds the default initialisation; required by layers with random weights. */
+  rng?: Rng;
+}
+
+function needRng(rng: Rng | undefined, layer: string): Rng {
+  if (!rng) throw new Error(`${layer} needs a seeded rng for its default initialisation: pass { rng: new Rng(seed) }`);
+  return rng;
+}
+
+function checkCount(layer: string, name: string, v: number, min = 0): void {
+  if (!Number.isInteger(v) || v < min) {
+    throw new RangeError(`${layer}: ${name} must be an integer ≥ ${min}, got ${v}`);
+  }
+}
+
+function pairOf(layer: string, name: string, v: Pair, min: number): [number, number] {
+  if (typeof v !== 'number' && !(Array.isArray(v) && v.length === 2)) {
+    throw new RangeError(`${layer}: ${name} must be a number or a pair, got ${JSON.stringify(v)}`);
+  }
+  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  checkCount(layer, name, p[0], min);
+  checkCount(layer, name, p[1], min);
+  return p;
+}
+
+export interface LinearOptions extends InitOptions {
+  bias?: boolean;
+}
+
+/** y = x Wᵀ + b, W stored [out_features, in_features]. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    { bias = true, dtype = 'float32', rng }: LinearOptions = {},
+  ) {
+    super();
+    checkCount('Linear', 'in_features', inFeatures);
+    checkCount('Linear', 'out_features', outFeatures);
+    const r = needRng(rng, 'Linear');
+    this.weight = this.registerParameter('weight', zeros([outFeatures, inFeatures], dtype));
+    this.bias = bias ? this.registerParameter('bias', zeros([outFeatures], dtype)) : null;
+    init.defaultLinear(this.weight, this.bias, r);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.linear(x, this.weight, this.bias);
+  }
+}
+
+export interface Conv1dOptions extends InitOptions {
+  stride?: number;
+  padding?: number;
+  bias?: boolean;
+}
+
+/** Weight [out_channels, in_channels, kernel_size]. */
+export class Conv1d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | [number],
+    { stride = 1, padding = 0, bias = true, dtype = 'float32', rng }: Conv1dOptions = {},
+  ) {
+    super();
+    checkCount('Conv1d', 'in_channels', inChannels, 1);
+    checkCount('Conv1d', 'out_channels', outChannels, 1);
+    this.kernelSize = typeof kernelSize === 'number' ? kernelSize : kernelSize[0];
+    checkCount('Conv1d', 'kernel_size', this.kernelSize, 1);
+    checkCount('Conv1d', 'stride', stride, 1);
+    checkCount('Conv1d', 'padding', padding, 0);
+    this.stride = stride;
+    this.padding = padding;
+    const r = needRng(rng, 'Conv1d');
+    this.weight = this.registerParameter('weight', zeros([outChannels, inChannels, this.kernelSize], dtype));
+    this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
+    init.defaultConv(this.weight, this.bias, r);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.conv1d(x, this.weight, this.bias, this.stride, this.padding);
+  }
+}
+
+export interface Conv2dOptions extends InitOptions {
+  stride?: Pair;
+  padding?: Pair;
+  bias?: boolean;
+}
+
+/** Weight [out_channels, in_channels, kh, kw]. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    { stride = 1, padding = 0, bias = true, dtype = 'float32', rng }: Conv2dOptions = {},
+  ) {
+    super();
+    checkCount('Conv2d', 'in_channels', inChannels, 1);
+    checkCount('Conv2d', 'out_channels', outChannels, 1);
+    this.kernelSize = pairOf('Conv2d', 'kernel_size', kernelSize, 1);
+    this.stride = pairOf('Conv2d', 'stride', stride, 1);
+    this.padding = pairOf('Conv2d', 'padding', padding, 0);
+    const r = needRng(rng, 'Conv2d');
+    this.weight = this.registerParameter('weight', zeros([outChannels, inChannels, ...this.kernelSize], dtype));
+    this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
+    init.defaultConv(this.weight, this.bias, r);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias, this.stride, this.padding);
+  }
+}
+
+export interface PoolOptions {
+  /** Defaults to the kernel size, as PyTorch's stride=None. */
+  stride?: Pair | null;
+  padding?: Pair;
+}
+
+export class MaxPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+
+  constructor(kernelSize: Pair, { stride = null, padding = 0 }: PoolOptions = {}) {
+    super();
+    this.kernelSize = pairOf('MaxPool2d', 'kernel_size', kernelSize, 1);
+    this.stride = pairOf('MaxPool2d', 'stride', stride ?? kernelSize, 1);
+    this.padding = pairOf('MaxPool2d', 'padding', padding, 0);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernelSize, this.stride, this.padding);
+  }
+}
+
+/** count_include_pad=True, PyTorch's default. */
+export class AvgPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+
+  constructor(kernelSize: Pair, { stride = null, padding = 0 }: PoolOptions = {}) {
+    super();
+    this.kernelSize = pairOf('AvgPool2d', 'kernel_size', kernelSize, 1);
+    this.stride = pairOf('AvgPool2d', 'stride', stride ?? kernelSize, 1);
+    this.padding = pairOf('AvgPool2d', 'padding', padding, 0);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, this.stride, this.padding);
+  }
+}
+
+export interface BatchNormOptions {
+  eps?: number;
+  /** Weight of the new batch in the running stats; null for a cumulative average (PyTorch's momentum=None). */
+  momentum?: number | null;
+  affine?: boolean;
+  dtype?: DType;
+}
+
+/** Shared by BatchNorm1d/2d: running stats as buffers, weight 1 and bias 0 when affine. */
+abstract class BatchNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly numBatchesTracked: Tensor;
+  readonly eps: number;
+  readonly momentum: number | null;
+
+  constructor(
+    layer: string,
+    readonly numFeatures: number,
+    { eps = 1e-5, momentum = 0.1, affine = true, dtype = 'float32' }: BatchNormOptions,
+  ) {
+    super();
+    checkCount(layer, 'num_features', numFeatures, 1);
+    this.eps = eps;
+    this.momentum = momentum;
+    this.weight = affine ? this.registerParameter('weight', zeros([numFeatures], dtype)) : null;
+    this.bias = affine ? this.registerParameter('bias', zeros([numFeatures], dtype)) : null;
+    init.defaultNorm(this.weight, this.bias);
+    this.runningMean = this.registerBuffer('running_mean', zeros([numFeatures], dtype));
+    this.runningVar = this.registerBuffer('running_var', init.ones(zeros([numFeatures], dtype)));
+    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', zeros([], dtype));
+  }
+
+  protected abstract checkInput(x: Tensor): void;
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    let momentum = this.momentum ?? 0;
+    if (this.training) {
+      this.numBatchesTracked.data[0] += 1;
+      if (this.momentum === null) momentum = 1 / this.numBatchesTracked.data[0];
+    }
+    return F.batchNorm(x, {
+      runningMean: this.runningMean.data,
+      runningVar: this.runningVar.data,
+      weight: this.weight,
+      bias: this.bias,
+      training: this.training,
+      momentum,
+      eps: this.eps,
+    });
+  }
+}
+
+/** Input (N, C) or (N, C, L). */
+export class BatchNorm1d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super('BatchNorm1d', numFeatures, options);
+  }
+
+  protected checkInput(x: Tensor): void {
+    if (x.rank !== 2 && x.rank !== 3) throw new RangeError(`BatchNorm1d: expected 2D or 3D input (got ${x.rank}D input)`);
+  }
+}
+
+/** Input (N, C, H, W). */
+export class BatchNorm2d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super('BatchNorm2d', numFeatures, options);
+  }
+
+  protected checkInput(x: Tensor): void {
+    if (x.rank !== 4) throw new RangeError(`BatchNorm2d: expected 4D input (got ${x.rank}D input)`);
+  }
+}
+
+export interface LayerNormOptions {
+  eps?: number;
+  elementwiseAffine?: boolean;
+  dtype?: DType;
+}
+
+/** Normalises over the trailing `normalizedShape` axes; weight and bias have that shape. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly eps: number;
+
+  constructor(normalizedShape: number | number[], { eps = 1e-5, elementwiseAffine = true, dtype = 'float32' }: LayerNormOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    for (const d of this.normalizedShape) checkCount('LayerNorm', 'normalized_shape', d, 1);
+    this.eps = eps;
+    this.weight = elementwiseAffine ? this.registerParameter('weight', zeros(this.normalizedShape, dtype)) : null;
+    this.bias = elementwiseAffine ? this.registerParameter('bias', zeros(this.normalizedShape, dtype)) : null;
+    init.defaultNorm(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+}
+
+/** Inverted dropout while training, identity in eval mode. */
+export class Dropout extends Module {
+  constructor(
+    readonly p: number,
+    readonly rng: Rng,
+  ) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+    needRng(rng, 'Dropout');
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training, this.rng);
+  }
+}
+
+export interface EmbeddingOptions extends InitOptions {
+  /** Row whose vector stays zero and gets no gradient; negative counts from the end, as PyTorch. */
+  paddingIdx?: number | null;
+}
+
+/** A lookup table of shape [num_embeddings, embedding_dim], initialised N(0, 1). */
+export class Embedding extends Module {
+  readonly weight: Tensor;
+  readonly paddingIdx: number | null;
+
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    { paddingIdx = null, dtype = 'float32', rng }: EmbeddingOptions = {},
+  ) {
+    super();
+    checkCount('Embedding', 'num_embeddings', numEmbeddings);
+    checkCount('Embedding', 'embedding_dim', embeddingDim);
+    if (paddingIdx !== null) {
+      if (!Number.isInteger(paddingIdx) || paddingIdx >= numEmbeddings || paddingIdx < -numEmbeddings) {
+        throw new RangeError(`Embedding: padding_idx must be within num_embeddings (${numEmbeddings}), got ${paddingIdx}`);
+      }
+      if (paddingIdx < 0) paddingIdx += numEmbeddings;
+    }
+    this.paddingIdx = paddingIdx;
+    const r = needRng(rng, 'Embedding');
+    this.weight = this.registerParameter('weight', zeros([numEmbeddings, embeddingDim], dtype));
+    init.defaultEmbedding(this.weight, r, paddingIdx);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.embedding(x, this.weight, this.paddingIdx);
+  }
+}
+
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.flatten(x, this.startDim, this.endDim);
+  }
+}
+
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/**
+ * Children run in order, each under its own layer path. Given plain modules they are named
+ * "0", "1", …; given [name, module] pairs (PyTorch's OrderedDict form) they keep their names.
+ */
+export class Sequential extends Module {
+  constructor(children: (Module | [string, Module])[] = []) {
+    super();
+    for (const c of children) this.append(c);
+  }
+
+  /** Adds a child at the end, named by its position unless a name is given. */
+  append(child: Module | [string, Module]): this {
+    if (Array.isArray(child)) this.addModule(child[0], child[1]);
+    else this.addModule(String(this.length), child);
+    return this;
+  }
+
+  get length(): number {
+    return this.namedChildren().length;
+  }
+
+  /** The child at `index` (negative counts from the end, as PyTorch's indexing). */
+  at(index: number): Module {
+    const kids = this.namedChildren();
+    const i = index < 0 ? index + kids.length : index;
+    if (!Number.isInteger(i) || i < 0 || i >= kids.length) throw new RangeError(`index ${index} is out of range for a Sequential of ${kids.length} modules`);
+    return kids[i][1];
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const [, m] of this.namedChildren()) y = m.call(y);
+    return y;
+  }
+}
