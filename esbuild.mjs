@@ -1,7 +1,7 @@
 // Builds every bundle: the CLI and benchmark (node), and later the extension (node, CJS,
 // `vscode` external) and the webviews (browser, IIFE). `tsc --noEmit` checks types separately.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -16,12 +16,37 @@ const node = {
   logLevel: 'warning',
 };
 
-/** Only bundles whose entry exists: the extension and webviews arrive in later issues. */
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: production ? false : 'inline',
+  minify: true,
+  logLevel: 'warning',
+};
+
+/** Only bundles whose entry exists, so a partial checkout still builds what it has. */
 const builds = [
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', external: ['@tensorflow/*'] },
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // The trace runs in a worker thread so the extension host's event loop never waits for model work.
+  { ...node, entryPoints: ['src/worker/trace-worker.ts'], outfile: 'dist/trace-worker.js' },
+  { ...browser, entryPoints: ['webview/panel/main.ts'], outfile: 'dist/webview/panel.js' },
+  { ...browser, entryPoints: ['webview/sidebar/main.ts'], outfile: 'dist/webview/sidebar.js' },
+  { ...browser, entryPoints: ['webview/report/main.ts'], outfile: 'dist/report.js', sourcemap: false },
 ].filter((b) => existsSync(b.entryPoints[0]));
+
+/** Codicons' font and CSS go next to the webview bundles: webviews may load only from dist/ and media/. */
+function copyCodicons() {
+  const from = 'node_modules/@vscode/codicons/dist';
+  if (!existsSync(from)) return;
+  mkdirSync('dist/webview', { recursive: true });
+  cpSync(`${from}/codicon.css`, 'dist/webview/codicon.css');
+  cpSync(`${from}/codicon.ttf`, 'dist/webview/codicon.ttf');
+}
+copyCodicons();
 
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
