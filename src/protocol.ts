@@ -26,9 +26,25 @@ export interface FindingView {
   fixes: string[];
 }
 
+/** Where a layer is written in the model file, so a view can reveal a layer that has no finding. */
+export interface LayerRangeView {
+  /** Layer path as in Trace.layers / TraceParam.layer, e.g. "0". */
+  path: string;
+  range: RangeView;
+}
+
 // ── extension → webview ────────────────────────────────────────────────────
 export type ToWebview =
-  | { type: 'trace'; uri: string; fileName: string; trace: Trace; findings: FindingView[]; quick: boolean }
+  | {
+      type: 'trace';
+      uri: string;
+      fileName: string;
+      trace: Trace;
+      findings: FindingView[];
+      quick: boolean;
+      /** Optional: ranges of every layer (older hosts send none; views then reveal only findings). */
+      layers?: LayerRangeView[];
+    }
   | { type: 'status'; state: 'idle' | 'running' | 'error'; message: string }
   | { type: 'empty'; message: string };
 
