@@ -4,7 +4,7 @@
  * the views only render and forward the user's clicks through these callbacks.
  */
 import type * as vscode from 'vscode';
-import type { FindingView, RangeView } from '../../protocol';
+import type { FindingView, LayerRangeView, RangeView } from '../../protocol';
 import type { Trace } from '../../trace/types';
 
 export interface PanelData {
@@ -14,6 +14,8 @@ export interface PanelData {
   findings: FindingView[];
   /** True for the few-step trace run while typing; false for a full "Trace Gradients" run. */
   quick: boolean;
+  /** Where each layer is written, so the sidebar can reveal a layer that has no finding. */
+  layers?: LayerRangeView[];
 }
 
 export interface PanelContext {
