@@ -89,7 +89,9 @@ function fmtMs(ms: number | undefined): string {
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
-  return a === undefined || b === undefined ? '—' : `${(a / b).toFixed(1)}×`;
+  if (a === undefined || b === undefined) return '—';
+  const r = a / b;
+  return `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toPrecision(2)}×`;
 }
 
 function main(): void {

@@ -19,17 +19,27 @@ def build(w):
     return torch.nn.Sequential(*layers)
 
 
-def median_ms(fn, budget_s, min_reps=3, warmup=2):
+def median_ms(fn, budget_s, min_samples=3, warmup=2):
+    """Median ms per call; fast calls are timed in batches (each sample at least ~2 ms), as bench/workloads.ts does."""
     for _ in range(warmup):
         fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_reps or time.perf_counter() - start < budget_s:
+    batch = 1
+    while True:
         t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return times[len(times) // 2]
+        for _ in range(batch):
+            fn()
+        if time.perf_counter() - t >= 0.002 or batch >= 1 << 20:
+            break
+        batch *= 2
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < min_samples or time.perf_counter() - start < budget_s:
+        t = time.perf_counter()
+        for _ in range(batch):
+            fn()
+        samples.append((time.perf_counter() - t) * 1000 / batch)
+    samples.sort()
+    return samples[len(samples) // 2]
 
 
 def main():

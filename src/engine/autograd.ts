@@ -1,9 +1,9 @@
 /** Reverse mode: each computed tensor points at its node; backward walks them in topological order. */
-import { chargeMemory, getInstrument, withLayer } from './context';
+import { chargeMemory, getInstrument, popLayer, pushLayer } from './context';
 import type { FloatArray } from './dtype';
 import type { OpKind } from './ops';
 import type { OpDef } from './ops/types';
-import { Tensor } from './tensor';
+import type { Tensor } from './tensor';
 
 export interface Node {
   kind: OpKind;
@@ -16,49 +16,47 @@ export interface Node {
   layer: string | null;
 }
 
+/** Each walk gets a fresh mark, so visited flags live on the tensors instead of in a Set. */
+let walk = 0;
+
 /**
- * Tensors reachable from `root`, each after every tensor it depends on. An explicit stack instead
- * of recursion: a recursive walk overflows past a few thousand ops.
+ * Tensors reachable from `root` through tensors that require a gradient, each after every tensor
+ * it depends on. An explicit stack instead of recursion: a recursive walk overflows past a few
+ * thousand ops.
  */
 export function topologicalOrder(root: Tensor): Tensor[] {
+  const mark = ++walk;
   const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
   const stack: Tensor[] = [root];
   const expanded: boolean[] = [false];
   while (stack.length) {
-    const t = stack[stack.length - 1];
-    if (expanded[expanded.length - 1]) {
+    const top = stack.length - 1;
+    const t = stack[top];
+    if (expanded[top]) {
       stack.pop();
       expanded.pop();
       order.push(t);
       continue;
     }
-    expanded[expanded.length - 1] = true;
-    if (visited.has(t)) {
+    if (t.visit === mark) {
       stack.pop();
       expanded.pop();
       continue;
     }
-    visited.add(t);
+    expanded[top] = true;
+    t.visit = mark;
     const node = t.node;
     if (!node) continue;
-    for (const input of node.inputs) {
-      if (input.requiresGrad && !visited.has(input)) {
+    const inputs = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      if (input.requiresGrad && input.visit !== mark) {
         stack.push(input);
         expanded.push(false);
       }
     }
   }
   return order;
-}
-
-function accumulate(t: Tensor, g: FloatArray): void {
-  if (!t.grad) {
-    t.grad = g;
-    return;
-  }
-  const acc = t.grad;
-  for (let i = 0; i < acc.length; i++) acc[i] += g[i];
 }
 
 /**
@@ -68,50 +66,61 @@ function accumulate(t: Tensor, g: FloatArray): void {
 export function backward(root: Tensor, seed?: FloatArray): void {
   const order = topologicalOrder(root);
   const instrument = getInstrument();
-  const g0 = seed ?? root.data.slice().fill(1);
+  const g0 = seed ? seed.slice() : root.data.slice().fill(1);
   if (g0.length !== root.size) throw new Error(`backward seed has ${g0.length} values, output has ${root.size}`);
-  const own = new Map<Tensor, FloatArray>();
-  own.set(root, g0);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const t = order[i];
-    const gy = own.get(t);
-    if (!gy) continue;
-    const node = t.node;
-    if (!node) {
-      accumulate(t, gy === g0 ? gy.slice() : gy);
-      continue;
-    }
-    own.delete(t);
-    const needs = node.inputs.map((x) => x.requiresGrad);
-    const grads = withLayer(node.layer ?? '', () => {
-      const gs = node.def.backward({ gy, inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
-      for (let k = 0; k < gs.length; k++) {
-        const g = gs[k];
-        if (g && needs[k] && g !== gy) chargeMemory(g.byteLength, node.inputs[k].shape);
+  // Gradients in flight live on the tensors (`pending`), cleared as each is consumed.
+  root.pending = g0;
+  try {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const gy = t.pending;
+      if (!gy) continue;
+      t.pending = null;
+      const node = t.node;
+      if (!node) {
+        if (t.grad) {
+          const acc = t.grad;
+          for (let j = 0; j < acc.length; j++) acc[j] += gy[j];
+        } else t.grad = gy;
+        continue;
       }
-      return gs;
-    });
-    if (instrument) instrument.onBackward(node.kind, node.layer, gy, node.inputs, grads);
-    for (let k = 0; k < node.inputs.length; k++) {
-      const g = grads[k];
-      const x = node.inputs[k];
-      if (!g || !needs[k]) continue;
-      if (g.length !== x.size) throw new Error(`backward of ${node.kind} gave ${g.length} values for an input of ${x.size}`);
-      const prev = own.get(x);
-      if (prev) {
-        // The same tensor feeds several ops: sum their contributions (copy first if shared).
-        const sum = prev === g ? prev.slice() : prev;
-        for (let j = 0; j < sum.length; j++) sum[j] += g[j];
-        own.set(x, sum);
-      } else {
-        // An op may hand back gy itself (identity-like backward); own a copy before anyone adds into it.
-        own.set(x, g === gy || isShared(g, own) ? g.slice() : g);
+      const inputs = node.inputs;
+      const needs = new Array<boolean>(inputs.length);
+      for (let k = 0; k < inputs.length; k++) needs[k] = inputs[k].requiresGrad;
+      pushLayer(node.layer);
+      let grads: (FloatArray | null)[];
+      try {
+        grads = node.def.backward({ gy, inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
+        for (let k = 0; k < grads.length; k++) {
+          const g = grads[k];
+          if (g && needs[k] && g !== gy) chargeMemory(g.byteLength, inputs[k].shape);
+        }
+      } finally {
+        popLayer();
+      }
+      if (instrument) instrument.onBackward(node.kind, node.layer, gy, inputs, grads);
+      for (let k = 0; k < inputs.length; k++) {
+        let g = grads[k];
+        const x = inputs[k];
+        if (!g || !needs[k]) continue;
+        if (g.length !== x.size) throw new Error(`backward of ${node.kind} gave ${g.length} values for an input of ${x.size}`);
+        const prev = x.pending;
+        if (prev) {
+          // The same tensor feeds several ops: sum their contributions into the array it owns.
+          for (let j = 0; j < prev.length; j++) prev[j] += g[j];
+          continue;
+        }
+        // An op may hand back gy itself, or one array for two inputs: own a copy before anyone adds into it.
+        if (g === gy || sharedWithEarlier(grads, k)) g = g.slice();
+        x.pending = g;
       }
     }
+  } finally {
+    for (const t of order) t.pending = null;
   }
 }
 
-function isShared(g: FloatArray, own: Map<Tensor, FloatArray>): boolean {
-  for (const v of own.values()) if (v === g) return true;
+function sharedWithEarlier(grads: readonly (FloatArray | null)[], k: number): boolean {
+  for (let j = 0; j < k; j++) if (grads[j] === grads[k]) return true;
   return false;
 }

@@ -16,6 +16,15 @@ export function currentLayer(): string | null {
   return layerStack.length ? layerStack[layerStack.length - 1] : null;
 }
 
+/** For hot loops that cannot afford a closure per call; always pair with popLayer in a finally. */
+export function pushLayer(layer: string | null): void {
+  layerStack.push(layer ?? '');
+}
+
+export function popLayer(): void {
+  layerStack.pop();
+}
+
 /** Runs `fn` with every op it dispatches attributed to `layer`. */
 export function withLayer<T>(layer: string, fn: () => T): T {
   layerStack.push(layer);

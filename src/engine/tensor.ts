@@ -10,6 +10,9 @@ export class Tensor {
   node: Node | null = null;
   /** `named_parameters()` name when this is a parameter. */
   name: string | null = null;
+  /** Backward's bookkeeping: the gradient in flight and the walk that last visited this tensor. */
+  pending: FloatArray | null = null;
+  visit = 0;
 
   constructor(
     public data: FloatArray,

@@ -392,7 +392,8 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const [, m] of this.namedChildren()) y = m.call(y);
+    // The live map, not a copy: this runs on every step of every trace.
+    for (const m of this.children.values()) y = m.call(y);
     return y;
   }
 }

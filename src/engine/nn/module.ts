@@ -2,7 +2,7 @@
  * The torch.nn.Module contract: named parameters, buffers and children in PyTorch's registration
  * order and naming, train/eval, and a `call` that attributes every op of the forward to the layer.
  */
-import { withLayer } from '../context';
+import { popLayer, pushLayer } from '../context';
 import type { FloatArray } from '../dtype';
 import type { Tensor } from '../tensor';
 
@@ -19,13 +19,19 @@ export abstract class Module {
   // Maps keep insertion order, which is PyTorch's registration order.
   private readonly ownParams = new Map<string, Tensor>();
   private readonly ownBuffers = new Map<string, Tensor>();
-  private readonly children = new Map<string, Module>();
+  protected readonly children = new Map<string, Module>();
 
   abstract forward(x: Tensor): Tensor;
 
   /** Runs the forward with every op it dispatches attributed to this layer's path. */
   call(x: Tensor): Tensor {
-    return withLayer(this.path, () => this.forward(x));
+    // push/pop rather than withLayer's closure: this wraps every layer of every step.
+    pushLayer(this.path);
+    try {
+      return this.forward(x);
+    } finally {
+      popLayer();
+    }
   }
 
   /** PyTorch's register_parameter: the tensor becomes a leaf that requires a gradient. */
