@@ -1,0 +1,70 @@
+/**
+ * Host side of the webview protocol shared by the trace panel and the sidebar: turning PanelData
+ * into the `trace` message, and acting on a validated message from a webview.
+ */
+import * as vscode from 'vscode';
+import { parseWebviewMessage, type FromWebview, type ToWebview } from '../../protocol';
+import type { PanelContext, PanelData } from './types';
+
+export function traceMessage(data: PanelData): ToWebview {
+  return {
+    type: 'trace',
+    uri: data.uri.toString(),
+    fileName: data.fileName,
+    trace: data.trace,
+    findings: data.findings,
+    quick: data.quick,
+    ...(data.layers ? { layers: data.layers } : {}),
+  };
+}
+
+/**
+ * Validates a message from a webview and does what it asks, for the model file the webview shows.
+ * Returns the parsed message (so the caller can react to `ready`), or null when it was rejected.
+ */
+export async function handleWebviewMessage(
+  ctx: PanelContext,
+  who: string,
+  raw: unknown,
+  current: PanelData | undefined,
+): Promise<FromWebview | null> {
+  const msg = parseWebviewMessage(raw);
+  if (!msg) {
+    ctx.log.warn(`${who}: ignored a malformed message from the webview`);
+    return null;
+  }
+  if (msg.type === 'ready') return msg;
+  if (!current) {
+    ctx.log.info(`${who}: "${msg.type}" with no model shown; ignored`);
+    return msg;
+  }
+  switch (msg.type) {
+    case 'reveal':
+      // A webview may only point into the file it is showing.
+      if (msg.uri !== current.uri.toString()) {
+        ctx.log.warn(`${who}: reveal of a file it does not show (${msg.uri}); ignored`);
+        return null;
+      }
+      await ctx.reveal(current.uri, msg.range);
+      break;
+    case 'retrace':
+      await ctx.retrace(current.uri);
+      break;
+    case 'openPanel':
+      await ctx.openPanel(current.uri);
+      break;
+    case 'export':
+      await ctx.exportFile(msg.suggestedName, msg.format, msg.data);
+      break;
+  }
+  return msg;
+}
+
+/** Reports a failed action without letting the rejection escape the message listener. */
+export function logFailure(ctx: PanelContext, who: string): (e: unknown) => void {
+  return (e) => {
+    const message = e instanceof Error ? e.message : String(e);
+    ctx.log.error(`${who}: ${message}`);
+    void vscode.window.showErrorMessage(`Gradient Lens: ${message}`);
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The "Trace Gradients" chart panel: one panel beside the editor, re-used for every trace.
+ * The page is rebuilt whenever it becomes visible again (no retainContextWhenHidden); it keeps its
+ * own view state with setState and asks for the data again with `ready`.
+ */
+import * as vscode from 'vscode';
+import type { ToWebview } from '../../protocol';
+import { webviewHtml, webviewRoots } from './html';
+import { PANEL_SHELL } from './shell';
+import { handleWebviewMessage, logFailure, traceMessage } from './messages';
+import type { PanelContext, PanelData } from './types';
+
+export const TRACE_PANEL_VIEW_TYPE = 'gradientLens.tracePanel';
+
+export class TracePanel implements vscode.Disposable {
+  private static current: TracePanel | undefined;
+
+  /** Shows the panel beside the editor (creating it once) with this trace. */
+  static show(ctx: PanelContext, data: PanelData): TracePanel {
+    const existing = TracePanel.current;
+    if (existing) {
+      existing.update(data);
+      existing.panel.reveal(undefined, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      TRACE_PANEL_VIEW_TYPE,
+      title(data),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: webviewRoots(ctx.extensionUri) },
+    );
+    TracePanel.current = new TracePanel(ctx, panel, data);
+    return TracePanel.current;
+  }
+
+  private readonly disposables: vscode.Disposable[] = [];
+  /** True between the page's `ready` and it being torn down (hidden, reloaded). */
+  private ready = false;
+  private disposed = false;
+
+  private constructor(
+    private readonly ctx: PanelContext,
+    private readonly panel: vscode.WebviewPanel,
+    private data: PanelData,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'gradient-lens.svg');
+    panel.webview.html = webviewHtml(panel.webview, ctx.extensionUri, PANEL_SHELL);
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => {
+        // A hidden page is destroyed; messages to it would be lost until it says `ready` again.
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        handleWebviewMessage(ctx, 'trace panel', raw, this.data)
+          .then((msg) => {
+            if (msg?.type === 'ready') {
+              this.ready = true;
+              this.post(traceMessage(this.data));
+            }
+          })
+          .catch(logFailure(ctx, 'trace panel'));
+      }),
+    );
+  }
+
+  /** Re-renders with a new trace (a re-trace, or another file's). */
+  update(data: PanelData): void {
+    this.data = data;
+    if (this.disposed) return;
+    this.panel.title = title(data);
+    if (this.ready) this.post(traceMessage(data));
+  }
+
+  private post(msg: ToWebview): void {
+    void this.panel.webview.postMessage(msg).then(undefined, (e: unknown) => this.ctx.log.warn(`trace panel: post failed: ${String(e)}`));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (TracePanel.current === this) TracePanel.current = undefined;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+function title(data: PanelData): string {
+  return `∇ ${data.fileName.split(/[\\/]/).pop() ?? data.fileName}`;
+}

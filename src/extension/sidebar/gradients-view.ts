@@ -1,0 +1,83 @@
+/**
+ * The "Gradients" view in the Gradient Lens activity-bar container: every parameter of the active
+ * model file with its latest gradient norm, a sparkline and a health icon, plus the findings.
+ */
+import * as vscode from 'vscode';
+import type { ToWebview } from '../../protocol';
+import { webviewHtml, webviewRoots } from '../panel/html';
+import { handleWebviewMessage, logFailure, traceMessage } from '../panel/messages';
+import { SIDEBAR_SHELL } from '../panel/shell';
+import type { PanelContext, PanelData } from '../panel/types';
+
+export const GRADIENTS_VIEW_ID = 'gradientLens.gradients';
+
+const NO_MODEL = 'Open a model file (*.grad.yaml, *.grad.json) to see its gradients.';
+
+export class GradientsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private viewDisposables: vscode.Disposable[] = [];
+  private data: PanelData | undefined;
+  private status: { state: 'idle' | 'running' | 'error'; message: string } = { state: 'idle', message: '' };
+  private ready = false;
+
+  constructor(private readonly ctx: PanelContext) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.disposeView();
+    this.view = view;
+    this.ready = false;
+    view.webview.options = { enableScripts: true, localResourceRoots: webviewRoots(this.ctx.extensionUri) };
+    view.webview.html = webviewHtml(view.webview, this.ctx.extensionUri, SIDEBAR_SHELL);
+    this.viewDisposables.push(
+      view.onDidDispose(() => {
+        if (this.view === view) this.disposeView();
+      }),
+      view.onDidChangeVisibility(() => {
+        // A hidden view's page is destroyed; it says `ready` again when shown.
+        if (!view.visible) this.ready = false;
+      }),
+      view.webview.onDidReceiveMessage((raw: unknown) => {
+        handleWebviewMessage(this.ctx, 'gradients view', raw, this.data)
+          .then((msg) => {
+            if (msg?.type !== 'ready') return;
+            this.ready = true;
+            this.post(this.dataMessage());
+            this.post({ type: 'status', ...this.status });
+          })
+          .catch(logFailure(this.ctx, 'gradients view'));
+      }),
+    );
+  }
+
+  /** Shows this model's trace, or the empty state when no model file is active. */
+  update(data: PanelData | undefined): void {
+    this.data = data;
+    this.post(this.dataMessage());
+  }
+
+  setStatus(state: 'idle' | 'running' | 'error', message: string): void {
+    this.status = { state, message };
+    this.post({ type: 'status', state, message });
+  }
+
+  private dataMessage(): ToWebview {
+    return this.data ? traceMessage(this.data) : { type: 'empty', message: NO_MODEL };
+  }
+
+  private post(msg: ToWebview): void {
+    if (!this.view || !this.ready) return;
+    void this.view.webview
+      .postMessage(msg)
+      .then(undefined, (e: unknown) => this.ctx.log.warn(`gradients view: post failed: ${String(e)}`));
+  }
+
+  private disposeView(): void {
+    for (const d of this.viewDisposables.splice(0)) d.dispose();
+    this.view = undefined;
+    this.ready = false;
+  }
+
+  dispose(): void {
+    this.disposeView();
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The "Gradients" sidebar view: one row per parameter of the active model (trouble first), the
+ * findings, and buttons to re-trace and open the chart panel. Rows are focusable; Enter or a click
+ * reveals the layer in the editor; ↑/↓ move between rows.
+ */
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import type { FindingView, RangeView, ToWebview } from '../../src/protocol';
+import { formatNumber, h, svg } from '../shared/dom';
+import { HEALTH_LABEL, paramRows, sparkline, type Health, type ParamRow } from '../shared/param-health';
+import { connect } from '../shared/vscode-api';
+
+type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
+
+interface SidebarState {
+  /** Sections the user collapsed. */
+  collapsed: string[];
+}
+
+const HEALTH_ICON: Record<Health, string> = {
+  nan: 'error',
+  zero: 'circle-slash',
+  exploding: 'flame',
+  vanishing: 'arrow-down',
+  healthy: 'pass',
+};
+
+const SEVERITY_ICON: Record<FindingView['severity'], string> = { error: 'error', warning: 'warning', info: 'info' };
+
+const host = connect<SidebarState>();
+const app = document.getElementById('app') as HTMLElement;
+let state: SidebarState = host.state() ?? { collapsed: [] };
+let current: TraceMessage | null = null;
+let emptyMessage = '';
+let status: { state: 'idle' | 'running' | 'error'; message: string } = { state: 'idle', message: '' };
+
+host.listen((msg) => {
+  if (msg.type === 'trace') current = msg;
+  else if (msg.type === 'empty') {
+    current = null;
+    emptyMessage = msg.message;
+  } else if (msg.type === 'status') status = { state: msg.state, message: msg.message };
+  render();
+});
+
+function render(): void {
+  const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
+  app.replaceChildren(statusLine(), ...(current ? traceView(current) : [emptyView()]));
+  app.setAttribute('aria-busy', String(status.state === 'running'));
+  // Keep the keyboard where it was across re-renders (a re-trace re-sorts the rows).
+  if (focused) (app.querySelector(`[data-key="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus();
+}
+
+function statusLine(): HTMLElement {
+  const line = h('div', { class: `status status-${status.state}`, role: 'status', 'aria-live': 'polite' });
+  if (status.state === 'running') line.append(h('vscode-progress-ring', { class: 'ring' }));
+  else if (status.state === 'error') line.append(icon('error', 'error'));
+  if (status.message) line.append(h('span', {}, status.message));
+  return line;
+}
+
+function emptyView(): HTMLElement {
+  return h('p', { class: 'placeholder' }, emptyMessage || 'Waiting for a model file…');
+}
+
+function traceView(msg: TraceMessage): HTMLElement[] {
+  const rows = paramRows(msg.trace, msg.findings, msg.layers);
+  const steps = msg.trace.steps.length;
+  const header = h(
+    'header',
+    { class: 'model' },
+    h('span', { class: 'file', title: msg.fileName }, baseName(msg.fileName)),
+    h('span', { class: 'muted' }, `${msg.quick ? 'quick trace' : 'full trace'} · ${steps} step${steps === 1 ? '' : 's'}`),
+  );
+  const retrace = h('vscode-button', { id: 'retrace', icon: 'refresh', title: 'Run the full trace again' }, 'Re-trace');
+  retrace.addEventListener('click', () => host.post({ type: 'retrace' }));
+  const open = h('vscode-button', { id: 'open-panel', icon: 'graph-line', secondary: true, title: 'Open the chart panel' }, 'Open chart panel');
+  open.addEventListener('click', () => host.post({ type: 'openPanel' }));
+  const actions = h('div', { class: 'actions' }, retrace, open);
+
+  const trouble = rows.filter((r) => r.health !== 'healthy').length;
+  const params = section(
+    'parameters',
+    'Parameters',
+    `${rows.length}`,
+    trouble,
+    rows.length
+      ? h('ul', { class: 'params', role: 'list', 'aria-label': 'Parameters, trouble first' }, ...rows.map((r) => paramItem(msg.uri, r)))
+      : h('p', { class: 'placeholder' }, 'This model has no parameters.'),
+  );
+  const findings = section(
+    'findings',
+    'Findings',
+    `${msg.findings.length}`,
+    msg.findings.length,
+    msg.findings.length
+      ? h('ul', { class: 'findings', role: 'list', 'aria-label': 'Findings' }, ...msg.findings.map((f, i) => findingItem(msg.uri, f, i)))
+      : h('p', { class: 'placeholder' }, 'No findings: every gradient is within the thresholds.'),
+  );
+  return [header, actions, params, findings];
+}
+
+function section(id: string, heading: string, description: string, count: number, body: HTMLElement): HTMLElement {
+  const el = h('vscode-collapsible', { id: `section-${id}`, heading, description, open: !state.collapsed.includes(id) });
+  if (count > 0) el.append(h('vscode-badge', { slot: 'decorations', variant: 'counter' }, String(count)));
+  el.append(body);
+  el.addEventListener('vsc-collapsible-toggle', (e) => {
+    const open = (e as CustomEvent<{ open: boolean }>).detail.open;
+    state = { collapsed: open ? state.collapsed.filter((c) => c !== id) : [...new Set([...state.collapsed, id])] };
+    host.saveState(state);
+  });
+  return el;
+}
+
+function paramItem(uri: string, r: ParamRow): HTMLElement {
+  const shape = `[${r.shape.join(', ')}]`;
+  const label = `${r.name}, shape ${shape}, gradient norm ${formatNumber(r.norm)}, ${HEALTH_LABEL[r.health]}${r.health === 'healthy' ? '' : ': ' + r.reason}`;
+  const row = h(
+    'li',
+    {
+      class: `param-row health-${r.health}`,
+      tabindex: 0,
+      role: 'button',
+      'aria-label': label,
+      title: `${HEALTH_LABEL[r.health]}: ${r.reason}`,
+      'data-key': `param:${r.name}`,
+      'data-param': r.name,
+      'data-health': r.health,
+    },
+    icon(HEALTH_ICON[r.health], `health-${r.health}`),
+    h('span', { class: 'name' }, r.name),
+    h('span', { class: 'norm', title: `‖∇‖ at the last step: ${r.norm}` }, formatNumber(r.norm)),
+    h('span', { class: 'shape muted' }, shape),
+    sparklineSvg(r.norms),
+  );
+  onActivate(row, () => reveal(uri, r.range));
+  return row;
+}
+
+function findingItem(uri: string, f: FindingView, i: number): HTMLElement {
+  const row = h(
+    'li',
+    {
+      class: `finding-row severity-${f.severity}`,
+      tabindex: 0,
+      role: 'button',
+      'aria-label': `${f.severity}: ${f.message} (${f.rule})`,
+      'data-key': `finding:${i}:${f.rule}:${f.layer}`,
+      'data-rule': f.rule,
+    },
+    icon(SEVERITY_ICON[f.severity], `severity-${f.severity}`),
+    h('span', { class: 'message' }, f.message),
+    h('span', { class: 'rule muted' }, f.rule),
+  );
+  onActivate(row, () => reveal(uri, f.range));
+  return row;
+}
+
+function sparklineSvg(norms: number[]): SVGElement {
+  const w = 64;
+  const hgt = 16;
+  const { points, marks } = sparkline(norms, w, hgt);
+  return svg(
+    'svg',
+    { class: 'spark', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, 'aria-hidden': 'true' },
+    svg('polyline', { points }),
+    ...marks.map((m) => svg('circle', { class: 'zero-mark', cx: m.x, cy: m.y, r: 1.6 })),
+  );
+}
+
+function icon(name: string, cls: string): HTMLElement {
+  return h('vscode-icon', { name, class: cls, 'aria-hidden': 'true' });
+}
+
+function reveal(uri: string, range: RangeView | null): void {
+  if (range) host.post({ type: 'reveal', uri, range });
+}
+
+/** Click or Enter/Space reveals; ↑/↓ walk the list like a tree. */
+function onActivate(row: HTMLElement, act: () => void): void {
+  row.addEventListener('click', act);
+  row.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      act();
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const next = e.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling;
+      (next as HTMLElement | null)?.focus();
+    }
+  });
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}
+
+render();
