@@ -1,0 +1,282 @@
+/**
+ * The "Trace Gradients" panel: the four charts of webview/charts drawn in the editor's theme, the
+ * findings beside them (click or Enter reveals the range), and PNG/CSV export. The page is torn
+ * down when hidden; what the user chose (hidden series) and the last trace live in setState, so a
+ * restored panel draws at once and then takes the host's fresh data.
+ */
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import { Chart } from 'chart.js';
+import { chartData, renderActivationChart, renderGradientFlowChart, renderGradNormChart, renderUpdateRatioChart, toCsv } from '../charts';
+import type { ChartTheme } from '../charts/theme';
+import type { FindingView, ToWebview } from '../../src/protocol';
+import { formatNumber, h } from '../shared/dom';
+import { onThemeChange, vscodeChartTheme } from '../shared/theme';
+import { connect } from '../shared/vscode-api';
+
+type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
+type ChartId = 'grad-norm' | 'update-ratio' | 'gradient-flow' | 'activations';
+
+interface PanelState {
+  /** The last trace shown, drawn straight away when the page is rebuilt. */
+  trace?: TraceMessage;
+  /** Per chart, the series the user switched off in the legend. */
+  hidden: Partial<Record<ChartId, string[]>>;
+}
+
+const SEVERITY_ICON: Record<FindingView['severity'], string> = { error: 'error', warning: 'warning', info: 'info' };
+
+const CHARTS: { id: ChartId; title: string; note: string }[] = [
+  {
+    id: 'grad-norm',
+    title: 'Gradient L2 norm per parameter',
+    note: 'Log scale. Exact zeros sit on the dashed floor (◆), NaN/Inf on the ceiling (✕). Click a legend entry to hide a parameter.',
+  },
+  { id: 'update-ratio', title: 'Update / weight ratio ‖Δw‖/‖w‖', note: 'Log scale; healthy training usually sits around 1e-3.' },
+  { id: 'gradient-flow', title: 'Gradient flow per layer', note: 'Mean |∇| of each layer’s weight at the last step, input to output.' },
+  { id: 'activations', title: 'Saturated / dead units per activation layer', note: 'Share of units, mean over the steps.' },
+];
+
+const host = connect<PanelState>();
+const app = document.getElementById('app') as HTMLElement;
+let state: PanelState = host.state() ?? { hidden: {} };
+let running: { state: 'idle' | 'running' | 'error'; message: string } = { state: 'idle', message: '' };
+let charts: Map<ChartId, Chart> = new Map();
+
+host.listen((msg) => {
+  switch (msg.type) {
+    case 'trace':
+      save({ ...state, trace: msg });
+      render();
+      break;
+    case 'empty':
+      save({ hidden: state.hidden });
+      render(msg.message);
+      break;
+    case 'status':
+      running = { state: msg.state, message: msg.message };
+      renderStatus();
+      break;
+  }
+});
+
+// Canvas colours are fixed when drawn: draw again in the new theme.
+onThemeChange(() => {
+  if (state.trace) drawCharts(state.trace);
+});
+
+function save(next: PanelState): void {
+  state = next;
+  host.saveState(state);
+}
+
+function render(emptyMessage?: string): void {
+  destroyCharts();
+  const msg = state.trace;
+  if (!msg) {
+    app.replaceChildren(h('p', { class: 'placeholder' }, emptyMessage ?? 'Run “Gradient Lens: Trace Gradients” on a model file.'));
+    app.setAttribute('aria-busy', 'false');
+    return;
+  }
+  const figures = CHARTS.map((c) =>
+    h(
+      'figure',
+      { class: 'chart', id: `figure-${c.id}` },
+      h('figcaption', { id: `caption-${c.id}` }, c.title),
+      h('div', { class: 'note' }, c.note),
+      h('div', { class: 'canvas-box' }, h('canvas', { 'data-chart': c.id, role: 'img', 'aria-labelledby': `caption-${c.id}` })),
+    ),
+  );
+  app.replaceChildren(toolbar(msg), h('div', { id: 'status', role: 'status', 'aria-live': 'polite' }), ...banners(msg), h('div', { class: 'layout' }, h('section', { class: 'charts', 'aria-label': 'Charts' }, ...figures), findingsList(msg)));
+  app.setAttribute('aria-busy', 'false');
+  renderStatus();
+  drawCharts(msg);
+}
+
+function toolbar(msg: TraceMessage): HTMLElement {
+  const t = msg.trace;
+  const last = t.steps[t.steps.length - 1];
+  const facts = [
+    `${msg.quick ? 'quick trace' : 'full trace'}: ${t.steps.length} step${t.steps.length === 1 ? '' : 's'}`,
+    `batch ${t.batchSize}`,
+    `${t.optimizer.type} lr ${t.optimizer.lr}`,
+    last ? `final loss ${formatNumber(last.loss)}` : null,
+    `${Math.round(t.durationMs)} ms`,
+  ].filter((f): f is string => f !== null);
+  const png = h('vscode-button', { id: 'export-png', icon: 'file-media', secondary: true, title: 'Save the charts as a PNG image' }, 'Export PNG');
+  png.addEventListener('click', () => exportPng(msg));
+  const csv = h('vscode-button', { id: 'export-csv', icon: 'table', secondary: true, title: 'Save every step of every parameter as CSV' }, 'Export CSV');
+  csv.addEventListener('click', () => host.post({ type: 'export', format: 'csv', suggestedName: exportName(msg.fileName, 'gradients', 'csv'), data: toCsv(msg.trace) }));
+  const retrace = h('vscode-button', { id: 'retrace', icon: 'refresh', title: 'Run the full trace again' }, 'Re-trace');
+  retrace.addEventListener('click', () => host.post({ type: 'retrace' }));
+  return h(
+    'header',
+    { class: 'toolbar' },
+    h('div', {}, h('h1', { title: msg.fileName }, baseName(msg.fileName)), h('div', { class: 'facts' }, facts.join(' · '))),
+    h('div', { class: 'buttons' }, retrace, png, csv),
+  );
+}
+
+function banners(msg: TraceMessage): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const nf = msg.trace.firstNonFinite;
+  if (nf) {
+    out.push(
+      h('p', { class: 'banner' }, `First non-finite value: ${nf.op} in the ${nf.phase} pass at step ${nf.step}${nf.layer !== null ? `, layer ${nf.layer}` : ''} (${nf.nan} NaN, ${nf.inf} Inf).`),
+    );
+  }
+  if (msg.trace.stoppedEarly) out.push(h('p', { class: 'banner' }, `Stopped early: ${msg.trace.stoppedEarly}`));
+  return out;
+}
+
+function findingsList(msg: TraceMessage): HTMLElement {
+  const list = msg.findings.length
+    ? h(
+        'ul',
+        { role: 'list', 'aria-label': 'Findings' },
+        ...msg.findings.map((f, i) => {
+          const row = h(
+            'li',
+            { class: `finding-row severity-${f.severity}`, tabindex: 0, role: 'button', 'data-rule': f.rule, 'data-index': i, 'aria-label': `${f.severity}: ${f.message}. Reveal in the editor.` },
+            h('vscode-icon', { name: SEVERITY_ICON[f.severity], class: `severity-${f.severity}`, 'aria-hidden': 'true' }),
+            h('span', { class: 'message' }, f.message),
+            h('span', { class: 'rule muted' }, f.layer ? `${f.rule} · layer ${f.layer}` : f.rule),
+            f.fixes.length ? h('span', { class: 'fixes' }, `Quick fix: ${f.fixes.join('; ')}`) : null,
+          );
+          const reveal = () => host.post({ type: 'reveal', uri: msg.uri, range: f.range });
+          row.addEventListener('click', reveal);
+          row.addEventListener('keydown', (e) => {
+            if (e.key === 'Enter' || e.key === ' ') {
+              e.preventDefault();
+              reveal();
+            } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+              e.preventDefault();
+              ((e.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling) as HTMLElement | null)?.focus();
+            }
+          });
+          return row;
+        }),
+      )
+    : h('p', { class: 'placeholder' }, 'No findings: every gradient is within the thresholds.');
+  return h(
+    'aside',
+    { class: 'findings', 'aria-labelledby': 'findings-heading' },
+    h('h2', { id: 'findings-heading' }, 'Findings ', h('vscode-badge', { variant: 'counter' }, String(msg.findings.length))),
+    list,
+  );
+}
+
+function renderStatus(): void {
+  const el = document.getElementById('status');
+  if (!el) return;
+  el.className = `status status-${running.state}`;
+  el.replaceChildren(
+    ...(running.state === 'running' ? [h('vscode-progress-ring', { class: 'ring' })] : []),
+    ...(running.state !== 'idle' && running.message ? [h('span', {}, running.message)] : []),
+  );
+}
+
+function drawCharts(msg: TraceMessage): void {
+  destroyCharts();
+  const data = chartData(msg.trace);
+  const theme: ChartTheme = vscodeChartTheme();
+  const canvas = (id: ChartId) => app.querySelector(`canvas[data-chart="${id}"]`) as HTMLCanvasElement | null;
+  const draw: [ChartId, (c: HTMLCanvasElement) => Chart, boolean][] = [
+    ['grad-norm', (c) => renderGradNormChart(c, data.gradNorm, theme) as unknown as Chart, data.gradNorm.series.length > 0],
+    ['update-ratio', (c) => renderUpdateRatioChart(c, data.updateRatio, theme) as unknown as Chart, data.updateRatio.series.length > 0],
+    ['gradient-flow', (c) => renderGradientFlowChart(c, data.gradientFlow, theme) as unknown as Chart, data.gradientFlow.bars.length > 0],
+    ['activations', (c) => renderActivationChart(c, data.activations, theme) as unknown as Chart, data.activations.length > 0],
+  ];
+  for (const [id, make, hasData] of draw) {
+    const c = canvas(id);
+    if (!c) continue;
+    const figure = c.closest('figure');
+    figure?.classList.toggle('empty', !hasData);
+    if (!hasData) {
+      figure?.querySelector('.note')?.replaceChildren(id === 'activations' ? 'No sigmoid, tanh or ReLU layers in this model.' : 'Nothing to draw yet.');
+      continue;
+    }
+    const chart = make(c);
+    restoreHidden(id, chart);
+    keepHiddenInState(id, chart);
+    charts.set(id, chart);
+    c.dataset.datasets = String(chart.data.datasets.length);
+    c.dataset.labels = JSON.stringify(chart.data.datasets.map((d) => d.label ?? ''));
+    c.dataset.rendered = 'true';
+  }
+  document.body.dataset.chartTheme = `${theme.foreground}|${theme.background}`;
+  // The live Chart.js instances, for the UI tests (legend hit boxes, dataset visibility) and for
+  // anyone poking at the panel with the webview developer tools.
+  (window as unknown as { gradientLensCharts: Record<string, Chart> }).gradientLensCharts = Object.fromEntries(charts);
+}
+
+function restoreHidden(id: ChartId, chart: Chart): void {
+  const hidden = new Set(state.hidden[id] ?? []);
+  if (!hidden.size) return;
+  chart.data.datasets.forEach((d, i) => {
+    if (hidden.has(d.label ?? '')) chart.setDatasetVisibility(i, false);
+  });
+  chart.update('none');
+}
+
+/** The legend toggles a series as Chart.js does, and the choice is saved for the rebuilt page. */
+function keepHiddenInState(id: ChartId, chart: Chart): void {
+  const legend = chart.options.plugins?.legend;
+  if (!legend) return;
+  const toggle = Chart.defaults.plugins.legend.onClick;
+  legend.onClick = function (this: unknown, e, item, l) {
+    toggle.call(this as never, e, item, l);
+    const hidden = chart.data.datasets.filter((_, i) => !chart.isDatasetVisible(i)).map((d) => d.label ?? '');
+    save({ ...state, hidden: { ...state.hidden, [id]: hidden } });
+  };
+}
+
+function destroyCharts(): void {
+  for (const c of charts.values()) c.destroy();
+  charts = new Map();
+}
+
+/** One PNG of every drawn chart, two per row, on the theme's background with each chart's title. */
+function exportPng(msg: TraceMessage): void {
+  const theme = vscodeChartTheme();
+  const drawn = CHARTS.map((c) => ({ c, chart: charts.get(c.id) })).filter((x): x is { c: (typeof CHARTS)[number]; chart: Chart } => !!x.chart);
+  if (!drawn.length) return;
+  const ratio = window.devicePixelRatio || 1;
+  const cellW = Math.max(...drawn.map((d) => d.chart.canvas.width));
+  const cellH = Math.max(...drawn.map((d) => d.chart.canvas.height));
+  const titleH = Math.round(28 * ratio);
+  const pad = Math.round(12 * ratio);
+  const cols = Math.min(2, drawn.length);
+  const rows = Math.ceil(drawn.length / cols);
+  const out = document.createElement('canvas');
+  out.width = cols * (cellW + pad) + pad;
+  out.height = rows * (cellH + titleH + pad) + pad;
+  const ctx = out.getContext('2d');
+  if (!ctx) return;
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.fillStyle = theme.foreground;
+  ctx.font = `600 ${Math.round(theme.fontSize * ratio)}px ${theme.fontFamily}`;
+  ctx.textBaseline = 'middle';
+  drawn.forEach(({ c, chart }, i) => {
+    const x = pad + (i % cols) * (cellW + pad);
+    const y = pad + Math.floor(i / cols) * (cellH + titleH + pad);
+    ctx.fillText(c.title, x, y + titleH / 2);
+    ctx.drawImage(chart.canvas, x, y + titleH);
+  });
+  host.post({ type: 'export', format: 'png', suggestedName: exportName(msg.fileName, 'gradients', 'png'), data: out.toDataURL('image/png') });
+}
+
+/** "seed.grad.yaml" → "seed-gradients.png": only characters the host accepts in a suggested name. */
+export function exportName(fileName: string, what: string, ext: string): string {
+  const stem = baseName(fileName).replace(/\.grad\.(ya?ml|json)$/i, '').replace(/[^\w.-]+/g, '_') || 'model';
+  return `${stem}-${what}.${ext}`.slice(0, 200);
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}
+
+render();
