@@ -1,0 +1,12 @@
+/** Every command id in one place; package.json's `contributes.commands` uses exactly these. */
+export enum CommandId {
+  TraceGradients = 'gradientLens.traceGradients',
+  Retrace = 'gradientLens.retrace',
+  ShowPanel = 'gradientLens.showPanel',
+  /** Internal: reveal a range of a model file (findings, sidebar rows). Hidden from the palette. */
+  RevealLayer = 'gradientLens.revealLayer',
+  OpenExample = 'gradientLens.openExample',
+}
+
+/** `*.grad.yaml`, `*.grad.yml`, `*.grad.json`: the files Gradient Lens reads. */
+export const MODEL_FILE = /\.grad\.(ya?ml|json)$/i;

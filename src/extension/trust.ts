@@ -1,0 +1,22 @@
+/**
+ * What may run in a Restricted Mode (untrusted) workspace. Spec files are data: parsing and
+ * tracing them runs only our own engine, so they are fine everywhere. Model files that are code
+ * (decorated TypeScript, later Python) would execute the user's code and must ask this gate first.
+ */
+import * as vscode from 'vscode';
+
+export type ExecutionKind = 'spec' | 'user-code';
+
+export interface Gate {
+  allowed: boolean;
+  trust: 'trusted' | 'restricted';
+  reason: string;
+}
+
+export function executionGate(kind: ExecutionKind, isTrusted: boolean = vscode.workspace.isTrusted): Gate {
+  const trust = isTrusted ? 'trusted' : 'restricted';
+  if (kind === 'spec') return { allowed: true, trust, reason: 'spec files are data; tracing them runs no code from the workspace' };
+  return isTrusted
+    ? { allowed: true, trust, reason: 'the workspace is trusted' }
+    : { allowed: false, trust, reason: 'running model code from the workspace is disabled in Restricted Mode; trust the workspace to enable it' };
+}

@@ -1,0 +1,67 @@
+/**
+ * One trace request, start to end: parse → trace → rules, with every range resolved to positions.
+ * Plain node (no `vscode`, no worker API) so unit tests run it directly; trace-worker.ts only wires
+ * it to the thread's message port.
+ */
+import { parseSpec } from '../model';
+import { checkTrace } from '../rules';
+import type { Finding } from '../rules/types';
+import { layersInOrder } from '../rules/util';
+import { traceModel } from '../trace/run';
+import { lineIndex, LineIndex } from './positions';
+import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './messages';
+
+export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void {
+  const lines = lineIndex(req.text);
+  const t0 = performance.now();
+  const { spec, diagnostics } = parseSpec(req.text, req.fileName);
+  const parseMs = performance.now() - t0;
+  const problems: SpecProblem[] = diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: lines.range(d.range) }));
+  const ok = !!spec && !problems.some((p) => p.severity === 'error');
+  const layers = spec ? layersInOrder(spec).map((l) => ({ path: l.path, range: lines.range(l.range) })) : [];
+  post({ type: 'parsed', id: req.id, problems, ok, layers, parseMs });
+  if (!ok || !spec) return;
+
+  const t1 = performance.now();
+  // A quick trace never runs more steps than the spec's own trace.
+  const of = req.steps === undefined ? spec.trace.steps : Math.min(req.steps, spec.trace.steps);
+  let trace;
+  try {
+    trace = traceModel(spec, req.fileName, {
+      steps: of,
+      memoryLimitBytes: req.memoryLimitBytes,
+      onStep: (record) => {
+        if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
+        // Stop between steps when over budget: a shorter trace beats none. The host kills the
+        // thread outright if a single step overruns by much.
+        return performance.now() - t1 < req.timeLimitMs;
+      },
+    });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: lines.range(spec.model.range) });
+    return;
+  }
+  const traceMs = performance.now() - t1;
+  const t2 = performance.now();
+  const findings = checkTrace({ trace, spec, text: req.text, fileName: req.fileName, config: req.config });
+  const checkMs = performance.now() - t2;
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, traceMs, checkMs } });
+}
+
+export function resolveFinding(f: Finding, lines: LineIndex): ResolvedFinding {
+  return {
+    rule: f.rule,
+    severity: f.severity,
+    message: f.message,
+    layer: f.layer,
+    range: lines.range(f.range),
+    related: f.related.map((r) => ({ range: lines.range(r.range), message: r.message })),
+    fixes: f.fixes.map((fix) => ({
+      title: fix.title,
+      preferred: !!fix.preferred,
+      edits: fix.edits.map((e) => ({ range: lines.range(e.range), newText: e.newText })),
+    })),
+    ...(f.explainedBy ? { explainedBy: f.explainedBy } : {}),
+  };
+}

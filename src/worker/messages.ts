@@ -1,0 +1,68 @@
+/**
+ * What the extension host and the trace worker say to each other. Everything is plain data that
+ * survives structured cloning; ranges are already line/character positions of the text that was
+ * traced, so the host needs no parser and can place diagnostics on exactly that version.
+ */
+import type { LayerRangeView, RangeView } from '../protocol';
+import type { RuleConfig } from '../rules/config';
+import type { RuleId, Severity } from '../rules/types';
+import type { Trace } from '../trace/types';
+
+export interface TraceRequest {
+  /** Echoed in every reply, so a late reply to an older request is recognised and dropped. */
+  id: number;
+  text: string;
+  fileName: string;
+  /** Steps to run, at most the spec's own `trace.steps`, which is what runs when absent (the full trace). */
+  steps?: number;
+  memoryLimitBytes: number;
+  /** The worker stops after the step that passes this budget, and returns what it has. */
+  timeLimitMs: number;
+  config: RuleConfig;
+  /** Post a `progress` reply after every step (the full trace's notification). */
+  progress: boolean;
+}
+
+/** A problem with the spec itself: YAML/JSON syntax, unknown layer, wrong argument. */
+export interface SpecProblem {
+  severity: Severity;
+  message: string;
+  range: RangeView;
+}
+
+export interface ResolvedEdit {
+  range: RangeView;
+  newText: string;
+}
+
+export interface ResolvedFix {
+  title: string;
+  preferred: boolean;
+  edits: ResolvedEdit[];
+}
+
+/** A rules `Finding` with its offsets turned into positions of the traced text. */
+export interface ResolvedFinding {
+  rule: RuleId;
+  severity: Severity;
+  message: string;
+  layer: string;
+  range: RangeView;
+  related: { range: RangeView; message: string }[];
+  fixes: ResolvedFix[];
+  explainedBy?: { rule: RuleId; layer: string };
+}
+
+export interface Timings {
+  parseMs: number;
+  traceMs: number;
+  checkMs: number;
+}
+
+export type TraceReply =
+  /** Sent as soon as the spec is parsed, before any tracing: parse errors show without waiting. */
+  | { type: 'parsed'; id: number; problems: SpecProblem[]; ok: boolean; layers: LayerRangeView[]; parseMs: number }
+  | { type: 'progress'; id: number; step: number; of: number }
+  | { type: 'traced'; id: number; trace: Trace; findings: ResolvedFinding[]; timings: Timings }
+  /** The spec parsed but could not be traced (bad shapes, memory cap); `range` is where to show it. */
+  | { type: 'failed'; id: number; name: string; message: string; range: RangeView | null; stack?: string };

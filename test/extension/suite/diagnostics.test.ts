@@ -1,0 +1,255 @@
+/** Squiggles while editing: findings and spec problems as diagnostics, quick fixes, CodeLens, settings, limits. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { api, closeAll, codeOf, file, idle, lineOf, open, ours, rangeOf, read, scratch, until, withSettings } from '../support/helpers';
+
+suite('diagnostics', () => {
+  suiteSetup(async () => {
+    await api();
+  });
+  teardown(closeAll);
+
+  test('the extension activates with a cheap activate()', async () => {
+    const gl = await api();
+    console.log(`    activation: bundle evaluated in ${gl.activation.loadMs.toFixed(1)} ms, activate() took ${gl.activation.activateMs.toFixed(1)} ms`);
+    assert.ok(gl.activation.activateMs >= 0 && gl.activation.loadMs >= 0);
+  });
+
+  test('a saturated Sigmoid is flagged on its line, with the number, rule code, docs link and related layer', async () => {
+    const uri = file('fixtures/saturated.grad.yaml');
+    const editor = await open(uri);
+    await idle(uri);
+    const doc = editor.document;
+    const sigmoidLine = lineOf(doc, /^\s*- Sigmoid\s*$/);
+    const diags = ours(uri).filter((d) => codeOf(d) === 'saturated-activation');
+    assert.equal(diags.length, 1, `expected one saturated-activation diagnostic, got ${JSON.stringify(ours(uri).map((d) => d.message))}`);
+    const d = diags[0];
+    assert.equal(d.range.start.line, sigmoidLine, 'on the Sigmoid line');
+    assert.equal(d.range.end.line, sigmoidLine);
+    assert.equal(doc.getText(d.range).trim(), 'Sigmoid');
+    assert.match(d.message, /sigmoid layer saturated: \d+(\.\d+)?% of units/);
+    assert.ok(d.severity === vscode.DiagnosticSeverity.Warning || d.severity === vscode.DiagnosticSeverity.Error);
+    assert.equal(d.source, 'Gradient Lens');
+    const code = d.code as { value: string; target: vscode.Uri };
+    assert.equal(code.value, 'saturated-activation');
+    assert.equal(code.target.fragment, 'rule-saturated-activation');
+    assert.ok(code.target.path.endsWith('/README.md'), code.target.toString());
+    assert.ok(d.relatedInformation && d.relatedInformation.length > 0, 'points at the related layer');
+    for (const r of d.relatedInformation) {
+      assert.equal(r.location.uri.toString(), uri.toString());
+      assert.ok(r.message.length > 0);
+    }
+    // The Linear layer whose weights push the units out is the one named.
+    const linearLine = lineOf(doc, /^\s*- Linear: \{in_features: 10, out_features: 10\}/);
+    assert.ok(d.relatedInformation.some((r) => r.location.range.start.line === linearLine), 'the related location is the feeding Linear');
+
+    const gl = await api();
+    const last = gl.lastTrace(uri);
+    assert.ok(last && last.quick, 'a quick trace ran');
+    assert.equal(last.trace.steps.length, 5, 'quick traces run gradientLens.quickTraceSteps (5) steps');
+  });
+
+  test('the preferred quick fix is offered and applying it makes the finding go away', async () => {
+    const uri = await scratch(await read('fixtures/saturated.grad.yaml'));
+    const editor = await open(uri);
+    await idle(uri);
+    const d = ours(uri).find((x) => codeOf(x) === 'saturated-activation');
+    assert.ok(d, 'the scratch copy is flagged too');
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const mine = actions.filter((a) => a.diagnostics?.some((x) => codeOf(x) === 'saturated-activation'));
+    assert.ok(mine.length >= 2, `several fixes offered: ${mine.map((a) => a.title).join(' | ')}`);
+    assert.ok(mine.every((a) => a.kind?.value === vscode.CodeActionKind.QuickFix.value));
+    const preferred = mine.filter((a) => a.isPreferred);
+    assert.equal(preferred.length, 1, 'exactly one preferred fix');
+    assert.ok(preferred[0].edit, 'the fix carries its edit');
+    const before = editor.document.version;
+    assert.ok(await vscode.workspace.applyEdit(preferred[0].edit));
+    await until('the edit to land', () => editor.document.version > before);
+    await idle(uri);
+    assert.deepEqual(
+      ours(uri).filter((x) => codeOf(x) === 'saturated-activation'),
+      [],
+      `after "${preferred[0].title}" the finding is gone; text now:\n${editor.document.getText()}`,
+    );
+  });
+
+  test('replacing the Sigmoid with ReLU (another fix) also clears the squiggle', async () => {
+    const uri = await scratch(await read('fixtures/saturated.grad.yaml'));
+    await open(uri);
+    await idle(uri);
+    const d = ours(uri).find((x) => codeOf(x) === 'saturated-activation');
+    assert.ok(d);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range);
+    const relu = actions.find((a) => /Replace Sigmoid with ReLU/.test(a.title));
+    assert.ok(relu?.edit, `a "Replace Sigmoid with ReLU" fix among ${actions.map((a) => a.title).join(' | ')}`);
+    assert.ok(await vscode.workspace.applyEdit(relu.edit));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await until('the edit to land', () => /- ReLU/.test(doc.getText()));
+    await idle(uri);
+    assert.equal(ours(uri).filter((x) => codeOf(x) === 'saturated-activation').length, 0);
+  });
+
+  test('a CodeLens above the model runs Trace Gradients and counts the findings', async () => {
+    const uri = file('fixtures/saturated.grad.yaml');
+    const editor = await open(uri);
+    await idle(uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const lens = lenses.find((l) => l.command?.command === 'gradientLens.traceGradients');
+    assert.ok(lens, 'a Trace gradients lens');
+    assert.equal(lens.range.start.line, lineOf(editor.document, /^model:/));
+    const n = ours(uri).filter((d) => codeOf(d) !== 'spec').length;
+    assert.match(lens.command!.title, new RegExp(`^▶ Trace gradients · ${n} findings?$`));
+  });
+
+  test('a healthy JSON model has no findings', async () => {
+    const uri = file('fixtures/healthy.grad.json');
+    await open(uri);
+    await idle(uri);
+    const bad = ours(uri).filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning);
+    assert.deepEqual(bad.map((d) => d.message), []);
+    assert.ok((await api()).lastTrace(uri), 'it was traced');
+  });
+
+  test('an unknown layer name is an error at the name, and nothing is traced', async () => {
+    const uri = file('fixtures/unknown-layer.grad.yaml');
+    const editor = await open(uri);
+    await idle(uri);
+    const diags = ours(uri);
+    const err = diags.find((d) => d.severity === vscode.DiagnosticSeverity.Error);
+    assert.ok(err, `an error diagnostic among ${JSON.stringify(diags.map((d) => d.message))}`);
+    assert.equal(codeOf(err), 'spec');
+    assert.match(err.message, /Sigmod/);
+    assert.ok(err.range.intersection(rangeOf(editor.document, /Sigmod/)), `at "Sigmod", not at ${JSON.stringify(err.range)}`);
+    assert.equal((await api()).lastTrace(uri), undefined, 'a broken spec keeps no trace');
+  });
+
+  test('a YAML syntax error is shown where it is, and fixing it brings the findings back', async () => {
+    const good = await read('fixtures/saturated.grad.yaml');
+    const broken = good.replace('  - Sigmoid\n', '  - Sigmoid\n  - Linear: {in_features: 10, out_features: 1\n');
+    const uri = await scratch(broken);
+    const editor = await open(uri);
+    await idle(uri);
+    const errs = ours(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+    assert.ok(errs.length > 0, 'a syntax error is reported');
+    const brokenLine = lineOf(editor.document, /out_features: 1$/);
+    assert.ok(errs.some((d) => Math.abs(d.range.start.line - brokenLine) <= 1), `near line ${brokenLine + 1}: ${JSON.stringify(errs.map((d) => [d.range.start.line, d.message]))}`);
+    assert.ok(!ours(uri).some((d) => codeOf(d) === 'saturated-activation'), 'no findings while the spec does not parse');
+    const whole = new vscode.Range(0, 0, editor.document.lineCount, 0);
+    await editor.edit((b) => b.replace(whole, good));
+    await idle(uri);
+    assert.ok(ours(uri).some((d) => codeOf(d) === 'saturated-activation'), 'findings are back once the spec parses');
+    assert.ok(!ours(uri).some((d) => codeOf(d) === 'spec'), 'and the syntax error is gone');
+  });
+
+  test('a shape mismatch is reported at the layer that receives the wrong shape', async () => {
+    const uri = file('fixtures/shape-mismatch.grad.yaml');
+    const editor = await open(uri);
+    await idle(uri);
+    const err = ours(uri).find((d) => d.severity === vscode.DiagnosticSeverity.Error);
+    assert.ok(err, JSON.stringify(ours(uri).map((d) => d.message)));
+    assert.equal(err.range.start.line, lineOf(editor.document, /in_features: 20/), err.message);
+    assert.match(err.message, /20/);
+    assert.match(err.message, /10/);
+  });
+
+  test('diagnostics go away when the file is closed', async () => {
+    const uri = await scratch(await read('fixtures/saturated.grad.yaml'));
+    await open(uri);
+    await idle(uri);
+    assert.ok(ours(uri).length > 0);
+    await closeAll();
+    // The editor is gone; VS Code closes the document itself shortly after.
+    await until('the diagnostics to be cleared on close', () => ours(uri).length === 0, 60000);
+  });
+
+  test('settings are re-read on change: a rule set to "off" disappears, and a threshold moves', async () => {
+    const uri = file('fixtures/saturated.grad.yaml');
+    await open(uri);
+    await idle(uri);
+    assert.ok(ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
+    await withSettings({ 'rules.severity.saturated-activation': 'off' }, async () => {
+      await until('the rule to be switched off', () => !ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
+    });
+    await until('the rule to be back', () => ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
+    await withSettings({ 'rules.severity.saturated-activation': 'error' }, async () => {
+      await until('severity error', () => ours(uri).find((d) => codeOf(d) === 'saturated-activation')?.severity === vscode.DiagnosticSeverity.Error);
+    });
+    // A share threshold of 100% cannot be exceeded: the layer is no longer flagged.
+    await withSettings({ 'rules.saturatedActivation.share': 1 }, async () => {
+      await until('the threshold to apply', () => !ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
+    });
+    await until('the default threshold to apply again', () => ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
+  });
+
+  test('a step that overruns the time limit ends the worker and says so', async () => {
+    await withSettings({ quickTraceTimeLimitMs: 50 }, async () => {
+      const uri = file('fixtures/heavy.grad.yaml');
+      await open(uri);
+      await idle(uri, 60000);
+      const d = ours(uri).find((x) => codeOf(x) === 'trace');
+      assert.ok(d, JSON.stringify(ours(uri).map((x) => x.message)));
+      assert.match(d.message, /longer than 50 ms/);
+      assert.equal((await api()).lastTrace(uri), undefined);
+    });
+  });
+
+  test('the tensor memory cap stops a model that needs more', async () => {
+    await withSettings({ memoryLimitMB: 1 }, async () => {
+      const uri = file('fixtures/heavy.grad.yaml');
+      await open(uri);
+      await idle(uri, 60000);
+      const d = ours(uri).find((x) => codeOf(x) === 'trace');
+      assert.ok(d, JSON.stringify(ours(uri).map((x) => x.message)));
+      assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+      assert.match(d.message, /memory/i);
+    });
+  });
+
+  test('keystroke → diagnostics latency on the seed example (printed, not asserted)', async () => {
+    const candidates = ['seed-saturated.grad.yaml', 'seed.grad.yaml', 'problems/saturated-activation/seed-large-init.grad.yaml', 'fixtures/saturated.grad.yaml'];
+    let uri: vscode.Uri | undefined;
+    for (const c of candidates) {
+      try {
+        await vscode.workspace.fs.stat(file(c));
+        uri = file(c);
+        break;
+      } catch {
+        // try the next one
+      }
+    }
+    assert.ok(uri);
+    const scratchUri = await scratch(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
+    const editor = await open(scratchUri);
+    await idle(scratchUri);
+    const cfg = vscode.workspace.getConfiguration('gradientLens');
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      // Type a comment at the end, one keystroke at a time, like a user.
+      const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      let published = 0;
+      const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+        if (e.uris.some((u) => u.toString() === scratchUri.toString())) published = performance.now();
+      });
+      let lastKey = 0;
+      for (const ch of `\n# edit ${i}`) {
+        await vscode.commands.executeCommand('type', { text: ch });
+        lastKey = performance.now();
+      }
+      const version = editor.document.version;
+      await idle(scratchUri);
+      sub.dispose();
+      const last = (await api()).lastTrace(scratchUri);
+      assert.equal(last?.version, version, 'the traced version is the last keystroke');
+      assert.ok(published > lastKey, 'diagnostics were published after the last keystroke');
+      samples.push(published - lastKey);
+    }
+    samples.sort((a, b) => a - b);
+    const med = samples[Math.floor(samples.length / 2)];
+    const gl = await api();
+    console.log(
+      `    keystroke → diagnostics on ${uri.path.split('/').slice(-1)[0]}: median ${med.toFixed(0)} ms, min ${samples[0].toFixed(0)}, max ${samples[samples.length - 1].toFixed(0)} ms ` +
+        `(debounce ${cfg.get('debounceMs')} ms + quick trace of ${gl.lastTrace(scratchUri)?.trace.steps.length} steps, ${gl.lastTrace(scratchUri)?.durationMs.toFixed(0)} ms in the worker incl. messaging)`,
+    );
+  });
+});

@@ -1,0 +1,130 @@
+/** "Gradient Lens: Trace Gradients": the full trace, the chart panel, and the host staying responsive. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, scratch, read, until, withSettings } from '../support/helpers';
+
+interface Summary {
+  uri: string;
+  steps: number;
+  findings: string[];
+  quick: boolean;
+}
+
+suite('trace command', () => {
+  teardown(closeAll);
+
+  test('the commands are registered', async () => {
+    await api();
+    const all = await vscode.commands.getCommands(true);
+    for (const id of ['gradientLens.traceGradients', 'gradientLens.retrace', 'gradientLens.showPanel', 'gradientLens.revealLayer', 'gradientLens.openExample']) {
+      assert.ok(all.includes(id), id);
+    }
+  });
+
+  test('Trace Gradients runs the full trace and opens the chart panel beside the editor', async () => {
+    const uri = file('fixtures/saturated.grad.yaml');
+    const editor = await open(uri);
+    await idle(uri);
+    const summary = await vscode.commands.executeCommand<Summary>('gradientLens.traceGradients');
+    assert.ok(summary, 'the command returns what it traced');
+    assert.equal(summary.uri, uri.toString());
+    assert.equal(summary.steps, 20, 'the full trace runs the spec\'s 20 steps');
+    assert.equal(summary.quick, false);
+    assert.ok(summary.findings.includes('saturated-activation'));
+    const tabs = await until('the panel tab', () => (panelTabs().length ? panelTabs() : undefined));
+    assert.equal(tabs.length, 1);
+    assert.notEqual(tabs[0].group.viewColumn, editor.viewColumn, 'beside the editor, not over it');
+    assert.match(tabs[0].label, /saturated\.grad\.yaml/);
+    const last = (await api()).lastTrace(uri);
+    assert.equal(last?.quick, false, 'the full trace is what the squiggles show now');
+    assert.equal(last?.trace.steps.length, 20);
+    assert.ok(ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
+  });
+
+  test('the panel is reused, and Show Gradient Panel opens it from the last trace', async () => {
+    const a = file('fixtures/saturated.grad.yaml');
+    await open(a);
+    await idle(a);
+    await vscode.commands.executeCommand('gradientLens.showPanel');
+    await until('the panel', () => panelTabs().length === 1);
+    const b = file('fixtures/healthy.grad.json');
+    await open(b);
+    await idle(b);
+    const summary = await vscode.commands.executeCommand<Summary>('gradientLens.traceGradients', b);
+    assert.equal(summary.uri, b.toString());
+    await until('the panel to show the other file', () => panelTabs().length === 1 && /healthy\.grad\.json/.test(panelTabs()[0].label));
+  });
+
+  test('Trace Gradients with no model file open says so and does nothing', async () => {
+    await closeAll();
+    const summary = await vscode.commands.executeCommand<Summary | undefined>('gradientLens.traceGradients');
+    assert.equal(summary, undefined);
+    assert.equal(panelTabs().length, 0);
+  });
+
+  test('the extension host keeps running while a heavy model is traced', async () => {
+    await withSettings({ quickTraceSteps: 1 }, async () => {
+      const uri = file('fixtures/heavy.grad.yaml');
+      await open(uri);
+      await idle(uri, 60000);
+      // Timer lag in this (the extension host's) thread while the full trace runs in the worker.
+      let worst = 0;
+      let ticks = 0;
+      let prev = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        worst = Math.max(worst, now - prev - 10);
+        prev = now;
+        ticks++;
+      }, 10);
+      const t0 = performance.now();
+      const summary = await vscode.commands.executeCommand<Summary>('gradientLens.traceGradients', uri);
+      const took = performance.now() - t0;
+      clearInterval(timer);
+      assert.equal(summary?.steps, 3);
+      console.log(`    full trace of heavy.grad.yaml: ${took.toFixed(0)} ms; host timer lag worst ${worst.toFixed(0)} ms over ${ticks} ticks`);
+      assert.ok(took > 500, 'the trace is heavy enough to show a blocked loop');
+      assert.ok(worst < took / 2, `the host's event loop kept running (worst lag ${worst.toFixed(0)} ms of ${took.toFixed(0)} ms)`);
+    });
+  });
+
+  test('a newer edit ends the running quick trace at once', async () => {
+    await withSettings({ quickTraceSteps: 3, debounceMs: 0 }, async () => {
+      const gl = await api();
+      const uri = await scratch(await read('fixtures/heavy.grad.yaml'));
+      const before = gl.stats();
+      const editor = await open(uri);
+      await until('the quick trace to start', () => gl.stats().quickRuns > before.quickRuns);
+      // Three steps of this model take seconds; the edit arrives long before they are done.
+      await new Promise((r) => setTimeout(r, 300));
+      await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# newer\n'));
+      const v2 = editor.document.version;
+      await idle(uri, 60000);
+      assert.equal(gl.stats().superseded, before.superseded + 1, 'the older run was cancelled, not left to finish');
+      assert.equal(gl.lastTrace(uri)?.version, v2, 'what is shown is the newer text');
+    });
+  });
+
+  test('the walkthrough\'s Open Example command opens the seed example', async function () {
+    const ext = vscode.extensions.getExtension('gradient-lens.gradient-lens')!;
+    const seed = ['seed.grad.yaml', 'seed-saturated.grad.yaml'].map((n) => vscode.Uri.joinPath(ext.extensionUri, 'examples', n));
+    const present = [];
+    for (const s of seed) if (await exists(s)) present.push(s);
+    if (!present.length) this.skip();
+    await vscode.commands.executeCommand('gradientLens.openExample');
+    const active = vscode.window.activeTextEditor?.document.uri.toString();
+    assert.ok(present.some((s) => s.toString() === active), `opened ${active}`);
+    await idle(vscode.window.activeTextEditor!.document.uri);
+    assert.ok(ours(vscode.window.activeTextEditor!.document.uri).some((d) => codeOf(d) === 'saturated-activation'), 'the seed example shows the saturated Sigmoid');
+  });
+
+  test('revealLayer selects the range in the model file', async () => {
+    const uri = file('fixtures/saturated.grad.yaml');
+    await open(uri);
+    await vscode.commands.executeCommand('workbench.action.focusSecondEditorGroup');
+    await vscode.commands.executeCommand('gradientLens.revealLayer', uri.toString(), { start: { line: 5, character: 4 }, end: { line: 5, character: 11 } });
+    const ed = vscode.window.activeTextEditor;
+    assert.equal(ed?.document.uri.toString(), uri.toString());
+    assert.equal(ed?.document.getText(ed.selection), 'Sigmoid');
+  });
+});

@@ -1,0 +1,126 @@
+/** Shared by the extension-host suites: the extension's test API, workspace files, waiting. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { GradientLensApi } from '../../../src/extension/extension';
+
+export const EXTENSION_ID = 'gradient-lens.gradient-lens';
+export const SOURCE = 'Gradient Lens';
+export const PANEL_VIEW_TYPE = 'gradientLens.tracePanel';
+
+export async function api(): Promise<GradientLensApi> {
+  const ext = vscode.extensions.getExtension<GradientLensApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not installed in this window`);
+  return ext.isActive ? ext.exports : ext.activate();
+}
+
+export function root(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests need a workspace folder (a copy of examples/ with fixtures/)');
+  return folder.uri;
+}
+
+export function file(rel: string): vscode.Uri {
+  return vscode.Uri.joinPath(root(), ...rel.split('/'));
+}
+
+export async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let scratchCount = 0;
+
+/** A new model file in the workspace with this text (each test edits its own copy). */
+export async function scratch(text: string, ext = 'grad.yaml'): Promise<vscode.Uri> {
+  const uri = file(`scratch/t${process.pid}-${++scratchCount}.${ext}`);
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+  return uri;
+}
+
+export async function read(rel: string): Promise<string> {
+  return Buffer.from(await vscode.workspace.fs.readFile(file(rel))).toString('utf8');
+}
+
+export async function open(uri: vscode.Uri): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  return vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.One });
+}
+
+export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]);
+}
+
+/** Waits until the file's current text is traced and its diagnostics are published. */
+export async function idle(uri: vscode.Uri, ms = 30000): Promise<void> {
+  const gl = await api();
+  await within(ms, `the trace of ${uri.path}`, gl.whenIdle(uri));
+}
+
+export function ours(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
+}
+
+export function codeOf(d: vscode.Diagnostic): string {
+  return typeof d.code === 'object' && d.code ? String(d.code.value) : String(d.code ?? '');
+}
+
+/** The 0-based line of the first line matching `re`. */
+export function lineOf(doc: vscode.TextDocument, re: RegExp): number {
+  for (let i = 0; i < doc.lineCount; i++) if (re.test(doc.lineAt(i).text)) return i;
+  assert.fail(`no line matches ${re} in ${doc.uri.path}`);
+}
+
+/** The range of the first match of `re` in the document. */
+export function rangeOf(doc: vscode.TextDocument, re: RegExp): vscode.Range {
+  const m = re.exec(doc.getText());
+  assert.ok(m, `no match for ${re} in ${doc.uri.path}`);
+  return new vscode.Range(doc.positionAt(m.index), doc.positionAt(m.index + m[0].length));
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `ms`. */
+export async function until<T>(what: string, check: () => T | undefined | false, ms = 15000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Sets workspace settings of ours for the duration of `fn`, then restores them. */
+export async function withSettings<T>(settings: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  const cfg = () => vscode.workspace.getConfiguration('gradientLens');
+  const before = Object.fromEntries(Object.keys(settings).map((k) => [k, cfg().inspect(k)?.workspaceValue]));
+  for (const [k, v] of Object.entries(settings)) await cfg().update(k, v, vscode.ConfigurationTarget.Workspace);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(before)) await cfg().update(k, v, vscode.ConfigurationTarget.Workspace);
+  }
+}
+
+export function panelTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) =>
+    g.tabs.filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(PANEL_VIEW_TYPE)),
+  );
+}
+
+export async function closeAll(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}

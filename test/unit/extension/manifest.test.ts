@@ -1,0 +1,111 @@
+/** package.json's contributions agree with the code that reads them (settings, commands, files). */
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandId } from '../../../src/extension/commands';
+import { DEFAULT_SETTINGS, settingsFrom } from '../../../src/extension/settings';
+import { DEFAULT_CONFIG } from '../../../src/rules/config';
+import { RULE_IDS } from '../../../src/rules/types';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const props: Record<string, { type: string; default: unknown; enum?: string[]; scope?: string }> = pkg.contributes.configuration.properties;
+
+describe('extension manifest', () => {
+  it('has a setting for every rule threshold, with the rules\' default', () => {
+    const expected: string[] = [];
+    for (const [group, fields] of Object.entries(DEFAULT_CONFIG)) {
+      if (group === 'severity') continue;
+      for (const [field, value] of Object.entries(fields as Record<string, number>)) {
+        const key = `gradientLens.rules.${group}.${field}`;
+        expected.push(key);
+        assert.ok(props[key], `missing setting ${key}`);
+        assert.equal(props[key].type, 'number', key);
+        assert.equal(props[key].default, value, key);
+      }
+    }
+    const listed = Object.keys(props).filter((k) => k.startsWith('gradientLens.rules.') && !k.startsWith('gradientLens.rules.severity.'));
+    assert.deepEqual(listed.sort(), expected.sort(), 'no setting without a RuleConfig field');
+  });
+
+  it('has a severity setting for every rule, default/error/warning/info/off', () => {
+    const listed = Object.keys(props).filter((k) => k.startsWith('gradientLens.rules.severity.'));
+    assert.deepEqual(listed.sort(), RULE_IDS.map((id) => `gradientLens.rules.severity.${id}`).sort());
+    for (const k of listed) {
+      assert.deepEqual(props[k].enum, ['default', 'error', 'warning', 'info', 'off'], k);
+      assert.equal(props[k].default, 'default', k);
+    }
+  });
+
+  it('has the editor settings with the defaults the code uses', () => {
+    for (const [k, v] of Object.entries(DEFAULT_SETTINGS)) assert.equal(props[`gradientLens.${k}`]?.default, v, `gradientLens.${k}`);
+    const own = Object.keys(props).filter((k) => !k.startsWith('gradientLens.rules.'));
+    assert.deepEqual(own.sort(), Object.keys(DEFAULT_SETTINGS).map((k) => `gradientLens.${k}`).sort());
+  });
+
+  it('contributes exactly the commands of CommandId', () => {
+    const contributed = pkg.contributes.commands.map((c: { command: string }) => c.command).sort();
+    assert.deepEqual(contributed, Object.values(CommandId).sort());
+    for (const c of pkg.contributes.commands) assert.equal(c.category, 'Gradient Lens');
+    const hidden = pkg.contributes.menus.commandPalette.find((m: { command: string }) => m.command === CommandId.RevealLayer);
+    assert.equal(hidden?.when, 'false', 'revealLayer is internal');
+  });
+
+  it('activates lazily and declares limited support in untrusted workspaces', () => {
+    assert.equal(pkg.main, './dist/extension.js');
+    assert.ok(!pkg.activationEvents.includes('*') && !pkg.activationEvents.includes('onStartupFinished'));
+    assert.ok(pkg.activationEvents.some((e: string) => e.startsWith('workspaceContains:') && e.includes('*.grad.')));
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.ok(pkg.capabilities.untrustedWorkspaces.description.length > 20);
+  });
+
+  it('declares the view container, the Gradients view and the files it points at', () => {
+    assert.deepEqual(pkg.contributes.viewsContainers.activitybar.map((c: { id: string }) => c.id), ['gradientLens']);
+    assert.equal(pkg.contributes.views.gradientLens[0].id, 'gradientLens.gradients');
+    assert.equal(pkg.contributes.views.gradientLens[0].type, 'webview');
+    assert.ok(existsSync(join(ROOT, pkg.contributes.viewsContainers.activitybar[0].icon)));
+    for (const step of pkg.contributes.walkthroughs[0].steps) assert.ok(existsSync(join(ROOT, step.media.markdown)), step.media.markdown);
+    assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: '*.grad.json', url: './schema/grad-spec.schema.json' }]);
+    assert.deepEqual(pkg.contributes.yamlValidation[0].fileMatch, ['*.grad.yaml', '*.grad.yml']);
+    assert.ok(existsSync(join(ROOT, 'schema', 'grad-spec.schema.json')), 'the schema the validations point at');
+  });
+
+  it('runs the extension tests from npm test, after setting up VS Code', () => {
+    assert.match(pkg.scripts.test, /npm run test:ext/);
+    assert.match(pkg.scripts['pretest:ext'], /setup-vscode-test\.sh/);
+    assert.ok(pkg.scripts['test:electron'] && pkg.scripts.package);
+  });
+});
+
+describe('settingsFrom', () => {
+  it('gives the defaults when nothing is set', () => {
+    const { config, problems } = settingsFrom(() => undefined);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(config.rules, DEFAULT_CONFIG);
+    assert.equal(config.debounceMs, DEFAULT_SETTINGS.debounceMs);
+  });
+
+  it('reads thresholds and severities, and ignores bad values with a reason', () => {
+    const set: Record<string, unknown> = {
+      'rules.saturatedActivation.share': 0.8,
+      'rules.deadRelu.share': -1,
+      'rules.vanishingGradient.ratio': 'small',
+      'rules.severity.dead-relu': 'off',
+      'rules.severity.underflow': 'loud',
+      debounceMs: 0,
+      quickTraceSteps: 2.6,
+    };
+    const { config, problems } = settingsFrom((k) => set[k]);
+    assert.equal(config.rules.saturatedActivation.share, 0.8);
+    assert.equal(config.rules.deadRelu.share, DEFAULT_CONFIG.deadRelu.share);
+    assert.equal(config.rules.vanishingGradient.ratio, DEFAULT_CONFIG.vanishingGradient.ratio);
+    assert.equal(config.rules.severity['dead-relu'], 'off');
+    assert.equal(config.rules.severity.underflow, undefined);
+    assert.equal(config.debounceMs, 0, 'no debounce is allowed');
+    assert.equal(config.quickTraceSteps, 3);
+    assert.equal(problems.length, 3);
+    assert.ok(problems.some((p) => p.includes('rules.deadRelu.share')));
+    assert.ok(problems.some((p) => p.includes('rules.severity.underflow')));
+    assert.equal(DEFAULT_CONFIG.deadRelu.share, 0.5, 'the defaults are not mutated');
+  });
+});
