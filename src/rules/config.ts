@@ -36,6 +36,8 @@ export interface RuleConfig {
     min: number;
     /** Above this the weights are overwritten each step. */
     max: number;
+    /** The ratio a suggested learning rate aims for (the usual rule of thumb). */
+    suggestedRatio: number;
   };
   initialisation: {
     minVariance: number;
@@ -50,6 +52,10 @@ export interface RuleConfig {
   customGradient: {
     relativeError: number;
   };
+  lossActivationMismatch: {
+    /** A bounded last activation before a regression loss is flagged when more than this share of targets lies outside its range. */
+    targetsOutOfRange: number;
+  };
 }
 
 export const DEFAULT_CONFIG: RuleConfig = {
@@ -58,10 +64,11 @@ export const DEFAULT_CONFIG: RuleConfig = {
   deadRelu: { share: 0.5 },
   vanishingGradient: { ratio: 1e-3, firstNorm: 1e-4, meanAbs: 1e-7 },
   explodingGradient: { ratio: 70, normBound: 1e4 },
-  learningRate: { tooSmall: 1e-5, min: 1e-8, max: 10 },
+  learningRate: { tooSmall: 1e-5, min: 1e-8, max: 10, suggestedRatio: 1e-3 },
   initialisation: { minVariance: 1e-5, maxVariance: 10, factor: 10 },
   underflow: { subnormalShare: 0.01 },
   customGradient: { relativeError: 1e-4 },
+  lossActivationMismatch: { targetsOutOfRange: 0.01 },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -103,3 +103,13 @@ export function paramIndex(trace: Trace, name: string): number {
 export function paramName(layer: LayerNode, param: string): string {
   return layer.path ? `${layer.path}.${param}` : param;
 }
+
+/** 2e-11, 1e-10, 0.0033, 1200, 2.6e7: two significant digits written as a person would (no "2.0e-11"), for messages and fix titles. */
+export function shortNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e-3 && a < 1e4) return String(Number(v.toPrecision(2)));
+  const [m, e] = v.toExponential(1).split('e');
+  return `${m.replace(/\.0$/, '')}e${Number(e)}`;
+}

@@ -1,0 +1,151 @@
+/**
+ * A parameter whose gradient is exactly zero on every step will never train. Two structural causes:
+ * no path from it to the loss at all, or a layer after it that lets no gradient through whatever the
+ * data (Dropout(p=1), LayerNorm over one feature, softmax over an axis of size 1). A zero that comes
+ * from saturated sigmoid/tanh or dead ReLU units is left to those rules: it depends on the data and
+ * the weights, and their fixes differ.
+ */
+import type { LayerNode } from '../model/graph';
+import type { StepRecord } from '../trace/types';
+import { removeLayer, rewriteLayer, syntaxOf } from './edits';
+import type { Finding, Fix, Rule, RuleContext } from './types';
+import { findingAt, layerByPath, leafLayers, num, severityFor } from './util';
+
+/** Layers that keep the shape and can be taken out without touching their neighbours. */
+const REMOVABLE = new Set(['Dropout', 'Identity', 'LayerNorm', 'BatchNorm1d', 'BatchNorm2d', 'Softmax', 'LogSoftmax']);
+
+/** Per-sample size of the axis `dim` (PyTorch's dim counts the batch; negative from the end). */
+function axisSize(layer: LayerNode, dim: number): number | undefined {
+  const full = [NaN, ...layer.inShape];
+  const d = dim < 0 ? full.length + dim : dim;
+  return d >= 1 && d < full.length ? full[d] : undefined;
+}
+
+/** Why `layer` passes no gradient back, in the user's words, when the reason is in its arguments. */
+function structuralReason(layer: LayerNode): string | null {
+  const a = layer.args;
+  switch (layer.type) {
+    case 'Dropout':
+      return Number(a.p) === 1 ? `${layer.type} ${layer.path} with p=1 zeroes every value` : null;
+    case 'LayerNorm': {
+      const shape = Array.isArray(a.normalized_shape) ? (a.normalized_shape as number[]) : [Number(a.normalized_shape)];
+      return shape.reduce((x, y) => x * y, 1) === 1
+        ? `LayerNorm ${layer.path} normalises over a single feature, so its output is always its bias`
+        : null;
+    }
+    case 'Softmax':
+    case 'LogSoftmax': {
+      const dim = Number(a.dim);
+      return axisSize(layer, dim) === 1
+        ? `${layer.type} ${layer.path} over dim ${dim} of size 1 always outputs ${layer.type === 'Softmax' ? 1 : 0}`
+        : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** Layers whose zero gradient the saturation and dead-ReLU rules explain (they record activation statistics). */
+function activationLayers(steps: readonly StepRecord[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of steps) for (const a of s.activations) out.add(a.layer);
+  return out;
+}
+
+/** On every step: gradient arrives at the layer's output and exactly none leaves at its input. */
+function blocksOnEveryStep(steps: readonly StepRecord[], path: string): number[] | null {
+  const arriving: number[] = [];
+  for (const s of steps) {
+    const f = s.flow.find((x) => x.layer === path);
+    if (!f || !(f.outputGradNorm > 0) || f.inputGradNorm !== 0) return null;
+    arriving.push(f.outputGradNorm);
+  }
+  return arriving;
+}
+
+function fixesFor(ctx: RuleContext, blocker: LayerNode): Fix[] {
+  if (!REMOVABLE.has(blocker.type)) return [];
+  const syntax = syntaxOf(ctx.fileName);
+  const fixes: Fix[] = [
+    { title: `Remove ${blocker.type} ${blocker.path}`, edits: [removeLayer(ctx.text, syntax, blocker)], preferred: true },
+  ];
+  if (blocker.type === 'Dropout' && Number(blocker.args.p) === 1) {
+    fixes.push({
+      title: `Set ${blocker.type} ${blocker.path}'s p to 0.5 (PyTorch's default; p is the share dropped)`,
+      edits: [rewriteLayer(ctx.text, syntax, blocker, { args: { p: 0.5 } })],
+    });
+  }
+  return fixes;
+}
+
+export const disconnectedParameter: Rule = {
+  id: 'disconnected-parameter',
+  title: 'Parameter gradient exactly zero on every step: no path to the loss, or a layer after it blocks the gradient',
+  defaultSeverity: 'error',
+  check(ctx) {
+    const { trace, spec } = ctx;
+    const steps = trace.steps;
+    if (!steps.length) return [];
+    const severity = severityFor(ctx, 'disconnected-parameter', 'error');
+    if (severity === 'off') return [];
+    const leaves = leafLayers(spec);
+    const position = new Map(leaves.map((l, i) => [l.path, i]));
+    const explainedElsewhere = activationLayers(steps);
+    // Blocking layers in forward order, found once: what every zero parameter before them is checked against.
+    const blockers: { layer: LayerNode; arriving: number[] }[] = [];
+    for (const layer of leaves) {
+      if (explainedElsewhere.has(layer.path)) continue;
+      const arriving = blocksOnEveryStep(steps, layer.path);
+      if (arriving) blockers.push({ layer, arriving });
+    }
+    const unreached = new Map<string, string[]>();
+    const blocked = new Map<string, { names: string[]; blocker: (typeof blockers)[number] }>();
+    trace.params.forEach((param, i) => {
+      const never = steps.every((s) => !s.params[i].reached);
+      if (never) {
+        unreached.set(param.layer, [...(unreached.get(param.layer) ?? []), param.name]);
+        return;
+      }
+      if (!steps.every((s) => s.params[i].reached && s.params[i].zeroFraction === 1)) return;
+      const at = position.get(param.layer);
+      if (at === undefined) return;
+      // The layer itself counts: LayerNorm over one feature also zeroes its own weight's gradient (x̂ = 0).
+      const blocker = blockers.find((b) => position.get(b.layer.path)! >= at);
+      if (!blocker) return;
+      const entry = blocked.get(param.layer) ?? { names: [], blocker };
+      entry.names.push(param.name);
+      blocked.set(param.layer, entry);
+    });
+    const findings: Finding[] = [];
+    for (const [path, names] of unreached) {
+      const layer = layerByPath(spec, path);
+      if (!layer) continue;
+      const f = findingAt(
+        'disconnected-parameter',
+        severity,
+        layer,
+        `no gradient reaches ${names.join(', ')} on any of ${steps.length} steps: no path from ${layer.type} ${layer.path} to the loss`,
+      );
+      f.evidence.push({ label: 'reached', values: steps.map(() => 0) });
+      findings.push(f);
+    }
+    for (const [path, { names, blocker }] of blocked) {
+      const layer = layerByPath(spec, path);
+      if (!layer) continue;
+      const b = blocker.layer;
+      const reason = structuralReason(b) ?? `${b.type} ${b.path} passes no gradient back`;
+      const arriving = blocker.arriving.reduce((x, y) => x + y, 0) / blocker.arriving.length;
+      const f = findingAt(
+        'disconnected-parameter',
+        severity,
+        layer,
+        `gradient of ${names.join(', ')} is exactly 0 on all ${steps.length} steps: ${reason} (gradient norm ${num(arriving)} at its output, 0 at its input)`,
+      );
+      if (b.path !== layer.path) f.related.push({ range: b.typeRange, message: `${reason}: no gradient passes back through it` });
+      f.evidence.push({ label: `gradient norm arriving at ${b.type} ${b.path}`, values: blocker.arriving });
+      f.fixes = fixesFor(ctx, b);
+      findings.push(f);
+    }
+    return findings;
+  },
+};

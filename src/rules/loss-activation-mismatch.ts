@@ -1,0 +1,244 @@
+/**
+ * The last activation and the loss must agree on what the model outputs: logits, probabilities or
+ * log-probabilities. PyTorch's fused losses apply their own sigmoid/softmax, so one more in the model
+ * squashes the gradient; a loss that expects log-probabilities on raw outputs is unbounded below.
+ * Checks from NeuraLint and UMLAUT; static on the spec, with the measured outputs where they help.
+ */
+import type { ArgValue, LayerNode } from '../model/graph';
+import { removeLayer, replaceValue, rewriteLayer, syntaxOf } from './edits';
+import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
+import { findingAt, leafLayers, pct, severityFor, shortNumber } from './util';
+
+/** Layers that do not change what kind of values reach the loss. */
+const TRANSPARENT = new Set(['Dropout', 'Identity', 'Flatten']);
+const REGRESSION = new Set(['MSELoss', 'L1Loss', 'HuberLoss', 'SmoothL1Loss']);
+/** The closed range each bounded activation's outputs can approach. */
+const OUTPUT_RANGE: Record<string, [number, number]> = {
+  ReLU: [0, Infinity],
+  Softplus: [0, Infinity],
+  Sigmoid: [0, 1],
+  Tanh: [-1, 1],
+  Softmax: [0, 1],
+};
+
+
+function lastLayer(leaves: LayerNode[]): LayerNode | undefined {
+  for (let i = leaves.length - 1; i >= 0; i--) if (!TRANSPARENT.has(leaves[i].type)) return leaves[i];
+  return undefined;
+}
+
+/** Abramowitz–Stegun 7.1.26 (error < 1.5e-7): enough for a share of targets in a message. */
+function erf(x: number): number {
+  const s = Math.sign(x);
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+const normalCdf = (x: number, mean: number, std: number): number => (std > 0 ? 0.5 * (1 + erf((x - mean) / (std * Math.SQRT2))) : x >= mean ? 1 : 0);
+
+/** Share of targets the spec's target distribution puts outside [lo, hi]. */
+export function shareOutside(ctx: RuleContext, lo: number, hi: number): number {
+  const d = ctx.spec.target.distribution ?? { kind: 'normal', mean: 0, std: 1 };
+  switch (d.kind) {
+    case 'normal':
+      return normalCdf(lo, d.mean, d.std) + (1 - normalCdf(hi, d.mean, d.std));
+    case 'uniform': {
+      const width = d.high - d.low;
+      if (!(width > 0)) return d.low < lo || d.low > hi ? 1 : 0;
+      const inside = Math.max(0, Math.min(hi, d.high) - Math.max(lo, d.low));
+      return 1 - inside / width;
+    }
+    case 'integers':
+    case 'classes': {
+      // Integers in [low, high), as the synthetic data draws them.
+      const [low, high] = d.kind === 'classes' ? [0, d.count] : [d.low, d.high];
+      const n = high - low;
+      if (!(n > 0)) return 0;
+      let inside = 0;
+      for (let v = Math.ceil(Math.max(lo, low)); v <= Math.min(hi, high - 1); v++) inside++;
+      return 1 - inside / n;
+    }
+    case 'bernoulli':
+      return (0 < lo || 0 > hi ? 1 - d.p : 0) + (1 < lo || 1 > hi ? d.p : 0);
+  }
+}
+
+/** The layer's output at the first step, as the trace measured it. */
+function measured(ctx: RuleContext, layer: LayerNode): { mean: number; absMax: number } | null {
+  const o = ctx.trace.steps[0]?.outputs.find((x) => x.layer === layer.path);
+  return o ? { mean: o.mean, absMax: o.absMax } : null;
+}
+
+function classCount(ctx: RuleContext, layer: LayerNode): number | null {
+  const d = ctx.spec.target.distribution;
+  if (d?.kind === 'classes') return d.count;
+  const out = layer.outShape;
+  return out && out.length ? out[0] : null;
+}
+
+function lossWith(ctx: RuleContext, type: string): unknown {
+  const args: Record<string, unknown> = {};
+  // Only reduction carries over: the other losses' own arguments (HuberLoss's delta) do not apply.
+  if ('reduction' in ctx.spec.loss.argRanges) args.reduction = ctx.spec.loss.args.reduction;
+  return Object.keys(args).length ? { [type]: args } : type;
+}
+
+interface Problem {
+  severity: Severity;
+  message: string;
+  /** The activation at fault; the loss section when there is none. */
+  on: LayerNode | 'loss';
+  fixes: Fix[];
+}
+
+function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | null {
+  const { spec } = ctx;
+  const syntax = syntaxOf(ctx.fileName);
+  const loss = spec.loss.type;
+  const remove = (l: LayerNode, extra = ''): Fix => ({ title: `Remove ${l.type} ${l.path}${extra}`, edits: [removeLayer(ctx.text, syntax, l)] });
+  const replaceLoss = (type: string): Fix['edits'][number] => replaceValue(ctx.text, syntax, spec.loss.range, lossWith(ctx, type));
+  const swap = (l: LayerNode, type: string, args: Record<string, ArgValue> = {}): Fix['edits'][number] =>
+    rewriteLayer(ctx.text, syntax, l, { type, args, replaceArgs: true });
+  const type = last?.type ?? '';
+  const out = last ? measured(ctx, last) : null;
+  const withMean = out ? `: outputs already in (0, 1), mean ${shortNumber(out.mean)}` : '';
+  const largest = out ? ` (largest ${shortNumber(out.absMax)})` : '';
+
+  if (loss === 'BCEWithLogitsLoss' && type === 'Sigmoid' && last) {
+    return {
+      severity: 'warning',
+      on: last,
+      message: `1 Sigmoid before BCEWithLogitsLoss applies sigmoid twice${withMean}`,
+      fixes: [
+        { ...remove(last, ': BCEWithLogitsLoss applies the sigmoid itself'), preferred: true },
+        { title: 'Use BCELoss, which takes probabilities', edits: [replaceLoss('BCELoss')] },
+      ],
+    };
+  }
+
+  if (loss === 'CrossEntropyLoss' && last && (type === 'Softmax' || type === 'LogSoftmax')) {
+    const dim = last.args.dim;
+    if (type === 'LogSoftmax') {
+      // log_softmax is idempotent: the loss and gradients are unchanged, only the intent is muddled.
+      return {
+        severity: 'info',
+        on: last,
+        message: `1 LogSoftmax before CrossEntropyLoss is redundant: CrossEntropyLoss applies log_softmax itself (same loss, ${classCount(ctx, last) ?? '?'} classes)`,
+        fixes: [
+          { ...remove(last), preferred: true },
+          { title: 'Use NLLLoss, which takes log-probabilities', edits: [replaceLoss('NLLLoss')] },
+        ],
+      };
+    }
+    return {
+      severity: 'warning',
+      on: last,
+      message: `1 Softmax before CrossEntropyLoss applies softmax twice: the loss gets probabilities${largest} instead of logits, so its gradient is squashed`,
+      fixes: [
+        { ...remove(last, ': CrossEntropyLoss applies log_softmax itself'), preferred: true },
+        { title: `Replace Softmax with LogSoftmax and use NLLLoss`, edits: [swap(last, 'LogSoftmax', { dim }), replaceLoss('NLLLoss')] },
+      ],
+    };
+  }
+
+  if (loss === 'CrossEntropyLoss' && last && (type === 'Sigmoid' || type === 'Tanh')) {
+    const classes = classCount(ctx, last);
+    if (classes && classes > 1) {
+      // With logits confined to [lo, hi], the right class gets at most e^hi / (e^hi + (C−1)·e^lo).
+      const [lo, hi] = OUTPUT_RANGE[type];
+      const best = Math.exp(hi) / (Math.exp(hi) + (classes - 1) * Math.exp(lo));
+      return {
+        severity: 'warning',
+        on: last,
+        message: `1 ${type} before CrossEntropyLoss squashes the logits into (${lo}, ${hi}): with ${classes} classes the right class can reach at most ${pct(best)} probability`,
+        fixes: [{ ...remove(last, ': CrossEntropyLoss takes unbounded logits'), preferred: true }],
+      };
+    }
+  }
+
+  if (loss === 'NLLLoss' && type !== 'LogSoftmax') {
+    if (last && type === 'Softmax') {
+      return {
+        severity: 'warning',
+        on: last,
+        message: `1 Softmax before NLLLoss: NLLLoss expects log-probabilities and gets probabilities${largest}, so it maximises p instead of log p`,
+        fixes: [
+          { title: 'Replace Softmax with LogSoftmax', edits: [swap(last, 'LogSoftmax', { dim: last.args.dim })], preferred: true },
+          { title: 'Remove Softmax and use CrossEntropyLoss', edits: [removeLayer(ctx.text, syntax, last), replaceLoss('CrossEntropyLoss')] },
+        ],
+      };
+    }
+    const raw = out ? `: outputs reach ${shortNumber(out.absMax)} (mean ${shortNumber(out.mean)}), log-probabilities are ≤ 0` : '';
+    return {
+      severity: 'warning',
+      on: last && last.type in OUTPUT_RANGE ? last : 'loss',
+      message: `raw outputs of ${last ? `${last.type} ${last.path}` : 'the model'} into NLLLoss without LogSoftmax${raw}: the loss is unbounded below`,
+      fixes: [{ title: 'Use CrossEntropyLoss, which applies log_softmax to the outputs', edits: [replaceLoss('CrossEntropyLoss')], preferred: true }],
+    };
+  }
+
+  if (loss === 'BCELoss' && type !== 'Sigmoid') {
+    if (last && type === 'Softmax') {
+      return {
+        severity: 'warning',
+        on: last,
+        message: `1 Softmax before BCELoss: its ${classCount(ctx, last) ?? 'several'} outputs sum to 1, so at most one label can be near 1; BCELoss scores each output as its own probability`,
+        fixes: [
+          { title: 'Replace Softmax with Sigmoid', edits: [swap(last, 'Sigmoid')], preferred: true },
+          { title: 'Remove Softmax and use BCEWithLogitsLoss', edits: [removeLayer(ctx.text, syntax, last), replaceLoss('BCEWithLogitsLoss')] },
+        ],
+      };
+    }
+    const raw = out ? `: outputs reach ${shortNumber(out.absMax)}` : '';
+    return {
+      severity: 'warning',
+      on: last && last.type in OUTPUT_RANGE ? last : 'loss',
+      message: `no Sigmoid before BCELoss: BCELoss takes probabilities in [0, 1]${raw}`,
+      fixes: [{ title: 'Use BCEWithLogitsLoss, which applies the sigmoid itself', edits: [replaceLoss('BCEWithLogitsLoss')], preferred: true }],
+    };
+  }
+
+  if (REGRESSION.has(loss) && last && type in OUTPUT_RANGE) {
+    const [lo, hi] = OUTPUT_RANGE[type];
+    const share = shareOutside(ctx, lo, hi);
+    if (share > ctx.config.lossActivationMismatch.targetsOutOfRange) {
+      const range = hi === Infinity ? `≥ ${lo}` : `in [${lo}, ${hi}]`;
+      return {
+        severity: 'warning',
+        on: last,
+        message: `last-layer ${type} outputs only values ${range}, but ${pct(share)} of the ${loss} targets are outside that range`,
+        fixes: [{ ...remove(last, ': a regression output needs no activation'), preferred: true }],
+      };
+    }
+  }
+  return null;
+}
+
+export const lossActivationMismatch: Rule = {
+  id: 'loss-activation-mismatch',
+  title: 'Last activation and loss disagree: double sigmoid/softmax, missing LogSoftmax, bounded outputs for unbounded targets',
+  defaultSeverity: 'warning',
+  check(ctx) {
+    const { spec } = ctx;
+    const last = lastLayer(leafLayers(spec));
+    const p = problemsFor(ctx, last);
+    if (!p) return [];
+    const severity = severityFor(ctx, 'loss-activation-mismatch', p.severity);
+    if (severity === 'off') return [];
+    const lossRelated = { range: spec.loss.typeRange, message: `the loss: ${spec.loss.type}` };
+    let f: Finding;
+    if (p.on === 'loss') {
+      f = { rule: 'loss-activation-mismatch', severity, message: p.message, layer: '', range: spec.loss.typeRange, related: [], evidence: [], fixes: p.fixes };
+      if (last) f.related.push({ range: last.typeRange, message: `the model's last layer: ${last.type} ${last.path}` });
+    } else {
+      f = findingAt('loss-activation-mismatch', severity, p.on, p.message);
+      f.related.push(lossRelated);
+      f.fixes = p.fixes;
+    }
+    const out = p.on === 'loss' || !p.on ? null : ctx.trace.steps.map((s) => s.outputs.find((o) => o.layer === (p.on as LayerNode).path)?.mean ?? NaN);
+    if (out) f.evidence.push({ label: 'mean output', values: out });
+    return [f];
+  },
+};

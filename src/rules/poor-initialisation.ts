@@ -1,0 +1,157 @@
+/**
+ * Weights that start constant (every unit identical: symmetry) or at a scale far from Xavier/He for
+ * the activation after them (signals shrink or blow up layer by layer before training starts).
+ * Thresholds: NeuraLint, DeepDiagnosis (Var < 1e-5 or > 10), plus a factor off Xavier/He.
+ */
+import { calculateGain, fanInAndFanOut } from '../engine/init';
+import type { LayerNode } from '../model/graph';
+import { rewriteLayer, syntaxOf } from './edits';
+import type { Finding, Fix, Rule, RuleContext } from './types';
+import { findingAt, leafLayers, paramIndex, paramName, perStep, severityFor, shortNumber } from './util';
+
+/** Layers whose weight scale the rule judges: the ones PyTorch initialises with kaiming_uniform(a=√5). */
+const WEIGHTED = new Set(['Linear', 'Conv1d', 'Conv2d']);
+/** Layers that pass the scale through unchanged (or nearly): look past them for the activation. */
+const PASS_THROUGH = new Set(['Dropout', 'Identity', 'Flatten', 'MaxPool1d', 'MaxPool2d', 'AvgPool1d', 'AvgPool2d']);
+/** A normalisation right after makes the forward pass blind to the weight's scale. */
+const NORMS = new Set(['BatchNorm1d', 'BatchNorm2d', 'LayerNorm']);
+
+/** The activation after a weight, as torch.nn.init names nonlinearities. */
+interface Follower {
+  nonlinearity: 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'linear';
+  slope: number;
+  /** The layer, when there is one (none for the model's output). */
+  layer?: LayerNode;
+}
+
+const RELU_LIKE = new Set(['ReLU', 'GELU', 'ELU', 'Softplus']);
+
+function followerOf(leaves: LayerNode[], i: number): Follower | 'norm' {
+  for (let j = i + 1; j < leaves.length; j++) {
+    const l = leaves[j];
+    if (PASS_THROUGH.has(l.type)) continue;
+    if (NORMS.has(l.type)) return 'norm';
+    if (RELU_LIKE.has(l.type)) return { nonlinearity: 'relu', slope: 0, layer: l };
+    if (l.type === 'LeakyReLU') return { nonlinearity: 'leaky_relu', slope: Number(l.args.negative_slope ?? 0.01), layer: l };
+    if (l.type === 'Sigmoid') return { nonlinearity: 'sigmoid', slope: 0, layer: l };
+    if (l.type === 'Tanh') return { nonlinearity: 'tanh', slope: 0, layer: l };
+    // Another weight, softmax/log-softmax over logits, or the loss: no nonlinearity to feed.
+    return { nonlinearity: 'linear', slope: 0, layer: l };
+  }
+  return { nonlinearity: 'linear', slope: 0 };
+}
+
+/** The init the fix sets, and the std it gives: He for ReLU-like units, Xavier for the rest (calculate_gain). */
+function recommended(f: Follower, shape: number[]): { scheme: 'kaiming_normal' | 'xavier_uniform'; args: Record<string, number | string>; std: number; name: string } {
+  const { fanIn, fanOut } = fanInAndFanOut(shape);
+  const gain = calculateGain(f.nonlinearity, f.slope);
+  if (f.nonlinearity === 'relu') return { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' }, std: gain / Math.sqrt(fanIn), name: 'He' };
+  if (f.nonlinearity === 'leaky_relu') {
+    return { scheme: 'kaiming_normal', args: { a: f.slope, nonlinearity: 'leaky_relu' }, std: gain / Math.sqrt(fanIn), name: 'He' };
+  }
+  const std = gain * Math.sqrt(2 / (fanIn + fanOut));
+  return { scheme: 'xavier_uniform', args: f.nonlinearity === 'tanh' ? { gain } : {}, std, name: 'Xavier' };
+}
+
+/**
+ * The variances a sensible scheme gives for this shape and activation: He/LeCun (fan_in) and Xavier
+ * (fan_in + fan_out) differ by the shape's aspect, and both are fine; only far outside both is poor.
+ */
+function acceptableVariance(f: Follower, shape: number[]): { lo: number; hi: number } {
+  const { fanIn, fanOut } = fanInAndFanOut(shape);
+  const g2 = calculateGain(f.nonlinearity, f.slope) ** 2;
+  const fanInVar = g2 / fanIn;
+  const xavierVar = (g2 * 2) / (fanIn + fanOut);
+  return { lo: Math.min(fanInVar, xavierVar), hi: Math.max(fanInVar, xavierVar) };
+}
+
+
+/** "std 10", or "root mean square 0.2 (mean 0.2)" when the mean, not the spread, sets the scale. */
+function scaleName(std: number, mean: number): string {
+  if (Math.abs(mean) <= 0.1 * std) return `std ${shortNumber(std)}`;
+  return `root mean square ${shortNumber(Math.sqrt(std * std + mean * mean))} (mean ${shortNumber(mean)})`;
+}
+
+function followerName(f: Follower): string {
+  return f.layer && f.nonlinearity !== 'linear' ? `the ${f.layer.type} after it` : 'a layer without activation';
+}
+
+function fixFor(ctx: RuleContext, layer: LayerNode, f: Follower, shape: number[]): Fix {
+  const rec = recommended(f, shape);
+  const args = Object.entries(rec.args)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? shortNumber(v) : v}`)
+    .join(', ');
+  return {
+    title: `Initialise ${layer.type} ${layer.path}'s weight with ${rec.scheme}${args ? `(${args})` : ''} (std ${shortNumber(rec.std)})`,
+    edits: [rewriteLayer(ctx.text, syntaxOf(ctx.fileName), layer, { init: { weight: { scheme: rec.scheme, args: rec.args } } })],
+    preferred: true,
+  };
+}
+
+export const poorInitialisation: Rule = {
+  id: 'poor-initialisation',
+  title: 'Weights initialised constant (symmetry) or at a scale far from Xavier/He for the activation after them',
+  defaultSeverity: 'warning',
+  check(ctx) {
+    const { trace, spec, config } = ctx;
+    const first = trace.steps[0];
+    if (!first) return [];
+    const { minVariance, maxVariance, factor } = config.initialisation;
+    const leaves = leafLayers(spec);
+    const findings: Finding[] = [];
+    for (let i = 0; i < leaves.length; i++) {
+      const layer = leaves[i];
+      if (!WEIGHTED.has(layer.type)) continue;
+      const index = paramIndex(trace, paramName(layer, 'weight'));
+      if (index < 0) continue;
+      const shape = trace.params[index].shape;
+      if (shape.length < 2) continue;
+      // Step 0's weight statistics are taken before the first update: the initial weights.
+      const { weightStd: std, weightMean: mean } = first.params[index];
+      const follower = followerOf(leaves, i);
+      const rows = shape[0];
+      const units = layer.type === 'Linear' ? 'units' : 'filters';
+      let f: Finding | null = null;
+      // float32 constants like 0.1 leave rounding noise in std; relative to the mean it is ~1e-8.
+      const constant = std === 0 || std <= 1e-6 * Math.abs(mean);
+      if (constant && rows > 1) {
+        const severity = severityFor(ctx, 'poor-initialisation', 'warning');
+        if (severity === 'off') continue;
+        f = findingAt(
+          'poor-initialisation',
+          severity,
+          layer,
+          `weight of ${layer.type} ${layer.path} starts constant (every entry ${shortNumber(mean)}, std 0): its ${rows} ${units} start identical and differ only by their bias (symmetry)`,
+        );
+      } else {
+        // What carries the signal forward is E[w²]: the variance for zero-mean inits, and a single
+        // constant row (which no symmetry argument applies to) is judged by its magnitude.
+        const variance = std * std + mean * mean;
+        const scaleFree = follower === 'norm';
+        const band = follower === 'norm' ? null : acceptableVariance(follower, shape);
+        const tooSmall = variance < minVariance || (!scaleFree && band !== null && variance < band.lo / factor);
+        const tooLarge = variance > maxVariance || (!scaleFree && band !== null && variance > band.hi * factor);
+        if (!tooSmall && !tooLarge) continue;
+        const severity = severityFor(ctx, 'poor-initialisation', 'warning');
+        if (severity === 'off') continue;
+        const fol: Follower = follower === 'norm' ? { nonlinearity: 'linear', slope: 0 } : follower;
+        const rec = recommended(fol, shape);
+        const off = tooLarge ? variance / (rec.std * rec.std) : (rec.std * rec.std) / variance;
+        f = findingAt(
+          'poor-initialisation',
+          severity,
+          layer,
+          `weight of ${layer.type} ${layer.path} starts at ${scaleName(std, mean)}, expected about ${shortNumber(rec.std)} (${rec.name} for ${followerName(fol)}): ` +
+            (variance > 0 ? `variance ${shortNumber(off)}× too ${tooLarge ? 'large' : 'small'}` : `every entry ${shortNumber(mean)}`),
+        );
+      }
+      f.evidence.push({ label: 'weight std', values: perStep(trace, index, (p) => p.weightStd) });
+      if (follower !== 'norm' && follower.layer && follower.nonlinearity !== 'linear') {
+        f.related.push({ range: follower.layer.typeRange, message: `the ${follower.layer.type} its outputs feed` });
+      }
+      f.fixes = [fixFor(ctx, layer, follower === 'norm' ? { nonlinearity: 'linear', slope: 0 } : follower, shape)];
+      findings.push(f);
+    }
+    return findings;
+  },
+};

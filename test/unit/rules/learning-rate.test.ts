@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { parseSpec } from '../../../src/model';
+import { withDefaults } from '../../../src/rules/config';
+import { applyEdits } from '../../../src/rules/edits';
+import { learningRate, readableRate } from '../../../src/rules/learning-rate';
+import type { Finding } from '../../../src/rules/types';
+import { traceModel } from '../../../src/trace/run';
+
+const FILE = 'lr.grad.yaml';
+
+function spec(optimizer: string, steps = 10): string {
+  return `model:
+  - Linear: {in_features: 10, out_features: 10}
+  - Sigmoid
+  - Linear: {in_features: 10, out_features: 1}
+input: {shape: [10], distribution: normal}
+target: {shape: [1], distribution: normal}
+loss: MSELoss
+optimizer: ${optimizer}
+trace: {steps: ${steps}, batch_size: 8, seed: 0}
+`;
+}
+
+function check(text: string, config = withDefaults()): Finding[] {
+  const { spec: s, diagnostics } = parseSpec(text, FILE);
+  assert.ok(s, diagnostics.map((d) => d.message).join('; '));
+  return learningRate.check({ trace: traceModel(s, FILE), spec: s, text, fileName: FILE, config });
+}
+
+describe('learning-rate rule', () => {
+  it('stays silent at lr=0.01 with SGD', () => {
+    assert.deepEqual(check(spec('{SGD: {lr: 0.01}}')), []);
+  });
+
+  it('stays silent at lr=0.001 with Adam', () => {
+    assert.deepEqual(check(spec('{Adam: {lr: 0.001}}')), []);
+  });
+
+  it("flags the article's lr=1e-10 as an error, on the optimizer, with the measured ratio", () => {
+    const text = spec('{SGD: {lr: 1e-10}}');
+    const [f, ...rest] = check(text);
+    assert.equal(rest.length, 0);
+    assert.equal(f.severity, 'error');
+    assert.equal(f.layer, '');
+    assert.equal(text.slice(f.range.start, f.range.end), 'SGD');
+    assert.match(f.message, /^learning rate too small: updates are \d(\.\d)?e-1\d of the weights: at lr=1e-10 nothing will change/);
+    assert.equal(f.evidence[0].values.length, 10);
+  });
+
+  it('offers an lr that brings the ratio near 1e-3, and the fix is honest', () => {
+    const text = spec('{SGD: {lr: 1e-10, momentum: 0.5}}');
+    const [f] = check(text);
+    assert.equal(f.fixes.length, 1);
+    const fixed = applyEdits(text, f.fixes[0].edits);
+    // Other arguments the user wrote are kept.
+    assert.match(fixed, /optimizer: \{SGD: \{lr: [\d.e-]+, momentum: 0\.5\}\}/);
+    const lr = Number(/lr: ([\d.e-]+)/.exec(fixed)![1]);
+    assert.ok(lr > 1e-5 && lr < 1, `suggested lr ${lr}`);
+    assert.deepEqual(check(fixed), []);
+  });
+
+  it("writes the fix in the file's syntax: JSON", () => {
+    const text = JSON.stringify(
+      {
+        model: [{ Linear: { in_features: 4, out_features: 8 } }, 'ReLU', { Linear: { in_features: 8, out_features: 1 } }],
+        input: { shape: [4], distribution: 'normal' },
+        target: { shape: [1], distribution: 'normal' },
+        loss: 'MSELoss',
+        optimizer: { Adam: { lr: 1e-9, amsgrad: true } },
+        trace: { steps: 5, batch_size: 8, seed: 0 },
+      },
+      null,
+      2,
+    );
+    const { spec: s } = parseSpec(text, 'lr.grad.json');
+    const [f] = learningRate.check({ trace: traceModel(s!, 'lr.grad.json'), spec: s!, text, fileName: 'lr.grad.json', config: withDefaults() });
+    const fixed = applyEdits(text, f.fixes[0].edits);
+    const parsed = JSON.parse(fixed);
+    assert.equal(parsed.optimizer.Adam.amsgrad, true);
+    assert.ok(parsed.optimizer.Adam.lr > 1e-6, fixed);
+  });
+
+  it('warns (not errors) between 1e-8 and 1e-5', () => {
+    const [f] = check(spec('{SGD: {lr: 1e-6}}'));
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /training will crawl/);
+  });
+
+  it('flags a huge lr as too large, and suggests a much smaller one', () => {
+    const text = spec('{SGD: {lr: 500}}', 5);
+    const [f] = check(text);
+    assert.equal(f.severity, 'error');
+    assert.match(f.message, /^learning rate too large: updates are [\d.e]+× the weights: at lr=500/);
+    const fixed = applyEdits(text, f.fixes[0].edits);
+    const lr = Number(/lr: ([\d.e-]+)/.exec(fixed)![1]);
+    assert.ok(lr < 5, `suggested lr ${lr}`);
+    assert.deepEqual(check(fixed, withDefaults()), []);
+  });
+
+  it('reads its thresholds from the settings', () => {
+    assert.equal(check(spec('{SGD: {lr: 0.01}}'), withDefaults({ learningRate: { tooSmall: 10 } })).length, 1);
+    assert.deepEqual(check(spec('{SGD: {lr: 1e-10}}'), withDefaults({ severity: { 'learning-rate': 'off' } })), []);
+  });
+
+  it('rounds a suggestion to 1, 2 or 5 times a power of ten', () => {
+    assert.equal(readableRate(0.0031), 0.002);
+    assert.equal(readableRate(0.0034), 0.005);
+    assert.equal(readableRate(0.0008), 0.001);
+    assert.equal(readableRate(2.2e-5), 2e-5);
+    assert.equal(readableRate(6), 5);
+    assert.equal(readableRate(8), 10);
+  });
+});

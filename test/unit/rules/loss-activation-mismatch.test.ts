@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { parseSpec } from '../../../src/model';
+import { withDefaults } from '../../../src/rules/config';
+import { applyEdits } from '../../../src/rules/edits';
+import { lossActivationMismatch } from '../../../src/rules/loss-activation-mismatch';
+import type { Finding } from '../../../src/rules/types';
+import { traceModel } from '../../../src/trace/run';
+
+const FILE = 'loss.grad.yaml';
+
+/** Linear(6,8) → ReLU → Linear(8, outputs) → `last` (if any), into `loss`. */
+function spec(last: string | null, loss: string, target: string, outputs = 3): string {
+  return `model:
+  - Linear: {in_features: 6, out_features: 8}
+  - ReLU
+  - Linear: {in_features: 8, out_features: ${outputs}}${last ? `\n  - ${last}` : ''}
+input: {shape: [6], distribution: normal}
+target: ${target}
+loss: ${loss}
+optimizer: {Adam: {lr: 0.001}}
+trace: {steps: 2, batch_size: 8, seed: 0}
+`;
+}
+
+const CLASSES = '{classes: 3}';
+const BINARY = '{shape: [1], distribution: bernoulli}';
+const REAL = '{shape: [1], distribution: normal}';
+
+function check(text: string, config = withDefaults()): Finding[] {
+  const { spec: s, diagnostics } = parseSpec(text, FILE);
+  assert.ok(s, diagnostics.map((d) => d.message).join('; '));
+  return lossActivationMismatch.check({ trace: traceModel(s, FILE), spec: s, text, fileName: FILE, config });
+}
+
+/** Every offered fix, applied, leaves no warning of this rule. */
+function fixesAreHonest(text: string, f: Finding): string[] {
+  return f.fixes.map((fix) => {
+    const fixed = applyEdits(text, fix.edits);
+    assert.deepEqual(
+      check(fixed).filter((x) => x.severity !== 'info').map((x) => x.message),
+      [],
+      `${fix.title}:\n${fixed}`,
+    );
+    return fixed;
+  });
+}
+
+describe('loss-activation-mismatch rule', () => {
+  it('stays silent on the usual pairings', () => {
+    assert.deepEqual(check(spec(null, 'CrossEntropyLoss', CLASSES)), []);
+    assert.deepEqual(check(spec('LogSoftmax: {dim: 1}', 'NLLLoss', CLASSES)), []);
+    assert.deepEqual(check(spec(null, 'BCEWithLogitsLoss', BINARY, 1)), []);
+    assert.deepEqual(check(spec('Sigmoid', 'BCELoss', BINARY, 1)), []);
+    assert.deepEqual(check(spec(null, 'MSELoss', REAL, 1)), []);
+    // Bounded outputs are fine when the targets are inside the bounds.
+    assert.deepEqual(check(spec('Sigmoid', 'MSELoss', '{shape: [1], distribution: {uniform: {low: 0, high: 1}}}', 1)), []);
+    assert.deepEqual(check(spec('ReLU', 'L1Loss', '{shape: [1], distribution: {uniform: {low: 0, high: 5}}}', 1)), []);
+  });
+
+  it('flags a Sigmoid before BCEWithLogitsLoss on the Sigmoid, with the measured mean output', () => {
+    const text = spec('Sigmoid', 'BCEWithLogitsLoss', BINARY, 1);
+    const [f, ...rest] = check(text);
+    assert.equal(rest.length, 0);
+    assert.equal(f.layer, '3');
+    assert.equal(text.slice(f.range.start, f.range.end), 'Sigmoid');
+    assert.match(f.message, /^1 Sigmoid before BCEWithLogitsLoss applies sigmoid twice: outputs already in \(0, 1\), mean 0\.\d+$/);
+    assert.equal(text.slice(f.related[0].range.start, f.related[0].range.end), 'BCEWithLogitsLoss');
+    const [removed, bce] = fixesAreHonest(text, f);
+    assert.doesNotMatch(removed, /Sigmoid/);
+    assert.match(bce, /loss: BCELoss\n/);
+  });
+
+  it('flags a Softmax before CrossEntropyLoss with the largest probability', () => {
+    const text = spec('Softmax: {dim: 1}', 'CrossEntropyLoss', CLASSES);
+    const [f] = check(text);
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /^1 Softmax before CrossEntropyLoss applies softmax twice: the loss gets probabilities \(largest 0\.\d+\) instead of logits/);
+    const [, nll] = fixesAreHonest(text, f);
+    assert.match(nll, /- LogSoftmax: \{dim: 1\}\n/);
+    assert.match(nll, /loss: NLLLoss\n/);
+  });
+
+  it('calls a LogSoftmax before CrossEntropyLoss redundant, as information only', () => {
+    const [f] = check(spec('LogSoftmax: {dim: 1}', 'CrossEntropyLoss', CLASSES));
+    assert.equal(f.severity, 'info');
+    assert.match(f.message, /redundant.*3 classes/);
+  });
+
+  it('flags Softmax before NLLLoss and offers LogSoftmax first', () => {
+    const text = spec('Softmax: {dim: 1}', 'NLLLoss', CLASSES);
+    const [f] = check(text);
+    assert.match(f.message, /^1 Softmax before NLLLoss: NLLLoss expects log-probabilities and gets probabilities \(largest 0\.\d+\)/);
+    assert.equal(f.fixes[0].title, 'Replace Softmax with LogSoftmax');
+    fixesAreHonest(text, f);
+  });
+
+  it('flags NLLLoss on raw logits on the loss section, with the measured outputs', () => {
+    const text = spec(null, 'NLLLoss', CLASSES);
+    const [f] = check(text);
+    assert.equal(f.layer, '');
+    assert.equal(text.slice(f.range.start, f.range.end), 'NLLLoss');
+    assert.match(f.message, /^raw outputs of Linear 2 into NLLLoss without LogSoftmax: outputs reach [\d.]+ \(mean -?[\d.e-]+\), log-probabilities are ≤ 0/);
+    assert.equal(text.slice(f.related[0].range.start, f.related[0].range.end), 'Linear');
+    const [ce] = fixesAreHonest(text, f);
+    assert.match(ce, /loss: CrossEntropyLoss\n/);
+  });
+
+  it('keeps the reduction the user wrote when it replaces the loss', () => {
+    const text = spec(null, '{NLLLoss: {reduction: sum}}', CLASSES);
+    const [ce] = fixesAreHonest(text, check(text)[0]);
+    assert.match(ce, /loss: \{CrossEntropyLoss: \{reduction: sum\}\}\n/);
+  });
+
+  it('flags Softmax before BCELoss for multi-label targets', () => {
+    const text = spec('Softmax: {dim: 1}', 'BCELoss', '{shape: [3], distribution: bernoulli}');
+    const [f] = check(text);
+    assert.match(f.message, /^1 Softmax before BCELoss: its 3 outputs sum to 1/);
+    fixesAreHonest(text, f);
+  });
+
+  it('flags BCELoss on raw outputs (static: PyTorch and the engine refuse to run it), on the loss', () => {
+    const text = spec(null, 'BCELoss', BINARY, 1);
+    const { spec: s } = parseSpec(text, FILE);
+    // The same layers under BCEWithLogitsLoss give the outputs BCELoss would have been fed.
+    const runnable = parseSpec(spec(null, 'BCEWithLogitsLoss', BINARY, 1), FILE).spec!;
+    const [f] = lossActivationMismatch.check({ trace: traceModel(runnable, FILE), spec: s!, text, fileName: FILE, config: withDefaults() });
+    assert.equal(f.layer, '');
+    assert.match(f.message, /^no Sigmoid before BCELoss: BCELoss takes probabilities in \[0, 1\]: outputs reach [\d.]+$/);
+    const [logits] = fixesAreHonest(text, f);
+    assert.match(logits, /loss: BCEWithLogitsLoss\n/);
+  });
+
+  it('flags Sigmoid before CrossEntropyLoss with the best reachable probability', () => {
+    const text = spec('Sigmoid', 'CrossEntropyLoss', CLASSES);
+    const [f] = check(text);
+    // e / (e + 2) with 3 classes.
+    assert.match(f.message, /with 3 classes the right class can reach at most 58% probability/);
+    fixesAreHonest(text, f);
+  });
+
+  it('flags a ReLU output for targets that are half negative, with the share', () => {
+    const text = spec('ReLU', 'MSELoss', REAL, 1);
+    const [f] = check(text);
+    assert.equal(f.layer, '3');
+    assert.equal(f.message, 'last-layer ReLU outputs only values ≥ 0, but 50% of the MSELoss targets are outside that range');
+    fixesAreHonest(text, f);
+  });
+
+  it('reads the share of out-of-range targets from the settings', () => {
+    // Tanh in [-1, 1], targets normal(0, 1): 32% outside.
+    const text = spec('Tanh', 'HuberLoss', REAL, 1);
+    assert.match(check(text)[0].message, /32% of the HuberLoss targets/);
+    assert.deepEqual(check(text, withDefaults({ lossActivationMismatch: { targetsOutOfRange: 0.5 } })), []);
+  });
+
+  it('looks through Dropout at the end of the model', () => {
+    const text = spec('Sigmoid', 'BCEWithLogitsLoss', BINARY, 1).replace('  - Sigmoid\n', '  - Sigmoid\n  - Dropout: {p: 0.1}\n');
+    assert.equal(check(text)[0].layer, '3');
+  });
+});
