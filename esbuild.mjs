@@ -10,6 +10,8 @@ const node = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
+  // jsonc-parser's UMD build requires its parts dynamically, which a bundle cannot follow; take its ES module build.
+  mainFields: ['module', 'main'],
   target: 'node20',
   sourcemap: !production,
   minify: production,

@@ -4,10 +4,13 @@
  * Numbers, not assertions: these machines are shared and noisy.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backward, Rng, Tensor } from '../src/engine';
 import * as nn from '../src/engine/nn';
+import { parseSpec } from '../src/model';
+import { checkTrace } from '../src/rules';
+import { traceModel } from '../src/trace/run';
 import { activationAfterLast, timeIt, Workload, WORKLOADS } from './workloads';
 
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1500);
@@ -94,6 +97,20 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toPrecision(2)}×`;
 }
 
+/** What the editor does after each pause in typing: parse, a 5-step quick trace, every rule. */
+function quickTrace(file: string): { cold: number; warm: number } {
+  const text = readFileSync(file, 'utf8');
+  const once = () => {
+    const { spec } = parseSpec(text, file);
+    if (!spec) throw new Error(`${file} does not parse`);
+    checkTrace({ trace: traceModel(spec, file, { steps: 5 }), spec, text, fileName: file });
+  };
+  const t = performance.now();
+  once();
+  const cold = performance.now() - t;
+  return { cold, warm: timeIt(once, BUDGET_MS) };
+}
+
 function main(): void {
   const only = process.argv.slice(2).filter((a) => /^W\d$/.test(a));
   const workloads = only.length ? WORKLOADS.filter((w) => only.includes(w.id)) : WORKLOADS;
@@ -112,6 +129,13 @@ function main(): void {
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  console.log('\nquick trace (parse + 5 steps + all rules), the editor's work per pause in typing; target < 20 ms:');
+  for (const f of ['examples/seed.grad.yaml', 'examples/seed-saturated.grad.yaml']) {
+    const path = join(__dirname, '..', f);
+    if (!existsSync(path)) continue;
+    const { cold, warm } = quickTrace(path);
+    console.log(`  ${f}: ${fmtMs(warm)} warm (first run in a fresh process ${fmtMs(cold)}), ${(20 / warm).toFixed(0)}× under target`);
+  }
 }
 
 main();
