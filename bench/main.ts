@@ -129,7 +129,7 @@ function main(): void {
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-  console.log('\nquick trace (parse + 5 steps + all rules), the editor's work per pause in typing; target < 20 ms:');
+  console.log('\nquick trace (parse + 5 steps + all rules), the editor\'s work per pause in typing; target < 20 ms:');
   for (const f of ['examples/seed.grad.yaml', 'examples/seed-saturated.grad.yaml']) {
     const path = join(__dirname, '..', f);
     if (!existsSync(path)) continue;

@@ -18,7 +18,7 @@ export function gradsCommand(argv: readonly string[], io: Io): number {
   try {
     result = computeGrads(spec, { dtype, state, batch });
   } catch (e) {
-    asInputError(e, statePath ?? batchPath ?? file);
+    asInputError(e, { spec: file, state: statePath, batch: batchPath });
   }
   io.out(JSON.stringify(result));
   return 0;

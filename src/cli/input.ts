@@ -65,10 +65,20 @@ export function loadState(path: string, io: Io): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
-/** Errors the engine raises about the user's data (wrong shapes, bad files) become one-line input errors. */
-export function asInputError(e: unknown, where: string): never {
-  if (e instanceof Error && ['DataError', 'StateError', 'ShapeError', 'TensorMemoryError'].includes(e.name)) {
-    throw new InputError(`${where}: ${e.message}`);
-  }
-  throw e;
+export interface InputFiles {
+  spec: string;
+  state?: string;
+  batch?: string;
+}
+
+/**
+ * Errors the engine raises about the user's data become one-line input errors naming the file at
+ * fault: a state_dict that does not fit → the state file, a batch of the wrong shape → the batch file.
+ */
+export function asInputError(e: unknown, files: InputFiles): never {
+  if (!(e instanceof Error)) throw e;
+  const where =
+    e.name === 'StateError' ? files.state : e.name === 'DataError' ? files.batch ?? files.spec : ['ShapeError', 'TensorMemoryError', 'RangeError'].includes(e.name) ? files.spec : undefined;
+  if (!where) throw e;
+  throw new InputError(`${where}: ${e.message.replace(/:?\n\s*/g, (m) => (m.startsWith(':') ? ': ' : '; '))}`);
 }

@@ -37,7 +37,7 @@ export function analyse(file: string, args: ParsedArgs, io: Io): Analysis {
   try {
     trace = traceModel(spec, file, { steps, dtype, state, batch });
   } catch (e) {
-    asInputError(e, statePath ?? batchPath ?? file);
+    asInputError(e, { spec: file, state: statePath, batch: batchPath });
   }
   return { file, text, trace, findings: checkTrace({ trace, spec, text, fileName: file, config }) };
 }

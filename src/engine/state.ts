@@ -29,6 +29,11 @@ function stateTensors(module: Module): [string, Tensor][] {
   return out;
 }
 
+/** A state_dict that does not fit the model: names missing or unexpected, shapes wrong, values not numbers. */
+export class StateError extends Error {
+  override name = 'StateError';
+}
+
 export function stateDict(module: Module): StateDict {
   const out: StateDict = {};
   for (const [name, t] of stateTensors(module)) out[name] = { shape: [...t.shape], data: Array.from(t.data) };
@@ -97,6 +102,6 @@ export function loadStateDict(module: Module, state: Record<string, StateEntry>,
     }
     writes.push([t, values]);
   }
-  if (problems.length) throw new Error(`error loading the state_dict:\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw new StateError(`error loading the state_dict:\n  ${problems.join('\n  ')}`);
   for (const [t, values] of writes) t.data.set(values);
 }
