@@ -14,6 +14,11 @@ export interface RuleConfig {
   deadRelu: {
     /** Warning above this share of dead units; error when all are dead. */
     share: number;
+    /**
+     * Fewest samples per step to tell a dead unit from one that is merely off: a healthy unit is off
+     * on one sample half the time, on 8 samples 0.4% of the time.
+     */
+    minSamples: number;
   };
   vanishingGradient: {
     /** ‖∇W_first‖/‖∇W_last‖ below this… */
@@ -48,6 +53,8 @@ export interface RuleConfig {
   underflow: {
     /** Share of nonzero gradient entries in float32's subnormal range. */
     subnormalShare: number;
+    /** A gradient norm below this that becomes exactly zero one op later was flushed, not cut (float32's smallest normal is 1.2e-38). */
+    flushNorm: number;
   };
   customGradient: {
     relativeError: number;
@@ -61,12 +68,12 @@ export interface RuleConfig {
 export const DEFAULT_CONFIG: RuleConfig = {
   severity: {},
   saturatedActivation: { share: 0.5 },
-  deadRelu: { share: 0.5 },
+  deadRelu: { share: 0.5, minSamples: 8 },
   vanishingGradient: { ratio: 1e-3, firstNorm: 1e-4, meanAbs: 1e-7 },
   explodingGradient: { ratio: 70, normBound: 1e4 },
   learningRate: { tooSmall: 1e-5, min: 1e-8, max: 10, suggestedRatio: 1e-3 },
   initialisation: { minVariance: 1e-5, maxVariance: 10, factor: 10 },
-  underflow: { subnormalShare: 0.01 },
+  underflow: { subnormalShare: 0.01, flushNorm: 1e-30 },
   customGradient: { relativeError: 1e-4 },
   lossActivationMismatch: { targetsOutOfRange: 0.01 },
 };

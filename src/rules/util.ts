@@ -1,7 +1,8 @@
 /** Small shared readers of a trace and a spec, so every rule measures the same way. */
 import type { LayerNode, ModelSpec } from '../model/graph';
 import type { StepRecord, Trace, TraceParam } from '../trace/types';
-import type { Finding, RuleContext, RuleId, Severity } from './types';
+import { formatNumber, replaceValue, syntaxOf } from './edits';
+import type { Finding, Fix, RuleContext, RuleId, Severity } from './types';
 
 /** "94%", "0.3%", "<0.1%" */
 export function pct(share: number): string {
@@ -104,6 +105,108 @@ export function paramName(layer: LayerNode, param: string): string {
   return layer.path ? `${layer.path}.${param}` : param;
 }
 
+// ── Helpers shared by the gradient-flow rules (dead ReLU, vanishing, exploding, non-finite, underflow) ──
+
+export function median(values: readonly number[]): number {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** torch.nn layer types that are elementwise activations: what a gradient passes "through" between weight layers. */
+export const ACTIVATION_TYPES = new Set(['ReLU', 'Sigmoid', 'Tanh', 'LeakyReLU', 'ELU', 'GELU', 'Softplus', 'Softmax', 'LogSoftmax']);
+/** Activations whose derivative is bounded well below 1 or vanishes at both ends. */
+export const SATURATING_TYPES = new Set(['Sigmoid', 'Tanh']);
+
+/** The first activation after `layer` before the next weight layer: the nonlinearity its weights feed. */
+export function activationAfter(spec: ModelSpec, layer: LayerNode): LayerNode | undefined {
+  const leaves = leafLayers(spec);
+  const i = leaves.findIndex((l) => l.path === layer.path);
+  for (let j = i + 1; j < leaves.length; j++) {
+    if (ACTIVATION_TYPES.has(leaves[j].type)) return leaves[j];
+    if (leaves[j].params.some((p) => p.name === 'weight')) return undefined;
+  }
+  return undefined;
+}
+
+/** The init that keeps the variance steady through `activation` (torch.nn.init.calculate_gain), as a spec init. */
+export function initFor(activation: string | undefined): { scheme: 'kaiming_normal' | 'xavier_uniform'; args: Record<string, number | string> } {
+  switch (activation) {
+    case 'ReLU':
+      return { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' } };
+    case 'LeakyReLU':
+    case 'ELU':
+    case 'GELU':
+      return { scheme: 'kaiming_normal', args: { nonlinearity: 'leaky_relu' } };
+    case 'Tanh':
+      return { scheme: 'xavier_uniform', args: { gain: 5 / 3 } };
+    default:
+      return { scheme: 'xavier_uniform', args: {} };
+  }
+}
+
+/** The standard deviation `initFor(activation)` gives a weight of this shape. */
+export function initStd(activation: string | undefined, shape: readonly number[]): number {
+  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
+  const fanIn = (shape[1] ?? 1) * receptive;
+  const fanOut = shape[0] * receptive;
+  const init = initFor(activation);
+  if (init.scheme === 'kaiming_normal') return Math.sqrt(2 / fanIn);
+  return Number(init.args.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
+}
+
+/** Weight layers (a `weight` of rank ≥ 2) in forward order. */
+export function weightLayers(spec: ModelSpec): LayerNode[] {
+  return leafLayers(spec).filter((l) => l.params.some((p) => p.name === 'weight' && p.shape.length >= 2));
+}
+
+/** "11 Sigmoid", "6 Sigmoid and 5 Tanh": the layers a gradient passes through, counted by type. */
+export function countByType(layers: readonly LayerNode[]): string {
+  const counts = new Map<string, number>();
+  for (const l of layers) counts.set(l.type, (counts.get(l.type) ?? 0) + 1);
+  const parts = [...counts].map(([type, n]) => `${n} ${type}`);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : parts.join('');
+}
+
+/** 1, 2 or 5 × 10^k nearest below `v`: a learning rate a person would write. */
+export function roundRateDown(v: number): number {
+  const k = Math.floor(Math.log10(v));
+  for (const m of [5, 2, 1]) {
+    const c = Number((m * 10 ** k).toPrecision(1));
+    if (c <= v * (1 + 1e-9)) return c;
+  }
+  return Number((10 ** k).toPrecision(1));
+}
+
+/**
+ * A fix lowering the optimiser's lr, or undefined when lr is unknown. The update/weight ratio grows
+ * with lr (SGD: lr·‖g‖; Adam: about lr per entry), so aim the first step's largest ratio at
+ * `targetRatio`, and always at least a tenfold drop.
+ */
+export function lowerLearningRateFix(ctx: RuleContext, why: string, targetRatio = 1e-3): Fix | undefined {
+  const { spec, trace } = ctx;
+  const lr = Number(spec.optimizer.args.lr ?? trace.optimizer.lr);
+  if (!(lr > 0) || !Number.isFinite(lr)) return undefined;
+  const first = trace.steps[0];
+  let ratio = 0;
+  if (first) for (const { index } of weightParams(trace)) {
+    const r = first.params[index].updateRatio;
+    if (Number.isFinite(r) && r > ratio) ratio = r;
+  }
+  const scaled = ratio > 0 ? (lr * targetRatio) / ratio : lr / 10;
+  const suggested = roundRateDown(Math.min(scaled, lr / 10));
+  const args: Record<string, unknown> = {};
+  // Keep the arguments the user wrote, in their order; only lr changes.
+  const written = spec.optimizer.argRanges ? Object.keys(spec.optimizer.argRanges) : Object.keys(spec.optimizer.args);
+  for (const k of written) args[k] = spec.optimizer.args[k];
+  args.lr = suggested;
+  return {
+    title: `Lower ${spec.optimizer.type}'s lr from ${formatNumber(lr)} to ${formatNumber(suggested)} (${why})`,
+    edits: [replaceValue(ctx.text, syntaxOf(ctx.fileName), spec.optimizer.range, { [spec.optimizer.type]: args })],
+  };
+}
+
 /** 2e-11, 1e-10, 0.0033, 1200, 2.6e7: two significant digits written as a person would (no "2.0e-11"), for messages and fix titles. */
 export function shortNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -112,4 +215,20 @@ export function shortNumber(v: number): string {
   if (a >= 1e-3 && a < 1e4) return String(Number(v.toPrecision(2)));
   const [m, e] = v.toExponential(1).split('e');
   return `${m.replace(/\.0$/, '')}e${Number(e)}`;
+}
+
+/**
+ * With `reduction: sum` the gradient grows with the batch size, so an lr tuned for the mean is
+ * batch-size times too large: switching to the mean fixes the step size at its root.
+ */
+export function meanReductionFix(ctx: RuleContext): Fix | undefined {
+  const { loss } = ctx.spec;
+  if (loss.args.reduction !== 'sum' || ctx.trace.batchSize <= 1) return undefined;
+  const args: Record<string, unknown> = {};
+  for (const k of Object.keys(loss.argRanges)) if (k !== 'reduction') args[k] = (loss.args as Record<string, unknown>)[k];
+  const value = Object.keys(args).length ? { [loss.type]: args } : loss.type;
+  return {
+    title: `Use ${loss.type}'s default reduction (mean): with sum the gradient is ${ctx.trace.batchSize}× larger, one per sample in the batch`,
+    edits: [replaceValue(ctx.text, syntaxOf(ctx.fileName), loss.range, value)],
+  };
 }

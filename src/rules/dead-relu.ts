@@ -1,0 +1,109 @@
+/**
+ * ReLU units whose input is negative for every sample output zero and pass no gradient back, so
+ * the weights feeding them never change again: a dead unit stays dead. Thresholds: SageMaker
+ * Debugger (share of units), DeepDiagnosis (70%); a unit is dead when active on < 1% of samples.
+ */
+import type { LayerNode } from '../model/graph';
+import { removeLayer, rewriteLayer, syntaxOf } from './edits';
+import type { Fix, Finding, Rule, RuleContext } from './types';
+import { activationName, feedingLayer, findingAt, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, severityFor, weightLayers } from './util';
+
+/** The tail of the trace a unit must stay dead through: units killed mid-trace count, units that recover do not. */
+const TAIL_SHARE = 1 / 3;
+
+interface LayerDeath {
+  /** deadShare per step. */
+  share: number[];
+  inputMean: number[];
+}
+
+function fixesFor(ctx: RuleContext, layer: LayerNode, deadAtStart: boolean, diedInTraining: boolean): Fix[] {
+  const syntax = syntaxOf(ctx.fileName);
+  const weights = weightLayers(ctx.spec);
+  const last = weights[weights.length - 1];
+  // After the last weight layer the ReLU bounds the model's output: targets below zero kill it whatever the lr.
+  const isOutput = !!last && leafLayers(ctx.spec).findIndex((l) => l.path === layer.path) > leafLayers(ctx.spec).findIndex((l) => l.path === last.path);
+  const fixes: Fix[] = [];
+  if (isOutput) {
+    fixes.push({
+      title: `Remove the ${layer.type} after the output layer ${last.type} ${last.path}, so the model can predict values below zero`,
+      edits: [removeLayer(ctx.text, syntax, layer)],
+    });
+  }
+  fixes.push({
+    title: `Replace ${layer.type} with LeakyReLU (negative_slope 0.01), so negative inputs still pass a gradient`,
+    edits: [rewriteLayer(ctx.text, syntax, layer, { type: 'LeakyReLU', replaceArgs: true })],
+  });
+  fixes[0].preferred = true;
+  const feeder = feedingLayer(ctx.spec, layer);
+  // Only the user's own init can be blamed: PyTorch's default centres pre-activations at zero.
+  const written = feeder ? Object.entries(feeder.init).filter(([, s]) => s.scheme !== 'default') : [];
+  if (feeder && deadAtStart && written.length) {
+    const init: Record<string, { scheme: 'kaiming_normal' | 'zeros'; args: Record<string, string> }> = {
+      weight: { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' } },
+    };
+    if (feeder.params.some((p) => p.name === 'bias')) init.bias = { scheme: 'zeros', args: {} };
+    fixes.push({
+      title: `Initialise ${feeder.type} ${feeder.path} with He (kaiming_normal) weights and zero bias, so its outputs start centred at zero`,
+      edits: [rewriteLayer(ctx.text, syntax, feeder, { init })],
+    });
+  }
+  if (diedInTraining && !isOutput) {
+    const lr = lowerLearningRateFix(ctx, 'the units were alive at step 0 and died under the updates');
+    if (lr) fixes.push(lr);
+  }
+  return fixes;
+}
+
+export const deadRelu: Rule = {
+  id: 'dead-relu',
+  title: 'ReLU units that never activate: they output zero and pass no gradient, so they cannot recover',
+  defaultSeverity: 'warning',
+  check(ctx) {
+    const { trace, spec, config } = ctx;
+    const byLayer = new Map<string, LayerDeath>();
+    // A step whose loss is NaN or Inf measured poisoned values: leave it to the non-finite rule.
+    for (const step of trace.steps.filter((s) => Number.isFinite(s.loss))) {
+      for (const a of step.activations) {
+        if (a.op !== 'relu' || a.samples < config.deadRelu.minSamples) continue;
+        const entry = byLayer.get(a.layer) ?? { share: [], inputMean: [] };
+        entry.share.push(a.deadShare);
+        entry.inputMean.push(a.inputMean);
+        byLayer.set(a.layer, entry);
+      }
+    }
+    const findings: Finding[] = [];
+    for (const [path, e] of byLayer) {
+      const layer = layerByPath(spec, path);
+      if (!layer || !e.share.length) continue;
+      const from = Math.min(e.share.length - 1, Math.floor(e.share.length * (1 - TAIL_SHARE)));
+      const tail = e.share.slice(from);
+      // Dead on every step of the tail: the smallest share bounds the units that stayed dead throughout.
+      const share = Math.min(...tail);
+      if (!(share > config.deadRelu.share)) continue;
+      const severity = severityFor(ctx, 'dead-relu', share >= 1 ? 'error' : 'warning');
+      if (severity === 'off') continue;
+      const deadAtStart = e.share[0] > config.deadRelu.share;
+      const diedInTraining = !deadAtStart;
+      const inputs = mean(e.inputMean.slice(from));
+      const when = diedInTraining ? `, alive at step 0 (${pct(e.share[0])} dead) and dead by step ${firstAbove(e.share, config.deadRelu.share)}` : '';
+      const f = findingAt(
+        'dead-relu',
+        severity,
+        layer,
+        `${activationName(layer.type)} layer dead: ${pct(share)} of units never activate (inputs mean ${num(inputs)}${when})`,
+      );
+      f.evidence.push({ label: 'dead share', values: e.share }, { label: 'input mean', values: e.inputMean });
+      const feeder = feedingLayer(spec, layer);
+      if (feeder) f.related.push({ range: feeder.typeRange, message: `its inputs come from ${feeder.type} ${feeder.path}` });
+      f.fixes = fixesFor(ctx, layer, deadAtStart, diedInTraining);
+      findings.push(f);
+    }
+    return findings;
+  },
+};
+
+function firstAbove(values: readonly number[], threshold: number): number {
+  const i = values.findIndex((v) => v > threshold);
+  return i < 0 ? values.length - 1 : i;
+}

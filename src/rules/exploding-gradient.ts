@@ -1,0 +1,155 @@
+/**
+ * A gradient that grows on its way back (weights too large for their fan-in) or from step to step
+ * (updates too large for the weights) makes the early layers' steps huge, and soon NaN.
+ * Thresholds: AUTOTRAINER (‖∇W_first‖/‖∇W_last‖ > 70), a bound on any gradient norm.
+ */
+import type { LayerNode } from '../model/graph';
+import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
+import type { Fix, Finding, Rule, RuleContext } from './types';
+import {
+  ACTIVATION_TYPES,
+  activationAfter,
+  findingAt,
+  initFor,
+  initStd,
+  lowerLearningRateFix,
+  meanReductionFix,
+  median,
+  num,
+  paramIndex,
+  paramName,
+  severityFor,
+  weightLayers,
+} from './util';
+
+/** Above the variance-keeping std by this factor, a written init is what multiplies the gradient at every layer. */
+const OVERSIZE = 1.2;
+
+/**
+ * Weight layers whose written init starts above the variance-keeping one for the activation after
+ * them. PyTorch's default init is below it for every activation, so it is never the cause.
+ */
+export function oversizedInits(ctx: RuleContext, layers: readonly LayerNode[]): LayerNode[] {
+  const first = ctx.trace.steps[0];
+  if (!first) return [];
+  return layers.filter((l) => {
+    const i = paramIndex(ctx.trace, paramName(l, 'weight'));
+    const shape = l.params.find((p) => p.name === 'weight')?.shape;
+    const written = l.init.weight && l.init.weight.scheme !== 'default';
+    if (i < 0 || !shape || !written) return false;
+    return first.params[i].weightStd > OVERSIZE * initStd(activationAfter(ctx.spec, l)?.type, shape);
+  });
+}
+
+function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boolean, grew: boolean): Fix[] {
+  const syntax = syntaxOf(ctx.fileName);
+  const fixes: Fix[] = [];
+  const large = fromInit ? oversizedInits(ctx, weights) : [];
+  if (large.length) {
+    fixes.push({
+      title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He) instead of the large init that multiplies the gradient at every layer`,
+      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(activationAfter(ctx.spec, l)?.type) } })),
+    });
+  }
+  if (grew) {
+    const mean = meanReductionFix(ctx);
+    if (mean) fixes.push(mean);
+    const lr = lowerLearningRateFix(ctx, 'the gradient grew under the updates');
+    if (lr) fixes.push(lr);
+  }
+  // LayerNorm before each hidden activation rescales the pre-activations: forward and backward, each
+  // layer's gain returns to about one whatever the weights' scale.
+  if (fromInit) {
+    const last = weights[weights.length - 1];
+    const acts = weights
+      .filter((l) => l !== last)
+      .map((l) => activationAfter(ctx.spec, l))
+      .filter((a): a is LayerNode => !!a && ACTIVATION_TYPES.has(a.type) && a.inShape.length === 1);
+    if (acts.length && acts.length === weights.length - 1) {
+      fixes.push({
+        title: `Insert LayerNorm before the ${acts.length} hidden activation${acts.length > 1 ? 's' : ''}, so each layer's output returns to unit scale`,
+        edits: acts.map((a) => insertLayerBefore(ctx.text, syntax, a, 'LayerNorm', { normalized_shape: a.inShape[0] })),
+      });
+    }
+  }
+  if (fixes.length) fixes[0].preferred = true;
+  return fixes;
+}
+
+export const explodingGradient: Rule = {
+  id: 'exploding-gradient',
+  title: 'Exploding gradient: the early layers receive a gradient far larger than the last one, or gradients grow without bound',
+  defaultSeverity: 'warning',
+  check(ctx) {
+    const { spec, config } = ctx;
+    // The step whose loss is NaN or Inf measured poisoned values; the growth before it is the evidence.
+    const trace = { ...ctx.trace, steps: ctx.trace.steps.filter((s) => Number.isFinite(s.loss)) };
+    const weights = weightLayers(spec).filter((l) => paramIndex(trace, paramName(l, 'weight')) >= 0);
+    if (!weights.length || !trace.steps.length) return [];
+    const cfg = config.explodingGradient;
+    const normsOf = (l: LayerNode) => {
+      const i = paramIndex(trace, paramName(l, 'weight'));
+      return trace.steps.map((s) => s.params[i].gradNorm);
+    };
+    const first = weights[0];
+    const last = weights[weights.length - 1];
+    const firstNorms = normsOf(first);
+    const lastNorms = normsOf(last);
+    const ratios = firstNorms.map((n, j) => (lastNorms[j] > 0 && Number.isFinite(n) ? n / lastNorms[j] : NaN));
+    // The first step measures the model as written; the median, what the updates keep doing to it.
+    const ratio = Math.max(ratios[0] ?? NaN, median(ratios.filter((r) => Number.isFinite(r))));
+
+    // The bound: the first step on which a weight's gradient norm passed it, on the first such layer
+    // (where the growth has gone furthest back), with the largest norm of that step.
+    let crossed: { layer: LayerNode; step: number; norm: number; norms: number[]; largest: number; largestAt: LayerNode } | undefined;
+    for (let j = 0; j < trace.steps.length && !crossed; j++) {
+      for (const l of weights) {
+        const norms = normsOf(l);
+        if (!(Number.isFinite(norms[j]) && norms[j] > cfg.normBound)) continue;
+        if (!crossed) crossed = { layer: l, step: j, norm: norms[j], norms, largest: norms[j], largestAt: l };
+        else if (norms[j] > crossed.largest) Object.assign(crossed, { largest: norms[j], largestAt: l });
+      }
+    }
+    const byRatio = first !== last && ratio > cfg.ratio;
+    if (!byRatio && !crossed) return [];
+    const severity = severityFor(ctx, 'exploding-gradient', 'warning');
+    if (severity === 'off') return [];
+
+    let f: Finding;
+    let grew: boolean;
+    let fromInit: boolean;
+    if (byRatio) {
+      const atStart = ratios[0] === ratio;
+      const firstNorm = atStart ? firstNorms[0] : median(firstNorms.filter((n) => Number.isFinite(n)));
+      const lastNorm = atStart ? lastNorms[0] : median(lastNorms.filter((n) => Number.isFinite(n)));
+      const when = atStart ? 'at step 0' : `median over ${trace.steps.length} steps`;
+      f = findingAt(
+        'exploding-gradient',
+        severity,
+        first,
+        `gradient explodes towards ${first.type} ${first.path}: its ‖∇W‖ = ${num(firstNorm)} is ${num(ratio)}× the last layer's ${num(lastNorm)} (${when})`,
+      );
+      f.related.push({ range: last.typeRange, message: `the last weight layer, ${last.type} ${last.path}: ‖∇W‖ = ${num(lastNorm)}` });
+      f.evidence.push({ label: '‖∇W_first‖/‖∇W_last‖', values: ratios }, { label: `‖∇W‖ of ${first.path}`, values: firstNorms });
+      // Large already at step 0: the weights as initialised multiply it.
+      fromInit = ratios[0] > cfg.ratio;
+      grew = !fromInit;
+    } else {
+      const c = crossed!;
+      const start = c.norms[0];
+      fromInit = c.step === 0;
+      grew = c.step > 0 && c.norm > 10 * start;
+      const history = c.step > 0 ? `grew from ${num(start)} at step 0 to ${num(c.norm)} at step ${c.step}` : `is ${num(c.norm)} at step 0`;
+      const largest = c.largestAt !== c.layer ? `; ${num(c.largest)} at ${c.largestAt.type} ${c.largestAt.path}` : '';
+      f = findingAt(
+        'exploding-gradient',
+        severity,
+        c.layer,
+        `gradient explodes at ${c.layer.type} ${c.layer.path}: its ‖∇W‖ ${history}, past the bound ${num(cfg.normBound)}${largest}`,
+      );
+      f.evidence.push({ label: `‖∇W‖ of ${c.layer.path}`, values: c.norms });
+    }
+    f.fixes = fixesFor({ ...ctx, trace }, weights, fromInit, grew);
+    return [f];
+  },
+};

@@ -1,0 +1,196 @@
+/**
+ * The first op that turned finite inputs into NaN or Inf, forward or backward (PyTorch's anomaly
+ * mode, tfjs's debug mode): everything after it is poisoned, so only the first one is worth a look.
+ * When no op did, the optimiser's update or the data brought the non-finite value in.
+ */
+import type { LayerNode } from '../model/graph';
+import type { NonFiniteEvent, StepRecord } from '../trace/types';
+import { replaceValue, rewriteLayer, syntaxOf } from './edits';
+import { oversizedInits } from './exploding-gradient';
+import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
+import { activationAfter, findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, severityFor, weightLayers } from './util';
+
+/** PyTorch's default eps of the normalisation layers. */
+const NORM_EPS = 1e-5;
+/** Adam's default eps. */
+const ADAM_EPS = 1e-8;
+/** Weights this many times their initial norm were blown up by the updates. */
+const GROWTH = 10;
+
+function what(nan: number, inf: number): string {
+  return nan && inf ? 'NaN and Inf' : nan ? 'NaN' : 'Inf';
+}
+
+/** The first step whose update left a weight non-finite, with the parameter's index. */
+function firstBadUpdate(steps: readonly StepRecord[]): { step: number; index: number } | undefined {
+  for (let j = 0; j < steps.length; j++) {
+    for (let i = 0; i < steps[j].params.length; i++) {
+      const p = steps[j].params[i];
+      if (!p.reached || p.nonFinite > 0 || !Number.isFinite(p.weightNorm)) continue;
+      const next = steps[j + 1]?.params[i];
+      // The next step's weights tell; on the last step the ratio does (infinite also for weights that start at zero).
+      const broke = next ? !Number.isFinite(next.weightNorm) : Number.isNaN(p.updateRatio) || (p.weightNorm > 0 && !Number.isFinite(p.updateRatio));
+      if (broke) return { step: j, index: i };
+    }
+  }
+  return undefined;
+}
+
+/** Did the updates blow the weights up before step `step`? Compares each weight's norm to its initial one. */
+function weightsGrew(steps: readonly StepRecord[], step: number): boolean {
+  const at = steps[Math.min(step, steps.length - 1)];
+  if (!at || step === 0) return false;
+  return at.params.some((p, i) => {
+    const w0 = steps[0].params[i].weightNorm;
+    return w0 > 0 && (!Number.isFinite(p.weightNorm) || p.weightNorm > GROWTH * w0);
+  });
+}
+
+function optimizerArgs(ctx: RuleContext, change: Record<string, unknown>): Record<string, unknown> {
+  const { optimizer } = ctx.spec;
+  const args: Record<string, unknown> = {};
+  const written = optimizer.argRanges ? Object.keys(optimizer.argRanges) : Object.keys(optimizer.args);
+  for (const k of written) args[k] = optimizer.args[k];
+  return { ...args, ...change };
+}
+
+function initFixes(ctx: RuleContext): Fix[] {
+  const large = oversizedInits(ctx, weightLayers(ctx.spec));
+  if (!large.length) return [];
+  const syntax = syntaxOf(ctx.fileName);
+  return [
+    {
+      title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He): the large init grows the values past float32's range`,
+      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(activationAfter(ctx.spec, l)?.type) } })),
+    },
+  ];
+}
+
+/** Fixes for an op's NaN/Inf: the layer's own setting when it has one, else what made its inputs so large. */
+function opFixes(ctx: RuleContext, ev: NonFiniteEvent, layer: LayerNode | undefined): Fix[] {
+  const syntax = syntaxOf(ctx.fileName);
+  const fixes: Fix[] = [];
+  // eps = 0 in a normalisation layer divides by a zero variance on a constant feature.
+  if (layer && /Norm/.test(layer.type) && layer.args.eps === 0) {
+    fixes.push({
+      title: `Set ${layer.type}'s eps back to ${NORM_EPS} (PyTorch's default), so a constant feature does not divide by zero`,
+      edits: [rewriteLayer(ctx.text, syntax, layer, { args: { eps: undefined } })],
+    });
+  }
+  // Weights that start too large overflow at once or send huge gradients into the first updates:
+  // the init is the cause even when the overflow comes a step later.
+  const first = ctx.trace.steps[0];
+  const hugeAtStart = !!first && first.params.some((p) => p.gradNorm > ctx.config.explodingGradient.normBound || !Number.isFinite(p.gradNorm));
+  const init = ev.step === 0 || hugeAtStart ? initFixes(ctx) : [];
+  fixes.push(...init);
+  if (!init.length && weightsGrew(ctx.trace.steps, ev.step)) {
+    const mean = meanReductionFix(ctx);
+    if (mean) fixes.push(mean);
+    const lr = lowerLearningRateFix(ctx, `the weights grew ${GROWTH}× or more before step ${ev.step}`);
+    if (lr) fixes.push(lr);
+  }
+  return fixes;
+}
+
+function optimizerFixes(ctx: RuleContext, bad: { step: number; index: number }): { message: string; fixes: Fix[] } {
+  const { spec, trace } = ctx;
+  const syntax = syntaxOf(ctx.fileName);
+  const p = trace.steps[bad.step].params[bad.index];
+  const name = trace.params[bad.index].name;
+  const eps = Number(spec.optimizer.args.eps ?? ADAM_EPS);
+  if (spec.optimizer.type === 'Adam' && eps === 0 && p.zeroFraction > 0) {
+    // m/(√v + eps) with a gradient that was always exactly zero is 0/0.
+    return {
+      message: `Adam's update made ${name} NaN at step ${bad.step}: ${pct(p.zeroFraction)} of its gradient entries are exactly 0, and with eps = 0 their update is 0/0`,
+      fixes: [
+        {
+          title: `Set Adam's eps to ${ADAM_EPS} (PyTorch's default)`,
+          edits: [replaceValue(ctx.text, syntax, spec.optimizer.range, { Adam: optimizerArgs(ctx, { eps: ADAM_EPS }) })],
+          preferred: true,
+        },
+      ],
+    };
+  }
+  const lr = lowerLearningRateFix(ctx, 'the update itself overflowed');
+  return {
+    message: `the ${spec.optimizer.type} update made ${name} non-finite at step ${bad.step}: its gradient reached ${num(p.gradMaxAbs)} at lr ${num(trace.optimizer.lr)}`,
+    fixes: lr ? [{ ...lr, preferred: true }] : [],
+  };
+}
+
+export const nonFinite: Rule = {
+  id: 'non-finite',
+  title: 'NaN or Inf: the first op (or update) that produced one, forward or backward',
+  defaultSeverity: 'error',
+  check(ctx) {
+    const { trace, spec } = ctx;
+    const severity: Severity | 'off' = severityFor(ctx, 'non-finite', 'error');
+    if (severity === 'off') return [];
+    const ev = trace.firstNonFinite;
+    const bad = firstBadUpdate(trace.steps);
+    const lossStep = trace.steps.findIndex((s) => !Number.isFinite(s.loss));
+    // An op's NaN at step j shows up in the weights only after step j's update: the op came first.
+    if (ev && (!bad || ev.step <= bad.step)) {
+      const pass = ev.phase === 'forward' ? 'forward pass' : 'backward pass';
+      const overflow = ev.nan === 0;
+      const verb = overflow ? 'overflowed to Inf' : `produced ${what(ev.nan, ev.inf)}`;
+      const grad = ev.phase === 'backward' ? `the gradient of ${ev.op}` : ev.op;
+      const inputs = `inputs reached ${num(ev.inputMaxAbs)}`;
+      let f: Finding;
+      let layer: LayerNode | undefined;
+      if (ev.layer === 'loss') {
+        f = {
+          rule: 'non-finite',
+          severity,
+          message: `${grad} ${verb} in the loss (${spec.loss.type}) at step ${ev.step}, ${pass}: ${inputs}`,
+          layer: '',
+          range: spec.loss.typeRange,
+          related: [],
+          evidence: [],
+          fixes: [],
+        };
+      } else {
+        layer = (ev.layer !== null ? layerByPath(spec, ev.layer) : undefined) ?? leafLayers(spec)[0];
+        if (!layer) return [];
+        f = findingAt('non-finite', severity, layer, `${grad} ${verb} in ${layer.type} ${layer.path} at step ${ev.step}, ${pass}: ${inputs}`);
+      }
+      f.evidence.push({ label: 'loss', values: trace.steps.map((s) => s.loss) });
+      f.fixes = opFixes(ctx, ev, layer);
+      if (f.fixes.length) f.fixes[0].preferred = true;
+      return [f];
+    }
+    if (bad) {
+      const { message, fixes } = optimizerFixes(ctx, bad);
+      const p = trace.params[bad.index];
+      const owner = layerByPath(spec, p.layer);
+      const f: Finding = {
+        rule: 'non-finite',
+        severity,
+        message,
+        layer: '',
+        range: spec.optimizer.typeRange,
+        related: owner ? [{ range: owner.typeRange, message: `${p.name} belongs to ${owner.type} ${owner.path}` }] : [],
+        evidence: [{ label: `update/weight ratio of ${p.name}`, values: trace.steps.map((s) => s.params[bad.index].updateRatio) }],
+        fixes,
+      };
+      return [f];
+    }
+    if (lossStep >= 0) {
+      // No op produced it and the weights were finite: it came in with the batch.
+      return [
+        {
+          rule: 'non-finite',
+          severity,
+          message: `the loss is ${trace.steps[lossStep].loss} at step ${lossStep} though no op produced a NaN or Inf: the input batch or the targets hold one`,
+          layer: '',
+          range: spec.loss.typeRange,
+          related: [],
+          evidence: [{ label: 'loss', values: trace.steps.map((s) => s.loss) }],
+          fixes: [],
+        },
+      ];
+    }
+    return [];
+  },
+};
+
