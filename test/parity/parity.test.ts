@@ -1,0 +1,294 @@
+/**
+ * PyTorch parity: for every spec in test/parity/specs, PyTorch (Debian's python3-torch, run with
+ * /usr/bin/python3) initialises the model, draws a batch and computes the loss and gradients; the
+ * real CLI, `node dist/cli.js grads spec --state --batch --dtype`, must print the same loss and
+ * gradients from the same state and batch, to 1e-5 relative in float64 and 1e-4 in float32. Then,
+ * through the library (prepare, forwardBackward, buildOptimizer), batch norm's running statistics
+ * after the forward and the parameters after one and two SGD steps (the second reads the momentum
+ * buffer) must match PyTorch's to the same tolerances, and so must two Adam steps in float64.
+ *
+ * Dropout: the engine's seeded Rng and torch's generator draw different masks, so a Dropout with
+ * p > 0 cannot be compared element by element; the suite uses Dropout(p=0.0), which still checks
+ * that the layer is built, named and passed through in training mode.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DType, Tensor } from '../../src/engine';
+import { stateDict } from '../../src/engine/state';
+import { parseSpec } from '../../src/model';
+import { buildOptimizer } from '../../src/model/build';
+import type { LayerNode, ModelSpec, OptimizerSpec, OptimizerType } from '../../src/model/graph';
+import { forwardBackward, prepare } from '../../src/trace/run';
+
+const ROOT = join(__dirname, '..', '..');
+const SPECS = join(__dirname, 'specs');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const PYTHON = '/usr/bin/python3';
+
+interface TensorJson {
+  shape: number[];
+  data: number[];
+}
+type Named = Record<string, TensorJson>;
+
+interface TorchResult {
+  error?: string;
+  state: Named;
+  batch: { input: TensorJson; target: TensorJson };
+  loss: number;
+  grads: Named;
+  buffers: Named;
+  after: Record<string, Named[]>;
+}
+
+/**
+ * Elementwise |a-b| <= rtol·max(|a|,|b|) + atol. The atol only absorbs rounding noise on values
+ * that are zero in exact arithmetic (the bias of a layer feeding batch norm, whose gradient the
+ * mean subtraction cancels; softmax rows that sum to a constant): in float64 that noise is
+ * ~1e-16 times the summed terms, so 1e-12 is ample; in float32 it is ~1e-7 times terms of order
+ * one, so 1e-6. Both are far below any gradient in these models that is not zero in theory.
+ */
+const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
+  float64: { rtol: 1e-5, atol: 1e-12 },
+  float32: { rtol: 1e-4, atol: 1e-6 },
+};
+
+const SGD_ARGS = { lr: 0.1, momentum: 0.9, weight_decay: 0.01 };
+const ADAM_ARGS = { lr: 0.01, weight_decay: 0.01 };
+
+/**
+ * Adam divides by √v, so in float32 the rounding noise (~1e-8) on a gradient that is zero in exact
+ * arithmetic (the bias of a Linear feeding batch norm) becomes a step difference of order lr·1e-4,
+ * in PyTorch as much as here: Adam is compared in float64, SGD in both dtypes.
+ */
+function optimizersFor(dtype: DType): [OptimizerType, Record<string, number>][] {
+  return dtype === 'float64'
+    ? [
+        ['SGD', SGD_ARGS],
+        ['Adam', ADAM_ARGS],
+      ]
+    : [['SGD', SGD_ARGS]];
+}
+
+interface Worst {
+  /** |a-b| / (max(|a|,|b|) + atol/rtol): the criterion holds exactly when this is <= rtol. */
+  rel: number;
+  where: string;
+}
+
+function compare(what: string, ours: ArrayLike<number>, theirs: ArrayLike<number>, dtype: DType, worst: Worst): string[] {
+  const { rtol, atol } = TOLERANCE[dtype];
+  const failures: string[] = [];
+  if (ours.length !== theirs.length) return [`${what}: ${ours.length} values, PyTorch has ${theirs.length}`];
+  for (let i = 0; i < ours.length; i++) {
+    const a = Number(ours[i]);
+    const b = Number(theirs[i]);
+    const scale = Math.max(Math.abs(a), Math.abs(b));
+    const rel = Number.isFinite(a) && Number.isFinite(b) ? Math.abs(a - b) / (scale + atol / rtol) : Infinity;
+    if (rel > worst.rel) {
+      worst.rel = rel;
+      worst.where = `${what}[${i}]`;
+    }
+    if (!(Math.abs(a - b) <= rtol * scale + atol) && failures.length < 5) failures.push(`${what}[${i}]: ours ${a}, PyTorch ${b}`);
+  }
+  return failures;
+}
+
+function compareNamed(what: string, ours: Named, theirs: Named, dtype: DType, worst: Worst): string[] {
+  const failures: string[] = [];
+  const a = Object.keys(ours).sort().join(', ');
+  const b = Object.keys(theirs).sort().join(', ');
+  if (a !== b) return [`${what}: names [${a}], PyTorch has [${b}]`];
+  for (const name of Object.keys(theirs)) {
+    if (ours[name].shape.join(',') !== theirs[name].shape.join(',')) {
+      failures.push(`${what} ${name}: shape [${ours[name].shape}], PyTorch [${theirs[name].shape}]`);
+      continue;
+    }
+    failures.push(...compare(`${what} ${name}`, ours[name].data, theirs[name].data, dtype, worst));
+  }
+  return failures;
+}
+
+function paramsJson(params: readonly Tensor[]): Named {
+  const out: Named = {};
+  for (const p of params) out[p.name ?? ''] = { shape: [...p.shape], data: Array.from(p.data) };
+  return out;
+}
+
+/** The layer tree as the Python side reads it: types, names and PyTorch keyword arguments. */
+function treeJson(node: LayerNode): unknown {
+  return { type: node.type, name: node.name, args: node.args, children: node.children.map(treeJson) };
+}
+
+function torchAvailable(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
+  if (r.status !== 0) return `${PYTHON} cannot import torch (apt-get install python3-torch): ${r.stderr.trim().split('\n').pop()}`;
+  return null;
+}
+
+/** The newest modification time under a directory (a loop: no recursion). */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const s = statSync(p);
+      if (s.isDirectory()) stack.push(p);
+      else if (s.mtimeMs > newest) newest = s.mtimeMs;
+    }
+  }
+  return newest;
+}
+
+/** The suite tests the real CLI bundle; build it when it is missing or older than the sources. */
+function ensureCli(): void {
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestUnder(join(ROOT, 'src'))) return;
+  const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dist/cli.js is missing or older than src/, and \`node esbuild.mjs\` failed:\n${r.stderr}`);
+  if (!existsSync(CLI)) throw new Error('node esbuild.mjs did not produce dist/cli.js');
+}
+
+interface Case {
+  id: string;
+  file: string;
+  spec: ModelSpec;
+  dtype: DType;
+}
+
+const DTYPES: DType[] = ['float64', 'float32'];
+
+const specFiles = readdirSync(SPECS)
+  .filter((f) => f.endsWith('.grad.yaml'))
+  .sort();
+
+describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch 1.13', function () {
+  this.timeout(120_000);
+  const results = new Map<string, TorchResult>();
+  const table: { spec: string; dtype: DType; loss: number; grads: Worst; steps?: Worst }[] = [];
+  let work = '';
+  let torchVersion = '';
+
+  const cases: Case[] = [];
+  for (const f of specFiles) {
+    const file = join(SPECS, f);
+    const { spec, diagnostics } = parseSpec(readFileSync(file, 'utf8'), file);
+    if (!spec) throw new Error(`${f} does not parse: ${diagnostics.map((d) => d.message).join('; ')}`);
+    for (const dtype of DTYPES) cases.push({ id: `${f}:${dtype}`, file, spec, dtype });
+  }
+
+  before(function () {
+    const missing = torchAvailable();
+    if (missing) {
+      console.log(`    skipping the PyTorch parity suite: ${missing}`);
+      this.skip();
+    }
+    ensureCli();
+    work = mkdtempSync(join(tmpdir(), 'gradient-lens-parity-'));
+    // One Python process for every case: importing torch costs about a second.
+    const request = {
+      cases: cases.map(({ id, spec, dtype }) => ({
+        id,
+        model: treeJson(spec.model),
+        loss: { type: spec.loss.type, args: spec.loss.args },
+        input: spec.input,
+        target: spec.target,
+        batch_size: spec.trace.batchSize,
+        dtype,
+        seed: spec.trace.seed,
+        optimizers: optimizersFor(dtype).map(([type, args]) => ({ type, args })),
+      })),
+    };
+    const r = spawnSync(PYTHON, [join(__dirname, 'torch_reference.py')], {
+      input: JSON.stringify(request),
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
+    if (r.status !== 0) throw new Error(`torch_reference.py failed:\n${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { torch: string; results: Record<string, TorchResult> };
+    torchVersion = out.torch;
+    for (const [id, res] of Object.entries(out.results)) results.set(id, res);
+  });
+
+  after(function () {
+    if (work) rmSync(work, { recursive: true, force: true });
+    if (!table.length) return;
+    const fmt = (w: Worst | undefined) => (w ? `${w.rel.toExponential(2)} (${w.where})` : '-');
+    console.log(`\n  worst relative error against torch ${torchVersion} (|a-b| / (max(|a|,|b|) + atol/rtol)):`);
+    for (const row of table) {
+      console.log(`    ${row.spec.padEnd(36)} ${row.dtype}  grads ${fmt(row.grads)}${row.steps ? `  steps+buffers ${fmt(row.steps)}` : ''}`);
+    }
+    for (const dtype of DTYPES) {
+      const rows = table.filter((r) => r.dtype === dtype);
+      const worst = rows.reduce((m, r) => (r.grads.rel > m.grads.rel ? r : m), rows[0]);
+      if (worst) console.log(`  ${dtype}: worst gradient/loss error ${fmt(worst.grads)} in ${worst.spec} (tolerance ${TOLERANCE[dtype].rtol})`);
+    }
+    for (const dtype of DTYPES) {
+      const rows = table.filter((r) => r.dtype === dtype && r.steps);
+      const steps = rows.reduce<Worst>((m, r) => (r.steps!.rel > m.rel ? { ...r.steps!, where: `${r.spec} ${r.steps!.where}` } : m), { rel: 0, where: '' });
+      if (rows.length) console.log(`  ${dtype}: worst SGD/Adam step or batch-norm buffer error ${fmt(steps)}`);
+    }
+  });
+
+  it(`has at least 20 specs (${specFiles.length})`, () => {
+    if (specFiles.length < 20) throw new Error(`only ${specFiles.length} specs in ${SPECS}`);
+  });
+
+  for (const c of cases) {
+    const name = c.id.replace('.grad.yaml', '');
+    it(`${name}: gradient-lens grads matches PyTorch's loss and gradients`, function () {
+      const ref = results.get(c.id);
+      if (!ref) throw new Error(`PyTorch returned nothing for ${c.id}`);
+      if (ref.error) throw new Error(`PyTorch rejected ${c.id}: ${ref.error}`);
+      const dir = mkdtempSync(join(work, 'case-'));
+      const statePath = join(dir, 'state.json');
+      const batchPath = join(dir, 'batch.json');
+      writeFileSync(statePath, JSON.stringify(ref.state));
+      writeFileSync(batchPath, JSON.stringify(ref.batch));
+      const r = spawnSync(process.execPath, [CLI, 'grads', c.file, '--state', statePath, '--batch', batchPath, '--dtype', c.dtype], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+      });
+      if (r.status !== 0) throw new Error(`gradient-lens grads exited ${r.status}:\n${r.stderr}`);
+      const ours = JSON.parse(r.stdout) as { loss: number; grads: Named };
+      const worst: Worst = { rel: 0, where: '' };
+      const failures = [
+        ...compare('loss', [ours.loss], [ref.loss], c.dtype, worst),
+        ...compareNamed('grad', ours.grads, ref.grads, c.dtype, worst),
+      ];
+      table.push({ spec: name.replace(/:.*/, ''), dtype: c.dtype, loss: ours.loss, grads: worst });
+      if (failures.length) throw new Error(`${c.id} disagrees with PyTorch beyond ${TOLERANCE[c.dtype].rtol} relative:\n  ${failures.join('\n  ')}`);
+    });
+
+    it(`${name}: batch-norm buffers and two ${c.dtype === 'float64' ? 'SGD and Adam steps' : 'SGD steps'} match PyTorch's`, function () {
+      const ref = results.get(c.id);
+      if (!ref) throw new Error(`PyTorch returned nothing for ${c.id}`);
+      if (ref.error) throw new Error(`PyTorch rejected ${c.id}: ${ref.error}`);
+      const worst: Worst = { rel: 0, where: '' };
+      const failures: string[] = [];
+      const optimizers = optimizersFor(c.dtype);
+      for (const [type, args] of optimizers) {
+        const session = prepare(c.spec, { dtype: c.dtype, state: ref.state, batch: ref.batch });
+        const optimizer = buildOptimizer({ ...c.spec.optimizer, type, args } as OptimizerSpec, session.built.params);
+        for (let step = 0; step < 2; step++) {
+          forwardBackward(session);
+          if (step === 0 && type === 'SGD') {
+            const state = stateDict(session.built.module);
+            const buffers: Named = {};
+            for (const k of Object.keys(ref.buffers)) if (state[k]) buffers[k] = state[k];
+            failures.push(...compareNamed('buffer', buffers, ref.buffers, c.dtype, worst));
+          }
+          optimizer.step();
+          failures.push(...compareNamed(`${type} step ${step + 1}`, paramsJson(session.built.params), ref.after[type][step], c.dtype, worst));
+        }
+      }
+      const row = table.find((r) => r.spec === name.replace(/:.*/, '') && r.dtype === c.dtype);
+      if (row) row.steps = worst;
+      if (failures.length) throw new Error(`${c.id} disagrees with PyTorch beyond ${TOLERANCE[c.dtype].rtol} relative:\n  ${failures.slice(0, 10).join('\n  ')}`);
+    });
+  }
+});
