@@ -1,0 +1,5 @@
+/** The charts shared by the report page and the VS Code trace panel. */
+export * from './csv';
+export * from './data';
+export * from './render';
+export * from './theme';

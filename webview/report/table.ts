@@ -1,0 +1,56 @@
+/**
+ * The report's parameter table, in model order: what each parameter's gradient did over the trace
+ * and its health. The status comes from the same `paramRows` the sidebar uses, so both agree.
+ */
+import type { FindingView } from '../../src/protocol';
+import type { Trace } from '../../src/trace/types';
+import { paramRows, type Health } from '../shared/param-health';
+
+export interface ParamTableRow {
+  name: string;
+  layer: string;
+  shape: number[];
+  /** ‖∇‖ at the last step (0 when backward never reached it, NaN with no steps). */
+  lastNorm: number;
+  /** Over the steps, finite values only (NaN when none is finite). */
+  minNorm: number;
+  maxNorm: number;
+  /** ‖Δw‖/‖w‖ at the last step. */
+  updateRatio: number;
+  /** Share of exactly-zero gradient entries at the last step. */
+  zeroFraction: number;
+  health: Health;
+  reason: string;
+}
+
+/** Short status words for the table; the reason says the rest. */
+export const HEALTH_WORD: Record<Health, string> = {
+  healthy: 'healthy',
+  vanishing: 'vanishing',
+  exploding: 'exploding',
+  zero: 'zero',
+  nan: 'NaN',
+};
+
+export function paramTable(trace: Trace, findings: FindingView[]): ParamTableRow[] {
+  const health = new Map(paramRows(trace, findings).map((r) => [r.name, r]));
+  const last = trace.steps[trace.steps.length - 1];
+  return trace.params.map((p, i): ParamTableRow => {
+    const norms = trace.steps.map((s) => s.params[i]).filter((s) => s !== undefined).map((s) => (s.reached ? s.gradNorm : 0));
+    const finite = norms.filter((n) => Number.isFinite(n));
+    const l = last?.params[i];
+    const row = health.get(p.name);
+    return {
+      name: p.name,
+      layer: p.layer,
+      shape: p.shape,
+      lastNorm: l ? (l.reached ? l.gradNorm : 0) : NaN,
+      minNorm: finite.length ? Math.min(...finite) : NaN,
+      maxNorm: finite.length ? Math.max(...finite) : NaN,
+      updateRatio: l ? l.updateRatio : NaN,
+      zeroFraction: l ? l.zeroFraction : NaN,
+      health: row?.health ?? 'healthy',
+      reason: row?.reason ?? '',
+    };
+  });
+}
