@@ -41,7 +41,7 @@ export function oversizedInits(ctx: RuleContext, layers: readonly LayerNode[]): 
   });
 }
 
-function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boolean, grew: boolean): Fix[] {
+function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boolean, grew: boolean, throughLayers: boolean): Fix[] {
   const syntax = syntaxOf(ctx.fileName);
   const fixes: Fix[] = [];
   const large = fromInit ? oversizedInits(ctx, weights) : [];
@@ -58,8 +58,9 @@ function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boo
     if (lr) fixes.push(lr);
   }
   // LayerNorm before each hidden activation rescales the pre-activations: forward and backward, each
-  // layer's gain returns to about one whatever the weights' scale.
-  if (fromInit) {
+  // layer's gain returns to about one whatever the weights' scale. It does nothing for large inputs
+  // or large updates, so only when the layers themselves multiply the gradient.
+  if (fromInit && (throughLayers || large.length)) {
     const last = weights[weights.length - 1];
     const acts = weights
       .filter((l) => l !== last)
@@ -149,7 +150,7 @@ export const explodingGradient: Rule = {
       );
       f.evidence.push({ label: `‖∇W‖ of ${c.layer.path}`, values: c.norms });
     }
-    f.fixes = fixesFor({ ...ctx, trace }, weights, fromInit, grew);
+    f.fixes = fixesFor({ ...ctx, trace }, weights, fromInit, grew, byRatio);
     return [f];
   },
 };

@@ -10,8 +10,6 @@ import { oversizedInits } from './exploding-gradient';
 import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
 import { activationAfter, findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, severityFor, weightLayers } from './util';
 
-/** PyTorch's default eps of the normalisation layers. */
-const NORM_EPS = 1e-5;
 /** Adam's default eps. */
 const ADAM_EPS = 1e-8;
 /** Weights this many times their initial norm were blown up by the updates. */
@@ -66,17 +64,9 @@ function initFixes(ctx: RuleContext): Fix[] {
   ];
 }
 
-/** Fixes for an op's NaN/Inf: the layer's own setting when it has one, else what made its inputs so large. */
-function opFixes(ctx: RuleContext, ev: NonFiniteEvent, layer: LayerNode | undefined): Fix[] {
-  const syntax = syntaxOf(ctx.fileName);
+/** Fixes for an op's NaN/Inf: what made its inputs so large, the init or the updates. */
+function opFixes(ctx: RuleContext, ev: NonFiniteEvent): Fix[] {
   const fixes: Fix[] = [];
-  // eps = 0 in a normalisation layer divides by a zero variance on a constant feature.
-  if (layer && /Norm/.test(layer.type) && layer.args.eps === 0) {
-    fixes.push({
-      title: `Set ${layer.type}'s eps back to ${NORM_EPS} (PyTorch's default), so a constant feature does not divide by zero`,
-      edits: [rewriteLayer(ctx.text, syntax, layer, { args: { eps: undefined } })],
-    });
-  }
   // Weights that start too large overflow at once or send huge gradients into the first updates:
   // the init is the cause even when the overflow comes a step later.
   const first = ctx.trace.steps[0];
@@ -155,7 +145,7 @@ export const nonFinite: Rule = {
         f = findingAt('non-finite', severity, layer, `${grad} ${verb} in ${layer.type} ${layer.path} at step ${ev.step}, ${pass}: ${inputs}`);
       }
       f.evidence.push({ label: 'loss', values: trace.steps.map((s) => s.loss) });
-      f.fixes = opFixes(ctx, ev, layer);
+      f.fixes = opFixes(ctx, ev);
       if (f.fixes.length) f.fixes[0].preferred = true;
       return [f];
     }

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { parseSpec } from '../../../src/model';
+import { withDefaults } from '../../../src/rules/config';
+import { applyEdits } from '../../../src/rules/edits';
+import type { Finding } from '../../../src/rules/types';
+import { vanishingGradient } from '../../../src/rules/vanishing-gradient';
+import { traceModel } from '../../../src/trace/run';
+
+const FILE = 'deep.grad.yaml';
+
+/** `depth` blocks of Linear(16,16) + `activation`, then Linear(16,1). */
+function deep(depth: number, activation = 'Sigmoid', init = ''): string {
+  const blocks: string[] = [];
+  for (let i = 0; i < depth; i++) {
+    blocks.push('  - Linear: {in_features: 16, out_features: 16}');
+    if (init) blocks.push(`    init: ${init}`);
+    blocks.push(`  - ${activation}`);
+  }
+  return `model:
+${blocks.join('\n')}
+  - Linear: {in_features: 16, out_features: 1}
+input: {shape: [16], distribution: normal}
+target: {shape: [1], distribution: normal}
+loss: MSELoss
+optimizer: {SGD: {lr: 0.01}}
+trace: {steps: 10, batch_size: 16, seed: 0}
+`;
+}
+
+function check(text: string, config = withDefaults()): Finding[] {
+  const { spec, diagnostics } = parseSpec(text, FILE);
+  assert.ok(spec, diagnostics.map((d) => d.message).join('; '));
+  return vanishingGradient.check({ trace: traceModel(spec, FILE), spec, text, fileName: FILE, config });
+}
+
+describe('vanishing-gradient rule', () => {
+  it('stays silent on a shallow sigmoid network', () => {
+    assert.deepEqual(check(deep(3)), []);
+  });
+
+  it('flags the layer where the ratio to the last layer first drops below 1e-3, going back, naming the activations in between', () => {
+    const text = deep(12);
+    const [f, ...rest] = check(text);
+    assert.equal(rest.length, 0, 'one finding per model');
+    assert.equal(f.layer, '14');
+    assert.equal(text.slice(f.range.start, f.range.end), 'Linear');
+    assert.match(f.message, /^gradient vanishes at Linear 14: its ‖∇W‖ = [\d.e-]+ is [\d.]+e-\d of the last layer's [\d.]+, through 5 Sigmoid layers; 7 weight layers before it too$/);
+    const ratio = Number(/is ([\d.e-]+) of the last/.exec(f.message)![1]);
+    assert.ok(ratio < 1e-3);
+    assert.match(f.related[0].message, /^the last weight layer, Linear 24: ‖∇W‖ = /);
+    assert.deepEqual(
+      f.evidence.map((e) => [e.label, e.values.length]),
+      [
+        ['‖∇W‖', 10],
+        ['ratio to the last layer', 10],
+      ],
+    );
+  });
+
+  it('offers one fix replacing every sigmoid back to the earliest starved layer with ReLU and He init, and it is honest', () => {
+    const text = deep(12);
+    const [f] = check(text);
+    const [relu] = f.fixes;
+    assert.ok(relu.preferred);
+    assert.match(relu.title, /^Replace the 12 Sigmoid layers after Linear 0 with ReLU/);
+    // 12 activations rewritten and the 12 Linear layers feeding them re-initialised.
+    assert.equal(relu.edits.length, 24);
+    const fixed = applyEdits(text, relu.edits);
+    assert.doesNotMatch(fixed, /Sigmoid/);
+    assert.equal((fixed.match(/kaiming_normal/g) ?? []).length, 12);
+    assert.deepEqual(check(fixed), []);
+  });
+
+  it('blames a small init when the activations are not sigmoid, and the init fix is honest', () => {
+    const text = deep(10, 'Tanh', '{weight: {normal: {std: 0.05}}}');
+    const [f] = check(text);
+    assert.match(f.message, /through \d+ Tanh layers/);
+    const init = f.fixes.find((x) => /^Initialise/.test(x.title));
+    assert.ok(init, f.fixes.map((x) => x.title).join(' | '));
+    const fixed = applyEdits(text, init.edits);
+    assert.match(fixed, /xavier_uniform: \{gain: 1\.6666666666666667\}/);
+    assert.deepEqual(check(fixed), []);
+  });
+
+  it('leaves gradients that are exactly zero to dead-relu, disconnected-parameter and underflow', () => {
+    // Every ReLU unit dead: the gradient is cut, not small.
+    const text = deep(2, 'ReLU', '{bias: {constant: -20}}');
+    assert.deepEqual(check(text), []);
+  });
+
+  it('follows the thresholds: the ratio, and the mean |grad| of the model as written', () => {
+    const text = deep(12);
+    assert.deepEqual(check(text, withDefaults({ vanishingGradient: { ratio: 1e-12, meanAbs: 0 } })), []);
+    // Without the ratio test the mean |grad| below 1e-7 still finds it, further back.
+    const [mean] = check(text, withDefaults({ vanishingGradient: { ratio: 1e-12 } }));
+    assert.match(mean.message, /^gradient vanishes at Linear \d+: mean \|∇W\| = [\d.]+e-[89], /);
+    const byMean = check(deep(3), withDefaults({ vanishingGradient: { meanAbs: 1 } }));
+    assert.equal(byMean.length, 1);
+    assert.match(byMean[0].message, /^gradient vanishes at Linear 4: mean \|∇W\| = [\d.]+, ‖∇W‖ = [\d.]+, through 1 Sigmoid layer; 2 weight layers before it too$/);
+  });
+});
