@@ -32,6 +32,8 @@ export interface ParamRow {
   reason: string;
   /** Where to reveal: the layer's own range, else the range of a finding on the layer. */
   range: RangeView | null;
+  /** Findings on this parameter's layer, whatever their rule (a cause like initialisation too). */
+  findings: FindingView[];
 }
 
 /** Which health a finding on a parameter's layer implies (rules about the cause, not the symptom, imply none). */
@@ -83,13 +85,21 @@ export function paramRows(trace: Trace, findings: FindingView[], layers: LayerRa
       health,
       reason: reason || (last ? 'gradient within the thresholds' : 'not traced yet'),
       range,
+      findings: onLayer,
     };
   });
-  // Stable sort: trouble first, model order within a status.
+  // Stable sort: trouble first (by status, then by the worst finding on the layer), model order within.
   return rows
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => HEALTH_ORDER.indexOf(a.r.health) - HEALTH_ORDER.indexOf(b.r.health) || a.i - b.i)
+    .map((r, i) => ({ r, i, f: worstFinding(r.findings) }))
+    .sort((a, b) => HEALTH_ORDER.indexOf(a.r.health) - HEALTH_ORDER.indexOf(b.r.health) || a.f - b.f || a.i - b.i)
     .map(({ r }) => r);
+}
+
+const SEVERITY_RANK: Record<FindingView['severity'], number> = { error: 0, warning: 1, info: 2 };
+
+/** 0 for an error, 1 a warning, 2 info, 3 none. */
+export function worstFinding(findings: FindingView[]): number {
+  return Math.min(3, ...findings.map((f) => SEVERITY_RANK[f.severity]));
 }
 
 /**

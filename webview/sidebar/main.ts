@@ -50,8 +50,12 @@ function render(): void {
   const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
   app.replaceChildren(statusLine(), ...(current ? traceView(current) : [emptyView()]));
   app.setAttribute('aria-busy', String(status.state === 'running'));
-  // Keep the keyboard where it was across re-renders (a re-trace re-sorts the rows).
-  if (focused) (app.querySelector(`[data-key="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus();
+  // Keep the keyboard where it was across re-renders (a re-trace re-sorts the rows). The rows sit
+  // in collapsible sections, which render their slot asynchronously: focus once they have.
+  if (focused) {
+    const sections = [...app.querySelectorAll('vscode-collapsible')].map((s) => (s as HTMLElement & { updateComplete?: Promise<unknown> }).updateComplete);
+    void Promise.all(sections).then(() => (app.querySelector(`[data-key="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus());
+  }
 }
 
 function statusLine(): HTMLElement {
@@ -117,7 +121,8 @@ function section(id: string, heading: string, description: string, count: number
 
 function paramItem(uri: string, r: ParamRow): HTMLElement {
   const shape = `[${r.shape.join(', ')}]`;
-  const label = `${r.name}, shape ${shape}, gradient norm ${formatNumber(r.norm)}, ${HEALTH_LABEL[r.health]}${r.health === 'healthy' ? '' : ': ' + r.reason}`;
+  const onLayer = r.findings.length ? `; ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'} on layer ${r.layer}` : '';
+  const label = `${r.name}, shape ${shape}, gradient norm ${formatNumber(r.norm)}, ${HEALTH_LABEL[r.health]}${r.health === 'healthy' ? '' : ': ' + r.reason}${onLayer}`;
   const row = h(
     'li',
     {
@@ -131,7 +136,7 @@ function paramItem(uri: string, r: ParamRow): HTMLElement {
       'data-health': r.health,
     },
     icon(HEALTH_ICON[r.health], `health-${r.health}`),
-    h('span', { class: 'name' }, r.name),
+    h('span', { class: 'name' }, r.name, findingMark(r)),
     h('span', { class: 'norm', title: `‖∇‖ at the last step: ${r.norm}` }, formatNumber(r.norm)),
     h('span', { class: 'shape muted' }, shape),
     sparklineSvg(r.norms),
@@ -158,6 +163,19 @@ function findingItem(uri: string, f: FindingView, i: number): HTMLElement {
   onActivate(row, () => reveal(uri, f.range));
   return row;
 }
+
+/** A finding on the parameter's layer (say, its initialisation) even when its gradient looks healthy. */
+function findingMark(r: ParamRow): HTMLElement | null {
+  const worst = r.findings.slice().sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity))[0];
+  if (!worst) return null;
+  return h(
+    'span',
+    { class: `finding-mark severity-${worst.severity}`, title: r.findings.map((f) => f.message).join('\n') },
+    icon(SEVERITY_ICON[worst.severity], `severity-${worst.severity}`),
+  );
+}
+
+const SEVERITY_ORDER: FindingView['severity'][] = ['error', 'warning', 'info'];
 
 function sparklineSvg(norms: number[]): SVGElement {
   const w = 64;

@@ -1,0 +1,137 @@
+/**
+ * The extension in a real VS Code (code-server) driven through Debian's Chromium, as a user meets
+ * it: the squiggle under the Sigmoid line of the seed-saturated model and its hover, "Gradient
+ * Lens: Trace Gradients" from the command palette with its Chart.js panel, and the Gradients view
+ * in the activity bar. Screenshots for the README go to test-results/.
+ */
+import { expect, test as base, type Frame, type Page } from '@playwright/test';
+import * as path from 'node:path';
+import { startCodeServer, type CodeServer } from './support/code-server';
+
+const SHOTS = path.resolve(__dirname, '../../test-results');
+const MODEL = 'seed-saturated.grad.yaml';
+const PARAMS = ['0.weight', '0.bias', '2.weight', '2.bias'];
+
+const test = base.extend<{}, { vscode: CodeServer }>({
+  vscode: [
+    async ({}, use) => {
+      const server = await startCodeServer();
+      await use(server);
+      await server.stop();
+    },
+    { scope: 'worker', timeout: 240_000 },
+  ],
+});
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await expect(input).toBeVisible();
+  await input.fill('>' + title);
+  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(title);
+  await input.press('Enter');
+}
+
+/** The inner frame of the webview whose page has `selector` (webviews nest two iframes deep). */
+async function webviewFrame(page: Page, selector: string): Promise<Frame> {
+  let found: Frame | undefined;
+  await expect
+    .poll(
+      async () => {
+        for (const f of page.frames()) {
+          if (f.name() !== 'active-frame' && !f.url().includes('fake.html')) continue;
+          if (await f.locator(selector).count().catch(() => 0)) {
+            found = f;
+            return true;
+          }
+        }
+        return false;
+      },
+      { timeout: 45_000, message: `a webview showing ${selector}` },
+    )
+    .toBe(true);
+  return found!;
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ page, vscode }) => {
+  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
+
+  // The squiggle on the Sigmoid line (the Linear above it has its own, for its initialisation).
+  let squiggleBox: { x: number; y: number; width: number; height: number } | undefined;
+
+  await test.step('the squiggle sits under the Sigmoid line', async () => {
+    await page.getByRole('treeitem', { name: MODEL }).dblclick();
+    const editor = page.locator('.editor-group-container .monaco-editor').first();
+    await expect(editor.locator('.view-lines')).toContainText('Sigmoid');
+    const line = editor.locator('.view-line', { hasText: /-\s*Sigmoid/ });
+    const squiggles = editor.locator('.squiggly-warning, .squiggly-error');
+    await expect
+      .poll(
+        async () => {
+          const ln = await line.boundingBox();
+          if (!ln) return false;
+          for (const box of await Promise.all((await squiggles.all()).map((s) => s.boundingBox()))) {
+            if (box && Math.abs(box.y - ln.y) < ln.height / 2) {
+              squiggleBox = box;
+              return true;
+            }
+          }
+          return false;
+        },
+        { timeout: 45_000, message: 'a squiggle on the Sigmoid line' },
+      )
+      .toBe(true);
+    await page.screenshot({ path: `${SHOTS}/squiggle.png` });
+  });
+
+  await test.step('hovering it shows the message with the measured share', async () => {
+    const box = squiggleBox!;
+    await page.mouse.move(box.x + Math.min(box.width / 2, 30), box.y + box.height / 2);
+    const hover = page.locator('.monaco-hover:visible').filter({ hasText: /saturat/i });
+    await expect(hover).toBeVisible({ timeout: 15_000 });
+    await expect(hover).toContainText(/\d+(\.\d+)?%/);
+    await expect(hover).toContainText('Gradient Lens');
+    await page.screenshot({ path: `${SHOTS}/hover.png` });
+    await page.mouse.move(5, 400);
+  });
+
+  await test.step('"Gradient Lens: Trace Gradients" opens the chart panel', async () => {
+    await runCommand(page, 'Gradient Lens: Trace Gradients');
+    const panel = await webviewFrame(page, 'canvas[data-chart="grad-norm"][data-rendered="true"]');
+    const canvas = panel.locator('canvas[data-chart="grad-norm"]');
+    await expect(canvas).toHaveAttribute('data-datasets', String(PARAMS.length));
+    expect(JSON.parse((await canvas.getAttribute('data-labels'))!)).toEqual(PARAMS);
+    const datasets = await panel.evaluate(() => (globalThis as any).gradientLensCharts['grad-norm'].data.datasets.length);
+    expect(datasets).toBe(PARAMS.length);
+    await expect(panel.locator('canvas[data-rendered="true"]')).toHaveCount(4);
+    await expect(panel.locator('aside.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
+    await page.screenshot({ path: `${SHOTS}/panel.png` });
+  });
+
+  await test.step('clicking a finding in the panel reveals its line in the editor', async () => {
+    const panel = await webviewFrame(page, 'aside.findings .finding-row');
+    await panel.locator('.finding-row[data-rule="saturated-activation"]').click();
+    // The Sigmoid layer is on line 6 of the fixture.
+    await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 6,', { timeout: 15_000 });
+  });
+
+  await test.step('the Gradients view lists every parameter, trouble first', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Gradient Lens"]').click();
+    const sidebar = await webviewFrame(page, '.param-row');
+    const rows = sidebar.locator('.param-row');
+    await expect(rows).toHaveCount(PARAMS.length);
+    const names = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-param')));
+    expect([...names].sort()).toEqual([...PARAMS].sort());
+    await expect(sidebar.locator('#retrace')).toBeVisible();
+    await expect(sidebar.locator('#open-panel')).toBeVisible();
+    await page.screenshot({ path: `${SHOTS}/sidebar.png` });
+
+    // Enter on a row reveals its layer: 2.weight belongs to the Linear on line 7.
+    await sidebar.locator('.param-row[data-param="2.weight"]').focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 7,', { timeout: 15_000 });
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The panel and sidebar pages in Chromium, outside VS Code but with their real shell (CSP, nonce,
+ * bundles, codicons) and a real trace of the seed-saturated model: what they draw, what they post
+ * back, theme changes, and state that survives the page being rebuilt.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import * as path from 'node:path';
+import type { FromWebview, ToWebview } from '../../src/protocol';
+import { PANEL_SHELL, SIDEBAR_SHELL } from '../../src/extension/panel/shell';
+import { seedSaturatedMessage } from './support/trace-fixture';
+import { cspViolations, LIGHT, openWebview, posted, send, setTheme } from './support/webview-page';
+
+type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
+const SHOTS = path.resolve(__dirname, '../../test-results');
+let msg: TraceMessage;
+
+test.beforeAll(() => {
+  msg = seedSaturatedMessage();
+});
+
+test.afterEach(async ({ page }) => {
+  expect(await cspViolations(page), 'Content-Security-Policy violations').toEqual([]);
+});
+
+const lastPosted = async (page: Page): Promise<FromWebview | undefined> => (await posted(page)).at(-1);
+
+test.describe('trace panel page', () => {
+  test('says ready, then draws four charts with one dataset per parameter', async ({ page }) => {
+    await openWebview(page, PANEL_SHELL);
+    await expect.poll(() => posted(page)).toEqual([{ type: 'ready' }]);
+    await send(page, msg);
+    const norm = page.locator('canvas[data-chart="grad-norm"]');
+    await expect(norm).toHaveAttribute('data-rendered', 'true');
+    await expect(norm).toHaveAttribute('data-datasets', String(msg.trace.params.length));
+    expect(JSON.parse((await norm.getAttribute('data-labels'))!)).toEqual(msg.trace.params.map((p) => p.name));
+    await expect(page.locator('canvas[data-rendered="true"]')).toHaveCount(4);
+    // Chart.js drew pixels, not just a sized canvas.
+    const inked = await norm.evaluate((c: any) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    expect(inked).toBeGreaterThan(1000);
+    await expect(page.locator('header h1')).toHaveText('seed-saturated.grad.yaml');
+    await page.screenshot({ path: `${SHOTS}/webview-panel.png`, fullPage: true });
+  });
+
+  test('lists the findings; click and Enter reveal their range', async ({ page }) => {
+    await openWebview(page, PANEL_SHELL);
+    await send(page, msg);
+    const rows = page.locator('aside.findings .finding-row');
+    await expect(rows).toHaveCount(msg.findings.length);
+    expect(msg.findings.length).toBeGreaterThan(0);
+    const saturated = msg.findings.findIndex((f) => f.rule === 'saturated-activation');
+    expect(saturated).toBeGreaterThanOrEqual(0);
+    await rows.nth(saturated).click();
+    expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[saturated].range });
+    await rows.first().focus();
+    await page.keyboard.press('Enter');
+    expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[0].range });
+  });
+
+  test('legend toggles a parameter, and the choice survives the page being rebuilt', async ({ page }) => {
+    await openWebview(page, PANEL_SHELL);
+    await send(page, msg);
+    await expect(page.locator('canvas[data-chart="grad-norm"]')).toHaveAttribute('data-rendered', 'true');
+    const box = await page.evaluate(() => {
+      const chart = (globalThis as any).gradientLensCharts['grad-norm'];
+      const hit = chart.legend.legendHitBoxes[1];
+      const r = chart.canvas.getBoundingClientRect();
+      return { x: r.left + hit.left + hit.width / 2, y: r.top + hit.top + hit.height / 2 };
+    });
+    await page.mouse.click(box.x, box.y);
+    const visible = () => page.evaluate(() => {
+      const chart = (globalThis as any).gradientLensCharts['grad-norm'];
+      return chart.data.datasets.map((_: unknown, i: number) => chart.isDatasetVisible(i));
+    });
+    await expect.poll(visible).toEqual(msg.trace.params.map((_, i) => i !== 1));
+
+    // Hidden without retainContextWhenHidden: the page is rebuilt and draws from its saved state
+    // before the host has sent anything.
+    await page.reload();
+    await expect(page.locator('canvas[data-chart="grad-norm"]')).toHaveAttribute('data-rendered', 'true');
+    expect(await posted(page)).toEqual([{ type: 'ready' }]);
+    await expect.poll(visible).toEqual(msg.trace.params.map((_, i) => i !== 1));
+  });
+
+  test('follows the theme: charts are drawn again in the new colours', async ({ page }) => {
+    await openWebview(page, PANEL_SHELL);
+    await send(page, msg);
+    await expect(page.locator('body')).toHaveAttribute('data-chart-theme', '#cccccc|#1f1f1f');
+    const gridColour = () => page.evaluate(() => (globalThis as any).gradientLensCharts['grad-norm'].options.scales.y.grid.color);
+    expect(await gridColour()).toBe('rgba(204, 204, 204, 0.5)');
+    await setTheme(page, LIGHT);
+    await expect(page.locator('body')).toHaveAttribute('data-chart-theme', '#616161|#ffffff');
+    expect(await gridColour()).toBe('rgba(97, 97, 97, 0.5)');
+    await expect(page.locator('canvas[data-rendered="true"]')).toHaveCount(4);
+  });
+
+  test('exports CSV and PNG through the host', async ({ page }) => {
+    await openWebview(page, PANEL_SHELL);
+    await send(page, msg);
+    await expect(page.locator('canvas[data-rendered="true"]')).toHaveCount(4);
+    await page.locator('#export-csv').click();
+    const csv = (await lastPosted(page)) as Extract<FromWebview, { type: 'export' }>;
+    expect(csv).toMatchObject({ type: 'export', format: 'csv', suggestedName: 'seed-saturated-gradients.csv' });
+    const lines = csv.data.trim().split(/\r\n/);
+    expect(lines[0]).toMatch(/^step,loss,parameter,layer,grad_norm,/);
+    expect(lines).toHaveLength(1 + msg.trace.steps.length * msg.trace.params.length);
+
+    await page.locator('#export-png').click();
+    const png = (await lastPosted(page)) as Extract<FromWebview, { type: 'export' }>;
+    expect(png).toMatchObject({ type: 'export', format: 'png', suggestedName: 'seed-saturated-gradients.png' });
+    expect(png.data).toMatch(/^data:image\/png;base64,/);
+    const size = await page.evaluate(async (src) => {
+      const img = new (globalThis as any).Image();
+      img.src = src;
+      await img.decode();
+      return { w: img.naturalWidth, h: img.naturalHeight };
+    }, png.data);
+    expect(size.w).toBeGreaterThan(600);
+    expect(size.h).toBeGreaterThan(400);
+  });
+
+  test('shows the host status and the empty state', async ({ page }) => {
+    await openWebview(page, PANEL_SHELL);
+    await send(page, msg);
+    await send(page, { type: 'status', state: 'running', message: 'Tracing 20 steps…' });
+    await expect(page.locator('#status')).toContainText('Tracing 20 steps…');
+    await expect(page.locator('#status vscode-progress-ring')).toHaveCount(1);
+    await send(page, { type: 'empty', message: 'No model file.' });
+    await expect(page.locator('#app')).toHaveText('No model file.');
+  });
+});
+
+test.describe('sidebar page', () => {
+  test('one row per parameter, trouble first, with shape, norm, sparkline and status icon', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await expect.poll(() => posted(page)).toEqual([{ type: 'ready' }]);
+    await send(page, msg);
+    const rows = page.locator('.param-row');
+    await expect(rows).toHaveCount(msg.trace.params.length);
+    const order = ['nan', 'zero', 'exploding', 'vanishing', 'healthy'];
+    const health = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-health')!));
+    const ranks = health.map((h) => order.indexOf(h));
+    expect(ranks.every((r) => r >= 0)).toBe(true);
+    expect([...ranks].sort((a, b) => a - b)).toEqual(ranks);
+    const names = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-param')));
+    expect([...names].sort()).toEqual(msg.trace.params.map((p) => p.name).sort());
+    const first = rows.first();
+    const param = msg.trace.params.find((p) => p.name === names[0])!;
+    await expect(first.locator('.shape')).toHaveText(`[${param.shape.join(', ')}]`);
+    await expect(first.locator('.norm')).not.toBeEmpty();
+    await expect(first.locator('vscode-icon[class^="health-"]')).toHaveAttribute('name', /^(error|circle-slash|flame|arrow-down|pass)$/);
+    const points = await first.locator('svg.spark polyline').getAttribute('points');
+    expect(points!.trim().split(/\s+/)).toHaveLength(msg.trace.steps.length);
+    await expect(page.locator('.finding-row')).toHaveCount(msg.findings.length);
+    await page.setViewportSize({ width: 320, height: 560 });
+    await page.screenshot({ path: `${SHOTS}/webview-sidebar.png` });
+  });
+
+  test('keyboard: rows are focusable, arrows move, Enter reveals the layer', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, msg);
+    const rows = page.locator('.param-row');
+    await rows.first().focus();
+    await page.keyboard.press('ArrowDown');
+    await expect(rows.nth(1)).toBeFocused();
+    await page.keyboard.press('Enter');
+    const name = await rows.nth(1).getAttribute('data-param');
+    const layer = msg.trace.params.find((p) => p.name === name)!.layer;
+    const range = msg.layers!.find((l) => l.path === layer)!.range;
+    expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range });
+    // Re-rendering (a re-trace) keeps the keyboard on the same parameter.
+    await send(page, msg);
+    await expect(page.locator(`.param-row[data-param="${name}"]`)).toBeFocused();
+  });
+
+  test('buttons ask the host to re-trace and to open the chart panel', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, msg);
+    await page.locator('#retrace').click();
+    expect(await lastPosted(page)).toEqual({ type: 'retrace' });
+    await page.locator('#open-panel').click();
+    expect(await lastPosted(page)).toEqual({ type: 'openPanel' });
+  });
+
+  test('empty state and running status', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, { type: 'empty', message: 'Open a model file.' });
+    await expect(page.locator('.placeholder')).toHaveText('Open a model file.');
+    await send(page, { type: 'status', state: 'running', message: 'Tracing…' });
+    await expect(page.locator('.status vscode-progress-ring')).toHaveCount(1);
+    await send(page, { type: 'status', state: 'error', message: 'Trace failed: out of memory' });
+    await expect(page.locator('.status-error')).toContainText('out of memory');
+  });
+});
