@@ -1,4 +1,5 @@
 /** Findings and rules: data plus pure functions `(context) => Finding[]`, no `vscode` here. */
+import type { Tensor } from '../engine/tensor';
 import type { ModelSpec, SourceRange } from '../model/graph';
 import type { Trace } from '../trace/types';
 import type { RuleConfig } from './config';
@@ -66,6 +67,21 @@ export interface RuleContext {
   text: string;
   fileName: string;
   config: RuleConfig;
+  /** Ops with a user-written backward that ran in the trace (decorated TypeScript models only). */
+  customOps?: CustomOpUse[];
+}
+
+/** A custom op as the custom-gradient rule re-runs it: the user's functions and the inputs it saw. */
+export interface CustomOpUse {
+  name: string;
+  forward(x: Tensor): Tensor;
+  backward(x: Tensor, y: Tensor, dy: Tensor): Tensor;
+  /** Copies of inputs the op received during the trace (the first and the latest). */
+  inputs: { shape: number[]; data: Float64Array }[];
+  /** The user's `backward`: where the finding goes. */
+  backwardRange: SourceRange;
+  /** Layers it ran in ('' outside any layer). */
+  layers: string[];
 }
 
 export interface Rule {

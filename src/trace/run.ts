@@ -57,7 +57,7 @@ export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
 }
 
 /** One forward and backward pass; gradients are left on the parameters. */
-export function forwardBackward(session: Session): Tensor {
+export function forwardBackward(session: Pick<TraceableSession, 'built' | 'batch'>): Tensor {
   const { built, batch } = session;
   for (const p of built.params) p.grad = null;
   resetMemory();
@@ -91,27 +91,61 @@ export function computeGrads(spec: ModelSpec, opts: TraceOptions = {}): GradsRes
 /** Runs `steps` optimiser steps (a forward, backward and update each) and returns the trace. */
 export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {}): Trace {
   const started = performance.now();
-  const steps = opts.steps ?? spec.trace.steps;
+  setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
+  try {
+    const session = prepare(spec, opts);
+    const meta: TraceMeta = {
+      seed: spec.trace.seed,
+      steps: opts.steps ?? spec.trace.steps,
+      optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr) },
+    };
+    return traceBuilt(session, file, meta, { ...opts, started });
+  } finally {
+    setMemoryLimit(Infinity);
+  }
+}
+
+/** What a trace records about the run besides the measurements. */
+export interface TraceMeta {
+  seed: number;
+  steps: number;
+  optimizer: { type: string; lr: number };
+}
+
+/** A model built by any front end (a spec, a decorated TypeScript class): only what the steps need. */
+export interface TraceableSession {
+  built: Pick<BuiltModel, 'module' | 'loss' | 'optimizer' | 'params'> & { layers: readonly { path: string; type: string }[] };
+  batch: Batch;
+  dtype: DType;
+}
+
+/** Traces an already-built model: the steps of `traceModel` without the spec. */
+export function traceBuilt(
+  session: TraceableSession,
+  file: string,
+  meta: TraceMeta,
+  opts: Pick<TraceOptions, 'memoryLimitBytes' | 'onStep'> & { started?: number } = {},
+): Trace {
+  const started = opts.started ?? performance.now();
   const instrument = new Instrument();
   setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
   setInstrument(instrument);
   try {
-    const session = prepare(spec, opts);
     const { built } = session;
     const trace: Trace = {
       file,
       dtype: session.dtype,
       batchSize: session.batch.input.shape[0],
-      seed: spec.trace.seed,
+      seed: meta.seed,
       params: built.params.map((p) => ({ name: p.name ?? '', layer: layerOf(p.name ?? ''), shape: [...p.shape] })),
       layers: built.layers.map((l) => ({ path: l.path, type: l.type })),
       steps: [],
       firstNonFinite: null,
       stoppedEarly: null,
       durationMs: 0,
-      optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr) },
+      optimizer: meta.optimizer,
     };
-    for (let step = 0; step < steps; step++) {
+    for (let step = 0; step < meta.steps; step++) {
       instrument.reset();
       const loss = forwardBackward(session).item();
       const before: FloatArray[] = built.params.map((p) => p.data.slice());

@@ -4,6 +4,7 @@
  */
 import { ActivationAttrs, activationOps } from './activation';
 import { ConvAttrs, convOps } from './conv';
+import { CustomAttrs, customOps } from './custom';
 import { ElementwiseAttrs, elementwiseOps } from './elementwise';
 import { LayoutAttrs, layoutOps } from './layout';
 import { LinalgAttrs, linalgOps } from './linalg';
@@ -21,7 +22,8 @@ export type OpAttrs = ElementwiseAttrs &
   ConvAttrs &
   NormAttrs &
   SparseAttrs &
-  LossAttrs;
+  LossAttrs &
+  CustomAttrs;
 
 export type OpKind = keyof OpAttrs;
 
@@ -35,4 +37,5 @@ export const OPS: OpTable<OpAttrs> = {
   ...normOps,
   ...sparseOps,
   ...lossOps,
+  ...customOps,
 };

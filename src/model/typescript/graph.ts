@@ -1,0 +1,119 @@
+/**
+ * A decorated TypeScript model as the same graph a spec gives: one LayerNode per module, its range
+ * the user's own `new Sigmoid()` (where it was created), so every rule works unchanged.
+ */
+import { layerType } from '../../authoring/layers';
+import { appliedAt, createdAt } from '../../authoring/registry';
+import type { Site } from '../../authoring/sites';
+import type * as nn from '../../engine/nn';
+import * as layers from '../../engine/nn';
+import type { ArgValue, LayerNode, SourceRange } from '../graph';
+import { callRange, constructionRange, fieldStart, offsetOf } from './text';
+
+/** Where a model's root is written: its class name (findings about the whole model) and its whole declaration. */
+export interface RootRanges {
+  name: SourceRange;
+  whole: SourceRange;
+}
+
+/** PyTorch's constructor arguments of a module, by PyTorch's names (the rules read them). */
+export function argsOf(m: nn.Module): Record<string, ArgValue> {
+  if (m instanceof layers.Linear) return { in_features: m.inFeatures, out_features: m.outFeatures, bias: m.bias !== null };
+  if (m instanceof layers.Conv1d || m instanceof layers.Conv2d) {
+    const list = (v: number | number[]) => (Array.isArray(v) ? [...v] : v);
+    return {
+      in_channels: m.inChannels,
+      out_channels: m.outChannels,
+      kernel_size: list(m.kernelSize),
+      stride: list(m.stride),
+      padding: list(m.padding),
+      bias: m.bias !== null,
+    };
+  }
+  if (m instanceof layers.MaxPool2d || m instanceof layers.AvgPool2d) return { kernel_size: [...m.kernelSize], stride: [...m.stride], padding: [...m.padding] };
+  if (m instanceof layers.BatchNorm1d || m instanceof layers.BatchNorm2d) {
+    return { num_features: m.numFeatures, eps: m.eps, momentum: m.momentum, affine: m.weight !== null };
+  }
+  if (m instanceof layers.LayerNorm) return { normalized_shape: [...m.normalizedShape], eps: m.eps, elementwise_affine: m.weight !== null };
+  if (m instanceof layers.Dropout) return { p: m.p };
+  if (m instanceof layers.Embedding) return { num_embeddings: m.numEmbeddings, embedding_dim: m.embeddingDim, padding_idx: m.paddingIdx };
+  if (m instanceof layers.Flatten) return { start_dim: m.startDim, end_dim: m.endDim };
+  if (m instanceof layers.LeakyReLU) return { negative_slope: m.negativeSlope };
+  if (m instanceof layers.ELU) return { alpha: m.alpha };
+  if (m instanceof layers.GELU) return { approximate: m.approximate };
+  if (m instanceof layers.Softplus) return { beta: m.beta, threshold: m.threshold };
+  if (m instanceof layers.Softmax || m instanceof layers.LogSoftmax) return m.dim === undefined ? {} : { dim: m.dim };
+  return {};
+}
+
+export function siteOffset(text: string, site: Site): number {
+  return offsetOf(text, site.line, site.column);
+}
+
+/** The range of the expression that created `m`, and its whole entry (`fc1 = new Linear(10, 10)`). */
+function createdRanges(text: string, m: nn.Module): { typeRange: SourceRange; range: SourceRange } | null {
+  const site = createdAt.get(m);
+  if (!site) return null;
+  const typeRange = constructionRange(text, siteOffset(text, site));
+  return { typeRange, range: { start: fieldStart(text, typeRange.start), end: typeRange.end } };
+}
+
+/** Where `m` was first applied in the user's forward, if it was. */
+export function appliedRange(text: string, m: nn.Module): SourceRange | null {
+  const site = appliedAt.get(m)?.site;
+  return site ? callRange(text, siteOffset(text, site)) : null;
+}
+
+/**
+ * The graph of a built model: the root is the @model class itself (typeRange its name), children in
+ * attribute order. A module built without a site in the file (in an imported helper) takes the
+ * range of its nearest ancestor that has one.
+ */
+export function graphOf(root: nn.Module, text: string, rootRanges: RootRanges, inputShape: number[]): LayerNode {
+  const node = (m: nn.Module, name: string, fallback: { typeRange: SourceRange; range: SourceRange }): LayerNode => {
+    const applied = appliedAt.get(m);
+    // A container the library made (a ModuleList for an array attribute) is where its first module was written.
+    const firstChild = m.namedChildren()[0]?.[1];
+    const where = createdRanges(text, m) ?? (firstChild && createdRanges(text, firstChild)) ?? fallback;
+    return {
+      type: layerType(m),
+      name,
+      path: m.path,
+      args: argsOf(m),
+      init: {},
+      params: m.ownState().params.map(([k, t]) => ({ name: k, shape: [...t.shape] })),
+      children: [],
+      range: where.range,
+      typeRange: where.typeRange,
+      argRanges: {},
+      inShape: applied?.inShape ?? [],
+      outShape: applied?.outShape ?? [],
+    };
+  };
+  const top = node(root, '', { typeRange: rootRanges.name, range: rootRanges.whole });
+  top.typeRange = rootRanges.name;
+  top.range = rootRanges.whole;
+  if (!top.inShape.length) top.inShape = [...inputShape];
+  const stack: [nn.Module, LayerNode][] = [[root, top]];
+  while (stack.length) {
+    const [m, n] = stack.pop()!;
+    for (const [name, child] of m.namedChildren()) {
+      const c = node(child, name, { typeRange: n.typeRange, range: n.range });
+      n.children.push(c);
+      stack.push([child, c]);
+    }
+  }
+  return top;
+}
+
+/** Every layer below the root, depth-first in attribute order. */
+export function layersBelow(root: LayerNode): LayerNode[] {
+  const out: LayerNode[] = [];
+  const stack = [...root.children].reverse();
+  while (stack.length) {
+    const n = stack.pop()!;
+    out.push(n);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
+  return out;
+}

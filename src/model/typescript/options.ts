@@ -1,0 +1,183 @@
+/**
+ * `@model({...})` and `@trace({...})` options → the spec format's data, loss, optimiser and trace
+ * settings, with the ranges of the options as the user wrote them (findings on the loss or the
+ * optimiser land there). Same vocabulary and defaults as the spec format.
+ */
+import type { DataOption, ModelOptions, TraceOptions } from '../../authoring/registry';
+import type { DataSpec, Distribution, LossSpec, LossType, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
+import { matchingClose, objectEntries, skipTrivia } from './text';
+
+/** A mistake in the options, with the range of the offending text. */
+export class ModelOptionsError extends Error {
+  override name = 'ModelOptionsError';
+  constructor(
+    message: string,
+    readonly range: SourceRange,
+  ) {
+    super(message);
+  }
+}
+
+const LOSSES: readonly LossType[] = ['MSELoss', 'L1Loss', 'HuberLoss', 'CrossEntropyLoss', 'NLLLoss', 'BCELoss', 'BCEWithLogitsLoss'];
+
+/** Where the parts of a decorator's options are written: each key's key and value. */
+export type OptionRanges = Map<string, { key: SourceRange; value: SourceRange }>;
+
+/**
+ * The ranges of a decorator call's options object, given the position of the decorator's name
+ * (`model` in `@model({...})`); an empty map when they are not a literal object.
+ */
+export function decoratorOptions(text: string, nameAt: number): { call: SourceRange; options: OptionRanges } {
+  let i = nameAt;
+  while (i < text.length && /[\w$.]/.test(text[i])) i++;
+  const open = skipTrivia(text, i);
+  const start = text[nameAt - 1] === '@' ? nameAt - 1 : nameAt;
+  if (text[open] !== '(') return { call: { start, end: i }, options: new Map() };
+  const close = matchingClose(text, open);
+  const call = { start, end: close < 0 ? i : close + 1 };
+  const brace = skipTrivia(text, open + 1);
+  return { call, options: text[brace] === '{' ? objectEntries(text, brace) : new Map() };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The single key of a `{Name: {args}}` option, or the string itself. */
+function named(v: unknown): { type: string; args: Record<string, unknown> } | null {
+  if (typeof v === 'string') return { type: v, args: {} };
+  if (isObject(v)) {
+    const keys = Object.keys(v);
+    if (keys.length === 1) return { type: keys[0], args: isObject(v[keys[0]]) ? (v[keys[0]] as Record<string, unknown>) : {} };
+  }
+  return null;
+}
+
+/** The range of a `{Name: …}` value's key, or of the whole value (a string). */
+function typeRangeOf(text: string, value: SourceRange): SourceRange {
+  if (text[value.start] !== '{') return value;
+  const first = objectEntries(text, value.start).values().next().value;
+  return first ? first.key : value;
+}
+
+function argRangesOf(text: string, value: SourceRange): Record<string, SourceRange> {
+  if (text[value.start] !== '{') return {};
+  const first = objectEntries(text, value.start).values().next().value;
+  if (!first || text[first.value.start] !== '{') return {};
+  return Object.fromEntries([...objectEntries(text, first.value.start)].map(([k, r]) => [k, r.value]));
+}
+
+function shapeOf(v: unknown, what: string, range: SourceRange): number[] {
+  if (!Array.isArray(v) || !v.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ModelOptionsError(`${what} must be a per-sample shape of positive integers, e.g. [10], got ${JSON.stringify(v)}`, range);
+  }
+  return [...v];
+}
+
+function numberOr(v: unknown, fallback: number, what: string, range: SourceRange): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelOptionsError(`${what} must be a number, got ${JSON.stringify(v)}`, range);
+  return v;
+}
+
+function distributionOf(v: unknown, what: string, range: SourceRange): Distribution {
+  if (v === undefined || v === 'normal') return { kind: 'normal', mean: 0, std: 1 };
+  if (v === 'bernoulli') return { kind: 'bernoulli', p: 0.5 };
+  const d = named(v);
+  const a = d?.args ?? {};
+  switch (d?.type) {
+    case 'normal':
+      return { kind: 'normal', mean: numberOr(a.mean, 0, `${what}.normal.mean`, range), std: numberOr(a.std, 1, `${what}.normal.std`, range) };
+    case 'uniform':
+      return { kind: 'uniform', low: numberOr(a.low, 0, `${what}.uniform.low`, range), high: numberOr(a.high, 1, `${what}.uniform.high`, range) };
+    case 'integers':
+      return { kind: 'integers', low: numberOr(a.low, 0, `${what}.integers.low`, range), high: numberOr(a.high, 2, `${what}.integers.high`, range) };
+    case 'bernoulli':
+      return { kind: 'bernoulli', p: numberOr(a.p, 0.5, `${what}.bernoulli.p`, range) };
+  }
+  throw new ModelOptionsError(
+    `${what} must be normal, {normal: {mean, std}}, {uniform: {low, high}}, {integers: {low, high}} or bernoulli, got ${JSON.stringify(v)}`,
+    range,
+  );
+}
+
+export function dataSpecOf(v: DataOption | undefined, what: 'input' | 'target', ranges: OptionRanges, fallback: SourceRange): DataSpec {
+  const range = ranges.get(what)?.value ?? fallback;
+  if (v === undefined) throw new ModelOptionsError(`@model needs \`${what}\`: the per-sample shape, e.g. ${what}: [10]`, fallback);
+  if (Array.isArray(v)) return { shape: shapeOf(v, what, range), distribution: { kind: 'normal', mean: 0, std: 1 }, file: null, range };
+  if (!isObject(v)) throw new ModelOptionsError(`${what} must be a shape like [10] or {shape: [10], distribution: normal}`, range);
+  const o = v as Exclude<DataOption, readonly number[]>;
+  if (o.classes !== undefined) {
+    if (!Number.isInteger(o.classes) || o.classes < 1) throw new ModelOptionsError(`${what}.classes must be a positive integer`, range);
+    return { shape: o.shape ? shapeOf(o.shape, `${what}.shape`, range) : [], distribution: { kind: 'classes', count: o.classes }, file: null, range };
+  }
+  return { shape: shapeOf(o.shape, `${what}.shape`, range), distribution: distributionOf(o.distribution, `${what}.distribution`, range), file: null, range };
+}
+
+export function lossSpecOf(v: unknown, text: string, ranges: OptionRanges, fallback: SourceRange): LossSpec {
+  const range = ranges.get('loss')?.value ?? fallback;
+  const d = named(v);
+  if (!d || !(LOSSES as readonly string[]).includes(d.type)) {
+    throw new ModelOptionsError(`loss must be one of ${LOSSES.join(', ')} (or {Name: {reduction}}), got ${JSON.stringify(v)}`, range);
+  }
+  const reduction = d.args.reduction ?? 'mean';
+  if (reduction !== 'mean' && reduction !== 'sum') throw new ModelOptionsError(`loss reduction must be mean or sum, got ${JSON.stringify(reduction)}`, range);
+  const args: LossSpec['args'] = { reduction };
+  if (d.type === 'HuberLoss') args.delta = numberOr(d.args.delta, 1, 'HuberLoss delta', range);
+  return { type: d.type as LossType, args, range, typeRange: typeRangeOf(text, range), argRanges: argRangesOf(text, range) };
+}
+
+export function optimizerSpecOf(v: unknown, text: string, ranges: OptionRanges, fallback: SourceRange): OptimizerSpec {
+  const range = ranges.get('optimizer')?.value ?? fallback;
+  const d = named(v);
+  const typeRange = typeRangeOf(text, range);
+  const argRanges = argRangesOf(text, range);
+  const at = (k: string) => argRanges[k] ?? range;
+  const n = (k: string, fallbackValue: number) => numberOr(d!.args[k], fallbackValue, `${d!.type} ${k}`, at(k));
+  if (d?.type === 'SGD') {
+    if (d.args.lr === undefined) throw new ModelOptionsError('SGD needs a learning rate: {SGD: {lr: 0.01}}', range);
+    const args = { lr: n('lr', 0), momentum: n('momentum', 0), dampening: n('dampening', 0), weight_decay: n('weight_decay', 0), nesterov: d.args.nesterov === true };
+    return { type: 'SGD', args, range, typeRange, argRanges };
+  }
+  if (d?.type === 'Adam') {
+    const betas = d.args.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => typeof b === 'number')) {
+      throw new ModelOptionsError('Adam betas must be a pair of numbers, e.g. [0.9, 0.999]', at('betas'));
+    }
+    const args = { lr: n('lr', 1e-3), betas: betas as number[], eps: n('eps', 1e-8), weight_decay: n('weight_decay', 0), amsgrad: d.args.amsgrad === true };
+    return { type: 'Adam', args, range, typeRange, argRanges };
+  }
+  throw new ModelOptionsError(`optimizer must be {SGD: {lr, momentum, …}} or {Adam: {lr, betas, …}}, got ${JSON.stringify(v)}`, range);
+}
+
+/** The spec format's trace defaults: 20 steps, batch 8, seed 0, float32. */
+export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRanges | null, fallback: SourceRange | null): TraceSettings {
+  const o = (v ?? {}) as TraceOptions & { batch_size?: number };
+  const range = fallback ?? { start: 0, end: 0 };
+  const at = (k: string) => ranges?.get(k)?.value ?? range;
+  const count = (k: 'steps' | 'batchSize' | 'seed', value: unknown, fallbackValue: number, min: number): number => {
+    if (value === undefined) return fallbackValue;
+    if (!Number.isInteger(value) || (value as number) < min) throw new ModelOptionsError(`@trace ${k} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`, at(k));
+    return value as number;
+  };
+  const dtype = o.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') throw new ModelOptionsError(`@trace dtype must be float32 or float64, got ${JSON.stringify(dtype)}`, at('dtype'));
+  return {
+    steps: count('steps', o.steps, 20, 1),
+    batchSize: count('batchSize', o.batchSize ?? o.batch_size, 8, 1),
+    seed: count('seed', o.seed, 0, 0),
+    dtype,
+    range: fallback,
+  };
+}
+
+/** Every part of a model's spec that comes from its decorators. */
+export function specPartsOf(options: ModelOptions, text: string, ranges: OptionRanges, fallback: SourceRange) {
+  if (!isObject(options)) throw new ModelOptionsError('@model takes an options object', fallback);
+  return {
+    input: dataSpecOf(options.input, 'input', ranges, fallback),
+    target: dataSpecOf(options.target, 'target', ranges, fallback),
+    loss: lossSpecOf(options.loss, text, ranges, fallback),
+    optimizer: optimizerSpecOf(options.optimizer, text, ranges, fallback),
+  };
+}

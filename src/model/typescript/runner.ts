@@ -1,0 +1,265 @@
+/**
+ * The child process that runs a user's model file: compile the bundle, find every @model class,
+ * build, trace and check each, and post the results one model at a time. The caller owns the time
+ * and memory limits; anything here may loop or crash, and only this process goes down.
+ */
+import Module from 'node:module';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as authoring from '../../authoring';
+import { adoptTree } from '../../authoring/module';
+import { layerType } from '../../authoring/layers';
+import {
+  appliedAt,
+  registeredCustomOps,
+  registeredModels,
+  RegisteredCustomOp,
+  RegisteredModel,
+  resetCustomOpInputs,
+  setBuildContext,
+  setRecording,
+  traceOptionsOf,
+} from '../../authoring/registry';
+import { setUserFile, userSiteIn } from '../../authoring/sites';
+import { setMemoryLimit, TensorMemoryError } from '../../engine/context';
+import * as nn from '../../engine/nn';
+import { Rng } from '../../engine/rng';
+import { checkTrace, RULES } from '../../rules';
+import type { CheckInput } from '../../rules';
+import type { RuleConfig } from '../../rules/config';
+import { DEFAULT_CONFIG } from '../../rules/config';
+import { customGradient } from '../../rules/custom-gradient';
+import { rankFindings } from '../../rules/rank';
+import type { CustomOpUse, Finding } from '../../rules/types';
+import { layerOrder } from '../../rules/util';
+import { buildLoss, buildOptimizer } from '../build';
+import type { ModelSpec, SourceRange } from '../graph';
+import { synthesize } from '../../trace/data';
+import { traceBuilt } from '../../trace/run';
+import { appliedRange, graphOf, siteOffset } from './graph';
+import { decoratorOptions, ModelOptionsError, specPartsOf, traceSettingsOf } from './options';
+import type { RunError, RunnerMessage, RunRequest, TracedModel } from './protocol';
+import { callRange, classAfter, constructionRange, matchingClose, memberNamed, skipTrivia } from './text';
+
+/** Thrown by the runner's `process.exit`, so an exit in the user's code is reported at its line. */
+class ExitCalled extends Error {
+  constructor(readonly code: number) {
+    super(`the model called process.exit(${code})`);
+  }
+}
+
+function send(msg: RunnerMessage): void {
+  process.send?.(msg);
+}
+
+/** The user's line in an error's (source-mapped) stack, as a range of the call or name there. */
+function locate(e: unknown, text: string): SourceRange | undefined {
+  const site = userSiteIn(e instanceof Error ? e.stack : undefined);
+  if (!site) return undefined;
+  const at = siteOffset(text, site);
+  // `throw new Error(…)` points at its `new`; a failing call at the called name.
+  return /^new\b/.test(text.slice(at, at + 4)) ? constructionRange(text, at) : callRange(text, at);
+}
+
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return `a non-error value was thrown: ${String(e)}`;
+  return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
+}
+
+function runError(e: unknown, text: string, className?: string): RunError {
+  const kind = e instanceof ExitCalled ? 'exit' : e instanceof TensorMemoryError ? 'oom' : 'error';
+  const error: RunError = { kind, message: describe(e) };
+  const location = e instanceof ModelOptionsError ? e.range : locate(e, text);
+  if (location) error.location = location;
+  if (className) error.className = className;
+  return error;
+}
+
+/** The range of a custom op's `backward`: in its class body, or in the object passed to `customOp(...)`. */
+function backwardRange(op: RegisteredCustomOp, text: string): SourceRange {
+  if (op.className) {
+    const cls = classAfter(text, 0, op.className);
+    if (cls && cls.bodyOpen >= 0) return memberNamed(text, cls.bodyOpen, 'backward') ?? cls.name;
+  }
+  if (op.site) {
+    const at = siteOffset(text, op.site);
+    let i = at;
+    while (i < text.length && /[\w$.]/.test(text[i])) i++;
+    const open = skipTrivia(text, i);
+    if (text[open] === '(') {
+      const brace = skipTrivia(text, open + 1);
+      if (text[brace] === '{' && matchingClose(text, brace) > 0) {
+        const r = memberNamed(text, brace, 'backward');
+        if (r) return r;
+      }
+    }
+    return callRange(text, at);
+  }
+  return { start: 0, end: 0 };
+}
+
+function customOpUses(text: string): CustomOpUse[] {
+  const out: CustomOpUse[] = [];
+  for (const op of registeredCustomOps()) {
+    if (!op.first) continue;
+    out.push({
+      name: op.fns.name,
+      forward: op.fns.forward,
+      backward: op.fns.backward,
+      inputs: op.latest ? [op.first, op.latest] : [op.first],
+      backwardRange: backwardRange(op, text),
+      layers: [...op.layers],
+    });
+  }
+  return out;
+}
+
+/**
+ * Spec-format fixes edit YAML/JSON text and do not apply to TypeScript; a finding about a layer
+ * also points at the `forward` line that applies it.
+ */
+function adaptFindings(findings: Finding[], root: nn.Module, spec: ModelSpec, text: string): Finding[] {
+  const modules = new Map(root.namedModules());
+  for (const f of findings) {
+    f.fixes = [];
+    const m = f.layer ? modules.get(f.layer) : undefined;
+    if (!m) continue;
+    const applied = appliedRange(text, m);
+    if (applied && applied.start !== f.range.start) f.related.push({ range: applied, message: `${layerType(m)} ${f.layer} is applied here` });
+    else if (!appliedAt.has(m) && f.rule === 'disconnected-parameter') {
+      f.related.push({ range: spec.model.typeRange, message: `${f.layer} is never applied in ${spec.model.type}.forward` });
+    }
+  }
+  return findings;
+}
+
+function check(input: CheckInput & { customOps: CustomOpUse[] }): Finding[] {
+  const findings = checkTrace(input);
+  // Until custom-gradient is in the rules table, run it here (and never twice once it is).
+  if ((RULES as Record<string, unknown>)['custom-gradient']) return findings;
+  const extra = customGradient.check({ ...input, config: input.config ?? DEFAULT_CONFIG });
+  return extra.length ? rankFindings([...findings, ...extra], layerOrder(input.spec)) : findings;
+}
+
+function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
+  const { text, fileName } = req;
+  const at = m.site ? siteOffset(text, m.site) : 0;
+  const decorator = decoratorOptions(text, at);
+  const cls = classAfter(text, decorator.call.end, m.name) ?? classAfter(text, decorator.call.end);
+  const classRange = cls?.name ?? decorator.call;
+  const parts = specPartsOf(m.options, text, decorator.options, decorator.call);
+  const traced = traceOptionsOf(m.cls);
+  const traceAt = traced?.site ? decoratorOptions(text, siteOffset(text, traced.site)) : null;
+  const settings = traceSettingsOf(traced?.options, traceAt?.options ?? null, traceAt?.call ?? null);
+
+  setMemoryLimit(req.memoryLimitBytes);
+  setBuildContext({ rng: new Rng(settings.seed), dtype: settings.dtype });
+  resetCustomOpInputs();
+  let root: nn.Module;
+  try {
+    root = new m.cls();
+  } finally {
+    setBuildContext(null);
+  }
+  adoptTree(root);
+  const params = root.parameters();
+  const dataRng = new Rng(settings.seed + 1);
+  const batch = {
+    input: synthesize(parts.input, settings.batchSize, settings.dtype, dataRng),
+    target: synthesize(parts.target, settings.batchSize, settings.dtype, dataRng),
+  };
+  const built = {
+    module: root,
+    loss: buildLoss(parts.loss),
+    optimizer: buildOptimizer(parts.optimizer, params),
+    params,
+    layers: root
+      .namedModules()
+      .slice(1)
+      .map(([, mod]) => ({ path: mod.path, type: layerType(mod) })),
+  };
+  const meta = { seed: settings.seed, steps: req.steps ?? settings.steps, optimizer: { type: parts.optimizer.type, lr: Number(parts.optimizer.args.lr) } };
+  setRecording(true);
+  let trace;
+  try {
+    trace = traceBuilt({ built, batch, dtype: settings.dtype }, fileName, meta, {
+      memoryLimitBytes: req.memoryLimitBytes,
+      // The first step's forward records where each layer is applied; stack captures are too slow for every step.
+      onStep: () => setRecording(false),
+    });
+  } finally {
+    setRecording(false);
+  }
+  const graph = graphOf(root, text, { name: classRange, whole: cls?.whole ?? decorator.call }, parts.input.shape);
+  const spec: ModelSpec = { model: graph, ...parts, trace: settings };
+  const config = (req.config as RuleConfig | undefined) ?? undefined;
+  const findings = check({ trace, spec, text, fileName, config, customOps: customOpUses(text) });
+  return { className: m.name, classRange, decoratorRange: decorator.call, spec, trace, findings: adaptFindings(findings, root, spec, text) };
+}
+
+/** Loads the bundle as a CommonJS module whose `require('gradient-lens')` is this process's library. */
+function load(req: RunRequest): void {
+  const loader = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _nodeModulePaths(dir: string): string[] };
+  const original = loader._load;
+  loader._load = function (request: string, ...rest: [unknown, boolean]) {
+    if (request === 'gradient-lens' || request.startsWith('gradient-lens/')) return authoring;
+    return original.call(this, request, ...rest);
+  };
+  const mod = new Module(req.bundleFile) as Module & { _compile(code: string, file: string): void };
+  mod.filename = req.bundleFile;
+  mod.paths = loader._nodeModulePaths(dirname(req.bundleFile));
+  mod._compile(req.code, req.bundleFile);
+}
+
+/**
+ * A thread that kills this process past its deadline or once the caller is gone: the caller's own
+ * timer cannot help if the caller crashed, and the user's code may never yield to the event loop.
+ */
+function startWatchdog(deadlineMs: number): void {
+  const code = `
+    const { workerData: w } = require('node:worker_threads');
+    const die = () => process.kill(w.pid, 'SIGKILL');
+    setTimeout(die, w.deadlineMs);
+    setInterval(() => { try { process.kill(w.ppid, 0); } catch { die(); } }, 1000);
+  `;
+  new Worker(code, { eval: true, workerData: { pid: process.pid, ppid: process.ppid, deadlineMs } }).unref();
+}
+
+export function run(req: RunRequest): void {
+  if (req.deadlineMs !== undefined) startWatchdog(req.deadlineMs);
+  setUserFile(req.fileName);
+  process.exit = ((code?: number | string | null) => {
+    throw new ExitCalled(Number(code ?? process.exitCode ?? 0));
+  }) as typeof process.exit;
+  try {
+    load(req);
+  } catch (e) {
+    send({ type: 'error', error: runError(e, req.text) });
+    send({ type: 'done' });
+    return;
+  }
+  const models = registeredModels();
+  if (!models.length) {
+    send({ type: 'error', error: { kind: 'error', message: 'no @model class in this file: decorate a Module subclass with @model({ input, target, loss, optimizer })' } });
+  }
+  for (const m of models) {
+    send({ type: 'model-start', className: m.name, location: m.site ? decoratorOptions(req.text, siteOffset(req.text, m.site)).call : undefined });
+    try {
+      send({ type: 'model', model: traceOne(m, req) });
+    } catch (e) {
+      send({ type: 'error', error: runError(e, req.text, m.name) });
+      if (e instanceof ExitCalled) break;
+    }
+  }
+  send({ type: 'done' });
+}
+
+if (process.send) {
+  process.on('uncaughtException', (e) => {
+    send({ type: 'error', error: { kind: 'error', message: describe(e) } });
+    send({ type: 'done' });
+  });
+  process.once('message', (msg: RunRequest) => {
+    if (msg?.type === 'run') run(msg);
+  });
+}

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { runnerScript, traceTypeScriptFile, transpileModel } from '../../../src/model/typescript';
+import type { RunRequest } from '../../../src/model/typescript/protocol';
+import { at, HEADER, lineOf, lineWith, OPTIONS, runSource } from './support';
+
+/** A one-model file whose forward body is `body`. */
+const withForward = (body: string, cls = 'Net') => `${HEADER}
+@model(${OPTIONS})
+@trace({ steps: 2, batchSize: 2 })
+class ${cls} extends Module {
+  fc = new Linear(4, 1);
+  forward(x: Tensor): Tensor {
+${body}
+    return this.fc.forward(x);
+  }
+}
+`;
+
+describe('running TypeScript models safely', () => {
+  it('an endless loop times out with a clear result while the caller keeps running', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 50);
+    const started = Date.now();
+    try {
+      const { text, result } = await runSource(withForward('    for (;;) {}'), { timeoutMs: 2000 });
+      const elapsed = Date.now() - started;
+      assert.deepEqual(result.models, []);
+      assert.equal(result.errors.length, 1);
+      const [e] = result.errors;
+      assert.equal(e.kind, 'timeout');
+      assert.match(e.message, /did not finish within 2 s/);
+      assert.equal(e.className, 'Net');
+      assert.equal(lineOf(text, e.location), lineWith(text, '@model('));
+      assert.ok(elapsed >= 2000 && elapsed < 8000, `took ${elapsed} ms`);
+      // The caller's event loop ran all along: ~40 ticks in 2 s, allow for a slow machine.
+      assert.ok(ticks >= 15, `only ${ticks} ticks while the model looped`);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('an allocation bomb hits the V8 heap limit with a clear result', async () => {
+    const { result } = await runSource(
+      withForward('    const keep: number[][] = [];\n    for (;;) keep.push(new Array(1e5).fill(Math.random()));'),
+      { heapMb: 64, timeoutMs: 20000 },
+    );
+    assert.equal(result.errors.length, 1);
+    const [e] = result.errors;
+    assert.equal(e.kind, 'oom');
+    assert.match(e.message, /heap limit of 64 MiB/);
+    assert.equal(e.className, 'Net');
+  });
+
+  it("a tensor bomb hits the engine's tensor-memory cap at the user's line", async () => {
+    const { text, result } = await runSource(
+      withForward('    const big = zeros([1000, 1000]);\n    for (let i = 0; i < 1000; i++) add(big, big);'),
+      { memoryLimitBytes: 16 * 1024 * 1024, timeoutMs: 20000 },
+    );
+    assert.equal(result.errors.length, 1);
+    const [e] = result.errors;
+    assert.equal(e.kind, 'oom');
+    assert.match(e.message, /tensor memory cap of 16\.0 MiB exceeded/);
+    assert.equal(at(text, e.location), 'add(big, big)');
+  });
+
+  it('typed arrays outside the V8 heap hit the resident-memory limit', async function () {
+    if (!existsSync('/proc/self/status')) this.skip();
+    const { result } = await runSource(
+      withForward('    const keep: Float64Array[] = [];\n    for (;;) keep.push(new Float64Array(1e7).fill(1));'),
+      { rssLimitBytes: 400 * 1024 * 1024, timeoutMs: 20000 },
+    );
+    assert.equal(result.errors.length, 1);
+    assert.equal(result.errors[0].kind, 'oom');
+    assert.match(result.errors[0].message, /more than 400 MiB/);
+  });
+
+  it("process.exit(3) ends the run with an 'exit' result at the user's line", async () => {
+    const { text, result } = await runSource(withForward('    process.exit(3);'));
+    assert.equal(result.errors.length, 1);
+    const [e] = result.errors;
+    assert.equal(e.kind, 'exit');
+    assert.equal(e.message, 'the model called process.exit(3)');
+    assert.equal(at(text, e.location), 'process.exit(3)');
+  });
+
+  it('a throw in forward comes back as an error at the throwing line, and the next model still runs', async () => {
+    const text = `${withForward("    if (x.shape[0] > 0) throw new Error('not written yet');", 'Throws')}
+@model(${OPTIONS})
+@trace({ steps: 2, batchSize: 2 })
+class Fine extends Module {
+  fc = new Linear(4, 1);
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(x);
+  }
+}
+`;
+    const r = await runSource(text);
+    assert.equal(r.result.errors.length, 1);
+    const [e] = r.result.errors;
+    assert.deepEqual([e.kind, e.className, e.message], ['error', 'Throws', 'not written yet']);
+    assert.equal(at(text, e.location), "new Error('not written yet')");
+    assert.deepEqual(
+      r.result.models.map((m) => m.className),
+      ['Fine'],
+    );
+  });
+
+  it('a shape mismatch and an undefined layer are errors at the user line, with the message', async () => {
+    const text = `${HEADER}
+@model(${OPTIONS})
+class Mismatch extends Module {
+  fc1 = new Linear(4, 8);
+  fc2 = new Linear(4, 1);
+  forward(x: Tensor): Tensor {
+    return this.fc2.forward(this.fc1.forward(x));
+  }
+}
+@model(${OPTIONS})
+class Undefined extends Module {
+  fc1 = new Linear(4, 1);
+  forward(x: Tensor): Tensor {
+    const layers: Record<string, Linear> = {};
+    return layers.fc3.forward(x);
+  }
+}
+`;
+    const { result } = await runSource(text);
+    const [shape, undef] = result.errors;
+    assert.equal(shape.className, 'Mismatch');
+    assert.match(shape.message, /^ShapeError: /);
+    assert.equal(at(text, shape.location), 'this.fc2.forward(this.fc1.forward(x))');
+    assert.equal(undef.className, 'Undefined');
+    assert.match(undef.message, /^TypeError: Cannot read properties of undefined \(reading 'forward'\)/);
+    assert.equal(at(text, undef.location), 'layers.fc3.forward(x)');
+  });
+
+  it('a syntax error is reported at its place in the original text, without running anything', async () => {
+    const text = `${HEADER}const a = 1;\nconst b = ;\n`;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.models, []);
+    assert.equal(result.errors[0].kind, 'error');
+    assert.equal(lineOf(text, result.errors[0].location), lineWith(text, 'const b = ;'));
+    assert.equal(at(text, result.errors[0].location), ';');
+  });
+
+  it('bad @model options are reported on the option', async () => {
+    const text = `${HEADER}
+@model({ input: [4], target: [1], loss: 'MSE', optimizer: { SGD: { lr: 0.01 } } })
+class Net extends Module {
+  fc = new Linear(4, 1);
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(x);
+  }
+}
+`;
+    const { result } = await runSource(text);
+    assert.equal(result.errors.length, 1);
+    assert.match(result.errors[0].message, /loss must be one of MSELoss/);
+    assert.equal(at(text, result.errors[0].location), "'MSE'");
+  });
+
+  it('a file without @model says so', async () => {
+    const { result } = await runSource(`${HEADER}export const x = 1;\n`);
+    assert.equal(result.errors.length, 1);
+    assert.match(result.errors[0].message, /no @model class in this file/);
+  });
+
+  it('experimentalDecorators projects work the same, with the same line numbers', async () => {
+    const text = withForward('');
+    const standard = await runSource(text);
+    const experimental = await runSource(text, {}, { compilerOptions: { experimentalDecorators: true } });
+    assert.deepEqual(experimental.result.errors, []);
+    assert.equal(experimental.result.models.length, 1);
+    const [a, b] = [standard.result.models[0], experimental.result.models[0]];
+    assert.deepEqual(
+      b.trace.steps.map((s) => s.loss),
+      a.trace.steps.map((s) => s.loss),
+    );
+    assert.equal(at(text, b.spec.model.children[0].typeRange), 'new Linear(4, 1)');
+    assert.deepEqual(b.classRange, a.classRange);
+    // The project's tsconfig.json really chose the decorator flavour.
+    const dir = mkdtempSync(join(tmpdir(), 'gl-ts-'));
+    try {
+      const file = join(dir, 'model.ts');
+      writeFileSync(file, text);
+      const tc39 = await transpileModel(file, text);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { experimentalDecorators: true } }));
+      const legacy = await transpileModel(file, text);
+      assert.ok(tc39.ok && legacy.ok);
+      assert.match(tc39.code, /__decorateElement/);
+      assert.match(legacy.code, /__decorateClass/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('traces unsaved text of a file that is not on disk', async () => {
+    const text = withForward('');
+    const result = await traceTypeScriptFile('/nonexistent-dir/untitled.model.ts', text, {});
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.models[0].className, 'Net');
+  });
+
+  it('console output is collected, not printed', async () => {
+    const { result } = await runSource(withForward("    console.log('hello from forward');"));
+    assert.deepEqual(result.errors, []);
+    assert.match(result.output, /hello from forward/);
+  });
+
+  it('an abort signal kills the run and rejects', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(runSource(withForward('    for (;;) {}'), { signal: controller.signal, timeoutMs: 20000 }), (e: Error) => e.name === 'AbortError');
+  });
+});
+
+describe('the runner process on its own', () => {
+  it('kills itself past its deadline even if nobody else does', async () => {
+    const text = withForward('    for (;;) {}');
+    const dir = mkdtempSync(join(tmpdir(), 'gl-ts-'));
+    const file = join(dir, 'model.ts');
+    writeFileSync(file, text);
+    try {
+      const compiled = await transpileModel(file, text);
+      assert.ok(compiled.ok);
+      const child = fork(await runnerScript(), [], { execArgv: ['--enable-source-maps'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      const started = Date.now();
+      const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const request: RunRequest = { type: 'run', code: compiled.code, bundleFile: compiled.bundleFile, fileName: file, text, memoryLimitBytes: 1 << 30, deadlineMs: 1000 };
+      child.send(request);
+      const guard = setTimeout(() => child.kill('SIGKILL'), 10000);
+      const signal = await exited;
+      clearTimeout(guard);
+      assert.equal(signal, 'SIGKILL');
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 900 && elapsed < 6000, `died after ${elapsed} ms`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
