@@ -52,12 +52,16 @@ function activationLayers(steps: readonly StepRecord[]): Set<string> {
   return out;
 }
 
-/** On every step: gradient arrives at the layer's output and exactly none leaves at its input. */
-function blocksOnEveryStep(steps: readonly StepRecord[], path: string): number[] | null {
+/**
+ * On every step: gradient arrives at the layer's output and exactly none leaves at its input.
+ * A gradient arriving below `flushNorm` that comes out as zero is float32 flushing it (the
+ * underflow rule's case), not a layer that blocks by construction.
+ */
+function blocksOnEveryStep(steps: readonly StepRecord[], path: string, flushNorm: number): number[] | null {
   const arriving: number[] = [];
   for (const s of steps) {
     const f = s.flow.find((x) => x.layer === path);
-    if (!f || !(f.outputGradNorm > 0) || f.inputGradNorm !== 0) return null;
+    if (!f || !(f.outputGradNorm >= flushNorm) || f.inputGradNorm !== 0) return null;
     arriving.push(f.outputGradNorm);
   }
   return arriving;
@@ -95,7 +99,7 @@ export const disconnectedParameter: Rule = {
     const blockers: { layer: LayerNode; arriving: number[] }[] = [];
     for (const layer of leaves) {
       if (explainedElsewhere.has(layer.path)) continue;
-      const arriving = blocksOnEveryStep(steps, layer.path);
+      const arriving = blocksOnEveryStep(steps, layer.path, ctx.config.underflow.flushNorm);
       if (arriving) blockers.push({ layer, arriving });
     }
     const unreached = new Map<string, string[]>();

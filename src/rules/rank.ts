@@ -10,7 +10,8 @@ const CAUSES: Partial<Record<RuleId, RuleId[]>> = {
   underflow: ['saturated-activation', 'vanishing-gradient', 'dead-relu'],
   'exploding-gradient': ['poor-initialisation', 'learning-rate'],
   'non-finite': ['exploding-gradient', 'loss-activation-mismatch', 'learning-rate', 'poor-initialisation'],
-  'dead-relu': ['learning-rate', 'poor-initialisation'],
+  'dead-relu': ['loss-activation-mismatch', 'learning-rate', 'poor-initialisation'],
+  'disconnected-parameter': ['underflow'],
   'saturated-activation': ['poor-initialisation', 'learning-rate'],
 };
 
