@@ -30,9 +30,12 @@ const browser = {
 
 /** Only bundles whose entry exists, so a partial checkout still builds what it has. */
 const builds = [
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // esbuild's own API cannot be bundled; the CLI and extension load it to transpile TypeScript models.
+  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['esbuild'] },
   { ...node, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', external: ['@tensorflow/*'] },
-  { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'esbuild'] },
+  // The process a TypeScript model runs in (time, heap and tensor-memory limits), next to the bundles that fork it.
+  { ...node, entryPoints: ['src/model/typescript/runner.ts'], outfile: 'dist/ts-runner.js' },
   // The trace runs in a worker thread so the extension host's event loop never waits for model work.
   { ...node, entryPoints: ['src/worker/trace-worker.ts'], outfile: 'dist/trace-worker.js' },
   { ...browser, entryPoints: ['webview/panel/main.ts'], outfile: 'dist/webview/panel.js' },

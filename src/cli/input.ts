@@ -8,7 +8,7 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-function read(path: string, io: Io): string {
+export function read(path: string, io: Io): string {
   try {
     return io.readFile(path);
   } catch (e) {

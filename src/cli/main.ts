@@ -21,8 +21,10 @@ Usage:
   gradient-lens report <spec> [-o report.html] [same options as trace]
       Writes a self-contained HTML report with the findings and charts of the trace.
 
-<spec> is a model spec: *.grad.yaml, *.grad.yml or *.grad.json.
-Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input (printed as file:line:col: message).`;
+<spec> is a model spec (*.grad.yaml, *.grad.yml, *.grad.json) or, for trace, a TypeScript file with
+@model classes (model.ts): each class is traced in a separate process with a time and memory limit.
+Exit codes: 0 ok, 1 findings at or above --fail-on (or a TypeScript model that failed to run),
+2 bad input (printed as file:line:col: message).`;
 
 export interface Io {
   out(text: string): void;
@@ -37,14 +39,14 @@ const processIo: Io = {
 };
 
 /** Runs the CLI and returns the exit code (no process.exit here, so tests can call it). */
-export function main(argv: readonly string[], io: Io = processIo): number {
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'grads':
         return gradsCommand(rest, io);
       case 'trace':
-        return traceCommand(rest, io);
+        return await traceCommand(rest, io);
       case 'report':
         return reportCommand(rest, io);
       case undefined:
@@ -69,5 +71,11 @@ export function main(argv: readonly string[], io: Io = processIo): number {
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`gradient-lens: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.exitCode = 3;
+    },
+  );
 }

@@ -7,6 +7,7 @@ import { choice, ParsedArgs, parseArgs, positiveInt, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
 import { asInputError, InputError, loadBatch, loadJson, loadSpec, loadState } from './input';
 import type { Io } from './main';
+import { isTypeScriptModel, traceTypeScript } from './typescript';
 
 export const TRACE_OPTIONS = ['steps', 'state', 'batch', 'format', 'dtype', 'fail-on', 'config'];
 
@@ -42,14 +43,15 @@ export function analyse(file: string, args: ParsedArgs, io: Io): Analysis {
   return { file, text, trace, findings: checkTrace({ trace, spec, text, fileName: file, config }) };
 }
 
-export function traceCommand(argv: readonly string[], io: Io): number {
+export async function traceCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseArgs(argv, TRACE_OPTIONS);
   const [file] = args.positionals;
   if (!file || args.positionals.length > 1) {
-    throw new UsageError('usage: gradient-lens trace <spec> [--steps N] [--state state.json] [--batch batch.json] [--format text|json|sarif] [--fail-on error|warning|never]');
+    throw new UsageError('usage: gradient-lens trace <spec|model.ts> [--steps N] [--state state.json] [--batch batch.json] [--format text|json|sarif] [--fail-on error|warning|never]');
   }
   const format = choice(args.options.get('format'), ['text', 'json', 'sarif'] as const, 'format', 'text');
   const failOn = choice<FailOn>(args.options.get('fail-on'), ['error', 'warning', 'never'], 'fail-on', 'error');
+  if (isTypeScriptModel(file)) return traceTypeScript(file, args, io, format, failOn);
   const { trace, findings, text } = analyse(file, args, io);
   if (format === 'json') io.out(JSON.stringify({ findings, trace }));
   else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));

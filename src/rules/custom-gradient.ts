@@ -6,10 +6,10 @@
 import { noGrad } from '../engine/context';
 import { Rng } from '../engine/rng';
 import { Tensor } from '../engine/tensor';
-import type { CustomOpUse, Finding, Rule, RuleContext, RuleId } from './types';
+import type { CustomOpUse, Finding, Rule, RuleContext } from './types';
 import { num, severityFor } from './util';
 
-const ID = 'custom-gradient' as RuleId;
+const ID = 'custom-gradient';
 /** torch.autograd.gradcheck's step. */
 const EPS = 1e-6;
 /** A forward that computes in float32 cannot resolve a 1e-6 step: a coarser step and tolerance then. */

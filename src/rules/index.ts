@@ -5,6 +5,7 @@
 import type { ModelSpec } from '../model/graph';
 import type { Trace } from '../trace/types';
 import { DEFAULT_CONFIG, RuleConfig } from './config';
+import { customGradient } from './custom-gradient';
 import { deadRelu } from './dead-relu';
 import { disconnectedParameter } from './disconnected-parameter';
 import { explodingGradient } from './exploding-gradient';
@@ -14,7 +15,7 @@ import { nonFinite } from './non-finite';
 import { poorInitialisation } from './poor-initialisation';
 import { rankFindings } from './rank';
 import { saturatedActivation } from './saturated-activation';
-import { Finding, Rule, RULE_IDS, RuleId } from './types';
+import { CustomOpUse, Finding, Rule, RULE_IDS, RuleId } from './types';
 import { underflow } from './underflow';
 import { layerOrder } from './util';
 import { vanishingGradient } from './vanishing-gradient';
@@ -30,6 +31,7 @@ export const RULES: { [K in RuleId]: Rule & { id: K } } = {
   'poor-initialisation': poorInitialisation as Rule & { id: 'poor-initialisation' },
   'loss-activation-mismatch': lossActivationMismatch as Rule & { id: 'loss-activation-mismatch' },
   underflow: underflow as Rule & { id: 'underflow' },
+  'custom-gradient': customGradient as Rule & { id: 'custom-gradient' },
 };
 
 export interface CheckInput {
@@ -38,6 +40,8 @@ export interface CheckInput {
   text: string;
   fileName: string;
   config?: RuleConfig;
+  /** Custom ops a decorated TypeScript model used, for the custom-gradient rule. */
+  customOps?: CustomOpUse[];
 }
 
 /** Runs every rule that is not switched off and returns the findings ranked. */

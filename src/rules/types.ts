@@ -17,6 +17,7 @@ export const RULE_IDS = [
   'poor-initialisation',
   'loss-activation-mismatch',
   'underflow',
+  'custom-gradient',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

@@ -24,14 +24,9 @@ import { setUserFile, userSiteIn } from '../../authoring/sites';
 import { setMemoryLimit, TensorMemoryError } from '../../engine/context';
 import * as nn from '../../engine/nn';
 import { Rng } from '../../engine/rng';
-import { checkTrace, RULES } from '../../rules';
-import type { CheckInput } from '../../rules';
+import { checkTrace } from '../../rules';
 import type { RuleConfig } from '../../rules/config';
-import { DEFAULT_CONFIG } from '../../rules/config';
-import { customGradient } from '../../rules/custom-gradient';
-import { rankFindings } from '../../rules/rank';
 import type { CustomOpUse, Finding } from '../../rules/types';
-import { layerOrder } from '../../rules/util';
 import { buildLoss, buildOptimizer } from '../build';
 import type { ModelSpec, SourceRange } from '../graph';
 import { synthesize } from '../../trace/data';
@@ -133,13 +128,6 @@ function adaptFindings(findings: Finding[], root: nn.Module, spec: ModelSpec, te
   return findings;
 }
 
-function check(input: CheckInput & { customOps: CustomOpUse[] }): Finding[] {
-  const findings = checkTrace(input);
-  // Until custom-gradient is in the rules table, run it here (and never twice once it is).
-  if ((RULES as Record<string, unknown>)['custom-gradient']) return findings;
-  const extra = customGradient.check({ ...input, config: input.config ?? DEFAULT_CONFIG });
-  return extra.length ? rankFindings([...findings, ...extra], layerOrder(input.spec)) : findings;
-}
 
 function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
   const { text, fileName } = req;
@@ -193,7 +181,7 @@ function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
   const graph = graphOf(root, text, { name: classRange, whole: cls?.whole ?? decorator.call }, parts.input.shape);
   const spec: ModelSpec = { model: graph, ...parts, trace: settings };
   const config = (req.config as RuleConfig | undefined) ?? undefined;
-  const findings = check({ trace, spec, text, fileName, config, customOps: customOpUses(text) });
+  const findings = checkTrace({ trace, spec, text, fileName, config, customOps: customOpUses(text) });
   return { className: m.name, classRange, decoratorRange: decorator.call, spec, trace, findings: adaptFindings(findings, root, spec, text) };
 }
 

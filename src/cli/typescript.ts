@@ -1,0 +1,45 @@
+/** `gradient-lens trace model.ts`: every @model class of a TypeScript file, run in a sandboxed process. */
+import { positionAt } from '../model';
+import { traceTypeScriptFile } from '../model/typescript';
+import type { RunError } from '../model/typescript';
+import type { Finding } from '../rules/types';
+import { ParsedArgs, positiveInt, UsageError } from './args';
+import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
+import { read } from './input';
+import type { Io } from './main';
+import { formatNormTable } from './trace';
+
+export function isTypeScriptModel(file: string): boolean {
+  return /\.(m|c)?ts$/i.test(file) && !/\.d\.ts$/i.test(file);
+}
+
+function formatRunError(e: RunError, file: string, text: string): string {
+  const pos = e.location ? positionAt(text, e.location.start) : { line: 0, character: 0 };
+  return `${file}:${pos.line + 1}:${pos.character + 1}: error ${e.kind}: ${e.className ? `${e.className}: ` : ''}${e.message}`;
+}
+
+export async function traceTypeScript(file: string, args: ParsedArgs, io: Io, format: 'text' | 'json' | 'sarif', failOn: FailOn): Promise<number> {
+  for (const unsupported of ['state', 'batch', 'dtype']) {
+    if (args.options.has(unsupported)) throw new UsageError(`--${unsupported} applies to spec files; a TypeScript model sets it in @model/@trace`);
+  }
+  const steps = positiveInt(args.options.get('steps'), 'steps');
+  const text = read(file, io);
+  const result = await traceTypeScriptFile(file, text, { steps });
+  const findings: Finding[] = result.models.flatMap((m) => m.findings);
+  if (format === 'json') {
+    io.out(JSON.stringify({ models: result.models.map((m) => ({ className: m.className, findings: m.findings, trace: m.trace })), errors: result.errors }));
+  } else if (format === 'sarif') {
+    io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
+  } else {
+    const parts: string[] = [];
+    for (const e of result.errors) parts.push(formatRunError(e, file, text));
+    for (const m of result.models) {
+      parts.push(`model ${m.className}:\n${formatFindings(m.findings, file, text)}\n\n${formatNormTable(m.trace)}`);
+    }
+    if (!result.models.length && !result.errors.length) parts.push(`${file}: no @model class found (decorate a Module subclass with @model({...}))`);
+    io.out(parts.join('\n\n'));
+  }
+  // A model that could not run is a failure in CI whatever --fail-on says, except "never".
+  if (result.errors.length && failOn !== 'never') return 1;
+  return exitCodeFor(findings, failOn);
+}
