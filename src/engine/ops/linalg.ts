@@ -58,7 +58,14 @@ function checkLinear(inputs: readonly Tensor[]): { rows: number; nIn: number; nO
   if (bias && (bias.rank !== 1 || bias.shape[0] !== nOut)) {
     throw new ShapeError(`linear: bias ${formatShape(bias.shape)} must be [${nOut}] to match weight ${formatShape(w.shape)}`);
   }
-  return { rows: sizeOf(x.shape.slice(0, -1)), nIn, nOut };
+  return { rows: nIn ? x.size / nIn : sizeOf(x.shape.slice(0, -1)), nIn, nOut };
+}
+
+/** x's shape with the last axis replaced: without spreading slices, as this runs on every linear call. */
+function withLastAxis(shape: readonly number[], last: number): number[] {
+  const out = shape.slice();
+  out[out.length - 1] = last;
+  return out;
 }
 
 export const linalgOps: OpTable<LinalgAttrs> = {
@@ -94,12 +101,12 @@ export const linalgOps: OpTable<LinalgAttrs> = {
         const bv = bias.data;
         for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) out[o] += bv[j];
       }
-      return { data: out, shape: [...x.shape.slice(0, -1), nOut], saved: undefined };
+      return { data: out, shape: withLastAxis(x.shape, nOut), saved: undefined };
     },
     backward: ({ gy, inputs, needs }) => {
       const [x, w, bias] = inputs;
       const [nOut, nIn] = w.shape;
-      const rows = sizeOf(x.shape.slice(0, -1));
+      const rows = nIn ? x.size / nIn : sizeOf(x.shape.slice(0, -1));
       let dx: FloatArray | null = null;
       let dw: FloatArray | null = null;
       let db: FloatArray | null = null;
