@@ -1,0 +1,172 @@
+/**
+ * The model graph: what a front end (the spec parser today, TypeScript and Python sources later)
+ * produces and everything downstream consumes. Every node keeps the source range it came from,
+ * so findings land on the text the user wrote.
+ */
+
+/** UTF-16 offsets into the text, as editors and JavaScript strings count them. */
+export interface SourceRange {
+  start: number;
+  end: number;
+}
+
+/** 0-based, like vscode.Position. */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+/** Line and column of an offset; `\n`, `\r\n` and a lone `\r` each end a line, as in VS Code. */
+export function positionAt(text: string, offset: number): Position {
+  const end = Math.max(0, Math.min(Math.floor(offset) || 0, text.length));
+  let line = 0;
+  let lineStart = 0;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, character: end - lineStart };
+}
+
+export type ArgValue = number | boolean | string | null | number[];
+
+export type InitScheme =
+  | 'default'
+  | 'xavier_uniform'
+  | 'xavier_normal'
+  | 'kaiming_uniform'
+  | 'kaiming_normal'
+  | 'normal'
+  | 'uniform'
+  | 'zeros'
+  | 'ones'
+  | 'constant';
+
+export interface InitSpec {
+  scheme: InitScheme;
+  /** The arguments as written (torch.nn.init names: gain, a, mode, nonlinearity, mean, std, b, val); defaults are the builder's. */
+  args: Record<string, number | string>;
+  range: SourceRange;
+}
+
+export interface LayerNode {
+  /** 'Linear', 'Sequential', ... as torch.nn names them. */
+  type: string;
+  /** The key under the parent: its index ('0') or the name the user gave ('fc1'). */
+  name: string;
+  /** As named_parameters() prefixes: 'encoder.0'; '' for the root Sequential. */
+  path: string;
+  /** Every argument, defaults filled, PyTorch names. */
+  args: Record<string, ArgValue>;
+  /** Per parameter ('weight', 'bias'), only those the user gave an init for. */
+  init: Record<string, InitSpec>;
+  /** This layer's own parameters with PyTorch shapes ([out, in] for Linear). */
+  params: { name: string; shape: number[] }[];
+  /** Sequential only. */
+  children: LayerNode[];
+  /** The whole entry. */
+  range: SourceRange;
+  /** The layer type's name (the `Linear` key or the `Sigmoid` scalar): findings go here. */
+  typeRange: SourceRange;
+  /** The value of each argument the user wrote. */
+  argRanges: Record<string, SourceRange>;
+  /** Per sample (no batch axis). */
+  inShape: number[];
+  outShape: number[];
+}
+
+export type Distribution =
+  | { kind: 'normal'; mean: number; std: number }
+  | { kind: 'uniform'; low: number; high: number }
+  /** Integers in [low, high), as torch.randint draws them. */
+  | { kind: 'integers'; low: number; high: number }
+  | { kind: 'bernoulli'; p: number }
+  /** Class indices in [0, count), per-sample shape []. */
+  | { kind: 'classes'; count: number };
+
+export interface DataSpec {
+  /** Per sample (no batch axis). */
+  shape: number[];
+  /** null when the data comes from a file. */
+  distribution: Distribution | null;
+  /** The `data:` path as written (relative to the spec file); null for synthetic data. */
+  file: string | null;
+  range: SourceRange;
+}
+
+export type LossType = 'MSELoss' | 'L1Loss' | 'HuberLoss' | 'CrossEntropyLoss' | 'NLLLoss' | 'BCELoss' | 'BCEWithLogitsLoss';
+
+export interface LossSpec {
+  type: LossType;
+  args: { reduction: 'mean' | 'sum'; delta?: number };
+  range: SourceRange;
+  typeRange: SourceRange;
+  /** The value of each argument the user wrote. */
+  argRanges: Record<string, SourceRange>;
+}
+
+export type OptimizerType = 'SGD' | 'Adam';
+
+export interface OptimizerSpec {
+  type: OptimizerType;
+  /** Every argument, defaults filled, torch.optim names. */
+  args: Record<string, number | boolean | number[]>;
+  /** The whole value; when the spec has no `optimizer`, an empty range at the end of the text. */
+  range: SourceRange;
+  typeRange: SourceRange;
+  /** The value of each argument the user wrote. */
+  argRanges: Record<string, SourceRange>;
+}
+
+export interface TraceSettings {
+  steps: number;
+  batchSize: number;
+  seed: number;
+  dtype: 'float32' | 'float64';
+  /** null when the spec has no `trace`. */
+  range: SourceRange | null;
+}
+
+export interface ModelSpec {
+  /** The root Sequential (path ''), whose children are the `model:` entries. */
+  model: LayerNode;
+  input: DataSpec;
+  target: DataSpec;
+  loss: LossSpec;
+  optimizer: OptimizerSpec;
+  trace: TraceSettings;
+}
+
+export interface SpecDiagnostic {
+  severity: 'error' | 'warning';
+  /** Stable: 'spec/syntax', 'spec/unknown-layer', 'spec/type', 'spec/shape-mismatch', ... */
+  code: string;
+  message: string;
+  range: SourceRange;
+}
+
+/** The layer at a named_parameters() prefix ('' is the root Sequential). */
+export function layerAt(spec: ModelSpec, path: string): LayerNode | undefined {
+  if (path === '') return spec.model;
+  let node: LayerNode | undefined = spec.model;
+  for (const name of path.split('.')) {
+    node = node.children.find((c) => c.name === name);
+    if (!node) return undefined;
+  }
+  return node;
+}
+
+/** Every layer below the root, depth-first in document order (a loop: specs can nest deeply). */
+export function allLayers(spec: ModelSpec): LayerNode[] {
+  const out: LayerNode[] = [];
+  const stack = [...spec.model.children].reverse();
+  while (stack.length) {
+    const n = stack.pop()!;
+    out.push(n);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
+  return out;
+}

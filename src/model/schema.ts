@@ -1,0 +1,196 @@
+/**
+ * The JSON Schema (draft-07) of *.grad.yaml / *.grad.json, generated from the catalogue so that
+ * editor completion and hover docs say exactly what the parser accepts. Shapes are the parser's
+ * job: a schema cannot check that one layer's output fits the next.
+ * `node -r esbuild-register schema/generate.ts` writes schema/grad-spec.schema.json.
+ */
+import {
+  ArgDef,
+  ArgType,
+  DISTRIBUTION_KINDS,
+  DISTRIBUTIONS,
+  INIT_SCHEMES,
+  INITS,
+  isRequired,
+  LAYER_TYPES,
+  LAYERS,
+  LOSS_TYPES,
+  LOSSES,
+  MAX_SIZE,
+  OPTIMIZER_TYPES,
+  OPTIMIZERS,
+  REQUIRED_TOP_LEVEL_KEYS,
+  TRACE_ARGS,
+} from './layers';
+
+type Schema = Record<string, unknown>;
+
+function intSchema(min: number | undefined): Schema {
+  return { type: 'integer', ...(min !== undefined ? { minimum: min } : { minimum: -MAX_SIZE }), maximum: MAX_SIZE };
+}
+
+function numberSchema(t: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }): Schema {
+  const s: Schema = { type: 'number' };
+  if (t.min !== undefined) s[t.minExclusive ? 'exclusiveMinimum' : 'minimum'] = t.min;
+  if (t.max !== undefined) s[t.maxExclusive ? 'exclusiveMaximum' : 'maximum'] = t.max;
+  return s;
+}
+
+function typeSchema(t: ArgType): Schema {
+  switch (t.kind) {
+    case 'int':
+      return intSchema(t.min);
+    case 'int-or-pair':
+      return { anyOf: [intSchema(t.min), { type: 'array', items: intSchema(t.min), minItems: 2, maxItems: 2 }] };
+    case 'int-or-list':
+      return { anyOf: [intSchema(t.min), { type: 'array', items: intSchema(t.min), minItems: 1 }] };
+    case 'int-or-null':
+      return { anyOf: [intSchema(undefined), { type: 'null' }] };
+    case 'number':
+      return numberSchema(t);
+    case 'number-pair':
+      return { type: 'array', items: numberSchema(t), minItems: 2, maxItems: 2 };
+    case 'bool':
+      return { type: 'boolean' };
+    case 'enum':
+      return { type: 'string', enum: [...t.values] };
+  }
+}
+
+function argSchema(a: ArgDef): Schema {
+  const base = typeSchema(a.type);
+  const s: Schema = a.defaultFrom ? { anyOf: [base, { type: 'null' }] } : base;
+  const dflt = a.default !== undefined ? ` Default: ${JSON.stringify(a.default)}.` : '';
+  s.description = `${a.doc}${dflt}`;
+  if (a.default !== undefined) s.default = a.default;
+  return s;
+}
+
+/** A map of arguments; null (`Linear:` with nothing after) is fine when none is required. */
+function argsSchema(defs: ArgDef[], description: string): Schema {
+  const required = defs.filter(isRequired).map((a) => a.name);
+  const s: Schema = {
+    description,
+    type: required.length ? 'object' : ['object', 'null'],
+    properties: Object.fromEntries(defs.map((a) => [a.name, argSchema(a)])),
+    additionalProperties: false,
+  };
+  if (required.length) s.required = required;
+  return s;
+}
+
+/** `Name` alone (when nothing is required) or `{Name: args}`: losses, optimisers, inits, distributions. */
+function oneKeySchema(catalogue: Record<string, { doc: string; args: ArgDef[] }>, names: string[], value?: (name: string) => Schema | undefined): Schema {
+  const bare = names.filter((k) => !catalogue[k].args.some(isRequired)).map((k) => ({ const: k, description: catalogue[k].doc }));
+  const maps = names.map((k) => ({
+    type: 'object',
+    description: catalogue[k].doc,
+    properties: { [k]: value?.(k) ?? argsSchema(catalogue[k].args, catalogue[k].doc) },
+    required: [k],
+    additionalProperties: false,
+  }));
+  return { anyOf: [...bare, ...maps] };
+}
+
+function layerSchema(type: string): Schema {
+  const def = LAYERS[type];
+  const value =
+    type === 'Sequential'
+      ? { description: def.doc, type: ['array', 'null'], items: { $ref: '#/definitions/layer' } }
+      : argsSchema(def.args, def.doc);
+  const properties: Schema = { [type]: value, name: { $ref: '#/definitions/layerName' } };
+  if (def.paramNames.length) {
+    properties.init = {
+      description: `Initialisation per parameter of ${type} (${def.paramNames.join(', ')}), overriding PyTorch's default.`,
+      type: 'object',
+      properties: Object.fromEntries(def.paramNames.map((p) => [p, { $ref: '#/definitions/init' }])),
+      additionalProperties: false,
+    };
+  }
+  return { type: 'object', description: def.doc, properties, required: [type], additionalProperties: false };
+}
+
+function dataSchema(which: 'input' | 'target'): Schema {
+  const samples: Schema = {
+    type: 'object',
+    description: `The ${which} of one training step: synthetic samples from a distribution, or a data file.`,
+    properties: {
+      shape: {
+        description: 'Shape of one sample, without the batch axis, e.g. [10] or [1, 8, 8].',
+        type: 'array',
+        items: intSchema(1),
+      },
+      distribution: { $ref: '#/definitions/distribution' },
+      data: { description: 'A JSON file {"shape": [batch, ...], "data": [...]} relative to the spec, instead of synthetic samples.', type: 'string', minLength: 1 },
+    },
+    required: ['shape'],
+    additionalProperties: false,
+    not: { required: ['data', 'distribution'] },
+  };
+  if (which === 'input') return samples;
+  const classes: Schema = {
+    type: 'object',
+    description: 'Class-index targets in [0, classes), one per sample, for CrossEntropyLoss and NLLLoss.',
+    properties: { classes: { ...intSchema(1), description: 'Number of classes: the model must output [classes] per sample.' }, shape: { type: 'array', maxItems: 0 } },
+    required: ['classes'],
+    additionalProperties: false,
+  };
+  return { anyOf: [samples, classes] };
+}
+
+export function buildSchema(): Schema {
+  const bareLayers = LAYER_TYPES.filter((t) => !LAYERS[t].args.some(isRequired)).map((t) => ({ const: t, description: LAYERS[t].doc }));
+  const definitions: Schema = {
+    layers: {
+      description: 'The layers, applied in order (an implicit torch.nn.Sequential). Parameter names follow named_parameters(): 0.weight, fc1.bias, encoder.0.weight.',
+      type: 'array',
+      minItems: 1,
+      items: { $ref: '#/definitions/layer' },
+    },
+    layer: {
+      description: 'A layer name (- ReLU) or a map with one layer key (- Linear: {in_features: 10, out_features: 5}), plus optional name and init.',
+      anyOf: [...bareLayers, ...LAYER_TYPES.map((t) => ({ $ref: `#/definitions/layer.${t}` }))],
+    },
+    layerName: {
+      description: 'The key of this layer in named_parameters() (fc1 → fc1.weight) instead of its index.',
+      type: 'string',
+      pattern: '^[^.\\s]+$',
+    },
+    ...Object.fromEntries(LAYER_TYPES.map((t) => [`layer.${t}`, layerSchema(t)])),
+    init: {
+      description: 'An init scheme as torch.nn.init names it: xavier_uniform, {kaiming_normal: {nonlinearity: relu}}, {normal: {std: 0.01}}, zeros, {constant: 0.5}.',
+      ...oneKeySchema(INITS, INIT_SCHEMES, (k) => {
+        const d = INITS[k as keyof typeof INITS];
+        const args = argsSchema(d.args, d.doc);
+        return d.shorthand ? { description: d.doc, anyOf: [{ type: 'number' }, args] } : undefined;
+      }),
+    },
+    distribution: {
+      description: 'How synthetic samples are drawn. Default: normal (mean 0, std 1).',
+      ...oneKeySchema(DISTRIBUTIONS, DISTRIBUTION_KINDS),
+    },
+  };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'Gradient Lens model spec',
+    description: 'A model (torch.nn layer names and arguments), its data, loss, optimiser and trace settings, for Gradient Lens to trace gradients through.',
+    type: 'object',
+    properties: {
+      $schema: { type: 'string' },
+      model: { $ref: '#/definitions/layers' },
+      input: dataSchema('input'),
+      target: dataSchema('target'),
+      loss: { description: `The loss, as torch.nn names it: ${LOSS_TYPES.join(', ')}.`, ...oneKeySchema(LOSSES, LOSS_TYPES) },
+      optimizer: { description: 'The optimiser (torch.optim). Default: SGD with lr 0.01.', ...oneKeySchema(OPTIMIZERS, OPTIMIZER_TYPES) },
+      trace: argsSchema(TRACE_ARGS, 'How the trace runs: steps, batch size, seed and dtype.'),
+    },
+    required: [...REQUIRED_TOP_LEVEL_KEYS],
+    additionalProperties: false,
+    definitions,
+  };
+}
+
+/** The file's text: stable key order and a final newline, so regenerating leaves no diff. */
+export function schemaText(): string {
+  return `${JSON.stringify(buildSchema(), null, 2)}\n`;
+}
