@@ -19,7 +19,9 @@ for (const f of ['dist/extension.js', 'dist/trace-worker.js']) {
 }
 const out = path.join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
 const vsce = require.resolve('@vscode/vsce/vsce');
-const args = [vsce, 'package', '--no-dependencies', '--out', out, '--allow-missing-repository', '--skip-license', '--no-update-package-json'];
+const args = [vsce, 'package', '--no-dependencies', '--out', out, '--allow-missing-repository', '--skip-license', '--no-update-package-json',
+  // No public repository to rewrite README links against: they stay relative to the packaged files.
+  '--no-rewrite-relative-links'];
 execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
 const listing = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' })
   .split('\n')
