@@ -5,7 +5,7 @@ import * as esbuild from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const suites = ['suite', 'untrusted'];
+const suites = ['suite', 'untrusted', 'activation'];
 const entryPoints = suites.flatMap((s) =>
   readdirSync(join('test/extension', s))
     .filter((f) => f.endsWith('.ts'))

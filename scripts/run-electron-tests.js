@@ -3,7 +3,8 @@
  * The same extension-host suites as scripts/run-ext-tests.js, in desktop VS Code downloaded by
  * @vscode/test-electron (needs network access to update.code.visualstudio.com; on machines without
  * it use `npm run test:ext`, which runs them in code-server). Two runs: a trusted window, and one
- * opened in Restricted Mode for the untrusted suite.
+ * opened in Restricted Mode for the untrusted suite, and one on a folder without model files
+ * for lazy activation.
  *
  * env: VSCODE_VERSION (default 'stable'),
  *      KEEP_RUN_DIR=1
@@ -16,9 +17,13 @@ const { runTests } = require('@vscode/test-electron');
 
 const ROOT = path.resolve(__dirname, '..');
 
-function workspace(dir) {
+function workspace(dir, empty) {
   const ws = path.join(dir, 'workspace');
   fs.mkdirSync(ws, { recursive: true });
+  if (empty) {
+    fs.writeFileSync(path.join(ws, 'notes.txt'), 'no model files here\n');
+    return ws;
+  }
   if (fs.existsSync(path.join(ROOT, 'examples'))) fs.cpSync(path.join(ROOT, 'examples'), ws, { recursive: true });
   fs.cpSync(path.join(ROOT, 'test/extension/fixtures'), path.join(ws, 'fixtures'), { recursive: true });
   return ws;
@@ -41,7 +46,7 @@ async function run(name, trusted) {
       'security.workspace.trust.banner': 'never',
     }),
   );
-  const launchArgs = [workspace(dir), '--disable-extensions', '--user-data-dir', userData, '--extensions-dir', path.join(dir, 'exts'), '--skip-welcome', '--skip-release-notes'];
+  const launchArgs = [workspace(dir, name === 'activation'), '--disable-extensions', '--user-data-dir', userData, '--extensions-dir', path.join(dir, 'exts'), '--skip-welcome', '--skip-release-notes'];
   if (trusted) launchArgs.push('--disable-workspace-trust');
   try {
     await runTests({
@@ -60,7 +65,7 @@ async function run(name, trusted) {
 }
 
 (async () => {
-  const names = process.argv.slice(2).length ? process.argv.slice(2) : ['suite', 'untrusted'];
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : ['suite', 'untrusted', 'activation'];
   let failed = 0;
   for (const name of names) failed += await run(name, name !== 'untrusted');
   process.exit(failed ? 1 : 0);

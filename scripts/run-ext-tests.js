@@ -5,10 +5,11 @@
  * runs them in desktop VS Code (which cannot be downloaded on these machines).
  *
  * Two runs, each in a fresh code-server with its own profile and a temp copy of the workspace:
- *   suite      trusted workspace (out/test/extension/suite/index.js)
- *   untrusted  Restricted Mode   (out/test/extension/untrusted/index.js)
+ *   suite       trusted workspace (out/test/extension/suite/index.js)
+ *   untrusted   Restricted Mode   (out/test/extension/untrusted/index.js)
+ *   activation  a folder without model files: lazy activation, and VS Code's own activation time
  *
- * usage: node scripts/run-ext-tests.js [suite|untrusted ...]
+ * usage: node scripts/run-ext-tests.js [suite|untrusted|activation ...]
  * env:   VSC_TEST_DIR (default ~/.cache/vsc-test, from scripts/setup-vscode-test.sh), CODE_SERVER, NODE24,
  *        CHROMIUM (default /usr/bin/chromium), EXT_TEST_TIMEOUT_MS (per run, default 240000),
  *        VERBOSE=1 (every workbench log line), SHOT=dir (a screenshot per run), KEEP_RUN_DIR=1
@@ -31,9 +32,14 @@ const TIMEOUT = Number(process.env.EXT_TEST_TIMEOUT_MS || 240000);
 const NOISE =
   /^\s*(\[(AgentHost|ChatModelSelection|AccountPolicyGate|AgentHost:remote)[\]:]|Failed to load resource)|ENOTFOUND|Timed out waiting for authentication provider|An unknown error occurred|\[(Extension Host|exthost)\] *$/;
 
+/** Logged by test/extension/suite/zz-activation.test.ts when it wants VS Code's activation time read. */
+const ACTIVATION_ASK = '[gradient-lens-test] read activation time';
+
 const RUNS = {
   suite: { trusted: true, tests: 'out/test/extension/suite/index.js' },
   untrusted: { trusted: false, tests: 'out/test/extension/untrusted/index.js' },
+  // A folder without model files: activation must wait for one to be opened.
+  activation: { trusted: true, tests: 'out/test/extension/activation/index.js', empty: true },
 };
 
 function fail(msg) {
@@ -42,9 +48,13 @@ function fail(msg) {
 }
 
 /** The workspace the tests open: a throwaway copy of examples/ with the test fixtures in fixtures/. */
-function makeWorkspace(dir) {
+function makeWorkspace(dir, empty) {
   const ws = path.join(dir, 'workspace');
   fs.mkdirSync(ws, { recursive: true });
+  if (empty) {
+    fs.writeFileSync(path.join(ws, 'notes.txt'), 'no model files here\n');
+    return ws;
+  }
   const examples = path.join(ROOT, 'examples');
   if (fs.existsSync(examples)) fs.cpSync(examples, ws, { recursive: true });
   fs.cpSync(path.join(ROOT, 'test/extension/fixtures'), path.join(ws, 'fixtures'), { recursive: true });
@@ -73,14 +83,59 @@ async function endGroup(child) {
 
 let current; // the run in progress, ended on SIGINT/SIGTERM
 
-async function runOne(name, { trusted, tests }) {
+/**
+ * VS Code's own measure of our activation, read where users read it: the Running Extensions
+ * editor ("Developer: Show Running Extensions"), which shows the extension host's activation
+ * times. Printed only; a failure to read it does not fail the run.
+ */
+async function readActivation(page, name) {
+  try {
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Developer: Show Running Extensions');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    // One row per running extension, labelled with its name; ours is "gradient-lens".
+    const row = page.locator('.monaco-list-row[aria-label="gradient-lens"]').filter({ has: page.locator('.activation-time') }).first();
+    const list = page.locator('.monaco-list-row:has(.activation-time)').first();
+    await list.waitFor({ timeout: 15000 });
+    // Rows are sorted slowest first and the list is virtual: scroll until ours is rendered.
+    const box = await list.boundingBox();
+    const seen = new Set();
+    for (let i = 0; i < 30 && !(await row.count()); i++) {
+      for (const r of await page.locator('.monaco-list-row:has(.activation-time)').evaluateAll((rows) =>
+        rows.map((x) => `${x.getAttribute('aria-label')} ${x.querySelector('.activation-time')?.textContent?.replace(/^.*Activation: /, '')}`),
+      )) seen.add(r);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.wheel(0, 300);
+      await page.waitForTimeout(100);
+    }
+    await row.waitFor({ timeout: 2000 });
+    const shown = (await row.locator('.activation-time').innerText()).trim();
+    // Its hover breaks the number down (code loading, activate call, resolved).
+    for (const r of await page.locator('.monaco-list-row:has(.activation-time)').evaluateAll((rows) =>
+      rows.map((x) => `${x.getAttribute('aria-label')} ${x.querySelector('.activation-time')?.textContent?.replace(/^.*Activation: /, '')}`),
+    )) seen.add(r);
+    await row.locator('.activation-time').hover();
+    await page.waitForTimeout(1500);
+    const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: /Activated|ms/ }).first();
+    const detail = await hover.innerText({ timeout: 3000 }).then((t) => t.replace(/\s+/g, ' ').trim()).catch(() => '');
+    await page.keyboard.press('Escape');
+    // Built-in extensions activated in the same window, for scale.
+    return `${shown}${detail ? ` (${detail})` : ''}; all running: ${[...seen].join(', ')}`;
+  } catch (e) {
+    if (process.env.DEBUG_ACTIVATION) await page.screenshot({ path: path.join(os.tmpdir(), 'gl-running-extensions.png') }).catch(() => {});
+    return `could not read it: ${e.message.split('\n')[0]}`;
+  }
+}
+
+async function runOne(name, { trusted, tests, empty }) {
   const testsPath = path.join(ROOT, tests);
   if (!fs.existsSync(testsPath)) fail(`${tests} is missing; run node scripts/build-ext-tests.mjs first`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gl-ext-${name}-`));
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   for (const d of ['ud/User', 'exts', 'xdg', 'tmp']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  const ws = makeWorkspace(dir);
+  const ws = makeWorkspace(dir, empty);
   const settings = {
     'chat.disableAIFeatures': true,
     'workbench.startupEditor': 'none',
@@ -105,10 +160,12 @@ async function runOne(name, { trusted, tests }) {
     '--vscode-option', 'enable-smoke-test-driver'];
   if (trusted) args.push('--disable-workspace-trust');
   const xdg = path.join(dir, 'xdg');
+  const handshake = path.join(dir, 'handshake');
+  fs.mkdirSync(handshake);
   const server = spawn(NODE24, args, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, XDG_CONFIG_HOME: xdg, XDG_DATA_HOME: xdg, XDG_CACHE_HOME: xdg, TMPDIR: path.join(dir, 'tmp') },
+    env: { ...process.env, XDG_CONFIG_HOME: xdg, XDG_DATA_HOME: xdg, XDG_CACHE_HOME: xdg, TMPDIR: path.join(dir, 'tmp'), GL_TEST_HANDSHAKE: handshake },
   });
   const log = fs.createWriteStream(path.join(dir, 'server.log'));
   server.stdout.pipe(log);
@@ -149,6 +206,8 @@ async function runOne(name, { trusted, tests }) {
       await page.exposeFunction('codeAutomationLog', (_type, args) => {
         const line = util.format(...args);
         if (process.env.VERBOSE || !NOISE.test(line)) console.log(line);
+        // The activation test asks for VS Code's own numbers while the extension host still runs.
+        if (line.includes(ACTIVATION_ASK) && page) void readActivation(page, name).then((r) => fs.writeFileSync(path.join(handshake, 'activation.txt'), r));
       });
       await page.exposeFunction('codeAutomationExit', (code) => finish(code, 'tests finished'));
       page.on('pageerror', (e) => console.error(`[${name}] page error: ${e.message}`));

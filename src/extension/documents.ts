@@ -25,6 +25,8 @@ export interface TraceResult {
   /** From sending the text to the worker to having the findings back, as the host saw it. */
   durationMs: number;
   timings: Timings;
+  /** performance.now() when its diagnostics were published (0 until then). */
+  publishedAt: number;
 }
 
 export interface DocStatus {
@@ -87,6 +89,19 @@ export class DocumentController implements vscode.Disposable {
         this.track(e.document, opts.config(e.document.uri).debounceMs);
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.forget(doc.uri)),
+      // VS Code closes a document some time after its last editor, if at all while it is cached:
+      // the user closing the last tab of a model file is what clears its squiggles and ends its worker.
+      vscode.window.tabGroups.onDidChangeTabs((e) => {
+        for (const tab of e.closed) {
+          const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
+          if (uri && this.states.has(uri.toString()) && !hasTab(uri)) this.forget(uri);
+        }
+        // Reopened while VS Code still held the document: no open event comes, so trace it here.
+        for (const tab of e.opened) {
+          const doc = tab.input instanceof vscode.TabInputText ? this.openDocument(tab.input.uri) : undefined;
+          if (doc && !this.states.has(doc.uri.toString())) this.track(doc, 0);
+        }
+      }),
     );
     for (const doc of vscode.workspace.textDocuments) this.track(doc, 0);
   }
@@ -241,6 +256,7 @@ export class DocumentController implements vscode.Disposable {
       layers: outcome.parsed.layers,
       durationMs: outcome.wallMs,
       timings: outcome.traced.timings,
+      publishedAt: 0,
     };
   }
 
@@ -272,6 +288,7 @@ export class DocumentController implements vscode.Disposable {
         break;
     }
     this.diagnostics.set(doc.uri, list);
+    if (result) result.publishedAt = performance.now();
     state.doneVersion = version;
     // A spec that fails keeps no stale result: the charts would show a model that no longer exists.
     state.result = result;
@@ -341,6 +358,11 @@ export class DocumentController implements vscode.Disposable {
       }
     }
   }
+}
+
+function hasTab(uri: vscode.Uri): boolean {
+  const key = uri.toString();
+  return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key));
 }
 
 function statusOf(outcome: TraceOutcome, result: TraceResult | undefined): DocStatus {

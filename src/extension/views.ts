@@ -4,14 +4,11 @@
  * its file is followed by a quiet full trace, so the charts always show the spec's full run.
  */
 import * as vscode from 'vscode';
-import { TracePanel } from './panel/trace-panel';
+import { TRACE_PANEL_VIEW_TYPE, TracePanel } from './panel/trace-panel';
 import type { PanelContext, PanelData } from './panel/types';
-import { GradientsViewProvider } from './sidebar/gradients-view';
+import { GRADIENTS_VIEW_ID, GradientsViewProvider } from './sidebar/gradients-view';
 import { findingView } from './diagnostics';
 import { isModelDocument, type DocumentController, type TraceResult } from './documents';
-
-export const TRACE_PANEL_VIEW_TYPE = 'gradientLens.tracePanel';
-export const GRADIENTS_VIEW_ID = 'gradientLens.gradients';
 
 export function panelData(result: TraceResult): PanelData {
   return {

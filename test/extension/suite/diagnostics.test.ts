@@ -11,8 +11,9 @@ suite('diagnostics', () => {
 
   test('the extension activates with a cheap activate()', async () => {
     const gl = await api();
-    console.log(`    activation: bundle evaluated in ${gl.activation.loadMs.toFixed(1)} ms, activate() took ${gl.activation.activateMs.toFixed(1)} ms`);
-    assert.ok(gl.activation.activateMs >= 0 && gl.activation.loadMs >= 0);
+    const a = gl.activation;
+    console.log(`    activation: bundle evaluated in ${a.loadMs.toFixed(1)} ms, activate() took ${a.activateMs.toFixed(1)} ms (VS Code spent ${a.waitMs.toFixed(0)} ms between, loading the extension's storage)`);
+    assert.ok(a.activateMs >= 0 && a.loadMs >= 0 && a.waitMs >= 0);
   });
 
   test('a saturated Sigmoid is flagged on its line, with the number, rule code, docs link and related layer', async () => {
@@ -56,9 +57,10 @@ suite('diagnostics', () => {
     const d = ours(uri).find((x) => codeOf(x) === 'saturated-activation');
     assert.ok(d, 'the scratch copy is flagged too');
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
-    const mine = actions.filter((a) => a.diagnostics?.some((x) => codeOf(x) === 'saturated-activation'));
-    assert.ok(mine.length >= 2, `several fixes offered: ${mine.map((a) => a.title).join(' | ')}`);
-    assert.ok(mine.every((a) => a.kind?.value === vscode.CodeActionKind.QuickFix.value));
+    // Only this extension is installed: every quick fix here is ours.
+    const mine = actions.filter((a) => a.kind?.value === vscode.CodeActionKind.QuickFix.value);
+    assert.ok(mine.length >= 2, `several fixes offered: ${actions.map((a) => `${a.title} [${a.kind?.value}]`).join(' | ')}`);
+    for (const a of mine) if (a.diagnostics) assert.ok(a.diagnostics.some((x) => codeOf(x) === 'saturated-activation'), a.title);
     const preferred = mine.filter((a) => a.isPreferred);
     assert.equal(preferred.length, 1, 'exactly one preferred fix');
     assert.ok(preferred[0].edit, 'the fix carries its edit');
@@ -227,10 +229,6 @@ suite('diagnostics', () => {
       // Type a comment at the end, one keystroke at a time, like a user.
       const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
       editor.selection = new vscode.Selection(end, end);
-      let published = 0;
-      const sub = vscode.languages.onDidChangeDiagnostics((e) => {
-        if (e.uris.some((u) => u.toString() === scratchUri.toString())) published = performance.now();
-      });
       let lastKey = 0;
       for (const ch of `\n# edit ${i}`) {
         await vscode.commands.executeCommand('type', { text: ch });
@@ -238,11 +236,11 @@ suite('diagnostics', () => {
       }
       const version = editor.document.version;
       await idle(scratchUri);
-      sub.dispose();
+      // The test runs in the extension host, so the extension's performance.now() is our clock too.
       const last = (await api()).lastTrace(scratchUri);
       assert.equal(last?.version, version, 'the traced version is the last keystroke');
-      assert.ok(published > lastKey, 'diagnostics were published after the last keystroke');
-      samples.push(published - lastKey);
+      assert.ok(last.publishedAt > lastKey, 'diagnostics were published after the last keystroke');
+      samples.push(last.publishedAt - lastKey);
     }
     samples.sort((a, b) => a - b);
     const med = samples[Math.floor(samples.length / 2)];

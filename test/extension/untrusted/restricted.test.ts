@@ -1,7 +1,7 @@
 /** Restricted Mode: the extension runs (limited support), specs are traced, user code is refused. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, file, idle, open, ours, panelTabs, until } from '../support/helpers';
+import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, until } from '../support/helpers';
 
 suite('restricted mode (untrusted workspace)', () => {
   teardown(closeAll);
@@ -31,5 +31,17 @@ suite('restricted mode (untrusted workspace)', () => {
     const summary = await vscode.commands.executeCommand<{ steps: number }>('gradientLens.traceGradients');
     assert.equal(summary?.steps, 20);
     await until('the panel', () => panelTabs().length === 1);
+  });
+
+  test('a model written as code (decorated TypeScript) is not run in Restricted Mode', async function () {
+    const uri = file('typescript/seed.model.ts');
+    if (!(await exists(uri))) this.skip();
+    const gl = await api();
+    const before = gl.stats();
+    await open(uri);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(gl.stats(), before, 'no trace was started for it');
+    assert.deepEqual(ours(uri), [], 'and nothing about it was reported');
+    assert.equal(gl.lastTrace(uri), undefined);
   });
 });

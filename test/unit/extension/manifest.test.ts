@@ -55,6 +55,8 @@ describe('extension manifest', () => {
     assert.equal(pkg.main, './dist/extension.js');
     assert.ok(!pkg.activationEvents.includes('*') && !pkg.activationEvents.includes('onStartupFinished'));
     assert.ok(pkg.activationEvents.some((e: string) => e.startsWith('workspaceContains:') && e.includes('*.grad.')));
+    // VS Code opens settings.json as a document at start-up: onLanguage:json would activate us in every window.
+    assert.ok(!pkg.activationEvents.includes('onLanguage:json'));
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.ok(pkg.capabilities.untrustedWorkspaces.description.length > 20);
   });
