@@ -1,0 +1,76 @@
+/** The trace worker's job, run in plain node: parse → trace → rules, with positions resolved. */
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../../src/rules/config';
+import { runJob } from '../../../src/worker/job';
+import type { TraceReply, TraceRequest } from '../../../src/worker/messages';
+
+const SATURATED = readFileSync(join(__dirname, '..', '..', 'extension', 'fixtures', 'saturated.grad.yaml'), 'utf8');
+
+function run(over: Partial<TraceRequest> & { text: string }): TraceReply[] {
+  const replies: TraceReply[] = [];
+  runJob(
+    { id: 7, fileName: 'm.grad.yaml', memoryLimitBytes: 2 ** 28, timeLimitMs: 60000, config: DEFAULT_CONFIG, progress: false, ...over },
+    (r) => replies.push(structuredClone(r)),
+  );
+  return replies;
+}
+
+const lineOf = (text: string, re: RegExp) => text.split('\n').findIndex((l) => re.test(l));
+
+describe('trace worker job', () => {
+  it('posts the parse first, then the trace with findings at line/character positions', () => {
+    const replies = run({ text: SATURATED, steps: 5 });
+    assert.deepEqual(replies.map((r) => r.type), ['parsed', 'traced']);
+    assert.ok(replies.every((r) => r.id === 7), 'every reply carries the request id');
+    const parsed = replies[0] as Extract<TraceReply, { type: 'parsed' }>;
+    assert.equal(parsed.ok, true);
+    assert.deepEqual(parsed.layers.map((l) => l.path), ['0', '1', '2']);
+    assert.equal(parsed.layers[1].range.start.line, lineOf(SATURATED, /- Sigmoid/));
+    const traced = replies[1] as Extract<TraceReply, { type: 'traced' }>;
+    assert.equal(traced.trace.steps.length, 5);
+    const f = traced.findings.find((x) => x.rule === 'saturated-activation');
+    assert.ok(f, JSON.stringify(traced.findings.map((x) => x.rule)));
+    const sigmoid = lineOf(SATURATED, /- Sigmoid/);
+    assert.equal(f.range.start.line, sigmoid);
+    assert.equal(SATURATED.split('\n')[sigmoid].slice(f.range.start.character, f.range.end.character), 'Sigmoid');
+    assert.ok(f.fixes.length >= 2 && f.fixes.filter((x) => x.preferred).length === 1);
+    for (const fix of f.fixes) for (const e of fix.edits) assert.ok(e.range.start.line >= 0 && typeof e.newText === 'string');
+    assert.ok(traced.timings.traceMs >= 0 && traced.timings.parseMs >= 0 && traced.timings.checkMs >= 0);
+  });
+
+  it('never runs more steps than the spec asks for, and runs the spec\'s steps when none are given', () => {
+    const capped = run({ text: SATURATED, steps: 500 }).find((r) => r.type === 'traced') as Extract<TraceReply, { type: 'traced' }>;
+    assert.equal(capped.trace.steps.length, 20);
+    const full = run({ text: SATURATED, progress: true });
+    const progress = full.filter((r) => r.type === 'progress') as Extract<TraceReply, { type: 'progress' }>[];
+    assert.deepEqual(progress.map((p) => p.step), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.ok(progress.every((p) => p.of === 20));
+  });
+
+  it('stops between steps once over the time budget and says why', () => {
+    const traced = run({ text: SATURATED, timeLimitMs: 0 }).find((r) => r.type === 'traced') as Extract<TraceReply, { type: 'traced' }>;
+    assert.equal(traced.trace.steps.length, 1);
+    assert.match(traced.trace.stoppedEarly ?? '', /stopped after step 0/);
+  });
+
+  it('reports spec errors at their positions and traces nothing', () => {
+    const text = SATURATED.replace('- Sigmoid', '- Sigmod');
+    const replies = run({ text });
+    assert.deepEqual(replies.map((r) => r.type), ['parsed']);
+    const parsed = replies[0] as Extract<TraceReply, { type: 'parsed' }>;
+    assert.equal(parsed.ok, false);
+    const err = parsed.problems.find((p) => p.severity === 'error');
+    assert.ok(err && /Sigmod/.test(err.message));
+    assert.equal(err.range.start.line, lineOf(text, /- Sigmod/));
+  });
+
+  it('turns an engine error (the tensor memory cap) into a failure at the model', () => {
+    const replies = run({ text: SATURATED, memoryLimitBytes: 64 });
+    assert.deepEqual(replies.map((r) => r.type), ['parsed', 'failed']);
+    const failed = replies[1] as Extract<TraceReply, { type: 'failed' }>;
+    assert.match(failed.message, /memory/i);
+    assert.ok(failed.range, 'placed on the model');
+  });
+});
