@@ -48,12 +48,44 @@ function trimmed(text: string, start: number, end: number): SourceRange {
   return { start, end: e };
 }
 
+/**
+ * Where a value's own text ends. A block collection's range runs over a comment after its last
+ * value; a fix that rewrites the entry must not eat that comment.
+ */
+function contentEnd(text: string, node: YAML.Node): number {
+  let n: YAML.Node = node;
+  for (;;) {
+    if ((YAML.isMap(n) || YAML.isSeq(n)) && !n.flow && n.items.length) {
+      const last = n.items[n.items.length - 1];
+      if (YAML.isSeq(n)) {
+        if (YAML.isNode(last) && last.range) {
+          n = last;
+          continue;
+        }
+        return n.range![1];
+      }
+      const pair = last as YAML.Pair;
+      const v = pair.value;
+      const empty = !YAML.isNode(v) || !v.range || (YAML.isScalar(v) && v.value === null && v.range[0] === v.range[1]);
+      if (!empty) {
+        n = v as YAML.Node;
+        continue;
+      }
+      const k = pair.key;
+      if (!YAML.isNode(k) || !k.range) return n.range![1];
+      return text[k.range[1]] === ':' ? k.range[1] + 1 : k.range[1];
+    }
+    return n.range![1];
+  }
+}
+
 function err(code: string, message: string, range: SourceRange): SpecDiagnostic {
   return { severity: 'error', code, message, range };
 }
 
 /** The first line of a YAML error message (the rest is an excerpt the editor already shows). */
 function yamlMessage(e: YAML.YAMLError): string {
+  if (/Maximum call stack/.test(e.message)) return 'the text nests too deeply to read';
   return e.message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
 }
 
@@ -69,19 +101,21 @@ export function locateYaml(text: string): Located {
 
   let count = 0;
   let root: LValue | null = null;
-  const tasks: { node: unknown; put: (v: LValue) => void; at: SourceRange }[] = [
-    { node: doc.contents, put: (v) => (root = v), at: { start: 0, end: text.length } },
+  // `via` is the outermost alias being expanded: where an alias bomb is reported.
+  const tasks: { node: unknown; put: (v: LValue) => void; at: SourceRange; via: SourceRange | null }[] = [
+    { node: doc.contents, put: (v) => (root = v), at: { start: 0, end: text.length }, via: null },
   ];
   while (tasks.length) {
-    const { node: raw, put, at } = tasks.pop()!;
+    const { node: raw, put, at, via: outer } = tasks.pop()!;
     if (++count > MAX_VALUES) {
-      diagnostics.push(err('spec/too-large', `the document expands to more than ${MAX_VALUES} values (through YAML aliases?)`, at));
+      diagnostics.push(err('spec/too-large', `the document expands to more than ${MAX_VALUES} values (through YAML aliases?)`, outer ?? at));
       return { root: null, diagnostics };
     }
+    const via = outer ?? (YAML.isAlias(raw) && raw.range ? trimmed(text, raw.range[0], raw.range[1]) : null);
     let node = raw;
     // An alias stands for its anchor's value; the ranges inside are the anchor's text.
     if (YAML.isAlias(node)) node = node.resolve(doc) ?? null;
-    const range = node && (node as YAML.Node).range ? trimmed(text, (node as YAML.Node).range![0], (node as YAML.Node).range![1]) : at;
+    const range = node && (node as YAML.Node).range ? trimmed(text, (node as YAML.Node).range![0], contentEnd(text, node as YAML.Node)) : at;
     const here = YAML.isAlias(raw) && raw.range ? trimmed(text, raw.range[0], raw.range[1]) : range;
     if (node === null || node === undefined) {
       put({ kind: 'scalar', value: null, range: { start: at.end, end: at.end } });
@@ -97,7 +131,7 @@ export function locateYaml(text: string): Located {
       const list: LList = { kind: 'list', items: new Array(node.items.length), range: here };
       put(list);
       for (let i = node.items.length - 1; i >= 0; i--) {
-        tasks.push({ node: node.items[i], put: (v) => (list.items[i] = v), at: { start: here.end, end: here.end } });
+        tasks.push({ node: node.items[i], put: (v) => (list.items[i] = v), at: { start: here.end, end: here.end }, via });
       }
     } else if (YAML.isMap(node)) {
       const map: LMap = { kind: 'map', entries: [], range: here };
@@ -115,7 +149,7 @@ export function locateYaml(text: string): Located {
       map.entries = pending.map((p) => ({ key: p.key, keyRange: p.keyRange, value: null as unknown as LValue }));
       for (let i = pending.length - 1; i >= 0; i--) {
         const kr = pending[i].keyRange;
-        tasks.push({ node: pending[i].value, put: (v) => (map.entries[i].value = v), at: kr });
+        tasks.push({ node: pending[i].value, put: (v) => (map.entries[i].value = v), at: kr, via });
       }
     } else {
       diagnostics.push(err('spec/syntax', 'unsupported YAML node', here));

@@ -209,9 +209,10 @@ class Reader {
     const loss = top.has('loss') ? this.readLoss(top.get('loss')!) : null;
     const optimizer = this.readOptimizer(top.get('optimizer'));
     const bytesPer = trace?.dtype === 'float64' ? 8 : 4;
-    if (input && trace) this.checkActivation(input.spec.shape, trace.batchSize, bytesPer, 'the input', input.shapeRange);
+    // A batch too large to hold would only be reported again at every layer.
+    const inputFits = !!input && !!trace && this.checkActivation(input.spec.shape, trace.batchSize, bytesPer, 'the input', input.shapeRange);
     if (target && trace) this.checkActivation(target.spec.shape, trace.batchSize, bytesPer, 'the target', target.shapeRange);
-    const model = top.has('model') ? this.readModel(top.get('model')!, input, trace, bytesPer) : null;
+    const model = top.has('model') ? this.readModel(top.get('model')!, input, inputFits ? trace : null, bytesPer) : null;
     if (model && loss && target && model.known) this.checkLossTarget(model.node, loss, target);
 
     if (!model || !input || !target || !loss || !optimizer || !trace) return this.done(null);
@@ -289,6 +290,8 @@ class Reader {
   private args(defs: ArgDef[], node: LValue | null | undefined, owner: string, ownerRange: SourceRange, mustWrite = true): ReadArgs {
     const written: Record<string, ArgValue> = {};
     const ranges: Record<string, SourceRange> = {};
+    // Written but wrong is reported as wrong, not also as missing.
+    const present = new Set<string>();
     let ok = true;
     if (node && !isNull(node)) {
       if (node.kind !== 'map') {
@@ -299,6 +302,7 @@ class Reader {
       const names = defs.map((d) => d.name);
       for (const e of node.entries) {
         const def = defs.find((d) => d.name === e.key);
+        if (def) present.add(def.name);
         if (!def) {
           const known = names.length ? ` Its arguments are ${names.join(', ')}.` : ' It takes no arguments.';
           this.error('spec/unknown-arg', `${owner} has no argument '${e.key}'.${didYouMean(e.key, names)}${known}`, e.keyRange);
@@ -318,7 +322,7 @@ class Reader {
         }
       }
     }
-    const missing = defs.filter((d) => isRequired(d) && !(d.name in written) && !(d.name in ranges));
+    const missing = defs.filter((d) => isRequired(d) && !present.has(d.name));
     if (missing.length && mustWrite) {
       const names = missing.map((d) => d.name);
       this.error('spec/missing', `${owner} needs ${andList(names)}: write ${owner}: ${example(defs)}`, ownerRange);

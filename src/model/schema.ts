@@ -125,7 +125,7 @@ function dataSchema(which: 'input' | 'target'): Schema {
     },
     required: ['shape'],
     additionalProperties: false,
-    not: { required: ['data', 'distribution'] },
+    not: { properties: { data: {}, distribution: {} }, required: ['data', 'distribution'] },
   };
   if (which === 'input') return samples;
   const classes: Schema = {

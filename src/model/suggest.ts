@@ -35,7 +35,10 @@ export function closest(word: string, known: readonly string[]): string | undefi
     }
   }
   const limit = Math.max(1, Math.floor(w.length / 3));
-  return best !== undefined && bestD <= limit ? best : undefined;
+  if (best !== undefined && bestD <= limit) return best;
+  // A name cut short ('MSE' for 'MSELoss', 'Embed' for 'Embedding') when only one name starts so.
+  const starts = w.length >= 3 ? known.filter((k) => k.toLowerCase().startsWith(w)) : [];
+  return starts.length === 1 ? starts[0] : undefined;
 }
 
 /** " Did you mean 'Sigmoid'?" or "". */

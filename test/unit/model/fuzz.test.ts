@@ -1,0 +1,77 @@
+/** parseSpec runs on every keystroke: it must answer, never throw, whatever half-typed text it gets. */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSpec } from '../../../src/model';
+
+const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
+const files = readdirSync(EXAMPLES).filter((f) => /\.grad\.(ya?ml|json)$/.test(f));
+
+/** A small seeded generator, so a failure can be replayed. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const PIECES = ['', ' ', '\n', '\t', ':', '- ', '{', '}', '[', ']', ',', '"', "'", '&a ', '*a', '#', '0', '-1', '1e999', '.nan', 'null', 'true', 'Linear', 'Sequential', 'name: x', 'init:', '\u00e9', '\ud83d', '---\n', '!!binary ', '? '];
+
+function check(text: string, file: string): void {
+  let result: ReturnType<typeof parseSpec>;
+  try {
+    result = parseSpec(text, file);
+  } catch (e) {
+    assert.fail(`parseSpec threw on ${JSON.stringify(text)}: ${(e as Error).stack}`);
+  }
+  const internal = result.diagnostics.filter((d) => d.code === 'spec/internal');
+  assert.deepEqual(internal, [], `internal error on ${JSON.stringify(text)}`);
+  if (result.spec === null) assert.ok(result.diagnostics.some((d) => d.severity === 'error'), `no spec and no error on ${JSON.stringify(text)}`);
+  for (const d of result.diagnostics) assert.ok(d.range.start >= 0 && d.range.start <= d.range.end && d.range.end <= text.length, JSON.stringify(d));
+}
+
+describe('spec: fuzzing', () => {
+  for (const f of files) {
+    const text = readFileSync(join(EXAMPLES, f), 'utf8');
+    it(`${f}: every truncation`, () => {
+      for (let n = 0; n <= text.length; n++) check(text.slice(0, n), f);
+    });
+    it(`${f}: random mutations`, () => {
+      const rnd = lcg(f.length * 7919);
+      for (let k = 0; k < 400; k++) {
+        let t = text;
+        const edits = 1 + Math.floor(rnd() * 4);
+        for (let e = 0; e < edits; e++) {
+          const at = Math.floor(rnd() * (t.length + 1));
+          const del = Math.floor(rnd() * 6);
+          const piece = PIECES[Math.floor(rnd() * PIECES.length)];
+          t = t.slice(0, at) + piece + t.slice(at + del);
+        }
+        check(t, f);
+        // The same text read as the other syntax.
+        check(t, f.endsWith('.json') ? 'm.grad.yaml' : 'm.grad.json');
+      }
+    });
+  }
+
+  it('odd inputs', () => {
+    for (const t of ['', '\n', 'null', '42', '"x"', '[]', '{}', 'model:', 'model: null', 'model: [[]]', 'model: [{}]', 'model: [{name: 1}]', `model: ${'['.repeat(5000)}`, `${'- '.repeat(3000)}x`, 'a: &a [*a]']) {
+      check(t, 'm.grad.yaml');
+      check(t, 'm.grad.json');
+    }
+  });
+
+  it('deep nesting of Sequentials stays iterative', () => {
+    const depth = 2000;
+    let model = 'ReLU';
+    for (let i = 0; i < depth; i++) model = `{Sequential: [${model}]}`;
+    const text = `{"model": [${model.replace(/Sequential/g, '"Sequential"').replace('ReLU', '"ReLU"')}], "input": {"shape": [2]}, "target": {"shape": [2]}, "loss": "MSELoss"}`;
+    const { spec, diagnostics } = parseSpec(text, 'deep.grad.json');
+    assert.deepEqual(diagnostics, []);
+    let node = spec!.model;
+    for (let i = 0; i < depth; i++) node = node.children[0];
+    assert.equal(node.children[0].type, 'ReLU');
+    assert.equal(node.children[0].path.split('.').length, depth + 1);
+  });
+});
