@@ -88,7 +88,7 @@ function maxAbsFinite(tensors: readonly Tensor[]): number {
   return m;
 }
 
-function l2(a: FloatArray): number {
+export function l2Norm(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
@@ -194,7 +194,7 @@ export class Instrument {
   }
 
   onBackward(op: OpKind, layer: string | null, gy: FloatArray, inputs: readonly Tensor[], grads: readonly (FloatArray | null)[]): void {
-    this.flow.push({ op, layer, outputGradNorm: l2(gy), inputGradNorm: grads[0] ? l2(grads[0]) : null });
+    this.flow.push({ op, layer, outputGradNorm: l2Norm(gy), inputGradNorm: grads[0] ? l2Norm(grads[0]) : null });
     if (this.firstNonFinite) return;
     for (const g of grads) {
       if (!g) continue;

@@ -4,6 +4,7 @@ import { Rng } from '../engine';
 import * as init from '../engine/init';
 import * as nn from '../engine/nn';
 import { Adam, SGD } from '../engine/optim';
+import { layersBelow } from './graph';
 import type { InitSpec, LayerNode, LossSpec, ModelSpec, OptimizerSpec } from './graph';
 
 export interface Optimizer {
@@ -176,22 +177,11 @@ export function buildOptimizer(spec: OptimizerSpec, params: Tensor[]): Optimizer
   });
 }
 
-/** Every layer below the root, depth-first in document order (a loop: specs can nest deeply). */
-export function flattenLayers(root: LayerNode): LayerNode[] {
-  const out: LayerNode[] = [];
-  const stack = [...root.children].reverse();
-  while (stack.length) {
-    const n = stack.pop()!;
-    out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
-  }
-  return out;
-}
 
 export function buildModel(spec: ModelSpec, dtype: DType, rng: Rng): BuiltModel {
   const dropoutRng = new Rng(spec.trace.seed + 2);
   const module = buildLayer(spec.model, dtype, rng, dropoutRng);
-  const layers = flattenLayers(spec.model);
+  const layers = layersBelow(spec.model);
   const named = new Map(module.namedParameters());
   for (const layer of layers) {
     for (const [param, scheme] of Object.entries(layer.init)) {

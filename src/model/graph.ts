@@ -159,14 +159,19 @@ export function layerAt(spec: ModelSpec, path: string): LayerNode | undefined {
   return node;
 }
 
-/** Every layer below the root, depth-first in document order (a loop: specs can nest deeply). */
-export function allLayers(spec: ModelSpec): LayerNode[] {
+/** Every layer below `root`, depth-first in document order (a loop: specs can nest deeply). */
+export function layersBelow(root: LayerNode): LayerNode[] {
   const out: LayerNode[] = [];
-  const stack = [...spec.model.children].reverse();
+  const stack = [...root.children].reverse();
   while (stack.length) {
     const n = stack.pop()!;
     out.push(n);
     for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
   }
   return out;
+}
+
+/** Every layer of the model, depth-first in document order. */
+export function allLayers(spec: ModelSpec): LayerNode[] {
+  return layersBelow(spec.model);
 }

@@ -130,6 +130,22 @@ export function replaceValue(text: string, syntax: Syntax, range: SourceRange, v
   return { range: trimRange(text, range), newText: formatValue(value, syntax) };
 }
 
+/**
+ * Sets the optimiser section. A spec without one (the SGD lr 0.01 default applies) has an empty
+ * range at the end of the text: add a whole `optimizer:` entry there instead of a bare value.
+ */
+export function replaceOptimizer(text: string, syntax: Syntax, range: SourceRange, value: unknown): TextEdit {
+  if (range.end > range.start) return replaceValue(text, syntax, range, value);
+  if (syntax === 'json') {
+    const close = text.lastIndexOf('}');
+    let before = close;
+    while (before > 0 && /\s/.test(text[before - 1])) before--;
+    return { range: { start: before, end: before }, newText: `,\n  "optimizer": ${formatValue(value, 'json')}` };
+  }
+  const end = text.length;
+  return { range: { start: end, end }, newText: `${text.endsWith('\n') || !text ? '' : '\n'}optimizer: ${formatValue(value, 'yaml')}\n` };
+}
+
 /** Applies edits (non-overlapping) to text: what the editor does with a quick fix, for tests and the CLI. */
 export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   const sorted = [...edits].sort((a, b) => b.range.start - a.range.start);

@@ -9,6 +9,7 @@ import type { Fix, Finding, Rule, RuleContext } from './types';
 import {
   ACTIVATION_TYPES,
   activationAfter,
+  finiteStepsAndWeights,
   findingAt,
   initFor,
   initStd,
@@ -19,7 +20,6 @@ import {
   paramIndex,
   paramName,
   severityFor,
-  weightLayers,
 } from './util';
 
 /** Above the variance-keeping std by this factor, a written init is what multiplies the gradient at every layer. */
@@ -82,10 +82,8 @@ export const explodingGradient: Rule = {
   title: 'Exploding gradient: the early layers receive a gradient far larger than the last one, or gradients grow without bound',
   defaultSeverity: 'warning',
   check(ctx) {
-    const { spec, config } = ctx;
-    // The step whose loss is NaN or Inf measured poisoned values; the growth before it is the evidence.
-    const trace = { ...ctx.trace, steps: ctx.trace.steps.filter((s) => Number.isFinite(s.loss)) };
-    const weights = weightLayers(spec).filter((l) => paramIndex(trace, paramName(l, 'weight')) >= 0);
+    const { config } = ctx;
+    const { trace, weights } = finiteStepsAndWeights(ctx);
     if (!weights.length || !trace.steps.length) return [];
     const cfg = config.explodingGradient;
     const normsOf = (l: LayerNode) => {

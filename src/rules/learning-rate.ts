@@ -3,7 +3,7 @@
  * the weights move steadily; far below they never move, far above they are overwritten each step.
  * Thresholds: SageMaker Debugger and DeepDiagnosis ([1e-8, 10], "too small" below 1e-5).
  */
-import { replaceValue, syntaxOf } from './edits';
+import { replaceOptimizer, syntaxOf } from './edits';
 import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
 import { pct, severityFor, shortNumber, weightParams } from './util';
 
@@ -67,7 +67,7 @@ function fixFor(ctx: RuleContext, lr: number): Fix {
   args.lr = lr;
   return {
     title: `Set ${spec.optimizer.type}'s lr to ${shortNumber(lr)}`,
-    edits: [replaceValue(ctx.text, syntaxOf(ctx.fileName), spec.optimizer.range, { [spec.optimizer.type]: args })],
+    edits: [replaceOptimizer(ctx.text, syntaxOf(ctx.fileName), spec.optimizer.range, { [spec.optimizer.type]: args })],
     preferred: true,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { LayerNode } from '../model/graph';
 import type { NonFiniteEvent, StepRecord } from '../trace/types';
-import { replaceValue, rewriteLayer, syntaxOf } from './edits';
+import { replaceOptimizer, rewriteLayer, syntaxOf } from './edits';
 import { oversizedInits } from './exploding-gradient';
 import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
 import { activationAfter, findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, severityFor, weightLayers } from './util';
@@ -95,7 +95,7 @@ function optimizerFixes(ctx: RuleContext, bad: { step: number; index: number }):
       fixes: [
         {
           title: `Set Adam's eps to ${ADAM_EPS} (PyTorch's default)`,
-          edits: [replaceValue(ctx.text, syntax, spec.optimizer.range, { Adam: optimizerArgs(ctx, { eps: ADAM_EPS }) })],
+          edits: [replaceOptimizer(ctx.text, syntax, spec.optimizer.range, { Adam: optimizerArgs(ctx, { eps: ADAM_EPS }) })],
           preferred: true,
         },
       ],

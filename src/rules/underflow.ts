@@ -7,7 +7,7 @@ import type { LayerNode } from '../model/graph';
 import type { LayerFlowStep, StepRecord } from '../trace/types';
 import type { Finding, Rule } from './types';
 import { gradientFlowFixes } from './vanishing-gradient';
-import { findingAt, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, severityFor, weightLayers } from './util';
+import { finiteStepsAndWeights, findingAt, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, severityFor } from './util';
 
 const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
 
@@ -31,9 +31,7 @@ export const underflow: Rule = {
   defaultSeverity: 'warning',
   check(ctx) {
     const { spec, config } = ctx;
-    // A step whose loss is NaN or Inf measured poisoned values: leave it to the non-finite rule.
-    const trace = { ...ctx.trace, steps: ctx.trace.steps.filter((s) => Number.isFinite(s.loss)) };
-    const weights = weightLayers(spec).filter((l) => paramIndex(trace, paramName(l, 'weight')) >= 0);
+    const { trace, weights } = finiteStepsAndWeights(ctx);
     if (!weights.length || !trace.steps.length) return [];
     const leaves = leafLayers(spec);
     const cfg = config.underflow;

@@ -1,7 +1,8 @@
 /** Small shared readers of a trace and a spec, so every rule measures the same way. */
+import { allLayers } from '../model/graph';
 import type { LayerNode, ModelSpec } from '../model/graph';
 import type { StepRecord, Trace, TraceParam } from '../trace/types';
-import { formatNumber, replaceValue, syntaxOf } from './edits';
+import { formatNumber, replaceOptimizer, replaceValue, syntaxOf } from './edits';
 import type { Finding, Fix, RuleContext, RuleId, Severity } from './types';
 
 /** "94%", "0.3%", "<0.1%" */
@@ -22,17 +23,8 @@ export function num(v: number): string {
   return v.toExponential(1).replace('e+', 'e');
 }
 
-/** Every layer, depth-first in document order, with its position (for "first", "below", ranking). */
-export function layersInOrder(spec: ModelSpec): LayerNode[] {
-  const out: LayerNode[] = [];
-  const stack = [...spec.model.children].reverse();
-  while (stack.length) {
-    const n = stack.pop()!;
-    out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
-  }
-  return out;
-}
+/** Every layer, depth-first in document order (for "first", "below", ranking). */
+export const layersInOrder = allLayers;
 
 export function layerOrder(spec: ModelSpec): Map<string, number> {
   return new Map(layersInOrder(spec).map((l, i) => [l.path, i]));
@@ -203,7 +195,7 @@ export function lowerLearningRateFix(ctx: RuleContext, why: string, targetRatio 
   args.lr = suggested;
   return {
     title: `Lower ${spec.optimizer.type}'s lr from ${formatNumber(lr)} to ${formatNumber(suggested)} (${why})`,
-    edits: [replaceValue(ctx.text, syntaxOf(ctx.fileName), spec.optimizer.range, { [spec.optimizer.type]: args })],
+    edits: [replaceOptimizer(ctx.text, syntaxOf(ctx.fileName), spec.optimizer.range, { [spec.optimizer.type]: args })],
   };
 }
 
@@ -231,4 +223,14 @@ export function meanReductionFix(ctx: RuleContext): Fix | undefined {
     title: `Use ${loss.type}'s default reduction (mean): with sum the gradient is ${ctx.trace.batchSize}× larger, one per sample in the batch`,
     edits: [replaceValue(ctx.text, syntaxOf(ctx.fileName), loss.range, value)],
   };
+}
+
+/**
+ * What the gradient-magnitude rules read: the steps whose loss is finite (a NaN or Inf step measured
+ * poisoned values, which the non-finite rule reports) and the weight layers the trace recorded.
+ */
+export function finiteStepsAndWeights(ctx: RuleContext): { trace: Trace; weights: LayerNode[] } {
+  const trace = { ...ctx.trace, steps: ctx.trace.steps.filter((s) => Number.isFinite(s.loss)) };
+  const weights = weightLayers(ctx.spec).filter((l) => paramIndex(trace, paramName(l, 'weight')) >= 0);
+  return { trace, weights };
 }

@@ -12,6 +12,7 @@ import {
   activationAfter,
   countByType,
   feedingLayer,
+  finiteStepsAndWeights,
   findingAt,
   initFor,
   initStd,
@@ -22,7 +23,6 @@ import {
   paramName,
   SATURATING_TYPES,
   severityFor,
-  weightLayers,
 } from './util';
 
 /** Leaf layers after `layer` in forward order. */
@@ -117,9 +117,7 @@ export const vanishingGradient: Rule = {
   defaultSeverity: 'warning',
   check(ctx) {
     const { spec, config } = ctx;
-    // A step whose loss is NaN or Inf measured poisoned values: leave it to the non-finite rule.
-    const trace = { ...ctx.trace, steps: ctx.trace.steps.filter((s) => Number.isFinite(s.loss)) };
-    const weights = weightLayers(spec).filter((l) => paramIndex(trace, paramName(l, 'weight')) >= 0);
+    const { trace, weights } = finiteStepsAndWeights(ctx);
     if (!weights.length || !trace.steps.length) return [];
     const last = weights[weights.length - 1];
     const lastIndex = paramIndex(trace, paramName(last, 'weight'));

@@ -8,11 +8,7 @@ export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
 /** A unit is dead when it is active on fewer than this share of samples. */
 export const DEAD_UNIT_ACTIVITY = 0.01;
 
-export function norm(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
-}
+export { l2Norm as norm } from '../engine/instrument';
 
 export function histogramBin(v: number): number {
   if (v === 0) return 0;

@@ -106,14 +106,4 @@ export function graphOf(root: nn.Module, text: string, rootRanges: RootRanges, i
   return top;
 }
 
-/** Every layer below the root, depth-first in attribute order. */
-export function layersBelow(root: LayerNode): LayerNode[] {
-  const out: LayerNode[] = [];
-  const stack = [...root.children].reverse();
-  while (stack.length) {
-    const n = stack.pop()!;
-    out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
-  }
-  return out;
-}
+export { layersBelow } from '../graph';
