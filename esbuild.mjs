@@ -28,12 +28,25 @@ const browser = {
   logLevel: 'warning',
 };
 
+/**
+ * In dist/ts-host.js `esbuild` is a shim the extension fills with the esbuild it found (its own in
+ * development, else the user's project's): the packaged extension has no node_modules.
+ */
+const esbuildShim = {
+  name: 'esbuild-shim',
+  setup(build) {
+    build.onResolve({ filter: /^esbuild$/ }, () => ({ path: new URL('./src/extension/ts-host/esbuild-shim.ts', import.meta.url).pathname }));
+  },
+};
+
 /** Only bundles whose entry exists, so a partial checkout still builds what it has. */
 const builds = [
   // esbuild's own API cannot be bundled; the CLI and extension load it to transpile TypeScript models.
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['esbuild'] },
   { ...node, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', external: ['@tensorflow/*'] },
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'esbuild'] },
+  // Loaded by the extension on the first TypeScript model file: the model front end and the engine stay out of extension.js.
+  { ...node, entryPoints: ['src/extension/ts-host/index.ts'], outfile: 'dist/ts-host.js', plugins: [esbuildShim] },
   // The process a TypeScript model runs in (time, heap and tensor-memory limits), next to the bundles that fork it.
   { ...node, entryPoints: ['src/model/typescript/runner.ts'], outfile: 'dist/ts-runner.js' },
   // The trace runs in a worker thread so the extension host's event loop never waits for model work.

@@ -6,6 +6,8 @@ export enum CommandId {
   /** Internal: reveal a range of a model file (findings, sidebar rows). Hidden from the palette. */
   RevealLayer = 'gradientLens.revealLayer',
   OpenExample = 'gradientLens.openExample',
+  /** Internal: the CodeLens of one @model class of a TypeScript file (uri, className). Hidden from the palette. */
+  TraceModel = 'gradientLens.traceModel',
 }
 
 /** `*.grad.yaml`, `*.grad.yml`, `*.grad.json`: the files Gradient Lens reads. */

@@ -14,11 +14,14 @@ import { FindingFixProvider } from './code-actions';
 import { TraceCodeLensProvider } from './code-lens';
 import { CommandId, MODEL_FILE } from './commands';
 import { readConfig, SECTION, type ExtensionConfig } from './config';
-import { COLLECTION_NAME, toRange } from './diagnostics';
+import { COLLECTION_NAME, findingView, toRange } from './diagnostics';
 import { DocumentController, isModelDocument, type TraceResult } from './documents';
 import type { PanelContext } from './panel/types';
 import { FindingsStatusItem } from './status-bar';
 import { executionGate } from './trust';
+import { TRACE_MODEL_COMMAND, TsCodeLensProvider, TsModelController, type TsOutcome } from './ts-models';
+import type { TracedModelView } from './ts-host';
+import type { PanelData } from './panel/types';
 import { ModelViews } from './views';
 
 /** Imports are evaluated before this line: loadStarted → here is the time our code takes to load. */
@@ -37,7 +40,16 @@ export interface GradientLensApi {
    * extension's storage meanwhile, not our cost); and the body of activate().
    */
   activation: { loadMs: number; waitMs: number; activateMs: number };
+  /** Decorated TypeScript models: runs started (one child process each) and aborted; the last published run. */
+  typescript: {
+    stats(): { runs: number; aborted: number };
+    whenIdle(uri: vscode.Uri): Promise<void>;
+    lastRun(uri: vscode.Uri): TsOutcome | undefined;
+  };
 }
+
+/** TypeScript model files: where the per-class CodeLenses go. */
+const TS_SELECTOR: vscode.DocumentSelector = [{ language: 'typescript' }, { pattern: '**/*.{ts,mts,cts}' }];
 
 /** Model selectors: spec files on disk and in other file systems (remote, virtual). */
 const SPEC_SELECTOR: vscode.DocumentSelector = [
@@ -62,6 +74,10 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
 
   const diagnostics = vscode.languages.createDiagnosticCollection(COLLECTION_NAME);
   const controller = new DocumentController({ extensionUri, workerScript, log, config: (uri) => config(uri) }, diagnostics);
+
+  const tsModels = new TsModelController({ extensionPath: context.extensionPath, extensionUri, log, config: (uri) => config(uri) }, diagnostics);
+  /** The class each TypeScript file's panel shows, so Re-trace in the panel traces it again. */
+  const panelClass = new Map<string, string>();
 
   const resolveDocument = async (arg: unknown): Promise<vscode.TextDocument | undefined> => {
     const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : undefined;
@@ -115,8 +131,45 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     return summary(result);
   };
 
+  const tsPanelData = (uri: vscode.Uri, m: TracedModelView): PanelData => ({
+    uri,
+    fileName: `${path.basename(uri.path)} · ${m.className}`,
+    trace: m.trace,
+    findings: m.findings.map(findingView),
+    quick: false,
+    layers: m.layers,
+  });
+
+  /** The CodeLens of a @model class: the full trace of its file, then the panel with that class's trace. */
+  const traceModel = async (arg: unknown, className?: unknown, show = true) => {
+    const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
+    if (!uri) return undefined;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const name = typeof className === 'string' ? className : panelClass.get(uri.toString()) ?? tsModels.declared(doc)[0]?.className;
+    const outcome = await vscode.window.withProgress(
+      { location: show ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, title: `Gradient Lens: tracing ${name ?? path.basename(uri.path)}`, cancellable: show },
+      (_progress, token) => tsModels.fullTrace(doc, token),
+    );
+    if ('error' in outcome) {
+      void vscode.window.showWarningMessage(`Gradient Lens: ${outcome.error}`);
+      return undefined;
+    }
+    const model = outcome.run.models.find((m) => m.className === name);
+    if (!model) {
+      const error = outcome.run.errors.find((e) => e.className === name) ?? outcome.run.errors[0];
+      void vscode.window.showErrorMessage(`Gradient Lens: ${name ?? path.basename(uri.path)} could not be traced: ${error?.message ?? 'no such @model class'}`);
+      return { uri: uri.toString(), className: name, steps: 0, findings: [], errors: outcome.run.errors.map((e) => e.kind) };
+    }
+    panelClass.set(uri.toString(), model.className);
+    if (show) views.showPanelData(tsPanelData(uri, model));
+    else views.updatePanelData(tsPanelData(uri, model));
+    return { uri: uri.toString(), className: model.className, steps: model.trace.steps.length, findings: model.findings.map((f) => f.rule), errors: outcome.run.errors.map((e) => e.kind) };
+  };
+
   /** Re-trace (sidebar, panel): the full trace again, shown where it is already shown. */
   const retrace = async (arg?: unknown) => {
+    const target = arg instanceof vscode.Uri ? arg : undefined;
+    if (target && tsModels.handles(target)) return traceModel(target, undefined, false);
     const doc = await resolveDocument(arg);
     if (!doc) return undefined;
     const result = await fullTrace(doc, false);
@@ -173,6 +226,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   });
 
   const codeLens = new TraceCodeLensProvider(controller, (uri) => config(uri).codeLens);
+  const tsCodeLens = new TsCodeLensProvider(tsModels, (uri) => config(uri).codeLens);
 
   context.subscriptions.push(
     log,
@@ -180,6 +234,10 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     controller,
     views,
     codeLens,
+    tsModels,
+    tsCodeLens,
+    vscode.languages.registerCodeLensProvider(TS_SELECTOR, tsCodeLens),
+    vscode.commands.registerCommand(TRACE_MODEL_COMMAND, (uri: unknown, className: unknown) => traceModel(uri, className)),
     new FindingsStatusItem(controller),
     vscode.languages.registerCodeActionsProvider(SPEC_SELECTOR, new FindingFixProvider(controller), FindingFixProvider.metadata),
     vscode.languages.registerCodeLensProvider(SPEC_SELECTOR, codeLens),
@@ -208,11 +266,14 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
       if (!e.affectsConfiguration(SECTION)) return;
       log.info('settings changed: re-tracing open model files');
       codeLens.refresh();
+      tsCodeLens.refresh();
       controller.retraceAll();
+      tsModels.retraceAll();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       log.info('workspace trusted: model code may run from now on');
       controller.retraceAll();
+      tsModels.retraceAll();
     }),
   );
 
@@ -231,6 +292,11 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     executionGate,
     stats: () => ({ ...controller.stats }),
     activation: { loadMs, waitMs, activateMs },
+    typescript: {
+      stats: () => ({ ...tsModels.stats }),
+      whenIdle: (uri) => tsModels.whenIdle(uri),
+      lastRun: (uri) => tsModels.result(uri),
+    },
   };
 }
 

@@ -61,6 +61,17 @@ export class ModelViews implements vscode.Disposable {
     this.panelUri = result.uri.toString();
   }
 
+  /** Opens (or reuses) the chart panel with a trace that is not a spec's (a TypeScript model class). */
+  showPanelData(data: PanelData): void {
+    this.panel = TracePanel.show(this.ctx, data);
+    this.panelUri = data.uri.toString();
+  }
+
+  /** Updates the panel if it is open on this file. */
+  updatePanelData(data: PanelData): void {
+    if (this.panel && this.panelUri === data.uri.toString() && tracePanelOpen()) this.panel.update(data);
+  }
+
   /** Shows this trace in the panel if the panel is open on its file, and in the sidebar if it shows that file. */
   showResult(result: TraceResult): void {
     const key = result.uri.toString();

@@ -1,7 +1,7 @@
 /** Restricted Mode: the extension runs (limited support), specs are traced, user code is refused. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, until } from '../support/helpers';
+import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, until, within } from '../support/helpers';
 
 suite('restricted mode (untrusted workspace)', () => {
   teardown(closeAll);
@@ -33,15 +33,47 @@ suite('restricted mode (untrusted workspace)', () => {
     await until('the panel', () => panelTabs().length === 1);
   });
 
-  test('a model written as code (decorated TypeScript) is not run in Restricted Mode', async function () {
-    const uri = file('typescript/seed.model.ts');
-    if (!(await exists(uri))) this.skip();
+  test('decorated TypeScript models run nothing: a notice on each @model class and a Manage Workspace Trust CodeLens', async () => {
     const gl = await api();
     const before = gl.stats();
-    await open(uri);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.deepEqual(gl.stats(), before, 'no trace was started for it');
-    assert.deepEqual(ours(uri), [], 'and nothing about it was reported');
-    assert.equal(gl.lastTrace(uri), undefined);
+    const names = ['seed', 'saturating-deep-sigmoid', 'disconnected', 'wrong-backward', 'two-models'];
+    for (const name of names) {
+      const uri = file(`typescript/${name}.model.ts`);
+      assert.ok(await exists(uri), `${name}.model.ts is in the workspace`);
+      const editor = await open(uri);
+      await within(30000, `${name}.model.ts`, gl.typescript.whenIdle(uri));
+      const doc = editor.document;
+      const classes = [...doc.getText().matchAll(/^export class (\w+)/gm)].map((m) => m[1]);
+      assert.ok(classes.length >= 1);
+      const notices = ours(uri);
+      assert.equal(notices.length, classes.length, JSON.stringify(notices.map((d) => d.message)));
+      for (const [i, d] of notices.entries()) {
+        assert.equal(d.severity, vscode.DiagnosticSeverity.Information);
+        assert.equal(codeOf(d), 'restricted');
+        assert.match(d.message, /^Gradient Lens does not run code in Restricted Mode/);
+        assert.equal(doc.getText(d.range), classes[i], 'on the class name');
+      }
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      const trust = lenses.filter((l) => l.command?.command === 'workbench.trust.manage');
+      assert.equal(trust.length, classes.length);
+      for (const l of trust) assert.match(l.command!.title, /Manage Workspace Trust/);
+      assert.ok(!lenses.some((l) => l.command?.command === 'gradientLens.traceModel'), 'no lens offers to run it');
+      assert.equal(gl.typescript.lastRun(uri), undefined);
+    }
+    // Still nothing after a pause and an edit: no child process was ever started.
+    const uri = file('typescript/seed.model.ts');
+    const editor = await open(uri);
+    await editor.edit((e) => e.insert(new vscode.Position(editor.document.lineCount, 0), '\n// edited\n'));
+    await new Promise((r) => setTimeout(r, 1000));
+    await within(30000, 'the edit', gl.typescript.whenIdle(uri));
+    assert.deepEqual(gl.typescript.stats(), { runs: 0, aborted: 0 }, 'no TypeScript model was run');
+    assert.deepEqual(gl.stats(), before, 'and no spec trace was started for them');
+    assert.ok(ours(uri).every((d) => codeOf(d) === 'restricted'));
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+
+    // The CodeLens command of a traced model refuses too, should anything call it.
+    const refused = await vscode.commands.executeCommand('gradientLens.traceModel', uri, 'Seed');
+    assert.equal(refused, undefined);
+    assert.deepEqual(gl.typescript.stats(), { runs: 0, aborted: 0 });
   });
 });
