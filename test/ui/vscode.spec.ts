@@ -2,9 +2,11 @@
  * The extension in a real VS Code (code-server) driven through Debian's Chromium, as a user meets
  * it: the squiggle under the Sigmoid line of the seed-saturated model and its hover, "Gradient
  * Lens: Trace Gradients" from the command palette with its Chart.js panel, and the Gradients view
- * in the activity bar. Screenshots for the README go to test-results/.
+ * in the activity bar; and a decorated TypeScript model with its squiggle. Screenshots for the README
+ * go to test-results/.
  */
 import { expect, test as base, type Frame, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './support/code-server';
 
@@ -134,4 +136,59 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
     await page.keyboard.press('Enter');
     await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 7,', { timeout: 15_000 });
   });
+});
+
+/**
+ * A decorated TypeScript model in the same window: the workspace gets the wrong-backward example,
+ * a tsconfig.json that resolves "gradient-lens" for the editor, and esbuild in its node_modules
+ * (the packaged extension ships without it and uses the project's).
+ */
+test('a TypeScript model: the squiggle under its wrong custom backward', async ({ page, vscode }) => {
+  const ROOT = path.resolve(__dirname, '../..');
+  const dir = path.join(vscode.workspace, 'ts-model');
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'examples/typescript/wrong-backward.model.ts'), path.join(dir, 'wrong-backward.model.ts'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules/esbuild'), path.join(dir, 'node_modules/esbuild'), 'dir');
+  fs.writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', lib: ['ES2022'], types: [], strict: true, noEmit: true, skipLibCheck: true, paths: { 'gradient-lens': [path.join(ROOT, 'src/authoring')] } },
+      include: ['*.model.ts'],
+    }),
+  );
+
+  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
+  await runCommand(page, 'Go to File');
+  await page.keyboard.type('wrong-backward.model.ts');
+  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText('wrong-backward.model.ts');
+  await page.keyboard.press('Enter');
+
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  await expect(editor.locator('.view-lines')).toContainText('backward');
+  const line = editor.locator('.view-line', { hasText: 'backward: (x, y, dy)' });
+  let box: { x: number; y: number; width: number; height: number } | undefined;
+  await expect
+    .poll(
+      async () => {
+        const ln = await line.boundingBox();
+        if (!ln) return false;
+        for (const b of await Promise.all((await editor.locator('.squiggly-error').all()).map((s) => s.boundingBox()))) {
+          if (b && Math.abs(b.y - ln.y) < ln.height / 2) {
+            box = b;
+            return true;
+          }
+        }
+        return false;
+      },
+      { timeout: 60_000, message: 'an error squiggle on the backward line' },
+    )
+    .toBe(true);
+  // One CodeLens above the class, with the count of its findings.
+  await expect(editor.locator('.codelens-decoration', { hasText: /Trace gradients · \d+ findings?/ })).toHaveCount(1);
+  await page.mouse.move(box!.x + Math.min(box!.width / 2, 20), box!.y + box!.height / 2);
+  const hover = page.locator('.monaco-hover:visible').filter({ hasText: /custom backward of mySigmoid/ });
+  await expect(hover).toBeVisible({ timeout: 15_000 });
+  await expect(hover).toContainText('Gradient Lens');
+  await page.screenshot({ path: `${SHOTS}/typescript.png` });
 });
