@@ -182,7 +182,9 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
       }
     });
     child.on('error', (e) => finish({ kind: 'error', message: `could not run the model: ${e.message}` }));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': it comes after stderr is drained, and V8's "heap out of memory" is often
+    // the last thing written before its SIGABRT.
+    child.on('close', (code, signal) => {
       if (settled) return;
       if (ending) return finish(ending);
       if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
