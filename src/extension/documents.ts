@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { openDocument, watchDocuments } from './document-watch';
 import type { LayerRangeView } from '../protocol';
 import type { Trace } from '../trace/types';
 import type { ResolvedFinding, SpecProblem, Timings } from '../worker/messages';
@@ -80,30 +81,19 @@ export class DocumentController implements vscode.Disposable {
     this.subscriptions.push(
       this.changed,
       this.fullRunner,
-      vscode.workspace.onDidOpenTextDocument((doc) => this.track(doc, 0)),
-      vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length === 0 || !isModelDocument(e.document)) return;
-        const state = this.states.get(e.document.uri.toString());
-        // The running trace is of text that no longer exists: end it now, not after the debounce.
-        if (state?.running) state.runner.cancel('superseded');
-        this.track(e.document, opts.config(e.document.uri).debounceMs);
-      }),
-      vscode.workspace.onDidCloseTextDocument((doc) => this.forget(doc.uri)),
-      // VS Code closes a document some time after its last editor, if at all while it is cached:
-      // the user closing the last tab of a model file is what clears its squiggles and ends its worker.
-      vscode.window.tabGroups.onDidChangeTabs((e) => {
-        for (const tab of e.closed) {
-          const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
-          if (uri && this.states.has(uri.toString()) && !hasTab(uri)) this.forget(uri);
-        }
-        // Reopened while VS Code still held the document: no open event comes, so trace it here.
-        for (const tab of e.opened) {
-          const doc = tab.input instanceof vscode.TabInputText ? this.openDocument(tab.input.uri) : undefined;
-          if (doc && !this.states.has(doc.uri.toString())) this.track(doc, 0);
-        }
+      ...watchDocuments({
+        isTracked: (uri) => this.states.has(uri.toString()),
+        track: (doc, delay) => this.track(doc, delay),
+        forget: (uri) => this.forget(uri),
+        edited: (doc) => {
+          if (!isModelDocument(doc)) return undefined;
+          const state = this.states.get(doc.uri.toString());
+          // The running trace is of text that no longer exists: end it now, not after the debounce.
+          if (state?.running) state.runner.cancel('superseded');
+          return opts.config(doc.uri).debounceMs;
+        },
       }),
     );
-    for (const doc of vscode.workspace.textDocuments) this.track(doc, 0);
   }
 
   /** The latest published trace of a file (quick or full). */
@@ -119,7 +109,7 @@ export class DocumentController implements vscode.Disposable {
   whenIdle(uri: vscode.Uri): Promise<void> {
     return new Promise((resolve) => {
       this.waiters.push({ key: uri.toString(), resolve });
-      const doc = this.openDocument(uri);
+      const doc = openDocument(uri);
       if (doc && !this.states.has(uri.toString())) this.track(doc, 0);
       this.wakeWaiters();
     });
@@ -168,11 +158,6 @@ export class DocumentController implements vscode.Disposable {
     for (const w of this.waiters.splice(0)) w.resolve();
   }
 
-  private openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
-    const key = uri.toString();
-    return vscode.workspace.textDocuments.find((d) => d.uri.toString() === key && !d.isClosed);
-  }
-
   private state(uri: vscode.Uri): ModelState {
     const key = uri.toString();
     let s = this.states.get(key);
@@ -203,7 +188,7 @@ export class DocumentController implements vscode.Disposable {
   }
 
   private async runQuick(state: ModelState): Promise<void> {
-    const doc = this.openDocument(state.uri);
+    const doc = openDocument(state.uri);
     if (!doc) return this.forget(state.uri);
     const version = doc.version;
     if (version === state.doneVersion && !state.running) return this.wakeWaiters();
@@ -350,7 +335,7 @@ export class DocumentController implements vscode.Disposable {
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const w = this.waiters[i];
       const state = this.states.get(w.key);
-      const doc = state ? this.openDocument(state.uri) : undefined;
+      const doc = state ? openDocument(state.uri) : undefined;
       const idle = !state || !doc || (!state.timer && !state.running && state.doneVersion === doc.version);
       if (idle) {
         this.waiters.splice(i, 1);
@@ -358,11 +343,6 @@ export class DocumentController implements vscode.Disposable {
       }
     }
   }
-}
-
-function hasTab(uri: vscode.Uri): boolean {
-  const key = uri.toString();
-  return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key));
 }
 
 function statusOf(outcome: TraceOutcome, result: TraceResult | undefined): DocStatus {

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { openDocument, watchDocuments } from './document-watch';
 import { CommandId } from './commands';
 import type { ExtensionConfig } from './config';
 import { findingDiagnostic, toRange, traceDiagnostic, DIAGNOSTIC_SOURCE } from './diagnostics';
@@ -75,27 +76,18 @@ export class TsModelController implements vscode.Disposable {
   ) {
     this.subscriptions.push(
       this.changed,
-      vscode.workspace.onDidOpenTextDocument((doc) => this.track(doc, 0)),
-      vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length === 0) return;
-        const state = this.states.get(e.document.uri.toString());
-        // The running models are of text that no longer exists: stop them now, not after the debounce.
-        if (state?.abort) this.abort(state);
-        if (state || mayBeTsModel(e.document)) this.track(e.document, opts.config(e.document.uri).debounceMs);
-      }),
-      vscode.workspace.onDidCloseTextDocument((doc) => this.forget(doc.uri)),
-      vscode.window.tabGroups.onDidChangeTabs((e) => {
-        for (const tab of e.closed) {
-          const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
-          if (uri && this.states.has(uri.toString()) && !hasTab(uri)) this.forget(uri);
-        }
-        for (const tab of e.opened) {
-          const doc = tab.input instanceof vscode.TabInputText ? this.openDocument(tab.input.uri) : undefined;
-          if (doc && !this.states.has(doc.uri.toString())) this.track(doc, 0);
-        }
+      ...watchDocuments({
+        isTracked: (uri) => this.states.has(uri.toString()),
+        track: (doc, delay) => this.track(doc, delay),
+        forget: (uri) => this.forget(uri),
+        edited: (doc) => {
+          const state = this.states.get(doc.uri.toString());
+          // The running models are of text that no longer exists: stop them now, not after the debounce.
+          if (state?.abort) this.abort(state);
+          return state || mayBeTsModel(doc) ? opts.config(doc.uri).debounceMs : undefined;
+        },
       }),
     );
-    for (const doc of vscode.workspace.textDocuments) this.track(doc, 0);
   }
 
   /** Whether the file is a TypeScript model this controller looks after. */
@@ -121,7 +113,7 @@ export class TsModelController implements vscode.Disposable {
   whenIdle(uri: vscode.Uri): Promise<void> {
     return new Promise((resolve) => {
       this.waiters.push({ key: uri.toString(), resolve });
-      const doc = this.openDocument(uri);
+      const doc = openDocument(uri);
       if (doc && !this.states.has(uri.toString())) this.track(doc, 0);
       this.wakeWaiters();
     });
@@ -196,11 +188,6 @@ export class TsModelController implements vscode.Disposable {
     return false;
   }
 
-  private openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
-    const key = uri.toString();
-    return vscode.workspace.textDocuments.find((d) => d.uri.toString() === key && !d.isClosed);
-  }
-
   private state(doc: vscode.TextDocument): TsState {
     const key = doc.uri.toString();
     let s = this.states.get(key);
@@ -228,7 +215,7 @@ export class TsModelController implements vscode.Disposable {
   }
 
   private async runQuick(state: TsState): Promise<void> {
-    const doc = this.openDocument(state.uri);
+    const doc = openDocument(state.uri);
     if (!doc) return this.forget(state.uri);
     const version = doc.version;
     if (version === state.doneVersion && !state.abort) return this.wakeWaiters();
@@ -337,7 +324,7 @@ export class TsModelController implements vscode.Disposable {
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const w = this.waiters[i];
       const state = this.states.get(w.key);
-      const doc = state ? this.openDocument(state.uri) : undefined;
+      const doc = state ? openDocument(state.uri) : undefined;
       if (!state || !doc || (!state.timer && !state.abort && state.doneVersion === doc.version)) {
         this.waiters.splice(i, 1);
         w.resolve();
@@ -355,11 +342,6 @@ function restrictedDiagnostic(m: DeclaredModelView): vscode.Diagnostic {
   d.source = DIAGNOSTIC_SOURCE;
   d.code = RESTRICTED_CODE;
   return d;
-}
-
-function hasTab(uri: vscode.Uri): boolean {
-  const key = uri.toString();
-  return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key));
 }
 
 /** One CodeLens per @model class: "▶ Trace gradients · N findings", or "Manage Workspace Trust" in Restricted Mode. */
