@@ -391,6 +391,14 @@ export const LAYERS: Record<string, LayerDef> = {
 
 export const LAYER_TYPES = Object.keys(LAYERS);
 
+/**
+ * The layer named `name` as the user wrote it, or undefined. An own-property lookup: `constructor`
+ * or `__proto__` in a spec is an unknown layer, not a member of Object.prototype.
+ */
+export function layerDef(name: string): LayerDef | undefined {
+  return Object.prototype.hasOwnProperty.call(LAYERS, name) ? LAYERS[name] : undefined;
+}
+
 /** Layers whose every argument has a default, so a bare name (`- ReLU`) is a complete entry. */
 export function hasRequiredArgs(def: { args: ArgDef[] }): boolean {
   return def.args.some((a) => isRequired(a));

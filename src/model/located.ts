@@ -4,6 +4,9 @@
  */
 import * as jsonc from 'jsonc-parser';
 import * as YAML from 'yaml';
+import { oneLine } from '../escape';
+import { jsonNestingPast, yamlFlowNestingPast } from '../json-text';
+import { DEFAULT_LIMITS, limitName } from '../limits';
 import type { SourceRange, SpecDiagnostic } from './graph';
 
 export interface LScalar {
@@ -31,6 +34,11 @@ export interface LMap {
 }
 
 export type LValue = LScalar | LList | LMap;
+
+export interface LocateOptions {
+  /** Deepest nesting of lists and maps; deeper documents are refused at the first value past it. */
+  maxDepth?: number;
+}
 
 export interface Located {
   /** null when the text holds no value at all, or does not parse. */
@@ -80,33 +88,59 @@ function contentEnd(text: string, node: YAML.Node): number {
 }
 
 function err(code: string, message: string, range: SourceRange): SpecDiagnostic {
-  return { severity: 'error', code, message, range };
+  return { severity: 'error', code, message: oneLine(message), range };
+}
+
+function tooDeep(maxDepth: number, range: SourceRange): SpecDiagnostic {
+  return err('spec/too-deep', `the document nests lists and maps deeper than ${maxDepth} levels here (limit: ${limitName('maxDepth')})`, range);
 }
 
 /** The first line of a YAML error message (the rest is an excerpt the editor already shows). */
-function yamlMessage(e: YAML.YAMLError): string {
-  if (/Maximum call stack/.test(e.message)) return 'the text nests too deeply to read';
+function yamlMessage(e: { message: string }): string {
   return e.message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
 }
 
-export function locateYaml(text: string): Located {
+/**
+ * The YAML text with each lone CR (old Mac line endings) read as LF, as VS Code and `positionAt`
+ * count lines; one character for one, so every offset still points into the user's text.
+ */
+function yamlLineBreaks(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+}
+
+export function locateYaml(source: string, options: LocateOptions = {}): Located {
+  const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const text = yamlLineBreaks(source);
   const diagnostics: SpecDiagnostic[] = [];
-  const doc = YAML.parseDocument(text, { keepSourceTokens: true, uniqueKeys: false, prettyErrors: false });
+  // The YAML library recurses per level too: deep flow collections are refused before it runs.
+  const deep = yamlFlowNestingPast(text, maxDepth);
+  if (deep >= 0) return { root: null, diagnostics: [tooDeep(maxDepth, { start: deep, end: deep + 1 })] };
+  let doc: YAML.Document.Parsed;
+  try {
+    doc = YAML.parseDocument(text, { keepSourceTokens: true, uniqueKeys: false, prettyErrors: false });
+  } catch (e) {
+    // The library reports its own stack overflows as errors; anything it throws is reported too.
+    return { root: null, diagnostics: [err('spec/syntax', `YAML syntax error: ${yamlMessage(e as Error)}`, { start: 0, end: 0 })] };
+  }
   for (const e of doc.errors) {
     const start = Math.min(e.pos[0], text.length);
-    diagnostics.push(err('spec/syntax', `YAML syntax error: ${yamlMessage(e)}`, { start, end: Math.max(start, Math.min(e.pos[1], text.length)) }));
+    const range = { start, end: Math.max(start, Math.min(e.pos[1], text.length)) };
+    // Block collections nested past what the library's recursion takes (about 900 levels).
+    if (/Maximum call stack/.test(e.message)) return { root: null, diagnostics: [tooDeep(maxDepth, range)] };
+    diagnostics.push(err('spec/syntax', `YAML syntax error: ${yamlMessage(e)}`, range));
   }
   if (diagnostics.length) return { root: null, diagnostics };
   if (doc.contents === null) return { root: null, diagnostics };
 
   let count = 0;
   let root: LValue | null = null;
-  // `via` is the outermost alias being expanded: where an alias bomb is reported.
-  const tasks: { node: unknown; put: (v: LValue) => void; at: SourceRange; via: SourceRange | null }[] = [
-    { node: doc.contents, put: (v) => (root = v), at: { start: 0, end: text.length }, via: null },
+  // `via` is the outermost alias being expanded: where an alias bomb is reported. `depth` counts
+  // the lists and maps around the node.
+  const tasks: { node: unknown; put: (v: LValue) => void; at: SourceRange; via: SourceRange | null; depth: number }[] = [
+    { node: doc.contents, put: (v) => (root = v), at: { start: 0, end: text.length }, via: null, depth: 0 },
   ];
   while (tasks.length) {
-    const { node: raw, put, at, via: outer } = tasks.pop()!;
+    const { node: raw, put, at, via: outer, depth } = tasks.pop()!;
     if (++count > MAX_VALUES) {
       diagnostics.push(err('spec/too-large', `the document expands to more than ${MAX_VALUES} values (through YAML aliases?)`, outer ?? at));
       return { root: null, diagnostics };
@@ -127,11 +161,14 @@ export function locateYaml(text: string): Located {
         diagnostics.push(err('spec/type', `unsupported YAML value ${JSON.stringify(text.slice(here.start, here.end))}: use a number, string, true/false, a list or a map`, here));
         put({ kind: 'scalar', value: null, range: here });
       }
+    } else if ((YAML.isSeq(node) || YAML.isMap(node)) && depth >= maxDepth) {
+      diagnostics.push(tooDeep(maxDepth, firstLine(text, here)));
+      return { root: null, diagnostics };
     } else if (YAML.isSeq(node)) {
       const list: LList = { kind: 'list', items: new Array(node.items.length), range: here };
       put(list);
       for (let i = node.items.length - 1; i >= 0; i--) {
-        tasks.push({ node: node.items[i], put: (v) => (list.items[i] = v), at: { start: here.end, end: here.end }, via });
+        tasks.push({ node: node.items[i], put: (v) => (list.items[i] = v), at: { start: here.end, end: here.end }, via, depth: depth + 1 });
       }
     } else if (YAML.isMap(node)) {
       const map: LMap = { kind: 'map', entries: [], range: here };
@@ -149,7 +186,7 @@ export function locateYaml(text: string): Located {
       map.entries = pending.map((p) => ({ key: p.key, keyRange: p.keyRange, value: null as unknown as LValue }));
       for (let i = pending.length - 1; i >= 0; i--) {
         const kr = pending[i].keyRange;
-        tasks.push({ node: pending[i].value, put: (v) => (map.entries[i].value = v), at: kr, via });
+        tasks.push({ node: pending[i].value, put: (v) => (map.entries[i].value = v), at: kr, via, depth: depth + 1 });
       }
     } else {
       diagnostics.push(err('spec/syntax', 'unsupported YAML node', here));
@@ -179,8 +216,24 @@ const JSON_ERRORS: Record<string, string> = {
   InvalidCharacter: 'invalid character in a string',
 };
 
-export function locateJson(text: string): Located {
+/** The first line of a range: a deep value's whole text would underline the rest of the file. */
+function firstLine(text: string, r: SourceRange): SourceRange {
+  const nl = text.indexOf('\n', r.start);
+  return { start: r.start, end: nl < 0 || nl > r.end ? r.end : nl };
+}
+
+/** A byte-order mark, which editors hide and JSON.parse refuses; a space keeps every offset. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
+}
+
+export function locateJson(source: string, options: LocateOptions = {}): Located {
+  const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const text = withoutBom(source);
   const diagnostics: SpecDiagnostic[] = [];
+  // jsonc-parser recurses per level: refuse deep text before it can overflow the stack.
+  const deep = jsonNestingPast(text, maxDepth);
+  if (deep >= 0) return { root: null, diagnostics: [tooDeep(maxDepth, { start: deep, end: deep + 1 })] };
   const errors: jsonc.ParseError[] = [];
   const tree = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   for (const e of errors) {
@@ -240,6 +293,6 @@ function duplicateKeys(root: LValue | null): SpecDiagnostic[] {
 }
 
 /** JSON for *.json files, YAML for everything else. */
-export function locate(text: string, fileName: string): Located {
-  return /\.json$/i.test(fileName) ? locateJson(text) : locateYaml(text);
+export function locate(text: string, fileName: string, options: LocateOptions = {}): Located {
+  return /\.json$/i.test(fileName) ? locateJson(text, options) : locateYaml(text, options);
 }

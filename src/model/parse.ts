@@ -31,7 +31,7 @@ import {
   INITS,
   isRequired,
   LAYER_TYPES,
-  LAYERS,
+  layerDef,
   LOSS_TYPES,
   LOSSES,
   MAX_SIZE,
@@ -45,10 +45,14 @@ import {
 } from './layers';
 import { locate, LEntry, LList, LValue } from './located';
 import { didYouMean } from './suggest';
+import { oneLine } from '../escape';
+import { DEFAULT_LIMITS, formatBytes, limitName, Limits, maxSpecBytes } from '../limits';
 
 export interface ParseOptions {
   /** Any parameter, or activation for batch_size samples, larger than this is an error at its range. Default 512 MiB. */
   maxTensorBytes?: number;
+  /** The size, depth and step limits (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<Limits>;
 }
 
 export interface ParseResult {
@@ -58,8 +62,15 @@ export interface ParseResult {
 }
 
 export function parseSpec(text: string, fileName: string, options: ParseOptions = {}): ParseResult {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  text = String(text);
+  // Checked before any parsing: the YAML reader's time and memory grow fast with the text.
+  if (text.length > maxSpecBytes(limits)) {
+    const message = `the spec is ${formatBytes(text.length)}, over the ${formatBytes(maxSpecBytes(limits))} limit for a spec (${limitName('maxSpecKB')})`;
+    return { spec: null, diagnostics: [{ severity: 'error', code: 'spec/too-large', message, range: { start: 0, end: 0 } }] };
+  }
   try {
-    return new Reader(String(text), options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES).read(String(fileName));
+    return new Reader(text, options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES, limits).read(String(fileName));
   } catch (e) {
     // A bug here must not take the editor's diagnostics down with it.
     const message = e instanceof Error ? e.message : String(e);
@@ -119,17 +130,6 @@ function andList(names: string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
-function formatBytes(b: number): string {
-  if (!Number.isFinite(b)) return 'more memory than exists';
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let u = 0;
-  while (b >= 1024 && u < units.length - 1) {
-    b /= 1024;
-    u++;
-  }
-  return `${u === 0 ? b : b.toFixed(b < 10 ? 1 : 0)} ${units[u]}`;
-}
-
 function product(shape: readonly number[]): number {
   let p = 1;
   for (const d of shape) p *= d;
@@ -166,10 +166,11 @@ class Reader {
   constructor(
     private readonly text: string,
     private readonly maxBytes: number,
+    private readonly limits: Limits,
   ) {}
 
   private error(code: string, message: string, range: SourceRange): void {
-    this.diags.push({ severity: 'error', code, message, range: { start: range.start, end: range.end } });
+    this.diags.push({ severity: 'error', code, message: oneLine(message), range: { start: range.start, end: range.end } });
   }
 
   /** The first line of a value: where "missing" findings go when there is no better place. */
@@ -179,7 +180,7 @@ class Reader {
   }
 
   read(fileName: string): ParseResult {
-    const located = locate(this.text, fileName);
+    const located = locate(this.text, fileName, { maxDepth: this.limits.maxDepth });
     this.diags.push(...located.diagnostics);
     const root = located.root;
     if (!root || isNull(root)) {
@@ -345,6 +346,10 @@ class Reader {
     if (!e) return { steps: 20, batchSize: 8, seed: 0, dtype: 'float32', range: null };
     const a = this.args(TRACE_ARGS, e.value, 'trace', e.keyRange);
     if (!a.ok) return null;
+    if ((a.values.steps as number) > this.limits.maxSteps) {
+      this.error('spec/too-large', `trace steps is ${a.values.steps}, over the limit of ${this.limits.maxSteps} steps per trace (${limitName('maxSteps')})`, a.ranges.steps);
+      return null;
+    }
     return {
       steps: a.values.steps as number,
       batchSize: a.values.batch_size as number,
@@ -573,7 +578,7 @@ class Reader {
         frames.push({ node, items: entry.children, next: 0, names: new Map() });
         continue;
       }
-      const def = LAYERS[node.type];
+      const def = layerDef(node.type)!;
       if (!entry.ok) {
         flow.shape = null;
         continue;
@@ -619,7 +624,7 @@ class Reader {
     if (item.kind === 'scalar' && typeof item.value === 'string') {
       type = item.value;
       typeRange = item.range;
-      if (!LAYERS[type]) {
+      if (!layerDef(type)) {
         this.unknownLayer(type, typeRange);
         return null;
       }
@@ -629,7 +634,7 @@ class Reader {
       for (const e of item.entries) {
         if (e.key === 'name') nameEntry = e;
         else if (e.key === 'init') initEntry = e;
-        else if (LAYERS[e.key]) layerKeys.push(e);
+        else if (layerDef(e.key)) layerKeys.push(e);
         else other.push(e);
       }
       if (layerKeys.length === 0) {
@@ -661,7 +666,8 @@ class Reader {
     let nameRange: SourceRange | null = null;
     if (nameEntry) {
       const nv = nameEntry.value;
-      if (nv.kind === 'scalar' && typeof nv.value === 'string' && /^[^.\s]+$/.test(nv.value)) {
+      // No dots (they separate named_parameters() paths), no spaces or control characters.
+      if (nv.kind === 'scalar' && typeof nv.value === 'string' && /^[^.\s\u0000-\u001f\u007f-\u009f]+$/.test(nv.value)) {
         name = nv.value;
         nameRange = nv.range;
       } else {
@@ -669,7 +675,7 @@ class Reader {
         ok = false;
       }
     }
-    const def = LAYERS[type];
+    const def = layerDef(type)!;
     const node: LayerNode = {
       type,
       name,
@@ -723,7 +729,7 @@ class Reader {
   /** `init: {weight: xavier_uniform, bias: {constant: 0.1}}`, checked against the layer's parameters. */
   private readInit(e: LEntry, node: LayerNode): boolean {
     const v = e.value;
-    const def = LAYERS[node.type];
+    const def = layerDef(node.type)!;
     if (v.kind !== 'map') {
       this.error('spec/type', `init maps parameter names to schemes, e.g. init: {weight: xavier_uniform, bias: zeros} (got ${describe(v)})`, isNull(v) ? e.keyRange : v.range);
       return false;

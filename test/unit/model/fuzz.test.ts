@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSpec } from '../../../src/model';
+import { DEFAULT_LIMITS } from '../../../src/limits';
+import { parseSpec, positionAt } from '../../../src/model';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 const files = readdirSync(EXAMPLES).filter((f) => /\.grad\.(ya?ml|json)$/.test(f));
@@ -62,16 +63,51 @@ describe('spec: fuzzing', () => {
     }
   });
 
-  it('deep nesting of Sequentials stays iterative', () => {
-    const depth = 2000;
-    let model = 'ReLU';
-    for (let i = 0; i < depth; i++) model = `{Sequential: [${model}]}`;
-    const text = `{"model": [${model.replace(/Sequential/g, '"Sequential"').replace('ReLU', '"ReLU"')}], "input": {"shape": [2]}, "target": {"shape": [2]}, "loss": "MSELoss"}`;
-    const { spec, diagnostics } = parseSpec(text, 'deep.grad.json');
+  it('nesting up to the depth limit reads; one level past it is refused at that level', () => {
+    // {"model": [ {"Sequential": [ … "ReLU" … ]} ]}: the model list is level 2, each Sequential adds two.
+    const nested = (depth: number) => {
+      let model = '"ReLU"';
+      for (let i = 0; i < depth; i++) model = `{"Sequential": [${model}]}`;
+      return `{"model": [${model}], "input": {"shape": [2]}, "target": {"shape": [2]}, "loss": "MSELoss"}`;
+    };
+    const deepest = (DEFAULT_LIMITS.maxDepth - 2) / 2;
+    const { spec, diagnostics } = parseSpec(nested(deepest), 'deep.grad.json');
     assert.deepEqual(diagnostics, []);
     let node = spec!.model;
-    for (let i = 0; i < depth; i++) node = node.children[0];
+    for (let i = 0; i < deepest; i++) node = node.children[0];
     assert.equal(node.children[0].type, 'ReLU');
-    assert.equal(node.children[0].path.split('.').length, depth + 1);
+    assert.equal(node.children[0].path.split('.').length, deepest + 1);
+
+    for (const [text, file] of [
+      [nested(2000), 'deep.grad.json'],
+      [nested(deepest + 1), 'deep.grad.json'],
+      [nested(2000).replace(/"/g, ''), 'deep.grad.yaml'],
+    ]) {
+      const r = parseSpec(text, file);
+      assert.equal(r.spec, null);
+      assert.deepEqual(r.diagnostics.map((d) => d.code), ['spec/too-deep'], file);
+      assert.match(r.diagnostics[0].message, /deeper than 64 levels.*--max-depth/);
+      // The first container past the limit: the 65th open bracket.
+      let opened = 0;
+      let at = -1;
+      for (let i = 0; i < text.length && at < 0; i++) if ((text[i] === '[' || text[i] === '{') && ++opened > DEFAULT_LIMITS.maxDepth) at = i;
+      assert.equal(r.diagnostics[0].range.start, at, file);
+    }
+  });
+
+  it('block YAML nested thousands of levels deep is an error, not a stack overflow', () => {
+    let text = '';
+    for (let i = 0; i < 3000; i++) text += `${' '.repeat(i)}a:\n`;
+    const r = parseSpec(text, 'deep.grad.yaml', { limits: { maxSpecKB: 8192 } });
+    assert.equal(r.spec, null);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['spec/too-deep']);
+    assert.match(r.diagnostics[0].message, /deeper than 64 levels/);
+    const compact = parseSpec(`${'- '.repeat(3000)}x`, 'deep.grad.yaml');
+    assert.deepEqual(compact.diagnostics.map((d) => d.code), ['spec/too-deep']);
+    // Within the limit's reach, the level past it is named.
+    let shallow = '';
+    for (let i = 0; i < 70; i++) shallow += `${' '.repeat(i)}a:\n`;
+    const s = parseSpec(shallow, 'deep.grad.yaml');
+    assert.deepEqual(s.diagnostics.map((d) => [d.code, positionAt(shallow, d.range.start).line]), [['spec/too-deep', 64]]);
   });
 });

@@ -1,0 +1,157 @@
+/**
+ * Every limit that bounds a run, in one place: the wall-clock time, the memory, the size of the
+ * files read, the nesting depth of any document and the number of steps. Each has one definition
+ * here; the CLI flag (`--time-limit-ms`) and the extension setting (`gradientLens.timeLimitMs`)
+ * are both read through it, and a unit test holds package.json's settings against this table.
+ * No `vscode` and no node-only imports: the parser, the worker and the extension all use it.
+ */
+
+export interface Limits {
+  /** Wall-clock time of one trace (reading, building, the steps and the rules), in ms. */
+  timeLimitMs: number;
+  /**
+   * Memory of the model's tensors (parameters, gradients, optimiser state, the copies a trace
+   * keeps, and activations), estimated from the shapes before anything is built and counted as
+   * the trace runs; also the heap of the trace's worker. The process as a whole is stopped past
+   * `processMemoryCapBytes` of it.
+   */
+  memoryLimitMB: number;
+  /** Size of a spec or rule-config file, in KiB. */
+  maxSpecKB: number;
+  /** Size of a state, batch or `data:` file, in MiB. */
+  maxDataMB: number;
+  /** Nesting of lists and maps in any file read (spec, config, state, batch, data). */
+  maxDepth: number;
+  /** Optimiser steps of one trace (`trace.steps`, `--steps`). */
+  maxSteps: number;
+}
+
+export type LimitKey = keyof Limits;
+
+export interface LimitDef {
+  /** The CLI flag without its dashes. The extension setting is `gradientLens.<key>`. */
+  flag: string;
+  default: number;
+  min: number;
+  max: number;
+  /** Whole numbers only. */
+  integer: boolean;
+  /** What it bounds, for --help, the settings UI and the README. */
+  description: string;
+}
+
+export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
+  timeLimitMs: {
+    flag: 'time-limit-ms',
+    default: 30_000,
+    min: 1,
+    max: 86_400_000,
+    integer: false,
+    description: 'Wall-clock time of one trace (reading, building, the steps and the rules), in milliseconds. A trace past it stops with an error.',
+  },
+  memoryLimitMB: {
+    flag: 'memory-limit-mb',
+    default: 512,
+    min: 1,
+    max: 1_048_576,
+    integer: false,
+    description:
+      "Memory of the model's tensors in MB: parameters, gradients, optimiser state and activations, estimated from the shapes before anything is built (the first layer past it is reported) and counted while the trace runs. Also the trace's heap; the whole process is stopped past twice this plus 256 MB.",
+  },
+  maxSpecKB: {
+    flag: 'max-spec-kb',
+    default: 256,
+    min: 1,
+    max: 65_536,
+    integer: false,
+    description: 'Largest spec or rule-config file read, in KiB.',
+  },
+  maxDataMB: {
+    flag: 'max-data-mb',
+    default: 64,
+    min: 1,
+    max: 65_536,
+    integer: false,
+    description: 'Largest state, batch or `data:` file read, in MiB.',
+  },
+  maxDepth: {
+    flag: 'max-depth',
+    default: 64,
+    min: 2,
+    max: 500,
+    integer: true,
+    description: 'Deepest nesting of lists and maps in any file read (spec, config, state, batch, data).',
+  },
+  maxSteps: {
+    flag: 'max-steps',
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
+    description: 'Most optimiser steps one trace may run (`trace.steps`, `--steps`).',
+  },
+};
+
+export const LIMIT_KEYS = Object.keys(LIMITS) as LimitKey[];
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(Object.fromEntries(LIMIT_KEYS.map((k) => [k, LIMITS[k].default])) as unknown as Limits);
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+/** How a limit is named to the user: the flag and the setting that change it. */
+export function limitName(key: LimitKey): string {
+  return `--${LIMITS[key].flag} / gradientLens.${key}`;
+}
+
+/** Why `value` is not a valid value of the limit, or null when it is. */
+export function limitProblem(key: LimitKey, value: unknown): string | null {
+  const d = LIMITS[key];
+  const ok = typeof value === 'number' && Number.isFinite(value) && value >= d.min && value <= d.max && (!d.integer || Number.isInteger(value));
+  return ok ? null : `must be ${d.integer ? 'an integer' : 'a number'} from ${d.min} to ${d.max}`;
+}
+
+/**
+ * Limits from a getter of values by key (CLI flags already parsed to numbers, or VS Code's
+ * settings). A wrong value keeps the default and is reported: a limit is never silently dropped.
+ */
+export function limitsFrom(get: (key: LimitKey) => unknown): { limits: Limits; problems: { key: LimitKey; value: unknown; message: string }[] } {
+  const limits = { ...DEFAULT_LIMITS };
+  const problems: { key: LimitKey; value: unknown; message: string }[] = [];
+  for (const key of LIMIT_KEYS) {
+    const v = get(key);
+    if (v === undefined) continue;
+    const why = limitProblem(key, v);
+    if (why) problems.push({ key, value: v, message: why });
+    else limits[key] = v as number;
+  }
+  return { limits, problems };
+}
+
+export const memoryLimitBytes = (l: Pick<Limits, 'memoryLimitMB'>): number => l.memoryLimitMB * MiB;
+export const maxSpecBytes = (l: Pick<Limits, 'maxSpecKB'>): number => Math.floor(l.maxSpecKB * KiB);
+export const maxDataBytes = (l: Pick<Limits, 'maxDataMB'>): number => Math.floor(l.maxDataMB * MiB);
+
+/**
+ * The whole process's resident memory past which a run is stopped: the tensors (counted against
+ * the memory limit), as much again for the heap (trace records, rule statistics, garbage not yet
+ * collected) and 256 MB for node itself.
+ */
+export function processMemoryCapBytes(l: Pick<Limits, 'memoryLimitMB'>): number {
+  return 2 * memoryLimitBytes(l) + 256 * MiB;
+}
+
+export function formatBytes(b: number): string {
+  if (!Number.isFinite(b)) return 'more memory than exists';
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let u = 0;
+  while (b >= 1024 && u < units.length - 1) {
+    b /= 1024;
+    u++;
+  }
+  return `${u === 0 ? b : b.toFixed(b < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
