@@ -44,7 +44,7 @@ export { customOp, CustomOp } from './custom';
 export type { CustomOpDefinition, CustomOpFunction } from './custom';
 export { map, zip, randn, rand } from './tensors';
 export * from '../engine/functional';
-export { Tensor, tensor, zeros, full, scalar } from '../engine/tensor';
+export { Tensor } from '../engine/tensor';
 export { noGrad } from '../engine/context';
 export { Rng } from '../engine/rng';
 export type { DType } from '../engine/dtype';

@@ -1,9 +1,10 @@
 /** Reverse mode: each computed tensor points at its node; backward walks them in topological order. */
 import { chargeMemory, getInstrument, popLayer, pushLayer } from './context';
-import type { FloatArray } from './dtype';
+import { FloatArray, legacyTypeName } from './dtype';
 import type { OpKind } from './ops';
-import type { OpDef } from './ops/types';
-import type { Tensor } from './tensor';
+import type { OpDef, Slot } from './ops/types';
+import { formatShape } from './shape';
+import type { Tensor, VersionCounter } from './tensor';
 
 export interface Node {
   kind: OpKind;
@@ -14,6 +15,26 @@ export interface Node {
   saved: unknown;
   /** The user's layer that ran this op, for findings and error messages. */
   layer: string | null;
+  /** Each input's version when the op ran: after an in-place op, which earlier self the gradient belongs to. */
+  versions: readonly number[];
+  /** What the backward reads (inputs by index, or the output), checked against the versions above. */
+  savedSlots: readonly Slot[];
+  /** The output's version counter and its version when saved (an in-place op that adopts the node moves them). */
+  outCounter: VersionCounter;
+  outVersion: number;
+}
+
+/**
+ * The tensor a node's input k stood for when the op ran: the input itself, or, when an in-place op
+ * has since given it a new tape node, the snapshot of what it was then.
+ */
+export function inputAt(node: Node, k: number): Tensor {
+  const x = node.inputs[k];
+  const h = x.history;
+  if (h === null) return x;
+  const v = node.versions[k];
+  for (let i = 0; i < h.length; i++) if (v < h[i].until) return h[i].tensor;
+  return x;
 }
 
 /** Each walk gets a fresh mark, so visited flags live on the tensors instead of in a Set. */
@@ -47,9 +68,8 @@ export function topologicalOrder(root: Tensor): Tensor[] {
     t.visit = mark;
     const node = t.node;
     if (!node) continue;
-    const inputs = node.inputs;
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i];
+    for (let k = 0; k < node.inputs.length; k++) {
+      const input = inputAt(node, k);
       if (input.requiresGrad && input.visit !== mark) {
         stack.push(input);
         expanded.push(false);
@@ -59,11 +79,53 @@ export function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** PyTorch's error when a backward would read a tensor an in-place op has changed since it was saved. */
+export class InplaceModificationError extends Error {
+  override name = 'InplaceModificationError';
+}
+
+function describe(t: Tensor): string {
+  return `[${legacyTypeName(t.dtype)} ${formatShape(t.shape)}]`;
+}
+
+function where(node: Node | null): string {
+  if (!node) return 'a leaf tensor';
+  return `the output of ${node.kind}${node.layer ? ` in layer '${node.layer}'` : ''}`;
+}
+
+/** Throws when a tensor the backward of `node` reads was changed in place after the op ran. */
+function checkSaved(node: Node, out: Tensor): void {
+  for (const slot of node.savedSlots) {
+    let t: Tensor;
+    let now: number;
+    let then: number;
+    let producer: Node | null;
+    if (slot === 'output') {
+      t = out;
+      now = node.outCounter.value;
+      then = node.outVersion;
+      producer = node;
+    } else {
+      t = node.inputs[slot];
+      now = t.counter.value;
+      then = node.versions[slot];
+      producer = inputAt(node, slot).node;
+    }
+    if (now === then) continue;
+    throw new InplaceModificationError(
+      `one of the variables needed for gradient computation has been modified by an inplace operation: ${describe(t)}, ` +
+        `which is ${where(producer)}, is at version ${now}; expected version ${then} instead. ` +
+        `The backward of ${node.kind}${node.layer ? ` in layer '${node.layer}'` : ''} reads it: clone() it before the in-place change, or use the out-of-place form.`,
+    );
+  }
+}
+
 /**
  * Computes d root / d t for every tensor that requires a gradient. Leaves (parameters) accumulate
  * into `.grad` as in PyTorch; gradients of intermediate tensors are released once used.
  */
 export function backward(root: Tensor, seed?: FloatArray): void {
+  if (!root.requiresGrad) throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
   const order = topologicalOrder(root);
   const instrument = getInstrument();
   const g0 = seed ? seed.slice() : root.data.slice().fill(1);
@@ -84,24 +146,29 @@ export function backward(root: Tensor, seed?: FloatArray): void {
         } else t.grad = gy;
         continue;
       }
-      const inputs = node.inputs;
-      const needs = new Array<boolean>(inputs.length);
-      for (let k = 0; k < inputs.length; k++) needs[k] = inputs[k].requiresGrad;
+      const n = node.inputs.length;
+      const targets = new Array<Tensor>(n);
+      const needs = new Array<boolean>(n);
+      for (let k = 0; k < n; k++) {
+        targets[k] = inputAt(node, k);
+        needs[k] = targets[k].requiresGrad;
+      }
+      checkSaved(node, t);
       pushLayer(node.layer);
       let grads: (FloatArray | null)[];
       try {
-        grads = node.def.backward({ gy, inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
+        grads = node.def.backward({ gy, inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
         for (let k = 0; k < grads.length; k++) {
           const g = grads[k];
-          if (g && needs[k] && g !== gy) chargeMemory(g.byteLength, inputs[k].shape);
+          if (g && needs[k] && g !== gy) chargeMemory(g.byteLength, targets[k].shape);
         }
       } finally {
         popLayer();
       }
-      if (instrument) instrument.onBackward(node.kind, node.layer, gy, inputs, grads);
-      for (let k = 0; k < inputs.length; k++) {
+      if (instrument) instrument.onBackward(node.kind, node.layer, gy, node.inputs, grads, node.def, node.saved, node.attrs);
+      for (let k = 0; k < n; k++) {
         let g = grads[k];
-        const x = inputs[k];
+        const x = targets[k];
         if (!g || !needs[k]) continue;
         if (g.length !== x.size) throw new Error(`backward of ${node.kind} gave ${g.length} values for an input of ${x.size}`);
         const prev = x.pending;

@@ -1,25 +1,169 @@
-/** The one place every op runs through: forward, tape recording, memory cap and instrumentation. */
+/**
+ * The one place every op runs through: forward, tape recording, memory cap and instrumentation,
+ * and the in-place path that gives an op's result to an existing tensor with PyTorch's autograd
+ * semantics (version counters, snapshots of the tensor's earlier node, writes through views).
+ */
 import type { Node } from './autograd';
 import { chargeMemory, currentLayer, getInstrument, isGradEnabled } from './context';
+import { canCast, dtypeOf, isFloating } from './dtype';
 import { OpAttrs, OpKind, OPS } from './ops';
+import type { Slot } from './ops/types';
+import { stridedPositions } from './shape';
 import { Tensor } from './tensor';
+
+function savedSlots(kind: OpKind, needs: readonly boolean[], attrs: unknown): readonly Slot[] {
+  const s = OPS[kind].saves;
+  return typeof s === 'function' ? (s as (n: readonly boolean[], a: unknown) => readonly Slot[])(needs, attrs) : s;
+}
 
 export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attrs: OpAttrs[K]): Tensor {
   const def = OPS[kind];
   const layer = currentLayer();
+  const grad = isGradEnabled();
+  if (grad) for (const x of inputs) if (x.view !== null && x.view.nodeSeen !== x.counter.value) rebaseView(x);
   const r = def.forward(inputs, attrs);
   chargeMemory(r.data.byteLength, r.shape);
-  const out = new Tensor(r.data, r.shape);
-  if (isGradEnabled()) {
-    let wants = false;
-    for (const x of inputs) wants ||= x.requiresGrad;
-    if (wants) {
+  const dtype = def.outDtype ? def.outDtype(inputs, attrs) : inputs[0].dtype;
+  if (isFloating(dtype) && dtypeOf(r.data) !== dtype) throw new Error(`${kind} produced ${dtypeOf(r.data)} values for a ${dtype} result`);
+  const out = new Tensor(r.data, r.shape, false, dtype);
+  let wants = false;
+  for (const x of inputs) wants ||= x.requiresGrad;
+  const instrument = getInstrument();
+  if (wants && grad) {
+    if (def.differentiable !== false && isFloating(dtype)) {
       out.requiresGrad = true;
-      const node: Node = { kind, def, inputs, attrs, saved: r.saved, layer };
+      const n = inputs.length;
+      const versions = new Array<number>(n);
+      const needs = new Array<boolean>(n);
+      for (let k = 0; k < n; k++) {
+        versions[k] = inputs[k].counter.value;
+        needs[k] = inputs[k].requiresGrad;
+      }
+      const node: Node = {
+        kind,
+        def,
+        inputs,
+        attrs,
+        saved: r.saved,
+        layer,
+        versions,
+        savedSlots: savedSlots(kind, needs, attrs),
+        outCounter: out.counter,
+        outVersion: 0,
+      };
       out.node = node;
+    } else if (instrument) {
+      instrument.onGradientStop(kind, layer);
     }
   }
-  const instrument = getInstrument();
-  if (instrument) instrument.onForward(kind, layer, inputs, out, def.activation?.(attrs as never));
+  if (instrument) instrument.onForward(kind, layer, inputs, out, def, r.saved, attrs);
   return out;
+}
+
+// ── in place ───────────────────────────────────────────────────────────────
+
+export class InplaceError extends Error {
+  override name = 'InplaceError';
+}
+
+/** A stand-in for `t` as it is now: its node, its gradient flag, and (when an op reads it) its values. */
+function snapshotOf(t: Tensor, copyValues: boolean): Tensor {
+  const s = new Tensor(copyValues ? t.data.slice() : t.data, t.shape, false, t.dtype);
+  s.node = t.node;
+  s.requiresGrad = t.requiresGrad;
+  s.counter = { value: t.counter.value };
+  return s;
+}
+
+/** Consumers recorded before now keep differentiating into `snapshot`, the tensor's earlier self. */
+function pushHistory(t: Tensor, snapshot: Tensor): void {
+  (t.history ??= []).push({ until: t.counter.value, tensor: snapshot });
+}
+
+/** Gives `t` the tape node `node` came with, as its producer from now on. */
+function adopt(t: Tensor, from: Tensor): void {
+  t.node = from.node;
+  t.requiresGrad = from.requiresGrad;
+  if (t.node) {
+    t.node.outCounter = t.counter;
+    t.node.outVersion = t.counter.value;
+  }
+}
+
+/**
+ * A view whose base was written since its tape node was made reads its values from the base again,
+ * through a new node, so its gradient reaches the base's new producer (PyTorch regenerates a
+ * view's grad_fn the same way).
+ */
+function rebaseView(t: Tensor): void {
+  const v = t.view!;
+  v.nodeSeen = t.counter.value;
+  if (v.detached || !(v.base.requiresGrad || t.requiresGrad)) return;
+  const fresh = apply('take', [v.base], { positions: stridedPositions(v.offset, v.strides, t.shape), shape: t.shape });
+  pushHistory(t, snapshotOf(t, false));
+  adopt(t, fresh);
+}
+
+function overlapsItself(t: Tensor): boolean {
+  const v = t.view;
+  if (!v) return false;
+  for (let d = 0; d < t.rank; d++) if (v.strides[d] === 0 && t.shape[d] > 1) return true;
+  return false;
+}
+
+/**
+ * Runs `kind` on [target, ...others] and writes the result into `target` (PyTorch's `add_`,
+ * `x[idx] = v`, `relu_`): same tensor object, values overwritten, version bumped, and from now on
+ * computed by this op. Earlier ops that saved the target for their backward will refuse it.
+ */
+export function applyInPlace<K extends OpKind>(kind: K, target: Tensor, others: readonly Tensor[], attrs: OpAttrs[K]): Tensor {
+  const grad = isGradEnabled();
+  const v = target.view;
+  if (grad && !v?.detached) {
+    if (target.node === null && target.requiresGrad) throw new InplaceError('a leaf Variable that requires grad is being used in an in-place operation.');
+    if (v && v.base.node === null && v.base.requiresGrad) throw new InplaceError('a view of a leaf Variable that requires grad is being used in an in-place operation.');
+  }
+  if (overlapsItself(target)) {
+    throw new InplaceError(
+      'unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.',
+    );
+  }
+  if (grad && v && v.nodeSeen !== target.counter.value) rebaseView(target);
+  const needs = [target.requiresGrad, ...others.map((o) => o.requiresGrad)];
+  const self = snapshotOf(target, grad && savedSlots(kind, needs, attrs).includes(0));
+  let value = apply(kind, [self, ...others], attrs);
+  if (value.dtype !== target.dtype) {
+    if (!canCast(value.dtype, target.dtype)) throw new InplaceError(`result type ${value.dtype} can't be cast to the desired output type ${target.dtype}`);
+    value = apply('to_dtype', [value], { dtype: target.dtype });
+  }
+  if (!v) {
+    commitValues(target, value, self);
+    return target;
+  }
+  const base = v.base;
+  const positions = stridedPositions(v.offset, v.strides, target.shape);
+  if (v.detached || !grad) {
+    // a detached alias (or no tape): the base's values change, its producer does not
+    const bd = base.data;
+    const vd = value.data;
+    for (let i = 0; i < positions.length; i++) bd[positions[i]] = vd[i];
+    base.counter.value++;
+  } else {
+    const baseSelf = snapshotOf(base, false);
+    const written = apply('put', [baseSelf, value], { positions, accumulate: false });
+    commitValues(base, written, baseSelf);
+  }
+  // the view: its values are what was just written; its producer, the base's new one
+  target.data.set(value.data);
+  v.dataSeen = target.counter.value;
+  if (grad) rebaseView(target);
+  return target;
+}
+
+/** Writes `value` into `t`'s own array (aliases such as detach() see it), bumps the version, adopts the node. */
+function commitValues(t: Tensor, value: Tensor, self: Tensor): void {
+  t.data.set(value.data);
+  t.counter.value++;
+  if (value.node || self.node) pushHistory(t, self);
+  if (value.node) adopt(t, value);
 }

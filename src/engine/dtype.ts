@@ -1,11 +1,37 @@
-/** Element types a tensor can hold: float32 for tracing, float64 for gradient checks and parity. */
+/**
+ * Element types, as PyTorch's dtypes: float32 for tracing, float64 for gradient checks and parity,
+ * int64 for indices, class targets and counts, bool for masks.
+ *
+ * int64 and bool tensors are stored in a Float64Array: every integer up to 2^53 is exact there, far
+ * beyond any index or count a model uses, and every kernel that reads numbers works on them
+ * unchanged. What makes them integers is the tensor's `dtype`, which the ops keep and promote as
+ * PyTorch does (int + int = int, int / int = float, int + float = float).
+ */
+/** A float dtype: the precision a model runs in. */
 export type DType = 'float32' | 'float64';
+/** Any tensor's dtype. */
+export type TensorDType = DType | 'int64' | 'bool';
 export type FloatArray = Float32Array | Float64Array;
 
-export function alloc(dtype: DType, n: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+let defaultFloat: DType = 'float32';
+
+/** PyTorch's default float dtype (torch.get_default_dtype()): what factories and int → float promotion give. */
+export function getDefaultDtype(): DType {
+  return defaultFloat;
 }
 
+/** torch.set_default_dtype; returns the previous one so a caller can restore it. */
+export function setDefaultDtype(dtype: DType): DType {
+  const prev = defaultFloat;
+  defaultFloat = dtype;
+  return prev;
+}
+
+export function alloc(dtype: TensorDType, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+/** The float dtype an array of this type holds (int64 and bool are told apart by the tensor, not the array). */
 export function dtypeOf(a: FloatArray): DType {
   return a instanceof Float64Array ? 'float64' : 'float32';
 }
@@ -15,6 +41,86 @@ export function like(a: FloatArray, n: number = a.length): FloatArray {
   return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
-export function fromValues(dtype: DType, values: ArrayLike<number>): FloatArray {
-  return dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
+export function fromValues(dtype: TensorDType, values: ArrayLike<number>): FloatArray {
+  const out = alloc(dtype, values.length);
+  if (dtype === 'float32' || dtype === 'float64') {
+    out.set(values);
+    return out;
+  }
+  for (let i = 0; i < values.length; i++) out[i] = castValue(values[i], dtype);
+  return out;
+}
+
+export function isFloating(dtype: TensorDType): dtype is DType {
+  return dtype === 'float32' || dtype === 'float64';
+}
+
+/** PyTorch's name for messages: torch.float32, torch.int64, … */
+export function torchName(dtype: TensorDType): string {
+  return `torch.${dtype}`;
+}
+
+/** PyTorch's legacy tensor type names, as its in-place error messages print them ([torch.FloatTensor [3, 4]]). */
+export function legacyTypeName(dtype: TensorDType): string {
+  return { float32: 'torch.FloatTensor', float64: 'torch.DoubleTensor', int64: 'torch.LongTensor', bool: 'torch.BoolTensor' }[dtype];
+}
+
+/** One value converted as PyTorch's `.to(dtype)`: floats truncate toward zero into int64, anything non-zero is true. */
+export function castValue(v: number, dtype: TensorDType): number {
+  switch (dtype) {
+    case 'bool':
+      // NaN is non-zero, so true, as PyTorch
+      return v !== 0 ? 1 : 0;
+    case 'int64':
+      // PyTorch leaves NaN and ±inf → int64 undefined (it gives INT64_MIN on x86); 0 is as good and keeps the array finite
+      return Number.isFinite(v) ? Math.trunc(v) || 0 : 0;
+    case 'float32':
+      return Math.fround(v);
+    default:
+      return v;
+  }
+}
+
+// ── type promotion (torch.result_type) ──────────────────────────────────────
+
+const CATEGORY: Record<TensorDType, number> = { bool: 0, int64: 1, float32: 2, float64: 2 };
+const WIDTH: Record<TensorDType, number> = { bool: 0, int64: 1, float32: 2, float64: 3 };
+
+/** The wider of two dtypes (torch.promote_types). */
+export function promoteTypes(a: TensorDType, b: TensorDType): TensorDType {
+  return WIDTH[a] >= WIDTH[b] ? a : b;
+}
+
+/** An operand as torch.result_type sees it: a tensor with dimensions, a 0-dim tensor, or a Python number. */
+export interface Operand {
+  dtype: TensorDType;
+  /** 0 for a dimensioned tensor, 1 for a 0-dim tensor, 2 for a plain number (PyTorch's "wrapped number"). */
+  priority: 0 | 1 | 2;
+}
+
+/**
+ * torch.result_type: the highest category (bool < integer < float) wins; within the winning
+ * category, dimensioned tensors decide before 0-dim tensors, and those before plain numbers. So
+ * float32 tensor + float64 scalar stays float32, int64 tensor + 2.5 becomes the default float.
+ */
+export function resultType(operands: readonly Operand[]): TensorDType {
+  let category = 0;
+  for (const o of operands) category = Math.max(category, CATEGORY[o.dtype]);
+  for (const priority of [0, 1, 2] as const) {
+    let best: TensorDType | null = null;
+    for (const o of operands) {
+      if (o.priority !== priority || CATEGORY[o.dtype] !== category) continue;
+      best = best === null ? o.dtype : promoteTypes(best, o.dtype);
+    }
+    if (best !== null) {
+      // A plain float number promotes integers to the default float dtype, not to float64.
+      return priority === 2 && category === 2 ? defaultFloat : best;
+    }
+  }
+  return defaultFloat;
+}
+
+/** torch.can_cast: whether an in-place op may write a `from` result into a `to` tensor. */
+export function canCast(from: TensorDType, to: TensorDType): boolean {
+  return CATEGORY[from] <= CATEGORY[to];
 }

@@ -4,7 +4,7 @@
  */
 import type { FloatArray } from './dtype';
 import type { OpKind } from './ops';
-import type { ActivationShape } from './ops/types';
+import type { ActivationShape, OpDef } from './ops/types';
 import type { Tensor } from './tensor';
 
 export type Phase = 'forward' | 'backward';
@@ -59,6 +59,17 @@ export interface BackwardFlow {
   /** ‖∂loss/∂input‖ of the op's first input; null when that input needs no gradient (the model input). */
   inputGradNorm: number | null;
 }
+
+/** An op with no derivative that a tensor requiring a gradient went into: the gradient stops there. */
+export interface GradientStop {
+  op: OpKind;
+  layer: string | null;
+  /** Calls in a row from the same layer (one per time step in a loop). */
+  count: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyOpDef = OpDef<any, any>;
 
 export const SATURATED_FRACTION_OF_PEAK = 0.01;
 export const FLAT_DERIVATIVE = 1e-7;
@@ -181,9 +192,14 @@ export class Instrument {
     this.activations = [];
     this.firstNonFinite = null;
     this.flow = [];
+    this.gradientStops = [];
   }
 
-  onForward(op: OpKind, layer: string | null, inputs: readonly Tensor[], out: Tensor, activation?: ActivationShape): void {
+  /** Ops that cut the gradient (argmax, a comparison, detach, a cast to int) applied to a tensor that required one. */
+  gradientStops: GradientStop[] = [];
+
+  onForward(op: OpKind, layer: string | null, inputs: readonly Tensor[], out: Tensor, def: AnyOpDef, _saved: unknown, attrs: unknown): void {
+    const activation = def.activation?.(attrs);
     if (activation && inputs.length) this.activations.push(activationStats(op, layer, inputs[0], activation));
     const s = summarize(op, layer, out.data);
     if (this.keepOutputSummaries) this.outputs.push(s);
@@ -193,7 +209,22 @@ export class Instrument {
     }
   }
 
-  onBackward(op: OpKind, layer: string | null, gy: FloatArray, inputs: readonly Tensor[], grads: readonly (FloatArray | null)[]): void {
+  onGradientStop(op: OpKind, layer: string | null): void {
+    const last = this.gradientStops[this.gradientStops.length - 1];
+    if (last && last.op === op && last.layer === layer) last.count++;
+    else this.gradientStops.push({ op, layer, count: 1 });
+  }
+
+  onBackward(
+    op: OpKind,
+    layer: string | null,
+    gy: FloatArray,
+    inputs: readonly Tensor[],
+    grads: readonly (FloatArray | null)[],
+    _def: AnyOpDef,
+    _saved: unknown,
+    _attrs: unknown,
+  ): void {
     this.flow.push({ op, layer, outputGradNorm: l2Norm(gy), inputGradNorm: grads[0] ? l2Norm(grads[0]) : null });
     if (this.firstNonFinite) return;
     for (const g of grads) {

@@ -52,8 +52,6 @@ export function broadcastShape(a: Shape, b: Shape): number[] {
  * `shape` is broadcast to `out`. Broadcast dimensions get stride 0.
  */
 export function broadcastIndex(shape: Shape, out: Shape): Int32Array {
-  const n = sizeOf(out);
-  const idx = new Int32Array(n);
   const rank = out.length;
   const src = stridesOf(shape);
   const strides = new Array<number>(rank).fill(0);
@@ -61,19 +59,7 @@ export function broadcastIndex(shape: Shape, out: Shape): Int32Array {
     const o = rank - shape.length + i;
     strides[o] = shape[i] === 1 ? 0 : src[i];
   }
-  const counter = new Array<number>(rank).fill(0);
-  let offset = 0;
-  for (let i = 0; i < n; i++) {
-    idx[i] = offset;
-    for (let d = rank - 1; d >= 0; d--) {
-      counter[d]++;
-      offset += strides[d];
-      if (counter[d] < out[d]) break;
-      offset -= strides[d] * counter[d];
-      counter[d] = 0;
-    }
-  }
-  return idx;
+  return stridedPositions(0, strides, out);
 }
 
 /** Sums a gradient of shape `from` down to the broadcast source shape `to` (the adjoint of broadcasting). */
@@ -90,4 +76,77 @@ export function normAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw new ShapeError(`axis ${axis} is out of range for a tensor of rank ${rank}`);
   return a;
+}
+
+/** For each element of a strided view (row-major over `shape`), its flat position: offset + Σ index_d·strides_d. */
+export function stridedPositions(offset: number, strides: readonly number[], shape: Shape): Int32Array {
+  const n = sizeOf(shape);
+  const pos = new Int32Array(n);
+  const rank = shape.length;
+  if (n === 0) return pos;
+  const counter = new Array<number>(rank).fill(0);
+  let at = offset;
+  for (let i = 0; i < n; i++) {
+    pos[i] = at;
+    for (let d = rank - 1; d >= 0; d--) {
+      counter[d]++;
+      at += strides[d];
+      if (counter[d] < shape[d]) break;
+      at -= strides[d] * counter[d];
+      counter[d] = 0;
+    }
+  }
+  return pos;
+}
+
+/** Reads a strided view of `src` into `out` (row-major over `shape`). */
+export function gatherStrided(src: FloatArray, offset: number, strides: readonly number[], shape: Shape, out: FloatArray): void {
+  const pos = stridedPositions(offset, strides, shape);
+  for (let i = 0; i < pos.length; i++) out[i] = src[pos[i]];
+}
+
+/** Whether a strided layout is the plain row-major one of its shape (size-1 axes may have any stride), as PyTorch's is_contiguous. */
+export function isContiguousLayout(shape: Shape, strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] === 1) continue;
+    if (strides[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
+/**
+ * The strides a `view(newShape)` of a tensor with `shape`/`strides` would have, or null when the
+ * elements cannot be addressed that way without a copy (PyTorch's computeStride: each run of old
+ * axes that is merged or split must be contiguous within itself).
+ */
+export function viewStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
+  const n = sizeOf(shape);
+  const out = new Array<number>(newShape.length).fill(0);
+  // no elements, or a scalar viewed as [1, 1, …]: any strides address them; use the contiguous ones
+  if (n === 0 || shape.length === 0) return stridesOf(newShape);
+  let viewD = newShape.length - 1;
+  let chunkBase = strides[strides.length - 1] ?? 1;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d];
+    // at the start of a chunk of old axes that are contiguous with each other, fill the new axes it splits into
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return out;
 }

@@ -6,7 +6,8 @@ import type { DType } from '../dtype';
 import * as F from '../functional';
 import * as init from '../init';
 import type { Rng } from '../rng';
-import { Tensor, zeros } from '../tensor';
+import { zeros } from '../functional/creation';
+import type { Tensor } from '../tensor';
 import { Module } from './module';
 
 type Pair = number | [number, number];

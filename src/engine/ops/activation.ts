@@ -169,6 +169,7 @@ function softmaxForward(x: Tensor, axis: number, log: boolean): FloatArray {
 export const activationOps: OpTable<ActivationAttrs> = {
   // d sigmoid = y(1-y)·dy (the saved output)
   sigmoid: defineOp({
+    saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
       const out = like(d);
@@ -201,6 +202,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d tanh = (1-y²)·dy (the saved output)
   tanh: defineOp({
+    saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
       const out = like(d);
@@ -225,6 +227,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d relu = dy where y > 0, else 0 (0 at x = 0 as PyTorch; NaN passes dy through, as PyTorch)
   relu: defineOp({
+    saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
       const out = like(d);
@@ -243,6 +246,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d leaky_relu = dy where x > 0, else slope·dy (slope at x = 0, as PyTorch)
   leaky_relu: defineOp({
+    saves: [0],
     forward: ([x], { negativeSlope }) => {
       const d = x.data;
       const out = like(d);
@@ -264,6 +268,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d elu = dy where x > 0, else α·eˣ·dy (α at x = 0, as PyTorch)
   elu: defineOp({
+    saves: [0],
     forward: ([x], { alpha }) => {
       const d = x.data;
       const out = like(d);
@@ -285,6 +290,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d gelu = (Φ(x) + x·φ(x))·dy; tanh form: (½(1+t) + ½x(1-t²)·√(2/π)(1+3·0.044715x²))·dy
   gelu: defineOp({
+    saves: [0],
     forward: ([x], { approximate }) => {
       const d = x.data;
       const out = like(d);
@@ -305,6 +311,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d softplus = sigmoid(βx)·dy, and dy where βx > threshold (the linear region, as PyTorch)
   softplus: defineOp({
+    saves: [0],
     forward: ([x], { beta, threshold }) => {
       const d = x.data;
       const out = like(d);
@@ -330,6 +337,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d softmax = y ⊙ (dy − Σ dy·y) along the axis
   softmax: defineOp({
+    saves: ['output'],
     forward: ([x], { axis }) => outOf(x, softmaxForward(x, axis, false)),
     backward: ({ gy, out, attrs: { axis } }) => {
       const [outer, n, inner] = around(out, axis);
@@ -350,6 +358,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
 
   // d log_softmax = dy − softmax·Σ dy along the axis (softmax = e^y of the saved output)
   log_softmax: defineOp({
+    saves: ['output'],
     forward: ([x], { axis }) => outOf(x, softmaxForward(x, axis, true)),
     backward: ({ gy, out, attrs: { axis } }) => {
       const [outer, n, inner] = around(out, axis);

@@ -3,7 +3,7 @@ import { FloatArray, like } from '../dtype';
 import { gemm } from '../kernels/gemm';
 import { formatShape, Shape, ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
-import { defineOp, OpTable } from './types';
+import { defineOp, eachOther, OpTable } from './types';
 
 export interface ConvAttrs {
   /** inputs: [x (N,C,L), weight (O,C,K)] or with bias (O) */
@@ -218,6 +218,7 @@ function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [n
 
 export const convOps: OpTable<ConvAttrs> = {
   conv1d: defineOp({
+    saves: eachOther,
     forward: (inputs, { stride, padding }) => {
       const g = conv1dGeometry(inputs, stride, padding);
       const shape = inputs[0].rank === 3 ? [g.n, g.o, g.ow] : [g.o, g.ow];
@@ -226,6 +227,7 @@ export const convOps: OpTable<ConvAttrs> = {
     backward: ({ gy, inputs, saved, needs }) => convBackward(gy, inputs, saved, needs),
   }),
   conv2d: defineOp({
+    saves: eachOther,
     forward: (inputs, { stride, padding }) => {
       const g = conv2dGeometry(inputs, stride, padding);
       const shape = inputs[0].rank === 4 ? [g.n, g.o, g.oh, g.ow] : [g.o, g.oh, g.ow];
@@ -235,6 +237,7 @@ export const convOps: OpTable<ConvAttrs> = {
   }),
   // d max = dy at the window's maximum (the first on ties, a NaN wins as in PyTorch), 0 elsewhere
   max_pool2d: defineOp({
+    saves: [0],
     forward: ([x], { kernel, stride, padding }) => {
       const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding);
       const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
@@ -277,6 +280,7 @@ export const convOps: OpTable<ConvAttrs> = {
   }),
   // d avg = dy/(KH·KW) to every in-bounds element of the window (padding counts in the divisor)
   avg_pool2d: defineOp({
+    saves: [0],
     forward: ([x], { kernel, stride, padding }) => {
       const g = poolGeometry('avg_pool2d', x.shape, kernel, stride, padding);
       const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;

@@ -52,6 +52,7 @@ function own(data: FloatArray, proto: FloatArray, given: readonly FloatArray[]):
 export const customOps: OpTable<CustomAttrs> = {
   // d custom = the user's backward(x, y, dy)
   custom: defineOp({
+    saves: [0, 'output'],
     forward: ([x], f) => {
       const y = checkResult(f.name, 'forward', runInside(() => f.forward(x)));
       return { data: own(y.data, x.data, [x.data]), shape: [...y.shape], saved: undefined };

@@ -3,9 +3,11 @@
  * op without a forward and backward does not compile; no registry is filled by side-effect imports.
  */
 import { ActivationAttrs, activationOps } from './activation';
+import { CompareAttrs, compareOps } from './compare';
 import { ConvAttrs, convOps } from './conv';
 import { CustomAttrs, customOps } from './custom';
 import { ElementwiseAttrs, elementwiseOps } from './elementwise';
+import { IndexingAttrs, indexingOps } from './indexing';
 import { LayoutAttrs, layoutOps } from './layout';
 import { LinalgAttrs, linalgOps } from './linalg';
 import { LossAttrs, lossOps } from './loss';
@@ -18,6 +20,8 @@ export type OpAttrs = ElementwiseAttrs &
   ActivationAttrs &
   ReduceAttrs &
   LayoutAttrs &
+  IndexingAttrs &
+  CompareAttrs &
   LinalgAttrs &
   ConvAttrs &
   NormAttrs &
@@ -32,6 +36,8 @@ export const OPS: OpTable<OpAttrs> = {
   ...activationOps,
   ...reduceOps,
   ...layoutOps,
+  ...indexingOps,
+  ...compareOps,
   ...linalgOps,
   ...convOps,
   ...normOps,

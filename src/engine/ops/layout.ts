@@ -1,6 +1,6 @@
 /** Ops that move elements without arithmetic: reshape, transpose, concat, slice. */
 import { FloatArray, like } from '../dtype';
-import { formatShape, Shape, ShapeError, sizeOf, stridesOf } from '../shape';
+import { formatShape, Shape, ShapeError, sizeOf, stridedPositions, stridesOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, OpTable } from './types';
 
@@ -25,23 +25,11 @@ function permutedIndex(shape: Shape, perm: readonly number[]): Int32Array {
     throw new ShapeError(`[${perm.join(', ')}] is not a permutation of the axes of a tensor of shape ${formatShape(shape)}`);
   }
   const inStrides = stridesOf(shape);
-  const dims = perm.map((a) => shape[a]);
-  const strides = perm.map((a) => inStrides[a]);
-  const n = sizeOf(shape);
-  const idx = new Int32Array(n);
-  const counter = new Array<number>(rank).fill(0);
-  let offset = 0;
-  for (let j = 0; j < n; j++) {
-    idx[j] = offset;
-    for (let d = rank - 1; d >= 0; d--) {
-      counter[d]++;
-      offset += strides[d];
-      if (counter[d] < dims[d]) break;
-      offset -= strides[d] * counter[d];
-      counter[d] = 0;
-    }
-  }
-  return idx;
+  return stridedPositions(
+    0,
+    perm.map((a) => inStrides[a]),
+    perm.map((a) => shape[a]),
+  );
 }
 
 /** Python's slice bounds for step 1: negative counts from the end, then clamp into [0, size]. */
@@ -119,6 +107,7 @@ function outerInner(shape: Shape, axis: number): [number, number] {
 export const layoutOps: OpTable<LayoutAttrs> = {
   // d reshape = dy reshaped back (same elements, same order)
   reshape: defineOp({
+    saves: [],
     forward: ([x], { shape }) => {
       if (sizeOf(shape) !== x.size) {
         throw new ShapeError(`cannot reshape a tensor of shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
@@ -131,6 +120,7 @@ export const layoutOps: OpTable<LayoutAttrs> = {
 
   // d permute = dy permuted by the inverse permutation (scatter back along the same index)
   transpose: defineOp({
+    saves: [],
     forward: ([x], { perm }) => {
       const idx = permutedIndex(x.shape, perm);
       const d = x.data;
@@ -148,6 +138,7 @@ export const layoutOps: OpTable<LayoutAttrs> = {
 
   // d concat = dy split back into the inputs' blocks along the axis
   concat: defineOp({
+    saves: [],
     forward: (xs, { axis }) => {
       const shape = concatShape(xs, axis);
       const [outer, inner] = outerInner(shape, axis);
@@ -183,6 +174,7 @@ export const layoutOps: OpTable<LayoutAttrs> = {
 
   // d slice = dy scattered into zeros at the window
   slice: defineOp({
+    saves: [],
     forward: ([x], { starts, ends }) => {
       const w = windowOf(x, starts, ends);
       const d = x.data;

@@ -3,7 +3,7 @@ import { FloatArray, like } from '../dtype';
 import { gemm } from '../kernels/gemm';
 import { broadcastIndex, broadcastShape, formatShape, Shape, ShapeError, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
-import { defineOp, NoAttrs, OpTable } from './types';
+import { defineOp, eachOther, NoAttrs, OpTable } from './types';
 
 export interface LinalgAttrs {
   matmul: NoAttrs;
@@ -71,6 +71,7 @@ function withLastAxis(shape: readonly number[], last: number): number[] {
 export const linalgOps: OpTable<LinalgAttrs> = {
   // d(a·b) = dy·bᵀ, aᵀ·dy (summed over broadcast batch axes)
   matmul: defineOp({
+    saves: eachOther,
     forward: ([a, b]) => {
       const p = planMatmul(a.shape, b.shape);
       const { m, n, k } = p;
@@ -92,6 +93,7 @@ export const linalgOps: OpTable<LinalgAttrs> = {
   }),
   // d(x·Wᵀ + b) = dy·W, dyᵀ·x, Σ_rows dy
   linear: defineOp({
+    saves: eachOther,
     forward: (inputs) => {
       const [x, w, bias] = inputs;
       const { rows, nIn, nOut } = checkLinear(inputs);

@@ -185,16 +185,19 @@ function checkSameShape(input: Tensor, target: Tensor, op: string): void {
 export const lossOps: OpTable<LossAttrs> = {
   // d mse = 2(x-t)/n·dy; d/dt the negative
   mse_loss: defineOp({
+    saves: [0, 1],
     forward: ([x, t], { reduction }) => reduceLoss(x, t, reduction, (a, b) => (a - b) * (a - b)),
     backward: ({ gy, inputs, saved, needs }) => pointwiseBackward(gy, inputs, saved, needs, (a, b) => 2 * (a - b)),
   }),
   // d l1 = sign(x-t)/n·dy (0 where x = t, as PyTorch); d/dt the negative
   l1_loss: defineOp({
+    saves: [0, 1],
     forward: ([x, t], { reduction }) => reduceLoss(x, t, reduction, (a, b) => Math.abs(a - b)),
     backward: ({ gy, inputs, saved, needs }) => pointwiseBackward(gy, inputs, saved, needs, (a, b) => Math.sign(a - b)),
   }),
   // d huber = clamp(x-t, -delta, delta)/n·dy; d/dt the negative
   huber_loss: defineOp({
+    saves: [0, 1],
     forward: ([x, t], { reduction, delta }) => {
       if (!(delta > 0)) throw new RangeError(`huber_loss does not support non-positive values for delta, got ${delta}`);
       return reduceLoss(x, t, reduction, (a, b) => huber(a - b, delta));
@@ -204,6 +207,7 @@ export const lossOps: OpTable<LossAttrs> = {
   }),
   // d cross_entropy = (softmax(x) - onehot(t))·dy/n over the class axis; no gradient for class indices
   cross_entropy: defineOp({
+    saves: [1],
     forward: ([x, t], { reduction }) => {
       const layout = classLayout(x, t, 'cross_entropy');
       const { samples, classes, inner, base } = layout;
@@ -251,6 +255,7 @@ export const lossOps: OpTable<LossAttrs> = {
   }),
   // d nll = -dy/n at the target class, 0 elsewhere; no gradient for class indices
   nll_loss: defineOp({
+    saves: [1],
     forward: ([x, t], { reduction }) => {
       const layout = classLayout(x, t, 'nll_loss');
       let total = 0;
@@ -274,6 +279,7 @@ export const lossOps: OpTable<LossAttrs> = {
   }),
   // d bce/dx = (x-t)/max(x(1-x), 1e-12)·dy/n; d bce/dt = (log(1-x) - log x)·dy/n (PyTorch: -logit(x), unclamped)
   bce_loss: defineOp({
+    saves: [0, 1],
     forward: ([x, t], { reduction }) => {
       checkSameShape(x, t, 'binary_cross_entropy');
       for (let i = 0; i < x.size; i++) {
@@ -295,6 +301,7 @@ export const lossOps: OpTable<LossAttrs> = {
   }),
   // d/dx = (σ(x) - t)·dy/n; d/dt = -x·dy/n
   bce_with_logits: defineOp({
+    saves: [0, 1],
     forward: ([x, t], { reduction }) => {
       checkSameShape(x, t, 'binary_cross_entropy_with_logits');
       return reduceLoss(x, t, reduction, bceWithLogitsTerm);

@@ -127,6 +127,7 @@ interface LayerNormSaved extends NormSaved {
 export const normOps: OpTable<NormAttrs> = {
   // d bn = invStd·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)), ĝ = dy·weight; d weight = Σ dy·x̂, d bias = Σ dy
   batch_norm: defineOp({
+    saves: (needs) => (needs.length === 3 ? [0, 1] : [0]),
     forward: (inputs, attrs): { data: FloatArray; shape: readonly number[]; saved: BatchNormSaved } => {
       const x = inputs[0];
       if (x.rank < 2) throw new ShapeError(`batch_norm: expected input (N, C, ...) of rank ≥ 2, got ${formatShape(x.shape)}`);
@@ -176,6 +177,7 @@ export const normOps: OpTable<NormAttrs> = {
   }),
   // d ln = invStd·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)) per row, ĝ = dy·weight; d weight = Σ dy·x̂, d bias = Σ dy
   layer_norm: defineOp({
+    saves: (needs) => (needs.length === 3 ? [0, 1] : [0]),
     forward: (inputs, { normalizedShape, eps }): { data: FloatArray; shape: readonly number[]; saved: LayerNormSaved } => {
       const x = inputs[0];
       const k = normalizedShape.length;

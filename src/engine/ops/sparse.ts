@@ -23,6 +23,8 @@ function paddingRow(paddingIdx: number | null, rows: number): number {
 export const sparseOps: OpTable<SparseAttrs> = {
   // d embedding = dy rows scatter-added into the rows they were read from (none into padding_idx); indices get none
   embedding: defineOp({
+    saves: [0],
+    outDtype: (inputs) => inputs[1].dtype,
     forward: ([indices, weight], { paddingIdx }) => {
       if (weight.rank !== 2) throw new ShapeError(`embedding: weight must be (num_embeddings, embedding_dim), got ${formatShape(weight.shape)}`);
       const [rows, dim] = weight.shape;
@@ -57,6 +59,7 @@ export const sparseOps: OpTable<SparseAttrs> = {
   }),
   // d dropout = mask·dy/(1-p), the same mask as the forward
   dropout: defineOp({
+    saves: [],
     forward: ([x], { p, training, rng }) => {
       if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
       if (!training || p === 0) return { data: x.data.slice(), shape: x.shape, saved: null };

@@ -1,5 +1,5 @@
 /** What every op provides: a forward, a backward beside it, and what it saves for the backward. */
-import type { FloatArray } from '../dtype';
+import type { FloatArray, TensorDType } from '../dtype';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
 
@@ -28,12 +28,45 @@ export interface ActivationShape {
   derivative(x: number): number;
 }
 
+/**
+ * A tensor whose values a backward reads: input k, or the op's own output. PyTorch's autograd saves
+ * these with their version and refuses to differentiate once an in-place op has changed them.
+ */
+export type Slot = number | 'output';
+
+/**
+ * What a fused recurrent op exposes to the instrument: its gates' activations (already computed for
+ * the backward) and, once the backward has run, the gradient norm that reached each time step.
+ */
+export interface RecurrentView {
+  /** Time steps, in time order (not processing order). */
+  steps: number;
+  /** Whether the op runs backwards in time (the reverse direction of a bidirectional layer). */
+  reverse: boolean;
+  /** Gate outputs after their nonlinearity, all steps: sigmoid gates saturate near 0 and 1, tanh gates near ±1. */
+  gates: readonly { kind: 'sigmoid' | 'tanh'; values: FloatArray }[];
+  /** ‖∂loss/∂h_t‖ per time step, filled by the backward (null before it ran). */
+  hiddenGradNorms: Float64Array | null;
+}
+
 export interface OpDef<A, S = undefined> {
   forward(inputs: readonly Tensor[], attrs: A): ForwardResult<S>;
   /** Gradients for each input, in order; null where none is needed or the input is not differentiable. */
   backward(args: BackwardArgs<A, S>): (FloatArray | null)[];
+  /**
+   * The inputs (by index) and whether the output are read by the backward, given which inputs need a
+   * gradient: mul saves b only when a needs a gradient, as PyTorch's autograd does. The dispatcher
+   * records their versions and the backward refuses stale ones.
+   */
+  saves: readonly Slot[] | ((needs: readonly boolean[], attrs: A) => readonly Slot[]);
+  /** The output's dtype; the first input's when absent (argmax: int64, comparisons: bool). */
+  outDtype?: (inputs: readonly Tensor[], attrs: A) => TensorDType;
+  /** False for ops with no derivative (argmax, comparisons, detach): their outputs never require a gradient. */
+  differentiable?: false;
   /** Present on elementwise activations; a function of the attributes (a LeakyReLU's slope changes its shape). */
   activation?: (attrs: A) => ActivationShape;
+  /** Present on fused recurrent ops: what the instrument reads about gates and time steps. */
+  recurrent?: (saved: S, attrs: A) => RecurrentView;
 }
 
 /** Identity that lets TypeScript infer the saved type `S` from the forward. */
@@ -46,3 +79,11 @@ export function defineOp<A, S = undefined>(def: OpDef<A, S>): OpDef<A, S> {
 export type OpTable<M> = { [K in keyof M]: OpDef<M[K], any> };
 
 export type NoAttrs = Record<string, never>;
+
+/** Saves for an op whose two inputs each need the other for their gradient (mul: d a = b·dy). */
+export function eachOther(needs: readonly boolean[]): Slot[] {
+  const out: Slot[] = [];
+  if (needs[1]) out.push(0);
+  if (needs[0]) out.push(1);
+  return out;
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Adam, AdamOptions, SGD, SGDOptions, tensor, Tensor } from '../../../src/engine';
+import { Adam, AdamOptions, neg, SGD, SGDOptions, tensor, Tensor } from '../../../src/engine';
 import type { Optimizer } from '../../../src/engine';
 
 /**
@@ -194,8 +194,7 @@ describe('optimisers', () => {
 
   it('refuses a non-leaf tensor', () => {
     const p = tensor([1], [1], 'float64', true);
-    const q = new Tensor(Float64Array.of(1), [1], true);
-    q.node = { kind: 'neg', def: null as never, inputs: [p], attrs: {}, saved: undefined, layer: null };
+    const q = neg(p);
     assert.throws(() => new SGD([q], { lr: 0.1 }), /non-leaf/);
   });
 });

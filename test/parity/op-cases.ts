@@ -1,0 +1,149 @@
+/**
+ * The op parity cases: the same computation written for PyTorch (Python statements assigning `out`)
+ * and for the engine. Inputs are float (the run's dtype, requiring a gradient unless grad: false),
+ * int64 or bool; values are drawn from a seeded Rng unless given.
+ */
+import type { DType, Tensor } from '../../src/engine';
+import * as F from '../../src/engine';
+
+export interface InputSpec {
+  shape: number[];
+  dtype?: 'float' | 'int64' | 'bool';
+  grad?: boolean;
+  low?: number;
+  high?: number;
+  values?: number[];
+}
+
+export interface OpCase {
+  name: string;
+  inputs: Record<string, InputSpec>;
+  py: string;
+  ts: (t: Record<string, Tensor>, dtype: DType) => Tensor | readonly Tensor[];
+  /** When PyTorch raises: what the engine's message must match. */
+  error?: RegExp;
+  dtypes?: DType[];
+}
+
+const x34 = { x: { shape: [3, 4] } };
+const NAN = NaN;
+const INF = Infinity;
+
+export const OP_CASES: OpCase[] = [
+  // ── arithmetic, broadcasting, promotion ──
+  { name: 'add broadcast', inputs: { x: { shape: [3, 1] }, y: { shape: [4] } }, py: 'out = x + y', ts: ({ x, y }) => F.add(x, y) },
+  { name: 'sub alpha', inputs: { x: { shape: [2, 3] }, y: { shape: [3] } }, py: 'out = torch.sub(x, y, alpha=2.5)', ts: ({ x, y }) => F.sub(x, y, 2.5) },
+  { name: 'mul by int tensor', inputs: { x: { shape: [2, 3] }, i: { shape: [3], dtype: 'int64' } }, py: 'out = x * i', ts: ({ x, i }) => F.mul(x, i) },
+  { name: 'int div int is float', inputs: { i: { shape: [4], dtype: 'int64', low: 1 }, j: { shape: [4], dtype: 'int64', low: 1 } }, py: 'out = i / j', ts: ({ i, j }) => F.div(i, j) },
+  { name: 'int plus float scalar', inputs: { i: { shape: [4], dtype: 'int64' } }, py: 'out = i + 2.5', ts: ({ i }) => F.add(i, 2.5) },
+  { name: 'int plus int scalar', inputs: { i: { shape: [4], dtype: 'int64' } }, py: 'out = i * 3 + 1', ts: ({ i }) => F.add(F.mul(i, 3), 1) },
+  { name: 'bool plus int', inputs: { b: { shape: [5], dtype: 'bool' } }, py: 'out = b + 1', ts: ({ b }) => F.add(b, 1) },
+  { name: 'floor_divide and remainder', inputs: { x: { shape: [6], values: [7, -7, 7.5, -7.5, 0, 3], grad: false }, y: { shape: [6], values: [2, 2, -2, -2, 3, 3], grad: false } }, py: 'out = (torch.floor_divide(x, y), torch.remainder(x, y))', ts: ({ x, y }) => [F.floorDivide(x, y), F.remainder(x, y)] },
+  { name: 'remainder gradient', inputs: { x: { shape: [5], low: 0.1, high: 5 }, y: { shape: [5], low: 0.5, high: 2 } }, py: 'out = x % y', ts: ({ x, y }) => F.remainder(x, y) },
+  { name: 'div rounding modes', inputs: { i: { shape: [4], dtype: 'int64', values: [7, -7, 6, -1] } }, py: "out = (torch.div(i, 2, rounding_mode='floor'), torch.div(i, 2, rounding_mode='trunc'))", ts: ({ i }) => [F.div(i, 2, 'floor'), F.div(i, 2, 'trunc')] },
+  { name: 'pow tensor tensor', inputs: { x: { shape: [2, 3], low: 0.5, high: 2 }, y: { shape: [3] } }, py: 'out = x ** y', ts: ({ x, y }) => F.pow(x, y) },
+  { name: 'scalar base pow', inputs: { y: { shape: [4] } }, py: 'out = 10000 ** y', ts: ({ y }) => F.pow(10000, y) },
+  { name: 'pow constant', inputs: x34, py: 'out = x ** 3', ts: ({ x }) => F.pow(x, 3) },
+  { name: 'pow at zero base', inputs: { x: { shape: [3], values: [0, 0, 2] }, y: { shape: [3], values: [0, 2, 0] } }, py: 'out = x ** y', ts: ({ x, y }) => F.pow(x, y) },
+  { name: 'sqrt rsqrt', inputs: { x: { shape: [5], low: 0.1, high: 4 } }, py: 'out = (torch.sqrt(x), torch.rsqrt(x))', ts: ({ x }) => [F.sqrt(x), F.rsqrt(x)] },
+  { name: 'sin cos', inputs: x34, py: 'out = torch.sin(x) * torch.cos(x)', ts: ({ x }) => F.mul(F.sin(x), F.cos(x)) },
+  { name: 'log1p expm1', inputs: { x: { shape: [6], low: -0.9, high: 3 } }, py: 'out = (torch.log1p(x), torch.expm1(x))', ts: ({ x }) => [F.log1p(x), F.expm1(x)] },
+  { name: 'abs sign at zero', inputs: { x: { shape: [4], values: [-2, 0, 3, NAN] } }, py: 'out = (torch.abs(x), torch.sign(x))', ts: ({ x }) => [F.abs(x), F.sign(x)] },
+  { name: 'exp of int', inputs: { i: { shape: [3], dtype: 'int64' } }, py: 'out = torch.exp(i)', ts: ({ i }) => F.exp(i) },
+  { name: 'minimum maximum ties', inputs: { x: { shape: [5], values: [1, 2, 3, NAN, -1] }, y: { shape: [5], values: [1, 3, 2, 0, NAN] } }, py: 'out = (torch.maximum(x, y), torch.minimum(x, y))', ts: ({ x, y }) => [F.maximum(x, y), F.minimum(x, y)] },
+  { name: 'clamp at the bounds', inputs: { x: { shape: [6], values: [-2, -1, 0, 1, 2, NAN] } }, py: 'out = torch.clamp(x, -1, 1)', ts: ({ x }) => F.clamp(x, -1, 1) },
+  { name: 'clamp min only', inputs: x34, py: 'out = x.clamp(min=0.5)', ts: ({ x }) => F.clamp(x, 0.5) },
+  { name: 'neg of bool refused', inputs: { b: { shape: [3], dtype: 'bool' } }, py: 'out = -b', ts: ({ b }) => F.neg(b), error: /bool/ },
+
+  // ── comparisons, logic, selection ──
+  { name: 'comparisons', inputs: { x: { shape: [5], values: [1, 2, NAN, 4, 5] }, y: { shape: [1], values: [2] } }, py: 'out = (x == y, x != y, x < y, x <= y, x > y, x >= y)', ts: ({ x, y }) => [F.eq(x, y), F.ne(x, y), F.lt(x, y), F.le(x, y), F.gt(x, y), F.ge(x, y)] },
+  { name: 'logical ops', inputs: { a: { shape: [6], dtype: 'bool' }, b: { shape: [6], dtype: 'bool' } }, py: 'out = (a & b, a | b, a ^ b, ~a, torch.logical_not(a))', ts: ({ a, b }) => [F.logicalAnd(a, b), F.logicalOr(a, b), F.logicalXor(a, b), F.bitwiseNot(a), F.logicalNot(a)] },
+  { name: 'where', inputs: { c: { shape: [3, 1], dtype: 'bool' }, x: { shape: [3, 4] }, y: { shape: [4] } }, py: 'out = torch.where(c, x, y)', ts: ({ c, x, y }) => F.where(c, x, y) },
+  { name: 'where with a scalar', inputs: { x: { shape: [3, 4] } }, py: 'out = torch.where(x > 0, x, 0.0)', ts: ({ x }) => F.where(F.gt(x, 0), x, 0.0) },
+  { name: 'masked_fill causal', inputs: { x: { shape: [2, 4, 4] } }, py: "m = torch.tril(torch.ones(4, 4)) == 0\nout = F.softmax(x.masked_fill(m, float('-inf')), dim=-1)", ts: ({ x }) => F.softmax(F.maskedFill(x, F.eq(F.tril(F.ones([4, 4])), 0), -Infinity), -1) },
+  { name: 'isnan isinf isfinite', inputs: { x: { shape: [4], values: [1, NAN, INF, -INF], grad: false } }, py: 'out = (torch.isnan(x), torch.isinf(x), torch.isfinite(x))', ts: ({ x }) => [F.isnan(x), F.isinf(x), F.isfinite(x)] },
+  { name: 'casts', inputs: { x: { shape: [5], values: [-1.7, -0.2, 0, 0.5, 2.9] } }, py: 'out = (x.long(), x.bool(), x.double() * 2, x.float() + 1)', ts: ({ x }) => [F.long(x), F.bool(x), F.mul(F.double(x), 2), F.add(F.float(x), 1)] },
+
+  // ── reductions ──
+  { name: 'sum dims keepdim', inputs: { x: { shape: [2, 3, 4] } }, py: 'out = (x.sum(), x.sum((0, 2), keepdim=True), x.sum(-1))', ts: ({ x }) => [F.sum(x), F.sum(x, [0, 2], true), F.sum(x, -1)] },
+  { name: 'sum of bool and int', inputs: { b: { shape: [2, 3], dtype: 'bool' }, i: { shape: [2, 3], dtype: 'int64' } }, py: 'out = (b.sum(), i.sum(1))', ts: ({ b, i }) => [F.sum(b), F.sum(i, 1)] },
+  { name: 'mean', inputs: { x: { shape: [2, 3, 4] } }, py: 'out = (x.mean(), x.mean(1, keepdim=True))', ts: ({ x }) => [F.mean(x), F.mean(x, 1, true)] },
+  { name: 'mean of int refused', inputs: { i: { shape: [3], dtype: 'int64' } }, py: 'out = i.mean()', ts: ({ i }) => F.mean(i), error: /could not infer output dtype/ },
+  { name: 'max dim with ties', inputs: { x: { shape: [2, 3], values: [1, 3, 3, 2, 2, 0] } }, py: 'v, i = torch.max(x, 1)\nout = (v, i)', ts: ({ x }) => F.maxDim(x, 1) },
+  { name: 'min dim keepdim', inputs: { x: { shape: [3, 4] } }, py: 'v, i = x.min(0, keepdim=True)\nout = (v, i)', ts: ({ x }) => F.minDim(x, 0, true) },
+  { name: 'max all with ties', inputs: { x: { shape: [2, 2], values: [1, 4, 4, 0] } }, py: 'out = x.max()', ts: ({ x }) => F.max(x) },
+  { name: 'amax amin', inputs: { x: { shape: [2, 3, 4] } }, py: 'out = (torch.amax(x, (0, 2)), torch.amin(x, -1, keepdim=True))', ts: ({ x }) => [F.amax(x, [0, 2]), F.amin(x, -1, true)] },
+  { name: 'argmax argmin', inputs: { x: { shape: [3, 4], grad: false } }, py: 'out = (x.argmax(), x.argmax(1), x.argmin(0, keepdim=True))', ts: ({ x }) => [F.argmax(x), F.argmax(x, 1), F.argmin(x, 0, true)] },
+  { name: 'argmax with NaN', inputs: { x: { shape: [4], values: [1, NAN, 5, NAN], grad: false } }, py: 'out = (x.argmax(), x.argmin())', ts: ({ x }) => [F.argmax(x), F.argmin(x)] },
+  { name: 'var std correction', inputs: { x: { shape: [3, 5] } }, py: 'out = (torch.var(x), torch.var(x, 1, correction=0), x.std(0, keepdim=True), torch.std(x, unbiased=False))', ts: ({ x }) => [F.variance(x), F.variance(x, 1, 0), F.std(x, 0, 1, true), F.std(x, null, 0)] },
+  { name: 'var of one element', inputs: { x: { shape: [1, 3] } }, py: 'out = torch.var(x, 0)', ts: ({ x }) => F.variance(x, 0) },
+  { name: 'logsumexp', inputs: { x: { shape: [3, 4] } }, py: 'out = (torch.logsumexp(x, 1), torch.logsumexp(x, (0, 1), keepdim=True))', ts: ({ x }) => [F.logsumexp(x, 1), F.logsumexp(x, [0, 1], true)] },
+  { name: 'logsumexp of -inf', inputs: { x: { shape: [2, 2], values: [-INF, -INF, 0, -INF] } }, py: 'out = torch.logsumexp(x, 1)', ts: ({ x }) => F.logsumexp(x, 1) },
+  { name: 'cumsum', inputs: { x: { shape: [3, 4] }, i: { shape: [5], dtype: 'int64' } }, py: 'out = (torch.cumsum(x, 1), x.cumsum(0), i.cumsum(0))', ts: ({ x, i }) => [F.cumsum(x, 1), F.cumsum(x, 0), F.cumsum(i, 0)] },
+
+  // ── shapes and views ──
+  { name: 'view reshape -1', inputs: { x: { shape: [2, 3, 4] } }, py: 'out = (x.view(6, -1) * 2, x.reshape(-1, 2, 3))', ts: ({ x }) => [F.mul(F.view(x, [6, -1]), 2), F.reshape(x, [-1, 2, 3])] },
+  { name: 'view of a transpose refused', inputs: { x: { shape: [2, 3] } }, py: 'out = x.t().view(-1)', ts: ({ x }) => F.view(F.t(x), [-1]), error: /view size is not compatible/ },
+  { name: 'reshape of a transpose copies', inputs: { x: { shape: [2, 3] } }, py: 'out = x.t().reshape(-1)', ts: ({ x }) => F.reshape(F.t(x), [-1]) },
+  { name: 'transpose permute', inputs: { x: { shape: [2, 3, 4] } }, py: 'out = (x.transpose(0, 2), x.permute(1, 2, 0), x.transpose(-2, -1).contiguous())', ts: ({ x }) => [F.transpose(x, 0, 2), F.permute(x, [1, 2, 0]), F.contiguous(F.transpose(x, -2, -1))] },
+  { name: 'unsqueeze squeeze', inputs: { x: { shape: [3, 1, 4] } }, py: 'out = (x.unsqueeze(0), x.unsqueeze(-1), x.squeeze(), x.squeeze(1), x.squeeze(0))', ts: ({ x }) => [F.unsqueeze(x, 0), F.unsqueeze(x, -1), F.squeeze(x), F.squeeze(x, 1), F.squeeze(x, 0)] },
+  { name: 'expand', inputs: { x: { shape: [3, 1] } }, py: 'out = x.expand(2, 3, 4) * 1.5', ts: ({ x }) => F.mul(F.expand(x, [2, 3, 4]), 1.5) },
+  { name: 'narrow select', inputs: { x: { shape: [4, 5] } }, py: 'out = (x.narrow(1, 1, 3), x.select(0, -1), x[2])', ts: ({ x }) => [F.narrow(x, 1, 1, 3), F.select(x, 0, -1), F.getItem(x, [2])] },
+  { name: 'split chunk unbind', inputs: { x: { shape: [5, 3] } }, py: 'out = (*torch.split(x, 2), *x.split([1, 4]), *x.chunk(3, 1), *x.unbind(1))', ts: ({ x }) => [...F.split(x, 2), ...F.split(x, [1, 4]), ...F.chunk(x, 3, 1), ...F.unbind(x, 1)] },
+  { name: 'chunk uneven', inputs: { x: { shape: [5] } }, py: 'out = x.chunk(4)', ts: ({ x }) => F.chunk(x, 4) },
+  { name: 'cat stack', inputs: { x: { shape: [2, 3] }, y: { shape: [2, 3] } }, py: 'out = (torch.cat([x, y], 1), torch.stack([x, y]), torch.stack([x, y], -1))', ts: ({ x, y }) => [F.cat([x, y], 1), F.stack([x, y]), F.stack([x, y], -1)] },
+  { name: 'cat promotes', inputs: { x: { shape: [2] }, i: { shape: [3], dtype: 'int64' } }, py: 'out = torch.cat([x, i])', ts: ({ x, i }) => F.cat([x, i]) },
+  { name: 'flip roll repeat', inputs: { x: { shape: [2, 3] } }, py: 'out = (x.flip(1), torch.flip(x, [0, 1]), x.roll(1, 1), torch.roll(x, -1), x.repeat(2, 1, 2))', ts: ({ x }) => [F.flip(x, [1]), F.flip(x, [0, 1]), F.roll(x, 1, 1), F.roll(x, -1), F.repeat(x, [2, 1, 2])] },
+  { name: 'tril triu', inputs: { x: { shape: [2, 3, 4] } }, py: 'out = (x.tril(), torch.triu(x, 1), x.tril(-1))', ts: ({ x }) => [F.tril(x), F.triu(x, 1), F.tril(x, -1)] },
+  { name: 'gather', inputs: { x: { shape: [3, 4] }, i: { shape: [3, 2], dtype: 'int64', high: 4 } }, py: 'out = torch.gather(x, 1, i)', ts: ({ x, i }) => F.gather(x, 1, i) },
+  { name: 'gather dim 0 repeated', inputs: { x: { shape: [3, 2] }, i: { shape: [4, 2], dtype: 'int64', values: [0, 1, 2, 2, 0, 0, 1, 1] } }, py: 'out = x.gather(0, i)', ts: ({ x, i }) => F.gather(x, 0, i) },
+  { name: 'index_select', inputs: { x: { shape: [3, 4] }, i: { shape: [3], dtype: 'int64', values: [3, 0, 3] } }, py: 'out = x.index_select(1, i)', ts: ({ x, i }) => F.indexSelect(x, 1, i) },
+  { name: 'detach', inputs: x34, py: 'out = x.detach() * x', ts: ({ x }) => F.mul(F.detach(x), x) },
+
+  // ── indexing ──
+  { name: 'slices with steps', inputs: { x: { shape: [5, 6] } }, py: 'out = (x[1:, ::2], x[-2:, 1:5:3], x[:, -1], x[::2, -3:-1])', ts: ({ x }) => [F.getItem(x, [{ start: 1 }, { step: 2 }]), F.getItem(x, [{ start: -2 }, { start: 1, stop: 5, step: 3 }]), F.getItem(x, [F.ALL, -1]), F.getItem(x, [{ step: 2 }, { start: -3, stop: -1 }])] },
+  { name: 'None and Ellipsis', inputs: { x: { shape: [2, 3, 4] } }, py: 'out = (x[None, :, 0], x[..., 1], x[0, ..., None], x[:, None, :, None, 2])', ts: ({ x }) => [F.getItem(x, [null, F.ALL, 0]), F.getItem(x, ['...', 1]), F.getItem(x, [0, '...', null]), F.getItem(x, [F.ALL, null, F.ALL, null, 2])] },
+  { name: 'integer tensor index', inputs: { x: { shape: [4, 3] }, i: { shape: [2, 3], dtype: 'int64', values: [0, 3, 3, -1, 1, 0] } }, py: 'out = x[i]', ts: ({ x, i }) => F.getItem(x, [i]) },
+  { name: 'list index with slice', inputs: { x: { shape: [4, 5] } }, py: 'out = x[[0, 2, 2], 1:]', ts: ({ x }) => F.getItem(x, [[0, 2, 2], { start: 1 }]) },
+  { name: 'adjacent advanced indices', inputs: { x: { shape: [2, 3, 4] }, i: { shape: [2], dtype: 'int64', values: [0, 2] }, j: { shape: [2], dtype: 'int64', values: [3, 1] } }, py: 'out = x[:, i, j]', ts: ({ x, i, j }) => F.getItem(x, [F.ALL, i, j]) },
+  { name: 'separated advanced indices', inputs: { x: { shape: [2, 3, 4] }, i: { shape: [2], dtype: 'int64', values: [1, 0] }, j: { shape: [2], dtype: 'int64', values: [3, 1] } }, py: 'out = x[i, :, j]', ts: ({ x, i, j }) => F.getItem(x, [i, F.ALL, j]) },
+  { name: 'bool mask index', inputs: { x: { shape: [3, 4] } }, py: 'out = (x[x > 0], x[:, torch.tensor([True, False, True, True])])', ts: ({ x }) => [F.getItem(x, [F.gt(x, 0)]), F.getItem(x, [F.ALL, F.fromNested([true, false, true, true])])] },
+  { name: 'index out of range refused', inputs: x34, py: 'out = x[3]', ts: ({ x }) => F.getItem(x, [3]), error: /out of bounds for dimension 0 with size 3/ },
+
+  // ── assignment and in-place, with PyTorch's autograd semantics ──
+  { name: 'setitem row', inputs: { x: { shape: [3, 4] }, w: { shape: [4] } }, py: 'y = x * 1\ny[0] = w * 2\nout = y', ts: ({ x, w }) => F.setItem(F.mul(x, 1), [0], F.mul(w, 2)) },
+  { name: 'setitem strided positional encoding', inputs: { p: { shape: [5, 1], grad: false } }, py: 'pe = torch.zeros(5, 6)\nd = torch.exp(torch.arange(0, 6, 2).float() * (-math.log(10000.0) / 6))\npe[:, 0::2] = torch.sin(p * d)\npe[:, 1::2] = torch.cos(p * d)\nout = pe', ts: ({ p }) => { const pe = F.zeros([5, 6]); const d = F.exp(F.mul(F.float(F.arange(0, 6, 2)), -Math.log(10000) / 6)); F.setItem(pe, [F.ALL, { start: 0, step: 2 }], F.sin(F.mul(p, d))); F.setItem(pe, [F.ALL, { start: 1, step: 2 }], F.cos(F.mul(p, d))); return pe; } },
+  { name: 'setitem int column', inputs: { i: { shape: [3, 2], dtype: 'int64' } }, py: 'j = i.clone()\nj[:, 0] = 7\nj[1] = torch.tensor([4.9, -4.9])\nout = j', ts: ({ i }) => { const j = F.clone(i); F.setItem(j, [F.ALL, 0], 7); F.setItem(j, [1], F.tensor([4.9, -4.9], [2], 'float32')); return j; } },
+  { name: 'setitem mask', inputs: x34, py: 'y = x * 3\ny[y < 0] = 0\nout = y', ts: ({ x }) => { const y = F.mul(x, 3); F.setItem(y, [F.lt(y, 0)], 0); return y; } },
+  { name: 'setitem from a value requiring grad into a constant', inputs: { w: { shape: [2] } }, py: 'z = torch.zeros(3, 2, dtype=w.dtype)\nz[1] = w.exp()\nout = z * 2', ts: ({ w }, dtype) => { const z = F.zeros([3, 2], dtype); F.setItem(z, [1], F.exp(w)); return F.mul(z, 2); } },
+  { name: 'chained index write', inputs: { x: { shape: [3, 4] }, w: { shape: [1] } }, py: 'y = x * 1\ny[1][2] = w[0] * 5\nout = y', ts: ({ x, w }) => { const y = F.mul(x, 1); F.setItem(F.getItem(y, [1]), [2], F.mul(F.getItem(w, [0]), 5)); return y; } },
+  { name: 'write through a view', inputs: { w: { shape: [3] } }, py: 'y = w * 1\nv = y[0:2]\nv.mul_(w[2])\nout = y', ts: ({ w }) => { const y = F.mul(w, 1); F.mul_(F.getItem(y, [{ start: 0, stop: 2 }]), F.getItem(w, [2])); return y; } },
+  { name: 'view sees a write to its base', inputs: { w: { shape: [3] } }, py: 'y = w * 1\nv = y.view(3, 1)\ny.add_(1)\nout = v * w.view(3, 1)', ts: ({ w }) => { const y = F.mul(w, 1); const v = F.view(y, [3, 1]); F.add_(y, 1); return F.mul(v, F.view(w, [3, 1])); } },
+  { name: 'in-place add (out += identity)', inputs: { x: { shape: [2, 3] }, w: { shape: [2, 3] } }, py: 'out_ = torch.relu(x * w)\nout_ += x\nout = torch.relu(out_)', ts: ({ x, w }) => { const o = F.relu(F.mul(x, w)); F.add_(o, x); return F.relu(o); } },
+  { name: 'relu_ then a consumer', inputs: x34, py: 'y = x * 2\ny.relu_()\nout = y * y', ts: ({ x }) => { const y = F.mul(x, 2); F.relu_(y); return F.mul(y, y); } },
+  { name: 'mul_ by a tensor keeps the original self', inputs: { w: { shape: [3] } }, py: 'y = w * 1\ny.mul_(w)\ny.add_(1)\nout = y', ts: ({ w }) => { const y = F.mul(w, 1); F.mul_(y, w); F.add_(y, 1); return y; } },
+  { name: 'sum then setitem', inputs: { w: { shape: [3] } }, py: 'y = w * 2\nz = y.sum()\ny[0] = 5\nout = (z, y)', ts: ({ w }) => { const y = F.mul(w, 2); const z = F.sum(y); F.setItem(y, [0], 5); return [z, y]; } },
+  { name: 'consumer before an in-place change keeps its gradient', inputs: { w: { shape: [3] } }, py: 'a = w * 2\nb = a + 1\na[0] = 0\nout = (b + a).sum()', ts: ({ w }) => { const a = F.mul(w, 2); const b = F.add(a, 1); F.setItem(a, [0], 0); return F.sum(F.add(b, a)); } },
+  { name: 'detach shares storage', inputs: { w: { shape: [3] } }, py: 'y = w * 1\nd = y.detach()\nd.add_(1)\nout = y * 1', ts: ({ w }) => { const y = F.mul(w, 1); F.add_(F.detach(y), 1); return F.mul(y, 1); } },
+  { name: 'index_put accumulate', inputs: { x: { shape: [4] }, v: { shape: [3] } }, py: 'y = x * 1\ny.index_put_((torch.tensor([0, 2, 0]),), v, accumulate=True)\nout = y', ts: ({ x, v }) => F.indexPut_(F.mul(x, 1), [F.tensor([0, 2, 0], [3], 'int64')], v, true) },
+  { name: 'masked_fill_ and fill_', inputs: x34, py: 'y = x * 1\ny.masked_fill_(x > 0.5, -1.0)\ny[0].fill_(2)\nout = y', ts: ({ x }) => { const y = F.mul(x, 1); F.maskedFill_(y, F.gt(x, 0.5), -1); F.fill_(F.getItem(y, [0]), 2); return y; } },
+  { name: 'sigmoid output changed in place', inputs: { w: { shape: [3] } }, py: 'y = w.sigmoid()\ny.add_(1)\nout = y', ts: ({ w }) => { const y = F.sigmoid(w); F.add_(y, 1); return y; }, error: /modified by an inplace operation.*version 1; expected version 0/ },
+  { name: 'exp output changed by setitem', inputs: { w: { shape: [3] } }, py: 'y = w.exp()\nz = y * 3\ny[0] = 5\nout = z + y', ts: ({ w }) => { const y = F.exp(w); const z = F.mul(y, 3); F.setItem(y, [0], 5); return F.add(z, y); }, error: /modified by an inplace operation/ },
+  { name: 'relu_ output changed again', inputs: { w: { shape: [3] } }, py: 'y = w * 1\ny.relu_()\ny.add_(1)\nout = y', ts: ({ w }) => { const y = F.mul(w, 1); F.relu_(y); F.add_(y, 1); return y; }, error: /version 2; expected version 1/ },
+  { name: 'saved view whose base changed', inputs: { w: { shape: [3] } }, py: 'y = w * 1\nz = y.view(3, 1)\na = z * z\ny.add_(1)\nout = a', ts: ({ w }) => { const y = F.mul(w, 1); const z = F.view(y, [3, 1]); const a = F.mul(z, z); F.add_(y, 1); return a; }, error: /modified by an inplace operation/ },
+  { name: 'in-place on a leaf refused', inputs: { w: { shape: [3] } }, py: 'w.add_(1)\nout = w', ts: ({ w }) => F.add_(w, 1), error: /a leaf Variable that requires grad is being used in an in-place operation/ },
+  { name: 'in-place on a view of a leaf refused', inputs: { w: { shape: [3] } }, py: 'w[0] = 1\nout = w', ts: ({ w }) => F.setItem(w, [0], 1), error: /leaf Variable that requires grad/ },
+  { name: 'write into an expanded view refused', inputs: { w: { shape: [3] } }, py: 'y = w.expand(2, 3).clone()\ne = y.expand(2, 2, 3)\ne.add_(1)\nout = e', ts: ({ w }) => F.add_(F.expand(F.clone(F.expand(w, [2, 3])), [2, 2, 3]), 1), error: /more than one element of the written-to tensor/ },
+  { name: 'float written into int in place refused', inputs: { i: { shape: [3], dtype: 'int64' } }, py: 'i.add_(0.5)\nout = i', ts: ({ i }) => F.add_(i, 0.5), error: /can't be cast/ },
+
+  // ── matrix products ──
+  { name: 'bmm', inputs: { a: { shape: [2, 3, 4] }, b: { shape: [2, 4, 5] } }, py: 'out = torch.bmm(a, b)', ts: ({ a, b }) => F.bmm(a, b) },
+  { name: 'matmul broadcast batch', inputs: { a: { shape: [2, 1, 3, 4] }, b: { shape: [5, 4, 2] } }, py: 'out = a @ b', ts: ({ a, b }) => F.matmul(a, b) },
+  { name: 'matmul vector and batch', inputs: { a: { shape: [4] }, b: { shape: [3, 4, 2] } }, py: 'out = (a @ b, b.transpose(-2, -1) @ a)', ts: ({ a, b }) => [F.matmul(a, b), F.matmul(F.transpose(b, -2, -1), a)] },
+  { name: 'hand-written attention', inputs: { q: { shape: [2, 2, 5, 4] }, k: { shape: [2, 2, 5, 4] }, v: { shape: [2, 2, 5, 4] } }, py: "att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))\natt = att.masked_fill(torch.tril(torch.ones(5, 5)).view(1, 1, 5, 5) == 0, float('-inf'))\nout = F.softmax(att, dim=-1) @ v", ts: ({ q, k, v }) => { let att = F.mul(F.matmul(q, F.transpose(k, -2, -1)), 1 / Math.sqrt(4)); att = F.maskedFill(att, F.eq(F.view(F.tril(F.ones([5, 5])), [1, 1, 5, 5]), 0), -Infinity); return F.matmul(F.softmax(att, -1), v); } },
+
+  // ── factories ──
+  { name: 'arange linspace eye', inputs: {}, py: 'out = (torch.arange(5), torch.arange(1, 2, 0.25), torch.arange(0, 10, 3), torch.linspace(0, 1, 5), torch.linspace(-1, 1, 4), torch.eye(3, 4), torch.full((2,), 7), torch.full((2,), 0.5))', ts: () => [F.arange(5), F.arange(1, 2, 0.25), F.arange(0, 10, 3), F.linspace(0, 1, 5), F.linspace(-1, 1, 4), F.eye(3, 4), F.full([2], 7), F.full([2], 0.5)], dtypes: ['float64'] },
+  { name: 'like and new factories', inputs: { x: { shape: [2, 3], grad: false }, i: { shape: [2], dtype: 'int64' } }, py: 'out = (torch.zeros_like(x), torch.ones_like(i), x.new_zeros(4), i.new_ones((2, 2)), torch.full_like(x, 3))', ts: ({ x, i }) => [F.zerosLike(x), F.onesLike(i), F.newZeros(x, [4]), F.newOnes(i, [2, 2]), F.fullLike(x, 3)] },
+  { name: 'nested literal', inputs: {}, py: 'out = (torch.tensor([[1, 2], [3, 4]]), torch.tensor([1.5, 2]), torch.tensor([True, False]))', ts: () => [F.fromNested([[1, 2], [3, 4]]), F.fromNested([1.5, 2]), F.fromNested([true, false])], dtypes: ['float64'] },
+];
