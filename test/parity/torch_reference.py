@@ -14,26 +14,12 @@ stdout: {"torch": version, "results": {id: {"state", "batch", "loss", "grads", "
 Tensors are {"shape": [...], "data": [row-major values]}; Python's float repr round-trips
 doubles exactly, so float64 values reach the engine bit for bit.
 """
-import json
-import sys
-
 import torch
 
-torch.set_num_threads(1)
+from torch_common import build, serve
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 INTEGER_TARGETS = {"CrossEntropyLoss", "NLLLoss"}
-
-
-def build(node):
-    """A LayerNode tree as torch modules; Sequential children keep their spec names (nested ones too)."""
-    if node["type"] == "Sequential":
-        seq = torch.nn.Sequential()
-        for child in node["children"]:
-            seq.add_module(child["name"], build(child))
-        return seq
-    cls = getattr(torch.nn, node["type"])
-    return cls(**node["args"])
 
 
 def first_leaf(node):
@@ -117,15 +103,4 @@ def run(case):
     return result
 
 
-def main():
-    cases = json.load(sys.stdin)["cases"]
-    results = {}
-    for case in cases:
-        try:
-            results[case["id"]] = run(case)
-        except Exception as e:  # one bad case must not hide the others' answers
-            results[case["id"]] = {"error": f"{type(e).__name__}: {e}"}
-    json.dump({"torch": torch.__version__, "results": results}, sys.stdout)
-
-
-main()
+serve(run, lambda message: {"error": message})

@@ -1,7 +1,15 @@
 /**
- * The labelled corpus: examples/problems/<rule>/*.grad.yaml each declare what must fire with lines
- * `# expect: <rule-id> @ <layer path>` ("@ loss" / "@ optimizer" for findings on those sections);
- * examples/healthy/*.grad.yaml must produce no warning or error.
+ * The labelled corpora. examples/problems/<rule>/*.grad.yaml and examples/bugs/<class>/*.grad.yaml
+ * each declare what must fire with lines `# expect: <rule-id> @ <layer path>` ("@ loss" /
+ * "@ optimizer" for findings on those sections); examples/healthy/*.grad.yaml and
+ * examples/trains/*.grad.yaml must produce no warning or error (an `# expect:` line there names an
+ * information finding that must be present). examples/held-out/{bugs,trains} are the same kinds,
+ * kept out of the rules' development and scored separately.
+ *
+ * The real-world corpus (bugs, trains, held-out) is also proven in PyTorch (test/parity/corpus-proof):
+ * `# torch: <metric> <op> <number>` lines state the planted problem as PyTorch measures it
+ * (`# torch: raises <text>` for an error PyTorch raises), and `# torch-run: steps=N samples=N
+ * teacher=no` changes how it trains. Every model in trains/ must also see its loss fall.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +24,32 @@ export interface CorpusModel {
   file: string;
   text: string;
   expect: { rule: string; layer: string }[];
+  /** `# torch:` lines: what PyTorch must measure. */
+  torch: TorchClaim[];
+  /** `# torch-run:` settings. */
+  run: Record<string, string>;
+}
+
+export type TorchClaim =
+  | { kind: 'compare'; metric: string; op: '<' | '<=' | '>' | '>=' | '=='; value: number; line: string }
+  | { kind: 'raises'; text: string; line: string };
+
+export type CorpusKind = 'problems' | 'healthy' | 'bugs' | 'trains' | 'held-out/bugs' | 'held-out/trains';
+
+function claims(text: string): TorchClaim[] {
+  const out: TorchClaim[] = [];
+  for (const m of text.matchAll(/^#\s*torch:\s*(.+?)\s*$/gm)) {
+    const line = m[1];
+    const raises = /^raises\s+(.+)$/.exec(line);
+    if (raises) {
+      out.push({ kind: 'raises', text: raises[1], line });
+      continue;
+    }
+    const c = /^([\w.]+(?:\([^)]*\))?)\s*(<=|>=|==|<|>)\s*(-?[\d.]+(?:e-?\d+)?)$/.exec(line);
+    if (!c) throw new Error(`cannot read "# torch: ${line}"`);
+    out.push({ kind: 'compare', metric: c[1], op: c[2] as '<', value: Number(c[3]), line });
+  }
+  return out;
 }
 
 function walk(dir: string): string[] {
@@ -28,11 +62,18 @@ function walk(dir: string): string[] {
   return out;
 }
 
-export function corpus(sub: 'problems' | 'healthy'): CorpusModel[] {
+export function corpus(sub: CorpusKind): CorpusModel[] {
   return walk(join(EXAMPLES, sub)).map((file) => {
     const text = readFileSync(file, 'utf8');
     const expect = [...text.matchAll(/^#\s*expect:\s*([\w-]+)\s*@\s*(\S*)\s*$/gm)].map((m) => ({ rule: m[1], layer: m[2] }));
-    return { file, text, expect };
+    const run: Record<string, string> = {};
+    for (const m of text.matchAll(/^#\s*torch-run:\s*(.+?)\s*$/gm)) {
+      for (const kv of m[1].split(/\s+/)) {
+        const [k, v] = kv.split('=');
+        run[k] = v;
+      }
+    }
+    return { file, text, expect, torch: claims(text), run };
   });
 }
 
