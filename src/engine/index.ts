@@ -19,3 +19,4 @@ export type { SGDOptions, AdamOptions } from './optim';
 export { stateDict, loadStateDict } from './state';
 export type { StateDict, StateEntry, LoadOptions } from './state';
 export type { Reduction } from './ops/loss';
+export { LossInputError } from './ops/loss';

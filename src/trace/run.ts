@@ -2,7 +2,7 @@
  * Runs a model spec for N optimiser steps and records what the rules read. Synchronous and
  * self-contained: the extension runs it in a worker and ends the worker to cancel.
  */
-import { backward, Instrument, Rng, resetMemory, setInstrument, setMemoryLimit, Tensor } from '../engine';
+import { backward, Instrument, LossInputError, Rng, resetMemory, setInstrument, setMemoryLimit, Tensor } from '../engine';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
 import { buildModel, BuiltModel } from '../model/build';
@@ -141,13 +141,23 @@ export function traceBuilt(
       layers: built.layers.map((l) => ({ path: l.path, type: l.type })),
       steps: [],
       firstNonFinite: null,
+      lossRejected: null,
       stoppedEarly: null,
       durationMs: 0,
       optimizer: meta.optimizer,
     };
     for (let step = 0; step < meta.steps; step++) {
       instrument.reset();
-      const loss = forwardBackward(session).item();
+      let loss: number;
+      try {
+        loss = forwardBackward(session).item();
+      } catch (e) {
+        // The user's model fed the loss values it is not defined on: a finding, not a failed run.
+        if (!(e instanceof LossInputError)) throw e;
+        trace.lossRejected = { step, message: e.message, loss: e.loss, accepts: e.accepts, ...e.input };
+        trace.stoppedEarly = `the loss refused the model's outputs at step ${step}: ${e.message}`;
+        break;
+      }
       const before: FloatArray[] = built.params.map((p) => p.data.slice());
       const grads = built.params.map((p) => p.grad);
       built.optimizer.step();

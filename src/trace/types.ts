@@ -95,6 +95,20 @@ export interface NonFiniteEvent {
   inputMaxAbs: number;
 }
 
+/** The loss refused what the model fed it (BCELoss on values outside [0, 1]): the trace stops there. */
+export interface LossRejection {
+  step: number;
+  /** PyTorch's message. */
+  message: string;
+  /** The loss as PyTorch names it: "binary_cross_entropy". */
+  loss: string;
+  accepts: [number, number];
+  min: number;
+  max: number;
+  /** Share of the loss input's entries outside `accepts`. */
+  outsideShare: number;
+}
+
 export interface Trace {
   file: string;
   dtype: 'float32' | 'float64';
@@ -104,6 +118,8 @@ export interface Trace {
   layers: TraceLayer[];
   steps: StepRecord[];
   firstNonFinite: NonFiniteEvent | null;
+  /** The loss refused the model's outputs on this step; the steps before it are recorded. */
+  lossRejected?: LossRejection | null;
   /** Why the trace ended before the requested number of steps, if it did. */
   stoppedEarly: string | null;
   durationMs: number;

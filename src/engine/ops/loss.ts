@@ -20,6 +20,26 @@ export interface LossAttrs {
   bce_with_logits: { reduction: Reduction };
 }
 
+/**
+ * A loss whose input is outside the values it is defined on (BCELoss's probabilities outside [0, 1]),
+ * as PyTorch raises it. It says what the model fed the loss, so the trace can report it as a finding
+ * on the layer that feeds the loss rather than as a failed run.
+ */
+export class LossInputError extends RangeError {
+  override name = 'LossInputError';
+  constructor(
+    message: string,
+    /** The loss as PyTorch names it: "binary_cross_entropy". */
+    readonly loss: string,
+    /** The range the loss accepts. */
+    readonly accepts: [number, number],
+    /** What the input held: its smallest and largest value and the share of entries outside `accepts`. */
+    readonly input: { min: number; max: number; outsideShare: number },
+  ) {
+    super(message);
+  }
+}
+
 /** PyTorch's default `ignore_index`: a target of -100 adds nothing and is left out of the mean. */
 const IGNORE_INDEX = -100;
 
@@ -282,10 +302,23 @@ export const lossOps: OpTable<LossAttrs> = {
     saves: [0, 1],
     forward: ([x, t], { reduction }) => {
       checkSameShape(x, t, 'binary_cross_entropy');
-      for (let i = 0; i < x.size; i++) {
-        const v = x.data[i];
-        // NaN passes (as every other op): the instrument has already named the op that produced it.
-        if (v < 0 || v > 1) throw new RangeError(`binary_cross_entropy: all elements of input should be between 0 and 1, got ${v} at position ${i}`);
+      // NaN passes (as every other op): the instrument has already named the op that produced it.
+      const first = x.data.findIndex((v) => v < 0 || v > 1);
+      if (first >= 0) {
+        let min = Infinity;
+        let max = -Infinity;
+        let outside = 0;
+        for (const v of x.data) {
+          if (v < min) min = v;
+          if (v > max) max = v;
+          if (v < 0 || v > 1) outside++;
+        }
+        throw new LossInputError(
+          `binary_cross_entropy: all elements of input should be between 0 and 1, got ${x.data[first]} at position ${first}`,
+          'binary_cross_entropy',
+          [0, 1],
+          { min, max, outsideShare: outside / x.size },
+        );
       }
       return reduceLoss(x, t, reduction, bceTerm);
     },

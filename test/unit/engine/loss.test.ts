@@ -203,8 +203,20 @@ describe('losses', () => {
       assert.throws(() => F.mseLoss(rand([3]), rand([2])), /cannot be broadcast/);
     });
 
-    it('bce_loss rejects probabilities outside [0, 1] as PyTorch does', () => {
+    it('bce_loss rejects probabilities outside [0, 1] as PyTorch does, saying what it got', () => {
       assert.throws(() => F.bceLoss(tensor([0.5, 1.5]), tensor([0, 1])), /between 0 and 1, got 1.5/);
+      assert.throws(
+        () => F.bceLoss(tensor([-0.25, 0.5, 1.5, 0.75]), tensor([0, 1, 1, 0])),
+        (e: unknown) =>
+          e instanceof F.LossInputError &&
+          e.loss === 'binary_cross_entropy' &&
+          e.accepts.join() === '0,1' &&
+          e.input.min === -0.25 &&
+          e.input.max === 1.5 &&
+          e.input.outsideShare === 0.5,
+      );
+      // NaN is the instrument's to report, not the loss's.
+      assert.doesNotThrow(() => F.bceLoss(tensor([NaN, 0.5]), tensor([0, 1])));
     });
 
     it('huber_loss rejects a non-positive delta', () => {
