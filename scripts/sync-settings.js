@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * Writes the rule settings of package.json (`gradientLens.rules.<group>.<field>` and
- * `gradientLens.rules.severity.<rule-id>`) from the code: defaults from DEFAULT_CONFIG, descriptions
- * from the doc comments in src/rules/config.ts, rule titles from RULES. The editor settings
- * (debounce, limits) are written by hand and kept. test/unit/extension/manifest.test.ts fails when
+ * `gradientLens.rules.severity.<rule-id>`) from the code: defaults from DEFAULT_CONFIG, bounds from
+ * src/rules/config-check.ts, descriptions from the doc comments in src/rules/config.ts, rule titles
+ * from RULES; and the limits (`gradientLens.timeLimitMs`, …) from LIMITS in src/limits.ts, the
+ * definitions the CLI's flags read too. The other editor settings (debounce, quick trace, CodeLens)
+ * are written by hand and kept. test/unit/extension/manifest.test.ts fails when
  * this needs running:  node scripts/sync-settings.js
  */
 'use strict';
@@ -16,6 +18,8 @@ const ROOT = path.resolve(__dirname, '..');
 const { DEFAULT_CONFIG } = require('../src/rules/config');
 const { RULES } = require('../src/rules');
 const { RULE_IDS } = require('../src/rules/types');
+const { thresholdBounds } = require('../src/rules/config');
+const { LIMITS, LIMIT_KEYS } = require('../src/limits');
 
 /** group → field → doc comment, read from `interface RuleConfig`. */
 function fieldDocs() {
@@ -52,8 +56,6 @@ const FALLBACK = {
   'initialisation.maxVariance': 'Weight variance above this is flagged.',
   'customGradient.relativeError': 'A hand-written backward is flagged when its relative error against float64 finite differences exceeds this (torch.autograd.gradcheck).',
 };
-/** Shares are fractions of 1; everything else is a positive number. */
-const isShare = (field, value) => /share|OutOfRange/i.test(field) && value <= 1;
 
 function ruleSettings() {
   const docs = fieldDocs();
@@ -66,8 +68,7 @@ function ruleSettings() {
       props[`gradientLens.rules.${group}.${field}`] = {
         type: 'number',
         default: value,
-        exclusiveMinimum: 0,
-        ...(isShare(field, value) ? { maximum: 1 } : {}),
+        ...thresholdBounds(group, field),
         markdownDescription: `**${title(group)}.** ${doc || `\`${field}\` threshold.`}`,
         scope: 'resource',
         order: order++,
@@ -88,15 +89,30 @@ function ruleSettings() {
   return props;
 }
 
+function limitSetting(key) {
+  const d = LIMITS[key];
+  return { type: d.integer ? 'integer' : 'number', default: d.default, minimum: d.min, maximum: d.max, markdownDescription: d.description, scope: 'resource' };
+}
+
+/** The hand-written editor settings in their order, the limits after the quick trace's. */
+function editorSettings(props) {
+  const out = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (k.startsWith('gradientLens.rules.') || LIMIT_KEYS.some((l) => k === `gradientLens.${l}`)) continue;
+    out[k] = v;
+    if (k === 'gradientLens.quickTraceTimeLimitMs') for (const l of LIMIT_KEYS) out[`gradientLens.${l}`] = limitSetting(l);
+  }
+  return out;
+}
+
 const file = path.join(ROOT, 'package.json');
 const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
 const props = pkg.contributes.configuration.properties;
-const kept = Object.fromEntries(Object.entries(props).filter(([k]) => !k.startsWith('gradientLens.rules.')));
-pkg.contributes.configuration.properties = { ...kept, ...ruleSettings() };
+pkg.contributes.configuration.properties = { ...editorSettings(props), ...ruleSettings() };
 const out = JSON.stringify(pkg, null, 2) + '\n';
 if (process.argv.includes('--check')) {
   if (out !== fs.readFileSync(file, 'utf8')) {
-    console.error('package.json rule settings are out of date: run node scripts/sync-settings.js');
+    console.error('package.json rule and limit settings are out of date: run node scripts/sync-settings.js');
     process.exit(1);
   }
 } else fs.writeFileSync(file, out);

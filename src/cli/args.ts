@@ -1,4 +1,5 @@
 /** A small argv parser: positionals, `--flag value`, `--flag=value` and boolean switches. */
+import { LIMIT_KEYS, LIMITS, limitsFrom, type Limits } from '../limits';
 
 export interface ParsedArgs {
   positionals: string[];
@@ -45,4 +46,20 @@ export function positiveInt(value: string | undefined, name: string): number | u
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+/** The limit flags (`--time-limit-ms`, …), one per limit of src/limits.ts. */
+export const LIMIT_OPTIONS = LIMIT_KEYS.map((k) => LIMITS[k].flag);
+
+/** The limits from their flags over the defaults; a bad value is a usage error naming the range. */
+export function limitsFromArgs(args: ParsedArgs): Limits {
+  const { limits, problems } = limitsFrom((key) => {
+    const v = args.options.get(LIMITS[key].flag);
+    return v === undefined ? undefined : v.trim() === '' ? NaN : Number(v);
+  });
+  if (problems.length) {
+    const p = problems[0];
+    throw new UsageError(`--${LIMITS[p.key].flag} ${p.message}, got "${args.options.get(LIMITS[p.key].flag)}"`);
+  }
+  return limits;
 }

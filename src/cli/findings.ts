@@ -1,4 +1,5 @@
 /** Findings for the terminal (compiler style) and for code scanning (SARIF 2.1.0). */
+import { oneLine } from '../escape';
 import { positionAt } from '../model';
 import type { SourceRange } from '../model/graph';
 import { RULES } from '../rules';
@@ -12,10 +13,12 @@ function lineCol(text: string, range: SourceRange): string {
 /** `file:line:col: warning saturated-activation: message`, then its fixes indented. */
 export function formatFindings(findings: readonly Finding[], file: string, text: string): string {
   const lines: string[] = [];
+  // One line each whatever the names in them hold (see escape.ts).
+  file = oneLine(file);
   for (const f of findings) {
-    lines.push(`${file}:${lineCol(text, f.range)}: ${f.severity} ${f.rule}: ${f.message}`);
-    for (const r of f.related) lines.push(`    ${file}:${lineCol(text, r.range)}: note: ${r.message}`);
-    for (const fix of f.fixes) lines.push(`    fix: ${fix.title}${fix.preferred ? ' (preferred)' : ''}`);
+    lines.push(`${file}:${lineCol(text, f.range)}: ${f.severity} ${f.rule}: ${oneLine(f.message)}`);
+    for (const r of f.related) lines.push(`    ${file}:${lineCol(text, r.range)}: note: ${oneLine(r.message)}`);
+    for (const fix of f.fixes) lines.push(`    fix: ${oneLine(fix.title)}${fix.preferred ? ' (preferred)' : ''}`);
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;

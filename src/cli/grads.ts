@@ -1,25 +1,15 @@
 /** `gradient-lens grads`: loss and gradients of one step, as JSON for comparison with PyTorch. */
 import { computeGrads } from '../trace/run';
-import { choice, parseArgs, UsageError } from './args';
-import { asInputError, loadBatch, loadSpec, loadState } from './input';
+import { LIMIT_OPTIONS, parseArgs, UsageError } from './args';
+import { toJson } from '../report/json';
 import type { Io } from './main';
+import { runSpec } from './run-spec';
 
 export function gradsCommand(argv: readonly string[], io: Io): number {
-  const args = parseArgs(argv, ['state', 'batch', 'dtype']);
+  const args = parseArgs(argv, ['state', 'batch', 'dtype', ...LIMIT_OPTIONS]);
   const [file] = args.positionals;
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens grads <spec> [--state state.json] [--batch batch.json] [--dtype float32|float64]');
-  const dtype = choice(args.options.get('dtype'), ['float32', 'float64'] as const, 'dtype', 'float32');
-  const { spec } = loadSpec(file, io);
-  const statePath = args.options.get('state');
-  const batchPath = args.options.get('batch');
-  const state = statePath ? loadState(statePath, io) : undefined;
-  const batch = batchPath ? loadBatch(batchPath, io) : undefined;
-  let result;
-  try {
-    result = computeGrads(spec, { dtype, state, batch });
-  } catch (e) {
-    asInputError(e, { spec: file, state: statePath, batch: batchPath });
-  }
-  io.out(JSON.stringify(result));
+  const result = runSpec(file, args, io, (run) => computeGrads(run.spec, run.trace));
+  io.out(toJson(result));
   return 0;
 }

@@ -1,6 +1,16 @@
-/** Reading the CLI's inputs: the spec (errors as file:line:col) and the JSON state and batch files. */
+/**
+ * Reading the CLI's inputs: the spec, the rule config, the state and batch files. Every error is
+ * one line `file:line:col: message` at the text at fault, in the file it came from.
+ */
+import { oneLine } from '../escape';
+import { Limits, maxDataBytes, maxSpecBytes } from '../limits';
 import { parseSpec, positionAt } from '../model';
 import type { ModelSpec } from '../model/graph';
+import { locateJson } from '../model/located';
+import type { RuleConfig } from '../rules/config';
+import { readRuleConfig } from '../rules/config-check';
+import { Blame, specRangeOf, TraceError } from '../trace/errors';
+import { errorAtKey, parseUserJson, ReadLimit, UserFileError } from '../user-files';
 import type { Io } from './main';
 
 /** Bad input: printed as one line and exit code 2. */
@@ -8,12 +18,59 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-export function read(path: string, io: Io): string {
-  try {
-    return io.readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read file${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`);
+/** `file:line:col: message`, the one form every input error takes. */
+export function errorAt(file: string, text: string, offset: number, message: string): InputError {
+  const p = positionAt(text, offset);
+  return new InputError(`${oneLine(file)}:${p.line + 1}:${p.character + 1}: ${oneLine(message)}`);
+}
+
+export function fromUserFileError(e: UserFileError): InputError {
+  return errorAt(e.file, e.text, e.offset, e.message);
+}
+
+export type InputKind = 'spec' | 'rule config' | 'state file' | 'batch file';
+
+/** What a command reads: through `io`, under `limits`, each file remembered with its text. */
+export class Inputs {
+  /** Every file read, by the path given: for error positions, and so no output overwrites one. */
+  readonly files = new Map<string, { text: string; what: InputKind | string }>();
+
+  constructor(
+    readonly io: Io,
+    readonly limits: Limits,
+  ) {}
+
+  limitFor(what: InputKind | string): ReadLimit {
+    return what === 'spec' || what === 'rule config'
+      ? { maxBytes: maxSpecBytes(this.limits), limit: 'maxSpecKB', what }
+      : { maxBytes: maxDataBytes(this.limits), limit: 'maxDataMB', what };
+  }
+
+  read(path: string, what: InputKind | string): string {
+    let text: string;
+    try {
+      text = this.io.readFile(path, this.limitFor(what));
+    } catch (e) {
+      if (e instanceof UserFileError) throw fromUserFileError(e);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw errorAt(path, '', 0, `cannot read the ${what}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`);
+    }
+    this.files.set(path, { text, what });
+    return text;
+  }
+
+  json(path: string, what: InputKind): { json: unknown; text: string } {
+    const text = this.read(path, what);
+    try {
+      return { json: parseUserJson(path, text, this.limits.maxDepth, what), text };
+    } catch (e) {
+      if (e instanceof UserFileError) throw fromUserFileError(e);
+      throw e;
+    }
+  }
+
+  textOf(path: string): string {
+    return this.files.get(path)?.text ?? '';
   }
 }
 
@@ -22,63 +79,68 @@ export interface LoadedSpec {
   text: string;
 }
 
-export function loadSpec(path: string, io: Io): LoadedSpec {
-  const text = read(path, io);
-  const { spec, diagnostics } = parseSpec(text, path);
+export function loadSpec(path: string, inputs: Inputs): LoadedSpec {
+  const text = inputs.read(path, 'spec');
+  const { spec, diagnostics } = parseSpec(text, path, { limits: inputs.limits });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length || !spec) {
     const first = errors[0] ?? diagnostics[0];
-    const pos = positionAt(text, first.range.start);
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
-    throw new InputError(`${path}:${pos.line + 1}:${pos.character + 1}: ${first.message}${more}`);
+    throw errorAt(path, text, first.range.start, `${first.message}${more}`);
   }
   return { spec, text };
 }
 
-export function loadJson(path: string, io: Io): unknown {
-  const text = read(path, io);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    if (m) {
-      const pos = positionAt(text, Number(m[1]));
-      throw new InputError(`${path}:${pos.line + 1}:${pos.character + 1}: invalid JSON: ${(e as Error).message}`);
-    }
-    throw new InputError(`${path}:1:1: invalid JSON: ${(e as Error).message}`);
+/** A batch file's two tensors, unchecked: the trace checks them against the spec and blames the key. */
+export function loadBatch(path: string, inputs: Inputs): { input: unknown; target: unknown } {
+  const { json, text } = inputs.json(path, 'batch file');
+  const form = 'a batch file is an object {"input": {"shape": [...], "data": [...]}, "target": {...}}';
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw errorAt(path, text, 0, form);
+  for (const key of ['input', 'target']) {
+    if (!Object.prototype.hasOwnProperty.call(json, key)) throw errorAt(path, text, 0, `the batch file has no "${key}": ${form}`);
   }
+  const b = json as { input: unknown; target: unknown };
+  return { input: b.input, target: b.target };
 }
 
-export function loadBatch(path: string, io: Io): { input: unknown; target: unknown } {
-  const json = loadJson(path, io) as { input?: unknown; target?: unknown } | null;
-  if (!json || typeof json !== 'object' || !('input' in json) || !('target' in json)) {
-    throw new InputError(`${path}:1:1: a batch file needs "input" and "target", each {"shape": [...], "data": [...]}`);
-  }
-  return { input: json.input, target: json.target };
-}
-
-export function loadState(path: string, io: Io): Record<string, unknown> {
-  const json = loadJson(path, io);
+export function loadState(path: string, inputs: Inputs): Record<string, unknown> {
+  const { json, text } = inputs.json(path, 'state file');
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
-    throw new InputError(`${path}:1:1: a state file maps parameter names to {"shape": [...], "data": [...]}`);
+    throw errorAt(path, text, 0, 'a state file maps parameter names to {"shape": [...], "data": [...]} (a state_dict exported to JSON)');
   }
   return json as Record<string, unknown>;
 }
 
+/** A `--config` file, checked like a spec: the first problem at its range, with the expected form. */
+export function loadRuleConfig(path: string, inputs: Inputs): RuleConfig {
+  const text = inputs.read(path, 'rule config');
+  const located = locateJson(text, { maxDepth: inputs.limits.maxDepth });
+  const first = located.diagnostics[0];
+  if (first || !located.root) throw errorAt(path, text, first?.range.start ?? 0, first?.message ?? 'the rule config is empty: write a JSON object of rule settings');
+  const { config, problems } = readRuleConfig(located.root);
+  if (problems.length) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw errorAt(path, text, problems[0].range.start, `${problems[0].message}${more}`);
+  }
+  return config;
+}
+
 export interface InputFiles {
-  spec: string;
+  spec: { path: string; text: string; spec: ModelSpec };
   state?: string;
   batch?: string;
 }
 
-/**
- * Errors the engine raises about the user's data become one-line input errors naming the file at
- * fault: a state_dict that does not fit → the state file, a batch of the wrong shape → the batch file.
- */
-export function asInputError(e: unknown, files: InputFiles): never {
-  if (!(e instanceof Error)) throw e;
-  const where =
-    e.name === 'StateError' ? files.state : e.name === 'DataError' ? files.batch ?? files.spec : ['ShapeError', 'TensorMemoryError', 'RangeError'].includes(e.name) ? files.spec : undefined;
-  if (!where) throw e;
-  throw new InputError(`${where}: ${e.message.replace(/:?\n\s*/g, (m) => (m.startsWith(':') ? ': ' : '; '))}`);
+/** A trace error placed in the file whose text is at fault: the batch or state file when it came from one, else the spec. */
+export function locateTraceError(e: TraceError, files: InputFiles, inputs: Inputs): InputError {
+  const b: Blame = e.blame;
+  if (b.kind === 'data' && files.batch) {
+    const text = inputs.textOf(files.batch);
+    return fromUserFileError(errorAtKey(files.batch, text, b.field ? [b.which, b.field] : [b.which], e.message));
+  }
+  if (b.kind === 'state' && files.state) {
+    const text = inputs.textOf(files.state);
+    return fromUserFileError(errorAtKey(files.state, text, b.key ? [b.key] : [], e.message));
+  }
+  return errorAt(files.spec.path, files.spec.text, specRangeOf(b, files.spec.spec).start, e.message);
 }

@@ -2,7 +2,9 @@
  * gradient-lens: the command-line tool over the same core as the extension, so a model can be
  * checked in CI. Bad input exits 2 with one line `file:line:col: message`.
  */
-import { readFileSync } from 'node:fs';
+import { oneLine } from '../escape';
+import { LIMIT_KEYS, LIMITS } from '../limits';
+import { readUserBytes, readUserFile, type ReadLimit } from '../user-files';
 import { UsageError } from './args';
 import { gradsCommand } from './grads';
 import { InputError } from './input';
@@ -23,19 +25,27 @@ Usage:
 
 <spec> is a model spec (*.grad.yaml, *.grad.yml, *.grad.json) or, for trace, a TypeScript file with
 @model classes (model.ts): each class is traced in a separate process with a time and memory limit.
+Limits (each also a VS Code setting gradientLens.<name>; README "Limits"):
+${LIMIT_KEYS.map((k) => `  --${LIMITS[k].flag.padEnd(16)} ${String(LIMITS[k].default).padStart(6)}  ${LIMITS[k].description.replace(/`/g, '')}`).join('\n')}
+
 Exit codes: 0 ok, 1 findings at or above --fail-on (or a TypeScript model that failed to run),
-2 bad input (printed as file:line:col: message).`;
+2 bad input or a limit reached (printed as file:line:col: message).
+Non-finite numbers in JSON output are the strings "NaN", "Infinity" and "-Infinity".`;
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  readFile(path: string): string;
+  /** A user's text file, read under `limit` (only regular files, never past the size limit). */
+  readFile(path: string, limit: ReadLimit): string;
+  /** A user's binary file (a .npy `data:` file) the same way; src/user-files.ts's reader when absent. */
+  readBytes?(path: string, limit: ReadLimit): Uint8Array;
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
-  readFile: (p) => readFileSync(p, 'utf8'),
+  readFile: readUserFile,
+  readBytes: readUserBytes,
 };
 
 /** Runs the CLI and returns the exit code (no process.exit here, so tests can call it). */
@@ -63,7 +73,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
   } catch (e) {
     if (e instanceof InputError || e instanceof UsageError) {
-      io.err(e.message);
+      io.err(oneLine(e.message));
       return 2;
     }
     throw e;

@@ -1,9 +1,9 @@
 /** `gradient-lens report`: the trace and findings as a self-contained HTML page with charts. */
-import { writeFileSync } from 'node:fs';
 import { renderReport } from '../report/html';
+import { UserFileError, writeOutputFile } from '../user-files';
 import { parseArgs, UsageError } from './args';
 import { formatFindings } from './findings';
-import { InputError } from './input';
+import { fromUserFileError } from './input';
 import type { Io } from './main';
 import { analyse, TRACE_OPTIONS } from './trace';
 
@@ -12,12 +12,14 @@ export function reportCommand(argv: readonly string[], io: Io): number {
   const [file] = args.positionals;
   const out = args.options.get('o') ?? args.options.get('output') ?? 'report.html';
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
-  const { trace, findings, text } = analyse(file, args, io);
+  const { trace, findings, text, inputs } = analyse(file, args, io);
   const html = renderReport({ trace, findings, fileName: file, text, generatedAt: new Date().toISOString() });
   try {
-    writeFileSync(out, html);
+    // Never over an input (the spec, the state, batch, config or data files), and never half-written.
+    writeOutputFile(out, html, [...inputs.files].map(([path, f]) => ({ path, what: f.what })), 'report');
   } catch (e) {
-    throw new InputError(`${out}: cannot write the report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    if (e instanceof UserFileError) throw fromUserFileError(e);
+    throw e;
   }
   io.out(`${formatFindings(findings, file, text)}\n\nreport written to ${out} (${trace.steps.length} steps, ${trace.params.length} parameters)`);
   return 0;

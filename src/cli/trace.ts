@@ -1,46 +1,33 @@
 /** `gradient-lens trace`: trains a few steps, prints the findings like a compiler, then per-parameter gradient norms. */
-import { checkTrace, RuleConfig, withDefaults } from '../rules';
+import { checkTrace } from '../rules';
 import type { Finding } from '../rules/types';
 import { traceModel } from '../trace/run';
 import type { Trace } from '../trace/types';
-import { choice, ParsedArgs, parseArgs, positiveInt, UsageError } from './args';
+import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
-import { asInputError, InputError, loadBatch, loadJson, loadSpec, loadState } from './input';
+import type { Inputs } from './input';
+import { toJson } from '../report/json';
 import type { Io } from './main';
+import { runSpec } from './run-spec';
 import { isTypeScriptModel, traceTypeScript } from './typescript';
 
-export const TRACE_OPTIONS = ['steps', 'state', 'batch', 'format', 'dtype', 'fail-on', 'config'];
+export const TRACE_OPTIONS = ['steps', 'state', 'batch', 'format', 'dtype', 'fail-on', 'config', ...LIMIT_OPTIONS];
 
 export interface Analysis {
   file: string;
   text: string;
   trace: Trace;
   findings: Finding[];
+  /** Every file read: a report must not overwrite one. */
+  inputs: Inputs;
 }
 
-/** Shared by `trace` and `report`: load the spec and inputs, trace, run the rules. */
+/** Shared by `trace` and `report`: load the spec and inputs, trace, run the rules, all within the limits. */
 export function analyse(file: string, args: ParsedArgs, io: Io): Analysis {
-  const dtype = args.options.has('dtype') ? choice(args.options.get('dtype'), ['float32', 'float64'] as const, 'dtype', 'float32') : undefined;
-  const steps = positiveInt(args.options.get('steps'), 'steps');
-  const { spec, text } = loadSpec(file, io);
-  const statePath = args.options.get('state');
-  const batchPath = args.options.get('batch');
-  const configPath = args.options.get('config');
-  const state = statePath ? loadState(statePath, io) : undefined;
-  const batch = batchPath ? loadBatch(batchPath, io) : undefined;
-  let config: RuleConfig | undefined;
-  if (configPath) {
-    const json = loadJson(configPath, io);
-    if (!json || typeof json !== 'object') throw new InputError(`${configPath}:1:1: a config file is a JSON object of rule settings`);
-    config = withDefaults(json as Partial<RuleConfig>);
-  }
-  let trace: Trace;
-  try {
-    trace = traceModel(spec, file, { steps, dtype, state, batch });
-  } catch (e) {
-    asInputError(e, { spec: file, state: statePath, batch: batchPath });
-  }
-  return { file, text, trace, findings: checkTrace({ trace, spec, text, fileName: file, config }) };
+  return runSpec(file, args, io, ({ spec, text, config, trace: opts, inputs }) => {
+    const trace = traceModel(spec, file, opts);
+    return { file, text, trace, findings: checkTrace({ trace, spec, text, fileName: file, config }), inputs };
+  });
 }
 
 export async function traceCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -53,7 +40,7 @@ export async function traceCommand(argv: readonly string[], io: Io): Promise<num
   const failOn = choice<FailOn>(args.options.get('fail-on'), ['error', 'warning', 'never'], 'fail-on', 'error');
   if (isTypeScriptModel(file)) return traceTypeScript(file, args, io, format, failOn);
   const { trace, findings, text } = analyse(file, args, io);
-  if (format === 'json') io.out(JSON.stringify({ findings, trace }));
+  if (format === 'json') io.out(toJson({ findings, trace }));
   else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
   else io.out(`${formatFindings(findings, file, text)}\n\n${formatNormTable(trace)}`);
   return exitCodeFor(findings, failOn);

@@ -1,11 +1,14 @@
 /** `gradient-lens trace model.ts`: every @model class of a TypeScript file, run in a sandboxed process. */
+import { oneLine } from '../escape';
+import { limitName, memoryLimitBytes, processMemoryCapBytes } from '../limits';
 import { positionAt } from '../model';
 import { traceTypeScriptFile } from '../model/typescript';
 import type { RunError } from '../model/typescript';
+import { toJson } from '../report/json';
 import type { Finding } from '../rules/types';
-import { ParsedArgs, positiveInt, UsageError } from './args';
+import { limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
-import { read } from './input';
+import { Inputs, loadRuleConfig } from './input';
 import type { Io } from './main';
 import { formatNormTable } from './trace';
 
@@ -15,19 +18,32 @@ export function isTypeScriptModel(file: string): boolean {
 
 function formatRunError(e: RunError, file: string, text: string): string {
   const pos = e.location ? positionAt(text, e.location.start) : { line: 0, character: 0 };
-  return `${file}:${pos.line + 1}:${pos.character + 1}: error ${e.kind}: ${e.className ? `${e.className}: ` : ''}${e.message}`;
+  return `${oneLine(file)}:${pos.line + 1}:${pos.character + 1}: error ${e.kind}: ${e.className ? `${e.className}: ` : ''}${oneLine(e.message)}`;
 }
 
 export async function traceTypeScript(file: string, args: ParsedArgs, io: Io, format: 'text' | 'json' | 'sarif', failOn: FailOn): Promise<number> {
   for (const unsupported of ['state', 'batch', 'dtype']) {
     if (args.options.has(unsupported)) throw new UsageError(`--${unsupported} applies to spec files; a TypeScript model sets it in @model/@trace`);
   }
+  const inputs = new Inputs(io, limitsFromArgs(args));
+  const limits = inputs.limits;
   const steps = positiveInt(args.options.get('steps'), 'steps');
-  const text = read(file, io);
-  const result = await traceTypeScriptFile(file, text, { steps });
+  if (steps !== undefined && steps > limits.maxSteps) throw new UsageError(`--steps ${steps} is over the limit of ${limits.maxSteps} steps per trace (${limitName('maxSteps')})`);
+  const text = inputs.read(file, 'spec');
+  const configPath = args.options.get('config');
+  const config = configPath ? loadRuleConfig(configPath, inputs) : undefined;
+  // The same limits as a spec's trace, enforced on the child process each class runs in.
+  const result = await traceTypeScriptFile(file, text, {
+    steps,
+    config,
+    timeoutMs: limits.timeLimitMs,
+    heapMb: Math.max(64, limits.memoryLimitMB),
+    memoryLimitBytes: memoryLimitBytes(limits),
+    rssLimitBytes: processMemoryCapBytes(limits),
+  });
   const findings: Finding[] = result.models.flatMap((m) => m.findings);
   if (format === 'json') {
-    io.out(JSON.stringify({ models: result.models.map((m) => ({ className: m.className, findings: m.findings, trace: m.trace })), errors: result.errors }));
+    io.out(toJson({ models: result.models.map((m) => ({ className: m.className, findings: m.findings, trace: m.trace })), errors: result.errors }));
   } else if (format === 'sarif') {
     io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
   } else {

@@ -11,6 +11,10 @@ let gradEnabled = true;
 let instrument: Instrument | null = null;
 let memoryLimit = Infinity;
 let memoryUsed = 0;
+/** Called every WATCH_EVERY bytes charged: where a caller checks the process's real memory. */
+let memoryWatch: (() => void) | null = null;
+let sinceWatch = 0;
+const WATCH_EVERY = 16 * 1024 * 1024;
 
 export function currentLayer(): string | null {
   return layerStack.length ? layerStack[layerStack.length - 1] : null;
@@ -64,10 +68,15 @@ export class TensorMemoryError extends Error {
     readonly bytes: number,
     readonly limit: number,
     readonly shape: Shape,
+    /** Set when what the run holds throughout is already over: parameters, optimiser state, batch. */
+    readonly baseline?: number,
   ) {
     super(
-      `tensor memory cap of ${formatBytes(limit)} exceeded${layer ? ` in layer ${layer}` : ''}: ` +
-        `a ${formatShape(shape)} tensor (${formatBytes(bytes)}) would bring the step to ${formatBytes(memoryUsed + bytes)}`,
+      baseline !== undefined
+        ? `the parameters, their gradients and copies, the optimiser's state and the batch need ${formatBytes(baseline)}, over the tensor memory cap of ${formatBytes(limit)}`
+        : `tensor memory cap of ${formatBytes(limit)} exceeded${layer ? ` in layer ${layer}` : ''}: ` +
+            `a ${formatShape(shape)} tensor (${formatBytes(bytes)}) would bring the step to ${formatBytes(memoryUsed + bytes)}` +
+            (memoryBaseline ? ` (${formatBytes(memoryBaseline)} of it held throughout: parameters, optimiser state, the batch)` : ''),
     );
   }
 }
@@ -83,10 +92,21 @@ export function formatBytes(n: number): string {
 export function setMemoryLimit(bytes: number): void {
   memoryLimit = bytes;
   memoryUsed = 0;
+  memoryBaseline = 0;
+}
+
+/** What a run holds throughout (parameters, optimiser state, the batch): every step starts from it. */
+let memoryBaseline = 0;
+
+/** Sets what every step starts from; throws when that alone is over the cap. */
+export function setMemoryBaseline(bytes: number): void {
+  memoryBaseline = bytes;
+  memoryUsed = bytes;
+  if (bytes > memoryLimit) throw new TensorMemoryError(null, 0, memoryLimit, [], bytes);
 }
 
 export function resetMemory(): void {
-  memoryUsed = 0;
+  memoryUsed = memoryBaseline;
 }
 
 export function memoryInUse(): number {
@@ -96,4 +116,29 @@ export function memoryInUse(): number {
 export function chargeMemory(bytes: number, shape: Shape): void {
   if (memoryUsed + bytes > memoryLimit) throw new TensorMemoryError(currentLayer(), bytes, memoryLimit, shape);
   memoryUsed += bytes;
+  if (memoryWatch && (sinceWatch += bytes) >= WATCH_EVERY) {
+    sinceWatch = 0;
+    memoryWatch();
+  }
+}
+
+/** `watch` runs as tensors are allocated (every 16 MiB) and may throw to stop the run; null removes it. */
+export function setMemoryWatch(watch: (() => void) | null): void {
+  memoryWatch = watch;
+  sinceWatch = 0;
+}
+
+/**
+ * Back to a clean state after a run that was cut short from outside: a terminated script runs no
+ * `finally`, so the layer stack, the instrument and the caps may be left as it had them.
+ */
+export function resetEngineState(): void {
+  layerStack.length = 0;
+  gradEnabled = true;
+  instrument = null;
+  memoryLimit = Infinity;
+  memoryUsed = 0;
+  memoryBaseline = 0;
+  memoryWatch = null;
+  sinceWatch = 0;
 }

@@ -21,7 +21,14 @@ export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attr
   const layer = currentLayer();
   const grad = isGradEnabled();
   if (grad) for (const x of inputs) if (x.view !== null && x.view.nodeSeen !== x.counter.value) rebaseView(x);
-  const r = def.forward(inputs, attrs);
+  let r;
+  try {
+    r = def.forward(inputs, attrs);
+  } catch (e) {
+    // Which layer raised it, for an error on the user's line (see trace/errors.ts).
+    if (e instanceof Error && !('layer' in e)) Object.defineProperty(e, 'layer', { value: layer, enumerable: false });
+    throw e;
+  }
   chargeMemory(r.data.byteLength, r.shape);
   const dtype = def.outDtype ? def.outDtype(inputs, attrs) : inputs[0].dtype;
   if (isFloating(dtype) && dtypeOf(r.data) !== dtype) throw new Error(`${kind} produced ${dtypeOf(r.data)} values for a ${dtype} result`);

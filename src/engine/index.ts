@@ -16,7 +16,7 @@ export * as nn from './nn';
 export * as init from './init';
 export { Optimizer, SGD, Adam } from './optim';
 export type { SGDOptions, AdamOptions } from './optim';
-export { stateDict, loadStateDict } from './state';
+export { stateDict, loadStateDict, StateError } from './state';
 export type { StateDict, StateEntry, LoadOptions } from './state';
 export type { Reduction } from './ops/loss';
 export { LossInputError } from './ops/loss';

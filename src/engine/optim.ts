@@ -8,6 +8,8 @@ import type { Tensor } from './tensor';
 
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
+  /** Tensors of each parameter's size the optimiser keeps as state (for memory estimates). */
+  abstract readonly stateSlots: number;
 
   constructor(
     params: Iterable<Tensor>,
@@ -70,6 +72,10 @@ export class SGD extends Optimizer {
     this.weightDecay = weightDecay;
     this.nesterov = nesterov;
     this.buffers = this.params.map(() => null);
+  }
+
+  get stateSlots(): number {
+    return this.momentum !== 0 ? 1 : 0;
   }
 
   protected update(p: Tensor, grad: FloatArray, index: number): void {
@@ -144,6 +150,10 @@ export class Adam extends Optimizer {
     this.weightDecay = weightDecay;
     this.amsgrad = amsgrad;
     this.state = this.params.map(() => null);
+  }
+
+  get stateSlots(): number {
+    return this.amsgrad ? 3 : 2;
   }
 
   protected update(p: Tensor, grad: FloatArray, index: number): void {

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { memoryLimitBytes } from '../limits';
 import { openDocument, watchDocuments } from './document-watch';
 import type { LayerRangeView } from '../protocol';
 import type { Trace } from '../trace/types';
@@ -137,7 +138,7 @@ export class DocumentController implements vscode.Disposable {
     const state = this.state(doc.uri);
     this.setStatus(state, { state: 'running', message: `Tracing ${fileName}…` });
     try {
-      const outcome = await this.fullRunner.run(this.request(doc, config, undefined, config.timeLimitMs, true), {
+      const outcome = await this.fullRunner.run(this.request(doc, config, undefined, config.limits.timeLimitMs, true), {
         onProgress,
       });
       this.log(doc, 'full trace', outcome);
@@ -223,8 +224,9 @@ export class DocumentController implements vscode.Disposable {
       text: doc.getText(),
       fileName: doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.path,
       ...(steps === undefined ? {} : { steps }),
-      memoryLimitBytes: config.memoryLimitMB * 2 ** 20,
+      memoryLimitBytes: memoryLimitBytes(config.limits),
       timeLimitMs,
+      limits: config.limits,
       config: config.rules,
       progress,
     };

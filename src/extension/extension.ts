@@ -65,9 +65,16 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   let reported = '';
   const config = (scope?: vscode.Uri): ExtensionConfig => {
     const { config: c, problems } = readConfig(scope);
-    // Bad settings are logged once per change, not on every keystroke.
+    // Bad settings are shown once per change, not on every keystroke; the default stays in force,
+    // so a typo never switches a rule off silently.
     const now = problems.join('\n');
-    if (now && now !== reported) for (const p of problems) log.warn(`setting ignored: ${p}`);
+    if (now && now !== reported) {
+      for (const p of problems) log.warn(`setting ignored: ${p}`);
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more, see the Gradient Lens output)` : '';
+      void vscode.window.showWarningMessage(`Gradient Lens: setting ignored: ${problems[0]}${more}`, 'Open Settings').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'gradientLens');
+      });
+    }
     reported = now;
     return c;
   };

@@ -2,7 +2,8 @@
  * The settings' names, shape and defaults, without `vscode`, so plain-node tests can hold them
  * against package.json's `contributes.configuration`.
  */
-import { DEFAULT_CONFIG, type RuleConfig } from '../rules/config';
+import { LIMITS, limitsFrom, type Limits } from '../limits';
+import { DEFAULT_CONFIG, severityProblem, thresholdProblem, type RuleConfig } from '../rules/config';
 import { RULE_IDS, type Severity } from '../rules/types';
 
 export const SECTION = 'gradientLens';
@@ -14,24 +15,18 @@ export interface ExtensionConfig {
   quickTraceSteps: number;
   /** Budget of a quick trace; past it the trace stops (and the thread is ended if a step overruns). */
   quickTraceTimeLimitMs: number;
-  /** Budget of a full "Trace Gradients" run. */
-  timeLimitMs: number;
-  /** Cap on tensor memory per step and on the worker's heap. */
-  memoryLimitMB: number;
   codeLens: boolean;
   rules: RuleConfig;
+  /** The limits shared with the CLI (`gradientLens.timeLimitMs`, `memoryLimitMB`, …): see src/limits.ts. */
+  limits: Limits;
 }
 
-export const DEFAULT_SETTINGS: Omit<ExtensionConfig, 'rules'> = {
+export const DEFAULT_SETTINGS: Omit<ExtensionConfig, 'rules' | 'limits'> = {
   debounceMs: 150,
   quickTraceSteps: 5,
   quickTraceTimeLimitMs: 2000,
-  timeLimitMs: 30000,
-  memoryLimitMB: 512,
   codeLens: true,
 };
-
-const SEVERITIES = new Set<string>(['default', 'error', 'warning', 'info', 'off']);
 
 export interface ReadSettings {
   config: ExtensionConfig;
@@ -56,13 +51,23 @@ export function settingsFrom(get: (key: string) => unknown): ReadSettings {
   const rules = structuredClone(DEFAULT_CONFIG) as RuleConfig;
   for (const [group, fields] of Object.entries(rules as unknown as Record<string, Record<string, unknown>>)) {
     if (group === 'severity') continue;
-    for (const [field, fallback] of Object.entries(fields)) fields[field] = positive(`rules.${group}.${field}`, fallback as number);
+    for (const [field, fallback] of Object.entries(fields)) {
+      const key = `rules.${group}.${field}`;
+      const v = get(key);
+      if (v === undefined) continue;
+      const why = thresholdProblem(group, field, v);
+      if (why) problems.push(`${SECTION}.${key} = ${JSON.stringify(v)} ${why}; using ${fallback}`);
+      else fields[field] = v;
+    }
   }
   for (const id of RULE_IDS) {
     const v = get(`rules.severity.${id}`) ?? 'default';
-    if (typeof v !== 'string' || !SEVERITIES.has(v)) problems.push(`${SECTION}.rules.severity.${id} = ${JSON.stringify(v)} is not one of default, error, warning, info, off`);
+    const why = severityProblem(v);
+    if (why) problems.push(`${SECTION}.rules.severity.${id} = ${JSON.stringify(v)} ${why}; keeping the rule's own severity`);
     else if (v !== 'default') rules.severity[id] = v as Severity | 'off';
   }
+  const limits = limitsFrom((key) => get(key));
+  for (const p of limits.problems) problems.push(`${SECTION}.${p.key} = ${JSON.stringify(p.value)} ${p.message}; using ${LIMITS[p.key].default}`);
   const d = DEFAULT_SETTINGS;
   const debounce = get('debounceMs');
   let debounceMs = d.debounceMs;
@@ -72,10 +77,10 @@ export function settingsFrom(get: (key: string) => unknown): ReadSettings {
     debounceMs,
     quickTraceSteps: Math.max(1, Math.round(positive('quickTraceSteps', d.quickTraceSteps))),
     quickTraceTimeLimitMs: positive('quickTraceTimeLimitMs', d.quickTraceTimeLimitMs),
-    timeLimitMs: positive('timeLimitMs', d.timeLimitMs),
-    memoryLimitMB: positive('memoryLimitMB', d.memoryLimitMB),
     codeLens: get('codeLens') !== false,
     rules,
+    limits: limits.limits,
   };
   return { config, problems };
 }
+

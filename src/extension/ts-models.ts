@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { memoryLimitBytes } from '../limits';
 import { openDocument, watchDocuments } from './document-watch';
 import { CommandId } from './commands';
 import type { ExtensionConfig } from './config';
@@ -256,9 +257,9 @@ export class TsModelController implements vscode.Disposable {
     try {
       const run = await this.loadHost().traceModels(doc.uri.fsPath, doc.getText(), {
         ...(quick ? { steps: config.quickTraceSteps } : {}),
-        timeoutMs: quick ? config.quickTraceTimeLimitMs : config.timeLimitMs,
-        heapMb: Math.max(64, config.memoryLimitMB),
-        memoryLimitBytes: config.memoryLimitMB * 2 ** 20,
+        timeoutMs: quick ? config.quickTraceTimeLimitMs : config.limits.timeLimitMs,
+        heapMb: Math.max(64, config.limits.memoryLimitMB),
+        memoryLimitBytes: memoryLimitBytes(config.limits),
         config: config.rules,
         signal,
       });

@@ -10,6 +10,8 @@ import type { InitSpec, LayerNode, LossSpec, ModelSpec, OptimizerSpec } from './
 export interface Optimizer {
   step(): void;
   zeroGrad(): void;
+  /** Tensors of each parameter's size kept as state (momentum, moments): for the memory count. */
+  readonly stateSlots: number;
 }
 
 export interface LossModule {

@@ -94,6 +94,8 @@ export interface DataSpec {
   distribution: Distribution | null;
   /** The `data:` path as written (relative to the spec file); null for synthetic data. */
   file: string | null;
+  /** The `data:` value: where problems with the file go. */
+  fileRange?: SourceRange;
   range: SourceRange;
 }
 

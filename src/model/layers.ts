@@ -600,5 +600,3 @@ export const DEFAULT_OPTIMIZER = { type: 'SGD' as const, args: { lr: 0.01 } };
 
 /** Sizes above this cannot be allocated as a typed array anyway. */
 export const MAX_SIZE = 2 ** 31 - 1;
-
-export const DEFAULT_MAX_TENSOR_BYTES = 512 * 1024 * 1024;

@@ -21,7 +21,6 @@ import type {
 import {
   ArgDef,
   ArgType,
-  DEFAULT_MAX_TENSOR_BYTES,
   DEFAULT_OPTIMIZER,
   DISTRIBUTION_KINDS,
   DISTRIBUTIONS,
@@ -46,10 +45,14 @@ import {
 import { locate, LEntry, LList, LValue } from './located';
 import { didYouMean } from './suggest';
 import { oneLine } from '../escape';
-import { DEFAULT_LIMITS, formatBytes, limitName, Limits, maxSpecBytes } from '../limits';
+import { DEFAULT_LIMITS, formatBytes, limitName, Limits, maxSpecBytes, memoryLimitBytes } from '../limits';
+import { memoryByLayer } from './memory';
 
 export interface ParseOptions {
-  /** Any parameter, or activation for batch_size samples, larger than this is an error at its range. Default 512 MiB. */
+  /**
+   * Any parameter, or activation for batch_size samples, larger than this is an error at its range,
+   * and so is the first layer where the whole model's estimate passes it. Default: the memory limit.
+   */
   maxTensorBytes?: number;
   /** The size, depth and step limits (defaults: DEFAULT_LIMITS). */
   limits?: Partial<Limits>;
@@ -70,7 +73,7 @@ export function parseSpec(text: string, fileName: string, options: ParseOptions 
     return { spec: null, diagnostics: [{ severity: 'error', code: 'spec/too-large', message, range: { start: 0, end: 0 } }] };
   }
   try {
-    return new Reader(text, options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES, limits).read(String(fileName));
+    return new Reader(text, options.maxTensorBytes ?? memoryLimitBytes(limits), limits).read(String(fileName));
   } catch (e) {
     // A bug here must not take the editor's diagnostics down with it.
     const message = e instanceof Error ? e.message : String(e);
@@ -215,6 +218,7 @@ class Reader {
     if (target && trace) this.checkActivation(target.spec.shape, trace.batchSize, bytesPer, 'the target', target.shapeRange);
     const model = top.has('model') ? this.readModel(top.get('model')!, input, inputFits ? trace : null, bytesPer) : null;
     if (model && loss && target && model.known) this.checkLossTarget(model.node, loss, target);
+    if (model && model.known && input && target && optimizer && trace) this.checkModelMemory(model.node, input.spec, target.spec, optimizer, trace, bytesPer);
 
     if (!model || !input || !target || !loss || !optimizer || !trace) return this.done(null);
     return this.done({ model: model.node, input: input.spec, target: target.spec, loss, optimizer, trace });
@@ -441,7 +445,8 @@ class Reader {
       distribution = { kind: 'normal', mean: 0, std: 1 };
     }
     if (!ok || !shape) return null;
-    return { spec: { shape, distribution, file, range: v.range }, range: v.range, shapeRange: shapeEntry!.value.range, classesRange: null };
+    const fileRange = dataEntry && file !== null ? { fileRange: dataEntry.value.range } : {};
+    return { spec: { shape, distribution, file, ...fileRange, range: v.range }, range: v.range, shapeRange: shapeEntry!.value.range, classesRange: null };
   }
 
   private readDistribution(e: LEntry, which: string): Distribution | null {
@@ -800,6 +805,20 @@ class Reader {
       range,
     );
     return false;
+  }
+
+  /** The whole model's memory, estimated from the shapes before anything is built: the first layer past the limit is reported. */
+  private checkModelMemory(model: LayerNode, input: DataSpec, target: DataSpec, optimizer: OptimizerSpec, trace: TraceSettings, bytesPer: number): void {
+    const over = memoryByLayer({ model, input, target, optimizer }, trace.batchSize, bytesPer).find((m) => m.bytes > this.maxBytes);
+    if (!over) return;
+    const { layer } = over;
+    const state = optimizer.type === 'Adam' ? "Adam's moments" : Number(optimizer.args.momentum ?? 0) !== 0 ? "SGD's momentum" : 'no optimiser state';
+    this.error(
+      'spec/too-large',
+      `the model needs about ${formatBytes(over.bytes)} of memory by ${layer.path}: ${layer.type} (parameters with their gradients, copies and ${state}: ${formatBytes(over.parameterBytes)}; ` +
+        `activations and their gradients for batch_size ${trace.batchSize}: ${formatBytes(over.activationBytes)}), over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`,
+      layer.typeRange,
+    );
   }
 
   private checkLossTarget(model: LayerNode, loss: LossSpec, target: { spec: DataSpec; shapeRange: SourceRange; classesRange: SourceRange | null }): void {

@@ -1,8 +1,18 @@
 /**
  * JSON that keeps NaN and ±Infinity: a trace of a broken model is full of them, and plain
  * JSON.stringify turns them into null, which would read as "no value" instead of "NaN".
- * A non-finite number is written as {"$number": "NaN" | "Infinity" | "-Infinity"}.
+ *
+ * What users read (`gradient-lens grads`, `trace --format json`, state and batch files) has one
+ * convention, documented in the README: a non-finite number is the string "NaN", "Infinity" or
+ * "-Infinity", wherever it is (loss, gradients, norms, statistics); files read back accept those and
+ * PyTorch exporters' "nan", "inf", "-inf". Inside the HTML report, where the page must revive
+ * numbers exactly without guessing which strings were numbers, it is {"$number": "NaN"}.
  */
+
+/** JSON for users: non-finite numbers as "NaN", "Infinity", "-Infinity". */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
+}
 
 const KEY = '$number';
 

@@ -2,7 +2,7 @@
  * Every threshold the rules use, with the defaults from the published tools they come from
  * (DESIGN.md: AUTOTRAINER, DeepDiagnosis, SageMaker Debugger, NeuraLint). Each one is a setting.
  */
-import type { RuleId, Severity } from './types';
+import { RULE_IDS, type RuleId, type Severity } from './types';
 
 export interface RuleConfig {
   /** Per rule: its severity, or 'off'; 'default' keeps the rule's own choice (e.g. error for 100% dead). */
@@ -78,13 +78,52 @@ export const DEFAULT_CONFIG: RuleConfig = {
   lossActivationMismatch: { targetsOutOfRange: 0.01 },
 };
 
+// ---------------------------------------------------------------- valid values
+// One definition for a --config file (rules/config-check.ts), the extension's settings and package.json.
+
+export const SEVERITY_SETTINGS = ['default', 'error', 'warning', 'info', 'off'] as const;
+export type SeveritySetting = (typeof SEVERITY_SETTINGS)[number];
+
+/** Threshold groups and their fields, from the defaults (one place for the names). */
+export const THRESHOLD_GROUPS = Object.keys(DEFAULT_CONFIG).filter((g) => g !== 'severity') as Exclude<keyof RuleConfig, 'severity'>[];
+
+/** Thresholds that are shares of units, entries or targets: in (0, 1]. Every other one is any number > 0. */
+const SHARES = new Set(['saturatedActivation.share', 'deadRelu.share', 'underflow.subnormalShare', 'lossActivationMismatch.targetsOutOfRange']);
+
+/** The bounds of a threshold: every threshold is > 0, shares are at most 1. */
+export function thresholdBounds(group: string, field: string): { exclusiveMinimum: 0; maximum?: 1 } {
+  return SHARES.has(`${group}.${field}`) ? { exclusiveMinimum: 0, maximum: 1 } : { exclusiveMinimum: 0 };
+}
+
+/** Why `value` is not a valid `group.field` threshold, or null. */
+export function thresholdProblem(group: string, field: string, value: unknown): string | null {
+  const b = thresholdBounds(group, field);
+  const ok = typeof value === 'number' && Number.isFinite(value) && value > b.exclusiveMinimum && (b.maximum === undefined || value <= b.maximum);
+  if (ok) return null;
+  return b.maximum === undefined ? 'must be a number > 0' : `must be a number in (0, ${b.maximum}]`;
+}
+
+/** Why `value` is not a severity setting, or null. */
+export function severityProblem(value: unknown): string | null {
+  return typeof value === 'string' && (SEVERITY_SETTINGS as readonly string[]).includes(value) ? null : `must be one of ${SEVERITY_SETTINGS.join(', ')}`;
+}
+
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-/** Settings over defaults, one level deep (every group is a flat record of numbers). */
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * Settings over defaults, one level deep (every group is a flat record of numbers). Only known
+ * groups, thresholds and rule ids are copied: a `__proto__` key reaches no prototype. Values are
+ * taken as given; user input goes through rules/config-check.ts first.
+ */
 export function withDefaults(partial: DeepPartial<RuleConfig> = {}): RuleConfig {
   const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, Record<string, unknown>>;
   for (const [group, values] of Object.entries(partial)) {
-    if (values && typeof values === 'object') Object.assign(out[group] ?? (out[group] = {}), values);
+    if (!own(out, group) || !values || typeof values !== 'object') continue;
+    for (const [k, v] of Object.entries(values)) {
+      if (group === 'severity' ? (RULE_IDS as readonly string[]).includes(k) : own(out[group], k)) out[group][k] = v;
+    }
   }
   return out as unknown as RuleConfig;
 }

@@ -3,6 +3,8 @@ import { DType, Rng, Tensor } from '../engine';
 import { alloc } from '../engine/dtype';
 import type { DataSpec, Distribution } from '../model/graph';
 import { formatShape, sizeOf } from '../engine/shape';
+import { flatten, numberFromJson } from '../engine/state';
+import { TraceError } from './errors';
 
 export interface Batch {
   input: Tensor;
@@ -15,8 +17,12 @@ export interface TensorJson {
   data: number[];
 }
 
-export class DataError extends Error {
+/** The batch's input or target is malformed or does not fit the spec: blamed on where it came from. */
+export class DataError extends TraceError {
   override name = 'DataError';
+  constructor(message: string, which: 'input' | 'target', field?: 'shape' | 'data') {
+    super(message, { kind: 'data', which, ...(field ? { field } : {}) });
+  }
 }
 
 function sample(d: Distribution, rng: Rng): number {
@@ -42,43 +48,49 @@ export function synthesize(spec: DataSpec, batchSize: number, dtype: DType, rng:
   return new Tensor(data, shape);
 }
 
-export function tensorFromJson(json: unknown, what: string, dtype: DType): Tensor {
+/** `{shape, data}` (data flat or nested row-major, non-finite values as "NaN", "Infinity", "-Infinity") → a tensor. */
+export function tensorFromJson(json: unknown, what: string, dtype: DType, which: 'input' | 'target' = what.endsWith('target') ? 'target' : 'input'): Tensor {
   const t = json as Partial<TensorJson> | null;
   if (!t || typeof t !== 'object' || !Array.isArray(t.shape) || !Array.isArray(t.data)) {
-    throw new DataError(`${what} must be an object {"shape": [...], "data": [...]}`);
+    throw new DataError(`${what} must be an object {"shape": [...], "data": [...]}`, which);
   }
-  if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new DataError(`${what}.shape must be a list of non-negative integers`);
-  const flat = (t.data as unknown[]).flat(Infinity) as unknown[];
+  if (!t.shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 2 ** 31 - 1)) throw new DataError(`${what}.shape must be a list of non-negative integers`, which, 'shape');
+  const flat = flatten(t.data as unknown[]);
   if (flat.length !== sizeOf(t.shape)) {
-    throw new DataError(`${what} has ${flat.length} values but shape ${formatShape(t.shape)} needs ${sizeOf(t.shape)}`);
+    throw new DataError(`${what} has ${flat.length} values but shape ${formatShape(t.shape)} needs ${sizeOf(t.shape)}`, which, 'data');
   }
   const data = alloc(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) {
-    const v = flat[i];
-    if (typeof v === 'number') data[i] = v;
-    else if (v === 'nan' || v === 'NaN') data[i] = NaN;
-    else if (v === 'inf' || v === 'Infinity') data[i] = Infinity;
-    else if (v === '-inf' || v === '-Infinity') data[i] = -Infinity;
-    else throw new DataError(`${what}.data[${i}] is not a number`);
+    const v = numberFromJson(flat[i]);
+    if (v === null) throw new DataError(`${what}.data[${i}] is not a number`, which, 'data');
+    data[i] = v;
   }
   return new Tensor(data, t.shape);
 }
 
+
 export function tensorToJson(t: { shape: readonly number[]; data: ArrayLike<number> }): TensorJson {
-  return { shape: [...t.shape], data: Array.from(t.data, (v) => (Number.isFinite(v) ? v : (String(v) as unknown as number))) };
+  return { shape: [...t.shape], data: Array.from(t.data, (v) => jsonNumber(v) as number) };
+}
+
+/** A number for JSON: itself, or "NaN", "Infinity", "-Infinity" (see engine/state's numberFromJson). */
+export function jsonNumber(v: number): number | string {
+  return Number.isFinite(v) ? v : String(v);
 }
 
 /** Checks a supplied batch against the spec's per-sample shapes, so a wrong file fails with both shapes named. */
-export function checkBatch(batch: Batch, input: DataSpec, target: DataSpec): void {
-  const check = (t: Tensor, spec: DataSpec, what: string) => {
+export function checkBatch(batch: Batch, input: DataSpec, target: DataSpec, what = { input: 'batch input', target: 'batch target' }): void {
+  const check = (t: Tensor, spec: DataSpec, which: 'input' | 'target') => {
     const per = t.shape.slice(1);
     if (t.rank !== spec.shape.length + 1 || per.some((d, i) => d !== spec.shape[i])) {
-      throw new DataError(`${what} has shape ${formatShape(t.shape)}; the spec expects [batch, ${spec.shape.join(', ')}]`.replace(', ]', ']'));
+      throw new DataError(`${what[which]} has shape ${formatShape(t.shape)}; the spec expects [batch, ${spec.shape.join(', ')}]`.replace(', ]', ']'), which, 'shape');
     }
+    // The mean over no samples is NaN: a trace of it would measure nothing.
+    if (t.shape[0] === 0) throw new DataError(`${what[which]} has 0 samples (shape ${formatShape(t.shape)}): a training step needs at least one`, which, 'shape');
   };
-  check(batch.input, input, 'batch input');
-  check(batch.target, target, 'batch target');
+  check(batch.input, input, 'input');
+  check(batch.target, target, 'target');
   if (batch.input.shape[0] !== batch.target.shape[0]) {
-    throw new DataError(`batch input has ${batch.input.shape[0]} samples but target has ${batch.target.shape[0]}`);
+    throw new DataError(`${what.input} has ${batch.input.shape[0]} samples but ${what.target} has ${batch.target.shape[0]}`, 'target', 'shape');
   }
 }

@@ -3,11 +3,15 @@
  * self-contained: the extension runs it in a worker and ends the worker to cancel.
  */
 import { backward, Instrument, LossInputError, Rng, resetMemory, setInstrument, setMemoryLimit, Tensor } from '../engine';
+import { setMemoryBaseline } from '../engine/context';
+import { DEFAULT_LIMITS, memoryLimitBytes } from '../limits';
+import { persistentBytes } from '../model/memory';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
 import { buildModel, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
 import { Batch, checkBatch, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
+import { blameFor, DataOrigin, Phase, TraceError } from './errors';
 import { activationSteps, layerFlow, layerOutputs, paramStep } from './stats';
 import type { NonFiniteEvent, StepRecord, Trace } from './types';
 
@@ -19,13 +23,16 @@ export interface TraceOptions {
   state?: Record<string, unknown>;
   /** A fixed batch {input, target}; synthetic data from the spec's distributions otherwise. */
   batch?: { input: unknown; target: unknown };
+  /** The input and target read from the spec's `data:` files, when it names them. */
+  data?: { input?: Tensor; target?: Tensor };
   /** Cap on the tensor bytes one step may allocate. */
   memoryLimitBytes?: number;
   /** Called after each step; return false to stop (cancellation, time limit). */
   onStep?: (record: StepRecord) => boolean | void;
 }
 
-export const DEFAULT_MEMORY_LIMIT = 1024 ** 3;
+/** The memory limit's default (src/limits.ts), for callers that give none. */
+export const DEFAULT_MEMORY_LIMIT = memoryLimitBytes(DEFAULT_LIMITS);
 
 /** A built model with its loss, optimiser and batch: one training setup. */
 export interface Session {
@@ -36,35 +43,70 @@ export interface Session {
 
 export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
   const dtype = opts.dtype ?? spec.trace.dtype;
+  requireParameters(spec);
   const rng = new Rng(spec.trace.seed);
   const built = buildModel(spec, dtype, rng);
   if (opts.state) loadStateDict(built.module, opts.state as Record<string, TensorJson>);
   let batch: Batch;
   if (opts.batch) {
     batch = {
-      input: tensorFromJson(opts.batch.input, 'batch input', dtype),
-      target: tensorFromJson(opts.batch.target, 'batch target', dtype),
+      input: tensorFromJson(opts.batch.input, 'batch input', dtype, 'input'),
+      target: tensorFromJson(opts.batch.target, 'batch target', dtype, 'target'),
     };
     checkBatch(batch, spec.input, spec.target);
   } else {
     const dataRng = new Rng(spec.trace.seed + 1);
-    batch = {
-      input: synthesize(spec.input, spec.trace.batchSize, dtype, dataRng),
-      target: synthesize(spec.target, spec.trace.batchSize, dtype, dataRng),
-    };
+    // A data file's first axis is the batch; synthetic data beside it takes the same size.
+    const n = opts.data?.input?.shape[0] ?? opts.data?.target?.shape[0] ?? spec.trace.batchSize;
+    const input = opts.data?.input ?? synthesize(spec.input, n, dtype, dataRng);
+    const target = opts.data?.target ?? synthesize(spec.target, n, dtype, dataRng);
+    batch = { input, target };
+    if (opts.data?.input || opts.data?.target) checkBatch(batch, spec.input, spec.target, { input: `the input (${spec.input.file ?? 'synthetic'})`, target: `the target (${spec.target.file ?? 'synthetic'})` });
   }
   return { built, batch, dtype };
 }
 
+/**
+ * A model without parameters has nothing to train and no gradient to trace (PyTorch's optimisers
+ * refuse it: "optimizer got an empty parameter list").
+ */
+function requireParameters(spec: ModelSpec): void {
+  const types = new Set<string>();
+  const stack = [spec.model];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.params.length) return;
+    if (n.type !== 'Sequential') types.add(n.type);
+    stack.push(...n.children);
+  }
+  throw new TraceError(
+    `the model has no parameters (${types.size ? `only ${[...types].join(', ')}` : 'no layers'}): there is nothing for ${spec.optimizer.type} to train and no gradient to trace; add a layer with weights, such as Linear`,
+    { kind: 'model' },
+  );
+}
+
+/** Where a step is, so an error can be blamed on the part that raised it. */
+export interface StepPhase {
+  phase: Phase;
+}
+
 /** One forward and backward pass; gradients are left on the parameters. */
-export function forwardBackward(session: Pick<TraceableSession, 'built' | 'batch'>): Tensor {
+export function forwardBackward(session: Pick<TraceableSession, 'built' | 'batch'>, at: StepPhase = { phase: 'forward' }): Tensor {
   const { built, batch } = session;
   for (const p of built.params) p.grad = null;
   resetMemory();
+  at.phase = 'forward';
   const out = built.module.call(batch.input);
+  at.phase = 'loss';
   const loss = built.loss.call(out, batch.target);
+  at.phase = 'backward';
   backward(loss);
   return loss;
+}
+
+/** Which parts of the batch the user supplied. */
+function originOf(opts: TraceOptions): DataOrigin {
+  return { input: !!(opts.batch || opts.data?.input), target: !!(opts.batch || opts.data?.target) };
 }
 
 export interface GradsResult {
@@ -75,14 +117,18 @@ export interface GradsResult {
 /** Loss and gradients of one step at the given weights, as `gradient-lens grads` prints them. */
 export function computeGrads(spec: ModelSpec, opts: TraceOptions = {}): GradsResult {
   setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
+  const at: StepPhase = { phase: 'build' };
   try {
     const session = prepare(spec, opts);
-    const loss = forwardBackward(session);
+    setMemoryBaseline(persistentBytes(session.built.params, 0, [session.batch.input, session.batch.target]));
+    const loss = forwardBackward(session, at);
     const grads: Record<string, TensorJson> = {};
     for (const p of session.built.params) {
       grads[p.name ?? ''] = tensorToJson({ shape: p.shape, data: p.grad ?? new Float64Array(p.size) });
     }
     return { loss: loss.item(), grads };
+  } catch (e) {
+    throw blameFor(e, at.phase, originOf(opts)) ?? e;
   } finally {
     setMemoryLimit(Infinity);
   }
@@ -92,6 +138,7 @@ export function computeGrads(spec: ModelSpec, opts: TraceOptions = {}): GradsRes
 export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {}): Trace {
   const started = performance.now();
   setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
+  const at: StepPhase = { phase: 'build' };
   try {
     const session = prepare(spec, opts);
     const meta: TraceMeta = {
@@ -99,7 +146,9 @@ export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {
       steps: opts.steps ?? spec.trace.steps,
       optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr) },
     };
-    return traceBuilt(session, file, meta, { ...opts, started });
+    return traceBuilt(session, file, meta, { ...opts, started, at });
+  } catch (e) {
+    throw blameFor(e, at.phase, originOf(opts)) ?? e;
   } finally {
     setMemoryLimit(Infinity);
   }
@@ -124,14 +173,16 @@ export function traceBuilt(
   session: TraceableSession,
   file: string,
   meta: TraceMeta,
-  opts: Pick<TraceOptions, 'memoryLimitBytes' | 'onStep'> & { started?: number } = {},
+  opts: Pick<TraceOptions, 'memoryLimitBytes' | 'onStep'> & { started?: number; at?: StepPhase } = {},
 ): Trace {
+  const at = opts.at ?? { phase: 'forward' };
   const started = opts.started ?? performance.now();
   const instrument = new Instrument();
   setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
   setInstrument(instrument);
   try {
     const { built } = session;
+    setMemoryBaseline(persistentBytes(built.params, built.optimizer.stateSlots, [session.batch.input, session.batch.target]));
     const trace: Trace = {
       file,
       dtype: session.dtype,
@@ -150,7 +201,7 @@ export function traceBuilt(
       instrument.reset();
       let loss: number;
       try {
-        loss = forwardBackward(session).item();
+        loss = forwardBackward(session, at).item();
       } catch (e) {
         // The user's model fed the loss values it is not defined on: a finding, not a failed run.
         if (!(e instanceof LossInputError)) throw e;
@@ -160,6 +211,7 @@ export function traceBuilt(
       }
       const before: FloatArray[] = built.params.map((p) => p.data.slice());
       const grads = built.params.map((p) => p.grad);
+      at.phase = 'step';
       built.optimizer.step();
       const record: StepRecord = {
         step,

@@ -7,6 +7,7 @@ import { parseSpec } from '../model';
 import { checkTrace } from '../rules';
 import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
+import { specRangeOf, TraceError } from '../trace/errors';
 import { traceModel } from '../trace/run';
 import { lineIndex, LineIndex } from './positions';
 import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './messages';
@@ -14,7 +15,7 @@ import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './m
 export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void {
   const lines = lineIndex(req.text);
   const t0 = performance.now();
-  const { spec, diagnostics } = parseSpec(req.text, req.fileName);
+  const { spec, diagnostics } = parseSpec(req.text, req.fileName, { limits: req.limits });
   const parseMs = performance.now() - t0;
   const problems: SpecProblem[] = diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: lines.range(d.range) }));
   const ok = !!spec && !problems.some((p) => p.severity === 'error');
@@ -39,7 +40,9 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
     });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: lines.range(spec.model.range) });
+    // A TraceError names what is at fault (a layer, the loss, the data); anything else is on the model.
+    const range = e instanceof TraceError ? specRangeOf(e.blame, spec) : spec.model.range;
+    post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: lines.range(range) });
     return;
   }
   const traceMs = performance.now() - t1;

@@ -3,6 +3,7 @@
  * survives structured cloning; ranges are already line/character positions of the text that was
  * traced, so the host needs no parser and can place diagnostics on exactly that version.
  */
+import type { Limits } from '../limits';
 import type { LayerRangeView, RangeView } from '../protocol';
 import type { RuleConfig } from '../rules/config';
 import type { RuleId, Severity } from '../rules/types';
@@ -18,6 +19,8 @@ export interface TraceRequest {
   memoryLimitBytes: number;
   /** The worker stops after the step that passes this budget, and returns what it has. */
   timeLimitMs: number;
+  /** The size, depth and step limits the spec is read with (defaults when absent). */
+  limits?: Partial<Limits>;
   config: RuleConfig;
   /** Post a `progress` reply after every step (the full trace's notification). */
   progress: boolean;

@@ -65,7 +65,7 @@ describe('gradient-lens CLI', () => {
       const r = await run(['grads', 'm.grad.yaml', '--state', 's.json'], { 'm.grad.yaml': SEED, 's.json': JSON.stringify(state) });
       assert.equal(r.code, 2);
       assert.equal(r.err.trim().split('\n').length, 1);
-      assert.match(r.err, /^s\.json: /);
+      assert.match(r.err, /^s\.json:1:2: /, 'at the "0.weight" key');
       assert.match(r.err, /0\.weight/);
     });
 
@@ -73,13 +73,13 @@ describe('gradient-lens CLI', () => {
       const batch = { input: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, target: { shape: [2, 1], data: [1, 2] } };
       const r = await run(['grads', 'm.grad.yaml', '--batch', 'b.json'], { 'm.grad.yaml': SEED, 'b.json': JSON.stringify(batch) });
       assert.equal(r.code, 2);
-      assert.match(r.err, /^b\.json: .*\[2, 3\]/);
+      assert.match(r.err, /^b\.json:1:11: .*\[2, 3\]/, 'at the "shape" of "input"');
     });
   });
 
   describe('bad input', () => {
     const cases: [string, string[], Record<string, string>, RegExp][] = [
-      ['a missing file', ['trace', 'nope.grad.yaml'], {}, /^nope\.grad\.yaml: cannot read file: no such file$/],
+      ['a missing file', ['trace', 'nope.grad.yaml'], {}, /^nope\.grad\.yaml:1:1: cannot read the spec: no such file$/],
       ['a YAML syntax error', ['trace', 'b.grad.yaml'], { 'b.grad.yaml': 'model: [\n' }, /^b\.grad\.yaml:\d+:\d+: /],
       ['an unknown layer', ['grads', 'c.grad.yaml'], { 'c.grad.yaml': SEED.replace('- Sigmoid', '- Sigmod') }, /^c\.grad\.yaml:3:5: .*Sigmoid/],
       ['invalid JSON in a state file', ['grads', 'm.grad.yaml', '--state', 's.json'], { 'm.grad.yaml': SEED, 's.json': '{"a": ' }, /^s\.json:1:\d+: invalid JSON/],

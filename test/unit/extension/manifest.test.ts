@@ -4,12 +4,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandId } from '../../../src/extension/commands';
 import { DEFAULT_SETTINGS, settingsFrom } from '../../../src/extension/settings';
+import { DEFAULT_LIMITS, LIMIT_KEYS, LIMITS } from '../../../src/limits';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
+import { thresholdBounds } from '../../../src/rules/config';
 import { RULE_IDS } from '../../../src/rules/types';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const props: Record<string, { type: string; default: unknown; enum?: string[]; scope?: string }> = pkg.contributes.configuration.properties;
+const props: Record<string, { type: string; default: unknown; enum?: string[]; scope?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; markdownDescription?: string }> =
+  pkg.contributes.configuration.properties;
 
 describe('extension manifest', () => {
   it('has a setting for every rule threshold, with the rules\' default', () => {
@@ -22,6 +25,9 @@ describe('extension manifest', () => {
         assert.ok(props[key], `missing setting ${key}`);
         assert.equal(props[key].type, 'number', key);
         assert.equal(props[key].default, value, key);
+        const b = thresholdBounds(group, field);
+        assert.equal(props[key].exclusiveMinimum, b.exclusiveMinimum, key);
+        assert.equal(props[key].maximum, b.maximum, key);
       }
     }
     const listed = Object.keys(props).filter((k) => k.startsWith('gradientLens.rules.') && !k.startsWith('gradientLens.rules.severity.'));
@@ -40,7 +46,19 @@ describe('extension manifest', () => {
   it('has the editor settings with the defaults the code uses', () => {
     for (const [k, v] of Object.entries(DEFAULT_SETTINGS)) assert.equal(props[`gradientLens.${k}`]?.default, v, `gradientLens.${k}`);
     const own = Object.keys(props).filter((k) => !k.startsWith('gradientLens.rules.'));
-    assert.deepEqual(own.sort(), Object.keys(DEFAULT_SETTINGS).map((k) => `gradientLens.${k}`).sort());
+    assert.deepEqual(own.sort(), [...Object.keys(DEFAULT_SETTINGS), ...LIMIT_KEYS].map((k) => `gradientLens.${k}`).sort());
+  });
+
+  it('has one setting per limit, with the definition the CLI flag reads', () => {
+    for (const k of LIMIT_KEYS) {
+      const p = props[`gradientLens.${k}`];
+      const d = LIMITS[k];
+      assert.deepEqual(
+        { type: p.type, default: p.default, minimum: p.minimum, maximum: p.maximum, markdownDescription: p.markdownDescription },
+        { type: d.integer ? 'integer' : 'number', default: d.default, minimum: d.min, maximum: d.max, markdownDescription: d.description },
+        k,
+      );
+    }
   });
 
   it('contributes exactly the commands of CommandId', () => {
@@ -109,5 +127,26 @@ describe('settingsFrom', () => {
     assert.ok(problems.some((p) => p.includes('rules.deadRelu.share')));
     assert.ok(problems.some((p) => p.includes('rules.severity.underflow')));
     assert.equal(DEFAULT_CONFIG.deadRelu.share, 0.5, 'the defaults are not mutated');
+  });
+
+  it('never lets a wrong value switch a rule off: a typo keeps the rule at its own severity, with a reason', () => {
+    const { config, problems } = settingsFrom((k) => ({ 'rules.severity.saturated-activation': 'eror', 'rules.saturatedActivation.share': 1.5 })[k]);
+    assert.equal(config.rules.severity['saturated-activation'], undefined);
+    assert.equal(config.rules.saturatedActivation.share, DEFAULT_CONFIG.saturatedActivation.share);
+    assert.deepEqual(problems, [
+      'gradientLens.rules.saturatedActivation.share = 1.5 must be a number in (0, 1]; using 0.5',
+      `gradientLens.rules.severity.saturated-activation = "eror" must be one of default, error, warning, info, off; keeping the rule's own severity`,
+    ]);
+  });
+
+  it('reads the limits through their one definition, keeping the default for a wrong value', () => {
+    const set: Record<string, unknown> = { timeLimitMs: 500, maxDepth: 2.5, maxSteps: 0, memoryLimitMB: 'lots' };
+    const { config, problems } = settingsFrom((k) => set[k]);
+    assert.deepEqual(config.limits, { ...DEFAULT_LIMITS, timeLimitMs: 500 });
+    assert.deepEqual(problems, [
+      'gradientLens.memoryLimitMB = "lots" must be a number from 1 to 1048576; using 512',
+      'gradientLens.maxDepth = 2.5 must be an integer from 2 to 500; using 64',
+      'gradientLens.maxSteps = 0 must be an integer from 1 to 1000000; using 10000',
+    ]);
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * Runs a synchronous trace under the wall-clock limit and the process-memory cap, in this thread:
+ * the time limit interrupts even a step that never returns (V8 terminates the script from a
+ * watchdog thread, as `vm`'s `timeout` does), and the memory cap is checked as tensors are
+ * allocated. Either ends the run with a TraceError on the model, never a native crash.
+ */
+import * as vm from 'node:vm';
+import { resetEngineState, setMemoryWatch } from '../engine/context';
+import { formatBytes, formatDuration, limitName, Limits, processMemoryCapBytes } from '../limits';
+import { TraceError } from './errors';
+
+let calls = 0;
+
+/** What ended a bounded run early. */
+export class LimitError extends TraceError {
+  override name = 'LimitError';
+  constructor(
+    message: string,
+    readonly limit: 'timeLimitMs' | 'memoryLimitMB',
+  ) {
+    super(message, { kind: 'model' });
+  }
+}
+
+export function timeLimitMessage(ms: number): string {
+  return `the trace did not finish within ${formatDuration(ms)} (${limitName('timeLimitMs')}): lower trace.steps or batch_size, or raise the limit`;
+}
+
+/** Throws when the process's resident memory is past the cap. */
+export function checkProcessMemory(limits: Pick<Limits, 'memoryLimitMB'>): void {
+  const cap = processMemoryCapBytes(limits);
+  const rss = process.memoryUsage.rss();
+  if (rss > cap) {
+    throw new LimitError(
+      `the trace stopped at ${formatBytes(rss)} of process memory, over the ${formatBytes(cap)} cap (twice ${limitName('memoryLimitMB')} plus 256 MiB)`,
+      'memoryLimitMB',
+    );
+  }
+}
+
+/** `fn()`, or a LimitError once it runs past `limits.timeLimitMs` or the process-memory cap. */
+export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' | 'memoryLimitMB'>): T {
+  const slot = globalThis as unknown as Record<string, unknown>;
+  const key = `__gradientLensBounded${calls++}`;
+  let result: T | undefined;
+  slot[key] = () => {
+    result = fn();
+  };
+  resetEngineState();
+  setMemoryWatch(() => checkProcessMemory(limits));
+  try {
+    new vm.Script(`globalThis[${JSON.stringify(key)}]()`, { filename: 'gradient-lens-trace' }).runInThisContext({
+      timeout: Math.max(1, Math.ceil(limits.timeLimitMs)),
+    });
+  } catch (e) {
+    if ((e as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new LimitError(timeLimitMessage(limits.timeLimitMs), 'timeLimitMs');
+    throw e;
+  } finally {
+    delete slot[key];
+    resetEngineState();
+  }
+  return result as T;
+}

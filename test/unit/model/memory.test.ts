@@ -1,0 +1,108 @@
+/**
+ * The memory estimate made from the shapes before anything is built, held against what the engine
+ * really counts during a step (the count the memory limit is enforced on while the trace runs):
+ * never below it, so a model the estimate lets through is not stopped half-way by the count, and
+ * not wildly above it, so a model that fits is not refused.
+ */
+import assert from 'node:assert/strict';
+import { memoryInUse, setMemoryBaseline, setMemoryLimit } from '../../../src/engine/context';
+import { formatBytes } from '../../../src/limits';
+import { parseSpec, positionAt } from '../../../src/model';
+import { memoryByLayer, persistentBytes } from '../../../src/model/memory';
+import { forwardBackward, prepare } from '../../../src/trace/run';
+
+const MODELS: Record<string, string> = {
+  'seed MLP, SGD': `model:
+  - Linear: {in_features: 10, out_features: 10}
+  - Sigmoid
+  - Linear: {in_features: 10, out_features: 1}
+input: {shape: [10]}
+target: {shape: [1]}
+loss: MSELoss
+trace: {batch_size: 8}
+`,
+  '784-256-256-10 ReLU, Adam, batch 64': `model:
+  - Linear: {in_features: 784, out_features: 256}
+  - ReLU
+  - Linear: {in_features: 256, out_features: 256}
+  - ReLU
+  - Linear: {in_features: 256, out_features: 10}
+input: {shape: [784]}
+target: {classes: 10}
+loss: CrossEntropyLoss
+optimizer: {Adam: {lr: 0.001}}
+trace: {batch_size: 64}
+`,
+  'CNN with pooling and batch norm, SGD momentum': `model:
+  - Conv2d: {in_channels: 3, out_channels: 16, kernel_size: 3, padding: 1}
+  - BatchNorm2d: {num_features: 16}
+  - ReLU
+  - MaxPool2d: {kernel_size: 2}
+  - Conv2d: {in_channels: 16, out_channels: 32, kernel_size: 3, padding: 1}
+  - ReLU
+  - AvgPool2d: {kernel_size: 2}
+  - Flatten
+  - Linear: {in_features: 512, out_features: 10}
+input: {shape: [3, 16, 16]}
+target: {classes: 10}
+loss: CrossEntropyLoss
+optimizer: {SGD: {lr: 0.01, momentum: 0.9}}
+trace: {batch_size: 16}
+`,
+  'embedding, layer norm, float64, Adam amsgrad': `model:
+  - Embedding: {num_embeddings: 1000, embedding_dim: 64}
+  - LayerNorm: {normalized_shape: 64}
+  - Flatten
+  - Linear: {in_features: 512, out_features: 8}
+  - Tanh
+input: {shape: [8], distribution: {integers: {low: 0, high: 1000}}}
+target: {shape: [8]}
+loss: MSELoss
+optimizer: {Adam: {lr: 0.001, amsgrad: true}}
+trace: {batch_size: 32, dtype: float64}
+`,
+};
+
+describe('model memory estimate', () => {
+  for (const [name, text] of Object.entries(MODELS)) {
+    it(`${name}: the estimate covers what the engine counts, within 2×`, () => {
+      const { spec, diagnostics } = parseSpec(text, 'm.grad.yaml');
+      assert.deepEqual(diagnostics, []);
+      const bytesPer = spec!.trace.dtype === 'float64' ? 8 : 4;
+      const estimate = memoryByLayer(spec!, spec!.trace.batchSize, bytesPer).at(-1)!.bytes;
+      setMemoryLimit(Infinity);
+      try {
+        const session = prepare(spec!);
+        setMemoryBaseline(persistentBytes(session.built.params, session.built.optimizer.stateSlots, [session.batch.input, session.batch.target]));
+        forwardBackward(session);
+        const counted = memoryInUse();
+        console.log(`      ${name}: estimate ${formatBytes(estimate)}, engine count ${formatBytes(counted)} (${(estimate / counted).toFixed(2)}×)`);
+        assert.ok(estimate >= counted, `estimate ${estimate} < counted ${counted}`);
+        assert.ok(estimate <= 2 * counted, `estimate ${estimate} > 2 × counted ${counted}`);
+      } finally {
+        setMemoryLimit(Infinity);
+      }
+    });
+  }
+
+  it('reports the first layer where the running estimate crosses the limit, at its range, naming the limit', () => {
+    const text = `model:
+${'  - Linear: {in_features: 4000, out_features: 4000}\n'.repeat(12)}input: {shape: [4000]}
+target: {shape: [4000]}
+loss: MSELoss
+optimizer: {Adam: {lr: 0.001}}
+`;
+    // Each layer: 16 M parameters × 4 bytes × (3 + 2 Adam slots) ≈ 320 MB: the second crosses 512 MiB.
+    const { spec, diagnostics } = parseSpec(text, 'm.grad.yaml');
+    assert.equal(spec, null);
+    assert.equal(diagnostics.length, 1);
+    const d = diagnostics[0];
+    assert.equal(d.code, 'spec/too-large');
+    assert.equal(positionAt(text, d.range.start).line, 2, 'the second Linear');
+    assert.equal(text.slice(d.range.start, d.range.end), 'Linear');
+    assert.match(d.message, /^the model needs about 611 MiB of memory by 1: Linear \(parameters with their gradients, copies and Adam's moments: 611 MiB; activations .*\), over the 512 MiB memory limit \(--memory-limit-mb \/ gradientLens\.memoryLimitMB\)$/);
+    // A higher limit lets it through; a lower one stops it at the first layer.
+    assert.deepEqual(parseSpec(text, 'm.grad.yaml', { limits: { memoryLimitMB: 4096 } }).diagnostics, []);
+    assert.equal(positionAt(text, parseSpec(text, 'm.grad.yaml', { limits: { memoryLimitMB: 100 } }).diagnostics[0].range.start).line, 1);
+  });
+});
