@@ -56,7 +56,9 @@ export function blameFor(e: unknown, phase: Phase, origin: DataOrigin): TraceErr
   if (e instanceof StateError) return new TraceError(message, { kind: 'state', ...(e.keys[0] ? { key: e.keys[0] } : {}) });
   const layer = layerOfError(e) ?? (e instanceof TensorMemoryError ? e.layer : null);
   if (e instanceof TensorMemoryError) return new TraceError(message, layer && layer !== 'loss' ? { kind: 'layer', layer } : phase === 'loss' ? { kind: 'loss' } : { kind: 'model' });
-  if (!['ShapeError', 'RangeError'].includes(e.name)) return null;
+  // Shapes and values an op refuses (ShapeError, RangeError and its kinds such as LossInputError);
+  // a stack overflow is a bug of ours, not the user's input.
+  if (!(e.name === 'ShapeError' || e instanceof RangeError) || /call stack/i.test(e.message)) return null;
   if (phase === 'loss') {
     // A class index out of range is the target's fault, wherever it came from.
     if (/class index/.test(e.message)) return new TraceError(message, origin.target ? { kind: 'data', which: 'target', field: 'data' } : { kind: 'loss' });
