@@ -16,30 +16,10 @@
 export { model, trace } from './decorators';
 export type { DataOption, DistributionOption, LossOption, ModelOptions, OptimizerOption, Reduction, TraceOptions } from './registry';
 export { Module, ModuleList, parameter } from './module';
-export {
-  Linear,
-  Conv1d,
-  Conv2d,
-  MaxPool2d,
-  AvgPool2d,
-  BatchNorm1d,
-  BatchNorm2d,
-  LayerNorm,
-  Dropout,
-  Embedding,
-  Flatten,
-  Identity,
-  Sequential,
-  ReLU,
-  Sigmoid,
-  Tanh,
-  LeakyReLU,
-  ELU,
-  GELU,
-  Softplus,
-  Softmax,
-  LogSoftmax,
-} from './layers';
+// Every layer and loss of the engine, as torch.nn names them; `Module` above is the one users extend.
+export * from '../engine/nn';
+// Both the layers and the functional API name an options type so; the layer's is the one a constructor takes.
+export type { BatchNormOptions } from '../engine/nn';
 export { customOp, CustomOp } from './custom';
 export type { CustomOpDefinition, CustomOpFunction } from './custom';
 export { map, zip, randn, rand } from './tensors';

@@ -6,7 +6,7 @@
 import { currentLayer } from '../engine/context';
 import * as nn from '../engine/nn';
 import { Tensor } from '../engine/tensor';
-import { appliedAt, createdAt, isRecording } from './registry';
+import { appliedAt, buildContext, createdAt, isRecording } from './registry';
 import { captureSite, deepStack, getUserFile, Site, userSiteIn } from './sites';
 
 const parameters = new WeakSet<Tensor>();
@@ -28,8 +28,15 @@ function ownConstructorNames(m: object): Set<string> {
   return names;
 }
 
-/** Records the user's line that constructed `m` (skipping the frames of `m`'s own constructors). */
+/** True while the library builds a module of its own (a ModuleList for an array attribute): it has no line of the user's. */
+let libraryMade = false;
+
+/**
+ * Records the user's line that constructed `m` (skipping the frames of `m`'s own constructors).
+ * The runner installs it as the engine's module-created hook, so every layer the user builds is noted.
+ */
 export function noteCreated(m: nn.Module): void {
+  if (libraryMade) return;
   const site = siteOutside(ownConstructorNames(m));
   if (site) createdAt.set(m, site);
 }
@@ -56,7 +63,8 @@ const watched = new WeakSet<nn.Module>();
 export abstract class Module extends nn.Module {
   constructor() {
     super();
-    noteCreated(this);
+    // The layers in the subclass's fields are built next: they take this run's (or a default) seed and dtype.
+    buildContext();
   }
 
   /** Applies the module; the first call adopts the attributes of the whole tree. */
@@ -80,7 +88,13 @@ export abstract class Module extends nn.Module {
         this.addModule(key, v);
         for (const [, m] of v.namedModules()) inTree.add(m);
       } else if (Array.isArray(v) && v.length > 0 && v.every((e) => e instanceof nn.Module) && !v.some((e) => inTree.has(e))) {
-        const list = new ModuleList(v as nn.Module[], false);
+        libraryMade = true;
+        let list: ModuleList;
+        try {
+          list = new ModuleList(v as nn.Module[]);
+        } finally {
+          libraryMade = false;
+        }
         this.addModule(key, list);
         for (const [, m] of list.namedModules()) inTree.add(m);
       } else if (v instanceof Tensor && parameters.has(v) && !this.ownState().params.some(([, t]) => t === v)) {
@@ -92,10 +106,9 @@ export abstract class Module extends nn.Module {
 
 /** PyTorch's nn.ModuleList: holds modules under "0", "1", … without applying them. */
 export class ModuleList extends nn.Module {
-  constructor(modules: nn.Module[] = [], noteSite = true) {
+  constructor(modules: nn.Module[] = []) {
     super();
     modules.forEach((m, i) => this.addModule(String(i), m));
-    if (noteSite) noteCreated(this);
   }
 
   get length(): number {

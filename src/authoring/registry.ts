@@ -2,30 +2,28 @@
  * What the user's file declares as it runs: its @model classes, its custom ops, and where each
  * layer was created and applied. Module-level, like the engine's context: one file runs per process.
  */
+import { currentBuildScope, setBuildScope, type BuildScope } from '../engine/context';
 import type { DType } from '../engine/dtype';
 import type { Module as EngineModule } from '../engine/nn';
+import type { LossArgs, LossType, OptimizerArgs, OptimizerType } from '../model/catalogue';
 import { Rng } from '../engine/rng';
 import type { CustomOpFunctions } from '../engine/ops/custom';
 import type { Site } from './sites';
 
 // ── Building layers ──────────────────────────────────────────────────────────
 
-export interface BuildContext {
-  /** Seeds PyTorch's default initialisation of every layer built while it is set. */
-  rng: Rng;
-  /** Element type of new parameters. */
-  dtype: DType;
-}
+/** Seeds PyTorch's default initialisation of every layer built while it is set, and gives new parameters their element type. */
+export type BuildContext = BuildScope;
 
-let build: BuildContext | null = null;
-
-/** The rng and dtype layers are built with; seed 0 and float32 when no run has set them. */
+/** The rng and dtype layers are built with (the engine's build scope); seed 0 and float32 when no run has set them. */
 export function buildContext(): BuildContext {
-  return (build ??= { rng: new Rng(0), dtype: 'float32' });
+  let scope = currentBuildScope();
+  if (!scope) setBuildScope((scope = { rng: new Rng(0), dtype: 'float32' }));
+  return scope;
 }
 
 export function setBuildContext(ctx: BuildContext | null): void {
-  build = ctx;
+  setBuildScope(ctx);
 }
 
 // ── Where layers come from ───────────────────────────────────────────────────
@@ -68,27 +66,13 @@ export type DistributionOption =
 
 export type DataOption = readonly number[] | { shape?: readonly number[]; distribution?: DistributionOption; classes?: number };
 
-export type Reduction = 'mean' | 'sum';
+export type Reduction = LossArgs<'MSELoss'>['reduction'] & string;
 
-export type LossOption =
-  | 'MSELoss'
-  | 'L1Loss'
-  | 'HuberLoss'
-  | 'CrossEntropyLoss'
-  | 'NLLLoss'
-  | 'BCELoss'
-  | 'BCEWithLogitsLoss'
-  | { MSELoss: { reduction?: Reduction } }
-  | { L1Loss: { reduction?: Reduction } }
-  | { HuberLoss: { reduction?: Reduction; delta?: number } }
-  | { CrossEntropyLoss: { reduction?: Reduction } }
-  | { NLLLoss: { reduction?: Reduction } }
-  | { BCELoss: { reduction?: Reduction } }
-  | { BCEWithLogitsLoss: { reduction?: Reduction } };
+/** A loss as the spec format writes it: its name, or `{Name: {arguments}}` (every loss of the catalogue). */
+export type LossOption = LossType | { [K in LossType]: { [P in K]: LossArgs<K> } }[LossType];
 
-export type OptimizerOption =
-  | { SGD: { lr: number; momentum?: number; dampening?: number; weight_decay?: number; nesterov?: boolean } }
-  | { Adam: { lr?: number; betas?: [number, number]; eps?: number; weight_decay?: number; amsgrad?: boolean } };
+/** An optimiser as the spec format writes it: `{Name: {arguments}}` (every optimiser of the catalogue). */
+export type OptimizerOption = { [K in OptimizerType]: { [P in K]: OptimizerArgs<K> } }[OptimizerType];
 
 /** What `@model` takes: the spec format's `input`, `target`, `loss` and `optimizer`. */
 export interface ModelOptions {

@@ -3,7 +3,10 @@
  * user's layer), whether gradients are recorded, the tensor-memory cap, and the instrument.
  * Module-level because the engine is single-threaded and ops must stay cheap to call.
  */
+import type { DType } from './dtype';
 import type { Instrument } from './instrument';
+import type { Module } from './nn/module';
+import type { Rng } from './rng';
 import { formatShape, Shape } from './shape';
 
 const layerStack: string[] = [];
@@ -141,4 +144,34 @@ export function resetEngineState(): void {
   memoryBaseline = 0;
   memoryWatch = null;
   sinceWatch = 0;
+}
+
+// ── Building modules ─────────────────────────────────────────────────────────
+
+/** What layers built without an explicit rng or dtype take: a run's seeded rng and element type. */
+export interface BuildScope {
+  rng: Rng;
+  dtype: DType;
+}
+
+let buildScope: BuildScope | null = null;
+let onModuleCreated: ((m: Module) => void) | null = null;
+
+/** The scope set by whoever is building a model (a decorated TypeScript model's run), or null. */
+export function currentBuildScope(): BuildScope | null {
+  return buildScope;
+}
+
+export function setBuildScope(scope: BuildScope | null): void {
+  buildScope = scope;
+}
+
+/** Called with every module as it is constructed (the authoring API records the user's line there); null for none. */
+export function setModuleCreatedHook(hook: ((m: Module) => void) | null): void {
+  onModuleCreated = hook;
+}
+
+/** @internal Module's constructor reports itself here. */
+export function moduleCreated(m: Module): void {
+  onModuleCreated?.(m);
 }

@@ -51,6 +51,9 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+/** torch.optim.SGD's defaults (lr has none): the one place they are written; the model catalogue reads them. */
+export const SGD_DEFAULTS: Readonly<Omit<Required<SGDOptions>, 'lr'>> = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false };
+
 /**
  * d = g + wd·p; with momentum, buf = d on the first step, then momentum·buf + (1-dampening)·d,
  * and d = buf (or d + momentum·buf with Nesterov); p -= lr·d.
@@ -62,7 +65,10 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
   private readonly buffers: (FloatArray | null)[];
 
-  constructor(params: Iterable<Tensor>, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SGDOptions) {
+  constructor(
+    params: Iterable<Tensor>,
+    { lr, momentum = SGD_DEFAULTS.momentum, dampening = SGD_DEFAULTS.dampening, weightDecay = SGD_DEFAULTS.weightDecay, nesterov = SGD_DEFAULTS.nesterov }: SGDOptions,
+  ) {
     super(params, lr);
     check(momentum >= 0, `Invalid momentum value: ${momentum}`);
     check(weightDecay >= 0, `Invalid weight_decay value: ${weightDecay}`);
@@ -121,6 +127,9 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
+/** torch.optim.Adam's defaults: the one place they are written; the model catalogue reads them. */
+export const ADAM_DEFAULTS: Readonly<Required<AdamOptions>> = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false };
+
 interface AdamState {
   step: number;
   expAvg: FloatArray;
@@ -139,7 +148,10 @@ export class Adam extends Optimizer {
   readonly amsgrad: boolean;
   private readonly state: (AdamState | null)[];
 
-  constructor(params: Iterable<Tensor>, { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false }: AdamOptions = {}) {
+  constructor(
+    params: Iterable<Tensor>,
+    { lr = ADAM_DEFAULTS.lr, betas = ADAM_DEFAULTS.betas, eps = ADAM_DEFAULTS.eps, weightDecay = ADAM_DEFAULTS.weightDecay, amsgrad = ADAM_DEFAULTS.amsgrad }: AdamOptions = {},
+  ) {
     super(params, lr);
     check(eps >= 0, `Invalid epsilon value: ${eps}`);
     check(betas[0] >= 0 && betas[0] < 1, `Invalid beta parameter at index 0: ${betas[0]}`);

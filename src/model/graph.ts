@@ -4,6 +4,12 @@
  * so findings land on the text the user wrote.
  */
 
+import type { InitScheme } from './catalogue/inits';
+import type { LossType } from './catalogue/losses';
+import type { OptimizerType } from './catalogue/optimizers';
+
+export type { InitScheme, LossType, OptimizerType };
+
 /** UTF-16 offsets into the text, as editors and JavaScript strings count them. */
 export interface SourceRange {
   start: number;
@@ -33,17 +39,6 @@ export function positionAt(text: string, offset: number): Position {
 
 export type ArgValue = number | boolean | string | null | number[];
 
-export type InitScheme =
-  | 'default'
-  | 'xavier_uniform'
-  | 'xavier_normal'
-  | 'kaiming_uniform'
-  | 'kaiming_normal'
-  | 'normal'
-  | 'uniform'
-  | 'zeros'
-  | 'ones'
-  | 'constant';
 
 export interface InitSpec {
   scheme: InitScheme;
@@ -99,8 +94,6 @@ export interface DataSpec {
   range: SourceRange;
 }
 
-export type LossType = 'MSELoss' | 'L1Loss' | 'HuberLoss' | 'CrossEntropyLoss' | 'NLLLoss' | 'BCELoss' | 'BCEWithLogitsLoss';
-
 export interface LossSpec {
   type: LossType;
   args: { reduction: 'mean' | 'sum'; delta?: number };
@@ -109,8 +102,6 @@ export interface LossSpec {
   /** The value of each argument the user wrote. */
   argRanges: Record<string, SourceRange>;
 }
-
-export type OptimizerType = 'SGD' | 'Adam';
 
 export interface OptimizerSpec {
   type: OptimizerType;

@@ -2,6 +2,6 @@
 export * from './graph';
 export { parseSpec } from './parse';
 export type { ParseOptions, ParseResult } from './parse';
-export { LAYERS, LAYER_TYPES, LOSSES, LOSS_TYPES, OPTIMIZERS, INITS, DISTRIBUTIONS, formatShape } from './layers';
-export type { LayerDef, ArgDef, ArgType } from './layers';
+export { LAYERS, layerTypes, LOSSES, LOSS_TYPES, OPTIMIZERS, OPTIMIZER_TYPES, INITS, DISTRIBUTIONS, formatShape, layerDef, traitsOf } from './catalogue';
+export type { LayerDef, LayerType, LayerTraits, ActivationTraits, ArgDef, ArgType, LossDef, OptimizerDef } from './catalogue';
 export { buildSchema } from './schema';

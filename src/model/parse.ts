@@ -29,19 +29,20 @@ import {
   INIT_SCHEMES,
   INITS,
   isRequired,
-  LAYER_TYPES,
+  layerTypes,
   layerDef,
   LOSS_TYPES,
   LOSSES,
   MAX_SIZE,
   OPTIMIZER_TYPES,
   OPTIMIZERS,
+  type OptimizerDef,
   REQUIRED_TOP_LEVEL_KEYS,
   ShapeInput,
   TOP_LEVEL_KEYS,
   TRACE_ARGS,
   withDefaults,
-} from './layers';
+} from './catalogue';
 import { locate, LEntry, LList, LValue } from './located';
 import { didYouMean } from './suggest';
 import { oneLine } from '../escape';
@@ -124,7 +125,7 @@ function expectedForm(t: ArgType): string {
   }
 }
 
-function example(defs: ArgDef[]): string {
+function example(defs: readonly ArgDef[]): string {
   const req = defs.filter(isRequired);
   return `{${req.map((a) => `${a.name}: …`).join(', ')}}`;
 }
@@ -292,7 +293,7 @@ class Reader {
    * A map of arguments checked against their definitions: unknown names, types, the required
    * ones. `values` has every default filled; `ranges` has the values the user wrote.
    */
-  private args(defs: ArgDef[], node: LValue | null | undefined, owner: string, ownerRange: SourceRange, mustWrite = true): ReadArgs {
+  private args(defs: readonly ArgDef[], node: LValue | null | undefined, owner: string, ownerRange: SourceRange, mustWrite = true): ReadArgs {
     const written: Record<string, ArgValue> = {};
     const ranges: Record<string, SourceRange> = {};
     // Written but wrong is reported as wrong, not also as missing.
@@ -487,9 +488,7 @@ class Reader {
     const type = one.key as LossType;
     const a = this.args(LOSSES[type].args, one.args, type, one.keyRange);
     if (!a.ok) return null;
-    const args: LossSpec['args'] = { reduction: a.values.reduction as 'mean' | 'sum' };
-    if (type === 'HuberLoss') args.delta = a.values.delta as number;
-    return { type, args, range: e.value.range, typeRange: one.keyRange, argRanges: a.ranges };
+    return { type, args: a.values as LossSpec['args'], range: e.value.range, typeRange: one.keyRange, argRanges: a.ranges };
   }
 
   private readOptimizer(e: LEntry | undefined): OptimizerSpec | null {
@@ -508,8 +507,9 @@ class Reader {
     const a = this.args(OPTIMIZERS[type].args, one.args, type, one.keyRange);
     if (!a.ok) return null;
     const x = a.values;
-    if (type === 'SGD' && x.nesterov === true && ((x.momentum as number) <= 0 || x.dampening !== 0)) {
-      this.error('spec/type', 'SGD with nesterov: true needs a momentum > 0 and dampening 0 (PyTorch: "Nesterov momentum requires a momentum and zero dampening")', a.ranges.nesterov);
+    const wrong = (OPTIMIZERS[type] as OptimizerDef).check?.(x);
+    if (wrong) {
+      this.error('spec/type', wrong.error, a.ranges[wrong.arg] ?? one.keyRange);
       return null;
     }
     return { type, args: x as OptimizerSpec['args'], range: e.value.range, typeRange: one.keyRange, argRanges: a.ranges };
@@ -579,11 +579,11 @@ class Reader {
       f.node.children.push(node);
       node.inShape = flow.shape ? [...flow.shape] : [];
       if (!entry.ok) ok = false;
-      if (node.type === 'Sequential') {
+      const def = layerDef(node.type)!;
+      if (def.traits.container) {
         frames.push({ node, items: entry.children, next: 0, names: new Map() });
         continue;
       }
-      const def = layerDef(node.type)!;
       if (!entry.ok) {
         flow.shape = null;
         continue;
@@ -611,7 +611,7 @@ class Reader {
         continue;
       }
       flow.shape = r.shape;
-      flow.indices = def.keepsIndices ? flow.indices : null;
+      flow.indices = def.traits.keepsIndices ? flow.indices : null;
       flow.from = `the previous layer (${node.path}: ${node.type})`;
     }
     return { node: root, known: ok && flow.shape !== null && !!input && !!trace };
@@ -695,7 +695,7 @@ class Reader {
       inShape: [],
       outShape: [],
     };
-    if (type === 'Sequential') {
+    if (def.traits.container) {
       let children: LValue[] = [];
       if (argsNode && !isNull(argsNode)) {
         if (argsNode.kind === 'list') children = argsNode.items;
@@ -726,8 +726,8 @@ class Reader {
   }
 
   private unknownLayer(type: string, range: SourceRange): void {
-    const hint = didYouMean(type, LAYER_TYPES);
-    const list = hint ? '' : ` Layers are ${LAYER_TYPES.join(', ')}.`;
+    const hint = didYouMean(type, layerTypes());
+    const list = hint ? '' : ` Layers are ${layerTypes().join(', ')}.`;
     this.error('spec/unknown-layer', `unknown layer '${type}'.${hint}${list}`, range);
   }
 

@@ -12,8 +12,10 @@ import {
   INIT_SCHEMES,
   INITS,
   isRequired,
-  LAYER_TYPES,
+  layerTypes,
   LAYERS,
+  type LayerDef,
+  type LayerType,
   LOSS_TYPES,
   LOSSES,
   MAX_SIZE,
@@ -21,7 +23,7 @@ import {
   OPTIMIZERS,
   REQUIRED_TOP_LEVEL_KEYS,
   TRACE_ARGS,
-} from './layers';
+} from './catalogue';
 
 type Schema = Record<string, unknown>;
 
@@ -67,7 +69,7 @@ function argSchema(a: ArgDef): Schema {
 }
 
 /** A map of arguments; null (`Linear:` with nothing after) is fine when none is required. */
-function argsSchema(defs: ArgDef[], description: string): Schema {
+function argsSchema(defs: readonly ArgDef[], description: string): Schema {
   const required = defs.filter(isRequired).map((a) => a.name);
   const s: Schema = {
     description,
@@ -80,7 +82,7 @@ function argsSchema(defs: ArgDef[], description: string): Schema {
 }
 
 /** `Name` alone (when nothing is required) or `{Name: args}`: losses, optimisers, inits, distributions. */
-function oneKeySchema(catalogue: Record<string, { doc: string; args: ArgDef[] }>, names: string[], value?: (name: string) => Schema | undefined): Schema {
+function oneKeySchema(catalogue: Record<string, { doc: string; args: readonly ArgDef[] }>, names: string[], value?: (name: string) => Schema | undefined): Schema {
   const bare = names.filter((k) => !catalogue[k].args.some(isRequired)).map((k) => ({ const: k, description: catalogue[k].doc }));
   const maps = names.map((k) => ({
     type: 'object',
@@ -92,10 +94,10 @@ function oneKeySchema(catalogue: Record<string, { doc: string; args: ArgDef[] }>
   return { anyOf: [...bare, ...maps] };
 }
 
-function layerSchema(type: string): Schema {
-  const def = LAYERS[type];
+function layerSchema(type: LayerType): Schema {
+  const def: LayerDef = LAYERS[type];
   const value =
-    type === 'Sequential'
+    def.traits.container
       ? { description: def.doc, type: ['array', 'null'], items: { $ref: '#/definitions/layer' } }
       : argsSchema(def.args, def.doc);
   const properties: Schema = { [type]: value, name: { $ref: '#/definitions/layerName' } };
@@ -139,7 +141,8 @@ function dataSchema(which: 'input' | 'target'): Schema {
 }
 
 export function buildSchema(): Schema {
-  const bareLayers = LAYER_TYPES.filter((t) => !LAYERS[t].args.some(isRequired)).map((t) => ({ const: t, description: LAYERS[t].doc }));
+  const types = layerTypes();
+  const bareLayers = types.filter((t) => !LAYERS[t].args.some(isRequired)).map((t) => ({ const: t, description: LAYERS[t].doc }));
   const definitions: Schema = {
     layers: {
       description: 'The layers, applied in order (an implicit torch.nn.Sequential). Parameter names follow named_parameters(): 0.weight, fc1.bias, encoder.0.weight.',
@@ -149,14 +152,14 @@ export function buildSchema(): Schema {
     },
     layer: {
       description: 'A layer name (- ReLU) or a map with one layer key (- Linear: {in_features: 10, out_features: 5}), plus optional name and init.',
-      anyOf: [...bareLayers, ...LAYER_TYPES.map((t) => ({ $ref: `#/definitions/layer.${t}` }))],
+      anyOf: [...bareLayers, ...types.map((t) => ({ $ref: `#/definitions/layer.${t}` }))],
     },
     layerName: {
       description: 'The key of this layer in named_parameters() (fc1 → fc1.weight) instead of its index.',
       type: 'string',
       pattern: '^[^.\\s]+$',
     },
-    ...Object.fromEntries(LAYER_TYPES.map((t) => [`layer.${t}`, layerSchema(t)])),
+    ...Object.fromEntries(types.map((t) => [`layer.${t}`, layerSchema(t)])),
     init: {
       description: 'An init scheme as torch.nn.init names it: xavier_uniform, {kaiming_normal: {nonlinearity: relu}}, {normal: {std: 0.01}}, zeros, {constant: 0.5}.',
       ...oneKeySchema(INITS, INIT_SCHEMES, (k) => {

@@ -3,10 +3,16 @@
  * the weights feeding them never change again: a dead unit stays dead. Thresholds: SageMaker
  * Debugger (share of units), DeepDiagnosis (70%); a unit is dead when active on < 1% of samples.
  */
+import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import { removeLayer, rewriteLayer, syntaxOf } from './edits';
 import type { Fix, Finding, Rule, RuleContext } from './types';
-import { activationName, feedingLayer, findingAt, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, severityFor, weightLayers } from './util';
+import { activationName, activationOf, feedingLayer, findingAt, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, severityFor, weightLayers } from './util';
+
+/** Whether units of the activation that ran `op` can die: its derivative is exactly zero on one side (ReLU). */
+function canDie(op: string): boolean {
+  return activationOf({ type: activationLayerOf(op) ?? '' })?.derivative === 'rectifier';
+}
 
 /** The tail of the trace a unit must stay dead through: units killed mid-trace count, units that recover do not. */
 const TAIL_SHARE = 1 / 3;
@@ -65,7 +71,7 @@ export const deadRelu: Rule = {
     // A step whose loss is NaN or Inf measured poisoned values: leave it to the non-finite rule.
     for (const step of trace.steps.filter((s) => Number.isFinite(s.loss))) {
       for (const a of step.activations) {
-        if (a.op !== 'relu' || a.samples < config.deadRelu.minSamples) continue;
+        if (!canDie(a.op) || a.samples < config.deadRelu.minSamples) continue;
         const entry = byLayer.get(a.layer) ?? { share: [], inputMean: [] };
         entry.share.push(a.deadShare);
         entry.inputMean.push(a.inputMean);

@@ -5,45 +5,12 @@
  * from saturated sigmoid/tanh or dead ReLU units is left to those rules: it depends on the data and
  * the weights, and their fixes differ.
  */
+import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { StepRecord } from '../trace/types';
 import { removeLayer, rewriteLayer, syntaxOf } from './edits';
 import type { Finding, Fix, Rule, RuleContext } from './types';
 import { findingAt, layerByPath, leafLayers, num, severityFor } from './util';
-
-/** Layers that keep the shape and can be taken out without touching their neighbours. */
-const REMOVABLE = new Set(['Dropout', 'Identity', 'LayerNorm', 'BatchNorm1d', 'BatchNorm2d', 'Softmax', 'LogSoftmax']);
-
-/** Per-sample size of the axis `dim` (PyTorch's dim counts the batch; negative from the end). */
-function axisSize(layer: LayerNode, dim: number): number | undefined {
-  const full = [NaN, ...layer.inShape];
-  const d = dim < 0 ? full.length + dim : dim;
-  return d >= 1 && d < full.length ? full[d] : undefined;
-}
-
-/** Why `layer` passes no gradient back, in the user's words, when the reason is in its arguments. */
-function structuralReason(layer: LayerNode): string | null {
-  const a = layer.args;
-  switch (layer.type) {
-    case 'Dropout':
-      return Number(a.p) === 1 ? `${layer.type} ${layer.path} with p=1 zeroes every value` : null;
-    case 'LayerNorm': {
-      const shape = Array.isArray(a.normalized_shape) ? (a.normalized_shape as number[]) : [Number(a.normalized_shape)];
-      return shape.reduce((x, y) => x * y, 1) === 1
-        ? `LayerNorm ${layer.path} normalises over a single feature, so its output is always its bias`
-        : null;
-    }
-    case 'Softmax':
-    case 'LogSoftmax': {
-      const dim = Number(a.dim);
-      return axisSize(layer, dim) === 1
-        ? `${layer.type} ${layer.path} over dim ${dim} of size 1 always outputs ${layer.type === 'Softmax' ? 1 : 0}`
-        : null;
-    }
-    default:
-      return null;
-  }
-}
 
 /** Layers whose zero gradient the saturation and dead-ReLU rules explain (they record activation statistics). */
 function activationLayers(steps: readonly StepRecord[]): Set<string> {
@@ -67,16 +34,20 @@ function blocksOnEveryStep(steps: readonly StepRecord[], path: string, flushNorm
   return arriving;
 }
 
+/** Take the blocker out (when that leaves its neighbours as they are), or set the arguments that let the gradient through. */
 function fixesFor(ctx: RuleContext, blocker: LayerNode): Fix[] {
-  if (!REMOVABLE.has(blocker.type)) return [];
+  const traits = traitsOf(blocker.type);
+  if (!traits.keepsShape) return [];
   const syntax = syntaxOf(ctx.fileName);
   const fixes: Fix[] = [
     { title: `Remove ${blocker.type} ${blocker.path}`, edits: [removeLayer(ctx.text, syntax, blocker)], preferred: true },
   ];
-  if (blocker.type === 'Dropout' && Number(blocker.args.p) === 1) {
+  const unblock = traits.blocksGradient?.(blocker)?.unblock;
+  if (unblock) {
+    const set = Object.entries(unblock.args).map(([k, v]) => `${k} to ${String(v)}`).join(' and ');
     fixes.push({
-      title: `Set ${blocker.type} ${blocker.path}'s p to 0.5 (PyTorch's default; p is the share dropped)`,
-      edits: [rewriteLayer(ctx.text, syntax, blocker, { args: { p: 0.5 } })],
+      title: `Set ${blocker.type} ${blocker.path}'s ${set} (${unblock.note})`,
+      edits: [rewriteLayer(ctx.text, syntax, blocker, { args: unblock.args })],
     });
   }
   return fixes;
@@ -137,7 +108,7 @@ export const disconnectedParameter: Rule = {
       const layer = layerByPath(spec, path);
       if (!layer) continue;
       const b = blocker.layer;
-      const reason = structuralReason(b) ?? `${b.type} ${b.path} passes no gradient back`;
+      const reason = traitsOf(b.type).blocksGradient?.(b)?.why ?? `${b.type} ${b.path} passes no gradient back`;
       const arriving = blocker.arriving.reduce((x, y) => x + y, 0) / blocker.arriving.length;
       const f = findingAt(
         'disconnected-parameter',

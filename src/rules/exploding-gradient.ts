@@ -7,12 +7,11 @@ import type { LayerNode } from '../model/graph';
 import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
 import type { Fix, Finding, Rule, RuleContext } from './types';
 import {
-  ACTIVATION_TYPES,
   activationAfter,
+  activationOf,
   finiteStepsAndWeights,
   findingAt,
   initFor,
-  initStd,
   lowerLearningRateFix,
   meanReductionFix,
   median,
@@ -20,6 +19,7 @@ import {
   paramIndex,
   paramName,
   severityFor,
+  varianceKeepingInit,
 } from './util';
 
 /** Above the variance-keeping std by this factor, a written init is what multiplies the gradient at every layer. */
@@ -37,7 +37,7 @@ export function oversizedInits(ctx: RuleContext, layers: readonly LayerNode[]): 
     const shape = l.params.find((p) => p.name === 'weight')?.shape;
     const written = l.init.weight && l.init.weight.scheme !== 'default';
     if (i < 0 || !shape || !written) return false;
-    return first.params[i].weightStd > OVERSIZE * initStd(activationAfter(ctx.spec, l)?.type, shape);
+    return first.params[i].weightStd > OVERSIZE * varianceKeepingInit(activationAfter(ctx.spec, l), shape).std;
   });
 }
 
@@ -48,7 +48,7 @@ function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boo
   if (large.length) {
     fixes.push({
       title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He) instead of the large init that multiplies the gradient at every layer`,
-      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(activationAfter(ctx.spec, l)?.type) } })),
+      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(ctx.spec, l) } })),
     });
   }
   if (grew) {
@@ -65,7 +65,7 @@ function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boo
     const acts = weights
       .filter((l) => l !== last)
       .map((l) => activationAfter(ctx.spec, l))
-      .filter((a): a is LayerNode => !!a && ACTIVATION_TYPES.has(a.type) && a.inShape.length === 1);
+      .filter((a): a is LayerNode => !!activationOf(a) && a!.inShape.length === 1);
     if (acts.length && acts.length === weights.length - 1) {
       fixes.push({
         title: `Insert LayerNorm before the ${acts.length} hidden activation${acts.length > 1 ? 's' : ''}, so each layer's output returns to unit scale`,

@@ -3,6 +3,7 @@
  * the weights move steadily; far below they never move, far above they are overwritten each step.
  * Thresholds: SageMaker Debugger and DeepDiagnosis ([1e-8, 10], "too small" below 1e-5).
  */
+import { optimizerDef } from '../model/catalogue';
 import { replaceOptimizer, syntaxOf } from './edits';
 import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
 import { pct, severityFor, shortNumber, weightParams } from './util';
@@ -35,7 +36,8 @@ export function readableRate(v: number): number {
 function ratiosPerStep(ctx: RuleContext): { ratios: number[][]; rounded: number } {
   const { trace } = ctx;
   const lr = trace.optimizer.lr;
-  const adam = trace.optimizer.type === 'Adam';
+  // An adaptive optimiser (Adam) moves each entry by about lr whatever its gradient.
+  const adaptive = optimizerDef(trace.optimizer.type)?.traits.adaptive === true;
   let rounded = 0;
   const ratios = trace.steps.map((s) => {
     const out: number[] = [];
@@ -47,7 +49,7 @@ function ratiosPerStep(ctx: RuleContext): { ratios: number[][]; rounded: number 
         continue;
       }
       const n = param.shape.reduce((a, b) => a * b, 1) * (1 - p.zeroFraction);
-      const meant = (adam ? lr * Math.sqrt(n) : lr * p.gradNorm) / p.weightNorm;
+      const meant = (adaptive ? lr * Math.sqrt(n) : lr * p.gradNorm) / p.weightNorm;
       if (meant > 0 && Number.isFinite(meant)) {
         out.push(meant);
         rounded++;

@@ -4,26 +4,15 @@
  * squashes the gradient; a loss that expects log-probabilities on raw outputs is unbounded below.
  * Checks from NeuraLint and UMLAUT; static on the spec, with the measured outputs where they help.
  */
+import { LOSSES, traitsOf, type LayerType, type LossTraits, type LossType } from '../model/catalogue';
 import type { ArgValue, LayerNode } from '../model/graph';
 import { removeLayer, replaceValue, rewriteLayer, syntaxOf } from './edits';
 import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
-import { findingAt, leafLayers, pct, severityFor, shortNumber } from './util';
+import { activationOf, findingAt, leafLayers, pct, severityFor, shortNumber } from './util';
 
-/** Layers that do not change what kind of values reach the loss. */
-const TRANSPARENT = new Set(['Dropout', 'Identity', 'Flatten']);
-const REGRESSION = new Set(['MSELoss', 'L1Loss', 'HuberLoss', 'SmoothL1Loss']);
-/** The closed range each bounded activation's outputs can approach. */
-const OUTPUT_RANGE: Record<string, [number, number]> = {
-  ReLU: [0, Infinity],
-  Softplus: [0, Infinity],
-  Sigmoid: [0, 1],
-  Tanh: [-1, 1],
-  Softmax: [0, 1],
-};
-
-
+/** The last layer that decides what kind of values reach the loss (Dropout, Identity and Flatten do not). */
 function lastLayer(leaves: LayerNode[]): LayerNode | undefined {
-  for (let i = leaves.length - 1; i >= 0; i--) if (!TRANSPARENT.has(leaves[i].type)) return leaves[i];
+  for (let i = leaves.length - 1; i >= 0; i--) if (traitsOf(leaves[i].type).passThrough !== 'values') return leaves[i];
   return undefined;
 }
 
@@ -78,7 +67,7 @@ function classCount(ctx: RuleContext, layer: LayerNode): number | null {
   return out && out.length ? out[0] : null;
 }
 
-function lossWith(ctx: RuleContext, type: string): unknown {
+function lossWith(ctx: RuleContext, type: LossType): unknown {
   const args: Record<string, unknown> = {};
   // Only reduction carries over: the other losses' own arguments (HuberLoss's delta) do not apply.
   if ('reduction' in ctx.spec.loss.argRanges) args.reduction = ctx.spec.loss.args.reduction;
@@ -97,30 +86,34 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
   const { spec } = ctx;
   const syntax = syntaxOf(ctx.fileName);
   const loss = spec.loss.type;
+  const takes = LOSSES[loss].traits as LossTraits;
+  const act = activationOf(last);
   const remove = (l: LayerNode, extra = ''): Fix => ({ title: `Remove ${l.type} ${l.path}${extra}`, edits: [removeLayer(ctx.text, syntax, l)] });
-  const replaceLoss = (type: string): Fix['edits'][number] => replaceValue(ctx.text, syntax, spec.loss.range, lossWith(ctx, type));
-  const swap = (l: LayerNode, type: string, args: Record<string, ArgValue> = {}): Fix['edits'][number] =>
+  const replaceLoss = (type: LossType): Fix['edits'][number] => replaceValue(ctx.text, syntax, spec.loss.range, lossWith(ctx, type));
+  const swap = (l: LayerNode, type: LayerType, args: Record<string, ArgValue> = {}): Fix['edits'][number] =>
     rewriteLayer(ctx.text, syntax, l, { type, args, replaceArgs: true });
   const type = last?.type ?? '';
   const out = last ? measured(ctx, last) : null;
   const withMean = out ? `: outputs already in (0, 1), mean ${shortNumber(out.mean)}` : '';
   const largest = out ? ` (largest ${shortNumber(out.absMax)})` : '';
 
-  if (loss === 'BCEWithLogitsLoss' && type === 'Sigmoid' && last) {
+  // A loss that applies the sigmoid itself, after a Sigmoid: twice.
+  if (takes.applies === 'sigmoid' && act?.output === 'probability' && last) {
     return {
       severity: 'warning',
       on: last,
-      message: `1 Sigmoid before BCEWithLogitsLoss applies sigmoid twice${withMean}`,
+      message: `1 ${type} before ${loss} applies sigmoid twice${withMean}`,
       fixes: [
-        { ...remove(last, ': BCEWithLogitsLoss applies the sigmoid itself'), preferred: true },
+        { ...remove(last, `: ${loss} applies the sigmoid itself`), preferred: true },
         { title: 'Use BCELoss, which takes probabilities', edits: [replaceLoss('BCELoss')] },
       ],
     };
   }
 
-  if (loss === 'CrossEntropyLoss' && last && (type === 'Softmax' || type === 'LogSoftmax')) {
+  // A loss that applies log_softmax itself, after a softmax (or its log): twice.
+  if (takes.applies === 'log_softmax' && last && (act?.output === 'distribution' || act?.output === 'log-distribution')) {
     const dim = last.args.dim;
-    if (type === 'LogSoftmax') {
+    if (act.output === 'log-distribution') {
       // log_softmax is idempotent: the loss and gradients are unchanged, only the intent is muddled.
       return {
         severity: 'info',
@@ -143,11 +136,12 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
     };
   }
 
-  if (loss === 'CrossEntropyLoss' && last && (type === 'Sigmoid' || type === 'Tanh')) {
+  // Logits squashed into a bounded range cannot express confidence.
+  if (takes.applies === 'log_softmax' && last && act?.derivative === 'saturating' && act.range) {
     const classes = classCount(ctx, last);
     if (classes && classes > 1) {
       // With logits confined to [lo, hi], the right class gets at most e^hi / (e^hi + (C−1)·e^lo).
-      const [lo, hi] = OUTPUT_RANGE[type];
+      const [lo, hi] = act.range;
       const best = Math.exp(hi) / (Math.exp(hi) + (classes - 1) * Math.exp(lo));
       return {
         severity: 'warning',
@@ -158,8 +152,9 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
     }
   }
 
-  if (loss === 'NLLLoss' && type !== 'LogSoftmax') {
-    if (last && type === 'Softmax') {
+  // A loss that takes log-probabilities, after something else.
+  if (takes.input === 'log-probabilities' && act?.output !== 'log-distribution') {
+    if (last && act?.output === 'distribution') {
       return {
         severity: 'warning',
         on: last,
@@ -173,14 +168,15 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
     const raw = out ? `: outputs reach ${shortNumber(out.absMax)} (mean ${shortNumber(out.mean)}), log-probabilities are ≤ 0` : '';
     return {
       severity: 'warning',
-      on: last && last.type in OUTPUT_RANGE ? last : 'loss',
+      on: last && act?.range ? last : 'loss',
       message: `raw outputs of ${last ? `${last.type} ${last.path}` : 'the model'} into NLLLoss without LogSoftmax${raw}: the loss is unbounded below`,
       fixes: [{ title: 'Use CrossEntropyLoss, which applies log_softmax to the outputs', edits: [replaceLoss('CrossEntropyLoss')], preferred: true }],
     };
   }
 
-  if (loss === 'BCELoss' && type !== 'Sigmoid') {
-    if (last && type === 'Softmax') {
+  // A loss that takes probabilities, after something other than a sigmoid.
+  if (takes.input === 'probabilities' && act?.output !== 'probability') {
+    if (last && act?.output === 'distribution') {
       return {
         severity: 'warning',
         on: last,
@@ -194,14 +190,15 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
     const raw = out ? `: outputs reach ${shortNumber(out.absMax)}` : '';
     return {
       severity: 'warning',
-      on: last && last.type in OUTPUT_RANGE ? last : 'loss',
+      on: last && act?.range ? last : 'loss',
       message: `no Sigmoid before BCELoss: BCELoss takes probabilities in [0, 1]${raw}`,
       fixes: [{ title: 'Use BCEWithLogitsLoss, which applies the sigmoid itself', edits: [replaceLoss('BCEWithLogitsLoss')], preferred: true }],
     };
   }
 
-  if (REGRESSION.has(loss) && last && type in OUTPUT_RANGE) {
-    const [lo, hi] = OUTPUT_RANGE[type];
+  // A regression loss after a bounded activation, with targets outside its range.
+  if (takes.input === 'values' && last && act?.range) {
+    const [lo, hi] = act.range;
     const share = shareOutside(ctx, lo, hi);
     if (share > ctx.config.lossActivationMismatch.targetsOutOfRange) {
       const range = hi === Infinity ? `≥ ${lo}` : `in [${lo}, ${hi}]`;

@@ -3,15 +3,14 @@
  * mode, tfjs's debug mode): everything after it is poisoned, so only the first one is worth a look.
  * When no op did, the optimiser's update or the data brought the non-finite value in.
  */
+import { defaultOf, OPTIMIZERS } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { NonFiniteEvent, StepRecord } from '../trace/types';
 import { replaceOptimizer, rewriteLayer, syntaxOf } from './edits';
 import { oversizedInits } from './exploding-gradient';
 import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
-import { activationAfter, findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, severityFor, weightLayers } from './util';
+import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, severityFor, weightLayers } from './util';
 
-/** Adam's default eps. */
-const ADAM_EPS = 1e-8;
 /** Weights this many times their initial norm were blown up by the updates. */
 const GROWTH = 10;
 
@@ -59,7 +58,7 @@ function initFixes(ctx: RuleContext): Fix[] {
   return [
     {
       title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He): the large init grows the values past float32's range`,
-      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(activationAfter(ctx.spec, l)?.type) } })),
+      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(ctx.spec, l) } })),
     },
   ];
 }
@@ -87,15 +86,16 @@ function optimizerFixes(ctx: RuleContext, bad: { step: number; index: number }):
   const syntax = syntaxOf(ctx.fileName);
   const p = trace.steps[bad.step].params[bad.index];
   const name = trace.params[bad.index].name;
-  const eps = Number(spec.optimizer.args.eps ?? ADAM_EPS);
-  if (spec.optimizer.type === 'Adam' && eps === 0 && p.zeroFraction > 0) {
-    // m/(√v + eps) with a gradient that was always exactly zero is 0/0.
+  // An optimiser that divides by √v + eps (Adam): with eps = 0 a gradient that was always exactly zero gives 0/0.
+  const type = spec.optimizer.type;
+  const defaultEps = defaultOf(OPTIMIZERS[type].args, 'eps');
+  if (typeof defaultEps === 'number' && Number(spec.optimizer.args.eps ?? defaultEps) === 0 && p.zeroFraction > 0) {
     return {
-      message: `Adam's update made ${name} NaN at step ${bad.step}: ${pct(p.zeroFraction)} of its gradient entries are exactly 0, and with eps = 0 their update is 0/0`,
+      message: `${type}'s update made ${name} NaN at step ${bad.step}: ${pct(p.zeroFraction)} of its gradient entries are exactly 0, and with eps = 0 their update is 0/0`,
       fixes: [
         {
-          title: `Set Adam's eps to ${ADAM_EPS} (PyTorch's default)`,
-          edits: [replaceOptimizer(ctx.text, syntax, spec.optimizer.range, { Adam: optimizerArgs(ctx, { eps: ADAM_EPS }) })],
+          title: `Set ${type}'s eps to ${defaultEps} (PyTorch's default)`,
+          edits: [replaceOptimizer(ctx.text, syntax, spec.optimizer.range, { [type]: optimizerArgs(ctx, { eps: defaultEps }) })],
           preferred: true,
         },
       ],

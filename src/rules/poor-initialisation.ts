@@ -3,54 +3,35 @@
  * the activation after them (signals shrink or blow up layer by layer before training starts).
  * Thresholds: NeuraLint, DeepDiagnosis (Var < 1e-5 or > 10), plus a factor off Xavier/He.
  */
-import { calculateGain, fanInAndFanOut } from '../engine/init';
+import { fanInAndFanOut } from '../engine/init';
+import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import { rewriteLayer, syntaxOf } from './edits';
 import type { Finding, Fix, Rule, RuleContext } from './types';
-import { findingAt, leafLayers, paramIndex, paramName, perStep, severityFor, shortNumber } from './util';
+import { activationOf, findingAt, leafLayers, paramIndex, paramName, perStep, severityFor, shortNumber, varianceKeepingInit, type VarianceKeepingInit } from './util';
 
-/** Layers whose weight scale the rule judges: the ones PyTorch initialises with kaiming_uniform(a=√5). */
-const WEIGHTED = new Set(['Linear', 'Conv1d', 'Conv2d']);
-/** Layers that pass the scale through unchanged (or nearly): look past them for the activation. */
-const PASS_THROUGH = new Set(['Dropout', 'Identity', 'Flatten', 'MaxPool1d', 'MaxPool2d', 'AvgPool1d', 'AvgPool2d']);
-/** A normalisation right after makes the forward pass blind to the weight's scale. */
-const NORMS = new Set(['BatchNorm1d', 'BatchNorm2d', 'LayerNorm']);
-
-/** The activation after a weight, as torch.nn.init names nonlinearities. */
+/** The activation after a weight (none for a layer without one, or the model's output). */
 interface Follower {
-  nonlinearity: 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'linear';
-  slope: number;
-  /** The layer, when there is one (none for the model's output). */
-  layer?: LayerNode;
+  /** The activation layer, when the next layer is one (it decides the variance-keeping init). */
+  activation?: LayerNode;
 }
 
-const RELU_LIKE = new Set(['ReLU', 'GELU', 'ELU', 'Softplus']);
-
+/** What the weight at `leaves[i]` feeds, looking past layers that keep the scale; 'norm' when a normalisation comes first. */
 function followerOf(leaves: LayerNode[], i: number): Follower | 'norm' {
   for (let j = i + 1; j < leaves.length; j++) {
     const l = leaves[j];
-    if (PASS_THROUGH.has(l.type)) continue;
-    if (NORMS.has(l.type)) return 'norm';
-    if (RELU_LIKE.has(l.type)) return { nonlinearity: 'relu', slope: 0, layer: l };
-    if (l.type === 'LeakyReLU') return { nonlinearity: 'leaky_relu', slope: Number(l.args.negative_slope ?? 0.01), layer: l };
-    if (l.type === 'Sigmoid') return { nonlinearity: 'sigmoid', slope: 0, layer: l };
-    if (l.type === 'Tanh') return { nonlinearity: 'tanh', slope: 0, layer: l };
-    // Another weight, softmax/log-softmax over logits, or the loss: no nonlinearity to feed.
-    return { nonlinearity: 'linear', slope: 0, layer: l };
+    const traits = traitsOf(l.type);
+    if (traits.passThrough) continue;
+    if (traits.normalisation) return 'norm';
+    // An activation asks for its gain; another weight or the loss asks for none.
+    return traits.activation ? { activation: l } : {};
   }
-  return { nonlinearity: 'linear', slope: 0 };
+  return {};
 }
 
-/** The init the fix sets, and the std it gives: He for ReLU-like units, Xavier for the rest (calculate_gain). */
-function recommended(f: Follower, shape: number[]): { scheme: 'kaiming_normal' | 'xavier_uniform'; args: Record<string, number | string>; std: number; name: string } {
-  const { fanIn, fanOut } = fanInAndFanOut(shape);
-  const gain = calculateGain(f.nonlinearity, f.slope);
-  if (f.nonlinearity === 'relu') return { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' }, std: gain / Math.sqrt(fanIn), name: 'He' };
-  if (f.nonlinearity === 'leaky_relu') {
-    return { scheme: 'kaiming_normal', args: { a: f.slope, nonlinearity: 'leaky_relu' }, std: gain / Math.sqrt(fanIn), name: 'He' };
-  }
-  const std = gain * Math.sqrt(2 / (fanIn + fanOut));
-  return { scheme: 'xavier_uniform', args: f.nonlinearity === 'tanh' ? { gain } : {}, std, name: 'Xavier' };
+/** The init the fix sets, and the std it gives: He for rectifiers, Xavier for the rest (calculate_gain). */
+function recommended(f: Follower, shape: number[]): VarianceKeepingInit {
+  return varianceKeepingInit(f.activation, shape);
 }
 
 /**
@@ -59,12 +40,11 @@ function recommended(f: Follower, shape: number[]): { scheme: 'kaiming_normal' |
  */
 function acceptableVariance(f: Follower, shape: number[]): { lo: number; hi: number } {
   const { fanIn, fanOut } = fanInAndFanOut(shape);
-  const g2 = calculateGain(f.nonlinearity, f.slope) ** 2;
+  const g2 = recommended(f, shape).gain ** 2;
   const fanInVar = g2 / fanIn;
   const xavierVar = (g2 * 2) / (fanIn + fanOut);
   return { lo: Math.min(fanInVar, xavierVar), hi: Math.max(fanInVar, xavierVar) };
 }
-
 
 /** "std 10", or "root mean square 0.2 (mean 0.2)" when the mean, not the spread, sets the scale. */
 function scaleName(std: number, mean: number): string {
@@ -73,7 +53,7 @@ function scaleName(std: number, mean: number): string {
 }
 
 function followerName(f: Follower): string {
-  return f.layer && f.nonlinearity !== 'linear' ? `the ${f.layer.type} after it` : 'a layer without activation';
+  return f.activation && activationOf(f.activation)?.gain !== 'linear' ? `the ${f.activation.type} after it` : 'a layer without activation';
 }
 
 function fixFor(ctx: RuleContext, layer: LayerNode, f: Follower, shape: number[]): Fix {
@@ -101,7 +81,8 @@ export const poorInitialisation: Rule = {
     const findings: Finding[] = [];
     for (let i = 0; i < leaves.length; i++) {
       const layer = leaves[i];
-      if (!WEIGHTED.has(layer.type)) continue;
+      const rowsAre = traitsOf(layer.type).weight;
+      if (!rowsAre) continue;
       const index = paramIndex(trace, paramName(layer, 'weight'));
       if (index < 0) continue;
       const shape = trace.params[index].shape;
@@ -110,7 +91,7 @@ export const poorInitialisation: Rule = {
       const { weightStd: std, weightMean: mean } = first.params[index];
       const follower = followerOf(leaves, i);
       const rows = shape[0];
-      const units = layer.type === 'Linear' ? 'units' : 'filters';
+      const units = rowsAre;
       let f: Finding | null = null;
       // float32 constants like 0.1 leave rounding noise in std; relative to the mean it is ~1e-8.
       const constant = std === 0 || std <= 1e-6 * Math.abs(mean);
@@ -134,7 +115,7 @@ export const poorInitialisation: Rule = {
         if (!tooSmall && !tooLarge) continue;
         const severity = severityFor(ctx, 'poor-initialisation', 'warning');
         if (severity === 'off') continue;
-        const fol: Follower = follower === 'norm' ? { nonlinearity: 'linear', slope: 0 } : follower;
+        const fol: Follower = follower === 'norm' ? {} : follower;
         const rec = recommended(fol, shape);
         const off = tooLarge ? variance / (rec.std * rec.std) : (rec.std * rec.std) / variance;
         f = findingAt(
@@ -146,10 +127,10 @@ export const poorInitialisation: Rule = {
         );
       }
       f.evidence.push({ label: 'weight std', values: perStep(trace, index, (p) => p.weightStd) });
-      if (follower !== 'norm' && follower.layer && follower.nonlinearity !== 'linear') {
-        f.related.push({ range: follower.layer.typeRange, message: `the ${follower.layer.type} its outputs feed` });
+      if (follower !== 'norm' && follower.activation && activationOf(follower.activation)?.gain !== 'linear') {
+        f.related.push({ range: follower.activation.typeRange, message: `the ${follower.activation.type} its outputs feed` });
       }
-      f.fixes = [fixFor(ctx, layer, follower === 'norm' ? { nonlinearity: 'linear', slope: 0 } : follower, shape)];
+      f.fixes = [fixFor(ctx, layer, follower === 'norm' ? {} : follower, shape)];
       findings.push(f);
     }
     return findings;

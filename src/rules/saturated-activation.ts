@@ -2,14 +2,16 @@
  * Sigmoid/tanh units whose inputs sit where the derivative is below 1% of its peak pass almost no
  * gradient back: the classic "why is my gradient zero". Thresholds: DeepDiagnosis, SageMaker Debugger.
  */
+import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
 import type { Fix, Finding, Rule, RuleContext } from './types';
-import { feedingLayer, findingAt, layerByPath, mean, num, paramIndex, paramName, pct, severityFor } from './util';
+import { activationOf, feedingLayer, findingAt, layerByPath, mean, num, paramIndex, paramName, pct, severityFor, varianceKeepingInit } from './util';
 
-const SATURATING = new Set(['sigmoid', 'tanh']);
-/** Xavier's gain for the activation the weights feed (torch.nn.init.calculate_gain). */
-const XAVIER_GAIN: Record<string, number> = { sigmoid: 1, tanh: 5 / 3 };
+/** Whether the trace's activation statistics of `op` come from a saturating activation (sigmoid, tanh). */
+function saturates(op: string): boolean {
+  return activationOf({ type: activationLayerOf(op) ?? '' })?.derivative === 'saturating';
+}
 
 function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: number): Fix[] {
   const syntax = syntaxOf(ctx.fileName);
@@ -17,15 +19,15 @@ function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: numb
   const feeder = feedingLayer(ctx.spec, layer);
   if (feeder) {
     const i = paramIndex(ctx.trace, paramName(feeder, 'weight'));
-    const fanIn = feeder.params.find((p) => p.name === 'weight')!.shape.slice(1).reduce((a, b) => a * b, 1);
-    const fanOut = feeder.params.find((p) => p.name === 'weight')!.shape[0];
-    const xavierStd = XAVIER_GAIN[op] * Math.sqrt(2 / (fanIn + fanOut));
+    // The activation that ran `op`, as the catalogue knows it (the layer may be the user's own module).
+    const type = activationLayerOf(op);
+    const xavier = varianceKeepingInit(type && { type, args: {} }, feeder.params.find((p) => p.name === 'weight')!.shape);
     const std = i >= 0 ? ctx.trace.steps[0]?.params[i].weightStd ?? 0 : 0;
     // Offered only when the weights, not the data, are what pushes the units out: then re-initialising fixes it.
-    if (std > 2 * xavierStd) {
+    if (std > 2 * xavier.std) {
       fixes.push({
-        title: `Initialise ${feeder.type} ${feeder.path}'s weight with xavier_uniform (std ${num(xavierStd)} instead of ${num(std)})`,
-        edits: [rewriteLayer(ctx.text, syntax, feeder, { init: { weight: { scheme: 'xavier_uniform', args: op === 'tanh' ? { gain: 5 / 3 } : {} } } })],
+        title: `Initialise ${feeder.type} ${feeder.path}'s weight with ${xavier.scheme} (std ${num(xavier.std)} instead of ${num(std)})`,
+        edits: [rewriteLayer(ctx.text, syntax, feeder, { init: { weight: { scheme: xavier.scheme, args: xavier.args } } })],
       });
     }
   }
@@ -51,7 +53,7 @@ export const saturatedActivation: Rule = {
     const byLayer = new Map<string, { op: string; share: number[]; flat: number[]; maxAbs: number[]; std: number[] }>();
     for (const step of trace.steps) {
       for (const a of step.activations) {
-        if (!SATURATING.has(a.op)) continue;
+        if (!saturates(a.op)) continue;
         const entry = byLayer.get(a.layer) ?? { op: a.op, share: [], flat: [], maxAbs: [], std: [] };
         entry.share.push(a.saturatedShare);
         entry.flat.push(a.flatShare);

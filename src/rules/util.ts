@@ -1,4 +1,6 @@
 /** Small shared readers of a trace and a spec, so every rule measures the same way. */
+import { calculateGain } from '../engine/init';
+import { defaultOf, layerDef, traitsOf, type ActivationTraits } from '../model/catalogue';
 import { allLayers } from '../model/graph';
 import type { LayerNode, ModelSpec } from '../model/graph';
 import type { StepRecord, Trace, TraceParam } from '../trace/types';
@@ -34,9 +36,9 @@ export function layerByPath(spec: ModelSpec, path: string): LayerNode | undefine
   return layersInOrder(spec).find((l) => l.path === path);
 }
 
-/** The leaf layers (not Sequential) in forward order. */
+/** The leaf layers (no containers such as Sequential) in forward order. */
 export function leafLayers(spec: ModelSpec): LayerNode[] {
-  return layersInOrder(spec).filter((l) => l.type !== 'Sequential');
+  return layersInOrder(spec).filter((l) => !traitsOf(l.type).container);
 }
 
 /** Weight parameters (rank ≥ 2: Linear, Conv, Embedding) in forward order: "first" and "last" layers. */
@@ -106,46 +108,54 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** torch.nn layer types that are elementwise activations: what a gradient passes "through" between weight layers. */
-export const ACTIVATION_TYPES = new Set(['ReLU', 'Sigmoid', 'Tanh', 'LeakyReLU', 'ELU', 'GELU', 'Softplus', 'Softmax', 'LogSoftmax']);
-/** Activations whose derivative is bounded well below 1 or vanishes at both ends. */
-export const SATURATING_TYPES = new Set(['Sigmoid', 'Tanh']);
+/** The activation traits of a layer (from the catalogue), or undefined when it is no activation. */
+export function activationOf(layer: Pick<LayerNode, 'type'> | undefined): ActivationTraits | undefined {
+  return layer ? traitsOf(layer.type).activation : undefined;
+}
 
 /** The first activation after `layer` before the next weight layer: the nonlinearity its weights feed. */
 export function activationAfter(spec: ModelSpec, layer: LayerNode): LayerNode | undefined {
   const leaves = leafLayers(spec);
   const i = leaves.findIndex((l) => l.path === layer.path);
   for (let j = i + 1; j < leaves.length; j++) {
-    if (ACTIVATION_TYPES.has(leaves[j].type)) return leaves[j];
+    if (activationOf(leaves[j])) return leaves[j];
     if (leaves[j].params.some((p) => p.name === 'weight')) return undefined;
   }
   return undefined;
 }
 
-/** The init that keeps the variance steady through `activation` (torch.nn.init.calculate_gain), as a spec init. */
-export function initFor(activation: string | undefined): { scheme: 'kaiming_normal' | 'xavier_uniform'; args: Record<string, number | string> } {
-  switch (activation) {
-    case 'ReLU':
-      return { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' } };
-    case 'LeakyReLU':
-    case 'ELU':
-    case 'GELU':
-      return { scheme: 'kaiming_normal', args: { nonlinearity: 'leaky_relu' } };
-    case 'Tanh':
-      return { scheme: 'xavier_uniform', args: { gain: 5 / 3 } };
-    default:
-      return { scheme: 'xavier_uniform', args: {} };
-  }
+export interface VarianceKeepingInit {
+  scheme: 'kaiming_normal' | 'xavier_uniform';
+  args: Record<string, number | string>;
+  /** The standard deviation it gives a weight of this shape. */
+  std: number;
+  /** torch.nn.init.calculate_gain of the activation. */
+  gain: number;
+  name: 'He' | 'Xavier';
 }
 
-/** The standard deviation `initFor(activation)` gives a weight of this shape. */
-export function initStd(activation: string | undefined, shape: readonly number[]): number {
+/**
+ * The init that keeps the variance steady through `activation` for a weight of `shape`
+ * (torch.nn.init.calculate_gain of the activation's nonlinearity): He for rectifiers, Xavier for
+ * the rest, and for a layer with no activation after it.
+ */
+export function varianceKeepingInit(activation: Pick<LayerNode, 'type' | 'args'> | undefined, shape: readonly number[]): VarianceKeepingInit {
+  const traits = activationOf(activation);
+  const nonlinearity = traits?.gain ?? 'linear';
+  const slope = nonlinearity === 'leaky_relu' && traits?.slopeArg ? Number(activation!.args[traits.slopeArg] ?? defaultOf(layerDef(activation!.type)!.args, traits.slopeArg)) : 0;
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
   const fanIn = (shape[1] ?? 1) * receptive;
   const fanOut = shape[0] * receptive;
-  const init = initFor(activation);
-  if (init.scheme === 'kaiming_normal') return Math.sqrt(2 / fanIn);
-  return Number(init.args.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
+  const gain = calculateGain(nonlinearity, slope);
+  if (nonlinearity === 'relu') return { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' }, std: gain / Math.sqrt(fanIn), gain, name: 'He' };
+  if (nonlinearity === 'leaky_relu') return { scheme: 'kaiming_normal', args: { a: slope, nonlinearity: 'leaky_relu' }, std: gain / Math.sqrt(fanIn), gain, name: 'He' };
+  return { scheme: 'xavier_uniform', args: nonlinearity === 'tanh' ? { gain } : {}, std: gain * Math.sqrt(2 / (fanIn + fanOut)), gain, name: 'Xavier' };
+}
+
+/** The init a fix sets on a weight layer: the variance-keeping one for the activation after it. */
+export function initFor(spec: ModelSpec, layer: LayerNode): { scheme: VarianceKeepingInit['scheme']; args: VarianceKeepingInit['args'] } {
+  const { scheme, args } = varianceKeepingInit(activationAfter(spec, layer), layer.params.find((p) => p.name === 'weight')?.shape ?? [1, 1]);
+  return { scheme, args };
 }
 
 /** Weight layers (a `weight` of rank ≥ 2) in forward order. */

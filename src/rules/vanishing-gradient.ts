@@ -8,21 +8,20 @@ import type { LayerNode, ModelSpec } from '../model/graph';
 import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
 import type { Fix, Rule, RuleContext, TextEdit } from './types';
 import {
-  ACTIVATION_TYPES,
   activationAfter,
+  activationOf,
   countByType,
   feedingLayer,
   finiteStepsAndWeights,
   findingAt,
   initFor,
-  initStd,
   leafLayers,
   median,
   num,
   paramIndex,
   paramName,
-  SATURATING_TYPES,
   severityFor,
+  varianceKeepingInit,
 } from './util';
 
 /** Leaf layers after `layer` in forward order. */
@@ -38,7 +37,7 @@ function layersAfter(spec: ModelSpec, layer: LayerNode): LayerNode[] {
 export function hiddenSaturating(spec: ModelSpec, from: LayerNode, last: LayerNode): LayerNode[] {
   const after = layersAfter(spec, from);
   const end = after.findIndex((l) => l.path === last.path);
-  return after.slice(0, end < 0 ? after.length : end).filter((l) => SATURATING_TYPES.has(l.type));
+  return after.slice(0, end < 0 ? after.length : end).filter((l) => activationOf(l)?.derivative === 'saturating');
 }
 
 /**
@@ -55,7 +54,8 @@ export function reluFix(ctx: RuleContext, saturating: readonly LayerNode[], from
     const feeder = feedingLayer(ctx.spec, act);
     if (feeder && !feeders.has(feeder.path)) {
       feeders.add(feeder.path);
-      edits.push(rewriteLayer(ctx.text, syntax, feeder, { init: { weight: initFor('ReLU') } }));
+      const { scheme, args } = varianceKeepingInit({ type: 'ReLU', args: {} }, feeder.params.find((p) => p.name === 'weight')?.shape ?? [1, 1]);
+      edits.push(rewriteLayer(ctx.text, syntax, feeder, { init: { weight: { scheme, args } } }));
     }
   }
   return {
@@ -72,8 +72,7 @@ function undersizedInits(ctx: RuleContext, layers: readonly LayerNode[]): LayerN
     const i = paramIndex(ctx.trace, paramName(l, 'weight'));
     const shape = l.params.find((p) => p.name === 'weight')?.shape;
     if (i < 0 || !shape) return false;
-    const act = activationAfter(ctx.spec, l);
-    return first.params[i].weightStd < initStd(act?.type, shape) / 4;
+    return first.params[i].weightStd < varianceKeepingInit(activationAfter(ctx.spec, l), shape).std / 4;
   });
 }
 
@@ -84,12 +83,12 @@ export function gradientFlowFixes(ctx: RuleContext, layer: LayerNode, last: Laye
   const saturating = hiddenSaturating(ctx.spec, layer, last);
   const between = weights.slice(weights.indexOf(layer), weights.indexOf(last));
   const small = undersizedInits(ctx, between);
-  // With sigmoid's derivative capped at 1/4, no init keeps a deep sigmoid stack's gradient; for
+  // With a derivative capped below 1 (sigmoid's 1/4), no init keeps a deep stack's gradient; for
   // tanh and ReLU the variance-keeping init does.
-  if (small.length && !saturating.some((l) => l.type === 'Sigmoid')) {
+  if (small.length && !saturating.some((l) => (activationOf(l)?.derivativePeak ?? 1) < 1)) {
     fixes.push({
       title: `Initialise ${small.length === 1 ? `${small[0].type} ${small[0].path}` : `the ${small.length} weight layers`} for the activation after ${small.length === 1 ? 'it' : 'each'} (xavier/He) instead of the small init that shrinks the gradient`,
-      edits: small.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(activationAfter(ctx.spec, l)?.type) } })),
+      edits: small.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(ctx.spec, l) } })),
     });
   }
   const relu = reluFix(ctx, saturating, layer);
@@ -153,7 +152,7 @@ export const vanishingGradient: Rule = {
       const more = earlier ? `; ${earlier} weight layer${earlier > 1 ? 's' : ''} before it too` : '';
       const severity = severityFor(ctx, 'vanishing-gradient', 'warning');
       if (severity === 'off') return [];
-      const through = layersAfter(spec, layer).filter((l) => ACTIVATION_TYPES.has(l.type));
+      const through = layersAfter(spec, layer).filter((l) => activationOf(l));
       const via = through.length ? `, through ${countByType(through)} layer${through.length > 1 ? 's' : ''}` : '';
       const lastNorm = median(lastNorms.filter((n) => Number.isFinite(n)));
       const message = byRatio

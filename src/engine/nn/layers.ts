@@ -2,6 +2,7 @@
  * torch.nn layers with PyTorch's constructor argument order, parameter names, weight layouts and
  * default initialisation; the options PyTorch takes as keywords come last as one object.
  */
+import { currentBuildScope } from '../context';
 import type { DType } from '../dtype';
 import * as F from '../functional';
 import * as init from '../init';
@@ -19,9 +20,16 @@ export interface InitOptions {
   rng?: Rng;
 }
 
+/** The rng given, else the build scope's (a decorated model's run); a layer with random weights needs one. */
 function needRng(rng: Rng | undefined, layer: string): Rng {
+  rng ??= currentBuildScope()?.rng;
   if (!rng) throw new Error(`${layer} needs a seeded rng for its default initialisation: pass { rng: new Rng(seed) }`);
   return rng;
+}
+
+/** float32 unless the build scope (a float64 run) says otherwise. */
+function scopeDtype(): DType {
+  return currentBuildScope()?.dtype ?? 'float32';
 }
 
 function checkCount(layer: string, name: string, v: number, min = 0): void {
@@ -52,7 +60,7 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    { bias = true, dtype = 'float32', rng }: LinearOptions = {},
+    { bias = true, dtype = scopeDtype(), rng }: LinearOptions = {},
   ) {
     super();
     checkCount('Linear', 'in_features', inFeatures);
@@ -86,7 +94,7 @@ export class Conv1d extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: number | [number],
-    { stride = 1, padding = 0, bias = true, dtype = 'float32', rng }: Conv1dOptions = {},
+    { stride = 1, padding = 0, bias = true, dtype = scopeDtype(), rng }: Conv1dOptions = {},
   ) {
     super();
     checkCount('Conv1d', 'in_channels', inChannels, 1);
@@ -126,7 +134,7 @@ export class Conv2d extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
-    { stride = 1, padding = 0, bias = true, dtype = 'float32', rng }: Conv2dOptions = {},
+    { stride = 1, padding = 0, bias = true, dtype = scopeDtype(), rng }: Conv2dOptions = {},
   ) {
     super();
     checkCount('Conv2d', 'in_channels', inChannels, 1);
@@ -207,7 +215,7 @@ abstract class BatchNorm extends Module {
   constructor(
     layer: string,
     readonly numFeatures: number,
-    { eps = 1e-5, momentum = 0.1, affine = true, dtype = 'float32' }: BatchNormOptions,
+    { eps = 1e-5, momentum = 0.1, affine = true, dtype = scopeDtype() }: BatchNormOptions,
   ) {
     super();
     checkCount(layer, 'num_features', numFeatures, 1);
@@ -277,7 +285,7 @@ export class LayerNorm extends Module {
   readonly bias: Tensor | null;
   readonly eps: number;
 
-  constructor(normalizedShape: number | number[], { eps = 1e-5, elementwiseAffine = true, dtype = 'float32' }: LayerNormOptions = {}) {
+  constructor(normalizedShape: number | number[], { eps = 1e-5, elementwiseAffine = true, dtype = scopeDtype() }: LayerNormOptions = {}) {
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     for (const d of this.normalizedShape) checkCount('LayerNorm', 'normalized_shape', d, 1);
@@ -292,15 +300,17 @@ export class LayerNorm extends Module {
   }
 }
 
-/** Inverted dropout while training, identity in eval mode. */
+/** Inverted dropout while training, identity in eval mode; p = 0.5 as PyTorch's default. */
 export class Dropout extends Module {
+  readonly rng: Rng;
+
   constructor(
-    readonly p: number,
-    readonly rng: Rng,
+    readonly p = 0.5,
+    rng?: Rng,
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
-    needRng(rng, 'Dropout');
+    this.rng = needRng(rng, 'Dropout');
   }
 
   forward(x: Tensor): Tensor {
@@ -321,7 +331,7 @@ export class Embedding extends Module {
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
-    { paddingIdx = null, dtype = 'float32', rng }: EmbeddingOptions = {},
+    { paddingIdx = null, dtype = scopeDtype(), rng }: EmbeddingOptions = {},
   ) {
     super();
     checkCount('Embedding', 'num_embeddings', numEmbeddings);

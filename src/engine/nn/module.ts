@@ -2,7 +2,7 @@
  * The torch.nn.Module contract: named parameters, buffers and children in PyTorch's registration
  * order and naming, train/eval, and a `call` that attributes every op of the forward to the layer.
  */
-import { popLayer, pushLayer } from '../context';
+import { moduleCreated, popLayer, pushLayer } from '../context';
 import type { FloatArray } from '../dtype';
 import type { Tensor } from '../tensor';
 
@@ -20,6 +20,10 @@ export abstract class Module {
   private readonly ownParams = new Map<string, Tensor>();
   private readonly ownBuffers = new Map<string, Tensor>();
   protected readonly children = new Map<string, Module>();
+
+  constructor() {
+    moduleCreated(this);
+  }
 
   abstract forward(x: Tensor): Tensor;
 

@@ -2,11 +2,11 @@
  * A decorated TypeScript model as the same graph a spec gives: one LayerNode per module, its range
  * the user's own `new Sigmoid()` (where it was created), so every rule works unchanged.
  */
-import { layerType } from '../../authoring/layers';
+import { ModuleList } from '../../authoring/module';
 import { appliedAt, createdAt } from '../../authoring/registry';
 import type { Site } from '../../authoring/sites';
 import type * as nn from '../../engine/nn';
-import * as layers from '../../engine/nn';
+import { LAYERS, layerTypeOf } from '../catalogue';
 import type { ArgValue, LayerNode, SourceRange } from '../graph';
 import { callRange, constructionRange, fieldStart, offsetOf } from './text';
 
@@ -16,34 +16,18 @@ export interface RootRanges {
   whole: SourceRange;
 }
 
-/** PyTorch's constructor arguments of a module, by PyTorch's names (the rules read them). */
+/** The torch.nn type of a module ("Linear"), or the user's class name for their own modules ("Block"). */
+export function layerType(m: nn.Module): string {
+  const t = layerTypeOf(m);
+  if (t) return t;
+  if (m instanceof ModuleList) return 'ModuleList';
+  return m.constructor.name || 'Module';
+}
+
+/** PyTorch's constructor arguments of a module, by PyTorch's names (the rules read them); none for the user's own modules. */
 export function argsOf(m: nn.Module): Record<string, ArgValue> {
-  if (m instanceof layers.Linear) return { in_features: m.inFeatures, out_features: m.outFeatures, bias: m.bias !== null };
-  if (m instanceof layers.Conv1d || m instanceof layers.Conv2d) {
-    const list = (v: number | number[]) => (Array.isArray(v) ? [...v] : v);
-    return {
-      in_channels: m.inChannels,
-      out_channels: m.outChannels,
-      kernel_size: list(m.kernelSize),
-      stride: list(m.stride),
-      padding: list(m.padding),
-      bias: m.bias !== null,
-    };
-  }
-  if (m instanceof layers.MaxPool2d || m instanceof layers.AvgPool2d) return { kernel_size: [...m.kernelSize], stride: [...m.stride], padding: [...m.padding] };
-  if (m instanceof layers.BatchNorm1d || m instanceof layers.BatchNorm2d) {
-    return { num_features: m.numFeatures, eps: m.eps, momentum: m.momentum, affine: m.weight !== null };
-  }
-  if (m instanceof layers.LayerNorm) return { normalized_shape: [...m.normalizedShape], eps: m.eps, elementwise_affine: m.weight !== null };
-  if (m instanceof layers.Dropout) return { p: m.p };
-  if (m instanceof layers.Embedding) return { num_embeddings: m.numEmbeddings, embedding_dim: m.embeddingDim, padding_idx: m.paddingIdx };
-  if (m instanceof layers.Flatten) return { start_dim: m.startDim, end_dim: m.endDim };
-  if (m instanceof layers.LeakyReLU) return { negative_slope: m.negativeSlope };
-  if (m instanceof layers.ELU) return { alpha: m.alpha };
-  if (m instanceof layers.GELU) return { approximate: m.approximate };
-  if (m instanceof layers.Softplus) return { beta: m.beta, threshold: m.threshold };
-  if (m instanceof layers.Softmax || m instanceof layers.LogSoftmax) return m.dim === undefined ? {} : { dim: m.dim };
-  return {};
+  const t = layerTypeOf(m);
+  return t ? LAYERS[t].argsOf(m as never) : {};
 }
 
 export function siteOffset(text: string, site: Site): number {

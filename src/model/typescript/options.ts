@@ -4,7 +4,8 @@
  * optimiser land there). Same vocabulary and defaults as the spec format.
  */
 import type { DataOption, ModelOptions, TraceOptions } from '../../authoring/registry';
-import type { DataSpec, Distribution, LossSpec, LossType, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
+import { ArgDef, isRequired, LOSS_TYPES, lossDef, OPTIMIZER_TYPES, optimizerDef, OPTIMIZERS, TRACE_ARGS, withDefaults } from '../catalogue';
+import type { ArgValue, DataSpec, Distribution, LossSpec, LossType, OptimizerSpec, OptimizerType, SourceRange, TraceSettings } from '../graph';
 import { matchingClose, objectEntries, skipTrivia } from './text';
 
 /** A mistake in the options, with the range of the offending text. */
@@ -17,8 +18,6 @@ export class ModelOptionsError extends Error {
     super(message);
   }
 }
-
-const LOSSES: readonly LossType[] = ['MSELoss', 'L1Loss', 'HuberLoss', 'CrossEntropyLoss', 'NLLLoss', 'BCELoss', 'BCEWithLogitsLoss'];
 
 /** Where the parts of a decorator's options are written: each key's key and value. */
 export type OptionRanges = Map<string, { key: SourceRange; value: SourceRange }>;
@@ -114,43 +113,73 @@ export function dataSpecOf(v: DataOption | undefined, what: 'input' | 'target', 
   return { shape: shapeOf(o.shape, `${what}.shape`, range), distribution: distributionOf(o.distribution, `${what}.distribution`, range), file: null, range };
 }
 
+/**
+ * A `{Name: {args}}` option's arguments read against the catalogue's definitions: the defaults
+ * filled, a value of the wrong type reported at its range, a required one that is missing named.
+ */
+function catalogueArgs(defs: readonly ArgDef[], given: Record<string, unknown>, owner: string, at: (name: string) => SourceRange, whole: SourceRange): Record<string, ArgValue> {
+  const out: Record<string, ArgValue> = {};
+  for (const def of defs) {
+    const v = Object.hasOwn(given, def.name) ? given[def.name] : undefined;
+    if (v === undefined) {
+      if (isRequired(def)) throw new ModelOptionsError(`${owner} needs ${def.name}: {${owner}: {${def.name}: …}} (${def.doc})`, whole);
+      Object.assign(out, withDefaults([def], {}));
+      continue;
+    }
+    const t = def.type;
+    const bad = (form: string) => new ModelOptionsError(`${owner} ${def.name} must be ${form}, got ${JSON.stringify(v)}`, at(def.name));
+    switch (t.kind) {
+      case 'bool':
+        out[def.name] = v === true;
+        break;
+      case 'enum':
+        if (typeof v !== 'string' || !t.values.includes(v)) throw bad(t.values.join(' or '));
+        out[def.name] = v;
+        break;
+      case 'number-pair':
+        if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number')) throw bad(`a pair of numbers, e.g. ${JSON.stringify(def.default ?? [0, 0])}`);
+        out[def.name] = [...v];
+        break;
+      default:
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('a number');
+        out[def.name] = v;
+    }
+  }
+  return out;
+}
+
 export function lossSpecOf(v: unknown, text: string, ranges: OptionRanges, fallback: SourceRange): LossSpec {
   const range = ranges.get('loss')?.value ?? fallback;
   const d = named(v);
-  if (!d || !(LOSSES as readonly string[]).includes(d.type)) {
-    throw new ModelOptionsError(`loss must be one of ${LOSSES.join(', ')} (or {Name: {reduction}}), got ${JSON.stringify(v)}`, range);
+  const def = d && lossDef(d.type);
+  if (!d || !def) {
+    throw new ModelOptionsError(`loss must be one of ${LOSS_TYPES.join(', ')} (or {Name: {reduction}}), got ${JSON.stringify(v)}`, range);
   }
-  const reduction = d.args.reduction ?? 'mean';
-  if (reduction !== 'mean' && reduction !== 'sum') throw new ModelOptionsError(`loss reduction must be mean or sum, got ${JSON.stringify(reduction)}`, range);
-  const args: LossSpec['args'] = { reduction };
-  if (d.type === 'HuberLoss') args.delta = numberOr(d.args.delta, 1, 'HuberLoss delta', range);
-  return { type: d.type as LossType, args, range, typeRange: typeRangeOf(text, range), argRanges: argRangesOf(text, range) };
+  const argRanges = argRangesOf(text, range);
+  const args = catalogueArgs(def.args, d.args, d.type, (k) => argRanges[k] ?? range, range) as LossSpec['args'];
+  return { type: d.type as LossType, args, range, typeRange: typeRangeOf(text, range), argRanges };
 }
 
 export function optimizerSpecOf(v: unknown, text: string, ranges: OptionRanges, fallback: SourceRange): OptimizerSpec {
   const range = ranges.get('optimizer')?.value ?? fallback;
   const d = named(v);
+  const def = d && optimizerDef(d.type);
+  if (!d || !def) {
+    const forms = OPTIMIZER_TYPES.map((t) => `{${t}: {${OPTIMIZERS[t].args.slice(0, 2).map((a) => a.name).join(', ')}, …}}`);
+    throw new ModelOptionsError(`optimizer must be ${forms.join(' or ')}, got ${JSON.stringify(v)}`, range);
+  }
   const typeRange = typeRangeOf(text, range);
   const argRanges = argRangesOf(text, range);
   const at = (k: string) => argRanges[k] ?? range;
-  const n = (k: string, fallbackValue: number) => numberOr(d!.args[k], fallbackValue, `${d!.type} ${k}`, at(k));
-  if (d?.type === 'SGD') {
-    if (d.args.lr === undefined) throw new ModelOptionsError('SGD needs a learning rate: {SGD: {lr: 0.01}}', range);
-    const args = { lr: n('lr', 0), momentum: n('momentum', 0), dampening: n('dampening', 0), weight_decay: n('weight_decay', 0), nesterov: d.args.nesterov === true };
-    return { type: 'SGD', args, range, typeRange, argRanges };
-  }
-  if (d?.type === 'Adam') {
-    const betas = d.args.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => typeof b === 'number')) {
-      throw new ModelOptionsError('Adam betas must be a pair of numbers, e.g. [0.9, 0.999]', at('betas'));
-    }
-    const args = { lr: n('lr', 1e-3), betas: betas as number[], eps: n('eps', 1e-8), weight_decay: n('weight_decay', 0), amsgrad: d.args.amsgrad === true };
-    return { type: 'Adam', args, range, typeRange, argRanges };
-  }
-  throw new ModelOptionsError(`optimizer must be {SGD: {lr, momentum, …}} or {Adam: {lr, betas, …}}, got ${JSON.stringify(v)}`, range);
+  const args = catalogueArgs(def.args, d.args, d.type, at, range);
+  const wrong = def.check?.(args);
+  if (wrong) throw new ModelOptionsError(wrong.error, at(wrong.arg));
+  return { type: d.type as OptimizerType, args: args as OptimizerSpec['args'], range, typeRange, argRanges };
 }
 
-/** The spec format's trace defaults: 20 steps, batch 8, seed 0, float32. */
+const TRACE_DEFAULTS = withDefaults(TRACE_ARGS, {});
+
+/** The spec format's trace defaults (the catalogue's: 20 steps, batch 8, seed 0, float32). */
 export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRanges | null, fallback: SourceRange | null): TraceSettings {
   const o = (v ?? {}) as TraceOptions & { batch_size?: number };
   const range = fallback ?? { start: 0, end: 0 };
@@ -160,12 +189,12 @@ export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRange
     if (!Number.isInteger(value) || (value as number) < min) throw new ModelOptionsError(`@trace ${k} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`, at(k));
     return value as number;
   };
-  const dtype = o.dtype ?? 'float32';
+  const dtype = o.dtype ?? (TRACE_DEFAULTS.dtype as 'float32');
   if (dtype !== 'float32' && dtype !== 'float64') throw new ModelOptionsError(`@trace dtype must be float32 or float64, got ${JSON.stringify(dtype)}`, at('dtype'));
   return {
-    steps: count('steps', o.steps, 20, 1),
-    batchSize: count('batchSize', o.batchSize ?? o.batch_size, 8, 1),
-    seed: count('seed', o.seed, 0, 0),
+    steps: count('steps', o.steps, TRACE_DEFAULTS.steps as number, 1),
+    batchSize: count('batchSize', o.batchSize ?? o.batch_size, TRACE_DEFAULTS.batch_size as number, 1),
+    seed: count('seed', o.seed, TRACE_DEFAULTS.seed as number, 0),
     dtype,
     range: fallback,
   };

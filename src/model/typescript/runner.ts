@@ -7,8 +7,7 @@ import Module from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as authoring from '../../authoring';
-import { adoptTree } from '../../authoring/module';
-import { layerType } from '../../authoring/layers';
+import { adoptTree, noteCreated } from '../../authoring/module';
 import {
   appliedAt,
   registeredCustomOps,
@@ -21,7 +20,7 @@ import {
   traceOptionsOf,
 } from '../../authoring/registry';
 import { setUserFile, userSiteIn } from '../../authoring/sites';
-import { setMemoryLimit, TensorMemoryError } from '../../engine/context';
+import { setMemoryLimit, setModuleCreatedHook, TensorMemoryError } from '../../engine/context';
 import * as nn from '../../engine/nn';
 import { Rng } from '../../engine/rng';
 import { checkTrace } from '../../rules';
@@ -31,7 +30,7 @@ import { buildLoss, buildOptimizer } from '../build';
 import type { ModelSpec, SourceRange } from '../graph';
 import { synthesize } from '../../trace/data';
 import { traceBuilt } from '../../trace/run';
-import { appliedRange, graphOf, siteOffset } from './graph';
+import { appliedRange, graphOf, layerType, siteOffset } from './graph';
 import { decoratorOptions, ModelOptionsError, specPartsOf, traceSettingsOf } from './options';
 import type { RunError, RunnerMessage, RunRequest, TracedModel } from './protocol';
 import { callRange, classAfter, constructionRange, matchingClose, memberNamed, skipTrivia } from './text';
@@ -216,6 +215,8 @@ function startWatchdog(deadlineMs: number): void {
 export function run(req: RunRequest): void {
   if (req.deadlineMs !== undefined) startWatchdog(req.deadlineMs);
   setUserFile(req.fileName);
+  // Every module the user's code builds remembers the line that built it.
+  setModuleCreatedHook(noteCreated);
   process.exit = ((code?: number | string | null) => {
     throw new ExitCalled(Number(code ?? process.exitCode ?? 0));
   }) as typeof process.exit;

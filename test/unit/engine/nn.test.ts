@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as F from '../../../src/engine';
 import { backward, Instrument, loadStateDict, nn, noGrad, Rng, setInstrument, SGD, tensor, Tensor } from '../../../src/engine';
+import { currentBuildScope, setBuildScope } from '../../../src/engine/context';
 
 /** PyTorch 1.13 (float64) results for the parity models below: loss, output, gradients, buffers, eval output. */
 const PYTORCH: Record<string, { loss: number; out: number[]; grads: Record<string, number[]>; buffers: Record<string, number[]>; evalOut: number[] }> = {
@@ -243,11 +244,33 @@ describe('nn modules', () => {
       assert.deepEqual(nested().parameters()[0].data, nested().parameters()[0].data);
     });
 
-    it('layers with random weights demand a seeded rng, naming the layer', () => {
-      assert.throws(() => new nn.Linear(2, 3), /Linear needs a seeded rng/);
-      assert.throws(() => new nn.Conv2d(1, 2, 3), /Conv2d needs a seeded rng/);
-      assert.throws(() => new nn.Embedding(4, 2), /Embedding needs a seeded rng/);
-      assert.throws(() => new nn.Dropout(0.5, undefined as unknown as Rng), /Dropout needs a seeded rng/);
+    it('layers with random weights demand a seeded rng, naming the layer, when no build scope gives one', () => {
+      const scope = currentBuildScope();
+      setBuildScope(null);
+      try {
+        assert.throws(() => new nn.Linear(2, 3), /Linear needs a seeded rng/);
+        assert.throws(() => new nn.Conv2d(1, 2, 3), /Conv2d needs a seeded rng/);
+        assert.throws(() => new nn.Embedding(4, 2), /Embedding needs a seeded rng/);
+        assert.throws(() => new nn.Dropout(0.5, undefined as unknown as Rng), /Dropout needs a seeded rng/);
+      } finally {
+        setBuildScope(scope);
+      }
+    });
+
+    it("a build scope gives layers built without options its rng and dtype (a decorated model's run)", () => {
+      const scope = currentBuildScope();
+      try {
+        setBuildScope({ rng: new Rng(3), dtype: 'float64' });
+        const a = new nn.Linear(2, 3);
+        setBuildScope({ rng: new Rng(3), dtype: 'float64' });
+        const b = new nn.Linear(2, 3, { dtype: 'float32', rng: new Rng(4) });
+        assert.equal(a.weight.dtype, 'float64');
+        assert.equal(b.weight.dtype, 'float32');
+        assert.deepEqual(Array.from(a.weight.data), Array.from(new nn.Linear(2, 3, { rng: new Rng(3), dtype: 'float64' }).weight.data));
+        assert.notDeepEqual(Array.from(b.weight.data), Array.from(new nn.Linear(2, 3, { rng: new Rng(3), dtype: 'float32' }).weight.data));
+      } finally {
+        setBuildScope(scope);
+      }
     });
 
     it("rejects PyTorch's invalid arguments", () => {

@@ -298,9 +298,10 @@ describe('spec: positionAt', () => {
 });
 
 describe('spec: module boundaries', () => {
-  it('src/model imports neither vscode nor the engine', () => {
+  // The catalogue (src/model/catalogue) builds engine modules; the front end itself only reads it.
+  it('the spec front end imports neither vscode nor the engine', () => {
     const dir = join(__dirname, '..', '..', '..', 'src', 'model');
-    for (const f of ['graph.ts', 'index.ts', 'layers.ts', 'located.ts', 'parse.ts', 'schema.ts', 'suggest.ts']) {
+    for (const f of ['graph.ts', 'index.ts', 'located.ts', 'parse.ts', 'schema.ts', 'suggest.ts']) {
       const src = readFileSync(join(dir, f), 'utf8');
       assert.doesNotMatch(src, /from ['"]vscode['"]|require\(['"]vscode['"]\)/, f);
       assert.doesNotMatch(src, /from ['"]\.\.\/engine/, f);

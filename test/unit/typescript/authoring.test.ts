@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Linear, model, Module, ModuleList, parameter, randn, ReLU, Sequential, Sigmoid, Tensor, trace, zeros } from '../../../src/authoring';
-import { layerType } from '../../../src/authoring/layers';
+import { layerType } from '../../../src/model/typescript/graph';
 import { registeredModels, setBuildContext, traceOptionsOf } from '../../../src/authoring/registry';
 import { parseStack } from '../../../src/authoring/sites';
 import { Instrument, Rng, setInstrument } from '../../../src/engine';

@@ -1,0 +1,92 @@
+/** The init schemes, as torch.nn.init names them: arguments, which shapes they need, and how they fill a tensor. */
+import * as init from '../../engine/init';
+import type { Rng } from '../../engine/rng';
+import type { Tensor } from '../../engine/tensor';
+import type { ArgValue } from '../graph';
+import { ArgDef, withDefaults } from './args';
+
+export type InitScheme = 'default' | 'xavier_uniform' | 'xavier_normal' | 'kaiming_uniform' | 'kaiming_normal' | 'normal' | 'uniform' | 'zeros' | 'ones' | 'constant';
+
+export interface InitDef {
+  doc: string;
+  args: ArgDef[];
+  /** Fan-based schemes need a weight with at least two axes (PyTorch raises otherwise). */
+  needsFans: boolean;
+  /** The argument a bare value sets: `{constant: 0.5}`. */
+  shorthand?: string;
+  /** Fills `t` in place (every default filled in `args`). */
+  apply(t: Tensor, args: Record<string, ArgValue>, rng: Rng): void;
+}
+
+const NONLINEARITIES = ['linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'];
+
+const kaimingArgs: ArgDef[] = [
+  { name: 'a', type: { kind: 'number' }, default: 0, doc: 'The negative slope of the rectifier after this layer (leaky_relu only).' },
+  { name: 'mode', type: { kind: 'enum', values: ['fan_in', 'fan_out'] }, default: 'fan_in', doc: "'fan_in' keeps the forward variance, 'fan_out' the backward." },
+  { name: 'nonlinearity', type: { kind: 'enum', values: NONLINEARITIES }, default: 'leaky_relu', doc: 'The activation after this layer, for its gain (relu, leaky_relu, tanh, ...).' },
+];
+
+const num = (v: ArgValue): number => v as number;
+
+export const INITS: Record<InitScheme, InitDef> = {
+  default: { doc: "PyTorch's default initialisation for this layer.", args: [], needsFans: false, apply: () => {} },
+  xavier_uniform: {
+    doc: 'U(−a, a) with a = gain·√(6/(fan_in + fan_out)) (torch.nn.init.xavier_uniform_).',
+    args: [{ name: 'gain', type: { kind: 'number' }, default: 1, doc: 'Scaling factor (calculate_gain of the activation).' }],
+    needsFans: true,
+    apply: (t, a, rng) => void init.xavierUniform(t, rng, num(a.gain)),
+  },
+  xavier_normal: {
+    doc: 'N(0, std²) with std = gain·√(2/(fan_in + fan_out)) (torch.nn.init.xavier_normal_).',
+    args: [{ name: 'gain', type: { kind: 'number' }, default: 1, doc: 'Scaling factor (calculate_gain of the activation).' }],
+    needsFans: true,
+    apply: (t, a, rng) => void init.xavierNormal(t, rng, num(a.gain)),
+  },
+  kaiming_uniform: {
+    doc: 'He initialisation, uniform: U(−b, b) with b = gain·√(3/fan) (torch.nn.init.kaiming_uniform_).',
+    args: kaimingArgs,
+    needsFans: true,
+    apply: (t, a, rng) => void init.kaimingUniform(t, rng, num(a.a), a.mode as init.FanMode, a.nonlinearity as init.Nonlinearity),
+  },
+  kaiming_normal: {
+    doc: 'He initialisation, normal: N(0, std²) with std = gain/√fan (torch.nn.init.kaiming_normal_).',
+    args: kaimingArgs,
+    needsFans: true,
+    apply: (t, a, rng) => void init.kaimingNormal(t, rng, num(a.a), a.mode as init.FanMode, a.nonlinearity as init.Nonlinearity),
+  },
+  normal: {
+    doc: 'N(mean, std²) (torch.nn.init.normal_).',
+    args: [
+      { name: 'mean', type: { kind: 'number' }, default: 0, doc: 'Mean of the normal distribution.' },
+      { name: 'std', type: { kind: 'number', min: 0 }, default: 1, doc: 'Standard deviation of the normal distribution.' },
+    ],
+    needsFans: false,
+    apply: (t, a, rng) => void init.normal(t, rng, num(a.mean), num(a.std)),
+  },
+  uniform: {
+    doc: 'U(a, b) (torch.nn.init.uniform_).',
+    args: [
+      { name: 'a', type: { kind: 'number' }, default: 0, doc: 'Lower bound.' },
+      { name: 'b', type: { kind: 'number' }, default: 1, doc: 'Upper bound.' },
+    ],
+    needsFans: false,
+    apply: (t, a, rng) => void init.uniform(t, rng, num(a.a), num(a.b)),
+  },
+  zeros: { doc: 'All zeros (torch.nn.init.zeros_). On weights this makes every unit identical.', args: [], needsFans: false, apply: (t) => void init.zeros(t) },
+  ones: { doc: 'All ones (torch.nn.init.ones_).', args: [], needsFans: false, apply: (t) => void init.ones(t) },
+  constant: {
+    doc: 'Every element set to val (torch.nn.init.constant_): `{constant: 0.5}` or `{constant: {val: 0.5}}`.',
+    args: [{ name: 'val', type: { kind: 'number' }, doc: 'The value to fill the tensor with.' }],
+    needsFans: false,
+    shorthand: 'val',
+    apply: (t, a) => void init.constant(t, num(a.val ?? 0)),
+  },
+};
+
+export const INIT_SCHEMES = Object.keys(INITS) as InitScheme[];
+
+/** Applies a scheme with the arguments as written (the scheme's defaults fill the rest). */
+export function applyInit(t: Tensor, scheme: InitScheme, written: Record<string, ArgValue>, rng: Rng): void {
+  const def = INITS[scheme];
+  def.apply(t, withDefaults(def.args, written), rng);
+}

@@ -1,0 +1,106 @@
+/** The losses, as torch.nn names them: arguments, what the target must be, how the engine builds them, what they expect. */
+import * as nn from '../../engine/nn';
+import type { ArgValue } from '../graph';
+import type { ArgDef, ArgsObject } from './args';
+
+export type LossType = 'MSELoss' | 'L1Loss' | 'HuberLoss' | 'CrossEntropyLoss' | 'NLLLoss' | 'BCELoss' | 'BCEWithLogitsLoss';
+
+export type TargetKind = 'same-shape' | 'classes';
+
+export interface LossTraits {
+  /**
+   * What it expects from the model: plain values (regression), logits it squashes itself,
+   * probabilities in [0, 1], or log-probabilities.
+   */
+  input: 'values' | 'logits' | 'probabilities' | 'log-probabilities';
+  /** The squashing a logits loss applies itself (a model that applies it too does it twice). */
+  applies?: 'sigmoid' | 'log_softmax';
+}
+
+export interface LossDef {
+  doc: string;
+  torch: string;
+  args: readonly ArgDef[];
+  /** What the target must be: the output's own shape, or class indices. */
+  target: TargetKind;
+  /** The engine's loss for these arguments (every default filled). */
+  build(args: Record<string, ArgValue>): nn.Loss;
+  traits: LossTraits;
+}
+
+const reduction = {
+  name: 'reduction',
+  type: { kind: 'enum', values: ['mean', 'sum'] },
+  default: 'mean',
+  doc: "'mean' averages the loss over the elements, 'sum' adds it up ('none' is not a scalar, so there would be nothing to differentiate).",
+} as const satisfies ArgDef;
+
+const reductionOf = (a: Record<string, ArgValue>) => ({ reduction: a.reduction as 'mean' | 'sum' });
+
+export const LOSSES = {
+  MSELoss: {
+    doc: 'Mean squared error between output and target (torch.nn.MSELoss).',
+    torch: 'torch.nn.MSELoss',
+    args: [reduction],
+    target: 'same-shape',
+    build: (a) => new nn.MSELoss(reductionOf(a)),
+    traits: { input: 'values' },
+  },
+  L1Loss: {
+    doc: 'Mean absolute error between output and target (torch.nn.L1Loss).',
+    torch: 'torch.nn.L1Loss',
+    args: [reduction],
+    target: 'same-shape',
+    build: (a) => new nn.L1Loss(reductionOf(a)),
+    traits: { input: 'values' },
+  },
+  HuberLoss: {
+    doc: 'Squared error below delta, absolute error above (torch.nn.HuberLoss).',
+    torch: 'torch.nn.HuberLoss',
+    args: [reduction, { name: 'delta', type: { kind: 'number', min: 0, minExclusive: true }, default: 1.0, doc: 'Where the loss changes from quadratic to linear; positive.' }],
+    target: 'same-shape',
+    build: (a) => new nn.HuberLoss({ ...reductionOf(a), delta: a.delta as number }),
+    traits: { input: 'values' },
+  },
+  CrossEntropyLoss: {
+    doc: 'Cross entropy between raw logits [C] and class-index targets (torch.nn.CrossEntropyLoss); the model must not end in Softmax.',
+    torch: 'torch.nn.CrossEntropyLoss',
+    args: [reduction],
+    target: 'classes',
+    build: (a) => new nn.CrossEntropyLoss(reductionOf(a)),
+    traits: { input: 'logits', applies: 'log_softmax' },
+  },
+  NLLLoss: {
+    doc: 'Negative log likelihood of class-index targets; expects log-probabilities, e.g. from LogSoftmax (torch.nn.NLLLoss).',
+    torch: 'torch.nn.NLLLoss',
+    args: [reduction],
+    target: 'classes',
+    build: (a) => new nn.NLLLoss(reductionOf(a)),
+    traits: { input: 'log-probabilities' },
+  },
+  BCELoss: {
+    doc: 'Binary cross entropy between probabilities in [0, 1] (e.g. from Sigmoid) and targets in [0, 1] (torch.nn.BCELoss).',
+    torch: 'torch.nn.BCELoss',
+    args: [reduction],
+    target: 'same-shape',
+    build: (a) => new nn.BCELoss(reductionOf(a)),
+    traits: { input: 'probabilities' },
+  },
+  BCEWithLogitsLoss: {
+    doc: 'Sigmoid followed by binary cross entropy, in one numerically stable step: give it raw logits (torch.nn.BCEWithLogitsLoss).',
+    torch: 'torch.nn.BCEWithLogitsLoss',
+    args: [reduction],
+    target: 'same-shape',
+    build: (a) => new nn.BCEWithLogitsLoss(reductionOf(a)),
+    traits: { input: 'logits', applies: 'sigmoid' },
+  },
+} as const satisfies Record<LossType, LossDef>;
+
+export const LOSS_TYPES = Object.keys(LOSSES) as LossType[];
+
+/** `{reduction?: 'mean' | 'sum', …}`: a loss's arguments as a decorated model's options write them. */
+export type LossArgs<K extends LossType> = ArgsObject<(typeof LOSSES)[K]['args']>;
+
+export function lossDef(type: string): LossDef | undefined {
+  return Object.hasOwn(LOSSES, type) ? LOSSES[type as LossType] : undefined;
+}
