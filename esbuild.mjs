@@ -48,7 +48,7 @@ const builds = [
   // Loaded by the extension on the first TypeScript model file: the model front end and the engine stay out of extension.js.
   { ...node, entryPoints: ['src/extension/ts-host/index.ts'], outfile: 'dist/ts-host.js', plugins: [esbuildShim] },
   // The process a TypeScript model runs in (time, heap and tensor-memory limits), next to the bundles that fork it.
-  { ...node, entryPoints: ['src/model/typescript/runner.ts'], outfile: 'dist/ts-runner.js' },
+  { ...node, entryPoints: ['src/worker/typescript/runner.ts'], outfile: 'dist/ts-runner.js' },
   // The trace runs in a worker thread so the extension host's event loop never waits for model work.
   { ...node, entryPoints: ['src/worker/trace-worker.ts'], outfile: 'dist/trace-worker.js' },
   { ...browser, entryPoints: ['webview/panel/main.ts'], outfile: 'dist/webview/panel.js' },

@@ -2,8 +2,8 @@
 import { oneLine } from '../escape';
 import { limitName, memoryLimitBytes, processMemoryCapBytes } from '../limits';
 import { positionAt } from '../model';
-import { traceTypeScriptFile } from '../model/typescript';
-import type { RunError } from '../model/typescript';
+import { traceTypeScriptFile } from '../worker/typescript';
+import type { RunError } from '../worker/typescript';
 import { toJson } from '../report/json';
 import type { Finding } from '../rules/types';
 import { limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';

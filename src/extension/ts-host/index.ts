@@ -3,7 +3,8 @@
  * on the first TypeScript model file: the model front end carries the engine, which the extension
  * bundle keeps out of the host. No `vscode` here; offsets become positions here, once per run.
  */
-import { modelClassesIn, traceTypeScriptFile, type RunErrorKind, type TsTraceOptions } from '../../model/typescript';
+import { modelClassesIn } from '../../model/typescript';
+import { traceTypeScriptFile, type RunErrorKind, type TsTraceOptions } from '../../worker/typescript';
 import type { LayerNode } from '../../model/graph';
 import type { LayerRangeView, RangeView } from '../../protocol';
 import type { Trace } from '../../trace/types';

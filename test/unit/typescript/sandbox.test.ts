@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
-import { runnerScript, traceTypeScriptFile, transpileModel } from '../../../src/model/typescript';
-import type { RunRequest } from '../../../src/model/typescript/protocol';
+import { runnerScript, traceTypeScriptFile, transpileModel } from '../../../src/worker/typescript';
+import type { RunRequest } from '../../../src/worker/typescript/protocol';
 import { at, HEADER, lineOf, lineWith, OPTIONS, runSource } from './support';
 
 /** A one-model file whose forward body is `body`. */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { positionAt } from '../../../src/model/graph';
 import type { SourceRange } from '../../../src/model/graph';
-import { traceTypeScriptFile, TsTraceOptions } from '../../../src/model/typescript';
-import type { TsRunResult } from '../../../src/model/typescript';
+import { traceTypeScriptFile, TsTraceOptions } from '../../../src/worker/typescript';
+import type { TsRunResult } from '../../../src/worker/typescript';
 
 export const EXAMPLES = join(__dirname, '..', '..', '..', 'examples', 'typescript');
 

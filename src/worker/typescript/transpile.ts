@@ -7,7 +7,7 @@ import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import type { RunError } from './protocol';
-import { offsetOf } from './text';
+import { offsetOf } from '../../model/typescript/text';
 
 export type Transpiled = { ok: true; code: string; bundleFile: string } | { ok: false; error: RunError };
 

@@ -26,14 +26,14 @@ import { Rng } from '../../engine/rng';
 import { checkTrace } from '../../rules';
 import type { RuleConfig } from '../../rules/config';
 import type { CustomOpUse, Finding } from '../../rules/types';
-import { buildLoss, buildOptimizer } from '../build';
-import type { ModelSpec, SourceRange } from '../graph';
+import { buildLoss, buildOptimizer } from '../../model/build';
+import type { ModelSpec, SourceRange } from '../../model/graph';
 import { synthesize } from '../../trace/data';
 import { traceBuilt } from '../../trace/run';
-import { appliedRange, graphOf, layerType, siteOffset } from './graph';
-import { decoratorOptions, ModelOptionsError, specPartsOf, traceSettingsOf } from './options';
+import { appliedRange, graphOf, layerType, siteOffset } from '../../model/typescript/graph';
+import { decoratorOptions, ModelOptionsError, specPartsOf, traceSettingsOf } from '../../model/typescript/options';
 import type { RunError, RunnerMessage, RunRequest, TracedModel } from './protocol';
-import { callRange, classAfter, constructionRange, matchingClose, memberNamed, skipTrivia } from './text';
+import { callRange, classAfter, constructionRange, matchingClose, memberNamed, skipTrivia } from '../../model/typescript/text';
 
 /** Thrown by the runner's `process.exit`, so an exit in the user's code is reported at its line. */
 class ExitCalled extends Error {

@@ -1,7 +1,7 @@
 /** What a TypeScript model run returns, and the messages between the caller and the runner process. */
 import type { Finding } from '../../rules/types';
 import type { Trace } from '../../trace/types';
-import type { ModelSpec, SourceRange } from '../graph';
+import type { ModelSpec, SourceRange } from '../../model/graph';
 
 /**
  * How a run (or one model of it) ended badly: the time limit, a memory limit (V8's heap or the

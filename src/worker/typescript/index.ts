@@ -1,0 +1,210 @@
+/**
+ * Traces a decorated TypeScript model file: transpile in memory, run in a child process under a
+ * wall-clock limit, a V8 heap limit, a resident-memory limit and the engine's tensor cap, and
+ * collect each @model class's trace and findings. Whatever the user's code does (loop forever,
+ * exhaust memory, call process.exit, throw) ends that run with a RunError, never the caller.
+ */
+import { ChildProcess, fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import * as esbuild from 'esbuild';
+import type { SourceRange } from '../../model/graph';
+import type { RuleConfig } from '../../rules/config';
+import { DEFAULT_MEMORY_LIMIT } from '../../trace/run';
+import type { RunError, RunnerMessage, RunRequest, TsRunResult } from './protocol';
+import { transpileModel } from './transpile';
+
+export type { RunError, RunErrorKind, TracedModel, TsRunResult } from './protocol';
+export { transpileModel } from './transpile';
+export { modelClassesIn, type DeclaredModel } from '../../model/typescript';
+
+export interface TsTraceOptions {
+  /** Wall-clock limit for the whole file, in ms (default 30 s). */
+  timeoutMs?: number;
+  /** V8's old-space limit for the run, in MiB (default 512). */
+  heapMb?: number;
+  /** The engine's cap on tensor bytes per step (typed arrays live outside V8's heap). */
+  memoryLimitBytes?: number;
+  /** Cap on the process's resident memory, polled where the OS tells it (Linux); default heap + tensor cap + 512 MiB. */
+  rssLimitBytes?: number;
+  /** Overrides every model's @trace steps. */
+  steps?: number;
+  config?: RuleConfig;
+  /** Aborting kills the run; the promise then rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** The runner script; by default dist/ts-runner.js beside this bundle, or one built from source. */
+  runnerPath?: string;
+  /** Characters of the user's console output kept (default 64 KiB). */
+  outputLimit?: number;
+}
+
+const MiB = 1024 * 1024;
+
+let builtRunner: Promise<string> | null = null;
+
+/** dist/ts-runner.js when running from the bundles; from source (tests), bundled once per process. */
+export function runnerScript(): Promise<string> {
+  const beside = join(__dirname, 'ts-runner.js');
+  if (existsSync(beside)) return Promise.resolve(beside);
+  const source = join(__dirname, 'runner.ts');
+  if (!existsSync(source)) return Promise.reject(new Error(`the TypeScript model runner is missing (looked for ${beside})`));
+  builtRunner ??= (async () => {
+    const outfile = join(tmpdir(), `gradient-lens-ts-runner-${process.pid}.js`);
+    await esbuild.build({ entryPoints: [source], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent' });
+    return outfile;
+  })();
+  return builtRunner;
+}
+
+/** Resident set size of a process in bytes, where /proc has it; null elsewhere. */
+function residentBytes(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+function killGroup(child: ChildProcess, grouped: boolean): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    // The runner leads its own process group: anything the user's code spawned goes with it.
+    if (grouped) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Traces every @model class of a TypeScript file. `text` is the file's (possibly unsaved) content. */
+export async function traceTypeScriptFile(file: string, text: string, opts: TsTraceOptions = {}): Promise<TsRunResult> {
+  const fileName = resolvePath(file);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const heapMb = opts.heapMb ?? 512;
+  const memoryLimitBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
+  const rssLimit = opts.rssLimitBytes ?? heapMb * MiB + memoryLimitBytes + 512 * MiB;
+  const outputLimit = opts.outputLimit ?? 64 * 1024;
+  opts.signal?.throwIfAborted();
+
+  const started = Date.now();
+  const compiled = await transpileModel(fileName, text);
+  if (!compiled.ok) return { models: [], errors: [compiled.error], output: '' };
+  const script = opts.runnerPath ?? (await runnerScript());
+  opts.signal?.throwIfAborted();
+
+  const grouped = process.platform !== 'win32';
+  const child = fork(script, [], {
+    execArgv: ['--enable-source-maps', `--max-old-space-size=${heapMb}`],
+    serialization: 'advanced',
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: grouped,
+  });
+
+  const result: TsRunResult = { models: [], errors: [], output: '' };
+  let stderr = '';
+  const keep = (chunk: Buffer) => {
+    if (result.output.length < outputLimit) result.output += chunk.toString('utf8').slice(0, outputLimit - result.output.length);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', (chunk: Buffer) => {
+    keep(chunk);
+    stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+  });
+
+  /** The model being traced when the run ended: the time and memory errors name it. */
+  let current: { className: string; location?: SourceRange } | null = null;
+  const about = (): Partial<RunError> => (current ? { className: current.className, ...(current.location ? { location: current.location } : {}) } : {});
+
+  return new Promise<TsRunResult>((resolve, reject) => {
+    let settled = false;
+    let ending: RunError | null = null;
+    const timers: NodeJS.Timeout[] = [];
+    const finish = (extra: RunError | null, abort?: unknown) => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t), clearInterval(t);
+      opts.signal?.removeEventListener('abort', onAbort);
+      killGroup(child, grouped);
+      if (abort) return reject(abort);
+      if (extra) result.errors.push(extra);
+      resolve(result);
+    };
+    /** Ends the run for a reason of ours; the result is settled once the process is gone. */
+    const stop = (why: RunError) => {
+      ending ??= why;
+      killGroup(child, grouped);
+    };
+    const onAbort = () => finish(null, opts.signal?.reason ?? Object.assign(new Error('the run was cancelled'), { name: 'AbortError' }));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const left = Math.max(1, timeoutMs - (Date.now() - started));
+    timers.push(
+      setTimeout(() => {
+        stop({
+          kind: 'timeout',
+          message: `the model did not finish within ${seconds(timeoutMs)} (an endless loop, or too much work for a quick trace: lower @trace steps or batchSize)`,
+          ...about(),
+        });
+      }, left),
+    );
+    timers.push(
+      setInterval(() => {
+        const rss = child.pid === undefined ? null : residentBytes(child.pid);
+        if (rss !== null && rss > rssLimit) {
+          stop({ kind: 'oom', message: `the model used more than ${Math.round(rssLimit / MiB)} MiB of memory (${Math.round(rss / MiB)} MiB resident)`, ...about() });
+        }
+      }, 200),
+    );
+
+    child.on('message', (msg: RunnerMessage) => {
+      switch (msg.type) {
+        case 'model-start':
+          current = { className: msg.className, location: msg.location };
+          break;
+        case 'model':
+          result.models.push(msg.model);
+          current = null;
+          break;
+        case 'error':
+          result.errors.push(msg.error);
+          current = null;
+          break;
+        case 'done':
+          finish(null);
+          break;
+      }
+    });
+    child.on('error', (e) => finish({ kind: 'error', message: `could not run the model: ${e.message}` }));
+    // 'close', not 'exit': it comes after stderr is drained, and V8's "heap out of memory" is often
+    // the last thing written before its SIGABRT.
+    child.on('close', (code, signal) => {
+      if (settled) return;
+      if (ending) return finish(ending);
+      if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
+        return finish({ kind: 'oom', message: `the model ran out of memory: V8's heap limit of ${heapMb} MiB was reached`, ...about() });
+      }
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      finish({ kind: 'exit', message: `the model's process ${how} before it finished`, ...about() });
+    });
+
+    const request: RunRequest = {
+      type: 'run',
+      code: compiled.code,
+      bundleFile: compiled.bundleFile,
+      fileName,
+      text,
+      steps: opts.steps,
+      memoryLimitBytes,
+      // A margin past our own timer: the watchdog is for when this process cannot kill it.
+      deadlineMs: timeoutMs + 5000,
+      config: opts.config,
+    };
+    child.send(request);
+  });
+}
