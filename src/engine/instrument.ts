@@ -16,6 +16,8 @@ export interface OutputSummary {
   min: number;
   max: number;
   mean: number;
+  /** Standard deviation of the finite values. */
+  std: number;
   absMax: number;
   nonFinite: number;
 }
@@ -27,6 +29,8 @@ export interface ActivationStats {
   samples: number;
   /** Elements per sample. */
   units: number;
+  /** The input's shape per sample (without the batch axis): how the units group into channels or features. */
+  sampleShape: number[];
   /** Entries whose local derivative is below 1% of its peak. */
   saturated: number;
   /** Entries in the flat region, derivative below 1e-7 (float32 cannot move them back). */
@@ -114,6 +118,7 @@ export function summarize(op: OpKind, layer: string | null, d: FloatArray): Outp
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
+  let sumSq = 0;
   let absMax = 0;
   let nonFinite = 0;
   for (let i = 0; i < d.length; i++) {
@@ -125,11 +130,14 @@ export function summarize(op: OpKind, layer: string | null, d: FloatArray): Outp
     if (v < min) min = v;
     if (v > max) max = v;
     sum += v;
+    sumSq += v * v;
     const a = v < 0 ? -v : v;
     if (a > absMax) absMax = a;
   }
   const finite = d.length - nonFinite;
-  return { op, layer, count: d.length, min, max, mean: finite ? sum / finite : 0, absMax, nonFinite };
+  const mean = finite ? sum / finite : 0;
+  const std = finite ? Math.sqrt(Math.max(0, sumSq / finite - mean * mean)) : 0;
+  return { op, layer, count: d.length, min, max, mean, std, absMax, nonFinite };
 }
 
 export function activationStats(op: OpKind, layer: string | null, x: Tensor, shape: ActivationShape): ActivationStats {
@@ -168,6 +176,7 @@ export function activationStats(op: OpKind, layer: string | null, x: Tensor, sha
     layer,
     samples,
     units,
+    sampleShape: x.rank > 1 ? x.shape.slice(1) : [...x.shape],
     saturated,
     flat,
     zeroDerivative,

@@ -2,6 +2,7 @@
 import { DType, Rng, Tensor } from '../engine';
 import { alloc } from '../engine/dtype';
 import type { DataSpec, Distribution } from '../model/graph';
+import type { DataSummary } from './types';
 import { formatShape, sizeOf } from '../engine/shape';
 import { flatten, numberFromJson } from '../engine/state';
 import { TraceError } from './errors';
@@ -93,4 +94,41 @@ export function checkBatch(batch: Batch, input: DataSpec, target: DataSpec, what
   if (batch.input.shape[0] !== batch.target.shape[0]) {
     throw new DataError(`${what.input} has ${batch.input.shape[0]} samples but ${what.target} has ${batch.target.shape[0]}`, 'target', 'shape');
   }
+}
+
+/** Min, max, spread and the shares outside the bounded activations' ranges of a batch tensor (finite values only). */
+export function summarizeData(t: { data: ArrayLike<number> }): DataSummary {
+  let n = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sumSq = 0;
+  let integers = true;
+  let belowZero = 0;
+  let belowMinusOne = 0;
+  let aboveOne = 0;
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i];
+    if (!Number.isFinite(v)) continue;
+    n++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    sumSq += v * v;
+    if (integers && !Number.isInteger(v)) integers = false;
+    if (v < 0) belowZero++;
+    if (v < -1) belowMinusOne++;
+    if (v > 1) aboveOne++;
+  }
+  const mean = n ? sum / n : NaN;
+  return {
+    min: n ? min : NaN,
+    max: n ? max : NaN,
+    mean,
+    std: n ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) : NaN,
+    integers: n > 0 && integers,
+    belowZero: n ? belowZero / n : 0,
+    belowMinusOne: n ? belowMinusOne / n : 0,
+    aboveOne: n ? aboveOne / n : 0,
+  };
 }

@@ -10,9 +10,9 @@ import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
 import { buildModel, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
-import { Batch, checkBatch, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
+import { Batch, checkBatch, summarizeData, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
 import { blameFor, DataOrigin, Phase, TraceError } from './errors';
-import { activationSteps, layerFlow, layerOutputs, paramStep } from './stats';
+import { activationSteps, layerFlow, layerOutputs, paramStep, UnitAxis } from './stats';
 import type { NonFiniteEvent, StepRecord, Trace } from './types';
 
 export interface TraceOptions {
@@ -190,6 +190,7 @@ export function traceBuilt(
       seed: meta.seed,
       params: built.params.map((p) => ({ name: p.name ?? '', layer: layerOf(p.name ?? ''), shape: [...p.shape] })),
       layers: built.layers.map((l) => ({ path: l.path, type: l.type })),
+      data: { input: summarizeData(session.batch.input), target: summarizeData(session.batch.target) },
       steps: [],
       firstNonFinite: null,
       lossRejected: null,
@@ -197,6 +198,7 @@ export function traceBuilt(
       durationMs: 0,
       optimizer: meta.optimizer,
     };
+    const unitAxis = unitAxes(built.layers);
     for (let step = 0; step < meta.steps; step++) {
       instrument.reset();
       let loss: number;
@@ -216,8 +218,8 @@ export function traceBuilt(
       const record: StepRecord = {
         step,
         loss,
-        params: built.params.map((p, i) => paramStep(grads[i], before[i], p.data)),
-        activations: activationSteps(instrument.activations),
+        params: built.params.map((p, i) => paramStep(grads[i], before[i], p.data, p.shape)),
+        activations: activationSteps(instrument.activations, unitAxis),
         outputs: layerOutputs(instrument.outputs),
         flow: layerFlow(instrument.flow),
       };
@@ -238,6 +240,22 @@ export function traceBuilt(
     setInstrument(null);
     setMemoryLimit(Infinity);
   }
+}
+
+/**
+ * Per layer, what its units are when it is an activation: channels when the nearest layer before it
+ * that computes (not a pool or a reshape) is a convolution, whose outputs are channel-first; features
+ * otherwise.
+ */
+function unitAxes(layers: readonly { path: string; type: string }[]): (layer: string) => UnitAxis {
+  const axes = new Map<string, UnitAxis>();
+  let axis: UnitAxis = 'feature';
+  for (const l of layers) {
+    if (/^Conv/.test(l.type)) axis = 'channel';
+    else if (l.type === 'Linear' || l.type === 'Embedding' || l.type === 'Flatten') axis = 'feature';
+    axes.set(l.path, axis);
+  }
+  return (layer) => axes.get(layer) ?? 'feature';
 }
 
 /** "encoder.0.weight" → "encoder.0". */

@@ -18,7 +18,33 @@ export function histogramBin(v: number): number {
   return 1 + clamped - HISTOGRAM_DECADES.from;
 }
 
-export function paramStep(grad: FloatArray | null, before: FloatArray, after: FloatArray): ParamStep {
+/**
+ * How far a weight's rows (its units or filters) are from one another: the root mean square over
+ * inputs of the spread across rows, sqrt(mean_j var_i w[i, j]). Zero when every row is the same, the
+ * symmetry no update can break when the rows also get the same gradient.
+ */
+export function rowSpread(w: FloatArray, shape: readonly number[]): number {
+  const rows = shape[0];
+  if (shape.length < 2 || rows < 2) return NaN;
+  const cols = w.length / rows;
+  const sum = new Float64Array(cols);
+  const sumSq = new Float64Array(cols);
+  for (let i = 0, k = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++, k++) {
+      const v = w[k];
+      sum[j] += v;
+      sumSq[j] += v * v;
+    }
+  }
+  let total = 0;
+  for (let j = 0; j < cols; j++) {
+    const m = sum[j] / rows;
+    total += Math.max(0, sumSq[j] / rows - m * m);
+  }
+  return Math.sqrt(total / cols);
+}
+
+export function paramStep(grad: FloatArray | null, before: FloatArray, after: FloatArray, shape: readonly number[] = [before.length]): ParamStep {
   const n = after.length;
   const histogram = new Array<number>(HISTOGRAM_BINS).fill(0);
   let sumSq = 0;
@@ -70,13 +96,42 @@ export function paramStep(grad: FloatArray | null, before: FloatArray, after: Fl
     weightNorm,
     weightMean: mean,
     weightStd: Math.sqrt(Math.max(0, wSq / n - mean * mean)),
+    rowSpread: rowSpread(before, shape),
     updateRatio: weightNorm > 0 ? Math.sqrt(dSq) / weightNorm : Math.sqrt(dSq) > 0 ? Infinity : 0,
     histogram,
   };
 }
 
-/** One entry per activation layer: several calls of the same layer in a step are pooled. */
-export function activationSteps(records: readonly ActivationStats[]): ActivationStep[] {
+/**
+ * What a dead-unit count counts in an activation's input: channels (axis 1, PyTorch's layout after a
+ * convolution) or features (the last axis, after a Linear, also on a sequence). Inputs of one sample
+ * axis have only features.
+ */
+export type UnitAxis = 'channel' | 'feature';
+
+/**
+ * Share of units (channels or features) active on fewer than `DEAD_UNIT_ACTIVITY` of their entries:
+ * a channel is dead when no position of it is active on any sample.
+ */
+function deadUnitShare(active: Float64Array, sampleShape: readonly number[], samples: number, axis: UnitAxis): { share: number; units: number } {
+  const positions = active.length;
+  if (!positions) return { share: 0, units: 0 };
+  const channels = axis === 'channel' && sampleShape.length >= 2;
+  const units = channels ? sampleShape[0] : sampleShape[sampleShape.length - 1] ?? positions;
+  if (!(units > 0) || positions % units) return { share: 0, units: 0 };
+  const per = positions / units;
+  const counts = new Float64Array(units);
+  for (let p = 0; p < positions; p++) counts[channels ? Math.floor(p / per) : p % units] += active[p];
+  let dead = 0;
+  for (let u = 0; u < units; u++) if (counts[u] < DEAD_UNIT_ACTIVITY * samples * per) dead++;
+  return { share: dead / units, units };
+}
+
+/**
+ * One entry per activation layer: several calls of the same layer in a step are pooled. `unitAxis`
+ * says, per layer, whether its units are channels or features (features when not given).
+ */
+export function activationSteps(records: readonly ActivationStats[], unitAxis: (layer: string) => UnitAxis = () => 'feature'): ActivationStep[] {
   const byLayer = new Map<string, ActivationStats[]>();
   for (const r of records) {
     const key = `${r.layer ?? ''}\u0000${r.op}`;
@@ -108,8 +163,8 @@ export function activationSteps(records: readonly ActivationStats[]): Activation
       maxAbs = Math.max(maxAbs, r.inputMaxAbs);
       if (r.units === first.units) for (let u = 0; u < r.units; u++) active[u] += r.activePerUnit[u];
     }
-    let dead = 0;
-    for (let u = 0; u < first.units; u++) if (active[u] < DEAD_UNIT_ACTIVITY * samples) dead++;
+    const axis = unitAxis(first.layer ?? '');
+    const dead = deadUnitShare(active, first.sampleShape, samples, axis);
     const mean = entries ? sum / entries : 0;
     out.push({
       layer: first.layer ?? '',
@@ -118,7 +173,8 @@ export function activationSteps(records: readonly ActivationStats[]): Activation
       units: first.units,
       saturatedShare: entries ? saturated / entries : 0,
       flatShare: entries ? flat / entries : 0,
-      deadShare: first.units ? dead / first.units : 0,
+      deadShare: dead.share,
+      deadUnits: axis === 'channel' && first.sampleShape.length >= 2 ? 'channels' : 'units',
       zeroDerivativeShare: entries ? zero / entries : 0,
       inputMean: mean,
       inputStd: entries ? Math.sqrt(Math.max(0, sumSq / entries - mean * mean)) : 0,
@@ -132,7 +188,7 @@ export function activationSteps(records: readonly ActivationStats[]): Activation
 export function layerOutputs(summaries: readonly OutputSummary[]): LayerOutputStep[] {
   const last = new Map<string, OutputSummary>();
   for (const s of summaries) if (s.layer !== null && s.layer !== 'loss') last.set(s.layer, s);
-  return [...last.values()].map((s) => ({ layer: s.layer ?? '', absMax: s.absMax, mean: s.mean, nonFinite: s.nonFinite }));
+  return [...last.values()].map((s) => ({ layer: s.layer ?? '', absMax: s.absMax, mean: s.mean, std: s.std, nonFinite: s.nonFinite }));
 }
 
 /**

@@ -36,6 +36,8 @@ export interface ParamStep {
   weightNorm: number;
   weightMean: number;
   weightStd: number;
+  /** (Not in every producer's traces.) Spread of the weight's rows (units, filters) from one another; 0 when all are equal (symmetry). NaN for a single row or a vector. */
+  rowSpread?: number;
   /** ‖Δw‖/‖w‖ of this step's optimiser update. */
   updateRatio: number;
   histogram: number[];
@@ -51,8 +53,14 @@ export interface ActivationStep {
   saturatedShare: number;
   /** Share of entries in the flat region (derivative below 1e-7). */
   flatShare: number;
-  /** Share of units whose derivative was ≥ 1% of its peak on fewer than 1% of samples. */
+  /**
+   * Share of units active (derivative ≥ 1% of its peak) on fewer than 1% of their entries over the
+   * batch: dead on every sample. Units are channels after a convolution (every position of the
+   * channel counts), features otherwise.
+   */
   deadShare: number;
+  /** What deadShare counts. */
+  deadUnits?: 'channels' | 'units';
   /** Share of entries whose derivative is exactly zero. */
   zeroDerivativeShare: number;
   inputMean: number;
@@ -64,6 +72,8 @@ export interface LayerOutputStep {
   layer: string;
   absMax: number;
   mean: number;
+  /** Not recorded by every producer (a training-run log may leave it out). */
+  std?: number;
   nonFinite: number;
 }
 
@@ -109,6 +119,20 @@ export interface LossRejection {
   outsideShare: number;
 }
 
+/** What a batch tensor holds: enough for a rule to tell labels from probabilities, or raw pixels from scaled ones. */
+export interface DataSummary {
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /** Every value is a whole number (class labels, counts, token ids). */
+  integers: boolean;
+  /** Shares of the values below 0, below -1 and above 1: outside the ranges of sigmoid, tanh and ReLU outputs. */
+  belowZero: number;
+  belowMinusOne: number;
+  aboveOne: number;
+}
+
 export interface Trace {
   file: string;
   dtype: 'float32' | 'float64';
@@ -116,6 +140,8 @@ export interface Trace {
   seed: number;
   params: TraceParam[];
   layers: TraceLayer[];
+  /** The batch the steps trained on (absent from traces of training-run logs). */
+  data?: { input: DataSummary; target: DataSummary };
   steps: StepRecord[];
   firstNonFinite: NonFiniteEvent | null;
   /** The loss refused the model's outputs on this step; the steps before it are recorded. */

@@ -60,4 +60,36 @@ trace: {steps: 3, batch_size: 4, seed: 0}
     assert.equal(t.lossRejected, null);
     assert.equal(t.steps.length, 3);
   });
+
+  it('records the batch, the rows of each weight, the output spread and what dead units count', () => {
+    const t = trace(`
+model:
+  - Conv2d: {in_channels: 1, out_channels: 4, kernel_size: 3}
+  - ReLU
+  - Flatten
+  - Linear: {in_features: 144, out_features: 8}
+    init: {weight: {constant: {val: 0.1}}, bias: zeros}
+  - ReLU
+  - Linear: {in_features: 8, out_features: 1}
+    init: {weight: {constant: {val: 0.1}}, bias: zeros}
+input: {shape: [1, 8, 8], distribution: {uniform: {low: 0, high: 255}}}
+target: {shape: [1], distribution: {integers: {low: 0, high: 3}}}
+loss: MSELoss
+optimizer: {SGD: {lr: 0.000001}}
+trace: {steps: 3, batch_size: 8, seed: 0}
+`);
+    const { input, target } = t.data!;
+    assert.ok(input.min >= 0 && input.max > 200 && !input.integers, `input ${input.min}..${input.max}`);
+    assert.deepEqual([target.integers, target.min, target.max], [true, 0, 2]);
+    const last = t.steps[t.steps.length - 1];
+    const spread = (name: string) => last.params[t.params.findIndex((p) => p.name === name)].rowSpread!;
+    assert.ok(spread('0.weight') > 0, 'the default init gives every filter its own weights');
+    // Constant rows that get the same gradient (the next layer is constant too) stay equal.
+    assert.equal(spread('3.weight'), 0);
+    const conv = last.activations.find((a) => a.layer === '1')!;
+    const dense = last.activations.find((a) => a.layer === '4')!;
+    assert.deepEqual([conv.deadUnits, dense.deadUnits], ['channels', 'units']);
+    const out = last.outputs.find((o) => o.layer === '0')!;
+    assert.ok(out.std! > 0, `conv output std ${out.std}`);
+  });
 });
