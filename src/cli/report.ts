@@ -5,14 +5,14 @@ import { parseArgs, UsageError } from './args';
 import { formatFindings } from './findings';
 import { fromUserFileError } from './input';
 import type { Io } from './main';
-import { analyse, TRACE_OPTIONS } from './trace';
+import { analyseSpec, TRACE_OPTIONS } from './trace';
 
 export function reportCommand(argv: readonly string[], io: Io): number {
   const args = parseArgs(argv, [...TRACE_OPTIONS, 'o', 'output']);
   const [file] = args.positionals;
   const out = args.options.get('o') ?? args.options.get('output') ?? 'report.html';
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
-  const { trace, findings, text, inputs } = analyse(file, args, io);
+  const { trace, findings, text, inputs } = analyseSpec(file, args, io);
   const html = renderReport({ trace, findings, fileName: file, text, generatedAt: new Date().toISOString() });
   try {
     // Never over an input (the spec, the state, batch, config or data files), and never half-written.

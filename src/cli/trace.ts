@@ -1,7 +1,6 @@
 /** `gradient-lens trace`: trains a few steps, prints the findings like a compiler, then per-parameter gradient norms. */
-import { checkTrace } from '../rules';
+import { analyse } from '../analyse';
 import type { Finding } from '../rules/types';
-import { traceModel } from '../trace/run';
 import type { Trace } from '../trace/types';
 import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
@@ -22,11 +21,11 @@ export interface Analysis {
   inputs: Inputs;
 }
 
-/** Shared by `trace` and `report`: load the spec and inputs, trace, run the rules, all within the limits. */
-export function analyse(file: string, args: ParsedArgs, io: Io): Analysis {
-  return runSpec(file, args, io, ({ spec, text, config, trace: opts, inputs }) => {
-    const trace = traceModel(spec, file, opts);
-    return { file, text, trace, findings: checkTrace({ trace, spec, text, fileName: file, config }), inputs };
+/** Shared by `trace` and `report`: load the spec and inputs, then the analyse step, all within the limits. */
+export function analyseSpec(file: string, args: ParsedArgs, io: Io): Analysis {
+  return runSpec(file, args, io, ({ spec, text, config, trace: options, inputs }) => {
+    const { trace, findings } = analyse({ graph: spec, text, fileName: file }, { kind: 'build', options }, config);
+    return { file, text, trace, findings, inputs };
   });
 }
 
@@ -39,7 +38,7 @@ export async function traceCommand(argv: readonly string[], io: Io): Promise<num
   const format = choice(args.options.get('format'), ['text', 'json', 'sarif'] as const, 'format', 'text');
   const failOn = choice<FailOn>(args.options.get('fail-on'), ['error', 'warning', 'never'], 'fail-on', 'error');
   if (isTypeScriptModel(file)) return traceTypeScript(file, args, io, format, failOn);
-  const { trace, findings, text } = analyse(file, args, io);
+  const { trace, findings, text } = analyseSpec(file, args, io);
   if (format === 'json') io.out(toJson({ findings, trace }));
   else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
   else io.out(`${formatFindings(findings, file, text)}\n\n${formatNormTable(trace)}`);

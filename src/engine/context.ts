@@ -108,6 +108,20 @@ export function setMemoryBaseline(bytes: number): void {
   if (bytes > memoryLimit) throw new TensorMemoryError(null, 0, memoryLimit, [], bytes);
 }
 
+/**
+ * Runs `fn` under a cap on the tensor bytes one step may allocate, and puts the cap before it back
+ * afterwards whatever happens: a run's cap must not outlive the run.
+ */
+export function withMemoryLimit<T>(bytes: number, fn: () => T): T {
+  const before = memoryLimit;
+  setMemoryLimit(bytes);
+  try {
+    return fn();
+  } finally {
+    setMemoryLimit(before);
+  }
+}
+
 export function resetMemory(): void {
   memoryUsed = memoryBaseline;
 }

@@ -15,8 +15,8 @@ export interface BuiltModel {
   optimizer: Optimizer;
   /** named_parameters() order, each with `.name` set. */
   params: Tensor[];
-  /** Every layer of the spec, depth-first in document order. */
-  layers: LayerNode[];
+  /** Every layer, depth-first in document order: its path and torch.nn type. */
+  layers: readonly { path: string; type: string }[];
 }
 
 /** A layer and, first, everything inside it (children are built in document order, as PyTorch's constructors run). */
@@ -38,16 +38,15 @@ export function buildOptimizer(spec: Pick<OptimizerSpec, 'type' | 'args'>, param
   return def.build(params, withDefaults(def.args, spec.args));
 }
 
-export function buildModel(spec: ModelSpec, dtype: DType, rng: Rng): BuiltModel {
+/** The graph's module, every layer built by its catalogue entry, with the graph's per-layer `init:` applied over PyTorch's defaults. */
+export function buildModule(spec: ModelSpec, dtype: DType, rng: Rng): nn.Module {
   const module = buildLayer(spec.model, { dtype, rng, dropoutRng: new Rng(spec.trace.seed + 2) });
-  const layers = layersBelow(spec.model);
   const named = new Map(module.namedParameters());
-  for (const layer of layers) {
+  for (const layer of layersBelow(spec.model)) {
     for (const [param, init] of Object.entries(layer.init)) {
       const t = named.get(layer.path ? `${layer.path}.${param}` : param);
       if (t) applyInit(t, init.scheme, init.args, rng);
     }
   }
-  const params = module.parameters();
-  return { module, loss: buildLoss(spec.loss), optimizer: buildOptimizer(spec.optimizer, params), params, layers };
+  return module;
 }

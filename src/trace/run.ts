@@ -2,13 +2,16 @@
  * Runs a model spec for N optimiser steps and records what the rules read. Synchronous and
  * self-contained: the extension runs it in a worker and ends the worker to cancel.
  */
-import { backward, Instrument, LossInputError, Rng, resetMemory, setInstrument, setMemoryLimit, Tensor } from '../engine';
-import { setMemoryBaseline } from '../engine/context';
+import { backward, Instrument, LossInputError, Rng, resetMemory, setInstrument, Tensor } from '../engine';
+import { setMemoryBaseline, withMemoryLimit } from '../engine/context';
+import type * as nn from '../engine/nn';
+import { traitsOf } from '../model/catalogue';
+import { layersBelow } from '../model/graph';
 import { DEFAULT_LIMITS, memoryLimitBytes } from '../limits';
 import { persistentBytes } from '../model/memory';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
-import { buildModel, BuiltModel } from '../model/build';
+import { buildLoss, buildModule, buildOptimizer, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
 import { Batch, checkBatch, summarizeData, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
 import { blameFor, DataOrigin, Phase, TraceError } from './errors';
@@ -34,7 +37,7 @@ export interface TraceOptions {
 /** The memory limit's default (src/limits.ts), for callers that give none. */
 export const DEFAULT_MEMORY_LIMIT = memoryLimitBytes(DEFAULT_LIMITS);
 
-/** A built model with its loss, optimiser and batch: one training setup. */
+/** A built model with its loss, optimiser and batch: one training setup, whoever built the model. */
 export interface Session {
   built: BuiltModel;
   batch: Batch;
@@ -44,9 +47,25 @@ export interface Session {
 export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
   const dtype = opts.dtype ?? spec.trace.dtype;
   requireParameters(spec);
-  const rng = new Rng(spec.trace.seed);
-  const built = buildModel(spec, dtype, rng);
-  if (opts.state) loadStateDict(built.module, opts.state as Record<string, TensorJson>);
+  const module = buildModule(spec, dtype, new Rng(spec.trace.seed));
+  if (opts.state) loadStateDict(module, opts.state as Record<string, TensorJson>);
+  return trainingOf(spec, module, layersBelow(spec.model), dtype, opts);
+}
+
+/**
+ * The loss, optimiser and batch for a built module, from the graph's loss, optimiser, data and
+ * trace settings: the same for every front end, whoever built the module (the catalogue from a
+ * spec, or the user's own code).
+ */
+export function trainingOf(
+  spec: Pick<ModelSpec, 'input' | 'target' | 'loss' | 'optimizer' | 'trace'>,
+  module: nn.Module,
+  layers: readonly { path: string; type: string }[],
+  dtype: DType,
+  opts: Pick<TraceOptions, 'batch' | 'data'> = {},
+): Session {
+  const params = module.parameters();
+  const built = { module, loss: buildLoss(spec.loss), optimizer: buildOptimizer(spec.optimizer, params), params, layers };
   let batch: Batch;
   if (opts.batch) {
     batch = {
@@ -76,7 +95,7 @@ function requireParameters(spec: ModelSpec): void {
   while (stack.length) {
     const n = stack.pop()!;
     if (n.params.length) return;
-    if (n.type !== 'Sequential') types.add(n.type);
+    if (!traitsOf(n.type).container) types.add(n.type);
     stack.push(...n.children);
   }
   throw new TraceError(
@@ -91,7 +110,7 @@ export interface StepPhase {
 }
 
 /** One forward and backward pass; gradients are left on the parameters. */
-export function forwardBackward(session: Pick<TraceableSession, 'built' | 'batch'>, at: StepPhase = { phase: 'forward' }): Tensor {
+export function forwardBackward(session: Pick<Session, 'built' | 'batch'>, at: StepPhase = { phase: 'forward' }): Tensor {
   const { built, batch } = session;
   for (const p of built.params) p.grad = null;
   resetMemory();
@@ -116,41 +135,39 @@ export interface GradsResult {
 
 /** Loss and gradients of one step at the given weights, as `gradient-lens grads` prints them. */
 export function computeGrads(spec: ModelSpec, opts: TraceOptions = {}): GradsResult {
-  setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
   const at: StepPhase = { phase: 'build' };
   try {
-    const session = prepare(spec, opts);
-    setMemoryBaseline(persistentBytes(session.built.params, 0, [session.batch.input, session.batch.target]));
-    const loss = forwardBackward(session, at);
-    const grads: Record<string, TensorJson> = {};
-    for (const p of session.built.params) {
-      grads[p.name ?? ''] = tensorToJson({ shape: p.shape, data: p.grad ?? new Float64Array(p.size) });
-    }
-    return { loss: loss.item(), grads };
+    return withMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT, () => {
+      const session = prepare(spec, opts);
+      setMemoryBaseline(persistentBytes(session.built.params, 0, [session.batch.input, session.batch.target]));
+      const loss = forwardBackward(session, at);
+      const grads: Record<string, TensorJson> = {};
+      for (const p of session.built.params) {
+        grads[p.name ?? ''] = tensorToJson({ shape: p.shape, data: p.grad ?? new Float64Array(p.size) });
+      }
+      return { loss: loss.item(), grads };
+    });
   } catch (e) {
     throw blameFor(e, at.phase, originOf(opts)) ?? e;
-  } finally {
-    setMemoryLimit(Infinity);
   }
 }
 
 /** Runs `steps` optimiser steps (a forward, backward and update each) and returns the trace. */
 export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {}): Trace {
   const started = performance.now();
-  setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
   const at: StepPhase = { phase: 'build' };
   try {
-    const session = prepare(spec, opts);
-    const meta: TraceMeta = {
-      seed: spec.trace.seed,
-      steps: opts.steps ?? spec.trace.steps,
-      optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr) },
-    };
-    return traceBuilt(session, file, meta, { ...opts, started, at });
+    return withMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT, () => {
+      const session = prepare(spec, opts);
+      const meta: TraceMeta = {
+        seed: spec.trace.seed,
+        steps: opts.steps ?? spec.trace.steps,
+        optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr) },
+      };
+      return runSteps(session, file, meta, { ...opts, started, at });
+    });
   } catch (e) {
     throw blameFor(e, at.phase, originOf(opts)) ?? e;
-  } finally {
-    setMemoryLimit(Infinity);
   }
 }
 
@@ -161,24 +178,22 @@ export interface TraceMeta {
   optimizer: { type: string; lr: number };
 }
 
-/** A model built by any front end (a spec, a decorated TypeScript class): only what the steps need. */
-export interface TraceableSession {
-  built: Pick<BuiltModel, 'module' | 'loss' | 'optimizer' | 'params'> & { layers: readonly { path: string; type: string }[] };
-  batch: Batch;
-  dtype: DType;
-}
 
 /** Traces an already-built model: the steps of `traceModel` without the spec. */
 export function traceBuilt(
-  session: TraceableSession,
+  session: Session,
   file: string,
   meta: TraceMeta,
   opts: Pick<TraceOptions, 'memoryLimitBytes' | 'onStep'> & { started?: number; at?: StepPhase } = {},
 ): Trace {
+  return withMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT, () => runSteps(session, file, meta, opts));
+}
+
+/** The steps themselves, under the memory cap the caller set. */
+function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<TraceOptions, 'onStep'> & { started?: number; at?: StepPhase }): Trace {
   const at = opts.at ?? { phase: 'forward' };
   const started = opts.started ?? performance.now();
   const instrument = new Instrument();
-  setMemoryLimit(opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT);
   setInstrument(instrument);
   try {
     const { built } = session;
@@ -238,7 +253,6 @@ export function traceBuilt(
     return trace;
   } finally {
     setInstrument(null);
-    setMemoryLimit(Infinity);
   }
 }
 

@@ -1,14 +1,14 @@
 /**
- * One trace request, start to end: parse → trace → rules, with every range resolved to positions.
+ * One trace request, start to end: parse, then the analyse step (trace → rules), with every range
+ * resolved to positions.
  * Plain node (no `vscode`, no worker API) so unit tests run it directly; trace-worker.ts only wires
  * it to the thread's message port.
  */
+import { analyse } from '../analyse';
 import { parseSpec } from '../model';
-import { checkTrace } from '../rules';
 import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { specRangeOf, TraceError } from '../trace/errors';
-import { traceModel } from '../trace/run';
 import { lineIndex, LineIndex } from './positions';
 import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './messages';
 
@@ -23,21 +23,28 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   post({ type: 'parsed', id: req.id, problems, ok, layers, parseMs });
   if (!ok || !spec) return;
 
-  const t1 = performance.now();
   // A quick trace never runs more steps than the spec's own trace.
   const of = req.steps === undefined ? spec.trace.steps : Math.min(req.steps, spec.trace.steps);
-  let trace;
+  const started = performance.now();
+  let analysis;
   try {
-    trace = traceModel(spec, req.fileName, {
-      steps: of,
-      memoryLimitBytes: req.memoryLimitBytes,
-      onStep: (record) => {
-        if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
-        // Stop between steps when over budget: a shorter trace beats none. The host kills the
-        // thread outright if a single step overruns by much.
-        return performance.now() - t1 < req.timeLimitMs;
+    analysis = analyse(
+      { graph: spec, text: req.text, fileName: req.fileName },
+      {
+        kind: 'build',
+        options: {
+          steps: of,
+          memoryLimitBytes: req.memoryLimitBytes,
+          onStep: (record) => {
+            if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
+            // Stop between steps when over budget: a shorter trace beats none. The host kills the
+            // thread outright if a single step overruns by much.
+            return performance.now() - started < req.timeLimitMs;
+          },
+        },
       },
-    });
+      req.config,
+    );
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     // A TraceError names what is at fault (a layer, the loss, the data); anything else is on the model.
@@ -45,11 +52,8 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
     post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: lines.range(range) });
     return;
   }
-  const traceMs = performance.now() - t1;
-  const t2 = performance.now();
-  const findings = checkTrace({ trace, spec, text: req.text, fileName: req.fileName, config: req.config });
-  const checkMs = performance.now() - t2;
-  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, traceMs, checkMs } });
+  const { trace, findings, timings } = analysis;
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, ...timings } });
 }
 
 export function resolveFinding(f: Finding, lines: LineIndex): ResolvedFinding {

@@ -20,16 +20,14 @@ import {
   traceOptionsOf,
 } from '../../authoring/registry';
 import { setUserFile, userSiteIn } from '../../authoring/sites';
-import { setMemoryLimit, setModuleCreatedHook, TensorMemoryError } from '../../engine/context';
+import { analyse } from '../../analyse';
+import { setModuleCreatedHook, TensorMemoryError, withMemoryLimit } from '../../engine/context';
 import * as nn from '../../engine/nn';
 import { Rng } from '../../engine/rng';
-import { checkTrace } from '../../rules';
 import type { RuleConfig } from '../../rules/config';
 import type { CustomOpUse, Finding } from '../../rules/types';
-import { buildLoss, buildOptimizer } from '../../model/build';
 import type { ModelSpec, SourceRange } from '../../model/graph';
-import { synthesize } from '../../trace/data';
-import { traceBuilt } from '../../trace/run';
+import { trainingOf } from '../../trace/run';
 import { appliedRange, graphOf, layerType, siteOffset } from '../../model/typescript/graph';
 import { decoratorOptions, ModelOptionsError, specPartsOf, traceSettingsOf } from '../../model/typescript/options';
 import type { RunError, RunnerMessage, RunRequest, TracedModel } from './protocol';
@@ -139,49 +137,47 @@ function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
   const traceAt = traced?.site ? decoratorOptions(text, siteOffset(text, traced.site)) : null;
   const settings = traceSettingsOf(traced?.options, traceAt?.options ?? null, traceAt?.call ?? null);
 
-  setMemoryLimit(req.memoryLimitBytes);
-  setBuildContext({ rng: new Rng(settings.seed), dtype: settings.dtype });
-  resetCustomOpInputs();
-  let root: nn.Module;
-  try {
-    root = new m.cls();
-  } finally {
-    setBuildContext(null);
-  }
-  adoptTree(root);
-  const params = root.parameters();
-  const dataRng = new Rng(settings.seed + 1);
-  const batch = {
-    input: synthesize(parts.input, settings.batchSize, settings.dtype, dataRng),
-    target: synthesize(parts.target, settings.batchSize, settings.dtype, dataRng),
-  };
-  const built = {
-    module: root,
-    loss: buildLoss(parts.loss),
-    optimizer: buildOptimizer(parts.optimizer, params),
-    params,
-    layers: root
+  return withMemoryLimit(req.memoryLimitBytes, () => {
+    setBuildContext({ rng: new Rng(settings.seed), dtype: settings.dtype });
+    resetCustomOpInputs();
+    let root: nn.Module;
+    try {
+      root = new m.cls();
+    } finally {
+      setBuildContext(null);
+    }
+    adoptTree(root);
+    const layers = root
       .namedModules()
       .slice(1)
-      .map(([, mod]) => ({ path: mod.path, type: layerType(mod) })),
-  };
-  const meta = { seed: settings.seed, steps: req.steps ?? settings.steps, optimizer: { type: parts.optimizer.type, lr: Number(parts.optimizer.args.lr) } };
-  setRecording(true);
-  let trace;
-  try {
-    trace = traceBuilt({ built, batch, dtype: settings.dtype }, fileName, meta, {
-      memoryLimitBytes: req.memoryLimitBytes,
-      // The first step's forward records where each layer is applied; stack captures are too slow for every step.
-      onStep: () => setRecording(false),
-    });
-  } finally {
-    setRecording(false);
-  }
-  const graph = graphOf(root, text, { name: classRange, whole: cls?.whole ?? decorator.call }, parts.input.shape);
-  const spec: ModelSpec = { model: graph, ...parts, trace: settings };
-  const config = (req.config as RuleConfig | undefined) ?? undefined;
-  const findings = checkTrace({ trace, spec, text, fileName, config, customOps: customOpUses(text) });
-  return { className: m.name, classRange, decoratorRange: decorator.call, spec, trace, findings: adaptFindings(findings, root, spec, text) };
+      .map(([, mod]) => ({ path: mod.path, type: layerType(mod) }));
+    // The loss, optimiser and synthetic batch as a spec with these settings would have them.
+    const session = trainingOf({ ...parts, trace: settings }, root, layers, settings.dtype);
+    const meta = { seed: settings.seed, steps: req.steps ?? settings.steps, optimizer: { type: parts.optimizer.type, lr: Number(parts.optimizer.args.lr) } };
+    setRecording(true);
+    try {
+      const { graph, trace, findings } = analyse(
+        {
+          text,
+          fileName,
+          // Read after the trace: its first step records where each layer is applied.
+          graph: () => ({ model: graphOf(root, text, { name: classRange, whole: cls?.whole ?? decorator.call }, parts.input.shape), ...parts, trace: settings }),
+          customOps: () => customOpUses(text),
+        },
+        {
+          kind: 'built',
+          session,
+          meta,
+          // Stack captures are too slow for every step: the first step's forward is enough.
+          options: { memoryLimitBytes: req.memoryLimitBytes, onStep: () => setRecording(false) },
+        },
+        (req.config as RuleConfig | undefined) ?? undefined,
+      );
+      return { className: m.name, classRange, decoratorRange: decorator.call, spec: graph, trace, findings: adaptFindings(findings, root, graph, text) };
+    } finally {
+      setRecording(false);
+    }
+  });
 }
 
 /** Loads the bundle as a CommonJS module whose `require('gradient-lens')` is this process's library. */

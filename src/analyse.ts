@@ -1,0 +1,67 @@
+/**
+ * One analysis, whatever the front end: a model graph with source ranges (what a spec file, a
+ * decorated TypeScript class, and next PyTorch source describe) → a trace → the rules → ranked
+ * findings on the user's text. The trace worker, the CLI and the TypeScript runner's child process
+ * all call it, so a model gives the same findings wherever it is looked at.
+ */
+import type { ModelSpec } from './model/graph';
+import { checkTrace } from './rules';
+import type { RuleConfig } from './rules/config';
+import type { CustomOpUse, Finding } from './rules/types';
+import { Session, traceBuilt, TraceMeta, traceModel, TraceOptions } from './trace/run';
+import type { Trace } from './trace/types';
+
+/** What a front end hands over: the model graph, and the text it was read from (findings are ranges in it). */
+export interface ModelSource {
+  text: string;
+  fileName: string;
+  /**
+   * Layers from the catalogue with source ranges, data, loss, optimiser, trace settings. A function
+   * for a model built by user code: its graph is known once it has run.
+   */
+  graph: ModelSpec | (() => ModelSpec);
+  /** Ops with a hand-written backward that the model ran (decorated TypeScript models), read after the trace. */
+  customOps?: () => CustomOpUse[];
+}
+
+/** How the model comes to be traced. */
+export type Run =
+  /** Built from the graph by the catalogue, then traced (spec files; PyTorch source next). */
+  | { kind: 'build'; options?: TraceOptions }
+  /**
+   * Built by the user's own code (a decorated TypeScript class), then traced. Its graph is read
+   * after the trace: the first step records where each layer is applied and with what shapes.
+   */
+  | { kind: 'built'; session: Session; meta: TraceMeta; options?: Pick<TraceOptions, 'memoryLimitBytes' | 'onStep'> }
+  /** Recorded elsewhere (a training run's log read back): nothing runs, the rules read it. */
+  | { kind: 'recorded'; trace: Trace };
+
+export interface Analysis {
+  graph: ModelSpec;
+  trace: Trace;
+  /** Ranked: errors first, a root cause before the symptoms it explains. */
+  findings: Finding[];
+  timings: { traceMs: number; checkMs: number };
+}
+
+/** Traces the model as `run` says and runs every rule the config leaves on. */
+export function analyse(source: ModelSource, run: Run, config?: RuleConfig): Analysis {
+  let graph: ModelSpec | undefined;
+  const graphOf = () => (graph ??= typeof source.graph === 'function' ? source.graph() : source.graph);
+  const t0 = performance.now();
+  let trace: Trace;
+  switch (run.kind) {
+    case 'build':
+      trace = traceModel(graphOf(), source.fileName, run.options);
+      break;
+    case 'built':
+      trace = traceBuilt(run.session, source.fileName, run.meta, run.options);
+      break;
+    case 'recorded':
+      trace = run.trace;
+      break;
+  }
+  const t1 = performance.now();
+  const findings = checkTrace({ trace, spec: graphOf(), text: source.text, fileName: source.fileName, config, customOps: source.customOps?.() });
+  return { graph: graphOf(), trace, findings, timings: { traceMs: t1 - t0, checkMs: performance.now() - t1 } };
+}
