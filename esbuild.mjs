@@ -66,6 +66,20 @@ function copyCodicons() {
 }
 copyCodicons();
 
+/**
+ * tree-sitter's runtime and the Python grammar are WebAssembly: they go next to the bundles that
+ * parse Python (CLI, trace worker), which read them from their own directory.
+ */
+function copyParserWasm() {
+  const files = [
+    ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
+    ['node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm'],
+  ];
+  mkdirSync('dist', { recursive: true });
+  for (const [from, to] of files) if (existsSync(from)) cpSync(from, to);
+}
+copyParserWasm();
+
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

@@ -1,0 +1,62 @@
+/** How evaluation ends early: a Python exception, a value Gradient Lens cannot follow, a limit. */
+import type { Range } from './ast';
+import type { PyInstance, PyOpaque } from './values';
+
+/**
+ * These errors are Python's control flow (StopIteration, hasattr's AttributeError, a skipped
+ * statement), thrown often: they carry the user's location, not a JavaScript stack, which would
+ * cost more to capture than the rest of the step.
+ */
+abstract class Signal extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** A Python exception in flight (raised by the file, or by a built-in as CPython would). */
+export class PyRaise extends Signal {
+  /** Call sites it unwound through, innermost first (a traceback in the user's text). */
+  readonly traceback: Range[] = [];
+  constructor(
+    readonly exc: PyInstance,
+    /** Where it was raised. */
+    public r: Range | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A concrete value was needed (a layer size, a condition, a loop count) and an opaque one was there. */
+export class CantFollow extends Signal {
+  constructor(
+    readonly opaque: PyOpaque,
+    /** Where the value was needed. */
+    readonly use: Range,
+  ) {
+    super(`Gradient Lens can't follow ${opaque.construct} here`);
+  }
+}
+
+export type LimitKind = 'steps' | 'depth' | 'size';
+
+/** A hostile or runaway file: too many evaluation steps, too deep a recursion, too large a value. */
+export class LimitExceeded extends Signal {
+  constructor(
+    readonly kind: LimitKind,
+    message: string,
+    readonly r: Range,
+  ) {
+    super(message);
+  }
+}
+
+/** sys.exit(), exit(), quit(): the script ends here, not an error. */
+export class ScriptExit extends Signal {
+  constructor(readonly r: Range) {
+    super('the script calls sys.exit()');
+  }
+}

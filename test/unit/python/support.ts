@@ -1,0 +1,36 @@
+/** Runs Python source through the parser and the interpreter, as the tests need it. */
+import { Interpreter, InterpreterOptions } from '../../../src/model/python/interpreter';
+import { parsePython } from '../../../src/model/python/parse';
+import { loadPythonParser } from '../../../src/model/python/tree-sitter';
+
+export const PYTHON = '/usr/bin/python3';
+
+export async function ready(): Promise<void> {
+  await loadPythonParser();
+}
+
+export interface Ran {
+  interp: Interpreter;
+  output: string;
+  /** What ended the run early (a Python exception, a limit), if anything did. */
+  error: unknown;
+}
+
+/** Parses (failing on syntax errors) and runs `src` as __main__. */
+export function run(src: string, opts: InterpreterOptions = {}): Ran {
+  const { ast, diagnostics } = parsePython(src);
+  if (diagnostics.length) throw new Error(`syntax errors: ${diagnostics.map((d) => d.message).join('; ')}`);
+  const interp = new Interpreter(opts);
+  let error: unknown = null;
+  try {
+    interp.run(ast);
+  } catch (e) {
+    error = e;
+  }
+  return { interp, output: interp.output, error };
+}
+
+/** The text of `src` at a range (to assert where a diagnostic points). */
+export function at(src: string, r: { start: number; end: number }): string {
+  return src.slice(r.start, r.end);
+}
