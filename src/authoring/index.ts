@@ -19,7 +19,7 @@ export { Module, ModuleList, parameter } from './module';
 // Every layer and loss of the engine, as torch.nn names them; `Module` above is the one users extend.
 export * from '../engine/nn';
 // Both the layers and the functional API name an options type so; the layer's is the one a constructor takes.
-export type { BatchNormOptions } from '../engine/nn';
+export type { BatchNormOptions, InstanceNormOptions } from '../engine/nn';
 export { customOp, CustomOp } from './custom';
 export type { CustomOpDefinition, CustomOpFunction } from './custom';
 export { map, zip, randn, rand } from './tensors';

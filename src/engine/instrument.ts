@@ -5,6 +5,7 @@
 import type { FloatArray } from './dtype';
 import type { OpKind } from './ops';
 import type { ActivationShape, OpDef } from './ops/types';
+import { addGradientThroughTime, attentionStats, AttentionStats, isAttentionScores, recurrentStats, RecurrentStats } from './sequence-stats';
 import type { Tensor } from './tensor';
 
 export type Phase = 'forward' | 'backward';
@@ -202,14 +203,31 @@ export class Instrument {
     this.firstNonFinite = null;
     this.flow = [];
     this.gradientStops = [];
+    this.recurrent = [];
+    this.attention = [];
+    this.recurrentBySaved = new WeakMap();
   }
 
   /** Ops that cut the gradient (argmax, a comparison, detach, a cast to int) applied to a tensor that required one. */
   gradientStops: GradientStop[] = [];
+  /** Recurrent ops: gate saturation, and after the backward the gradient at each time step. */
+  recurrent: RecurrentStats[] = [];
+  /** Attention softmaxes: the entropy of their rows per head. */
+  attention: AttentionStats[] = [];
+  /** A recurrent op's saved state → its stats, so the backward can add the gradient through time. */
+  private recurrentBySaved = new WeakMap<object, RecurrentStats>();
 
-  onForward(op: OpKind, layer: string | null, inputs: readonly Tensor[], out: Tensor, def: AnyOpDef, _saved: unknown, attrs: unknown): void {
+  onForward(op: OpKind, layer: string | null, inputs: readonly Tensor[], out: Tensor, def: AnyOpDef, saved: unknown, attrs: unknown): void {
     const activation = def.activation?.(attrs);
     if (activation && inputs.length) this.activations.push(activationStats(op, layer, inputs[0], activation));
+    if (def.recurrent) {
+      const stats = recurrentStats(op, layer, def.recurrent(saved, attrs), out);
+      this.recurrent.push(stats);
+      this.recurrentBySaved.set(saved as object, stats);
+    }
+    if (op === 'softmax' && (attrs as { axis: number }).axis === out.rank - 1 && isAttentionScores(inputs[0])) {
+      this.attention.push(attentionStats(op, layer, inputs[0], out));
+    }
     const s = summarize(op, layer, out.data);
     if (this.keepOutputSummaries) this.outputs.push(s);
     if (s.nonFinite && !this.firstNonFinite && allFinite(inputs.map((t) => t.data))) {
@@ -230,10 +248,14 @@ export class Instrument {
     gy: FloatArray,
     inputs: readonly Tensor[],
     grads: readonly (FloatArray | null)[],
-    _def: AnyOpDef,
-    _saved: unknown,
-    _attrs: unknown,
+    def: AnyOpDef,
+    saved: unknown,
+    attrs: unknown,
   ): void {
+    if (def.recurrent) {
+      const stats = this.recurrentBySaved.get(saved as object);
+      if (stats) addGradientThroughTime(stats, def.recurrent(saved, attrs));
+    }
     this.flow.push({ op, layer, outputGradNorm: l2Norm(gy), inputGradNorm: grads[0] ? l2Norm(grads[0]) : null });
     if (this.firstNonFinite) return;
     for (const g of grads) {

@@ -4,6 +4,8 @@
  * int64 or bool; values are drawn from a seeded Rng unless given.
  */
 import type { DType, Tensor } from '../../src/engine';
+import type { nn } from '../../src/engine';
+import { Rng } from '../../src/engine';
 import * as F from '../../src/engine';
 
 export interface InputSpec {
@@ -19,7 +21,9 @@ export interface OpCase {
   name: string;
   inputs: Record<string, InputSpec>;
   py: string;
-  ts: (t: Record<string, Tensor>, dtype: DType) => Tensor | readonly Tensor[];
+  ts: (t: Record<string, Tensor>, dtype: DType, m: nn.Module) => Tensor | readonly Tensor[];
+  /** A torch.nn module built as `m` (PyTorch's constructor expression, and the engine's), its state_dict shared. */
+  module?: { py: string; ts: (dtype: DType, rng: Rng) => nn.Module };
   /** When PyTorch raises: what the engine's message must match. */
   error?: RegExp;
   dtypes?: DType[];
@@ -146,4 +150,24 @@ export const OP_CASES: OpCase[] = [
   { name: 'arange linspace eye', inputs: {}, py: 'out = (torch.arange(5), torch.arange(1, 2, 0.25), torch.arange(0, 10, 3), torch.linspace(0, 1, 5), torch.linspace(-1, 1, 4), torch.eye(3, 4), torch.full((2,), 7), torch.full((2,), 0.5))', ts: () => [F.arange(5), F.arange(1, 2, 0.25), F.arange(0, 10, 3), F.linspace(0, 1, 5), F.linspace(-1, 1, 4), F.eye(3, 4), F.full([2], 7), F.full([2], 0.5)], dtypes: ['float64'] },
   { name: 'like and new factories', inputs: { x: { shape: [2, 3], grad: false }, i: { shape: [2], dtype: 'int64' } }, py: 'out = (torch.zeros_like(x), torch.ones_like(i), x.new_zeros(4), i.new_ones((2, 2)), torch.full_like(x, 3))', ts: ({ x, i }) => [F.zerosLike(x), F.onesLike(i), F.newZeros(x, [4]), F.newOnes(i, [2, 2]), F.fullLike(x, 3)] },
   { name: 'nested literal', inputs: {}, py: 'out = (torch.tensor([[1, 2], [3, 4]]), torch.tensor([1.5, 2]), torch.tensor([True, False]))', ts: () => [F.fromNested([[1, 2], [3, 4]]), F.fromNested([1.5, 2]), F.fromNested([true, false])], dtypes: ['float64'] },
+
+  // ── activations ──
+  { name: 'silu mish tanhshrink', inputs: { x: { shape: [3, 4], low: -6, high: 6 } }, py: 'out = (F.silu(x), F.mish(x), F.tanhshrink(x))', ts: ({ x }) => [F.silu(x), F.mish(x), F.tanhshrink(x)] },
+  { name: 'hardtanh relu6 at the bounds', inputs: { x: { shape: [7], values: [-2, -1, 0, 0.5, 1, 6, 7] } }, py: 'out = (F.hardtanh(x), F.relu6(x), F.hardtanh(x, -0.5, 0.5))', ts: ({ x }) => [F.hardtanh(x), F.relu6(x), F.hardtanh(x, -0.5, 0.5)] },
+  { name: 'activations at NaN and inf', inputs: { x: { shape: [4], values: [NAN, INF, -INF, 0] } }, py: 'out = (F.silu(x), F.mish(x), F.tanhshrink(x), F.hardtanh(x), F.relu6(x))', ts: ({ x }) => [F.silu(x), F.mish(x), F.tanhshrink(x), F.hardtanh(x), F.relu6(x)] },
+
+  // ── functional layers ──
+  { name: 'adaptive_avg_pool2d uneven', inputs: { x: { shape: [2, 3, 5, 7] } }, py: 'out = (F.adaptive_avg_pool2d(x, (3, 2)), F.adaptive_avg_pool2d(x, 1), F.adaptive_avg_pool2d(x[0], (None, 4)))', ts: ({ x }) => [F.adaptiveAvgPool2d(x, [3, 2]), F.adaptiveAvgPool2d(x, 1), F.adaptiveAvgPool2d(F.getItem(x, [0]), [null, 4])] },
+  { name: 'group_norm', inputs: { x: { shape: [2, 6, 3, 2] }, w: { shape: [6] }, b: { shape: [6] } }, py: 'out = (F.group_norm(x, 3, w, b), F.group_norm(x, 1), F.group_norm(x, 6, eps=0.1))', ts: ({ x, w, b }) => [F.groupNorm(x, 3, w, b), F.groupNorm(x, 1), F.groupNorm(x, 6, null, null, 0.1)] },
+  { name: 'instance_norm with running stats', inputs: { x: { shape: [3, 2, 4] }, rm: { shape: [2], grad: false }, rv: { shape: [2], low: 0.5, high: 2, grad: false } }, py: 'y = F.instance_norm(x, rm, rv, momentum=0.3)\nout = (y, rm, rv, F.instance_norm(x, rm, rv, use_input_stats=False))', ts: ({ x, rm, rv }) => { const y = F.instanceNorm(x, { runningMean: rm.data, runningVar: rv.data, momentum: 0.3 }); return [y, rm, rv, F.instanceNorm(x, { runningMean: rm.data, runningVar: rv.data, useInputStats: false })]; } },
+  { name: 'dropout2d p=0 and eval', inputs: { x: { shape: [2, 3, 2, 2] } }, py: 'out = (F.dropout2d(x, 0.0), F.dropout2d(x, 0.7, training=False))', ts: ({ x }) => [F.dropout2d(x, 0, true, new Rng(0)), F.dropout2d(x, 0.7, false, new Rng(0))] },
+
+  // ── losses ──
+  { name: 'cross_entropy ignore_index and label smoothing', inputs: { x: { shape: [5, 4] }, t: { shape: [5], dtype: 'int64', values: [0, 3, -100, 2, 1] } }, py: 'out = (F.cross_entropy(x, t), F.cross_entropy(x, t, label_smoothing=0.2), F.cross_entropy(x, t, reduction="sum", label_smoothing=0.1), F.cross_entropy(x, t, reduction="none", label_smoothing=0.3))', ts: ({ x, t }) => [F.crossEntropy(x, t), F.crossEntropy(x, t, { labelSmoothing: 0.2 }), F.crossEntropy(x, t, { reduction: 'sum', labelSmoothing: 0.1 }), F.crossEntropy(x, t, { reduction: 'none', labelSmoothing: 0.3 })] },
+  { name: 'cross_entropy class weights', inputs: { x: { shape: [2, 3, 4] }, t: { shape: [2, 4], dtype: 'int64', high: 3 }, w: { shape: [3], low: 0.2, high: 2, grad: false } }, py: 'out = (F.cross_entropy(x, t, weight=w), F.cross_entropy(x, t, weight=w, label_smoothing=0.25), F.cross_entropy(x, t, weight=w, ignore_index=1, reduction="none"))', ts: ({ x, t, w }) => [F.crossEntropy(x, t, { weight: w }), F.crossEntropy(x, t, { weight: w, labelSmoothing: 0.25 }), F.crossEntropy(x, t, { weight: w, ignoreIndex: 1, reduction: 'none' })] },
+  { name: 'cross_entropy probability targets', inputs: { x: { shape: [3, 4] }, p: { shape: [3, 4], low: 0, high: 1 }, w: { shape: [4], low: 0.5, high: 1.5, grad: false } }, py: 'out = (F.cross_entropy(x, p), F.cross_entropy(x, p, label_smoothing=0.2, weight=w), F.cross_entropy(x, p, reduction="none"))', ts: ({ x, p, w }) => [F.crossEntropy(x, p), F.crossEntropy(x, p, { labelSmoothing: 0.2, weight: w }), F.crossEntropy(x, p, { reduction: 'none' })] },
+  { name: 'nll_loss weight and ignore_index', inputs: { x: { shape: [4, 3], low: -3, high: 0 }, t: { shape: [4], dtype: 'int64', values: [2, 0, 1, 2] }, w: { shape: [3], low: 0.2, high: 2, grad: false } }, py: 'out = (F.nll_loss(x, t, weight=w), F.nll_loss(x, t, ignore_index=2), F.nll_loss(x, t, weight=w, reduction="none"))', ts: ({ x, t, w }) => [F.nllLoss(x, t, { weight: w }), F.nllLoss(x, t, { ignoreIndex: 2 }), F.nllLoss(x, t, { weight: w, reduction: 'none' })] },
+  { name: 'binary losses with weights', inputs: { p: { shape: [3, 4], low: 0.05, high: 0.95 }, x: { shape: [3, 4] }, t: { shape: [3, 4], low: 0, high: 1 }, w: { shape: [4], low: 0.5, high: 2, grad: false }, pw: { shape: [4], low: 0.5, high: 3, grad: false } }, py: 'out = (F.binary_cross_entropy(p, t, weight=w), F.binary_cross_entropy_with_logits(x, t, pos_weight=pw), F.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=pw, reduction="none"), F.binary_cross_entropy(p, t, reduction="sum"))', ts: ({ p, x, t, w, pw }) => [F.bceLoss(p, t, { weight: w }), F.bceWithLogits(x, t, { posWeight: pw }), F.bceWithLogits(x, t, { weight: w, posWeight: pw, reduction: 'none' }), F.bceLoss(p, t, 'sum')] },
+  { name: 'pointwise losses without reduction', inputs: { x: { shape: [3, 4] }, t: { shape: [4] } }, py: 'out = (F.mse_loss(x, t.expand(3, 4), reduction="none"), F.l1_loss(x, t.expand(3, 4), reduction="none"), F.smooth_l1_loss(x, t.expand(3, 4), beta=0.5), F.smooth_l1_loss(x, t.expand(3, 4), reduction="none", beta=0.0), F.huber_loss(x, t.expand(3, 4), reduction="none", delta=0.7))', ts: ({ x, t }) => { const te = F.expand(t, [3, 4]); return [F.mseLoss(x, te, 'none'), F.l1Loss(x, te, 'none'), F.smoothL1Loss(x, te, 'mean', 0.5), F.smoothL1Loss(x, te, 'none', 0), F.huberLoss(x, te, 0.7, 'none')]; } },
+  { name: 'cross_entropy at inf logits', inputs: { x: { shape: [3, 3], values: [INF, 0, 0, -INF, 0, 1, 1000, -1000, 0] }, t: { shape: [3], dtype: 'int64', values: [1, 0, 0] } }, py: 'out = F.cross_entropy(x, t, reduction="none")', ts: ({ x, t }) => F.crossEntropy(x, t, { reduction: 'none' }) },
 ];

@@ -7,10 +7,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { backward, Rng, Tensor } from '../../src/engine';
+import { backward, loadStateDict, nn, Rng, Tensor } from '../../src/engine';
 import type { DType } from '../../src/engine';
 import * as F from '../../src/engine';
-import { OP_CASES, OpCase } from './op-cases';
+import { MODULE_CASES } from './module-cases';
+import { OP_CASES as OPS, OpCase } from './op-cases';
+
+const OP_CASES: OpCase[] = [...OPS, ...MODULE_CASES];
 
 const PYTHON = '/usr/bin/python3';
 const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
@@ -28,6 +31,8 @@ interface TorchResult {
   error?: string;
   outputs: TorchTensor[];
   grads: Record<string, { shape: number[]; data: Encoded[] } | null>;
+  state?: Record<string, { shape: number[]; data: Encoded[] }>;
+  param_grads?: Record<string, Encoded[] | null>;
 }
 
 const decode = (v: Encoded): number => (typeof v === 'number' ? v : Number(v === 'inf' ? Infinity : v === '-inf' ? -Infinity : NaN));
@@ -103,6 +108,7 @@ describe('PyTorch parity of the tensor ops (op-cases.ts against torch 1.13)', fu
         id: `${c.name}:${dtype}`,
         dtype,
         py: c.py,
+        module: c.module?.py ?? null,
         inputs: Object.fromEntries(
           Object.entries(c.inputs).map(([name, spec]) => [
             name,
@@ -139,11 +145,18 @@ describe('PyTorch parity of the tensor ops (op-cases.ts against torch 1.13)', fu
           if (kind === 'float' && spec.grad !== false) t.requiresGrad = true;
           inputs[name] = t;
         }
+        let module: nn.Module | null = null;
+        if (c.module && ref.state) {
+          module = c.module.ts(dtype, new Rng(1));
+          const state: Record<string, { shape: number[]; data: number[] }> = {};
+          for (const [k, v] of Object.entries(ref.state)) state[k] = { shape: v.shape, data: v.data.map(decode) };
+          loadStateDict(module, state);
+        }
         if (ref.error) {
           // PyTorch refused, in the forward or the backward: the engine must refuse too
           let threw: Error | null = null;
           try {
-            runBackward(c.ts(inputs, dtype));
+            runBackward(c.ts(inputs, dtype, module!));
           } catch (e) {
             threw = e as Error;
           }
@@ -151,7 +164,7 @@ describe('PyTorch parity of the tensor ops (op-cases.ts against torch 1.13)', fu
           if (c.error && !c.error.test(threw.message)) throw new Error(`threw "${threw.message}", expected ${c.error} (PyTorch: ${ref.error})`);
           return;
         }
-        const result = c.ts(inputs, dtype);
+        const result = c.ts(inputs, dtype, module!);
         const outs = Array.isArray(result) ? (result as readonly Tensor[]) : [result as Tensor];
         const worst: Worst = { rel: 0, where: '' };
         const failures: string[] = [];
@@ -174,6 +187,17 @@ describe('PyTorch parity of the tensor ops (op-cases.ts against torch 1.13)', fu
             continue;
           }
           failures.push(...compareValues(`grad ${name}`, ours, g.data, dtype, worst));
+        }
+        if (module && ref.param_grads) {
+          const ours = new Map(module.namedParameters());
+          for (const [name, g] of Object.entries(ref.param_grads)) {
+            const p = ours.get(name);
+            if (!p) failures.push(`parameter ${name}: missing from the engine's module`);
+            else if (g === null) {
+              if (p.grad && p.grad.some((v) => v !== 0)) failures.push(`grad ${name}: PyTorch has none, ours is non-zero`);
+            } else if (!p.grad) failures.push(`grad ${name}: PyTorch has one, ours is missing`);
+            else failures.push(...compareValues(`grad ${name}`, p.grad, g, dtype, worst));
+          }
         }
         table.push({ name: c.name, dtype, worst });
         if (failures.length) throw new Error(failures.join('\n'));

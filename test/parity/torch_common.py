@@ -43,3 +43,20 @@ def serve(run, failed):
         except Exception as e:
             results[case["id"]] = failed(f"{type(e).__name__}: {e}")
     json.dump(finite_json({"torch": torch.__version__, "results": results}), sys.stdout)
+
+
+FLOATS = {"float32": torch.float32, "float64": torch.float64}
+
+
+def decode(v):
+    """The strings finite_json sends back as floats."""
+    return float(v) if isinstance(v, str) else v
+
+
+def values(t):
+    """A tensor's values, row-major, as doubles (serve makes NaN and ±inf JSON-safe)."""
+    return t.detach().reshape(-1).double().tolist()
+
+
+def error_answer(message):
+    return {"error": message}

@@ -6,38 +6,27 @@ weights w[i] = sin(0.7 i + 0.3) over each float output, and report every output'
 values and every input's gradient. A case whose statements raise reports the error instead (the
 engine must raise too). Run with Debian's /usr/bin/python3 (the interpreter with python3-torch).
 
-stdin:  {"cases": [{"id", "dtype": "float32" | "float64", "py": statements,
+stdin:  {"cases": [{"id", "dtype": "float32" | "float64", "py": statements, "module": expression or null,
           "inputs": {name: {"shape", "dtype": "float" | "int64" | "bool", "grad": bool, "data"}}}]}
 stdout: {"torch": version, "results": {id: {"outputs": [{"dtype", "shape", "data"}],
-          "grads": {name: {"shape", "data"} | null}} | {"error": message}}}
+          "grads": {name: {"shape", "data"} | null}, with a module also "state" (its state_dict
+          before the step) and "param_grads" {name: values | null}} | {"error": message}}}
+
+A case with a module builds it (torch.manual_seed(0), the run's dtype, training mode) as `m`; the
+engine loads the same state_dict by PyTorch's names, so names and layouts are checked too.
 """
-import json
 import math
-import sys
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-torch.set_num_threads(1)
-
-FLOATS = {"float32": torch.float32, "float64": torch.float64}
-
-
-def encode(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    return v
-
+from torch_common import FLOATS, decode, error_answer, serve, values
 
 def as_json(t):
     t = t.detach()
     data = t.reshape(-1).double().tolist() if t.dtype != torch.bool else [1.0 if b else 0.0 for b in t.reshape(-1).tolist()]
-    return {"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "data": [encode(v) for v in data]}
-
-
-def decode(v):
-    return float(v) if isinstance(v, str) else v
+    return {"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "data": data}
 
 
 def weights(n, dtype):
@@ -57,6 +46,14 @@ def run(case):
             t.requires_grad_(True)
         inputs[name] = t
     env.update(inputs)
+    module = None
+    state = None
+    if case.get("module"):
+        torch.manual_seed(0)
+        module = eval(case["module"], env).to(float_dtype)
+        module.train()
+        state = {k: {"shape": list(v.shape), "data": values(v)} for k, v in module.state_dict().items()}
+        env["m"] = module
     exec(case["py"], env)
     out = env["out"]
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
@@ -70,19 +67,12 @@ def run(case):
     grads = {}
     for name, t in inputs.items():
         if t.requires_grad:
-            grads[name] = None if t.grad is None else {"shape": list(t.grad.shape), "data": [encode(v) for v in t.grad.reshape(-1).double().tolist()]}
-    return {"outputs": [as_json(o) for o in outs], "grads": grads}
+            grads[name] = None if t.grad is None else {"shape": list(t.grad.shape), "data": values(t.grad)}
+    result = {"outputs": [as_json(o) for o in outs], "grads": grads}
+    if module is not None:
+        result["state"] = state
+        result["param_grads"] = {k: None if p.grad is None else values(p.grad) for k, p in module.named_parameters()}
+    return result
 
 
-def main():
-    cases = json.load(sys.stdin)["cases"]
-    results = {}
-    for case in cases:
-        try:
-            results[case["id"]] = run(case)
-        except Exception as e:  # the engine must raise on the same cases
-            results[case["id"]] = {"error": f"{type(e).__name__}: {e}"}
-    json.dump({"torch": torch.__version__, "results": results}, sys.stdout)
-
-
-main()
+serve(run, error_answer)

@@ -9,3 +9,4 @@ export * from './views';
 export * from './inplace';
 export * from './creation';
 export * from './nn';
+export * from './attention';

@@ -7,7 +7,6 @@
 import { apply } from '../dispatch';
 import { getDefaultDtype, isFloating, Operand as TypedOperand, resultType, TensorDType } from '../dtype';
 import type { Comparison, Logic } from '../ops/compare';
-import { broadcastShape, formatShape, sameShape, ShapeError } from '../shape';
 import { Tensor } from '../tensor';
 import { tensor } from './creation';
 
@@ -182,13 +181,10 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   return apply('where', [bool(condition), x, y], none);
 }
 
-/** x.masked_fill(mask, value): the mask broadcasts to x's shape, the result keeps x's shape and dtype. */
+/** x.masked_fill(mask, value): x and the mask broadcast together (out of place, as PyTorch); x's dtype. */
 export function maskedFill(x: Tensor, mask: Tensor, value: Operand): Tensor {
   if (mask.dtype !== 'bool') throw new TypeError(`masked_fill only supports boolean masks, but got mask with dtype ${mask.dtype}`);
   const v = value instanceof Tensor ? value : asTensor(value, x.dtype);
   if (v.rank !== 0) throw new RangeError(`masked_fill only supports a 0-dimensional value tensor, but got tensor with ${v.rank} dimension(s)`);
-  if (!sameShape(broadcastShape(mask.shape, x.shape), x.shape)) {
-    throw new ShapeError(`masked_fill: the mask of shape ${formatShape(mask.shape)} does not broadcast to the tensor's shape ${formatShape(x.shape)}`);
-  }
   return apply('where', [mask, to(v, x.dtype), x], none);
 }

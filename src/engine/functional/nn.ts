@@ -1,11 +1,11 @@
 /** torch.nn.functional: activations, linear algebra, convolution, pooling, normalisation, dropout, losses. */
-import { apply } from '../dispatch';
-import type { FloatArray } from '../dtype';
+import { apply, applyInPlace } from '../dispatch';
+import { alloc, FloatArray } from '../dtype';
 import type { Reduction } from '../ops/loss';
 import type { Rng } from '../rng';
 import { formatShape, normAxis, ShapeError } from '../shape';
-import type { Tensor } from '../tensor';
-import { asFloat } from './math';
+import { Tensor } from '../tensor';
+import { asFloat, mul } from './math';
 
 const none = {} as Record<string, never>;
 type Pair = number | [number, number];
@@ -21,6 +21,12 @@ export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor =
 export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => apply('softplus', [x], { beta, threshold });
 export const softmax = (x: Tensor, dim = -1): Tensor => apply('softmax', [asFloat(x)], { axis: normAxis(dim, Math.max(x.rank, 1)) });
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => apply('log_softmax', [asFloat(x)], { axis: normAxis(dim, Math.max(x.rank, 1)) });
+export const silu = (x: Tensor): Tensor => apply('silu', [asFloat(x)], none);
+export const mish = (x: Tensor): Tensor => apply('mish', [asFloat(x)], none);
+export const hardtanh = (x: Tensor, minVal = -1, maxVal = 1): Tensor => apply('hardtanh', [x], { min: minVal, max: maxVal });
+export const relu6 = (x: Tensor): Tensor => hardtanh(x, 0, 6);
+export const tanhshrink = (x: Tensor): Tensor => apply('tanhshrink', [asFloat(x)], none);
+export const hardtanh_ = (x: Tensor, minVal = -1, maxVal = 1): Tensor => applyInPlace('hardtanh', x, [], { min: minVal, max: maxVal });
 
 // ── linear algebra, convolution, pooling ───────────────────────────────────
 export const matmul = (a: Tensor, b: Tensor): Tensor => apply('matmul', [a, b], none);
@@ -34,6 +40,12 @@ export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, p
   apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
 export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
   apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
+
+/** F.adaptive_avg_pool2d: an int or (oh, ow), null keeping that input size. */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {
+  const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  return apply('adaptive_avg_pool2d', [x], { outputSize: [oh ?? x.shape[x.rank - 2], ow ?? x.shape[x.rank - 1]] });
+}
 
 // ── normalisation, lookup, dropout ─────────────────────────────────────────
 export interface BatchNormOptions {
@@ -57,26 +69,144 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
 }
 export const layerNorm = (x: Tensor, normalizedShape: number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor =>
   apply('layer_norm', weight && bias ? [x, weight, bias] : [x], { normalizedShape, eps });
+/** F.group_norm: each sample's channels in num_groups groups, each normalised by its own statistics. */
+export const groupNorm = (x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor =>
+  apply('group_norm', weight && bias ? [x, weight, bias] : [x], { groups: numGroups, eps });
+
+export interface InstanceNormOptions {
+  runningMean?: FloatArray | null;
+  runningVar?: FloatArray | null;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Normalise with each instance's statistics (true), or with the running ones (eval with tracked stats). */
+  useInputStats?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * F.instance_norm: each sample's channels normalised by their own statistics (group norm with one
+ * group per channel); running statistics, when given, move toward the batch's mean of them (with the
+ * unbiased variance), or replace them when useInputStats is false.
+ */
+export function instanceNorm(x: Tensor, o: InstanceNormOptions = {}): Tensor {
+  const { runningMean = null, runningVar = null, weight = null, bias = null, useInputStats = true, momentum = 0.1, eps = 1e-5 } = o;
+  if (x.rank < 3) throw new ShapeError(`instance_norm: expected input (N, C, ...) with spatial axes, got ${formatShape(x.shape)}`);
+  const [n, c] = x.shape;
+  const inner = x.size / (n * c);
+  if (useInputStats && inner <= 1) throw new ShapeError(`Expected more than 1 spatial element when training, got input size ${formatShape(x.shape)}`);
+  if (!useInputStats) {
+    if (!runningMean || !runningVar) throw new Error('instance_norm: use_input_stats=False needs running_mean and running_var');
+    return batchNorm(x, { runningMean, runningVar, weight, bias, training: false, eps });
+  }
+  if (runningMean && runningVar) {
+    const d = x.data;
+    for (let ch = 0; ch < c; ch++) {
+      let meanSum = 0;
+      let varSum = 0;
+      for (let s = 0; s < n; s++) {
+        const at = (s * c + ch) * inner;
+        let m = 0;
+        for (let i = 0; i < inner; i++) m += d[at + i];
+        m /= inner;
+        let v = 0;
+        for (let i = 0; i < inner; i++) v += (d[at + i] - m) * (d[at + i] - m);
+        meanSum += m;
+        varSum += v / (inner - 1);
+      }
+      runningMean[ch] = (1 - momentum) * runningMean[ch] + (momentum * meanSum) / n;
+      runningVar[ch] = (1 - momentum) * runningVar[ch] + (momentum * varSum) / n;
+    }
+  }
+  return groupNorm(x, c, weight, bias, eps);
+}
+
+/**
+ * F.dropout2d: whole channels zeroed (and the rest scaled by 1/(1 − p)) while training, one draw per
+ * (sample, channel); a 3-D input is read as (N, C, L), as PyTorch 1.13 does.
+ */
+export function dropout2d(x: Tensor, p: number, training: boolean, rng: Rng): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  if (x.rank !== 3 && x.rank !== 4) throw new ShapeError(`dropout2d: expected a 3-D or 4-D input, got ${formatShape(x.shape)}`);
+  if (!training || p === 0) return apply('dropout', [x], { p: 0, training: false, rng });
+  const [n, c] = x.shape;
+  const keep = p === 1 ? 0 : 1 / (1 - p);
+  const mask = new Tensor(alloc(x.dtype, n * c), [n, c, ...x.shape.slice(2).map(() => 1)], false, x.dtype);
+  for (let i = 0; i < n * c; i++) mask.data[i] = p === 1 || rng.uniform() < p ? 0 : keep;
+  return mul(x, mask);
+}
+
 export const embedding = (indices: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor =>
   apply('embedding', [indices, weight], { paddingIdx });
 export const dropout = (x: Tensor, p: number, training: boolean, rng: Rng): Tensor =>
   apply('dropout', [x], { p, training, rng });
 
 // ── losses ─────────────────────────────────────────────────────────────────
+/** The options of cross_entropy and nll_loss (PyTorch's keywords). */
+export interface ClassLossOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  /** cross_entropy only. */
+  labelSmoothing?: number;
+}
+
+function classLoss(op: 'cross_entropy' | 'nll_loss', input: Tensor, target: Tensor, options: Reduction | ClassLossOptions) {
+  const o = typeof options === 'string' ? { reduction: options } : options;
+  const labelSmoothing = o.labelSmoothing ?? 0;
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`label_smoothing must be between 0.0 and 1.0. Got: ${labelSmoothing}`);
+  const weight = o.weight ?? null;
+  return apply(op, weight ? [input, target, weight] : [input, target], {
+    reduction: checkReduction(o.reduction ?? 'mean'),
+    ignoreIndex: o.ignoreIndex ?? -100,
+    labelSmoothing,
+    weighted: weight !== null,
+  });
+}
+
+/** PyTorch's reductions; anything else is refused as PyTorch does. */
+export function checkReduction(r: string): Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new RangeError(`${r} is not a valid value for reduction`);
+  return r;
+}
+
 export const mseLoss = (input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor =>
-  apply('mse_loss', [input, target], { reduction });
+  apply('mse_loss', [input, target], { reduction: checkReduction(reduction) });
 export const l1Loss = (input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor =>
-  apply('l1_loss', [input, target], { reduction });
+  apply('l1_loss', [input, target], { reduction: checkReduction(reduction) });
 export const huberLoss = (input: Tensor, target: Tensor, delta = 1, reduction: Reduction = 'mean'): Tensor =>
-  apply('huber_loss', [input, target], { reduction, delta });
-export const crossEntropy = (logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor =>
-  apply('cross_entropy', [logits, target], { reduction });
-export const nllLoss = (logProbs: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor =>
-  apply('nll_loss', [logProbs, target], { reduction });
-export const bceLoss = (probs: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor =>
-  apply('bce_loss', [probs, target], { reduction });
-export const bceWithLogits = (logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor =>
-  apply('bce_with_logits', [logits, target], { reduction });
+  apply('huber_loss', [input, target], { reduction: checkReduction(reduction), delta });
+export const smoothL1Loss = (input: Tensor, target: Tensor, reduction: Reduction = 'mean', beta = 1): Tensor =>
+  apply('smooth_l1_loss', [input, target], { reduction: checkReduction(reduction), beta });
+/** F.cross_entropy: logits against class indices (or class probabilities of the logits' shape). */
+export const crossEntropy = (logits: Tensor, target: Tensor, options: Reduction | ClassLossOptions = {}): Tensor => classLoss('cross_entropy', logits, target, options);
+/** F.nll_loss: log-probabilities against class indices. */
+export const nllLoss = (logProbs: Tensor, target: Tensor, options: Reduction | Omit<ClassLossOptions, 'labelSmoothing'> = {}): Tensor => classLoss('nll_loss', logProbs, target, options);
+
+export interface BinaryLossOptions {
+  /** Per-element weight, broadcast against the input. */
+  weight?: Tensor | null;
+  reduction?: Reduction;
+  /** binary_cross_entropy_with_logits only: the weight of positive examples, broadcast (per class). */
+  posWeight?: Tensor | null;
+}
+
+/** F.binary_cross_entropy: probabilities in [0, 1]. */
+export function bceLoss(probs: Tensor, target: Tensor, options: Reduction | BinaryLossOptions = {}): Tensor {
+  const o = typeof options === 'string' ? { reduction: options } : options;
+  const weight = o.weight ?? null;
+  return apply('bce_loss', weight ? [probs, target, weight] : [probs, target], { reduction: checkReduction(o.reduction ?? 'mean'), weighted: weight !== null });
+}
+/** F.binary_cross_entropy_with_logits: the sigmoid fused in. */
+export function bceWithLogits(logits: Tensor, target: Tensor, options: Reduction | BinaryLossOptions = {}): Tensor {
+  const o = typeof options === 'string' ? { reduction: options } : options;
+  const weight = o.weight ?? null;
+  const pos = o.posWeight ?? null;
+  const extra = [...(weight ? [weight] : []), ...(pos ? [pos] : [])];
+  return apply('bce_with_logits', [logits, target, ...extra], { reduction: checkReduction(o.reduction ?? 'mean'), weighted: weight !== null, posWeighted: pos !== null });
+}
+export const binaryCrossEntropy = bceLoss;
+export const binaryCrossEntropyWithLogits = bceWithLogits;
 
 /** torch.bmm: (b, n, m) @ (b, m, p), both 3-D with the same batch. */
 export function bmm(a: Tensor, b: Tensor): Tensor {

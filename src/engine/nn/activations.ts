@@ -3,9 +3,14 @@ import * as F from '../functional';
 import type { Tensor } from '../tensor';
 import { Module } from './module';
 
+/** inplace=true overwrites its input (ResNet's ReLU(inplace=True)), with PyTorch's version checks. */
 export class ReLU extends Module {
+  constructor(readonly inplace = false) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
-    return F.relu(x);
+    return this.inplace ? F.relu_(x) : F.relu(x);
   }
 }
 
@@ -90,5 +95,47 @@ export class LogSoftmax extends Module {
 
   forward(x: Tensor): Tensor {
     return F.logSoftmax(x, this.dim ?? implicitDim(x.rank));
+  }
+}
+
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.silu(x);
+  }
+}
+
+export class Mish extends Module {
+  forward(x: Tensor): Tensor {
+    return F.mish(x);
+  }
+}
+
+/** Linear between min_val and max_val, flat (zero gradient) outside. */
+export class Hardtanh extends Module {
+  constructor(
+    readonly minVal = -1,
+    readonly maxVal = 1,
+    readonly inplace = false,
+  ) {
+    super();
+    if (!(minVal < maxVal)) throw new RangeError(`Hardtanh: min_val (${minVal}) must be less than max_val (${maxVal})`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.inplace ? F.hardtanh_(x, this.minVal, this.maxVal) : F.hardtanh(x, this.minVal, this.maxVal);
+  }
+}
+
+/** min(max(0, x), 6): Hardtanh(0, 6). */
+export class ReLU6 extends Hardtanh {
+  constructor(inplace = false) {
+    super(0, 6, inplace);
+  }
+}
+
+/** x − tanh(x). */
+export class Tanhshrink extends Module {
+  forward(x: Tensor): Tensor {
+    return F.tanhshrink(x);
   }
 }

@@ -10,6 +10,11 @@ export {
   BatchNorm2d,
   LayerNorm,
   Dropout,
+  Dropout2d,
+  AdaptiveAvgPool2d,
+  GroupNorm,
+  InstanceNorm1d,
+  InstanceNorm2d,
   Embedding,
   Flatten,
   Identity,
@@ -23,8 +28,17 @@ export type {
   PoolOptions,
   BatchNormOptions,
   LayerNormOptions,
+  GroupNormOptions,
+  InstanceNormOptions,
   EmbeddingOptions,
 } from './layers';
-export { ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, Softplus, Softmax, LogSoftmax } from './activations';
-export { Loss, MSELoss, L1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss } from './losses';
-export type { LossOptions, HuberLossOptions } from './losses';
+export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent';
+export type { RecurrentOptions, RNNOptions, CellOptions, RNNCellOptions } from './recurrent';
+export { MultiheadAttention } from './attention';
+export type { MultiheadAttentionOptions, AttentionCallOptions } from './attention';
+export { TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer } from './transformer';
+export type { TransformerLayerOptions, TransformerOptions, TransformerActivation, EncoderCallOptions, DecoderCallOptions, TransformerCallOptions } from './transformer';
+export { ModuleList, ModuleDict, Residual, cloneModule } from './containers';
+export { ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, Softplus, Softmax, LogSoftmax, SiLU, Mish, Hardtanh, ReLU6, Tanhshrink } from './activations';
+export { Loss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss } from './losses';
+export type { LossOptions, HuberLossOptions, SmoothL1LossOptions, ClassLossModuleOptions, CrossEntropyLossOptions, BCELossOptions, BCEWithLogitsLossOptions } from './losses';

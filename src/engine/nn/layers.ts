@@ -310,11 +310,137 @@ export class Dropout extends Module {
   ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
-    this.rng = needRng(rng, 'Dropout');
+    this.rng = needRng(rng, new.target.name);
   }
 
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.training, this.rng);
+  }
+}
+
+/** Whole channels dropped while training (one draw per sample and channel), identity in eval mode. */
+export class Dropout2d extends Dropout {
+  override forward(x: Tensor): Tensor {
+    return F.dropout2d(x, this.p, this.training, this.rng);
+  }
+}
+
+/** Output (…, oh, ow) whatever the input's size; an output size of null keeps that input axis. */
+export class AdaptiveAvgPool2d extends Module {
+  readonly outputSize: [number | null, number | null];
+
+  constructor(outputSize: number | [number | null, number | null]) {
+    super();
+    this.outputSize = typeof outputSize === 'number' ? [outputSize, outputSize] : [outputSize[0], outputSize[1]];
+    for (const v of this.outputSize) if (v !== null) checkCount('AdaptiveAvgPool2d', 'output_size', v, 1);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+export interface GroupNormOptions {
+  eps?: number;
+  affine?: boolean;
+  dtype?: DType;
+}
+
+/** Each sample's channels in num_groups groups; weight 1 and bias 0 per channel when affine. */
+export class GroupNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly eps: number;
+
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    { eps = 1e-5, affine = true, dtype = 'float32' }: GroupNormOptions = {},
+  ) {
+    super();
+    checkCount('GroupNorm', 'num_groups', numGroups, 1);
+    checkCount('GroupNorm', 'num_channels', numChannels, 1);
+    if (numChannels % numGroups !== 0) throw new RangeError('num_channels must be divisible by num_groups');
+    this.eps = eps;
+    this.weight = affine ? this.registerParameter('weight', zeros([numChannels], dtype)) : null;
+    this.bias = affine ? this.registerParameter('bias', zeros([numChannels], dtype)) : null;
+    init.defaultNorm(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank < 2 || x.shape[1] !== this.numChannels) throw new RangeError(`GroupNorm: expected input with ${this.numChannels} channels (N, C, ...), got [${x.shape.join(', ')}]`);
+    return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+}
+
+export interface InstanceNormOptions {
+  eps?: number;
+  momentum?: number;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+  dtype?: DType;
+}
+
+/** Shared by InstanceNorm1d/2d: per-sample, per-channel statistics; PyTorch's defaults are no affine and no running stats. */
+abstract class InstanceNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+  readonly numBatchesTracked: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number;
+
+  constructor(
+    private readonly layer: string,
+    private readonly spatial: number,
+    readonly numFeatures: number,
+    { eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false, dtype = 'float32' }: InstanceNormOptions,
+  ) {
+    super();
+    checkCount(layer, 'num_features', numFeatures, 1);
+    this.eps = eps;
+    this.momentum = momentum;
+    this.weight = affine ? this.registerParameter('weight', zeros([numFeatures], dtype)) : null;
+    this.bias = affine ? this.registerParameter('bias', zeros([numFeatures], dtype)) : null;
+    init.defaultNorm(this.weight, this.bias);
+    this.runningMean = trackRunningStats ? this.registerBuffer('running_mean', zeros([numFeatures], dtype)) : null;
+    this.runningVar = trackRunningStats ? this.registerBuffer('running_var', init.ones(zeros([numFeatures], dtype))) : null;
+    this.numBatchesTracked = trackRunningStats ? this.registerBuffer('num_batches_tracked', zeros([], 'int64')) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const want = this.spatial + 2;
+    if (x.rank !== want && x.rank !== want - 1) throw new RangeError(`${this.layer}: expected ${want - 1}D (unbatched) or ${want}D (batched) input, got ${x.rank}D input`);
+    const batched = x.rank === want;
+    const input = batched ? x : F.unsqueeze(x, 0);
+    if (input.shape[1] !== this.numFeatures) throw new RangeError(`${this.layer}: expected input's size at dim=1 to match num_features (${this.numFeatures}), but got: ${input.shape[1]}.`);
+    const tracked = this.runningMean !== null;
+    if (tracked && this.training) this.numBatchesTracked!.data[0] += 1;
+    const y = F.instanceNorm(input, {
+      runningMean: tracked ? this.runningMean!.data : null,
+      runningVar: tracked ? this.runningVar!.data : null,
+      weight: this.weight,
+      bias: this.bias,
+      useInputStats: this.training || !tracked,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+    return batched ? y : F.squeeze(y, 0);
+  }
+}
+
+/** Input (N, C, L) or (C, L). */
+export class InstanceNorm1d extends InstanceNorm {
+  constructor(numFeatures: number, options: InstanceNormOptions = {}) {
+    super('InstanceNorm1d', 1, numFeatures, options);
+  }
+}
+
+/** Input (N, C, H, W) or (C, H, W). */
+export class InstanceNorm2d extends InstanceNorm {
+  constructor(numFeatures: number, options: InstanceNormOptions = {}) {
+    super('InstanceNorm2d', 2, numFeatures, options);
   }
 }
 

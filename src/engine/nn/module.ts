@@ -38,6 +38,19 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Runs `fn` with its ops attributed to this layer: the entry of the forms a layer offers besides
+   * `call` (an LSTM with its state, attention with its masks).
+   */
+  protected inLayer<T>(fn: () => T): T {
+    pushLayer(this.path);
+    try {
+      return fn();
+    } finally {
+      popLayer();
+    }
+  }
+
   /** PyTorch's register_parameter: the tensor becomes a leaf that requires a gradient. */
   protected registerParameter(name: string, t: Tensor): Tensor {
     this.checkNewName(name, 'parameter');

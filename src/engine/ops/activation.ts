@@ -14,6 +14,11 @@ export interface ActivationAttrs {
   softplus: { beta: number; threshold: number };
   softmax: { axis: number };
   log_softmax: { axis: number };
+  silu: NoAttrs;
+  mish: NoAttrs;
+  /** min_val..max_val, linear between (ReLU6 is 0..6) */
+  hardtanh: { min: number; max: number };
+  tanhshrink: NoAttrs;
 }
 
 // ── error function ─────────────────────────────────────────────────────────
@@ -82,6 +87,19 @@ function outOf(x: Tensor, data: FloatArray) {
   return { data, shape: x.shape, saved: undefined };
 }
 
+function mapValues(d: FloatArray, f: (v: number) => number): FloatArray {
+  const out = like(d);
+  for (let i = 0; i < d.length; i++) out[i] = f(d[i]);
+  return out;
+}
+
+/** dy · f'(x), elementwise. */
+function mapGrad(gy: FloatArray, x: FloatArray, local: (v: number) => number): FloatArray {
+  const g = like(gy);
+  for (let i = 0; i < g.length; i++) g[i] = gy[i] * local(x[i]);
+  return g;
+}
+
 /** The logistic function without overflow: e^x is only taken of a non-positive number. */
 function logistic(v: number): number {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
@@ -110,6 +128,37 @@ function geluTanhGrad(v: number): number {
   const t = Math.tanh(SQRT_2_OVER_PI * (v + KAPPA * v * v * v));
   return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * KAPPA * v * v);
 }
+
+// SiLU and Mish, their derivatives in PyTorch's form.
+function siluGrad(v: number): number {
+  const s = logistic(v);
+  return s * (1 + v * (1 - s));
+}
+/** tanh(softplus(x)) without overflow: softplus = max(x, 0) + log1p(e^-|x|). */
+function tanhSoftplus(v: number): number {
+  return Math.tanh(Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
+}
+function mishGrad(v: number): number {
+  const t = tanhSoftplus(v);
+  return t + v * logistic(v) * (1 - t * t);
+}
+
+/** Largest value of a smooth derivative, found by golden-section search on [lo, hi] (once, at load). */
+function peakOf(f: (x: number) => number, lo: number, hi: number): number {
+  const g = (Math.sqrt(5) - 1) / 2;
+  let a = lo;
+  let b = hi;
+  for (let i = 0; i < 100; i++) {
+    const c = b - g * (b - a);
+    const d = a + g * (b - a);
+    if (f(c) > f(d)) b = d;
+    else a = c;
+  }
+  return f((a + b) / 2);
+}
+/** SiLU's derivative peaks at 1.0998 near x = 2.40, Mish's at 1.0886 near x = 1.19. */
+const SILU_PEAK = peakOf(siluGrad, 0, 5);
+const MISH_PEAK = peakOf(mishGrad, 0, 5);
 
 /** Largest value of the exact GELU's derivative Φ(x) + x·φ(x), reached at x = √2 (where φ(x)(2 − x²) = 0). */
 export const GELU_PEAK = geluExactGrad(Math.SQRT2);
@@ -375,5 +424,52 @@ export const activationOps: OpTable<ActivationAttrs> = {
       }
       return [g];
     },
+  }),
+
+  // d silu = σ(x)(1 + x(1 − σ(x)))·dy
+  silu: defineOp({
+    saves: [0],
+    forward: ([x]) => outOf(x, mapValues(x.data, (v) => v * logistic(v))),
+    backward: ({ gy, inputs: [x] }) => [mapGrad(gy, x.data, siluGrad)],
+    activation: () => ({ peak: SILU_PEAK, derivative: siluGrad }),
+  }),
+
+  // d mish = (tanh(sp(x)) + x·σ(x)·(1 − tanh²(sp(x))))·dy, sp = softplus
+  mish: defineOp({
+    saves: [0],
+    forward: ([x]) => outOf(x, mapValues(x.data, (v) => v * tanhSoftplus(v))),
+    backward: ({ gy, inputs: [x] }) => [mapGrad(gy, x.data, mishGrad)],
+    activation: () => ({ peak: MISH_PEAK, derivative: mishGrad }),
+  }),
+
+  // d hardtanh = dy strictly between min and max, else 0 (0 at the bounds, as PyTorch)
+  hardtanh: defineOp({
+    saves: [0],
+    forward: ([x], { min, max }) => {
+      if (!(min <= max)) throw new RangeError(`hardtanh: min_val (${min}) cannot be greater than max_val (${max})`);
+      return outOf(x, mapValues(x.data, (v) => (v < min ? min : v > max ? max : v)));
+    },
+    backward: ({ gy, inputs: [x], attrs: { min, max } }) => [mapGrad(gy, x.data, (v) => (v > min && v < max ? 1 : 0))],
+    activation: ({ min, max }) => ({ peak: 1, derivative: (v) => (v > min && v < max ? 1 : 0) }),
+  }),
+
+  // d tanhshrink = tanh²(x)·dy (x − tanh x is flat near 0, steep far out)
+  tanhshrink: defineOp({
+    saves: [0],
+    forward: ([x]) => outOf(x, mapValues(x.data, (v) => v - Math.tanh(v))),
+    backward: ({ gy, inputs: [x] }) =>
+      [
+        mapGrad(gy, x.data, (v) => {
+          const t = Math.tanh(v);
+          return t * t;
+        }),
+      ],
+    activation: () => ({
+      peak: 1,
+      derivative: (v) => {
+        const t = Math.tanh(v);
+        return t * t;
+      },
+    }),
   }),
 };

@@ -12,6 +12,8 @@ import { LayoutAttrs, layoutOps } from './layout';
 import { LinalgAttrs, linalgOps } from './linalg';
 import { LossAttrs, lossOps } from './loss';
 import { NormAttrs, normOps } from './norm';
+import { PoolAttrs, poolOps } from './pool';
+import { RecurrentAttrs, recurrentOps } from './recurrent';
 import { ReduceAttrs, reduceOps } from './reduce';
 import { SparseAttrs, sparseOps } from './sparse';
 import type { OpTable } from './types';
@@ -24,6 +26,8 @@ export type OpAttrs = ElementwiseAttrs &
   CompareAttrs &
   LinalgAttrs &
   ConvAttrs &
+  PoolAttrs &
+  RecurrentAttrs &
   NormAttrs &
   SparseAttrs &
   LossAttrs &
@@ -40,6 +44,8 @@ export const OPS: OpTable<OpAttrs> = {
   ...compareOps,
   ...linalgOps,
   ...convOps,
+  ...poolOps,
+  ...recurrentOps,
   ...normOps,
   ...sparseOps,
   ...lossOps,

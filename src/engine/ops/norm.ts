@@ -1,4 +1,4 @@
-/** Normalisation: batch_norm (training mode updates running stats) and layer_norm. */
+/** Normalisation: batch_norm (training mode updates running stats), layer_norm and group_norm (instance norm is one group per channel). */
 import { FloatArray, like } from '../dtype';
 import { formatShape, ShapeError, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
@@ -16,6 +16,8 @@ export interface NormAttrs {
   };
   /** inputs: [x] or [x, weight, bias]; normalises over the trailing `normalizedShape` axes. */
   layer_norm: { normalizedShape: number[]; eps: number };
+  /** inputs: [x (N, C, …)] or [x, weight (C), bias (C)]; normalises each sample's groups of C/groups channels. */
+  group_norm: { groups: number; eps: number };
 }
 
 /** Per group: the mean and 1/√(var + eps) it was normalised with, and whether they came from this batch. */
@@ -119,6 +121,19 @@ interface BatchNormSaved extends NormSaved {
   count: number;
 }
 
+interface GroupNormSaved extends NormSaved {
+  channels: number;
+  groups: number;
+  inner: number;
+}
+
+/** For group norm: element i's group (per sample) and channel. */
+function groupIndex({ channels, groups, inner }: { channels: number; groups: number; inner: number }): [(i: number) => number, (i: number) => number] {
+  const per = channels / groups;
+  const channel = (i: number): number => Math.floor(i / inner) % channels;
+  return [(i) => Math.floor(i / (inner * channels)) * groups + Math.floor(channel(i) / per), channel];
+}
+
 interface LayerNormSaved extends NormSaved {
   rows: number;
   width: number;
@@ -200,6 +215,33 @@ export const normOps: OpTable<NormAttrs> = {
       const group = (i: number): number => Math.floor(i / width);
       const param = (i: number): number => i % width;
       const dx = needs[0] ? normInputGrad(gy, inputs, saved, rows, width, group, param) : null;
+      const [dw, db] = affineGrads(gy, inputs, saved, group, param, needs);
+      return inputs.length === 3 ? [dx, dw, db] : [dx];
+    },
+  }),
+  // d gn = invStd·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)) per group, ĝ = dy·weight; d weight = Σ dy·x̂, d bias = Σ dy (per channel)
+  group_norm: defineOp({
+    saves: (needs) => (needs.length === 3 ? [0, 1] : [0]),
+    forward: (inputs, { groups, eps }): { data: FloatArray; shape: readonly number[]; saved: GroupNormSaved } => {
+      const x = inputs[0];
+      if (x.rank < 2) throw new ShapeError(`group_norm: expected input (N, C, ...) of rank ≥ 2, got ${formatShape(x.shape)}`);
+      const channels = x.shape[1];
+      if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
+        throw new ShapeError(`Expected number of channels in input to be divisible by num_groups, but got input of shape ${formatShape(x.shape)} and num_groups=${groups}`);
+      }
+      checkAffine('group_norm', inputs, channels, `one per channel, ${channels} channels`);
+      const inner = sizeOf(x.shape.slice(2));
+      const geometry = { channels, groups, inner };
+      const [group, param] = groupIndex(geometry);
+      const count = (channels / groups) * inner;
+      const { mean, variance } = groupStats(x.data, x.shape[0] * groups, count, group);
+      const invStd = variance.map((v) => 1 / Math.sqrt(v + eps));
+      const saved = { mean, invStd, batchStats: true, ...geometry };
+      return { data: normalise(x, inputs, saved, group, param), shape: x.shape, saved };
+    },
+    backward: ({ gy, inputs, saved, needs }) => {
+      const [group, param] = groupIndex(saved);
+      const dx = needs[0] ? normInputGrad(gy, inputs, saved, saved.mean.length, (saved.channels / saved.groups) * saved.inner, group, param) : null;
       const [dw, db] = affineGrads(gy, inputs, saved, group, param, needs);
       return inputs.length === 3 ? [dx, dw, db] : [dx];
     },

@@ -43,8 +43,11 @@ export interface RecurrentView {
   steps: number;
   /** Whether the op runs backwards in time (the reverse direction of a bidirectional layer). */
   reverse: boolean;
-  /** Gate outputs after their nonlinearity, all steps: sigmoid gates saturate near 0 and 1, tanh gates near ±1. */
-  gates: readonly { kind: 'sigmoid' | 'tanh'; values: FloatArray }[];
+  /**
+   * Gate outputs after their nonlinearity, all steps: sigmoid gates saturate near 0 and 1, tanh
+   * gates near ±1. Each gate is `count` columns from `start` in every row of `width` of `values`.
+   */
+  gates: readonly { kind: 'sigmoid' | 'tanh'; values: FloatArray; width: number; start: number; count: number }[];
   /** ‖∂loss/∂h_t‖ per time step, filled by the backward (null before it ran). */
   hiddenGradNorms: Float64Array | null;
 }

@@ -280,7 +280,7 @@ describe('nn modules', () => {
       assert.throws(() => new nn.Conv2d(1, 2, [3, 3, 3] as unknown as [number, number], { rng: rng() }), /kernel_size must be a number or a pair/);
       assert.throws(() => new nn.BatchNorm1d(3).call(F.zeros([2, 3, 4, 5])), /expected 2D or 3D input \(got 4D input\)/);
       assert.throws(() => new nn.BatchNorm2d(3).call(F.zeros([2, 3, 4])), /expected 4D input \(got 3D input\)/);
-      assert.throws(() => new nn.MSELoss({ reduction: 'none' as 'mean' }), /none is not a valid value for reduction/);
+      assert.throws(() => new nn.MSELoss({ reduction: 'avg' as 'mean' }), /avg is not a valid value for reduction/);
     });
 
     it('forward equals the functional op with the same weights', () => {
