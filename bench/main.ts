@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backward, Rng, Tensor } from '../src/engine';
 import * as nn from '../src/engine/nn';
+import { analyse } from '../src/analyse';
 import { parseSpec } from '../src/model';
-import { checkTrace } from '../src/rules';
-import { traceModel } from '../src/trace/run';
+import { specFixes } from '../src/model/spec-fixes';
 import { activationAfterLast, timeIt, Workload, WORKLOADS } from './workloads';
 
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1500);
@@ -103,7 +103,7 @@ function quickTrace(file: string): { cold: number; warm: number } {
   const once = () => {
     const { spec } = parseSpec(text, file);
     if (!spec) throw new Error(`${file} does not parse`);
-    checkTrace({ trace: traceModel(spec, file, { steps: 5 }), spec, text, fileName: file });
+    analyse({ graph: spec, text, fileName: file, fixes: (g) => specFixes(text, file, g) }, { kind: 'build', options: { steps: 5 } });
   };
   const t = performance.now();
   once();

@@ -4,10 +4,11 @@
  * findings on the user's text. The trace worker, the CLI and the TypeScript runner's child process
  * all call it, so a model gives the same findings wherever it is looked at.
  */
+import type { FixRenderer } from './model/fixes';
 import type { ModelSpec } from './model/graph';
 import { checkTrace } from './rules';
 import type { RuleConfig } from './rules/config';
-import type { CustomOpUse, Finding } from './rules/types';
+import type { CustomOpUse, Finding, RenderedFix, RuleFinding } from './rules/types';
 import { Session, traceBuilt, TraceMeta, traceModel, TraceOptions } from './trace/run';
 import type { Trace } from './trace/types';
 
@@ -22,6 +23,8 @@ export interface ModelSource {
   graph: ModelSpec | (() => ModelSpec);
   /** Ops with a hand-written backward that the model ran (decorated TypeScript models), read after the trace. */
   customOps?: () => CustomOpUse[];
+  /** Writes fixes in the file's syntax; a fix it cannot write is not offered. Given the graph read for the rules. */
+  fixes(graph: ModelSpec): FixRenderer;
 }
 
 /** How the model comes to be traced. */
@@ -62,6 +65,18 @@ export function analyse(source: ModelSource, run: Run, config?: RuleConfig): Ana
       break;
   }
   const t1 = performance.now();
-  const findings = checkTrace({ trace, spec: graphOf(), text: source.text, fileName: source.fileName, config, customOps: source.customOps?.() });
+  const found = checkTrace({ trace, spec: graphOf(), config, customOps: source.customOps?.() });
+  const findings = rendered(found, source.fixes(graphOf()));
   return { graph: graphOf(), trace, findings, timings: { traceMs: t1 - t0, checkMs: performance.now() - t1 } };
+}
+
+/** The findings with each fix written as text edits by the front end; fixes it cannot write are dropped. */
+export function rendered(findings: readonly RuleFinding[], render: FixRenderer): Finding[] {
+  return findings.map((f) => ({
+    ...f,
+    fixes: f.fixes.flatMap((fix): RenderedFix[] => {
+      const edits = render(fix.intents);
+      return edits ? [{ ...fix, edits }] : [];
+    }),
+  }));
 }

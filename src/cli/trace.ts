@@ -1,5 +1,6 @@
 /** `gradient-lens trace`: trains a few steps, prints the findings like a compiler, then per-parameter gradient norms. */
 import { analyse } from '../analyse';
+import { specFixes } from '../model/spec-fixes';
 import type { Finding } from '../rules/types';
 import type { Trace } from '../trace/types';
 import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, UsageError } from './args';
@@ -24,7 +25,7 @@ export interface Analysis {
 /** Shared by `trace` and `report`: load the spec and inputs, then the analyse step, all within the limits. */
 export function analyseSpec(file: string, args: ParsedArgs, io: Io): Analysis {
   return runSpec(file, args, io, ({ spec, text, config, trace: options, inputs }) => {
-    const { trace, findings } = analyse({ graph: spec, text, fileName: file }, { kind: 'build', options }, config);
+    const { trace, findings } = analyse({ graph: spec, text, fileName: file, fixes: (g) => specFixes(text, file, g) }, { kind: 'build', options }, config);
     return { file, text, trace, findings, inputs };
   });
 }

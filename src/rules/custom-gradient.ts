@@ -6,7 +6,7 @@
 import { noGrad } from '../engine/context';
 import { Rng } from '../engine/rng';
 import { Tensor } from '../engine/tensor';
-import type { CustomOpUse, Finding, Rule, RuleContext } from './types';
+import type { CustomOpUse, Rule, RuleContext, RuleFinding } from './types';
 import { num, severityFor } from './util';
 
 const ID = 'custom-gradient';
@@ -116,8 +116,8 @@ export const customGradient: Rule = {
   id: ID,
   title: "A custom op's hand-written backward disagrees with float64 finite differences",
   defaultSeverity: 'error',
-  check(ctx: RuleContext): Finding[] {
-    const findings: Finding[] = [];
+  check(ctx: RuleContext): RuleFinding[] {
+    const findings: RuleFinding[] = [];
     const tolerance = ctx.config.customGradient.relativeError;
     const severity = severityFor(ctx, ID, 'error');
     if (severity === 'off') return findings;

@@ -5,9 +5,8 @@
  */
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
-import { removeLayer, rewriteLayer, syntaxOf } from './edits';
-import type { Fix, Finding, Rule, RuleContext } from './types';
-import { activationName, activationOf, feedingLayer, findingAt, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, severityFor, weightLayers } from './util';
+import type { Fix, FixIntent, Rule, RuleContext, RuleFinding } from './types';
+import { activationName, activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, severityFor, weightLayers } from './util';
 
 /** Whether units of the activation that ran `op` can die: its derivative is exactly zero on one side (ReLU). */
 function canDie(op: string): boolean {
@@ -24,35 +23,25 @@ interface LayerDeath {
 }
 
 function fixesFor(ctx: RuleContext, layer: LayerNode, deadAtStart: boolean, diedInTraining: boolean): Fix[] {
-  const syntax = syntaxOf(ctx.fileName);
   const weights = weightLayers(ctx.spec);
   const last = weights[weights.length - 1];
   // After the last weight layer the ReLU bounds the model's output: targets below zero kill it whatever the lr.
   const isOutput = !!last && leafLayers(ctx.spec).findIndex((l) => l.path === layer.path) > leafLayers(ctx.spec).findIndex((l) => l.path === last.path);
   const fixes: Fix[] = [];
   if (isOutput) {
-    fixes.push({
-      title: `Remove the ${layer.type} after the output layer ${last.type} ${last.path}, so the model can predict values below zero`,
-      edits: [removeLayer(ctx.text, syntax, layer)],
-    });
+    fixes.push(fix(`Remove the ${layer.type} after the output layer ${last.type} ${last.path}, so the model can predict values below zero`, [{ kind: 'remove-layer', layer: layer.path }]));
   }
-  fixes.push({
-    title: `Replace ${layer.type} with LeakyReLU (negative_slope 0.01), so negative inputs still pass a gradient`,
-    edits: [rewriteLayer(ctx.text, syntax, layer, { type: 'LeakyReLU', replaceArgs: true })],
-  });
+  fixes.push(fix(`Replace ${layer.type} with LeakyReLU (negative_slope 0.01), so negative inputs still pass a gradient`, [{ kind: 'replace-layer', layer: layer.path, with: 'LeakyReLU', args: {} }]));
   fixes[0].preferred = true;
   const feeder = feedingLayer(ctx.spec, layer);
   // Only the user's own init can be blamed: PyTorch's default centres pre-activations at zero.
   const written = feeder ? Object.entries(feeder.init).filter(([, s]) => s.scheme !== 'default') : [];
   if (feeder && deadAtStart && written.length) {
-    const init: Record<string, { scheme: 'kaiming_normal' | 'zeros'; args: Record<string, string> }> = {
+    const init: Extract<FixIntent, { kind: 'set-init' }>['init'] = {
       weight: { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' } },
     };
     if (feeder.params.some((p) => p.name === 'bias')) init.bias = { scheme: 'zeros', args: {} };
-    fixes.push({
-      title: `Initialise ${feeder.type} ${feeder.path} with He (kaiming_normal) weights and zero bias, so its outputs start centred at zero`,
-      edits: [rewriteLayer(ctx.text, syntax, feeder, { init })],
-    });
+    fixes.push(fix(`Initialise ${feeder.type} ${feeder.path} with He (kaiming_normal) weights and zero bias, so its outputs start centred at zero`, [{ kind: 'set-init', layer: feeder.path, init }]));
   }
   if (diedInTraining && !isOutput) {
     const lr = lowerLearningRateFix(ctx, 'the units were alive at step 0 and died under the updates');
@@ -78,7 +67,7 @@ export const deadRelu: Rule = {
         byLayer.set(a.layer, entry);
       }
     }
-    const findings: Finding[] = [];
+    const findings: RuleFinding[] = [];
     for (const [path, e] of byLayer) {
       const layer = layerByPath(spec, path);
       if (!layer || !e.share.length) continue;

@@ -8,9 +8,8 @@
 import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { StepRecord } from '../trace/types';
-import { removeLayer, rewriteLayer, syntaxOf } from './edits';
-import type { Finding, Fix, Rule, RuleContext } from './types';
-import { findingAt, layerByPath, leafLayers, num, severityFor } from './util';
+import type { Fix, Rule, RuleFinding } from './types';
+import { findingAt, fix, layerByPath, leafLayers, num, severityFor } from './util';
 
 /** Layers whose zero gradient the saturation and dead-ReLU rules explain (they record activation statistics). */
 function activationLayers(steps: readonly StepRecord[]): Set<string> {
@@ -35,20 +34,14 @@ function blocksOnEveryStep(steps: readonly StepRecord[], path: string, flushNorm
 }
 
 /** Take the blocker out (when that leaves its neighbours as they are), or set the arguments that let the gradient through. */
-function fixesFor(ctx: RuleContext, blocker: LayerNode): Fix[] {
+function fixesFor(blocker: LayerNode): Fix[] {
   const traits = traitsOf(blocker.type);
   if (!traits.keepsShape) return [];
-  const syntax = syntaxOf(ctx.fileName);
-  const fixes: Fix[] = [
-    { title: `Remove ${blocker.type} ${blocker.path}`, edits: [removeLayer(ctx.text, syntax, blocker)], preferred: true },
-  ];
+  const fixes: Fix[] = [fix(`Remove ${blocker.type} ${blocker.path}`, [{ kind: 'remove-layer', layer: blocker.path }], true)];
   const unblock = traits.blocksGradient?.(blocker)?.unblock;
   if (unblock) {
     const set = Object.entries(unblock.args).map(([k, v]) => `${k} to ${String(v)}`).join(' and ');
-    fixes.push({
-      title: `Set ${blocker.type} ${blocker.path}'s ${set} (${unblock.note})`,
-      edits: [rewriteLayer(ctx.text, syntax, blocker, { args: unblock.args })],
-    });
+    fixes.push(fix(`Set ${blocker.type} ${blocker.path}'s ${set} (${unblock.note})`, [{ kind: 'set-layer-args', layer: blocker.path, args: unblock.args }]));
   }
   return fixes;
 }
@@ -91,7 +84,7 @@ export const disconnectedParameter: Rule = {
       entry.names.push(param.name);
       blocked.set(param.layer, entry);
     });
-    const findings: Finding[] = [];
+    const findings: RuleFinding[] = [];
     for (const [path, names] of unreached) {
       const layer = layerByPath(spec, path);
       if (!layer) continue;
@@ -118,7 +111,7 @@ export const disconnectedParameter: Rule = {
       );
       if (b.path !== layer.path) f.related.push({ range: b.typeRange, message: `${reason}: no gradient passes back through it` });
       f.evidence.push({ label: `gradient norm arriving at ${b.type} ${b.path}`, values: blocker.arriving });
-      f.fixes = fixesFor(ctx, b);
+      f.fixes = fixesFor(b);
       findings.push(f);
     }
     return findings;

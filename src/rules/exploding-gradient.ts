@@ -4,8 +4,7 @@
  * Thresholds: AUTOTRAINER (‖∇W_first‖/‖∇W_last‖ > 70), a bound on any gradient norm.
  */
 import type { LayerNode } from '../model/graph';
-import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
-import type { Fix, Finding, Rule, RuleContext } from './types';
+import type { Fix, Rule, RuleContext, RuleFinding } from './types';
 import {
   activationAfter,
   activationOf,
@@ -42,13 +41,12 @@ export function oversizedInits(ctx: RuleContext, layers: readonly LayerNode[]): 
 }
 
 function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boolean, grew: boolean, throughLayers: boolean): Fix[] {
-  const syntax = syntaxOf(ctx.fileName);
   const fixes: Fix[] = [];
   const large = fromInit ? oversizedInits(ctx, weights) : [];
   if (large.length) {
     fixes.push({
       title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He) instead of the large init that multiplies the gradient at every layer`,
-      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(ctx.spec, l) } })),
+      intents: large.map((l) => ({ kind: 'set-init', layer: l.path, init: { weight: initFor(ctx.spec, l) } })),
     });
   }
   if (grew) {
@@ -69,7 +67,7 @@ function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boo
     if (acts.length && acts.length === weights.length - 1) {
       fixes.push({
         title: `Insert LayerNorm before the ${acts.length} hidden activation${acts.length > 1 ? 's' : ''}, so each layer's output returns to unit scale`,
-        edits: acts.map((a) => insertLayerBefore(ctx.text, syntax, a, 'LayerNorm', { normalized_shape: a.inShape[0] })),
+        intents: acts.map((a) => ({ kind: 'insert-layer', before: a.path, type: 'LayerNorm', args: { normalized_shape: a.inShape[0] } })),
       });
     }
   }
@@ -114,7 +112,7 @@ export const explodingGradient: Rule = {
     const severity = severityFor(ctx, 'exploding-gradient', 'warning');
     if (severity === 'off') return [];
 
-    let f: Finding;
+    let f: RuleFinding;
     let grew: boolean;
     let fromInit: boolean;
     if (byRatio) {

@@ -15,7 +15,7 @@ import { nonFinite } from './non-finite';
 import { poorInitialisation } from './poor-initialisation';
 import { rankFindings } from './rank';
 import { saturatedActivation } from './saturated-activation';
-import { CustomOpUse, Finding, Rule, RULE_IDS, RuleId } from './types';
+import { CustomOpUse, Rule, RULE_IDS, RuleFinding, RuleId } from './types';
 import { underflow } from './underflow';
 import { layerOrder } from './util';
 import { vanishingGradient } from './vanishing-gradient';
@@ -37,18 +37,16 @@ export const RULES: { [K in RuleId]: Rule & { id: K } } = {
 export interface CheckInput {
   trace: Trace;
   spec: ModelSpec;
-  text: string;
-  fileName: string;
   config?: RuleConfig;
   /** Custom ops a decorated TypeScript model used, for the custom-gradient rule. */
   customOps?: CustomOpUse[];
 }
 
-/** Runs every rule that is not switched off and returns the findings ranked. */
-export function checkTrace(input: CheckInput): Finding[] {
+/** Runs every rule that is not switched off and returns the findings ranked, fixes as intents. */
+export function checkTrace(input: CheckInput): RuleFinding[] {
   const config = input.config ?? DEFAULT_CONFIG;
   const ctx = { ...input, config };
-  const findings: Finding[] = [];
+  const findings: RuleFinding[] = [];
   for (const id of RULE_IDS) {
     if (config.severity[id] === 'off') continue;
     findings.push(...RULES[id].check(ctx));

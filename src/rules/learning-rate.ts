@@ -4,9 +4,8 @@
  * Thresholds: SageMaker Debugger and DeepDiagnosis ([1e-8, 10], "too small" below 1e-5).
  */
 import { optimizerDef } from '../model/catalogue';
-import { replaceOptimizer, syntaxOf } from './edits';
-import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
-import { pct, severityFor, shortNumber, weightParams } from './util';
+import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
+import { pct, severityFor, shortNumber, weightParams, fix } from './util';
 
 
 function median(values: readonly number[]): number {
@@ -61,17 +60,7 @@ function ratiosPerStep(ctx: RuleContext): { ratios: number[][]; rounded: number 
 }
 
 function fixFor(ctx: RuleContext, lr: number): Fix {
-  const { spec } = ctx;
-  const args: Record<string, unknown> = {};
-  // Keep the arguments the user wrote, in their order; only lr changes.
-  const written = Object.keys(spec.optimizer.argRanges);
-  for (const k of written) args[k] = spec.optimizer.args[k];
-  args.lr = lr;
-  return {
-    title: `Set ${spec.optimizer.type}'s lr to ${shortNumber(lr)}`,
-    edits: [replaceOptimizer(ctx.text, syntaxOf(ctx.fileName), spec.optimizer.range, { [spec.optimizer.type]: args })],
-    preferred: true,
-  };
+  return fix(`Set ${ctx.spec.optimizer.type}'s lr to ${shortNumber(lr)}`, [{ kind: 'set-optimizer-args', args: { lr } }], true);
 }
 
 export const learningRate: Rule = {
@@ -110,7 +99,7 @@ export const learningRate: Rule = {
     }
     const severity = severityFor(ctx, 'learning-rate', own);
     if (severity === 'off') return [];
-    const f: Finding = {
+    const f: RuleFinding = {
       rule: 'learning-rate',
       severity,
       message:

@@ -6,9 +6,8 @@
  */
 import { LOSSES, traitsOf, type LayerType, type LossTraits, type LossType } from '../model/catalogue';
 import type { ArgValue, LayerNode } from '../model/graph';
-import { removeLayer, replaceValue, rewriteLayer, syntaxOf } from './edits';
-import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
-import { activationOf, findingAt, leafLayers, pct, severityFor, shortNumber } from './util';
+import type { Fix, FixIntent, Rule, RuleContext, RuleFinding, Severity } from './types';
+import { activationOf, findingAt, fix, writtenLossArgs, leafLayers, pct, severityFor, shortNumber } from './util';
 
 /** The last layer that decides what kind of values reach the loss (Dropout, Identity and Flatten do not). */
 function lastLayer(leaves: LayerNode[]): LayerNode | undefined {
@@ -67,13 +66,6 @@ function classCount(ctx: RuleContext, layer: LayerNode): number | null {
   return out && out.length ? out[0] : null;
 }
 
-function lossWith(ctx: RuleContext, type: LossType): unknown {
-  const args: Record<string, unknown> = {};
-  // Only reduction carries over: the other losses' own arguments (HuberLoss's delta) do not apply.
-  if ('reduction' in ctx.spec.loss.argRanges) args.reduction = ctx.spec.loss.args.reduction;
-  return Object.keys(args).length ? { [type]: args } : type;
-}
-
 interface Problem {
   severity: Severity;
   message: string;
@@ -84,14 +76,14 @@ interface Problem {
 
 function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | null {
   const { spec } = ctx;
-  const syntax = syntaxOf(ctx.fileName);
   const loss = spec.loss.type;
   const takes = LOSSES[loss].traits as LossTraits;
   const act = activationOf(last);
-  const remove = (l: LayerNode, extra = ''): Fix => ({ title: `Remove ${l.type} ${l.path}${extra}`, edits: [removeLayer(ctx.text, syntax, l)] });
-  const replaceLoss = (type: LossType): Fix['edits'][number] => replaceValue(ctx.text, syntax, spec.loss.range, lossWith(ctx, type));
-  const swap = (l: LayerNode, type: LayerType, args: Record<string, ArgValue> = {}): Fix['edits'][number] =>
-    rewriteLayer(ctx.text, syntax, l, { type, args, replaceArgs: true });
+  const removal = (l: LayerNode): FixIntent => ({ kind: 'remove-layer', layer: l.path });
+  const remove = (l: LayerNode, extra = ''): Fix => fix(`Remove ${l.type} ${l.path}${extra}`, [removal(l)]);
+  // Only reduction carries over to another loss: the others' own arguments (HuberLoss's delta) do not apply.
+  const replaceLoss = (type: LossType): FixIntent => ({ kind: 'set-loss', type, args: writtenLossArgs(ctx, (k) => k === 'reduction') });
+  const swap = (l: LayerNode, type: LayerType, args: Record<string, ArgValue> = {}): FixIntent => ({ kind: 'replace-layer', layer: l.path, with: type, args });
   const type = last?.type ?? '';
   const out = last ? measured(ctx, last) : null;
   const withMean = out ? `: outputs already in (0, 1), mean ${shortNumber(out.mean)}` : '';
@@ -105,7 +97,7 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
       message: `1 ${type} before ${loss} applies sigmoid twice${withMean}`,
       fixes: [
         { ...remove(last, `: ${loss} applies the sigmoid itself`), preferred: true },
-        { title: 'Use BCELoss, which takes probabilities', edits: [replaceLoss('BCELoss')] },
+        { title: 'Use BCELoss, which takes probabilities', intents: [replaceLoss('BCELoss')] },
       ],
     };
   }
@@ -121,7 +113,7 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
         message: `1 LogSoftmax before CrossEntropyLoss is redundant: CrossEntropyLoss applies log_softmax itself (same loss, ${classCount(ctx, last) ?? '?'} classes)`,
         fixes: [
           { ...remove(last), preferred: true },
-          { title: 'Use NLLLoss, which takes log-probabilities', edits: [replaceLoss('NLLLoss')] },
+          { title: 'Use NLLLoss, which takes log-probabilities', intents: [replaceLoss('NLLLoss')] },
         ],
       };
     }
@@ -131,7 +123,7 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
       message: `1 Softmax before CrossEntropyLoss applies softmax twice: the loss gets probabilities${largest} instead of logits, so its gradient is squashed`,
       fixes: [
         { ...remove(last, ': CrossEntropyLoss applies log_softmax itself'), preferred: true },
-        { title: `Replace Softmax with LogSoftmax and use NLLLoss`, edits: [swap(last, 'LogSoftmax', { dim }), replaceLoss('NLLLoss')] },
+        { title: `Replace Softmax with LogSoftmax and use NLLLoss`, intents: [swap(last, 'LogSoftmax', { dim }), replaceLoss('NLLLoss')] },
       ],
     };
   }
@@ -160,8 +152,8 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
         on: last,
         message: `1 Softmax before NLLLoss: NLLLoss expects log-probabilities and gets probabilities${largest}, so it maximises p instead of log p`,
         fixes: [
-          { title: 'Replace Softmax with LogSoftmax', edits: [swap(last, 'LogSoftmax', { dim: last.args.dim })], preferred: true },
-          { title: 'Remove Softmax and use CrossEntropyLoss', edits: [removeLayer(ctx.text, syntax, last), replaceLoss('CrossEntropyLoss')] },
+          { title: 'Replace Softmax with LogSoftmax', intents: [swap(last, 'LogSoftmax', { dim: last.args.dim })], preferred: true },
+          { title: 'Remove Softmax and use CrossEntropyLoss', intents: [removal(last), replaceLoss('CrossEntropyLoss')] },
         ],
       };
     }
@@ -170,7 +162,7 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
       severity: 'warning',
       on: last && act?.range ? last : 'loss',
       message: `raw outputs of ${last ? `${last.type} ${last.path}` : 'the model'} into NLLLoss without LogSoftmax${raw}: the loss is unbounded below`,
-      fixes: [{ title: 'Use CrossEntropyLoss, which applies log_softmax to the outputs', edits: [replaceLoss('CrossEntropyLoss')], preferred: true }],
+      fixes: [{ title: 'Use CrossEntropyLoss, which applies log_softmax to the outputs', intents: [replaceLoss('CrossEntropyLoss')], preferred: true }],
     };
   }
 
@@ -182,8 +174,8 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
         on: last,
         message: `1 Softmax before BCELoss: its ${classCount(ctx, last) ?? 'several'} outputs sum to 1, so at most one label can be near 1; BCELoss scores each output as its own probability`,
         fixes: [
-          { title: 'Replace Softmax with Sigmoid', edits: [swap(last, 'Sigmoid')], preferred: true },
-          { title: 'Remove Softmax and use BCEWithLogitsLoss', edits: [removeLayer(ctx.text, syntax, last), replaceLoss('BCEWithLogitsLoss')] },
+          { title: 'Replace Softmax with Sigmoid', intents: [swap(last, 'Sigmoid')], preferred: true },
+          { title: 'Remove Softmax and use BCEWithLogitsLoss', intents: [removal(last), replaceLoss('BCEWithLogitsLoss')] },
         ],
       };
     }
@@ -192,7 +184,7 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
       severity: 'warning',
       on: last && act?.range ? last : 'loss',
       message: `no Sigmoid before BCELoss: BCELoss takes probabilities in [0, 1]${raw}`,
-      fixes: [{ title: 'Use BCEWithLogitsLoss, which applies the sigmoid itself', edits: [replaceLoss('BCEWithLogitsLoss')], preferred: true }],
+      fixes: [{ title: 'Use BCEWithLogitsLoss, which applies the sigmoid itself', intents: [replaceLoss('BCEWithLogitsLoss')], preferred: true }],
     };
   }
 
@@ -225,7 +217,7 @@ export const lossActivationMismatch: Rule = {
     const severity = severityFor(ctx, 'loss-activation-mismatch', p.severity);
     if (severity === 'off') return [];
     const lossRelated = { range: spec.loss.typeRange, message: `the loss: ${spec.loss.type}` };
-    let f: Finding;
+    let f: RuleFinding;
     if (p.on === 'loss') {
       f = { rule: 'loss-activation-mismatch', severity, message: p.message, layer: '', range: spec.loss.typeRange, related: [], evidence: [], fixes: p.fixes };
       if (last) f.related.push({ range: last.typeRange, message: `the model's last layer: ${last.type} ${last.path}` });

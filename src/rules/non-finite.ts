@@ -6,9 +6,8 @@
 import { defaultOf, OPTIMIZERS } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { NonFiniteEvent, StepRecord } from '../trace/types';
-import { replaceOptimizer, rewriteLayer, syntaxOf } from './edits';
 import { oversizedInits } from './exploding-gradient';
-import type { Finding, Fix, Rule, RuleContext, Severity } from './types';
+import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
 import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, severityFor, weightLayers } from './util';
 
 /** Weights this many times their initial norm were blown up by the updates. */
@@ -43,22 +42,13 @@ function weightsGrew(steps: readonly StepRecord[], step: number): boolean {
   });
 }
 
-function optimizerArgs(ctx: RuleContext, change: Record<string, unknown>): Record<string, unknown> {
-  const { optimizer } = ctx.spec;
-  const args: Record<string, unknown> = {};
-  const written = optimizer.argRanges ? Object.keys(optimizer.argRanges) : Object.keys(optimizer.args);
-  for (const k of written) args[k] = optimizer.args[k];
-  return { ...args, ...change };
-}
-
 function initFixes(ctx: RuleContext): Fix[] {
   const large = oversizedInits(ctx, weightLayers(ctx.spec));
   if (!large.length) return [];
-  const syntax = syntaxOf(ctx.fileName);
   return [
     {
       title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He): the large init grows the values past float32's range`,
-      edits: large.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(ctx.spec, l) } })),
+      intents: large.map((l) => ({ kind: 'set-init', layer: l.path, init: { weight: initFor(ctx.spec, l) } })),
     },
   ];
 }
@@ -83,7 +73,6 @@ function opFixes(ctx: RuleContext, ev: NonFiniteEvent): Fix[] {
 
 function optimizerFixes(ctx: RuleContext, bad: { step: number; index: number }): { message: string; fixes: Fix[] } {
   const { spec, trace } = ctx;
-  const syntax = syntaxOf(ctx.fileName);
   const p = trace.steps[bad.step].params[bad.index];
   const name = trace.params[bad.index].name;
   // An optimiser that divides by √v + eps (Adam): with eps = 0 a gradient that was always exactly zero gives 0/0.
@@ -95,7 +84,7 @@ function optimizerFixes(ctx: RuleContext, bad: { step: number; index: number }):
       fixes: [
         {
           title: `Set ${type}'s eps to ${defaultEps} (PyTorch's default)`,
-          edits: [replaceOptimizer(ctx.text, syntax, spec.optimizer.range, { [type]: optimizerArgs(ctx, { eps: defaultEps }) })],
+          intents: [{ kind: 'set-optimizer-args', args: { eps: defaultEps } }],
           preferred: true,
         },
       ],
@@ -126,7 +115,7 @@ export const nonFinite: Rule = {
       const verb = overflow ? 'overflowed to Inf' : `produced ${what(ev.nan, ev.inf)}`;
       const grad = ev.phase === 'backward' ? `the gradient of ${ev.op}` : ev.op;
       const inputs = `inputs reached ${num(ev.inputMaxAbs)}`;
-      let f: Finding;
+      let f: RuleFinding;
       let layer: LayerNode | undefined;
       if (ev.layer === 'loss') {
         f = {
@@ -153,7 +142,7 @@ export const nonFinite: Rule = {
       const { message, fixes } = optimizerFixes(ctx, bad);
       const p = trace.params[bad.index];
       const owner = layerByPath(spec, p.layer);
-      const f: Finding = {
+      const f: RuleFinding = {
         rule: 'non-finite',
         severity,
         message,

@@ -6,9 +6,8 @@
 import { fanInAndFanOut } from '../engine/init';
 import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
-import { rewriteLayer, syntaxOf } from './edits';
-import type { Finding, Fix, Rule, RuleContext } from './types';
-import { activationOf, findingAt, leafLayers, paramIndex, paramName, perStep, severityFor, shortNumber, varianceKeepingInit, type VarianceKeepingInit } from './util';
+import type { Fix, Rule, RuleFinding } from './types';
+import { activationOf, findingAt, fix, leafLayers, paramIndex, paramName, perStep, severityFor, shortNumber, varianceKeepingInit, type VarianceKeepingInit } from './util';
 
 /** The activation after a weight (none for a layer without one, or the model's output). */
 interface Follower {
@@ -56,16 +55,12 @@ function followerName(f: Follower): string {
   return f.activation && activationOf(f.activation)?.gain !== 'linear' ? `the ${f.activation.type} after it` : 'a layer without activation';
 }
 
-function fixFor(ctx: RuleContext, layer: LayerNode, f: Follower, shape: number[]): Fix {
+function fixFor(layer: LayerNode, f: Follower, shape: number[]): Fix {
   const rec = recommended(f, shape);
   const args = Object.entries(rec.args)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? shortNumber(v) : v}`)
     .join(', ');
-  return {
-    title: `Initialise ${layer.type} ${layer.path}'s weight with ${rec.scheme}${args ? `(${args})` : ''} (std ${shortNumber(rec.std)})`,
-    edits: [rewriteLayer(ctx.text, syntaxOf(ctx.fileName), layer, { init: { weight: { scheme: rec.scheme, args: rec.args } } })],
-    preferred: true,
-  };
+  return fix(`Initialise ${layer.type} ${layer.path}'s weight with ${rec.scheme}${args ? `(${args})` : ''} (std ${shortNumber(rec.std)})`, [{ kind: 'set-init', layer: layer.path, init: { weight: { scheme: rec.scheme, args: rec.args } } }], true);
 }
 
 export const poorInitialisation: Rule = {
@@ -78,7 +73,7 @@ export const poorInitialisation: Rule = {
     if (!first) return [];
     const { minVariance, maxVariance, factor } = config.initialisation;
     const leaves = leafLayers(spec);
-    const findings: Finding[] = [];
+    const findings: RuleFinding[] = [];
     for (let i = 0; i < leaves.length; i++) {
       const layer = leaves[i];
       const rowsAre = traitsOf(layer.type).weight;
@@ -92,7 +87,7 @@ export const poorInitialisation: Rule = {
       const follower = followerOf(leaves, i);
       const rows = shape[0];
       const units = rowsAre;
-      let f: Finding | null = null;
+      let f: RuleFinding | null = null;
       // float32 constants like 0.1 leave rounding noise in std; relative to the mean it is ~1e-8.
       const constant = std === 0 || std <= 1e-6 * Math.abs(mean);
       if (constant && rows > 1) {
@@ -130,7 +125,7 @@ export const poorInitialisation: Rule = {
       if (follower !== 'norm' && follower.activation && activationOf(follower.activation)?.gain !== 'linear') {
         f.related.push({ range: follower.activation.typeRange, message: `the ${follower.activation.type} its outputs feed` });
       }
-      f.fixes = [fixFor(ctx, layer, follower === 'norm' ? {} : follower, shape)];
+      f.fixes = [fixFor(layer, follower === 'norm' ? {} : follower, shape)];
       findings.push(f);
     }
     return findings;

@@ -2,7 +2,7 @@
  * Ranking: errors first, then a root cause before the symptoms it explains. A saturated layer
  * explains the vanishing gradient below it; say so instead of reporting two unrelated problems.
  */
-import type { Finding, RuleId, Severity } from './types';
+import type { Finding, Fix, RuleId, Severity } from './types';
 
 /** For each symptom, the rules whose findings can explain it, most direct first. */
 const CAUSES: Partial<Record<RuleId, RuleId[]>> = {
@@ -21,8 +21,8 @@ const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2
  * `layerOrder` gives each layer path its position in the document, so "below" and "first" mean
  * what the user sees.
  */
-export function rankFindings(findings: Finding[], layerOrder: ReadonlyMap<string, number>): Finding[] {
-  const pos = (f: Finding) => layerOrder.get(f.layer) ?? Number.MAX_SAFE_INTEGER;
+export function rankFindings<F extends Finding<Fix>>(findings: F[], layerOrder: ReadonlyMap<string, number>): F[] {
+  const pos = (f: F) => layerOrder.get(f.layer) ?? Number.MAX_SAFE_INTEGER;
   for (const symptom of findings) {
     const causes = CAUSES[symptom.rule];
     if (!causes) continue;

@@ -4,9 +4,8 @@
  */
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
-import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
-import type { Fix, Finding, Rule, RuleContext } from './types';
-import { activationOf, feedingLayer, findingAt, layerByPath, mean, num, paramIndex, paramName, pct, severityFor, varianceKeepingInit } from './util';
+import type { Fix, Rule, RuleContext, RuleFinding } from './types';
+import { activationOf, feedingLayer, findingAt, fix, layerByPath, mean, num, paramIndex, paramName, pct, severityFor, varianceKeepingInit } from './util';
 
 /** Whether the trace's activation statistics of `op` come from a saturating activation (sigmoid, tanh). */
 function saturates(op: string): boolean {
@@ -14,7 +13,6 @@ function saturates(op: string): boolean {
 }
 
 function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: number): Fix[] {
-  const syntax = syntaxOf(ctx.fileName);
   const fixes: Fix[] = [];
   const feeder = feedingLayer(ctx.spec, layer);
   if (feeder) {
@@ -25,20 +23,22 @@ function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: numb
     const std = i >= 0 ? ctx.trace.steps[0]?.params[i].weightStd ?? 0 : 0;
     // Offered only when the weights, not the data, are what pushes the units out: then re-initialising fixes it.
     if (std > 2 * xavier.std) {
-      fixes.push({
-        title: `Initialise ${feeder.type} ${feeder.path}'s weight with ${xavier.scheme} (std ${num(xavier.std)} instead of ${num(std)})`,
-        edits: [rewriteLayer(ctx.text, syntax, feeder, { init: { weight: { scheme: xavier.scheme, args: xavier.args } } })],
-      });
+      fixes.push(
+        fix(`Initialise ${feeder.type} ${feeder.path}'s weight with ${xavier.scheme} (std ${num(xavier.std)} instead of ${num(std)})`, [
+          { kind: 'set-init', layer: feeder.path, init: { weight: { scheme: xavier.scheme, args: xavier.args } } },
+        ]),
+      );
     }
   }
-  fixes.push({ title: `Replace ${layer.type} with ReLU`, edits: [rewriteLayer(ctx.text, syntax, layer, { type: 'ReLU', replaceArgs: true })] });
-  fixes.push({ title: `Replace ${layer.type} with GELU`, edits: [rewriteLayer(ctx.text, syntax, layer, { type: 'GELU', replaceArgs: true })] });
+  fixes.push(fix(`Replace ${layer.type} with ReLU`, [{ kind: 'replace-layer', layer: layer.path, with: 'ReLU', args: {} }]));
+  fixes.push(fix(`Replace ${layer.type} with GELU`, [{ kind: 'replace-layer', layer: layer.path, with: 'GELU', args: {} }]));
   const features = layer.inShape[0];
   if (layer.inShape.length === 1 && inputStd > 0) {
-    fixes.push({
-      title: `Insert LayerNorm(${features}) before ${layer.type} to bring its inputs back to unit scale`,
-      edits: [insertLayerBefore(ctx.text, syntax, layer, 'LayerNorm', { normalized_shape: features })],
-    });
+    fixes.push(
+      fix(`Insert LayerNorm(${features}) before ${layer.type} to bring its inputs back to unit scale`, [
+        { kind: 'insert-layer', before: layer.path, type: 'LayerNorm', args: { normalized_shape: features } },
+      ]),
+    );
   }
   fixes[0].preferred = true;
   return fixes;
@@ -62,7 +62,7 @@ export const saturatedActivation: Rule = {
         byLayer.set(a.layer, entry);
       }
     }
-    const findings: Finding[] = [];
+    const findings: RuleFinding[] = [];
     for (const [path, e] of byLayer) {
       const layer = layerByPath(spec, path);
       if (!layer) continue;

@@ -1,5 +1,6 @@
 /** Findings and rules: data plus pure functions `(context) => Finding[]`, no `vscode` here. */
 import type { Tensor } from '../engine/tensor';
+import type { FixIntent, TextEdit } from '../model/fixes';
 import type { ModelSpec, SourceRange } from '../model/graph';
 import type { Trace } from '../trace/types';
 import type { RuleConfig } from './config';
@@ -22,17 +23,19 @@ export const RULE_IDS = [
 
 export type RuleId = (typeof RULE_IDS)[number];
 
-export interface TextEdit {
-  range: SourceRange;
-  newText: string;
-}
+export type { FixIntent, TextEdit };
 
-/** A fix is a set of text edits on the spec, applied together (a quick fix in the editor). */
+/** A fix as a rule proposes it: what to change in the model, in the graph's terms (a quick fix in the editor). */
 export interface Fix {
   title: string;
-  edits: TextEdit[];
+  intents: FixIntent[];
   /** The fix to offer first (VS Code's `isPreferred`). */
   preferred?: boolean;
+}
+
+/** A fix its front end could write: the intents as text edits in the file's own syntax, applied together. */
+export interface RenderedFix extends Fix {
+  edits: TextEdit[];
 }
 
 export interface RelatedLocation {
@@ -46,7 +49,8 @@ export interface Evidence {
   values: number[];
 }
 
-export interface Finding {
+/** What a rule found; after the analyse step its fixes are rendered (`Finding`), as rules return them `RuleFinding`. */
+export interface Finding<F extends Fix = RenderedFix> {
   rule: RuleId;
   severity: Severity;
   /** States the measured number: "sigmoid layer saturated: 94% of units". */
@@ -56,17 +60,18 @@ export interface Finding {
   range: SourceRange;
   related: RelatedLocation[];
   evidence: Evidence[];
-  fixes: Fix[];
+  fixes: F[];
   /** Set by ranking: the finding that explains this one (root cause before symptom). */
   explainedBy?: { rule: RuleId; layer: string };
 }
 
+/** A finding as a rule returns it: fixes as intents, not yet written in any syntax. */
+export type RuleFinding = Finding<Fix>;
+
 export interface RuleContext {
   trace: Trace;
+  /** The model graph: layers from the catalogue with their source ranges, data, loss, optimiser. */
   spec: ModelSpec;
-  /** The spec's source text and file name, to build fixes as text edits. */
-  text: string;
-  fileName: string;
   config: RuleConfig;
   /** Ops with a user-written backward that ran in the trace (decorated TypeScript models only). */
   customOps?: CustomOpUse[];
@@ -90,5 +95,5 @@ export interface Rule {
   /** One line for docs and settings. */
   title: string;
   defaultSeverity: Severity;
-  check(ctx: RuleContext): Finding[];
+  check(ctx: RuleContext): RuleFinding[];
 }

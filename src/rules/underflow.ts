@@ -5,7 +5,7 @@
  */
 import type { LayerNode } from '../model/graph';
 import type { LayerFlowStep, StepRecord } from '../trace/types';
-import type { Finding, Rule } from './types';
+import type { Rule, RuleFinding } from './types';
 import { gradientFlowFixes } from './vanishing-gradient';
 import { finiteStepsAndWeights, findingAt, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, severityFor } from './util';
 
@@ -92,7 +92,7 @@ export const underflow: Rule = {
     } else {
       message = `gradient underflows at ${hit.layer.type} ${hit.layer.path}: ${pct(hit.subnormal)} of its nonzero ∇W entries are float32 subnormals (below ${num(FLOAT32_MIN_NORMAL)})${more}`;
     }
-    const f: Finding = findingAt('underflow', severity, hit.layer, message);
+    const f: RuleFinding = findingAt('underflow', severity, hit.layer, message);
     f.evidence.push({ label: 'subnormal share', values: hit.values });
     if (firstFlush) {
       const where = layerByPath(spec, firstFlush.layer);

@@ -2,10 +2,10 @@
 import { calculateGain } from '../engine/init';
 import { defaultOf, layerDef, traitsOf, type ActivationTraits } from '../model/catalogue';
 import { allLayers } from '../model/graph';
-import type { LayerNode, ModelSpec } from '../model/graph';
+import type { ArgValue, LayerNode, ModelSpec } from '../model/graph';
 import type { StepRecord, Trace, TraceParam } from '../trace/types';
-import { formatNumber, replaceOptimizer, replaceValue, syntaxOf } from './edits';
-import type { Finding, Fix, RuleContext, RuleId, Severity } from './types';
+import { formatNumber } from '../model/fixes';
+import type { Fix, FixIntent, RuleContext, RuleFinding, RuleId, Severity } from './types';
 
 /** "94%", "0.3%", "<0.1%" */
 export function pct(share: number): string {
@@ -62,7 +62,7 @@ export function severityFor(ctx: RuleContext, rule: RuleId, own: Severity): Seve
 }
 
 /** Builds a finding on a layer's type name (where the squiggle goes), with empty extras to fill. */
-export function findingAt(rule: RuleId, severity: Severity, layer: LayerNode, message: string): Finding {
+export function findingAt(rule: RuleId, severity: Severity, layer: LayerNode, message: string): RuleFinding {
   return { rule, severity, message, layer: layer.path, range: layer.typeRange, related: [], evidence: [], fixes: [] };
 }
 
@@ -198,15 +198,7 @@ export function lowerLearningRateFix(ctx: RuleContext, why: string, targetRatio 
   }
   const scaled = ratio > 0 ? (lr * targetRatio) / ratio : lr / 10;
   const suggested = roundRateDown(Math.min(scaled, lr / 10));
-  const args: Record<string, unknown> = {};
-  // Keep the arguments the user wrote, in their order; only lr changes.
-  const written = spec.optimizer.argRanges ? Object.keys(spec.optimizer.argRanges) : Object.keys(spec.optimizer.args);
-  for (const k of written) args[k] = spec.optimizer.args[k];
-  args.lr = suggested;
-  return {
-    title: `Lower ${spec.optimizer.type}'s lr from ${formatNumber(lr)} to ${formatNumber(suggested)} (${why})`,
-    edits: [replaceOptimizer(ctx.text, syntaxOf(ctx.fileName), spec.optimizer.range, { [spec.optimizer.type]: args })],
-  };
+  return fix(`Lower ${spec.optimizer.type}'s lr from ${formatNumber(lr)} to ${formatNumber(suggested)} (${why})`, [{ kind: 'set-optimizer-args', args: { lr: suggested } }]);
 }
 
 /** 2e-11, 1e-10, 0.0033, 1200, 2.6e7: two significant digits written as a person would (no "2.0e-11"), for messages and fix titles. */
@@ -226,13 +218,9 @@ export function shortNumber(v: number): string {
 export function meanReductionFix(ctx: RuleContext): Fix | undefined {
   const { loss } = ctx.spec;
   if (loss.args.reduction !== 'sum' || ctx.trace.batchSize <= 1) return undefined;
-  const args: Record<string, unknown> = {};
-  for (const k of Object.keys(loss.argRanges)) if (k !== 'reduction') args[k] = (loss.args as Record<string, unknown>)[k];
-  const value = Object.keys(args).length ? { [loss.type]: args } : loss.type;
-  return {
-    title: `Use ${loss.type}'s default reduction (mean): with sum the gradient is ${ctx.trace.batchSize}× larger, one per sample in the batch`,
-    edits: [replaceValue(ctx.text, syntaxOf(ctx.fileName), loss.range, value)],
-  };
+  return fix(`Use ${loss.type}'s default reduction (mean): with sum the gradient is ${ctx.trace.batchSize}× larger, one per sample in the batch`, [
+    { kind: 'set-loss', type: loss.type, args: writtenLossArgs(ctx, (k) => k !== 'reduction') },
+  ]);
 }
 
 /**
@@ -243,4 +231,17 @@ export function finiteStepsAndWeights(ctx: RuleContext): { trace: Trace; weights
   const trace = { ...ctx.trace, steps: ctx.trace.steps.filter((s) => Number.isFinite(s.loss)) };
   const weights = weightLayers(ctx.spec).filter((l) => paramIndex(trace, paramName(l, 'weight')) >= 0);
   return { trace, weights };
+}
+
+/** A fix: its title, what it changes in the model, and whether it is the one to offer first. */
+export function fix(title: string, intents: FixIntent[], preferred?: boolean): Fix {
+  return preferred ? { title, intents, preferred } : { title, intents };
+}
+
+/** The loss's arguments as the user wrote them (those `keep` keeps): what a change of loss carries over. */
+export function writtenLossArgs(ctx: RuleContext, keep: (name: string) => boolean): Record<string, ArgValue> {
+  const { loss } = ctx.spec;
+  const out: Record<string, ArgValue> = {};
+  for (const k of Object.keys(loss.argRanges)) if (keep(k)) out[k] = (loss.args as Record<string, ArgValue>)[k];
+  return out;
 }

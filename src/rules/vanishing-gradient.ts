@@ -5,8 +5,8 @@
  * Debugger (mean |grad| < 1e-7).
  */
 import type { LayerNode, ModelSpec } from '../model/graph';
-import { insertLayerBefore, rewriteLayer, syntaxOf } from './edits';
-import type { Fix, Rule, RuleContext, TextEdit } from './types';
+import type { FixIntent } from '../model/fixes';
+import type { Fix, Rule, RuleContext } from './types';
 import {
   activationAfter,
   activationOf,
@@ -46,21 +46,20 @@ export function hiddenSaturating(spec: ModelSpec, from: LayerNode, last: LayerNo
  */
 export function reluFix(ctx: RuleContext, saturating: readonly LayerNode[], from: LayerNode): Fix | undefined {
   if (!saturating.length) return undefined;
-  const syntax = syntaxOf(ctx.fileName);
-  const edits: TextEdit[] = [];
+  const intents: FixIntent[] = [];
   const feeders = new Set<string>();
   for (const act of saturating) {
-    edits.push(rewriteLayer(ctx.text, syntax, act, { type: 'ReLU', replaceArgs: true }));
+    intents.push({ kind: 'replace-layer', layer: act.path, with: 'ReLU', args: {} });
     const feeder = feedingLayer(ctx.spec, act);
     if (feeder && !feeders.has(feeder.path)) {
       feeders.add(feeder.path);
       const { scheme, args } = varianceKeepingInit({ type: 'ReLU', args: {} }, feeder.params.find((p) => p.name === 'weight')?.shape ?? [1, 1]);
-      edits.push(rewriteLayer(ctx.text, syntax, feeder, { init: { weight: { scheme, args } } }));
+      intents.push({ kind: 'set-init', layer: feeder.path, init: { weight: { scheme, args } } });
     }
   }
   return {
     title: `Replace the ${countByType(saturating)} layer${saturating.length > 1 ? 's' : ''} after ${from.type} ${from.path} with ReLU, and initialise the layers feeding them with He (kaiming_normal)`,
-    edits,
+    intents,
   };
 }
 
@@ -78,7 +77,6 @@ function undersizedInits(ctx: RuleContext, layers: readonly LayerNode[]): LayerN
 
 /** Fixes for a gradient that shrinks between `layer` and `last`: the init, the saturating activations, their inputs. */
 export function gradientFlowFixes(ctx: RuleContext, layer: LayerNode, last: LayerNode, weights: readonly LayerNode[]): Fix[] {
-  const syntax = syntaxOf(ctx.fileName);
   const fixes: Fix[] = [];
   const saturating = hiddenSaturating(ctx.spec, layer, last);
   const between = weights.slice(weights.indexOf(layer), weights.indexOf(last));
@@ -88,7 +86,7 @@ export function gradientFlowFixes(ctx: RuleContext, layer: LayerNode, last: Laye
   if (small.length && !saturating.some((l) => (activationOf(l)?.derivativePeak ?? 1) < 1)) {
     fixes.push({
       title: `Initialise ${small.length === 1 ? `${small[0].type} ${small[0].path}` : `the ${small.length} weight layers`} for the activation after ${small.length === 1 ? 'it' : 'each'} (xavier/He) instead of the small init that shrinks the gradient`,
-      edits: small.map((l) => rewriteLayer(ctx.text, syntax, l, { init: { weight: initFor(ctx.spec, l) } })),
+      intents: small.map((l) => ({ kind: 'set-init', layer: l.path, init: { weight: initFor(ctx.spec, l) } })),
     });
   }
   const relu = reluFix(ctx, saturating, layer);
@@ -98,7 +96,7 @@ export function gradientFlowFixes(ctx: RuleContext, layer: LayerNode, last: Laye
   if (saturatedOnes.length && saturatedOnes.length === saturating.length) {
     fixes.push({
       title: `Insert LayerNorm before the ${countByType(saturatedOnes)} layer${saturatedOnes.length > 1 ? 's' : ''} to keep their inputs out of the flat ends`,
-      edits: saturatedOnes.map((l) => insertLayerBefore(ctx.text, syntax, l, 'LayerNorm', { normalized_shape: l.inShape[0] })),
+      intents: saturatedOnes.map((l) => ({ kind: 'insert-layer', before: l.path, type: 'LayerNorm', args: { normalized_shape: l.inShape[0] } })),
     });
   }
   if (fixes.length) fixes[0].preferred = true;

@@ -6,6 +6,7 @@
  */
 import { analyse } from '../analyse';
 import { parseSpec } from '../model';
+import { specFixes } from '../model/spec-fixes';
 import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { specRangeOf, TraceError } from '../trace/errors';
@@ -29,7 +30,7 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   let analysis;
   try {
     analysis = analyse(
-      { graph: spec, text: req.text, fileName: req.fileName },
+      { graph: spec, text: req.text, fileName: req.fileName, fixes: (g) => specFixes(req.text, req.fileName, g) },
       {
         kind: 'build',
         options: {

@@ -122,6 +122,11 @@ export interface LayerDef<M extends nn.Module = nn.Module> {
   torch: string;
   /** Constructor arguments in PyTorch's order, with types, defaults and docs. */
   args: ArgDef[];
+  /**
+   * How many leading arguments the engine's constructor (as users call it in a TypeScript model)
+   * takes by position; the rest go in an options object, camelCased (`{ bias: false }`). All when absent.
+   */
+  positional?: number;
   /** Every parameter the layer can have, for init keys and messages. */
   paramNames: string[];
   params(args: Record<string, ArgValue>): ParamDef[];
@@ -228,6 +233,7 @@ export const LAYERS = {
       { name: 'out_features', type: { kind: 'int', min: 1 }, doc: 'Size of each output sample.' },
       { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'If false, the layer will not learn an additive bias.' },
     ],
+    positional: 2,
     paramNames: ['weight', 'bias'],
     params: (a) => {
       const out: ParamDef[] = [{ name: 'weight', shape: [n(a.out_features), n(a.in_features)] }];
@@ -250,6 +256,7 @@ export const LAYERS = {
     doc: 'Applies a 1D convolution over an input [channels, length] (torch.nn.Conv1d). Weight shape [out_channels, in_channels, kernel_size].',
     torch: 'torch.nn.Conv1d',
     args: convArgs(1),
+    positional: 3,
     paramNames: ['weight', 'bias'],
     params: convParams(1),
     shape: convLike('Conv1d', 1, 'in_channels', (_c, a) => n(a.out_channels)),
@@ -263,6 +270,7 @@ export const LAYERS = {
     doc: 'Applies a 2D convolution over an input [channels, height, width] (torch.nn.Conv2d). Weight shape [out_channels, in_channels, kh, kw].',
     torch: 'torch.nn.Conv2d',
     args: convArgs(2),
+    positional: 3,
     paramNames: ['weight', 'bias'],
     params: convParams(2),
     shape: convLike('Conv2d', 2, 'in_channels', (_c, a) => n(a.out_channels)),
@@ -276,6 +284,7 @@ export const LAYERS = {
     doc: 'Applies a 2D max pooling over an input [channels, height, width] (torch.nn.MaxPool2d).',
     torch: 'torch.nn.MaxPool2d',
     args: poolArgs('max'),
+    positional: 1,
     paramNames: [],
     params: noParams,
     check: poolCheck,
@@ -289,6 +298,7 @@ export const LAYERS = {
     doc: 'Applies a 2D average pooling over an input [channels, height, width] (torch.nn.AvgPool2d).',
     torch: 'torch.nn.AvgPool2d',
     args: poolArgs('mean'),
+    positional: 1,
     paramNames: [],
     params: noParams,
     check: poolCheck,
@@ -387,6 +397,7 @@ export const LAYERS = {
     doc: 'Batch normalisation over an input [C] or [C, L] (torch.nn.BatchNorm1d), with batch statistics in training.',
     torch: 'torch.nn.BatchNorm1d',
     args: batchNormArgs('(N, C) or (N, C, L)'),
+    positional: 1,
     paramNames: ['weight', 'bias'],
     params: normParams,
     shape: batchNormShape('BatchNorm1d', 0),
@@ -399,6 +410,7 @@ export const LAYERS = {
     doc: 'Batch normalisation over an input [C, H, W] (torch.nn.BatchNorm2d), with batch statistics in training.',
     torch: 'torch.nn.BatchNorm2d',
     args: batchNormArgs('(N, C, H, W)'),
+    positional: 1,
     paramNames: ['weight', 'bias'],
     params: normParams,
     shape: batchNormShape('BatchNorm2d', 2),
@@ -415,6 +427,7 @@ export const LAYERS = {
       { name: 'eps', type: { kind: 'number', min: 0, minExclusive: true }, default: 1e-5, doc: 'A value added to the denominator for numerical stability.' },
       { name: 'elementwise_affine', type: { kind: 'bool' }, default: true, doc: 'If true, the layer has learnable per-element weight and bias.' },
     ],
+    positional: 1,
     paramNames: ['weight', 'bias'],
     params: (a) => {
       if (a.elementwise_affine === false) return [];
@@ -470,6 +483,7 @@ export const LAYERS = {
       { name: 'embedding_dim', type: { kind: 'int', min: 1 }, doc: 'The size of each embedding vector.' },
       { name: 'padding_idx', type: { kind: 'int-or-null' }, default: null, doc: 'The entry at this index gets no gradient (and starts as zeros).' },
     ],
+    positional: 2,
     paramNames: ['weight'],
     params: (a) => [{ name: 'weight', shape: [n(a.num_embeddings), n(a.embedding_dim)] }],
     check: (a) => {

@@ -28,6 +28,7 @@ import type { RuleConfig } from '../../rules/config';
 import type { CustomOpUse, Finding } from '../../rules/types';
 import type { ModelSpec, SourceRange } from '../../model/graph';
 import { trainingOf } from '../../trace/run';
+import { typescriptFixes } from '../../model/typescript/fixes';
 import { appliedRange, graphOf, layerType, siteOffset } from '../../model/typescript/graph';
 import { decoratorOptions, ModelOptionsError, specPartsOf, traceSettingsOf } from '../../model/typescript/options';
 import type { RunError, RunnerMessage, RunRequest, TracedModel } from './protocol';
@@ -106,14 +107,10 @@ function customOpUses(text: string): CustomOpUse[] {
   return out;
 }
 
-/**
- * Spec-format fixes edit YAML/JSON text and do not apply to TypeScript; a finding about a layer
- * also points at the `forward` line that applies it.
- */
+/** A finding about a layer also points at the `forward` line that applies it. */
 function adaptFindings(findings: Finding[], root: nn.Module, spec: ModelSpec, text: string): Finding[] {
   const modules = new Map(root.namedModules());
   for (const f of findings) {
-    f.fixes = [];
     const m = f.layer ? modules.get(f.layer) : undefined;
     if (!m) continue;
     const applied = appliedRange(text, m);
@@ -163,6 +160,7 @@ function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
           // Read after the trace: its first step records where each layer is applied.
           graph: () => ({ model: graphOf(root, text, { name: classRange, whole: cls?.whole ?? decorator.call }, parts.input.shape), ...parts, trace: settings }),
           customOps: () => customOpUses(text),
+          fixes: (g) => typescriptFixes(text, g),
         },
         {
           kind: 'built',

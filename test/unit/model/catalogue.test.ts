@@ -105,7 +105,7 @@ describe('the layer catalogue', () => {
     it('is reasoned about by the rules through its traits', () => {
       const spec = parseSpec(SPEC, 'm.grad.yaml').spec!;
       const trace = traceModel(spec, 'm.grad.yaml');
-      const findings = checkTrace({ trace, spec, text: SPEC, fileName: 'm.grad.yaml' });
+      const findings = checkTrace({ trace, spec });
       const saturated = findings.find((f) => f.rule === 'saturated-activation');
       assert.ok(saturated, findings.map((f) => f.rule).join(', '));
       assert.equal(saturated.layer, '1');

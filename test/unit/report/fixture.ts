@@ -139,10 +139,10 @@ export function seedFindings(text = SEED_TEXT): Finding[] {
     related: [],
     evidence: [{ label: 'saturated share', values: trace.steps.map((s) => s.activations[0].saturatedShare) }],
     fixes: [
-      { title: "Initialise Linear 0's weight with xavier_uniform (std 0.31 instead of 8)", edits: [], preferred: true },
-      { title: 'Replace Sigmoid with ReLU', edits: [] },
-      { title: 'Replace Sigmoid with GELU', edits: [] },
-      { title: 'Insert LayerNorm(10) before Sigmoid to bring its inputs back to unit scale', edits: [] },
+      { title: "Initialise Linear 0's weight with xavier_uniform (std 0.31 instead of 8)", intents: [], edits: [], preferred: true },
+      { title: 'Replace Sigmoid with ReLU', intents: [], edits: [] },
+      { title: 'Replace Sigmoid with GELU', intents: [], edits: [] },
+      { title: 'Insert LayerNorm(10) before Sigmoid to bring its inputs back to unit scale', intents: [], edits: [] },
     ],
   };
   const vanishing: Finding = {

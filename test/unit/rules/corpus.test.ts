@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import { analyse, corpus, EXAMPLES, findingPlace } from './corpus';
 
 const problems = corpus('problems');

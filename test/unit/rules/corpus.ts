@@ -12,6 +12,8 @@
  * teacher=no` changes how it trains. Every model in trains/ must also see its loss fall.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { join } from 'node:path';
 import { parseSpec } from '../../../src/model';
 import type { ModelSpec } from '../../../src/model/graph';
@@ -81,7 +83,7 @@ export function analyse(text: string, file: string): { spec: ModelSpec; findings
   const { spec, diagnostics } = parseSpec(text, file);
   if (!spec) throw new Error(`${file} does not parse: ${diagnostics.map((d) => d.message).join('; ')}`);
   const trace = traceModel(spec, file);
-  return { spec, findings: checkTrace({ trace, spec, text, fileName: file }) };
+  return { spec, findings: rendered(checkTrace({ trace, spec }), specFixes(text, file, spec)) };
 }
 
 /** Where a finding is, in the corpus's words: a layer path, or "loss"/"optimizer" for those sections. */

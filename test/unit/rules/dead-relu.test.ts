@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
 import { deadRelu } from '../../../src/rules/dead-relu';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
 
@@ -30,7 +32,7 @@ trace: {steps: 20, batch_size: ${batch}, seed: 0}
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec: s, diagnostics } = parseSpec(text, FILE);
   assert.ok(s, diagnostics.map((d) => d.message).join('; '));
-  return deadRelu.check({ trace: traceModel(s, FILE), spec: s, text, fileName: FILE, config });
+  return rendered(deadRelu.check({ trace: traceModel(s, FILE), spec: s, config: config }), specFixes(text, FILE, s));
 }
 
 describe('dead-relu rule', () => {

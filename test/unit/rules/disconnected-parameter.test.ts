@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import type { ModelSpec } from '../../../src/model/graph';
 import { withDefaults } from '../../../src/rules/config';
 import { disconnectedParameter } from '../../../src/rules/disconnected-parameter';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
 import type { Trace } from '../../../src/trace/types';
@@ -29,7 +31,7 @@ function parse(text: string): ModelSpec {
 
 function check(text: string, trace?: Trace): Finding[] {
   const s = parse(text);
-  return disconnectedParameter.check({ trace: trace ?? traceModel(s, FILE), spec: s, text, fileName: FILE, config: withDefaults() });
+  return rendered(disconnectedParameter.check({ trace: trace ?? traceModel(s, FILE), spec: s, config: withDefaults() }), specFixes(text, FILE, s));
 }
 
 const DROPOUT = (p: number) => `  - Linear: {in_features: 8, out_features: 16}
@@ -135,8 +137,6 @@ describe('disconnected-parameter rule', () => {
     const found = disconnectedParameter.check({
       trace: traceModel(s, FILE),
       spec: s,
-      text,
-      fileName: FILE,
       config: withDefaults({ severity: { 'disconnected-parameter': 'off' } }),
     });
     assert.deepEqual(found, []);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import { learningRate, readableRate } from '../../../src/rules/learning-rate';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
@@ -24,7 +26,7 @@ trace: {steps: ${steps}, batch_size: 8, seed: 0}
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec: s, diagnostics } = parseSpec(text, FILE);
   assert.ok(s, diagnostics.map((d) => d.message).join('; '));
-  return learningRate.check({ trace: traceModel(s, FILE), spec: s, text, fileName: FILE, config });
+  return rendered(learningRate.check({ trace: traceModel(s, FILE), spec: s, config: config }), specFixes(text, FILE, s));
 }
 
 describe('learning-rate rule', () => {
@@ -73,7 +75,7 @@ describe('learning-rate rule', () => {
       2,
     );
     const { spec: s } = parseSpec(text, 'lr.grad.json');
-    const [f] = learningRate.check({ trace: traceModel(s!, 'lr.grad.json'), spec: s!, text, fileName: 'lr.grad.json', config: withDefaults() });
+    const [f] = rendered(learningRate.check({ trace: traceModel(s!, 'lr.grad.json'), spec: s!, config: withDefaults() }), specFixes(text, 'lr.grad.json', s!));
     const fixed = applyEdits(text, f.fixes[0].edits);
     const parsed = JSON.parse(fixed);
     assert.equal(parsed.optimizer.Adam.amsgrad, true);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import { lossActivationMismatch } from '../../../src/rules/loss-activation-mismatch';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
@@ -29,7 +31,7 @@ const REAL = '{shape: [1], distribution: normal}';
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec: s, diagnostics } = parseSpec(text, FILE);
   assert.ok(s, diagnostics.map((d) => d.message).join('; '));
-  return lossActivationMismatch.check({ trace: traceModel(s, FILE), spec: s, text, fileName: FILE, config });
+  return rendered(lossActivationMismatch.check({ trace: traceModel(s, FILE), spec: s, config: config }), specFixes(text, FILE, s));
 }
 
 /** Every offered fix, applied, leaves no warning of this rule. */
@@ -123,7 +125,7 @@ describe('loss-activation-mismatch rule', () => {
     const { spec: s } = parseSpec(text, FILE);
     // The same layers under BCEWithLogitsLoss give the outputs BCELoss would have been fed.
     const runnable = parseSpec(spec(null, 'BCEWithLogitsLoss', BINARY, 1), FILE).spec!;
-    const [f] = lossActivationMismatch.check({ trace: traceModel(runnable, FILE), spec: s!, text, fileName: FILE, config: withDefaults() });
+    const [f] = rendered(lossActivationMismatch.check({ trace: traceModel(runnable, FILE), spec: s!, config: withDefaults() }), specFixes(text, FILE, s!));
     assert.equal(f.layer, '');
     assert.match(f.message, /^no Sigmoid before BCELoss: BCELoss takes probabilities in \[0, 1\]: outputs reach [\d.]+$/);
     const [logits] = fixesAreHonest(text, f);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import type { ModelSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import { nonFinite } from '../../../src/rules/non-finite';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
@@ -33,7 +35,7 @@ function run(text: string): { spec: ModelSpec; trace: Trace } {
 function check(text: string, config = withDefaults(), edit?: (t: Trace) => void): Finding[] {
   const { spec, trace } = run(text);
   edit?.(trace);
-  return nonFinite.check({ trace, spec, text, fileName: FILE, config });
+  return rendered(nonFinite.check({ trace, spec, config }), specFixes(text, FILE, spec));
 }
 
 const at = (text: string, f: Finding) => text.slice(f.range.start, f.range.end);

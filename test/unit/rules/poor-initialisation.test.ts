@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import { poorInitialisation } from '../../../src/rules/poor-initialisation';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
@@ -25,7 +27,7 @@ trace: {steps: 3, batch_size: 8, seed: 0}
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec: s, diagnostics } = parseSpec(text, FILE);
   assert.ok(s, diagnostics.map((d) => d.message).join('; '));
-  return poorInitialisation.check({ trace: traceModel(s, FILE), spec: s, text, fileName: FILE, config });
+  return rendered(poorInitialisation.check({ trace: traceModel(s, FILE), spec: s, config: config }), specFixes(text, FILE, s));
 }
 
 function fixedIsSilent(text: string, f: Finding): string {

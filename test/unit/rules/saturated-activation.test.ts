@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import { saturatedActivation } from '../../../src/rules/saturated-activation';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
@@ -28,7 +30,7 @@ trace: {steps: 20, batch_size: 8, seed: 0}
 function check(text: string, file = FILE, config = withDefaults()): Finding[] {
   const { spec, diagnostics } = parseSpec(text, file);
   assert.ok(spec, diagnostics.map((d) => d.message).join('; '));
-  return saturatedActivation.check({ trace: traceModel(spec, file), spec, text, fileName: file, config });
+  return rendered(saturatedActivation.check({ trace: traceModel(spec, file), spec: spec, config: config }), specFixes(text, file, spec));
 }
 
 describe('saturated-activation rule', () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import type { Finding } from '../../../src/rules/types';
 import { underflow } from '../../../src/rules/underflow';
 import { traceModel } from '../../../src/trace/run';
@@ -25,7 +27,7 @@ trace: {steps: 4, batch_size: 16, seed: 0, dtype: ${dtype}}
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec, diagnostics } = parseSpec(text, FILE);
   assert.ok(spec, diagnostics.map((d) => d.message).join('; '));
-  return underflow.check({ trace: traceModel(spec, FILE), spec, text, fileName: FILE, config });
+  return rendered(underflow.check({ trace: traceModel(spec, FILE), spec: spec, config: config }), specFixes(text, FILE, spec));
 }
 
 describe('underflow rule', () => {

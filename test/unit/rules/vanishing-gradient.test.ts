@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { rendered } from '../../../src/analyse';
+import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import { withDefaults } from '../../../src/rules/config';
-import { applyEdits } from '../../../src/rules/edits';
+import { applyEdits } from '../../../src/model/fixes';
 import type { Finding } from '../../../src/rules/types';
 import { vanishingGradient } from '../../../src/rules/vanishing-gradient';
 import { traceModel } from '../../../src/trace/run';
@@ -30,7 +32,7 @@ trace: {steps: 10, batch_size: 16, seed: 0}
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec, diagnostics } = parseSpec(text, FILE);
   assert.ok(spec, diagnostics.map((d) => d.message).join('; '));
-  return vanishingGradient.check({ trace: traceModel(spec, FILE), spec, text, fileName: FILE, config });
+  return rendered(vanishingGradient.check({ trace: traceModel(spec, FILE), spec: spec, config: config }), specFixes(text, FILE, spec));
 }
 
 describe('vanishing-gradient rule', () => {

@@ -1,9 +1,10 @@
 /**
- * Fixes as text edits on the user's spec, in the file's own syntax (YAML or JSON). Edits touch
- * the smallest range that expresses the change, so the rest of the file, comments included, stays.
+ * The spec front end's fixes: intents rendered as text edits on the user's spec, in the file's own
+ * syntax (YAML or JSON). Edits touch the smallest range that expresses the change, so the rest of
+ * the file, comments included, stays.
  */
-import type { ArgValue, InitSpec, LayerNode, SourceRange } from '../model/graph';
-import type { TextEdit } from './types';
+import { formatNumber, type FixIntent, type FixRenderer, type TextEdit } from './fixes';
+import { layerAt, type ArgValue, type InitSpec, type LayerNode, type ModelSpec, type SourceRange } from './graph';
 
 export type Syntax = 'yaml' | 'json';
 
@@ -21,15 +22,6 @@ export function formatValue(v: unknown, syntax: Syntax): string {
   const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
   const key = (k: string) => (syntax === 'json' ? JSON.stringify(k) : k);
   return `{${entries.map(([k, x]) => `${key(k)}: ${formatValue(x, syntax)}`).join(', ')}}`;
-}
-
-/** Short, exact decimal forms: 0.001 rather than 1e-3 written by toString's whims. */
-export function formatNumber(v: number): string {
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-  const s = String(v);
-  if (!/e/.test(s)) return s;
-  const [m, e] = s.split('e');
-  return `${m}e${Number(e)}`;
 }
 
 function initValue(spec: InitSpec): unknown {
@@ -146,10 +138,78 @@ export function replaceOptimizer(text: string, syntax: Syntax, range: SourceRang
   return { range: { start: end, end }, newText: `${text.endsWith('\n') || !text ? '' : '\n'}optimizer: ${formatValue(value, 'yaml')}\n` };
 }
 
-/** Applies edits (non-overlapping) to text: what the editor does with a quick fix, for tests and the CLI. */
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const sorted = [...edits].sort((a, b) => b.range.start - a.range.start);
-  let out = text;
-  for (const e of sorted) out = out.slice(0, e.range.start) + e.newText + out.slice(e.range.end);
-  return out;
+/** Arguments as the user wrote them, then `change` over them (a key set to undefined goes). */
+function writtenWith(written: Record<string, SourceRange>, values: Record<string, unknown>, change: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(written)) out[k] = values[k];
+  return { ...out, ...change };
 }
+
+/**
+ * Renders fixes on a spec: each intent as the edit of the entry or section it changes. Intents on
+ * one layer become one rewrite of its entry (two edits of one range would clash), where the first
+ * of them stood.
+ */
+export function specFixes(text: string, fileName: string, graph: ModelSpec): FixRenderer {
+  const syntax = syntaxOf(fileName);
+  return (intents: readonly FixIntent[]): TextEdit[] | null => {
+    const slots: ({ layer: LayerNode; change: LayerRewrite } | (() => TextEdit))[] = [];
+    const rewrites = new Map<string, { layer: LayerNode; change: LayerRewrite }>();
+    const rewrite = (path: string): LayerRewrite | null => {
+      const known = rewrites.get(path);
+      if (known) return known.change;
+      const layer = layerAt(graph, path);
+      if (!layer || path === '') return null;
+      const slot = { layer, change: {} as LayerRewrite };
+      rewrites.set(path, slot);
+      slots.push(slot);
+      return slot.change;
+    };
+    for (const intent of intents) {
+      switch (intent.kind) {
+        case 'replace-layer': {
+          const change = rewrite(intent.layer);
+          if (!change) return null;
+          Object.assign(change, { type: intent.with, args: { ...intent.args }, replaceArgs: true });
+          break;
+        }
+        case 'set-layer-args': {
+          const change = rewrite(intent.layer);
+          if (!change) return null;
+          change.args = { ...change.args, ...intent.args };
+          break;
+        }
+        case 'set-init': {
+          const change = rewrite(intent.layer);
+          if (!change) return null;
+          change.init = { ...change.init, ...intent.init };
+          break;
+        }
+        case 'insert-layer': {
+          const before = layerAt(graph, intent.before);
+          if (!before || intent.before === '') return null;
+          slots.push(() => insertLayerBefore(text, syntax, before, intent.type, intent.args));
+          break;
+        }
+        case 'remove-layer': {
+          const layer = layerAt(graph, intent.layer);
+          if (!layer || intent.layer === '') return null;
+          slots.push(() => removeLayer(text, syntax, layer));
+          break;
+        }
+        case 'set-loss':
+          slots.push(() => replaceValue(text, syntax, graph.loss.range, Object.keys(intent.args).length ? { [intent.type]: intent.args } : intent.type));
+          break;
+        case 'set-optimizer-args': {
+          const { optimizer } = graph;
+          const args = writtenWith(optimizer.argRanges, optimizer.args, intent.args);
+          slots.push(() => replaceOptimizer(text, syntax, optimizer.range, { [optimizer.type]: args }));
+          break;
+        }
+      }
+    }
+    return slots.map((s) => (typeof s === 'function' ? s() : rewriteLayer(text, syntax, s.layer, s.change)));
+  };
+}
+
+export { applyEdits } from './fixes';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../src/model';
-import { applyEdits, replaceOptimizer } from '../../../src/rules/edits';
+import { applyEdits, replaceOptimizer } from '../../../src/model/spec-fixes';
 
 const BODY = `model:
   - Linear: {in_features: 4, out_features: 1}
