@@ -10,8 +10,8 @@
  *   activation  a folder without model files: lazy activation, and VS Code's own activation time
  *
  * usage: node scripts/run-ext-tests.js [suite|untrusted|activation ...]
- * env:   VSC_TEST_DIR (default ~/.cache/vsc-test, from scripts/setup-vscode-test.sh), CODE_SERVER, NODE24,
- *        CHROMIUM (default /usr/bin/chromium), EXT_TEST_TIMEOUT_MS (per run, default 240000),
+ * env:   GL_TOOLCHAIN_DIR (see scripts/toolchain.js; installed by scripts/setup-vscode-test.js),
+ *        CHROMIUM (default /usr/bin/chromium), EXT_TEST_TIMEOUT_MS (per run, default 30 minutes),
  *        VERBOSE=1 (every workbench log line), SHOT=dir (a screenshot per run), KEEP_RUN_DIR=1
  */
 'use strict';
@@ -23,11 +23,8 @@ const util = require('node:util');
 const { chromium } = require('playwright-core');
 
 const ROOT = path.resolve(__dirname, '..');
-const CACHE = process.env.VSC_TEST_DIR || path.join(os.homedir(), '.cache/vsc-test');
-const CODE_SERVER = process.env.CODE_SERVER || path.join(CACHE, 'cs/node_modules/code-server/out/node/entry.js');
-const NODE24 = process.env.NODE24 || path.join(CACHE, 'node24/node_modules/node/bin/node');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT = Number(process.env.EXT_TEST_TIMEOUT_MS || 240000);
+const { CODE_SERVER, NODE24, CHROMIUM } = require('./toolchain');
+const TIMEOUT = Number(process.env.EXT_TEST_TIMEOUT_MS || 1_800_000); // a safety net for a hung run, not a measure
 /** Workbench chatter that says nothing about our tests (no network, no accounts, AI features off). */
 const NOISE =
   /^\s*(\[(AgentHost|ChatModelSelection|AccountPolicyGate|AgentHost:remote)[\]:]|Failed to load resource)|ENOTFOUND|Timed out waiting for authentication provider|An unknown error occurred|\[(Extension Host|exthost)\] *$/;
@@ -243,7 +240,7 @@ process.on('SIGTERM', () => current?.(143, 'SIGTERM'));
 
 (async () => {
   for (const [what, p] of [['code-server', CODE_SERVER], ['Node 24', NODE24], ['chromium', CHROMIUM]]) {
-    if (!fs.existsSync(p)) fail(`${what} not found at ${p}; run bash scripts/setup-vscode-test.sh`);
+    if (!fs.existsSync(p)) fail(`${what} not found at ${p}; run node scripts/setup-vscode-test.js`);
   }
   if (!fs.existsSync(path.join(ROOT, 'dist/extension.js'))) fail('dist/extension.js is missing; run npm run build');
   const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(RUNS);

@@ -21,11 +21,11 @@ import { parseSpec } from '../../src/model';
 import { buildOptimizer } from '../../src/model/build';
 import type { LayerNode, ModelSpec, OptimizerSpec, OptimizerType } from '../../src/model/graph';
 import { forwardBackward, prepare } from '../../src/trace/run';
+import { PYTHON, requireTorch } from '../support/torch';
 
 const ROOT = join(__dirname, '..', '..');
 const SPECS = join(__dirname, 'specs');
 const CLI = join(ROOT, 'dist', 'cli.js');
-const PYTHON = '/usr/bin/python3';
 
 interface TensorJson {
   shape: number[];
@@ -122,13 +122,6 @@ function treeJson(node: LayerNode): unknown {
   return { type: node.type, name: node.name, args: node.args, children: node.children.map(treeJson) };
 }
 
-function torchAvailable(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
-  if (r.status !== 0) return `${PYTHON} cannot import torch (apt-get install python3-torch): ${r.stderr.trim().split('\n').pop()}`;
-  return null;
-}
-
 /** The newest modification time under a directory (a loop: no recursion). */
 function newestUnder(dir: string): number {
   let newest = 0;
@@ -182,11 +175,7 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
   }
 
   before(function () {
-    const missing = torchAvailable();
-    if (missing) {
-      console.log(`    skipping the PyTorch parity suite: ${missing}`);
-      this.skip();
-    }
+    requireTorch(this, 'the PyTorch parity suite');
     ensureCli();
     work = mkdtempSync(join(tmpdir(), 'gradient-lens-parity-'));
     // One Python process for every case: importing torch costs about a second.

@@ -21,7 +21,7 @@ const test = base.extend<{}, { vscode: CodeServer }>({
       await use(server);
       await server.stop();
     },
-    { scope: 'worker', timeout: 240_000 },
+    { scope: 'worker', timeout: 900_000 },
   ],
 });
 
@@ -49,7 +49,7 @@ async function webviewFrame(page: Page, selector: string): Promise<Frame> {
         }
         return false;
       },
-      { timeout: 45_000, message: `a webview showing ${selector}` },
+      { timeout: 120_000, message: `a webview showing ${selector}` },
     )
     .toBe(true);
   return found!;
@@ -59,7 +59,7 @@ test.describe.configure({ mode: 'serial' });
 
 test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ page, vscode }) => {
   await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
 
   // The squiggle on the Sigmoid line (the Linear above it has its own, for its initialisation).
   let squiggleBox: { x: number; y: number; width: number; height: number } | undefined;
@@ -83,7 +83,7 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
           }
           return false;
         },
-        { timeout: 45_000, message: 'a squiggle on the Sigmoid line' },
+        { timeout: 120_000, message: 'a squiggle on the Sigmoid line' },
       )
       .toBe(true);
     await page.screenshot({ path: `${SHOTS}/squiggle.png` });
@@ -93,7 +93,7 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
     const box = squiggleBox!;
     await page.mouse.move(box.x + Math.min(box.width / 2, 30), box.y + box.height / 2);
     const hover = page.locator('.monaco-hover:visible').filter({ hasText: /saturat/i });
-    await expect(hover).toBeVisible({ timeout: 15_000 });
+    await expect(hover).toBeVisible({ timeout: 120_000 });
     await expect(hover).toContainText(/\d+(\.\d+)?%/);
     await expect(hover).toContainText('Gradient Lens');
     await page.screenshot({ path: `${SHOTS}/hover.png` });
@@ -117,7 +117,7 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
     const panel = await webviewFrame(page, 'aside.findings .finding-row');
     await panel.locator('.finding-row[data-rule="saturated-activation"]').click();
     // The Sigmoid layer is on line 6 of the fixture.
-    await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 6,', { timeout: 15_000 });
+    await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 6,', { timeout: 120_000 });
   });
 
   await test.step('the Gradients view lists every parameter, trouble first', async () => {
@@ -134,7 +134,7 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
     // Enter on a row reveals its layer: 2.weight belongs to the Linear on line 7.
     await sidebar.locator('.param-row[data-param="2.weight"]').focus();
     await page.keyboard.press('Enter');
-    await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 7,', { timeout: 15_000 });
+    await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 7,', { timeout: 120_000 });
   });
 });
 
@@ -158,7 +158,7 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
   );
 
   await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
   await runCommand(page, 'Go to File');
   await page.keyboard.type('wrong-backward.model.ts');
   await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText('wrong-backward.model.ts');
@@ -181,14 +181,14 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
         }
         return false;
       },
-      { timeout: 60_000, message: 'an error squiggle on the backward line' },
+      { timeout: 120_000, message: 'an error squiggle on the backward line' },
     )
     .toBe(true);
   // One CodeLens above the class, with the count of its findings.
   await expect(editor.locator('.codelens-decoration', { hasText: /Trace gradients · \d+ findings?/ })).toHaveCount(1);
   await page.mouse.move(box!.x + Math.min(box!.width / 2, 20), box!.y + box!.height / 2);
   const hover = page.locator('.monaco-hover:visible').filter({ hasText: /custom backward of mySigmoid/ });
-  await expect(hover).toBeVisible({ timeout: 15_000 });
+  await expect(hover).toBeVisible({ timeout: 120_000 });
   await expect(hover).toContainText('Gradient Lens');
   await page.screenshot({ path: `${SHOTS}/typescript.png` });
 });

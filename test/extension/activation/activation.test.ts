@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../../src/extension/extension';
-import { codeOf, idle, ours } from '../support/helpers';
+import { codeOf, idle, ours, PATIENT_MS } from '../support/helpers';
 
 const ID = 'gradient-lens.gradient-lens';
 
@@ -27,7 +27,7 @@ suite('activation', () => {
     const ext = vscode.extensions.getExtension<GradientLensApi>(ID)!;
     const model = vscode.Uri.joinPath(ext.extensionUri, 'test', 'extension', 'fixtures', 'saturated.grad.yaml');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(model));
-    const end = Date.now() + 20000;
+    const end = Date.now() + PATIENT_MS;
     while (!ext.isActive) {
       assert.ok(Date.now() < end, 'opening a *.grad.yaml file activates the extension');
       await new Promise((r) => setTimeout(r, 20));
@@ -42,7 +42,7 @@ suite('activation', () => {
     const file = path.join(dir, 'activation.txt');
     console.log('[gradient-lens-test] read activation time');
     while (!fs.existsSync(file)) {
-      assert.ok(Date.now() < end + 30000, 'the harness did not answer');
+      assert.ok(Date.now() < end + PATIENT_MS, 'the harness did not answer');
       await new Promise((r) => setTimeout(r, 100));
     }
     console.log(`    VS Code's Running Extensions: ${fs.readFileSync(file, 'utf8')}`);

@@ -1,7 +1,7 @@
 /** "Gradient Lens: Trace Gradients": the full trace, the chart panel, and the host staying responsive. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, scratch, read, until, withSettings } from '../support/helpers';
+import { api, closeAll, codeOf, describeSample, exists, file, idle, open, ours, panelTabs, read, sampleHost, scratch, until, withSettings } from '../support/helpers';
 
 interface Summary {
   uri: string;
@@ -62,44 +62,33 @@ suite('trace command', () => {
     assert.equal(panelTabs().length, 0);
   });
 
-  test('the extension host keeps running while a heavy model is traced', async () => {
+  test('the extension host keeps answering while a heavy model is traced', async () => {
     await withSettings({ quickTraceSteps: 1 }, async () => {
       const uri = file('fixtures/heavy.grad.yaml');
       await open(uri);
-      await idle(uri, 60000);
-      // Timer lag in this (the extension host's) thread while the full trace runs in the worker.
-      let worst = 0;
-      let ticks = 0;
-      let prev = performance.now();
-      const timer = setInterval(() => {
-        const now = performance.now();
-        worst = Math.max(worst, now - prev - 10);
-        prev = now;
-        ticks++;
-      }, 10);
-      const t0 = performance.now();
-      const summary = await vscode.commands.executeCommand<Summary>('gradientLens.traceGradients', uri);
-      const took = performance.now() - t0;
-      clearInterval(timer);
-      assert.equal(summary?.steps, 3);
-      console.log(`    full trace of heavy.grad.yaml: ${took.toFixed(0)} ms; host timer lag worst ${worst.toFixed(0)} ms over ${ticks} ticks`);
-      assert.ok(took > 500, 'the trace is heavy enough to show a blocked loop');
-      assert.ok(worst < took / 2, `the host's event loop kept running (worst lag ${worst.toFixed(0)} ms of ${took.toFixed(0)} ms)`);
+      await idle(uri);
+      // The full trace runs in the worker; this thread must keep serving the workbench meanwhile.
+      const m = await sampleHost(uri, () => vscode.commands.executeCommand<Summary>('gradientLens.traceGradients', uri));
+      assert.equal(m.result?.steps, 3);
+      console.log(describeSample('full trace of heavy.grad.yaml', m));
+      // That the host answered, not how often or how fast: a blocked host would answer none.
+      assert.ok(m.roundTrips.length >= 1, 'the host answered a round-trip through the workbench during the trace');
     });
   });
 
   test('a newer edit ends the running quick trace at once', async () => {
-    await withSettings({ quickTraceSteps: 2, quickTraceTimeLimitMs: 30000, debounceMs: 0 }, async () => {
+    await withSettings({ quickTraceSteps: 2, quickTraceTimeLimitMs: 3_600_000, memoryLimitMB: 2048, debounceMs: 0 }, async () => {
       const gl = await api();
-      const uri = await scratch(await read('fixtures/heavy.grad.yaml'));
+      const uri = await scratch(await read('fixtures/too-slow.grad.yaml'));
       const before = gl.stats();
       const editor = await open(uri);
       await until('the quick trace to start', () => gl.stats().quickRuns > before.quickRuns);
-      // Two steps of this model take seconds; the edit arrives long before they are done.
-      await new Promise((r) => setTimeout(r, 300));
-      await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# newer\n'));
+      // A step of too-slow.grad.yaml takes seconds on any machine: that run is still going. The
+      // newer text is a small model, so its own trace ends soon.
+      const small = await read('fixtures/saturated.grad.yaml');
+      await editor.edit((b) => b.replace(new vscode.Range(0, 0, editor.document.lineCount, 0), small));
       const v2 = editor.document.version;
-      await idle(uri, 60000);
+      await idle(uri);
       assert.equal(gl.stats().superseded, before.superseded + 1, 'the older run was cancelled, not left to finish');
       assert.equal(gl.lastTrace(uri)?.version, v2, 'what is shown is the newer text');
     });

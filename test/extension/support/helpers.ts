@@ -60,8 +60,14 @@ export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   ]);
 }
 
+/**
+ * Waits are upper bounds for a failure to show, never measures: generous, because CI machines are
+ * shared and a test that fails when the machine is busy is a bug.
+ */
+export const PATIENT_MS = 180_000;
+
 /** Waits until the file's current text is traced and its diagnostics are published. */
-export async function idle(uri: vscode.Uri, ms = 30000): Promise<void> {
+export async function idle(uri: vscode.Uri, ms = PATIENT_MS): Promise<void> {
   const gl = await api();
   await within(ms, `the trace of ${uri.path}`, gl.whenIdle(uri));
 }
@@ -88,7 +94,7 @@ export function rangeOf(doc: vscode.TextDocument, re: RegExp): vscode.Range {
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `ms`. */
-export async function until<T>(what: string, check: () => T | undefined | false, ms = 15000): Promise<T> {
+export async function until<T>(what: string, check: () => T | undefined | false, ms = PATIENT_MS): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = check();
@@ -118,6 +124,57 @@ export function panelTabs(): vscode.Tab[] {
 
 export async function closeAll(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+export interface HostSample<T> {
+  result: T;
+  /** Worst lateness of a 10 ms timer in this thread, in ms. */
+  worstLag: number;
+  /** Durations of the round-trips through the workbench that completed, in ms. */
+  roundTrips: number[];
+  took: number;
+}
+
+/**
+ * Runs `work` while sampling this extension host: a 10 ms timer's worst lag, and round-trips
+ * through the workbench (a stat of `probe`: answered only while our event loop runs), the first
+ * one sent at once and then one every 100 ms until `work` ends. What a test may assert is that the
+ * host answered; how fast or how often depends on how busy the machine is, so those numbers are
+ * printed, never asserted.
+ */
+export async function sampleHost<T>(probe: vscode.Uri, work: () => PromiseLike<T>): Promise<HostSample<T>> {
+  let worstLag = 0;
+  let prev = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worstLag = Math.max(worstLag, now - prev - 10);
+    prev = now;
+  }, 10);
+  const roundTrips: number[] = [];
+  let stop = false;
+  const t0 = performance.now();
+  const pinger = (async () => {
+    do {
+      const t = performance.now();
+      await vscode.workspace.fs.stat(probe);
+      roundTrips.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
+    } while (!stop);
+  })();
+  try {
+    const result = await work();
+    return { result, worstLag, roundTrips, took: performance.now() - t0 };
+  } finally {
+    stop = true;
+    clearInterval(timer);
+    await within(PATIENT_MS, 'a round-trip through the workbench', pinger);
+  }
+}
+
+/** One line for the test log: what the host did while the work ran. */
+export function describeSample(what: string, m: HostSample<unknown>): string {
+  const worstTrip = m.roundTrips.length ? Math.max(...m.roundTrips) : NaN;
+  return `    ${what}: ${m.took.toFixed(0)} ms; host timer lag worst ${m.worstLag.toFixed(0)} ms, ${m.roundTrips.length} round-trips through the workbench, worst ${worstTrip.toFixed(0)} ms`;
 }
 
 export function median(xs: number[]): number {

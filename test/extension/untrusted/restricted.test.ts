@@ -1,7 +1,7 @@
 /** Restricted Mode: the extension runs (limited support), specs are traced, user code is refused. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, until, within } from '../support/helpers';
+import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, PATIENT_MS, until, within } from '../support/helpers';
 
 suite('restricted mode (untrusted workspace)', () => {
   teardown(closeAll);
@@ -41,7 +41,7 @@ suite('restricted mode (untrusted workspace)', () => {
       const uri = file(`typescript/${name}.model.ts`);
       assert.ok(await exists(uri), `${name}.model.ts is in the workspace`);
       const editor = await open(uri);
-      await within(30000, `${name}.model.ts`, gl.typescript.whenIdle(uri));
+      await within(PATIENT_MS, `${name}.model.ts`, gl.typescript.whenIdle(uri));
       const doc = editor.document;
       const classes = [...doc.getText().matchAll(/^export class (\w+)/gm)].map((m) => m[1]);
       assert.ok(classes.length >= 1);
@@ -65,7 +65,7 @@ suite('restricted mode (untrusted workspace)', () => {
     const editor = await open(uri);
     await editor.edit((e) => e.insert(new vscode.Position(editor.document.lineCount, 0), '\n// edited\n'));
     await new Promise((r) => setTimeout(r, 1000));
-    await within(30000, 'the edit', gl.typescript.whenIdle(uri));
+    await within(PATIENT_MS, 'the edit', gl.typescript.whenIdle(uri));
     assert.deepEqual(gl.typescript.stats(), { runs: 0, aborted: 0 }, 'no TypeScript model was run');
     assert.deepEqual(gl.stats(), before, 'and no spec trace was started for them');
     assert.ok(ours(uri).every((d) => codeOf(d) === 'restricted'));

@@ -1,6 +1,6 @@
 /**
- * A throwaway real VS Code for the UI tests: code-server (installed by the shared
- * setup-vscode-test.sh under ~/.cache/vsc-test) on 127.0.0.1 with its own user-data, extensions and
+ * A throwaway real VS Code for the UI tests: code-server (installed by scripts/setup-vscode-test.js
+ * into the toolchain folder of scripts/toolchain.js) on 127.0.0.1 with its own user-data, extensions and
  * temp folders, the extension installed from its packaged VSIX, and a copy of the fixture workspace.
  * Ended by its own process group, never by name.
  */
@@ -10,9 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const CACHE = path.join(os.homedir(), '.cache/vsc-test');
-const CODE_SERVER = process.env.CODE_SERVER || path.join(CACHE, 'cs/node_modules/code-server/out/node/entry.js');
-const NODE24 = process.env.NODE24 || path.join(CACHE, 'node24/node_modules/node/bin/node');
+const { CODE_SERVER, NODE24 } = require('../../../scripts/toolchain') as { CODE_SERVER: string; NODE24: string };
 
 export interface CodeServer {
   url: string;
@@ -31,7 +29,7 @@ function vsix(): string {
 
 export async function startCodeServer(): Promise<CodeServer> {
   for (const [what, file] of [['code-server', CODE_SERVER], ['Node 24', NODE24]]) {
-    if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}: run /work/shared/vscode-testing/setup-vscode-test.sh`);
+    if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}: run node scripts/setup-vscode-test.js`);
   }
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-ui-'));
   const env = { ...process.env, XDG_CONFIG_HOME: `${run}/xdg`, XDG_DATA_HOME: `${run}/xdg`, XDG_CACHE_HOME: `${run}/xdg`, TMPDIR: `${run}/tmp` };

@@ -1,5 +1,6 @@
 /** package.json's contributions agree with the code that reads them (settings, commands, files). */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandId } from '../../../src/extension/commands';
@@ -92,8 +93,24 @@ describe('extension manifest', () => {
 
   it('runs the extension tests from npm test, after setting up VS Code', () => {
     assert.match(pkg.scripts.test, /npm run test:ext/);
-    assert.match(pkg.scripts['pretest:ext'], /setup-vscode-test\.sh/);
+    assert.match(pkg.scripts['pretest:ext'], /setup-vscode-test\.js/);
+    assert.match(pkg.scripts['pretest:ui'], /setup-vscode-test\.js/);
     assert.ok(pkg.scripts['test:electron'] && pkg.scripts.package);
+  });
+
+  it('installs the VS Code test toolchain inside the clone, where no earlier run can leave it for CI', () => {
+    const script = join(ROOT, 'scripts', 'toolchain.js');
+    const r = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(script)}).DIR)`], {
+      encoding: 'utf8',
+      env: { ...process.env, GL_TOOLCHAIN_DIR: '' },
+    });
+    assert.equal(r.stdout, join(ROOT, '.vscode-test', 'toolchain'));
+    assert.match(readFileSync(join(ROOT, '.gitignore'), 'utf8'), /^\.vscode-test\/$/m);
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
+    assert.match(ci, /^unset GL_TOOLCHAIN_DIR$/m, '.ci/run never uses a shared install');
+    assert.match(ci, /^export GL_REQUIRE_TORCH=1$/m, '.ci/run never skips the PyTorch comparisons');
+    assert.match(ci, /^npm ci\b/m, '.ci/run runs the README\'s install command');
+    assert.match(ci, /^npm test$/m, '.ci/run runs the README\'s test command');
   });
 });
 

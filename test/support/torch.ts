@@ -1,0 +1,33 @@
+/**
+ * The one gate for every test that compares against PyTorch (Debian's python3-torch 1.13, imported
+ * with /usr/bin/python3; the `python3` first on PATH is another interpreter). Without torch such a
+ * suite skips on a developer's machine, but fails where GL_REQUIRE_TORCH=1 (set by .ci/run), so CI
+ * cannot go green by skipping the comparison.
+ */
+import { spawnSync } from 'node:child_process';
+
+export const PYTHON = process.env.GL_TORCH_PYTHON || '/usr/bin/python3';
+
+let cached: { version: string } | { missing: string } | undefined;
+
+/** torch's version, or why it cannot be imported; asked once per process. */
+export function torchStatus(): { version: string } | { missing: string } {
+  if (cached) return cached;
+  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.error) cached = { missing: `${PYTHON} cannot run (${r.error.message})` };
+  else if (r.status !== 0) cached = { missing: `${PYTHON} cannot import torch (apt-get install python3-torch): ${r.stderr.trim().split('\n').pop()}` };
+  else cached = { version: r.stdout.trim() };
+  return cached;
+}
+
+/**
+ * Call in a suite's `before`: skips the suite when torch is missing, or throws when
+ * GL_REQUIRE_TORCH=1. Returns torch's version.
+ */
+export function requireTorch(ctx: Mocha.Context, suite: string): string {
+  const s = torchStatus();
+  if ('version' in s) return s.version;
+  if (process.env.GL_REQUIRE_TORCH === '1') throw new Error(`${suite} needs PyTorch and GL_REQUIRE_TORCH=1: ${s.missing}`);
+  console.log(`    skipping ${suite}: ${s.missing}`);
+  ctx.skip();
+}
