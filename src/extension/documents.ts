@@ -116,11 +116,15 @@ export class DocumentController implements vscode.Disposable {
     });
   }
 
-  /** Traces every open model file again (settings changed, trust granted). */
+  /**
+   * Traces every model file in a tab again (settings changed, trust granted). Only tracked files:
+   * VS Code keeps documents whose tabs were closed, and those must not come back to life.
+   */
   retraceAll(): void {
-    for (const doc of vscode.workspace.textDocuments) {
-      const state = this.states.get(doc.uri.toString());
-      if (state) state.doneVersion = -1;
+    for (const state of this.states.values()) {
+      const doc = openDocument(state.uri);
+      if (!doc) continue;
+      state.doneVersion = -1;
       this.track(doc, 0);
     }
   }

@@ -121,9 +121,11 @@ export class TsModelController implements vscode.Disposable {
   }
 
   retraceAll(): void {
-    for (const doc of vscode.workspace.textDocuments) {
-      const state = this.states.get(doc.uri.toString());
-      if (state) state.doneVersion = -1;
+    // Only tracked files: VS Code keeps documents whose tabs were closed, and those stay closed.
+    for (const state of this.states.values()) {
+      const doc = openDocument(state.uri);
+      if (!doc) continue;
+      state.doneVersion = -1;
       this.track(doc, 0);
     }
   }
