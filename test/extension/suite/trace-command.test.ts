@@ -1,7 +1,7 @@
 /** "Gradient Lens: Trace Gradients": the full trace, the chart panel, and the host staying responsive. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, describeSample, exists, file, idle, open, ours, panelTabs, read, sampleHost, scratch, until, withSettings } from '../support/helpers';
+import { api, closeAll, codeOf, describeSample, exists, file, idle, open, ours, panelTabs, read, sampleHost, scratch, setSettings, until, withSettings } from '../support/helpers';
 
 interface Summary {
   uri: string;
@@ -92,7 +92,7 @@ suite('trace command', () => {
       const v2 = editor.document.version;
       await until('the running trace to end at the edit', () => gl.stats().superseded > running.superseded);
       // Now let the newer text run: what is shown is the newer text.
-      await vscode.workspace.getConfiguration('gradientLens').update('debounceMs', 0, vscode.ConfigurationTarget.Workspace);
+      await setSettings({ debounceMs: 0 });
       await idle(uri);
       assert.equal(gl.lastTrace(uri)?.version, v2, 'what is shown is the newer text');
     });

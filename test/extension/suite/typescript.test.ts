@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, describeSample, file, lineOf, open, ours, panelTabs, PATIENT_MS, rangeOf, sampleHost, until, within } from '../support/helpers';
+import { api, closeAll, codeOf, describeSample, file, lineOf, open, ours, panelTabs, PATIENT_MS, rangeOf, sampleHost, setSettings, until, withSettings, within } from '../support/helpers';
 
 /** Waits until the TypeScript model file's current text has run and its diagnostics are published. */
 async function tsIdle(uri: vscode.Uri, ms = PATIENT_MS): Promise<void> {
@@ -34,10 +34,10 @@ suite('decorated TypeScript models (trusted)', () => {
     await api();
     // A machine busy with the rest of the suite may take longer than 2 s to start node and transpile.
     before = cfg().inspect('quickTraceTimeLimitMs')?.workspaceValue;
-    await cfg().update('quickTraceTimeLimitMs', 20000, vscode.ConfigurationTarget.Workspace);
+    await setSettings({ quickTraceTimeLimitMs: 20000 });
   });
   suiteTeardown(async () => {
-    await cfg().update('quickTraceTimeLimitMs', before, vscode.ConfigurationTarget.Workspace);
+    await setSettings({ quickTraceTimeLimitMs: before });
   });
   teardown(closeAll);
 
@@ -119,9 +119,7 @@ suite('decorated TypeScript models (trusted)', () => {
   });
 
   test('an endless loop ends at the time limit with a diagnostic on the model, and the host keeps answering', async () => {
-    const cfgNow = cfg();
-    await cfgNow.update('quickTraceTimeLimitMs', 1500, vscode.ConfigurationTarget.Workspace);
-    try {
+    await withSettings({ quickTraceTimeLimitMs: 1500 }, async () => {
       const uri = file('fixtures/infinite-loop.model.ts');
       const gl = await api();
       const runs = gl.typescript.stats().runs;
@@ -142,15 +140,11 @@ suite('decorated TypeScript models (trusted)', () => {
       assert.ok(m.roundTrips.length >= 1, 'the host answered a round-trip through the workbench while the model looped');
       const lens = await lenses(uri);
       assert.match(lens[0]?.command?.title ?? '', /timed out/);
-    } finally {
-      await cfgNow.update('quickTraceTimeLimitMs', 20000, vscode.ConfigurationTarget.Workspace);
-    }
+    });
   });
 
   test('a model that exhausts memory ends at the heap limit with a diagnostic, and the host keeps answering', async () => {
-    const cfgNow = cfg();
-    await cfgNow.update('memoryLimitMB', 64, vscode.ConfigurationTarget.Workspace);
-    try {
+    await withSettings({ memoryLimitMB: 64 }, async () => {
       const uri = file('fixtures/out-of-memory.model.ts');
       const m = await sampleHost(uri, async () => {
         await open(uri);
@@ -163,18 +157,14 @@ suite('decorated TypeScript models (trusted)', () => {
       console.log(describeSample('memory bomb stopped', m));
       // That the host answered, not how often or how fast: a blocked host would answer none.
       assert.ok(m.roundTrips.length >= 1, 'the host answered a round-trip through the workbench while the model ran');
-    } finally {
-      await cfgNow.update('memoryLimitMB', undefined, vscode.ConfigurationTarget.Workspace);
-    }
+    });
   });
 
   test('a newer edit aborts the run in progress', async () => {
-    const cfgNow = cfg();
     const gl = await api();
     // Counted before the setting changes: a change of settings may itself start the run.
     const runs = gl.typescript.stats().runs;
-    await cfgNow.update('quickTraceTimeLimitMs', 3_600_000, vscode.ConfigurationTarget.Workspace);
-    try {
+    await withSettings({ quickTraceTimeLimitMs: 3_600_000 }, async () => {
       const uri = file('fixtures/infinite-loop.model.ts');
       const aborted = gl.typescript.stats().aborted;
       const editor = await open(uri);
@@ -187,8 +177,6 @@ suite('decorated TypeScript models (trusted)', () => {
       assert.deepEqual(severe(ours(uri)), [], messages(uri));
       assert.deepEqual(gl.typescript.lastRun(uri)?.run.models.map((m) => m.className), ['Spins']);
       await vscode.commands.executeCommand('workbench.action.files.revert');
-    } finally {
-      await cfgNow.update('quickTraceTimeLimitMs', 20000, vscode.ConfigurationTarget.Workspace);
-    }
+    });
   });
 });

@@ -104,15 +104,28 @@ export async function until<T>(what: string, check: () => T | undefined | false,
   }
 }
 
+/**
+ * Sets workspace settings of ours and waits until this extension host sees them: update() can
+ * resolve before the new values arrive here (more so on a busy machine), and what runs next must
+ * run under them. `undefined` removes a setting.
+ */
+export async function setSettings(settings: Record<string, unknown>): Promise<void> {
+  const cfg = () => vscode.workspace.getConfiguration('gradientLens');
+  for (const [k, v] of Object.entries(settings)) await cfg().update(k, v, vscode.ConfigurationTarget.Workspace);
+  await until('the settings to reach the extension host', () =>
+    Object.entries(settings).every(([k, v]) => JSON.stringify(cfg().inspect(k)?.workspaceValue) === JSON.stringify(v)),
+  );
+}
+
 /** Sets workspace settings of ours for the duration of `fn`, then restores them. */
 export async function withSettings<T>(settings: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
   const cfg = () => vscode.workspace.getConfiguration('gradientLens');
   const before = Object.fromEntries(Object.keys(settings).map((k) => [k, cfg().inspect(k)?.workspaceValue]));
-  for (const [k, v] of Object.entries(settings)) await cfg().update(k, v, vscode.ConfigurationTarget.Workspace);
+  await setSettings(settings);
   try {
     return await fn();
   } finally {
-    for (const [k, v] of Object.entries(before)) await cfg().update(k, v, vscode.ConfigurationTarget.Workspace);
+    await setSettings(before);
   }
 }
 
