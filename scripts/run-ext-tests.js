@@ -198,6 +198,10 @@ async function runOne(name, { trusted, tests, empty }) {
           '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
       });
       page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+      // Playwright's 30 s defaults are too short for a workbench loading on a busy machine; the
+      // run's own TIMEOUT is the bound.
+      page.setDefaultTimeout(TIMEOUT);
+      page.setDefaultNavigationTimeout(TIMEOUT);
       // The smoke-test driver hands the workbench's log (the extension host's console included) and
       // the end of the run (run()'s promise) to these two.
       await page.exposeFunction('codeAutomationLog', (_type, args) => {

@@ -17,6 +17,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     viewport: { width: 1280, height: 800 },
+    navigationTimeout: 300_000,
+    actionTimeout: 120_000,
     screenshot: 'only-on-failure',
     trace: 'off',
     launchOptions: {

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       return route.abort();
     });
 
-    await page.goto(pathToFileURL(htmlPath).href);
+    await page.goto(pathToFileURL(htmlPath).href, { timeout: 300_000 });
     await page.waitForFunction(() => document.documentElement.dataset.chartsRendered !== undefined, undefined, { timeout: 60_000 });
     assert.equal(await page.evaluate(() => document.documentElement.dataset.chartsRendered), 'true', 'the page script finished drawing');
     // Chart.js draws again when its ResizeObserver fires; let that settle before reading pixels.

@@ -69,8 +69,11 @@ export async function traceModels(file: string, text: string, opts: TsTraceOptio
     layers: layerRanges(m.spec.model, lines),
   }));
   const errors = result.errors.map((e) => {
-    // Where the error happened, else the class it concerns, else the first model of the file.
-    const at = e.location ?? declared.find((d) => d.className === e.className)?.classRange ?? declared[0]?.classRange ?? { start: 0, end: 0 };
+    // Where the error happened, else the `@model(...)` of the class it concerns (where the child
+    // reports a model it started, so the place does not depend on how far the run got), else the
+    // first model of the file.
+    const owner = declared.find((d) => d.className === e.className) ?? declared[0];
+    const at = e.location ?? owner?.decoratorRange ?? { start: 0, end: 0 };
     return { kind: e.kind, message: e.message, ...(e.className ? { className: e.className } : {}), range: lines.range(at) };
   });
   return { models, errors, output: result.output };

@@ -1,5 +1,6 @@
 /** Shared by the extension-host suites: the extension's test API, workspace files, waiting. */
 import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../../src/extension/extension';
 
@@ -32,11 +33,13 @@ export async function exists(uri: vscode.Uri): Promise<boolean> {
   }
 }
 
-let scratchCount = 0;
-
-/** A new model file in the workspace with this text (each test edits its own copy). */
+/**
+ * A new model file in the workspace with this text (each test edits its own copy). The name is
+ * random: each test file is bundled with its own copy of this module, so a counter would repeat
+ * across files and overwrite a document another test still has open.
+ */
 export async function scratch(text: string, ext = 'grad.yaml'): Promise<vscode.Uri> {
-  const uri = file(`scratch/t${process.pid}-${++scratchCount}.${ext}`);
+  const uri = file(`scratch/t-${randomUUID()}.${ext}`);
   await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
   return uri;
 }
