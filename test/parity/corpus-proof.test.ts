@@ -14,7 +14,8 @@
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
 import { corpus, CorpusKind, EXAMPLES } from '../unit/rules/corpus';
-import { holds, ProofResult, runProofs, torchAvailable, TRAINS_BASELINE_RATIO, TRAINS_LOSS_RATIO } from './corpus-proof';
+import { holds, ProofResult, runProofs, TRAINS_BASELINE_RATIO, TRAINS_LOSS_RATIO } from './corpus-proof';
+import { requireTorch } from '../support/torch';
 
 const KINDS: CorpusKind[] = ['bugs', 'trains', 'held-out/bugs', 'held-out/trains'];
 
@@ -24,11 +25,7 @@ describe('real-world corpus proven in PyTorch (torch 1.13)', function () {
   let results: Record<string, ProofResult> = {};
 
   before(function () {
-    const missing = torchAvailable();
-    if (missing) {
-      console.log(`    skipping the corpus proof: ${missing}`);
-      this.skip();
-    }
+    requireTorch(this, 'the corpus proof');
     results = runProofs(models).results;
   });
 

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import type { LayerNode } from '../../src/model/graph';
 import { parseSpec } from '../../src/model';
 import type { CorpusModel, TorchClaim } from '../unit/rules/corpus';
+import { PYTHON } from '../support/torch';
 
-const PYTHON = '/usr/bin/python3';
 /** What "trains" means for a healthy model: its data-set loss at most this share of the initial one… */
 export const TRAINS_LOSS_RATIO = 0.5;
 /** …and at most this share of the best constant prediction's (a model that learned nothing from its inputs). */
@@ -21,12 +21,6 @@ export interface ProofResult {
   losses: number[];
 }
 
-export function torchAvailable(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
-  if (r.status !== 0) return `${PYTHON} cannot import torch (apt-get install python3-torch): ${r.stderr.trim().split('\n').pop()}`;
-  return null;
-}
 
 /** The layer tree as the Python side reads it: types, names, PyTorch keyword arguments and inits. */
 function treeJson(node: LayerNode): unknown {

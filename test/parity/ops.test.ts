@@ -14,8 +14,8 @@ import { MODULE_CASES } from './module-cases';
 import { OP_CASES as OPS, OpCase } from './op-cases';
 
 const OP_CASES: OpCase[] = [...OPS, ...MODULE_CASES];
+import { PYTHON, requireTorch } from '../support/torch';
 
-const PYTHON = '/usr/bin/python3';
 const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
   float64: { rtol: 1e-9, atol: 1e-12 },
   float32: { rtol: 1e-5, atol: 1e-6 },
@@ -98,11 +98,7 @@ describe('PyTorch parity of the tensor ops (op-cases.ts against torch 1.13)', fu
   const values = new Map(OP_CASES.map((c) => [c.name, inputValues(c)]));
 
   before(function () {
-    const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (probe.error || probe.status !== 0) {
-      console.log(`    skipping the op parity suite: ${PYTHON} cannot import torch`);
-      this.skip();
-    }
+    requireTorch(this, 'the op parity suite');
     const cases = OP_CASES.flatMap((c) =>
       (c.dtypes ?? (['float64', 'float32'] as DType[])).map((dtype) => ({
         id: `${c.name}:${dtype}`,
