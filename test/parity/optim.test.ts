@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import * as E from '../../src/engine';
 import { backward, loadStateDict, nn, Rng, Tensor } from '../../src/engine';
 import type { DType } from '../../src/engine';
+import { PYTHON, requireTorch } from '../support/torch';
 
 const F = E;
-const PYTHON = '/usr/bin/python3';
 const STEPS = 3;
 const TOLERANCE: Record<DType, { rtol: number; atol: number }> = {
   float64: { rtol: 1e-5, atol: 1e-12 },
@@ -91,11 +91,7 @@ describe('PyTorch parity of the optimisers and gradient clipping (3 steps agains
   };
 
   before(function () {
-    const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (probe.error || probe.status !== 0) {
-      console.log(`    skipping the optimiser parity suite: ${PYTHON} cannot import torch`);
-      this.skip();
-    }
+    requireTorch(this, 'the optimiser parity suite');
     const cases = CASES.flatMap((c) =>
       (['float64', 'float32'] as DType[]).map((dtype) => {
         const m = MODELS[c.model ?? 'mlp'];

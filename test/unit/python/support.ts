@@ -3,7 +3,8 @@ import { Interpreter, InterpreterOptions } from '../../../src/model/python/inter
 import { parsePython } from '../../../src/model/python/parse';
 import { loadPythonParser } from '../../../src/model/python/tree-sitter';
 
-export const PYTHON = '/usr/bin/python3';
+/** Debian's CPython, the reference for plain Python semantics. */
+export { PYTHON } from '../../support/torch';
 
 export async function ready(): Promise<void> {
   await loadPythonParser();
