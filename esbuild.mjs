@@ -1,7 +1,7 @@
 // Builds every bundle: the CLI and benchmark (node), and later the extension (node, CJS,
 // `vscode` external) and the webviews (browser, IIFE). `tsc --noEmit` checks types separately.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -80,10 +80,39 @@ function copyParserWasm() {
 }
 copyParserWasm();
 
+/**
+ * The WebAssembly compute core (src/engine/kernels/assembly, AssemblyScript from the npm registry:
+ * no C toolchain), built twice: with relaxed SIMD (a fused multiply-add, on by default in VS Code's
+ * extension host and Node ≥ 22) and with plain SIMD for Node 20. The memory is imported and shared,
+ * so the worker threads of the kernel pool run on the same arrays. Skipped when the .wasm files are
+ * newer than every source, as asc takes seconds.
+ */
+async function buildKernels() {
+  const dir = 'src/engine/kernels/assembly';
+  if (!existsSync(dir)) return;
+  const newest = Math.max(...readdirSync(dir).map((f) => statSync(`${dir}/${f}`).mtimeMs), statSync('esbuild.mjs').mtimeMs);
+  const variants = [
+    { out: 'dist/kernels-relaxed-simd.wasm', features: 'simd,threads,relaxed-simd' },
+    { out: 'dist/kernels-simd.wasm', features: 'simd,threads' },
+  ];
+  const stale = variants.filter((v) => !existsSync(v.out) || statSync(v.out).mtimeMs < newest);
+  if (!stale.length) return;
+  const { default: asc } = await import('assemblyscript/asc');
+  mkdirSync('dist', { recursive: true });
+  for (const v of stale) {
+    const { error, stderr } = await asc.main([
+      `${dir}/index.ts`, '-O3', '--noAssert', '--runtime', 'stub', '--enable', v.features,
+      '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536', '-o', v.out,
+    ]);
+    if (error) throw new Error(`asc failed on ${v.out}:\n${stderr.toString()}`);
+  }
+}
+
 if (watch) {
+  await buildKernels();
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));
   console.log('watching…');
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  await Promise.all([buildKernels(), ...builds.map((b) => esbuild.build(b))]);
 }

@@ -18,6 +18,8 @@ let memoryUsed = 0;
 let memoryWatch: (() => void) | null = null;
 let sinceWatch = 0;
 const WATCH_EVERY = 16 * 1024 * 1024;
+/** Bytes held outside tensors for the whole run: the WebAssembly kernels' linear memory. */
+let memoryHeld = 0;
 
 export function currentLayer(): string | null {
   return layerStack.length ? layerStack[layerStack.length - 1] : null;
@@ -78,8 +80,9 @@ export class TensorMemoryError extends Error {
       baseline !== undefined
         ? `the parameters, their gradients and copies, the optimiser's state and the batch need ${formatBytes(baseline)}, over the tensor memory cap of ${formatBytes(limit)}`
         : `tensor memory cap of ${formatBytes(limit)} exceeded${layer ? ` in layer ${layer}` : ''}: ` +
-            `a ${formatShape(shape)} tensor (${formatBytes(bytes)}) would bring the step to ${formatBytes(memoryUsed + bytes)}` +
-            (memoryBaseline ? ` (${formatBytes(memoryBaseline)} of it held throughout: parameters, optimiser state, the batch)` : ''),
+            `a ${formatShape(shape)} tensor (${formatBytes(bytes)}) would bring the step to ${formatBytes(memoryUsed + memoryHeld + bytes)}` +
+            (memoryBaseline ? ` (${formatBytes(memoryBaseline)} of it held throughout: parameters, optimiser state, the batch)` : '') +
+            (memoryHeld ? ` (${formatBytes(memoryHeld)} of it the kernels' working memory)` : ''),
     );
   }
 }
@@ -96,6 +99,7 @@ export function setMemoryLimit(bytes: number): void {
   memoryLimit = bytes;
   memoryUsed = 0;
   memoryBaseline = 0;
+  if (memoryHeld > bytes) releaseHeld?.();
 }
 
 /** What a run holds throughout (parameters, optimiser state, the batch): every step starts from it. */
@@ -126,12 +130,13 @@ export function resetMemory(): void {
   memoryUsed = memoryBaseline;
 }
 
+/** Tensor bytes of this step plus the memory the kernels hold. */
 export function memoryInUse(): number {
-  return memoryUsed;
+  return memoryUsed + memoryHeld;
 }
 
 export function chargeMemory(bytes: number, shape: Shape): void {
-  if (memoryUsed + bytes > memoryLimit) throw new TensorMemoryError(currentLayer(), bytes, memoryLimit, shape);
+  if (memoryUsed + memoryHeld + bytes > memoryLimit) throw new TensorMemoryError(currentLayer(), bytes, memoryLimit, shape);
   memoryUsed += bytes;
   if (memoryWatch && (sinceWatch += bytes) >= WATCH_EVERY) {
     sinceWatch = 0;
@@ -188,4 +193,20 @@ export function setModuleCreatedHook(hook: ((m: Module) => void) | null): void {
 /** @internal Module's constructor reports itself here. */
 export function moduleCreated(m: Module): void {
   onModuleCreated?.(m);
+}
+
+let releaseHeld: (() => void) | null = null;
+
+/**
+ * The kernels report the linear memory they hold (it cannot shrink, so it counts on every step),
+ * and how to let go of it when a lower cap is set.
+ */
+export function setHeldMemory(bytes: number, release: () => void): void {
+  memoryHeld = bytes;
+  releaseHeld = bytes ? release : null;
+}
+
+/** Whether the kernels may hold `bytes` in all beside this step's tensors; when not they take the JavaScript path. */
+export function fitsMemoryCap(bytes: number): boolean {
+  return memoryUsed + bytes <= memoryLimit;
 }

@@ -1,6 +1,6 @@
 /** Convolutions and pooling, NCHW / NCL layouts as PyTorch. */
 import { FloatArray, like } from '../dtype';
-import { gemm } from '../kernels/gemm';
+import { convForward as convKernel, ConvGeometry, convInputGrad, convWeightGrad } from '../kernels/conv';
 import { formatShape, Shape, ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, eachOther, OpTable } from './types';
@@ -13,23 +13,6 @@ export interface ConvAttrs {
   max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
   /** count_include_pad=True, PyTorch's default */
   avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
-}
-
-/** Sizes of one convolution; a 1-D convolution is a 2-D one with H = KH = 1. */
-interface ConvGeometry {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  oh: number;
-  ow: number;
 }
 
 /** floor((size + 2·padding − kernel)/stride) + 1, refusing what PyTorch refuses. */
@@ -65,103 +48,22 @@ function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, str
   return { n, c, h, w, o, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh, ow };
 }
 
-/** Unfolds sample `xo` of x into cols (C·KH·KW rows × OH·OW columns), zeros where the window hangs over the padding. */
-function im2col(x: FloatArray, xo: number, g: ConvGeometry, cols: FloatArray): void {
-  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-  let r = 0;
-  for (let ch = 0; ch < c; ch++) {
-    for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, r++) {
-        let q = r * oh * ow;
-        for (let y = 0; y < oh; y++) {
-          const iy = y * sh - ph + ki;
-          if (iy < 0 || iy >= h) {
-            cols.fill(0, q, q + ow);
-            q += ow;
-            continue;
-          }
-          const row = xo + (ch * h + iy) * w;
-          for (let xq = 0; xq < ow; xq++, q++) {
-            const ix = xq * sw - pw + kj;
-            cols[q] = ix >= 0 && ix < w ? x[row + ix] : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: adds every column entry back onto the input element it was read from. */
-function col2im(cols: FloatArray, g: ConvGeometry, dx: FloatArray, xo: number): void {
-  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-  let r = 0;
-  for (let ch = 0; ch < c; ch++) {
-    for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, r++) {
-        let q = r * oh * ow;
-        for (let y = 0; y < oh; y++) {
-          const iy = y * sh - ph + ki;
-          if (iy < 0 || iy >= h) {
-            q += ow;
-            continue;
-          }
-          const row = xo + (ch * h + iy) * w;
-          for (let xq = 0; xq < ow; xq++, q++) {
-            const ix = xq * sw - pw + kj;
-            if (ix >= 0 && ix < w) dx[row + ix] += cols[q];
-          }
-        }
-      }
-    }
-  }
-}
-
-/** out[n] = W (O × C·KH·KW) · cols[n] (+ bias), one GEMM per sample. */
+/** out = W ⋆ x (+ bias): the kernels do the work. */
 function convForward(inputs: readonly Tensor[], g: ConvGeometry): FloatArray {
   const [x, wt, bias] = inputs;
-  const { n, c, h, w, o, kh, kw, oh, ow } = g;
-  const rows = c * kh * kw;
-  const cols = like(x.data, rows * oh * ow);
-  const out = like(x.data, n * o * oh * ow);
-  for (let s = 0; s < n; s++) {
-    im2col(x.data, s * c * h * w, g, cols);
-    gemm(false, false, o, oh * ow, rows, wt.data, 0, cols, 0, out, s * o * oh * ow, false);
-  }
-  if (bias) {
-    for (let s = 0, q = 0; s < n; s++) {
-      for (let f = 0; f < o; f++) {
-        const bv = bias.data[f];
-        for (let i = 0; i < oh * ow; i++, q++) out[q] += bv;
-      }
-    }
-  }
-  return out;
+  return convKernel(x.data, wt.data, bias ? bias.data : null, g);
 }
 
 // d conv = dy ⋆ W (col2im of Wᵀ·dy), dy·colsᵀ, Σ dy (per output channel)
 function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry, needs: readonly boolean[]): (FloatArray | null)[] {
   const [x, wt, bias] = inputs;
-  const { n, c, h, w, o, kh, kw, oh, ow } = g;
-  const rows = c * kh * kw;
-  const plane = oh * ow;
-  const dx = needs[0] ? like(x.data) : null;
-  const dw = needs[1] ? like(wt.data) : null;
-  const cols = dw ? like(x.data, rows * plane) : null;
-  const dcols = dx ? like(x.data, rows * plane) : null;
-  for (let s = 0; s < n; s++) {
-    const go = s * o * plane;
-    if (dw && cols) {
-      im2col(x.data, s * c * h * w, g, cols);
-      gemm(false, true, o, rows, plane, gy, go, cols, 0, dw, 0, true);
-    }
-    if (dx && dcols) {
-      gemm(true, false, rows, plane, o, wt.data, 0, gy, go, dcols, 0, false);
-      col2im(dcols, g, dx, s * c * h * w);
-    }
-  }
+  const dx = needs[0] ? convInputGrad(gy, wt.data, g) : null;
+  const dw = needs[1] ? convWeightGrad(gy, x.data, g) : null;
   if (!bias) return [dx, dw];
   let db: FloatArray | null = null;
   if (needs[2]) {
+    const { n, o, oh, ow } = g;
+    const plane = oh * ow;
     db = like(bias.data);
     for (let s = 0, q = 0; s < n; s++) {
       for (let f = 0; f < o; f++) {

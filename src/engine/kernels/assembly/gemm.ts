@@ -1,0 +1,207 @@
+/**
+ * Single-precision GEMM, C (m×n) = op(A)·op(B) or C += op(A)·op(B), on row-major matrices with
+ * leading dimensions, all addresses in bytes. The loop nest of BLIS: a KC×NC block of op(B) is
+ * packed into NR-column panels that stay in L2, an MC×KC block of op(A) into MR-row panels, and a
+ * 6×8 register tile (twelve f32x4 accumulators, fifteen of the sixteen xmm registers V8 allocates)
+ * runs over one panel of each. Partial tiles are computed in full against zero padding and only
+ * their valid part is written back.
+ */
+import { madd } from './simd';
+
+export const MR: i32 = 4;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 128;
+export const NC: i32 = 1024;
+
+/** Bytes of scratch one thread needs: the packed A block, the packed B block and one tile. */
+export const PACK_A_BYTES: i32 = MC * KC * 4;
+export const PACK_B_BYTES: i32 = KC * NC * 4;
+export const WORK_BYTES: i32 = PACK_A_BYTES + PACK_B_BYTES + MR * NR * 4;
+
+export function sgemm(
+  transA: bool,
+  transB: bool,
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  c: usize,
+  ldc: i32,
+  accumulate: bool,
+  work: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    return;
+  }
+  const packA = work;
+  const packB = work + <usize>PACK_A_BYTES;
+  const tile = packB + <usize>PACK_B_BYTES;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      // The first depth block overwrites C unless accumulating, so C needs no zeroing pass.
+      const overwrite = pc == 0 && !accumulate;
+      packPanelsB(transB, b, ldb, pc, kc, jc, nc, packB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packPanelsA(transA, a, lda, ic, mc, pc, kc, packA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = packB + <usize>(jr * kc) * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const ap = packA + <usize>(ir * kc) * 4;
+            const cp = c + <usize>((ic + ir) * ldc + jc + jr) * 4;
+            kernel(kc, ap, bp, cp, ldc, mr, nr, overwrite, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Rows ic..ic+mc of op(A), depths pc..pc+kc, as MR-row panels laid out [p][row], zero rows past mc. */
+function packPanelsA(transA: bool, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    const panel = dst + <usize>(ir * kc) * 4;
+    if (mr < MR) memory.fill(panel, 0, <usize>(MR * kc) * 4);
+    if (transA) {
+      // op(A)[i][p] = A[p][i]: the MR values of one depth are contiguous.
+      for (let p = 0; p < kc; p++) {
+        const src = a + <usize>((pc + p) * lda + ic + ir) * 4;
+        const out = panel + <usize>(p * MR) * 4;
+        for (let r = 0; r < mr; r++) store<f32>(out + <usize>r * 4, load<f32>(src + <usize>r * 4));
+      }
+    } else {
+      for (let r = 0; r < mr; r++) {
+        const src = a + <usize>((ic + ir + r) * lda + pc) * 4;
+        let out = panel + <usize>r * 4;
+        for (let p = 0; p < kc; p++, out += MR * 4) store<f32>(out, load<f32>(src + <usize>p * 4));
+      }
+    }
+  }
+}
+
+/** Columns jc..jc+nc of op(B), depths pc..pc+kc, as NR-column panels laid out [p][col], zero columns past nc. */
+function packPanelsB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const panel = dst + <usize>(jr * kc) * 4;
+    if (transB) {
+      // op(B)[p][j] = B[j][p]: each column of the panel is a contiguous row of B.
+      if (nr < NR) memory.fill(panel, 0, <usize>(NR * kc) * 4);
+      for (let j = 0; j < nr; j++) {
+        const src = b + <usize>((jc + jr + j) * ldb + pc) * 4;
+        let out = panel + <usize>j * 4;
+        for (let p = 0; p < kc; p++, out += NR * 4) store<f32>(out, load<f32>(src + <usize>p * 4));
+      }
+    } else if (nr == NR) {
+      for (let p = 0; p < kc; p++) {
+        const src = b + <usize>((pc + p) * ldb + jc + jr) * 4;
+        const out = panel + <usize>(p * NR) * 4;
+        v128.store(out, v128.load(src));
+        v128.store(out, v128.load(src, 16), 16);
+      }
+    } else {
+      memory.fill(panel, 0, <usize>(NR * kc) * 4);
+      for (let p = 0; p < kc; p++) {
+        const src = b + <usize>((pc + p) * ldb + jc + jr) * 4;
+        const out = panel + <usize>(p * NR) * 4;
+        for (let j = 0; j < nr; j++) store<f32>(out + <usize>j * 4, load<f32>(src + <usize>j * 4));
+      }
+    }
+  }
+}
+
+/** C tile (mr×nr of a 6×8 tile, row stride ldc) = or += packed A panel · packed B panel over depth kc. */
+// @ts-ignore: decorator
+@inline
+function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let b0: v128, b1: v128, av: v128;
+  let p = 0;
+  for (; p + 1 <= kc; p += 1) {
+    b0 = v128.load(bp, 0);
+    b1 = v128.load(bp, 16);
+    av = v128.load32_splat(ap, 0);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(ap, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(ap, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(ap, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    ap += 1 * MR * 4;
+    bp += 1 * NR * 4;
+  }
+  for (; p < kc; p++) {
+    b0 = v128.load(bp, 0);
+    b1 = v128.load(bp, 16);
+    av = v128.load32_splat(ap, 0);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(ap, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(ap, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(ap, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    ap += MR * 4;
+    bp += NR * 4;
+  }
+  if (mr == MR && nr == NR) {
+    const s = <usize>ldc * 4;
+    storeRow(c, c00, c01, overwrite);
+    storeRow(c + s, c10, c11, overwrite);
+    storeRow(c + 2 * s, c20, c21, overwrite);
+    storeRow(c + 3 * s, c30, c31, overwrite);
+    return;
+  }
+  v128.store(tile, c00);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64);
+  v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96);
+  v128.store(tile, c31, 112);
+  for (let r = 0; r < mr; r++) {
+    const row = c + <usize>(r * ldc) * 4;
+    const t = tile + <usize>(r * NR) * 4;
+    for (let j = 0; j < nr; j++) {
+      const at = row + <usize>j * 4;
+      const v = load<f32>(t + <usize>j * 4);
+      store<f32>(at, overwrite ? v : load<f32>(at) + v);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRow(at: usize, lo: v128, hi: v128, overwrite: bool): void {
+  if (overwrite) {
+    v128.store(at, lo);
+    v128.store(at, hi, 16);
+  } else {
+    v128.store(at, f32x4.add(v128.load(at), lo));
+    v128.store(at, f32x4.add(v128.load(at, 16), hi), 16);
+  }
+}

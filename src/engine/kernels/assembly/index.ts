@@ -1,0 +1,6 @@
+/**
+ * The WebAssembly compute core: float32 kernels over one shared linear memory that the caller
+ * manages (see ../core.ts). Built twice by esbuild.mjs, with and without relaxed SIMD.
+ */
+export { sgemm, WORK_BYTES } from './gemm';
+export { run, GEMM, CONV_FORWARD, CONV_INPUT_GRAD, CONV_WEIGHT_GRAD } from './jobs';

@@ -1,0 +1,246 @@
+/**
+ * The WebAssembly compute core (assembly/, built by esbuild.mjs): which build this runtime can run,
+ * its one shared linear memory, and the scratch space each kernel call borrows from it.
+ *
+ * Tensors stay ordinary typed arrays; a kernel call copies its operands into the linear memory,
+ * runs, and copies the result out (a copy is O(n), the products it feeds are O(n^1.5) and more).
+ * The memory is shared (a SharedArrayBuffer), so the pool's worker threads run on the same copy.
+ * It is counted against the engine's tensor-memory cap while it is held, never grows past the cap
+ * (the call falls back to the JavaScript kernels instead), and is dropped after a call that needed
+ * more than KEEP_BYTES, since linear memory cannot shrink.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fitsMemoryCap, setHeldMemory } from '../context';
+
+/** What runs the float32 products: WebAssembly with relaxed SIMD (fused multiply-add), plain SIMD, or JavaScript. */
+export type KernelBackend = 'relaxed-simd' | 'simd' | 'js';
+
+export interface KernelExports {
+  sgemm(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    accumulate: number,
+    work: number,
+  ): void;
+  run(job: number, chunk: number, thread: number): void;
+  WORK_BYTES: WebAssembly.Global;
+}
+
+const PAGE = 65536;
+/** Linear memory kept between calls; a call that needed more gives its memory back afterwards. */
+const KEEP_BYTES = 64 * 2 ** 20;
+/** Layout: the pool's control words, then one job descriptor, then each thread's GEMM scratch, then the heap. */
+export const CONTROL_OFFSET = 0;
+export const JOB_OFFSET = 256;
+const WORK_OFFSET = 1024;
+const ALIGN = 64;
+
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+/** File name of each build, found next to the bundle (dist/) or, running from source, in dist/. */
+const FILES: Record<Exclude<KernelBackend, 'js'>, string> = {
+  'relaxed-simd': 'kernels-relaxed-simd.wasm',
+  simd: 'kernels-simd.wasm',
+};
+
+function findKernelFile(name: string): string | null {
+  const dirs = [process.env.GRADIENT_LENS_KERNELS_DIR, __dirname, join(__dirname, '..', '..', '..', 'dist')];
+  for (const dir of dirs) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return null;
+}
+
+/** A compiled build, kept for the process: compiling is the slow part, instantiating is cheap. */
+interface Compiled {
+  backend: Exclude<KernelBackend, 'js'>;
+  module: WebAssembly.Module;
+}
+
+let compiled: Compiled | null | undefined;
+let requested: KernelBackend | 'auto' = readRequestedBackend();
+let unavailable = '';
+
+function readRequestedBackend(): KernelBackend | 'auto' {
+  const v = process.env.GRADIENT_LENS_KERNELS;
+  return v === 'js' || v === 'simd' || v === 'relaxed-simd' ? v : 'auto';
+}
+
+/**
+ * The best build this runtime validates (relaxed SIMD, else plain SIMD), or null when WebAssembly,
+ * SIMD, shared memory or the files are missing; the reason is kept for `kernelInfo`.
+ */
+function compile(): Compiled | null {
+  if (requested === 'js') return null;
+  if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') {
+    unavailable = 'this runtime has no WebAssembly or SharedArrayBuffer';
+    return null;
+  }
+  const order: Exclude<KernelBackend, 'js'>[] = requested === 'auto' ? ['relaxed-simd', 'simd'] : [requested];
+  const reasons: string[] = [];
+  for (const backend of order) {
+    const file = findKernelFile(FILES[backend]);
+    if (!file) {
+      reasons.push(`${FILES[backend]} not found (run npm run build)`);
+      continue;
+    }
+    const bytes = readFileSync(file);
+    if (!WebAssembly.validate(bytes)) {
+      reasons.push(`this runtime does not validate ${backend.replace('-', ' ')}`);
+      continue;
+    }
+    return { backend, module: new WebAssembly.Module(bytes) };
+  }
+  unavailable = reasons.join('; ');
+  return null;
+}
+
+/** One instance over one memory, with a bump allocator for the call in progress. */
+export class WasmCore {
+  readonly exports: KernelExports;
+  readonly memory: WebAssembly.Memory;
+  private readonly workStride: number;
+  private threads = 1;
+  private heapBase = 0;
+  private top = 0;
+  private f32view: Float32Array;
+  private i32view: Int32Array;
+
+  constructor(readonly compiled: Compiled) {
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const instance = new WebAssembly.Instance(compiled.module, { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.workStride = align(this.exports.WORK_BYTES.value as number);
+    this.f32view = new Float32Array(this.memory.buffer);
+    this.i32view = new Int32Array(this.memory.buffer);
+    this.setThreads(1);
+  }
+
+  get backend(): Exclude<KernelBackend, 'js'> {
+    return this.compiled.backend;
+  }
+
+  get bytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** GEMM scratch of thread 0; thread t's is `workStride` bytes further. */
+  get work(): number {
+    return WORK_OFFSET;
+  }
+
+  get workBytesPerThread(): number {
+    return this.workStride;
+  }
+
+  /** Makes room for every thread's scratch; false when that does not fit the memory cap. */
+  setThreads(threads: number): boolean {
+    const base = align(WORK_OFFSET + threads * this.workStride);
+    if (!this.ensure(base)) return false;
+    this.threads = threads;
+    this.heapBase = this.top = base;
+    return true;
+  }
+
+  get threadCount(): number {
+    return this.threads;
+  }
+
+  /** A float32 view of the whole memory, renewed after the memory grew. */
+  get f32(): Float32Array {
+    if (this.f32view.buffer.byteLength !== this.memory.buffer.byteLength) this.f32view = new Float32Array(this.memory.buffer);
+    return this.f32view;
+  }
+
+  get i32(): Int32Array {
+    if (this.i32view.buffer.byteLength !== this.memory.buffer.byteLength) this.i32view = new Int32Array(this.memory.buffer);
+    return this.i32view;
+  }
+
+  /** Byte offset of `bytes` of scratch for the call in progress, or -1 when the cap leaves no room. */
+  alloc(bytes: number): number {
+    const at = this.top;
+    if (!this.ensure(at + align(bytes))) return -1;
+    this.top = at + align(bytes);
+    return at;
+  }
+
+  /** Ends the call: its scratch is free again. */
+  release(): void {
+    this.top = this.heapBase;
+  }
+
+  private ensure(bytes: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return true;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    if (have + pages * PAGE > 2 ** 32 - PAGE || !fitsMemoryCap(have + pages * PAGE)) return false;
+    this.memory.grow(pages);
+    setHeldMemory(this.memory.buffer.byteLength, dropCore);
+    return true;
+  }
+}
+
+let core: WasmCore | null = null;
+const dropListeners: (() => void)[] = [];
+
+/** The core, created on first use; null means the JavaScript kernels (float64 always takes them too). */
+export function kernelCore(): WasmCore | null {
+  if (core) return core;
+  if (compiled === undefined) compiled = compile();
+  if (!compiled) return null;
+  core = new WasmCore(compiled);
+  setHeldMemory(core.bytes, dropCore);
+  return core;
+}
+
+/** Registers what must let go of the core when it is dropped (the thread pool). */
+export function onCoreDropped(listener: () => void): void {
+  dropListeners.push(listener);
+}
+
+/** After a call: gives back linear memory past KEEP_BYTES by dropping the core (a new one starts small). */
+export function trimCore(): void {
+  if (core && core.bytes > KEEP_BYTES) dropCore();
+}
+
+function dropCore(): void {
+  core = null;
+  setHeldMemory(0, dropCore);
+  for (const l of dropListeners) l();
+}
+
+/**
+ * Chooses the kernels: 'auto' (the default, or GRADIENT_LENS_KERNELS) takes the best build this
+ * runtime validates. For tests and the benchmark; returns what is now in use.
+ */
+export function setKernelBackend(backend: KernelBackend | 'auto'): KernelBackend {
+  requested = backend;
+  compiled = undefined;
+  unavailable = '';
+  if (core) dropCore();
+  return kernelInfo().backend;
+}
+
+export interface KernelInfo {
+  backend: KernelBackend;
+  /** Why WebAssembly is not in use, when it is not. */
+  reason: string;
+  /** Bytes of linear memory held now. */
+  memoryBytes: number;
+}
+
+export function kernelInfo(): KernelInfo {
+  const c = kernelCore();
+  return { backend: c ? c.backend : 'js', reason: c ? '' : requested === 'js' ? 'JavaScript kernels requested' : unavailable, memoryBytes: c ? c.bytes : 0 };
+}
