@@ -5,6 +5,7 @@
 import { oneLine } from '../escape';
 import { LIMIT_KEYS, LIMITS } from '../limits';
 import { readUserBytes, readUserFile, type ReadLimit } from '../user-files';
+import { availableCores, setKernelThreads } from '../engine';
 import { UsageError } from './args';
 import { gradsCommand } from './grads';
 import { InputError } from './input';
@@ -81,6 +82,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 if (require.main === module) {
+  // A command-line run has the machine to itself: the float32 kernels use every core
+  // (GRADIENT_LENS_THREADS=1 for one).
+  setKernelThreads(Number(process.env.GRADIENT_LENS_THREADS) || availableCores());
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {

@@ -7,6 +7,10 @@
  * after the forward and the parameters after one and two SGD steps (the second reads the momentum
  * buffer) must match PyTorch's to the same tolerances, and so must two Adam steps in float64.
  *
+ * float32 gradients are compared for each kernel build: the JavaScript kernels, WebAssembly with
+ * plain SIMD and with relaxed SIMD (the CLI run in a node with --experimental-wasm-relaxed-simd
+ * where relaxed SIMD is not on by default); float64 always runs the JavaScript kernels.
+ *
  * Dropout: the engine's seeded Rng and torch's generator draw different masks, so a Dropout with
  * p > 0 cannot be compared element by element; the suite uses Dropout(p=0.0), which still checks
  * that the layer is built, named and passed through in training mode.
@@ -15,7 +19,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DType, Tensor } from '../../src/engine';
+import type { DType, KernelBackend, Tensor } from '../../src/engine';
+import { kernelInfo } from '../../src/engine';
 import { stateDict } from '../../src/engine/state';
 import { parseSpec } from '../../src/model';
 import { buildOptimizer } from '../../src/model/build';
@@ -154,6 +159,17 @@ interface Case {
 }
 
 const DTYPES: DType[] = ['float64', 'float32'];
+const KERNELS: KernelBackend[] = ['js', 'simd', 'relaxed-simd'];
+const relaxedByDefault = WebAssembly.validate(readFileSync(join(ROOT, 'dist', 'kernels-relaxed-simd.wasm')));
+
+/** The CLI's node arguments and environment for one kernel build (float32 only). */
+function kernelRun(kernels: KernelBackend | null): { nodeArgs: string[]; env: NodeJS.ProcessEnv } {
+  if (!kernels) return { nodeArgs: [], env: process.env };
+  return {
+    nodeArgs: kernels === 'relaxed-simd' && !relaxedByDefault ? ['--experimental-wasm-relaxed-simd'] : [],
+    env: { ...process.env, GRADIENT_LENS_KERNELS: kernels },
+  };
+}
 
 const specFiles = readdirSync(SPECS)
   .filter((f) => f.endsWith('.grad.yaml'))
@@ -162,7 +178,7 @@ const specFiles = readdirSync(SPECS)
 describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch 1.13', function () {
   this.timeout(120_000);
   const results = new Map<string, TorchResult>();
-  const table: { spec: string; dtype: DType; loss: number; grads: Worst; steps?: Worst }[] = [];
+  const table: { spec: string; dtype: DType; kernels: string; loss: number; grads: Worst; steps?: Worst }[] = [];
   let work = '';
   let torchVersion = '';
 
@@ -209,12 +225,14 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
     const fmt = (w: Worst | undefined) => (w ? `${w.rel.toExponential(2)} (${w.where})` : '-');
     console.log(`\n  worst relative error against torch ${torchVersion} (|a-b| / (max(|a|,|b|) + atol/rtol)):`);
     for (const row of table) {
-      console.log(`    ${row.spec.padEnd(36)} ${row.dtype}  grads ${fmt(row.grads)}${row.steps ? `  steps+buffers ${fmt(row.steps)}` : ''}`);
+      console.log(`    ${row.spec.padEnd(36)} ${row.dtype} ${row.kernels.padEnd(12)}  grads ${fmt(row.grads)}${row.steps ? `  steps+buffers ${fmt(row.steps)}` : ''}`);
     }
     for (const dtype of DTYPES) {
-      const rows = table.filter((r) => r.dtype === dtype);
-      const worst = rows.reduce((m, r) => (r.grads.rel > m.grads.rel ? r : m), rows[0]);
-      if (worst) console.log(`  ${dtype}: worst gradient/loss error ${fmt(worst.grads)} in ${worst.spec} (tolerance ${TOLERANCE[dtype].rtol})`);
+      for (const kernels of dtype === 'float32' ? KERNELS : ['js']) {
+        const rows = table.filter((r) => r.dtype === dtype && r.kernels === kernels);
+        const worst = rows.reduce((m, r) => (r.grads.rel > m.grads.rel ? r : m), rows[0]);
+        if (worst) console.log(`  ${dtype} ${kernels} kernels: worst gradient/loss error ${fmt(worst.grads)} in ${worst.spec} (tolerance ${TOLERANCE[dtype].rtol})`);
+      }
     }
     for (const dtype of DTYPES) {
       const rows = table.filter((r) => r.dtype === dtype && r.steps);
@@ -229,29 +247,33 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
 
   for (const c of cases) {
     const name = c.id.replace('.grad.yaml', '');
-    it(`${name}: gradient-lens grads matches PyTorch's loss and gradients`, function () {
-      const ref = results.get(c.id);
-      if (!ref) throw new Error(`PyTorch returned nothing for ${c.id}`);
-      if (ref.error) throw new Error(`PyTorch rejected ${c.id}: ${ref.error}`);
-      const dir = mkdtempSync(join(work, 'case-'));
-      const statePath = join(dir, 'state.json');
-      const batchPath = join(dir, 'batch.json');
-      writeFileSync(statePath, JSON.stringify(ref.state));
-      writeFileSync(batchPath, JSON.stringify(ref.batch));
-      const r = spawnSync(process.execPath, [CLI, 'grads', c.file, '--state', statePath, '--batch', batchPath, '--dtype', c.dtype], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 30,
+    for (const kernels of c.dtype === 'float32' ? KERNELS : [null]) {
+      it(`${name}: gradient-lens grads${kernels ? ` (${kernels} kernels)` : ''} matches PyTorch's loss and gradients`, function () {
+        const ref = results.get(c.id);
+        if (!ref) throw new Error(`PyTorch returned nothing for ${c.id}`);
+        if (ref.error) throw new Error(`PyTorch rejected ${c.id}: ${ref.error}`);
+        const dir = mkdtempSync(join(work, 'case-'));
+        const statePath = join(dir, 'state.json');
+        const batchPath = join(dir, 'batch.json');
+        writeFileSync(statePath, JSON.stringify(ref.state));
+        writeFileSync(batchPath, JSON.stringify(ref.batch));
+        const { nodeArgs, env } = kernelRun(kernels);
+        const r = spawnSync(process.execPath, [...nodeArgs, CLI, 'grads', c.file, '--state', statePath, '--batch', batchPath, '--dtype', c.dtype], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 30,
+          env,
+        });
+        if (r.status !== 0) throw new Error(`gradient-lens grads exited ${r.status}:\n${r.stderr}`);
+        const ours = JSON.parse(r.stdout) as { loss: number; grads: Named };
+        const worst: Worst = { rel: 0, where: '' };
+        const failures = [
+          ...compare('loss', [ours.loss], [ref.loss], c.dtype, worst),
+          ...compareNamed('grad', ours.grads, ref.grads, c.dtype, worst),
+        ];
+        table.push({ spec: name.replace(/:.*/, ''), dtype: c.dtype, kernels: kernels ?? 'js', loss: ours.loss, grads: worst });
+        if (failures.length) throw new Error(`${c.id} (${kernels ?? 'js'} kernels) disagrees with PyTorch beyond ${TOLERANCE[c.dtype].rtol} relative:\n  ${failures.join('\n  ')}`);
       });
-      if (r.status !== 0) throw new Error(`gradient-lens grads exited ${r.status}:\n${r.stderr}`);
-      const ours = JSON.parse(r.stdout) as { loss: number; grads: Named };
-      const worst: Worst = { rel: 0, where: '' };
-      const failures = [
-        ...compare('loss', [ours.loss], [ref.loss], c.dtype, worst),
-        ...compareNamed('grad', ours.grads, ref.grads, c.dtype, worst),
-      ];
-      table.push({ spec: name.replace(/:.*/, ''), dtype: c.dtype, loss: ours.loss, grads: worst });
-      if (failures.length) throw new Error(`${c.id} disagrees with PyTorch beyond ${TOLERANCE[c.dtype].rtol} relative:\n  ${failures.join('\n  ')}`);
-    });
+    }
 
     it(`${name}: batch-norm buffers and two ${c.dtype === 'float64' ? 'SGD and Adam steps' : 'SGD steps'} match PyTorch's`, function () {
       const ref = results.get(c.id);
@@ -275,7 +297,7 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
           failures.push(...compareNamed(`${type} step ${step + 1}`, paramsJson(session.built.params), ref.after[type][step], c.dtype, worst));
         }
       }
-      const row = table.find((r) => r.spec === name.replace(/:.*/, '') && r.dtype === c.dtype);
+      const row = table.find((r) => r.spec === name.replace(/:.*/, '') && r.dtype === c.dtype && r.kernels === (c.dtype === 'float32' ? kernelInfo().backend : 'js'));
       if (row) row.steps = worst;
       if (failures.length) throw new Error(`${c.id} disagrees with PyTorch beyond ${TOLERANCE[c.dtype].rtol} relative:\n  ${failures.slice(0, 10).join('\n  ')}`);
     });

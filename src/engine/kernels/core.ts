@@ -123,7 +123,6 @@ export class WasmCore {
     this.workStride = align(this.exports.WORK_BYTES.value as number);
     this.f32view = new Float32Array(this.memory.buffer);
     this.i32view = new Int32Array(this.memory.buffer);
-    this.setThreads(1);
   }
 
   get backend(): Exclude<KernelBackend, 'js'> {
@@ -186,7 +185,7 @@ export class WasmCore {
     const pages = Math.ceil((bytes - have) / PAGE);
     if (have + pages * PAGE > 2 ** 32 - PAGE || !fitsMemoryCap(have + pages * PAGE)) return false;
     this.memory.grow(pages);
-    setHeldMemory(this.memory.buffer.byteLength, dropCore);
+    if (core === this) setHeldMemory(this.memory.buffer.byteLength, dropCore);
     return true;
   }
 }
@@ -194,12 +193,22 @@ export class WasmCore {
 let core: WasmCore | null = null;
 const dropListeners: (() => void)[] = [];
 
-/** The core, created on first use; null means the JavaScript kernels (float64 always takes them too). */
+/**
+ * The core, created on first use; null means the JavaScript kernels (float64 always takes them
+ * too). A build asked for by name (setKernelBackend, GRADIENT_LENS_KERNELS) that cannot run is an
+ * error, not a quiet fallback.
+ */
 export function kernelCore(): WasmCore | null {
   if (core) return core;
   if (compiled === undefined) compiled = compile();
-  if (!compiled) return null;
-  core = new WasmCore(compiled);
+  if (!compiled) {
+    if (requested !== 'auto' && requested !== 'js') throw new Error(`the ${requested} kernels cannot run here: ${unavailable}`);
+    return null;
+  }
+  const created = new WasmCore(compiled);
+  // One thread's scratch must fit the memory cap, else the JavaScript kernels run (and the next call tries again).
+  if (!fitsMemoryCap(created.bytes) || !created.setThreads(1)) return null;
+  core = created;
   setHeldMemory(core.bytes, dropCore);
   return core;
 }
@@ -241,6 +250,11 @@ export interface KernelInfo {
 }
 
 export function kernelInfo(): KernelInfo {
-  const c = kernelCore();
+  let c: WasmCore | null = null;
+  try {
+    c = kernelCore();
+  } catch {
+    // A requested build that cannot run: reported as the JavaScript kernels with the reason.
+  }
   return { backend: c ? c.backend : 'js', reason: c ? '' : requested === 'js' ? 'JavaScript kernels requested' : unavailable, memoryBytes: c ? c.bytes : 0 };
 }

@@ -15,23 +15,31 @@ export const PARALLEL_MIN_MACS = 1 << 19;
 
 // Control words (Int32 indices from CONTROL_OFFSET): the job's sequence number, the claim word
 // (sequence number << 16 | next chunk, so a late worker cannot claim a chunk of a newer job),
-// chunks finished, chunk count, the job descriptor's address.
+// chunks finished, chunk count, the job descriptor's address, chunks the workers ran (a tally
+// for tests and the benchmark).
 const SEQ = 0;
 const CLAIM = 1;
 const DONE = 2;
 const TOTAL = 3;
 const JOB = 4;
+const BY_WORKERS = 5;
 
 /** The worker's whole program: instantiate the same module on the same memory, then serve jobs. */
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, thread, control } = workerData;
 const { run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, control, 8);
-let seen = Atomics.load(ctrl, ${SEQ});
+parentPort.postMessage('ready');
+// Serve the job in flight at start too: it may have been published before this thread ran.
+let seen = -1;
 for (;;) {
-  Atomics.wait(ctrl, ${SEQ}, seen);
-  seen = Atomics.load(ctrl, ${SEQ});
+  const current = Atomics.load(ctrl, ${SEQ});
+  if (current === seen) {
+    Atomics.wait(ctrl, ${SEQ}, seen);
+    continue;
+  }
+  seen = current;
   const total = Atomics.load(ctrl, ${TOTAL});
   const job = Atomics.load(ctrl, ${JOB});
   const tag = (seen & 0x7fff) << 16;
@@ -40,6 +48,7 @@ for (;;) {
     if ((v & ~0xffff) !== tag || (v & 0xffff) >= total) break;
     if (Atomics.compareExchange(ctrl, ${CLAIM}, v, v + 1) !== v) continue;
     run(job, v & 0xffff, thread);
+    Atomics.add(ctrl, ${BY_WORKERS}, 1);
     Atomics.add(ctrl, ${DONE}, 1);
     Atomics.notify(ctrl, ${DONE});
   }
@@ -48,7 +57,9 @@ for (;;) {
 
 let wanted = 1;
 let workers: Worker[] = [];
+let ready: Promise<void>[] = [];
 let poolCore: WasmCore | null = null;
+const tally = { parallelJobs: 0, chunks: 0 };
 
 onCoreDropped(() => stopWorkers());
 
@@ -75,7 +86,9 @@ export function availableCores(): number {
 function stopWorkers(): void {
   for (const w of workers) void w.terminate();
   workers = [];
+  ready = [];
   poolCore = null;
+  tally.parallelJobs = tally.chunks = 0;
 }
 
 /**
@@ -99,6 +112,7 @@ export function threadsFor(core: WasmCore, macs: number, chunks: number): number
       w.unref();
       w.on('error', () => stopWorkers());
       workers.push(w);
+      ready.push(new Promise((resolve) => w.once('message', () => resolve())));
     }
   }
   return wanted;
@@ -109,20 +123,40 @@ export function threadsFor(core: WasmCore, macs: number, chunks: number): number
  * threads (from `threadsFor`), this one included. Returns when all chunks are done.
  */
 export function runJob(core: WasmCore, job: number, chunks: number, threads: number): void {
+  runChunks(core, job, chunks, threads, callerClaims);
+}
+
+let callerClaims = true;
+
+/** For tests: with false the calling thread only waits, so every chunk of a parallel job runs on a worker. */
+export function setCallerClaims(claims: boolean): void {
+  callerClaims = claims;
+}
+
+/** Resolves once every worker started so far is serving jobs. */
+export function poolReady(): Promise<void> {
+  return Promise.all(ready).then(() => undefined);
+}
+
+function runChunks(core: WasmCore, job: number, chunks: number, threads: number, callerClaims: boolean): void {
   if (threads === 1 || poolCore !== core) {
     for (let i = 0; i < chunks; i++) core.exports.run(job, i, 0);
     return;
   }
+  tally.parallelJobs++;
+  tally.chunks += chunks;
   const ctrl = core.i32;
   const base = CONTROL_OFFSET >> 2;
   const seq = (ctrl[base + SEQ] + 1) & 0x7fff;
-  ctrl[base + TOTAL] = chunks;
-  ctrl[base + JOB] = job;
+  // The previous job's claim word is closed (index 0xffff), so a worker still holding its
+  // sequence number cannot claim a chunk while these words change.
+  Atomics.store(ctrl, base + TOTAL, chunks);
+  Atomics.store(ctrl, base + JOB, job);
   Atomics.store(ctrl, base + DONE, 0);
   Atomics.store(ctrl, base + CLAIM, seq << 16);
   Atomics.store(ctrl, base + SEQ, seq);
   Atomics.notify(ctrl, base + SEQ);
-  for (;;) {
+  while (callerClaims) {
     const v = Atomics.load(ctrl, base + CLAIM);
     const i = v & 0xffff;
     if (i >= chunks) break;
@@ -135,6 +169,12 @@ export function runJob(core: WasmCore, job: number, chunks: number, threads: num
     if (done >= chunks) break;
     Atomics.wait(ctrl, base + DONE, done, 100);
   }
+  Atomics.store(ctrl, base + CLAIM, (seq << 16) | 0xffff);
+}
+
+/** Chunks run so far by the caller's thread and by the pool's workers (since the core was created). */
+export function poolTally(): { parallelJobs: number; chunks: number; byWorkers: number } {
+  return { ...tally, byWorkers: poolCore ? Atomics.load(poolCore.i32, (CONTROL_OFFSET >> 2) + BY_WORKERS) : 0 };
 }
 
 /** Writes a job descriptor (i32 words, in the field order of its class in assembly/) and returns its address. */

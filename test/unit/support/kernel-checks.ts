@@ -1,0 +1,211 @@
+/**
+ * Checks of one kernel build (JavaScript, plain SIMD, relaxed SIMD) against float64 references,
+ * as a list of failures. kernels.test.ts runs them in process, and in a child node with
+ * --experimental-wasm-relaxed-simd where this runtime does not validate relaxed SIMD by default.
+ * Run as a script, it prints the result of one build as JSON.
+ */
+import { Rng, setMemoryLimit } from '../../../src/engine';
+import { ConvGeometry, convForward, convInputGrad, convWeightGrad } from '../../../src/engine/kernels/conv';
+import { convForwardJs, convInputGradJs, convWeightGradJs } from '../../../src/engine/kernels/conv-js';
+import { KernelBackend, kernelInfo, setKernelBackend } from '../../../src/engine/kernels/core';
+import { gemm, gemmReference } from '../../../src/engine/kernels/gemm';
+import { poolReady, poolTally, setCallerClaims, setKernelThreads } from '../../../src/engine/kernels/pool';
+
+export interface CheckResult {
+  backend: KernelBackend;
+  failures: string[];
+  /** Worst |a-b|/(1+|b|)·√k seen against the float64 reference, float32 outputs. */
+  worstGemm: number;
+  worstConv: number;
+}
+
+function random32(n: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.between(-1, 1);
+  return a;
+}
+
+/** Worst error of `actual` against `expected` scaled by √depth (float32 rounding grows with it), NaN where they disagree on NaN. */
+function error(actual: ArrayLike<number>, expected: ArrayLike<number>, depth: number): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (a === e) continue;
+    if (Number.isNaN(e) !== Number.isNaN(a)) return NaN;
+    worst = Math.max(worst, Math.abs(a - e) / (1 + Math.abs(e)) / Math.sqrt(depth));
+  }
+  return worst;
+}
+
+/** float32 against a float64 reference: 1e-6 per √depth is about ten float32 roundings. */
+const TOLERANCE = 1e-6;
+
+const GEMM_SHAPES: [number, number, number][] = [
+  // tiny (JavaScript), just past the WebAssembly threshold, ragged edges of the 4×8 tile
+  [1, 10, 10], [16, 16, 16], [5, 9, 100], [17, 33, 65], [3, 130, 40], [130, 3, 40],
+  // more than one depth block (KC = 256), row block (MC = 128) and column block (NC = 1024)
+  [33, 70, 600], [260, 20, 30], [9, 1100, 20], [64, 256, 784],
+  // large enough to be split across threads
+  [96, 200, 300],
+];
+
+function checkGemm(failures: string[]): number {
+  const rng = new Rng(5);
+  let worst = 0;
+  for (const [m, n, k] of GEMM_SHAPES) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const accumulate of [false, true]) {
+          // Offsets into every operand, and a C prefix that must stay untouched.
+          const a = random32(3 + m * k, rng);
+          const b = random32(2 + k * n, rng);
+          const c0 = random32(5 + m * n, rng);
+          const c = c0.slice();
+          if (!accumulate) c.fill(NaN, 5);
+          gemm(transA, transB, m, n, k, a, 3, b, 2, c, 5, accumulate);
+          const expected = Float64Array.from(c0.subarray(5));
+          gemmReference(transA, transB, m, n, k, Float64Array.from(a.subarray(3)), Float64Array.from(b.subarray(2)), expected, accumulate);
+          const what = `gemm ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${m}×${n}×${k}${accumulate ? ' accumulate' : ''}`;
+          const e = error(c.subarray(5), expected, k);
+          worst = Math.max(worst, e);
+          if (!(e <= TOLERANCE)) failures.push(`${what}: error ${e} per √k`);
+          if (c.subarray(0, 5).some((v, i) => v !== c0[i])) failures.push(`${what}: wrote before its offset`);
+        }
+      }
+    }
+  }
+  // NaN and ±inf reach exactly the row and column they sit on.
+  const size = 40;
+  const a = new Float32Array(size * size).fill(1);
+  const b = new Float32Array(size * size).fill(1);
+  a[1 * size + 2] = NaN;
+  b[0 * size + 1] = Infinity;
+  const c = new Float32Array(size * size);
+  gemm(false, false, size, size, size, a, 0, b, 0, c, 0, false);
+  if (!Number.isNaN(c[1 * size + 0]) || c[0 * size + 1] !== Infinity || c[2 * size + 0] !== size) {
+    failures.push(`gemm non-finite: row 1 ${c[size]}, column 1 ${c[1]}, elsewhere ${c[2 * size]}`);
+  }
+  return worst;
+}
+
+function geometry(n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): ConvGeometry {
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow };
+}
+
+const CONV_SHAPES: [string, ConvGeometry][] = [
+  ['3×3 padding 1', geometry(3, 2, 7, 6, 5, 3, 3, 1, 1, 1, 1)],
+  ['3×3 stride 2, no padding', geometry(2, 3, 9, 8, 4, 3, 3, 2, 2, 0, 0)],
+  ['2×3 kernel, strides 2×1, padding 1×2', geometry(2, 3, 6, 7, 4, 2, 3, 2, 1, 1, 2)],
+  ['5×5 kernel wider than the padded input allows on some rows', geometry(1, 2, 4, 12, 3, 5, 5, 1, 3, 2, 2)],
+  ['1×1 pointwise', geometry(3, 8, 5, 5, 6, 1, 1, 1, 1, 0, 0)],
+  ['1-D, kernel 3, stride 2, padding 1', geometry(4, 3, 1, 11, 5, 1, 3, 1, 2, 0, 1)],
+  ['CIFAR-like, split across threads', geometry(6, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1)],
+];
+
+function checkConv(failures: string[]): number {
+  const rng = new Rng(8);
+  let worst = 0;
+  for (const [name, g] of CONV_SHAPES) {
+    const x = random32(g.n * g.c * g.h * g.w, rng);
+    const w = random32(g.o * g.c * g.kh * g.kw, rng);
+    const bias = random32(g.o, rng);
+    const gy = random32(g.n * g.o * g.oh * g.ow, rng);
+    const f64 = (t: Float32Array) => Float64Array.from(t);
+    const depth = g.c * g.kh * g.kw;
+    const cases: [string, ArrayLike<number>, ArrayLike<number>, number][] = [
+      ['forward', convForward(x, w, bias, g), convForwardJs(f64(x), f64(w), f64(bias), g), depth],
+      ['input gradient', convInputGrad(gy, w, g), convInputGradJs(f64(gy), f64(w), g), g.o * g.kh * g.kw],
+      ['weight gradient', convWeightGrad(gy, x, g), convWeightGradJs(f64(gy), f64(x), g), g.n * g.oh * g.ow],
+    ];
+    for (const [what, ours, ref, d] of cases) {
+      const e = error(ours, ref, d);
+      worst = Math.max(worst, e);
+      if (!(e <= TOLERANCE)) failures.push(`conv ${name}, ${what}: error ${e} per √depth`);
+    }
+  }
+  return worst;
+}
+
+/** Results with two threads must equal one thread's bit for bit (chunks never depend on the thread count). */
+async function checkThreads(failures: string[]): Promise<void> {
+  const rng = new Rng(11);
+  const [m, n, k] = [160, 300, 200];
+  const a = random32(m * k, rng);
+  const b = random32(k * n, rng);
+  const g = geometry(8, 8, 12, 12, 16, 3, 3, 1, 1, 1, 1);
+  const x = random32(g.n * g.c * g.h * g.w, rng);
+  const w = random32(g.o * g.c * 9, rng);
+  const gy = random32(g.n * g.o * g.oh * g.ow, rng);
+  const run = () => {
+    const c = new Float32Array(m * n);
+    gemm(false, true, m, n, k, a, 0, b, 0, c, 0, false);
+    return [c, convForward(x, w, null, g), convInputGrad(gy, w, g), convWeightGrad(gy, x, g)];
+  };
+  setKernelThreads(1);
+  const one = run();
+  setKernelThreads(2);
+  try {
+    run(); // starts the worker
+    await poolReady();
+    const two = run();
+    // And with every chunk on the worker, whatever the machine's load.
+    const before = poolTally().byWorkers;
+    setCallerClaims(false);
+    const worker = run();
+    setCallerClaims(true);
+    if (poolTally().byWorkers <= before) failures.push('threads: the worker ran no chunk');
+    one.forEach((r, i) => {
+      if (r.some((v, j) => !Object.is(v, two[i][j]))) failures.push(`threads: result ${i} differs between one and two threads`);
+      if (r.some((v, j) => !Object.is(v, worker[i][j]))) failures.push(`threads: result ${i} differs when the worker runs every chunk`);
+    });
+  } finally {
+    setCallerClaims(true);
+    setKernelThreads(1);
+  }
+}
+
+/** Under a cap too small for the operands the product still comes out right (the JavaScript kernel ran). */
+function checkMemoryCap(failures: string[]): void {
+  const rng = new Rng(2);
+  const [m, n, k] = [64, 64, 64];
+  const a = random32(m * k, rng);
+  const b = random32(k * n, rng);
+  const expected = new Float64Array(m * n);
+  gemmReference(false, false, m, n, k, Float64Array.from(a), Float64Array.from(b), expected, false);
+  setMemoryLimit(20_000);
+  try {
+    const c = new Float32Array(m * n);
+    gemm(false, false, m, n, k, a, 0, b, 0, c, 0, false);
+    if (!(error(c, expected, k) <= TOLERANCE)) failures.push('memory cap: the product is wrong when the kernels have no room');
+    if (kernelInfo().memoryBytes > 20_000) failures.push(`memory cap: the kernels hold ${kernelInfo().memoryBytes} bytes under a cap of 20000`);
+  } finally {
+    setMemoryLimit(Infinity);
+  }
+}
+
+export async function checkKernels(backend: KernelBackend): Promise<CheckResult> {
+  const failures: string[] = [];
+  const got = setKernelBackend(backend);
+  if (got !== backend) return { backend: got, failures: [`asked for ${backend}, got ${got}: ${kernelInfo().reason}`], worstGemm: NaN, worstConv: NaN };
+  try {
+    const worstGemm = checkGemm(failures);
+    const worstConv = checkConv(failures);
+    if (backend !== 'js') {
+      await checkThreads(failures);
+      checkMemoryCap(failures);
+    }
+    return { backend, failures, worstGemm, worstConv };
+  } finally {
+    setKernelBackend('auto');
+  }
+}
+
+if (require.main === module) {
+  void checkKernels(process.argv[2] as KernelBackend).then((r) => {
+    process.stdout.write(JSON.stringify(r));
+    process.exit(0);
+  });
+}
