@@ -1,42 +1,62 @@
 /**
- * Prints the GEMM kernel's speed in GFLOP/s for the four transpose combinations, float32 and float64.
- * Run: node -r esbuild-register bench/gemm.ts [size]
+ * GEMM alone: GFLOP/s of the engine's float32 product at size³ (operands copied in and out of the
+ * core, as every op pays), per kernel build and thread count, beside the multiply-add rate
+ * WebAssembly SIMD can reach on this machine.
  */
+import { KernelBackend, setKernelBackend, setKernelThreads } from '../src/engine';
 import { gemm } from '../src/engine/kernels/gemm';
+import { measureFmaPeak } from '../src/engine/kernels/peak';
+import { poolReady } from '../src/engine/kernels/pool';
 
-function randomArray(n: number, f64: boolean): Float32Array | Float64Array {
-  const a = f64 ? new Float64Array(n) : new Float32Array(n);
+export interface GemmRow {
+  backend: KernelBackend;
+  /** GFLOP/s of the product, and of the multiply-add loop, by thread count. */
+  gemm: Record<number, number>;
+  peak: Record<number, number>;
+}
+
+function random(n: number): Float32Array {
+  const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = Math.random() - 0.5;
   return a;
 }
 
-function measure(m: number, n: number, k: number, transA: boolean, transB: boolean, f64: boolean): number {
-  const a = randomArray(m * k, f64);
-  const b = randomArray(k * n, f64);
-  const c = f64 ? new Float64Array(m * n) : new Float32Array(m * n);
-  gemm(transA, transB, m, n, k, a, 0, b, 0, c, 0, false);
-  let reps = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < 0.5 || reps < 2) {
-    gemm(transA, transB, m, n, k, a, 0, b, 0, c, 0, false);
-    reps++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  }
-  return (2 * m * n * k * reps) / elapsed / 1e9;
+/** Best GFLOP/s over about `budgetMs` (the best run is the one the machine's other load disturbed least). */
+function best(flops: number, fn: () => void, budgetMs: number): number {
+  fn();
+  let top = 0;
+  const start = performance.now();
+  do {
+    const t = performance.now();
+    fn();
+    top = Math.max(top, flops / ((performance.now() - t) / 1000) / 1e9);
+  } while (performance.now() - start < budgetMs);
+  return top;
 }
 
-const size = Number(process.argv[2] ?? 1024);
-const shapes: [number, number, number][] = [
-  [size, size, size],
-  [64, 256, 784],
-  [256, 784, 64],
-  [64, 784, 256],
-  [1, 10, 10],
-];
-for (const [m, n, k] of shapes) {
-  for (const f64 of [false, true]) {
-    const cells = [false, true].flatMap((ta) => [false, true].map((tb) => `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${measure(m, n, k, ta, tb, f64).toFixed(2)}`));
-    console.log(`${m}×${n}×${k} ${f64 ? 'f64' : 'f32'}: ${cells.join('  ')} GFLOP/s`);
+export async function gemmRows(size: number, threads: number[], budgetMs: number): Promise<GemmRow[]> {
+  const a = random(size * size);
+  const b = random(size * size);
+  const c = new Float32Array(size * size);
+  const product = () => gemm(false, false, size, size, size, a, 0, b, 0, c, 0, false);
+  const rows: GemmRow[] = [];
+  for (const backend of ['relaxed-simd', 'simd', 'js'] as const) {
+    if (setKernelBackend(backend) !== backend) continue;
+    const row: GemmRow = { backend, gemm: {}, peak: {} };
+    for (const t of backend === 'js' ? [1] : threads) {
+      setKernelThreads(t);
+      product();
+      await poolReady();
+      row.gemm[t] = best(2 * size ** 3, product, budgetMs);
+      if (backend !== 'js') {
+        let top = 0;
+        for (let i = 0; i < 5; i++) top = Math.max(top, measureFmaPeak(t) ?? 0);
+        row.peak[t] = top;
+      }
+    }
+    rows.push(row);
   }
+  setKernelBackend('auto');
+  setKernelThreads(1);
+  return rows;
 }

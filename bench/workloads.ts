@@ -1,6 +1,8 @@
-/** The benchmark workloads of issue 2, described once and built for each framework. */
+/** The benchmark workloads, described once and built for each framework. */
 
-export interface Workload {
+/** A stack of Linear layers (issue 2's W1–W4). */
+export interface MlpWorkload {
+  kind: 'mlp';
   id: string;
   title: string;
   /** Layer widths from input to output. */
@@ -10,17 +12,56 @@ export interface Workload {
   batch: number;
 }
 
+/** A model spec under bench/models, built by each framework from its layer tree. */
+export interface SpecWorkload {
+  kind: 'spec';
+  id: string;
+  title: string;
+  file: string;
+  /** Layer types it needs: until the engine's catalogue has them all, the bench says so instead of a number. */
+  needs: string[];
+  /** Who brings the missing layers. */
+  waitingFor?: string;
+}
+
+export type Workload = MlpWorkload | SpecWorkload;
+
 const repeat = (n: number, w: number) => Array.from({ length: n + 1 }, () => w);
 
 export const WORKLOADS: Workload[] = [
-  { id: 'W1', title: 'Linear(10,10)-Sigmoid-Linear(10,1), MSE, batch 1', widths: [10, 10, 1], activation: 'sigmoid', loss: 'mse', batch: 1 },
-  { id: 'W2', title: '784-256-256-10 ReLU, CrossEntropy, batch 64', widths: [784, 256, 256, 10], activation: 'relu', loss: 'cross_entropy', batch: 64 },
-  { id: 'W3', title: '20×(Linear(64,64)+Sigmoid), MSE, batch 32', widths: repeat(20, 64), activation: 'sigmoid', loss: 'mse', batch: 32 },
-  { id: 'W4', title: '1024-1024-1024-10 ReLU, CrossEntropy, batch 128', widths: [1024, 1024, 1024, 10], activation: 'relu', loss: 'cross_entropy', batch: 128 },
+  { kind: 'mlp', id: 'W1', title: 'Linear(10,10)-Sigmoid-Linear(10,1), MSE, batch 1', widths: [10, 10, 1], activation: 'sigmoid', loss: 'mse', batch: 1 },
+  { kind: 'mlp', id: 'W2', title: '784-256-256-10 ReLU, CrossEntropy, batch 64', widths: [784, 256, 256, 10], activation: 'relu', loss: 'cross_entropy', batch: 64 },
+  { kind: 'mlp', id: 'W3', title: '20×(Linear(64,64)+Sigmoid), MSE, batch 32', widths: repeat(20, 64), activation: 'sigmoid', loss: 'mse', batch: 32 },
+  { kind: 'mlp', id: 'W4', title: '1024-1024-1024-10 ReLU, CrossEntropy, batch 128', widths: [1024, 1024, 1024, 10], activation: 'relu', loss: 'cross_entropy', batch: 128 },
+  {
+    kind: 'spec',
+    id: 'W5',
+    title: 'CIFAR-size CNN: Conv 3→32, Conv 32→64, 2 max-pools, 4096→128→10, batch 16',
+    file: 'bench/models/cifar-cnn.grad.yaml',
+    needs: ['Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear'],
+  },
+  // The engine-breadth issue (13) adds the recurrent and attention layers; their models go here
+  // as bench/models/*.grad.yaml once the catalogue has the layers.
+  {
+    kind: 'spec',
+    id: 'W6',
+    title: 'LSTM sequence classifier',
+    file: 'bench/models/lstm.grad.yaml',
+    needs: ['LSTM'],
+    waitingFor: 'the LSTM layer of issue 13',
+  },
+  {
+    kind: 'spec',
+    id: 'W7',
+    title: 'Transformer encoder',
+    file: 'bench/models/transformer.grad.yaml',
+    needs: ['TransformerEncoderLayer'],
+    waitingFor: 'the Transformer layers of issue 13',
+  },
 ];
 
 /** W3 puts the activation after every Linear, the MLPs only between them. */
-export function activationAfterLast(w: Workload): boolean {
+export function activationAfterLast(w: MlpWorkload): boolean {
   return w.id === 'W3';
 }
 

@@ -103,4 +103,5 @@ def run(case):
     return result
 
 
-serve(run, lambda message: {"error": message})
+if __name__ == "__main__":  # bench/torch_bench.py imports draw
+    serve(run, lambda message: {"error": message})

@@ -51,7 +51,9 @@ export function runnerScript(): Promise<string> {
   if (!existsSync(source)) return Promise.reject(new Error(`the TypeScript model runner is missing (looked for ${beside})`));
   builtRunner ??= (async () => {
     const outfile = join(tmpdir(), `gradient-lens-ts-runner-${process.pid}.js`);
-    await esbuild.build({ entryPoints: [source], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent' });
+    // The bundle lives in the temp directory: point it at the WebAssembly kernels built in dist/.
+    const kernels = `process.env.GRADIENT_LENS_KERNELS_DIR ??= ${JSON.stringify(join(__dirname, '..', '..', '..', 'dist'))};`;
+    await esbuild.build({ entryPoints: [source], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent', banner: { js: kernels } });
     return outfile;
   })();
   return builtRunner;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
+import { setKernelBackend } from '../../../src/engine';
 import { positionAt } from '../../../src/model/graph';
 import type { SourceRange } from '../../../src/model/graph';
 import type { Finding } from '../../../src/rules/types';
@@ -79,6 +80,21 @@ function describeFile(name: string, text: string, run: Awaited<ReturnType<typeof
 describe('the findings of every example model, through the CLI', function () {
   // Five decorated TypeScript models each run in a child process.
   this.timeout(300_000);
+
+  // The expected text is float32 arithmetic, so it is pinned to the plain-SIMD kernels, which every
+  // runtime runs alike: relaxed SIMD's fused multiply-add rounds differently (a product that
+  // overflows to NaN and Inf with a separate multiply and add stays Inf with FMA). The child
+  // processes of the TypeScript models read the same setting from the environment.
+  const pinned = process.env.GRADIENT_LENS_KERNELS;
+  before(() => {
+    process.env.GRADIENT_LENS_KERNELS = 'simd';
+    setKernelBackend('simd');
+  });
+  after(() => {
+    if (pinned === undefined) delete process.env.GRADIENT_LENS_KERNELS;
+    else process.env.GRADIENT_LENS_KERNELS = pinned;
+    setKernelBackend('auto');
+  });
 
   it('match examples.expected.txt', async () => {
     const files = modelFiles(EXAMPLES);

@@ -6,11 +6,13 @@
  */
 import { addBias, col2im, ConvJob, im2col, isPointwise } from './conv';
 import { sgemm } from './gemm';
+import { fmaPeak } from './peak';
 
 export const GEMM: i32 = 1;
 export const CONV_FORWARD: i32 = 2;
 export const CONV_INPUT_GRAD: i32 = 3;
 export const CONV_WEIGHT_GRAD: i32 = 4;
+export const FMA_PEAK: i32 = 5;
 
 /** A GEMM whose C is cut into bands of `chunk` rows (or columns when `splitCols`). */
 @unmanaged
@@ -40,6 +42,12 @@ export function run(job: usize, chunk: i32, thread: i32): void {
   else if (kind == CONV_FORWARD) convForward(changetype<ConvJob>(job), chunk, thread);
   else if (kind == CONV_INPUT_GRAD) convInputGrad(changetype<ConvJob>(job), chunk, thread);
   else if (kind == CONV_WEIGHT_GRAD) convWeightGrad(changetype<ConvJob>(job), chunk, thread);
+  else if (kind == FMA_PEAK) peakChunk(job, chunk);
+}
+
+/** Words: kind, iterations, then one result per chunk (so the loop is not optimised away). */
+function peakChunk(job: usize, chunk: i32): void {
+  store<f32>(job + 8 + <usize>chunk * 4, fmaPeak(load<i32>(job, 4), 0.999999, 0.000001));
 }
 
 function runGemm(j: GemmJob, chunk: i32, thread: i32): void {

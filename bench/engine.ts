@@ -1,0 +1,61 @@
+/** The engine's training step for each workload: what `npm run bench` times. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { backward, nn, Rng, Tensor } from '../src/engine';
+import { parseSpec } from '../src/model';
+import type { LayerNode, ModelSpec } from '../src/model/graph';
+import { layerDef } from '../src/model/layers';
+import { forwardBackward, prepare } from '../src/trace/run';
+import { activationAfterLast, MlpWorkload, SpecWorkload, Workload } from './workloads';
+
+export const ROOT = join(__dirname, '..');
+
+function mlpStep(w: MlpWorkload): () => void {
+  const rng = new Rng(0);
+  const layers: nn.Module[] = [];
+  for (let i = 0; i < w.widths.length - 1; i++) {
+    layers.push(new nn.Linear(w.widths[i], w.widths[i + 1], { rng }));
+    if (i < w.widths.length - 2 || activationAfterLast(w)) layers.push(w.activation === 'sigmoid' ? new nn.Sigmoid() : new nn.ReLU());
+  }
+  const model = new nn.Sequential(layers);
+  const params = model.parameters();
+  const out = w.widths[w.widths.length - 1];
+  const x = new Tensor(new Float32Array(w.batch * w.widths[0]).map(() => rng.normal()), [w.batch, w.widths[0]]);
+  const y =
+    w.loss === 'mse'
+      ? new Tensor(new Float32Array(w.batch * out).map(() => rng.normal()), [w.batch, out])
+      : new Tensor(new Float32Array(w.batch).map(() => rng.integer(0, out)), [w.batch]);
+  const loss = w.loss === 'mse' ? new nn.MSELoss() : new nn.CrossEntropyLoss();
+  return () => {
+    for (const p of params) p.grad = null;
+    backward(loss.call(model.call(x), y));
+  };
+}
+
+/** The layer types a workload needs that the catalogue does not have yet. */
+export function missingLayers(w: SpecWorkload): string[] {
+  return w.needs.filter((t) => !layerDef(t));
+}
+
+export function readSpec(w: SpecWorkload): { spec: ModelSpec; text: string; path: string } {
+  const path = join(ROOT, w.file);
+  const text = readFileSync(path, 'utf8');
+  const { spec, diagnostics } = parseSpec(text, path);
+  if (!spec) throw new Error(`${w.file} does not parse: ${diagnostics.map((d) => d.message).join('; ')}`);
+  return { spec, text, path };
+}
+
+/** The spec as the product builds it (buildModel, the spec's init, synthetic batch), one forward and backward per call. */
+function specStep(w: SpecWorkload): () => void {
+  const session = prepare(readSpec(w).spec, { dtype: 'float32' });
+  return () => void forwardBackward(session);
+}
+
+export function engineStep(w: Workload): () => void {
+  return w.kind === 'mlp' ? mlpStep(w) : specStep(w);
+}
+
+/** The layer tree as the Python side reads it (test/parity/torch_reference.py builds torch modules from it). */
+export function layerTree(node: LayerNode): unknown {
+  return { type: node.type, name: node.name, args: node.args, children: node.children.map(layerTree) };
+}
