@@ -44,7 +44,7 @@ function fail(msg) {
   process.exit(2);
 }
 
-/** The workspace the tests open: a throwaway copy of examples/ with the test fixtures in fixtures/. */
+/** The workspace the tests open: a throwaway copy of examples/ with the test fixtures in fixtures/ and bench/models in bench/. */
 function makeWorkspace(dir, empty) {
   const ws = path.join(dir, 'workspace');
   fs.mkdirSync(ws, { recursive: true });
@@ -55,6 +55,8 @@ function makeWorkspace(dir, empty) {
   const examples = path.join(ROOT, 'examples');
   if (fs.existsSync(examples)) fs.cpSync(examples, ws, { recursive: true });
   fs.cpSync(path.join(ROOT, 'test/extension/fixtures'), path.join(ws, 'fixtures'), { recursive: true });
+  // The benchmark's models (the CIFAR-size CNN), for the quick-trace timing the suite prints.
+  fs.cpSync(path.join(ROOT, 'bench/models'), path.join(ws, 'bench'), { recursive: true });
   return ws;
 }
 

@@ -132,7 +132,8 @@ export function summarize(op: OpKind, layer: string | null, d: FloatArray): Outp
     if (v > max) max = v;
     sum += v;
     sumSq += v * v;
-    const a = v < 0 ? -v : v;
+    // Math.abs, not a sign test: values of random sign would mispredict that branch half the time.
+    const a = Math.abs(v);
     if (a > absMax) absMax = a;
   }
   const finite = d.length - nonFinite;
@@ -160,14 +161,13 @@ export function activationStats(op: OpKind, layer: string | null, x: Tensor, sha
       sumSq += v * v;
       const a = Math.abs(v);
       if (a > maxAbs) maxAbs = a;
+      // Counted without branches: whether a unit is saturated is as random as the sign of its input.
       const g = shape.derivative(v);
-      if (g < threshold) {
-        saturated++;
-        if (g < FLAT_DERIVATIVE) flat++;
-        if (g === 0) zeroDerivative++;
-      } else {
-        activePerUnit[u]++;
-      }
+      const sat = +(g < threshold);
+      saturated += sat;
+      flat += sat & +(g < FLAT_DERIVATIVE);
+      zeroDerivative += sat & +(g === 0);
+      activePerUnit[u] += 1 - sat;
     }
   }
   const n = d.length || 1;

@@ -4,11 +4,16 @@
  * is synchronous, so there is nothing to interrupt from inside.
  */
 import { parentPort } from 'node:worker_threads';
+import { availableCores, setKernelThreads } from '../engine';
 import { runJob } from './job';
 import type { TraceReply, TraceRequest } from './messages';
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.js runs as a worker thread of the extension host');
+
+// The float32 kernels may use every core but one: that one stays with the extension host (on two
+// cores the trace runs on this thread alone).
+setKernelThreads(Math.max(1, availableCores() - 1));
 
 port.on('message', (req: TraceRequest) => {
   const post = (reply: TraceReply) => port.postMessage(reply);

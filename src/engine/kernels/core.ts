@@ -9,9 +9,8 @@
  * (the call falls back to the JavaScript kernels instead), and is dropped after a call that needed
  * more than KEEP_BYTES, since linear memory cannot shrink.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fitsMemoryCap, setHeldMemory } from '../context';
+import { environment, readKernelFile } from './host';
 
 /** What runs the float32 products: WebAssembly with relaxed SIMD (fused multiply-add), plain SIMD, or JavaScript. */
 export type KernelBackend = 'relaxed-simd' | 'simd' | 'js';
@@ -47,19 +46,11 @@ const ALIGN = 64;
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
-/** File name of each build, found next to the bundle (dist/) or, running from source, in dist/. */
+/** File name of each build (esbuild.mjs writes them to dist/). */
 const FILES: Record<Exclude<KernelBackend, 'js'>, string> = {
   'relaxed-simd': 'kernels-relaxed-simd.wasm',
   simd: 'kernels-simd.wasm',
 };
-
-function findKernelFile(name: string): string | null {
-  const dirs = [process.env.GRADIENT_LENS_KERNELS_DIR, __dirname, join(__dirname, '..', '..', '..', 'dist')];
-  for (const dir of dirs) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return null;
-}
 
 /** A compiled build, kept for the process: compiling is the slow part, instantiating is cheap. */
 interface Compiled {
@@ -72,7 +63,7 @@ let requested: KernelBackend | 'auto' = readRequestedBackend();
 let unavailable = '';
 
 function readRequestedBackend(): KernelBackend | 'auto' {
-  const v = process.env.GRADIENT_LENS_KERNELS;
+  const v = environment('GRADIENT_LENS_KERNELS');
   return v === 'js' || v === 'simd' || v === 'relaxed-simd' ? v : 'auto';
 }
 
@@ -89,12 +80,11 @@ function compile(): Compiled | null {
   const order: Exclude<KernelBackend, 'js'>[] = requested === 'auto' ? ['relaxed-simd', 'simd'] : [requested];
   const reasons: string[] = [];
   for (const backend of order) {
-    const file = findKernelFile(FILES[backend]);
-    if (!file) {
+    const bytes = readKernelFile(FILES[backend]);
+    if (!bytes) {
       reasons.push(`${FILES[backend]} not found (run npm run build)`);
       continue;
     }
-    const bytes = readFileSync(file);
     if (!WebAssembly.validate(bytes)) {
       reasons.push(`this runtime does not validate ${backend.replace('-', ' ')}`);
       continue;

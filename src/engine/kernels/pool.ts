@@ -7,8 +7,10 @@
  * between jobs, so an idle pool costs no CPU. Chunk boundaries do not depend on the thread count,
  * so results are the same with one thread or several.
  */
-import type { Worker } from 'node:worker_threads';
 import { CONTROL_OFFSET, JOB_OFFSET, onCoreDropped, WasmCore } from './core';
+import { HostWorker, startWorker } from './host';
+
+export { availableCores } from './host';
 
 /** From this many multiply-adds on, a job is split across threads (waking one costs microseconds). */
 export const PARALLEL_MIN_MACS = 1 << 19;
@@ -56,7 +58,7 @@ for (;;) {
 `;
 
 let wanted = 1;
-let workers: Worker[] = [];
+let workers: HostWorker[] = [];
 let ready: Promise<void>[] = [];
 let poolCore: WasmCore | null = null;
 const tally = { parallelJobs: 0, chunks: 0 };
@@ -77,12 +79,6 @@ export function kernelThreads(): number {
   return wanted;
 }
 
-/** Cores of this machine (what `setKernelThreads` is usually given). */
-export function availableCores(): number {
-  const os = require('node:os') as typeof import('node:os');
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
-
 function stopWorkers(): void {
   for (const w of workers) void w.terminate();
   workers = [];
@@ -101,14 +97,9 @@ export function threadsFor(core: WasmCore, macs: number, chunks: number): number
   if (poolCore !== core) stopWorkers();
   if (core.threadCount !== wanted && !core.setThreads(wanted)) return 1;
   if (workers.length < wanted - 1) {
-    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     poolCore = core;
     for (let t = workers.length + 1; t < wanted; t++) {
-      const w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        name: `gradient-lens-kernels-${t}`,
-        workerData: { module: core.compiled.module, memory: core.memory, thread: t, control: CONTROL_OFFSET },
-      });
+      const w = startWorker(WORKER_SOURCE, `gradient-lens-kernels-${t}`, { module: core.compiled.module, memory: core.memory, thread: t, control: CONTROL_OFFSET });
       w.unref();
       w.on('error', () => stopWorkers());
       workers.push(w);
