@@ -37,7 +37,7 @@ const WEIGHT_GRAD_CHUNKS = 8;
 export function convForward(x: FloatArray, weight: FloatArray, bias: FloatArray | null, g: ConvGeometry): FloatArray {
   if (x instanceof Float32Array && weight instanceof Float32Array && (!bias || bias instanceof Float32Array)) {
     const out = new Float32Array(g.n * g.o * g.oh * g.ow);
-    if (onCore(g, g.n, (core, job) => job.run(CONV_FORWARD, [x, weight, bias], out))) return out;
+    if (onCore(g, g.n, (job) => job.run(CONV_FORWARD, [x, weight, bias], out.length, copyTo(out)))) return out;
   }
   return convForwardJs(x, weight, bias, g);
 }
@@ -46,7 +46,7 @@ export function convForward(x: FloatArray, weight: FloatArray, bias: FloatArray 
 export function convInputGrad(gy: FloatArray, weight: FloatArray, g: ConvGeometry): FloatArray {
   if (gy instanceof Float32Array && weight instanceof Float32Array) {
     const dx = new Float32Array(g.n * g.c * g.h * g.w);
-    if (onCore(g, g.n, (core, job) => job.run(CONV_INPUT_GRAD, [gy, weight, null], dx))) return dx;
+    if (onCore(g, g.n, (job) => job.run(CONV_INPUT_GRAD, [gy, weight, null], dx.length, copyTo(dx)))) return dx;
   }
   return convInputGradJs(gy, weight, g);
 }
@@ -57,19 +57,21 @@ export function convWeightGrad(gy: FloatArray, x: FloatArray, g: ConvGeometry): 
     const per = Math.ceil(g.n / WEIGHT_GRAD_CHUNKS);
     const chunks = Math.ceil(g.n / per);
     const size = g.o * g.c * g.kh * g.kw;
-    const partials = new Float32Array(chunks * size);
-    if (onCore(g, chunks, (core, job) => job.run(CONV_WEIGHT_GRAD, [gy, x, null], partials, per))) {
-      const dw = new Float32Array(size);
+    const dw = new Float32Array(size);
+    // The partials stay in the core's memory: summed from there, in chunk order.
+    const sum = (partials: Float32Array, at: number) => {
       for (let i = 0; i < size; i++) {
         let s = 0;
-        for (let ch = 0; ch < chunks; ch++) s += partials[ch * size + i];
+        for (let ch = 0; ch < chunks; ch++) s += partials[at + ch * size + i];
         dw[i] = s;
       }
-      return dw;
-    }
+    };
+    if (onCore(g, chunks, (job) => job.run(CONV_WEIGHT_GRAD, [gy, x, null], chunks * size, sum, per))) return dw;
   }
   return convWeightGradJs(gy, x, g);
 }
+
+const copyTo = (out: Float32Array) => (mem: Float32Array, at: number) => out.set(mem.subarray(at, at + out.length));
 
 /** Lays one convolution job out in the core's memory and runs it. */
 class ConvJobRunner {
@@ -80,13 +82,16 @@ class ConvJobRunner {
     private readonly threads: number,
   ) {}
 
-  /** Copies the inputs in, runs every chunk, copies `out` back; false when the memory cap leaves no room. */
-  run(kind: number, inputs: [Float32Array, Float32Array, Float32Array | null], out: Float32Array, per = 1): boolean {
+  /**
+   * Copies the inputs in, runs every chunk and hands the `outLength` floats it wrote to `take`
+   * (the core's memory and their offset); false when the memory cap leaves no room.
+   */
+  run(kind: number, inputs: [Float32Array, Float32Array, Float32Array | null], outLength: number, take: (mem: Float32Array, at: number) => void, per = 1): boolean {
     const { core, g, threads } = this;
     const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
     const colsBytes = pointwise ? 0 : g.c * g.kh * g.kw * g.oh * g.ow * 4;
     const at = inputs.map((t) => (t ? core.alloc(t.length * 4) : 0));
-    const pout = core.alloc(out.length * 4);
+    const pout = core.alloc(outLength * 4);
     const cols = colsBytes ? core.alloc(threads * colsBytes) : 0;
     if (at.some((p) => p < 0) || pout < 0 || cols < 0) return false;
     const mem = core.f32;
@@ -97,17 +102,17 @@ class ConvJobRunner {
       at[0], at[1], at[2], pout, cols, colsBytes, core.work, core.workBytesPerThread,
     ]);
     runJob(core, job, this.chunks, threads);
-    out.set(core.f32.subarray(pout >> 2, (pout >> 2) + out.length));
+    take(core.f32, pout >> 2);
     return true;
   }
 }
 
-function onCore(g: ConvGeometry, chunks: number, body: (core: WasmCore, job: ConvJobRunner) => boolean): boolean {
+function onCore(g: ConvGeometry, chunks: number, body: (job: ConvJobRunner) => boolean): boolean {
   const core = kernelCore();
   if (!core) return false;
   try {
     const threads = threadsFor(core, g.n * g.o * g.oh * g.ow * g.c * g.kh * g.kw, chunks);
-    return body(core, new ConvJobRunner(core, g, chunks, threads));
+    return body(new ConvJobRunner(core, g, chunks, threads));
   } finally {
     core.release();
     trimCore();
