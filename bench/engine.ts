@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { backward, nn, Rng, Tensor } from '../src/engine';
 import { parseSpec } from '../src/model';
 import type { LayerNode, ModelSpec } from '../src/model/graph';
-import { layerDef } from '../src/model/layers';
+import { layerDef } from '../src/model/catalogue';
 import { forwardBackward, prepare } from '../src/trace/run';
 import { activationAfterLast, MlpWorkload, SpecWorkload, Workload } from './workloads';
 
