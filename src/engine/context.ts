@@ -130,9 +130,9 @@ export function resetMemory(): void {
   memoryUsed = memoryBaseline;
 }
 
-/** Tensor bytes of this step plus the memory the kernels hold. */
+/** Tensor bytes of this step (the kernels' memory counts against the cap too, but is not a tensor). */
 export function memoryInUse(): number {
-  return memoryUsed + memoryHeld;
+  return memoryUsed;
 }
 
 export function chargeMemory(bytes: number, shape: Shape): void {
