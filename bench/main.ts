@@ -18,7 +18,7 @@ import { poolReady } from '../src/engine/kernels/pool';
 import { analyse } from '../src/analyse';
 import { parseSpec } from '../src/model';
 import { specFixes } from '../src/model/spec-fixes';
-import { engineStep, missingLayers, ROOT } from './engine';
+import { engineStep, ROOT } from './engine';
 import { gemmRows } from './gemm';
 import { BLAS_OVERRIDES, torchSide } from './torch';
 import { tfjsStep } from './tfjs';
@@ -97,16 +97,7 @@ async function main(): Promise<void> {
 
   console.log('\n1. ms per forward+backward step (median)');
   const rows: string[][] = [['workload', `engine ${threads}T`, 'engine 1T', 'tfjs-cpu', 'PyTorch 1T', `PyTorch/engine`, 'tfjs/engine']];
-  const notes: string[] = [];
   for (const w of workloads) {
-    if (w.kind === 'spec' && missingLayers(w).length) {
-      notes.push(`  ${w.id} ${w.title}: not run, the catalogue has no ${missingLayers(w).join(', ')} yet (${w.waitingFor ?? 'missing layers'}); hook: ${w.file}`);
-      continue;
-    }
-    if (w.kind === 'spec' && !existsSync(join(ROOT, w.file))) {
-      notes.push(`  ${w.id} ${w.title}: ${w.file} is not written yet`);
-      continue;
-    }
     const step = engineStep(w);
     setKernelThreads(threads);
     step();
@@ -121,7 +112,6 @@ async function main(): Promise<void> {
     console.error(`  measured ${w.id}`);
   }
   table(rows);
-  for (const n of notes) console.log(n);
   console.log('  ratios: the other framework\'s time over the engine\'s faster column; > 1× means the engine is faster.');
 
   console.log(`\n2. GEMM ${GEMM_SIZE}×${GEMM_SIZE}×${GEMM_SIZE}, float32, GFLOP/s (best of ${BUDGET_MS} ms; the engine's includes copying operands in and out)`);

@@ -1,10 +1,12 @@
 /** The same training steps in TensorFlow.js on its CPU backend (tfjs-node is not used: it is native code). */
 import type { ModelSpec, LayerNode } from '../src/model/graph';
 import { readSpec } from './engine';
-import { activationAfterLast, MlpWorkload, Workload } from './workloads';
+import { activationAfterLast, LstmWorkload, MlpWorkload, TransformerWorkload, Workload } from './workloads';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type TfTensor = import('@tensorflow/tfjs').Tensor;
+type TfVariable = import('@tensorflow/tfjs').Variable;
+type TfScalar = import('@tensorflow/tfjs').Scalar;
 
 function loadTf(): Tf | null {
   try {
@@ -19,7 +21,7 @@ function loadTf(): Tf | null {
 }
 
 function mlp(tf: Tf, w: MlpWorkload): () => void {
-  const vars: import('@tensorflow/tfjs').Variable[] = [];
+  const vars: TfVariable[] = [];
   for (let i = 0; i < w.widths.length - 1; i++) {
     vars.push(tf.variable(tf.randomNormal([w.widths[i], w.widths[i + 1]], 0, 0.05)));
     vars.push(tf.variable(tf.zeros([w.widths[i + 1]])));
@@ -33,7 +35,7 @@ function mlp(tf: Tf, w: MlpWorkload): () => void {
       h = tf.add(tf.matMul(h, vars[i]), vars[i + 1]);
       if (i < vars.length - 2 || activationAfterLast(w)) h = w.activation === 'sigmoid' ? tf.sigmoid(h) : tf.relu(h);
     }
-    return (w.loss === 'mse' ? tf.losses.meanSquaredError(y, h) : tf.losses.softmaxCrossEntropy(y, h)) as import('@tensorflow/tfjs').Scalar;
+    return (w.loss === 'mse' ? tf.losses.meanSquaredError(y, h) : tf.losses.softmaxCrossEntropy(y, h)) as TfScalar;
   });
 }
 
@@ -98,12 +100,95 @@ function fromSpec(tf: Tf, spec: ModelSpec): (() => void) | null {
   const classes = spec.target.distribution.count;
   const x = tf.randomNormal([n, ...(spec.input.shape.length === 3 ? [spec.input.shape[1], spec.input.shape[2], spec.input.shape[0]] : spec.input.shape)]);
   const y = tf.oneHot(tf.randomUniform([n], 0, classes, 'int32'), classes);
-  return train(tf, () => tf.losses.softmaxCrossEntropy(y, layers.reduce((h, f) => f(h), x as TfTensor)) as import('@tensorflow/tfjs').Scalar);
+  return train(tf, () => tf.losses.softmaxCrossEntropy(y, layers.reduce((h, f) => f(h), x as TfTensor)) as TfScalar);
+}
+
+/** A weight matrix (in × out, as tfjs multiplies) and its bias. */
+function dense(tf: Tf, inputs: number, outputs: number): { w: TfVariable; b: TfVariable } {
+  return { w: tf.variable(tf.randomNormal([inputs, outputs], 0, 0.05)), b: tf.variable(tf.zeros([outputs])) };
+}
+
+/** Rows of `x` (…, in) through a dense layer. */
+function affine(tf: Tf, x: TfTensor, d: { w: TfVariable; b: TfVariable }): TfTensor {
+  return tf.add(tf.matMul(x, d.w), d.b);
+}
+
+/** The sequence workloads' head: mean over time of (batch, seq, width), Linear, softmax cross-entropy. */
+function sequenceStep(tf: Tf, batch: number, seq: number, features: number, width: number, classes: number, body: (x: TfTensor) => TfTensor): () => void {
+  const head = dense(tf, width, classes);
+  const x = tf.randomNormal([batch, seq, features]);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, classes, 'int32'), classes);
+  return train(tf, () => tf.losses.softmaxCrossEntropy(y, affine(tf, tf.mean(body(x), 1), head)) as TfScalar);
+}
+
+/**
+ * PyTorch's LSTM written in tfjs ops (tfjs-layers' LSTM runs the same matMul/sigmoid/tanh ops, one
+ * step at a time): the input projection of every step in one product, then the recurrence.
+ */
+function lstm(tf: Tf, w: LstmWorkload): () => void {
+  const h4 = 4 * w.hidden;
+  const wih = dense(tf, w.input, h4);
+  const whh = tf.variable(tf.randomNormal([w.hidden, h4], 0, 0.05));
+  const bhh = tf.variable(tf.zeros([h4]));
+  return sequenceStep(tf, w.batch, w.seq, w.input, w.hidden, w.classes, (x) => {
+    const projected = tf.reshape(affine(tf, tf.reshape(x, [w.batch * w.seq, w.input]), wih), [w.batch, w.seq, h4]);
+    let h: TfTensor = tf.zeros([w.batch, w.hidden]);
+    let c: TfTensor = tf.zeros([w.batch, w.hidden]);
+    const outputs: TfTensor[] = [];
+    for (let t = 0; t < w.seq; t++) {
+      const gates = tf.add(tf.add(tf.reshape(tf.slice(projected, [0, t, 0], [w.batch, 1, h4]), [w.batch, h4]), tf.matMul(h, whh)), bhh);
+      const [i, f, g, o] = tf.split(gates, 4, 1);
+      c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+      h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+      outputs.push(h);
+    }
+    return tf.stack(outputs, 1);
+  });
+}
+
+/** LayerNorm over the last axis with a learned scale and shift. */
+function layerNorm(tf: Tf, x: TfTensor, gamma: TfVariable, beta: TfVariable): TfTensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
+}
+
+/** PyTorch's post-norm TransformerEncoderLayer (ReLU, no dropout) written in tfjs ops: tfjs has no attention layer. */
+function transformer(tf: Tf, w: TransformerWorkload): () => void {
+  const { batch: n, seq: t, dModel: d, nhead: heads } = w;
+  const dh = d / heads;
+  const layers = Array.from({ length: w.layers }, () => ({
+    inProj: dense(tf, d, 3 * d),
+    outProj: dense(tf, d, d),
+    ff1: dense(tf, d, w.feedforward),
+    ff2: dense(tf, w.feedforward, d),
+    norms: [0, 1].map(() => ({ gamma: tf.variable(tf.ones([d])), beta: tf.variable(tf.zeros([d])) })),
+  }));
+  const splitHeads = (m: TfTensor) => tf.transpose(tf.reshape(m, [n, t, heads, dh]), [0, 2, 1, 3]);
+  return sequenceStep(tf, n, t, d, d, w.classes, (x) => {
+    let h = tf.reshape(x, [n * t, d]);
+    for (const l of layers) {
+      const [q, k, v] = tf.split(affine(tf, h, l.inProj), 3, 1).map(splitHeads);
+      const weights = tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)));
+      const attended = tf.reshape(tf.transpose(tf.matMul(weights, v), [0, 2, 1, 3]), [n * t, d]);
+      h = layerNorm(tf, tf.add(h, affine(tf, attended, l.outProj)), l.norms[0].gamma, l.norms[0].beta);
+      h = layerNorm(tf, tf.add(h, affine(tf, tf.relu(affine(tf, h, l.ff1)), l.ff2)), l.norms[1].gamma, l.norms[1].beta);
+    }
+    return tf.reshape(h, [n, t, d]);
+  });
 }
 
 /** The tfjs-cpu step of a workload, or null when tfjs is not installed or cannot express it. */
 export function tfjsStep(w: Workload): (() => void) | null {
   const tf = loadTf();
   if (!tf) return null;
-  return w.kind === 'mlp' ? mlp(tf, w) : fromSpec(tf, readSpec(w).spec);
+  switch (w.kind) {
+    case 'mlp':
+      return mlp(tf, w);
+    case 'spec':
+      return fromSpec(tf, readSpec(w).spec);
+    case 'lstm':
+      return lstm(tf, w);
+    case 'transformer':
+      return transformer(tf, w);
+  }
 }

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { layerTree, missingLayers, readSpec, ROOT } from './engine';
+import { layerTree, readSpec, ROOT } from './engine';
 import { activationAfterLast, Workload } from './workloads';
 
 export interface TorchResult {
@@ -24,6 +24,7 @@ export const BLAS_OVERRIDES = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
 
 function describe(w: Workload): unknown {
   if (w.kind === 'mlp') return { ...w, activationAfterLast: activationAfterLast(w) };
+  if (w.kind !== 'spec') return w;
   const { spec } = readSpec(w);
   return {
     kind: 'spec',
@@ -43,7 +44,7 @@ export function torchSide(workloads: Workload[], budgetMs: number, gemmSize: num
   for (const k of BLAS_OVERRIDES) delete env[k];
   const input = JSON.stringify({
     budgetSeconds: budgetMs / 1000,
-    workloads: workloads.filter((w) => w.kind === 'mlp' || !missingLayers(w).length).map(describe),
+    workloads: workloads.map(describe),
     gemmSize,
     gemmThreads,
   });
