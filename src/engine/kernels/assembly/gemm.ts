@@ -2,8 +2,8 @@
  * Single-precision GEMM, C (m×n) = op(A)·op(B) or C += op(A)·op(B), on row-major matrices with
  * leading dimensions, all addresses in bytes. The loop nest of BLIS: a KC×NC block of op(B) is
  * packed into NR-column panels that stay in L2, an MC×KC block of op(A) into MR-row panels, and a
- * 6×8 register tile (twelve f32x4 accumulators, fifteen of the sixteen xmm registers V8 allocates)
- * runs over one panel of each. Partial tiles are computed in full against zero padding and only
+ * 4×8 register tile (eight f32x4 accumulators, two of B and a broadcast of A: eleven of the sixteen
+ * xmm registers, so V8 keeps them all in registers) runs over one panel of each. Partial tiles are computed in full against zero padding and only
  * their valid part is written back.
  */
 import { madd } from './simd';
@@ -121,7 +121,7 @@ function packPanelsB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32
   }
 }
 
-/** C tile (mr×nr of a 6×8 tile, row stride ldc) = or += packed A panel · packed B panel over depth kc. */
+/** C tile (mr×nr of an MR×NR tile, row stride ldc) = or += packed A panel · packed B panel over depth kc. */
 // @ts-ignore: decorator
 @inline
 function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool, tile: usize): void {
@@ -130,26 +130,7 @@ function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: 
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let b0: v128, b1: v128, av: v128;
-  let p = 0;
-  for (; p + 1 <= kc; p += 1) {
-    b0 = v128.load(bp, 0);
-    b1 = v128.load(bp, 16);
-    av = v128.load32_splat(ap, 0);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(ap, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(ap, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(ap, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    ap += 1 * MR * 4;
-    bp += 1 * NR * 4;
-  }
-  for (; p < kc; p++) {
+  for (let p = 0; p < kc; p++) {
     b0 = v128.load(bp, 0);
     b1 = v128.load(bp, 16);
     av = v128.load32_splat(ap, 0);
