@@ -27,8 +27,44 @@ export function setDefaultDtype(dtype: DType): DType {
   return prev;
 }
 
+// Small arrays are carved from shared blocks. Every new ArrayBuffer past V8's on-heap size (64
+// bytes) is a malloc'd, GC-tracked backing store, which costs several times a view onto a block: a
+// tiny model (W1 of npm run bench) allocates a dozen such arrays a step, and its step is about a
+// fifth faster this way. A block lives while any array carved from it does, so only arrays up to
+// SMALL_BYTES are carved; carved bytes are never handed out twice, so every array starts zeroed.
+const ON_HEAP_BYTES = 64;
+const SMALL_BYTES = 2048;
+const BLOCK_BYTES = 65536;
+let block = new ArrayBuffer(BLOCK_BYTES);
+let blockAt = 0;
+
+/** Byte offset in `block` of `bytes` unused bytes (8-aligned for float64), in a new block when this one is full. */
+function carve(bytes: number): number {
+  if (blockAt + bytes > BLOCK_BYTES) {
+    block = new ArrayBuffer(BLOCK_BYTES);
+    blockAt = 0;
+  }
+  const at = blockAt;
+  blockAt += (bytes + 7) & ~7;
+  return at;
+}
+
+function float32(n: number): Float32Array {
+  const bytes = n * 4;
+  if (bytes <= ON_HEAP_BYTES || bytes > SMALL_BYTES) return new Float32Array(n);
+  const at = carve(bytes);
+  return new Float32Array(block, at, n);
+}
+
+function float64(n: number): Float64Array {
+  const bytes = n * 8;
+  if (bytes <= ON_HEAP_BYTES || bytes > SMALL_BYTES) return new Float64Array(n);
+  const at = carve(bytes);
+  return new Float64Array(block, at, n);
+}
+
 export function alloc(dtype: TensorDType, n: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  return dtype === 'float32' ? float32(n) : float64(n);
 }
 
 /** The float dtype an array of this type holds (int64 and bool are told apart by the tensor, not the array). */
@@ -38,7 +74,7 @@ export function dtypeOf(a: FloatArray): DType {
 
 /** A zero-filled array of the same type and length as `a`. */
 export function like(a: FloatArray, n: number = a.length): FloatArray {
-  return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  return a instanceof Float64Array ? float64(n) : float32(n);
 }
 
 export function fromValues(dtype: TensorDType, values: ArrayLike<number>): FloatArray {
