@@ -199,7 +199,7 @@ suite('diagnostics', () => {
   test('the tensor memory cap stops a model that needs more', async () => {
     // The time limit is out of reach, so only the memory cap can end this run, however slow the machine.
     await withSettings({ memoryLimitMB: 1, quickTraceTimeLimitMs: 3_600_000 }, async () => {
-      const uri = file('fixtures/memory-hungry.grad.yaml');
+      const uri = file('fixtures/heavy.grad.yaml');
       await open(uri);
       await idle(uri);
       const d = ours(uri).find((x) => codeOf(x) === 'trace');
@@ -254,35 +254,37 @@ suite('diagnostics', () => {
   });
   test('quick trace of the CIFAR-size CNN after the debounce, and the host\'s timer lag meanwhile (printed, not asserted)', async () => {
     // bench/models/cifar-cnn.grad.yaml (W5 of npm run bench): two 3×3 convolutions, two max-pools, 4096→128→10, batch 16.
-    const uri = await scratch(await read('bench/cifar-cnn.grad.yaml'));
-    const editor = await open(uri);
-    await idle(uri);
-    const gl = await api();
-    const debounce = vscode.workspace.getConfiguration('gradientLens').get<number>('debounceMs') ?? 0;
-    const afterDebounce: number[] = [];
-    const inWorker: number[] = [];
-    const steps: number[] = [];
-    let worstLag = 0;
-    for (let i = 0; i < 3; i++) {
-      const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
-      editor.selection = new vscode.Selection(end, end);
-      await vscode.commands.executeCommand('type', { text: `\n# edit ${i}` });
-      const typed = performance.now();
-      // This (the extension host's) thread while the quick trace runs in the worker.
-      const m = await sampleHost(uri, () => idle(uri));
-      assert.ok(m.roundTrips.length > 0, 'the host answered while the model was traced');
-      worstLag = Math.max(worstLag, m.worstLag);
-      const last = gl.lastTrace(uri);
-      assert.equal(last?.version, editor.document.version, 'the traced version is the last edit');
-      // Not asserted: on a loaded machine the quick trace's time budget can cut it short.
-      steps.push(last.trace.steps.length);
-      afterDebounce.push(last.publishedAt - typed - debounce);
-      inWorker.push(last.durationMs);
-    }
-    console.log(
-      `    CIFAR-size CNN quick trace (${steps.join('/')} steps, batch 16): median ${median(afterDebounce).toFixed(0)} ms from the end of the ${debounce} ms debounce to the diagnostics ` +
-        `(${median(inWorker).toFixed(0)} ms in the worker incl. messaging; min ${Math.min(...afterDebounce).toFixed(0)}, max ${Math.max(...afterDebounce).toFixed(0)} ms); ` +
-        `host timer lag worst ${worstLag.toFixed(0)} ms`,
-    );
+    // The time budget is out of reach, so a busy machine slows the quick trace but never cuts it off.
+    await withSettings({ quickTraceTimeLimitMs: 3_600_000 }, async () => {
+      const uri = await scratch(await read('bench/cifar-cnn.grad.yaml'));
+      const editor = await open(uri);
+      await idle(uri);
+      const gl = await api();
+      const debounce = vscode.workspace.getConfiguration('gradientLens').get<number>('debounceMs') ?? 0;
+      const afterDebounce: number[] = [];
+      const inWorker: number[] = [];
+      const steps: number[] = [];
+      let worstLag = 0;
+      for (let i = 0; i < 3; i++) {
+        const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
+        editor.selection = new vscode.Selection(end, end);
+        await vscode.commands.executeCommand('type', { text: `\n# edit ${i}` });
+        const typed = performance.now();
+        // This (the extension host's) thread while the quick trace runs in the worker.
+        const m = await sampleHost(uri, () => idle(uri));
+        assert.ok(m.roundTrips.length > 0, 'the host answered while the model was traced');
+        worstLag = Math.max(worstLag, m.worstLag);
+        const last = gl.lastTrace(uri);
+        assert.equal(last?.version, editor.document.version, 'the traced version is the last edit');
+        steps.push(last.trace.steps.length);
+        afterDebounce.push(last.publishedAt - typed - debounce);
+        inWorker.push(last.durationMs);
+      }
+      console.log(
+        `    CIFAR-size CNN quick trace (${steps.join('/')} steps, batch 16): median ${median(afterDebounce).toFixed(0)} ms from the end of the ${debounce} ms debounce to the diagnostics ` +
+          `(${median(inWorker).toFixed(0)} ms in the worker incl. messaging; min ${Math.min(...afterDebounce).toFixed(0)}, max ${Math.max(...afterDebounce).toFixed(0)} ms); ` +
+          `host timer lag worst ${worstLag.toFixed(0)} ms`,
+      );
+    });
   });
 });
