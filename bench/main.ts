@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: ms per forward+backward step on the workloads W1–W4 for the engine,
  * @tensorflow/tfjs-backend-cpu and (when Debian's python3-torch is present) PyTorch, side by side.
+ * Then training runs: the gradient_lens hook's overhead and the run-log reader (bench/run-log.ts).
  * Numbers, not assertions: these machines are shared and noisy.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import * as nn from '../src/engine/nn';
 import { analyse } from '../src/analyse';
 import { parseSpec } from '../src/model';
 import { specFixes } from '../src/model/spec-fixes';
+import { hookOverhead, readerBench } from './run-log';
 import { activationAfterLast, timeIt, Workload, WORKLOADS } from './workloads';
 
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1500);
@@ -112,6 +114,12 @@ function quickTrace(file: string): { cold: number; warm: number } {
 }
 
 function main(): void {
+  if (process.argv.includes('run-log')) {
+    // `node --expose-gc dist/bench.js run-log`: only the training-run numbers.
+    hookOverhead();
+    readerBench();
+    return;
+  }
   const only = process.argv.slice(2).filter((a) => /^W\d$/.test(a));
   const workloads = only.length ? WORKLOADS.filter((w) => only.includes(w.id)) : WORKLOADS;
   console.log(`Gradient Lens benchmark — ms per forward+backward step (median; budget ${BUDGET_MS} ms per measurement)`);
@@ -136,6 +144,8 @@ function main(): void {
     const { cold, warm } = quickTrace(path);
     console.log(`  ${f}: ${fmtMs(warm)} warm (first run in a fresh process ${fmtMs(cold)}), ${(20 / warm).toFixed(0)}× under target`);
   }
+  hookOverhead();
+  readerBench();
 }
 
 main();
