@@ -5,20 +5,19 @@
  * wrote `logDir` relative to its `cwd`; we read it at a known local path). A file that cannot be
  * read at all gets a stand-in text with the recorded lines and columns, so positions stay exact.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { offsetOf } from '../../model/typescript/text';
 import type { SourceRange } from '../../model/graph';
+import { readUserFile } from '../../user-files';
 import type { SourceSite, Trace } from '../types';
 
 /** Largest source file read for positions; bigger ones get the stand-in text. */
 const MAX_SOURCE_BYTES = 16 << 20;
 
+/** A source file's text; undefined when it is not a readable regular file of at most 16 MiB. */
 export function readSource(path: string): string | undefined {
   try {
-    const st = statSync(path);
-    if (!st.isFile() || st.size > MAX_SOURCE_BYTES) return undefined;
-    return readFileSync(path, 'utf8');
+    return readUserFile(path, { maxBytes: MAX_SOURCE_BYTES, limit: 'maxDataMB', what: 'Python source' });
   } catch {
     return undefined;
   }
@@ -39,7 +38,11 @@ function parts(p: string): string[] {
 }
 
 export class RunSources {
+  /** By local path. */
   private texts = new Map<string, { text: string; real: boolean }>();
+  /** Local path → the path the run recorded (for the stand-in text). */
+  private recorded = new Map<string, string>();
+  private locals = new Map<string, string>();
   private remotePrefix: string | null = null;
   private localPrefix: string | null = null;
 
@@ -66,19 +69,33 @@ export class RunSources {
     }
   }
 
-  /** Where a recorded path is here: itself when it exists, else mapped through the log folder. */
+  /** Where a recorded path is here: itself when it exists, else mapped through the log folder. A local path stays itself. */
   localPath(file: string): string {
-    if (this.read(file) !== undefined || !this.remotePrefix || !this.localPrefix) return file;
-    const rel = relative(this.remotePrefix, file.replace(/\\/g, '/'));
-    if (rel.startsWith('..') || isAbsolute(rel)) return file;
-    return join(this.localPrefix, rel);
+    let local = this.locals.get(file);
+    if (local === undefined) {
+      local = this.map(file);
+      this.locals.set(file, local);
+      this.locals.set(local, local);
+      if (!this.recorded.has(local)) this.recorded.set(local, file);
+    }
+    return local;
   }
 
-  /** Whether the file's real text was read (otherwise positions come from the stand-in). */
+  private map(file: string): string {
+    if (this.recorded.has(file) || !this.remotePrefix || !this.localPrefix) return file;
+    const rel = relative(this.remotePrefix, file.replace(/\\/g, '/'));
+    if (rel.startsWith('..') || isAbsolute(rel)) return file;
+    const local = join(this.localPrefix, rel);
+    // Where the recorded path is readable (the same machine), it is the file.
+    return this.read(file) !== undefined && this.read(local) === undefined ? file : local;
+  }
+
+  /** Whether the file's real text was read (otherwise positions come from the stand-in). Recorded or local path. */
   isReal(file: string): boolean {
     return this.entry(file).real;
   }
 
+  /** The file's text, or its stand-in. Recorded or local path. */
   text(file: string): string {
     return this.entry(file).text;
   }
@@ -91,12 +108,12 @@ export class RunSources {
   };
 
   private entry(file: string): { text: string; real: boolean } {
-    let e = this.texts.get(file);
+    const local = this.localPath(file);
+    let e = this.texts.get(local);
     if (!e) {
-      const local = this.localPath(file);
       const text = this.read(local);
-      e = text !== undefined ? { text, real: true } : { text: this.standIn(file), real: false };
-      this.texts.set(file, e);
+      e = text !== undefined ? { text, real: true } : { text: this.standIn(this.recorded.get(local) ?? file), real: false };
+      this.texts.set(local, e);
     }
     return e;
   }
