@@ -89,6 +89,9 @@ def main(argv: List[str]) -> int:
     rest = ns.target
     if ns.module is None and not rest:
         parser.error("give the training script to run")
+    if ns.module is None and not os.path.exists(rest[0]):
+        print(f"gradient_lens: {rest[0]}: no such file", file=sys.stderr)
+        return 2
     auto = _AutoWatch(ns.log_dir, every, ns.overhead)
     auto.patch.install()
     reason = "finished"
@@ -98,9 +101,6 @@ def main(argv: List[str]) -> int:
             runpy.run_module(ns.module, run_name="__main__", alter_sys=True)
         else:
             script = rest[0]
-            if not os.path.exists(script):
-                print(f"gradient_lens: {script}: no such file", file=sys.stderr)
-                return 2
             sys.argv = list(rest)
             sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
             runpy.run_path(script, run_name="__main__")

@@ -58,7 +58,7 @@ def _decades(a: torch.Tensor) -> torch.Tensor:
 
 
 # Positions in the vector param_sums returns.
-P_SUMSQ, P_SUMABS, P_MAXABS, P_ZEROS, P_SUBNORMAL, P_NONFINITE, P_WSUM, P_WSUMSQ, P_DSUMSQ, P_COUNT, P_HIST = range(11)
+P_SUMSQ, P_SUMABS, P_MAXABS, P_ZEROS, P_SUBNORMAL, P_NONFINITE, P_WSUM, P_WSUMSQ, P_DSUMSQ, P_COUNT, P_ROWSPREAD, P_HIST = range(12)
 PARAM_WIDTH = P_HIST + HISTOGRAM_BINS
 
 
@@ -80,6 +80,20 @@ def _grad_parts(g: torch.Tensor) -> List[torch.Tensor]:
     hist = torch.cat([zeros.reshape(1), decades, nonfinite.reshape(1)])
     head = torch.stack([(a * a).sum(), a.sum(), a.max(), zeros, subnormal, nonfinite])
     return [head, hist]
+
+
+def _row_spread(w: torch.Tensor) -> torch.Tensor:
+    """How far a weight's rows (units, filters) are from one another: sqrt(mean_j var_i w[i, j]); 0 when
+    every row is the same (a symmetry no update breaks), NaN for a vector or a single row."""
+    if w.dim() < 2 or w.shape[0] < 2:
+        return torch.tensor(float("nan"), dtype=torch.float64, device=w.device)
+    rows = w.detach().reshape(w.shape[0], -1)
+    total = torch.zeros((), dtype=torch.float64, device=w.device)
+    for cols in rows.split(max(1, CHUNK // rows.shape[0]), dim=1):
+        c = cols.to(torch.float64)
+        m = c.mean(0)
+        total = total + ((c * c).mean(0) - m * m).clamp_(min=0).sum()
+    return (total / rows.shape[1]).sqrt()
 
 
 def param_sums(grad: Optional[torch.Tensor], before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
@@ -107,7 +121,7 @@ def param_sums(grad: Optional[torch.Tensor], before: torch.Tensor, after: torch.
         wsum.append(w64.sum())
         wsq.append((w64 * w64).sum())
         dsq.append((d * d).sum())
-    weights = torch.stack([sum(wsum), sum(wsq), sum(dsq), torch.tensor(float(n), dtype=torch.float64, device=device)])
+    weights = torch.stack([sum(wsum), sum(wsq), sum(dsq), torch.tensor(float(n), dtype=torch.float64, device=device), _row_spread(before)])
     return torch.cat([head.to(device), weights, hist.to(device)])
 
 
@@ -137,6 +151,7 @@ def param_step(v: List[float], reached: bool) -> dict:
         "weightNorm": weight_norm,
         "weightMean": mean,
         "weightStd": math.sqrt(max(0.0, var)) if var == var else float("nan"),
+        "rowSpread": v[P_ROWSPREAD],
         "updateRatio": ratio,
         "histogram": [int(c) for c in v[P_HIST:]],
     }
@@ -277,12 +292,31 @@ def activation_sums(x: torch.Tensor, shape: Shape) -> Tuple[torch.Tensor, torch.
     return torch.cat([head, total]), active
 
 
-def activation_step(layer: str, op: str, v: List[float], active: List[float]) -> dict:
+def dead_units(active: List[float], sample_shape: List[int], samples: float, channels: bool) -> Tuple[float, str]:
+    """Share of units active on fewer than 1% of their entries, and what a unit is: channels (axis 1,
+    after a convolution) or features (the last axis), as the engine's deadUnitShare counts them."""
+    positions = len(active)
+    by_channel = channels and len(sample_shape) >= 2
+    kind = "channels" if by_channel else "units"
+    if not positions:
+        return 0.0, kind
+    units = sample_shape[0] if by_channel else (sample_shape[-1] if sample_shape else positions)
+    if not units > 0 or positions % units:
+        return 0.0, kind
+    per = positions // units
+    counts = [0.0] * units
+    for p, a in enumerate(active):
+        counts[p // per if by_channel else p % units] += a
+    dead = sum(1 for c in counts if c < DEAD_UNIT_ACTIVITY * samples * per)
+    return dead / units, kind
+
+
+def activation_step(layer: str, op: str, v: List[float], active: List[float], sample_shape: List[int], channels: bool) -> dict:
     """An ActivationStep (src/trace/types.ts) from pooled sums, as the engine's activationSteps derives it."""
     samples, units = v[A_SAMPLES], int(v[A_UNITS])
     entries = samples * units
     mean = v[A_SUM] / entries if entries else 0.0
-    dead = sum(1 for c in active if c < DEAD_UNIT_ACTIVITY * samples)
+    dead, kind = dead_units(active, sample_shape, samples, channels)
     var = v[A_SUMSQ] / entries - mean * mean if entries else 0.0
     return {
         "layer": layer,
@@ -291,7 +325,8 @@ def activation_step(layer: str, op: str, v: List[float], active: List[float]) ->
         "units": units,
         "saturatedShare": v[A_SATURATED] / entries if entries else 0.0,
         "flatShare": v[A_FLAT] / entries if entries else 0.0,
-        "deadShare": dead / units if units else 0.0,
+        "deadShare": dead,
+        "deadUnits": kind,
         "zeroDerivativeShare": v[A_ZERO] / entries if entries else 0.0,
         "inputMean": mean,
         "inputStd": math.sqrt(max(0.0, var)) if var == var else float("nan"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import math
 import os
 import platform
 import sys
@@ -167,7 +168,7 @@ class _StepProbe:
             sums, active = stats.activation_sums(x, shape)
             entry = self.activations.get(path)
             if entry is None:
-                self.activations[path] = [op, sums, active]
+                self.activations[path] = [op, sums, active, list(x.shape[1:]) if x.dim() > 1 else list(x.shape)]
                 return
             # The same module called again in this step: pool its samples, as the engine pools a layer's calls.
             old = entry[1]
@@ -394,6 +395,7 @@ class Watch:
             param_vectors = [stats.param_sums(p.grad, b, p.detach()) for (_, p), b in zip(self.params, before)]
         del before
         act_paths = list(probe.activations)
+        types_by_path = {p: type(m).__name__ for p, m in self.modules}
         tensors: List[torch.Tensor] = []
         tensors += param_vectors
         tensors += [probe.activations[p][1] for p in act_paths]
@@ -406,16 +408,16 @@ class Watch:
         activations = []
         k = n_params
         ai = 0
+        channels = _channel_activations(probe.order, types_by_path)
         for path in act_paths:
-            op, _, active = probe.activations[path]
+            op, _, active, sample_shape = probe.activations[path]
             act_values = actives[ai] if active is not None else []
             if active is not None:
                 ai += 1
-            activations.append(stats.activation_step(path, op, values[k], act_values))
+            activations.append(stats.activation_step(path, op, values[k], act_values, sample_shape, path in channels))
             k += 1
         events = [(kind, path, values[k + i]) for i, (kind, path, _) in enumerate(probe.events)]
         loss_value = values[-1][0] if loss_t is not None else float("nan")
-        types_by_path = {p: type(m).__name__ for p, m in self.modules}
         outputs, flow, origin = _outputs_flow_origin(events, probe.order, types_by_path)
         record: Dict[str, Any] = {
             "kind": "step",
@@ -581,7 +583,9 @@ def _outputs_flow_origin(events, order: List[str], types_by_path: Dict[str, str]
                 origin = {"op": "input", "layer": path, "phase": "forward", "nan": int(v[stats.T_NAN]), "inf": int(v[stats.T_INF]), "inputMaxAbs": v[stats.T_ABSMAX]}
         elif kind == "fwd-out":
             finite = v[stats.T_COUNT] - bad
-            outputs[path] = {"layer": path, "absMax": v[stats.T_ABSMAX], "mean": v[stats.T_SUM] / finite if finite else 0.0, "nonFinite": int(bad)}
+            mean = v[stats.T_SUM] / finite if finite else 0.0
+            std = math.sqrt(max(0.0, v[stats.T_SUMSQ] / finite - mean * mean)) if finite else 0.0
+            outputs[path] = {"layer": path, "absMax": v[stats.T_ABSMAX], "mean": mean, "std": std, "nonFinite": int(bad)}
             inp = last_in.get(path)
             if bad:
                 if origin is None and (inp is None or inp[stats.T_NAN] + inp[stats.T_INF] == 0):
@@ -603,6 +607,22 @@ def _outputs_flow_origin(events, order: List[str], types_by_path: Dict[str, str]
         for p in ordered if p in out_grad
     ]
     return [outputs[p] for p in ordered if p in outputs], flow, origin
+
+
+def _channel_activations(order: List[str], types_by_path: Dict[str, str]) -> set:
+    """Activations whose units are channels: the nearest module before them in the forward pass that
+    computes is a convolution (its outputs are channel-first), as the engine decides."""
+    out = set()
+    channel = False
+    for path in order:
+        t = types_by_path.get(path, "")
+        if t.startswith("Conv"):
+            channel = True
+        elif t in ("Linear", "Embedding", "Flatten"):
+            channel = False
+        if channel:
+            out.add(path)
+    return out
 
 
 def _pool_norm(a: Optional[float], b: float) -> float:

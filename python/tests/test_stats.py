@@ -161,7 +161,7 @@ class ParamStatsTest(unittest.TestCase):
             parts = stats.param_sums(g, w, w * 0.9)
         finally:
             stats.CHUNK = old
-        self.assertTrue(torch.allclose(whole, parts, rtol=1e-6), (whole, parts))
+        self.assertTrue(torch.allclose(whole, parts, rtol=1e-6, equal_nan=True), (whole, parts))
 
 
 class ActivationStatsTest(unittest.TestCase):
@@ -172,7 +172,7 @@ class ActivationStatsTest(unittest.TestCase):
         x = torch.tensor(values, dtype=torch.float32).reshape(samples, -1)
         shape = stats.activation_shape(module)
         sums, active = stats.activation_sums(x, shape)
-        got = stats.activation_step("1", shape.op, sums.tolist(), active.tolist())
+        got = stats.activation_step("1", shape.op, sums.tolist(), active.tolist(), list(x.shape[1:]), False)
         want = ref_activation(x.double().reshape(-1).tolist(), samples, derivative, peak)
         for k, v in want.items():
             self.assertAlmostEqual(got[k], v, delta=1e-6 * max(abs(v), 1.0), msg=f"{shape.op} {k}")
@@ -187,8 +187,31 @@ class ActivationStatsTest(unittest.TestCase):
         self.check(nn.ReLU(), lambda x: 0.0 if x <= 0 else 1.0, 1.0)
         x = torch.tensor([[-1.0, 2.0, -3.0], [-1.0, 5.0, 4.0]])
         sums, active = stats.activation_sums(x, stats.RELU)
-        got = stats.activation_step("0", "relu", sums.tolist(), active.tolist())
+        got = stats.activation_step("0", "relu", sums.tolist(), active.tolist(), [3], False)
         self.assertAlmostEqual(got["deadShare"], 1 / 3)  # unit 0 is off on every sample
+        self.assertEqual(got["deadUnits"], "units")
+
+    def test_dead_channels_after_a_convolution(self):
+        # 2 samples, 3 channels of 2×2: channel 1 is off at every position of every sample; channel 2
+        # is on at one position of one sample (1 of its 8 entries: alive).
+        x = -torch.ones(2, 3, 2, 2)
+        x[:, 0] = 1.0
+        x[1, 2, 0, 1] = 1.0
+        sums, active = stats.activation_sums(x, stats.RELU)
+        got = stats.activation_step("1", "relu", sums.tolist(), active.tolist(), [3, 2, 2], True)
+        self.assertEqual(got["deadUnits"], "channels")
+        self.assertAlmostEqual(got["deadShare"], 1 / 3)
+        # Read as features (the last axis, 2 of them) instead, none is dead.
+        self.assertEqual(stats.activation_step("1", "relu", sums.tolist(), active.tolist(), [3, 2, 2], False)["deadShare"], 0.0)
+
+    def test_row_spread_is_zero_for_equal_rows(self):
+        same = torch.ones(4, 3) * torch.tensor([0.1, -0.2, 0.3])
+        v = stats.param_sums(None, same, same).tolist()
+        self.assertEqual(stats.param_step(v, False)["rowSpread"], 0.0)
+        w = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+        # sqrt(mean_j var_i w[i, j]) = sqrt((1 + 1) / 2)
+        self.assertAlmostEqual(stats.param_step(stats.param_sums(None, w, w).tolist(), False)["rowSpread"], 1.0)
+        self.assertTrue(math.isnan(stats.param_step(stats.param_sums(None, torch.ones(3), torch.ones(3)).tolist(), False)["rowSpread"]))
 
     def test_leaky_relu_elu_gelu_softplus(self):
         self.check(nn.LeakyReLU(0.001), lambda x: 1.0 if x > 0 else 0.001, 1.0)
@@ -201,7 +224,7 @@ class ActivationStatsTest(unittest.TestCase):
     def test_nan_inputs_count_as_active_as_in_the_engine(self):
         x = torch.tensor([[float("nan"), 100.0], [0.0, -100.0]])
         sums, active = stats.activation_sums(x, stats.SIGMOID)
-        got = stats.activation_step("1", "sigmoid", sums.tolist(), active.tolist())
+        got = stats.activation_step("1", "sigmoid", sums.tolist(), active.tolist(), [2], False)
         self.assertEqual(got["saturatedShare"], 0.5)  # the two ±100 entries
         self.assertEqual(got["inputMaxAbs"], 100.0)
 

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { analyseRun, RunAnalysis } from '../analyse-run';
+import { analyseRun, RunAnalysis } from '../analyse';
 import { oneLine } from '../escape';
 import { positionAt } from '../model/graph';
 import { toJson } from '../report/json';

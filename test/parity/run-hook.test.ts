@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyseRun } from '../../src/analyse-run';
+import { analyseRun } from '../../src/analyse';
 import { RunReader } from '../../src/trace/run-log/reader';
 import { validator } from '../unit/run-log/schema.test';
 

@@ -349,6 +349,7 @@ function poolActivations(lists: ActivationStep[][]): ActivationStep[] {
       saturatedShare: w((a) => a.saturatedShare),
       flatShare: w((a) => a.flatShare),
       deadShare: samples ? g.reduce((x, a) => x + a.deadShare * a.samples, 0) / samples : 0,
+      ...(first.deadUnits ? { deadUnits: first.deadUnits } : {}),
       zeroDerivativeShare: w((a) => a.zeroDerivativeShare),
       inputMean: mean,
       inputStd: Math.sqrt(Math.max(0, meanSq - mean * mean)),
@@ -357,13 +358,20 @@ function poolActivations(lists: ActivationStep[][]): ActivationStep[] {
   });
 }
 
+/** Each rank's batch weighs the same (DDP splits the global batch evenly). */
 function poolOutputs(lists: LayerOutputStep[][]): LayerOutputStep[] {
-  return groupBy(lists, (o) => o.layer).map((g) => ({
-    layer: g[0].layer,
-    absMax: Math.max(...g.map((o) => o.absMax)),
-    mean: g.reduce((x, o) => x + o.mean, 0) / g.length,
-    nonFinite: g.reduce((x, o) => x + o.nonFinite, 0),
-  }));
+  return groupBy(lists, (o) => o.layer).map((g) => {
+    const mean = g.reduce((x, o) => x + o.mean, 0) / g.length;
+    const withStd = g.filter((o) => o.std !== undefined);
+    const meanSq = withStd.reduce((x, o) => x + o.std! * o.std! + o.mean * o.mean, 0) / (withStd.length || 1);
+    return {
+      layer: g[0].layer,
+      absMax: Math.max(...g.map((o) => o.absMax)),
+      mean,
+      ...(withStd.length === g.length ? { std: Math.sqrt(Math.max(0, meanSq - mean * mean)) } : {}),
+      nonFinite: g.reduce((x, o) => x + o.nonFinite, 0),
+    };
+  });
 }
 
 /**

@@ -114,6 +114,7 @@ const paramStep = object<ParamStep>({
   weightNorm: num('Before the step.'),
   weightMean: num(),
   weightStd: num(),
+  rowSpread: opt(num('How far the rows (units, filters) are from one another: sqrt(mean over inputs of the variance across rows); 0 when all are equal (symmetry), NaN for a vector.')),
   updateRatio: num('‖Δw‖/‖w‖ of this step\'s update.'),
   histogram: list(int(undefined, 0), 'Counts: exact zeros, one bin per decade of |g| from 1e-12 to 1e4, non-finite.'),
 });
@@ -125,14 +126,15 @@ const activationStep = object<ActivationStep>({
   units: int('Elements per sample.', 0),
   saturatedShare: num('Entries whose local derivative is below 1% of its peak.'),
   flatShare: num('Entries whose derivative is below 1e-7.'),
-  deadShare: num('Units active on fewer than 1% of samples.'),
+  deadShare: num('Units active on fewer than 1% of their entries over the batch.'),
+  deadUnits: opt({ enum: ['channels', 'units'], description: 'What deadShare counts: channels after a convolution, features otherwise.' }),
   zeroDerivativeShare: num(),
   inputMean: num(),
   inputStd: num(),
   inputMaxAbs: num(),
 });
 
-const outputStep = object<LayerOutputStep>({ layer: str(), absMax: num(), mean: num(), nonFinite: int(undefined, 0) });
+const outputStep = object<LayerOutputStep>({ layer: str(), absMax: num(), mean: num(), std: opt(num()), nonFinite: int(undefined, 0) });
 const flowStep = object<LayerFlowStep>({ layer: str(), op: str(), outputGradNorm: num(), inputGradNorm: nullable(num()) });
 
 const header = object<RunHeaderRecord>(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyseRun } from '../../../src/analyse-run';
+import { analyseRun } from '../../../src/analyse';
 import { positionAt } from '../../../src/model/graph';
 import { RunReader } from '../../../src/trace/run-log/reader';
 import { RunSources } from '../../../src/trace/run-log/sources';

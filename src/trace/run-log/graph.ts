@@ -3,8 +3,8 @@
  * header, its range the user's own `nn.Linear(...)` call in their .py file (a range that names
  * its file), so every rule works unchanged on a real run.
  */
-import type { RunModule, SourceSite, Trace } from '../trace/types';
-import type { ArgValue, LayerNode, LossType, ModelSpec, OptimizerType, SourceRange } from './graph';
+import type { ArgValue, LayerNode, LossType, ModelSpec, OptimizerType, SourceRange } from '../../model/graph';
+import type { RunModule, SourceSite, Trace } from '../types';
 
 /** Turns a recorded site into a range in its file's text (the caller knows how to read files). */
 export type RangeOf = (site: SourceSite) => SourceRange;
