@@ -93,9 +93,10 @@ export interface RunAnalysis extends Analysis {
  * graph, each range the `nn.Linear(...)` call in the user's .py file (a range that names its file)
  * → the same rules as any trace.
  * @param logPath where the log was read (to map the run's paths to this machine's)
- * @param read a file's text, or undefined (the extension reads open documents first)
+ * @param read a file's text, or undefined (src/trace/run-log/read-source.ts reads the disk; the
+ *   extension reads open documents first)
  */
-export function analyseRun(trace: Trace, logPath: string, config?: RuleConfig, read?: (path: string) => string | undefined): RunAnalysis {
+export function analyseRun(trace: Trace, logPath: string, read: (path: string) => string | undefined, config?: RuleConfig): RunAnalysis {
   const sources = new RunSources(trace, logPath, read);
   const graph = specOfRun(trace, sources.rangeOf);
   // The rules' fixes are written by a front end that reads the .py file; a log holds no text to edit.

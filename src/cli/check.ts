@@ -60,7 +60,7 @@ export function checkRun(path: string, config: RuleConfig | undefined, io: Io, i
       throw e;
     }
   };
-  const analysis = analyseRun(trace, path, config, read);
+  const analysis = analyseRun(trace, path, read, config);
   const locate: Locate = (range) => {
     const file = range.file ?? trace.file;
     const text = analysis.sources.text(file);

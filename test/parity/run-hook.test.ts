@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseRun } from '../../src/analyse';
+import { readSource } from '../../src/trace/run-log/read-source';
 import { RunReader } from '../../src/trace/run-log/reader';
 import { validator } from '../unit/run-log/schema.test';
 
@@ -100,7 +101,7 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
       assert.equal(r.status, 0, r.stderr);
       const records = validateFolder(dir);
       const trace = new RunReader(dir).readAll();
-      const { findings } = analyseRun(trace, dir);
+      const { findings } = analyseRun(trace, dir, readSource);
       console.log(`    ${program}: ${records} records, steps ${trace.steps.map((s) => s.step).join(', ')}; ${findings.length ? findings.map((f) => `${f.rule} line ${lineOf(f.range)}`).join('; ') : 'no findings'}`);
       if (!saturated) {
         assert.deepEqual(
@@ -141,7 +142,7 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
       { step: 3, rank: 1, layer: '0' },
     );
     assert.match(trace.run!.notes.join('\n'), /step 3: NaN or Inf on rank 1 only/);
-    const { findings } = analyseRun(trace, dir);
+    const { findings } = analyseRun(trace, dir, readSource);
     const f = findings.find((x) => x.rule === 'non-finite');
     assert.ok(f, findings.map((x) => x.message).join('\n'));
     console.log(`    ddp: ${f.message} (${f.range.file}:${lineOf(f.range)})`);

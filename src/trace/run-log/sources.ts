@@ -8,20 +8,7 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { offsetOf } from '../../model/typescript/text';
 import type { SourceRange } from '../../model/graph';
-import { readUserFile } from '../../user-files';
 import type { SourceSite, Trace } from '../types';
-
-/** Largest source file read for positions; bigger ones get the stand-in text. */
-const MAX_SOURCE_BYTES = 16 << 20;
-
-/** A source file's text; undefined when it is not a readable regular file of at most 16 MiB. */
-export function readSource(path: string): string | undefined {
-  try {
-    return readUserFile(path, { maxBytes: MAX_SOURCE_BYTES, limit: 'maxDataMB', what: 'Python source' });
-  } catch {
-    return undefined;
-  }
-}
 
 /** Every site the run recorded. */
 export function sitesOf(trace: Trace): SourceSite[] {
@@ -48,12 +35,13 @@ export class RunSources {
 
   /**
    * @param logPath the folder (or file) the log was read from, here
-   * @param read returns a file's text, or undefined (the extension passes open documents' text first)
+   * @param read returns a file's text, or undefined (./read-source.ts reads the disk; the extension
+   *   passes open documents' text first)
    */
   constructor(
     private readonly trace: Trace,
     logPath: string,
-    private readonly read: (path: string) => string | undefined = readSource,
+    private readonly read: (path: string) => string | undefined,
   ) {
     const run = trace.run;
     if (!run) return;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { analyseRun } from '../../../src/analyse';
 import { positionAt } from '../../../src/model/graph';
 import { RunReader } from '../../../src/trace/run-log/reader';
+import { readSource } from '../../../src/trace/run-log/read-source';
 import { RunSources } from '../../../src/trace/run-log/sources';
 import { graph, header, MODEL_FILE, MODEL_TEXT, step, TempDir } from './fixture';
 
@@ -26,7 +27,7 @@ describe('run log: findings on the .py lines', () => {
   it('maps the recorded paths to this machine through the log folder', () => {
     write([step(0)]);
     const trace = new RunReader(logDir).readAll();
-    const sources = new RunSources(trace, logDir);
+    const sources = new RunSources(trace, logDir, readSource);
     const local = join(dir.path, 'proj', 'train.py');
     assert.equal(sources.localPath(MODEL_FILE), local);
     assert.ok(sources.isReal(MODEL_FILE));
@@ -49,7 +50,7 @@ describe('run log: findings on the .py lines', () => {
   it('a saturated sigmoid in a real run is reported on its nn.Sigmoid() line, a healthy run is silent', () => {
     write([step(0, { saturated: 0.9 }), step(10, { saturated: 0.85 })]);
     let trace = new RunReader(logDir).readAll();
-    let { findings } = analyseRun(trace, logDir);
+    let { findings } = analyseRun(trace, logDir, readSource);
     const sat = findings.filter((f) => f.rule === 'saturated-activation');
     assert.equal(sat.length, 1, findings.map((f) => f.message).join('\n'));
     assert.equal(sat[0].range.file, join(dir.path, 'proj', 'train.py'));
@@ -58,7 +59,7 @@ describe('run log: findings on the .py lines', () => {
     assert.deepEqual(sat[0].fixes, []);
     write([step(0), step(10)]);
     trace = new RunReader(logDir).readAll();
-    ({ findings } = analyseRun(trace, logDir));
+    ({ findings } = analyseRun(trace, logDir, readSource));
     assert.deepEqual(findings, []);
   });
 
@@ -74,7 +75,7 @@ describe('run log: findings on the .py lines', () => {
       step(2, { loss: NaN }),
     ]);
     const trace = new RunReader(logDir).readAll();
-    const f = analyseRun(trace, logDir).findings.find((x) => x.rule === 'non-finite')!;
+    const f = analyseRun(trace, logDir, readSource).findings.find((x) => x.rule === 'non-finite')!;
     assert.match(f.message, /Linear overflowed to Inf in Linear 0 at step 1 on rank 1, forward pass: inputs reached 3\.0e38/);
     assert.equal(MODEL_TEXT.slice(f.range.start, f.range.end), 'nn.Linear(10, 10)');
   });
@@ -82,7 +83,7 @@ describe('run log: findings on the .py lines', () => {
   it('a NaN seen only in the loss of an unrecorded step says how to find its module', () => {
     write([step(0), step(64, { loss: NaN }), { kind: 'nonFinite', step: 40, op: 'loss', layer: null, phase: 'forward', nan: 1, inf: 0, inputMaxAbs: 0, recorded: false }]);
     const trace = new RunReader(logDir).readAll();
-    const f = analyseRun(trace, logDir).findings.find((x) => x.rule === 'non-finite')!;
+    const f = analyseRun(trace, logDir, readSource).findings.find((x) => x.rule === 'non-finite')!;
     assert.match(f.message, /the loss \(MSELoss\) is NaN at step 40; step 40 was not recorded, so which module made it is unknown: record every step/);
     assert.equal(MODEL_TEXT.slice(f.range.start, f.range.end), 'nn.MSELoss()');
   });
