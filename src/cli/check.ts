@@ -109,7 +109,7 @@ export function checkCommand(argv: readonly string[], io: Io): number {
   } else {
     const lines = [`${oneLine(path)}: ${describeRun(trace)}`, formatFindings(findings, locate)];
     for (const n of notes) lines.push(`note: ${oneLine(n)}`);
-    lines.push('', formatNormTable(someSteps(trace)));
+    lines.push('', formatNormTable(someSteps(trace), trace.steps.length));
     io.out(lines.join('\n'));
   }
   return exitCodeFor(findings, failOn);
