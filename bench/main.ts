@@ -5,9 +5,11 @@
  *   1. ms per forward+backward step on the workloads W1–W7;
  *   2. GEMM alone at 1024³ in GFLOP/s per kernel build and thread count, beside PyTorch's and the
  *      multiply-add rate WebAssembly SIMD reaches here;
- *   3. the editor's quick trace (parse, 5 steps, every rule) on a few models.
+ *   3. the editor's quick trace (parse, 5 steps, every rule) on a few models;
+ *   4. training runs: the gradient_lens hook's overhead and the run-log reader (bench/run-log.ts).
  * Numbers, not assertions: these machines are shared, so the load average is printed before and
- * after. `npm run bench -- W2 W5` runs only those workloads (the GEMM table and quick traces too).
+ * after. `npm run bench -- W2 W5` runs only those workloads (sections 2–4 too); `npm run bench -- run-log`
+ * only section 4.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { parseSpec } from '../src/model';
 import { specFixes } from '../src/model/spec-fixes';
 import { engineStep, ROOT } from './engine';
 import { gemmRows } from './gemm';
+import { hookOverhead, readerBench } from './run-log';
 import { BLAS_OVERRIDES, torchSide } from './torch';
 import { tfjsStep } from './tfjs';
 import { timeIt, WORKLOADS } from './workloads';
@@ -74,6 +77,12 @@ function quickTrace(file: string): { cold: number; warm: number } {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('run-log')) {
+    // `node --expose-gc dist/bench.js run-log`: only the training-run numbers.
+    hookOverhead();
+    readerBench();
+    return;
+  }
   if (restartedWithRelaxedSimd()) return;
   const only = process.argv.slice(2).filter((a) => /^W\d$/.test(a));
   const workloads = only.length ? WORKLOADS.filter((w) => only.includes(w.id)) : WORKLOADS;
@@ -136,6 +145,9 @@ async function main(): Promise<void> {
     const { cold, warm } = quickTrace(path);
     console.log(`  ${file}: ${fmtMs(warm)} warm (first run in this process ${fmtMs(cold)})`);
   }
+  console.log('\n4. training runs');
+  hookOverhead();
+  readerBench();
   console.log(`\n  load average at end: ${load()}`);
 }
 

@@ -4,12 +4,14 @@
  * findings on the user's text. The trace worker, the CLI and the TypeScript runner's child process
  * all call it, so a model gives the same findings wherever it is looked at.
  */
-import type { FixRenderer } from './model/fixes';
+import { type FixRenderer, NO_FIXES } from './model/fixes';
 import type { ModelSpec } from './model/graph';
 import { checkTrace } from './rules';
 import type { RuleConfig } from './rules/config';
 import type { CustomOpUse, Finding, RenderedFix, RuleFinding } from './rules/types';
 import { Session, traceBuilt, TraceMeta, traceModel, TraceOptions } from './trace/run';
+import { specOfRun } from './trace/run-log/graph';
+import { RunSources } from './trace/run-log/sources';
 import type { Trace } from './trace/types';
 
 /** What a front end hands over: the model graph, and the text it was read from (findings are ranges in it). */
@@ -79,4 +81,25 @@ export function rendered(findings: readonly RuleFinding[], render: FixRenderer):
       return edits ? [{ ...fix, edits }] : [];
     }),
   }));
+}
+
+export interface RunAnalysis extends Analysis {
+  /** The .py files the run's modules were built in: their texts, for positions. */
+  sources: RunSources;
+}
+
+/**
+ * A training run's log (read into a Trace by src/trace/run-log) → the run's modules as the model
+ * graph, each range the `nn.Linear(...)` call in the user's .py file (a range that names its file)
+ * → the same rules as any trace.
+ * @param logPath where the log was read (to map the run's paths to this machine's)
+ * @param read a file's text, or undefined (src/trace/run-log/read-source.ts reads the disk; the
+ *   extension reads open documents first)
+ */
+export function analyseRun(trace: Trace, logPath: string, read: (path: string) => string | undefined, config?: RuleConfig): RunAnalysis {
+  const sources = new RunSources(trace, logPath, read);
+  const graph = specOfRun(trace, sources.rangeOf);
+  // The rules' fixes are written by a front end that reads the .py file; a log holds no text to edit.
+  const analysis = analyse({ graph, text: '', fileName: trace.file, fixes: () => NO_FIXES }, { kind: 'recorded', trace }, config);
+  return { ...analysis, sources };
 }

@@ -5,19 +5,45 @@ import type { SourceRange } from '../model/graph';
 import { RULES } from '../rules';
 import type { Finding, Severity } from '../rules/types';
 
-function lineCol(text: string, range: SourceRange): string {
-  const p = positionAt(text, range.start);
-  return `${p.line + 1}:${p.character + 1}`;
+/** Where a range is, as the terminal and SARIF print it: the file as the user names it, 1-based lines and columns. */
+export interface Place {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+/** Turns a finding's range into its place: ranges of one text (a spec), or ranges that name their file (a training run's .py files). */
+export type Locate = (range: SourceRange) => Place;
+
+/** Every range in one text, the file named `file`. */
+export function inText(file: string, text: string): Locate {
+  return (range) => {
+    const s = positionAt(text, range.start);
+    const e = positionAt(text, range.end);
+    return { file, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1 };
+  };
+}
+
+function where(fileOrLocate: string | Locate, text = ''): Locate {
+  return typeof fileOrLocate === 'function' ? fileOrLocate : inText(fileOrLocate, text);
+}
+
+function at(p: Place): string {
+  return `${oneLine(p.file)}:${p.line}:${p.column}`;
 }
 
 /** `file:line:col: warning saturated-activation: message`, then its fixes indented. */
-export function formatFindings(findings: readonly Finding[], file: string, text: string): string {
+export function formatFindings(findings: readonly Finding[], file: string, text: string): string;
+export function formatFindings(findings: readonly Finding[], locate: Locate): string;
+export function formatFindings(findings: readonly Finding[], fileOrLocate: string | Locate, text?: string): string {
+  const locate = where(fileOrLocate, text);
   const lines: string[] = [];
   // One line each whatever the names in them hold (see escape.ts).
-  file = oneLine(file);
   for (const f of findings) {
-    lines.push(`${file}:${lineCol(text, f.range)}: ${f.severity} ${f.rule}: ${oneLine(f.message)}`);
-    for (const r of f.related) lines.push(`    ${file}:${lineCol(text, r.range)}: note: ${oneLine(r.message)}`);
+    lines.push(`${at(locate(f.range))}: ${f.severity} ${f.rule}: ${oneLine(f.message)}`);
+    for (const r of f.related) lines.push(`    ${at(locate(r.range))}: note: ${oneLine(r.message)}`);
     for (const fix of f.fixes) lines.push(`    fix: ${oneLine(fix.title)}${fix.preferred ? ' (preferred)' : ''}`);
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
@@ -37,19 +63,21 @@ export function exitCodeFor(findings: readonly Finding[], failOn: FailOn): numbe
 
 const SARIF_LEVEL: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'note' };
 
-function region(text: string, range: SourceRange) {
-  const s = positionAt(text, range.start);
-  const e = positionAt(text, range.end);
-  return { startLine: s.line + 1, startColumn: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1 };
+function region(p: Place) {
+  return { startLine: p.line, startColumn: p.column, endLine: p.endLine, endColumn: p.endColumn };
 }
 
 /** SARIF 2.1.0, the format GitHub code scanning and other CI tools read. */
-export function toSarif(findings: readonly Finding[], file: string, text: string, version: string): object {
-  const uri = file.replace(/\\/g, '/');
-  const location = (range: SourceRange, message?: string) => ({
-    physicalLocation: { artifactLocation: { uri }, region: region(text, range) },
-    ...(message ? { message: { text: message } } : {}),
-  });
+export function toSarif(findings: readonly Finding[], file: string, text: string, version: string): object;
+export function toSarif(findings: readonly Finding[], locate: Locate, version: string): object;
+export function toSarif(findings: readonly Finding[], fileOrLocate: string | Locate, textOrVersion: string, maybeVersion?: string): object {
+  const locate = typeof fileOrLocate === 'function' ? fileOrLocate : inText(fileOrLocate, textOrVersion);
+  const version = typeof fileOrLocate === 'function' ? textOrVersion : maybeVersion!;
+  const uri = (file: string) => file.replace(/\\/g, '/');
+  const location = (range: SourceRange, message?: string) => {
+    const p = locate(range);
+    return { physicalLocation: { artifactLocation: { uri: uri(p.file) }, region: region(p) }, ...(message ? { message: { text: message } } : {}) };
+  };
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -76,8 +104,8 @@ export function toSarif(findings: readonly Finding[], file: string, text: string
             description: { text: fix.title },
             artifactChanges: [
               {
-                artifactLocation: { uri },
-                replacements: fix.edits.map((e) => ({ deletedRegion: region(text, e.range), insertedContent: { text: e.newText } })),
+                artifactLocation: { uri: uri(locate(f.range).file) },
+                replacements: fix.edits.map((e) => ({ deletedRegion: region(locate(e.range)), insertedContent: { text: e.newText } })),
               },
             ],
           })),

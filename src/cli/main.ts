@@ -7,6 +7,7 @@ import { LIMIT_KEYS, LIMITS } from '../limits';
 import { readUserBytes, readUserFile, type ReadLimit } from '../user-files';
 import { availableCores, setKernelThreads } from '../engine';
 import { UsageError } from './args';
+import { checkCommand, pythonPath } from './check';
 import { gradsCommand } from './grads';
 import { InputError } from './input';
 import { reportCommand } from './report';
@@ -23,6 +24,14 @@ Usage:
       Exits 1 when a finding at or above --fail-on (default: error) is present.
   gradient-lens report <spec> [-o report.html] [same options as trace]
       Writes a self-contained HTML report with the findings and charts of the trace.
+  gradient-lens check <run folder | rank0.gl.jsonl> [--format text|json|sarif] [--fail-on error|warning|never] [--config rules.json]
+      Reads a real training run's log (written by the gradient_lens Python package: one file per rank,
+      merged), applies the same rules and prints the findings on the lines of your .py files.
+  gradient-lens report <run folder> [-o report.html] [--config rules.json]
+      The same HTML report for a training run, its charts over the run's real steps.
+  gradient-lens python-path
+      Prints the folder holding the gradient_lens Python package shipped with this tool:
+      PYTHONPATH=$(gradient-lens python-path) python -m gradient_lens run train.py
 
 <spec> is a model spec (*.grad.yaml, *.grad.yml, *.grad.json) or, for trace, a TypeScript file with
 @model classes (model.ts): each class is traced in a separate process with a time and memory limit.
@@ -60,6 +69,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await traceCommand(rest, io);
       case 'report':
         return reportCommand(rest, io);
+      case 'check':
+        return checkCommand(rest, io);
+      case 'python-path':
+        if (rest.length) throw new UsageError('usage: gradient-lens python-path');
+        io.out(pythonPath());
+        return 0;
       case undefined:
       case 'help':
       case '--help':

@@ -5,12 +5,15 @@ import { parseArgs, UsageError } from './args';
 import { formatFindings } from './findings';
 import { fromUserFileError } from './input';
 import type { Io } from './main';
+import { isRunLog } from './check';
+import { reportRun } from './report-run';
 import { analyseSpec, TRACE_OPTIONS } from './trace';
 
 export function reportCommand(argv: readonly string[], io: Io): number {
   const args = parseArgs(argv, [...TRACE_OPTIONS, 'o', 'output']);
   const [file] = args.positionals;
   const out = args.options.get('o') ?? args.options.get('output') ?? 'report.html';
+  if (file && args.positionals.length === 1 && isRunLog(file)) return reportRun(file, out, args, io);
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
   const { trace, findings, text, inputs } = analyseSpec(file, args, io);
   const html = renderReport({ trace, findings, fileName: file, text, generatedAt: new Date().toISOString() });

@@ -52,15 +52,18 @@ export function fmt(v: number): string {
   return v.toExponential(2);
 }
 
-/** A compact table: one row per step, one column per parameter's gradient L2 norm. */
-export function formatNormTable(trace: Trace): string {
+/**
+ * A compact table: one row per step, one column per parameter's gradient L2 norm. `recorded`: how
+ * many steps a training run recorded, when the table shows some of them.
+ */
+export function formatNormTable(trace: Trace, recorded?: number): string {
   const names = trace.params.map((p) => p.name);
   const header = ['step', 'loss', ...names];
   const rows = trace.steps.map((s) => [String(s.step), fmt(s.loss), ...s.params.map((p) => (p.reached ? fmt(p.gradNorm) : '—'))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   const lines = [
-    `${trace.file}: ${trace.steps.length} steps, batch ${trace.batchSize}, ${trace.dtype}, ${trace.optimizer.type} lr=${trace.optimizer.lr} (${trace.durationMs.toFixed(1)} ms)`,
+    `${trace.file}: ${recorded ? `${trace.steps.length} of ${recorded} recorded steps` : `${trace.steps.length} steps`}, batch ${trace.batchSize}, ${trace.dtype}, ${trace.optimizer.type} lr=${trace.optimizer.lr} (${trace.durationMs.toFixed(1)} ms)`,
     'gradient L2 norm per parameter:',
     line(header),
     ...rows.map(line),

@@ -14,6 +14,11 @@ export type { InitScheme, LossType, OptimizerType };
 export interface SourceRange {
   start: number;
   end: number;
+  /**
+   * Set when the range is in another file than the one analysed: a training run's findings land
+   * on the .py files its modules were built in. Its local path.
+   */
+  file?: string;
 }
 
 /** 0-based, like vscode.Position. */

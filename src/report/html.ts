@@ -21,6 +21,11 @@ export interface ReportInput {
   fileName: string;
   /** The model file's text, to turn the findings' offsets into lines and columns. */
   text?: string;
+  /**
+   * For ranges that name their file (a training run's findings on .py files): the file as the
+   * page shows it and that file's text. `text` serves the other ranges.
+   */
+  fileText?: (file: string) => { shown: string; text: string } | undefined;
   /** ISO 8601. */
   generatedAt: string;
 }
@@ -34,21 +39,30 @@ function rangeView(text: string | undefined, r: SourceRange): RangeView {
 
 /** The findings with positions resolved and fixes as titles: what the page shows. */
 export function reportData(input: ReportInput): ReportData {
-  const { text } = input;
-  const findings = input.findings.map(
-    (f): ReportFinding => ({
+  const place = (r: SourceRange): { range: RangeView; file?: string; located: boolean } => {
+    const other = r.file !== undefined ? input.fileText?.(r.file) : undefined;
+    if (other) return { range: rangeView(other.text, r), file: other.shown, located: true };
+    return { range: rangeView(input.text, r), located: input.text !== undefined };
+  };
+  const findings = input.findings.map((f): ReportFinding => {
+    const { range, file, located } = place(f.range);
+    return {
       rule: f.rule,
       severity: f.severity,
       message: f.message,
       layer: f.layer,
-      range: rangeView(text, f.range),
-      located: text !== undefined,
+      range,
+      located,
+      ...(file !== undefined ? { file } : {}),
       fixes: f.fixes.map((x) => x.title),
       preferredFix: f.fixes.findIndex((x) => x.preferred === true),
-      related: f.related.map((r) => ({ range: rangeView(text, r.range), message: r.message })),
+      related: f.related.map((r) => {
+        const p = place(r.range);
+        return { range: p.range, message: r.message, ...(p.file !== undefined ? { file: p.file } : {}) };
+      }),
       ...(f.explainedBy ? { explainedBy: { ...f.explainedBy } } : {}),
-    }),
-  );
+    };
+  });
   return { trace: input.trace, findings, fileName: input.fileName, generatedAt: input.generatedAt };
 }
 

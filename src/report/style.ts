@@ -41,6 +41,7 @@ h1 { font-size: 24px; font-weight: 600; word-break: break-all; font-family: var(
 .banner { margin-top: 16px; padding: 10px 14px; border-radius: 8px; border: 1px solid; font-size: 13.5px; }
 .banner.error { background: var(--error-bg); border-color: #ffcecb; color: #82071e; }
 .banner.warning { background: var(--warning-bg); border-color: #f5e0a0; color: #6c4a00; }
+.banner.info { background: var(--info-bg); border-color: #b6e3ff; color: #0a3069; }
 
 /* Severity icons: drawn with CSS, no icon font */
 .sev { flex: none; display: inline-grid; place-items: center; width: 20px; height: 20px; color: #fff;

@@ -8,7 +8,9 @@ import type { Trace } from '../trace/types';
 export interface ReportFinding extends FindingView {
   /** False when the source text was not available: `range` is then 0:0 and the page shows the file only. */
   located: boolean;
-  related: { range: RangeView; message: string }[];
+  /** The file the range is in, when it is not the report's file (a training run's .py files). */
+  file?: string;
+  related: { range: RangeView; message: string; file?: string }[];
   /** Index into `fixes` of the preferred fix, or -1. */
   preferredFix: number;
   /** The finding that explains this one (root cause before symptom). */

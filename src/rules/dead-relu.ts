@@ -20,6 +20,8 @@ interface LayerDeath {
   /** deadShare per step. */
   share: number[];
   inputMean: number[];
+  /** The step numbers (a training run records some steps only). */
+  steps: number[];
 }
 
 function fixesFor(ctx: RuleContext, layer: LayerNode, deadAtStart: boolean, diedInTraining: boolean): Fix[] {
@@ -61,8 +63,9 @@ export const deadRelu: Rule = {
     for (const step of trace.steps.filter((s) => Number.isFinite(s.loss))) {
       for (const a of step.activations) {
         if (!canDie(a.op) || a.samples < config.deadRelu.minSamples) continue;
-        const entry = byLayer.get(a.layer) ?? { share: [], inputMean: [] };
+        const entry = byLayer.get(a.layer) ?? { share: [], inputMean: [], steps: [] };
         entry.share.push(a.deadShare);
+        entry.steps.push(step.step);
         entry.inputMean.push(a.inputMean);
         byLayer.set(a.layer, entry);
       }
@@ -81,7 +84,7 @@ export const deadRelu: Rule = {
       const deadAtStart = e.share[0] > config.deadRelu.share;
       const diedInTraining = !deadAtStart;
       const inputs = mean(e.inputMean.slice(from));
-      const when = diedInTraining ? `, alive at step 0 (${pct(e.share[0])} dead) and dead by step ${firstAbove(e.share, config.deadRelu.share)}` : '';
+      const when = diedInTraining ? `, alive at step ${e.steps[0]} (${pct(e.share[0])} dead) and dead by step ${e.steps[firstAbove(e.share, config.deadRelu.share)]}` : '';
       const f = findingAt(
         'dead-relu',
         severity,

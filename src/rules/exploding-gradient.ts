@@ -136,7 +136,8 @@ export const explodingGradient: Rule = {
       const start = c.norms[0];
       fromInit = c.step === 0;
       grew = c.step > 0 && c.norm > 10 * start;
-      const history = c.step > 0 ? `grew from ${num(start)} at step 0 to ${num(c.norm)} at step ${c.step}` : `is ${num(c.norm)} at step 0`;
+      // The step as the run numbers it (a training run records some steps only).
+      const history = c.step > 0 ? `grew from ${num(start)} at step ${trace.steps[0].step} to ${num(c.norm)} at step ${trace.steps[c.step].step}` : `is ${num(c.norm)} at step ${trace.steps[0].step}`;
       const largest = c.largestAt !== c.layer ? `; ${num(c.largest)} at ${c.largestAt.type} ${c.largestAt.path}` : '';
       f = findingAt(
         'exploding-gradient',

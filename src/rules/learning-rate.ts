@@ -7,6 +7,12 @@ import { optimizerDef } from '../model/catalogue';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
 import { pct, severityFor, shortNumber, weightParams, fix } from './util';
 
+/**
+ * A step whose loss fell below this share of the first step's comes from a model that has fit its
+ * data: its gradients, and so its updates, are small whatever the learning rate (a real run at step
+ * 20,000 on a memorised batch). Such steps say nothing about a learning rate being too small.
+ */
+const FITTED_SHARE = 0.01;
 
 function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -73,9 +79,12 @@ export const learningRate: Rule = {
     const all = perStep.flat();
     if (!all.length) return [];
     const measured = perStep.filter((r) => r.length);
+    const first = trace.steps[0].loss;
+    const fitted = (j: number) => first > 0 && Number.isFinite(first) && trace.steps[j].loss <= first * FITTED_SHARE;
+    const learning = perStep.filter((r, j) => r.length && !fitted(j));
     // Too small is judged on the weight that moves most: if even it barely moves, the lr is at fault,
     // while a median would also catch weights starved by a vanishing gradient (another rule's finding).
-    const largest = median(measured.map((r) => Math.max(...r)));
+    const largest = learning.length ? median(learning.map((r) => Math.max(...r))) : Infinity;
     const typical = median(measured.map((r) => median(r)));
     const lr = trace.optimizer.lr;
     const { tooSmall, min, max, suggestedRatio } = config.learningRate;
@@ -103,7 +112,7 @@ export const learningRate: Rule = {
       rule: 'learning-rate',
       severity,
       message:
-        `${what} (${tooLarge ? 'median' : 'largest'} ‖Δw‖/‖w‖ per step, median over ${measured.length} steps; about ${shortNumber(suggestedRatio)} is usual` +
+        `${what} (${tooLarge ? 'median' : 'largest'} ‖Δw‖/‖w‖ per step, median over ${tooLarge ? measured.length : learning.length} steps; about ${shortNumber(suggestedRatio)} is usual` +
         (rounded ? `; float32 rounded ${pct(rounded / all.length)} of the updates away entirely)` : ')'),
       layer: '',
       range: spec.optimizer.typeRange,

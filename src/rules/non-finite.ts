@@ -17,8 +17,8 @@ function what(nan: number, inf: number): string {
   return nan && inf ? 'NaN and Inf' : nan ? 'NaN' : 'Inf';
 }
 
-/** The first step whose update left a weight non-finite, with the parameter's index. */
-function firstBadUpdate(steps: readonly StepRecord[]): { step: number; index: number } | undefined {
+/** The first step whose update left a weight non-finite: its number, its place in the trace and the parameter's index. */
+function firstBadUpdate(steps: readonly StepRecord[]): { step: number; at: number; index: number } | undefined {
   for (let j = 0; j < steps.length; j++) {
     for (let i = 0; i < steps[j].params.length; i++) {
       const p = steps[j].params[i];
@@ -26,7 +26,7 @@ function firstBadUpdate(steps: readonly StepRecord[]): { step: number; index: nu
       const next = steps[j + 1]?.params[i];
       // The next step's weights tell; on the last step the ratio does (infinite also for weights that start at zero).
       const broke = next ? !Number.isFinite(next.weightNorm) : Number.isNaN(p.updateRatio) || (p.weightNorm > 0 && !Number.isFinite(p.updateRatio));
-      if (broke) return { step: j, index: i };
+      if (broke) return { step: steps[j].step, at: j, index: i };
     }
   }
   return undefined;
@@ -34,8 +34,10 @@ function firstBadUpdate(steps: readonly StepRecord[]): { step: number; index: nu
 
 /** Did the updates blow the weights up before step `step`? Compares each weight's norm to its initial one. */
 function weightsGrew(steps: readonly StepRecord[], step: number): boolean {
-  const at = steps[Math.min(step, steps.length - 1)];
-  if (!at || step === 0) return false;
+  // Step numbers, not places: a training run records some steps only.
+  const i = steps.findIndex((s) => s.step >= step);
+  const at = steps[i < 0 ? steps.length - 1 : i];
+  if (!at || at === steps[0]) return false;
   return at.params.some((p, i) => {
     const w0 = steps[0].params[i].weightNorm;
     return w0 > 0 && (!Number.isFinite(p.weightNorm) || p.weightNorm > GROWTH * w0);
@@ -71,9 +73,9 @@ function opFixes(ctx: RuleContext, ev: NonFiniteEvent): Fix[] {
   return fixes;
 }
 
-function optimizerFixes(ctx: RuleContext, bad: { step: number; index: number }): { message: string; fixes: Fix[] } {
+function optimizerFixes(ctx: RuleContext, bad: { step: number; at: number; index: number }): { message: string; fixes: Fix[] } {
   const { spec, trace } = ctx;
-  const p = trace.steps[bad.step].params[bad.index];
+  const p = trace.steps[bad.at].params[bad.index];
   const name = trace.params[bad.index].name;
   // An optimiser that divides by √v + eps (Adam): with eps = 0 a gradient that was always exactly zero gives 0/0.
   const type = spec.optimizer.type;
@@ -97,6 +99,41 @@ function optimizerFixes(ctx: RuleContext, bad: { step: number; index: number }):
   };
 }
 
+/** " on rank 1" in a distributed training run; nothing otherwise. */
+function onRank(ctx: RuleContext, ev: NonFiniteEvent): string {
+  return ev.rank !== undefined && (ctx.trace.run?.worldSize ?? 1) > 1 ? ` on rank ${ev.rank}` : '';
+}
+
+/**
+ * Events only a training run reports: a NaN already in the batch, and a loss that turned NaN on a
+ * step that was not recorded (nothing says which module made it there).
+ */
+function runEvent(ctx: RuleContext, ev: NonFiniteEvent, severity: Severity): RuleFinding | null {
+  const { spec, trace } = ctx;
+  const where = `at step ${ev.step}${onRank(ctx, ev)}`;
+  if (ev.op === 'input') {
+    const layer = (ev.layer !== null ? layerByPath(spec, ev.layer) : undefined) ?? leafLayers(spec)[0];
+    if (!layer) return null;
+    return findingAt('non-finite', severity, layer, `the batch holds ${what(ev.nan, ev.inf)} ${where}: ${layer.type} ${layer.path} received ${ev.nan + ev.inf} non-finite values from the data, no module produced them`);
+  }
+  if (ev.op === 'loss' && ev.layer === null) {
+    const how = ev.recorded === false
+      ? `; step ${ev.step} was not recorded, so which module made it is unknown: record every step (gradient_lens.watch(..., every=1)) to find it`
+      : ev.phase === 'backward' ? ': the loss\'s own backward made the first non-finite gradient' : ': every module\'s output was finite, the loss computation made it';
+    return {
+      rule: 'non-finite',
+      severity,
+      message: `the loss (${spec.loss.type === ('unknown' as string) ? 'its function' : spec.loss.type}) is ${ev.nan ? 'NaN' : 'Inf'} ${where}${how}`,
+      layer: '',
+      range: spec.loss.typeRange,
+      related: [],
+      evidence: [{ label: 'loss', values: trace.steps.map((s) => s.loss) }],
+      fixes: [],
+    };
+  }
+  return null;
+}
+
 export const nonFinite: Rule = {
   id: 'non-finite',
   title: 'NaN or Inf: the first op (or update) that produced one, forward or backward',
@@ -110,6 +147,8 @@ export const nonFinite: Rule = {
     const lossStep = trace.steps.findIndex((s) => !Number.isFinite(s.loss));
     // An op's NaN at step j shows up in the weights only after step j's update: the op came first.
     if (ev && (!bad || ev.step <= bad.step)) {
+      const fromRun = runEvent(ctx, ev, severity);
+      if (fromRun) return [fromRun];
       const pass = ev.phase === 'forward' ? 'forward pass' : 'backward pass';
       const overflow = ev.nan === 0;
       const verb = overflow ? 'overflowed to Inf' : `produced ${what(ev.nan, ev.inf)}`;
@@ -121,7 +160,7 @@ export const nonFinite: Rule = {
         f = {
           rule: 'non-finite',
           severity,
-          message: `${grad} ${verb} in the loss (${spec.loss.type}) at step ${ev.step}, ${pass}: ${inputs}`,
+          message: `${grad} ${verb} in the loss (${spec.loss.type}) at step ${ev.step}${onRank(ctx, ev)}, ${pass}: ${inputs}`,
           layer: '',
           range: spec.loss.typeRange,
           related: [],
@@ -131,7 +170,7 @@ export const nonFinite: Rule = {
       } else {
         layer = (ev.layer !== null ? layerByPath(spec, ev.layer) : undefined) ?? leafLayers(spec)[0];
         if (!layer) return [];
-        f = findingAt('non-finite', severity, layer, `${grad} ${verb} in ${layer.type} ${layer.path} at step ${ev.step}, ${pass}: ${inputs}`);
+        f = findingAt('non-finite', severity, layer, `${grad} ${verb} in ${layer.type} ${layer.path} at step ${ev.step}${onRank(ctx, ev)}, ${pass}: ${inputs}`);
       }
       f.evidence.push({ label: 'loss', values: trace.steps.map((s) => s.loss) });
       f.fixes = opFixes(ctx, ev);
@@ -160,7 +199,7 @@ export const nonFinite: Rule = {
         {
           rule: 'non-finite',
           severity,
-          message: `the loss is ${trace.steps[lossStep].loss} at step ${lossStep} though no op produced a NaN or Inf: the input batch or the targets hold one`,
+          message: `the loss is ${trace.steps[lossStep].loss} at step ${trace.steps[lossStep].step} though no op produced a NaN or Inf: the input batch or the targets hold one`,
           layer: '',
           range: spec.loss.typeRange,
           related: [],

@@ -15,6 +15,23 @@ export interface TraceLayer {
   path: string;
   /** torch.nn class name, e.g. "Sigmoid". */
   type: string;
+  /** A training run's: where the module was built in the user's Python source. */
+  site?: SourceSite;
+}
+
+/**
+ * A place in a source file as a training run records it (the `nn.Linear(...)` call that built a
+ * module): absolute path, 1-based lines and columns counted in UTF-16 code units as editors count
+ * them, end exclusive.
+ */
+export interface SourceSite {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** The module was built inside a library or copied (deepcopy): this is its container's site. */
+  inherited?: boolean;
 }
 
 /** Edges of the gradient-magnitude histogram: log10|g| from -12 to 4, one bin per decade. */
@@ -86,8 +103,17 @@ export interface LayerFlowStep {
 }
 
 export interface StepRecord {
+  /** The optimiser step: 0, 1, 2… in a trace; the real step of a training run (0, 8, 16, 4096…). */
   step: number;
   loss: number;
+  /** A training run's: the learning rate of the first parameter group at this step. */
+  lr?: number;
+  /** A training run's: seconds since the run started (the first rank's clock). */
+  time?: number;
+  /** A training run's: samples in this step's batch, summed over the ranks. */
+  batchSize?: number;
+  /** A training run's: the ranks whose activation statistics are merged into this step. */
+  ranks?: number[];
   /** Aligned with Trace.params. */
   params: ParamStep[];
   activations: ActivationStep[];
@@ -103,6 +129,10 @@ export interface NonFiniteEvent {
   nan: number;
   inf: number;
   inputMaxAbs: number;
+  /** A training run's: the rank that saw it first. */
+  rank?: number;
+  /** A training run's: false when only the loss of an unrecorded step showed it (no module is known). */
+  recorded?: boolean;
 }
 
 /** The loss refused what the model fed it (BCELoss on values outside [0, 1]): the trace stops there. */
@@ -150,4 +180,76 @@ export interface Trace {
   stoppedEarly: string | null;
   durationMs: number;
   optimizer: { type: string; lr: number };
+  /** Set when the trace was read from a real training run's log rather than traced by Gradient Lens. */
+  run?: RunInfo;
+}
+
+/** A module of a training run's model, as named_modules() lists it. */
+export interface RunModule {
+  path: string;
+  /** The class name: "Linear", or the user's own ("Net"). */
+  type: string;
+  /** A torch.nn layer's constructor arguments by PyTorch's names (`bias` says whether it exists). */
+  args: Record<string, number | boolean | string | null | number[]>;
+  params: { name: string; shape: number[] }[];
+  children: string[];
+  site?: SourceSite;
+}
+
+/** What a training run's log says about the run besides the steps. */
+export interface RunInfo {
+  /** The run's id, shared by its ranks. */
+  id: string;
+  startedAt: string;
+  torch: string;
+  python: string;
+  worldSize: number;
+  ranks: RankInfo[];
+  /** The recording interval asked for: a number, or "auto". */
+  every: number | 'auto';
+  argv: string[];
+  cwd: string;
+  /** The log folder as the script named it (relative to cwd, usually): maps the run's paths to ours. */
+  logDir: string;
+  loss: RunLoss | null;
+  /** Where backward() was called: findings about the loss go there when its module is unknown. */
+  backwardSite: SourceSite | null;
+  /** The optimiser's constructor arguments as torch.optim holds them. */
+  optimizerArgs: Record<string, unknown>;
+  /** Where the optimiser was built, when known. */
+  optimizerSite: SourceSite | null;
+  /** The model's modules as named_modules() lists them ("" is the model itself). */
+  modules: RunModule[];
+  /** Module paths in the order their forward passes finished (inner before outer); empty until a step was recorded. */
+  order: string[];
+  /** Per module, input and output shapes without the batch axis. */
+  shapes: Record<string, { in: number[]; out: number[] }>;
+  /** What the reader noticed: ranks that disagree, records skipped, a line cut short. */
+  notes: string[];
+  /** 1 when every recorded step is kept; k when only every k-th is (bounded memory on long runs). */
+  stride: number;
+  /** Why the run ended ("finished", "error: …"), or null while it is being written. */
+  ended: string | null;
+}
+
+export interface RankInfo {
+  rank: number;
+  host: string;
+  pid: number;
+  /** Log files of this rank, in order. */
+  files: string[];
+  /** The last step this rank wrote. */
+  lastStep: number | null;
+  ended: string | null;
+  /** Recording's measured share of step time, from the rank's end record. */
+  overheadShare: number | null;
+}
+
+/** The loss the run computes, read from the autograd graph of the tensor passed to backward(). */
+export interface RunLoss {
+  /** torch.nn name: "MSELoss", "CrossEntropyLoss"… */
+  type: string;
+  reduction: string;
+  /** Where the loss module was built (`criterion = nn.MSELoss()`); null for a functional loss. */
+  site: SourceSite | null;
 }

@@ -24,8 +24,26 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function location(data: ReportData, f: { range: ReportFinding['range'] }, located: boolean): string {
-  return located ? `${data.fileName}:${f.range.start.line + 1}:${f.range.start.character + 1}` : data.fileName;
+function location(data: ReportData, f: { range: ReportFinding['range']; file?: string }, located: boolean): string {
+  const file = f.file ?? data.fileName;
+  return located ? `${file}:${f.range.start.line + 1}:${f.range.start.character + 1}` : file;
+}
+
+/** What the header says about the run: a trace's settings, or a training run's id, ranks and length. */
+function metaOf(t: Trace): string[] {
+  const run = t.run;
+  if (!run) return [plural(t.steps.length, 'step'), `batch ${t.batchSize}`, `${t.optimizer.type} lr ${formatNumber(t.optimizer.lr)}`, t.dtype, `seed ${t.seed}`, `traced in ${formatNumber(t.durationMs)} ms`];
+  const first = t.steps[0];
+  const last = t.steps[t.steps.length - 1];
+  return [
+    `training run ${run.id}`,
+    first && last ? `steps ${first.step}–${last.step} (${t.steps.length} recorded)` : 'no step recorded',
+    ...(run.worldSize > 1 ? [`${run.worldSize} ranks`] : []),
+    `batch ${t.batchSize}`,
+    `${t.optimizer.type} lr ${formatNumber(last?.lr ?? t.optimizer.lr)}`,
+    `torch ${run.torch}`,
+    run.ended ? `ended: ${run.ended}` : 'still running',
+  ];
 }
 
 /** "2026-11-23 09:37 UTC": the same text wherever and whenever the file is opened. */
@@ -50,12 +68,7 @@ function header(data: ReportData): HTMLElement {
       h(
         'p',
         { class: 'meta' },
-        h('span', {}, plural(t.steps.length, 'step')),
-        h('span', {}, `batch ${t.batchSize}`),
-        h('span', {}, `${t.optimizer.type} lr ${formatNumber(t.optimizer.lr)}`),
-        h('span', {}, t.dtype),
-        h('span', {}, `seed ${t.seed}`),
-        h('span', {}, `traced in ${formatNumber(t.durationMs)} ms`),
+        ...metaOf(t).map((m) => h('span', {}, m)),
         h('span', {}, `generated ${when(data.generatedAt)}`),
       ),
     ),
@@ -82,9 +95,11 @@ function banners(trace: Trace): HTMLElement[] {
   if (e) {
     const what = [e.nan ? `${e.nan} NaN` : '', e.inf ? `${e.inf} Inf` : ''].filter(Boolean).join(' and ') || 'a non-finite value';
     const where = e.layer !== null ? ` (layer ${e.layer})` : '';
-    out.push(h('div', { class: 'banner error', role: 'alert' }, `First non-finite value: ${what} from ${e.op}${where} in the ${e.phase} pass at step ${e.step}; inputs reached |x| = ${formatNumber(e.inputMaxAbs)}.`));
+    const rank = e.rank !== undefined && (trace.run?.worldSize ?? 1) > 1 ? ` on rank ${e.rank}` : '';
+    out.push(h('div', { class: 'banner error', role: 'alert' }, `First non-finite value: ${what} from ${e.op}${where} in the ${e.phase} pass at step ${e.step}${rank}; inputs reached |x| = ${formatNumber(e.inputMaxAbs)}.`));
   }
-  if (trace.stoppedEarly) out.push(h('div', { class: 'banner warning' }, `The trace stopped early: ${trace.stoppedEarly}`));
+  if (trace.stoppedEarly) out.push(h('div', { class: 'banner warning' }, `${trace.run ? 'The run' : 'The trace'} stopped early: ${trace.stoppedEarly}`));
+  for (const n of trace.run?.notes ?? []) out.push(h('div', { class: 'banner info' }, n));
   return out;
 }
 

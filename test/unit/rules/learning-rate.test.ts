@@ -99,6 +99,28 @@ describe('learning-rate rule', () => {
     assert.deepEqual(check(fixed, withDefaults()), []);
   });
 
+  it('does not call an lr too small from the steps of a model that has fit its data (a long real run)', () => {
+    const { spec: s } = parseSpec(spec('{SGD: {lr: 0.01}}', 12), FILE);
+    const trace = traceModel(s!, FILE);
+    // What a run looks like once its batch is memorised: the loss near 0, the gradients and updates with it.
+    const fit = (from: number, loss: (j: number) => number) => {
+      const t = structuredClone(trace);
+      t.steps.forEach((st, j) => {
+        if (j < from) return;
+        st.loss = loss(j);
+        for (const p of st.params) p.updateRatio = 1e-9;
+      });
+      return learningRate.check({ trace: t, spec: s!, config: withDefaults() });
+    };
+    assert.deepEqual(fit(3, () => trace.steps[0].loss * 1e-4), []);
+    // The same tiny updates while the loss stays where it was: the lr is at fault.
+    const [f] = fit(3, (j) => trace.steps[j].loss);
+    assert.match(f.message, /^learning rate too small: updates are 1e-9 of the weights: .* median over 12 steps/);
+    // Only the steps before the fit are judged.
+    const [g] = fit(3, (j) => (j < 9 ? trace.steps[0].loss : 0));
+    assert.match(g.message, /median over 9 steps/);
+  });
+
   it('reads its thresholds from the settings', () => {
     assert.equal(check(spec('{SGD: {lr: 0.01}}'), withDefaults({ learningRate: { tooSmall: 10 } })).length, 1);
     assert.deepEqual(check(spec('{SGD: {lr: 1e-10}}'), withDefaults({ severity: { 'learning-rate': 'off' } })), []);

@@ -1,0 +1,99 @@
+"""Overhead of gradient_lens.watch on CPU training steps: an MLP and a CNN, step time with and
+without the hook at the default ("auto") recording interval, and at every step.
+
+Run by `npm run bench` (bench/main.ts), which prints the numbers; JSON on stdout. Each variant
+trains in its own fresh model for the same number of steps; variants alternate in rounds so a
+busy moment of the machine hits them alike, and the median round is reported.
+"""
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+import gradient_lens  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def mlp():
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    x = torch.randn(64, 784)
+    y = torch.randint(0, 10, (64,))
+    return model, x, y
+
+
+def cnn():
+    model = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 8 * 8, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+    x = torch.randn(32, 3, 32, 32)
+    y = torch.randint(0, 10, (32,))
+    return model, x, y
+
+
+def train(build, steps, every, log_dir):
+    """Seconds per step, over `steps` steps of a fresh model."""
+    torch.manual_seed(0)
+    model, x, y = build()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    watch = gradient_lens.watch(model, opt, log_dir=log_dir, every=every) if every is not None else None
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+    elapsed = time.perf_counter() - t0
+    info = None
+    if watch is not None:
+        info = {"recorded": watch.recorded, "interval": watch.schedule.interval}
+        watch.close()
+    return elapsed / steps, info
+
+
+def main():
+    cfg = json.loads(sys.stdin.read() or "{}")
+    rounds = int(cfg.get("rounds", 3))
+    out = {"torch": torch.__version__, "workloads": []}
+    # Runs long enough (about 20 s of plain training each by default) that the default schedule is in its steady state.
+    for name, build, steps in (("MLP 784-256-256-10, batch 64", mlp, int(cfg.get("mlpSteps", 5000))), ("CNN 3→16→32 conv, 32×32, batch 32", cnn, int(cfg.get("cnnSteps", 800)))):
+        times = {"plain": [], "auto": [], "every": []}
+        infos = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            train(build, max(5, steps // 20), None, tmp)  # warm up
+            for r in range(rounds):
+                for variant in ("plain", "auto", "every"):
+                    every = None if variant == "plain" else ("auto" if variant == "auto" else 1)
+                    # Recording every step only shows what one recorded step costs: a few dozen steps do.
+                    n = steps if variant != "every" else max(10, steps // 50)
+                    t, info = train(build, n, every, os.path.join(tmp, f"{variant}{r}"))
+                    times[variant].append(t)
+                    if info:
+                        infos[variant] = info
+        plain = statistics.median(times["plain"])
+        out["workloads"].append({
+            "name": name,
+            "steps": steps,
+            "plainMs": plain * 1000,
+            "autoMs": statistics.median(times["auto"]) * 1000,
+            "everyMs": statistics.median(times["every"]) * 1000,
+            "autoRatio": statistics.median(times["auto"]) / plain,
+            "everyRatio": statistics.median(times["every"]) / plain,
+            "autoRecorded": infos.get("auto", {}).get("recorded"),
+            "autoInterval": infos.get("auto", {}).get("interval"),
+        })
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+# From the seed article "How can I prevent the upstream gradient of a variable from being incorrectly zero?"
+# (/work/shared/seeds/002_1049d05f546c1f19.txt), pasted unchanged.
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+# Initialize weights with Xavier initialization
+model = nn.Sequential(
+    nn.Linear(10, 10),
+    nn.ReLU(),
+    nn.Linear(10, 1)
+)
+
+for m in model.modules():
+    if isinstance(m, nn.Linear):
+        nn.init.xavier_uniform_(m.weight)
+
+criterion = nn.MSELoss()
+optimizer = optim.SGD(model.parameters(), lr=0.01)
+
+x = torch.randn(1, 10)
+y = torch.randn(1, 1)
+
+for epoch in range(1000):
+    optimizer.zero_grad()
+    output = model(x)
+    loss = criterion(output, y)
+    loss.backward()
+    optimizer.step()
+
+    for name, param in model.named_parameters():
+      if param.grad is not None:
+        print(f'Gradient for {name}: {param.grad.mean()}')
