@@ -591,7 +591,7 @@ class Reader {
       for (const p of node.params) {
         const bytes = product(p.shape) * bytesPer;
         if (bytes > this.maxBytes) {
-          this.error('spec/too-large', `${node.path}: ${node.type}'s ${p.name} ${formatShape(p.shape)} needs ${formatBytes(bytes)}, over the ${formatBytes(this.maxBytes)} limit`, node.typeRange);
+          this.error('spec/too-large', `${node.path}: ${node.type}'s ${p.name} ${formatShape(p.shape)} needs ${formatBytes(bytes)}, ${this.overMemoryLimit()}`, node.typeRange);
           ok = false;
         }
       }
@@ -795,13 +795,18 @@ class Reader {
     return ok;
   }
 
+  /** Every memory message ends the same way, naming the setting that raises the limit. */
+  private overMemoryLimit(): string {
+    return `over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`;
+  }
+
   /** The activation (or data) tensor for a whole batch must fit under the cap. */
   private checkActivation(shape: number[], batch: number, bytesPer: number, what: string, range: SourceRange): boolean {
     const bytes = product(shape) * batch * bytesPer;
     if (bytes <= this.maxBytes) return true;
     this.error(
       'spec/too-large',
-      `${what} is ${formatShape([batch, ...shape])} for batch_size ${batch}: ${formatBytes(bytes)} in ${bytesPer === 8 ? 'float64' : 'float32'}, over the ${formatBytes(this.maxBytes)} limit`,
+      `${what} is ${formatShape([batch, ...shape])} for batch_size ${batch}: ${formatBytes(bytes)} in ${bytesPer === 8 ? 'float64' : 'float32'}, ${this.overMemoryLimit()}`,
       range,
     );
     return false;
@@ -816,7 +821,7 @@ class Reader {
     this.error(
       'spec/too-large',
       `the model needs about ${formatBytes(over.bytes)} of memory by ${layer.path}: ${layer.type} (parameters with their gradients, copies and ${state}: ${formatBytes(over.parameterBytes)}; ` +
-        `activations and their gradients for batch_size ${trace.batchSize}: ${formatBytes(over.activationBytes)}), over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`,
+        `activations and their gradients for batch_size ${trace.batchSize}: ${formatBytes(over.activationBytes)}), ${this.overMemoryLimit()}`,
       layer.typeRange,
     );
   }

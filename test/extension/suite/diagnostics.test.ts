@@ -196,16 +196,19 @@ suite('diagnostics', () => {
     });
   });
 
-  test('the tensor memory cap stops a model that needs more', async () => {
-    // The time limit is out of reach, so only the memory cap can end this run, however slow the machine.
+  test('the memory limit setting stops a model that needs more, on the layer past it', async () => {
+    // The time limit is out of reach, so only the memory limit can end this model, however slow the machine.
+    // A 1 MiB limit is under one 1024×1024 weight (4 MiB), so the spec is refused before anything is built,
+    // on the first layer over it, and the message names the setting that raises it.
     await withSettings({ memoryLimitMB: 1, quickTraceTimeLimitMs: 3_600_000 }, async () => {
       const uri = file('fixtures/heavy.grad.yaml');
       await open(uri);
       await idle(uri);
-      const d = ours(uri).find((x) => codeOf(x) === 'trace');
-      assert.ok(d, JSON.stringify(ours(uri).map((x) => x.message)));
-      assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
-      assert.match(d.message, /memory/i);
+      const all = ours(uri);
+      const errors = all.filter((x) => x.severity === vscode.DiagnosticSeverity.Error && /memory limit \(--memory-limit-mb \/ gradientLens\.memoryLimitMB\)/.test(x.message));
+      assert.ok(errors.length > 0, JSON.stringify(all.map((x) => x.message)));
+      assert.match(errors[0].message, /^0: Linear's weight \[1024, 1024\] needs 4\.0 MiB, over the 1\.0 MiB memory limit/);
+      assert.equal(errors[0].range.start.line, 3, 'on the first Linear');
     });
   });
 
