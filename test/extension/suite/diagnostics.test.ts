@@ -198,7 +198,7 @@ suite('diagnostics', () => {
 
   test('the memory limit setting stops a model that needs more, on the layer past it', async () => {
     // The time limit is out of reach, so only the memory limit can end this model, however slow the machine.
-    // A 1 MiB limit is under one 1024×1024 weight (4 MiB), so the spec is refused before anything is built,
+    // A 1 MiB limit is under one 2048×2048 weight (16 MiB), so the spec is refused before anything is built,
     // on the first layer over it, and the message names the setting that raises it.
     await withSettings({ memoryLimitMB: 1, quickTraceTimeLimitMs: 3_600_000 }, async () => {
       const uri = file('fixtures/heavy.grad.yaml');
@@ -207,7 +207,7 @@ suite('diagnostics', () => {
       const all = ours(uri);
       const errors = all.filter((x) => x.severity === vscode.DiagnosticSeverity.Error && /memory limit \(--memory-limit-mb \/ gradientLens\.memoryLimitMB\)/.test(x.message));
       assert.ok(errors.length > 0, JSON.stringify(all.map((x) => x.message)));
-      assert.match(errors[0].message, /^0: Linear's weight \[1024, 1024\] needs 4\.0 MiB, over the 1\.0 MiB memory limit/);
+      assert.match(errors[0].message, /^0: Linear's weight \[2048, 2048\] needs 16 MiB, over the 1\.0 MiB memory limit/);
       assert.equal(errors[0].range.start.line, 3, 'on the first Linear');
     });
   });
