@@ -14,6 +14,8 @@ export interface TorchResult {
   version: string;
   blas: { libraries: string[]; corename?: string; config?: string };
   ms: Record<string, number>;
+  /** CPU ms per step of the Python process, by workload. */
+  cpuMs: Record<string, number>;
   /** GFLOP/s of torch.mm at gemmSize³, by thread count. */
   gemm: Record<string, number>;
   /** What the machine had set and this run unset. */

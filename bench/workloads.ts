@@ -90,11 +90,22 @@ export function activationAfterLast(w: MlpWorkload): boolean {
   return w.id === 'W3';
 }
 
+/** Median wall-clock and CPU ms per call of one measurement. */
+export interface Timing {
+  ms: number;
+  /**
+   * CPU time of this process per call: what the machine's other load disturbs least (a busy
+   * machine stretches the wall clock of whoever is descheduled, not the work done).
+   */
+  cpuMs: number;
+}
+
 /**
- * Runs `fn` for about `budgetMs` and returns the median ms per call. Fast functions are timed in
- * batches of calls (each sample at least ~2 ms), so the clock's own cost does not count.
+ * Runs `fn` for about `budgetMs` and returns the median ms per call, by the wall clock and by this
+ * process's CPU time. Fast functions are timed in batches of calls (each sample at least ~2 ms),
+ * so the clock's own cost does not count.
  */
-export function timeIt(fn: () => void, budgetMs: number, minSamples = 3, warmup = 2): number {
+export function measure(fn: () => void, budgetMs: number, minSamples = 3, warmup = 2): Timing {
   for (let i = 0; i < warmup; i++) fn();
   let batch = 1;
   for (;;) {
@@ -103,13 +114,26 @@ export function timeIt(fn: () => void, budgetMs: number, minSamples = 3, warmup 
     if (performance.now() - t >= 2 || batch >= 1 << 20) break;
     batch *= 2;
   }
-  const samples: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   const start = performance.now();
-  while (samples.length < minSamples || performance.now() - start < budgetMs) {
+  while (wall.length < minSamples || performance.now() - start < budgetMs) {
     const t = performance.now();
+    const c = process.cpuUsage();
     for (let i = 0; i < batch; i++) fn();
-    samples.push((performance.now() - t) / batch);
+    const used = process.cpuUsage(c);
+    wall.push((performance.now() - t) / batch);
+    cpu.push((used.user + used.system) / 1000 / batch);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return { ms: median(wall), cpuMs: median(cpu) };
+}
+
+/** Median wall-clock ms per call (see `measure`). */
+export function timeIt(fn: () => void, budgetMs: number, minSamples = 3, warmup = 2): number {
+  return measure(fn, budgetMs, minSamples, warmup).ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
