@@ -51,6 +51,8 @@ const builds = [
   { ...node, entryPoints: ['src/worker/typescript/runner.ts'], outfile: 'dist/ts-runner.js' },
   // The trace runs in a worker thread so the extension host's event loop never waits for model work.
   { ...node, entryPoints: ['src/worker/trace-worker.ts'], outfile: 'dist/trace-worker.js' },
+  // A watched training run's log is read, and the rules applied to it, in a worker thread of its own.
+  { ...node, entryPoints: ['src/worker/run-worker.ts'], outfile: 'dist/run-worker.js' },
   { ...browser, entryPoints: ['webview/panel/main.ts'], outfile: 'dist/webview/panel.js' },
   { ...browser, entryPoints: ['webview/sidebar/main.ts'], outfile: 'dist/webview/sidebar.js' },
   { ...browser, entryPoints: ['webview/report/main.ts'], outfile: 'dist/report.js', sourcemap: false },

@@ -12,7 +12,8 @@
  * usage: node scripts/run-ext-tests.js [suite|untrusted|activation ...]
  * env:   GL_TOOLCHAIN_DIR (see scripts/toolchain.js; installed by scripts/setup-vscode-test.js),
  *        CHROMIUM (default /usr/bin/chromium), EXT_TEST_TIMEOUT_MS (per run, default 30 minutes),
- *        VERBOSE=1 (every workbench log line), SHOT=dir (a screenshot per run), KEEP_RUN_DIR=1
+ *        VERBOSE=1 (every workbench log line), SHOT=dir (a screenshot per run), KEEP_RUN_DIR=1,
+ *        GL_EXT_GREP=<regexp> (only the tests whose title matches, while developing)
  */
 'use strict';
 const { spawn } = require('node:child_process');

@@ -23,6 +23,8 @@ export interface FindingView {
   message: string;
   layer: string;
   range: RangeView;
+  /** The file the range is in, when it is not the one shown (a training run's findings are on its .py files). */
+  uri?: string;
   fixes: string[];
 }
 
@@ -31,6 +33,8 @@ export interface LayerRangeView {
   /** Layer path as in Trace.layers / TraceParam.layer, e.g. "0". */
   path: string;
   range: RangeView;
+  /** The file the range is in, when it is not the one shown (a training run's modules are in its .py files). */
+  uri?: string;
 }
 
 // ── extension → webview ────────────────────────────────────────────────────

@@ -32,7 +32,7 @@ export function findingDiagnostic(f: ResolvedFinding, uri: vscode.Uri, extension
   const d = new vscode.Diagnostic(toRange(f.range), f.message, SEVERITY[f.severity]);
   d.source = DIAGNOSTIC_SOURCE;
   d.code = { value: f.rule, target: ruleDocs(extensionUri, f.rule) };
-  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(r.range)), r.message));
+  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.file ? vscode.Uri.file(r.file) : uri, toRange(r.range)), r.message));
   return d;
 }
 
@@ -62,5 +62,5 @@ export function sameRange(a: vscode.Range, b: RangeView): boolean {
 }
 
 export function findingView(f: ResolvedFinding): FindingView {
-  return { rule: f.rule, severity: f.severity, message: f.message, layer: f.layer, range: f.range, fixes: f.fixes.map((x) => x.title) };
+  return { rule: f.rule, severity: f.severity, message: f.message, layer: f.layer, range: f.range, ...(f.file ? { uri: vscode.Uri.file(f.file).toString() } : {}), fixes: f.fixes.map((x) => x.title) };
 }

@@ -7,6 +7,7 @@
 import { analyse } from '../analyse';
 import { parseSpec } from '../model';
 import { specFixes } from '../model/spec-fixes';
+import type { SourceRange } from '../model/graph';
 import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { specRangeOf, TraceError } from '../trace/errors';
@@ -57,18 +58,25 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, ...timings } });
 }
 
-export function resolveFinding(f: Finding, lines: LineIndex): ResolvedFinding {
+/** Where each range's positions come from: one text's index, or per range (a training run's ranges name their files). */
+export type LinesOf = LineIndex | ((range: SourceRange) => LineIndex);
+
+export function resolveFinding(f: Finding, lines: LinesOf): ResolvedFinding {
+  const at = typeof lines === 'function' ? lines : () => lines;
+  const pos = (r: SourceRange) => at(r).range(r);
+  const file = (r: SourceRange) => (r.file !== undefined ? { file: r.file } : {});
   return {
     rule: f.rule,
     severity: f.severity,
     message: f.message,
     layer: f.layer,
-    range: lines.range(f.range),
-    related: f.related.map((r) => ({ range: lines.range(r.range), message: r.message })),
+    range: pos(f.range),
+    ...file(f.range),
+    related: f.related.map((r) => ({ range: pos(r.range), message: r.message, ...file(r.range) })),
     fixes: f.fixes.map((fix) => ({
       title: fix.title,
       preferred: !!fix.preferred,
-      edits: fix.edits.map((e) => ({ range: lines.range(e.range), newText: e.newText })),
+      edits: fix.edits.map((e) => ({ range: pos(e.range), newText: e.newText })),
     })),
     ...(f.explainedBy ? { explainedBy: f.explainedBy } : {}),
   };

@@ -51,7 +51,9 @@ export interface ResolvedFinding {
   message: string;
   layer: string;
   range: RangeView;
-  related: { range: RangeView; message: string }[];
+  /** The file the range is in, when it is not the model file (a training run's findings are on its .py files). */
+  file?: string;
+  related: { range: RangeView; message: string; file?: string }[];
   fixes: ResolvedFix[];
   explainedBy?: { rule: RuleId; layer: string };
 }

@@ -7,7 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import * as path from 'node:path';
 import type { FromWebview, ToWebview } from '../../src/protocol';
 import { PANEL_SHELL, SIDEBAR_SHELL } from '../../src/extension/panel/shell';
-import { seedSaturatedMessage } from './support/trace-fixture';
+import { seedSaturatedMessage, trainingRunMessage } from './support/trace-fixture';
 import { cspViolations, LIGHT, openWebview, posted, send, setTheme } from './support/webview-page';
 
 type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
@@ -194,5 +194,37 @@ test.describe('sidebar page', () => {
     await expect(page.locator('.status vscode-progress-ring')).toHaveCount(1);
     await send(page, { type: 'status', state: 'error', message: 'Trace failed: out of memory' });
     await expect(page.locator('.status-error')).toContainText('out of memory');
+  });
+});
+
+test.describe('a watched training run', () => {
+  test('the panel: the run\'s facts and notes, its real steps on the x axis, no Re-trace, findings revealed in train.py', async ({ page }) => {
+    const run = trainingRunMessage();
+    await openWebview(page, PANEL_SHELL);
+    await send(page, run);
+    await expect(page.locator('canvas[data-chart="grad-norm"]')).toHaveAttribute('data-rendered', 'true');
+    const facts = page.locator('.toolbar .facts');
+    await expect(facts).toContainText('training run run-1');
+    await expect(facts).toContainText('steps 0–20 (3 recorded)');
+    await expect(facts).toContainText('still running');
+    await expect(page.locator('#retrace')).toHaveCount(0);
+    await expect(page.locator('.banner.info', { hasText: 'recording every 10 steps' })).toHaveCount(1);
+    const xs = await page.evaluate(() => (globalThis as any).gradientLensCharts['grad-norm'].data.datasets[0].data.map((p: { x: number }) => p.x));
+    expect(xs).toEqual([0, 10, 20]);
+    const i = run.findings.findIndex((f) => f.rule === 'saturated-activation');
+    expect(run.findings[i].uri).toMatch(/\/proj\/train\.py$/);
+    await page.locator('aside.findings .finding-row').nth(i).click();
+    expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: run.findings[i].uri, range: run.findings[i].range });
+  });
+
+  test('the sidebar: live, no Re-trace, a row reveals its module in train.py', async ({ page }) => {
+    const run = trainingRunMessage();
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, run);
+    await expect(page.locator('header.model')).toContainText('training run · steps 0–20 (3 recorded) · live');
+    await expect(page.locator('#retrace')).toHaveCount(0);
+    await page.locator('.param-row[data-param="2.weight"]').click();
+    const layer = run.layers!.find((l) => l.path === '2')!;
+    expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: layer.uri, range: layer.range });
   });
 });

@@ -13,6 +13,7 @@ import { chartData, renderActivationChart, renderGradientFlowChart, renderGradNo
 import type { ChartTheme } from '../charts/theme';
 import type { FindingView, ToWebview } from '../../src/protocol';
 import { formatNumber, h } from '../shared/dom';
+import { runFacts } from '../shared/run-facts';
 import { onThemeChange, vscodeChartTheme } from '../shared/theme';
 import { connect } from '../shared/vscode-api';
 
@@ -98,19 +99,22 @@ function render(emptyMessage?: string): void {
 function toolbar(msg: TraceMessage): HTMLElement {
   const t = msg.trace;
   const last = t.steps[t.steps.length - 1];
-  const facts = [
-    `${msg.quick ? 'quick trace' : 'full trace'}: ${t.steps.length} step${t.steps.length === 1 ? '' : 's'}`,
-    `batch ${t.batchSize}`,
-    `${t.optimizer.type} lr ${t.optimizer.lr}`,
-    last ? `final loss ${formatNumber(last.loss)}` : null,
-    `${Math.round(t.durationMs)} ms`,
-  ].filter((f): f is string => f !== null);
+  const facts = t.run
+    ? runFacts(t)
+    : [
+        `${msg.quick ? 'quick trace' : 'full trace'}: ${t.steps.length} step${t.steps.length === 1 ? '' : 's'}`,
+        `batch ${t.batchSize}`,
+        `${t.optimizer.type} lr ${t.optimizer.lr}`,
+        last ? `final loss ${formatNumber(last.loss)}` : null,
+        `${Math.round(t.durationMs)} ms`,
+      ].filter((f): f is string => f !== null);
   const png = h('vscode-button', { id: 'export-png', icon: 'file-media', secondary: true, title: 'Save the charts as a PNG image' }, 'Export PNG');
   png.addEventListener('click', () => exportPng(msg));
   const csv = h('vscode-button', { id: 'export-csv', icon: 'table', secondary: true, title: 'Save every step of every parameter as CSV' }, 'Export CSV');
   csv.addEventListener('click', () => host.post({ type: 'export', format: 'csv', suggestedName: exportName(msg.fileName, 'gradients', 'csv'), data: toCsv(msg.trace) }));
-  const retrace = h('vscode-button', { id: 'retrace', icon: 'refresh', title: 'Run the full trace again' }, 'Re-trace');
-  retrace.addEventListener('click', () => host.post({ type: 'retrace' }));
+  // A training run is read from its log as it grows: there is nothing to run again.
+  const retrace = t.run ? null : h('vscode-button', { id: 'retrace', icon: 'refresh', title: 'Run the full trace again' }, 'Re-trace');
+  retrace?.addEventListener('click', () => host.post({ type: 'retrace' }));
   return h(
     'header',
     { class: 'toolbar' },
@@ -128,6 +132,7 @@ function banners(msg: TraceMessage): HTMLElement[] {
     );
   }
   if (msg.trace.stoppedEarly) out.push(h('p', { class: 'banner' }, `Stopped early: ${msg.trace.stoppedEarly}`));
+  for (const n of msg.trace.run?.notes ?? []) out.push(h('p', { class: 'banner info' }, n));
   return out;
 }
 
@@ -145,7 +150,7 @@ function findingsList(msg: TraceMessage): HTMLElement {
             h('span', { class: 'rule muted' }, f.layer ? `${f.rule} · layer ${f.layer}` : f.rule),
             f.fixes.length ? h('span', { class: 'fixes' }, `Quick fix: ${f.fixes.join('; ')}`) : null,
           );
-          const reveal = () => host.post({ type: 'reveal', uri: msg.uri, range: f.range });
+          const reveal = () => host.post({ type: 'reveal', uri: f.uri ?? msg.uri, range: f.range });
           row.addEventListener('click', reveal);
           row.addEventListener('keydown', (e) => {
             if (e.key === 'Enter' || e.key === ' ') {

@@ -16,6 +16,7 @@ import {
   type ChartData,
 } from '../charts';
 import { formatNumber, h } from '../shared/dom';
+import { runFacts } from '../shared/run-facts';
 import { HEALTH_WORD, paramTable } from './table';
 
 const SEVERITY_GLYPH: Record<ReportFinding['severity'], string> = { error: '×', warning: '!', info: 'i' };
@@ -31,19 +32,8 @@ function location(data: ReportData, f: { range: ReportFinding['range']; file?: s
 
 /** What the header says about the run: a trace's settings, or a training run's id, ranks and length. */
 function metaOf(t: Trace): string[] {
-  const run = t.run;
-  if (!run) return [plural(t.steps.length, 'step'), `batch ${t.batchSize}`, `${t.optimizer.type} lr ${formatNumber(t.optimizer.lr)}`, t.dtype, `seed ${t.seed}`, `traced in ${formatNumber(t.durationMs)} ms`];
-  const first = t.steps[0];
-  const last = t.steps[t.steps.length - 1];
-  return [
-    `training run ${run.id}`,
-    first && last ? `steps ${first.step}–${last.step} (${t.steps.length} recorded)` : 'no step recorded',
-    ...(run.worldSize > 1 ? [`${run.worldSize} ranks`] : []),
-    `batch ${t.batchSize}`,
-    `${t.optimizer.type} lr ${formatNumber(last?.lr ?? t.optimizer.lr)}`,
-    `torch ${run.torch}`,
-    run.ended ? `ended: ${run.ended}` : 'still running',
-  ];
+  if (t.run) return runFacts(t);
+  return [plural(t.steps.length, 'step'), `batch ${t.batchSize}`, `${t.optimizer.type} lr ${formatNumber(t.optimizer.lr)}`, t.dtype, `seed ${t.seed}`, `traced in ${formatNumber(t.durationMs)} ms`];
 }
 
 /** "2026-11-23 09:37 UTC": the same text wherever and whenever the file is opened. */

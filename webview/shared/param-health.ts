@@ -32,6 +32,8 @@ export interface ParamRow {
   reason: string;
   /** Where to reveal: the layer's own range, else the range of a finding on the layer. */
   range: RangeView | null;
+  /** The file of `range` when it is not the one shown (a training run's .py file). */
+  uri?: string;
   /** Findings on this parameter's layer, whatever their rule (a cause like initialisation too). */
   findings: FindingView[];
 }
@@ -46,7 +48,7 @@ const RULE_HEALTH: Partial<Record<string, Health>> = {
 };
 
 export function paramRows(trace: Trace, findings: FindingView[], layers: LayerRangeView[] = []): ParamRow[] {
-  const layerRange = new Map(layers.map((l) => [l.path, l.range]));
+  const layerAt = new Map(layers.map((l) => [l.path, l]));
   const rows = trace.params.map((p, i): ParamRow => {
     const steps = trace.steps.map((s) => s.params[i]).filter((s) => s !== undefined);
     const norms = steps.map((s) => (s.reached ? s.gradNorm : 0));
@@ -75,7 +77,7 @@ export function paramRows(trace: Trace, findings: FindingView[], layers: LayerRa
     if (last && last.reached && last.gradMeanAbs > 0 && last.gradMeanAbs < DEFAULT_CONFIG.vanishingGradient.meanAbs) {
       worse('vanishing', `mean |∇| = ${last.gradMeanAbs.toExponential(2)} below ${DEFAULT_CONFIG.vanishingGradient.meanAbs}`);
     }
-    const range = layerRange.get(p.layer) ?? onLayer[0]?.range ?? null;
+    const at = layerAt.get(p.layer) ?? onLayer[0];
     return {
       name: p.name,
       layer: p.layer,
@@ -84,7 +86,8 @@ export function paramRows(trace: Trace, findings: FindingView[], layers: LayerRa
       norms,
       health,
       reason: reason || (last ? 'gradient within the thresholds' : 'not traced yet'),
-      range,
+      range: at?.range ?? null,
+      ...(at?.uri ? { uri: at.uri } : {}),
       findings: onLayer,
     };
   });

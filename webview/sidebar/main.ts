@@ -11,6 +11,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { FindingView, RangeView, ToWebview } from '../../src/protocol';
 import { formatNumber, h, svg } from '../shared/dom';
 import { HEALTH_LABEL, paramRows, sparkline, type Health, type ParamRow } from '../shared/param-health';
+import { stepSpan } from '../shared/run-facts';
 import { connect } from '../shared/vscode-api';
 
 type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
@@ -77,10 +78,11 @@ function traceView(msg: TraceMessage): HTMLElement[] {
     'header',
     { class: 'model' },
     h('span', { class: 'file', title: msg.fileName }, baseName(msg.fileName)),
-    h('span', { class: 'muted' }, `${msg.quick ? 'quick trace' : 'full trace'} · ${steps} step${steps === 1 ? '' : 's'}`),
+    h('span', { class: 'muted' }, msg.trace.run ? `training run · ${stepSpan(msg.trace)}${msg.trace.run.ended ? '' : ' · live'}` : `${msg.quick ? 'quick trace' : 'full trace'} · ${steps} step${steps === 1 ? '' : 's'}`),
   );
-  const retrace = h('vscode-button', { id: 'retrace', icon: 'refresh', title: 'Run the full trace again' }, 'Re-trace');
-  retrace.addEventListener('click', () => host.post({ type: 'retrace' }));
+  // A training run is read from its log as it grows: there is nothing to run again.
+  const retrace = msg.trace.run ? null : h('vscode-button', { id: 'retrace', icon: 'refresh', title: 'Run the full trace again' }, 'Re-trace');
+  retrace?.addEventListener('click', () => host.post({ type: 'retrace' }));
   const open = h('vscode-button', { id: 'open-panel', icon: 'graph-line', secondary: true, title: 'Open the chart panel' }, 'Open chart panel');
   open.addEventListener('click', () => host.post({ type: 'openPanel' }));
   const actions = h('div', { class: 'actions' }, retrace, open);
@@ -141,7 +143,7 @@ function paramItem(uri: string, r: ParamRow): HTMLElement {
     h('span', { class: 'shape muted' }, shape),
     sparklineSvg(r.norms),
   );
-  onActivate(row, () => reveal(uri, r.range));
+  onActivate(row, () => reveal(r.uri ?? uri, r.range));
   return row;
 }
 
@@ -160,7 +162,7 @@ function findingItem(uri: string, f: FindingView, i: number): HTMLElement {
     h('span', { class: 'message' }, f.message),
     h('span', { class: 'rule muted' }, f.rule),
   );
-  onActivate(row, () => reveal(uri, f.range));
+  onActivate(row, () => reveal(f.uri ?? uri, f.range));
   return row;
 }
 

@@ -40,12 +40,12 @@ export async function handleWebviewMessage(
   }
   switch (msg.type) {
     case 'reveal':
-      // A webview may only point into the file it is showing.
-      if (msg.uri !== current.uri.toString()) {
+      // A webview may only point into the files it is showing.
+      if (!shownFiles(current).has(msg.uri)) {
         ctx.log.warn(`${who}: reveal of a file it does not show (${msg.uri}); ignored`);
         return null;
       }
-      await ctx.reveal(current.uri, msg.range);
+      await ctx.reveal(vscode.Uri.parse(msg.uri), msg.range);
       break;
     case 'retrace':
       await ctx.retrace(current.uri);
@@ -58,6 +58,11 @@ export async function handleWebviewMessage(
       break;
   }
   return msg;
+}
+
+/** The files a view's data points into: the model file, and a training run's .py files. */
+function shownFiles(data: PanelData): Set<string> {
+  return new Set([data.uri.toString(), ...data.findings.flatMap((f) => (f.uri ? [f.uri] : [])), ...(data.layers ?? []).flatMap((l) => (l.uri ? [l.uri] : []))]);
 }
 
 /** Reports a failed action without letting the rejection escape the message listener. */

@@ -121,6 +121,16 @@ export function resolveRunFolder(path: string): { folder: string; single: string
   return { folder: subfolders[0].dir, single: null, note };
 }
 
+/** Whether the folder (or the newest run folder below it), or the file, holds a log yet. */
+export function hasLogs(path: string): boolean {
+  try {
+    const { folder, single } = resolveRunFolder(path);
+    return !!single || readdirSync(folder).some((n) => RUN_LOG_FILE.test(n));
+  } catch {
+    return false;
+  }
+}
+
 export class RunReader {
   private files = new Map<string, LogFile>();
   private merger: RunMerger | null = null;

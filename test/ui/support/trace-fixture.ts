@@ -4,10 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { analyseRun } from '../../../src/analyse';
 import type { ToWebview } from '../../../src/protocol';
 import { withDefaults } from '../../../src/rules';
+import { readSource } from '../../../src/trace/run-log/read-source';
+import { RunReader } from '../../../src/trace/run-log/reader';
 import { runJob } from '../../../src/worker/job';
 import type { TraceReply } from '../../../src/worker/messages';
+import { resolveRun } from '../../../src/worker/run-findings';
+import { graph, header, project, step, TempDir } from '../../unit/run-log/fixture';
 
 export const SEED_SATURATED = path.resolve(__dirname, '../fixtures/seed-saturated.grad.yaml');
 
@@ -39,4 +44,30 @@ export function seedSaturatedMessage(): Extract<ToWebview, { type: 'trace' }> {
     quick: false,
     layers: parsed.layers,
   };
+}
+
+/**
+ * The `trace` message the host posts for a watched training run: the unit tests' synthetic log of
+ * the seed model (its Sigmoid saturated from step 10) read by the reader, placed in its train.py.
+ */
+export function trainingRunMessage(): Extract<ToWebview, { type: 'trace' }> {
+  const dir = new TempDir();
+  try {
+    const logDir = project(dir);
+    dir.file('proj/runs/gl/rank0.gl.jsonl', [header(), graph(), step(0), step(10, { saturated: 0.95 }), step(20, { saturated: 0.95 }), { kind: 'message', step: 20, text: 'recording every 10 steps' }]);
+    const trace = new RunReader(logDir).readAll();
+    const run = resolveRun(analyseRun(trace, logDir, readSource, withDefaults()));
+    const uri = (file: string | undefined) => (file ? { uri: `file://${file}` } : {});
+    return {
+      type: 'trace',
+      uri: `file://${logDir}`,
+      fileName: `${logDir} (training run)`,
+      trace,
+      findings: run.findings.map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, layer: f.layer, range: f.range, ...uri(f.file), fixes: [] })),
+      quick: false,
+      layers: run.layers.map((l) => ({ path: l.path, range: l.range, ...uri(l.file) })),
+    };
+  } finally {
+    dir.dispose();
+  }
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseRun } from '../../../src/analyse';
 import { positionAt } from '../../../src/model/graph';
 import { RunReader } from '../../../src/trace/run-log/reader';
 import { readSource } from '../../../src/trace/run-log/read-source';
 import { RunSources } from '../../../src/trace/run-log/sources';
-import { graph, header, MODEL_FILE, MODEL_TEXT, step, TempDir } from './fixture';
+import { resolveRun } from '../../../src/worker/run-findings';
+import { graph, header, MODEL_FILE, MODEL_TEXT, project, step, TempDir } from './fixture';
 
 describe('run log: findings on the .py lines', () => {
   let dir: TempDir;
@@ -14,9 +14,7 @@ describe('run log: findings on the .py lines', () => {
   beforeEach(() => {
     dir = new TempDir();
     // The run was recorded in /home/user/proj with log_dir="runs/gl"; here the project is elsewhere.
-    logDir = join(dir.path, 'proj', 'runs', 'gl');
-    mkdirSync(logDir, { recursive: true });
-    writeFileSync(join(dir.path, 'proj', 'train.py'), MODEL_TEXT);
+    logDir = project(dir);
   });
   afterEach(() => dir.dispose());
 
@@ -61,6 +59,26 @@ describe('run log: findings on the .py lines', () => {
     trace = new RunReader(logDir).readAll();
     ({ findings } = analyseRun(trace, logDir, readSource));
     assert.deepEqual(findings, []);
+  });
+
+  it('the editor gets each finding and module with positions in its own .py file', () => {
+    write([step(0, { saturated: 0.9 }), step(10, { saturated: 0.85 })]);
+    const trace = new RunReader(logDir).readAll();
+    const local = join(dir.path, 'proj', 'train.py');
+    const { findings, layers, files } = resolveRun(analyseRun(trace, logDir, readSource));
+    const sat = findings.find((f) => f.rule === 'saturated-activation')!;
+    assert.equal(sat.file, local);
+    assert.deepEqual(sat.range, { start: { line: 5, character: 4 }, end: { line: 5, character: 16 } });
+    assert.ok(sat.related.length > 0 && sat.related.every((r) => r.file === local));
+    assert.deepEqual(
+      layers.map((l) => [l.path, l.range.start.line, l.file]),
+      [
+        ['0', 4, local],
+        ['1', 5, local],
+        ['2', 6, local],
+      ],
+    );
+    assert.deepEqual(files, [local]);
   });
 
   it('a NaN on one rank is reported with its step, rank and module line', () => {

@@ -1,5 +1,5 @@
 /** Synthetic training-run logs, written as python/gradient_lens writes them, for the reader's tests. */
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunGraphRecord, RunHeaderRecord, RunStepRecord } from '../../../src/trace/run-log/format';
@@ -158,6 +158,14 @@ export function line(record: object): string {
   return (
     JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity') : v)) + '\n'
   );
+}
+
+/** A project like the one the fixture's run was recorded in (train.py, runs/gl/) at another path: the log folder. */
+export function project(dir: TempDir): string {
+  const logDir = join(dir.path, 'proj', 'runs', 'gl');
+  mkdirSync(logDir, { recursive: true });
+  writeFileSync(join(dir.path, 'proj', 'train.py'), MODEL_TEXT);
+  return logDir;
 }
 
 export class TempDir {
