@@ -32,7 +32,8 @@ export interface RuleConfig {
     meanAbs: number;
     /**
      * Steps whose loss is at most this share of the first step's have fit the batch: their small
-     * gradients are convergence, reported as information, not as a vanishing gradient.
+     * gradients are convergence, reported as information, not as a vanishing gradient (nor, for
+     * their small updates, as a learning rate too small).
      */
     convergedLoss: number;
   };

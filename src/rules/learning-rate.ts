@@ -19,7 +19,7 @@
  * deep sigmoid stack stuck at its targets' mean drops to 1e-5 from step 3 (vanishing-gradient).
  */
 import { optimizerDef } from '../model/catalogue';
-import { convergence, divergence, Divergence } from './progress';
+import { convergence, divergence, type Divergence } from './progress';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
 import { fix, num, pct, severityFor, shortNumber, weightParams } from './util';
 
@@ -95,12 +95,12 @@ function gradientScale(trace: RuleContext['trace'], step: number): number {
   return scale;
 }
 
-function divergenceMessage(d: Divergence, lr: number): string {
+function divergenceMessage(d: Divergence, lr: number, usual: number): string {
   const to = Number.isFinite(d.loss) ? num(d.loss) : `${d.loss} (it overflowed)`;
   const growth = Number.isFinite(d.weightGrowth) ? `${num(d.weightGrowth)}×` : 'past float range';
   return (
     `learning rate too large: training diverges at lr=${shortNumber(lr)}: the loss grew from ${num(d.initialLoss)} at step 0 to ${to} at step ${d.step}, ` +
-    `${d.param} grew ${growth} its initial norm, and an update reached ${num(d.peakUpdate)}× its weight (about ${shortNumber(1e-3)} is usual)`
+    `${d.param} grew ${growth} its initial norm, and an update reached ${num(d.peakUpdate)}× its weight (about ${shortNumber(usual)} is usual)`
   );
 }
 
@@ -139,7 +139,7 @@ export const learningRate: Rule = {
     if (diverged) {
       own = 'error';
       tooLarge = true;
-      what = divergenceMessage(diverged, lr);
+      what = divergenceMessage(diverged, lr, cfg.suggestedRatio);
     } else if (typical > max) {
       own = 'error';
       ratio = typical;

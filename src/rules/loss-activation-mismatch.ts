@@ -49,9 +49,13 @@ export function shareOutside(ctx: RuleContext, lo: number, hi: number): number {
   return distributionShareOutside(ctx, lo, hi);
 }
 
-/** Share of targets the spec's target distribution puts outside [lo, hi]. */
+/**
+ * Share of targets the spec's target distribution puts outside [lo, hi]; 0 when the targets are
+ * unknown (a data file outside a batch summary, a training run's log): nothing to claim.
+ */
 function distributionShareOutside(ctx: RuleContext, lo: number, hi: number): number {
-  const d = ctx.spec.target.distribution ?? { kind: 'normal', mean: 0, std: 1 };
+  const d = ctx.spec.target.distribution;
+  if (!d) return 0;
   switch (d.kind) {
     case 'normal':
       return normalCdf(lo, d.mean, d.std) + (1 - normalCdf(hi, d.mean, d.std));

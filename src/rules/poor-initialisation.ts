@@ -112,7 +112,8 @@ function vanishedAtStart(ctx: RuleContext, index: number): { ratio: number; norm
   const lastNorm = last ? first.params[last.index].gradNorm : NaN;
   const ratio = last && last.index !== index && lastNorm > 0 ? p.gradNorm / lastNorm : NaN;
   const v = ctx.config.vanishingGradient;
-  const vanished = p.reached && p.gradMeanAbs < v.meanAbs || (ratio < v.ratio && p.gradNorm < v.firstNorm);
+  // A gradient flushed to exactly zero through tiny weights has collapsed too (examples/problems/underflow).
+  const vanished = p.reached && (p.gradMeanAbs < v.meanAbs || (ratio < v.ratio && p.gradNorm < v.firstNorm));
   return { ratio, norm: p.gradNorm, meanAbs: p.gradMeanAbs, vanished };
 }
 

@@ -16,7 +16,10 @@
  *
  * Steps after the model has fit its batch (loss at most 1e-6 of the first step's) are not judged:
  * their gradients are small because there is nothing left to learn. The seed article's 1000-step
- * loop on one sample is that case, said as information (examples/trains/seed-converged-single-sample).
+ * loop on one sample is that case, said as information (examples/trains/seed-converged-single-sample:
+ * its loss is 1.9e-7 of the first step's at step 6 and 1e-9 of it by step 8). Measured: within 20
+ * steps no other model of examples/trains and examples/healthy gets below 2e-4 of its first loss
+ * (an embedding classifier that fits its batch well), so 1e-6 claims only a fit that is complete.
  */
 import type { LayerNode, ModelSpec } from '../model/graph';
 import type { FixIntent } from '../model/fixes';

@@ -168,4 +168,25 @@ describe('learning-rate rule', () => {
     // Tiny SGD updates on a normal gradient are still the lr's.
     assert.equal(check(spec('{SGD: {lr: 1e-6}}'))[0].severity, 'warning');
   });
+
+  it('reads the gradient scale below which a step says nothing of the lr from the settings', () => {
+    // Judged on every step, the plateau's tiny updates of the deep sigmoid stack look like a tiny lr.
+    const text = readFileSync(join(EXAMPLES, 'bugs/deep-sigmoid/first-step-only.grad.yaml'), 'utf8');
+    const [f] = check(text, withDefaults({ learningRate: { gradientScale: 1e-12 } }));
+    assert.match(f?.message ?? '', /^learning rate too small: updates are [\d.e-]+ of the weights: at lr=0\.05/);
+  });
+
+  it('needs all three signs of divergence, each from its setting: loss growth, weight blow-up, an update as large as the weight', () => {
+    const diverging = readFileSync(join(EXAMPLES, 'bugs/huge-lr/linear-regression-sgd-0.8.grad.yaml'), 'utf8');
+    // The weight grows 2.5e7× with updates 2.6–3.6× the weights: above either setting, no divergence,
+    // and the ratio alone (below 10) says nothing.
+    assert.deepEqual(check(diverging, withDefaults({ learningRate: { weightGrowth: 1e8 } })), []);
+    assert.deepEqual(check(diverging, withDefaults({ learningRate: { divergingUpdate: 5 } })), []);
+    // A healthy regression fitting targets around 50 grows its weights 13× with first updates 1.9× the
+    // weights; only its loss, which never grows, keeps it from being called diverging.
+    const healthy = readFileSync(join(EXAMPLES, 'trains/large-targets-sgd-small-lr.grad.yaml'), 'utf8');
+    const [loud] = check(healthy, withDefaults({ learningRate: { lossGrowth: 0.5 } }));
+    assert.match(loud?.message ?? '', /^learning rate too large: training diverges/);
+    assert.deepEqual(check(healthy, withDefaults({ learningRate: { lossGrowth: 0.5, weightGrowth: 20 } })), []);
+  });
 });

@@ -7,6 +7,11 @@ import { applyEdits } from '../../../src/model/fixes';
 import { lossActivationMismatch } from '../../../src/rules/loss-activation-mismatch';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_LIMITS } from '../../../src/limits';
+import { loadDataFiles } from '../../../src/trace/data-files';
 
 const FILE = 'loss.grad.yaml';
 
@@ -185,6 +190,30 @@ describe('loss-activation-mismatch rule', () => {
   it('stays silent on 0/1 targets for BCELoss and for MSELoss after a Sigmoid', () => {
     assert.deepEqual(check(spec('Sigmoid', 'BCELoss', BINARY, 1)), []);
     assert.deepEqual(check(spec('Sigmoid', 'MSELoss', '{shape: [1], distribution: {integers: {low: 0, high: 2}}}', 1)), []);
+  });
+
+  it('reads 0/1 targets from a data file as inside [0, 1]: no mismatch for MSELoss after a Sigmoid, half outside for labels 1 and 2', () => {
+    // The false alarm this fixes: targets read from a file have no distribution, and were taken for
+    // normal(0, 1), 66% of which lies outside [0, 1].
+    const dir = mkdtempSync(join(tmpdir(), 'gl-targets-'));
+    try {
+      const labels = (values: number[]) => {
+        writeFileSync(join(dir, 'y.json'), JSON.stringify(values.map((v) => [v])));
+        const file = join(dir, 'm.grad.yaml');
+        const text = spec('Sigmoid', 'MSELoss', '{shape: [1], data: y.json}', 1).replace('input: {shape: [6], distribution: normal}', `input: {shape: [6], data: x.json}`);
+        writeFileSync(join(dir, 'x.json'), JSON.stringify(values.map((_, i) => [0, 1, 2, 3, 4, 5].map((j) => Math.sin(i * 6 + j)))));
+        const { spec: s } = parseSpec(text, file);
+        const data = loadDataFiles(s!, { specPath: file, roots: [], limits: DEFAULT_LIMITS, dtype: 'float32' });
+        return { text, s: s!, trace: traceModel(s!, file, { data }) };
+      };
+      const binary = labels([0, 1, 1, 0, 1, 0, 0, 1]);
+      assert.deepEqual(lossActivationMismatch.check({ trace: binary.trace, spec: binary.s, config: withDefaults() }), []);
+      const shifted = labels([1, 2, 2, 1, 2, 1, 1, 2]);
+      const [f] = lossActivationMismatch.check({ trace: shifted.trace, spec: shifted.s, config: withDefaults() });
+      assert.match(f.message, /^last-layer Sigmoid outputs only values in \[0, 1\], but 50% of the MSELoss targets are outside that range$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('flags ReLU logits before CrossEntropyLoss with the share clamped at zero, and before BCEWithLogitsLoss', () => {

@@ -7,6 +7,9 @@ import { applyEdits } from '../../../src/model/fixes';
 import { poorInitialisation } from '../../../src/rules/poor-initialisation';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES } from './corpus';
 
 const FILE = 'init.grad.yaml';
 
@@ -85,6 +88,19 @@ describe('poor-initialisation rule', () => {
     const [f] = check(spec('{weight: zeros, bias: zeros}', 'Tanh'));
     assert.equal(f.severity, 'info');
     assert.match(f.message, /^weight of Linear 0 starts constant \(every entry 0\), but the updates make its 32 units differ \(after 3 steps their rows differ by [\d.]+% of the weights' size\): the symmetry breaks, so this is only a hint$/);
+  });
+
+  it('reads how far apart the rows must move to count as broken symmetry from the settings', () => {
+    // A constant 0.5 before random biases: after 10 steps the rows are 0.5% apart, still near copies.
+    const text = readFileSync(join(EXAMPLES, 'problems/poor-initialisation/constant-init.grad.yaml'), 'utf8');
+    const [f] = check(text);
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /their rows differ by 0\.\d% of the weights' size/);
+    assert.equal(check(text, withDefaults({ initialisation: { symmetry: 0.001 } }))[0].severity, 'info');
+    // Keras's zeros on one hidden layer before a random one: rows 100% apart, a hint at any setting below that.
+    const keras = readFileSync(join(EXAMPLES, 'trains/zeros-first-layer-tanh.grad.yaml'), 'utf8');
+    assert.deepEqual(check(keras).map((x) => x.severity), ['info']);
+    assert.deepEqual(check(keras, withDefaults({ initialisation: { symmetry: 0.5 } })).map((x) => x.severity), ['info']);
   });
 
   it('does not call a single-row weight symmetric', () => {

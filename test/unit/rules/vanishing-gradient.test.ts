@@ -119,21 +119,18 @@ describe('vanishing-gradient rule', () => {
   });
 
   it('says a model that has fit its batch has small gradients because of that, as information, and nothing else', () => {
-    // The seed article: one sample, 300 steps, SGD at 0.1: the loss reaches 1e-7 within a few steps.
-    const text = `model:
-  - Linear: {in_features: 10, out_features: 10}
-  - Sigmoid
-  - Linear: {in_features: 10, out_features: 1}
-input: {shape: [10], distribution: normal}
-target: {shape: [1], distribution: normal}
-loss: MSELoss
-optimizer: {SGD: {lr: 0.1}}
-trace: {steps: 300, batch_size: 1, seed: 0}
-`;
+    // The seed article's loop, 300 of its 1000 steps: one sample, SGD at 0.1, fit within a few steps.
+    const text = readFileSync(join(EXAMPLES, 'trains/seed-converged-single-sample.grad.yaml'), 'utf8').replace('steps: 1000', 'steps: 300');
     const [f, ...rest] = check(text);
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'info');
     assert.equal(f.layer, '0');
-    assert.match(f.message, /^gradients are small because the loss is (down to 0|[\d.e-]+): the model has fit this batch \(the loss fell from [\d.]+ at step 0 to [\d.]+e-\d at step \d+\), not a vanishing gradient; mean \|∇W\| of Linear 0 is below 1\.0e-7 on \d+ of the \d+ steps after that$/);
+    assert.match(f.message, /^gradients are small because the loss is (down to 0|[\d.e-]+): the model has fit this batch \(the loss fell from [\d.]+ at step 0 to [\d.]+e-\d at step 6\), not a vanishing gradient; mean \|∇W\| of Linear 0 is below 1\.0e-7 on \d+ of the \d+ steps after that$/);
+    // The share of the first loss that counts as a fit is a setting: 1e-3 is reached at step 3.
+    const [early] = check(text, withDefaults({ vanishingGradient: { convergedLoss: 1e-3 } }));
+    assert.match(early.message, /to [\d.]+e-4 at step 3\)/);
+    // The steps before a fit are still judged: at 0.5 the deep sigmoid stack "fits" early, and its step 0 still warns.
+    const bug = readFileSync(join(EXAMPLES, 'bugs/deep-sigmoid/first-step-only.grad.yaml'), 'utf8');
+    assert.equal(check(bug, withDefaults({ vanishingGradient: { convergedLoss: 0.5 } }))[0].severity, 'warning');
   });
 });
