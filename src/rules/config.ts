@@ -60,6 +60,12 @@ export interface RuleConfig {
      * value, or overflowed, while a weight blew up and an update was as large as its weight.
      */
     lossGrowth: number;
+    /**
+     * Steps whose loss is at most this share of the first step's come from a model that has fit its
+     * data (a real run at step 20,000 on a memorised batch): their updates are small whatever the
+     * learning rate, so they are left out of judging it too small.
+     */
+    fittedLoss: number;
     /** Diverging: a weight's norm grew past this many times its initial norm (with the loss growth and a large update). */
     weightGrowth: number;
     /** Diverging: some update was at least this share of the weight it changed (with the loss growth and a weight blow-up). */
@@ -99,7 +105,7 @@ export const DEFAULT_CONFIG: RuleConfig = {
   deadRelu: { share: 0.7, minSamples: 8 },
   vanishingGradient: { ratio: 1e-3, firstNorm: 1e-4, meanAbs: 1e-7, convergedLoss: 1e-6 },
   explodingGradient: { ratio: 70, normBound: 1e4 },
-  learningRate: { tooSmall: 1e-5, min: 1e-8, max: 10, suggestedRatio: 1e-3, gradientScale: 1e-3, lossGrowth: 10, weightGrowth: 10, divergingUpdate: 1 },
+  learningRate: { tooSmall: 1e-5, min: 1e-8, max: 10, suggestedRatio: 1e-3, gradientScale: 1e-3, lossGrowth: 10, weightGrowth: 10, divergingUpdate: 1, fittedLoss: 0.01 },
   initialisation: { minVariance: 1e-5, maxVariance: 10, factor: 10, symmetry: 0.01 },
   underflow: { subnormalShare: 0.01, flushNorm: 1e-30 },
   customGradient: { relativeError: 1e-4 },
@@ -123,6 +129,7 @@ const SHARES = new Set([
   'lossActivationMismatch.targetsOutOfRange',
   'vanishingGradient.convergedLoss',
   'initialisation.symmetry',
+  'learningRate.fittedLoss',
 ]);
 
 /** The bounds of a threshold: every threshold is > 0, shares are at most 1. */

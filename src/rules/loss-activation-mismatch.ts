@@ -242,7 +242,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
   // Logits that cannot go below zero: ReLU clamps the negative ones and passes them no gradient.
   if (takes.input === 'logits' && last && act?.range && act.range[0] >= 0 && act.range[1] === Infinity) {
     const a = firstActivation(ctx, last);
-    const clamped = a && act.derivative === 'rectifier' ? `: ${pct(a.zeroDerivativeShare)} of them are below 0 at step 0 and pass no gradient back` : '';
+    const clamped = a && act.derivative === 'rectifier' ? `: ${pct(a.zeroDerivativeShare)} of them are below 0 at step ${ctx.trace.steps[0].step} and pass no gradient back` : '';
     const what =
       takes.applies === 'sigmoid'
         ? `so every predicted probability is at least 0.5`

@@ -11,6 +11,8 @@ export interface Convergence {
   /** The first step whose loss is at or below `ratio` of the first step's. */
   step: number;
   loss: number;
+  /** The first recorded step (0 in a trace; a training run's log may start later) and its loss. */
+  initialStep: number;
   initialLoss: number;
 }
 
@@ -24,7 +26,7 @@ export function convergence(trace: Trace, ratio: number): Convergence | null {
   if (!first || !(first.loss > 0) || !Number.isFinite(first.loss)) return null;
   for (const s of trace.steps) {
     if (!Number.isFinite(s.loss)) return null;
-    if (s.loss >= 0 && s.loss <= ratio * first.loss) return { step: s.step, loss: s.loss, initialLoss: first.loss };
+    if (s.loss >= 0 && s.loss <= ratio * first.loss) return { step: s.step, loss: s.loss, initialStep: first.step, initialLoss: first.loss };
   }
   return null;
 }
@@ -38,6 +40,8 @@ export function stepsBeforeConvergence(trace: Trace, ratio: number): StepRecord[
 export interface Divergence {
   /** The first step whose loss passed `lossGrowth` × the first step's, or was not finite. */
   step: number;
+  /** The first recorded step and its loss. */
+  initialStep: number;
   initialLoss: number;
   /** That step's loss (NaN or Infinity when it overflowed). */
   loss: number;
@@ -83,5 +87,5 @@ export function divergence(trace: Trace, t: DivergenceThresholds): Divergence | 
     }
   }
   if (!(growth.factor > t.weightGrowth) || !(peakUpdate >= t.update)) return null;
-  return { step: steps[at].step, initialLoss: first.loss, loss: steps[at].loss, param: growth.param, weightGrowth: growth.factor, peakUpdate };
+  return { step: steps[at].step, initialStep: first.step, initialLoss: first.loss, loss: steps[at].loss, param: growth.param, weightGrowth: growth.factor, peakUpdate };
 }

@@ -239,7 +239,7 @@ function convergedFinding(ctx: RuleContext, trace: Trace, weights: readonly Laye
     'vanishing-gradient',
     severity,
     first,
-    `gradients are small because the loss is ${final === 0 ? 'down to 0' : num(final)}: the model has fit this batch (the loss fell from ${num(c.initialLoss)} at step 0 to ${num(c.loss)} at step ${c.step}), not a vanishing gradient; mean |∇W| of ${first.type} ${first.path} is below ${num(ctx.config.vanishingGradient.meanAbs)} on ${small.length} of the ${after.length} steps after that`,
+    `gradients are small because the loss is ${final === 0 ? 'down to 0' : num(final)}: the model has fit this batch (the loss fell from ${num(c.initialLoss)} at step ${c.initialStep} to ${num(c.loss)} at step ${c.step}), not a vanishing gradient; mean |∇W| of ${first.type} ${first.path} is below ${num(ctx.config.vanishingGradient.meanAbs)} on ${small.length} of the ${after.length} steps after that`,
   );
   f.evidence.push({ label: 'loss', values: trace.steps.map((s) => s.loss) }, { label: 'mean |∇W|', values: trace.steps.map((s) => s.params[i].gradMeanAbs) });
   return [f];

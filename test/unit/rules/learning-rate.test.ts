@@ -111,22 +111,25 @@ describe('learning-rate rule', () => {
     const { spec: s } = parseSpec(spec('{SGD: {lr: 0.01}}', 12), FILE);
     const trace = traceModel(s!, FILE);
     // What a run looks like once its batch is memorised: the loss near 0, the gradients and updates with it.
-    const fit = (from: number, loss: (j: number) => number) => {
+    const fit = (from: number, loss: (j: number) => number, config = withDefaults()) => {
       const t = structuredClone(trace);
       t.steps.forEach((st, j) => {
         if (j < from) return;
         st.loss = loss(j);
         for (const p of st.params) p.updateRatio = 1e-9;
       });
-      return learningRate.check({ trace: t, spec: s!, config: withDefaults() });
+      return learningRate.check({ trace: t, spec: s!, config });
     };
     assert.deepEqual(fit(3, () => trace.steps[0].loss * 1e-4), []);
+    // Where a fit starts is a setting: at 1e-5 of the first loss, 1e-4 is still learning.
+    const [strict] = fit(3, () => trace.steps[0].loss * 1e-4, withDefaults({ learningRate: { fittedLoss: 1e-5 } }));
+    assert.match(strict.message, /^learning rate too small: .* median over 12 steps;/);
     // The same tiny updates while the loss stays where it was: the lr is at fault.
     const [f] = fit(3, (j) => trace.steps[j].loss);
     assert.match(f.message, /^learning rate too small: updates are 1e-9 of the weights: .* median over 12 steps/);
     // Only the steps before the fit are judged.
     const [g] = fit(3, (j) => (j < 9 ? trace.steps[0].loss : 0));
-    assert.match(g.message, /median over 9 steps/);
+    assert.match(g.message, /median over 9 steps before the model fit its batch/);
   });
 
   it('reads its thresholds from the settings', () => {
