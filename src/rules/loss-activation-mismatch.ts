@@ -171,9 +171,14 @@ function binaryTargetsProblem(ctx: RuleContext, last: LayerNode | undefined): Pr
   };
 }
 
-/** The layer's activation statistics at the first step. */
-function firstActivation(ctx: RuleContext, layer: LayerNode) {
-  return ctx.trace.steps[0]?.activations.find((a) => a.layer === layer.path);
+/** The step on which most of the layer's units sat where its derivative is zero (clamped), and that share. */
+function mostClamped(ctx: RuleContext, layer: LayerNode): { step: number; share: number } | null {
+  let most: { step: number; share: number } | null = null;
+  for (const s of ctx.trace.steps) {
+    const a = s.activations.find((x) => x.layer === layer.path);
+    if (a && Number.isFinite(a.zeroDerivativeShare) && (!most || a.zeroDerivativeShare > most.share)) most = { step: s.step, share: a.zeroDerivativeShare };
+  }
+  return most;
 }
 
 function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem[] {
@@ -241,8 +246,12 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
 
   // Logits that cannot go below zero: ReLU clamps the negative ones and passes them no gradient.
   if (takes.input === 'logits' && last && act?.range && act.range[0] >= 0 && act.range[1] === Infinity) {
-    const a = firstActivation(ctx, last);
-    const clamped = a && act.derivative === 'rectifier' ? `: ${pct(a.zeroDerivativeShare)} of them are below 0 at step ${ctx.trace.steps[0].step} and pass no gradient back` : '';
+    const m = act.derivative === 'rectifier' ? mostClamped(ctx, last) : null;
+    const clamped = !m
+      ? ''
+      : m.share > 0
+        ? `: up to ${pct(m.share)} of them are below 0 (at step ${m.step}) and pass no gradient back`
+        : `: none is below 0 yet over the ${ctx.trace.steps.length} traced steps, but any that goes below passes no gradient back`;
     const what =
       takes.applies === 'sigmoid'
         ? `so every predicted probability is at least 0.5`

@@ -220,10 +220,16 @@ describe('loss-activation-mismatch rule', () => {
     const text = spec('ReLU', 'CrossEntropyLoss', CLASSES);
     const [f] = check(text);
     assert.equal(f.layer, '3');
-    assert.match(f.message, /^1 ReLU before CrossEntropyLoss keeps the logits ≥ 0: [\d.]+% of them are below 0 at step 0 and pass no gradient back, so a wrong class cannot be pushed below the others$/);
+    assert.match(f.message, /^1 ReLU before CrossEntropyLoss keeps the logits ≥ 0: up to [\d.]+% of them are below 0 \(at step \d+\) and pass no gradient back, so a wrong class cannot be pushed below the others$/);
     fixesAreHonest(text, f);
     const [b] = check(spec('ReLU', 'BCEWithLogitsLoss', BINARY, 1));
     assert.match(b.message, /so every predicted probability is at least 0\.5$/);
+    // A logit that has not gone below zero yet is still clamped the day it does: said, not counted.
+    const { spec: s } = parseSpec(spec('ReLU', 'BCEWithLogitsLoss', BINARY, 1), FILE);
+    const trace = traceModel(s!, FILE);
+    for (const st of trace.steps) for (const a of st.activations) if (a.layer === '3') a.zeroDerivativeShare = 0;
+    const [none] = lossActivationMismatch.check({ trace, spec: s!, config: withDefaults() });
+    assert.match(none.message, /keeps the logits ≥ 0: none is below 0 yet over the \d+ traced steps, but any that goes below passes no gradient back/);
   });
 
   it('flags Sigmoid before CrossEntropyLoss with the best reachable probability', () => {
