@@ -8,7 +8,7 @@
 import type { InitScheme } from './catalogue/inits';
 import type { LayerType } from './catalogue/layers';
 import type { LossType } from './catalogue/losses';
-import type { ArgValue, SourceRange } from './graph';
+import type { ArgValue, Distribution, SourceRange } from './graph';
 
 export type FixIntent =
   /** The layer becomes another type with these arguments (the old ones do not carry over). */
@@ -23,7 +23,13 @@ export type FixIntent =
   /** The loss becomes this one, with these arguments written. */
   | { kind: 'set-loss'; type: LossType; args: Record<string, ArgValue> }
   /** These arguments of the optimiser change (the learning rate, eps); the others stay as written. */
-  | { kind: 'set-optimizer-args'; args: Record<string, ArgValue> };
+  | { kind: 'set-optimizer-args'; args: Record<string, ArgValue> }
+  /**
+   * The data the model trains on is to be given differently: class labels as class indices, raw
+   * pixels scaled to [0, 1]. Where the front end writes the data (a spec's `input:`/`target:`),
+   * the new per-sample shape and distribution; elsewhere the data is the user's pipeline, not ours to edit.
+   */
+  | { kind: 'set-data'; which: 'input' | 'target'; shape: number[]; distribution: Distribution };
 
 export interface TextEdit {
   range: SourceRange;

@@ -4,7 +4,7 @@
  * the file, comments included, stays.
  */
 import { formatNumber, type FixIntent, type FixRenderer, type TextEdit } from './fixes';
-import { layerAt, type ArgValue, type InitSpec, type LayerNode, type ModelSpec, type SourceRange } from './graph';
+import { layerAt, type ArgValue, type Distribution, type InitSpec, type LayerNode, type ModelSpec, type SourceRange } from './graph';
 
 export type Syntax = 'yaml' | 'json';
 
@@ -138,6 +138,22 @@ export function replaceOptimizer(text: string, syntax: Syntax, range: SourceRang
   return { range: { start: end, end }, newText: `${text.endsWith('\n') || !text ? '' : '\n'}optimizer: ${formatValue(value, 'yaml')}\n` };
 }
 
+/** An `input:`/`target:` value as a spec writes it: `{classes: N}`, or the shape with the distribution in its shortest form. */
+function dataValue(shape: number[], d: Distribution): unknown {
+  switch (d.kind) {
+    case 'classes':
+      return { classes: d.count };
+    case 'normal':
+      return { shape, distribution: d.mean === 0 && d.std === 1 ? 'normal' : { normal: { mean: d.mean, std: d.std } } };
+    case 'bernoulli':
+      return { shape, distribution: d.p === 0.5 ? 'bernoulli' : { bernoulli: { p: d.p } } };
+    case 'uniform':
+      return { shape, distribution: { uniform: { low: d.low, high: d.high } } };
+    case 'integers':
+      return { shape, distribution: { integers: { low: d.low, high: d.high } } };
+  }
+}
+
 /** Arguments as the user wrote them, then `change` over them (a key set to undefined goes). */
 function writtenWith(written: Record<string, SourceRange>, values: Record<string, unknown>, change: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -204,6 +220,13 @@ export function specFixes(text: string, fileName: string, graph: ModelSpec): Fix
           const { optimizer } = graph;
           const args = writtenWith(optimizer.argRanges, optimizer.args, intent.args);
           slots.push(() => replaceOptimizer(text, syntax, optimizer.range, { [optimizer.type]: args }));
+          break;
+        }
+        case 'set-data': {
+          const data = graph[intent.which];
+          // Data read from a file is the user's to change, not the spec's.
+          if (data.file) return null;
+          slots.push(() => replaceValue(text, syntax, data.range, dataValue(intent.shape, intent.distribution)));
           break;
         }
       }

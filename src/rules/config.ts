@@ -12,7 +12,10 @@ export interface RuleConfig {
     share: number;
   };
   deadRelu: {
-    /** Warning above this share of dead units; error when all are dead. */
+    /**
+     * Warning above this share of units (channels for convolutions) dead on every sample of the
+     * batch; error when all are dead. AUTOTRAINER's 70%: healthy nets reach 47% (rules/dead-relu.ts).
+     */
     share: number;
     /**
      * Fewest samples per step to tell a dead unit from one that is merely off: a healthy unit is off
@@ -27,6 +30,12 @@ export interface RuleConfig {
     firstNorm: number;
     /** Or mean |grad| of a weight below this. */
     meanAbs: number;
+    /**
+     * Steps whose loss is at most this share of the first step's have fit the batch: their small
+     * gradients are convergence, reported as information, not as a vanishing gradient (nor, for
+     * their small updates, as a learning rate too small).
+     */
+    convergedLoss: number;
   };
   explodingGradient: {
     /** ‖∇W_first‖/‖∇W_last‖ above this. */
@@ -41,6 +50,26 @@ export interface RuleConfig {
     min: number;
     /** Above this the weights are overwritten each step. */
     max: number;
+    /**
+     * Too small is judged, with SGD, on the steps where some weight's ‖∇W‖/‖w‖ reaches this: on
+     * the others the small updates are a small gradient's (a plateau, a vanished gradient), not the lr's.
+     */
+    gradientScale: number;
+    /**
+     * Too large because training diverges (an error): the loss grew past this many times its first
+     * value, or overflowed, while a weight blew up and an update was as large as its weight.
+     */
+    lossGrowth: number;
+    /**
+     * Steps whose loss is at most this share of the first step's come from a model that has fit its
+     * data (a real run at step 20,000 on a memorised batch): their updates are small whatever the
+     * learning rate, so they are left out of judging it too small.
+     */
+    fittedLoss: number;
+    /** Diverging: a weight's norm grew past this many times its initial norm (with the loss growth and a large update). */
+    weightGrowth: number;
+    /** Diverging: some update was at least this share of the weight it changed (with the loss growth and a weight blow-up). */
+    divergingUpdate: number;
     /** The ratio a suggested learning rate aims for (the usual rule of thumb). */
     suggestedRatio: number;
   };
@@ -49,6 +78,11 @@ export interface RuleConfig {
     maxVariance: number;
     /** Flag a weight whose variance is this many times off the Xavier/He value for the activation after it. */
     factor: number;
+    /**
+     * Weights that start constant are still symmetric when, after the traced steps, their rows
+     * (units, filters) differ by less than this share of the weights' size.
+     */
+    symmetry: number;
   };
   underflow: {
     /** Share of nonzero gradient entries in float32's subnormal range. */
@@ -68,11 +102,11 @@ export interface RuleConfig {
 export const DEFAULT_CONFIG: RuleConfig = {
   severity: {},
   saturatedActivation: { share: 0.5 },
-  deadRelu: { share: 0.5, minSamples: 8 },
-  vanishingGradient: { ratio: 1e-3, firstNorm: 1e-4, meanAbs: 1e-7 },
+  deadRelu: { share: 0.7, minSamples: 8 },
+  vanishingGradient: { ratio: 1e-3, firstNorm: 1e-4, meanAbs: 1e-7, convergedLoss: 1e-6 },
   explodingGradient: { ratio: 70, normBound: 1e4 },
-  learningRate: { tooSmall: 1e-5, min: 1e-8, max: 10, suggestedRatio: 1e-3 },
-  initialisation: { minVariance: 1e-5, maxVariance: 10, factor: 10 },
+  learningRate: { tooSmall: 1e-5, min: 1e-8, max: 10, suggestedRatio: 1e-3, gradientScale: 1e-3, lossGrowth: 10, weightGrowth: 10, divergingUpdate: 1, fittedLoss: 0.01 },
+  initialisation: { minVariance: 1e-5, maxVariance: 10, factor: 10, symmetry: 0.01 },
   underflow: { subnormalShare: 0.01, flushNorm: 1e-30 },
   customGradient: { relativeError: 1e-4 },
   lossActivationMismatch: { targetsOutOfRange: 0.01 },
@@ -88,7 +122,15 @@ export type SeveritySetting = (typeof SEVERITY_SETTINGS)[number];
 export const THRESHOLD_GROUPS = Object.keys(DEFAULT_CONFIG).filter((g) => g !== 'severity') as Exclude<keyof RuleConfig, 'severity'>[];
 
 /** Thresholds that are shares of units, entries or targets: in (0, 1]. Every other one is any number > 0. */
-const SHARES = new Set(['saturatedActivation.share', 'deadRelu.share', 'underflow.subnormalShare', 'lossActivationMismatch.targetsOutOfRange']);
+const SHARES = new Set([
+  'saturatedActivation.share',
+  'deadRelu.share',
+  'underflow.subnormalShare',
+  'lossActivationMismatch.targetsOutOfRange',
+  'vanishingGradient.convergedLoss',
+  'initialisation.symmetry',
+  'learningRate.fittedLoss',
+]);
 
 /** The bounds of a threshold: every threshold is > 0, shares are at most 1. */
 export function thresholdBounds(group: string, field: string): { exclusiveMinimum: 0; maximum?: 1 } {

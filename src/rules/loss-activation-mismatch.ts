@@ -1,8 +1,17 @@
 /**
- * The last activation and the loss must agree on what the model outputs: logits, probabilities or
- * log-probabilities. PyTorch's fused losses apply their own sigmoid/softmax, so one more in the model
- * squashes the gradient; a loss that expects log-probabilities on raw outputs is unbounded below.
- * Checks from NeuraLint and UMLAUT; static on the spec, with the measured outputs where they help.
+ * The last activation, the loss and the targets must agree on what the model outputs: logits,
+ * probabilities or log-probabilities, and what it is compared with. PyTorch's fused losses apply
+ * their own sigmoid/softmax, so one more in the model squashes the gradient; a loss that expects
+ * log-probabilities on raw outputs is unbounded below. Checks from NeuraLint and UMLAUT; static on
+ * the spec, with the measured outputs and the batch's targets where they help:
+ * - binary cross-entropy targets outside [0, 1] (class indices 0, 1, 2 given to one sigmoid unit):
+ *   for a target t > 1 the loss −t·log p − (1 − t)·log(1 − p) has no minimum and goes negative;
+ * - BCELoss given values outside [0, 1] (no Sigmoid): PyTorch raises, and the trace records what
+ *   the loss refused; the finding goes on the layer that feeds the loss, as an error;
+ * - a non-negative activation (ReLU) as logits: the negative ones are clamped with no gradient;
+ * - a bounded last activation for regression targets outside its range, read from the batch's
+ *   targets (exact also for data files, where the spec has no distribution).
+ * Every share of targets is judged against `targetsOutOfRange` (1%).
  */
 import { LOSSES, traitsOf, type LayerType, type LossTraits, type LossType } from '../model/catalogue';
 import type { ArgValue, LayerNode } from '../model/graph';
@@ -26,9 +35,27 @@ function erf(x: number): number {
 
 const normalCdf = (x: number, mean: number, std: number): number => (std > 0 ? 0.5 * (1 + erf((x - mean) / (std * Math.SQRT2))) : x >= mean ? 1 : 0);
 
-/** Share of targets the spec's target distribution puts outside [lo, hi]. */
+/**
+ * Share of the targets outside [lo, hi]: counted on the batch the trace trained on for the ranges
+ * of bounded activations ([0, 1], [-1, 1], [0, ∞)), from the spec's distribution otherwise.
+ */
 export function shareOutside(ctx: RuleContext, lo: number, hi: number): number {
-  const d = ctx.spec.target.distribution ?? { kind: 'normal', mean: 0, std: 1 };
+  const t = ctx.trace.data?.target;
+  if (t) {
+    if (lo === 0 && hi === 1) return t.belowZero + t.aboveOne;
+    if (lo === -1 && hi === 1) return t.belowMinusOne + t.aboveOne;
+    if (lo === 0 && hi === Infinity) return t.belowZero;
+  }
+  return distributionShareOutside(ctx, lo, hi);
+}
+
+/**
+ * Share of targets the spec's target distribution puts outside [lo, hi]; 0 when the targets are
+ * unknown (a data file outside a batch summary, a training run's log): nothing to claim.
+ */
+function distributionShareOutside(ctx: RuleContext, lo: number, hi: number): number {
+  const d = ctx.spec.target.distribution;
+  if (!d) return 0;
   switch (d.kind) {
     case 'normal':
       return normalCdf(lo, d.mean, d.std) + (1 - normalCdf(hi, d.mean, d.std));
@@ -74,7 +101,96 @@ interface Problem {
   fixes: Fix[];
 }
 
-function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | null {
+/** The targets as the batch has them: their range and whether they are whole numbers (labels). */
+function targetRange(ctx: RuleContext): { min: number; max: number; integers: boolean } | null {
+  const t = ctx.trace.data?.target;
+  if (t) return { min: t.min, max: t.max, integers: t.integers };
+  const d = ctx.spec.target.distribution;
+  if (!d) return null;
+  switch (d.kind) {
+    case 'integers':
+      return { min: d.low, max: d.high - 1, integers: true };
+    case 'classes':
+      return { min: 0, max: d.count - 1, integers: true };
+    case 'bernoulli':
+      return { min: 0, max: 1, integers: true };
+    case 'uniform':
+      return { min: d.low, max: d.high, integers: false };
+    case 'normal':
+      return { min: -Infinity, max: Infinity, integers: false };
+  }
+}
+
+/**
+ * Binary cross-entropy (BCELoss, BCEWithLogitsLoss) compares each output with a probability: a
+ * target outside [0, 1] makes the loss unbounded below, and the model chases it instead of the data.
+ */
+function binaryTargetsProblem(ctx: RuleContext, last: LayerNode | undefined): Problem | null {
+  const { spec } = ctx;
+  const takes = LOSSES[spec.loss.type].traits as LossTraits;
+  if (takes.input !== 'probabilities' && takes.applies !== 'sigmoid') return null;
+  const share = shareOutside(ctx, 0, 1);
+  if (!(share > ctx.config.lossActivationMismatch.targetsOutOfRange)) return null;
+  const range = targetRange(ctx);
+  const span = range && Number.isFinite(range.min) && Number.isFinite(range.max) ? ` (from ${shortNumber(range.min)} to ${shortNumber(range.max)}${range.integers ? ', whole numbers: class labels' : ''})` : '';
+  const loss = spec.loss.type;
+  const fixes: Fix[] = [];
+  const weights = leafLayers(spec).filter((l) => traitsOf(l.type).weight);
+  const out = weights[weights.length - 1];
+  const sigmoid = last && activationOf(last)?.output === 'probability' ? last : undefined;
+  const dropSigmoid: FixIntent[] = sigmoid ? [{ kind: 'remove-layer', layer: sigmoid.path }] : [];
+  const lossArgs = writtenLossArgs(ctx, (k) => k === 'reduction');
+  if (range?.integers && range.min === 0 && range.max >= 2 && out && out.args.out_features !== undefined) {
+    const classes = range.max + 1;
+    // Class indices: one logit per class and cross-entropy over them.
+    fixes.push(
+      fix(`Treat the labels 0–${range.max} as ${classes} classes: ${out.type} ${out.path} with ${classes} outputs${sigmoid ? `, no ${sigmoid.type}` : ''}, CrossEntropyLoss on class indices`, [
+        { kind: 'set-loss', type: 'CrossEntropyLoss', args: lossArgs },
+        { kind: 'set-layer-args', layer: out.path, args: { out_features: classes } },
+        { kind: 'set-data', which: 'target', shape: [], distribution: { kind: 'classes', count: classes } },
+        ...dropSigmoid,
+      ]),
+    );
+  } else if (range?.integers && range.max - range.min === 1) {
+    // Two labels, just not 0 and 1 (1 = benign, 2 = malignant): shift them.
+    fixes.push(
+      fix(`Map the labels ${shortNumber(range.min)} and ${shortNumber(range.max)} to 0 and 1`, [
+        { kind: 'set-data', which: 'target', shape: spec.target.shape, distribution: { kind: 'integers', low: 0, high: 2 } },
+      ]),
+    );
+  } else {
+    // Values on a scale (a rating from 1 to 10): a regression.
+    fixes.push(fix(`Predict the values as a regression: MSELoss${sigmoid ? ` without the ${sigmoid.type}` : ''}`, [{ kind: 'set-loss', type: 'MSELoss', args: lossArgs }, ...dropSigmoid]));
+  }
+  fixes[0].preferred = true;
+  return {
+    severity: 'warning',
+    on: 'loss',
+    message: `${loss} takes targets in [0, 1] (probabilities), but ${pct(share)} of the targets are outside${span}: for a target above 1 the loss has no minimum and goes below zero`,
+    fixes,
+  };
+}
+
+/** The step on which most of the layer's units sat where its derivative is zero (clamped), and that share. */
+function mostClamped(ctx: RuleContext, layer: LayerNode): { step: number; share: number } | null {
+  let most: { step: number; share: number } | null = null;
+  for (const s of ctx.trace.steps) {
+    const a = s.activations.find((x) => x.layer === layer.path);
+    if (a && Number.isFinite(a.zeroDerivativeShare) && (!most || a.zeroDerivativeShare > most.share)) most = { step: s.step, share: a.zeroDerivativeShare };
+  }
+  return most;
+}
+
+function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem[] {
+  const found: Problem[] = [];
+  const labels = binaryTargetsProblem(ctx, last);
+  if (labels) found.push(labels);
+  const p = activationProblem(ctx, last);
+  if (p) found.push(p);
+  return found;
+}
+
+function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Problem | null {
   const { spec } = ctx;
   const loss = spec.loss.type;
   const takes = LOSSES[loss].traits as LossTraits;
@@ -125,6 +241,26 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
         { ...remove(last, ': CrossEntropyLoss applies log_softmax itself'), preferred: true },
         { title: `Replace Softmax with LogSoftmax and use NLLLoss`, intents: [swap(last, 'LogSoftmax', { dim }), replaceLoss('NLLLoss')] },
       ],
+    };
+  }
+
+  // Logits that cannot go below zero: ReLU clamps the negative ones and passes them no gradient.
+  if (takes.input === 'logits' && last && act?.range && act.range[0] >= 0 && act.range[1] === Infinity) {
+    const m = act.derivative === 'rectifier' ? mostClamped(ctx, last) : null;
+    const clamped = !m
+      ? ''
+      : m.share > 0
+        ? `: up to ${pct(m.share)} of them are below 0 (at step ${m.step}) and pass no gradient back`
+        : `: none is below 0 yet over the ${ctx.trace.steps.length} traced steps, but any that goes below passes no gradient back`;
+    const what =
+      takes.applies === 'sigmoid'
+        ? `so every predicted probability is at least 0.5`
+        : `so a wrong class cannot be pushed below the others`;
+    return {
+      severity: 'warning',
+      on: last,
+      message: `1 ${type} before ${loss} keeps the logits ≥ 0${clamped}, ${what}`,
+      fixes: [{ ...remove(last, `: ${loss} takes logits of any sign`), preferred: true }],
     };
   }
 
@@ -179,12 +315,33 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
         ],
       };
     }
+    const fixes: Fix[] = [];
+    if (last && act) fixes.push(fix(`Replace ${type} with Sigmoid, whose outputs are probabilities`, [swap(last, 'Sigmoid')]));
+    fixes.push(
+      act && last
+        ? fix(`Remove ${type} ${last.path} and use BCEWithLogitsLoss, which applies the sigmoid itself`, [removal(last), replaceLoss('BCEWithLogitsLoss')])
+        : fix('Use BCEWithLogitsLoss, which applies the sigmoid itself to the raw outputs', [replaceLoss('BCEWithLogitsLoss')]),
+    );
+    fixes[0].preferred = true;
+    const refused = ctx.trace.lossRejected;
+    const feeding = last ? `${last.type} ${last.path}` : 'the model';
+    if (refused) {
+      // PyTorch raises here: the run stops at this step, so it is an error, on the layer that feeds the loss.
+      return {
+        severity: 'error',
+        on: last ?? 'loss',
+        message:
+          `BCELoss takes probabilities in [0, 1], but the outputs of ${feeding} run from ${shortNumber(refused.min)} to ${shortNumber(refused.max)} at step ${refused.step} ` +
+          `(${pct(refused.outsideShare)} outside): PyTorch raises "all elements of input should be between 0 and 1"; ${act ? 'use a Sigmoid' : 'add a Sigmoid'} or BCEWithLogitsLoss`,
+        fixes,
+      };
+    }
     const raw = out ? `: outputs reach ${shortNumber(out.absMax)}` : '';
     return {
       severity: 'warning',
-      on: last && act?.range ? last : 'loss',
+      on: last ?? 'loss',
       message: `no Sigmoid before BCELoss: BCELoss takes probabilities in [0, 1]${raw}`,
-      fixes: [{ title: 'Use BCEWithLogitsLoss, which applies the sigmoid itself', intents: [replaceLoss('BCEWithLogitsLoss')], preferred: true }],
+      fixes,
     };
   }
 
@@ -207,27 +364,30 @@ function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem | n
 
 export const lossActivationMismatch: Rule = {
   id: 'loss-activation-mismatch',
-  title: 'Last activation and loss disagree: double sigmoid/softmax, missing LogSoftmax, bounded outputs for unbounded targets',
+  title: 'Last activation, loss and targets disagree: double sigmoid/softmax, missing LogSoftmax or Sigmoid, ReLU logits, bounded outputs for unbounded targets, labels that are not probabilities',
   defaultSeverity: 'warning',
   check(ctx) {
     const { spec } = ctx;
     const last = lastLayer(leafLayers(spec));
-    const p = problemsFor(ctx, last);
-    if (!p) return [];
-    const severity = severityFor(ctx, 'loss-activation-mismatch', p.severity);
-    if (severity === 'off') return [];
-    const lossRelated = { range: spec.loss.typeRange, message: `the loss: ${spec.loss.type}` };
-    let f: RuleFinding;
-    if (p.on === 'loss') {
-      f = { rule: 'loss-activation-mismatch', severity, message: p.message, layer: '', range: spec.loss.typeRange, related: [], evidence: [], fixes: p.fixes };
-      if (last) f.related.push({ range: last.typeRange, message: `the model's last layer: ${last.type} ${last.path}` });
-    } else {
-      f = findingAt('loss-activation-mismatch', severity, p.on, p.message);
-      f.related.push(lossRelated);
-      f.fixes = p.fixes;
+    const findings: RuleFinding[] = [];
+    for (const p of problemsFor(ctx, last)) {
+      const severity = severityFor(ctx, 'loss-activation-mismatch', p.severity);
+      if (severity === 'off') continue;
+      const lossRelated = { range: spec.loss.typeRange, message: `the loss: ${spec.loss.type}` };
+      let f: RuleFinding;
+      if (p.on === 'loss') {
+        f = { rule: 'loss-activation-mismatch', severity, message: p.message, layer: '', range: spec.loss.typeRange, related: [], evidence: [], fixes: p.fixes };
+        if (last) f.related.push({ range: last.typeRange, message: `the model's last layer: ${last.type} ${last.path}` });
+        f.related.push({ range: spec.target.range, message: 'the targets' });
+      } else {
+        f = findingAt('loss-activation-mismatch', severity, p.on, p.message);
+        f.related.push(lossRelated);
+        f.fixes = p.fixes;
+      }
+      const out = p.on === 'loss' || !p.on ? null : ctx.trace.steps.map((s) => s.outputs.find((o) => o.layer === (p.on as LayerNode).path)?.mean ?? NaN);
+      if (out) f.evidence.push({ label: 'mean output', values: out });
+      findings.push(f);
     }
-    const out = p.on === 'loss' || !p.on ? null : ctx.trace.steps.map((s) => s.outputs.find((o) => o.layer === (p.on as LayerNode).path)?.mean ?? NaN);
-    if (out) f.evidence.push({ label: 'mean output', values: out });
-    return [f];
+    return findings;
   },
 };

@@ -2,12 +2,32 @@
  * Weights that start constant (every unit identical: symmetry) or at a scale far from Xavier/He for
  * the activation after them (signals shrink or blow up layer by layer before training starts).
  * Thresholds: NeuraLint, DeepDiagnosis (Var < 1e-5 or > 10), plus a factor off Xavier/He.
+ *
+ * An init is judged by what it does to the signal, not by its variance alone:
+ * - Constant weights are a warning when the units are still copies of one another after the traced
+ *   steps (their rows differ by less than 1% of the weights' size). Random weights after them give
+ *   each unit its own gradient and break the symmetry on the first step: Keras's
+ *   kernel_initializer='zeros' on one hidden layer before a random one trains in PyTorch
+ *   (examples/trains/zeros-first-layer-tanh: rows 100% apart after one step), while zeros or a
+ *   constant on every layer keeps them identical (examples/bugs/poor-init: 0%), and a constant 0.5
+ *   before random biases leaves them 0.5% apart after 10 steps, still near copies
+ *   (examples/problems/poor-initialisation/constant-init, which trains 2× worse than its random twin).
+ * - Too large a scale is a warning: each such layer multiplies the signal by its gain, and the
+ *   message states the measured output against what the variance-keeping init gives on the same
+ *   inputs. (The false alarms on models that train were all small inits.)
+ * - Too small a scale is a warning when the layer's gradient vanishes on the first step (the
+ *   vanishing-gradient rule's thresholds). Keras's RandomUniform(±0.05) and RandomNormal(0.05) put
+ *   11 layers of examples/trains 12–230× below Xavier/He's variance, and all 8 Keras-style models
+ *   there train in PyTorch; their first-step ‖∇W‖ is 0.076–1.5 of the last layer's (mean |∇W| ≥
+ *   0.01 where it is the last). An 8-layer tanh stack at std 0.01 gets 1e-9 and does not train
+ *   (examples/bugs/poor-init/deep-tanh-small-normal). Variance alone is said as information.
  */
 import { fanInAndFanOut } from '../engine/init';
 import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
-import type { Fix, Rule, RuleFinding } from './types';
-import { activationOf, findingAt, fix, leafLayers, paramIndex, paramName, perStep, severityFor, shortNumber, varianceKeepingInit, type VarianceKeepingInit } from './util';
+import type { LayerOutputStep, Trace } from '../trace/types';
+import type { Fix, Rule, RuleContext, RuleFinding } from './types';
+import { activationOf, findingAt, fix, lastStep, leafLayers, paramIndex, paramName, pct, perStep, severityFor, shortNumber, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
 
 /** The activation after a weight (none for a layer without one, or the model's output). */
 interface Follower {
@@ -63,15 +83,51 @@ function fixFor(layer: LayerNode, f: Follower, shape: number[]): Fix {
   return fix(`Initialise ${layer.type} ${layer.path}'s weight with ${rec.scheme}${args ? `(${args})` : ''} (std ${shortNumber(rec.std)})`, [{ kind: 'set-init', layer: layer.path, init: { weight: { scheme: rec.scheme, args: rec.args } } }], true);
 }
 
+/** Root mean square of a layer output (or the batch input) as the trace summarises it. */
+function rms(o: { mean: number; std?: number } | undefined): number {
+  return o && o.std !== undefined ? Math.sqrt(o.std * o.std + o.mean * o.mean) : NaN;
+}
+
+/**
+ * How much larger the layer's measured output is than a variance-keeping init would make it on the
+ * same inputs: out_rms / (in_rms · √fan_in · std_keeping). NaN when the trace lacks the outputs.
+ */
+function amplification(trace: Trace, leaves: readonly LayerNode[], i: number, shape: number[], recStd: number): { factor: number; out: number; expected: number } {
+  const outputs = trace.steps[0]?.outputs ?? [];
+  const byLayer = (path: string): LayerOutputStep | undefined => outputs.find((o) => o.layer === path);
+  const out = rms(byLayer(leaves[i].path));
+  const before = i > 0 ? byLayer(leaves[i - 1].path) : undefined;
+  const input = i > 0 ? rms(before) : trace.data ? Math.sqrt(trace.data.input.std ** 2 + trace.data.input.mean ** 2) : NaN;
+  const { fanIn } = fanInAndFanOut(shape);
+  const expected = input * Math.sqrt(fanIn) * recStd;
+  return { factor: out / expected, out, expected };
+}
+
+/** The first step's evidence that the gradient vanished at this weight, in the vanishing-gradient rule's terms. */
+function vanishedAtStart(ctx: RuleContext, index: number): { ratio: number; norm: number; meanAbs: number; vanished: boolean } {
+  const first = ctx.trace.steps[0];
+  const weights = weightParams(ctx.trace);
+  const last = weights[weights.length - 1];
+  const p = first.params[index];
+  const lastNorm = last ? first.params[last.index].gradNorm : NaN;
+  const ratio = last && last.index !== index && lastNorm > 0 ? p.gradNorm / lastNorm : NaN;
+  const v = ctx.config.vanishingGradient;
+  // A gradient flushed to exactly zero through tiny weights has collapsed too (examples/problems/underflow).
+  const vanished = p.reached && (p.gradMeanAbs < v.meanAbs || (ratio < v.ratio && p.gradNorm < v.firstNorm));
+  return { ratio, norm: p.gradNorm, meanAbs: p.gradMeanAbs, vanished };
+}
+
 export const poorInitialisation: Rule = {
   id: 'poor-initialisation',
-  title: 'Weights initialised constant (symmetry) or at a scale far from Xavier/He for the activation after them',
+  title: 'Weights initialised constant (symmetry that training does not break) or at a scale that shrinks or blows up the signal',
   defaultSeverity: 'warning',
   check(ctx) {
     const { trace, spec, config } = ctx;
     const first = trace.steps[0];
     if (!first) return [];
-    const { minVariance, maxVariance, factor } = config.initialisation;
+    const { minVariance, maxVariance, factor, symmetry } = config.initialisation;
+    const finite = { ...trace, steps: trace.steps.filter((s) => Number.isFinite(s.loss)) };
+    const end = lastStep(finite) ?? first;
     const leaves = leafLayers(spec);
     const findings: RuleFinding[] = [];
     for (let i = 0; i < leaves.length; i++) {
@@ -91,14 +147,24 @@ export const poorInitialisation: Rule = {
       // float32 constants like 0.1 leave rounding noise in std; relative to the mean it is ~1e-8.
       const constant = std === 0 || std <= 1e-6 * Math.abs(mean);
       if (constant && rows > 1) {
-        const severity = severityFor(ctx, 'poor-initialisation', 'warning');
+        const q = end.params[index];
+        const size = Math.sqrt(q.weightStd * q.weightStd + q.weightMean * q.weightMean);
+        const spread = q.rowSpread;
+        // Rows that stay within `symmetry` of each other are still copies; a weight still all zero too.
+        const stillSymmetric = spread === undefined || !(spread > symmetry * size);
+        const severity = severityFor(ctx, 'poor-initialisation', stillSymmetric ? 'warning' : 'info');
         if (severity === 'off') continue;
+        const steps = finite.steps.length;
+        const apart = size > 0 && spread !== undefined ? `their rows differ by ${pct(spread / size)} of the weights' size` : 'the weight is still all zero';
         f = findingAt(
           'poor-initialisation',
           severity,
           layer,
-          `weight of ${layer.type} ${layer.path} starts constant (every entry ${shortNumber(mean)}, std 0): its ${rows} ${units} start identical and differ only by their bias (symmetry)`,
+          stillSymmetric
+            ? `weight of ${layer.type} ${layer.path} starts constant (every entry ${shortNumber(mean)}) and its ${rows} ${units} are still copies of one another after ${steps} step${steps === 1 ? '' : 's'} (${apart}): the updates do not break the symmetry`
+            : `weight of ${layer.type} ${layer.path} starts constant (every entry ${shortNumber(mean)}), but the updates make its ${rows} ${units} differ (after ${steps} steps ${apart}): the symmetry breaks, so this is only a hint`,
         );
+        f.evidence.push({ label: 'row spread', values: perStep(trace, index, (p) => p.rowSpread ?? NaN) });
       } else {
         // What carries the signal forward is E[w²]: the variance for zero-mean inits, and a single
         // constant row (which no symmetry argument applies to) is judged by its magnitude.
@@ -108,20 +174,35 @@ export const poorInitialisation: Rule = {
         const tooSmall = variance < minVariance || (!scaleFree && band !== null && variance < band.lo / factor);
         const tooLarge = variance > maxVariance || (!scaleFree && band !== null && variance > band.hi * factor);
         if (!tooSmall && !tooLarge) continue;
-        const severity = severityFor(ctx, 'poor-initialisation', 'warning');
-        if (severity === 'off') continue;
         const fol: Follower = follower === 'norm' ? {} : follower;
         const rec = recommended(fol, shape);
         const off = tooLarge ? variance / (rec.std * rec.std) : (rec.std * rec.std) / variance;
-        f = findingAt(
-          'poor-initialisation',
-          severity,
-          layer,
+        const stated =
           `weight of ${layer.type} ${layer.path} starts at ${scaleName(std, mean)}, expected about ${shortNumber(rec.std)} (${rec.name} for ${followerName(fol)}): ` +
-            (variance > 0 ? `variance ${shortNumber(off)}× too ${tooLarge ? 'large' : 'small'}` : `every entry ${shortNumber(mean)}`),
-        );
+          (variance > 0 ? `variance ${shortNumber(off)}× too ${tooLarge ? 'large' : 'small'}` : `every entry ${shortNumber(mean)}`);
+        let effect: string;
+        let warn: boolean;
+        if (tooLarge) {
+          // Every layer multiplies the signal by its gain: measured, it says how much this one blows it up.
+          const amp = amplification(trace, leaves, i, shape, rec.std);
+          warn = true;
+          effect = Number.isFinite(amp.factor) ? `; its outputs start at root mean square ${shortNumber(amp.out)}, ${shortNumber(amp.factor)}× what ${rec.name} would give on these inputs (${shortNumber(amp.expected)})` : '';
+        } else {
+          const v = vanishedAtStart(ctx, index);
+          warn = v.vanished;
+          const vs = Number.isFinite(v.ratio) ? `its ‖∇W‖ = ${shortNumber(v.norm)} is ${shortNumber(v.ratio)} of the last layer's` : `its ‖∇W‖ = ${shortNumber(v.norm)}`;
+          const cfg = ctx.config.vanishingGradient;
+          effect = !warn
+            ? `; the signal still gets through (${vs} on the first step), as with Keras's small inits that train, so this is only a hint`
+            : v.meanAbs < cfg.meanAbs
+              ? `; the signal collapses: on the first step its mean |∇W| is ${shortNumber(v.meanAbs)}, below ${shortNumber(cfg.meanAbs)} (${vs})`
+              : `; the gradient vanishes there on the first step (${vs})`;
+        }
+        const severity = severityFor(ctx, 'poor-initialisation', warn ? 'warning' : 'info');
+        if (severity === 'off') continue;
+        f = findingAt('poor-initialisation', severity, layer, stated + effect);
+        f.evidence.push({ label: 'weight std', values: perStep(trace, index, (p) => p.weightStd) });
       }
-      f.evidence.push({ label: 'weight std', values: perStep(trace, index, (p) => p.weightStd) });
       if (follower !== 'norm' && follower.activation && activationOf(follower.activation)?.gain !== 'linear') {
         f.related.push({ range: follower.activation.typeRange, message: `the ${follower.activation.type} its outputs feed` });
       }

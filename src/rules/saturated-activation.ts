@@ -1,11 +1,41 @@
 /**
  * Sigmoid/tanh units whose inputs sit where the derivative is below 1% of its peak pass almost no
  * gradient back: the classic "why is my gradient zero". Thresholds: DeepDiagnosis, SageMaker Debugger.
+ *
+ * When the model's first layer feeds them, its weights are not oversized and the inputs themselves
+ * are large (root mean square above 10: raw 0–255 pixels, incomes in the thousands), the data is
+ * the cause: a variance-keeping layer passes their scale on, so the fix scales the inputs, and
+ * swapping the activation is not offered (a ReLU would pass the huge values on to the next
+ * saturating layer, e.g. a sigmoid output: examples/bugs/raw-pixels/tabular-tanh-raw).
  */
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { Fix, Rule, RuleContext, RuleFinding } from './types';
-import { activationOf, feedingLayer, findingAt, fix, layerByPath, mean, num, paramIndex, paramName, pct, severityFor, varianceKeepingInit } from './util';
+import { activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, severityFor, varianceKeepingInit } from './util';
+
+/** Inputs whose root mean square is above this are on a raw scale: a variance-keeping first layer saturates on them. */
+const RAW_INPUT_RMS = 10;
+
+/** The fix for inputs on a raw scale: the input data brought to unit scale, as the user's data should be. */
+function scaleInputsFix(ctx: RuleContext): Fix | null {
+  const { spec } = ctx;
+  const input = ctx.trace.data?.input;
+  const d = spec.input.distribution;
+  if (!input || (d && (d.kind === 'classes' || d.kind === 'integers'))) return null;
+  const rms = Math.sqrt(input.std * input.std + input.mean * input.mean);
+  if (!(rms > RAW_INPUT_RMS)) return null;
+  // Non-negative data (pixels) is scaled into [0, 1], like x / 255; signed data is standardised.
+  const nonNegative = input.min >= 0;
+  const how = nonNegative ? `divide them by their maximum (${num(input.max)}), as x / 255 does for pixels` : `standardise them, (x − ${num(input.mean)}) / ${num(input.std)}`;
+  return fix(`Scale the inputs to unit range: they reach ${num(Math.max(Math.abs(input.min), Math.abs(input.max)))}; ${how}`, [
+    {
+      kind: 'set-data',
+      which: 'input',
+      shape: spec.input.shape,
+      distribution: nonNegative ? { kind: 'uniform', low: 0, high: 1 } : { kind: 'normal', mean: 0, std: 1 },
+    },
+  ]);
+}
 
 /** Whether the trace's activation statistics of `op` come from a saturating activation (sigmoid, tanh). */
 function saturates(op: string): boolean {
@@ -30,8 +60,13 @@ function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: numb
       );
     }
   }
-  fixes.push(fix(`Replace ${layer.type} with ReLU`, [{ kind: 'replace-layer', layer: layer.path, with: 'ReLU', args: {} }]));
-  fixes.push(fix(`Replace ${layer.type} with GELU`, [{ kind: 'replace-layer', layer: layer.path, with: 'GELU', args: {} }]));
+  // The first layer of the model, not oversized, on raw-scale inputs: the data is the cause.
+  const scale = feeder && !fixes.length && leafLayers(ctx.spec)[0] === feeder ? scaleInputsFix(ctx) : null;
+  if (scale) fixes.push(scale);
+  else {
+    fixes.push(fix(`Replace ${layer.type} with ReLU`, [{ kind: 'replace-layer', layer: layer.path, with: 'ReLU', args: {} }]));
+    fixes.push(fix(`Replace ${layer.type} with GELU`, [{ kind: 'replace-layer', layer: layer.path, with: 'GELU', args: {} }]));
+  }
   const features = layer.inShape[0];
   if (layer.inShape.length === 1 && inputStd > 0) {
     fixes.push(

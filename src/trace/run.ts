@@ -257,16 +257,15 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
 }
 
 /**
- * Per layer, what its units are when it is an activation: channels when the nearest layer before it
- * that computes (not a pool or a reshape) is a convolution, whose outputs are channel-first; features
- * otherwise.
+ * Per layer, what its units are when it is an activation: channels when the nearest weight layer
+ * before it has filters (a convolution, whose outputs are channel-first), features otherwise.
  */
 function unitAxes(layers: readonly { path: string; type: string }[]): (layer: string) => UnitAxis {
   const axes = new Map<string, UnitAxis>();
   let axis: UnitAxis = 'feature';
   for (const l of layers) {
-    if (/^Conv/.test(l.type)) axis = 'channel';
-    else if (l.type === 'Linear' || l.type === 'Embedding' || l.type === 'Flatten') axis = 'feature';
+    const weight = traitsOf(l.type).weight;
+    if (weight) axis = weight === 'filters' ? 'channel' : 'feature';
     axes.set(l.path, axis);
   }
   return (layer) => axes.get(layer) ?? 'feature';

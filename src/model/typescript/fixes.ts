@@ -134,6 +134,9 @@ export function typescriptFixes(text: string, graph: ModelSpec): FixRenderer {
         case 'remove-layer':
           // The layer's place is the user's forward: no edit of ours can be sure to keep it right.
           return null;
+        case 'set-data':
+          // The data a decorated model trains on comes from the user's own code.
+          return null;
       }
     }
     if (initCalls.length) {

@@ -143,7 +143,7 @@ describe('settingsFrom', () => {
     assert.equal(problems.length, 3);
     assert.ok(problems.some((p) => p.includes('rules.deadRelu.share')));
     assert.ok(problems.some((p) => p.includes('rules.severity.underflow')));
-    assert.equal(DEFAULT_CONFIG.deadRelu.share, 0.5, 'the defaults are not mutated');
+    assert.equal(DEFAULT_CONFIG.deadRelu.share, 0.7, 'the defaults are not mutated');
   });
 
   it('never lets a wrong value switch a rule off: a typo keeps the rule at its own severity, with a reason', () => {

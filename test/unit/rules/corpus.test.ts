@@ -3,11 +3,13 @@ import { relative } from 'node:path';
 import { applyEdits } from '../../../src/model/fixes';
 import { analyse, corpus, EXAMPLES, findingPlace } from './corpus';
 
-const problems = corpus('problems');
-const healthy = corpus('healthy');
+const problems = [...corpus('problems'), ...corpus('bugs')];
+const healthy = [...corpus('healthy'), ...corpus('trains')];
 
 describe('labelled corpus', () => {
-  it('has at least 3 problem models per rule and 15 healthy models', () => {
+  it('has at least 3 problem models per rule and 15 healthy models; 30 buggy and 30 healthy real-world ones', () => {
+    assert.ok(corpus('bugs').length >= 30, `${corpus('bugs').length} buggy real-world models`);
+    assert.ok(corpus('trains').length >= 30, `${corpus('trains').length} real-world models that train`);
     const perRule = new Map<string, number>();
     for (const m of problems) for (const e of m.expect) perRule.set(e.rule, (perRule.get(e.rule) ?? 0) + 1);
     for (const id of ['saturated-activation', 'dead-relu', 'vanishing-gradient', 'exploding-gradient', 'non-finite', 'disconnected-parameter', 'learning-rate', 'poor-initialisation', 'loss-activation-mismatch', 'underflow']) {
@@ -47,6 +49,13 @@ describe('labelled corpus', () => {
       const { spec, findings } = analyse(m.text, m.file);
       const loud = findings.filter((f) => f.severity !== 'info');
       assert.deepEqual(loud.map((f) => `${f.rule} @ ${findingPlace(f, spec)}: ${f.message}`), []);
+      // An `# expect:` line on a model that trains names the information it must get.
+      for (const e of m.expect) {
+        assert.ok(
+          findings.some((f) => f.rule === e.rule && findingPlace(f, spec) === e.layer && f.severity === 'info'),
+          `expected information from ${e.rule} @ ${e.layer}; got ${findings.map((f) => `${f.severity} ${f.rule} @ ${findingPlace(f, spec)}`).join(', ') || 'nothing'}`,
+        );
+      }
     });
   }
 });

@@ -7,6 +7,9 @@ import { deadRelu } from '../../../src/rules/dead-relu';
 import { applyEdits } from '../../../src/model/fixes';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES } from './corpus';
 
 const FILE = 'relu.grad.yaml';
 
@@ -48,7 +51,7 @@ describe('dead-relu rule', () => {
     assert.equal(f.severity, 'error');
     assert.equal(f.layer, '1');
     assert.equal(text.slice(f.range.start, f.range.end), 'ReLU');
-    assert.match(f.message, /^relu layer dead: 100% of units never activate \(inputs mean -3(\.\d+)?\)$/);
+    assert.match(f.message, /^relu layer dead: 100% of units never activate on any sample of the batch \(inputs mean -3(\.\d+)?\)$/);
     assert.equal(f.evidence[0].values.length, 20);
     assert.match(f.related[0].message, /Linear 0/);
   });
@@ -82,7 +85,8 @@ describe('dead-relu rule', () => {
   });
 
   it('says when units died during training, and offers a concrete lower lr that keeps them alive', () => {
-    const text = spec({ layers: 3, optimizer: '{SGD: {lr: 1}}' });
+    // Adam at lr 0.3 moves every weight by about 0.3 a step: the last hidden layer dies within four steps.
+    const text = spec({ layers: 3, optimizer: '{Adam: {lr: 0.3}}' });
     const findings = check(text);
     const f = findings.find((x) => /alive at step 0/.test(x.message));
     assert.ok(f, findings.map((x) => x.message).join(' | '));
@@ -90,7 +94,7 @@ describe('dead-relu rule', () => {
     const lr = f.fixes.find((x) => /lr/.test(x.title));
     assert.ok(lr, 'an lr fix');
     const fixed = applyEdits(text, lr.edits);
-    const newLr = Number(/optimizer: \{SGD: \{lr: ([\d.e-]+)\}\}/.exec(fixed)![1]);
+    const newLr = Number(/optimizer: \{Adam: \{lr: ([\d.e-]+)\}\}/.exec(fixed)![1]);
     assert.ok(newLr <= 0.1, `suggested lr ${newLr}`);
     assert.equal(check(fixed).filter((x) => x.layer === f.layer).length, 0);
   });
@@ -122,5 +126,38 @@ trace: {steps: 20, batch_size: 16, seed: 0}
 
   it('respects severity off', () => {
     assert.deepEqual(check(spec({ init: '{bias: {constant: -3}}' }), withDefaults({ severity: { 'dead-relu': 'off' } })), []);
+  });
+
+  it('stays silent on a healthy MLP with up to 47% of its units dead (below 70%), and follows the share setting', () => {
+    // Four Keras-style layers at normal(0, 0.05) with Adam: it trains to 1% of its loss in PyTorch.
+    const file = join(EXAMPLES, 'trains/keras-normal-deep-mlp-adam.grad.yaml');
+    const text = readFileSync(file, 'utf8');
+    assert.deepEqual(check(text), []);
+    const loud = check(text, withDefaults({ deadRelu: { share: 0.4 } }));
+    assert.ok(loud.length >= 1 && loud.every((f) => /dead: 4\d% of units/.test(f.message)), loud.map((f) => f.message).join(' | '));
+  });
+
+  it('counts the channels of a convolution, not its positions', () => {
+    // A 5×5 kernel over a 6×6 image: a channel is dead only if no position of it fires on any sample.
+    const text = `model:
+  - Conv2d: {in_channels: 1, out_channels: 8, kernel_size: 5}
+    init: {bias: {constant: -1.5}}
+  - ReLU
+  - Flatten
+  - Linear: {in_features: 32, out_features: 1}
+input: {shape: [1, 6, 6], distribution: normal}
+target: {shape: [1], distribution: normal}
+loss: MSELoss
+optimizer: {SGD: {lr: 0.01}}
+trace: {steps: 5, batch_size: 16, seed: 0}
+`;
+    const { spec: s } = parseSpec(text, FILE);
+    const trace = traceModel(s!, FILE);
+    const a = trace.steps[0].activations.find((x) => x.layer === '1')!;
+    assert.equal(a.deadUnits, 'channels');
+    // With the bias at -1.5 some channels never fire; counted by position many more would look dead.
+    assert.ok(a.deadShare > 0 && a.deadShare < 1, `dead channels ${a.deadShare}`);
+    const [f] = deadRelu.check({ trace, spec: s!, config: withDefaults({ deadRelu: { share: 0.01 } }) });
+    assert.match(f.message, /^relu layer dead: \d+% of channels never activate on any sample of the batch/);
   });
 });

@@ -7,6 +7,9 @@ import { applyEdits } from '../../../src/model/fixes';
 import { learningRate, readableRate } from '../../../src/rules/learning-rate';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES } from './corpus';
 
 const FILE = 'lr.grad.yaml';
 
@@ -92,7 +95,12 @@ describe('learning-rate rule', () => {
     const text = spec('{SGD: {lr: 500}}', 5);
     const [f] = check(text);
     assert.equal(f.severity, 'error');
-    assert.match(f.message, /^learning rate too large: updates are [\d.e]+× the weights: at lr=500/);
+    // The loss grows a millionfold on the first step: training diverges, and the message says by how much.
+    assert.match(f.message, /^learning rate too large: training diverges at lr=500: the loss grew from [\d.]+ at step 0 to [\d.e]+ at step 1, 0\.weight grew [\d.e]+× its initial norm, and an update reached [\d.e]+× its weight/);
+    assert.deepEqual(f.evidence[0].label, 'loss');
+    // Without the divergence test, the ratio alone (updates far above the weights) still finds it.
+    const [byRatio] = check(text, withDefaults({ learningRate: { lossGrowth: 1e300 } }));
+    assert.match(byRatio.message, /^learning rate too large: updates are [\d.e]+× the weights: at lr=500/);
     const fixed = applyEdits(text, f.fixes[0].edits);
     const lr = Number(/lr: ([\d.e-]+)/.exec(fixed)![1]);
     assert.ok(lr < 5, `suggested lr ${lr}`);
@@ -103,22 +111,25 @@ describe('learning-rate rule', () => {
     const { spec: s } = parseSpec(spec('{SGD: {lr: 0.01}}', 12), FILE);
     const trace = traceModel(s!, FILE);
     // What a run looks like once its batch is memorised: the loss near 0, the gradients and updates with it.
-    const fit = (from: number, loss: (j: number) => number) => {
+    const fit = (from: number, loss: (j: number) => number, config = withDefaults()) => {
       const t = structuredClone(trace);
       t.steps.forEach((st, j) => {
         if (j < from) return;
         st.loss = loss(j);
         for (const p of st.params) p.updateRatio = 1e-9;
       });
-      return learningRate.check({ trace: t, spec: s!, config: withDefaults() });
+      return learningRate.check({ trace: t, spec: s!, config });
     };
     assert.deepEqual(fit(3, () => trace.steps[0].loss * 1e-4), []);
+    // Where a fit starts is a setting: at 1e-5 of the first loss, 1e-4 is still learning.
+    const [strict] = fit(3, () => trace.steps[0].loss * 1e-4, withDefaults({ learningRate: { fittedLoss: 1e-5 } }));
+    assert.match(strict.message, /^learning rate too small: .* median over 12 steps;/);
     // The same tiny updates while the loss stays where it was: the lr is at fault.
     const [f] = fit(3, (j) => trace.steps[j].loss);
     assert.match(f.message, /^learning rate too small: updates are 1e-9 of the weights: .* median over 12 steps/);
     // Only the steps before the fit are judged.
     const [g] = fit(3, (j) => (j < 9 ? trace.steps[0].loss : 0));
-    assert.match(g.message, /median over 9 steps/);
+    assert.match(g.message, /median over 9 steps before the model fit its batch/);
   });
 
   it('reads its thresholds from the settings', () => {
@@ -133,5 +144,52 @@ describe('learning-rate rule', () => {
     assert.equal(readableRate(2.2e-5), 2e-5);
     assert.equal(readableRate(6), 5);
     assert.equal(readableRate(8), 10);
+  });
+
+  it('finds a diverging SGD whose updates stay below 10× the weights, from the loss growth and weight blow-up', () => {
+    // Linear regression at lr 0.8: above 2/λ_max, every step overshoots further (updates 2.6–3.6× the weights).
+    const text = readFileSync(join(EXAMPLES, 'bugs/huge-lr/linear-regression-sgd-0.8.grad.yaml'), 'utf8');
+    const [f] = check(text);
+    assert.equal(f.severity, 'error');
+    assert.match(f.message, /^learning rate too large: training diverges at lr=0\.8: the loss grew from [\d.]+ at step 0 to [\d.]+ at step \d+, 0\.weight grew [\d.e]+× its initial norm, and an update reached [\d.]+× its weight/);
+    const median = f.evidence.find((e) => e.label === 'median update/weight ratio')!.values;
+    assert.ok(median.every((r) => !(r > 10)), 'the ratio alone stays below the threshold');
+    const fixed = applyEdits(text, f.fixes[0].edits);
+    assert.deepEqual(check(fixed).map((x) => x.message), []);
+  });
+
+  it('does not read a large first update that brings a far-off loss down as divergence', () => {
+    // Targets around 50: the first updates are 1.9× the weights while the output bias moves to the mean.
+    assert.deepEqual(check(readFileSync(join(EXAMPLES, 'trains/large-targets-sgd-small-lr.grad.yaml'), 'utf8')), []);
+  });
+
+  it('does not call the lr too small when the gradient is what is small: a plateau, or a model that has fit its batch', () => {
+    // A deep sigmoid stack stuck at its targets' mean: tiny gradients from step 3 on, at lr 0.05.
+    assert.deepEqual(check(readFileSync(join(EXAMPLES, 'bugs/deep-sigmoid/first-step-only.grad.yaml'), 'utf8')), []);
+    // One sample fit to a loss of 0.
+    assert.deepEqual(check(spec('{SGD: {lr: 0.1}}', 300).replace('batch_size: 8', 'batch_size: 1')), []);
+    // Tiny SGD updates on a normal gradient are still the lr's.
+    assert.equal(check(spec('{SGD: {lr: 1e-6}}'))[0].severity, 'warning');
+  });
+
+  it('reads the gradient scale below which a step says nothing of the lr from the settings', () => {
+    // Judged on every step, the plateau's tiny updates of the deep sigmoid stack look like a tiny lr.
+    const text = readFileSync(join(EXAMPLES, 'bugs/deep-sigmoid/first-step-only.grad.yaml'), 'utf8');
+    const [f] = check(text, withDefaults({ learningRate: { gradientScale: 1e-12 } }));
+    assert.match(f?.message ?? '', /^learning rate too small: updates are [\d.e-]+ of the weights: at lr=0\.05/);
+  });
+
+  it('needs all three signs of divergence, each from its setting: loss growth, weight blow-up, an update as large as the weight', () => {
+    const diverging = readFileSync(join(EXAMPLES, 'bugs/huge-lr/linear-regression-sgd-0.8.grad.yaml'), 'utf8');
+    // The weight grows 2.5e7× with updates 2.6–3.6× the weights: above either setting, no divergence,
+    // and the ratio alone (below 10) says nothing.
+    assert.deepEqual(check(diverging, withDefaults({ learningRate: { weightGrowth: 1e8 } })), []);
+    assert.deepEqual(check(diverging, withDefaults({ learningRate: { divergingUpdate: 5 } })), []);
+    // A healthy regression fitting targets around 50 grows its weights 13× with first updates 1.9× the
+    // weights; only its loss, which never grows, keeps it from being called diverging.
+    const healthy = readFileSync(join(EXAMPLES, 'trains/large-targets-sgd-small-lr.grad.yaml'), 'utf8');
+    const [loud] = check(healthy, withDefaults({ learningRate: { lossGrowth: 0.5 } }));
+    assert.match(loud?.message ?? '', /^learning rate too large: training diverges/);
+    assert.deepEqual(check(healthy, withDefaults({ learningRate: { lossGrowth: 0.5, weightGrowth: 20 } })), []);
   });
 });

@@ -7,6 +7,9 @@ import { applyEdits } from '../../../src/model/fixes';
 import { poorInitialisation } from '../../../src/rules/poor-initialisation';
 import type { Finding } from '../../../src/rules/types';
 import { traceModel } from '../../../src/trace/run';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES } from './corpus';
 
 const FILE = 'init.grad.yaml';
 
@@ -55,21 +58,49 @@ describe('poor-initialisation rule', () => {
     assert.deepEqual(check(spec('{weight: {kaiming_normal: {nonlinearity: relu}}}', 'ReLU')), []);
   });
 
-  it('flags zero weights as symmetric, on the Linear, and the fix sets He init for the ReLU', () => {
-    const text = spec('{weight: zeros}');
+  it('flags zero weights and bias before a ReLU as symmetric, on the Linear, and the fix sets He init for the ReLU', () => {
+    // ReLU passes no gradient at 0: the weight never moves, every unit stays the same (zero) unit.
+    const text = spec('{weight: zeros, bias: zeros}');
     const [f, ...rest] = check(text);
     assert.equal(rest.length, 0);
     assert.equal(f.layer, '0');
+    assert.equal(f.severity, 'warning');
     assert.equal(text.slice(f.range.start, f.range.end), 'Linear');
-    assert.match(f.message, /^weight of Linear 0 starts constant \(every entry 0, std 0\): its 32 units start identical/);
+    assert.match(f.message, /^weight of Linear 0 starts constant \(every entry 0\) and its 32 units are still copies of one another after 3 steps \(the weight is still all zero\): the updates do not break the symmetry$/);
     assert.match(f.fixes[0].title, /kaiming_normal\(nonlinearity=relu\)/);
     const fixed = fixedIsSilent(text, f);
-    assert.match(fixed, /init: \{weight: \{kaiming_normal: \{nonlinearity: relu\}\}\}/);
+    assert.match(fixed, /weight: \{kaiming_normal: \{nonlinearity: relu\}\}/);
   });
 
-  it('flags a constant that is not exactly representable in float32', () => {
-    const [f] = check(spec('{weight: {constant: 0.1}}', 'Tanh'));
-    assert.match(f.message, /every entry 0\.1, std 0/);
+  it('flags a constant that is not exactly representable in float32 when the layer after it is constant too', () => {
+    // Identical outgoing weights give identical units identical gradients: the rows never part.
+    const text = spec('{weight: {constant: 0.1}, bias: zeros}', 'Tanh').replace(
+      '  - Linear: {in_features: 32, out_features: 1}',
+      '  - Linear: {in_features: 32, out_features: 1}\n    init: {weight: {constant: 0.1}, bias: zeros}',
+    );
+    const [f] = check(text);
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /every entry 0\.1\) and its 32 units are still copies of one another after 3 steps \(their rows differ by 0% of the weights' size\)/);
+  });
+
+  it('says only as information that a constant layer starts symmetric when the random layer after it breaks the symmetry', () => {
+    // Keras's kernel_initializer='zeros' on one hidden layer: each unit gets its own gradient from the random weights after it.
+    const [f] = check(spec('{weight: zeros, bias: zeros}', 'Tanh'));
+    assert.equal(f.severity, 'info');
+    assert.match(f.message, /^weight of Linear 0 starts constant \(every entry 0\), but the updates make its 32 units differ \(after 3 steps their rows differ by [\d.]+% of the weights' size\): the symmetry breaks, so this is only a hint$/);
+  });
+
+  it('reads how far apart the rows must move to count as broken symmetry from the settings', () => {
+    // A constant 0.5 before random biases: after 10 steps the rows are 0.5% apart, still near copies.
+    const text = readFileSync(join(EXAMPLES, 'problems/poor-initialisation/constant-init.grad.yaml'), 'utf8');
+    const [f] = check(text);
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /their rows differ by 0\.\d% of the weights' size/);
+    assert.equal(check(text, withDefaults({ initialisation: { symmetry: 0.001 } }))[0].severity, 'info');
+    // Keras's zeros on one hidden layer before a random one: rows 100% apart, a hint at any setting below that.
+    const keras = readFileSync(join(EXAMPLES, 'trains/zeros-first-layer-tanh.grad.yaml'), 'utf8');
+    assert.deepEqual(check(keras).map((x) => x.severity), ['info']);
+    assert.deepEqual(check(keras, withDefaults({ initialisation: { symmetry: 0.5 } })).map((x) => x.severity), ['info']);
   });
 
   it('does not call a single-row weight symmetric', () => {
@@ -88,15 +119,28 @@ trace: {steps: 2, batch_size: 8, seed: 0}
   it('flags std 10 with the measured and expected std, and Xavier fixes it for tanh', () => {
     const text = spec('{weight: {normal: {std: 10}}}', 'Tanh');
     const [f] = check(text);
-    assert.match(f.message, /^weight of Linear 0 starts at std (9\.\d|10|11), expected about 0\.37 \(Xavier for the Tanh after it\): variance \d+× too large/);
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /^weight of Linear 0 starts at std (9\.\d|10|11), expected about 0\.37 \(Xavier for the Tanh after it\): variance \d+× too large; its outputs start at root mean square \d+, \d+× what Xavier would give on these inputs \([\d.]+\)$/);
     assert.equal(f.related.length, 1);
     assert.match(f.fixes[0].title, /xavier_uniform\(gain=1\.7\)/);
     fixedIsSilent(text, f);
   });
 
-  it('flags a tiny init (std 1e-4) as too small', () => {
+  it('says a tiny init (std 1e-4) is too small only as information while its gradient gets through', () => {
+    // The first layer's gradient does not depend on its own scale: it learns from the first step.
     const [f] = check(spec('{weight: {normal: {std: 0.0001}}}', 'ReLU'));
-    assert.match(f.message, /expected about 0\.5 \(He for the ReLU after it\): variance [\d.]+e\d+× too small/);
+    assert.equal(f.severity, 'info');
+    assert.match(f.message, /expected about 0\.5 \(He for the ReLU after it\): variance [\d.]+e\d+× too small; the signal still gets through \(its ‖∇W‖ = [\d.e-]+ is [\d.e-]+ of the last layer's on the first step\), as with Keras's small inits that train, so this is only a hint$/);
+  });
+
+  it('flags a small init as a warning when the gradient vanishes through it (eight tanh layers at std 0.01)', () => {
+    const layers: string[] = [];
+    for (let i = 0; i < 8; i++) layers.push(`  - Linear: {in_features: 32, out_features: 32}\n    init: {weight: {normal: {std: 0.01}}, bias: zeros}\n  - Tanh`);
+    const text = `model:\n${layers.join('\n')}\n  - Linear: {in_features: 32, out_features: 1}\ninput: {shape: [32], distribution: normal}\ntarget: {shape: [1], distribution: normal}\nloss: MSELoss\noptimizer: {SGD: {lr: 0.01}}\ntrace: {steps: 3, batch_size: 8, seed: 0}\n`;
+    const findings = check(text);
+    const first = findings.find((f) => f.layer === '0')!;
+    assert.equal(first.severity, 'warning');
+    assert.match(first.message, /variance [\d.]+× too small; the signal collapses: on the first step its mean \|∇W\| is [\d.]+e-\d+, below 1e-7 \(its ‖∇W‖ = [\d.]+e-\d+ is [\d.e-]+ of the last layer's\)$/);
   });
 
   it('judges the scale by the activation after pass-through layers, and not at all before a normalisation', () => {

@@ -7,6 +7,9 @@ import { applyEdits } from '../../../src/model/fixes';
 import type { Finding } from '../../../src/rules/types';
 import { vanishingGradient } from '../../../src/rules/vanishing-gradient';
 import { traceModel } from '../../../src/trace/run';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES } from './corpus';
 
 const FILE = 'deep.grad.yaml';
 
@@ -46,7 +49,8 @@ describe('vanishing-gradient rule', () => {
     assert.equal(rest.length, 0, 'one finding per model');
     assert.equal(f.layer, '14');
     assert.equal(text.slice(f.range.start, f.range.end), 'Linear');
-    assert.match(f.message, /^gradient vanishes at Linear 14: its ‖∇W‖ = [\d.e-]+ is [\d.]+e-\d of the last layer's [\d.]+, through 5 Sigmoid layers; 7 weight layers before it too$/);
+    // The step with the strongest evidence is named, and on how many of the steps it shows.
+    assert.match(f.message, /^gradient vanishes at Linear 14 at step \d+( \(the model as written\))?: its ‖∇W‖ = [\d.e-]+ is [\d.]+e-\d of the last layer's [\d.]+, through 5 Sigmoid layers; on 10 of 10 steps; 7 weight layers before it too$/);
     const ratio = Number(/is ([\d.e-]+) of the last/.exec(f.message)![1]);
     assert.ok(ratio < 1e-3);
     assert.match(f.related[0].message, /^the last weight layer, Linear 24: ‖∇W‖ = /);
@@ -95,9 +99,38 @@ describe('vanishing-gradient rule', () => {
     assert.deepEqual(check(text, withDefaults({ vanishingGradient: { ratio: 1e-12, meanAbs: 0 } })), []);
     // Without the ratio test the mean |grad| below 1e-7 still finds it, further back.
     const [mean] = check(text, withDefaults({ vanishingGradient: { ratio: 1e-12 } }));
-    assert.match(mean.message, /^gradient vanishes at Linear \d+: mean \|∇W\| = [\d.]+e-[89], /);
+    assert.match(mean.message, /^gradient vanishes at Linear \d+ at step 0 \(the model as written\): mean \|∇W\| = [\d.]+e-[89], /);
     const byMean = check(deep(3), withDefaults({ vanishingGradient: { meanAbs: 1 } }));
     assert.equal(byMean.length, 1);
-    assert.match(byMean[0].message, /^gradient vanishes at Linear 4: mean \|∇W\| = [\d.]+, ‖∇W‖ = [\d.]+, through 1 Sigmoid layer; 2 weight layers before it too$/);
+    assert.match(byMean[0].message, /^gradient vanishes at Linear 4 at step 0 \(the model as written\): mean \|∇W\| = [\d.]+, ‖∇W‖ = [\d.]+, through 1 Sigmoid layer; 2 weight layers before it too$/);
+  });
+
+  it('finds a gradient that vanishes on the first step only, before the plateau hides it, and names the step', () => {
+    // Six sigmoid layers of 32, targets around 3: from step 3 the output bias has fit the mean and
+    // every gradient is small, so the ratios look normal; on step 0 the first layer gets 1e-6 of the last's.
+    const text = readFileSync(join(EXAMPLES, 'bugs/deep-sigmoid/first-step-only.grad.yaml'), 'utf8');
+    const [f] = check(text);
+    assert.ok(f, 'a finding');
+    assert.equal(f.layer, '0');
+    assert.match(f.message, /^gradient vanishes at Linear 0 at step 0 \(the model as written\): its ‖∇W‖ = [\d.]+e-\d is [\d.]+e-\d of the last layer's [\d.]+, through 6 Sigmoid layers; on [1-4] of 20 steps$/);
+    // A median over the steps does not see it.
+    const ratios = f.evidence[1].values.filter(Number.isFinite).sort((a, b) => a - b);
+    assert.ok(ratios[ratios.length >> 1] > 1e-3, `median ratio ${ratios[ratios.length >> 1]}`);
+  });
+
+  it('says a model that has fit its batch has small gradients because of that, as information, and nothing else', () => {
+    // The seed article's loop, 300 of its 1000 steps: one sample, SGD at 0.1, fit within a few steps.
+    const text = readFileSync(join(EXAMPLES, 'trains/seed-converged-single-sample.grad.yaml'), 'utf8').replace('steps: 1000', 'steps: 300');
+    const [f, ...rest] = check(text);
+    assert.equal(rest.length, 0);
+    assert.equal(f.severity, 'info');
+    assert.equal(f.layer, '0');
+    assert.match(f.message, /^gradients are small because the loss is (down to 0|[\d.e-]+): the model has fit this batch \(the loss fell from [\d.]+ at step 0 to [\d.]+e-\d at step 6\), not a vanishing gradient; mean \|∇W\| of Linear 0 is below 1\.0e-7 on \d+ of the \d+ steps after that$/);
+    // The share of the first loss that counts as a fit is a setting: 1e-3 is reached at step 3.
+    const [early] = check(text, withDefaults({ vanishingGradient: { convergedLoss: 1e-3 } }));
+    assert.match(early.message, /to [\d.]+e-4 at step 3\)/);
+    // The steps before a fit are still judged: at 0.5 the deep sigmoid stack "fits" early, and its step 0 still warns.
+    const bug = readFileSync(join(EXAMPLES, 'bugs/deep-sigmoid/first-step-only.grad.yaml'), 'utf8');
+    assert.equal(check(bug, withDefaults({ vanishingGradient: { convergedLoss: 0.5 } }))[0].severity, 'warning');
   });
 });
