@@ -5,7 +5,7 @@
  * in the activity bar; and a decorated TypeScript model with its squiggle. Screenshots for the README
  * go to test-results/.
  */
-import { expect, test as base, type Frame, type Page } from '@playwright/test';
+import { expect, test as base, type Frame, type Locator, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './support/code-server';
@@ -24,6 +24,42 @@ const test = base.extend<{}, { vscode: CodeServer }>({
     { scope: 'worker', timeout: 900_000 },
   ],
 });
+
+type Box = { x: number; y: number; width: number; height: number };
+
+/** Where a squiggle of one of `classes` sits on `line` right now, if one does. */
+async function squiggleOn(editor: Locator, line: Locator, classes: string): Promise<Box | undefined> {
+  const ln = await line.boundingBox();
+  if (!ln) return undefined;
+  for (const box of await Promise.all((await editor.locator(classes).all()).map((s) => s.boundingBox()))) {
+    if (box && Math.abs(box.y - ln.y) < ln.height / 2) return box;
+  }
+  return undefined;
+}
+
+async function waitForSquiggle(editor: Locator, line: Locator, classes: string, what: string): Promise<void> {
+  await expect.poll(async () => !!(await squiggleOn(editor, line, classes)), { timeout: 120_000, message: what }).toBe(true);
+}
+
+/**
+ * Hovers the squiggle on `line` until the hover with `text` shows. The squiggle is measured again on
+ * every attempt: a CodeLens drawn after the first measurement moves the lines down, and a mouse
+ * moved to where the squiggle was hovers another line. Each attempt waits longer than the last, so
+ * a busy machine only makes this slower.
+ */
+async function hoverSquiggle(page: Page, editor: Locator, line: Locator, classes: string, text: RegExp): Promise<Locator> {
+  const hover = page.locator('.monaco-hover:visible').filter({ hasText: text });
+  let attempt = 0;
+  await expect(async () => {
+    attempt++;
+    const box = await squiggleOn(editor, line, classes);
+    expect(box, 'the squiggle is on its line').toBeTruthy();
+    await page.mouse.move(5, 400);
+    await page.mouse.move(box!.x + Math.min(box!.width / 2, 20), box!.y + box!.height / 2, { steps: 4 });
+    await expect(hover).toBeVisible({ timeout: 5_000 * attempt });
+  }).toPass({ timeout: 300_000 });
+  return hover;
+}
 
 async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -62,38 +98,19 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
   await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
 
   // The squiggle on the Sigmoid line (the Linear above it has its own, for its initialisation).
-  let squiggleBox: { x: number; y: number; width: number; height: number } | undefined;
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  const line = editor.locator('.view-line', { hasText: /-\s*Sigmoid/ });
+  const squiggles = '.squiggly-warning, .squiggly-error';
 
   await test.step('the squiggle sits under the Sigmoid line', async () => {
     await page.getByRole('treeitem', { name: MODEL }).dblclick();
-    const editor = page.locator('.editor-group-container .monaco-editor').first();
     await expect(editor.locator('.view-lines')).toContainText('Sigmoid');
-    const line = editor.locator('.view-line', { hasText: /-\s*Sigmoid/ });
-    const squiggles = editor.locator('.squiggly-warning, .squiggly-error');
-    await expect
-      .poll(
-        async () => {
-          const ln = await line.boundingBox();
-          if (!ln) return false;
-          for (const box of await Promise.all((await squiggles.all()).map((s) => s.boundingBox()))) {
-            if (box && Math.abs(box.y - ln.y) < ln.height / 2) {
-              squiggleBox = box;
-              return true;
-            }
-          }
-          return false;
-        },
-        { timeout: 120_000, message: 'a squiggle on the Sigmoid line' },
-      )
-      .toBe(true);
+    await waitForSquiggle(editor, line, squiggles, 'a squiggle on the Sigmoid line');
     await page.screenshot({ path: `${SHOTS}/squiggle.png` });
   });
 
   await test.step('hovering it shows the message with the measured share', async () => {
-    const box = squiggleBox!;
-    await page.mouse.move(box.x + Math.min(box.width / 2, 30), box.y + box.height / 2);
-    const hover = page.locator('.monaco-hover:visible').filter({ hasText: /saturat/i });
-    await expect(hover).toBeVisible({ timeout: 120_000 });
+    const hover = await hoverSquiggle(page, editor, line, squiggles, /saturat/i);
     await expect(hover).toContainText(/\d+(\.\d+)?%/);
     await expect(hover).toContainText('Gradient Lens');
     await page.screenshot({ path: `${SHOTS}/hover.png` });
@@ -167,28 +184,10 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
   const editor = page.locator('.editor-group-container .monaco-editor').first();
   await expect(editor.locator('.view-lines')).toContainText('backward');
   const line = editor.locator('.view-line', { hasText: 'backward: (x, y, dy)' });
-  let box: { x: number; y: number; width: number; height: number } | undefined;
-  await expect
-    .poll(
-      async () => {
-        const ln = await line.boundingBox();
-        if (!ln) return false;
-        for (const b of await Promise.all((await editor.locator('.squiggly-error').all()).map((s) => s.boundingBox()))) {
-          if (b && Math.abs(b.y - ln.y) < ln.height / 2) {
-            box = b;
-            return true;
-          }
-        }
-        return false;
-      },
-      { timeout: 120_000, message: 'an error squiggle on the backward line' },
-    )
-    .toBe(true);
+  await waitForSquiggle(editor, line, '.squiggly-error', 'an error squiggle on the backward line');
   // One CodeLens above the class, with the count of its findings.
   await expect(editor.locator('.codelens-decoration', { hasText: /Trace gradients · \d+ findings?/ })).toHaveCount(1);
-  await page.mouse.move(box!.x + Math.min(box!.width / 2, 20), box!.y + box!.height / 2);
-  const hover = page.locator('.monaco-hover:visible').filter({ hasText: /custom backward of mySigmoid/ });
-  await expect(hover).toBeVisible({ timeout: 120_000 });
+  const hover = await hoverSquiggle(page, editor, line, '.squiggly-error', /custom backward of mySigmoid/);
   await expect(hover).toContainText('Gradient Lens');
   await page.screenshot({ path: `${SHOTS}/typescript.png` });
 });
