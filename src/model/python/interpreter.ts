@@ -116,13 +116,19 @@ export class Interpreter {
   readonly builtins = new Map<string, Value>();
   /** sys.modules: every module imported so far. */
   readonly modules = new Map<string, PyModule | PyOpaque>();
-  private readonly factories: Record<string, ModuleFactory>;
+  private factories: Record<string, ModuleFactory>;
   readonly hooks: Hooks;
   readonly skipped: Skipped[] = [];
   /** Values that a skipped statement named or an unknown call received: they may hold what we could not follow. */
   readonly taints = new WeakMap<object, CantFollow>();
   /** What print() wrote (bounded), for tests and the output channel. */
   output = '';
+  /** The call expression being evaluated (its callee `nn.Sigmoid` is where a built layer's type is written, its arguments where `lr=` is). */
+  callNode: Extract<Expr, { k: 'call' }> | null = null;
+
+  get callee(): Range | null {
+    return this.callNode ? this.callNode.fn.r : null;
+  }
 
   constructor(opts: InterpreterOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -133,6 +139,11 @@ export class Interpreter {
     this.globals.vars.set('__file__', opts.fileName ?? '<file>');
     this.globals.vars.set('__doc__', null);
     installBuiltins(this);
+  }
+
+  /** Makes more modules importable (the torch bindings of a run). */
+  addModules(factories: Record<string, ModuleFactory>): void {
+    this.factories = { ...this.factories, ...factories };
   }
 
   // ── running ──────────────────────────────────────────────────────────────
@@ -906,7 +917,13 @@ export class Interpreter {
         }
       }
     }
-    return this.call(fn, args, kwargs, e.r);
+    const outer = this.callNode;
+    this.callNode = e;
+    try {
+      return this.call(fn, args, kwargs, e.r);
+    } finally {
+      this.callNode = outer;
+    }
   }
 
   // ── calls ────────────────────────────────────────────────────────────────

@@ -75,9 +75,10 @@ export class PyClass extends PyObj {
     readonly module = 'builtins',
   ) {
     super();
-    this.native = native;
     this.mro = linearize(this);
-    if (!native) this.native = this.mro.find((c) => c !== this && c.native)?.native ?? null;
+    // A native class deriving another (nn.Sequential from nn.Module) adds hooks to its base's.
+    const inherited = this.mro.find((c) => c !== this && c.native)?.native ?? null;
+    this.native = native && inherited ? { ...inherited, ...native } : (native ?? inherited);
   }
 
   get type(): PyClass {
