@@ -118,8 +118,9 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const config = configPath ? loadRuleConfig(configPath, inputs) : undefined;
   const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
   await readyForPython();
-  let job: PythonJob = { text, fileName: pyFile, config, steps, dtype, state, batch, memoryLimitBytes: memoryLimitBytes(limits) };
-  if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: args.options.has('dtype') ? dtype : undefined, batch });
+  const chosen = args.options.has('dtype') ? dtype : undefined;
+  let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits) };
+  if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
   return withinLimits(() => work({ file: pyFile, text, inputs, job }), limits);
 }
 

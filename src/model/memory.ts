@@ -13,6 +13,7 @@
  */
 import type { LayerNode, ModelSpec, OptimizerSpec } from './graph';
 import { layersBelow } from './graph';
+import { OPTIMIZERS } from './catalogue/optimizers';
 
 /** Tensors of a parameter's size besides the optimiser's state: weights, gradient, pre-update copy. */
 export const PARAMETER_COPIES = 3;
@@ -21,8 +22,7 @@ export const ACTIVATION_COPIES = 2;
 
 /** Tensors of a parameter's size the optimiser keeps. */
 export function optimizerSlots(opt: Pick<OptimizerSpec, 'type' | 'args'>): number {
-  if (opt.type === 'Adam') return opt.args.amsgrad === true ? 3 : 2;
-  return Number(opt.args.momentum ?? 0) !== 0 ? 1 : 0;
+  return OPTIMIZERS[opt.type].state(opt.args).slots;
 }
 
 function product(shape: readonly number[]): number {

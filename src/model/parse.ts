@@ -887,7 +887,7 @@ class Reader {
     const over = memoryByLayer({ model, input, target, optimizer }, trace.batchSize, bytesPer).find((m) => m.bytes > this.maxBytes);
     if (!over) return;
     const { layer } = over;
-    const state = optimizer.type === 'Adam' ? "Adam's moments" : Number(optimizer.args.momentum ?? 0) !== 0 ? "SGD's momentum" : 'no optimiser state';
+    const state = OPTIMIZERS[optimizer.type].state(optimizer.args).what;
     this.error(
       'spec/too-large',
       `the model needs about ${formatBytes(over.bytes)} of memory by ${layer.path}: ${layer.type} (parameters with their gradients, copies and ${state}: ${formatBytes(over.parameterBytes)}; ` +

@@ -31,6 +31,7 @@ export interface PythonJob {
   config?: RuleConfig;
   /** Steps at most (the script's loop may be shorter). */
   steps?: number;
+  /** The floating-point type chosen for the run; unset: float32, or the script's own when it casts its model. */
   dtype?: DType;
   seed?: number;
   memoryLimitBytes?: number;
@@ -146,6 +147,19 @@ export function readyForPython(): Promise<unknown> {
   return loadPythonParser();
 }
 
+/**
+ * Reads the file in the job's dtype. When none was chosen (`--dtype`, a sidecar's trace.dtype) and
+ * the script works in another floating-point type (`model.double()`), it is read again in that one:
+ * the trace computes what the script computes.
+ */
+function readInDtype(job: PythonJob, steps: number | undefined): { read: PythonRead; dtype: DType } {
+  const read = (dtype: DType) => readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout });
+  if (job.dtype) return { read: read(job.dtype), dtype: job.dtype };
+  const first = read('float32');
+  const wanted = first.diagnostics.find((d) => d.dtype)?.dtype;
+  return wanted && wanted !== 'float32' ? { read: read(wanted), dtype: wanted } : { read: first, dtype: 'float32' };
+}
+
 /** Reads and traces a Python file; a model Gradient Lens cannot follow gives a diagnostic, not a trace. */
 export async function analysePython(job: PythonJob): Promise<PythonResult> {
   await loadPythonParser();
@@ -154,8 +168,7 @@ export async function analysePython(job: PythonJob): Promise<PythonResult> {
 
 /** The same, synchronous, once the parser is loaded (inside the CLI's time limit). */
 export function analysePythonNow(job: PythonJob): PythonResult {
-  const dtype = job.dtype ?? 'float32';
-  const read = readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps: job.steps, build: job.build, dropout: job.dropout });
+  const { read, dtype } = readInDtype(job, job.steps);
   const diagnostics = [...read.diagnostics];
   const model = read.model;
   if (!model) return { read, diagnostics, analysis: null };
@@ -182,8 +195,7 @@ export type PythonGrads = { loss: number; grads: Record<string, { shape: number[
 
 /** Loss and gradients of one step at the given weights and batch (`gradient-lens grads` on a .py); the parser must be loaded. */
 export function pythonGrads(job: PythonJob): PythonGrads {
-  const dtype = job.dtype ?? 'float32';
-  const read = readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps: 1, build: job.build, dropout: job.dropout });
+  const { read, dtype } = readInDtype(job, 1);
   const model = read.model;
   if (!model) return { diagnostics: read.diagnostics.length ? read.diagnostics : [noModel(read)] };
   try {

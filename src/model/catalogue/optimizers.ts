@@ -3,12 +3,26 @@
  * written once in engine/optim.ts), the checks PyTorch's constructor makes, how the engine builds
  * them, and what the rules need to know about their updates.
  */
-import { Adam, ADAM_DEFAULTS, Optimizer, SGD, SGD_DEFAULTS } from '../../engine/optim';
+import {
+  Adadelta,
+  ADADELTA_DEFAULTS,
+  Adagrad,
+  ADAGRAD_DEFAULTS,
+  Adam,
+  ADAM_DEFAULTS,
+  AdamW,
+  ADAMW_DEFAULTS,
+  Optimizer,
+  RMSprop,
+  RMSPROP_DEFAULTS,
+  SGD,
+  SGD_DEFAULTS,
+} from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
 import type { ArgValue } from '../graph';
 import type { ArgDef, ArgsObject } from './args';
 
-export type OptimizerType = 'SGD' | 'Adam';
+export type OptimizerType = 'SGD' | 'Adam' | 'AdamW' | 'RMSprop' | 'Adagrad' | 'Adadelta';
 
 export interface OptimizerTraits {
   /**
@@ -26,10 +40,30 @@ export interface OptimizerDef {
   check?(args: Record<string, ArgValue>): { error: string; arg: string } | null;
   /** The engine's optimiser over `params` for these arguments (every default filled). */
   build(params: Tensor[], args: Record<string, ArgValue>): Optimizer;
+  /** The tensors of each parameter's size it keeps between steps, and what they are ("Adam's moments"), for the memory estimate. */
+  state(args: Record<string, ArgValue>): { slots: number; what: string };
   traits: OptimizerTraits;
 }
 
 const num = (v: ArgValue): number => v as number;
+
+const adamArgs = (defaults: typeof ADAM_DEFAULTS) =>
+  [
+  { name: 'lr', type: { kind: 'number', min: 0 }, default: defaults.lr, doc: 'Learning rate.' },
+  {
+    name: 'betas',
+    type: { kind: 'number-pair', min: 0, max: 1, maxExclusive: true },
+    default: [...defaults.betas],
+    doc: 'Coefficients for the running averages of the gradient and its square, each in [0, 1).',
+  },
+  { name: 'eps', type: { kind: 'number', min: 0 }, default: defaults.eps, doc: 'Term added to the denominator for numerical stability.' },
+  { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: defaults.weightDecay, doc: 'Weight decay (L2 penalty).' },
+  { name: 'amsgrad', type: { kind: 'bool' }, default: defaults.amsgrad, doc: 'Whether to use the AMSGrad variant.' },
+  ] as const satisfies readonly ArgDef[];
+
+const adamOptions = (a: Record<string, ArgValue>) => ({ lr: num(a.lr), betas: a.betas as [number, number], eps: num(a.eps), weightDecay: num(a.weight_decay), amsgrad: a.amsgrad === true });
+
+const adamState = (name: string) => (a: Record<string, ArgValue>) => ({ slots: a.amsgrad === true ? 3 : 2, what: `${name}'s moments` });
 
 export const OPTIMIZERS = {
   SGD: {
@@ -48,25 +82,67 @@ export const OPTIMIZERS = {
         : null,
     build: (params, a) =>
       new SGD(params, { lr: num(a.lr), momentum: num(a.momentum), dampening: num(a.dampening), weightDecay: num(a.weight_decay), nesterov: a.nesterov === true }),
+    state: (a) => (num(a.momentum) !== 0 ? { slots: 1, what: "SGD's momentum" } : { slots: 0, what: 'no optimiser state' }),
     traits: {},
   },
   Adam: {
     doc: 'Adam (torch.optim.Adam).',
     torch: 'torch.optim.Adam',
+    args: adamArgs(ADAM_DEFAULTS),
+    build: (params, a) => new Adam(params, adamOptions(a)),
+    state: adamState('Adam'),
+    traits: { adaptive: true },
+  },
+  AdamW: {
+    doc: 'Adam with decoupled weight decay: the weight shrinks by lr·weight_decay before each step, apart from the moments (torch.optim.AdamW).',
+    torch: 'torch.optim.AdamW',
+    args: adamArgs(ADAMW_DEFAULTS),
+    build: (params, a) => new AdamW(params, adamOptions(a)),
+    state: adamState('AdamW'),
+    traits: { adaptive: true },
+  },
+  RMSprop: {
+    doc: "RMSprop: each entry's step divided by a running root mean square of its gradients (torch.optim.RMSprop).",
+    torch: 'torch.optim.RMSprop',
     args: [
-      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADAM_DEFAULTS.lr, doc: 'Learning rate.' },
-      {
-        name: 'betas',
-        type: { kind: 'number-pair', min: 0, max: 1, maxExclusive: true },
-        default: [...ADAM_DEFAULTS.betas],
-        doc: 'Coefficients for the running averages of the gradient and its square, each in [0, 1).',
-      },
-      { name: 'eps', type: { kind: 'number', min: 0 }, default: ADAM_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
-      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADAM_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
-      { name: 'amsgrad', type: { kind: 'bool' }, default: ADAM_DEFAULTS.amsgrad, doc: 'Whether to use the AMSGrad variant.' },
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.lr, doc: 'Learning rate.' },
+      { name: 'alpha', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.alpha, doc: 'Smoothing constant of the running average of squared gradients.' },
+      { name: 'eps', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
+      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
+      { name: 'momentum', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.momentum, doc: 'Momentum factor.' },
+      { name: 'centered', type: { kind: 'bool' }, default: RMSPROP_DEFAULTS.centered, doc: 'Divides by an estimate of the variance of the gradient instead of its second moment.' },
     ],
     build: (params, a) =>
-      new Adam(params, { lr: num(a.lr), betas: a.betas as [number, number], eps: num(a.eps), weightDecay: num(a.weight_decay), amsgrad: a.amsgrad === true }),
+      new RMSprop(params, { lr: num(a.lr), alpha: num(a.alpha), eps: num(a.eps), weightDecay: num(a.weight_decay), momentum: num(a.momentum), centered: a.centered === true }),
+    state: (a) => ({ slots: 1 + (num(a.momentum) !== 0 ? 1 : 0) + (a.centered === true ? 1 : 0), what: "RMSprop's averages" }),
+    traits: { adaptive: true },
+  },
+  Adagrad: {
+    doc: "Adagrad: each entry's step divided by the root of the sum of its squared gradients (torch.optim.Adagrad).",
+    torch: 'torch.optim.Adagrad',
+    args: [
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.lr, doc: 'Learning rate.' },
+      { name: 'lr_decay', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.lrDecay, doc: 'Learning rate decay.' },
+      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
+      { name: 'initial_accumulator_value', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.initialAccumulatorValue, doc: 'Starting value of the sum of squared gradients.' },
+      { name: 'eps', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
+    ],
+    build: (params, a) =>
+      new Adagrad(params, { lr: num(a.lr), lrDecay: num(a.lr_decay), weightDecay: num(a.weight_decay), initialAccumulatorValue: num(a.initial_accumulator_value), eps: num(a.eps) }),
+    state: () => ({ slots: 1, what: "Adagrad's sums" }),
+    traits: { adaptive: true },
+  },
+  Adadelta: {
+    doc: 'Adadelta: steps scaled by running averages of squared gradients and squared updates (torch.optim.Adadelta).',
+    torch: 'torch.optim.Adadelta',
+    args: [
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.lr, doc: 'Coefficient that scales the step before it is applied.' },
+      { name: 'rho', type: { kind: 'number', min: 0, max: 1 }, default: ADADELTA_DEFAULTS.rho, doc: 'Coefficient of the running averages of squared gradients and updates.' },
+      { name: 'eps', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
+      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
+    ],
+    build: (params, a) => new Adadelta(params, { lr: num(a.lr), rho: num(a.rho), eps: num(a.eps), weightDecay: num(a.weight_decay) }),
+    state: () => ({ slots: 2, what: "Adadelta's averages" }),
     traits: { adaptive: true },
   },
 } as const satisfies Record<OptimizerType, OptimizerDef>;

@@ -25,6 +25,7 @@ import {
   PyInstance,
   PyIter,
   PyList,
+  PyModule,
   PyObj,
   PyOpaque,
   PyProperty,
@@ -802,6 +803,7 @@ export const BUILTIN_FUNCTIONS: Record<string, Value> = {
   }),
   hasattr: native('hasattr(obj, name, /)', (a, r, interp) => {
     const name = strArg(interp, a.name, 'attribute name', r);
+    if (a.obj instanceof PyModule && a.obj.partial && !a.obj.dict.has(name)) return false;
     try {
       interp.getAttr(a.obj, name, r);
       return true;

@@ -15,7 +15,7 @@ import { buildLoss, buildOptimizer } from '../build';
 import { LOSSES } from '../catalogue';
 import type { DataSpec, LossSpec, ModelSpec, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
 import type { Expr, ModuleAst, Range } from './ast';
-import { CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
+import { CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
 import { graphOf, RootRanges } from './graph';
@@ -38,6 +38,8 @@ export interface PythonDiagnostic {
   message: string;
   range: SourceRange;
   related: { range: SourceRange; message: string }[];
+  /** The script works in this floating-point type (a cast Gradient Lens met): read it again in it when the run's dtype was not chosen. */
+  dtype?: DType;
 }
 
 /** What a sidecar spec says about a Python file that only defines modules. */
@@ -107,7 +109,9 @@ function diag(severity: PythonDiagnostic['severity'], code: string, message: str
 /** A CantFollow as the information diagnostic the issue names: at the construct, with where the model needed it. */
 export function cantFollowDiagnostic(c: CantFollow, needed = 'the model needs this value'): PythonDiagnostic {
   const related = c.use.start !== c.opaque.origin.start || c.use.end !== c.opaque.origin.end ? [{ range: c.use, message: needed }] : [];
-  return diag('info', 'python/cant-follow', `Gradient Lens can't follow ${c.opaque.construct} here`, c.opaque.origin, related);
+  const d = diag('info', 'python/cant-follow', `Gradient Lens can't follow ${c.opaque.construct} here`, c.opaque.origin, related);
+  if (c instanceof DtypeCast) d.dtype = c.dtype;
+  return d;
 }
 
 function raiseDiagnostic(e: PyRaise, severity: 'error' | 'warning', what: string): PythonDiagnostic {
@@ -387,11 +391,14 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const step = () => {
     if (!fresh) runner.next(loop.stmt.r);
     fresh = false;
-    if (override) {
-      bindRoot(torch, io.input, override.input, loop.scope);
-      bindRoot(torch, io.target, override.target, loop.scope);
+    // A given batch replaces the loop's own where the step computes it, whatever the loop assigned before.
+    if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
+    let v: Value;
+    try {
+      v = runner.lossOf();
+    } finally {
+      interp.overrides = null;
     }
-    const v = runner.lossOf();
     return lossTensor(torch, v, loop.backward.r);
   };
   const rebind = (input: Tensor, target: Tensor) => {
@@ -415,22 +422,24 @@ function placeholder(torch: Torch): Tensor {
   return F.zeros([1], torch.dtype);
 }
 
-/** The expressions of the step that are the model's input and the loss's target. */
+/**
+ * The expressions of the step that are the model's input and the loss's target: the first call of
+ * the model before `loss.backward()` in the file's order, and the last loss computed before it.
+ */
 function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input: Expr | null; target: Expr | null } {
   let input: Expr | null = null;
   let target: Expr | null = null;
-  const stmts = statementsIn(loop.stmt.body);
-  for (const s of stmts) {
-    for (const e of ownExprs(s)) {
-      for (const x of expressionsIn(e)) {
-        if (x.k !== 'call' || !x.args.length) continue;
-        const fn = safeEval(torch.interp, x.fn, loop.scope);
-        if (fn === root && !input) {
-          input = x.args[0].value;
-          if (x.args[1] && !target) target = x.args[1].value;
-        } else if (isLossCallee(torch, fn) && x.args[1]) target = x.args[1].value;
-      }
-    }
+  const before = loop.backward.r.start;
+  const calls = statementsIn(loop.stmt.body)
+    .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))
+    .filter((x): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.args.length > 0 && x.r.start < before)
+    .sort((a, b) => a.r.start - b.r.start);
+  for (const x of calls) {
+    const fn = safeEval(torch.interp, x.fn, loop.scope);
+    if (fn === root && !input) {
+      input = x.args[0].value;
+      if (x.args[1] && !target) target = x.args[1].value;
+    } else if (isLossCallee(torch, fn) && x.args[1]) target = x.args[1].value;
   }
   return { input, target };
 }
@@ -444,13 +453,6 @@ function tensorIn(torch: Torch, e: Expr | null, scope: Scope): Tensor | null {
   if (!e) return null;
   const v = safeEval(torch.interp, e, scope);
   return v instanceof TensorObj ? v.t : null;
-}
-
-/** Rebinds the variable an input expression starts from (`data` in `data.to(device)`) to a given tensor. */
-function bindRoot(torch: Torch, e: Expr | null, t: Tensor, scope: Scope): void {
-  let x = e;
-  while (x && (x.k === 'call' || x.k === 'attr')) x = x.k === 'call' ? (x.fn.k === 'attr' ? x.fn.obj : null) : x.obj;
-  if (x && x.k === 'name') torch.interp.store(x.id, torch.wrap(t), scope);
 }
 
 /**

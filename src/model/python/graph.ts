@@ -46,6 +46,14 @@ export function dataFlow(torch: Torch): Map<enn.Module, Set<enn.Module>> {
   return out;
 }
 
+/**
+ * A user's module class as a layer type: its name, qualified by its module when it is also a
+ * catalogue name (a hand-written `class LayerNorm(nn.Module)` is not torch.nn.LayerNorm to the rules).
+ */
+function userType(name: string, module: string | null): string {
+  return layerDef(name) ? `${module ?? '__main__'}.${name}` : name;
+}
+
 /** The graph of the model rooted at `root`: modules, functional activation sites, ranges, shapes and data flow. */
 export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges): LayerNode {
   const order = new Map<enn.Module, number>();
@@ -63,7 +71,7 @@ export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges):
   const node = (m: enn.Module, name: string, fallback: RootRanges, functional: FunctionalSite | null): LayerNode => {
     const site = torch.sites.get(m);
     const obj = functional ? null : torch.moduleObjs.get(m);
-    const type = functional ? functional.type : obj ? (layerTypeOfObj(obj) ?? obj.cls.name) : m.constructor.name;
+    const type = functional ? functional.type : obj ? (layerTypeOfObj(obj) ?? userType(obj.cls.name, obj.cls.module)) : m.constructor.name;
     const def = layerDef(type);
     const init: Record<string, InitSpec> = {};
     for (const [k, t] of m.ownState().params) {

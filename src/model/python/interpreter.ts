@@ -646,6 +646,7 @@ export class Interpreter {
         v = mod.dict.get(n.name);
         if (v === undefined) {
           if (`${s.module}.${n.name}` in this.factories) v = this.importModule(`${s.module}.${n.name}`, n.r);
+          else v = mod.member(n.name, n.r);
         }
         if (v === undefined) this.raise('ImportError', `cannot import name '${n.name}' from '${s.module}'`, n.r);
       }
@@ -720,7 +721,17 @@ export class Interpreter {
 
   // ── expressions ──────────────────────────────────────────────────────────
 
+  /**
+   * Values given for particular expressions of the file (the batch `--batch` hands the training
+   * step: the model's input and the loss's target where the loop computes them); null for none.
+   */
+  overrides: Map<Expr, Value> | null = null;
+
   eval(e: Expr, scope: Scope): Value {
+    if (this.overrides !== null) {
+      const given = this.overrides.get(e);
+      if (given !== undefined) return given;
+    }
     switch (e.k) {
       case 'const':
         return e.v;
@@ -1102,6 +1113,8 @@ export class Interpreter {
       if (v instanceof PyOpaque && v.origin === NOWHERE) return new PyOpaque(v.construct, r);
       if (v !== undefined) return v;
       if (name === '__name__') return obj.name;
+      const missing = obj.member(name, r);
+      if (missing !== undefined) return missing;
       return this.raise('AttributeError', `module '${obj.name}' has no attribute '${name}'`, r);
     }
     if (obj instanceof PySuper) return this.superAttr(obj, name, r);

@@ -12,7 +12,7 @@ const noLr: OptimizerOption = { SGD: { momentum: 0.9 } };
 // @ts-expect-error a misspelt argument
 const misspelt: OptimizerOption = { Adam: { lr: 0.1, momentun: 1 } };
 // @ts-expect-error an optimiser the catalogue does not hold
-const unknown: OptimizerOption = { Adagrad: { lr: 0.1 } };
+const unknown: OptimizerOption = { LBFGS: { lr: 0.1 } };
 const losses: LossOption[] = ['BCELoss', { HuberLoss: { delta: 2, reduction: 'sum' } }, { CrossEntropyLoss: {} }];
 // @ts-expect-error reduction is mean or sum
 const none: LossOption = { MSELoss: { reduction: 'none' } };

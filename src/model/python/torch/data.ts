@@ -12,7 +12,7 @@ import { CantFollow } from '../errors';
 import { native } from '../native';
 import * as P from '../protocol';
 import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, toBigInt, Value } from '../values';
-import { NativeObj, TensorObj, Torch } from './runtime';
+import { mirrorModule, NativeObj, TensorObj, Torch } from './runtime';
 import { opaqueModule } from '../interpreter';
 
 /** A torchvision dataset as Gradient Lens knows it: what its samples look like, never their data. */
@@ -212,6 +212,13 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     out.info = info;
     return out;
   };
+  /** A crop of an image at least as large as the crop (the offset chosen by `at` from the room left); a synthetic image of the crop's size otherwise. */
+  const cropped = (x: Value, size: [number, number], r: Range, at: (room: number) => number): Value => {
+    const t = torch.tensorOf(x, r, 'img');
+    const [h, w] = [t.shape[t.rank - 2], t.shape[t.rank - 1]];
+    if (h < size[0] || w < size[1]) return resized(x, size, r);
+    return torch.wrap(F.narrow(F.narrow(t, t.rank - 2, at(h - size[0]), size[0]), t.rank - 1, at(w - size[1]), size[1]));
+  };
   const transforms: Record<string, Value> = {
     Compose: transform('Compose', (args, _k, r) => {
       const steps = interp.toArray(args[0] ?? new PyList([]), r);
@@ -251,15 +258,24 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     }),
     CenterCrop: transform('CenterCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
-      return { kind: 'CenterCrop', apply: (x, rr) => resized(x, size, rr) };
+      return { kind: 'CenterCrop', apply: (x, rr) => cropped(x, size, rr, (room) => Math.floor(room / 2)) };
     }),
     RandomCrop: transform('RandomCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
-      return { kind: 'RandomCrop', apply: (x, rr) => resized(x, size, rr) };
+      return { kind: 'RandomCrop', apply: (x, rr) => cropped(x, size, rr, (room) => Math.floor(torch.dataRng.uniform() * (room + 1))) };
     }),
     RandomResizedCrop: transform('RandomResizedCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
       return { kind: 'RandomResizedCrop', apply: (x, rr) => resized(x, size, rr) };
+    }),
+    Pad: transform('Pad', (args, kwargs, r) => {
+      const padding = torch.ints(args[0] ?? kwargs?.get('padding') ?? null, r, 'padding');
+      const fill = args[1] ?? kwargs?.get('fill') ?? 0n;
+      const mode = args[2] ?? kwargs?.get('padding_mode') ?? 'constant';
+      if (mode !== 'constant') throw new CantFollow(new PyOpaque(`transforms.Pad(padding_mode='${String(mode)}')`, r), r);
+      // torchvision's order: one amount for every side, (left/right, top/bottom), or (left, top, right, bottom).
+      const [left, top, right, bottom] = padding.length === 1 ? [padding[0], padding[0], padding[0], padding[0]] : padding.length === 2 ? [padding[0], padding[1], padding[0], padding[1]] : padding;
+      return { kind: 'Pad', apply: (x, rr) => torch.wrap(F.constantPad(torch.tensorOf(x, rr, 'img'), [left, right, top, bottom], torch.number(fill, rr, 'fill'))) };
     }),
     Lambda: transform('Lambda', (args) => ({ kind: 'Lambda', apply: (x, rr) => interp.call(args[0], [x], null, rr) })),
   };
@@ -269,9 +285,9 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
   const datasets: Record<string, Value> = {};
   for (const name of Object.keys(DATASETS)) datasets[name] = synthetic(name);
   datasets.DatasetFolder = datasets.ImageFolder;
-  const tvDatasets = mod('torchvision.datasets', datasets);
-  const tvTransforms = mod('torchvision.transforms', transforms);
-  const tv = mod('torchvision', { datasets: tvDatasets, transforms: tvTransforms, models: opaqueModule('torchvision.models', NOWHERE), utils: opaqueModule('torchvision.utils', NOWHERE) });
+  const tvDatasets = mirrorModule('torchvision.datasets', datasets);
+  const tvTransforms = mirrorModule('torchvision.transforms', transforms);
+  const tv = mirrorModule('torchvision', { datasets: tvDatasets, transforms: tvTransforms, models: opaqueModule('torchvision.models', NOWHERE), utils: opaqueModule('torchvision.utils', NOWHERE) });
   return {
     utilsData,
     modules: [
@@ -282,11 +298,6 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
   };
 }
 
-function mod(name: string, members: Record<string, Value>): PyModule {
-  const m = new PyModule(name);
-  for (const [k, v] of Object.entries(members)) m.dict.set(k, v);
-  return m;
-}
 
 function numbers(torch: Torch, v: Value, r: Range): number[] {
   if (v instanceof PyTuple || v instanceof PyList) return v.items.map((x) => torch.number(x, r));

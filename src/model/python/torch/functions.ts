@@ -16,7 +16,7 @@ import type { Expr, Range } from '../ast';
 import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
 import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
-import { NativeObj, TensorObj, Torch } from './runtime';
+import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { UNARY_MATH } from './elementwise';
 import { namedPair, norm, toNested } from './tensor';
 
@@ -364,8 +364,9 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       }),
     ),
   );
-  fn(functional, 'pad(input, pad, mode="constant", value=None)', (_a, r) => {
-    throw new CantFollow(new PyOpaque('F.pad', r), r);
+  fn(functional, 'pad(input, pad, mode="constant", value=None)', (a, r) => {
+    if (a.mode !== 'constant') throw new CantFollow(new PyOpaque(`F.pad(mode='${String(a.mode)}')`, r), r);
+    return wrap(F.constantPad(T_(a.input, r), torch.ints(a.pad, r, 'pad'), a.value === null ? 0 : torch.number(a.value, r, 'value')));
   });
 
   // ── losses ───────────────────────────────────────────────────────────────
@@ -446,7 +447,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   fn(fns, 'seed()', () => 0n);
   fn(fns, 'set_default_dtype(d)', (a, r) => {
     const d = torch.dtypeArg(a.d, r);
-    if (d !== torch.dtype) throw new CantFollow(new PyOpaque(`torch.set_default_dtype(${d}) in a ${torch.dtype} run (trace with --dtype ${d})`, r), r);
+    if (d !== torch.dtype) throw inOtherDtype(String(d), `torch.set_default_dtype(${d}) in a ${torch.dtype} run (trace with --dtype ${d})`, r);
     return null;
   });
   fn(fns, 'get_default_dtype()', () => torch.dtypeObj(torch.dtype));

@@ -12,15 +12,10 @@ import { makeData } from './data';
 import { makeFunctions } from './functions';
 import { makeInit } from './init';
 import { makeModuleClasses } from './modules';
-import { Torch } from './runtime';
+import { mirrorModule, Torch } from './runtime';
 import { makeTensorClasses, UNSUPPORTED_DTYPES, TORCH_DTYPES } from './tensor';
 import { makeTraining } from './training';
 
-function mod(name: string, members: Record<string, Value>): PyModule {
-  const m = new PyModule(name);
-  for (const [k, v] of Object.entries(members)) m.dict.set(k, v);
-  return m;
-}
 
 const identityDecorator = (name: string) =>
   native(`${name}(*args, **kwargs)`, (a) => {
@@ -40,23 +35,23 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
     const init = makeInit(torch);
     const data = makeData(torch);
     const m = new Map<string, PyModule>();
-    const F = mod('torch.nn.functional', functional);
-    const nnInit = mod('torch.nn.init', init);
-    const nnUtils = mod('torch.nn.utils', training.clip);
-    const nn = mod('torch.nn', {
+    const F = mirrorModule('torch.nn.functional', functional);
+    const nnInit = mirrorModule('torch.nn.init', init);
+    const nnUtils = mirrorModule('torch.nn.utils', training.clip);
+    const nn = mirrorModule('torch.nn', {
       Parameter: torch.Parameter,
       functional: F,
       init: nnInit,
       utils: nnUtils,
-      parameter: mod('torch.nn.parameter', { Parameter: torch.Parameter }),
+      parameter: mirrorModule('torch.nn.parameter', { Parameter: torch.Parameter }),
       ...Object.fromEntries(torch.nnClasses),
       ...training.losses,
     });
-    const scheduler = mod('torch.optim.lr_scheduler', training.schedulers);
-    const optim = mod('torch.optim', { ...training.optim, lr_scheduler: scheduler });
-    const utilsData = mod('torch.utils.data', data.utilsData);
-    const utils = mod('torch.utils', { data: utilsData });
-    const cuda = mod('torch.cuda', {
+    const scheduler = mirrorModule('torch.optim.lr_scheduler', training.schedulers);
+    const optim = mirrorModule('torch.optim', { ...training.optim, lr_scheduler: scheduler });
+    const utilsData = mirrorModule('torch.utils.data', data.utilsData);
+    const utils = mirrorModule('torch.utils', { data: utilsData });
+    const cuda = mirrorModule('torch.cuda', {
       is_available: new PyBuiltin('is_available', () => false),
       device_count: new PyBuiltin('device_count', () => 0n),
       manual_seed: new PyBuiltin('manual_seed', () => null),
@@ -65,8 +60,8 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
       synchronize: new PyBuiltin('synchronize', () => null),
       is_bf16_supported: new PyBuiltin('is_bf16_supported', () => false),
     });
-    const jit = mod('torch.jit', { script: identityDecorator('script'), export: identityDecorator('export'), ignore: identityDecorator('ignore'), unused: identityDecorator('unused') });
-    const autograd = mod('torch.autograd', {
+    const jit = mirrorModule('torch.jit', { script: identityDecorator('script'), export: identityDecorator('export'), ignore: identityDecorator('ignore'), unused: identityDecorator('unused') });
+    const autograd = mirrorModule('torch.autograd', {
       Variable: native('Variable(data, requires_grad=False)', (a) => a.data),
       set_detect_anomaly: new PyBuiltin('set_detect_anomaly', () => null),
       detect_anomaly: new PyBuiltin('detect_anomaly', (_a, _k, site) => new PyOpaque('torch.autograd.detect_anomaly', site.r)),
@@ -76,7 +71,7 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
     const dtypes: Record<string, Value> = {};
     for (const [names, d] of TORCH_DTYPES) for (const n of names) dtypes[n] = torch.dtypeObj(d);
     for (const n of UNSUPPORTED_DTYPES) dtypes[n] = new PyOpaque(`torch.${n} (the engine computes in float32 and float64)`, NOWHERE);
-    const root = mod('torch', {
+    const root = mirrorModule('torch', {
       ...torchFns,
       ...dtypes,
       Tensor: torch.Tensor,

@@ -34,8 +34,9 @@ import {
   typeName,
   Value,
 } from '../values';
+import { ENGINE_LAYERS, engineForward } from './engine-layers';
 import { extraArgsProblem, TORCH_EXTRA_ARGS } from './layer-args';
-import { ModuleObj, TensorObj, Torch } from './runtime';
+import { inOtherDtype, ModuleObj, TensorObj, Torch } from './runtime';
 
 /** The engine side of a module written in Python: its forward is the Python one. */
 export class PyEngineModule extends enn.Module {
@@ -305,14 +306,14 @@ export function makeModuleClasses(torch: Torch): void {
     method(Module, `${name}(self, *args, **kwargs)`, (a, r, m) => {
       for (const v of [...(a.__varargs ?? []), ...(a.__varkw?.values() ?? [])]) {
         const d = v !== null && !(v instanceof PyOpaque) && typeof v === 'object' && 'dtype' in (v as object) ? torch.dtypeArg(v, r) : null;
-        if (d && d !== torch.dtype) throw new CantFollow(new PyOpaque(`a model cast to ${d} in a ${torch.dtype} run`, r), r);
+        if (d && d !== torch.dtype) throw castTo(torch, d, r);
       }
       return m;
     });
   }
   for (const [name, dtype] of [['float', 'float32'], ['double', 'float64']] as const) {
     method(Module, `${name}(self)`, (_a, r, m) => {
-      if (dtype !== torch.dtype) throw new CantFollow(new PyOpaque(`a model cast to ${dtype} in a ${torch.dtype} run (trace with --dtype ${dtype})`, r), r);
+      if (dtype !== torch.dtype) throw castTo(torch, dtype, r);
       return m;
     });
   }
@@ -382,6 +383,43 @@ export function makeModuleClasses(torch: Torch): void {
     if (type === 'Sequential') continue;
     torch.nnClasses.set(type, catalogueClass(torch, Module, type));
   }
+  for (const [name, def] of Object.entries(ENGINE_LAYERS)) {
+    const cls = torch.nnClasses.get(name) ?? engineClass(torch, Module, name);
+    const forward = engineForward(torch, def, (self) => (self as ModuleObj).engine);
+    if (forward) cls.dict.set('forward', forward);
+    torch.nnClasses.set(name, cls);
+  }
+}
+
+/** A layer the engine computes outside the catalogue: PyTorch's constructor builds the engine module. */
+function engineClass(torch: Torch, Module: PyClass, name: string): PyClass {
+  const def = ENGINE_LAYERS[name];
+  const cls = new PyClass(name, [Module], null, 'torch.nn');
+  cls.dict.set(
+    '__init__',
+    native(
+      def.init,
+      (a, r) => {
+        const obj = a.self as ModuleObj;
+        torch.replaceEngine(obj, def.build(a, torch, r));
+        obj.initialised = true;
+        return null;
+      },
+      { method: true },
+    ),
+  );
+  return cls;
+}
+
+/** The engine-layer entry of a module object (its class, or a user class deriving it). */
+function engineLayerOfObj(m: ModuleObj): (typeof ENGINE_LAYERS)[string] | undefined {
+  for (const c of m.cls.mro) if (c.module === 'torch.nn' && Object.hasOwn(ENGINE_LAYERS, c.name)) return ENGINE_LAYERS[c.name];
+  return undefined;
+}
+
+/** A model cast to another floating-point type than the run's: a run whose dtype nobody chose is read again in it. */
+function castTo(torch: Torch, dtype: string, r: Range): CantFollow {
+  return inOtherDtype(dtype, `a model cast to ${dtype} in a ${torch.dtype} run (trace with --dtype ${dtype})`, r);
 }
 
 function prefixed(prefix: Value, k: string): string {
@@ -614,10 +652,14 @@ function moduleAttr(torch: Torch, m: ModuleObj, name: string): Value | undefined
   const type = layerTypeOfObj(m);
   if (type) {
     const def = layerDef(type)!;
+    // A parameter the layer was built without (Linear(bias=False)) is None, as in PyTorch; the argument of that name is not it.
+    if (def.paramNames.includes(name)) return null;
     const args = def.argsOf(m.engine);
     if (Object.hasOwn(args, name)) return pyArg(args[name], def.args.find((a) => a.name === name));
     if (name === 'inplace') return false;
   }
+  const attrs = engineLayerOfObj(m)?.attrs?.(m.engine);
+  if (attrs && Object.hasOwn(attrs, name)) return attrs[name];
   return undefined;
 }
 

@@ -12,13 +12,27 @@ import { Rng } from '../../../engine/rng';
 import { Tensor } from '../../../engine/tensor';
 import type { Expr, ModuleAst, Range } from '../ast';
 import { requireInt } from '../builtins';
-import { CantFollow } from '../errors';
+import { CantFollow, DtypeCast } from '../errors';
 import type { Interpreter } from '../interpreter';
 import type { FunctionalSite, LossUse } from './functions';
 import type { InitUse } from './init';
 import type { ClipUse, OptimizerUse } from './training';
 import { isInt, isNumber, PyClass, PyInstance, PyList, PyModule, PyObj, PyOpaque, PyTuple, PyTupleOf, toBigInt, toNumber, typeName, Value, ValueKeyed } from '../values';
 
+
+/** What the script does in another dtype than the run's: a DtypeCast for a float type, else not followed. */
+export function inOtherDtype(dtype: string, what: string, r: Range): CantFollow {
+  const o = new PyOpaque(what, r);
+  return dtype === 'float32' || dtype === 'float64' ? new DtypeCast(dtype, o, r) : new CantFollow(o, r);
+}
+
+/** A module of a library Gradient Lens mirrors in part (torch.nn, torchvision.transforms): a name it lacks reads as not followed. */
+export function mirrorModule(name: string, members: Record<string, Value>): PyModule {
+  const m = new PyModule(name);
+  m.partial = true;
+  for (const [k, v] of Object.entries(members)) m.dict.set(k, v);
+  return m;
+}
 
 /** Where a module came from in the user's text. */
 export interface ModuleSite {
