@@ -445,6 +445,18 @@ export class Interpreter {
     return NORMAL;
   }
 
+  /**
+   * A missing key, index or attribute of a value something not followed may have changed
+   * (`exec(code, cfg)` then `cfg["w"]`) is that thing's doing as far as we know: not the error the
+   * real script would raise.
+   */
+  private doubted(err: unknown, obj: Value): unknown {
+    if (!(err instanceof PyRaise) || typeof obj !== 'object' || obj === null) return err;
+    const cause = this.taints.get(obj);
+    if (!cause) return err;
+    return this.isException(err, 'KeyError') || this.isException(err, 'IndexError') || this.isException(err, 'AttributeError') ? cause : err;
+  }
+
   taint(v: PyObj, cause: CantFollow): void {
     if (!this.taints.has(v)) this.taints.set(v, cause);
     this.hooks.taint?.(v, cause);
@@ -613,7 +625,7 @@ export class Interpreter {
       const parent = i > 1 ? this.modules.get(parts.slice(0, i - 1).join('.')) : undefined;
       if (factory) mod = factory(this, prefix);
       else if (parent instanceof PyModule && parent.dict.get(parts[i - 1]) instanceof PyModule) mod = parent.dict.get(parts[i - 1]) as PyModule;
-      else if (parent instanceof PyOpaque) mod = parent;
+      else if (parent instanceof PyOpaque) mod = moduleMember(parent, parts[i - 1], r);
       else mod = opaqueModule(prefix, r);
       this.modules.set(prefix, mod);
       if (parent instanceof PyModule && mod instanceof PyModule && !parent.dict.has(parts[i - 1])) parent.dict.set(parts[i - 1], mod);
@@ -737,10 +749,23 @@ export class Interpreter {
         return e.v;
       case 'name':
         return this.lookup(e.id, scope, e.r);
-      case 'attr':
-        return this.getAttr(this.eval(e.obj, scope), e.name, e.r);
-      case 'sub':
-        return P.getItem(this, this.eval(e.obj, scope), this.eval(e.index, scope), e.r);
+      case 'attr': {
+        const obj = this.eval(e.obj, scope);
+        try {
+          return this.getAttr(obj, e.name, e.r);
+        } catch (err) {
+          throw this.doubted(err, obj);
+        }
+      }
+      case 'sub': {
+        const obj = this.eval(e.obj, scope);
+        const index = this.eval(e.index, scope);
+        try {
+          return P.getItem(this, obj, index, e.r);
+        } catch (err) {
+          throw this.doubted(err, obj);
+        }
+      }
       case 'slice':
         return new PySlice(e.lo ? this.eval(e.lo, scope) : null, e.hi ? this.eval(e.hi, scope) : null, e.step ? this.eval(e.step, scope) : null);
       case 'call':

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult } from '../../../src/worker/python';
-import { at, ready } from './support';
+import { at, ready, trainingLoop } from './support';
 
 const HEAD = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n';
 
@@ -22,15 +22,7 @@ ${init.replace(/^/gm, '        ')}
 ${forward.replace(/^/gm, '        ')}
 
 net = Net()
-opt = ${opt}
-x = ${x}
-y = ${y}
-for step in range(3):
-    opt.zero_grad()
-    loss = F.mse_loss(net(x), y)
-    loss.backward()
-    opt.step()
-`;
+${trainingLoop(opt, x, y)}`;
 }
 
 async function traced(text: string): Promise<PythonResult> {
@@ -121,15 +113,7 @@ class Net(nn.Module):
         return self.fc(self.ln(x))
 
 net = Net()
-opt = torch.optim.SGD(net.parameters(), lr=0.1)
-x = torch.randn(8, 4)
-y = torch.randn(8, 1)
-for step in range(3):
-    opt.zero_grad()
-    loss = F.mse_loss(net(x), y)
-    loss.backward()
-    opt.step()
-`;
+${trainingLoop()}`;
     const r = await traced(text);
     const graph = r.read.model!.graph();
     assert.deepEqual(

@@ -499,8 +499,13 @@ export function makeTensorClasses(torch: Torch): void {
     return null;
   });
   method('retain_grad(self)', () => null);
-  method('register_hook(self, hook)', (_a, r) => new PyOpaque('Tensor.register_hook', r));
-  method('apply_(self, callable)', (_a, r) => new PyOpaque('Tensor.apply_', r));
+  // A gradient hook may change every gradient behind it, and apply_ runs Python on each entry: neither is guessed.
+  method('register_hook(self, hook)', (_a, r) => {
+    throw new CantFollow(new PyOpaque('Tensor.register_hook (a hook that can change the gradient)', r), r);
+  });
+  method('apply_(self, callable)', (_a, r) => {
+    throw new CantFollow(new PyOpaque('Tensor.apply_', r), r);
+  });
 }
 
 function emptyAll(d: number | number[] | null): number | number[] | null {
