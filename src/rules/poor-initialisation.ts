@@ -51,6 +51,8 @@ function followerOf(leaves: LayerNode[], i: number): Follower | 'norm' | 'join' 
     return traits.activation ? { activation: l } : {};
   };
   if (hasDataFlow(leaves)) {
+    // Every layer its outputs reach first (past pass-through ones): a join among them wins, then a normalisation.
+    const reached: (Follower | 'norm' | 'join')[] = [];
     let frontier = consumersOf(leaves, leaves[i]);
     const seen = new Set<string>();
     while (frontier.length) {
@@ -58,14 +60,13 @@ function followerOf(leaves: LayerNode[], i: number): Follower | 'norm' | 'join' 
       for (const l of frontier) {
         if (seen.has(l.path)) continue;
         seen.add(l.path);
-        if ((l.inputsFrom?.length ?? 0) > 1) return 'join';
-        const j = judge(l);
-        if (j !== 'pass') return j;
-        next.push(...consumersOf(leaves, l));
+        const j = (l.inputsFrom?.length ?? 0) > 1 ? 'join' : judge(l);
+        if (j === 'pass') next.push(...consumersOf(leaves, l));
+        else reached.push(j);
       }
       frontier = next;
     }
-    return {};
+    return reached.find((r) => r === 'join') ?? reached.find((r) => r === 'norm') ?? reached[0] ?? {};
   }
   for (let j = i + 1; j < leaves.length; j++) {
     const f = judge(leaves[j]);

@@ -18,7 +18,7 @@ export interface RootRanges {
   range: SourceRange;
 }
 
-/** For each applied module, the modules whose outputs reached its input: a walk back through the tape. */
+/** For each applied module, the layers (modules without children) whose outputs reached its input: a walk back through the tape. */
 export function dataFlow(torch: Torch): Map<enn.Module, Set<enn.Module>> {
   const producedBy = new Map<Tensor, enn.Module>();
   for (const [m, io] of torch.applications) if (!producedBy.has(io.output)) producedBy.set(io.output, m);
@@ -34,7 +34,8 @@ export function dataFlow(torch: Torch): Map<enn.Module, Set<enn.Module>> {
       if (seen.has(t)) continue;
       seen.add(t);
       const producer = producedBy.get(t);
-      if (producer && producer !== m) {
+      // A block's output (a residual sum inside it) comes from the layers inside: walk on into it.
+      if (producer && producer !== m && producer.namedChildren().length === 0) {
         from.add(producer);
         continue;
       }

@@ -155,4 +155,43 @@ for step in range(100):
     assert.match(d.message, /^Gradient Lens can't follow .* here$/);
     assert.ok(at(opaque, d.range).startsWith('np.load'), at(opaque, d.range));
   });
+
+  it('follows the data flow: a small init in a residual branch is left to the absolute bounds, the same layer in a plain stack is judged', async () => {
+    const model = (residual: boolean) => `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(16, 64)
+        self.proj = nn.Linear(64, 64)
+        nn.init.normal_(self.proj.weight, std=0.01)
+        self.norm = nn.LayerNorm(64)
+        self.out = nn.Linear(64, 1)
+
+    def forward(self, x):
+        h = self.inp(x)
+        h = ${residual ? 'h + self.proj(h)' : 'self.proj(h)'}
+        return ${residual ? 'self.out(self.norm(h))' : 'self.out2(h)'}
+
+
+net = Net()
+net.out2 = nn.Linear(64, 1)
+opt = torch.optim.SGD(net.parameters(), lr=0.01)
+x = torch.randn(32, 16)
+y = torch.randn(32, 1)
+for step in range(5):
+    opt.zero_grad()
+    loss = F.mse_loss(net(x), y)
+    loss.backward()
+    opt.step()
+`;
+    const residual = findings(await trace(model(true))).filter((f) => f.rule === 'poor-initialisation' && f.layer === 'proj');
+    assert.deepEqual(residual, []);
+    const plain = findings(await trace(model(false))).filter((f) => f.rule === 'poor-initialisation' && f.layer === 'proj');
+    assert.equal(plain.length, 1);
+    assert.match(plain[0].message, /weight of Linear proj starts at std 0\.01/);
+  });
 });
