@@ -12,9 +12,12 @@ import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { specRangeOf, TraceError } from '../trace/errors';
 import { lineIndex, LineIndex } from './positions';
+import { runPythonJob } from './python-job';
 import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './messages';
 
-export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void {
+/** Runs a request: a spec here, PyTorch source in python-job.ts (its parser loads asynchronously, once). */
+export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void | Promise<void> {
+  if (req.python) return runPythonJob(req, post);
   const lines = lineIndex(req.text);
   const t0 = performance.now();
   const { spec, diagnostics } = parseSpec(req.text, req.fileName, { limits: req.limits });

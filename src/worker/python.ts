@@ -36,6 +36,8 @@ export interface PythonJob {
   seed?: number;
   memoryLimitBytes?: number;
   onStep?: (record: StepRecord) => boolean | void;
+  /** Called once the file is read and its model built, before the trace. */
+  onRead?: (model: PythonModel) => void;
   /** Starting weights by the model's state_dict names. */
   state?: Record<string, StateEntry>;
   /** A fixed batch for every step. */
@@ -172,6 +174,7 @@ export function analysePythonNow(job: PythonJob): PythonResult {
   const diagnostics = [...read.diagnostics];
   const model = read.model;
   if (!model) return { read, diagnostics, analysis: null };
+  job.onRead?.(model);
   try {
     const analysis = within(model, dtype, () => {
       prepareModel(job, model);
