@@ -5,12 +5,12 @@
  * applies it, one finding for the layers one line built in a loop. Nothing of the user's runs,
  * so this is as safe in Restricted Mode as a spec file. The CLI and the trace worker call it.
  */
-import { basename, dirname, join, resolve } from 'node:path';
 import { analyse, Analysis } from '../analyse';
 import * as F from '../engine/functional';
 import { Rng } from '../engine/rng';
 import type { DataSpec, LossSpec } from '../model/graph';
 import type { PythonSidecar } from '../model/parse';
+export { sidecarCandidates, sidecarTarget } from '../sidecar-files';
 import { synthesize } from '../trace/data';
 import { loadStateDict } from '../engine/state';
 import { setDefaultDtype } from '../engine/dtype';
@@ -97,18 +97,6 @@ function dropTiedNames(model: PythonModel, state: Record<string, StateEntry>): R
     out[k] = v;
   }
   return out;
-}
-
-/** The sidecar files that may belong to a Python file: `model.grad.yaml` (or .yml, .json) beside `model.py`. */
-export function sidecarCandidates(pyFile: string): string[] {
-  const dir = dirname(pyFile);
-  const stem = basename(pyFile).replace(/\.(py|ipynb)$/i, '');
-  return ['.grad.yaml', '.grad.yml', '.grad.json'].map((ext) => join(dir, `${stem}${ext}`));
-}
-
-/** The Python file a sidecar names, resolved against the sidecar's folder. */
-export function sidecarTarget(sidecarFile: string, sidecar: PythonSidecar): string {
-  return resolve(dirname(sidecarFile), sidecar.python);
 }
 
 /**

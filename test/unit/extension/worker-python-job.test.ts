@@ -92,4 +92,15 @@ describe('trace worker job on PyTorch source', () => {
     assert.equal(p.ok, false);
     assert.match(p.problems[0].message, /^The sidecar \/w\/gpt\.grad\.yaml cannot be used \(line 8\): /);
   });
+
+  it('a sidecar spec opened on its own says whose it is (at its python key) and traces nothing', async () => {
+    const sidecar = readFileSync(join(PARITY, 'gpt.grad.yaml'), 'utf8');
+    const replies = await run({ text: sidecar, fileName: '/w/gpt.grad.yaml', python: undefined });
+    assert.deepEqual(replies.map((r) => r.type), ['parsed']);
+    const p = replies[0] as Of<'parsed'>;
+    assert.equal(p.ok, false);
+    assert.deepEqual(p.problems.map((x) => [x.severity, x.code]), [['info', 'python/sidecar']]);
+    assert.match(p.problems[0].message, /^This spec is the sidecar of gpt\.py: Gradient Lens traces it with that file/);
+    assert.equal(p.problems[0].range.start.line, lineOf(sidecar, /^model:/));
+  });
 });
