@@ -32,7 +32,7 @@ export function findingDiagnostic(f: ResolvedFinding, uri: vscode.Uri, extension
   const d = new vscode.Diagnostic(toRange(f.range), f.message, SEVERITY[f.severity]);
   d.source = DIAGNOSTIC_SOURCE;
   d.code = { value: f.rule, target: ruleDocs(extensionUri, f.rule) };
-  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.file ? vscode.Uri.file(r.file) : uri, toRange(r.range)), r.message));
+  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.uri ? vscode.Uri.parse(r.uri) : r.file ? vscode.Uri.file(r.file) : uri, toRange(r.range)), r.message));
   return d;
 }
 

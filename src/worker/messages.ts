@@ -64,7 +64,8 @@ export interface ResolvedFinding {
   range: RangeView;
   /** The file the range is in, when it is not the model file (a training run's findings are on its .py files). */
   file?: string;
-  related: { range: RangeView; message: string; file?: string }[];
+  /** `uri`: a document that is no file, as a URI (a note in another notebook cell). */
+  related: { range: RangeView; message: string; file?: string; uri?: string }[];
   fixes: ResolvedFix[];
   explainedBy?: { rule: RuleId; layer: string };
 }

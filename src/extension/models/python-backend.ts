@@ -1,9 +1,12 @@
 /**
- * PyTorch source files (a `.py` file that imports torch): read and traced in the trace worker by
- * Gradient Lens's own interpreter, never run, so they are traced in Restricted Mode as spec files
- * are. A file that only defines modules is traced through its sidecar spec (`model.grad.yaml`
- * beside `model.py`, naming it), which the host reads (from its editor if open, else from disk)
- * and sends with the text; editing or saving the sidecar traces the file again.
+ * PyTorch source files (a `.py` file that imports torch) and Jupyter notebooks' Python cells: read
+ * and traced in the trace worker by Gradient Lens's own interpreter, never run, so they are traced
+ * in Restricted Mode as spec files are. A file that only defines modules is traced through its
+ * sidecar spec (`model.grad.yaml` beside `model.py`, naming it), which the host reads (from its
+ * editor if open, else from disk) and sends with the text; editing or saving the sidecar traces the
+ * file again. A notebook is one program: a run of any of its cells traces all its code cells once
+ * (cells asking for the same text share that run) and shows each cell its part (notebooks.ts);
+ * editing a cell runs the others again.
  */
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -12,8 +15,9 @@ import { sidecarCandidates } from '../../sidecar-files';
 import { openDocument } from '../document-watch';
 import type { RunRequest as WorkerRequest } from '../trace-runner';
 import { executionGate } from '../trust';
-import { SpecBackend, type Parsed } from './spec-backend';
-import type { DeclaredModel, RunFailure } from './types';
+import { SpecBackend, type Parsed, type Source } from './spec-backend';
+import { codeCells, isCell, notebookOf, notebookProgram, runForCell, type NotebookProgram } from './notebooks';
+import type { DeclaredModel, FileRun, RunFailure, RunRequest } from './types';
 
 /** `import torch`, `import torch.nn as nn`, `from torch import nn` at the start of a line. */
 const IMPORTS_TORCH = /^[ \t]*(?:import[ \t]+torch\b|from[ \t]+torch\b)/m;
@@ -21,9 +25,14 @@ const IMPORTS_TORCH = /^[ \t]*(?:import[ \t]+torch\b|from[ \t]+torch\b)/m;
 const MODULE_CLASS = /^class[ \t]+([A-Za-z_]\w*)[ \t]*\([^)]*\bModule\b[^)]*\)[ \t]*:/gm;
 const SIDECAR = /\.grad\.(ya?ml|json)$/i;
 
-/** A Python file that imports torch: the only kind worth reading for a model. */
+/** A Python file that imports torch, or a Python cell of a notebook that does: the only kinds worth reading for a model. */
 export function isPyTorchSource(doc: vscode.TextDocument): boolean {
-  return !doc.isClosed && (doc.languageId === 'python' || /\.py$/i.test(doc.uri.path)) && IMPORTS_TORCH.test(doc.getText());
+  if (doc.isClosed) return false;
+  if (isCell(doc)) {
+    const nb = doc.languageId === 'python' ? notebookOf(doc) : undefined;
+    return !!nb && codeCells(nb).some((c) => IMPORTS_TORCH.test(c.document.getText()));
+  }
+  return (doc.languageId === 'python' || /\.py$/i.test(doc.uri.path)) && IMPORTS_TORCH.test(doc.getText());
 }
 
 /** The nn.Module classes a file defines, with the line of each `class` statement. */
@@ -39,6 +48,8 @@ export class PythonBackend extends SpecBackend {
   override readonly kind = 'python';
   private readonly invalidated = this.own(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidInvalidate = this.invalidated.event;
+  /** The quick run of each notebook's current text, shared by its cells. */
+  private readonly notebookRuns = new Map<string, { text: string; users: number; done: boolean; ac: AbortController; result: Promise<FileRun | undefined> }>();
 
   constructor(workerScript: string, log: vscode.LogOutputChannel) {
     super(workerScript, log);
@@ -47,7 +58,22 @@ export class PythonBackend extends SpecBackend {
       // model.grad.yaml belongs to model.py beside it (the worker checks that it names it).
       this.invalidated.fire(uri.with({ path: uri.path.replace(SIDECAR, '.py') }));
     };
-    this.own(vscode.workspace.onDidChangeTextDocument((e) => e.contentChanges.length && changed(e.document.uri)));
+    this.own(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (!e.contentChanges.length) return;
+        changed(e.document.uri);
+        // One cell's edit changes the program every other cell of the notebook shows a part of.
+        if (isCell(e.document)) this.invalidateCells(notebookOf(e.document), e.document.uri);
+      }),
+    );
+    this.own(vscode.workspace.onDidChangeNotebookDocument((e) => e.contentChanges.length && this.invalidateCells(e.notebook)));
+    // A notebook's quick runs have a thread of their own (keyed by the notebook): ended with it.
+    this.own(
+      vscode.workspace.onDidCloseNotebookDocument((nb) => {
+        this.notebookRuns.delete(nb.uri.toString());
+        super.forget(nb.uri);
+      }),
+    );
     const watcher = this.own(vscode.workspace.createFileSystemWatcher('**/*.grad.{yaml,yml,json}'));
     this.own(watcher.onDidCreate(changed));
     this.own(watcher.onDidChange(changed));
@@ -62,13 +88,65 @@ export class PythonBackend extends SpecBackend {
     return executionGate('source');
   }
 
-  /** The file is one model: its lens goes above the first nn.Module class, else on the first line. */
+  /** The file is one model: its lens goes above the first nn.Module class, else on the first line; a notebook's on its first code cell. */
   override declared(doc: vscode.TextDocument): DeclaredModel[] {
+    if (isCell(doc)) {
+      const nb = notebookOf(doc);
+      return nb && codeCells(nb)[0]?.document.uri.toString() === doc.uri.toString() ? [notebookModel(nb)] : [];
+    }
     const line = moduleClasses(doc)[0]?.line ?? 0;
     return [{ name: path.basename(doc.uri.path), anchor: { start: { line, character: 0 }, end: { line, character: 0 } } }];
   }
 
-  protected override async request(doc: vscode.TextDocument): Promise<Partial<WorkerRequest>> {
+  override async run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
+    if (!isCell(doc)) return super.run(doc, req);
+    const nb = notebookOf(doc);
+    if (!nb) return undefined;
+    const prog = notebookProgram(nb);
+    const whole = req.quick ? await this.sharedRun(prog, req) : await this.runSource(prog.asSource, req, notebookModel(nb));
+    return whole && runForCell(prog, whole, doc);
+  }
+
+  /**
+   * The quick run of the notebook's current text: started by the first cell that asks, shared by
+   * the others (a finished one too, until the text changes), ended early only when every cell
+   * waiting for it has given up.
+   */
+  private sharedRun(prog: NotebookProgram, req: RunRequest): Promise<FileRun | undefined> {
+    const key = prog.notebook.uri.toString();
+    let shared = this.notebookRuns.get(key);
+    if (!shared || shared.text !== prog.source.text || shared.ac.signal.aborted) {
+      if (shared && !shared.done) shared.ac.abort('superseded');
+      const ac = new AbortController();
+      const entry = { text: prog.source.text, users: 0, done: false, ac, result: Promise.resolve<FileRun | undefined>(undefined) };
+      entry.result = this.runSource(prog.asSource, { ...req, signal: ac.signal }, notebookModel(prog.notebook)).finally(() => (entry.done = true));
+      this.notebookRuns.set(key, (shared = entry));
+    }
+    const run = shared;
+    run.users++;
+    return new Promise<FileRun | undefined>((resolve) => {
+      const onAbort = () => {
+        if (--run.users === 0 && !run.done) run.ac.abort(req.signal.reason);
+        resolve(undefined);
+      };
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      void run.result.then((r) => {
+        if (req.signal.aborted) return;
+        req.signal.removeEventListener('abort', onAbort);
+        run.users--;
+        resolve(r);
+      });
+    });
+  }
+
+  /** Every code cell of the notebook but `except` is out of date. */
+  private invalidateCells(nb: vscode.NotebookDocument | undefined, except?: vscode.Uri): void {
+    if (!nb) return;
+    for (const c of codeCells(nb)) if (c.document.uri.toString() !== except?.toString()) this.invalidated.fire(c.document.uri);
+    this.notebookRuns.delete(nb.uri.toString());
+  }
+
+  protected override async request(doc: Source): Promise<Partial<WorkerRequest>> {
     const sidecar = doc.uri.scheme === 'file' ? await this.sidecar(doc.uri.fsPath) : undefined;
     return { python: sidecar ? { sidecar } : {} };
   }
@@ -93,4 +171,9 @@ export class PythonBackend extends SpecBackend {
     }
     return undefined;
   }
+}
+
+/** A notebook is one model, named after its file; its lens goes on the first line of its first code cell. */
+function notebookModel(nb: vscode.NotebookDocument): DeclaredModel {
+  return { name: path.basename(nb.uri.path), anchor: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
 }

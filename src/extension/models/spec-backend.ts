@@ -21,6 +21,9 @@ const MODEL_KEY = /^[ \t]*"?model"?[ \t]*:/m;
 
 const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
 
+/** What a run reads of a document: its editor's text, or a notebook's code cells joined. */
+export type Source = Pick<vscode.TextDocument, 'uri' | 'version' | 'getText'>;
+
 export type Parsed = NonNullable<Extract<TraceOutcome, { kind: 'invalid' }>['parsed']>;
 
 export class SpecBackend extends Disposable implements ModelBackend {
@@ -51,7 +54,12 @@ export class SpecBackend extends Disposable implements ModelBackend {
     return [{ name: path.basename(doc.uri.path), anchor: { start: { line, character: 0 }, end: { line, character: 0 } } }];
   }
 
-  async run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
+  run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
+    return this.runSource(doc, req, this.declared(doc)[0]);
+  }
+
+  /** Runs a text in the worker; `declared` is the model a trace of it is. */
+  protected async runSource(doc: Source, req: RunRequest, declared: DeclaredModel): Promise<FileRun | undefined> {
     const { config, quick } = req;
     const extra = await this.request(doc);
     if (req.signal.aborted) return undefined;
@@ -85,14 +93,14 @@ export class SpecBackend extends Disposable implements ModelBackend {
         if (outcome.reason === 'superseded') this.stats.superseded++;
         return undefined;
       }
-      return this.fileRun(doc, quick, outcome);
+      return this.fileRun(doc, quick, outcome, declared);
     } finally {
       req.signal.removeEventListener('abort', abort);
     }
   }
 
   /** What a request for this document carries besides its text (a Python file's sidecar). */
-  protected async request(_doc: vscode.TextDocument): Promise<Partial<WorkerRequest>> {
+  protected async request(_doc: Source): Promise<Partial<WorkerRequest>> {
     return {};
   }
 
@@ -122,12 +130,11 @@ export class SpecBackend extends Disposable implements ModelBackend {
     return r;
   }
 
-  private fileRun(doc: vscode.TextDocument, quick: boolean, outcome: Exclude<TraceOutcome, { kind: 'cancelled' }>): FileRun {
+  private fileRun(doc: Source, quick: boolean, outcome: Exclude<TraceOutcome, { kind: 'cancelled' }>, declared: DeclaredModel): FileRun {
     const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: (outcome.parsed?.problems ?? []).map((p) => problemDiagnostic(p, doc.uri)), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {
       case 'traced': {
-        const [declared] = this.declared(doc);
         run.models.push({ ...declared, trace: outcome.traced.trace, findings: outcome.traced.findings, layers: outcome.parsed.layers });
         run.status = findingsStatus(run.models);
         break;
@@ -154,7 +161,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
     return run;
   }
 
-  private logOutcome(doc: vscode.TextDocument, what: string, o: TraceOutcome): void {
+  private logOutcome(doc: Source, what: string, o: TraceOutcome): void {
     const name = `${path.basename(doc.uri.path)} v${doc.version}`;
     switch (o.kind) {
       case 'traced': {

@@ -6,29 +6,9 @@
  */
 import type { SourceRange } from '../graph';
 import { locateJson, LValue } from '../located';
+import { joinCells, type NotebookCell, type NotebookSource, type StoredPiece } from '../../notebook-cells';
 
-/** One piece of a cell's code as the .ipynb stores it: a JSON string token (quotes included). */
-interface StoredPiece {
-  /** Where the decoded piece starts in the joined program. */
-  start: number;
-  /** The string token in the .ipynb text. */
-  token: SourceRange;
-}
-
-export interface NotebookCell {
-  /** The cell's index among all cells of the notebook (markdown ones included). */
-  index: number;
-  /** Where the cell's text sits in the joined program. */
-  start: number;
-  end: number;
-  /** Where its source is stored in the .ipynb text (absent for cells given as text, e.g. an editor's). */
-  stored?: StoredPiece[];
-}
-
-export interface NotebookSource {
-  text: string;
-  cells: NotebookCell[];
-}
+export type { NotebookCell, NotebookSource } from '../../notebook-cells';
 
 /** A notebook the reader cannot use, at the place in the file that says why. */
 export class NotebookError extends Error {
@@ -38,28 +18,6 @@ export class NotebookError extends Error {
   ) {
     super(message);
   }
-}
-
-/** A code cell's text with magics (`%matplotlib inline`, `!pip install`) turned into comments, offsets kept. */
-export function cellCode(source: string): string {
-  return source
-    .split('\n')
-    .map((line) => (/^\s*[%!]/.test(line) ? line.replace(/[%!]/, '#') : line))
-    .join('\n');
-}
-
-/** Joins code cells (each a string) into one program, one blank line between cells. */
-export function joinCells(cells: { index: number; source: string; stored?: StoredPiece[] }[]): NotebookSource {
-  let text = '';
-  const out: NotebookCell[] = [];
-  for (const c of cells) {
-    if (text) text += '\n';
-    const start = text.length;
-    text += cellCode(c.source);
-    out.push({ index: c.index, start, end: text.length, ...(c.stored ? { stored: c.stored.map((p) => ({ start: start + p.start, token: p.token })) } : {}) });
-    if (!text.endsWith('\n')) text += '\n';
-  }
-  return { text, cells: out };
 }
 
 function entry(v: LValue | undefined, key: string): LValue | undefined {

@@ -119,5 +119,28 @@ suite('PyTorch source files', () => {
       await vscode.commands.executeCommand('workbench.action.files.revert');
     }
   });
-});
 
+  test('a notebook: the squiggle on the nn.Sigmoid() line of its cell, the forward call in the loop\'s cell related, the quick fix applied in the cell', async () => {
+    const uri = await scratch(await read('fixtures/python/seed_large_init.ipynb'), 'ipynb');
+    const nb = await vscode.workspace.openNotebookDocument(uri);
+    await vscode.window.showNotebookDocument(nb);
+    const [imports, model, loop] = nb.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code).map((c) => c.document);
+    await idle(model.uri);
+    const d = ours(model.uri).find((x) => codeOf(x) === 'saturated-activation');
+    assert.ok(d, messages(model.uri));
+    assert.equal(d.range.start.line, lineOf(model, /nn\.Sigmoid\(\)/));
+    assert.equal(model.getText(d.range), 'nn.Sigmoid()');
+    assert.ok(
+      d.relatedInformation?.some((r) => r.location.uri.toString() === loop.uri.toString() && r.location.range.start.line === lineOf(loop, /output = model\(x\)/)),
+      JSON.stringify(d.relatedInformation?.map((r) => [r.location.uri.toString(), r.location.range.start.line, r.message])),
+    );
+    await idle(loop.uri);
+    await idle(imports.uri);
+    assert.deepEqual([...ours(loop.uri), ...ours(imports.uri)].filter((x) => codeOf(x) === 'saturated-activation'), [], 'the finding is on its own cell only');
+    const titles = await applyQuickFix(model.uri, d, 'Replace Sigmoid with ReLU');
+    assert.match(model.lineAt(d.range.start.line).text, /^\s*nn\.ReLU\(\),/);
+    await idle(model.uri);
+    assert.deepEqual(ours(model.uri).filter((x) => codeOf(x) === 'saturated-activation').map((x) => x.message), [], 'the finding is gone');
+    console.log(`    notebook cell quick fixes: ${titles.join(' | ')}`);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Jupyter notebooks in the editor: each code cell is a document of its own, but the program is the
+ * code cells in order, as the CLI reads an .ipynb. A run of any cell reads the whole notebook
+ * (joined as src/model/python/notebook.ts joins them); what it found is then cut per cell: a
+ * cell's diagnostics, findings and fixes at its own lines, notes in other cells pointing there.
+ */
+import * as vscode from 'vscode';
+import { joinCells, type NotebookSource } from '../../notebook-cells';
+import type { LayerRangeView, Pos, RangeView } from '../../protocol';
+import type { ResolvedFinding } from '../../worker/messages';
+import { toRange } from '../diagnostics';
+import type { FileRun, TracedModel } from './types';
+
+export const CELL_SCHEME = 'vscode-notebook-cell';
+
+export function isCell(doc: vscode.TextDocument): boolean {
+  return doc.uri.scheme === CELL_SCHEME;
+}
+
+/** The notebook a cell document belongs to. */
+export function notebookOf(cell: vscode.TextDocument): vscode.NotebookDocument | undefined {
+  const key = cell.uri.toString();
+  return vscode.workspace.notebookDocuments.find((nb) => !nb.isClosed && nb.getCells().some((c) => c.document.uri.toString() === key));
+}
+
+/** The notebook's Python code cells, in order. */
+export function codeCells(nb: vscode.NotebookDocument): vscode.NotebookCell[] {
+  return nb.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code && c.document.languageId === 'python');
+}
+
+/** A notebook's program: its code cells joined, and the line each cell starts at in it. */
+export interface NotebookProgram {
+  notebook: vscode.NotebookDocument;
+  source: NotebookSource;
+  cells: { uri: vscode.Uri; firstLine: number; lastLine: number }[];
+  /** What a run reads: the notebook's uri and version, the joined text. */
+  asSource: { uri: vscode.Uri; version: number; getText(): string };
+}
+
+export function notebookProgram(nb: vscode.NotebookDocument): NotebookProgram {
+  const code = codeCells(nb);
+  const source = joinCells(code.map((c) => ({ index: c.index, source: c.document.getText() })));
+  const lineAt = (offset: number) => {
+    let n = 0;
+    for (let i = source.text.indexOf('\n'); i >= 0 && i < offset; i = source.text.indexOf('\n', i + 1)) n++;
+    return n;
+  };
+  const cells = source.cells.map((c, i) => ({ uri: code[i].document.uri, firstLine: lineAt(c.start), lastLine: lineAt(c.end) }));
+  return { notebook: nb, source, cells, asSource: { uri: nb.uri, version: nb.version, getText: () => source.text } };
+}
+
+/** Where a position of the joined program is: the cell and the position within it. */
+function place(prog: NotebookProgram, p: Pos): { uri: vscode.Uri; pos: Pos } | undefined {
+  const cell = prog.cells.find((c) => p.line >= c.firstLine && p.line <= c.lastLine);
+  return cell && { uri: cell.uri, pos: { line: p.line - cell.firstLine, character: p.character } };
+}
+
+function inCell(prog: NotebookProgram, r: RangeView, cell: vscode.Uri): RangeView | undefined {
+  const s = place(prog, r.start);
+  const e = place(prog, r.end);
+  if (!s || s.uri.toString() !== cell.toString()) return undefined;
+  return { start: s.pos, end: e && e.uri.toString() === cell.toString() ? e.pos : s.pos };
+}
+
+/** A finding as one cell shows it, or undefined when it is in another cell. */
+function findingInCell(prog: NotebookProgram, f: ResolvedFinding, cell: vscode.Uri): ResolvedFinding | undefined {
+  const range = inCell(prog, f.range, cell);
+  if (!range) return undefined;
+  const related = f.related.flatMap((r) => {
+    const at = place(prog, r.range.start);
+    if (!at) return [];
+    const elsewhere = at.uri.toString() !== cell.toString();
+    return [{ ...r, range: inCell(prog, r.range, at.uri)!, ...(elsewhere ? { uri: at.uri.toString() } : {}) }];
+  });
+  // A fix that edits another cell too is left out: its edits could not all be applied from this cell.
+  const fixes = f.fixes.flatMap((x) => {
+    const edits = x.edits.map((e) => ({ range: inCell(prog, e.range, cell), newText: e.newText }));
+    return edits.every((e) => e.range) ? [{ ...x, edits: edits.map((e) => ({ range: e.range!, newText: e.newText })) }] : [];
+  });
+  return { ...f, range, related, fixes };
+}
+
+function toView(r: vscode.Range): RangeView {
+  return { start: { line: r.start.line, character: r.start.character }, end: { line: r.end.line, character: r.end.character } };
+}
+
+/** A diagnostic of the whole program as one cell shows it (its notes in the cells they are in), or undefined. */
+function diagnosticInCell(prog: NotebookProgram, d: vscode.Diagnostic, cell: vscode.Uri): vscode.Diagnostic | undefined {
+  const range = inCell(prog, toView(d.range), cell);
+  if (!range) return undefined;
+  const out = new vscode.Diagnostic(toRange(range), d.message, d.severity);
+  out.source = d.source;
+  out.code = d.code;
+  out.relatedInformation = d.relatedInformation?.flatMap((r) => {
+    const at = place(prog, toView(r.location.range).start);
+    if (!at) return [];
+    return [new vscode.DiagnosticRelatedInformation(new vscode.Location(at.uri, toRange(inCell(prog, toView(r.location.range), at.uri)!)), r.message)];
+  });
+  return out;
+}
+
+/** A run of the whole notebook as one of its cells shows it. */
+export function runForCell(prog: NotebookProgram, whole: FileRun, cell: vscode.TextDocument): FileRun {
+  const models: TracedModel[] = whole.models.map((m) => ({
+    ...m,
+    findings: m.findings.flatMap((f) => findingInCell(prog, f, cell.uri) ?? []),
+    layers: m.layers.flatMap((l): LayerRangeView[] => {
+      const range = inCell(prog, l.range, cell.uri);
+      return range ? [{ ...l, range }] : [];
+    }),
+  }));
+  const diagnostics = whole.diagnostics.flatMap((d) => diagnosticInCell(prog, d, cell.uri) ?? []);
+  return { ...whole, version: cell.version, models, diagnostics };
+}
