@@ -8,6 +8,8 @@ export enum CommandId {
   OpenExample = 'gradientLens.openExample',
   /** Internal: the CodeLens of one @model class of a TypeScript file (uri, className). Hidden from the palette. */
   TraceModel = 'gradientLens.traceModel',
+  /** Internal: the CodeLens above an nn.Module class with nothing to trace it (uri, className): writes a sidecar. Hidden from the palette. */
+  TraceThisModel = 'gradientLens.traceThisModel',
 }
 
 /**

@@ -17,6 +17,8 @@ import { COLLECTION_NAME } from './diagnostics';
 import { CommandHandlers } from './handlers';
 import { ModelController } from './models/controller';
 import { PythonBackend } from './models/python-backend';
+import { SidecarLensProvider, traceThisModel } from './python-sidecar';
+import { CommandId } from './commands';
 import { SpecBackend } from './models/spec-backend';
 import type { FileRun, RunStats } from './models/types';
 import { TypeScriptBackend } from './models/typescript-backend';
@@ -90,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const views = new ModelViews(handlers.panelContext(), controller, (uri) => handlers.backgroundTrace(uri));
   handlers.views = views;
   const codeLens = new TraceCodeLensProvider(controller, (uri) => config(uri).codeLens);
+  const sidecarLens = new SidecarLensProvider((uri) => config(uri).codeLens);
   const statusBar = new FindingsStatusItem(controller);
 
   context.subscriptions.push(
@@ -100,6 +103,9 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     codeLens,
     statusBar,
     vscode.languages.registerCodeLensProvider(MODEL_SELECTOR, codeLens),
+    sidecarLens,
+    vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, sidecarLens),
+    vscode.commands.registerCommand(CommandId.TraceThisModel, traceThisModel),
     vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new FindingFixProvider(controller), FindingFixProvider.metadata),
     ...handlers.register(),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -143,4 +143,24 @@ suite('PyTorch source files', () => {
     assert.deepEqual(ours(model.uri).filter((x) => codeOf(x) === 'saturated-activation').map((x) => x.message), [], 'the finding is gone');
     console.log(`    notebook cell quick fixes: ${titles.join(' | ')}`);
   });
+
+  test('"Trace this model…" above an nn.Module class with nothing to trace it writes a sidecar, and the file is traced through it', async () => {
+    const gl = await api();
+    const uri = await scratch(await read('fixtures/python/two_layer.py'), 'py');
+    const doc = await openModel(uri);
+    const none = ours(uri).find((d) => codeOf(d) === 'python/no-model');
+    assert.ok(none, messages(uri));
+    assert.match(none.message, /the "Trace this model…" CodeLens writes one/);
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).filter((l) => l.command?.command === 'gradientLens.traceThisModel');
+    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.title]), [[lineOf(doc, /^class TwoLayer/), 'Trace this model…']]);
+    const answers = { build: 'TwoLayer(4, 8)', inputShape: [4], target: { classes: 3 } };
+    const written = await vscode.commands.executeCommand<vscode.Uri>('gradientLens.traceThisModel', ...(lenses[0].command!.arguments ?? []), answers);
+    assert.ok(written, 'a sidecar was written');
+    assert.equal(written.path, uri.path.replace(/\.py$/, '.grad.yaml'));
+    await until('the .py traced through its new sidecar', () => gl.lastRun(uri)?.models[0]?.trace.params.length === 4);
+    assert.deepEqual(gl.lastRun(uri)!.models[0].trace.params.map((p) => p.name), ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    const after = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).filter((l) => l.command?.command === 'gradientLens.traceThisModel');
+    assert.deepEqual(after, [], 'no lens once the sidecar exists');
+  });
 });
+
