@@ -191,3 +191,27 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
   await expect(hover).toContainText('Gradient Lens');
   await page.screenshot({ path: `${SHOTS}/typescript.png` });
 });
+
+/** A PyTorch script as users have it: read by Gradient Lens (never run), the squiggle on its own nn.Sigmoid() line. */
+test('a PyTorch file: the squiggle on the nn.Sigmoid() line of the seed script', async ({ page, vscode }) => {
+  const ROOT = path.resolve(__dirname, '../..');
+  const dir = path.join(vscode.workspace, 'pytorch');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'test/extension/fixtures/python/seed_large_init.py'), path.join(dir, 'train.py'));
+
+  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
+  await runCommand(page, 'Go to File');
+  await page.keyboard.type('pytorch/train.py');
+  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText('train.py');
+  await page.keyboard.press('Enter');
+
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  await expect(editor.locator('.view-lines')).toContainText('nn.Sigmoid()');
+  const line = editor.locator('.view-line', { hasText: 'nn.Sigmoid(),' });
+  await waitForSquiggle(editor, line, '.squiggly-error', 'an error squiggle on the nn.Sigmoid() line');
+  await expect(editor.locator('.codelens-decoration', { hasText: /Trace gradients · \d+ findings?/ })).toHaveCount(1);
+  const hover = await hoverSquiggle(page, editor, line, '.squiggly-error', /sigmoid layer saturated/);
+  await expect(hover).toContainText('Gradient Lens');
+  await page.screenshot({ path: `${SHOTS}/python.png` });
+});
