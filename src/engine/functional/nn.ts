@@ -6,6 +6,7 @@ import type { Rng } from '../rng';
 import { formatShape, normAxis, ShapeError } from '../shape';
 import { Tensor } from '../tensor';
 import { asFloat, mul } from './math';
+import { squeeze, unsqueeze } from './views';
 
 const none = {} as Record<string, never>;
 type Pair = number | [number, number];
@@ -40,6 +41,28 @@ export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, p
   apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
 export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
   apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
+
+/**
+ * F.max_pool1d / F.avg_pool1d over (N, C, L) or (C, L): the 2-D window of height 1 on the input with
+ * a unit height axis, so both share the 2-D ops' gradients. PyTorch's checks come first, with its
+ * 1-D names and sizes.
+ */
+function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stride: number | null, padding: number): Tensor {
+  if (x.rank !== 2 && x.rank !== 3) throw new ShapeError(`${op}: expected input (N,C,L) or (C,L), got ${formatShape(x.shape)}`);
+  const s = stride ?? kernel;
+  for (const [name, v, min] of [['kernel size', kernel, 1], ['stride', s, 1], ['padding', padding, 0]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new ShapeError(`${op}: ${name} must be an integer ≥ ${min}, got ${v}`);
+  }
+  if (padding > kernel / 2) throw new ShapeError(`${op}: padding ${padding} should be at most half of kernel size ${kernel}`);
+  const length = x.shape[x.rank - 1];
+  const out = Math.floor((length + 2 * padding - kernel) / s) + 1;
+  if (out < 1) throw new ShapeError(`${op}: kernel ${kernel} does not fit an input of length ${length} with padding ${padding} (output length ${out})`);
+  const attrs = { kernel: [1, kernel] as [number, number], stride: [1, s] as [number, number], padding: [0, padding] as [number, number] };
+  return squeeze(apply(op === 'max_pool1d' ? 'max_pool2d' : 'avg_pool2d', [unsqueeze(x, -2)], attrs), -2);
+}
+export const maxPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0): Tensor => pool1d('max_pool1d', x, kernel, stride, padding);
+/** count_include_pad=True, PyTorch's default. */
+export const avgPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0): Tensor => pool1d('avg_pool1d', x, kernel, stride, padding);
 
 /** F.adaptive_avg_pool2d: an int or (oh, ow), null keeping that input size. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {

@@ -159,6 +159,50 @@ export interface PoolOptions {
   padding?: Pair;
 }
 
+export interface Pool1dOptions {
+  /** Defaults to the kernel size, as PyTorch's stride=None. */
+  stride?: number | null;
+  padding?: number;
+}
+
+/** A pooling window over the last axis of (N, C, L) or (C, L). */
+abstract class Pool1d extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+
+  constructor(layer: string, kernelSize: number | [number], { stride = null, padding = 0 }: Pool1dOptions) {
+    super();
+    this.kernelSize = typeof kernelSize === 'number' ? kernelSize : kernelSize[0];
+    checkCount(layer, 'kernel_size', this.kernelSize, 1);
+    this.stride = stride ?? this.kernelSize;
+    checkCount(layer, 'stride', this.stride, 1);
+    checkCount(layer, 'padding', padding, 0);
+    this.padding = padding;
+  }
+}
+
+export class MaxPool1d extends Pool1d {
+  constructor(kernelSize: number | [number], options: Pool1dOptions = {}) {
+    super('MaxPool1d', kernelSize, options);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.maxPool1d(x, this.kernelSize, this.stride, this.padding);
+  }
+}
+
+/** count_include_pad=True, PyTorch's default. */
+export class AvgPool1d extends Pool1d {
+  constructor(kernelSize: number | [number], options: Pool1dOptions = {}) {
+    super('AvgPool1d', kernelSize, options);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool1d(x, this.kernelSize, this.stride, this.padding);
+  }
+}
+
 export class MaxPool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];

@@ -33,6 +33,8 @@ export type LayerType =
   | 'Linear'
   | 'Conv1d'
   | 'Conv2d'
+  | 'MaxPool1d'
+  | 'AvgPool1d'
   | 'MaxPool2d'
   | 'AvgPool2d'
   | 'ReLU'
@@ -172,13 +174,49 @@ const convArgsOf = (m: nn.Conv1d | nn.Conv2d): Record<string, ArgValue> => ({
   bias: m.bias !== null,
 });
 
-const poolArgs = (what: string): ArgDef[] => [
-  { name: 'kernel_size', type: { kind: 'int-or-pair', min: 1 }, doc: `Size of the window to take a ${what} over. An integer or [height, width].` },
-  { name: 'stride', type: { kind: 'int-or-pair', min: 1 }, defaultFrom: 'kernel_size', doc: 'Stride of the window. Default: kernel_size.' },
-  { name: 'padding', type: { kind: 'int-or-pair', min: 0 }, default: 0, doc: 'Implicit padding added on both sides, at most half the kernel size.' },
-];
+const poolArgs = (what: string, spatial: 1 | 2): ArgDef[] => {
+  const t = (min: number): ArgType => (spatial === 1 ? { kind: 'int', min } : { kind: 'int-or-pair', min });
+  const hw = spatial === 2 ? ' An integer or [height, width].' : '';
+  return [
+    { name: 'kernel_size', type: t(1), doc: `Size of the window to take a ${what} over.${hw}` },
+    { name: 'stride', type: t(1), defaultFrom: 'kernel_size', doc: 'Stride of the window. Default: kernel_size.' },
+    { name: 'padding', type: t(0), default: 0, doc: 'Implicit padding added on both sides, at most half the kernel size.' },
+  ];
+};
 
-const poolArgsOf = (m: nn.MaxPool2d | nn.AvgPool2d): Record<string, ArgValue> => ({ kernel_size: [...m.kernelSize], stride: [...m.stride], padding: [...m.padding] });
+/** A pooling module's window, per axis or one number for 1-D. */
+interface PoolWindow {
+  kernelSize: number | readonly number[];
+  stride: number | readonly number[];
+  padding: number | readonly number[];
+}
+
+const poolArgsOf = (m: PoolWindow): Record<string, ArgValue> => ({ kernel_size: list(m.kernelSize), stride: list(m.stride), padding: list(m.padding) });
+
+/** A pooling layer: no parameters, the input's channels out, the scale of its values kept (the init rules see through it). */
+function pool<M extends nn.Module & PoolWindow>(
+  type: LayerType,
+  spatial: 1 | 2,
+  what: 'max' | 'mean',
+  module: LayerDef<M>['module'],
+  build: (a: Record<string, ArgValue>) => M,
+): LayerDef {
+  const input = spatial === 1 ? '[channels, length]' : '[channels, height, width]';
+  return layer<M>({
+    doc: `Applies a ${spatial}D ${what === 'max' ? 'max' : 'average'} pooling over an input ${input} (torch.nn.${type}).`,
+    torch: `torch.nn.${type}`,
+    args: poolArgs(what, spatial),
+    positional: 1,
+    paramNames: [],
+    params: noParams,
+    check: poolCheck,
+    shape: convLike(type, spatial, null, (c) => c),
+    module,
+    build,
+    argsOf: poolArgsOf,
+    traits: { passThrough: 'scale' },
+  });
+}
 
 const batchNormArgs = (what: string): ArgDef[] => [
   { name: 'num_features', type: { kind: 'int', min: 1 }, doc: `C from an expected input of size ${what}.` },
@@ -280,34 +318,10 @@ export const LAYERS = {
     argsOf: convArgsOf,
     traits: { weight: 'filters' },
   }),
-  MaxPool2d: layer<nn.MaxPool2d>({
-    doc: 'Applies a 2D max pooling over an input [channels, height, width] (torch.nn.MaxPool2d).',
-    torch: 'torch.nn.MaxPool2d',
-    args: poolArgs('max'),
-    positional: 1,
-    paramNames: [],
-    params: noParams,
-    check: poolCheck,
-    shape: convLike('MaxPool2d', 2, null, (c) => c),
-    module: nn.MaxPool2d,
-    build: (a) => new nn.MaxPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding) }),
-    argsOf: poolArgsOf,
-    traits: { passThrough: 'scale' },
-  }),
-  AvgPool2d: layer<nn.AvgPool2d>({
-    doc: 'Applies a 2D average pooling over an input [channels, height, width] (torch.nn.AvgPool2d).',
-    torch: 'torch.nn.AvgPool2d',
-    args: poolArgs('mean'),
-    positional: 1,
-    paramNames: [],
-    params: noParams,
-    check: poolCheck,
-    shape: convLike('AvgPool2d', 2, null, (c) => c),
-    module: nn.AvgPool2d,
-    build: (a) => new nn.AvgPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding) }),
-    argsOf: poolArgsOf,
-    traits: { passThrough: 'scale' },
-  }),
+  MaxPool1d: pool<nn.MaxPool1d>('MaxPool1d', 1, 'max', nn.MaxPool1d, (a) => new nn.MaxPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding) })),
+  AvgPool1d: pool<nn.AvgPool1d>('AvgPool1d', 1, 'mean', nn.AvgPool1d, (a) => new nn.AvgPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding) })),
+  MaxPool2d: pool<nn.MaxPool2d>('MaxPool2d', 2, 'max', nn.MaxPool2d, (a) => new nn.MaxPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding) })),
+  AvgPool2d: pool<nn.AvgPool2d>('AvgPool2d', 2, 'mean', nn.AvgPool2d, (a) => new nn.AvgPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding) })),
   ReLU: activation<nn.ReLU>({
     doc: 'Applies max(0, x) element-wise (torch.nn.ReLU).',
     torch: 'torch.nn.ReLU',

@@ -173,3 +173,28 @@ describe('avg_pool2d', () => {
     assert.equal(y[1], Infinity);
   });
 });
+
+describe('max_pool1d and avg_pool1d', () => {
+  it('gradients match finite differences, batched and unbatched, with stride and padding', () => {
+    gradcheck((x) => F.maxPool1d(x, 2), [rand([2, 3, 7], 1)]);
+    gradcheck((x) => F.maxPool1d(x, 3, 2, 1), [rand([3, 8], 2)]);
+    gradcheck((x) => F.avgPool1d(x, 2), [rand([2, 3, 7], 3)]);
+    gradcheck((x) => F.avgPool1d(x, 3, 1, 1), [rand([1, 2, 5], 4)]);
+  });
+
+  it('pools the last axis only: floor((L + 2p - k)/s) + 1 values per channel', () => {
+    const x = tensor([1, 5, 2, 0, 4, -1, 3, 3, -2, 7, 6, 1], [1, 2, 6], 'float64');
+    assert.deepEqual(F.maxPool1d(x, 2).shape, [1, 2, 3]);
+    assert.deepEqual(Array.from(F.maxPool1d(x, 2).data), [5, 2, 4, 3, 7, 6]);
+    assertClose(F.avgPool1d(x, 3).data, [8 / 3, 1, 4 / 3, 14 / 3], 1e-15);
+    // Padding is -inf to max and a zero in the mean's divisor.
+    assert.deepEqual(Array.from(F.maxPool1d(tensor([-3, -1, -2], [1, 3], 'float64'), 2, 2, 1).data), [-3, -1]);
+    assert.deepEqual(Array.from(F.avgPool1d(tensor([4, 4], [1, 2], 'float64'), 2, 2, 1).data), [2, 2]);
+  });
+
+  it("refuses what PyTorch refuses, in the 1-D op's words", () => {
+    assert.throws(() => F.maxPool1d(rand([1, 1, 2, 4]), 2), /max_pool1d: expected input \(N,C,L\) or \(C,L\), got \[1, 1, 2, 4\]/);
+    assert.throws(() => F.avgPool1d(rand([1, 1, 4]), 2, 2, 2), /avg_pool1d: padding 2 should be at most half of kernel size 2/);
+    assert.throws(() => F.maxPool1d(rand([1, 1, 2]), 3), /max_pool1d: kernel 3 does not fit an input of length 2/);
+  });
+});

@@ -199,6 +199,21 @@ describe('spec: forms and inference', () => {
     assert.deepEqual(nll.loss.args, { reduction: 'sum' });
   });
 
+  it('1-D pooling (MaxPool1d, AvgPool1d): lengths as PyTorch computes them, and what PyTorch refuses', () => {
+    const text = (pools: string, input = '[2, 20]') =>
+      `model:\n  - Conv1d: {in_channels: 2, out_channels: 4, kernel_size: 3}\n${pools}\ninput: {shape: ${input}}\ntarget: {shape: [4, 4]}\nloss: MSELoss\n`;
+    // 20 → conv 18 → max k3 s2 p1: floor((18 + 2 − 3)/2) + 1 = 9 → avg k2: 4.
+    const spec = parse(text('  - MaxPool1d: {kernel_size: 3, stride: 2, padding: 1}\n  - AvgPool1d: {kernel_size: 2}'));
+    const [, max, avg] = allLayers(spec);
+    assert.deepEqual([max.outShape, avg.outShape], [[4, 9], [4, 4]]);
+    assert.deepEqual(max.args, { kernel_size: 3, stride: 2, padding: 1 });
+    assert.deepEqual(avg.args, { kernel_size: 2, stride: 2, padding: 0 });
+    const refused = (pools: string, input?: string) => parseSpec(text(pools, input), 'm.grad.yaml').diagnostics.map((d) => d.message);
+    assert.match(refused('  - MaxPool1d: {kernel_size: 2, padding: 2}').join(), /padding 2 must be at most half the kernel size 2/);
+    assert.match(refused('  - AvgPool1d: {kernel_size: [2, 2]}').join(), /kernel_size/);
+    assert.match(refused('  - Flatten\n  - MaxPool1d: {kernel_size: 2}').join(), /MaxPool1d expects a per-sample input \[channels, length\] but the previous layer \(1: Flatten\) gives \[72\]/);
+  });
+
   it('accepts null arguments, pooling stride null, data files and the $schema key', () => {
     const text = `$schema: ../schema/grad-spec.schema.json
 model:

@@ -2,7 +2,8 @@
  * The torch API as the interpreter binds it, beyond the catalogue's layers: recurrent layers and
  * cells with PyTorch's call forms and attributes, the optimisers, F.pad and transforms.Pad, a name
  * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
- * a script that casts its model to float64, and a user class that shares a catalogue layer's name.
+ * a script that casts its model to float64, a user class that shares a catalogue layer's name, and
+ * 1-D pooling with PyTorch's extra keywords.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult } from '../../../src/worker/python';
@@ -47,6 +48,26 @@ describe('Python front end: torch bindings beyond the catalogue', () => {
     );
     const names = r.analysis!.trace.params.map((p) => p.name);
     for (const n of ['lstm.weight_ih_l0', 'lstm.weight_hh_l1', 'lstm.bias_hh_l1', 'gru.weight_ih_l0_reverse', 'head.weight']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  });
+
+  it('1-D pooling: nn.MaxPool1d and nn.AvgPool1d as catalogue layers (PyTorch keywords at their defaults), F.max_pool1d and F.avg_pool1d', async () => {
+    const r = await traced(
+      script(
+        'self.conv = nn.Conv1d(5, 6, 3)\nself.pool = nn.MaxPool1d(2, stride=1, padding=1, dilation=1, return_indices=False, ceil_mode=False)\nself.avg = nn.AvgPool1d(kernel_size=2, ceil_mode=False, count_include_pad=True)\nself.head = nn.Linear(6, 1)',
+        'h = self.avg(self.pool(F.relu(self.conv(x))))\nassert tuple(h.shape) == (3, 6, 1)\nh = F.avg_pool1d(F.max_pool1d(h, 1), 1, stride=None)\nreturn self.head(h.flatten(1))',
+      ),
+    );
+    const types = r.read.model!.graph().model.children.map((c) => `${c.name}: ${c.type}`);
+    assert.deepEqual(types.filter((t) => /Pool/.test(t)), ['pool: MaxPool1d', 'avg: AvgPool1d']);
+  });
+
+  it('1-D pooling PyTorch computes otherwise (ceil_mode) is not followed, said at the constructor', async () => {
+    const text = script('self.pool = nn.MaxPool1d(2, ceil_mode=True)\nself.head = nn.Linear(4, 1)', 'return self.head(self.pool(x).flatten(1))', 'torch.randn(3, 2, 5)');
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    const d = r.diagnostics.find((x) => x.code === 'python/cant-follow');
+    assert.ok(d, r.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
+    assert.equal(at(text, d.range), 'nn.MaxPool1d(2, ceil_mode=True)');
+    assert.match(d.message, /MaxPool1d\(ceil_mode=\.\.\.\)/);
   });
 
   it('cells unrolled by hand (LSTMCell over x.split(1, dim=1), GRUCell) and the Transformer encoder', async () => {

@@ -323,6 +323,15 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     requireOnes(torch, [a.dilation, a.groups], 'conv2d with dilation or groups', r);
     return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), pairOf(a.padding, r)));
   });
+  fn(functional, 'max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
+    requireOnes(torch, [a.dilation], 'max_pool1d with dilation', r);
+    if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool1d with ceil_mode or return_indices', r), r);
+    return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
+  });
+  fn(functional, 'avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)', (a, r) => {
+    if (torch.bool(a.ceil_mode, r) || !torch.bool(a.count_include_pad, r)) throw new CantFollow(new PyOpaque('avg_pool1d with ceil_mode or without count_include_pad', r), r);
+    return wrap(F.avgPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
+  });
   fn(functional, 'max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
     requireOnes(torch, [a.dilation], 'max_pool2d with dilation', r);
     if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool2d with ceil_mode or return_indices', r), r);

@@ -23,6 +23,15 @@ const DEVICE: Extra[] = [
   { name: 'dtype', harmless: anything },
 ];
 const INPLACE: Extra[] = [{ name: 'inplace', harmless: anything }];
+const MAX_POOL: Extra[] = [
+  { name: 'dilation', harmless: ones },
+  { name: 'return_indices', harmless: is(false) },
+  { name: 'ceil_mode', harmless: is(false) },
+];
+const AVG_POOL: Extra[] = [
+  { name: 'ceil_mode', harmless: is(false) },
+  { name: 'count_include_pad', harmless: is(true) },
+];
 
 export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Linear: DEVICE,
@@ -38,16 +47,10 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
     { name: 'padding_mode', harmless: is('zeros') },
     ...DEVICE,
   ],
-  MaxPool2d: [
-    { name: 'dilation', harmless: ones },
-    { name: 'return_indices', harmless: is(false) },
-    { name: 'ceil_mode', harmless: is(false) },
-  ],
-  AvgPool2d: [
-    { name: 'ceil_mode', harmless: is(false) },
-    { name: 'count_include_pad', harmless: is(true) },
-    { name: 'divisor_override', harmless: is(null) },
-  ],
+  MaxPool1d: MAX_POOL,
+  AvgPool1d: AVG_POOL,
+  MaxPool2d: MAX_POOL,
+  AvgPool2d: [...AVG_POOL, { name: 'divisor_override', harmless: is(null) }],
   ReLU: INPLACE,
   Sigmoid: [],
   Tanh: [],
