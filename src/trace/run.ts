@@ -80,6 +80,10 @@ export function trainingOf(
     };
     checkBatch(batch, spec.input, spec.target);
   } else {
+    // A spec that names data files must be traced on them: never silently on synthetic data.
+    for (const which of ['input', 'target'] as const) {
+      if (spec[which].file && !opts.data?.[which]) throw new TraceError(`${which} data ${spec[which].file} was not read: the caller must load the spec's data files`, { kind: 'data', which });
+    }
     const dataRng = new Rng(spec.trace.seed + 1);
     // A data file's first axis is the batch; synthetic data beside it takes the same size.
     const n = opts.data?.input?.shape[0] ?? opts.data?.target?.shape[0] ?? spec.trace.batchSize;
