@@ -248,3 +248,67 @@ describe('the runner process on its own', () => {
     }
   });
 });
+
+describe('one process per @model class (issue 9)', function () {
+  this.timeout(120_000);
+  const second = `
+@model(${OPTIONS})
+@trace({ steps: 2, batchSize: 2 })
+class Second extends Module {
+  fc = new Linear(4, 1);
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(x);
+  }
+}
+`;
+
+  for (const [what, body, kind, message] of [
+    ['process.exit', '    process.exit(0);', 'exit', /the model called process\.exit\(0\)/],
+    ['an endless loop', '    for (;;) {}', 'timeout', /did not finish within 2 s/],
+  ] as [string, string, string, RegExp][]) {
+    it(`${what} in the first class does not hide the second: both are reported`, async () => {
+      const text = withForward(body, 'First') + second;
+      const { result } = await runSource(text, { timeoutMs: 2000 });
+      assert.deepEqual(result.errors.map((e) => [e.className, e.kind]), [['First', kind]]);
+      assert.match(result.errors[0].message, message);
+      assert.deepEqual(result.models.map((m) => m.className), ['Second']);
+    });
+  }
+
+  it('an unhandled promise rejection is reported once, at its line, and the model is not called healthy', async () => {
+    const text = withForward("    Promise.reject(new Error('async boom'));", 'First') + second;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.kind, e.message]), [['First', 'error', 'unhandled promise rejection: async boom']]);
+    assert.equal(at(text, result.errors[0].location), "new Error('async boom')");
+    assert.deepEqual(result.models.map((m) => m.className), ['Second']);
+  });
+
+  it('a throw at the top level of the file is reported once, not once per class', async () => {
+    const text = `${withForward('', 'First')}${second}throw new Error('top-level');\n`;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.message]), [[undefined, 'top-level']]);
+    assert.deepEqual(result.models, []);
+  });
+
+  for (const [what, send] of [
+    ['a model message without a model', "{ type: 'model', model: null }"],
+    ['a finding with a range outside the file', "{ type: 'model', model: { className: 'X', classRange: { start: 0, end: 1e9 }, decoratorRange: { start: 0, end: 1 }, spec: { model: { children: [] } }, trace: {}, findings: [] } }"],
+    ['an error that is not a RunError', "{ type: 'error', error: 5 }"],
+    ['a message of no known kind', "'hello'"],
+  ]) {
+    it(`${what} from the model's process: one clear error, never a TypeError in the caller`, async () => {
+      const text = `${HEADER}(process as any).send(${send});\n${withForward('', 'First').replace(HEADER, '')}`;
+      const { result } = await runSource(text);
+      assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
+      assert.match(result.errors[0].message, /^the model's process sent a malformed message \(.+\): does the model call process\.send\?$/);
+      assert.deepEqual(result.models, []);
+    });
+  }
+
+  it('a model that replaces process.send still reports through the runner', async () => {
+    const text = `${HEADER}(process as any).send = () => true;\n${withForward('', 'First').replace(HEADER, '')}`;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.models.map((m) => m.className), ['First']);
+  });
+});
