@@ -262,13 +262,14 @@ class Second extends Module {
 }
 `;
 
+  // The limit is each class's own: generous, so the healthy second class finishes on a busy machine.
   for (const [what, body, kind, message] of [
     ['process.exit', '    process.exit(0);', 'exit', /the model called process\.exit\(0\)/],
-    ['an endless loop', '    for (;;) {}', 'timeout', /did not finish within 2 s/],
+    ['an endless loop', '    for (;;) {}', 'timeout', /did not finish within 15 s/],
   ] as [string, string, string, RegExp][]) {
     it(`${what} in the first class does not hide the second: both are reported`, async () => {
       const text = withForward(body, 'First') + second;
-      const { result } = await runSource(text, { timeoutMs: 2000 });
+      const { result } = await runSource(text, { timeoutMs: 15_000 });
       assert.deepEqual(result.errors.map((e) => [e.className, e.kind]), [['First', kind]]);
       assert.match(result.errors[0].message, message);
       assert.deepEqual(result.models.map((m) => m.className), ['Second']);
