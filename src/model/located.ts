@@ -125,8 +125,12 @@ export function locateYaml(source: string, options: LocateOptions = {}): Located
   for (const e of doc.errors) {
     const start = Math.min(e.pos[0], text.length);
     const range = { start, end: Math.max(start, Math.min(e.pos[1], text.length)) };
-    // Block collections nested past what the library's recursion takes (about 900 levels).
-    if (/Maximum call stack/.test(e.message)) return { root: null, diagnostics: [tooDeep(maxDepth, range)] };
+    // Block collections nested past what the library's recursion takes (about 900 levels): where
+    // it gave up is far below the level past the limit, which its syntax tree still finds.
+    if (/Maximum call stack/.test(e.message)) {
+      const at = yamlBlockNestingPast(text, maxDepth);
+      return { root: null, diagnostics: [tooDeep(maxDepth, at < 0 ? range : firstLine(text, { start: at, end: text.length }))] };
+    }
     diagnostics.push(err('spec/syntax', `YAML syntax error: ${yamlMessage(e)}`, range));
   }
   if (diagnostics.length) return { root: null, diagnostics };
@@ -217,6 +221,26 @@ const JSON_ERRORS: Record<string, string> = {
 };
 
 /** The first line of a range: a deep value's whole text would underline the rest of the file. */
+/**
+ * The offset of the first list or map nested deeper than `maxDepth` in YAML text (flow or block),
+ * or -1. It walks the library's concrete syntax tree, which is built without recursion, with a
+ * stack of its own: safe at any depth, where composing the document is not.
+ */
+function yamlBlockNestingPast(text: string, maxDepth: number): number {
+  const pending: { token: YAML.CST.Token | null | undefined; depth: number }[] = [];
+  for (const token of new YAML.Parser().parse(text)) if (token.type === 'document') pending.push({ token: token.value, depth: 0 });
+  while (pending.length) {
+    const { token, depth } = pending.pop()!;
+    if (!token || (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection')) continue;
+    if (depth >= maxDepth) return token.offset;
+    for (const item of token.items) {
+      const key = 'key' in item ? item.key : null;
+      pending.push({ token: item.value, depth: depth + 1 }, { token: key, depth: depth + 1 });
+    }
+  }
+  return -1;
+}
+
 function firstLine(text: string, r: SourceRange): SourceRange {
   const nl = text.indexOf('\n', r.start);
   return { start: r.start, end: nl < 0 || nl > r.end ? r.end : nl };
