@@ -114,7 +114,7 @@ export function loadState(path: string, inputs: Inputs): Record<string, unknown>
 /** A `--config` file, checked like a spec: the first problem at its range, with the expected form. */
 export function loadRuleConfig(path: string, inputs: Inputs): RuleConfig {
   const text = inputs.read(path, 'rule config');
-  const located = locateJson(text, { maxDepth: inputs.limits.maxDepth });
+  const located = locateJson(text, { maxDepth: inputs.limits.maxDepth, what: 'the rule config' });
   const first = located.diagnostics[0];
   if (first || !located.root) throw errorAt(path, text, first?.range.start ?? 0, first?.message ?? 'the rule config is empty: write a JSON object of rule settings');
   const { config, problems } = readRuleConfig(located.root);

@@ -204,7 +204,7 @@ class Reader {
   }
 
   read(fileName: string): ParseResult {
-    const located = locate(this.text, fileName, { maxDepth: this.limits.maxDepth });
+    const located = locate(this.text, fileName, { maxDepth: this.limits.maxDepth, what: 'the spec' });
     this.diags.push(...located.diagnostics);
     const root = located.root;
     if (!root || isNull(root)) {

@@ -291,11 +291,20 @@ trace: {steps: 10000, batch_size: 256}
       oneError(await cli(['trace', 'm.grad.yaml'], dir), /^m\.grad\.yaml:1:1: the spec is 29\d KiB, over the 256 KiB limit \(--max-spec-kb \/ gradientLens\.maxSpecKB\)$/);
     });
 
-    it('refuses deeply nested data in state and batch files at the bracket past the limit', async () => {
+    it('refuses deeply nested data in state, batch and config files and specs at the bracket past the limit, naming the file', async () => {
       const deep = `{"input": {"shape": [1, 10], "data": ${'['.repeat(5000)}${']'.repeat(5000)}}, "target": {"shape": [1, 1], "data": [0]}}`;
-      const dir = folder({ 'm.grad.yaml': SEED, 'b.json': deep, 's.json': `{"0.weight": {"shape": [10, 10], "data": ${'['.repeat(100)}1${']'.repeat(100)}}}` });
+      const dir = folder({
+        'm.grad.yaml': SEED,
+        'b.json': deep,
+        's.json': `{"0.weight": {"shape": [10, 10], "data": ${'['.repeat(100)}1${']'.repeat(100)}}}`,
+        'c.json': `{"severity": ${'{"a": '.repeat(3000)}1${'}'.repeat(3000)}}`,
+        'd.grad.yaml': `${SEED}x:\n${Array.from({ length: 2000 }, (_, i) => `${' '.repeat(i + 1)}- `).join('\n')}\n`,
+      });
       oneError(await cli(['grads', 'm.grad.yaml', '--batch', 'b.json'], dir), /^b\.json:1:100: the batch file nests lists and maps deeper than 64 levels here \(limit: --max-depth \/ gradientLens\.maxDepth\)$/);
       oneError(await cli(['grads', 'm.grad.yaml', '--state', 's.json'], dir), /^s\.json:1:104: the state file nests lists and maps deeper than 64 levels/);
+      oneError(await cli(['trace', 'm.grad.yaml', '--config', 'c.json'], dir), /^c\.json:1:392: the rule config nests lists and maps deeper than 64 levels/);
+      // The top-level map is the first level and the list on line 10 the second: the 65th is on line 73.
+      oneError(await cli(['trace', 'd.grad.yaml', '--max-spec-kb', '4096'], dir), /^d\.grad\.yaml:73:65: the spec nests lists and maps deeper than 64 levels/);
     });
   });
 
