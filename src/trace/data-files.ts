@@ -63,7 +63,7 @@ export function loadDataFiles(spec: ModelSpec, opts: DataFileOptions): DataFiles
 
 function readDataFile(path: string, d: DataSpec, which: 'input' | 'target', opts: DataFileOptions): Tensor {
   const fail = (message: string) => new TraceError(`${which} data ${d.file}: ${message}`, { kind: 'data', which });
-  const allowed = [dirname(resolve(opts.specPath)), ...opts.roots].map(realOrResolved);
+  const allowed = [...new Set([dirname(resolve(opts.specPath)), ...opts.roots].map(realOrResolved))];
   // Through symlinks to where the file really is: a link must not lead out of the folders either.
   const real = realOrResolved(path);
   if (!allowed.some((root) => inside(real, root))) {

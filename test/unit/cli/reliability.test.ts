@@ -180,7 +180,7 @@ describe('CLI reliability (issue 9)', function () {
 
     const bad: [string, Record<string, string | Buffer>, string, RegExp][] = [
       ['a missing file', {}, '{shape: [10], data: nope.json}', /^m\.grad\.yaml:5:28: input data nope\.json: cannot read it: no such file$/],
-      ['a file outside the spec\'s folder and the workspace', {}, '{shape: [10], data: /etc/hostname}', /^m\.grad\.yaml:5:28: input data \/etc\/hostname: the file is outside the spec's folder and the workspace/],
+      ['a file outside the spec\'s folder and the workspace', {}, '{shape: [10], data: /etc/hostname}', /^m\.grad\.yaml:5:28: input data \/etc\/hostname: the file is outside the spec's folder and the workspace \(\/[^,]*\); data files are read only from there$/],
       ['a file of the wrong shape', { 'x.json': JSON.stringify(tensor([4, 3], new Array(12).fill(0))) }, '{shape: [10], data: x.json}', /^m\.grad\.yaml:5:28: input data x\.json: the file holds shape \[4, 3\]; the spec's input shape \[10\] needs \[samples, 10\]/],
       ['zero samples', { 'x.json': JSON.stringify(tensor([0, 10], [])) }, '{shape: [10], data: x.json}', /input data x\.json: the file holds 0 samples/],
       ['not a number inside', { 'x.json': JSON.stringify(tensor([1, 10], [1, 2, 3, 'x', 5, 6, 7, 8, 9, 0])) }, '{shape: [10], data: x.json}', /input data x\.json: value 3 is not a number \("x"\)/],
