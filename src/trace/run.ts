@@ -142,6 +142,19 @@ function originOf(opts: TraceOptions): DataOrigin {
   return { input: !!(opts.batch || opts.data?.input), target: !!(opts.batch || opts.data?.target) };
 }
 
+/**
+ * The error as the user's (see blameFor), or itself. An op refusing a value of a spec's `data:`
+ * file names that file: the error sits on the spec's `data:` line, and the value is not in the
+ * spec. (Our own TraceErrors name their file already.)
+ */
+function blamed(e: unknown, phase: Phase, spec: Pick<ModelSpec, 'input' | 'target'>, opts: TraceOptions): unknown {
+  const t = blameFor(e, phase, originOf(opts));
+  if (!t || e instanceof TraceError) return t ?? e;
+  const b = t.blame;
+  if (b.kind !== 'data' || opts.batch || !opts.data?.[b.which]) return t;
+  return new TraceError(`${b.which} data ${spec[b.which].file}: ${t.message}`, b);
+}
+
 export interface GradsResult {
   loss: number;
   grads: Record<string, TensorJson>;
@@ -162,7 +175,7 @@ export function computeGrads(spec: ModelSpec, opts: TraceOptions = {}): GradsRes
       return { loss: loss.item(), grads };
     });
   } catch (e) {
-    throw blameFor(e, at.phase, originOf(opts)) ?? e;
+    throw blamed(e, at.phase, spec, opts);
   }
 }
 
@@ -181,7 +194,7 @@ export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {
       return runSteps(session, file, meta, { ...opts, started, at });
     });
   } catch (e) {
-    throw blameFor(e, at.phase, originOf(opts)) ?? e;
+    throw blamed(e, at.phase, spec, opts);
   }
 }
 

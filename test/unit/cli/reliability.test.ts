@@ -178,6 +178,36 @@ describe('CLI reliability (issue 9)', function () {
       assert.equal((await cli(['grads', 'm.grad.yaml'], dir)).out, r.out);
     });
 
+    it('reads class-index targets from a data file (JSON list or int64 .npy) beside {classes: N}', async () => {
+      const classes = (file: string) => `model:\n  - Linear: {in_features: 4, out_features: 3}\ninput: {shape: [4], data: x.json}\ntarget: {classes: 3, data: ${file}}\nloss: CrossEntropyLoss\n`;
+      const x = tensor([3, 4], [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]);
+      const dir = folder({ 'j.grad.yaml': classes('y.json'), 'n.grad.yaml': classes('y.npy'), 'x.json': JSON.stringify(x), 'y.json': '[2, 0, 1]', 'y.npy': npy([3], [2, 0, 1], '<i8') });
+      const fromJson = await cli(['grads', 'j.grad.yaml'], dir);
+      assert.equal(fromJson.code, 0, fromJson.err);
+      assert.deepEqual(JSON.parse((await cli(['grads', 'n.grad.yaml'], dir)).out), JSON.parse(fromJson.out));
+      // The same batch as --batch: the indices were read, not drawn.
+      writeFileSync(join(dir, 'b.json'), JSON.stringify({ input: x, target: tensor([3], [2, 0, 1]) }));
+      assert.deepEqual(JSON.parse((await cli(['grads', 'j.grad.yaml', '--batch', 'b.json'], dir)).out), JSON.parse(fromJson.out));
+      const trace = await cli(['trace', 'j.grad.yaml', '--format', 'json'], dir);
+      assert.ok([0, 1].includes(trace.code), trace.err);
+      assert.equal(JSON.parse(trace.out).trace.batchSize, 3);
+
+      // Problems with the indices are the file's, named on the data: line.
+      writeFileSync(join(dir, 'y.json'), '[2, 0, 5]');
+      oneError(await cli(['grads', 'j.grad.yaml'], dir), /^j\.grad\.yaml:4:28: target data y\.json: target class index 5 at position 2 is out of range for 3 classes \(valid: 0 to 2\)$/);
+      writeFileSync(join(dir, 'y.json'), '[[2], [0], [1]]');
+      oneError(await cli(['grads', 'j.grad.yaml'], dir), /^j\.grad\.yaml:4:28: target data y\.json: the file holds shape \[3, 1\]; class-index targets are one index per sample: \[samples\]$/);
+      // Random indices or the file's, not both.
+      writeFileSync(join(dir, 'd.grad.yaml'), classes('y.npy').replace('data: y.npy', 'data: y.npy, distribution: normal'));
+      oneError(await cli(['grads', 'd.grad.yaml'], dir), /^d\.grad\.yaml:4:35: target with classes draws class indices in \[0, classes\), or reads them from data: remove 'distribution'$/);
+    });
+
+    it('an index an op refuses in a data file names the file, at its data: value', async () => {
+      const spec = `model:\n  - Embedding: {num_embeddings: 5, embedding_dim: 2}\n  - Flatten\ninput: {shape: [3], data: idx.json}\ntarget: {shape: [6]}\nloss: MSELoss\n`;
+      const dir = folder({ 'm.grad.yaml': spec, 'idx.json': '[[0, 1, 2], [4, 9, 1]]' });
+      oneError(await cli(['grads', 'm.grad.yaml'], dir), /^m\.grad\.yaml:4:27: input data idx\.json: embedding: index 9 is out of range for a table of 5 rows \(valid: 0 to 4\)$/);
+    });
+
     const bad: [string, Record<string, string | Buffer>, string, RegExp][] = [
       ['a missing file', {}, '{shape: [10], data: nope.json}', /^m\.grad\.yaml:5:28: input data nope\.json: cannot read it: no such file$/],
       ['a file outside the spec\'s folder and the workspace', {}, '{shape: [10], data: /etc/hostname}', /^m\.grad\.yaml:5:28: input data \/etc\/hostname: the file is outside the spec's folder and the workspace \(\/[^,]*\); data files are read only from there$/],
