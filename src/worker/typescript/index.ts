@@ -122,6 +122,14 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
       }
     }
   }
+  // A file that did not load traced none of the classes after it: name them, so no class is
+  // skipped in silence.
+  const notRun = queue.filter((c): c is string => c !== undefined && !result.models.some((m) => m.className === c) && !result.errors.some((e) => e.className === c));
+  const fileError = result.errors.findIndex((e) => !e.className);
+  if (notRun.length && fileError >= 0) {
+    const e = result.errors[fileError];
+    result.errors[fileError] = { ...e, message: `${e.message} (so ${notRun.join(', ')} ${notRun.length === 1 ? 'was' : 'were'} not traced)` };
+  }
   return result;
 }
 
@@ -241,7 +249,9 @@ function runChild(
           current = null;
           break;
         case 'error':
-          result.errors.push(msg.error);
+          // An error of this process's class without a place of its own (it never registered, or
+          // failed before it started) sits on the class's @model(...).
+          result.errors.push(!msg.error.location && on && msg.error.className === only ? { ...msg.error, location: on.decoratorRange } : msg.error);
           current = null;
           break;
         case 'done':

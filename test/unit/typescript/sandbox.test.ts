@@ -284,11 +284,22 @@ class Second extends Module {
     assert.deepEqual(result.models.map((m) => m.className), ['Second']);
   });
 
-  it('a throw at the top level of the file is reported once, not once per class', async () => {
+  it('a throw at the top level of the file is reported once, not once per class, naming the classes not traced', async () => {
     const text = `${withForward('', 'First')}${second}throw new Error('top-level');\n`;
     const { result } = await runSource(text);
-    assert.deepEqual(result.errors.map((e) => [e.className, e.message]), [[undefined, 'top-level']]);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.message]), [[undefined, 'top-level (so First, Second were not traced)']]);
+    assert.equal(at(text, result.errors[0].location), "new Error('top-level')");
     assert.deepEqual(result.models, []);
+  });
+
+  it('a class that never registers is an error on its own @model, and a decorator in a string or comment is no class', async () => {
+    const hidden = `if (Math.random() > 2) {\n  @model(${OPTIONS})\n  class Hidden extends Module {\n    fc = new Linear(4, 1);\n    forward(x: Tensor): Tensor { return this.fc.forward(x); }\n  }\n}\n`;
+    const quoted = `const doc = \`\n@model(${OPTIONS})\nclass Quoted extends Module {}\n\`;\n/* @model(${OPTIONS})\nclass Commented extends Module {} */\n`;
+    const text = `${withForward('', 'First')}${hidden}${quoted}`;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.message]), [['Hidden', 'Hidden is declared with @model but did not register when the file ran (is the class defined inside a function, or skipped by a condition?)']]);
+    assert.equal(lineOf(text, result.errors[0].location), lineWith(text, '  @model('));
+    assert.deepEqual(result.models.map((m) => m.className), ['First']);
   });
 
   for (const [what, send] of [
@@ -301,7 +312,8 @@ class Second extends Module {
       const text = `${HEADER}(process as any).send(${send});\n${withForward('', 'First').replace(HEADER, '')}`;
       const { result } = await runSource(text);
       assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
-      assert.match(result.errors[0].message, /^the model's process sent a malformed message \(.+\): does the model call process\.send\?$/);
+      // Sent while the file loads: the file's error, and the class after it never ran.
+      assert.match(result.errors[0].message, /^the model's process sent a malformed message \(.+\): does the model call process\.send\? \(so First was not traced\)$/);
       assert.deepEqual(result.models, []);
     });
   }
