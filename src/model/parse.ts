@@ -667,7 +667,7 @@ class Reader {
       for (const p of node.params) {
         const bytes = product(p.shape) * bytesPer;
         if (bytes > this.maxBytes) {
-          this.error('spec/too-large', `${node.path}: ${node.type}'s ${p.name} ${formatShape(p.shape)} needs ${formatBytes(bytes)}, ${this.overMemoryLimit()}`, node.typeRange);
+          this.overMemoryLimit(`${node.path}: ${node.type}'s ${p.name} ${formatShape(p.shape)} needs ${formatBytes(bytes)}`, node.typeRange);
           ok = false;
         }
       }
@@ -871,20 +871,25 @@ class Reader {
     return ok;
   }
 
-  /** Every memory message ends the same way, naming the setting that raises the limit. */
-  private overMemoryLimit(): string {
-    return `over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`;
+  /** Whether something past the memory limit was reported already. */
+  private overMemory = false;
+
+  /**
+   * Something past the memory limit: the first tensor or layer in the spec's order is reported
+   * (the place to fix), not every one after it. Every such message ends the same way, naming the
+   * setting that raises the limit.
+   */
+  private overMemoryLimit(message: string, range: SourceRange): void {
+    if (this.overMemory) return;
+    this.overMemory = true;
+    this.error('spec/too-large', `${message}, over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`, range);
   }
 
   /** The activation (or data) tensor for a whole batch must fit under the cap. */
   private checkActivation(shape: number[], batch: number, bytesPer: number, what: string, range: SourceRange): boolean {
     const bytes = product(shape) * batch * bytesPer;
     if (bytes <= this.maxBytes) return true;
-    this.error(
-      'spec/too-large',
-      `${what} is ${formatShape([batch, ...shape])} for batch_size ${batch}: ${formatBytes(bytes)} in ${bytesPer === 8 ? 'float64' : 'float32'}, ${this.overMemoryLimit()}`,
-      range,
-    );
+    this.overMemoryLimit(`${what} is ${formatShape([batch, ...shape])} for batch_size ${batch}: ${formatBytes(bytes)} in ${bytesPer === 8 ? 'float64' : 'float32'}`, range);
     return false;
   }
 
@@ -894,10 +899,9 @@ class Reader {
     if (!over) return;
     const { layer } = over;
     const state = OPTIMIZERS[optimizer.type].state(optimizer.args).what;
-    this.error(
-      'spec/too-large',
+    this.overMemoryLimit(
       `the model needs about ${formatBytes(over.bytes)} of memory by ${layer.path}: ${layer.type} (parameters with their gradients, copies and ${state}: ${formatBytes(over.parameterBytes)}; ` +
-        `activations and their gradients for batch_size ${trace.batchSize}: ${formatBytes(over.activationBytes)}), ${this.overMemoryLimit()}`,
+        `activations and their gradients for batch_size ${trace.batchSize}: ${formatBytes(over.activationBytes)})`,
       layer.typeRange,
     );
   }
