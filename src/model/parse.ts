@@ -871,18 +871,22 @@ class Reader {
     return ok;
   }
 
-  /** Whether something past the memory limit was reported already. */
-  private overMemory = false;
+  /** The one memory error reported so far: the earliest in the text. */
+  private overMemory: SpecDiagnostic | null = null;
 
   /**
-   * Something past the memory limit: the first tensor or layer in the spec's order is reported
-   * (the place to fix), not every one after it. Every such message ends the same way, naming the
-   * setting that raises the limit.
+   * Something past the memory limit: only the one earliest in the text is reported (the first place
+   * to fix, and the first the editor lists), not every tensor or layer after it. Every such message
+   * ends the same way, naming the setting that raises the limit.
    */
   private overMemoryLimit(message: string, range: SourceRange): void {
-    if (this.overMemory) return;
-    this.overMemory = true;
-    this.error('spec/too-large', `${message}, over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`, range);
+    if (this.overMemory && range.start >= this.overMemory.range.start) return;
+    const full = oneLine(`${message}, over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`);
+    if (this.overMemory) Object.assign(this.overMemory, { message: full, range: { start: range.start, end: range.end } });
+    else {
+      this.error('spec/too-large', full, range);
+      this.overMemory = this.diags[this.diags.length - 1];
+    }
   }
 
   /** The activation (or data) tensor for a whole batch must fit under the cap. */
