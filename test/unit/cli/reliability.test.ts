@@ -385,6 +385,34 @@ loss: CrossEntropyLoss
       assert.ok(!/[\u0000-\u001f]/.test(line));
     });
 
+    it('a key a batch file does not have is refused at that key, never ignored', async () => {
+      const batch = { input: tensor([1, 10], new Array(10).fill(1)), target: tensor([1, 1], [0]) };
+      const dir = folder({
+        'm.grad.yaml': SEED,
+        'top.json': JSON.stringify({ ...batch, targte: tensor([1, 1], [5]) }, null, 1),
+        'proto.json': `{"input": ${JSON.stringify(batch.input)}, "target": ${JSON.stringify(batch.target)}, "__proto__": {}}`,
+        'inner.json': JSON.stringify({ input: batch.input, target: { ...batch.target, dtype: 'float64' } }, null, 1),
+      });
+      oneError(await cli(['trace', 'm.grad.yaml', '--batch', 'top.json'], dir), /^top\.json:\d+:2: unknown key "targte" in the batch file \(a batch file is an object .*\)\. Did you mean 'target'\?$/);
+      oneError(await cli(['grads', 'm.grad.yaml', '--batch', 'proto.json'], dir), /^proto\.json:1:\d+: unknown key "__proto__" in the batch file/);
+      oneError(await cli(['trace', 'm.grad.yaml', '--batch', 'inner.json'], dir), /^inner\.json:\d+:3: unknown key "dtype" in the batch target \(/);
+    });
+
+    it('escapes control characters in everything printed from the user: file names, the report path', async () => {
+      const weird = 'we\x1b[31mird\nname';
+      const dir = folder({ [`${weird}.grad.yaml`]: SEED });
+      const printable = (text: string) => assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text), JSON.stringify(text));
+      const t = await cli(['trace', `${weird}.grad.yaml`, '--fail-on', 'never'], dir);
+      assert.equal(t.code, 0, t.err);
+      printable(t.out);
+      assert.match(t.out, /^we\\x1b\[31mird\\nname\.grad\.yaml: 2 steps/m);
+      const r = await cli(['report', `${weird}.grad.yaml`, '-o', `${weird}.html`], dir);
+      assert.equal(r.code, 0, r.err);
+      printable(r.out);
+      assert.match(r.out, /report written to we\\x1b\[31mird\\nname\.html/);
+      assert.ok(readFileSync(join(dir, `${weird}.html`), 'utf8').startsWith('<!DOCTYPE html>'));
+    });
+
     it('reads a byte-order mark in .grad.json, state and batch files, and CR-only YAML', async () => {
       const json = JSON.stringify({ model: [{ Linear: { in_features: 10, out_features: 1 } }], input: { shape: [10] }, target: { shape: [1] }, loss: 'MSELoss' });
       const state = { '0.weight': tensor([1, 10], new Array(10).fill(0.1)), '0.bias': tensor([1], [0]) };
@@ -395,6 +423,23 @@ loss: CrossEntropyLoss
       assert.equal(JSON.parse(r.out).loss, 1);
       const cr = await cli(['trace', 'cr.grad.yaml', '--fail-on', 'never'], dir);
       assert.equal(cr.code, 0, cr.err);
+    });
+
+    it('reads a byte-order mark and CR-only line endings in rule configs and data: files', async () => {
+      const data = SEED.replace('input: {shape: [10], distribution: normal}', 'input: {shape: [10], data: x.json}').replace('target: {shape: [1], distribution: normal}', 'target: {shape: [1], data: y.json}');
+      const rows = (n: number, width: number) => `[\r${Array.from({ length: n }, (_, i) => `[${new Array(width).fill(i).join(', ')}]`).join(',\r')}\r]`;
+      const dir = folder({
+        'm.grad.yaml': data,
+        'x.json': `\ufeff${rows(4, 10)}`,
+        'y.json': `\ufeff${rows(4, 1)}`,
+        // A typo behind the mark is still found at its place: the mark is read, not skipped blindly.
+        'rules.json': '\ufeff{\r  "severity": {\r    "saturated-activation": "off"\r  }\r}',
+        'typo.json': '\ufeff{\r  "severity": {\r    "saturated-activation": "of"\r  }\r}',
+      });
+      const r = await cli(['trace', 'm.grad.yaml', '--config', 'rules.json', '--format', 'json', '--fail-on', 'never'], dir);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out).trace.batchSize, 4);
+      oneError(await cli(['trace', 'm.grad.yaml', '--config', 'typo.json'], dir), /^typo\.json:3:29: the severity of saturated-activation must be one of/);
     });
   });
 });
