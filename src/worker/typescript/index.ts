@@ -104,6 +104,8 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
   if (!queue.length) queue.push(undefined);
   const queued = new Set(queue);
   const outputLimit = opts.outputLimit ?? 64 * 1024;
+  /** The error that ended a run before the file loaded: no class after it ran. */
+  let stoppedBy: RunError | undefined;
   for (let i = 0; i < queue.length; i++) {
     const run = await runChild(script, { compiled, fileName, text, only: queue[i] }, opts);
     result.models.push(...run.models);
@@ -113,8 +115,12 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
       result.errors.push(e);
     }
     result.output = (result.output + run.output).slice(0, outputLimit);
-    // The file could not even load: every other class would fail the same way.
-    if (!run.loaded) break;
+    if (!run.loaded) {
+      // The file could not even load: every other class would fail the same way. What ended the
+      // run (the file's own error when it has one) says which classes it kept from running.
+      stoppedBy = run.errors.find((e) => !e.className) ?? run.errors[run.errors.length - 1];
+      break;
+    }
     for (const name of run.registered) {
       if (!queued.has(name)) {
         queued.add(name);
@@ -125,10 +131,11 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
   // A file that did not load traced none of the classes after it: name them, so no class is
   // skipped in silence.
   const notRun = queue.filter((c): c is string => c !== undefined && !result.models.some((m) => m.className === c) && !result.errors.some((e) => e.className === c));
-  const fileError = result.errors.findIndex((e) => !e.className);
-  if (notRun.length && fileError >= 0) {
-    const e = result.errors[fileError];
-    result.errors[fileError] = { ...e, message: `${e.message} (so ${notRun.join(', ')} ${notRun.length === 1 ? 'was' : 'were'} not traced)` };
+  const by = stoppedBy;
+  const at = by ? result.errors.findIndex((e) => e === by || (!e.className && !by.className && e.message === by.message)) : -1;
+  if (notRun.length && at >= 0) {
+    const e = result.errors[at];
+    result.errors[at] = { ...e, message: `${e.message} (so ${notRun.join(', ')} ${notRun.length === 1 ? 'was' : 'were'} not traced)` };
   }
   return result;
 }
@@ -174,16 +181,16 @@ function runChild(
   });
 
   /**
-   * The model being traced when the run ended: the time and memory errors name it. Before the child
-   * names one (it may still be loading on a busy machine), the class this process is for: where the
-   * run ended must not depend on how far it got. A failure the runner reports while the file loads
-   * (a throw at its top level) is the file's: it comes with no class.
+   * The model being traced when the run ended: the errors of ours name it. Once the file has loaded,
+   * the class this process is for; before, the file (what it did while loading, such as an exit or a
+   * malformed message, is the file's) except for the time limit: a busy machine may still be loading
+   * the file when it passes, and where the run ended must not depend on how far it got.
    */
   const on = only === undefined ? undefined : modelClassesIn(text).find((d) => d.className === only);
   let current: { className: string; location?: SourceRange } | null = null;
-  const about = (): Partial<RunError> => {
+  const about = (timing = false): Partial<RunError> => {
     if (current) return { className: current.className, ...(current.location ? { location: current.location } : {}) };
-    if (only !== undefined) return { className: only, ...(on ? { location: on.decoratorRange } : {}) };
+    if (only !== undefined && (result.loaded || timing)) return { className: only, ...(on ? { location: on.decoratorRange } : {}) };
     return {};
   };
 
@@ -214,7 +221,7 @@ function runChild(
         stop({
           kind: 'timeout',
           message: `the model did not finish within ${seconds(timeoutMs)} (an endless loop, or too much work for a quick trace: lower @trace steps or batchSize)`,
-          ...about(),
+          ...about(true),
         });
       }, timeoutMs),
     );

@@ -292,6 +292,17 @@ class Second extends Module {
     assert.deepEqual(result.models, []);
   });
 
+  it('an endless loop at the top level ends at the time limit on the first class, naming the classes it kept from running', async () => {
+    // The time limit cannot tell a file still loading on a busy machine from one that never ends: it
+    // is always the first class's, wherever the file had got to.
+    const text = `${withForward('', 'First')}${second}for (;;) {}\n`;
+    const { result } = await runSource(text, { timeoutMs: 2000 });
+    assert.deepEqual(result.errors.map((e) => [e.className, e.kind]), [['First', 'timeout']]);
+    assert.match(result.errors[0].message, /did not finish within 2 s .* \(so Second was not traced\)$/);
+    assert.equal(lineOf(text, result.errors[0].location), lineWith(text, '@model('));
+    assert.deepEqual(result.models, []);
+  });
+
   it('a class that never registers is an error on its own @model, and a decorator in a string or comment is no class', async () => {
     const hidden = `if (Math.random() > 2) {\n  @model(${OPTIONS})\n  class Hidden extends Module {\n    fc = new Linear(4, 1);\n    forward(x: Tensor): Tensor { return this.fc.forward(x); }\n  }\n}\n`;
     const quoted = `const doc = \`\n@model(${OPTIONS})\nclass Quoted extends Module {}\n\`;\n/* @model(${OPTIONS})\nclass Commented extends Module {} */\n`;
