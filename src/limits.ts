@@ -56,7 +56,7 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
     max: 1_048_576,
     integer: false,
     description:
-      "Memory of the model's tensors in MB: parameters, gradients, optimiser state and activations, estimated from the shapes before anything is built (the first layer past it is reported) and counted while the trace runs. Also the trace's heap; the whole process is stopped past twice this plus 256 MB.",
+      "Memory of the model's tensors in MB: parameters, gradients, optimiser state and activations, estimated from the shapes before anything is built (the first layer past it is reported) and counted while the trace runs. Also the trace's heap: a trace is stopped once its process grows past twice this plus 256 MB.",
   },
   maxSpecKB: {
     flag: 'max-spec-kb',
@@ -133,9 +133,10 @@ export const maxSpecBytes = (l: Pick<Limits, 'maxSpecKB'>): number => Math.floor
 export const maxDataBytes = (l: Pick<Limits, 'maxDataMB'>): number => Math.floor(l.maxDataMB * MiB);
 
 /**
- * The whole process's resident memory past which a run is stopped: the tensors (counted against
- * the memory limit), as much again for the heap (trace records, rule statistics, garbage not yet
- * collected) and 256 MB for node itself.
+ * How much resident memory a run may take before it is stopped: the tensors (counted against the
+ * memory limit), as much again for the heap (trace records, rule statistics, garbage not yet
+ * collected) and 256 MB for node itself. A model's own child process is held to it as a whole; a
+ * trace in a process that does other work (the CLI, a test) to its growth from the trace's start.
  */
 export function processMemoryCapBytes(l: Pick<Limits, 'memoryLimitMB'>): number {
   return 2 * memoryLimitBytes(l) + 256 * MiB;

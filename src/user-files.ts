@@ -6,6 +6,7 @@
  */
 import { type Stats, closeSync, existsSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import * as jsonc from 'jsonc-parser';
 import { oneLine } from './escape';
 import { jsonKeyOffset, jsonNestingPast } from './json-text';
 import { formatBytes, limitName, LimitKey } from './limits';
@@ -121,8 +122,12 @@ export function parseUserJson(path: string, text: string, maxDepth: number, what
   try {
     return JSON.parse(text);
   } catch (e) {
-    const message = (e as Error).message.replace(/, "[\s\S]*" is not valid JSON$/, '').replace(/ in JSON at position \d+.*$/, '');
-    throw new UserFileError(path, `invalid JSON: ${message}`, Math.min(jsonErrorOffset(text, (e as Error).message), text.length), text);
+    const message = (e as Error).message.replace(/, "[\s\S]*? is not valid JSON$/, '').replace(/ in JSON at position \d+.*$/, '');
+    // V8 does not always say where; jsonc-parser's scanner does (the depth is already checked).
+    const errors: jsonc.ParseError[] = [];
+    jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+    const offset = errors.length ? errors[0].offset : jsonErrorOffset(text, (e as Error).message);
+    throw new UserFileError(path, `invalid JSON: ${message}`, Math.min(offset, text.length), text);
   }
 }
 

@@ -78,7 +78,8 @@ export function describeRun(trace: Trace): string {
   const span = steps.length ? `steps ${steps[0].step}–${steps[steps.length - 1].step} (${steps.length} recorded${run.stride > 1 ? `, 1 in ${run.stride} kept` : ''})` : 'no recorded step yet';
   const ranks = run.worldSize > 1 ? `, ${run.ranks.length} of ${run.worldSize} ranks` : '';
   const ended = run.ended ? `ended: ${run.ended}` : 'still being written (or stopped without a word)';
-  return `run ${run.id} (torch ${run.torch}${ranks}), ${span}, ${ended}`;
+  // The id, torch version and end reason are read from the log: one line whatever they hold.
+  return oneLine(`run ${run.id} (torch ${run.torch}${ranks}), ${span}, ${ended}`);
 }
 
 /** A handful of steps for the terminal: the first, the last and evenly between. */

@@ -7,6 +7,7 @@ import { Limits, maxDataBytes, maxSpecBytes } from '../limits';
 import { parseSpec, positionAt } from '../model';
 import type { ModelSpec } from '../model/graph';
 import { locateJson } from '../model/located';
+import { didYouMean } from '../model/suggest';
 import type { RuleConfig } from '../rules/config';
 import { readRuleConfig } from '../rules/config-check';
 import { Blame, specRangeOf, TraceError } from '../trace/errors';
@@ -91,6 +92,9 @@ export function loadSpec(path: string, inputs: Inputs): LoadedSpec {
   return { spec, text };
 }
 
+const BATCH_KEYS = ['input', 'target'] as const;
+const TENSOR_KEYS = ['shape', 'data'] as const;
+
 /** A batch file's two tensors, unchecked: the trace checks them against the spec and blames the key. */
 export function loadBatch(path: string, inputs: Inputs): { input: unknown; target: unknown } {
   const { json, text } = inputs.json(path, 'batch file');
@@ -99,7 +103,17 @@ export function loadBatch(path: string, inputs: Inputs): { input: unknown; targe
   for (const key of ['input', 'target']) {
     if (!Object.prototype.hasOwnProperty.call(json, key)) throw errorAt(path, text, 0, `the batch file has no "${key}": ${form}`);
   }
+  // A key the trace would not read is a typo or the wrong file: refused, never silently ignored.
+  const unknownKey = (keys: string[], known: readonly string[], at: string[], what: string) => {
+    const k = keys.find((x) => !known.includes(x));
+    if (k !== undefined) throw fromUserFileError(errorAtKey(path, text, [...at, k], `unknown key "${k}" in ${what} (${form}).${didYouMean(k, known)}`));
+  };
+  unknownKey(Object.keys(json), BATCH_KEYS, [], 'the batch file');
   const b = json as { input: unknown; target: unknown };
+  for (const key of BATCH_KEYS) {
+    const t = b[key];
+    if (t && typeof t === 'object' && !Array.isArray(t)) unknownKey(Object.keys(t), TENSOR_KEYS, [key], `the batch ${key}`);
+  }
   return { input: b.input, target: b.target };
 }
 
@@ -114,7 +128,7 @@ export function loadState(path: string, inputs: Inputs): Record<string, unknown>
 /** A `--config` file, checked like a spec: the first problem at its range, with the expected form. */
 export function loadRuleConfig(path: string, inputs: Inputs): RuleConfig {
   const text = inputs.read(path, 'rule config');
-  const located = locateJson(text, { maxDepth: inputs.limits.maxDepth });
+  const located = locateJson(text, { maxDepth: inputs.limits.maxDepth, what: 'the rule config' });
   const first = located.diagnostics[0];
   if (first || !located.root) throw errorAt(path, text, first?.range.start ?? 0, first?.message ?? 'the rule config is empty: write a JSON object of rule settings');
   const { config, problems } = readRuleConfig(located.root);

@@ -36,8 +36,8 @@ Usage:
 <spec> is a model spec (*.grad.yaml, *.grad.yml, *.grad.json), a PyTorch script or notebook (model.py,
 notebook.ipynb: read, never run; its own training loop is traced), or, for trace, a TypeScript file with
 @model classes (model.ts): each class is traced in a separate process with a time and memory limit.
-Limits (each also a VS Code setting gradientLens.<name>; README "Limits"):
-${LIMIT_KEYS.map((k) => `  --${LIMITS[k].flag.padEnd(16)} ${String(LIMITS[k].default).padStart(6)}  ${LIMITS[k].description.replace(/`/g, '')}`).join('\n')}
+Limits (flag, default, the VS Code setting that sets the same limit; README "Limits"):
+${LIMIT_KEYS.map((k) => `  --${LIMITS[k].flag.padEnd(16)} ${String(LIMITS[k].default).padStart(6)}  gradientLens.${k}: ${LIMITS[k].description.replace(/`/g, '')}`).join('\n')}
 
 Exit codes: 0 ok, 1 findings at or above --fail-on (or a TypeScript model that failed to run),
 2 bad input or a limit reached (printed as file:line:col: message).

@@ -1,4 +1,5 @@
 /** `gradient-lens report runs/gl/ -o report.html`: a training run's findings and charts in the same HTML report. */
+import { oneLine } from '../escape';
 import { renderReport } from '../report/html';
 import { UserFileError, writeOutputFile } from '../user-files';
 import { LIMIT_OPTIONS, limitsFromArgs, ParsedArgs, UsageError } from './args';
@@ -35,6 +36,6 @@ export function reportRun(path: string, out: string, args: ParsedArgs, io: Io): 
     if (e instanceof UserFileError) throw fromUserFileError(e);
     throw e;
   }
-  io.out(`${path}: ${describeRun(trace)}\n${formatFindings(findings, locate)}\n\nreport written to ${out} (${trace.steps.length} recorded steps, ${trace.params.length} parameters)`);
+  io.out(`${oneLine(path)}: ${describeRun(trace)}\n${formatFindings(findings, locate)}\n\nreport written to ${oneLine(out)} (${trace.steps.length} recorded steps, ${trace.params.length} parameters)`);
   return 0;
 }

@@ -1,4 +1,5 @@
 /** `gradient-lens report`: the trace and findings as a self-contained HTML page with charts. */
+import { oneLine } from '../escape';
 import { renderReport, type ReportInput } from '../report/html';
 import { UserFileError, writeOutputFile } from '../user-files';
 import { parseArgs, UsageError } from './args';
@@ -53,6 +54,6 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
     if (e instanceof UserFileError) throw fromUserFileError(e);
     throw e;
   }
-  io.out(`${locate ? formatFindings(findings, locate) : formatFindings(findings, file, text)}\n\nreport written to ${out} (${trace.steps.length} steps, ${trace.params.length} parameters)`);
+  io.out(`${locate ? formatFindings(findings, locate) : formatFindings(findings, file, text)}\n\nreport written to ${oneLine(out)} (${trace.steps.length} steps, ${trace.params.length} parameters)`);
   return 0;
 }

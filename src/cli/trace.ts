@@ -1,4 +1,5 @@
 /** `gradient-lens trace`: trains a few steps, prints the findings like a compiler, then per-parameter gradient norms. */
+import { oneLine } from '../escape';
 import { analyse } from '../analyse';
 import { specFixes } from '../model/spec-fixes';
 import type { Finding } from '../rules/types';
@@ -84,13 +85,14 @@ export function fmt(v: number): string {
  * many steps a training run recorded, when the table shows some of them.
  */
 export function formatNormTable(trace: Trace, recorded?: number): string {
-  const names = trace.params.map((p) => p.name);
+  // Parameter names come from the user's layer names: one line whatever they hold (escape.ts).
+  const names = trace.params.map((p) => oneLine(p.name));
   const header = ['step', 'loss', ...names];
   const rows = trace.steps.map((s) => [String(s.step), fmt(s.loss), ...s.params.map((p) => (p.reached ? fmt(p.gradNorm) : '—'))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   const lines = [
-    `${trace.file}: ${recorded ? `${trace.steps.length} of ${recorded} recorded steps` : `${trace.steps.length} steps`}, batch ${trace.batchSize}, ${trace.dtype}, ${trace.optimizer.type} lr=${trace.optimizer.lr} (${trace.durationMs.toFixed(1)} ms)`,
+    `${oneLine(trace.file)}: ${recorded ? `${trace.steps.length} of ${recorded} recorded steps` : `${trace.steps.length} steps`}, batch ${trace.batchSize}, ${trace.dtype}, ${trace.optimizer.type} lr=${trace.optimizer.lr} (${trace.durationMs.toFixed(1)} ms)`,
     'gradient L2 norm per parameter:',
     line(header),
     ...rows.map(line),

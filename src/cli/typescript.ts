@@ -18,7 +18,7 @@ export function isTypeScriptModel(file: string): boolean {
 
 function formatRunError(e: RunError, file: string, text: string): string {
   const pos = e.location ? positionAt(text, e.location.start) : { line: 0, character: 0 };
-  return `${oneLine(file)}:${pos.line + 1}:${pos.character + 1}: error ${e.kind}: ${e.className ? `${e.className}: ` : ''}${oneLine(e.message)}`;
+  return `${oneLine(file)}:${pos.line + 1}:${pos.character + 1}: error ${e.kind}: ${e.className ? `${oneLine(e.className)}: ` : ''}${oneLine(e.message)}`;
 }
 
 export async function traceTypeScript(file: string, args: ParsedArgs, io: Io, format: 'text' | 'json' | 'sarif', failOn: FailOn): Promise<number> {
@@ -50,9 +50,9 @@ export async function traceTypeScript(file: string, args: ParsedArgs, io: Io, fo
     const parts: string[] = [];
     for (const e of result.errors) parts.push(formatRunError(e, file, text));
     for (const m of result.models) {
-      parts.push(`model ${m.className}:\n${formatFindings(m.findings, file, text)}\n\n${formatNormTable(m.trace)}`);
+      parts.push(`model ${oneLine(m.className)}:\n${formatFindings(m.findings, file, text)}\n\n${formatNormTable(m.trace)}`);
     }
-    if (!result.models.length && !result.errors.length) parts.push(`${file}: no @model class found (decorate a Module subclass with @model({...}))`);
+    if (!result.models.length && !result.errors.length) parts.push(`${oneLine(file)}: no @model class found (decorate a Module subclass with @model({...}))`);
     io.out(parts.join('\n\n'));
   }
   // A model that could not run is a failure in CI whatever --fail-on says, except "never".

@@ -95,7 +95,7 @@ export type Distribution =
 export interface DataSpec {
   /** Per sample (no batch axis). */
   shape: number[];
-  /** null when the data comes from a file. */
+  /** null when the data comes from a file; class-index targets keep their count either way. */
   distribution: Distribution | null;
   /** The `data:` path as written (relative to the spec file); null for synthetic data. */
   file: string | null;

@@ -38,6 +38,8 @@ export type LValue = LScalar | LList | LMap;
 export interface LocateOptions {
   /** Deepest nesting of lists and maps; deeper documents are refused at the first value past it. */
   maxDepth?: number;
+  /** What the document is, in messages: "the spec", "the rule config". */
+  what?: string;
 }
 
 export interface Located {
@@ -91,8 +93,9 @@ function err(code: string, message: string, range: SourceRange): SpecDiagnostic 
   return { severity: 'error', code, message: oneLine(message), range };
 }
 
-function tooDeep(maxDepth: number, range: SourceRange): SpecDiagnostic {
-  return err('spec/too-deep', `the document nests lists and maps deeper than ${maxDepth} levels here (limit: ${limitName('maxDepth')})`, range);
+function tooDeep(options: LocateOptions, range: SourceRange): SpecDiagnostic {
+  const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  return err('spec/too-deep', `${options.what ?? 'the document'} nests lists and maps deeper than ${maxDepth} levels here (limit: ${limitName('maxDepth')})`, range);
 }
 
 /** The first line of a YAML error message (the rest is an excerpt the editor already shows). */
@@ -114,7 +117,7 @@ export function locateYaml(source: string, options: LocateOptions = {}): Located
   const diagnostics: SpecDiagnostic[] = [];
   // The YAML library recurses per level too: deep flow collections are refused before it runs.
   const deep = yamlFlowNestingPast(text, maxDepth);
-  if (deep >= 0) return { root: null, diagnostics: [tooDeep(maxDepth, { start: deep, end: deep + 1 })] };
+  if (deep >= 0) return { root: null, diagnostics: [tooDeep(options, { start: deep, end: deep + 1 })] };
   let doc: YAML.Document.Parsed;
   try {
     doc = YAML.parseDocument(text, { keepSourceTokens: true, uniqueKeys: false, prettyErrors: false });
@@ -125,8 +128,12 @@ export function locateYaml(source: string, options: LocateOptions = {}): Located
   for (const e of doc.errors) {
     const start = Math.min(e.pos[0], text.length);
     const range = { start, end: Math.max(start, Math.min(e.pos[1], text.length)) };
-    // Block collections nested past what the library's recursion takes (about 900 levels).
-    if (/Maximum call stack/.test(e.message)) return { root: null, diagnostics: [tooDeep(maxDepth, range)] };
+    // Block collections nested past what the library's recursion takes (about 900 levels): where
+    // it gave up is far below the level past the limit, which its syntax tree still finds.
+    if (/Maximum call stack/.test(e.message)) {
+      const at = yamlBlockNestingPast(text, maxDepth);
+      return { root: null, diagnostics: [tooDeep(options, at < 0 ? range : firstLine(text, { start: at, end: text.length }))] };
+    }
     diagnostics.push(err('spec/syntax', `YAML syntax error: ${yamlMessage(e)}`, range));
   }
   if (diagnostics.length) return { root: null, diagnostics };
@@ -162,7 +169,7 @@ export function locateYaml(source: string, options: LocateOptions = {}): Located
         put({ kind: 'scalar', value: null, range: here });
       }
     } else if ((YAML.isSeq(node) || YAML.isMap(node)) && depth >= maxDepth) {
-      diagnostics.push(tooDeep(maxDepth, firstLine(text, here)));
+      diagnostics.push(tooDeep(options, firstLine(text, here)));
       return { root: null, diagnostics };
     } else if (YAML.isSeq(node)) {
       const list: LList = { kind: 'list', items: new Array(node.items.length), range: here };
@@ -217,6 +224,26 @@ const JSON_ERRORS: Record<string, string> = {
 };
 
 /** The first line of a range: a deep value's whole text would underline the rest of the file. */
+/**
+ * The offset of the first list or map nested deeper than `maxDepth` in YAML text (flow or block),
+ * or -1. It walks the library's concrete syntax tree, which is built without recursion, with a
+ * stack of its own: safe at any depth, where composing the document is not.
+ */
+function yamlBlockNestingPast(text: string, maxDepth: number): number {
+  const pending: { token: YAML.CST.Token | null | undefined; depth: number }[] = [];
+  for (const token of new YAML.Parser().parse(text)) if (token.type === 'document') pending.push({ token: token.value, depth: 0 });
+  while (pending.length) {
+    const { token, depth } = pending.pop()!;
+    if (!token || (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection')) continue;
+    if (depth >= maxDepth) return token.offset;
+    for (const item of token.items) {
+      const key = 'key' in item ? item.key : null;
+      pending.push({ token: item.value, depth: depth + 1 }, { token: key, depth: depth + 1 });
+    }
+  }
+  return -1;
+}
+
 function firstLine(text: string, r: SourceRange): SourceRange {
   const nl = text.indexOf('\n', r.start);
   return { start: r.start, end: nl < 0 || nl > r.end ? r.end : nl };
@@ -233,7 +260,7 @@ export function locateJson(source: string, options: LocateOptions = {}): Located
   const diagnostics: SpecDiagnostic[] = [];
   // jsonc-parser recurses per level: refuse deep text before it can overflow the stack.
   const deep = jsonNestingPast(text, maxDepth);
-  if (deep >= 0) return { root: null, diagnostics: [tooDeep(maxDepth, { start: deep, end: deep + 1 })] };
+  if (deep >= 0) return { root: null, diagnostics: [tooDeep(options, { start: deep, end: deep + 1 })] };
   const errors: jsonc.ParseError[] = [];
   const tree = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   for (const e of errors) {

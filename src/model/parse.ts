@@ -204,7 +204,7 @@ class Reader {
   }
 
   read(fileName: string): ParseResult {
-    const located = locate(this.text, fileName, { maxDepth: this.limits.maxDepth });
+    const located = locate(this.text, fileName, { maxDepth: this.limits.maxDepth, what: 'the spec' });
     this.diags.push(...located.diagnostics);
     const root = located.root;
     if (!root || isNull(root)) {
@@ -454,13 +454,14 @@ class Reader {
     const classes = field.get('classes');
     if (classes) {
       const count = this.arg({ name: 'classes', type: { kind: 'int', min: 1 }, doc: '' }, classes.value, which);
-      for (const k of ['distribution', 'data']) {
-        const f = field.get(k);
-        if (f) {
-          this.error('spec/type', `${which} with classes draws class indices in [0, classes): remove '${k}'`, f.keyRange);
-          ok = false;
-        }
+      const dist = field.get('distribution');
+      if (dist) {
+        this.error('spec/type', `${which} with classes draws class indices in [0, classes), or reads them from data: remove 'distribution'`, dist.keyRange);
+        ok = false;
       }
+      const data = field.get('data');
+      const file = data ? this.dataPath(data, which) : null;
+      if (data && file === null) ok = false;
       const shape = field.get('shape');
       if (shape && !(shape.value.kind === 'list' && shape.value.items.length === 0)) {
         this.error('spec/type', `class-index targets have one index per sample (shape []): remove shape, or use a shape-matching target without classes`, shape.value.range);
@@ -468,7 +469,7 @@ class Reader {
       }
       if (count === undefined || !ok) return null;
       return {
-        spec: { shape: [], distribution: { kind: 'classes', count: count as number }, file: null, range: v.range },
+        spec: { shape: [], distribution: { kind: 'classes', count: count as number }, file, ...(data && file !== null ? { fileRange: data.value.range } : {}), range: v.range },
         range: v.range,
         shapeRange: classes.value.range,
         classesRange: classes.value.range,
@@ -503,11 +504,8 @@ class Reader {
         this.error('spec/type', `${which} takes either data (a file) or distribution (synthetic samples), not both`, distEntry.keyRange);
         ok = false;
       }
-      if (dataEntry.value.kind === 'scalar' && typeof dataEntry.value.value === 'string' && dataEntry.value.value.trim()) file = dataEntry.value.value;
-      else {
-        this.error('spec/type', `${which} data must be the path of a JSON file {"shape": [...], "data": [...]} relative to the spec (got ${describe(dataEntry.value)})`, dataEntry.value.range);
-        ok = false;
-      }
+      file = this.dataPath(dataEntry, which);
+      if (file === null) ok = false;
     } else if (distEntry) {
       const d = this.readDistribution(distEntry, which);
       if (d) distribution = d;
@@ -518,6 +516,14 @@ class Reader {
     if (!ok || !shape) return null;
     const fileRange = dataEntry && file !== null ? { fileRange: dataEntry.value.range } : {};
     return { spec: { shape, distribution, file, ...fileRange, range: v.range }, range: v.range, shapeRange: shapeEntry!.value.range, classesRange: null };
+  }
+
+  /** The `data:` path as written, or null (reported) when it is not a path. */
+  private dataPath(e: LEntry, which: string): string | null {
+    const v = e.value;
+    if (v.kind === 'scalar' && typeof v.value === 'string' && v.value.trim()) return v.value;
+    this.error('spec/type', `${which} data must be the path of a .json or .npy file relative to the spec (got ${describe(v)})`, v.range);
+    return null;
   }
 
   private readDistribution(e: LEntry, which: string): Distribution | null {
@@ -661,7 +667,7 @@ class Reader {
       for (const p of node.params) {
         const bytes = product(p.shape) * bytesPer;
         if (bytes > this.maxBytes) {
-          this.error('spec/too-large', `${node.path}: ${node.type}'s ${p.name} ${formatShape(p.shape)} needs ${formatBytes(bytes)}, ${this.overMemoryLimit()}`, node.typeRange);
+          this.overMemoryLimit(`${node.path}: ${node.type}'s ${p.name} ${formatShape(p.shape)} needs ${formatBytes(bytes)}`, node.typeRange);
           ok = false;
         }
       }
@@ -865,20 +871,29 @@ class Reader {
     return ok;
   }
 
-  /** Every memory message ends the same way, naming the setting that raises the limit. */
-  private overMemoryLimit(): string {
-    return `over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`;
+  /** The one memory error reported so far: the earliest in the text. */
+  private overMemory: SpecDiagnostic | null = null;
+
+  /**
+   * Something past the memory limit: only the one earliest in the text is reported (the first place
+   * to fix, and the first the editor lists), not every tensor or layer after it. Every such message
+   * ends the same way, naming the setting that raises the limit.
+   */
+  private overMemoryLimit(message: string, range: SourceRange): void {
+    if (this.overMemory && range.start >= this.overMemory.range.start) return;
+    const full = oneLine(`${message}, over the ${formatBytes(this.maxBytes)} memory limit (${limitName('memoryLimitMB')})`);
+    if (this.overMemory) Object.assign(this.overMemory, { message: full, range: { start: range.start, end: range.end } });
+    else {
+      this.error('spec/too-large', full, range);
+      this.overMemory = this.diags[this.diags.length - 1];
+    }
   }
 
   /** The activation (or data) tensor for a whole batch must fit under the cap. */
   private checkActivation(shape: number[], batch: number, bytesPer: number, what: string, range: SourceRange): boolean {
     const bytes = product(shape) * batch * bytesPer;
     if (bytes <= this.maxBytes) return true;
-    this.error(
-      'spec/too-large',
-      `${what} is ${formatShape([batch, ...shape])} for batch_size ${batch}: ${formatBytes(bytes)} in ${bytesPer === 8 ? 'float64' : 'float32'}, ${this.overMemoryLimit()}`,
-      range,
-    );
+    this.overMemoryLimit(`${what} is ${formatShape([batch, ...shape])} for batch_size ${batch}: ${formatBytes(bytes)} in ${bytesPer === 8 ? 'float64' : 'float32'}`, range);
     return false;
   }
 
@@ -888,10 +903,9 @@ class Reader {
     if (!over) return;
     const { layer } = over;
     const state = OPTIMIZERS[optimizer.type].state(optimizer.args).what;
-    this.error(
-      'spec/too-large',
+    this.overMemoryLimit(
       `the model needs about ${formatBytes(over.bytes)} of memory by ${layer.path}: ${layer.type} (parameters with their gradients, copies and ${state}: ${formatBytes(over.parameterBytes)}; ` +
-        `activations and their gradients for batch_size ${trace.batchSize}: ${formatBytes(over.activationBytes)}), ${this.overMemoryLimit()}`,
+        `activations and their gradients for batch_size ${trace.batchSize}: ${formatBytes(over.activationBytes)})`,
       layer.typeRange,
     );
   }

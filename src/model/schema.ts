@@ -123,7 +123,11 @@ function dataSchema(which: 'input' | 'target'): Schema {
         items: intSchema(1),
       },
       distribution: { $ref: '#/definitions/distribution' },
-      data: { description: 'A JSON file {"shape": [batch, ...], "data": [...]} relative to the spec, instead of synthetic samples.', type: 'string', minLength: 1 },
+      data: {
+        description: 'A data file relative to the spec, instead of synthetic samples: .json ({"shape": [samples, ...], "data": [...]} or a nested list) or NumPy .npy; its first axis is the batch.',
+        type: 'string',
+        minLength: 1,
+      },
     },
     required: ['shape'],
     additionalProperties: false,
@@ -133,7 +137,11 @@ function dataSchema(which: 'input' | 'target'): Schema {
   const classes: Schema = {
     type: 'object',
     description: 'Class-index targets in [0, classes), one per sample, for CrossEntropyLoss and NLLLoss.',
-    properties: { classes: { ...intSchema(1), description: 'Number of classes: the model must output [classes] per sample.' }, shape: { type: 'array', maxItems: 0 } },
+    properties: {
+      classes: { ...intSchema(1), description: 'Number of classes: the model must output [classes] per sample.' },
+      shape: { type: 'array', maxItems: 0 },
+      data: { description: 'A file of class indices relative to the spec, one per sample, instead of random ones: .json (a list, or {"shape": [samples], "data": [...]}) or NumPy .npy.', type: 'string', minLength: 1 },
+    },
     required: ['classes'],
     additionalProperties: false,
   };

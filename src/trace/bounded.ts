@@ -26,13 +26,13 @@ export function timeLimitMessage(ms: number): string {
   return `the trace did not finish within ${formatDuration(ms)} (${limitName('timeLimitMs')}): lower trace.steps or batch_size, or raise the limit`;
 }
 
-/** Throws when the process's resident memory is past the cap. */
-export function checkProcessMemory(limits: Pick<Limits, 'memoryLimitMB'>): void {
+/** Throws when the process has grown past the cap since `startRss`. */
+export function checkProcessMemory(limits: Pick<Limits, 'memoryLimitMB'>, startRss: number): void {
   const cap = processMemoryCapBytes(limits);
-  const rss = process.memoryUsage.rss();
-  if (rss > cap) {
+  const grown = process.memoryUsage.rss() - startRss;
+  if (grown > cap) {
     throw new LimitError(
-      `the trace stopped at ${formatBytes(rss)} of process memory, over the ${formatBytes(cap)} cap (twice ${limitName('memoryLimitMB')} plus 256 MiB)`,
+      `the trace stopped after the process grew by ${formatBytes(grown)}, over the ${formatBytes(cap)} it may take (twice ${limitName('memoryLimitMB')} plus 256 MiB)`,
       'memoryLimitMB',
     );
   }
@@ -47,7 +47,8 @@ export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' 
     result = fn();
   };
   resetEngineState();
-  setMemoryWatch(() => checkProcessMemory(limits));
+  const startRss = process.memoryUsage.rss();
+  setMemoryWatch(() => checkProcessMemory(limits, startRss));
   try {
     new vm.Script(`globalThis[${JSON.stringify(key)}]()`, { filename: 'gradient-lens-trace' }).runInThisContext({
       timeout: Math.max(1, Math.ceil(limits.timeLimitMs)),

@@ -63,7 +63,7 @@ export function loadDataFiles(spec: ModelSpec, opts: DataFileOptions): DataFiles
 
 function readDataFile(path: string, d: DataSpec, which: 'input' | 'target', opts: DataFileOptions): Tensor {
   const fail = (message: string) => new TraceError(`${which} data ${d.file}: ${message}`, { kind: 'data', which });
-  const allowed = [dirname(resolve(opts.specPath)), ...opts.roots].map(realOrResolved);
+  const allowed = [...new Set([dirname(resolve(opts.specPath)), ...opts.roots].map(realOrResolved))];
   // Through symlinks to where the file really is: a link must not lead out of the folders either.
   const real = realOrResolved(path);
   if (!allowed.some((root) => inside(real, root))) {
@@ -96,6 +96,7 @@ function readDataFile(path: string, d: DataSpec, which: 'input' | 'target', opts
   }
   const want = `[samples, ${d.shape.join(', ')}]`.replace(', ]', ']');
   if (shape.length !== d.shape.length + 1 || shape.slice(1).some((n, i) => n !== d.shape[i])) {
+    if (d.distribution?.kind === 'classes') throw fail(`the file holds shape ${formatShape(shape)}; class-index targets are one index per sample: [samples]`);
     throw fail(`the file holds shape ${formatShape(shape)}; the spec's ${which} shape ${formatShape(d.shape)} needs ${want} (the first axis is the batch)`);
   }
   if (shape[0] === 0) throw fail(`the file holds 0 samples (shape ${formatShape(shape)}): a training step needs at least one`);

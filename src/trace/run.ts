@@ -80,6 +80,10 @@ export function trainingOf(
     };
     checkBatch(batch, spec.input, spec.target);
   } else {
+    // A spec that names data files must be traced on them: never silently on synthetic data.
+    for (const which of ['input', 'target'] as const) {
+      if (spec[which].file && !opts.data?.[which]) throw new TraceError(`${which} data ${spec[which].file} was not read: the caller must load the spec's data files`, { kind: 'data', which });
+    }
     const dataRng = new Rng(spec.trace.seed + 1);
     // A data file's first axis is the batch; synthetic data beside it takes the same size.
     const n = opts.data?.input?.shape[0] ?? opts.data?.target?.shape[0] ?? spec.trace.batchSize;
@@ -138,6 +142,19 @@ function originOf(opts: TraceOptions): DataOrigin {
   return { input: !!(opts.batch || opts.data?.input), target: !!(opts.batch || opts.data?.target) };
 }
 
+/**
+ * The error as the user's (see blameFor), or itself. An op refusing a value of a spec's `data:`
+ * file names that file: the error sits on the spec's `data:` line, and the value is not in the
+ * spec. (Our own TraceErrors name their file already.)
+ */
+function blamed(e: unknown, phase: Phase, spec: Pick<ModelSpec, 'input' | 'target'>, opts: TraceOptions): unknown {
+  const t = blameFor(e, phase, originOf(opts));
+  if (!t || e instanceof TraceError) return t ?? e;
+  const b = t.blame;
+  if (b.kind !== 'data' || opts.batch || !opts.data?.[b.which]) return t;
+  return new TraceError(`${b.which} data ${spec[b.which].file}: ${t.message}`, b);
+}
+
 export interface GradsResult {
   loss: number;
   grads: Record<string, TensorJson>;
@@ -158,7 +175,7 @@ export function computeGrads(spec: ModelSpec, opts: TraceOptions = {}): GradsRes
       return { loss: loss.item(), grads };
     });
   } catch (e) {
-    throw blameFor(e, at.phase, originOf(opts)) ?? e;
+    throw blamed(e, at.phase, spec, opts);
   }
 }
 
@@ -177,7 +194,7 @@ export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {
       return runSteps(session, file, meta, { ...opts, started, at });
     });
   } catch (e) {
-    throw blameFor(e, at.phase, originOf(opts)) ?? e;
+    throw blamed(e, at.phase, spec, opts);
   }
 }
 

@@ -7,9 +7,11 @@
 import { analyse } from '../analyse';
 import { parseSpec } from '../model';
 import { specFixes } from '../model/spec-fixes';
-import type { SourceRange } from '../model/graph';
+import type { ModelSpec, SourceRange } from '../model/graph';
 import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
+import { DEFAULT_LIMITS } from '../limits';
+import { loadDataFiles } from '../trace/data-files';
 import { specRangeOf, TraceError } from '../trace/errors';
 import { lineIndex, LineIndex } from './positions';
 import { runPythonJob } from './python-job';
@@ -40,6 +42,7 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
       {
         kind: 'build',
         options: {
+          data: dataFor(spec, req),
           steps: of,
           memoryLimitBytes: req.memoryLimitBytes,
           onStep: (record) => {
@@ -61,6 +64,16 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   }
   const { trace, findings, timings } = analysis;
   post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, ...timings } });
+}
+
+/** The spec's `data:` files, read from the spec's folder or the workspace; refused for a spec that is not a local file. */
+function dataFor(spec: ModelSpec, req: TraceRequest) {
+  if (!spec.input.file && !spec.target.file) return undefined;
+  if (req.dataRoots === null) {
+    const which = spec.input.file ? 'input' : 'target';
+    throw new TraceError(`${which} data ${spec[which].file}: data files are read only for specs on the local disk`, { kind: 'data', which });
+  }
+  return loadDataFiles(spec, { specPath: req.fileName, roots: req.dataRoots ?? [], limits: { ...DEFAULT_LIMITS, ...req.limits }, dtype: spec.trace.dtype });
 }
 
 /** Where each range's positions come from: one text's index, or per range (a training run's ranges name their files). */

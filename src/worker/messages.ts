@@ -21,6 +21,11 @@ export interface TraceRequest {
   timeLimitMs: number;
   /** The size, depth and step limits the spec is read with (defaults when absent). */
   limits?: Partial<Limits>;
+  /**
+   * Folders the spec's `data:` files may be read from besides its own (the workspace folder), or
+   * null when the spec is not a local file (a virtual workspace): its data files cannot be read.
+   */
+  dataRoots?: string[] | null;
   config: RuleConfig;
   /** Post a `progress` reply after every step (the full trace's notification). */
   progress: boolean;

@@ -6,7 +6,7 @@
  * PyTorch files run through the same worker (python-backend.ts extends this class).
  */
 import * as path from 'node:path';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { memoryLimitBytes } from '../../limits';
 import { MODEL_FILE } from '../commands';
 import { problemDiagnostic, traceDiagnostic } from '../diagnostics';
@@ -78,6 +78,8 @@ export class SpecBackend extends Disposable implements ModelBackend {
         config: config.rules,
         progress: !!req.onProgress,
         limits: config.limits,
+        // `data:` files come from the spec's folder or its workspace folder, and only from the local disk.
+        dataRoots: doc.uri.scheme === 'file' ? (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath) : null,
         ...extra,
       };
       const outcome = await runner.run(request, {

@@ -98,9 +98,12 @@ export class TypeScriptBackend extends Disposable implements ModelBackend {
       run.durationMs = performance.now() - started;
       for (const m of result.models) run.models.push({ name: m.className, anchor: m.classRange, trace: m.trace, findings: m.findings, layers: m.layers });
       for (const e of result.errors) {
-        const where = e.className ?? declared[0]?.className;
-        run.failures.push({ kind: e.kind, ...(e.className ? { name: e.className } : {}), message: e.message });
-        run.diagnostics.push(traceDiagnostic(`${where ? `${where}: ` : ''}${e.message}`, e.range, 'error'));
+        // A class's error names it. The file's own (a throw at its top level) is a failure of every
+        // class it kept from running (each lens says failed); its message names them already.
+        const names = e.className ? [e.className] : declared.map((d) => d.className).filter((n) => !result.models.some((m) => m.className === n) && !result.errors.some((x) => x.className === n));
+        for (const n of names) run.failures.push({ kind: e.kind, name: n, message: e.message });
+        if (!names.length) run.failures.push({ kind: e.kind, message: e.message });
+        run.diagnostics.push(traceDiagnostic(`${e.className ? `${e.className}: ` : ''}${e.message}`, e.range, 'error'));
       }
       const findings = run.models.reduce((n, m) => n + m.findings.length, 0);
       this.log.info(

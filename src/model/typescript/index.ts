@@ -5,7 +5,7 @@
  */
 import type { SourceRange } from '../graph';
 import { decoratorOptions } from './options';
-import { classAfter } from './text';
+import { blankLiterals, classAfter } from './text';
 
 /** A `@model` class as the text shows it, before anything runs (for CodeLenses, and in Restricted Mode). */
 export interface DeclaredModel {
@@ -18,7 +18,9 @@ export interface DeclaredModel {
 export function modelClassesIn(text: string): DeclaredModel[] {
   const out: DeclaredModel[] = [];
   const re = /@model\s*\(/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
+  // Only in code: a decorator in a comment, a string or a template literal declares nothing.
+  const code = blankLiterals(text);
+  for (let m = re.exec(code); m; m = re.exec(code)) {
     const { call } = decoratorOptions(text, m.index + 1);
     const cls = classAfter(text, call.end);
     if (!cls) continue;

@@ -59,6 +59,28 @@ function skipComment(text: string, i: number): number {
   return i;
 }
 
+/**
+ * The text with every comment, string and template literal blanked out: the same length and line
+ * breaks, so offsets still point into the user's text, and a search for code (`@model(`) finds
+ * none inside them.
+ */
+export function blankLiterals(text: string): string {
+  const parts: string[] = [];
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    const end =
+      c === '"' || c === "'" ? skipString(text, i) : c === '`' ? skipTemplate(text, i) : c === '/' && (text[i + 1] === '/' || text[i + 1] === '*') ? skipComment(text, i) : i;
+    if (end > i) {
+      parts.push(text.slice(from, i), text.slice(i, end).replace(/[^\r\n]/g, ' '));
+      from = i = end;
+    } else i++;
+  }
+  parts.push(text.slice(from));
+  return parts.join('');
+}
+
 /** Index of the bracket closing the one at `open`, or -1. */
 export function matchingClose(text: string, open: number): number {
   const stack: string[] = [OPEN[text[open]]];

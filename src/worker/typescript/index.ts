@@ -10,18 +10,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import * as esbuild from 'esbuild';
 import type { SourceRange } from '../../model/graph';
-import { modelClassesIn } from '../../model/typescript';
 import type { RuleConfig } from '../../rules/config';
+import { LIMITS } from '../../limits';
+import { modelClassesIn } from '../../model/typescript';
 import { DEFAULT_MEMORY_LIMIT } from '../../trace/run';
-import type { RunError, RunnerMessage, RunRequest, TsRunResult } from './protocol';
+import type { RunError, RunRequest, TsRunResult } from './protocol';
 import { transpileModel } from './transpile';
+import { checkRunnerMessage } from './validate';
 
 export type { RunError, RunErrorKind, TracedModel, TsRunResult } from './protocol';
 export { transpileModel } from './transpile';
 export { modelClassesIn, type DeclaredModel } from '../../model/typescript';
 
 export interface TsTraceOptions {
-  /** Wall-clock limit for the whole file, in ms (default 30 s). */
+  /** Wall-clock limit of each @model class (each runs in a process of its own), in ms (default: the time limit, 30 s). */
   timeoutMs?: number;
   /** V8's old-space limit for the run, in MiB (default 512). */
   heapMb?: number;
@@ -88,17 +90,75 @@ function seconds(ms: number): string {
 /** Traces every @model class of a TypeScript file. `text` is the file's (possibly unsaved) content. */
 export async function traceTypeScriptFile(file: string, text: string, opts: TsTraceOptions = {}): Promise<TsRunResult> {
   const fileName = resolvePath(file);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const heapMb = opts.heapMb ?? 512;
-  const memoryLimitBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
-  const rssLimit = opts.rssLimitBytes ?? heapMb * MiB + memoryLimitBytes + 512 * MiB;
-  const outputLimit = opts.outputLimit ?? 64 * 1024;
   opts.signal?.throwIfAborted();
-
-  const started = Date.now();
   const compiled = await transpileModel(fileName, text);
   if (!compiled.ok) return { models: [], errors: [compiled.error], output: '' };
   const script = opts.runnerPath ?? (await runnerScript());
+  opts.signal?.throwIfAborted();
+
+  // Each class in a process of its own, with its own limits: an exit or an endless loop in one
+  // cannot hide the next. The classes the text declares go first; any other that registers when
+  // the file runs gets its turn too.
+  const result: TsRunResult = { models: [], errors: [], output: '' };
+  const queue: (string | undefined)[] = modelClassesIn(text).map((d) => d.className);
+  if (!queue.length) queue.push(undefined);
+  const queued = new Set(queue);
+  const outputLimit = opts.outputLimit ?? 64 * 1024;
+  /** The error that ended a run before the file loaded: no class after it ran. */
+  let stoppedBy: RunError | undefined;
+  for (let i = 0; i < queue.length; i++) {
+    const run = await runChild(script, { compiled, fileName, text, only: queue[i] }, opts);
+    result.models.push(...run.models);
+    for (const e of run.errors) {
+      // The file's own errors (a throw at the top level) come from every process: keep one.
+      if (!e.className && result.errors.some((x) => !x.className && x.message === e.message && x.location?.start === e.location?.start)) continue;
+      result.errors.push(e);
+    }
+    result.output = (result.output + run.output).slice(0, outputLimit);
+    if (!run.loaded) {
+      // The file could not even load: every other class would fail the same way. What ended the
+      // run (the file's own error when it has one) says which classes it kept from running.
+      stoppedBy = run.errors.find((e) => !e.className) ?? run.errors[run.errors.length - 1];
+      break;
+    }
+    for (const name of run.registered) {
+      if (!queued.has(name)) {
+        queued.add(name);
+        queue.push(name);
+      }
+    }
+  }
+  // A file that did not load traced none of the classes after it: name them, so no class is
+  // skipped in silence.
+  const notRun = queue.filter((c): c is string => c !== undefined && !result.models.some((m) => m.className === c) && !result.errors.some((e) => e.className === c));
+  const by = stoppedBy;
+  const at = by ? result.errors.findIndex((e) => e === by || (!e.className && !by.className && e.message === by.message)) : -1;
+  if (notRun.length && at >= 0) {
+    const e = result.errors[at];
+    result.errors[at] = { ...e, message: `${e.message} (so ${notRun.join(', ')} ${notRun.length === 1 ? 'was' : 'were'} not traced)` };
+  }
+  return result;
+}
+
+interface ChildRun extends TsRunResult {
+  /** The file ran to the end of its top level (the runner said `loaded`). */
+  loaded: boolean;
+  /** The @model classes that registered. */
+  registered: string[];
+}
+
+/** One runner process for one class (or all of them, when `only` is undefined). */
+function runChild(
+  script: string,
+  job: { compiled: { code: string; bundleFile: string }; fileName: string; text: string; only: string | undefined },
+  opts: TsTraceOptions,
+): Promise<ChildRun> {
+  const { fileName, text, only } = job;
+  const timeoutMs = opts.timeoutMs ?? LIMITS.timeLimitMs.default;
+  const heapMb = opts.heapMb ?? LIMITS.memoryLimitMB.default;
+  const memoryLimitBytes = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
+  const rssLimit = opts.rssLimitBytes ?? heapMb * MiB + memoryLimitBytes + 512 * MiB;
+  const outputLimit = opts.outputLimit ?? 64 * 1024;
   opts.signal?.throwIfAborted();
 
   const grouped = process.platform !== 'win32';
@@ -109,7 +169,7 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
     detached: grouped,
   });
 
-  const result: TsRunResult = { models: [], errors: [], output: '' };
+  const result: ChildRun = { models: [], errors: [], output: '', loaded: false, registered: [] };
   let stderr = '';
   const keep = (chunk: Buffer) => {
     if (result.output.length < outputLimit) result.output += chunk.toString('utf8').slice(0, outputLimit - result.output.length);
@@ -121,18 +181,20 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
   });
 
   /**
-   * The model being traced when the run ended: the time and memory errors name it. Before the child
-   * names one (it may still be loading on a busy machine), the file's first @model class, which
-   * runs first: where the run ended must not depend on how far it got.
+   * The model being traced when the run ended: the errors of ours name it. Once the file has loaded,
+   * the class this process is for; before, the file (what it did while loading, such as an exit or a
+   * malformed message, is the file's) except for the time limit: a busy machine may still be loading
+   * the file when it passes, and where the run ended must not depend on how far it got.
    */
-  const first = modelClassesIn(text)[0];
+  const on = only === undefined ? undefined : modelClassesIn(text).find((d) => d.className === only);
   let current: { className: string; location?: SourceRange } | null = null;
-  const about = (): Partial<RunError> => {
-    const on = current ?? (first && result.models.length === 0 && !result.errors.length ? { className: first.className, location: first.decoratorRange } : null);
-    return on ? { className: on.className, ...(on.location ? { location: on.location } : {}) } : {};
+  const about = (timing = false): Partial<RunError> => {
+    if (current) return { className: current.className, ...(current.location ? { location: current.location } : {}) };
+    if (only !== undefined && (result.loaded || timing)) return { className: only, ...(on ? { location: on.decoratorRange } : {}) };
+    return {};
   };
 
-  return new Promise<TsRunResult>((resolve, reject) => {
+  return new Promise<ChildRun>((resolve, reject) => {
     let settled = false;
     let ending: RunError | null = null;
     const timers: NodeJS.Timeout[] = [];
@@ -154,15 +216,14 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
     const onAbort = () => finish(null, opts.signal?.reason ?? Object.assign(new Error('the run was cancelled'), { name: 'AbortError' }));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const left = Math.max(1, timeoutMs - (Date.now() - started));
     timers.push(
       setTimeout(() => {
         stop({
           kind: 'timeout',
           message: `the model did not finish within ${seconds(timeoutMs)} (an endless loop, or too much work for a quick trace: lower @trace steps or batchSize)`,
-          ...about(),
+          ...about(true),
         });
-      }, left),
+      }, timeoutMs),
     );
     timers.push(
       setInterval(() => {
@@ -173,8 +234,20 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
       }, 200),
     );
 
-    child.on('message', (msg: RunnerMessage) => {
+    child.on('message', (raw: unknown) => {
+      if (settled || ending) return;
+      const checked = checkRunnerMessage(raw, text.length);
+      if (!checked.ok) {
+        // The user's code shares the process and may have sent it: stop trusting the process.
+        stop({ kind: 'error', message: `the model's process sent a malformed message (${checked.problem}): does the model call process.send?`, ...about() });
+        return;
+      }
+      const msg = checked.message;
       switch (msg.type) {
+        case 'loaded':
+          result.loaded = true;
+          result.registered = msg.models;
+          break;
         case 'model-start':
           current = { className: msg.className, location: msg.location };
           break;
@@ -183,7 +256,9 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
           current = null;
           break;
         case 'error':
-          result.errors.push(msg.error);
+          // An error of this process's class without a place of its own (it never registered, or
+          // failed before it started) sits on the class's @model(...).
+          result.errors.push(!msg.error.location && on && msg.error.className === only ? { ...msg.error, location: on.decoratorRange } : msg.error);
           current = null;
           break;
         case 'done':
@@ -191,7 +266,7 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
           break;
       }
     });
-    child.on('error', (e) => finish({ kind: 'error', message: `could not run the model: ${e.message}` }));
+    child.on('error', (e) => finish({ kind: 'error', message: `could not run the model: ${e.message}`, ...about() }));
     // 'close', not 'exit': it comes after stderr is drained, and V8's "heap out of memory" is often
     // the last thing written before its SIGABRT.
     child.on('close', (code, signal) => {
@@ -206,8 +281,8 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
 
     const request: RunRequest = {
       type: 'run',
-      code: compiled.code,
-      bundleFile: compiled.bundleFile,
+      code: job.compiled.code,
+      bundleFile: job.compiled.bundleFile,
       fileName,
       text,
       steps: opts.steps,
@@ -215,6 +290,7 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
       // A margin past our own timer: the watchdog is for when this process cannot kill it.
       deadlineMs: timeoutMs + 5000,
       config: opts.config,
+      ...(only === undefined ? {} : { only }),
     };
     child.send(request);
   });

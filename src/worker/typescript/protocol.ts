@@ -54,9 +54,13 @@ export interface RunRequest {
   deadlineMs?: number;
   /** Rule settings (a RuleConfig), passed through. */
   config?: unknown;
+  /** Trace only this @model class (each class runs in a process of its own); every class when absent. */
+  only?: string;
 }
 
 export type RunnerMessage =
+  /** The file ran: these @model classes registered. Until this, a failure is the file's, not a class's. */
+  | { type: 'loaded'; models: string[] }
   | { type: 'model-start'; className: string; location?: SourceRange }
   | { type: 'model'; model: TracedModel }
   | { type: 'error'; error: RunError }

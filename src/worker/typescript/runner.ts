@@ -41,8 +41,11 @@ class ExitCalled extends Error {
   }
 }
 
+/** Taken before the user's code runs, which may replace `process.send`. */
+const sendToCaller = process.send?.bind(process);
+
 function send(msg: RunnerMessage): void {
-  process.send?.(msg);
+  sendToCaller?.(msg);
 }
 
 /** The user's line in an error's (source-mapped) stack, as a range of the call or name there. */
@@ -206,7 +209,32 @@ function startWatchdog(deadlineMs: number): void {
   new Worker(code, { eval: true, workerData: { pid: process.pid, ppid: process.ppid, deadlineMs } }).unref();
 }
 
-export function run(req: RunRequest): void {
+/** The user's text and the class being traced, for an error thrown outside any step (a timer's callback). */
+let currentText = '';
+let currentClass: string | undefined;
+
+/** Rejections nobody handled, in the order they surfaced: reported once each, on the class that ran. */
+const unhandled: unknown[] = [];
+
+/** Lets pending promise jobs settle, so a rejection from the code just run surfaces now. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function rejectionError(reason: unknown, text: string, className?: string): RunError {
+  const e = runError(reason, text, className);
+  if (e.kind === 'error') e.message = `unhandled promise rejection: ${e.message}`;
+  return e;
+}
+
+/** Reports the rejections that surfaced since the last call; true when there was one. */
+function reportRejections(text: string, className?: string): boolean {
+  if (!unhandled.length) return false;
+  // The first is the cause; the rest usually follow from it.
+  send({ type: 'error', error: rejectionError(unhandled[0], text, className) });
+  unhandled.length = 0;
+  return true;
+}
+
+export async function run(req: RunRequest): Promise<void> {
   if (req.deadlineMs !== undefined) startWatchdog(req.deadlineMs);
   setUserFile(req.fileName);
   // Every module the user's code builds remembers the line that built it.
@@ -214,6 +242,7 @@ export function run(req: RunRequest): void {
   process.exit = ((code?: number | string | null) => {
     throw new ExitCalled(Number(code ?? process.exitCode ?? 0));
   }) as typeof process.exit;
+  process.on('unhandledRejection', (reason) => unhandled.push(reason));
   try {
     load(req);
   } catch (e) {
@@ -221,15 +250,28 @@ export function run(req: RunRequest): void {
     send({ type: 'done' });
     return;
   }
+  await settle();
   const models = registeredModels();
+  send({ type: 'loaded', models: models.map((m) => m.name) });
+  // A rejection while the file loaded is the file's; with one class per process, report it once, with the first.
+  if (req.only === undefined || req.only === models[0]?.name) reportRejections(req.text);
+  else unhandled.length = 0;
+  const chosen = req.only === undefined ? models : models.filter((m) => m.name === req.only);
   if (!models.length) {
     send({ type: 'error', error: { kind: 'error', message: 'no @model class in this file: decorate a Module subclass with @model({ input, target, loss, optimizer })' } });
+  } else if (!chosen.length) {
+    send({ type: 'error', error: { kind: 'error', className: req.only, message: `${req.only} is declared with @model but did not register when the file ran (is the class defined inside a function, or skipped by a condition?)` } });
   }
-  for (const m of models) {
+  for (const m of chosen) {
     send({ type: 'model-start', className: m.name, location: m.site ? decoratorOptions(req.text, siteOffset(req.text, m.site)).call : undefined });
+    currentClass = m.name;
     try {
-      send({ type: 'model', model: traceOne(m, req) });
+      const traced = traceOne(m, req);
+      // A model whose code left a rejected promise behind is not healthy, whatever its gradients say.
+      await settle();
+      if (!reportRejections(req.text, m.name)) send({ type: 'model', model: traced });
     } catch (e) {
+      unhandled.length = 0;
       send({ type: 'error', error: runError(e, req.text, m.name) });
       if (e instanceof ExitCalled) break;
     }
@@ -239,10 +281,12 @@ export function run(req: RunRequest): void {
 
 if (process.send) {
   process.on('uncaughtException', (e) => {
-    send({ type: 'error', error: { kind: 'error', message: describe(e) } });
+    send({ type: 'error', error: runError(e, currentText, currentClass) });
     send({ type: 'done' });
   });
   process.once('message', (msg: RunRequest) => {
-    if (msg?.type === 'run') run(msg);
+    if (msg?.type !== 'run') return;
+    currentText = msg.text;
+    void run(msg);
   });
 }

@@ -161,6 +161,17 @@ suite('decorated TypeScript models (trusted)', () => {
     assert.deepEqual(severe(ours(uri)).filter((d) => d.range.start.line < healthyEnd - 2), [], messages(uri));
   });
 
+  test('a file whose top level throws: one diagnostic at the throw naming the classes not traced, and each CodeLens says failed', async () => {
+    const { uri, doc } = await openModel('fixtures/fails-to-load.model.ts');
+    const ds = ours(uri);
+    assert.equal(ds.length, 1, messages(uri));
+    assert.equal(ds[0].severity, vscode.DiagnosticSeverity.Error);
+    assert.equal(ds[0].range.start.line, lineOf(doc, /throw new Error/));
+    assert.equal(ds[0].message, 'the data folder is missing (so First, Second were not traced)');
+    const ls = await lenses(uri);
+    assert.deepEqual(ls.map((l) => l.command?.title), ['▶ Trace gradients · failed', '▶ Trace gradients · failed']);
+  });
+
   test('an endless loop ends at the time limit with a diagnostic on the model, and the host keeps answering', async () => {
     await withSettings({ quickTraceTimeLimitMs: 1500 }, async () => {
       const uri = file('fixtures/infinite-loop.model.ts');

@@ -178,9 +178,39 @@ describe('CLI reliability (issue 9)', function () {
       assert.equal((await cli(['grads', 'm.grad.yaml'], dir)).out, r.out);
     });
 
+    it('reads class-index targets from a data file (JSON list or int64 .npy) beside {classes: N}', async () => {
+      const classes = (file: string) => `model:\n  - Linear: {in_features: 4, out_features: 3}\ninput: {shape: [4], data: x.json}\ntarget: {classes: 3, data: ${file}}\nloss: CrossEntropyLoss\n`;
+      const x = tensor([3, 4], [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]);
+      const dir = folder({ 'j.grad.yaml': classes('y.json'), 'n.grad.yaml': classes('y.npy'), 'x.json': JSON.stringify(x), 'y.json': '[2, 0, 1]', 'y.npy': npy([3], [2, 0, 1], '<i8') });
+      const fromJson = await cli(['grads', 'j.grad.yaml'], dir);
+      assert.equal(fromJson.code, 0, fromJson.err);
+      assert.deepEqual(JSON.parse((await cli(['grads', 'n.grad.yaml'], dir)).out), JSON.parse(fromJson.out));
+      // The same batch as --batch: the indices were read, not drawn.
+      writeFileSync(join(dir, 'b.json'), JSON.stringify({ input: x, target: tensor([3], [2, 0, 1]) }));
+      assert.deepEqual(JSON.parse((await cli(['grads', 'j.grad.yaml', '--batch', 'b.json'], dir)).out), JSON.parse(fromJson.out));
+      const trace = await cli(['trace', 'j.grad.yaml', '--format', 'json'], dir);
+      assert.ok([0, 1].includes(trace.code), trace.err);
+      assert.equal(JSON.parse(trace.out).trace.batchSize, 3);
+
+      // Problems with the indices are the file's, named on the data: line.
+      writeFileSync(join(dir, 'y.json'), '[2, 0, 5]');
+      oneError(await cli(['grads', 'j.grad.yaml'], dir), /^j\.grad\.yaml:4:28: target data y\.json: target class index 5 at position 2 is out of range for 3 classes \(valid: 0 to 2\)$/);
+      writeFileSync(join(dir, 'y.json'), '[[2], [0], [1]]');
+      oneError(await cli(['grads', 'j.grad.yaml'], dir), /^j\.grad\.yaml:4:28: target data y\.json: the file holds shape \[3, 1\]; class-index targets are one index per sample: \[samples\]$/);
+      // Random indices or the file's, not both.
+      writeFileSync(join(dir, 'd.grad.yaml'), classes('y.npy').replace('data: y.npy', 'data: y.npy, distribution: normal'));
+      oneError(await cli(['grads', 'd.grad.yaml'], dir), /^d\.grad\.yaml:4:35: target with classes draws class indices in \[0, classes\), or reads them from data: remove 'distribution'$/);
+    });
+
+    it('an index an op refuses in a data file names the file, at its data: value', async () => {
+      const spec = `model:\n  - Embedding: {num_embeddings: 5, embedding_dim: 2}\n  - Flatten\ninput: {shape: [3], data: idx.json}\ntarget: {shape: [6]}\nloss: MSELoss\n`;
+      const dir = folder({ 'm.grad.yaml': spec, 'idx.json': '[[0, 1, 2], [4, 9, 1]]' });
+      oneError(await cli(['grads', 'm.grad.yaml'], dir), /^m\.grad\.yaml:4:27: input data idx\.json: embedding: index 9 is out of range for a table of 5 rows \(valid: 0 to 4\)$/);
+    });
+
     const bad: [string, Record<string, string | Buffer>, string, RegExp][] = [
       ['a missing file', {}, '{shape: [10], data: nope.json}', /^m\.grad\.yaml:5:28: input data nope\.json: cannot read it: no such file$/],
-      ['a file outside the spec\'s folder and the workspace', {}, '{shape: [10], data: /etc/hostname}', /^m\.grad\.yaml:5:28: input data \/etc\/hostname: the file is outside the spec's folder and the workspace/],
+      ['a file outside the spec\'s folder and the workspace', {}, '{shape: [10], data: /etc/hostname}', /^m\.grad\.yaml:5:28: input data \/etc\/hostname: the file is outside the spec's folder and the workspace \(\/[^,]*\); data files are read only from there$/],
       ['a file of the wrong shape', { 'x.json': JSON.stringify(tensor([4, 3], new Array(12).fill(0))) }, '{shape: [10], data: x.json}', /^m\.grad\.yaml:5:28: input data x\.json: the file holds shape \[4, 3\]; the spec's input shape \[10\] needs \[samples, 10\]/],
       ['zero samples', { 'x.json': JSON.stringify(tensor([0, 10], [])) }, '{shape: [10], data: x.json}', /input data x\.json: the file holds 0 samples/],
       ['not a number inside', { 'x.json': JSON.stringify(tensor([1, 10], [1, 2, 3, 'x', 5, 6, 7, 8, 9, 0])) }, '{shape: [10], data: x.json}', /input data x\.json: value 3 is not a number \("x"\)/],
@@ -291,11 +321,20 @@ trace: {steps: 10000, batch_size: 256}
       oneError(await cli(['trace', 'm.grad.yaml'], dir), /^m\.grad\.yaml:1:1: the spec is 29\d KiB, over the 256 KiB limit \(--max-spec-kb \/ gradientLens\.maxSpecKB\)$/);
     });
 
-    it('refuses deeply nested data in state and batch files at the bracket past the limit', async () => {
+    it('refuses deeply nested data in state, batch and config files and specs at the bracket past the limit, naming the file', async () => {
       const deep = `{"input": {"shape": [1, 10], "data": ${'['.repeat(5000)}${']'.repeat(5000)}}, "target": {"shape": [1, 1], "data": [0]}}`;
-      const dir = folder({ 'm.grad.yaml': SEED, 'b.json': deep, 's.json': `{"0.weight": {"shape": [10, 10], "data": ${'['.repeat(100)}1${']'.repeat(100)}}}` });
+      const dir = folder({
+        'm.grad.yaml': SEED,
+        'b.json': deep,
+        's.json': `{"0.weight": {"shape": [10, 10], "data": ${'['.repeat(100)}1${']'.repeat(100)}}}`,
+        'c.json': `{"severity": ${'{"a": '.repeat(3000)}1${'}'.repeat(3000)}}`,
+        'd.grad.yaml': `${SEED}x:\n${Array.from({ length: 2000 }, (_, i) => `${' '.repeat(i + 1)}- `).join('\n')}\n`,
+      });
       oneError(await cli(['grads', 'm.grad.yaml', '--batch', 'b.json'], dir), /^b\.json:1:100: the batch file nests lists and maps deeper than 64 levels here \(limit: --max-depth \/ gradientLens\.maxDepth\)$/);
       oneError(await cli(['grads', 'm.grad.yaml', '--state', 's.json'], dir), /^s\.json:1:104: the state file nests lists and maps deeper than 64 levels/);
+      oneError(await cli(['trace', 'm.grad.yaml', '--config', 'c.json'], dir), /^c\.json:1:392: the rule config nests lists and maps deeper than 64 levels/);
+      // The top-level map is the first level and the list on line 10 the second: the 65th is on line 73.
+      oneError(await cli(['trace', 'd.grad.yaml', '--max-spec-kb', '4096'], dir), /^d\.grad\.yaml:73:65: the spec nests lists and maps deeper than 64 levels/);
     });
   });
 
@@ -346,6 +385,34 @@ loss: CrossEntropyLoss
       assert.ok(!/[\u0000-\u001f]/.test(line));
     });
 
+    it('a key a batch file does not have is refused at that key, never ignored', async () => {
+      const batch = { input: tensor([1, 10], new Array(10).fill(1)), target: tensor([1, 1], [0]) };
+      const dir = folder({
+        'm.grad.yaml': SEED,
+        'top.json': JSON.stringify({ ...batch, targte: tensor([1, 1], [5]) }, null, 1),
+        'proto.json': `{"input": ${JSON.stringify(batch.input)}, "target": ${JSON.stringify(batch.target)}, "__proto__": {}}`,
+        'inner.json': JSON.stringify({ input: batch.input, target: { ...batch.target, dtype: 'float64' } }, null, 1),
+      });
+      oneError(await cli(['trace', 'm.grad.yaml', '--batch', 'top.json'], dir), /^top\.json:\d+:2: unknown key "targte" in the batch file \(a batch file is an object .*\)\. Did you mean 'target'\?$/);
+      oneError(await cli(['grads', 'm.grad.yaml', '--batch', 'proto.json'], dir), /^proto\.json:1:\d+: unknown key "__proto__" in the batch file/);
+      oneError(await cli(['trace', 'm.grad.yaml', '--batch', 'inner.json'], dir), /^inner\.json:\d+:3: unknown key "dtype" in the batch target \(/);
+    });
+
+    it('escapes control characters in everything printed from the user: file names, the report path', async () => {
+      const weird = 'we\x1b[31mird\nname';
+      const dir = folder({ [`${weird}.grad.yaml`]: SEED });
+      const printable = (text: string) => assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text), JSON.stringify(text));
+      const t = await cli(['trace', `${weird}.grad.yaml`, '--fail-on', 'never'], dir);
+      assert.equal(t.code, 0, t.err);
+      printable(t.out);
+      assert.match(t.out, /^we\\x1b\[31mird\\nname\.grad\.yaml: 2 steps/m);
+      const r = await cli(['report', `${weird}.grad.yaml`, '-o', `${weird}.html`], dir);
+      assert.equal(r.code, 0, r.err);
+      printable(r.out);
+      assert.match(r.out, /report written to we\\x1b\[31mird\\nname\.html/);
+      assert.ok(readFileSync(join(dir, `${weird}.html`), 'utf8').startsWith('<!DOCTYPE html>'));
+    });
+
     it('reads a byte-order mark in .grad.json, state and batch files, and CR-only YAML', async () => {
       const json = JSON.stringify({ model: [{ Linear: { in_features: 10, out_features: 1 } }], input: { shape: [10] }, target: { shape: [1] }, loss: 'MSELoss' });
       const state = { '0.weight': tensor([1, 10], new Array(10).fill(0.1)), '0.bias': tensor([1], [0]) };
@@ -356,6 +423,23 @@ loss: CrossEntropyLoss
       assert.equal(JSON.parse(r.out).loss, 1);
       const cr = await cli(['trace', 'cr.grad.yaml', '--fail-on', 'never'], dir);
       assert.equal(cr.code, 0, cr.err);
+    });
+
+    it('reads a byte-order mark and CR-only line endings in rule configs and data: files', async () => {
+      const data = SEED.replace('input: {shape: [10], distribution: normal}', 'input: {shape: [10], data: x.json}').replace('target: {shape: [1], distribution: normal}', 'target: {shape: [1], data: y.json}');
+      const rows = (n: number, width: number) => `[\r${Array.from({ length: n }, (_, i) => `[${new Array(width).fill(i).join(', ')}]`).join(',\r')}\r]`;
+      const dir = folder({
+        'm.grad.yaml': data,
+        'x.json': `\ufeff${rows(4, 10)}`,
+        'y.json': `\ufeff${rows(4, 1)}`,
+        // A typo behind the mark is still found at its place: the mark is read, not skipped blindly.
+        'rules.json': '\ufeff{\r  "severity": {\r    "saturated-activation": "off"\r  }\r}',
+        'typo.json': '\ufeff{\r  "severity": {\r    "saturated-activation": "of"\r  }\r}',
+      });
+      const r = await cli(['trace', 'm.grad.yaml', '--config', 'rules.json', '--format', 'json', '--fail-on', 'never'], dir);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out).trace.batchSize, 4);
+      oneError(await cli(['trace', 'm.grad.yaml', '--config', 'typo.json'], dir), /^typo\.json:3:29: the severity of saturated-activation must be one of/);
     });
   });
 });

@@ -1,6 +1,7 @@
 /** The trace worker's job, run in plain node: parse → trace → rules, with positions resolved. */
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
 import { runJob } from '../../../src/worker/job';
@@ -72,5 +73,53 @@ describe('trace worker job', () => {
     const failed = replies[1] as Extract<TraceReply, { type: 'failed' }>;
     assert.match(failed.message, /memory/i);
     assert.ok(failed.range, 'placed on the model');
+  });
+
+  describe('data files and errors on the right line', () => {
+    const SPEC = `model:
+  - Linear: {in_features: 3, out_features: 1}
+input: {shape: [3], data: x.json}
+target: {shape: [1]}
+loss: MSELoss
+trace: {steps: 2}
+`;
+    const failure = (replies: TraceReply[]) => {
+      assert.deepEqual(replies.map((r) => r.type), ['parsed', 'failed']);
+      return replies[1] as Extract<TraceReply, { type: 'failed' }>;
+    };
+
+    it('traces on the spec\'s data file, its batch the file\'s first axis', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gl-job-'));
+      writeFileSync(join(dir, 'x.json'), JSON.stringify({ shape: [5, 3], data: new Array(15).fill(1) }));
+      const replies = run({ text: SPEC, fileName: join(dir, 'm.grad.yaml'), dataRoots: [] });
+      const traced = replies.find((r) => r.type === 'traced') as Extract<TraceReply, { type: 'traced' }>;
+      assert.ok(traced, JSON.stringify(replies));
+      assert.equal(traced.trace.batchSize, 5);
+    });
+
+    it('a missing data file, one outside the folders, or a spec off the local disk: a failure on the data value', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gl-job-'));
+      mkdirSync(join(dir, 'sub'));
+      const line = lineOf(SPEC, /data: x\.json/);
+      const col = SPEC.split('\n')[line].indexOf('x.json');
+      for (const [text, over, message] of [
+        [SPEC, { dataRoots: [] }, /input data x\.json: cannot read it: no such file/],
+        [SPEC.replace('x.json', '../x.json'), { fileName: join(dir, 'sub', 'm.grad.yaml'), dataRoots: [join(dir, 'sub')] }, /outside the spec's folder and the workspace/],
+        [SPEC, { dataRoots: null }, /data files are read only for specs on the local disk/],
+      ] as [string, Partial<TraceRequest>, RegExp][]) {
+        writeFileSync(join(dir, 'x.json'), JSON.stringify({ shape: [1, 3], data: [1, 2, 3] }));
+        const f = failure(run({ fileName: join(dir, 'nope', 'm.grad.yaml'), ...over, text }));
+        assert.match(f.message, message);
+        assert.equal(f.range?.start.line, line, f.message);
+        assert.equal(f.range?.start.character, col);
+      }
+    });
+
+    it('a model without parameters fails on the model key, not with a stack', () => {
+      const f = failure(run({ text: 'model: [ReLU]\ninput: {shape: [3]}\ntarget: {shape: [3]}\nloss: MSELoss\n' }));
+      assert.equal(f.name, 'TraceError');
+      assert.match(f.message, /the model has no parameters \(only ReLU\)/);
+      assert.deepEqual(f.range?.start, { line: 0, character: 0 });
+    });
   });
 });

@@ -102,8 +102,18 @@ describe('spec: fuzzing', () => {
     assert.equal(r.spec, null);
     assert.deepEqual(r.diagnostics.map((d) => d.code), ['spec/too-deep']);
     assert.match(r.diagnostics[0].message, /deeper than 64 levels/);
+    // At the level past the limit (the 65th map, line 65), not where the YAML library gave up.
+    assert.deepEqual(positionAt(text, r.diagnostics[0].range.start), { line: 64, character: 64 });
     const compact = parseSpec(`${'- '.repeat(3000)}x`, 'deep.grad.yaml');
     assert.deepEqual(compact.diagnostics.map((d) => d.code), ['spec/too-deep']);
+    assert.equal(compact.diagnostics[0].range.start, 2 * 64);
+    // Maps and lists in turn, and a flow list at the bottom: every kind counts as a level.
+    let mixed = '';
+    for (let i = 0; i < 1500; i++) mixed += `${' '.repeat(2 * i)}- b:\n`;
+    mixed += `${' '.repeat(3000)}[1]\n`;
+    const m = parseSpec(mixed, 'deep.grad.yaml', { limits: { maxSpecKB: 8192 } });
+    assert.deepEqual(m.diagnostics.map((d) => d.code), ['spec/too-deep']);
+    assert.deepEqual(positionAt(mixed, m.diagnostics[0].range.start), { line: 32, character: 64 });
     // Within the limit's reach, the level past it is named.
     let shallow = '';
     for (let i = 0; i < 70; i++) shallow += `${' '.repeat(i)}a:\n`;

@@ -105,4 +105,27 @@ optimizer: {Adam: {lr: 0.001}}
     assert.deepEqual(parseSpec(text, 'm.grad.yaml', { limits: { memoryLimitMB: 4096 } }).diagnostics, []);
     assert.equal(positionAt(text, parseSpec(text, 'm.grad.yaml', { limits: { memoryLimitMB: 100 } }).diagnostics[0].range.start).line, 1);
   });
+
+  it('reports one error when every layer is over the limit on its own: the first', () => {
+    const text = `model:
+${'  - Linear: {in_features: 1024, out_features: 1024}\n  - ReLU\n'.repeat(3)}input: {shape: [1024]}
+target: {shape: [1024]}
+loss: MSELoss
+`;
+    // Each weight is 4 MiB, four times a 1 MB limit: the first one is the place to fix.
+    const { diagnostics } = parseSpec(text, 'm.grad.yaml', { limits: { memoryLimitMB: 1 } });
+    assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics.map((d) => d.message)));
+    assert.equal(positionAt(text, diagnostics[0].range.start).line, 1);
+    assert.match(diagnostics[0].message, /^0: Linear's weight \[1024, 1024\] needs 4\.0 MiB, over the 1\.0 MiB memory limit \(--memory-limit-mb \/ gradientLens\.memoryLimitMB\)$/);
+    // A batch over the limit too: the weight is still the first in the text.
+    const wide = text.replace('input: {shape: [1024]}', 'input: {shape: [1024]}\ntrace: {batch_size: 512}');
+    assert.deepEqual(parseSpec(wide, 'm.grad.yaml', { limits: { memoryLimitMB: 1 } }).diagnostics.map((d) => d.message.replace(/ over the .*/, '')), [
+      "0: Linear's weight [1024, 1024] needs 4.0 MiB,",
+    ]);
+    // Written before the model, the input is the first place to fix (the order of reading does not matter).
+    const inputFirst = `input: {shape: [1024]}\ntrace: {batch_size: 512}\n${text.replace('input: {shape: [1024]}\n', '')}`;
+    const first = parseSpec(inputFirst, 'm.grad.yaml', { limits: { memoryLimitMB: 1 } }).diagnostics;
+    assert.deepEqual(first.map((d) => d.message.replace(/ over the .*/, '')), ['the input is [512, 1024] for batch_size 512: 2.0 MiB in float32,']);
+    assert.equal(positionAt(inputFirst, first[0].range.start).line, 0);
+  });
 });

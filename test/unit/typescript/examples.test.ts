@@ -147,5 +147,10 @@ describe('finding @model classes without running anything', () => {
     assert.match(at(text, found[1].decoratorRange), /^@model\(\{ input: \[16\]/);
     // A decorator inside a string or a comment's text followed by unrelated code is not a model.
     assert.deepEqual(modelClassesIn('// @model(x)\nconst a = 1;\nclass Later {}\n'), []);
+    // Nor one in a comment, a string or a template literal right before a class: offsets still hold.
+    const hidden = "/* @model({}) */ class A {}\nconst s = '@model({})'; class B {}\nconst t = `\n@model({})\nclass C {}`;\n@model({ input: [1] }) class D {}\n";
+    const d = modelClassesIn(hidden);
+    assert.deepEqual(d.map((m) => m.className), ['D']);
+    assert.equal(at(hidden, d[0].decoratorRange), '@model({ input: [1] })');
   });
 });

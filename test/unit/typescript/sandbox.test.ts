@@ -248,3 +248,91 @@ describe('the runner process on its own', () => {
     }
   });
 });
+
+describe('one process per @model class (issue 9)', function () {
+  this.timeout(120_000);
+  const second = `
+@model(${OPTIONS})
+@trace({ steps: 2, batchSize: 2 })
+class Second extends Module {
+  fc = new Linear(4, 1);
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(x);
+  }
+}
+`;
+
+  // The limit is each class's own: generous, so the healthy second class finishes on a busy machine.
+  for (const [what, body, kind, message] of [
+    ['process.exit', '    process.exit(0);', 'exit', /the model called process\.exit\(0\)/],
+    ['an endless loop', '    for (;;) {}', 'timeout', /did not finish within 15 s/],
+  ] as [string, string, string, RegExp][]) {
+    it(`${what} in the first class does not hide the second: both are reported`, async () => {
+      const text = withForward(body, 'First') + second;
+      const { result } = await runSource(text, { timeoutMs: 15_000 });
+      assert.deepEqual(result.errors.map((e) => [e.className, e.kind]), [['First', kind]]);
+      assert.match(result.errors[0].message, message);
+      assert.deepEqual(result.models.map((m) => m.className), ['Second']);
+    });
+  }
+
+  it('an unhandled promise rejection is reported once, at its line, and the model is not called healthy', async () => {
+    const text = withForward("    Promise.reject(new Error('async boom'));", 'First') + second;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.kind, e.message]), [['First', 'error', 'unhandled promise rejection: async boom']]);
+    assert.equal(at(text, result.errors[0].location), "new Error('async boom')");
+    assert.deepEqual(result.models.map((m) => m.className), ['Second']);
+  });
+
+  it('a throw at the top level of the file is reported once, not once per class, naming the classes not traced', async () => {
+    const text = `${withForward('', 'First')}${second}throw new Error('top-level');\n`;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.message]), [[undefined, 'top-level (so First, Second were not traced)']]);
+    assert.equal(at(text, result.errors[0].location), "new Error('top-level')");
+    assert.deepEqual(result.models, []);
+  });
+
+  it('an endless loop at the top level ends at the time limit on the first class, naming the classes it kept from running', async () => {
+    // The time limit cannot tell a file still loading on a busy machine from one that never ends: it
+    // is always the first class's, wherever the file had got to.
+    const text = `${withForward('', 'First')}${second}for (;;) {}\n`;
+    const { result } = await runSource(text, { timeoutMs: 2000 });
+    assert.deepEqual(result.errors.map((e) => [e.className, e.kind]), [['First', 'timeout']]);
+    assert.match(result.errors[0].message, /did not finish within 2 s .* \(so Second was not traced\)$/);
+    assert.equal(lineOf(text, result.errors[0].location), lineWith(text, '@model('));
+    assert.deepEqual(result.models, []);
+  });
+
+  it('a class that never registers is an error on its own @model, and a decorator in a string or comment is no class', async () => {
+    const hidden = `if (Math.random() > 2) {\n  @model(${OPTIONS})\n  class Hidden extends Module {\n    fc = new Linear(4, 1);\n    forward(x: Tensor): Tensor { return this.fc.forward(x); }\n  }\n}\n`;
+    const quoted = `const doc = \`\n@model(${OPTIONS})\nclass Quoted extends Module {}\n\`;\n/* @model(${OPTIONS})\nclass Commented extends Module {} */\n`;
+    const text = `${withForward('', 'First')}${hidden}${quoted}`;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.message]), [['Hidden', 'Hidden is declared with @model but did not register when the file ran (is the class defined inside a function, or skipped by a condition?)']]);
+    assert.equal(lineOf(text, result.errors[0].location), lineWith(text, '  @model('));
+    assert.deepEqual(result.models.map((m) => m.className), ['First']);
+  });
+
+  for (const [what, send] of [
+    ['a model message without a model', "{ type: 'model', model: null }"],
+    ['a finding with a range outside the file', "{ type: 'model', model: { className: 'X', classRange: { start: 0, end: 1e9 }, decoratorRange: { start: 0, end: 1 }, spec: { model: { children: [] } }, trace: {}, findings: [] } }"],
+    ['an error that is not a RunError', "{ type: 'error', error: 5 }"],
+    ['a message of no known kind', "'hello'"],
+  ]) {
+    it(`${what} from the model's process: one clear error, never a TypeError in the caller`, async () => {
+      const text = `${HEADER}(process as any).send(${send});\n${withForward('', 'First').replace(HEADER, '')}`;
+      const { result } = await runSource(text);
+      assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
+      // Sent while the file loads: the file's error, and the class after it never ran.
+      assert.match(result.errors[0].message, /^the model's process sent a malformed message \(.+\): does the model call process\.send\? \(so First was not traced\)$/);
+      assert.deepEqual(result.models, []);
+    });
+  }
+
+  it('a model that replaces process.send still reports through the runner', async () => {
+    const text = `${HEADER}(process as any).send = () => true;\n${withForward('', 'First').replace(HEADER, '')}`;
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.models.map((m) => m.className), ['First']);
+  });
+});
