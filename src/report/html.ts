@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { positionAt, type SourceRange } from '../model/graph';
 import type { RangeView } from '../protocol';
+import type { ParamHealth } from '../rules/health';
 import type { Finding } from '../rules/types';
 import type { Trace } from '../trace/types';
 import { jsonForScript } from './json';
@@ -17,6 +18,8 @@ import { REPORT_DATA_ID, type ReportData, type ReportFinding } from './types';
 export interface ReportInput {
   trace: Trace;
   findings: readonly Finding[];
+  /** The analyse step's judgement of each parameter (Analysis.health). */
+  health: readonly ParamHealth[];
   /** As the user named it; shown in the title and in every `file:line:col`. */
   fileName: string;
   /** The model file's text, to turn the findings' offsets into lines and columns. */
@@ -66,7 +69,7 @@ export function reportData(input: ReportInput): ReportData {
       ...(f.explainedBy ? { explainedBy: { ...f.explainedBy } } : {}),
     };
   });
-  return { trace: input.trace, findings, fileName: input.fileName, generatedAt: input.generatedAt };
+  return { trace: input.trace, findings, health: [...input.health], fileName: input.fileName, generatedAt: input.generatedAt };
 }
 
 /**

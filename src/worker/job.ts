@@ -59,8 +59,8 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
     post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: lines.range(range) });
     return;
   }
-  const { trace, findings, timings } = analysis;
-  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, ...timings } });
+  const { trace, findings, health, timings } = analysis;
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings } });
 }
 
 /** Where each range's positions come from: one text's index, or per range (a training run's ranges name their files). */

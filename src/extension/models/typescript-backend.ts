@@ -96,7 +96,7 @@ export class TypeScriptBackend extends Disposable implements ModelBackend {
         signal: req.signal,
       });
       run.durationMs = performance.now() - started;
-      for (const m of result.models) run.models.push({ name: m.className, anchor: m.classRange, trace: m.trace, findings: m.findings, layers: m.layers });
+      for (const m of result.models) run.models.push({ name: m.className, anchor: m.classRange, trace: m.trace, findings: m.findings, health: m.health, layers: m.layers });
       for (const e of result.errors) {
         const where = e.className ?? declared[0]?.className;
         run.failures.push({ kind: e.kind, ...(e.className ? { name: e.className } : {}), message: e.message });
