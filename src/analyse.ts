@@ -8,6 +8,7 @@ import { type FixRenderer, NO_FIXES } from './model/fixes';
 import type { ModelSpec } from './model/graph';
 import { checkTrace } from './rules';
 import type { RuleConfig } from './rules/config';
+import { paramHealth, type ParamHealth } from './rules/health';
 import type { CustomOpUse, Finding, RenderedFix, RuleFinding } from './rules/types';
 import { Session, traceBuilt, TraceMeta, traceModel, TraceOptions } from './trace/run';
 import { specOfRun } from './trace/run-log/graph';
@@ -46,6 +47,11 @@ export interface Analysis {
   trace: Trace;
   /** Ranked: errors first, a root cause before the symptoms it explains. */
   findings: Finding[];
+  /**
+   * Each parameter's health, judged with the same config as the findings (before a front end
+   * merges findings for its own display): what the sidebar, the panel and the report show.
+   */
+  health: ParamHealth[];
   timings: { traceMs: number; checkMs: number };
 }
 
@@ -69,7 +75,8 @@ export function analyse(source: ModelSource, run: Run, config?: RuleConfig): Ana
   const t1 = performance.now();
   const found = checkTrace({ trace, spec: graphOf(), config, customOps: source.customOps?.() });
   const findings = rendered(found, source.fixes(graphOf()));
-  return { graph: graphOf(), trace, findings, timings: { traceMs: t1 - t0, checkMs: performance.now() - t1 } };
+  const health = paramHealth(trace, found, config);
+  return { graph: graphOf(), trace, findings, health, timings: { traceMs: t1 - t0, checkMs: performance.now() - t1 } };
 }
 
 /** The findings with each fix written as text edits by the front end; fixes it cannot write are dropped. */

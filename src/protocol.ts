@@ -4,6 +4,7 @@
  * them before the extension acts on one. The webview posts `ready` first; the extension posts data
  * only after it (posting right after setting `webview.html` races the page's script).
  */
+import type { ParamHealth } from './rules/health';
 import type { Trace } from './trace/types';
 
 export interface Pos {
@@ -45,6 +46,8 @@ export type ToWebview =
       fileName: string;
       trace: Trace;
       findings: FindingView[];
+      /** Each parameter's health, judged once with the user's thresholds (src/rules/health.ts). */
+      health: ParamHealth[];
       quick: boolean;
       /** Optional: ranges of every layer (older hosts send none; views then reveal only findings). */
       layers?: LayerRangeView[];

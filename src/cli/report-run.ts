@@ -20,10 +20,11 @@ export function reportRun(path: string, out: string, args: ParsedArgs, io: Io): 
   const inputs = new Inputs(io, limitsFromArgs(args));
   const configPath = args.options.get('config');
   const config = configPath ? loadRuleConfig(configPath, inputs) : undefined;
-  const { trace, findings, sources, locate } = checkRun(path, config, io, inputs);
+  const { trace, findings, health, sources, locate } = checkRun(path, config, io, inputs);
   const html = renderReport({
     trace,
     findings,
+    health,
     fileName: path,
     fileText: (file) => ({ shown: locate({ start: 0, end: 0, file }).file, text: sources.text(file) }),
     generatedAt: new Date().toISOString(),

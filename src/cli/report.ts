@@ -22,7 +22,7 @@ async function analysedPython(file: string, args: ParsedArgs, io: Io): Promise<A
     }
     const notes = formatPythonDiagnostics(result.diagnostics, run.locate);
     if (notes) io.err(notes);
-    return { file, text: run.text, trace: result.analysis.trace, findings: result.analysis.findings, inputs: run.inputs, ...(run.notebook ? { locate: run.locate } : {}) };
+    return { file, text: run.text, trace: result.analysis.trace, findings: result.analysis.findings, health: result.analysis.health, inputs: run.inputs, ...(run.notebook ? { locate: run.locate } : {}) };
   });
 }
 
@@ -45,8 +45,8 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec|model.py> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
   const analysis = isPythonTarget(file, io) ? await analysedPython(file, args, io) : analyseSpec(file, args, io);
   if (!analysis) return 2;
-  const { trace, findings, text, inputs, locate } = analysis;
-  const html = renderReport({ trace, findings, fileName: file, text, ...(locate ? { place: reportPlace(locate) } : {}), generatedAt: new Date().toISOString() });
+  const { trace, findings, health, text, inputs, locate } = analysis;
+  const html = renderReport({ trace, findings, health, fileName: file, text, ...(locate ? { place: reportPlace(locate) } : {}), generatedAt: new Date().toISOString() });
   try {
     // Never over an input (the spec, the state, batch, config or data files), and never half-written.
     writeOutputFile(out, html, [...inputs.files].map(([path, f]) => ({ path, what: f.what })), 'report');

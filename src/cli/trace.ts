@@ -2,6 +2,7 @@
 import { oneLine } from '../escape';
 import { analyse } from '../analyse';
 import { specFixes } from '../model/spec-fixes';
+import type { ParamHealth } from '../rules/health';
 import type { Finding } from '../rules/types';
 import type { Trace } from '../trace/types';
 import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, UsageError } from './args';
@@ -20,6 +21,7 @@ export interface Analysis {
   text: string;
   trace: Trace;
   findings: Finding[];
+  health: ParamHealth[];
   /** Every file read: a report must not overwrite one. */
   inputs: Inputs;
   /** Where the ranges are when not simply in `text` (a notebook's cells). */
@@ -29,8 +31,8 @@ export interface Analysis {
 /** Shared by `trace` and `report`: load the spec and inputs, then the analyse step, all within the limits. */
 export function analyseSpec(file: string, args: ParsedArgs, io: Io): Analysis {
   return runSpec(file, args, io, ({ spec, text, config, trace: options, inputs }) => {
-    const { trace, findings } = analyse({ graph: spec, text, fileName: file, fixes: (g) => specFixes(text, file, g) }, { kind: 'build', options }, config);
-    return { file, text, trace, findings, inputs };
+    const { trace, findings, health } = analyse({ graph: spec, text, fileName: file, fixes: (g) => specFixes(text, file, g) }, { kind: 'build', options }, config);
+    return { file, text, trace, findings, health, inputs };
   });
 }
 

@@ -22,6 +22,7 @@ export function panelData(uri: vscode.Uri, run: FileRun, model: TracedModel): Pa
     fileName: model.name === file ? file : `${file} · ${model.name}`,
     trace: model.trace,
     findings: model.findings.map(findingView),
+    health: model.health,
     quick: run.quick,
     layers: model.layers,
   };

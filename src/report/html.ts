@@ -8,15 +8,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { positionAt, type SourceRange } from '../model/graph';
 import type { RangeView } from '../protocol';
+import type { ParamHealth } from '../rules/health';
 import type { Finding } from '../rules/types';
 import type { Trace } from '../trace/types';
 import { jsonForScript } from './json';
+import { escapeHtml, htmlPage } from './page';
 import { REPORT_CSS } from './style';
 import { REPORT_DATA_ID, type ReportData, type ReportFinding } from './types';
 
 export interface ReportInput {
   trace: Trace;
   findings: readonly Finding[];
+  /** The analyse step's judgement of each parameter (Analysis.health). */
+  health: readonly ParamHealth[];
   /** As the user named it; shown in the title and in every `file:line:col`. */
   fileName: string;
   /** The model file's text, to turn the findings' offsets into lines and columns. */
@@ -66,7 +70,7 @@ export function reportData(input: ReportInput): ReportData {
       ...(f.explainedBy ? { explainedBy: { ...f.explainedBy } } : {}),
     };
   });
-  return { trace: input.trace, findings, fileName: input.fileName, generatedAt: input.generatedAt };
+  return { trace: input.trace, findings, health: [...input.health], fileName: input.fileName, generatedAt: input.generatedAt };
 }
 
 /**
@@ -90,9 +94,7 @@ export function inlineScript(js: string): string {
   return js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
 
@@ -102,22 +104,15 @@ export function renderReport(input: ReportInput): string {
   const title = `Gradient Lens report: ${path.basename(input.fileName.replace(/\\/g, '/'))}`;
   // Only this style and this script may run, and nothing may be fetched: the report is a document, not an app.
   const csp = ["default-src 'none'", `script-src ${sha256(script)}`, `style-src ${sha256(REPORT_CSS)}`, 'img-src data:'].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="Gradient Lens">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main id="app" aria-busy="true"><p class="loading">Drawing the report…</p></main>
-<noscript><p class="noscript">This report draws its findings and charts with JavaScript; enable it to see them.</p></noscript>
-<script type="application/json" id="${REPORT_DATA_ID}">${data}</script>
-<script>${script}</script>
-</body>
-</html>
-`;
+  return htmlPage({
+    csp,
+    title,
+    head: ['<meta name="generator" content="Gradient Lens">', `<style>${REPORT_CSS}</style>`],
+    body: [
+      '<main id="app" aria-busy="true"><p class="loading">Drawing the report…</p></main>',
+      '<noscript><p class="noscript">This report draws its findings and charts with JavaScript; enable it to see them.</p></noscript>',
+      `<script type="application/json" id="${REPORT_DATA_ID}">${data}</script>`,
+      `<script>${script}</script>`,
+    ],
+  });
 }

@@ -3,6 +3,7 @@
  * their positions already resolved (the page has no source text to count lines in).
  */
 import type { FindingView, RangeView } from '../protocol';
+import type { ParamHealth } from '../rules/health';
 import type { Trace } from '../trace/types';
 
 export interface ReportFinding extends FindingView {
@@ -20,6 +21,8 @@ export interface ReportFinding extends FindingView {
 export interface ReportData {
   trace: Trace;
   findings: ReportFinding[];
+  /** Each parameter's health, judged with the thresholds the findings were (the CLI's --config). */
+  health: ParamHealth[];
   fileName: string;
   /** ISO 8601. */
   generatedAt: string;

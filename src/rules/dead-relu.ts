@@ -13,8 +13,8 @@
  */
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
-import type { Fix, FixIntent, Rule, RuleContext, RuleFinding } from './types';
-import { activationName, activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, severityFor, weightLayers } from './util';
+import type { Fix, FixIntent, Rule, RuleContext, RuleFinding, Severity } from './types';
+import { activationName, activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, weightLayers } from './util';
 
 /** Whether units of the activation that ran `op` can die: its derivative is exactly zero on one side (ReLU). */
 function canDie(op: string): boolean {
@@ -87,8 +87,7 @@ export const deadRelu: Rule = {
       // Dead on every step of the tail: the smallest share bounds the units that stayed dead throughout.
       const share = Math.min(...tail);
       if (!(share > config.deadRelu.share)) continue;
-      const severity = severityFor(ctx, 'dead-relu', share >= 1 ? 'error' : 'warning');
-      if (severity === 'off') continue;
+      const severity: Severity = share >= 1 ? 'error' : 'warning';
       const deadAtStart = e.share[0] > config.deadRelu.share;
       const diedInTraining = !deadAtStart;
       const inputs = mean(e.inputMean.slice(from));

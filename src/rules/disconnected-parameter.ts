@@ -8,8 +8,8 @@
 import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { StepRecord } from '../trace/types';
-import type { Fix, Rule, RuleFinding } from './types';
-import { findingAt, fix, layerByPath, leafLayers, num, severityFor } from './util';
+import type { Fix, Rule, RuleFinding, Severity } from './types';
+import { findingAt, fix, layerByPath, leafLayers, num } from './util';
 
 /** Layers whose zero gradient the saturation and dead-ReLU rules explain (they record activation statistics). */
 function activationLayers(steps: readonly StepRecord[]): Set<string> {
@@ -54,8 +54,7 @@ export const disconnectedParameter: Rule = {
     const { trace, spec } = ctx;
     const steps = trace.steps;
     if (!steps.length) return [];
-    const severity = severityFor(ctx, 'disconnected-parameter', 'error');
-    if (severity === 'off') return [];
+    const severity: Severity = 'error';
     const leaves = leafLayers(spec);
     const position = new Map(leaves.map((l, i) => [l.path, i]));
     const explainedElsewhere = activationLayers(steps);

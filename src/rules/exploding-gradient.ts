@@ -4,7 +4,7 @@
  * Thresholds: AUTOTRAINER (‖∇W_first‖/‖∇W_last‖ > 70), a bound on any gradient norm.
  */
 import type { LayerNode } from '../model/graph';
-import type { Fix, Rule, RuleContext, RuleFinding } from './types';
+import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
 import {
   activationAfter,
   activationOf,
@@ -17,7 +17,6 @@ import {
   num,
   paramIndex,
   paramName,
-  severityFor,
   varianceKeepingInit,
 } from './util';
 
@@ -109,8 +108,7 @@ export const explodingGradient: Rule = {
     }
     const byRatio = first !== last && ratio > cfg.ratio;
     if (!byRatio && !crossed) return [];
-    const severity = severityFor(ctx, 'exploding-gradient', 'warning');
-    if (severity === 'off') return [];
+    const severity: Severity = 'warning';
 
     let f: RuleFinding;
     let grew: boolean;

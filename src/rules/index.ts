@@ -49,9 +49,22 @@ export function checkTrace(input: CheckInput): RuleFinding[] {
   const findings: RuleFinding[] = [];
   for (const id of RULE_IDS) {
     if (config.severity[id] === 'off') continue;
-    findings.push(...RULES[id].check(ctx));
+    findings.push(...withSeverity(RULES[id].check(ctx), config));
   }
   return rankFindings(findings, layerOrder(input.spec));
+}
+
+/**
+ * The user's severity settings, applied in this one place: a rule gives its own severity (an error
+ * for 100% dead units, a warning below), a setting other than 'default' replaces it, 'off' drops
+ * the finding.
+ */
+export function withSeverity(findings: readonly RuleFinding[], config: RuleConfig): RuleFinding[] {
+  return findings.flatMap((f) => {
+    const setting = config.severity[f.rule];
+    if (setting === 'off') return [];
+    return setting === undefined || setting === 'default' ? [f] : [{ ...f, severity: setting }];
+  });
 }
 
 export { DEFAULT_CONFIG, withDefaults } from './config';

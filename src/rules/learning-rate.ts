@@ -26,7 +26,7 @@
 import { optimizerDef } from '../model/catalogue';
 import { convergence, divergence, type Divergence } from './progress';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { fix, num, pct, severityFor, shortNumber, weightParams } from './util';
+import { fix, num, pct, shortNumber, weightParams } from './util';
 
 
 function median(values: readonly number[]): number {
@@ -131,27 +131,25 @@ export const learningRate: Rule = {
     const diverged = divergence(trace, { lossGrowth: cfg.lossGrowth, weightGrowth: cfg.weightGrowth, update: cfg.divergingUpdate });
     if (!diverged && !measured.length) return [];
     const { tooSmall, min, max, suggestedRatio } = cfg;
-    let own: Severity;
+    let severity: Severity;
     let what: string;
     let ratio = largest;
     let tooLarge = false;
     if (diverged) {
-      own = 'error';
+      severity = 'error';
       tooLarge = true;
       what = divergenceMessage(diverged, lr, cfg.suggestedRatio);
     } else if (typical > max) {
-      own = 'error';
+      severity = 'error';
       ratio = typical;
       tooLarge = true;
       what = `learning rate too large: updates are ${shortNumber(ratio)}× the weights: at lr=${shortNumber(lr)} each step overwrites them`;
     } else if (largest < tooSmall) {
-      own = largest < min ? 'error' : 'warning';
+      severity = largest < min ? 'error' : 'warning';
       what = `learning rate too small: updates are ${shortNumber(ratio)} of the weights: at lr=${shortNumber(lr)} ${largest < min ? 'nothing will change' : 'training will crawl'}`;
     } else {
       return [];
     }
-    const severity = severityFor(ctx, 'learning-rate', own);
-    if (severity === 'off') return [];
     // Too large is read on every judged step, too small only on those before the model fit its data.
     const counted = tooLarge ? measured.length : learning.length;
     const leftOutFit = !!converged || (!tooLarge && allSteps.some((r, j) => r.length && fitted(j)));

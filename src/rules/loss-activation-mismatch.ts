@@ -16,7 +16,7 @@
 import { LOSSES, traitsOf, type LayerType, type LossTraits, type LossType } from '../model/catalogue';
 import type { ArgValue, LayerNode } from '../model/graph';
 import type { Fix, FixIntent, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationOf, findingAt, fix, writtenLossArgs, leafLayers, pct, severityFor, shortNumber } from './util';
+import { activationOf, findingAt, fix, writtenLossArgs, leafLayers, pct, shortNumber } from './util';
 
 /** The last layer that decides what kind of values reach the loss (Dropout, Identity and Flatten do not). */
 function lastLayer(leaves: LayerNode[]): LayerNode | undefined {
@@ -371,16 +371,14 @@ export const lossActivationMismatch: Rule = {
     const last = lastLayer(leafLayers(spec));
     const findings: RuleFinding[] = [];
     for (const p of problemsFor(ctx, last)) {
-      const severity = severityFor(ctx, 'loss-activation-mismatch', p.severity);
-      if (severity === 'off') continue;
       const lossRelated = { range: spec.loss.typeRange, message: `the loss: ${spec.loss.type}` };
       let f: RuleFinding;
       if (p.on === 'loss') {
-        f = { rule: 'loss-activation-mismatch', severity, message: p.message, layer: '', range: spec.loss.typeRange, related: [], evidence: [], fixes: p.fixes };
+        f = { rule: 'loss-activation-mismatch', severity: p.severity, message: p.message, layer: '', range: spec.loss.typeRange, related: [], evidence: [], fixes: p.fixes };
         if (last) f.related.push({ range: last.typeRange, message: `the model's last layer: ${last.type} ${last.path}` });
         f.related.push({ range: spec.target.range, message: 'the targets' });
       } else {
-        f = findingAt('loss-activation-mismatch', severity, p.on, p.message);
+        f = findingAt('loss-activation-mismatch', p.severity, p.on, p.message);
         f.related.push(lossRelated);
         f.fixes = p.fixes;
       }

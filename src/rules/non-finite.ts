@@ -8,7 +8,7 @@ import type { LayerNode } from '../model/graph';
 import type { NonFiniteEvent, StepRecord } from '../trace/types';
 import { oversizedInits } from './exploding-gradient';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, severityFor, weightLayers } from './util';
+import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, weightLayers } from './util';
 
 /** Weights this many times their initial norm were blown up by the updates. */
 const GROWTH = 10;
@@ -140,8 +140,7 @@ export const nonFinite: Rule = {
   defaultSeverity: 'error',
   check(ctx) {
     const { trace, spec } = ctx;
-    const severity: Severity | 'off' = severityFor(ctx, 'non-finite', 'error');
-    if (severity === 'off') return [];
+    const severity: Severity = 'error';
     const ev = trace.firstNonFinite;
     const bad = firstBadUpdate(trace.steps);
     const lossStep = trace.steps.findIndex((s) => !Number.isFinite(s.loss));

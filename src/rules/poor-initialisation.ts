@@ -26,8 +26,8 @@ import { fanInAndFanOut } from '../engine/init';
 import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { LayerOutputStep, Trace } from '../trace/types';
-import type { Fix, Rule, RuleContext, RuleFinding } from './types';
-import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, pct, perStep, severityFor, shortNumber, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
+import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
+import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, pct, perStep, shortNumber, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
 
 /** The activation after a weight (none for a layer without one, or the model's output). */
 interface Follower {
@@ -179,8 +179,7 @@ export const poorInitialisation: Rule = {
         const spread = q.rowSpread;
         // Rows that stay within `symmetry` of each other are still copies; a weight still all zero too.
         const stillSymmetric = spread === undefined || !(spread > symmetry * size);
-        const severity = severityFor(ctx, 'poor-initialisation', stillSymmetric ? 'warning' : 'info');
-        if (severity === 'off') continue;
+        const severity: Severity = stillSymmetric ? 'warning' : 'info';
         const steps = finite.steps.length;
         const apart = size > 0 && spread !== undefined ? `their rows differ by ${pct(spread / size)} of the weights' size` : 'the weight is still all zero';
         f = findingAt(
@@ -225,8 +224,7 @@ export const poorInitialisation: Rule = {
               ? `; the signal collapses: on the first step its mean |∇W| is ${shortNumber(v.meanAbs)}, below ${shortNumber(cfg.meanAbs)} (${vs})`
               : `; the gradient vanishes there on the first step (${vs})`;
         }
-        const severity = severityFor(ctx, 'poor-initialisation', warn ? 'warning' : 'info');
-        if (severity === 'off') continue;
+        const severity: Severity = warn ? 'warning' : 'info';
         f = findingAt('poor-initialisation', severity, layer, stated + effect);
         f.evidence.push({ label: 'weight std', values: perStep(trace, index, (p) => p.weightStd) });
       }

@@ -10,8 +10,8 @@
  */
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
-import type { Fix, Rule, RuleContext, RuleFinding } from './types';
-import { activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, severityFor, varianceKeepingInit } from './util';
+import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
+import { activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, varianceKeepingInit } from './util';
 
 /** Inputs whose root mean square is above this are on a raw scale: a variance-keeping first layer saturates on them. */
 const RAW_INPUT_RMS = 10;
@@ -105,8 +105,7 @@ export const saturatedActivation: Rule = {
       if (!(share > config.saturatedActivation.share)) continue;
       const flat = mean(e.flat);
       // In the flat region float32 cannot move the units back at all: an error, not a slowdown.
-      const severity = severityFor(ctx, 'saturated-activation', flat > config.saturatedActivation.share ? 'error' : 'warning');
-      if (severity === 'off') continue;
+      const severity: Severity = flat > config.saturatedActivation.share ? 'error' : 'warning';
       const flatNote = flat > 0 ? `; ${pct(flat)} in the flat region where the derivative is below 1e-7` : '';
       const f = findingAt(
         'saturated-activation',

@@ -5,9 +5,9 @@
  */
 import type { LayerNode } from '../model/graph';
 import type { LayerFlowStep, StepRecord } from '../trace/types';
-import type { Rule, RuleFinding } from './types';
+import type { Rule, RuleFinding, Severity } from './types';
 import { gradientFlowFixes } from './vanishing-gradient';
-import { finiteStepsAndWeights, findingAt, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, severityFor } from './util';
+import { finiteStepsAndWeights, findingAt, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct } from './util';
 
 const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
 
@@ -68,8 +68,7 @@ export const underflow: Rule = {
       }
     }
     if (!hits.length) return [];
-    const severity = severityFor(ctx, 'underflow', 'warning');
-    if (severity === 'off') return [];
+    const severity: Severity = 'warning';
     // One finding, where it starts going back from the output; the layers before it are named by count.
     const hit = hits[hits.length - 1];
     const before = hits.slice(0, -1);

@@ -55,12 +55,6 @@ export function lastStep(trace: Trace): StepRecord | undefined {
   return trace.steps[trace.steps.length - 1];
 }
 
-/** The user's severity setting for a rule wins over the rule's own choice; 'off' drops the finding. */
-export function severityFor(ctx: RuleContext, rule: RuleId, own: Severity): Severity | 'off' {
-  const s = ctx.config.severity[rule];
-  return s === undefined || s === 'default' ? own : s;
-}
-
 /** Builds a finding on a layer's type name (where the squiggle goes), with empty extras to fill. */
 export function findingAt(rule: RuleId, severity: Severity, layer: LayerNode, message: string): RuleFinding {
   return { rule, severity, message, layer: layer.path, range: layer.typeRange, related: [], evidence: [], fixes: [] };

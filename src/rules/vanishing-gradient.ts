@@ -35,7 +35,7 @@ import type { LayerNode, ModelSpec } from '../model/graph';
 import type { FixIntent } from '../model/fixes';
 import type { StepRecord, Trace } from '../trace/types';
 import { convergence, type Convergence } from './progress';
-import type { Fix, Rule, RuleContext, RuleFinding } from './types';
+import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
 import {
   activationAfter,
   activationOf,
@@ -48,7 +48,6 @@ import {
   num,
   paramIndex,
   paramName,
-  severityFor,
   varianceKeepingInit,
 } from './util';
 
@@ -195,8 +194,7 @@ export const vanishingGradient: Rule = {
       }
     });
     if (best < 0) return converged ? convergedFinding(ctx, trace, weights, converged) : [];
-    const severity = severityFor(ctx, 'vanishing-gradient', 'warning');
-    if (severity === 'off') return [];
+    const severity: Severity = 'warning';
     const judgedCount = trace.steps.filter(judged).length;
     // A layer's gradient has vanished when it meets the criterion on that step, or on most steps (a
     // gradient that stays starved once the loss has plateaued).
@@ -242,8 +240,7 @@ function convergedFinding(ctx: RuleContext, trace: Trace, weights: readonly Laye
   const after = trace.steps.filter((s) => s.step >= c.step);
   const small = after.filter((s) => s.params[i].gradMeanAbs < ctx.config.vanishingGradient.meanAbs);
   if (!small.length) return [];
-  const severity = severityFor(ctx, 'vanishing-gradient', 'info');
-  if (severity === 'off') return [];
+  const severity: Severity = 'info';
   const final = after[after.length - 1].loss;
   const f = findingAt(
     'vanishing-gradient',

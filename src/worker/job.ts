@@ -62,8 +62,8 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
     post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: lines.range(range) });
     return;
   }
-  const { trace, findings, timings } = analysis;
-  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, ...timings } });
+  const { trace, findings, health, timings } = analysis;
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings } });
 }
 
 /** The spec's `data:` files, read from the spec's folder or the workspace; refused for a spec that is not a local file. */

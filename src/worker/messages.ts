@@ -6,6 +6,7 @@
 import type { Limits } from '../limits';
 import type { LayerRangeView, RangeView } from '../protocol';
 import type { RuleConfig } from '../rules/config';
+import type { ParamHealth } from '../rules/health';
 import type { RuleId, Severity } from '../rules/types';
 import type { Trace } from '../trace/types';
 
@@ -85,6 +86,6 @@ export type TraceReply =
   /** Sent as soon as the spec is parsed, before any tracing: parse errors show without waiting. */
   | { type: 'parsed'; id: number; problems: SpecProblem[]; ok: boolean; layers: LayerRangeView[]; parseMs: number }
   | { type: 'progress'; id: number; step: number; of: number }
-  | { type: 'traced'; id: number; trace: Trace; findings: ResolvedFinding[]; timings: Timings }
+  | { type: 'traced'; id: number; trace: Trace; findings: ResolvedFinding[]; health: ParamHealth[]; timings: Timings }
   /** The spec parsed but could not be traced (bad shapes, memory cap); `range` is where to show it. */
   | { type: 'failed'; id: number; name: string; message: string; range: RangeView | null; stack?: string };

@@ -78,6 +78,6 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   const parseMs = Math.max(0, performance.now() - started - (analysis ? analysis.timings.traceMs + analysis.timings.checkMs : 0));
   post({ type: 'parsed', id: req.id, problems, ok: !!analysis, layers, parseMs });
   if (!analysis) return;
-  const { trace, findings, timings } = analysis;
-  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, ...timings } });
+  const { trace, findings, health, timings } = analysis;
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings } });
 }

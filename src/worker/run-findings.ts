@@ -5,6 +5,7 @@
  */
 import type { RunAnalysis } from '../analyse';
 import type { SourceRange } from '../model/graph';
+import type { ParamHealth } from '../rules/health';
 import type { RangeView } from '../protocol';
 import { resolveFinding } from './job';
 import type { ResolvedFinding } from './messages';
@@ -20,6 +21,8 @@ export interface RunLayer {
 export interface ResolvedRun {
   /** Ranked as the rules ranked them; each names its file (none when the run recorded no site at all). */
   findings: ResolvedFinding[];
+  /** Each parameter's health, judged with the settings the rules ran under. */
+  health: ParamHealth[];
   layers: RunLayer[];
   /** The .py files the findings and layers point into. */
   files: string[];
@@ -45,5 +48,5 @@ export function resolveRun(analysis: RunAnalysis): ResolvedRun {
     return [{ path: l.path, range: linesOf(r).range(r), ...(r.file !== undefined ? { file: r.file } : {}) }];
   });
   const files = [...new Set([...findings.flatMap((f) => [f.file, ...f.related.map((r) => r.file)]), ...layers.map((l) => l.file)].filter((f): f is string => !!f))];
-  return { findings, layers, files };
+  return { findings, health: analysis.health, layers, files };
 }

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { renderReport } from '../../src/report/html';
+import { paramHealth } from '../../src/rules/health';
 import { SATURATED_MESSAGE, seedFindings, seedTrace, SEED_FILE, SEED_TEXT } from '../unit/report/fixture';
 
 /**
@@ -37,7 +38,9 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const htmlPath = path.join(OUT, 'report.html');
-  writeFileSync(htmlPath, renderReport({ trace: seedTrace(), findings: seedFindings(), fileName: SEED_FILE, text: SEED_TEXT, generatedAt: '2026-11-23T09:40:00.000Z' }));
+  const trace = seedTrace();
+  const findings = seedFindings();
+  writeFileSync(htmlPath, renderReport({ trace, findings, health: paramHealth(trace, findings), fileName: SEED_FILE, text: SEED_TEXT, generatedAt: '2026-11-23T09:40:00.000Z' }));
 
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {

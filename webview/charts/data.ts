@@ -7,6 +7,7 @@
  * ceiling a decade above the largest, each with its own marker; every point keeps its true value
  * for the tooltip.
  */
+import type { Health, ParamHealth } from '../../src/rules/health';
 import type { ParamStep, Trace } from '../../src/trace/types';
 
 /** `zero`: exactly 0 (drawn on the floor). `non-finite`: NaN/±Inf, or NaN/Inf entries behind a norm (drawn on the ceiling). */
@@ -56,6 +57,9 @@ export interface FlowBar {
   norm: number;
   mark: PointMark;
   note?: string;
+  /** The weight's health as the host judged it (with the user's thresholds), and why when it is not healthy. */
+  health: Health;
+  reason?: string;
 }
 
 export interface FlowChartData {
@@ -206,7 +210,8 @@ function inForwardOrder<T extends { layer: string }>(trace: Trace, items: T[]): 
     .map(({ item }) => item);
 }
 
-function gradientFlow(trace: Trace): FlowChartData {
+function gradientFlow(trace: Trace, health: readonly ParamHealth[]): FlowChartData {
+  const judged = new Map(health.map((h) => [h.name, h]));
   const last = trace.steps[trace.steps.length - 1];
   const weights = trace.params
     .map((p, i) => ({ p, i, layer: p.layer }))
@@ -225,6 +230,7 @@ function gradientFlow(trace: Trace): FlowChartData {
   const bars = measured.map(({ p, s, m }): FlowBar => {
     const mark = classify(m);
     const note = m.note ?? nonFiniteNote(m);
+    const h = judged.get(p.name);
     return {
       label: layerLabel(trace, p.layer),
       layer: p.layer,
@@ -234,6 +240,8 @@ function gradientFlow(trace: Trace): FlowChartData {
       norm: s.reached ? s.gradNorm : 0,
       mark,
       ...(note ? { note } : {}),
+      health: h?.health ?? 'healthy',
+      ...(h && h.health !== 'healthy' ? { reason: h.reason } : {}),
     };
   });
   const hasZero = bars.some((b) => b.mark === 'zero');
@@ -273,12 +281,13 @@ function activations(trace: Trace): ActivationBar[] {
   return inForwardOrder(trace, bars);
 }
 
-export function chartData(trace: Trace): ChartData {
+/** `health`: the analyse step's judgement of each parameter (the trace message's), shown on the gradient-flow bars. */
+export function chartData(trace: Trace, health: readonly ParamHealth[] = []): ChartData {
   return {
     steps: trace.steps.map((s) => s.step),
     gradNorm: logChart(trace, gradNorm),
     updateRatio: logChart(trace, updateRatio),
-    gradientFlow: gradientFlow(trace),
+    gradientFlow: gradientFlow(trace, health),
     activations: activations(trace),
   };
 }

@@ -25,6 +25,7 @@ import {
   type ScriptableContext,
   type TooltipItem,
 } from 'chart.js';
+import { HEALTH_LABEL } from '../shared/param-health';
 import { exactNumber, logTick, type ActivationBar, type ChartData, type FlowChartData, type LogChartData, type LogPoint } from './data';
 import { paletteColor, type ChartTheme } from './theme';
 
@@ -256,8 +257,9 @@ export function renderGradientFlowChart(canvas: HTMLCanvasElement, data: FlowCha
         {
           label: data.step === null ? 'mean |∇| of the weight' : `mean |∇| of the weight at step ${data.step}`,
           data: data.bars.map((b) => b.y),
-          backgroundColor: data.bars.map((b) => (b.mark === 'value' ? paletteColor(theme, 0) : theme.alert)),
-          borderColor: data.bars.map((b) => (b.mark === 'value' ? paletteColor(theme, 0) : theme.alert)),
+          // A weight in trouble (as the sidebar and the report say) stands out, as do zeros and NaN.
+          backgroundColor: data.bars.map((b) => (b.mark === 'value' && b.health === 'healthy' ? paletteColor(theme, 0) : theme.alert)),
+          borderColor: data.bars.map((b) => (b.mark === 'value' && b.health === 'healthy' ? paletteColor(theme, 0) : theme.alert)),
           borderWidth: 1,
           maxBarThickness: 56,
         },
@@ -291,7 +293,8 @@ export function renderGradientFlowChart(canvas: HTMLCanvasElement, data: FlowCha
           callbacks: {
             label: (item: TooltipItem<'bar'>) => {
               const b = data.bars[item.dataIndex];
-              return `${b.param}: mean |∇| ${exactNumber(b.value)}, ‖∇‖ ${exactNumber(b.norm)}${b.note ? ` (${b.note})` : ''}`;
+              const line = `${b.param}: mean |∇| ${exactNumber(b.value)}, ‖∇‖ ${exactNumber(b.norm)}${b.note ? ` (${b.note})` : ''}`;
+              return b.reason ? [line, `${HEALTH_LABEL[b.health]}: ${b.reason}`] : line;
             },
           },
         },

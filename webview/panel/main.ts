@@ -185,7 +185,7 @@ function renderStatus(): void {
 
 function drawCharts(msg: TraceMessage): void {
   destroyCharts();
-  const data = chartData(msg.trace);
+  const data = chartData(msg.trace, msg.health);
   const theme: ChartTheme = vscodeChartTheme();
   const canvas = (id: ChartId) => app.querySelector(`canvas[data-chart="${id}"]`) as HTMLCanvasElement | null;
   const draw: [ChartId, (c: HTMLCanvasElement) => Chart, boolean][] = [

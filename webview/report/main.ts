@@ -191,7 +191,7 @@ function chartsSection(data: ChartData): { section: HTMLElement; canvases: Parti
 }
 
 function tableSection(data: ReportData): HTMLElement {
-  const rows = paramTable(data.trace, data.findings);
+  const rows = paramTable(data.trace, data.health);
   const num = (v: number) => h('td', { class: 'num', title: exactNumber(v) }, formatNumber(v));
   const head = ['Parameter', 'Layer', 'Shape', 'last ‖∇‖', 'min ‖∇‖', 'max ‖∇‖', '‖Δw‖/‖w‖', 'zero ∇', 'Status', 'Why'];
   const numeric = new Set([3, 4, 5, 6, 7]);
@@ -241,7 +241,7 @@ function main(): void {
   const app = document.getElementById('app') as HTMLElement;
   try {
     const data = readData();
-    const charts = chartData(data.trace);
+    const charts = chartData(data.trace, data.health);
     const { section, canvases } = chartsSection(charts);
     app.replaceChildren(
       header(data),

@@ -1,10 +1,11 @@
 /**
  * The report's parameter table, in model order: what each parameter's gradient did over the trace
- * and its health. The status comes from the same `paramRows` the sidebar uses, so both agree.
+ * and its health. The status is the analyse step's (src/rules/health.ts), judged with the thresholds
+ * the findings were, as the sidebar shows it.
  */
-import type { FindingView } from '../../src/protocol';
+import type { ParamHealth } from '../../src/rules/health';
 import type { Trace } from '../../src/trace/types';
-import { paramRows, type Health } from '../shared/param-health';
+import { healthByName, type Health } from '../shared/param-health';
 
 export interface ParamTableRow {
   name: string;
@@ -32,14 +33,14 @@ export const HEALTH_WORD: Record<Health, string> = {
   nan: 'NaN',
 };
 
-export function paramTable(trace: Trace, findings: FindingView[]): ParamTableRow[] {
-  const health = new Map(paramRows(trace, findings).map((r) => [r.name, r]));
+export function paramTable(trace: Trace, health: readonly ParamHealth[]): ParamTableRow[] {
+  const judged = healthByName(health);
   const last = trace.steps[trace.steps.length - 1];
   return trace.params.map((p, i): ParamTableRow => {
     const norms = trace.steps.map((s) => s.params[i]).filter((s) => s !== undefined).map((s) => (s.reached ? s.gradNorm : 0));
     const finite = norms.filter((n) => Number.isFinite(n));
     const l = last?.params[i];
-    const row = health.get(p.name);
+    const row = judged(p.name);
     return {
       name: p.name,
       layer: p.layer,
@@ -49,8 +50,8 @@ export function paramTable(trace: Trace, findings: FindingView[]): ParamTableRow
       maxNorm: finite.length ? Math.max(...finite) : NaN,
       updateRatio: l ? l.updateRatio : NaN,
       zeroFraction: l ? l.zeroFraction : NaN,
-      health: row?.health ?? 'healthy',
-      reason: row?.reason ?? '',
+      health: row.health,
+      reason: row.reason,
     };
   });
 }

@@ -1,15 +1,13 @@
 /**
  * One row per parameter for the sidebar: its latest gradient norm, the norms over the trace, and
- * a health status, trouble first. The findings (which follow the user's thresholds) decide first;
- * the numbers decide for parameters no finding names.
+ * its health, trouble first. The health is the analyse step's (src/rules/health.ts), judged with
+ * the user's thresholds; this page only arranges it.
  */
 import type { FindingView, LayerRangeView, RangeView } from '../../src/protocol';
-import { DEFAULT_CONFIG } from '../../src/rules/config';
+import { HEALTH_ORDER, type Health, type ParamHealth } from '../../src/rules/health';
 import type { Trace } from '../../src/trace/types';
 
-/** Worst first: the order rows are sorted in. */
-export const HEALTH_ORDER = ['nan', 'zero', 'exploding', 'vanishing', 'healthy'] as const;
-export type Health = (typeof HEALTH_ORDER)[number];
+export { HEALTH_ORDER, type Health };
 
 export const HEALTH_LABEL: Record<Health, string> = {
   nan: 'NaN / Inf gradient',
@@ -38,54 +36,30 @@ export interface ParamRow {
   findings: FindingView[];
 }
 
-/** Which health a finding on a parameter's layer implies (rules about the cause, not the symptom, imply none). */
-const RULE_HEALTH: Partial<Record<string, Health>> = {
-  'non-finite': 'nan',
-  'disconnected-parameter': 'zero',
-  'exploding-gradient': 'exploding',
-  'vanishing-gradient': 'vanishing',
-  underflow: 'vanishing',
-};
+/** The health of each parameter by name, from the host's judgement (a parameter it did not judge counts as not traced). */
+export function healthByName(health: readonly ParamHealth[]): (name: string) => ParamHealth {
+  const by = new Map(health.map((h) => [h.name, h]));
+  return (name) => by.get(name) ?? { name, health: 'healthy', reason: 'not traced yet' };
+}
 
-export function paramRows(trace: Trace, findings: FindingView[], layers: LayerRangeView[] = []): ParamRow[] {
+export function paramRows(trace: Trace, findings: FindingView[], health: readonly ParamHealth[], layers: LayerRangeView[] = []): ParamRow[] {
   const layerAt = new Map(layers.map((l) => [l.path, l]));
+  const judged = healthByName(health);
   const rows = trace.params.map((p, i): ParamRow => {
     const steps = trace.steps.map((s) => s.params[i]).filter((s) => s !== undefined);
     const norms = steps.map((s) => (s.reached ? s.gradNorm : 0));
     const last = steps[steps.length - 1];
     const onLayer = findings.filter((f) => f.layer === p.layer);
-    let health: Health = 'healthy';
-    let reason = '';
-    const worse = (h: Health, why: string) => {
-      if (HEALTH_ORDER.indexOf(h) < HEALTH_ORDER.indexOf(health)) {
-        health = h;
-        reason = why;
-      }
-    };
-    for (const f of onLayer) {
-      const h = RULE_HEALTH[f.rule];
-      if (h) worse(h, f.message);
-    }
-    const nonFiniteStep = steps.findIndex((s) => s.nonFinite > 0 || !Number.isFinite(s.gradNorm));
-    if (nonFiniteStep >= 0) worse('nan', `non-finite gradient from step ${trace.steps[nonFiniteStep].step}`);
-    if (last && (!last.reached || last.gradNorm === 0)) {
-      worse('zero', last.reached ? 'gradient exactly zero at the last step' : 'no path from this parameter to the loss');
-    }
-    if (last && last.gradNorm > DEFAULT_CONFIG.explodingGradient.normBound) {
-      worse('exploding', `‖∇‖ = ${last.gradNorm.toExponential(2)} above ${DEFAULT_CONFIG.explodingGradient.normBound}`);
-    }
-    if (last && last.reached && last.gradMeanAbs > 0 && last.gradMeanAbs < DEFAULT_CONFIG.vanishingGradient.meanAbs) {
-      worse('vanishing', `mean |∇| = ${last.gradMeanAbs.toExponential(2)} below ${DEFAULT_CONFIG.vanishingGradient.meanAbs}`);
-    }
     const at = layerAt.get(p.layer) ?? onLayer[0];
+    const { health: status, reason } = judged(p.name);
     return {
       name: p.name,
       layer: p.layer,
       shape: p.shape,
       norm: last ? (last.reached ? last.gradNorm : 0) : NaN,
       norms,
-      health,
-      reason: reason || (last ? 'gradient within the thresholds' : 'not traced yet'),
+      health: status,
+      reason,
       range: at?.range ?? null,
       ...(at?.uri ? { uri: at.uri } : {}),
       findings: onLayer,

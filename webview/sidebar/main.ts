@@ -72,7 +72,7 @@ function emptyView(): HTMLElement {
 }
 
 function traceView(msg: TraceMessage): HTMLElement[] {
-  const rows = paramRows(msg.trace, msg.findings, msg.layers);
+  const rows = paramRows(msg.trace, msg.findings, msg.health, msg.layers);
   const steps = msg.trace.steps.length;
   const header = h(
     'header',

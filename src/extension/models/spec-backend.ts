@@ -137,7 +137,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {
       case 'traced': {
-        run.models.push({ ...declared, trace: outcome.traced.trace, findings: outcome.traced.findings, layers: outcome.parsed.layers });
+        run.models.push({ ...declared, trace: outcome.traced.trace, findings: outcome.traced.findings, health: outcome.traced.health, layers: outcome.parsed.layers });
         run.status = findingsStatus(run.models);
         break;
       }

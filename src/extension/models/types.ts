@@ -12,6 +12,7 @@
  */
 import type * as vscode from 'vscode';
 import type { LayerRangeView, RangeView } from '../../protocol';
+import type { ParamHealth } from '../../rules/health';
 import type { Trace } from '../../trace/types';
 import type { ResolvedFinding } from '../../worker/messages';
 import type { ExtensionConfig } from '../config';
@@ -34,6 +35,8 @@ export interface DeclaredModel {
 export interface TracedModel extends DeclaredModel {
   trace: Trace;
   findings: ResolvedFinding[];
+  /** Each parameter's health, judged by the run with the user's thresholds. */
+  health: ParamHealth[];
   /** Where each layer is written, so views can reveal one. */
   layers: LayerRangeView[];
 }

@@ -96,7 +96,7 @@ export class TypeScriptBackend extends Disposable implements ModelBackend {
         signal: req.signal,
       });
       run.durationMs = performance.now() - started;
-      for (const m of result.models) run.models.push({ name: m.className, anchor: m.classRange, trace: m.trace, findings: m.findings, layers: m.layers });
+      for (const m of result.models) run.models.push({ name: m.className, anchor: m.classRange, trace: m.trace, findings: m.findings, health: m.health, layers: m.layers });
       for (const e of result.errors) {
         // A class's error names it. The file's own (a throw at its top level) is a failure of every
         // class it kept from running (each lens says failed); its message names them already.

@@ -13,6 +13,7 @@ export function traceMessage(data: PanelData): ToWebview {
     fileName: data.fileName,
     trace: data.trace,
     findings: data.findings,
+    health: data.health,
     quick: data.quick,
     ...(data.layers ? { layers: data.layers } : {}),
   };

@@ -1,7 +1,9 @@
 /**
  * The HTML shell of both webviews, free of `vscode` so the browser tests load the very same page:
- * a strict Content-Security-Policy with a nonce, the codicon font, our stylesheets, one script.
+ * a strict Content-Security-Policy with a nonce, the codicon font, our stylesheets, one script, in
+ * the skeleton the report shares (src/report/page.ts).
  */
+import { escapeHtml, htmlPage } from '../../report/page';
 
 export interface ShellOptions {
   title: string;
@@ -30,28 +32,15 @@ export function shellHtml(site: ShellSite, opts: ShellOptions): string {
     `font-src ${cspSource}`,
     `img-src ${cspSource} data:`,
   ].join('; ');
-  const styles = opts.styles
-    .map((s) => `<link rel="stylesheet" nonce="${nonce}" href="${escapeHtml(asset('media', s))}">`)
-    .join('\n    ');
-  return `<!DOCTYPE html>
-<html lang="en">
-  <head>
-    <meta charset="UTF-8">
-    <meta http-equiv="Content-Security-Policy" content="${csp}">
-    <meta name="viewport" content="width=device-width, initial-scale=1.0">
-    <title>${escapeHtml(opts.title)}</title>
-    <link rel="stylesheet" id="vscode-codicon-stylesheet" nonce="${nonce}" href="${escapeHtml(asset('dist', 'webview', 'codicon.css'))}">
-    ${styles}
-  </head>
-  <body>
-    ${opts.body}
-    <script nonce="${nonce}" src="${escapeHtml(asset('dist', 'webview', opts.script))}"></script>
-  </body>
-</html>`;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return htmlPage({
+    csp,
+    title: opts.title,
+    head: [
+      `<link rel="stylesheet" id="vscode-codicon-stylesheet" nonce="${nonce}" href="${escapeHtml(asset('dist', 'webview', 'codicon.css'))}">`,
+      ...opts.styles.map((s) => `<link rel="stylesheet" nonce="${nonce}" href="${escapeHtml(asset('media', s))}">`),
+    ],
+    body: [opts.body, `<script nonce="${nonce}" src="${escapeHtml(asset('dist', 'webview', opts.script))}"></script>`],
+  });
 }
 
 /** What each view's page is made of; the host and the browser tests both build from these. */

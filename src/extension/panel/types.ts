@@ -5,6 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import type { FindingView, LayerRangeView, RangeView } from '../../protocol';
+import type { ParamHealth } from '../../rules/health';
 import type { Trace } from '../../trace/types';
 
 export interface PanelData {
@@ -12,6 +13,7 @@ export interface PanelData {
   fileName: string;
   trace: Trace;
   findings: FindingView[];
+  health: ParamHealth[];
   /** True for the few-step trace run while typing; false for a full "Trace Gradients" run. */
   quick: boolean;
   /** Where each layer is written, so the sidebar can reveal a layer that has no finding. */

@@ -7,6 +7,7 @@ import { modelClassesIn } from '../../model/typescript';
 import { traceTypeScriptFile, type RunErrorKind, type TsTraceOptions } from '../../worker/typescript';
 import type { LayerNode } from '../../model/graph';
 import type { LayerRangeView, RangeView } from '../../protocol';
+import type { ParamHealth } from '../../rules/health';
 import type { Trace } from '../../trace/types';
 import { resolveFinding } from '../../worker/job';
 import type { ResolvedFinding } from '../../worker/messages';
@@ -23,6 +24,7 @@ export interface DeclaredModelView {
 export interface TracedModelView extends DeclaredModelView {
   trace: Trace;
   findings: ResolvedFinding[];
+  health: ParamHealth[];
   layers: LayerRangeView[];
 }
 
@@ -66,6 +68,7 @@ export async function traceModels(file: string, text: string, opts: TsTraceOptio
     classRange: lines.range(m.classRange),
     trace: m.trace,
     findings: m.findings.map((f) => resolveFinding(f, lines)),
+    health: m.health,
     layers: layerRanges(m.spec.model, lines),
   }));
   const errors = result.errors.map((e) => {

@@ -1,4 +1,5 @@
 /** What a TypeScript model run returns, and the messages between the caller and the runner process. */
+import type { ParamHealth } from '../../rules/health';
 import type { Finding } from '../../rules/types';
 import type { Trace } from '../../trace/types';
 import type { ModelSpec, SourceRange } from '../../model/graph';
@@ -30,6 +31,7 @@ export interface TracedModel {
   spec: ModelSpec;
   trace: Trace;
   findings: Finding[];
+  health: ParamHealth[];
 }
 
 export interface TsRunResult {

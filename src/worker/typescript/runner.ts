@@ -156,7 +156,7 @@ function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
     const meta = { seed: settings.seed, steps: req.steps ?? settings.steps, optimizer: { type: parts.optimizer.type, lr: Number(parts.optimizer.args.lr) } };
     setRecording(true);
     try {
-      const { graph, trace, findings } = analyse(
+      const { graph, trace, findings, health } = analyse(
         {
           text,
           fileName,
@@ -174,7 +174,7 @@ function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
         },
         (req.config as RuleConfig | undefined) ?? undefined,
       );
-      return { className: m.name, classRange, decoratorRange: decorator.call, spec: graph, trace, findings: adaptFindings(findings, root, graph, text) };
+      return { className: m.name, classRange, decoratorRange: decorator.call, spec: graph, trace, findings: adaptFindings(findings, root, graph, text), health };
     } finally {
       setRecording(false);
     }

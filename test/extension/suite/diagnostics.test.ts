@@ -183,6 +183,24 @@ suite('diagnostics', () => {
     await until('the default threshold to apply again', () => ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
   });
 
+  test("the sidebar's health column follows the gradientLens.rules.* thresholds", async () => {
+    const gl = await api();
+    const uri = file('fixtures/healthy.grad.json');
+    await open(uri);
+    await idle(uri);
+    const health = () => {
+      const shown = gl.views.sidebar();
+      return shown.type === 'trace' && shown.uri === uri.toString() ? shown.health : [];
+    };
+    await until('the sidebar to show the healthy model', () => health().length > 0 && health().every((h) => h.health === 'healthy'));
+    // Any weight's mean |∇| is below a threshold of 1000: every parameter the loss reaches is vanishing.
+    await withSettings({ 'rules.vanishingGradient.meanAbs': 1000 }, async () => {
+      await until('the health to follow the threshold', () => health().length > 0 && health().every((h) => h.health === 'vanishing' || h.health === 'zero'));
+      assert.ok(health().some((h) => h.health === 'vanishing'), JSON.stringify(health()));
+    });
+    await until('the default threshold to apply again', () => health().length > 0 && health().every((h) => h.health === 'healthy'));
+  });
+
   test('a step that overruns the time limit ends the worker and says so', async () => {
     // No machine finishes a step of too-slow.grad.yaml within the limit and its grace period.
     await withSettings({ quickTraceTimeLimitMs: 50, memoryLimitMB: 2048 }, async () => {

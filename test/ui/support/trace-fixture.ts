@@ -41,6 +41,7 @@ export function seedSaturatedMessage(): Extract<ToWebview, { type: 'trace' }> {
       range: f.range,
       fixes: f.fixes.map((x) => x.title),
     })),
+    health: traced.health,
     quick: false,
     layers: parsed.layers,
   };
@@ -64,6 +65,7 @@ export function trainingRunMessage(): Extract<ToWebview, { type: 'trace' }> {
       fileName: `${logDir} (training run)`,
       trace,
       findings: run.findings.map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, layer: f.layer, range: f.range, ...uri(f.file), fixes: [] })),
+      health: run.health,
       quick: false,
       layers: run.layers.map((l) => ({ path: l.path, range: l.range, ...uri(l.file) })),
     };

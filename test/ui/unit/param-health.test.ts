@@ -2,7 +2,10 @@
 import { strict as assert } from 'node:assert';
 import type { FindingView } from '../../../src/protocol';
 import type { ParamStep, StepRecord, Trace } from '../../../src/trace/types';
-import { paramRows, sparkline, worstFinding } from '../../../webview/shared/param-health';
+import { paramHealth } from '../../../src/rules/health';
+import { withDefaults } from '../../../src/rules';
+import type { LayerRangeView } from '../../../src/protocol';
+import { paramRows as rowsWith, sparkline, worstFinding } from '../../../webview/shared/param-health';
 import { opaque } from '../../../webview/shared/theme';
 
 function step(over: Partial<ParamStep> = {}): ParamStep {
@@ -46,6 +49,11 @@ function trace(perParam: ParamStep[][]): Trace {
     durationMs: 1,
     optimizer: { type: 'SGD', lr: 0.01 },
   };
+}
+
+/** The rows as the sidebar builds them from the host's message: health judged by the analyse step's function. */
+function paramRows(t: Trace, findings: FindingView[], layers: LayerRangeView[] = [], config = withDefaults()) {
+  return rowsWith(t, findings, paramHealth(t, findings, config), layers);
 }
 
 const range = (line: number) => ({ start: { line, character: 2 }, end: { line, character: 9 } });
@@ -112,6 +120,21 @@ describe('sidebar parameter rows', () => {
     assert.deepEqual(by['2.weight'], range(5));
     const none = paramRows(t, []);
     assert.equal(none[0].range, null);
+  });
+
+  it('shows the health it is given: the user thresholds, applied by the host', () => {
+    const t = trace([[step({ gradNorm: 3, gradMeanAbs: 0.2 })], [step()]]);
+    assert.deepEqual(paramRows(t, []).map((r) => r.health), ['healthy', 'healthy']);
+    const strict = paramRows(t, [], [], withDefaults({ explodingGradient: { normBound: 1 }, vanishingGradient: { meanAbs: 0.05 } }));
+    assert.deepEqual(
+      strict.map((r) => [r.name, r.health]),
+      [
+        ['0.weight', 'exploding'],
+        ['0.bias', 'vanishing'],
+      ],
+    );
+    // A parameter the host judged nothing about (an older message) is shown as not traced, never judged here.
+    assert.equal(rowsWith(t, [], [])[0].reason, 'not traced yet');
   });
 
   it('an untraced model has NaN norms and "not traced yet"', () => {

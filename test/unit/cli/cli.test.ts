@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
+import { parseWithNonFinite } from '../../../src/report/json';
+import type { ReportData } from '../../../src/report/types';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 
@@ -144,6 +146,34 @@ describe('gradient-lens CLI', () => {
       assert.match(html, /0\.weight/);
       assert.doesNotMatch(html, /<script[^>]+src=/);
       assert.match(r.out, /report written to/);
+    });
+
+    it("judges the health column with --config's thresholds, as the findings", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gl-report-'));
+      const specPath = join(dir, 'm.grad.yaml');
+      writeFileSync(specPath, SEED);
+      const health = async (config?: object) => {
+        const out = join(dir, `r${config ? '-config' : ''}.html`);
+        const args = ['report', specPath, '-o', out];
+        if (config) {
+          writeFileSync(join(dir, 'c.json'), JSON.stringify(config));
+          args.push('--config', join(dir, 'c.json'));
+        }
+        const r = await run(args);
+        assert.equal(r.code, 0, r.err);
+        const html = readFileSync(out, 'utf8');
+        const data = /<script type="application\/json" id="gradient-lens-data">([\s\S]*?)<\/script>/.exec(html)![1];
+        return parseWithNonFinite<ReportData>(data).health;
+      };
+      const usual = await health();
+      assert.deepEqual(usual.map((h) => h.name), ['0.weight', '0.bias', '2.weight', '2.bias']);
+      assert.deepEqual(usual.map((h) => h.health), ['healthy', 'healthy', 'healthy', 'healthy']);
+      // Any gradient norm above 1e-9 counts as exploding under this config.
+      const strict = await health({ explodingGradient: { normBound: 1e-9 } });
+      assert.deepEqual(strict.map((h) => h.health), ['exploding', 'exploding', 'exploding', 'exploding']);
+      // The exploding-gradient finding (under the same config) decides for the first layer, the numbers for the last.
+      assert.match(strict[0].reason, /^gradient explodes at Linear 0: .* past the bound 1\.0e-9/);
+      assert.match(strict[2].reason, /^‖∇‖ = .* above 1e-9 \(explodingGradient\.normBound\)$/);
     });
   });
 

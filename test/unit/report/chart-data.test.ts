@@ -10,6 +10,8 @@ import {
   logTick,
   type LogPoint,
 } from '../../../webview/charts/data';
+import { withDefaults } from '../../../src/rules';
+import { paramHealth } from '../../../src/rules/health';
 import type { Trace } from '../../../src/trace/types';
 import { BIAS_ZERO_FROM, seedTrace, STEPS } from './fixture';
 
@@ -196,6 +198,26 @@ describe('chartData: gradient flow', () => {
     const bar = chartData(trace).gradientFlow.bars[1];
     assert.equal(bar.mark, 'zero');
     assert.match(bar.note ?? '', /no path/);
+  });
+
+  it("carries each weight's health as judged with the user's thresholds (the panel colours and explains it)", () => {
+    const trace = seedTrace();
+    // The seed's first weight fades to a mean |∇| of 2e-10; the second stays near 0.13.
+    const usual = chartData(trace, paramHealth(trace, [])).gradientFlow.bars;
+    assert.deepEqual(usual.map((b) => [b.param, b.health]), [
+      ['0.weight', 'vanishing'],
+      ['2.weight', 'healthy'],
+    ]);
+    assert.match(usual[0].reason ?? '', /below 1e-7 \(vanishingGradient\.meanAbs\)/);
+    assert.equal(usual[1].reason, undefined);
+    // The same trace under a looser and a stricter vanishing threshold.
+    const loose = chartData(trace, paramHealth(trace, [], withDefaults({ vanishingGradient: { meanAbs: 1e-12 } }))).gradientFlow.bars;
+    assert.deepEqual(loose.map((b) => b.health), ['healthy', 'healthy']);
+    const strict = chartData(trace, paramHealth(trace, [], withDefaults({ vanishingGradient: { meanAbs: 0.2 } }))).gradientFlow.bars;
+    assert.deepEqual(strict.map((b) => b.health), ['vanishing', 'vanishing']);
+    assert.match(strict[1].reason ?? '', /below 0\.2 \(vanishingGradient\.meanAbs\)/);
+    // Without a judgement (an older message) nothing is judged here.
+    assert.deepEqual(chartData(trace).gradientFlow.bars.map((b) => b.health), ['healthy', 'healthy']);
   });
 });
 

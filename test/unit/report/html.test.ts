@@ -7,6 +7,7 @@ import { escapeHtml, inlineScript, renderReport, reportData, reportScriptPath, t
 import { jsonForScript, parseWithNonFinite, stringifyWithNonFinite } from '../../../src/report/json';
 import { REPORT_CSS } from '../../../src/report/style';
 import type { ReportData } from '../../../src/report/types';
+import { paramHealth } from '../../../src/rules/health';
 import { SATURATED_MESSAGE, seedFindings, seedTrace, SEED_FILE, SEED_TEXT } from './fixture';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -14,7 +15,8 @@ const BUNDLE = path.join(ROOT, 'dist', 'report.js');
 const HOSTILE = '</script><script>alert(1)</script><!--';
 
 function input(over: Partial<ReportInput> = {}): ReportInput {
-  return { trace: seedTrace(), findings: seedFindings(), fileName: SEED_FILE, text: SEED_TEXT, generatedAt: '2026-11-23T09:40:00.000Z', ...over };
+  const base = { trace: seedTrace(), findings: seedFindings(), fileName: SEED_FILE, text: SEED_TEXT, generatedAt: '2026-11-23T09:40:00.000Z', ...over };
+  return { ...base, health: over.health ?? paramHealth(base.trace, base.findings) };
 }
 
 /** The text of the JSON data element, found the way a browser's parser would: up to the first `</script`. */

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { reportData } from '../../../src/report/html';
+import { withDefaults } from '../../../src/rules';
+import { paramHealth } from '../../../src/rules/health';
+import type { RuleConfig } from '../../../src/rules/config';
 import { paramTable } from '../../../webview/report/table';
 import { seedFindings, seedTrace, SEED_FILE, SEED_TEXT, STEPS } from './fixture';
 
-function rows(trace = seedTrace(), findings = seedFindings()) {
-  const data = reportData({ trace, findings, fileName: SEED_FILE, text: SEED_TEXT, generatedAt: '2026-01-01T00:00:00Z' });
-  return paramTable(data.trace, data.findings);
+function rows(trace = seedTrace(), findings = seedFindings(), config?: RuleConfig) {
+  const health = paramHealth(trace, findings, config);
+  const data = reportData({ trace, findings, health, fileName: SEED_FILE, text: SEED_TEXT, generatedAt: '2026-01-01T00:00:00Z' });
+  return paramTable(data.trace, data.health);
 }
 
 describe('paramTable', () => {
@@ -40,6 +44,18 @@ describe('paramTable', () => {
       ['vanishing', 'zero', 'healthy', 'healthy'],
     );
     assert.match(r[0].reason, /^vanishing gradient/);
+  });
+
+  it('follows the thresholds the findings were judged with (--config), not the defaults', () => {
+    // 2.weight's last ‖∇‖ is about 0.5 and its mean |∇| about 0.04: healthy under the defaults.
+    const last = seedTrace().steps[STEPS - 1].params[2];
+    assert.deepEqual(rows(seedTrace(), [])[2].health, 'healthy');
+    const exploding = rows(seedTrace(), [], withDefaults({ explodingGradient: { normBound: last.gradNorm / 2 } }))[2];
+    assert.equal(exploding.health, 'exploding');
+    assert.match(exploding.reason, /above 0\.\d+ \(explodingGradient\.normBound\)/);
+    const vanishing = rows(seedTrace(), [], withDefaults({ vanishingGradient: { meanAbs: last.gradMeanAbs * 2 } }))[2];
+    assert.equal(vanishing.health, 'vanishing');
+    assert.match(vanishing.reason, /below .* \(vanishingGradient\.meanAbs\)/);
   });
 
   it('says NaN for a parameter with a non-finite gradient, and ignores it in min/max', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { rendered } from '../../../src/analyse';
 import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
+import { withSeverity } from '../../../src/rules';
 import { withDefaults } from '../../../src/rules/config';
 import { deadRelu } from '../../../src/rules/dead-relu';
 import { applyEdits } from '../../../src/model/fixes';
@@ -35,7 +36,7 @@ trace: {steps: 20, batch_size: ${batch}, seed: 0}
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec: s, diagnostics } = parseSpec(text, FILE);
   assert.ok(s, diagnostics.map((d) => d.message).join('; '));
-  return rendered(deadRelu.check({ trace: traceModel(s, FILE), spec: s, config: config }), specFixes(text, FILE, s));
+  return rendered(withSeverity(deadRelu.check({ trace: traceModel(s, FILE), spec: s, config: config }), config), specFixes(text, FILE, s));
 }
 
 describe('dead-relu rule', () => {

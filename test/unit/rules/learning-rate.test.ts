@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { rendered } from '../../../src/analyse';
 import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
+import { withSeverity } from '../../../src/rules';
 import { withDefaults } from '../../../src/rules/config';
 import { applyEdits } from '../../../src/model/fixes';
 import { learningRate, readableRate } from '../../../src/rules/learning-rate';
@@ -29,7 +30,7 @@ trace: {steps: ${steps}, batch_size: 8, seed: 0}
 function check(text: string, config = withDefaults()): Finding[] {
   const { spec: s, diagnostics } = parseSpec(text, FILE);
   assert.ok(s, diagnostics.map((d) => d.message).join('; '));
-  return rendered(learningRate.check({ trace: traceModel(s, FILE), spec: s, config: config }), specFixes(text, FILE, s));
+  return rendered(withSeverity(learningRate.check({ trace: traceModel(s, FILE), spec: s, config: config }), config), specFixes(text, FILE, s));
 }
 
 describe('learning-rate rule', () => {

@@ -3,6 +3,7 @@ import { rendered } from '../../../src/analyse';
 import { specFixes } from '../../../src/model/spec-fixes';
 import { parseSpec } from '../../../src/model';
 import type { ModelSpec } from '../../../src/model';
+import { withSeverity } from '../../../src/rules';
 import { withDefaults } from '../../../src/rules/config';
 import { applyEdits } from '../../../src/model/fixes';
 import { nonFinite } from '../../../src/rules/non-finite';
@@ -35,7 +36,7 @@ function run(text: string): { spec: ModelSpec; trace: Trace } {
 function check(text: string, config = withDefaults(), edit?: (t: Trace) => void): Finding[] {
   const { spec, trace } = run(text);
   edit?.(trace);
-  return rendered(nonFinite.check({ trace, spec, config }), specFixes(text, FILE, spec));
+  return rendered(withSeverity(nonFinite.check({ trace, spec, config }), config), specFixes(text, FILE, spec));
 }
 
 const at = (text: string, f: Finding) => text.slice(f.range.start, f.range.end);
