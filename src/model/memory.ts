@@ -11,6 +11,8 @@
  *   really counts.)
  * - The batch itself: input and target; and the loss: a tensor of the output's size and the value.
  */
+import { Tensor } from '../engine/tensor';
+import { OPTIMIZERS, traitsOf, withDefaults } from './catalogue';
 import type { LayerNode, ModelSpec, OptimizerSpec } from './graph';
 import { layersBelow } from './graph';
 
@@ -19,10 +21,10 @@ export const PARAMETER_COPIES = 3;
 /** Tensors of a layer output's size per step: the output and its gradient. */
 export const ACTIVATION_COPIES = 2;
 
-/** Tensors of a parameter's size the optimiser keeps. */
+/** Tensors of a parameter's size the optimiser keeps, as the engine's optimiser for these arguments says (built over one probe value). */
 export function optimizerSlots(opt: Pick<OptimizerSpec, 'type' | 'args'>): number {
-  if (opt.type === 'Adam') return opt.args.amsgrad === true ? 3 : 2;
-  return Number(opt.args.momentum ?? 0) !== 0 ? 1 : 0;
+  const def = OPTIMIZERS[opt.type];
+  return def.build([new Tensor(new Float64Array(1), [1], true)], withDefaults(def.args, opt.args)).stateSlots;
 }
 
 function product(shape: readonly number[]): number {
@@ -50,7 +52,7 @@ export function memoryByLayer(spec: Pick<ModelSpec, 'model' | 'input' | 'target'
   let activationBytes = (product(spec.input.shape) + product(spec.target.shape) + lossGrad) * batchSize * bytesPerValue + bytesPerValue;
   const out: MemoryAt[] = [];
   for (const layer of layersBelow(spec.model)) {
-    if (layer.type === 'Sequential') continue;
+    if (traitsOf(layer.type).container) continue;
     for (const p of layer.params) parameterBytes += product(p.shape) * perParam;
     activationBytes += ACTIVATION_COPIES * product(layer.outShape) * batchSize * bytesPerValue;
     out.push({ layer, bytes: parameterBytes + activationBytes, parameterBytes, activationBytes });

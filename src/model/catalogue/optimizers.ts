@@ -3,12 +3,27 @@
  * written once in engine/optim.ts), the checks PyTorch's constructor makes, how the engine builds
  * them, and what the rules need to know about their updates.
  */
-import { Adam, ADAM_DEFAULTS, Optimizer, SGD, SGD_DEFAULTS } from '../../engine/optim';
+import {
+  Adadelta,
+  ADADELTA_DEFAULTS,
+  Adagrad,
+  ADAGRAD_DEFAULTS,
+  Adam,
+  ADAM_DEFAULTS,
+  type AdamOptions,
+  AdamW,
+  ADAMW_DEFAULTS,
+  Optimizer,
+  RMSprop,
+  RMSPROP_DEFAULTS,
+  SGD,
+  SGD_DEFAULTS,
+} from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
 import type { ArgValue } from '../graph';
 import type { ArgDef, ArgsObject } from './args';
 
-export type OptimizerType = 'SGD' | 'Adam';
+export type OptimizerType = 'SGD' | 'Adam' | 'AdamW' | 'RMSprop' | 'Adagrad' | 'Adadelta';
 
 export interface OptimizerTraits {
   /**
@@ -31,6 +46,36 @@ export interface OptimizerDef {
 
 const num = (v: ArgValue): number => v as number;
 
+/** Adam and AdamW: the same arguments (their own defaults), built into their own class. */
+function adamEntry(
+  name: 'Adam' | 'AdamW',
+  doc: string,
+  d: typeof ADAM_DEFAULTS | typeof ADAMW_DEFAULTS,
+  weightDecayDoc: string,
+  make: (params: Tensor[], o: AdamOptions) => Optimizer,
+) {
+  // `as const` keeps the argument names literal: the options type of a decorated model reads them
+  return {
+    doc,
+    torch: `torch.optim.${name}`,
+    args: [
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: d.lr, doc: 'Learning rate.' },
+      {
+        name: 'betas',
+        type: { kind: 'number-pair', min: 0, max: 1, maxExclusive: true },
+        default: [...d.betas],
+        doc: 'Coefficients for the running averages of the gradient and its square, each in [0, 1).',
+      },
+      { name: 'eps', type: { kind: 'number', min: 0 }, default: d.eps, doc: 'Term added to the denominator for numerical stability.' },
+      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: d.weightDecay, doc: weightDecayDoc },
+      { name: 'amsgrad', type: { kind: 'bool' }, default: d.amsgrad, doc: 'Whether to use the AMSGrad variant.' },
+    ],
+    build: (params: Tensor[], a: Record<string, ArgValue>) =>
+      make(params, { lr: num(a.lr), betas: a.betas as [number, number], eps: num(a.eps), weightDecay: num(a.weight_decay), amsgrad: a.amsgrad === true }),
+    traits: { adaptive: true },
+  } as const;
+}
+
 export const OPTIMIZERS = {
   SGD: {
     doc: 'Stochastic gradient descent, optionally with momentum (torch.optim.SGD).',
@@ -50,26 +95,80 @@ export const OPTIMIZERS = {
       new SGD(params, { lr: num(a.lr), momentum: num(a.momentum), dampening: num(a.dampening), weightDecay: num(a.weight_decay), nesterov: a.nesterov === true }),
     traits: {},
   },
-  Adam: {
-    doc: 'Adam (torch.optim.Adam).',
-    torch: 'torch.optim.Adam',
+  Adam: adamEntry('Adam', 'Adam (torch.optim.Adam).', ADAM_DEFAULTS, 'Weight decay (L2 penalty).', (params, o) => new Adam(params, o)),
+  AdamW: adamEntry(
+    'AdamW',
+    'Adam with decoupled weight decay: the weight shrinks by lr·weight_decay each step, apart from the gradient (torch.optim.AdamW).',
+    ADAMW_DEFAULTS,
+    'Decoupled weight decay coefficient.',
+    (params, o) => new AdamW(params, o),
+  ),
+  RMSprop: {
+    doc: 'Divides the gradient by a running root mean square of its recent values (torch.optim.RMSprop).',
+    torch: 'torch.optim.RMSprop',
     args: [
-      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADAM_DEFAULTS.lr, doc: 'Learning rate.' },
-      {
-        name: 'betas',
-        type: { kind: 'number-pair', min: 0, max: 1, maxExclusive: true },
-        default: [...ADAM_DEFAULTS.betas],
-        doc: 'Coefficients for the running averages of the gradient and its square, each in [0, 1).',
-      },
-      { name: 'eps', type: { kind: 'number', min: 0 }, default: ADAM_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
-      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADAM_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
-      { name: 'amsgrad', type: { kind: 'bool' }, default: ADAM_DEFAULTS.amsgrad, doc: 'Whether to use the AMSGrad variant.' },
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.lr, doc: 'Learning rate.' },
+      { name: 'alpha', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.alpha, doc: 'Smoothing constant of the running mean square.' },
+      { name: 'eps', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
+      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
+      { name: 'momentum', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.momentum, doc: 'Momentum factor.' },
+      { name: 'centered', type: { kind: 'bool' }, default: RMSPROP_DEFAULTS.centered, doc: 'If true, normalise by the estimated variance of the gradient (its mean square minus its squared mean).' },
     ],
     build: (params, a) =>
-      new Adam(params, { lr: num(a.lr), betas: a.betas as [number, number], eps: num(a.eps), weightDecay: num(a.weight_decay), amsgrad: a.amsgrad === true }),
+      new RMSprop(params, { lr: num(a.lr), alpha: num(a.alpha), eps: num(a.eps), weightDecay: num(a.weight_decay), momentum: num(a.momentum), centered: a.centered === true }),
+    traits: { adaptive: true },
+  },
+  Adagrad: {
+    doc: 'Divides each step by the root of the sum of all past squared gradients (torch.optim.Adagrad).',
+    torch: 'torch.optim.Adagrad',
+    args: [
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.lr, doc: 'Learning rate.' },
+      { name: 'lr_decay', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.lrDecay, doc: 'Learning rate decay: the step t uses lr/(1 + (t − 1)·lr_decay).' },
+      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
+      { name: 'initial_accumulator_value', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.initialAccumulatorValue, doc: 'Starting value of the sums of squared gradients.' },
+      { name: 'eps', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
+    ],
+    build: (params, a) =>
+      new Adagrad(params, { lr: num(a.lr), lrDecay: num(a.lr_decay), weightDecay: num(a.weight_decay), initialAccumulatorValue: num(a.initial_accumulator_value), eps: num(a.eps) }),
+    traits: { adaptive: true },
+  },
+  Adadelta: {
+    doc: 'Scales each step by the ratio of running roots of past squared updates and squared gradients (torch.optim.Adadelta).',
+    torch: 'torch.optim.Adadelta',
+    args: [
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.lr, doc: 'Coefficient that scales the delta before it is applied.' },
+      { name: 'rho', type: { kind: 'number', min: 0, max: 1 }, default: ADADELTA_DEFAULTS.rho, doc: 'Coefficient of the running averages of squared gradients and squared updates.' },
+      { name: 'eps', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
+      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
+    ],
+    build: (params, a) => new Adadelta(params, { lr: num(a.lr), rho: num(a.rho), eps: num(a.eps), weightDecay: num(a.weight_decay) }),
     traits: { adaptive: true },
   },
 } as const satisfies Record<OptimizerType, OptimizerDef>;
+
+/**
+ * Gradient clipping, a training loop's torch.nn.utils.clip_grad_norm_ or clip_grad_value_ between
+ * backward() and step(): written in the optimizer section beside the optimiser,
+ * `optimizer: {Adam: {lr: 0.001}, clip_grad_norm: {max_norm: 1.0}}` (or `clip_grad_norm: 1.0`).
+ */
+export const CLIPS = {
+  clip_grad_norm: {
+    doc: "Scales all gradients together so their total norm is at most max_norm (torch.nn.utils.clip_grad_norm_), the remedy for gradients that explode through time.",
+    args: [
+      { name: 'max_norm', type: { kind: 'number', min: 0, minExclusive: true }, doc: 'The largest total norm of the gradients.' },
+      { name: 'norm_type', type: { kind: 'number', min: 0, minExclusive: true }, default: 2, doc: 'The p of the p-norm (2: the L2 norm).' },
+    ],
+    shorthand: 'max_norm',
+  },
+  clip_grad_value: {
+    doc: 'Clamps every gradient entry into [−clip_value, clip_value] (torch.nn.utils.clip_grad_value_).',
+    args: [{ name: 'clip_value', type: { kind: 'number', min: 0, minExclusive: true }, doc: 'The largest magnitude of a gradient entry.' }],
+    shorthand: 'clip_value',
+  },
+} as const satisfies Record<string, { doc: string; args: readonly ArgDef[]; shorthand: string }>;
+
+export type ClipKey = keyof typeof CLIPS;
+export const CLIP_KEYS = Object.keys(CLIPS) as ClipKey[];
 
 export const OPTIMIZER_TYPES = Object.keys(OPTIMIZERS) as OptimizerType[];
 

@@ -100,7 +100,7 @@ optimizer: {Adam: {lr: 0.001}}
     assert.equal(d.code, 'spec/too-large');
     assert.equal(positionAt(text, d.range.start).line, 2, 'the second Linear');
     assert.equal(text.slice(d.range.start, d.range.end), 'Linear');
-    assert.match(d.message, /^the model needs about 611 MiB of memory by 1: Linear \(parameters with their gradients, copies and Adam's moments: 611 MiB; activations .*\), over the 512 MiB memory limit \(--memory-limit-mb \/ gradientLens\.memoryLimitMB\)$/);
+    assert.match(d.message, /^the model needs about 611 MiB of memory by 1: Linear \(parameters with their gradients, copies and Adam's state \(2 copies of each parameter\): 611 MiB; activations .*\), over the 512 MiB memory limit \(--memory-limit-mb \/ gradientLens\.memoryLimitMB\)$/);
     // A higher limit lets it through; a lower one stops it at the first layer.
     assert.deepEqual(parseSpec(text, 'm.grad.yaml', { limits: { memoryLimitMB: 4096 } }).diagnostics, []);
     assert.equal(positionAt(text, parseSpec(text, 'm.grad.yaml', { limits: { memoryLimitMB: 100 } }).diagnostics[0].range.start).line, 1);
