@@ -10,6 +10,8 @@ export interface ConvAttrs {
   conv1d: { stride: number; padding: number };
   /** inputs: [x (N,C,H,W), weight (O,C,KH,KW)] or with bias (O) */
   conv2d: { stride: [number, number]; padding: [number, number] };
+  /** inputs: [x (N,C_in,H,W), weight (C_in,C_out,KH,KW)] or with bias (C_out); the adjoint of conv2d in x */
+  conv_transpose2d: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number] };
   max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
   /** count_include_pad=True, PyTorch's default */
   avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
@@ -84,6 +86,92 @@ function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], pad
   return geometry('conv2d', inputs[0].shape, inputs[1].shape, inputs[2], stride, padding, 2);
 }
 
+/**
+ * A transposed convolution as the conv2d it is the adjoint of: that convolution's input is this
+ * one's output (C_out channels of (H−1)·stride − 2·padding + K + output_padding), its output this
+ * one's input (C_in channels of H × W), and both share the weight (C_in, C_out, KH, KW).
+ */
+function convTransposeGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number], outputPadding: [number, number]): ConvGeometry {
+  const op = 'conv_transpose2d';
+  const [x, wt, bias] = inputs;
+  if ((x.rank !== 4 && x.rank !== 3) || wt.rank !== 4) {
+    throw new ShapeError(`${op}: expected input of rank 4 (or 3 unbatched) and weight of rank 4, got ${formatShape(x.shape)} and ${formatShape(wt.shape)}`);
+  }
+  const batched = x.rank === 4;
+  const n = batched ? x.shape[0] : 1;
+  const cin = x.shape[batched ? 1 : 0];
+  const [h, w] = x.shape.slice(-2);
+  const [wc, cout, kh, kw] = wt.shape;
+  if (cin !== wc) throw new ShapeError(`${op}: input ${formatShape(x.shape)} has ${cin} channels but weight ${formatShape(wt.shape)} expects ${wc}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} must be [${cout}] to match weight ${formatShape(wt.shape)}`);
+  const size = (i: 0 | 1, inSize: number, k: number) => {
+    const [s, p, op2] = [stride[i], padding[i], outputPadding[i]];
+    if (!(s >= 1) || !Number.isInteger(s)) throw new ShapeError(`${op}: stride must be a positive integer, got ${s}`);
+    if (!(p >= 0) || !Number.isInteger(p)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${p}`);
+    // PyTorch: "output padding must be smaller than either stride or dilation"
+    if (!(op2 >= 0) || !Number.isInteger(op2) || op2 >= s) throw new ShapeError(`${op}: output padding must be smaller than either stride or dilation, got output_padding ${op2} and stride ${s}`);
+    const out = (inSize - 1) * s - 2 * p + k + op2;
+    if (out < 1) throw new ShapeError(`${op}: an input of size ${inSize} with stride ${s}, padding ${p} and kernel ${k} gives an output of size ${out}`);
+    return out;
+  };
+  const oh = size(0, h, kh);
+  const ow = size(1, w, kw);
+  return { n, c: cout, h: oh, w: ow, o: cin, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh: h, ow: w };
+}
+
+// y = col2im(Wᵀ·x) + b: each input pixel scatters the kernel, scaled, onto the output
+function convTransposeForward(inputs: readonly Tensor[], g: ConvGeometry): FloatArray {
+  const [x, wt, bias] = inputs;
+  const { n, c, h, w, o, kh, kw, oh, ow } = g;
+  const rows = c * kh * kw;
+  const plane = oh * ow;
+  const cols = like(x.data, rows * plane);
+  const out = like(x.data, n * c * h * w);
+  for (let s = 0; s < n; s++) {
+    gemm(true, false, rows, plane, o, wt.data, 0, x.data, s * o * plane, cols, 0, false);
+    col2im(cols, g, out, s * c * h * w);
+  }
+  if (bias) {
+    for (let s = 0, q = 0; s < n; s++) {
+      for (let f = 0; f < c; f++) {
+        const bv = bias.data[f];
+        for (let i = 0; i < h * w; i++, q++) out[q] += bv;
+      }
+    }
+  }
+  return out;
+}
+
+// d x = W·im2col(dy) (the convolution of dy); d W = x·im2col(dy)ᵀ; d b = Σ dy per output channel
+function convTransposeBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry, needs: readonly boolean[]): (FloatArray | null)[] {
+  const [x, wt, bias] = inputs;
+  const { n, c, h, w, o, kh, kw, oh, ow } = g;
+  const rows = c * kh * kw;
+  const plane = oh * ow;
+  const dx = needs[0] ? like(x.data) : null;
+  const dw = needs[1] ? like(wt.data) : null;
+  const cols = like(gy, rows * plane);
+  for (let s = 0; s < n; s++) {
+    if (!dx && !dw) break;
+    im2col(gy, s * c * h * w, g, cols);
+    if (dx) gemm(false, false, o, plane, rows, wt.data, 0, cols, 0, dx, s * o * plane, false);
+    if (dw) gemm(false, true, o, rows, plane, x.data, s * o * plane, cols, 0, dw, 0, true);
+  }
+  if (!bias) return [dx, dw];
+  let db: FloatArray | null = null;
+  if (needs[2]) {
+    db = like(bias.data);
+    for (let s = 0, q = 0; s < n; s++) {
+      for (let f = 0; f < c; f++) {
+        let acc = 0;
+        for (let i = 0; i < h * w; i++, q++) acc += gy[q];
+        db[f] += acc;
+      }
+    }
+  }
+  return [dx, dw, db];
+}
+
 /** Pooling windows over (…, H, W): every leading axis is a separate plane. */
 interface PoolGeometry {
   planes: number;
@@ -136,6 +224,15 @@ export const convOps: OpTable<ConvAttrs> = {
       return { data: convForward(inputs, g), shape, saved: g };
     },
     backward: ({ gy, inputs, saved, needs }) => convBackward(gy, inputs, saved, needs),
+  }),
+  conv_transpose2d: defineOp({
+    saves: eachOther,
+    forward: (inputs, { stride, padding, outputPadding }) => {
+      const g = convTransposeGeometry(inputs, stride, padding, outputPadding);
+      const shape = inputs[0].rank === 4 ? [g.n, g.c, g.h, g.w] : [g.c, g.h, g.w];
+      return { data: convTransposeForward(inputs, g), shape, saved: g };
+    },
+    backward: ({ gy, inputs, saved, needs }) => convTransposeBackward(gy, inputs, saved, needs),
   }),
   // d max = dy at the window's maximum (the first on ties, a NaN wins as in PyTorch), 0 elsewhere
   max_pool2d: defineOp({
