@@ -211,8 +211,8 @@ const specFiles = readdirSync(SPECS)
   .sort();
 
 describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch 1.13', function () {
-  // One Python run answers every case up front; on a loaded shared machine that takes minutes.
-  this.timeout(300_000);
+  // One Python run answers every case up front; on a loaded shared machine that takes minutes:
+  // mocha's 10-minute hang guard bounds it.
   const results = new Map<string, TorchResult>();
   const table: { spec: string; dtype: DType; kernels: string; loss: number; grads: Worst; steps?: Worst; skipped?: number }[] = [];
   let work = '';
@@ -277,8 +277,8 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
     }
   });
 
-  it(`has at least 56 specs (${specFiles.length})`, () => {
-    if (specFiles.length < 56) throw new Error(`only ${specFiles.length} specs in ${SPECS}`);
+  it(`has at least 57 specs (${specFiles.length})`, () => {
+    if (specFiles.length < 57) throw new Error(`only ${specFiles.length} specs in ${SPECS}`);
   });
 
   for (const c of cases) {

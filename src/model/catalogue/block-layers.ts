@@ -10,8 +10,11 @@ import { ArgDef, formatShape } from './args';
 import type { ActivationTraits, LayerDef, LayerTraits } from './layers';
 import { n, noParams, pair, ParamDef, same, ShapeInput, ShapeResult } from './shapes';
 
+const intOrPair = (min: number) => ({ kind: 'int-or-pair', min }) as const;
+
 export type BlockLayerType =
   | 'Residual'
+  | 'ConvTranspose2d'
   | 'GroupNorm'
   | 'InstanceNorm1d'
   | 'InstanceNorm2d'
@@ -85,6 +88,61 @@ export const BLOCK_LAYERS = {
     },
     argsOf: noArgs,
     traits: { container: true, branches: ['body', 'shortcut'], residual: true } satisfies LayerTraits,
+  }),
+  ConvTranspose2d: entry<nn.ConvTranspose2d>({
+    doc: "Applies a 2D transposed convolution (the gradient of Conv2d with respect to its input) over an input [channels, height, width] (torch.nn.ConvTranspose2d): each input pixel adds the kernel onto the output at stride steps, the upsampling of a decoder. Weight shape [in_channels, out_channels, kh, kw].",
+    torch: 'torch.nn.ConvTranspose2d',
+    args: [
+      { name: 'in_channels', type: { kind: 'int', min: 1 }, doc: 'Number of channels of the input (axis 1 of the batch).' },
+      { name: 'out_channels', type: { kind: 'int', min: 1 }, doc: 'Number of channels the transposed convolution produces.' },
+      { name: 'kernel_size', type: intOrPair(1), doc: 'Size of the convolving kernel. An integer or [height, width].' },
+      { name: 'stride', type: intOrPair(1), default: 1, doc: 'Stride of the convolution: the output grows by this factor. An integer or [height, width].' },
+      { name: 'padding', type: intOrPair(0), default: 0, doc: 'Removes this many rows and columns from both sides of the output. An integer or [height, width].' },
+      { name: 'output_padding', type: intOrPair(0), default: 0, doc: 'Extra size added to one side of each output dimension; smaller than the stride. An integer or [height, width].' },
+      { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'If true, adds a learnable bias to the output.' },
+    ],
+    positional: 3,
+    paramNames: ['weight', 'bias'],
+    params: (a): ParamDef[] => {
+      const out: ParamDef[] = [{ name: 'weight', shape: [n(a.in_channels), n(a.out_channels), ...pair(a.kernel_size)] }];
+      if (a.bias !== false) out.push({ name: 'bias', shape: [n(a.out_channels)] });
+      return out;
+    },
+    check: (a) => {
+      const [sh, sw] = pair(a.stride);
+      const [oh, ow] = pair(a.output_padding);
+      return oh >= sh || ow >= sw ? { error: `output_padding ${JSON.stringify(a.output_padding)} must be smaller than the stride ${JSON.stringify(a.stride)} (PyTorch: "output padding must be smaller than either stride or dilation")`, arg: 'output_padding' } : null;
+    },
+    shape: (i: ShapeInput): ShapeResult => {
+      if (i.inShape.length !== 3) return { error: `ConvTranspose2d expects a per-sample input [channels, height, width] but ${i.from} gives ${formatShape(i.inShape)}` };
+      if (i.inShape[0] !== n(i.args.in_channels)) {
+        return { error: `ConvTranspose2d expects ${n(i.args.in_channels)} input channels but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} channels)`, arg: 'in_channels' };
+      }
+      const [k, s, p, op] = [pair(i.args.kernel_size), pair(i.args.stride), pair(i.args.padding), pair(i.args.output_padding)];
+      const size = [0, 1].map((d) => (i.inShape[1 + d] - 1) * s[d] - 2 * p[d] + k[d] + op[d]);
+      if (size.some((v) => v < 1)) return { error: `ConvTranspose2d's padding ${JSON.stringify(i.args.padding)} removes more than its output of ${formatShape(i.inShape)} from ${i.from} has`, arg: 'padding' };
+      return { shape: [n(i.args.out_channels), ...size] };
+    },
+    module: nn.ConvTranspose2d,
+    build: (a, run) =>
+      new nn.ConvTranspose2d(n(a.in_channels), n(a.out_channels), pair(a.kernel_size), {
+        stride: pair(a.stride),
+        padding: pair(a.padding),
+        outputPadding: pair(a.output_padding),
+        bias: a.bias !== false,
+        dtype: run.dtype,
+        rng: run.rng,
+      }),
+    argsOf: (m) => ({
+      in_channels: m.inChannels,
+      out_channels: m.outChannels,
+      kernel_size: [...m.kernelSize],
+      stride: [...m.stride],
+      padding: [...m.padding],
+      output_padding: [...m.outputPadding],
+      bias: m.bias !== null,
+    }),
+    traits: { weight: 'filters' },
   }),
   GroupNorm: entry<nn.GroupNorm>({
     doc: "Normalises each sample's channels in num_groups groups by the group's own statistics (torch.nn.GroupNorm); weight and bias per channel.",
