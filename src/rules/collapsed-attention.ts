@@ -1,8 +1,11 @@
 /**
- * An attention head whose softmax rows put nearly all their weight on one key has collapsed: its
- * output copies one position, and the softmax's gradient (p·(δ − p)) is near zero on every score,
- * so the head stops learning where to look. Measured per head as the share of rows with at least
- * 99% of their weight on one key, with the rows' mean entropy over log(keys) beside it.
+ * An attention head whose softmax rows put nearly all their weight on one key has collapsed: each
+ * row's output copies one position instead of mixing the sequence, and on those rows the softmax's
+ * derivative p·(δ − p) is near zero, so they teach the query and key projections nothing about
+ * where to look (the few rows left open can still pass large gradients when the inputs are large,
+ * which is what usually collapses a head: scores grow with the square of the inputs' scale).
+ * Measured per head as the share of rows with at least 99% of their weight on one key, with the
+ * rows' mean entropy over log(keys) beside it.
  */
 import { COLLAPSED_ROW_WEIGHT } from '../engine/sequence-stats';
 import type { LayerNode } from '../model/graph';
@@ -30,7 +33,7 @@ function fixesFor(layer: LayerNode): Fix[] {
 
 export const collapsedAttention: Rule = {
   id: 'collapsed-attention',
-  title: 'Collapsed attention: a head puts nearly all its weight on one key, and its softmax passes almost no gradient',
+  title: 'Collapsed attention: a head puts nearly all its weight on one key in most rows, which then pass no gradient to its queries and keys',
   defaultSeverity: 'warning',
   check(ctx) {
     const share = ctx.config.collapsedAttention.share;
