@@ -62,20 +62,20 @@ function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry
   const dx = needs[0] ? convInputGrad(gy, wt.data, g) : null;
   const dw = needs[1] ? convWeightGrad(gy, x.data, g) : null;
   if (!bias) return [dx, dw];
-  let db: FloatArray | null = null;
-  if (needs[2]) {
-    const { n, o, oh, ow } = g;
-    const plane = oh * ow;
-    db = like(bias.data);
-    for (let s = 0, q = 0; s < n; s++) {
-      for (let f = 0; f < o; f++) {
-        let acc = 0;
-        for (let i = 0; i < plane; i++, q++) acc += gy[q];
-        db[f] += acc;
-      }
+  return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.o, g.oh * g.ow) : null];
+}
+
+/** A bias's gradient: dy (N × channels × plane) summed over every sample and position. */
+function channelSums(gy: FloatArray, bias: FloatArray, n: number, channels: number, plane: number): FloatArray {
+  const db = like(bias);
+  for (let s = 0, q = 0; s < n; s++) {
+    for (let f = 0; f < channels; f++) {
+      let acc = 0;
+      for (let i = 0; i < plane; i++, q++) acc += gy[q];
+      db[f] += acc;
     }
   }
-  return [dx, dw, db];
+  return db;
 }
 
 function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number): ConvGeometry {
@@ -119,19 +119,14 @@ function convTransposeGeometry(inputs: readonly Tensor[], stride: [number, numbe
   return { n, c: cout, h: oh, w: ow, o: cin, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh: h, ow: w };
 }
 
-// y = col2im(Wᵀ·x) + b: each input pixel scatters the kernel, scaled, onto the output
+// The transposed convolution runs conv2d's kernels with the roles swapped: its forward pass is
+// conv2d's input gradient (col2im of Wᵀ·x), its input gradient conv2d's forward pass over dy, its
+// weight gradient conv2d's weight gradient with x as that convolution's output gradient.
 function convTransposeForward(inputs: readonly Tensor[], g: ConvGeometry): FloatArray {
   const [x, wt, bias] = inputs;
-  const { n, c, h, w, o, kh, kw, oh, ow } = g;
-  const rows = c * kh * kw;
-  const plane = oh * ow;
-  const cols = like(x.data, rows * plane);
-  const out = like(x.data, n * c * h * w);
-  for (let s = 0; s < n; s++) {
-    gemm(true, false, rows, plane, o, wt.data, 0, x.data, s * o * plane, cols, 0, false);
-    col2im(cols, g, out, s * c * h * w);
-  }
+  const out = convInputGrad(x.data, wt.data, g);
   if (bias) {
+    const { n, c, h, w } = g;
     for (let s = 0, q = 0; s < n; s++) {
       for (let f = 0; f < c; f++) {
         const bv = bias.data[f];
@@ -142,34 +137,13 @@ function convTransposeForward(inputs: readonly Tensor[], g: ConvGeometry): Float
   return out;
 }
 
-// d x = W·im2col(dy) (the convolution of dy); d W = x·im2col(dy)ᵀ; d b = Σ dy per output channel
+// d x = W ⋆ dy (conv2d of dy); d W = conv2d's weight gradient of (dy as input, x as output gradient); d b = Σ dy per output channel
 function convTransposeBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry, needs: readonly boolean[]): (FloatArray | null)[] {
   const [x, wt, bias] = inputs;
-  const { n, c, h, w, o, kh, kw, oh, ow } = g;
-  const rows = c * kh * kw;
-  const plane = oh * ow;
-  const dx = needs[0] ? like(x.data) : null;
-  const dw = needs[1] ? like(wt.data) : null;
-  const cols = like(gy, rows * plane);
-  for (let s = 0; s < n; s++) {
-    if (!dx && !dw) break;
-    im2col(gy, s * c * h * w, g, cols);
-    if (dx) gemm(false, false, o, plane, rows, wt.data, 0, cols, 0, dx, s * o * plane, false);
-    if (dw) gemm(false, true, o, rows, plane, x.data, s * o * plane, cols, 0, dw, 0, true);
-  }
+  const dx = needs[0] ? convKernel(gy, wt.data, null, g) : null;
+  const dw = needs[1] ? convWeightGrad(x.data, gy, g) : null;
   if (!bias) return [dx, dw];
-  let db: FloatArray | null = null;
-  if (needs[2]) {
-    db = like(bias.data);
-    for (let s = 0, q = 0; s < n; s++) {
-      for (let f = 0; f < c; f++) {
-        let acc = 0;
-        for (let i = 0; i < h * w; i++, q++) acc += gy[q];
-        db[f] += acc;
-      }
-    }
-  }
-  return [dx, dw, db];
+  return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.c, g.h * g.w) : null];
 }
 
 /** Pooling windows over (…, H, W): every leading axis is a separate plane. */
