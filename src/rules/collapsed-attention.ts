@@ -9,7 +9,7 @@
  */
 import { COLLAPSED_ROW_WEIGHT } from '../engine/sequence-stats';
 import type { LayerNode } from '../model/graph';
-import { finiteSteps, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
+import { defaultInitFix, finiteSteps, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Fix, Rule, RuleFinding } from './types';
 import { findingAt, fix, mean, num, pct, severityFor } from './util';
 
@@ -19,14 +19,7 @@ function fixesFor(layer: LayerNode): Fix[] {
   if (layer.args.norm_first === false) {
     fixes.push(fix(`Normalise before attention: set norm_first: true on ${layer.type} ${layer.path}`, [{ kind: 'set-layer-args', layer: layer.path, args: { norm_first: true } }]));
   }
-  const written = Object.keys(layer.init).filter((p) => /proj_weight|proj\.weight/.test(p) && layer.init[p].scheme !== 'default');
-  if (written.length) {
-    fixes.push(
-      fix(`Initialise ${layer.type} ${layer.path}'s ${written.join(', ')} with PyTorch's default (xavier_uniform)`, [
-        { kind: 'set-init', layer: layer.path, init: Object.fromEntries(written.map((p) => [p, { scheme: 'default', args: {} }])) },
-      ]),
-    );
-  }
+  fixes.push(...defaultInitFix(layer, /proj_weight|proj\.weight/, 'xavier_uniform'));
   if (fixes.length) fixes[0].preferred = true;
   return fixes;
 }

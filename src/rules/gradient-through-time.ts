@@ -8,7 +8,7 @@
  * of the layer-wise rule (AUTOTRAINER's 70, 1e-3).
  */
 import type { LayerNode } from '../model/graph';
-import { finiteSteps, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
+import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Fix, Rule, RuleContext, RuleFinding } from './types';
 import { findingAt, fix, num, severityFor } from './util';
 
@@ -54,14 +54,7 @@ function ratiosByLayer(ctx: RuleContext): LayerTime[] {
 
 function explodingFixes(ctx: RuleContext, layer: LayerNode): Fix[] {
   const fixes = [fix(`Clip the gradient norm to ${CLIP_MAX_NORM} before each step (torch.nn.utils.clip_grad_norm_)`, [{ kind: 'set-gradient-clip', maxNorm: CLIP_MAX_NORM }], true)];
-  const written = Object.keys(layer.init).filter((p) => p.startsWith('weight_hh') && layer.init[p].scheme !== 'default');
-  if (written.length) {
-    fixes.push(
-      fix(`Initialise ${layer.type} ${layer.path}'s ${written.join(', ')} with PyTorch's default (uniform ±1/√hidden_size)`, [
-        { kind: 'set-init', layer: layer.path, init: Object.fromEntries(written.map((p) => [p, { scheme: 'default', args: {} }])) },
-      ]),
-    );
-  }
+  fixes.push(...defaultInitFix(layer, /^weight_hh/, RECURRENT_DEFAULT));
   return fixes;
 }
 

@@ -5,22 +5,9 @@
  * as the saturated-activation rule (derivative below 1% of its peak, more than half of the entries).
  */
 import type { LayerNode } from '../model/graph';
-import { finiteSteps, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
-import type { Fix, Rule, RuleFinding } from './types';
-import { findingAt, fix, mean, pct, severityFor } from './util';
-
-/** Weights with a written init: resetting them to PyTorch's default is the fix to offer first. */
-function initFixes(layer: LayerNode): Fix[] {
-  const written = Object.keys(layer.init).filter((p) => p.startsWith('weight') && layer.init[p].scheme !== 'default');
-  if (!written.length) return [];
-  return [
-    fix(
-      `Initialise ${layer.type} ${layer.path}'s ${written.join(', ')} with PyTorch's default (uniform ±1/√hidden_size)`,
-      [{ kind: 'set-init', layer: layer.path, init: Object.fromEntries(written.map((p) => [p, { scheme: 'default', args: {} }])) }],
-      true,
-    ),
-  ];
-}
+import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
+import type { Rule, RuleFinding } from './types';
+import { findingAt, mean, pct, severityFor } from './util';
 
 const GATE_NAMES = { sigmoid: 'sigmoid gate', tanh: 'tanh candidate' } as const;
 
@@ -66,7 +53,8 @@ export const saturatedGates: Rule = {
         `${layer.type} ${layer.path}'s gates are saturated: ${parts.join(' and ')} pass less than 1% of their peak derivative, so little gradient flows through them`,
       );
       for (const k of judged) f.evidence.push({ label: `saturated ${GATE_NAMES[k.kind]} share`, values: k.series });
-      f.fixes = initFixes(layer);
+      // resetting a written init to PyTorch's default is the fix to offer first
+      f.fixes = defaultInitFix(layer, /^weight/, RECURRENT_DEFAULT, true);
       out.push(f);
     }
     return out;

@@ -2,7 +2,8 @@
 import { traitsOf } from '../model/catalogue';
 import type { LayerNode, ModelSpec } from '../model/graph';
 import type { StepRecord } from '../trace/types';
-import { layersInOrder, median } from './util';
+import type { Fix } from './types';
+import { fix, layersInOrder, median } from './util';
 
 /**
  * The spec layer an op ran in: the deepest layer whose path is the module's or a prefix of it (the
@@ -36,4 +37,23 @@ export function finiteSteps(steps: readonly StepRecord[]): StepRecord[] {
 /** "step 0" or "median over 20 steps". */
 export function when(atStart: boolean, steps: number): string {
   return atStart ? 'step 0' : `median over ${steps} steps`;
+}
+
+/** PyTorch's default init of a recurrent layer's weights, in a fix's words. */
+export const RECURRENT_DEFAULT = 'uniform ±1/√hidden_size';
+
+/**
+ * "Initialise <layer>'s <params> with PyTorch's default (<what the default is>)" for the parameters
+ * whose name matches `which` and whose init the spec writes; none when it writes none.
+ */
+export function defaultInitFix(layer: LayerNode, which: RegExp, theDefault: string, preferred = false): Fix[] {
+  const written = Object.keys(layer.init).filter((p) => which.test(p) && layer.init[p].scheme !== 'default');
+  if (!written.length) return [];
+  return [
+    fix(
+      `Initialise ${layer.type} ${layer.path}'s ${written.join(', ')} with PyTorch's default (${theDefault})`,
+      [{ kind: 'set-init', layer: layer.path, init: Object.fromEntries(written.map((p) => [p, { scheme: 'default', args: {} }])) }],
+      preferred,
+    ),
+  ];
 }
