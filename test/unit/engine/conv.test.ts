@@ -177,6 +177,25 @@ describe('conv_transpose2d', () => {
     assert.deepEqual(Array.from(single.data), Array.from(batched.data));
   });
 
+  it('float32 (the WebAssembly kernels) matches the float64 definition, forward and every gradient', () => {
+    const x = rand([3, 6, 5, 7], 21);
+    const w = rand([6, 4, 3, 2], 22);
+    const b = rand([4], 23);
+    const f32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape, true);
+    const [x32, w32, b32] = [x, w, b].map(f32);
+    const y32 = F.convTranspose2d(x32, w32, b32, [2, 3], [1, 0], [1, 2]);
+    const y = F.convTranspose2d(x, w, b, [2, 3], [1, 0], [1, 2]);
+    assert.ok(y32.data instanceof Float32Array);
+    assertClose(y32.data, Array.from(y.data), 1e-5);
+    // a weighted sum, so every output's gradient differs
+    const dy = rand(y.shape, 24, -1, 1, false);
+    backward(F.sum(F.mul(y, dy)));
+    backward(F.sum(F.mul(y32, f32(dy))));
+    assertClose(x32.grad!, Array.from(x.grad!), 1e-5);
+    assertClose(w32.grad!, Array.from(w.grad!), 1e-5);
+    assertClose(b32.grad!, Array.from(b.grad!), 1e-5);
+  });
+
   it("refuses what PyTorch refuses: a channel mismatch, output_padding not below the stride, a bias of the wrong size", () => {
     assert.throws(() => F.convTranspose2d(rand([1, 3, 4, 4]), rand([2, 4, 3, 3])), /3 channels but weight \[2, 4, 3, 3\] expects 2/);
     assert.throws(() => F.convTranspose2d(rand([1, 2, 4, 4]), rand([2, 1, 3, 3]), null, 2, 0, 2), /output padding must be smaller than either stride or dilation/);
