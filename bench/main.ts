@@ -5,7 +5,8 @@
  *   1. ms per forward+backward step on the workloads W1–W7;
  *   2. GEMM alone at 1024³ in GFLOP/s per kernel build and thread count, beside PyTorch's and the
  *      multiply-add rate WebAssembly SIMD reaches here;
- *   3. the editor's quick trace (parse, 5 steps, every rule) on a few models;
+ *   3. the editor's quick trace (parse, 5 steps, every rule) on a few models, spec files and
+ *      PyTorch source (tree-sitter parse and the interpreter included);
  *   4. training runs: the gradient_lens hook's overhead and the run-log reader (bench/run-log.ts).
  * Numbers, not assertions: these machines are shared, so the load average is printed before and
  * after. `npm run bench -- W2 W5` runs only those workloads (sections 2–4 too); `npm run bench -- run-log`
@@ -20,6 +21,7 @@ import { poolReady } from '../src/engine/kernels/pool';
 import { analyse } from '../src/analyse';
 import { parseSpec } from '../src/model';
 import { specFixes } from '../src/model/spec-fixes';
+import { analysePythonNow, PythonJob, readyForPython, withSidecar } from '../src/worker/python';
 import { engineStep, ROOT } from './engine';
 import { gemmRows } from './gemm';
 import { hookOverhead, readerBench } from './run-log';
@@ -69,6 +71,27 @@ function quickTrace(file: string): { cold: number; warm: number } {
     const { spec } = parseSpec(text, file);
     if (!spec) throw new Error(`${file} does not parse`);
     analyse({ graph: spec, text, fileName: file, fixes: (g) => specFixes(text, file, g) }, { kind: 'build', options: { steps: 5 } });
+  };
+  const t = performance.now();
+  once();
+  const cold = performance.now() - t;
+  return { cold, warm: timeIt(once, BUDGET_MS, 3, 0) };
+}
+
+/**
+ * The same for a PyTorch file: tree-sitter parse, the interpreter over the whole file, 5 steps of
+ * the script's own loop (or of a sidecar's build), every rule, findings placed on the file's lines.
+ */
+function quickPythonTrace(file: string, sidecarFile?: string): { cold: number; warm: number } {
+  let job: PythonJob = { text: readFileSync(file, 'utf8'), fileName: file, steps: 5 };
+  if (sidecarFile) {
+    const { sidecar } = parseSpec(readFileSync(sidecarFile, 'utf8'), sidecarFile);
+    if (!sidecar) throw new Error(`${sidecarFile} is not a sidecar`);
+    job = withSidecar(job, sidecar, { steps: 5 });
+  }
+  const once = () => {
+    const r = analysePythonNow(job);
+    if (!r.analysis) throw new Error(`${file} was not traced: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   };
   const t = performance.now();
   once();
@@ -151,6 +174,18 @@ async function main(): Promise<void> {
     if (!existsSync(path)) continue;
     const { cold, warm } = quickTrace(path);
     console.log(`  ${file}: ${fmtMs(warm)} warm (first run in this process ${fmtMs(cold)})`);
+  }
+  const parserStart = performance.now();
+  await readyForPython();
+  console.log(`  PyTorch source (the Python parser loaded in ${fmtMs(performance.now() - parserStart)}; target for the seed: under 20 ms warm):`);
+  for (const [file, sidecar, what] of [
+    ['test/parity/python/seed_sigmoid.py', undefined, "the seed article's first program, unchanged"],
+    ['test/parity/python/gpt.py', 'test/parity/python/gpt.grad.yaml', 'nanoGPT-style, 2 layers, 2 heads, n_embd 32, 16 tokens, batch 4, by its sidecar'],
+  ] as const) {
+    const path = join(ROOT, file);
+    if (!existsSync(path)) continue;
+    const { cold, warm } = quickPythonTrace(path, sidecar && join(ROOT, sidecar));
+    console.log(`  ${file} (${what}): ${fmtMs(warm)} warm (first run in this process ${fmtMs(cold)})`);
   }
   console.log('\n4. training runs');
   hookOverhead();

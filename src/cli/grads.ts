@@ -4,11 +4,23 @@ import { LIMIT_OPTIONS, parseArgs, UsageError } from './args';
 import { toJson } from '../report/json';
 import type { Io } from './main';
 import { runSpec } from './run-spec';
+import { formatPythonDiagnostics, gradsPython, isPythonTarget, runPython } from './python';
 
-export function gradsCommand(argv: readonly string[], io: Io): number {
+export async function gradsCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseArgs(argv, ['state', 'batch', 'dtype', ...LIMIT_OPTIONS]);
   const [file] = args.positionals;
-  if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens grads <spec> [--state state.json] [--batch batch.json] [--dtype float32|float64]');
+  if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens grads <spec|model.py> [--state state.json] [--batch batch.json] [--dtype float32|float64]');
+  if (isPythonTarget(file, io)) {
+    return runPython(file, args, io, (run) => {
+      const out = gradsPython(run);
+      if (!out.ok) {
+        io.err(formatPythonDiagnostics(out.diagnostics, file, run.text));
+        return 2;
+      }
+      io.out(toJson({ loss: out.loss, grads: out.grads }));
+      return 0;
+    });
+  }
   const result = runSpec(file, args, io, (run) => computeGrads(run.spec, run.trace));
   io.out(toJson(result));
   return 0;

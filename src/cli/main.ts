@@ -33,7 +33,8 @@ Usage:
       Prints the folder holding the gradient_lens Python package shipped with this tool:
       PYTHONPATH=$(gradient-lens python-path) python -m gradient_lens run train.py
 
-<spec> is a model spec (*.grad.yaml, *.grad.yml, *.grad.json) or, for trace, a TypeScript file with
+<spec> is a model spec (*.grad.yaml, *.grad.yml, *.grad.json), a PyTorch script or notebook (model.py,
+notebook.ipynb: read, never run; its own training loop is traced), or, for trace, a TypeScript file with
 @model classes (model.ts): each class is traced in a separate process with a time and memory limit.
 Limits (each also a VS Code setting gradientLens.<name>; README "Limits"):
 ${LIMIT_KEYS.map((k) => `  --${LIMITS[k].flag.padEnd(16)} ${String(LIMITS[k].default).padStart(6)}  ${LIMITS[k].description.replace(/`/g, '')}`).join('\n')}
@@ -64,11 +65,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     switch (command) {
       case 'grads':
-        return gradsCommand(rest, io);
+        return await gradsCommand(rest, io);
       case 'trace':
         return await traceCommand(rest, io);
       case 'report':
-        return reportCommand(rest, io);
+        return await reportCommand(rest, io);
       case 'check':
         return checkCommand(rest, io);
       case 'python-path':

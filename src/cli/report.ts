@@ -7,15 +7,33 @@ import { fromUserFileError } from './input';
 import type { Io } from './main';
 import { isRunLog } from './check';
 import { reportRun } from './report-run';
-import { analyseSpec, TRACE_OPTIONS } from './trace';
+import { analyseSpec, Analysis, TRACE_OPTIONS } from './trace';
+import { formatPythonDiagnostics, isPythonTarget, noModelText, runPython, tracePython } from './python';
+import type { ParsedArgs } from './args';
 
-export function reportCommand(argv: readonly string[], io: Io): number {
+/** A Python file's analysis for the report; null (after saying why on stderr) when it has no model to trace. */
+async function analysedPython(file: string, args: ParsedArgs, io: Io): Promise<Analysis | null> {
+  return runPython(file, args, io, (run) => {
+    const result = tracePython(run);
+    if (!result.analysis) {
+      io.err(noModelText(result, file, run.text));
+      return null;
+    }
+    const notes = formatPythonDiagnostics(result.diagnostics, file, run.text);
+    if (notes) io.err(notes);
+    return { file, text: run.text, trace: result.analysis.trace, findings: result.analysis.findings, inputs: run.inputs };
+  });
+}
+
+export async function reportCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseArgs(argv, [...TRACE_OPTIONS, 'o', 'output']);
   const [file] = args.positionals;
   const out = args.options.get('o') ?? args.options.get('output') ?? 'report.html';
   if (file && args.positionals.length === 1 && isRunLog(file)) return reportRun(file, out, args, io);
-  if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
-  const { trace, findings, text, inputs } = analyseSpec(file, args, io);
+  if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec|model.py> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
+  const analysis = isPythonTarget(file, io) ? await analysedPython(file, args, io) : analyseSpec(file, args, io);
+  if (!analysis) return 2;
+  const { trace, findings, text, inputs } = analysis;
   const html = renderReport({ trace, findings, fileName: file, text, generatedAt: new Date().toISOString() });
   try {
     // Never over an input (the spec, the state, batch, config or data files), and never half-written.

@@ -10,6 +10,7 @@ import { toJson } from '../report/json';
 import type { Io } from './main';
 import { runSpec } from './run-spec';
 import { isTypeScriptModel, traceTypeScript } from './typescript';
+import { formatPythonDiagnostics, isPythonTarget, noModelText, runPython, tracePython } from './python';
 
 export const TRACE_OPTIONS = ['steps', 'state', 'batch', 'format', 'dtype', 'fail-on', 'config', ...LIMIT_OPTIONS];
 
@@ -34,16 +35,35 @@ export async function traceCommand(argv: readonly string[], io: Io): Promise<num
   const args = parseArgs(argv, TRACE_OPTIONS);
   const [file] = args.positionals;
   if (!file || args.positionals.length > 1) {
-    throw new UsageError('usage: gradient-lens trace <spec|model.ts> [--steps N] [--state state.json] [--batch batch.json] [--format text|json|sarif] [--fail-on error|warning|never]');
+    throw new UsageError('usage: gradient-lens trace <spec|model.ts|model.py|notebook.ipynb> [--steps N] [--state state.json] [--batch batch.json] [--format text|json|sarif] [--fail-on error|warning|never]');
   }
   const format = choice(args.options.get('format'), ['text', 'json', 'sarif'] as const, 'format', 'text');
   const failOn = choice<FailOn>(args.options.get('fail-on'), ['error', 'warning', 'never'], 'fail-on', 'error');
   if (isTypeScriptModel(file)) return traceTypeScript(file, args, io, format, failOn);
+  if (isPythonTarget(file, io)) return tracePythonFile(file, args, io, format, failOn);
   const { trace, findings, text } = analyseSpec(file, args, io);
   if (format === 'json') io.out(toJson({ findings, trace }));
   else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
   else io.out(`${formatFindings(findings, file, text)}\n\n${formatNormTable(trace)}`);
   return exitCodeFor(findings, failOn);
+}
+
+/** `trace model.py`: the findings and gradient norms, or why there is nothing to trace, each at its line. */
+async function tracePythonFile(file: string, args: ParsedArgs, io: Io, format: 'text' | 'json' | 'sarif', failOn: FailOn): Promise<number> {
+  return runPython(file, args, io, (run) => {
+    const { text } = run;
+    const result = tracePython(run);
+    const findings = result.analysis?.findings ?? [];
+    if (format === 'json') io.out(toJson({ findings, diagnostics: result.diagnostics, trace: result.analysis?.trace ?? null }));
+    else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
+    else if (!result.analysis) io.out(noModelText(result, file, text));
+    else {
+      const notes = formatPythonDiagnostics(result.diagnostics, file, text);
+      io.out(`${notes ? `${notes}\n` : ''}${formatFindings(findings, file, text)}\n\n${formatNormTable(result.analysis.trace)}`);
+    }
+    if (!result.analysis && result.diagnostics.some((d) => d.severity === 'error') && failOn !== 'never') return 1;
+    return exitCodeFor(findings, failOn);
+  });
 }
 
 export function fmt(v: number): string {

@@ -7,6 +7,7 @@ import type { DType } from './dtype';
 import type { Instrument } from './instrument';
 import type { Module } from './nn/module';
 import type { Rng } from './rng';
+import type { Tensor } from './tensor';
 import { formatShape, Shape } from './shape';
 
 const layerStack: string[] = [];
@@ -46,6 +47,13 @@ export function withLayer<T>(layer: string, fn: () => T): T {
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
+}
+
+/** torch.set_grad_enabled / `with torch.no_grad():` entered and left by hand; returns the previous mode. */
+export function setGradEnabled(on: boolean): boolean {
+  const prev = gradEnabled;
+  gradEnabled = on;
+  return prev;
 }
 
 export function noGrad<T>(fn: () => T): T {
@@ -175,6 +183,7 @@ export interface BuildScope {
 
 let buildScope: BuildScope | null = null;
 let onModuleCreated: ((m: Module) => void) | null = null;
+let onModuleApplied: ((m: Module, input: Tensor, output: Tensor) => void) | null = null;
 
 /** The scope set by whoever is building a model (a decorated TypeScript model's run), or null. */
 export function currentBuildScope(): BuildScope | null {
@@ -209,4 +218,17 @@ export function setHeldMemory(bytes: number, release: () => void): void {
 /** Whether the kernels may hold `bytes` in all beside this step's tensors; when not they take the JavaScript path. */
 export function fitsMemoryCap(bytes: number): boolean {
   return memoryUsed + bytes <= memoryLimit;
+}
+
+/**
+ * Called with every module application, its input and output (a front end follows the data flow
+ * between layers through the tape from there); null for none. One check per layer call when unset.
+ */
+export function setModuleAppliedHook(hook: ((m: Module, input: Tensor, output: Tensor) => void) | null): void {
+  onModuleApplied = hook;
+}
+
+/** @internal Module.call reports each application here. */
+export function moduleApplied(m: Module, input: Tensor, output: Tensor): void {
+  onModuleApplied?.(m, input, output);
 }

@@ -10,5 +10,11 @@ export enum CommandId {
   TraceModel = 'gradientLens.traceModel',
 }
 
+/**
+ * Context key: the active editor holds a model file of any kind (a spec, a decorated TypeScript
+ * model), so the editor's title bar and context menu offer Trace Gradients for it.
+ */
+export const ACTIVE_MODEL_CONTEXT = 'gradientLens.activeModelFile';
+
 /** `*.grad.yaml`, `*.grad.yml`, `*.grad.json`: the files Gradient Lens reads. */
 export const MODEL_FILE = /\.grad\.(ya?ml|json)$/i;

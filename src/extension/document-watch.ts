@@ -1,18 +1,18 @@
 /**
- * The lifecycle both model controllers (spec files, TypeScript models) follow: trace on open,
- * re-trace after a pause in typing, forget on close — where "close" is the user closing the last
- * tab, since VS Code may keep a closed document cached for a long time.
+ * The lifecycle of a model file, whatever its kind: trace on open, re-trace after a pause in
+ * typing, forget on close — where "close" is the user closing the last tab, since VS Code may keep
+ * a closed document cached for a long time.
  */
 import * as vscode from 'vscode';
 
 export interface WatchedDocuments {
   /** Whether this file is being looked after already. */
   isTracked(uri: vscode.Uri): boolean;
-  /** Trace `doc` after `delay` ms (0: now), if it is a file of this controller's kind. */
+  /** Trace `doc` after `delay` ms (0: now), if it is a model file. */
   track(doc: vscode.TextDocument, delay: number): void;
   /**
    * An edit arrived: end any run of the old text now, not after the debounce, and return the
-   * debounce before re-tracing, or undefined when the file is not this controller's.
+   * debounce before re-tracing, or undefined when the file is no model file.
    */
   edited(doc: vscode.TextDocument): number | undefined;
   forget(uri: vscode.Uri): void;

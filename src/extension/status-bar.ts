@@ -1,29 +1,44 @@
-/** "∇ 2 findings" for the model file in the active editor; a click opens the chart panel. */
+/**
+ * "∇ 2 findings" for the model file in the active editor, whatever its kind; a click opens the
+ * chart panel. Whether the active editor is a model file is also the menus' context key.
+ */
 import * as vscode from 'vscode';
-import { CommandId } from './commands';
-import { isModelDocument, type DocumentController } from './documents';
+import { ACTIVE_MODEL_CONTEXT, CommandId } from './commands';
+import { Disposable } from './disposable';
+import type { ModelController } from './models/controller';
+import { plural } from './models/types';
 
-export class FindingsStatusItem implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('gradientLens.findings', vscode.StatusBarAlignment.Left, 50);
-  private readonly subs: vscode.Disposable[];
+export class FindingsStatusItem extends Disposable {
+  private readonly item = this.own(vscode.window.createStatusBarItem('gradientLens.findings', vscode.StatusBarAlignment.Left, 50));
 
-  constructor(private readonly controller: DocumentController) {
+  constructor(private readonly controller: ModelController) {
+    super();
     this.item.name = 'Gradient Lens findings';
     this.item.command = CommandId.ShowPanel;
-    this.subs = [
+    this.own(
       controller.onDidChange((uri) => {
         if (uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) this.render();
       }),
-      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
-    ];
+    );
+    this.own(vscode.window.onDidChangeActiveTextEditor(() => this.render()));
     this.render();
   }
 
+  /** What the item says now (hidden when the active editor is no model file). */
+  shown(): { text: string; tooltip: string; visible: boolean } {
+    return { text: this.item.text, tooltip: String(this.item.tooltip ?? ''), visible: !!this.visible };
+  }
+
+  private visible: boolean | undefined;
+
   render(): void {
     const doc = vscode.window.activeTextEditor?.document;
-    if (!doc || !isModelDocument(doc)) return this.item.hide();
+    const visible = !!doc && this.controller.isModel(doc);
+    if (visible !== this.visible) void vscode.commands.executeCommand('setContext', ACTIVE_MODEL_CONTEXT, visible);
+    this.visible = visible;
+    if (!doc || !visible) return this.item.hide();
     const status = this.controller.status(doc.uri);
-    const result = this.controller.result(doc.uri);
+    const run = this.controller.result(doc.uri);
     this.item.backgroundColor = undefined;
     if (status?.state === 'running') {
       this.item.text = '$(sync~spin) ∇ tracing';
@@ -32,21 +47,19 @@ export class FindingsStatusItem implements vscode.Disposable {
       this.item.text = '$(error) ∇ no trace';
       this.item.tooltip = status.message;
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-    } else if (result) {
-      const n = result.findings.length;
-      const errors = result.findings.filter((f) => f.severity === 'error').length;
-      this.item.text = `∇ ${n} finding${n === 1 ? '' : 's'}`;
-      this.item.tooltip = `Gradient Lens: ${n ? `${n} finding${n === 1 ? '' : 's'}${errors ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''}` : 'gradients look healthy'} (${result.trace.steps.length} steps traced). Click to open the gradient charts.`;
+    } else if (run?.models.length) {
+      const findings = run.models.flatMap((m) => m.findings);
+      const n = findings.length;
+      const errors = findings.filter((f) => f.severity === 'error').length;
+      const steps = run.models[0].trace.steps.length;
+      const models = run.models.length > 1 ? `${run.models.length} models, ` : '';
+      this.item.text = `∇ ${plural(n, 'finding')}`;
+      this.item.tooltip = `Gradient Lens: ${n ? `${plural(n, 'finding')}${errors ? `, ${plural(errors, 'error')}` : ''}` : 'gradients look healthy'} (${models}${steps} steps traced). Click to open the gradient charts.`;
       if (errors) this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
     } else {
       this.item.text = '∇';
       this.item.tooltip = 'Gradient Lens';
     }
     this.item.show();
-  }
-
-  dispose(): void {
-    for (const s of this.subs) s.dispose();
-    this.item.dispose();
   }
 }

@@ -1,23 +1,29 @@
 /**
- * Keeps the two webviews in step with the traces: the sidebar follows the active model file, the
- * chart panel follows the file it was opened for. While the panel is open, every quick trace of
- * its file is followed by a quiet full trace, so the charts always show the spec's full run.
+ * Keeps the two webviews in step with the runs, for every kind of model file: the sidebar follows
+ * the active model file, the chart panel the file (and model: a TypeScript file may hold several)
+ * it was opened for. While the panel is open, every quick run of its file is followed by a quiet
+ * full run, so the charts always show the model's full trace.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { findingView } from './diagnostics';
+import { Disposable } from './disposable';
+import type { ModelController } from './models/controller';
+import type { FileRun, TracedModel } from './models/types';
 import { TRACE_PANEL_VIEW_TYPE, TracePanel } from './panel/trace-panel';
 import type { PanelContext, PanelData } from './panel/types';
 import { GRADIENTS_VIEW_ID, GradientsViewProvider } from './sidebar/gradients-view';
-import { findingView } from './diagnostics';
-import { isModelDocument, type DocumentController, type TraceResult } from './documents';
 
-export function panelData(result: TraceResult): PanelData {
+/** What a view shows of one model of a file: a spec's only model is named by the file alone. */
+export function panelData(uri: vscode.Uri, run: FileRun, model: TracedModel): PanelData {
+  const file = path.basename(uri.path);
   return {
-    uri: result.uri,
-    fileName: result.fileName,
-    trace: result.trace,
-    findings: result.findings.map(findingView),
-    quick: result.quick,
-    layers: result.layers,
+    uri,
+    fileName: model.name === file ? file : `${file} · ${model.name}`,
+    trace: model.trace,
+    findings: model.findings.map(findingView),
+    quick: run.quick,
+    layers: model.layers,
   };
 }
 
@@ -28,84 +34,88 @@ export function tracePanelOpen(): boolean {
   );
 }
 
-export class ModelViews implements vscode.Disposable {
+export class ModelViews extends Disposable {
   readonly sidebar: GradientsViewProvider;
   private panel: TracePanel | undefined;
   private panelUri: string | undefined;
+  /** The model each file's views show, once the user picked one (a CodeLens of a TypeScript class). */
+  private readonly chosen = new Map<string, string>();
   /** The model file the sidebar shows: the active one, or the last active one while focus is elsewhere (e.g. in the panel). */
   private sidebarUri: vscode.Uri | undefined;
-  private readonly subs: vscode.Disposable[] = [];
   private backgroundVersion = '';
 
   constructor(
     private readonly ctx: PanelContext,
-    private readonly controller: DocumentController,
+    private readonly controller: ModelController,
     private readonly backgroundTrace: (uri: vscode.Uri) => Promise<void>,
   ) {
-    this.sidebar = new GradientsViewProvider(ctx);
-    this.subs.push(
-      this.sidebar,
-      vscode.window.registerWebviewViewProvider(GRADIENTS_VIEW_ID, this.sidebar),
+    super();
+    this.sidebar = this.own(new GradientsViewProvider(ctx));
+    this.own(vscode.window.registerWebviewViewProvider(GRADIENTS_VIEW_ID, this.sidebar));
+    this.own(
       vscode.window.onDidChangeActiveTextEditor((e) => {
-        if (e && isModelDocument(e.document)) this.showInSidebar(e.document.uri);
+        if (e && controller.isModel(e.document)) this.showInSidebar(e.document.uri);
       }),
-      controller.onDidChange((uri) => this.onChange(uri)),
     );
+    this.own(controller.onDidChange((uri) => this.onChange(uri)));
     const active = vscode.window.activeTextEditor?.document;
-    if (active && isModelDocument(active)) this.showInSidebar(active.uri);
+    if (active && controller.isModel(active)) this.showInSidebar(active.uri);
   }
 
-  /** Opens (or reuses) the chart panel beside the editor with this trace. */
-  showPanel(result: TraceResult): void {
-    this.panel = TracePanel.show(this.ctx, panelData(result));
-    this.panelUri = result.uri.toString();
+  /** The model of the file the views show: the one picked, else the first traced. */
+  modelOf(uri: vscode.Uri, run: FileRun | undefined = this.controller.result(uri)): TracedModel | undefined {
+    const name = this.chosen.get(uri.toString());
+    return run?.models.find((m) => m.name === name) ?? run?.models[0];
   }
 
-  /** Opens (or reuses) the chart panel with a trace that is not a spec's (a TypeScript model class). */
-  showPanelData(data: PanelData): void {
-    this.panel = TracePanel.show(this.ctx, data);
-    this.panelUri = data.uri.toString();
+  /** Shows `model` (or the file's chosen one) of this run: the panel beside the editor, opened or reused, and the sidebar. */
+  showPanel(uri: vscode.Uri, run: FileRun, model?: string): boolean {
+    if (model) this.chosen.set(uri.toString(), model);
+    const m = this.modelOf(uri, run);
+    if (!m) return false;
+    this.panel = TracePanel.show(this.ctx, panelData(uri, run, m));
+    this.panelUri = uri.toString();
+    if (this.sidebarUri?.toString() === uri.toString()) this.sidebar.update(panelData(uri, run, m));
+    return true;
   }
 
-  /** Updates the panel if it is open on this file. */
-  updatePanelData(data: PanelData): void {
-    if (this.panel && this.panelUri === data.uri.toString() && tracePanelOpen()) this.panel.update(data);
-  }
-
-  /** Shows this trace in the panel if the panel is open on its file, and in the sidebar if it shows that file. */
-  showResult(result: TraceResult): void {
-    const key = result.uri.toString();
-    if (this.panel && this.panelUri === key && tracePanelOpen()) this.panel.update(panelData(result));
-    if (this.sidebarUri?.toString() === key) this.sidebar.update(panelData(result));
+  /** Shows this run in the panel if the panel is open on its file, and in the sidebar if it shows that file. */
+  showResult(uri: vscode.Uri, run: FileRun): void {
+    const key = uri.toString();
+    const m = this.modelOf(uri, run);
+    if (!m) return;
+    if (this.panel && this.panelUri === key && tracePanelOpen()) this.panel.update(panelData(uri, run, m));
+    if (this.sidebarUri?.toString() === key) this.sidebar.update(panelData(uri, run, m));
   }
 
   private showInSidebar(uri: vscode.Uri): void {
     this.sidebarUri = uri;
-    const result = this.controller.result(uri);
-    this.sidebar.update(result ? panelData(result) : undefined);
+    const run = this.controller.result(uri);
+    const m = this.modelOf(uri, run);
+    this.sidebar.update(run && m ? panelData(uri, run, m) : undefined);
     const status = this.controller.status(uri);
     if (status) this.sidebar.setStatus(status.state, status.message);
   }
 
   private onChange(uri: vscode.Uri): void {
     const key = uri.toString();
-    const result = this.controller.result(uri);
+    const run = this.controller.result(uri);
+    const status = this.controller.status(uri);
+    const m = this.modelOf(uri, run);
     if (this.sidebarUri?.toString() === key) {
-      const status = this.controller.status(uri);
       if (status) this.sidebar.setStatus(status.state, status.message);
-      if (status?.state !== 'running') this.sidebar.update(result ? panelData(result) : undefined);
+      if (status?.state !== 'running') this.sidebar.update(run && m ? panelData(uri, run, m) : undefined);
     }
-    if (!result || this.panelUri !== key || !this.panel || this.controller.status(uri)?.state === 'running' || !tracePanelOpen()) return;
-    if (!result.quick) return this.panel.update(panelData(result));
-    // Once per traced version: the full trace's own status changes must not start another.
-    const version = `${key}@${result.version}`;
+    if (!run || !m || this.panelUri !== key || !this.panel || status?.state === 'running' || !tracePanelOpen()) return;
+    if (!run.quick) return this.panel.update(panelData(uri, run, m));
+    // Once per version run: the full run's own status changes must not start another.
+    const version = `${key}@${run.version}`;
     if (this.backgroundVersion === version) return;
     this.backgroundVersion = version;
     void this.backgroundTrace(uri);
   }
 
-  dispose(): void {
-    for (const s of this.subs.splice(0)) s.dispose();
+  protected override onDispose(): void {
     this.panel?.dispose();
   }
 }

@@ -3,7 +3,7 @@ import type { DType, Tensor } from '../engine';
 import { Rng } from '../engine';
 import type * as nn from '../engine/nn';
 import type { Optimizer } from '../engine/optim';
-import { applyInit, layerDef, LOSSES, OPTIMIZERS, withDefaults, type BuildRun } from './catalogue';
+import { applyInit, layerDef, layerTypeOf, LOSSES, OPTIMIZERS, withDefaults, type BuildRun } from './catalogue';
 import { layersBelow } from './graph';
 import type { LayerNode, LossSpec, ModelSpec, OptimizerSpec } from './graph';
 
@@ -44,6 +44,8 @@ export function buildOptimizer(spec: Pick<OptimizerSpec, 'type' | 'args'> & { cl
 /** The graph's module, every layer built by its catalogue entry, with the graph's per-layer `init:` applied over PyTorch's defaults. */
 export function buildModule(spec: ModelSpec, dtype: DType, rng: Rng): nn.Module {
   const module = buildLayer(spec.model, { dtype, rng, dropoutRng: new Rng(spec.trace.seed + 2) });
+  // `trace: {dropout: false}`: every dropout in evaluation mode, so nothing is dropped (exact comparisons).
+  if (spec.trace.dropout === false) for (const [, m] of module.namedModules()) if (layerTypeOf(m) === 'Dropout') m.training = false;
   const named = new Map(module.namedParameters());
   for (const layer of layersBelow(spec.model)) {
     for (const [param, init] of Object.entries(layer.init)) {

@@ -76,6 +76,11 @@ export interface LayerNode {
   /** Per sample (no batch axis). */
   inShape: number[];
   outShape: number[];
+  /**
+   * The layers whose outputs reached this layer's input when the model's own forward ran (a front
+   * end that runs it knows; a spec's list order says it otherwise). Paths, as `path`.
+   */
+  inputsFrom?: string[];
 }
 
 export type Distribution =
@@ -130,6 +135,8 @@ export interface TraceSettings {
   batchSize: number;
   seed: number;
   dtype: 'float32' | 'float64';
+  /** false: every dropout off (exact comparisons); absent: on, as in training. */
+  dropout?: boolean;
   /** null when the spec has no `trace`. */
   range: SourceRange | null;
 }

@@ -11,20 +11,19 @@
  *   really counts.)
  * - The batch itself: input and target; and the loss: a tensor of the output's size and the value.
  */
-import { Tensor } from '../engine/tensor';
-import { OPTIMIZERS, traitsOf, withDefaults } from './catalogue';
 import type { LayerNode, ModelSpec, OptimizerSpec } from './graph';
 import { layersBelow } from './graph';
+import { traitsOf } from './catalogue';
+import { OPTIMIZERS } from './catalogue/optimizers';
 
 /** Tensors of a parameter's size besides the optimiser's state: weights, gradient, pre-update copy. */
 export const PARAMETER_COPIES = 3;
 /** Tensors of a layer output's size per step: the output and its gradient. */
 export const ACTIVATION_COPIES = 2;
 
-/** Tensors of a parameter's size the optimiser keeps, as the engine's optimiser for these arguments says (built over one probe value). */
+/** Tensors of a parameter's size the optimiser keeps (the catalogue's word for it; a test holds it to the engine's). */
 export function optimizerSlots(opt: Pick<OptimizerSpec, 'type' | 'args'>): number {
-  const def = OPTIMIZERS[opt.type];
-  return def.build([new Tensor(new Float64Array(1), [1], true)], withDefaults(def.args, opt.args)).stateSlots;
+  return OPTIMIZERS[opt.type].state(opt.args).slots;
 }
 
 function product(shape: readonly number[]): number {

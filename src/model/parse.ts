@@ -50,7 +50,7 @@ import { locate, LEntry, LList, LValue } from './located';
 import { didYouMean } from './suggest';
 import { oneLine } from '../escape';
 import { DEFAULT_LIMITS, formatBytes, limitName, Limits, maxSpecBytes, memoryLimitBytes } from '../limits';
-import { memoryByLayer, optimizerSlots } from './memory';
+import { memoryByLayer } from './memory';
 
 export interface ParseOptions {
   /**
@@ -63,9 +63,29 @@ export interface ParseOptions {
 }
 
 export interface ParseResult {
-  /** null when there is any error. */
+  /** null when there is any error, or when the model is a Python file's (see `sidecar`). */
   spec: ModelSpec | null;
   diagnostics: SpecDiagnostic[];
+  /** A sidecar spec: `model: {python: model.py, build: "...", loss: "..."}` names a PyTorch file. */
+  sidecar?: PythonSidecar | null;
+}
+
+/**
+ * A spec whose model is a Python file's: `python` is the file (relative to the spec), `build` a
+ * Python expression that builds the model (none: the script's own training loop), `loss` one over
+ * `model`, `x` and `y` (none: the spec's loss of `model(x)`). The rest are the spec's sections,
+ * those it writes (input, target and loss are needed with `build`).
+ */
+export interface PythonSidecar {
+  python: string;
+  pythonRange: SourceRange;
+  build: string | null;
+  buildRange: SourceRange | null;
+  loss: string | null;
+  lossRange: SourceRange | null;
+  parts: Partial<Pick<ModelSpec, 'input' | 'target' | 'loss'>> & Pick<ModelSpec, 'optimizer' | 'trace'>;
+  /** Whether the spec wrote an optimiser (without one a script keeps its own). */
+  optimizerWritten: boolean;
 }
 
 export function parseSpec(text: string, fileName: string, options: ParseOptions = {}): ParseResult {
@@ -212,6 +232,8 @@ class Reader {
         this.error('spec/unknown-key', `unknown key '${e.key}'.${didYouMean(e.key, TOP_LEVEL_KEYS)} A spec's keys are ${TOP_LEVEL_KEYS.join(', ')}.`, e.keyRange);
       }
     }
+    const modelEntry = top.get('model');
+    if (modelEntry && modelEntry.value.kind === 'map' && modelEntry.value.entries.some((x) => x.key === 'python')) return this.readSidecar(modelEntry, top);
     for (const k of REQUIRED_TOP_LEVEL_KEYS) {
       if (!top.has(k)) this.error('spec/missing', `the spec has no '${k}': ${MISSING_HINT[k]}`, this.firstLine(root.range));
     }
@@ -231,6 +253,53 @@ class Reader {
 
     if (!model || !input || !target || !loss || !optimizer || !trace) return this.done(null);
     return this.done({ model: model.node, input: input.spec, target: target.spec, loss, optimizer, trace });
+  }
+
+  /** `model: {python: model.py, build: "...", loss: "..."}`: the sections a Python model's trace takes from the spec. */
+  private readSidecar(e: LEntry, top: Map<string, LEntry>): ParseResult {
+    const v = e.value as Extract<LValue, { kind: 'map' }>;
+    const strings = new Map<string, { value: string; range: SourceRange }>();
+    for (const x of v.entries) {
+      if (!['python', 'build', 'loss'].includes(x.key)) {
+        this.error('spec/unknown-key', `unknown key '${x.key}' in a Python model: it takes python (the file), build (a Python expression that builds the model) and loss (one for the loss over model, x and y)`, x.keyRange);
+        continue;
+      }
+      if (x.value.kind !== 'scalar' || typeof x.value.value !== 'string' || !x.value.value.trim()) {
+        this.error('spec/type', `model.${x.key} must be a string (${x.key === 'python' ? 'a .py or .ipynb file next to the spec' : 'a Python expression'})`, x.value.range);
+        continue;
+      }
+      strings.set(x.key, { value: x.value.value, range: x.value.range });
+    }
+    const python = strings.get('python');
+    if (python && !/\.(py|ipynb)$/i.test(python.value)) this.error('spec/type', 'model.python names a .py or .ipynb file', python.range);
+    const build = strings.get('build') ?? null;
+    const lossExpr = strings.get('loss') ?? null;
+    if (lossExpr && !build) this.error('spec/missing', 'model.loss needs model.build: without build the script\'s own training loop computes the loss', lossExpr.range);
+    // With build, the spec says what the model is trained on; without, the script does.
+    if (build) {
+      for (const k of ['input', 'target']) if (!top.has(k)) this.error('spec/missing', `the spec has no '${k}': ${MISSING_HINT[k]}`, this.firstLine(e.keyRange));
+      if (!lossExpr && !top.has('loss')) this.error('spec/missing', `the spec has no 'loss' and model has no loss expression: write loss: CrossEntropyLoss, or model.loss: "model(x, y)[1]"`, this.firstLine(e.keyRange));
+    }
+    const trace = this.readTrace(top.get('trace'));
+    const input = top.has('input') ? this.readData(top.get('input')!, 'input') : null;
+    const target = top.has('target') ? this.readData(top.get('target')!, 'target') : null;
+    const loss = top.has('loss') ? this.readLoss(top.get('loss')!) : null;
+    const optimizer = this.readOptimizer(top.get('optimizer'));
+    const result = this.done(null);
+    if (result.diagnostics.some((d) => d.severity === 'error') || !python || !trace || !optimizer) return result;
+    return {
+      ...result,
+      sidecar: {
+        python: python.value,
+        pythonRange: python.range,
+        build: build?.value ?? null,
+        buildRange: build?.range ?? null,
+        loss: lossExpr?.value ?? null,
+        lossRange: lossExpr?.range ?? null,
+        parts: { input: input?.spec, target: target?.spec, loss: loss ?? undefined, optimizer, trace },
+        optimizerWritten: top.has('optimizer'),
+      },
+    };
   }
 
   private done(spec: ModelSpec | null): ParseResult {
@@ -368,6 +437,7 @@ class Reader {
       batchSize: a.values.batch_size as number,
       seed: a.values.seed as number,
       dtype: a.values.dtype as 'float32' | 'float64',
+      ...(a.values.dropout === false ? { dropout: false } : {}),
       range: e.value.range,
     };
   }
@@ -974,8 +1044,7 @@ class Reader {
     const over = memoryByLayer({ model, input, target, optimizer }, trace.batchSize, bytesPer).find((m) => m.bytes > this.maxBytes);
     if (!over) return;
     const { layer } = over;
-    const slots = optimizerSlots(optimizer);
-    const state = slots ? `${optimizer.type}'s state (${slots} ${slots === 1 ? 'copy' : 'copies'} of each parameter)` : 'no optimiser state';
+    const state = OPTIMIZERS[optimizer.type].state(optimizer.args).what;
     this.error(
       'spec/too-large',
       `the model needs about ${formatBytes(over.bytes)} of memory by ${layer.path}: ${layer.type} (parameters with their gradients, copies and ${state}: ${formatBytes(over.parameterBytes)}; ` +

@@ -204,17 +204,41 @@ export function buildSchema(): Schema {
     type: 'object',
     properties: {
       $schema: { type: 'string' },
-      model: { $ref: '#/definitions/layers' },
+      model: {
+        oneOf: [
+          { $ref: '#/definitions/layers' },
+          {
+            type: 'object',
+            description: 'A PyTorch file the model comes from (a sidecar spec): the file, and optionally how to build the model and its loss.',
+            properties: {
+              python: { type: 'string', pattern: '\\.(py|ipynb)$', description: 'The .py or .ipynb file, relative to this spec.' },
+              build: { type: 'string', description: 'A Python expression that builds the model, evaluated after the file: GPT(GPTConfig(n_layer=2)). Without it, the script\'s own training loop is traced.' },
+              loss: { type: 'string', description: 'A Python expression for the loss over model, x and y: model(x, y)[1]. Without it, the spec\'s loss of model(x).' },
+            },
+            required: ['python'],
+            additionalProperties: false,
+          },
+        ],
+      },
       input: dataSchema('input'),
       target: dataSchema('target'),
       loss: { description: `The loss, as torch.nn names it: ${LOSS_TYPES.join(', ')}.`, ...oneKeySchema(LOSSES, LOSS_TYPES) },
       optimizer: optimizerSchema(),
       trace: argsSchema(TRACE_ARGS, 'How the trace runs: steps, batch size, seed and dtype.'),
     },
-    required: [...REQUIRED_TOP_LEVEL_KEYS],
+    required: ['model'],
+    // A sidecar (model: {python: ...}) needs input and target only with build: without it the script's loop has them.
+    if: { properties: { model: { type: 'object', properties: { python: {} }, required: ['python'] } } },
+    then: { if: { properties: { model: { type: 'object', properties: { build: {} }, required: ['build'] } } }, then: requiredKeys(['input', 'target']) },
+    else: requiredKeys([...REQUIRED_TOP_LEVEL_KEYS]),
     additionalProperties: false,
     definitions,
   };
+}
+
+/** A subschema that only requires keys (each declared, as ajv's strict mode wants). */
+function requiredKeys(keys: string[]): Schema {
+  return { type: 'object', properties: Object.fromEntries(keys.map((k) => [k, {}])), required: keys };
 }
 
 /** The file's text: stable key order and a final newline, so regenerating leaves no diff. */

@@ -27,7 +27,7 @@ import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { LayerOutputStep, Trace } from '../trace/types';
 import type { Fix, Rule, RuleContext, RuleFinding } from './types';
-import { activationOf, findingAt, fix, lastStep, leafLayers, paramIndex, paramName, pct, perStep, severityFor, shortNumber, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
+import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, pct, perStep, severityFor, shortNumber, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
 
 /** The activation after a weight (none for a layer without one, or the model's output). */
 interface Follower {
@@ -35,15 +35,42 @@ interface Follower {
   activation?: LayerNode;
 }
 
-/** What the weight at `leaves[i]` feeds, looking past layers that keep the scale; 'norm' when a normalisation comes first. */
-function followerOf(leaves: LayerNode[], i: number): Follower | 'norm' {
-  for (let j = i + 1; j < leaves.length; j++) {
-    const l = leaves[j];
+/**
+ * What the weight at `leaves[i]` feeds, looking past layers that keep the scale: 'norm' when a
+ * normalisation comes first, 'join' when its outputs meet another branch's first (a residual sum,
+ * attention's product of queries and keys): there its scale sets its branch's share, not a scale
+ * that compounds layer by layer, so only the absolute bounds judge it. Along the forward's data
+ * flow when the graph records it, else the list order.
+ */
+function followerOf(leaves: LayerNode[], i: number): Follower | 'norm' | 'join' {
+  const judge = (l: LayerNode): Follower | 'norm' | 'pass' => {
     const traits = traitsOf(l.type);
-    if (traits.passThrough) continue;
+    if (traits.passThrough) return 'pass';
     if (traits.normalisation) return 'norm';
     // An activation asks for its gain; another weight or the loss asks for none.
     return traits.activation ? { activation: l } : {};
+  };
+  if (hasDataFlow(leaves)) {
+    // Every layer its outputs reach first (past pass-through ones): a join among them wins, then a normalisation.
+    const reached: (Follower | 'norm' | 'join')[] = [];
+    let frontier = consumersOf(leaves, leaves[i]);
+    const seen = new Set<string>();
+    while (frontier.length) {
+      const next: LayerNode[] = [];
+      for (const l of frontier) {
+        if (seen.has(l.path)) continue;
+        seen.add(l.path);
+        const j = (l.inputsFrom?.length ?? 0) > 1 ? 'join' : judge(l);
+        if (j === 'pass') next.push(...consumersOf(leaves, l));
+        else reached.push(j);
+      }
+      frontier = next;
+    }
+    return reached.find((r) => r === 'join') ?? reached.find((r) => r === 'norm') ?? reached[0] ?? {};
+  }
+  for (let j = i + 1; j < leaves.length; j++) {
+    const f = judge(leaves[j]);
+    if (f !== 'pass') return f;
   }
   return {};
 }
@@ -169,12 +196,12 @@ export const poorInitialisation: Rule = {
         // What carries the signal forward is E[w²]: the variance for zero-mean inits, and a single
         // constant row (which no symmetry argument applies to) is judged by its magnitude.
         const variance = std * std + mean * mean;
-        const scaleFree = follower === 'norm';
-        const band = follower === 'norm' ? null : acceptableVariance(follower, shape);
+        const scaleFree = follower === 'norm' || follower === 'join';
+        const band = scaleFree ? null : acceptableVariance(follower, shape);
         const tooSmall = variance < minVariance || (!scaleFree && band !== null && variance < band.lo / factor);
         const tooLarge = variance > maxVariance || (!scaleFree && band !== null && variance > band.hi * factor);
         if (!tooSmall && !tooLarge) continue;
-        const fol: Follower = follower === 'norm' ? {} : follower;
+        const fol: Follower = scaleFree ? {} : follower;
         const rec = recommended(fol, shape);
         const off = tooLarge ? variance / (rec.std * rec.std) : (rec.std * rec.std) / variance;
         const stated =
@@ -203,10 +230,10 @@ export const poorInitialisation: Rule = {
         f = findingAt('poor-initialisation', severity, layer, stated + effect);
         f.evidence.push({ label: 'weight std', values: perStep(trace, index, (p) => p.weightStd) });
       }
-      if (follower !== 'norm' && follower.activation && activationOf(follower.activation)?.gain !== 'linear') {
+      if (typeof follower === 'object' && follower.activation && activationOf(follower.activation)?.gain !== 'linear') {
         f.related.push({ range: follower.activation.typeRange, message: `the ${follower.activation.type} its outputs feed` });
       }
-      f.fixes = [fixFor(layer, follower === 'norm' ? {} : follower, shape)];
+      f.fixes = [fixFor(layer, typeof follower === 'object' ? follower : {}, shape)];
       findings.push(f);
     }
     return findings;

@@ -71,12 +71,45 @@ export function activationName(type: string): string {
   return type.toLowerCase();
 }
 
-/** The nearest layer before `layer` (in forward order) that has a weight: what feeds its pre-activations. */
+/**
+ * The nearest layer before `layer` that has a weight: what feeds its pre-activations. Before means
+ * up the forward's data flow when the graph records it, else up the list order.
+ */
 export function feedingLayer(spec: ModelSpec, layer: LayerNode): LayerNode | undefined {
   const leaves = leafLayers(spec);
+  const hasWeight = (l: LayerNode) => l.params.some((p) => p.name === 'weight');
+  if (hasDataFlow(leaves)) {
+    // Back along the forward's real data flow, past weightless layers, to the nearest weight.
+    const byPath = new Map(leaves.map((l) => [l.path, l]));
+    const seen = new Set<string>();
+    let frontier = producersOf(layer, byPath);
+    while (frontier.length) {
+      const found = frontier.find(hasWeight);
+      if (found) return found;
+      const next: LayerNode[] = [];
+      for (const l of frontier) if (!seen.has(l.path)) (seen.add(l.path), next.push(...producersOf(l, byPath)));
+      frontier = next;
+    }
+    return undefined;
+  }
   const i = leaves.findIndex((l) => l.path === layer.path);
-  for (let j = i - 1; j >= 0; j--) if (leaves[j].params.some((p) => p.name === 'weight')) return leaves[j];
+  for (let j = i - 1; j >= 0; j--) if (hasWeight(leaves[j])) return leaves[j];
   return undefined;
+}
+
+/** Whether the graph records the forward's data flow (a model whose own forward ran); else list order stands for it. */
+export function hasDataFlow(leaves: readonly LayerNode[]): boolean {
+  return leaves.some((l) => l.inputsFrom !== undefined);
+}
+
+/** The leaf layers whose outputs reached `layer`'s input. */
+function producersOf(layer: LayerNode, byPath: ReadonlyMap<string, LayerNode>): LayerNode[] {
+  return (layer.inputsFrom ?? []).map((p) => byPath.get(p)).filter((l): l is LayerNode => !!l);
+}
+
+/** The leaf layers that take `layer`'s output, by the forward's data flow, in forward order. */
+export function consumersOf(leaves: readonly LayerNode[], layer: LayerNode): LayerNode[] {
+  return leaves.filter((l) => l.inputsFrom?.includes(layer.path));
 }
 
 /** The leaf layer right after `layer`, if any. */

@@ -42,6 +42,12 @@ export interface Session {
   built: BuiltModel;
   batch: Batch;
   dtype: DType;
+  /**
+   * The forward and the loss of one step, when the user's code computes them (a training script's
+   * own loop body, which may draw a new batch each step); `built.module` on `batch` through
+   * `built.loss` otherwise.
+   */
+  step?: () => Tensor;
 }
 
 export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
@@ -110,14 +116,18 @@ export interface StepPhase {
 }
 
 /** One forward and backward pass; gradients are left on the parameters. */
-export function forwardBackward(session: Pick<Session, 'built' | 'batch'>, at: StepPhase = { phase: 'forward' }): Tensor {
+export function forwardBackward(session: Pick<Session, 'built' | 'batch' | 'step'>, at: StepPhase = { phase: 'forward' }): Tensor {
   const { built, batch } = session;
   for (const p of built.params) p.grad = null;
   resetMemory();
   at.phase = 'forward';
-  const out = built.module.call(batch.input);
-  at.phase = 'loss';
-  const loss = built.loss.call(out, batch.target);
+  let loss: Tensor;
+  if (session.step) loss = session.step();
+  else {
+    const out = built.module.call(batch.input);
+    at.phase = 'loss';
+    loss = built.loss.call(out, batch.target);
+  }
   at.phase = 'backward';
   backward(loss);
   return loss;

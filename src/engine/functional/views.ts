@@ -10,6 +10,7 @@ import { isContiguousLayout, formatShape, normAxis, Shape, ShapeError, sizeOf, s
 import { Tensor } from '../tensor';
 import { promoteTypes } from '../dtype';
 import { to, where } from './math';
+import { full } from './creation';
 
 // ── strided layouts ────────────────────────────────────────────────────────
 
@@ -291,6 +292,30 @@ export function cat(xs: readonly Tensor[], dim = 0): Tensor {
   return apply('concat', xs.map((x) => to(x, dtype)), { axis: normAxis(dim, xs[0].rank) });
 }
 export const concat = cat;
+
+/**
+ * F.pad in 'constant' mode: `pads` holds (before, after) pairs from the last axis backwards, as
+ * PyTorch takes them; negative amounts crop. Built from narrow and cat, so the gradient is theirs.
+ */
+export function constantPad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+  if (pads.length % 2 !== 0) throw new ShapeError(`Padding length must be divisible by 2, got ${pads.length}`);
+  if (pads.length / 2 > x.rank) throw new ShapeError(`Padding length too large: ${pads.length} for a ${x.rank}-D input`);
+  let out = x;
+  for (let k = 0; k < pads.length / 2; k++) {
+    const axis = x.rank - 1 - k;
+    const [before, after] = [pads[2 * k], pads[2 * k + 1]];
+    const size = out.shape[axis];
+    if (size + Math.min(before, 0) + Math.min(after, 0) < 0) throw new ShapeError(`negative padding of ${before}, ${after} removes more than the ${size} entries of axis ${axis}`);
+    if (before < 0 || after < 0) out = narrow(out, axis, Math.max(-before, 0), size + Math.min(before, 0) + Math.min(after, 0));
+    const parts: Tensor[] = [];
+    const block = (n: number) => full(out.shape.map((d, i) => (i === axis ? n : d)), value, out.dtype);
+    if (before > 0) parts.push(block(before));
+    parts.push(out);
+    if (after > 0) parts.push(block(after));
+    if (parts.length > 1) out = cat(parts, axis);
+  }
+  return out;
+}
 
 /** torch.stack: tensors of one shape along a new axis. */
 export function stack(xs: readonly Tensor[], dim = 0): Tensor {

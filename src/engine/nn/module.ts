@@ -2,7 +2,7 @@
  * The torch.nn.Module contract: named parameters, buffers and children in PyTorch's registration
  * order and naming, train/eval, and a `call` that attributes every op of the forward to the layer.
  */
-import { moduleCreated, popLayer, pushLayer } from '../context';
+import { moduleApplied, moduleCreated, popLayer, pushLayer } from '../context';
 import type { FloatArray } from '../dtype';
 import type { Tensor } from '../tensor';
 
@@ -32,7 +32,9 @@ export abstract class Module {
     // push/pop rather than withLayer's closure: this wraps every layer of every step.
     pushLayer(this.path);
     try {
-      return this.forward(x);
+      const y = this.forward(x);
+      moduleApplied(this, x, y);
+      return y;
     } finally {
       popLayer();
     }
@@ -76,9 +78,67 @@ export abstract class Module {
     return module;
   }
 
-  private checkNewName(name: string, what: string): void {
+  /**
+   * Python's `module.name = value` for registered state, as PyTorch's __setattr__ does it: a
+   * parameter (null unregisters it, as `bias = None`), a buffer, or a child module, each replacing
+   * whatever was registered under the name and keeping its place in registration order. A field of
+   * the same name follows (the layer's forward reads `this.weight`), so `lm_head.weight =
+   * wte.weight` ties the two layers' weights.
+   */
+  setParameter(name: string, t: Tensor | null): void {
+    this.checkName(name, 'parameter');
+    this.ownBuffers.delete(name);
+    this.children.delete(name);
+    if (t) {
+      const fresh = !t.name;
+      this.ownParams.set(name, t);
+      if (fresh) t.name = joinName(this.path, name);
+    } else this.ownParams.delete(name);
+    this.syncField(name, t);
+  }
+
+  setBuffer(name: string, t: Tensor | null): void {
+    this.checkName(name, 'buffer');
+    this.ownParams.delete(name);
+    this.children.delete(name);
+    if (t) this.ownBuffers.set(name, t);
+    else this.ownBuffers.delete(name);
+    this.syncField(name, t);
+  }
+
+  setChild(name: string, module: Module | null): void {
+    this.checkName(name, 'module');
+    if (module === this) throw new Error(`a module cannot be its own child (${name})`);
+    this.ownParams.delete(name);
+    this.ownBuffers.delete(name);
+    if (module) {
+      this.children.set(name, module);
+      module.setPath(joinName(this.path, name));
+    } else this.children.delete(name);
+  }
+
+  /** What is registered under `name`, if anything. */
+  registered(name: string): { kind: 'parameter' | 'buffer'; tensor: Tensor } | { kind: 'module'; module: Module } | null {
+    const p = this.ownParams.get(name);
+    if (p) return { kind: 'parameter', tensor: p };
+    const b = this.ownBuffers.get(name);
+    if (b) return { kind: 'buffer', tensor: b };
+    const c = this.children.get(name);
+    return c ? { kind: 'module', module: c } : null;
+  }
+
+  private syncField(name: string, t: Tensor | null): void {
+    const self = this as unknown as Record<string, unknown>;
+    if (name in self && typeof self[name] !== 'function') self[name] = t;
+  }
+
+  private checkName(name: string, what: string): void {
     if (name === '') throw new Error(`${what} name can't be empty string ""`);
     if (name.includes('.')) throw new Error(`${what} name can't contain ".", got: ${name}`);
+  }
+
+  private checkNewName(name: string, what: string): void {
+    this.checkName(name, what);
     if (this.ownParams.has(name) || this.ownBuffers.has(name) || this.children.has(name)) {
       throw new Error(`attribute '${name}' already exists`);
     }

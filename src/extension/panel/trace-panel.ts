@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ToWebview } from '../../protocol';
+import { Disposable } from '../disposable';
 import { webviewHtml, webviewRoots } from './html';
 import { PANEL_SHELL } from './shell';
 import { handleWebviewMessage, logFailure, traceMessage } from './messages';
@@ -12,7 +13,7 @@ import type { PanelContext, PanelData } from './types';
 
 export const TRACE_PANEL_VIEW_TYPE = 'gradientLens.tracePanel';
 
-export class TracePanel implements vscode.Disposable {
+export class TracePanel extends Disposable {
   private static current: TracePanel | undefined;
 
   /** Shows the panel beside the editor (creating it once) with this trace. */
@@ -33,24 +34,25 @@ export class TracePanel implements vscode.Disposable {
     return TracePanel.current;
   }
 
-  private readonly disposables: vscode.Disposable[] = [];
   /** True between the page's `ready` and it being torn down (hidden, reloaded). */
   private ready = false;
-  private disposed = false;
 
   private constructor(
     private readonly ctx: PanelContext,
     private readonly panel: vscode.WebviewPanel,
     private data: PanelData,
   ) {
+    super();
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'gradient-lens.svg');
     panel.webview.html = webviewHtml(panel.webview, ctx.extensionUri, PANEL_SHELL);
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
+    this.own(panel.onDidDispose(() => this.dispose()));
+    this.own(
       panel.onDidChangeViewState(() => {
         // A hidden page is destroyed; messages to it would be lost until it says `ready` again.
         if (!panel.visible) this.ready = false;
       }),
+    );
+    this.own(
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         handleWebviewMessage(ctx, 'trace panel', raw, this.data)
           .then((msg) => {
@@ -76,11 +78,8 @@ export class TracePanel implements vscode.Disposable {
     void this.panel.webview.postMessage(msg).then(undefined, (e: unknown) => this.ctx.log.warn(`trace panel: post failed: ${String(e)}`));
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected override onDispose(): void {
     if (TracePanel.current === this) TracePanel.current = undefined;
-    for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
 }

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ToWebview } from '../../protocol';
+import { Disposable } from '../disposable';
 import { webviewHtml, webviewRoots } from '../panel/html';
 import { handleWebviewMessage, logFailure, traceMessage } from '../panel/messages';
 import { SIDEBAR_SHELL } from '../panel/shell';
@@ -11,16 +12,18 @@ import type { PanelContext, PanelData } from '../panel/types';
 
 export const GRADIENTS_VIEW_ID = 'gradientLens.gradients';
 
-const NO_MODEL = 'Open a model file (*.grad.yaml, *.grad.json) to see its gradients.';
+const NO_MODEL = 'Open a model file (*.grad.yaml, *.grad.json, or a TypeScript file with @model classes) to see its gradients.';
 
-export class GradientsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+export class GradientsViewProvider extends Disposable implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   private viewDisposables: vscode.Disposable[] = [];
   private data: PanelData | undefined;
   private status: { state: 'idle' | 'running' | 'error'; message: string } = { state: 'idle', message: '' };
   private ready = false;
 
-  constructor(private readonly ctx: PanelContext) {}
+  constructor(private readonly ctx: PanelContext) {
+    super();
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.disposeView();
@@ -60,6 +63,11 @@ export class GradientsViewProvider implements vscode.WebviewViewProvider, vscode
     this.post({ type: 'status', state, message });
   }
 
+  /** What the view shows (or will, once visible): the model's data or the empty state. */
+  shown(): ToWebview {
+    return this.dataMessage();
+  }
+
   private dataMessage(): ToWebview {
     return this.data ? traceMessage(this.data) : { type: 'empty', message: NO_MODEL };
   }
@@ -77,7 +85,7 @@ export class GradientsViewProvider implements vscode.WebviewViewProvider, vscode
     this.ready = false;
   }
 
-  dispose(): void {
+  protected override onDispose(): void {
     this.disposeView();
   }
 }

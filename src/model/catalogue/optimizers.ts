@@ -10,7 +10,6 @@ import {
   ADAGRAD_DEFAULTS,
   Adam,
   ADAM_DEFAULTS,
-  type AdamOptions,
   AdamW,
   ADAMW_DEFAULTS,
   Optimizer,
@@ -41,40 +40,30 @@ export interface OptimizerDef {
   check?(args: Record<string, ArgValue>): { error: string; arg: string } | null;
   /** The engine's optimiser over `params` for these arguments (every default filled). */
   build(params: Tensor[], args: Record<string, ArgValue>): Optimizer;
+  /** The tensors of each parameter's size it keeps between steps, and what they are ("Adam's moments"), for the memory estimate. */
+  state(args: Record<string, ArgValue>): { slots: number; what: string };
   traits: OptimizerTraits;
 }
 
 const num = (v: ArgValue): number => v as number;
 
-/** Adam and AdamW: the same arguments (their own defaults), built into their own class. */
-function adamEntry(
-  name: 'Adam' | 'AdamW',
-  doc: string,
-  d: typeof ADAM_DEFAULTS | typeof ADAMW_DEFAULTS,
-  weightDecayDoc: string,
-  make: (params: Tensor[], o: AdamOptions) => Optimizer,
-) {
-  // `as const` keeps the argument names literal: the options type of a decorated model reads them
-  return {
-    doc,
-    torch: `torch.optim.${name}`,
-    args: [
-      { name: 'lr', type: { kind: 'number', min: 0 }, default: d.lr, doc: 'Learning rate.' },
-      {
-        name: 'betas',
-        type: { kind: 'number-pair', min: 0, max: 1, maxExclusive: true },
-        default: [...d.betas],
-        doc: 'Coefficients for the running averages of the gradient and its square, each in [0, 1).',
-      },
-      { name: 'eps', type: { kind: 'number', min: 0 }, default: d.eps, doc: 'Term added to the denominator for numerical stability.' },
-      { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: d.weightDecay, doc: weightDecayDoc },
-      { name: 'amsgrad', type: { kind: 'bool' }, default: d.amsgrad, doc: 'Whether to use the AMSGrad variant.' },
-    ],
-    build: (params: Tensor[], a: Record<string, ArgValue>) =>
-      make(params, { lr: num(a.lr), betas: a.betas as [number, number], eps: num(a.eps), weightDecay: num(a.weight_decay), amsgrad: a.amsgrad === true }),
-    traits: { adaptive: true },
-  } as const;
-}
+const adamArgs = (defaults: typeof ADAM_DEFAULTS) =>
+  [
+  { name: 'lr', type: { kind: 'number', min: 0 }, default: defaults.lr, doc: 'Learning rate.' },
+  {
+    name: 'betas',
+    type: { kind: 'number-pair', min: 0, max: 1, maxExclusive: true },
+    default: [...defaults.betas],
+    doc: 'Coefficients for the running averages of the gradient and its square, each in [0, 1).',
+  },
+  { name: 'eps', type: { kind: 'number', min: 0 }, default: defaults.eps, doc: 'Term added to the denominator for numerical stability.' },
+  { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: defaults.weightDecay, doc: 'Weight decay (L2 penalty).' },
+  { name: 'amsgrad', type: { kind: 'bool' }, default: defaults.amsgrad, doc: 'Whether to use the AMSGrad variant.' },
+  ] as const satisfies readonly ArgDef[];
+
+const adamOptions = (a: Record<string, ArgValue>) => ({ lr: num(a.lr), betas: a.betas as [number, number], eps: num(a.eps), weightDecay: num(a.weight_decay), amsgrad: a.amsgrad === true });
+
+const adamState = (name: string) => (a: Record<string, ArgValue>) => ({ slots: a.amsgrad === true ? 3 : 2, what: `${name}'s moments` });
 
 export const OPTIMIZERS = {
   SGD: {
@@ -93,58 +82,82 @@ export const OPTIMIZERS = {
         : null,
     build: (params, a) =>
       new SGD(params, { lr: num(a.lr), momentum: num(a.momentum), dampening: num(a.dampening), weightDecay: num(a.weight_decay), nesterov: a.nesterov === true }),
+    state: (a) => (num(a.momentum) !== 0 ? { slots: 1, what: "SGD's momentum" } : { slots: 0, what: 'no optimiser state' }),
     traits: {},
   },
-  Adam: adamEntry('Adam', 'Adam (torch.optim.Adam).', ADAM_DEFAULTS, 'Weight decay (L2 penalty).', (params, o) => new Adam(params, o)),
-  AdamW: adamEntry(
-    'AdamW',
-    'Adam with decoupled weight decay: the weight shrinks by lr·weight_decay each step, apart from the gradient (torch.optim.AdamW).',
-    ADAMW_DEFAULTS,
-    'Decoupled weight decay coefficient.',
-    (params, o) => new AdamW(params, o),
-  ),
+  Adam: {
+    doc: 'Adam (torch.optim.Adam).',
+    torch: 'torch.optim.Adam',
+    args: adamArgs(ADAM_DEFAULTS),
+    build: (params, a) => new Adam(params, adamOptions(a)),
+    state: adamState('Adam'),
+    traits: { adaptive: true },
+  },
+  AdamW: {
+    doc: 'Adam with decoupled weight decay: the weight shrinks by lr·weight_decay before each step, apart from the moments (torch.optim.AdamW).',
+    torch: 'torch.optim.AdamW',
+    args: adamArgs(ADAMW_DEFAULTS),
+    build: (params, a) => new AdamW(params, adamOptions(a)),
+    state: adamState('AdamW'),
+    traits: { adaptive: true },
+  },
   RMSprop: {
-    doc: 'Divides the gradient by a running root mean square of its recent values (torch.optim.RMSprop).',
+    doc: "RMSprop: each entry's step divided by a running root mean square of its gradients (torch.optim.RMSprop).",
     torch: 'torch.optim.RMSprop',
     args: [
       { name: 'lr', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.lr, doc: 'Learning rate.' },
-      { name: 'alpha', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.alpha, doc: 'Smoothing constant of the running mean square.' },
+      { name: 'alpha', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.alpha, doc: 'Smoothing constant of the running average of squared gradients.' },
       { name: 'eps', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
       { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
       { name: 'momentum', type: { kind: 'number', min: 0 }, default: RMSPROP_DEFAULTS.momentum, doc: 'Momentum factor.' },
-      { name: 'centered', type: { kind: 'bool' }, default: RMSPROP_DEFAULTS.centered, doc: 'If true, normalise by the estimated variance of the gradient (its mean square minus its squared mean).' },
+      { name: 'centered', type: { kind: 'bool' }, default: RMSPROP_DEFAULTS.centered, doc: 'Divides by an estimate of the variance of the gradient instead of its second moment.' },
     ],
     build: (params, a) =>
       new RMSprop(params, { lr: num(a.lr), alpha: num(a.alpha), eps: num(a.eps), weightDecay: num(a.weight_decay), momentum: num(a.momentum), centered: a.centered === true }),
+    state: (a) => ({ slots: 1 + (num(a.momentum) !== 0 ? 1 : 0) + (a.centered === true ? 1 : 0), what: "RMSprop's averages" }),
     traits: { adaptive: true },
   },
   Adagrad: {
-    doc: 'Divides each step by the root of the sum of all past squared gradients (torch.optim.Adagrad).',
+    doc: "Adagrad: each entry's step divided by the root of the sum of its squared gradients (torch.optim.Adagrad).",
     torch: 'torch.optim.Adagrad',
     args: [
       { name: 'lr', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.lr, doc: 'Learning rate.' },
-      { name: 'lr_decay', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.lrDecay, doc: 'Learning rate decay: the step t uses lr/(1 + (t − 1)·lr_decay).' },
+      { name: 'lr_decay', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.lrDecay, doc: 'Learning rate decay.' },
       { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
-      { name: 'initial_accumulator_value', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.initialAccumulatorValue, doc: 'Starting value of the sums of squared gradients.' },
+      { name: 'initial_accumulator_value', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.initialAccumulatorValue, doc: 'Starting value of the sum of squared gradients.' },
       { name: 'eps', type: { kind: 'number', min: 0 }, default: ADAGRAD_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
     ],
     build: (params, a) =>
       new Adagrad(params, { lr: num(a.lr), lrDecay: num(a.lr_decay), weightDecay: num(a.weight_decay), initialAccumulatorValue: num(a.initial_accumulator_value), eps: num(a.eps) }),
+    state: () => ({ slots: 1, what: "Adagrad's sums" }),
     traits: { adaptive: true },
   },
   Adadelta: {
-    doc: 'Scales each step by the ratio of running roots of past squared updates and squared gradients (torch.optim.Adadelta).',
+    doc: 'Adadelta: steps scaled by running averages of squared gradients and squared updates (torch.optim.Adadelta).',
     torch: 'torch.optim.Adadelta',
     args: [
-      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.lr, doc: 'Coefficient that scales the delta before it is applied.' },
-      { name: 'rho', type: { kind: 'number', min: 0, max: 1 }, default: ADADELTA_DEFAULTS.rho, doc: 'Coefficient of the running averages of squared gradients and squared updates.' },
+      { name: 'lr', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.lr, doc: 'Coefficient that scales the step before it is applied.' },
+      { name: 'rho', type: { kind: 'number', min: 0, max: 1 }, default: ADADELTA_DEFAULTS.rho, doc: 'Coefficient of the running averages of squared gradients and updates.' },
       { name: 'eps', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.eps, doc: 'Term added to the denominator for numerical stability.' },
       { name: 'weight_decay', type: { kind: 'number', min: 0 }, default: ADADELTA_DEFAULTS.weightDecay, doc: 'Weight decay (L2 penalty).' },
     ],
     build: (params, a) => new Adadelta(params, { lr: num(a.lr), rho: num(a.rho), eps: num(a.eps), weightDecay: num(a.weight_decay) }),
+    state: () => ({ slots: 2, what: "Adadelta's averages" }),
     traits: { adaptive: true },
   },
 } as const satisfies Record<OptimizerType, OptimizerDef>;
+
+export const OPTIMIZER_TYPES = Object.keys(OPTIMIZERS) as OptimizerType[];
+
+/** `{lr: number, momentum?: number, …}`: an optimiser's arguments as a decorated model's options write them. */
+export type OptimizerArgs<K extends OptimizerType> = ArgsObject<(typeof OPTIMIZERS)[K]['args']>;
+
+export function optimizerDef(type: string): OptimizerDef | undefined {
+  return Object.hasOwn(OPTIMIZERS, type) ? OPTIMIZERS[type as OptimizerType] : undefined;
+}
+
+/** What a spec without an optimiser trains with. */
+export const DEFAULT_OPTIMIZER = { type: 'SGD' as const, args: { lr: 0.01 } };
 
 /**
  * Gradient clipping, a training loop's torch.nn.utils.clip_grad_norm_ or clip_grad_value_ between
@@ -169,15 +182,3 @@ export const CLIPS = {
 
 export type ClipKey = keyof typeof CLIPS;
 export const CLIP_KEYS = Object.keys(CLIPS) as ClipKey[];
-
-export const OPTIMIZER_TYPES = Object.keys(OPTIMIZERS) as OptimizerType[];
-
-/** `{lr: number, momentum?: number, …}`: an optimiser's arguments as a decorated model's options write them. */
-export type OptimizerArgs<K extends OptimizerType> = ArgsObject<(typeof OPTIMIZERS)[K]['args']>;
-
-export function optimizerDef(type: string): OptimizerDef | undefined {
-  return Object.hasOwn(OPTIMIZERS, type) ? OPTIMIZERS[type as OptimizerType] : undefined;
-}
-
-/** What a spec without an optimiser trains with. */
-export const DEFAULT_OPTIMIZER = { type: 'SGD' as const, args: { lr: 0.01 } };

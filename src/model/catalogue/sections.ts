@@ -41,4 +41,5 @@ export const TRACE_ARGS: ArgDef[] = [
   { name: 'batch_size', type: { kind: 'int', min: 1 }, default: 8, doc: 'Samples per step.' },
   { name: 'seed', type: { kind: 'int', min: 0 }, default: 0, doc: 'Seed of the initialisation and the synthetic data.' },
   { name: 'dtype', type: { kind: 'enum', values: ['float32', 'float64'] }, default: 'float32', doc: 'Floating-point type of parameters and activations.' },
+  { name: 'dropout', type: { kind: 'bool' }, default: true, doc: 'false turns every dropout off, for exact comparisons with another run (its random masks differ from ours).' },
 ];

@@ -135,7 +135,8 @@ export type Stmt =
   | { k: 'assert'; test: Expr; msg: Expr | null; r: Range }
   | { k: 'global' | 'nonlocal'; names: string[]; r: Range }
   | { k: 'del'; targets: Target[]; r: Range }
-  | { k: 'unsupported'; construct: string; r: Range };
+  /** `binds`: the names it would assign (a match's `w = 4`): they hold what cannot be followed. */
+  | { k: 'unsupported'; construct: string; binds?: { id: string; r: Range }[]; r: Range };
 
 export interface ModuleAst {
   body: Stmt[];

@@ -25,6 +25,7 @@ import {
   PyInstance,
   PyIter,
   PyList,
+  PyModule,
   PyObj,
   PyOpaque,
   PyProperty,
@@ -764,8 +765,16 @@ function lazyMap(interp: Interpreter, its: PyIter[], fn: (vals: Value[]) => Valu
   });
 }
 
-function opaqueBuiltin(name: string, construct: string): PyBuiltin {
-  return new PyBuiltin(name, (_args, _kw, site) => new PyOpaque(construct, site.r));
+/** A built-in Gradient Lens does not model; with `changesArgs`, what it was given may have been changed by it (exec's namespace). */
+function opaqueBuiltin(name: string, construct: string, changesArgs = false): PyBuiltin {
+  return new PyBuiltin(name, (args, kw, site) => {
+    const out = new PyOpaque(construct, site.r);
+    if (changesArgs) {
+      const cause = new CantFollow(out, site.r);
+      for (const a of [...args, ...(kw?.values() ?? [])]) if (a instanceof PyObj && !(a instanceof PyOpaque) && !(a instanceof PyModule)) site.interp.taint(a, cause);
+    }
+    return out;
+  });
 }
 
 function safeText(interp: Interpreter, v: Value, r: Range): string {
@@ -802,6 +811,7 @@ export const BUILTIN_FUNCTIONS: Record<string, Value> = {
   }),
   hasattr: native('hasattr(obj, name, /)', (a, r, interp) => {
     const name = strArg(interp, a.name, 'attribute name', r);
+    if (a.obj instanceof PyModule && a.obj.partial && !a.obj.dict.has(name)) return false;
     try {
       interp.getAttr(a.obj, name, r);
       return true;
@@ -962,8 +972,8 @@ export const BUILTIN_FUNCTIONS: Record<string, Value> = {
   }),
   open: opaqueBuiltin('open', 'open() (file I/O)'),
   input: opaqueBuiltin('input', 'input() (reading the keyboard)'),
-  eval: opaqueBuiltin('eval', 'eval()'),
-  exec: opaqueBuiltin('exec', 'exec()'),
+  eval: opaqueBuiltin('eval', 'eval()', true),
+  exec: opaqueBuiltin('exec', 'exec()', true),
   compile: opaqueBuiltin('compile', 'compile()'),
   globals: opaqueBuiltin('globals', 'globals()'),
   locals: opaqueBuiltin('locals', 'locals()'),

@@ -41,6 +41,20 @@ export class CantFollow extends Signal {
   }
 }
 
+/**
+ * The script works in another floating-point type than the run (`model.double()`,
+ * `torch.set_default_dtype(torch.float64)`): a run whose dtype nobody chose reads it again in that one.
+ */
+export class DtypeCast extends CantFollow {
+  constructor(
+    readonly dtype: 'float32' | 'float64',
+    opaque: PyOpaque,
+    use: Range,
+  ) {
+    super(opaque, use);
+  }
+}
+
 export type LimitKind = 'steps' | 'depth' | 'size';
 
 /** A hostile or runaway file: too many evaluation steps, too deep a recursion, too large a value. */

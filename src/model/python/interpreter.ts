@@ -116,13 +116,19 @@ export class Interpreter {
   readonly builtins = new Map<string, Value>();
   /** sys.modules: every module imported so far. */
   readonly modules = new Map<string, PyModule | PyOpaque>();
-  private readonly factories: Record<string, ModuleFactory>;
+  private factories: Record<string, ModuleFactory>;
   readonly hooks: Hooks;
   readonly skipped: Skipped[] = [];
   /** Values that a skipped statement named or an unknown call received: they may hold what we could not follow. */
   readonly taints = new WeakMap<object, CantFollow>();
   /** What print() wrote (bounded), for tests and the output channel. */
   output = '';
+  /** The call expression being evaluated (its callee `nn.Sigmoid` is where a built layer's type is written, its arguments where `lr=` is). */
+  callNode: Extract<Expr, { k: 'call' }> | null = null;
+
+  get callee(): Range | null {
+    return this.callNode ? this.callNode.fn.r : null;
+  }
 
   constructor(opts: InterpreterOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -133,6 +139,11 @@ export class Interpreter {
     this.globals.vars.set('__file__', opts.fileName ?? '<file>');
     this.globals.vars.set('__doc__', null);
     installBuiltins(this);
+  }
+
+  /** Makes more modules importable (the torch bindings of a run). */
+  addModules(factories: Record<string, ModuleFactory>): void {
+    this.factories = { ...this.factories, ...factories };
   }
 
   // ── running ──────────────────────────────────────────────────────────────
@@ -434,6 +445,18 @@ export class Interpreter {
     return NORMAL;
   }
 
+  /**
+   * A missing key, index or attribute of a value something not followed may have changed
+   * (`exec(code, cfg)` then `cfg["w"]`) is that thing's doing as far as we know: not the error the
+   * real script would raise.
+   */
+  private doubted(err: unknown, obj: Value): unknown {
+    if (!(err instanceof PyRaise) || typeof obj !== 'object' || obj === null) return err;
+    const cause = this.taints.get(obj);
+    if (!cause) return err;
+    return this.isException(err, 'KeyError') || this.isException(err, 'IndexError') || this.isException(err, 'AttributeError') ? cause : err;
+  }
+
   taint(v: PyObj, cause: CantFollow): void {
     if (!this.taints.has(v)) this.taints.set(v, cause);
     this.hooks.taint?.(v, cause);
@@ -602,7 +625,7 @@ export class Interpreter {
       const parent = i > 1 ? this.modules.get(parts.slice(0, i - 1).join('.')) : undefined;
       if (factory) mod = factory(this, prefix);
       else if (parent instanceof PyModule && parent.dict.get(parts[i - 1]) instanceof PyModule) mod = parent.dict.get(parts[i - 1]) as PyModule;
-      else if (parent instanceof PyOpaque) mod = parent;
+      else if (parent instanceof PyOpaque) mod = moduleMember(parent, parts[i - 1], r);
       else mod = opaqueModule(prefix, r);
       this.modules.set(prefix, mod);
       if (parent instanceof PyModule && mod instanceof PyModule && !parent.dict.has(parts[i - 1])) parent.dict.set(parts[i - 1], mod);
@@ -635,6 +658,7 @@ export class Interpreter {
         v = mod.dict.get(n.name);
         if (v === undefined) {
           if (`${s.module}.${n.name}` in this.factories) v = this.importModule(`${s.module}.${n.name}`, n.r);
+          else v = mod.member(n.name, n.r);
         }
         if (v === undefined) this.raise('ImportError', `cannot import name '${n.name}' from '${s.module}'`, n.r);
       }
@@ -709,16 +733,39 @@ export class Interpreter {
 
   // ── expressions ──────────────────────────────────────────────────────────
 
+  /**
+   * Values given for particular expressions of the file (the batch `--batch` hands the training
+   * step: the model's input and the loss's target where the loop computes them); null for none.
+   */
+  overrides: Map<Expr, Value> | null = null;
+
   eval(e: Expr, scope: Scope): Value {
+    if (this.overrides !== null) {
+      const given = this.overrides.get(e);
+      if (given !== undefined) return given;
+    }
     switch (e.k) {
       case 'const':
         return e.v;
       case 'name':
         return this.lookup(e.id, scope, e.r);
-      case 'attr':
-        return this.getAttr(this.eval(e.obj, scope), e.name, e.r);
-      case 'sub':
-        return P.getItem(this, this.eval(e.obj, scope), this.eval(e.index, scope), e.r);
+      case 'attr': {
+        const obj = this.eval(e.obj, scope);
+        try {
+          return this.getAttr(obj, e.name, e.r);
+        } catch (err) {
+          throw this.doubted(err, obj);
+        }
+      }
+      case 'sub': {
+        const obj = this.eval(e.obj, scope);
+        const index = this.eval(e.index, scope);
+        try {
+          return P.getItem(this, obj, index, e.r);
+        } catch (err) {
+          throw this.doubted(err, obj);
+        }
+      }
       case 'slice':
         return new PySlice(e.lo ? this.eval(e.lo, scope) : null, e.hi ? this.eval(e.hi, scope) : null, e.step ? this.eval(e.step, scope) : null);
       case 'call':
@@ -906,7 +953,13 @@ export class Interpreter {
         }
       }
     }
-    return this.call(fn, args, kwargs, e.r);
+    const outer = this.callNode;
+    this.callNode = e;
+    try {
+      return this.call(fn, args, kwargs, e.r);
+    } finally {
+      this.callNode = outer;
+    }
   }
 
   // ── calls ────────────────────────────────────────────────────────────────
@@ -1085,6 +1138,8 @@ export class Interpreter {
       if (v instanceof PyOpaque && v.origin === NOWHERE) return new PyOpaque(v.construct, r);
       if (v !== undefined) return v;
       if (name === '__name__') return obj.name;
+      const missing = obj.member(name, r);
+      if (missing !== undefined) return missing;
       return this.raise('AttributeError', `module '${obj.name}' has no attribute '${name}'`, r);
     }
     if (obj instanceof PySuper) return this.superAttr(obj, name, r);

@@ -172,7 +172,7 @@ class Converter {
       case 'if_statement':
         return this.ifStatement(n);
       case 'for_statement': {
-        if (n.child(0)?.type === 'async') return { k: 'unsupported', construct: 'async for', r };
+        if (n.child(0)?.type === 'async') return { k: 'unsupported', construct: 'async for', binds: this.boundNames(n), r };
         const alt = field(n, 'alternative');
         return {
           k: 'for',
@@ -236,7 +236,7 @@ class Converter {
       case 'try_statement':
         return this.tryStatement(n);
       case 'with_statement': {
-        if (n.child(0)?.type === 'async') return { k: 'unsupported', construct: 'async with', r };
+        if (n.child(0)?.type === 'async') return { k: 'unsupported', construct: 'async with', binds: this.boundNames(n), r };
         const clause = kids(n).find((c) => c.type === 'with_clause');
         const items = (clause ? kids(clause) : []).map((item) => {
           let v = field(item, 'value') ?? this.first(item);
@@ -268,15 +268,34 @@ class Converter {
         this.syntax(`Python 2 ${n.type === 'print_statement' ? 'print' : 'exec'} statement: this is Python 3 syntax only (use print(...))`, r);
       // eslint-disable-next-line no-fallthrough
       case 'match_statement':
-        return { k: 'unsupported', construct: 'a match statement', r };
+        return { k: 'unsupported', construct: 'a match statement', binds: this.boundNames(n), r };
       case 'type_alias_statement':
-        return { k: 'unsupported', construct: 'a type alias statement', r };
+        return { k: 'unsupported', construct: 'a type alias statement', binds: this.boundNames(n), r };
       case 'ERROR':
         this.syntax(this.errorMessage(n), r);
       // eslint-disable-next-line no-fallthrough
       default:
         this.syntax(`unexpected ${n.type.replace(/_/g, ' ')}`, r);
     }
+  }
+
+  /** The names a statement Gradient Lens does not run would assign (plain names on the left of its assignments, loops, defs). */
+  private boundNames(n: TsNode): { id: string; r: Range }[] {
+    const out: { id: string; r: Range }[] = [];
+    const names = (t: TsNode | null) => {
+      if (!t) return;
+      if (t.type === 'identifier') out.push({ id: t.text, r: rangeOf(t) });
+      else if (['pattern_list', 'tuple_pattern', 'list_pattern', 'expression_list', 'tuple', 'list', 'parenthesized_expression'].includes(t.type)) kids(t).forEach(names);
+    };
+    const stack = [n];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (x.type === 'assignment' || x.type === 'augmented_assignment' || x.type === 'for_statement' || x.type === 'for_in_clause') names(field(x, 'left'));
+      else if (x.type === 'function_definition' || x.type === 'class_definition') names(field(x, 'name'));
+      else if (x.type === 'as_pattern') names(field(x, 'alias')?.namedChildren[0] ?? null);
+      stack.push(...kids(x));
+    }
+    return out.sort((a, b) => a.r.start - b.r.start);
   }
 
   private errorMessage(n: TsNode): string {

@@ -75,9 +75,10 @@ export class PyClass extends PyObj {
     readonly module = 'builtins',
   ) {
     super();
-    this.native = native;
     this.mro = linearize(this);
-    if (!native) this.native = this.mro.find((c) => c !== this && c.native)?.native ?? null;
+    // A native class deriving another (nn.Sequential from nn.Module) adds hooks to its base's.
+    const inherited = this.mro.find((c) => c !== this && c.native)?.native ?? null;
+    this.native = native && inherited ? { ...inherited, ...native } : (native ?? inherited);
   }
 
   get type(): PyClass {
@@ -391,8 +392,21 @@ export class PySuper extends PyObj {
 
 export class PyModule extends PyObj {
   readonly dict = new Map<string, Value>();
+  /**
+   * A library mirrored in part (torch, torchvision): a name it lacks is something Gradient Lens
+   * does not model (an opaque value, followed until the model needs it), not a missing attribute.
+   * hasattr still answers False for it, so a check for a newer API takes the older path.
+   */
+  partial = false;
   constructor(readonly name: string) {
     super();
+  }
+
+  /** A member as Python reads it: its value, an opaque one for a name a partial mirror lacks, or undefined. */
+  member(name: string, r: Range): Value | undefined {
+    const v = this.dict.get(name);
+    if (v !== undefined || !this.partial || name.startsWith('__')) return v;
+    return new PyOpaque(`${this.name}.${name}`, r);
   }
   get type(): PyClass {
     return T.module;

@@ -112,6 +112,8 @@ export function ownTargets(s: Stmt): Target[] {
       return s.handlers.flatMap((h) => (h.name ? [name(h.name, h.r)] : []));
     case 'del':
       return s.targets;
+    case 'unsupported':
+      return (s.binds ?? []).map((b) => name(b.id, b.r));
     default:
       return [];
   }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import * as esbuild from 'esbuild';
 import type { SourceRange } from '../../model/graph';
+import { modelClassesIn } from '../../model/typescript';
 import type { RuleConfig } from '../../rules/config';
 import { DEFAULT_MEMORY_LIMIT } from '../../trace/run';
 import type { RunError, RunnerMessage, RunRequest, TsRunResult } from './protocol';
@@ -119,9 +120,17 @@ export async function traceTypeScriptFile(file: string, text: string, opts: TsTr
     stderr = (stderr + chunk.toString('utf8')).slice(-8192);
   });
 
-  /** The model being traced when the run ended: the time and memory errors name it. */
+  /**
+   * The model being traced when the run ended: the time and memory errors name it. Before the child
+   * names one (it may still be loading on a busy machine), the file's first @model class, which
+   * runs first: where the run ended must not depend on how far it got.
+   */
+  const first = modelClassesIn(text)[0];
   let current: { className: string; location?: SourceRange } | null = null;
-  const about = (): Partial<RunError> => (current ? { className: current.className, ...(current.location ? { location: current.location } : {}) } : {});
+  const about = (): Partial<RunError> => {
+    const on = current ?? (first && result.models.length === 0 && !result.errors.length ? { className: first.className, location: first.decoratorRange } : null);
+    return on ? { className: on.className, ...(on.location ? { location: on.location } : {}) } : {};
+  };
 
   return new Promise<TsRunResult>((resolve, reject) => {
     let settled = false;

@@ -209,6 +209,7 @@ suite('diagnostics', () => {
       assert.ok(errors.length > 0, JSON.stringify(all.map((x) => x.message)));
       assert.match(errors[0].message, /^0: Linear's weight \[2048, 2048\] needs 16 MiB, over the 1\.0 MiB memory limit/);
       assert.equal(errors[0].range.start.line, 3, 'on the first Linear');
+      assert.equal((await api()).lastTrace(uri), undefined, 'nothing was traced');
     });
   });
 

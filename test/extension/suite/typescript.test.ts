@@ -10,7 +10,7 @@ import { api, closeAll, codeOf, describeSample, file, lineOf, open, ours, panelT
 /** Waits until the TypeScript model file's current text has run and its diagnostics are published. */
 async function tsIdle(uri: vscode.Uri, ms = PATIENT_MS): Promise<void> {
   const gl = await api();
-  await within(ms, `the run of ${uri.path}`, gl.typescript.whenIdle(uri));
+  await within(ms, `the run of ${uri.path}`, gl.whenIdle(uri));
 }
 
 async function openModel(rel: string): Promise<{ uri: vscode.Uri; doc: vscode.TextDocument }> {
@@ -46,11 +46,11 @@ suite('decorated TypeScript models (trusted)', () => {
     const runs = gl.typescript.stats().runs;
     const { uri } = await openModel('typescript/seed.model.ts');
     assert.ok(gl.typescript.stats().runs > runs, 'a run was started');
-    const last = gl.typescript.lastRun(uri);
+    const last = gl.lastRun(uri);
     assert.ok(last, 'a run was published');
-    assert.deepEqual(last.run.errors, []);
-    assert.deepEqual(last.run.models.map((m) => m.className), ['Seed']);
-    assert.equal(last.run.models[0].trace.steps.length, 5, 'quick runs take gradientLens.quickTraceSteps steps');
+    assert.deepEqual(last.failures, []);
+    assert.deepEqual(last.models.map((m) => m.name), ['Seed']);
+    assert.equal(last.models[0].trace.steps.length, 5, 'quick runs take gradientLens.quickTraceSteps steps');
     assert.deepEqual(severe(ours(uri)), [], messages(uri));
     console.log(`    seed.model.ts: quick run of 5 steps in ${last.durationMs.toFixed(0)} ms (transpile, child process, trace, rules)`);
   });
@@ -68,6 +68,53 @@ suite('decorated TypeScript models (trusted)', () => {
       d.relatedInformation?.some((r) => r.location.range.start.line === lineOf(doc, /this\.act1\.forward\(this\.fc1\.forward\(x\)\)/)),
       'the forward line that applies it is related',
     );
+  });
+
+  test('saturating-deep-sigmoid: the sidebar shows its parameters, the status bar its count, and the quick fix makes the finding go', async () => {
+    const gl = await api();
+    const { uri, doc } = await openModel('typescript/saturating-deep-sigmoid.model.ts');
+    const run = gl.lastRun(uri);
+    assert.ok(run?.models.length, 'the model ran');
+    const findings = run.models.flatMap((m) => m.findings);
+
+    // The sidebar follows the active model file, whatever its kind: the class's trace and parameters.
+    const shown = gl.views.sidebar();
+    assert.equal(shown.type, 'trace', JSON.stringify(shown).slice(0, 200));
+    if (shown.type !== 'trace') return;
+    assert.equal(shown.uri, uri.toString());
+    assert.match(shown.fileName, /saturating-deep-sigmoid\.model\.ts · DeepSigmoid/);
+    assert.deepEqual(
+      shown.trace.params.map((p) => p.name),
+      ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias', 'fc4.weight', 'fc4.bias'],
+    );
+    assert.ok(shown.findings.some((f) => f.rule === 'saturated-activation'));
+
+    // The status bar counts the file's findings.
+    const bar = gl.views.statusBar();
+    assert.ok(bar.visible, 'the status bar item shows for a TypeScript model');
+    assert.equal(bar.text, `∇ ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
+
+    // The quick fixes of the saturated Sigmoid, written in TypeScript; applying one runs the model again.
+    const d = ours(uri).find((x) => codeOf(x) === 'saturated-activation' && x.range.start.line === lineOf(doc, /act1 = new Sigmoid\(\)/));
+    assert.ok(d, messages(uri));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const titles = actions.map((a) => a.title);
+    const relu = actions.find((a) => a.title === 'Replace Sigmoid with ReLU');
+    assert.ok(relu?.edit, JSON.stringify(titles));
+    assert.ok(await vscode.workspace.applyEdit(relu.edit));
+    try {
+      assert.match(doc.lineAt(d.range.start.line).text, /act1 = new ReLU\(\);/);
+      await tsIdle(uri);
+      const after = gl.lastRun(uri);
+      assert.equal(after?.version, doc.version, 'the fixed text ran');
+      assert.deepEqual(after.failures, []);
+      const still = ours(uri).filter((x) => codeOf(x) === 'saturated-activation' && x.range.start.line === d.range.start.line);
+      assert.deepEqual(still.map((x) => x.message), [], 'the finding is gone');
+      console.log(`    quick fixes offered: ${titles.join(' | ')}`);
+    } finally {
+      await open(uri);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
   });
 
   test('disconnected: the layer never applied in forward is flagged on its line', async () => {
@@ -175,7 +222,7 @@ suite('decorated TypeScript models (trusted)', () => {
       await until('the old run to be aborted', () => gl.typescript.stats().aborted > aborted);
       await tsIdle(uri);
       assert.deepEqual(severe(ours(uri)), [], messages(uri));
-      assert.deepEqual(gl.typescript.lastRun(uri)?.run.models.map((m) => m.className), ['Spins']);
+      assert.deepEqual(gl.lastRun(uri)?.models.map((m) => m.name), ['Spins']);
       await vscode.commands.executeCommand('workbench.action.files.revert');
     });
   });

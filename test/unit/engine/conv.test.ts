@@ -188,7 +188,7 @@ describe('conv_transpose2d', () => {
     assert.ok(y32.data instanceof Float32Array);
     assertClose(y32.data, Array.from(y.data), 1e-5);
     // a weighted sum, so every output's gradient differs
-    const dy = rand(y.shape, 24, -1, 1, false);
+    const dy = rand([...y.shape], 24, -1, 1, false);
     backward(F.sum(F.mul(y, dy)));
     backward(F.sum(F.mul(y32, f32(dy))));
     assertClose(x32.grad!, Array.from(x.grad!), 1e-5);

@@ -120,6 +120,25 @@ describe('layout ops', () => {
     });
   });
 
+  describe('constantPad (F.pad in constant mode)', () => {
+    it('pads the last axes, last first, with the value; negative amounts crop', () => {
+      const x = tensor([1, 2, 3, 4], [2, 2]);
+      assert.deepEqual(Array.from(F.constantPad(x, [1, 0]).data), [0, 1, 2, 0, 3, 4]);
+      const both = F.constantPad(x, [0, 1, 1, 0], 9);
+      assert.deepEqual(both.shape, [3, 3]);
+      assert.deepEqual(Array.from(both.data), [9, 9, 9, 1, 2, 9, 3, 4, 9]);
+      assert.deepEqual(Array.from(F.constantPad(x, [-1, 0]).data), [2, 4]);
+    });
+    it('rejects an odd number of amounts and more pairs than axes', () => {
+      assert.throws(() => F.constantPad(tensor([1, 2], [2]), [1]), /divisible by 2/);
+      assert.throws(() => F.constantPad(tensor([1, 2], [2]), [1, 1, 1, 1]), /too large/);
+    });
+    it('gradient is dy with the padding cut away (and zero where cropped)', () => {
+      gradcheck((x) => F.constantPad(x, [1, 2, 0, 1], 0.5), [rand([2, 3, 4], 11)]);
+      gradcheck((x) => F.constantPad(x, [-1, 1]), [rand([3, 4], 12)]);
+    });
+  });
+
   describe('slice', () => {
     it('takes a window per axis, keeping axes not given whole', () => {
       const x = iota([3, 4]);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommandId } from '../../../src/extension/commands';
+import { ACTIVE_MODEL_CONTEXT, CommandId } from '../../../src/extension/commands';
 import { DEFAULT_SETTINGS, settingsFrom } from '../../../src/extension/settings';
 import { DEFAULT_LIMITS, LIMIT_KEYS, LIMITS } from '../../../src/limits';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
@@ -68,6 +68,11 @@ describe('extension manifest', () => {
     for (const c of pkg.contributes.commands) assert.equal(c.category, 'Gradient Lens');
     const hidden = pkg.contributes.menus.commandPalette.find((m: { command: string }) => m.command === CommandId.RevealLayer);
     assert.equal(hidden?.when, 'false', 'revealLayer is internal');
+    // Trace Gradients in the editor's title bar and context menu for every kind of model file.
+    for (const where of ['editor/title', 'editor/context']) {
+      const item = pkg.contributes.menus[where].find((m: { command: string }) => m.command === CommandId.TraceGradients);
+      assert.ok(item?.when.includes(ACTIVE_MODEL_CONTEXT), where);
+    }
   });
 
   it('activates lazily and declares limited support in untrusted workspaces', () => {

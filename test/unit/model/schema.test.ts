@@ -65,4 +65,13 @@ describe('spec: JSON Schema', () => {
       assert.equal(validate(s), false);
     });
   }
+
+  it('takes a sidecar of a Python file: input and target required only with build', () => {
+    assert.ok(validate({ model: { python: 'model.py' }, trace: { dropout: false } }), JSON.stringify(validate.errors));
+    assert.ok(validate({ model: { python: 'm.py', build: 'GPT(GPTConfig())', loss: 'model(x, y)[1]' }, input: { shape: [16] }, target: { shape: [16] } }), JSON.stringify(validate.errors));
+    assert.equal(validate({ model: { python: 'm.py', build: 'GPT()' } }), false);
+    assert.equal(validate({ model: { python: 'm.txt' } }), false);
+    assert.equal(validate({ model: { python: 'm.py', forward: 'x' } }), false);
+    assert.equal(validate({ model: ['Sigmoid'] }), false);
+  });
 });

@@ -35,3 +35,16 @@ export function run(src: string, opts: InterpreterOptions = {}): Ran {
 export function at(src: string, r: { start: number; end: number }): string {
   return src.slice(r.start, r.end);
 }
+
+/** The training loop the front-end tests end their scripts with: `net` trained on x, y by `opt` with F.mse_loss. */
+export function trainingLoop(opt = 'torch.optim.SGD(net.parameters(), lr=0.1)', x = 'torch.randn(8, 4)', y = 'torch.randn(8, 1)'): string {
+  return `opt = ${opt}
+x = ${x}
+y = ${y}
+for step in range(3):
+    opt.zero_grad()
+    loss = F.mse_loss(net(x), y)
+    loss.backward()
+    opt.step()
+`;
+}

@@ -1,0 +1,169 @@
+/**
+ * Spec files (*.grad.yaml, *.grad.yml, *.grad.json): parsed, traced and checked in a worker thread
+ * (dist/trace-worker.js), so the extension host's event loop never waits for model work. Each file
+ * keeps a thread for its quick traces (starting one costs more than a quick trace); full traces
+ * run in a thread of their own, so typing does not end them. Ending the thread is how a run stops.
+ */
+import * as path from 'node:path';
+import type * as vscode from 'vscode';
+import { memoryLimitBytes } from '../../limits';
+import { MODEL_FILE } from '../commands';
+import { problemDiagnostic, traceDiagnostic } from '../diagnostics';
+import { Disposable } from '../disposable';
+import { RunRequest as WorkerRequest, TraceOutcome, TraceRunner, type CancelReason } from '../trace-runner';
+import { executionGate } from '../trust';
+import { findingsStatus, plural, type DeclaredModel, type FileRun, type ModelBackend, type RunRequest, type RunStats } from './types';
+
+/** The `model` key of a YAML or JSON spec: where its CodeLens goes. */
+const MODEL_KEY = /^[ \t]*"?model"?[ \t]*:/m;
+
+const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+
+export class SpecBackend extends Disposable implements ModelBackend {
+  readonly kind = 'spec';
+  readonly stats: RunStats = { runs: 0, quickRuns: 0, superseded: 0, aborted: 0 };
+  private readonly quickRunners = new Map<string, TraceRunner>();
+  private readonly fullRunner: TraceRunner;
+
+  constructor(
+    private readonly workerScript: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+    this.fullRunner = this.own(new TraceRunner(workerScript, log));
+  }
+
+  accepts(doc: vscode.TextDocument): boolean {
+    return !doc.isClosed && MODEL_FILE.test(doc.uri.path);
+  }
+
+  gate() {
+    return executionGate('spec');
+  }
+
+  declared(doc: vscode.TextDocument): DeclaredModel[] {
+    const m = MODEL_KEY.exec(doc.getText());
+    const line = m ? doc.positionAt(m.index).line : 0;
+    return [{ name: path.basename(doc.uri.path), anchor: { start: { line, character: 0 }, end: { line, character: 0 } } }];
+  }
+
+  async run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
+    const { config, quick } = req;
+    const runner = quick ? this.quickRunner(doc.uri) : this.fullRunner;
+    this.stats.runs++;
+    if (quick) this.stats.quickRuns++;
+    const abort = () => runner.cancel((req.signal.reason as CancelReason | undefined) ?? 'user');
+    req.signal.addEventListener('abort', abort, { once: true });
+    try {
+      const request: WorkerRequest = {
+        text: doc.getText(),
+        fileName: doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.path,
+        ...(quick ? { steps: config.quickTraceSteps } : {}),
+        memoryLimitBytes: memoryLimitBytes(config.limits),
+        timeLimitMs: quick ? config.quickTraceTimeLimitMs : config.limits.timeLimitMs,
+        config: config.rules,
+        progress: !!req.onProgress,
+        limits: config.limits,
+      };
+      const outcome = await runner.run(request, {
+        // Parse errors go out before the trace would have finished.
+        onParsed: (parsed) => {
+          if (!parsed.ok) req.early?.(parsed.problems.map(problemDiagnostic));
+        },
+        onProgress: req.onProgress,
+      });
+      this.logOutcome(doc, quick ? 'quick trace' : 'full trace', outcome);
+      if (outcome.kind === 'cancelled') {
+        this.stats.aborted++;
+        if (outcome.reason === 'superseded') this.stats.superseded++;
+        return undefined;
+      }
+      return this.fileRun(doc, quick, outcome);
+    } finally {
+      req.signal.removeEventListener('abort', abort);
+    }
+  }
+
+  forget(uri: vscode.Uri): void {
+    const runner = this.quickRunners.get(uri.toString());
+    this.quickRunners.delete(uri.toString());
+    runner?.cancel('closed');
+    runner?.dispose();
+  }
+
+  protected override onDispose(): void {
+    for (const r of this.quickRunners.values()) r.dispose();
+    this.quickRunners.clear();
+  }
+
+  private quickRunner(uri: vscode.Uri): TraceRunner {
+    const key = uri.toString();
+    let r = this.quickRunners.get(key);
+    if (!r) this.quickRunners.set(key, (r = new TraceRunner(this.workerScript, this.log)));
+    return r;
+  }
+
+  private fileRun(doc: vscode.TextDocument, quick: boolean, outcome: Exclude<TraceOutcome, { kind: 'cancelled' }>): FileRun {
+    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: (outcome.parsed?.problems ?? []).map(problemDiagnostic), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
+    const layer0 = outcome.parsed?.layers[0]?.range ?? null;
+    switch (outcome.kind) {
+      case 'traced': {
+        const [declared] = this.declared(doc);
+        run.models.push({ ...declared, trace: outcome.traced.trace, findings: outcome.traced.findings, layers: outcome.parsed.layers });
+        run.status = findingsStatus(run.models);
+        break;
+      }
+      case 'invalid': {
+        const n = outcome.parsed.problems.filter((p) => p.severity === 'error').length;
+        run.failures.push({ kind: 'invalid', message: `The spec has ${plural(n, 'error')}` });
+        break;
+      }
+      case 'failed':
+        run.failures.push({ kind: 'failed', message: `Could not trace: ${outcome.message}` });
+        run.diagnostics.push(traceDiagnostic(`The model could not be traced: ${outcome.message}`, outcome.range, 'error'));
+        break;
+      case 'timeout':
+        run.failures.push({ kind: 'timeout', message: `Stopped at the ${outcome.limitMs} ms time limit` });
+        run.diagnostics.push(
+          traceDiagnostic(`The trace took longer than ${outcome.limitMs} ms and was stopped (settings gradientLens.quickTraceTimeLimitMs / gradientLens.timeLimitMs)`, layer0, 'info'),
+        );
+        break;
+      case 'crashed':
+        run.failures.push({ kind: 'crashed', message: outcome.message });
+        run.diagnostics.push(traceDiagnostic(`The trace stopped: ${outcome.message}`, layer0, 'error'));
+        break;
+    }
+    if (run.failures.length) run.status = { state: 'error', message: run.failures[0].message };
+    return run;
+  }
+
+  private logOutcome(doc: vscode.TextDocument, what: string, o: TraceOutcome): void {
+    const name = `${path.basename(doc.uri.path)} v${doc.version}`;
+    switch (o.kind) {
+      case 'traced': {
+        const t = o.traced.timings;
+        this.log.info(
+          `${what} ${name}: ${plural(o.traced.trace.steps.length, 'step')}, ${plural(o.traced.findings.length, 'finding')}; parse ${ms(t.parseMs)}, trace ${ms(t.traceMs)}, rules ${ms(t.checkMs)}, ${ms(o.wallMs)} in all` +
+            (o.traced.trace.stoppedEarly ? ` (${o.traced.trace.stoppedEarly})` : ''),
+        );
+        break;
+      }
+      case 'invalid':
+        this.log.info(`${what} ${name}: ${plural(o.parsed.problems.filter((p) => p.severity === 'error').length, 'spec error')}, not traced (${ms(o.wallMs)})`);
+        break;
+      case 'failed':
+        this.log.warn(`${what} ${name}: ${o.name}: ${o.message} (${ms(o.wallMs)})`);
+        if (o.stack) this.log.debug(o.stack);
+        break;
+      case 'timeout':
+        this.log.warn(`${what} ${name}: stopped at the ${o.limitMs} ms time limit`);
+        break;
+      case 'crashed':
+        this.log.error(`${what} ${name}: ${o.message}`);
+        break;
+      case 'cancelled':
+        this.log.info(`${what} ${name}: cancelled (${o.reason}) after ${ms(o.wallMs)}`);
+        break;
+    }
+  }
+}

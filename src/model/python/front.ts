@@ -1,0 +1,548 @@
+/**
+ * The PyTorch front end: a user's .py file (or a notebook's code cells) read, never run. The
+ * interpreter evaluates the file over the torch bindings until the training loop, or evaluates a
+ * sidecar's build expression; the result is what a trace needs (the model, its optimiser, a step
+ * that computes the loss the script computes) and the graph the rules read, read after the trace.
+ */
+import { setDefaultDtype } from '../../engine/dtype';
+import type { DType } from '../../engine/dtype';
+import type { Loss } from '../../engine/nn';
+import type * as enn from '../../engine/nn';
+import * as F from '../../engine/functional';
+import type { GradientClip, Optimizer } from '../../engine/optim';
+import type { Tensor } from '../../engine/tensor';
+import { buildLoss, buildOptimizer } from '../build';
+import { LOSSES } from '../catalogue';
+import type { DataSpec, LossSpec, ModelSpec, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
+import type { Expr, ModuleAst, Range } from './ast';
+import { CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptExit } from './errors';
+import type { FixRenderer } from '../fixes';
+import { pythonFixes, PythonFixContext } from './fixes';
+import { graphOf, RootRanges } from './graph';
+import { layerTypeOfObj } from './torch/modules';
+import { Interpreter, Scope } from './interpreter';
+import type { Limits } from './limits';
+import { backwardIn, isTrainingLoop, LoopStep, loopCount, TrainingLoop, TrainingLoopFound } from './loop';
+import { parsePython } from './parse';
+import { torchModules, watchApplications } from './torch';
+import type { LossUse } from './torch/functions';
+import { ModuleObj, TensorObj, Torch } from './torch/runtime';
+import type { ClipUse, OptimizerUse } from './torch/training';
+import { PyClass, PyOpaque, Value } from './values';
+import { expressionsIn, ownExprs, statementsIn } from './walk';
+
+export interface PythonDiagnostic {
+  severity: 'error' | 'warning' | 'info';
+  /** 'python/syntax', 'python/cant-follow', 'python/raises', 'python/limit', 'python/no-model'. */
+  code: string;
+  message: string;
+  range: SourceRange;
+  related: { range: SourceRange; message: string }[];
+  /** The script works in this floating-point type (a cast Gradient Lens met): read it again in it when the run's dtype was not chosen. */
+  dtype?: DType;
+}
+
+/** What a sidecar spec says about a Python file that only defines modules. */
+export interface PythonBuild {
+  /** A Python expression that builds the model: `GPT(GPTConfig(n_layer=2))`. */
+  build: string;
+  /** A Python expression for the loss over `model`, `x` and `y` (`model(x, y)[1]`); null: the spec's loss of `model(x)`. */
+  loss: string | null;
+  /** The sidecar's data, loss, optimiser and trace settings. */
+  spec: Pick<ModelSpec, 'input' | 'target' | 'loss' | 'optimizer' | 'trace'>;
+  /** The batch every step uses: synthetic from the spec, or given (`--batch`). */
+  batch: { input: Tensor; target: Tensor };
+}
+
+export interface PythonOptions {
+  fileName: string;
+  dtype?: DType;
+  seed?: number;
+  /** Steps the trace takes at most; the script's own loop may have fewer. */
+  steps?: number;
+  limits?: Partial<Limits>;
+  /** Dropout off everywhere (exact comparisons). */
+  dropout?: boolean;
+  /** Build the model from a sidecar's expression instead of running the script's loop. */
+  build?: PythonBuild;
+}
+
+/** The training setup a trace runs: the shape of the trace's Session, filled by the user's code. */
+export interface PythonTraining {
+  built: { module: enn.Module; loss: Loss; optimizer: Optimizer; params: Tensor[]; layers: { path: string; type: string }[] };
+  batch: { input: Tensor; target: Tensor };
+  dtype: DType;
+  step: () => Tensor;
+}
+
+export interface PythonModel {
+  training: PythonTraining;
+  meta: { seed: number; steps: number; optimizer: { type: string; lr: number; readonly clip: GradientClip | null } };
+  /** The graph, complete once a step has run (shapes, data flow, functional layers, the loss used). */
+  graph: () => ModelSpec;
+  /** Where each layer was built and first applied, by path (related locations, grouping of loop-built layers). */
+  sites: (path: string) => { type: string; created: SourceRange; callee: SourceRange; applied: SourceRange | null } | null;
+  /** What was computed for a value Gradient Lens cannot follow, when the trace meets one. */
+  explain(e: unknown): PythonDiagnostic | null;
+  /** Loads a state_dict's tensors by PyTorch's names (the model's state_dict keys), for `--state`. */
+  torch: Torch;
+  /** The names of the input and target the step reads (rebound by `--batch`). */
+  rebindBatch(input: Tensor, target: Tensor): void;
+  /** Writes fixes as edits of this file's Python. */
+  fixes(graph: ModelSpec): FixRenderer;
+}
+
+export interface PythonRead {
+  diagnostics: PythonDiagnostic[];
+  model: PythonModel | null;
+  /** Classes deriving nn.Module defined in the file: where a "Trace this model…" CodeLens goes. */
+  classes: { name: string; range: SourceRange }[];
+  interp: Interpreter | null;
+}
+
+const NO_RANGE: SourceRange = { start: 0, end: 0 };
+
+function diag(severity: PythonDiagnostic['severity'], code: string, message: string, range: SourceRange, related: PythonDiagnostic['related'] = []): PythonDiagnostic {
+  return { severity, code, message, range, related };
+}
+
+/** A CantFollow as the information diagnostic the issue names: at the construct, with where the model needed it. */
+export function cantFollowDiagnostic(c: CantFollow, needed = 'the model needs this value'): PythonDiagnostic {
+  const related = c.use.start !== c.opaque.origin.start || c.use.end !== c.opaque.origin.end ? [{ range: c.use, message: needed }] : [];
+  const d = diag('info', 'python/cant-follow', `Gradient Lens can't follow ${c.opaque.construct} here`, c.opaque.origin, related);
+  if (c instanceof DtypeCast) d.dtype = c.dtype;
+  return d;
+}
+
+function raiseDiagnostic(e: PyRaise, severity: 'error' | 'warning', what: string): PythonDiagnostic {
+  const related = e.traceback.slice(0, 5).map((r) => ({ range: r, message: 'called from here' }));
+  return diag(severity, 'python/raises', `${what}: ${e.message}`, e.r ?? NO_RANGE, related);
+}
+
+/** The name a module-level file has when a sidecar imports it ("model" for model.py). */
+function moduleName(fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? 'model';
+  return base.replace(/\.(py|ipynb)$/, '') || 'model';
+}
+
+/** Runs `fn` with the engine's default float type set for the run (torch.zeros without dtype=). */
+function withDtype<T>(dtype: DType, fn: () => T): T {
+  const prev = setDefaultDtype(dtype);
+  try {
+    return fn();
+  } finally {
+    setDefaultDtype(prev);
+  }
+}
+
+/**
+ * Reads a Python file: syntax errors, the model it trains (or the sidecar's), and what Gradient
+ * Lens could not follow. The parser must be loaded (`await loadPythonParser()`).
+ */
+export function readPython(text: string, opts: PythonOptions): PythonRead {
+  const parsed = parsePython(text);
+  const syntax = parsed.diagnostics.map((d) => diag('error', d.code, d.message, d.range));
+  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: syntax, model: null, classes: [], interp: null };
+  return readAst(parsed.ast, text, opts);
+}
+
+/** The same, for a tree already parsed (a notebook's cells joined). */
+export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): PythonRead {
+  const dtype = opts.dtype ?? 'float32';
+  const seed = opts.seed ?? 0;
+  const diagnostics: PythonDiagnostic[] = [];
+  let torch!: Torch;
+  const interp = new Interpreter({
+    name: opts.build ? moduleName(opts.fileName) : '__main__',
+    fileName: opts.fileName,
+    limits: opts.limits,
+    modules: {},
+    hooks: {
+      beforeLoop: (s, scope) => {
+        if (opts.build || !isTrainingLoop(s)) return false;
+        throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: backwardIn(s)! });
+      },
+    },
+  });
+  torch = new Torch(interp, seed, dtype);
+  torch.text = text;
+  torch.ast = ast;
+  torch.dropoutOff = opts.dropout === false;
+  interp.addModules(torchModules(torch));
+  const unwatch = watchApplications(torch);
+  let loop: TrainingLoop | null = null;
+  try {
+    withDtype(dtype, () => {
+      try {
+        interp.run(ast);
+      } catch (e) {
+        if (e instanceof TrainingLoopFound) loop = e.loop;
+        else if (e instanceof PyRaise) diagnostics.push(raiseDiagnostic(e, 'warning', 'the script stops here when run'));
+        else if (e instanceof LimitExceeded) diagnostics.push(diag('warning', 'python/limit', `Gradient Lens stopped reading the file: ${e.message}`, e.r));
+        else if (!(e instanceof ScriptExit)) throw e;
+      }
+    });
+  } finally {
+    unwatch();
+  }
+  const classes = moduleClasses(torch, interp);
+  if (!opts.build && !loop) {
+    return { diagnostics, model: null, classes, interp };
+  }
+  let model: PythonModel | null = null;
+  try {
+    model = withDtype(dtype, () => (opts.build ? fromBuild(torch, opts, opts.build) : fromLoop(torch, opts, loop!)));
+  } catch (e) {
+    const d = explainError(e);
+    if (!d) throw e;
+    diagnostics.push(d);
+  }
+  return { diagnostics, model, classes, interp };
+}
+
+/** A CantFollow, a Python exception or a limit met while building or tracing, as a diagnostic. */
+export function explainError(e: unknown): PythonDiagnostic | null {
+  if (e instanceof CantFollow) return cantFollowDiagnostic(e);
+  if (e instanceof PyRaise) return raiseDiagnostic(e, 'error', 'the model fails here');
+  if (e instanceof LimitExceeded) return diag('warning', 'python/limit', `Gradient Lens stopped: ${e.message}`, e.r);
+  return null;
+}
+
+function moduleClasses(torch: Torch, interp: Interpreter): { name: string; range: SourceRange }[] {
+  if (!torch.Module) return [];
+  const out: { name: string; range: SourceRange }[] = [];
+  for (const v of interp.globals.vars.values()) {
+    if (v instanceof PyClass && v.nameRange && v.isSubclassOf(torch.Module) && !out.some((c) => c.name === v.name)) out.push({ name: v.name, range: v.nameRange });
+  }
+  return out.sort((a, b) => a.range.start - b.range.start);
+}
+
+/** The module whose parameters the optimiser trains (the smallest one holding them all). */
+function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: TrainingLoop | null): ModuleObj | null {
+  const candidates = torch.allModules.filter((m) => m.engine.parameters().length > 0);
+  if (opt) {
+    const wanted = new Set(opt.engine.params);
+    const holding = candidates.filter((m) => {
+      const own = new Set(m.engine.parameters());
+      for (const p of wanted) if (!own.has(p)) return false;
+      return true;
+    });
+    holding.sort((a, b) => a.engine.parameters().length - b.engine.parameters().length);
+    if (holding.length) return holding[0];
+  }
+  // Without an optimiser: the module the loop body calls at the top level.
+  if (loop) for (const name of calledNames(loop)) {
+    const v = torch.interp.peek(name, scope);
+    if (v instanceof ModuleObj) return v;
+  }
+  return null;
+}
+
+/** Names called as functions in a loop's body (`model(x)`, `criterion(...)`). */
+function calledNames(loop: TrainingLoop): string[] {
+  const out: string[] = [];
+  for (const s of statementsIn(loop.stmt.body)) {
+    for (const e of ownExprs(s)) for (const x of expressionsIn(e)) if (x.k === 'call' && x.fn.k === 'name') out.push(x.fn.id);
+  }
+  return out;
+}
+
+/** The optimiser the script steps: the one `optimizer.step()` in the loop names, else the latest made. */
+function optimizerOf(torch: Torch, loop: TrainingLoop | null): OptimizerUse | null {
+  let opaque: { v: PyOpaque; r: Range } | null = null;
+  if (loop) {
+    for (const s of statementsIn(loop.stmt.body)) {
+      for (const e of ownExprs(s)) {
+        for (const x of expressionsIn(e)) {
+          if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step') continue;
+          const v = safeEval(torch.interp, x.fn.obj, loop.scope);
+          if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
+          const use = torch.optimizers.find((o) => (v as { state?: { use?: OptimizerUse } } | null)?.state?.use === o);
+          if (use) return use;
+        }
+      }
+    }
+  }
+  // No optimiser was built, and the loop steps something never built as written (it needed a value that could not be followed).
+  if (opaque && !torch.optimizers.length) throw new CantFollow(opaque.v, opaque.r);
+  return torch.optimizers[torch.optimizers.length - 1] ?? null;
+}
+
+function safeEval(interp: Interpreter, e: Expr, scope: Scope): Value | null {
+  try {
+    return interp.eval(e, scope);
+  } catch {
+    return null;
+  }
+}
+
+/** The range a model's findings about the whole model go to: its class name, or the call that built it. */
+function rootRangesOf(torch: Torch, m: ModuleObj): RootRanges {
+  const site = torch.sites.get(m.engine);
+  const created = site?.created ?? NO_RANGE;
+  return { typeRange: m.cls.nameRange ?? created, range: created };
+}
+
+function optimizerSpecOf(use: OptimizerUse, clip: ClipUse | undefined): OptimizerSpec {
+  const argRanges: Record<string, SourceRange> = {};
+  for (const [k, e] of Object.entries(use.argExprs)) argRanges[k] = e.r;
+  const ranges = clip && { key: clip.r, value: clip.r };
+  return {
+    type: use.type,
+    args: use.args as OptimizerSpec['args'],
+    range: use.created,
+    typeRange: use.callee,
+    argRanges,
+    clip: !clip ? null : clip.kind === 'norm' ? { kind: 'norm', maxNorm: clip.max, normType: clip.normType, ranges: ranges! } : { kind: 'value', clipValue: clip.max, ranges: ranges! },
+  };
+}
+
+/** The clipping the script's loop applies (its first clip_grad_norm_/clip_grad_value_ call), as a trace records it. */
+function traceClipOf(clip: ClipUse | undefined): GradientClip | null {
+  if (!clip) return null;
+  return clip.kind === 'norm' ? { kind: 'norm', maxNorm: clip.max, normType: clip.normType } : { kind: 'value', clipValue: clip.max };
+}
+
+function lossSpecOf(use: LossUse | undefined, fallback: SourceRange): LossSpec {
+  if (!use) return { type: 'MSELoss', args: { reduction: 'mean' }, range: fallback, typeRange: fallback, argRanges: {} };
+  return { type: use.type, args: use.args as LossSpec['args'], range: use.created, typeRange: use.callee, argRanges: {} };
+}
+
+function dataSpecOf(t: Tensor, r: SourceRange): DataSpec {
+  return { shape: t.shape.slice(1), distribution: null, file: null, range: r };
+}
+
+/** Common to both sources: the engine root, names as named_parameters() gives them, the graph reader. */
+function modelFrom(
+  ast: ModuleAst,
+  torch: Torch,
+  root: ModuleObj,
+  opt: OptimizerUse,
+  steps: number,
+  opts: PythonOptions,
+  first: { input: Tensor; target: Tensor },
+  step: () => Tensor,
+  rebind: (input: Tensor, target: Tensor) => void,
+  dataRange: SourceRange,
+): PythonModel {
+  const engine = root.engine;
+  // PyTorch names a tied weight by its first registration; the engine's setPath may have renamed it.
+  for (const [name, t] of engine.namedParameters()) t.name = name;
+  const params = engine.parameters();
+  const cause = torch.taintOfModel(root);
+  if (cause) throw cause;
+  const layers = engine.namedModules().slice(1).map(([path, m]) => ({ path, type: torch.moduleObjs.get(m)?.cls.name ?? m.constructor.name }));
+  const settings: TraceSettings = { steps, batchSize: first.input.shape[0] ?? 1, seed: opts.seed ?? 0, dtype: opts.dtype ?? 'float32', range: null };
+  const placeholderLoss = LOSSES.MSELoss.build({ reduction: 'mean' });
+  let graph: ModelSpec | null = null;
+  return {
+    training: { built: { module: engine, loss: placeholderLoss, optimizer: opt.engine, params, layers }, batch: first, dtype: opts.dtype ?? 'float32', step },
+    meta: {
+      seed: opts.seed ?? 0,
+      steps,
+      // the loop clips inside its step, so what it clips is known once a step has run: read when the rules ask
+      optimizer: {
+        type: opt.type,
+        lr: opt.engine.lr,
+        get clip() {
+          return traceClipOf(torch.clips[0]);
+        },
+      },
+    },
+    graph: () =>
+      (graph ??= {
+        model: graphOf(torch, engine, rootRangesOf(torch, root)),
+        input: dataSpecOf(first.input, dataRange),
+        target: dataSpecOf(first.target, dataRange),
+        loss: lossSpecOf(torch.losses[torch.losses.length - 1], dataRange),
+        optimizer: optimizerSpecOf(opt, torch.clips[0]),
+        trace: settings,
+      }),
+    sites: (path) => {
+      const m = engine.namedModules().find(([p]) => p === path)?.[1] ?? [...torch.functionals.values()].find((f) => f.module.path === path)?.module;
+      const site = m ? torch.sites.get(m) : undefined;
+      const f = m ? [...torch.functionals.values()].find((x) => x.module === m) : undefined;
+      if (f) return { type: f.type, created: f.call, callee: f.callee, applied: f.call };
+      const obj = m && torch.moduleObjs.get(m);
+      const type = obj ? (layerTypeOfObj(obj) ?? obj.cls.name) : (m?.constructor.name ?? '');
+      return site ? { type, created: site.created, callee: site.callee, applied: site.applied } : null;
+    },
+    explain: explainError,
+    torch,
+    rebindBatch: rebind,
+    fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt), g),
+  };
+}
+
+/** What the fix renderer needs to know of the file: the calls behind each layer, the loss and the optimiser. */
+function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: OptimizerUse): PythonFixContext {
+  const functionalAt = (path: string) => [...torch.functionals.values()].find((f) => f.module.path === path);
+  const loss = torch.losses[torch.losses.length - 1];
+  return {
+    text: torch.text,
+    ast,
+    callOf: (path) => {
+      const f = functionalAt(path);
+      if (f) return f.node;
+      const m = path === '' ? engine : engine.namedModules().find(([p]) => p === path)?.[1];
+      const obj = m && torch.moduleObjs.get(m);
+      return (obj && torch.calls.get(obj)) ?? null;
+    },
+    functional: (path) => !!functionalAt(path),
+    loss: loss ? { call: loss.call, functional: loss.functional } : null,
+    optimizer: opt.call ? { call: opt.call, argExprs: opt.argExprs } : null,
+  };
+}
+
+/** The script's own loop: its model, optimiser and body as the step. */
+function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): PythonModel {
+  const interp = torch.interp;
+  const opt = optimizerOf(torch, loop);
+  const root = modelOf(torch, opt, loop.scope, loop);
+  if (!root) throw new CantFollow(new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
+  if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
+  const runner = new LoopStep(interp, loop);
+  const stepsWanted = opts.steps ?? 20;
+  const steps = loop.count === null ? stepsWanted : Math.max(1, Math.min(stepsWanted, loop.count));
+  // The first item tells what the step feeds the model: the batch the trace summarises.
+  runner.next(loop.stmt.r);
+  const io = batchExprs(torch, loop, root);
+  const first = {
+    input: tensorIn(torch, io.input, loop.scope) ?? placeholder(torch),
+    target: tensorIn(torch, io.target, loop.scope) ?? placeholder(torch),
+  };
+  let override: { input: Tensor; target: Tensor } | null = null;
+  let fresh = true;
+  const step = () => {
+    if (!fresh) runner.next(loop.stmt.r);
+    fresh = false;
+    // A given batch replaces the loop's own where the step computes it, whatever the loop assigned before.
+    if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
+    let v: Value;
+    try {
+      v = runner.lossOf();
+    } finally {
+      interp.overrides = null;
+    }
+    return lossTensor(torch, v, loop.backward.r);
+  };
+  const rebind = (input: Tensor, target: Tensor) => {
+    if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
+    override = { input, target };
+    first.input = input;
+    first.target = target;
+  };
+  return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r);
+}
+
+function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
+  if (v instanceof PyOpaque) throw new CantFollow(v, r);
+  if (!(v instanceof TensorObj)) return torch.interp.raise('TypeError', `backward() is called on a ${typeof v === 'object' && v ? v.type.name : typeof v}, not a tensor`, r);
+  if (v.t.size !== 1) return torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
+  return v.t;
+}
+
+/** A stand-in when the step's input or target is not one tensor (a dict batch): the trace summarises nothing from it. */
+function placeholder(torch: Torch): Tensor {
+  return F.zeros([1], torch.dtype);
+}
+
+/**
+ * The expressions of the step that are the model's input and the loss's target: the first call of
+ * the model before `loss.backward()` in the file's order, and the last loss computed before it.
+ */
+function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input: Expr | null; target: Expr | null } {
+  let input: Expr | null = null;
+  let target: Expr | null = null;
+  const before = loop.backward.r.start;
+  const calls = statementsIn(loop.stmt.body)
+    .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))
+    .filter((x): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.args.length > 0 && x.r.start < before)
+    .sort((a, b) => a.r.start - b.r.start);
+  for (const x of calls) {
+    const fn = safeEval(torch.interp, x.fn, loop.scope);
+    if (fn === root && !input) {
+      input = x.args[0].value;
+      if (x.args[1] && !target) target = x.args[1].value;
+    } else if (isLossCallee(torch, fn) && x.args[1]) target = x.args[1].value;
+  }
+  return { input, target };
+}
+
+function isLossCallee(torch: Torch, fn: Value | null): boolean {
+  if (fn instanceof ModuleObj) return Object.hasOwn(LOSSES, fn.cls.name);
+  return fn !== null && typeof fn === 'object' && 'name' in fn && /_loss$|^cross_entropy$|^binary_cross_entropy/.test(String((fn as { name: string }).name)) && !!torch;
+}
+
+function tensorIn(torch: Torch, e: Expr | null, scope: Scope): Tensor | null {
+  if (!e) return null;
+  const v = safeEval(torch.interp, e, scope);
+  return v instanceof TensorObj ? v.t : null;
+}
+
+/**
+ * A sidecar's build expression: the file defines the modules, the sidecar says how to build one
+ * and what loss to train it with. Its loss, optimiser and data are the sidecar's; their findings go
+ * to the model's class name, since their text is in the other file.
+ */
+function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonModel {
+  const interp = torch.interp;
+  const where = NO_RANGE;
+  const built = evalExpression(interp, b.build, where);
+  if (built instanceof PyOpaque) throw new CantFollow(built, where);
+  if (!(built instanceof ModuleObj)) {
+    return interp.raise('TypeError', `the build expression ${JSON.stringify(b.build)} gives ${typeof built === 'object' && built ? `a ${built.type.name}` : String(built)}, not an nn.Module`, where);
+  }
+  const params = built.engine.parameters();
+  const engineOpt = buildOptimizer(b.spec.optimizer, params);
+  const lossFn = b.loss === null ? buildLoss(b.spec.loss) : null;
+  const scope = new Scope('function', interp.globals, new Set(['model', 'x', 'y']));
+  const batch = { ...b.batch };
+  const step = () => {
+    const x = torch.wrap(batch.input);
+    const y = torch.wrap(batch.target);
+    if (lossFn) {
+      const out = interp.call(built, [x], null, where);
+      if (out instanceof PyOpaque) throw new CantFollow(out, where);
+      return lossFn.call(torch.tensorOf(out, where, 'the model\'s output'), batch.target);
+    }
+    scope.vars.set('model', built);
+    scope.vars.set('x', x);
+    scope.vars.set('y', y);
+    return lossTensor(torch, evalExpression(interp, b.loss!, where, scope), where);
+  };
+  const use: OptimizerUse = { type: b.spec.optimizer.type, args: b.spec.optimizer.args as OptimizerUse['args'], engine: engineOpt, created: where, callee: where, argExprs: {}, call: null };
+  const rebind = (input: Tensor, target: Tensor) => {
+    batch.input = input;
+    batch.target = target;
+  };
+  const steps = opts.steps ?? b.spec.trace.steps;
+  const model = modelFrom(torch.ast, torch, built, use, steps, opts, batch, step, rebind, where);
+  const graph = model.graph;
+  const root = rootRangesOf(torch, built);
+  // The sidecar's own parts, placed at the model's class (their text is the sidecar's).
+  const at = root.typeRange;
+  const moved = <T extends { range: SourceRange }>(p: T) => ({ ...p, range: at, ...('typeRange' in p ? { typeRange: at, argRanges: {} } : {}) });
+  model.graph = () => {
+    const g = graph();
+    return { ...g, input: moved(b.spec.input), target: moved(b.spec.target), loss: b.loss === null ? moved(b.spec.loss) : g.loss, optimizer: moved(b.spec.optimizer), trace: { ...b.spec.trace, steps } };
+  };
+  return model;
+}
+
+/** Evaluates a Python expression (a sidecar's) in the file's module scope; errors point at `r`. */
+export function evalExpression(interp: Interpreter, source: string, r: SourceRange, scope: Scope = interp.globals): Value {
+  const parsed = parsePython(`(${source}\n)`);
+  const stmt = parsed.ast.body[0];
+  if (parsed.diagnostics.length || !stmt || stmt.k !== 'expr') return interp.raise('SyntaxError', `the expression ${JSON.stringify(source)} is not valid Python`, r);
+  try {
+    return interp.eval(stmt.e, scope);
+  } catch (e) {
+    // The expression's own ranges are in the sidecar's text, not this file's.
+    if (e instanceof PyRaise) e.r = r;
+    if (e instanceof CantFollow) throw new CantFollow(e.opaque.origin.end <= source.length + 2 ? new PyOpaque(e.opaque.construct, r) : e.opaque, r);
+    throw e;
+  }
+}
+
+export { PyClass };

@@ -1,0 +1,124 @@
+/**
+ * A PyTorch model read from Python source as the model graph every rule reads: one LayerNode per
+ * module (and per functional activation call site), its range the user's own call that built it
+ * (`nn.Sigmoid()`), its children in the order the forward first applied them, and the layers whose
+ * outputs reached it in that forward (the real data flow, not the order of the attributes).
+ */
+import type * as enn from '../../engine/nn';
+import type { Tensor } from '../../engine/tensor';
+import { layerDef } from '../catalogue';
+import type { InitSpec, LayerNode, SourceRange } from '../graph';
+import type { FunctionalSite } from './torch/functions';
+import { layerTypeOfObj } from './torch/modules';
+import type { Torch } from './torch/runtime';
+
+/** Where the model as a whole is written: its class name, or the call that built it. */
+export interface RootRanges {
+  typeRange: SourceRange;
+  range: SourceRange;
+}
+
+/** For each applied module, the layers (modules without children) whose outputs reached its input: a walk back through the tape. */
+export function dataFlow(torch: Torch): Map<enn.Module, Set<enn.Module>> {
+  const producedBy = new Map<Tensor, enn.Module>();
+  for (const [m, io] of torch.applications) if (!producedBy.has(io.output)) producedBy.set(io.output, m);
+  const out = new Map<enn.Module, Set<enn.Module>>();
+  for (const [m, io] of torch.applications) {
+    const from = new Set<enn.Module>();
+    // Walk back from the input, stopping at the first tensor another module produced on each path.
+    const stack: Tensor[] = [io.input];
+    const seen = new Set<Tensor>();
+    let budget = 10_000;
+    while (stack.length && budget-- > 0) {
+      const t = stack.pop()!;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      const producer = producedBy.get(t);
+      // A block's output (a residual sum inside it) comes from the layers inside: walk on into it.
+      if (producer && producer !== m && producer.namedChildren().length === 0) {
+        from.add(producer);
+        continue;
+      }
+      const node = t.node;
+      if (node) for (const x of node.inputs) stack.push(x);
+    }
+    out.set(m, from);
+  }
+  return out;
+}
+
+/**
+ * A user's module class as a layer type: its name, qualified by its module when it is also a
+ * catalogue name (a hand-written `class LayerNorm(nn.Module)` is not torch.nn.LayerNorm to the rules).
+ */
+function userType(name: string, module: string | null): string {
+  return layerDef(name) ? `${module ?? '__main__'}.${name}` : name;
+}
+
+/** The graph of the model rooted at `root`: modules, functional activation sites, ranges, shapes and data flow. */
+export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges): LayerNode {
+  const order = new Map<enn.Module, number>();
+  let i = 0;
+  for (const m of torch.applications.keys()) order.set(m, i++);
+  const flow = dataFlow(torch);
+  const functionalsByParent = new Map<string, FunctionalSite[]>();
+  for (const f of torch.functionals.values()) {
+    if (!order.has(f.module)) continue;
+    const list = functionalsByParent.get(f.parent) ?? [];
+    list.push(f);
+    functionalsByParent.set(f.parent, list);
+  }
+  const pathOf = (m: enn.Module) => m.path;
+  const node = (m: enn.Module, name: string, fallback: RootRanges, functional: FunctionalSite | null): LayerNode => {
+    const site = torch.sites.get(m);
+    const obj = functional ? null : torch.moduleObjs.get(m);
+    const type = functional ? functional.type : obj ? (layerTypeOfObj(obj) ?? userType(obj.cls.name, obj.cls.module)) : m.constructor.name;
+    const def = layerDef(type);
+    const init: Record<string, InitSpec> = {};
+    for (const [k, t] of m.ownState().params) {
+      const use = torch.inits.get(t);
+      if (use) init[k] = { scheme: use.scheme, args: use.args, range: use.r };
+    }
+    const created = functional?.call ?? site?.created ?? fallback.range;
+    const io = torch.applications.get(m);
+    const n: LayerNode = {
+      type,
+      name,
+      path: m.path,
+      args: def ? def.argsOf(m) : {},
+      init,
+      params: m.ownState().params.map(([k, t]) => ({ name: k, shape: [...t.shape] })),
+      children: [],
+      range: created,
+      typeRange: created,
+      argRanges: {},
+      inShape: io ? io.input.shape.slice(1) : [],
+      outShape: io ? io.output.shape.slice(1) : [],
+    };
+    const from = flow.get(m);
+    if (from) n.inputsFrom = [...from].map(pathOf);
+    return n;
+  };
+  const top = node(root, '', rootRanges, null);
+  top.typeRange = rootRanges.typeRange;
+  top.range = rootRanges.range;
+  const stack: [enn.Module, LayerNode][] = [[root, top]];
+  while (stack.length) {
+    const [m, n] = stack.pop()!;
+    const kids: [number, LayerNode, enn.Module | null][] = [];
+    m.namedChildren().forEach(([name, c], k) => {
+      const child = node(c, name, { typeRange: n.typeRange, range: n.range }, null);
+      kids.push([order.get(c) ?? 1e9 + k, child, c]);
+    });
+    for (const f of functionalsByParent.get(m.path) ?? []) {
+      kids.push([order.get(f.module) ?? 1e9, node(f.module, f.module.path.slice(m.path ? m.path.length + 1 : 0), n, f), null]);
+    }
+    // The order the forward applied them in: what "the layer before" means to the rules.
+    kids.sort((a, b) => a[0] - b[0]);
+    for (const [, child, c] of kids) {
+      n.children.push(child);
+      if (c) stack.push([c, child]);
+    }
+  }
+  return top;
+}

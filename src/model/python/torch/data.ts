@@ -1,0 +1,382 @@
+/**
+ * Data without reading any: torch.utils.data (TensorDataset, DataLoader over it or over a user's
+ * Dataset) and torchvision's datasets and transforms. A torchvision dataset is a row of a table of
+ * sample shapes, class counts, sizes and pixel statistics; its samples are synthetic images with
+ * those statistics, so a batch has the right shape and scale after the script's own transforms.
+ */
+import * as F from '../../../engine/functional';
+import type { Rng } from '../../../engine/rng';
+import type { Tensor } from '../../../engine/tensor';
+import type { Range } from '../ast';
+import { CantFollow } from '../errors';
+import { native } from '../native';
+import * as P from '../protocol';
+import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, toBigInt, Value } from '../values';
+import { mirrorModule, NativeObj, TensorObj, Torch } from './runtime';
+import { opaqueModule } from '../interpreter';
+
+/** A torchvision dataset as Gradient Lens knows it: what its samples look like, never their data. */
+export interface DatasetInfo {
+  /** Per-sample image shape [C, H, W] as ToTensor gives it. */
+  shape: [number, number, number];
+  classes: number | null;
+  train: number;
+  test: number;
+  /** Per-channel mean and std of the pixels in [0, 1] (the values every tutorial's Normalize uses). */
+  mean: number[];
+  std: number[];
+}
+
+export const DATASETS: Record<string, DatasetInfo> = {
+  MNIST: { shape: [1, 28, 28], classes: 10, train: 60000, test: 10000, mean: [0.1307], std: [0.3081] },
+  FashionMNIST: { shape: [1, 28, 28], classes: 10, train: 60000, test: 10000, mean: [0.286], std: [0.353] },
+  KMNIST: { shape: [1, 28, 28], classes: 10, train: 60000, test: 10000, mean: [0.1918], std: [0.3483] },
+  CIFAR10: { shape: [3, 32, 32], classes: 10, train: 50000, test: 10000, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  CIFAR100: { shape: [3, 32, 32], classes: 100, train: 50000, test: 10000, mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] },
+  SVHN: { shape: [3, 32, 32], classes: 10, train: 73257, test: 26032, mean: [0.4377, 0.4438, 0.4728], std: [0.198, 0.201, 0.197] },
+  STL10: { shape: [3, 96, 96], classes: 10, train: 5000, test: 8000, mean: [0.4467, 0.4398, 0.4066], std: [0.2603, 0.2566, 0.2713] },
+  ImageNet: { shape: [3, 224, 224], classes: 1000, train: 1281167, test: 50000, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  // A folder of images, ImageNet-sized: the classes are the folders, unknown here (the model's output decides).
+  ImageFolder: { shape: [3, 224, 224], classes: null, train: 100000, test: 10000, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+};
+
+/** Gamma(k, 1) by Marsaglia and Tsang (boosted for k < 1). */
+function gamma(rng: Rng, k: number): number {
+  if (k < 1) return gamma(rng, k + 1) * Math.pow(Math.max(rng.uniform(), 1e-300), 1 / k);
+  const d = k - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = rng.normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rng.uniform();
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** A pixel in [0, 1] with the given mean and std: Beta(α, β) matched to both. */
+function pixel(rng: Rng, mean: number, std: number): number {
+  const common = (mean * (1 - mean)) / (std * std) - 1;
+  const a = Math.max(mean * common, 1e-3);
+  const b = Math.max((1 - mean) * common, 1e-3);
+  const x = gamma(rng, a);
+  const y = gamma(rng, b);
+  return x + y > 0 ? x / (x + y) : mean;
+}
+
+/** One synthetic image [C, H, W] in [0, 1] with the dataset's per-channel statistics. */
+function syntheticImage(torch: Torch, info: DatasetInfo, shape: [number, number, number]): Tensor {
+  const [c, h, w] = shape;
+  const t = F.zeros(shape, torch.dtype);
+  const d = t.data;
+  for (let ch = 0; ch < c; ch++) {
+    const m = info.mean[ch % info.mean.length];
+    const s = info.std[ch % info.std.length];
+    for (let i = 0; i < h * w; i++) d[ch * h * w + i] = pixel(torch.dataRng, m, s);
+  }
+  return t;
+}
+
+/** What a synthetic dataset is and how its samples are transformed. */
+interface SyntheticState {
+  name: string;
+  info: DatasetInfo;
+  train: boolean;
+  transform: Value;
+  targetTransform: Value;
+}
+
+/** What a transform does to a sample's shape: the image size after Resize/Crop (null: unchanged). */
+interface TransformState {
+  kind: string;
+  /** ToTensor seen (before it, a sample is an image, not a tensor). */
+  apply: (x: Value, r: Range) => Value;
+  size?: [number, number] | null;
+}
+
+export function makeData(torch: Torch): { utilsData: Record<string, Value>; modules: [string, PyModule][] } {
+  const interp = torch.interp;
+  const Dataset = new PyClass('Dataset', [OBJECT], null, 'torch.utils.data');
+  const TensorDataset = new PyClass(
+    'TensorDataset',
+    [Dataset],
+    {
+      construct: (c, args, _k, r) => {
+        const tensors = args.map((a) => torch.tensorOf(a, r, 'tensors'));
+        if (tensors.some((t) => t.shape[0] !== tensors[0]?.shape[0])) interp.raise('AssertionError', 'Size mismatch between tensors', r);
+        return new NativeObj(c, { tensors });
+      },
+      len: (v) => (v as NativeObj<{ tensors: Tensor[] }>).state.tensors[0]?.shape[0] ?? 0,
+      getitem: (v, key, r) => new PyTuple((v as NativeObj<{ tensors: Tensor[] }>).state.tensors.map((t) => P.getItem(interp, torch.wrap(t), key, r))),
+    },
+    'torch.utils.data',
+  );
+  TensorDataset.dict.set('tensors', null);
+
+  const synthetic = (name: string) =>
+    new PyClass(
+      name,
+      [Dataset],
+      {
+        construct: (c, args, kwargs, r) => {
+          const info = DATASETS[name];
+          const get = (k: string, pos: number) => kwargs?.get(k) ?? args[pos];
+          const split = get('split', 1);
+          const trainArg = get('train', 1);
+          const train = typeof split === 'string' ? split === 'train' : trainArg === undefined ? true : torch.bool(trainArg, r);
+          return new NativeObj<SyntheticState>(c, { name, info, train, transform: get('transform', name === 'ImageFolder' ? 1 : 2) ?? null, targetTransform: kwargs?.get('target_transform') ?? null });
+        },
+        len: (v) => {
+          const s = (v as NativeObj<SyntheticState>).state;
+          return s.train ? s.info.train : s.info.test;
+        },
+        getitem: (v, key, r) => sample(torch, (v as NativeObj<SyntheticState>).state, r, key),
+        getattr: (v, attr) => {
+          const s = (v as NativeObj<SyntheticState>).state;
+          if (attr === 'classes') return s.info.classes === null ? new PyOpaque(`the class folders of ${s.name}`, NOWHERE) : new PyList(Array.from({ length: s.info.classes }, (_, i) => String(i)));
+          if (attr === 'transform') return s.transform;
+          return undefined;
+        },
+      },
+      'torchvision.datasets',
+    );
+
+  const DataLoader = new PyClass(
+    'DataLoader',
+    [OBJECT],
+    {
+      construct: (c, args, kwargs, r) => {
+        const get = (k: string, pos: number, d: Value) => kwargs?.get(k) ?? args[pos] ?? d;
+        const dataset = get('dataset', 0, null);
+        const batchSize = get('batch_size', 1, 1n);
+        const shuffle = torch.bool(get('shuffle', 2, false), r);
+        if (batchSize === null) throw new CantFollow(new PyOpaque('DataLoader(batch_size=None)', r), r);
+        const drop = torch.bool(kwargs?.get('drop_last') ?? false, r);
+        const collate = kwargs?.get('collate_fn') ?? null;
+        if (collate !== null) throw new CantFollow(new PyOpaque('DataLoader(collate_fn=...)', r), r);
+        return new NativeObj(c, { dataset, batchSize: torch.int(batchSize, r, 'batch_size'), shuffle, drop, r });
+      },
+      iter: (v, r) => loaderIter(torch, (v as NativeObj<LoaderState>).state, r),
+      len: (v, r) => {
+        const s = (v as NativeObj<LoaderState>).state;
+        const n = P.len(interp, s.dataset, r);
+        return s.drop ? Math.floor(n / s.batchSize) : Math.ceil(n / s.batchSize);
+      },
+      getattr: (v, attr) => {
+        const s = (v as NativeObj<LoaderState>).state;
+        if (attr === 'dataset') return s.dataset;
+        if (attr === 'batch_size') return BigInt(s.batchSize);
+        return undefined;
+      },
+    },
+    'torch.utils.data',
+  );
+
+  const utilsData: Record<string, Value> = {
+    Dataset,
+    IterableDataset: new PyOpaque('torch.utils.data.IterableDataset', NOWHERE),
+    TensorDataset,
+    DataLoader,
+    random_split: native('random_split(dataset, lengths, generator=None)', (_a, r) => new PyOpaque('random_split', r)),
+    Subset: native('Subset(dataset, indices)', (a) => a.dataset),
+  };
+
+  // torchvision.transforms: each a callable object over a sample.
+  const transform = (name: string, make: (args: Value[], kwargs: Map<string, Value> | null, r: Range) => TransformState) => {
+    const cls: PyClass = new PyClass(
+      name,
+      [OBJECT],
+      {
+        construct: (c, args, kwargs, r) => new NativeObj<TransformState>(c, make(args, kwargs, r)),
+        call: (self, args, _k, r) => (self as NativeObj<TransformState>).state.apply(args[0], r),
+      },
+      'torchvision.transforms',
+    );
+    return cls;
+  };
+  const sizeArg = (v: Value, r: Range): [number, number] => {
+    const s = torch.ints(v, r);
+    return s.length === 1 ? [s[0], s[0]] : [s[0], s[1]];
+  };
+  const resized = (x: Value, size: [number, number], r: Range): Value => {
+    const t = torch.tensorOf(x, r, 'img');
+    if (t.shape[1] === size[0] && t.shape[2] === size[1]) return x;
+    // The values are synthetic: a new image of the new size with the same statistics.
+    const img = (x as TensorObj & { info?: DatasetInfo }).info;
+    const info = img ?? { ...DATASETS.ImageFolder, mean: [F.mean(t).item()], std: [0.25] };
+    const out = torch.wrap(syntheticImage(torch, info, [t.shape[0], size[0], size[1]])) as TensorObj & { info?: DatasetInfo };
+    out.info = info;
+    return out;
+  };
+  /** A crop of an image at least as large as the crop (the offset chosen by `at` from the room left); a synthetic image of the crop's size otherwise. */
+  const cropped = (x: Value, size: [number, number], r: Range, at: (room: number) => number): Value => {
+    const t = torch.tensorOf(x, r, 'img');
+    const [h, w] = [t.shape[t.rank - 2], t.shape[t.rank - 1]];
+    if (h < size[0] || w < size[1]) return resized(x, size, r);
+    return torch.wrap(F.narrow(F.narrow(t, t.rank - 2, at(h - size[0]), size[0]), t.rank - 1, at(w - size[1]), size[1]));
+  };
+  const transforms: Record<string, Value> = {
+    Compose: transform('Compose', (args, _k, r) => {
+      const steps = interp.toArray(args[0] ?? new PyList([]), r);
+      return { kind: 'Compose', apply: (x, rr) => steps.reduce((v, s) => interp.call(s, [v], null, rr), x) };
+    }),
+    ToTensor: transform('ToTensor', () => ({ kind: 'ToTensor', apply: (x) => x })),
+    PILToTensor: transform('PILToTensor', () => ({ kind: 'PILToTensor', apply: (x) => x })),
+    Normalize: transform('Normalize', (args, kwargs, r) => {
+      const mean = numbers(torch, args[0] ?? kwargs?.get('mean') ?? null, r);
+      const std = numbers(torch, args[1] ?? kwargs?.get('std') ?? null, r);
+      return {
+        kind: 'Normalize',
+        apply: (x, rr) => {
+          const t = torch.tensorOf(x, rr, 'tensor');
+          const c = t.shape[0];
+          const m = F.tensor(Array.from({ length: c }, (_, i) => mean[i % mean.length]), [c, 1, 1], t.dtype);
+          const s = F.tensor(Array.from({ length: c }, (_, i) => std[i % std.length]), [c, 1, 1], t.dtype);
+          return torch.wrap(F.div(F.sub(t, m), s));
+        },
+      };
+    }),
+    Resize: transform('Resize', (args, kwargs, r) => {
+      const size = args[0] ?? kwargs?.get('size') ?? null;
+      return {
+        kind: 'Resize',
+        apply: (x, rr) => {
+          if (isInt(size)) {
+            // An int resizes the shorter side, keeping the aspect ratio: a square stays square.
+            const t = torch.tensorOf(x, rr, 'img');
+            const s = Number(toBigInt(size));
+            const [h, w] = [t.shape[1], t.shape[2]];
+            return resized(x, h <= w ? [s, Math.round((s * w) / h)] : [Math.round((s * h) / w), s], rr);
+          }
+          return resized(x, sizeArg(size, r), rr);
+        },
+      };
+    }),
+    CenterCrop: transform('CenterCrop', (args, kwargs, r) => {
+      const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
+      return { kind: 'CenterCrop', apply: (x, rr) => cropped(x, size, rr, (room) => Math.floor(room / 2)) };
+    }),
+    RandomCrop: transform('RandomCrop', (args, kwargs, r) => {
+      const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
+      return { kind: 'RandomCrop', apply: (x, rr) => cropped(x, size, rr, (room) => Math.floor(torch.dataRng.uniform() * (room + 1))) };
+    }),
+    RandomResizedCrop: transform('RandomResizedCrop', (args, kwargs, r) => {
+      const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
+      return { kind: 'RandomResizedCrop', apply: (x, rr) => resized(x, size, rr) };
+    }),
+    Pad: transform('Pad', (args, kwargs, r) => {
+      const padding = torch.ints(args[0] ?? kwargs?.get('padding') ?? null, r, 'padding');
+      const fill = args[1] ?? kwargs?.get('fill') ?? 0n;
+      const mode = args[2] ?? kwargs?.get('padding_mode') ?? 'constant';
+      if (mode !== 'constant') throw new CantFollow(new PyOpaque(`transforms.Pad(padding_mode='${String(mode)}')`, r), r);
+      // torchvision's order: one amount for every side, (left/right, top/bottom), or (left, top, right, bottom).
+      const [left, top, right, bottom] = padding.length === 1 ? [padding[0], padding[0], padding[0], padding[0]] : padding.length === 2 ? [padding[0], padding[1], padding[0], padding[1]] : padding;
+      return { kind: 'Pad', apply: (x, rr) => torch.wrap(F.constantPad(torch.tensorOf(x, rr, 'img'), [left, right, top, bottom], torch.number(fill, rr, 'fill'))) };
+    }),
+    Lambda: transform('Lambda', (args) => ({ kind: 'Lambda', apply: (x, rr) => interp.call(args[0], [x], null, rr) })),
+  };
+  for (const name of ['RandomHorizontalFlip', 'RandomVerticalFlip', 'RandomRotation', 'ColorJitter', 'RandomAffine', 'GaussianBlur', 'RandomErasing', 'AutoAugment', 'RandAugment', 'TrivialAugmentWide']) {
+    transforms[name] = transform(name, () => ({ kind: name, apply: (x) => x }));
+  }
+  const datasets: Record<string, Value> = {};
+  for (const name of Object.keys(DATASETS)) datasets[name] = synthetic(name);
+  datasets.DatasetFolder = datasets.ImageFolder;
+  const tvDatasets = mirrorModule('torchvision.datasets', datasets);
+  const tvTransforms = mirrorModule('torchvision.transforms', transforms);
+  const tv = mirrorModule('torchvision', { datasets: tvDatasets, transforms: tvTransforms, models: opaqueModule('torchvision.models', NOWHERE), utils: opaqueModule('torchvision.utils', NOWHERE) });
+  return {
+    utilsData,
+    modules: [
+      ['torchvision', tv],
+      ['torchvision.datasets', tvDatasets],
+      ['torchvision.transforms', tvTransforms],
+    ],
+  };
+}
+
+
+function numbers(torch: Torch, v: Value, r: Range): number[] {
+  if (v instanceof PyTuple || v instanceof PyList) return v.items.map((x) => torch.number(x, r));
+  return [torch.number(v, r)];
+}
+
+/** One sample of a synthetic dataset: (image after the transform, class index). */
+function sample(torch: Torch, s: SyntheticState, r: Range, key: Value): Value {
+  if (!isInt(key)) return torch.interp.raise('TypeError', 'dataset indices must be integers', r);
+  const img = torch.wrap(syntheticImage(torch, s.info, s.info.shape)) as TensorObj & { info?: DatasetInfo };
+  img.info = s.info;
+  const x = s.transform === null ? new PyOpaque(`a ${s.name} image without transforms.ToTensor()`, r) : torch.interp.call(s.transform, [img], null, r);
+  const classes = s.info.classes;
+  const y: Value = classes === null ? new PyOpaque(`the class of an ${s.name} image`, r) : BigInt(Math.floor(torch.dataRng.uniform() * classes));
+  return new PyTuple([x, s.targetTransform === null ? y : torch.interp.call(s.targetTransform, [y], null, r)]);
+}
+
+interface LoaderState {
+  dataset: Value;
+  batchSize: number;
+  shuffle: boolean;
+  drop: boolean;
+  r: Range;
+}
+
+/** PyTorch's default_collate: tensors stacked, numbers to a tensor, tuples position by position. */
+function collate(torch: Torch, items: Value[], r: Range): Value {
+  const first = items[0];
+  if (first instanceof TensorObj) return torch.wrap(F.stack(items.map((x) => torch.tensorOf(x, r))));
+  if (isInt(first)) return torch.wrap(F.tensor(items.map((x) => Number(toBigInt(x as bigint))), [items.length], 'int64'));
+  if (typeof first === 'number') return torch.wrap(F.tensor(items as number[], [items.length], 'float64'));
+  if (first instanceof PyTuple || first instanceof PyList) {
+    const n = first.items.length;
+    const cols = Array.from({ length: n }, (_, i) => collate(torch, items.map((x) => (x as PyTuple).items[i]), r));
+    return first instanceof PyTuple ? new PyTuple(cols) : new PyList(cols);
+  }
+  if (first instanceof PyDict) {
+    const d = new PyDict();
+    for (const k of first.keys()) d.set(k, collate(torch, items.map((x) => (x as PyDict).get(k) ?? null), r));
+    return d;
+  }
+  if (first instanceof PyOpaque) throw new CantFollow(first, r);
+  return torch.interp.raise('TypeError', `default_collate: batch must contain tensors, numbers, dicts or lists; found ${typeof first}`, r);
+}
+
+/** Batches of a loader, drawn as the training loop asks for them. */
+function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
+  const interp = torch.interp;
+  const ds = s.dataset;
+  if (ds instanceof PyOpaque) throw new CantFollow(ds, r);
+  // TensorDataset: rows of its tensors, the batch at once.
+  if (ds instanceof NativeObj && Array.isArray((ds.state as { tensors?: Tensor[] }).tensors)) {
+    const tensors = (ds.state as { tensors: Tensor[] }).tensors;
+    const n = tensors[0]?.shape[0] ?? 0;
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (s.shuffle) for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(torch.dataRng.uniform() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let at = 0;
+    return new PyIter(() => {
+      if (at >= n || (s.drop && at + s.batchSize > n)) return undefined;
+      const idx = F.tensor(order.slice(at, at + s.batchSize), [Math.min(s.batchSize, n - at)], 'int64');
+      at += s.batchSize;
+      return new PyTuple(tensors.map((t) => torch.wrap(F.indexSelect(t, 0, idx))));
+    });
+  }
+  // Any map-style dataset (a torchvision one, or the user's class with __getitem__ and __len__).
+  const n = P.len(interp, ds, r);
+  let at = 0;
+  return new PyIter(() => {
+    if (at >= n || (s.drop && at + s.batchSize > n)) return undefined;
+    const items: Value[] = [];
+    for (let i = 0; i < s.batchSize && at < n; i++, at++) {
+      const k = s.shuffle ? BigInt(Math.floor(torch.dataRng.uniform() * n)) : BigInt(at);
+      items.push(P.getItem(interp, ds, k, r));
+    }
+    return collate(torch, items, r);
+  });
+}
+
+export { PyInstance };

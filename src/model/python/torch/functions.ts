@@ -1,0 +1,490 @@
+/**
+ * torch.* and torch.nn.functional.* for the interpreter, with PyTorch's signatures. Activations
+ * called as functions inside a forward (`F.relu(self.fc1(x))`) run through a layer of their own
+ * per call site, so the trace measures them and a finding lands on that line. Losses record which
+ * loss the model trains with and where it is written.
+ */
+import { isGradEnabled, setGradEnabled } from '../../../engine/context';
+import type { TensorDType } from '../../../engine/dtype';
+import * as F from '../../../engine/functional';
+import type * as enn from '../../../engine/nn';
+import { Tensor } from '../../../engine/tensor';
+import { LAYERS, LayerType } from '../../catalogue';
+import { LOSSES, LossType } from '../../catalogue/losses';
+import type { ArgValue } from '../../graph';
+import type { Expr, Range } from '../ast';
+import { CantFollow } from '../errors';
+import { Bound, native } from '../native';
+import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
+import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
+import { UNARY_MATH } from './elementwise';
+import { namedPair, norm, toNested } from './tensor';
+
+/** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
+export interface LossUse {
+  type: LossType;
+  args: Record<string, ArgValue>;
+  /** The call a fix of the loss edits: the loss object's construction, or the F.* call. */
+  call: Extract<Expr, { k: 'call' }> | null;
+  functional: boolean;
+  /** The loss object's construction (`nn.CrossEntropyLoss()`) or the F.* call. */
+  created: Range;
+  callee: Range;
+  /** Where it was applied. */
+  applied: Range;
+}
+
+/** A functional activation's layer, one per call site (and arguments). */
+export interface FunctionalSite {
+  module: enn.Module;
+  type: LayerType;
+  node: Extract<Expr, { k: 'call' }> | null;
+  /** The enclosing module's path ('' at the top level). */
+  parent: string;
+  call: Range;
+  callee: Range;
+}
+
+const ACTIVATIONS: Record<string, LayerType> = {
+  relu: 'ReLU',
+  sigmoid: 'Sigmoid',
+  tanh: 'Tanh',
+  leaky_relu: 'LeakyReLU',
+  elu: 'ELU',
+  gelu: 'GELU',
+  softplus: 'Softplus',
+  softmax: 'Softmax',
+  log_softmax: 'LogSoftmax',
+};
+
+/** 1-based line of an offset, for a functional layer's name. */
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/**
+ * Applies a catalogue activation as a function at call site `r`: through an engine layer kept per
+ * site, named `<fn>@<line>` under the module whose forward calls it.
+ */
+export function functionalActivation(torch: Torch, fn: string, x: Tensor, args: Record<string, ArgValue>, r: Range): Tensor {
+  const type = ACTIVATIONS[fn];
+  const parent = torch.currentPath();
+  const key = `${r.start}:${r.end}:${parent}:${JSON.stringify(args)}`;
+  let site = torch.functionals.get(key);
+  if (!site) {
+    const module = LAYERS[type].build({ ...defaultsOf(type), ...args }, { dtype: torch.dtype, rng: torch.rng, dropoutRng: torch.dropoutRng }, []);
+    const name = `${fn}@${lineOf(torch.text, r.start)}`;
+    module.path = parent ? `${parent}.${name}` : name;
+    site = { module, type, node: torch.interp.callNode, parent, call: r, callee: torch.interp.callee ?? r };
+    torch.functionals.set(key, site);
+  }
+  site.module.training = true;
+  return site.module.call(x);
+}
+
+function defaultsOf(type: LayerType): Record<string, ArgValue> {
+  const out: Record<string, ArgValue> = {};
+  for (const a of LAYERS[type].args) if (a.default !== undefined) out[a.name] = a.default as ArgValue;
+  return out;
+}
+
+/** The dim argument of softmax: PyTorch's implicit choice when None (0 for 0-, 1- and 3-d input, else 1). */
+function softmaxDim(torch: Torch, dim: Value, x: Tensor, r: Range): number {
+  if (dim !== null) return torch.int(dim, r, 'dim');
+  return x.rank === 0 || x.rank === 1 || x.rank === 3 ? 0 : 1;
+}
+
+export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; functional: Record<string, Value> } {
+  const interp = torch.interp;
+  const wrap = (t: Tensor | Tensor[]) => torch.wrapAny(t);
+  const T_ = (v: Value, r: Range, what = 'input') => torch.tensorOf(v, r, what);
+  const fns: Record<string, Value> = {};
+  const fn = (into: Record<string, Value>, sig: string, impl: (a: Bound, r: Range) => Value) => {
+    const b = native(sig, impl);
+    into[b.name] = b;
+    return b;
+  };
+  const functional: Record<string, Value> = {};
+  const dtypeOr = (v: Value, r: Range, d: TensorDType) => torch.dtypeArg(v, r) ?? d;
+  const finish = (t: Tensor, a: Bound, r: Range) => {
+    if (a.requires_grad !== undefined && torch.bool(a.requires_grad, r)) t.requiresGrad = true;
+    return wrap(t);
+  };
+
+  // ── creation ─────────────────────────────────────────────────────────────
+  fn(fns, 'tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False)', (a, r) => {
+    const d = torch.dtypeArg(a.dtype, r);
+    const nested = toNested(torch, a.data, r);
+    const t = F.fromNested(nested, d ?? undefined);
+    // torch.tensor's float default is the default dtype; the engine's fromNested uses it too.
+    return finish(t, a, r);
+  });
+  fn(fns, 'as_tensor(data, dtype=None, device=None)', (a, r) => (a.data instanceof TensorObj ? a.data : wrap(F.fromNested(toNested(torch, a.data, r), torch.dtypeArg(a.dtype, r) ?? undefined))));
+  for (const [name, make] of [
+    ['zeros', (s: number[], d: TensorDType) => F.zeros(s, d)],
+    ['ones', (s: number[], d: TensorDType) => F.ones(s, d)],
+    ['empty', (s: number[], d: TensorDType) => F.zeros(s, d)],
+    ['rand', (s: number[], d: TensorDType) => F.rand(s, torch.rng, d)],
+    ['randn', (s: number[], d: TensorDType) => F.randn(s, torch.rng, d)],
+  ] as const) {
+    fn(fns, `${name}(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, generator=None, pin_memory=False, memory_format=None)`, (a, r) =>
+      finish(make(torch.shapeArgs(a.__varargs ?? [], r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r),
+    );
+  }
+  for (const [name, make] of [
+    ['zeros_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
+    ['ones_like', (x: Tensor, d: TensorDType) => F.ones(x.shape, d)],
+    ['empty_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
+    ['rand_like', (x: Tensor, d: TensorDType) => F.rand(x.shape, torch.rng, d as 'float32')],
+    ['randn_like', (x: Tensor, d: TensorDType) => F.randn(x.shape, torch.rng, d as 'float32')],
+  ] as const) {
+    fn(fns, `${name}(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None)`, (a, r) => {
+      const x = T_(a.input, r);
+      return finish(make(x, dtypeOr(a.dtype, r, x.dtype)), a, r);
+    });
+  }
+  fn(fns, 'full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) =>
+    finish(F.full(torch.ints(a.size, r), typeof a.fill_value === 'boolean' ? a.fill_value : torch.number(a.fill_value, r), torch.dtypeArg(a.dtype, r) ?? (isInt(a.fill_value) && typeof a.fill_value !== 'boolean' ? 'int64' : undefined)), a, r),
+  );
+  fn(fns, 'full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None)', (a, r) => {
+    const x = T_(a.input, r);
+    return finish(F.full(x.shape, torch.number(a.fill_value, r), dtypeOr(a.dtype, r, x.dtype)), a, r);
+  });
+  fn(fns, 'arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
+    const allInt = [a.start, a.end ?? 0n, a.step].every((v) => isInt(v));
+    const d = torch.dtypeArg(a.dtype, r) ?? (allInt ? 'int64' : torch.dtype);
+    const t = a.end === null ? F.arange(torch.number(a.start, r), undefined, 1, d) : F.arange(torch.number(a.start, r), torch.number(a.end, r), torch.number(a.step, r), d);
+    return finish(t, a, r);
+  });
+  fn(fns, 'linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) =>
+    finish(F.linspace(torch.number(a.start, r), torch.number(a.end, r), torch.int(a.steps, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r),
+  );
+  fn(fns, 'eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) =>
+    finish(F.eye(torch.int(a.n, r), a.m === null ? undefined : torch.int(a.m, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r),
+  );
+  fn(fns, 'randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
+    const args = a.__varargs ?? [];
+    const [low, high, size] = args.length === 2 ? [0, torch.int(args[0], r), args[1]] : [torch.int(args[0], r), torch.int(args[1], r), args[2]];
+    return wrap(F.randint(low, high, torch.ints(size ?? new PyTuple([]), r), torch.rng, dtypeOr(a.dtype, r, 'int64')));
+  });
+  fn(fns, 'randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
+    const n = torch.int(a.n, r);
+    const idx = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(torch.rng.uniform() * (i + 1));
+      [idx[i], idx[j]] = [idx[j], idx[i]];
+    }
+    return wrap(F.tensor(idx, [n], dtypeOr(a.dtype, r, 'int64')));
+  });
+
+  // ── joining and views ────────────────────────────────────────────────────
+  const tensors = (v: Value, r: Range) => interp.toArray(v, r).map((t) => T_(t, r, 'tensors'));
+  fn(fns, 'cat(tensors, dim=0, *, out=None)', (a, r) => wrap(F.cat(tensors(a.tensors, r), torch.int(a.dim, r))));
+  fns.concat = fns.cat;
+  fns.concatenate = fns.cat;
+  fn(fns, 'stack(tensors, dim=0, *, out=None)', (a, r) => wrap(F.stack(tensors(a.tensors, r), torch.int(a.dim, r))));
+  fn(fns, 'split(tensor, split_size_or_sections, dim=0)', (a, r) => {
+    const s = a.split_size_or_sections;
+    return wrap(F.split(T_(a.tensor, r), isInt(s) ? torch.int(s, r) : torch.ints(s, r), torch.int(a.dim, r)));
+  });
+  fn(fns, 'chunk(input, chunks, dim=0)', (a, r) => wrap(F.chunk(T_(a.input, r), torch.int(a.chunks, r), torch.int(a.dim, r))));
+  fn(fns, 'unbind(input, dim=0)', (a, r) => wrap(F.unbind(T_(a.input, r), torch.int(a.dim, r))));
+  fn(fns, 'flatten(input, start_dim=0, end_dim=-1)', (a, r) => wrap(F.flatten(T_(a.input, r), torch.int(a.start_dim, r), torch.int(a.end_dim, r))));
+  fn(fns, 'reshape(input, shape)', (a, r) => wrap(F.reshape(T_(a.input, r), torch.ints(a.shape, r))));
+  fn(fns, 'transpose(input, dim0, dim1)', (a, r) => wrap(F.transpose(T_(a.input, r), torch.int(a.dim0, r), torch.int(a.dim1, r))));
+  fn(fns, 'permute(input, dims)', (a, r) => wrap(F.permute(T_(a.input, r), torch.ints(a.dims, r))));
+  fn(fns, 'squeeze(input, dim=None)', (a, r) => wrap(F.squeeze(T_(a.input, r), a.dim === null ? undefined : torch.int(a.dim, r))));
+  fn(fns, 'unsqueeze(input, dim)', (a, r) => wrap(F.unsqueeze(T_(a.input, r), torch.int(a.dim, r))));
+  fn(fns, 'gather(input, dim, index, *, sparse_grad=False, out=None)', (a, r) => wrap(F.gather(T_(a.input, r), torch.int(a.dim, r), T_(a.index, r, 'index'))));
+  fn(fns, 'index_select(input, dim, index, *, out=None)', (a, r) => wrap(F.indexSelect(T_(a.input, r), torch.int(a.dim, r), T_(a.index, r, 'index'))));
+  fn(fns, 'masked_fill(input, mask, value)', (a, r) => wrap(F.maskedFill(T_(a.input, r), T_(a.mask, r, 'mask'), torch.operand(a.value, r))));
+  fn(fns, 'where(condition, input=None, other=None, *, out=None)', (a, r) => {
+    if (a.input === null) return new PyOpaque('torch.where(condition) (indices)', r);
+    return wrap(F.where(T_(a.condition, r, 'condition'), torch.operand(a.input, r), torch.operand(a.other, r)));
+  });
+  fn(fns, 'tril(input, diagonal=0, *, out=None)', (a, r) => wrap(F.tril(T_(a.input, r), torch.int(a.diagonal, r))));
+  fn(fns, 'triu(input, diagonal=0, *, out=None)', (a, r) => wrap(F.triu(T_(a.input, r), torch.int(a.diagonal, r))));
+  fn(fns, 'cumsum(input, dim, *, dtype=None, out=None)', (a, r) => wrap(F.cumsum(T_(a.input, r), torch.int(a.dim, r))));
+  fn(fns, 'flip(input, dims)', (a, r) => wrap(F.flip(T_(a.input, r), torch.ints(a.dims, r))));
+  fn(fns, 'roll(input, shifts, dims=None)', (a, r) => wrap(F.roll(T_(a.input, r), torch.ints(a.shifts, r), a.dims === null ? undefined : torch.ints(a.dims, r))));
+  fn(fns, 'matmul(input, other, *, out=None)', (a, r) => wrap(F.matmul(T_(a.input, r), T_(a.other, r, 'other'))));
+  fns.mm = fns.matmul;
+  fn(fns, 'bmm(input, mat2, *, out=None)', (a, r) => wrap(F.bmm(T_(a.input, r), T_(a.mat2, r, 'mat2'))));
+  fn(fns, 'einsum(equation, *operands)', (_a, r) => {
+    throw new CantFollow(new PyOpaque('torch.einsum', r), r);
+  });
+
+  // ── elementwise and reductions ───────────────────────────────────────────
+  for (const [name, op] of Object.entries(UNARY_MATH)) fn(fns, `${name}(input, *, out=None)`, (a, r) => wrap(op(T_(a.input, r))));
+  const binary: Record<string, (x: F.Operand, y: F.Operand) => Tensor> = {
+    add: F.add,
+    sub: F.sub,
+    mul: F.mul,
+    div: F.div,
+    pow: F.pow,
+    remainder: F.remainder,
+    floor_divide: F.floorDivide,
+    eq: F.eq,
+    ne: F.ne,
+    lt: F.lt,
+    le: F.le,
+    gt: F.gt,
+    ge: F.ge,
+    logical_and: F.logicalAnd,
+    logical_or: F.logicalOr,
+  };
+  for (const [name, op] of Object.entries(binary)) fn(fns, `${name}(input, other, *, out=None)`, (a, r) => wrap(op(torch.operand(a.input, r, 'input'), torch.operand(a.other, r))));
+  fns.multiply = fns.mul;
+  fns.divide = fns.div;
+  fns.subtract = fns.sub;
+  fn(fns, 'maximum(input, other, *, out=None)', (a, r) => wrap(F.maximum(T_(a.input, r), T_(a.other, r, 'other'))));
+  fn(fns, 'minimum(input, other, *, out=None)', (a, r) => wrap(F.minimum(T_(a.input, r), T_(a.other, r, 'other'))));
+  fn(fns, 'clamp(input, min=None, max=None, *, out=None)', (a, r) =>
+    wrap(F.clamp(T_(a.input, r), a.min === null ? null : torch.number(a.min, r), a.max === null ? null : torch.number(a.max, r))),
+  );
+  fns.clip = fns.clamp;
+  const dims = (v: Value, r: Range): number | number[] | null => (v === null ? null : v instanceof PyTuple || v instanceof PyList ? torch.ints(v, r) : torch.int(v, r, 'dim'));
+  fn(fns, 'sum(input, dim=None, keepdim=False, *, dtype=None)', (a, r) => wrap(F.sum(T_(a.input, r), dims(a.dim, r), torch.bool(a.keepdim, r))));
+  fn(fns, 'mean(input, dim=None, keepdim=False, *, dtype=None)', (a, r) => wrap(F.mean(T_(a.input, r), dims(a.dim, r), torch.bool(a.keepdim, r))));
+  for (const which of ['max', 'min'] as const) {
+    fn(fns, `${which}(input, dim=None, keepdim=False, *, out=None)`, (a, r) => {
+      const x = T_(a.input, r);
+      if (a.dim instanceof TensorObj) return wrap(which === 'max' ? F.maximum(x, a.dim.t) : F.minimum(x, a.dim.t));
+      if (a.dim === null) return wrap(which === 'max' ? F.max(x) : F.min(x));
+      const [v, i] = (which === 'max' ? F.maxDim : F.minDim)(x, torch.int(a.dim, r), torch.bool(a.keepdim, r));
+      return namedPair(torch, which, v, i);
+    });
+  }
+  fn(fns, 'argmax(input, dim=None, keepdim=False)', (a, r) => wrap(F.argmax(T_(a.input, r), torch.intOrNull(a.dim, r), torch.bool(a.keepdim, r))));
+  fn(fns, 'argmin(input, dim=None, keepdim=False)', (a, r) => wrap(F.argmin(T_(a.input, r), torch.intOrNull(a.dim, r), torch.bool(a.keepdim, r))));
+  fn(fns, 'std(input, dim=None, unbiased=True, keepdim=False, *, correction=None)', (a, r) =>
+    wrap(F.std(T_(a.input, r), dims(a.dim, r), a.correction !== null ? torch.int(a.correction, r) : torch.bool(a.unbiased, r) ? 1 : 0, torch.bool(a.keepdim, r))),
+  );
+  fn(fns, 'var(input, dim=None, unbiased=True, keepdim=False, *, correction=None)', (a, r) =>
+    wrap(F.variance(T_(a.input, r), dims(a.dim, r), a.correction !== null ? torch.int(a.correction, r) : torch.bool(a.unbiased, r) ? 1 : 0, torch.bool(a.keepdim, r))),
+  );
+  fn(fns, 'logsumexp(input, dim, keepdim=False, *, out=None)', (a, r) => wrap(F.logsumexp(T_(a.input, r), dims(a.dim, r), torch.bool(a.keepdim, r))));
+  fn(fns, 'norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None)', (a, r) => wrap(norm(torch, T_(a.input, r), a.p, dims(a.dim, r), torch.bool(a.keepdim, r), r)));
+  fn(fns, 'all(input, dim=None, keepdim=False)', (a, r) => wrap(F.bool(F.min(F.bool(T_(a.input, r)), dims(a.dim, r), torch.bool(a.keepdim, r)))));
+  fn(fns, 'any(input, dim=None, keepdim=False)', (a, r) => wrap(F.bool(F.max(F.bool(T_(a.input, r)), dims(a.dim, r), torch.bool(a.keepdim, r)))));
+  fn(fns, 'numel(input)', (a, r) => BigInt(T_(a.input, r).size));
+  fn(fns, 'is_tensor(obj)', (a) => a.obj instanceof TensorObj);
+  fn(fns, 'is_floating_point(input)', (a, r) => T_(a.input, r).isFloatingPoint);
+
+  // ── activations (functional: a layer per call site inside a model) ───────
+  const act = (name: string, sig: string, args: (a: Bound, r: Range, x: Tensor) => Record<string, ArgValue>) => {
+    const impl = (a: Bound, r: Range) => {
+      const x = T_(a.input, r);
+      return wrap(functionalActivation(torch, name, x, args(a, r, x), r));
+    };
+    fn(functional, sig, impl);
+    if (name === 'relu' || name === 'sigmoid' || name === 'tanh' || name === 'softmax' || name === 'log_softmax') fn(fns, sig, impl);
+  };
+  act('relu', 'relu(input, inplace=False)', () => ({}));
+  act('sigmoid', 'sigmoid(input)', () => ({}));
+  act('tanh', 'tanh(input)', () => ({}));
+  act('leaky_relu', 'leaky_relu(input, negative_slope=0.01, inplace=False)', (a, r) => ({ negative_slope: torch.number(a.negative_slope, r) }));
+  act('elu', 'elu(input, alpha=1.0, inplace=False)', (a, r) => ({ alpha: torch.number(a.alpha, r) }));
+  act('gelu', "gelu(input, approximate='none')", (a) => ({ approximate: String(a.approximate) }));
+  act('softplus', 'softplus(input, beta=1, threshold=20)', (a, r) => ({ beta: torch.number(a.beta, r), threshold: torch.number(a.threshold, r) }));
+  act('softmax', 'softmax(input, dim=None, _stacklevel=3, dtype=None)', (a, r, x) => ({ dim: softmaxDim(torch, a.dim, x, r) }));
+  act('log_softmax', 'log_softmax(input, dim=None, _stacklevel=3, dtype=None)', (a, r, x) => ({ dim: softmaxDim(torch, a.dim, x, r) }));
+  // Compositions PyTorch writes as one kernel: the same values and gradients, made of the engine's ops.
+  fn(functional, 'silu(input, inplace=False)', (a, r) => {
+    const x = T_(a.input, r);
+    return wrap(F.mul(x, functionalActivation(torch, 'sigmoid', x, {}, r)));
+  });
+  fn(functional, 'relu6(input, inplace=False)', (a, r) => wrap(F.clamp(T_(a.input, r), 0, 6)));
+  fn(functional, 'hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False)', (a, r) => wrap(F.clamp(T_(a.input, r), torch.number(a.min_val, r), torch.number(a.max_val, r))));
+  fn(functional, 'normalize(input, p=2.0, dim=1, eps=1e-12, out=None)', (a, r) => {
+    const x = T_(a.input, r);
+    return wrap(F.div(x, F.clamp(norm(torch, x, a.p, torch.int(a.dim, r), true, r), torch.number(a.eps, r), null)));
+  });
+  fn(functional, 'one_hot(tensor, num_classes=-1)', (a, r) => {
+    const x = T_(a.tensor, r);
+    let n = torch.int(a.num_classes, r);
+    if (n < 0) n = F.max(x).item() + 1;
+    return wrap(F.long(F.eq(F.unsqueeze(x, -1), F.arange(0, n, 1, 'int64'))));
+  });
+
+  // ── layers as functions ──────────────────────────────────────────────────
+  const pairOf = (v: Value, r: Range): number | [number, number] => {
+    const l = torch.ints(v, r);
+    return l.length === 1 ? l[0] : [l[0], l[1]];
+  };
+  fn(functional, 'linear(input, weight, bias=None)', (a, r) => wrap(F.linear(T_(a.input, r), T_(a.weight, r, 'weight'), a.bias === null ? null : T_(a.bias, r, 'bias'))));
+  fn(functional, 'conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
+    requireOnes(torch, [a.dilation, a.groups], 'conv1d with dilation or groups', r);
+    return wrap(F.conv1d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.int(a.stride, r), torch.int(a.padding, r)));
+  });
+  fn(functional, 'conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
+    requireOnes(torch, [a.dilation, a.groups], 'conv2d with dilation or groups', r);
+    return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), pairOf(a.padding, r)));
+  });
+  fn(functional, 'max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
+    requireOnes(torch, [a.dilation], 'max_pool2d with dilation', r);
+    if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool2d with ceil_mode or return_indices', r), r);
+    const k = pairOf(a.kernel_size, r);
+    const s = a.stride === null || (a.stride instanceof PyTuple && !a.stride.items.length) ? null : pairOf(a.stride, r);
+    return wrap(F.maxPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
+  });
+  fn(functional, 'avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)', (a, r) => {
+    const k = pairOf(a.kernel_size, r);
+    const s = a.stride === null ? null : pairOf(a.stride, r);
+    return wrap(F.avgPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
+  });
+  fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => {
+    const x = T_(a.input, r);
+    const out = torch.ints(a.output_size, r);
+    if (out.every((d) => d === 1)) return wrap(F.mean(x, [-2, -1], true));
+    throw new CantFollow(new PyOpaque('adaptive_avg_pool2d to a size other than 1', r), r);
+  });
+  fn(functional, 'dropout(input, p=0.5, training=True, inplace=False)', (a, r) => {
+    const p = torch.dropoutOff ? 0 : torch.number(a.p, r);
+    return wrap(F.dropout(T_(a.input, r), p, torch.bool(a.training, r), torch.dropoutRng));
+  });
+  fn(functional, 'embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False)', (a, r) =>
+    wrap(F.embedding(T_(a.input, r), T_(a.weight, r, 'weight'), torch.intOrNull(a.padding_idx, r))),
+  );
+  fn(functional, 'layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)', (a, r) =>
+    wrap(F.layerNorm(T_(a.input, r), torch.ints(a.normalized_shape, r), a.weight === null ? null : T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.number(a.eps, r))),
+  );
+  fn(functional, 'batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05)', (a, r) =>
+    wrap(
+      F.batchNorm(T_(a.input, r), {
+        runningMean: a.running_mean === null ? null : T_(a.running_mean, r).data,
+        runningVar: a.running_var === null ? null : T_(a.running_var, r).data,
+        weight: a.weight === null ? null : T_(a.weight, r),
+        bias: a.bias === null ? null : T_(a.bias, r),
+        training: torch.bool(a.training, r),
+        momentum: torch.number(a.momentum, r),
+        eps: torch.number(a.eps, r),
+      }),
+    ),
+  );
+  fn(functional, 'pad(input, pad, mode="constant", value=None)', (a, r) => {
+    if (a.mode !== 'constant') throw new CantFollow(new PyOpaque(`F.pad(mode='${String(a.mode)}')`, r), r);
+    return wrap(F.constantPad(T_(a.input, r), torch.ints(a.pad, r, 'pad'), a.value === null ? 0 : torch.number(a.value, r, 'value')));
+  });
+
+  // ── losses ───────────────────────────────────────────────────────────────
+  const loss = (name: string, type: LossType, extra: string, check?: (a: Bound, r: Range) => Record<string, ArgValue> | void) =>
+    fn(functional, `${name}(input, target${extra}, size_average=None, reduce=None, reduction='mean')`, (a, r) => {
+      const args = { reduction: reductionOf(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
+      const l = LOSSES[type].build(args);
+      const out = l.call(T_(a.input, r), T_(a.target, r, 'target'));
+      torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true });
+      return wrap(out);
+    });
+  const noWeight = (what: string) => (a: Bound, r: Range) => {
+    if (a.weight !== null && a.weight !== undefined) throw new CantFollow(new PyOpaque(`${what} with class weights`, r), r);
+  };
+  loss('mse_loss', 'MSELoss', '');
+  loss('l1_loss', 'L1Loss', '');
+  loss('huber_loss', 'HuberLoss', ', delta=1.0', (a, r) => ({ delta: torch.number(a.delta, r) }));
+  loss('smooth_l1_loss', 'SmoothL1Loss', ', beta=1.0', (a, r) => ({ beta: torch.number(a.beta, r) }));
+  loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => {
+    noWeight('cross_entropy')(a, r);
+    if (torch.number(a.label_smoothing, r) !== 0) throw new CantFollow(new PyOpaque('cross_entropy with label_smoothing', r), r);
+    if (torch.int(a.ignore_index, r) !== -100) {
+      const t = T_(a.target, r, 'target');
+      if (F.sum(F.eq(t, torch.int(a.ignore_index, r))).item() > 0) throw new CantFollow(new PyOpaque('cross_entropy with ignore_index', r), r);
+    }
+  });
+  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => noWeight('nll_loss')(a, r));
+  loss('binary_cross_entropy', 'BCELoss', ', weight=None', (a, r) => noWeight('binary_cross_entropy')(a, r));
+  loss('binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', ', weight=None, pos_weight=None', (a, r) => {
+    noWeight('binary_cross_entropy_with_logits')(a, r);
+    if (a.pos_weight !== null) throw new CantFollow(new PyOpaque('binary_cross_entropy_with_logits with pos_weight', r), r);
+  });
+
+  // ── autograd mode, seeds, dtypes ─────────────────────────────────────────
+  // `with torch.no_grad():` and `@torch.no_grad()` (or without the call, as newer PyTorch allows).
+  const gradMode = (name: string, on: boolean) =>
+    new PyClass(
+      name,
+      [OBJECT],
+      {
+        construct: (c, args, _k, r) => (args.length && !(args[0] instanceof TensorObj) ? decorateGrad(args[0], on, r) : new NativeObj(c, { on, prev: true })),
+        enter: (self) => {
+          const st = (self as NativeObj<{ on: boolean; prev: boolean }>).state;
+          st.prev = setGradEnabled(st.on);
+          return null;
+        },
+        exit: (self) => {
+          setGradEnabled((self as NativeObj<{ on: boolean; prev: boolean }>).state.prev);
+        },
+        call: (_self, args, _k, r) => decorateGrad(args[0], on, r),
+      },
+      'torch',
+    );
+  fns.no_grad = gradMode('no_grad', false);
+  fns.enable_grad = gradMode('enable_grad', true);
+  fns.inference_mode = gradMode('inference_mode', false);
+  // set_grad_enabled(mode) takes effect when called; as a context manager it puts the mode back after.
+  fns.set_grad_enabled = new PyClass(
+    'set_grad_enabled',
+    [OBJECT],
+    {
+      construct: (c, args, _k, r) => new NativeObj(c, { prev: setGradEnabled(torch.bool(args[0] ?? true, r)) }),
+      enter: () => null,
+      exit: (self) => {
+        setGradEnabled((self as NativeObj<{ prev: boolean }>).state.prev);
+      },
+    },
+    'torch',
+  );
+  fn(fns, 'is_grad_enabled()', () => isGradEnabled());
+  fn(fns, 'manual_seed(seed)', (a, r) => {
+    torch.reseed(torch.int(a.seed, r));
+    return null;
+  });
+  fn(fns, 'seed()', () => 0n);
+  fn(fns, 'set_default_dtype(d)', (a, r) => {
+    const d = torch.dtypeArg(a.d, r);
+    if (d !== torch.dtype) throw inOtherDtype(String(d), `torch.set_default_dtype(${d}) in a ${torch.dtype} run (trace with --dtype ${d})`, r);
+    return null;
+  });
+  fn(fns, 'get_default_dtype()', () => torch.dtypeObj(torch.dtype));
+  for (const name of ['set_num_threads', 'set_num_interop_threads', 'set_printoptions', 'use_deterministic_algorithms', 'set_float32_matmul_precision', 'set_anomaly_enabled']) {
+    fns[name] = new PyBuiltin(name, () => null);
+  }
+  fn(fns, 'save(obj, f, *args, **kwargs)', () => null);
+  fn(fns, 'load(f, *args, **kwargs)', (_a, r) => new PyOpaque('torch.load (a saved file)', r));
+  fn(fns, 'from_numpy(ndarray)', (_a, r) => new PyOpaque('torch.from_numpy (a NumPy array)', r));
+  fn(fns, 'compile(model=None, *args, **kwargs)', (a) => (a.model === null ? new PyBuiltin('compile', (args) => args[0]) : a.model));
+  return { torchFns: fns, functional };
+}
+
+/** `@torch.no_grad()` on a function: calls run with gradients off. */
+function decorateGrad(f: Value, on: boolean, r: Range): Value {
+  if (!(f instanceof PyFunction || f instanceof PyBuiltin || f instanceof PyBoundMethod)) return new PyOpaque('a gradient-mode decorator on something other than a function', r);
+  return new PyBuiltin(
+    f instanceof PyFunction ? f.name : 'decorated',
+    (args, kwargs, site) => {
+      const prev = setGradEnabled(on);
+      try {
+        return site.interp.call(f, args, kwargs, site.r);
+      } finally {
+        setGradEnabled(prev);
+      }
+    },
+  );
+}
+
+function requireOnes(torch: Torch, values: Value[], what: string, r: Range): void {
+  for (const v of values) {
+    const ones = isInt(v) ? toBigInt(v) === 1n : v instanceof PyTuple && v.items.every((x) => isInt(x) && toBigInt(x) === 1n);
+    if (!ones) throw new CantFollow(new PyOpaque(what, r), r);
+  }
+  void torch;
+}
+
+function reductionOf(torch: Torch, v: Value, r: Range): 'mean' | 'sum' {
+  if (v === 'mean' || v === 'sum') return v;
+  if (v === 'none') throw new CantFollow(new PyOpaque("a loss with reduction='none' reduced by hand", r), r);
+  return torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
+}
+

@@ -1,0 +1,96 @@
+/**
+ * The constructor arguments PyTorch's layers take beyond what the catalogue describes (device,
+ * dtype, inplace, dilation, groups, ...). Their default values change nothing; other values the
+ * engine does not compute (a dilated or grouped convolution) make the layer something Gradient
+ * Lens cannot follow, said where it is written; a few are another spelling of a catalogue value.
+ */
+import type { LayerType } from '../../catalogue';
+import type { ArgValue } from '../../graph';
+import { isInt, PyTuple, toBigInt, Value } from '../values';
+
+interface Extra {
+  name: string;
+  /** Values that change nothing here (the device does not change a gradient). */
+  harmless: (v: Value) => boolean;
+}
+
+const anything = (): boolean => true;
+const is = (...ok: Value[]) => (v: Value) => ok.some((o) => o === v || (typeof o === 'bigint' && isInt(v) && toBigInt(v as bigint) === o) || (o === false && v === 0n));
+const ones = (v: Value) => (isInt(v) && toBigInt(v) === 1n) || (v instanceof PyTuple && v.items.every((x) => isInt(x) && toBigInt(x) === 1n));
+
+const DEVICE: Extra[] = [
+  { name: 'device', harmless: anything },
+  { name: 'dtype', harmless: anything },
+];
+const INPLACE: Extra[] = [{ name: 'inplace', harmless: anything }];
+
+export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
+  Linear: DEVICE,
+  Conv1d: [
+    { name: 'dilation', harmless: ones },
+    { name: 'groups', harmless: ones },
+    { name: 'padding_mode', harmless: is('zeros') },
+    ...DEVICE,
+  ],
+  Conv2d: [
+    { name: 'dilation', harmless: ones },
+    { name: 'groups', harmless: ones },
+    { name: 'padding_mode', harmless: is('zeros') },
+    ...DEVICE,
+  ],
+  MaxPool2d: [
+    { name: 'dilation', harmless: ones },
+    { name: 'return_indices', harmless: is(false) },
+    { name: 'ceil_mode', harmless: is(false) },
+  ],
+  AvgPool2d: [
+    { name: 'ceil_mode', harmless: is(false) },
+    { name: 'count_include_pad', harmless: is(true) },
+    { name: 'divisor_override', harmless: is(null) },
+  ],
+  ReLU: INPLACE,
+  Sigmoid: [],
+  Tanh: [],
+  LeakyReLU: INPLACE,
+  ELU: INPLACE,
+  GELU: [],
+  Softplus: [],
+  BatchNorm1d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
+  BatchNorm2d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
+  LayerNorm: [{ name: 'bias', harmless: is(true) }, ...DEVICE],
+  Dropout: INPLACE,
+  Embedding: [
+    { name: 'max_norm', harmless: is(null) },
+    { name: 'norm_type', harmless: anything },
+    { name: 'scale_grad_by_freq', harmless: is(false) },
+    { name: 'sparse', harmless: anything },
+    { name: '_weight', harmless: is(null) },
+    { name: '_freeze', harmless: is(false) },
+    ...DEVICE,
+  ],
+};
+
+export type ExtraArgsProblem = { kind: 'cant-follow'; message: string } | { kind: 'rewrite'; rewrite: Record<string, ArgValue> };
+
+/** What PyTorch's extra arguments of this call mean here: nothing, a catalogue value spelled otherwise, or something not followed. */
+export function extraArgsProblem(type: LayerType, given: Map<string, Value>): ExtraArgsProblem | null {
+  for (const e of TORCH_EXTRA_ARGS[type] ?? []) {
+    const v = given.get(e.name);
+    if (v !== undefined && !e.harmless(v)) return { kind: 'cant-follow', message: `${type}(${e.name}=...) with a value other than the default` };
+  }
+  const padding = given.get('padding');
+  if ((type === 'Conv1d' || type === 'Conv2d') && typeof padding === 'string') {
+    if (padding === 'valid') return { kind: 'rewrite', rewrite: { padding: 0 } };
+    // 'same' with stride 1 and odd kernels pads (k - 1) / 2 on each side.
+    const kernel = given.get('kernel_size') ?? null;
+    const ks = kernel instanceof PyTuple ? kernel.items : [kernel];
+    const stride = given.get('stride');
+    const unit = stride === undefined || ones(stride);
+    if (padding === 'same' && unit && ks.every((k) => isInt(k) && toBigInt(k) % 2n === 1n)) {
+      const pads = ks.map((k) => Number((toBigInt(k as bigint) - 1n) / 2n));
+      return { kind: 'rewrite', rewrite: { padding: pads.length === 1 ? pads[0] : pads } };
+    }
+    return { kind: 'cant-follow', message: `${type}(padding='${padding}')` };
+  }
+  return null;
+}

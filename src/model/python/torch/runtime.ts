@@ -1,0 +1,390 @@
+/**
+ * The torch bindings of one run: the seeded generator and element type, the Python classes
+ * (torch.Tensor, nn.Parameter, nn.Module, ...), the wrappers that give engine tensors and modules
+ * their Python identity, and the record of where each module was built and applied. Made per run,
+ * so nothing a file does to torch reaches another file's run.
+ */
+import { currentLayer, noGrad } from '../../../engine/context';
+import * as F from '../../../engine/functional';
+import type { DType, TensorDType } from '../../../engine/dtype';
+import type * as enn from '../../../engine/nn';
+import { Rng } from '../../../engine/rng';
+import { Tensor } from '../../../engine/tensor';
+import type { Expr, ModuleAst, Range } from '../ast';
+import { requireInt } from '../builtins';
+import { CantFollow, DtypeCast } from '../errors';
+import type { Interpreter } from '../interpreter';
+import type { FunctionalSite, LossUse } from './functions';
+import type { InitUse } from './init';
+import type { ClipUse, OptimizerUse } from './training';
+import { isInt, isNumber, PyClass, PyInstance, PyList, PyModule, PyObj, PyOpaque, PyTuple, PyTupleOf, toBigInt, toNumber, typeName, Value, ValueKeyed } from '../values';
+
+
+/** What the script does in another dtype than the run's: a DtypeCast for a float type, else not followed. */
+export function inOtherDtype(dtype: string, what: string, r: Range): CantFollow {
+  const o = new PyOpaque(what, r);
+  return dtype === 'float32' || dtype === 'float64' ? new DtypeCast(dtype, o, r) : new CantFollow(o, r);
+}
+
+/** A module of a library Gradient Lens mirrors in part (torch.nn, torchvision.transforms): a name it lacks reads as not followed. */
+export function mirrorModule(name: string, members: Record<string, Value>): PyModule {
+  const m = new PyModule(name);
+  m.partial = true;
+  for (const [k, v] of Object.entries(members)) m.dict.set(k, v);
+  return m;
+}
+
+/** Where a module came from in the user's text. */
+export interface ModuleSite {
+  /** The call that built it: `nn.Sigmoid()`, `Net()`. */
+  created: Range;
+  /** The expression naming what was called: `nn.Sigmoid` (a fix replaces it). */
+  callee: Range;
+  /** The first call that applied it from Python (`self.act(x)`), null while none has. */
+  applied: Range | null;
+  /** Per-sample shapes of its first application (batch axis dropped). */
+  inShape: number[] | null;
+  outShape: number[] | null;
+  /** The modules whose outputs reached its input in its first application: the real data flow. */
+  inputsFrom: Set<enn.Module> | null;
+}
+
+/** A torch.dtype: torch.float32, torch.long, ... */
+export class DTypeObj extends PyObj implements ValueKeyed {
+  constructor(
+    readonly dtype: TensorDType,
+    private readonly cls: PyClass,
+  ) {
+    super();
+  }
+  get type(): PyClass {
+    return this.cls;
+  }
+  hashKey(): string {
+    return `dtype:${this.dtype}`;
+  }
+}
+
+/** A torch.device: always the CPU here, whatever it was asked for (the gradients are the same). */
+export class DeviceObj extends PyObj implements ValueKeyed {
+  constructor(
+    readonly name: string,
+    private readonly cls: PyClass,
+  ) {
+    super();
+  }
+  get type(): PyClass {
+    return this.cls;
+  }
+  hashKey(): string {
+    return `device:${this.name}`;
+  }
+}
+
+/** A Python torch.Tensor (or nn.Parameter) over an engine tensor; one per tensor, for `is` and dict keys. */
+export class TensorObj extends PyObj {
+  constructor(
+    readonly t: Tensor,
+    private readonly cls: PyClass,
+  ) {
+    super();
+  }
+  get type(): PyClass {
+    return this.cls;
+  }
+}
+
+/** An object of a native class that keeps some state of its own (a `with torch.no_grad():` block's earlier mode). */
+export class NativeObj<S = unknown> extends PyObj {
+  constructor(
+    private readonly cls: PyClass,
+    public state: S,
+  ) {
+    super();
+  }
+  get type(): PyClass {
+    return this.cls;
+  }
+}
+
+/** An nn.Module instance: Python attributes in `dict`, parameters, buffers and children in the engine module. */
+export class ModuleObj extends PyInstance {
+  /** Set by nn.Module.__init__: before it, assigning a module or parameter is an error, as in PyTorch. */
+  initialised = false;
+  constructor(
+    cls: PyClass,
+    public engine: enn.Module,
+  ) {
+    super(cls);
+  }
+}
+
+export class Torch {
+  rng: Rng;
+  dropoutRng: Rng;
+  /** Synthetic data (a torchvision dataset's images, a loader's shuffling): a stream of its own, so data never shifts the weights. */
+  dataRng: Rng;
+  dtype: DType;
+  /** The file's text (a functional layer is named by its line) and its tree (fixes edit it). */
+  text = '';
+  ast: ModuleAst = { body: [], r: { start: 0, end: 0 } };
+  /** Dropout off everywhere (a spec's `trace: {dropout: false}`), for exact comparisons. */
+  dropoutOff = false;
+  /** Functional activations' layers by call site. */
+  readonly functionals = new Map<string, FunctionalSite>();
+  /** Every loss computed, in order: the last one is the loss the training step minimises. */
+  readonly losses: LossUse[] = [];
+  readonly sites = new WeakMap<enn.Module, ModuleSite>();
+  /** The Python object of each engine module (a child found through the engine tree keeps its identity). */
+  readonly moduleObjs = new WeakMap<enn.Module, ModuleObj>();
+  /** Which modules' applications produced a tensor: the data flow between layers. */
+  readonly producers = new WeakMap<Tensor, Set<enn.Module>>();
+  readonly parameters = new WeakSet<Tensor>();
+  private readonly wrappers = new WeakMap<Tensor, TensorObj>();
+  readonly dtypeObjs = new Map<TensorDType, DTypeObj>();
+  /** Set by the classes' makers. */
+  Tensor!: PyClass;
+  Parameter!: PyClass;
+  Size!: PyClass;
+  Module!: PyClass;
+  dtypeClass!: PyClass;
+  deviceClass!: PyClass;
+  /** Each torch.nn class by name (Linear, Sequential, ModuleList, ...). */
+  readonly nnClasses = new Map<string, PyClass>();
+  /** torch's modules, once made (torch.nn is one object however it is imported). */
+  readonly pyModules = new Map<string, PyModule>();
+
+  constructor(
+    readonly interp: Interpreter,
+    readonly seed: number,
+    dtype: DType,
+  ) {
+    this.rng = new Rng(seed);
+    this.dropoutRng = new Rng(seed + 7919);
+    this.dataRng = new Rng(seed + 1);
+    this.dtype = dtype;
+  }
+
+  /** torch.manual_seed: the run's generators start again from `seed`. */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+    this.dropoutRng = new Rng(seed + 7919);
+  }
+
+  // ── tensors ─────────────────────────────────────────────────────────────
+
+  wrap(t: Tensor): TensorObj {
+    let w = this.wrappers.get(t);
+    if (!w) {
+      w = new TensorObj(t, this.parameters.has(t) ? this.Parameter : this.Tensor);
+      this.wrappers.set(t, w);
+    }
+    return w;
+  }
+
+  /** Wraps a result that may be a tensor, a list of tensors or a plain value. */
+  wrapAny(v: Tensor | Tensor[] | number | boolean): Value {
+    if (v instanceof Tensor) return this.wrap(v);
+    if (Array.isArray(v)) return new PyTuple(v.map((t) => this.wrap(t)));
+    return v;
+  }
+
+  isTensor(v: Value): v is TensorObj {
+    return v instanceof TensorObj;
+  }
+
+  /** The engine tensor of a Python value that must be one. */
+  tensorOf(v: Value, r: Range, what = 'argument'): Tensor {
+    if (v instanceof TensorObj) return v.t;
+    if (v instanceof PyOpaque) throw new CantFollow(v, r);
+    return this.interp.raise('TypeError', `${what} must be Tensor, not ${typeName(v)}`, r);
+  }
+
+  /** A tensor or a Python number, as the engine's ops take them. */
+  operand(v: Value, r: Range, what = 'other'): Tensor | number | boolean {
+    if (v instanceof TensorObj) return v.t;
+    if (typeof v === 'boolean' || typeof v === 'number') return v;
+    if (typeof v === 'bigint') return Number(v);
+    if (v instanceof PyOpaque) throw new CantFollow(v, r);
+    return this.interp.raise('TypeError', `${what} must be a Tensor or a number, not ${typeName(v)}`, r);
+  }
+
+  // ── Python values to engine arguments ───────────────────────────────────
+
+  int(v: Value, r: Range, what = 'argument'): number {
+    if (v instanceof PyOpaque) throw new CantFollow(v, r);
+    if (v instanceof TensorObj && v.t.size === 1 && !v.t.isFloatingPoint) return v.t.item();
+    if (!isInt(v)) return this.interp.raise('TypeError', `${what} must be int, not ${typeName(v)}`, r);
+    return Number(toBigInt(v));
+  }
+
+  number(v: Value, r: Range, what = 'argument'): number {
+    if (v instanceof PyOpaque) throw new CantFollow(v, r);
+    if (v instanceof TensorObj && v.t.size === 1) return v.t.item();
+    if (!isNumber(v)) return this.interp.raise('TypeError', `${what} must be a number, not ${typeName(v)}`, r);
+    return toNumber(v);
+  }
+
+  intOrNull(v: Value, r: Range, what = 'argument'): number | null {
+    return v === null ? null : this.int(v, r, what);
+  }
+
+  bool(v: Value, r: Range): boolean {
+    if (v instanceof PyOpaque) throw new CantFollow(v, r);
+    return this.interp.truthy(v, r);
+  }
+
+  /** A list of ints: a tuple, list or torch.Size (or a single int). */
+  ints(v: Value, r: Range, what = 'size'): number[] {
+    if (v instanceof PyOpaque) throw new CantFollow(v, r);
+    if (isInt(v)) return [Number(toBigInt(v))];
+    if (v instanceof PyTuple || v instanceof PyList) return v.items.map((x) => this.int(x, r, what));
+    if (v instanceof TensorObj && v.t.rank <= 1 && !v.t.isFloatingPoint) return v.t.toArray();
+    return this.interp.raise('TypeError', `${what} must be tuple of ints, not ${typeName(v)}`, r);
+  }
+
+  /** torch.zeros(2, 3) and torch.zeros((2, 3)) alike: varargs of ints, or one sequence. */
+  shapeArgs(args: readonly Value[], r: Range): number[] {
+    if (args.length === 1 && (args[0] instanceof PyTuple || args[0] instanceof PyList)) return this.ints(args[0], r);
+    return args.map((a) => this.int(a, r, 'size'));
+  }
+
+  /** A torch.Size: a tuple (torch.Size is a tuple subclass) of its dims. */
+  size(shape: readonly number[]): PyTupleOf {
+    return new PyTupleOf(
+      shape.map((d) => BigInt(d)),
+      this.Size,
+    );
+  }
+
+  /** The element type a `dtype=` argument names (None: the default). */
+  dtypeArg(v: Value, r: Range): TensorDType | null {
+    if (v === null || v === undefined) return null;
+    if (v instanceof DTypeObj) return v.dtype;
+    if (v instanceof PyOpaque) throw new CantFollow(v, r);
+    if (v instanceof PyClass) {
+      if (v.name === 'float') return 'float64';
+      if (v.name === 'int') return 'int64';
+      if (v.name === 'bool') return 'bool';
+    }
+    return this.interp.raise('TypeError', `dtype must be torch.dtype, not ${typeName(v)}`, r);
+  }
+
+  dtypeObj(d: TensorDType): DTypeObj {
+    return this.dtypeObjs.get(d)!;
+  }
+
+  /**
+   * Fills a tensor's values in place without the tape (an init, `w.data.normal_()`): a view writes
+   * through to its base; a parameter or its `.data` alias shares the array and sees it directly.
+   */
+  fill(t: Tensor, write: (values: Float32Array | Float64Array) => void): void {
+    if (!t.view) {
+      write(t.data);
+      t.counter.value++;
+      return;
+    }
+    const tmp = F.zeros(t.shape, t.dtype);
+    write(tmp.data);
+    noGrad(() => F.setItem(t, [], tmp));
+  }
+
+  /** Optimisers and clipping the script sets up, in order. */
+  readonly optimizers: OptimizerUse[] = [];
+  readonly clips: ClipUse[] = [];
+
+  /** nn.init calls by the tensor they set. */
+  readonly inits = new WeakMap<Tensor, InitUse>();
+
+  /** The path of the module whose forward is running ('' outside any). */
+  currentPath(): string {
+    return currentLayer() ?? '';
+  }
+
+  noteLoss(use: LossUse): void {
+    if (this.losses.length < 1000) this.losses.push(use);
+  }
+
+  // ── modules ─────────────────────────────────────────────────────────────
+
+  /** The call expression that built each module object (fixes edit it). */
+  readonly calls = new WeakMap<ModuleObj, Extract<Expr, { k: 'call' }>>();
+
+  /** Every module object made, in order (to find the one an optimiser trains). */
+  readonly allModules: ModuleObj[] = [];
+
+  /** Records a new module object: where it is built (the call being evaluated) and its engine side. */
+  adopt(obj: ModuleObj, r: Range): void {
+    this.moduleObjs.set(obj.engine, obj);
+    if (this.interp.callNode) this.calls.set(obj, this.interp.callNode);
+    if (this.allModules.length < 100_000) this.allModules.push(obj);
+    this.sites.set(obj.engine, { created: r, callee: this.interp.callee ?? r, applied: null, inShape: null, outShape: null, inputsFrom: null });
+  }
+
+  /** A catalogue layer's __init__ built its engine layer: the object now stands for it. */
+  replaceEngine(obj: ModuleObj, engine: enn.Module): void {
+    const site = this.sites.get(obj.engine);
+    obj.engine = engine;
+    this.moduleObjs.set(engine, obj);
+    if (site) this.sites.set(engine, site);
+    for (const [, t] of engine.ownState().params) this.parameters.add(t);
+  }
+
+  /** The Python object of an engine module. */
+  objOf(m: enn.Module): ModuleObj {
+    const obj = this.moduleObjs.get(m);
+    if (!obj) throw new Error(`an engine module without its Python object (${m.constructor.name})`);
+    return obj;
+  }
+
+  /** Why the model may differ from what was read: a skipped statement or an unknown call touched it or a part of it. */
+  taintOfModel(root: ModuleObj): CantFollow | null {
+    const taints = this.interp.taints;
+    for (const [, m] of root.engine.namedModules()) {
+      const obj = this.moduleObjs.get(m);
+      const c = obj && taints.get(obj);
+      if (c) return c;
+      for (const [, t] of m.ownState().params) {
+        const w = this.wrappers.get(t);
+        const ct = w && taints.get(w);
+        if (ct) return ct;
+      }
+    }
+    return null;
+  }
+
+  /** A container built from a value a skipped statement touched is as uncertain as that value. */
+  inheritTaint(into: ModuleObj, from: Value): void {
+    if (typeof from !== 'object' || from === null) return;
+    const cause = this.interp.taints.get(from);
+    if (cause) this.interp.taint(into, cause);
+  }
+
+  /** The first application of each module: its input and output, to follow the data flow between layers. */
+  readonly applications = new Map<enn.Module, { input: Tensor; output: Tensor }>();
+
+  noteApplied(m: enn.Module, input: Tensor, output: Tensor): void {
+    if (this.applications.has(m)) return;
+    this.applications.set(m, { input, output });
+    const site = this.sites.get(m);
+    if (site && !site.inShape) {
+      site.inShape = input.shape.slice(1);
+      site.outShape = output.shape.slice(1);
+    }
+  }
+
+  /** Integer argument through __index__ (range(), sizes) as builtins read it. */
+  index(v: Value, r: Range): number {
+    return Number(requireInt(this.interp, v, r));
+  }
+
+  isModule(v: Value): v is ModuleObj {
+    return v instanceof ModuleObj;
+  }
+
+  isModuleClass(c: PyClass): boolean {
+    return c.isSubclassOf(this.Module);
+  }
+}
+
+export { PyInstance };

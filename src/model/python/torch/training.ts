@@ -1,0 +1,325 @@
+/**
+ * What a training script builds besides the model: loss objects (nn.MSELoss, ...), optimisers
+ * (torch.optim.*, from the catalogue), learning-rate schedulers and gradient clipping. Each records
+ * where it is written, so the loss and optimiser the trace uses are the script's own, and a fix
+ * (`lr=`, the loss) edits that line.
+ */
+import { noGrad } from '../../../engine/context';
+import * as F from '../../../engine/functional';
+import type { Loss } from '../../../engine/nn';
+import type { Optimizer } from '../../../engine/optim';
+import type { Tensor } from '../../../engine/tensor';
+import { LOSSES, LossType, OPTIMIZERS, OptimizerType } from '../../catalogue';
+import type { OptimizerDef } from '../../catalogue/optimizers';
+import { withDefaults } from '../../catalogue/args';
+import type { ArgValue } from '../../graph';
+import type { Arg, Expr, Range } from '../ast';
+import { CantFollow } from '../errors';
+import { native } from '../native';
+import { isInt, Kwargs, OBJECT, PyBuiltin, PyClass, PyDict, PyList, PyOpaque, PyTuple, toBigInt, typeName, Value } from '../values';
+import { ModuleObj, NativeObj, TensorObj, Torch } from './runtime';
+
+/** Where an argument of a call is written: by keyword, or by position. */
+export function argExpr(call: Extract<Expr, { k: 'call' }> | null, name: string, position: number): Expr | null {
+  if (!call) return null;
+  const kw = call.args.find((a: Arg) => a.kind === 'kw' && a.name === name);
+  if (kw) return kw.value;
+  const positional = call.args.filter((a) => a.kind === 'pos');
+  if (call.args.some((a, i) => a.kind === 'star' && i <= position)) return null;
+  return positional[position]?.value ?? null;
+}
+
+/** The optimiser a script builds: the engine's, its catalogue type and arguments, and where they are written. */
+export interface OptimizerUse {
+  type: OptimizerType;
+  args: Record<string, ArgValue>;
+  engine: Optimizer;
+  created: Range;
+  callee: Range;
+  /** The expression of each argument the call writes (`lr=0.01`'s 0.01). */
+  argExprs: Record<string, Expr>;
+  /** The call itself (a fix that adds `lr=` inserts before its closing parenthesis). */
+  call: Extract<Expr, { k: 'call' }> | null;
+}
+
+/** Gradient clipping a training loop applies after backward, as the trace's option. */
+export interface ClipUse {
+  kind: 'norm' | 'value';
+  max: number;
+  normType: number;
+  r: Range;
+}
+
+type OptState = { use: OptimizerUse; groups: PyList };
+
+export function makeTraining(torch: Torch): { losses: Record<string, Value>; optim: Record<string, Value>; schedulers: Record<string, Value>; clip: Record<string, Value> } {
+  const interp = torch.interp;
+
+  // ── loss modules ─────────────────────────────────────────────────────────
+  const losses: Record<string, Value> = {};
+  const lossObjs = new WeakMap<object, { type: LossType; args: Record<string, ArgValue>; engine: Loss; ignoreIndex: number }>();
+  // PyTorch's constructor arguments in order; only reduction (and Huber's delta, SmoothL1's beta) reach the engine.
+  const POSITIONS: Record<LossType, string[]> = {
+    MSELoss: ['size_average', 'reduce', 'reduction'],
+    L1Loss: ['size_average', 'reduce', 'reduction'],
+    HuberLoss: ['reduction', 'delta'],
+    SmoothL1Loss: ['size_average', 'reduce', 'reduction', 'beta'],
+    CrossEntropyLoss: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction', 'label_smoothing'],
+    NLLLoss: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction'],
+    BCELoss: ['weight', 'size_average', 'reduce', 'reduction'],
+    BCEWithLogitsLoss: ['weight', 'size_average', 'reduce', 'reduction', 'pos_weight'],
+  };
+  for (const type of Object.keys(LOSSES) as LossType[]) {
+    const def = LOSSES[type];
+    const names = POSITIONS[type];
+    const cls = new PyClass(type, [torch.Module], null, 'torch.nn');
+    cls.dict.set(
+      '__init__',
+      new PyBuiltin(
+        '__init__',
+        (args, kwargs, site) => {
+          const [self, ...rest] = args;
+          const r = site.r;
+          if (rest.length > names.length) interp.raise('TypeError', `${type}.__init__() takes ${names.length + 1} positional arguments but ${rest.length + 1} were given`, r);
+          const given = new Map<string, Value>();
+          rest.forEach((v, i) => given.set(names[i], v));
+          for (const [k, v] of kwargs ?? []) {
+            if (!names.includes(k)) interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
+            given.set(k, v);
+          }
+          const written: Record<string, ArgValue> = {};
+          let ignoreIndex = -100;
+          for (const [k, v] of given) {
+            if (v instanceof PyOpaque) throw new CantFollow(v, r);
+            if (k === 'reduction') {
+              if (v === 'none') throw new CantFollow(new PyOpaque(`${type}(reduction='none') reduced by hand`, r), r);
+              if (v !== 'mean' && v !== 'sum') interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
+              written.reduction = v as string;
+            } else if (k === 'delta' || k === 'beta') written[k] = torch.number(v, r);
+            else if ((k === 'weight' || k === 'pos_weight') && v !== null) throw new CantFollow(new PyOpaque(`${type}(${k}=...)`, r), r);
+            else if (k === 'label_smoothing' && torch.number(v, r) !== 0) throw new CantFollow(new PyOpaque(`${type}(label_smoothing=...)`, r), r);
+            else if (k === 'ignore_index') ignoreIndex = torch.int(v, r);
+          }
+          const full = withDefaults(def.args, written);
+          lossObjs.set(self as object, { type, args: full, engine: def.build(full), ignoreIndex });
+          (self as ModuleObj).initialised = true;
+          return null;
+        },
+        true,
+      ),
+    );
+    cls.dict.set(
+      'forward',
+      native(
+        'forward(self, input, target)',
+        (a, r) => {
+          const l = lossObjs.get(a.self as object);
+          if (!l) return interp.raise('RuntimeError', `${type} was not initialised`, r);
+          const target = torch.tensorOf(a.target, r, 'target');
+          if (def.target === 'classes' && target.dtype === 'int64' && F.sum(F.eq(target, l.ignoreIndex)).item() > 0) {
+            throw new CantFollow(new PyOpaque(`${type} with targets equal to ignore_index`, r), r);
+          }
+          const out = l.engine.call(torch.tensorOf(a.input, r, 'input'), target);
+          const site = torch.sites.get((a.self as ModuleObj).engine);
+          torch.noteLoss({ type, args: l.args, created: site?.created ?? r, callee: site?.callee ?? r, applied: r, call: torch.calls.get(a.self as ModuleObj) ?? null, functional: false });
+          return torch.wrap(out);
+        },
+        { method: true },
+      ),
+    );
+    losses[type] = cls;
+    torch.nnClasses.set(type, cls);
+  }
+  // PyTorch's other spelling: SmoothL1Loss with beta=1 is HuberLoss with delta=1.
+  losses.SmoothL1Loss = native('SmoothL1Loss(size_average=None, reduce=None, reduction="mean", beta=1.0)', (a, r) => {
+    if (torch.number(a.beta, r) !== 1) throw new CantFollow(new PyOpaque('SmoothL1Loss(beta=...) other than 1', r), r);
+    return interp.call(losses.HuberLoss, [], new Map([['reduction', a.reduction]]), r);
+  });
+
+  // ── optimisers ───────────────────────────────────────────────────────────
+  const optim: Record<string, Value> = {};
+  const Optimizer = new PyClass('Optimizer', [OBJECT], null, 'torch.optim');
+  const state = (v: Value) => (v as NativeObj<OptState>).state;
+  for (const type of Object.keys(OPTIMIZERS) as OptimizerType[]) {
+    const def: OptimizerDef = OPTIMIZERS[type];
+    const cls = new PyClass(
+      type,
+      [Optimizer],
+      {
+        construct: (c, args, kwargs, r) => {
+          const call = interp.callNode;
+          const [paramsArg, ...rest] = args;
+          const names = def.args.map((a) => a.name);
+          const given = new Map<string, Value>();
+          rest.forEach((v, i) => given.set(names[i], v));
+          for (const [k, v] of kwargs ?? []) {
+            if (k === 'params') continue;
+            if (!names.includes(k) && !['foreach', 'maximize', 'capturable', 'differentiable', 'fused'].includes(k)) interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
+            given.set(k, v);
+          }
+          const written: Record<string, ArgValue> = {};
+          for (const a of def.args) {
+            const v = given.get(a.name);
+            if (v === undefined) continue;
+            if (a.type.kind === 'bool') written[a.name] = torch.bool(v, r);
+            else if (a.type.kind === 'number-pair') written[a.name] = numbers(torch, v, r);
+            else written[a.name] = torch.number(v, r, a.name);
+          }
+          if (def.args[0].name === 'lr' && def.args[0].default === undefined && written.lr === undefined) {
+            interp.raise('TypeError', `${type}.__init__() missing 1 required positional argument: 'lr'`, r);
+          }
+          const groups = paramGroups(torch, paramsArg ?? kwargs?.get('params') ?? null, r);
+          const differing = groups.filter((g) => Object.keys(g.options).some((k) => k !== 'params'));
+          if (differing.length) {
+            // Param groups with their own hyper-parameters: the same for all is one optimiser; otherwise not followed.
+            const keys = new Set(differing.flatMap((g) => Object.keys(g.options)));
+            for (const k of keys) {
+              const values = new Set(groups.map((g) => JSON.stringify(g.options[k] ?? written[k] ?? null)));
+              if (values.size > 1) throw new CantFollow(new PyOpaque(`param groups with different ${k}`, r), r);
+            }
+            for (const k of keys) if (groups[0].options[k] !== undefined) written[k] = groups[0].options[k];
+          }
+          const full = withDefaults(def.args, written);
+          const bad = def.check?.(full);
+          if (bad) interp.raise('ValueError', bad.error, r);
+          const params = groups.flatMap((g) => g.params);
+          const doubt = params.length === 0 && typeof paramsArg === 'object' && paramsArg !== null ? interp.taints.get(paramsArg) : undefined;
+          if (doubt) throw doubt;
+          let engine: Optimizer;
+          try {
+            engine = def.build(params, full);
+          } catch (e) {
+            return interp.raise('ValueError', (e as Error).message, r);
+          }
+          const argExprs: Record<string, Expr> = {};
+          def.args.forEach((a, i) => {
+            const e = argExpr(call, a.name, i + 1);
+            if (e) argExprs[a.name] = e;
+          });
+          const use: OptimizerUse = { type, args: full, engine, created: r, callee: call?.fn.r ?? r, argExprs, call };
+          torch.optimizers.push(use);
+          const groupDicts = new PyList(
+            groups.map((g) => {
+              const d = PyDict.of(Object.entries(full).map(([k, v]) => [k, pyNumber(v)]));
+              d.set('params', new PyList(g.params.map((p) => torch.wrap(p))));
+              return d;
+            }),
+          );
+          return new NativeObj<OptState>(c, { use, groups: groupDicts });
+        },
+        getattr: (v, name) => (name === 'param_groups' ? state(v).groups : name === 'defaults' ? PyDict.of(Object.entries(state(v).use.args).map(([k, x]) => [k, pyNumber(x)])) : undefined),
+        repr: () => `${type} (...)`,
+      },
+      'torch.optim',
+    );
+    cls.dict.set(
+      'zero_grad',
+      native('zero_grad(self, set_to_none=True)', (a) => {
+        state(a.self).use.engine.zeroGrad();
+        return null;
+      }, { method: true }),
+    );
+    cls.dict.set(
+      'step',
+      native('step(self, closure=None)', (a, r) => {
+        const { use, groups } = state(a.self);
+        // A learning rate changed through param_groups takes effect at the next step.
+        const lr = (groups.items[0] as PyDict | undefined)?.get('lr');
+        if (lr !== undefined) use.engine.lr = torch.number(lr, r, 'lr');
+        noGrad(() => use.engine.step());
+        return null;
+      }, { method: true }),
+    );
+    cls.dict.set('state_dict', native('state_dict(self)', (_a, r) => new PyOpaque('an optimiser state_dict', r), { method: true }));
+    cls.dict.set('load_state_dict', native('load_state_dict(self, state_dict)', (_a, r) => {
+      throw new CantFollow(new PyOpaque('an optimiser state loaded from a file', r), r);
+    }, { method: true }));
+    cls.dict.set('add_param_group', native('add_param_group(self, param_group)', (_a, r) => {
+      throw new CantFollow(new PyOpaque('optimizer.add_param_group', r), r);
+    }, { method: true }));
+    optim[type] = cls;
+  }
+  optim.Optimizer = Optimizer;
+
+  // ── schedulers: they change the learning rate over many epochs; a trace runs a few steps ──
+  const schedulers: Record<string, Value> = {};
+  const Scheduler = new PyClass(
+    'LRScheduler',
+    [OBJECT],
+    {
+      construct: (c, args) => new NativeObj(c, { optimizer: args[0] ?? null }),
+    },
+    'torch.optim.lr_scheduler',
+  );
+  Scheduler.dict.set('step', native('step(self, *args, **kwargs)', () => null, { method: true }));
+  Scheduler.dict.set('get_last_lr', native('get_last_lr(self)', (a, r) => {
+    const opt = (a.self as NativeObj<{ optimizer: Value }>).state.optimizer;
+    if (!(opt instanceof NativeObj)) return new PyOpaque('a scheduler over an unknown optimiser', r);
+    return new PyList([(opt as NativeObj<OptState>).state.use.engine.lr]);
+  }, { method: true }));
+  for (const name of ['StepLR', 'MultiStepLR', 'ExponentialLR', 'CosineAnnealingLR', 'ReduceLROnPlateau', 'LambdaLR', 'OneCycleLR', 'CosineAnnealingWarmRestarts', 'LinearLR', 'CyclicLR', 'MultiplicativeLR', 'ConstantLR', 'SequentialLR', 'PolynomialLR']) {
+    schedulers[name] = new PyClass(name, [Scheduler], Scheduler.native, 'torch.optim.lr_scheduler');
+  }
+  schedulers.LRScheduler = Scheduler;
+  schedulers._LRScheduler = Scheduler;
+
+  // ── gradient clipping ────────────────────────────────────────────────────
+  const clip: Record<string, Value> = {};
+  clip.clip_grad_norm_ = native('clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None)', (a, r) => {
+    const params = paramList(torch, a.parameters, r);
+    const max = torch.number(a.max_norm, r, 'max_norm');
+    const p = torch.number(a.norm_type, r, 'norm_type');
+    torch.clips.push({ kind: 'norm', max, normType: p, r });
+    let total = 0;
+    for (const t of params) if (t.grad) for (const g of t.grad) total = p === Infinity ? Math.max(total, Math.abs(g)) : total + Math.abs(g) ** p;
+    const norm = p === Infinity ? total : total ** (1 / p);
+    const coef = max / (norm + 1e-6);
+    if (coef < 1) for (const t of params) if (t.grad) for (let i = 0; i < t.grad.length; i++) t.grad[i] *= coef;
+    return torch.wrap(F.scalar(norm, torch.dtype));
+  });
+  clip.clip_grad_norm = clip.clip_grad_norm_;
+  clip.clip_grad_value_ = native('clip_grad_value_(parameters, clip_value, foreach=None)', (a, r) => {
+    const params = paramList(torch, a.parameters, r);
+    const v = torch.number(a.clip_value, r, 'clip_value');
+    torch.clips.push({ kind: 'value', max: v, normType: Infinity, r });
+    for (const t of params) if (t.grad) for (let i = 0; i < t.grad.length; i++) t.grad[i] = Math.min(v, Math.max(-v, t.grad[i]));
+    return null;
+  });
+  return { losses, optim, schedulers, clip };
+}
+
+function numbers(torch: Torch, v: Value, r: Range): number[] {
+  if (!(v instanceof PyTuple || v instanceof PyList)) return torch.interp.raise('TypeError', `expected a tuple of numbers, got ${typeName(v)}`, r);
+  return v.items.map((x) => torch.number(x, r));
+}
+
+function pyNumber(v: ArgValue): Value {
+  if (Array.isArray(v)) return new PyTuple(v.map((x) => x));
+  return v as Value;
+}
+
+/** Tensors from `model.parameters()`, a list of them, or one tensor. */
+function paramList(torch: Torch, v: Value, r: Range): Tensor[] {
+  if (v instanceof TensorObj) return [v.t];
+  return torch.interp.toArray(v, r).map((x) => torch.tensorOf(x, r, 'parameter'));
+}
+
+/** The optimiser's params argument: an iterable of tensors, or of dicts (param groups). */
+function paramGroups(torch: Torch, v: Value, r: Range): { params: Tensor[]; options: Record<string, ArgValue> }[] {
+  if (v === null) return torch.interp.raise('TypeError', "missing required argument: 'params'", r);
+  const items = torch.interp.toArray(v, r);
+  if (items.length && items.every((x) => x instanceof PyDict)) {
+    return items.map((g) => {
+      const d = g as PyDict;
+      const options: Record<string, ArgValue> = {};
+      for (const [k, x] of d.entries()) {
+        if (k === 'params' || typeof k !== 'string') continue;
+        options[k] = x instanceof PyTuple || x instanceof PyList ? x.items.map((y) => torch.number(y, r)) : isInt(x) || typeof x === 'number' ? Number(isInt(x) ? toBigInt(x as bigint) : x) : typeof x === 'boolean' ? x : String(x);
+      }
+      return { params: paramList(torch, d.get('params') ?? null, r), options };
+    });
+  }
+  return [{ params: items.map((x) => torch.tensorOf(x, r, 'parameter')), options: {} }];
+}
+
+export type { Kwargs };

@@ -1,0 +1,289 @@
+/**
+ * A PyTorch source file through the one analyse step: read it (the interpreter, never Python),
+ * trace the model with the script's own loop (or a sidecar's build expression), run the rules, and
+ * put each finding on the user's lines: the call that built the layer, the forward line that
+ * applies it, one finding for the layers one line built in a loop. Nothing of the user's runs,
+ * so this is as safe in Restricted Mode as a spec file. The CLI and the trace worker call it.
+ */
+import { basename, dirname, join, resolve } from 'node:path';
+import { analyse, Analysis } from '../analyse';
+import * as F from '../engine/functional';
+import { Rng } from '../engine/rng';
+import type { DataSpec, LossSpec } from '../model/graph';
+import type { PythonSidecar } from '../model/parse';
+import { synthesize } from '../trace/data';
+import { loadStateDict } from '../engine/state';
+import { setDefaultDtype } from '../engine/dtype';
+import type { DType } from '../engine/dtype';
+import type { StateEntry } from '../engine/state';
+import type { Tensor } from '../engine/tensor';
+import { explainError, PythonBuild, PythonDiagnostic, PythonModel, PythonRead, readPython } from '../model/python/front';
+import { loadPythonParser } from '../model/python/tree-sitter';
+import { watchApplications } from '../model/python/torch';
+import type { RuleConfig } from '../rules/config';
+import type { Finding } from '../rules/types';
+import type { StepRecord } from '../trace/types';
+import { forwardBackward, Session } from '../trace/run';
+
+export interface PythonJob {
+  text: string;
+  fileName: string;
+  config?: RuleConfig;
+  /** Steps at most (the script's loop may be shorter). */
+  steps?: number;
+  /** The floating-point type chosen for the run; unset: float32, or the script's own when it casts its model. */
+  dtype?: DType;
+  seed?: number;
+  memoryLimitBytes?: number;
+  onStep?: (record: StepRecord) => boolean | void;
+  /** Starting weights by the model's state_dict names. */
+  state?: Record<string, StateEntry>;
+  /** A fixed batch for every step. */
+  batch?: { input: Tensor; target: Tensor };
+  /** A sidecar's build expression and settings. */
+  build?: PythonBuild;
+  dropout?: boolean;
+}
+
+export interface PythonResult {
+  read: PythonRead;
+  /** Syntax errors, what could not be followed, what raises, limits. */
+  diagnostics: PythonDiagnostic[];
+  analysis: Analysis | null;
+}
+
+/** Runs a function with the engine set up as the run needs it: the default float type, the application hook. */
+function within<T>(model: PythonModel, dtype: DType, fn: () => T): T {
+  const prev = setDefaultDtype(dtype);
+  const unwatch = watchApplications(model.torch);
+  try {
+    return fn();
+  } finally {
+    unwatch();
+    setDefaultDtype(prev);
+  }
+}
+
+function sessionOf(model: PythonModel): Session {
+  return model.training as unknown as Session;
+}
+
+function prepareModel(job: PythonJob, model: PythonModel): void {
+  if (job.state) loadStateDict(model.training.built.module, dropTiedNames(model, job.state));
+  if (job.batch) model.rebindBatch(job.batch.input, job.batch.target);
+}
+
+/**
+ * PyTorch's state_dict lists a tied weight under every name it is registered as (`lm_head.weight`
+ * beside `transformer.wte.weight`); the engine holds it once: the extra names are dropped when they
+ * name the same tensor.
+ */
+function dropTiedNames(model: PythonModel, state: Record<string, StateEntry>): Record<string, StateEntry> {
+  const all = new Map<string, Tensor>();
+  const walk = (m: import('../engine/nn').Module, prefix: string) => {
+    const { params, buffers } = m.ownState();
+    for (const [k, t] of [...params, ...buffers]) all.set(prefix + k, t);
+    for (const [k, c] of m.namedChildren()) walk(c, `${prefix}${k}.`);
+  };
+  walk(model.training.built.module, '');
+  const first = new Map<Tensor, string>();
+  for (const [name, t] of all) if (!first.has(t)) first.set(t, name);
+  const out: Record<string, StateEntry> = {};
+  for (const [k, v] of Object.entries(state)) {
+    const t = all.get(k);
+    if (t && first.get(t) !== k) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** The sidecar files that may belong to a Python file: `model.grad.yaml` (or .yml, .json) beside `model.py`. */
+export function sidecarCandidates(pyFile: string): string[] {
+  const dir = dirname(pyFile);
+  const stem = basename(pyFile).replace(/\.(py|ipynb)$/i, '');
+  return ['.grad.yaml', '.grad.yml', '.grad.json'].map((ext) => join(dir, `${stem}${ext}`));
+}
+
+/** The Python file a sidecar names, resolved against the sidecar's folder. */
+export function sidecarTarget(sidecarFile: string, sidecar: PythonSidecar): string {
+  return resolve(dirname(sidecarFile), sidecar.python);
+}
+
+/**
+ * What a sidecar adds to a job: its trace settings (steps, seed, dtype, dropout) and, with a build
+ * expression, the model's data, loss and optimiser, with a batch drawn from its input and target
+ * (integer distributions as int64 indices, as PyTorch wants them).
+ */
+export function withSidecar(job: PythonJob, sidecar: PythonSidecar, given: { steps?: number; dtype?: DType; batch?: { input: Tensor; target: Tensor } }): PythonJob {
+  const { parts } = sidecar;
+  const trace = parts.trace;
+  const dtype = given.dtype ?? trace.dtype;
+  const out: PythonJob = { ...job, dtype, seed: trace.seed, steps: given.steps ?? (trace.range ? trace.steps : job.steps), dropout: trace.dropout !== false };
+  if (!sidecar.build) return out;
+  const input = parts.input!;
+  const target = parts.target!;
+  const rng = new Rng(trace.seed + 1);
+  const draw = (spec: DataSpec) => {
+    const t = synthesize(spec, trace.batchSize, dtype, rng);
+    const d = spec.distribution;
+    return d && (d.kind === 'integers' || d.kind === 'classes') ? F.long(t) : t;
+  };
+  const batch = given.batch ?? { input: draw(input), target: draw(target) };
+  const loss = parts.loss ?? { type: 'MSELoss', args: { reduction: 'mean' }, range: NO_RANGE, typeRange: NO_RANGE, argRanges: {} };
+  out.build = {
+    build: sidecar.build,
+    loss: sidecar.loss,
+    spec: { input, target, loss: loss as LossSpec, optimizer: parts.optimizer, trace: { ...trace, steps: out.steps ?? trace.steps, dtype } },
+    batch,
+  };
+  out.batch = undefined;
+  return out;
+}
+
+const NO_RANGE = { start: 0, end: 0 };
+
+/** Loads the Python parser (once per process); the functions below need it. */
+export function readyForPython(): Promise<unknown> {
+  return loadPythonParser();
+}
+
+/**
+ * Reads the file in the job's dtype. When none was chosen (`--dtype`, a sidecar's trace.dtype) and
+ * the script works in another floating-point type (`model.double()`), it is read again in that one:
+ * the trace computes what the script computes.
+ */
+function readInDtype(job: PythonJob, steps: number | undefined): { read: PythonRead; dtype: DType } {
+  const read = (dtype: DType) => readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout });
+  if (job.dtype) return { read: read(job.dtype), dtype: job.dtype };
+  const first = read('float32');
+  const wanted = first.diagnostics.find((d) => d.dtype)?.dtype;
+  return wanted && wanted !== 'float32' ? { read: read(wanted), dtype: wanted } : { read: first, dtype: 'float32' };
+}
+
+/** Reads and traces a Python file; a model Gradient Lens cannot follow gives a diagnostic, not a trace. */
+export async function analysePython(job: PythonJob): Promise<PythonResult> {
+  await loadPythonParser();
+  return analysePythonNow(job);
+}
+
+/** The same, synchronous, once the parser is loaded (inside the CLI's time limit). */
+export function analysePythonNow(job: PythonJob): PythonResult {
+  const { read, dtype } = readInDtype(job, job.steps);
+  const diagnostics = [...read.diagnostics];
+  const model = read.model;
+  if (!model) return { read, diagnostics, analysis: null };
+  try {
+    const analysis = within(model, dtype, () => {
+      prepareModel(job, model);
+      return analyse(
+        { text: job.text, fileName: job.fileName, graph: model.graph, fixes: model.fixes },
+        { kind: 'built', session: sessionOf(model), meta: model.meta, options: { memoryLimitBytes: job.memoryLimitBytes, onStep: job.onStep } },
+        job.config,
+      );
+    });
+    analysis.findings = adaptFindings(analysis.findings, model);
+    return { read, diagnostics, analysis };
+  } catch (e) {
+    const d = explainError(e);
+    if (!d) throw e;
+    diagnostics.push(d);
+    return { read, diagnostics, analysis: null };
+  }
+}
+
+export type PythonGrads = { loss: number; grads: Record<string, { shape: number[]; data: Float32Array | Float64Array }> } | { diagnostics: PythonDiagnostic[] };
+
+/** Loss and gradients of one step at the given weights and batch (`gradient-lens grads` on a .py); the parser must be loaded. */
+export function pythonGrads(job: PythonJob): PythonGrads {
+  const { read, dtype } = readInDtype(job, 1);
+  const model = read.model;
+  if (!model) return { diagnostics: read.diagnostics.length ? read.diagnostics : [noModel(read)] };
+  try {
+    return within(model, dtype, () => {
+      prepareModel(job, model);
+      const session = sessionOf(model);
+      const loss = forwardBackward(session);
+      const grads: Record<string, { shape: number[]; data: Float32Array | Float64Array }> = {};
+      for (const p of session.built.params) grads[p.name ?? ''] = { shape: [...p.shape], data: p.grad ?? new Float64Array(p.size) };
+      return { loss: loss.item(), grads };
+    });
+  } catch (e) {
+    const d = explainError(e);
+    if (!d) throw e;
+    return { diagnostics: [d] };
+  }
+}
+
+/** What to say when a file has no model to trace. */
+export function noModel(read: PythonRead): PythonDiagnostic {
+  const first = read.classes[0];
+  return {
+    severity: 'info',
+    code: 'python/no-model',
+    message: first
+      ? `no training loop calls loss.backward() here: to trace ${first.name}, give it a sidecar spec with a build expression (the "Trace this model…" CodeLens writes one)`
+      : 'no nn.Module model and no training loop with loss.backward() in this file',
+    range: first?.range ?? { start: 0, end: 0 },
+    related: [],
+  };
+}
+
+/**
+ * Findings as the Python front end places them: a layer's finding also points at the forward
+ * line that applies it, and the findings of layers one line built (a loop, a helper function)
+ * become one finding naming them all (`blocks.0-3.act`).
+ */
+export function adaptFindings(findings: Finding[], model: PythonModel): Finding[] {
+  for (const f of findings) {
+    if (!f.layer) continue;
+    const site = model.sites(f.layer);
+    if (site?.applied && site.applied.start !== f.range.start && !f.related.some((r) => r.range.start === site.applied!.start)) {
+      f.related.push({ range: site.applied, message: `${site.type} ${f.layer} is applied here` });
+    }
+  }
+  const groups = new Map<string, Finding[]>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const site = f.layer ? model.sites(f.layer) : null;
+    if (!site) {
+      out.push(f);
+      continue;
+    }
+    // One line, one rule: one finding, whatever the severity of each instance (the ranked first is the worst).
+    const key = `${f.rule}:${site.created.start}:${site.created.end}`;
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else {
+      groups.set(key, [f]);
+      out.push(f);
+    }
+  }
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const [first] = group;
+    const names = group.map((g) => g.layer);
+    const joined = joinPaths(names);
+    const same = group.every((g) => g.message.replace(g.layer, '') === first.message.replace(first.layer, ''));
+    first.message = `${first.message.replace(first.layer, joined)} (${same ? '' : `the worst of `}${group.length} layers built by this line)`;
+    first.layer = joined;
+    for (const g of group.slice(1)) {
+      const i = out.indexOf(g);
+      if (i >= 0) out.splice(i, 1);
+    }
+  }
+  return out;
+}
+
+/** `blocks.0.act`, `blocks.1.act`, … → `blocks.0-3.act` when the paths differ in one index; else a list. */
+export function joinPaths(paths: string[]): string {
+  const parts = paths.map((p) => p.split('.'));
+  const n = parts[0].length;
+  if (parts.some((p) => p.length !== n)) return paths.join(', ');
+  const differing = [...Array(n).keys()].filter((i) => parts.some((p) => p[i] !== parts[0][i]));
+  if (differing.length !== 1 || !parts.every((p) => /^\d+$/.test(p[differing[0]]))) return paths.join(', ');
+  const k = differing[0];
+  const nums = parts.map((p) => Number(p[k])).sort((a, b) => a - b);
+  const contiguous = nums.every((v, i) => i === 0 || v === nums[i - 1] + 1);
+  const range = contiguous ? `${nums[0]}-${nums[nums.length - 1]}` : nums.join(',');
+  return [...parts[0].slice(0, k), range, ...parts[0].slice(k + 1)].join('.');
+}

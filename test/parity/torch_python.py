@@ -1,0 +1,195 @@
+"""
+PyTorch's answer for the Python-source parity suite: each case is a .py file run by real PyTorch
+(Debian's python3-torch 1.13, /usr/bin/python3) as its author runs it, until its first
+loss.backward(). At that moment the harness records the model's state_dict (the weights PyTorch
+initialised), the batch the model and the loss were given, the loss and the gradients by
+named_parameters() name, and stops the script. Gradient Lens is then given the same state and
+batch (`gradient-lens grads file.py --state --batch --dtype`) and must agree.
+
+A case whose file only defines modules gives `build` and `loss` expressions (a sidecar's): the
+file is imported, the model built, the loss computed on a batch drawn here.
+
+stdin:  {"cases": [{"id", "file", "dtype", "seed", "dropout": bool,
+                    "build"?: str, "loss"?: str, "input"?: {shape, low, high}, "target"?: {...}}]}
+stdout: {"torch": version, "results": {id: {"state", "batch", "loss", "grads"} or {"error"}}}
+"""
+import contextlib
+import gc
+import importlib.util
+import json
+import os
+import sys
+import traceback
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+
+try:
+    import torchvision  # noqa: F401
+except ImportError:
+    # Debian's torch comes without torchvision: a stand-in with the datasets' shapes (see stubs/).
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs"))
+
+LOSS_FUNCTIONS = [
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+
+class Captured(BaseException):
+    """Raised at the first backward: the script has given what the harness needs."""
+
+
+def tensor_json(t):
+    return {"shape": list(t.shape), "data": t.detach().flatten().tolist()}
+
+
+def smallest_model(params):
+    """The smallest nn.Module alive that holds every parameter the optimiser trains."""
+    wanted = {id(p) for p in params}
+    best = None
+    for obj in gc.get_objects():
+        if not isinstance(obj, nn.Module):
+            continue
+        own = {id(p) for p in obj.parameters()}
+        if wanted <= own and (best is None or len(own) < len(set(id(p) for p in best.parameters()))):
+            best = obj
+    return best
+
+
+def run_script(case, out):
+    """Runs the file as __main__ with PyTorch's training entry points watched."""
+    optimizers = []
+    calls = []
+    targets = []
+    depth = [0]
+    originals = {}
+
+    init = torch.optim.Optimizer.__init__
+
+    def optimizer_init(self, params, defaults):
+        init(self, params, defaults)
+        optimizers.append(self)
+
+    call = nn.Module.__call__
+
+    def module_call(self, *args, **kwargs):
+        if isinstance(self, nn.modules.loss._Loss):
+            if len(args) >= 2:
+                targets.append(args[1])
+        elif depth[0] == 0:
+            calls.append((self, args))
+        depth[0] += 1
+        try:
+            return call(self, *args, **kwargs)
+        finally:
+            depth[0] -= 1
+
+    def watched_loss(fn):
+        def loss(input, target, *args, **kwargs):
+            targets.append(target)
+            return fn(input, target, *args, **kwargs)
+        return loss
+
+    def backward(self, *args, **kwargs):
+        params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
+        model = smallest_model(params)
+        state = {k: tensor_json(v) for k, v in model.state_dict().items()}
+        inputs = [a for m, a in calls if m is model]
+        originals["backward"](self, *args, **kwargs)
+        out["state"] = state
+        out["loss"] = self.item()
+        out["grads"] = {n: tensor_json(p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in model.named_parameters()}
+        out["batch"] = {"input": tensor_json(inputs[0][0]), "target": tensor_json(targets[-1] if targets else inputs[0][1])}
+        raise Captured()
+
+    originals["backward"] = torch.Tensor.backward
+    torch.optim.Optimizer.__init__ = optimizer_init
+    nn.Module.__call__ = module_call
+    torch.Tensor.backward = backward
+    saved_losses = {name: getattr(F, name) for name in LOSS_FUNCTIONS}
+    for name, fn in saved_losses.items():
+        setattr(F, name, watched_loss(fn))
+    try:
+        source = open(case["file"]).read()
+        code = compile(source, case["file"], "exec")
+        sys.argv = [case["file"]]
+        try:
+            exec(code, {"__name__": "__main__", "__file__": case["file"]})
+        except Captured:
+            return
+        raise RuntimeError("the script ended without calling loss.backward()")
+    finally:
+        torch.optim.Optimizer.__init__ = init
+        nn.Module.__call__ = call
+        torch.Tensor.backward = originals["backward"]
+        for name, fn in saved_losses.items():
+            setattr(F, name, fn)
+
+
+def draw(spec, dtype):
+    shape = spec["shape"]
+    if "high" in spec:
+        return torch.randint(spec.get("low", 0), spec["high"], shape, dtype=torch.int64)
+    return torch.randn(shape, dtype=dtype)
+
+
+def run_build(case, out):
+    """Imports the file as a module, builds the model and computes the loss expression on a drawn batch."""
+    name = os.path.splitext(os.path.basename(case["file"]))[0]
+    spec = importlib.util.spec_from_file_location(name, case["file"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env = dict(vars(module))
+    model = eval(case["build"], env)
+    dtype = torch.float64 if case["dtype"] == "float64" else torch.float32
+    x = draw(case["input"], dtype)
+    y = draw(case["target"], dtype)
+    state = {k: tensor_json(v) for k, v in model.state_dict().items()}
+    env.update(model=model, x=x, y=y)
+    loss = eval(case["loss"], env)
+    loss.backward()
+    out["state"] = state
+    out["loss"] = loss.item()
+    out["grads"] = {n: tensor_json(p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in model.named_parameters()}
+    out["batch"] = {"input": tensor_json(x), "target": tensor_json(y)}
+
+
+def no_dropout():
+    """Dropout draws different masks here and in Gradient Lens: exact comparisons switch it off."""
+    F.dropout = lambda input, p=0.5, training=True, inplace=False: input
+    nn.Dropout.forward = lambda self, input: input
+
+
+def main():
+    request = json.load(sys.stdin)
+    results = {}
+    here = os.getcwd()
+    for case in request["cases"]:
+        case["file"] = os.path.abspath(case["file"])
+        out = {}
+        torch.manual_seed(case.get("seed", 0))
+        torch.set_default_dtype(torch.float64 if case["dtype"] == "float64" else torch.float32)
+        if not case.get("dropout", True):
+            no_dropout()
+        try:
+            os.chdir(os.path.dirname(os.path.abspath(case["file"])))
+            # What the file prints (while it is imported, built or run) is not the harness's answer.
+            with contextlib.redirect_stdout(sys.stderr):
+                if case.get("build"):
+                    run_build(case, out)
+                else:
+                    run_script(case, out)
+        except Exception as e:  # noqa: BLE001 - reported per case
+            out = {"error": "".join(traceback.format_exception_only(type(e), e)).strip() + "\n" + traceback.format_exc()}
+        finally:
+            os.chdir(here)
+        results[case["id"]] = out
+    json.dump({"torch": torch.__version__, "results": results}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+/**
+ * The CLI on PyTorch source: `trace model.py` (text, JSON, SARIF, exit codes), `grads model.py`
+ * with the model's state_dict names, sidecar specs (`model: {python, build, loss}`) given directly
+ * or found beside the .py, and files with nothing to trace or that are not Python.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Io, main } from '../../../src/cli/main';
+
+const SEED = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
+const LARGE_INIT = SEED.replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
+
+async function run(argv: string[], files: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (t) => void (out += t + '\n'),
+    err: (t) => void (err += t + '\n'),
+    readFile: (p) => {
+      const key = Object.keys(files).find((k) => p === k || p.endsWith(`/${k}`));
+      if (key === undefined) throw Object.assign(new Error(`ENOENT: no such file, open '${p}'`), { code: 'ENOENT' });
+      return files[key];
+    },
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+const MODULES = `import torch
+import torch.nn as nn
+
+
+class TwoLayer(nn.Module):
+    def __init__(self, n_in, n_hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(n_in, n_hidden)
+        self.act = nn.Tanh()
+        self.fc2 = nn.Linear(n_hidden, 3)
+
+    def forward(self, x, targets=None):
+        logits = self.fc2(self.act(self.fc1(x)))
+        if targets is None:
+            return logits
+        return logits, nn.functional.cross_entropy(logits, targets)
+`;
+
+describe('gradient-lens CLI on PyTorch source', () => {
+  it('trace model.py: the finding on the nn.Sigmoid() line (file:line:col), the forward call as a note; exit 1 on an error finding', async () => {
+    const r = await run(['trace', 'seed.py', '--steps', '3'], { 'seed.py': LARGE_INIT });
+    assert.equal(r.code, 1, r.err);
+    const line = r.out.split('\n').find((l) => l.includes('saturated-activation'));
+    assert.ok(line, r.out);
+    assert.match(line, /^seed\.py:8:5: error saturated-activation: sigmoid layer saturated/);
+    assert.match(r.out, /seed\.py:24:14: note: Sigmoid 1 is applied here/);
+    assert.match(r.out, /seed\.py: 3 steps, batch 1, float32, SGD lr=0\.01/);
+  });
+
+  it('trace --format sarif and json carry the .py file and its ranges', async () => {
+    const sarif = JSON.parse((await run(['trace', 'seed.py', '--steps', '2', '--format', 'sarif'], { 'seed.py': LARGE_INIT })).out);
+    const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'saturated-activation');
+    const loc = result.locations[0].physicalLocation;
+    assert.equal(loc.artifactLocation.uri, 'seed.py');
+    assert.equal(loc.region.startLine, 8);
+    const json = JSON.parse((await run(['trace', 'seed.py', '--steps', '2', '--format', 'json'], { 'seed.py': SEED })).out);
+    assert.deepEqual(json.diagnostics, []);
+    assert.deepEqual(json.trace.params.map((p: { name: string }) => p.name), ['0.weight', '0.bias', '2.weight', '2.bias']);
+  });
+
+  it('grads model.py: loss and gradients by named_parameters() names', async () => {
+    const r = await run(['grads', 'seed.py', '--dtype', 'float64'], { 'seed.py': SEED });
+    assert.equal(r.code, 0, r.err);
+    const json = JSON.parse(r.out);
+    assert.equal(typeof json.loss, 'number');
+    assert.deepEqual(Object.keys(json.grads), ['0.weight', '0.bias', '2.weight', '2.bias']);
+    assert.deepEqual(json.grads['0.weight'].shape, [10, 10]);
+  });
+
+  it('a sidecar spec builds a model from a file that only defines modules, given directly or found beside the .py', async () => {
+    const sidecar = `model: {python: two.py, build: "TwoLayer(4, 8)", loss: "model(x, y)[1]"}
+input: {shape: [4], distribution: normal}
+target: {shape: [], distribution: {integers: {low: 0, high: 3}}}
+optimizer: {Adam: {lr: 0.001}}
+trace: {steps: 2, batch_size: 5}
+`;
+    const files = { 'two.py': MODULES, 'two.grad.yaml': sidecar };
+    const direct = await run(['grads', 'two.grad.yaml'], files);
+    assert.equal(direct.code, 0, direct.err);
+    assert.deepEqual(Object.keys(JSON.parse(direct.out).grads), ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    const beside = await run(['trace', 'two.py'], files);
+    assert.equal(beside.code, 0, beside.err);
+    assert.match(beside.out, /two\.py: 2 steps, batch 5, float32, Adam lr=0\.001/);
+  });
+
+  it('a sidecar\'s mistakes are one line at their place; a module-only file without one says how to trace it', async () => {
+    const bad = await run(['trace', 'two.grad.yaml'], { 'two.py': MODULES, 'two.grad.yaml': 'model: {python: two.py, build: "TwoLayer(4, 8)", lossy: "x"}\ninput: {shape: [4]}\ntarget: {shape: [3]}\nloss: MSELoss\n' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /^two\.grad\.yaml:1:\d+: unknown key 'lossy' in a Python model/);
+    const none = await run(['trace', 'two.py'], { 'two.py': MODULES });
+    assert.match(none.out, /two\.py:5:7: info python\/no-model: no training loop calls loss\.backward\(\) here: to trace TwoLayer, give it a sidecar spec/);
+  });
+
+  it('a syntax error is an error at its line; an unfollowable value an info at its range', async () => {
+    const broken = await run(['trace', 'x.py'], { 'x.py': 'import torch\nmodel = torch.nn.Linear(2,\n' });
+    assert.equal(broken.code, 1);
+    assert.match(broken.out, /^x\.py:\d+:\d+: error python\/syntax/);
+    const opaque = SEED.replace('import torch\n', 'import torch\nimport numpy as np\n').replace('nn.Linear(10, 10)', 'nn.Linear(np.load("n.npy").size, 10)');
+    const r = await run(['trace', 'y.py'], { 'y.py': opaque });
+    assert.match(r.out, /^y\.py:8:15: info python\/cant-follow: Gradient Lens can't follow numpy\.load(\(\))? here/m);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The torch API as the interpreter binds it, beyond the catalogue's layers: recurrent layers and
+ * cells with PyTorch's call forms and attributes, the optimisers, F.pad and transforms.Pad, a name
+ * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
+ * a script that casts its model to float64, and a user class that shares a catalogue layer's name.
+ */
+import assert from 'node:assert/strict';
+import { analysePython, PythonResult } from '../../../src/worker/python';
+import { at, ready, trainingLoop } from './support';
+
+const HEAD = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n';
+
+/** A script whose training loop runs `body` as the model's forward on x (asserts inside fail the read). */
+function script(init: string, forward: string, x = 'torch.randn(3, 5, 4)', y = 'torch.randn(3, 1)', opt = 'torch.optim.SGD(net.parameters(), lr=0.1)'): string {
+  return `${HEAD}
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+${init.replace(/^/gm, '        ')}
+
+    def forward(self, x):
+${forward.replace(/^/gm, '        ')}
+
+net = Net()
+${trainingLoop(opt, x, y)}`;
+}
+
+async function traced(text: string): Promise<PythonResult> {
+  const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+  assert.deepEqual(
+    r.diagnostics.map((d) => `${d.code}: ${d.message} at ${at(text, d.range)}`),
+    [],
+  );
+  assert.ok(r.analysis);
+  return r;
+}
+
+describe('Python front end: torch bindings beyond the catalogue', () => {
+  before(ready);
+
+  it('nn.LSTM and nn.GRU: PyTorch attributes, (output, (h_n, c_n)) and named_parameters() names', async () => {
+    const r = await traced(
+      script(
+        "self.lstm = nn.LSTM(4, 8, num_layers=2, batch_first=True)\nself.gru = nn.GRU(8, 6, batch_first=True, bidirectional=True)\nself.head = nn.Linear(12, 1)\nassert self.lstm.hidden_size == 8 and self.lstm.num_layers == 2 and self.lstm.batch_first\nassert self.gru.bidirectional and self.gru.mode == 'GRU'",
+        'out, (h, c) = self.lstm(x)\nassert tuple(out.shape) == (3, 5, 8) and tuple(h.shape) == (2, 3, 8) and tuple(c.shape) == (2, 3, 8)\nout, h = self.gru(out, None)\nassert tuple(h.shape) == (2, 3, 6)\nreturn self.head(out[:, -1, :])',
+      ),
+    );
+    const names = r.analysis!.trace.params.map((p) => p.name);
+    for (const n of ['lstm.weight_ih_l0', 'lstm.weight_hh_l1', 'lstm.bias_hh_l1', 'gru.weight_ih_l0_reverse', 'head.weight']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  });
+
+  it('cells unrolled by hand (LSTMCell over x.split(1, dim=1), GRUCell) and the Transformer encoder', async () => {
+    await traced(
+      script(
+        'self.cell = nn.LSTMCell(4, 8)\nself.gru = nn.GRUCell(8, 8)\nlayer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True)\nself.enc = nn.TransformerEncoder(layer, num_layers=2)\nself.head = nn.Linear(8, 1)',
+        'h = torch.zeros(x.size(0), 8)\nc = torch.zeros(x.size(0), 8)\ng = torch.zeros(x.size(0), 8)\nouts = []\nfor xt in x.split(1, dim=1):\n    h, c = self.cell(xt.squeeze(1), (h, c))\n    g = self.gru(h, g)\n    outs.append(g)\nseq = self.enc(torch.stack(outs, 1))\nreturn self.head(seq.mean(1))',
+      ),
+    );
+  });
+
+  it('the optimisers torch.optim offers: AdamW, RMSprop, Adagrad, Adadelta with their arguments', async () => {
+    for (const opt of ['torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.1)', 'torch.optim.RMSprop(net.parameters(), lr=0.01, momentum=0.9, centered=True)', 'torch.optim.Adagrad(net.parameters(), lr=0.1)', 'torch.optim.Adadelta(net.parameters())']) {
+      const r = await traced(script('self.fc = nn.Linear(4, 1)', 'return self.fc(x.mean(1))', undefined, undefined, opt));
+      assert.equal(r.analysis!.trace.steps.length, 2, opt);
+    }
+  });
+
+  it('F.pad and transforms.Pad pad with a constant; hasattr answers False for what torch 1.13 lacks', async () => {
+    await traced(
+      script(
+        "self.fc = nn.Linear(4 * 10, 1)\nassert not hasattr(F, 'scaled_dot_product_attention')\nassert hasattr(F, 'relu')",
+        'x = F.pad(x, (0, 0, 2, 3), value=1.0)\nassert tuple(x.shape) == (3, 10, 4)\nreturn self.fc(x.flatten(1))',
+      ),
+    );
+  });
+
+  it("a torch name the mirror lacks is a value Gradient Lens can't follow, at its range, never an AttributeError", async () => {
+    const text = script('self.fc = nn.Linear(4, 1)\nself.norm = nn.FancyNorm(4)', 'return self.fc(self.norm(x).mean(1))');
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    assert.ok(!r.diagnostics.some((d) => /AttributeError/.test(d.message)), r.diagnostics.map((d) => d.message).join('; '));
+    const d = r.diagnostics.find((x) => x.code === 'python/cant-follow');
+    assert.ok(d, r.diagnostics.map((x) => x.message).join('; '));
+    assert.match(d.message, /can't follow torch\.nn\.FancyNorm/);
+    assert.equal(at(text, d.range), 'nn.FancyNorm');
+  });
+
+  it('a script that casts its model to float64 is traced in float64 when no dtype was chosen', async () => {
+    const text = script('self.fc = nn.Linear(4, 1)', 'return self.fc(x.mean(1))', 'torch.randn(3, 5, 4, dtype=torch.double)', 'torch.randn(3, 1).double()').replace('net = Net()', 'net = Net()\nnet.double()');
+    const r = await traced(text);
+    assert.equal(r.analysis!.trace.dtype, 'float64');
+    const chosen = await analysePython({ text, fileName: 'model.py', steps: 2, dtype: 'float32' });
+    assert.match(chosen.diagnostics.map((d) => d.message).join('; '), /a model cast to float64 in a float32 run/);
+  });
+
+  it("Linear(bias=False).bias is None; a user's class named like a catalogue layer is not that layer to the rules", async () => {
+    const text = `${HEAD}
+class LayerNorm(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n))
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, None, 1e-5)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln = LayerNorm(4)
+        self.fc = nn.Linear(4, 1, bias=False)
+        assert self.fc.bias is None
+
+    def forward(self, x):
+        return self.fc(self.ln(x))
+
+net = Net()
+${trainingLoop()}`;
+    const r = await traced(text);
+    const graph = r.read.model!.graph();
+    assert.deepEqual(
+      graph.model.children.map((c) => c.type),
+      ['__main__.LayerNorm', 'Linear'],
+    );
+  });
+});
