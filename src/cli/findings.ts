@@ -8,6 +8,8 @@ import type { Finding, Severity } from '../rules/types';
 /** Where a range is, as the terminal and SARIF print it: the file as the user names it, 1-based lines and columns. */
 export interface Place {
   file: string;
+  /** A notebook's cell, counted from 1; line and column are then within the cell. */
+  cell?: number;
   line: number;
   column: number;
   endLine: number;
@@ -30,8 +32,9 @@ function where(fileOrLocate: string | Locate, text = ''): Locate {
   return typeof fileOrLocate === 'function' ? fileOrLocate : inText(fileOrLocate, text);
 }
 
-function at(p: Place): string {
-  return `${oneLine(p.file)}:${p.line}:${p.column}`;
+/** `file:line:col`, or `file:cell N:line:col` in a notebook (as Ruff and nbQA print them). */
+export function placeText(p: Place): string {
+  return `${oneLine(p.file)}:${p.cell !== undefined ? `cell ${p.cell}:` : ''}${p.line}:${p.column}`;
 }
 
 /** `file:line:col: warning saturated-activation: message`, then its fixes indented. */
@@ -42,8 +45,8 @@ export function formatFindings(findings: readonly Finding[], fileOrLocate: strin
   const lines: string[] = [];
   // One line each whatever the names in them hold (see escape.ts).
   for (const f of findings) {
-    lines.push(`${at(locate(f.range))}: ${f.severity} ${f.rule}: ${oneLine(f.message)}`);
-    for (const r of f.related) lines.push(`    ${at(locate(r.range))}: note: ${oneLine(r.message)}`);
+    lines.push(`${placeText(locate(f.range))}: ${f.severity} ${f.rule}: ${oneLine(f.message)}`);
+    for (const r of f.related) lines.push(`    ${placeText(locate(r.range))}: note: ${oneLine(r.message)}`);
     for (const fix of f.fixes) lines.push(`    fix: ${oneLine(fix.title)}${fix.preferred ? ' (preferred)' : ''}`);
   }
   const errors = findings.filter((f) => f.severity === 'error').length;

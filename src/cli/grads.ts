@@ -14,7 +14,7 @@ export async function gradsCommand(argv: readonly string[], io: Io): Promise<num
     return runPython(file, args, io, (run) => {
       const out = gradsPython(run);
       if (!out.ok) {
-        io.err(formatPythonDiagnostics(out.diagnostics, file, run.text));
+        io.err(formatPythonDiagnostics(out.diagnostics, run.locate));
         return 2;
       }
       io.out(toJson({ loss: out.loss, grads: out.grads }));

@@ -15,7 +15,8 @@ import { resolve } from 'node:path';
 import { parseSpec } from '../model';
 import type { PythonSidecar } from '../model/parse';
 import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, readyForPython, sidecarCandidates, sidecarTarget, withSidecar } from '../worker/python';
-import { notebookSource } from '../model/python/notebook';
+import { cellAt, NotebookError, NotebookSource, notebookSource, storedOffset } from '../model/python/notebook';
+import { inText, Locate, placeText } from './findings';
 import { choice, limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';
 import { errorAt, Inputs, loadBatch, loadRuleConfig, loadState } from './input';
 import type { Io } from './main';
@@ -66,25 +67,54 @@ function loadSidecar(path: string, inputs: Inputs): PythonSidecar {
 
 const SEVERITY_WORD: Record<PythonDiagnostic['severity'], string> = { error: 'error', warning: 'warning', info: 'info' };
 
-/** `file:line:col: info python/cant-follow: message`, with its notes. */
-export function formatPythonDiagnostics(diags: readonly PythonDiagnostic[], file: string, text: string): string {
-  const at = (offset: number) => {
-    const p = positionAt(text, offset);
-    return `${oneLine(file)}:${p.line + 1}:${p.character + 1}`;
-  };
+/** `file:line:col: info python/cant-follow: message`, with its notes (`file:cell N:line:col` in a notebook). */
+export function formatPythonDiagnostics(diags: readonly PythonDiagnostic[], locate: Locate): string {
   const lines: string[] = [];
   for (const d of diags) {
-    lines.push(`${at(d.range.start)}: ${SEVERITY_WORD[d.severity]} ${d.code}: ${oneLine(d.message)}`);
-    for (const r of d.related) lines.push(`    ${at(r.range.start)}: note: ${oneLine(r.message)}`);
+    lines.push(`${placeText(locate(d.range))}: ${SEVERITY_WORD[d.severity]} ${d.code}: ${oneLine(d.message)}`);
+    for (const r of d.related) lines.push(`    ${placeText(locate(r.range))}: note: ${oneLine(r.message)}`);
   }
   return lines.join('\n');
 }
 
+/**
+ * Where the ranges of a notebook's joined code are: the cell (counted from 1 among all the
+ * notebook's cells, as a reader scrolling it counts) and the line and column within it.
+ */
+export function inNotebook(file: string, nb: NotebookSource): Locate {
+  return (range) => {
+    const s = cellAt(nb, range.start);
+    if (!s) return { file, line: 1, column: 1, endLine: 1, endColumn: 1 };
+    const cellText = nb.text.slice(s.cell.start, s.cell.end);
+    const e = Math.min(Math.max(range.end, range.start) - s.cell.start, cellText.length);
+    const a = positionAt(cellText, s.offset);
+    const b = positionAt(cellText, e);
+    return { file, cell: s.cell.index + 1, line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
+  };
+}
+
+/** The same ranges as places in the .ipynb file's own text (its JSON), for tools that read the file as stored (SARIF). */
+export function inStoredNotebook(file: string, nb: NotebookSource, json: string): Locate {
+  return (range) => {
+    const a = positionAt(json, storedOffset(nb, json, range.start));
+    const b = positionAt(json, storedOffset(nb, json, Math.max(range.start, range.end)));
+    return { file, line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
+  };
+}
+
 export interface PythonRun {
+  /** The Python file or notebook (a sidecar given: the file it names). */
   file: string;
+  /** The program read: the file's text, or a notebook's code cells joined. */
   text: string;
   inputs: Inputs;
   job: PythonJob;
+  /** Where a range of `text` is, as the terminal prints it (a notebook's cell, line and column). */
+  locate: Locate;
+  /** Where it is in the file as stored, for SARIF (a notebook's JSON text). */
+  stored: Locate;
+  /** The notebook's cells, when the file is one. */
+  notebook: NotebookSource | null;
 }
 
 /** Reads a Python file (or notebook) and the options; runs `work` within the time and memory limits. */
@@ -102,14 +132,18 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
     pyFile = sidecarTarget(file, sidecar);
   } else sidecar = findSidecar(file, inputs)?.sidecar ?? null;
   const raw = inputs.read(pyFile, 'Python file');
-  let text = raw;
+  let notebook: NotebookSource | null = null;
   if (/\.ipynb$/i.test(pyFile)) {
     try {
-      text = notebookSource(raw, pyFile).text;
+      notebook = notebookSource(raw, pyFile);
     } catch (e) {
-      throw errorAt(pyFile, raw, 0, (e as Error).message);
+      if (e instanceof NotebookError) throw errorAt(pyFile, raw, e.range.start, e.message);
+      throw e;
     }
   }
+  const text = notebook?.text ?? raw;
+  const locate = notebook ? inNotebook(pyFile, notebook) : inText(pyFile, text);
+  const stored = notebook ? inStoredNotebook(pyFile, notebook, raw) : locate;
   const statePath = args.options.get('state');
   const batchPath = args.options.get('batch');
   const configPath = args.options.get('config');
@@ -121,7 +155,7 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const chosen = args.options.has('dtype') ? dtype : undefined;
   let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits) };
   if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
-  return withinLimits(() => work({ file: pyFile, text, inputs, job }), limits);
+  return withinLimits(() => work({ file: pyFile, text, inputs, job, locate, stored, notebook }), limits);
 }
 
 export function tracePython(run: PythonRun): PythonResult {
@@ -138,7 +172,7 @@ export function gradsPython(run: PythonRun): { ok: true; loss: number; grads: Re
 }
 
 /** What `trace` prints when there is nothing to trace. */
-export function noModelText(result: PythonResult, file: string, text: string): string {
+export function noModelText(result: PythonResult, locate: Locate): string {
   const diags = result.diagnostics.length ? result.diagnostics : [noModel(result.read)];
-  return formatPythonDiagnostics(diags, file, text);
+  return formatPythonDiagnostics(diags, locate);
 }

@@ -1,8 +1,8 @@
 /** `gradient-lens report`: the trace and findings as a self-contained HTML page with charts. */
-import { renderReport } from '../report/html';
+import { renderReport, type ReportInput } from '../report/html';
 import { UserFileError, writeOutputFile } from '../user-files';
 import { parseArgs, UsageError } from './args';
-import { formatFindings } from './findings';
+import { formatFindings, type Locate } from './findings';
 import { fromUserFileError } from './input';
 import type { Io } from './main';
 import { isRunLog } from './check';
@@ -16,13 +16,24 @@ async function analysedPython(file: string, args: ParsedArgs, io: Io): Promise<A
   return runPython(file, args, io, (run) => {
     const result = tracePython(run);
     if (!result.analysis) {
-      io.err(noModelText(result, file, run.text));
+      io.err(noModelText(result, run.locate));
       return null;
     }
-    const notes = formatPythonDiagnostics(result.diagnostics, file, run.text);
+    const notes = formatPythonDiagnostics(result.diagnostics, run.locate);
     if (notes) io.err(notes);
-    return { file, text: run.text, trace: result.analysis.trace, findings: result.analysis.findings, inputs: run.inputs };
+    return { file, text: run.text, trace: result.analysis.trace, findings: result.analysis.findings, inputs: run.inputs, ...(run.notebook ? { locate: run.locate } : {}) };
   });
+}
+
+/** A place as the report's page shows it: 0-based positions, a notebook's cell with its file (`nb.ipynb:cell 3`). */
+function reportPlace(locate: Locate): NonNullable<ReportInput['place']> {
+  return (r) => {
+    const p = locate(r);
+    return {
+      range: { start: { line: p.line - 1, character: p.column - 1 }, end: { line: p.endLine - 1, character: p.endColumn - 1 } },
+      ...(p.cell !== undefined ? { file: `${p.file}:cell ${p.cell}` } : {}),
+    };
+  };
 }
 
 export async function reportCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -33,8 +44,8 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec|model.py> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
   const analysis = isPythonTarget(file, io) ? await analysedPython(file, args, io) : analyseSpec(file, args, io);
   if (!analysis) return 2;
-  const { trace, findings, text, inputs } = analysis;
-  const html = renderReport({ trace, findings, fileName: file, text, generatedAt: new Date().toISOString() });
+  const { trace, findings, text, inputs, locate } = analysis;
+  const html = renderReport({ trace, findings, fileName: file, text, ...(locate ? { place: reportPlace(locate) } : {}), generatedAt: new Date().toISOString() });
   try {
     // Never over an input (the spec, the state, batch, config or data files), and never half-written.
     writeOutputFile(out, html, [...inputs.files].map(([path, f]) => ({ path, what: f.what })), 'report');
@@ -42,6 +53,6 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
     if (e instanceof UserFileError) throw fromUserFileError(e);
     throw e;
   }
-  io.out(`${formatFindings(findings, file, text)}\n\nreport written to ${out} (${trace.steps.length} steps, ${trace.params.length} parameters)`);
+  io.out(`${locate ? formatFindings(findings, locate) : formatFindings(findings, file, text)}\n\nreport written to ${out} (${trace.steps.length} steps, ${trace.params.length} parameters)`);
   return 0;
 }

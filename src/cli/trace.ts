@@ -4,7 +4,7 @@ import { specFixes } from '../model/spec-fixes';
 import type { Finding } from '../rules/types';
 import type { Trace } from '../trace/types';
 import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, UsageError } from './args';
-import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
+import { exitCodeFor, FailOn, formatFindings, Locate, toSarif } from './findings';
 import type { Inputs } from './input';
 import { toJson } from '../report/json';
 import type { Io } from './main';
@@ -21,6 +21,8 @@ export interface Analysis {
   findings: Finding[];
   /** Every file read: a report must not overwrite one. */
   inputs: Inputs;
+  /** Where the ranges are when not simply in `text` (a notebook's cells). */
+  locate?: Locate;
 }
 
 /** Shared by `trace` and `report`: load the spec and inputs, then the analyse step, all within the limits. */
@@ -51,15 +53,20 @@ export async function traceCommand(argv: readonly string[], io: Io): Promise<num
 /** `trace model.py`: the findings and gradient norms, or why there is nothing to trace, each at its line. */
 async function tracePythonFile(file: string, args: ParsedArgs, io: Io, format: 'text' | 'json' | 'sarif', failOn: FailOn): Promise<number> {
   return runPython(file, args, io, (run) => {
-    const { text } = run;
     const result = tracePython(run);
     const findings = result.analysis?.findings ?? [];
-    if (format === 'json') io.out(toJson({ findings, diagnostics: result.diagnostics, trace: result.analysis?.trace ?? null }));
-    else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));
-    else if (!result.analysis) io.out(noModelText(result, file, text));
+    if (format === 'json') {
+      // A notebook's ranges are offsets into its code cells joined; `cells` says where each cell is in that text.
+      const cells = run.notebook?.cells.map((c) => ({ cell: c.index + 1, start: c.start, end: c.end }));
+      io.out(toJson({ findings, diagnostics: result.diagnostics, trace: result.analysis?.trace ?? null, ...(cells ? { cells } : {}) }));
+    } else if (format === 'sarif') {
+      // A fix's edits are Python, not the notebook's JSON: SARIF gets them for .py files only.
+      const shown = run.notebook ? findings.map((f) => ({ ...f, fixes: [] })) : findings;
+      io.out(JSON.stringify(toSarif(shown, run.stored, require('../../package.json').version), null, 2));
+    } else if (!result.analysis) io.out(noModelText(result, run.locate));
     else {
-      const notes = formatPythonDiagnostics(result.diagnostics, file, text);
-      io.out(`${notes ? `${notes}\n` : ''}${formatFindings(findings, file, text)}\n\n${formatNormTable(result.analysis.trace)}`);
+      const notes = formatPythonDiagnostics(result.diagnostics, run.locate);
+      io.out(`${notes ? `${notes}\n` : ''}${formatFindings(findings, run.locate)}\n\n${formatNormTable(result.analysis.trace)}`);
     }
     if (!result.analysis && result.diagnostics.some((d) => d.severity === 'error') && failOn !== 'never') return 1;
     return exitCodeFor(findings, failOn);

@@ -50,7 +50,7 @@ export class TraceCodeLensProvider extends Disposable implements vscode.CodeLens
     const run = this.controller.result(doc.uri);
     const busy = this.controller.busy(doc.uri);
     const trusted = backend.gate().allowed;
-    const single = backend.kind === 'spec';
+    const single = backend.kind !== 'typescript';
     return declared.map((m) => {
       const at = toRange(m.anchor).start.line;
       const line = new vscode.Range(at, 0, at, 0);
@@ -64,7 +64,7 @@ export class TraceCodeLensProvider extends Disposable implements vscode.CodeLens
       return new vscode.CodeLens(line, {
         title: `▶ Trace gradients${suffix(m, run, busy)}`,
         tooltip: `Run the full trace of ${m.name} and open the gradient charts`,
-        // A spec is the file; a TypeScript file's lens traces its own class.
+        // A spec or a Python file is one model; a TypeScript file's lens traces its own class.
         command: single ? CommandId.TraceGradients : CommandId.TraceModel,
         arguments: single ? [doc.uri] : [doc.uri, m.name],
       });

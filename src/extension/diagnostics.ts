@@ -36,10 +36,12 @@ export function findingDiagnostic(f: ResolvedFinding, uri: vscode.Uri, extension
   return d;
 }
 
-export function problemDiagnostic(p: SpecProblem): vscode.Diagnostic {
+/** A problem of the file itself; `uri` places its notes (a Python value's use, a call chain). */
+export function problemDiagnostic(p: SpecProblem, uri?: vscode.Uri): vscode.Diagnostic {
   const d = new vscode.Diagnostic(toRange(p.range), p.message, SEVERITY[p.severity]);
   d.source = DIAGNOSTIC_SOURCE;
-  d.code = SPEC_CODE;
+  d.code = p.code ?? SPEC_CODE;
+  if (uri && p.related?.length) d.relatedInformation = p.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(r.range)), r.message));
   return d;
 }
 

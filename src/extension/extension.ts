@@ -16,6 +16,7 @@ import { readConfig, SECTION, type ExtensionConfig } from './config';
 import { COLLECTION_NAME } from './diagnostics';
 import { CommandHandlers } from './handlers';
 import { ModelController } from './models/controller';
+import { PythonBackend } from './models/python-backend';
 import { SpecBackend } from './models/spec-backend';
 import type { FileRun, RunStats } from './models/types';
 import { TypeScriptBackend } from './models/typescript-backend';
@@ -43,12 +44,20 @@ export interface GradientLensApi {
   activation: { loadMs: number; waitMs: number; activateMs: number };
   /** Runs of decorated TypeScript models (one child process each). */
   typescript: { stats(): RunStats };
+  /** Runs of PyTorch source files (in the trace worker, like specs). */
+  python: { stats(): RunStats };
   /** What the sidebar shows (its last message), and what the status bar item says. */
   views: { sidebar(): ToWebview; statusBar(): { text: string; tooltip: string; visible: boolean } };
 }
 
-/** Every model file the back ends read: spec files (on disk and in other file systems), TypeScript models. */
-const MODEL_SELECTOR: vscode.DocumentSelector = [{ pattern: '**/*.grad.{yaml,yml,json}' }, { language: 'typescript' }, { pattern: '**/*.{ts,mts,cts}' }];
+/** Every model file the back ends read: spec files (on disk and in other file systems), TypeScript models, PyTorch files. */
+const MODEL_SELECTOR: vscode.DocumentSelector = [
+  { pattern: '**/*.grad.{yaml,yml,json}' },
+  { language: 'typescript' },
+  { pattern: '**/*.{ts,mts,cts}' },
+  { language: 'python' },
+  { pattern: '**/*.py' },
+];
 
 export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const started = performance.now();
@@ -75,7 +84,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const diagnostics = vscode.languages.createDiagnosticCollection(COLLECTION_NAME);
   const spec = new SpecBackend(path.join(context.extensionPath, 'dist', 'trace-worker.js'), log);
   const typescript = new TypeScriptBackend(context.extensionPath, log);
-  const controller = new ModelController([spec, typescript], diagnostics, { extensionUri, config: (uri) => config(uri) });
+  const python = new PythonBackend(path.join(context.extensionPath, 'dist', 'trace-worker.js'), log);
+  const controller = new ModelController([spec, typescript, python], diagnostics, { extensionUri, config: (uri) => config(uri) });
   const handlers = new CommandHandlers(controller, extensionUri, log, (uri) => config(uri));
   const views = new ModelViews(handlers.panelContext(), controller, (uri) => handlers.backgroundTrace(uri));
   handlers.views = views;
@@ -121,6 +131,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     stats: () => ({ ...spec.stats }),
     activation: { loadMs, waitMs, activateMs },
     typescript: { stats: () => ({ ...typescript.stats }) },
+    python: { stats: () => ({ ...python.stats }) },
     views: { sidebar: () => views.sidebar.shown(), statusBar: () => statusBar.shown() },
   };
 }

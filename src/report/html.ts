@@ -26,6 +26,8 @@ export interface ReportInput {
    * page shows it and that file's text. `text` serves the other ranges.
    */
   fileText?: (file: string) => { shown: string; text: string } | undefined;
+  /** Where each range is, when neither of those can say (a notebook's cells): takes their place. */
+  place?: (range: SourceRange) => { range: RangeView; file?: string };
   /** ISO 8601. */
   generatedAt: string;
 }
@@ -40,6 +42,7 @@ function rangeView(text: string | undefined, r: SourceRange): RangeView {
 /** The findings with positions resolved and fixes as titles: what the page shows. */
 export function reportData(input: ReportInput): ReportData {
   const place = (r: SourceRange): { range: RangeView; file?: string; located: boolean } => {
+    if (input.place) return { ...input.place(r), located: true };
     const other = r.file !== undefined ? input.fileText?.(r.file) : undefined;
     if (other) return { range: rangeView(other.text, r), file: other.shown, located: true };
     return { range: rangeView(input.text, r), located: input.text !== undefined };

@@ -12,14 +12,19 @@ import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { specRangeOf, TraceError } from '../trace/errors';
 import { lineIndex, LineIndex } from './positions';
+import { runPythonJob } from './python-job';
 import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './messages';
 
-export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void {
+/** Runs a request: a spec here, PyTorch source in python-job.ts (its parser loads asynchronously, once). */
+export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void | Promise<void> {
+  if (req.python) return runPythonJob(req, post);
   const lines = lineIndex(req.text);
   const t0 = performance.now();
-  const { spec, diagnostics } = parseSpec(req.text, req.fileName, { limits: req.limits });
+  const { spec, diagnostics, sidecar } = parseSpec(req.text, req.fileName, { limits: req.limits });
   const parseMs = performance.now() - t0;
   const problems: SpecProblem[] = diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: lines.range(d.range) }));
+  // A Python file's sidecar is traced with that file, where its findings are.
+  if (sidecar) problems.push({ severity: 'info', code: 'python/sidecar', message: `This spec is the sidecar of ${sidecar.python}: Gradient Lens traces it with that file, and shows the findings there`, range: lines.range(sidecar.pythonRange) });
   const ok = !!spec && !problems.some((p) => p.severity === 'error');
   const layers = spec ? layersInOrder(spec).map((l) => ({ path: l.path, range: lines.range(l.range) })) : [];
   post({ type: 'parsed', id: req.id, problems, ok, layers, parseMs });

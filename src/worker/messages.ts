@@ -24,6 +24,14 @@ export interface TraceRequest {
   config: RuleConfig;
   /** Post a `progress` reply after every step (the full trace's notification). */
   progress: boolean;
+  /** A PyTorch file (or a notebook's code cells joined) instead of a spec. */
+  python?: PythonRequest;
+}
+
+/** What a trace of PyTorch source needs besides its text. */
+export interface PythonRequest {
+  /** The sidecar spec that names the file (`model: {python: ..., build: ...}`), as its text and path. */
+  sidecar?: { text: string; fileName: string };
 }
 
 /** A problem with the spec itself: YAML/JSON syntax, unknown layer, wrong argument. */
@@ -31,6 +39,9 @@ export interface SpecProblem {
   severity: Severity;
   message: string;
   range: RangeView;
+  /** What kind of problem, when it has one to show ('python/cant-follow', 'python/syntax'). */
+  code?: string;
+  related?: { range: RangeView; message: string }[];
 }
 
 export interface ResolvedEdit {

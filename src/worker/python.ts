@@ -5,12 +5,12 @@
  * applies it, one finding for the layers one line built in a loop. Nothing of the user's runs,
  * so this is as safe in Restricted Mode as a spec file. The CLI and the trace worker call it.
  */
-import { basename, dirname, join, resolve } from 'node:path';
 import { analyse, Analysis } from '../analyse';
 import * as F from '../engine/functional';
 import { Rng } from '../engine/rng';
 import type { DataSpec, LossSpec } from '../model/graph';
 import type { PythonSidecar } from '../model/parse';
+export { sidecarCandidates, sidecarTarget } from '../sidecar-files';
 import { synthesize } from '../trace/data';
 import { loadStateDict } from '../engine/state';
 import { setDefaultDtype } from '../engine/dtype';
@@ -36,6 +36,8 @@ export interface PythonJob {
   seed?: number;
   memoryLimitBytes?: number;
   onStep?: (record: StepRecord) => boolean | void;
+  /** Called once the file is read and its model built, before the trace. */
+  onRead?: (model: PythonModel) => void;
   /** Starting weights by the model's state_dict names. */
   state?: Record<string, StateEntry>;
   /** A fixed batch for every step. */
@@ -95,18 +97,6 @@ function dropTiedNames(model: PythonModel, state: Record<string, StateEntry>): R
     out[k] = v;
   }
   return out;
-}
-
-/** The sidecar files that may belong to a Python file: `model.grad.yaml` (or .yml, .json) beside `model.py`. */
-export function sidecarCandidates(pyFile: string): string[] {
-  const dir = dirname(pyFile);
-  const stem = basename(pyFile).replace(/\.(py|ipynb)$/i, '');
-  return ['.grad.yaml', '.grad.yml', '.grad.json'].map((ext) => join(dir, `${stem}${ext}`));
-}
-
-/** The Python file a sidecar names, resolved against the sidecar's folder. */
-export function sidecarTarget(sidecarFile: string, sidecar: PythonSidecar): string {
-  return resolve(dirname(sidecarFile), sidecar.python);
 }
 
 /**
@@ -172,6 +162,7 @@ export function analysePythonNow(job: PythonJob): PythonResult {
   const diagnostics = [...read.diagnostics];
   const model = read.model;
   if (!model) return { read, diagnostics, analysis: null };
+  job.onRead?.(model);
   try {
     const analysis = within(model, dtype, () => {
       prepareModel(job, model);

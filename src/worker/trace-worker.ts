@@ -17,11 +17,14 @@ setKernelThreads(Math.max(1, availableCores() - 1));
 
 port.on('message', (req: TraceRequest) => {
   const post = (reply: TraceReply) => port.postMessage(reply);
-  try {
-    runJob(req, post);
-  } catch (e) {
-    // A bug in the engine or the rules, not in the user's spec: report it rather than die silently.
+  // A bug in the engine or the rules, not in the user's file: report it rather than die silently.
+  const failed = (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));
     post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: null, stack: err.stack });
+  };
+  try {
+    void Promise.resolve(runJob(req, post)).catch(failed);
+  } catch (e) {
+    failed(e);
   }
 });

@@ -43,7 +43,11 @@ export class ModelController extends Disposable {
     private readonly opts: ControllerOptions,
   ) {
     super();
-    for (const b of backends) this.own(b);
+    for (const b of backends) {
+      this.own(b);
+      // Out of date for a reason besides its own edits (a Python file's sidecar changed): run it again after the pause.
+      if (b.onDidInvalidate) this.own(b.onDidInvalidate((uri) => this.invalidate(uri)));
+    }
     for (const d of watchDocuments({
       isTracked: (uri) => this.states.has(uri.toString()),
       track: (doc, delay) => this.track(doc, delay),
@@ -207,6 +211,15 @@ export class ModelController extends Disposable {
   private setStatus(state: FileState, status: DocStatus): void {
     state.status = status;
     this.changed.fire(state.uri);
+  }
+
+  private invalidate(uri: vscode.Uri): void {
+    const state = this.states.get(uri.toString());
+    const doc = state && openDocument(uri);
+    if (!state || !doc) return;
+    state.running?.abort('superseded' satisfies AbortReason);
+    state.doneVersion = -1;
+    this.track(doc, this.opts.config(uri).debounceMs);
   }
 
   private forget(uri: vscode.Uri, reason: AbortReason = 'closed'): void {

@@ -3,6 +3,7 @@
  * (dist/trace-worker.js), so the extension host's event loop never waits for model work. Each file
  * keeps a thread for its quick traces (starting one costs more than a quick trace); full traces
  * run in a thread of their own, so typing does not end them. Ending the thread is how a run stops.
+ * PyTorch files run through the same worker (python-backend.ts extends this class).
  */
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
@@ -12,6 +13,7 @@ import { problemDiagnostic, traceDiagnostic } from '../diagnostics';
 import { Disposable } from '../disposable';
 import { RunRequest as WorkerRequest, TraceOutcome, TraceRunner, type CancelReason } from '../trace-runner';
 import { executionGate } from '../trust';
+import type { RunFailure } from './types';
 import { findingsStatus, plural, type DeclaredModel, type FileRun, type ModelBackend, type RunRequest, type RunStats } from './types';
 
 /** The `model` key of a YAML or JSON spec: where its CodeLens goes. */
@@ -19,8 +21,10 @@ const MODEL_KEY = /^[ \t]*"?model"?[ \t]*:/m;
 
 const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
 
+export type Parsed = NonNullable<Extract<TraceOutcome, { kind: 'invalid' }>['parsed']>;
+
 export class SpecBackend extends Disposable implements ModelBackend {
-  readonly kind = 'spec';
+  readonly kind: ModelBackend['kind'] = 'spec';
   readonly stats: RunStats = { runs: 0, quickRuns: 0, superseded: 0, aborted: 0 };
   private readonly quickRunners = new Map<string, TraceRunner>();
   private readonly fullRunner: TraceRunner;
@@ -49,6 +53,8 @@ export class SpecBackend extends Disposable implements ModelBackend {
 
   async run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
     const { config, quick } = req;
+    const extra = await this.request(doc);
+    if (req.signal.aborted) return undefined;
     const runner = quick ? this.quickRunner(doc.uri) : this.fullRunner;
     this.stats.runs++;
     if (quick) this.stats.quickRuns++;
@@ -64,11 +70,12 @@ export class SpecBackend extends Disposable implements ModelBackend {
         config: config.rules,
         progress: !!req.onProgress,
         limits: config.limits,
+        ...extra,
       };
       const outcome = await runner.run(request, {
         // Parse errors go out before the trace would have finished.
         onParsed: (parsed) => {
-          if (!parsed.ok) req.early?.(parsed.problems.map(problemDiagnostic));
+          if (!parsed.ok) req.early?.(parsed.problems.map((p) => problemDiagnostic(p, doc.uri)));
         },
         onProgress: req.onProgress,
       });
@@ -82,6 +89,18 @@ export class SpecBackend extends Disposable implements ModelBackend {
     } finally {
       req.signal.removeEventListener('abort', abort);
     }
+  }
+
+  /** What a request for this document carries besides its text (a Python file's sidecar). */
+  protected async request(_doc: vscode.TextDocument): Promise<Partial<WorkerRequest>> {
+    return {};
+  }
+
+  /** Why a file whose reply says it cannot be traced is not. */
+  protected invalid(parsed: Parsed): RunFailure {
+    const n = parsed.problems.filter((p) => p.severity === 'error').length;
+    // No error and nothing to trace: a Python file's sidecar, which says so.
+    return { kind: 'invalid', message: n || !parsed.problems.length ? `The spec has ${plural(n, 'error')}` : parsed.problems[0].message };
   }
 
   forget(uri: vscode.Uri): void {
@@ -104,7 +123,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
   }
 
   private fileRun(doc: vscode.TextDocument, quick: boolean, outcome: Exclude<TraceOutcome, { kind: 'cancelled' }>): FileRun {
-    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: (outcome.parsed?.problems ?? []).map(problemDiagnostic), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
+    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: (outcome.parsed?.problems ?? []).map((p) => problemDiagnostic(p, doc.uri)), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {
       case 'traced': {
@@ -113,11 +132,9 @@ export class SpecBackend extends Disposable implements ModelBackend {
         run.status = findingsStatus(run.models);
         break;
       }
-      case 'invalid': {
-        const n = outcome.parsed.problems.filter((p) => p.severity === 'error').length;
-        run.failures.push({ kind: 'invalid', message: `The spec has ${plural(n, 'error')}` });
+      case 'invalid':
+        run.failures.push(this.invalid(outcome.parsed));
         break;
-      }
       case 'failed':
         run.failures.push({ kind: 'failed', message: `Could not trace: ${outcome.message}` });
         run.diagnostics.push(traceDiagnostic(`The model could not be traced: ${outcome.message}`, outcome.range, 'error'));
@@ -149,7 +166,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
         break;
       }
       case 'invalid':
-        this.log.info(`${what} ${name}: ${plural(o.parsed.problems.filter((p) => p.severity === 'error').length, 'spec error')}, not traced (${ms(o.wallMs)})`);
+        this.log.info(`${what} ${name}: ${plural(o.parsed.problems.filter((p) => p.severity === 'error').length, 'error')} in the file, not traced (${ms(o.wallMs)})`);
         break;
       case 'failed':
         this.log.warn(`${what} ${name}: ${o.name}: ${o.message} (${ms(o.wallMs)})`);

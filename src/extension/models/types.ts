@@ -4,7 +4,7 @@
  * document is one, what models it declares, and how to run it. The controller does the rest the
  * same for every kind: when to run, cancelling, diagnostics, status, and what the views show.
  *
- * Adding a kind: implement ModelBackend (see spec-backend.ts, typescript-backend.ts), add its
+ * Adding a kind: implement ModelBackend (see spec-backend.ts, typescript-backend.ts, python-backend.ts), add its
  * `kind`, pass it to the ModelController in extension.ts, and add its files to MODEL_SELECTOR there
  * (CodeLens and quick fixes) and to the activation events in package.json. `run` turns whatever
  * the kind produces (an analyse() result per model, run errors) into a FileRun; it must end
@@ -87,7 +87,7 @@ export interface RunStats {
 }
 
 export interface ModelBackend extends vscode.Disposable {
-  readonly kind: 'spec' | 'typescript';
+  readonly kind: 'spec' | 'typescript' | 'python';
   readonly stats: RunStats;
   /** Whether this back end looks after the document. */
   accepts(doc: vscode.TextDocument): boolean;
@@ -98,6 +98,8 @@ export interface ModelBackend extends vscode.Disposable {
   run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined>;
   /** The file is no longer looked after: release what was kept for it. */
   forget(uri: vscode.Uri): void;
+  /** Fires with a file whose result is out of date for a reason besides its own edits (its sidecar changed). */
+  readonly onDidInvalidate?: vscode.Event<vscode.Uri>;
 }
 
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, describeSample, file, lineOf, open, ours, panelTabs, PATIENT_MS, rangeOf, sampleHost, setSettings, until, withSettings, within } from '../support/helpers';
+import { api, applyQuickFix, closeAll, codeOf, describeSample, file, lineOf, open, ours, panelTabs, PATIENT_MS, rangeOf, sampleHost, setSettings, until, withSettings, within } from '../support/helpers';
 
 /** Waits until the TypeScript model file's current text has run and its diagnostics are published. */
 async function tsIdle(uri: vscode.Uri, ms = PATIENT_MS): Promise<void> {
@@ -97,11 +97,7 @@ suite('decorated TypeScript models (trusted)', () => {
     // The quick fixes of the saturated Sigmoid, written in TypeScript; applying one runs the model again.
     const d = ours(uri).find((x) => codeOf(x) === 'saturated-activation' && x.range.start.line === lineOf(doc, /act1 = new Sigmoid\(\)/));
     assert.ok(d, messages(uri));
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
-    const titles = actions.map((a) => a.title);
-    const relu = actions.find((a) => a.title === 'Replace Sigmoid with ReLU');
-    assert.ok(relu?.edit, JSON.stringify(titles));
-    assert.ok(await vscode.workspace.applyEdit(relu.edit));
+    const titles = await applyQuickFix(uri, d, 'Replace Sigmoid with ReLU');
     try {
       assert.match(doc.lineAt(d.range.start.line).text, /act1 = new ReLU\(\);/);
       await tsIdle(uri);

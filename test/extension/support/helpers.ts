@@ -197,3 +197,13 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
+
+/** Applies the quick fix titled `title` offered on diagnostic `d`; returns every title offered (for the log). */
+export async function applyQuickFix(uri: vscode.Uri, d: vscode.Diagnostic, title: string): Promise<string[]> {
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+  const titles = actions.map((a) => a.title);
+  const fix = actions.find((a) => a.title === title);
+  assert.ok(fix?.edit, `no quick fix '${title}' among ${JSON.stringify(titles)}`);
+  assert.ok(await vscode.workspace.applyEdit(fix.edit));
+  return titles;
+}

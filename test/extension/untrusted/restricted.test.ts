@@ -24,6 +24,19 @@ suite('restricted mode (untrusted workspace)', () => {
     assert.ok(ours(uri).some((d) => codeOf(d) === 'saturated-activation'));
   });
 
+  test('PyTorch files are read, never run: still traced and flagged on their nn.Sigmoid() line', async () => {
+    const gl = await api();
+    assert.equal(gl.executionGate('source').allowed, true);
+    const uri = file('fixtures/python/seed_large_init.py');
+    const editor = await open(uri);
+    await idle(uri);
+    const d = ours(uri).find((x) => codeOf(x) === 'saturated-activation');
+    assert.ok(d, JSON.stringify(ours(uri).map((x) => x.message)));
+    assert.equal(editor.document.getText(d.range), 'nn.Sigmoid()');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    assert.ok(lenses.some((l) => l.command?.command === 'gradientLens.traceGradients'), 'the lens offers the trace, not Manage Workspace Trust');
+  });
+
   test('Trace Gradients works in Restricted Mode', async () => {
     const uri = file('fixtures/saturated.grad.yaml');
     await open(uri);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
+import { notebookJson } from '../python/support';
 
 const SEED = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
 const LARGE_INIT = SEED.replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
@@ -107,5 +108,43 @@ trace: {steps: 2, batch_size: 5}
     const opaque = SEED.replace('import torch\n', 'import torch\nimport numpy as np\n').replace('nn.Linear(10, 10)', 'nn.Linear(np.load("n.npy").size, 10)');
     const r = await run(['trace', 'y.py'], { 'y.py': opaque });
     assert.match(r.out, /^y\.py:8:15: info python\/cant-follow: Gradient Lens can't follow numpy\.load(\(\))? here/m);
+  });
+
+  describe('notebooks', () => {
+    // The large-init seed in cells, as a tutorial notebook has it: a title, the imports, the model, the loop.
+    const [imports, rest] = [LARGE_INIT.slice(0, LARGE_INIT.indexOf('# Define')), LARGE_INIT.slice(LARGE_INIT.indexOf('# Define'))];
+    const [model, loop] = [rest.slice(0, rest.indexOf('# Sample input')), rest.slice(rest.indexOf('# Sample input'))];
+    const NB = notebookJson(['# md\n# Sigmoid saturation\n', `%matplotlib inline\n${imports}`, model, loop]);
+
+    it('trace seed.ipynb: the finding on the nn.Sigmoid() line of its cell (file:cell N:line:col), the forward call in its own cell', async () => {
+      const r = await run(['trace', 'seed.ipynb', '--steps', '3'], { 'seed.ipynb': NB });
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.out, /^seed\.ipynb:cell 3:4:5: error saturated-activation: sigmoid layer saturated/m);
+      assert.match(r.out, /^ {4}seed\.ipynb:cell 4:\d+:14: note: Sigmoid 1 is applied here/m);
+    });
+
+    it('SARIF names the place in the .ipynb text as stored, without fixes (they are Python, not JSON); JSON gives the cells', async () => {
+      const sarif = JSON.parse((await run(['trace', 'seed.ipynb', '--steps', '2', '--format', 'sarif'], { 'seed.ipynb': NB })).out);
+      const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'saturated-activation');
+      const { artifactLocation, region } = result.locations[0].physicalLocation;
+      assert.equal(artifactLocation.uri, 'seed.ipynb');
+      const line = NB.split('\n')[region.startLine - 1];
+      assert.equal(line.slice(region.startColumn - 1, region.startColumn - 1 + 'nn.Sigmoid()'.length), 'nn.Sigmoid()');
+      assert.deepEqual(result.fixes, []);
+      const json = JSON.parse((await run(['trace', 'seed.ipynb', '--steps', '2', '--format', 'json'], { 'seed.ipynb': NB })).out);
+      assert.deepEqual(json.cells.map((c: { cell: number }) => c.cell), [2, 3, 4]);
+      const f = json.findings.find((x: { rule: string }) => x.rule === 'saturated-activation');
+      const cell = json.cells.find((c: { start: number; end: number }) => c.start <= f.range.start && f.range.start < c.end);
+      assert.equal(cell.cell, 3);
+    });
+
+    it('grads seed.ipynb: gradients by the model\'s names; a file that is not a notebook is one line at its place', async () => {
+      const r = await run(['grads', 'seed.ipynb'], { 'seed.ipynb': NB });
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(Object.keys(JSON.parse(r.out).grads), ['0.weight', '0.bias', '2.weight', '2.bias']);
+      const bad = await run(['trace', 'bad.ipynb'], { 'bad.ipynb': '{\n  "cells": [\n    {"cell_type": "code", "source": ["x = 1"]\n' });
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /^bad\.ipynb:\d+:\d+: bad\.ipynb is not a notebook: JSON syntax error/);
+    });
   });
 });

@@ -48,3 +48,22 @@ for step in range(3):
     opt.step()
 `;
 }
+
+/** An .ipynb file's JSON with these cells (`# md` first line: a markdown cell), each source stored as Jupyter does, one string per line. */
+export function notebookJson(cells: string[], indent = 1): string {
+  const lines = (src: string) => src.split(/(?<=\n)/);
+  return JSON.stringify(
+    {
+      cells: cells.map((src) =>
+        src.startsWith('# md\n')
+          ? { cell_type: 'markdown', metadata: {}, source: lines(src.slice(5)) }
+          : { cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: lines(src) },
+      ),
+      metadata: { kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    },
+    null,
+    indent,
+  );
+}

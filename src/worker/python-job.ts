@@ -1,0 +1,83 @@
+/**
+ * One trace request for PyTorch source, start to end, as the editor asks it of the trace worker:
+ * the file read (never run), traced by its own loop or its sidecar's build expression under the
+ * request's steps and time budget, and what it says placed on the traced text's lines. Replies are
+ * the spec job's: `parsed` (what the reader says, the layers), `progress`, then `traced` or `failed`.
+ */
+import { parseSpec } from '../model';
+import type { PythonDiagnostic } from '../model/python/front';
+import { layersInOrder } from '../rules/util';
+import { resolveFinding } from './job';
+import type { SpecProblem, TraceReply, TraceRequest } from './messages';
+import { lineIndex, type LineIndex } from './positions';
+import { analysePython, noModel, type PythonJob, sidecarTarget, withSidecar } from './python';
+import { resolve } from 'node:path';
+
+function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
+  return {
+    severity: d.severity,
+    message: d.message,
+    range: lines.range(d.range),
+    code: d.code,
+    ...(d.related.length ? { related: d.related.map((r) => ({ range: lines.range(r.range), message: r.message })) } : {}),
+  };
+}
+
+/** A sidecar's own mistakes, told on the Python file's first line (the sidecar shows them at their place when open). */
+function sidecarProblems(req: TraceRequest, job: PythonJob): { job: PythonJob; problems: SpecProblem[] } {
+  const given = req.python?.sidecar;
+  if (!given) return { job, problems: [] };
+  const parsed = parseSpec(given.text, given.fileName, { limits: req.limits });
+  const first = parsed.diagnostics.find((d) => d.severity === 'error');
+  const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  if (first || !parsed.sidecar) {
+    const line = lineIndex(given.text).position(first?.range.start ?? 0).line + 1;
+    return { job, problems: [{ severity: 'error', message: `The sidecar ${given.fileName} cannot be used (line ${line}): ${first?.message ?? 'it does not name a Python file'}`, range: top, code: 'python/sidecar' }] };
+  }
+  if (resolve(sidecarTarget(given.fileName, parsed.sidecar)) !== resolve(req.fileName)) return { job, problems: [] };
+  return { job: withSidecar(job, parsed.sidecar, { steps: req.steps }), problems: [] };
+}
+
+export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) => void): Promise<void> {
+  const lines = lineIndex(req.text);
+  const started = performance.now();
+  let of = req.steps ?? 20;
+  const base: PythonJob = {
+    text: req.text,
+    fileName: req.fileName,
+    config: req.config,
+    steps: req.steps,
+    memoryLimitBytes: req.memoryLimitBytes,
+    onRead: (model) => void (of = model.meta.steps),
+    onStep: (record) => {
+      if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
+      // Stop between steps when over budget: a shorter trace beats none.
+      return performance.now() - started < req.timeLimitMs;
+    },
+  };
+  const { job, problems: sidecar } = sidecarProblems(req, base);
+  if (sidecar.length) {
+    post({ type: 'parsed', id: req.id, problems: sidecar, ok: false, layers: [], parseMs: performance.now() - started });
+    return;
+  }
+  let result;
+  try {
+    result = await analysePython(job);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ type: 'parsed', id: req.id, problems: [], ok: true, layers: [], parseMs: performance.now() - started });
+    post({ type: 'failed', id: req.id, name: err.name, message: err.message, range: null });
+    return;
+  }
+  const { read, analysis } = result;
+  const diagnostics = analysis || result.diagnostics.length ? result.diagnostics : [noModel(read)];
+  const problems = diagnostics.map((d) => problem(d, lines));
+  const graph = read.model?.graph();
+  const layers = analysis && graph ? layersInOrder(graph).map((l) => ({ path: l.path, range: lines.range(l.range) })) : [];
+  // Reading the file (parse and interpret up to the training loop) is what the trace and the rules did not take.
+  const parseMs = Math.max(0, performance.now() - started - (analysis ? analysis.timings.traceMs + analysis.timings.checkMs : 0));
+  post({ type: 'parsed', id: req.id, problems, ok: !!analysis, layers, parseMs });
+  if (!analysis) return;
+  const { trace, findings, timings } = analysis;
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), timings: { parseMs, ...timings } });
+}

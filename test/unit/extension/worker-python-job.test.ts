@@ -1,0 +1,106 @@
+/**
+ * The trace worker's job for PyTorch source, run in plain node: the file read (never run), traced
+ * by its own loop or its sidecar, findings and the reader's diagnostics at line/character positions
+ * of the traced text, fixes written in Python, the time budget and the script's own step count.
+ */
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../../src/rules/config';
+import { runJob } from '../../../src/worker/job';
+import type { TraceReply, TraceRequest } from '../../../src/worker/messages';
+
+const PARITY = join(__dirname, '..', '..', 'parity', 'python');
+const SEED = readFileSync(join(PARITY, 'seed_sigmoid.py'), 'utf8');
+const LARGE_INIT = SEED.replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
+
+async function run(over: Partial<TraceRequest> & { text: string }): Promise<TraceReply[]> {
+  const replies: TraceReply[] = [];
+  await runJob(
+    { id: 3, fileName: '/w/seed.py', memoryLimitBytes: 2 ** 28, timeLimitMs: 600_000, config: DEFAULT_CONFIG, progress: false, python: {}, ...over },
+    (r) => replies.push(structuredClone(r)),
+  );
+  return replies;
+}
+
+type Of<T extends TraceReply['type']> = Extract<TraceReply, { type: T }>;
+const lineOf = (text: string, re: RegExp) => text.split('\n').findIndex((l) => re.test(l));
+
+describe('trace worker job on PyTorch source', () => {
+  it('the seed with a large init: parsed with its layers, then the finding on the nn.Sigmoid() call, fixes in Python', async () => {
+    const replies = await run({ text: LARGE_INIT, steps: 5 });
+    assert.deepEqual(replies.map((r) => r.type), ['parsed', 'traced']);
+    const parsed = replies[0] as Of<'parsed'>;
+    assert.equal(parsed.ok, true);
+    assert.deepEqual(parsed.problems, []);
+    assert.deepEqual(parsed.layers.map((l) => l.path), ['0', '1', '2']);
+    const sigmoid = lineOf(LARGE_INIT, /nn\.Sigmoid\(\)/);
+    assert.equal(parsed.layers[1].range.start.line, sigmoid);
+    const traced = replies[1] as Of<'traced'>;
+    assert.equal(traced.trace.steps.length, 5);
+    const f = traced.findings.find((x) => x.rule === 'saturated-activation')!;
+    assert.ok(f, JSON.stringify(traced.findings.map((x) => x.rule)));
+    assert.equal(f.range.start.line, sigmoid);
+    assert.equal(LARGE_INIT.split('\n')[sigmoid].slice(f.range.start.character, f.range.end.character), 'nn.Sigmoid()');
+    assert.ok(f.related.some((r) => r.range.start.line === lineOf(LARGE_INIT, /output = model\(x\)/) && /applied here/.test(r.message)));
+    const relu = f.fixes.find((x) => /ReLU/.test(x.title))!;
+    assert.deepEqual(relu.edits.map((e) => e.newText), ['nn.ReLU()']);
+  });
+
+  it('takes the script\'s own loop count when it is below the steps asked for, and says so in progress', async () => {
+    const three = LARGE_INIT.replace('range(1000)', 'range(3)');
+    const replies = await run({ text: three, steps: 5, progress: true });
+    const progress = replies.filter((r) => r.type === 'progress') as Of<'progress'>[];
+    assert.deepEqual(progress.map((p) => `${p.step}/${p.of}`), ['1/3', '2/3', '3/3']);
+    assert.equal((replies.at(-1) as Of<'traced'>).trace.steps.length, 3);
+  });
+
+  it('stops between steps at the time budget and returns the steps it has', async () => {
+    const replies = await run({ text: LARGE_INIT, steps: 50, timeLimitMs: 0 });
+    const traced = replies.at(-1) as Of<'traced'>;
+    assert.equal(traced.type, 'traced');
+    assert.equal(traced.trace.steps.length, 1);
+  });
+
+  it('a syntax error, an unfollowable value and a file with no model are problems at their place, not a trace', async () => {
+    const broken = await run({ text: 'import torch\nmodel = torch.nn.Linear(2,\n' });
+    assert.deepEqual(broken.map((r) => r.type), ['parsed']);
+    const p = broken[0] as Of<'parsed'>;
+    assert.equal(p.ok, false);
+    assert.equal(p.problems[0].code, 'python/syntax');
+    assert.equal(p.problems[0].severity, 'error');
+    const opaque = SEED.replace('import torch\n', 'import torch\nimport numpy as np\n').replace('nn.Linear(10, 10)', 'nn.Linear(np.load("n.npy").size, 10)');
+    const o = (await run({ text: opaque }))[0] as Of<'parsed'>;
+    const cant = o.problems.find((x) => x.code === 'python/cant-follow')!;
+    assert.ok(cant, JSON.stringify(o.problems));
+    assert.equal(cant.severity, 'info');
+    assert.equal(cant.range.start.line, lineOf(opaque, /np\.load/));
+    const none = (await run({ text: 'import torch.nn as nn\n\nclass Net(nn.Module):\n    pass\n' }))[0] as Of<'parsed'>;
+    assert.deepEqual(none.problems.map((x) => [x.code, x.range.start.line]), [['python/no-model', 2]]);
+  });
+
+  it('a sidecar beside the file builds its model; a broken sidecar is one error naming it and its line', async () => {
+    const text = readFileSync(join(PARITY, 'gpt.py'), 'utf8');
+    const sidecar = readFileSync(join(PARITY, 'gpt.grad.yaml'), 'utf8');
+    const replies = await run({ text, fileName: '/w/gpt.py', steps: 2, python: { sidecar: { text: sidecar, fileName: '/w/gpt.grad.yaml' } } });
+    const traced = replies.at(-1) as Of<'traced'>;
+    assert.equal(traced.type, 'traced', JSON.stringify(replies[0]));
+    assert.equal(traced.trace.steps.length, 2);
+    assert.ok(traced.trace.params.some((p) => p.name === 'transformer.wte.weight'));
+    const bad = await run({ text, fileName: '/w/gpt.py', python: { sidecar: { text: `${sidecar}\nbogus: 1\n`, fileName: '/w/gpt.grad.yaml' } } });
+    const p = bad[0] as Of<'parsed'>;
+    assert.equal(p.ok, false);
+    assert.match(p.problems[0].message, /^The sidecar \/w\/gpt\.grad\.yaml cannot be used \(line 8\): /);
+  });
+
+  it('a sidecar spec opened on its own says whose it is (at its python key) and traces nothing', async () => {
+    const sidecar = readFileSync(join(PARITY, 'gpt.grad.yaml'), 'utf8');
+    const replies = await run({ text: sidecar, fileName: '/w/gpt.grad.yaml', python: undefined });
+    assert.deepEqual(replies.map((r) => r.type), ['parsed']);
+    const p = replies[0] as Of<'parsed'>;
+    assert.equal(p.ok, false);
+    assert.deepEqual(p.problems.map((x) => [x.severity, x.code]), [['info', 'python/sidecar']]);
+    assert.match(p.problems[0].message, /^This spec is the sidecar of gpt\.py: Gradient Lens traces it with that file/);
+    assert.equal(p.problems[0].range.start.line, lineOf(sidecar, /^model:/));
+  });
+});
