@@ -1,11 +1,11 @@
 /** The engine's training step for each workload: what `npm run bench` times. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backward, crossEntropy, mean, nn, Rng, Tensor } from '../src/engine';
+import { backward, nn, Rng, Tensor } from '../src/engine';
 import { parseSpec } from '../src/model';
 import type { LayerNode, ModelSpec } from '../src/model/graph';
 import { forwardBackward, prepare } from '../src/trace/run';
-import { activationAfterLast, LstmWorkload, MlpWorkload, SpecWorkload, TransformerWorkload, Workload } from './workloads';
+import { activationAfterLast, MlpWorkload, SpecWorkload, Workload } from './workloads';
 
 export const ROOT = join(__dirname, '..');
 
@@ -45,39 +45,12 @@ function specStep(w: SpecWorkload): () => void {
   return () => void forwardBackward(session);
 }
 
-/** A sequence model's step: `body` maps (batch, seq, features) to the same layout, then the mean over time, a Linear head and CrossEntropy. */
-function sequenceStep(rng: Rng, body: nn.Module, batch: number, seq: number, features: number, width: number, classes: number): () => void {
-  const head = new nn.Linear(width, classes, { rng });
-  const params = [...body.parameters(), ...head.parameters()];
-  const x = new Tensor(new Float32Array(batch * seq * features).map(() => rng.normal()), [batch, seq, features]);
-  const y = new Tensor(new Float32Array(batch).map(() => rng.integer(0, classes)), [batch]);
-  return () => {
-    for (const p of params) p.grad = null;
-    backward(crossEntropy(head.call(mean(body.call(x), 1)), y));
-  };
-}
-
-function lstmStep(w: LstmWorkload): () => void {
-  const rng = new Rng(0);
-  return sequenceStep(rng, new nn.LSTM(w.input, w.hidden, { batchFirst: true, rng }), w.batch, w.seq, w.input, w.hidden, w.classes);
-}
-
-function transformerStep(w: TransformerWorkload): () => void {
-  const rng = new Rng(0);
-  const layer = new nn.TransformerEncoderLayer(w.dModel, w.nhead, { dimFeedforward: w.feedforward, dropout: 0, batchFirst: true, rng });
-  return sequenceStep(rng, new nn.TransformerEncoder(layer, w.layers), w.batch, w.seq, w.dModel, w.dModel, w.classes);
-}
-
 export function engineStep(w: Workload): () => void {
   switch (w.kind) {
     case 'mlp':
       return mlpStep(w);
     case 'spec':
       return specStep(w);
-    case 'lstm':
-      return lstmStep(w);
-    case 'transformer':
-      return transformerStep(w);
   }
 }
 

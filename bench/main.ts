@@ -5,8 +5,8 @@
  *   1. ms per forward+backward step on the workloads W1–W7;
  *   2. GEMM alone at 1024³ in GFLOP/s per kernel build and thread count, beside PyTorch's and the
  *      multiply-add rate WebAssembly SIMD reaches here;
- *   3. the editor's quick trace (parse, 5 steps, every rule) on a few models, spec files and
- *      PyTorch source (tree-sitter parse and the interpreter included);
+ *   3. the editor's quick trace (parse, 5 steps, every rule) on the seed models, the spec workloads
+ *      and PyTorch source (tree-sitter parse and the interpreter included);
  *   4. training runs: the gradient_lens hook's overhead and the run-log reader (bench/run-log.ts).
  * Numbers, not assertions: these machines are shared, so the load average is printed before and
  * after. `npm run bench -- W2 W5` runs only those workloads (sections 2–4 too); `npm run bench -- run-log`
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
 
   console.log('\n3. the editor\'s quick trace: parse + 5 steps + every rule, on one thread as the editor runs it');
   setKernelThreads(1);
-  for (const file of ['examples/seed.grad.yaml', 'examples/seed-saturated.grad.yaml', 'bench/models/cifar-cnn.grad.yaml']) {
+  for (const file of ['examples/seed.grad.yaml', 'examples/seed-saturated.grad.yaml', ...workloads.flatMap((w) => (w.kind === 'spec' ? [w.file] : []))]) {
     const path = join(ROOT, file);
     if (!existsSync(path)) continue;
     const { cold, warm } = quickTrace(path);

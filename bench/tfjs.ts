@@ -1,7 +1,7 @@
 /** The same training steps in TensorFlow.js on its CPU backend (tfjs-node is not used: it is native code). */
 import type { ModelSpec, LayerNode } from '../src/model/graph';
 import { readSpec } from './engine';
-import { activationAfterLast, LstmWorkload, MlpWorkload, TransformerWorkload, Workload } from './workloads';
+import { activationAfterLast, MlpWorkload, Workload } from './workloads';
 
 type Tf = typeof import('@tensorflow/tfjs');
 type TfTensor = import('@tensorflow/tfjs').Tensor;
@@ -47,9 +47,79 @@ function train(tf: Tf, forward: () => import('@tensorflow/tfjs').Scalar): () => 
   };
 }
 
+/** A weight matrix (in × out, as tfjs multiplies) and its bias. */
+function dense(tf: Tf, inputs: number, outputs: number): { w: TfVariable; b: TfVariable } {
+  return { w: tf.variable(tf.randomNormal([inputs, outputs], 0, 0.05)), b: tf.variable(tf.zeros([outputs])) };
+}
+
+/** Rows of `x` (…, in) through a dense layer. */
+function affine(tf: Tf, x: TfTensor, d: { w: TfVariable; b: TfVariable }): TfTensor {
+  return tf.add(tf.matMul(x, d.w), d.b);
+}
+
 /**
- * A spec of convolutions, pooling and linear layers in tfjs (NHWC, its CPU backend's layout: the
- * same arithmetic as NCHW); null when the spec has a layer this translation does not know.
+ * PyTorch's LSTM (one layer, batch_first) written in tfjs ops (tfjs-layers' LSTM runs the same
+ * matMul/sigmoid/tanh ops, one step at a time): the input projection of every step in one product,
+ * then the recurrence; (n, seq, input) to its output sequence (n, seq, hidden).
+ */
+function lstm(tf: Tf, n: number, seq: number, input: number, hidden: number): (x: TfTensor) => TfTensor {
+  const h4 = 4 * hidden;
+  const wih = dense(tf, input, h4);
+  const whh = tf.variable(tf.randomNormal([hidden, h4], 0, 0.05));
+  const bhh = tf.variable(tf.zeros([h4]));
+  return (x) => {
+    const projected = tf.reshape(affine(tf, tf.reshape(x, [n * seq, input]), wih), [n, seq, h4]);
+    let h: TfTensor = tf.zeros([n, hidden]);
+    let c: TfTensor = tf.zeros([n, hidden]);
+    const outputs: TfTensor[] = [];
+    for (let t = 0; t < seq; t++) {
+      const gates = tf.add(tf.add(tf.reshape(tf.slice(projected, [0, t, 0], [n, 1, h4]), [n, h4]), tf.matMul(h, whh)), bhh);
+      const [i, f, g, o] = tf.split(gates, 4, 1);
+      c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+      h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+      outputs.push(h);
+    }
+    return tf.stack(outputs, 1);
+  };
+}
+
+/** LayerNorm over the last axis with a learned scale and shift. */
+function layerNorm(tf: Tf, x: TfTensor, gamma: TfVariable, beta: TfVariable): TfTensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
+}
+
+/**
+ * PyTorch's TransformerEncoder of post-norm layers (ReLU, no dropout, batch_first) written in tfjs
+ * ops, as tfjs has no attention layer: (n, t, d) to (n, t, d).
+ */
+function transformerEncoder(tf: Tf, n: number, t: number, d: number, heads: number, feedforward: number, count: number): (x: TfTensor) => TfTensor {
+  const dh = d / heads;
+  const layers = Array.from({ length: count }, () => ({
+    inProj: dense(tf, d, 3 * d),
+    outProj: dense(tf, d, d),
+    ff1: dense(tf, d, feedforward),
+    ff2: dense(tf, feedforward, d),
+    norms: [0, 1].map(() => ({ gamma: tf.variable(tf.ones([d])), beta: tf.variable(tf.zeros([d])) })),
+  }));
+  const splitHeads = (m: TfTensor) => tf.transpose(tf.reshape(m, [n, t, heads, dh]), [0, 2, 1, 3]);
+  return (x) => {
+    let h = tf.reshape(x, [n * t, d]);
+    for (const l of layers) {
+      const [q, k, v] = tf.split(affine(tf, h, l.inProj), 3, 1).map(splitHeads);
+      const weights = tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)));
+      const attended = tf.reshape(tf.transpose(tf.matMul(weights, v), [0, 2, 1, 3]), [n * t, d]);
+      h = layerNorm(tf, tf.add(h, affine(tf, attended, l.outProj)), l.norms[0].gamma, l.norms[0].beta);
+      h = layerNorm(tf, tf.add(h, affine(tf, tf.relu(affine(tf, h, l.ff1)), l.ff2)), l.norms[1].gamma, l.norms[1].beta);
+    }
+    return tf.reshape(h, [n, t, d]);
+  };
+}
+
+/**
+ * A spec of convolutions, pooling, linear layers, a one-layer LSTM and a post-norm Transformer
+ * encoder in tfjs (NHWC, its CPU backend's layout: the same arithmetic as NCHW); null when the spec
+ * has a layer or an argument this translation does not know.
  */
 function fromSpec(tf: Tf, spec: ModelSpec): (() => void) | null {
   const layers: ((h: TfTensor) => TfTensor)[] = [];
@@ -86,10 +156,22 @@ function fromSpec(tf: Tf, spec: ModelSpec): (() => void) | null {
         break;
       }
       case 'Linear': {
-        const wt = tf.variable(tf.randomNormal([a.in_features as number, a.out_features as number], 0, 0.05));
-        const b = tf.variable(tf.zeros([a.out_features as number]));
-        layers.push((h) => tf.add(tf.matMul(h, wt), b));
+        const d = dense(tf, a.in_features as number, a.out_features as number);
+        layers.push((h) => affine(tf, h, d));
         shape = [a.out_features as number];
+        break;
+      }
+      case 'LSTM': {
+        const b = node.args;
+        if (b.num_layers !== 1 || b.bidirectional !== false || b.batch_first !== true || b.bias === false) return null;
+        layers.push(lstm(tf, n, shape[0], a.input_size as number, a.hidden_size as number));
+        shape = [shape[0], a.hidden_size as number];
+        break;
+      }
+      case 'TransformerEncoder': {
+        const b = node.args;
+        if (b.norm_first !== false || b.activation !== 'relu' || b.norm !== false || b.dropout !== 0 || b.batch_first !== true) return null;
+        layers.push(transformerEncoder(tf, n, shape[0], a.d_model as number, a.nhead as number, a.dim_feedforward as number, a.num_layers as number));
         break;
       }
       default:
@@ -103,80 +185,6 @@ function fromSpec(tf: Tf, spec: ModelSpec): (() => void) | null {
   return train(tf, () => tf.losses.softmaxCrossEntropy(y, layers.reduce((h, f) => f(h), x as TfTensor)) as TfScalar);
 }
 
-/** A weight matrix (in × out, as tfjs multiplies) and its bias. */
-function dense(tf: Tf, inputs: number, outputs: number): { w: TfVariable; b: TfVariable } {
-  return { w: tf.variable(tf.randomNormal([inputs, outputs], 0, 0.05)), b: tf.variable(tf.zeros([outputs])) };
-}
-
-/** Rows of `x` (…, in) through a dense layer. */
-function affine(tf: Tf, x: TfTensor, d: { w: TfVariable; b: TfVariable }): TfTensor {
-  return tf.add(tf.matMul(x, d.w), d.b);
-}
-
-/** The sequence workloads' head: mean over time of (batch, seq, width), Linear, softmax cross-entropy. */
-function sequenceStep(tf: Tf, batch: number, seq: number, features: number, width: number, classes: number, body: (x: TfTensor) => TfTensor): () => void {
-  const head = dense(tf, width, classes);
-  const x = tf.randomNormal([batch, seq, features]);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, classes, 'int32'), classes);
-  return train(tf, () => tf.losses.softmaxCrossEntropy(y, affine(tf, tf.mean(body(x), 1), head)) as TfScalar);
-}
-
-/**
- * PyTorch's LSTM written in tfjs ops (tfjs-layers' LSTM runs the same matMul/sigmoid/tanh ops, one
- * step at a time): the input projection of every step in one product, then the recurrence.
- */
-function lstm(tf: Tf, w: LstmWorkload): () => void {
-  const h4 = 4 * w.hidden;
-  const wih = dense(tf, w.input, h4);
-  const whh = tf.variable(tf.randomNormal([w.hidden, h4], 0, 0.05));
-  const bhh = tf.variable(tf.zeros([h4]));
-  return sequenceStep(tf, w.batch, w.seq, w.input, w.hidden, w.classes, (x) => {
-    const projected = tf.reshape(affine(tf, tf.reshape(x, [w.batch * w.seq, w.input]), wih), [w.batch, w.seq, h4]);
-    let h: TfTensor = tf.zeros([w.batch, w.hidden]);
-    let c: TfTensor = tf.zeros([w.batch, w.hidden]);
-    const outputs: TfTensor[] = [];
-    for (let t = 0; t < w.seq; t++) {
-      const gates = tf.add(tf.add(tf.reshape(tf.slice(projected, [0, t, 0], [w.batch, 1, h4]), [w.batch, h4]), tf.matMul(h, whh)), bhh);
-      const [i, f, g, o] = tf.split(gates, 4, 1);
-      c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-      h = tf.mul(tf.sigmoid(o), tf.tanh(c));
-      outputs.push(h);
-    }
-    return tf.stack(outputs, 1);
-  });
-}
-
-/** LayerNorm over the last axis with a learned scale and shift. */
-function layerNorm(tf: Tf, x: TfTensor, gamma: TfVariable, beta: TfVariable): TfTensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
-}
-
-/** PyTorch's post-norm TransformerEncoderLayer (ReLU, no dropout) written in tfjs ops: tfjs has no attention layer. */
-function transformer(tf: Tf, w: TransformerWorkload): () => void {
-  const { batch: n, seq: t, dModel: d, nhead: heads } = w;
-  const dh = d / heads;
-  const layers = Array.from({ length: w.layers }, () => ({
-    inProj: dense(tf, d, 3 * d),
-    outProj: dense(tf, d, d),
-    ff1: dense(tf, d, w.feedforward),
-    ff2: dense(tf, w.feedforward, d),
-    norms: [0, 1].map(() => ({ gamma: tf.variable(tf.ones([d])), beta: tf.variable(tf.zeros([d])) })),
-  }));
-  const splitHeads = (m: TfTensor) => tf.transpose(tf.reshape(m, [n, t, heads, dh]), [0, 2, 1, 3]);
-  return sequenceStep(tf, n, t, d, d, w.classes, (x) => {
-    let h = tf.reshape(x, [n * t, d]);
-    for (const l of layers) {
-      const [q, k, v] = tf.split(affine(tf, h, l.inProj), 3, 1).map(splitHeads);
-      const weights = tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)));
-      const attended = tf.reshape(tf.transpose(tf.matMul(weights, v), [0, 2, 1, 3]), [n * t, d]);
-      h = layerNorm(tf, tf.add(h, affine(tf, attended, l.outProj)), l.norms[0].gamma, l.norms[0].beta);
-      h = layerNorm(tf, tf.add(h, affine(tf, tf.relu(affine(tf, h, l.ff1)), l.ff2)), l.norms[1].gamma, l.norms[1].beta);
-    }
-    return tf.reshape(h, [n, t, d]);
-  });
-}
-
 /** The tfjs-cpu step of a workload, or null when tfjs is not installed or cannot express it. */
 export function tfjsStep(w: Workload): (() => void) | null {
   const tf = loadTf();
@@ -186,9 +194,5 @@ export function tfjsStep(w: Workload): (() => void) | null {
       return mlp(tf, w);
     case 'spec':
       return fromSpec(tf, readSpec(w).spec);
-    case 'lstm':
-      return lstm(tf, w);
-    case 'transformer':
-      return transformer(tf, w);
   }
 }

@@ -30,35 +30,9 @@ def mlp(w):
     return torch.nn.Sequential(*layers)
 
 
-class SequenceClassifier(torch.nn.Module):
-    """bench/workloads.ts's sequence workloads: body over (batch, seq, features), mean over time, Linear head."""
-
-    def __init__(self, body, width, classes, recurrent):
-        super().__init__()
-        self.body = body
-        self.head = torch.nn.Linear(width, classes)
-        self.recurrent = recurrent
-
-    def forward(self, x):
-        h = self.body(x)
-        return self.head((h[0] if self.recurrent else h).mean(1))
-
-
-def sequence(w):
-    if w["kind"] == "lstm":
-        body = torch.nn.LSTM(w["input"], w["hidden"], batch_first=True)
-        return SequenceClassifier(body, w["hidden"], w["classes"], True), w["input"]
-    layer = torch.nn.TransformerEncoderLayer(w["dModel"], w["nhead"], dim_feedforward=w["feedforward"], dropout=0.0, batch_first=True)
-    return SequenceClassifier(torch.nn.TransformerEncoder(layer, w["layers"]), w["dModel"], w["classes"], False), w["dModel"]
-
-
 def setup(w):
     """(model, loss, x, y) for one workload."""
     torch.manual_seed(0)
-    if w["kind"] in ("lstm", "transformer"):
-        model, features = sequence(w)
-        x = torch.randn(w["batch"], w["seq"], features)
-        return model, torch.nn.CrossEntropyLoss(), x, torch.randint(0, w["classes"], (w["batch"],))
     if w["kind"] == "mlp":
         model = mlp(w)
         x = torch.randn(w["batch"], w["widths"][0])

@@ -94,11 +94,17 @@ export function formatNormTable(trace: Trace, recorded?: number): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   const lines = [
-    `${oneLine(trace.file)}: ${recorded ? `${trace.steps.length} of ${recorded} recorded steps` : `${trace.steps.length} steps`}, batch ${trace.batchSize}, ${trace.dtype}, ${trace.optimizer.type} lr=${trace.optimizer.lr} (${trace.durationMs.toFixed(1)} ms)`,
+    `${oneLine(trace.file)}: ${recorded ? `${trace.steps.length} of ${recorded} recorded steps` : `${trace.steps.length} steps`}, batch ${trace.batchSize}, ${trace.dtype}, ${trace.optimizer.type} lr=${trace.optimizer.lr}${clipText(trace.optimizer.clip)} (${trace.durationMs.toFixed(1)} ms)`,
     'gradient L2 norm per parameter:',
     line(header),
     ...rows.map(line),
   ];
   if (trace.stoppedEarly) lines.push(`stopped early: ${trace.stoppedEarly}`);
   return lines.join('\n');
+}
+
+/** ", clip_grad_norm 1" after the learning rate when the optimiser clips. */
+function clipText(clip: Trace['optimizer']['clip']): string {
+  if (!clip) return '';
+  return clip.kind === 'norm' ? `, clip_grad_norm ${clip.maxNorm}${clip.normType === 2 ? '' : ` (norm_type ${clip.normType})`}` : `, clip_grad_value ${clip.clipValue}`;
 }

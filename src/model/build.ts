@@ -32,10 +32,13 @@ export function buildLoss(spec: Pick<LossSpec, 'type' | 'args'>): nn.Loss {
   return def.build(withDefaults(def.args, spec.args));
 }
 
-/** The optimiser over `params`; arguments not given take the catalogue's defaults (torch.optim's). */
-export function buildOptimizer(spec: Pick<OptimizerSpec, 'type' | 'args'>, params: Tensor[]): Optimizer {
+/** The optimiser over `params`; arguments not given take the catalogue's defaults (torch.optim's); the spec's gradient clipping runs before each step. */
+export function buildOptimizer(spec: Pick<OptimizerSpec, 'type' | 'args'> & { clip?: OptimizerSpec['clip'] }, params: Tensor[]): Optimizer {
   const def = OPTIMIZERS[spec.type];
-  return def.build(params, withDefaults(def.args, spec.args));
+  const optimizer = def.build(params, withDefaults(def.args, spec.args));
+  const clip = spec.clip;
+  if (clip) optimizer.clip = clip.kind === 'norm' ? { kind: 'norm', maxNorm: clip.maxNorm, normType: clip.normType } : { kind: 'value', clipValue: clip.clipValue };
+  return optimizer;
 }
 
 /** The graph's module, every layer built by its catalogue entry, with the graph's per-layer `init:` applied over PyTorch's defaults. */

@@ -29,7 +29,9 @@ export type FixIntent =
    * pixels scaled to [0, 1]. Where the front end writes the data (a spec's `input:`/`target:`),
    * the new per-sample shape and distribution; elsewhere the data is the user's pipeline, not ours to edit.
    */
-  | { kind: 'set-data'; which: 'input' | 'target'; shape: number[]; distribution: Distribution };
+  | { kind: 'set-data'; which: 'input' | 'target'; shape: number[]; distribution: Distribution }
+  /** Clip the gradients' total norm to this before each step (torch.nn.utils.clip_grad_norm_), the remedy for gradients that explode through time. */
+  | { kind: 'set-gradient-clip'; maxNorm: number };
 
 export interface TextEdit {
   range: SourceRange;

@@ -106,7 +106,8 @@ export interface DataSpec {
 
 export interface LossSpec {
   type: LossType;
-  args: { reduction: 'mean' | 'sum'; delta?: number };
+  /** Every argument, defaults filled, torch.nn names (reduction, delta, beta, ignore_index, label_smoothing). */
+  args: { reduction: 'mean' | 'sum' } & Record<string, ArgValue>;
   range: SourceRange;
   typeRange: SourceRange;
   /** The value of each argument the user wrote. */
@@ -122,6 +123,11 @@ export interface OptimizerSpec {
   typeRange: SourceRange;
   /** The value of each argument the user wrote. */
   argRanges: Record<string, SourceRange>;
+  /** Gradient clipping before each step (clip_grad_norm / clip_grad_value beside the optimiser), or null. */
+  clip: ((
+    | { kind: 'norm'; maxNorm: number; normType: number }
+    | { kind: 'value'; clipValue: number }
+  ) & { ranges: { key: SourceRange; value: SourceRange } }) | null;
 }
 
 export interface TraceSettings {

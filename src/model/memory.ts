@@ -13,6 +13,7 @@
  */
 import type { LayerNode, ModelSpec, OptimizerSpec } from './graph';
 import { layersBelow } from './graph';
+import { traitsOf } from './catalogue';
 import { OPTIMIZERS } from './catalogue/optimizers';
 
 /** Tensors of a parameter's size besides the optimiser's state: weights, gradient, pre-update copy. */
@@ -20,7 +21,7 @@ export const PARAMETER_COPIES = 3;
 /** Tensors of a layer output's size per step: the output and its gradient. */
 export const ACTIVATION_COPIES = 2;
 
-/** Tensors of a parameter's size the optimiser keeps. */
+/** Tensors of a parameter's size the optimiser keeps (the catalogue's word for it; a test holds it to the engine's). */
 export function optimizerSlots(opt: Pick<OptimizerSpec, 'type' | 'args'>): number {
   return OPTIMIZERS[opt.type].state(opt.args).slots;
 }
@@ -50,7 +51,7 @@ export function memoryByLayer(spec: Pick<ModelSpec, 'model' | 'input' | 'target'
   let activationBytes = (product(spec.input.shape) + product(spec.target.shape) + lossGrad) * batchSize * bytesPerValue + bytesPerValue;
   const out: MemoryAt[] = [];
   for (const layer of layersBelow(spec.model)) {
-    if (layer.type === 'Sequential') continue;
+    if (traitsOf(layer.type).container) continue;
     for (const p of layer.params) parameterBytes += product(p.shape) * perParam;
     activationBytes += ACTIVATION_COPIES * product(layer.outShape) * batchSize * bytesPerValue;
     out.push({ layer, bytes: parameterBytes + activationBytes, parameterBytes, activationBytes });

@@ -21,6 +21,9 @@ import type {
 import {
   ArgDef,
   ArgType,
+  CLIP_KEYS,
+  CLIPS,
+  type ClipKey,
   DEFAULT_OPTIMIZER,
   DISTRIBUTION_KINDS,
   DISTRIBUTIONS,
@@ -182,6 +185,11 @@ interface Frame {
   items: LValue[];
   next: number;
   names: Map<string, string>;
+  /**
+   * A container of named branches (Residual): each branch is a Sequential read from the same input
+   * in turn, then their outputs are joined. `queue` holds the branches not yet read.
+   */
+  branches?: { queue: { node: LayerNode; items: LValue[] }[]; input: Flow; outputs: { node: LayerNode; shape: number[] | null }[]; running: LayerNode | null };
 }
 
 class Reader {
@@ -571,12 +579,37 @@ class Reader {
     if (!e) {
       const end = { start: this.text.length, end: this.text.length };
       const args = withDefaults(OPTIMIZERS.SGD.args, DEFAULT_OPTIMIZER.args) as OptimizerSpec['args'];
-      return { type: DEFAULT_OPTIMIZER.type, args, range: end, typeRange: end, argRanges: {} };
+      return { type: DEFAULT_OPTIMIZER.type, args, range: end, typeRange: end, argRanges: {}, clip: null };
     }
-    const one = this.oneKey(e.value, 'optimizer');
+    // clip_grad_norm / clip_grad_value sit beside the optimiser's own key
+    let value = e.value;
+    let clip: OptimizerSpec['clip'] = null;
+    if (value.kind === 'map' && value.entries.some((x) => (CLIP_KEYS as string[]).includes(x.key))) {
+      const clips = value.entries.filter((x) => (CLIP_KEYS as string[]).includes(x.key));
+      for (const extra of clips.slice(1)) {
+        this.error('spec/type', `one gradient clipping per optimizer: ${clips[0].key} is already given`, extra.keyRange);
+        return null;
+      }
+      clip = this.readClip(clips[0]);
+      if (!clip) return null;
+      value = { ...value, entries: value.entries.filter((x) => !(CLIP_KEYS as string[]).includes(x.key)) };
+      if (!value.entries.length) {
+        this.error('spec/missing', `the optimizer section needs an optimizer beside ${clips[0].key}, e.g. {Adam: {lr: 0.001}, ${clips[0].key}: …}`, e.keyRange);
+        return null;
+      }
+    }
+    // {Adam: {…}, clip_grad_nrom: 1}: the stray key is the one to point at, not the whole map
+    if (value.kind === 'map' && value.entries.length > 1 && value.entries.some((x) => (OPTIMIZER_TYPES as string[]).includes(x.key))) {
+      const stray = value.entries.find((x) => !(OPTIMIZER_TYPES as string[]).includes(x.key)) ?? value.entries[1];
+      const known = (OPTIMIZER_TYPES as string[]).includes(stray.key) ? '' : didYouMean(stray.key, CLIP_KEYS);
+      this.error('spec/unknown-key', `the optimizer section holds one optimizer and at most one of ${CLIP_KEYS.join(', ')}, not '${stray.key}'.${known}`, stray.keyRange);
+      return null;
+    }
+    const one = this.oneKey(value, 'optimizer');
     if (!one) return null;
     if (!(OPTIMIZER_TYPES as string[]).includes(one.key)) {
-      this.error('spec/unknown-optimizer', `unknown optimizer '${one.key}'.${didYouMean(one.key, OPTIMIZER_TYPES)} Optimizers are ${OPTIMIZER_TYPES.join(', ')}.`, one.keyRange);
+      const known = [...OPTIMIZER_TYPES, ...CLIP_KEYS];
+      this.error('spec/unknown-optimizer', `unknown optimizer '${one.key}'.${didYouMean(one.key, known)} Optimizers are ${OPTIMIZER_TYPES.join(', ')}; ${CLIP_KEYS.join(' and ')} may go beside one.`, one.keyRange);
       return null;
     }
     const type = one.key as OptimizerType;
@@ -588,7 +621,21 @@ class Reader {
       this.error('spec/type', wrong.error, a.ranges[wrong.arg] ?? one.keyRange);
       return null;
     }
-    return { type, args: x as OptimizerSpec['args'], range: e.value.range, typeRange: one.keyRange, argRanges: a.ranges };
+    return { type, args: x as OptimizerSpec['args'], range: e.value.range, typeRange: one.keyRange, argRanges: a.ranges, clip };
+  }
+
+  /** `clip_grad_norm: {max_norm: 1.0, norm_type: 2}`, or its shorthand `clip_grad_norm: 1.0`; clip_grad_value likewise. */
+  private readClip(e: LEntry): OptimizerSpec['clip'] {
+    const key = e.key as ClipKey;
+    const def = CLIPS[key];
+    let node = e.value;
+    if (node.kind === 'scalar' && node.value !== null) node = { kind: 'map', entries: [{ key: def.shorthand, keyRange: node.range, value: node }], range: node.range };
+    const a = this.args(def.args, node, key, e.keyRange);
+    if (!a.ok) return null;
+    const range = { key: e.keyRange, value: e.value.range };
+    return key === 'clip_grad_norm'
+      ? { kind: 'norm', maxNorm: a.values.max_norm as number, normType: a.values.norm_type as number, ranges: range }
+      : { kind: 'value', clipValue: a.values.clip_value as number, ranges: range };
   }
 
   // ---------------------------------------------------------------- the model
@@ -631,6 +678,22 @@ class Reader {
     const frames: Frame[] = [{ node: root, items: v.items, next: 0, names: new Map() }];
     while (frames.length) {
       const f = frames[frames.length - 1];
+      if (f.branches) {
+        const b = f.branches;
+        if (b.running) b.outputs.push({ node: b.running, shape: flow.shape });
+        const next = b.queue.shift();
+        if (next) {
+          // every branch starts from the container's input
+          Object.assign(flow, { ...b.input, shape: b.input.shape && [...b.input.shape] });
+          b.running = next.node;
+          next.node.inShape = flow.shape ? [...flow.shape] : [];
+          frames.push({ node: next.node, items: next.items, next: 0, names: new Map() });
+          continue;
+        }
+        frames.pop();
+        if (!this.joinBranches(f.node, b.input, b.outputs, flow)) ok = false;
+        continue;
+      }
       if (f.next >= f.items.length) {
         f.node.outShape = flow.shape ? [...flow.shape] : [];
         frames.pop();
@@ -656,6 +719,12 @@ class Reader {
       node.inShape = flow.shape ? [...flow.shape] : [];
       if (!entry.ok) ok = false;
       const def = layerDef(node.type)!;
+      if (def.traits.branches) {
+        const queue = (entry.branches ?? []).map((br) => ({ node: br.node, items: br.items }));
+        for (const br of queue) node.children.push(br.node);
+        frames.push({ node, items: [], next: 0, names: new Map(), branches: { queue, input: { ...flow, shape: flow.shape && [...flow.shape] }, outputs: [], running: null } });
+        continue;
+      }
       if (def.traits.container) {
         frames.push({ node, items: entry.children, next: 0, names: new Map() });
         continue;
@@ -694,7 +763,11 @@ class Reader {
   }
 
   /** One `model:` entry: `Sigmoid`, `{Linear: {...}, name, init}` or `{Sequential: [...], name}`. */
-  private readEntry(item: LValue, index: number, parent: LayerNode): { node: LayerNode; ok: boolean; nameRange: SourceRange | null; children: LValue[] } | null {
+  private readEntry(
+    item: LValue,
+    index: number,
+    parent: LayerNode,
+  ): { node: LayerNode; ok: boolean; nameRange: SourceRange | null; children: LValue[]; branches?: { node: LayerNode; items: LValue[] }[] } | null {
     const entryForm = 'a layer entry is a layer name (- ReLU) or a map with one layer key (- Linear: {in_features: 10, out_features: 5}), plus optional name and init';
     let type: string;
     let typeRange: SourceRange;
@@ -771,6 +844,15 @@ class Reader {
       inShape: [],
       outShape: [],
     };
+    if (def.traits.branches) {
+      if (initEntry) {
+        this.error('spec/unknown-param', `${type} has no parameters of its own: put init on the layers inside its branches`, initEntry.keyRange);
+        ok = false;
+      }
+      const branches = this.readBranches(type, def.traits.branches, argsNode, typeRange, node);
+      if (!branches) return { node, ok: false, nameRange, children: [], branches: [] };
+      return { node, ok, nameRange, children: [], branches };
+    }
     if (def.traits.container) {
       let children: LValue[] = [];
       if (argsNode && !isNull(argsNode)) {
@@ -799,6 +881,81 @@ class Reader {
     node.params = def.params(a.values);
     if (initEntry && !this.readInit(initEntry, node)) ok = false;
     return { node, ok, nameRange, children: [] };
+  }
+
+  /**
+   * `Residual: {body: [...], shortcut: [...]}`: each branch a Sequential under the container's path
+   * (`0.body`, `0.shortcut`), as the engine's module names them. The first branch is required.
+   */
+  private readBranches(type: string, names: readonly string[], v: LValue | null, typeRange: SourceRange, parent: LayerNode): { node: LayerNode; items: LValue[] }[] | null {
+    const form = `${type} takes {${names.map((b) => `${b}: [layers…]`).join(', ')}}${names.length > 1 ? ` (${names.slice(1).join(', ')} optional)` : ''}`;
+    if (!v || isNull(v) || v.kind !== 'map') {
+      this.error(v && !isNull(v) ? 'spec/type' : 'spec/missing', `${form}, e.g. ${type}: {${names[0]}: [{Linear: {in_features: 8, out_features: 8}}, ReLU]}${v && !isNull(v) ? ` (got ${describe(v)})` : ''}`, v && !isNull(v) ? v.range : typeRange);
+      return null;
+    }
+    let ok = true;
+    const out: { node: LayerNode; items: LValue[] }[] = [];
+    for (const e of v.entries) {
+      if (!names.includes(e.key)) {
+        this.error('spec/unknown-key', `${type} has no branch '${e.key}'.${didYouMean(e.key, [...names])} ${form}.`, e.keyRange);
+        ok = false;
+        continue;
+      }
+      if (e.value.kind !== 'list' || e.value.items.length === 0) {
+        this.error('spec/type', `${type} ${e.key} must be a non-empty list of layer entries (got ${e.value.kind === 'list' ? 'an empty list' : describe(e.value)})`, isNull(e.value) ? e.keyRange : e.value.range);
+        ok = false;
+        continue;
+      }
+      out.push({
+        node: {
+          type: 'Sequential',
+          name: e.key,
+          path: parent.path ? `${parent.path}.${e.key}` : e.key,
+          args: {},
+          init: {},
+          params: [],
+          children: [],
+          range: e.value.range,
+          typeRange: e.keyRange,
+          argRanges: {},
+          inShape: [],
+          outShape: [],
+        },
+        items: e.value.items,
+      });
+    }
+    if (ok && !out.some((b) => b.node.name === names[0])) {
+      this.error('spec/missing', `${type} needs its ${names[0]}: ${form}`, typeRange);
+      ok = false;
+    }
+    // the engine adds the branches in the catalogue's order, whatever order they were written in
+    out.sort((a, b) => names.indexOf(a.node.name) - names.indexOf(b.node.name));
+    return ok ? out : null;
+  }
+
+  /** Joins the branches of a Residual: body(x) + shortcut(x), or body(x) + x, which must have one shape. */
+  private joinBranches(node: LayerNode, input: Flow, outputs: { node: LayerNode; shape: number[] | null }[], flow: Flow): boolean {
+    flow.indices = null;
+    flow.from = `the previous layer (${node.path}: ${node.type})`;
+    const body = outputs[0];
+    const shortcut = outputs[1];
+    if (!body || !body.shape || (shortcut && !shortcut.shape) || !input.shape) {
+      flow.shape = null;
+      node.outShape = [];
+      return true;
+    }
+    const other = shortcut ? shortcut.shape! : input.shape;
+    if (other.length !== body.shape.length || other.some((d, i) => d !== body.shape![i])) {
+      const what = shortcut ? `the shortcut gives ${formatShape(other)}` : `its input is ${formatShape(other)}`;
+      const hint = shortcut ? '' : ': add a shortcut that projects the input to the body\'s shape, e.g. shortcut: [{Linear: …}] or [{Conv2d: {…, kernel_size: 1}}]';
+      this.error('spec/shape-mismatch', `${node.type} adds its body's output to ${shortcut ? "its shortcut's" : 'its input'}, but the body gives ${formatShape(body.shape)} and ${what}${hint}`, node.typeRange);
+      flow.shape = null;
+      node.outShape = [];
+      return false;
+    }
+    node.outShape = [...body.shape];
+    flow.shape = [...body.shape];
+    return true;
   }
 
   private unknownLayer(type: string, range: SourceRange): void {

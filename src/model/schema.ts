@@ -7,6 +7,8 @@
 import {
   ArgDef,
   ArgType,
+  CLIP_KEYS,
+  CLIPS,
   DISTRIBUTION_KINDS,
   DISTRIBUTIONS,
   INIT_SCHEMES,
@@ -94,10 +96,32 @@ function oneKeySchema(catalogue: Record<string, { doc: string; args: readonly Ar
   return { anyOf: [...bare, ...maps] };
 }
 
+/** `Adam`, `{Adam: {lr: 0.001}}`, or that with gradient clipping beside it: `{Adam: {…}, clip_grad_norm: 1.0}`. */
+function optimizerSchema(): Schema {
+  const clips = Object.fromEntries(
+    CLIP_KEYS.map((k) => {
+      const d = CLIPS[k];
+      return [k, { description: d.doc, anyOf: [{ ...numberSchema({ min: 0, minExclusive: true }), description: `The ${d.shorthand}.` }, argsSchema(d.args, d.doc)] }];
+    }),
+  );
+  const { anyOf } = oneKeySchema(OPTIMIZERS, OPTIMIZER_TYPES) as { anyOf: Schema[] };
+  // the optimiser's key and at most one clipping: two keys at most
+  const withClip = anyOf.map((s) => (s.type === 'object' ? { ...s, properties: { ...(s.properties as Schema), ...clips }, maxProperties: 2 } : s));
+  return { description: `The optimiser (torch.optim), with ${CLIP_KEYS.join(' or ')} beside it to clip the gradients before each step. Default: SGD with lr 0.01.`, anyOf: withClip };
+}
+
 function layerSchema(type: LayerType): Schema {
   const def: LayerDef = LAYERS[type];
-  const value =
-    def.traits.container
+  const branches = def.traits.branches;
+  const value = branches
+    ? {
+        description: def.doc,
+        type: 'object',
+        properties: Object.fromEntries(branches.map((b) => [b, { description: `The ${b}: a list of layers applied in order (${type}'s ${b}.<j>.… parameters).`, type: 'array', minItems: 1, items: { $ref: '#/definitions/layer' } }])),
+        required: [branches[0]],
+        additionalProperties: false,
+      }
+    : def.traits.container
       ? { description: def.doc, type: ['array', 'null'], items: { $ref: '#/definitions/layer' } }
       : argsSchema(def.args, def.doc);
   const properties: Schema = { [type]: value, name: { $ref: '#/definitions/layerName' } };
@@ -207,7 +231,7 @@ export function buildSchema(): Schema {
       input: dataSchema('input'),
       target: dataSchema('target'),
       loss: { description: `The loss, as torch.nn names it: ${LOSS_TYPES.join(', ')}.`, ...oneKeySchema(LOSSES, LOSS_TYPES) },
-      optimizer: { description: 'The optimiser (torch.optim). Default: SGD with lr 0.01.', ...oneKeySchema(OPTIMIZERS, OPTIMIZER_TYPES) },
+      optimizer: optimizerSchema(),
       trace: argsSchema(TRACE_ARGS, 'How the trace runs: steps, batch size, seed and dtype.'),
     },
     required: ['model'],

@@ -161,6 +161,13 @@ function writtenWith(written: Record<string, SourceRange>, values: Record<string
   return { ...out, ...change };
 }
 
+/** The gradient clipping beside the optimiser as written back: its shorthand when norm_type is 2. */
+function writtenClip(clip: ModelSpec['optimizer']['clip']): Record<string, unknown> {
+  if (!clip) return {};
+  if (clip.kind === 'value') return { clip_grad_value: clip.clipValue };
+  return { clip_grad_norm: clip.normType === 2 ? clip.maxNorm : { max_norm: clip.maxNorm, norm_type: clip.normType } };
+}
+
 /**
  * Renders fixes on a spec: each intent as the edit of the entry or section it changes. Intents on
  * one layer become one rewrite of its entry (two edits of one range would clash), where the first
@@ -170,6 +177,7 @@ export function specFixes(text: string, fileName: string, graph: ModelSpec): Fix
   const syntax = syntaxOf(fileName);
   return (intents: readonly FixIntent[]): TextEdit[] | null => {
     const slots: ({ layer: LayerNode; change: LayerRewrite } | (() => TextEdit))[] = [];
+    let optimizerChange: { args: Record<string, unknown>; clip: Record<string, unknown> | null } | null = null;
     const rewrites = new Map<string, { layer: LayerNode; change: LayerRewrite }>();
     const rewrite = (path: string): LayerRewrite | null => {
       const known = rewrites.get(path);
@@ -216,10 +224,17 @@ export function specFixes(text: string, fileName: string, graph: ModelSpec): Fix
         case 'set-loss':
           slots.push(() => replaceValue(text, syntax, graph.loss.range, Object.keys(intent.args).length ? { [intent.type]: intent.args } : intent.type));
           break;
-        case 'set-optimizer-args': {
-          const { optimizer } = graph;
-          const args = writtenWith(optimizer.argRanges, optimizer.args, intent.args);
-          slots.push(() => replaceOptimizer(text, syntax, optimizer.range, { [optimizer.type]: args }));
+        case 'set-optimizer-args':
+        case 'set-gradient-clip': {
+          // one rewrite of the optimizer section for all its changes (two edits of one range would clash)
+          if (!optimizerChange) {
+            const change: { args: Record<string, unknown>; clip: Record<string, unknown> | null } = { args: {}, clip: null };
+            optimizerChange = change;
+            const { optimizer } = graph;
+            slots.push(() => replaceOptimizer(text, syntax, optimizer.range, { [optimizer.type]: writtenWith(optimizer.argRanges, optimizer.args, change.args), ...(change.clip ?? writtenClip(optimizer.clip)) }));
+          }
+          if (intent.kind === 'set-optimizer-args') Object.assign(optimizerChange.args, intent.args);
+          else optimizerChange.clip = { clip_grad_norm: intent.maxNorm };
           break;
         }
         case 'set-data': {

@@ -97,6 +97,20 @@ export interface RuleConfig {
     /** A bounded last activation before a regression loss is flagged when more than this share of targets lies outside its range. */
     targetsOutOfRange: number;
   };
+  gradientThroughTime: {
+    /** ‖∂loss/∂h_first‖/‖∂loss/∂h_last‖ of a recurrent layer above this: the gradient explodes through time. */
+    explodingRatio: number;
+    /** Below this: it vanishes through time (information). */
+    vanishingRatio: number;
+  };
+  saturatedGates: {
+    /** A recurrent layer is flagged when more than this share of its gate (or candidate) entries is saturated. */
+    share: number;
+  };
+  collapsedAttention: {
+    /** An attention head is flagged when more than this share of its rows puts at least 99% of its weight on one key. */
+    share: number;
+  };
 }
 
 export const DEFAULT_CONFIG: RuleConfig = {
@@ -110,6 +124,9 @@ export const DEFAULT_CONFIG: RuleConfig = {
   underflow: { subnormalShare: 0.01, flushNorm: 1e-30 },
   customGradient: { relativeError: 1e-4 },
   lossActivationMismatch: { targetsOutOfRange: 0.01 },
+  gradientThroughTime: { explodingRatio: 70, vanishingRatio: 1e-3 },
+  saturatedGates: { share: 0.5 },
+  collapsedAttention: { share: 0.9 },
 };
 
 // ---------------------------------------------------------------- valid values
@@ -130,6 +147,8 @@ const SHARES = new Set([
   'vanishingGradient.convergedLoss',
   'initialisation.symmetry',
   'learningRate.fittedLoss',
+  'saturatedGates.share',
+  'collapsedAttention.share',
 ]);
 
 /** The bounds of a threshold: every threshold is > 0, shares are at most 1. */

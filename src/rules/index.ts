@@ -5,16 +5,19 @@
 import type { ModelSpec } from '../model/graph';
 import type { Trace } from '../trace/types';
 import { DEFAULT_CONFIG, RuleConfig } from './config';
+import { collapsedAttention } from './collapsed-attention';
 import { customGradient } from './custom-gradient';
 import { deadRelu } from './dead-relu';
 import { disconnectedParameter } from './disconnected-parameter';
 import { explodingGradient } from './exploding-gradient';
+import { gradientThroughTime } from './gradient-through-time';
 import { learningRate } from './learning-rate';
 import { lossActivationMismatch } from './loss-activation-mismatch';
 import { nonFinite } from './non-finite';
 import { poorInitialisation } from './poor-initialisation';
 import { rankFindings } from './rank';
 import { saturatedActivation } from './saturated-activation';
+import { saturatedGates } from './saturated-gates';
 import { CustomOpUse, Rule, RULE_IDS, RuleFinding, RuleId } from './types';
 import { underflow } from './underflow';
 import { layerOrder } from './util';
@@ -32,6 +35,9 @@ export const RULES: { [K in RuleId]: Rule & { id: K } } = {
   'loss-activation-mismatch': lossActivationMismatch as Rule & { id: 'loss-activation-mismatch' },
   underflow: underflow as Rule & { id: 'underflow' },
   'custom-gradient': customGradient as Rule & { id: 'custom-gradient' },
+  'gradient-through-time': gradientThroughTime as Rule & { id: 'gradient-through-time' },
+  'saturated-gates': saturatedGates as Rule & { id: 'saturated-gates' },
+  'collapsed-attention': collapsedAttention as Rule & { id: 'collapsed-attention' },
 };
 
 export interface CheckInput {

@@ -4,12 +4,18 @@
  */
 import type { Finding, Fix, RuleId, Severity } from './types';
 
-/** For each symptom, the rules whose findings can explain it, most direct first. */
+/**
+ * For each symptom, the rules whose findings can explain it, most direct first. A recurrent layer
+ * whose gradient explodes through time explains the gradient blowing up after it and a divergence
+ * at a learning rate the same model trains at with a sane recurrent init or with clipping
+ * (examples/bugs/sequence/lstm-large-recurrent-init.grad.yaml and its two healthy variants).
+ */
 const CAUSES: Partial<Record<RuleId, RuleId[]>> = {
   'vanishing-gradient': ['saturated-activation', 'dead-relu', 'poor-initialisation', 'disconnected-parameter'],
   underflow: ['saturated-activation', 'vanishing-gradient', 'dead-relu'],
-  'exploding-gradient': ['poor-initialisation', 'learning-rate'],
-  'non-finite': ['exploding-gradient', 'loss-activation-mismatch', 'learning-rate', 'poor-initialisation'],
+  'exploding-gradient': ['gradient-through-time', 'poor-initialisation', 'learning-rate'],
+  'learning-rate': ['gradient-through-time'],
+  'non-finite': ['gradient-through-time', 'exploding-gradient', 'loss-activation-mismatch', 'learning-rate', 'poor-initialisation'],
   'dead-relu': ['loss-activation-mismatch', 'learning-rate', 'poor-initialisation'],
   'disconnected-parameter': ['underflow'],
   'saturated-activation': ['poor-initialisation', 'learning-rate'],

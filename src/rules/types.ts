@@ -19,6 +19,9 @@ export const RULE_IDS = [
   'loss-activation-mismatch',
   'underflow',
   'custom-gradient',
+  'gradient-through-time',
+  'saturated-gates',
+  'collapsed-attention',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

@@ -16,7 +16,7 @@ import type { ModelSpec } from '../model/graph';
 import { Batch, checkBatch, summarizeData, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
 import { blameFor, DataOrigin, Phase, TraceError } from './errors';
 import { activationSteps, layerFlow, layerOutputs, paramStep, UnitAxis } from './stats';
-import type { NonFiniteEvent, StepRecord, Trace } from './types';
+import type { AttentionStep, NonFiniteEvent, RecurrentStep, StepRecord, Trace, TraceOptimizer } from './types';
 
 export interface TraceOptions {
   /** Overrides the spec's `trace.steps`. */
@@ -189,7 +189,7 @@ export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {
       const meta: TraceMeta = {
         seed: spec.trace.seed,
         steps: opts.steps ?? spec.trace.steps,
-        optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr) },
+        optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr), clip: clipOf(spec.optimizer.clip) },
       };
       return runSteps(session, file, meta, { ...opts, started, at });
     });
@@ -202,9 +202,48 @@ export function traceModel(spec: ModelSpec, file: string, opts: TraceOptions = {
 export interface TraceMeta {
   seed: number;
   steps: number;
-  optimizer: { type: string; lr: number };
+  optimizer: TraceOptimizer;
 }
 
+
+/** The spec's clipping as the trace records it (without its source ranges). */
+function clipOf(clip: ModelSpec['optimizer']['clip']): TraceOptimizer['clip'] {
+  if (!clip) return null;
+  return clip.kind === 'norm' ? { kind: 'norm', maxNorm: clip.maxNorm, normType: clip.normType } : { kind: 'value', clipValue: clip.clipValue };
+}
+
+/** The recurrent ops' and attention softmaxes' statistics of one step, each op numbered within its layer. */
+function sequenceSteps(instrument: Instrument): Pick<StepRecord, 'recurrent' | 'attention'> {
+  const out: Pick<StepRecord, 'recurrent' | 'attention'> = {};
+  if (instrument.recurrent.length) {
+    const seen = new Map<string, number>();
+    out.recurrent = instrument.recurrent.map((r): RecurrentStep => {
+      const layer = r.layer ?? '';
+      const index = seen.get(layer) ?? 0;
+      seen.set(layer, index + 1);
+      return {
+        layer,
+        op: r.op,
+        index,
+        reverse: r.reverse,
+        steps: r.steps,
+        gates: r.gates.map((g) => ({ kind: g.kind, saturatedShare: g.count ? g.saturated / g.count : 0, flatShare: g.count ? g.flat / g.count : 0 })),
+        gradNorms: r.hiddenGradNorms,
+        firstNonFiniteStep: r.firstNonFiniteStep,
+        firstNonFiniteGradStep: r.firstNonFiniteGradStep,
+      };
+    });
+  }
+  if (instrument.attention.length) {
+    out.attention = instrument.attention.map((a): AttentionStep => ({
+      layer: a.layer ?? '',
+      heads: a.heads,
+      keys: a.keys,
+      perHead: a.perHead.map((h) => ({ meanNormalizedEntropy: h.meanNormalizedEntropy, collapsedShare: h.collapsedShare, meanMaxWeight: h.meanMaxWeight })),
+    }));
+  }
+  return out;
+}
 
 /** Traces an already-built model: the steps of `traceModel` without the spec. */
 export function traceBuilt(
@@ -264,7 +303,10 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
         activations: activationSteps(instrument.activations, unitAxis),
         outputs: layerOutputs(instrument.outputs),
         flow: layerFlow(instrument.flow),
+        ...sequenceSteps(instrument),
       };
+      const clip = built.optimizer.lastClip;
+      if (built.optimizer.clip && clip) record.clip = { ...clip };
       trace.steps.push(record);
       if (instrument.firstNonFinite && !trace.firstNonFinite) trace.firstNonFinite = { step, ...instrument.firstNonFinite } as NonFiniteEvent;
       if (!Number.isFinite(loss)) {

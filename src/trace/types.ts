@@ -102,6 +102,61 @@ export interface LayerFlowStep {
   inputGradNorm: number | null;
 }
 
+/** The optimiser a trace trained with. */
+export interface TraceOptimizer {
+  type: string;
+  lr: number;
+  /** Gradient clipping before each step (the gradients recorded are those before it). */
+  clip?: { kind: 'norm'; maxNorm: number; normType: number } | { kind: 'value'; clipValue: number } | null;
+}
+
+/** One recurrent op (one direction of one stacked layer of an RNN, LSTM or GRU, or a cell) in one step. */
+export interface RecurrentStep {
+  /** The module the op ran in (a spec layer's path). */
+  layer: string;
+  /** The op: 'lstm', 'gru', 'rnn_tanh', 'rnn_relu'. */
+  op: string;
+  /** Its place among the layer's ops, in order: stacked layer × direction (0 forward, 1 reverse of layer 0, …). */
+  index: number;
+  /** Reads the sequence backwards (the reverse direction of a bidirectional layer). */
+  reverse: boolean;
+  /** Time steps. */
+  steps: number;
+  /** Per gate nonlinearity (sigmoid gates, tanh candidates): the share of entries saturated and flat. */
+  gates: { kind: 'sigmoid' | 'tanh'; saturatedShare: number; flatShare: number }[];
+  /** ‖∂loss/∂h_t‖ per time step, in time order; null when the backward did not reach the op. */
+  gradNorms: number[] | null;
+  /** First time step whose hidden state was NaN or ±inf. */
+  firstNonFiniteStep: number | null;
+  /** First time step the backward reached whose gradient was not finite. */
+  firstNonFiniteGradStep: number | null;
+}
+
+/** One attention softmax in one step: per head, how its rows spread their weight over the keys. */
+export interface AttentionStep {
+  layer: string;
+  heads: number;
+  /** Keys per row. */
+  keys: number;
+  perHead: {
+    /** Mean row entropy over log(keys the row could attend to): 1 uniform, 0 one-hot. */
+    meanNormalizedEntropy: number;
+    /** Share of rows that put at least 99% of their weight on one key. */
+    collapsedShare: number;
+    meanMaxWeight: number;
+  }[];
+}
+
+/** What gradient clipping did before this step's update. */
+export interface ClipStep {
+  /** The total norm of all gradients before clipping (the p-norm of clip_grad_norm's norm_type; L2 for clip_grad_value). */
+  totalNorm: number;
+  /** clip_grad_norm: what every gradient was scaled by (1 when under max_norm). */
+  scale: number | null;
+  /** clip_grad_value: the share of entries clamped. */
+  clampedShare: number | null;
+}
+
 export interface StepRecord {
   /** The optimiser step: 0, 1, 2… in a trace; the real step of a training run (0, 8, 16, 4096…). */
   step: number;
@@ -119,6 +174,12 @@ export interface StepRecord {
   activations: ActivationStep[];
   outputs: LayerOutputStep[];
   flow: LayerFlowStep[];
+  /** Recurrent ops (absent when there are none, and from training-run logs). */
+  recurrent?: RecurrentStep[];
+  /** Attention softmaxes (absent likewise). */
+  attention?: AttentionStep[];
+  /** Gradient clipping, when the optimizer clips. */
+  clip?: ClipStep;
 }
 
 export interface NonFiniteEvent {
@@ -179,7 +240,7 @@ export interface Trace {
   /** Why the trace ended before the requested number of steps, if it did. */
   stoppedEarly: string | null;
   durationMs: number;
-  optimizer: { type: string; lr: number };
+  optimizer: TraceOptimizer;
   /** Set when the trace was read from a real training run's log rather than traced by Gradient Lens. */
   run?: RunInfo;
 }

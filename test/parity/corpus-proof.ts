@@ -37,7 +37,11 @@ export function proofCase(m: CorpusModel, id: string): unknown {
     id,
     model: treeJson(spec.model),
     loss: { type: spec.loss.type, args: spec.loss.args },
-    optimizer: { type: spec.optimizer.type, args: spec.optimizer.args },
+    optimizer: {
+      type: spec.optimizer.type,
+      args: spec.optimizer.args,
+      clip: spec.optimizer.clip && (spec.optimizer.clip.kind === 'norm' ? { norm: spec.optimizer.clip.maxNorm, type: spec.optimizer.clip.normType } : { value: spec.optimizer.clip.clipValue }),
+    },
     input: { shape: spec.input.shape, distribution: spec.input.distribution },
     target: { shape: spec.target.shape, distribution: spec.target.distribution },
     batch_size: spec.trace.batchSize,

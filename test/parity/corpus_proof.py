@@ -9,7 +9,7 @@ dead units, gradient norms across layers, update/weight ratios, weight growth, s
 error PyTorch raised). Run with Debian's /usr/bin/python3 (the interpreter that has python3-torch).
 
 stdin:  {"cases": [{"id", "model": {type, name, args, init, children}, "loss": {type, args},
-          "optimizer": {type, args}, "input": {shape, distribution, data?}, "target": {...},
+          "optimizer": {type, args, clip: null | {norm, type} | {value}}, "input": {shape, distribution, data?}, "target": {...},
           "batch_size", "seed", "steps", "samples", "teacher"}]}
 stdout: {"torch": version, "results": {id: {"metrics": {name: number}, "error": str | null,
           "losses": [minibatch loss per step]}}}
@@ -17,7 +17,12 @@ Metric names: loss_ratio, initial_loss, final_loss, min_loss, baseline_loss (the
 prediction's loss), nonfinite, nonfinite_step, raised,
 update_ratio, update_ratio_first, weight_growth, targets_min, targets_max, inputs_absmax, and per
 layer path p: saturated(p), flat(p), dead(p), dead_end(p), zero_grad(p), out_std(p), out_absmax(p),
-grad_norm(p), grad_ratio(p), grad_ratio_end(p), grad_norm_end(p), distinct_rows(p).
+grad_norm(p), grad_ratio(p), grad_ratio_end(p), grad_norm_end(p), distinct_rows(p); for a one-layer,
+one-direction RNN/LSTM/GRU p: time_ratio(p) (‖∂loss/∂h‖ at its first time step over its last, from
+an unrolled copy of its recurrence), gate_saturated(p) (share of sigmoid gate entries whose
+derivative is below 1% of its peak); for a layer p holding attention: collapsed(p) (the largest
+share, over its MultiheadAttention modules and their heads, of rows with at least 99% of their
+weight on one key).
 """
 import math
 
@@ -219,6 +224,7 @@ def weight_paths(layer_list, model):
 def full_pass(model, loss_fn, x, y, layer_list, metrics, suffix, with_grad=True):
     """One forward (and backward) on the whole data set: activation stats, gradient norms."""
     probe = Probe(model, layer_list)
+    seen, handles = sequence_probes(model, layer_list) if not suffix else ({"recurrent": {}, "attention": []}, [])
     try:
         model.zero_grad(set_to_none=True)
         torch.manual_seed(1)
@@ -227,6 +233,10 @@ def full_pass(model, loss_fn, x, y, layer_list, metrics, suffix, with_grad=True)
         activation_stats(layer_list, probe, metrics, suffix)
         if with_grad and torch.isfinite(loss):
             loss.backward()
+            for h in handles:
+                h.remove()
+            handles = []
+            sequence_metrics(seen, metrics)
             for path, node in layer_list:
                 if path in probe.seen and node["type"] in ("ReLU", "LeakyReLU", "Sigmoid", "Tanh") and not suffix:
                     xin = probe.seen[path][0]
@@ -244,6 +254,83 @@ def full_pass(model, loss_fn, x, y, layer_list, metrics, suffix, with_grad=True)
         return loss.item()
     finally:
         probe.close()
+        for h in handles:
+            h.remove()
+
+
+def unrolled(module, x):
+    """A one-layer, one-direction RNN/LSTM/GRU (batch_first) step by step from zero states, with the
+    same parameters, so the gradient reaching each h_t can be read: (output, [h_t], [sigmoid gates])."""
+    kind = type(module).__name__
+    w_ih, w_hh = module.weight_ih_l0, module.weight_hh_l0
+    b_ih = module.bias_ih_l0 if module.bias else torch.zeros(w_ih.shape[0], dtype=x.dtype)
+    b_hh = module.bias_hh_l0 if module.bias else torch.zeros(w_hh.shape[0], dtype=x.dtype)
+    n, steps, _ = x.shape
+    hidden = module.hidden_size
+    h = torch.zeros(n, hidden, dtype=x.dtype)
+    c = torch.zeros(n, hidden, dtype=x.dtype)
+    hs, gates = [], []
+    for t in range(steps):
+        gi = x[:, t] @ w_ih.T + b_ih
+        gh = h @ w_hh.T + b_hh
+        if kind == "LSTM":
+            i, f, g, o = (gi + gh).chunk(4, 1)
+            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            gates.append(torch.cat([i, f, o], 1))
+        elif kind == "GRU":
+            ri, zi, ni = gi.chunk(3, 1)
+            rh, zh, nh = gh.chunk(3, 1)
+            r, z = torch.sigmoid(ri + rh), torch.sigmoid(zi + zh)
+            cand = torch.tanh(ni + r * nh)
+            h = (1 - z) * cand + z * h
+            gates.append(torch.cat([r, z], 1))
+        else:
+            pre = gi + gh
+            h = torch.relu(pre) if module.nonlinearity == "relu" else torch.tanh(pre)
+        h.retain_grad()
+        hs.append(h)
+    return torch.stack(hs, 1), hs, gates
+
+
+def sequence_probes(model, layer_list):
+    """Forward hooks that replace each plain recurrent layer's output by its unrolled copy and keep
+    each attention module's (query, key, value): read after the backward by sequence_metrics."""
+    seen = {"recurrent": {}, "attention": []}
+    handles = []
+    for path, node in layer_list:
+        m = model.get_submodule(path)
+        if node["type"] in ("RNN", "LSTM", "GRU") and m.num_layers == 1 and not m.bidirectional and m.batch_first:
+
+            def replace(mod, inputs, _output, path=path):
+                out, hs, gates = unrolled(mod, inputs[0])
+                seen["recurrent"][path] = (hs, gates)
+                return out
+
+            handles.append(m.register_forward_hook(replace))
+        for sub_name, sub in m.named_modules():
+            if isinstance(sub, torch.nn.MultiheadAttention):
+
+                def keep(mod, inputs, kwargs=None, path=path):
+                    seen["attention"].append((path, mod, [t.detach() for t in inputs[:3]]))
+
+                handles.append(sub.register_forward_pre_hook(keep))
+    return seen, handles
+
+
+def sequence_metrics(seen, metrics):
+    for path, (hs, gates) in seen["recurrent"].items():
+        norms = [h.grad.norm().item() if h.grad is not None else 0.0 for h in hs]
+        metrics[f"time_ratio({path})"] = norms[0] / norms[-1] if norms[-1] > 0 else float("nan")
+        if gates:
+            g = torch.cat([x.detach() for x in gates], 1).double()
+            metrics[f"gate_saturated({path})"] = (g * (1 - g) < 0.25 * 0.01).double().mean().item()
+    for path, mod, (q, k, v) in seen["attention"]:
+        with torch.no_grad():
+            _, w = mod(q, k, v, need_weights=True, average_attn_weights=False)
+        share = (w.max(-1).values >= 0.99).double().mean(dim=(0, 2)).max().item()
+        metrics[f"collapsed({path})"] = max(metrics.get(f"collapsed({path})", 0.0), share)
 
 
 def baseline_loss(loss_type, y):
@@ -313,6 +400,11 @@ def run(case):
             nonfinite_step = step
             break
         loss.backward()
+        clip = case["optimizer"].get("clip")
+        if clip and "norm" in clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip["norm"], clip["type"])
+        elif clip:
+            torch.nn.utils.clip_grad_value_(model.parameters(), clip["value"])
         before = {p: model.get_submodule(p).weight.detach().clone() for p in ws}
         opt.step()
         r = []

@@ -2,14 +2,15 @@
 PyTorch's answer for the parity suite: for each case read from stdin, build the same
 torch.nn.Sequential (same names, so the same state_dict keys), initialise it with PyTorch's
 defaults under torch.manual_seed(seed), draw a batch, and report the loss, the gradients, the
-batch-norm buffers after one training-mode forward, and the parameters after one and two steps
-of each optimiser. Run with Debian's /usr/bin/python3 (the interpreter that has python3-torch).
+batch-norm buffers after one training-mode forward, and the parameters after each of three steps
+of each optimiser (with gradient clipping between backward and step when the case asks for it). Run with Debian's /usr/bin/python3 (the interpreter that has python3-torch).
 
 stdin:  {"cases": [{"id", "model": {type, name, args, children}, "loss": {type, args},
           "input": {shape, distribution}, "target": {shape, distribution}, "batch_size", "dtype",
-          "seed", "optimizers": [{"type": "SGD" | "Adam", "args": {PyTorch keyword arguments}}]}]}
+          "seed", "optimizers": [{"key", "type": torch.optim class, "args": {PyTorch keyword arguments},
+          "clip": null | {"norm": max_norm, "type": norm_type} | {"value": clip_value}}]}]}
 stdout: {"torch": version, "results": {id: {"state", "batch", "loss", "grads", "buffers",
-          "after": {optimizer type: [params after step 1, params after step 2]}}}}
+          "after": {optimizer key: [params after step 1, 2, 3]}}}}
         or {"error": message} per case when PyTorch itself rejects it.
 Tensors are {"shape": [...], "data": [row-major values]}; Python's float repr round-trips
 doubles exactly, so float64 values reach the engine bit for bit.
@@ -20,6 +21,7 @@ from torch_common import build, serve
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 INTEGER_TARGETS = {"CrossEntropyLoss", "NLLLoss"}
+STEPS = 3
 
 
 def first_leaf(node):
@@ -93,13 +95,18 @@ def run(case):
         m.load_state_dict(start)
         m.train()
         optimizer = getattr(torch.optim, opt["type"])(m.parameters(), **opt["args"])
+        clip = opt.get("clip")
         steps = []
-        for _ in range(2):
+        for _ in range(STEPS):
             optimizer.zero_grad(set_to_none=True)
             loss_fn(m(x), y).backward()
+            if clip and "norm" in clip:
+                torch.nn.utils.clip_grad_norm_(m.parameters(), clip["norm"], clip["type"])
+            elif clip:
+                torch.nn.utils.clip_grad_value_(m.parameters(), clip["value"])
             optimizer.step()
             steps.append(params_json(m))
-        result["after"][opt["type"]] = steps
+        result["after"][opt["key"]] = steps
     return result
 
 

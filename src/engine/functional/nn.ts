@@ -37,6 +37,9 @@ export const conv1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, st
   apply('conv1d', bias ? [x, weight, bias] : [x, weight], { stride, padding });
 export const conv2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0): Tensor =>
   apply('conv2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding) });
+/** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding). */
+export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0): Tensor =>
+  apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding) });
 export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
   apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
 export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>

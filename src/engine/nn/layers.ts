@@ -153,6 +153,44 @@ export class Conv2d extends Module {
   }
 }
 
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  /** Extra size added to one side of each output dimension (below the stride): which of the input sizes a stride-s convolution maps to one output size this one restores. */
+  outputPadding?: Pair;
+}
+
+/** Weight [in_channels, out_channels, kh, kw], as PyTorch's ConvTranspose2d stores it; PyTorch's default init (fans from axis 1). */
+export class ConvTranspose2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly outputPadding: [number, number];
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    { stride = 1, padding = 0, outputPadding = 0, bias = true, dtype = scopeDtype(), rng }: ConvTranspose2dOptions = {},
+  ) {
+    super();
+    checkCount('ConvTranspose2d', 'in_channels', inChannels, 1);
+    checkCount('ConvTranspose2d', 'out_channels', outChannels, 1);
+    this.kernelSize = pairOf('ConvTranspose2d', 'kernel_size', kernelSize, 1);
+    this.stride = pairOf('ConvTranspose2d', 'stride', stride, 1);
+    this.padding = pairOf('ConvTranspose2d', 'padding', padding, 0);
+    this.outputPadding = pairOf('ConvTranspose2d', 'output_padding', outputPadding, 0);
+    const r = needRng(rng, 'ConvTranspose2d');
+    this.weight = this.registerParameter('weight', zeros([inChannels, outChannels, ...this.kernelSize], dtype));
+    this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
+    init.defaultConv(this.weight, this.bias, r);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias, this.stride, this.padding, this.outputPadding);
+  }
+}
+
 export interface PoolOptions {
   /** Defaults to the kernel size, as PyTorch's stride=None. */
   stride?: Pair | null;

@@ -53,6 +53,8 @@ abstract class TransformerLayerBase extends Module {
   readonly linear2: Linear;
   readonly normFirst: boolean;
   protected readonly activation: (x: Tensor) => Tensor;
+  /** The activation's name as PyTorch's argument gives it ('relu', 'gelu'), or 'custom' for a function. */
+  readonly activationName: 'relu' | 'gelu' | 'custom';
 
   constructor(
     readonly dModel: number,
@@ -72,6 +74,7 @@ abstract class TransformerLayerBase extends Module {
     this.linear2 = this.addModule('linear2', new Linear(dimFeedforward, dModel, { dtype, rng })) as Linear;
     this.normFirst = normFirst;
     this.activation = activationOf(activation);
+    this.activationName = typeof activation === 'string' ? activation : 'custom';
   }
 
   protected norm(): LayerNorm {

@@ -10,6 +10,8 @@ export interface ConvAttrs {
   conv1d: { stride: number; padding: number };
   /** inputs: [x (N,C,H,W), weight (O,C,KH,KW)] or with bias (O) */
   conv2d: { stride: [number, number]; padding: [number, number] };
+  /** inputs: [x (N,C_in,H,W), weight (C_in,C_out,KH,KW)] or with bias (C_out); the adjoint of conv2d in x */
+  conv_transpose2d: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number] };
   max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
   /** count_include_pad=True, PyTorch's default */
   avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
@@ -60,20 +62,20 @@ function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry
   const dx = needs[0] ? convInputGrad(gy, wt.data, g) : null;
   const dw = needs[1] ? convWeightGrad(gy, x.data, g) : null;
   if (!bias) return [dx, dw];
-  let db: FloatArray | null = null;
-  if (needs[2]) {
-    const { n, o, oh, ow } = g;
-    const plane = oh * ow;
-    db = like(bias.data);
-    for (let s = 0, q = 0; s < n; s++) {
-      for (let f = 0; f < o; f++) {
-        let acc = 0;
-        for (let i = 0; i < plane; i++, q++) acc += gy[q];
-        db[f] += acc;
-      }
+  return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.o, g.oh * g.ow) : null];
+}
+
+/** A bias's gradient: dy (N × channels × plane) summed over every sample and position. */
+function channelSums(gy: FloatArray, bias: FloatArray, n: number, channels: number, plane: number): FloatArray {
+  const db = like(bias);
+  for (let s = 0, q = 0; s < n; s++) {
+    for (let f = 0; f < channels; f++) {
+      let acc = 0;
+      for (let i = 0; i < plane; i++, q++) acc += gy[q];
+      db[f] += acc;
     }
   }
-  return [dx, dw, db];
+  return db;
 }
 
 function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number): ConvGeometry {
@@ -82,6 +84,66 @@ function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: numb
 
 function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number]): ConvGeometry {
   return geometry('conv2d', inputs[0].shape, inputs[1].shape, inputs[2], stride, padding, 2);
+}
+
+/**
+ * A transposed convolution as the conv2d it is the adjoint of: that convolution's input is this
+ * one's output (C_out channels of (H−1)·stride − 2·padding + K + output_padding), its output this
+ * one's input (C_in channels of H × W), and both share the weight (C_in, C_out, KH, KW).
+ */
+function convTransposeGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number], outputPadding: [number, number]): ConvGeometry {
+  const op = 'conv_transpose2d';
+  const [x, wt, bias] = inputs;
+  if ((x.rank !== 4 && x.rank !== 3) || wt.rank !== 4) {
+    throw new ShapeError(`${op}: expected input of rank 4 (or 3 unbatched) and weight of rank 4, got ${formatShape(x.shape)} and ${formatShape(wt.shape)}`);
+  }
+  const batched = x.rank === 4;
+  const n = batched ? x.shape[0] : 1;
+  const cin = x.shape[batched ? 1 : 0];
+  const [h, w] = x.shape.slice(-2);
+  const [wc, cout, kh, kw] = wt.shape;
+  if (cin !== wc) throw new ShapeError(`${op}: input ${formatShape(x.shape)} has ${cin} channels but weight ${formatShape(wt.shape)} expects ${wc}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} must be [${cout}] to match weight ${formatShape(wt.shape)}`);
+  const size = (i: 0 | 1, inSize: number, k: number) => {
+    const [s, p, op2] = [stride[i], padding[i], outputPadding[i]];
+    if (!(s >= 1) || !Number.isInteger(s)) throw new ShapeError(`${op}: stride must be a positive integer, got ${s}`);
+    if (!(p >= 0) || !Number.isInteger(p)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${p}`);
+    // PyTorch: "output padding must be smaller than either stride or dilation"
+    if (!(op2 >= 0) || !Number.isInteger(op2) || op2 >= s) throw new ShapeError(`${op}: output padding must be smaller than either stride or dilation, got output_padding ${op2} and stride ${s}`);
+    const out = (inSize - 1) * s - 2 * p + k + op2;
+    if (out < 1) throw new ShapeError(`${op}: an input of size ${inSize} with stride ${s}, padding ${p} and kernel ${k} gives an output of size ${out}`);
+    return out;
+  };
+  const oh = size(0, h, kh);
+  const ow = size(1, w, kw);
+  return { n, c: cout, h: oh, w: ow, o: cin, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh: h, ow: w };
+}
+
+// The transposed convolution runs conv2d's kernels with the roles swapped: its forward pass is
+// conv2d's input gradient (col2im of Wᵀ·x), its input gradient conv2d's forward pass over dy, its
+// weight gradient conv2d's weight gradient with x as that convolution's output gradient.
+function convTransposeForward(inputs: readonly Tensor[], g: ConvGeometry): FloatArray {
+  const [x, wt, bias] = inputs;
+  const out = convInputGrad(x.data, wt.data, g);
+  if (bias) {
+    const { n, c, h, w } = g;
+    for (let s = 0, q = 0; s < n; s++) {
+      for (let f = 0; f < c; f++) {
+        const bv = bias.data[f];
+        for (let i = 0; i < h * w; i++, q++) out[q] += bv;
+      }
+    }
+  }
+  return out;
+}
+
+// d x = W ⋆ dy (conv2d of dy); d W = conv2d's weight gradient of (dy as input, x as output gradient); d b = Σ dy per output channel
+function convTransposeBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry, needs: readonly boolean[]): (FloatArray | null)[] {
+  const [x, wt, bias] = inputs;
+  const dx = needs[0] ? convKernel(gy, wt.data, null, g) : null;
+  const dw = needs[1] ? convWeightGrad(x.data, gy, g) : null;
+  if (!bias) return [dx, dw];
+  return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.c, g.h * g.w) : null];
 }
 
 /** Pooling windows over (…, H, W): every leading axis is a separate plane. */
@@ -136,6 +198,15 @@ export const convOps: OpTable<ConvAttrs> = {
       return { data: convForward(inputs, g), shape, saved: g };
     },
     backward: ({ gy, inputs, saved, needs }) => convBackward(gy, inputs, saved, needs),
+  }),
+  conv_transpose2d: defineOp({
+    saves: eachOther,
+    forward: (inputs, { stride, padding, outputPadding }) => {
+      const g = convTransposeGeometry(inputs, stride, padding, outputPadding);
+      const shape = inputs[0].rank === 4 ? [g.n, g.c, g.h, g.w] : [g.c, g.h, g.w];
+      return { data: convTransposeForward(inputs, g), shape, saved: g };
+    },
+    backward: ({ gy, inputs, saved, needs }) => convTransposeBackward(gy, inputs, saved, needs),
   }),
   // d max = dy at the window's maximum (the first on ties, a NaN wins as in PyTorch), 0 elsewhere
   max_pool2d: defineOp({

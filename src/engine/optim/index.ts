@@ -1,5 +1,6 @@
 /** torch.optim's optimisers and torch.nn.utils' gradient clipping, with PyTorch 1.13's update rules. */
 export { Optimizer } from './optimizer';
+export type { GradientClip, ClipRecord } from './optimizer';
 export { SGD, SGD_DEFAULTS } from './sgd';
 export type { SGDOptions } from './sgd';
 export { Adam, AdamW, ADAM_DEFAULTS, ADAMW_DEFAULTS } from './adam';

@@ -6,6 +6,23 @@
  */
 import type { FloatArray } from '../dtype';
 import type { Tensor } from '../tensor';
+import { clipGradNorm_, clipGradValue_ } from './clip';
+
+/**
+ * Gradient clipping before every step, as a training loop calls torch.nn.utils.clip_grad_norm_ (or
+ * clip_grad_value_) between backward() and step(): a spec's optimizer option.
+ */
+export type GradientClip = { kind: 'norm'; maxNorm: number; normType: number } | { kind: 'value'; clipValue: number };
+
+/** What the clipping did on the last step: the total gradient norm before it and the factor it scaled by. */
+export interface ClipRecord {
+  /** The L2 norm of all gradients together, before clipping (the p-norm of clip_grad_norm_'s norm_type there). */
+  totalNorm: number;
+  /** clip_grad_norm_: min(1, max_norm/(total + 1e−6)), what every gradient was scaled by. */
+  scale: number | null;
+  /** clip_grad_value_: the share of gradient entries clamped. */
+  clampedShare: number | null;
+}
 
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
@@ -24,14 +41,47 @@ export abstract class Optimizer {
     check(lr >= 0, `Invalid learning rate: ${lr}`);
   }
 
-  /** One update of every parameter that has a gradient; parameters whose grad is null are skipped. */
+  /** Clip the gradients before each step (null: no clipping). */
+  clip: GradientClip | null = null;
+  /** The clipping of the last step, when clipping is on. */
+  lastClip: ClipRecord | null = null;
+
+  /**
+   * One update of every parameter that has a gradient; parameters whose grad is null are skipped.
+   * With clipping on, the gradients are clipped first, into copies: the arrays the caller holds keep
+   * the gradients backward() computed.
+   */
   step(): void {
+    if (this.clip) this.clipGradients(this.clip);
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i];
       if (!p.grad) continue;
       this.update(p, p.grad, i);
       p.counter.value++;
     }
+  }
+
+  private clipGradients(clip: GradientClip): void {
+    const withGrad = this.params.filter((p) => p.grad !== null);
+    for (const p of withGrad) p.grad = p.grad!.slice();
+    if (clip.kind === 'norm') {
+      const totalNorm = clipGradNorm_(withGrad, clip.maxNorm, clip.normType);
+      const coef = clip.maxNorm / (totalNorm + 1e-6);
+      this.lastClip = { totalNorm, scale: coef > 1 ? 1 : coef, clampedShare: null };
+      return;
+    }
+    let total = 0;
+    let count = 0;
+    let clamped = 0;
+    for (const p of withGrad) {
+      for (const v of p.grad!) {
+        total += v * v;
+        count++;
+        if (Math.abs(v) > clip.clipValue) clamped++;
+      }
+    }
+    clipGradValue_(withGrad, clip.clipValue);
+    this.lastClip = { totalNorm: Math.sqrt(total), scale: null, clampedShare: count ? clamped / count : 0 };
   }
 
   /** Drops every gradient (PyTorch's `zero_grad(set_to_none=True)`). */

@@ -7,6 +7,9 @@
 export * from './args';
 export * from './shapes';
 export * from './layers';
+export type { RecurrentLayerType } from './recurrent-layers';
+export type { AttentionLayerType } from './attention-layers';
+export type { BlockLayerType } from './block-layers';
 export * from './losses';
 export * from './optimizers';
 export * from './inits';

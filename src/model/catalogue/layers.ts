@@ -11,6 +11,9 @@ import type { OpKind } from '../../engine/ops';
 import type { Rng } from '../../engine/rng';
 import type { ArgValue, LayerNode } from '../graph';
 import { ArgDef, ArgType, formatShape } from './args';
+import { ATTENTION_LAYERS, AttentionLayerType } from './attention-layers';
+import { BLOCK_LAYERS, BlockLayerType } from './block-layers';
+import { RECURRENT_LAYERS, RecurrentLayerType } from './recurrent-layers';
 import {
   batchNormShape,
   convLike,
@@ -53,7 +56,10 @@ export type LayerType =
   | 'Embedding'
   | 'Flatten'
   | 'Identity'
-  | 'Sequential';
+  | 'Sequential'
+  | RecurrentLayerType
+  | AttentionLayerType
+  | BlockLayerType;
 
 /** torch.nn.init.calculate_gain's nonlinearities that an activation can ask its weights for. */
 export type GainNonlinearity = 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'linear';
@@ -104,6 +110,14 @@ export interface LayerTraits {
   keepsIndices?: boolean;
   /** Holds other layers (Sequential): not a layer of its own to the rules. */
   container?: boolean;
+  /** A container whose children are named lists (Residual: body and shortcut), not one list. */
+  branches?: readonly string[];
+  /** Adds its input back to its output (a skip connection): gradients reach the layers before it unscaled. */
+  residual?: boolean;
+  /** A recurrent layer and its cell: the gradient flows back through time, through these gates. */
+  recurrent?: 'rnn' | 'lstm' | 'gru';
+  /** Computes softmax attention: its rows' entropy is measured per head. */
+  attention?: boolean;
   /** When its arguments make it pass no gradient back at all (Dropout with p = 1), why. */
   blocksGradient?(layer: LayerNode): GradientBlock | null;
 }
@@ -554,6 +568,9 @@ export const LAYERS = {
     argsOf: noArgs,
     traits: { passThrough: 'values', keepsShape: true, keepsIndices: true },
   }),
+  ...RECURRENT_LAYERS,
+  ...ATTENTION_LAYERS,
+  ...BLOCK_LAYERS,
   Sequential: layer<nn.Sequential>({
     doc: 'A list of layers applied in order (torch.nn.Sequential); parameter names are prefixed by the entry index or its name.',
     torch: 'torch.nn.Sequential',
@@ -594,7 +611,11 @@ export function activationLayerOf(op: string): LayerType | undefined {
 
 /** The torch.nn type of a built module ("Linear"), or undefined when it is none of the catalogue's. */
 export function layerTypeOf(m: nn.Module): LayerType | undefined {
-  // Most derived first would matter for subclasses of one another; the engine's layers are siblings.
-  for (const t of layerTypes()) if (m instanceof LAYERS[t].module) return t;
-  return undefined;
+  // The most derived class wins: a Dropout2d is also a Dropout, a ReLU6 a Hardtanh.
+  let best: LayerType | undefined;
+  for (const t of layerTypes()) {
+    if (!(m instanceof LAYERS[t].module)) continue;
+    if (!best || LAYERS[t].module.prototype instanceof LAYERS[best].module) best = t;
+  }
+  return best;
 }

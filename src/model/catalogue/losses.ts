@@ -3,7 +3,7 @@ import * as nn from '../../engine/nn';
 import type { ArgValue } from '../graph';
 import type { ArgDef, ArgsObject } from './args';
 
-export type LossType = 'MSELoss' | 'L1Loss' | 'HuberLoss' | 'CrossEntropyLoss' | 'NLLLoss' | 'BCELoss' | 'BCEWithLogitsLoss';
+export type LossType = 'MSELoss' | 'L1Loss' | 'HuberLoss' | 'SmoothL1Loss' | 'CrossEntropyLoss' | 'NLLLoss' | 'BCELoss' | 'BCEWithLogitsLoss';
 
 export type TargetKind = 'same-shape' | 'classes';
 
@@ -37,6 +37,13 @@ const reduction = {
 
 const reductionOf = (a: Record<string, ArgValue>) => ({ reduction: a.reduction as 'mean' | 'sum' });
 
+const ignoreIndex = {
+  name: 'ignore_index',
+  type: { kind: 'int' },
+  default: -100,
+  doc: 'A target value that adds nothing to the loss and is left out of the mean.',
+} as const satisfies ArgDef;
+
 export const LOSSES = {
   MSELoss: {
     doc: 'Mean squared error between output and target (torch.nn.MSELoss).',
@@ -62,20 +69,28 @@ export const LOSSES = {
     build: (a) => new nn.HuberLoss({ ...reductionOf(a), delta: a.delta as number }),
     traits: { input: 'values' },
   },
+  SmoothL1Loss: {
+    doc: 'Squared error divided by beta below beta, absolute error above (torch.nn.SmoothL1Loss); HuberLoss divided by beta.',
+    torch: 'torch.nn.SmoothL1Loss',
+    args: [reduction, { name: 'beta', type: { kind: 'number', min: 0 }, default: 1.0, doc: 'Where the loss changes from quadratic to linear; 0 makes it L1Loss.' }],
+    target: 'same-shape',
+    build: (a) => new nn.SmoothL1Loss({ ...reductionOf(a), beta: a.beta as number }),
+    traits: { input: 'values' },
+  },
   CrossEntropyLoss: {
     doc: 'Cross entropy between raw logits [C] and class-index targets (torch.nn.CrossEntropyLoss); the model must not end in Softmax.',
     torch: 'torch.nn.CrossEntropyLoss',
-    args: [reduction],
+    args: [reduction, ignoreIndex, { name: 'label_smoothing', type: { kind: 'number', min: 0, max: 1 }, default: 0, doc: 'Mixes the target with the uniform distribution over the classes by this much.' }],
     target: 'classes',
-    build: (a) => new nn.CrossEntropyLoss(reductionOf(a)),
+    build: (a) => new nn.CrossEntropyLoss({ ...reductionOf(a), ignoreIndex: a.ignore_index as number, labelSmoothing: a.label_smoothing as number }),
     traits: { input: 'logits', applies: 'log_softmax' },
   },
   NLLLoss: {
     doc: 'Negative log likelihood of class-index targets; expects log-probabilities, e.g. from LogSoftmax (torch.nn.NLLLoss).',
     torch: 'torch.nn.NLLLoss',
-    args: [reduction],
+    args: [reduction, ignoreIndex],
     target: 'classes',
-    build: (a) => new nn.NLLLoss(reductionOf(a)),
+    build: (a) => new nn.NLLLoss({ ...reductionOf(a), ignoreIndex: a.ignore_index as number }),
     traits: { input: 'log-probabilities' },
   },
   BCELoss: {

@@ -158,3 +158,27 @@ export function optimizerDef(type: string): OptimizerDef | undefined {
 
 /** What a spec without an optimiser trains with. */
 export const DEFAULT_OPTIMIZER = { type: 'SGD' as const, args: { lr: 0.01 } };
+
+/**
+ * Gradient clipping, a training loop's torch.nn.utils.clip_grad_norm_ or clip_grad_value_ between
+ * backward() and step(): written in the optimizer section beside the optimiser,
+ * `optimizer: {Adam: {lr: 0.001}, clip_grad_norm: {max_norm: 1.0}}` (or `clip_grad_norm: 1.0`).
+ */
+export const CLIPS = {
+  clip_grad_norm: {
+    doc: "Scales all gradients together so their total norm is at most max_norm (torch.nn.utils.clip_grad_norm_), the remedy for gradients that explode through time.",
+    args: [
+      { name: 'max_norm', type: { kind: 'number', min: 0, minExclusive: true }, doc: 'The largest total norm of the gradients.' },
+      { name: 'norm_type', type: { kind: 'number', min: 0, minExclusive: true }, default: 2, doc: 'The p of the p-norm (2: the L2 norm).' },
+    ],
+    shorthand: 'max_norm',
+  },
+  clip_grad_value: {
+    doc: 'Clamps every gradient entry into [−clip_value, clip_value] (torch.nn.utils.clip_grad_value_).',
+    args: [{ name: 'clip_value', type: { kind: 'number', min: 0, minExclusive: true }, doc: 'The largest magnitude of a gradient entry.' }],
+    shorthand: 'clip_value',
+  },
+} as const satisfies Record<string, { doc: string; args: readonly ArgDef[]; shorthand: string }>;
+
+export type ClipKey = keyof typeof CLIPS;
+export const CLIP_KEYS = Object.keys(CLIPS) as ClipKey[];

@@ -240,6 +240,12 @@ export function pythonFixes(ctx: PythonFixContext, graph: ModelSpec): FixRendere
           }
           break;
         }
+        case 'set-data':
+          // the batch comes from the script's own code
+          return null;
+        case 'set-gradient-clip':
+          // a clip_grad_norm_ line in the script's loop is not written yet: the fix is not offered rather than offered empty
+          return null;
         case 'set-optimizer-args': {
           const opt = ctx.optimizer;
           if (!opt?.call) return null;

@@ -9,12 +9,12 @@ import type { DType } from '../../engine/dtype';
 import type { Loss } from '../../engine/nn';
 import type * as enn from '../../engine/nn';
 import * as F from '../../engine/functional';
-import type { Optimizer } from '../../engine/optim';
+import type { GradientClip, Optimizer } from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
 import { buildLoss, buildOptimizer } from '../build';
 import { LOSSES } from '../catalogue';
 import type { DataSpec, LossSpec, ModelSpec, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
-import type { Expr, ModuleAst, Range } from './ast';
+import type { Expr, ModuleAst, Range, Stmt } from './ast';
 import { CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
@@ -27,7 +27,7 @@ import { parsePython } from './parse';
 import { torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
-import type { OptimizerUse } from './torch/training';
+import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
 import { expressionsIn, ownExprs, statementsIn } from './walk';
 
@@ -77,7 +77,7 @@ export interface PythonTraining {
 
 export interface PythonModel {
   training: PythonTraining;
-  meta: { seed: number; steps: number; optimizer: { type: string; lr: number } };
+  meta: { seed: number; steps: number; optimizer: { type: string; lr: number; clip: GradientClip | null } };
   /** The graph, complete once a step has run (shapes, data flow, functional layers, the loss used). */
   graph: () => ModelSpec;
   /** Where each layer was built and first applied, by path (related locations, grouping of loop-built layers). */
@@ -283,10 +283,54 @@ function rootRangesOf(torch: Torch, m: ModuleObj): RootRanges {
   return { typeRange: m.cls.nameRange ?? created, range: created };
 }
 
-function optimizerSpecOf(use: OptimizerUse): OptimizerSpec {
+function optimizerSpecOf(use: OptimizerUse, clip: ClipUse | undefined): OptimizerSpec {
   const argRanges: Record<string, SourceRange> = {};
   for (const [k, e] of Object.entries(use.argExprs)) argRanges[k] = e.r;
-  return { type: use.type, args: use.args as OptimizerSpec['args'], range: use.created, typeRange: use.callee, argRanges };
+  const ranges = clip && { key: clip.r, value: clip.r };
+  return {
+    type: use.type,
+    args: use.args as OptimizerSpec['args'],
+    range: use.created,
+    typeRange: use.callee,
+    argRanges,
+    clip: !clip ? null : clip.kind === 'norm' ? { kind: 'norm', maxNorm: clip.max, normType: clip.normType, ranges: ranges! } : { kind: 'value', clipValue: clip.max, ranges: ranges! },
+  };
+}
+
+const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_value_']);
+
+/**
+ * The gradient clipping the loop applies between backward() and the optimiser's step: a
+ * clip_grad_norm_/clip_grad_value_ statement after the backward statement of the loop's body (or
+ * in an `if` there, as nanoGPT's `if grad_clip != 0.0:`), run once before the first step (no
+ * gradient yet, so it only records what it clips to).
+ */
+function loopClip(torch: Torch, loop: TrainingLoop): ClipUse | undefined {
+  const interp = torch.interp;
+  const body = loop.stmt.body;
+  const at = body.findIndex((st) => backwardIn(st) !== null);
+  const before = torch.clips.length;
+  const visit = (stmts: readonly Stmt[]): void => {
+    for (const st of stmts) {
+      if (st.k === 'if') {
+        const t = safeEval(interp, st.test, loop.scope);
+        if (t === null || t instanceof PyOpaque) continue;
+        visit(interp.truthy(t, st.test.r) ? st.body : st.orelse);
+      } else if (st.k === 'expr' && st.e.k === 'call') {
+        const fn = st.e.fn;
+        const name = fn.k === 'attr' ? fn.name : fn.k === 'name' ? fn.id : '';
+        if (CLIP_CALLS.has(name)) interp.exec(st, loop.scope);
+      }
+    }
+  };
+  if (at >= 0) visit(body.slice(at + 1));
+  return torch.clips[before];
+}
+
+/** The clipping the script's loop applies (its first clip_grad_norm_/clip_grad_value_ call), as a trace records it. */
+function traceClipOf(clip: ClipUse | undefined): GradientClip | null {
+  if (!clip) return null;
+  return clip.kind === 'norm' ? { kind: 'norm', maxNorm: clip.max, normType: clip.normType } : { kind: 'value', clipValue: clip.max };
 }
 
 function lossSpecOf(use: LossUse | undefined, fallback: SourceRange): LossSpec {
@@ -323,14 +367,18 @@ function modelFrom(
   let graph: ModelSpec | null = null;
   return {
     training: { built: { module: engine, loss: placeholderLoss, optimizer: opt.engine, params, layers }, batch: first, dtype: opts.dtype ?? 'float32', step },
-    meta: { seed: opts.seed ?? 0, steps, optimizer: { type: opt.type, lr: opt.engine.lr } },
+    meta: {
+      seed: opts.seed ?? 0,
+      steps,
+      optimizer: { type: opt.type, lr: opt.engine.lr, clip: opt.engine.clip },
+    },
     graph: () =>
       (graph ??= {
         model: graphOf(torch, engine, rootRangesOf(torch, root)),
         input: dataSpecOf(first.input, dataRange),
         target: dataSpecOf(first.target, dataRange),
         loss: lossSpecOf(torch.losses[torch.losses.length - 1], dataRange),
-        optimizer: optimizerSpecOf(opt),
+        optimizer: optimizerSpecOf(opt, torch.clips[0]),
         trace: settings,
       }),
     sites: (path) => {
@@ -378,6 +426,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   const runner = new LoopStep(interp, loop);
   const stepsWanted = opts.steps ?? 20;
+  // The step runs the body to backward(); the optimiser's step is the engine's, so it clips as the loop does.
+  opt.engine.clip = traceClipOf(loopClip(torch, loop));
   const steps = loop.count === null ? stepsWanted : Math.max(1, Math.min(stepsWanted, loop.count));
   // The first item tells what the step feeds the model: the batch the trace summarises.
   runner.next(loop.stmt.r);

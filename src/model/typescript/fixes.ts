@@ -137,6 +137,9 @@ export function typescriptFixes(text: string, graph: ModelSpec): FixRenderer {
         case 'set-data':
           // The data a decorated model trains on comes from the user's own code.
           return null;
+        case 'set-gradient-clip':
+          // A decorated model's options have no clipping: the training loop is not ours to edit.
+          return null;
       }
     }
     if (initCalls.length) {

@@ -174,7 +174,7 @@ export function optimizerSpecOf(v: unknown, text: string, ranges: OptionRanges, 
   const args = catalogueArgs(def.args, d.args, d.type, at, range);
   const wrong = def.check?.(args);
   if (wrong) throw new ModelOptionsError(wrong.error, at(wrong.arg));
-  return { type: d.type as OptimizerType, args: args as OptimizerSpec['args'], range, typeRange, argRanges };
+  return { type: d.type as OptimizerType, args: args as OptimizerSpec['args'], range, typeRange, argRanges, clip: null };
 }
 
 const TRACE_DEFAULTS = withDefaults(TRACE_ARGS, {});

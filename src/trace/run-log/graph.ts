@@ -86,7 +86,8 @@ export function specOfRun(trace: Trace, rangeOf: RangeOf): ModelSpec {
       typeRange: lossRange,
       argRanges: {},
     },
-    optimizer: { type: trace.optimizer.type as OptimizerType, args: optimizerArgs, range: optimizerRange, typeRange: optimizerRange, argRanges: {} },
+    // a run's clipping is its training loop's: the log does not say
+    optimizer: { type: trace.optimizer.type as OptimizerType, args: optimizerArgs, range: optimizerRange, typeRange: optimizerRange, argRanges: {}, clip: null },
     trace: { steps: trace.steps.length, batchSize: trace.batchSize, seed: 0, dtype: trace.dtype, range: null },
   };
 }

@@ -119,6 +119,107 @@ describe('conv2d', () => {
   });
 });
 
+/** Transposed convolution from its definition: each input pixel adds the kernel, scaled by it, onto the output at stride steps. */
+function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[], [oph, opw]: number[]): number[] {
+  const [n, cin, h, wd] = x.shape;
+  const [, cout, kh, kw] = w.shape;
+  const oh = (h - 1) * sh - 2 * ph + kh + oph;
+  const ow = (wd - 1) * sw - 2 * pw + kw + opw;
+  const out = new Array(n * cout * oh * ow).fill(0);
+  for (let s = 0; s < n; s++) {
+    for (let f = 0; f < cout; f++) for (let i = 0; i < oh * ow; i++) out[(s * cout + f) * oh * ow + i] = b ? b.data[f] : 0;
+    for (let ch = 0; ch < cin; ch++) {
+      for (let y = 0; y < h; y++) {
+        for (let xq = 0; xq < wd; xq++) {
+          const v = x.data[((s * cin + ch) * h + y) * wd + xq];
+          for (let f = 0; f < cout; f++) {
+            for (let i = 0; i < kh; i++) {
+              for (let j = 0; j < kw; j++) {
+                const oy = y * sh - ph + i;
+                const ox = xq * sw - pw + j;
+                if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+                out[((s * cout + f) * oh + oy) * ow + ox] += v * w.data[((ch * cout + f) * kh + i) * kw + j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe('conv_transpose2d', () => {
+  for (const [stride, padding, outputPadding] of [
+    [1, 0, 0],
+    [2, 0, 0],
+    [2, 1, 1],
+    [3, 1, 2],
+  ]) {
+    it(`stride ${stride}, padding ${padding}, output_padding ${outputPadding}: forward is the definition, gradient matches finite differences`, () => {
+      const [x, w, b] = [rand([2, 3, 3, 4], 1), rand([3, 2, 3, 3], 2), rand([2], 3)];
+      const y = F.convTranspose2d(x, w, b, stride, padding, outputPadding);
+      const expected = directConvTranspose2d(x, w, b, [stride, stride], [padding, padding], [outputPadding, outputPadding]);
+      assert.deepEqual(y.shape, [2, 2, (3 - 1) * stride - 2 * padding + 3 + outputPadding, (4 - 1) * stride - 2 * padding + 3 + outputPadding]);
+      y.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-12, `${i}: ${v} vs ${expected[i]}`));
+      gradcheck((x, w, b) => F.convTranspose2d(x, w, b, stride, padding, outputPadding), [x, w, b]);
+      gradcheck((x, w) => F.convTranspose2d(x, w, null, stride, padding, outputPadding), [rand([1, 3, 2, 3], 4), rand([3, 1, 2, 3], 5)]);
+    });
+  }
+
+  it('unequal strides, paddings and kernels; an unbatched input', () => {
+    gradcheck((x, w, b) => F.convTranspose2d(x, w, b, [2, 1], [1, 0], [1, 0]), [rand([1, 2, 3, 3], 11), rand([2, 3, 3, 2], 12), rand([3], 13)]);
+    const x = rand([2, 3, 3], 14);
+    const w = rand([2, 2, 2, 2], 15);
+    const batched = F.convTranspose2d(F.reshape(x, [1, 2, 3, 3]), w, null, 2);
+    const single = F.convTranspose2d(x, w, null, 2);
+    assert.deepEqual(single.shape, [2, 6, 6]);
+    assert.deepEqual(Array.from(single.data), Array.from(batched.data));
+  });
+
+  it('float32 (the WebAssembly kernels) matches the float64 definition, forward and every gradient', () => {
+    const x = rand([3, 6, 5, 7], 21);
+    const w = rand([6, 4, 3, 2], 22);
+    const b = rand([4], 23);
+    const f32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape, true);
+    const [x32, w32, b32] = [x, w, b].map(f32);
+    const y32 = F.convTranspose2d(x32, w32, b32, [2, 3], [1, 0], [1, 2]);
+    const y = F.convTranspose2d(x, w, b, [2, 3], [1, 0], [1, 2]);
+    assert.ok(y32.data instanceof Float32Array);
+    assertClose(y32.data, Array.from(y.data), 1e-5);
+    // a weighted sum, so every output's gradient differs
+    const dy = rand([...y.shape], 24, -1, 1, false);
+    backward(F.sum(F.mul(y, dy)));
+    backward(F.sum(F.mul(y32, f32(dy))));
+    assertClose(x32.grad!, Array.from(x.grad!), 1e-5);
+    assertClose(w32.grad!, Array.from(w.grad!), 1e-5);
+    assertClose(b32.grad!, Array.from(b.grad!), 1e-5);
+  });
+
+  it("refuses what PyTorch refuses: a channel mismatch, output_padding not below the stride, a bias of the wrong size", () => {
+    assert.throws(() => F.convTranspose2d(rand([1, 3, 4, 4]), rand([2, 4, 3, 3])), /3 channels but weight \[2, 4, 3, 3\] expects 2/);
+    assert.throws(() => F.convTranspose2d(rand([1, 2, 4, 4]), rand([2, 1, 3, 3]), null, 2, 0, 2), /output padding must be smaller than either stride or dilation/);
+    assert.throws(() => F.convTranspose2d(rand([1, 2, 4, 4]), rand([2, 3, 3, 3]), rand([2])), /bias \[2\] must be \[3\]/);
+    assert.throws(() => F.convTranspose2d(rand([1, 1, 1, 1]), rand([1, 1, 1, 1]), null, 1, 1), /gives an output of size -1/);
+  });
+
+  it('NaN and ±inf in the input reach exactly the outputs their kernel covers; the gradient carries NaN back the same way', () => {
+    const x = F.zeros([1, 1, 3, 3], 'float64', true);
+    x.data[4] = NaN;
+    const w = F.full([1, 1, 2, 2], 1, 'float64', true);
+    const y = F.convTranspose2d(x, w, null, 2);
+    // stride 2, kernel 2: the centre pixel's 2×2 block of the 6×6 output, nothing else
+    assert.equal(y.data.filter(Number.isNaN).length, 4);
+    const z = F.zeros([1, 1, 3, 3], 'float64');
+    z.data[0] = Infinity;
+    const yi = F.convTranspose2d(z, w, null, 1);
+    assert.deepEqual(Array.from(yi.data).map((v) => (v === Infinity ? 'inf' : v)), ['inf', 'inf', 0, 0, 'inf', 'inf', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    backward(F.sum(y));
+    assert.ok(Number.isNaN(w.grad![0]), 'the weight gradient sums x, NaN included');
+    assert.equal(Array.from(x.grad!).filter(Number.isNaN).length, 0, "x's gradient is W's sum over dy, all finite");
+  });
+});
+
 describe('max_pool2d', () => {
   it('gradient matches finite differences (kernel 2 stride 2, kernel 3 stride 2 padding 1, overlapping windows)', () => {
     gradcheck((x) => F.maxPool2d(x, 2), [rand([2, 2, 4, 6], 1)]);

@@ -192,6 +192,44 @@ describe('optimisers', () => {
     assert.deepEqual(Array.from(p.data), [0.5, 1.5]);
   });
 
+  it('clips the gradients before each step, into copies, and records what the clipping did', () => {
+    // Gradients [3, 4] and [12]: total L2 norm 13; clip_grad_norm_(max_norm 1.3) scales them by 1.3/(13 + 1e-6).
+    const a = tensor([1, 1], [2], 'float64', true);
+    const b = tensor([1], [1], 'float64', true);
+    const opt = new SGD([a, b], { lr: 1 });
+    opt.clip = { kind: 'norm', maxNorm: 1.3, normType: 2 };
+    const ga = Float64Array.of(3, 4);
+    a.grad = ga;
+    b.grad = Float64Array.of(12);
+    opt.step();
+    const scale = 1.3 / (13 + 1e-6);
+    assert.deepEqual(Array.from(a.data), [1 - 3 * scale, 1 - 4 * scale]);
+    assert.deepEqual(Array.from(b.data), [1 - 12 * scale]);
+    assert.deepEqual(Array.from(ga), [3, 4], "the caller's gradient keeps backward()'s values");
+    assert.deepEqual(opt.lastClip, { totalNorm: 13, scale, clampedShare: null });
+    // Below max_norm nothing changes: the scale is 1.
+    opt.clip = { kind: 'norm', maxNorm: 100, normType: 2 };
+    a.grad = Float64Array.of(3, 4);
+    b.grad = Float64Array.of(12);
+    opt.step();
+    assert.equal(opt.lastClip?.scale, 1);
+    // clip_grad_value_: entries clamped into [-0.5, 0.5]; one of three was beyond.
+    opt.clip = { kind: 'value', clipValue: 0.5 };
+    const before = [Array.from(a.data), Array.from(b.data)];
+    a.grad = Float64Array.of(0.25, -2);
+    b.grad = Float64Array.of(0.5);
+    opt.step();
+    assert.deepEqual(Array.from(a.data), [before[0][0] - 0.25, before[0][1] + 0.5]);
+    assert.deepEqual(Array.from(b.data), [before[1][0] - 0.5]);
+    assert.equal(opt.lastClip?.clampedShare, 1 / 3);
+    // A NaN gradient makes the norm NaN and, as in PyTorch, every clipped gradient NaN.
+    opt.clip = { kind: 'norm', maxNorm: 1, normType: 2 };
+    a.grad = Float64Array.of(NaN, 1);
+    b.grad = Float64Array.of(1);
+    opt.step();
+    assert.ok(Number.isNaN(opt.lastClip!.totalNorm) && Number.isNaN(b.data[0]));
+  });
+
   it('refuses a non-leaf tensor', () => {
     const p = tensor([1], [1], 'float64', true);
     const q = neg(p);

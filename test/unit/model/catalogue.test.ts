@@ -11,7 +11,9 @@ import * as YAML from 'yaml';
 import * as F from '../../../src/engine/functional';
 import { Module } from '../../../src/engine/nn';
 import type { Tensor } from '../../../src/engine/tensor';
-import { buildSchema, parseSpec } from '../../../src/model';
+import { randint, Rng, tensor } from '../../../src/engine';
+import { buildSchema, layersBelow, parseSpec } from '../../../src/model';
+import { buildModule } from '../../../src/model/build';
 import { LAYERS, layerDef, layerTypeOf, layerTypes, LOSS_TYPES, OPTIMIZER_TYPES, traitsOf, type LayerDef } from '../../../src/model/catalogue';
 import { argsOf } from '../../../src/model/typescript/graph';
 import { checkTrace } from '../../../src/rules';
@@ -132,11 +134,82 @@ describe('the layer catalogue', () => {
     for (const type of layerTypes()) {
       it(`${type}: PyTorch name, documented arguments, its own engine module`, () => {
         const def: LayerDef = LAYERS[type];
-        assert.equal(def.torch, `torch.nn.${type}`);
+        // Residual is the spec's form of a skip connection (x + body(x)), not a torch.nn class.
+        if (def.traits.branches) assert.match(def.torch, /body\(x\)/);
+        else assert.equal(def.torch, `torch.nn.${type}`);
         assert.ok(def.doc.length > 20);
         for (const a of def.args) assert.ok(a.doc.length > 5, `${type}.${a.name} has a doc`);
         const others = layerTypes().filter((t) => t !== type && (LAYERS[t] as LayerDef).module === def.module);
         assert.deepEqual(others, [], 'one engine module per layer type');
+      });
+    }
+
+    // One entry of every layer, on an input it accepts: the spec's parameters (names and shapes, as
+    // the catalogue derives them from the arguments) are the built module's, its output shape is what
+    // the engine computes, and the JSON Schema accepts the entry.
+    const SAMPLES: Record<string, { entry: string; input: string; output: string }> = {
+      Linear: { entry: '{Linear: {in_features: 4, out_features: 3}}', input: '[4]', output: '[3]' },
+      Conv1d: { entry: '{Conv1d: {in_channels: 2, out_channels: 3, kernel_size: 3, padding: 1}}', input: '[2, 6]', output: '[3, 6]' },
+      Conv2d: { entry: '{Conv2d: {in_channels: 2, out_channels: 3, kernel_size: 3, stride: 2}}', input: '[2, 7, 7]', output: '[3, 3, 3]' },
+      ConvTranspose2d: { entry: '{ConvTranspose2d: {in_channels: 3, out_channels: 2, kernel_size: 3, stride: 2, padding: 1, output_padding: 1}}', input: '[3, 4, 5]', output: '[2, 8, 10]' },
+      MaxPool2d: { entry: '{MaxPool2d: {kernel_size: 2}}', input: '[2, 6, 6]', output: '[2, 3, 3]' },
+      AvgPool2d: { entry: '{AvgPool2d: {kernel_size: 3, stride: 2, padding: 1}}', input: '[2, 6, 6]', output: '[2, 3, 3]' },
+      BatchNorm1d: { entry: '{BatchNorm1d: {num_features: 4}}', input: '[4]', output: '[4]' },
+      BatchNorm2d: { entry: '{BatchNorm2d: {num_features: 2}}', input: '[2, 3, 3]', output: '[2, 3, 3]' },
+      LayerNorm: { entry: '{LayerNorm: {normalized_shape: [4]}}', input: '[3, 4]', output: '[3, 4]' },
+      Embedding: { entry: '{Embedding: {num_embeddings: 7, embedding_dim: 3}}', input: '{shape: [5], distribution: {integers: {high: 7}}}', output: '[5, 3]' },
+      Flatten: { entry: 'Flatten', input: '[2, 3]', output: '[6]' },
+      Softmax: { entry: '{Softmax: {dim: -1}}', input: '[4]', output: '[4]' },
+      LogSoftmax: { entry: '{LogSoftmax: {dim: -1}}', input: '[4]', output: '[4]' },
+      RNN: { entry: '{RNN: {input_size: 3, hidden_size: 4, num_layers: 2, nonlinearity: relu, batch_first: true}}', input: '[5, 3]', output: '[5, 4]' },
+      LSTM: { entry: '{LSTM: {input_size: 3, hidden_size: 4, num_layers: 2, bidirectional: true, batch_first: true}}', input: '[5, 3]', output: '[5, 8]' },
+      GRU: { entry: '{GRU: {input_size: 3, hidden_size: 4, bias: false, batch_first: true, bidirectional: true}}', input: '[5, 3]', output: '[5, 8]' },
+      RNNCell: { entry: '{RNNCell: {input_size: 3, hidden_size: 4}}', input: '[3]', output: '[4]' },
+      LSTMCell: { entry: '{LSTMCell: {input_size: 3, hidden_size: 4}}', input: '[3]', output: '[4]' },
+      GRUCell: { entry: '{GRUCell: {input_size: 3, hidden_size: 4, bias: false}}', input: '[3]', output: '[4]' },
+      MultiheadAttention: { entry: '{MultiheadAttention: {embed_dim: 8, num_heads: 2, add_bias_kv: true, batch_first: true}}', input: '[5, 8]', output: '[5, 8]' },
+      TransformerEncoderLayer: { entry: '{TransformerEncoderLayer: {d_model: 8, nhead: 2, dim_feedforward: 16, batch_first: true}}', input: '[5, 8]', output: '[5, 8]' },
+      TransformerEncoder: { entry: '{TransformerEncoder: {d_model: 8, nhead: 2, num_layers: 2, dim_feedforward: 16, batch_first: true, norm: true}}', input: '[5, 8]', output: '[5, 8]' },
+      TransformerDecoderLayer: { entry: '{TransformerDecoderLayer: {d_model: 8, nhead: 2, dim_feedforward: 16, batch_first: true, norm_first: true}}', input: '[5, 8]', output: '[5, 8]' },
+      TransformerDecoder: { entry: '{TransformerDecoder: {d_model: 8, nhead: 4, num_layers: 2, dim_feedforward: 16, batch_first: true}}', input: '[5, 8]', output: '[5, 8]' },
+      Transformer: { entry: '{Transformer: {d_model: 8, nhead: 2, num_encoder_layers: 1, num_decoder_layers: 2, dim_feedforward: 16, batch_first: true}}', input: '[5, 8]', output: '[5, 8]' },
+      Residual: { entry: '{Residual: {body: [{Linear: {in_features: 4, out_features: 3}}, ReLU], shortcut: [{Linear: {in_features: 4, out_features: 3, bias: false}}]}}', input: '[4]', output: '[3]' },
+      GroupNorm: { entry: '{GroupNorm: {num_groups: 2, num_channels: 4}}', input: '[4, 3, 3]', output: '[4, 3, 3]' },
+      InstanceNorm1d: { entry: '{InstanceNorm1d: {num_features: 2, affine: true}}', input: '[2, 5]', output: '[2, 5]' },
+      InstanceNorm2d: { entry: '{InstanceNorm2d: {num_features: 2}}', input: '[2, 3, 3]', output: '[2, 3, 3]' },
+      AdaptiveAvgPool2d: { entry: '{AdaptiveAvgPool2d: {output_size: [2, 1]}}', input: '[2, 5, 4]', output: '[2, 2, 1]' },
+      Dropout2d: { entry: '{Dropout2d: {p: 0.2}}', input: '[2, 3, 3]', output: '[2, 3, 3]' },
+      Hardtanh: { entry: '{Hardtanh: {min_val: -2, max_val: 2}}', input: '[4]', output: '[4]' },
+      Sequential: { entry: '{Sequential: [{Linear: {in_features: 4, out_features: 2}}, Tanh]}', input: '[4]', output: '[2]' },
+    };
+    const validate = new Ajv({ allErrors: true, strict: true }).compile(buildSchema());
+    for (const type of layerTypes()) {
+      it(`${type}: the spec's parameters and output shape are the built module's`, () => {
+        const sample = SAMPLES[type] ?? { entry: type, input: '[4]', output: '[4]' };
+        const input = sample.input.startsWith('{') ? sample.input : `{shape: ${sample.input}}`;
+        const text = `model:\n  - ${sample.entry}\ninput: ${input}\ntarget: {shape: ${sample.output}}\nloss: MSELoss\ntrace: {steps: 1, batch_size: 2}\n`;
+        const { spec, diagnostics } = parseSpec(text, 'm.grad.yaml');
+        assert.deepEqual(diagnostics, []);
+        assert.ok(validate(YAML.parse(text)), JSON.stringify(validate.errors));
+        const declared = layersBelow(spec!.model).flatMap((l) => l.params.map((p) => `${l.path}.${p.name} [${p.shape}]`));
+        const built = buildModule(spec!, 'float64', new Rng(0)).namedParameters().map(([name, t]) => `${name} [${t.shape}]`);
+        assert.deepEqual(declared, built);
+        // The engine's forward gives the shape the spec inferred, batch axis first.
+        const rng = new Rng(1);
+        const module = buildModule(spec!, 'float64', rng);
+        const shape = [2, ...spec!.input.shape];
+        const size = shape.reduce((a, b) => a * b, 1);
+        const x = type === 'Embedding' ? randint(0, 7, shape, rng) : tensor(Array.from({ length: size }, (_, i) => Math.sin(i + 1)), shape, 'float64');
+        const y = module.call(x);
+        assert.deepEqual(y.shape, [2, ...layersBelow(spec!.model)[0].outShape]);
+        assert.ok(Array.from(y.data).every(Number.isFinite));
+        // A model built by user code: the module is recognised as this layer, with these arguments.
+        const [, child] = [...module.namedChildren()][0];
+        assert.equal(layerTypeOf(child), type);
+        // (an integer-or-pair argument reads back as the pair it means)
+        const pairs = (args: Record<string, unknown>) =>
+          Object.fromEntries(Object.entries(args).map(([k, v]) => [k, LAYERS[type].args.find((a) => a.name === k)?.type.kind === 'int-or-pair' && typeof v === 'number' ? [v, v] : v]));
+        if (!traitsOf(type).container) assert.deepEqual(pairs(argsOf(child)), pairs(layersBelow(spec!.model)[0].args));
       });
     }
 

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { memoryInUse, setMemoryBaseline, setMemoryLimit } from '../../../src/engine/context';
 import { formatBytes } from '../../../src/limits';
 import { parseSpec, positionAt } from '../../../src/model';
-import { memoryByLayer, persistentBytes } from '../../../src/model/memory';
+import { OPTIMIZERS, withDefaults } from '../../../src/model/catalogue';
+import type { OptimizerType } from '../../../src/model/graph';
+import { memoryByLayer, optimizerSlots, persistentBytes } from '../../../src/model/memory';
+import { Tensor } from '../../../src/engine/tensor';
 import { forwardBackward, prepare } from '../../../src/trace/run';
 
 const MODELS: Record<string, string> = {
@@ -64,6 +67,25 @@ trace: {batch_size: 32, dtype: float64}
 };
 
 describe('model memory estimate', () => {
+  it("counts the optimiser state the engine's optimiser keeps, for every optimiser and the arguments that change it", () => {
+    const variants: Record<OptimizerType, Record<string, number | boolean>[]> = {
+      SGD: [{ lr: 0.1 }, { lr: 0.1, momentum: 0.9 }],
+      Adam: [{}, { amsgrad: true }],
+      AdamW: [{}, { amsgrad: true }],
+      RMSprop: [{}, { momentum: 0.9 }, { centered: true }, { momentum: 0.9, centered: true }],
+      Adagrad: [{}],
+      Adadelta: [{}],
+    };
+    for (const [type, list] of Object.entries(variants) as [OptimizerType, Record<string, number | boolean>[]][]) {
+      for (const written of list) {
+        const def = OPTIMIZERS[type];
+        const args = withDefaults(def.args, written) as Record<string, number | boolean>;
+        const engine = def.build([new Tensor(new Float64Array(1), [1], true)], args);
+        assert.equal(optimizerSlots({ type, args: args as never }), engine.stateSlots, `${type} ${JSON.stringify(written)}`);
+      }
+    }
+  });
+
   for (const [name, text] of Object.entries(MODELS)) {
     it(`${name}: the estimate covers what the engine counts, within 2×`, () => {
       const { spec, diagnostics } = parseSpec(text, 'm.grad.yaml');

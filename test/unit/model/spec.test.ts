@@ -196,7 +196,7 @@ describe('spec: forms and inference', () => {
     assert.equal(allLayers(model('  - Softmax: {dim: 1}', '[4]', '[4]'))[0].args.dim, 1);
     // NLLLoss after LogSoftmax, with class targets.
     const nll = parse('model:\n  - Linear: {in_features: 4, out_features: 3}\n  - LogSoftmax\ninput: {shape: [4]}\ntarget: {classes: 3}\nloss: {NLLLoss: {reduction: sum}}\n');
-    assert.deepEqual(nll.loss.args, { reduction: 'sum' });
+    assert.deepEqual(nll.loss.args, { reduction: 'sum', ignore_index: -100 });
   });
 
   it('1-D pooling (MaxPool1d, AvgPool1d): lengths as PyTorch computes them, and what PyTorch refuses', () => {
@@ -242,6 +242,52 @@ trace:
   it('an Embedding fed from a data file is not second-guessed', () => {
     const spec = parse('model:\n  - Embedding: {num_embeddings: 5, embedding_dim: 2}\ninput: {shape: [3], data: x.json}\ntarget: {shape: [3, 2]}\nloss: MSELoss\n');
     assert.deepEqual(allLayers(spec)[0].outShape, [3, 2]);
+  });
+
+  it('Residual: body and shortcut as Sequentials under the entry, in that order whatever the order written', () => {
+    const text = `model:
+  - Conv2d: {in_channels: 1, out_channels: 4, kernel_size: 3, padding: 1}
+  - Residual:
+      shortcut: [{Conv2d: {in_channels: 4, out_channels: 8, kernel_size: 1}}]
+      body:
+        - Conv2d: {in_channels: 4, out_channels: 8, kernel_size: 3, padding: 1}
+        - ReLU
+  - Flatten
+input: {shape: [1, 5, 5]}
+target: {shape: [200]}
+loss: MSELoss
+`;
+    const spec = parse(text);
+    assert.deepEqual(
+      allLayers(spec).map((l) => `${l.path} ${l.type} ${JSON.stringify(l.inShape)}→${JSON.stringify(l.outShape)}`),
+      [
+        '0 Conv2d [1,5,5]→[4,5,5]',
+        '1 Residual [4,5,5]→[8,5,5]',
+        '1.body Sequential [4,5,5]→[8,5,5]',
+        '1.body.0 Conv2d [4,5,5]→[8,5,5]',
+        '1.body.1 ReLU [8,5,5]→[8,5,5]',
+        '1.shortcut Sequential [4,5,5]→[8,5,5]',
+        '1.shortcut.0 Conv2d [4,5,5]→[8,5,5]',
+        '2 Flatten [8,5,5]→[200]',
+      ],
+    );
+    assert.equal(slice(text, layerAt(spec, '1.body')!.typeRange), 'body');
+    assert.equal(where(text, layerAt(spec, '1.shortcut.0')!.typeRange), '4:19');
+  });
+
+  it('gradient clipping beside the optimiser: a map or its shorthand, with its ranges', () => {
+    const text = `${readFileSync(join(EXAMPLES, 'seed.grad.yaml'), 'utf8').replace(/^optimizer:.*$/m, '')}optimizer: {Adam: {lr: 0.001}, clip_grad_norm: 1.5}\n`;
+    const spec = parse(text);
+    assert.equal(spec.optimizer.type, 'Adam');
+    const { ranges, ...clip } = spec.optimizer.clip!;
+    assert.deepEqual(clip, { kind: 'norm', maxNorm: 1.5, normType: 2 });
+    assert.equal(slice(text, ranges.key), 'clip_grad_norm');
+    assert.equal(slice(text, ranges.value), '1.5');
+    const full = parse(text.replace('clip_grad_norm: 1.5', 'clip_grad_norm: {max_norm: 2, norm_type: 1}')).optimizer.clip!;
+    assert.deepEqual([full.kind, full.kind === 'norm' && full.maxNorm, full.kind === 'norm' && full.normType], ['norm', 2, 1]);
+    const value = parse(text.replace('clip_grad_norm: 1.5', 'clip_grad_value: 0.1')).optimizer.clip!;
+    assert.deepEqual([value.kind, value.kind === 'value' && value.clipValue], ['value', 0.1]);
+    assert.equal(parse(text.replace(', clip_grad_norm: 1.5', '')).optimizer.clip, null);
   });
 
   it('without an optimizer: SGD lr 0.01, an empty range at the end', () => {

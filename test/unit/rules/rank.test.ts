@@ -98,6 +98,19 @@ describe('rankFindings', () => {
     assert.deepEqual(place(ranked), ['non-finite@2', 'learning-rate@']);
   });
 
+  it('explains an explosion after a recurrent layer, and the divergence at its learning rate, by the gradient exploding through time', () => {
+    const throughTime = finding('gradient-through-time', 'warning', '0');
+    const exploding = finding('exploding-gradient', 'warning', '2');
+    const lr = finding('learning-rate', 'error', '');
+    const init = finding('poor-initialisation', 'warning', '2');
+    const ranked = rankFindings([lr, exploding, init, throughTime], ORDER);
+    assert.deepEqual(exploding.explainedBy, { rule: 'gradient-through-time', layer: '0' }, 'the recurrent cause before an init');
+    assert.deepEqual(lr.explainedBy, { rule: 'gradient-through-time', layer: '0' });
+    assert.match(lr.related[0].message, /^likely cause: gradient-through-time on 0/);
+    assert.equal(throughTime.explainedBy, undefined);
+    assert.deepEqual(place(ranked), ['learning-rate@', 'gradient-through-time@0', 'poor-initialisation@2', 'exploding-gradient@2']);
+  });
+
   it('leaves findings without a known cause alone', () => {
     const a = finding('learning-rate', 'warning', '');
     const b = finding('loss-activation-mismatch', 'warning', '5');

@@ -93,3 +93,69 @@ trace: {steps: 3, batch_size: 8, seed: 0}
     assert.ok(out.std! > 0, `conv output std ${out.std}`);
   });
 });
+
+describe('traceModel: sequence models and gradient clipping', () => {
+  it('records each recurrent op: its gates, the gradient at every time step, numbered within its layer', () => {
+    const t = trace(`
+model:
+  - LSTM: {input_size: 3, hidden_size: 4, num_layers: 2, bidirectional: true, batch_first: true}
+  - Flatten
+  - Linear: {in_features: 40, out_features: 1}
+input: {shape: [5, 3]}
+target: {shape: [1]}
+loss: MSELoss
+trace: {steps: 2, batch_size: 4}
+`);
+    const r = t.steps[0].recurrent!;
+    // two stacked layers × two directions, in the order PyTorch runs them
+    assert.deepEqual(
+      r.map((x) => [x.layer, x.op, x.index, x.reverse, x.steps]),
+      [
+        ['0', 'lstm', 0, false, 5],
+        ['0', 'lstm', 1, true, 5],
+        ['0', 'lstm', 2, false, 5],
+        ['0', 'lstm', 3, true, 5],
+      ],
+    );
+    for (const x of r) {
+      assert.deepEqual(x.gates.map((g) => g.kind).sort(), ['sigmoid', 'tanh']);
+      assert.ok(x.gates.every((g) => g.saturatedShare >= 0 && g.saturatedShare <= 1 && g.flatShare <= g.saturatedShare));
+      assert.equal(x.gradNorms!.length, 5);
+      assert.ok(x.gradNorms!.every((n) => Number.isFinite(n) && n > 0));
+      assert.equal(x.firstNonFiniteStep, null);
+    }
+    assert.equal(t.steps[0].attention, undefined);
+    assert.equal(t.optimizer.clip, null);
+    assert.equal(t.steps[0].clip, undefined);
+  });
+
+  it('records the attention rows per head, and what clip_grad_norm did before each step', () => {
+    const t = trace(`
+model:
+  - TransformerEncoder: {d_model: 8, nhead: 2, num_layers: 2, dim_feedforward: 8, dropout: 0.0, batch_first: true}
+  - Flatten
+  - Linear: {in_features: 32, out_features: 1}
+input: {shape: [4, 8]}
+target: {shape: [1]}
+loss: MSELoss
+optimizer: {SGD: {lr: 0.01}, clip_grad_norm: 0.01}
+trace: {steps: 2, batch_size: 4}
+`);
+    const a = t.steps[0].attention!;
+    assert.deepEqual(
+      a.map((x) => [x.layer, x.heads, x.keys, x.perHead.length]),
+      [
+        ['0.layers.0.self_attn', 2, 4, 2],
+        ['0.layers.1.self_attn', 2, 4, 2],
+      ],
+    );
+    for (const h of a.flatMap((x) => x.perHead)) assert.ok(h.meanNormalizedEntropy > 0.5 && h.meanNormalizedEntropy <= 1 && h.collapsedShare === 0, JSON.stringify(h));
+    assert.deepEqual(t.optimizer.clip, { kind: 'norm', maxNorm: 0.01, normType: 2 });
+    for (const s of t.steps) {
+      // the recorded gradients are those before clipping: their total norm is the clipping's
+      const total = Math.sqrt(s.params.reduce((acc, p) => acc + p.gradNorm ** 2, 0));
+      assert.ok(Math.abs(s.clip!.totalNorm - total) <= 1e-5 * total, `${s.clip!.totalNorm} vs ${total}`);
+      assert.ok(Math.abs(s.clip!.scale! - 0.01 / (total + 1e-6)) <= 1e-5 * s.clip!.scale!);
+    }
+  });
+});

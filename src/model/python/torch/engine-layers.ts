@@ -1,10 +1,11 @@
 /**
- * torch.nn layers the engine computes that the spec catalogue has no entry for yet (recurrent
- * layers and cells, attention, the Transformer family, more norms, pools and activations): each
- * with PyTorch's constructor signature, the engine module it builds, PyTorch's forward (an LSTM's
- * `(output, (h_n, c_n))`, attention's masks) and the attributes PyTorch keeps on it
- * (`self.rnn.hidden_size`). A name the catalogue gains later is built by the catalogue (one place
- * for each layer); its forward here still gives the PyTorch call form.
+ * torch.nn layers whose Python constructor or forward is not the catalogue's (recurrent layers and
+ * cells, attention, the Transformer family, more norms, pools and activations): each with PyTorch's
+ * constructor signature (TransformerEncoder(encoder_layer, num_layers), LSTM's proj_size), the
+ * engine module it builds, PyTorch's forward (an LSTM's `(output, (h_n, c_n))`, attention's masks)
+ * and the attributes PyTorch keeps on it (`self.rnn.hidden_size`). The catalogue has entries for the
+ * same layers (a spec writes them with flattened arguments and passes on one output): the model
+ * graph reads a module built here through its catalogue entry (argsOf, traits).
  */
 import * as enn from '../../../engine/nn';
 import type { Tensor } from '../../../engine/tensor';

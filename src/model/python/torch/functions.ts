@@ -393,10 +393,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   loss('mse_loss', 'MSELoss', '');
   loss('l1_loss', 'L1Loss', '');
   loss('huber_loss', 'HuberLoss', ', delta=1.0', (a, r) => ({ delta: torch.number(a.delta, r) }));
-  loss('smooth_l1_loss', 'HuberLoss', ', beta=1.0', (a, r) => {
-    if (torch.number(a.beta, r) !== 1) throw new CantFollow(new PyOpaque('smooth_l1_loss with beta other than 1', r), r);
-    return { delta: 1 };
-  });
+  loss('smooth_l1_loss', 'SmoothL1Loss', ', beta=1.0', (a, r) => ({ beta: torch.number(a.beta, r) }));
   loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => {
     noWeight('cross_entropy')(a, r);
     if (torch.number(a.label_smoothing, r) !== 0) throw new CantFollow(new PyOpaque('cross_entropy with label_smoothing', r), r);

@@ -383,8 +383,10 @@ export function makeModuleClasses(torch: Torch): void {
     if (type === 'Sequential') continue;
     torch.nnClasses.set(type, catalogueClass(torch, Module, type));
   }
+  // These are catalogue layers too (a spec writes them), but a script calls PyTorch's constructors
+  // (TransformerEncoder(encoder_layer, num_layers), LSTM(..., proj_size=0)) and forwards (tuples, masks).
   for (const [name, def] of Object.entries(ENGINE_LAYERS)) {
-    const cls = torch.nnClasses.get(name) ?? engineClass(torch, Module, name);
+    const cls = engineClass(torch, Module, name);
     const forward = engineForward(torch, def, (self) => (self as ModuleObj).engine);
     if (forward) cls.dict.set('forward', forward);
     torch.nnClasses.set(name, cls);

@@ -58,11 +58,12 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
   // ── loss modules ─────────────────────────────────────────────────────────
   const losses: Record<string, Value> = {};
   const lossObjs = new WeakMap<object, { type: LossType; args: Record<string, ArgValue>; engine: Loss; ignoreIndex: number }>();
-  // PyTorch's constructor arguments in order; only reduction (and Huber's delta) reach the engine.
+  // PyTorch's constructor arguments in order; only reduction (and Huber's delta, SmoothL1's beta) reach the engine.
   const POSITIONS: Record<LossType, string[]> = {
     MSELoss: ['size_average', 'reduce', 'reduction'],
     L1Loss: ['size_average', 'reduce', 'reduction'],
     HuberLoss: ['reduction', 'delta'],
+    SmoothL1Loss: ['size_average', 'reduce', 'reduction', 'beta'],
     CrossEntropyLoss: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction', 'label_smoothing'],
     NLLLoss: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction'],
     BCELoss: ['weight', 'size_average', 'reduce', 'reduction'],
@@ -94,7 +95,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
               if (v === 'none') throw new CantFollow(new PyOpaque(`${type}(reduction='none') reduced by hand`, r), r);
               if (v !== 'mean' && v !== 'sum') interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
               written.reduction = v as string;
-            } else if (k === 'delta') written.delta = torch.number(v, r);
+            } else if (k === 'delta' || k === 'beta') written[k] = torch.number(v, r);
             else if ((k === 'weight' || k === 'pos_weight') && v !== null) throw new CantFollow(new PyOpaque(`${type}(${k}=...)`, r), r);
             else if (k === 'label_smoothing' && torch.number(v, r) !== 0) throw new CantFollow(new PyOpaque(`${type}(label_smoothing=...)`, r), r);
             else if (k === 'ignore_index') ignoreIndex = torch.int(v, r);
