@@ -10,8 +10,8 @@
 import { COLLAPSED_ROW_WEIGHT } from '../engine/sequence-stats';
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
-import type { Fix, Rule, RuleFinding } from './types';
-import { findingAt, fix, mean, num, pct, severityFor } from './util';
+import type { Fix, Rule, RuleFinding, Severity } from './types';
+import { findingAt, fix, mean, num, pct } from './util';
 
 function fixesFor(layer: LayerNode): Fix[] {
   const fixes: Fix[] = [];
@@ -65,8 +65,7 @@ export const collapsedAttention: Rule = {
     const out: RuleFinding[] = [];
     for (const e of byLayer.values()) {
       if (!e.collapsed) continue;
-      const severity = severityFor(ctx, 'collapsed-attention', 'warning');
-      if (severity === 'off') continue;
+      const severity: Severity = 'warning';
       const f = findingAt('collapsed-attention', severity, e.layer, `attention collapsed in ${e.layer.type} ${e.layer.path}: ${e.parts.join('; ')}`);
       f.evidence.push(...e.evidence);
       f.fixes = fixesFor(e.layer);

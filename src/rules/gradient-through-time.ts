@@ -9,8 +9,8 @@
  */
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
-import type { Fix, Rule, RuleContext, RuleFinding } from './types';
-import { findingAt, fix, num, severityFor } from './util';
+import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
+import { findingAt, fix, num } from './util';
 
 /** What a fix clips the total gradient norm to: the value the literature and most training loops use. */
 export const CLIP_MAX_NORM = 1;
@@ -80,8 +80,7 @@ export const gradientThroughTime: Rule = {
       if (big.value > cfg.explodingRatio) {
         // With clipping the steps are bounded whatever the gradient: the remedy is in place.
         if (ctx.trace.optimizer.clip) continue;
-        const severity = severityFor(ctx, 'gradient-through-time', 'warning');
-        if (severity === 'off') continue;
+        const severity: Severity = 'warning';
         const at = big.atStart ? t.norms[0] : undefined;
         const norms = at ? ` ${num(at.first)} at the first time step, ` : ' ';
         const f = findingAt(
@@ -95,8 +94,7 @@ export const gradientThroughTime: Rule = {
         out.push(f);
       } else if (small.value < cfg.vanishingRatio) {
         // Information: a model that needs only the recent steps trains fine with it.
-        const severity = severityFor(ctx, 'gradient-through-time', 'info');
-        if (severity === 'off') continue;
+        const severity: Severity = 'info';
         const f = findingAt(
           'gradient-through-time',
           severity,

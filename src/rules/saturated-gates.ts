@@ -6,8 +6,8 @@
  */
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
-import type { Rule, RuleFinding } from './types';
-import { findingAt, mean, pct, severityFor } from './util';
+import type { Rule, RuleFinding, Severity } from './types';
+import { findingAt, mean, pct } from './util';
 
 const GATE_NAMES = { sigmoid: 'sigmoid gate', tanh: 'tanh candidate' } as const;
 
@@ -43,8 +43,7 @@ export const saturatedGates: Rule = {
     for (const { layer, kinds } of byLayer.values()) {
       const judged = [...kinds].map(([kind, series]) => ({ kind, series, ...worstOfStartAndMedian(series, (a, b) => a > b) })).filter((k) => k.value > share);
       if (!judged.length) continue;
-      const severity = severityFor(ctx, 'saturated-gates', 'warning');
-      if (severity === 'off') continue;
+      const severity: Severity = 'warning';
       const parts = judged.map((k) => `${pct(k.value)} of ${GATE_NAMES[k.kind]} entries (${when(k.atStart, steps.length)})`);
       const f = findingAt(
         'saturated-gates',
