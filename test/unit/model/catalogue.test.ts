@@ -152,6 +152,8 @@ describe('the layer catalogue', () => {
       Conv1d: { entry: '{Conv1d: {in_channels: 2, out_channels: 3, kernel_size: 3, padding: 1}}', input: '[2, 6]', output: '[3, 6]' },
       Conv2d: { entry: '{Conv2d: {in_channels: 2, out_channels: 3, kernel_size: 3, stride: 2}}', input: '[2, 7, 7]', output: '[3, 3, 3]' },
       ConvTranspose2d: { entry: '{ConvTranspose2d: {in_channels: 3, out_channels: 2, kernel_size: 3, stride: 2, padding: 1, output_padding: 1}}', input: '[3, 4, 5]', output: '[2, 8, 10]' },
+      MaxPool1d: { entry: '{MaxPool1d: {kernel_size: 2}}', input: '[2, 6]', output: '[2, 3]' },
+      AvgPool1d: { entry: '{AvgPool1d: {kernel_size: 3, stride: 2, padding: 1}}', input: '[2, 6]', output: '[2, 3]' },
       MaxPool2d: { entry: '{MaxPool2d: {kernel_size: 2}}', input: '[2, 6, 6]', output: '[2, 3, 3]' },
       AvgPool2d: { entry: '{AvgPool2d: {kernel_size: 3, stride: 2, padding: 1}}', input: '[2, 6, 6]', output: '[2, 3, 3]' },
       BatchNorm1d: { entry: '{BatchNorm1d: {num_features: 4}}', input: '[4]', output: '[4]' },
