@@ -71,6 +71,8 @@ export function trainingOf(
   opts: Pick<TraceOptions, 'batch' | 'data'> = {},
 ): Session {
   const params = module.parameters();
+  // A model built by the user's code (TypeScript) is checked here, before the optimiser refuses it.
+  if (!params.length) throw noParameters(layers.map((l) => l.type), spec.optimizer.type);
   const built = { module, loss: buildLoss(spec.loss), optimizer: buildOptimizer(spec.optimizer, params), params, layers };
   let batch: Batch;
   if (opts.batch) {
@@ -97,21 +99,28 @@ export function trainingOf(
 
 /**
  * A model without parameters has nothing to train and no gradient to trace (PyTorch's optimisers
- * refuse it: "optimizer got an empty parameter list").
+ * refuse it: "optimizer got an empty parameter list"). Said the same for every front end: the layer
+ * types it has (containers left out) and the optimiser that would have nothing to do.
  */
+function noParameters(types: Iterable<string>, optimizer: string): TraceError {
+  const own = [...new Set([...types].filter((t) => !traitsOf(t).container))];
+  return new TraceError(
+    `the model has no parameters (${own.length ? `only ${own.join(', ')}` : 'no layers'}): there is nothing for ${optimizer} to train and no gradient to trace; add a layer with weights, such as Linear`,
+    { kind: 'model' },
+  );
+}
+
+/** A spec's model is checked before anything is built. */
 function requireParameters(spec: ModelSpec): void {
-  const types = new Set<string>();
+  const types: string[] = [];
   const stack = [spec.model];
   while (stack.length) {
     const n = stack.pop()!;
     if (n.params.length) return;
-    if (!traitsOf(n.type).container) types.add(n.type);
-    stack.push(...n.children);
+    types.push(n.type);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
   }
-  throw new TraceError(
-    `the model has no parameters (${types.size ? `only ${[...types].join(', ')}` : 'no layers'}): there is nothing for ${spec.optimizer.type} to train and no gradient to trace; add a layer with weights, such as Linear`,
-    { kind: 'model' },
-  );
+  throw noParameters(types, spec.optimizer.type);
 }
 
 /** Where a step is, so an error can be blamed on the part that raised it. */

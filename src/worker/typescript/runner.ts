@@ -27,6 +27,7 @@ import { Rng } from '../../engine/rng';
 import type { RuleConfig } from '../../rules/config';
 import type { CustomOpUse, Finding } from '../../rules/types';
 import type { ModelSpec, SourceRange } from '../../model/graph';
+import { TraceError } from '../../trace/errors';
 import { trainingOf } from '../../trace/run';
 import { typescriptFixes } from '../../model/typescript/fixes';
 import { appliedRange, graphOf, layerType, siteOffset } from '../../model/typescript/graph';
@@ -59,6 +60,8 @@ function locate(e: unknown, text: string): SourceRange | undefined {
 
 function describe(e: unknown): string {
   if (!(e instanceof Error)) return `a non-error value was thrown: ${String(e)}`;
+  // Our own refusals say what is wrong in the user's words: no class name in front.
+  if (e instanceof TraceError) return e.message;
   return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
 }
 

@@ -17,7 +17,6 @@ const str: Check = (v, p) => (typeof v === 'string' ? null : `${p} is not a stri
 // NaN and ±Infinity are numbers a trace may hold; structured cloning keeps them.
 const num: Check = (v, p) => (typeof v === 'number' ? null : `${p} is not a number`);
 const bool: Check = (v, p) => (typeof v === 'boolean' ? null : `${p} is not true or false`);
-const anyObject: Check = (v, p) => (isObject(v) ? null : `${p} is not an object`);
 const oneOf =
   (values: readonly unknown[]): Check =>
   (v, p) =>
@@ -63,6 +62,26 @@ const range =
     const { start, end } = v;
     if (!Number.isInteger(start) || !Number.isInteger(end) || (start as number) < 0 || (start as number) > (end as number) || (end as number) > textLength) {
       return `${p} is not a range inside the file (${JSON.stringify(v).slice(0, 60)})`;
+    }
+    return null;
+  };
+
+/**
+ * The layer tree the editor walks for the sidebar's ranges (each node's path, the range of its type
+ * and its children), checked without recursion: a message can nest deeper than any stack.
+ */
+const layerTree =
+  (r: Check, maxNodes = 100_000): Check =>
+  (v, p) => {
+    const node = obj({ path: str, typeRange: r, children: (c, q) => (Array.isArray(c) ? null : `${q} is not a list`) });
+    const stack: [unknown, string][] = [[v, p]];
+    for (let seen = 0; stack.length; seen++) {
+      if (seen === maxNodes) return `${p} has more than ${maxNodes} layers`;
+      const [n, at] = stack.pop()!;
+      const why = node(n, at);
+      if (why) return why;
+      const children = (n as { children: unknown[] }).children;
+      for (let i = children.length - 1; i >= 0; i--) stack.push([children[i], `${at}.children[${i}]`]);
     }
     return null;
   };
@@ -138,7 +157,7 @@ export function checkRunnerMessage(msg: unknown, textLength: number): { ok: true
         className: str,
         classRange: r,
         decoratorRange: r,
-        spec: obj({ model: obj({ children: list(anyObject) }) }),
+        spec: obj({ model: layerTree(r) }),
         trace: traceCheck,
         findings: list(findingCheck(r), 10_000),
       }),

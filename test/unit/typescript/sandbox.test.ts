@@ -141,6 +141,26 @@ class Undefined extends Module {
     assert.equal(at(text, undef.location), 'layers.fc3.forward(x)');
   });
 
+  it('a model without parameters: one error on its @model, in the words a spec gets, and the next model still runs', async () => {
+    const text = `${HEADER}
+@model(${OPTIONS.replace('target: [1]', 'target: [4]')})
+class Activations extends Module {
+  act = new ReLU();
+  squash = new Sigmoid();
+  forward(x: Tensor): Tensor {
+    return this.squash.forward(this.act.forward(x));
+  }
+}
+${withForward('', 'Fine').replace(HEADER, '')}`;
+    const { result } = await runSource(text);
+    assert.deepEqual(
+      result.errors.map((e) => [e.className, e.kind, e.message]),
+      [['Activations', 'error', 'the model has no parameters (only ReLU, Sigmoid): there is nothing for SGD to train and no gradient to trace; add a layer with weights, such as Linear']],
+    );
+    assert.equal(lineOf(text, result.errors[0].location), lineWith(text, `@model(${OPTIONS.replace('target: [1]', 'target: [4]')})`));
+    assert.deepEqual(result.models.map((m) => m.className), ['Fine']);
+  });
+
   it('a syntax error is reported at its place in the original text, without running anything', async () => {
     const text = `${HEADER}const a = 1;\nconst b = ;\n`;
     const { result } = await runSource(text);
