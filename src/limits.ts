@@ -141,18 +141,3 @@ export const maxDataBytes = (l: Pick<Limits, 'maxDataMB'>): number => Math.floor
 export function processMemoryCapBytes(l: Pick<Limits, 'memoryLimitMB'>): number {
   return 2 * memoryLimitBytes(l) + 256 * MiB;
 }
-
-export function formatBytes(b: number): string {
-  if (!Number.isFinite(b)) return 'more memory than exists';
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let u = 0;
-  while (b >= 1024 && u < units.length - 1) {
-    b /= 1024;
-    u++;
-  }
-  return `${u === 0 ? b : b.toFixed(b < 10 ? 1 : 0)} ${units[u]}`;
-}
-
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}

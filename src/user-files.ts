@@ -9,7 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as jsonc from 'jsonc-parser';
 import { oneLine } from './escape';
 import { jsonKeyOffset, jsonNestingPast } from './json-text';
-import { formatBytes, limitName, LimitKey } from './limits';
+import { limitName, LimitKey } from './limits';
+import { formatBytes } from './numbers';
 import { withoutBom } from './model/located';
 
 /** A problem with one of the user's files, at an offset of its text (0 when it could not be read). */

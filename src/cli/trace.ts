@@ -5,6 +5,7 @@ import { specFixes } from '../model/spec-fixes';
 import type { ParamHealth } from '../rules/health';
 import type { Finding } from '../rules/types';
 import type { Trace } from '../trace/types';
+import { shortNumber } from '../numbers';
 import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, Locate, toSarif } from './findings';
 import type { Inputs } from './input';
@@ -76,12 +77,6 @@ async function tracePythonFile(file: string, args: ParsedArgs, io: Io, format: '
   });
 }
 
-export function fmt(v: number): string {
-  if (v === 0) return '0';
-  if (!Number.isFinite(v)) return String(v);
-  return v.toExponential(2);
-}
-
 /**
  * A compact table: one row per step, one column per parameter's gradient L2 norm. `recorded`: how
  * many steps a training run recorded, when the table shows some of them.
@@ -90,7 +85,7 @@ export function formatNormTable(trace: Trace, recorded?: number): string {
   // Parameter names come from the user's layer names: one line whatever they hold (escape.ts).
   const names = trace.params.map((p) => oneLine(p.name));
   const header = ['step', 'loss', ...names];
-  const rows = trace.steps.map((s) => [String(s.step), fmt(s.loss), ...s.params.map((p) => (p.reached ? fmt(p.gradNorm) : '—'))]);
+  const rows = trace.steps.map((s) => [String(s.step), shortNumber(s.loss, 3), ...s.params.map((p) => (p.reached ? shortNumber(p.gradNorm, 3) : '—'))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   const lines = [

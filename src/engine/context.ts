@@ -8,6 +8,7 @@ import type { Instrument } from './instrument';
 import type { Module } from './nn/module';
 import type { Rng } from './rng';
 import type { Tensor } from './tensor';
+import { formatBytes } from '../numbers';
 import { formatShape, Shape } from './shape';
 
 const layerStack: string[] = [];
@@ -93,13 +94,6 @@ export class TensorMemoryError extends Error {
             (memoryHeld ? ` (${formatBytes(memoryHeld)} of it the kernels' working memory)` : ''),
     );
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /** Typed arrays live outside V8's heap limit, so the engine counts what one step allocates. */

@@ -49,7 +49,8 @@ import {
 import { locate, LEntry, LList, LValue } from './located';
 import { didYouMean } from './suggest';
 import { oneLine } from '../escape';
-import { DEFAULT_LIMITS, formatBytes, limitName, Limits, maxSpecBytes, memoryLimitBytes } from '../limits';
+import { DEFAULT_LIMITS, limitName, Limits, maxSpecBytes, memoryLimitBytes } from '../limits';
+import { formatBytes } from '../numbers';
 import { memoryByLayer } from './memory';
 
 export interface ParseOptions {

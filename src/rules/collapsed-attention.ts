@@ -11,7 +11,8 @@ import { COLLAPSED_ROW_WEIGHT } from '../engine/sequence-stats';
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Fix, Rule, RuleFinding, Severity } from './types';
-import { findingAt, fix, mean, num, pct } from './util';
+import { findingAt, fix, mean } from './util';
+import { percent, shortNumber } from '../numbers';
 
 function fixesFor(layer: LayerNode): Fix[] {
   const fixes: Fix[] = [];
@@ -58,7 +59,7 @@ export const collapsedAttention: Rule = {
       const heads = judged.length === m.heads.length ? `all ${m.heads.length} heads${inside}` : `head${judged.length > 1 ? 's' : ''} ${judged.map((h) => h.i + 1).join(', ')} of ${m.heads.length}${inside}`;
       const worst = judged.reduce((a, b) => (b.value > a.value ? b : a));
       entry.parts.push(
-        `${heads} put${judged.length === 1 && judged.length !== m.heads.length ? 's' : ''} at least ${pct(COLLAPSED_ROW_WEIGHT)} of ${judged.length === 1 && judged.length !== m.heads.length ? 'its' : 'their'} weight on one key in ${pct(worst.value)} of rows (${when(worst.atStart, steps.length)}; mean entropy ${num(mean(worst.h.entropy.filter(Number.isFinite)))} of uniform)`,
+        `${heads} put${judged.length === 1 && judged.length !== m.heads.length ? 's' : ''} at least ${percent(COLLAPSED_ROW_WEIGHT)} of ${judged.length === 1 && judged.length !== m.heads.length ? 'its' : 'their'} weight on one key in ${percent(worst.value)} of rows (${when(worst.atStart, steps.length)}; mean entropy ${shortNumber(mean(worst.h.entropy.filter(Number.isFinite)))} of uniform)`,
       );
       for (const h of judged) entry.evidence.push({ label: `${m.module} head ${h.i + 1}: share of collapsed rows`, values: h.h.collapsed });
     }

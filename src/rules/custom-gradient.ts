@@ -7,7 +7,7 @@ import { noGrad } from '../engine/context';
 import { Rng } from '../engine/rng';
 import { Tensor } from '../engine/tensor';
 import type { CustomOpUse, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { num } from './util';
+import { shortNumber } from '../numbers';
 
 const ID = 'custom-gradient';
 /** torch.autograd.gradcheck's step. */
@@ -103,12 +103,11 @@ export function checkCustomBackward(op: CustomOpUse, input: { shape: number[]; d
 }
 
 function message(op: CustomOpUse, c: GradientCheck): string {
-  const where = c.unitUpstream ? `at x = ${num(c.at.x)}` : `at x = ${num(c.at.x)} with a random upstream gradient`;
-  const err = Number.isFinite(c.relativeError) ? num(c.relativeError) : String(c.relativeError);
-  const coarse = c.float32 ? '; the forward computes in float32, so the check used a step of 1e-3' : '';
+  const where = c.unitUpstream ? `at x = ${shortNumber(c.at.x)}` : `at x = ${shortNumber(c.at.x)} with a random upstream gradient`;
+    const coarse = c.float32 ? '; the forward computes in float32, so the check used a step of 1e-3' : '';
   return (
-    `custom backward of ${op.name} disagrees with finite differences: relative error ${err} ` +
-    `(${where}: backward ${num(c.at.backward)}, numeric ${num(c.at.numeric)}${coarse})`
+    `custom backward of ${op.name} disagrees with finite differences: relative error ${shortNumber(c.relativeError)} ` +
+    `(${where}: backward ${shortNumber(c.at.backward)}, numeric ${shortNumber(c.at.numeric)}${coarse})`
   );
 }
 

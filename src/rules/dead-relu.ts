@@ -14,7 +14,8 @@
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { Fix, FixIntent, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationName, activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, lowerLearningRateFix, mean, num, pct, weightLayers } from './util';
+import { activationName, activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, lowerLearningRateFix, mean, weightLayers } from './util';
+import { percent, shortNumber } from '../numbers';
 
 /** Whether units of the activation that ran `op` can die: its derivative is exactly zero on one side (ReLU). */
 function canDie(op: string): boolean {
@@ -91,13 +92,13 @@ export const deadRelu: Rule = {
       const deadAtStart = e.share[0] > config.deadRelu.share;
       const diedInTraining = !deadAtStart;
       const inputs = mean(e.inputMean.slice(from));
-      const when = diedInTraining ? `, alive at step ${e.steps[0]} (${pct(e.share[0])} dead) and dead by step ${e.steps[firstAbove(e.share, config.deadRelu.share)]}` : '';
+      const when = diedInTraining ? `, alive at step ${e.steps[0]} (${percent(e.share[0])} dead) and dead by step ${e.steps[firstAbove(e.share, config.deadRelu.share)]}` : '';
       const units = trace.steps.find((s) => Number.isFinite(s.loss))?.activations.find((a) => a.layer === path)?.deadUnits ?? 'units';
       const f = findingAt(
         'dead-relu',
         severity,
         layer,
-        `${activationName(layer.type)} layer dead: ${pct(share)} of ${units} never activate on any sample of the batch (inputs mean ${num(inputs)}${when})`,
+        `${activationName(layer.type)} layer dead: ${percent(share)} of ${units} never activate on any sample of the batch (inputs mean ${shortNumber(inputs)}${when})`,
       );
       f.evidence.push({ label: 'dead share', values: e.share }, { label: 'input mean', values: e.inputMean });
       const feeder = feedingLayer(spec, layer);

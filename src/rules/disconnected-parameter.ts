@@ -9,7 +9,8 @@ import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { StepRecord } from '../trace/types';
 import type { Fix, Rule, RuleFinding, Severity } from './types';
-import { findingAt, fix, layerByPath, leafLayers, num } from './util';
+import { findingAt, fix, layerByPath, leafLayers } from './util';
+import { shortNumber } from '../numbers';
 
 /** Layers whose zero gradient the saturation and dead-ReLU rules explain (they record activation statistics). */
 function activationLayers(steps: readonly StepRecord[]): Set<string> {
@@ -106,7 +107,7 @@ export const disconnectedParameter: Rule = {
         'disconnected-parameter',
         severity,
         layer,
-        `gradient of ${names.join(', ')} is exactly 0 on all ${steps.length} steps: ${reason} (gradient norm ${num(arriving)} at its output, 0 at its input)`,
+        `gradient of ${names.join(', ')} is exactly 0 on all ${steps.length} steps: ${reason} (gradient norm ${shortNumber(arriving)} at its output, 0 at its input)`,
       );
       if (b.path !== layer.path) f.related.push({ range: b.typeRange, message: `${reason}: no gradient passes back through it` });
       f.evidence.push({ label: `gradient norm arriving at ${b.type} ${b.path}`, values: blocker.arriving });

@@ -14,11 +14,11 @@ import {
   lowerLearningRateFix,
   meanReductionFix,
   median,
-  num,
   paramIndex,
   paramName,
   varianceKeepingInit,
 } from './util';
+import { shortNumber } from '../numbers';
 
 /** Above the variance-keeping std by this factor, a written init is what multiplies the gradient at every layer. */
 const OVERSIZE = 1.2;
@@ -122,9 +122,9 @@ export const explodingGradient: Rule = {
         'exploding-gradient',
         severity,
         first,
-        `gradient explodes towards ${first.type} ${first.path}: its ‖∇W‖ = ${num(firstNorm)} is ${num(ratio)}× the last layer's ${num(lastNorm)} (${when})`,
+        `gradient explodes towards ${first.type} ${first.path}: its ‖∇W‖ = ${shortNumber(firstNorm)} is ${shortNumber(ratio)}× the last layer's ${shortNumber(lastNorm)} (${when})`,
       );
-      f.related.push({ range: last.typeRange, message: `the last weight layer, ${last.type} ${last.path}: ‖∇W‖ = ${num(lastNorm)}` });
+      f.related.push({ range: last.typeRange, message: `the last weight layer, ${last.type} ${last.path}: ‖∇W‖ = ${shortNumber(lastNorm)}` });
       f.evidence.push({ label: '‖∇W_first‖/‖∇W_last‖', values: ratios }, { label: `‖∇W‖ of ${first.path}`, values: firstNorms });
       // Large already at step 0: the weights as initialised multiply it.
       fromInit = ratios[0] > cfg.ratio;
@@ -135,13 +135,13 @@ export const explodingGradient: Rule = {
       fromInit = c.step === 0;
       grew = c.step > 0 && c.norm > 10 * start;
       // The step as the run numbers it (a training run records some steps only).
-      const history = c.step > 0 ? `grew from ${num(start)} at step ${trace.steps[0].step} to ${num(c.norm)} at step ${trace.steps[c.step].step}` : `is ${num(c.norm)} at step ${trace.steps[0].step}`;
-      const largest = c.largestAt !== c.layer ? `; ${num(c.largest)} at ${c.largestAt.type} ${c.largestAt.path}` : '';
+      const history = c.step > 0 ? `grew from ${shortNumber(start)} at step ${trace.steps[0].step} to ${shortNumber(c.norm)} at step ${trace.steps[c.step].step}` : `is ${shortNumber(c.norm)} at step ${trace.steps[0].step}`;
+      const largest = c.largestAt !== c.layer ? `; ${shortNumber(c.largest)} at ${c.largestAt.type} ${c.largestAt.path}` : '';
       f = findingAt(
         'exploding-gradient',
         severity,
         c.layer,
-        `gradient explodes at ${c.layer.type} ${c.layer.path}: its ‖∇W‖ ${history}, past the bound ${num(cfg.normBound)}${largest}`,
+        `gradient explodes at ${c.layer.type} ${c.layer.path}: its ‖∇W‖ ${history}, past the bound ${shortNumber(cfg.normBound)}${largest}`,
       );
       f.evidence.push({ label: `‖∇W‖ of ${c.layer.path}`, values: c.norms });
     }

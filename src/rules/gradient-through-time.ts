@@ -10,7 +10,8 @@
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { findingAt, fix, num } from './util';
+import { findingAt, fix } from './util';
+import { shortNumber } from '../numbers';
 
 /** What a fix clips the total gradient norm to: the value the literature and most training loops use. */
 export const CLIP_MAX_NORM = 1;
@@ -82,12 +83,12 @@ export const gradientThroughTime: Rule = {
         if (ctx.trace.optimizer.clip) continue;
         const severity: Severity = 'warning';
         const at = big.atStart ? t.norms[0] : undefined;
-        const norms = at ? ` ${num(at.first)} at the first time step, ` : ' ';
+        const norms = at ? ` ${shortNumber(at.first)} at the first time step, ` : ' ';
         const f = findingAt(
           'gradient-through-time',
           severity,
           t.layer,
-          `gradient explodes through time in ${t.layer.type} ${t.layer.path}: ‖∂loss/∂h‖ is${norms}${num(big.value)}× the last time step's (${when(big.atStart, n)}): each of the ${span} steps back multiplies it by about ${num(Math.pow(big.value, 1 / span))}`,
+          `gradient explodes through time in ${t.layer.type} ${t.layer.path}: ‖∂loss/∂h‖ is${norms}${shortNumber(big.value)}× the last time step's (${when(big.atStart, n)}): each of the ${span} steps back multiplies it by about ${shortNumber(Math.pow(big.value, 1 / span))}`,
         );
         f.evidence.push({ label: '‖∂loss/∂h_first‖/‖∂loss/∂h_last‖', values: t.largest });
         f.fixes = explodingFixes(ctx, t.layer);
@@ -99,7 +100,7 @@ export const gradientThroughTime: Rule = {
           'gradient-through-time',
           severity,
           t.layer,
-          `gradient vanishes through time in ${t.layer.type} ${t.layer.path}: ‖∂loss/∂h‖ at the first time step is ${num(small.value)}× the last step's (${when(small.atStart, n)}): the first of its ${t.steps} inputs barely reach the loss, so dependencies that long cannot be learned`,
+          `gradient vanishes through time in ${t.layer.type} ${t.layer.path}: ‖∂loss/∂h‖ at the first time step is ${shortNumber(small.value)}× the last step's (${when(small.atStart, n)}): the first of its ${t.steps} inputs barely reach the loss, so dependencies that long cannot be learned`,
         );
         f.evidence.push({ label: '‖∂loss/∂h_first‖/‖∂loss/∂h_last‖', values: t.smallest });
         f.fixes = vanishingFixes(t.layer);

@@ -4,6 +4,7 @@
  * the report show this one judgement: none of them applies a threshold of its own, so changing
  * `gradientLens.rules.*` (or the CLI's --config) moves the health column with the findings.
  */
+import { shortNumber } from '../numbers';
 import type { Trace } from '../trace/types';
 import { DEFAULT_CONFIG, type RuleConfig } from './config';
 import type { RuleId } from './types';
@@ -65,10 +66,10 @@ export function paramHealth(trace: Trace, findings: readonly HealthFinding[], co
       worse('zero', last.reached ? 'gradient exactly zero at the last step' : 'no path from this parameter to the loss');
     }
     if (last && last.gradNorm > normBound) {
-      worse('exploding', `‖∇‖ = ${last.gradNorm.toExponential(2)} above ${normBound} (explodingGradient.normBound)`);
+      worse('exploding', `‖∇‖ = ${shortNumber(last.gradNorm, 3)} above ${normBound} (explodingGradient.normBound)`);
     }
     if (last && last.reached && last.gradMeanAbs > 0 && last.gradMeanAbs < meanAbs) {
-      worse('vanishing', `mean |∇| = ${last.gradMeanAbs.toExponential(2)} below ${meanAbs} (vanishingGradient.meanAbs)`);
+      worse('vanishing', `mean |∇| = ${shortNumber(last.gradMeanAbs, 3)} below ${meanAbs} (vanishingGradient.meanAbs)`);
     }
     return { name: p.name, health, reason: reason || (last ? 'gradient within the thresholds' : 'not traced yet') };
   });

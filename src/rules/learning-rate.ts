@@ -26,7 +26,8 @@
 import { optimizerDef } from '../model/catalogue';
 import { convergence, divergence, type Divergence } from './progress';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { fix, num, pct, shortNumber, weightParams } from './util';
+import { fix, weightParams } from './util';
+import { percent, shortNumber } from '../numbers';
 
 
 function median(values: readonly number[]): number {
@@ -95,11 +96,11 @@ function gradientScale(trace: RuleContext['trace'], step: number): number {
 }
 
 function divergenceMessage(d: Divergence, lr: number, usual: number): string {
-  const to = Number.isFinite(d.loss) ? num(d.loss) : `${d.loss} (it overflowed)`;
-  const growth = Number.isFinite(d.weightGrowth) ? `${num(d.weightGrowth)}×` : 'past float range';
+  const to = Number.isFinite(d.loss) ? shortNumber(d.loss) : `${d.loss} (it overflowed)`;
+  const growth = Number.isFinite(d.weightGrowth) ? `${shortNumber(d.weightGrowth)}×` : 'past float range';
   return (
-    `learning rate too large: training diverges at lr=${shortNumber(lr)}: the loss grew from ${num(d.initialLoss)} at step ${d.initialStep} to ${to} at step ${d.step}, ` +
-    `${d.param} grew ${growth} its initial norm, and an update reached ${num(d.peakUpdate)}× its weight (about ${shortNumber(usual)} is usual)`
+    `learning rate too large: training diverges at lr=${shortNumber(lr)}: the loss grew from ${shortNumber(d.initialLoss)} at step ${d.initialStep} to ${to} at step ${d.step}, ` +
+    `${d.param} grew ${growth} its initial norm, and an update reached ${shortNumber(d.peakUpdate)}× its weight (about ${shortNumber(usual)} is usual)`
   );
 }
 
@@ -160,7 +161,7 @@ export const learningRate: Rule = {
       message: diverged
         ? what
         : `${what} (${tooLarge ? 'median' : 'largest'} ‖Δw‖/‖w‖ per step, ${steps}; about ${shortNumber(suggestedRatio)} is usual` +
-          (rounded ? `; float32 rounded ${pct(rounded / all.length)} of the updates away entirely)` : ')'),
+          (rounded ? `; float32 rounded ${percent(rounded / all.length)} of the updates away entirely)` : ')'),
       layer: '',
       range: spec.optimizer.typeRange,
       related: [],

@@ -16,7 +16,8 @@
 import { LOSSES, traitsOf, type LayerType, type LossTraits, type LossType } from '../model/catalogue';
 import type { ArgValue, LayerNode } from '../model/graph';
 import type { Fix, FixIntent, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationOf, findingAt, fix, writtenLossArgs, leafLayers, pct, shortNumber } from './util';
+import { activationOf, findingAt, fix, writtenLossArgs, leafLayers } from './util';
+import { percent, shortNumber } from '../numbers';
 
 /** The last layer that decides what kind of values reach the loss (Dropout, Identity and Flatten do not). */
 function lastLayer(leaves: LayerNode[]): LayerNode | undefined {
@@ -166,7 +167,7 @@ function binaryTargetsProblem(ctx: RuleContext, last: LayerNode | undefined): Pr
   return {
     severity: 'warning',
     on: 'loss',
-    message: `${loss} takes targets in [0, 1] (probabilities), but ${pct(share)} of the targets are outside${span}: for a target above 1 the loss has no minimum and goes below zero`,
+    message: `${loss} takes targets in [0, 1] (probabilities), but ${percent(share)} of the targets are outside${span}: for a target above 1 the loss has no minimum and goes below zero`,
     fixes,
   };
 }
@@ -250,7 +251,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
     const clamped = !m
       ? ''
       : m.share > 0
-        ? `: up to ${pct(m.share)} of them are below 0 (at step ${m.step}) and pass no gradient back`
+        ? `: up to ${percent(m.share)} of them are below 0 (at step ${m.step}) and pass no gradient back`
         : `: none is below 0 yet over the ${ctx.trace.steps.length} traced steps, but any that goes below passes no gradient back`;
     const what =
       takes.applies === 'sigmoid'
@@ -274,7 +275,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
       return {
         severity: 'warning',
         on: last,
-        message: `1 ${type} before CrossEntropyLoss squashes the logits into (${lo}, ${hi}): with ${classes} classes the right class can reach at most ${pct(best)} probability`,
+        message: `1 ${type} before CrossEntropyLoss squashes the logits into (${lo}, ${hi}): with ${classes} classes the right class can reach at most ${percent(best)} probability`,
         fixes: [{ ...remove(last, ': CrossEntropyLoss takes unbounded logits'), preferred: true }],
       };
     }
@@ -332,7 +333,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
         on: last ?? 'loss',
         message:
           `BCELoss takes probabilities in [0, 1], but the outputs of ${feeding} run from ${shortNumber(refused.min)} to ${shortNumber(refused.max)} at step ${refused.step} ` +
-          `(${pct(refused.outsideShare)} outside): PyTorch raises "all elements of input should be between 0 and 1"; ${act ? 'use a Sigmoid' : 'add a Sigmoid'} or BCEWithLogitsLoss`,
+          `(${percent(refused.outsideShare)} outside): PyTorch raises "all elements of input should be between 0 and 1"; ${act ? 'use a Sigmoid' : 'add a Sigmoid'} or BCEWithLogitsLoss`,
         fixes,
       };
     }
@@ -354,7 +355,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
       return {
         severity: 'warning',
         on: last,
-        message: `last-layer ${type} outputs only values ${range}, but ${pct(share)} of the ${loss} targets are outside that range`,
+        message: `last-layer ${type} outputs only values ${range}, but ${percent(share)} of the ${loss} targets are outside that range`,
         fixes: [{ ...remove(last, ': a regression output needs no activation'), preferred: true }],
       };
     }

@@ -8,7 +8,8 @@ import type { LayerNode } from '../model/graph';
 import type { NonFiniteEvent, StepRecord } from '../trace/types';
 import { oversizedInits } from './exploding-gradient';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, num, pct, weightLayers } from './util';
+import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, weightLayers } from './util';
+import { percent, shortNumber } from '../numbers';
 
 /** Weights this many times their initial norm were blown up by the updates. */
 const GROWTH = 10;
@@ -82,7 +83,7 @@ function optimizerFixes(ctx: RuleContext, bad: { step: number; at: number; index
   const defaultEps = defaultOf(OPTIMIZERS[type].args, 'eps');
   if (typeof defaultEps === 'number' && Number(spec.optimizer.args.eps ?? defaultEps) === 0 && p.zeroFraction > 0) {
     return {
-      message: `${type}'s update made ${name} NaN at step ${bad.step}: ${pct(p.zeroFraction)} of its gradient entries are exactly 0, and with eps = 0 their update is 0/0`,
+      message: `${type}'s update made ${name} NaN at step ${bad.step}: ${percent(p.zeroFraction)} of its gradient entries are exactly 0, and with eps = 0 their update is 0/0`,
       fixes: [
         {
           title: `Set ${type}'s eps to ${defaultEps} (PyTorch's default)`,
@@ -94,7 +95,7 @@ function optimizerFixes(ctx: RuleContext, bad: { step: number; at: number; index
   }
   const lr = lowerLearningRateFix(ctx, 'the update itself overflowed');
   return {
-    message: `the ${spec.optimizer.type} update made ${name} non-finite at step ${bad.step}: its gradient reached ${num(p.gradMaxAbs)} at lr ${num(trace.optimizer.lr)}`,
+    message: `the ${spec.optimizer.type} update made ${name} non-finite at step ${bad.step}: its gradient reached ${shortNumber(p.gradMaxAbs)} at lr ${shortNumber(trace.optimizer.lr)}`,
     fixes: lr ? [{ ...lr, preferred: true }] : [],
   };
 }
@@ -152,7 +153,7 @@ export const nonFinite: Rule = {
       const overflow = ev.nan === 0;
       const verb = overflow ? 'overflowed to Inf' : `produced ${what(ev.nan, ev.inf)}`;
       const grad = ev.phase === 'backward' ? `the gradient of ${ev.op}` : ev.op;
-      const inputs = `inputs reached ${num(ev.inputMaxAbs)}`;
+      const inputs = `inputs reached ${shortNumber(ev.inputMaxAbs)}`;
       let f: RuleFinding;
       let layer: LayerNode | undefined;
       if (ev.layer === 'loss') {

@@ -27,7 +27,8 @@ import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { LayerOutputStep, Trace } from '../trace/types';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, pct, perStep, shortNumber, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
+import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, perStep, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
+import { percent, shortNumber } from '../numbers';
 
 /** The activation after a weight (none for a layer without one, or the model's output). */
 interface Follower {
@@ -181,7 +182,7 @@ export const poorInitialisation: Rule = {
         const stillSymmetric = spread === undefined || !(spread > symmetry * size);
         const severity: Severity = stillSymmetric ? 'warning' : 'info';
         const steps = finite.steps.length;
-        const apart = size > 0 && spread !== undefined ? `their rows differ by ${pct(spread / size)} of the weights' size` : 'the weight is still all zero';
+        const apart = size > 0 && spread !== undefined ? `their rows differ by ${percent(spread / size)} of the weights' size` : 'the weight is still all zero';
         f = findingAt(
           'poor-initialisation',
           severity,

@@ -11,7 +11,8 @@
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, mean, num, paramIndex, paramName, pct, varianceKeepingInit } from './util';
+import { activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, mean, paramIndex, paramName, varianceKeepingInit } from './util';
+import { percent, shortNumber } from '../numbers';
 
 /** Inputs whose root mean square is above this are on a raw scale: a variance-keeping first layer saturates on them. */
 const RAW_INPUT_RMS = 10;
@@ -26,8 +27,8 @@ function scaleInputsFix(ctx: RuleContext): Fix | null {
   if (!(rms > RAW_INPUT_RMS)) return null;
   // Non-negative data (pixels) is scaled into [0, 1], like x / 255; signed data is standardised.
   const nonNegative = input.min >= 0;
-  const how = nonNegative ? `divide them by their maximum (${num(input.max)}), as x / 255 does for pixels` : `standardise them, (x − ${num(input.mean)}) / ${num(input.std)}`;
-  return fix(`Scale the inputs to unit range: they reach ${num(Math.max(Math.abs(input.min), Math.abs(input.max)))}; ${how}`, [
+  const how = nonNegative ? `divide them by their maximum (${shortNumber(input.max)}), as x / 255 does for pixels` : `standardise them, (x − ${shortNumber(input.mean)}) / ${shortNumber(input.std)}`;
+  return fix(`Scale the inputs to unit range: they reach ${shortNumber(Math.max(Math.abs(input.min), Math.abs(input.max)))}; ${how}`, [
     {
       kind: 'set-data',
       which: 'input',
@@ -54,7 +55,7 @@ function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: numb
     // Offered only when the weights, not the data, are what pushes the units out: then re-initialising fixes it.
     if (std > 2 * xavier.std) {
       fixes.push(
-        fix(`Initialise ${feeder.type} ${feeder.path}'s weight with ${xavier.scheme} (std ${num(xavier.std)} instead of ${num(std)})`, [
+        fix(`Initialise ${feeder.type} ${feeder.path}'s weight with ${xavier.scheme} (std ${shortNumber(xavier.std)} instead of ${shortNumber(std)})`, [
           { kind: 'set-init', layer: feeder.path, init: { weight: { scheme: xavier.scheme, args: xavier.args } } },
         ]),
       );
@@ -106,12 +107,12 @@ export const saturatedActivation: Rule = {
       const flat = mean(e.flat);
       // In the flat region float32 cannot move the units back at all: an error, not a slowdown.
       const severity: Severity = flat > config.saturatedActivation.share ? 'error' : 'warning';
-      const flatNote = flat > 0 ? `; ${pct(flat)} in the flat region where the derivative is below 1e-7` : '';
+      const flatNote = flat > 0 ? `; ${percent(flat)} in the flat region where the derivative is below 1e-7` : '';
       const f = findingAt(
         'saturated-activation',
         severity,
         layer,
-        `${e.op} layer saturated: ${pct(share)} of units (inputs reach |x| = ${num(Math.max(...e.maxAbs))}, std ${num(mean(e.std))}${flatNote})`,
+        `${e.op} layer saturated: ${percent(share)} of units (inputs reach |x| = ${shortNumber(Math.max(...e.maxAbs))}, std ${shortNumber(mean(e.std))}${flatNote})`,
       );
       f.evidence.push({ label: 'saturated share', values: e.share }, { label: 'input std', values: e.std });
       const feeder = feedingLayer(spec, layer);

@@ -7,7 +7,8 @@
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Rule, RuleFinding, Severity } from './types';
-import { findingAt, mean, pct } from './util';
+import { findingAt, mean } from './util';
+import { percent } from '../numbers';
 
 const GATE_NAMES = { sigmoid: 'sigmoid gate', tanh: 'tanh candidate' } as const;
 
@@ -44,7 +45,7 @@ export const saturatedGates: Rule = {
       const judged = [...kinds].map(([kind, series]) => ({ kind, series, ...worstOfStartAndMedian(series, (a, b) => a > b) })).filter((k) => k.value > share);
       if (!judged.length) continue;
       const severity: Severity = 'warning';
-      const parts = judged.map((k) => `${pct(k.value)} of ${GATE_NAMES[k.kind]} entries (${when(k.atStart, steps.length)})`);
+      const parts = judged.map((k) => `${percent(k.value)} of ${GATE_NAMES[k.kind]} entries (${when(k.atStart, steps.length)})`);
       const f = findingAt(
         'saturated-gates',
         severity,

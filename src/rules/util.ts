@@ -7,24 +7,6 @@ import type { StepRecord, Trace, TraceParam } from '../trace/types';
 import { formatNumber } from '../model/fixes';
 import type { Fix, FixIntent, RuleContext, RuleFinding, RuleId, Severity } from './types';
 
-/** "94%", "0.3%", "<0.1%" */
-export function pct(share: number): string {
-  const p = share * 100;
-  if (p === 0) return '0%';
-  if (p < 0.1) return '<0.1%';
-  if (p < 10 && !Number.isInteger(p)) return `${p.toFixed(1)}%`;
-  return `${Math.round(p)}%`;
-}
-
-/** 2.3e-11, 0.0042, 812 — short numbers for messages. */
-export function num(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e-3 && a < 1e4) return String(Number(v.toPrecision(2)));
-  return v.toExponential(1).replace('e+', 'e');
-}
-
 /** Every layer, depth-first in document order (for "first", "below", ranking). */
 export const layersInOrder = allLayers;
 
@@ -226,16 +208,6 @@ export function lowerLearningRateFix(ctx: RuleContext, why: string, targetRatio 
   const scaled = ratio > 0 ? (lr * targetRatio) / ratio : lr / 10;
   const suggested = roundRateDown(Math.min(scaled, lr / 10));
   return fix(`Lower ${spec.optimizer.type}'s lr from ${formatNumber(lr)} to ${formatNumber(suggested)} (${why})`, [{ kind: 'set-optimizer-args', args: { lr: suggested } }]);
-}
-
-/** 2e-11, 1e-10, 0.0033, 1200, 2.6e7: two significant digits written as a person would (no "2.0e-11"), for messages and fix titles. */
-export function shortNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e-3 && a < 1e4) return String(Number(v.toPrecision(2)));
-  const [m, e] = v.toExponential(1).split('e');
-  return `${m.replace(/\.0$/, '')}e${Number(e)}`;
 }
 
 /**

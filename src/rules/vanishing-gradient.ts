@@ -45,11 +45,11 @@ import {
   findingAt,
   initFor,
   leafLayers,
-  num,
   paramIndex,
   paramName,
   varianceKeepingInit,
 } from './util';
+import { shortNumber } from '../numbers';
 
 /** Leaf layers after `layer` in forward order. */
 function layersAfter(spec: ModelSpec, layer: LayerNode): LayerNode[] {
@@ -218,11 +218,11 @@ export const vanishingGradient: Rule = {
     const lastNorm = lastNorms[own.j];
     const message =
       at.by === 'ratio'
-        ? `gradient vanishes at ${layer.type} ${layer.path} ${when}: its ‖∇W‖ = ${num(at.norm)} is ${num(at.ratio)} of the last layer's ${num(lastNorm)}${via}${often}${more}`
-        : `gradient vanishes at ${layer.type} ${layer.path} ${when}: mean |∇W| = ${num(at.meanAbs)}, ‖∇W‖ = ${num(at.norm)}${via}${more}`;
+        ? `gradient vanishes at ${layer.type} ${layer.path} ${when}: its ‖∇W‖ = ${shortNumber(at.norm)} is ${shortNumber(at.ratio)} of the last layer's ${shortNumber(lastNorm)}${via}${often}${more}`
+        : `gradient vanishes at ${layer.type} ${layer.path} ${when}: mean |∇W| = ${shortNumber(at.meanAbs)}, ‖∇W‖ = ${shortNumber(at.norm)}${via}${more}`;
     const f = findingAt('vanishing-gradient', severity, layer, message);
     f.evidence.push({ label: '‖∇W‖', values: trace.steps.map((s) => s.params[indices[at.k]].gradNorm) }, { label: 'ratio to the last layer', values: ratiosOf(at.k) });
-    f.related.push({ range: last.typeRange, message: `the last weight layer, ${last.type} ${last.path}: ‖∇W‖ = ${num(lastNorm)} at step ${step}` });
+    f.related.push({ range: last.typeRange, message: `the last weight layer, ${last.type} ${last.path}: ‖∇W‖ = ${shortNumber(lastNorm)} at step ${step}` });
     // The fix has to carry the gradient back to the earliest starved layer, not just to this one.
     f.fixes = gradientFlowFixes({ ...ctx, trace }, earlierOnes[0] ?? layer, last, weights);
     return [f];
@@ -246,7 +246,7 @@ function convergedFinding(ctx: RuleContext, trace: Trace, weights: readonly Laye
     'vanishing-gradient',
     severity,
     first,
-    `gradients are small because the loss is ${final === 0 ? 'down to 0' : num(final)}: the model has fit this batch (the loss fell from ${num(c.initialLoss)} at step ${c.initialStep} to ${num(c.loss)} at step ${c.step}), not a vanishing gradient; mean |∇W| of ${first.type} ${first.path} is below ${num(ctx.config.vanishingGradient.meanAbs)} on ${small.length} of the ${after.length} steps after that`,
+    `gradients are small because the loss is ${final === 0 ? 'down to 0' : shortNumber(final)}: the model has fit this batch (the loss fell from ${shortNumber(c.initialLoss)} at step ${c.initialStep} to ${shortNumber(c.loss)} at step ${c.step}), not a vanishing gradient; mean |∇W| of ${first.type} ${first.path} is below ${shortNumber(ctx.config.vanishingGradient.meanAbs)} on ${small.length} of the ${after.length} steps after that`,
   );
   f.evidence.push({ label: 'loss', values: trace.steps.map((s) => s.loss) }, { label: 'mean |∇W|', values: trace.steps.map((s) => s.params[i].gradMeanAbs) });
   return [f];

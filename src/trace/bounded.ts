@@ -6,7 +6,8 @@
  */
 import * as vm from 'node:vm';
 import { resetEngineState, setMemoryWatch } from '../engine/context';
-import { formatBytes, formatDuration, limitName, Limits, processMemoryCapBytes } from '../limits';
+import { limitName, Limits, processMemoryCapBytes } from '../limits';
+import { formatBytes, formatDuration } from '../numbers';
 import { TraceError } from './errors';
 
 let calls = 0;

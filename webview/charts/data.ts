@@ -7,6 +7,7 @@
  * ceiling a decade above the largest, each with its own marker; every point keeps its true value
  * for the tooltip.
  */
+import { shortNumber } from '../../src/numbers';
 import type { Health, ParamHealth } from '../../src/rules/health';
 import type { ParamStep, Trace } from '../../src/trace/types';
 
@@ -292,14 +293,9 @@ export function chartData(trace: Trace, health: readonly ParamHealth[] = []): Ch
   };
 }
 
-/** The value as measured, to full precision: "0", "NaN", "+Inf", "3.14159e-7", "0.0421337". */
+/** The value as measured, to full precision: "0", "-0", "NaN", "Infinity", "3.14159e-7", "0.0421337". */
 export function exactNumber(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e6) return v.toExponential(5).replace(/\.?0+e/, 'e').replace('e+', 'e');
-  return String(Number(v.toPrecision(6)));
+  return Object.is(v, -0) ? '-0' : shortNumber(v, 6);
 }
 
 /** Tick label on a log axis: powers of ten only ("1e-6", "0.01", "1", "100", "1e4"), others blank. */

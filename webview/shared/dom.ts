@@ -1,4 +1,5 @@
 /** A tiny element builder: the views are small enough not to need a framework. */
+import { shortNumber } from '../../src/numbers';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined>;
@@ -35,16 +36,5 @@ function append(el: Element, children: Child[]): void {
   }
 }
 
-/** Short, exact-enough numbers for labels: 3 significant digits, exponent form at the extremes. */
-export function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(2);
-  return Number(v.toPrecision(3)).toString();
-}
-
-export function formatShare(v: number): string {
-  return `${Math.round(v * 100)}%`;
-}
+/** Numbers on labels: 3 significant digits, written as src/numbers.ts writes every measured number. */
+export const formatNumber = (v: number): string => shortNumber(v, 3);

@@ -84,6 +84,5 @@ export type ArgsObject<A extends readonly ArgDef[]> = {
   [D in A[number] as D extends { default: unknown } | { defaultFrom: string } ? D['name'] : never]?: ArgValueType<D['type']>;
 };
 
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
+/** "[64, 10]": written as the engine writes shapes in its own messages. */
+export { formatShape } from '../../engine/shape';

@@ -14,6 +14,7 @@ import type { RuleConfig } from '../../rules/config';
 import { LIMITS } from '../../limits';
 import { modelClassesIn } from '../../model/typescript';
 import { DEFAULT_MEMORY_LIMIT } from '../../trace/run';
+import { formatDuration } from '../../numbers';
 import type { RunError, RunRequest, TsRunResult } from './protocol';
 import { transpileModel } from './transpile';
 import { checkRunnerMessage } from './validate';
@@ -81,10 +82,6 @@ function killGroup(child: ChildProcess, grouped: boolean): void {
   } catch {
     child.kill('SIGKILL');
   }
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Traces every @model class of a TypeScript file. `text` is the file's (possibly unsaved) content. */
@@ -220,7 +217,7 @@ function runChild(
       setTimeout(() => {
         stop({
           kind: 'timeout',
-          message: `the model did not finish within ${seconds(timeoutMs)} (an endless loop, or too much work for a quick trace: lower @trace steps or batchSize)`,
+          message: `the model did not finish within ${formatDuration(timeoutMs)} (an endless loop, or too much work for a quick trace: lower @trace steps or batchSize)`,
           ...about(true),
         });
       }, timeoutMs),

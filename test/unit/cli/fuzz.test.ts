@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as YAML from 'yaml';
 import { Io, main } from '../../../src/cli/main';
-import { formatBytes, processMemoryCapBytes } from '../../../src/limits';
+import { processMemoryCapBytes } from '../../../src/limits';
+import { formatBytes } from '../../../src/numbers';
 import { readUserBytes, readUserFile } from '../../../src/user-files';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { memoryInUse, setMemoryBaseline, setMemoryLimit } from '../../../src/engine/context';
-import { formatBytes } from '../../../src/limits';
+import { formatBytes } from '../../../src/numbers';
 import { parseSpec, positionAt } from '../../../src/model';
 import { OPTIMIZERS, withDefaults } from '../../../src/model/catalogue';
 import type { OptimizerType } from '../../../src/model/graph';

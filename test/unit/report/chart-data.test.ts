@@ -267,8 +267,9 @@ describe('chart number helpers', () => {
   it('exactNumber shows the measured value, 0 and NaN included', () => {
     assert.equal(exactNumber(0), '0');
     assert.equal(exactNumber(NaN), 'NaN');
-    assert.equal(exactNumber(Infinity), '+Inf');
-    assert.equal(exactNumber(-Infinity), '-Inf');
+    assert.equal(exactNumber(Infinity), 'Infinity');
+    assert.equal(exactNumber(-Infinity), '-Infinity');
+    assert.equal(exactNumber(-0), '-0');
     assert.equal(exactNumber(2.4186e-9), '2.4186e-9');
     assert.equal(exactNumber(1e-12), '1e-12');
     assert.equal(exactNumber(0.0421337), '0.0421337');

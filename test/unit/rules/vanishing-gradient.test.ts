@@ -125,7 +125,7 @@ describe('vanishing-gradient rule', () => {
     assert.equal(rest.length, 0);
     assert.equal(f.severity, 'info');
     assert.equal(f.layer, '0');
-    assert.match(f.message, /^gradients are small because the loss is (down to 0|[\d.e-]+): the model has fit this batch \(the loss fell from [\d.]+ at step 0 to [\d.]+e-\d at step 6\), not a vanishing gradient; mean \|∇W\| of Linear 0 is below 1\.0e-7 on \d+ of the \d+ steps after that$/);
+    assert.match(f.message, /^gradients are small because the loss is (down to 0|[\d.e-]+): the model has fit this batch \(the loss fell from [\d.]+ at step 0 to [\d.]+e-\d at step 6\), not a vanishing gradient; mean \|∇W\| of Linear 0 is below 1e-7 on \d+ of the \d+ steps after that$/);
     // The share of the first loss that counts as a fit is a setting: 1e-3 is reached at step 3.
     const [early] = check(text, withDefaults({ vanishingGradient: { convergedLoss: 1e-3 } }));
     assert.match(early.message, /to [\d.]+e-4 at step 3\)/);
