@@ -31,10 +31,8 @@ export interface NotebookSource {
 
 /** A code cell's text with magics and shell lines turned into comments, offsets kept. */
 export function cellCode(source: string): string {
-  return source
-    .split('\n')
-    .map((line) => (/^\s*[%!]/.test(line) ? line.replace(/[%!]/, '#') : line))
-    .join('\n');
+  // Every line start, whatever ends the line before it (a cell saved with CR-only line endings too).
+  return source.replace(/^([^\S\r\n\u2028\u2029]*)[%!]/gm, '$1#');
 }
 
 /** Joins code cells (each a string) into one program, one blank line between cells. */

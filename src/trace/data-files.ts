@@ -12,7 +12,7 @@ import { formatShape, sizeOf } from '../engine/shape';
 import { flatten, numberFromJson } from '../engine/state';
 import { Tensor } from '../engine/tensor';
 import { Limits, maxDataBytes } from '../limits';
-import type { DataSpec, ModelSpec } from '../model/graph';
+import { positionAt, type DataSpec, type ModelSpec } from '../model/graph';
 import { parseUserJson, readUserBytes, ReadLimit, UserFileError } from '../user-files';
 import { TraceError } from './errors';
 import { parseNpy } from './npy';
@@ -90,7 +90,7 @@ function readDataFile(path: string, d: DataSpec, which: 'input' | 'target', opts
       ({ shape, values } = fromJson(json));
     }
   } catch (e) {
-    if (e instanceof UserFileError) throw fail(e.message);
+    if (e instanceof UserFileError) throw fail(placedInFile(e));
     if (e instanceof Error && (e.name === 'NpyError' || e.name === 'DataShapeError')) throw fail(e.message);
     throw e;
   }
@@ -107,6 +107,17 @@ function readDataFile(path: string, d: DataSpec, which: 'input' | 'target', opts
     data[i] = v;
   }
   return new Tensor(data, shape);
+}
+
+/**
+ * A problem found at a place in the data file: the error sits on the spec's `data:` line, so the
+ * message says where in the file ("here" would point at the spec).
+ */
+function placedInFile(e: UserFileError): string {
+  if (!e.text) return e.message;
+  const p = positionAt(e.text, e.offset);
+  const where = `line ${p.line + 1}, column ${p.character + 1} of the file`;
+  return / here\b/.test(e.message) ? e.message.replace(/ here\b/, ` at ${where}`) : `${e.message} (at ${where})`;
 }
 
 class DataShapeError extends Error {

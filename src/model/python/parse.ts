@@ -799,7 +799,10 @@ export type { Literal };
  * Parses Python source (the parser must be loaded: `await loadPythonParser()`). Syntax errors are
  * diagnostics; the tree still holds every statement that parsed.
  */
-export function parsePython(text: string): ParseResult {
+export function parsePython(source: string): ParseResult {
+  // Python reads a lone CR (old Mac line endings) as a line break; tree-sitter's grammar does not.
+  // Same length, so every offset still points into the user's text.
+  const text = source.replace(/\r(?!\n)/g, '\n');
   const tree = pythonParser().parse(text);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {

@@ -4,8 +4,9 @@
  * optimiser land there). Same vocabulary and defaults as the spec format.
  */
 import type { DataOption, ModelOptions, TraceOptions } from '../../authoring/registry';
-import { ArgDef, isRequired, LOSS_TYPES, lossDef, OPTIMIZER_TYPES, optimizerDef, OPTIMIZERS, TRACE_ARGS, withDefaults } from '../catalogue';
+import { ArgDef, DISTRIBUTIONS, DistributionKind, isRequired, LOSS_TYPES, lossDef, OPTIMIZER_TYPES, optimizerDef, OPTIMIZERS, TRACE_ARGS, withDefaults } from '../catalogue';
 import type { ArgValue, DataSpec, Distribution, LossSpec, LossType, OptimizerSpec, OptimizerType, SourceRange, TraceSettings } from '../graph';
+import { didYouMean } from '../suggest';
 import { matchingClose, objectEntries, skipTrivia } from './text';
 
 /** A mistake in the options, with the range of the offending text. */
@@ -40,6 +41,17 @@ export function decoratorOptions(text: string, nameAt: number): { call: SourceRa
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * An option no one reads is a typo (`stpes`, `batchsize`) that would silently run with the default:
+ * refused at its key, as the spec format refuses an unknown key. Own keys only: a name such as
+ * `constructor` is a key like any other.
+ */
+function onlyKnownKeys(v: Record<string, unknown>, known: readonly string[], owner: string, word: string, at: (key: string) => SourceRange): void {
+  const k = Object.keys(v).find((x) => !known.includes(x));
+  if (k === undefined) return;
+  throw new ModelOptionsError(`${owner} has no ${word} '${k}'.${didYouMean(k, known)} Its ${word}s are ${known.join(', ')}.`, at(k));
 }
 
 /** The single key of a `{Name: {args}}` option, or the string itself. */
@@ -84,6 +96,7 @@ function distributionOf(v: unknown, what: string, range: SourceRange): Distribut
   if (v === 'bernoulli') return { kind: 'bernoulli', p: 0.5 };
   const d = named(v);
   const a = d?.args ?? {};
+  if (d && Object.hasOwn(DISTRIBUTIONS, d.type)) onlyKnownKeys(a, DISTRIBUTIONS[d.type as DistributionKind].args.map((x) => x.name), `${what}.${d.type}`, 'argument', () => range);
   switch (d?.type) {
     case 'normal':
       return { kind: 'normal', mean: numberOr(a.mean, 0, `${what}.normal.mean`, range), std: numberOr(a.std, 1, `${what}.normal.std`, range) };
@@ -100,11 +113,14 @@ function distributionOf(v: unknown, what: string, range: SourceRange): Distribut
   );
 }
 
+const DATA_KEYS = ['shape', 'distribution', 'classes'];
+
 export function dataSpecOf(v: DataOption | undefined, what: 'input' | 'target', ranges: OptionRanges, fallback: SourceRange): DataSpec {
   const range = ranges.get(what)?.value ?? fallback;
   if (v === undefined) throw new ModelOptionsError(`@model needs \`${what}\`: the per-sample shape, e.g. ${what}: [10]`, fallback);
   if (Array.isArray(v)) return { shape: shapeOf(v, what, range), distribution: { kind: 'normal', mean: 0, std: 1 }, file: null, range };
   if (!isObject(v)) throw new ModelOptionsError(`${what} must be a shape like [10] or {shape: [10], distribution: normal}`, range);
+  onlyKnownKeys(v, DATA_KEYS, what, 'option', () => range);
   const o = v as Exclude<DataOption, readonly number[]>;
   if (o.classes !== undefined) {
     if (!Number.isInteger(o.classes) || o.classes < 1) throw new ModelOptionsError(`${what}.classes must be a positive integer`, range);
@@ -118,6 +134,7 @@ export function dataSpecOf(v: DataOption | undefined, what: 'input' | 'target', 
  * filled, a value of the wrong type reported at its range, a required one that is missing named.
  */
 function catalogueArgs(defs: readonly ArgDef[], given: Record<string, unknown>, owner: string, at: (name: string) => SourceRange, whole: SourceRange): Record<string, ArgValue> {
+  onlyKnownKeys(given, defs.map((d) => d.name), owner, 'argument', at);
   const out: Record<string, ArgValue> = {};
   for (const def of defs) {
     const v = Object.hasOwn(given, def.name) ? given[def.name] : undefined;
@@ -178,12 +195,15 @@ export function optimizerSpecOf(v: unknown, text: string, ranges: OptionRanges, 
 }
 
 const TRACE_DEFAULTS = withDefaults(TRACE_ARGS, {});
+/** The spec format's batch_size is read too, so a spec's trace settings can be pasted as they are. */
+const TRACE_KEYS = ['steps', 'batchSize', 'batch_size', 'seed', 'dtype'];
 
 /** The spec format's trace defaults (the catalogue's: 20 steps, batch 8, seed 0, float32). */
 export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRanges | null, fallback: SourceRange | null): TraceSettings {
   const o = (v ?? {}) as TraceOptions & { batch_size?: number };
   const range = fallback ?? { start: 0, end: 0 };
   const at = (k: string) => ranges?.get(k)?.value ?? range;
+  if (isObject(o)) onlyKnownKeys(o, TRACE_KEYS, '@trace', 'option', (k) => ranges?.get(k)?.key ?? range);
   const count = (k: 'steps' | 'batchSize' | 'seed', value: unknown, fallbackValue: number, min: number): number => {
     if (value === undefined) return fallbackValue;
     if (!Number.isInteger(value) || (value as number) < min) throw new ModelOptionsError(`@trace ${k} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`, at(k));
@@ -200,9 +220,12 @@ export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRange
   };
 }
 
+const MODEL_KEYS = ['input', 'target', 'loss', 'optimizer'];
+
 /** Every part of a model's spec that comes from its decorators. */
 export function specPartsOf(options: ModelOptions, text: string, ranges: OptionRanges, fallback: SourceRange) {
   if (!isObject(options)) throw new ModelOptionsError('@model takes an options object', fallback);
+  onlyKnownKeys(options, MODEL_KEYS, '@model', 'option', (k) => ranges.get(k)?.key ?? fallback);
   return {
     input: dataSpecOf(options.input, 'input', ranges, fallback),
     target: dataSpecOf(options.target, 'target', ranges, fallback),

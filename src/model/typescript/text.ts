@@ -21,12 +21,21 @@ export function offsetOf(text: string, line: number, column: number): number {
 
 const OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
+/** JavaScript's line terminators: a file saved with CR-only (old Mac) line endings has no "\n". */
+const isLineBreak = (c: string | undefined) => c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029';
+
+/** Index of the first line terminator at or after `i`, or -1. */
+function lineBreakFrom(text: string, i: number): number {
+  for (let j = i; j < text.length; j++) if (isLineBreak(text[j])) return j;
+  return -1;
+}
+
 /** Index just past the string literal starting at `i` (its quote). */
 function skipString(text: string, i: number): number {
   const q = text[i];
   for (let j = i + 1; j < text.length; j++) {
     if (text[j] === '\\') j++;
-    else if (text[j] === q || text[j] === '\n') return j + 1;
+    else if (text[j] === q || isLineBreak(text[j])) return j + 1;
   }
   return text.length;
 }
@@ -49,7 +58,7 @@ function skipTemplate(text: string, i: number): number {
 function skipComment(text: string, i: number): number {
   if (text[i] !== '/') return i;
   if (text[i + 1] === '/') {
-    const n = text.indexOf('\n', i);
+    const n = lineBreakFrom(text, i);
     return n < 0 ? text.length : n;
   }
   if (text[i + 1] === '*') {
@@ -129,7 +138,7 @@ function skipTypeArgs(text: string, i: number): number {
   for (let k = j; k < text.length; k++) {
     if (text[k] === '<') depth++;
     else if (text[k] === '>' && --depth === 0) return k + 1;
-    else if (text[k] === ';' || text[k] === '\n') return i;
+    else if (text[k] === ';' || isLineBreak(text[k])) return i;
   }
   return i;
 }

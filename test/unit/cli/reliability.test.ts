@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
 import { readUserBytes, readUserFile } from '../../../src/user-files';
+import { notebookJson } from '../python/support';
 
 async function cli(argv: string[], cwd?: string): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -214,7 +215,8 @@ describe('CLI reliability (issue 9)', function () {
       ['a file of the wrong shape', { 'x.json': JSON.stringify(tensor([4, 3], new Array(12).fill(0))) }, '{shape: [10], data: x.json}', /^m\.grad\.yaml:5:28: input data x\.json: the file holds shape \[4, 3\]; the spec's input shape \[10\] needs \[samples, 10\]/],
       ['zero samples', { 'x.json': JSON.stringify(tensor([0, 10], [])) }, '{shape: [10], data: x.json}', /input data x\.json: the file holds 0 samples/],
       ['not a number inside', { 'x.json': JSON.stringify(tensor([1, 10], [1, 2, 3, 'x', 5, 6, 7, 8, 9, 0])) }, '{shape: [10], data: x.json}', /input data x\.json: value 3 is not a number \("x"\)/],
-      ['invalid JSON', { 'x.json': '{"shape": [1, 10], "data": [' }, '{shape: [10], data: x.json}', /input data x\.json: invalid JSON/],
+      ['invalid JSON', { 'x.json': '{"shape": [1, 10],\n "data": [' }, '{shape: [10], data: x.json}', /input data x\.json: invalid JSON: .* \(at line 2, column 11 of the file\)$/],
+      ['nesting past the depth limit', { 'x.json': `[${'['.repeat(70)}${']'.repeat(70)}]` }, '{shape: [10], data: x.json}', /input data x\.json: the data file nests lists and maps deeper than 64 levels at line 1, column 65 of the file \(limit: --max-depth \/ gradientLens\.maxDepth\)$/],
       ['a truncated .npy', { 'x.npy': npy([2, 10], new Array(20).fill(1)).subarray(0, 128 + 40) }, '{shape: [10], data: x.npy}', /input data x\.npy: the \.npy data holds 40 bytes, but shape \(2, 10\) of <f4 needs 80/],
       ['another format', { 'x.csv': '1,2,3' }, '{shape: [10], data: x.csv}', /input data x\.csv: a data file is a \.json file .* or a NumPy \.npy file/],
     ];
@@ -440,6 +442,59 @@ loss: CrossEntropyLoss
       assert.equal(r.code, 0, r.err);
       assert.equal(JSON.parse(r.out).trace.batchSize, 4);
       oneError(await cli(['trace', 'm.grad.yaml', '--config', 'typo.json'], dir), /^typo\.json:3:29: the severity of saturated-activation must be one of/);
+    });
+
+    /** The file as an editor may save it: a byte-order mark, CRLF or old Mac CR-only line endings. */
+    const LINE_ENDINGS: [string, (t: string) => string][] = [
+      ['a byte-order mark', (t) => `\ufeff${t}`],
+      ['CRLF line endings', (t) => t.replace(/\n/g, '\r\n')],
+      ['CR-only line endings', (t) => t.replace(/\n/g, '\r')],
+    ];
+    /** The output of a run on `file` as it would read on `as`, its timings left out. */
+    const sameAs = (out: string, file: string, as: string) => out.split(file).join(as).replace(/\(\d+(\.\d+)? m?s\)/g, '(time)');
+
+    it('reads a byte-order mark, CRLF and CR-only line endings in PyTorch scripts and notebooks: the same findings at the same places', async () => {
+      const script = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8').replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
+      const dir = folder({ 'lf.py': script });
+      const lf = await cli(['trace', 'lf.py', '--steps', '3', '--fail-on', 'never'], dir);
+      assert.equal(lf.code, 0, lf.err);
+      assert.match(lf.out, /^lf\.py:\d+:\d+: error saturated-activation/m);
+      for (const [what, save] of LINE_ENDINGS) {
+        writeFileSync(join(dir, 'other.py'), save(script));
+        const r = await cli(['trace', 'other.py', '--steps', '3', '--fail-on', 'never'], dir);
+        assert.equal(r.code, 0, `${what}: ${r.err}`);
+        assert.equal(sameAs(r.out, 'other.py', 'lf.py'), sameAs(lf.out, 'lf.py', 'lf.py'), what);
+      }
+      // A notebook of the same script in two cells: the file with a mark, its cells' lines ending in CR.
+      const cut = script.indexOf('criterion = ');
+      // A shell line and a magic inside a cell, not on its first line: comments wherever a line starts.
+      const cells = [script.slice(0, cut), `steps_run = 0\n!pip list\n  %time steps_run = 1\n${script.slice(cut)}`];
+      writeFileSync(join(dir, 'lf.ipynb'), notebookJson(cells));
+      const nb = await cli(['trace', 'lf.ipynb', '--steps', '3', '--fail-on', 'never'], dir);
+      assert.match(nb.out, /^lf\.ipynb:cell 1:\d+:\d+: error saturated-activation/m);
+      for (const [what, save] of LINE_ENDINGS) {
+        writeFileSync(join(dir, 'other.ipynb'), what === 'a byte-order mark' ? save(notebookJson(cells)) : notebookJson(cells.map(save)));
+        const r = await cli(['trace', 'other.ipynb', '--steps', '3', '--fail-on', 'never'], dir);
+        assert.equal(r.code, 0, `${what}: ${r.err}`);
+        assert.equal(sameAs(r.out, 'other.ipynb', 'lf.ipynb'), sameAs(nb.out, 'lf.ipynb', 'lf.ipynb'), `notebook, ${what}`);
+      }
+    });
+
+    it('reads a byte-order mark, CRLF and CR-only line endings in TypeScript models: each class found once, errors at the same places', async function () {
+      this.timeout(300_000);
+      const model = (name: string, body: string) =>
+        `@model({ input: [4], target: [1], loss: 'MSELoss', optimizer: { SGD: { lr: 0.01 } } })\n@trace({ steps: 2, batchSize: 2 })\nexport class ${name} extends Module {\n  fc = new Linear(4, 1); // a comment ends at the line's end\n  forward(x: Tensor): Tensor {\n${body}    return this.fc.forward(x);\n  }\n}\n`;
+      const text = `// A comment before the first class: it ends at the line's end, whatever ends the line.\nimport { Linear, model, Module, Tensor, trace } from 'gradient-lens';\n${model('Throws', "    if (x) throw new Error('boom');\n")}${model('Fine', '')}`;
+      const dir = folder({ 'lf.ts': text });
+      const lf = await cli(['trace', 'lf.ts', '--fail-on', 'never'], dir);
+      assert.match(lf.out, /^lf\.ts:\d+:\d+: error error: Throws: boom$/m);
+      assert.equal(lf.out.match(/boom/g)?.length, 1, lf.out);
+      assert.match(lf.out, /^model Fine:/m);
+      for (const [what, save] of LINE_ENDINGS) {
+        writeFileSync(join(dir, 'other.ts'), save(text));
+        const r = await cli(['trace', 'other.ts', '--fail-on', 'never'], dir);
+        assert.equal(sameAs(r.out, 'other.ts', 'lf.ts'), sameAs(lf.out, 'lf.ts', 'lf.ts'), what);
+      }
     });
   });
 });

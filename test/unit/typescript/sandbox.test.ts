@@ -186,6 +186,28 @@ class Net extends Module {
     assert.equal(at(text, result.errors[0].location), "'MSE'");
   });
 
+  it('a misspelt or unknown option is refused at its key, never run with the default (the runner does not type-check)', async () => {
+    // Each class has one mistake; each runs in its own process and is reported on its own.
+    const cls = (name: string, options: string, traceOptions = '{ steps: 2, batchSize: 2 }') =>
+      `@model(${options})\n@trace(${traceOptions})\nclass ${name} extends Module {\n  fc = new Linear(4, 1);\n  forward(x: Tensor): Tensor {\n    return this.fc.forward(x);\n  }\n}\n`;
+    const cases: [string, string, string | undefined, string, string][] = [
+      ['TraceTypo', OPTIONS, '{ stpes: 2, batchSize: 2 }', "@trace has no option 'stpes'. Did you mean 'steps'? Its options are steps, batchSize, batch_size, seed, dtype.", 'stpes'],
+      ['ModelTypo', OPTIONS.replace("loss: 'MSELoss'", "los: 'MSELoss', loss: 'MSELoss'"), undefined, "@model has no option 'los'. Did you mean 'loss'? Its options are input, target, loss, optimizer.", 'los'],
+      ['OptimizerTypo', OPTIONS.replace('lr: 0.01', 'lr: 0.01, momentun: 0.9'), undefined, "SGD has no argument 'momentun'. Did you mean 'momentum'? Its arguments are lr, momentum, dampening, weight_decay, nesterov.", '0.9'],
+      ['LossTypo', OPTIONS.replace("'MSELoss'", "{ MSELoss: { reductin: 'sum' } }"), undefined, "MSELoss has no argument 'reductin'. Did you mean 'reduction'? Its arguments are reduction.", "'sum'"],
+      ['InputTypo', OPTIONS.replace('input: [4]', "input: { shape: [4], distrbution: 'uniform' }"), undefined, "input has no option 'distrbution'. Did you mean 'distribution'? Its options are shape, distribution, classes.", "{ shape: [4], distrbution: 'uniform' }"],
+      ['DistributionTypo', OPTIONS.replace('input: [4]', 'input: { shape: [4], distribution: { normal: { sd: 2 } } }'), undefined, "input.distribution.normal has no argument 'sd'. Did you mean 'std'? Its arguments are mean, std.", '{ shape: [4], distribution: { normal: { sd: 2 } } }'],
+      ['PrototypeName', OPTIONS.replace('input: [4]', 'input: { shape: [4], constructor: 1 }'), undefined, "input has no option 'constructor'. Its options are shape, distribution, classes.", '{ shape: [4], constructor: 1 }'],
+    ];
+    const text = HEADER + cases.map(([name, options, traced]) => cls(name, options, traced)).join('');
+    const { result } = await runSource(text);
+    assert.deepEqual(result.models, []);
+    assert.deepEqual(
+      result.errors.map((e) => [e.className, e.message, at(text, e.location)]),
+      cases.map(([name, , , message, place]) => [name, `ModelOptionsError: ${message}`, place]),
+    );
+  });
+
   it('a file without @model says so', async () => {
     const { result } = await runSource(`${HEADER}export const x = 1;\n`);
     assert.equal(result.errors.length, 1);
