@@ -35,6 +35,7 @@ export async function traceTypeScript(file: string, args: ParsedArgs, io: Io, fo
   // The same limits as a spec's trace, enforced on the child process each class runs in.
   const result = await traceTypeScriptFile(file, text, {
     steps,
+    maxSteps: limits.maxSteps,
     config,
     timeoutMs: limits.timeLimitMs,
     heapMb: Math.max(64, limits.memoryLimitMB),

@@ -6,6 +6,7 @@
 import type { DataOption, ModelOptions, TraceOptions } from '../../authoring/registry';
 import { ArgDef, DISTRIBUTIONS, DistributionKind, isRequired, LOSS_TYPES, lossDef, OPTIMIZER_TYPES, optimizerDef, OPTIMIZERS, TRACE_ARGS, withDefaults } from '../catalogue';
 import type { ArgValue, DataSpec, Distribution, LossSpec, LossType, OptimizerSpec, OptimizerType, SourceRange, TraceSettings } from '../graph';
+import { LIMITS, limitName } from '../../limits';
 import { didYouMean } from '../suggest';
 import { matchingClose, objectEntries, skipTrivia } from './text';
 
@@ -199,7 +200,8 @@ const TRACE_DEFAULTS = withDefaults(TRACE_ARGS, {});
 const TRACE_KEYS = ['steps', 'batchSize', 'batch_size', 'seed', 'dtype'];
 
 /** The spec format's trace defaults (the catalogue's: 20 steps, batch 8, seed 0, float32). */
-export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRanges | null, fallback: SourceRange | null): TraceSettings {
+/** `maxSteps` is the step limit (src/limits.ts): a count past it is refused at its value, as a spec's is. */
+export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRanges | null, fallback: SourceRange | null, maxSteps: number = LIMITS.maxSteps.default): TraceSettings {
   const o = (v ?? {}) as TraceOptions & { batch_size?: number };
   const range = fallback ?? { start: 0, end: 0 };
   const at = (k: string) => ranges?.get(k)?.value ?? range;
@@ -211,8 +213,10 @@ export function traceSettingsOf(v: TraceOptions | undefined, ranges: OptionRange
   };
   const dtype = o.dtype ?? (TRACE_DEFAULTS.dtype as 'float32');
   if (dtype !== 'float32' && dtype !== 'float64') throw new ModelOptionsError(`@trace dtype must be float32 or float64, got ${JSON.stringify(dtype)}`, at('dtype'));
+  const steps = count('steps', o.steps, TRACE_DEFAULTS.steps as number, 1);
+  if (steps > maxSteps) throw new ModelOptionsError(`@trace steps is ${steps}, over the limit of ${maxSteps} steps per trace (${limitName('maxSteps')})`, at('steps'));
   return {
-    steps: count('steps', o.steps, TRACE_DEFAULTS.steps as number, 1),
+    steps,
     batchSize: count('batchSize', o.batchSize ?? o.batch_size, TRACE_DEFAULTS.batch_size as number, 1),
     seed: count('seed', o.seed, TRACE_DEFAULTS.seed as number, 0),
     dtype,

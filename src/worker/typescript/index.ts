@@ -34,6 +34,8 @@ export interface TsTraceOptions {
   rssLimitBytes?: number;
   /** Overrides every model's @trace steps. */
   steps?: number;
+  /** The most steps a model's @trace may ask for (default: the step limit's, 10,000). */
+  maxSteps?: number;
   config?: RuleConfig;
   /** Aborting kills the run; the promise then rejects with an AbortError. */
   signal?: AbortSignal;
@@ -283,6 +285,7 @@ function runChild(
       fileName,
       text,
       steps: opts.steps,
+      maxSteps: opts.maxSteps ?? LIMITS.maxSteps.default,
       memoryLimitBytes,
       // A margin past our own timer: the watchdog is for when this process cannot kill it.
       deadlineMs: timeoutMs + 5000,

@@ -51,6 +51,8 @@ export interface RunRequest {
   fileName: string;
   text: string;
   steps?: number;
+  /** The step limit: a model's @trace steps past it is refused at its value. */
+  maxSteps?: number;
   memoryLimitBytes: number;
   /** The runner kills itself this long after starting, should the caller be unable to. */
   deadlineMs?: number;

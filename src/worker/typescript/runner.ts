@@ -138,7 +138,7 @@ function traceOne(m: RegisteredModel, req: RunRequest): TracedModel {
   const parts = specPartsOf(m.options, text, decorator.options, decorator.call);
   const traced = traceOptionsOf(m.cls);
   const traceAt = traced?.site ? decoratorOptions(text, siteOffset(text, traced.site)) : null;
-  const settings = traceSettingsOf(traced?.options, traceAt?.options ?? null, traceAt?.call ?? null);
+  const settings = traceSettingsOf(traced?.options, traceAt?.options ?? null, traceAt?.call ?? null, req.maxSteps);
 
   return withMemoryLimit(req.memoryLimitBytes, () => {
     setBuildContext({ rng: new Rng(settings.seed), dtype: settings.dtype });

@@ -208,6 +208,17 @@ class Net extends Module {
     );
   });
 
+  it('@trace steps past the step limit is refused at its value, naming the limit and its setting, before anything runs', async () => {
+    const text = withForward('', 'Long').replace('@trace({ steps: 2,', '@trace({ steps: 1000000000,');
+    const { result } = await runSource(text);
+    assert.deepEqual(result.errors.map((e) => [e.className, e.message, at(text, e.location)]), [
+      ['Long', 'ModelOptionsError: @trace steps is 1000000000, over the limit of 10000 steps per trace (--max-steps / gradientLens.maxSteps)', '1000000000'],
+    ]);
+    const lower = withForward('', 'Short').replace('@trace({ steps: 2,', '@trace({ steps: 60,');
+    assert.match((await runSource(lower, { maxSteps: 50 })).result.errors[0]?.message ?? '', /@trace steps is 60, over the limit of 50 steps per trace/);
+    assert.deepEqual((await runSource(lower, { maxSteps: 60 })).result.errors, []);
+  });
+
   it('a file without @model says so', async () => {
     const { result } = await runSource(`${HEADER}export const x = 1;\n`);
     assert.equal(result.errors.length, 1);
