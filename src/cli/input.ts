@@ -140,12 +140,13 @@ export function loadRuleConfig(path: string, inputs: Inputs): RuleConfig {
 }
 
 export interface InputFiles {
-  spec: { path: string; text: string; spec: ModelSpec };
+  /** The file traced; a spec's parsed form places a blame on its range, else it is at 1:1 (a Python file). */
+  spec: { path: string; text: string; spec?: ModelSpec };
   state?: string;
   batch?: string;
 }
 
-/** A trace error placed in the file whose text is at fault: the batch or state file when it came from one, else the spec. */
+/** A trace error placed in the file whose text is at fault: the batch or state file when it came from one, else the spec (or Python file). */
 export function locateTraceError(e: TraceError, files: InputFiles, inputs: Inputs): InputError {
   const b: Blame = e.blame;
   if (b.kind === 'data' && files.batch) {
@@ -156,5 +157,5 @@ export function locateTraceError(e: TraceError, files: InputFiles, inputs: Input
     const text = inputs.textOf(files.state);
     return fromUserFileError(errorAtKey(files.state, text, b.key ? [b.key] : [], e.message));
   }
-  return errorAt(files.spec.path, files.spec.text, specRangeOf(b, files.spec.spec).start, e.message);
+  return errorAt(files.spec.path, files.spec.text, files.spec.spec ? specRangeOf(b, files.spec.spec).start : 0, e.message);
 }

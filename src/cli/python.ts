@@ -18,7 +18,8 @@ import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, readyF
 import { cellAt, NotebookError, NotebookSource, notebookSource, storedOffset } from '../model/python/notebook';
 import { inText, Locate, placeText } from './findings';
 import { choice, limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';
-import { errorAt, Inputs, loadBatch, loadRuleConfig, loadState } from './input';
+import { errorAt, Inputs, loadBatch, loadRuleConfig, loadState, locateTraceError } from './input';
+import { TraceError } from '../trace/errors';
 import type { Io } from './main';
 
 export function isPythonModel(file: string): boolean {
@@ -155,7 +156,13 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const chosen = args.options.has('dtype') ? dtype : undefined;
   let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits) };
   if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
-  return withinLimits(() => work({ file: pyFile, text, inputs, job, locate, stored, notebook }), limits);
+  try {
+    return withinLimits(() => work({ file: pyFile, text, inputs, job, locate, stored, notebook }), limits);
+  } catch (e) {
+    // The time or memory limit (at the file's start, as for a spec), or a state file that does not fit (at its key).
+    if (!(e instanceof TraceError)) throw e;
+    throw locateTraceError(e, { spec: { path: pyFile, text: raw }, state: statePath, batch: batchPath }, inputs);
+  }
 }
 
 export function tracePython(run: PythonRun): PythonResult {

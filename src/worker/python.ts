@@ -12,7 +12,8 @@ import type { DataSpec, LossSpec } from '../model/graph';
 import type { PythonSidecar } from '../model/parse';
 export { sidecarCandidates, sidecarTarget } from '../sidecar-files';
 import { synthesize } from '../trace/data';
-import { loadStateDict } from '../engine/state';
+import { loadStateDict, StateError } from '../engine/state';
+import { blameFor } from '../trace/errors';
 import { setDefaultDtype } from '../engine/dtype';
 import type { DType } from '../engine/dtype';
 import type { StateEntry } from '../engine/state';
@@ -71,7 +72,14 @@ function sessionOf(model: PythonModel): Session {
 }
 
 function prepareModel(job: PythonJob, model: PythonModel): void {
-  if (job.state) loadStateDict(model.training.built.module, dropTiedNames(model, job.state));
+  if (job.state) {
+    try {
+      loadStateDict(model.training.built.module, dropTiedNames(model, job.state));
+    } catch (e) {
+      // Names or shapes that do not fit the model are the state file's, at the key at fault.
+      throw (e instanceof StateError && blameFor(e, 'build', { input: false, target: false })) || e;
+    }
+  }
   if (job.batch) model.rebindBatch(job.batch.input, job.batch.target);
 }
 

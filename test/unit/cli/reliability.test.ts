@@ -375,6 +375,23 @@ loss: CrossEntropyLoss
       oneError(await cli(['grads', 'm.grad.yaml', '--batch', 'b.json'], dir), /^b\.json:1:29: embedding: index 9 is out of range for a table of 5 rows/);
     });
 
+    it('a PyTorch script: a state file that does not fit is the state file\'s error at its key, the time limit one line at the script, never a stack', async () => {
+      const script = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
+      const dir = folder({
+        'm.py': script,
+        'shape.json': '{\n  "0.weight": {"shape": [10, 9], "data": []}\n}',
+        'names.json': '{"0.weight": {"shape": [10, 10], "data": []},\n "fc9.weight": {"shape": [1], "data": [0]}}',
+      });
+      for (const command of ['trace', 'grads', 'report']) {
+        const out = command === 'report' ? ['-o', 'r.html'] : [];
+        oneError(await cli([command, 'm.py', '--state', 'shape.json', ...out], dir), /^shape\.json:2:3: error loading the state_dict: missing keys: 0\.bias, 2\.weight, 2\.bias; 0\.weight: expected \[10, 10\], got \[10, 9\]$/);
+        oneError(await cli([command, 'm.py', '--state', 'names.json', ...out], dir), /^names\.json:2:2: error loading the state_dict: .*unexpected keys: fc9\.weight/);
+      }
+      // 1 ms cannot hold a parse, a build and 1,000 steps on any machine.
+      oneError(await cli(['trace', 'm.py', '--steps', '1000', '--time-limit-ms', '1'], dir), /^m\.py:1:1: the trace did not finish within 1 ms \(--time-limit-ms \/ gradientLens\.timeLimitMs\)/);
+      assert.equal(readFileSync(join(dir, 'm.py'), 'utf8'), script);
+    });
+
     it('BCELoss on values outside [0, 1] is an error at the loss line', async () => {
       const spec = SEED.replace('loss: MSELoss', 'loss: BCELoss').replace('out_features: 1}', 'out_features: 1}\n    init: {bias: {constant: 5}}');
       const dir = folder({ 'm.grad.yaml': spec });
