@@ -5,11 +5,13 @@ import { toJson } from '../report/json';
 import type { Io } from './main';
 import { runSpec } from './run-spec';
 import { formatPythonDiagnostics, gradsPython, isPythonTarget, runPython } from './python';
+import { refuseTypeScript } from './typescript';
 
 export async function gradsCommand(argv: readonly string[], io: Io): Promise<number> {
   const args = parseArgs(argv, ['state', 'batch', 'dtype', ...LIMIT_OPTIONS]);
   const [file] = args.positionals;
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens grads <spec|model.py> [--state state.json] [--batch batch.json] [--dtype float32|float64]');
+  refuseTypeScript('grads', file);
   if (isPythonTarget(file, io)) {
     return runPython(file, args, io, (run) => {
       const out = gradsPython(run);

@@ -11,6 +11,7 @@ import { reportRun } from './report-run';
 import { analyseSpec, Analysis, TRACE_OPTIONS } from './trace';
 import { formatPythonDiagnostics, isPythonTarget, noModelText, runPython, tracePython } from './python';
 import type { ParsedArgs } from './args';
+import { refuseTypeScript } from './typescript';
 
 /** A Python file's analysis for the report; null (after saying why on stderr) when it has no model to trace. */
 async function analysedPython(file: string, args: ParsedArgs, io: Io): Promise<Analysis | null> {
@@ -43,6 +44,7 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
   const out = args.options.get('o') ?? args.options.get('output') ?? 'report.html';
   if (file && args.positionals.length === 1 && isRunLog(file)) return reportRun(file, out, args, io);
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec|model.py> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
+  refuseTypeScript('report', file);
   const analysis = isPythonTarget(file, io) ? await analysedPython(file, args, io) : analyseSpec(file, args, io);
   if (!analysis) return 2;
   const { trace, findings, health, text, inputs, locate } = analysis;

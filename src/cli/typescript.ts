@@ -8,12 +8,19 @@ import { toJson } from '../report/json';
 import type { Finding } from '../rules/types';
 import { limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, toSarif } from './findings';
-import { Inputs, loadRuleConfig } from './input';
+import { errorAt, Inputs, loadRuleConfig } from './input';
 import type { Io } from './main';
 import { formatNormTable } from './trace';
 
 export function isTypeScriptModel(file: string): boolean {
   return /\.(m|c)?ts$/i.test(file) && !/\.d\.ts$/i.test(file);
+}
+
+/** `grads` and `report` on a TypeScript model: said plainly, not as the YAML errors of reading it as a spec. */
+export function refuseTypeScript(command: 'grads' | 'report', file: string): void {
+  if (isTypeScriptModel(file)) {
+    throw errorAt(file, '', 0, `${command} reads a model spec or a PyTorch script or notebook; a TypeScript model's classes are traced with \`gradient-lens trace ${file}\``);
+  }
 }
 
 function formatRunError(e: RunError, file: string, text: string): string {

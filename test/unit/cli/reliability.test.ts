@@ -392,6 +392,13 @@ loss: CrossEntropyLoss
       assert.equal(readFileSync(join(dir, 'm.py'), 'utf8'), script);
     });
 
+    it('grads and report on a TypeScript model: one line saying which command traces it, not YAML errors', async () => {
+      const dir = folder({ 'm.model.ts': "import { model } from 'gradient-lens';\n" });
+      for (const argv of [['grads', 'm.model.ts'], ['report', 'm.model.ts', '-o', 'r.html']]) {
+        oneError(await cli(argv, dir), new RegExp(`^m\\.model\\.ts:1:1: ${argv[0]} reads a model spec or a PyTorch script or notebook; a TypeScript model's classes are traced with \`gradient-lens trace m\\.model\\.ts\`$`));
+      }
+    });
+
     it('BCELoss on values outside [0, 1] is an error at the loss line', async () => {
       const spec = SEED.replace('loss: MSELoss', 'loss: BCELoss').replace('out_features: 1}', 'out_features: 1}\n    init: {bias: {constant: 5}}');
       const dir = folder({ 'm.grad.yaml': spec });
