@@ -4,7 +4,7 @@ import { LIMIT_OPTIONS, parseArgs, UsageError } from './args';
 import { toJson } from '../report/json';
 import type { Io } from './main';
 import { runSpec } from './run-spec';
-import { formatPythonDiagnostics, gradsPython, isPythonTarget, runPython } from './python';
+import { gradsPython, isPythonTarget, oneReason, runPython } from './python';
 import { refuseTypeScript } from './typescript';
 
 export async function gradsCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -16,7 +16,7 @@ export async function gradsCommand(argv: readonly string[], io: Io): Promise<num
     return runPython(file, args, io, (run) => {
       const out = gradsPython(run);
       if (!out.ok) {
-        io.err(formatPythonDiagnostics(out.diagnostics, run.locate));
+        io.err(oneReason(out, run.locate));
         return 2;
       }
       io.out(toJson({ loss: out.loss, grads: out.grads }));

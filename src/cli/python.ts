@@ -14,6 +14,7 @@ import { withinLimits } from '../trace/bounded';
 import { resolve } from 'node:path';
 import { parseSpec } from '../model';
 import type { PythonSidecar } from '../model/parse';
+import { parsePython } from '../model/python/parse';
 import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, readyForPython, sidecarCandidates, sidecarTarget, withSidecar } from '../worker/python';
 import { cellAt, NotebookError, NotebookSource, notebookSource, storedOffset } from '../model/python/notebook';
 import { inText, Locate, placeText } from './findings';
@@ -151,15 +152,18 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const state = statePath ? (loadState(statePath, inputs) as Record<string, StateEntry>) : undefined;
   const batchJson = batchPath ? loadBatch(batchPath, inputs) : undefined;
   const config = configPath ? loadRuleConfig(configPath, inputs) : undefined;
-  const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
   await readyForPython();
-  const chosen = args.options.has('dtype') ? dtype : undefined;
-  let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits) };
-  if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
+  // Parsed before the time limit starts (see parsePython): the read within it finds the tree.
+  parsePython(text);
   try {
+    const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
+    const chosen = args.options.has('dtype') ? dtype : undefined;
+    let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits) };
+    if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
     return withinLimits(() => work({ file: pyFile, text, inputs, job, locate, stored, notebook }), limits);
   } catch (e) {
-    // The time or memory limit (at the file's start, as for a spec), or a state file that does not fit (at its key).
+    // A batch file's tensors that are not tensors, a state file that does not fit (each at its key),
+    // the time or memory limit (at the file's start, as for a spec).
     if (!(e instanceof TraceError)) throw e;
     throw locateTraceError(e, { spec: { path: pyFile, text: raw }, state: statePath, batch: batchPath }, inputs);
   }
@@ -176,6 +180,18 @@ export function gradsPython(run: PythonRun): { ok: true; loss: number; grads: Re
   const grads: Record<string, { shape: number[]; data: number[] }> = {};
   for (const [k, g] of Object.entries(out.grads)) grads[k] = { shape: g.shape, data: Array.from(g.data) };
   return { ok: true, loss: out.loss, grads };
+}
+
+/**
+ * Why a command that needs a model (`grads`, `report`) has none: one line, the first error (else
+ * the first diagnostic) at its place, as a spec's first error is; `trace` lists them all instead.
+ */
+export function oneReason(result: { diagnostics: readonly PythonDiagnostic[]; read?: PythonResult['read'] }, locate: Locate): string {
+  const diags = result.diagnostics.length || !result.read ? result.diagnostics : [noModel(result.read)];
+  const first = diags.find((d) => d.severity === 'error') ?? diags[0];
+  if (!first) return '';
+  const more = diags.length > 1 ? ` (and ${diags.length - 1} more: gradient-lens trace lists them)` : '';
+  return `${placeText(locate(first.range))}: ${oneLine(first.message)}${more}`;
 }
 
 /** What `trace` prints when there is nothing to trace. */

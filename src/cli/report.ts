@@ -9,7 +9,7 @@ import type { Io } from './main';
 import { isRunLog } from './check';
 import { reportRun } from './report-run';
 import { analyseSpec, Analysis, TRACE_OPTIONS } from './trace';
-import { formatPythonDiagnostics, isPythonTarget, noModelText, runPython, tracePython } from './python';
+import { formatPythonDiagnostics, isPythonTarget, oneReason, runPython, tracePython } from './python';
 import type { ParsedArgs } from './args';
 import { refuseTypeScript } from './typescript';
 
@@ -18,7 +18,7 @@ async function analysedPython(file: string, args: ParsedArgs, io: Io): Promise<A
   return runPython(file, args, io, (run) => {
     const result = tracePython(run);
     if (!result.analysis) {
-      io.err(noModelText(result, run.locate));
+      io.err(oneReason(result, run.locate));
       return null;
     }
     const notes = formatPythonDiagnostics(result.diagnostics, run.locate);

@@ -800,10 +800,28 @@ export type { Literal };
  * diagnostics; the tree still holds every statement that parsed.
  */
 export function parsePython(source: string): ParseResult {
+  if (lastParsed?.source === source) return lastParsed.result;
+  const result = parseAnew(source);
+  lastParsed = { source, result };
+  return result;
+}
+
+/**
+ * The last text parsed and its tree, read again by the next parse of the same text. A caller with a
+ * time limit parses first, outside it: the limit stops JavaScript wherever it is, and a parse
+ * stopped inside tree-sitter's WebAssembly leaves the parser broken for every later file of the
+ * process (the CLI's tests and fuzzing run many in one).
+ */
+let lastParsed: { source: string; result: ParseResult } | null = null;
+
+function parseAnew(source: string): ParseResult {
   // Python reads a lone CR (old Mac line endings) as a line break; tree-sitter's grammar does not.
   // Same length, so every offset still points into the user's text.
   const text = source.replace(/\r(?!\n)/g, '\n');
-  const tree = pythonParser().parse(text);
+  const parser = pythonParser();
+  // A parse stopped halfway is resumed by the next call unless the parser is reset.
+  parser.reset();
+  const tree = parser.parse(text);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
     const conv = new Converter(text);

@@ -22,7 +22,9 @@ const ROOT = join(__dirname, '..', '..', '..');
 const EXAMPLES = join(ROOT, 'examples');
 
 /** How many cases of each kind; together they take well under a minute on the 2-core CI machine. */
-const COUNTS = { specText: 900, specTree: 700, config: 350, state: 350, batch: 350 };
+const COUNTS = { specText: 900, specTree: 700, config: 350, state: 350, batch: 350, python: 150 };
+/** The share of state and batch cases given to a PyTorch script (same parameter names) instead of the spec. */
+const PYTHON_SHARE = 0.2;
 /** Run as real processes too, for exit codes and each process's peak memory. */
 const PROCESS_CASES = 16;
 /** The limits every case runs under: small, so a case that would be large is stopped, not slow. */
@@ -51,6 +53,9 @@ loss: MSELoss
 optimizer: {SGD: {lr: 0.01}}
 trace: {steps: 3, batch_size: 4}
 `;
+
+/** A PyTorch script with the seed's parameters (0.weight, 2.weight: the state and batch fit both). */
+const SCRIPT = readFileSync(join(ROOT, 'test', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
 
 const specs = [
   { name: 'seed.grad.yaml', text: SEED },
@@ -179,12 +184,19 @@ function generate(): Case[] {
     const text = rnd() < 0.2 ? asJson(rnd, pick(rnd, [BATCH, STATE, [CONFIG], 'severity'])) : asJson(rnd, mutateTree(rnd, CONFIG));
     cases.push({ id: `config-${i}`, files: { 'seed.grad.yaml': SEED, 'c.json': text }, argv: commandFor(rnd, 'seed.grad.yaml', ['--config', 'c.json']) });
   }
+  // The model read from a spec, or from a PyTorch script with the same parameters.
+  const model = (): [string, Record<string, string>] => (rnd() < PYTHON_SHARE ? ['seed.py', { 'seed.py': SCRIPT }] : ['seed.grad.yaml', { 'seed.grad.yaml': SEED }]);
   for (let i = 0; i < COUNTS.state; i++) {
-    cases.push({ id: `state-${i}`, files: { 'seed.grad.yaml': SEED, 's.json': asJson(rnd, mutateTree(rnd, STATE)) }, argv: commandFor(rnd, 'seed.grad.yaml', ['--state', 's.json']) });
+    const [target, files] = model();
+    cases.push({ id: `state-${i}`, files: { ...files, 's.json': asJson(rnd, mutateTree(rnd, STATE)) }, argv: commandFor(rnd, target, ['--state', 's.json']) });
   }
   for (let i = 0; i < COUNTS.batch; i++) {
     const batch = rnd() < 0.1 ? { input: tensor([0, 10], () => 0), target: tensor([0, 1], () => 0) } : mutateTree(rnd, BATCH);
-    cases.push({ id: `batch-${i}`, files: { 'seed.grad.yaml': SEED, 'b.json': asJson(rnd, batch) }, argv: commandFor(rnd, 'seed.grad.yaml', ['--batch', 'b.json']) });
+    const [target, files] = model();
+    cases.push({ id: `batch-${i}`, files: { ...files, 'b.json': asJson(rnd, batch) }, argv: commandFor(rnd, target, ['--batch', 'b.json']) });
+  }
+  for (let i = 0; i < COUNTS.python; i++) {
+    cases.push({ id: `python-${i}`, files: { 'seed.py': mutateText(rnd, SCRIPT) }, argv: commandFor(rnd, 'seed.py', []) });
   }
   return cases;
 }

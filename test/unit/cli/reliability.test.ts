@@ -381,7 +381,9 @@ loss: CrossEntropyLoss
         'm.py': script,
         'shape.json': '{\n  "0.weight": {"shape": [10, 9], "data": []}\n}',
         'names.json': '{"0.weight": {"shape": [10, 10], "data": []},\n "fc9.weight": {"shape": [1], "data": [0]}}',
+        'batch.json': '{"input": {"shape": [1, 10], "data": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},\n "target": {"shape": "1", "data": [0]}}',
       });
+      oneError(await cli(['grads', 'm.py', '--batch', 'batch.json'], dir), /^batch\.json:2:2: batch target must be an object \{"shape": \[\.\.\.\], "data": \[\.\.\.\]\}$/);
       for (const command of ['trace', 'grads', 'report']) {
         const out = command === 'report' ? ['-o', 'r.html'] : [];
         oneError(await cli([command, 'm.py', '--state', 'shape.json', ...out], dir), /^shape\.json:2:3: error loading the state_dict: missing keys: 0\.bias, 2\.weight, 2\.bias; 0\.weight: expected \[10, 10\], got \[10, 9\]$/);
@@ -389,6 +391,13 @@ loss: CrossEntropyLoss
       }
       // 1 ms cannot hold a parse, a build and 1,000 steps on any machine.
       oneError(await cli(['trace', 'm.py', '--steps', '1000', '--time-limit-ms', '1'], dir), /^m\.py:1:1: the trace did not finish within 1 ms \(--time-limit-ms \/ gradientLens\.timeLimitMs\)/);
+      // A script long enough that its parse alone outlasts the limit: the limit starts after the
+      // parse, which is never stopped halfway, and the next script of the process reads as before.
+      const before = await cli(['grads', 'm.py'], dir);
+      assert.equal(before.code, 0, before.err);
+      writeFileSync(join(dir, 'long.py'), `${script}\n${Array.from({ length: 20_000 }, (_, i) => `value_${i} = [${i}, ${i} * 2, "${i}"]`).join('\n')}\n`);
+      oneError(await cli(['trace', 'long.py', '--time-limit-ms', '1'], dir), /^long\.py:1:1: the trace did not finish within 1 ms/);
+      assert.deepEqual(await cli(['grads', 'm.py'], dir), before);
       assert.equal(readFileSync(join(dir, 'm.py'), 'utf8'), script);
     });
 
