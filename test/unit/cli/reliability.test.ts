@@ -91,6 +91,18 @@ describe('CLI reliability (issue 9)', function () {
       }
     });
 
+    it('report -o <a data: file, a PyTorch script, its sidecar>: refused, each named, each untouched', async () => {
+      const script = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
+      const x = JSON.stringify(tensor([2, 10], new Array(20).fill(0.5)));
+      const dataSpec = SEED.replace('input: {shape: [10], distribution: normal}', 'input: {shape: [10], data: x.json}');
+      const dir = folder({ 'd.grad.yaml': dataSpec, 'x.json': x, 'm.py': script });
+      oneError(await cli(['report', 'd.grad.yaml', '-o', './x.json'], dir), /^\.\/x\.json:1:1: refusing to write the report to \.\/x\.json: it is the data file/);
+      oneError(await cli(['report', 'm.py', '-o', 'm.py'], dir), /^m\.py:1:1: refusing to write the report to m\.py: it is the Python file/);
+      writeFileSync(join(dir, 'm.grad.yaml'), 'model: {python: m.py}\n');
+      oneError(await cli(['report', 'm.py', '-o', 'm.grad.yaml'], dir), /^m\.grad\.yaml:1:1: refusing to write the report to m\.grad\.yaml: it is the spec/);
+      assert.deepEqual([readFileSync(join(dir, 'x.json'), 'utf8'), readFileSync(join(dir, 'm.py'), 'utf8'), readFileSync(join(dir, 'm.grad.yaml'), 'utf8')], [x, script, 'model: {python: m.py}\n']);
+    });
+
     it('writes the report in one piece, replacing an old one, and leaves no temporary file', async () => {
       const dir = folder({ 'm.grad.yaml': SEED, 'r.html': 'old' });
       const r = await cli(['report', 'm.grad.yaml', '-o', 'r.html'], dir);
