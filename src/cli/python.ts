@@ -4,7 +4,7 @@
  * cannot follow is printed at its line, like a finding.
  */
 import { oneLine } from '../escape';
-import { limitName, memoryLimitBytes } from '../limits';
+import { limitName, maxSpecBytes, memoryLimitBytes } from '../limits';
 import { positionAt } from '../model';
 import type { PythonDiagnostic } from '../model/python/front';
 import type { DType } from '../engine';
@@ -153,8 +153,10 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const batchJson = batchPath ? loadBatch(batchPath, inputs) : undefined;
   const config = configPath ? loadRuleConfig(configPath, inputs) : undefined;
   await readyForPython();
-  // Parsed before the time limit starts (see parsePython): the read within it finds the tree.
-  parsePython(text);
+  // Parsed before the time limit starts (see parsePython), the read within it finding the tree:
+  // code of a spec's size, whose parse takes a moment. Longer code is parsed within the limit,
+  // which must be able to stop it (an 8 MB script takes most of a minute).
+  if (text.length <= maxSpecBytes(limits)) parsePython(text);
   try {
     const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
     const chosen = args.options.has('dtype') ? dtype : undefined;
