@@ -39,19 +39,21 @@ export interface LayerRangeView {
 }
 
 // ── extension → webview ────────────────────────────────────────────────────
+/** What the trace panel and the sidebar show of one traced model (the host adds the file's uri). */
+export interface TraceView {
+  fileName: string;
+  trace: Trace;
+  findings: FindingView[];
+  /** Each parameter's health, judged once with the user's thresholds (src/rules/health.ts). */
+  health: ParamHealth[];
+  /** True for the few-step trace run while typing; false for a full "Trace Gradients" run. */
+  quick: boolean;
+  /** Where each layer is written, so a view can reveal a layer that has no finding (older hosts send none). */
+  layers?: LayerRangeView[];
+}
+
 export type ToWebview =
-  | {
-      type: 'trace';
-      uri: string;
-      fileName: string;
-      trace: Trace;
-      findings: FindingView[];
-      /** Each parameter's health, judged once with the user's thresholds (src/rules/health.ts). */
-      health: ParamHealth[];
-      quick: boolean;
-      /** Optional: ranges of every layer (older hosts send none; views then reveal only findings). */
-      layers?: LayerRangeView[];
-    }
+  | ({ type: 'trace'; uri: string } & TraceView)
   | { type: 'status'; state: 'idle' | 'running' | 'error'; message: string }
   | { type: 'empty'; message: string };
 

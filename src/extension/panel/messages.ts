@@ -7,16 +7,8 @@ import { parseWebviewMessage, type FromWebview, type ToWebview } from '../../pro
 import type { PanelContext, PanelData } from './types';
 
 export function traceMessage(data: PanelData): ToWebview {
-  return {
-    type: 'trace',
-    uri: data.uri.toString(),
-    fileName: data.fileName,
-    trace: data.trace,
-    findings: data.findings,
-    health: data.health,
-    quick: data.quick,
-    ...(data.layers ? { layers: data.layers } : {}),
-  };
+  const { uri, layers, ...view } = data;
+  return { type: 'trace', uri: uri.toString(), ...view, ...(layers ? { layers } : {}) };
 }
 
 /**

@@ -4,20 +4,11 @@
  * the views only render and forward the user's clicks through these callbacks.
  */
 import type * as vscode from 'vscode';
-import type { FindingView, LayerRangeView, RangeView } from '../../protocol';
-import type { ParamHealth } from '../../rules/health';
-import type { Trace } from '../../trace/types';
+import type { RangeView, TraceView } from '../../protocol';
 
-export interface PanelData {
+/** One traced model as the views show it, with the file it is in. */
+export interface PanelData extends TraceView {
   uri: vscode.Uri;
-  fileName: string;
-  trace: Trace;
-  findings: FindingView[];
-  health: ParamHealth[];
-  /** True for the few-step trace run while typing; false for a full "Trace Gradients" run. */
-  quick: boolean;
-  /** Where each layer is written, so the sidebar can reveal a layer that has no finding. */
-  layers?: LayerRangeView[];
 }
 
 export interface PanelContext {
