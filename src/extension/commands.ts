@@ -10,7 +10,15 @@ export enum CommandId {
   TraceModel = 'gradientLens.traceModel',
   /** Internal: the CodeLens above an nn.Module class with nothing to trace it (uri, className): writes a sidecar. Hidden from the palette. */
   TraceThisModel = 'gradientLens.traceThisModel',
+  /** A training run's log folder (or one log file), followed live: panel, sidebar, diagnostics on its .py files. */
+  WatchTrainingRun = 'gradientLens.watchTrainingRun',
+  StopWatchingTrainingRun = 'gradientLens.stopWatchingTrainingRun',
+  /** The active .py file through `python -m gradient_lens run`, in a terminal; trusted workspaces only. */
+  RunTrainingScript = 'gradientLens.runTrainingScript',
 }
+
+/** Context key: a training run is being watched (Stop Watching Training Run is offered). */
+export const WATCHING_RUN_CONTEXT = 'gradientLens.watchingRun';
 
 /**
  * Context key: the active editor holds a model file of any kind (a spec, a decorated TypeScript

@@ -24,6 +24,7 @@ import type { FileRun, RunStats } from './models/types';
 import { TypeScriptBackend } from './models/typescript-backend';
 import { FindingsStatusItem } from './status-bar';
 import { executionGate } from './trust';
+import { summaryOf, TrainingRuns, type RunSummary } from './runs/runs';
 import { ModelViews } from './views';
 
 /** Imports are evaluated before this line: loadStarted → here is the time our code takes to load. */
@@ -48,8 +49,10 @@ export interface GradientLensApi {
   typescript: { stats(): RunStats };
   /** Runs of PyTorch source files (in the trace worker, like specs). */
   python: { stats(): RunStats };
-  /** What the sidebar shows (its last message), and what the status bar item says. */
-  views: { sidebar(): ToWebview; statusBar(): { text: string; tooltip: string; visible: boolean } };
+  /** What the sidebar shows (its last message), what the panel shows while open, and what the status bar item says. */
+  views: { sidebar(): ToWebview; panel(): ToWebview | undefined; statusBar(): { text: string; tooltip: string; visible: boolean } };
+  /** Training runs being watched: what has been read of each. */
+  runs: { list(): RunSummary[] };
 }
 
 /** Every model file the back ends read: spec files (on disk and in other file systems), TypeScript models, PyTorch files. */
@@ -89,7 +92,11 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const python = new PythonBackend(path.join(context.extensionPath, 'dist', 'trace-worker.js'), log);
   const controller = new ModelController([spec, typescript, python], diagnostics, { extensionUri, config: (uri) => config(uri) });
   const handlers = new CommandHandlers(controller, extensionUri, log, (uri) => config(uri));
-  const views = new ModelViews(handlers.panelContext(), controller, (uri) => handlers.backgroundTrace(uri));
+  const runs = new TrainingRuns({ extensionUri, workerScript: path.join(context.extensionPath, 'dist', 'run-worker.js'), log, config: (uri) => config(uri) });
+  const base = handlers.panelContext();
+  // The sidebar's "Open chart panel" on a training run opens the panel on the run.
+  const panelContext = { ...base, openPanel: async (uri: vscode.Uri) => void (runs.get(uri) ? runs.watch(uri, true) : await base.openPanel(uri)) };
+  const views = new ModelViews(panelContext, controller, (uri) => handlers.backgroundTrace(uri), runs);
   handlers.views = views;
   const codeLens = new TraceCodeLensProvider(controller, (uri) => config(uri).codeLens);
   const sidecarLens = new SidecarLensProvider((uri) => config(uri).codeLens);
@@ -99,6 +106,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     log,
     diagnostics,
     controller,
+    runs,
     views,
     codeLens,
     statusBar,
@@ -108,11 +116,13 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     vscode.commands.registerCommand(CommandId.TraceThisModel, traceThisModel),
     vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new FindingFixProvider(controller), FindingFixProvider.metadata),
     ...handlers.register(),
+    ...runs.register(),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       log.info('settings changed: re-tracing open model files');
       codeLens.refresh();
       controller.retraceAll();
+      runs.refresh();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       log.info('workspace trusted: model code may run from now on');
@@ -138,7 +148,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     activation: { loadMs, waitMs, activateMs },
     typescript: { stats: () => ({ ...typescript.stats }) },
     python: { stats: () => ({ ...python.stats }) },
-    views: { sidebar: () => views.sidebar.shown(), statusBar: () => statusBar.shown() },
+    views: { sidebar: () => views.sidebar.shown(), panel: () => views.panelShown(), statusBar: () => statusBar.shown() },
+    runs: { list: () => runs.list().map((w) => summaryOf(w.folder, w.last, w.error)) },
   };
 }
 

@@ -16,6 +16,14 @@ export interface ExtensionConfig {
   /** Budget of a quick trace; past it the trace stops (and the thread is ended if a step overruns). */
   quickTraceTimeLimitMs: number;
   codeLens: boolean;
+  /** Least time between two reads of a watched training run's log, in ms. */
+  runRefreshMs: number;
+  /** Where "Run Training Script with Gradient Lens" writes the log, relative to the workspace folder. */
+  runLogDir: string;
+  /** Offer to watch a training run when its log appears in the workspace. */
+  offerToWatchRuns: boolean;
+  /** The Python that runs training scripts; empty: the Python extension's active environment, else python3. */
+  pythonInterpreter: string;
   rules: RuleConfig;
   /** The limits shared with the CLI (`gradientLens.timeLimitMs`, `memoryLimitMB`, …): see src/limits.ts. */
   limits: Limits;
@@ -26,7 +34,14 @@ export const DEFAULT_SETTINGS: Omit<ExtensionConfig, 'rules' | 'limits'> = {
   quickTraceSteps: 5,
   quickTraceTimeLimitMs: 2000,
   codeLens: true,
+  runRefreshMs: 1000,
+  runLogDir: 'runs/gl',
+  offerToWatchRuns: true,
+  pythonInterpreter: '',
 };
+
+/** Reads of a growing log closer than this would only cost the editor time. */
+export const MIN_RUN_REFRESH_MS = 100;
 
 export interface ReadSettings {
   config: ExtensionConfig;
@@ -73,11 +88,26 @@ export function settingsFrom(get: (key: string) => unknown): ReadSettings {
   let debounceMs = d.debounceMs;
   if (typeof debounce === 'number' && Number.isFinite(debounce) && debounce >= 0) debounceMs = debounce;
   else if (debounce !== undefined) problems.push(`${SECTION}.debounceMs = ${JSON.stringify(debounce)} is not a number ≥ 0; using ${d.debounceMs}`);
+  const text = (key: 'runLogDir' | 'pythonInterpreter', fallback: string, emptyOk: boolean): string => {
+    const v = get(key);
+    if (v === undefined) return fallback;
+    if (typeof v === 'string' && (emptyOk || v.trim())) return v.trim();
+    problems.push(`${SECTION}.${key} = ${JSON.stringify(v)} is not ${emptyOk ? 'a string' : 'a folder name'}; using ${JSON.stringify(fallback)}`);
+    return fallback;
+  };
+  let runRefreshMs = d.runRefreshMs;
+  const refresh = get('runRefreshMs');
+  if (typeof refresh === 'number' && Number.isFinite(refresh) && refresh >= MIN_RUN_REFRESH_MS) runRefreshMs = refresh;
+  else if (refresh !== undefined) problems.push(`${SECTION}.runRefreshMs = ${JSON.stringify(refresh)} is not a number ≥ ${MIN_RUN_REFRESH_MS}; using ${d.runRefreshMs}`);
   const config: ExtensionConfig = {
     debounceMs,
     quickTraceSteps: Math.max(1, Math.round(positive('quickTraceSteps', d.quickTraceSteps))),
     quickTraceTimeLimitMs: positive('quickTraceTimeLimitMs', d.quickTraceTimeLimitMs),
     codeLens: get('codeLens') !== false,
+    runRefreshMs,
+    runLogDir: text('runLogDir', d.runLogDir, false),
+    offerToWatchRuns: get('offerToWatchRuns') !== false,
+    pythonInterpreter: text('pythonInterpreter', d.pythonInterpreter, true),
     rules,
     limits: limits.limits,
   };

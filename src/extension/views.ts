@@ -2,7 +2,8 @@
  * Keeps the two webviews in step with the runs, for every kind of model file: the sidebar follows
  * the active model file, the chart panel the file (and model: a TypeScript file may hold several)
  * it was opened for. While the panel is open, every quick run of its file is followed by a quiet
- * full run, so the charts always show the model's full trace.
+ * full run, so the charts always show the model's full trace. A watched training run is shown the
+ * same way: in the panel opened on it, and in the sidebar while one of its .py files is active.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,7 +12,10 @@ import { Disposable } from './disposable';
 import type { ModelController } from './models/controller';
 import type { FileRun, TracedModel } from './models/types';
 import { TRACE_PANEL_VIEW_TYPE, TracePanel } from './panel/trace-panel';
+import type { ToWebview } from '../protocol';
 import type { PanelContext, PanelData } from './panel/types';
+import type { RunViews, TrainingRuns } from './runs/runs';
+import { runName } from './runs/run-watch';
 import { GRADIENTS_VIEW_ID, GradientsViewProvider } from './sidebar/gradients-view';
 
 /** What a view shows of one model of a file: a spec's only model is named by the file alone. */
@@ -35,7 +39,7 @@ export function tracePanelOpen(): boolean {
   );
 }
 
-export class ModelViews extends Disposable {
+export class ModelViews extends Disposable implements RunViews {
   readonly sidebar: GradientsViewProvider;
   private panel: TracePanel | undefined;
   private panelUri: string | undefined;
@@ -49,18 +53,53 @@ export class ModelViews extends Disposable {
     private readonly ctx: PanelContext,
     private readonly controller: ModelController,
     private readonly backgroundTrace: (uri: vscode.Uri) => Promise<void>,
+    private readonly runs: TrainingRuns,
   ) {
     super();
     this.sidebar = this.own(new GradientsViewProvider(ctx));
     this.own(vscode.window.registerWebviewViewProvider(GRADIENTS_VIEW_ID, this.sidebar));
-    this.own(
-      vscode.window.onDidChangeActiveTextEditor((e) => {
-        if (e && controller.isModel(e.document)) this.showInSidebar(e.document.uri);
-      }),
-    );
+    this.own(vscode.window.onDidChangeActiveTextEditor((e) => e && this.follow(e.document)));
     this.own(controller.onDidChange((uri) => this.onChange(uri)));
+    runs.views = this;
     const active = vscode.window.activeTextEditor?.document;
-    if (active && controller.isModel(active)) this.showInSidebar(active.uri);
+    if (active) this.follow(active);
+  }
+
+  /** What the panel shows, while it is open. */
+  panelShown(): ToWebview | undefined {
+    return this.panel && tracePanelOpen() ? this.panel.shown() : undefined;
+  }
+
+  /** The active editor changed: the sidebar shows its file's watched run (real numbers first), or its model. */
+  private follow(doc: vscode.TextDocument): void {
+    const run = this.runs.runFor(doc.uri)?.panelData();
+    if (run) this.showRunInSidebar(run);
+    else if (this.controller.isModel(doc)) this.showInSidebar(doc.uri);
+  }
+
+  showRun(data: PanelData, reveal: boolean): void {
+    const key = data.uri.toString();
+    if (reveal) {
+      this.panel = TracePanel.show(this.ctx, data);
+      this.panelUri = key;
+      this.showRunInSidebar(data);
+      return;
+    }
+    if (this.panel && this.panelUri === key && tracePanelOpen()) this.panel.update(data);
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (this.sidebarUri?.toString() === key || (active && this.runs.runFor(active)?.folder.toString() === key)) this.showRunInSidebar(data);
+  }
+
+  runClosed(folder: vscode.Uri): void {
+    if (this.sidebarUri?.toString() !== folder.toString()) return;
+    this.sidebar.update(undefined);
+    this.sidebar.setStatus('idle', `No longer watching the training run in ${runName(folder)}.`);
+  }
+
+  private showRunInSidebar(data: PanelData): void {
+    this.sidebarUri = data.uri;
+    this.sidebar.setStatus('idle', '');
+    this.sidebar.update(data);
   }
 
   /** The model of the file the views show: the one picked, else the first traced. */

@@ -2,12 +2,15 @@
  * The extension in a real VS Code (code-server) driven through Debian's Chromium, as a user meets
  * it: the squiggle under the Sigmoid line of the seed-saturated model and its hover, "Gradient
  * Lens: Trace Gradients" from the command palette with its Chart.js panel, and the Gradients view
- * in the activity bar; and a decorated TypeScript model with its squiggle. Screenshots for the README
- * go to test-results/.
+ * in the activity bar; a decorated TypeScript model with its squiggle; a PyTorch file; and a real
+ * training run watched live. Screenshots for the README go to test-results/.
  */
 import { expect, test as base, type Frame, type Locator, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { PYTHON, requireTorch } from '../support/torch';
 import { startCodeServer, type CodeServer } from './support/code-server';
 
 const SHOTS = path.resolve(__dirname, '../../test-results');
@@ -59,6 +62,19 @@ async function hoverSquiggle(page: Page, editor: Locator, line: Locator, classes
     await expect(hover).toBeVisible({ timeout: 5_000 * attempt });
   }).toPass({ timeout: 300_000 });
   return hover;
+}
+
+/** Opens the workbench on the workspace and `file` in it (Go to File); the editor, once it shows `text`. */
+async function openFile(page: Page, vscode: CodeServer, file: string, text: string): Promise<Locator> {
+  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
+  await runCommand(page, 'Go to File');
+  await page.keyboard.type(file);
+  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(path.basename(file));
+  await page.keyboard.press('Enter');
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  await expect(editor.locator('.view-lines')).toContainText(text);
+  return editor;
 }
 
 async function runCommand(page: Page, title: string): Promise<void> {
@@ -174,15 +190,7 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
     }),
   );
 
-  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
-  await runCommand(page, 'Go to File');
-  await page.keyboard.type('wrong-backward.model.ts');
-  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText('wrong-backward.model.ts');
-  await page.keyboard.press('Enter');
-
-  const editor = page.locator('.editor-group-container .monaco-editor').first();
-  await expect(editor.locator('.view-lines')).toContainText('backward');
+  const editor = await openFile(page, vscode, 'wrong-backward.model.ts', 'backward');
   const line = editor.locator('.view-line', { hasText: 'backward: (x, y, dy)' });
   await waitForSquiggle(editor, line, '.squiggly-error', 'an error squiggle on the backward line');
   // One CodeLens above the class, with the count of its findings.
@@ -199,19 +207,94 @@ test('a PyTorch file: the squiggle on the nn.Sigmoid() line of the seed script',
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'test/extension/fixtures/python/seed_large_init.py'), path.join(dir, 'train.py'));
 
-  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
-  await runCommand(page, 'Go to File');
-  await page.keyboard.type('pytorch/train.py');
-  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText('train.py');
-  await page.keyboard.press('Enter');
-
-  const editor = page.locator('.editor-group-container .monaco-editor').first();
-  await expect(editor.locator('.view-lines')).toContainText('nn.Sigmoid()');
+  const editor = await openFile(page, vscode, 'pytorch/train.py', 'nn.Sigmoid()');
   const line = editor.locator('.view-line', { hasText: 'nn.Sigmoid(),' });
   await waitForSquiggle(editor, line, '.squiggly-error', 'an error squiggle on the nn.Sigmoid() line');
   await expect(editor.locator('.codelens-decoration', { hasText: /Trace gradients · \d+ findings?/ })).toHaveCount(1);
   const hover = await hoverSquiggle(page, editor, line, '.squiggly-error', /sigmoid layer saturated/);
   await expect(hover).toContainText('Gradient Lens');
   await page.screenshot({ path: `${SHOTS}/python.png` });
+});
+
+/** The seed model with its first layer drawn far too large, trained on random data: its Sigmoid saturates. */
+const TRAINING_SCRIPT = `import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+model = nn.Sequential(
+    nn.Linear(10, 10),
+    nn.Sigmoid(),
+    nn.Linear(10, 1),
+)
+nn.init.normal_(model[0].weight, std=8.0)  # far too large: the Sigmoid saturates
+criterion = nn.MSELoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+x = torch.randn(256, 10)
+y = torch.randn(256, 1)
+for step in range(400):
+    batch = torch.randint(0, 256, (32,))
+    optimizer.zero_grad()
+    loss = criterion(model(x[batch]), y[batch])
+    loss.backward()
+    optimizer.step()
+`;
+
+/**
+ * A real PyTorch run watched live: the script runs under the hook first (into a folder outside the
+ * workspace), then its log is written into the workspace a part at a time, as a training run
+ * writes it. The extension offers to watch it; the panel, the status bar and the squiggle on the
+ * nn.Sigmoid() line follow the log as it grows.
+ */
+test('a training run: offered when its log appears, charts and squiggle updated as it grows', async ({ page, vscode }) => {
+  requireTorch({ skip: () => test.skip(true, 'PyTorch is missing') } as unknown as Mocha.Context, 'the training-run UI test');
+  const ROOT = path.resolve(__dirname, '../..');
+  const dir = path.join(vscode.workspace, 'training');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'train.py'), TRAINING_SCRIPT);
+  const recorded = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-ui-run-'));
+  const r = spawnSync(PYTHON, ['-m', 'gradient_lens', 'run', '--every', '4', '--log-dir', path.join(recorded, 'runs', 'gl'), 'train.py'], {
+    cwd: dir,
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'python') },
+    encoding: 'utf8',
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const lines = fs.readFileSync(path.join(recorded, 'runs', 'gl', 'rank0.gl.jsonl'), 'utf8').split('\n').filter(Boolean);
+  fs.rmSync(recorded, { recursive: true, force: true });
+  const end = lines.findIndex((l) => JSON.parse(l).kind === 'end');
+  const body = lines.slice(0, end);
+  const log = path.join(dir, 'runs', 'gl', 'rank0.gl.jsonl');
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+
+  const editor = await openFile(page, vscode, 'training/train.py', 'nn.Sigmoid()');
+
+  // The run starts writing: the header, the graph and its first recorded steps.
+  const firstPart = Math.floor(body.length * 0.4);
+  fs.writeFileSync(log, body.slice(0, firstPart).map((l) => l + '\n').join(''));
+  const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'a training run is writing its log' });
+  await expect(offer).toBeVisible({ timeout: 120_000 });
+  await offer.getByRole('button', { name: 'Watch' }).click();
+
+  const panel = await webviewFrame(page, 'canvas[data-chart="grad-norm"][data-rendered="true"]');
+  await expect(panel.locator('.toolbar .facts')).toContainText('still running');
+  const stepOf = (l: string) => (JSON.parse(l) as { step?: number }).step;
+  const lastStep = (upTo: number) => body.slice(0, upTo).map(stepOf).filter((s): s is number => typeof s === 'number').pop();
+  await expect(panel.locator('.toolbar .facts')).toContainText(`–${lastStep(firstPart)} (`);
+
+  // More of the run arrives, in pieces (the last one cut mid-line, as a flush may leave it).
+  const secondPart = Math.floor(body.length * 0.9);
+  const more = body.slice(firstPart, secondPart).map((l) => l + '\n').join('');
+  fs.appendFileSync(log, more.slice(0, more.length - 40));
+  fs.appendFileSync(log, more.slice(more.length - 40));
+  await expect(panel.locator('.toolbar .facts')).toContainText(`–${lastStep(secondPart)} (`);
+  await expect(panel.locator('aside.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
+  await expect(page.locator('.statusbar-item', { hasText: `step ${lastStep(secondPart)}` })).toBeVisible();
+
+  // The squiggle sits under the nn.Sigmoid() line of train.py.
+  await waitForSquiggle(editor, editor.locator('.view-line', { hasText: 'nn.Sigmoid(),' }), '.squiggly-warning, .squiggly-error', 'a squiggle on the nn.Sigmoid() line');
+  await page.screenshot({ path: `${SHOTS}/training-run.png` });
+
+  // The rest of the run, and its end.
+  fs.appendFileSync(log, lines.slice(secondPart).map((l) => l + '\n').join(''));
+  await expect(panel.locator('.toolbar .facts')).toContainText('ended: finished');
 });

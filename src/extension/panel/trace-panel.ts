@@ -74,6 +74,11 @@ export class TracePanel extends Disposable {
     if (this.ready) this.post(traceMessage(data));
   }
 
+  /** What the panel shows (or will, once its page is ready). */
+  shown(): ToWebview {
+    return traceMessage(this.data);
+  }
+
   private post(msg: ToWebview): void {
     void this.panel.webview.postMessage(msg).then(undefined, (e: unknown) => this.ctx.log.warn(`trace panel: post failed: ${String(e)}`));
   }

@@ -1,6 +1,10 @@
 /** Restricted Mode: the extension runs (limited support), specs are traced, user code is refused. */
 import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { graph, header, line, MODEL_TEXT, step } from '../../unit/run-log/fixture';
 import { api, closeAll, codeOf, exists, file, idle, open, ours, panelTabs, PATIENT_MS, until, within } from '../support/helpers';
 
 suite('restricted mode (untrusted workspace)', () => {
@@ -88,5 +92,22 @@ suite('restricted mode (untrusted workspace)', () => {
     const refused = await vscode.commands.executeCommand('gradientLens.traceModel', uri, 'Seed');
     assert.equal(refused, undefined);
     assert.deepEqual([gl.typescript.stats().runs, gl.typescript.stats().aborted], [0, 0]);
+  });
+
+  test('a training run\'s log is data: it is watched and its findings shown; running a training script is refused', async () => {
+    const gl = await api();
+    const dir = file(`scratch/run-${randomUUID()}`);
+    const logDir = vscode.Uri.joinPath(dir, 'runs', 'gl');
+    mkdirSync(logDir.fsPath, { recursive: true });
+    const script = vscode.Uri.joinPath(dir, 'train.py');
+    writeFileSync(script.fsPath, MODEL_TEXT);
+    writeFileSync(join(logDir.fsPath, 'rank0.gl.jsonl'), [header(), graph(), step(0, { saturated: 0.95 }), step(1, { saturated: 0.95 })].map(line).join(''));
+    await open(script);
+    assert.equal(await vscode.commands.executeCommand('gradientLens.runTrainingScript'), undefined, 'nothing is run');
+    assert.deepEqual(vscode.tasks.taskExecutions.filter((t) => t.task.source === 'Gradient Lens'), []);
+    await vscode.commands.executeCommand('gradientLens.watchTrainingRun', logDir);
+    await until('the run\'s finding on train.py', () => ours(script).some((d) => codeOf(d) === 'saturated-activation'));
+    await vscode.commands.executeCommand('gradientLens.stopWatchingTrainingRun', logDir);
+    assert.deepEqual(gl.runs.list(), []);
   });
 });
