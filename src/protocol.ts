@@ -5,7 +5,8 @@
  * only after it (posting right after setting `webview.html` races the page's script).
  */
 import type { ParamHealth } from './rules/health';
-import type { Trace } from './trace/types';
+import type { StepsDelta } from './trace/steps-delta';
+import type { StepRecord, Trace } from './trace/types';
 
 export interface Pos {
   line: number;
@@ -53,9 +54,39 @@ export interface TraceView {
 }
 
 export type ToWebview =
-  | ({ type: 'trace'; uri: string } & TraceView)
+  | ({
+      type: 'trace';
+      uri: string;
+      /**
+       * Set on a training run's updates: `trace.steps` are only the new steps, following the first
+       * `keep` of the steps the page holds for this run (completeTraceMessage puts them together).
+       */
+      keep?: number;
+    } & TraceView)
   | { type: 'status'; state: 'idle' | 'running' | 'error'; message: string }
   | { type: 'empty'; message: string };
+
+export type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
+
+/** The steps a receiver holds after an update (src/trace/steps-delta.ts): null when it holds fewer than the update keeps (it must ask for everything). */
+export function applyStepsDelta(held: readonly StepRecord[], delta: StepsDelta): StepRecord[] | null {
+  if (held.length < delta.keep) return null;
+  return delta.keep === held.length ? [...held, ...delta.steps] : [...held.slice(0, delta.keep), ...delta.steps];
+}
+
+/**
+ * What a page shows after `msg`, given what it showed: the message itself, or for an update that
+ * carries only a run's new steps, the steps the page held put together with them. Null when the
+ * page does not hold what the update continues (it asks the host for everything with `ready`).
+ */
+export function completeTraceMessage(held: TraceMessage | null | undefined, msg: TraceMessage): TraceMessage | null {
+  if (msg.keep === undefined) return msg;
+  if (!held || held.uri !== msg.uri || held.trace.run?.id !== msg.trace.run?.id) return null;
+  const steps = applyStepsDelta(held.trace.steps, { keep: msg.keep, steps: msg.trace.steps });
+  if (!steps) return null;
+  const { keep: _, ...whole } = msg;
+  return { ...whole, trace: { ...msg.trace, steps } };
+}
 
 // ── webview → extension ────────────────────────────────────────────────────
 export type FromWebview =

@@ -9,6 +9,7 @@ import type { RuleConfig } from '../rules/config';
 import { RunFollower } from '../trace/run-log/follow';
 import { readSource } from '../trace/run-log/read-source';
 import { hasLogs, RunLogError, RunReader } from '../trace/run-log/reader';
+import { HeldSteps } from '../trace/steps-delta';
 import type { Trace } from '../trace/types';
 import type { RunWatchReply, RunWatchRequest } from './run-messages';
 import { resolveRun } from './run-findings';
@@ -38,6 +39,8 @@ export class RunWatchJob {
   private deferred: ReturnType<typeof setTimeout> | undefined;
   /** The last error told: a log that stays unreadable is looked at again, but not reported again. */
   private lastError: string | undefined;
+  /** The steps the host holds: a snapshot carries only the new ones, not the whole run again. */
+  private readonly sent = new HeldSteps();
 
   constructor(
     private readonly opts: RunJobOptions,
@@ -53,6 +56,10 @@ export class RunWatchJob {
       this.config = msg.config;
       this.analyse();
     } else if (msg.type === 'kick') this.kick();
+    else if (msg.type === 'resend') {
+      this.sent.forget();
+      this.analyse();
+    }
   }
 
   /** Something changed in the folder: read it, or start reading once a log is there. */
@@ -83,8 +90,8 @@ export class RunWatchJob {
   }
 
   /**
-   * Analyses now, or once the gap since the last analysis is long enough: the rules, placing the
-   * findings and posting the whole trace grow with a long run of a big model, and must stay a
+   * Analyses now, or once the gap since the last analysis is long enough: the rules and placing the
+   * findings grow with a long run of a big model, and must stay a
    * small share of the time (at most a tenth of it, and never more often than the throttle).
    */
   private schedule(): void {
@@ -111,7 +118,9 @@ export class RunWatchJob {
     try {
       const resolved = resolveRun(analyseRun(trace, this.opts.path, readSource, this.config));
       this.lastError = undefined;
-      this.post({ type: 'update', trace, caughtUp, ...resolved });
+      // The run's id names its steps: a log replaced by another run's is sent whole.
+      const delta = this.sent.next(trace.run?.id ?? '', trace.steps) ?? { keep: 0, steps: trace.steps };
+      this.post({ type: 'update', trace: { ...trace, steps: delta.steps }, keep: delta.keep, caughtUp, ...resolved });
     } catch (e) {
       this.post({ type: 'internal', message: (e as Error).stack ?? String(e) });
     }

@@ -13,11 +13,16 @@ export type RunWatchRequest =
   /** The rules' settings changed: apply them to what has been read. */
   | { type: 'config'; config: RuleConfig }
   /** A file-system event in the folder: read soon. */
-  | { type: 'kick' };
+  | { type: 'kick' }
+  /** The host lost track of the steps (a bug of ours): the next snapshot carries all of them. */
+  | { type: 'resend' };
 
 export interface RunSnapshotMessage extends ResolvedRun {
   type: 'update';
+  /** The run's trace with only the steps the host lacks: they follow the first `keep` of the steps it holds. */
   trace: Trace;
+  /** How many steps of the previous snapshot stay (0: the trace's steps are all of them). */
+  keep: number;
   /** False while a big log is still being read. */
   caughtUp: boolean;
 }

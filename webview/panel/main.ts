@@ -11,13 +11,12 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { Chart } from 'chart.js';
 import { chartData, renderActivationChart, renderGradientFlowChart, renderGradNormChart, renderUpdateRatioChart, toCsv } from '../charts';
 import type { ChartTheme } from '../charts/theme';
-import type { FindingView, ToWebview } from '../../src/protocol';
+import { completeTraceMessage, type FindingView, type TraceMessage } from '../../src/protocol';
 import { formatNumber, h } from '../shared/dom';
 import { runFacts } from '../shared/run-facts';
 import { onThemeChange, vscodeChartTheme } from '../shared/theme';
 import { connect } from '../shared/vscode-api';
 
-type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
 type ChartId = 'grad-norm' | 'update-ratio' | 'gradient-flow' | 'activations';
 
 interface PanelState {
@@ -48,10 +47,17 @@ let charts: Map<ChartId, Chart> = new Map();
 
 host.listen((msg) => {
   switch (msg.type) {
-    case 'trace':
-      save({ ...state, trace: msg });
+    case 'trace': {
+      // A training run's update brings only its new steps; a page that lacks what they follow asks for everything.
+      const trace = completeTraceMessage(state.trace, msg);
+      if (!trace) {
+        host.post({ type: 'ready' });
+        break;
+      }
+      save({ ...state, trace });
       render();
       break;
+    }
     case 'empty':
       save({ hidden: state.hidden });
       render(msg.message);

@@ -8,13 +8,12 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { FindingView, RangeView, ToWebview } from '../../src/protocol';
+import { completeTraceMessage, type FindingView, type RangeView, type TraceMessage } from '../../src/protocol';
 import { formatNumber, h, svg } from '../shared/dom';
 import { HEALTH_LABEL, paramRows, sparkline, type Health, type ParamRow } from '../shared/param-health';
 import { stepSpan } from '../shared/run-facts';
 import { connect } from '../shared/vscode-api';
 
-type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
 
 interface SidebarState {
   /** Sections the user collapsed. */
@@ -39,8 +38,12 @@ let emptyMessage = '';
 let status: { state: 'idle' | 'running' | 'error'; message: string } = { state: 'idle', message: '' };
 
 host.listen((msg) => {
-  if (msg.type === 'trace') current = msg;
-  else if (msg.type === 'empty') {
+  if (msg.type === 'trace') {
+    // A training run's update brings only its new steps; a page that lacks what they follow asks for everything.
+    const trace = completeTraceMessage(current, msg);
+    if (!trace) return host.post({ type: 'ready' });
+    current = trace;
+  } else if (msg.type === 'empty') {
     current = null;
     emptyMessage = msg.message;
   } else if (msg.type === 'status') status = { state: msg.state, message: msg.message };

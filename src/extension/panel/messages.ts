@@ -3,12 +3,38 @@
  * into the `trace` message, and acting on a validated message from a webview.
  */
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type FromWebview, type ToWebview } from '../../protocol';
+import { parseWebviewMessage, type FromWebview, type TraceMessage } from '../../protocol';
+import { HeldSteps, runKey } from '../../trace/steps-delta';
 import type { PanelContext, PanelData } from './types';
 
-export function traceMessage(data: PanelData): ToWebview {
+export function traceMessage(data: PanelData): TraceMessage {
   const { uri, layers, ...view } = data;
   return { type: 'trace', uri: uri.toString(), ...view, ...(layers ? { layers } : {}) };
+}
+
+/**
+ * The trace messages to one page, which keeps what it was sent: a training run's update carries
+ * only the steps the page lacks, so a long run is not sent again at every refresh.
+ */
+export class TraceMessages {
+  private readonly held = new HeldSteps();
+
+  /** The message that brings the page to `data`, the page having been sent every earlier one. */
+  next(data: PanelData): TraceMessage {
+    const msg = traceMessage(data);
+    const key = runKey(msg.uri, data.trace);
+    if (!key) {
+      this.held.forget();
+      return msg;
+    }
+    const delta = this.held.next(key, data.trace.steps);
+    return delta ? { ...msg, trace: { ...data.trace, steps: delta.steps }, keep: delta.keep } : msg;
+  }
+
+  /** The page holds nothing (it is new, torn down, or asked for everything): the next message is whole. */
+  forget(): void {
+    this.held.forget();
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { ToWebview } from '../../protocol';
 import { Disposable } from '../disposable';
 import { webviewHtml, webviewRoots } from './html';
 import { PANEL_SHELL } from './shell';
-import { handleWebviewMessage, logFailure, traceMessage } from './messages';
+import { handleWebviewMessage, logFailure, traceMessage, TraceMessages } from './messages';
 import type { PanelContext, PanelData } from './types';
 
 export const TRACE_PANEL_VIEW_TYPE = 'gradientLens.tracePanel';
@@ -36,6 +36,8 @@ export class TracePanel extends Disposable {
 
   /** True between the page's `ready` and it being torn down (hidden, reloaded). */
   private ready = false;
+  /** What the page holds: a training run's updates send only its new steps. */
+  private readonly messages = new TraceMessages();
 
   private constructor(
     private readonly ctx: PanelContext,
@@ -58,7 +60,8 @@ export class TracePanel extends Disposable {
           .then((msg) => {
             if (msg?.type === 'ready') {
               this.ready = true;
-              this.post(traceMessage(this.data));
+              this.messages.forget();
+              this.post(this.messages.next(this.data));
             }
           })
           .catch(logFailure(ctx, 'trace panel'));
@@ -71,7 +74,7 @@ export class TracePanel extends Disposable {
     this.data = data;
     if (this.disposed) return;
     this.panel.title = title(data);
-    if (this.ready) this.post(traceMessage(data));
+    if (this.ready) this.post(this.messages.next(data));
   }
 
   /** What the panel shows (or will, once its page is ready). */

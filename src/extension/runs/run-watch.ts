@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import type { LayerRangeView } from '../../protocol';
+import { applyStepsDelta, type LayerRangeView } from '../../protocol';
 import type { RuleConfig } from '../../rules/config';
 import type { Trace } from '../../trace/types';
 import type { ResolvedFinding } from '../../worker/messages';
@@ -120,13 +120,19 @@ export class RunWatch extends Disposable {
         this.opts.log.error(`training run ${this.folder.fsPath}: ${reply.message}`);
         return;
       case 'update': {
+        // The worker sends only the steps this side lacks.
+        const steps = applyStepsDelta(this.last?.trace.steps ?? [], { keep: reply.keep, steps: reply.trace.steps });
+        if (!steps) {
+          this.opts.log.error(`training run ${this.folder.fsPath}: an update keeps ${reply.keep} steps, ${this.last?.trace.steps.length ?? 0} are held; asking for all of them`);
+          return this.post({ type: 'resend' });
+        }
         this.error = undefined;
         const layers: LayerRangeView[] = reply.layers.map((l) => ({ path: l.path, range: l.range, ...(l.file ? { uri: vscode.Uri.file(l.file).toString() } : {}) }));
         this.publish(reply.findings);
         this.version++;
         this.last = {
           folder: this.folder,
-          trace: reply.trace,
+          trace: { ...reply.trace, steps },
           findings: reply.findings,
           layers,
           files: reply.files.map((f) => vscode.Uri.file(f)),

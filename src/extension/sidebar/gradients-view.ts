@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { ToWebview } from '../../protocol';
 import { Disposable } from '../disposable';
 import { webviewHtml, webviewRoots } from '../panel/html';
-import { handleWebviewMessage, logFailure, traceMessage } from '../panel/messages';
+import { handleWebviewMessage, logFailure, traceMessage, TraceMessages } from '../panel/messages';
 import { SIDEBAR_SHELL } from '../panel/shell';
 import type { PanelContext, PanelData } from '../panel/types';
 
@@ -20,6 +20,8 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
   private data: PanelData | undefined;
   private status: { state: 'idle' | 'running' | 'error'; message: string } = { state: 'idle', message: '' };
   private ready = false;
+  /** What the page holds: a training run's updates send only its new steps. */
+  private readonly messages = new TraceMessages();
 
   constructor(private readonly ctx: PanelContext) {
     super();
@@ -44,7 +46,8 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
           .then((msg) => {
             if (msg?.type !== 'ready') return;
             this.ready = true;
-            this.post(this.dataMessage());
+            this.messages.forget();
+            this.postData();
             this.post({ type: 'status', ...this.status });
           })
           .catch(logFailure(this.ctx, 'gradients view'));
@@ -55,7 +58,7 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
   /** Shows this model's trace, or the empty state when no model file is active. */
   update(data: PanelData | undefined): void {
     this.data = data;
-    this.post(this.dataMessage());
+    this.postData();
   }
 
   setStatus(state: 'idle' | 'running' | 'error', message: string): void {
@@ -70,6 +73,13 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
 
   private dataMessage(): ToWebview {
     return this.data ? traceMessage(this.data) : { type: 'empty', message: NO_MODEL };
+  }
+
+  /** The data to the page, as much as it lacks. */
+  private postData(): void {
+    if (!this.view || !this.ready) return;
+    if (!this.data) this.messages.forget();
+    this.post(this.data ? this.messages.next(this.data) : this.dataMessage());
   }
 
   private post(msg: ToWebview): void {

@@ -44,13 +44,16 @@ describe('run log: the watch job of a worker thread', () => {
     let update = r.next(isUpdate);
     job = new RunWatchJob({ path: logDir, throttleMs: 5, config: DEFAULT_CONFIG }, r.post);
     let u = await update;
-    assert.deepEqual(u.trace.steps.map((s) => s.step), [0]);
+    assert.deepEqual([u.keep, u.trace.steps.map((s) => s.step)], [0, [0]]);
     assert.deepEqual(u.findings, []);
-    update = r.next((x): x is Extract<RunWatchReply, { type: 'update' }> => isUpdate(x) && x.trace.steps.length === 3);
+    update = r.next((x): x is Extract<RunWatchReply, { type: 'update' }> => isUpdate(x) && x.trace.steps.some((s) => s.step === 16));
     dir.append('proj/runs/gl/rank0.gl.jsonl', [step(8, { saturated: 0.95 }), step(16, { saturated: 0.95 })]);
     job.handle({ type: 'kick' });
     u = await update;
-    assert.deepEqual(u.trace.steps.map((s) => s.step), [0, 8, 16]);
+    // Only the new steps are posted, after the one the host holds (whichever polls they came in).
+    const held = r.seen.filter(isUpdate).reduce<number[]>((steps, x) => [...steps.slice(0, x.keep), ...x.trace.steps.map((s) => s.step)], []);
+    assert.deepEqual(held, [0, 8, 16]);
+    assert.equal(u.trace.steps[0].step === 0, false, 'step 0 is not sent again');
     const sat = u.findings.find((f) => f.rule === 'saturated-activation')!;
     assert.equal(sat.file, join(dir.path, 'proj', 'train.py'));
     assert.equal(sat.range.start.line, 5);
@@ -66,7 +69,12 @@ describe('run log: the watch job of a worker thread', () => {
     assert.ok((await first).findings.some((f) => f.rule === 'saturated-activation'));
     const again = r.next(isUpdate);
     job.handle({ type: 'config', config: { ...DEFAULT_CONFIG, severity: { ...DEFAULT_CONFIG.severity, 'saturated-activation': 'off' } } });
-    assert.ok(!(await again).findings.some((f) => f.rule === 'saturated-activation'));
+    const u = await again;
+    assert.ok(!u.findings.some((f) => f.rule === 'saturated-activation'));
+    assert.deepEqual([u.keep, u.trace.steps], [2, []], 'the same steps: none sent again');
+    const all = r.next(isUpdate);
+    job.handle({ type: 'resend' });
+    assert.deepEqual([(await all).keep, (await all).trace.steps.map((s) => s.step)], [0, [0, 1]], 'asked for everything');
   });
 
   it('waits for a log that is not there yet, and says why a log cannot be read', async () => {
