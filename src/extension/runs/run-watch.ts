@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { applyStepsDelta, type LayerRangeView } from '../../protocol';
 import type { RuleConfig } from '../../rules/config';
+import type { ParamHealth } from '../../rules/health';
 import type { Trace } from '../../trace/types';
 import type { ResolvedFinding } from '../../worker/messages';
 import type { RunWatchReply, RunWatchRequest } from '../../worker/run-messages';
@@ -23,6 +24,8 @@ export interface RunSnapshot {
   trace: Trace;
   /** Ranked; each names the .py file it is on (none when the run recorded no source sites). */
   findings: ResolvedFinding[];
+  /** Each parameter's health, judged with the settings the rules ran under. */
+  health: ParamHealth[];
   /** Where each module was built, in its .py file. */
   layers: LayerRangeView[];
   /** The .py files the findings and modules point into. */
@@ -103,7 +106,7 @@ export class RunWatch extends Disposable {
   panelData(): PanelData | undefined {
     const s = this.last;
     if (!s) return undefined;
-    return { uri: this.folder, fileName: `${runName(this.folder)} (training run)`, trace: s.trace, findings: s.findings.map(findingView), quick: false, layers: s.layers };
+    return { uri: this.folder, fileName: `${runName(this.folder)} (training run)`, trace: s.trace, findings: s.findings.map(findingView), health: s.health, quick: false, layers: s.layers };
   }
 
   private post(msg: RunWatchRequest): void {
@@ -134,6 +137,7 @@ export class RunWatch extends Disposable {
           folder: this.folder,
           trace: { ...reply.trace, steps },
           findings: reply.findings,
+          health: reply.health,
           layers,
           files: reply.files.map((f) => vscode.Uri.file(f)),
           caughtUp: reply.caughtUp,

@@ -60,7 +60,7 @@ describe('run log: updates carry only the steps a receiver lacks', () => {
 
   it('puts a page\'s run message together, and says when the page cannot', () => {
     const run = (id: string, steps: number[]) => ({ steps: steps.map((k) => step(k) as unknown as StepRecord), run: { id } }) as unknown as Trace;
-    const msg = (uri: string, trace: Trace, keep?: number): TraceMessage => ({ type: 'trace', uri, fileName: 'runs/gl', trace, findings: [], quick: false, ...(keep === undefined ? {} : { keep }) });
+    const msg = (uri: string, trace: Trace, keep?: number): TraceMessage => ({ type: 'trace', uri, fileName: 'runs/gl', trace, findings: [], health: [], quick: false, ...(keep === undefined ? {} : { keep }) });
     const held = msg('file:///runs/gl', run('r1', [0, 4, 8]));
     const whole = msg('file:///runs/gl', run('r1', [0, 8, 12]));
     assert.equal(completeTraceMessage(held, whole), whole, 'a whole message replaces what is held');
