@@ -38,6 +38,10 @@ export interface RunSummary {
 
 export const RUN_DIAGNOSTICS = 'gradient-lens-runs';
 const LOG_GLOB = '**/*.gl.jsonl';
+/** Earlier runs moved aside by the hook, and folders no run writes to. */
+const LOG_EXCLUDE = '**/{previous,node_modules,.git}/**';
+/** A log written to this recently (ms) belongs to a run still training, worth offering when the window opens. */
+const RECENT_MS = 120_000;
 const NOT_A_RUN = 'Gradient Lens: pick a folder holding a training run\'s log (rank0.gl.jsonl, written by gradient_lens.watch or python -m gradient_lens run), or one log file.';
 
 export function summaryOf(folder: vscode.Uri, s: RunSnapshot | undefined, error?: string): RunSummary {
@@ -86,6 +90,8 @@ export class TrainingRuns extends Disposable {
     this.status.command = CommandId.WatchTrainingRun;
     const logs = this.own(vscode.workspace.createFileSystemWatcher(LOG_GLOB, false, true, true));
     this.own(logs.onDidCreate((uri) => void this.offer(uri)));
+    // A run already writing when the window opened (or before the watcher above was listening).
+    void this.offerWritten();
   }
 
   /** Every run command, registered; the caller owns the registrations. */
@@ -211,7 +217,7 @@ export class TrainingRuns extends Disposable {
 
   /** The run folders in the workspace (newest first), then Browse…. */
   private async pick(): Promise<vscode.Uri | undefined> {
-    const logs = await vscode.workspace.findFiles(LOG_GLOB, '**/{previous,node_modules,.git}/**', 1000);
+    const logs = await vscode.workspace.findFiles(LOG_GLOB, LOG_EXCLUDE, 1000);
     const folders = new Map<string, { uri: vscode.Uri; mtime: number; files: number }>();
     for (const log of logs) {
       const dir = vscode.Uri.joinPath(log, '..');
@@ -248,6 +254,19 @@ export class TrainingRuns extends Disposable {
       return undefined;
     }
     return uri;
+  }
+
+  /** Logs in the workspace written to within the last RECENT_MS: their runs are offered as if they had just appeared. */
+  private async offerWritten(): Promise<void> {
+    const logs = await vscode.workspace.findFiles(LOG_GLOB, LOG_EXCLUDE, 1000);
+    const now = Date.now();
+    for (const log of logs) {
+      try {
+        if (now - (await vscode.workspace.fs.stat(log)).mtime <= RECENT_MS) void this.offer(log);
+      } catch {
+        // Gone meanwhile: nothing to offer.
+      }
+    }
   }
 
   /** A log appeared in the workspace: offer to watch its folder, once, unless switched off. */
