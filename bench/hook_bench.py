@@ -1,5 +1,6 @@
 """Overhead of gradient_lens.watch on CPU training steps: an MLP and a CNN, step time with and
-without the hook at the default ("auto") recording interval, and at every step.
+without the hook at the default ("auto") recording interval, and at every step; by wall clock and
+by the process's CPU time (a busy machine stretches the wall clock of whichever run it deschedules).
 
 Run by `npm run bench` (bench/main.ts), which prints the numbers; JSON on stdout. Each variant
 trains in its own fresh model for the same number of steps; variants alternate in rounds so a
@@ -40,34 +41,58 @@ def cnn():
     return model, x, y
 
 
+def tiny():
+    # A step this small is mostly the per-step bookkeeping of torch and of the hook.
+    model = nn.Sequential(nn.Linear(4, 2))
+    x = torch.randn(2, 4)
+    y = torch.randint(0, 2, (2,))
+    return model, x, y
+
+
 def train(build, steps, every, log_dir):
-    """Seconds per step, over `steps` steps of a fresh model."""
+    """Seconds per step, wall clock and this process's CPU time, over `steps` steps of a fresh model."""
     torch.manual_seed(0)
     model, x, y = build()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     watch = gradient_lens.watch(model, opt, log_dir=log_dir, every=every) if every is not None else None
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for _ in range(steps):
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
     elapsed = time.perf_counter() - t0
+    # CPU time (one thread) is what the hook costs even when a busy machine deschedules the process.
+    cpu = time.process_time() - c0
     info = None
     if watch is not None:
         info = {"recorded": watch.recorded, "interval": watch.schedule.interval}
         watch.close()
-    return elapsed / steps, info
+    return elapsed / steps, cpu / steps, info
 
 
 def main():
     cfg = json.loads(sys.stdin.read() or "{}")
     rounds = int(cfg.get("rounds", 3))
     out = {"torch": torch.__version__, "workloads": []}
+    # What the hook costs on a step it does not record (the wrapped optimizer.step and backward, the
+    # loss kept to be checked for NaN): the CPU time between a tiny model's steps with and without it,
+    # so the difference is not lost in a big step's noise. `every` this large records step 0 only.
+    tiny_steps = int(cfg.get("tinySteps", 20000))
+    diffs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        train(tiny, 1000, None, tmp)
+        for r in range(rounds):
+            _, plain_cpu, _ = train(tiny, tiny_steps, None, tmp)
+            _, hooked_cpu, _ = train(tiny, tiny_steps, 1 << 30, os.path.join(tmp, f"tiny{r}"))
+            diffs.append(hooked_cpu - plain_cpu)
+    out["unrecordedStepUs"] = statistics.median(diffs) * 1e6
     # Runs long enough (about 20 s of plain training each by default) that the default schedule is in its steady state.
     for name, build, steps in (("MLP 784-256-256-10, batch 64", mlp, int(cfg.get("mlpSteps", 5000))), ("CNN 3→16→32 conv, 32×32, batch 32", cnn, int(cfg.get("cnnSteps", 800)))):
         times = {"plain": [], "auto": [], "every": []}
+        cpu = {"plain": [], "auto": [], "every": []}
         infos = {}
         with tempfile.TemporaryDirectory() as tmp:
             train(build, max(5, steps // 20), None, tmp)  # warm up
@@ -76,8 +101,9 @@ def main():
                     every = None if variant == "plain" else ("auto" if variant == "auto" else 1)
                     # Recording every step only shows what one recorded step costs: a few dozen steps do.
                     n = steps if variant != "every" else max(10, steps // 50)
-                    t, info = train(build, n, every, os.path.join(tmp, f"{variant}{r}"))
+                    t, c, info = train(build, n, every, os.path.join(tmp, f"{variant}{r}"))
                     times[variant].append(t)
+                    cpu[variant].append(c)
                     if info:
                         infos[variant] = info
         plain = statistics.median(times["plain"])
@@ -89,6 +115,10 @@ def main():
             "everyMs": statistics.median(times["every"]) * 1000,
             "autoRatio": statistics.median(times["auto"]) / plain,
             "everyRatio": statistics.median(times["every"]) / plain,
+            "plainCpuMs": statistics.median(cpu["plain"]) * 1000,
+            "autoCpuMs": statistics.median(cpu["auto"]) * 1000,
+            "autoCpuRatio": statistics.median(cpu["auto"]) / statistics.median(cpu["plain"]),
+            "everyCpuMs": statistics.median(cpu["every"]) * 1000,
             "autoRecorded": infos.get("auto", {}).get("recorded"),
             "autoInterval": infos.get("auto", {}).get("interval"),
         })
