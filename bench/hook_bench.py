@@ -89,13 +89,18 @@ def main():
             _, hooked_cpu, _ = train(tiny, tiny_steps, 1 << 30, os.path.join(tmp, f"tiny{r}"))
             diffs.append(hooked_cpu - plain_cpu)
     out["unrecordedStepUs"] = statistics.median(diffs) * 1e6
-    # Runs long enough (about 20 s of plain training each by default) that the default schedule is in its steady state.
-    for name, build, steps in (("MLP 784-256-256-10, batch 64", mlp, int(cfg.get("mlpSteps", 5000))), ("CNN 3→16→32 conv, 32×32, batch 32", cnn, int(cfg.get("cnnSteps", 800)))):
+    # Runs long enough (about `seconds` of plain training each, 20 by default, whatever the machine's
+    # speed) that the default schedule is past its start: its 0.2 s allowance for a short script's
+    # first recorded steps weighs 1% on a 20 s run, 3% on a 7 s one.
+    seconds = float(cfg.get("seconds", 20))
+    for name, build, fixed in (("MLP 784-256-256-10, batch 64", mlp, cfg.get("mlpSteps")), ("CNN 3→16→32 conv, 32×32, batch 32", cnn, cfg.get("cnnSteps"))):
         times = {"plain": [], "auto": [], "every": []}
         cpu = {"plain": [], "auto": [], "every": []}
         infos = {}
         with tempfile.TemporaryDirectory() as tmp:
-            train(build, max(5, steps // 20), None, tmp)  # warm up
+            train(build, 20, None, tmp)  # warm up (the first steps allocate)
+            per_step, _, _ = train(build, 50, None, tmp)
+            steps = int(fixed) if fixed else max(100, round(seconds / per_step))
             for r in range(rounds):
                 for variant in ("plain", "auto", "every"):
                     every = None if variant == "plain" else ("auto" if variant == "auto" else 1)
