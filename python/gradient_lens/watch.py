@@ -99,7 +99,7 @@ class _Deferred:
     def __init__(self, step: int, t: torch.Tensor):
         self.step = step
         self.event = None
-        t = t.detach()
+        t = t.detach() if t.requires_grad else t
         if t.is_cuda:
             self.host = torch.empty((), dtype=t.dtype, pin_memory=True)
             self.host.copy_(t, non_blocking=True)
@@ -258,6 +258,8 @@ class Watch:
         self.step = 0
         self.recorded = 0
         self.probe: Optional[_StepProbe] = None
+        # The loss backward() was called on since the last optimizer.step (detached), or the float64
+        # sum of several (gradient accumulation), and how many.
         self.loss_sum: Optional[torch.Tensor] = None
         self.loss_count = 0
         self.loss_info: Optional[Dict[str, Any]] = None
@@ -304,8 +306,14 @@ class Watch:
         if t.numel() != 1 or not t.is_floating_point() or not t.requires_grad:
             return
         try:
-            d = t.detach().reshape(())
-            self.loss_sum = d.to(torch.float64) if self.loss_sum is None else self.loss_sum + d
+            # One op on the usual step (one backward); several losses are summed in float64 for their mean.
+            d = t.detach()
+            if self.loss_sum is None:
+                self.loss_sum = d
+            else:
+                if self.loss_count == 1:
+                    self.loss_sum = self.loss_sum.reshape(()).to(torch.float64)
+                self.loss_sum = self.loss_sum + d.reshape(())
             self.loss_count += 1
             if not self.loss_probe_done:
                 self.loss_probe_done = True
@@ -367,7 +375,7 @@ class Watch:
     def _take_loss(self) -> Optional[torch.Tensor]:
         if self.loss_sum is None:
             return None
-        loss = self.loss_sum / self.loss_count
+        loss = self.loss_sum if self.loss_count == 1 else self.loss_sum / self.loss_count
         self.loss_sum, self.loss_count = None, 0
         return loss
 
