@@ -24,7 +24,7 @@ import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { backwardIn, isTrainingLoop, LoopStep, loopCount, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
-import { torchModules, watchApplications } from './torch';
+import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
@@ -98,6 +98,11 @@ export interface PythonRead {
   /** Classes deriving nn.Module defined in the file: where a "Trace this model…" CodeLens goes. */
   classes: { name: string; range: SourceRange }[];
   interp: Interpreter | null;
+  /**
+   * The caller is done with this read (its model, its interpreter, anything that calls into
+   * them): the next read may reuse its torch bindings. Nothing happens without this call.
+   */
+  release(): void;
 }
 
 const NO_RANGE: SourceRange = { start: 0, end: 0 };
@@ -142,7 +147,7 @@ function withDtype<T>(dtype: DType, fn: () => T): T {
 export function readPython(text: string, opts: PythonOptions): PythonRead {
   const parsed = parsePython(text);
   const syntax = parsed.diagnostics.map((d) => diag('error', d.code, d.message, d.range));
-  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: syntax, model: null, classes: [], interp: null };
+  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: syntax, model: null, classes: [], interp: null, release: () => {} };
   return readAst(parsed.ast, text, opts);
 }
 
@@ -164,7 +169,8 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
       },
     },
   });
-  torch = new Torch(interp, seed, dtype);
+  torch = torchFor(interp, seed, dtype);
+  const release = () => releaseTorch(torch);
   torch.text = text;
   torch.ast = ast;
   torch.dropoutOff = opts.dropout === false;
@@ -187,7 +193,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   }
   const classes = moduleClasses(torch, interp);
   if (!opts.build && !loop) {
-    return { diagnostics, model: null, classes, interp };
+    return { diagnostics, model: null, classes, interp, release };
   }
   let model: PythonModel | null = null;
   try {
@@ -197,7 +203,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     if (!d) throw e;
     diagnostics.push(d);
   }
-  return { diagnostics, model, classes, interp };
+  return { diagnostics, model, classes, interp, release };
 }
 
 /** A CantFollow, a Python exception or a limit met while building or tracing, as a diagnostic. */
