@@ -2,15 +2,17 @@
  * The extension in a real VS Code (code-server) driven through Debian's Chromium, as a user meets
  * it: the squiggle under the Sigmoid line of the seed-saturated model and its hover, "Gradient
  * Lens: Trace Gradients" from the command palette with its Chart.js panel, and the Gradients view
- * in the activity bar; and a decorated TypeScript model with its squiggle. Screenshots for the README
- * go to test-results/.
+ * in the activity bar; a decorated TypeScript model with its squiggle; a PyTorch script and the
+ * same program as a Jupyter notebook, each with the squiggle on its own nn.Sigmoid() line.
+ * Screenshots for the README go to test-results/.
  */
 import { expect, test as base, type Frame, type Locator, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './support/code-server';
 
-const SHOTS = path.resolve(__dirname, '../../test-results');
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-results');
 const MODEL = 'seed-saturated.grad.yaml';
 const PARAMS = ['0.weight', '0.bias', '2.weight', '2.bias'];
 
@@ -68,6 +70,23 @@ async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill('>' + title);
   await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(title);
   await input.press('Enter');
+}
+
+/**
+ * Opens the workspace in the browser and `file` (a path in it) through Go to File, as a user would;
+ * `from` (a path in this repository) is copied there first.
+ */
+async function openFile(page: Page, vscode: CodeServer, file: string, from?: string): Promise<void> {
+  if (from) {
+    fs.mkdirSync(path.dirname(path.join(vscode.workspace, file)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, from), path.join(vscode.workspace, file));
+  }
+  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
+  await runCommand(page, 'Go to File');
+  await page.keyboard.type(file);
+  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(path.basename(file));
+  await page.keyboard.press('Enter');
 }
 
 /** The inner frame of the webview whose page has `selector` (webviews nest two iframes deep). */
@@ -161,7 +180,6 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
  * (the packaged extension ships without it and uses the project's).
  */
 test('a TypeScript model: the squiggle under its wrong custom backward', async ({ page, vscode }) => {
-  const ROOT = path.resolve(__dirname, '../..');
   const dir = path.join(vscode.workspace, 'ts-model');
   fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'examples/typescript/wrong-backward.model.ts'), path.join(dir, 'wrong-backward.model.ts'));
@@ -174,12 +192,7 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
     }),
   );
 
-  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
-  await runCommand(page, 'Go to File');
-  await page.keyboard.type('wrong-backward.model.ts');
-  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText('wrong-backward.model.ts');
-  await page.keyboard.press('Enter');
+  await openFile(page, vscode, 'wrong-backward.model.ts');
 
   const editor = page.locator('.editor-group-container .monaco-editor').first();
   await expect(editor.locator('.view-lines')).toContainText('backward');
@@ -194,17 +207,7 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
 
 /** A PyTorch script as users have it: read by Gradient Lens (never run), the squiggle on its own nn.Sigmoid() line. */
 test('a PyTorch file: the squiggle on the nn.Sigmoid() line of the seed script', async ({ page, vscode }) => {
-  const ROOT = path.resolve(__dirname, '../..');
-  const dir = path.join(vscode.workspace, 'pytorch');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'test/extension/fixtures/python/seed_large_init.py'), path.join(dir, 'train.py'));
-
-  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
-  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
-  await runCommand(page, 'Go to File');
-  await page.keyboard.type('pytorch/train.py');
-  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText('train.py');
-  await page.keyboard.press('Enter');
+  await openFile(page, vscode, 'pytorch/train.py', 'test/extension/fixtures/python/seed_large_init.py');
 
   const editor = page.locator('.editor-group-container .monaco-editor').first();
   await expect(editor.locator('.view-lines')).toContainText('nn.Sigmoid()');
@@ -214,4 +217,21 @@ test('a PyTorch file: the squiggle on the nn.Sigmoid() line of the seed script',
   const hover = await hoverSquiggle(page, editor, line, '.squiggly-error', /sigmoid layer saturated/);
   await expect(hover).toContainText('Gradient Lens');
   await page.screenshot({ path: `${SHOTS}/python.png` });
+});
+
+/**
+ * The same seed as a Jupyter notebook, opened in VS Code's own notebook editor (no kernel: nothing
+ * runs): the squiggle on the nn.Sigmoid() line of the cell that builds the model, and its hover.
+ */
+test('a notebook: the squiggle on the nn.Sigmoid() line of its cell', async ({ page, vscode }) => {
+  await openFile(page, vscode, 'notebook/sigmoid.ipynb', 'test/extension/fixtures/python/seed_large_init.ipynb');
+
+  // The cell's own editor: a notebook draws one Monaco editor per cell.
+  const line = page.locator('.notebook-editor .view-line', { hasText: 'nn.Sigmoid(),' });
+  const cell = page.locator('.notebook-editor .cell-editor-container .monaco-editor', { has: page.locator('.view-line', { hasText: 'nn.Sigmoid(),' }) });
+  await expect(cell).toHaveCount(1, { timeout: 120_000 });
+  await waitForSquiggle(cell, line, '.squiggly-error', 'an error squiggle on the nn.Sigmoid() line of the model cell');
+  const hover = await hoverSquiggle(page, cell, line, '.squiggly-error', /sigmoid layer saturated/);
+  await expect(hover).toContainText('Gradient Lens');
+  await page.screenshot({ path: `${SHOTS}/notebook.png` });
 });
