@@ -360,6 +360,7 @@ function modelFrom(
   step: () => Tensor,
   rebind: (input: Tensor, target: Tensor) => void,
   dataRange: SourceRange,
+  loop: TrainingLoop | null,
 ): PythonModel {
   const engine = root.engine;
   // PyTorch names a tied weight by its first registration; the engine's setPath may have renamed it.
@@ -399,12 +400,12 @@ function modelFrom(
     explain: explainError,
     torch,
     rebindBatch: rebind,
-    fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt), g),
+    fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt, loop), g),
   };
 }
 
 /** What the fix renderer needs to know of the file: the calls behind each layer, the loss and the optimiser. */
-function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: OptimizerUse): PythonFixContext {
+function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: OptimizerUse, loop: TrainingLoop | null): PythonFixContext {
   const functionalAt = (path: string) => [...torch.functionals.values()].find((f) => f.module.path === path);
   const loss = torch.losses[torch.losses.length - 1];
   return {
@@ -420,6 +421,7 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     functional: (path) => !!functionalAt(path),
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
     optimizer: opt.call ? { call: opt.call, argExprs: opt.argExprs } : null,
+    backward: loop?.stmt.body.find((st) => backwardIn(st) !== null) ?? null,
   };
 }
 
@@ -463,7 +465,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     first.input = input;
     first.target = target;
   };
-  return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r);
+  return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
 }
 
 function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
@@ -548,7 +550,7 @@ function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonMod
     batch.target = target;
   };
   const steps = opts.steps ?? b.spec.trace.steps;
-  const model = modelFrom(torch.ast, torch, built, use, steps, opts, batch, step, rebind, where);
+  const model = modelFrom(torch.ast, torch, built, use, steps, opts, batch, step, rebind, where, null);
   const graph = model.graph;
   const root = rootRangesOf(torch, built);
   // The sidecar's own parts, placed at the model's class (their text is the sidecar's).
