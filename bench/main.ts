@@ -89,8 +89,10 @@ function quickPythonTrace(file: string, sidecarFile?: string): { cold: number; w
     if (!sidecar) throw new Error(`${sidecarFile} is not a sidecar`);
     job = withSidecar(job, sidecar, { steps: 5 });
   }
+  let edits = 0;
   const once = () => {
-    const r = analysePythonNow(job);
+    // A text of its own each time, as after an edit (the parser keeps the last text's tree).
+    const r = analysePythonNow({ ...job, text: `${job.text}\n# edit ${edits++}\n` });
     if (!r.analysis) throw new Error(`${file} was not traced: ${r.diagnostics.map((d) => d.message).join('; ')}`);
     // As the trace worker does once it has posted a result.
     releasePython(r);
