@@ -17,7 +17,7 @@ export class FindingFixProvider implements vscode.CodeActionProvider {
     if (context.only && !vscode.CodeActionKind.QuickFix.contains(context.only) && !context.only.contains(vscode.CodeActionKind.QuickFix)) return [];
     const run = this.controller.result(doc.uri);
     if (!run || run.version !== doc.version) return [];
-    const findings = run.models.flatMap((m) => m.findings);
+    const findings = run.models.flatMap((m) => m.findings.filter((f) => !f.uri));
     const actions: vscode.CodeAction[] = [];
     for (const diagnostic of context.diagnostics) {
       const rule = ruleOf(diagnostic);

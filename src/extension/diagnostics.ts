@@ -64,5 +64,5 @@ export function sameRange(a: vscode.Range, b: RangeView): boolean {
 }
 
 export function findingView(f: ResolvedFinding): FindingView {
-  return { rule: f.rule, severity: f.severity, message: f.message, layer: f.layer, range: f.range, ...(f.file ? { uri: vscode.Uri.file(f.file).toString() } : {}), fixes: f.fixes.map((x) => x.title) };
+  return { rule: f.rule, severity: f.severity, message: f.message, layer: f.layer, range: f.range, ...(f.uri ? { uri: f.uri } : f.file ? { uri: vscode.Uri.file(f.file).toString() } : {}), fixes: f.fixes.map((x) => x.title) };
 }

@@ -70,6 +70,11 @@ export interface ResolvedFinding {
   range: RangeView;
   /** The file the range is in, when it is not the model file (a training run's findings are on its .py files). */
   file?: string;
+  /**
+   * The document the range is in when it is not the one that ran and is no file, as a URI: another
+   * cell of the notebook. Such a finding is that document's to show as a diagnostic; the views list it.
+   */
+  uri?: string;
   /** `uri`: a document that is no file, as a URI (a note in another notebook cell). */
   related: { range: RangeView; message: string; file?: string; uri?: string }[];
   fixes: ResolvedFix[];

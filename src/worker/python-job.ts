@@ -10,7 +10,7 @@ import { layersInOrder } from '../rules/util';
 import { resolveFinding } from './job';
 import type { SpecProblem, TraceReply, TraceRequest } from './messages';
 import { lineIndex, type LineIndex } from './positions';
-import { analysePython, noModel, type PythonJob, sidecarTarget, withSidecar } from './python';
+import { analysePython, noModel, type PythonJob, releasePython, sidecarTarget, withSidecar } from './python';
 import { resolve } from 'node:path';
 
 function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
@@ -73,6 +73,8 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   const diagnostics = analysis || result.diagnostics.length ? result.diagnostics : [noModel(read)];
   const problems = diagnostics.map((d) => problem(d, lines));
   const graph = read.model?.graph();
+  // Nothing below calls into the model: the next job may begin on this one's torch bindings.
+  releasePython(result);
   const layers = analysis && graph ? layersInOrder(graph).map((l) => ({ path: l.path, range: lines.range(l.range) })) : [];
   // Reading the file (parse and interpret up to the training loop) is what the trace and the rules did not take.
   const parseMs = Math.max(0, performance.now() - started - (analysis ? analysis.timings.traceMs + analysis.timings.checkMs : 0));

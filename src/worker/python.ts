@@ -155,7 +155,9 @@ function readInDtype(job: PythonJob, steps: number | undefined): { read: PythonR
   if (job.dtype) return { read: read(job.dtype), dtype: job.dtype };
   const first = read('float32');
   const wanted = first.diagnostics.find((d) => d.dtype)?.dtype;
-  return wanted && wanted !== 'float32' ? { read: read(wanted), dtype: wanted } : { read: first, dtype: 'float32' };
+  if (!wanted || wanted === 'float32') return { read: first, dtype: 'float32' };
+  first.release();
+  return { read: read(wanted), dtype: wanted };
 }
 
 /** Reads and traces a Python file; a model Gradient Lens cannot follow gives a diagnostic, not a trace. */
@@ -188,6 +190,15 @@ export function analysePythonNow(job: PythonJob): PythonResult {
     diagnostics.push(d);
     return { read, diagnostics, analysis: null };
   }
+}
+
+/**
+ * The caller is done with a result's read (its model and interpreter): the next job may reuse its
+ * torch bindings, which saves most of a warm quick run's allocations. Plain data taken from the
+ * result (the analysis, the diagnostics, a graph already made) stays valid.
+ */
+export function releasePython(result: PythonResult): void {
+  result.read.release();
 }
 
 export type PythonGrads = { loss: number; grads: Record<string, { shape: number[]; data: Float32Array | Float64Array }> } | { diagnostics: PythonDiagnostic[] };

@@ -2,8 +2,9 @@
  * The extension in a real VS Code (code-server) driven through Debian's Chromium, as a user meets
  * it: the squiggle under the Sigmoid line of the seed-saturated model and its hover, "Gradient
  * Lens: Trace Gradients" from the command palette with its Chart.js panel, and the Gradients view
- * in the activity bar; a decorated TypeScript model with its squiggle; a PyTorch file; and a real
- * training run watched live. Screenshots for the README go to test-results/.
+ * in the activity bar; a decorated TypeScript model with its squiggle; a PyTorch script and the
+ * same program as a Jupyter notebook, each with the squiggle on its own nn.Sigmoid() line; and a
+ * real training run watched live. Screenshots for the README go to test-results/.
  */
 import { expect, test as base, type Frame, type Locator, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,8 @@ import * as path from 'node:path';
 import { PYTHON, requireTorch } from '../support/torch';
 import { startCodeServer, type CodeServer } from './support/code-server';
 
-const SHOTS = path.resolve(__dirname, '../../test-results');
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-results');
 const MODEL = 'seed-saturated.grad.yaml';
 const PARAMS = ['0.weight', '0.bias', '2.weight', '2.bias'];
 
@@ -64,8 +66,11 @@ async function hoverSquiggle(page: Page, editor: Locator, line: Locator, classes
   return hover;
 }
 
-/** Opens the workbench on the workspace and `file` in it (Go to File); the editor, once it shows `text`. */
-async function openFile(page: Page, vscode: CodeServer, file: string, text: string): Promise<Locator> {
+/**
+ * Opens the workbench on the workspace and `file` in it (Go to File); the editor, once it shows
+ * `text` (a notebook draws one editor per cell, so its caller finds the cell itself).
+ */
+async function openFile(page: Page, vscode: CodeServer, file: string, text?: string): Promise<Locator> {
   await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
   await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
   await runCommand(page, 'Go to File');
@@ -73,7 +78,7 @@ async function openFile(page: Page, vscode: CodeServer, file: string, text: stri
   await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(path.basename(file));
   await page.keyboard.press('Enter');
   const editor = page.locator('.editor-group-container .monaco-editor').first();
-  await expect(editor.locator('.view-lines')).toContainText(text);
+  if (text !== undefined) await expect(editor.locator('.view-lines')).toContainText(text);
   return editor;
 }
 
@@ -177,7 +182,6 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
  * (the packaged extension ships without it and uses the project's).
  */
 test('a TypeScript model: the squiggle under its wrong custom backward', async ({ page, vscode }) => {
-  const ROOT = path.resolve(__dirname, '../..');
   const dir = path.join(vscode.workspace, 'ts-model');
   fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'examples/typescript/wrong-backward.model.ts'), path.join(dir, 'wrong-backward.model.ts'));
@@ -202,7 +206,6 @@ test('a TypeScript model: the squiggle under its wrong custom backward', async (
 
 /** A PyTorch script as users have it: read by Gradient Lens (never run), the squiggle on its own nn.Sigmoid() line. */
 test('a PyTorch file: the squiggle on the nn.Sigmoid() line of the seed script', async ({ page, vscode }) => {
-  const ROOT = path.resolve(__dirname, '../..');
   const dir = path.join(vscode.workspace, 'pytorch');
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'test/extension/fixtures/python/seed_large_init.py'), path.join(dir, 'train.py'));
@@ -248,7 +251,6 @@ for step in range(400):
  */
 test('a training run: offered when its log appears, charts and squiggle updated as it grows', async ({ page, vscode }) => {
   requireTorch({ skip: () => test.skip(true, 'PyTorch is missing') } as unknown as Mocha.Context, 'the training-run UI test');
-  const ROOT = path.resolve(__dirname, '../..');
   const dir = path.join(vscode.workspace, 'training');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'train.py'), TRAINING_SCRIPT);
@@ -297,4 +299,24 @@ test('a training run: offered when its log appears, charts and squiggle updated 
   // The rest of the run, and its end.
   fs.appendFileSync(log, lines.slice(secondPart).map((l) => l + '\n').join(''));
   await expect(panel.locator('.toolbar .facts')).toContainText('ended: finished');
+});
+
+/**
+ * The same seed as a Jupyter notebook, opened in VS Code's own notebook editor (no kernel: nothing
+ * runs): the squiggle on the nn.Sigmoid() line of the cell that builds the model, and its hover.
+ */
+test('a notebook: the squiggle on the nn.Sigmoid() line of its cell', async ({ page, vscode }) => {
+  const dir = path.join(vscode.workspace, 'notebook');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'test/extension/fixtures/python/seed_large_init.ipynb'), path.join(dir, 'sigmoid.ipynb'));
+  await openFile(page, vscode, 'notebook/sigmoid.ipynb');
+
+  // The cell's own editor: a notebook draws one Monaco editor per cell.
+  const line = page.locator('.notebook-editor .view-line', { hasText: 'nn.Sigmoid(),' });
+  const cell = page.locator('.notebook-editor .cell-editor-container .monaco-editor', { has: page.locator('.view-line', { hasText: 'nn.Sigmoid(),' }) });
+  await expect(cell).toHaveCount(1, { timeout: 120_000 });
+  await waitForSquiggle(cell, line, '.squiggly-error', 'an error squiggle on the nn.Sigmoid() line of the model cell');
+  const hover = await hoverSquiggle(page, cell, line, '.squiggly-error', /sigmoid layer saturated/);
+  await expect(hover).toContainText('Gradient Lens');
+  await page.screenshot({ path: `${SHOTS}/notebook.png` });
 });

@@ -198,7 +198,8 @@ export class ModelController extends Disposable {
 
   /** Replaces the file's diagnostics with what this run says about its version. */
   private publish(state: FileState, doc: vscode.TextDocument, run: FileRun): void {
-    const findings = run.models.flatMap((m) => m.findings.map((f) => findingDiagnostic(f, doc.uri, this.opts.extensionUri)));
+    // A finding in another document (another cell of the notebook) is published by that document's run.
+    const findings = run.models.flatMap((m) => m.findings.flatMap((f) => (f.uri ? [] : [findingDiagnostic(f, doc.uri, this.opts.extensionUri)])));
     this.diagnostics.set(doc.uri, [...run.diagnostics, ...findings]);
     run.publishedAt = performance.now();
     state.doneVersion = run.version;

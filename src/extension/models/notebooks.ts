@@ -1,8 +1,9 @@
 /**
  * Jupyter notebooks in the editor: each code cell is a document of its own, but the program is the
  * code cells in order, as the CLI reads an .ipynb. A run of any cell reads the whole notebook
- * (joined as src/model/python/notebook.ts joins them); what it found is then cut per cell: a
- * cell's diagnostics, findings and fixes at its own lines, notes in other cells pointing there.
+ * (joined as src/model/python/notebook.ts joins them); what it found is then placed per cell: a
+ * cell's diagnostics and fixes at its own lines, notes in other cells pointing there, and the
+ * notebook's findings and layers in every cell's run, each with the cell it is in, for the views.
  */
 import * as vscode from 'vscode';
 import { joinCells, type NotebookSource } from '../../notebook-cells';
@@ -62,22 +63,27 @@ function inCell(prog: NotebookProgram, r: RangeView, cell: vscode.Uri): RangeVie
   return { start: s.pos, end: e && e.uri.toString() === cell.toString() ? e.pos : s.pos };
 }
 
-/** A finding as one cell shows it, or undefined when it is in another cell. */
-function findingInCell(prog: NotebookProgram, f: ResolvedFinding, cell: vscode.Uri): ResolvedFinding | undefined {
-  const range = inCell(prog, f.range, cell);
-  if (!range) return undefined;
+/**
+ * A finding as one cell's run holds it: in that cell, at its own lines; in another cell, with that
+ * cell's uri (the views list it, its diagnostic is the other cell's). Notes go to the cells they
+ * are in; a fix that edits another cell than the finding's is left out, since its edits could not
+ * all be applied from there.
+ */
+function findingForCell(prog: NotebookProgram, f: ResolvedFinding, cell: vscode.Uri): ResolvedFinding | undefined {
+  const home = place(prog, f.range.start)?.uri;
+  if (!home) return undefined;
+  const range = inCell(prog, f.range, home)!;
   const related = f.related.flatMap((r) => {
     const at = place(prog, r.range.start);
     if (!at) return [];
-    const elsewhere = at.uri.toString() !== cell.toString();
+    const elsewhere = at.uri.toString() !== home.toString();
     return [{ ...r, range: inCell(prog, r.range, at.uri)!, ...(elsewhere ? { uri: at.uri.toString() } : {}) }];
   });
-  // A fix that edits another cell too is left out: its edits could not all be applied from this cell.
   const fixes = f.fixes.flatMap((x) => {
-    const edits = x.edits.map((e) => ({ range: inCell(prog, e.range, cell), newText: e.newText }));
+    const edits = x.edits.map((e) => ({ range: inCell(prog, e.range, home), newText: e.newText }));
     return edits.every((e) => e.range) ? [{ ...x, edits: edits.map((e) => ({ range: e.range!, newText: e.newText })) }] : [];
   });
-  return { ...f, range, related, fixes };
+  return { ...f, range, related, fixes, ...(home.toString() !== cell.toString() ? { uri: home.toString() } : {}) };
 }
 
 function toView(r: vscode.Range): RangeView {
@@ -99,14 +105,19 @@ function diagnosticInCell(prog: NotebookProgram, d: vscode.Diagnostic, cell: vsc
   return out;
 }
 
-/** A run of the whole notebook as one of its cells shows it. */
+/**
+ * A run of the whole notebook as one of its cells holds it: the notebook is one model, so every
+ * cell's views (sidebar, status bar, CodeLens, panel) show all its findings and layers, each placed
+ * in its own cell; the cell's diagnostics are those at its own lines.
+ */
 export function runForCell(prog: NotebookProgram, whole: FileRun, cell: vscode.TextDocument): FileRun {
   const models: TracedModel[] = whole.models.map((m) => ({
     ...m,
-    findings: m.findings.flatMap((f) => findingInCell(prog, f, cell.uri) ?? []),
+    findings: m.findings.flatMap((f) => findingForCell(prog, f, cell.uri) ?? []),
     layers: m.layers.flatMap((l): LayerRangeView[] => {
-      const range = inCell(prog, l.range, cell.uri);
-      return range ? [{ ...l, range }] : [];
+      const home = place(prog, l.range.start)?.uri;
+      if (!home) return [];
+      return [{ ...l, range: inCell(prog, l.range, home)!, ...(home.toString() !== cell.uri.toString() ? { uri: home.toString() } : {}) }];
     }),
   }));
   const diagnostics = whole.diagnostics.flatMap((d) => diagnosticInCell(prog, d, cell.uri) ?? []);

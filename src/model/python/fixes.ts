@@ -3,8 +3,9 @@
  * replaced where it is built (`nn.Sigmoid()` → `nn.ReLU()`, `F.sigmoid(x)` → `F.relu(x)`), an init
  * is a `nn.init.xavier_uniform_(self.fc1.weight)` line after the statement that built the layer
  * (or the user's own init call for that weight, rewritten), a layer is inserted into or removed
- * from an `nn.Sequential(...)` call, the loss is replaced where it is written, and the optimiser's
- * `lr=` changes where its value is written. What would mean rewriting a forward is not offered.
+ * from an `nn.Sequential(...)` call, the loss is replaced where it is written, the optimiser's
+ * `lr=` changes where its value is written, and gradient clipping is a `clip_grad_norm_` line after
+ * the loop's `loss.backward()`. What would mean rewriting a forward is not offered.
  */
 import { INITS, LAYERS, layerDef } from '../catalogue';
 import { formatNumber, type FixIntent, type FixRenderer, type TextEdit } from '../fixes';
@@ -36,6 +37,8 @@ export interface PythonFixContext {
   optimizer: { call: Extract<Expr, { k: 'call' }> | null; argExprs: Record<string, Expr> } | null;
   /** Layer paths that are functional activation sites (`F.relu(x)`), not modules. */
   functional(path: string): boolean;
+  /** The training loop's `loss.backward()` statement, where a clip_grad_norm_ line goes after; null without a loop (a sidecar's build). */
+  backward: Stmt | null;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -179,6 +182,13 @@ export function pythonFixes(ctx: PythonFixContext, graph: ModelSpec): FixRendere
           if (!prefix) return null;
           for (const [param, { scheme, args }] of Object.entries(intent.init)) {
             const existing = layer.init[param];
+            if (scheme === 'default') {
+              // PyTorch's default is what the layer's constructor already did: the user's own init line goes.
+              const line = existing && wholeLineOf(ctx, existing.range);
+              if (!line) return null;
+              edits.push({ range: line, newText: '' });
+              continue;
+            }
             if (existing) {
               // The user's own init call for this weight is rewritten: its tensor expression stays.
               const written = text.slice(existing.range.start, existing.range.end);
@@ -243,9 +253,21 @@ export function pythonFixes(ctx: PythonFixContext, graph: ModelSpec): FixRendere
         case 'set-data':
           // the batch comes from the script's own code
           return null;
-        case 'set-gradient-clip':
-          // a clip_grad_norm_ line in the script's loop is not written yet: the fix is not offered rather than offered empty
-          return null;
+        case 'set-gradient-clip': {
+          // `torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)` after backward(), on
+          // the parameters the optimiser was given; parameter groups (a list of dicts) are not rewritten.
+          const stmt = ctx.backward;
+          const params = ctx.optimizer?.call?.args[0];
+          const prefix = nnPrefix(ctx, null);
+          if (!stmt || stmt.k !== 'expr' || !params || params.kind !== 'pos' || !prefix) return null;
+          const given = exprText(text, params.value);
+          if (!/\.parameters\(\s*\)$/.test(given)) return null;
+          const max = Number.isInteger(intent.maxNorm) ? intent.maxNorm.toFixed(1) : pyValue(intent.maxNorm);
+          const lines = afterStatement.get(stmt.r.end) ?? [];
+          lines.push(`${indentAt(text, stmt.r.start)}${prefix}utils.clip_grad_norm_(${given}, max_norm=${max})`);
+          afterStatement.set(stmt.r.end, lines);
+          break;
+        }
         case 'set-optimizer-args': {
           const opt = ctx.optimizer;
           if (!opt?.call) return null;
@@ -292,6 +314,21 @@ function moduleLiteral(ast: ModuleAst, name: string): SourceRange | null {
     }
   }
   return found;
+}
+
+/**
+ * The line holding only the statement that is the call at `r` (`nn.init.normal_(w, std=1.5)`),
+ * newline included, or null when the call is part of something larger (a loop over modules, an
+ * assignment) that removing it would break.
+ */
+function wholeLineOf(ctx: PythonFixContext, r: SourceRange): SourceRange | null {
+  const stmt = statementAround(ctx.ast, r);
+  if (!stmt || stmt.k !== 'expr' || stmt.e.r.start !== r.start || stmt.e.r.end !== r.end) return null;
+  const start = ctx.text.lastIndexOf('\n', r.start - 1) + 1;
+  const nl = ctx.text.indexOf('\n', r.end);
+  const end = nl < 0 ? ctx.text.length : nl + 1;
+  if (ctx.text.slice(start, r.start).trim() || ctx.text.slice(r.end, end).replace(/#.*/, '').trim()) return null;
+  return { start, end };
 }
 
 /** Splits an argument list at its top-level commas. */

@@ -24,7 +24,7 @@ import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { backwardIn, isTrainingLoop, LoopStep, loopCount, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
-import { torchModules, watchApplications } from './torch';
+import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
@@ -98,6 +98,11 @@ export interface PythonRead {
   /** Classes deriving nn.Module defined in the file: where a "Trace this model…" CodeLens goes. */
   classes: { name: string; range: SourceRange }[];
   interp: Interpreter | null;
+  /**
+   * The caller is done with this read (its model, its interpreter, anything that calls into
+   * them): the next read may reuse its torch bindings. Nothing happens without this call.
+   */
+  release(): void;
 }
 
 const NO_RANGE: SourceRange = { start: 0, end: 0 };
@@ -142,7 +147,7 @@ function withDtype<T>(dtype: DType, fn: () => T): T {
 export function readPython(text: string, opts: PythonOptions): PythonRead {
   const parsed = parsePython(text);
   const syntax = parsed.diagnostics.map((d) => diag('error', d.code, d.message, d.range));
-  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: syntax, model: null, classes: [], interp: null };
+  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: syntax, model: null, classes: [], interp: null, release: () => {} };
   return readAst(parsed.ast, text, opts);
 }
 
@@ -164,7 +169,8 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
       },
     },
   });
-  torch = new Torch(interp, seed, dtype);
+  torch = torchFor(interp, seed, dtype);
+  const release = () => releaseTorch(torch);
   torch.text = text;
   torch.ast = ast;
   torch.dropoutOff = opts.dropout === false;
@@ -187,7 +193,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   }
   const classes = moduleClasses(torch, interp);
   if (!opts.build && !loop) {
-    return { diagnostics, model: null, classes, interp };
+    return { diagnostics, model: null, classes, interp, release };
   }
   let model: PythonModel | null = null;
   try {
@@ -197,7 +203,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     if (!d) throw e;
     diagnostics.push(d);
   }
-  return { diagnostics, model, classes, interp };
+  return { diagnostics, model, classes, interp, release };
 }
 
 /** A CantFollow, a Python exception or a limit met while building or tracing, as a diagnostic. */
@@ -354,6 +360,7 @@ function modelFrom(
   step: () => Tensor,
   rebind: (input: Tensor, target: Tensor) => void,
   dataRange: SourceRange,
+  loop: TrainingLoop | null,
 ): PythonModel {
   const engine = root.engine;
   // PyTorch names a tied weight by its first registration; the engine's setPath may have renamed it.
@@ -393,12 +400,12 @@ function modelFrom(
     explain: explainError,
     torch,
     rebindBatch: rebind,
-    fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt), g),
+    fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt, loop), g),
   };
 }
 
 /** What the fix renderer needs to know of the file: the calls behind each layer, the loss and the optimiser. */
-function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: OptimizerUse): PythonFixContext {
+function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: OptimizerUse, loop: TrainingLoop | null): PythonFixContext {
   const functionalAt = (path: string) => [...torch.functionals.values()].find((f) => f.module.path === path);
   const loss = torch.losses[torch.losses.length - 1];
   return {
@@ -414,6 +421,7 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     functional: (path) => !!functionalAt(path),
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
     optimizer: opt.call ? { call: opt.call, argExprs: opt.argExprs } : null,
+    backward: loop?.stmt.body.find((st) => backwardIn(st) !== null) ?? null,
   };
 }
 
@@ -457,7 +465,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     first.input = input;
     first.target = target;
   };
-  return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r);
+  return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
 }
 
 function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
@@ -542,7 +550,7 @@ function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonMod
     batch.target = target;
   };
   const steps = opts.steps ?? b.spec.trace.steps;
-  const model = modelFrom(torch.ast, torch, built, use, steps, opts, batch, step, rebind, where);
+  const model = modelFrom(torch.ast, torch, built, use, steps, opts, batch, step, rebind, where, null);
   const graph = model.graph;
   const root = rootRangesOf(torch, built);
   // The sidecar's own parts, placed at the model's class (their text is the sidecar's).

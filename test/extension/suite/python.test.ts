@@ -61,6 +61,53 @@ suite('PyTorch source files', () => {
     console.log(`    quick fixes offered: ${titles.join(' | ')}`);
   });
 
+  /**
+   * Opens a scratch copy of a fixture, applies the quick fix `title` of its `rule` finding and
+   * waits for the fixed text's run; returns the document and what the fix offered.
+   */
+  async function applyPythonFix(fixture: string, rule: string, title: string): Promise<{ doc: vscode.TextDocument; uri: vscode.Uri; titles: string[] }> {
+    const gl = await api();
+    const uri = await scratch(await read(`fixtures/python/${fixture}`), 'py');
+    const doc = await openModel(uri);
+    const d = ours(uri).find((x) => codeOf(x) === rule);
+    assert.ok(d, messages(uri));
+    const titles = await applyQuickFix(uri, d, title);
+    await idle(uri);
+    assert.equal(gl.lastRun(uri)?.version, doc.version, 'the fixed text ran');
+    assert.deepEqual(gl.lastRun(uri)?.failures, [], messages(uri));
+    return { doc, uri, titles };
+  }
+
+  test('the quick fix for a learning rate that diverges sets lr= in the optimiser call, and the findings are gone', async () => {
+    const { doc, uri, titles } = await applyPythonFix('huge_lr.py', 'learning-rate', "Set SGD's lr to 0.002");
+    assert.match(doc.lineAt(lineOf(doc, /^optimizer = /)).text, /^optimizer = optim\.SGD\(model\.parameters\(\), lr=0\.002\)$/);
+    assert.deepEqual(ours(uri).map((d) => codeOf(d)), [], messages(uri));
+    console.log(`    learning-rate quick fixes: ${titles.join(' | ')}`);
+  });
+
+  test('Softmax before CrossEntropyLoss: "Replace Softmax with LogSoftmax and use NLLLoss" edits both calls, and the finding is gone', async () => {
+    const { doc, uri, titles } = await applyPythonFix('softmax_ce.py', 'loss-activation-mismatch', 'Replace Softmax with LogSoftmax and use NLLLoss');
+    assert.match(doc.getText(), /^    nn\.LogSoftmax\(dim=1\),$/m);
+    assert.match(doc.getText(), /^criterion = nn\.NLLLoss\(\)$/m);
+    assert.deepEqual(ours(uri).filter((d) => codeOf(d) === 'loss-activation-mismatch').map((d) => d.message), []);
+    assert.ok(titles.some((t) => /^Remove Softmax 3: CrossEntropyLoss applies log_softmax itself$/.test(t)), titles.join(' | '));
+  });
+
+  test('Softmax before CrossEntropyLoss: the preferred fix removes the Softmax from the nn.Sequential call, and the finding is gone', async () => {
+    const { doc, uri } = await applyPythonFix('softmax_ce.py', 'loss-activation-mismatch', 'Remove Softmax 3: CrossEntropyLoss applies log_softmax itself');
+    assert.doesNotMatch(doc.getText(), /nn\.Softmax\(/);
+    assert.match(doc.getText(), /nn\.Linear\(32, 5\),\n\)/);
+    assert.deepEqual(ours(uri).filter((d) => codeOf(d) === 'loss-activation-mismatch').map((d) => d.message), []);
+  });
+
+  test('a gradient exploding through an LSTM: the quick fix inserts clip_grad_norm_ after loss.backward() in the loop, and the finding is gone', async () => {
+    const { doc, uri } = await applyPythonFix('lstm_explodes.py', 'gradient-through-time', 'Clip the gradient norm to 1 before each step (torch.nn.utils.clip_grad_norm_)');
+    const backward = lineOf(doc, /loss\.backward\(\)/);
+    assert.equal(doc.lineAt(backward + 1).text, '    nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)');
+    assert.match(doc.lineAt(backward + 2).text, /^    optimizer\.step\(\)$/);
+    assert.deepEqual(ours(uri).filter((d) => codeOf(d) === 'gradient-through-time').map((d) => d.message), []);
+  });
+
   test('the sidebar and the status bar follow a .py model; Trace Gradients runs the script\'s steps and opens the panel', async () => {
     const gl = await api();
     const uri = file('fixtures/python/seed_large_init.py');
@@ -142,6 +189,41 @@ suite('PyTorch source files', () => {
     await idle(model.uri);
     assert.deepEqual(ours(model.uri).filter((x) => codeOf(x) === 'saturated-activation').map((x) => x.message), [], 'the finding is gone');
     console.log(`    notebook cell quick fixes: ${titles.join(' | ')}`);
+  });
+
+  test('a notebook is one model: whichever cell is active, the sidebar, the status bar and the CodeLens show all its findings, and a finding reveals its own cell', async () => {
+    const gl = await api();
+    const uri = await scratch(await read('fixtures/python/seed_large_init.ipynb'), 'ipynb');
+    const nb = await vscode.workspace.openNotebookDocument(uri);
+    await vscode.window.showNotebookDocument(nb);
+    const [imports, model] = nb.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code).map((c) => c.document);
+    // The imports cell, which holds no finding of its own, is the active editor.
+    await vscode.window.showTextDocument(imports);
+    await idle(imports.uri);
+    await idle(model.uri);
+    assert.deepEqual(ours(imports.uri).filter((d) => codeOf(d) === 'saturated-activation'), [], 'no squiggle of the model cell\'s finding in the imports cell');
+    const shown = await until('the sidebar showing the imports cell\'s run', () => {
+      const v = gl.views.sidebar();
+      return v.type === 'trace' && v.uri === imports.uri.toString() && v;
+    });
+    if (shown.type !== 'trace') return;
+    assert.equal(shown.fileName, uri.path.split('/').pop(), 'named after the notebook');
+    const sat = shown.findings.find((f) => f.rule === 'saturated-activation');
+    assert.ok(sat, JSON.stringify(shown.findings.map((f) => f.rule)));
+    assert.equal(sat.uri, model.uri.toString(), 'the finding names the cell it is in');
+    assert.equal(sat.range.start.line, lineOf(model, /nn\.Sigmoid\(\)/));
+    assert.deepEqual(shown.trace.params.map((p) => p.name), ['0.weight', '0.bias', '2.weight', '2.bias']);
+    assert.ok(shown.layers?.some((l) => l.path === '1' && l.uri === model.uri.toString()), 'the layers are placed in their cell');
+    const bar = gl.views.statusBar();
+    assert.equal(bar.text, `∇ ${shown.findings.length} finding${shown.findings.length === 1 ? '' : 's'}`);
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', imports.uri)).filter((l) => l.command?.command === 'gradientLens.traceGradients');
+    assert.deepEqual(lenses.map((l) => l.command?.title), [`▶ Trace gradients · ${shown.findings.length} finding${shown.findings.length === 1 ? '' : 's'}`], 'the first code cell\'s lens counts the notebook\'s findings');
+    // Activating the finding in the sidebar reveals the nn.Sigmoid() line in the model cell.
+    await vscode.commands.executeCommand('gradientLens.revealLayer', sat.uri, sat.range);
+    await until('the model cell active at the finding', () => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.uri.toString() === model.uri.toString() && e.selection.start.line === sat.range.start.line;
+    });
   });
 
   test('"Trace this model…" above an nn.Module class with nothing to trace it writes a sidecar, and the file is traced through it', async () => {

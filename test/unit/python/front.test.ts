@@ -72,6 +72,31 @@ describe('Python front end: the seed programs', () => {
     assert.deepEqual(again.filter((f) => f.rule === 'poor-initialisation' || f.rule === 'saturated-activation'), []);
   });
 
+  it('an LSTM whose gradient explodes through time: clip_grad_norm_ after backward(), or the user\'s init line removed for PyTorch\'s default; each makes the finding go', async () => {
+    const text = readFileSync(join(__dirname, '..', '..', 'extension', 'fixtures', 'python', 'lstm_explodes.py'), 'utf8');
+    const f = findings(await trace(text)).find((x) => x.rule === 'gradient-through-time');
+    assert.ok(f, 'no gradient-through-time finding');
+    assert.equal(at(text, f.range), 'nn.LSTM(4, 16, batch_first=True)');
+    const [clip, init] = f.fixes;
+    assert.equal(clip.title, 'Clip the gradient norm to 1 before each step (torch.nn.utils.clip_grad_norm_)');
+    const clipped = applyEdits(text, clip.edits);
+    assert.ok(clipped.includes('    loss.backward()\n    nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)\n    optimizer.step()'), clipped);
+    assert.match(init.title, /^Initialise LSTM lstm's weight_hh_l0 with PyTorch's default/);
+    const defaulted = applyEdits(text, init.edits);
+    assert.equal(defaulted, text.replace('        nn.init.normal_(self.lstm.weight_hh_l0, std=1.5)\n', ''));
+    for (const fixed of [clipped, defaulted]) assert.deepEqual(findings(await trace(fixed)).filter((x) => x.rule === 'gradient-through-time'), []);
+  });
+
+  it('no clip_grad_norm_ fix where the optimiser was given parameter groups, whose parameters it cannot name in one expression', async () => {
+    const text = readFileSync(join(__dirname, '..', '..', 'extension', 'fixtures', 'python', 'lstm_explodes.py'), 'utf8').replace(
+      'torch.optim.SGD(model.parameters(), lr=0.1)',
+      "torch.optim.SGD([{'params': model.lstm.parameters()}, {'params': model.head.parameters()}], lr=0.1)",
+    );
+    const f = findings(await trace(text)).find((x) => x.rule === 'gradient-through-time');
+    assert.ok(f, 'no gradient-through-time finding');
+    assert.deepEqual(f.fixes.map((x) => x.title).filter((t) => t.startsWith('Clip')), []);
+  });
+
   it('understands the Xavier loop over model.modules() of the third program: the init is recorded, no init warning', async () => {
     const r = await trace(seed('seed_xavier'), 'model.py', 20);
     assert.ok(!findings(r).some((f) => f.rule === 'poor-initialisation'));

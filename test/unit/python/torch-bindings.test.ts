@@ -6,7 +6,8 @@
  * 1-D pooling with PyTorch's extra keywords.
  */
 import assert from 'node:assert/strict';
-import { analysePython, PythonResult } from '../../../src/worker/python';
+import { analysePython, PythonResult, releasePython } from '../../../src/worker/python';
+import { PyModule } from '../../../src/model/python/values';
 import { at, ready, trainingLoop } from './support';
 
 const HEAD = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n';
@@ -179,5 +180,46 @@ ${clip}    opt.step()
     assert.ok(!rules(clipped).includes('gradient-through-time'), `clipped: ${rules(clipped).join(', ')}`);
     // a fix the script's syntax cannot write yet (clip_grad_norm_ in its loop) is not offered empty
     for (const f of plain.analysis!.findings) for (const x of f.fixes) assert.ok(x.edits.length > 0, `${f.rule}: ${x.title}`);
+  });
+});
+
+describe('Python front end: torch bindings kept from one run for the next', () => {
+  before(ready);
+
+  const SEED = `${HEAD}
+net = nn.Sequential(nn.Linear(4, 8), nn.Sigmoid(), nn.Linear(8, 1))
+nn.init.normal_(net[0].weight, std=5.0)
+${trainingLoop()}`;
+  /** A script that changes torch's modules as a script may (an attribute set, a function replaced). */
+  const MEDDLER = `${HEAD}
+nn.extra = 1
+F.relu = None
+torch.nn.Linear = None
+`;
+  /** Asserts that none of that reached it (an assertion that fails is a diagnostic). */
+  const CHECK = `${HEAD}
+assert not hasattr(nn, 'extra')
+assert F.relu is not None and torch.nn.Linear is not None and nn.Linear is torch.nn.Linear
+`;
+  const read = (text: string) => analysePython({ text, fileName: 'model.py', steps: 3 });
+  const steps = (r: PythonResult) => JSON.stringify(r.analysis!.trace.steps);
+
+  it('a released run\'s bindings serve the next run: the same loss and gradients as new ones, and nothing a script set on torch reaches it', async () => {
+    const fresh = await read(SEED);
+    assert.ok(fresh.analysis, fresh.diagnostics.map((d) => d.message).join('; '));
+    const meddler = await read(MEDDLER);
+    assert.deepEqual(meddler.diagnostics.map((d) => d.message), [], 'the script changed torch\'s modules');
+    assert.equal((meddler.read.interp!.modules.get('torch.nn') as PyModule).dict.get('extra'), 1n);
+    const linear = (r: PythonResult) => (r.read.interp!.modules.get('torch.nn') as PyModule).dict.get('Linear');
+    releasePython(meddler);
+    const check = await read(CHECK);
+    assert.deepEqual(check.diagnostics.map((d) => d.message), [], 'what the last script set stayed in its run');
+    releasePython(check);
+    const reused = await read(SEED);
+    assert.equal(linear(reused), linear(check), 'the bindings were reused');
+    assert.notEqual(linear(reused), linear(fresh), 'the first run had bindings of its own (never released)');
+    assert.notEqual(reused.read.interp!.modules.get('torch.nn'), check.read.interp!.modules.get('torch.nn'), 'each run has its own module objects');
+    assert.equal(steps(reused), steps(fresh));
+    assert.deepEqual(reused.analysis!.findings.map((f) => f.message), fresh.analysis!.findings.map((f) => f.message));
   });
 });

@@ -99,7 +99,6 @@ interface TransformState {
 }
 
 export function makeData(torch: Torch): { utilsData: Record<string, Value>; modules: [string, PyModule][] } {
-  const interp = torch.interp;
   const Dataset = new PyClass('Dataset', [OBJECT], null, 'torch.utils.data');
   const TensorDataset = new PyClass(
     'TensorDataset',
@@ -107,11 +106,11 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     {
       construct: (c, args, _k, r) => {
         const tensors = args.map((a) => torch.tensorOf(a, r, 'tensors'));
-        if (tensors.some((t) => t.shape[0] !== tensors[0]?.shape[0])) interp.raise('AssertionError', 'Size mismatch between tensors', r);
+        if (tensors.some((t) => t.shape[0] !== tensors[0]?.shape[0])) torch.interp.raise('AssertionError', 'Size mismatch between tensors', r);
         return new NativeObj(c, { tensors });
       },
       len: (v) => (v as NativeObj<{ tensors: Tensor[] }>).state.tensors[0]?.shape[0] ?? 0,
-      getitem: (v, key, r) => new PyTuple((v as NativeObj<{ tensors: Tensor[] }>).state.tensors.map((t) => P.getItem(interp, torch.wrap(t), key, r))),
+      getitem: (v, key, r) => new PyTuple((v as NativeObj<{ tensors: Tensor[] }>).state.tensors.map((t) => P.getItem(torch.interp, torch.wrap(t), key, r))),
     },
     'torch.utils.data',
   );
@@ -163,7 +162,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
       iter: (v, r) => loaderIter(torch, (v as NativeObj<LoaderState>).state, r),
       len: (v, r) => {
         const s = (v as NativeObj<LoaderState>).state;
-        const n = P.len(interp, s.dataset, r);
+        const n = P.len(torch.interp, s.dataset, r);
         return s.drop ? Math.floor(n / s.batchSize) : Math.ceil(n / s.batchSize);
       },
       getattr: (v, attr) => {
@@ -221,8 +220,8 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
   };
   const transforms: Record<string, Value> = {
     Compose: transform('Compose', (args, _k, r) => {
-      const steps = interp.toArray(args[0] ?? new PyList([]), r);
-      return { kind: 'Compose', apply: (x, rr) => steps.reduce((v, s) => interp.call(s, [v], null, rr), x) };
+      const steps = torch.interp.toArray(args[0] ?? new PyList([]), r);
+      return { kind: 'Compose', apply: (x, rr) => steps.reduce((v, s) => torch.interp.call(s, [v], null, rr), x) };
     }),
     ToTensor: transform('ToTensor', () => ({ kind: 'ToTensor', apply: (x) => x })),
     PILToTensor: transform('PILToTensor', () => ({ kind: 'PILToTensor', apply: (x) => x })),
@@ -277,7 +276,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
       const [left, top, right, bottom] = padding.length === 1 ? [padding[0], padding[0], padding[0], padding[0]] : padding.length === 2 ? [padding[0], padding[1], padding[0], padding[1]] : padding;
       return { kind: 'Pad', apply: (x, rr) => torch.wrap(F.constantPad(torch.tensorOf(x, rr, 'img'), [left, right, top, bottom], torch.number(fill, rr, 'fill'))) };
     }),
-    Lambda: transform('Lambda', (args) => ({ kind: 'Lambda', apply: (x, rr) => interp.call(args[0], [x], null, rr) })),
+    Lambda: transform('Lambda', (args) => ({ kind: 'Lambda', apply: (x, rr) => torch.interp.call(args[0], [x], null, rr) })),
   };
   for (const name of ['RandomHorizontalFlip', 'RandomVerticalFlip', 'RandomRotation', 'ColorJitter', 'RandomAffine', 'GaussianBlur', 'RandomErasing', 'AutoAugment', 'RandAugment', 'TrivialAugmentWide']) {
     transforms[name] = transform(name, () => ({ kind: name, apply: (x) => x }));

@@ -97,7 +97,6 @@ function softmaxDim(torch: Torch, dim: Value, x: Tensor, r: Range): number {
 }
 
 export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; functional: Record<string, Value> } {
-  const interp = torch.interp;
   const wrap = (t: Tensor | Tensor[]) => torch.wrapAny(t);
   const T_ = (v: Value, r: Range, what = 'input') => torch.tensorOf(v, r, what);
   const fns: Record<string, Value> = {};
@@ -180,7 +179,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   });
 
   // ── joining and views ────────────────────────────────────────────────────
-  const tensors = (v: Value, r: Range) => interp.toArray(v, r).map((t) => T_(t, r, 'tensors'));
+  const tensors = (v: Value, r: Range) => torch.interp.toArray(v, r).map((t) => T_(t, r, 'tensors'));
   fn(fns, 'cat(tensors, dim=0, *, out=None)', (a, r) => wrap(F.cat(tensors(a.tensors, r), torch.int(a.dim, r))));
   fns.concat = fns.cat;
   fns.concatenate = fns.cat;

@@ -1,10 +1,13 @@
 /**
  * The importable torch modules for one run: torch, torch.nn, torch.nn.functional, torch.nn.init,
  * torch.optim, torch.utils.data, ... Each name is one module object however it is imported
- * (`import torch.nn as nn` and `torch.nn` are the same), made on first import.
+ * (`import torch.nn as nn` and `torch.nn` are the same), made on first import. The classes and
+ * functions behind them are made once per set of bindings, which a finished run can hand to the
+ * next (`releaseTorch`).
  */
 import { setModuleAppliedHook } from '../../../engine/context';
-import type { ModuleFactory } from '../interpreter';
+import type { DType } from '../../../engine/dtype';
+import type { Interpreter, ModuleFactory } from '../interpreter';
 import { opaqueModule } from '../interpreter';
 import { native } from '../native';
 import { NOWHERE, PyBuiltin, PyModule, PyOpaque, Value } from '../values';
@@ -23,85 +26,135 @@ const identityDecorator = (name: string) =>
     return first !== undefined && a.__varargs!.length === 1 && !a.__varkw?.size ? first : new PyBuiltin(name, (args) => args[0]);
   });
 
-/** The torch module tree of a run; modules are built on first import. */
+/**
+ * Bindings whose run has ended (`releaseTorch`): the next run begins on them instead of making
+ * torch's classes and functions again (most of a warm quick run's allocations otherwise).
+ */
+const spare: Torch[] = [];
+/** How many released bindings are kept for later runs: one run at a time is the common case. */
+const SPARE_MAX = 2;
+/** The module objects each bindings' classes and functions were first published in. */
+const published = new WeakMap<Torch, Map<string, PyModule>>();
+
+/** The torch bindings for a run: a released set begun again for it, or new ones. */
+export function torchFor(interp: Interpreter, seed: number, dtype: DType): Torch {
+  const torch = spare.pop();
+  if (!torch) return new Torch(interp, seed, dtype);
+  torch.begin(interp, seed, dtype);
+  return torch;
+}
+
+/**
+ * The caller keeps nothing of a run that needs its bindings (its model, its interpreter): the next
+ * run may begin on them. Only callers that know this release (the trace worker, the CLI, the bench).
+ */
+export function releaseTorch(torch: Torch): void {
+  if (spare.length < SPARE_MAX && !spare.includes(torch)) spare.push(torch);
+}
+
+/** The torch module tree of a run; each run has module objects of its own, made on its first import of torch. */
 export function torchModules(torch: Torch): Record<string, ModuleFactory> {
-  let built: Map<string, PyModule> | null = null;
-  const all = (): Map<string, PyModule> => {
-    if (built) return built;
-    makeTensorClasses(torch);
-    makeModuleClasses(torch);
-    const { torchFns, functional } = makeFunctions(torch);
-    const training = makeTraining(torch);
-    const init = makeInit(torch);
-    const data = makeData(torch);
-    const m = new Map<string, PyModule>();
-    const F = mirrorModule('torch.nn.functional', functional);
-    const nnInit = mirrorModule('torch.nn.init', init);
-    const nnUtils = mirrorModule('torch.nn.utils', training.clip);
-    const nn = mirrorModule('torch.nn', {
-      Parameter: torch.Parameter,
-      functional: F,
-      init: nnInit,
-      utils: nnUtils,
-      parameter: mirrorModule('torch.nn.parameter', { Parameter: torch.Parameter }),
-      ...Object.fromEntries(torch.nnClasses),
-      ...training.losses,
-    });
-    const scheduler = mirrorModule('torch.optim.lr_scheduler', training.schedulers);
-    const optim = mirrorModule('torch.optim', { ...training.optim, lr_scheduler: scheduler });
-    const utilsData = mirrorModule('torch.utils.data', data.utilsData);
-    const utils = mirrorModule('torch.utils', { data: utilsData });
-    const cuda = mirrorModule('torch.cuda', {
-      is_available: new PyBuiltin('is_available', () => false),
-      device_count: new PyBuiltin('device_count', () => 0n),
-      manual_seed: new PyBuiltin('manual_seed', () => null),
-      manual_seed_all: new PyBuiltin('manual_seed_all', () => null),
-      empty_cache: new PyBuiltin('empty_cache', () => null),
-      synchronize: new PyBuiltin('synchronize', () => null),
-      is_bf16_supported: new PyBuiltin('is_bf16_supported', () => false),
-    });
-    const jit = mirrorModule('torch.jit', { script: identityDecorator('script'), export: identityDecorator('export'), ignore: identityDecorator('ignore'), unused: identityDecorator('unused') });
-    const autograd = mirrorModule('torch.autograd', {
-      Variable: native('Variable(data, requires_grad=False)', (a) => a.data),
-      set_detect_anomaly: new PyBuiltin('set_detect_anomaly', () => null),
-      detect_anomaly: new PyBuiltin('detect_anomaly', (_a, _k, site) => new PyOpaque('torch.autograd.detect_anomaly', site.r)),
-      grad: new PyBuiltin('grad', (_a, _k, site) => new PyOpaque('torch.autograd.grad', site.r)),
-      Function: new PyOpaque('torch.autograd.Function (a custom backward)', NOWHERE),
-    });
-    const dtypes: Record<string, Value> = {};
-    for (const [names, d] of TORCH_DTYPES) for (const n of names) dtypes[n] = torch.dtypeObj(d);
-    for (const n of UNSUPPORTED_DTYPES) dtypes[n] = new PyOpaque(`torch.${n} (the engine computes in float32 and float64)`, NOWHERE);
-    const root = mirrorModule('torch', {
-      ...torchFns,
-      ...dtypes,
-      Tensor: torch.Tensor,
-      Size: torch.Size,
-      dtype: torch.dtypeClass,
-      device: torch.deviceClass,
-      nn,
-      optim,
-      utils,
-      cuda,
-      jit,
-      autograd,
-      backends: opaqueModule('torch.backends', NOWHERE),
-      distributed: opaqueModule('torch.distributed', NOWHERE),
-      inf: Infinity,
-      nan: NaN,
-      pi: Math.PI,
-      e: Math.E,
-      __version__: '1.13.0',
-      FloatTensor: torch.Tensor,
-      LongTensor: torch.Tensor,
-    });
-    for (const x of [root, nn, F, nnInit, nnUtils, optim, scheduler, utils, utilsData, cuda, jit, autograd]) m.set(x.name, x);
-    for (const [name, x] of data.modules) m.set(name, x);
-    built = m;
-    return m;
+  let own: Map<string, PyModule> | null = null;
+  const factory: ModuleFactory = (_interp, name) => {
+    own ??= copyModules(publish(torch));
+    return own.get(name)!;
   };
-  const factory: ModuleFactory = (_interp, name) => all().get(name)!;
   const names = ['torch', 'torch.nn', 'torch.nn.functional', 'torch.nn.init', 'torch.nn.utils', 'torch.optim', 'torch.optim.lr_scheduler', 'torch.utils', 'torch.utils.data', 'torch.cuda', 'torch.jit', 'torch.autograd', ...DATA_MODULES];
   return Object.fromEntries(names.map((n) => [n, factory]));
+}
+
+/** Makes the bindings' classes and functions (once per bindings) and the modules that publish them. */
+function publish(torch: Torch): Map<string, PyModule> {
+  const have = published.get(torch);
+  if (have) return have;
+  makeTensorClasses(torch);
+  makeModuleClasses(torch);
+  const { torchFns, functional } = makeFunctions(torch);
+  const training = makeTraining(torch);
+  const init = makeInit(torch);
+  const data = makeData(torch);
+  const m = new Map<string, PyModule>();
+  const F = mirrorModule('torch.nn.functional', functional);
+  const nnInit = mirrorModule('torch.nn.init', init);
+  const nnUtils = mirrorModule('torch.nn.utils', training.clip);
+  const nn = mirrorModule('torch.nn', {
+    Parameter: torch.Parameter,
+    functional: F,
+    init: nnInit,
+    utils: nnUtils,
+    parameter: mirrorModule('torch.nn.parameter', { Parameter: torch.Parameter }),
+    ...Object.fromEntries(torch.nnClasses),
+    ...training.losses,
+  });
+  const scheduler = mirrorModule('torch.optim.lr_scheduler', training.schedulers);
+  const optim = mirrorModule('torch.optim', { ...training.optim, lr_scheduler: scheduler });
+  const utilsData = mirrorModule('torch.utils.data', data.utilsData);
+  const utils = mirrorModule('torch.utils', { data: utilsData });
+  const cuda = mirrorModule('torch.cuda', {
+    is_available: new PyBuiltin('is_available', () => false),
+    device_count: new PyBuiltin('device_count', () => 0n),
+    manual_seed: new PyBuiltin('manual_seed', () => null),
+    manual_seed_all: new PyBuiltin('manual_seed_all', () => null),
+    empty_cache: new PyBuiltin('empty_cache', () => null),
+    synchronize: new PyBuiltin('synchronize', () => null),
+    is_bf16_supported: new PyBuiltin('is_bf16_supported', () => false),
+  });
+  const jit = mirrorModule('torch.jit', { script: identityDecorator('script'), export: identityDecorator('export'), ignore: identityDecorator('ignore'), unused: identityDecorator('unused') });
+  const autograd = mirrorModule('torch.autograd', {
+    Variable: native('Variable(data, requires_grad=False)', (a) => a.data),
+    set_detect_anomaly: new PyBuiltin('set_detect_anomaly', () => null),
+    detect_anomaly: new PyBuiltin('detect_anomaly', (_a, _k, site) => new PyOpaque('torch.autograd.detect_anomaly', site.r)),
+    grad: new PyBuiltin('grad', (_a, _k, site) => new PyOpaque('torch.autograd.grad', site.r)),
+    Function: new PyOpaque('torch.autograd.Function (a custom backward)', NOWHERE),
+  });
+  const dtypes: Record<string, Value> = {};
+  for (const [names, d] of TORCH_DTYPES) for (const n of names) dtypes[n] = torch.dtypeObj(d);
+  for (const n of UNSUPPORTED_DTYPES) dtypes[n] = new PyOpaque(`torch.${n} (the engine computes in float32 and float64)`, NOWHERE);
+  const root = mirrorModule('torch', {
+    ...torchFns,
+    ...dtypes,
+    Tensor: torch.Tensor,
+    Size: torch.Size,
+    dtype: torch.dtypeClass,
+    device: torch.deviceClass,
+    nn,
+    optim,
+    utils,
+    cuda,
+    jit,
+    autograd,
+    backends: opaqueModule('torch.backends', NOWHERE),
+    distributed: opaqueModule('torch.distributed', NOWHERE),
+    inf: Infinity,
+    nan: NaN,
+    pi: Math.PI,
+    e: Math.E,
+    __version__: '1.13.0',
+    FloatTensor: torch.Tensor,
+    LongTensor: torch.Tensor,
+  });
+  for (const x of [root, nn, F, nnInit, nnUtils, optim, scheduler, utils, utilsData, cuda, jit, autograd]) m.set(x.name, x);
+  for (const [name, x] of data.modules) m.set(name, x);
+  published.set(torch, m);
+  return m;
+}
+
+/**
+ * A run's own copies of the module objects (a script may set `torch.nn.foo` or import a submodule
+ * into one), holding the same classes and functions: those Python cannot change.
+ */
+function copyModules(modules: Map<string, PyModule>): Map<string, PyModule> {
+  const copies = new Map<PyModule, PyModule>();
+  const copy = (m: PyModule): PyModule => {
+    let c = copies.get(m);
+    if (c) return c;
+    c = new PyModule(m.name);
+    c.partial = m.partial;
+    copies.set(m, c);
+    for (const [k, v] of m.dict) c.dict.set(k, v instanceof PyModule ? copy(v) : v);
+    return c;
+  };
+  return new Map([...modules].map(([name, m]) => [name, copy(m)]));
 }
 
 /** torchvision's modules (its datasets and transforms give synthetic data of the right shape). */

@@ -216,7 +216,6 @@ export function calleeOf(call: Expr | null): Range | null {
 
 /** Makes nn.Module, the containers and a class per catalogue layer, for a run. */
 export function makeModuleClasses(torch: Torch): void {
-  const interp = torch.interp;
   const Module = new PyClass(
     'Module',
     [T.object],
@@ -260,7 +259,7 @@ export function makeModuleClasses(torch: Torch): void {
   // A module a skipped statement touched may lack parameters: what lists them carries the doubt (an optimiser over none).
   const paramsOf = (m: ModuleObj, it: PyIter) => {
     const cause = torch.taintOfModel(m);
-    if (cause) interp.taint(it, cause);
+    if (cause) torch.interp.taint(it, cause);
     return it;
   };
   method(Module, 'parameters(self, recurse=True)', (a, r, m) => paramsOf(m, iterOf(m.engine.parameters(torch.bool(a.recurse, r)).map((t) => torch.wrap(t)))));
@@ -281,7 +280,7 @@ export function makeModuleClasses(torch: Torch): void {
     // PyTorch applies fn to every child's subtree first, then to the module itself.
     const visit = (e: enn.Module) => {
       for (const [, c] of e.namedChildren()) visit(c);
-      interp.call(a.fn, [torch.objOf(e)], null, r);
+      torch.interp.call(a.fn, [torch.objOf(e)], null, r);
     };
     visit(m.engine);
     return m;
@@ -321,7 +320,7 @@ export function makeModuleClasses(torch: Torch): void {
   method(Module, 'register_buffer(self, name, tensor, persistent=True)', (a, r, m) => {
     const name = nameArg(torch, a.name, r);
     requireInit(torch, m, r);
-    if (a.tensor !== null && !(a.tensor instanceof TensorObj)) interp.raise('TypeError', `cannot assign '${typeName(a.tensor)}' object to buffer '${name}' (torch Tensor or None required)`, r);
+    if (a.tensor !== null && !(a.tensor instanceof TensorObj)) torch.interp.raise('TypeError', `cannot assign '${typeName(a.tensor)}' object to buffer '${name}' (torch Tensor or None required)`, r);
     (m.engine as PyEngineModule).register?.('buffer', name, a.tensor === null ? null : (a.tensor as TensorObj).t);
     m.dict.delete(name);
     return null;
@@ -334,14 +333,14 @@ export function makeModuleClasses(torch: Torch): void {
       m.dict.set(name, null);
       return null;
     }
-    if (!(a.param instanceof TensorObj) || !torch.parameters.has(a.param.t)) interp.raise('TypeError', `cannot assign '${typeName(a.param)}' object to parameter '${name}' (torch.nn.Parameter or None required)`, r);
+    if (!(a.param instanceof TensorObj) || !torch.parameters.has(a.param.t)) torch.interp.raise('TypeError', `cannot assign '${typeName(a.param)}' object to parameter '${name}' (torch.nn.Parameter or None required)`, r);
     m.engine.setParameter(name, (a.param as TensorObj).t);
     m.dict.delete(name);
     return null;
   });
   const addModule = (a: Bound, r: Range, m: ModuleObj) => {
     const name = nameArg(torch, a.name, r);
-    if (a.module !== null && !(a.module instanceof ModuleObj)) interp.raise('TypeError', `${typeName(a.module)} is not a Module subclass`, r);
+    if (a.module !== null && !(a.module instanceof ModuleObj)) torch.interp.raise('TypeError', `${typeName(a.module)} is not a Module subclass`, r);
     m.engine.setChild(name, a.module === null ? null : (a.module as ModuleObj).engine);
     m.dict.delete(name);
     return null;
@@ -352,7 +351,7 @@ export function makeModuleClasses(torch: Torch): void {
     let e = m.engine;
     for (const part of String(a.target).split('.').filter(Boolean)) {
       const next = e.registered(part);
-      if (!next || next.kind !== 'module') return interp.raise('AttributeError', `${typeName(torch.objOf(e))} has no attribute \`${part}\``, r);
+      if (!next || next.kind !== 'module') return torch.interp.raise('AttributeError', `${typeName(torch.objOf(e))} has no attribute \`${part}\``, r);
       e = next.module;
     }
     return torch.objOf(e);
@@ -365,7 +364,7 @@ export function makeModuleClasses(torch: Torch): void {
     for (const [k, v] of sd.entries()) {
       const t = own.get(String(k));
       if (!t || !(v instanceof TensorObj)) continue;
-      if (t.size !== v.t.size) interp.raise('RuntimeError', `size mismatch for ${String(k)}: copying a param with shape [${v.t.shape}], the shape in current model is [${t.shape}]`, r);
+      if (t.size !== v.t.size) torch.interp.raise('RuntimeError', `size mismatch for ${String(k)}: copying a param with shape [${v.t.shape}], the shape in current model is [${t.shape}]`, r);
       t.data.set(F.to(v.t, t.dtype).data);
     }
     return null;
@@ -466,24 +465,23 @@ function catalogueClass(torch: Torch, Module: PyClass, type: LayerType): PyClass
 
 /** nn.Sequential, nn.ModuleList and nn.ModuleDict. */
 function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, sig: string, fn: (a: Bound, r: Range, m: ModuleObj) => Value) => void): void {
-  const interp = torch.interp;
   const childAt = (m: ModuleObj, key: Value, r: Range, what: string): ModuleObj => {
     const kids = m.engine.namedChildren();
     let i = torch.int(key, r, 'index');
     if (i < 0) i += kids.length;
-    if (i < 0 || i >= kids.length) interp.raise('IndexError', `index ${torch.int(key, r)} is out of range`, r);
+    if (i < 0 || i >= kids.length) torch.interp.raise('IndexError', `index ${torch.int(key, r)} is out of range`, r);
     void what;
     return torch.objOf(kids[i][1]);
   };
   const adding = (m: ModuleObj, name: string, v: Value, r: Range) => {
     if (v instanceof PyOpaque) throw new CantFollow(v, r);
-    if (!(v instanceof ModuleObj)) interp.raise('TypeError', `${typeName(v)} is not a Module subclass`, r);
+    if (!(v instanceof ModuleObj)) torch.interp.raise('TypeError', `${typeName(v)} is not a Module subclass`, r);
     m.engine.setChild(name, (v as ModuleObj).engine);
     torch.inheritTaint(m, v);
   };
   const sliced = (cls: PyClass, m: ModuleObj, key: PySlice, r: Range, keepNames: boolean) => {
-    const kids = P.sliceOf(interp, m.engine.namedChildren(), key, r);
-    const out = interp.instantiate(cls, [], null, r) as ModuleObj;
+    const kids = P.sliceOf(torch.interp, m.engine.namedChildren(), key, r);
+    const out = torch.interp.instantiate(cls, [], null, r) as ModuleObj;
     kids.forEach(([k, c], i) => out.engine.setChild(keepNames ? k : String(i), c));
     return out;
   };
@@ -500,7 +498,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
         const kids = (v as ModuleObj).engine.namedChildren();
         let i = torch.int(key, r, 'index');
         if (i < 0) i += kids.length;
-        if (i < 0 || i >= kids.length) interp.raise('IndexError', `index ${i} is out of range`, r);
+        if (i < 0 || i >= kids.length) torch.interp.raise('IndexError', `index ${i} is out of range`, r);
         adding(v as ModuleObj, kids[i][0], value, r);
       },
     },
@@ -525,7 +523,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
     return m;
   });
   method(Sequential, 'extend(self, sequential)', (a, r, m) => {
-    for (const v of interp.toArray(a.sequential, r)) adding(m, String(m.engine.namedChildren().length), v, r);
+    for (const v of torch.interp.toArray(a.sequential, r)) adding(m, String(m.engine.namedChildren().length), v, r);
     return m;
   });
   method(Sequential, 'insert(self, index, module)', (a, r, m) => {
@@ -551,7 +549,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
         const n = (v as ModuleObj).engine.namedChildren().length;
         let i = torch.int(key, r, 'index');
         if (i < 0) i += n;
-        if (i < 0 || i >= n) interp.raise('IndexError', `index ${i} is out of range`, r);
+        if (i < 0 || i >= n) torch.interp.raise('IndexError', `index ${i} is out of range`, r);
         adding(v as ModuleObj, String(i), value, r);
       },
     },
@@ -559,7 +557,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
   );
   method(ModuleList, '__init__(self, modules=None)', (a, r, m) => {
     m.initialised = true;
-    if (a.modules !== null) interp.toArray(a.modules, r).forEach((v, i) => adding(m, String(i), v, r));
+    if (a.modules !== null) torch.interp.toArray(a.modules, r).forEach((v, i) => adding(m, String(i), v, r));
     if (a.modules !== null) torch.inheritTaint(m, a.modules);
     return null;
   });
@@ -568,7 +566,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
     return m;
   });
   method(ModuleList, 'extend(self, modules)', (a, r, m) => {
-    for (const v of interp.toArray(a.modules, r)) adding(m, String(m.engine.namedChildren().length), v, r);
+    for (const v of torch.interp.toArray(a.modules, r)) adding(m, String(m.engine.namedChildren().length), v, r);
     return m;
   });
   method(ModuleList, 'insert(self, index, module)', (a, r, m) => {
@@ -586,7 +584,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
     {
       getitem: (v, key, r) => {
         const reg = (v as ModuleObj).engine.registered(String(key));
-        if (!reg || reg.kind !== 'module') return interp.raiseArgs('KeyError', [key], r);
+        if (!reg || reg.kind !== 'module') return torch.interp.raiseArgs('KeyError', [key], r);
         return torch.objOf(reg.module);
       },
       setitem: (v, key, value, r) => adding(v as ModuleObj, nameArg(torch, key, r), value, r),
@@ -599,8 +597,8 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
   method(ModuleDict, '__init__(self, modules=None)', (a, r, m) => {
     m.initialised = true;
     if (a.modules instanceof PyDict) for (const [k, v] of a.modules.entries()) adding(m, nameArg(torch, k, r), v, r);
-    else if (a.modules !== null) for (const pair of interp.toArray(a.modules, r)) {
-      const [k, v] = interp.toArray(pair, r);
+    else if (a.modules !== null) for (const pair of torch.interp.toArray(a.modules, r)) {
+      const [k, v] = torch.interp.toArray(pair, r);
       adding(m, nameArg(torch, k, r), v, r);
     }
     return null;
@@ -623,7 +621,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
         const params = (v as ModuleObj).engine.ownState().params;
         let i = torch.int(key, r, 'index');
         if (i < 0) i += params.length;
-        if (i < 0 || i >= params.length) interp.raise('IndexError', `index ${i} is out of range`, r);
+        if (i < 0 || i >= params.length) torch.interp.raise('IndexError', `index ${i} is out of range`, r);
         return torch.wrap(params[i][1]);
       },
       len: (v) => (v as ModuleObj).engine.ownState().params.length,
@@ -633,7 +631,7 @@ function makeContainers(torch: Torch, Module: PyClass, method: (cls: PyClass, si
   );
   method(ParameterList, '__init__(self, values=None)', (a, r, m) => {
     m.initialised = true;
-    if (a.values !== null) interp.toArray(a.values, r).forEach((v, i) => m.engine.setParameter(String(i), torch.tensorOf(v, r)));
+    if (a.values !== null) torch.interp.toArray(a.values, r).forEach((v, i) => m.engine.setParameter(String(i), torch.tensorOf(v, r)));
     return null;
   });
   method(ParameterList, 'append(self, value)', (a, r, m) => {

@@ -1,8 +1,9 @@
 /**
- * The torch bindings of one run: the seeded generator and element type, the Python classes
+ * The torch bindings of a run: the seeded generator and element type, the Python classes
  * (torch.Tensor, nn.Parameter, nn.Module, ...), the wrappers that give engine tensors and modules
- * their Python identity, and the record of where each module was built and applied. Made per run,
- * so nothing a file does to torch reaches another file's run.
+ * their Python identity, and the record of where each module was built and applied. The classes
+ * outlive a run (a finished run hands them to the next, see `begin`); everything a run records
+ * starts afresh, so nothing a file does to torch reaches another file's run.
  */
 import { currentLayer, noGrad } from '../../../engine/context';
 import * as F from '../../../engine/functional';
@@ -120,27 +121,43 @@ export class ModuleObj extends PyInstance {
 }
 
 export class Torch {
-  rng: Rng;
-  dropoutRng: Rng;
+  // ── the run's state (see `begin`) ───────────────────────────────────────
+  interp!: Interpreter;
+  seed!: number;
+  rng!: Rng;
+  dropoutRng!: Rng;
   /** Synthetic data (a torchvision dataset's images, a loader's shuffling): a stream of its own, so data never shifts the weights. */
-  dataRng: Rng;
-  dtype: DType;
+  dataRng!: Rng;
+  dtype!: DType;
   /** The file's text (a functional layer is named by its line) and its tree (fixes edit it). */
   text = '';
   ast: ModuleAst = { body: [], r: { start: 0, end: 0 } };
   /** Dropout off everywhere (a spec's `trace: {dropout: false}`), for exact comparisons. */
   dropoutOff = false;
   /** Functional activations' layers by call site. */
-  readonly functionals = new Map<string, FunctionalSite>();
+  functionals!: Map<string, FunctionalSite>;
   /** Every loss computed, in order: the last one is the loss the training step minimises. */
-  readonly losses: LossUse[] = [];
-  readonly sites = new WeakMap<enn.Module, ModuleSite>();
+  losses!: LossUse[];
+  sites!: WeakMap<enn.Module, ModuleSite>;
   /** The Python object of each engine module (a child found through the engine tree keeps its identity). */
-  readonly moduleObjs = new WeakMap<enn.Module, ModuleObj>();
+  moduleObjs!: WeakMap<enn.Module, ModuleObj>;
   /** Which modules' applications produced a tensor: the data flow between layers. */
-  readonly producers = new WeakMap<Tensor, Set<enn.Module>>();
-  readonly parameters = new WeakSet<Tensor>();
-  private readonly wrappers = new WeakMap<Tensor, TensorObj>();
+  producers!: WeakMap<Tensor, Set<enn.Module>>;
+  parameters!: WeakSet<Tensor>;
+  private wrappers!: WeakMap<Tensor, TensorObj>;
+  /** Optimisers and clipping the script sets up, in order. */
+  optimizers!: OptimizerUse[];
+  clips!: ClipUse[];
+  /** nn.init calls by the tensor they set. */
+  inits!: WeakMap<Tensor, InitUse>;
+  /** The call expression that built each module object (fixes edit it). */
+  calls!: WeakMap<ModuleObj, Extract<Expr, { k: 'call' }>>;
+  /** Every module object made, in order (to find the one an optimiser trains). */
+  allModules!: ModuleObj[];
+  /** The first application of each module: its input and output, to follow the data flow between layers. */
+  applications!: Map<enn.Module, { input: Tensor; output: Tensor }>;
+
+  // ── the bindings: made once, for the first run, and kept by later runs (src/model/python/torch/index.ts) ──
   readonly dtypeObjs = new Map<TensorDType, DTypeObj>();
   /** Set by the classes' makers. */
   Tensor!: PyClass;
@@ -151,18 +168,40 @@ export class Torch {
   deviceClass!: PyClass;
   /** Each torch.nn class by name (Linear, Sequential, ModuleList, ...). */
   readonly nnClasses = new Map<string, PyClass>();
-  /** torch's modules, once made (torch.nn is one object however it is imported). */
-  readonly pyModules = new Map<string, PyModule>();
 
-  constructor(
-    readonly interp: Interpreter,
-    readonly seed: number,
-    dtype: DType,
-  ) {
+  constructor(interp: Interpreter, seed: number, dtype: DType) {
+    this.begin(interp, seed, dtype);
+  }
+
+  /**
+   * Starts a run on these bindings: its interpreter, generators and element type, and nothing
+   * recorded yet. The classes and functions stay: Python cannot change them (torch's classes are
+   * immutable types here, as built-in types are in CPython), and each run gets its own module
+   * objects, so nothing one file does reaches another file's run.
+   */
+  begin(interp: Interpreter, seed: number, dtype: DType): void {
+    this.interp = interp;
+    this.seed = seed;
     this.rng = new Rng(seed);
     this.dropoutRng = new Rng(seed + 7919);
     this.dataRng = new Rng(seed + 1);
     this.dtype = dtype;
+    this.text = '';
+    this.ast = { body: [], r: { start: 0, end: 0 } };
+    this.dropoutOff = false;
+    this.functionals = new Map();
+    this.losses = [];
+    this.sites = new WeakMap();
+    this.moduleObjs = new WeakMap();
+    this.producers = new WeakMap();
+    this.parameters = new WeakSet();
+    this.wrappers = new WeakMap();
+    this.optimizers = [];
+    this.clips = [];
+    this.inits = new WeakMap();
+    this.calls = new WeakMap();
+    this.allModules = [];
+    this.applications = new Map();
   }
 
   /** torch.manual_seed: the run's generators start again from `seed`. */
@@ -289,13 +328,6 @@ export class Torch {
     noGrad(() => F.setItem(t, [], tmp));
   }
 
-  /** Optimisers and clipping the script sets up, in order. */
-  readonly optimizers: OptimizerUse[] = [];
-  readonly clips: ClipUse[] = [];
-
-  /** nn.init calls by the tensor they set. */
-  readonly inits = new WeakMap<Tensor, InitUse>();
-
   /** The path of the module whose forward is running ('' outside any). */
   currentPath(): string {
     return currentLayer() ?? '';
@@ -306,12 +338,6 @@ export class Torch {
   }
 
   // ── modules ─────────────────────────────────────────────────────────────
-
-  /** The call expression that built each module object (fixes edit it). */
-  readonly calls = new WeakMap<ModuleObj, Extract<Expr, { k: 'call' }>>();
-
-  /** Every module object made, in order (to find the one an optimiser trains). */
-  readonly allModules: ModuleObj[] = [];
 
   /** Records a new module object: where it is built (the call being evaluated) and its engine side. */
   adopt(obj: ModuleObj, r: Range): void {
@@ -359,9 +385,6 @@ export class Torch {
     const cause = this.interp.taints.get(from);
     if (cause) this.interp.taint(into, cause);
   }
-
-  /** The first application of each module: its input and output, to follow the data flow between layers. */
-  readonly applications = new Map<enn.Module, { input: Tensor; output: Tensor }>();
 
   noteApplied(m: enn.Module, input: Tensor, output: Tensor): void {
     if (this.applications.has(m)) return;

@@ -148,7 +148,6 @@ function dims(torch: Torch, v: Value, r: Range): number | number[] | null {
 
 /** Makes torch.Tensor, nn.Parameter, torch.Size, torch.dtype and torch.device for a run. */
 export function makeTensorClasses(torch: Torch): void {
-  const interp = torch.interp;
   const self = (a: Bound): Tensor => (a.self as TensorObj).t;
   const wrap = (t: Tensor | Tensor[] | number | boolean) => torch.wrapAny(t);
 
@@ -164,7 +163,7 @@ export function makeTensorClasses(torch: Torch): void {
         const name = args[0] ?? kwargs?.get('type') ?? 'cpu';
         if (name instanceof PyOpaque) return new DeviceObj('cpu', torch.deviceClass);
         if (name instanceof DeviceObj) return name;
-        return new DeviceObj(typeof name === 'string' ? name : P.str(interp, name, r), torch.deviceClass);
+        return new DeviceObj(typeof name === 'string' ? name : P.str(torch.interp, name, r), torch.deviceClass);
       },
       repr: (v) => `device(type='${(v as DeviceObj).name.split(':')[0]}')`,
       str: (v) => (v as DeviceObj).name,
@@ -181,8 +180,8 @@ export function makeTensorClasses(torch: Torch): void {
       repr: (v) => `torch.Size([${(v as PyTuple).items.join(', ')}])`,
       getitem: (v, key, r) => {
         const items = (v as PyTuple).items;
-        if (key instanceof PySlice) return torch.size(P.sliceOf(interp, items, key, r).map((x) => Number(x)));
-        return P.getItem(interp, new PyTuple(items), key, r);
+        if (key instanceof PySlice) return torch.size(P.sliceOf(torch.interp, items, key, r).map((x) => Number(x)));
+        return P.getItem(torch.interp, new PyTuple(items), key, r);
       },
     },
     'torch',
@@ -232,17 +231,17 @@ export function makeTensorClasses(torch: Torch): void {
       },
       bool: (v, r) => {
         const t = (v as TensorObj).t;
-        if (t.size !== 1) return interp.raise('RuntimeError', `Boolean value of Tensor with more than one value is ambiguous`, r);
+        if (t.size !== 1) return torch.interp.raise('RuntimeError', `Boolean value of Tensor with more than one value is ambiguous`, r);
         return t.item() !== 0;
       },
       len: (v, r) => {
         const t = (v as TensorObj).t;
-        if (t.rank === 0) return interp.raise('TypeError', 'len() of a 0-d tensor', r);
+        if (t.rank === 0) return torch.interp.raise('TypeError', 'len() of a 0-d tensor', r);
         return t.shape[0];
       },
       iter: (v, r) => {
         const t = (v as TensorObj).t;
-        if (t.rank === 0) return interp.raise('TypeError', 'iteration over a 0-d tensor', r);
+        if (t.rank === 0) return torch.interp.raise('TypeError', 'iteration over a 0-d tensor', r);
         return PyIter.over(F.unbind(t, 0).map((x) => torch.wrap(x)));
       },
       contains: (v, item, r) => {
@@ -256,7 +255,7 @@ export function makeTensorClasses(torch: Torch): void {
       repr: (v) => tensorRepr((v as TensorObj).t),
       format: (v, spec, r) => {
         const t = (v as TensorObj).t;
-        if (t.rank === 0 || (t.size === 1 && spec)) return P.format(interp, pyScalar(t, t.item()), spec, r);
+        if (t.rank === 0 || (t.size === 1 && spec)) return P.format(torch.interp, pyScalar(t, t.item()), spec, r);
         return tensorRepr(t);
       },
     },
@@ -310,8 +309,8 @@ export function makeTensorClasses(torch: Torch): void {
   for (const name of ['cpu', 'cuda', 'pin_memory', 'share_memory_']) method(`${name}(self, *args, **kwargs)`, (a) => a.self);
   method('requires_grad_(self, requires_grad=True)', (a, r, t) => {
     if (torch.bool(a.requires_grad, r)) {
-      if (!t.isFloatingPoint) interp.raise('RuntimeError', 'only Tensors of floating point dtype can require gradients', r);
-      if (t.node) interp.raise('RuntimeError', 'you can only change requires_grad flags of leaf variables.', r);
+      if (!t.isFloatingPoint) torch.interp.raise('RuntimeError', 'only Tensors of floating point dtype can require gradients', r);
+      if (t.node) torch.interp.raise('RuntimeError', 'you can only change requires_grad flags of leaf variables.', r);
       t.requiresGrad = true;
     } else t.requiresGrad = false;
     return a.self;
@@ -323,7 +322,7 @@ export function makeTensorClasses(torch: Torch): void {
     if (a.dim === null) return torch.size(t.shape);
     const d = torch.int(a.dim, r, 'dim');
     const k = d < 0 ? d + t.rank : d;
-    if (k < 0 || k >= t.rank) interp.raise('IndexError', `Dimension out of range (expected to be in range of [${-t.rank}, ${t.rank - 1}], but got ${d})`, r);
+    if (k < 0 || k >= t.rank) torch.interp.raise('IndexError', `Dimension out of range (expected to be in range of [${-t.rank}, ${t.rank - 1}], but got ${d})`, r);
     return BigInt(t.shape[k]);
   });
   method('dim(self)', (_a, _r, t) => BigInt(t.rank));
@@ -332,7 +331,7 @@ export function makeTensorClasses(torch: Torch): void {
   alias('nelement', 'numel');
   method('element_size(self)', (_a, _r, t) => BigInt(t.dtype === 'bool' ? 1 : t.dtype === 'float32' ? 4 : 8));
   method('item(self)', (_a, r, t) => {
-    if (t.size !== 1) interp.raise('RuntimeError', `a Tensor with ${t.size} elements cannot be converted to Scalar`, r);
+    if (t.size !== 1) torch.interp.raise('RuntimeError', `a Tensor with ${t.size} elements cannot be converted to Scalar`, r);
     return pyScalar(t, t.item());
   });
   method('tolist(self)', (_a, _r, t) => toList(t));
@@ -450,7 +449,7 @@ export function makeTensorClasses(torch: Torch): void {
   method('new_tensor(self, data, dtype=None, device=None, requires_grad=False)', (a, r, t) => wrap(F.fromNested(toNested(torch, a.data, r), torch.dtypeArg(a.dtype, r) ?? t.dtype)));
   // In-place ops: PyTorch refuses them on a leaf that requires a gradient unless gradients are off.
   const guardLeaf = (t: Tensor, r: Range) => {
-    if (t.requiresGrad && t.isLeaf && isGradEnabled()) interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', r);
+    if (t.requiresGrad && t.isLeaf && isGradEnabled()) torch.interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', r);
   };
   const inplaceOf = (name: string, fn: (t: Tensor, a: Bound, r: Range) => void, sig = `${name}(self)`) =>
     method(sig, (a, r, t) => {
@@ -493,7 +492,7 @@ export function makeTensorClasses(torch: Torch): void {
     if (a.gradient !== null) {
       backward(t, torch.tensorOf(a.gradient, r).data);
     } else {
-      if (t.size !== 1) interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
+      if (t.size !== 1) torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
       backward(t);
     }
     return null;

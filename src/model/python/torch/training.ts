@@ -53,7 +53,6 @@ export interface ClipUse {
 type OptState = { use: OptimizerUse; groups: PyList };
 
 export function makeTraining(torch: Torch): { losses: Record<string, Value>; optim: Record<string, Value>; schedulers: Record<string, Value>; clip: Record<string, Value> } {
-  const interp = torch.interp;
 
   // ── loss modules ─────────────────────────────────────────────────────────
   const losses: Record<string, Value> = {};
@@ -80,11 +79,11 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
         (args, kwargs, site) => {
           const [self, ...rest] = args;
           const r = site.r;
-          if (rest.length > names.length) interp.raise('TypeError', `${type}.__init__() takes ${names.length + 1} positional arguments but ${rest.length + 1} were given`, r);
+          if (rest.length > names.length) torch.interp.raise('TypeError', `${type}.__init__() takes ${names.length + 1} positional arguments but ${rest.length + 1} were given`, r);
           const given = new Map<string, Value>();
           rest.forEach((v, i) => given.set(names[i], v));
           for (const [k, v] of kwargs ?? []) {
-            if (!names.includes(k)) interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
+            if (!names.includes(k)) torch.interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
             given.set(k, v);
           }
           const written: Record<string, ArgValue> = {};
@@ -93,7 +92,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
             if (v instanceof PyOpaque) throw new CantFollow(v, r);
             if (k === 'reduction') {
               if (v === 'none') throw new CantFollow(new PyOpaque(`${type}(reduction='none') reduced by hand`, r), r);
-              if (v !== 'mean' && v !== 'sum') interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
+              if (v !== 'mean' && v !== 'sum') torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
               written.reduction = v as string;
             } else if (k === 'delta' || k === 'beta') written[k] = torch.number(v, r);
             else if ((k === 'weight' || k === 'pos_weight') && v !== null) throw new CantFollow(new PyOpaque(`${type}(${k}=...)`, r), r);
@@ -114,7 +113,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
         'forward(self, input, target)',
         (a, r) => {
           const l = lossObjs.get(a.self as object);
-          if (!l) return interp.raise('RuntimeError', `${type} was not initialised`, r);
+          if (!l) return torch.interp.raise('RuntimeError', `${type} was not initialised`, r);
           const target = torch.tensorOf(a.target, r, 'target');
           if (def.target === 'classes' && target.dtype === 'int64' && F.sum(F.eq(target, l.ignoreIndex)).item() > 0) {
             throw new CantFollow(new PyOpaque(`${type} with targets equal to ignore_index`, r), r);
@@ -133,7 +132,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
   // PyTorch's other spelling: SmoothL1Loss with beta=1 is HuberLoss with delta=1.
   losses.SmoothL1Loss = native('SmoothL1Loss(size_average=None, reduce=None, reduction="mean", beta=1.0)', (a, r) => {
     if (torch.number(a.beta, r) !== 1) throw new CantFollow(new PyOpaque('SmoothL1Loss(beta=...) other than 1', r), r);
-    return interp.call(losses.HuberLoss, [], new Map([['reduction', a.reduction]]), r);
+    return torch.interp.call(losses.HuberLoss, [], new Map([['reduction', a.reduction]]), r);
   });
 
   // ── optimisers ───────────────────────────────────────────────────────────
@@ -147,14 +146,14 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
       [Optimizer],
       {
         construct: (c, args, kwargs, r) => {
-          const call = interp.callNode;
+          const call = torch.interp.callNode;
           const [paramsArg, ...rest] = args;
           const names = def.args.map((a) => a.name);
           const given = new Map<string, Value>();
           rest.forEach((v, i) => given.set(names[i], v));
           for (const [k, v] of kwargs ?? []) {
             if (k === 'params') continue;
-            if (!names.includes(k) && !['foreach', 'maximize', 'capturable', 'differentiable', 'fused'].includes(k)) interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
+            if (!names.includes(k) && !['foreach', 'maximize', 'capturable', 'differentiable', 'fused'].includes(k)) torch.interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
             given.set(k, v);
           }
           const written: Record<string, ArgValue> = {};
@@ -166,7 +165,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
             else written[a.name] = torch.number(v, r, a.name);
           }
           if (def.args[0].name === 'lr' && def.args[0].default === undefined && written.lr === undefined) {
-            interp.raise('TypeError', `${type}.__init__() missing 1 required positional argument: 'lr'`, r);
+            torch.interp.raise('TypeError', `${type}.__init__() missing 1 required positional argument: 'lr'`, r);
           }
           const groups = paramGroups(torch, paramsArg ?? kwargs?.get('params') ?? null, r);
           const differing = groups.filter((g) => Object.keys(g.options).some((k) => k !== 'params'));
@@ -181,15 +180,15 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
           }
           const full = withDefaults(def.args, written);
           const bad = def.check?.(full);
-          if (bad) interp.raise('ValueError', bad.error, r);
+          if (bad) torch.interp.raise('ValueError', bad.error, r);
           const params = groups.flatMap((g) => g.params);
-          const doubt = params.length === 0 && typeof paramsArg === 'object' && paramsArg !== null ? interp.taints.get(paramsArg) : undefined;
+          const doubt = params.length === 0 && typeof paramsArg === 'object' && paramsArg !== null ? torch.interp.taints.get(paramsArg) : undefined;
           if (doubt) throw doubt;
           let engine: Optimizer;
           try {
             engine = def.build(params, full);
           } catch (e) {
-            return interp.raise('ValueError', (e as Error).message, r);
+            return torch.interp.raise('ValueError', (e as Error).message, r);
           }
           const argExprs: Record<string, Expr> = {};
           def.args.forEach((a, i) => {
