@@ -90,6 +90,7 @@ export class TypeScriptBackend extends Disposable implements ModelBackend {
       const result = await this.loadHost().traceModels(doc.uri.fsPath, doc.getText(), {
         ...(quick ? { steps: config.quickTraceSteps } : {}),
         timeoutMs: quick ? config.quickTraceTimeLimitMs : config.limits.timeLimitMs,
+        maxSteps: config.limits.maxSteps,
         heapMb: Math.max(64, config.limits.memoryLimitMB),
         memoryLimitBytes: memoryLimitBytes(config.limits),
         config: config.rules,
