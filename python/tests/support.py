@@ -8,6 +8,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON_DIR = os.path.dirname(HERE)
 PROGRAMS = os.path.join(HERE, "programs")
+# The seed article's programs, pasted unchanged: one copy, shared with the static front end's parity suite.
+SEED_PROGRAMS = os.path.join(os.path.dirname(PYTHON_DIR), "test", "parity", "python")
 if PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 

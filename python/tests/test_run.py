@@ -2,7 +2,7 @@
 import os
 import unittest
 
-from support import PROGRAMS, read_log, records, run_module, temp_dir
+from support import SEED_PROGRAMS, read_log, records, run_module, temp_dir
 
 # The other seed programs are run, and checked by the rules, in test/parity/run-hook.test.ts.
 SEEDS = {"seed_relu.py": "nn.ReLU()"}
@@ -23,7 +23,7 @@ class RunTest(unittest.TestCase):
     def test_the_seed_programs_run_unchanged(self):
         for name, activation in SEEDS.items():
             d = temp_dir(self)
-            script = os.path.join(PROGRAMS, name)
+            script = os.path.join(SEED_PROGRAMS, name)
             r = run_module(["run", "--log-dir", d, script])
             self.assertEqual(r.returncode, 0, r.stderr)
             log = read_log(os.path.join(d, "rank0.gl.jsonl"))

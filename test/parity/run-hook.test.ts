@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { analyseRun } from '../../src/analyse';
 import { readSource } from '../../src/trace/run-log/read-source';
 import { RunReader } from '../../src/trace/run-log/reader';
@@ -19,6 +19,8 @@ import { validator } from '../unit/run-log/schema.test';
 const ROOT = join(__dirname, '..', '..');
 const PACKAGE = join(ROOT, 'python');
 const PROGRAMS = join(PACKAGE, 'tests', 'programs');
+/** The seed article's programs, pasted unchanged (one copy, shared with the static front end's parity suite). */
+const SEEDS = join(ROOT, 'test', 'parity', 'python');
 
 function python(args: string[], env: Record<string, string> = {}) {
   return spawnSync(PYTHON, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PYTHONPATH: PACKAGE, OMP_NUM_THREADS: '1', ...env }, timeout: 900_000 });
@@ -78,17 +80,18 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
   });
 
   const seeds: [string, boolean][] = [
-    ['seed_sigmoid_large_init.py', true],
-    ['seed_sigmoid.py', false],
-    ['seed_relu.py', false],
-    ['seed_xavier.py', false],
+    [join(PROGRAMS, 'seed_sigmoid_large_init.py'), true],
+    [join(SEEDS, 'seed_sigmoid.py'), false],
+    [join(SEEDS, 'seed_relu.py'), false],
+    [join(SEEDS, 'seed_xavier.py'), false],
   ];
-  for (const [program, saturated] of seeds) {
+  for (const [script, saturated] of seeds) {
+    const program = basename(script);
     it(`${program}: ${saturated ? 'the saturated sigmoid is reported on its nn.Sigmoid() line' : 'healthy: no warning, its fit said as information'}`, () => {
       const dir = join(tmp, program);
       // Every step: which steps the default schedule records depends on how fast the machine is, and
       // every step is also the hardest case for a healthy run (a memorised batch ends with gradients of 0).
-      const r = python(['-m', 'gradient_lens', 'run', '--every', '1', '--log-dir', dir, join(PROGRAMS, program)]);
+      const r = python(['-m', 'gradient_lens', 'run', '--every', '1', '--log-dir', dir, script]);
       assert.equal(r.status, 0, r.stderr);
       const records = validateFolder(dir);
       const trace = new RunReader(dir).readAll();
@@ -110,7 +113,7 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
       }
       const f = findings.find((x) => x.rule === 'saturated-activation');
       assert.ok(f, findings.map((x) => x.message).join('\n'));
-      assert.equal(f.range.file, join(PROGRAMS, program));
+      assert.equal(f.range.file, script);
       assert.equal(covered(f.range), 'nn.Sigmoid()');
       assert.match(f.message, /^sigmoid layer saturated: \d+% of units/);
     });

@@ -241,16 +241,23 @@ export class AvgPool1d extends Pool1d {
   }
 }
 
-export class MaxPool2d extends Module {
+/** Shared by MaxPool2d/AvgPool2d: kernel, stride (the kernel when not given) and padding as pairs. */
+abstract class Pool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
 
-  constructor(kernelSize: Pair, { stride = null, padding = 0 }: PoolOptions = {}) {
+  constructor(layer: string, kernelSize: Pair, { stride = null, padding = 0 }: PoolOptions) {
     super();
-    this.kernelSize = pairOf('MaxPool2d', 'kernel_size', kernelSize, 1);
-    this.stride = pairOf('MaxPool2d', 'stride', stride ?? kernelSize, 1);
-    this.padding = pairOf('MaxPool2d', 'padding', padding, 0);
+    this.kernelSize = pairOf(layer, 'kernel_size', kernelSize, 1);
+    this.stride = pairOf(layer, 'stride', stride ?? kernelSize, 1);
+    this.padding = pairOf(layer, 'padding', padding, 0);
+  }
+}
+
+export class MaxPool2d extends Pool2d {
+  constructor(kernelSize: Pair, options: PoolOptions = {}) {
+    super('MaxPool2d', kernelSize, options);
   }
 
   forward(x: Tensor): Tensor {
@@ -259,16 +266,9 @@ export class MaxPool2d extends Module {
 }
 
 /** count_include_pad=True, PyTorch's default. */
-export class AvgPool2d extends Module {
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-
-  constructor(kernelSize: Pair, { stride = null, padding = 0 }: PoolOptions = {}) {
-    super();
-    this.kernelSize = pairOf('AvgPool2d', 'kernel_size', kernelSize, 1);
-    this.stride = pairOf('AvgPool2d', 'stride', stride ?? kernelSize, 1);
-    this.padding = pairOf('AvgPool2d', 'padding', padding, 0);
+export class AvgPool2d extends Pool2d {
+  constructor(kernelSize: Pair, options: PoolOptions = {}) {
+    super('AvgPool2d', kernelSize, options);
   }
 
   forward(x: Tensor): Tensor {
