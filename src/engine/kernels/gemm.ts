@@ -43,7 +43,7 @@ export function gemm(
     // Bands of C: columns when C is wide (each band packs all of A), rows when it is tall.
     const splitCols = n >= m;
     const sizeThreads = (core: WasmCore) => threadsFor(core, m * n * k, splitCols ? n >> 3 : m >> 2);
-    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), accumulate, sizeThreads, (core, pa, pb, pc, threads) => {
+    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), accumulate ? 'copy' : 'overwritten', sizeThreads, (core, pa, pb, pc, threads) => {
       const lda = transA ? m : k;
       const ldb = transB ? k : n;
       const ta = +transA;
@@ -62,16 +62,16 @@ export function gemm(
 }
 
 /**
- * Runs `body` on copies of a, b and c in the core's memory (c copied in only when accumulating,
- * else zeroed) and copies c back; false (nothing written) when there is no core or the memory cap
- * leaves no room. `threads` sizes the pool first: sizing resets the scratch, so it must come
- * before the operands take theirs.
+ * Runs `body` on copies of a and b in the core's memory and on c there, which starts as a copy of
+ * c, zeros, or whatever the memory held (for a product that overwrites it), and is copied back;
+ * false (nothing written) when there is no core or the memory cap leaves no room. `threads` sizes
+ * the pool first: sizing resets the scratch, so it must come before the operands take theirs.
  */
 function onCore(
   a: Float32Array,
   b: Float32Array,
   c: Float32Array,
-  accumulate: boolean,
+  cStarts: 'copy' | 'zeros' | 'overwritten',
   threads: (core: WasmCore) => number,
   body: (core: WasmCore, pa: number, pb: number, pc: number, threads: number) => void,
 ): boolean {
@@ -86,8 +86,8 @@ function onCore(
     const mem = core.f32;
     mem.set(a, pa >> 2);
     mem.set(b, pb >> 2);
-    if (accumulate) mem.set(c, pc >> 2);
-    else mem.fill(0, pc >> 2, (pc >> 2) + c.length);
+    if (cStarts === 'copy') mem.set(c, pc >> 2);
+    else if (cStarts === 'zeros') mem.fill(0, pc >> 2, (pc >> 2) + c.length);
     body(core, pa, pb, pc, t);
     c.set(core.f32.subarray(pc >> 2, (pc >> 2) + c.length));
     return true;
@@ -123,7 +123,7 @@ export function gemmBatch(
   const wasm = macs > 0 && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
   const ok =
     wasm &&
-    onCore(a, b, c, accumulate, () => 1, (core, pa, pb, pc) => {
+    onCore(a, b, c, accumulate ? 'copy' : 'zeros', () => 1, (core, pa, pb, pc) => {
       const lda = transA ? m : k;
       const ldb = transB ? k : n;
       for (let t = 0; t < ia.length; t++) {
