@@ -120,7 +120,8 @@ export function gemmBatch(
   accumulate: boolean,
 ): void {
   const macs = m * n * k;
-  const wasm = macs > 0 && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
+  // tiny products stay in JavaScript, as in `gemm` (its float64 sums are what the parity suites were held to)
+  const wasm = macs >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
   const ok =
     wasm &&
     onCore(a, b, c, accumulate ? 'copy' : 'zeros', () => 1, (core, pa, pb, pc) => {
