@@ -78,6 +78,31 @@ export const MODULE_CASES: OpCase[] = [
     py: 'o, hn = m(x)\nout = (o, hn)',
     ts: ({ x }, _d, m) => (m as nn.GRU).run(x),
   },
+  // hidden 16, batch 4: each step's gates and tanh(c) run on the SIMD kernels in float32
+  {
+    name: 'LSTM wide enough for the gate kernels',
+    module: { py: 'nn.LSTM(3, 16)', ts: (dtype, rng) => new nn.LSTM(3, 16, { dtype, rng }) },
+    inputs: { x: { shape: [6, 4, 3] } },
+    py: 'o, (h, c) = m(x)\nout = (o, h, c)',
+    ts: ({ x }, _d, m) => {
+      const [o, [h, c]] = (m as nn.LSTM).run(x);
+      return [o, h, c];
+    },
+  },
+  {
+    name: 'GRU wide enough for the gate kernels',
+    module: { py: 'nn.GRU(3, 16)', ts: (dtype, rng) => new nn.GRU(3, 16, { dtype, rng }) },
+    inputs: { x: { shape: [6, 4, 3] } },
+    py: 'o, hn = m(x)\nout = (o, hn)',
+    ts: ({ x }, _d, m) => (m as nn.GRU).run(x),
+  },
+  {
+    name: 'RNN tanh wide enough for the kernel',
+    module: { py: 'nn.RNN(3, 16)', ts: (dtype, rng) => new nn.RNN(3, 16, { dtype, rng }) },
+    inputs: { x: { shape: [6, 4, 3] } },
+    py: 'o, h = m(x)\nout = (o, h)',
+    ts: ({ x }, _d, m) => (m as nn.RNN).run(x),
+  },
   {
     name: 'LSTM feeding a Linear on its last step',
     module: { py: 'nn.LSTM(3, 4, batch_first=True)', ts: (dtype, rng) => new nn.LSTM(3, 4, { batchFirst: true, dtype, rng }) },

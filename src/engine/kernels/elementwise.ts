@@ -1,9 +1,10 @@
 /**
  * Elementwise float32 kernels on the WebAssembly core (assembly/elementwise.ts): ReLU and its
- * gradient, sigmoid, tanh and softmax over rows, four lanes at a time. Each call copies its
- * operands in and the result out (memcpy speed, a small part of the work it replaces). Every
- * function returns null when the kernels cannot run it (float64, no core, the memory cap, too few
- * elements to pay for the call): the op then runs its JavaScript loop.
+ * gradient, sigmoid, tanh (also on column ranges of rows: a recurrent step's gates) and softmax
+ * over rows, four lanes at a time. Each call copies its operands in and the result out (memcpy
+ * speed, a small part of the work it replaces). Every function returns null or false when the
+ * kernels cannot run it (float64, no core, the memory cap, too few elements to pay for the call):
+ * the op then runs its JavaScript loop.
  */
 import type { FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
@@ -16,7 +17,7 @@ const UNARY = { relu: 0, sigmoid: 1, tanh: 2, exp: 3 } as const;
 export type UnaryKernel = keyof typeof UNARY;
 
 /** Runs `body` with the core and scratch for `floats` floats; null when the core is missing or the cap leaves no room. */
-function onCore(floats: number, body: (core: WasmCore, at: number) => Float32Array): Float32Array | null {
+function onCore<T>(floats: number, body: (core: WasmCore, at: number) => T): T | null {
   const core = kernelCore();
   if (!core) return null;
   try {
@@ -31,13 +32,46 @@ function onCore(floats: number, body: (core: WasmCore, at: number) => Float32Arr
 
 /** y = f(x) elementwise, in a new array. */
 export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null {
-  if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
-  const n = x.length;
-  return onCore(n, (core, at) => {
-    core.f32.set(x, at >> 2);
+  if (!(x instanceof Float32Array)) return null;
+  const y = new Float32Array(x.length);
+  return unaryInto(op, x, 0, y, 0, x.length) ? y : null;
+}
+
+/** y[yAt + i] = f(x[xAt + i]) for i < n (y may be x); false, with y untouched, when the kernels cannot run it. */
+export function unaryInto(op: UnaryKernel, x: FloatArray, xAt: number, y: FloatArray, yAt: number, n: number): boolean {
+  if (!(x instanceof Float32Array) || !(y instanceof Float32Array) || n < ELEMENTWISE_MIN) return false;
+  const ran = onCore(n, (core, at) => {
+    core.f32.set(x.subarray(xAt, xAt + n), at >> 2);
     core.exports.unary(UNARY[op], at, at, n);
-    return core.f32.slice(at >> 2, (at >> 2) + n);
+    y.set(core.f32.subarray(at >> 2, (at >> 2) + n), yAt);
+    return true;
   });
+  return ran === true;
+}
+
+/** One activation over `count` columns from `start` of every row: one gate of a recurrent step. */
+export interface RowSegment {
+  op: UnaryKernel;
+  start: number;
+  count: number;
+}
+
+/**
+ * Each segment's activation applied in place to its columns of the `rows` rows of `width` floats
+ * at `at` in x (an LSTM step's B rows of i, f, g, o gates): the block is copied in and out once
+ * for all segments. False, with x untouched, when the kernels cannot run it.
+ */
+export function unaryRowsInPlace(x: FloatArray, at: number, rows: number, width: number, segments: readonly RowSegment[]): boolean {
+  if (!(x instanceof Float32Array)) return false;
+  if (rows * segments.reduce((sum, s) => sum + s.count, 0) < ELEMENTWISE_MIN) return false;
+  const n = rows * width;
+  const ran = onCore(n, (core, base) => {
+    core.f32.set(x.subarray(at, at + n), base >> 2);
+    for (const s of segments) core.exports.unaryRows(UNARY[s.op], base + s.start * 4, base + s.start * 4, rows, width, s.count);
+    x.set(core.f32.subarray(base >> 2, (base >> 2) + n), at);
+    return true;
+  });
+  return ran === true;
 }
 
 /** ReLU's gradient from its output y: gy where y > 0 (or NaN), else 0. */

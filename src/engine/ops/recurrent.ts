@@ -11,6 +11,7 @@
  * order; for lstm it is (T, B, 2H), each row the hidden state then the cell state.
  */
 import { FloatArray, like } from '../dtype';
+import { RowSegment, unaryInto, unaryRowsInPlace } from '../kernels/elementwise';
 import { gemm } from '../kernels/gemm';
 import { formatShape, ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
@@ -90,6 +91,38 @@ function sigmoid(v: number): number {
   return e / (1 + e);
 }
 
+const JS_ACTIVATIONS = { sigmoid, tanh: Math.tanh } as const;
+type Activation = keyof typeof JS_ACTIVATIONS;
+
+/**
+ * The gate activations, in place: float32 on the SIMD kernels (one call for all of a step's rows and
+ * gates), float64 and small steps in JavaScript. Every forward activation and the backward's tanh(c)
+ * go through here or `activate`, so both directions see the same values.
+ */
+function activateRows(m: FloatArray, at: number, rows: number, width: number, segments: readonly (RowSegment & { op: Activation })[]): void {
+  if (unaryRowsInPlace(m, at, rows, width, segments)) return;
+  for (const { op, start, count } of segments) {
+    const f = JS_ACTIVATIONS[op];
+    for (let r = 0, o = at + start; r < rows; r++, o += width) for (let j = o; j < o + count; j++) m[j] = f(m[j]);
+  }
+}
+
+/** y[yAt + i] = op(x[xAt + i]) for i < n (y may be x), on the kernels where `activateRows` would be. */
+function activate(op: Activation, x: FloatArray, xAt: number, y: FloatArray, yAt: number, n: number): void {
+  if (unaryInto(op, x, xAt, y, yAt, n)) return;
+  const f = JS_ACTIVATIONS[op];
+  for (let i = 0; i < n; i++) y[yAt + i] = f(x[xAt + i]);
+}
+
+/** An LSTM row's gates: i and f sigmoids side by side, g a tanh, o a sigmoid (PyTorch's order). */
+function lstmGateSegments(H: number): (RowSegment & { op: Activation })[] {
+  return [
+    { op: 'sigmoid', start: 0, count: 2 * H },
+    { op: 'tanh', start: 2 * H, count: H },
+    { op: 'sigmoid', start: 3 * H, count: H },
+  ];
+}
+
 /** Adds bias b (length n) to every row of m (rows × n) at `offset`. */
 function addRows(m: FloatArray, rows: number, n: number, b: FloatArray, offset = 0): void {
   for (let r = 0, o = offset; r < rows; r++) for (let j = 0; j < n; j++, o++) m[o] += b[j];
@@ -115,6 +148,9 @@ function forward(kind: RecurrentKind, inputs: readonly Tensor[], reverse: boolea
   const c = lstm ? like(x, T * B * H) : null;
   const hn = kind === 'gru' ? like(x, T * B * H) : null;
   const hidden = kind === 'gru' ? like(x, B * GH) : null;
+  const lstmGates = lstm ? lstmGateSegments(H) : null;
+  // tanh(c) of the step in progress
+  const tanhC = lstm ? like(x, B * H) : null;
   const out = like(x, T * B * (lstm ? 2 * H : H));
   let h: FloatArray = inputs[1].data;
   let hAt = 0;
@@ -129,19 +165,21 @@ function forward(kind: RecurrentKind, inputs: readonly Tensor[], reverse: boolea
       // the hidden part stays apart: the reset gate scales W_hn·h + b_hn
       gemm(false, true, B, GH, H, hPrev, hAtT, whh, 0, hidden!, 0, false);
       if (bhh) addRows(hidden!, B, GH, bhh);
+      // r and z from both projections; then n, whose input the reset gate scales
+      for (let b = 0; b < B; b++) for (let j = 0, row = rowAt + b * GH, hr = b * GH; j < 2 * H; j++) act[row + j] += hidden![hr + j];
+      activateRows(act, rowAt, B, GH, [{ op: 'sigmoid', start: 0, count: 2 * H }]);
       for (let b = 0; b < B; b++) {
-        const row = rowAt + b * GH;
-        const hr = b * GH;
-        for (let j = 0; j < H; j++) {
-          const r = sigmoid(act[row + j] + hidden![hr + j]);
-          const z = sigmoid(act[row + H + j] + hidden![hr + H + j]);
+        for (let j = 0, row = rowAt + b * GH, hr = b * GH; j < H; j++) {
           const hnv = hidden![hr + 2 * H + j];
-          const n = Math.tanh(act[row + 2 * H + j] + r * hnv);
-          act[row + j] = r;
-          act[row + H + j] = z;
-          act[row + 2 * H + j] = n;
           hn![hAtT + b * H + j] = hnv;
-          out[hAtT + b * H + j] = (1 - z) * n + z * hPrev[hAtT + b * H + j];
+          act[row + 2 * H + j] += act[row + j] * hnv;
+        }
+      }
+      activateRows(act, rowAt, B, GH, [{ op: 'tanh', start: 2 * H, count: H }]);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0, row = rowAt + b * GH; j < H; j++) {
+          const z = act[row + H + j];
+          out[hAtT + b * H + j] = (1 - z) * act[row + 2 * H + j] + z * hPrev[hAtT + b * H + j];
         }
       }
       h = out;
@@ -151,23 +189,19 @@ function forward(kind: RecurrentKind, inputs: readonly Tensor[], reverse: boolea
     gemm(false, true, B, GH, H, hPrev, hAtT, whh, 0, act, rowAt, true);
     if (lstm) {
       cPrev!.set(cState!.subarray(cAt, cAt + B * H), hAtT);
+      activateRows(act, rowAt, B, GH, lstmGates!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0, row = rowAt + b * GH, q = hAtT + b * H; j < H; j++) {
+          c![q + j] = act[row + H + j] * cPrev![q + j] + act[row + j] * act[row + 2 * H + j];
+        }
+      }
+      activate('tanh', c!, hAtT, tanhC!, 0, B * H);
       for (let b = 0; b < B; b++) {
         const row = rowAt + b * GH;
         const o2 = (t * B + b) * 2 * H;
         for (let j = 0; j < H; j++) {
-          const ig = sigmoid(act[row + j]);
-          const fg = sigmoid(act[row + H + j]);
-          const gg = Math.tanh(act[row + 2 * H + j]);
-          const og = sigmoid(act[row + 3 * H + j]);
-          act[row + j] = ig;
-          act[row + H + j] = fg;
-          act[row + 2 * H + j] = gg;
-          act[row + 3 * H + j] = og;
-          const cv = fg * cPrev![hAtT + b * H + j] + ig * gg;
-          c![hAtT + b * H + j] = cv;
-          const hv = og * Math.tanh(cv);
-          out[o2 + j] = hv;
-          out[o2 + H + j] = cv;
+          out[o2 + j] = act[row + 3 * H + j] * tanhC![b * H + j];
+          out[o2 + H + j] = c![hAtT + b * H + j];
         }
       }
       // the next step reads h and c from contiguous copies
@@ -179,12 +213,9 @@ function forward(kind: RecurrentKind, inputs: readonly Tensor[], reverse: boolea
       cAt = hAtT;
       continue;
     }
-    const relu = kind === 'rnn_relu';
-    for (let i = rowAt; i < rowAt + B * H; i++) {
-      const v = relu ? (act[i] <= 0 ? 0 : act[i]) : Math.tanh(act[i]);
-      act[i] = v;
-      out[i] = v;
-    }
+    if (kind === 'rnn_tanh') activate('tanh', act, rowAt, act, rowAt, B * H);
+    else for (let i = rowAt; i < rowAt + B * H; i++) act[i] = act[i] <= 0 ? 0 : act[i];
+    out.set(act.subarray(rowAt, rowAt + B * H), rowAt);
     h = out;
     hAt = hAtT;
   }
@@ -207,6 +238,9 @@ function backward(kind: RecurrentKind, gy: FloatArray, inputs: readonly Tensor[]
   let dh = like(gy, B * H);
   let dc = lstm ? like(gy, B * H) : null;
   const norms = new Float64Array(T);
+  // tanh(c) of every step at once, as the forward computed it
+  const tanhC = lstm ? like(gy, T * B * H) : null;
+  if (lstm) activate('tanh', c!, 0, tanhC!, 0, T * B * H);
   for (let k = T - 1; k >= 0; k--) {
     const t = reverse ? T - 1 - k : k;
     const rowAt = t * B * GH;
@@ -232,7 +266,7 @@ function backward(kind: RecurrentKind, gy: FloatArray, inputs: readonly Tensor[]
           const fg = act[row + H + j];
           const gg = act[row + 2 * H + j];
           const og = act[row + 3 * H + j];
-          const tc = Math.tanh(c![hAtT + q]);
+          const tc = tanhC![hAtT + q];
           // d c = dc + dh·o·(1 − tanh²c); d o = dh·tanh c; d i = dc·g; d g = dc·i; d f = dc·c_prev
           const dcv = dc![q] + dh[q] * og * (1 - tc * tc);
           dPi[row + j] = dcv * gg * ig * (1 - ig);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as F from '../../../src/engine';
-import { backward, Instrument, nn, Rng, setInstrument, Tensor } from '../../../src/engine';
+import { backward, DType, Instrument, kernelInfo, nn, Rng, setInstrument, setKernelBackend, Tensor } from '../../../src/engine';
 import { gradcheck, rand } from '../support/gradcheck';
 
 const rng = () => new Rng(11);
@@ -115,6 +115,53 @@ describe('recurrent layers', () => {
     assert.ok(ratio(relu) > 1e3, 'a recurrent weight of norm above 1 explodes the gradient through time');
     assert.ok(Number.isFinite(ratio(big)));
   });
+});
+
+/** Output and gradients (input, then each parameter) of Σ w·out for a fresh layer, under one kernel build. */
+function runRecurrent(backend: 'js' | 'auto', make: (d: DType) => nn.Module, d: DType): Float64Array[] {
+  setKernelBackend(backend);
+  try {
+    const module = make(d);
+    const x = F.tensor(Array.from(rand([6, 4, 8], 21).data), [6, 4, 8], d);
+    x.requiresGrad = true;
+    const out = module.call(x);
+    const w = F.tensor(Array.from(rand([...out.shape], 22).data), out.shape, d);
+    backward(F.sum(F.mul(out, w)));
+    return [out.data, x.grad!, ...module.parameters().map((p) => p.grad!)].map((a) => Float64Array.from(a as ArrayLike<number>));
+  } finally {
+    setKernelBackend('auto');
+  }
+}
+
+describe('recurrent gates on the SIMD kernels', () => {
+  // hidden 16, batch 4: every gate of a step and tanh(c) are past the kernels' 64 elements
+  const layers: [string, (d: DType) => nn.Module][] = [
+    ['LSTM', (d) => new nn.LSTM(8, 16, { bidirectional: true, dtype: d, rng: rng() })],
+    ['GRU', (d) => new nn.GRU(8, 16, { numLayers: 2, dtype: d, rng: rng() })],
+    ['RNN', (d) => new nn.RNN(8, 16, { dtype: d, rng: rng() })],
+  ];
+  for (const [name, make] of layers) {
+    it(`${name}: float32 output and gradients as the JavaScript path's to float32 rounding; float64 unchanged`, () => {
+      assert.notEqual(setKernelBackend('auto'), 'js', kernelInfo().reason);
+      const js = runRecurrent('js', make, 'float32');
+      const simd = runRecurrent('auto', make, 'float32');
+      let worst = 0;
+      let differ = 0;
+      js.forEach((ref, k) => {
+        assert.equal(simd[k].length, ref.length);
+        ref.forEach((v, i) => {
+          if (!Object.is(v, simd[k][i])) differ++;
+          worst = Math.max(worst, Math.abs(simd[k][i] - v) / (1 + Math.abs(v)));
+        });
+      });
+      console.log(`      ${name} float32: worst |simd − js|/(1 + |js|) ${worst.toExponential(2)}, ${differ} values differ`);
+      // The kernels' sigmoid and tanh are within 3e-7 of float64 (kernels.test.ts); a few roundings more through 6 steps and back.
+      assert.ok(worst <= 1e-5, `worst ${worst}`);
+      assert.ok(differ > 0, 'the float32 run went through the kernels (their roundings differ from Math.exp in places)');
+      const f64 = [runRecurrent('js', make, 'float64'), runRecurrent('auto', make, 'float64')];
+      f64[0].forEach((ref, k) => assert.ok(ref.every((v, i) => Object.is(v, f64[1][k][i])), `float64 result ${k} is the JavaScript path's bit for bit`));
+    });
+  }
 });
 
 describe('attention and transformer layers', () => {

@@ -8,7 +8,7 @@ import { Rng, setMemoryLimit } from '../../../src/engine';
 import { ConvGeometry, convForward, convInputGrad, convWeightGrad } from '../../../src/engine/kernels/conv';
 import { convForwardJs, convInputGradJs, convWeightGradJs } from '../../../src/engine/kernels/conv-js';
 import { KernelBackend, kernelInfo, setKernelBackend } from '../../../src/engine/kernels/core';
-import { reluGradKernel, softmaxRowsKernel, unaryKernel } from '../../../src/engine/kernels/elementwise';
+import { reluGradKernel, softmaxRowsKernel, unaryInto, unaryKernel, unaryRowsInPlace } from '../../../src/engine/kernels/elementwise';
 import { gemm, gemmBatch, gemmReference } from '../../../src/engine/kernels/gemm';
 import { poolReady, poolTally, setCallerClaims, setKernelThreads } from '../../../src/engine/kernels/pool';
 
@@ -178,6 +178,46 @@ function elementwiseError(actual: ArrayLike<number>, expected: ArrayLike<number>
   return worst;
 }
 
+/**
+ * The kernels a recurrent step calls: tanh between offsets of two arrays, and sigmoid and tanh on
+ * column ranges of rows in place (an LSTM row's i, f | g | o gates), where columns outside every
+ * range, and the array around the block, must come back bit for bit.
+ */
+function checkGateKernels(x: Float32Array, f64: Float64Array, sigmoid: (v: number) => number, failures: string[]): number {
+  let worst = 0;
+  const n = 1001;
+  const y = new Float32Array(n + 7).fill(5);
+  if (!unaryInto('tanh', x, 3, y, 2, n)) failures.push('tanh into an offset: did not run on the core');
+  worst = Math.max(worst, elementwiseError(y.subarray(2, 2 + n), f64.subarray(3, 3 + n).map(Math.tanh), 'tanh into an offset', failures));
+  if (y.subarray(0, 2).some((v) => v !== 5) || y.subarray(2 + n).some((v) => v !== 5)) failures.push('tanh into an offset: wrote outside its range');
+  // 7 rows of 4 gates of 13 (a tail past the last four lanes in every gate), one spare column per row, at an offset
+  const [rows, H, at] = [7, 13, 5];
+  const width = 4 * H + 1;
+  const block = x.slice(0, at + rows * width + 3);
+  const before = block.slice();
+  const gates = [
+    { op: 'sigmoid', start: 0, count: 2 * H },
+    { op: 'tanh', start: 2 * H, count: H },
+    { op: 'sigmoid', start: 3 * H, count: H },
+  ] as const;
+  if (!unaryRowsInPlace(block, at, rows, width, gates)) failures.push('gate rows: did not run on the core');
+  const expected = Float64Array.from(before);
+  for (let r = 0; r < rows; r++) {
+    for (const g of gates) {
+      for (let j = g.start; j < g.start + g.count; j++) {
+        const i = at + r * width + j;
+        expected[i] = g.op === 'sigmoid' ? sigmoid(before[i]) : Math.tanh(before[i]);
+      }
+    }
+  }
+  worst = Math.max(worst, elementwiseError(block, expected, 'gate rows', failures));
+  for (let i = 0; i < block.length; i++) {
+    const inBlock = i >= at && i < at + rows * width;
+    if ((!inBlock || (i - at) % width === 4 * H) && !Object.is(block[i], before[i])) failures.push(`gate rows: element ${i} outside every gate changed`);
+  }
+  return worst;
+}
+
 function checkElementwise(failures: string[], js: boolean): number {
   const rng = new Rng(13);
   // every special value, then a spread of magnitudes; a length that leaves a tail past the last 4 lanes
@@ -189,6 +229,9 @@ function checkElementwise(failures: string[], js: boolean): number {
   const ran = { relu: unaryKernel('relu', x), sigmoid: unaryKernel('sigmoid', x), tanh: unaryKernel('tanh', x) };
   if (js) {
     if (Object.values(ran).some((r) => r !== null)) failures.push('elementwise: a kernel ran without the WebAssembly core');
+    if (unaryInto('tanh', x, 0, new Float32Array(n), 0, n) || unaryRowsInPlace(x.slice(), 0, 1, n, [{ op: 'tanh', start: 0, count: n }])) {
+      failures.push('elementwise: a gate kernel ran without the WebAssembly core');
+    }
     return 0;
   }
   let worst = 0;
@@ -199,6 +242,7 @@ function checkElementwise(failures: string[], js: boolean): number {
   worst = Math.max(worst, elementwiseError(ran.relu, f64.map((v) => (v <= 0 ? 0 : v)), 'relu', failures));
   worst = Math.max(worst, elementwiseError(ran.sigmoid, f64.map(sigmoid), 'sigmoid', failures));
   worst = Math.max(worst, elementwiseError(ran.tanh, f64.map(Math.tanh), 'tanh', failures));
+  worst = Math.max(worst, checkGateKernels(x, f64, sigmoid, failures));
   const gy = new Float32Array(n).map(() => rng.between(-1, 1));
   const grad = reluGradKernel(ran.relu, gy);
   const expectedGrad = Float64Array.from(gy).map((g, i) => (ran.relu![i] <= 0 ? 0 : g));

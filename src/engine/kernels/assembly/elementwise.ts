@@ -121,6 +121,15 @@ export function unary(op: i32, x: usize, y: usize, n: i32): void {
   for (let i = full; i < n; i++) store<f32>(y + <usize>i * 4, f32x4.extract_lane(unary4(op, f32x4.splat(load<f32>(x + <usize>i * 4))), 0));
 }
 
+/**
+ * `unary` over `n` floats at the same place in each of `rows` rows `stride` floats apart: one
+ * gate of a recurrent step (an LSTM row holds its i, f, g and o gates side by side), in one call
+ * from JavaScript instead of one per row.
+ */
+export function unaryRows(op: i32, x: usize, y: usize, rows: i32, stride: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) unary(op, x + <usize>(r * stride) * 4, y + <usize>(r * stride) * 4, n);
+}
+
 /** ReLU's gradient: g[i] = gy[i] where y[i] > 0 or y[i] is NaN, else 0 (as the JavaScript kernel). */
 export function reluGrad(y: usize, gy: usize, g: usize, n: i32): void {
   const full = n & ~3;
