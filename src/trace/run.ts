@@ -13,6 +13,7 @@ import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
 import { buildLoss, buildModule, buildOptimizer, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
+import { modelKey, reusableModule } from './model-cache';
 import { Batch, checkBatch, summarizeData, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
 import { blameFor, DataOrigin, Phase, TraceError } from './errors';
 import { activationSteps, layerFlow, layerOutputs, paramStep, UnitAxis } from './stats';
@@ -32,6 +33,11 @@ export interface TraceOptions {
   memoryLimitBytes?: number;
   /** Called after each step; return false to stop (cancellation, time limit). */
   onStep?: (record: StepRecord) => boolean | void;
+  /**
+   * Start from the model the last run with this option built, put back as it was built, when the
+   * spec's model part is the same (model-cache.ts): the editor's quick trace after each edit.
+   */
+  reuseModel?: boolean;
 }
 
 /** The memory limit's default (src/limits.ts), for callers that give none. */
@@ -53,7 +59,9 @@ export interface Session {
 export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
   const dtype = opts.dtype ?? spec.trace.dtype;
   requireParameters(spec);
-  const module = buildModule(spec, dtype, new Rng(spec.trace.seed));
+  const build = () => buildModule(spec, dtype, new Rng(spec.trace.seed));
+  // Given weights are loaded into the module: such runs (the CLI's grads, parity) build their own.
+  const module = opts.reuseModel && !opts.state ? reusableModule(modelKey(spec, dtype, opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT), build).module : build();
   if (opts.state) loadStateDict(module, opts.state as Record<string, TensorJson>);
   return trainingOf(spec, module, layersBelow(spec.model), dtype, opts);
 }

@@ -45,6 +45,7 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
           data: dataFor(spec, req),
           steps: of,
           memoryLimitBytes: req.memoryLimitBytes,
+          reuseModel: true,
           onStep: (record) => {
             if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
             // Stop between steps when over budget: a shorter trace beats none. The host kills the

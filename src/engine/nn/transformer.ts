@@ -17,6 +17,7 @@ import { AttentionCallOptions, MultiheadAttention } from './attention';
 import { cloneModule, ModuleList } from './containers';
 import { Dropout, LayerNorm, Linear } from './layers';
 import { Module } from './module';
+import { statelessFunction } from './snapshot';
 
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
 
@@ -31,9 +32,13 @@ export interface TransformerLayerOptions {
   rng?: Rng;
 }
 
+// Marked stateless: a layer holding one can still be snapshotted and put back (snapshot.ts).
+const RELU = statelessFunction((x: Tensor) => relu(x));
+const GELU = statelessFunction((x: Tensor) => gelu(x));
+
 function activationOf(a: TransformerActivation): (x: Tensor) => Tensor {
-  if (a === 'relu') return relu;
-  if (a === 'gelu') return (x) => gelu(x);
+  if (a === 'relu') return RELU;
+  if (a === 'gelu') return GELU;
   if (typeof a === 'function') return a;
   throw new RangeError(`activation should be relu/gelu, not ${String(a)}`);
 }
