@@ -112,8 +112,9 @@ export function restoreModule(snapshot: ModuleSnapshot): void {
         (s.of as Float64Array).set(s.values as Float64Array);
         break;
       case 'array':
-        s.of.length = s.items.length;
-        for (let i = 0; i < s.items.length; i++) s.of[i] = s.items[i];
+        // Written only where changed: a frozen array (a shape) that never changed is left alone.
+        if (s.of.length !== s.items.length) s.of.length = s.items.length;
+        for (let i = 0; i < s.items.length; i++) if (!Object.is(s.of[i], s.items[i])) s.of[i] = s.items[i];
         break;
       case 'map':
         s.of.clear();
