@@ -18,7 +18,9 @@ let last: { key: string; module: Module; snapshot: ModuleSnapshot } | null = nul
 
 /** Source ranges move with every edit above the model; they never change what is built. */
 function withoutRanges(key: string, value: unknown): unknown {
-  return /Ranges?$|^range$/.test(key) ? undefined : value;
+  if (/Ranges?$|^range$/.test(key)) return undefined;
+  // JSON writes NaN and ±Infinity as null: spelled out, an argument of inf and one of null differ.
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
 export function modelKey(spec: Pick<ModelSpec, 'model' | 'trace'>, dtype: DType, memoryLimitBytes: number): string {

@@ -11,7 +11,7 @@ import { stateDict } from '../../../src/engine/state';
 import { parseSpec } from '../../../src/model';
 import type { ModelSpec } from '../../../src/model/graph';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
-import { forgetModel, keptModel } from '../../../src/trace/model-cache';
+import { forgetModel, keptModel, modelKey } from '../../../src/trace/model-cache';
 import { prepare, traceModel } from '../../../src/trace/run';
 import type { Trace } from '../../../src/trace/types';
 import { runJob } from '../../../src/worker/job';
@@ -106,6 +106,21 @@ describe('the quick trace keeps its model between runs', () => {
       assert.notEqual(keptModel(), kept, `rebuilt after ${text}`);
       assert.deepEqual(numbers(rebuilt), numbers(trace(text, false)));
     }
+  });
+
+  it('the key: source ranges do not count, every argument does (inf is not null)', () => {
+    const spec = specOf(SPEC);
+    const moved = specOf(`# a comment that moves every range\n\n${SPEC}`);
+    assert.equal(modelKey(moved, 'float32', 1), modelKey(spec, 'float32', 1));
+    assert.notEqual(modelKey(spec, 'float64', 1), modelKey(spec, 'float32', 1));
+    assert.notEqual(modelKey(spec, 'float32', 2), modelKey(spec, 'float32', 1), 'a lower memory limit must be able to refuse the build');
+    const arg = (v: number | null) => {
+      const s = specOf(SPEC);
+      s.model.children[0].args.extra = v;
+      return modelKey(s, 'float32', 1);
+    };
+    assert.notEqual(arg(Infinity), arg(null));
+    assert.notEqual(arg(-Infinity), arg(Infinity));
   });
 
   it('the trace worker reuses: the same findings and numbers as after a fresh build', () => {
