@@ -47,7 +47,7 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
     min: 1,
     max: 86_400_000,
     integer: false,
-    description: 'Wall-clock time of one trace (reading, building, the steps and the rules), in milliseconds. A trace past it stops with an error.',
+    description: 'Longest one trace may take, in milliseconds, from reading the file to the last rule. A trace past it stops with an error.',
   },
   memoryLimitMB: {
     flag: 'memory-limit-mb',
@@ -56,7 +56,7 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
     max: 1_048_576,
     integer: false,
     description:
-      "Memory of the model's tensors in MB: parameters, gradients, optimiser state and activations, estimated from the shapes before anything is built (the first layer past it is reported) and counted while the trace runs. Also the trace's heap: a trace is stopped once its process grows past twice this plus 256 MB.",
+      "Most memory a trace may use for the model's tensors, in MB: parameters, gradients, optimiser state and activations. It is estimated from the shapes before anything is built (naming the first layer past it) and counted while the trace runs; a trace is stopped once its process grows past twice this plus 256 MB.",
   },
   maxSpecKB: {
     flag: 'max-spec-kb',
