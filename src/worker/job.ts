@@ -15,7 +15,8 @@ import { loadDataFiles } from '../trace/data-files';
 import { specRangeOf, TraceError } from '../trace/errors';
 import { lineIndex, LineIndex } from './positions';
 import { runPythonJob } from './python-job';
-import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './messages';
+import type { TextEdit } from '../model/fixes';
+import type { ResolvedFinding, ResolvedFix, SpecProblem, TraceReply, TraceRequest } from './messages';
 
 /** Runs a request: a spec here, PyTorch source in python-job.ts (its parser loads asynchronously, once). */
 export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void | Promise<void> {
@@ -24,9 +25,15 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   const t0 = performance.now();
   const { spec, diagnostics, sidecar } = parseSpec(req.text, req.fileName, { limits: req.limits });
   const parseMs = performance.now() - t0;
-  const problems: SpecProblem[] = diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: lines.range(d.range) }));
+  const problems: SpecProblem[] = diagnostics.map((d) => ({
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    range: lines.range(d.range),
+    fixes: (d.fixes ?? []).map((fix) => resolveFix(fix, (r) => lines.range(r))),
+  }));
   // A Python file's sidecar is traced with that file, where its findings are.
-  if (sidecar) problems.push({ severity: 'info', code: 'python/sidecar', message: `This spec is the sidecar of ${sidecar.python}: Gradient Lens traces it with that file, and shows the findings there`, range: lines.range(sidecar.pythonRange) });
+  if (sidecar) problems.push({ severity: 'info', code: 'python/sidecar', message: `This spec is the sidecar of ${sidecar.python}: Gradient Lens traces it with that file, and shows the findings there`, range: lines.range(sidecar.pythonRange), fixes: [] });
   const ok = !!spec && !problems.some((p) => p.severity === 'error');
   const layers = spec ? layersInOrder(spec).map((l) => ({ path: l.path, range: lines.range(l.range) })) : [];
   post({ type: 'parsed', id: req.id, problems, ok, layers, parseMs });
@@ -91,11 +98,12 @@ export function resolveFinding(f: Finding, lines: LinesOf): ResolvedFinding {
     range: pos(f.range),
     ...file(f.range),
     related: f.related.map((r) => ({ range: pos(r.range), message: r.message, ...file(r.range) })),
-    fixes: f.fixes.map((fix) => ({
-      title: fix.title,
-      preferred: !!fix.preferred,
-      edits: fix.edits.map((e) => ({ range: pos(e.range), newText: e.newText })),
-    })),
+    fixes: f.fixes.map((fix) => resolveFix(fix, pos)),
     ...(f.explainedBy ? { explainedBy: f.explainedBy } : {}),
   };
+}
+
+/** A fix with its offsets turned into positions of the text that was read. */
+function resolveFix(fix: { title: string; preferred?: boolean; edits: readonly TextEdit[] }, pos: (r: SourceRange) => ResolvedFix['edits'][number]['range']): ResolvedFix {
+  return { title: fix.title, preferred: !!fix.preferred, edits: fix.edits.map((e) => ({ range: pos(e.range), newText: e.newText })) };
 }

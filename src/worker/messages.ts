@@ -40,14 +40,16 @@ export interface PythonRequest {
   sidecar?: { text: string; fileName: string };
 }
 
-/** A problem with the spec itself: YAML/JSON syntax, unknown layer, wrong argument. */
+/** A problem with the spec itself: YAML/JSON syntax, unknown layer, wrong argument; or the hint on an empty file. */
 export interface SpecProblem {
   severity: Severity;
+  /** 'spec/unknown-layer', 'spec/shape-mismatch', 'spec/empty', …: what quick fixes match on. */
+  code: string;
   message: string;
   range: RangeView;
-  /** What kind of problem, when it has one to show ('python/cant-follow', 'python/syntax'). */
-  code?: string;
   related?: { range: RangeView; message: string }[];
+  /** The parser's fixes (the name meant, the size that fits, a skeleton), in the file's syntax. */
+  fixes: ResolvedFix[];
 }
 
 export interface ResolvedEdit {

@@ -19,6 +19,8 @@ function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
     message: d.message,
     range: lines.range(d.range),
     code: d.code,
+    // The Python front end's diagnostics say what to change; they carry no edits of their own.
+    fixes: [],
     ...(d.related.length ? { related: d.related.map((r) => ({ range: lines.range(r.range), message: r.message })) } : {}),
   };
 }
@@ -32,7 +34,7 @@ function sidecarProblems(req: TraceRequest, job: PythonJob): { job: PythonJob; p
   const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   if (first || !parsed.sidecar) {
     const line = lineIndex(given.text).position(first?.range.start ?? 0).line + 1;
-    return { job, problems: [{ severity: 'error', message: `The sidecar ${given.fileName} cannot be used (line ${line}): ${first?.message ?? 'it does not name a Python file'}`, range: top, code: 'python/sidecar' }] };
+    return { job, problems: [{ severity: 'error', message: `The sidecar ${given.fileName} cannot be used (line ${line}): ${first?.message ?? 'it does not name a Python file'}`, range: top, code: 'python/sidecar', fixes: [] }] };
   }
   if (resolve(sidecarTarget(given.fileName, parsed.sidecar)) !== resolve(req.fileName)) return { job, problems: [] };
   return { job: withSidecar(job, parsed.sidecar, { steps: req.steps }), problems: [] };

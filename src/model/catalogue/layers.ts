@@ -295,7 +295,8 @@ export const LAYERS = {
     shape: (i) => {
       const s = i.inShape;
       if (s.length === 0 || s[s.length - 1] !== n(i.args.in_features)) {
-        return { error: `Linear expects ${n(i.args.in_features)} input features but ${i.from} gives ${formatShape(s)}`, arg: 'in_features' };
+        const fit = s.length ? s[s.length - 1] : undefined;
+        return { error: `Linear expects ${n(i.args.in_features)} input features but ${i.from} gives ${formatShape(s)}`, arg: 'in_features', fit };
       }
       return { shape: [...s.slice(0, -1), n(i.args.out_features)] };
     },
@@ -469,7 +470,10 @@ export const LAYERS = {
       const ns = Array.isArray(i.args.normalized_shape) ? i.args.normalized_shape : [n(i.args.normalized_shape)];
       const tail = i.inShape.slice(i.inShape.length - ns.length);
       if (ns.length > i.inShape.length || tail.some((d, k) => d !== ns[k])) {
-        return { error: `LayerNorm normalises trailing axes ${formatShape(ns)} but ${i.from} gives ${formatShape(i.inShape)}`, arg: 'normalized_shape' };
+        // The same number of trailing axes, as they come in (an integer stays an integer).
+        const k = Math.min(ns.length, i.inShape.length);
+        const fit = k === 0 ? undefined : Array.isArray(i.args.normalized_shape) ? i.inShape.slice(i.inShape.length - k) : i.inShape[i.inShape.length - 1];
+        return { error: `LayerNorm normalises trailing axes ${formatShape(ns)} but ${i.from} gives ${formatShape(i.inShape)}`, arg: 'normalized_shape', fit };
       }
       return same(i);
     },

@@ -22,8 +22,11 @@ export interface ShapeInput {
   indices: { low: number; high: number } | 'unknown' | null;
 }
 
-/** The per-sample output shape, or why there is none; `arg` names the argument to blame. */
-export type ShapeResult = { shape: number[] } | { error: string; arg?: string; code?: string };
+/**
+ * The per-sample output shape, or why there is none; `arg` names the argument to blame, and `fit`
+ * its value that would take this input (offered as a quick fix: "Set in_features to 16").
+ */
+export type ShapeResult = { shape: number[] } | { error: string; arg?: string; code?: string; fit?: ArgValue };
 
 export const pair = (v: ArgValue): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
 export const n = (v: ArgValue): number => v as number;
@@ -44,7 +47,7 @@ export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | nu
     }
     const c = i.inShape[0];
     if (channelsArg !== null && c !== n(i.args[channelsArg])) {
-      return { error: `${layer} expects ${n(i.args[channelsArg])} input channels but ${i.from} gives ${formatShape(i.inShape)} (${c} channels)`, arg: channelsArg };
+      return { error: `${layer} expects ${n(i.args[channelsArg])} input channels but ${i.from} gives ${formatShape(i.inShape)} (${c} channels)`, arg: channelsArg, fit: c };
     }
     const [kh, kw] = pair(i.args.kernel_size);
     const [sh, sw] = pair(i.args.stride);
@@ -107,7 +110,11 @@ export function batchNormShape(layer: string, spatial: 0 | 2) {
       return { error: `${layer} expects a per-sample input ${want} but ${i.from} gives ${formatShape(i.inShape)}` };
     }
     if (i.inShape[0] !== n(i.args.num_features)) {
-      return { error: `${layer} expects ${n(i.args.num_features)} features (channels) but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} on axis 1 of the batch)`, arg: 'num_features' };
+      return {
+        error: `${layer} expects ${n(i.args.num_features)} features (channels) but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} on axis 1 of the batch)`,
+        arg: 'num_features',
+        fit: i.inShape[0],
+      };
     }
     let perChannel = i.batchSize;
     for (let d = 1; d < r; d++) perChannel *= i.inShape[d];
