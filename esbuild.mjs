@@ -47,6 +47,8 @@ const builds = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'esbuild'] },
   // Loaded by the extension on the first TypeScript model file: the model front end and the engine stay out of extension.js.
   { ...node, entryPoints: ['src/extension/ts-host/index.ts'], outfile: 'dist/ts-host.js', plugins: [esbuildShim] },
+  // Loaded on the first completion or hover in a spec file: the catalogue (and the engine it names) stays out of extension.js.
+  { ...node, entryPoints: ['src/extension/spec-host/index.ts'], outfile: 'dist/spec-host.js' },
   // The process a TypeScript model runs in (time, heap and tensor-memory limits), next to the bundles that fork it.
   { ...node, entryPoints: ['src/worker/typescript/runner.ts'], outfile: 'dist/ts-runner.js' },
   // The trace runs in a worker thread so the extension host's event loop never waits for model work.
