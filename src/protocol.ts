@@ -94,7 +94,9 @@ export type FromWebview =
   | { type: 'reveal'; uri: string; range: RangeView }
   | { type: 'retrace' }
   | { type: 'openPanel' }
-  | { type: 'export'; format: 'png' | 'csv'; suggestedName: string; data: string };
+  | { type: 'export'; format: 'png' | 'csv'; suggestedName: string; data: string }
+  /** A finding's fix button: the host finds the fix by finding and title, and applies its edit to the file. */
+  | { type: 'applyFix'; uri: string; rule: string; layer: string; title: string };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1e9;
@@ -115,6 +117,8 @@ export function parseWebviewMessage(m: unknown): FromWebview | null {
       return { type: m.type };
     case 'reveal':
       return isStr(m.uri) && isRange(m.range) ? { type: 'reveal', uri: m.uri, range: m.range } : null;
+    case 'applyFix':
+      return isStr(m.uri) && isStr(m.rule, 100) && isStr(m.layer, 1000) && isStr(m.title, 1000) ? { type: 'applyFix', uri: m.uri, rule: m.rule, layer: m.layer, title: m.title } : null;
     case 'export':
       return (m.format === 'png' || m.format === 'csv') &&
         isStr(m.suggestedName, 200) &&

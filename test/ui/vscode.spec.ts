@@ -147,13 +147,13 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
     const datasets = await panel.evaluate(() => (globalThis as any).gradientLensCharts['grad-norm'].data.datasets.length);
     expect(datasets).toBe(PARAMS.length);
     await expect(panel.locator('canvas[data-rendered="true"]')).toHaveCount(4);
-    await expect(panel.locator('aside.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
+    await expect(panel.locator('section.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
     await page.screenshot({ path: `${SHOTS}/panel.png` });
   });
 
   await test.step('clicking a finding in the panel reveals its line in the editor', async () => {
-    const panel = await webviewFrame(page, 'aside.findings .finding-row');
-    await panel.locator('.finding-row[data-rule="saturated-activation"]').click();
+    const panel = await webviewFrame(page, 'section.findings .finding-row');
+    await panel.locator('.finding-row[data-rule="saturated-activation"] button.reveal').click();
     // The Sigmoid layer is on line 6 of the fixture.
     await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 6,', { timeout: 120_000 });
   });

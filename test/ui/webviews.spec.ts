@@ -46,19 +46,37 @@ test.describe('trace panel page', () => {
     await page.screenshot({ path: `${SHOTS}/webview-panel.png`, fullPage: true });
   });
 
-  test('lists the findings; click and Enter reveal their range', async ({ page }) => {
+  test('lists the findings first; click and Enter reveal their range; fix buttons ask the host to apply the fix', async ({ page }) => {
     await openWebview(page, PANEL_SHELL);
     await send(page, msg);
-    const rows = page.locator('aside.findings .finding-row');
+    const rows = page.locator('section.findings .finding-row');
     await expect(rows).toHaveCount(msg.findings.length);
     expect(msg.findings.length).toBeGreaterThan(0);
+    // Above the charts: what the user acts on comes first.
+    const [findingsTop, chartsTop] = await Promise.all([page.locator('section.findings').boundingBox(), page.locator('section.charts').boundingBox()]);
+    expect(findingsTop!.y).toBeLessThan(chartsTop!.y);
     const saturated = msg.findings.findIndex((f) => f.rule === 'saturated-activation');
     expect(saturated).toBeGreaterThanOrEqual(0);
-    await rows.nth(saturated).click();
+    await rows.nth(saturated).locator('button.reveal').click();
     expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[saturated].range });
-    await rows.first().focus();
+    // Keyboard only: Tab reaches the first finding, Enter reveals it, the arrows move between findings.
+    await rows.first().locator('button.reveal').focus();
     await page.keyboard.press('Enter');
     expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[0].range });
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[1].range });
+    // Every fix is a labelled button; the first is the preferred one.
+    const f = msg.findings[saturated];
+    const fixes = rows.nth(saturated).locator('vscode-button.fix');
+    await expect(fixes).toHaveCount(f.fixes.length);
+    await expect(fixes.first()).toHaveText(f.fixes[0]);
+    await fixes.first().click();
+    expect(await lastPosted(page)).toEqual({ type: 'applyFix', uri: msg.uri, rule: f.rule, layer: f.layer, title: f.fixes[0] });
+    await fixes.nth(1).focus();
+    await page.keyboard.press('Enter');
+    expect(await lastPosted(page)).toEqual({ type: 'applyFix', uri: msg.uri, rule: f.rule, layer: f.layer, title: f.fixes[1] });
+    await page.screenshot({ path: `${SHOTS}/webview-panel-findings.png`, fullPage: true });
   });
 
   test('legend toggles a parameter, and the choice survives the page being rebuilt', async ({ page }) => {

@@ -36,7 +36,11 @@ const CHARTS: { id: ChartId; title: string; note: string }[] = [
   },
   { id: 'update-ratio', title: 'Update / weight ratio ‖Δw‖/‖w‖', note: 'Log scale; healthy training usually sits around 1e-3.' },
   { id: 'gradient-flow', title: 'Gradient flow per layer', note: 'Mean |∇| of each layer’s weight at the last step, input to output.' },
-  { id: 'activations', title: 'Saturated / dead units per activation layer', note: 'Share of units, mean over the steps.' },
+  {
+    id: 'activations',
+    title: 'Saturated entries and dead units per activation layer',
+    note: 'Mean over the steps. Saturated: share of (sample, unit) entries whose derivative is below 1% of its peak, the flat region the part below 1e-7 (the hover’s two numbers). Dead: share of units saturated or off on every sample.',
+  },
 ];
 
 const host = connect<PanelState>();
@@ -96,7 +100,8 @@ function render(emptyMessage?: string): void {
       h('div', { class: 'canvas-box' }, h('canvas', { 'data-chart': c.id, role: 'img', 'aria-labelledby': `caption-${c.id}` })),
     ),
   );
-  app.replaceChildren(toolbar(msg), h('div', { id: 'status', role: 'status', 'aria-live': 'polite' }), ...banners(msg), h('div', { class: 'layout' }, h('section', { class: 'charts', 'aria-label': 'Charts' }, ...figures), findingsList(msg)));
+  // Findings first: they are what the user acts on; the charts below are the evidence.
+  app.replaceChildren(toolbar(msg), h('div', { id: 'status', role: 'status', 'aria-live': 'polite' }), ...banners(msg), findingsList(msg), h('section', { class: 'charts', 'aria-label': 'Charts' }, ...figures));
   app.setAttribute('aria-busy', 'false');
   renderStatus();
   drawCharts(msg);
@@ -146,33 +151,41 @@ function findingsList(msg: TraceMessage): HTMLElement {
   const list = msg.findings.length
     ? h(
         'ul',
-        { role: 'list', 'aria-label': 'Findings' },
+        { class: 'finding-list', 'aria-label': 'Findings' },
         ...msg.findings.map((f, i) => {
-          const row = h(
-            'li',
-            { class: `finding-row severity-${f.severity}`, tabindex: 0, role: 'button', 'data-rule': f.rule, 'data-index': i, 'aria-label': `${f.severity}: ${f.message}. Reveal in the editor.` },
+          const reveal = h(
+            'button',
+            { class: 'reveal', type: 'button', title: 'Show it in the editor', 'aria-label': `${f.severity}: ${f.message}. Show it in the editor.` },
             h('vscode-icon', { name: SEVERITY_ICON[f.severity], class: `severity-${f.severity}`, 'aria-hidden': 'true' }),
             h('span', { class: 'message' }, f.message),
-            h('span', { class: 'rule muted' }, f.layer ? `${f.rule} · layer ${f.layer}` : f.rule),
-            f.fixes.length ? h('span', { class: 'fixes' }, `Quick fix: ${f.fixes.join('; ')}`) : null,
           );
-          const reveal = () => host.post({ type: 'reveal', uri: f.uri ?? msg.uri, range: f.range });
-          row.addEventListener('click', reveal);
+          reveal.addEventListener('click', () => host.post({ type: 'reveal', uri: f.uri ?? msg.uri, range: f.range }));
+          // The fixes apply the same edit as the editor's quick fix; the file then traces again.
+          const fixes = f.fixes.map((title, k) => {
+            const b = h('vscode-button', { class: 'fix', 'data-fix': k, secondary: k > 0, icon: k === 0 ? 'lightbulb-autofix' : 'lightbulb', title: `Apply this fix to ${baseName(msg.fileName)}` }, title);
+            b.addEventListener('click', () => host.post({ type: 'applyFix', uri: msg.uri, rule: f.rule, layer: f.layer, title }));
+            return b;
+          });
+          const row = h(
+            'li',
+            { class: `finding-row severity-${f.severity}`, 'data-rule': f.rule, 'data-index': i },
+            reveal,
+            h('span', { class: 'rule muted' }, f.layer ? `${f.rule} · layer ${f.layer}` : f.rule),
+            fixes.length ? h('div', { class: 'fixes', role: 'group', 'aria-label': `Fixes for ${f.rule}` }, ...fixes) : null,
+          );
+          // Up and down move between findings, as in a list.
           row.addEventListener('keydown', (e) => {
-            if (e.key === 'Enter' || e.key === ' ') {
-              e.preventDefault();
-              reveal();
-            } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-              e.preventDefault();
-              ((e.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling) as HTMLElement | null)?.focus();
-            }
+            if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+            e.preventDefault();
+            const next = (e.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling) as HTMLElement | null;
+            next?.querySelector<HTMLElement>('button.reveal')?.focus();
           });
           return row;
         }),
       )
     : h('p', { class: 'placeholder' }, 'No findings: every gradient is within the thresholds.');
   return h(
-    'aside',
+    'section',
     { class: 'findings', 'aria-labelledby': 'findings-heading' },
     h('h2', { id: 'findings-heading' }, 'Findings ', h('vscode-badge', { variant: 'counter' }, String(msg.findings.length))),
     list,
