@@ -112,6 +112,21 @@ async function buildKernels() {
   }
 }
 
+/**
+ * esbuild's WebAssembly build, as its package lays it out (its API finds bin/esbuild and the .wasm
+ * relative to lib/main.js): the TypeScript model host falls back to it when neither the extension
+ * nor the user's project has a native esbuild, so a packaged extension transpiles models anywhere.
+ */
+function copyEsbuildWasm() {
+  const from = 'node_modules/esbuild-wasm';
+  if (!existsSync(from)) return;
+  for (const f of ['package.json', 'lib/main.js', 'bin/esbuild', 'esbuild.wasm', 'wasm_exec.js', 'wasm_exec_node.js', 'LICENSE.md']) {
+    mkdirSync(`dist/esbuild-wasm/${f.includes('/') ? f.split('/')[0] : ''}`, { recursive: true });
+    cpSync(`${from}/${f}`, `dist/esbuild-wasm/${f}`);
+  }
+}
+copyEsbuildWasm();
+
 if (watch) {
   await buildKernels();
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
