@@ -31,7 +31,7 @@ export class SpecEditing implements vscode.CompletionItemProvider, vscode.HoverP
 
   constructor(private readonly extensionPath: string) {}
 
-  private load(): SpecHost {
+  load(): SpecHost {
     this.host ??= require(path.join(this.extensionPath, 'dist', 'spec-host.js')) as SpecHost;
     return this.host;
   }

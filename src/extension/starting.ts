@@ -5,6 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { Syntax } from '../model/spec-fixes';
+import type { WelcomeCommand } from '../protocol';
+import { CommandId } from './commands';
 
 /** The walkthrough's id as VS Code knows it: `<publisher>.<name>#<walkthrough id>`. */
 export function walkthroughId(extension: { packageJSON: { publisher: string; name: string; contributes?: { walkthroughs?: { id: string }[] } } }): string {
@@ -64,3 +66,55 @@ export async function readExample(extensionUri: vscode.Uri): Promise<{ text: str
 }
 
 export const syntaxExt: Record<Syntax, string> = { yaml: '.grad.yaml', json: '.grad.json' };
+
+/** Context key: the example opened from the walkthrough traced with no findings (its "fix it" step). */
+export const EXAMPLE_FIXED_CONTEXT = 'gradientLens.exampleFixed';
+
+export class GettingStarted {
+  /** The copies of the example opened here, watched for the walkthrough's "fix it" step. */
+  private readonly examples = new Set<string>();
+
+  constructor(
+    private readonly extension: { extensionUri: vscode.Uri; packageJSON: { publisher: string; name: string } },
+    /** The skeleton spec in a syntax (from dist/spec-host.js, loaded on first use). */
+    private readonly skeleton: (syntax: Syntax) => string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  register(): vscode.Disposable[] {
+    return [vscode.commands.registerCommand(CommandId.NewModelFile, () => this.newModelFile())];
+  }
+
+  async run(command: WelcomeCommand): Promise<void> {
+    if (command === 'newModelFile') await this.newModelFile();
+    else if (command === 'openExample') await this.openExample();
+    else await vscode.commands.executeCommand('workbench.action.openWalkthrough', walkthroughId(this.extension as never), false);
+  }
+
+  /** A new spec, started from the skeleton: a file in the workspace, or untitled without a folder. */
+  async newModelFile(syntax: Syntax = 'yaml'): Promise<string> {
+    const doc = await openAsOwnFile(this.skeleton(syntax), 'model', syntaxExt[syntax]);
+    this.log.info(`new model file ${doc.uri.toString(true)}`);
+    return doc.uri.toString();
+  }
+
+  /** The example, copied: the user edits their copy, never the installed extension. */
+  async openExample(): Promise<string | undefined> {
+    const example = await readExample(this.extension.extensionUri);
+    if (!example) {
+      void vscode.window.showErrorMessage('Gradient Lens: the example models are missing from the extension folder.');
+      return undefined;
+    }
+    const doc = await openAsOwnFile(example.text, example.name.replace(/\.grad\.yaml$/, ''), '.grad.yaml');
+    this.examples.add(doc.uri.toString());
+    void vscode.commands.executeCommand('setContext', EXAMPLE_FIXED_CONTEXT, false);
+    this.log.info(`example copied to ${doc.uri.toString(true)}`);
+    return doc.uri.toString();
+  }
+
+  /** A run of a file published: an example copy with no findings left has been fixed. */
+  published(uri: vscode.Uri, traced: boolean, findings: number): void {
+    if (!traced || findings > 0 || !this.examples.has(uri.toString())) return;
+    void vscode.commands.executeCommand('setContext', EXAMPLE_FIXED_CONTEXT, true);
+  }
+}

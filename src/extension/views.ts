@@ -11,7 +11,7 @@ import { findingView } from './diagnostics';
 import { Disposable } from './disposable';
 import type { ModelController } from './models/controller';
 import type { FileRun, TracedModel } from './models/types';
-import { TRACE_PANEL_VIEW_TYPE, TracePanel } from './panel/trace-panel';
+import { savedPanelData, TRACE_PANEL_VIEW_TYPE, TracePanel } from './panel/trace-panel';
 import type { ToWebview } from '../protocol';
 import type { PanelContext, PanelData } from './panel/types';
 import type { RunViews, TrainingRuns } from './runs/runs';
@@ -58,6 +58,13 @@ export class ModelViews extends Disposable implements RunViews {
     super();
     this.sidebar = this.own(new GradientsViewProvider(ctx));
     this.own(vscode.window.registerWebviewViewProvider(GRADIENTS_VIEW_ID, this.sidebar));
+    // After a window reload the panel comes back where it was, with its model.
+    this.own(
+      vscode.window.registerWebviewPanelSerializer(TRACE_PANEL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (webviewPanel, state) => this.revivePanel(webviewPanel, state),
+      }),
+    );
+    // No editor: focus in the panel or a view, so the sidebar keeps showing the model that was active.
     this.own(vscode.window.onDidChangeActiveTextEditor((e) => e && this.follow(e.document)));
     this.own(controller.onDidChange((uri) => this.onChange(uri)));
     runs.views = this;
@@ -75,6 +82,7 @@ export class ModelViews extends Disposable implements RunViews {
     const run = this.runs.runFor(doc.uri)?.panelData();
     if (run) this.showRunInSidebar(run);
     else if (this.controller.isModel(doc)) this.showInSidebar(doc.uri);
+    else this.showNoModel(doc);
   }
 
   showRun(data: PanelData, reveal: boolean): void {
@@ -119,6 +127,18 @@ export class ModelViews extends Disposable implements RunViews {
     return true;
   }
 
+  /**
+   * The chart panel VS Code restores after a reload: it shows what it showed, then the file's fresh
+   * full trace (the file is opened for that if it is not open: the panel was about it). A training
+   * run's panel keeps its last steps until the run is watched again: there is no file to trace.
+   */
+  revivePanel(webviewPanel: vscode.WebviewPanel, state: unknown): void {
+    const data = savedPanelData(state);
+    this.panel = TracePanel.revive(this.ctx, webviewPanel, data);
+    this.panelUri = data?.uri.toString();
+    if (data && !data.trace.run) void this.backgroundTrace(data.uri).catch(() => undefined);
+  }
+
   /** Shows this run in the panel if the panel is open on its file, and in the sidebar if it shows that file. */
   showResult(uri: vscode.Uri, run: FileRun): void {
     const key = uri.toString();
@@ -126,6 +146,17 @@ export class ModelViews extends Disposable implements RunViews {
     if (!m) return;
     if (this.panel && this.panelUri === key && tracePanelOpen()) this.panel.update(panelData(uri, run, m));
     if (this.sidebarUri?.toString() === key) this.sidebar.update(panelData(uri, run, m));
+  }
+
+  /**
+   * Another kind of file is active: the sidebar says so (naming it) instead of showing the last
+   * model without saying which, and Re-trace acts on nothing it cannot see.
+   */
+  private showNoModel(doc: vscode.TextDocument): void {
+    if (doc.uri.scheme === 'output') return;
+    this.sidebarUri = undefined;
+    this.sidebar.update(undefined, `The active editor (${path.basename(doc.uri.path) || doc.uri.toString(true)}) is not a model file. Open a *.grad.yaml or *.grad.json spec, or a TypeScript file with @model classes.`);
+    this.sidebar.setStatus('idle', '');
   }
 
   private showInSidebar(uri: vscode.Uri): void {

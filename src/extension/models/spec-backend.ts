@@ -14,6 +14,7 @@ import { Disposable } from '../disposable';
 import { RunRequest as WorkerRequest, TraceOutcome, TraceRunner, type CancelReason } from '../trace-runner';
 import { executionGate } from '../trust';
 import type { RunFailure } from './types';
+import type { SpecProblem } from '../../worker/messages';
 import { findingsStatus, plural, type DeclaredModel, type FileRun, type ModelBackend, type RunRequest, type RunStats } from './types';
 
 /** The `model` key of a YAML or JSON spec: where its CodeLens goes. */
@@ -35,6 +36,8 @@ export class SpecBackend extends Disposable implements ModelBackend {
   constructor(
     private readonly workerScript: string,
     private readonly log: vscode.LogOutputChannel,
+    /** Where each parse's problems and their fixes go, for the quick fixes. */
+    private readonly problemFixes?: { record(uri: vscode.Uri, version: number, problems: readonly SpecProblem[]): void; forget(uri: vscode.Uri): void },
   ) {
     super();
     this.fullRunner = this.own(new TraceRunner(workerScript, log));
@@ -114,6 +117,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
   }
 
   forget(uri: vscode.Uri): void {
+    this.problemFixes?.forget(uri);
     const runner = this.quickRunners.get(uri.toString());
     this.quickRunners.delete(uri.toString());
     runner?.cancel('closed');
@@ -133,7 +137,9 @@ export class SpecBackend extends Disposable implements ModelBackend {
   }
 
   private fileRun(doc: Source, quick: boolean, outcome: Exclude<TraceOutcome, { kind: 'cancelled' }>, declared: DeclaredModel): FileRun {
-    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: (outcome.parsed?.problems ?? []).map((p) => problemDiagnostic(p, doc.uri)), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
+    const problems = outcome.parsed?.problems ?? [];
+    this.problemFixes?.record(doc.uri, doc.version, problems);
+    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: problems.map((p) => problemDiagnostic(p, doc.uri)), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {
       case 'traced': {
@@ -141,9 +147,16 @@ export class SpecBackend extends Disposable implements ModelBackend {
         run.status = findingsStatus(run.models);
         break;
       }
-      case 'invalid':
+      case 'invalid': {
+        // An empty file is a start, not a fault: a hint (with the skeleton's quick fix), not red.
+        const problems = outcome.parsed.problems;
+        if (problems.some((p) => p.code === 'spec/empty') && !problems.some((p) => p.severity === 'error')) {
+          run.status = { state: 'idle', message: 'Empty model file: the quick fix (Ctrl+.) writes a small model to start from' };
+          return run;
+        }
         run.failures.push(this.invalid(outcome.parsed));
         break;
+      }
       case 'failed':
         run.failures.push({ kind: 'failed', message: `Could not trace: ${outcome.message}` });
         run.diagnostics.push(traceDiagnostic(`The model could not be traced: ${outcome.message}`, outcome.range, 'error'));

@@ -55,11 +55,14 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
     );
   }
 
-  /** Shows this model's trace, or the empty state when no model file is active. */
-  update(data: PanelData | undefined): void {
+  /** Shows this model's trace, or the empty state (with why) when no model file is active. */
+  update(data: PanelData | undefined, why?: string): void {
     this.data = data;
+    this.why = why;
     this.postData();
   }
+
+  private why: string | undefined;
 
   setStatus(state: 'idle' | 'running' | 'error', message: string): void {
     this.status = { state, message };
@@ -72,7 +75,7 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
   }
 
   private dataMessage(): ToWebview {
-    return this.data ? traceMessage(this.data) : { type: 'empty', message: NO_MODEL };
+    return this.data ? traceMessage(this.data) : { type: 'empty', message: this.why ?? NO_MODEL };
   }
 
   /** The data to the page, as much as it lacks. */

@@ -4,3 +4,4 @@
  * out of the host. No `vscode` here.
  */
 export { completeSpec, hoverSpec, type SpecCompletion, type SpecHover } from '../../model/completion';
+export { skeletonText } from '../../model/skeleton';
