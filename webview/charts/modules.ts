@@ -73,3 +73,44 @@ function rangeKey(keys: string[]): string {
 export function groupLabel(g: ModuleGroup): string {
   return g.key === '' ? 'model' : g.key;
 }
+
+/** What the flow chart needs of a bar to group it (see FlowBar in data.ts). */
+interface Bar {
+  label: string;
+  layer: string;
+  param: string;
+  y: number;
+  value: number;
+  norm: number;
+  mark: 'value' | 'zero' | 'non-finite';
+  note?: string;
+}
+
+/**
+ * The gradient flow of a deep model by module depth: one bar per module group (in forward order),
+ * the geometric mean of its layers' mean |∇| (the chart is on a log scale), a zero or NaN in a group
+ * marking the whole group so it is not averaged away.
+ */
+export function flowByModule<B extends Bar>(bars: readonly B[], groups: readonly ModuleGroup[]): B[] {
+  const out: B[] = [];
+  for (const g of groups) {
+    const members = bars.filter((b) => g.params.includes(b.param));
+    if (!members.length) continue;
+    const bad = members.find((b) => b.mark === 'non-finite') ?? members.find((b) => b.mark === 'zero');
+    const finite = members.filter((b) => b.mark === 'value' && b.value > 0);
+    const value = bad ? bad.value : Math.exp(finite.reduce((s, b) => s + Math.log(b.value), 0) / Math.max(1, finite.length));
+    const label = `${groupLabel(g)} (${members.length} layer${members.length === 1 ? '' : 's'})`;
+    out.push({
+      ...members[0],
+      label,
+      layer: g.key,
+      param: members.map((b) => b.param).join(', '),
+      y: bad ? bad.y : value,
+      value,
+      norm: Math.sqrt(members.reduce((s, b) => s + b.norm * b.norm, 0)),
+      mark: bad ? bad.mark : 'value',
+      note: bad ? `${bad.param}: ${bad.note ?? bad.mark}` : `geometric mean over ${members.length} weights`,
+    });
+  }
+  return out;
+}

@@ -12,6 +12,7 @@ import { Chart } from 'chart.js';
 import {
   cellAt,
   chartData,
+  flowByModule,
   groupLabel,
   heatmapData,
   MAX_GROUP,
@@ -251,7 +252,7 @@ function drawCharts(msg: TraceMessage): void {
   const draw: [ChartId, (c: HTMLCanvasElement) => Chart, boolean][] = [
     ['grad-norm', (c) => renderGradNormChart(c, data.gradNorm, theme) as unknown as Chart, data.gradNorm.series.length > 0],
     ['update-ratio', (c) => renderUpdateRatioChart(c, data.updateRatio, theme) as unknown as Chart, data.updateRatio.series.length > 0],
-    ['gradient-flow', (c) => renderGradientFlowChart(c, data.gradientFlow, theme) as unknown as Chart, data.gradientFlow.bars.length > 0],
+    ['gradient-flow', (c) => renderGradientFlowChart(c, flowData(msg, data), theme) as unknown as Chart, data.gradientFlow.bars.length > 0],
     ['activations', (c) => renderActivationChart(c, data.activations, theme) as unknown as Chart, data.activations.length > 0],
   ];
   for (const [id, make, hasData] of draw) {
@@ -288,6 +289,13 @@ function drawCharts(msg: TraceMessage): void {
 const PER_MODULE: ChartId[] = ['grad-norm', 'update-ratio'];
 let overview: { data: HeatmapData; all: HeatmapData; layout: ReturnType<typeof renderHeatmap> } | null = null;
 const moduleCharts = new Map<string, Chart>();
+
+/** The flow chart of a deep model: one bar per module group, input to output, instead of one per layer. */
+function flowData(msg: TraceMessage, data: ChartData): ChartData['gradientFlow'] {
+  const flow = data.gradientFlow;
+  if (msg.trace.params.length <= BIG) return flow;
+  return { ...flow, bars: flowByModule(flow.bars, moduleGroups(msg.trace.params.map((p) => p.name))) };
+}
 
 /** Worst first (the sidebar's order): what needs attention is at the top of the overview. */
 function worstFirst(msg: TraceMessage): string[] {

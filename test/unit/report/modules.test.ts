@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cellColor, heatmapData } from '../../../webview/charts/heatmap';
-import { moduleGroups } from '../../../webview/charts/modules';
+import { flowByModule, moduleGroups } from '../../../webview/charts/modules';
+import { chartData } from '../../../webview/charts/data';
 import { LIGHT_THEME } from '../../../webview/charts/theme';
 import { paramRows } from '../../../webview/shared/param-health';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
@@ -69,5 +70,26 @@ describe('heatmapData', () => {
     assert.equal(cellColor(null, data, LIGHT_THEME), LIGHT_THEME.dead);
     assert.equal(cellColor(NaN, data, LIGHT_THEME), LIGHT_THEME.alert);
     assert.notEqual(cellColor(data.min, data, LIGHT_THEME), cellColor(data.max, data, LIGHT_THEME));
+  });
+});
+
+describe('flowByModule', () => {
+  it('gives one bar per module group of a deep model, in forward order, on the geometric mean of its weights', () => {
+    const t = traced();
+    const flow = chartData(t.trace).gradientFlow;
+    const groups = moduleGroups(t.trace.params.map((p) => p.name));
+    const bars = flowByModule(flow.bars, groups);
+    assert.ok(flow.bars.length > 40 && bars.length === groups.length, `${flow.bars.length} layers → ${bars.length} bars`);
+    const first = flow.bars.filter((b) => groups[0].params.includes(b.param));
+    const geo = Math.exp(first.reduce((s, b) => s + Math.log(b.value), 0) / first.length);
+    assert.ok(Math.abs(bars[0].value - geo) <= 1e-12 * geo);
+    assert.ok(bars[0].value >= Math.min(...first.map((b) => b.value)) && bars[0].value <= Math.max(...first.map((b) => b.value)));
+  });
+
+  it('keeps a zero or NaN visible instead of averaging it away', () => {
+    const bar = (param: string, value: number, mark: 'value' | 'zero' | 'non-finite' = 'value') => ({ label: param, layer: param, param, y: value, value, norm: value, mark });
+    const [g] = flowByModule([bar('a.weight', 1e-3), bar('b.weight', 0, 'zero')], [{ key: '', params: ['a.weight', 'b.weight'] }]);
+    assert.equal(g.mark, 'zero');
+    assert.match(g.note!, /b\.weight/);
   });
 });
