@@ -90,7 +90,11 @@ export function hoverSpec(text: string, offset: number, fileName: string): SpecH
   if (!word || !/^[A-Za-z_]/.test(word)) return null;
   const where = syntax === 'json' ? whereJson(text, end) : whereYaml(text, end);
   if (!where) return null;
+  // Hovering, nothing is "already written": the word under the cursor is one of the map's own
+  // keys (a JSON item's layer key is in its item's keys), and it must be among the names offered.
   where.siblings = [];
+  const last = where.path.at(-1);
+  if (last && typeof last === 'object') where.path[where.path.length - 1] = { ...last, keys: [] };
   const hit = offer(where, syntax).find((c) => c.label === word && c.kind !== 'value');
   if (!hit) return null;
   return { contents: `**${hit.label}** · ${hit.detail}\n\n${hit.documentation}`, range: { start, end } };

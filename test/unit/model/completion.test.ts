@@ -144,6 +144,8 @@ describe('spec hover', () => {
     assert.match(hover('loss: MSE|Loss\n')!.contents, /Mean squared error/);
     assert.match(hover('optimizer: {Ad|am: {lr: 0.001}}\n')!.contents, /torch\.optim\.Adam/);
     assert.match(hover('{"model": [{"Linear": {"in_fea|tures": 10}}]}', 'm.grad.json')!.contents, /Size of each input sample/);
+    // A JSON item's layer key, in a file with an error elsewhere (the extension-host test's case).
+    assert.match(hover('{"model": [{"Lin|ear": {"in_features": 10, "out_features": 1}}, "Sigmiod", ], "loss": "MSELoss"}', 'm.grad.json')!.contents, /torch\.nn\.Linear/);
   });
 
   it("gives no docs for a name the catalogue does not know there (not another layer's)", () => {

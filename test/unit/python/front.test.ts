@@ -61,10 +61,12 @@ describe('Python front end: the seed programs', () => {
     assert.ok(!findings(again).some((f) => f.rule === 'saturated-activation'));
   });
 
-  it('the Xavier quick fix rewrites the user\'s own init call, and both findings are gone', async () => {
+  it('the init finding sits on the user\'s own init call, its Xavier fix rewrites it, and both findings are gone', async () => {
     const r = await trace(LARGE_INIT);
     const init = findings(r).find((f) => f.rule === 'poor-initialisation')!;
-    assert.equal(at(LARGE_INIT, init.range), 'nn.Linear(10, 10)');
+    // Reported on the line to change: the init the user wrote, not the layer it initialises.
+    assert.equal(at(LARGE_INIT, init.range), 'nn.init.normal_(model[0].weight, std=10.0)');
+    assert.match(init.message, /std 10 as measured \(written: normal\(mean=0, std=10\)\)/);
     const fixed = applyEdits(LARGE_INIT, init.fixes[0].edits);
     assert.ok(fixed.includes('nn.init.xavier_uniform_(model[0].weight)\n'), fixed);
     assert.ok(!fixed.includes('std=10.0'));
