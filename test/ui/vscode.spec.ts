@@ -6,16 +6,16 @@
  * same program as a Jupyter notebook, each with the squiggle on its own nn.Sigmoid() line; and a
  * real training run watched live. Screenshots for the README go to test-results/.
  */
-import { expect, test as base, type Frame, type Locator, type Page } from '@playwright/test';
+import { expect, test as base, type Locator, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PYTHON, requireTorch } from '../support/torch';
 import { startCodeServer, type CodeServer } from './support/code-server';
+import { runCommand, SHOTS, squiggleOn, waitForSquiggle, webviewFrame } from './support/workbench';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-results');
 const MODEL = 'seed-saturated.grad.yaml';
 const PARAMS = ['0.weight', '0.bias', '2.weight', '2.bias'];
 
@@ -29,22 +29,6 @@ const test = base.extend<{}, { vscode: CodeServer }>({
     { scope: 'worker', timeout: 900_000 },
   ],
 });
-
-type Box = { x: number; y: number; width: number; height: number };
-
-/** Where a squiggle of one of `classes` sits on `line` right now, if one does. */
-async function squiggleOn(editor: Locator, line: Locator, classes: string): Promise<Box | undefined> {
-  const ln = await line.boundingBox();
-  if (!ln) return undefined;
-  for (const box of await Promise.all((await editor.locator(classes).all()).map((s) => s.boundingBox()))) {
-    if (box && Math.abs(box.y - ln.y) < ln.height / 2) return box;
-  }
-  return undefined;
-}
-
-async function waitForSquiggle(editor: Locator, line: Locator, classes: string, what: string): Promise<void> {
-  await expect.poll(async () => !!(await squiggleOn(editor, line, classes)), { timeout: 120_000, message: what }).toBe(true);
-}
 
 /**
  * Hovers the squiggle on `line` until the hover with `text` shows. The squiggle is measured again on
@@ -80,36 +64,6 @@ async function openFile(page: Page, vscode: CodeServer, file: string, text?: str
   const editor = page.locator('.editor-group-container .monaco-editor').first();
   if (text !== undefined) await expect(editor.locator('.view-lines')).toContainText(text);
   return editor;
-}
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await expect(input).toBeVisible();
-  await input.fill('>' + title);
-  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(title);
-  await input.press('Enter');
-}
-
-/** The inner frame of the webview whose page has `selector` (webviews nest two iframes deep). */
-async function webviewFrame(page: Page, selector: string): Promise<Frame> {
-  let found: Frame | undefined;
-  await expect
-    .poll(
-      async () => {
-        for (const f of page.frames()) {
-          if (f.name() !== 'active-frame' && !f.url().includes('fake.html')) continue;
-          if (await f.locator(selector).count().catch(() => 0)) {
-            found = f;
-            return true;
-          }
-        }
-        return false;
-      },
-      { timeout: 120_000, message: `a webview showing ${selector}` },
-    )
-    .toBe(true);
-  return found!;
 }
 
 test.describe.configure({ mode: 'serial' });

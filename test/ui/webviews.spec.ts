@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { FromWebview, ToWebview } from '../../src/protocol';
 import { PANEL_SHELL, SIDEBAR_SHELL } from '../../src/extension/panel/shell';
 import { DEEP_104, seedSaturatedMessage, traceMessage, trainingRunMessage } from './support/trace-fixture';
-import { cspViolations, LIGHT, openWebview, posted, send, setTheme } from './support/webview-page';
+import { cspViolations, LIGHT, openWebview, posted, send, setTheme, shootBothThemes } from './support/webview-page';
 
 type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
 const SHOTS = path.resolve(__dirname, '../../test-results');
@@ -78,7 +78,7 @@ test.describe('trace panel page', () => {
     await fixes.nth(1).focus();
     await page.keyboard.press('Enter');
     expect(await lastPosted(page)).toEqual({ type: 'applyFix', uri: msg.uri, rule: f.rule, layer: f.layer, title: f.fixes[1] });
-    await page.screenshot({ path: `${SHOTS}/webview-panel-findings.png`, fullPage: true });
+    await shootBothThemes(page, `${SHOTS}/webview-panel-findings.png`, { fullPage: true });
   });
 
   test('legend toggles a parameter, and the choice survives the page being rebuilt', async ({ page }) => {
@@ -181,7 +181,7 @@ test.describe('trace panel page, a 104-tensor model', () => {
     await heatmap.hover({ position: { x: box.width - 20, y: 8 } });
     await expect(page.locator('#overview-under-pointer')).toContainText(/step \d+ · ‖∇‖ = /);
     await page.locator('#figure-overview').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: `${SHOTS}/webview-panel-104.png`, fullPage: false });
+    await shootBothThemes(page, `${SHOTS}/webview-panel-104.png`, { fullPage: false });
     const filter = page.getByRole('searchbox', { name: 'Filter parameters by name' });
     await filter.fill('block3.');
     await expect(heatmap).toHaveAttribute('data-rows', '4');
@@ -271,7 +271,7 @@ test.describe('sidebar page', () => {
     await filter.fill('');
     await expect(page.locator('.param-row:not([hidden])')).toHaveCount(104);
     await page.setViewportSize({ width: 320, height: 720 });
-    await page.screenshot({ path: `${SHOTS}/webview-sidebar-104.png` });
+    await shootBothThemes(page, `${SHOTS}/webview-sidebar-104.png`);
   });
 
   test('no model: the welcome view offers a new model file, the example and the walkthrough', async ({ page }) => {
@@ -292,7 +292,7 @@ test.describe('sidebar page', () => {
     await page.keyboard.press('Enter');
     expect(await lastPosted(page)).toEqual({ type: 'run', command: 'openExample' });
     await page.setViewportSize({ width: 320, height: 400 });
-    await page.screenshot({ path: `${SHOTS}/webview-sidebar-welcome.png` });
+    await shootBothThemes(page, `${SHOTS}/webview-sidebar-welcome.png`);
   });
 
   test('empty state and running status', async ({ page }) => {
@@ -322,7 +322,7 @@ test.describe('a watched training run', () => {
     expect(xs).toEqual([0, 10, 20]);
     const i = run.findings.findIndex((f) => f.rule === 'saturated-activation');
     expect(run.findings[i].uri).toMatch(/\/proj\/train\.py$/);
-    await page.locator('aside.findings .finding-row').nth(i).click();
+    await page.locator('section.findings .finding-row button.reveal').nth(i).click();
     expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: run.findings[i].uri, range: run.findings[i].range });
   });
 

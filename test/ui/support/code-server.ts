@@ -14,20 +14,31 @@ const { CODE_SERVER, NODE24 } = require('../../../scripts/toolchain') as { CODE_
 
 export interface CodeServer {
   url: string;
-  /** The opened folder (a copy of test/ui/fixtures). */
+  /** The opened folder (a copy of test/ui/fixtures, or an empty folder). */
   workspace: string;
+  /** The profile's user settings.json: VS Code follows it as it changes (the colour theme, say). */
+  settingsFile: string;
   stop(): Promise<void>;
 }
+
+export interface CodeServerOptions {
+  /** An empty folder of the user's own instead of the fixtures: what a newcomer opens. */
+  emptyWorkspace?: boolean;
+}
+
+let packaged: string | undefined;
 
 /** The VSIX to install: $VSIX, else the one `npm run package` builds now from the sources. */
 function vsix(): string {
   if (process.env.VSIX) return path.resolve(process.env.VSIX);
+  if (packaged) return packaged;
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  return path.join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
+  packaged = path.join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
+  return packaged;
 }
 
-export async function startCodeServer(): Promise<CodeServer> {
+export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
   for (const [what, file] of [['code-server', CODE_SERVER], ['Node 24', NODE24]]) {
     if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}: run node scripts/setup-vscode-test.js`);
   }
@@ -57,7 +68,8 @@ export async function startCodeServer(): Promise<CodeServer> {
     }),
   );
   const workspace = path.join(run, 'workspace');
-  fs.cpSync(path.join(__dirname, '../fixtures'), workspace, { recursive: true });
+  if (options.emptyWorkspace) fs.mkdirSync(workspace);
+  else fs.cpSync(path.join(__dirname, '../fixtures'), workspace, { recursive: true });
 
   const base = ['--config', `${run}/config.yaml`, '--user-data-dir', `${run}/ud`, '--extensions-dir', `${run}/exts`];
   execFileSync(NODE24, [CODE_SERVER, ...base, '--install-extension', vsix()], { env, stdio: 'ignore' });
@@ -105,6 +117,7 @@ export async function startCodeServer(): Promise<CodeServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     workspace,
+    settingsFile: `${run}/ud/User/settings.json`,
     async stop() {
       try {
         process.kill(-server.pid!, 'SIGTERM');

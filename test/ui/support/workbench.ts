@@ -1,0 +1,87 @@
+/**
+ * Driving the real VS Code (code-server) in the UI tests: the command palette, the webviews nested
+ * in their iframes, squiggles where they are now, and screenshots in the dark and the light theme.
+ */
+import { expect, type Frame, type Locator, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CodeServer } from './code-server';
+
+export const SHOTS = path.resolve(__dirname, '../../../test-results');
+
+export type Box = { x: number; y: number; width: number; height: number };
+
+/** Where a squiggle of one of `classes` sits on `line` right now, if one does. */
+export async function squiggleOn(editor: Locator, line: Locator, classes: string): Promise<Box | undefined> {
+  const ln = await line.boundingBox();
+  if (!ln) return undefined;
+  for (const box of await Promise.all((await editor.locator(classes).all()).map((s) => s.boundingBox()))) {
+    if (box && Math.abs(box.y - ln.y) < ln.height / 2) return box;
+  }
+  return undefined;
+}
+
+export async function waitForSquiggle(editor: Locator, line: Locator, classes: string, what: string): Promise<void> {
+  await expect.poll(async () => !!(await squiggleOn(editor, line, classes)), { timeout: 120_000, message: what }).toBe(true);
+}
+
+/**
+ * Runs a command from the palette. The palette lists an extension's commands once the window has
+ * read its contributions, which a busy machine delays after a (re)load: the title is typed again,
+ * each attempt waiting longer, until the command is the first row.
+ */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  let attempt = 0;
+  await expect(async () => {
+    attempt++;
+    if (!(await input.isVisible())) await page.keyboard.press('F1');
+    await expect(input).toBeVisible();
+    await input.fill('>' + title);
+    await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(title, { timeout: 5_000 * attempt });
+  }).toPass({ timeout: 300_000 });
+  await input.press('Enter');
+}
+
+/** The inner frame of the webview whose page has `selector` (webviews nest two iframes deep). */
+export async function webviewFrame(page: Page, selector: string): Promise<Frame> {
+  let found: Frame | undefined;
+  await expect
+    .poll(
+      async () => {
+        for (const f of page.frames()) {
+          if (f.name() !== 'active-frame' && !f.url().includes('fake.html')) continue;
+          if (await f.locator(selector).count().catch(() => 0)) {
+            found = f;
+            return true;
+          }
+        }
+        return false;
+      },
+      { timeout: 120_000, message: `a webview showing ${selector}` },
+    )
+    .toBe(true);
+  return found!;
+}
+
+const THEMES = { dark: { name: 'Default Dark Modern', workbench: /(^|\s)vs-dark(\s|$)/, webview: /vscode-dark/ }, light: { name: 'Default Light Modern', workbench: /(^|\s)vs(\s|$)/, webview: /vscode-light/ } };
+
+/**
+ * Switches the colour theme through the profile's settings.json, which VS Code follows as it
+ * changes: no command palette, so a suggest widget or a quick-fix menu stays open for the picture.
+ */
+export async function setWorkbenchTheme(page: Page, vscode: CodeServer, theme: keyof typeof THEMES, webviews: Frame[] = []): Promise<void> {
+  const settings = JSON.parse(fs.readFileSync(vscode.settingsFile, 'utf8')) as Record<string, unknown>;
+  settings['workbench.colorTheme'] = THEMES[theme].name;
+  fs.writeFileSync(vscode.settingsFile, JSON.stringify(settings, null, 2));
+  await expect(page.locator('.monaco-workbench')).toHaveClass(THEMES[theme].workbench, { timeout: 120_000 });
+  for (const f of webviews) await expect(f.locator('body')).toHaveClass(THEMES[theme].webview, { timeout: 120_000 });
+}
+
+/** `<name>-dark.png` and `<name>-light.png` of the window as it is now; the theme ends dark again. */
+export async function shootWindow(page: Page, vscode: CodeServer, name: string, webviews: Frame[] = []): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}/${name}-dark.png` });
+  await setWorkbenchTheme(page, vscode, 'light', webviews);
+  await page.screenshot({ path: `${SHOTS}/${name}-light.png` });
+  await setWorkbenchTheme(page, vscode, 'dark', webviews);
+}
