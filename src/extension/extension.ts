@@ -102,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const base = handlers.panelContext();
   // The sidebar's "Open chart panel" on a training run opens the panel on the run.
   const panelContext = { ...base, openPanel: async (uri: vscode.Uri) => void (runs.get(uri) ? runs.watch(uri, true) : await base.openPanel(uri)) };
-  const views = new ModelViews(panelContext, controller, (uri) => handlers.backgroundTrace(uri), runs);
+  const views = new ModelViews(panelContext, controller, (uri) => handlers.backgroundTrace(uri), runs, context.workspaceState);
   handlers.views = views;
   const editing = new SpecEditing(context.extensionPath);
   const starting = new GettingStarted(context.extension, (syntax) => editing.load().skeletonText(syntax), log);

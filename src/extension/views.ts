@@ -39,6 +39,9 @@ export function tracePanelOpen(): boolean {
   );
 }
 
+/** Workspace-state key: the file the chart panel showed last. */
+const PANEL_FILE_KEY = 'gradientLens.panelFile';
+
 export class ModelViews extends Disposable implements RunViews {
   readonly sidebar: GradientsViewProvider;
   private panel: TracePanel | undefined;
@@ -54,6 +57,8 @@ export class ModelViews extends Disposable implements RunViews {
     private readonly controller: ModelController,
     private readonly backgroundTrace: (uri: vscode.Uri) => Promise<void>,
     private readonly runs: TrainingRuns,
+    /** The workspace's memory: which file the panel showed, should a reload lose the page's own state. */
+    private readonly memory: vscode.Memento,
   ) {
     super();
     this.sidebar = this.own(new GradientsViewProvider(ctx));
@@ -90,6 +95,8 @@ export class ModelViews extends Disposable implements RunViews {
     if (reveal) {
       this.panel = TracePanel.show(this.ctx, data);
       this.panelUri = key;
+      // A run is no file to trace again after a reload: the panel then comes back with what it saved, or empty.
+      void this.memory.update(PANEL_FILE_KEY, undefined);
       this.showRunInSidebar(data);
       return;
     }
@@ -123,6 +130,7 @@ export class ModelViews extends Disposable implements RunViews {
     if (!m) return false;
     this.panel = TracePanel.show(this.ctx, panelData(uri, run, m));
     this.panelUri = uri.toString();
+    void this.memory.update(PANEL_FILE_KEY, this.panelUri);
     if (this.sidebarUri?.toString() === uri.toString()) this.sidebar.update(panelData(uri, run, m));
     return true;
   }
@@ -135,8 +143,15 @@ export class ModelViews extends Disposable implements RunViews {
   revivePanel(webviewPanel: vscode.WebviewPanel, state: unknown): void {
     const data = savedPanelData(state);
     this.panel = TracePanel.revive(this.ctx, webviewPanel, data);
-    this.panelUri = data?.uri.toString();
-    if (data && !data.trace.run) void this.backgroundTrace(data.uri).catch(() => undefined);
+    // The page's state is saved by the window when it gets to it: a reload soon after a trace can
+    // come back without it. The file the panel showed is also kept in the workspace's memory.
+    const remembered = this.memory.get<string>(PANEL_FILE_KEY);
+    const uri = data?.uri ?? (remembered ? vscode.Uri.parse(remembered) : undefined);
+    this.panelUri = uri?.toString();
+    // A training run's panel keeps its last steps until the run is watched again: no file to trace.
+    if (data?.trace.run) return;
+    // The editors come back after the panel: open the file (without showing it) to trace it now.
+    if (uri) void vscode.workspace.openTextDocument(uri).then(() => this.backgroundTrace(uri)).then(undefined, () => undefined);
   }
 
   /** Shows this run in the panel if the panel is open on its file, and in the sidebar if it shows that file. */
@@ -155,7 +170,7 @@ export class ModelViews extends Disposable implements RunViews {
   private showNoModel(doc: vscode.TextDocument): void {
     if (doc.uri.scheme === 'output') return;
     this.sidebarUri = undefined;
-    this.sidebar.update(undefined, `The active editor (${path.basename(doc.uri.path) || doc.uri.toString(true)}) is not a model file. Open a *.grad.yaml or *.grad.json spec, or a TypeScript file with @model classes.`);
+    this.sidebar.update(undefined, `The active editor (${path.basename(doc.uri.path) || doc.uri.toString(true)}) is not a model file. Open a *.grad.yaml or *.grad.json spec, a TypeScript file with @model classes, or a PyTorch .py file.`);
     this.sidebar.setStatus('idle', '');
   }
 
