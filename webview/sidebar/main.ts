@@ -92,7 +92,7 @@ function emptyView(): HTMLElement {
       button('open-example', 'file-code', 'Open example', 'openExample', true),
       button('start-walkthrough', 'book', 'Start walkthrough', 'startWalkthrough', true),
     ),
-    h('p', { class: 'muted' }, 'Model files are *.grad.yaml or *.grad.json specs, or TypeScript files with @model classes.'),
+    h('p', { class: 'muted' }, 'Model files are *.grad.yaml or *.grad.json specs, TypeScript files with @model classes, or PyTorch .py files.'),
   );
 }
 
