@@ -5,7 +5,7 @@
  * in the file's own syntax and, applied, leaves a spec that parses.
  */
 import assert from 'node:assert/strict';
-import { parseSpec } from '../../../src/model';
+import { LOSS_TYPES, parseSpec } from '../../../src/model';
 import type { SpecDiagnostic } from '../../../src/model/graph';
 import { applyEdits } from '../../../src/model/fixes';
 import { skeletonText } from '../../../src/model/skeleton';
@@ -81,7 +81,7 @@ optimizer: {SGD: {lr: 0.01}}
       [
         "unknown layer 'Sigmiod'. Did you mean 'Sigmoid'?",
         'Linear expects 10 input features but the previous layer (1: Sigmoid) gives [16]',
-        `unknown loss 'MSELos'. Did you mean 'MSELoss'? Losses are MSELoss, L1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss.`,
+        `unknown loss 'MSELos'. Did you mean 'MSELoss'? Losses are ${LOSS_TYPES.join(', ')}.`,
       ],
     );
     assert.deepEqual(ds.map((d) => d.fixes?.map((f) => f.title)), [["Change to 'Sigmoid'"], ['Set in_features to 16'], ["Change to 'MSELoss'"]]);
