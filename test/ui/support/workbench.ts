@@ -27,15 +27,20 @@ export async function waitForSquiggle(editor: Locator, line: Locator, classes: s
 
 /**
  * Runs a command from the palette. The palette lists an extension's commands once the window has
- * read its contributions, which a busy machine delays after a (re)load: the title is typed again,
- * each attempt waiting longer, until the command is the first row.
+ * read its contributions, which a busy machine delays after a (re)load, and it lists the commands
+ * known when it opened: each attempt opens it afresh and types the title, waiting longer each time,
+ * until the command is the first row.
  */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   let attempt = 0;
   await expect(async () => {
     attempt++;
-    if (!(await input.isVisible())) await page.keyboard.press('F1');
+    if (await input.isVisible()) {
+      await input.press('Escape');
+      await expect(input).toBeHidden();
+    }
+    await page.keyboard.press('F1');
     await expect(input).toBeVisible();
     await input.fill('>' + title);
     await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(title, { timeout: 5_000 * attempt });
