@@ -9,7 +9,7 @@ import { expect, test as base, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCodeServer, type CodeServer } from './support/code-server';
-import { runCommand, shootWindow, waitForSquiggle, webviewFrame } from './support/workbench';
+import { openGradientsView, runCommand, shootWindow, waitForSquiggle, webviewFrame } from './support/workbench';
 
 const EXAMPLE = 'seed-saturated.grad.yaml';
 
@@ -57,8 +57,7 @@ test('an empty folder: the welcome view, the example copied, its fix and a missp
   expect(fs.readdirSync(vscode.workspace), 'the folder starts empty').toEqual([]);
 
   await test.step('the Gradients view, with no model, offers a new model file, the example and the walkthrough', async () => {
-    await runCommand(page, 'Gradient Lens: Focus on Gradients View');
-    const sidebar = await webviewFrame(page, '.welcome');
+    const sidebar = await openGradientsView(page, '.welcome');
     await expect(sidebar.getByRole('group', { name: 'Get started' })).toBeVisible();
     for (const name of ['New model file', 'Open example', 'Start walkthrough']) await expect(sidebar.getByRole('button', { name })).toBeVisible();
     await shootWindow(page, vscode, 'newcomer-welcome', [sidebar]);

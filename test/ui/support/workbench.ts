@@ -48,6 +48,15 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.press('Enter');
 }
 
+/**
+ * Opens the Gradient Lens view from the activity bar and waits for its page: the extension is then
+ * loaded and running, so its commands are in the palette of a window opened a moment ago.
+ */
+export async function openGradientsView(page: Page, selector: string): Promise<Frame> {
+  await page.locator('.activitybar .action-item a[aria-label^="Gradient Lens"]').click();
+  return webviewFrame(page, selector);
+}
+
 /** The inner frame of the webview whose page has `selector` (webviews nest two iframes deep). */
 export async function webviewFrame(page: Page, selector: string): Promise<Frame> {
   let found: Frame | undefined;
