@@ -54,15 +54,19 @@ const title = (camel) =>
 
 /**
  * The Settings editor's sections, in order: what people change first (CodeLens, debounce, the
- * quick trace, time and memory), then the file limits, then which rules run and how loud, then the
- * thresholds. The first section has the extension's own title, so VS Code shows it at the top.
+ * quick trace, time and memory), then watching training runs, then the file limits, then which
+ * rules run and how loud, then the thresholds. The first section has the extension's own title, so
+ * VS Code shows it at the top.
  */
 const SECTIONS = {
   general: { id: 'gradientLens', title: 'Gradient Lens', order: 0 },
-  limits: { id: 'gradientLens.limits', title: 'Limits', order: 1 },
-  rules: { id: 'gradientLens.rules', title: 'Rules', order: 2 },
-  thresholds: { id: 'gradientLens.thresholds', title: 'Rule thresholds', order: 3 },
+  runs: { id: 'gradientLens.runs', title: 'Training runs', order: 1 },
+  limits: { id: 'gradientLens.limits', title: 'Limits', order: 2 },
+  rules: { id: 'gradientLens.rules', title: 'Rules', order: 3 },
+  thresholds: { id: 'gradientLens.thresholds', title: 'Rule thresholds', order: 4 },
 };
+/** The hand-written settings of training runs (Watch Training Run, Run Training Script), in their own section. */
+const RUN_SETTINGS = ['runRefreshMs', 'runLogDir', 'offerToWatchRuns', 'pythonInterpreter'];
 /** The limits people change, shown with the general settings after the hand-written ones. */
 const GENERAL_LIMITS = ['timeLimitMs', 'memoryLimitMB'];
 
@@ -114,19 +118,20 @@ function allProperties(configuration) {
   return Object.assign({}, ...sections.map((s) => s.properties));
 }
 
-/** The hand-written editor settings (neither a rule nor a limit), in their order in package.json. */
-function handWritten(props) {
+/** The hand-written settings (neither a rule nor a limit) of one section, in their order in package.json. */
+function handWritten(props, runs) {
   const out = {};
   let order = 1;
   for (const [k, v] of Object.entries(props)) {
     if (k.startsWith('gradientLens.rules.') || LIMIT_KEYS.some((l) => k === `gradientLens.${l}`)) continue;
+    if (RUN_SETTINGS.some((r) => k === `gradientLens.${r}`) !== runs) continue;
     out[k] = { ...v, order: order++ };
   }
   return out;
 }
 
 function configuration(props) {
-  const general = handWritten(props);
+  const general = handWritten(props, false);
   let order = Object.keys(general).length + 1;
   for (const l of GENERAL_LIMITS) general[`gradientLens.${l}`] = limitSetting(l, order++);
   const limits = {};
@@ -135,6 +140,7 @@ function configuration(props) {
   const section = (s, properties) => ({ ...s, properties });
   return [
     section(SECTIONS.general, general),
+    section(SECTIONS.runs, handWritten(props, true)),
     section(SECTIONS.limits, limits),
     section(SECTIONS.rules, severitySettings(1)),
     section(SECTIONS.thresholds, thresholdSettings(1)),

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PYTHON, requireTorch } from '../support/torch';
 import { startCodeServer, type CodeServer } from './support/code-server';
-import { openGradientsView, runCommand, SHOTS, squiggleOn, waitForSquiggle, webviewFrame } from './support/workbench';
+import { runCommand, shootWindow, SHOTS, squiggleOn, waitForSquiggle, webviewFrame } from './support/workbench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODEL = 'seed-saturated.grad.yaml';
@@ -158,8 +158,6 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
 test('New Model File: a skeleton to start from, and completion from the catalogue', async ({ page, vscode }) => {
   await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
   await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
-  // The view shows its welcome, or the last model if the window restored one.
-  await openGradientsView(page, '.welcome, .param-row');
   await runCommand(page, 'Gradient Lens: New Model File');
   const editor = page.locator('.editor-group-container .monaco-editor').first();
   await expect(editor.locator('.view-lines')).toContainText('in_features: 10, out_features: 32', { timeout: 120_000 });
@@ -173,7 +171,7 @@ test('New Model File: a skeleton to start from, and completion from the catalogu
   await page.keyboard.press('Control+Space');
   const suggest = page.locator('.suggest-widget.visible');
   await expect(suggest.locator('.monaco-list-row', { hasText: 'Sigmoid' })).toBeVisible({ timeout: 120_000 });
-  await page.screenshot({ path: `${SHOTS}/completion.png` });
+  await shootWindow(page, vscode, 'completion');
   await page.keyboard.press('Escape');
 });
 

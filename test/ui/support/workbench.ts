@@ -26,10 +26,11 @@ export async function waitForSquiggle(editor: Locator, line: Locator, classes: s
 }
 
 /**
- * Runs a command from the palette. The palette lists an extension's commands once the window has
- * read its contributions, which a busy machine delays after a (re)load, and it lists the commands
- * known when it opened: each attempt opens it afresh and types the title, waiting longer each time,
- * until the command is the first row.
+ * Runs a command from the palette. A window registers its extensions' contributions (the built-in
+ * ones too: Terminal: Focus on Terminal View is missing as well) some seconds after the workbench
+ * shows, longer on a busy machine; a palette opened before lists only what was registered then,
+ * and typing the same title again does not ask it again. So each attempt opens the palette afresh
+ * and types the title, waiting longer each time, until the command is the first row.
  */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
@@ -49,11 +50,17 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
- * Opens the Gradient Lens view from the activity bar and waits for its page: the extension is then
- * loaded and running, so its commands are in the palette of a window opened a moment ago.
+ * Opens the Gradient Lens view from the activity bar, as a user meets it, and waits for its page.
+ * A reloaded window shows the activity bar's icons from its last session before the extensions are
+ * registered, and a click then may open nothing: the click is repeated until the page shows.
  */
 export async function openGradientsView(page: Page, selector: string): Promise<Frame> {
-  await page.locator('.activitybar .action-item a[aria-label^="Gradient Lens"]').click();
+  const icon = page.locator('.activitybar .action-item a[aria-label^="Gradient Lens"]');
+  const view = page.locator('.part.sidebar .composite.title', { hasText: 'Gradient Lens' });
+  await expect(async () => {
+    if (!(await view.isVisible())) await icon.click();
+    await expect(view).toBeVisible({ timeout: 10_000 });
+  }).toPass({ timeout: 300_000 });
   return webviewFrame(page, selector);
 }
 

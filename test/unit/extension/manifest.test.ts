@@ -62,6 +62,8 @@ describe('extension manifest', () => {
     assert.equal(sections[0].title, pkg.displayName);
     const first = Object.keys(sections[0].properties).sort((a, b) => sections[0].properties[a].order! - sections[0].properties[b].order!);
     assert.deepEqual(first, ['codeLens', 'debounceMs', 'quickTraceSteps', 'quickTraceTimeLimitMs', 'timeLimitMs', 'memoryLimitMB'].map((k) => `gradientLens.${k}`));
+    const runs = sections.find((s) => s.title === 'Training runs');
+    assert.deepEqual(Object.keys(runs?.properties ?? {}), ['runRefreshMs', 'runLogDir', 'offerToWatchRuns', 'pythonInterpreter'].map((k) => `gradientLens.${k}`));
     const thresholds = sections.find((s) => s.title === 'Rule thresholds');
     const severities = sections.find((s) => s.title === 'Rules');
     assert.ok(thresholds && severities);
