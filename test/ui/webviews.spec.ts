@@ -81,6 +81,22 @@ test.describe('trace panel page', () => {
     await shootBothThemes(page, `${SHOTS}/webview-panel-findings.png`, { fullPage: true });
   });
 
+  test('a fix title wider than a narrow panel wraps inside its button, none cut off', async ({ page }) => {
+    await page.setViewportSize({ width: 420, height: 800 });
+    await openWebview(page, PANEL_SHELL);
+    await send(page, msg);
+    const section = page.locator('section.findings');
+    const fixes = section.locator('vscode-button.fix');
+    await expect(fixes.first()).toBeVisible();
+    const right = (await section.boundingBox())!;
+    for (const b of await fixes.all()) {
+      const box = (await b.boundingBox())!;
+      expect(box.x + box.width, `${await b.textContent()} ends inside the findings`).toBeLessThanOrEqual(right.x + right.width + 0.5);
+      // Its whole title is shown: the button's box holds its text, wrapped when it must.
+      expect(await b.evaluate((el) => { const base = el.shadowRoot!.querySelector('.base')!; return base.scrollWidth <= base.clientWidth + 1; })).toBe(true);
+    }
+  });
+
   test('legend toggles a parameter, and the choice survives the page being rebuilt', async ({ page }) => {
     await openWebview(page, PANEL_SHELL);
     await send(page, msg);
