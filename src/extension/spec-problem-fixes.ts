@@ -4,7 +4,8 @@
  * records each parse's problems here; a fix is offered only on the text version it was made for.
  */
 import * as vscode from 'vscode';
-import { DIAGNOSTIC_SOURCE, sameRange, toRange } from './diagnostics';
+import { quickFixes } from './code-actions';
+import { DIAGNOSTIC_SOURCE, sameRange } from './diagnostics';
 import type { SpecProblem } from '../worker/messages';
 
 interface Parsed {
@@ -34,14 +35,7 @@ export class SpecProblemFixes implements vscode.CodeActionProvider {
     for (const diagnostic of context.diagnostics) {
       if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
       const problem = parsed.problems.find((p) => p.message === diagnostic.message && sameRange(diagnostic.range, p.range));
-      for (const fix of problem?.fixes ?? []) {
-        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
-        action.diagnostics = [diagnostic];
-        action.isPreferred = fix.preferred;
-        action.edit = new vscode.WorkspaceEdit();
-        for (const e of fix.edits) action.edit.replace(doc.uri, toRange(e.range), e.newText);
-        actions.push(action);
-      }
+      if (problem) actions.push(...quickFixes(doc.uri, diagnostic, problem.fixes));
     }
     return actions;
   }

@@ -4,6 +4,8 @@
  * read as one chart ("h" of a GPT becomes h.0 … h.11). DOM-free, shared by the panel and the sidebar.
  */
 
+import type { FlowBar } from './data';
+
 export interface ModuleGroup {
   /** The module's path prefix ("encoder.layers.3"), or "" for parameters of the root module. */
   key: string;
@@ -74,17 +76,8 @@ export function groupLabel(g: ModuleGroup): string {
   return g.key === '' ? 'model' : g.key;
 }
 
-/** What the flow chart needs of a bar to group it (see FlowBar in data.ts). */
-interface Bar {
-  label: string;
-  layer: string;
-  param: string;
-  y: number;
-  value: number;
-  norm: number;
-  mark: 'value' | 'zero' | 'non-finite';
-  note?: string;
-}
+/** What the flow chart needs of a bar to group it. */
+type Bar = Omit<FlowBar, 'health'>;
 
 /**
  * The gradient flow of a deep model by module depth: one bar per module group (in forward order),
