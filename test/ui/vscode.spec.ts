@@ -288,7 +288,7 @@ test('a training run: offered when its log appears, charts and squiggle updated 
   fs.appendFileSync(log, more.slice(0, more.length - 40));
   fs.appendFileSync(log, more.slice(more.length - 40));
   await expect(panel.locator('.toolbar .facts')).toContainText(`–${lastStep(secondPart)} (`);
-  await expect(panel.locator('aside.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
+  await expect(panel.locator('section.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
   await expect(page.locator('.statusbar-item', { hasText: `step ${lastStep(secondPart)}` })).toBeVisible();
 
   // The squiggle sits under the nn.Sigmoid() line of train.py.
