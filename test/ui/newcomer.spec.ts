@@ -24,6 +24,9 @@ const test = base.extend<{}, { vscode: CodeServer }>({
   ],
 });
 
+// The system's dark mode, which the profile's theme follows (setWorkbenchTheme switches it).
+test.use({ colorScheme: 'dark' });
+
 /** Puts the cursor at `line`:`column` (from 1) with Go to Line, as a keyboard user would. */
 async function goTo(page: Page, line: number, column = 1): Promise<void> {
   await runCommand(page, 'Go to Line/Column');
@@ -60,7 +63,7 @@ test('an empty folder: the welcome view, the example copied, its fix and a missp
     const sidebar = await openGradientsView(page, '.welcome');
     await expect(sidebar.getByRole('group', { name: 'Get started' })).toBeVisible();
     for (const name of ['New model file', 'Open example', 'Start walkthrough']) await expect(sidebar.getByRole('button', { name })).toBeVisible();
-    await shootWindow(page, vscode, 'newcomer-welcome', [sidebar]);
+    await shootWindow(page, 'newcomer-welcome', [sidebar]);
     // Keyboard only: Tab from the first button reaches the example, Enter opens it.
     await sidebar.getByRole('button', { name: 'New model file' }).focus();
     await page.keyboard.press('Tab');
@@ -81,7 +84,7 @@ test('an empty folder: the welcome view, the example copied, its fix and a missp
     // The likely cause is the init's std (line 7 of the example), the line to change.
     await goTo(page, 7, 20);
     await quickFix(page, /xavier_uniform/);
-    await shootWindow(page, vscode, 'newcomer-quick-fix');
+    await shootWindow(page, 'newcomer-quick-fix');
     await page.keyboard.press('Enter');
     await expect(editor.locator('.view-lines')).toContainText('xavier_uniform', { timeout: 120_000 });
     await expect(page.locator('.statusbar-item', { hasText: '∇ 0 findings' })).toBeVisible({ timeout: 300_000 });
@@ -100,7 +103,7 @@ test('an empty folder: the welcome view, the example copied, its fix and a missp
     await waitForSquiggle(editor, editor.locator('.view-line', { hasText: 'in_features: 16' }), '.squiggly-error', 'and one on in_features at once');
     await goTo(page, 8, 7);
     await quickFix(page, /Change to 'Sigmoid'/);
-    await shootWindow(page, vscode, 'newcomer-did-you-mean');
+    await shootWindow(page, 'newcomer-did-you-mean');
     await page.keyboard.press('Enter');
     await expect(editor.locator('.view-line', { hasText: '- Sigmoid' })).toHaveCount(1);
     await goTo(page, 9, 28);

@@ -30,6 +30,9 @@ const test = base.extend<{}, { vscode: CodeServer }>({
   ],
 });
 
+// The system's dark mode, which the profile's theme follows (setWorkbenchTheme switches it).
+test.use({ colorScheme: 'dark' });
+
 /**
  * Hovers the squiggle on `line` until the hover with `text` shows. The squiggle is measured again on
  * every attempt: a CodeLens drawn after the first measurement moves the lines down, and a mouse
@@ -171,7 +174,7 @@ test('New Model File: a skeleton to start from, and completion from the catalogu
   await page.keyboard.press('Control+Space');
   const suggest = page.locator('.suggest-widget.visible');
   await expect(suggest.locator('.monaco-list-row', { hasText: 'Sigmoid' })).toBeVisible({ timeout: 120_000 });
-  await shootWindow(page, vscode, 'completion');
+  await shootWindow(page, 'completion');
   await page.keyboard.press('Escape');
 });
 

@@ -16,8 +16,6 @@ export interface CodeServer {
   url: string;
   /** The opened folder (a copy of test/ui/fixtures, or an empty folder). */
   workspace: string;
-  /** The profile's user settings.json: VS Code follows it as it changes (the colour theme, say). */
-  settingsFile: string;
   stop(): Promise<void>;
 }
 
@@ -53,6 +51,11 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
       'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      // The theme follows the system's light or dark mode, which a test sets (page.emulateMedia):
+      // dark unless a test asks for light.
+      'window.autoDetectColorScheme': true,
+      'workbench.preferredDarkColorTheme': 'Default Dark Modern',
+      'workbench.preferredLightColorTheme': 'Default Light Modern',
       'workbench.colorTheme': 'Default Dark Modern',
       'extensions.autoUpdate': false,
       'extensions.autoCheckUpdates': false,
@@ -117,7 +120,6 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     workspace,
-    settingsFile: `${run}/ud/User/settings.json`,
     async stop() {
       try {
         process.kill(-server.pid!, 'SIGTERM');

@@ -3,9 +3,7 @@
  * in their iframes, squiggles where they are now, and screenshots in the dark and the light theme.
  */
 import { expect, type Frame, type Locator, type Page } from '@playwright/test';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CodeServer } from './code-server';
 
 export const SHOTS = path.resolve(__dirname, '../../../test-results');
 
@@ -85,24 +83,25 @@ export async function webviewFrame(page: Page, selector: string): Promise<Frame>
   return found!;
 }
 
-const THEMES = { dark: { name: 'Default Dark Modern', workbench: /(^|\s)vs-dark(\s|$)/, webview: /vscode-dark/ }, light: { name: 'Default Light Modern', workbench: /(^|\s)vs(\s|$)/, webview: /vscode-light/ } };
+const THEMES = { dark: { workbench: /(^|\s)vs-dark(\s|$)/, webview: /vscode-dark/ }, light: { workbench: /(^|\s)vs(\s|$)/, webview: /vscode-light/ } };
 
 /**
- * Switches the colour theme through the profile's settings.json, which VS Code follows as it
- * changes: no command palette, so a suggest widget or a quick-fix menu stays open for the picture.
+ * Switches the colour theme as the system's light or dark mode would: the profile follows it
+ * (window.autoDetectColorScheme, see code-server.ts) and the page is told the system's scheme
+ * changed. No command palette, so a suggest widget or a quick-fix menu stays open for the picture,
+ * and no settings.json to be watched: the window missed a change of that file now and then on a
+ * busy machine (a switch never applied in two minutes).
  */
-export async function setWorkbenchTheme(page: Page, vscode: CodeServer, theme: keyof typeof THEMES, webviews: Frame[] = []): Promise<void> {
-  const settings = JSON.parse(fs.readFileSync(vscode.settingsFile, 'utf8')) as Record<string, unknown>;
-  settings['workbench.colorTheme'] = THEMES[theme].name;
-  fs.writeFileSync(vscode.settingsFile, JSON.stringify(settings, null, 2));
+export async function setWorkbenchTheme(page: Page, theme: keyof typeof THEMES, webviews: Frame[] = []): Promise<void> {
+  await page.emulateMedia({ colorScheme: theme });
   await expect(page.locator('.monaco-workbench')).toHaveClass(THEMES[theme].workbench, { timeout: 120_000 });
   for (const f of webviews) await expect(f.locator('body')).toHaveClass(THEMES[theme].webview, { timeout: 120_000 });
 }
 
 /** `<name>-dark.png` and `<name>-light.png` of the window as it is now; the theme ends dark again. */
-export async function shootWindow(page: Page, vscode: CodeServer, name: string, webviews: Frame[] = []): Promise<void> {
+export async function shootWindow(page: Page, name: string, webviews: Frame[] = []): Promise<void> {
   await page.screenshot({ path: `${SHOTS}/${name}-dark.png` });
-  await setWorkbenchTheme(page, vscode, 'light', webviews);
+  await setWorkbenchTheme(page, 'light', webviews);
   await page.screenshot({ path: `${SHOTS}/${name}-light.png` });
-  await setWorkbenchTheme(page, vscode, 'dark', webviews);
+  await setWorkbenchTheme(page, 'dark', webviews);
 }
