@@ -64,7 +64,12 @@ export type ToWebview =
       keep?: number;
     } & TraceView)
   | { type: 'status'; state: 'idle' | 'running' | 'error'; message: string }
-  | { type: 'empty'; message: string };
+  /**
+   * Nothing traced to show. `file`: the active editor is this model file, which has no trace yet
+   * (its problems are in the editor, or it is running): the view names it instead of offering the
+   * ways to get a model.
+   */
+  | { type: 'empty'; message: string; file?: string };
 
 export type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
 

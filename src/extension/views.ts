@@ -178,7 +178,8 @@ export class ModelViews extends Disposable implements RunViews {
     this.sidebarUri = uri;
     const run = this.controller.result(uri);
     const m = this.modelOf(uri, run);
-    this.sidebar.update(run && m ? panelData(uri, run, m) : undefined);
+    if (run && m) this.sidebar.update(panelData(uri, run, m));
+    else this.sidebar.untraced(uri);
     const status = this.controller.status(uri);
     if (status) this.sidebar.setStatus(status.state, status.message);
   }
@@ -190,7 +191,10 @@ export class ModelViews extends Disposable implements RunViews {
     const m = this.modelOf(uri, run);
     if (this.sidebarUri?.toString() === key) {
       if (status) this.sidebar.setStatus(status.state, status.message);
-      if (status?.state !== 'running') this.sidebar.update(run && m ? panelData(uri, run, m) : undefined);
+      if (status?.state !== 'running') {
+        if (run && m) this.sidebar.update(panelData(uri, run, m));
+        else this.sidebar.untraced(uri);
+      }
     }
     if (!run || !m || this.panelUri !== key || !this.panel || status?.state === 'running' || !tracePanelOpen()) return;
     if (!run.quick) return this.panel.update(panelData(uri, run, m));

@@ -311,6 +311,17 @@ test.describe('sidebar page', () => {
     await shootBothThemes(page, `${SHOTS}/webview-sidebar-welcome.png`);
   });
 
+  test('a model file without a trace is named, with where its problems are, and no welcome', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, { type: 'empty', message: 'Its parameters show here once it traces.', file: '/ws/mymodel.grad.yaml' });
+    await expect(page.locator('.untraced .file')).toHaveText('mymodel.grad.yaml');
+    await expect(page.locator('.untraced p')).toHaveText('Its parameters show here once it traces.');
+    await expect(page.locator('.welcome')).toHaveCount(0);
+    await send(page, { type: 'empty', message: 'Open a model file.' });
+    await expect(page.locator('.untraced')).toHaveCount(0);
+    await expect(page.locator('.welcome')).toHaveCount(1);
+  });
+
   test('empty state and running status', async ({ page }) => {
     await openWebview(page, SIDEBAR_SHELL);
     await send(page, { type: 'empty', message: 'Open a model file.' });

@@ -38,6 +38,8 @@ const app = document.getElementById('app') as HTMLElement;
 let state: SidebarState = host.state() ?? { collapsed: [] };
 let current: TraceMessage | null = null;
 let emptyMessage = '';
+/** The active model file when it has no trace yet, else ''. */
+let emptyFile = '';
 let status: { state: 'idle' | 'running' | 'error'; message: string } = { state: 'idle', message: '' };
 
 host.listen((msg) => {
@@ -49,6 +51,7 @@ host.listen((msg) => {
   } else if (msg.type === 'empty') {
     current = null;
     emptyMessage = msg.message;
+    emptyFile = msg.file ?? '';
   } else if (msg.type === 'status') status = { state: msg.state, message: msg.message };
   render();
 });
@@ -74,8 +77,14 @@ function statusLine(): HTMLElement {
   return line;
 }
 
-/** No model in the active editor: say so, and offer the ways to get one. */
+/**
+ * Nothing traced. The active model file without a trace yet is named, with where its problems are;
+ * with no model in the active editor, the view says so and offers the ways to get one.
+ */
 function emptyView(): HTMLElement {
+  if (emptyFile) {
+    return h('div', { class: 'untraced' }, h('header', { class: 'model' }, h('span', { class: 'file', title: emptyFile }, baseName(emptyFile))), h('p', {}, emptyMessage));
+  }
   const button = (id: string, icon: string, label: string, command: 'newModelFile' | 'openExample' | 'startWalkthrough', secondary: boolean) => {
     const b = h('vscode-button', { id, icon, secondary, title: label }, label);
     b.addEventListener('click', () => host.post({ type: 'run', command }));

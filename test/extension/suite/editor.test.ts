@@ -167,5 +167,21 @@ suite('editor experience', () => {
     await until('the sidebar to follow back', () => gl.views.sidebar().type === 'trace');
     assert.ok(await exists(notes));
     await vscode.workspace.fs.delete(notes);
+    // A model file with no trace (a misspelt layer) is named, with where its problems are, not
+    // offered the ways to get a model as if none were open.
+    const broken = await scratch('model: [{Linear: {in_features: 4, out_features: 1}}, Sigmiod]\ninput: {shape: [4]}\ntarget: {shape: [1]}\nloss: MSELoss\n');
+    try {
+      await open(broken);
+      await idle(broken);
+      const untraced = await until('the sidebar to name the model file without a trace', () => {
+        const m = gl.views.sidebar();
+        return m.type === 'empty' && m.file ? m : undefined;
+      });
+      assert.equal(untraced.file, broken.fsPath);
+      assert.match(untraced.message, /Problems view/);
+    } finally {
+      await closeAll();
+      await vscode.workspace.fs.delete(broken);
+    }
   });
 });
