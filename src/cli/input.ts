@@ -3,7 +3,7 @@
  * one line `file:line:col: message` at the text at fault, in the file it came from.
  */
 import { oneLine } from '../escape';
-import { Limits, maxDataBytes, maxSpecBytes } from '../limits';
+import { Limits, maxDataBytes, maxPythonBytes, maxSpecBytes } from '../limits';
 import { parseSpec, positionAt } from '../model';
 import type { ModelSpec } from '../model/graph';
 import { locateJson } from '../model/located';
@@ -29,7 +29,7 @@ export function fromUserFileError(e: UserFileError): InputError {
   return errorAt(e.file, e.text, e.offset, e.message);
 }
 
-export type InputKind = 'spec' | 'rule config' | 'state file' | 'batch file';
+export type InputKind = 'spec' | 'rule config' | 'state file' | 'batch file' | 'Python file' | 'notebook';
 
 /** What a command reads: through `io`, under `limits`, each file remembered with its text. */
 export class Inputs {
@@ -42,9 +42,10 @@ export class Inputs {
   ) {}
 
   limitFor(what: InputKind | string): ReadLimit {
-    return what === 'spec' || what === 'rule config'
-      ? { maxBytes: maxSpecBytes(this.limits), limit: 'maxSpecKB', what }
-      : { maxBytes: maxDataBytes(this.limits), limit: 'maxDataMB', what };
+    if (what === 'spec' || what === 'rule config') return { maxBytes: maxSpecBytes(this.limits), limit: 'maxSpecKB', what };
+    // Python is parsed, which takes memory in proportion (a notebook's JSON is not: its code cells are checked once found).
+    if (what === 'Python file') return { maxBytes: maxPythonBytes(this.limits), limit: 'maxPythonKB', what };
+    return { maxBytes: maxDataBytes(this.limits), limit: 'maxDataMB', what };
   }
 
   read(path: string, what: InputKind | string): string {
