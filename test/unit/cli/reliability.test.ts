@@ -485,6 +485,26 @@ loss: CrossEntropyLoss
       oneError(await cli(['trace', 'm.grad.yaml', '--batch', 'inner.json'], dir), /^inner\.json:\d+:3: unknown key "dtype" in the batch target \(/);
     });
 
+    it('a key a state file\'s tensor entry does not have is refused at that key, never ignored', async () => {
+      const script = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
+      const w = tensor([10, 10], new Array(100).fill(0.1));
+      const dir = folder({
+        'm.grad.yaml': SEED,
+        'm.py': script,
+        'typo.json': JSON.stringify({ '0.weight': { shape: w.shape, dat: w.data } }, null, 1),
+        'extra.json': JSON.stringify({ '0.weight': { ...w, dtype: 'float64' } }, null, 1),
+        'proto.json': `{"0.weight": {"shape": [10, 10], "data": [], "__proto__": {}}}`,
+      });
+      for (const [model, cmd] of [['m.grad.yaml', 'trace'], ['m.grad.yaml', 'grads'], ['m.py', 'trace']]) {
+        oneError(
+          await cli([cmd, model, '--state', 'typo.json'], dir),
+          /^typo\.json:7:3: unknown key "dat" in the state entry "0\.weight" \(a state file is a state_dict exported to JSON: \{"<parameter name>": \{"shape": \[\.\.\.\], "data": \[\.\.\.\]\}, \.\.\.\}\)\. Did you mean 'data'\?$/,
+        );
+      }
+      oneError(await cli(['trace', 'm.grad.yaml', '--state', 'extra.json'], dir), /^extra\.json:\d+:3: unknown key "dtype" in the state entry "0\.weight" \(/);
+      oneError(await cli(['trace', 'm.grad.yaml', '--state', 'proto.json'], dir), /^proto\.json:1:\d+: unknown key "__proto__" in the state entry "0\.weight"/);
+    });
+
     it('escapes control characters in everything printed from the user: file names, the report path', async () => {
       const weird = 'we\x1b[31mird\nname';
       const dir = folder({ [`${weird}.grad.yaml`]: SEED });
