@@ -201,19 +201,13 @@ export function gradsPython(run: PythonRun): { ok: true; loss: number; grads: Re
 }
 
 /**
- * Why a command that needs a model (`grads`, `report`) has none: one line, the first error (else
- * the first diagnostic) at its place, as a spec's first error is; `trace` lists them all instead.
+ * Why a file has no model to trace (`trace`, `grads`, `report`): one line, the first error (else
+ * the first diagnostic) at its place, as a spec's first error is, with how many more there are.
  */
 export function oneReason(result: { diagnostics: readonly PythonDiagnostic[]; read?: PythonResult['read'] }, locate: Locate): string {
   const diags = result.diagnostics.length || !result.read ? result.diagnostics : [noModel(result.read)];
   const first = diags.find((d) => d.severity === 'error') ?? diags[0];
   if (!first) return '';
-  const more = diags.length > 1 ? ` (and ${diags.length - 1} more: gradient-lens trace lists them)` : '';
+  const more = diags.length > 1 ? ` (and ${diags.length - 1} more)` : '';
   return `${placeText(locate(first.range))}: ${oneLine(first.message)}${more}`;
-}
-
-/** What `trace` prints when there is nothing to trace. */
-export function noModelText(result: PythonResult, locate: Locate): string {
-  const diags = result.diagnostics.length ? result.diagnostics : [noModel(result.read)];
-  return formatPythonDiagnostics(diags, locate);
 }
