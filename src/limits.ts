@@ -20,6 +20,8 @@ export interface Limits {
   maxSpecKB: number;
   /** Size of a state, batch or `data:` file, in MiB. */
   maxDataMB: number;
+  /** Size of the Python code read (a PyTorch script, or a notebook's code cells together), in KiB. */
+  maxPythonKB: number;
   /** Nesting of lists and maps in any file read (spec, config, state, batch, data). */
   maxDepth: number;
   /** Optimiser steps of one trace (`trace.steps`, `--steps`). */
@@ -74,6 +76,19 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
     integer: false,
     description: 'Largest state, batch or `data:` file read, in MiB.',
   },
+  // Reading Python takes memory in proportion to the code, before anything can stop it: a script
+  // just under 1 MiB peaked at 223 MB RSS (model code), 517 MB (one long list) and 828 MB (a number
+  // per line, the densest code), the whole CLI process; 8.7 MB took 958 MB. Training scripts are a
+  // few hundred KiB at most.
+  maxPythonKB: {
+    flag: 'max-python-kb',
+    default: 1024,
+    min: 1,
+    max: 65_536,
+    integer: false,
+    description:
+      "Largest Python code read, in KiB: a PyTorch script, or a notebook's code cells together. Reading takes memory in proportion: about 150 times the code's size, up to 800 times for the densest code.",
+  },
   maxDepth: {
     flag: 'max-depth',
     default: 64,
@@ -95,6 +110,8 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
 export const LIMIT_KEYS = Object.keys(LIMITS) as LimitKey[];
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(Object.fromEntries(LIMIT_KEYS.map((k) => [k, LIMITS[k].default])) as unknown as Limits);
+
+import { formatBytes } from './numbers';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -131,6 +148,22 @@ export function limitsFrom(get: (key: LimitKey) => unknown): { limits: Limits; p
 export const memoryLimitBytes = (l: Pick<Limits, 'memoryLimitMB'>): number => l.memoryLimitMB * MiB;
 export const maxSpecBytes = (l: Pick<Limits, 'maxSpecKB'>): number => Math.floor(l.maxSpecKB * KiB);
 export const maxDataBytes = (l: Pick<Limits, 'maxDataMB'>): number => Math.floor(l.maxDataMB * MiB);
+export const maxPythonBytes = (l: Pick<Limits, 'maxPythonKB'>): number => Math.floor(l.maxPythonKB * KiB);
+
+/** The size limits, as limitName and the messages below take them. */
+export type SizeLimitKey = 'maxSpecKB' | 'maxDataMB' | 'maxPythonKB';
+
+/**
+ * "the state file is 1.3 MiB, over the 1.0 MiB limit (--max-data-mb / gradientLens.maxDataMB)":
+ * what is past a size limit, by how much, and where the limit is set. `atLeast` when only a part
+ * was read (a file that claims no size).
+ */
+export function overSizeMessage(what: string, bytes: number, maxBytes: number, limit: SizeLimitKey, atLeast = false): string {
+  let [size, cap] = [formatBytes(bytes), formatBytes(maxBytes)];
+  // Just past the limit both round alike ("1.0 MiB, over the 1.0 MiB limit"): the bytes then.
+  if (size === cap) [size, cap] = [`${bytes} bytes`, `${cap} (${maxBytes} bytes)`];
+  return `${what} ${atLeast ? 'is over ' : 'is '}${size}, over the ${cap} limit (${limitName(limit)})`;
+}
 
 /**
  * How much resident memory a run may take before it is stopped: the tensors (counted against the

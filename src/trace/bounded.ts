@@ -23,8 +23,15 @@ export class LimitError extends TraceError {
   }
 }
 
-export function timeLimitMessage(ms: number): string {
-  return `the trace did not finish within ${formatDuration(ms)} (${limitName('timeLimitMs')}): lower trace.steps or batch_size, or raise the limit`;
+/**
+ * What the time limit says. The advice depends on where the time went: `reading` names what was
+ * being read when it ran out ("parsing model.py (600 KiB of Python)"), when no step had started.
+ */
+export function timeLimitMessage(ms: number, reading?: string | null): string {
+  const within = `within ${formatDuration(ms)} (${limitName('timeLimitMs')})`;
+  return reading
+    ? `${reading} did not finish ${within}: no step was traced yet, so fewer steps or a smaller batch would not help; raise the limit`
+    : `the trace did not finish ${within}: lower trace.steps or batch_size, or raise the limit`;
 }
 
 /** Throws when the process has grown past the cap since `startRss`. */
@@ -39,8 +46,12 @@ export function checkProcessMemory(limits: Pick<Limits, 'memoryLimitMB'>, startR
   }
 }
 
-/** `fn()`, or a LimitError once it runs past `limits.timeLimitMs` or the process-memory cap. */
-export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' | 'memoryLimitMB'>): T {
+/**
+ * `fn()`, or a LimitError once it runs past `limits.timeLimitMs` or the process-memory cap.
+ * `reading()` says what `fn` is reading at the moment, or null once it traces: the time limit's
+ * advice follows it.
+ */
+export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' | 'memoryLimitMB'>, reading: () => string | null = () => null): T {
   const slot = globalThis as unknown as Record<string, unknown>;
   const key = `__gradientLensBounded${calls++}`;
   let result: T | undefined;
@@ -55,7 +66,7 @@ export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' 
       timeout: Math.max(1, Math.ceil(limits.timeLimitMs)),
     });
   } catch (e) {
-    if ((e as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new LimitError(timeLimitMessage(limits.timeLimitMs), 'timeLimitMs');
+    if ((e as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new LimitError(timeLimitMessage(limits.timeLimitMs, reading()), 'timeLimitMs');
     throw e;
   } finally {
     delete slot[key];

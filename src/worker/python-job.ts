@@ -10,7 +10,8 @@ import { layersInOrder } from '../rules/util';
 import { resolveFinding } from './job';
 import type { SpecProblem, TraceReply, TraceRequest } from './messages';
 import { lineIndex, type LineIndex } from './positions';
-import { analysePython, noModel, type PythonJob, releasePython, sidecarTarget, withSidecar } from './python';
+import { analysePython, noModel, type PythonJob, pythonTooLarge, releasePython, sidecarTarget, withSidecar } from './python';
+import { DEFAULT_LIMITS } from '../limits';
 import { resolve } from 'node:path';
 
 function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
@@ -41,8 +42,14 @@ function sidecarProblems(req: TraceRequest, job: PythonJob): { job: PythonJob; p
 }
 
 export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) => void): Promise<void> {
-  const lines = lineIndex(req.text);
   const started = performance.now();
+  const tooLarge = pythonTooLarge(req.text, req.fileName, { ...DEFAULT_LIMITS, ...req.limits });
+  if (tooLarge) {
+    const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    post({ type: 'parsed', id: req.id, problems: [{ severity: 'error', message: tooLarge, range: top, code: 'python/too-large' }], ok: false, layers: [], parseMs: performance.now() - started });
+    return;
+  }
+  const lines = lineIndex(req.text);
   let of = req.steps ?? 20;
   const base: PythonJob = {
     text: req.text,

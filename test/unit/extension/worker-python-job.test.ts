@@ -103,4 +103,27 @@ describe('trace worker job on PyTorch source', () => {
     assert.match(p.problems[0].message, /^This spec is the sidecar of gpt\.py: Gradient Lens traces it with that file/);
     assert.equal(p.problems[0].range.start.line, lineOf(sidecar, /^model:/));
   });
+
+  it('code over the Python size limit is one error on the first line, not parsed (the default 1 MiB, or gradientLens.maxPythonKB)', async () => {
+    // Unclosed brackets: a parse would report syntax errors, the refusal says only the size.
+    const big = `${SEED}\n${'(\n'.repeat(0.55 * 2 ** 20)}`;
+    const small = `${SEED}\n${'(\n'.repeat(10_000)}`;
+    const cases: [Partial<TraceRequest> & { text: string }, RegExp][] = [
+      [{ text: big }, /^the Python file is 1\.1 MiB, over the 1\.0 MiB limit \(--max-python-kb \/ gradientLens\.maxPythonKB\)$/],
+      [{ text: small, limits: { maxPythonKB: 16 } }, /^the Python file is 2\d KiB, over the 16 KiB limit \(--max-python-kb \/ gradientLens\.maxPythonKB\)$/],
+      [{ text: small, fileName: '/w/nb.ipynb', limits: { maxPythonKB: 16 } }, /^the notebook's code is 2\d KiB, over the 16 KiB limit/],
+    ];
+    for (const [req, message] of cases) {
+      const replies = await run(req);
+      assert.deepEqual(replies.map((r) => r.type), ['parsed']);
+      const parsed = replies[0] as Of<'parsed'>;
+      assert.equal(parsed.ok, false);
+      assert.equal(parsed.problems.length, 1, JSON.stringify(parsed.problems));
+      assert.deepEqual({ ...parsed.problems[0], message: '' }, { severity: 'error', code: 'python/too-large', message: '', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } });
+      assert.match(parsed.problems[0].message, message);
+    }
+    // Under the limit it is read: the syntax errors show.
+    const read = (await run({ text: small, limits: { maxPythonKB: 32 } }))[0] as Of<'parsed'>;
+    assert.ok(read.problems.some((p) => p.code === 'python/syntax'), JSON.stringify(read.problems.slice(0, 2)));
+  });
 });
