@@ -177,8 +177,11 @@ export function backward(root: Tensor, seed?: FloatArray): void {
           for (let j = 0; j < prev.length; j++) prev[j] += g[j];
           continue;
         }
-        // An op may hand back gy itself, or one array for two inputs: own a copy before anyone adds into it.
-        if (g === gy || sharedWithEarlier(grads, k)) g = g.slice();
+        // gy is this node's own array and nothing reads it after this node (the instrument reads it
+        // during onBackward), so an op that hands it back (reshape, a view) passes it on without a
+        // copy. One array given for two inputs is copied for the second, before anyone adds into
+        // either; a user's custom backward may keep the dy it was given, so its gy is copied too.
+        if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = g.slice();
         x.pending = g;
       }
     }

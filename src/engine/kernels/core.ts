@@ -32,6 +32,9 @@ export interface KernelExports {
     work: number,
   ): void;
   run(job: number, chunk: number, thread: number): void;
+  unary(op: number, x: number, y: number, n: number): void;
+  reluGrad(y: number, gy: number, g: number, n: number): void;
+  softmaxRows(x: number, y: number, rows: number, width: number): void;
   WORK_BYTES: WebAssembly.Global;
 }
 

@@ -7,9 +7,9 @@
  * tiny products and runtimes without WebAssembly take the JavaScript kernel.
  */
 import type { FloatArray } from '../dtype';
-import { kernelCore, trimCore } from './core';
+import { kernelCore, trimCore, WasmCore } from './core';
 import { gemmJs } from './gemm-js';
-import { chunking, runJob, threadsFor, writeJob } from './pool';
+import { chunking, kernelThreads, PARALLEL_MIN_MACS, runJob, threadsFor, writeJob } from './pool';
 
 export { gemmReference } from './gemm-js';
 
@@ -39,54 +39,99 @@ export function gemm(
 ): void {
   if (m === 0 || n === 0) return;
   const wasm = k > 0 && m * n * k >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
-  if (wasm && gemmWasm(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, accumulate)) return;
+  if (wasm) {
+    // Bands of C: columns when C is wide (each band packs all of A), rows when it is tall.
+    const splitCols = n >= m;
+    const sizeThreads = (core: WasmCore) => threadsFor(core, m * n * k, splitCols ? n >> 3 : m >> 2);
+    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), accumulate ? 'copy' : 'overwritten', sizeThreads, (core, pa, pb, pc, threads) => {
+      const lda = transA ? m : k;
+      const ldb = transB ? k : n;
+      const ta = +transA;
+      const tb = +transB;
+      if (threads > 1) {
+        const { size, count } = splitCols ? chunking(n, 8, threads) : chunking(m, 4, threads);
+        const job = writeJob(core, [GEMM_JOB, ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, +splitCols, size, core.work, core.workBytesPerThread]);
+        runJob(core, job, count, threads);
+      } else {
+        core.exports.sgemm(ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, core.work);
+      }
+    });
+    if (ok) return;
+  }
   gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, accumulate);
 }
 
-/** The product on the core; false (nothing written) when there is no core or the memory cap leaves no room. */
-function gemmWasm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
+/**
+ * Runs `body` on copies of a and b in the core's memory and on c there, which starts as a copy of
+ * c, zeros, or whatever the memory held (for a product that overwrites it), and is copied back;
+ * false (nothing written) when there is no core or the memory cap leaves no room. `threads` sizes
+ * the pool first: sizing resets the scratch, so it must come before the operands take theirs.
+ */
+function onCore(
   a: Float32Array,
-  aOffset: number,
   b: Float32Array,
-  bOffset: number,
   c: Float32Array,
-  cOffset: number,
-  accumulate: boolean,
+  cStarts: 'copy' | 'zeros' | 'overwritten',
+  threads: (core: WasmCore) => number,
+  body: (core: WasmCore, pa: number, pb: number, pc: number, threads: number) => void,
 ): boolean {
   const core = kernelCore();
   if (!core) return false;
   try {
-    // Bands of C: columns when C is wide (each band packs all of A), rows when it is tall.
-    const splitCols = n >= m;
-    const threads = threadsFor(core, m * n * k, splitCols ? n >> 3 : m >> 2);
-    const pa = core.alloc(m * k * 4);
-    const pb = core.alloc(k * n * 4);
-    const pc = core.alloc(m * n * 4);
+    const t = threads(core);
+    const pa = core.alloc(a.length * 4);
+    const pb = core.alloc(b.length * 4);
+    const pc = core.alloc(c.length * 4);
     if (pa < 0 || pb < 0 || pc < 0) return false;
     const mem = core.f32;
-    mem.set(a.subarray(aOffset, aOffset + m * k), pa >> 2);
-    mem.set(b.subarray(bOffset, bOffset + k * n), pb >> 2);
-    if (accumulate) mem.set(c.subarray(cOffset, cOffset + m * n), pc >> 2);
-    const lda = transA ? m : k;
-    const ldb = transB ? k : n;
-    const ta = +transA;
-    const tb = +transB;
-    if (threads > 1) {
-      const { size, count } = splitCols ? chunking(n, 8, threads) : chunking(m, 4, threads);
-      const job = writeJob(core, [GEMM_JOB, ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, +splitCols, size, core.work, core.workBytesPerThread]);
-      runJob(core, job, count, threads);
-    } else {
-      core.exports.sgemm(ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, core.work);
-    }
-    c.set(core.f32.subarray(pc >> 2, (pc >> 2) + m * n), cOffset);
+    mem.set(a, pa >> 2);
+    mem.set(b, pb >> 2);
+    if (cStarts === 'copy') mem.set(c, pc >> 2);
+    else if (cStarts === 'zeros') mem.fill(0, pc >> 2, (pc >> 2) + c.length);
+    body(core, pa, pb, pc, t);
+    c.set(core.f32.subarray(pc >> 2, (pc >> 2) + c.length));
     return true;
   } finally {
     core.release();
     trimCore();
   }
+}
+
+/**
+ * A batch of products of one shape: C[ic[t]] += op(A[ia[t]])·op(B[ib[t]]) for every t, where
+ * matrix i of A starts at i·m·k (of B at i·k·n, of C at i·m·n), so a broadcast operand repeats one
+ * matrix. C starts from its values when `accumulate`, else from zeros. On the core the operands are
+ * copied in once for the whole batch (attention's batched products are many small ones, each of
+ * which would otherwise pay its own copies); products large enough to split across threads go one
+ * by one through `gemm`.
+ */
+export function gemmBatch(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  ia: Int32Array,
+  b: FloatArray,
+  ib: Int32Array,
+  c: FloatArray,
+  ic: Int32Array,
+  accumulate: boolean,
+): void {
+  const macs = m * n * k;
+  // tiny products stay in JavaScript, as in `gemm` (its float64 sums are what the parity suites were held to)
+  const wasm = macs >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
+  const ok =
+    wasm &&
+    onCore(a, b, c, accumulate ? 'copy' : 'zeros', () => 1, (core, pa, pb, pc) => {
+      const lda = transA ? m : k;
+      const ldb = transB ? k : n;
+      for (let t = 0; t < ia.length; t++) {
+        core.exports.sgemm(+transA, +transB, m, n, k, pa + ia[t] * m * k * 4, lda, pb + ib[t] * k * n * 4, ldb, pc + ic[t] * m * n * 4, n, 1, core.work);
+      }
+    });
+  if (ok) return;
+  if (!accumulate) c.fill(0);
+  for (let t = 0; t < ia.length; t++) gemm(transA, transB, m, n, k, a, ia[t] * m * k, b, ib[t] * k * n, c, ic[t] * m * n, true);
 }

@@ -1,5 +1,6 @@
 /** Elementwise activations and softmax/log_softmax. */
 import { FloatArray, like } from '../dtype';
+import { reluGradKernel, softmaxRowsKernel, unaryKernel } from '../kernels/elementwise';
 import { ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, NoAttrs, OpTable } from './types';
@@ -184,6 +185,9 @@ function around(x: Tensor, axis: number): [number, number, number] {
 function softmaxForward(x: Tensor, axis: number, log: boolean): FloatArray {
   const [outer, n, inner] = around(x, axis);
   const d = x.data;
+  // over the last axis (attention's weights, a classifier's outputs): contiguous rows, on the core
+  const simd = !log && inner === 1 ? softmaxRowsKernel(d, n) : null;
+  if (simd) return simd;
   const out = like(d);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -221,6 +225,8 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
+      const simd = unaryKernel('sigmoid', d);
+      if (simd) return outOf(x, simd);
       const out = like(d);
       for (let i = 0; i < d.length; i++) {
         const v = d[i];
@@ -254,6 +260,8 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
+      const simd = unaryKernel('tanh', d);
+      if (simd) return outOf(x, simd);
       const out = like(d);
       for (let i = 0; i < d.length; i++) out[i] = Math.tanh(d[i]);
       return outOf(x, out);
@@ -279,6 +287,8 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
+      const simd = unaryKernel('relu', d);
+      if (simd) return outOf(x, simd);
       const out = like(d);
       // written so NaN fails the test and passes through, as torch.relu(nan) = nan
       for (let i = 0; i < d.length; i++) out[i] = d[i] <= 0 ? 0 : d[i];
@@ -286,6 +296,8 @@ export const activationOps: OpTable<ActivationAttrs> = {
     },
     backward: ({ gy, out }) => {
       const y = out.data;
+      const simd = reluGradKernel(y, gy);
+      if (simd) return [simd];
       const g = like(gy);
       for (let i = 0; i < g.length; i++) g[i] = y[i] <= 0 ? 0 : gy[i];
       return [g];

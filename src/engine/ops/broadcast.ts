@@ -19,6 +19,7 @@ export function plan(...xs: readonly Tensor[]): Broadcast {
 /** Reads operand values at broadcast positions into a dense array of the output's size. */
 export function expand(x: FloatArray, idx: Int32Array | null): FloatArray {
   if (!idx) return x;
+  if (x.length === 1) return like(x, idx.length).fill(x[0]);
   const out = like(x, idx.length);
   for (let i = 0; i < idx.length; i++) out[i] = x[idx[i]];
   return out;

@@ -117,6 +117,13 @@ export const elementwiseOps: OpTable<ElementwiseAttrs> = {
         for (let i = 0; i < o.length; i++) o[i] = a[i] / b[i];
       }),
     backward: ({ gy, inputs: [a, b], saved, needs }) => {
+      if (!needs[1] && b.size === 1 && saved.index[0] === null) {
+        // x / constant (attention's scaling): the same products as below, without spreading b over x's shape
+        const r = 1 / b.data[0];
+        const g = like(gy);
+        for (let i = 0; i < g.length; i++) g[i] = gy[i] * r;
+        return [g, null];
+      }
       const bv = expand(b.data, saved.index[1]);
       const av = needs[1] ? expand(a.data, saved.index[0]) : null;
       return [

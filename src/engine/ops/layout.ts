@@ -1,6 +1,6 @@
 /** Ops that move elements without arithmetic: reshape, transpose, concat, slice. */
 import { FloatArray, like } from '../dtype';
-import { formatShape, Shape, ShapeError, sizeOf, stridedPositions, stridesOf } from '../shape';
+import { formatShape, Shape, ShapeError, sizeOf, stridesOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, OpTable } from './types';
 
@@ -13,23 +13,47 @@ export interface LayoutAttrs {
   slice: { starts: number[]; ends: number[] };
 }
 
-/**
- * For each element of the permuted tensor (row-major), the flat index in `shape` it reads:
- * output axis d walks input axis perm[d].
- */
-function permutedIndex(shape: Shape, perm: readonly number[]): Int32Array {
+/** Throws unless `perm` is a permutation of the axes of `shape`. */
+function checkPermutation(shape: Shape, perm: readonly number[]): void {
   const rank = shape.length;
   const seen = new Set<number>();
   for (const a of perm) if (Number.isInteger(a) && a >= 0 && a < rank) seen.add(a);
   if (perm.length !== rank || seen.size !== rank) {
     throw new ShapeError(`[${perm.join(', ')}] is not a permutation of the axes of a tensor of shape ${formatShape(shape)}`);
   }
+}
+
+/**
+ * Moves the elements of a tensor of `shape` (`from`, row-major) to their permuted places in `to`:
+ * output axis d walks input axis perm[d]. With `back`, the inverse (the gradient's way). Walks the
+ * output row by row, the last axis in a tight loop, without an index array per element.
+ */
+function permuteInto(from: FloatArray, shape: Shape, perm: readonly number[], to: FloatArray, back: boolean): void {
+  const rank = shape.length;
+  const n = sizeOf(shape);
+  if (n === 0) return;
+  if (rank === 0) {
+    to[0] = from[0];
+    return;
+  }
   const inStrides = stridesOf(shape);
-  return stridedPositions(
-    0,
-    perm.map((a) => inStrides[a]),
-    perm.map((a) => shape[a]),
-  );
+  const outShape = perm.map((a) => shape[a]);
+  const strides = perm.map((a) => inStrides[a]);
+  const len = outShape[rank - 1];
+  const step = strides[rank - 1];
+  const counter = new Array<number>(rank).fill(0);
+  let at = 0;
+  for (let j = 0; j < n; j += len) {
+    if (back) for (let k = 0; k < len; k++) to[at + k * step] = from[j + k];
+    else for (let k = 0; k < len; k++) to[j + k] = from[at + k * step];
+    for (let d = rank - 2; d >= 0; d--) {
+      counter[d]++;
+      at += strides[d];
+      if (counter[d] < outShape[d]) break;
+      at -= strides[d] * counter[d];
+      counter[d] = 0;
+    }
+  }
 }
 
 /** Python's slice bounds for step 1: negative counts from the end, then clamp into [0, size]. */
@@ -122,16 +146,14 @@ export const layoutOps: OpTable<LayoutAttrs> = {
   transpose: defineOp({
     saves: [],
     forward: ([x], { perm }) => {
-      const idx = permutedIndex(x.shape, perm);
-      const d = x.data;
-      const out = like(d);
-      for (let j = 0; j < idx.length; j++) out[j] = d[idx[j]];
+      checkPermutation(x.shape, perm);
+      const out = like(x.data);
+      permuteInto(x.data, x.shape, perm, out, false);
       return { data: out, shape: perm.map((a) => x.shape[a]), saved: undefined };
     },
     backward: ({ gy, inputs: [x], attrs: { perm } }) => {
-      const idx = permutedIndex(x.shape, perm);
       const g = like(gy);
-      for (let j = 0; j < idx.length; j++) g[idx[j]] = gy[j];
+      permuteInto(gy, x.shape, perm, g, true);
       return [g];
     },
   }),

@@ -1,6 +1,6 @@
 /** Matrix products: matmul and the fused linear layer (y = x Wᵀ + b, W stored [out, in] as PyTorch). */
 import { FloatArray, like } from '../dtype';
-import { gemm } from '../kernels/gemm';
+import { gemm, gemmBatch } from '../kernels/gemm';
 import { broadcastIndex, broadcastShape, formatShape, Shape, ShapeError, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, eachOther, NoAttrs, OpTable } from './types';
@@ -23,6 +23,8 @@ interface MatmulPlan {
   /** Per product in the batch, which matrix of a and of b it reads (broadcast batch axes repeat one). */
   ia: Int32Array;
   ib: Int32Array;
+  /** The product's own place in the result: 0, 1, 2, … */
+  ic: Int32Array;
   shape: Shape;
 }
 
@@ -38,14 +40,15 @@ function planMatmul(a: Shape, b: Shape): MatmulPlan {
   if (b.length <= 2) {
     // [..., m, k] @ [k, n]: the leading axes of a are just more rows.
     const shape = [...a.slice(0, -1), ...(b.length === 2 ? [n] : [])];
-    return { m: sizeOf(a.slice(0, -1)), n, k, ia: one, ib: one, shape };
+    return { m: sizeOf(a.slice(0, -1)), n, k, ia: one, ib: one, ic: one, shape };
   }
   const m = a.length === 1 ? 1 : a[a.length - 2];
   const batchA = a.slice(0, -2);
   const batchB = b.slice(0, -2);
   const batch = broadcastShape(batchA, batchB);
   const shape = [...batch, ...(a.length === 1 ? [] : [m]), n];
-  return { m, n, k, ia: broadcastIndex(batchA, batch), ib: broadcastIndex(batchB, batch), shape };
+  const ia = broadcastIndex(batchA, batch);
+  return { m, n, k, ia, ib: broadcastIndex(batchB, batch), ic: Int32Array.from(ia, (_, t) => t), shape };
 }
 
 function checkLinear(inputs: readonly Tensor[]): { rows: number; nIn: number; nOut: number } {
@@ -76,18 +79,15 @@ export const linalgOps: OpTable<LinalgAttrs> = {
       const p = planMatmul(a.shape, b.shape);
       const { m, n, k } = p;
       const out = like(a.data, sizeOf(p.shape));
-      for (let t = 0; t < p.ia.length; t++) {
-        gemm(false, false, m, n, k, a.data, p.ia[t] * m * k, b.data, p.ib[t] * k * n, out, t * m * n, false);
-      }
+      gemmBatch(false, false, m, n, k, a.data, p.ia, b.data, p.ib, out, p.ic, false);
       return { data: out, shape: p.shape, saved: p };
     },
-    backward: ({ gy, inputs: [a, b], saved: { m, n, k, ia, ib }, needs }) => {
+    backward: ({ gy, inputs: [a, b], saved: { m, n, k, ia, ib, ic }, needs }) => {
       const da = needs[0] ? like(a.data) : null;
       const db = needs[1] ? like(b.data) : null;
-      for (let t = 0; t < ia.length; t++) {
-        if (da) gemm(false, true, m, k, n, gy, t * m * n, b.data, ib[t] * k * n, da, ia[t] * m * k, true);
-        if (db) gemm(true, false, k, n, m, a.data, ia[t] * m * k, gy, t * m * n, db, ib[t] * k * n, true);
-      }
+      // a matrix of a broadcast operand sums the gradients of every product that read it
+      if (da) gemmBatch(false, true, m, k, n, gy, ic, b.data, ib, da, ia, false);
+      if (db) gemmBatch(true, false, k, n, m, a.data, ia, gy, ic, db, ib, false);
       return [da, db];
     },
   }),

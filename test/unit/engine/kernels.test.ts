@@ -15,7 +15,7 @@ const DIST = join(__dirname, '..', '..', '..', 'dist');
 const relaxedHere = WebAssembly.validate(readFileSync(join(DIST, 'kernels-relaxed-simd.wasm')));
 
 function report(r: CheckResult): void {
-  console.log(`      ${r.backend}: worst float32 error per √depth, GEMM ${r.worstGemm.toExponential(2)}, convolution ${r.worstConv.toExponential(2)}`);
+  console.log(`      ${r.backend}: worst float32 error per √depth, GEMM ${r.worstGemm.toExponential(2)}, convolution ${r.worstConv.toExponential(2)}; elementwise relative ${r.worstElementwise.toExponential(2)}`);
   assert.deepEqual(r.failures, []);
 }
 
@@ -34,7 +34,7 @@ describe('kernels of every build', function () {
   });
 
   for (const backend of ['js', 'simd'] as const) {
-    it(`${backend}: GEMM in all transpositions, offsets and accumulation, non-finite values, convolutions, threads, memory cap`, async () => {
+    it(`${backend}: GEMM in all transpositions, offsets and accumulation, non-finite values, convolutions, elementwise kernels, threads, memory cap`, async () => {
       report(await checkKernels(backend));
     });
   }

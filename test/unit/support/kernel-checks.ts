@@ -8,7 +8,8 @@ import { Rng, setMemoryLimit } from '../../../src/engine';
 import { ConvGeometry, convForward, convInputGrad, convWeightGrad } from '../../../src/engine/kernels/conv';
 import { convForwardJs, convInputGradJs, convWeightGradJs } from '../../../src/engine/kernels/conv-js';
 import { KernelBackend, kernelInfo, setKernelBackend } from '../../../src/engine/kernels/core';
-import { gemm, gemmReference } from '../../../src/engine/kernels/gemm';
+import { reluGradKernel, softmaxRowsKernel, unaryKernel } from '../../../src/engine/kernels/elementwise';
+import { gemm, gemmBatch, gemmReference } from '../../../src/engine/kernels/gemm';
 import { poolReady, poolTally, setCallerClaims, setKernelThreads } from '../../../src/engine/kernels/pool';
 
 export interface CheckResult {
@@ -17,6 +18,8 @@ export interface CheckResult {
   /** Worst |a-b|/(1+|b|)·√k seen against the float64 reference, float32 outputs. */
   worstGemm: number;
   worstConv: number;
+  /** Worst |a-b|/|b| of the elementwise kernels (ReLU, sigmoid, tanh, softmax) against float64, float32 outputs. */
+  worstElementwise: number;
 }
 
 function random32(n: number, rng: Rng): Float32Array {
@@ -75,6 +78,31 @@ function checkGemm(failures: string[]): number {
       }
     }
   }
+  // Batches, with a broadcast operand (a matrix read by several products) and products that sum
+  // into one matrix of C, as matmul's backward does.
+  for (const [m, n, k] of [[3, 5, 7], [64, 64, 32], [17, 9, 33]] as const) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const accumulate of [false, true]) {
+          const [ia, ib, ic] = [Int32Array.of(0, 1, 0, 1), Int32Array.of(1, 1, 0, 2), Int32Array.of(0, 1, 2, 1)];
+          const a = random32(2 * m * k, rng);
+          const b = random32(3 * k * n, rng);
+          const c0 = random32(3 * m * n, rng);
+          const c = c0.slice();
+          gemmBatch(transA, transB, m, n, k, a, ia, b, ib, c, ic, accumulate);
+          const expected = accumulate ? Float64Array.from(c0) : new Float64Array(c0.length);
+          for (let t = 0; t < ia.length; t++) {
+            const part = new Float64Array(m * n);
+            gemmReference(transA, transB, m, n, k, Float64Array.from(a.subarray(ia[t] * m * k, (ia[t] + 1) * m * k)), Float64Array.from(b.subarray(ib[t] * k * n, (ib[t] + 1) * k * n)), part, false);
+            for (let i = 0; i < m * n; i++) expected[ic[t] * m * n + i] += part[i];
+          }
+          const e = error(c, expected, 2 * k);
+          worst = Math.max(worst, e);
+          if (!(e <= TOLERANCE)) failures.push(`gemm batch ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${m}×${n}×${k}${accumulate ? ' accumulate' : ''}: error ${e} per √k`);
+        }
+      }
+    }
+  }
   // NaN and ±inf reach exactly the row and column they sit on.
   const size = 40;
   const a = new Float32Array(size * size).fill(1);
@@ -125,6 +153,84 @@ function checkConv(failures: string[]): number {
       worst = Math.max(worst, e);
       if (!(e <= TOLERANCE)) failures.push(`conv ${name}, ${what}: error ${e} per √depth`);
     }
+  }
+  return worst;
+}
+
+/** Relative error of the float32 elementwise kernels: a few roundings of the result (subnormal results, whose precision is smaller, by their absolute error). */
+const ELEMENTWISE_TOLERANCE = 5e-7;
+const SPECIALS = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 1e-8, -1e-8, 0.6249, 0.6251, -0.6251, 9, -9, 17, -17, 88, -88, 89, -89, 103, -103, 120, -120, 3.4e38, -3.4e38];
+
+function elementwiseError(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, failures: string[]): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = Math.fround(expected[i]);
+    if (a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    if (Number.isNaN(e) || Number.isNaN(a) || !Number.isFinite(e) || !Number.isFinite(a)) {
+      failures.push(`${what}: element ${i} is ${a}, expected ${e}`);
+      return NaN;
+    }
+    const err = Math.abs(a - e) / Math.max(Math.abs(e), 1.2e-38);
+    worst = Math.max(worst, err);
+  }
+  if (!(worst <= ELEMENTWISE_TOLERANCE)) failures.push(`${what}: relative error ${worst}`);
+  return worst;
+}
+
+function checkElementwise(failures: string[], js: boolean): number {
+  const rng = new Rng(13);
+  // every special value, then a spread of magnitudes; a length that leaves a tail past the last 4 lanes
+  const n = 4099;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = i < SPECIALS.length ? SPECIALS[i] : rng.between(-1, 1) * Math.exp(rng.between(-12, 4.5));
+  const f64 = Float64Array.from(x);
+  const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+  const ran = { relu: unaryKernel('relu', x), sigmoid: unaryKernel('sigmoid', x), tanh: unaryKernel('tanh', x) };
+  if (js) {
+    if (Object.values(ran).some((r) => r !== null)) failures.push('elementwise: a kernel ran without the WebAssembly core');
+    return 0;
+  }
+  let worst = 0;
+  if (!ran.relu || !ran.sigmoid || !ran.tanh) {
+    failures.push('elementwise: a kernel did not run on the core');
+    return NaN;
+  }
+  worst = Math.max(worst, elementwiseError(ran.relu, f64.map((v) => (v <= 0 ? 0 : v)), 'relu', failures));
+  worst = Math.max(worst, elementwiseError(ran.sigmoid, f64.map(sigmoid), 'sigmoid', failures));
+  worst = Math.max(worst, elementwiseError(ran.tanh, f64.map(Math.tanh), 'tanh', failures));
+  const gy = new Float32Array(n).map(() => rng.between(-1, 1));
+  const grad = reluGradKernel(ran.relu, gy);
+  const expectedGrad = Float64Array.from(gy).map((g, i) => (ran.relu![i] <= 0 ? 0 : g));
+  worst = Math.max(worst, grad ? elementwiseError(grad, expectedGrad, 'relu gradient', failures) : NaN);
+  // softmax rows: ordinary rows, one with −inf entries, and rows that are NaN as a whole (+inf, NaN, all −inf)
+  for (const width of [64, 10, 7]) {
+    const rows = Math.ceil(1000 / width) + 4;
+    const s = new Float32Array(rows * width).map(() => rng.between(-30, 30));
+    s[0] = -Infinity;
+    s[width + 1] = Infinity;
+    s[2 * width + 2] = NaN;
+    s.fill(-Infinity, 3 * width, 4 * width);
+    const expected = new Float64Array(s.length);
+    for (let r = 0; r < rows; r++) {
+      const row = Float64Array.from(s.subarray(r * width, (r + 1) * width));
+      const m = row.some(Number.isNaN) ? NaN : Math.max(...row);
+      // the shift rounds to float32 in every float32 softmax (PyTorch's too): the reference starts from the rounded difference
+      const e = row.map((v) => Math.exp(Math.fround(v - m)));
+      const sum = e.reduce((a, b) => a + b, 0);
+      expected.set(e.map((v) => v / sum), r * width);
+    }
+    const got = softmaxRowsKernel(s, width);
+    if (!got) {
+      failures.push(`softmax width ${width}: did not run on the core`);
+      continue;
+    }
+    // the NaN rows must be NaN throughout; the rest within tolerance
+    let bad = 0;
+    for (let i = 0; i < s.length; i++) if (Number.isNaN(expected[i]) !== Number.isNaN(got[i])) bad++;
+    if (bad) failures.push(`softmax width ${width}: ${bad} elements disagree on NaN`);
+    const keep = (a: ArrayLike<number>) => Array.from(a).filter((_, i) => !Number.isNaN(expected[i]));
+    worst = Math.max(worst, elementwiseError(keep(got), keep(expected), `softmax width ${width}`, failures));
   }
   return worst;
 }
@@ -189,15 +295,16 @@ function checkMemoryCap(failures: string[]): void {
 export async function checkKernels(backend: KernelBackend): Promise<CheckResult> {
   const failures: string[] = [];
   const got = setKernelBackend(backend);
-  if (got !== backend) return { backend: got, failures: [`asked for ${backend}, got ${got}: ${kernelInfo().reason}`], worstGemm: NaN, worstConv: NaN };
+  if (got !== backend) return { backend: got, failures: [`asked for ${backend}, got ${got}: ${kernelInfo().reason}`], worstGemm: NaN, worstConv: NaN, worstElementwise: NaN };
   try {
     const worstGemm = checkGemm(failures);
     const worstConv = checkConv(failures);
+    const worstElementwise = checkElementwise(failures, backend === 'js');
     if (backend !== 'js') {
       await checkThreads(failures);
       checkMemoryCap(failures);
     }
-    return { backend, failures, worstGemm, worstConv };
+    return { backend, failures, worstGemm, worstConv, worstElementwise };
   } finally {
     setKernelBackend('auto');
   }

@@ -3,4 +3,5 @@
  * manages (see ../core.ts). Built twice by esbuild.mjs, with and without relaxed SIMD.
  */
 export { sgemm, WORK_BYTES } from './gemm';
+export { unary, reluGrad, softmaxRows } from './elementwise';
 export { run, GEMM, CONV_FORWARD, CONV_INPUT_GRAD, CONV_WEIGHT_GRAD } from './jobs';

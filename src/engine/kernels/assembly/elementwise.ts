@@ -1,0 +1,168 @@
+/**
+ * Elementwise float32 kernels four lanes at a time: ReLU (a branch per element in JavaScript,
+ * mispredicted half the time on real activations), and the exponential behind sigmoid, tanh and
+ * softmax (Math.exp per element in JavaScript). Every function reads `n` floats at `x` and writes
+ * `n` at `y`; `y` may be `x`. Tails shorter than four lanes run through the same vector code one
+ * element at a time, so every element gets the same arithmetic.
+ */
+import { madd } from './simd';
+
+// exp(v) = 2^k · e^r with k = round(v·log2 e) and r = v − k·ln 2 in [−ln2/2, ln2/2]; ln 2 in two
+// parts so k·LN2_HI is exact. e^r − 1 − r by a degree-5 minimax polynomial in r (under 2 ulp).
+const LOG2E: f32 = 1.44269504;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+// Beyond these e^v is +inf or below the smallest subnormal; clamping keeps k in i32 range.
+const EXP_HI: f32 = 89.0;
+const EXP_LO: f32 = -104.0;
+
+/** 2^k for k in [−150, 128] as two factors, so subnormal results and +inf come out right. */
+// @ts-ignore: decorator
+@inline
+function scale(p: v128, k: v128): v128 {
+  const half = i32x4.shr_s(k, 1);
+  const rest = i32x4.sub(k, half);
+  const bias = i32x4.splat(127);
+  const a = i32x4.shl(i32x4.add(half, bias), 23);
+  const b = i32x4.shl(i32x4.add(rest, bias), 23);
+  return f32x4.mul(f32x4.mul(p, a), b);
+}
+
+/** e^v per lane: NaN stays NaN, +inf gives +inf, −inf gives 0. */
+// @ts-ignore: decorator
+@inline
+export function exp4(v: v128): v128 {
+  const x = f32x4.max(f32x4.min(v, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const kf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(kf, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(P0);
+  p = madd(p, r, f32x4.splat(P1));
+  p = madd(p, r, f32x4.splat(P2));
+  p = madd(p, r, f32x4.splat(P3));
+  p = madd(p, r, f32x4.splat(P4));
+  p = madd(p, r, f32x4.splat(P5));
+  const e = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  // NaN lanes: trunc_sat gives k = 0 and r stays NaN, so e is NaN.
+  return scale(e, i32x4.trunc_sat_f32x4_s(kf));
+}
+
+/** 1/(1 + e^−v), from e^−|v| so it neither overflows nor cancels. */
+// @ts-ignore: decorator
+@inline
+function sigmoid4(v: v128): v128 {
+  const e = exp4(f32x4.neg(f32x4.abs(v)));
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  return v128.bitselect(t, f32x4.mul(e, t), f32x4.ge(v, f32x4.splat(0)));
+}
+
+// tanh: sign(v)·(1 − e)/(1 + e) with e = e^−2|v|; below |v| = 0.625, where 1 − e would cancel
+// digits, the odd polynomial v + v·z·Q(z), z = v², of the same accuracy.
+const Q0: f32 = -5.70498872745e-3;
+const Q1: f32 = 2.06390887954e-2;
+const Q2: f32 = -5.37397155531e-2;
+const Q3: f32 = 1.33314422036e-1;
+const Q4: f32 = -3.33332819422e-1;
+
+// @ts-ignore: decorator
+@inline
+function tanh4(v: v128): v128 {
+  const a = f32x4.abs(v);
+  const e = exp4(f32x4.mul(a, f32x4.splat(-2)));
+  const big = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
+  // copy the sign of v onto |tanh|
+  const signed = v128.or(big, v128.and(v, i32x4.splat(-2147483648)));
+  const z = f32x4.mul(v, v);
+  let q = f32x4.splat(Q0);
+  q = madd(q, z, f32x4.splat(Q1));
+  q = madd(q, z, f32x4.splat(Q2));
+  q = madd(q, z, f32x4.splat(Q3));
+  q = madd(q, z, f32x4.splat(Q4));
+  const small = f32x4.add(v, f32x4.mul(f32x4.mul(v, z), q));
+  // NaN fails the comparison and takes the exp form, which is NaN too
+  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
+}
+
+/** max(v, 0) with NaN passed through (f32x4.max propagates NaN, as torch.relu). */
+// @ts-ignore: decorator
+@inline
+function relu4(v: v128): v128 {
+  return f32x4.max(v, f32x4.splat(0));
+}
+
+export const RELU: i32 = 0;
+export const SIGMOID: i32 = 1;
+export const TANH: i32 = 2;
+export const EXP: i32 = 3;
+
+// @ts-ignore: decorator
+@inline
+function unary4(op: i32, v: v128): v128 {
+  if (op == RELU) return relu4(v);
+  if (op == SIGMOID) return sigmoid4(v);
+  if (op == TANH) return tanh4(v);
+  return exp4(v);
+}
+
+/** y[i] = op(x[i]) for i < n. */
+export function unary(op: i32, x: usize, y: usize, n: i32): void {
+  const full = n & ~3;
+  // one branch on `op` per call, not per vector: each loop is its own specialisation
+  if (op == RELU) for (let i = 0; i < full; i += 4) v128.store(y + <usize>i * 4, relu4(v128.load(x + <usize>i * 4)));
+  else if (op == SIGMOID) for (let i = 0; i < full; i += 4) v128.store(y + <usize>i * 4, sigmoid4(v128.load(x + <usize>i * 4)));
+  else if (op == TANH) for (let i = 0; i < full; i += 4) v128.store(y + <usize>i * 4, tanh4(v128.load(x + <usize>i * 4)));
+  else for (let i = 0; i < full; i += 4) v128.store(y + <usize>i * 4, exp4(v128.load(x + <usize>i * 4)));
+  for (let i = full; i < n; i++) store<f32>(y + <usize>i * 4, f32x4.extract_lane(unary4(op, f32x4.splat(load<f32>(x + <usize>i * 4))), 0));
+}
+
+/** ReLU's gradient: g[i] = gy[i] where y[i] > 0 or y[i] is NaN, else 0 (as the JavaScript kernel). */
+export function reluGrad(y: usize, gy: usize, g: usize, n: i32): void {
+  const full = n & ~3;
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < full; i += 4) {
+    const at = <usize>i * 4;
+    v128.store(g + at, v128.andnot(v128.load(gy + at), f32x4.le(v128.load(y + at), zero)));
+  }
+  for (let i = full; i < n; i++) {
+    const at = <usize>i * 4;
+    store<f32>(g + at, load<f32>(y + at) <= 0 ? 0 : load<f32>(gy + at));
+  }
+}
+
+/**
+ * Softmax of each of `rows` rows of `width` contiguous floats: shifted by the row's maximum, so exp
+ * never overflows; a NaN or +inf in a row makes the whole row NaN, an all −inf row NaN, as PyTorch.
+ */
+export function softmaxRows(x: usize, y: usize, rows: i32, width: i32): void {
+  const full = width & ~3;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>(r * width) * 4;
+    const yr = y + <usize>(r * width) * 4;
+    // f32.max propagates NaN: a NaN anywhere makes m, and so the whole row, NaN
+    let m: f32 = -Infinity;
+    for (let j = 0; j < width; j++) m = max(m, load<f32>(xr + <usize>j * 4));
+    const mv = f32x4.splat(m);
+    let sv = f32x4.splat(0);
+    for (let j = 0; j < full; j += 4) {
+      const e = exp4(f32x4.sub(v128.load(xr + <usize>j * 4), mv));
+      v128.store(yr + <usize>j * 4, e);
+      sv = f32x4.add(sv, e);
+    }
+    let s: f32 = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
+    for (let j = full; j < width; j++) {
+      const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(xr + <usize>j * 4) - m)), 0);
+      store<f32>(yr + <usize>j * 4, e);
+      s += e;
+    }
+    const inv = f32x4.splat(1 / s);
+    for (let j = 0; j < full; j += 4) v128.store(yr + <usize>j * 4, f32x4.mul(v128.load(yr + <usize>j * 4), inv));
+    const si: f32 = 1 / s;
+    for (let j = full; j < width; j++) store<f32>(yr + <usize>j * 4, load<f32>(yr + <usize>j * 4) * si);
+  }
+}
