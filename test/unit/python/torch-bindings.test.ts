@@ -2,8 +2,8 @@
  * The torch API as the interpreter binds it, beyond the catalogue's layers: recurrent layers and
  * cells with PyTorch's call forms and attributes, the optimisers, F.pad and transforms.Pad, a name
  * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
- * a script that casts its model to float64, a user class that shares a catalogue layer's name, and
- * 1-D pooling with PyTorch's extra keywords.
+ * a script that casts its model to float64, a user class that shares a catalogue layer's name,
+ * 1-D pooling with PyTorch's extra keywords, torchvision's padding transforms and tqdm's bars.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult, releasePython } from '../../../src/worker/python';
@@ -94,6 +94,53 @@ describe('Python front end: torch bindings beyond the catalogue', () => {
         'x = F.pad(x, (0, 0, 2, 3), value=1.0)\nassert tuple(x.shape) == (3, 10, 4)\nreturn self.fc(x.flatten(1))',
       ),
     );
+  });
+
+  it("transforms.Pad mirrors with padding_mode='reflect' (PyTorch's values) and RandomCrop pads before it crops (CIFAR's RandomCrop(32, padding=4))", async () => {
+    await traced(
+      script(
+        'self.fc = nn.Linear(4, 1)',
+        [
+          'from torchvision import transforms',
+          'img = torch.arange(12.).view(1, 3, 4)',
+          "p = transforms.Pad(2, padding_mode='reflect')(img)",
+          'assert tuple(p.shape) == (1, 7, 8)',
+          'assert p[0, 0].tolist() == [10.0, 9.0, 8.0, 9.0, 10.0, 11.0, 10.0, 9.0] and p[0, 6, 7].item() == 1.0',
+          'q = transforms.Pad((1, 2), fill=-1.0)(img)',
+          'assert tuple(q.shape) == (1, 7, 6) and q[0, 0, 0].item() == -1.0',
+          'c = transforms.RandomCrop(4, padding=1)(img)',
+          'assert tuple(c.shape) == (1, 4, 4)',
+          "c = transforms.RandomCrop((3, 4), padding=2, padding_mode='reflect')(img)",
+          'assert tuple(c.shape) == (1, 3, 4)',
+          'return self.fc(x.mean(1))',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it('a loop wrapped in tqdm (tqdm(loader), trange, a bar kept in a name, with tqdm(total=…)) is traced as the loop it wraps', async () => {
+    const text = `${HEAD}from tqdm import tqdm, trange
+from tqdm.auto import tqdm as auto_tqdm
+net = nn.Linear(4, 1)
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+data = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(3)]
+with tqdm(total=len(data)) as bar:
+    assert len(bar) == 3
+    bar.update(1)
+tqdm.write('start')
+for epoch in trange(2, desc='epochs'):
+    pbar = auto_tqdm(data, leave=False)
+    assert len(pbar) == 3
+    for step, (xb, yb) in enumerate(pbar):
+        opt.zero_grad()
+        loss = F.mse_loss(net(xb), yb)
+        loss.backward()
+        opt.step()
+        pbar.set_postfix(loss=loss.item())
+        pbar.set_description(f'epoch {epoch}')
+`;
+    const r = await traced(text);
+    assert.equal(r.analysis!.trace.steps.length, 2);
   });
 
   it("a torch name the mirror lacks is a value Gradient Lens can't follow, at its range, never an AttributeError", async () => {
