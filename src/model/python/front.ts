@@ -14,7 +14,7 @@ import type { Tensor } from '../../engine/tensor';
 import { buildLoss, buildOptimizer } from '../build';
 import { LOSSES } from '../catalogue';
 import type { DataSpec, LossSpec, ModelSpec, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
-import type { Expr, ModuleAst, Range, Stmt } from './ast';
+import type { Expr, ModuleAst, Range, Stmt, Target } from './ast';
 import { CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
@@ -29,7 +29,7 @@ import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
-import { expressionsIn, ownExprs, statementsIn } from './walk';
+import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
@@ -499,7 +499,33 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
       if (x.args[1] && !target) target = x.args[1].value;
     } else if (isLossCallee(torch, fn) && x.args[1]) target = x.args[1].value;
   }
-  return { input, target };
+  return { input, target: target ?? batchTargetArg(loop, calls) };
+}
+
+/**
+ * A loss the script writes itself (`gaussian_nll(pred, scale, yb)`) is no loss callee: its target
+ * is the argument that is the second half of the loop's batch, `yb` of `for xb, yb in loader`,
+ * `for i, (xb, yb) in enumerate(loader)`, or of `inputs, labels = data` in the body.
+ */
+function batchTargetArg(loop: TrainingLoop, calls: Extract<Expr, { k: 'call' }>[]): Expr | null {
+  const pairs: string[][] = [];
+  const pairsIn = (t: Target) => {
+    if (t.k !== 'tuple') return;
+    if (t.items.length === 2 && t.items.every((i) => i.k === 'name')) pairs.push(t.items.map((i) => (i as { id: string }).id));
+    else t.items.forEach(pairsIn);
+  };
+  if (loop.stmt.k === 'for') {
+    pairsIn(loop.stmt.target);
+    const bound = new Set(targetNames(loop.stmt.target));
+    for (const st of loop.stmt.body) if (st.k === 'assign' && st.value.k === 'name' && bound.has(st.value.id)) st.targets.forEach(pairsIn);
+  }
+  const names = new Set(pairs.map((p) => p[1]));
+  let found: Expr | null = null;
+  for (const x of calls) {
+    const arg = x.args.find((a) => a.value.k === 'name' && names.has(a.value.id));
+    if (arg) found = arg.value;
+  }
+  return found;
 }
 
 function isLossCallee(torch: Torch, fn: Value | null): boolean {
