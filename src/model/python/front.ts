@@ -440,10 +440,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   // The first item tells what the step feeds the model: the batch the trace summarises.
   runner.next(loop.stmt.r);
   const io = batchExprs(torch, loop, root);
-  const first = {
-    input: tensorIn(torch, io.input, loop.scope) ?? placeholder(torch),
-    target: tensorIn(torch, io.target, loop.scope) ?? placeholder(torch),
-  };
+  const found = firstBatch(torch, loop, io);
+  const first = { input: found.input ?? placeholder(torch), target: found.target ?? placeholder(torch) };
   let override: { input: Tensor; target: Tensor } | null = null;
   let fresh = true;
   const step = () => {
@@ -531,6 +529,32 @@ function batchTargetArg(loop: TrainingLoop, calls: Extract<Expr, { k: 'call' }>[
 function isLossCallee(torch: Torch, fn: Value | null): boolean {
   if (fn instanceof ModuleObj) return Object.hasOwn(LOSSES, fn.cls.name);
   return fn !== null && typeof fn === 'object' && 'name' in fn && /_loss$|^cross_entropy$|^binary_cross_entropy/.test(String((fn as { name: string }).name)) && !!torch;
+}
+
+/**
+ * The batch the first step gives the model and the loss. A body that makes it from the loop's item
+ * first (`inputs, labels = data`, `img = img.to(device)`) has its leading assignments run here on
+ * a copy of the variables, which are put back: the step runs them again from the item.
+ */
+function firstBatch(torch: Torch, loop: TrainingLoop, io: { input: Expr | null; target: Expr | null }): { input: Tensor | null; target: Tensor | null } {
+  const read = () => ({ input: tensorIn(torch, io.input, loop.scope), target: tensorIn(torch, io.target, loop.scope) });
+  const got = read();
+  if ((got.input || !io.input) && (got.target || !io.target)) return got;
+  const vars = loop.scope.vars;
+  const saved = new Map(vars);
+  const until = Math.min(io.input?.r.start ?? Infinity, loop.backward.r.start);
+  try {
+    for (const st of loop.stmt.body) {
+      if (st.r.end > until) break;
+      if (st.k === 'assign' || st.k === 'annassign') torch.interp.exec(st, loop.scope);
+    }
+    return read();
+  } catch {
+    return got;
+  } finally {
+    vars.clear();
+    for (const [k, v] of saved) vars.set(k, v);
+  }
 }
 
 function tensorIn(torch: Torch, e: Expr | null, scope: Scope): Tensor | null {
