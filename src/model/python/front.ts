@@ -263,7 +263,10 @@ function optimizerOf(torch: Torch, loop: TrainingLoop | null): OptimizerUse | nu
           if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step') continue;
           const v = safeEval(torch.interp, x.fn.obj, loop.scope);
           if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
-          const use = torch.optimizers.find((o) => (v as { state?: { use?: OptimizerUse } } | null)?.state?.use === o);
+          // `optimizer.step()`, or `scaler.step(optimizer)` under mixed precision.
+          const arg = x.args[0] ? safeEval(torch.interp, x.args[0].value, loop.scope) : null;
+          if (arg instanceof PyOpaque) opaque ??= { v: arg, r: x.r };
+          const use = torch.optimizers.find((o) => [v, arg].some((c) => (c as { state?: { use?: OptimizerUse } } | null)?.state?.use === o));
           if (use) return use;
         }
       }

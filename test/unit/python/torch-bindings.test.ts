@@ -3,7 +3,8 @@
  * cells with PyTorch's call forms and attributes, the optimisers, F.pad and transforms.Pad, a name
  * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
  * a script that casts its model to float64, a user class that shares a catalogue layer's name,
- * 1-D pooling with PyTorch's extra keywords, torchvision's padding transforms and tqdm's bars.
+ * 1-D pooling with PyTorch's extra keywords, torchvision's padding transforms, tqdm's bars, mixed
+ * precision (torch.cuda.amp) and adaptive pooling to any size.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult, releasePython } from '../../../src/worker/python';
@@ -141,6 +142,63 @@ for epoch in trange(2, desc='epochs'):
 `;
     const r = await traced(text);
     assert.equal(r.analysis!.trace.steps.length, 2);
+  });
+
+  it('mixed precision runs as PyTorch runs it without CUDA: autocast off, GradScaler passing the loss through and stepping the optimiser', async () => {
+    const text = `${HEAD}net = nn.Linear(4, 1)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+scaler = torch.cuda.amp.GradScaler()
+scaler2 = torch.amp.GradScaler(enabled=False)
+assert scaler.get_scale() == 1.0 and not scaler.is_enabled()
+x = torch.randn(8, 4)
+y = torch.randn(8, 1)
+
+@torch.cuda.amp.autocast()
+def predict(inp):
+    return net(inp)
+
+for step in range(3):
+    optimizer.zero_grad(set_to_none=True)
+    with torch.cuda.amp.autocast(), torch.autocast(device_type='cuda', dtype=torch.float16):
+        loss = F.mse_loss(predict(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+`;
+    const r = await traced(text);
+    assert.equal(r.analysis!.trace.steps.length, 2);
+    const clip = r.analysis!.trace.optimizer.clip;
+    assert.equal(clip?.kind === 'norm' && clip.maxNorm, 1);
+  });
+
+  it("autocast on the CPU (bfloat16) is a construct Gradient Lens can't follow, at the call", async () => {
+    const text = `${HEAD}net = nn.Linear(4, 1)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+x = torch.randn(8, 4)
+y = torch.randn(8, 1)
+for step in range(3):
+    optimizer.zero_grad()
+    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+        loss = F.mse_loss(net(x), y)
+    loss.backward()
+    optimizer.step()
+`;
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    const d = r.diagnostics.find((x) => x.code === 'python/cant-follow');
+    assert.ok(d, r.diagnostics.map((x) => x.message).join('; '));
+    assert.match(d.message, /can't follow autocast on the CPU/);
+    assert.equal(at(text, d.range), "torch.autocast(device_type='cpu', dtype=torch.bfloat16)");
+  });
+
+  it('F.adaptive_avg_pool2d to any size, as nn.AdaptiveAvgPool2d (None keeps a side)', async () => {
+    await traced(
+      script(
+        'self.fc = nn.Linear(3 * 2, 1)',
+        'h = x.unsqueeze(1)\nassert tuple(F.adaptive_avg_pool2d(h, (2, None)).shape) == (3, 1, 2, 4)\nassert tuple(F.adaptive_avg_pool2d(h, 1).shape) == (3, 1, 1, 1)\nreturn self.fc(F.adaptive_avg_pool2d(h, (3, 2)).flatten(1))',
+      ),
+    );
   });
 
   it("a torch name the mirror lacks is a value Gradient Lens can't follow, at its range, never an AttributeError", async () => {
