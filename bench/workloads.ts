@@ -91,6 +91,26 @@ export function measure(fn: () => void, budgetMs: number, minSamples = 3, warmup
   return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
 }
 
+/**
+ * The same for an asynchronous call, one call per sample (each is long enough to time alone).
+ * The CPU time is the whole process's, worker threads included: what a call into a worker costs.
+ */
+export async function measureAsync(fn: () => Promise<void>, budgetMs: number, minSamples = 5, warmup = 2): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const start = performance.now();
+  while (wall.length < minSamples || performance.now() - start < budgetMs) {
+    const t = performance.now();
+    const c = process.cpuUsage();
+    await fn();
+    const used = process.cpuUsage(c);
+    wall.push(performance.now() - t);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+}
+
 /** Median wall-clock ms per call (see `measure`). */
 export function timeIt(fn: () => void, budgetMs: number, minSamples = 3, warmup = 2): number {
   return measure(fn, budgetMs, minSamples, warmup).ms;

@@ -20,6 +20,7 @@ import {
   convParams,
   dimCheck,
   flattenShape,
+  unflattenShape,
   n,
   noParams,
   normParams,
@@ -55,6 +56,7 @@ export type LayerType =
   | 'Dropout'
   | 'Embedding'
   | 'Flatten'
+  | 'Unflatten'
   | 'Identity'
   | 'Sequential'
   | RecurrentLayerType
@@ -558,6 +560,21 @@ export const LAYERS = {
     module: nn.Flatten,
     build: (a) => new nn.Flatten(n(a.start_dim), n(a.end_dim)),
     argsOf: (m) => ({ start_dim: m.startDim, end_dim: m.endDim }),
+    traits: { passThrough: 'values', keepsIndices: true },
+  }),
+  Unflatten: layer<nn.Unflatten>({
+    doc: "Splits axis dim of the batched input into the sizes unflattened_size (torch.nn.Unflatten), Flatten's inverse: a decoder's Linear output back into channels × height × width.",
+    torch: 'torch.nn.Unflatten',
+    args: [
+      { name: 'dim', type: { kind: 'int' }, doc: 'The axis to split, counting the batch axis as 0.' },
+      { name: 'unflattened_size', type: { kind: 'int-or-list', min: -1 }, doc: "The sizes it becomes: their product is the axis's size (one may be -1, inferred)." },
+    ],
+    paramNames: [],
+    params: noParams,
+    shape: unflattenShape,
+    module: nn.Unflatten,
+    build: (a) => new nn.Unflatten(n(a.dim), Array.isArray(a.unflattened_size) ? [...a.unflattened_size] : [n(a.unflattened_size)]),
+    argsOf: (m) => ({ dim: m.dim, unflattened_size: [...m.sizes] }),
     traits: { passThrough: 'values', keepsIndices: true },
   }),
   Identity: layer<nn.Identity>({

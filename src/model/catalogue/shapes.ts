@@ -136,6 +136,28 @@ export function normParams(a: Record<string, ArgValue>): ParamDef[] {
   ];
 }
 
+/** Unflatten: splits axis dim of the batched input into unflattened_size (one entry may be -1). */
+export function unflattenShape(i: ShapeInput): ShapeResult {
+  const batched = [i.batchSize, ...i.inShape];
+  const r = batched.length;
+  const d = n(i.args.dim) < 0 ? n(i.args.dim) + r : n(i.args.dim);
+  const where = `the batched input [batch, ${i.inShape.join(', ')}]`.replace(', ]', ']');
+  if (d < 0 || d >= r) return { error: `Unflatten dim ${n(i.args.dim)} is out of range for ${where} (rank ${r})`, arg: 'dim' };
+  if (d === 0) return { error: 'Unflatten with dim 0 would split the batch axis; use dim: 1 or later', arg: 'dim' };
+  const given = i.args.unflattened_size;
+  const sizes = Array.isArray(given) ? [...given] : [n(given)];
+  if (sizes.some((s) => s === 0 || s < -1) || sizes.filter((s) => s === -1).length > 1) {
+    return { error: `Unflatten unflattened_size ${formatShape(sizes)} must hold sizes ≥ 1 and at most one -1`, arg: 'unflattened_size' };
+  }
+  const known = sizes.reduce((p, s) => (s === -1 ? p : p * s), 1);
+  const size = batched[d];
+  if (sizes.includes(-1) ? size % known !== 0 : known !== size) {
+    return { error: `Unflatten splits axis ${d} of ${where}, of size ${size}, into ${formatShape(sizes)}: the sizes' product must be ${size}`, arg: 'unflattened_size' };
+  }
+  const inner = sizes.map((s) => (s === -1 ? size / known : s));
+  return { shape: [...batched.slice(0, d), ...inner, ...batched.slice(d + 1)].slice(1) };
+}
+
 /** Flatten: merges axes start_dim..end_dim of the batched input (batch axis included in the count). */
 export function flattenShape(i: ShapeInput): ShapeResult {
   const batched = [i.batchSize, ...i.inShape];

@@ -14,7 +14,7 @@ import type { Tensor } from '../../engine/tensor';
 import { buildLoss, buildOptimizer } from '../build';
 import { LOSSES } from '../catalogue';
 import type { DataSpec, LossSpec, ModelSpec, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
-import type { Expr, ModuleAst, Range, Stmt } from './ast';
+import type { Expr, ModuleAst, Range, Stmt, Target } from './ast';
 import { CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
@@ -29,7 +29,7 @@ import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
-import { expressionsIn, ownExprs, statementsIn } from './walk';
+import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
@@ -263,7 +263,10 @@ function optimizerOf(torch: Torch, loop: TrainingLoop | null): OptimizerUse | nu
           if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step') continue;
           const v = safeEval(torch.interp, x.fn.obj, loop.scope);
           if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
-          const use = torch.optimizers.find((o) => (v as { state?: { use?: OptimizerUse } } | null)?.state?.use === o);
+          // `optimizer.step()`, or `scaler.step(optimizer)` under mixed precision.
+          const arg = x.args[0] ? safeEval(torch.interp, x.args[0].value, loop.scope) : null;
+          if (arg instanceof PyOpaque) opaque ??= { v: arg, r: x.r };
+          const use = torch.optimizers.find((o) => [v, arg].some((c) => (c as { state?: { use?: OptimizerUse } } | null)?.state?.use === o));
           if (use) return use;
         }
       }
@@ -440,10 +443,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   // The first item tells what the step feeds the model: the batch the trace summarises.
   runner.next(loop.stmt.r);
   const io = batchExprs(torch, loop, root);
-  const first = {
-    input: tensorIn(torch, io.input, loop.scope) ?? placeholder(torch),
-    target: tensorIn(torch, io.target, loop.scope) ?? placeholder(torch),
-  };
+  const found = firstBatch(torch, loop, io);
+  const first = { input: found.input ?? placeholder(torch), target: found.target ?? placeholder(torch) };
   let override: { input: Tensor; target: Tensor } | null = null;
   let fresh = true;
   const step = () => {
@@ -499,12 +500,64 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
       if (x.args[1] && !target) target = x.args[1].value;
     } else if (isLossCallee(torch, fn) && x.args[1]) target = x.args[1].value;
   }
-  return { input, target };
+  return { input, target: target ?? batchTargetArg(loop, calls) };
+}
+
+/**
+ * A loss the script writes itself (`gaussian_nll(pred, scale, yb)`) is no loss callee: its target
+ * is the argument that is the second half of the loop's batch, `yb` of `for xb, yb in loader`,
+ * `for i, (xb, yb) in enumerate(loader)`, or of `inputs, labels = data` in the body.
+ */
+function batchTargetArg(loop: TrainingLoop, calls: Extract<Expr, { k: 'call' }>[]): Expr | null {
+  const pairs: string[][] = [];
+  const pairsIn = (t: Target) => {
+    if (t.k !== 'tuple') return;
+    if (t.items.length === 2 && t.items.every((i) => i.k === 'name')) pairs.push(t.items.map((i) => (i as { id: string }).id));
+    else t.items.forEach(pairsIn);
+  };
+  if (loop.stmt.k === 'for') {
+    pairsIn(loop.stmt.target);
+    const bound = new Set(targetNames(loop.stmt.target));
+    for (const st of loop.stmt.body) if (st.k === 'assign' && st.value.k === 'name' && bound.has(st.value.id)) st.targets.forEach(pairsIn);
+  }
+  const names = new Set(pairs.map((p) => p[1]));
+  let found: Expr | null = null;
+  for (const x of calls) {
+    const arg = x.args.find((a) => a.value.k === 'name' && names.has(a.value.id));
+    if (arg) found = arg.value;
+  }
+  return found;
 }
 
 function isLossCallee(torch: Torch, fn: Value | null): boolean {
   if (fn instanceof ModuleObj) return Object.hasOwn(LOSSES, fn.cls.name);
   return fn !== null && typeof fn === 'object' && 'name' in fn && /_loss$|^cross_entropy$|^binary_cross_entropy/.test(String((fn as { name: string }).name)) && !!torch;
+}
+
+/**
+ * The batch the first step gives the model and the loss. A body that makes it from the loop's item
+ * first (`inputs, labels = data`, `img = img.to(device)`) has its leading assignments run here on
+ * a copy of the variables, which are put back: the step runs them again from the item.
+ */
+function firstBatch(torch: Torch, loop: TrainingLoop, io: { input: Expr | null; target: Expr | null }): { input: Tensor | null; target: Tensor | null } {
+  const read = () => ({ input: tensorIn(torch, io.input, loop.scope), target: tensorIn(torch, io.target, loop.scope) });
+  const got = read();
+  if ((got.input || !io.input) && (got.target || !io.target)) return got;
+  const vars = loop.scope.vars;
+  const saved = new Map(vars);
+  const until = Math.min(io.input?.r.start ?? Infinity, loop.backward.r.start);
+  try {
+    for (const st of loop.stmt.body) {
+      if (st.r.end > until) break;
+      if (st.k === 'assign' || st.k === 'annassign') torch.interp.exec(st, loop.scope);
+    }
+    return read();
+  } catch {
+    return got;
+  } finally {
+    vars.clear();
+    for (const [k, v] of saved) vars.set(k, v);
+  }
 }
 
 function tensorIn(torch: Torch, e: Expr | null, scope: Scope): Tensor | null {

@@ -221,4 +221,30 @@ for step in range(5):
     assert.equal(plain.length, 1);
     assert.match(plain[0].message, /weight of Linear proj starts at std 0\.01/);
   });
+
+  it("a batch the loop body makes from the loop's item (inputs, labels = data; .to(device); .view) is the trace's batch, its statements run once per step", async () => {
+    const text = `import torch
+import torch.nn as nn
+
+net = nn.Linear(6, 2)
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+crit = nn.CrossEntropyLoss()
+data_list = [(torch.randn(8, 2, 3), torch.randint(0, 2, (8,))) for _ in range(6)]
+count = 0
+for data in data_list:
+    inputs, labels = data
+    inputs = inputs.view(inputs.size(0), -1).to('cpu')
+    count = count + 1
+    opt.zero_grad()
+    loss = crit(net(inputs), labels)
+    assert count <= 5, count
+    loss.backward()
+    opt.step()
+`;
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.steps.length, 5);
+    assert.equal(r.analysis!.trace.batchSize, 8);
+    assert.equal(r.analysis!.trace.data?.target.integers, true);
+  });
 });
