@@ -46,7 +46,7 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   const tooLarge = pythonTooLarge(req.text, req.fileName, { ...DEFAULT_LIMITS, ...req.limits });
   if (tooLarge) {
     const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    post({ type: 'parsed', id: req.id, problems: [{ severity: 'error', message: tooLarge, range: top, code: 'python/too-large' }], ok: false, layers: [], parseMs: performance.now() - started });
+    post({ type: 'parsed', id: req.id, problems: [{ severity: 'error', message: tooLarge, range: top, code: 'python/too-large', fixes: [] }], ok: false, layers: [], parseMs: performance.now() - started });
     return;
   }
   const lines = lineIndex(req.text);
