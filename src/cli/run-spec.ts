@@ -6,7 +6,8 @@
 import { memoryLimitBytes, limitName } from '../limits';
 import type { DType } from '../engine';
 import type { RuleConfig } from '../rules/config';
-import { READING, withinLimits } from '../trace/bounded';
+import { READING } from '../limits';
+import { withinLimits } from '../trace/bounded';
 import { loadDataFiles } from '../trace/data-files';
 import { TraceError } from '../trace/errors';
 import type { ReadLimit } from '../user-files';

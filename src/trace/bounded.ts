@@ -6,8 +6,8 @@
  */
 import * as vm from 'node:vm';
 import { resetEngineState, setMemoryWatch } from '../engine/context';
-import { limitName, Limits, processMemoryCapBytes } from '../limits';
-import { formatBytes, formatDuration } from '../numbers';
+import { limitName, Limits, processMemoryCapBytes, timeLimitMessage } from '../limits';
+import { formatBytes } from '../numbers';
 import { TraceError } from './errors';
 
 let calls = 0;
@@ -21,34 +21,6 @@ export class LimitError extends TraceError {
   ) {
     super(message, { kind: 'model' });
   }
-}
-
-/**
- * What a run reads before its first step, in the words the time limit's message names it with:
- * the CLI and the editor's trace worker say the same of the same work.
- */
-export const READING = {
-  spec: (file: string) => `reading the spec ${file}`,
-  stateFile: (file: string) => `reading the state file ${file}`,
-  batchFile: (file: string) => `reading the batch file ${file}`,
-  ruleConfig: (file: string) => `reading the rule config ${file}`,
-  dataFiles: (spec: string) => `reading the data files of ${spec}`,
-  /** Parsing Python takes time in proportion to the code: its size says why. */
-  pythonCode: (file: string, text: string) =>
-    `parsing ${/\.ipynb$/i.test(file) ? `${file}'s code cells` : file} (${formatBytes(Buffer.byteLength(text, 'utf8'))} of Python)`,
-  pythonModel: (file: string) => `reading ${file} up to its model and training loop`,
-};
-
-/**
- * What the time limit says. The advice depends on where the time went: `reading` names what was
- * being read when it ran out (READING.pythonCode: "parsing model.py (600 KiB of Python)"), when no
- * step had started. `limit` is where the limit is set: the editor's quick trace has its own setting.
- */
-export function timeLimitMessage(ms: number, reading?: string | null, limit = limitName('timeLimitMs')): string {
-  const within = `within ${formatDuration(ms)} (${limit})`;
-  return reading
-    ? `${reading} did not finish ${within}: no step was traced yet, so fewer steps or a smaller batch would not help; raise the limit`
-    : `the trace did not finish ${within}: lower trace.steps or batch_size, or raise the limit`;
 }
 
 /** Throws when the process has grown past the cap since `startRss`. */

@@ -12,7 +12,7 @@ import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { DEFAULT_LIMITS } from '../limits';
 import { loadDataFiles } from '../trace/data-files';
-import { READING } from '../trace/bounded';
+import { READING } from '../limits';
 import { specRangeOf, TraceError } from '../trace/errors';
 import { basename } from 'node:path';
 import { lineIndex, LineIndex } from './positions';

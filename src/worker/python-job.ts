@@ -13,7 +13,7 @@ import { lineIndex, type LineIndex } from './positions';
 import { analysePython, noModel, type PythonJob, pythonTooLarge, readyForPython, releasePython, sidecarTarget, withSidecar } from './python';
 import { DEFAULT_LIMITS } from '../limits';
 import { parsePython } from '../model/python/parse';
-import { READING } from '../trace/bounded';
+import { READING } from '../limits';
 import { basename, resolve } from 'node:path';
 
 function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {

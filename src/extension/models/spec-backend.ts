@@ -7,8 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { limitName, memoryLimitBytes } from '../../limits';
-import { timeLimitMessage } from '../../trace/bounded';
+import { limitName, memoryLimitBytes, timeLimitMessage } from '../../limits';
 import { MODEL_FILE } from '../commands';
 import { problemDiagnostic, traceDiagnostic } from '../diagnostics';
 import { Disposable } from '../disposable';

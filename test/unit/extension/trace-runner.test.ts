@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { type TraceOutcome, TraceRunner } from '../../../src/extension/trace-runner';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
-import { timeLimitMessage } from '../../../src/trace/bounded';
+import { timeLimitMessage } from '../../../src/limits';
 
 /** Posts a 'reading' reply for each entry of the request's text (a JSON list), a 'parsed', then blocks. */
 const STALLING_WORKER = `
