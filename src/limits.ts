@@ -111,7 +111,7 @@ export const LIMIT_KEYS = Object.keys(LIMITS) as LimitKey[];
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(Object.fromEntries(LIMIT_KEYS.map((k) => [k, LIMITS[k].default])) as unknown as Limits);
 
-import { formatBytes } from './numbers';
+import { formatBytes, formatDuration } from './numbers';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -173,4 +173,33 @@ export function overSizeMessage(what: string, bytes: number, maxBytes: number, l
  */
 export function processMemoryCapBytes(l: Pick<Limits, 'memoryLimitMB'>): number {
   return 2 * memoryLimitBytes(l) + 256 * MiB;
+}
+
+/**
+ * What a run reads before its first step, in the words the time limit's message names it with:
+ * the CLI and the editor's trace worker say the same of the same work. Here, not in trace/bounded,
+ * because the extension host words the editor's time limit and must not load the engine.
+ */
+export const READING = {
+  spec: (file: string) => `reading the spec ${file}`,
+  stateFile: (file: string) => `reading the state file ${file}`,
+  batchFile: (file: string) => `reading the batch file ${file}`,
+  ruleConfig: (file: string) => `reading the rule config ${file}`,
+  dataFiles: (spec: string) => `reading the data files of ${spec}`,
+  /** Parsing Python takes time in proportion to the code: its size says why. */
+  pythonCode: (file: string, text: string) =>
+    `parsing ${/\.ipynb$/i.test(file) ? `${file}'s code cells` : file} (${formatBytes(new TextEncoder().encode(text).length)} of Python)`,
+  pythonModel: (file: string) => `reading ${file} up to its model and training loop`,
+};
+
+/**
+ * What the time limit says. The advice depends on where the time went: `reading` names what was
+ * being read when it ran out (READING.pythonCode: "parsing model.py (600 KiB of Python)"), when no
+ * step had started. `limit` is where the limit is set: the editor's quick trace has its own setting.
+ */
+export function timeLimitMessage(ms: number, reading?: string | null, limit = limitName('timeLimitMs')): string {
+  const within = `within ${formatDuration(ms)} (${limit})`;
+  return reading
+    ? `${reading} did not finish ${within}: no step was traced yet, so fewer steps or a smaller batch would not help; raise the limit`
+    : `the trace did not finish ${within}: lower trace.steps or batch_size, or raise the limit`;
 }

@@ -4,13 +4,13 @@
  * cannot follow is printed at its line, like a finding.
  */
 import { oneLine } from '../escape';
-import { formatBytes } from '../numbers';
 import { limitName, maxSpecBytes, memoryLimitBytes } from '../limits';
 import { positionAt } from '../model';
 import type { PythonDiagnostic } from '../model/python/front';
 import type { DType } from '../engine';
 import type { StateEntry } from '../engine/state';
 import { tensorFromJson } from '../trace/data';
+import { READING } from '../limits';
 import { withinLimits } from '../trace/bounded';
 import { resolve } from 'node:path';
 import { parseSpec } from '../model';
@@ -163,8 +163,8 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const parsedBefore = text.length <= maxSpecBytes(limits);
   if (parsedBefore) parsePython(text);
   // What the time went to when it runs out: parsing, running the script up to its model, or (null) the trace.
-  const interpreting = `reading ${pyFile} up to its model and training loop`;
-  let reading: string | null = parsedBefore ? interpreting : `parsing ${notebook ? `${pyFile}'s code cells` : pyFile} (${formatBytes(Buffer.byteLength(text, 'utf8'))} of Python)`;
+  const interpreting = READING.pythonModel(pyFile);
+  let reading: string | null = parsedBefore ? interpreting : READING.pythonCode(pyFile, text);
   try {
     const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
     const chosen = args.options.has('dtype') ? dtype : undefined;

@@ -6,6 +6,7 @@
 import { memoryLimitBytes, limitName } from '../limits';
 import type { DType } from '../engine';
 import type { RuleConfig } from '../rules/config';
+import { READING } from '../limits';
 import { withinLimits } from '../trace/bounded';
 import { loadDataFiles } from '../trace/data-files';
 import { TraceError } from '../trace/errors';
@@ -42,11 +43,11 @@ export function runSpec<T>(file: string, args: ParsedArgs, io: Io, work: (run: S
   };
   try {
     return withinLimits(() => {
-      loaded = during(`reading the spec ${file}`, () => loadSpec(file, inputs));
+      loaded = during(READING.spec(file), () => loadSpec(file, inputs));
       const { spec } = loaded;
-      const state = statePath ? during(`reading the state file ${statePath}`, () => loadState(statePath, inputs)) : undefined;
-      const batch = batchPath ? during(`reading the batch file ${batchPath}`, () => loadBatch(batchPath, inputs)) : undefined;
-      const config = configPath ? during(`reading the rule config ${configPath}`, () => loadRuleConfig(configPath, inputs)) : undefined;
+      const state = statePath ? during(READING.stateFile(statePath), () => loadState(statePath, inputs)) : undefined;
+      const batch = batchPath ? during(READING.batchFile(batchPath), () => loadBatch(batchPath, inputs)) : undefined;
+      const config = configPath ? during(READING.ruleConfig(configPath), () => loadRuleConfig(configPath, inputs)) : undefined;
       const dataOptions = {
         specPath: file,
         roots: [process.cwd()],
@@ -55,7 +56,7 @@ export function runSpec<T>(file: string, args: ParsedArgs, io: Io, work: (run: S
         ...(io.readBytes ? { readBytes: (path: string, limit: ReadLimit) => Buffer.from(io.readBytes!(path, limit)) } : {}),
       };
       // A --batch replaces the spec's data, files included: they are not read.
-      const data = batch ? undefined : during(`reading the data files of ${file}`, () => loadDataFiles(spec, dataOptions));
+      const data = batch ? undefined : during(READING.dataFiles(file), () => loadDataFiles(spec, dataOptions));
       for (const p of data?.paths ?? []) inputs.files.set(p, { text: '', what: 'data file' });
       const trace: TraceOptions = { steps, dtype, state, batch, data, memoryLimitBytes: memoryLimitBytes(limits) };
       reading = null;

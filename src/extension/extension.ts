@@ -97,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const typescript = new TypeScriptBackend(context.extensionPath, log);
   const python = new PythonBackend(path.join(context.extensionPath, 'dist', 'trace-worker.js'), log);
   const controller = new ModelController([spec, typescript, python], diagnostics, { extensionUri, config: (uri) => config(uri) });
-  const handlers = new CommandHandlers(controller, extensionUri, log, (uri) => config(uri));
+  const handlers = new CommandHandlers(controller, extensionUri, log);
   const runs = new TrainingRuns({ extensionUri, workerScript: path.join(context.extensionPath, 'dist', 'run-worker.js'), log, config: (uri) => config(uri) });
   const base = handlers.panelContext();
   // The sidebar's "Open chart panel" on a training run opens the panel on the run.

@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RangeView } from '../protocol';
 import { CommandId } from './commands';
-import type { ExtensionConfig } from './config';
 import { toRange } from './diagnostics';
 import { openDocument } from './document-watch';
 import type { ModelController } from './models/controller';
@@ -44,7 +43,6 @@ export class CommandHandlers {
     private readonly controller: ModelController,
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
-    private readonly config: (scope: vscode.Uri) => ExtensionConfig,
   ) {}
 
   /** Every command, registered; the caller owns the registrations. */
@@ -192,13 +190,13 @@ export class CommandHandlers {
     const wanted = model ? run.models.find((m) => m.name === model) : shown;
     if (wanted) return run;
     const failure = run.failures.find((f) => f.name === model) ?? run.failures[0];
-    const limitMs = this.config(doc.uri).limits.timeLimitMs;
     switch (failure?.kind) {
       case 'invalid':
         void vscode.window.showErrorMessage(`Gradient Lens: ${name} has errors; see the Problems panel.`);
         break;
       case 'timeout':
-        void vscode.window.showWarningMessage(`Gradient Lens: the trace of ${name} took longer than ${limitMs} ms (gradientLens.timeLimitMs) and was stopped.`);
+        // The failure says which limit, and whether reading the file or the steps took the time.
+        void vscode.window.showWarningMessage(`Gradient Lens: ${name}: ${failure.message}`);
         break;
       case 'restricted':
       case 'unavailable':

@@ -6,8 +6,8 @@
  */
 import * as vm from 'node:vm';
 import { resetEngineState, setMemoryWatch } from '../engine/context';
-import { limitName, Limits, processMemoryCapBytes } from '../limits';
-import { formatBytes, formatDuration } from '../numbers';
+import { limitName, Limits, processMemoryCapBytes, timeLimitMessage } from '../limits';
+import { formatBytes } from '../numbers';
 import { TraceError } from './errors';
 
 let calls = 0;
@@ -21,17 +21,6 @@ export class LimitError extends TraceError {
   ) {
     super(message, { kind: 'model' });
   }
-}
-
-/**
- * What the time limit says. The advice depends on where the time went: `reading` names what was
- * being read when it ran out ("parsing model.py (600 KiB of Python)"), when no step had started.
- */
-export function timeLimitMessage(ms: number, reading?: string | null): string {
-  const within = `within ${formatDuration(ms)} (${limitName('timeLimitMs')})`;
-  return reading
-    ? `${reading} did not finish ${within}: no step was traced yet, so fewer steps or a smaller batch would not help; raise the limit`
-    : `the trace did not finish ${within}: lower trace.steps or batch_size, or raise the limit`;
 }
 
 /** Throws when the process has grown past the cap since `startRss`. */

@@ -12,7 +12,9 @@ import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { DEFAULT_LIMITS } from '../limits';
 import { loadDataFiles } from '../trace/data-files';
+import { READING } from '../limits';
 import { specRangeOf, TraceError } from '../trace/errors';
+import { basename } from 'node:path';
 import { lineIndex, LineIndex } from './positions';
 import { runPythonJob } from './python-job';
 import type { TextEdit } from '../model/fixes';
@@ -23,6 +25,7 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   if (req.python) return runPythonJob(req, post);
   const lines = lineIndex(req.text);
   const t0 = performance.now();
+  readingNow(req, post, READING.spec(basename(req.fileName)));
   const { spec, diagnostics, sidecar } = parseSpec(req.text, req.fileName, { limits: req.limits });
   const parseMs = performance.now() - t0;
   const problems: SpecProblem[] = diagnostics.map((d) => ({
@@ -44,12 +47,14 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   const started = performance.now();
   let analysis;
   try {
+    const data = dataFor(spec, req, post);
+    readingNow(req, post, null);
     analysis = analyse(
       { graph: spec, text: req.text, fileName: req.fileName, fixes: (g) => specFixes(req.text, req.fileName, g) },
       {
         kind: 'build',
         options: {
-          data: dataFor(spec, req),
+          data,
           steps: of,
           memoryLimitBytes: req.memoryLimitBytes,
           onStep: (record) => {
@@ -73,13 +78,19 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings } });
 }
 
+/** Tells the host what the job reads from now on (null: it traces), for its time limit's message. */
+export function readingNow(req: TraceRequest, post: (reply: TraceReply) => void, what: string | null): void {
+  post({ type: 'reading', id: req.id, what });
+}
+
 /** The spec's `data:` files, read from the spec's folder or the workspace; refused for a spec that is not a local file. */
-function dataFor(spec: ModelSpec, req: TraceRequest) {
+function dataFor(spec: ModelSpec, req: TraceRequest, post: (reply: TraceReply) => void) {
   if (!spec.input.file && !spec.target.file) return undefined;
   if (req.dataRoots === null) {
     const which = spec.input.file ? 'input' : 'target';
     throw new TraceError(`${which} data ${spec[which].file}: data files are read only for specs on the local disk`, { kind: 'data', which });
   }
+  readingNow(req, post, READING.dataFiles(basename(req.fileName)));
   return loadDataFiles(spec, { specPath: req.fileName, roots: req.dataRoots ?? [], limits: { ...DEFAULT_LIMITS, ...req.limits }, dtype: spec.trace.dtype });
 }
 

@@ -7,12 +7,14 @@
 import { parseSpec } from '../model';
 import type { PythonDiagnostic } from '../model/python/front';
 import { layersInOrder } from '../rules/util';
-import { resolveFinding } from './job';
+import { readingNow, resolveFinding } from './job';
 import type { SpecProblem, TraceReply, TraceRequest } from './messages';
 import { lineIndex, type LineIndex } from './positions';
-import { analysePython, noModel, type PythonJob, pythonTooLarge, releasePython, sidecarTarget, withSidecar } from './python';
+import { analysePython, noModel, type PythonJob, pythonTooLarge, readyForPython, releasePython, sidecarTarget, withSidecar } from './python';
 import { DEFAULT_LIMITS } from '../limits';
-import { resolve } from 'node:path';
+import { parsePython } from '../model/python/parse';
+import { READING } from '../limits';
+import { basename, resolve } from 'node:path';
 
 function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
   return {
@@ -57,7 +59,10 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
     config: req.config,
     steps: req.steps,
     memoryLimitBytes: req.memoryLimitBytes,
-    onRead: (model) => void (of = model.meta.steps),
+    onRead: (model) => {
+      of = model.meta.steps;
+      readingNow(req, post, null);
+    },
     onStep: (record) => {
       if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
       // Stop between steps when over budget: a shorter trace beats none.
@@ -71,6 +76,12 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   }
   let result;
   try {
+    // Parsed apart from the rest of the read, so the time limit's message can say which took the time.
+    await readyForPython();
+    const name = basename(req.fileName);
+    readingNow(req, post, READING.pythonCode(name, req.text));
+    parsePython(req.text);
+    readingNow(req, post, READING.pythonModel(name));
     result = await analysePython(job);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

@@ -7,11 +7,12 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { memoryLimitBytes } from '../../limits';
+import { limitName, memoryLimitBytes, timeLimitMessage } from '../../limits';
 import { MODEL_FILE } from '../commands';
 import { problemDiagnostic, traceDiagnostic } from '../diagnostics';
 import { Disposable } from '../disposable';
 import { RunRequest as WorkerRequest, TraceOutcome, TraceRunner, type CancelReason } from '../trace-runner';
+import { SECTION } from '../settings';
 import { executionGate } from '../trust';
 import type { RunFailure } from './types';
 import type { SpecProblem } from '../../worker/messages';
@@ -161,12 +162,14 @@ export class SpecBackend extends Disposable implements ModelBackend {
         run.failures.push({ kind: 'failed', message: `Could not trace: ${outcome.message}` });
         run.diagnostics.push(traceDiagnostic(`The model could not be traced: ${outcome.message}`, outcome.range, 'error'));
         break;
-      case 'timeout':
-        run.failures.push({ kind: 'timeout', message: `Stopped at the ${outcome.limitMs} ms time limit` });
-        run.diagnostics.push(
-          traceDiagnostic(`The trace took longer than ${outcome.limitMs} ms and was stopped (settings gradientLens.quickTraceTimeLimitMs / gradientLens.timeLimitMs)`, layer0, 'info'),
-        );
+      case 'timeout': {
+        // The CLI's words: where the time went (reading a long file, or the steps) decides the advice.
+        const limit = quick ? `${SECTION}.quickTraceTimeLimitMs` : limitName('timeLimitMs');
+        const message = timeLimitMessage(outcome.limitMs, outcome.reading, limit);
+        run.failures.push({ kind: 'timeout', message });
+        run.diagnostics.push(traceDiagnostic(message[0].toUpperCase() + message.slice(1), layer0, 'info'));
         break;
+      }
       case 'crashed':
         run.failures.push({ kind: 'crashed', message: outcome.message });
         run.diagnostics.push(traceDiagnostic(`The trace stopped: ${outcome.message}`, layer0, 'error'));
@@ -195,7 +198,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
         if (o.stack) this.log.debug(o.stack);
         break;
       case 'timeout':
-        this.log.warn(`${what} ${name}: stopped at the ${o.limitMs} ms time limit`);
+        this.log.warn(`${what} ${name}: stopped at the ${o.limitMs} ms time limit${o.reading ? ` while ${o.reading}` : ''}`);
         break;
       case 'crashed':
         this.log.error(`${what} ${name}: ${o.message}`);

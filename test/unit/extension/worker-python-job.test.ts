@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatBytes } from '../../../src/numbers';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
 import { runJob } from '../../../src/worker/job';
 import type { TraceReply, TraceRequest } from '../../../src/worker/messages';
@@ -14,7 +15,8 @@ const PARITY = join(__dirname, '..', '..', 'parity', 'python');
 const SEED = readFileSync(join(PARITY, 'seed_sigmoid.py'), 'utf8');
 const LARGE_INIT = SEED.replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
 
-async function run(over: Partial<TraceRequest> & { text: string }): Promise<TraceReply[]> {
+/** Every reply, in order, as the host receives them. */
+async function runAll(over: Partial<TraceRequest> & { text: string }): Promise<TraceReply[]> {
   const replies: TraceReply[] = [];
   await runJob(
     { id: 3, fileName: '/w/seed.py', memoryLimitBytes: 2 ** 28, timeLimitMs: 600_000, config: DEFAULT_CONFIG, progress: false, python: {}, ...over },
@@ -22,6 +24,9 @@ async function run(over: Partial<TraceRequest> & { text: string }): Promise<Trac
   );
   return replies;
 }
+
+/** The replies but 'reading' (what the job reads now, for the host's time limit: its own test below). */
+const run = async (over: Partial<TraceRequest> & { text: string }) => (await runAll(over)).filter((r) => r.type !== 'reading');
 
 type Of<T extends TraceReply['type']> = Extract<TraceReply, { type: T }>;
 const lineOf = (text: string, re: RegExp) => text.split('\n').findIndex((l) => re.test(l));
@@ -60,6 +65,21 @@ describe('trace worker job on PyTorch source', () => {
     const traced = replies.at(-1) as Of<'traced'>;
     assert.equal(traced.type, 'traced');
     assert.equal(traced.trace.steps.length, 1);
+  });
+
+  it('tells the host it parses (with the code\'s size), then reads up to the model, then traces: the time limit says which took the time', async () => {
+    const replies = await runAll({ text: LARGE_INIT, steps: 2 });
+    const kb = formatBytes(Buffer.byteLength(LARGE_INIT));
+    assert.deepEqual(
+      replies.map((r) => (r.type === 'reading' ? `reading: ${r.what}` : r.type)),
+      [`reading: parsing seed.py (${kb} of Python)`, 'reading: reading seed.py up to its model and training loop', 'reading: null', 'parsed', 'traced'],
+    );
+    // A file with no model is read, never traced; a notebook's code is its code cells.
+    const none = await runAll({ text: 'import torch\n', fileName: '/w/nb.ipynb' });
+    assert.deepEqual(
+      none.flatMap((r) => (r.type === 'reading' ? [r.what] : [])),
+      ['parsing nb.ipynb\'s code cells (13 bytes of Python)', 'reading nb.ipynb up to its model and training loop'],
+    );
   });
 
   it('a syntax error, an unfollowable value and a file with no model are problems at their place, not a trace', async () => {
