@@ -129,6 +129,33 @@ function attrsFinite(attrs: unknown): boolean {
 }
 
 export function summarize(op: OpKind, layer: string | null, d: FloatArray): OutputSummary {
+  // One pass that assumes every value is finite, without a test per value: a non-finite value (or
+  // an overflow) makes the sum of squares non-finite, and only then does the pass below run, which
+  // sets non-finite values aside. Sums are taken in the same order either way, so the numbers are
+  // the same bits as that pass's.
+  const n = d.length;
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    const v = d[i];
+    min = v < min ? v : min;
+    max = v > max ? v : max;
+    sum += v;
+    sumSq += v * v;
+  }
+  if (n && Number.isFinite(sumSq) && Number.isFinite(sum)) {
+    const mean = sum / n;
+    // The largest magnitude of finite values is at one end of their range.
+    const absMax = Math.max(Math.abs(min), Math.abs(max));
+    return { op, layer, count: n, min, max, mean, std: Math.sqrt(Math.max(0, sumSq / n - mean * mean)), absMax, nonFinite: 0 };
+  }
+  return summarizeWithNonFinite(op, layer, d);
+}
+
+/** The careful pass, non-finite values set aside one by one: summarize's own when a value is not finite. */
+export function summarizeWithNonFinite(op: OpKind, layer: string | null, d: FloatArray): OutputSummary {
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
@@ -155,7 +182,12 @@ export function summarize(op: OpKind, layer: string | null, d: FloatArray): Outp
   return { op, layer, count: d.length, min, max, mean, std, absMax, nonFinite };
 }
 
-export function activationStats(op: OpKind, layer: string | null, x: Tensor, shape: ActivationShape): ActivationStats {
+/**
+ * @param known the input's summary when an earlier op produced it and it holds no non-finite
+ *   value: its mean, spread and largest magnitude are then the ones this pass would compute (same
+ *   sums in the same order), so they are not summed again.
+ */
+export function activationStats(op: OpKind, layer: string | null, x: Tensor, shape: ActivationShape, known?: OutputSummary): ActivationStats {
   const samples = x.rank > 1 ? x.shape[0] : 1;
   const units = samples ? x.size / samples : 0;
   const activePerUnit = new Uint32Array(units);
@@ -167,24 +199,49 @@ export function activationStats(op: OpKind, layer: string | null, x: Tensor, sha
   let sumSq = 0;
   let maxAbs = 0;
   const d = x.data;
-  for (let s = 0, i = 0; s < samples; s++) {
-    for (let u = 0; u < units; u++, i++) {
-      const v = d[i];
-      sum += v;
-      sumSq += v * v;
-      const a = Math.abs(v);
-      if (a > maxAbs) maxAbs = a;
-      // Counted without branches: whether a unit is saturated is as random as the sign of its input.
-      const g = shape.derivative(v);
-      const sat = +(g < threshold);
-      saturated += sat;
-      flat += sat & +(g < FLAT_DERIVATIVE);
-      zeroDerivative += sat & +(g === 0);
-      activePerUnit[u] += 1 - sat;
+  const step = shape.zeroAtOrBelow;
+  const reuse = known !== undefined && known.nonFinite === 0 && known.count === d.length && d.length > 0;
+  if (step !== undefined && shape.peak > 0) {
+    // A step derivative (ReLU): 0 at or below `step` (saturated, flat and exactly zero at once),
+    // the peak above it (none of these).
+    for (let s = 0, i = 0; s < samples; s++) {
+      for (let u = 0; u < units; u++, i++) {
+        const sat = +(d[i] <= step);
+        saturated += sat;
+        activePerUnit[u] += 1 - sat;
+      }
+    }
+    flat = saturated;
+    zeroDerivative = saturated;
+    if (!reuse) {
+      for (let i = 0; i < d.length; i++) {
+        const v = d[i];
+        sum += v;
+        sumSq += v * v;
+        const a = Math.abs(v);
+        if (a > maxAbs) maxAbs = a;
+      }
+    }
+  } else {
+    for (let s = 0, i = 0; s < samples; s++) {
+      for (let u = 0; u < units; u++, i++) {
+        const v = d[i];
+        sum += v;
+        sumSq += v * v;
+        const a = Math.abs(v);
+        if (a > maxAbs) maxAbs = a;
+        // Counted without branches: whether a unit is saturated is as random as the sign of its input.
+        const g = shape.derivative(v);
+        const sat = +(g < threshold);
+        saturated += sat;
+        flat += sat & +(g < FLAT_DERIVATIVE);
+        zeroDerivative += sat & +(g === 0);
+        activePerUnit[u] += 1 - sat;
+      }
     }
   }
   const n = d.length || 1;
-  const mean = sum / n;
+  const mean = reuse ? known.mean : sum / n;
   return {
     op,
     layer,
@@ -196,8 +253,8 @@ export function activationStats(op: OpKind, layer: string | null, x: Tensor, sha
     zeroDerivative,
     activePerUnit,
     inputMean: mean,
-    inputStd: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
-    inputMaxAbs: maxAbs,
+    inputStd: reuse ? known.std : Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
+    inputMaxAbs: reuse ? known.absMax : maxAbs,
   };
 }
 
@@ -219,6 +276,7 @@ export class Instrument {
     this.recurrent = [];
     this.attention = [];
     this.recurrentBySaved = new WeakMap();
+    this.summaryOf = new WeakMap();
   }
 
   /** Ops that cut the gradient (argmax, a comparison, detach, a cast to int) applied to a tensor that required one. */
@@ -230,9 +288,21 @@ export class Instrument {
   /** A recurrent op's saved state → its stats, so the backward can add the gradient through time. */
   private recurrentBySaved = new WeakMap<object, RecurrentStats>();
 
+  /**
+   * Each op output's summary with the values it summarised (their array and version): an
+   * activation reading that output later takes its mean, spread and largest magnitude from here
+   * rather than summing the same values again, unless they were written since.
+   */
+  private summaryOf = new WeakMap<Tensor, { summary: OutputSummary; data: FloatArray; counter: object; version: number }>();
+
+  private knownSummary(t: Tensor): OutputSummary | undefined {
+    const k = this.summaryOf.get(t);
+    return k && k.data === t.data && k.counter === t.counter && k.version === t.counter.value ? k.summary : undefined;
+  }
+
   onForward(op: OpKind, layer: string | null, inputs: readonly Tensor[], out: Tensor, def: AnyOpDef, saved: unknown, attrs: unknown): void {
     const activation = def.activation?.(attrs);
-    if (activation && inputs.length) this.activations.push(activationStats(op, layer, inputs[0], activation));
+    if (activation && inputs.length) this.activations.push(activationStats(op, layer, inputs[0], activation, this.knownSummary(inputs[0])));
     if (def.recurrent) {
       const stats = recurrentStats(op, layer, def.recurrent(saved, attrs), out);
       this.recurrent.push(stats);
@@ -242,6 +312,7 @@ export class Instrument {
       this.attention.push(attentionStats(op, layer, inputs[0], out));
     }
     const s = summarize(op, layer, out.data);
+    this.summaryOf.set(out, { summary: s, data: out.data, counter: out.counter, version: out.counter.value });
     if (this.keepOutputSummaries) this.outputs.push(s);
     if (s.nonFinite && !this.firstNonFinite && allFinite(inputs.map((t) => t.data)) && attrsFinite(attrs)) {
       const { nan, inf } = countNonFinite(out.data);
@@ -269,10 +340,15 @@ export class Instrument {
       const stats = this.recurrentBySaved.get(saved as object);
       if (stats) addGradientThroughTime(stats, def.recurrent(saved, attrs));
     }
-    this.flow.push({ op, layer, outputGradNorm: l2Norm(gy), inputGradNorm: grads[0] ? l2Norm(grads[0]) : null });
+    const inputGradNorm = grads[0] ? l2Norm(grads[0]) : null;
+    this.flow.push({ op, layer, outputGradNorm: l2Norm(gy), inputGradNorm });
     if (this.firstNonFinite) return;
-    for (const g of grads) {
+    for (let k = 0; k < grads.length; k++) {
+      const g = grads[k];
       if (!g) continue;
+      // A finite sum of squares has no NaN or infinity in it: the first input's gradient, just
+      // measured, is not read again for them.
+      if (k === 0 && Number.isFinite(inputGradNorm)) continue;
       const { nan, inf } = countNonFinite(g);
       if (nan + inf === 0) continue;
       if (allFinite([gy, ...inputs.map((t) => t.data)])) {

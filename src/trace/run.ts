@@ -289,6 +289,9 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
       optimizer: meta.optimizer,
     };
     const unitAxis = unitAxes(built.layers);
+    // The weights before each update, copied into the same arrays every step: a fresh copy of a
+    // CNN's half a million weights each step cost more than the statistics read from it.
+    let before: FloatArray[] = [];
     for (let step = 0; step < meta.steps; step++) {
       instrument.reset();
       let loss: number;
@@ -301,7 +304,7 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
         trace.stoppedEarly = `the loss refused the model's outputs at step ${step}: ${e.message}`;
         break;
       }
-      const before: FloatArray[] = built.params.map((p) => p.data.slice());
+      before = built.params.map((p, i) => copyInto(before[i], p.data));
       const grads = built.params.map((p) => p.grad);
       at.phase = 'step';
       built.optimizer.step();
@@ -332,6 +335,13 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
   } finally {
     setInstrument(null);
   }
+}
+
+/** `src`'s values in `dst` when it has the same type and length, else in a new copy. */
+function copyInto(dst: FloatArray | undefined, src: FloatArray): FloatArray {
+  if (dst === undefined || dst.constructor !== src.constructor || dst.length !== src.length) return src.slice();
+  (dst as Float64Array).set(src as Float64Array);
+  return dst;
 }
 
 /**

@@ -302,7 +302,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
       for (let i = 0; i < g.length; i++) g[i] = y[i] <= 0 ? 0 : gy[i];
       return [g];
     },
-    activation: () => ({ peak: 1, derivative: (x) => (x <= 0 ? 0 : 1) }),
+    activation: () => ({ peak: 1, derivative: (x) => (x <= 0 ? 0 : 1), zeroAtOrBelow: 0 }),
   }),
 
   // d leaky_relu = dy where x > 0, else slope·dy (slope at x = 0, as PyTorch)

@@ -26,6 +26,12 @@ export interface ActivationShape {
   /** Largest value the derivative takes; "saturated" means below 1% of it. */
   peak: number;
   derivative(x: number): number;
+  /**
+   * Set when the derivative is 0 at or below this input and `peak` above it (ReLU: 0), NaN counting
+   * as above as `derivative(NaN)` does: the statistics then count by one comparison per entry
+   * instead of a call, with the same counts.
+   */
+  zeroAtOrBelow?: number;
 }
 
 /**

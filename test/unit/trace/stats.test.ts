@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ActivationStats } from '../../../src/engine/instrument';
 import { summarizeData } from '../../../src/trace/data';
-import { activationSteps, rowSpread } from '../../../src/trace/stats';
+import { activationSteps, paramStep, rowSpread } from '../../../src/trace/stats';
 
 /** A ReLU record over `samples` samples of per-sample shape `sampleShape`, active where `active(sample, position)`. */
 function reluRecord(samples: number, sampleShape: number[], active: (s: number, p: number) => boolean): ActivationStats {
@@ -88,4 +88,41 @@ describe('trace statistics', () => {
       assert.deepEqual([s.min, s.max, s.mean, s.std], [1, 3, 2, 1]);
     });
   });
+});
+
+describe('paramStep: the weight statistics in one pass', () => {
+  // The separate passes it replaced, each summing in index order.
+  const sumOf = (a: ArrayLike<number>, f: (v: number, k: number) => number) => {
+    let s = 0;
+    for (let k = 0; k < a.length; k++) s += f(a[k], k);
+    return s;
+  };
+  for (const shape of [[6, 5], [3, 2, 5], [30], [1, 30]]) {
+    it(`same bits as separate passes for a weight of shape [${shape}]`, () => {
+      const before = Float32Array.from({ length: 30 }, (_, k) => Math.sin(k * 1.7) * 0.3);
+      const after = before.map((v, k) => v - 0.01 * Math.cos(k));
+      const grad = Float32Array.from({ length: 30 }, (_, k) => Math.cos(k * 0.9) * 1e-3);
+      const s = paramStep(grad, before, after, shape);
+      const wSum = sumOf(before, (v) => v);
+      const wSq = sumOf(before, (v) => v * v);
+      const mean = wSum / 30;
+      assert.equal(s.weightMean, mean);
+      assert.equal(s.weightNorm, Math.sqrt(wSq));
+      assert.equal(s.weightStd, Math.sqrt(Math.max(0, wSq / 30 - mean * mean)));
+      assert.equal(s.updateRatio, Math.sqrt(sumOf(before, (v, k) => (after[k] - v) ** 2)) / Math.sqrt(wSq));
+      if (shape.length < 2 || shape[0] < 2) assert.ok(Number.isNaN(s.rowSpread));
+      else {
+        const rows = shape[0];
+        const cols = 30 / rows;
+        let total = 0;
+        for (let j = 0; j < cols; j++) {
+          const col = Array.from({ length: rows }, (_, i) => before[i * cols + j]);
+          const m = sumOf(col, (v) => v) / rows;
+          total += Math.max(0, sumOf(col, (v) => v * v) / rows - m * m);
+        }
+        assert.equal(s.rowSpread, Math.sqrt(total / cols));
+        assert.equal(rowSpread(before, shape), s.rowSpread);
+      }
+    });
+  }
 });
