@@ -149,11 +149,13 @@ export function instanceNorm(x: Tensor, o: InstanceNormOptions = {}): Tensor {
 
 /**
  * F.dropout2d: whole channels zeroed (and the rest scaled by 1/(1 − p)) while training, one draw per
- * (sample, channel); a 3-D input is read as (N, C, L), as PyTorch 1.13 does.
+ * (sample, channel); a 3-D input is read as (N, C, L), as PyTorch 1.13 does. PyTorch 1.13 only warns
+ * on other ranks and drops each (N, C) entry of its feature dropout, so a 2-D (N, C) input (the
+ * pytorch/examples mnist_rnn model's Dropout2d after an LSTM) is element-wise dropout there too.
  */
 export function dropout2d(x: Tensor, p: number, training: boolean, rng: Rng): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
-  if (x.rank !== 3 && x.rank !== 4) throw new ShapeError(`dropout2d: expected a 3-D or 4-D input, got ${formatShape(x.shape)}`);
+  if (x.rank < 2) throw new ShapeError(`dropout2d: feature dropout requires at least 2 dimensions in the input, got ${formatShape(x.shape)}`);
   if (!training || p === 0) return apply('dropout', [x], { p: 0, training: false, rng });
   const [n, c] = x.shape;
   const keep = p === 1 ? 0 : 1 / (1 - p);
