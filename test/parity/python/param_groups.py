@@ -1,17 +1,28 @@
 # A regressor trained the way GPT-style scripts configure AdamW: weight decay on the matrices only,
 # none on biases and norm gains (two parameter groups with different weight_decay), the learning
-# rate set on every group each step, gradients clipped over all parameters.
+# rate set on every group each step, gradients clipped over all parameters; a LayerNorm with an
+# optional bias, off (F.layer_norm given a weight and bias=None).
 import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
+class Norm(nn.Module):
+    def __init__(self, ndim, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
 class Regressor(nn.Module):
     def __init__(self, d_in=6, d_hidden=16):
         super().__init__()
         self.fc1 = nn.Linear(d_in, d_hidden)
-        self.norm = nn.LayerNorm(d_hidden)
+        self.norm = Norm(d_hidden, bias=False)
         self.fc2 = nn.Linear(d_hidden, 1)
 
     def forward(self, x):
