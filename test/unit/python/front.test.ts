@@ -99,6 +99,22 @@ describe('Python front end: the seed programs', () => {
     assert.deepEqual(f.fixes.map((x) => x.title).filter((t) => t.startsWith('Clip')), []);
   });
 
+  it('parameter groups with their own weight_decay are followed; groups with different lr are can\'t-follow at the optimiser call', async () => {
+    const base = readFileSync(join(__dirname, '..', '..', 'extension', 'fixtures', 'python', 'lstm_explodes.py'), 'utf8');
+    const decay = base.replace('torch.optim.SGD(model.parameters(), lr=0.1)', "torch.optim.SGD([{'params': model.lstm.parameters(), 'weight_decay': 0.01}, {'params': model.head.parameters()}], lr=0.1, momentum=0.9)");
+    assert.notEqual(decay, base);
+    const followed = await trace(decay);
+    assert.deepEqual(followed.diagnostics, []);
+    assert.equal(followed.analysis!.trace.optimizer.lr, 0.1);
+    const call = "torch.optim.SGD([{'params': model.lstm.parameters(), 'lr': 0.01}, {'params': model.head.parameters()}], lr=0.1)";
+    const rates = base.replace('torch.optim.SGD(model.parameters(), lr=0.1)', call);
+    const r = await trace(rates);
+    const follow = r.diagnostics.filter((d) => d.code === 'python/cant-follow');
+    assert.equal(follow.length, 1, r.diagnostics.map((d) => d.message).join('; '));
+    assert.equal(follow[0].message, "Gradient Lens can't follow param groups with different lr here");
+    assert.equal(at(rates, follow[0].range), call);
+  });
+
   it('understands the Xavier loop over model.modules() of the third program: the init is recorded, no init warning', async () => {
     const r = await trace(seed('seed_xavier'), 'model.py', 20);
     assert.ok(!findings(r).some((f) => f.rule === 'poor-initialisation'));
