@@ -63,6 +63,11 @@ export interface Timing {
   bestCpuMs: number;
 }
 
+/** The medians and bests of samples taken by the wall clock and by CPU time, in ms per call. */
+function timing(wall: number[], cpu: number[]): Timing {
+  return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+}
+
 /**
  * Runs `fn` for about `budgetMs` and returns the median ms per call, by the wall clock and by this
  * process's CPU time. Fast functions are timed in batches of calls (each sample at least ~2 ms),
@@ -88,7 +93,7 @@ export function measure(fn: () => void, budgetMs: number, minSamples = 3, warmup
     wall.push((performance.now() - t) / batch);
     cpu.push((used.user + used.system) / 1000 / batch);
   }
-  return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+  return timing(wall, cpu);
 }
 
 /**
@@ -108,7 +113,7 @@ export async function measureAsync(fn: () => Promise<void>, budgetMs: number, mi
     wall.push(performance.now() - t);
     cpu.push((used.user + used.system) / 1000);
   }
-  return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+  return timing(wall, cpu);
 }
 
 /** Median wall-clock ms per call (see `measure`). */
