@@ -74,3 +74,13 @@ export class ScriptExit extends Signal {
     super('the script calls sys.exit()');
   }
 }
+
+/**
+ * Tensor.backward() reached while the trace runs a closure handed to `optimizer.step(closure)`:
+ * the loss it was called on. The trace does the backward pass and the step itself.
+ */
+export class BackwardReached extends Signal {
+  constructor(readonly loss: unknown) {
+    super('backward reached');
+  }
+}
