@@ -39,6 +39,9 @@ export class CantFollow extends Signal {
   ) {
     super(`Gradient Lens can't follow ${opaque.construct} here`);
   }
+
+  /** Other values the same training needs and Gradient Lens cannot follow either (the loop's data beside its optimiser), each its own diagnostic. */
+  also: CantFollow[] = [];
 }
 
 /**

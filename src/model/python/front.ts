@@ -213,6 +213,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     const d = explainError(e);
     if (!d) throw e;
     diagnostics.push(d);
+    if (e instanceof CantFollow) diagnostics.push(...e.also.map((x) => cantFollowDiagnostic(x)));
   }
   return { diagnostics, model, classes, interp, release };
 }
@@ -265,7 +266,8 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
 /** Names called as functions in a loop's body (`model(x)`, `criterion(...)`). */
 function calledNames(loop: TrainingLoop): string[] {
   const out: string[] = [];
-  for (const s of statementsIn(loop.stmt.body)) {
+  // The closure handed to optimizer.step calls the model for the loop.
+  for (const s of [...statementsIn(loop.stmt.body), ...(loop.closure ? statementsIn(loop.closure.def.body) : [])]) {
     for (const e of ownExprs(s)) for (const x of expressionsIn(e)) if (x.k === 'call' && x.fn.k === 'name') out.push(x.fn.id);
   }
   return out;
@@ -453,7 +455,13 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
 /** The script's own loop: its model, optimiser and body as the step. */
 function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): PythonModel {
   const interp = torch.interp;
-  const built = optimizerOf(torch, loop);
+  let built: OptimizerUse | null;
+  try {
+    built = optimizerOf(torch, loop);
+  } catch (e) {
+    if (e instanceof CantFollow) e.also.push(...opaqueBatch(torch, loop));
+    throw e;
+  }
   const root = modelOf(torch, built, loop.scope, loop);
   if (!root) throw new CantFollow(new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? handWrittenSgd(torch, loop, root);
@@ -490,6 +498,22 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     first.target = target;
   };
   return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
+}
+
+/**
+ * The loop's input and target, when Gradient Lens cannot follow them either (LBFGS over data from
+ * torch.load): said beside the optimiser's can't-follow, so fixing one does not reveal the other.
+ */
+function opaqueBatch(torch: Torch, loop: TrainingLoop): CantFollow[] {
+  const root = modelOf(torch, null, loop.scope, loop);
+  if (!root) return [];
+  const io = batchExprs(torch, loop, root);
+  const out: CantFollow[] = [];
+  for (const e of [io.input, io.target]) {
+    const v = e && safeEval(torch.interp, e, loop.scope);
+    if (v instanceof PyOpaque && !out.some((c) => c.opaque.origin.start === v.origin.start)) out.push(new CantFollow(v, e!.r));
+  }
+  return out;
 }
 
 /**

@@ -78,6 +78,10 @@ for i in range(5):
     assert.match(d.message, /can't follow torch\.optim\.LBFGS \(Gradient Lens has no LBFGS optimiser\) here/);
     assert.equal(at(text, d.range), 'optim.LBFGS(net.parameters(), lr=0.8)');
     assert.deepEqual(d.related.map((x) => at(text, x.range)), ['opt.step(closure)']);
+    // Data from torch.load (the time-sequence script's) is its own can't-follow beside the optimiser's.
+    const loaded = text.replace('x = torch.linspace(-1, 1, 32).view(8, 4)', 'x = torch.load("series.pt")[3:, :-1]');
+    const both = await trace(loaded);
+    assert.deepEqual(both.diagnostics.map((x) => at(loaded, x.range)), ['optim.LBFGS(net.parameters(), lr=0.8)', 'torch.load("series.pt")']);
   });
 
   it('a closure whose loss Gradient Lens cannot follow is a can\'t-follow at what made it', async () => {
@@ -118,6 +122,32 @@ ${closureLoop('optim.SGD(net.parameters(), lr=0.1)').slice(HEAD.length)}`;
     assert.ok(fixed.includes('param -= learning_rate * param.grad'));
     const again = await trace(fixed, 5);
     assert.deepEqual(again.analysis!.findings.filter((x) => x.rule === 'learning-rate'), []);
+  });
+
+  it('a summed loss over many samples with an lr to match (the polynomial tutorial\'s way) trains: large gradients that fall with the loss are no exploding gradient', async () => {
+    const text = `import math
+import torch
+
+t = torch.linspace(-math.pi, math.pi, 1500)
+target = torch.sin(t)
+feats = t.unsqueeze(-1).pow(torch.tensor([1, 2, 3]))
+fit = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
+loss_fn = torch.nn.MSELoss(reduction='sum')
+step = 1e-6
+for k in range(1000):
+    loss = loss_fn(fit(feats), target)
+    fit.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for w in fit.parameters():
+            w -= step * w.grad
+`;
+    const r = await trace(text, 5);
+    assert.deepEqual(r.diagnostics, []);
+    const steps = r.analysis!.trace.steps;
+    assert.ok(steps[0].params[0].gradNorm > 1e4, `first gradient ${steps[0].params[0].gradNorm}`);
+    assert.ok(steps[4].loss < steps[0].loss / 2, steps.map((s) => s.loss).join(', '));
+    assert.deepEqual(r.analysis!.findings.map((f) => `${f.rule}: ${f.message}`), []);
   });
 
   it('an lr written in the update itself (param.data.add_(-1e-9 * param.grad)) is the SGD lr, its finding and fix on that number', async () => {
