@@ -58,6 +58,19 @@ def smallest_model(params):
     return best
 
 
+def trained_model(params, called=None):
+    """The model the script trains: the optimiser's, or with none (parameters updated by hand) the
+    module with the most parameters among those the script called (`called`: earlier scripts' run
+    in the same process), else among the modules no other holds."""
+    if params:
+        return smallest_model(params)
+    if called is None:
+        modules = [m for m in gc.get_objects() if isinstance(m, nn.Module)]
+        held = {id(c) for m in modules for c in m.modules() if c is not m}
+        called = [m for m in modules if id(m) not in held]
+    return max(called, key=lambda m: sum(p.numel() for p in m.parameters()))
+
+
 def run_script(case, out):
     """Runs the file as __main__ with PyTorch's training entry points watched."""
     optimizers = []
@@ -110,7 +123,7 @@ def run_script(case, out):
 
     def backward(self, *args, **kwargs):
         params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
-        model = smallest_model(params)
+        model = trained_model(params, [m for m, _ in calls])
         state = {k: tensor_json(v) for k, v in model.state_dict().items()}
         inputs = [a for m, a in calls if m is model]
         originals["backward"](self, *args, **kwargs)

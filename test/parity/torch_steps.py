@@ -15,7 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_python import Captured, smallest_model, tensor_json  # noqa: E402
+from torch_python import Captured, tensor_json, trained_model  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -39,7 +39,8 @@ def main():
             raise Captured()
         if out["state"] is None:
             params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
-            out["state"] = {k: tensor_json(v) for k, v in smallest_model(params).state_dict().items()}
+            model = trained_model(params)
+            out["state"] = {k: tensor_json(v) for k, v in model.state_dict().items()}
         losses.append(self.item())
         return backward(self, *args, **kwargs)
 

@@ -234,8 +234,10 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
     cls.dict.set(
       'step',
       native('step(self, closure=None)', (a, r) => {
+        // PyTorch calls the closure (with autograd on) for the loss and its gradients, then steps.
+        const loss = a.closure === null ? null : torch.interp.call(a.closure, [], null, r);
         noGrad(() => state(a.self).use.engine.step());
-        return null;
+        return loss;
       }, { method: true }),
     );
     cls.dict.set('state_dict', native('state_dict(self)', (_a, r) => new PyOpaque('an optimiser state_dict', r), { method: true }));
@@ -248,6 +250,8 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
     optim[type] = cls;
   }
   optim.Optimizer = Optimizer;
+  // Quasi-Newton steps (several evaluations of the closure, a line search) are not the engine's.
+  optim.LBFGS = native('LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-07, tolerance_change=1e-09, history_size=100, line_search_fn=None)', (_a, r) => new PyOpaque('torch.optim.LBFGS (Gradient Lens has no LBFGS optimiser)', r));
 
   // ── schedulers: they change the learning rate over many epochs; a trace runs a few steps ──
   const schedulers: Record<string, Value> = {};
