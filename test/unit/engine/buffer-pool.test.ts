@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as F from '../../../src/engine';
 import { backward, setMemoryLimit, Tensor, topologicalOrder } from '../../../src/engine';
-import { emptyPool, giveBack, poolCounts, pooledBytes, setPoolChecks, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
+import { giveBack, poolCounts, pooledBytes, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
 import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
 import { apply } from '../../../src/engine/dispatch';
 import type { DType } from '../../../src/engine/dtype';
 import { parseSpec } from '../../../src/model';
 import { forwardBackward, prepare } from '../../../src/trace/run';
+import { sameBits, usePoisonedPool } from '../../support/pool';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -21,26 +22,9 @@ function session(file: string, dtype: DType) {
 
 const snapshot = (a: ArrayLike<number>) => Float64Array.from(a);
 
-/** Bit for bit (NaN equal to NaN), told by the first differing index: deepEqual on millions of values takes minutes. */
-function same(got: ArrayLike<number>, want: Float64Array, what: string): void {
-  assert.equal(got.length, want.length, what);
-  for (let i = 0; i < want.length; i++) {
-    if (!Object.is(got[i], want[i])) assert.fail(`${what}: [${i}] is ${got[i]}, was ${want[i]}`);
-  }
-}
 
 describe('buffer pool', () => {
-  let checks: boolean;
-  // Poisoned pool: an array given back is filled with NaN, and one written after it was given back
-  // throws when handed out again, so a premature give-back shows in every comparison below.
-  beforeEach(() => {
-    checks = setPoolChecks(true);
-    emptyPool();
-  });
-  afterEach(() => {
-    setPoolChecks(checks);
-    emptyPool();
-  });
+  usePoisonedPool();
 
   for (const [file, dtype] of [
     ['bench/models/transformer.grad.yaml', 'float32'],
@@ -58,10 +42,10 @@ describe('buffer pool', () => {
       const before = poolCounts().reused;
       forwardBackward(s);
       assert.ok(poolCounts().reused > before, 'the second step reused arrays from the first');
-      s.built.params.forEach((p, i) => same(p.grad!, want[i], `${p.name}'s gradient`));
+      s.built.params.forEach((p, i) => sameBits(p.grad!, want[i], `${p.name}'s gradient`));
       // The first step's .grad arrays belong to whoever kept them, not to the pool.
-      grads1.forEach((g, i) => same(g, want[i], `first step's ${s.built.params[i].name}.grad`));
-      for (const [t, v] of held) same(t.data, v, `${t.node?.kind ?? 'leaf'} ${t.shape}`);
+      grads1.forEach((g, i) => sameBits(g, want[i], `first step's ${s.built.params[i].name}.grad`));
+      for (const [t, v] of held) sameBits(t.data, v, `${t.node?.kind ?? 'leaf'} ${t.shape}`);
     });
   }
 
@@ -79,7 +63,7 @@ describe('buffer pool', () => {
     const w = F.tensor(Array.from({ length: 2048 }, (_, i) => 1 - i / 4096), [2048], 'float32');
     for (let i = 0; i < 3; i++) backward(F.sum(F.mul(F.tanh(apply('custom', [x], custom)), w)));
     assert.ok(pooledBytes() > 0 || poolCounts().reused > 0, 'the walk gave arrays back');
-    for (const k of kept) same(k.dy.data, k.values, 'kept dy');
+    for (const k of kept) sameBits(k.dy.data, k.values, 'kept dy');
   });
 
   it('refuses to hand out an array written after it was given back', () => {
