@@ -1,6 +1,6 @@
 /** Reverse mode: each computed tensor points at its node; backward walks them in topological order. */
 import { chargeMemory, getInstrument, popLayer, pushLayer } from './context';
-import { giveBack, startTracking, stopTracking } from './buffer-pool';
+import { giveBack, POOLED_FROM_BYTES, poolingOn, startTracking, stopTracking } from './buffer-pool';
 import { FloatArray, legacyTypeName, like } from './dtype';
 import type { OpKind } from './ops';
 import type { OpDef, Slot } from './ops/types';
@@ -135,8 +135,8 @@ export function backward(root: Tensor, seed?: FloatArray): void {
   root.pending = g0;
   // The gradients this walk computes are its own: once the op that consumed one has run, nothing
   // reads it again, so it goes back to the pool for the next op (or step) of the same size.
-  const tracking = startTracking();
-  const record = tracking.record;
+  const tracking = poolingOn() && order.some(pooledSize) ? startTracking() : null;
+  const record = tracking?.record ?? null;
   try {
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
@@ -151,7 +151,7 @@ export function backward(root: Tensor, seed?: FloatArray): void {
           giveBack(gy, record);
         } else {
           // A parameter's .grad outlives the walk: whoever reads it decides when it is dead.
-          record.delete(gy);
+          record?.delete(gy);
           t.grad = gy;
         }
         continue;
@@ -194,6 +194,7 @@ export function backward(root: Tensor, seed?: FloatArray): void {
         if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = copy(g);
         x.pending = g;
       }
+      if (!record) continue;
       if (node.kind === 'custom') {
         // A user's backward may keep the dy it was given and the tensors it returned.
         for (const g of grads) if (g) record.delete(g);
@@ -203,9 +204,17 @@ export function backward(root: Tensor, seed?: FloatArray): void {
       }
     }
   } finally {
-    stopTracking(tracking);
+    if (tracking) stopTracking(tracking);
     for (const t of order) t.pending = null;
   }
+}
+
+/**
+ * Whether a gradient of `t` would come from the pool (gradients take their tensor's size). When
+ * none would, as in a small model, the walk keeps no record: the bookkeeping is all it would get.
+ */
+function pooledSize(t: Tensor): boolean {
+  return t.size * (t.dtype === 'float32' ? 4 : 8) > POOLED_FROM_BYTES;
 }
 
 function copy(a: FloatArray): FloatArray {

@@ -31,6 +31,11 @@ let tracked: Set<FloatArray> | null = null;
  * so a premature give-back shows as NaN in whoever still reads the array, or as an error here.
  */
 let poison = false;
+/**
+ * The bench's switch (`npm run bench -- pool`): off, nothing is given back and the backward keeps
+ * no record, as before the pool, so both can be timed in one process.
+ */
+let pooling = true;
 /** Bytes handed out since the process started: newly allocated, and reused from the pool. */
 const handedOut = { fresh: 0, reused: 0 };
 
@@ -44,6 +49,18 @@ let room: (bytes: number) => boolean = () => true;
 
 export function setPoolRoom(fits: (bytes: number) => boolean): void {
   room = fits;
+}
+
+/** Bench: turns pooling on or off (see `pooling`); returns the previous setting. */
+export function setPooling(on: boolean): boolean {
+  const prev = pooling;
+  pooling = on;
+  if (!on) emptyPool();
+  return prev;
+}
+
+export function poolingOn(): boolean {
+  return pooling;
 }
 
 /** Idle bytes in the pool. */
@@ -114,8 +131,8 @@ export function stopTracking(t: { outer: Set<FloatArray> | null }): void {
  * Gives `a` back when it is in `record` (taken during that recording and not given back yet) and
  * owns its whole buffer; true when it did. The caller guarantees nothing reads `a` any more.
  */
-export function giveBack(a: FloatArray, record: Set<FloatArray>): boolean {
-  if (!record.delete(a)) return false;
+export function giveBack(a: FloatArray, record: Set<FloatArray> | null): boolean {
+  if (!record?.delete(a) || !pooling) return false;
   if (a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength || !(a.buffer instanceof ArrayBuffer)) return false;
   if (pooled + a.byteLength > MAX_POOLED_BYTES || !room(a.byteLength)) return false;
   if (poison) a.fill(NaN);

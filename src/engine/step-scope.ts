@@ -16,7 +16,7 @@
  * any tensor a layer keeps), the batch, and whatever the caller names (the step's statistics).
  */
 import { topologicalOrder } from './autograd';
-import { giveBack, startTracking, stopTracking } from './buffer-pool';
+import { giveBack, POOLED_FROM_BYTES, startTracking, stopTracking } from './buffer-pool';
 import type { FloatArray } from './dtype';
 import { Module } from './nn/module';
 import { Tensor } from './tensor';
@@ -55,6 +55,9 @@ export function recordStep<T>(step: () => T): { result: T; scope: StepScope } {
  * The caller promises that nothing reads `loss` or any tensor of its graph afterwards.
  */
 export function releaseStep(scope: StepScope, loss: Tensor, survivors: StepSurvivors): void {
+  // A small model's arrays are all carved from shared blocks (dtype.ts): nothing to give back, and
+  // the walk and the search below would be most of its step.
+  if (!scope.record.size) return;
   const held = heldBuffers(survivors);
   const offer = (a: FloatArray) => {
     if (!scope.record.has(a) || held.has(a.buffer)) return;
@@ -79,9 +82,11 @@ export function releaseStep(scope: StepScope, loss: Tensor, survivors: StepSurvi
 export function releaseGradients(params: readonly Tensor[], survivors: StepSurvivors): number {
   const grads = new Set<FloatArray>();
   for (const p of params) {
-    if (p.grad) grads.add(p.grad);
+    if (p.grad && p.grad.byteLength > POOLED_FROM_BYTES) grads.add(p.grad);
     p.grad = null;
   }
+  // Small gradients are never pooled: a small model skips the search.
+  if (!grads.size) return 0;
   const held = heldBuffers(survivors);
   let released = 0;
   for (const g of grads) if (!held.has(g.buffer) && giveBack(g, grads)) released += g.byteLength;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as F from '../../../src/engine';
 import { backward, setMemoryLimit, Tensor, topologicalOrder } from '../../../src/engine';
-import { giveBack, poolCounts, pooledBytes, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
+import { giveBack, poolCounts, pooledBytes, setPooling, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
 import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
 import { apply } from '../../../src/engine/dispatch';
 import type { DType } from '../../../src/engine/dtype';
@@ -64,6 +64,26 @@ describe('buffer pool', () => {
     for (let i = 0; i < 3; i++) backward(F.sum(F.mul(F.tanh(apply('custom', [x], custom)), w)));
     assert.ok(pooledBytes() > 0 || poolCounts().reused > 0, 'the walk gave arrays back');
     for (const k of kept) sameBits(k.dy.data, k.values, 'kept dy');
+  });
+
+  it("with pooling off (the bench's switch) nothing is reused, and a step computes the same gradients", () => {
+    const grads = (on: boolean) => {
+      const was = setPooling(on);
+      try {
+        const s = session('bench/models/lstm.grad.yaml', 'float32');
+        forwardBackward(s);
+        const before = poolCounts().reused;
+        forwardBackward(s);
+        return { reused: poolCounts().reused - before, grads: s.built.params.map((p) => snapshot(p.grad!)) };
+      } finally {
+        setPooling(was);
+      }
+    };
+    const off = grads(false);
+    const on = grads(true);
+    assert.equal(off.reused, 0);
+    assert.ok(on.reused > 0);
+    on.grads.forEach((g, i) => sameBits(g, off.grads[i], `gradient ${i}`));
   });
 
   it('refuses to hand out an array written after it was given back', () => {
