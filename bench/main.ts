@@ -29,7 +29,7 @@ import { poolSection } from './pool';
 import { hookOverhead, readerBench } from './run-log';
 import { BLAS_OVERRIDES, torchSide } from './torch';
 import { tfjsStep } from './tfjs';
-import { measure, timeIt, type Timing, WORKLOADS } from './workloads';
+import { measure, table, timeIt, type Timing, WORKLOADS } from './workloads';
 
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1500);
 const GEMM_SIZE = 1024;
@@ -57,11 +57,6 @@ function ratio(theirs: number | undefined, ours: number | undefined): string {
   if (theirs === undefined || ours === undefined) return '—';
   const r = theirs / ours;
   return `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toPrecision(2)}×`;
-}
-
-function table(rows: string[][]): void {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(', ');

@@ -7,22 +7,19 @@
  *   - scope: besides, the step's forward intermediates and the step before's parameter gradients
  *     (what a spec's trace gets, src/engine/step-scope.ts).
  * CPU time of this process per step, one kernel thread: the work, less the wall clock's noise.
+ * Then the same for a spec's whole 5-step trace (statistics and optimiser included), pool off and on.
  */
 import { loadavg } from 'node:os';
 import { setKernelThreads } from '../src/engine';
 import { poolCounts, setPooling } from '../src/engine/buffer-pool';
-import { engineStep } from './engine';
-import { measure, type Workload } from './workloads';
+import { traceModel } from '../src/trace/run';
+import { engineStep, readSpec } from './engine';
+import { measure, median, table, type Workload } from './workloads';
 
 const MODES = ['off', 'backward', 'scope'] as const;
 type Mode = (typeof MODES)[number];
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(', ');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** MB allocated fresh and reused by one step (after the measurement's warm-up, so the pool is as a trace's later steps find it). */
 function bytesOfStep(step: () => void): { fresh: number; reused: number } {
@@ -59,8 +56,29 @@ export function poolSection(workloads: readonly Workload[], budgetMs: number, ro
     rows.push([w.id, f(m('off')), f(m('backward')), f(m('scope')), (m('backward') / m('off')).toFixed(3), (m('scope') / m('off')).toFixed(3), `${f(Math.min(...cpu.off))}–${f(Math.max(...cpu.off))}`, b('off'), b('backward'), b('scope')]);
     console.error(`  measured ${w.id}`);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  table(rows);
   console.log('  ratios: CPU ms over the same step without the pool; < 1 is faster. "spread off": the fastest and slowest round without it.');
+  const traces: string[][] = [['5-step trace', 'pool off', 'pool on', 'on/off', 'spread off', 'spread on']];
+  for (const w of workloads) {
+    if (w.kind !== 'spec') continue;
+    const { spec, path } = readSpec(w);
+    const once = () => void traceModel(spec, path, { steps: 5, dtype: 'float32' });
+    const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const mode of r % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        setPooling(mode === 'on');
+        gc?.();
+        cpu[mode].push(measure(once, budgetMs, 3, 1).cpuMs);
+      }
+    }
+    setPooling(true);
+    const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+    traces.push([w.id, median(cpu.off).toFixed(0), median(cpu.on).toFixed(0), (median(cpu.on) / median(cpu.off)).toFixed(3), spread(cpu.off), spread(cpu.on)]);
+    console.error(`  measured the trace of ${w.id}`);
+  }
+  if (traces.length > 1) {
+    console.log('\n  the same for a 5-step trace as the CLI and the editor run it (CPU ms per trace, model built each time):');
+    table(traces);
+  }
   console.log(`  load average at end: ${load()}`);
 }
