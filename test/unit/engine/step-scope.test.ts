@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backward, Tensor } from '../../../src/engine';
-import { emptyPool, poolCounts } from '../../../src/engine/buffer-pool';
+import { emptyPool, poolCounts, pooledBytes } from '../../../src/engine/buffer-pool';
+import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
 import type { DType } from '../../../src/engine/dtype';
 import type { Module } from '../../../src/engine/nn/module';
 import { recordStep, releaseStep } from '../../../src/engine/step-scope';
 import { parseSpec } from '../../../src/model';
+import { persistentBytes } from '../../../src/model/memory';
 import { forwardBackward, prepare, Session, traceBuilt, traceModel } from '../../../src/trace/run';
 import type { Trace } from '../../../src/trace/types';
 import { sameBits, usePoisonedPool } from '../../support/pool';
@@ -122,6 +124,33 @@ describe('step scope: a traced step gives its forward intermediates back to the 
     const owned = poolCounts().reused - start.reused;
     const off = trace('transformer', 'float32', false);
     assert.ok(owned > off.reused, `traceModel reused ${owned} bytes, the same steps without the scope ${off.reused}`);
+  });
+
+  it('keeps a trace under a tight memory cap: what the step gave back counts against the cap, and goes before the cap refuses a step', () => {
+    const spec = specOf('transformer');
+    const s = prepare(spec, { dtype: 'float32' });
+    forwardBackward(s);
+    const held = persistentBytes(s.built.params, s.built.optimizer.stateSlots, [s.batch.input, s.batch.target]);
+    // Room for one step and little more: the pool alone would go over it.
+    const cap = (memoryInUse() + held + kernelMemoryHeld()) * 1.05;
+    const meta = { seed: spec.trace.seed, steps: STEPS, optimizer: { type: spec.optimizer.type, lr: Number(spec.optimizer.args.lr), clip: null } };
+    let loosest = 0;
+    traceBuilt(prepare(spec, { dtype: 'float32' }), 'transformer.grad.yaml', meta, {
+      onStep: () => void (loosest = Math.max(loosest, memoryInUse() + kernelMemoryHeld() + pooledBytes())),
+    });
+    assert.ok(loosest > cap, `without the cap a step and the pool hold ${loosest} bytes, over the cap of ${cap}`);
+    const fresh = prepare(spec, { dtype: 'float32' });
+    let steps = 0;
+    const t = traceBuilt(fresh, 'transformer.grad.yaml', meta, {
+      memoryLimitBytes: cap,
+      onStep: () => {
+        steps++;
+        assert.ok(memoryInUse() + kernelMemoryHeld() + pooledBytes() <= cap, `step ${steps}: ${memoryInUse()} + ${pooledBytes()} pooled over the cap of ${cap}`);
+      },
+    });
+    assert.equal(t.stoppedEarly, null);
+    assert.equal(steps, STEPS);
+    assert.equal(numbers(t), trace('transformer', 'float32', false).json, 'the same numbers as without the scope');
   });
 
   it('would catch a premature give-back: intermediates given back before the backward has read them change the gradients', () => {
