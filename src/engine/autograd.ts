@@ -1,7 +1,7 @@
 /** Reverse mode: each computed tensor points at its node; backward walks them in topological order. */
 import { chargeMemory, getInstrument, popLayer, pushLayer } from './context';
 import { giveBack, POOLED_FROM_BYTES, poolingOn, startTracking, stopTracking } from './buffer-pool';
-import { FloatArray, legacyTypeName, like } from './dtype';
+import { copyOf, FloatArray, legacyTypeName } from './dtype';
 import type { OpKind } from './ops';
 import type { OpDef, Slot } from './ops/types';
 import { formatShape } from './shape';
@@ -191,7 +191,7 @@ export function backward(root: Tensor, seed?: FloatArray): void {
         // during onBackward), so an op that hands it back (reshape, a view) passes it on without a
         // copy. One array given for two inputs is copied for the second, before anyone adds into
         // either; a user's custom backward may keep the dy it was given, so its gy is copied too.
-        if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = copy(g);
+        if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = copyOf(g);
         x.pending = g;
       }
       if (!record) continue;
@@ -215,12 +215,6 @@ export function backward(root: Tensor, seed?: FloatArray): void {
  */
 function pooledSize(t: Tensor): boolean {
   return t.size * (t.dtype === 'float32' ? 4 : 8) > POOLED_FROM_BYTES;
-}
-
-function copy(a: FloatArray): FloatArray {
-  const c = like(a);
-  c.set(a);
-  return c;
 }
 
 /**

@@ -82,6 +82,13 @@ export function like(a: FloatArray, n: number = a.length): FloatArray {
   return a instanceof Float64Array ? float64(n) : float32(n);
 }
 
+/** A copy of `a` allocated as `like` does (from the buffer pool when large), unlike `slice`. */
+export function copyOf(a: FloatArray): FloatArray {
+  const c = like(a);
+  c.set(a);
+  return c;
+}
+
 export function fromValues(dtype: TensorDType, values: ArrayLike<number>): FloatArray {
   const out = alloc(dtype, values.length);
   if (dtype === 'float32' || dtype === 'float64') {

@@ -74,6 +74,17 @@ export function releaseStep(scope: StepScope, loss: Tensor, survivors: StepSurvi
 }
 
 /**
+ * Gives back `arrays` taken during `scope`'s recording (a trace's copies of the weights before the
+ * update, once the step's record has read them), except any that something outliving the step holds.
+ */
+export function releaseArrays(scope: StepScope, arrays: readonly FloatArray[], survivors: StepSurvivors): void {
+  if (!scope.record.size) return;
+  const held = heldBuffers(survivors);
+  for (const a of arrays) if (scope.record.has(a) && !held.has(a.buffer) && giveBack(a, scope.record)) scope.released += a.byteLength;
+  scope.record.clear();
+}
+
+/**
  * Gives back the parameters' gradients of the step before, as the next step begins (its backward
  * takes arrays of the same sizes). Only for a caller that read them and handed them to no one: the
  * trace of a model it built, whose record holds numbers. Leaves every `.grad` null, as the next

@@ -11,7 +11,8 @@ import { DEFAULT_LIMITS, memoryLimitBytes } from '../limits';
 import { persistentBytes } from '../model/memory';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
-import { recordStep, releaseGradients, releaseStep, type StepScope, type StepSurvivors } from '../engine/step-scope';
+import { recordStep, releaseArrays, releaseGradients, releaseStep, type StepScope, type StepSurvivors } from '../engine/step-scope';
+import { copyOf } from '../engine/dtype';
 import { buildLoss, buildModule, buildOptimizer, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
 import { Batch, checkBatch, summarizeData, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
@@ -324,7 +325,9 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
         trace.stoppedEarly = `the loss refused the model's outputs at step ${step}: ${e.message}`;
         break;
       }
-      const before: FloatArray[] = built.params.map((p) => p.data.slice());
+      // The weights before the update, for the record's update ratios; from the pool when the trace owns the step.
+      const copies = owns ? recordStep(() => built.params.map((p) => copyOf(p.data))) : null;
+      const before: FloatArray[] = copies?.result ?? built.params.map((p) => p.data.slice());
       const grads = built.params.map((p) => p.grad);
       at.phase = 'step';
       built.optimizer.step();
@@ -343,6 +346,7 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
       if (instrument.firstNonFinite && !trace.firstNonFinite) trace.firstNonFinite = { step, ...instrument.firstNonFinite } as NonFiniteEvent;
       // The step is recorded: its graph is dead (the loss was read as a number), so the next step reuses its arrays.
       if (scope) releaseStep(scope, lossTensor, survivors(record));
+      if (copies) releaseArrays(copies.scope, before, survivors(record));
       if (!Number.isFinite(loss)) {
         trace.stoppedEarly = `the loss became ${loss} at step ${step}`;
         break;
