@@ -121,7 +121,13 @@ export function timeIt(fn: () => void, budgetMs: number, minSamples = 3, warmup 
   return measure(fn, budgetMs, minSamples, warmup).ms;
 }
 
-function median(xs: number[]): number {
+/** Rows of cells printed as a table: the first column to the left, the rest to the right. */
+export function table(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+}
+
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
