@@ -47,6 +47,8 @@ const builds = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'esbuild'] },
   // Loaded by the extension on the first TypeScript model file: the model front end and the engine stay out of extension.js.
   { ...node, entryPoints: ['src/extension/ts-host/index.ts'], outfile: 'dist/ts-host.js', plugins: [esbuildShim] },
+  // Loaded on the first completion or hover in a spec file: the catalogue (and the engine it names) stays out of extension.js.
+  { ...node, entryPoints: ['src/extension/spec-host/index.ts'], outfile: 'dist/spec-host.js' },
   // The process a TypeScript model runs in (time, heap and tensor-memory limits), next to the bundles that fork it.
   { ...node, entryPoints: ['src/worker/typescript/runner.ts'], outfile: 'dist/ts-runner.js' },
   // The trace runs in a worker thread so the extension host's event loop never waits for model work.
@@ -109,6 +111,21 @@ async function buildKernels() {
     if (error) throw new Error(`asc failed on ${v.out}:\n${stderr.toString()}`);
   }
 }
+
+/**
+ * esbuild's WebAssembly build, as its package lays it out (its API finds bin/esbuild and the .wasm
+ * relative to lib/main.js): the TypeScript model host falls back to it when neither the extension
+ * nor the user's project has a native esbuild, so a packaged extension transpiles models anywhere.
+ */
+function copyEsbuildWasm() {
+  const from = 'node_modules/esbuild-wasm';
+  if (!existsSync(from)) return;
+  for (const f of ['package.json', 'lib/main.js', 'bin/esbuild', 'esbuild.wasm', 'wasm_exec.js', 'wasm_exec_node.js', 'LICENSE.md']) {
+    mkdirSync(`dist/esbuild-wasm/${f.includes('/') ? f.split('/')[0] : ''}`, { recursive: true });
+    cpSync(`${from}/${f}`, `dist/esbuild-wasm/${f}`);
+  }
+}
+copyEsbuildWasm();
 
 if (watch) {
   await buildKernels();

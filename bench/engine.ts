@@ -4,12 +4,29 @@ import { join } from 'node:path';
 import { backward, nn, Rng, Tensor } from '../src/engine';
 import { parseSpec } from '../src/model';
 import type { LayerNode, ModelSpec } from '../src/model/graph';
+import type { Module } from '../src/engine/nn/module';
+import { recordStep, releaseGradients, releaseStep, type StepSurvivors } from '../src/engine/step-scope';
 import { forwardBackward, prepare } from '../src/trace/run';
 import { activationAfterLast, MlpWorkload, SpecWorkload, Workload } from './workloads';
 
 export const ROOT = join(__dirname, '..');
 
-function mlpStep(w: MlpWorkload): () => void {
+/**
+ * One forward and backward of a model the bench built and holds nothing of but its inputs: with
+ * `scope`, as a spec's trace runs it (the step before's gradients and the step's intermediates go
+ * back to the buffer pool); without, as a model built by the user's code runs.
+ */
+function ownedStep(run: () => Tensor, module: Module, params: readonly Tensor[], inputs: Tensor[], scope: boolean): () => void {
+  if (!scope) return () => void run();
+  const survivors: StepSurvivors = { module, tensors: inputs };
+  return () => {
+    releaseGradients(params, survivors);
+    const { result, scope: step } = recordStep(run);
+    releaseStep(step, result, survivors);
+  };
+}
+
+function mlpStep(w: MlpWorkload, scope: boolean): () => void {
   const rng = new Rng(0);
   const layers: nn.Module[] = [];
   for (let i = 0; i < w.widths.length - 1; i++) {
@@ -25,10 +42,13 @@ function mlpStep(w: MlpWorkload): () => void {
       ? new Tensor(new Float32Array(w.batch * out).map(() => rng.normal()), [w.batch, out])
       : new Tensor(new Float32Array(w.batch).map(() => rng.integer(0, out)), [w.batch]);
   const loss = w.loss === 'mse' ? new nn.MSELoss() : new nn.CrossEntropyLoss();
-  return () => {
+  const run = () => {
     for (const p of params) p.grad = null;
-    backward(loss.call(model.call(x), y));
+    const l = loss.call(model.call(x), y);
+    backward(l);
+    return l;
   };
+  return ownedStep(run, model, params, [x, y], scope);
 }
 
 export function readSpec(w: SpecWorkload): { spec: ModelSpec; text: string; path: string } {
@@ -40,17 +60,22 @@ export function readSpec(w: SpecWorkload): { spec: ModelSpec; text: string; path
 }
 
 /** The spec as the product builds it (buildModel, the spec's init, synthetic batch), one forward and backward per call. */
-function specStep(w: SpecWorkload): () => void {
+function specStep(w: SpecWorkload, scope: boolean): () => void {
   const session = prepare(readSpec(w).spec, { dtype: 'float32' });
-  return () => void forwardBackward(session);
+  const { module, params } = session.built;
+  return ownedStep(() => forwardBackward(session), module, params, [session.batch.input, session.batch.target], scope);
 }
 
-export function engineStep(w: Workload): () => void {
+/**
+ * A workload's step. By default as the product runs it: a spec's with the step scope of its trace,
+ * the MLPs (built in code, as a TypeScript model is) without; `scope` overrides either way.
+ */
+export function engineStep(w: Workload, scope = w.kind === 'spec'): () => void {
   switch (w.kind) {
     case 'mlp':
-      return mlpStep(w);
+      return mlpStep(w, scope);
     case 'spec':
-      return specStep(w);
+      return specStep(w, scope);
   }
 }
 

@@ -44,13 +44,22 @@ export function torchSide(workloads: Workload[], budgetMs: number, gemmSize: num
   const env = { ...process.env };
   const unset = BLAS_OVERRIDES.filter((k) => k in env).map((k) => `${k}=${env[k]}`);
   for (const k of BLAS_OVERRIDES) delete env[k];
-  const input = JSON.stringify({
-    budgetSeconds: budgetMs / 1000,
-    workloads: workloads.map(describe),
-    gemmSize,
-    gemmThreads,
-  });
-  const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench', 'torch_bench.py')], { input, encoding: 'utf8', env, timeout: 900_000, maxBuffer: 1 << 26 });
-  if (r.status !== 0) return r.stderr.includes("No module named 'torch'") ? 'python3-torch is not installed' : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
-  return { ...(JSON.parse(r.stdout) as Omit<TorchResult, 'unset'>), unset };
+  // The thread count goes to OpenBLAS through its environment, one process per count:
+  // torch.set_num_threads does not reach the system OpenBLAS Debian's torch calls, whose own
+  // threads ran beside "one thread" (W2 at load 1: 5.7 ms a step, 1.0 ms with OPENBLAS_NUM_THREADS=1).
+  const run = (threads: number, part: { workloads: Workload[]; gemmThreads: number[] }): Omit<TorchResult, 'unset'> | string => {
+    const input = JSON.stringify({ budgetSeconds: budgetMs / 1000, workloads: part.workloads.map(describe), gemmSize, gemmThreads: part.gemmThreads });
+    const threadEnv = { ...env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+    const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench', 'torch_bench.py')], { input, encoding: 'utf8', env: threadEnv, timeout: 900_000, maxBuffer: 1 << 26 });
+    if (r.status !== 0) return r.stderr.includes("No module named 'torch'") ? 'python3-torch is not installed' : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
+    return JSON.parse(r.stdout) as Omit<TorchResult, 'unset'>;
+  };
+  const result = run(1, { workloads, gemmThreads: [] });
+  if (typeof result === 'string') return result;
+  for (const threads of gemmThreads) {
+    const gemm = run(threads, { workloads: [], gemmThreads: [threads] });
+    if (typeof gemm === 'string') return gemm;
+    Object.assign(result.gemm, gemm.gemm);
+  }
+  return { ...result, unset };
 }

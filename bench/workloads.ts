@@ -63,6 +63,11 @@ export interface Timing {
   bestCpuMs: number;
 }
 
+/** The medians and bests of samples taken by the wall clock and by CPU time, in ms per call. */
+function timing(wall: number[], cpu: number[]): Timing {
+  return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+}
+
 /**
  * Runs `fn` for about `budgetMs` and returns the median ms per call, by the wall clock and by this
  * process's CPU time. Fast functions are timed in batches of calls (each sample at least ~2 ms),
@@ -88,7 +93,27 @@ export function measure(fn: () => void, budgetMs: number, minSamples = 3, warmup
     wall.push((performance.now() - t) / batch);
     cpu.push((used.user + used.system) / 1000 / batch);
   }
-  return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+  return timing(wall, cpu);
+}
+
+/**
+ * The same for an asynchronous call, one call per sample (each is long enough to time alone).
+ * The CPU time is the whole process's, worker threads included: what a call into a worker costs.
+ */
+export async function measureAsync(fn: () => Promise<void>, budgetMs: number, minSamples = 5, warmup = 2): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const start = performance.now();
+  while (wall.length < minSamples || performance.now() - start < budgetMs) {
+    const t = performance.now();
+    const c = process.cpuUsage();
+    await fn();
+    const used = process.cpuUsage(c);
+    wall.push(performance.now() - t);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  return timing(wall, cpu);
 }
 
 /** Median wall-clock ms per call (see `measure`). */
@@ -96,7 +121,13 @@ export function timeIt(fn: () => void, budgetMs: number, minSamples = 3, warmup 
   return measure(fn, budgetMs, minSamples, warmup).ms;
 }
 
-function median(xs: number[]): number {
+/** Rows of cells printed as a table: the first column to the left, the rest to the right. */
+export function table(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+}
+
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }

@@ -11,7 +11,7 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-for (const f of ['dist/extension.js', 'dist/trace-worker.js', 'dist/run-worker.js', 'dist/ts-host.js', 'dist/ts-runner.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-python.wasm', 'dist/kernels-relaxed-simd.wasm', 'dist/kernels-simd.wasm']) {
+for (const f of ['dist/extension.js', 'dist/trace-worker.js', 'dist/run-worker.js', 'dist/ts-host.js', 'dist/spec-host.js', 'dist/ts-runner.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-python.wasm', 'dist/kernels-relaxed-simd.wasm', 'dist/kernels-simd.wasm', 'dist/esbuild-wasm/esbuild.wasm']) {
   if (!fs.existsSync(path.join(ROOT, f))) {
     console.error(`package: ${f} is missing; run node esbuild.mjs --production first`);
     process.exit(2);

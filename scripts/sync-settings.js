@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * Writes the rule settings of package.json (`gradientLens.rules.<group>.<field>` and
- * `gradientLens.rules.severity.<rule-id>`) from the code: defaults from DEFAULT_CONFIG, bounds from
- * src/rules/config-check.ts, descriptions from the doc comments in src/rules/config.ts, rule titles
- * from RULES; and the limits (`gradientLens.timeLimitMs`, …) from LIMITS in src/limits.ts, the
- * definitions the CLI's flags read too. The other editor settings (debounce, quick trace, CodeLens)
- * are written by hand and kept. test/unit/extension/manifest.test.ts fails when
+ * Writes package.json's settings, in sections (SECTIONS below), from the code: the rule settings
+ * (`gradientLens.rules.<group>.<field>` and `gradientLens.rules.severity.<rule-id>`) with defaults
+ * from DEFAULT_CONFIG, bounds from src/rules/config.ts, descriptions from the doc comments of
+ * RuleConfig (every threshold must have one), rule titles from RULES; and the limits
+ * (`gradientLens.timeLimitMs`, …) from LIMITS in src/limits.ts, the definitions the CLI's flags
+ * read too. The other editor settings (CodeLens, debounce, quick trace) are written by hand in the
+ * first section and kept. test/unit/extension/manifest.test.ts fails when
  * this needs running:  node scripts/sync-settings.js
  */
 'use strict';
@@ -50,38 +51,34 @@ const title = (camel) =>
     .replace(/^./, (c) => c.toUpperCase())
     .replace(/ ([A-Z])/g, (_, c) => ` ${c.toLowerCase()}`)
     .replace(/\brelu\b/i, 'ReLU');
-/** For thresholds whose field has no doc comment in config.ts. */
-const FALLBACK = {
-  'initialisation.minVariance': 'Weight variance below this is flagged: constant or near-zero weights (NeuraLint, DeepDiagnosis).',
-  'initialisation.maxVariance': 'Weight variance above this is flagged.',
-  'customGradient.relativeError': 'A hand-written backward is flagged when its relative error against float64 finite differences exceeds this (torch.autograd.gradcheck).',
-};
 
-function ruleSettings() {
-  const docs = fieldDocs();
+/**
+ * The Settings editor's sections, in order: what people change first (CodeLens, debounce, the
+ * quick trace, time and memory), then watching training runs, then the file limits, then which
+ * rules run and how loud, then the thresholds. The first section has the extension's own title, so
+ * VS Code shows it at the top.
+ */
+const SECTIONS = {
+  general: { id: 'gradientLens', title: 'Gradient Lens', order: 0 },
+  runs: { id: 'gradientLens.runs', title: 'Training runs', order: 1 },
+  limits: { id: 'gradientLens.limits', title: 'Limits', order: 2 },
+  rules: { id: 'gradientLens.rules', title: 'Rules', order: 3 },
+  thresholds: { id: 'gradientLens.thresholds', title: 'Rule thresholds', order: 4 },
+};
+/** The hand-written settings of training runs (Watch Training Run, Run Training Script), in their own section. */
+const RUN_SETTINGS = ['runRefreshMs', 'runLogDir', 'offerToWatchRuns', 'pythonInterpreter'];
+/** The limits people change, shown with the general settings after the hand-written ones. */
+const GENERAL_LIMITS = ['timeLimitMs', 'memoryLimitMB'];
+
+function severitySettings(order) {
   const props = {};
-  let order = 100;
-  for (const [group, fields] of Object.entries(DEFAULT_CONFIG)) {
-    if (group === 'severity') continue;
-    for (const [field, value] of Object.entries(fields)) {
-      const doc = docs[group]?.fields[field] || FALLBACK[`${group}.${field}`] || docs[group]?.doc || '';
-      props[`gradientLens.rules.${group}.${field}`] = {
-        type: 'number',
-        default: value,
-        ...thresholdBounds(group, field),
-        markdownDescription: `**${title(group)}.** ${doc || `\`${field}\` threshold.`}`,
-        scope: 'resource',
-        order: order++,
-      };
-    }
-  }
   for (const id of RULE_IDS) {
     props[`gradientLens.rules.severity.${id}`] = {
       type: 'string',
       default: 'default',
       enum: ['default', 'error', 'warning', 'info', 'off'],
       enumDescriptions: ["The rule's own choice (e.g. an error when every unit is dead)", 'Always an error', 'Always a warning', 'Always information', 'Do not run this rule'],
-      markdownDescription: `Severity of \`${id}\` findings (${RULES[id].title}), or \`off\` to skip the rule.`,
+      markdownDescription: `Severity of the \`${id}\` rule's findings. ${RULES[id].title}. \`default\` keeps the rule's own choice; \`off\` skips the rule.`,
       scope: 'resource',
       order: order++,
     };
@@ -89,26 +86,70 @@ function ruleSettings() {
   return props;
 }
 
-function limitSetting(key) {
-  const d = LIMITS[key];
-  return { type: d.integer ? 'integer' : 'number', default: d.default, minimum: d.min, maximum: d.max, markdownDescription: d.description, scope: 'resource' };
+function thresholdSettings(order) {
+  const docs = fieldDocs();
+  const props = {};
+  for (const [group, fields] of Object.entries(DEFAULT_CONFIG)) {
+    if (group === 'severity') continue;
+    for (const [field, value] of Object.entries(fields)) {
+      const doc = docs[group]?.fields[field];
+      if (!doc) throw new Error(`src/rules/config.ts: RuleConfig.${group}.${field} has no doc comment; it is the setting's description`);
+      props[`gradientLens.rules.${group}.${field}`] = {
+        type: 'number',
+        default: value,
+        ...thresholdBounds(group, field),
+        markdownDescription: `**${title(group)}.** ${doc}`,
+        scope: 'resource',
+        order: order++,
+      };
+    }
+  }
+  return props;
 }
 
-/** The hand-written editor settings in their order, the limits after the quick trace's. */
-function editorSettings(props) {
+function limitSetting(key, order) {
+  const d = LIMITS[key];
+  return { type: d.integer ? 'integer' : 'number', default: d.default, minimum: d.min, maximum: d.max, markdownDescription: d.description, scope: 'resource', order };
+}
+
+/** Every property of the manifest, whether it holds one section or several. */
+function allProperties(configuration) {
+  const sections = Array.isArray(configuration) ? configuration : [configuration];
+  return Object.assign({}, ...sections.map((s) => s.properties));
+}
+
+/** The hand-written settings (neither a rule nor a limit) of one section, in their order in package.json. */
+function handWritten(props, runs) {
   const out = {};
+  let order = 1;
   for (const [k, v] of Object.entries(props)) {
     if (k.startsWith('gradientLens.rules.') || LIMIT_KEYS.some((l) => k === `gradientLens.${l}`)) continue;
-    out[k] = v;
-    if (k === 'gradientLens.quickTraceTimeLimitMs') for (const l of LIMIT_KEYS) out[`gradientLens.${l}`] = limitSetting(l);
+    if (RUN_SETTINGS.some((r) => k === `gradientLens.${r}`) !== runs) continue;
+    out[k] = { ...v, order: order++ };
   }
   return out;
 }
 
+function configuration(props) {
+  const general = handWritten(props, false);
+  let order = Object.keys(general).length + 1;
+  for (const l of GENERAL_LIMITS) general[`gradientLens.${l}`] = limitSetting(l, order++);
+  const limits = {};
+  order = 1;
+  for (const l of LIMIT_KEYS) if (!GENERAL_LIMITS.includes(l)) limits[`gradientLens.${l}`] = limitSetting(l, order++);
+  const section = (s, properties) => ({ ...s, properties });
+  return [
+    section(SECTIONS.general, general),
+    section(SECTIONS.runs, handWritten(props, true)),
+    section(SECTIONS.limits, limits),
+    section(SECTIONS.rules, severitySettings(1)),
+    section(SECTIONS.thresholds, thresholdSettings(1)),
+  ];
+}
+
 const file = path.join(ROOT, 'package.json');
 const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
-const props = pkg.contributes.configuration.properties;
-pkg.contributes.configuration.properties = { ...editorSettings(props), ...ruleSettings() };
+pkg.contributes.configuration = configuration(allProperties(pkg.contributes.configuration));
 const out = JSON.stringify(pkg, null, 2) + '\n';
 if (process.argv.includes('--check')) {
   if (out !== fs.readFileSync(file, 'utf8')) {

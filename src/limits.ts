@@ -20,6 +20,8 @@ export interface Limits {
   maxSpecKB: number;
   /** Size of a state, batch or `data:` file, in MiB. */
   maxDataMB: number;
+  /** Size of the Python code read (a PyTorch script, or a notebook's code cells together), in KiB. */
+  maxPythonKB: number;
   /** Nesting of lists and maps in any file read (spec, config, state, batch, data). */
   maxDepth: number;
   /** Optimiser steps of one trace (`trace.steps`, `--steps`). */
@@ -47,7 +49,7 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
     min: 1,
     max: 86_400_000,
     integer: false,
-    description: 'Wall-clock time of one trace (reading, building, the steps and the rules), in milliseconds. A trace past it stops with an error.',
+    description: 'Longest one trace may take, in milliseconds, from reading the file to the last rule. A trace past it stops with an error.',
   },
   memoryLimitMB: {
     flag: 'memory-limit-mb',
@@ -56,7 +58,7 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
     max: 1_048_576,
     integer: false,
     description:
-      "Memory of the model's tensors in MB: parameters, gradients, optimiser state and activations, estimated from the shapes before anything is built (the first layer past it is reported) and counted while the trace runs. Also the trace's heap: a trace is stopped once its process grows past twice this plus 256 MB.",
+      "Most memory a trace may use for the model's tensors, in MB: parameters, gradients, optimiser state and activations. It is estimated from the shapes before anything is built (naming the first layer past it) and counted while the trace runs; a trace is stopped once its process grows past twice this plus 256 MB.",
   },
   maxSpecKB: {
     flag: 'max-spec-kb',
@@ -73,6 +75,19 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
     max: 65_536,
     integer: false,
     description: 'Largest state, batch or `data:` file read, in MiB.',
+  },
+  // Reading Python takes memory in proportion to the code, before anything can stop it: a script
+  // just under 1 MiB peaked at 223 MB RSS (model code), 517 MB (one long list) and 828 MB (a number
+  // per line, the densest code), the whole CLI process; 8.7 MB took 958 MB. Training scripts are a
+  // few hundred KiB at most.
+  maxPythonKB: {
+    flag: 'max-python-kb',
+    default: 1024,
+    min: 1,
+    max: 65_536,
+    integer: false,
+    description:
+      "Largest Python code read, in KiB: a PyTorch script, or a notebook's code cells together. Reading takes memory in proportion: about 150 times the code's size, up to 800 times for the densest code.",
   },
   maxDepth: {
     flag: 'max-depth',
@@ -95,6 +110,8 @@ export const LIMITS: { readonly [K in LimitKey]: LimitDef } = {
 export const LIMIT_KEYS = Object.keys(LIMITS) as LimitKey[];
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(Object.fromEntries(LIMIT_KEYS.map((k) => [k, LIMITS[k].default])) as unknown as Limits);
+
+import { formatBytes, formatDuration } from './numbers';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -131,6 +148,22 @@ export function limitsFrom(get: (key: LimitKey) => unknown): { limits: Limits; p
 export const memoryLimitBytes = (l: Pick<Limits, 'memoryLimitMB'>): number => l.memoryLimitMB * MiB;
 export const maxSpecBytes = (l: Pick<Limits, 'maxSpecKB'>): number => Math.floor(l.maxSpecKB * KiB);
 export const maxDataBytes = (l: Pick<Limits, 'maxDataMB'>): number => Math.floor(l.maxDataMB * MiB);
+export const maxPythonBytes = (l: Pick<Limits, 'maxPythonKB'>): number => Math.floor(l.maxPythonKB * KiB);
+
+/** The size limits, as limitName and the messages below take them. */
+export type SizeLimitKey = 'maxSpecKB' | 'maxDataMB' | 'maxPythonKB';
+
+/**
+ * "the state file is 1.3 MiB, over the 1.0 MiB limit (--max-data-mb / gradientLens.maxDataMB)":
+ * what is past a size limit, by how much, and where the limit is set. `atLeast` when only a part
+ * was read (a file that claims no size).
+ */
+export function overSizeMessage(what: string, bytes: number, maxBytes: number, limit: SizeLimitKey, atLeast = false): string {
+  let [size, cap] = [formatBytes(bytes), formatBytes(maxBytes)];
+  // Just past the limit both round alike ("1.0 MiB, over the 1.0 MiB limit"): the bytes then.
+  if (size === cap) [size, cap] = [`${bytes} bytes`, `${cap} (${maxBytes} bytes)`];
+  return `${what} ${atLeast ? 'is over ' : 'is '}${size}, over the ${cap} limit (${limitName(limit)})`;
+}
 
 /**
  * How much resident memory a run may take before it is stopped: the tensors (counted against the
@@ -140,4 +173,33 @@ export const maxDataBytes = (l: Pick<Limits, 'maxDataMB'>): number => Math.floor
  */
 export function processMemoryCapBytes(l: Pick<Limits, 'memoryLimitMB'>): number {
   return 2 * memoryLimitBytes(l) + 256 * MiB;
+}
+
+/**
+ * What a run reads before its first step, in the words the time limit's message names it with:
+ * the CLI and the editor's trace worker say the same of the same work. Here, not in trace/bounded,
+ * because the extension host words the editor's time limit and must not load the engine.
+ */
+export const READING = {
+  spec: (file: string) => `reading the spec ${file}`,
+  stateFile: (file: string) => `reading the state file ${file}`,
+  batchFile: (file: string) => `reading the batch file ${file}`,
+  ruleConfig: (file: string) => `reading the rule config ${file}`,
+  dataFiles: (spec: string) => `reading the data files of ${spec}`,
+  /** Parsing Python takes time in proportion to the code: its size says why. */
+  pythonCode: (file: string, text: string) =>
+    `parsing ${/\.ipynb$/i.test(file) ? `${file}'s code cells` : file} (${formatBytes(new TextEncoder().encode(text).length)} of Python)`,
+  pythonModel: (file: string) => `reading ${file} up to its model and training loop`,
+};
+
+/**
+ * What the time limit says. The advice depends on where the time went: `reading` names what was
+ * being read when it ran out (READING.pythonCode: "parsing model.py (600 KiB of Python)"), when no
+ * step had started. `limit` is where the limit is set: the editor's quick trace has its own setting.
+ */
+export function timeLimitMessage(ms: number, reading?: string | null, limit = limitName('timeLimitMs')): string {
+  const within = `within ${formatDuration(ms)} (${limit})`;
+  return reading
+    ? `${reading} did not finish ${within}: no step was traced yet, so fewer steps or a smaller batch would not help; raise the limit`
+    : `the trace did not finish ${within}: lower trace.steps or batch_size, or raise the limit`;
 }

@@ -64,7 +64,12 @@ export type ToWebview =
       keep?: number;
     } & TraceView)
   | { type: 'status'; state: 'idle' | 'running' | 'error'; message: string }
-  | { type: 'empty'; message: string };
+  /**
+   * Nothing traced to show. `file`: the active editor is this model file, which has no trace yet
+   * (its problems are in the editor, or it is running): the view names it instead of offering the
+   * ways to get a model.
+   */
+  | { type: 'empty'; message: string; file?: string };
 
 export type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
 
@@ -94,7 +99,15 @@ export type FromWebview =
   | { type: 'reveal'; uri: string; range: RangeView }
   | { type: 'retrace' }
   | { type: 'openPanel' }
-  | { type: 'export'; format: 'png' | 'csv'; suggestedName: string; data: string };
+  | { type: 'export'; format: 'png' | 'csv'; suggestedName: string; data: string }
+  /** The sidebar's welcome buttons. */
+  | { type: 'run'; command: WelcomeCommand }
+  /** A finding's fix button: the host finds the fix by finding and title, and applies its edit to the file. */
+  | { type: 'applyFix'; uri: string; rule: string; layer: string; title: string };
+
+/** What the sidebar offers when no model is shown. */
+export const WELCOME_COMMANDS = ['newModelFile', 'openExample', 'startWalkthrough'] as const;
+export type WelcomeCommand = (typeof WELCOME_COMMANDS)[number];
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 1e9;
@@ -115,6 +128,10 @@ export function parseWebviewMessage(m: unknown): FromWebview | null {
       return { type: m.type };
     case 'reveal':
       return isStr(m.uri) && isRange(m.range) ? { type: 'reveal', uri: m.uri, range: m.range } : null;
+    case 'run':
+      return (WELCOME_COMMANDS as readonly unknown[]).includes(m.command) ? { type: 'run', command: m.command as WelcomeCommand } : null;
+    case 'applyFix':
+      return isStr(m.uri) && isStr(m.rule, 100) && isStr(m.layer, 1000) && isStr(m.title, 1000) ? { type: 'applyFix', uri: m.uri, rule: m.rule, layer: m.layer, title: m.title } : null;
     case 'export':
       return (m.format === 'png' || m.format === 'csv') &&
         isStr(m.suggestedName, 200) &&

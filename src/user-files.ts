@@ -9,8 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as jsonc from 'jsonc-parser';
 import { oneLine } from './escape';
 import { jsonKeyOffset, jsonNestingPast } from './json-text';
-import { limitName, LimitKey } from './limits';
-import { formatBytes } from './numbers';
+import { limitName, overSizeMessage, type SizeLimitKey } from './limits';
 import { withoutBom } from './model/located';
 
 /** A problem with one of the user's files, at an offset of its text (0 when it could not be read). */
@@ -31,7 +30,7 @@ export class UserFileError extends Error {
 export interface ReadLimit {
   maxBytes: number;
   /** The limit it comes from, named in the message. */
-  limit: LimitKey;
+  limit: SizeLimitKey;
   /** What the file is, for messages: "spec", "state file". */
   what: string;
 }
@@ -95,7 +94,7 @@ export function readUserBytes(path: string, limit: ReadLimit): Buffer {
 }
 
 function tooLarge(path: string, bytes: number, limit: ReadLimit, atLeast = false): UserFileError {
-  return new UserFileError(path, `the ${limit.what} is ${atLeast ? 'over ' : ''}${formatBytes(bytes)}, over the ${formatBytes(limit.maxBytes)} limit (${limitName(limit.limit)})`);
+  return new UserFileError(path, overSizeMessage(`the ${limit.what}`, bytes, limit.maxBytes, limit.limit, atLeast));
 }
 
 /** Offsets where JSON.parse's message says the error is (V8 gives a position, or a line and column). */

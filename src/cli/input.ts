@@ -3,7 +3,7 @@
  * one line `file:line:col: message` at the text at fault, in the file it came from.
  */
 import { oneLine } from '../escape';
-import { Limits, maxDataBytes, maxSpecBytes } from '../limits';
+import { Limits, maxDataBytes, maxPythonBytes, maxSpecBytes } from '../limits';
 import { parseSpec, positionAt } from '../model';
 import type { ModelSpec } from '../model/graph';
 import { locateJson } from '../model/located';
@@ -29,7 +29,7 @@ export function fromUserFileError(e: UserFileError): InputError {
   return errorAt(e.file, e.text, e.offset, e.message);
 }
 
-export type InputKind = 'spec' | 'rule config' | 'state file' | 'batch file';
+export type InputKind = 'spec' | 'rule config' | 'state file' | 'batch file' | 'Python file' | 'notebook';
 
 /** What a command reads: through `io`, under `limits`, each file remembered with its text. */
 export class Inputs {
@@ -42,9 +42,10 @@ export class Inputs {
   ) {}
 
   limitFor(what: InputKind | string): ReadLimit {
-    return what === 'spec' || what === 'rule config'
-      ? { maxBytes: maxSpecBytes(this.limits), limit: 'maxSpecKB', what }
-      : { maxBytes: maxDataBytes(this.limits), limit: 'maxDataMB', what };
+    if (what === 'spec' || what === 'rule config') return { maxBytes: maxSpecBytes(this.limits), limit: 'maxSpecKB', what };
+    // Python is parsed, which takes memory in proportion (a notebook's JSON is not: its code cells are checked once found).
+    if (what === 'Python file') return { maxBytes: maxPythonBytes(this.limits), limit: 'maxPythonKB', what };
+    return { maxBytes: maxDataBytes(this.limits), limit: 'maxDataMB', what };
   }
 
   read(path: string, what: InputKind | string): string {
@@ -95,34 +96,42 @@ export function loadSpec(path: string, inputs: Inputs): LoadedSpec {
 const BATCH_KEYS = ['input', 'target'] as const;
 const TENSOR_KEYS = ['shape', 'data'] as const;
 
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A key the trace would not read is a typo or the wrong file: refused at that key with the form
+ * expected and the nearest known key, never silently ignored.
+ */
+function refuseUnknownKeys(file: { path: string; text: string }, obj: Record<string, unknown>, known: readonly string[], at: string[], what: string, form: string): void {
+  const k = Object.keys(obj).find((x) => !known.includes(x));
+  if (k !== undefined) throw fromUserFileError(errorAtKey(file.path, file.text, [...at, k], `unknown key "${k}" in ${what} (${form}).${didYouMean(k, known)}`));
+}
+
 /** A batch file's two tensors, unchecked: the trace checks them against the spec and blames the key. */
 export function loadBatch(path: string, inputs: Inputs): { input: unknown; target: unknown } {
   const { json, text } = inputs.json(path, 'batch file');
   const form = 'a batch file is an object {"input": {"shape": [...], "data": [...]}, "target": {...}}';
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw errorAt(path, text, 0, form);
+  if (!isObject(json)) throw errorAt(path, text, 0, form);
   for (const key of ['input', 'target']) {
     if (!Object.prototype.hasOwnProperty.call(json, key)) throw errorAt(path, text, 0, `the batch file has no "${key}": ${form}`);
   }
-  // A key the trace would not read is a typo or the wrong file: refused, never silently ignored.
-  const unknownKey = (keys: string[], known: readonly string[], at: string[], what: string) => {
-    const k = keys.find((x) => !known.includes(x));
-    if (k !== undefined) throw fromUserFileError(errorAtKey(path, text, [...at, k], `unknown key "${k}" in ${what} (${form}).${didYouMean(k, known)}`));
-  };
-  unknownKey(Object.keys(json), BATCH_KEYS, [], 'the batch file');
-  const b = json as { input: unknown; target: unknown };
+  refuseUnknownKeys({ path, text }, json, BATCH_KEYS, [], 'the batch file', form);
   for (const key of BATCH_KEYS) {
-    const t = b[key];
-    if (t && typeof t === 'object' && !Array.isArray(t)) unknownKey(Object.keys(t), TENSOR_KEYS, [key], `the batch ${key}`);
+    const t = json[key];
+    if (isObject(t)) refuseUnknownKeys({ path, text }, t, TENSOR_KEYS, [key], `the batch ${key}`, form);
   }
-  return { input: b.input, target: b.target };
+  return { input: json.input, target: json.target };
 }
 
+/** A state file's tensors by name, each entry's keys checked; the trace checks names and shapes against the model and blames the key. */
 export function loadState(path: string, inputs: Inputs): Record<string, unknown> {
   const { json, text } = inputs.json(path, 'state file');
-  if (!json || typeof json !== 'object' || Array.isArray(json)) {
-    throw errorAt(path, text, 0, 'a state file maps parameter names to {"shape": [...], "data": [...]} (a state_dict exported to JSON)');
+  const form = 'a state file is a state_dict exported to JSON: {"<parameter name>": {"shape": [...], "data": [...]}, ...}';
+  if (!isObject(json)) throw errorAt(path, text, 0, form);
+  for (const [name, entry] of Object.entries(json)) {
+    if (isObject(entry)) refuseUnknownKeys({ path, text }, entry, TENSOR_KEYS, [name], `the state entry "${name}"`, form);
   }
-  return json as Record<string, unknown>;
+  return json;
 }
 
 /** A `--config` file, checked like a spec: the first problem at its range, with the expected form. */

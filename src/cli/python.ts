@@ -10,12 +10,13 @@ import type { PythonDiagnostic } from '../model/python/front';
 import type { DType } from '../engine';
 import type { StateEntry } from '../engine/state';
 import { tensorFromJson } from '../trace/data';
+import { READING } from '../limits';
 import { withinLimits } from '../trace/bounded';
 import { resolve } from 'node:path';
 import { parseSpec } from '../model';
 import type { PythonSidecar } from '../model/parse';
 import { parsePython } from '../model/python/parse';
-import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, readyForPython, sidecarCandidates, sidecarTarget, withSidecar } from '../worker/python';
+import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, pythonTooLarge, readyForPython, sidecarCandidates, sidecarTarget, withSidecar } from '../worker/python';
 import { cellAt, NotebookError, NotebookSource, notebookSource, storedOffset } from '../model/python/notebook';
 import { inText, Locate, placeText } from './findings';
 import { choice, limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';
@@ -133,9 +134,10 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
     sidecar = loadSidecar(file, inputs);
     pyFile = sidecarTarget(file, sidecar);
   } else sidecar = findSidecar(file, inputs)?.sidecar ?? null;
-  const raw = inputs.read(pyFile, 'Python file');
+  const isNotebook = /\.ipynb$/i.test(pyFile);
+  const raw = inputs.read(pyFile, isNotebook ? 'notebook' : 'Python file');
   let notebook: NotebookSource | null = null;
-  if (/\.ipynb$/i.test(pyFile)) {
+  if (isNotebook) {
     try {
       notebook = notebookSource(raw, pyFile);
     } catch (e) {
@@ -144,6 +146,8 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
     }
   }
   const text = notebook?.text ?? raw;
+  const tooLarge = pythonTooLarge(text, pyFile, limits);
+  if (tooLarge) throw errorAt(pyFile, raw, 0, tooLarge);
   const locate = notebook ? inNotebook(pyFile, notebook) : inText(pyFile, text);
   const stored = notebook ? inStoredNotebook(pyFile, notebook, raw) : locate;
   const statePath = args.options.get('state');
@@ -155,14 +159,26 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   await readyForPython();
   // Parsed before the time limit starts (see parsePython), the read within it finding the tree:
   // code of a spec's size, whose parse takes a moment. Longer code is parsed within the limit,
-  // which must be able to stop it (an 8 MB script takes most of a minute).
-  if (text.length <= maxSpecBytes(limits)) parsePython(text);
+  // which must be able to stop it (a script at the 1 MiB size limit takes seconds).
+  const parsedBefore = text.length <= maxSpecBytes(limits);
+  if (parsedBefore) parsePython(text);
+  // What the time went to when it runs out: parsing, running the script up to its model, or (null) the trace.
+  const interpreting = READING.pythonModel(pyFile);
+  let reading: string | null = parsedBefore ? interpreting : READING.pythonCode(pyFile, text);
   try {
     const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
     const chosen = args.options.has('dtype') ? dtype : undefined;
-    let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits) };
+    let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits), onRead: () => void (reading = null) };
     if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
-    return withinLimits(() => work({ file: pyFile, text, inputs, job, locate, stored, notebook }), limits);
+    return withinLimits(
+      () => {
+        parsePython(text);
+        reading = interpreting;
+        return work({ file: pyFile, text, inputs, job, locate, stored, notebook });
+      },
+      limits,
+      () => reading,
+    );
   } catch (e) {
     // A batch file's tensors that are not tensors, a state file that does not fit (each at its key),
     // the time or memory limit (at the file's start, as for a spec).
@@ -185,19 +201,13 @@ export function gradsPython(run: PythonRun): { ok: true; loss: number; grads: Re
 }
 
 /**
- * Why a command that needs a model (`grads`, `report`) has none: one line, the first error (else
- * the first diagnostic) at its place, as a spec's first error is; `trace` lists them all instead.
+ * Why a file has no model to trace (`trace`, `grads`, `report`): one line, the first error (else
+ * the first diagnostic) at its place, as a spec's first error is, with how many more there are.
  */
 export function oneReason(result: { diagnostics: readonly PythonDiagnostic[]; read?: PythonResult['read'] }, locate: Locate): string {
   const diags = result.diagnostics.length || !result.read ? result.diagnostics : [noModel(result.read)];
   const first = diags.find((d) => d.severity === 'error') ?? diags[0];
   if (!first) return '';
-  const more = diags.length > 1 ? ` (and ${diags.length - 1} more: gradient-lens trace lists them)` : '';
+  const more = diags.length > 1 ? ` (and ${diags.length - 1} more)` : '';
   return `${placeText(locate(first.range))}: ${oneLine(first.message)}${more}`;
-}
-
-/** What `trace` prints when there is nothing to trace. */
-export function noModelText(result: PythonResult, locate: Locate): string {
-  const diags = result.diagnostics.length ? result.diagnostics : [noModel(result.read)];
-  return formatPythonDiagnostics(diags, locate);
 }

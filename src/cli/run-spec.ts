@@ -6,6 +6,7 @@
 import { memoryLimitBytes, limitName } from '../limits';
 import type { DType } from '../engine';
 import type { RuleConfig } from '../rules/config';
+import { READING } from '../limits';
 import { withinLimits } from '../trace/bounded';
 import { loadDataFiles } from '../trace/data-files';
 import { TraceError } from '../trace/errors';
@@ -34,27 +35,33 @@ export function runSpec<T>(file: string, args: ParsedArgs, io: Io, work: (run: S
   const batchPath = args.options.get('batch');
   const configPath = args.options.get('config');
   let loaded: LoadedSpec | undefined;
+  // What the time went to when it runs out: a file being read, or (null) the trace.
+  let reading: string | null = null;
+  const during = <T>(what: string, read: () => T): T => {
+    reading = what;
+    return read();
+  };
   try {
     return withinLimits(() => {
-      loaded = loadSpec(file, inputs);
+      loaded = during(READING.spec(file), () => loadSpec(file, inputs));
       const { spec } = loaded;
-      const state = statePath ? loadState(statePath, inputs) : undefined;
-      const batch = batchPath ? loadBatch(batchPath, inputs) : undefined;
-      const config = configPath ? loadRuleConfig(configPath, inputs) : undefined;
+      const state = statePath ? during(READING.stateFile(statePath), () => loadState(statePath, inputs)) : undefined;
+      const batch = batchPath ? during(READING.batchFile(batchPath), () => loadBatch(batchPath, inputs)) : undefined;
+      const config = configPath ? during(READING.ruleConfig(configPath), () => loadRuleConfig(configPath, inputs)) : undefined;
+      const dataOptions = {
+        specPath: file,
+        roots: [process.cwd()],
+        limits,
+        dtype: dtype ?? spec.trace.dtype,
+        ...(io.readBytes ? { readBytes: (path: string, limit: ReadLimit) => Buffer.from(io.readBytes!(path, limit)) } : {}),
+      };
       // A --batch replaces the spec's data, files included: they are not read.
-      const data = batch
-        ? undefined
-        : loadDataFiles(spec, {
-            specPath: file,
-            roots: [process.cwd()],
-            limits,
-            dtype: dtype ?? spec.trace.dtype,
-            ...(io.readBytes ? { readBytes: (path: string, limit: ReadLimit) => Buffer.from(io.readBytes!(path, limit)) } : {}),
-          });
+      const data = batch ? undefined : during(READING.dataFiles(file), () => loadDataFiles(spec, dataOptions));
       for (const p of data?.paths ?? []) inputs.files.set(p, { text: '', what: 'data file' });
       const trace: TraceOptions = { steps, dtype, state, batch, data, memoryLimitBytes: memoryLimitBytes(limits) };
+      reading = null;
       return work({ ...loaded, file, inputs, config, trace });
-    }, limits);
+    }, limits, () => reading);
   } catch (e) {
     if (!(e instanceof TraceError)) throw e;
     if (!loaded) throw errorAt(file, inputs.textOf(file), 0, e.message);

@@ -13,7 +13,7 @@ import { toJson } from '../report/json';
 import type { Io } from './main';
 import { runSpec } from './run-spec';
 import { isTypeScriptModel, traceTypeScript } from './typescript';
-import { formatPythonDiagnostics, isPythonTarget, noModelText, runPython, tracePython } from './python';
+import { formatPythonDiagnostics, isPythonTarget, oneReason, runPython, tracePython } from './python';
 
 export const TRACE_OPTIONS = ['steps', 'state', 'batch', 'format', 'dtype', 'fail-on', 'config', ...LIMIT_OPTIONS];
 
@@ -54,25 +54,31 @@ export async function traceCommand(argv: readonly string[], io: Io): Promise<num
   return exitCodeFor(findings, failOn);
 }
 
-/** `trace model.py`: the findings and gradient norms, or why there is nothing to trace, each at its line. */
+/**
+ * `trace model.py`: the findings and gradient norms, what it could not follow printed before them.
+ * Nothing to trace (a syntax error, no model) is bad input, as a spec's errors are: exit 2 and one
+ * line on stderr, the first error at its place, whatever the format.
+ */
 async function tracePythonFile(file: string, args: ParsedArgs, io: Io, format: 'text' | 'json' | 'sarif', failOn: FailOn): Promise<number> {
   return runPython(file, args, io, (run) => {
     const result = tracePython(run);
-    const findings = result.analysis?.findings ?? [];
+    if (!result.analysis) {
+      io.err(oneReason(result, run.locate));
+      return 2;
+    }
+    const findings = result.analysis.findings;
     if (format === 'json') {
       // A notebook's ranges are offsets into its code cells joined; `cells` says where each cell is in that text.
       const cells = run.notebook?.cells.map((c) => ({ cell: c.index + 1, start: c.start, end: c.end }));
-      io.out(toJson({ findings, diagnostics: result.diagnostics, trace: result.analysis?.trace ?? null, ...(cells ? { cells } : {}) }));
+      io.out(toJson({ findings, diagnostics: result.diagnostics, trace: result.analysis.trace, ...(cells ? { cells } : {}) }));
     } else if (format === 'sarif') {
       // A fix's edits are Python, not the notebook's JSON: SARIF gets them for .py files only.
       const shown = run.notebook ? findings.map((f) => ({ ...f, fixes: [] })) : findings;
       io.out(JSON.stringify(toSarif(shown, run.stored, require('../../package.json').version), null, 2));
-    } else if (!result.analysis) io.out(noModelText(result, run.locate));
-    else {
+    } else {
       const notes = formatPythonDiagnostics(result.diagnostics, run.locate);
       io.out(`${notes ? `${notes}\n` : ''}${formatFindings(findings, run.locate)}\n\n${formatNormTable(result.analysis.trace)}`);
     }
-    if (!result.analysis && result.diagnostics.some((d) => d.severity === 'error') && failOn !== 'never') return 1;
     return exitCodeFor(findings, failOn);
   });
 }

@@ -1,6 +1,7 @@
 /** Reverse mode: each computed tensor points at its node; backward walks them in topological order. */
 import { chargeMemory, getInstrument, popLayer, pushLayer } from './context';
-import { FloatArray, legacyTypeName } from './dtype';
+import { giveBack, POOLED_FROM_BYTES, poolingOn, startTracking, stopTracking } from './buffer-pool';
+import { copyOf, FloatArray, legacyTypeName } from './dtype';
 import type { OpKind } from './ops';
 import type { OpDef, Slot } from './ops/types';
 import { formatShape } from './shape';
@@ -132,6 +133,10 @@ export function backward(root: Tensor, seed?: FloatArray): void {
   if (g0.length !== root.size) throw new Error(`backward seed has ${g0.length} values, output has ${root.size}`);
   // Gradients in flight live on the tensors (`pending`), cleared as each is consumed.
   root.pending = g0;
+  // The gradients this walk computes are its own: once the op that consumed one has run, nothing
+  // reads it again, so it goes back to the pool for the next op (or step) of the same size.
+  const tracking = poolingOn() && order.some(pooledSize) ? startTracking() : null;
+  const record = tracking?.record ?? null;
   try {
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
@@ -143,7 +148,12 @@ export function backward(root: Tensor, seed?: FloatArray): void {
         if (t.grad) {
           const acc = t.grad;
           for (let j = 0; j < acc.length; j++) acc[j] += gy[j];
-        } else t.grad = gy;
+          giveBack(gy, record);
+        } else {
+          // A parameter's .grad outlives the walk: whoever reads it decides when it is dead.
+          record?.delete(gy);
+          t.grad = gy;
+        }
         continue;
       }
       const n = node.inputs.length;
@@ -181,13 +191,40 @@ export function backward(root: Tensor, seed?: FloatArray): void {
         // during onBackward), so an op that hands it back (reshape, a view) passes it on without a
         // copy. One array given for two inputs is copied for the second, before anyone adds into
         // either; a user's custom backward may keep the dy it was given, so its gy is copied too.
-        if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = g.slice();
+        if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = copyOf(g);
         x.pending = g;
+      }
+      if (!record) continue;
+      if (node.kind === 'custom') {
+        // A user's backward may keep the dy it was given and the tensors it returned.
+        for (const g of grads) if (g) record.delete(g);
+      } else {
+        recycle(gy, grads, targets, record);
+        for (const g of grads) if (g && g !== gy) recycle(g, grads, targets, record);
       }
     }
   } finally {
+    if (tracking) stopTracking(tracking);
     for (const t of order) t.pending = null;
   }
+}
+
+/**
+ * Whether a gradient of `t` would come from the pool (gradients take their tensor's size). When
+ * none would, as in a small model, the walk keeps no record: the bookkeeping is all it would get.
+ */
+function pooledSize(t: Tensor): boolean {
+  return t.size * (t.dtype === 'float32' ? 4 : 8) > POOLED_FROM_BYTES;
+}
+
+/**
+ * Gives a gradient back to the pool after its node has run, unless it went on as an input's
+ * gradient in flight, or another of the node's gradients is a view into its buffer.
+ */
+function recycle(a: FloatArray, grads: readonly (FloatArray | null)[], targets: readonly Tensor[], record: Set<FloatArray>): void {
+  for (const x of targets) if (x.pending === a) return;
+  for (const g of grads) if (g && g !== a && g.buffer === a.buffer) return;
+  giveBack(a, record);
 }
 
 function sharedWithEarlier(grads: readonly (FloatArray | null)[], k: number): boolean {

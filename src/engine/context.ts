@@ -9,6 +9,7 @@ import type { Module } from './nn/module';
 import type { Rng } from './rng';
 import type { Tensor } from './tensor';
 import { formatBytes } from '../numbers';
+import { emptyPool, pooledBytes, setPoolRoom } from './buffer-pool';
 import { formatShape, Shape } from './shape';
 
 const layerStack: string[] = [];
@@ -22,6 +23,9 @@ let sinceWatch = 0;
 const WATCH_EVERY = 16 * 1024 * 1024;
 /** Bytes held outside tensors for the whole run: the WebAssembly kernels' linear memory. */
 let memoryHeld = 0;
+
+// An array joins the pool only while this step's tensors, the kernels' memory and the pool fit the cap.
+setPoolRoom((bytes) => memoryUsed + memoryHeld + pooledBytes() + bytes <= memoryLimit);
 
 export function currentLayer(): string | null {
   return layerStack.length ? layerStack[layerStack.length - 1] : null;
@@ -99,6 +103,8 @@ export class TensorMemoryError extends Error {
 /** Typed arrays live outside V8's heap limit, so the engine counts what one step allocates. */
 export function setMemoryLimit(bytes: number): void {
   memoryLimit = bytes;
+  // A run's idle buffers do not outlive it (withMemoryLimit sets the cap before and after a run).
+  emptyPool();
   memoryUsed = 0;
   memoryBaseline = 0;
   if (memoryHeld > bytes) releaseHeld?.();
@@ -138,6 +144,8 @@ export function memoryInUse(): number {
 }
 
 export function chargeMemory(bytes: number, shape: Shape): void {
+  // Idle pooled arrays are held memory too; they are let go before the cap refuses anything.
+  if (memoryUsed + memoryHeld + pooledBytes() + bytes > memoryLimit) emptyPool();
   if (memoryUsed + memoryHeld + bytes > memoryLimit) throw new TensorMemoryError(currentLayer(), bytes, memoryLimit, shape);
   memoryUsed += bytes;
   if (memoryWatch && (sinceWatch += bytes) >= WATCH_EVERY) {
@@ -165,6 +173,7 @@ export function resetEngineState(): void {
   memoryBaseline = 0;
   memoryWatch = null;
   sinceWatch = 0;
+  emptyPool();
 }
 
 // ── Building modules ─────────────────────────────────────────────────────────
@@ -209,8 +218,14 @@ export function setHeldMemory(bytes: number, release: () => void): void {
   releaseHeld = bytes ? release : null;
 }
 
+/** Bytes the kernels hold for the whole run (their linear memory). */
+export function kernelMemoryHeld(): number {
+  return memoryHeld;
+}
+
 /** Whether the kernels may hold `bytes` in all beside this step's tensors; when not they take the JavaScript path. */
 export function fitsMemoryCap(bytes: number): boolean {
+  if (memoryUsed + pooledBytes() + bytes > memoryLimit) emptyPool();
   return memoryUsed + bytes <= memoryLimit;
 }
 

@@ -7,6 +7,8 @@
  * unchanged. What makes them integers is the tensor's `dtype`, which the ops keep and promote as
  * PyTorch does (int + int = int, int / int = float, int + float = float).
  */
+import { POOLED_FROM_BYTES, takeFloat32, takeFloat64 } from './buffer-pool';
+
 /** A float dtype: the precision a model runs in. */
 export type DType = 'float32' | 'float64';
 /** Any tensor's dtype. */
@@ -33,7 +35,8 @@ export function setDefaultDtype(dtype: DType): DType {
 // fifth faster this way. A block lives while any array carved from it does, so only arrays up to
 // SMALL_BYTES are carved; carved bytes are never handed out twice, so every array starts zeroed.
 const ON_HEAP_BYTES = 64;
-const SMALL_BYTES = 2048;
+// Larger arrays come from the buffer pool (buffer-pool.ts).
+const SMALL_BYTES = POOLED_FROM_BYTES;
 const BLOCK_BYTES = 65536;
 let block = new ArrayBuffer(BLOCK_BYTES);
 let blockAt = 0;
@@ -51,14 +54,16 @@ function carve(bytes: number): number {
 
 function float32(n: number): Float32Array {
   const bytes = n * 4;
-  if (bytes <= ON_HEAP_BYTES || bytes > SMALL_BYTES) return new Float32Array(n);
+  if (bytes > SMALL_BYTES) return takeFloat32(n);
+  if (bytes <= ON_HEAP_BYTES) return new Float32Array(n);
   const at = carve(bytes);
   return new Float32Array(block, at, n);
 }
 
 function float64(n: number): Float64Array {
   const bytes = n * 8;
-  if (bytes <= ON_HEAP_BYTES || bytes > SMALL_BYTES) return new Float64Array(n);
+  if (bytes > SMALL_BYTES) return takeFloat64(n);
+  if (bytes <= ON_HEAP_BYTES) return new Float64Array(n);
   const at = carve(bytes);
   return new Float64Array(block, at, n);
 }
@@ -75,6 +80,13 @@ export function dtypeOf(a: FloatArray): DType {
 /** A zero-filled array of the same type and length as `a`. */
 export function like(a: FloatArray, n: number = a.length): FloatArray {
   return a instanceof Float64Array ? float64(n) : float32(n);
+}
+
+/** A copy of `a` allocated as `like` does (from the buffer pool when large), unlike `slice`. */
+export function copyOf(a: FloatArray): FloatArray {
+  const c = like(a);
+  c.set(a);
+  return c;
 }
 
 export function fromValues(dtype: TensorDType, values: ArrayLike<number>): FloatArray {

@@ -115,6 +115,19 @@ function allFinite(arrays: readonly FloatArray[]): boolean {
   return true;
 }
 
+/**
+ * An op's numbers besides its tensors (a scale factor, a fill value) are inputs too: the causal
+ * mask's `torch.ones(n, n) * float('-inf')` is Inf by the user's choice, not an overflow.
+ */
+function attrsFinite(attrs: unknown): boolean {
+  if (typeof attrs === 'number') return Number.isFinite(attrs);
+  if (attrs === null || typeof attrs !== 'object' || ArrayBuffer.isView(attrs)) return true;
+  for (const v of Array.isArray(attrs) ? attrs : Object.values(attrs)) {
+    if (typeof v === 'number' ? !Number.isFinite(v) : typeof v === 'object' && v !== null && !attrsFinite(v)) return false;
+  }
+  return true;
+}
+
 export function summarize(op: OpKind, layer: string | null, d: FloatArray): OutputSummary {
   // One pass that assumes every value is finite, without a test per value: a non-finite value (or
   // an overflow) makes the sum of squares non-finite, and only then does the pass below run, which
@@ -301,7 +314,7 @@ export class Instrument {
     const s = summarize(op, layer, out.data);
     this.summaryOf.set(out, { summary: s, data: out.data, counter: out.counter, version: out.counter.value });
     if (this.keepOutputSummaries) this.outputs.push(s);
-    if (s.nonFinite && !this.firstNonFinite && allFinite(inputs.map((t) => t.data))) {
+    if (s.nonFinite && !this.firstNonFinite && allFinite(inputs.map((t) => t.data)) && attrsFinite(attrs)) {
       const { nan, inf } = countNonFinite(out.data);
       this.firstNonFinite = { op, layer, phase: 'forward', nan, inf, inputMaxAbs: maxAbsFinite(inputs) };
     }

@@ -84,6 +84,14 @@ export class Tensor {
     this.values = a;
   }
 
+  /**
+   * @internal The array this tensor's values live in, as it is (a view's not re-read from its base):
+   * the step scope gives it back to the buffer pool by identity (step-scope.ts).
+   */
+  get storage(): FloatArray {
+    return this.values;
+  }
+
   /** PyTorch's `_version`. */
   get version(): number {
     return this.counter.value;

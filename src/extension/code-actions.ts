@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { ruleOf, sameRange, toRange } from './diagnostics';
 import type { ModelController } from './models/controller';
+import type { ResolvedFix } from '../worker/messages';
 
 export class FindingFixProvider implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
@@ -24,15 +25,20 @@ export class FindingFixProvider implements vscode.CodeActionProvider {
       if (!rule) continue;
       const finding = findings.find((f) => f.rule === rule && sameRange(diagnostic.range, f.range));
       if (!finding) continue;
-      for (const fix of finding.fixes) {
-        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
-        action.diagnostics = [diagnostic];
-        action.isPreferred = fix.preferred;
-        action.edit = new vscode.WorkspaceEdit();
-        for (const e of fix.edits) action.edit.replace(doc.uri, toRange(e.range), e.newText);
-        actions.push(action);
-      }
+      actions.push(...quickFixes(doc.uri, diagnostic, finding.fixes));
     }
     return actions;
   }
+}
+
+/** One diagnostic's fixes as quick-fix actions, each an edit of the file at `uri` (positions in the text that was read). */
+export function quickFixes(uri: vscode.Uri, diagnostic: vscode.Diagnostic, fixes: readonly ResolvedFix[]): vscode.CodeAction[] {
+  return fixes.map((fix) => {
+    const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+    action.diagnostics = [diagnostic];
+    action.isPreferred = fix.preferred;
+    action.edit = new vscode.WorkspaceEdit();
+    for (const e of fix.edits) action.edit.replace(uri, toRange(e.range), e.newText);
+    return action;
+  });
 }

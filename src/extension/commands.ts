@@ -6,6 +6,8 @@ export enum CommandId {
   /** Internal: reveal a range of a model file (findings, sidebar rows). Hidden from the palette. */
   RevealLayer = 'gradientLens.revealLayer',
   OpenExample = 'gradientLens.openExample',
+  /** A new spec in the workspace (or an untitled one), started from the skeleton. */
+  NewModelFile = 'gradientLens.newModelFile',
   /** Internal: the CodeLens of one @model class of a TypeScript file (uri, className). Hidden from the palette. */
   TraceModel = 'gradientLens.traceModel',
   /** Internal: the CodeLens above an nn.Module class with nothing to trace it (uri, className): writes a sidecar. Hidden from the palette. */

@@ -22,6 +22,9 @@ import { CommandId } from './commands';
 import { SpecBackend } from './models/spec-backend';
 import type { FileRun, RunStats } from './models/types';
 import { TypeScriptBackend } from './models/typescript-backend';
+import { SPEC_TRIGGERS, SpecEditing } from './spec-editing';
+import { SpecProblemFixes } from './spec-problem-fixes';
+import { GettingStarted } from './starting';
 import { FindingsStatusItem } from './status-bar';
 import { executionGate } from './trust';
 import { summaryOf, TrainingRuns, type RunSummary } from './runs/runs';
@@ -63,6 +66,8 @@ const MODEL_SELECTOR: vscode.DocumentSelector = [
   { language: 'python' },
   { pattern: '**/*.py' },
 ];
+/** Spec files: our own completion, hover and the parser's quick fixes. */
+const SPEC_SELECTOR: vscode.DocumentSelector = [{ pattern: '**/*.grad.{yaml,yml,json}' }];
 
 export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const started = performance.now();
@@ -87,17 +92,21 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   };
 
   const diagnostics = vscode.languages.createDiagnosticCollection(COLLECTION_NAME);
-  const spec = new SpecBackend(path.join(context.extensionPath, 'dist', 'trace-worker.js'), log);
+  const problemFixes = new SpecProblemFixes();
+  const spec = new SpecBackend(path.join(context.extensionPath, 'dist', 'trace-worker.js'), log, problemFixes);
   const typescript = new TypeScriptBackend(context.extensionPath, log);
   const python = new PythonBackend(path.join(context.extensionPath, 'dist', 'trace-worker.js'), log);
   const controller = new ModelController([spec, typescript, python], diagnostics, { extensionUri, config: (uri) => config(uri) });
-  const handlers = new CommandHandlers(controller, extensionUri, log, (uri) => config(uri));
+  const handlers = new CommandHandlers(controller, extensionUri, log);
   const runs = new TrainingRuns({ extensionUri, workerScript: path.join(context.extensionPath, 'dist', 'run-worker.js'), log, config: (uri) => config(uri) });
   const base = handlers.panelContext();
   // The sidebar's "Open chart panel" on a training run opens the panel on the run.
   const panelContext = { ...base, openPanel: async (uri: vscode.Uri) => void (runs.get(uri) ? runs.watch(uri, true) : await base.openPanel(uri)) };
-  const views = new ModelViews(panelContext, controller, (uri) => handlers.backgroundTrace(uri), runs);
+  const views = new ModelViews(panelContext, controller, (uri) => handlers.backgroundTrace(uri), runs, context.workspaceState);
   handlers.views = views;
+  const editing = new SpecEditing(context.extensionPath);
+  const starting = new GettingStarted(context.extension, (syntax) => editing.load().skeletonText(syntax), log);
+  handlers.starting = starting;
   const codeLens = new TraceCodeLensProvider(controller, (uri) => config(uri).codeLens);
   const sidecarLens = new SidecarLensProvider((uri) => config(uri).codeLens);
   const statusBar = new FindingsStatusItem(controller);
@@ -117,6 +126,15 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new FindingFixProvider(controller), FindingFixProvider.metadata),
     ...handlers.register(),
     ...runs.register(),
+    ...starting.register(),
+    vscode.languages.registerCompletionItemProvider(SPEC_SELECTOR, editing, ...SPEC_TRIGGERS),
+    vscode.languages.registerHoverProvider(SPEC_SELECTOR, editing),
+    vscode.languages.registerCodeActionsProvider(SPEC_SELECTOR, problemFixes, SpecProblemFixes.metadata),
+    // The walkthrough's "fix it" step: the example's copy traced with no findings.
+    controller.onDidChange((uri) => {
+      const run = controller.result(uri);
+      if (run && controller.status(uri)?.state !== 'running') starting.published(uri, run.models.length > 0 && !run.failures.length, run.models.reduce((n, m) => n + m.findings.length, 0));
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       log.info('settings changed: re-tracing open model files');

@@ -8,12 +8,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RangeView } from '../protocol';
 import { CommandId } from './commands';
-import type { ExtensionConfig } from './config';
 import { toRange } from './diagnostics';
 import { openDocument } from './document-watch';
 import type { ModelController } from './models/controller';
 import type { FileRun } from './models/types';
 import type { PanelContext } from './panel/types';
+import { applyFindingFix, FIX_NOT_APPLIED } from './apply-fix';
+import type { GettingStarted } from './starting';
 import type { ModelViews } from './views';
 
 /** What the trace commands return: small, so `executeCommand` callers (tests, walkthrough) can read it. */
@@ -35,12 +36,13 @@ const OPEN_A_MODEL = 'Gradient Lens: open a model file (*.grad.yaml, *.grad.yml 
 export class CommandHandlers {
   /** Set once the views exist (they need these handlers for their own context first). */
   views: ModelViews | undefined;
+  /** The ways in for a newcomer: the welcome buttons, the example (set by activate()). */
+  starting: GettingStarted | undefined;
 
   constructor(
     private readonly controller: ModelController,
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
-    private readonly config: (scope: vscode.Uri) => ExtensionConfig,
   ) {}
 
   /** Every command, registered; the caller owns the registrations. */
@@ -64,7 +66,18 @@ export class CommandHandlers {
       retrace: async (uri) => void (await this.retrace(uri)),
       openPanel: async (uri) => void (await this.showPanel(uri)),
       exportFile: (name, format, data) => this.exportFile(name, format, data),
+      applyFix: (uri, rule, layer, title) => this.applyFix(uri, rule, layer, title),
+      run: async (command) => void (await this.starting?.run(command)),
     };
+  }
+
+  /** A fix button in the panel: the fix of the file's latest run, applied to the text it was made for. */
+  async applyFix(uri: vscode.Uri, rule: string, layer: string, title: string): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const run = this.controller.result(uri);
+    const outcome = await applyFindingFix(doc, run && { version: run.version, findings: run.models.flatMap((m) => m.findings) }, rule, layer, title);
+    this.log.info(`fix "${title}" (${rule} on ${layer || 'the model'}): ${outcome}`);
+    if (outcome !== 'applied') void vscode.window.showWarningMessage(FIX_NOT_APPLIED[outcome]);
   }
 
   /** The full run of a model, then its charts in the panel. `model` picks one class of a TypeScript file. */
@@ -134,20 +147,9 @@ export class CommandHandlers {
     void vscode.window.showInformationMessage(`Gradient Lens: saved ${path.basename(target.path)}`);
   }
 
-  /** The walkthrough's example: the article's seed model with the saturated Sigmoid shows a finding at once. */
+  /** The walkthrough's example, as a copy of the user's own (never the file inside the extension). */
   async openExample(): Promise<string | undefined> {
-    for (const name of ['seed-saturated.grad.yaml', 'seed.grad.yaml']) {
-      const seed = vscode.Uri.joinPath(this.extensionUri, 'examples', name);
-      try {
-        await vscode.workspace.fs.stat(seed);
-      } catch {
-        continue;
-      }
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(seed), { preview: false });
-      return seed.toString();
-    }
-    void vscode.window.showErrorMessage('Gradient Lens: the example models are missing from the extension folder.');
-    return undefined;
+    return this.starting?.openExample();
   }
 
   private async resolveDocument(arg: unknown): Promise<vscode.TextDocument | undefined> {
@@ -188,13 +190,13 @@ export class CommandHandlers {
     const wanted = model ? run.models.find((m) => m.name === model) : shown;
     if (wanted) return run;
     const failure = run.failures.find((f) => f.name === model) ?? run.failures[0];
-    const limitMs = this.config(doc.uri).limits.timeLimitMs;
     switch (failure?.kind) {
       case 'invalid':
         void vscode.window.showErrorMessage(`Gradient Lens: ${name} has errors; see the Problems panel.`);
         break;
       case 'timeout':
-        void vscode.window.showWarningMessage(`Gradient Lens: the trace of ${name} took longer than ${limitMs} ms (gradientLens.timeLimitMs) and was stopped.`);
+        // The failure says which limit, and whether reading the file or the steps took the time.
+        void vscode.window.showWarningMessage(`Gradient Lens: ${name}: ${failure.message}`);
         break;
       case 'restricted':
       case 'unavailable':

@@ -56,6 +56,10 @@ export class FindingsStatusItem extends Disposable {
       this.item.text = `∇ ${plural(n, 'finding')}`;
       this.item.tooltip = `Gradient Lens: ${n ? `${plural(n, 'finding')}${errors ? `, ${plural(errors, 'error')}` : ''}` : 'gradients look healthy'} (${models}${steps} steps traced). Click to open the gradient charts.`;
       if (errors) this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+    } else if (status?.message) {
+      // Nothing traced yet, and nothing wrong (an empty file): say what to do, in no alarming colour.
+      this.item.text = '$(info) ∇ empty model';
+      this.item.tooltip = status.message;
     } else {
       this.item.text = '∇';
       this.item.tooltip = 'Gradient Lens';

@@ -18,7 +18,8 @@ export type TraceOutcome =
   /** The spec has errors; nothing was traced. */
   | { kind: 'invalid'; parsed: Parsed; wallMs: number }
   | { kind: 'failed'; parsed: Parsed | null; name: string; message: string; range: RangeView | null; stack?: string; wallMs: number }
-  | { kind: 'timeout'; parsed: Parsed | null; limitMs: number; wallMs: number }
+  /** `reading`: what the worker was reading when the limit ended it, null when it was tracing (see the 'reading' reply). */
+  | { kind: 'timeout'; parsed: Parsed | null; limitMs: number; reading: string | null; wallMs: number }
   /** The thread died: out of heap (resourceLimits) or a crash. */
   | { kind: 'crashed'; parsed: Parsed | null; message: string; wallMs: number }
   | { kind: 'cancelled'; reason: CancelReason; wallMs: number };
@@ -34,6 +35,8 @@ interface Pending {
   id: number;
   started: number;
   parsed: Parsed | null;
+  /** What the worker said it reads now (null: it traces, or said nothing yet). */
+  reading: string | null;
   hooks: RunHooks;
   timer: NodeJS.Timeout;
   resolve(outcome: TraceOutcome): void;
@@ -72,10 +75,10 @@ export class TraceRunner implements vscode.Disposable {
       const timer = setTimeout(() => {
         const p = this.pending;
         if (p?.id !== id) return;
-        this.settle({ kind: 'timeout', parsed: p.parsed, limitMs: req.timeLimitMs, wallMs: performance.now() - started });
+        this.settle({ kind: 'timeout', parsed: p.parsed, limitMs: req.timeLimitMs, reading: p.reading, wallMs: performance.now() - started });
         this.endWorker();
       }, hardLimit);
-      this.pending = { id, started, parsed: null, hooks, timer, resolve };
+      this.pending = { id, started, parsed: null, reading: null, hooks, timer, resolve };
       worker.postMessage({ ...req, id } satisfies TraceRequest);
     });
   }
@@ -135,6 +138,9 @@ export class TraceRunner implements vscode.Disposable {
         p.parsed = reply;
         p.hooks.onParsed?.(reply);
         if (!reply.ok) this.settle({ kind: 'invalid', parsed: reply, wallMs });
+        break;
+      case 'reading':
+        p.reading = reply.what;
         break;
       case 'progress':
         p.hooks.onProgress?.(reply.step, reply.of);

@@ -11,7 +11,7 @@ import { findingView } from './diagnostics';
 import { Disposable } from './disposable';
 import type { ModelController } from './models/controller';
 import type { FileRun, TracedModel } from './models/types';
-import { TRACE_PANEL_VIEW_TYPE, TracePanel } from './panel/trace-panel';
+import { savedPanelData, TRACE_PANEL_VIEW_TYPE, TracePanel } from './panel/trace-panel';
 import type { ToWebview } from '../protocol';
 import type { PanelContext, PanelData } from './panel/types';
 import type { RunViews, TrainingRuns } from './runs/runs';
@@ -39,6 +39,9 @@ export function tracePanelOpen(): boolean {
   );
 }
 
+/** Workspace-state key: the file the chart panel showed last. */
+const PANEL_FILE_KEY = 'gradientLens.panelFile';
+
 export class ModelViews extends Disposable implements RunViews {
   readonly sidebar: GradientsViewProvider;
   private panel: TracePanel | undefined;
@@ -54,10 +57,19 @@ export class ModelViews extends Disposable implements RunViews {
     private readonly controller: ModelController,
     private readonly backgroundTrace: (uri: vscode.Uri) => Promise<void>,
     private readonly runs: TrainingRuns,
+    /** The workspace's memory: which file the panel showed, should a reload lose the page's own state. */
+    private readonly memory: vscode.Memento,
   ) {
     super();
     this.sidebar = this.own(new GradientsViewProvider(ctx));
     this.own(vscode.window.registerWebviewViewProvider(GRADIENTS_VIEW_ID, this.sidebar));
+    // After a window reload the panel comes back where it was, with its model.
+    this.own(
+      vscode.window.registerWebviewPanelSerializer(TRACE_PANEL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (webviewPanel, state) => this.revivePanel(webviewPanel, state),
+      }),
+    );
+    // No editor: focus in the panel or a view, so the sidebar keeps showing the model that was active.
     this.own(vscode.window.onDidChangeActiveTextEditor((e) => e && this.follow(e.document)));
     this.own(controller.onDidChange((uri) => this.onChange(uri)));
     runs.views = this;
@@ -75,6 +87,7 @@ export class ModelViews extends Disposable implements RunViews {
     const run = this.runs.runFor(doc.uri)?.panelData();
     if (run) this.showRunInSidebar(run);
     else if (this.controller.isModel(doc)) this.showInSidebar(doc.uri);
+    else this.showNoModel(doc);
   }
 
   showRun(data: PanelData, reveal: boolean): void {
@@ -82,6 +95,8 @@ export class ModelViews extends Disposable implements RunViews {
     if (reveal) {
       this.panel = TracePanel.show(this.ctx, data);
       this.panelUri = key;
+      // A run is no file to trace again after a reload: the panel then comes back with what it saved, or empty.
+      void this.memory.update(PANEL_FILE_KEY, undefined);
       this.showRunInSidebar(data);
       return;
     }
@@ -115,8 +130,28 @@ export class ModelViews extends Disposable implements RunViews {
     if (!m) return false;
     this.panel = TracePanel.show(this.ctx, panelData(uri, run, m));
     this.panelUri = uri.toString();
+    void this.memory.update(PANEL_FILE_KEY, this.panelUri);
     if (this.sidebarUri?.toString() === uri.toString()) this.sidebar.update(panelData(uri, run, m));
     return true;
+  }
+
+  /**
+   * The chart panel VS Code restores after a reload: it shows what it showed, then the file's fresh
+   * full trace (the file is opened for that if it is not open: the panel was about it). A training
+   * run's panel keeps its last steps until the run is watched again: there is no file to trace.
+   */
+  revivePanel(webviewPanel: vscode.WebviewPanel, state: unknown): void {
+    const data = savedPanelData(state);
+    this.panel = TracePanel.revive(this.ctx, webviewPanel, data);
+    // The page's state is saved by the window when it gets to it: a reload soon after a trace can
+    // come back without it. The file the panel showed is also kept in the workspace's memory.
+    const remembered = this.memory.get<string>(PANEL_FILE_KEY);
+    const uri = data?.uri ?? (remembered ? vscode.Uri.parse(remembered) : undefined);
+    this.panelUri = uri?.toString();
+    // A training run's panel keeps its last steps until the run is watched again: no file to trace.
+    if (data?.trace.run) return;
+    // The editors come back after the panel: open the file (without showing it) to trace it now.
+    if (uri) void vscode.workspace.openTextDocument(uri).then(() => this.backgroundTrace(uri)).then(undefined, () => undefined);
   }
 
   /** Shows this run in the panel if the panel is open on its file, and in the sidebar if it shows that file. */
@@ -128,11 +163,23 @@ export class ModelViews extends Disposable implements RunViews {
     if (this.sidebarUri?.toString() === key) this.sidebar.update(panelData(uri, run, m));
   }
 
+  /**
+   * Another kind of file is active: the sidebar says so (naming it) instead of showing the last
+   * model without saying which, and Re-trace acts on nothing it cannot see.
+   */
+  private showNoModel(doc: vscode.TextDocument): void {
+    if (doc.uri.scheme === 'output') return;
+    this.sidebarUri = undefined;
+    this.sidebar.update(undefined, `The active editor (${path.basename(doc.uri.path) || doc.uri.toString(true)}) is not a model file. Open a *.grad.yaml or *.grad.json spec, a TypeScript file with @model classes, or a PyTorch .py file.`);
+    this.sidebar.setStatus('idle', '');
+  }
+
   private showInSidebar(uri: vscode.Uri): void {
     this.sidebarUri = uri;
     const run = this.controller.result(uri);
     const m = this.modelOf(uri, run);
-    this.sidebar.update(run && m ? panelData(uri, run, m) : undefined);
+    if (run && m) this.sidebar.update(panelData(uri, run, m));
+    else this.sidebar.untraced(uri);
     const status = this.controller.status(uri);
     if (status) this.sidebar.setStatus(status.state, status.message);
   }
@@ -144,7 +191,10 @@ export class ModelViews extends Disposable implements RunViews {
     const m = this.modelOf(uri, run);
     if (this.sidebarUri?.toString() === key) {
       if (status) this.sidebar.setStatus(status.state, status.message);
-      if (status?.state !== 'running') this.sidebar.update(run && m ? panelData(uri, run, m) : undefined);
+      if (status?.state !== 'running') {
+        if (run && m) this.sidebar.update(panelData(uri, run, m));
+        else this.sidebar.untraced(uri);
+      }
     }
     if (!run || !m || this.panelUri !== key || !this.panel || status?.state === 'running' || !tracePanelOpen()) return;
     if (!run.quick) return this.panel.update(panelData(uri, run, m));

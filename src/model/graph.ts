@@ -7,6 +7,7 @@
 import type { InitScheme } from './catalogue/inits';
 import type { LossType } from './catalogue/losses';
 import type { OptimizerType } from './catalogue/optimizers';
+import type { TextEdit } from './fixes';
 
 export type { InitScheme, LossType, OptimizerType };
 
@@ -152,11 +153,20 @@ export interface ModelSpec {
 }
 
 export interface SpecDiagnostic {
-  severity: 'error' | 'warning';
-  /** Stable: 'spec/syntax', 'spec/unknown-layer', 'spec/type', 'spec/shape-mismatch', ... */
+  /** 'info' only for a file with nothing in it yet: a hint to start, never a fault. */
+  severity: 'error' | 'warning' | 'info';
+  /** Stable: 'spec/syntax', 'spec/unknown-layer', 'spec/type', 'spec/shape-mismatch', 'spec/empty', ... */
   code: string;
   message: string;
   range: SourceRange;
+  /** Edits that fix it, in the file's own syntax: the name meant, the size that fits, a skeleton. */
+  fixes?: SpecFix[];
+}
+
+export interface SpecFix {
+  title: string;
+  edits: TextEdit[];
+  preferred?: boolean;
 }
 
 /** The layer at a named_parameters() prefix ('' is the root Sequential). */

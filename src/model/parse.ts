@@ -5,10 +5,11 @@
  * shape chain (model.ts, entries.ts), arguments (args.ts), checks across sections (checks.ts) and
  * the wording of messages (messages.ts); this file reads the top level and a Python sidecar.
  */
-import type { ModelSpec, SourceRange, SpecDiagnostic } from './graph';
+import type { ModelSpec, SourceRange, SpecDiagnostic, SpecFix } from './graph';
 import { REQUIRED_TOP_LEVEL_KEYS, TOP_LEVEL_KEYS } from './catalogue';
 import { locate, type LEntry, type LValue } from './located';
-import { didYouMean } from './suggest';
+import { closest, didYouMean } from './suggest';
+import { missingKeysEdit, type SkeletonKey } from './skeleton';
 import { DEFAULT_LIMITS, limitName, type Limits, maxSpecBytes, memoryLimitBytes } from '../limits';
 import { formatBytes } from '../numbers';
 import { SpecReading } from './spec/context';
@@ -63,7 +64,7 @@ export function parseSpec(text: string, fileName: string, options: ParseOptions 
     return { spec: null, diagnostics: [{ severity: 'error', code: 'spec/too-large', message, range: { start: 0, end: 0 } }] };
   }
   try {
-    return read(new SpecReading(text, options.maxTensorBytes ?? memoryLimitBytes(limits), limits), String(fileName));
+    return read(new SpecReading(text, options.maxTensorBytes ?? memoryLimitBytes(limits), limits, String(fileName)), String(fileName));
   } catch (e) {
     // A bug here must not take the editor's diagnostics down with it.
     const message = e instanceof Error ? e.message : String(e);
@@ -72,13 +73,19 @@ export function parseSpec(text: string, fileName: string, options: ParseOptions 
 }
 
 function read(cx: SpecReading, fileName: string): ParseResult {
+  if (!cx.text.trim()) {
+    cx.empty(null);
+    return done(cx, null);
+  }
   const located = locate(cx.text, fileName, { maxDepth: cx.limits.maxDepth, what: 'the spec' });
   cx.diags.push(...located.diagnostics);
   const root = located.root;
   if (!root || isNull(root)) {
-    if (!cx.diags.length) {
-      cx.error('spec/missing', `the spec is empty: it needs ${andList(REQUIRED_TOP_LEVEL_KEYS)} (and optionally optimizer and trace)`, { start: 0, end: 0 });
-    }
+    if (!cx.diags.length) cx.empty(root && root.range.end > root.range.start ? root.range : null);
+    return done(cx, null);
+  }
+  if (root.kind === 'map' && root.entries.length === 0) {
+    cx.empty(root.range);
     return done(cx, null);
   }
   if (root.kind !== 'map') {
@@ -89,13 +96,19 @@ function read(cx: SpecReading, fileName: string): ParseResult {
   for (const e of root.entries) {
     if (TOP_LEVEL_KEYS.includes(e.key)) top.set(e.key, e);
     else if (e.key !== '$schema') {
-      cx.error('spec/unknown-key', `unknown key '${e.key}'.${didYouMean(e.key, TOP_LEVEL_KEYS)} A spec's keys are ${TOP_LEVEL_KEYS.join(', ')}.`, e.keyRange);
+      cx.error('spec/unknown-key', `unknown key '${e.key}'.${didYouMean(e.key, TOP_LEVEL_KEYS)} A spec's keys are ${TOP_LEVEL_KEYS.join(', ')}.`, e.keyRange, cx.meant(e.key, TOP_LEVEL_KEYS, e.keyRange));
     }
   }
   const modelEntry = top.get('model');
   if (modelEntry && modelEntry.value.kind === 'map' && modelEntry.value.entries.some((x) => x.key === 'python')) return readSidecar(cx, modelEntry, top);
+  // A misspelt key is not also missing: its fix is the rename, not a second copy of the key.
+  const misspelt = new Set(root.entries.map((e) => (TOP_LEVEL_KEYS.includes(e.key) ? undefined : closest(e.key, TOP_LEVEL_KEYS))));
+  const missing = REQUIRED_TOP_LEVEL_KEYS.filter((k) => !top.has(k) && !misspelt.has(k)) as SkeletonKey[];
+  const addMissing: SpecFix[] = missing.length
+    ? [{ title: `Add ${andList(missing)} (a starting point to change)`, edits: [missingKeysEdit(cx.text, cx.syntax, missing, root.range)] }]
+    : [];
   for (const k of REQUIRED_TOP_LEVEL_KEYS) {
-    if (!top.has(k)) cx.error('spec/missing', `the spec has no '${k}': ${MISSING_HINT[k]}`, cx.firstLine(root.range));
+    if (missing.includes(k as SkeletonKey)) cx.error('spec/missing', `the spec has no '${k}': ${MISSING_HINT[k]}`, cx.firstLine(root.range), addMissing);
   }
 
   const trace = readTrace(cx, top.get('trace'));

@@ -8,27 +8,37 @@ export interface RuleConfig {
   /** Per rule: its severity, or 'off'; 'default' keeps the rule's own choice (e.g. error for 100% dead). */
   severity: Partial<Record<RuleId, Severity | 'off' | 'default'>>;
   saturatedActivation: {
-    /** A layer is flagged when more than this share of its units is saturated. */
+    /**
+     * Flag a Sigmoid or Tanh layer when more than this share of its units sit where the slope is
+     * almost flat. A unit counts when its derivative is below 1% of the peak: |x| > 6 for Sigmoid, |x| > 3 for Tanh.
+     */
     share: number;
   };
   deadRelu: {
     /**
-     * Warning above this share of units (channels for convolutions) dead on every sample of the
-     * batch; error when all are dead. AUTOTRAINER's 70%: healthy nets reach 47% (rules/dead-relu.ts).
+     * Warn when more than this share of a ReLU layer's units are dead (active on fewer than 1% of
+     * the samples: they output zero and pass no gradient); an error when all of them are. Convolutions
+     * count channels. AUTOTRAINER's 70%: healthy nets reach 47% (rules/dead-relu.ts).
      */
     share: number;
     /**
-     * Fewest samples per step to tell a dead unit from one that is merely off: a healthy unit is off
-     * on one sample half the time, on 8 samples 0.4% of the time.
+     * Judge dead units only on steps with at least this many samples: a healthy unit is off on one
+     * sample half the time, on all of 8 samples only 0.4% of the time.
      */
     minSamples: number;
   };
   vanishingGradient: {
-    /** ‖∇W_first‖/‖∇W_last‖ below this… */
+    /**
+     * Flag a vanishing gradient when the first layer's weight gradient is smaller than this
+     * fraction of the last layer's, and also below the first-norm threshold. ‖∇W_first‖ / ‖∇W_last‖ < ratio.
+     */
     ratio: number;
-    /** …and ‖∇W_first‖ below this. */
+    /**
+     * The first layer's weight gradient must also be below this size for a vanishing gradient to
+     * be flagged, so a small but workable gradient is left alone. ‖∇W_first‖ < firstNorm.
+     */
     firstNorm: number;
-    /** Or mean |grad| of a weight below this. */
+    /** Flag any weight whose gradient entries average below this size, on their own. mean |∇W| < meanAbs. */
     meanAbs: number;
     /**
      * Steps whose loss is at most this share of the first step's have fit the batch: their small
@@ -38,17 +48,17 @@ export interface RuleConfig {
     convergedLoss: number;
   };
   explodingGradient: {
-    /** ‖∇W_first‖/‖∇W_last‖ above this. */
+    /** Flag an exploding gradient when the first layer's weight gradient is this many times the last layer's. ‖∇W_first‖ / ‖∇W_last‖ > ratio. */
     ratio: number;
-    /** Or any gradient norm above this. */
+    /** Flag an exploding gradient when any parameter's gradient grows past this size, whatever the other layers do. ‖∇W‖ > normBound. */
     normBound: number;
   };
   learningRate: {
-    /** ‖Δw‖/‖w‖ below this is "too small". */
+    /** Warn that the learning rate is too small when each step changes the weights by less than this share of their size. ‖Δw‖ / ‖w‖ < tooSmall. */
     tooSmall: number;
-    /** Below this nothing changes at all (error). */
+    /** An error when a step changes the weights by less than this share of their size: they do not train at all. ‖Δw‖ / ‖w‖ < min. */
     min: number;
-    /** Above this the weights are overwritten each step. */
+    /** Flag a learning rate too large when a step changes the weights by more than this many times their size. ‖Δw‖ / ‖w‖ > max. */
     max: number;
     /**
      * Too small is judged, with SGD, on the steps where some weight's ‖∇W‖/‖w‖ reaches this: on
@@ -70,13 +80,18 @@ export interface RuleConfig {
     weightGrowth: number;
     /** Diverging: some update was at least this share of the weight it changed (with the loss growth and a weight blow-up). */
     divergingUpdate: number;
-    /** The ratio a suggested learning rate aims for (the usual rule of thumb). */
+    /** The share of the weights' size a suggested learning rate aims to change per step (the usual rule of thumb). ‖Δw‖ / ‖w‖ ≈ suggestedRatio. */
     suggestedRatio: number;
   };
   initialisation: {
+    /** Flag weights that start (nearly) constant or zero: their variance is below this (NeuraLint, DeepDiagnosis). Var(W) < minVariance. */
     minVariance: number;
+    /** Flag weights that start far too large: their variance is above this. Var(W) > maxVariance. */
     maxVariance: number;
-    /** Flag a weight whose variance is this many times off the Xavier/He value for the activation after it. */
+    /**
+     * Flag a weight whose starting variance is this many times above or below the Xavier/He value
+     * for the activation after it. Var(W) / Var_xavier/he > factor, or < 1/factor.
+     */
     factor: number;
     /**
      * Weights that start constant are still symmetric when, after the traced steps, their rows
@@ -85,22 +100,35 @@ export interface RuleConfig {
     symmetry: number;
   };
   underflow: {
-    /** Share of nonzero gradient entries in float32's subnormal range. */
+    /** Flag a gradient when more than this share of its nonzero entries are so small that float32 loses precision on them (subnormal, below 1.2e-38). */
     subnormalShare: number;
-    /** A gradient norm below this that becomes exactly zero one op later was flushed, not cut (float32's smallest normal is 1.2e-38). */
+    /**
+     * A gradient smaller than this that becomes exactly zero one op later was lost to float32's
+     * range (flushed), not cut by the model. ‖∇‖ < flushNorm, then ‖∇‖ = 0.
+     */
     flushNorm: number;
   };
   customGradient: {
+    /**
+     * Flag a hand-written backward whose gradient differs from float64 finite differences by more
+     * than this relative error (torch.autograd.gradcheck's tolerance). |g − g_numeric| / |g_numeric| > relativeError.
+     */
     relativeError: number;
   };
   lossActivationMismatch: {
-    /** A bounded last activation before a regression loss is flagged when more than this share of targets lies outside its range. */
+    /** Flag a bounded last activation (Sigmoid, Tanh) before a regression loss when more than this share of the targets lies outside the range it can output. */
     targetsOutOfRange: number;
   };
   gradientThroughTime: {
-    /** ‖∂loss/∂h_first‖/‖∂loss/∂h_last‖ of a recurrent layer above this: the gradient explodes through time. */
+    /**
+     * Flag a recurrent layer whose gradient grows through time: the loss's gradient at its first time
+     * step is more than this many times the one at its last. ‖∂loss/∂h_first‖ / ‖∂loss/∂h_last‖ > explodingRatio.
+     */
     explodingRatio: number;
-    /** Below this: it vanishes through time (information). */
+    /**
+     * Note (as information) a recurrent layer whose gradient fades through time: the loss's gradient
+     * at its first time step is less than this fraction of the one at its last. ‖∂loss/∂h_first‖ / ‖∂loss/∂h_last‖ < vanishingRatio.
+     */
     vanishingRatio: number;
   };
   saturatedGates: {

@@ -24,7 +24,7 @@
  */
 import { fanInAndFanOut } from '../engine/init';
 import { traitsOf } from '../model/catalogue';
-import type { LayerNode } from '../model/graph';
+import type { LayerNode, SourceRange } from '../model/graph';
 import type { LayerOutputStep, Trace } from '../trace/types';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
 import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, perStep, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
@@ -97,6 +97,19 @@ function acceptableVariance(f: Follower, shape: number[]): { lo: number; hi: num
 function scaleName(std: number, mean: number): string {
   if (Math.abs(mean) <= 0.1 * std) return `std ${shortNumber(std)}`;
   return `root mean square ${shortNumber(Math.sqrt(std * std + mean * mean))} (mean ${shortNumber(mean)})`;
+}
+
+/**
+ * The init the user wrote for the weight, as written ("normal(std=8)"), and where: the line to
+ * change. Null for PyTorch's default, which the layer's own line stands for.
+ */
+function writtenInit(layer: LayerNode): { text: string; range: SourceRange } | null {
+  const w = layer.init.weight;
+  if (!w || w.scheme === 'default') return null;
+  const args = Object.entries(w.args)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? shortNumber(v) : v}`)
+    .join(', ');
+  return { text: args ? `${w.scheme}(${args})` : w.scheme, range: w.range };
 }
 
 function followerName(f: Follower): string {
@@ -192,6 +205,8 @@ export const poorInitialisation: Rule = {
             : `weight of ${layer.type} ${layer.path} starts constant (every entry ${shortNumber(mean)}), but the updates make its ${rows} ${units} differ (after ${steps} steps ${apart}): the symmetry breaks, so this is only a hint`,
         );
         f.evidence.push({ label: 'row spread', values: perStep(trace, index, (p) => p.rowSpread ?? NaN) });
+        const written = writtenInit(layer);
+        if (written) f.range = written.range;
       } else {
         // What carries the signal forward is E[w²]: the variance for zero-mean inits, and a single
         // constant row (which no symmetry argument applies to) is judged by its magnitude.
@@ -204,8 +219,11 @@ export const poorInitialisation: Rule = {
         const fol: Follower = scaleFree ? {} : follower;
         const rec = recommended(fol, shape);
         const off = tooLarge ? variance / (rec.std * rec.std) : (rec.std * rec.std) / variance;
+        // What was measured on the weights (a sample's std is not the std written) beside what was written.
+        const written = writtenInit(layer);
+        const measured = written ? `${scaleName(std, mean)} as measured (written: ${written.text})` : scaleName(std, mean);
         const stated =
-          `weight of ${layer.type} ${layer.path} starts at ${scaleName(std, mean)}, expected about ${shortNumber(rec.std)} (${rec.name} for ${followerName(fol)}): ` +
+          `weight of ${layer.type} ${layer.path} starts at ${measured}, expected about ${shortNumber(rec.std)} (${rec.name} for ${followerName(fol)}): ` +
           (variance > 0 ? `variance ${shortNumber(off)}× too ${tooLarge ? 'large' : 'small'}` : `every entry ${shortNumber(mean)}`);
         let effect: string;
         let warn: boolean;
@@ -227,6 +245,8 @@ export const poorInitialisation: Rule = {
         }
         const severity: Severity = warn ? 'warning' : 'info';
         f = findingAt('poor-initialisation', severity, layer, stated + effect);
+        // The finding, and the "likely cause" that points at it, sit on the init to change, not on the layer's name.
+        if (written) f.range = written.range;
         f.evidence.push({ label: 'weight std', values: perStep(trace, index, (p) => p.weightStd) });
       }
       if (typeof follower === 'object' && follower.activation && activationOf(follower.activation)?.gain !== 'linear') {

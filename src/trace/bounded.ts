@@ -6,8 +6,8 @@
  */
 import * as vm from 'node:vm';
 import { resetEngineState, setMemoryWatch } from '../engine/context';
-import { limitName, Limits, processMemoryCapBytes } from '../limits';
-import { formatBytes, formatDuration } from '../numbers';
+import { limitName, Limits, processMemoryCapBytes, timeLimitMessage } from '../limits';
+import { formatBytes } from '../numbers';
 import { TraceError } from './errors';
 
 let calls = 0;
@@ -23,10 +23,6 @@ export class LimitError extends TraceError {
   }
 }
 
-export function timeLimitMessage(ms: number): string {
-  return `the trace did not finish within ${formatDuration(ms)} (${limitName('timeLimitMs')}): lower trace.steps or batch_size, or raise the limit`;
-}
-
 /** Throws when the process has grown past the cap since `startRss`. */
 export function checkProcessMemory(limits: Pick<Limits, 'memoryLimitMB'>, startRss: number): void {
   const cap = processMemoryCapBytes(limits);
@@ -39,8 +35,12 @@ export function checkProcessMemory(limits: Pick<Limits, 'memoryLimitMB'>, startR
   }
 }
 
-/** `fn()`, or a LimitError once it runs past `limits.timeLimitMs` or the process-memory cap. */
-export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' | 'memoryLimitMB'>): T {
+/**
+ * `fn()`, or a LimitError once it runs past `limits.timeLimitMs` or the process-memory cap.
+ * `reading()` says what `fn` is reading at the moment, or null once it traces: the time limit's
+ * advice follows it.
+ */
+export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' | 'memoryLimitMB'>, reading: () => string | null = () => null): T {
   const slot = globalThis as unknown as Record<string, unknown>;
   const key = `__gradientLensBounded${calls++}`;
   let result: T | undefined;
@@ -55,7 +55,7 @@ export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' 
       timeout: Math.max(1, Math.ceil(limits.timeLimitMs)),
     });
   } catch (e) {
-    if ((e as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new LimitError(timeLimitMessage(limits.timeLimitMs), 'timeLimitMs');
+    if ((e as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new LimitError(timeLimitMessage(limits.timeLimitMs, reading()), 'timeLimitMs');
     throw e;
   } finally {
     delete slot[key];

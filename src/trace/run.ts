@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, memoryLimitBytes } from '../limits';
 import { persistentBytes } from '../model/memory';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
+import { recordStep, releaseGradients, releaseStep, type StepScope, type StepSurvivors } from '../engine/step-scope';
 import { buildLoss, buildModule, buildOptimizer, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
 import { modelKey, reusableModule } from './model-cache';
@@ -54,6 +55,12 @@ export interface Session {
    * `built.loss` otherwise.
    */
   step?: () => Tensor;
+  /**
+   * Set when the trace built the module itself from a spec (no user code ran, nothing outside the
+   * trace holds a tensor of a step): each step's forward intermediates then go back to the buffer
+   * pool once the step is recorded (src/engine/step-scope.ts).
+   */
+  ownsSteps?: boolean;
 }
 
 export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
@@ -63,7 +70,7 @@ export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
   // Given weights are loaded into the module: such runs (the CLI's grads, parity) build their own.
   const module = opts.reuseModel && !opts.state ? reusableModule(modelKey(spec, dtype, opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT), build).module : build();
   if (opts.state) loadStateDict(module, opts.state as Record<string, TensorJson>);
-  return trainingOf(spec, module, layersBelow(spec.model), dtype, opts);
+  return { ...trainingOf(spec, module, layersBelow(spec.model), dtype, opts), ownsSteps: true };
 }
 
 /**
@@ -300,11 +307,27 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
     // The weights before each update, copied into the same arrays every step: a fresh copy of a
     // CNN's half a million weights each step cost more than the statistics read from it.
     let before: FloatArray[] = [];
+    // A step the user's own code computes may keep any of its tensors.
+    const owns = session.ownsSteps === true && !session.step;
+    // What outlives a step, when the session owns its steps: the module, the batch, the optimiser's
+    // state and the trace. Of the trace's records only the newest can hold an array of this step
+    // (older ones were checked in their own step), so a long trace is not searched again each step.
+    const survivors = (record: StepRecord | undefined): StepSurvivors => ({
+      module: built.module,
+      tensors: [session.batch.input, session.batch.target],
+      values: [built.optimizer, { ...trace, steps: [] }, record],
+    });
     for (let step = 0; step < meta.steps; step++) {
       instrument.reset();
+      // The last step's gradients were read into its record; the last step's own stay on the parameters.
+      if (owns && step > 0) releaseGradients(built.params, survivors(trace.steps[trace.steps.length - 1]));
       let loss: number;
+      let lossTensor: Tensor;
+      let scope: StepScope | null = null;
       try {
-        loss = forwardBackward(session, at).item();
+        if (owns) ({ result: lossTensor, scope } = recordStep(() => forwardBackward(session, at)));
+        else lossTensor = forwardBackward(session, at);
+        loss = lossTensor.item();
       } catch (e) {
         // The user's model fed the loss values it is not defined on: a finding, not a failed run.
         if (!(e instanceof LossInputError)) throw e;
@@ -329,6 +352,8 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
       if (built.optimizer.clip && clip) record.clip = { ...clip };
       trace.steps.push(record);
       if (instrument.firstNonFinite && !trace.firstNonFinite) trace.firstNonFinite = { step, ...instrument.firstNonFinite } as NonFiniteEvent;
+      // The step is recorded: its graph is dead (the loss was read as a number), so the next step reuses its arrays.
+      if (scope) releaseStep(scope, lossTensor, survivors(record));
       if (!Number.isFinite(loss)) {
         trace.stoppedEarly = `the loss became ${loss} at step ${step}`;
         break;

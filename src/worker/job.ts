@@ -12,21 +12,31 @@ import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { DEFAULT_LIMITS } from '../limits';
 import { loadDataFiles } from '../trace/data-files';
+import { READING } from '../limits';
 import { specRangeOf, TraceError } from '../trace/errors';
+import { basename } from 'node:path';
 import { lineIndex, LineIndex } from './positions';
 import { runPythonJob } from './python-job';
-import type { ResolvedFinding, SpecProblem, TraceReply, TraceRequest } from './messages';
+import type { TextEdit } from '../model/fixes';
+import type { ResolvedFinding, ResolvedFix, SpecProblem, TraceReply, TraceRequest } from './messages';
 
 /** Runs a request: a spec here, PyTorch source in python-job.ts (its parser loads asynchronously, once). */
 export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): void | Promise<void> {
   if (req.python) return runPythonJob(req, post);
   const lines = lineIndex(req.text);
   const t0 = performance.now();
+  readingNow(req, post, READING.spec(basename(req.fileName)));
   const { spec, diagnostics, sidecar } = parseSpec(req.text, req.fileName, { limits: req.limits });
   const parseMs = performance.now() - t0;
-  const problems: SpecProblem[] = diagnostics.map((d) => ({ severity: d.severity, message: d.message, range: lines.range(d.range) }));
+  const problems: SpecProblem[] = diagnostics.map((d) => ({
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    range: lines.range(d.range),
+    fixes: (d.fixes ?? []).map((fix) => resolveFix(fix, (r) => lines.range(r))),
+  }));
   // A Python file's sidecar is traced with that file, where its findings are.
-  if (sidecar) problems.push({ severity: 'info', code: 'python/sidecar', message: `This spec is the sidecar of ${sidecar.python}: Gradient Lens traces it with that file, and shows the findings there`, range: lines.range(sidecar.pythonRange) });
+  if (sidecar) problems.push({ severity: 'info', code: 'python/sidecar', message: `This spec is the sidecar of ${sidecar.python}: Gradient Lens traces it with that file, and shows the findings there`, range: lines.range(sidecar.pythonRange), fixes: [] });
   const ok = !!spec && !problems.some((p) => p.severity === 'error');
   const layers = spec ? layersInOrder(spec).map((l) => ({ path: l.path, range: lines.range(l.range) })) : [];
   post({ type: 'parsed', id: req.id, problems, ok, layers, parseMs });
@@ -37,12 +47,14 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   const started = performance.now();
   let analysis;
   try {
+    const data = dataFor(spec, req, post);
+    readingNow(req, post, null);
     analysis = analyse(
       { graph: spec, text: req.text, fileName: req.fileName, fixes: (g) => specFixes(req.text, req.fileName, g) },
       {
         kind: 'build',
         options: {
-          data: dataFor(spec, req),
+          data,
           steps: of,
           memoryLimitBytes: req.memoryLimitBytes,
           reuseModel: true,
@@ -67,13 +79,19 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings } });
 }
 
+/** Tells the host what the job reads from now on (null: it traces), for its time limit's message. */
+export function readingNow(req: TraceRequest, post: (reply: TraceReply) => void, what: string | null): void {
+  post({ type: 'reading', id: req.id, what });
+}
+
 /** The spec's `data:` files, read from the spec's folder or the workspace; refused for a spec that is not a local file. */
-function dataFor(spec: ModelSpec, req: TraceRequest) {
+function dataFor(spec: ModelSpec, req: TraceRequest, post: (reply: TraceReply) => void) {
   if (!spec.input.file && !spec.target.file) return undefined;
   if (req.dataRoots === null) {
     const which = spec.input.file ? 'input' : 'target';
     throw new TraceError(`${which} data ${spec[which].file}: data files are read only for specs on the local disk`, { kind: 'data', which });
   }
+  readingNow(req, post, READING.dataFiles(basename(req.fileName)));
   return loadDataFiles(spec, { specPath: req.fileName, roots: req.dataRoots ?? [], limits: { ...DEFAULT_LIMITS, ...req.limits }, dtype: spec.trace.dtype });
 }
 
@@ -92,11 +110,12 @@ export function resolveFinding(f: Finding, lines: LinesOf): ResolvedFinding {
     range: pos(f.range),
     ...file(f.range),
     related: f.related.map((r) => ({ range: pos(r.range), message: r.message, ...file(r.range) })),
-    fixes: f.fixes.map((fix) => ({
-      title: fix.title,
-      preferred: !!fix.preferred,
-      edits: fix.edits.map((e) => ({ range: pos(e.range), newText: e.newText })),
-    })),
+    fixes: f.fixes.map((fix) => resolveFix(fix, pos)),
     ...(f.explainedBy ? { explainedBy: f.explainedBy } : {}),
   };
+}
+
+/** A fix with its offsets turned into positions of the text that was read. */
+function resolveFix(fix: { title: string; preferred?: boolean; edits: readonly TextEdit[] }, pos: (r: SourceRange) => ResolvedFix['edits'][number]['range']): ResolvedFix {
+  return { title: fix.title, preferred: !!fix.preferred, edits: fix.edits.map((e) => ({ range: pos(e.range), newText: e.newText })) };
 }

@@ -40,14 +40,16 @@ export interface PythonRequest {
   sidecar?: { text: string; fileName: string };
 }
 
-/** A problem with the spec itself: YAML/JSON syntax, unknown layer, wrong argument. */
+/** A problem with the spec itself: YAML/JSON syntax, unknown layer, wrong argument; or the hint on an empty file. */
 export interface SpecProblem {
   severity: Severity;
+  /** 'spec/unknown-layer', 'spec/shape-mismatch', 'spec/empty', …: what quick fixes match on. */
+  code: string;
   message: string;
   range: RangeView;
-  /** What kind of problem, when it has one to show ('python/cant-follow', 'python/syntax'). */
-  code?: string;
   related?: { range: RangeView; message: string }[];
+  /** The parser's fixes (the name meant, the size that fits, a skeleton), in the file's syntax. */
+  fixes: ResolvedFix[];
 }
 
 export interface ResolvedEdit {
@@ -90,6 +92,12 @@ export interface Timings {
 export type TraceReply =
   /** Sent as soon as the spec is parsed, before any tracing: parse errors show without waiting. */
   | { type: 'parsed'; id: number; problems: SpecProblem[]; ok: boolean; layers: LayerRangeView[]; parseMs: number }
+  /**
+   * What the worker reads now ("parsing model.py (600 KiB of Python)"), or null once the trace
+   * starts. A trace is synchronous, so the worker cannot answer when the host's time limit ends
+   * it: this is how the host's message says where the time went.
+   */
+  | { type: 'reading'; id: number; what: string | null }
   | { type: 'progress'; id: number; step: number; of: number }
   | { type: 'traced'; id: number; trace: Trace; findings: ResolvedFinding[]; health: ParamHealth[]; timings: Timings }
   /** The spec parsed but could not be traced (bad shapes, memory cap); `range` is where to show it. */

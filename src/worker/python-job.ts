@@ -7,11 +7,14 @@
 import { parseSpec } from '../model';
 import type { PythonDiagnostic } from '../model/python/front';
 import { layersInOrder } from '../rules/util';
-import { resolveFinding } from './job';
+import { readingNow, resolveFinding } from './job';
 import type { SpecProblem, TraceReply, TraceRequest } from './messages';
 import { lineIndex, type LineIndex } from './positions';
-import { analysePython, noModel, type PythonJob, releasePython, sidecarTarget, withSidecar } from './python';
-import { resolve } from 'node:path';
+import { analysePython, noModel, type PythonJob, pythonTooLarge, readyForPython, releasePython, sidecarTarget, withSidecar } from './python';
+import { DEFAULT_LIMITS } from '../limits';
+import { parsePython } from '../model/python/parse';
+import { READING } from '../limits';
+import { basename, resolve } from 'node:path';
 
 function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
   return {
@@ -19,6 +22,8 @@ function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
     message: d.message,
     range: lines.range(d.range),
     code: d.code,
+    // The Python front end's diagnostics say what to change; they carry no edits of their own.
+    fixes: [],
     ...(d.related.length ? { related: d.related.map((r) => ({ range: lines.range(r.range), message: r.message })) } : {}),
   };
 }
@@ -32,15 +37,21 @@ function sidecarProblems(req: TraceRequest, job: PythonJob): { job: PythonJob; p
   const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   if (first || !parsed.sidecar) {
     const line = lineIndex(given.text).position(first?.range.start ?? 0).line + 1;
-    return { job, problems: [{ severity: 'error', message: `The sidecar ${given.fileName} cannot be used (line ${line}): ${first?.message ?? 'it does not name a Python file'}`, range: top, code: 'python/sidecar' }] };
+    return { job, problems: [{ severity: 'error', message: `The sidecar ${given.fileName} cannot be used (line ${line}): ${first?.message ?? 'it does not name a Python file'}`, range: top, code: 'python/sidecar', fixes: [] }] };
   }
   if (resolve(sidecarTarget(given.fileName, parsed.sidecar)) !== resolve(req.fileName)) return { job, problems: [] };
   return { job: withSidecar(job, parsed.sidecar, { steps: req.steps }), problems: [] };
 }
 
 export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) => void): Promise<void> {
-  const lines = lineIndex(req.text);
   const started = performance.now();
+  const tooLarge = pythonTooLarge(req.text, req.fileName, { ...DEFAULT_LIMITS, ...req.limits });
+  if (tooLarge) {
+    const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    post({ type: 'parsed', id: req.id, problems: [{ severity: 'error', message: tooLarge, range: top, code: 'python/too-large', fixes: [] }], ok: false, layers: [], parseMs: performance.now() - started });
+    return;
+  }
+  const lines = lineIndex(req.text);
   let of = req.steps ?? 20;
   const base: PythonJob = {
     text: req.text,
@@ -48,7 +59,10 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
     config: req.config,
     steps: req.steps,
     memoryLimitBytes: req.memoryLimitBytes,
-    onRead: (model) => void (of = model.meta.steps),
+    onRead: (model) => {
+      of = model.meta.steps;
+      readingNow(req, post, null);
+    },
     onStep: (record) => {
       if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
       // Stop between steps when over budget: a shorter trace beats none.
@@ -62,6 +76,12 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   }
   let result;
   try {
+    // Parsed apart from the rest of the read, so the time limit's message can say which took the time.
+    await readyForPython();
+    const name = basename(req.fileName);
+    readingNow(req, post, READING.pythonCode(name, req.text));
+    parsePython(req.text);
+    readingNow(req, post, READING.pythonModel(name));
     result = await analysePython(job);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

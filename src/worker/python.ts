@@ -6,6 +6,7 @@
  * so this is as safe in Restricted Mode as a spec file. The CLI and the trace worker call it.
  */
 import { analyse, Analysis } from '../analyse';
+import { type Limits, maxPythonBytes, overSizeMessage } from '../limits';
 import * as F from '../engine/functional';
 import { Rng } from '../engine/rng';
 import type { DataSpec, LossSpec } from '../model/graph';
@@ -140,6 +141,18 @@ export function withSidecar(job: PythonJob, sidecar: PythonSidecar, given: { ste
 
 const NO_RANGE = { start: 0, end: 0 };
 
+/**
+ * Why code is not read at all: past the Python size limit. Reading takes memory in proportion to
+ * the code (see LIMITS.maxPythonKB) before any limit can stop it, so a bigger file is refused
+ * first. Measured in UTF-8 bytes, as the file's size is.
+ */
+export function pythonTooLarge(text: string, fileName: string, limits: Pick<Limits, 'maxPythonKB'>): string | null {
+  const max = maxPythonBytes(limits);
+  if (text.length * 3 <= max) return null;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > max ? overSizeMessage(/\.ipynb$/i.test(fileName) ? "the notebook's code" : 'the Python file', bytes, max, 'maxPythonKB') : null;
+}
+
 /** Loads the Python parser (once per process); the functions below need it. */
 export function readyForPython(): Promise<unknown> {
   return loadPythonParser();
@@ -208,6 +221,7 @@ export function pythonGrads(job: PythonJob): PythonGrads {
   const { read, dtype } = readInDtype(job, 1);
   const model = read.model;
   if (!model) return { diagnostics: read.diagnostics.length ? read.diagnostics : [noModel(read)] };
+  job.onRead?.(model);
   try {
     return within(model, dtype, () => {
       prepareModel(job, model);

@@ -279,6 +279,23 @@ export const MODULE_CASES: OpCase[] = [
     ts: ({ x }, _d, m) => m.call(x),
   },
   {
+    name: "Unflatten back to channels (one size inferred) and ConvTranspose2d up: an autoencoder's decoder",
+    module: {
+      py: 'nn.Sequential(nn.Linear(6, 18), nn.ReLU(), nn.Unflatten(1, (2, -1, 3)), nn.ConvTranspose2d(2, 1, 3, stride=2, padding=1, output_padding=1), nn.Flatten())',
+      ts: (dtype, rng) =>
+        new nn.Sequential([
+          new nn.Linear(6, 18, { dtype, rng }),
+          new nn.ReLU(),
+          new nn.Unflatten(1, [2, -1, 3]),
+          new nn.ConvTranspose2d(2, 1, 3, { stride: 2, padding: 1, outputPadding: 1, dtype, rng }),
+          new nn.Flatten(),
+        ]),
+    },
+    inputs: { x: { shape: [2, 6] } },
+    py: 'out = m(x)',
+    ts: ({ x }, _d, m) => m.call(x),
+  },
+  {
     name: 'ModuleList and ModuleDict names',
     module: {
       py: 'nn.ModuleDict({"enc": nn.ModuleList([nn.Linear(3, 4), nn.Linear(4, 4)]), "head": nn.Linear(4, 2)})',

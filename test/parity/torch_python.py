@@ -27,11 +27,9 @@ import torch.nn.functional as F
 
 torch.set_num_threads(1)
 
-try:
-    import torchvision  # noqa: F401
-except ImportError:
-    # Debian's torch comes without torchvision: a stand-in with the datasets' shapes (see stubs/).
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs"))
+# Debian's torch comes without torchvision and tqdm: stand-ins (see stubs/) where they are not
+# installed; last on the path, so the real packages win where they are.
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs"))
 
 LOSS_FUNCTIONS = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
@@ -58,6 +56,19 @@ def smallest_model(params):
         if wanted <= own and (best is None or len(own) < len(set(id(p) for p in best.parameters()))):
             best = obj
     return best
+
+
+def trained_model(params, called=None):
+    """The model the script trains: the optimiser's, or with none (parameters updated by hand) the
+    module with the most parameters among those the script called (`called`: earlier scripts' run
+    in the same process), else among the modules no other holds."""
+    if params:
+        return smallest_model(params)
+    if called is None:
+        modules = [m for m in gc.get_objects() if isinstance(m, nn.Module)]
+        held = {id(c) for m in modules for c in m.modules() if c is not m}
+        called = [m for m in modules if id(m) not in held]
+    return max(called, key=lambda m: sum(p.numel() for p in m.parameters()))
 
 
 def run_script(case, out):
@@ -94,22 +105,39 @@ def run_script(case, out):
             return fn(input, target, *args, **kwargs)
         return loss
 
+    loader_iter = torch.utils.data.DataLoader.__iter__
+    batches = []
+
+    def watched_iter(self):
+        # A loss the script writes itself names no target: the loader's (input, target) batch does.
+        for batch in loader_iter(self):
+            batches.append(batch)
+            yield batch
+
+    def target_of(inputs):
+        if targets:
+            return targets[-1]
+        if batches and isinstance(batches[-1], (list, tuple)) and len(batches[-1]) == 2:
+            return batches[-1][1]
+        return inputs[0][1]
+
     def backward(self, *args, **kwargs):
         params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
-        model = smallest_model(params)
+        model = trained_model(params, [m for m, _ in calls])
         state = {k: tensor_json(v) for k, v in model.state_dict().items()}
         inputs = [a for m, a in calls if m is model]
         originals["backward"](self, *args, **kwargs)
         out["state"] = state
         out["loss"] = self.item()
         out["grads"] = {n: tensor_json(p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in model.named_parameters()}
-        out["batch"] = {"input": tensor_json(inputs[0][0]), "target": tensor_json(targets[-1] if targets else inputs[0][1])}
+        out["batch"] = {"input": tensor_json(inputs[0][0]), "target": tensor_json(target_of(inputs))}
         raise Captured()
 
     originals["backward"] = torch.Tensor.backward
     torch.optim.Optimizer.__init__ = optimizer_init
     nn.Module.__call__ = module_call
     torch.Tensor.backward = backward
+    torch.utils.data.DataLoader.__iter__ = watched_iter
     saved_losses = {name: getattr(F, name) for name in LOSS_FUNCTIONS}
     for name, fn in saved_losses.items():
         setattr(F, name, watched_loss(fn))
@@ -126,6 +154,7 @@ def run_script(case, out):
         torch.optim.Optimizer.__init__ = init
         nn.Module.__call__ = call
         torch.Tensor.backward = originals["backward"]
+        torch.utils.data.DataLoader.__iter__ = loader_iter
         for name, fn in saved_losses.items():
             setattr(F, name, fn)
 

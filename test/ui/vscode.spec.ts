@@ -6,16 +6,16 @@
  * same program as a Jupyter notebook, each with the squiggle on its own nn.Sigmoid() line; and a
  * real training run watched live. Screenshots for the README go to test-results/.
  */
-import { expect, test as base, type Frame, type Locator, type Page } from '@playwright/test';
+import { expect, test as base, type Locator, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PYTHON, requireTorch } from '../support/torch';
 import { startCodeServer, type CodeServer } from './support/code-server';
+import { runCommand, shootWindow, SHOTS, squiggleOn, waitForSquiggle, webviewFrame } from './support/workbench';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-results');
 const MODEL = 'seed-saturated.grad.yaml';
 const PARAMS = ['0.weight', '0.bias', '2.weight', '2.bias'];
 
@@ -30,21 +30,8 @@ const test = base.extend<{}, { vscode: CodeServer }>({
   ],
 });
 
-type Box = { x: number; y: number; width: number; height: number };
-
-/** Where a squiggle of one of `classes` sits on `line` right now, if one does. */
-async function squiggleOn(editor: Locator, line: Locator, classes: string): Promise<Box | undefined> {
-  const ln = await line.boundingBox();
-  if (!ln) return undefined;
-  for (const box of await Promise.all((await editor.locator(classes).all()).map((s) => s.boundingBox()))) {
-    if (box && Math.abs(box.y - ln.y) < ln.height / 2) return box;
-  }
-  return undefined;
-}
-
-async function waitForSquiggle(editor: Locator, line: Locator, classes: string, what: string): Promise<void> {
-  await expect.poll(async () => !!(await squiggleOn(editor, line, classes)), { timeout: 120_000, message: what }).toBe(true);
-}
+// The system's dark mode, which the profile's theme follows (setWorkbenchTheme switches it).
+test.use({ colorScheme: 'dark' });
 
 /**
  * Hovers the squiggle on `line` until the hover with `text` shows. The squiggle is measured again on
@@ -82,36 +69,6 @@ async function openFile(page: Page, vscode: CodeServer, file: string, text?: str
   return editor;
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await expect(input).toBeVisible();
-  await input.fill('>' + title);
-  await expect(page.locator('.quick-input-list .monaco-list-row').first()).toContainText(title);
-  await input.press('Enter');
-}
-
-/** The inner frame of the webview whose page has `selector` (webviews nest two iframes deep). */
-async function webviewFrame(page: Page, selector: string): Promise<Frame> {
-  let found: Frame | undefined;
-  await expect
-    .poll(
-      async () => {
-        for (const f of page.frames()) {
-          if (f.name() !== 'active-frame' && !f.url().includes('fake.html')) continue;
-          if (await f.locator(selector).count().catch(() => 0)) {
-            found = f;
-            return true;
-          }
-        }
-        return false;
-      },
-      { timeout: 120_000, message: `a webview showing ${selector}` },
-    )
-    .toBe(true);
-  return found!;
-}
-
 test.describe.configure({ mode: 'serial' });
 
 test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ page, vscode }) => {
@@ -147,13 +104,13 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
     const datasets = await panel.evaluate(() => (globalThis as any).gradientLensCharts['grad-norm'].data.datasets.length);
     expect(datasets).toBe(PARAMS.length);
     await expect(panel.locator('canvas[data-rendered="true"]')).toHaveCount(4);
-    await expect(panel.locator('aside.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
+    await expect(panel.locator('section.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
     await page.screenshot({ path: `${SHOTS}/panel.png` });
   });
 
   await test.step('clicking a finding in the panel reveals its line in the editor', async () => {
-    const panel = await webviewFrame(page, 'aside.findings .finding-row');
-    await panel.locator('.finding-row[data-rule="saturated-activation"]').click();
+    const panel = await webviewFrame(page, 'section.findings .finding-row');
+    await panel.locator('.finding-row[data-rule="saturated-activation"] button.reveal').click();
     // The Sigmoid layer is on line 6 of the fixture.
     await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 6,', { timeout: 120_000 });
   });
@@ -174,18 +131,63 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
     await page.keyboard.press('Enter');
     await expect(page.locator('.statusbar-item[id="status.editor.selection"]')).toContainText('Ln 7,', { timeout: 120_000 });
   });
+
+  await test.step('the panel comes back after a window reload, with its model', async () => {
+    await page.reload();
+    await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
+    const panel = await webviewFrame(page, 'section.findings .finding-row[data-rule="saturated-activation"]');
+    await expect(panel.locator('header h1')).toHaveText(MODEL);
+  });
+
+  await test.step("the panel's fix button applies the preferred fix, and the finding goes", async () => {
+    const panel = await webviewFrame(page, 'section.findings .finding-row[data-rule="saturated-activation"]');
+    const row = panel.locator('.finding-row[data-rule="saturated-activation"]');
+    await page.screenshot({ path: `${SHOTS}/panel-findings-first.png` });
+    await row.locator('vscode-button.fix').first().click();
+    const editor = page.locator('.editor-group-container .monaco-editor').first();
+    await expect(editor.locator('.view-lines')).toContainText('xavier_uniform', { timeout: 120_000 });
+    // The panel follows the file: the finding is gone from it.
+    await expect(panel.locator('.finding-row[data-rule="saturated-activation"]')).toHaveCount(0, { timeout: 300_000 });
+    await page.screenshot({ path: `${SHOTS}/panel-after-fix.png` });
+  });
+
+  // The next tests load this window again: it is left as it was found, the fix saved and the
+  // editors (the panel among them) closed, so nothing of this test is restored into theirs.
+  await runCommand(page, 'File: Save All');
+  await runCommand(page, 'View: Close All Editors');
+  await expect(page.locator('.editor-group-container .tab')).toHaveCount(0);
+});
+
+test('New Model File: a skeleton to start from, and completion from the catalogue', async ({ page, vscode }) => {
+  await page.goto(`${vscode.url}/?folder=${encodeURIComponent(vscode.workspace)}`);
+  await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
+  await runCommand(page, 'Gradient Lens: New Model File');
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  await expect(editor.locator('.view-lines')).toContainText('in_features: 10, out_features: 32', { timeout: 120_000 });
+  await expect(page.locator('.statusbar-item', { hasText: '∇ 0 findings' })).toBeVisible({ timeout: 300_000 });
+  await page.screenshot({ path: `${SHOTS}/new-model-file.png` });
+  // A new layer line: Ctrl+Space lists the catalogue's layers with their docs.
+  await editor.locator('.view-line', { hasText: '- ReLU' }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('- Sig');
+  await page.keyboard.press('Control+Space');
+  const suggest = page.locator('.suggest-widget.visible');
+  await expect(suggest.locator('.monaco-list-row', { hasText: 'Sigmoid' })).toBeVisible({ timeout: 120_000 });
+  await shootWindow(page, 'completion');
+  await page.keyboard.press('Escape');
 });
 
 /**
- * A decorated TypeScript model in the same window: the workspace gets the wrong-backward example,
- * a tsconfig.json that resolves "gradient-lens" for the editor, and esbuild in its node_modules
- * (the packaged extension ships without it and uses the project's).
+ * A decorated TypeScript model in the same window: the workspace gets the wrong-backward example
+ * and a tsconfig.json that resolves "gradient-lens" for the editor, and no esbuild: the packaged
+ * extension transpiles it with the WebAssembly esbuild inside the VSIX.
  */
 test('a TypeScript model: the squiggle under its wrong custom backward', async ({ page, vscode }) => {
   const dir = path.join(vscode.workspace, 'ts-model');
   fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'examples/typescript/wrong-backward.model.ts'), path.join(dir, 'wrong-backward.model.ts'));
-  fs.symlinkSync(path.join(ROOT, 'node_modules/esbuild'), path.join(dir, 'node_modules/esbuild'), 'dir');
+  // No esbuild in this project: the packaged extension transpiles with the esbuild-wasm it ships.
   fs.writeFileSync(
     path.join(dir, 'tsconfig.json'),
     JSON.stringify({
@@ -289,7 +291,7 @@ test('a training run: offered when its log appears, charts and squiggle updated 
   fs.appendFileSync(log, more.slice(0, more.length - 40));
   fs.appendFileSync(log, more.slice(more.length - 40));
   await expect(panel.locator('.toolbar .facts')).toContainText(`–${lastStep(secondPart)} (`);
-  await expect(panel.locator('aside.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
+  await expect(panel.locator('section.findings .finding-row[data-rule="saturated-activation"]')).toHaveCount(1);
   await expect(page.locator('.statusbar-item', { hasText: `step ${lastStep(secondPart)}` })).toBeVisible();
 
   // The squiggle sits under the nn.Sigmoid() line of train.py.

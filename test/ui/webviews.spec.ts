@@ -7,15 +7,17 @@ import { expect, test, type Page } from '@playwright/test';
 import * as path from 'node:path';
 import type { FromWebview, ToWebview } from '../../src/protocol';
 import { PANEL_SHELL, SIDEBAR_SHELL } from '../../src/extension/panel/shell';
-import { seedSaturatedMessage, trainingRunMessage } from './support/trace-fixture';
-import { cspViolations, LIGHT, openWebview, posted, send, setTheme } from './support/webview-page';
+import { DEEP_104, seedSaturatedMessage, traceMessage, trainingRunMessage } from './support/trace-fixture';
+import { cspViolations, LIGHT, openWebview, posted, send, setTheme, shootBothThemes } from './support/webview-page';
 
 type TraceMessage = Extract<ToWebview, { type: 'trace' }>;
 const SHOTS = path.resolve(__dirname, '../../test-results');
 let msg: TraceMessage;
+let deep: TraceMessage;
 
 test.beforeAll(() => {
   msg = seedSaturatedMessage();
+  deep = traceMessage(DEEP_104);
 });
 
 test.afterEach(async ({ page }) => {
@@ -46,19 +48,53 @@ test.describe('trace panel page', () => {
     await page.screenshot({ path: `${SHOTS}/webview-panel.png`, fullPage: true });
   });
 
-  test('lists the findings; click and Enter reveal their range', async ({ page }) => {
+  test('lists the findings first; click and Enter reveal their range; fix buttons ask the host to apply the fix', async ({ page }) => {
     await openWebview(page, PANEL_SHELL);
     await send(page, msg);
-    const rows = page.locator('aside.findings .finding-row');
+    const rows = page.locator('section.findings .finding-row');
     await expect(rows).toHaveCount(msg.findings.length);
     expect(msg.findings.length).toBeGreaterThan(0);
+    // Above the charts: what the user acts on comes first.
+    const [findingsTop, chartsTop] = await Promise.all([page.locator('section.findings').boundingBox(), page.locator('section.charts').boundingBox()]);
+    expect(findingsTop!.y).toBeLessThan(chartsTop!.y);
     const saturated = msg.findings.findIndex((f) => f.rule === 'saturated-activation');
     expect(saturated).toBeGreaterThanOrEqual(0);
-    await rows.nth(saturated).click();
+    await rows.nth(saturated).locator('button.reveal').click();
     expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[saturated].range });
-    await rows.first().focus();
+    // Keyboard only: Tab reaches the first finding, Enter reveals it, the arrows move between findings.
+    await rows.first().locator('button.reveal').focus();
     await page.keyboard.press('Enter');
     expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[0].range });
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: msg.uri, range: msg.findings[1].range });
+    // Every fix is a labelled button; the first is the preferred one.
+    const f = msg.findings[saturated];
+    const fixes = rows.nth(saturated).locator('vscode-button.fix');
+    await expect(fixes).toHaveCount(f.fixes.length);
+    await expect(fixes.first()).toHaveText(f.fixes[0]);
+    await fixes.first().click();
+    expect(await lastPosted(page)).toEqual({ type: 'applyFix', uri: msg.uri, rule: f.rule, layer: f.layer, title: f.fixes[0] });
+    await fixes.nth(1).focus();
+    await page.keyboard.press('Enter');
+    expect(await lastPosted(page)).toEqual({ type: 'applyFix', uri: msg.uri, rule: f.rule, layer: f.layer, title: f.fixes[1] });
+    await shootBothThemes(page, `${SHOTS}/webview-panel-findings.png`, { fullPage: true });
+  });
+
+  test('a fix title wider than a narrow panel wraps inside its button, none cut off', async ({ page }) => {
+    await page.setViewportSize({ width: 420, height: 800 });
+    await openWebview(page, PANEL_SHELL);
+    await send(page, msg);
+    const section = page.locator('section.findings');
+    const fixes = section.locator('vscode-button.fix');
+    await expect(fixes.first()).toBeVisible();
+    const right = (await section.boundingBox())!;
+    for (const b of await fixes.all()) {
+      const box = (await b.boundingBox())!;
+      expect(box.x + box.width, `${await b.textContent()} ends inside the findings`).toBeLessThanOrEqual(right.x + right.width + 0.5);
+      // Its whole title is shown: the button's box holds its text, wrapped when it must.
+      expect(await b.evaluate((el) => { const base = el.shadowRoot!.querySelector('.base')!; return base.scrollWidth <= base.clientWidth + 1; })).toBe(true);
+    }
   });
 
   test('legend toggles a parameter, and the choice survives the page being rebuilt', async ({ page }) => {
@@ -134,6 +170,41 @@ test.describe('trace panel page', () => {
   });
 });
 
+test.describe('trace panel page, a 104-tensor model', () => {
+  test('leads with the overview heatmap, draws the line charts per module, and filters', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await openWebview(page, PANEL_SHELL);
+    await send(page, deep);
+    const heatmap = page.locator('canvas[data-heatmap]');
+    await expect(heatmap).toHaveAttribute('data-drawn', 'true');
+    await expect(heatmap).toHaveAttribute('data-rows', '104');
+    // The overview comes before the other charts, the findings before it.
+    const boxes = await Promise.all(['section.findings', '#figure-overview', '#figure-grad-norm'].map((s) => page.locator(s).boundingBox()));
+    expect(boxes[0]!.y).toBeLessThan(boxes[1]!.y);
+    expect(boxes[1]!.y).toBeLessThan(boxes[2]!.y);
+    // One chart per module, none with more than 16 lines; the first is open and drawn.
+    const modules = page.locator('#figure-grad-norm details.module');
+    expect(await modules.count()).toBeGreaterThanOrEqual(7);
+    const firstCanvas = modules.first().locator('canvas');
+    await expect(firstCanvas).toHaveAttribute('data-rendered', 'true');
+    expect(Number(await firstCanvas.getAttribute('data-datasets'))).toBeLessThanOrEqual(16);
+    // Keyboard: a module opens with Enter on its summary, and its chart is drawn.
+    await modules.nth(2).locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await expect(modules.nth(2).locator('canvas')).toHaveAttribute('data-rendered', 'true');
+    // Pointing at a cell names its parameter and step.
+    const box = (await heatmap.boundingBox())!;
+    await heatmap.hover({ position: { x: box.width - 20, y: 8 } });
+    await expect(page.locator('#overview-under-pointer')).toContainText(/step \d+ · ‖∇‖ = /);
+    await page.locator('#figure-overview').scrollIntoViewIfNeeded();
+    await shootBothThemes(page, `${SHOTS}/webview-panel-104.png`, { fullPage: false });
+    const filter = page.getByRole('searchbox', { name: 'Filter parameters by name' });
+    await filter.fill('block3.');
+    await expect(heatmap).toHaveAttribute('data-rows', '4');
+    await expect(page.locator('#figure-grad-norm details.module:not([hidden])')).toHaveCount(1);
+  });
+});
+
 test.describe('sidebar page', () => {
   test('one row per parameter, trouble first, with shape, norm, sparkline and status icon', async ({ page }) => {
     await openWebview(page, SIDEBAR_SHELL);
@@ -152,7 +223,10 @@ test.describe('sidebar page', () => {
     const param = msg.trace.params.find((p) => p.name === names[0])!;
     await expect(first.locator('.shape')).toHaveText(`[${param.shape.join(', ')}]`);
     await expect(first.locator('.norm')).not.toBeEmpty();
-    await expect(first.locator('vscode-icon[class^="health-"]')).toHaveAttribute('name', /^(error|circle-slash|flame|arrow-down|pass)$/);
+    await expect(first.locator('vscode-icon[class^="health-"]')).toHaveAttribute('name', /^(error|circle-slash|flame|arrow-down|pass|warning|info)$/);
+    // The norm says what it is.
+    await expect(first.locator('.norm')).toHaveAttribute('title', /Gradient L2 norm ‖∇‖ of .* at the last step/);
+    await expect(first.locator('.norm')).toContainText('‖∇‖');
     const points = await first.locator('svg.spark polyline').getAttribute('points');
     expect(points!.trim().split(/\s+/)).toHaveLength(msg.trace.steps.length);
     await expect(page.locator('.finding-row')).toHaveCount(msg.findings.length);
@@ -186,10 +260,72 @@ test.describe('sidebar page', () => {
     expect(await lastPosted(page)).toEqual({ type: 'openPanel' });
   });
 
+  test('one status per row: never a green check beside a finding', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, msg);
+    const rows = page.locator('.param-row');
+    await expect(rows).toHaveCount(msg.trace.params.length);
+    const contradictory = await rows.evaluateAll((els) => els.filter((e) => e.querySelector('vscode-icon[name="pass"]') && e.querySelector('.finding-mark')).length);
+    expect(contradictory).toBe(0);
+    // The parameter of the badly initialised Linear (healthy gradient or not) shows the finding.
+    const first = page.locator('.param-row[data-param="0.weight"] vscode-icon').first();
+    await expect(first).not.toHaveAttribute('name', 'pass');
+  });
+
+  test('a 104-tensor model: grouped by module, worst module first, and a filter', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, deep);
+    await expect(page.locator('.param-row')).toHaveCount(104);
+    const sections = page.locator('vscode-collapsible[data-module]');
+    expect(await sections.count()).toBeGreaterThanOrEqual(7);
+    // The blocks the tiny init starves hold the worst rows: their module comes first.
+    await expect(sections.first()).toHaveAttribute('data-module', /block[0-9]/);
+    const filter = page.getByRole('searchbox', { name: 'Filter parameters by name' });
+    await filter.fill('block17.');
+    await expect(page.locator('.param-row:not([hidden])')).toHaveCount(4);
+    await expect(page.locator('vscode-collapsible[data-module]:not([hidden])')).toHaveCount(1);
+    await filter.fill('');
+    await expect(page.locator('.param-row:not([hidden])')).toHaveCount(104);
+    await page.setViewportSize({ width: 320, height: 720 });
+    await shootBothThemes(page, `${SHOTS}/webview-sidebar-104.png`);
+  });
+
+  test('no model: the welcome view offers a new model file, the example and the walkthrough', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, { type: 'empty', message: 'The active editor (train.py) is not a model file.' });
+    await expect(page.locator('.welcome')).toContainText('train.py');
+    for (const [name, command] of [
+      ['New model file', 'newModelFile'],
+      ['Open example', 'openExample'],
+      ['Start walkthrough', 'startWalkthrough'],
+    ] as const) {
+      await page.getByRole('button', { name }).click();
+      expect(await lastPosted(page)).toEqual({ type: 'run', command });
+    }
+    // Keyboard only: Tab reaches each one, Enter runs it.
+    await page.getByRole('button', { name: 'New model file' }).focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect(await lastPosted(page)).toEqual({ type: 'run', command: 'openExample' });
+    await page.setViewportSize({ width: 320, height: 400 });
+    await shootBothThemes(page, `${SHOTS}/webview-sidebar-welcome.png`);
+  });
+
+  test('a model file without a trace is named, with where its problems are, and no welcome', async ({ page }) => {
+    await openWebview(page, SIDEBAR_SHELL);
+    await send(page, { type: 'empty', message: 'Its parameters show here once it traces.', file: '/ws/mymodel.grad.yaml' });
+    await expect(page.locator('.untraced .file')).toHaveText('mymodel.grad.yaml');
+    await expect(page.locator('.untraced p')).toHaveText('Its parameters show here once it traces.');
+    await expect(page.locator('.welcome')).toHaveCount(0);
+    await send(page, { type: 'empty', message: 'Open a model file.' });
+    await expect(page.locator('.untraced')).toHaveCount(0);
+    await expect(page.locator('.welcome')).toHaveCount(1);
+  });
+
   test('empty state and running status', async ({ page }) => {
     await openWebview(page, SIDEBAR_SHELL);
     await send(page, { type: 'empty', message: 'Open a model file.' });
-    await expect(page.locator('.placeholder')).toHaveText('Open a model file.');
+    await expect(page.locator('.welcome p').first()).toHaveText('Open a model file.');
     await send(page, { type: 'status', state: 'running', message: 'Tracing…' });
     await expect(page.locator('.status vscode-progress-ring')).toHaveCount(1);
     await send(page, { type: 'status', state: 'error', message: 'Trace failed: out of memory' });
@@ -213,7 +349,7 @@ test.describe('a watched training run', () => {
     expect(xs).toEqual([0, 10, 20]);
     const i = run.findings.findIndex((f) => f.rule === 'saturated-activation');
     expect(run.findings[i].uri).toMatch(/\/proj\/train\.py$/);
-    await page.locator('aside.findings .finding-row').nth(i).click();
+    await page.locator('section.findings .finding-row button.reveal').nth(i).click();
     expect(await lastPosted(page)).toEqual({ type: 'reveal', uri: run.findings[i].uri, range: run.findings[i].range });
   });
 

@@ -83,7 +83,16 @@ export interface ActivationBar {
   op: string;
   /** Mean over the steps of the share of saturated entries, in percent (what the saturated-activation rule reports). */
   saturated: number;
-  /** Mean over the steps of the share of dead units, in percent (what the dead-relu rule reports). */
+  /**
+   * Mean over the steps of the share of entries in the flat region (derivative below 1e-7), in
+   * percent: the part of `saturated` that float32 cannot move back (the hover's second number).
+   */
+  flat: number;
+  /**
+   * Mean over the steps of the share of units that are saturated or off on every sample of the
+   * batch, in percent (what the dead-relu rule reports). A unit, not an entry: a layer can have
+   * 88% of its entries saturated and 40% of its units saturated on every sample.
+   */
   dead: number;
   steps: number;
 }
@@ -261,11 +270,12 @@ function gradientFlow(trace: Trace, health: readonly ParamHealth[]): FlowChartDa
 }
 
 function activations(trace: Trace): ActivationBar[] {
-  const byLayer = new Map<string, { op: string; saturated: number; dead: number; steps: number }>();
+  const byLayer = new Map<string, { op: string; saturated: number; flat: number; dead: number; steps: number }>();
   for (const step of trace.steps) {
     for (const a of step.activations) {
-      const e = byLayer.get(a.layer) ?? { op: a.op, saturated: 0, dead: 0, steps: 0 };
+      const e = byLayer.get(a.layer) ?? { op: a.op, saturated: 0, flat: 0, dead: 0, steps: 0 };
       e.saturated += a.saturatedShare;
+      e.flat += a.flatShare ?? 0;
       e.dead += a.deadShare;
       e.steps++;
       byLayer.set(a.layer, e);
@@ -276,6 +286,7 @@ function activations(trace: Trace): ActivationBar[] {
     layer,
     op: e.op,
     saturated: (e.saturated / e.steps) * 100,
+    flat: (e.flat / e.steps) * 100,
     dead: (e.dead / e.steps) * 100,
     steps: e.steps,
   }));

@@ -3,3 +3,6 @@ export * from './csv';
 export * from './data';
 export * from './render';
 export * from './theme';
+export * from './heatmap';
+export * from './heatmap-render';
+export * from './modules';

@@ -328,6 +328,16 @@ function barMarks(theme: ChartTheme, data: FlowChartData): Plugin<'bar'> {
 }
 
 /** Saturated and dead shares per activation layer, mean over the steps, 0–100%. */
+/**
+ * The activation chart's three numbers per layer and how they relate, in the words the hover and
+ * the rules use: saturated entries, the flat part of them, and units that are dead on every sample.
+ */
+export const ACTIVATION_SERIES: { key: 'saturated' | 'flat' | 'dead'; label: string; explain: string }[] = [
+  { key: 'saturated', label: 'saturated entries', explain: 'derivative below 1% of its peak (what saturated-activation reports)' },
+  { key: 'flat', label: 'in the flat region', explain: 'part of the saturated: derivative below 1e-7, float32 cannot move them back' },
+  { key: 'dead', label: 'dead units', explain: 'units saturated or off on every sample of the batch (what dead-relu reports)' },
+];
+
 export function renderActivationChart(canvas: HTMLCanvasElement, bars: ActivationBar[], theme: ChartTheme): Chart<'bar', number[], string> {
   register();
   const base = baseOptions(theme);
@@ -335,10 +345,15 @@ export function renderActivationChart(canvas: HTMLCanvasElement, bars: Activatio
     type: 'bar',
     data: {
       labels: bars.map((b) => b.label),
-      datasets: [
-        { label: 'saturated (derivative < 1% of peak)', data: bars.map((b) => b.saturated), backgroundColor: theme.saturated, maxBarThickness: 44, categoryPercentage: 0.5 },
-        { label: 'dead units', data: bars.map((b) => b.dead), backgroundColor: theme.dead, maxBarThickness: 44, categoryPercentage: 0.5 },
-      ],
+      datasets: ACTIVATION_SERIES.map((s) => ({
+        label: s.label,
+        data: bars.map((b) => b[s.key]),
+        backgroundColor: s.key === 'dead' ? theme.dead : theme.saturated,
+        // The flat region is part of the saturated share: the same colour, hatched lighter.
+        ...(s.key === 'flat' ? { borderColor: theme.saturated, borderWidth: 2, backgroundColor: `${theme.saturated}55` } : {}),
+        maxBarThickness: 44,
+        categoryPercentage: 0.6,
+      })),
     },
     options: {
       ...(base as ChartOptions<'bar'>),
@@ -367,9 +382,10 @@ export function renderActivationChart(canvas: HTMLCanvasElement, bars: Activatio
           callbacks: {
             label: (item: TooltipItem<'bar'>) => {
               const b = bars[item.dataIndex];
-              const v = item.datasetIndex === 0 ? b.saturated : b.dead;
-              return `${item.datasetIndex === 0 ? 'saturated' : 'dead'}: ${v.toFixed(1)}% (mean over ${b.steps} step${b.steps === 1 ? '' : 's'})`;
+              const s = ACTIVATION_SERIES[item.datasetIndex];
+              return `${s.label}: ${b[s.key].toFixed(1)}% (mean over ${b.steps} step${b.steps === 1 ? '' : 's'})`;
             },
+            afterLabel: (item: TooltipItem<'bar'>) => ACTIVATION_SERIES[item.datasetIndex].explain,
           },
         },
       },

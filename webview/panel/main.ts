@@ -9,7 +9,26 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { Chart } from 'chart.js';
-import { chartData, renderActivationChart, renderGradientFlowChart, renderGradNormChart, renderUpdateRatioChart, toCsv } from '../charts';
+import {
+  cellAt,
+  chartData,
+  flowByModule,
+  groupLabel,
+  heatmapData,
+  MAX_GROUP,
+  moduleGroups,
+  renderActivationChart,
+  renderGradientFlowChart,
+  renderGradNormChart,
+  renderHeatmap,
+  renderUpdateRatioChart,
+  toCsv,
+  type ChartData,
+  type HeatmapData,
+  type LogChartData,
+  type ModuleGroup,
+} from '../charts';
+import { paramRows } from '../shared/param-health';
 import type { ChartTheme } from '../charts/theme';
 import { completeTraceMessage, type FindingView, type TraceMessage } from '../../src/protocol';
 import { formatNumber, h } from '../shared/dom';
@@ -24,7 +43,14 @@ interface PanelState {
   trace?: TraceMessage;
   /** Per chart, the series the user switched off in the legend. */
   hidden: Partial<Record<ChartId, string[]>>;
+  /** The parameter filter (a substring of the name), for models too big to read whole. */
+  filter?: string;
+  /** Module sections the user opened (big models). */
+  open?: string[];
 }
+
+/** Past this many parameters the panel leads with the overview and draws the line charts per module. */
+const BIG = MAX_GROUP;
 
 const SEVERITY_ICON: Record<FindingView['severity'], string> = { error: 'error', warning: 'warning', info: 'info' };
 
@@ -36,7 +62,11 @@ const CHARTS: { id: ChartId; title: string; note: string }[] = [
   },
   { id: 'update-ratio', title: 'Update / weight ratio ‖Δw‖/‖w‖', note: 'Log scale; healthy training usually sits around 1e-3.' },
   { id: 'gradient-flow', title: 'Gradient flow per layer', note: 'Mean |∇| of each layer’s weight at the last step, input to output.' },
-  { id: 'activations', title: 'Saturated / dead units per activation layer', note: 'Share of units, mean over the steps.' },
+  {
+    id: 'activations',
+    title: 'Saturated entries and dead units per activation layer',
+    note: 'Mean over the steps. Saturated: share of (sample, unit) entries whose derivative is below 1% of its peak, the flat region the part below 1e-7 (the hover’s two numbers). Dead: share of units saturated or off on every sample.',
+  },
 ];
 
 const host = connect<PanelState>();
@@ -87,16 +117,21 @@ function render(emptyMessage?: string): void {
     app.setAttribute('aria-busy', 'false');
     return;
   }
+  const big = msg.trace.params.length > BIG;
   const figures = CHARTS.map((c) =>
-    h(
-      'figure',
-      { class: 'chart', id: `figure-${c.id}` },
-      h('figcaption', { id: `caption-${c.id}` }, c.title),
-      h('div', { class: 'note' }, c.note),
-      h('div', { class: 'canvas-box' }, h('canvas', { 'data-chart': c.id, role: 'img', 'aria-labelledby': `caption-${c.id}` })),
-    ),
+    big && PER_MODULE.includes(c.id)
+      ? moduleFigure(c, msg)
+      : h(
+          'figure',
+          { class: 'chart', id: `figure-${c.id}` },
+          h('figcaption', { id: `caption-${c.id}` }, c.title),
+          h('div', { class: 'note' }, c.note),
+          h('div', { class: 'canvas-box' }, h('canvas', { 'data-chart': c.id, role: 'img', 'aria-labelledby': `caption-${c.id}` })),
+        ),
   );
-  app.replaceChildren(toolbar(msg), h('div', { id: 'status', role: 'status', 'aria-live': 'polite' }), ...banners(msg), h('div', { class: 'layout' }, h('section', { class: 'charts', 'aria-label': 'Charts' }, ...figures), findingsList(msg)));
+  if (big) figures.unshift(overviewFigure(msg));
+  // Findings first: they are what the user acts on; the charts below are the evidence.
+  app.replaceChildren(toolbar(msg), h('div', { id: 'status', role: 'status', 'aria-live': 'polite' }), ...banners(msg), findingsList(msg), h('section', { class: 'charts', 'aria-label': 'Charts' }, ...figures));
   app.setAttribute('aria-busy', 'false');
   renderStatus();
   drawCharts(msg);
@@ -121,11 +156,23 @@ function toolbar(msg: TraceMessage): HTMLElement {
   // A training run is read from its log as it grows: there is nothing to run again.
   const retrace = t.run ? null : h('vscode-button', { id: 'retrace', icon: 'refresh', title: 'Run the full trace again' }, 'Re-trace');
   retrace?.addEventListener('click', () => host.post({ type: 'retrace' }));
+  const filter = h('input', {
+    id: 'filter',
+    type: 'search',
+    placeholder: 'Filter parameters',
+    'aria-label': 'Filter parameters by name',
+    title: 'Show only the parameters whose name contains this text',
+    value: state.filter ?? '',
+  });
+  filter.addEventListener('input', () => {
+    save({ ...state, filter: filter.value });
+    applyFilter();
+  });
   return h(
     'header',
     { class: 'toolbar' },
     h('div', {}, h('h1', { title: msg.fileName }, baseName(msg.fileName)), h('div', { class: 'facts' }, facts.join(' · '))),
-    h('div', { class: 'buttons' }, retrace, png, csv),
+    h('div', { class: 'buttons' }, filter, retrace, png, csv),
   );
 }
 
@@ -146,33 +193,41 @@ function findingsList(msg: TraceMessage): HTMLElement {
   const list = msg.findings.length
     ? h(
         'ul',
-        { role: 'list', 'aria-label': 'Findings' },
+        { class: 'finding-list', 'aria-label': 'Findings' },
         ...msg.findings.map((f, i) => {
-          const row = h(
-            'li',
-            { class: `finding-row severity-${f.severity}`, tabindex: 0, role: 'button', 'data-rule': f.rule, 'data-index': i, 'aria-label': `${f.severity}: ${f.message}. Reveal in the editor.` },
+          const reveal = h(
+            'button',
+            { class: 'reveal', type: 'button', title: 'Show it in the editor', 'aria-label': `${f.severity}: ${f.message}. Show it in the editor.` },
             h('vscode-icon', { name: SEVERITY_ICON[f.severity], class: `severity-${f.severity}`, 'aria-hidden': 'true' }),
             h('span', { class: 'message' }, f.message),
-            h('span', { class: 'rule muted' }, f.layer ? `${f.rule} · layer ${f.layer}` : f.rule),
-            f.fixes.length ? h('span', { class: 'fixes' }, `Quick fix: ${f.fixes.join('; ')}`) : null,
           );
-          const reveal = () => host.post({ type: 'reveal', uri: f.uri ?? msg.uri, range: f.range });
-          row.addEventListener('click', reveal);
+          reveal.addEventListener('click', () => host.post({ type: 'reveal', uri: f.uri ?? msg.uri, range: f.range }));
+          // The fixes apply the same edit as the editor's quick fix; the file then traces again.
+          const fixes = f.fixes.map((title, k) => {
+            const b = h('vscode-button', { class: 'fix', 'data-fix': k, secondary: k > 0, icon: k === 0 ? 'lightbulb-autofix' : 'lightbulb', title: `Apply this fix to ${baseName(msg.fileName)}` }, title);
+            b.addEventListener('click', () => host.post({ type: 'applyFix', uri: msg.uri, rule: f.rule, layer: f.layer, title }));
+            return b;
+          });
+          const row = h(
+            'li',
+            { class: `finding-row severity-${f.severity}`, 'data-rule': f.rule, 'data-index': i },
+            reveal,
+            h('span', { class: 'rule muted' }, f.layer ? `${f.rule} · layer ${f.layer}` : f.rule),
+            fixes.length ? h('div', { class: 'fixes', role: 'group', 'aria-label': `Fixes for ${f.rule}` }, ...fixes) : null,
+          );
+          // Up and down move between findings, as in a list.
           row.addEventListener('keydown', (e) => {
-            if (e.key === 'Enter' || e.key === ' ') {
-              e.preventDefault();
-              reveal();
-            } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-              e.preventDefault();
-              ((e.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling) as HTMLElement | null)?.focus();
-            }
+            if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+            e.preventDefault();
+            const next = (e.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling) as HTMLElement | null;
+            next?.querySelector<HTMLElement>('button.reveal')?.focus();
           });
           return row;
         }),
       )
     : h('p', { class: 'placeholder' }, 'No findings: every gradient is within the thresholds.');
   return h(
-    'aside',
+    'section',
     { class: 'findings', 'aria-labelledby': 'findings-heading' },
     h('h2', { id: 'findings-heading' }, 'Findings ', h('vscode-badge', { variant: 'counter' }, String(msg.findings.length))),
     list,
@@ -197,7 +252,7 @@ function drawCharts(msg: TraceMessage): void {
   const draw: [ChartId, (c: HTMLCanvasElement) => Chart, boolean][] = [
     ['grad-norm', (c) => renderGradNormChart(c, data.gradNorm, theme) as unknown as Chart, data.gradNorm.series.length > 0],
     ['update-ratio', (c) => renderUpdateRatioChart(c, data.updateRatio, theme) as unknown as Chart, data.updateRatio.series.length > 0],
-    ['gradient-flow', (c) => renderGradientFlowChart(c, data.gradientFlow, theme) as unknown as Chart, data.gradientFlow.bars.length > 0],
+    ['gradient-flow', (c) => renderGradientFlowChart(c, flowData(msg, data), theme) as unknown as Chart, data.gradientFlow.bars.length > 0],
     ['activations', (c) => renderActivationChart(c, data.activations, theme) as unknown as Chart, data.activations.length > 0],
   ];
   for (const [id, make, hasData] of draw) {
@@ -217,10 +272,154 @@ function drawCharts(msg: TraceMessage): void {
     c.dataset.labels = JSON.stringify(chart.data.datasets.map((d) => d.label ?? ''));
     c.dataset.rendered = 'true';
   }
+  if (msg.trace.params.length > BIG) {
+    drawOverview(msg, theme);
+    for (const d of app.querySelectorAll<HTMLDetailsElement>('details.module')) if (d.open) drawModule(d, data, theme);
+  }
+  applyFilter();
   document.body.dataset.chartTheme = `${theme.foreground}|${theme.background}`;
   // The live Chart.js instances, for the UI tests (legend hit boxes, dataset visibility) and for
   // anyone poking at the panel with the webview developer tools.
   (window as unknown as { gradientLensCharts: Record<string, Chart> }).gradientLensCharts = Object.fromEntries(charts);
+}
+
+// ── big models: the overview heatmap, line charts per module, the filter ────
+
+/** The charts with one line per parameter: drawn per module when there are too many lines for one. */
+const PER_MODULE: ChartId[] = ['grad-norm', 'update-ratio'];
+let overview: { data: HeatmapData; all: HeatmapData; layout: ReturnType<typeof renderHeatmap> } | null = null;
+const moduleCharts = new Map<string, Chart>();
+
+/** The flow chart of a deep model: one bar per module group, input to output, instead of one per layer. */
+function flowData(msg: TraceMessage, data: ChartData): ChartData['gradientFlow'] {
+  const flow = data.gradientFlow;
+  if (msg.trace.params.length <= BIG) return flow;
+  return { ...flow, bars: flowByModule(flow.bars, moduleGroups(msg.trace.params.map((p) => p.name))) };
+}
+
+/** Worst first (the sidebar's order): what needs attention is at the top of the overview. */
+function worstFirst(msg: TraceMessage): string[] {
+  return paramRows(msg.trace, msg.findings, msg.health, msg.layers).map((r) => r.name);
+}
+
+function overviewFigure(msg: TraceMessage): HTMLElement {
+  const n = msg.trace.params.length;
+  const canvas = h('canvas', { 'data-heatmap': 'grad-norm', role: 'img', 'aria-labelledby': 'caption-overview', 'aria-describedby': 'overview-under-pointer' });
+  const under = h('div', { class: 'note', id: 'overview-under-pointer', 'aria-live': 'polite' }, 'Point at a cell for its parameter, step and norm.');
+  canvas.addEventListener('mousemove', (e) => {
+    if (!overview) return;
+    const r = canvas.getBoundingClientRect();
+    const cell = cellAt(overview.layout, overview.data, e.clientX - r.left, e.clientY - r.top);
+    if (!cell) return;
+    const row = overview.data.rows[cell.row];
+    const v = row.values[cell.step];
+    const norm = v === null ? '0 (no gradient)' : Number.isNaN(v) ? 'NaN/Inf' : formatNumber(10 ** v);
+    under.textContent = `${row.name} · step ${overview.data.steps[cell.step]} · ‖∇‖ = ${norm}`;
+  });
+  return h(
+    'figure',
+    { class: 'chart overview', id: 'figure-overview' },
+    h('figcaption', { id: 'caption-overview' }, `Overview: gradient norm of all ${n} parameters per step`),
+    h('div', { class: 'note' }, 'log10 ‖∇‖, dark (small) to bright (large); grey is an exact zero, red NaN/Inf. Worst parameters first.'),
+    h('div', { class: 'heatmap-box' }, canvas),
+    under,
+  );
+}
+
+function drawOverview(msg: TraceMessage, theme: ChartTheme): void {
+  const canvas = app.querySelector<HTMLCanvasElement>('canvas[data-heatmap]');
+  if (!canvas) return;
+  const all = heatmapData(msg.trace, worstFirst(msg));
+  const data = filtered(all);
+  const width = Math.max(320, canvas.parentElement!.clientWidth || 640);
+  overview = { data, all, layout: renderHeatmap(canvas, data, theme, width) };
+  canvas.dataset.rows = String(data.rows.length);
+  canvas.dataset.drawn = 'true';
+  canvas.setAttribute('aria-label', `Heatmap of ${data.rows.length} parameters over ${data.steps.length} steps; first rows: ${data.rows.slice(0, 3).map((r) => r.name).join(', ')}`);
+}
+
+function filtered(all: HeatmapData): HeatmapData {
+  const f = (state.filter ?? '').trim().toLowerCase();
+  return f ? { ...all, rows: all.rows.filter((r) => r.name.toLowerCase().includes(f)) } : all;
+}
+
+/** One collapsible section per module, each with its own chart of at most MAX_GROUP lines. */
+function moduleFigure(c: (typeof CHARTS)[number], msg: TraceMessage): HTMLElement {
+  const groups = moduleGroups(msg.trace.params.map((p) => p.name));
+  const opened = new Set(state.open ?? []);
+  const sections = groups.map((g, i) => {
+    const key = `${c.id}:${g.key}`;
+    const d = h(
+      'details',
+      { class: 'module', 'data-chart': c.id, 'data-module': g.key, open: opened.has(key) || (i === 0 && !state.open) },
+      h('summary', {}, `${groupLabel(g)} `, h('span', { class: 'muted' }, `${g.params.length} parameter${g.params.length === 1 ? '' : 's'}`)),
+      h('div', { class: 'canvas-box' }, h('canvas', { 'data-chart': `${c.id}:${g.key}`, role: 'img', 'aria-label': `${c.title}: ${groupLabel(g)}` })),
+    );
+    (d as HTMLElement & { group?: ModuleGroup }).group = g;
+    d.addEventListener('toggle', () => {
+      const now = new Set(state.open ?? []);
+      if ((d as HTMLDetailsElement).open) now.add(key);
+      else now.delete(key);
+      save({ ...state, open: [...now] });
+      if ((d as HTMLDetailsElement).open && state.trace) drawModule(d as HTMLDetailsElement, chartData(state.trace.trace), vscodeChartTheme());
+    });
+    return d;
+  });
+  return h(
+    'figure',
+    { class: 'chart modules', id: `figure-${c.id}` },
+    h('figcaption', { id: `caption-${c.id}` }, `${c.title}, by module`),
+    h('div', { class: 'note' }, `${c.note} One chart per module, on one shared scale.`),
+    ...sections,
+  );
+}
+
+/** Draws the chart of one opened module section (once; the filter then only hides lines). */
+function drawModule(d: HTMLDetailsElement, data: ChartData, theme: ChartTheme): void {
+  const id = d.dataset.chart as ChartId;
+  const g = (d as HTMLElement & { group?: ModuleGroup }).group;
+  const canvas = d.querySelector('canvas');
+  if (!g || !canvas || moduleCharts.has(canvas.dataset.chart!)) return;
+  const names = new Set(g.params);
+  const all: LogChartData = id === 'grad-norm' ? data.gradNorm : data.updateRatio;
+  const part: LogChartData = { ...all, series: all.series.filter((s) => names.has(s.label)) };
+  const chart = (id === 'grad-norm' ? renderGradNormChart(canvas, part, theme) : renderUpdateRatioChart(canvas, part, theme)) as unknown as Chart;
+  moduleCharts.get(canvas.dataset.chart!)?.destroy();
+  moduleCharts.set(canvas.dataset.chart!, chart);
+  canvas.dataset.datasets = String(chart.data.datasets.length);
+  canvas.dataset.rendered = 'true';
+  applyFilter();
+}
+
+/** The filter: overview rows, module sections without a match, and lines of the charts. */
+function applyFilter(): void {
+  const f = (state.filter ?? '').trim().toLowerCase();
+  const match = (name: string) => !f || name.toLowerCase().includes(f);
+  for (const d of app.querySelectorAll<HTMLElement>('details.module')) {
+    const g = (d as HTMLElement & { group?: ModuleGroup }).group;
+    d.hidden = !!g && !g.params.some(match);
+  }
+  for (const chart of [...charts.values(), ...moduleCharts.values()]) {
+    if (!chart.canvas.dataset.chart?.match(/^(grad-norm|update-ratio)/)) continue;
+    let changed = false;
+    chart.data.datasets.forEach((ds, i) => {
+      const want = match(ds.label ?? '');
+      const hiddenByUser = (state.hidden[chart.canvas.dataset.chart as ChartId] ?? []).includes(ds.label ?? '');
+      if (chart.isDatasetVisible(i) !== (want && !hiddenByUser)) {
+        chart.setDatasetVisibility(i, want && !hiddenByUser);
+        changed = true;
+      }
+    });
+    if (changed) chart.update('none');
+  }
+  if (overview) {
+    const canvas = app.querySelector<HTMLCanvasElement>('canvas[data-heatmap]');
+    if (canvas) {
+      const data = filtered(overview.all);
+      overview = { ...overview, data, layout: renderHeatmap(canvas, data, vscodeChartTheme(), Math.max(320, canvas.parentElement!.clientWidth || 640)) };
+      canvas.dataset.rows = String(data.rows.length);
+    }
+  }
 }
 
 function restoreHidden(id: ChartId, chart: Chart): void {
@@ -246,7 +445,10 @@ function keepHiddenInState(id: ChartId, chart: Chart): void {
 
 function destroyCharts(): void {
   for (const c of charts.values()) c.destroy();
+  for (const c of moduleCharts.values()) c.destroy();
   charts = new Map();
+  moduleCharts.clear();
+  overview = null;
 }
 
 /** One PNG of every drawn chart, two per row, on the theme's background with each chart's title. */

@@ -5,8 +5,8 @@ import type { Reduction } from '../ops/loss';
 import type { Rng } from '../rng';
 import { formatShape, normAxis, ShapeError } from '../shape';
 import { Tensor } from '../tensor';
-import { asFloat, mul } from './math';
-import { squeeze, unsqueeze } from './views';
+import { add, asFloat, mul } from './math';
+import { reshape, squeeze, unsqueeze } from './views';
 
 const none = {} as Record<string, never>;
 type Pair = number | [number, number];
@@ -94,10 +94,23 @@ export function batchNorm(x: Tensor, o: BatchNormOptions = {}): Tensor {
   });
 }
 export const layerNorm = (x: Tensor, normalizedShape: number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor =>
-  apply('layer_norm', weight && bias ? [x, weight, bias] : [x], { normalizedShape, eps });
+  weight && bias ? apply('layer_norm', [x, weight, bias], { normalizedShape, eps }) : affine(apply('layer_norm', [x], { normalizedShape, eps }), weight, bias, normalizedShape.length);
 /** F.group_norm: each sample's channels in num_groups groups, each normalised by its own statistics. */
 export const groupNorm = (x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor =>
-  apply('group_norm', weight && bias ? [x, weight, bias] : [x], { groups: numGroups, eps });
+  weight && bias ? apply('group_norm', [x, weight, bias], { groups: numGroups, eps }) : affine(apply('group_norm', [x], { groups: numGroups, eps }), weight, bias, x.rank - 1);
+
+/**
+ * A norm's scale or shift given alone (nanoGPT's LayerNorm with bias=False passes a weight and
+ * bias=None): the fused ops take both or neither, so the one given is applied after, over the
+ * trailing `span` axes it covers (a group norm's per-channel [C] is widened to [C, 1, ...]).
+ */
+function affine(y: Tensor, weight: Tensor | null, bias: Tensor | null, span: number): Tensor {
+  const fit = (t: Tensor) => (t.rank < span ? reshape(t, [...t.shape, ...Array<number>(span - t.rank).fill(1)]) : t);
+  let out = y;
+  if (weight) out = mul(out, fit(weight));
+  if (bias) out = add(out, fit(bias));
+  return out;
+}
 
 export interface InstanceNormOptions {
   runningMean?: FloatArray | null;
@@ -149,11 +162,13 @@ export function instanceNorm(x: Tensor, o: InstanceNormOptions = {}): Tensor {
 
 /**
  * F.dropout2d: whole channels zeroed (and the rest scaled by 1/(1 − p)) while training, one draw per
- * (sample, channel); a 3-D input is read as (N, C, L), as PyTorch 1.13 does.
+ * (sample, channel); a 3-D input is read as (N, C, L), as PyTorch 1.13 does. PyTorch 1.13 only warns
+ * on other ranks and drops each (N, C) entry of its feature dropout, so a 2-D (N, C) input (the
+ * pytorch/examples mnist_rnn model's Dropout2d after an LSTM) is element-wise dropout there too.
  */
 export function dropout2d(x: Tensor, p: number, training: boolean, rng: Rng): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
-  if (x.rank !== 3 && x.rank !== 4) throw new ShapeError(`dropout2d: expected a 3-D or 4-D input, got ${formatShape(x.shape)}`);
+  if (x.rank < 2) throw new ShapeError(`dropout2d: feature dropout requires at least 2 dimensions in the input, got ${formatShape(x.shape)}`);
   if (!training || p === 0) return apply('dropout', [x], { p: 0, training: false, rng });
   const [n, c] = x.shape;
   const keep = p === 1 ? 0 : 1 / (1 - p);

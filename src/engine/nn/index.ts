@@ -20,6 +20,7 @@ export {
   InstanceNorm2d,
   Embedding,
   Flatten,
+  Unflatten,
   Identity,
   Sequential,
 } from './layers';

@@ -574,6 +574,20 @@ export class Flatten extends Module {
   }
 }
 
+/** torch.nn.Unflatten: splits axis `dim` (the batch axis is 0) into `sizes`; one size may be -1. */
+export class Unflatten extends Module {
+  constructor(
+    readonly dim: number,
+    readonly sizes: readonly number[],
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.unflatten(x, this.dim, this.sizes);
+  }
+}
+
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;

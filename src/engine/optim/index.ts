@@ -2,6 +2,7 @@
 export { Optimizer } from './optimizer';
 export type { GradientClip, ClipRecord } from './optimizer';
 export { SGD, SGD_DEFAULTS } from './sgd';
+export { ParamGroups } from './groups';
 export type { SGDOptions } from './sgd';
 export { Adam, AdamW, ADAM_DEFAULTS, ADAMW_DEFAULTS } from './adam';
 export type { AdamOptions } from './adam';

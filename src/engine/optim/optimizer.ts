@@ -41,6 +41,12 @@ export abstract class Optimizer {
     check(lr >= 0, `Invalid learning rate: ${lr}`);
   }
 
+  /**
+   * Called first by every step: a Python script's optimiser reads the learning rates its
+   * `optimizer.param_groups` dicts hold now (a warmup sets them in the loop body, before backward).
+   */
+  beforeStep: (() => void) | null = null;
+
   /** Clip the gradients before each step (null: no clipping). */
   clip: GradientClip | null = null;
   /** The clipping of the last step, when clipping is on. */
@@ -52,6 +58,7 @@ export abstract class Optimizer {
    * the gradients backward() computed.
    */
   step(): void {
+    this.beforeStep?.();
     if (this.clip) this.clipGradients(this.clip);
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i];
@@ -61,7 +68,7 @@ export abstract class Optimizer {
     }
   }
 
-  private clipGradients(clip: GradientClip): void {
+  protected clipGradients(clip: GradientClip): void {
     const withGrad = this.params.filter((p) => p.grad !== null);
     for (const p of withGrad) p.grad = p.grad!.slice();
     if (clip.kind === 'norm') {

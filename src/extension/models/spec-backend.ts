@@ -7,13 +7,15 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { memoryLimitBytes } from '../../limits';
+import { limitName, memoryLimitBytes, timeLimitMessage } from '../../limits';
 import { MODEL_FILE } from '../commands';
 import { problemDiagnostic, traceDiagnostic } from '../diagnostics';
 import { Disposable } from '../disposable';
 import { RunRequest as WorkerRequest, TraceOutcome, TraceRunner, type CancelReason } from '../trace-runner';
+import { SECTION } from '../settings';
 import { executionGate } from '../trust';
 import type { RunFailure } from './types';
+import type { SpecProblem } from '../../worker/messages';
 import { findingsStatus, plural, type DeclaredModel, type FileRun, type ModelBackend, type RunRequest, type RunStats } from './types';
 
 /** The `model` key of a YAML or JSON spec: where its CodeLens goes. */
@@ -35,6 +37,8 @@ export class SpecBackend extends Disposable implements ModelBackend {
   constructor(
     private readonly workerScript: string,
     private readonly log: vscode.LogOutputChannel,
+    /** Where each parse's problems and their fixes go, for the quick fixes. */
+    private readonly problemFixes?: { record(uri: vscode.Uri, version: number, problems: readonly SpecProblem[]): void; forget(uri: vscode.Uri): void },
   ) {
     super();
     this.fullRunner = this.own(new TraceRunner(workerScript, log));
@@ -114,6 +118,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
   }
 
   forget(uri: vscode.Uri): void {
+    this.problemFixes?.forget(uri);
     const runner = this.quickRunners.get(uri.toString());
     this.quickRunners.delete(uri.toString());
     runner?.cancel('closed');
@@ -133,7 +138,9 @@ export class SpecBackend extends Disposable implements ModelBackend {
   }
 
   private fileRun(doc: Source, quick: boolean, outcome: Exclude<TraceOutcome, { kind: 'cancelled' }>, declared: DeclaredModel): FileRun {
-    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: (outcome.parsed?.problems ?? []).map((p) => problemDiagnostic(p, doc.uri)), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
+    const problems = outcome.parsed?.problems ?? [];
+    this.problemFixes?.record(doc.uri, doc.version, problems);
+    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: problems.map((p) => problemDiagnostic(p, doc.uri)), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {
       case 'traced': {
@@ -141,19 +148,28 @@ export class SpecBackend extends Disposable implements ModelBackend {
         run.status = findingsStatus(run.models);
         break;
       }
-      case 'invalid':
+      case 'invalid': {
+        // An empty file is a start, not a fault: a hint (with the skeleton's quick fix), not red.
+        const problems = outcome.parsed.problems;
+        if (problems.some((p) => p.code === 'spec/empty') && !problems.some((p) => p.severity === 'error')) {
+          run.status = { state: 'idle', message: 'Empty model file: the quick fix (Ctrl+.) writes a small model to start from' };
+          return run;
+        }
         run.failures.push(this.invalid(outcome.parsed));
         break;
+      }
       case 'failed':
         run.failures.push({ kind: 'failed', message: `Could not trace: ${outcome.message}` });
         run.diagnostics.push(traceDiagnostic(`The model could not be traced: ${outcome.message}`, outcome.range, 'error'));
         break;
-      case 'timeout':
-        run.failures.push({ kind: 'timeout', message: `Stopped at the ${outcome.limitMs} ms time limit` });
-        run.diagnostics.push(
-          traceDiagnostic(`The trace took longer than ${outcome.limitMs} ms and was stopped (settings gradientLens.quickTraceTimeLimitMs / gradientLens.timeLimitMs)`, layer0, 'info'),
-        );
+      case 'timeout': {
+        // The CLI's words: where the time went (reading a long file, or the steps) decides the advice.
+        const limit = quick ? `${SECTION}.quickTraceTimeLimitMs` : limitName('timeLimitMs');
+        const message = timeLimitMessage(outcome.limitMs, outcome.reading, limit);
+        run.failures.push({ kind: 'timeout', message });
+        run.diagnostics.push(traceDiagnostic(message[0].toUpperCase() + message.slice(1), layer0, 'info'));
         break;
+      }
       case 'crashed':
         run.failures.push({ kind: 'crashed', message: outcome.message });
         run.diagnostics.push(traceDiagnostic(`The trace stopped: ${outcome.message}`, layer0, 'error'));
@@ -182,7 +198,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
         if (o.stack) this.log.debug(o.stack);
         break;
       case 'timeout':
-        this.log.warn(`${what} ${name}: stopped at the ${o.limitMs} ms time limit`);
+        this.log.warn(`${what} ${name}: stopped at the ${o.limitMs} ms time limit${o.reading ? ` while ${o.reading}` : ''}`);
         break;
       case 'crashed':
         this.log.error(`${what} ${name}: ${o.message}`);

@@ -162,6 +162,15 @@ export class TypeScriptBackend extends Disposable implements ModelBackend {
         tried.push(e instanceof Error ? e.message.split('\n')[0] : String(e));
       }
     }
+    // Last, the WebAssembly build shipped in the VSIX: no native binary, so it works in any project.
+    try {
+      host.provideEsbuild(require(path.join(this.extensionPath, 'dist', 'esbuild-wasm')) as Parameters<TsHost['provideEsbuild']>[0], { wasm: true });
+      this.esbuildMissing = undefined;
+      this.log.info(`transpiling TypeScript models with the bundled esbuild-wasm (no esbuild in the project: ${tried.join('; ')})`);
+      return true;
+    } catch (e) {
+      tried.push(e instanceof Error ? e.message.split('\n')[0] : String(e));
+    }
     this.esbuildMissing =
       'TypeScript models need esbuild to be transpiled, and none was found beside the extension or in this project. Install it in the project (npm install --save-dev esbuild) and reopen the file.';
     this.log.warn(`esbuild not found: ${tried.join('; ')}`);

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type FromWebview, type TraceMessage } from '../../protocol';
 import { HeldSteps, runKey } from '../../trace/steps-delta';
+import { CommandId } from '../commands';
 import type { PanelContext, PanelData } from './types';
 
 export function traceMessage(data: PanelData): TraceMessage {
@@ -53,6 +54,11 @@ export async function handleWebviewMessage(
     return null;
   }
   if (msg.type === 'ready') return msg;
+  // The welcome buttons act on no model: they are how one gets a model.
+  if (msg.type === 'run') {
+    await ctx.run(msg.command);
+    return msg;
+  }
   if (!current) {
     ctx.log.info(`${who}: "${msg.type}" with no model shown; ignored`);
     return msg;
@@ -64,7 +70,15 @@ export async function handleWebviewMessage(
         ctx.log.warn(`${who}: reveal of a file it does not show (${msg.uri}); ignored`);
         return null;
       }
-      await ctx.reveal(vscode.Uri.parse(msg.uri), msg.range);
+      // Through the command, so the walkthrough's "select a parameter" step is done by doing it.
+      await vscode.commands.executeCommand(CommandId.RevealLayer, vscode.Uri.parse(msg.uri), msg.range);
+      break;
+    case 'applyFix':
+      if (msg.uri !== current.uri.toString()) {
+        ctx.log.warn(`${who}: a fix for a file it does not show (${msg.uri}); ignored`);
+        return null;
+      }
+      await ctx.applyFix(current.uri, msg.rule, msg.layer, msg.title);
       break;
     case 'retrace':
       await ctx.retrace(current.uri);

@@ -34,6 +34,17 @@ export class TracePanel extends Disposable {
     return TracePanel.current;
   }
 
+  /**
+   * The panel VS Code restores after a window reload (WebviewPanelSerializer): the same page, with
+   * what it showed last (from its saved state) until the file's fresh trace replaces it.
+   */
+  static revive(ctx: PanelContext, panel: vscode.WebviewPanel, data: PanelData | undefined): TracePanel {
+    TracePanel.current?.dispose();
+    panel.webview.options = { enableScripts: true, localResourceRoots: webviewRoots(ctx.extensionUri) };
+    TracePanel.current = new TracePanel(ctx, panel, data);
+    return TracePanel.current;
+  }
+
   /** True between the page's `ready` and it being torn down (hidden, reloaded). */
   private ready = false;
   /** What the page holds: a training run's updates send only its new steps. */
@@ -42,7 +53,7 @@ export class TracePanel extends Disposable {
   private constructor(
     private readonly ctx: PanelContext,
     private readonly panel: vscode.WebviewPanel,
-    private data: PanelData,
+    private data: PanelData | undefined,
   ) {
     super();
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'gradient-lens.svg');
@@ -61,7 +72,7 @@ export class TracePanel extends Disposable {
             if (msg?.type === 'ready') {
               this.ready = true;
               this.messages.forget();
-              this.post(this.messages.next(this.data));
+              this.post(this.data ? this.messages.next(this.data) : NO_TRACE);
             }
           })
           .catch(logFailure(ctx, 'trace panel'));
@@ -79,7 +90,7 @@ export class TracePanel extends Disposable {
 
   /** What the panel shows (or will, once its page is ready). */
   shown(): ToWebview {
-    return traceMessage(this.data);
+    return this.data ? traceMessage(this.data) : NO_TRACE;
   }
 
   private post(msg: ToWebview): void {
@@ -92,6 +103,22 @@ export class TracePanel extends Disposable {
   }
 }
 
-function title(data: PanelData): string {
-  return `∇ ${data.fileName.split(/[\\/]/).pop() ?? data.fileName}`;
+/** A revived panel whose saved state had no trace. */
+const NO_TRACE: ToWebview = { type: 'empty', message: 'Run “Gradient Lens: Trace Gradients” on a model file.' };
+
+function title(data: PanelData | undefined): string {
+  return data ? `∇ ${data.fileName.split(/[\\/]/).pop() ?? data.fileName}` : '∇ Gradients';
+}
+
+/** What a restored page saved (webview/panel's PanelState): its last trace, checked before use. */
+export function savedPanelData(state: unknown): PanelData | undefined {
+  const t = (state as { trace?: Record<string, unknown> } | undefined)?.trace;
+  if (!t || typeof t !== 'object' || typeof t.uri !== 'string' || typeof t.fileName !== 'string' || !t.trace || typeof t.trace !== 'object' || !Array.isArray(t.findings)) return undefined;
+  const trace = t.trace as PanelData['trace'];
+  if (!Array.isArray(trace.params) || !Array.isArray(trace.steps)) return undefined;
+  try {
+    return { uri: vscode.Uri.parse(t.uri, true), fileName: t.fileName, trace, findings: t.findings as PanelData['findings'], health: Array.isArray(t.health) ? (t.health as PanelData['health']) : [], quick: t.quick === true, layers: Array.isArray(t.layers) ? (t.layers as PanelData['layers']) : undefined };
+  } catch {
+    return undefined;
+  }
 }

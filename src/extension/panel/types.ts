@@ -4,7 +4,7 @@
  * the views only render and forward the user's clicks through these callbacks.
  */
 import type * as vscode from 'vscode';
-import type { RangeView, TraceView } from '../../protocol';
+import type { RangeView, TraceView, WelcomeCommand } from '../../protocol';
 
 /** One traced model as the views show it, with the file it is in. */
 export interface PanelData extends TraceView {
@@ -21,4 +21,8 @@ export interface PanelContext {
   openPanel(uri: vscode.Uri): Promise<void>;
   /** Saves an export the webview produced (PNG as a data URL, CSV as text) where the user picks. */
   exportFile(name: string, format: 'png' | 'csv', data: string): Promise<void>;
+  /** A finding's fix button: the fix titled `title` of the finding of `rule` on `layer`, applied to the file. */
+  applyFix(uri: vscode.Uri, rule: string, layer: string, title: string): Promise<void>;
+  /** The sidebar's welcome buttons (no model shown). */
+  run(command: WelcomeCommand): Promise<void>;
 }

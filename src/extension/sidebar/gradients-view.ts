@@ -12,7 +12,8 @@ import type { PanelContext, PanelData } from '../panel/types';
 
 export const GRADIENTS_VIEW_ID = 'gradientLens.gradients';
 
-const NO_MODEL = 'Open a model file (*.grad.yaml, *.grad.json, or a TypeScript file with @model classes) to see its gradients.';
+const NO_MODEL = 'Open a model file to see the gradient of every parameter.';
+const UNTRACED = 'Its parameters show here once it traces. Its problems are marked in the editor and listed in the Problems view (Ctrl+Shift+M), most with a quick fix (Ctrl+.).';
 
 export class GradientsViewProvider extends Disposable implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
@@ -55,11 +56,23 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
     );
   }
 
-  /** Shows this model's trace, or the empty state when no model file is active. */
-  update(data: PanelData | undefined): void {
+  /** Shows this model's trace, or the empty state (with why) when no model file is active. */
+  update(data: PanelData | undefined, why?: string): void {
     this.data = data;
+    this.why = why;
+    this.file = undefined;
     this.postData();
   }
+
+  /** The active model file has no trace to show (its problems are in the editor, or it is running). */
+  untraced(uri: vscode.Uri): void {
+    this.data = undefined;
+    this.file = uri;
+    this.postData();
+  }
+
+  private why: string | undefined;
+  private file: vscode.Uri | undefined;
 
   setStatus(state: 'idle' | 'running' | 'error', message: string): void {
     this.status = { state, message };
@@ -72,7 +85,9 @@ export class GradientsViewProvider extends Disposable implements vscode.WebviewV
   }
 
   private dataMessage(): ToWebview {
-    return this.data ? traceMessage(this.data) : { type: 'empty', message: NO_MODEL };
+    if (this.data) return traceMessage(this.data);
+    if (this.file) return { type: 'empty', message: UNTRACED, file: this.file.fsPath || this.file.toString(true) };
+    return { type: 'empty', message: this.why ?? NO_MODEL };
   }
 
   /** The data to the page, as much as it lacks. */

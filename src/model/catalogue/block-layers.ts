@@ -194,7 +194,8 @@ export const BLOCK_LAYERS = {
     args: [{ name: 'p', type: { kind: 'number', min: 0, max: 1 }, default: 0.5, doc: 'Probability of a channel to be zeroed, in [0, 1].' }],
     paramNames: [],
     params: noParams,
-    shape: (i) => (i.inShape.length === 3 || i.inShape.length === 2 ? same(i) : { error: `Dropout2d expects a per-sample input [channels, height, width] but ${i.from} gives ${formatShape(i.inShape)}` }),
+    // PyTorch 1.13 warns but runs a per-sample [features] input (element-wise there); a scalar it rejects.
+    shape: (i) => (i.inShape.length >= 1 ? same(i) : { error: `Dropout2d expects a per-sample input [channels, height, width] but ${i.from} gives ${formatShape(i.inShape)}` }),
     module: nn.Dropout2d,
     build: (a, run) => new nn.Dropout2d(n(a.p), run.dropoutRng),
     argsOf: (m) => ({ p: m.p }),

@@ -20,6 +20,7 @@ import {
   convParams,
   dimCheck,
   flattenShape,
+  unflattenShape,
   n,
   noParams,
   normParams,
@@ -55,6 +56,7 @@ export type LayerType =
   | 'Dropout'
   | 'Embedding'
   | 'Flatten'
+  | 'Unflatten'
   | 'Identity'
   | 'Sequential'
   | RecurrentLayerType
@@ -295,7 +297,8 @@ export const LAYERS = {
     shape: (i) => {
       const s = i.inShape;
       if (s.length === 0 || s[s.length - 1] !== n(i.args.in_features)) {
-        return { error: `Linear expects ${n(i.args.in_features)} input features but ${i.from} gives ${formatShape(s)}`, arg: 'in_features' };
+        const fit = s.length ? s[s.length - 1] : undefined;
+        return { error: `Linear expects ${n(i.args.in_features)} input features but ${i.from} gives ${formatShape(s)}`, arg: 'in_features', fit };
       }
       return { shape: [...s.slice(0, -1), n(i.args.out_features)] };
     },
@@ -469,7 +472,10 @@ export const LAYERS = {
       const ns = Array.isArray(i.args.normalized_shape) ? i.args.normalized_shape : [n(i.args.normalized_shape)];
       const tail = i.inShape.slice(i.inShape.length - ns.length);
       if (ns.length > i.inShape.length || tail.some((d, k) => d !== ns[k])) {
-        return { error: `LayerNorm normalises trailing axes ${formatShape(ns)} but ${i.from} gives ${formatShape(i.inShape)}`, arg: 'normalized_shape' };
+        // The same number of trailing axes, as they come in (an integer stays an integer).
+        const k = Math.min(ns.length, i.inShape.length);
+        const fit = k === 0 ? undefined : Array.isArray(i.args.normalized_shape) ? i.inShape.slice(i.inShape.length - k) : i.inShape[i.inShape.length - 1];
+        return { error: `LayerNorm normalises trailing axes ${formatShape(ns)} but ${i.from} gives ${formatShape(i.inShape)}`, arg: 'normalized_shape', fit };
       }
       return same(i);
     },
@@ -554,6 +560,21 @@ export const LAYERS = {
     module: nn.Flatten,
     build: (a) => new nn.Flatten(n(a.start_dim), n(a.end_dim)),
     argsOf: (m) => ({ start_dim: m.startDim, end_dim: m.endDim }),
+    traits: { passThrough: 'values', keepsIndices: true },
+  }),
+  Unflatten: layer<nn.Unflatten>({
+    doc: "Splits axis dim of the batched input into the sizes unflattened_size (torch.nn.Unflatten), Flatten's inverse: a decoder's Linear output back into channels × height × width.",
+    torch: 'torch.nn.Unflatten',
+    args: [
+      { name: 'dim', type: { kind: 'int' }, doc: 'The axis to split, counting the batch axis as 0.' },
+      { name: 'unflattened_size', type: { kind: 'int-or-list', min: -1 }, doc: "The sizes it becomes: their product is the axis's size (one may be -1, inferred)." },
+    ],
+    paramNames: [],
+    params: noParams,
+    shape: unflattenShape,
+    module: nn.Unflatten,
+    build: (a) => new nn.Unflatten(n(a.dim), Array.isArray(a.unflattened_size) ? [...a.unflattened_size] : [n(a.unflattened_size)]),
+    argsOf: (m) => ({ dim: m.dim, unflattened_size: [...m.sizes] }),
     traits: { passThrough: 'values', keepsIndices: true },
   }),
   Identity: layer<nn.Identity>({

@@ -22,8 +22,11 @@ export interface ShapeInput {
   indices: { low: number; high: number } | 'unknown' | null;
 }
 
-/** The per-sample output shape, or why there is none; `arg` names the argument to blame. */
-export type ShapeResult = { shape: number[] } | { error: string; arg?: string; code?: string };
+/**
+ * The per-sample output shape, or why there is none; `arg` names the argument to blame, and `fit`
+ * its value that would take this input (offered as a quick fix: "Set in_features to 16").
+ */
+export type ShapeResult = { shape: number[] } | { error: string; arg?: string; code?: string; fit?: ArgValue };
 
 export const pair = (v: ArgValue): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v as number, v as number]);
 export const n = (v: ArgValue): number => v as number;
@@ -44,7 +47,7 @@ export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | nu
     }
     const c = i.inShape[0];
     if (channelsArg !== null && c !== n(i.args[channelsArg])) {
-      return { error: `${layer} expects ${n(i.args[channelsArg])} input channels but ${i.from} gives ${formatShape(i.inShape)} (${c} channels)`, arg: channelsArg };
+      return { error: `${layer} expects ${n(i.args[channelsArg])} input channels but ${i.from} gives ${formatShape(i.inShape)} (${c} channels)`, arg: channelsArg, fit: c };
     }
     const [kh, kw] = pair(i.args.kernel_size);
     const [sh, sw] = pair(i.args.stride);
@@ -107,7 +110,11 @@ export function batchNormShape(layer: string, spatial: 0 | 2) {
       return { error: `${layer} expects a per-sample input ${want} but ${i.from} gives ${formatShape(i.inShape)}` };
     }
     if (i.inShape[0] !== n(i.args.num_features)) {
-      return { error: `${layer} expects ${n(i.args.num_features)} features (channels) but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} on axis 1 of the batch)`, arg: 'num_features' };
+      return {
+        error: `${layer} expects ${n(i.args.num_features)} features (channels) but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} on axis 1 of the batch)`,
+        arg: 'num_features',
+        fit: i.inShape[0],
+      };
     }
     let perChannel = i.batchSize;
     for (let d = 1; d < r; d++) perChannel *= i.inShape[d];
@@ -127,6 +134,28 @@ export function normParams(a: Record<string, ArgValue>): ParamDef[] {
     { name: 'weight', shape: [n(a.num_features)] },
     { name: 'bias', shape: [n(a.num_features)] },
   ];
+}
+
+/** Unflatten: splits axis dim of the batched input into unflattened_size (one entry may be -1). */
+export function unflattenShape(i: ShapeInput): ShapeResult {
+  const batched = [i.batchSize, ...i.inShape];
+  const r = batched.length;
+  const d = n(i.args.dim) < 0 ? n(i.args.dim) + r : n(i.args.dim);
+  const where = `the batched input [batch, ${i.inShape.join(', ')}]`.replace(', ]', ']');
+  if (d < 0 || d >= r) return { error: `Unflatten dim ${n(i.args.dim)} is out of range for ${where} (rank ${r})`, arg: 'dim' };
+  if (d === 0) return { error: 'Unflatten with dim 0 would split the batch axis; use dim: 1 or later', arg: 'dim' };
+  const given = i.args.unflattened_size;
+  const sizes = Array.isArray(given) ? [...given] : [n(given)];
+  if (sizes.some((s) => s === 0 || s < -1) || sizes.filter((s) => s === -1).length > 1) {
+    return { error: `Unflatten unflattened_size ${formatShape(sizes)} must hold sizes ≥ 1 and at most one -1`, arg: 'unflattened_size' };
+  }
+  const known = sizes.reduce((p, s) => (s === -1 ? p : p * s), 1);
+  const size = batched[d];
+  if (sizes.includes(-1) ? size % known !== 0 : known !== size) {
+    return { error: `Unflatten splits axis ${d} of ${where}, of size ${size}, into ${formatShape(sizes)}: the sizes' product must be ${size}`, arg: 'unflattened_size' };
+  }
+  const inner = sizes.map((s) => (s === -1 ? size / known : s));
+  return { shape: [...batched.slice(0, d), ...inner, ...batched.slice(d + 1)].slice(1) };
 }
 
 /** Flatten: merges axes start_dim..end_dim of the batched input (batch axis included in the count). */

@@ -39,6 +39,9 @@ export class CantFollow extends Signal {
   ) {
     super(`Gradient Lens can't follow ${opaque.construct} here`);
   }
+
+  /** Other values the same training needs and Gradient Lens cannot follow either (the loop's data beside its optimiser), each its own diagnostic. */
+  also: CantFollow[] = [];
 }
 
 /**
@@ -72,5 +75,15 @@ export class LimitExceeded extends Signal {
 export class ScriptExit extends Signal {
   constructor(readonly r: Range) {
     super('the script calls sys.exit()');
+  }
+}
+
+/**
+ * Tensor.backward() reached while the trace runs a closure handed to `optimizer.step(closure)`:
+ * the loss it was called on. The trace does the backward pass and the step itself.
+ */
+export class BackwardReached extends Signal {
+  constructor(readonly loss: unknown) {
+    super('backward reached');
   }
 }

@@ -270,7 +270,7 @@ export function pythonFixes(ctx: PythonFixContext, graph: ModelSpec): FixRendere
         }
         case 'set-optimizer-args': {
           const opt = ctx.optimizer;
-          if (!opt?.call) return null;
+          if (!opt) return null;
           const missing: string[] = [];
           for (const [k, v] of Object.entries(intent.args)) {
             const e = opt.argExprs[k];
@@ -283,6 +283,8 @@ export function pythonFixes(ctx: PythonFixContext, graph: ModelSpec): FixRendere
             edits.push({ range: literal ? e.r : named ?? e.r, newText: pyValue(v) });
           }
           if (missing.length) {
+            // A hand-written update has no call to add an argument to.
+            if (!opt.call) return null;
             const close = opt.call.r.end - 1;
             edits.push({ range: { start: close, end: close }, newText: `${opt.call.args.length ? ', ' : ''}${missing.join(', ')}` });
           }

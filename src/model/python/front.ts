@@ -14,22 +14,23 @@ import type { Tensor } from '../../engine/tensor';
 import { buildLoss, buildOptimizer } from '../build';
 import { LOSSES } from '../catalogue';
 import type { DataSpec, LossSpec, ModelSpec, OptimizerSpec, SourceRange, TraceSettings } from '../graph';
-import type { Expr, ModuleAst, Range, Stmt } from './ast';
-import { CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptExit } from './errors';
+import type { Expr, ModuleAst, Range, Stmt, Target } from './ast';
+import { BackwardReached, CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
 import { graphOf, RootRanges } from './graph';
+import { handWrittenSgd } from './hand-sgd';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
-import { backwardIn, isTrainingLoop, LoopStep, loopCount, TrainingLoop, TrainingLoopFound } from './loop';
+import { accumulationIf, backwardIn, closureLoop, isTrainingLoop, LoopStep, loopCount, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
-import { expressionsIn, ownExprs, statementsIn } from './walk';
+import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
@@ -164,8 +165,12 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     modules: {},
     hooks: {
       beforeLoop: (s, scope) => {
-        if (opts.build || !isTrainingLoop(s)) return false;
-        throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: backwardIn(s)! });
+        if (opts.build) return false;
+        if (isTrainingLoop(s)) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: backwardIn(s)! });
+        // `optimizer.step(closure)`: the closure computes the loss and calls backward for the optimiser.
+        const closure = closureLoop(s, ast);
+        if (closure) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: closure.backward, closure });
+        return false;
       },
     },
   });
@@ -177,6 +182,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   interp.addModules(torchModules(torch));
   const unwatch = watchApplications(torch);
   let loop: TrainingLoop | null = null;
+  let exited: Range | null = null;
   try {
     withDtype(dtype, () => {
       try {
@@ -185,7 +191,8 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
         if (e instanceof TrainingLoopFound) loop = e.loop;
         else if (e instanceof PyRaise) diagnostics.push(raiseDiagnostic(e, 'warning', 'the script stops here when run'));
         else if (e instanceof LimitExceeded) diagnostics.push(diag('warning', 'python/limit', `Gradient Lens stopped reading the file: ${e.message}`, e.r));
-        else if (!(e instanceof ScriptExit)) throw e;
+        else if (e instanceof ScriptExit) exited = e.r;
+        else throw e;
       }
     });
   } finally {
@@ -193,6 +200,10 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   }
   const classes = moduleClasses(torch, interp);
   if (!opts.build && !loop) {
+    // The script ends before its loop as it would here (`exit(-1)` when CUDA is missing): not "no loop".
+    if (exited && hasTrainingLoop(ast)) {
+      diagnostics.push(diag('info', 'python/no-model', 'the script exits here before its training loop, run as on a machine without CUDA and with its default arguments: Gradient Lens traces the loop the script reaches', exited));
+    }
     return { diagnostics, model: null, classes, interp, release };
   }
   let model: PythonModel | null = null;
@@ -202,8 +213,16 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     const d = explainError(e);
     if (!d) throw e;
     diagnostics.push(d);
+    if (e instanceof CantFollow) diagnostics.push(...e.also.map((x) => cantFollowDiagnostic(x)));
   }
   return { diagnostics, model, classes, interp, release };
+}
+
+/** Whether the file has a training loop anywhere (in a function or method too). */
+function hasTrainingLoop(ast: ModuleAst): boolean {
+  const visit = (stmts: readonly Stmt[]): boolean =>
+    statementsIn(stmts).some((st) => ((st.k === 'for' || st.k === 'while') && (isTrainingLoop(st) || closureLoop(st, ast))) || ((st.k === 'def' || st.k === 'class') && visit(st.body)));
+  return visit(ast.body);
 }
 
 /** A CantFollow, a Python exception or a limit met while building or tracing, as a diagnostic. */
@@ -236,10 +255,10 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
     holding.sort((a, b) => a.engine.parameters().length - b.engine.parameters().length);
     if (holding.length) return holding[0];
   }
-  // Without an optimiser: the module the loop body calls at the top level.
+  // Without an optimiser: the module with parameters the loop body calls (a loss module has none).
   if (loop) for (const name of calledNames(loop)) {
     const v = torch.interp.peek(name, scope);
-    if (v instanceof ModuleObj) return v;
+    if (v instanceof ModuleObj && v.engine.parameters().length > 0) return v;
   }
   return null;
 }
@@ -247,7 +266,8 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
 /** Names called as functions in a loop's body (`model(x)`, `criterion(...)`). */
 function calledNames(loop: TrainingLoop): string[] {
   const out: string[] = [];
-  for (const s of statementsIn(loop.stmt.body)) {
+  // The closure handed to optimizer.step calls the model for the loop.
+  for (const s of [...statementsIn(loop.stmt.body), ...(loop.closure ? statementsIn(loop.closure.def.body) : [])]) {
     for (const e of ownExprs(s)) for (const x of expressionsIn(e)) if (x.k === 'call' && x.fn.k === 'name') out.push(x.fn.id);
   }
   return out;
@@ -263,7 +283,10 @@ function optimizerOf(torch: Torch, loop: TrainingLoop | null): OptimizerUse | nu
           if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step') continue;
           const v = safeEval(torch.interp, x.fn.obj, loop.scope);
           if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
-          const use = torch.optimizers.find((o) => (v as { state?: { use?: OptimizerUse } } | null)?.state?.use === o);
+          // `optimizer.step()`, or `scaler.step(optimizer)` under mixed precision.
+          const arg = x.args[0] ? safeEval(torch.interp, x.args[0].value, loop.scope) : null;
+          if (arg instanceof PyOpaque) opaque ??= { v: arg, r: x.r };
+          const use = torch.optimizers.find((o) => [v, arg].some((c) => (c as { state?: { use?: OptimizerUse } } | null)?.state?.use === o));
           if (use) return use;
         }
       }
@@ -316,9 +339,12 @@ function loopClip(torch: Torch, loop: TrainingLoop): ClipUse | undefined {
   const body = loop.stmt.body;
   const at = body.findIndex((st) => backwardIn(st) !== null);
   const before = torch.clips.length;
+  const accumulation = accumulationIf(loop);
   const visit = (stmts: readonly Stmt[]): void => {
     for (const st of stmts) {
-      if (st.k === 'if') {
+      // Under gradient accumulation the clip in the `if` that steps is the traced step's.
+      if (st === accumulation) visit(st.body);
+      else if (st.k === 'if') {
         const t = safeEval(interp, st.test, loop.scope);
         if (t === null || t instanceof PyOpaque) continue;
         visit(interp.truthy(t, st.test.r) ? st.body : st.orelse);
@@ -420,7 +446,8 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     },
     functional: (path) => !!functionalAt(path),
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
-    optimizer: opt.call ? { call: opt.call, argExprs: opt.argExprs } : null,
+    // A hand-written SGD update has no call, only its lr's expression.
+    optimizer: opt.call || Object.keys(opt.argExprs).length ? { call: opt.call, argExprs: opt.argExprs } : null,
     backward: loop?.stmt.body.find((st) => backwardIn(st) !== null) ?? null,
   };
 }
@@ -428,11 +455,18 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
 /** The script's own loop: its model, optimiser and body as the step. */
 function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): PythonModel {
   const interp = torch.interp;
-  const opt = optimizerOf(torch, loop);
-  const root = modelOf(torch, opt, loop.scope, loop);
+  let built: OptimizerUse | null;
+  try {
+    built = optimizerOf(torch, loop);
+  } catch (e) {
+    if (e instanceof CantFollow) e.also.push(...opaqueBatch(torch, loop));
+    throw e;
+  }
+  const root = modelOf(torch, built, loop.scope, loop);
   if (!root) throw new CantFollow(new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
+  const opt = built ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
-  const runner = new LoopStep(interp, loop);
+  const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r));
   const stepsWanted = opts.steps ?? 20;
   // The step runs the body to backward(); the optimiser's step is the engine's, so it clips as the loop does.
   opt.engine.clip = traceClipOf(loopClip(torch, loop));
@@ -440,24 +474,22 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   // The first item tells what the step feeds the model: the batch the trace summarises.
   runner.next(loop.stmt.r);
   const io = batchExprs(torch, loop, root);
-  const first = {
-    input: tensorIn(torch, io.input, loop.scope) ?? placeholder(torch),
-    target: tensorIn(torch, io.target, loop.scope) ?? placeholder(torch),
-  };
+  const found = firstBatch(torch, loop, io);
+  const first = { input: found.input ?? placeholder(torch), target: found.target ?? placeholder(torch) };
   let override: { input: Tensor; target: Tensor } | null = null;
   let fresh = true;
   const step = () => {
-    if (!fresh) runner.next(loop.stmt.r);
+    const isFirst = fresh;
     fresh = false;
     // A given batch replaces the loop's own where the step computes it, whatever the loop assigned before.
     if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
-    let v: Value;
     try {
-      v = runner.lossOf();
+      // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
+      // the script's own data a whole optimiser step, accumulated micro-batches and all.
+      return runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
     } finally {
       interp.overrides = null;
     }
-    return lossTensor(torch, v, loop.backward.r);
   };
   const rebind = (input: Tensor, target: Tensor) => {
     if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
@@ -466,6 +498,44 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     first.target = target;
   };
   return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
+}
+
+/**
+ * The loop's input and target, when Gradient Lens cannot follow them either (LBFGS over data from
+ * torch.load): said beside the optimiser's can't-follow, so fixing one does not reveal the other.
+ */
+function opaqueBatch(torch: Torch, loop: TrainingLoop): CantFollow[] {
+  const root = modelOf(torch, null, loop.scope, loop);
+  if (!root) return [];
+  const io = batchExprs(torch, loop, root);
+  const out: CantFollow[] = [];
+  for (const e of [io.input, io.target]) {
+    const v = e && safeEval(torch.interp, e, loop.scope);
+    if (v instanceof PyOpaque && !out.some((c) => c.opaque.origin.start === v.origin.start)) out.push(new CantFollow(v, e!.r));
+  }
+  return out;
+}
+
+/**
+ * Runs a closure handed to `optimizer.step(closure)` up to its backward() and returns the loss that
+ * backward was called on (the trace does the backward pass and the step, as the optimiser would
+ * after calling the closure).
+ */
+function callClosure(torch: Torch, fn: Value, r: Range): Value {
+  if (fn instanceof PyOpaque) throw new CantFollow(fn, r);
+  torch.stopAtBackward = true;
+  let returned: Value;
+  try {
+    returned = torch.interp.call(fn, [], null, r);
+  } catch (e) {
+    if (e instanceof BackwardReached) return e.loss as Value;
+    throw e;
+  } finally {
+    torch.stopAtBackward = false;
+  }
+  // Its loss was a value Gradient Lens could not follow (backward() on it did nothing here).
+  if (returned instanceof PyOpaque) throw new CantFollow(returned, r);
+  throw new CantFollow(new PyOpaque('a closure that returns without calling backward()', r), r);
 }
 
 function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
@@ -488,7 +558,8 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
   let input: Expr | null = null;
   let target: Expr | null = null;
   const before = loop.backward.r.start;
-  const calls = statementsIn(loop.stmt.body)
+  // A closure handed to optimizer.step computes the loss: its calls are the step's.
+  const calls = [...statementsIn(loop.stmt.body), ...(loop.closure ? statementsIn(loop.closure.def.body) : [])]
     .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))
     .filter((x): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.args.length > 0 && x.r.start < before)
     .sort((a, b) => a.r.start - b.r.start);
@@ -499,12 +570,64 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
       if (x.args[1] && !target) target = x.args[1].value;
     } else if (isLossCallee(torch, fn) && x.args[1]) target = x.args[1].value;
   }
-  return { input, target };
+  return { input, target: target ?? batchTargetArg(loop, calls) };
+}
+
+/**
+ * A loss the script writes itself (`gaussian_nll(pred, scale, yb)`) is no loss callee: its target
+ * is the argument that is the second half of the loop's batch, `yb` of `for xb, yb in loader`,
+ * `for i, (xb, yb) in enumerate(loader)`, or of `inputs, labels = data` in the body.
+ */
+function batchTargetArg(loop: TrainingLoop, calls: Extract<Expr, { k: 'call' }>[]): Expr | null {
+  const pairs: string[][] = [];
+  const pairsIn = (t: Target) => {
+    if (t.k !== 'tuple') return;
+    if (t.items.length === 2 && t.items.every((i) => i.k === 'name')) pairs.push(t.items.map((i) => (i as { id: string }).id));
+    else t.items.forEach(pairsIn);
+  };
+  if (loop.stmt.k === 'for') {
+    pairsIn(loop.stmt.target);
+    const bound = new Set(targetNames(loop.stmt.target));
+    for (const st of loop.stmt.body) if (st.k === 'assign' && st.value.k === 'name' && bound.has(st.value.id)) st.targets.forEach(pairsIn);
+  }
+  const names = new Set(pairs.map((p) => p[1]));
+  let found: Expr | null = null;
+  for (const x of calls) {
+    const arg = x.args.find((a) => a.value.k === 'name' && names.has(a.value.id));
+    if (arg) found = arg.value;
+  }
+  return found;
 }
 
 function isLossCallee(torch: Torch, fn: Value | null): boolean {
   if (fn instanceof ModuleObj) return Object.hasOwn(LOSSES, fn.cls.name);
   return fn !== null && typeof fn === 'object' && 'name' in fn && /_loss$|^cross_entropy$|^binary_cross_entropy/.test(String((fn as { name: string }).name)) && !!torch;
+}
+
+/**
+ * The batch the first step gives the model and the loss. A body that makes it from the loop's item
+ * first (`inputs, labels = data`, `img = img.to(device)`) has its leading assignments run here on
+ * a copy of the variables, which are put back: the step runs them again from the item.
+ */
+function firstBatch(torch: Torch, loop: TrainingLoop, io: { input: Expr | null; target: Expr | null }): { input: Tensor | null; target: Tensor | null } {
+  const read = () => ({ input: tensorIn(torch, io.input, loop.scope), target: tensorIn(torch, io.target, loop.scope) });
+  const got = read();
+  if ((got.input || !io.input) && (got.target || !io.target)) return got;
+  const vars = loop.scope.vars;
+  const saved = new Map(vars);
+  const until = Math.min(io.input?.r.start ?? Infinity, loop.backward.r.start);
+  try {
+    for (const st of loop.stmt.body) {
+      if (st.r.end > until) break;
+      if (st.k === 'assign' || st.k === 'annassign') torch.interp.exec(st, loop.scope);
+    }
+    return read();
+  } catch {
+    return got;
+  } finally {
+    vars.clear();
+    for (const [k, v] of saved) vars.set(k, v);
+  }
 }
 
 function tensorIn(torch: Torch, e: Expr | null, scope: Scope): Tensor | null {

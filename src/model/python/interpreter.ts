@@ -9,7 +9,7 @@
 import type { ClassDef, Expr, FString, FunctionDef, ModuleAst, Param, Range, Stmt, Target } from './ast';
 import { installBuiltins } from './builtins';
 import { STANDARD_MODULES } from './stdlib';
-import { CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
+import { BackwardReached, CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_LIMITS } from './limits';
 import * as P from './protocol';
@@ -993,7 +993,7 @@ export class Interpreter {
     try {
       return fn.fn(args, kwargs, { r, interp: this });
     } catch (e) {
-      if (e instanceof PyRaise || e instanceof CantFollow || e instanceof LimitExceeded || e instanceof ScriptExit) throw e;
+      if (e instanceof PyRaise || e instanceof CantFollow || e instanceof LimitExceeded || e instanceof ScriptExit || e instanceof BackwardReached) throw e;
       if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
       // The engine's errors (a shape mismatch) are the RuntimeError PyTorch would raise here.
       const err = e instanceof Error ? e : new Error(String(e));

@@ -4,7 +4,9 @@
  * takes the loop's next item (a DataLoader's batch, an epoch index), runs the loop body up to the
  * backward call and hands over the loss tensor; the trace does the backward and the optimiser step.
  */
-import type { Expr, Range, Stmt } from './ast';
+import { backward } from '../../engine/autograd';
+import type { Tensor } from '../../engine/tensor';
+import type { Expr, FunctionDef, ModuleAst, Range, Stmt } from './ast';
 import { CantFollow } from './errors';
 import type { Interpreter, Scope } from './interpreter';
 import * as P from './protocol';
@@ -45,14 +47,58 @@ export function isTrainingLoop(s: LoopStmt): boolean {
   return inner.length === 0;
 }
 
+/** `optimizer.step(closure)` with the function PyTorch calls for the loss (LBFGS needs one; SGD, Adam, ... accept one). */
+export interface ClosureStep {
+  /** The `X.step(closure)` call. */
+  step: Extract<Expr, { k: 'call' }>;
+  def: FunctionDef;
+  /** The backward call inside the closure. */
+  backward: Extract<Expr, { k: 'call' }>;
+}
+
+/**
+ * A loop that calls backward only through a closure it hands to `X.step(closure)`: the closure's
+ * def in the loop's body (as pytorch/examples' time-sequence script writes it), else at the module's
+ * top level. Its inner loops are not searched: the innermost one doing so is found first.
+ */
+export function closureLoop(s: LoopStmt, ast: ModuleAst): ClosureStep | null {
+  const own = statementsIn(s.body);
+  if (own.some((x) => (x.k === 'for' || x.k === 'while') && x !== s && backwardIn(x))) return null;
+  for (const st of own) {
+    if (st.k === 'for' || st.k === 'while') continue;
+    for (const e of ownExprs(st)) {
+      for (const x of expressionsIn(e)) {
+        if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step' || x.args.length !== 1) continue;
+        const a = x.args[0];
+        if (a.value.k !== 'name' || (a.kind === 'kw' && a.name !== 'closure') || a.kind === 'star') continue;
+        const name = a.value.id;
+        const defs = [...own, ...ast.body].filter((d): d is FunctionDef => d.k === 'def' && d.name === name);
+        for (const def of defs) {
+          const b = def.body.map((d) => backwardIn(d)).find((c) => c !== null);
+          if (b) return { step: x, def, backward: b };
+        }
+      }
+    }
+  }
+  return null;
+}
+
+/** Whether statement `s` (or a block in it) makes the call `c`. */
+function makes(s: Stmt, c: Expr): boolean {
+  return statementsIn(s).some((x) => ownExprs(x).some((e) => expressionsIn(e).includes(c)));
+}
+
+
 /** The training loop found, with the scope its body runs in and what is known of its length. */
 export interface TrainingLoop {
   stmt: LoopStmt;
   scope: Scope;
   /** Items the loop would take (null: unknown or endless). */
   count: number | null;
-  /** Enclosing loops' counts multiply the steps the script would run (null: unknown). */
+  /** The backward call the step stops at (inside the closure for `optimizer.step(closure)`). */
   backward: Extract<Expr, { k: 'call' }>;
+  /** The loop hands a closure to the optimiser's step instead of calling backward itself. */
+  closure?: ClosureStep;
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
@@ -76,17 +122,59 @@ export function loopCount(interp: Interpreter, s: LoopStmt, scope: Scope): numbe
 }
 
 /**
+ * The `if` after backward() that holds the optimiser's step when the script accumulates gradients
+ * (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`): the first statement after
+ * the backward's that steps, in its block or, if none there, in each enclosing block out to the
+ * loop's body (a backward inside `if phase == 'train':` with the `if` beside it). Null when that
+ * statement steps unconditionally.
+ */
+export function accumulationIf(loop: Pick<TrainingLoop, 'stmt' | 'closure'>): Extract<Stmt, { k: 'if' }> | null {
+  if (loop.closure) return null;
+  // The blocks from the loop's body down to the statement that calls backward itself.
+  const path: { block: readonly Stmt[]; at: number }[] = [];
+  let block: readonly Stmt[] = loop.stmt.body;
+  for (;;) {
+    const at = block.findIndex((st) => backwardIn(st) !== null);
+    if (at < 0) return null;
+    path.push({ block, at });
+    const inner = nestedBlocks(block[at]).find((b) => b.some((st) => backwardIn(st) !== null));
+    if (!inner) break;
+    block = inner;
+  }
+  for (let level = path.length - 1; level >= 0; level--) {
+    const { block: b, at } = path[level];
+    const stepping = b.slice(at + 1).find((st) => stepsIn([st]));
+    if (stepping) return stepping.k === 'if' && !stepsIn(stepping.orelse) ? stepping : null;
+  }
+  return null;
+}
+
+/** Whether the statements call `X.step()` with no argument, or `scaler.step(optimizer)`. */
+export function stepsIn(stmts: readonly Stmt[]): boolean {
+  return statementsIn(stmts).some((x) => ownExprs(x).some((e) => expressionsIn(e).some((c) => c.k === 'call' && c.fn.k === 'attr' && c.fn.name === 'step' && c.args.length <= 1)));
+}
+
+/** How many backward() calls a traced step follows at most while the script's step has not come. */
+const MAX_MICRO_BATCHES = 256;
+
+/**
  * One step of the script's loop: the loop's next item (starting again when the iterable ends, as
  * the next epoch would), the body up to backward, and the loss the backward was called on.
  */
 export class LoopStep {
   private it: PyIter | null = null;
   private count = 0;
+  /** The `if` holding the optimiser's step under gradient accumulation. */
+  readonly accumulation: Extract<Stmt, { k: 'if' }> | null;
 
   constructor(
     private readonly interp: Interpreter,
     readonly loop: TrainingLoop,
-  ) {}
+    /** Calls a closure handed to `optimizer.step(closure)` and returns the loss it calls backward() on. */
+    private readonly callClosure: (fn: Value, r: Range) => Value,
+  ) {
+    this.accumulation = accumulationIf(loop);
+  }
 
   /** Binds the loop variable for the next step. */
   next(r: Range): void {
@@ -111,18 +199,36 @@ export class LoopStep {
     return found;
   }
 
+  /**
+   * The loss of one optimiser step as the script takes it. Under gradient accumulation the
+   * micro-batches before the one whose `if` steps have their backward() done here (gradients add
+   * up on the parameters, as in PyTorch), and the last one's loss is returned for the trace's own
+   * backward() and step. `tensorOf` checks a loss is a scalar tensor.
+   */
+  stepLoss(first: boolean, tensorOf: (v: Value) => Tensor, accumulate = true): Tensor {
+    const cond = accumulate ? this.accumulation : null;
+    for (let k = 0; ; k++) {
+      if (!first || k > 0) this.next(this.loop.stmt.r);
+      const loss = tensorOf(this.lossOf());
+      if (!cond) return loss;
+      const t = this.interp.eval(cond.test, this.loop.scope);
+      if (t instanceof PyOpaque) throw new CantFollow(t, cond.test.r);
+      if (this.interp.truthy(t, cond.test.r)) return loss;
+      if (k + 1 >= MAX_MICRO_BATCHES) throw new CantFollow(new PyOpaque(`an optimiser step that has not come after ${MAX_MICRO_BATCHES} backward() calls`, cond.r), cond.r);
+      backward(loss);
+    }
+  }
+
   private run(stmts: readonly Stmt[]): Value | undefined {
     const scope = this.loop.scope;
+    const closure = this.loop.closure;
     for (const s of stmts) {
-      const b = backwardIn(s);
+      const b = backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null);
       if (!b) {
         this.interp.exec(s, scope);
         continue;
       }
-      if (s.k === 'expr' && s.e === b) {
-        const recv = b.fn.k === 'attr' ? b.fn.obj : null;
-        return recv ? this.interp.eval(recv, scope) : undefined;
-      }
+      if (s.k === 'expr' && s.e === b) return this.reach(b);
       switch (s.k) {
         case 'if': {
           const t = this.interp.eval(s.test, scope);
@@ -132,14 +238,20 @@ export class LoopStep {
         case 'with':
         case 'try':
           return this.run(nestedBlocks(s)[0]);
-        default: {
+        default:
           // `loss.backward()` inside a larger expression, or after another statement form: evaluate up to it.
-          const recv = b.fn.k === 'attr' ? b.fn.obj : null;
-          return recv ? this.interp.eval(recv, scope) : undefined;
-        }
+          return this.reach(b);
       }
     }
     return undefined;
+  }
+
+  /** The loss at the backward call `b`: its receiver, or what the closure handed to the optimiser's step calls backward on. */
+  private reach(b: Extract<Expr, { k: 'call' }>): Value | undefined {
+    const scope = this.loop.scope;
+    if (b === this.loop.closure?.step) return this.callClosure(this.interp.eval(b.args[0].value, scope), b.r);
+    const recv = b.fn.k === 'attr' ? b.fn.obj : null;
+    return recv ? this.interp.eval(recv, scope) : undefined;
   }
 }
 

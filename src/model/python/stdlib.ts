@@ -1,7 +1,7 @@
 /**
  * The standard-library modules model code imports: math, dataclasses, typing, collections,
  * functools, itertools, copy, argparse (defaults, as the script runs without arguments), sys, abc,
- * types, contextlib. Each run gets fresh module objects. Everything else in the standard library
+ * types, contextlib; and tqdm's progress bars (progress.ts). Each run gets fresh module objects. Everything else in the standard library
  * is opaque but harmless: its functions read their arguments and never change them.
  */
 import { erf } from '../../engine/ops/activation';
@@ -10,6 +10,7 @@ import { toFloat, toInt, requireInt, strFormat } from './builtins';
 import { CantFollow, ScriptExit } from './errors';
 import type { Interpreter, ModuleFactory } from './interpreter';
 import { native, need } from './native';
+import { PROGRESS_MODULES } from './progress';
 import * as P from './protocol';
 import {
   isInt,
@@ -715,6 +716,8 @@ export const STANDARD_MODULES: Record<string, ModuleFactory> = {
   types: () => typesModule(),
   contextlib: () => contextlibModule(),
   __future__: () => mod('__future__', {}),
+  // Not the standard library, but in as many training scripts: a progress bar passes its loop through.
+  ...PROGRESS_MODULES,
 };
 
 export { CantFollow, strFormat };

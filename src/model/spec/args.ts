@@ -99,7 +99,7 @@ export function readArgs(cx: SpecReading, defs: readonly ArgDef[], node: LValue 
       if (def) present.add(def.name);
       if (!def) {
         const known = names.length ? ` Its arguments are ${names.join(', ')}.` : ' It takes no arguments.';
-        cx.error('spec/unknown-arg', `${owner} has no argument '${e.key}'.${didYouMean(e.key, names)}${known}`, e.keyRange);
+        cx.error('spec/unknown-arg', `${owner} has no argument '${e.key}'.${didYouMean(e.key, names)}${known}`, e.keyRange, cx.meant(e.key, names, e.keyRange));
         ok = false;
         continue;
       }

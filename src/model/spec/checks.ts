@@ -65,6 +65,11 @@ export function checkLossTarget(cx: SpecReading, model: LayerNode, loss: LossSpe
     return;
   }
   if (out.length !== t.shape.length || out.some((d, i) => d !== t.shape[i])) {
-    cx.error('spec/shape-mismatch', `${loss.type} compares the model's output ${formatShape(out)} with the target ${formatShape(t.shape)}: they must have the same shape`, target.shapeRange);
+    cx.error(
+      'spec/shape-mismatch',
+      `${loss.type} compares the model's output ${formatShape(out)} with the target ${formatShape(t.shape)}: they must have the same shape`,
+      target.shapeRange,
+      cx.setTo(`Set the target's shape to ${formatShape(out)}`, target.shapeRange, out),
+    );
   }
 }

@@ -5,18 +5,24 @@
 import type { InitScheme, InitSpec, LayerNode, SourceRange } from '../graph';
 import { formatShape, INIT_SCHEMES, INITS, layerTypes, layerDef } from '../catalogue';
 import type { LEntry, LValue } from '../located';
-import { didYouMean } from '../suggest';
+import { closest, didYouMean } from '../suggest';
 import type { SpecReading } from './context';
 import { describe } from './messages';
 import { isNull, readArgs, oneKey } from './args';
 
+/** One layer entry as read: `ok` when it has no error, `flows` when its output shape can still be followed. */
+export interface Entry {
+  node: LayerNode;
+  ok: boolean;
+  flows: boolean;
+  nameRange: SourceRange | null;
+  children: LValue[];
+  /** A container of named branches (Residual): each branch's Sequential and its entries. */
+  branches?: { node: LayerNode; items: LValue[] }[];
+}
+
 /** One `model:` entry: `Sigmoid`, `{Linear: {...}, name, init}` or `{Sequential: [...], name}`. */
-export function readEntry(
-  cx: SpecReading,
-  item: LValue,
-  index: number,
-  parent: LayerNode,
-): { node: LayerNode; ok: boolean; nameRange: SourceRange | null; children: LValue[]; branches?: { node: LayerNode; items: LValue[] }[] } | null {
+export function readEntry(cx: SpecReading, item: LValue, index: number, parent: LayerNode): Entry | null {
   const entryForm = 'a layer entry is a layer name (- ReLU) or a map with one layer key (- Linear: {in_features: 10, out_features: 5}), plus optional name and init';
   let type: string;
   let typeRange: SourceRange;
@@ -28,8 +34,11 @@ export function readEntry(
     type = item.value;
     typeRange = item.range;
     if (!layerDef(type)) {
-      unknownLayer(cx, type, typeRange);
-      return null;
+      const meant = unknownLayer(cx, type, typeRange);
+      if (!meant) return null;
+      // Read on as the layer it was meant to be, so the errors after it show now, not one at a time.
+      type = meant;
+      ok = false;
     }
   } else if (item.kind === 'map') {
     const layerKeys: LEntry[] = [];
@@ -45,16 +54,20 @@ export function readEntry(
         cx.error('spec/missing', `this entry has no layer: ${entryForm}`, cx.firstLine(item.range));
         return null;
       }
-      unknownLayer(cx, other[0].key, other[0].keyRange);
-      for (const o of other.slice(1)) cx.error('spec/unknown-key', `a layer entry has no key '${o.key}'.${didYouMean(o.key, ['name', 'init'])} ${entryForm}`, o.keyRange);
-      return null;
+      const meant = unknownLayer(cx, other[0].key, other[0].keyRange);
+      for (const o of other.slice(1)) cx.error('spec/unknown-key', `a layer entry has no key '${o.key}'.${didYouMean(o.key, ['name', 'init'])} ${entryForm}`, o.keyRange, cx.meant(o.key, ['name', 'init'], o.keyRange));
+      if (!meant || other.length > 1) return null;
+      // As for a bare name: read on as the layer it was meant to be.
+      layerKeys.push({ ...other[0], key: meant });
+      other.length = 0;
+      ok = false;
     }
     for (const extra of layerKeys.slice(1)) {
       cx.error('spec/type', `one layer per entry: move ${extra.key} to its own entry (- ${extra.key}: ...)`, extra.keyRange);
       ok = false;
     }
     for (const o of other) {
-      cx.error('spec/unknown-key', `a layer entry has no key '${o.key}'.${didYouMean(o.key, ['name', 'init'])} Besides the layer (${layerKeys[0].key}) it takes name and init.`, o.keyRange);
+      cx.error('spec/unknown-key', `a layer entry has no key '${o.key}'.${didYouMean(o.key, ['name', 'init'])} Besides the layer (${layerKeys[0].key}) it takes name and init.`, o.keyRange, cx.meant(o.key, ['name', 'init'], o.keyRange));
       ok = false;
     }
     type = layerKeys[0].key;
@@ -99,8 +112,8 @@ export function readEntry(
       ok = false;
     }
     const branches = readBranches(cx, type, def.traits.branches, argsNode, typeRange, node);
-    if (!branches) return { node, ok: false, nameRange, children: [], branches: [] };
-    return { node, ok, nameRange, children: [], branches };
+    if (!branches) return { node, ok: false, flows: false, nameRange, children: [], branches: [] };
+    return { node, ok, flows: true, nameRange, children: [], branches };
   }
   if (def.traits.container) {
     let children: LValue[] = [];
@@ -115,21 +128,22 @@ export function readEntry(
       cx.error('spec/unknown-param', 'Sequential has no parameters of its own: put init on the layers inside it', initEntry.keyRange);
       ok = false;
     }
-    return { node, ok, nameRange, children };
+    return { node, ok, flows: true, nameRange, children };
   }
 
   const a = readArgs(cx, def.args, argsNode, type, typeRange);
   node.args = a.values;
   node.argRanges = a.ranges;
-  if (!a.ok) return { node, ok: false, nameRange, children: [] };
+  if (!a.ok) return { node, ok: false, flows: false, nameRange, children: [] };
   const wrong = def.check?.(a.values);
   if (wrong) {
     cx.error('spec/type', `${type} ${wrong.error}`, a.ranges[wrong.arg] ?? typeRange);
-    return { node, ok: false, nameRange, children: [] };
+    return { node, ok: false, flows: false, nameRange, children: [] };
   }
   node.params = def.params(a.values);
   if (initEntry && !readInit(cx, initEntry, node)) ok = false;
-  return { node, ok, nameRange, children: [] };
+  // A wrong name or init, or a misspelt layer read as the one meant, leaves the shapes to follow.
+  return { node, ok, flows: true, nameRange, children: [] };
 }
 
 /**
@@ -146,7 +160,7 @@ function readBranches(cx: SpecReading, type: string, names: readonly string[], v
   const out: { node: LayerNode; items: LValue[] }[] = [];
   for (const e of v.entries) {
     if (!names.includes(e.key)) {
-      cx.error('spec/unknown-key', `${type} has no branch '${e.key}'.${didYouMean(e.key, [...names])} ${form}.`, e.keyRange);
+      cx.error('spec/unknown-key', `${type} has no branch '${e.key}'.${didYouMean(e.key, [...names])} ${form}.`, e.keyRange, cx.meant(e.key, [...names], e.keyRange));
       ok = false;
       continue;
     }
@@ -182,10 +196,13 @@ function readBranches(cx: SpecReading, type: string, names: readonly string[], v
   return ok ? out : null;
 }
 
-function unknownLayer(cx: SpecReading, type: string, range: SourceRange): void {
+/** Reports an unknown layer; returns the layer it was most likely meant to be, if one is near enough. */
+function unknownLayer(cx: SpecReading, type: string, range: SourceRange): string | undefined {
   const hint = didYouMean(type, layerTypes());
   const list = hint ? '' : ` Layers are ${layerTypes().join(', ')}.`;
-  cx.error('spec/unknown-layer', `unknown layer '${type}'.${hint}${list}`, range);
+  const fixes = cx.meant(type, layerTypes(), range);
+  cx.error('spec/unknown-layer', `unknown layer '${type}'.${hint}${list}`, range, fixes);
+  return fixes ? closest(type, layerTypes()) : undefined;
 }
 
 /** `init: {weight: xavier_uniform, bias: {constant: 0.1}}`, checked against the layer's parameters. */
@@ -205,7 +222,7 @@ function readInit(cx: SpecReading, e: LEntry, node: LayerNode): boolean {
         ? ` because of its arguments (${Object.keys(node.args).filter((k) => node.args[k] === false).map((k) => `${k}: false`).join(', ')})`
         : `.${didYouMean(p.key, def.paramNames)}`;
       const list = has.length ? ` Its parameters are ${has.join(', ')}.` : ' It has no parameters.';
-      cx.error('spec/unknown-param', `${node.type} has no parameter '${p.key}'${why}${list}`, p.keyRange);
+      cx.error('spec/unknown-param', `${node.type} has no parameter '${p.key}'${why}${list}`, p.keyRange, cx.meant(p.key, has, p.keyRange));
       ok = false;
       continue;
     }
@@ -215,7 +232,7 @@ function readInit(cx: SpecReading, e: LEntry, node: LayerNode): boolean {
       continue;
     }
     if (!(INIT_SCHEMES as string[]).includes(one.key)) {
-      cx.error('spec/unknown-init', `unknown init scheme '${one.key}'.${didYouMean(one.key, INIT_SCHEMES)} Schemes are ${INIT_SCHEMES.join(', ')}.`, one.keyRange);
+      cx.error('spec/unknown-init', `unknown init scheme '${one.key}'.${didYouMean(one.key, INIT_SCHEMES)} Schemes are ${INIT_SCHEMES.join(', ')}.`, one.keyRange, cx.meant(one.key, INIT_SCHEMES, one.keyRange));
       ok = false;
       continue;
     }

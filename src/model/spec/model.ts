@@ -6,6 +6,7 @@ import type { DataSpec, LayerNode, TraceSettings } from '../graph';
 import { formatShape, layerDef, type ShapeInput } from '../catalogue';
 import type { LEntry, LValue } from '../located';
 import { formatBytes } from '../../numbers';
+import { formatValue } from '../spec-fixes';
 import type { SpecReading } from './context';
 import { describe } from './messages';
 import { isNull } from './args';
@@ -122,7 +123,7 @@ export function readModel(
       frames.push({ node, items: entry.children, next: 0, names: new Map() });
       continue;
     }
-    if (!entry.ok) {
+    if (!entry.flows) {
       flow.shape = null;
       continue;
     }
@@ -136,8 +137,9 @@ export function readModel(
     if (!flow.shape || !trace) continue;
     const r = def.shape({ args: node.args, inShape: flow.shape, from: flow.from, batchSize: trace.batchSize, indices: flow.indices });
     if ('error' in r) {
-      const range = (r.arg && node.argRanges[r.arg]) || node.typeRange;
-      cx.error(r.code ?? 'spec/shape-mismatch', r.error, range);
+      const written = r.arg ? node.argRanges[r.arg] : undefined;
+      const fix = written && r.fit !== undefined ? cx.setTo(`Set ${r.arg} to ${formatValue(r.fit, cx.syntax)}`, written, r.fit) : undefined;
+      cx.error(r.code ?? 'spec/shape-mismatch', r.error, written ?? node.typeRange, fix);
       ok = false;
       flow.shape = null;
       continue;

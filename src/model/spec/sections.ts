@@ -42,7 +42,7 @@ export function readData(cx: SpecReading, e: LEntry, which: 'input' | 'target'):
   for (const f of v.entries) {
     if (keys.includes(f.key)) field.set(f.key, f);
     else {
-      cx.error('spec/unknown-key', `${which} has no field '${f.key}'.${didYouMean(f.key, keys)} Its fields are ${keys.join(', ')}.`, f.keyRange);
+      cx.error('spec/unknown-key', `${which} has no field '${f.key}'.${didYouMean(f.key, keys)} Its fields are ${keys.join(', ')}.`, f.keyRange, cx.meant(f.key, keys, f.keyRange));
       ok = false;
     }
   }
@@ -126,7 +126,12 @@ function readDistribution(cx: SpecReading, e: LEntry, which: string): Distributi
   if (!one) return null;
   if (!(DISTRIBUTION_KINDS as string[]).includes(one.key)) {
     const hint = one.key === 'classes' && which === 'target' ? ' For class indices write target: {classes: N}.' : '';
-    cx.error('spec/unknown-distribution', `unknown distribution '${one.key}'.${didYouMean(one.key, DISTRIBUTION_KINDS)} Distributions are ${DISTRIBUTION_KINDS.join(', ')}.${hint}`, one.keyRange);
+    cx.error(
+      'spec/unknown-distribution',
+      `unknown distribution '${one.key}'.${didYouMean(one.key, DISTRIBUTION_KINDS)} Distributions are ${DISTRIBUTION_KINDS.join(', ')}.${hint}`,
+      one.keyRange,
+      cx.meant(one.key, DISTRIBUTION_KINDS, one.keyRange),
+    );
     return null;
   }
   const kind = one.key as DistributionKind;
@@ -153,7 +158,7 @@ export function readLoss(cx: SpecReading, e: LEntry): LossSpec | null {
   const one = oneKey(cx, e.value, 'loss');
   if (!one) return null;
   if (!(LOSS_TYPES as string[]).includes(one.key)) {
-    cx.error('spec/unknown-loss', `unknown loss '${one.key}'.${didYouMean(one.key, LOSS_TYPES)} Losses are ${LOSS_TYPES.join(', ')}.`, one.keyRange);
+    cx.error('spec/unknown-loss', `unknown loss '${one.key}'.${didYouMean(one.key, LOSS_TYPES)} Losses are ${LOSS_TYPES.join(', ')}.`, one.keyRange, cx.meant(one.key, LOSS_TYPES, one.keyRange));
     return null;
   }
   const type = one.key as LossType;
@@ -196,7 +201,12 @@ export function readOptimizer(cx: SpecReading, e: LEntry | undefined): Optimizer
   if (!one) return null;
   if (!(OPTIMIZER_TYPES as string[]).includes(one.key)) {
     const known = [...OPTIMIZER_TYPES, ...CLIP_KEYS];
-    cx.error('spec/unknown-optimizer', `unknown optimizer '${one.key}'.${didYouMean(one.key, known)} Optimizers are ${OPTIMIZER_TYPES.join(', ')}; ${CLIP_KEYS.join(' and ')} may go beside one.`, one.keyRange);
+    cx.error(
+      'spec/unknown-optimizer',
+      `unknown optimizer '${one.key}'.${didYouMean(one.key, known)} Optimizers are ${OPTIMIZER_TYPES.join(', ')}; ${CLIP_KEYS.join(' and ')} may go beside one.`,
+      one.keyRange,
+      cx.meant(one.key, known, one.keyRange),
+    );
     return null;
   }
   const type = one.key as OptimizerType;

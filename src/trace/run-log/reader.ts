@@ -9,7 +9,7 @@ import type { Trace } from '../types';
 import { RUN_LOG_FILE, RUN_LOG_FORMAT, RUN_LOG_VERSION, RunHeaderRecord, RunRecord } from './format';
 import { DEFAULT_MAX_STEPS, RunMerger } from './merge';
 import { DecodeError, decodeRecord } from './schema';
-import { LineTail } from './tail';
+import { LineTail, withoutBomBytes } from './tail';
 
 /** A log that cannot be read at all: not a log, a newer format, nothing there. The message is for the user. */
 export class RunLogError extends Error {
@@ -56,10 +56,12 @@ export function readFirstLine(path: string, limit = FIRST_LINE_LIMIT): string | 
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, total);
       if (n <= 0) return null;
-      const nl = buf.subarray(0, n).indexOf(0x0a);
-      if (nl >= 0) {
-        chunks.push(Buffer.from(buf.subarray(0, nl)));
-        return Buffer.concat(chunks).toString('utf8');
+      // Ended as LineTail ends lines: LF, CRLF or a lone CR.
+      const got = buf.subarray(0, n);
+      const ends = [got.indexOf(0x0a), got.indexOf(0x0d)].filter((i) => i >= 0);
+      if (ends.length) {
+        chunks.push(Buffer.from(got.subarray(0, Math.min(...ends))));
+        return withoutBomBytes(Buffer.concat(chunks), 1).toString('utf8');
       }
       chunks.push(Buffer.from(buf.subarray(0, n)));
       total += n;

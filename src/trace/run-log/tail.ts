@@ -2,7 +2,8 @@
  * Reads the lines a file gained since the last read, in bounded chunks: a training run appends to
  * its log while we read it. A last line without its newline yet (a write in progress, or a run
  * killed mid-write) is kept, as bytes, for the next read; a file that shrank or was replaced
- * (a new run in the same folder) starts over.
+ * (a new run in the same folder) starts over. Lines end as VS Code reads them: LF, CRLF (Python's
+ * text mode on Windows) or a lone CR; a UTF-8 byte-order mark before the first line is dropped.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
@@ -15,7 +16,14 @@ export interface TailResult {
   reset: boolean;
 }
 
-const NEWLINE = 0x0a;
+const LF = 0x0a;
+const CR = 0x0d;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** A line's bytes without a byte-order mark when it is the file's first line. */
+export function withoutBomBytes(line: Buffer, lineNo: number): Buffer {
+  return lineNo === 1 && line.subarray(0, 3).equals(BOM) ? line.subarray(3) : line;
+}
 
 export class LineTail {
   /** Bytes of the file consumed so far (complete lines plus the kept partial line). */
@@ -27,6 +35,8 @@ export class LineTail {
   private restBytes = 0;
   /** Inside a line longer than maxLineBytes: drop bytes until its newline. */
   private skipping = false;
+  /** The last line read ended with a CR as the last byte read: an LF first in the next read is its CRLF's. */
+  private afterCr = false;
   private ino: number | null = null;
 
   constructor(
@@ -46,7 +56,7 @@ export class LineTail {
   }
 
   /**
-   * Delivers each new complete line (without its newline; a trailing \r is dropped) to `onLine`,
+   * Delivers each new complete line (without its line ending: LF, CRLF or CR) to `onLine`,
    * reading at most `budget` bytes. Lines longer than maxLineBytes are skipped and reported through
    * `onLongLine` so memory stays bounded whatever the file holds.
    */
@@ -60,6 +70,7 @@ export class LineTail {
         this.lineNo = 0;
         this.clearRest();
         this.skipping = false;
+        this.afterCr = false;
         reset = true;
       }
       this.ino = st.ino;
@@ -87,22 +98,38 @@ export class LineTail {
 
   private split(chunk: Buffer, onLine: (line: string, lineNo: number) => void, onLongLine?: (lineNo: number) => void): void {
     let start = 0;
+    if (this.afterCr && chunk.length) {
+      this.afterCr = false;
+      if (chunk[0] === LF) start = 1;
+    }
+    // The next CR and LF at or after `start` (Infinity: none left in this chunk), each searched for
+    // again only once passed: a chunk of LF lines is not scanned for a CR at every line.
+    const next = (byte: number, from: number) => {
+      const i = chunk.indexOf(byte, from);
+      return i < 0 ? Infinity : i;
+    };
+    let cr = -1;
+    let lf = -1;
     for (;;) {
-      const nl = chunk.indexOf(NEWLINE, start);
-      if (nl < 0) break;
-      const piece = chunk.subarray(start, nl);
-      start = nl + 1;
+      if (cr < start) cr = next(CR, start);
+      if (lf < start) lf = next(LF, start);
+      const end = Math.min(cr, lf);
+      if (end === Infinity) break;
+      const piece = chunk.subarray(start, end);
+      start = end + 1;
+      if (end === cr) {
+        if (start < chunk.length) start += chunk[start] === LF ? 1 : 0;
+        else this.afterCr = true;
+      }
       this.lineNo++;
       if (this.skipping) {
         this.skipping = false;
         this.clearRest();
         continue;
       }
-      const whole = this.restBytes ? Buffer.concat([...this.rest, piece]) : piece;
+      const whole = withoutBomBytes(this.restBytes ? Buffer.concat([...this.rest, piece]) : piece, this.lineNo);
       this.clearRest();
-      let end = whole.length;
-      if (end && whole[end - 1] === 0x0d) end--;
-      onLine(whole.toString('utf8', 0, end), this.lineNo);
+      onLine(whole.toString('utf8'), this.lineNo);
     }
     if (start >= chunk.length || this.skipping) return;
     const tail = chunk.subarray(start);

@@ -37,7 +37,8 @@ suite('PyTorch source files', () => {
       'the forward call that applies it is related',
     );
     const init = ours(uri).find((x) => codeOf(x) === 'poor-initialisation');
-    assert.equal(init?.range.start.line, lineOf(doc, /nn\.Linear\(10, 10\)/), messages(uri));
+    // On the line to change: the user's own init call, not the layer it initialises.
+    assert.equal(init?.range.start.line, lineOf(doc, /nn\.init\.normal_\(/), messages(uri));
     const last = gl.lastRun(uri);
     assert.equal(last?.models[0].trace.steps.length, 5, 'a quick run takes gradientLens.quickTraceSteps steps');
     console.log(`    seed_large_init.py: quick run in ${last!.durationMs.toFixed(0)} ms (read, trace, rules in the worker)`);

@@ -1,7 +1,7 @@
 /** "Gradient Lens: Trace Gradients": the full trace, the chart panel, and the host staying responsive. */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, closeAll, codeOf, describeSample, exists, file, idle, open, ours, panelTabs, read, sampleHost, scratch, setSettings, until, withSettings } from '../support/helpers';
+import { api, closeAll, codeOf, describeSample, file, idle, open, ours, panelTabs, read, sampleHost, scratch, setSettings, until, withSettings } from '../support/helpers';
 
 interface Summary {
   uri: string;
@@ -96,17 +96,6 @@ suite('trace command', () => {
       await idle(uri);
       assert.equal(gl.lastTrace(uri)?.version, v2, 'what is shown is the newer text');
     });
-  });
-
-  test('the walkthrough\'s Open Example command opens the saturated seed example from the extension folder', async () => {
-    const ext = vscode.extensions.getExtension('gradient-lens.gradient-lens')!;
-    const seed = vscode.Uri.joinPath(ext.extensionUri, 'examples', 'seed-saturated.grad.yaml');
-    assert.ok(await exists(seed), 'examples/seed-saturated.grad.yaml ships with the extension');
-    const opened = await vscode.commands.executeCommand<string>('gradientLens.openExample');
-    assert.equal(opened, seed.toString());
-    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), seed.toString());
-    await idle(seed);
-    assert.ok(ours(seed).some((d) => codeOf(d) === 'saturated-activation'), 'the example shows the saturated Sigmoid');
   });
 
   test('revealLayer selects the range in the model file', async () => {

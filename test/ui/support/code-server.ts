@@ -14,20 +14,29 @@ const { CODE_SERVER, NODE24 } = require('../../../scripts/toolchain') as { CODE_
 
 export interface CodeServer {
   url: string;
-  /** The opened folder (a copy of test/ui/fixtures). */
+  /** The opened folder (a copy of test/ui/fixtures, or an empty folder). */
   workspace: string;
   stop(): Promise<void>;
 }
 
+export interface CodeServerOptions {
+  /** An empty folder of the user's own instead of the fixtures: what a newcomer opens. */
+  emptyWorkspace?: boolean;
+}
+
+let packaged: string | undefined;
+
 /** The VSIX to install: $VSIX, else the one `npm run package` builds now from the sources. */
 function vsix(): string {
   if (process.env.VSIX) return path.resolve(process.env.VSIX);
+  if (packaged) return packaged;
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  return path.join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
+  packaged = path.join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
+  return packaged;
 }
 
-export async function startCodeServer(): Promise<CodeServer> {
+export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
   for (const [what, file] of [['code-server', CODE_SERVER], ['Node 24', NODE24]]) {
     if (!fs.existsSync(file)) throw new Error(`${what} not found at ${file}: run node scripts/setup-vscode-test.js`);
   }
@@ -42,6 +51,11 @@ export async function startCodeServer(): Promise<CodeServer> {
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
       'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      // The theme follows the system's light or dark mode, which a test sets (page.emulateMedia):
+      // dark unless a test asks for light.
+      'window.autoDetectColorScheme': true,
+      'workbench.preferredDarkColorTheme': 'Default Dark Modern',
+      'workbench.preferredLightColorTheme': 'Default Light Modern',
       'workbench.colorTheme': 'Default Dark Modern',
       'extensions.autoUpdate': false,
       'extensions.autoCheckUpdates': false,
@@ -57,7 +71,8 @@ export async function startCodeServer(): Promise<CodeServer> {
     }),
   );
   const workspace = path.join(run, 'workspace');
-  fs.cpSync(path.join(__dirname, '../fixtures'), workspace, { recursive: true });
+  if (options.emptyWorkspace) fs.mkdirSync(workspace);
+  else fs.cpSync(path.join(__dirname, '../fixtures'), workspace, { recursive: true });
 
   const base = ['--config', `${run}/config.yaml`, '--user-data-dir', `${run}/ud`, '--extensions-dir', `${run}/exts`];
   execFileSync(NODE24, [CODE_SERVER, ...base, '--install-extension', vsix()], { env, stdio: 'ignore' });

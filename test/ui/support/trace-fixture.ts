@@ -15,12 +15,18 @@ import { resolveRun } from '../../../src/worker/run-findings';
 import { graph, header, project, step, TempDir } from '../../unit/run-log/fixture';
 
 export const SEED_SATURATED = path.resolve(__dirname, '../fixtures/seed-saturated.grad.yaml');
+/** 104 parameter tensors in 25 named blocks: the views must stay readable on a real model's size. */
+export const DEEP_104 = path.resolve(__dirname, '../fixtures/deep-104.grad.yaml');
 
 export function seedSaturatedMessage(): Extract<ToWebview, { type: 'trace' }> {
-  const text = fs.readFileSync(SEED_SATURATED, 'utf8');
+  return traceMessage(SEED_SATURATED);
+}
+
+export function traceMessage(file: string): Extract<ToWebview, { type: 'trace' }> {
+  const text = fs.readFileSync(file, 'utf8');
   const replies: TraceReply[] = [];
   runJob(
-    { id: 1, text, fileName: SEED_SATURATED, memoryLimitBytes: 256 * 1024 ** 2, timeLimitMs: 60_000, config: withDefaults(), progress: false },
+    { id: 1, text, fileName: file, memoryLimitBytes: 256 * 1024 ** 2, timeLimitMs: 600_000, config: withDefaults(), progress: false },
     (r) => replies.push(r),
   );
   const parsed = replies.find((r) => r.type === 'parsed');
@@ -30,8 +36,8 @@ export function seedSaturatedMessage(): Extract<ToWebview, { type: 'trace' }> {
   }
   return {
     type: 'trace',
-    uri: `file://${SEED_SATURATED}`,
-    fileName: SEED_SATURATED,
+    uri: `file://${file}`,
+    fileName: file,
     trace: traced.trace,
     findings: traced.findings.map((f) => ({
       rule: f.rule,

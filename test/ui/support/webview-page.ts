@@ -4,7 +4,7 @@
  * for acquireVsCodeApi that records what the page posts and keeps its state across reloads, and
  * the --vscode-* variables and body class VS Code would set. CSP violations are collected.
  */
-import type { Page } from '@playwright/test';
+import { expect, type Page, type PageScreenshotOptions } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FromWebview, ToWebview } from '../../../src/protocol';
@@ -104,4 +104,16 @@ export function cspViolations(page: Page): Promise<string[]> {
 
 export function setTheme(page: Page, theme: typeof DARK): Promise<void> {
   return page.evaluate((t) => (globalThis as any).__setTheme(t), theme);
+}
+
+/**
+ * A screenshot in each theme: `file` as the page is (dark), `file` with `-light` before `.png` in
+ * the light theme once its charts are drawn again in the light colours, then back to dark.
+ */
+export async function shootBothThemes(page: Page, file: string, options: PageScreenshotOptions = {}): Promise<void> {
+  await page.screenshot({ ...options, path: file });
+  await setTheme(page, LIGHT);
+  if (await page.locator('body[data-chart-theme]').count()) await expect(page.locator('body')).toHaveAttribute('data-chart-theme', /\|#ffffff$/);
+  await page.screenshot({ ...options, path: file.replace(/\.png$/, '-light.png') });
+  await setTheme(page, DARK);
 }

@@ -98,16 +98,44 @@ trace: {steps: 2, batch_size: 5}
     assert.equal(bad.code, 2);
     assert.match(bad.err, /^two\.grad\.yaml:1:\d+: unknown key 'lossy' in a Python model/);
     const none = await run(['trace', 'two.py'], { 'two.py': MODULES });
-    assert.match(none.out, /two\.py:5:7: info python\/no-model: no training loop calls loss\.backward\(\) here: to trace TwoLayer, give it a sidecar spec/);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /^two\.py:5:7: no training loop calls loss\.backward\(\) here: to trace TwoLayer, give it a sidecar spec/);
   });
 
-  it('a syntax error is an error at its line; an unfollowable value an info at its range', async () => {
-    const broken = await run(['trace', 'x.py'], { 'x.py': 'import torch\nmodel = torch.nn.Linear(2,\n' });
-    assert.equal(broken.code, 1);
-    assert.match(broken.out, /^x\.py:\d+:\d+: error python\/syntax/);
+  /** Exit 2, nothing on stdout, one line on stderr: what a spec's errors give. */
+  function badInput(r: { code: number; out: string; err: string }): string {
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.equal(r.out, '');
+    const lines = r.err.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.err);
+    return lines[0];
+  }
+
+  it('a syntax error is one line at its place; an unfollowable value the model needs, one line at its range', async () => {
+    assert.match(badInput(await run(['trace', 'x.py'], { 'x.py': 'import torch\nmodel = torch.nn.Linear(2,\n' })), /^x\.py:\d+:\d+: \S/);
     const opaque = SEED.replace('import torch\n', 'import torch\nimport numpy as np\n').replace('nn.Linear(10, 10)', 'nn.Linear(np.load("n.npy").size, 10)');
-    const r = await run(['trace', 'y.py'], { 'y.py': opaque });
-    assert.match(r.out, /^y\.py:8:15: info python\/cant-follow: Gradient Lens can't follow numpy\.load(\(\))? here/m);
+    assert.match(badInput(await run(['trace', 'y.py'], { 'y.py': opaque })), /^y\.py:8:15: Gradient Lens can't follow numpy\.load(\(\))? here/);
+  });
+
+  it('nothing to trace is bad input, as a spec\'s errors are: trace (every format), grads and report give the same one line and exit 2', async () => {
+    // Two syntax errors: the first, and how many more, as a spec's trace says "(and 1 more error)".
+    const script = SEED.replace('nn.Linear(10, 1)', 'nn.Linear(10, 1)))').replace('loss.backward()', 'loss.backward(((');
+    const spec = 'model:\n  - Linear: {in_features: 10, out_features: 10}\n  - Sigmoid: {x: 1}\n  - Linear: {in_features: 10, out_features: 1, y: 2}\ninput: {shape: [10]}\ntarget: {shape: [1]}\nloss: MSELoss\n';
+    const files = { 'x.py': script, 'm.grad.yaml': spec };
+    assert.match(badInput(await run(['trace', 'm.grad.yaml'], files)), /^m\.grad\.yaml:3:\d+: .* \(and 1 more error\)$/);
+    const line = badInput(await run(['trace', 'x.py'], files));
+    assert.match(line, /^x\.py:9:\d+: .* \(and \d+ more\)$/);
+    for (const argv of [['trace', 'x.py', '--format', 'json'], ['trace', 'x.py', '--format', 'sarif'], ['trace', 'x.py', '--fail-on', 'never'], ['grads', 'x.py'], ['report', 'x.py', '-o', 'r.html']]) {
+      assert.equal(badInput(await run(argv, files)), line, argv.join(' '));
+    }
+  });
+
+  it('a script it traces: what the reader says (a raise the sidecar\'s build goes past) printed before the findings, exit by the findings', async () => {
+    const sidecar = 'model: {python: two.py, build: "TwoLayer(4, 8)", loss: "model(x, y)[1]"}\ninput: {shape: [4]}\ntarget: {shape: [], distribution: {integers: {low: 0, high: 3}}}\ntrace: {steps: 2, batch_size: 5}\n';
+    const r = await run(['trace', 'two.py'], { 'two.py': `${MODULES}\nraise RuntimeError("needs data")\n`, 'two.grad.yaml': sidecar });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.err, '');
+    assert.match(r.out, /^two\.py:18:1: warning python\/raises: the script stops here when run: RuntimeError: needs data\nno findings: gradients look healthy\n\ntwo\.py: 2 steps/);
   });
 
   describe('notebooks', () => {

@@ -335,6 +335,35 @@ trace: {steps: 10000, batch_size: 256}
       oneError(await cli(['trace', 'm.grad.yaml'], dir), /^m\.grad\.yaml:1:1: the spec is 29\d KiB, over the 256 KiB limit \(--max-spec-kb \/ gradientLens\.maxSpecKB\)$/);
     });
 
+    it('refuses Python code over its size limit before parsing it: a script, a sidecar\'s script, a notebook\'s code cells', async () => {
+      const script = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
+      // Unclosed brackets: a parse would report syntax errors, a refusal before it says only the size.
+      const pad = (bytes: number) => `${script}\n${'(\n'.repeat(Math.ceil((bytes - script.length) / 2))}`;
+      const dir = folder({
+        'big.py': pad(1.1 * 2 ** 20),
+        'small.py': pad(20_000),
+        'side.py': pad(20_000),
+        'side.grad.yaml': 'model: {python: side.py}\n',
+        'nb.ipynb': notebookJson([script, '# md\n' + 'x'.repeat(30_000), `${'(\n'.repeat(10_000)}`]),
+      });
+      for (const command of ['trace', 'grads', 'report']) {
+        const out = command === 'report' ? ['-o', 'r.html'] : [];
+        // The default: 1 MiB.
+        oneError(await cli([command, 'big.py', ...out], dir), /^big\.py:1:1: the Python file is 1\.1 MiB, over the 1\.0 MiB limit \(--max-python-kb \/ gradientLens\.maxPythonKB\)$/);
+      }
+      oneError(await cli(['trace', 'small.py', '--max-python-kb', '16'], dir), /^small\.py:1:1: the Python file is 2\d KiB, over the 16 KiB limit \(--max-python-kb \/ gradientLens\.maxPythonKB\)$/);
+      oneError(await cli(['trace', 'side.grad.yaml', '--max-python-kb', '16'], dir), /^(.*\/)?side\.py:1:1: the Python file is 2\d KiB, over the 16 KiB limit \(--max-python-kb/);
+      // A notebook's markdown (and outputs) are not code: only its code cells count.
+      oneError(await cli(['trace', 'nb.ipynb', '--max-python-kb', '16'], dir), /^nb\.ipynb:1:1: the notebook's code is 2\d KiB, over the 16 KiB limit \(--max-python-kb \/ gradientLens\.maxPythonKB\)$/);
+      // At the limit it is read; a byte past it is refused, in bytes where both would round alike.
+      writeFileSync(join(dir, 'edge.py'), pad(20_000).slice(0, 16 * 1024));
+      oneError(await cli(['trace', 'edge.py', '--max-python-kb', '16'], dir), /^edge\.py:\d+:\d+: syntax error/);
+      writeFileSync(join(dir, 'edge.py'), pad(20_000).slice(0, 16 * 1024 + 1));
+      oneError(await cli(['trace', 'edge.py', '--max-python-kb', '16'], dir), /^edge\.py:1:1: the Python file is 16385 bytes, over the 16 KiB \(16384 bytes\) limit \(--max-python-kb/);
+      oneError(await cli(['trace', 'small.py', '--max-python-kb', '32'], dir), /^small\.py:\d+:\d+: syntax error/);
+      assert.equal(readFileSync(join(dir, 'big.py'), 'utf8'), pad(1.1 * 2 ** 20));
+    });
+
     it('refuses deeply nested data in state, batch and config files and specs at the bracket past the limit, naming the file', async () => {
       const deep = `{"input": {"shape": [1, 10], "data": ${'['.repeat(5000)}${']'.repeat(5000)}}, "target": {"shape": [1, 1], "data": [0]}}`;
       const dir = folder({
@@ -401,14 +430,24 @@ loss: CrossEntropyLoss
         oneError(await cli([command, 'm.py', '--state', 'shape.json', ...out], dir), /^shape\.json:2:3: error loading the state_dict: missing keys: 0\.bias, 2\.weight, 2\.bias; 0\.weight: expected \[10, 10\], got \[10, 9\]$/);
         oneError(await cli([command, 'm.py', '--state', 'names.json', ...out], dir), /^names\.json:2:2: error loading the state_dict: .*unexpected keys: fc9\.weight/);
       }
-      // 1 ms cannot hold a parse, a build and 1,000 steps on any machine.
-      oneError(await cli(['trace', 'm.py', '--steps', '1000', '--time-limit-ms', '1'], dir), /^m\.py:1:1: the trace did not finish within 1 ms \(--time-limit-ms \/ gradientLens\.timeLimitMs\)/);
+      // 1 ms cannot hold a build and 1,000 steps on any machine (the script, short, was parsed before
+      // the limit started): where the time ran out depends on the machine, the limit is named either way.
+      oneError(
+        await cli(['trace', 'm.py', '--steps', '1000', '--time-limit-ms', '1'], dir),
+        /^m\.py:1:1: (reading m\.py up to its model and training loop|the trace) did not finish within 1 ms \(--time-limit-ms \/ gradientLens\.timeLimitMs\)/,
+      );
       // A script longer than a spec may be (600 KB) is parsed within the time limit, which may stop
-      // the parser halfway: the next script of the process still reads as before.
+      // the parser halfway: the message says the time went to parsing, not to steps or the batch, and
+      // the next script of the process still reads as before (parsed anew: another script read between).
       const before = await cli(['grads', 'm.py'], dir);
       assert.equal(before.code, 0, before.err);
+      writeFileSync(join(dir, 'other.py'), script.replace('lr=0.01', 'lr=0.02'));
+      assert.equal((await cli(['grads', 'other.py'], dir)).code, 0);
       writeFileSync(join(dir, 'long.py'), `${script}\n${Array.from({ length: 20_000 }, (_, i) => `value_${i} = [${i}, ${i} * 2, "${i}"]`).join('\n')}\n`);
-      oneError(await cli(['trace', 'long.py', '--time-limit-ms', '1'], dir), /^long\.py:1:1: the trace did not finish within 1 ms/);
+      oneError(
+        await cli(['trace', 'long.py', '--time-limit-ms', '1'], dir),
+        /^long\.py:1:1: parsing long\.py \(\d+ KiB of Python\) did not finish within 1 ms \(--time-limit-ms \/ gradientLens\.timeLimitMs\): no step was traced yet, so fewer steps or a smaller batch would not help; raise the limit$/,
+      );
       assert.deepEqual(await cli(['grads', 'm.py'], dir), before);
       assert.equal(readFileSync(join(dir, 'm.py'), 'utf8'), script);
     });
@@ -443,6 +482,26 @@ loss: CrossEntropyLoss
       oneError(await cli(['trace', 'm.grad.yaml', '--batch', 'top.json'], dir), /^top\.json:\d+:2: unknown key "targte" in the batch file \(a batch file is an object .*\)\. Did you mean 'target'\?$/);
       oneError(await cli(['grads', 'm.grad.yaml', '--batch', 'proto.json'], dir), /^proto\.json:1:\d+: unknown key "__proto__" in the batch file/);
       oneError(await cli(['trace', 'm.grad.yaml', '--batch', 'inner.json'], dir), /^inner\.json:\d+:3: unknown key "dtype" in the batch target \(/);
+    });
+
+    it('a key a state file\'s tensor entry does not have is refused at that key, never ignored', async () => {
+      const script = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
+      const w = tensor([10, 10], new Array(100).fill(0.1));
+      const dir = folder({
+        'm.grad.yaml': SEED,
+        'm.py': script,
+        'typo.json': JSON.stringify({ '0.weight': { shape: w.shape, dat: w.data } }, null, 1),
+        'extra.json': JSON.stringify({ '0.weight': { ...w, dtype: 'float64' } }, null, 1),
+        'proto.json': `{"0.weight": {"shape": [10, 10], "data": [], "__proto__": {}}}`,
+      });
+      for (const [model, cmd] of [['m.grad.yaml', 'trace'], ['m.grad.yaml', 'grads'], ['m.py', 'trace']]) {
+        oneError(
+          await cli([cmd, model, '--state', 'typo.json'], dir),
+          /^typo\.json:7:3: unknown key "dat" in the state entry "0\.weight" \(a state file is a state_dict exported to JSON: \{"<parameter name>": \{"shape": \[\.\.\.\], "data": \[\.\.\.\]\}, \.\.\.\}\)\. Did you mean 'data'\?$/,
+        );
+      }
+      oneError(await cli(['trace', 'm.grad.yaml', '--state', 'extra.json'], dir), /^extra\.json:\d+:3: unknown key "dtype" in the state entry "0\.weight" \(/);
+      oneError(await cli(['trace', 'm.grad.yaml', '--state', 'proto.json'], dir), /^proto\.json:1:\d+: unknown key "__proto__" in the state entry "0\.weight"/);
     });
 
     it('escapes control characters in everything printed from the user: file names, the report path', async () => {

@@ -48,6 +48,20 @@ describe('autograd', () => {
     }
   });
 
+  it("an Inf the user's own number brings in (a causal mask's ones * float('-inf')) is not an op's overflow", () => {
+    const inst = new Instrument();
+    setInstrument(inst);
+    try {
+      const mask = withLayer('root', () => F.triu(F.mul(F.full([3, 3], 1, 'float32'), -Infinity), 1));
+      assert.equal(mask.data[1], -Infinity);
+      assert.equal(inst.firstNonFinite === null, true);
+      withLayer('root', () => F.mul(tensor([1e38, 1], [2], 'float32'), 1e3));
+      assert.equal(inst.firstNonFinite?.op, 'scale');
+    } finally {
+      setInstrument(null);
+    }
+  });
+
   it('finds a non-finite value first produced in the backward pass', () => {
     const inst = new Instrument();
     setInstrument(inst);

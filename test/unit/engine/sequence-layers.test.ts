@@ -275,6 +275,13 @@ describe('normalisation, pooling, activation and container layers', () => {
     for (const set of channels) assert.equal(set.size, 1);
     assert.deepEqual(new Set(channels.map((s) => [...s][0])), new Set([0, 2]));
   });
+  it('Dropout2d on a 2-D (N, C) input drops single entries, as PyTorch 1.13 does after its warning', () => {
+    const y = new nn.Dropout2d(0.5, rng()).call(F.ones([16, 8], dtype));
+    assert.deepEqual(new Set(y.data), new Set([0, 2]));
+    const rows = Array.from({ length: 16 }, (_, i) => new Set(Array.from(y.data.slice(i * 8, i * 8 + 8))));
+    assert.ok(rows.some((r) => r.size === 2), 'some row keeps part of its entries');
+    assert.throws(() => new nn.Dropout2d(0.5, rng()).call(F.ones([4], dtype)), /at least 2 dimensions/);
+  });
   it('NaN and inf: a group with an inf is NaN, other groups are not; pooling windows keep them', () => {
     const x = F.tensor([1, 2, Infinity, 4, 5, 6, 7, 8], [1, 4, 2], dtype);
     const y = F.groupNorm(x, 2);

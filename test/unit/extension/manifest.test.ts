@@ -12,8 +12,9 @@ import { RULE_IDS } from '../../../src/rules/types';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const props: Record<string, { type: string; default: unknown; enum?: string[]; scope?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; markdownDescription?: string }> =
-  pkg.contributes.configuration.properties;
+type Setting = { type: string; default: unknown; enum?: string[]; scope?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; markdownDescription?: string; order?: number };
+const sections: { id: string; title: string; order: number; properties: Record<string, Setting> }[] = pkg.contributes.configuration;
+const props: Record<string, Setting> = Object.assign({}, ...sections.map((s) => s.properties));
 
 describe('extension manifest', () => {
   it('has a setting for every rule threshold, with the rules\' default', () => {
@@ -48,6 +49,50 @@ describe('extension manifest', () => {
     for (const [k, v] of Object.entries(DEFAULT_SETTINGS)) assert.equal(props[`gradientLens.${k}`]?.default, v, `gradientLens.${k}`);
     const own = Object.keys(props).filter((k) => !k.startsWith('gradientLens.rules.'));
     assert.deepEqual(own.sort(), [...Object.keys(DEFAULT_SETTINGS), ...LIMIT_KEYS].map((k) => `gradientLens.${k}`).sort());
+  });
+
+  it('shows the settings people change first, and the rule thresholds in a section of their own', () => {
+    assert.ok(Array.isArray(sections), 'contributes.configuration is a list of sections');
+    assert.deepEqual(
+      sections.map((s) => s.order),
+      sections.map((_, i) => i),
+      'sections in their order',
+    );
+    // The first section has the extension's title, so the Settings editor shows it at the top.
+    assert.equal(sections[0].title, pkg.displayName);
+    const first = Object.keys(sections[0].properties).sort((a, b) => sections[0].properties[a].order! - sections[0].properties[b].order!);
+    assert.deepEqual(first, ['codeLens', 'debounceMs', 'quickTraceSteps', 'quickTraceTimeLimitMs', 'timeLimitMs', 'memoryLimitMB'].map((k) => `gradientLens.${k}`));
+    const runs = sections.find((s) => s.title === 'Training runs');
+    assert.deepEqual(Object.keys(runs?.properties ?? {}), ['runRefreshMs', 'runLogDir', 'offerToWatchRuns', 'pythonInterpreter'].map((k) => `gradientLens.${k}`));
+    const thresholds = sections.find((s) => s.title === 'Rule thresholds');
+    const severities = sections.find((s) => s.title === 'Rules');
+    assert.ok(thresholds && severities);
+    for (const s of sections) {
+      for (const key of Object.keys(s.properties)) {
+        const isThreshold = key.startsWith('gradientLens.rules.') && !key.startsWith('gradientLens.rules.severity.');
+        assert.equal(s === thresholds, isThreshold, `${key} in section ${s.title}`);
+        if (key.startsWith('gradientLens.rules.severity.')) assert.equal(s, severities, key);
+      }
+      const orders = Object.values(s.properties).map((p) => p.order);
+      assert.deepEqual(orders, orders.map((_, i) => i + 1), `settings of ${s.title} in their order`);
+    }
+  });
+
+  it('is what scripts/sync-settings.js writes from the code (descriptions from RuleConfig\'s doc comments)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'sync-settings.js'), '--check'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('describes every setting in plain words first, a formula at most as a second sentence', () => {
+    for (const [key, p] of Object.entries(props)) {
+      const text = (p.markdownDescription ?? '').replace(/^\*\*[^*]+\.\*\* /, '');
+      assert.ok(text.length > 20, `${key} has a description`);
+      // A description that continues in another setting ("…and below this") cannot be read alone.
+      assert.doesNotMatch(text, /^…|…$/, `${key} is not half of a sentence split across settings`);
+      const firstSentence = text.split(/(?<=[a-z)])\. /)[0];
+      assert.match(firstSentence, /^[A-Z`"]/, `${key} starts with a word: ${text}`);
+      assert.doesNotMatch(firstSentence.slice(0, 12), /[‖∇Δ|<>]/, `${key} opens with words, not a formula: ${text}`);
+    }
   });
 
   it('has one setting per limit, with the definition the CLI flag reads', () => {
@@ -91,9 +136,11 @@ describe('extension manifest', () => {
     assert.equal(pkg.contributes.views.gradientLens[0].type, 'webview');
     assert.ok(existsSync(join(ROOT, pkg.contributes.viewsContainers.activitybar[0].icon)));
     for (const step of pkg.contributes.walkthroughs[0].steps) assert.ok(existsSync(join(ROOT, step.media.markdown)), step.media.markdown);
-    assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: '*.grad.json', url: './schema/grad-spec.schema.json' }]);
-    assert.deepEqual(pkg.contributes.yamlValidation[0].fileMatch, ['*.grad.yaml', '*.grad.yml']);
-    assert.ok(existsSync(join(ROOT, 'schema', 'grad-spec.schema.json')), 'the schema the validations point at');
+    // Completion, hover and every check of a spec are the extension's own: a schema registered for
+    // *.grad.json (or the YAML extension's) would report each problem a second time, with its own docs.
+    assert.equal(pkg.contributes.jsonValidation, undefined);
+    assert.equal(pkg.contributes.yamlValidation, undefined);
+    assert.ok(existsSync(join(ROOT, 'schema', 'grad-spec.schema.json')), 'the schema stays for other tools');
   });
 
   it('runs the extension tests from npm test, after setting up VS Code', () => {

@@ -9,7 +9,8 @@ import type { TraceReply, TraceRequest } from '../../../src/worker/messages';
 
 const SATURATED = readFileSync(join(__dirname, '..', '..', 'extension', 'fixtures', 'saturated.grad.yaml'), 'utf8');
 
-function run(over: Partial<TraceRequest> & { text: string }): TraceReply[] {
+/** Every reply, in order, as the host receives them. */
+function runAll(over: Partial<TraceRequest> & { text: string }): TraceReply[] {
   const replies: TraceReply[] = [];
   runJob(
     { id: 7, fileName: 'm.grad.yaml', memoryLimitBytes: 2 ** 28, timeLimitMs: 60000, config: DEFAULT_CONFIG, progress: false, ...over },
@@ -17,6 +18,12 @@ function run(over: Partial<TraceRequest> & { text: string }): TraceReply[] {
   );
   return replies;
 }
+
+/** The replies but 'reading' (what the job reads now, for the host's time limit: its own test below). */
+const run = (over: Partial<TraceRequest> & { text: string }): TraceReply[] => runAll(over).filter((r) => r.type !== 'reading');
+
+/** What the job said it was reading, in order (null: tracing). */
+const readings = (replies: TraceReply[]) => replies.flatMap((r) => (r.type === 'reading' ? [r.what] : []));
 
 const lineOf = (text: string, re: RegExp) => text.split('\n').findIndex((l) => re.test(l));
 
@@ -54,6 +61,21 @@ describe('trace worker job', () => {
     const traced = run({ text: SATURATED, timeLimitMs: 0 }).find((r) => r.type === 'traced') as Extract<TraceReply, { type: 'traced' }>;
     assert.equal(traced.trace.steps.length, 1);
     assert.match(traced.trace.stoppedEarly ?? '', /stopped after step 0/);
+  });
+
+  it('tells the host what it reads (the spec, its data files) before the trace starts, for the time limit\'s message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-job-'));
+    writeFileSync(join(dir, 'x.json'), JSON.stringify({ shape: [2, 10], data: new Array(20).fill(1) }));
+    const withData = SATURATED.replace('input: {shape: [10], distribution: normal}', 'input: {shape: [10], data: x.json}');
+    assert.notEqual(withData, SATURATED);
+    const replies = runAll({ text: withData, fileName: join(dir, 'sat.grad.yaml'), dataRoots: [], steps: 2 });
+    assert.deepEqual(
+      replies.map((r) => (r.type === 'reading' ? `reading: ${r.what}` : r.type)),
+      ['reading: reading the spec sat.grad.yaml', 'parsed', 'reading: reading the data files of sat.grad.yaml', 'reading: null', 'traced'],
+    );
+    // Without data files the trace follows the spec; a spec with errors is never traced.
+    assert.deepEqual(readings(runAll({ text: SATURATED, steps: 1 })), ['reading the spec m.grad.yaml', null]);
+    assert.deepEqual(readings(runAll({ text: SATURATED.replace('- Sigmoid', '- Sigmod') })), ['reading the spec m.grad.yaml']);
   });
 
   it('reports spec errors at their positions and traces nothing', () => {

@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatBytes } from '../../../src/numbers';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
 import { runJob } from '../../../src/worker/job';
 import type { TraceReply, TraceRequest } from '../../../src/worker/messages';
@@ -14,7 +15,8 @@ const PARITY = join(__dirname, '..', '..', 'parity', 'python');
 const SEED = readFileSync(join(PARITY, 'seed_sigmoid.py'), 'utf8');
 const LARGE_INIT = SEED.replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
 
-async function run(over: Partial<TraceRequest> & { text: string }): Promise<TraceReply[]> {
+/** Every reply, in order, as the host receives them. */
+async function runAll(over: Partial<TraceRequest> & { text: string }): Promise<TraceReply[]> {
   const replies: TraceReply[] = [];
   await runJob(
     { id: 3, fileName: '/w/seed.py', memoryLimitBytes: 2 ** 28, timeLimitMs: 600_000, config: DEFAULT_CONFIG, progress: false, python: {}, ...over },
@@ -22,6 +24,9 @@ async function run(over: Partial<TraceRequest> & { text: string }): Promise<Trac
   );
   return replies;
 }
+
+/** The replies but 'reading' (what the job reads now, for the host's time limit: its own test below). */
+const run = async (over: Partial<TraceRequest> & { text: string }) => (await runAll(over)).filter((r) => r.type !== 'reading');
 
 type Of<T extends TraceReply['type']> = Extract<TraceReply, { type: T }>;
 const lineOf = (text: string, re: RegExp) => text.split('\n').findIndex((l) => re.test(l));
@@ -60,6 +65,21 @@ describe('trace worker job on PyTorch source', () => {
     const traced = replies.at(-1) as Of<'traced'>;
     assert.equal(traced.type, 'traced');
     assert.equal(traced.trace.steps.length, 1);
+  });
+
+  it('tells the host it parses (with the code\'s size), then reads up to the model, then traces: the time limit says which took the time', async () => {
+    const replies = await runAll({ text: LARGE_INIT, steps: 2 });
+    const kb = formatBytes(Buffer.byteLength(LARGE_INIT));
+    assert.deepEqual(
+      replies.map((r) => (r.type === 'reading' ? `reading: ${r.what}` : r.type)),
+      [`reading: parsing seed.py (${kb} of Python)`, 'reading: reading seed.py up to its model and training loop', 'reading: null', 'parsed', 'traced'],
+    );
+    // A file with no model is read, never traced; a notebook's code is its code cells.
+    const none = await runAll({ text: 'import torch\n', fileName: '/w/nb.ipynb' });
+    assert.deepEqual(
+      none.flatMap((r) => (r.type === 'reading' ? [r.what] : [])),
+      ['parsing nb.ipynb\'s code cells (13 bytes of Python)', 'reading nb.ipynb up to its model and training loop'],
+    );
   });
 
   it('a syntax error, an unfollowable value and a file with no model are problems at their place, not a trace', async () => {
@@ -102,5 +122,28 @@ describe('trace worker job on PyTorch source', () => {
     assert.deepEqual(p.problems.map((x) => [x.severity, x.code]), [['info', 'python/sidecar']]);
     assert.match(p.problems[0].message, /^This spec is the sidecar of gpt\.py: Gradient Lens traces it with that file/);
     assert.equal(p.problems[0].range.start.line, lineOf(sidecar, /^model:/));
+  });
+
+  it('code over the Python size limit is one error on the first line, not parsed (the default 1 MiB, or gradientLens.maxPythonKB)', async () => {
+    // Unclosed brackets: a parse would report syntax errors, the refusal says only the size.
+    const big = `${SEED}\n${'(\n'.repeat(0.55 * 2 ** 20)}`;
+    const small = `${SEED}\n${'(\n'.repeat(10_000)}`;
+    const cases: [Partial<TraceRequest> & { text: string }, RegExp][] = [
+      [{ text: big }, /^the Python file is 1\.1 MiB, over the 1\.0 MiB limit \(--max-python-kb \/ gradientLens\.maxPythonKB\)$/],
+      [{ text: small, limits: { maxPythonKB: 16 } }, /^the Python file is 2\d KiB, over the 16 KiB limit \(--max-python-kb \/ gradientLens\.maxPythonKB\)$/],
+      [{ text: small, fileName: '/w/nb.ipynb', limits: { maxPythonKB: 16 } }, /^the notebook's code is 2\d KiB, over the 16 KiB limit/],
+    ];
+    for (const [req, message] of cases) {
+      const replies = await run(req);
+      assert.deepEqual(replies.map((r) => r.type), ['parsed']);
+      const parsed = replies[0] as Of<'parsed'>;
+      assert.equal(parsed.ok, false);
+      assert.equal(parsed.problems.length, 1, JSON.stringify(parsed.problems));
+      assert.deepEqual({ ...parsed.problems[0], message: '' }, { severity: 'error', code: 'python/too-large', message: '', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, fixes: [] });
+      assert.match(parsed.problems[0].message, message);
+    }
+    // Under the limit it is read: the syntax errors show.
+    const read = (await run({ text: small, limits: { maxPythonKB: 32 } }))[0] as Of<'parsed'>;
+    assert.ok(read.problems.some((p) => p.code === 'python/syntax'), JSON.stringify(read.problems.slice(0, 2)));
   });
 });

@@ -161,6 +161,7 @@ describe('the layer catalogue', () => {
       LayerNorm: { entry: '{LayerNorm: {normalized_shape: [4]}}', input: '[3, 4]', output: '[3, 4]' },
       Embedding: { entry: '{Embedding: {num_embeddings: 7, embedding_dim: 3}}', input: '{shape: [5], distribution: {integers: {high: 7}}}', output: '[5, 3]' },
       Flatten: { entry: 'Flatten', input: '[2, 3]', output: '[6]' },
+      Unflatten: { entry: '{Unflatten: {dim: 1, unflattened_size: [2, -1, 2]}}', input: '[12]', output: '[2, 3, 2]' },
       Softmax: { entry: '{Softmax: {dim: -1}}', input: '[4]', output: '[4]' },
       LogSoftmax: { entry: '{LogSoftmax: {dim: -1}}', input: '[4]', output: '[4]' },
       RNN: { entry: '{RNN: {input_size: 3, hidden_size: 4, num_layers: 2, nonlinearity: relu, batch_first: true}}', input: '[5, 3]', output: '[5, 4]' },
@@ -218,6 +219,17 @@ describe('the layer catalogue', () => {
     it('prototype names are not layers', () => {
       for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.equal(layerDef(name), undefined, name);
     });
+  });
+
+  it("Unflatten's sizes must multiply to the axis it splits, and the batch axis is not split", () => {
+    const problem = (entry: string) => {
+      const text = `model:\n  - ${entry}\ninput: {shape: [12]}\ntarget: {shape: [1]}\nloss: MSELoss\n`;
+      const { diagnostics } = parseSpec(text, 'm.grad.yaml');
+      return diagnostics.map((d) => `${d.message} @ ${text.slice(d.range.start, d.range.end)}`).join('; ');
+    };
+    assert.match(problem('{Unflatten: {dim: 1, unflattened_size: [5, 2]}}'), /Unflatten splits axis 1 of the batched input \[batch, 12\], of size 12, into \[5, 2\]: the sizes' product must be 12 @ \[5, 2\]/);
+    assert.match(problem('{Unflatten: {dim: 1, unflattened_size: [-1, -1]}}'), /at most one -1/);
+    assert.match(problem('{Unflatten: {dim: 0, unflattened_size: [2, 1]}}'), /would split the batch axis/);
   });
 
   it('no rule keeps its own list of layer, loss or optimiser names', () => {

@@ -52,7 +52,6 @@ const cases: Case[] = [
   { name: 'JSON: missing comma', text: JSON_SEED.replace('"Sigmoid",', '"Sigmoid"'), file: 'm.grad.json', code: 'spec/syntax', at: '5:5', message: /comma was expected/ },
   { name: 'JSON: a comment', text: `// seed\n${JSON_SEED}`, file: 'm.grad.json', code: 'spec/syntax', at: '1:1', message: /comments are not allowed/ },
   { name: 'JSON: unknown layer, located in JSON', text: JSON_SEED.replace('"Sigmoid"', '"Sigmod"'), file: 'm.grad.json', code: 'spec/unknown-layer', at: '4:5', message: /unknown layer 'Sigmod'\. Did you mean 'Sigmoid'\?/ },
-  { name: 'empty document', text: '# nothing yet\n', code: 'spec/missing', at: '1:1', message: /the spec is empty: it needs model, input, target and loss/ },
   { name: 'a list instead of a map', text: '- Linear: {in_features: 1, out_features: 1}\n', code: 'spec/type', at: '1:1', message: /a model spec is a map with the keys/ },
 
   // ---- layers

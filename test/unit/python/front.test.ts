@@ -61,10 +61,12 @@ describe('Python front end: the seed programs', () => {
     assert.ok(!findings(again).some((f) => f.rule === 'saturated-activation'));
   });
 
-  it('the Xavier quick fix rewrites the user\'s own init call, and both findings are gone', async () => {
+  it('the init finding sits on the user\'s own init call, its Xavier fix rewrites it, and both findings are gone', async () => {
     const r = await trace(LARGE_INIT);
     const init = findings(r).find((f) => f.rule === 'poor-initialisation')!;
-    assert.equal(at(LARGE_INIT, init.range), 'nn.Linear(10, 10)');
+    // Reported on the line to change: the init the user wrote, not the layer it initialises.
+    assert.equal(at(LARGE_INIT, init.range), 'nn.init.normal_(model[0].weight, std=10.0)');
+    assert.match(init.message, /std 10 as measured \(written: normal\(mean=0, std=10\)\)/);
     const fixed = applyEdits(LARGE_INIT, init.fixes[0].edits);
     assert.ok(fixed.includes('nn.init.xavier_uniform_(model[0].weight)\n'), fixed);
     assert.ok(!fixed.includes('std=10.0'));
@@ -95,6 +97,22 @@ describe('Python front end: the seed programs', () => {
     const f = findings(await trace(text)).find((x) => x.rule === 'gradient-through-time');
     assert.ok(f, 'no gradient-through-time finding');
     assert.deepEqual(f.fixes.map((x) => x.title).filter((t) => t.startsWith('Clip')), []);
+  });
+
+  it('parameter groups with their own weight_decay are followed; groups with different lr are can\'t-follow at the optimiser call', async () => {
+    const base = readFileSync(join(__dirname, '..', '..', 'extension', 'fixtures', 'python', 'lstm_explodes.py'), 'utf8');
+    const decay = base.replace('torch.optim.SGD(model.parameters(), lr=0.1)', "torch.optim.SGD([{'params': model.lstm.parameters(), 'weight_decay': 0.01}, {'params': model.head.parameters()}], lr=0.1, momentum=0.9)");
+    assert.notEqual(decay, base);
+    const followed = await trace(decay);
+    assert.deepEqual(followed.diagnostics, []);
+    assert.equal(followed.analysis!.trace.optimizer.lr, 0.1);
+    const call = "torch.optim.SGD([{'params': model.lstm.parameters(), 'lr': 0.01}, {'params': model.head.parameters()}], lr=0.1)";
+    const rates = base.replace('torch.optim.SGD(model.parameters(), lr=0.1)', call);
+    const r = await trace(rates);
+    const follow = r.diagnostics.filter((d) => d.code === 'python/cant-follow');
+    assert.equal(follow.length, 1, r.diagnostics.map((d) => d.message).join('; '));
+    assert.equal(follow[0].message, "Gradient Lens can't follow param groups with different lr here");
+    assert.equal(at(rates, follow[0].range), call);
   });
 
   it('understands the Xavier loop over model.modules() of the third program: the init is recorded, no init warning', async () => {
@@ -218,5 +236,31 @@ for step in range(5):
     const plain = findings(await trace(model(false))).filter((f) => f.rule === 'poor-initialisation' && f.layer === 'proj');
     assert.equal(plain.length, 1);
     assert.match(plain[0].message, /weight of Linear proj starts at std 0\.01/);
+  });
+
+  it("a batch the loop body makes from the loop's item (inputs, labels = data; .to(device); .view) is the trace's batch, its statements run once per step", async () => {
+    const text = `import torch
+import torch.nn as nn
+
+net = nn.Linear(6, 2)
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+crit = nn.CrossEntropyLoss()
+data_list = [(torch.randn(8, 2, 3), torch.randint(0, 2, (8,))) for _ in range(6)]
+count = 0
+for data in data_list:
+    inputs, labels = data
+    inputs = inputs.view(inputs.size(0), -1).to('cpu')
+    count = count + 1
+    opt.zero_grad()
+    loss = crit(net(inputs), labels)
+    assert count <= 5, count
+    loss.backward()
+    opt.step()
+`;
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.steps.length, 5);
+    assert.equal(r.analysis!.trace.batchSize, 8);
+    assert.equal(r.analysis!.trace.data?.target.integers, true);
   });
 });

@@ -1,6 +1,8 @@
 /** The tree-sitter front of the Python reader: the syntax tree, syntax errors at their range, and its quirks. */
 import assert from 'node:assert/strict';
 import { MAX_NESTING, parsePython } from '../../../src/model/python/parse';
+import { pythonParser } from '../../../src/model/python/tree-sitter';
+import { LimitError, withinLimits } from '../../../src/trace/bounded';
 import { at, ready } from './support';
 
 function errors(src: string): { message: string; text: string }[] {
@@ -98,5 +100,45 @@ describe('Python parser', () => {
     const src = "s = '😀é'\nx = 1\n";
     const { ast } = parsePython(src);
     assert.equal(at(src, ast.body[1].r), 'x = 1');
+  });
+
+  describe('a parse stopped halfway leaves nothing behind', () => {
+    // Model code, and code long enough that no machine parses it in a millisecond (about 600 KB).
+    const MODEL = 'import torch\nimport torch.nn as nn\n\nmodel = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))\nx = torch.randn(2, 4)\n';
+    const LONG = Array.from({ length: 20_000 }, (_, i) => `value_${i} = [${i}, ${i} * 2, "${i}"]`).join('\n');
+    // What a parser that never stopped reads (as plain data: BigInts as strings), and a third text
+    // between, so the parse after the stop is a new one, not the last result handed back again.
+    const plain = (r: unknown) => JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+    let fresh: unknown;
+    before(() => {
+      fresh = plain(parsePython(MODEL));
+      parsePython('y = 2\n');
+    });
+
+    it('cancelled inside tree-sitter: the next parse of another file is right (the parser is reset, not resumed)', () => {
+      // tree-sitter keeps a cancelled parse's state to resume it on the next call; the reader must not.
+      const tree = pythonParser().parse(LONG, null, { progressCallback: (state) => state.currentOffset > 10_000 });
+      assert.equal(tree, null, 'the parse was cancelled halfway');
+      assert.deepEqual(plain(parsePython(MODEL)), fresh);
+    });
+
+    it('stopped by a 1 ms time limit: the message says the time went to parsing; the next parse of another file is right', () => {
+      parsePython('y = 3\n');
+      // As the CLI does: the time until the parse has returned is the parse's.
+      let reading: string | null = 'parsing long.py';
+      assert.throws(
+        () =>
+          withinLimits(
+            () => {
+              parsePython(LONG);
+              reading = null;
+            },
+            { timeLimitMs: 1, memoryLimitMB: 512 },
+            () => reading,
+          ),
+        (e: unknown) => e instanceof LimitError && /^parsing long\.py did not finish within 1 ms/.test(e.message),
+      );
+      assert.deepEqual(plain(parsePython(MODEL)), fresh);
+    });
   });
 });

@@ -2,8 +2,9 @@
  * The torch API as the interpreter binds it, beyond the catalogue's layers: recurrent layers and
  * cells with PyTorch's call forms and attributes, the optimisers, F.pad and transforms.Pad, a name
  * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
- * a script that casts its model to float64, a user class that shares a catalogue layer's name, and
- * 1-D pooling with PyTorch's extra keywords.
+ * a script that casts its model to float64, a user class that shares a catalogue layer's name,
+ * 1-D pooling with PyTorch's extra keywords, torchvision's padding transforms, tqdm's bars, mixed
+ * precision (torch.cuda.amp) and adaptive pooling to any size.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult, releasePython } from '../../../src/worker/python';
@@ -92,6 +93,110 @@ describe('Python front end: torch bindings beyond the catalogue', () => {
       script(
         "self.fc = nn.Linear(4 * 10, 1)\nassert not hasattr(F, 'scaled_dot_product_attention')\nassert hasattr(F, 'relu')",
         'x = F.pad(x, (0, 0, 2, 3), value=1.0)\nassert tuple(x.shape) == (3, 10, 4)\nreturn self.fc(x.flatten(1))',
+      ),
+    );
+  });
+
+  it("transforms.Pad mirrors with padding_mode='reflect' (PyTorch's values) and RandomCrop pads before it crops (CIFAR's RandomCrop(32, padding=4))", async () => {
+    await traced(
+      script(
+        'self.fc = nn.Linear(4, 1)',
+        [
+          'from torchvision import transforms',
+          'img = torch.arange(12.).view(1, 3, 4)',
+          "p = transforms.Pad(2, padding_mode='reflect')(img)",
+          'assert tuple(p.shape) == (1, 7, 8)',
+          'assert p[0, 0].tolist() == [10.0, 9.0, 8.0, 9.0, 10.0, 11.0, 10.0, 9.0] and p[0, 6, 7].item() == 1.0',
+          'q = transforms.Pad((1, 2), fill=-1.0)(img)',
+          'assert tuple(q.shape) == (1, 7, 6) and q[0, 0, 0].item() == -1.0',
+          'c = transforms.RandomCrop(4, padding=1)(img)',
+          'assert tuple(c.shape) == (1, 4, 4)',
+          "c = transforms.RandomCrop((3, 4), padding=2, padding_mode='reflect')(img)",
+          'assert tuple(c.shape) == (1, 3, 4)',
+          'return self.fc(x.mean(1))',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it('a loop wrapped in tqdm (tqdm(loader), trange, a bar kept in a name, with tqdm(total=…)) is traced as the loop it wraps', async () => {
+    const text = `${HEAD}from tqdm import tqdm, trange
+from tqdm.auto import tqdm as auto_tqdm
+net = nn.Linear(4, 1)
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+data = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(3)]
+with tqdm(total=len(data)) as bar:
+    assert len(bar) == 3
+    bar.update(1)
+tqdm.write('start')
+for epoch in trange(2, desc='epochs'):
+    pbar = auto_tqdm(data, leave=False)
+    assert len(pbar) == 3
+    for step, (xb, yb) in enumerate(pbar):
+        opt.zero_grad()
+        loss = F.mse_loss(net(xb), yb)
+        loss.backward()
+        opt.step()
+        pbar.set_postfix(loss=loss.item())
+        pbar.set_description(f'epoch {epoch}')
+`;
+    const r = await traced(text);
+    assert.equal(r.analysis!.trace.steps.length, 2);
+  });
+
+  it('mixed precision runs as PyTorch runs it without CUDA: autocast off, GradScaler passing the loss through and stepping the optimiser', async () => {
+    const text = `${HEAD}net = nn.Linear(4, 1)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+scaler = torch.cuda.amp.GradScaler()
+scaler2 = torch.amp.GradScaler(enabled=False)
+assert scaler.get_scale() == 1.0 and not scaler.is_enabled()
+x = torch.randn(8, 4)
+y = torch.randn(8, 1)
+
+@torch.cuda.amp.autocast()
+def predict(inp):
+    return net(inp)
+
+for step in range(3):
+    optimizer.zero_grad(set_to_none=True)
+    with torch.cuda.amp.autocast(), torch.autocast(device_type='cuda', dtype=torch.float16):
+        loss = F.mse_loss(predict(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+`;
+    const r = await traced(text);
+    assert.equal(r.analysis!.trace.steps.length, 2);
+    const clip = r.analysis!.trace.optimizer.clip;
+    assert.equal(clip?.kind === 'norm' && clip.maxNorm, 1);
+  });
+
+  it("autocast on the CPU (bfloat16) is a construct Gradient Lens can't follow, at the call", async () => {
+    const text = `${HEAD}net = nn.Linear(4, 1)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+x = torch.randn(8, 4)
+y = torch.randn(8, 1)
+for step in range(3):
+    optimizer.zero_grad()
+    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
+        loss = F.mse_loss(net(x), y)
+    loss.backward()
+    optimizer.step()
+`;
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    const d = r.diagnostics.find((x) => x.code === 'python/cant-follow');
+    assert.ok(d, r.diagnostics.map((x) => x.message).join('; '));
+    assert.match(d.message, /can't follow autocast on the CPU/);
+    assert.equal(at(text, d.range), "torch.autocast(device_type='cpu', dtype=torch.bfloat16)");
+  });
+
+  it('F.adaptive_avg_pool2d to any size, as nn.AdaptiveAvgPool2d (None keeps a side)', async () => {
+    await traced(
+      script(
+        'self.fc = nn.Linear(3 * 2, 1)',
+        'h = x.unsqueeze(1)\nassert tuple(F.adaptive_avg_pool2d(h, (2, None)).shape) == (3, 1, 2, 4)\nassert tuple(F.adaptive_avg_pool2d(h, 1).shape) == (3, 1, 1, 1)\nreturn self.fc(F.adaptive_avg_pool2d(h, (3, 2)).flatten(1))',
       ),
     );
   });

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../../src/rules/config';
+import { runJob } from '../../../src/worker/job';
+import type { TraceReply } from '../../../src/worker/messages';
 import {
   ceilingFor,
   chartData,
@@ -231,6 +236,23 @@ describe('chartData: activations', () => {
     close(bar.saturated, mean * 100);
     close(bar.dead, 90);
     assert.ok(bar.saturated > 90 && bar.saturated < 100);
+    // The flat region is the hover's second number, and a part of the saturated share.
+    const flat = trace.steps.reduce((a, s) => a + s.activations[0].flatShare, 0) / STEPS;
+    close(bar.flat, flat * 100);
+    assert.ok(bar.flat <= bar.saturated);
+  });
+
+  it('shows the two numbers the saturated-activation finding states, for the same layer (one story in hover and panel)', () => {
+    const text = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'seed-saturated.grad.yaml'), 'utf8');
+    const replies: TraceReply[] = [];
+    runJob({ id: 1, text, fileName: 'seed-saturated.grad.yaml', memoryLimitBytes: 2 ** 28, timeLimitMs: 600_000, config: DEFAULT_CONFIG, progress: false }, (r) => replies.push(r));
+    const traced = replies.find((r) => r.type === 'traced');
+    assert.ok(traced?.type === 'traced');
+    const finding = traced.findings.find((f) => f.rule === 'saturated-activation');
+    const m = /saturated: (\d+)% of units .*; (\d+)% in the flat region/.exec(finding?.message ?? '');
+    assert.ok(m, finding?.message);
+    const [bar] = chartData(traced.trace).activations;
+    assert.deepEqual([Math.round(bar.saturated), Math.round(bar.flat)], [Number(m[1]), Number(m[2])]);
   });
 
   it('orders activation layers forward, whatever order the steps recorded them in', () => {

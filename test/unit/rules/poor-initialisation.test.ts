@@ -59,14 +59,14 @@ describe('poor-initialisation rule', () => {
     assert.deepEqual(check(spec('{weight: {kaiming_normal: {nonlinearity: relu}}}', 'ReLU')), []);
   });
 
-  it('flags zero weights and bias before a ReLU as symmetric, on the Linear, and the fix sets He init for the ReLU', () => {
+  it('flags zero weights and bias before a ReLU as symmetric, on the init written for them, and the fix sets He init for the ReLU', () => {
     // ReLU passes no gradient at 0: the weight never moves, every unit stays the same (zero) unit.
     const text = spec('{weight: zeros, bias: zeros}');
     const [f, ...rest] = check(text);
     assert.equal(rest.length, 0);
     assert.equal(f.layer, '0');
     assert.equal(f.severity, 'warning');
-    assert.equal(text.slice(f.range.start, f.range.end), 'Linear');
+    assert.equal(text.slice(f.range.start, f.range.end), 'zeros', 'the squiggle is on what to change');
     assert.match(f.message, /^weight of Linear 0 starts constant \(every entry 0\) and its 32 units are still copies of one another after 3 steps \(the weight is still all zero\): the updates do not break the symmetry$/);
     assert.match(f.fixes[0].title, /kaiming_normal\(nonlinearity=relu\)/);
     const fixed = fixedIsSilent(text, f);
@@ -121,7 +121,9 @@ trace: {steps: 2, batch_size: 8, seed: 0}
     const text = spec('{weight: {normal: {std: 10}}}', 'Tanh');
     const [f] = check(text);
     assert.equal(f.severity, 'warning');
-    assert.match(f.message, /^weight of Linear 0 starts at std (9\.\d|10|11), expected about 0\.37 \(Xavier for the Tanh after it\): variance \d+× too large; its outputs start at root mean square \d+, \d+× what Xavier would give on these inputs \([\d.]+\)$/);
+    // What was measured on the sampled weights, beside what was written, on the init's own text.
+    assert.match(f.message, /^weight of Linear 0 starts at std (9\.\d|10|11) as measured \(written: normal\(std=10\)\), expected about 0\.37 \(Xavier for the Tanh after it\): variance \d+× too large; its outputs start at root mean square \d+, \d+× what Xavier would give on these inputs \([\d.]+\)$/);
+    assert.equal(text.slice(f.range.start, f.range.end), '{normal: {std: 10}}');
     assert.equal(f.related.length, 1);
     assert.match(f.fixes[0].title, /xavier_uniform\(gain=1\.7\)/);
     fixedIsSilent(text, f);

@@ -214,6 +214,47 @@ describe('run log: RunReader', () => {
     assert.match(reader.trace!.run!.notes.join('\n'), /a new run started in this folder/);
   });
 
+  describe('line endings and a byte-order mark, as a log written or copied on Windows has them', () => {
+    const records = () => [header(), graph(), step(0), step(8, { loss: NaN }), step(16), { kind: 'end', step: 20, reason: 'finished', recordedSteps: 3, interval: 8, overheadShare: 0.02 }];
+    /** What the reader makes of the log, without the file's path. */
+    const read = (text: string, chunkBytes?: number) => {
+      dir.file('rank0.gl.jsonl', text);
+      const trace = new RunReader(dir.path, { chunkBytes }).readAll();
+      return JSON.stringify({ ...trace, file: '' });
+    };
+    let plain: string;
+    beforeEach(() => (plain = read(records().map(line).join(''))));
+
+    for (const [what, text] of [
+      ['a UTF-8 byte-order mark', () => `\ufeff${records().map(line).join('')}`],
+      ['CRLF line endings', () => records().map(line).join('').replace(/\n/g, '\r\n')],
+      ['CR-only line endings', () => records().map(line).join('').replace(/\n/g, '\r')],
+    ] as [string, () => string][]) {
+      it(`${what}: the same run, in one read and in 7-byte reads (a CRLF split between two)`, () => {
+        assert.notEqual(text(), records().map(line).join(''));
+        const trace = JSON.parse(read(text()));
+        assert.deepEqual(trace.steps.map((s: { step: number }) => s.step), [0, 8, 16]);
+        assert.deepEqual(trace.run.notes, []);
+        assert.equal(read(text()), plain);
+        assert.equal(read(text(), 7), plain);
+      });
+    }
+
+    it('CRLF while the log is written: a CR last in one read and its LF first in the next make one line ending, not an empty line', () => {
+      const first = records().slice(0, 3).map(line).join('').replace(/\n/g, '\r\n');
+      const next = line(step(8)).replace(/\n/g, '\r\n');
+      dir.file('rank0.gl.jsonl', `${first}${next.slice(0, -1)}`);
+      const reader = new RunReader(dir.path);
+      reader.poll();
+      assert.deepEqual(reader.trace!.steps.map((s) => s.step), [0, 8]);
+      dir.append('rank0.gl.jsonl', `\n${line(step(16)).replace(/\n/g, '\r\n')}{"kind": "nonsense"}\r\n`);
+      reader.poll();
+      assert.deepEqual(reader.trace!.steps.map((s) => s.step), [0, 8, 16]);
+      // Line numbers count line endings, not CRs and LFs: the sixth line is the sixth.
+      assert.match(reader.trace!.run!.notes.join('\n'), /rank0\.gl\.jsonl:6: /);
+    });
+  });
+
   it('keeps memory bounded on a long run: at most maxSteps, the latest and every NaN step kept', () => {
     const records: object[] = [header()];
     for (let i = 0; i < 1000; i++) records.push(step(i, { loss: i === 333 ? NaN : 0.5 }));

@@ -36,6 +36,36 @@ describe('withinLimits', () => {
     chargeMemory(1024, [256]);
   });
 
+  it('says where the time went: while reading, that fewer steps would not help; while tracing, to lower the steps', () => {
+    /** The message of work that sets what it reads (`reading`, then null once it traces) and never ends. */
+    const stuckAfter = (...stages: (string | null)[]): string => {
+      let reading: string | null = null;
+      try {
+        withinLimits(
+          () => {
+            for (const s of stages) reading = s;
+            for (;;) Math.random();
+          },
+          { timeLimitMs: 50, memoryLimitMB: 64 },
+          () => reading,
+        );
+      } catch (e) {
+        assert.ok(e instanceof LimitError, String(e));
+        return e.message;
+      }
+      assert.fail('the endless loop ended');
+    };
+    assert.equal(
+      stuckAfter('parsing m.py (600 KiB of Python)'),
+      'parsing m.py (600 KiB of Python) did not finish within 50 ms (--time-limit-ms / gradientLens.timeLimitMs): no step was traced yet, so fewer steps or a smaller batch would not help; raise the limit',
+    );
+    // Read, then stuck in the trace: the steps and the batch are what to lower.
+    assert.equal(
+      stuckAfter('reading m.py', null),
+      'the trace did not finish within 50 ms (--time-limit-ms / gradientLens.timeLimitMs): lower trace.steps or batch_size, or raise the limit',
+    );
+  });
+
   it('stops growth of the process past twice the memory limit plus 256 MiB', () => {
     const keep: Float64Array[] = [];
     let caught: unknown;

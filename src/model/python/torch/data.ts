@@ -218,6 +218,28 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     if (h < size[0] || w < size[1]) return resized(x, size, r);
     return torch.wrap(F.narrow(F.narrow(t, t.rank - 2, at(h - size[0]), size[0]), t.rank - 1, at(w - size[1]), size[1]));
   };
+  /**
+   * torchvision's padding of an image: one amount for every side, (left/right, top/bottom), or
+   * (left, top, right, bottom); filled with a constant or mirrored at the edge ('reflect', which
+   * CIFAR scripts use with RandomCrop).
+   */
+  const padded = (x: Value, padding: Value, fill: Value, mode: Value, r: Range): Value => {
+    const p = torch.ints(padding, r, 'padding');
+    const [left, top, right, bottom] = p.length === 1 ? [p[0], p[0], p[0], p[0]] : p.length === 2 ? [p[0], p[1], p[0], p[1]] : p;
+    const t = torch.tensorOf(x, r, 'img');
+    if (mode === 'constant') return torch.wrap(F.constantPad(t, [left, right, top, bottom], torch.number(fill, r, 'fill')));
+    if (mode !== 'reflect') throw new CantFollow(new PyOpaque(`transforms padding_mode='${String(mode)}'`, r), r);
+    // Mirrored without repeating the edge: the `n` rows after the first, reversed, go before it.
+    const mirror = (v: Tensor, dim: number, before: number, after: number) => {
+      const len = v.shape[dim];
+      const parts = [];
+      if (before) parts.push(F.flip(F.narrow(v, dim, 1, before), [dim]));
+      parts.push(v);
+      if (after) parts.push(F.flip(F.narrow(v, dim, len - 1 - after, after), [dim]));
+      return parts.length > 1 ? F.cat(parts, dim) : v;
+    };
+    return torch.wrap(mirror(mirror(t, t.rank - 1, left, right), t.rank - 2, top, bottom));
+  };
   const transforms: Record<string, Value> = {
     Compose: transform('Compose', (args, _k, r) => {
       const steps = torch.interp.toArray(args[0] ?? new PyList([]), r);
@@ -261,20 +283,22 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     }),
     RandomCrop: transform('RandomCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
-      return { kind: 'RandomCrop', apply: (x, rr) => cropped(x, size, rr, (room) => Math.floor(torch.dataRng.uniform() * (room + 1))) };
+      // CIFAR's augmentation, RandomCrop(32, padding=4): the image padded first, then cropped back.
+      const padding = args[1] ?? kwargs?.get('padding') ?? null;
+      const fill = args[3] ?? kwargs?.get('fill') ?? 0n;
+      const mode = args[4] ?? kwargs?.get('padding_mode') ?? 'constant';
+      const at = (room: number) => Math.floor(torch.dataRng.uniform() * (room + 1));
+      return { kind: 'RandomCrop', apply: (x, rr) => cropped(padding === null ? x : padded(x, padding, fill, mode, rr), size, rr, at) };
     }),
     RandomResizedCrop: transform('RandomResizedCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
       return { kind: 'RandomResizedCrop', apply: (x, rr) => resized(x, size, rr) };
     }),
     Pad: transform('Pad', (args, kwargs, r) => {
-      const padding = torch.ints(args[0] ?? kwargs?.get('padding') ?? null, r, 'padding');
+      const padding = args[0] ?? kwargs?.get('padding') ?? null;
       const fill = args[1] ?? kwargs?.get('fill') ?? 0n;
       const mode = args[2] ?? kwargs?.get('padding_mode') ?? 'constant';
-      if (mode !== 'constant') throw new CantFollow(new PyOpaque(`transforms.Pad(padding_mode='${String(mode)}')`, r), r);
-      // torchvision's order: one amount for every side, (left/right, top/bottom), or (left, top, right, bottom).
-      const [left, top, right, bottom] = padding.length === 1 ? [padding[0], padding[0], padding[0], padding[0]] : padding.length === 2 ? [padding[0], padding[1], padding[0], padding[1]] : padding;
-      return { kind: 'Pad', apply: (x, rr) => torch.wrap(F.constantPad(torch.tensorOf(x, rr, 'img'), [left, right, top, bottom], torch.number(fill, rr, 'fill'))) };
+      return { kind: 'Pad', apply: (x, rr) => padded(x, padding, fill, mode, rr) };
     }),
     Lambda: transform('Lambda', (args) => ({ kind: 'Lambda', apply: (x, rr) => torch.interp.call(args[0], [x], null, rr) })),
   };

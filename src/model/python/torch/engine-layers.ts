@@ -170,6 +170,16 @@ function normArg(torch: Torch, v: Value, r: Range): enn.LayerNorm | null {
   return v === null ? null : layerArg(torch, v, enn.LayerNorm, 'norm', r);
 }
 
+/** Adaptive pooling's output_size as PyTorch takes it: an int, or (h, w) where None keeps that side. */
+export function adaptiveSize(torch: Torch, v: Value, r: Range): number | [number | null, number | null] {
+  if (isInt(v)) return Number(toBigInt(v));
+  if ((v instanceof PyTuple || v instanceof PyList) && v.items.length === 2) {
+    const side = (x: Value) => (x === null ? null : torch.int(x, r, 'output_size'));
+    return [side(v.items[0]), side(v.items[1])];
+  }
+  return torch.interp.raise('TypeError', 'output_size must be an int or a tuple of two ints (or None)', r);
+}
+
 export const ENGINE_LAYERS: Record<string, EngineLayer> = {
   RNN: recurrent('RNN'),
   LSTM: recurrent('LSTM'),
@@ -305,15 +315,7 @@ export const ENGINE_LAYERS: Record<string, EngineLayer> = {
   InstanceNorm2d: instanceNorm(2),
   AdaptiveAvgPool2d: {
     init: '__init__(self, output_size)',
-    build: (a, torch, r) => {
-      const v = a.output_size;
-      if (isInt(v)) return new enn.AdaptiveAvgPool2d(Number(toBigInt(v)));
-      if ((v instanceof PyTuple || v instanceof PyList) && v.items.length === 2) {
-        const side = (x: Value) => (x === null ? null : torch.int(x, r, 'output_size'));
-        return new enn.AdaptiveAvgPool2d([side(v.items[0]), side(v.items[1])]);
-      }
-      return torch.interp.raise('TypeError', 'output_size must be an int or a tuple of two ints (or None)', r);
-    },
+    build: (a, torch, r) => new enn.AdaptiveAvgPool2d(adaptiveSize(torch, a.output_size, r)),
     attrs: (m) => ({ output_size: new PyTuple((m as enn.AdaptiveAvgPool2d).outputSize.map((x) => (x === null ? null : int(x)))) }),
   },
   Dropout2d: {

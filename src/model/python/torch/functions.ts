@@ -18,6 +18,7 @@ import { Bound, native } from '../native';
 import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { UNARY_MATH } from './elementwise';
+import { adaptiveSize } from './engine-layers';
 import { namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
@@ -343,12 +344,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     const s = a.stride === null ? null : pairOf(a.stride, r);
     return wrap(F.avgPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
   });
-  fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => {
-    const x = T_(a.input, r);
-    const out = torch.ints(a.output_size, r);
-    if (out.every((d) => d === 1)) return wrap(F.mean(x, [-2, -1], true));
-    throw new CantFollow(new PyOpaque('adaptive_avg_pool2d to a size other than 1', r), r);
-  });
+  fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => wrap(F.adaptiveAvgPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r))));
   fn(functional, 'dropout(input, p=0.5, training=True, inplace=False)', (a, r) => {
     const p = torch.dropoutOff ? 0 : torch.number(a.p, r);
     return wrap(F.dropout(T_(a.input, r), p, torch.bool(a.training, r), torch.dropoutRng));

@@ -11,6 +11,7 @@ import type { Interpreter, ModuleFactory } from '../interpreter';
 import { opaqueModule } from '../interpreter';
 import { native } from '../native';
 import { NOWHERE, PyBuiltin, PyModule, PyOpaque, Value } from '../values';
+import { makeAmp } from './amp';
 import { makeData } from './data';
 import { makeFunctions } from './functions';
 import { makeInit } from './init';
@@ -59,7 +60,7 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
     own ??= copyModules(publish(torch));
     return own.get(name)!;
   };
-  const names = ['torch', 'torch.nn', 'torch.nn.functional', 'torch.nn.init', 'torch.nn.utils', 'torch.optim', 'torch.optim.lr_scheduler', 'torch.utils', 'torch.utils.data', 'torch.cuda', 'torch.jit', 'torch.autograd', ...DATA_MODULES];
+  const names = ['torch', 'torch.nn', 'torch.nn.functional', 'torch.nn.init', 'torch.nn.utils', 'torch.optim', 'torch.optim.lr_scheduler', 'torch.utils', 'torch.utils.data', 'torch.cuda', 'torch.cuda.amp', 'torch.amp', 'torch.jit', 'torch.autograd', ...DATA_MODULES];
   return Object.fromEntries(names.map((n) => [n, factory]));
 }
 
@@ -90,7 +91,11 @@ function publish(torch: Torch): Map<string, PyModule> {
   const optim = mirrorModule('torch.optim', { ...training.optim, lr_scheduler: scheduler });
   const utilsData = mirrorModule('torch.utils.data', data.utilsData);
   const utils = mirrorModule('torch.utils', { data: utilsData });
+  const amp = makeAmp(torch);
+  const cudaAmp = mirrorModule('torch.cuda.amp', { autocast: amp.cudaAutocast, GradScaler: amp.GradScaler });
+  const torchAmp = mirrorModule('torch.amp', { autocast: amp.autocast, GradScaler: amp.GradScaler });
   const cuda = mirrorModule('torch.cuda', {
+    amp: cudaAmp,
     is_available: new PyBuiltin('is_available', () => false),
     device_count: new PyBuiltin('device_count', () => 0n),
     manual_seed: new PyBuiltin('manual_seed', () => null),
@@ -121,6 +126,9 @@ function publish(torch: Torch): Map<string, PyModule> {
     optim,
     utils,
     cuda,
+    amp: torchAmp,
+    autocast: amp.autocast,
+    cpu: mirrorModule('torch.cpu', { amp: mirrorModule('torch.cpu.amp', { autocast: amp.cpuAutocast }) }),
     jit,
     autograd,
     backends: opaqueModule('torch.backends', NOWHERE),
@@ -133,7 +141,7 @@ function publish(torch: Torch): Map<string, PyModule> {
     FloatTensor: torch.Tensor,
     LongTensor: torch.Tensor,
   });
-  for (const x of [root, nn, F, nnInit, nnUtils, optim, scheduler, utils, utilsData, cuda, jit, autograd]) m.set(x.name, x);
+  for (const x of [root, nn, F, nnInit, nnUtils, optim, scheduler, utils, utilsData, cuda, cudaAmp, torchAmp, jit, autograd]) m.set(x.name, x);
   for (const [name, x] of data.modules) m.set(name, x);
   published.set(torch, m);
   return m;

@@ -134,6 +134,8 @@ export class Torch {
   ast: ModuleAst = { body: [], r: { start: 0, end: 0 } };
   /** Dropout off everywhere (a spec's `trace: {dropout: false}`), for exact comparisons. */
   dropoutOff = false;
+  /** The trace is running a closure handed to `optimizer.step(closure)`: backward() hands its loss over instead (BackwardReached). */
+  stopAtBackward = false;
   /** Functional activations' layers by call site. */
   functionals!: Map<string, FunctionalSite>;
   /** Every loss computed, in order: the last one is the loss the training step minimises. */
@@ -189,6 +191,7 @@ export class Torch {
     this.text = '';
     this.ast = { body: [], r: { start: 0, end: 0 } };
     this.dropoutOff = false;
+    this.stopAtBackward = false;
     this.functionals = new Map();
     this.losses = [];
     this.sites = new WeakMap();

@@ -10,7 +10,7 @@ import * as F from '../../../engine/functional';
 import type { IndexItem, Slice } from '../../../engine/functional';
 import { Tensor } from '../../../engine/tensor';
 import type { Range } from '../ast';
-import { CantFollow } from '../errors';
+import { BackwardReached, CantFollow } from '../errors';
 import { floatRepr } from '../format';
 import { Bound, native } from '../native';
 import * as P from '../protocol';
@@ -489,6 +489,7 @@ export function makeTensorClasses(torch: Torch): void {
     return () => torch.rng.between(lo, hi);
   });
   method('backward(self, gradient=None, retain_graph=None, create_graph=False)', (a, r, t) => {
+    if (torch.stopAtBackward) throw new BackwardReached(a.self);
     if (a.gradient !== null) {
       backward(t, torch.tensorOf(a.gradient, r).data);
     } else {

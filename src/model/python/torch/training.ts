@@ -7,7 +7,7 @@
 import { noGrad } from '../../../engine/context';
 import * as F from '../../../engine/functional';
 import type { Loss } from '../../../engine/nn';
-import type { Optimizer } from '../../../engine/optim';
+import { ParamGroups, type Optimizer } from '../../../engine/optim';
 import type { Tensor } from '../../../engine/tensor';
 import { LOSSES, LossType, OPTIMIZERS, OptimizerType } from '../../catalogue';
 import type { OptimizerDef } from '../../catalogue/optimizers';
@@ -164,29 +164,34 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
             else if (a.type.kind === 'number-pair') written[a.name] = numbers(torch, v, r);
             else written[a.name] = torch.number(v, r, a.name);
           }
-          if (def.args[0].name === 'lr' && def.args[0].default === undefined && written.lr === undefined) {
+          const groups = paramGroups(torch, paramsArg ?? kwargs?.get('params') ?? null, r);
+          // A group's own options over the call's, as PyTorch fills in what a group leaves out.
+          const ofGroup = groups.map((g) => ({ ...written, ...Object.fromEntries(Object.entries(g.options).filter(([k]) => names.includes(k))) }));
+          // A value every group shares is the optimiser's: what the trace reports and a fix edits.
+          for (const k of names) {
+            if (ofGroup[0]?.[k] !== undefined && new Set(ofGroup.map((o) => JSON.stringify(o[k] ?? null))).size === 1) written[k] = ofGroup[0][k];
+          }
+          if (def.args[0].name === 'lr' && def.args[0].default === undefined && written.lr === undefined && ofGroup.some((o) => o.lr === undefined)) {
             torch.interp.raise('TypeError', `${type}.__init__() missing 1 required positional argument: 'lr'`, r);
           }
-          const groups = paramGroups(torch, paramsArg ?? kwargs?.get('params') ?? null, r);
-          const differing = groups.filter((g) => Object.keys(g.options).some((k) => k !== 'params'));
-          if (differing.length) {
-            // Param groups with their own hyper-parameters: the same for all is one optimiser; otherwise not followed.
-            const keys = new Set(differing.flatMap((g) => Object.keys(g.options)));
-            for (const k of keys) {
-              const values = new Set(groups.map((g) => JSON.stringify(g.options[k] ?? written[k] ?? null)));
-              if (values.size > 1) throw new CantFollow(new PyOpaque(`param groups with different ${k}`, r), r);
-            }
-            for (const k of keys) if (groups[0].options[k] !== undefined) written[k] = groups[0].options[k];
-          }
+          // One learning rate: the lr findings and the lr= fix speak of the optimiser's lr.
+          if (new Set(ofGroup.map((o) => JSON.stringify(o.lr ?? null))).size > 1) throw new CantFollow(new PyOpaque('param groups with different lr', r), r);
           const full = withDefaults(def.args, written);
-          const bad = def.check?.(full);
-          if (bad) torch.interp.raise('ValueError', bad.error, r);
+          const groupArgs = ofGroup.map((o) => withDefaults(def.args, o));
+          for (const a of [full, ...groupArgs]) {
+            const bad = def.check?.(a);
+            if (bad) torch.interp.raise('ValueError', bad.error, r);
+          }
           const params = groups.flatMap((g) => g.params);
           const doubt = params.length === 0 && typeof paramsArg === 'object' && paramsArg !== null ? torch.interp.taints.get(paramsArg) : undefined;
           if (doubt) throw doubt;
           let engine: Optimizer;
           try {
-            engine = def.build(params, full);
+            // Groups with their own options are one engine optimiser each (PyTorch keeps each parameter's
+            // state apart and updates a group with its options); a group without parameters updates nothing.
+            const own = groups.map((g, i) => ({ g, args: groupArgs[i] })).filter(({ g }) => g.params.length > 0);
+            const differ = new Set(own.map(({ args }) => JSON.stringify(args))).size > 1;
+            engine = differ ? new ParamGroups(own.map(({ g, args }) => def.build(g.params, args))) : def.build(params, own[0]?.args ?? full);
           } catch (e) {
             return torch.interp.raise('ValueError', (e as Error).message, r);
           }
@@ -198,12 +203,20 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
           const use: OptimizerUse = { type, args: full, engine, created: r, callee: call?.fn.r ?? r, argExprs, call };
           torch.optimizers.push(use);
           const groupDicts = new PyList(
-            groups.map((g) => {
-              const d = PyDict.of(Object.entries(full).map(([k, v]) => [k, pyNumber(v)]));
+            groups.map((g, i) => {
+              const d = PyDict.of(Object.entries(groupArgs[i]).map(([k, v]) => [k, pyNumber(v)]));
               d.set('params', new PyList(g.params.map((p) => torch.wrap(p))));
               return d;
             }),
           );
+          // A learning rate set through param_groups (a warmup in the loop body) is the next step's,
+          // also when the trace steps the engine itself after the body's backward().
+          const withParams = groups.map((g, i) => (g.params.length ? i : -1)).filter((i) => i >= 0);
+          engine.beforeStep = () => {
+            const rates = groupDicts.items.map((d) => torch.number((d as PyDict).get('lr') ?? full.lr as number, r, 'lr'));
+            if (engine instanceof ParamGroups) engine.setRates(withParams.map((i) => rates[i]));
+            else engine.lr = rates[0];
+          };
           return new NativeObj<OptState>(c, { use, groups: groupDicts });
         },
         getattr: (v, name) => (name === 'param_groups' ? state(v).groups : name === 'defaults' ? PyDict.of(Object.entries(state(v).use.args).map(([k, x]) => [k, pyNumber(x)])) : undefined),
@@ -221,12 +234,10 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
     cls.dict.set(
       'step',
       native('step(self, closure=None)', (a, r) => {
-        const { use, groups } = state(a.self);
-        // A learning rate changed through param_groups takes effect at the next step.
-        const lr = (groups.items[0] as PyDict | undefined)?.get('lr');
-        if (lr !== undefined) use.engine.lr = torch.number(lr, r, 'lr');
-        noGrad(() => use.engine.step());
-        return null;
+        // PyTorch calls the closure (with autograd on) for the loss and its gradients, then steps.
+        const loss = a.closure === null ? null : torch.interp.call(a.closure, [], null, r);
+        noGrad(() => state(a.self).use.engine.step());
+        return loss;
       }, { method: true }),
     );
     cls.dict.set('state_dict', native('state_dict(self)', (_a, r) => new PyOpaque('an optimiser state_dict', r), { method: true }));
@@ -239,6 +250,8 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
     optim[type] = cls;
   }
   optim.Optimizer = Optimizer;
+  // Quasi-Newton steps (several evaluations of the closure, a line search) are not the engine's.
+  optim.LBFGS = native('LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-07, tolerance_change=1e-09, history_size=100, line_search_fn=None)', (_a, r) => new PyOpaque('torch.optim.LBFGS (Gradient Lens has no LBFGS optimiser)', r));
 
   // ── schedulers: they change the learning rate over many epochs; a trace runs a few steps ──
   const schedulers: Record<string, Value> = {};

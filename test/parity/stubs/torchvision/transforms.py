@@ -28,12 +28,21 @@ class Normalize:
 
 
 class Pad:
-    def __init__(self, padding):
+    def __init__(self, padding, fill=0, padding_mode="constant"):
         self.padding = padding
+        self.fill = fill
+        self.padding_mode = padding_mode
 
     def __call__(self, x):
-        p = self.padding
-        return F.pad(x, (p, p, p, p))
+        return _pad(x, self.padding, self.fill, self.padding_mode)
+
+
+def _pad(x, padding, fill, mode):
+    p = [padding] if isinstance(padding, int) else list(padding)
+    left, top, right, bottom = p * 4 if len(p) == 1 else (p + p if len(p) == 2 else p)
+    if mode == "constant":
+        return F.pad(x, (left, right, top, bottom), value=fill)
+    return F.pad(x.unsqueeze(0), (left, right, top, bottom), mode=mode).squeeze(0)
 
 
 class RandomHorizontalFlip:
@@ -45,10 +54,15 @@ class RandomHorizontalFlip:
 
 
 class RandomCrop:
-    def __init__(self, size):
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         self.size = (size, size) if isinstance(size, int) else tuple(size)
+        self.padding = padding
+        self.fill = fill
+        self.padding_mode = padding_mode
 
     def __call__(self, x):
+        if self.padding is not None:
+            x = _pad(x, self.padding, self.fill, self.padding_mode)
         h, w = self.size
         top = int(torch.randint(0, x.shape[1] - h + 1, ()).item())
         left = int(torch.randint(0, x.shape[2] - w + 1, ()).item())

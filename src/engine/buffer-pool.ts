@@ -1,0 +1,149 @@
+/**
+ * Large float arrays handed back by their last user and handed out again. A fresh multi-megabyte
+ * typed array is a calloc'd, GC-tracked backing store: here it costs ~10 ms of CPU for 2 MB (page
+ * faults and the garbage collections V8's external-memory accounting triggers) against ~0.1 ms to
+ * zero one already held, and a Transformer step allocates hundreds of them.
+ *
+ * Only the one place that knows an array's whole lifetime may give it back: the backward pass, for
+ * the gradients it computed itself once the op that consumed them has run (see autograd.ts). It
+ * asks the pool to record what is allocated during the walk (`track`), and gives back only arrays
+ * from that record: never a tensor's values, a parameter's `.grad`, or anything a user's code saw.
+ *
+ * Arrays in the pool are memory the process holds, so they count against the tensor-memory cap
+ * (context.ts adds `pooledBytes()`, and empties the pool before it would refuse an allocation).
+ */
+import type { FloatArray } from './dtype';
+
+/** Arrays up to this many bytes are carved from shared blocks instead (dtype.ts): never pooled. */
+export const POOLED_FROM_BYTES = 2048;
+/**
+ * At most this much idle in the pool: a long-lived process (the editor's worker) traces models of
+ * every size, and arrays of a size no model asks for any more must not pile up.
+ */
+const MAX_POOLED_BYTES = 256 * 1024 * 1024;
+
+const free32 = new Map<number, Float32Array[]>();
+const free64 = new Map<number, Float64Array[]>();
+let pooled = 0;
+let tracked: Set<FloatArray> | null = null;
+/**
+ * Tests only: fill each given-back array with NaN and check on reuse that nobody wrote to it since,
+ * so a premature give-back shows as NaN in whoever still reads the array, or as an error here.
+ */
+let poison = false;
+/**
+ * The bench's switch (`npm run bench -- pool`): off, nothing is given back and the backward keeps
+ * no record, as before the pool, so both can be timed in one process.
+ */
+let pooling = true;
+/** Bytes handed out since the process started: newly allocated, and reused from the pool. */
+const handedOut = { fresh: 0, reused: 0 };
+
+/** What the pool has handed out so far (the bench prints the share it reused). */
+export function poolCounts(): { fresh: number; reused: number } {
+  return { ...handedOut };
+}
+
+/** Whether the memory cap leaves room for `bytes` more idle in the pool (set by context.ts, which owns the cap). */
+let room: (bytes: number) => boolean = () => true;
+
+export function setPoolRoom(fits: (bytes: number) => boolean): void {
+  room = fits;
+}
+
+/** Bench: turns pooling on or off (see `pooling`); returns the previous setting. */
+export function setPooling(on: boolean): boolean {
+  const prev = pooling;
+  pooling = on;
+  if (!on) emptyPool();
+  return prev;
+}
+
+export function poolingOn(): boolean {
+  return pooling;
+}
+
+/** Idle bytes in the pool. */
+export function pooledBytes(): number {
+  return pooled;
+}
+
+/** Lets go of every idle array (a lower memory cap, the end of a run). */
+export function emptyPool(): void {
+  free32.clear();
+  free64.clear();
+  pooled = 0;
+}
+
+/** Tests: poison given-back arrays (see `poison`); returns the previous setting. */
+export function setPoolChecks(on: boolean): boolean {
+  const prev = poison;
+  poison = on;
+  return prev;
+}
+
+function reuse<A extends FloatArray>(list: A[] | undefined): A | null {
+  const a = list?.pop();
+  if (!a) return null;
+  pooled -= a.byteLength;
+  if (poison) {
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] === a[i]) throw new Error(`a pooled array of ${a.length} values was written after it was given back`);
+    }
+  }
+  // alloc() promises zeros
+  a.fill(0);
+  return a;
+}
+
+/** A zeroed Float32Array of n values (n·4 > POOLED_FROM_BYTES), from the pool when it holds one. */
+export function takeFloat32(n: number): Float32Array {
+  return take(free32, n, Float32Array);
+}
+
+export function takeFloat64(n: number): Float64Array {
+  return take(free64, n, Float64Array);
+}
+
+function take<A extends FloatArray>(free: Map<number, A[]>, n: number, make: new (n: number) => A): A {
+  let a = reuse(free.get(n));
+  if (a) handedOut.reused += a.byteLength;
+  else handedOut.fresh += (a = new make(n)).byteLength;
+  tracked?.add(a);
+  return a;
+}
+
+/**
+ * Starts recording the arrays taken from here, for a caller that will give some back; returns the
+ * record to pass to `stopTracking` (recordings nest: a user's custom backward may run a backward).
+ */
+export function startTracking(): { record: Set<FloatArray>; outer: Set<FloatArray> | null } {
+  const outer = tracked;
+  tracked = new Set();
+  return { record: tracked, outer };
+}
+
+export function stopTracking(t: { outer: Set<FloatArray> | null }): void {
+  tracked = t.outer;
+}
+
+/**
+ * Gives `a` back when it is in `record` (taken during that recording and not given back yet) and
+ * owns its whole buffer; true when it did. The caller guarantees nothing reads `a` any more.
+ */
+export function giveBack(a: FloatArray, record: Set<FloatArray> | null): boolean {
+  if (!record?.delete(a) || !pooling) return false;
+  if (a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength || !(a.buffer instanceof ArrayBuffer)) return false;
+  if (pooled + a.byteLength > MAX_POOLED_BYTES || !room(a.byteLength)) return false;
+  if (poison) a.fill(NaN);
+  pooled += a.byteLength;
+  if (a instanceof Float32Array) push(free32, a);
+  else push(free64, a);
+  return true;
+}
+
+function push<A extends FloatArray>(free: Map<number, A[]>, a: A): void {
+  const list = free.get(a.length);
+  if (list) list.push(a);
+  else free.set(a.length, [a]);
+}

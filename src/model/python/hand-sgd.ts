@@ -1,0 +1,144 @@
+/**
+ * A training loop that updates the parameters itself, as tutorials do before they introduce
+ * torch.optim: after backward(), `for p in model.parameters(): p -= lr * p.grad` under
+ * torch.no_grad() (or on `p.data`), the gradients reset by `model.zero_grad()`, `p.grad.zero_()` or
+ * `p.grad = None`. That update is plain SGD with that lr over every parameter, so the trace steps
+ * the engine's SGD and the lr findings and the `lr=` fix speak of the script's own lr. Any other
+ * update over the parameters (momentum by hand, a subset, a rebinding) is not guessed.
+ */
+import { OPTIMIZERS } from '../catalogue';
+import { withDefaults } from '../catalogue/args';
+import type { Expr, Stmt } from './ast';
+import { CantFollow } from './errors';
+import type { TrainingLoop } from './loop';
+import { ModuleObj, TensorObj, Torch } from './torch/runtime';
+import type { OptimizerUse } from './torch/training';
+import { PyOpaque } from './values';
+import { expressionsIn, nestedBlocks } from './walk';
+
+type Call = Extract<Expr, { k: 'call' }>;
+
+/** `torch.no_grad()` as a `with` item. */
+function isNoGrad(e: Expr): boolean {
+  return e.k === 'call' && ((e.fn.k === 'attr' && e.fn.name === 'no_grad') || (e.fn.k === 'name' && e.fn.id === 'no_grad'));
+}
+
+/** `for p in X.parameters():` loops after the backward call, each with whether torch.no_grad() is around it. */
+function parameterLoops(loop: TrainingLoop): { f: Extract<Stmt, { k: 'for' }>; noGrad: boolean }[] {
+  const out: { f: Extract<Stmt, { k: 'for' }>; noGrad: boolean }[] = [];
+  const after = loop.backward.r.end;
+  const visit = (stmts: readonly Stmt[], noGrad: boolean) => {
+    for (const st of stmts) {
+      if (st.k === 'for' && st.r.start >= after && st.iter.k === 'call' && st.iter.fn.k === 'attr' && st.iter.fn.name === 'parameters') out.push({ f: st, noGrad });
+      else visit(nestedBlocks(st).flat(), noGrad || (st.k === 'with' && st.items.some((i) => isNoGrad(i.ctx))));
+    }
+  };
+  visit(loop.stmt.body, false);
+  return out;
+}
+
+const isName = (e: Expr, id: string) => e.k === 'name' && e.id === id;
+/** `p.grad` or `p.grad.data`. */
+const isGrad = (e: Expr, p: string): boolean => e.k === 'attr' && ((e.name === 'grad' && isName(e.obj, p)) || (e.name === 'data' && isGrad(e.obj, p)));
+/** `p` (in place on the leaf itself) or `p.data`. */
+const paramOf = (e: Expr, p: string): 'leaf' | 'data' | null => (isName(e, p) ? 'leaf' : e.k === 'attr' && e.name === 'data' && isName(e.obj, p) ? 'data' : null);
+/** E of `E * p.grad` / `p.grad * E`, E not reading p. */
+function scaled(e: Expr, p: string): Expr | null {
+  if (e.k !== 'bin' || e.op !== '*') return null;
+  const [g, lr] = isGrad(e.a, p) ? [e.a, e.b] : isGrad(e.b, p) ? [e.b, e.a] : [null, null];
+  if (!g || !lr || expressionsIn(lr).some((x) => isName(x, p))) return null;
+  return lr;
+}
+/** E of `-E * p.grad`, `p.grad * -E`, `-(E * p.grad)`. */
+function negScaled(e: Expr, p: string): Expr | null {
+  if (e.k === 'unary' && e.op === '-') return scaled(e.a, p);
+  const s = scaled(e, p);
+  return s && s.k === 'unary' && s.op === '-' ? s.a : null;
+}
+const kwarg = (c: Call, name: string) => c.args.find((a) => a.kind === 'kw' && a.name === name)?.value ?? null;
+const positional = (c: Call) => c.args.filter((a) => a.kind === 'pos').map((a) => a.value);
+
+/** The lr of one SGD update statement on `p`, and whether it is in place on the leaf itself. */
+function update(st: Stmt, p: string): { lr: Expr; on: 'leaf' | 'data' } | null {
+  if (st.k === 'augassign') {
+    const on = st.target.k === 'name' || st.target.k === 'attr' ? paramOf(st.target, p) : null;
+    const lr = st.op === '-' ? scaled(st.value, p) : st.op === '+' ? negScaled(st.value, p) : null;
+    return on && lr ? { lr, on } : null;
+  }
+  if (st.k === 'assign' && st.targets.length === 1 && st.targets[0].k === 'attr' && paramOf(st.targets[0], p) === 'data') {
+    // p.data = p.data - lr * p.grad
+    const v = st.value;
+    const lr = v.k === 'bin' && v.op === '-' && paramOf(v.a, p) ? scaled(v.b, p) : null;
+    return lr ? { lr, on: 'data' } : null;
+  }
+  if (st.k !== 'expr' || st.e.k !== 'call' || st.e.fn.k !== 'attr') return null;
+  const c = st.e;
+  const fn = st.e.fn;
+  const on = paramOf(fn.obj, p);
+  const args = positional(c);
+  if (!on || args.length !== 1 || c.args.length > 2) return null;
+  const alpha = kwarg(c, 'alpha');
+  if (fn.name === 'sub_') {
+    const lr = alpha ? (isGrad(args[0], p) ? alpha : null) : scaled(args[0], p);
+    return lr ? { lr, on } : null;
+  }
+  if (fn.name === 'add_') {
+    const lr = alpha ? (isGrad(args[0], p) && alpha.k === 'unary' && alpha.op === '-' ? alpha.a : null) : negScaled(args[0], p);
+    return lr ? { lr, on } : null;
+  }
+  return null;
+}
+
+/** `p.grad.zero_()`, `p.grad.data.zero_()`, `p.grad = None`, `p.grad.detach_()`: the gradient reset beside the update. */
+function resets(st: Stmt, p: string): boolean {
+  if (st.k === 'assign') return st.targets.length === 1 && st.targets[0].k === 'attr' && isGrad(st.targets[0], p) && st.value.k === 'const' && st.value.v === null;
+  return st.k === 'expr' && st.e.k === 'call' && st.e.fn.k === 'attr' && ['zero_', 'detach_', 'requires_grad_'].includes(st.e.fn.name) && isGrad(st.e.fn.obj, p);
+}
+
+/** The module-level literal a name is assigned (`learning_rate = 1e-6`): where the lr is written. */
+function moduleLiteral(torch: Torch, e: Expr): Expr {
+  if (e.k !== 'name') return e;
+  let found: Expr = e;
+  for (const s of torch.ast.body) {
+    if (s.k === 'assign' && s.targets.length === 1 && s.targets[0].k === 'name' && s.targets[0].id === e.id) {
+      const v = s.value;
+      found = v.k === 'const' || (v.k === 'unary' && v.a.k === 'const') ? v : e;
+    }
+  }
+  return found;
+}
+
+/** The loop's hand-written update as the engine's SGD, or null when the loop updates nothing by hand. */
+export function handWrittenSgd(torch: Torch, loop: TrainingLoop, root: ModuleObj): OptimizerUse | null {
+  const found = parameterLoops(loop)[0];
+  if (!found) return null;
+  const { f, noGrad } = found;
+  const other = () => new CantFollow(new PyOpaque('a hand-written parameter update other than plain SGD (p -= lr * p.grad)', f.r), f.r);
+  if (f.target.k !== 'name') throw other();
+  const p = f.target.id;
+  const updates = f.body.map((st) => ({ st, u: update(st, p) }));
+  const sgd = updates.filter((x) => x.u);
+  if (sgd.length !== 1 || updates.some((x) => !x.u && !resets(x.st, p))) throw other();
+  const { st, u } = sgd[0];
+  const params = root.engine.parameters();
+  let items: unknown[];
+  try {
+    items = torch.interp.toArray(torch.interp.eval(f.iter, loop.scope), f.iter.r);
+  } catch {
+    throw other();
+  }
+  const given = new Set(items.map((x) => (x instanceof TensorObj ? x.t : null)));
+  if (given.size !== params.length || params.some((t) => !given.has(t))) {
+    throw new CantFollow(new PyOpaque('a hand-written update of some of the parameters only', f.iter.r), f.r);
+  }
+  // PyTorch refuses an in-place change of a leaf that requires grad while autograd records it.
+  if (u!.on === 'leaf' && !noGrad) torch.interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', st.r);
+  const v = torch.interp.eval(u!.lr, loop.scope);
+  if (v instanceof PyOpaque) throw new CantFollow(v, u!.lr.r);
+  const lr = torch.number(v, u!.lr.r, 'lr');
+  const def = OPTIMIZERS.SGD;
+  const args = withDefaults(def.args, { lr });
+  // The lr findings go where the lr is written (`learning_rate = 1e-6`), and the lr= fix edits it there.
+  const written = moduleLiteral(torch, u!.lr);
+  return { type: 'SGD', args, engine: def.build(params, args), created: st.r, callee: written.r, argExprs: { lr: written }, call: null };
+}

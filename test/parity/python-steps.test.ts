@@ -1,0 +1,117 @@
+/**
+ * Python-source parity over several steps, for what the first gradients cannot show: a script's
+ * optimiser with parameter groups (weight decay on the matrices only, the learning rate set on every
+ * group each step, clipping over all parameters), an optimiser stepped with a closure, parameters
+ * updated by hand, gradients accumulated over micro-batches. PyTorch runs the unchanged file
+ * (torch_steps.py, float64) and records its loss at each backward() and the weights it started from;
+ * Gradient Lens traces the same file from those weights and must give the same losses, 1e-5 relative.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { analysePython } from '../../src/worker/python';
+import type { StateEntry } from '../../src/engine/state';
+import { PYTHON, requireTorch } from '../support/torch';
+import { TOLERANCE } from './compare';
+
+const STEPS = 6;
+
+interface TorchSteps {
+  torch: string;
+  state: Record<string, StateEntry>;
+  /** One per backward() the script called. */
+  losses: number[];
+}
+
+function torchSteps(name: string, backwards: number): TorchSteps {
+  const file = join(__dirname, 'python', name);
+  const r = spawnSync(PYTHON, [join(__dirname, 'torch_steps.py')], { input: JSON.stringify({ file, steps: backwards }), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const torch = JSON.parse(r.stdout) as TorchSteps;
+  assert.equal(torch.losses.length, backwards);
+  return torch;
+}
+
+/** The trace's loss at each step of `text` (the file's, or a variant of it) from PyTorch's initial weights. */
+async function ourLosses(name: string, text: string, steps: number, state: Record<string, StateEntry>): Promise<number[]> {
+  const ours = await analysePython({ text, fileName: name, steps, dtype: 'float64', state });
+  assert.deepEqual(ours.diagnostics, []);
+  return ours.analysis!.trace.steps.map((s) => s.loss);
+}
+
+/** The worst relative difference; every one within the float64 tolerance. */
+function compareLosses(ours: number[], theirs: number[]): number {
+  assert.equal(ours.length, theirs.length);
+  let worst = 0;
+  ours.forEach((l, i) => {
+    const rel = Math.abs(l - theirs[i]) / Math.max(Math.abs(l), Math.abs(theirs[i]), 1e-12);
+    worst = Math.max(worst, rel);
+    assert.ok(rel <= TOLERANCE.float64.rtol, `step ${i}: ${l} against torch ${theirs[i]} (relative ${rel.toExponential(2)})`);
+  });
+  return worst;
+}
+
+const differs = (a: number[], b: number[]) => a.some((l, i) => Math.abs(l - b[i]) > 1e-6 * Math.abs(b[i]));
+
+describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens and run by torch 1.13', function () {
+  before(function () {
+    requireTorch(this, 'the Python step-by-step parity suite');
+  });
+
+  it('param_groups.py: AdamW groups with different weight_decay and a warmup lr on every group train as in PyTorch', async () => {
+    const torch = torchSteps('param_groups.py', STEPS);
+    const text = readFileSync(join(__dirname, 'python', 'param_groups.py'), 'utf8');
+    const worst = compareLosses(await ourLosses('param_groups.py', text, STEPS, torch.state), torch.losses);
+    // The groups matter: with one weight decay for every parameter the losses part from PyTorch's.
+    const uniform = text.replace('{"params": no_decay, "weight_decay": 0.0}', '{"params": no_decay, "weight_decay": weight_decay}');
+    assert.notEqual(uniform, text);
+    const other = await ourLosses('param_groups.py', uniform, STEPS, torch.state);
+    assert.ok(differs(other, torch.losses), `one weight decay for all gives the same losses: ${other.join(', ')}`);
+    console.log(`      worst relative loss error over ${STEPS} steps against torch ${torch.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('closure_sgd.py: SGD with momentum stepped with a closure (optimizer.step(closure)) trains as in PyTorch', async () => {
+    const torch = torchSteps('closure_sgd.py', STEPS);
+    const text = readFileSync(join(__dirname, 'python', 'closure_sgd.py'), 'utf8');
+    const worst = compareLosses(await ourLosses('closure_sgd.py', text, STEPS, torch.state), torch.losses);
+    console.log(`      worst relative loss error over ${STEPS} steps against torch ${torch.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('manual_sgd.py: parameters updated by hand under torch.no_grad() train as SGD with the script\'s step size, in each way of writing it', async () => {
+    const torch = torchSteps('manual_sgd.py', STEPS);
+    const text = readFileSync(join(__dirname, 'python', 'manual_sgd.py'), 'utf8');
+    const update = '            w -= step_size * w.grad';
+    assert.ok(text.includes(update));
+    // The same update written as tutorials and examples write it; the gradient reset beside it or in zero_grad().
+    const forms = [
+      update,
+      '            w.data.add_(-step_size * w.grad)',
+      '            w.sub_(step_size * w.grad)',
+      '            w.add_(w.grad, alpha=-step_size)',
+      '            w += -step_size * w.grad\n            w.grad.zero_()',
+      '            w.data = w.data - step_size * w.grad\n            w.grad = None',
+    ];
+    let worst = 0;
+    for (const form of forms) worst = Math.max(worst, compareLosses(await ourLosses('manual_sgd.py', text.replace(update, form), STEPS, torch.state), torch.losses));
+    // The step size matters: another one gives other losses.
+    const other = await ourLosses('manual_sgd.py', text.replace('step_size = 2e-3', 'step_size = 1e-3'), STEPS, torch.state);
+    assert.ok(differs(other, torch.losses), `another step size gives the same losses: ${other.join(', ')}`);
+    console.log(`      worst relative loss error over ${STEPS} steps (${forms.length} forms) against torch ${torch.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('grad_accum.py: gradients accumulated over 3 micro-batches, one clipped Adam step each third backward(), train as in PyTorch', async () => {
+    const accum = 3;
+    const steps = 4;
+    const torch = torchSteps('grad_accum.py', steps * accum);
+    const text = readFileSync(join(__dirname, 'python', 'grad_accum.py'), 'utf8');
+    // A traced step is the micro-batch whose backward() is followed by the optimiser's step: its loss is the last of the three.
+    const last = torch.losses.filter((_, i) => (i + 1) % accum === 0);
+    const ours = await ourLosses('grad_accum.py', text, steps, torch.state);
+    const worst = compareLosses(ours, last);
+    // Stepping on every backward() is another training: its losses part from PyTorch's.
+    const every = await ourLosses('grad_accum.py', text.replace('accum_steps = 3', 'accum_steps = 1'), steps, torch.state);
+    assert.ok(differs(every, last), `stepping on every backward gives the same losses: ${every.join(', ')}`);
+    console.log(`      worst relative loss error over ${steps} steps of ${accum} micro-batches against torch ${torch.torch}: ${worst.toExponential(2)}`);
+  });
+});

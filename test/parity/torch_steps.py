@@ -1,0 +1,57 @@
+"""
+PyTorch's losses over a script's first training steps, for what only shows after a step (an
+optimiser's parameter groups): the file runs as its author runs it (torch 1.13, float64); every
+loss.backward() records its loss, the first one also the state_dict of the model the optimiser
+trains (the weights PyTorch initialised), and the run stops after `steps` of them.
+
+stdin:  {"file", "steps"}
+stdout: {"torch": version, "state": {name: {shape, data}}, "losses": [float]}
+"""
+import json
+import os
+import runpy
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_python import Captured, tensor_json, trained_model  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def main():
+    request = json.load(sys.stdin)
+    torch.set_default_dtype(torch.float64)
+    optimizers = []
+    losses = []
+    out = {"torch": torch.__version__, "state": None, "losses": losses}
+    init = torch.optim.Optimizer.__init__
+    backward = torch.Tensor.backward
+
+    def optimizer_init(self, params, defaults):
+        init(self, params, defaults)
+        optimizers.append(self)
+
+    def watched_backward(self, *args, **kwargs):
+        # The script's steps run until the one after the last recorded loss, so that loss's update happened.
+        if len(losses) == request["steps"]:
+            raise Captured()
+        if out["state"] is None:
+            params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
+            model = trained_model(params)
+            out["state"] = {k: tensor_json(v) for k, v in model.state_dict().items()}
+        losses.append(self.item())
+        return backward(self, *args, **kwargs)
+
+    torch.optim.Optimizer.__init__ = optimizer_init
+    torch.Tensor.backward = watched_backward
+    try:
+        runpy.run_path(request["file"], run_name="__main__")
+    except Captured:
+        pass
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

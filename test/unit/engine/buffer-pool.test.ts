@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as F from '../../../src/engine';
+import { backward, setMemoryLimit, Tensor, topologicalOrder } from '../../../src/engine';
+import { giveBack, poolCounts, pooledBytes, setPooling, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
+import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
+import { apply } from '../../../src/engine/dispatch';
+import type { DType } from '../../../src/engine/dtype';
+import { parseSpec } from '../../../src/model';
+import { forwardBackward, prepare } from '../../../src/trace/run';
+import { sameBits, usePoisonedPool } from '../../support/pool';
+
+const ROOT = join(__dirname, '../../..');
+
+function session(file: string, dtype: DType) {
+  const path = join(ROOT, file);
+  const { spec } = parseSpec(readFileSync(path, 'utf8'), path);
+  if (!spec) throw new Error(`${file} does not parse`);
+  return prepare(spec, { dtype });
+}
+
+const snapshot = (a: ArrayLike<number>) => Float64Array.from(a);
+
+
+describe('buffer pool', () => {
+  usePoisonedPool();
+
+  for (const [file, dtype] of [
+    ['bench/models/transformer.grad.yaml', 'float32'],
+    ['bench/models/lstm.grad.yaml', 'float32'],
+    ['bench/models/cifar-cnn.grad.yaml', 'float32'],
+    ['bench/models/lstm.grad.yaml', 'float64'],
+  ] as const) {
+    it(`gives back only dead gradients: ${file} (${dtype}) steps again on reused arrays to the same bits, every tensor it still holds unchanged`, function () {
+      const s = session(file, dtype);
+      const loss = forwardBackward(s);
+      const grads1 = s.built.params.map((p) => p.grad!);
+      const want = grads1.map(snapshot);
+      // Every tensor of the first step's graph is still referenced here: none of its values may be reused.
+      const held = topologicalOrder(loss).map((t): [Tensor, Float64Array] => [t, snapshot(t.data)]);
+      const before = poolCounts().reused;
+      forwardBackward(s);
+      assert.ok(poolCounts().reused > before, 'the second step reused arrays from the first');
+      s.built.params.forEach((p, i) => sameBits(p.grad!, want[i], `${p.name}'s gradient`));
+      // The first step's .grad arrays belong to whoever kept them, not to the pool.
+      grads1.forEach((g, i) => sameBits(g, want[i], `first step's ${s.built.params[i].name}.grad`));
+      for (const [t, v] of held) sameBits(t.data, v, `${t.node?.kind ?? 'leaf'} ${t.shape}`);
+    });
+  }
+
+  it("never gives back the dy a custom op's backward was handed (the user's code may keep it)", () => {
+    const kept: { dy: Tensor; values: Float64Array }[] = [];
+    const custom = {
+      name: 'keepsDy',
+      forward: (x: Tensor) => F.scale(x, 2),
+      backward: (_x: Tensor, _y: Tensor, dy: Tensor) => {
+        kept.push({ dy, values: snapshot(dy.data) });
+        return F.scale(dy, 2);
+      },
+    };
+    const x = F.tensor(Array.from({ length: 2048 }, (_, i) => i / 2048), [2048], 'float32', true);
+    const w = F.tensor(Array.from({ length: 2048 }, (_, i) => 1 - i / 4096), [2048], 'float32');
+    for (let i = 0; i < 3; i++) backward(F.sum(F.mul(F.tanh(apply('custom', [x], custom)), w)));
+    assert.ok(pooledBytes() > 0 || poolCounts().reused > 0, 'the walk gave arrays back');
+    for (const k of kept) sameBits(k.dy.data, k.values, 'kept dy');
+  });
+
+  it("with pooling off (the bench's switch) nothing is reused, and a step computes the same gradients", () => {
+    const grads = (on: boolean) => {
+      const was = setPooling(on);
+      try {
+        const s = session('bench/models/lstm.grad.yaml', 'float32');
+        forwardBackward(s);
+        const before = poolCounts().reused;
+        forwardBackward(s);
+        return { reused: poolCounts().reused - before, grads: s.built.params.map((p) => snapshot(p.grad!)) };
+      } finally {
+        setPooling(was);
+      }
+    };
+    const off = grads(false);
+    const on = grads(true);
+    assert.equal(off.reused, 0);
+    assert.ok(on.reused > 0);
+    on.grads.forEach((g, i) => sameBits(g, off.grads[i], `gradient ${i}`));
+  });
+
+  it('refuses to hand out an array written after it was given back', () => {
+    const t = startTracking();
+    const a = takeFloat32(1024);
+    stopTracking(t);
+    assert.ok(giveBack(a, t.record));
+    assert.ok(!giveBack(a, t.record), 'given back once only');
+    a[3] = 1;
+    assert.throws(() => takeFloat32(1024), /written after it was given back/);
+  });
+
+  it('counts idle pooled arrays against the tensor memory cap and lets them go before the cap refuses a step', () => {
+    const s = session('bench/models/lstm.grad.yaml', 'float32');
+    forwardBackward(s);
+    const step = memoryInUse();
+    // Room for one step's tensors and the kernels' memory and little more: the pool must give way rather than the step fail.
+    const cap = (step + kernelMemoryHeld()) * 1.05;
+    assert.ok(step + kernelMemoryHeld() + pooledBytes() > cap, 'the pool alone would go over the cap');
+    setMemoryLimit(cap);
+    try {
+      for (let i = 0; i < 3; i++) {
+        forwardBackward(s);
+        assert.ok(memoryInUse() + kernelMemoryHeld() + pooledBytes() <= cap, `step ${i}: ${memoryInUse()} + ${pooledBytes()} pooled over the cap`);
+      }
+    } finally {
+      setMemoryLimit(Infinity);
+    }
+    assert.equal(pooledBytes(), 0, 'a new cap empties the pool');
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * Training loops written in other ways than `optimizer.step()` after each `loss.backward()`: an
+ * optimiser handed a closure (LBFGS needs one; SGD, Adam, ... accept one), parameters updated by
+ * hand as tutorials do before torch.optim, gradients accumulated over micro-batches. Each is
+ * traced as the script trains (parity against PyTorch: test/parity/python-steps.test.ts), or gets a
+ * "can't follow" (or the error PyTorch raises) at the construct, never a note that there is no loop.
+ */
+import assert from 'node:assert/strict';
+import { analysePython, PythonResult } from '../../../src/worker/python';
+import { applyEdits } from '../../../src/model/fixes';
+import { at, ready } from './support';
+
+async function trace(text: string, steps = 4): Promise<PythonResult> {
+  return analysePython({ text, fileName: 'train.py', steps });
+}
+
+const HEAD = `import torch
+import torch.nn as nn
+import torch.optim as optim
+
+net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+x = torch.linspace(-1, 1, 32).view(8, 4)
+y = x.sum(dim=1, keepdim=True)
+criterion = nn.MSELoss()
+`;
+
+/** A loop stepping `opt` with a closure defined in its body, as pytorch/examples' time-sequence script does. */
+const closureLoop = (opt: string) => `${HEAD}opt = ${opt}
+for i in range(5):
+    def closure():
+        opt.zero_grad()
+        out = net(x)
+        loss = criterion(out, y)
+        loss.backward()
+        return loss
+    opt.step(closure)
+`;
+
+/** A loop updating the parameters itself after backward(). */
+const handLoop = (update: string, lr = 'learning_rate = 0.05') => `${HEAD}${lr}
+for t in range(5):
+    loss = criterion(net(x), y)
+    net.zero_grad()
+    loss.backward()
+${update}
+`;
+
+describe('Python front end: closures, hand-written updates, gradient accumulation', () => {
+  before(ready);
+
+  it('an optimiser stepped with a closure is traced, the closure being the step (also a closure defined before the loop)', async () => {
+    const r = await trace(closureLoop('optim.Adam(net.parameters(), lr=0.01)'));
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.steps.length, 4);
+    assert.equal(r.analysis!.trace.optimizer.type, 'Adam');
+    assert.equal(r.analysis!.trace.batchSize, 8);
+    const outside = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+def closure():
+    opt.zero_grad()
+    loss = criterion(net(x), y)
+    loss.backward()
+    return loss
+for i in range(5):
+    opt.step(closure)
+`;
+    const o = await trace(outside);
+    assert.deepEqual(o.diagnostics, []);
+    assert.equal(o.analysis!.trace.steps.length, 4);
+  });
+
+  it('LBFGS, which Gradient Lens does not have, is a can\'t-follow at its call, the closure\'s step related (not "no training loop")', async () => {
+    const text = closureLoop('optim.LBFGS(net.parameters(), lr=0.8)');
+    const r = await trace(text);
+    assert.equal(r.analysis, null);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    const [d] = r.diagnostics;
+    assert.equal(d.code, 'python/cant-follow');
+    assert.match(d.message, /can't follow torch\.optim\.LBFGS \(Gradient Lens has no LBFGS optimiser\) here/);
+    assert.equal(at(text, d.range), 'optim.LBFGS(net.parameters(), lr=0.8)');
+    assert.deepEqual(d.related.map((x) => at(text, x.range)), ['opt.step(closure)']);
+    // Data from torch.load (the time-sequence script's) is its own can't-follow beside the optimiser's.
+    const loaded = text.replace('x = torch.linspace(-1, 1, 32).view(8, 4)', 'x = torch.load("series.pt")[3:, :-1]');
+    const both = await trace(loaded);
+    assert.deepEqual(both.diagnostics.map((x) => at(loaded, x.range)), ['optim.LBFGS(net.parameters(), lr=0.8)', 'torch.load("series.pt")']);
+  });
+
+  it('a closure whose loss Gradient Lens cannot follow is a can\'t-follow at what made it', async () => {
+    const text = closureLoop('optim.SGD(net.parameters(), lr=0.1)').replace('loss = criterion(out, y)', 'loss = criterion(out, y) + torch.load("extra.pt")');
+    const r = await trace(text);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.equal(at(text, r.diagnostics[0].range), 'torch.load("extra.pt")');
+  });
+
+  it('a script that exits before its loop (no CUDA) says so at the exit, not that there is no training loop', async () => {
+    const text = `${HEAD}if not torch.cuda.is_available():
+    print('cuda is not available')
+    exit(-1)
+${closureLoop('optim.SGD(net.parameters(), lr=0.1)').slice(HEAD.length)}`;
+    const r = await trace(text);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/no-model');
+    assert.match(r.diagnostics[0].message, /exits here before its training loop/);
+    assert.equal(at(text, r.diagnostics[0].range), 'exit(-1)');
+  });
+
+  it('a hand-written SGD update is SGD with the script\'s lr: the lr finding and its fix at the learning_rate assignment', async () => {
+    const update = '    with torch.no_grad():\n        for param in net.parameters():\n            param -= learning_rate * param.grad';
+    const r = await trace(handLoop(update, 'learning_rate = 1e-9'), 5);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.optimizer.type, 'SGD');
+    assert.equal(r.analysis!.trace.optimizer.lr, 1e-9);
+    const text = handLoop(update, 'learning_rate = 1e-9');
+    const f = r.analysis!.findings.find((x) => x.rule === 'learning-rate');
+    assert.ok(f, r.analysis!.findings.map((x) => x.rule).join(', '));
+    assert.match(f.message, /learning rate too small/);
+    assert.equal(at(text, f.range), '1e-9');
+    const fix = f.fixes[0];
+    assert.ok(fix, 'no lr fix');
+    const fixed = applyEdits(text, fix.edits);
+    assert.match(fixed, /^learning_rate = (?!1e-9)[0-9.e-]+$/m);
+    assert.ok(fixed.includes('param -= learning_rate * param.grad'));
+    const again = await trace(fixed, 5);
+    assert.deepEqual(again.analysis!.findings.filter((x) => x.rule === 'learning-rate'), []);
+  });
+
+  it('a summed loss over many samples with an lr to match (the polynomial tutorial\'s way) trains: large gradients that fall with the loss are no exploding gradient', async () => {
+    const text = `import math
+import torch
+
+t = torch.linspace(-math.pi, math.pi, 1500)
+target = torch.sin(t)
+feats = t.unsqueeze(-1).pow(torch.tensor([1, 2, 3]))
+fit = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
+loss_fn = torch.nn.MSELoss(reduction='sum')
+step = 1e-6
+for k in range(1000):
+    loss = loss_fn(fit(feats), target)
+    fit.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for w in fit.parameters():
+            w -= step * w.grad
+`;
+    const r = await trace(text, 5);
+    assert.deepEqual(r.diagnostics, []);
+    const steps = r.analysis!.trace.steps;
+    assert.ok(steps[0].params[0].gradNorm > 1e4, `first gradient ${steps[0].params[0].gradNorm}`);
+    assert.ok(steps[4].loss < steps[0].loss / 2, steps.map((s) => s.loss).join(', '));
+    assert.deepEqual(r.analysis!.findings.map((f) => `${f.rule}: ${f.message}`), []);
+  });
+
+  it('an lr written in the update itself (param.data.add_(-1e-9 * param.grad)) is the SGD lr, its finding and fix on that number', async () => {
+    const text = handLoop('    for param in net.parameters():\n        param.data.add_(-1e-9 * param.grad)', '');
+    const r = await trace(text, 5);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.optimizer.lr, 1e-9);
+    const f = r.analysis!.findings.find((x) => x.rule === 'learning-rate');
+    assert.ok(f, r.analysis!.findings.map((x) => x.rule).join(', '));
+    assert.equal(at(text, f.range), '1e-9');
+    const fixed = applyEdits(text, f.fixes[0].edits);
+    assert.match(fixed, /param\.data\.add_\(-(?!1e-9)[0-9.e-]+ \* param\.grad\)/);
+  });
+
+  it('an in-place update of the parameters outside torch.no_grad() is the error PyTorch raises there', async () => {
+    const text = handLoop('    for param in net.parameters():\n        param.add_(-0.1 * param.grad)');
+    const r = await trace(text);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/raises');
+    assert.match(r.diagnostics[0].message, /a leaf Variable that requires grad is being used in an in-place operation/);
+    assert.equal(at(text, r.diagnostics[0].range), 'param.add_(-0.1 * param.grad)');
+  });
+
+  it('any other hand-written update (momentum by hand, some parameters only) is a can\'t-follow at its loop', async () => {
+    const momentum = '    with torch.no_grad():\n        for param in net.parameters():\n            param.mul_(0.99)\n            param -= learning_rate * param.grad';
+    const text = handLoop(momentum);
+    const r = await trace(text);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.match(r.diagnostics[0].message, /can't follow a hand-written parameter update other than plain SGD/);
+    assert.ok(at(text, r.diagnostics[0].range).startsWith('for param in net.parameters():'));
+    const some = handLoop('    with torch.no_grad():\n        for param in net[0].parameters():\n            param -= learning_rate * param.grad');
+    const s = await trace(some);
+    assert.equal(s.diagnostics.length, 1, JSON.stringify(s.diagnostics));
+    assert.match(s.diagnostics[0].message, /can't follow a hand-written update of some of the parameters only/);
+    assert.equal(at(some, s.diagnostics[0].range), 'net[0].parameters()');
+  });
+
+  it('under gradient accumulation a traced step is the script\'s: one optimiser step per accum_steps backward() calls', async () => {
+    const text = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+batches = [(x + k, y) for k in range(12)]
+accum_steps = 3
+for i, (xb, yb) in enumerate(batches):
+    loss = criterion(net(xb), yb) / accum_steps
+    assert i < 9, i
+    loss.backward()
+    if (i + 1) % accum_steps == 0:
+        opt.step()
+        opt.zero_grad()
+`;
+    const r = await trace(text, 3);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.steps.length, 3);
+    // Three steps ran nine micro-batches: the ninth (i = 8) was reached.
+    const fewer = await trace(text.replace('assert i < 9, i', 'assert i < 8, i'), 3);
+    assert.equal(fewer.analysis, null);
+    assert.match(fewer.diagnostics.map((d) => d.message).join('; '), /AssertionError: 8/);
+  });
+
+  it('an accumulation condition Gradient Lens cannot follow is a can\'t-follow at the if, not a step on every backward()', async () => {
+    const text = `${HEAD}import os
+opt = optim.SGD(net.parameters(), lr=0.1)
+accum = int(os.environ["ACCUM"])
+for i in range(12):
+    loss = criterion(net(x), y) / 2
+    loss.backward()
+    if (i + 1) % accum == 0:
+        opt.step()
+        opt.zero_grad()
+`;
+    const r = await trace(text, 3);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.equal(at(text, r.diagnostics[0].related[0]?.range ?? r.diagnostics[0].range), '(i + 1) % accum == 0');
+  });
+});
