@@ -24,8 +24,9 @@ const WATCH_EVERY = 16 * 1024 * 1024;
 /** Bytes held outside tensors for the whole run: the WebAssembly kernels' linear memory. */
 let memoryHeld = 0;
 
-// An array joins the pool only while this step's tensors, the kernels' memory and the pool fit the cap.
-setPoolRoom((bytes) => memoryUsed + memoryHeld + pooledBytes() + bytes <= memoryLimit);
+// An array joins the pool only while this step's tensors, the kernels' memory, the kept memory and
+// the pool fit the cap.
+setPoolRoom((bytes) => memoryUsed + memoryHeld + keptMemory() + pooledBytes() + bytes <= memoryLimit);
 
 export function currentLayer(): string | null {
   return layerStack.length ? layerStack[layerStack.length - 1] : null;
@@ -107,6 +108,8 @@ export function setMemoryLimit(bytes: number): void {
   emptyPool();
   memoryUsed = 0;
   memoryBaseline = 0;
+  // A run starts or ends: whether it uses the kept memory is for the new run to say.
+  keptInUse = false;
   if (memoryHeld > bytes) releaseHeld?.();
 }
 
@@ -117,6 +120,7 @@ let memoryBaseline = 0;
 export function setMemoryBaseline(bytes: number): void {
   memoryBaseline = bytes;
   memoryUsed = bytes;
+  makeRoom(bytes + memoryHeld);
   if (bytes > memoryLimit) throw new TensorMemoryError(null, 0, memoryLimit, [], bytes);
 }
 
@@ -144,8 +148,8 @@ export function memoryInUse(): number {
 }
 
 export function chargeMemory(bytes: number, shape: Shape): void {
-  // Idle pooled arrays are held memory too; they are let go before the cap refuses anything.
-  if (memoryUsed + memoryHeld + pooledBytes() + bytes > memoryLimit) emptyPool();
+  // Idle pooled arrays and kept memory are held too; they are let go before the cap refuses anything.
+  makeRoom(memoryUsed + memoryHeld + bytes);
   if (memoryUsed + memoryHeld + bytes > memoryLimit) throw new TensorMemoryError(currentLayer(), bytes, memoryLimit, shape);
   memoryUsed += bytes;
   if (memoryWatch && (sinceWatch += bytes) >= WATCH_EVERY) {
@@ -174,6 +178,74 @@ export function resetEngineState(): void {
   memoryWatch = null;
   sinceWatch = 0;
   emptyPool();
+  keptInUse = false;
+}
+
+// ── Memory kept from one run for the next ────────────────────────────────────
+
+/**
+ * What a process keeps from one run for the next: the trace worker's kept model and its snapshot
+ * (trace/model-cache.ts). The worker holds it while a run allocates, so it counts against every
+ * run's cap, honestly: a user who sets gradientLens.memoryLimitMB expects the worker's tensors to
+ * stay under it, whatever the worker keeps to be quick. And it is the first thing to go (after the
+ * pool's idle arrays): a cap that would refuse an allocation, or a run's baseline, lets go of it
+ * instead, so keeping it never makes a run fail, or take another path, that would pass without it;
+ * the next run just builds its model again.
+ */
+export interface KeptMemory {
+  /** What it holds while a run does not use it (a kept model: its arrays and their copy). */
+  bytes: number;
+  /**
+   * What it holds beyond the run's own tensors while the run uses it (the copy: the kept model's
+   * arrays are then the run's parameters, counted in its baseline).
+   */
+  bytesInUse: number;
+  /** Lets go of it (the cap needs the room). */
+  release: () => void;
+}
+
+let kept: KeptMemory | null = null;
+/** Set by the run that uses the kept memory; every run starts and ends without it (setMemoryLimit). */
+let keptInUse = false;
+
+/** Registers what is kept for the next run (null: nothing is). */
+export function setKeptMemory(k: KeptMemory | null): void {
+  kept = k;
+  keptInUse = false;
+}
+
+/** The current run uses the kept memory (it started from the kept model): only its extra bytes count until the run ends. */
+export function useKeptMemory(): void {
+  keptInUse = true;
+}
+
+/** Bytes the kept memory counts against the current run's cap. */
+export function keptMemory(): number {
+  return kept ? (keptInUse ? kept.bytesInUse : kept.bytes) : 0;
+}
+
+/**
+ * Whether the cap leaves room to keep `bytes` (in place of anything kept now) beside this step's
+ * tensors and the kernels' memory; the pool's idle arrays make room when they are in the way.
+ */
+export function roomToKeep(bytes: number): boolean {
+  const need = memoryUsed + memoryHeld + bytes;
+  if (need + pooledBytes() > memoryLimit) emptyPool();
+  return need <= memoryLimit;
+}
+
+/**
+ * Lets go of what the run does not need, while `need` bytes would not fit beside it: the pool's
+ * idle arrays first (this run reuses them), then the kept memory (the next run's).
+ */
+function makeRoom(need: number): void {
+  if (need + pooledBytes() + keptMemory() <= memoryLimit) return;
+  emptyPool();
+  if (kept && need + keptMemory() > memoryLimit) {
+    const release = kept.release;
+    setKeptMemory(null);
+    release();
+  }
 }
 
 // ── Building modules ─────────────────────────────────────────────────────────
@@ -225,7 +297,9 @@ export function kernelMemoryHeld(): number {
 
 /** Whether the kernels may hold `bytes` in all beside this step's tensors; when not they take the JavaScript path. */
 export function fitsMemoryCap(bytes: number): boolean {
-  if (memoryUsed + pooledBytes() + bytes > memoryLimit) emptyPool();
+  // The answer never depends on what is kept or pooled (a float32 kernel's numbers differ from
+  // JavaScript's): they make room instead.
+  makeRoom(memoryUsed + bytes);
   return memoryUsed + bytes <= memoryLimit;
 }
 

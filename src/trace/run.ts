@@ -68,7 +68,8 @@ export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
   requireParameters(spec);
   const build = () => buildModule(spec, dtype, new Rng(spec.trace.seed));
   // Given weights are loaded into the module: such runs (the CLI's grads, parity) build their own.
-  const module = opts.reuseModel && !opts.state ? reusableModule(modelKey(spec, dtype, opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT), build).module : build();
+  const limit = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
+  const module = opts.reuseModel && !opts.state ? reusableModule(modelKey(spec, dtype, limit), build, limit).module : build();
   if (opts.state) loadStateDict(module, opts.state as Record<string, TensorJson>);
   return { ...trainingOf(spec, module, layersBelow(spec.model), dtype, opts), ownsSteps: true };
 }

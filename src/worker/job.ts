@@ -12,6 +12,7 @@ import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { DEFAULT_LIMITS } from '../limits';
 import { loadDataFiles } from '../trace/data-files';
+import { modelNote } from '../trace/model-cache';
 import { READING } from '../limits';
 import { specRangeOf, TraceError } from '../trace/errors';
 import { basename } from 'node:path';
@@ -76,7 +77,8 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
     return;
   }
   const { trace, findings, health, timings } = analysis;
-  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings } });
+  const model = modelNote();
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings, ...(model ? { model } : {}) } });
 }
 
 /** Tells the host what the job reads from now on (null: it traces), for its time limit's message. */

@@ -87,6 +87,8 @@ export interface Timings {
   parseMs: number;
   traceMs: number;
   checkMs: number;
+  /** A spec's quick trace: how it had its model (the kept one put back, or built and whether kept: trace/model-cache.ts). */
+  model?: string;
 }
 
 export type TraceReply =

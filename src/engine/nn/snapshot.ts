@@ -47,10 +47,14 @@ function kindOf(v: object): Saved['kind'] | null {
   return tag === '[object Object]' ? 'object' : null;
 }
 
-/** The module's whole reachable state, or null when some of it cannot be put back. */
-export function snapshotModule(root: Module): ModuleSnapshot | null {
+/**
+ * The module's whole reachable state, or null when some of it cannot be put back, or when `room`
+ * refuses the bytes its arrays' copy would take (asked before anything is copied).
+ */
+export function snapshotModule(root: Module, room: (bytes: number) => boolean = () => true): ModuleSnapshot | null {
   const seen = new Set<object>();
   const saved: Saved[] = [];
+  const typed: Typed[] = [];
   const pending: unknown[] = [root];
   let bytes = 0;
   while (pending.length) {
@@ -67,7 +71,7 @@ export function snapshotModule(root: Module): ModuleSnapshot | null {
     switch (kindOf(v)) {
       case 'typed': {
         const t = v as Typed;
-        saved.push({ kind: 'typed', of: t, values: t.slice() as Typed });
+        typed.push(t);
         bytes += t.byteLength;
         break;
       }
@@ -101,6 +105,8 @@ export function snapshotModule(root: Module): ModuleSnapshot | null {
         return null;
     }
   }
+  if (!room(bytes)) return null;
+  for (const t of typed) saved.push({ kind: 'typed', of: t, values: t.slice() as Typed });
   return { saved, bytes };
 }
 

@@ -186,7 +186,8 @@ export class SpecBackend extends Disposable implements ModelBackend {
         const t = o.traced.timings;
         this.log.info(
           `${what} ${name}: ${plural(o.traced.trace.steps.length, 'step')}, ${plural(o.traced.findings.length, 'finding')}; parse ${ms(t.parseMs)}, trace ${ms(t.traceMs)}, rules ${ms(t.checkMs)}, ${ms(o.wallMs)} in all` +
-            (o.traced.trace.stoppedEarly ? ` (${o.traced.trace.stoppedEarly})` : ''),
+            (o.traced.trace.stoppedEarly ? ` (${o.traced.trace.stoppedEarly})` : '') +
+            (t.model ? `; model: ${t.model}` : ''),
         );
         break;
       }

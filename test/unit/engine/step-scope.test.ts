@@ -11,53 +11,13 @@ import { parseSpec } from '../../../src/model';
 import { persistentBytes } from '../../../src/model/memory';
 import { forwardBackward, prepare, Session, traceBuilt, traceModel } from '../../../src/trace/run';
 import type { Trace } from '../../../src/trace/types';
-import { sameBits, usePoisonedPool } from '../../support/pool';
+import { pooledModels, sameBits, usePoisonedPool } from '../../support/pool';
 
 const ROOT = join(__dirname, '../../..');
 const STEPS = 4;
 
-// Small enough to run in both dtypes, large enough that their activations (over 2 KB) come from the pool.
 const MODELS: Record<string, string> = {
-  transformer: `
-model:
-  - TransformerEncoder: {d_model: 32, nhead: 2, num_layers: 2, dim_feedforward: 64, dropout: 0.1, batch_first: true}
-  - Flatten
-  - Linear: {in_features: 512, out_features: 4}
-input: {shape: [16, 32], distribution: normal}
-target: {classes: 4}
-loss: CrossEntropyLoss
-optimizer: {AdamW: {lr: 0.001}}
-trace: {steps: ${STEPS}, batch_size: 4, seed: 0}
-`,
-  lstm: `
-model:
-  - LSTM: {input_size: 8, hidden_size: 32, batch_first: true}
-  - Flatten
-  - Linear: {in_features: 384, out_features: 4}
-input: {shape: [12, 8], distribution: normal}
-target: {classes: 4}
-loss: CrossEntropyLoss
-optimizer: {SGD: {lr: 0.1, momentum: 0.9}}
-trace: {steps: ${STEPS}, batch_size: 8, seed: 0}
-`,
-  // BatchNorm's running statistics and Dropout's masks: state and randomness the scope must not disturb.
-  cnn: `
-model:
-  - Conv2d: {in_channels: 3, out_channels: 8, kernel_size: 3, padding: 1}
-  - BatchNorm2d: {num_features: 8}
-  - ReLU
-  - MaxPool2d: {kernel_size: 2}
-  - Conv2d: {in_channels: 8, out_channels: 16, kernel_size: 3, padding: 1}
-  - ReLU
-  - Dropout: {p: 0.25}
-  - Flatten
-  - Linear: {in_features: 256, out_features: 10}
-input: {shape: [3, 8, 8], distribution: normal}
-target: {classes: 10}
-loss: CrossEntropyLoss
-optimizer: {Adam: {lr: 0.01}}
-trace: {steps: ${STEPS}, batch_size: 8, seed: 0}
-`,
+  ...pooledModels(STEPS),
   seed: readFileSync(join(ROOT, 'examples/seed.grad.yaml'), 'utf8'),
 };
 
