@@ -7,6 +7,9 @@ import { giveBack, poolCounts, pooledBytes, setPooling, startTracking, stopTrack
 import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
 import { apply } from '../../../src/engine/dispatch';
 import type { DType } from '../../../src/engine/dtype';
+import { kernelInfo } from '../../../src/engine/kernels/core';
+import { reluGradKernel, softmaxRowsKernel, unaryKernel } from '../../../src/engine/kernels/elementwise';
+import { maxPoolKernel } from '../../../src/engine/kernels/pooling';
 import { parseSpec } from '../../../src/model';
 import { forwardBackward, prepare } from '../../../src/trace/run';
 import { sameBits, usePoisonedPool } from '../../support/pool';
@@ -113,5 +116,28 @@ describe('buffer pool', () => {
       setMemoryLimit(Infinity);
     }
     assert.equal(pooledBytes(), 0, 'a new cap empties the pool');
+  });
+  it("the WebAssembly core's elementwise and max-pool results come from the pool, so a step scope reuses them", function () {
+    if (kernelInfo().backend === 'js') this.skip();
+    const n = 4096;
+    const x = new Float32Array(n).map((_, i) => Math.sin(i));
+    // One array of n floats given back, then each kernel must be handed exactly that one.
+    const pooledArray = () => {
+      const t = startTracking();
+      const a = takeFloat32(n);
+      stopTracking(t);
+      assert.ok(giveBack(a, t.record));
+      return a;
+    };
+    const results: [string, () => Float32Array | null][] = [
+      ['relu', () => unaryKernel('relu', x)],
+      ['relu gradient', () => reluGradKernel(x, x)],
+      ['softmax', () => softmaxRowsKernel(x, 64)],
+      ['max pool', () => maxPoolKernel(new Float32Array(4 * n), { planes: 4, h: 64, w: 64, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, oh: 32, ow: 32, shape: [4, 32, 32] })?.out as Float32Array],
+    ];
+    for (const [what, run] of results) {
+      const a = pooledArray();
+      assert.equal(run(), a, `${what}: its result is the pooled array`);
+    }
   });
 });
