@@ -3,7 +3,7 @@
  * windows at a time for the usual 2×2 stride-2 window), float64 and runtimes without the core in
  * JavaScript. Both give the same values and the same argmax bit for bit: a maximum is exact.
  */
-import { like, type FloatArray } from '../dtype';
+import { alloc, like, type FloatArray } from '../dtype';
 import type { Shape } from '../shape';
 import { kernelCore, trimCore } from './core';
 import { ELEMENTWISE_MIN } from './elementwise';
@@ -27,8 +27,19 @@ export interface PoolGeometry {
 
 export interface MaxPoolResult {
   out: FloatArray;
-  /** For each output, the flat index into x of the value it took. */
+  /** For each output, the flat index into x of the value it took: a view of `argmaxStorage`. */
   argmax: Int32Array;
+  /**
+   * The argmax's bytes, taken from the buffer pool as float32 (the pool keeps float arrays only), so
+   * the step scope gives them back with the op's other saved arrays: a fresh Int32Array of W5's
+   * first pool cost ~1.8 ms a step, twenty times the pooling itself.
+   */
+  argmaxStorage: Float32Array;
+}
+
+function indices(n: number): { argmax: Int32Array; argmaxStorage: Float32Array } {
+  const argmaxStorage = alloc('float32', n) as Float32Array;
+  return { argmax: new Int32Array(argmaxStorage.buffer, argmaxStorage.byteOffset, n), argmaxStorage };
 }
 
 /** Each window's maximum (the first on ties, a NaN wins as in PyTorch; padding never competes). */
@@ -53,7 +64,9 @@ export function maxPoolKernel(x: FloatArray, g: PoolGeometry): MaxPoolResult | n
     core.exports.maxPool(job);
     const out = like(x, n);
     out.set(core.f32.subarray(py >> 2, (py >> 2) + n));
-    return { out, argmax: core.i32.slice(parg >> 2, (parg >> 2) + n) };
+    const idx = indices(n);
+    idx.argmax.set(core.i32.subarray(parg >> 2, (parg >> 2) + n));
+    return { out, ...idx };
   } finally {
     core.release();
     trimCore();
@@ -63,7 +76,8 @@ export function maxPoolKernel(x: FloatArray, g: PoolGeometry): MaxPoolResult | n
 export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
   const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
   const out = like(xd, planes * oh * ow);
-  const argmax = new Int32Array(out.length);
+  const idx = indices(out.length);
+  const argmax = idx.argmax;
   for (let pl = 0, q = 0; pl < planes; pl++) {
     const base = pl * h * w;
     for (let y = 0; y < oh; y++) {
@@ -90,5 +104,5 @@ export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
       }
     }
   }
-  return { out, argmax };
+  return { out, ...idx };
 }

@@ -198,10 +198,11 @@ export const convOps: OpTable<ConvAttrs> = {
     saves: [0],
     forward: ([x], { kernel, stride, padding }) => {
       const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding);
-      const { out, argmax } = maxPool(x.data, g);
-      return { data: out, shape: g.shape, saved: argmax };
+      const { out, argmax, argmaxStorage } = maxPool(x.data, g);
+      // The storage is saved beside its view so the step scope can give it back (step-scope.ts).
+      return { data: out, shape: g.shape, saved: { argmax, argmaxStorage } };
     },
-    backward: ({ gy, inputs: [x], saved: argmax }) => {
+    backward: ({ gy, inputs: [x], saved: { argmax } }) => {
       const dx = like(x.data);
       for (let q = 0; q < argmax.length; q++) dx[argmax[q]] += gy[q];
       return [dx];

@@ -121,23 +121,27 @@ describe('buffer pool', () => {
     if (kernelInfo().backend === 'js') this.skip();
     const n = 4096;
     const x = new Float32Array(n).map((_, i) => Math.sin(i));
-    // One array of n floats given back, then each kernel must be handed exactly that one.
-    const pooledArray = () => {
+    // Arrays of n floats given back, then each kernel must be handed exactly those.
+    const pooledArrays = (count: number) => {
       const t = startTracking();
-      const a = takeFloat32(n);
+      const taken = Array.from({ length: count }, () => takeFloat32(n));
       stopTracking(t);
-      assert.ok(giveBack(a, t.record));
-      return a;
+      for (const a of taken) assert.ok(giveBack(a, t.record));
+      return taken;
     };
     const results: [string, () => Float32Array | null][] = [
       ['relu', () => unaryKernel('relu', x)],
       ['relu gradient', () => reluGradKernel(x, x)],
       ['softmax', () => softmaxRowsKernel(x, 64)],
-      ['max pool', () => maxPoolKernel(new Float32Array(4 * n), { planes: 4, h: 64, w: 64, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, oh: 32, ow: 32, shape: [4, 32, 32] })?.out as Float32Array],
     ];
     for (const [what, run] of results) {
-      const a = pooledArray();
+      const [a] = pooledArrays(1);
       assert.equal(run(), a, `${what}: its result is the pooled array`);
     }
+    // Max pooling's output and its argmax, as float32 bytes the op saves beside the Int32Array view.
+    const given = new Set(pooledArrays(2));
+    const pool = maxPoolKernel(new Float32Array(4 * n), { planes: 4, h: 64, w: 64, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, oh: 32, ow: 32, shape: [4, 32, 32] });
+    assert.ok(pool && given.has(pool.out as Float32Array) && given.has(pool.argmaxStorage) && pool.out !== pool.argmaxStorage, 'max pool: output and argmax are the pooled arrays');
+    assert.equal(pool.argmax.buffer, pool.argmaxStorage.buffer);
   });
 });
