@@ -70,13 +70,30 @@ function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry
 function channelSums(gy: FloatArray, bias: FloatArray, n: number, channels: number, plane: number): FloatArray {
   const db = like(bias);
   for (let s = 0, q = 0; s < n; s++) {
-    for (let f = 0; f < channels; f++) {
-      let acc = 0;
-      for (let i = 0; i < plane; i++, q++) acc += gy[q];
-      db[f] += acc;
-    }
+    for (let f = 0; f < channels; f++, q += plane) db[f] += planeSum(gy, q, plane);
   }
   return db;
+}
+
+/**
+ * gy[q..q+n) summed in float64 as four interleaved sums: one chain of dependent adds waits out each
+ * add's latency (W5's bias gradients took 0.8 ms a step that way).
+ */
+function planeSum(gy: FloatArray, q: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = q;
+  const end = q + n;
+  for (; i + 4 <= end; i += 4) {
+    s0 += gy[i];
+    s1 += gy[i + 1];
+    s2 += gy[i + 2];
+    s3 += gy[i + 3];
+  }
+  for (; i < end; i++) s0 += gy[i];
+  return s0 + s1 + (s2 + s3);
 }
 
 function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number): ConvGeometry {
