@@ -5,7 +5,7 @@
  * function returns null when the kernels cannot run it (float64, no core, the memory cap, too few
  * elements to pay for the call): the op then runs its JavaScript loop.
  */
-import { alloc, type FloatArray } from '../dtype';
+import { allocUnzeroed, type FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
 
 /** Below this many elements the JavaScript loop is as fast as a call into the core. */
@@ -27,7 +27,7 @@ function onCore(floats: number, n: number, body: (core: WasmCore, at: number) =>
     const at = core.alloc(floats * 4);
     if (at < 0) return null;
     body(core, at);
-    const out = alloc('float32', n) as Float32Array;
+    const out = allocUnzeroed('float32', n) as Float32Array;
     out.set(core.f32.subarray(at >> 2, (at >> 2) + n));
     return out;
   } finally {

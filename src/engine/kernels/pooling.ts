@@ -3,7 +3,7 @@
  * windows at a time for the usual 2×2 stride-2 window), float64 and runtimes without the core in
  * JavaScript. Both give the same values and the same argmax bit for bit: a maximum is exact.
  */
-import { alloc, like, type FloatArray } from '../dtype';
+import { allocUnzeroed, likeUnzeroed, type FloatArray } from '../dtype';
 import type { Shape } from '../shape';
 import { kernelCore, trimCore } from './core';
 import { ELEMENTWISE_MIN } from './elementwise';
@@ -38,7 +38,7 @@ export interface MaxPoolResult {
 }
 
 function indices(n: number): { argmax: Int32Array; argmaxStorage: Float32Array } {
-  const argmaxStorage = alloc('float32', n) as Float32Array;
+  const argmaxStorage = allocUnzeroed('float32', n) as Float32Array;
   return { argmax: new Int32Array(argmaxStorage.buffer, argmaxStorage.byteOffset, n), argmaxStorage };
 }
 
@@ -62,7 +62,7 @@ export function maxPoolKernel(x: FloatArray, g: PoolGeometry): MaxPoolResult | n
     // In the field order of PoolJob in assembly/pooling.ts.
     const job = writeJob(core, [g.planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow, px, py, parg]);
     core.exports.maxPool(job);
-    const out = like(x, n);
+    const out = likeUnzeroed(x, n);
     out.set(core.f32.subarray(py >> 2, (py >> 2) + n));
     const idx = indices(n);
     idx.argmax.set(core.i32.subarray(parg >> 2, (parg >> 2) + n));
@@ -75,7 +75,7 @@ export function maxPoolKernel(x: FloatArray, g: PoolGeometry): MaxPoolResult | n
 
 export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
   const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-  const out = like(xd, planes * oh * ow);
+  const out = likeUnzeroed(xd, planes * oh * ow);
   const idx = indices(out.length);
   const argmax = idx.argmax;
   for (let pl = 0, q = 0; pl < planes; pl++) {

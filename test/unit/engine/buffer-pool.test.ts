@@ -6,7 +6,7 @@ import { backward, setMemoryLimit, Tensor, topologicalOrder } from '../../../src
 import { giveBack, poolCounts, pooledBytes, setPooling, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
 import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
 import { apply } from '../../../src/engine/dispatch';
-import type { DType } from '../../../src/engine/dtype';
+import { alloc, allocUnzeroed, type DType } from '../../../src/engine/dtype';
 import { kernelInfo } from '../../../src/engine/kernels/core';
 import { reluGradKernel, softmaxRowsKernel, unaryKernel } from '../../../src/engine/kernels/elementwise';
 import { maxPoolKernel } from '../../../src/engine/kernels/pooling';
@@ -143,5 +143,22 @@ describe('buffer pool', () => {
     const pool = maxPoolKernel(new Float32Array(4 * n), { planes: 4, h: 64, w: 64, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, oh: 32, ow: 32, shape: [4, 32, 32] });
     assert.ok(pool && given.has(pool.out as Float32Array) && given.has(pool.argmaxStorage) && pool.out !== pool.argmaxStorage, 'max pool: output and argmax are the pooled arrays');
     assert.equal(pool.argmax.buffer, pool.argmaxStorage.buffer);
+  });
+  it('alloc zeroes an array it reuses; allocUnzeroed (for kernels that write every element) hands it out as given back', () => {
+    const n = 1000;
+    const given = () => {
+      const t = startTracking();
+      const a = takeFloat32(n);
+      stopTracking(t);
+      assert.ok(giveBack(a, t.record));
+      return a;
+    };
+    const a = given();
+    // the checking mode filled it with NaN when it came back
+    assert.equal(allocUnzeroed('float32', n), a);
+    assert.ok(a.every(Number.isNaN), 'allocUnzeroed left the values as given back');
+    const b = given();
+    assert.equal(alloc('float32', n), b);
+    assert.ok(b.every((v) => v === 0), 'alloc zeroed it');
   });
 });
