@@ -98,7 +98,7 @@ export function likeUnzeroed(a: FloatArray, n: number = a.length): FloatArray {
 
 /** A copy of `a` allocated as `like` does (from the buffer pool when large), unlike `slice`. */
 export function copyOf(a: FloatArray): FloatArray {
-  const c = like(a);
+  const c = likeUnzeroed(a);
   c.set(a);
   return c;
 }

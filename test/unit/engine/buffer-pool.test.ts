@@ -117,7 +117,7 @@ describe('buffer pool', () => {
     }
     assert.equal(pooledBytes(), 0, 'a new cap empties the pool');
   });
-  it("the WebAssembly core's elementwise and max-pool results come from the pool, so a step scope reuses them", function () {
+  it("the WebAssembly core's elementwise and max-pool results and a reshape's copy come from the pool, so a step scope reuses them", function () {
     if (kernelInfo().backend === 'js') this.skip();
     const n = 4096;
     const x = new Float32Array(n).map((_, i) => Math.sin(i));
@@ -133,6 +133,8 @@ describe('buffer pool', () => {
       ['relu', () => unaryKernel('relu', x)],
       ['relu gradient', () => reluGradKernel(x, x)],
       ['softmax', () => softmaxRowsKernel(x, 64)],
+      // a reshape's copy (what a view and clone() hold), e.g. the CNN's flattened activations
+      ['reshape', () => F.clone(new Tensor(x, [n])).data as Float32Array],
     ];
     for (const [what, run] of results) {
       const [a] = pooledArrays(1);
