@@ -82,7 +82,7 @@ export function setPoolChecks(on: boolean): boolean {
   return prev;
 }
 
-function reuse<A extends FloatArray>(list: A[] | undefined): A | null {
+function reuse<A extends FloatArray>(list: A[] | undefined, zeroed: boolean): A | null {
   const a = list?.pop();
   if (!a) return null;
   pooled -= a.byteLength;
@@ -91,22 +91,25 @@ function reuse<A extends FloatArray>(list: A[] | undefined): A | null {
       if (a[i] === a[i]) throw new Error(`a pooled array of ${a.length} values was written after it was given back`);
     }
   }
-  // alloc() promises zeros
-  a.fill(0);
+  // alloc() promises zeros; allocUnzeroed's caller writes every element itself
+  if (zeroed) a.fill(0);
   return a;
 }
 
-/** A zeroed Float32Array of n values (n·4 > POOLED_FROM_BYTES), from the pool when it holds one. */
-export function takeFloat32(n: number): Float32Array {
-  return take(free32, n, Float32Array);
+/**
+ * A Float32Array of n values (n·4 > POOLED_FROM_BYTES), from the pool when it holds one: zeroed,
+ * or with `zeroed` false as it was given back (for a caller that overwrites every element).
+ */
+export function takeFloat32(n: number, zeroed = true): Float32Array {
+  return take(free32, n, Float32Array, zeroed);
 }
 
-export function takeFloat64(n: number): Float64Array {
-  return take(free64, n, Float64Array);
+export function takeFloat64(n: number, zeroed = true): Float64Array {
+  return take(free64, n, Float64Array, zeroed);
 }
 
-function take<A extends FloatArray>(free: Map<number, A[]>, n: number, make: new (n: number) => A): A {
-  let a = reuse(free.get(n));
+function take<A extends FloatArray>(free: Map<number, A[]>, n: number, make: new (n: number) => A, zeroed: boolean): A {
+  let a = reuse(free.get(n), zeroed);
   if (a) handedOut.reused += a.byteLength;
   else handedOut.fresh += (a = new make(n)).byteLength;
   tracked?.add(a);

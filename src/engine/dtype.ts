@@ -52,17 +52,17 @@ function carve(bytes: number): number {
   return at;
 }
 
-function float32(n: number): Float32Array {
+function float32(n: number, zeroed = true): Float32Array {
   const bytes = n * 4;
-  if (bytes > SMALL_BYTES) return takeFloat32(n);
+  if (bytes > SMALL_BYTES) return takeFloat32(n, zeroed);
   if (bytes <= ON_HEAP_BYTES) return new Float32Array(n);
   const at = carve(bytes);
   return new Float32Array(block, at, n);
 }
 
-function float64(n: number): Float64Array {
+function float64(n: number, zeroed = true): Float64Array {
   const bytes = n * 8;
-  if (bytes > SMALL_BYTES) return takeFloat64(n);
+  if (bytes > SMALL_BYTES) return takeFloat64(n, zeroed);
   if (bytes <= ON_HEAP_BYTES) return new Float64Array(n);
   const at = carve(bytes);
   return new Float64Array(block, at, n);
@@ -82,9 +82,23 @@ export function like(a: FloatArray, n: number = a.length): FloatArray {
   return a instanceof Float64Array ? float64(n) : float32(n);
 }
 
+/**
+ * As `alloc`, for a caller that writes every element before anything reads one (a kernel's
+ * output): an array reused from the buffer pool keeps its old values instead of being zeroed
+ * first. Under the pool's checking mode those are NaN, so an element left unwritten shows.
+ */
+export function allocUnzeroed(dtype: TensorDType, n: number): FloatArray {
+  return dtype === 'float32' ? float32(n, false) : float64(n, false);
+}
+
+/** As `like`, with `allocUnzeroed`'s promise. */
+export function likeUnzeroed(a: FloatArray, n: number = a.length): FloatArray {
+  return a instanceof Float64Array ? float64(n, false) : float32(n, false);
+}
+
 /** A copy of `a` allocated as `like` does (from the buffer pool when large), unlike `slice`. */
 export function copyOf(a: FloatArray): FloatArray {
-  const c = like(a);
+  const c = likeUnzeroed(a);
   c.set(a);
   return c;
 }

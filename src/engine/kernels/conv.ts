@@ -4,7 +4,7 @@
  * per sample, samples spread over the pool's threads); float64 and runtimes without WebAssembly
  * take the JavaScript kernels. Bias gradients are plain sums and stay with the op.
  */
-import { alloc, type FloatArray } from '../dtype';
+import { allocUnzeroed, type FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
 import { convForwardJs, convInputGradJs, convWeightGradJs } from './conv-js';
 import { runJob, threadsFor, writeJob } from './pool';
@@ -36,7 +36,7 @@ const WEIGHT_GRAD_CHUNKS = 8;
 /** y (N×O×OH×OW) = W ⋆ x + bias. */
 export function convForward(x: FloatArray, weight: FloatArray, bias: FloatArray | null, g: ConvGeometry): FloatArray {
   if (x instanceof Float32Array && weight instanceof Float32Array && (!bias || bias instanceof Float32Array)) {
-    const out = alloc('float32', g.n * g.o * g.oh * g.ow) as Float32Array;
+    const out = allocUnzeroed('float32', g.n * g.o * g.oh * g.ow) as Float32Array;
     if (onCore(g, g.n, (job) => job.run(CONV_FORWARD, [x, weight, bias], out.length, copyTo(out)))) return out;
   }
   return convForwardJs(x, weight, bias, g);
@@ -45,7 +45,7 @@ export function convForward(x: FloatArray, weight: FloatArray, bias: FloatArray 
 /** dx (N×C×H×W) = col2im(Wᵀ · dy) per sample. */
 export function convInputGrad(gy: FloatArray, weight: FloatArray, g: ConvGeometry): FloatArray {
   if (gy instanceof Float32Array && weight instanceof Float32Array) {
-    const dx = alloc('float32', g.n * g.c * g.h * g.w) as Float32Array;
+    const dx = allocUnzeroed('float32', g.n * g.c * g.h * g.w) as Float32Array;
     if (onCore(g, g.n, (job) => job.run(CONV_INPUT_GRAD, [gy, weight, null], dx.length, copyTo(dx)))) return dx;
   }
   return convInputGradJs(gy, weight, g);
@@ -57,7 +57,7 @@ export function convWeightGrad(gy: FloatArray, x: FloatArray, g: ConvGeometry): 
     const per = Math.ceil(g.n / WEIGHT_GRAD_CHUNKS);
     const chunks = Math.ceil(g.n / per);
     const size = g.o * g.c * g.kh * g.kw;
-    const dw = alloc('float32', size) as Float32Array;
+    const dw = allocUnzeroed('float32', size) as Float32Array;
     // The partials stay in the core's memory: summed from there, in chunk order.
     const sum = (partials: Float32Array, at: number) => {
       for (let i = 0; i < size; i++) {

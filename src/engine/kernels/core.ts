@@ -36,6 +36,7 @@ export interface KernelExports {
   unaryRows(op: number, x: number, y: number, rows: number, stride: number, n: number): void;
   reluGrad(y: number, gy: number, g: number, n: number): void;
   softmaxRows(x: number, y: number, rows: number, width: number): void;
+  maxPool(job: number): void;
   WORK_BYTES: WebAssembly.Global;
 }
 

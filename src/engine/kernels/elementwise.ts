@@ -6,7 +6,7 @@
  * kernels cannot run it (float64, no core, the memory cap, too few elements to pay for the call):
  * the op then runs its JavaScript loop.
  */
-import type { FloatArray } from '../dtype';
+import { alloc, type FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
 
 /** Below this many elements the JavaScript loop is as fast as a call into the core. */
@@ -30,10 +30,22 @@ function onCore<T>(floats: number, body: (core: WasmCore, at: number) => T): T |
   }
 }
 
+/**
+ * The result at `at` in an array of the engine's own: from the buffer pool when large, so the step
+ * scope and the backward can give it back and the next step reuses it (a fresh multi-megabyte
+ * array costs far more than the copy).
+ */
+function copyOut(core: WasmCore, at: number, n: number): Float32Array {
+  const out = alloc('float32', n) as Float32Array;
+  out.set(core.f32.subarray(at >> 2, (at >> 2) + n));
+  return out;
+}
+
 /** y = f(x) elementwise, in a new array. */
 export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null {
-  if (!(x instanceof Float32Array)) return null;
-  const y = new Float32Array(x.length);
+  if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
+  // From the buffer pool, as the core's other results: the step scope gives it back.
+  const y = alloc('float32', x.length) as Float32Array;
   return unaryInto(op, x, 0, y, 0, x.length) ? y : null;
 }
 
@@ -83,7 +95,7 @@ export function reluGradKernel(y: FloatArray, gy: FloatArray): Float32Array | nu
     mem.set(y, at >> 2);
     mem.set(gy, (at >> 2) + n);
     core.exports.reluGrad(at, at + n * 4, at, n);
-    return core.f32.slice(at >> 2, (at >> 2) + n);
+    return copyOut(core, at, n);
   });
 }
 
@@ -94,6 +106,6 @@ export function softmaxRowsKernel(x: FloatArray, width: number): Float32Array | 
   return onCore(n, (core, at) => {
     core.f32.set(x, at >> 2);
     core.exports.softmaxRows(at, at, n / width, width);
-    return core.f32.slice(at >> 2, (at >> 2) + n);
+    return copyOut(core, at, n);
   });
 }

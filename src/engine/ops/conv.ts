@@ -1,6 +1,7 @@
 /** Convolutions and pooling, NCHW / NCL layouts as PyTorch. */
 import { FloatArray, like } from '../dtype';
 import { convForward as convKernel, ConvGeometry, convInputGrad, convWeightGrad } from '../kernels/conv';
+import { maxPool, PoolGeometry } from '../kernels/pooling';
 import { formatShape, Shape, ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, eachOther, OpTable } from './types';
@@ -69,13 +70,30 @@ function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry
 function channelSums(gy: FloatArray, bias: FloatArray, n: number, channels: number, plane: number): FloatArray {
   const db = like(bias);
   for (let s = 0, q = 0; s < n; s++) {
-    for (let f = 0; f < channels; f++) {
-      let acc = 0;
-      for (let i = 0; i < plane; i++, q++) acc += gy[q];
-      db[f] += acc;
-    }
+    for (let f = 0; f < channels; f++, q += plane) db[f] += planeSum(gy, q, plane);
   }
   return db;
+}
+
+/**
+ * gy[q..q+n) summed in float64 as four interleaved sums: one chain of dependent adds waits out each
+ * add's latency (W5's bias gradients took 0.8 ms a step that way).
+ */
+function planeSum(gy: FloatArray, q: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = q;
+  const end = q + n;
+  for (; i + 4 <= end; i += 4) {
+    s0 += gy[i];
+    s1 += gy[i + 1];
+    s2 += gy[i + 2];
+    s3 += gy[i + 3];
+  }
+  for (; i < end; i++) s0 += gy[i];
+  return s0 + s1 + (s2 + s3);
 }
 
 function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number): ConvGeometry {
@@ -146,22 +164,6 @@ function convTransposeBackward(gy: FloatArray, inputs: readonly Tensor[], g: Con
   return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.c, g.h * g.w) : null];
 }
 
-/** Pooling windows over (…, H, W): every leading axis is a separate plane. */
-interface PoolGeometry {
-  planes: number;
-  h: number;
-  w: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  oh: number;
-  ow: number;
-  shape: Shape;
-}
-
 function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [number, number], padding: [number, number]): PoolGeometry {
   if (x.length !== 3 && x.length !== 4) throw new ShapeError(`${op}: expected input (N,C,H,W) or (C,H,W), got ${formatShape(x)}`);
   const [kh, kw] = kernel;
@@ -213,39 +215,11 @@ export const convOps: OpTable<ConvAttrs> = {
     saves: [0],
     forward: ([x], { kernel, stride, padding }) => {
       const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding);
-      const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-      const xd = x.data;
-      const out = like(xd, planes * oh * ow);
-      const argmax = new Int32Array(out.length);
-      for (let pl = 0, q = 0; pl < planes; pl++) {
-        const base = pl * h * w;
-        for (let y = 0; y < oh; y++) {
-          const y0 = Math.max(y * sh - ph, 0);
-          const y1 = Math.min(y * sh - ph + kh, h);
-          for (let xq = 0; xq < ow; xq++, q++) {
-            const x0 = Math.max(xq * sw - pw, 0);
-            const x1 = Math.min(xq * sw - pw + kw, w);
-            // Padding counts as -inf, so only in-bounds elements compete.
-            let best = -Infinity;
-            let at = base + y0 * w + x0;
-            for (let iy = y0; iy < y1; iy++) {
-              for (let ix = x0; ix < x1; ix++) {
-                const i = base + iy * w + ix;
-                const v = xd[i];
-                if (v > best || Number.isNaN(v)) {
-                  best = v;
-                  at = i;
-                }
-              }
-            }
-            out[q] = best;
-            argmax[q] = at;
-          }
-        }
-      }
-      return { data: out, shape: g.shape, saved: argmax };
+      const { out, argmax, argmaxStorage } = maxPool(x.data, g);
+      // The storage is saved beside its view so the step scope can give it back (step-scope.ts).
+      return { data: out, shape: g.shape, saved: { argmax, argmaxStorage } };
     },
-    backward: ({ gy, inputs: [x], saved: argmax }) => {
+    backward: ({ gy, inputs: [x], saved: { argmax } }) => {
       const dx = like(x.data);
       for (let q = 0; q < argmax.length; q++) dx[argmax[q]] += gy[q];
       return [dx];

@@ -1,5 +1,5 @@
 /** Ops that move elements without arithmetic: reshape, transpose, concat, slice. */
-import { FloatArray, like } from '../dtype';
+import { copyOf, FloatArray, like } from '../dtype';
 import { formatShape, Shape, ShapeError, sizeOf, stridesOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, OpTable } from './types';
@@ -136,8 +136,9 @@ export const layoutOps: OpTable<LayoutAttrs> = {
       if (sizeOf(shape) !== x.size) {
         throw new ShapeError(`cannot reshape a tensor of shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
       }
-      // a copy, not a view: the result must not change when an optimizer updates x in place
-      return { data: x.data.slice(), shape: [...shape], saved: undefined };
+      // a copy, not a view: the result must not change when an optimizer updates x in place (from
+      // the buffer pool: a fresh slice of W5's flattened batch cost more than the copy)
+      return { data: copyOf(x.data), shape: [...shape], saved: undefined };
     },
     backward: ({ gy }) => [gy],
   }),

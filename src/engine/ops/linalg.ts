@@ -1,5 +1,5 @@
 /** Matrix products: matmul and the fused linear layer (y = x Wᵀ + b, W stored [out, in] as PyTorch). */
-import { FloatArray, like } from '../dtype';
+import { FloatArray, like, likeUnzeroed } from '../dtype';
 import { gemm, gemmBatch } from '../kernels/gemm';
 import { broadcastIndex, broadcastShape, formatShape, Shape, ShapeError, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
@@ -97,7 +97,7 @@ export const linalgOps: OpTable<LinalgAttrs> = {
     forward: (inputs) => {
       const [x, w, bias] = inputs;
       const { rows, nIn, nOut } = checkLinear(inputs);
-      const out = like(x.data, rows * nOut);
+      const out = likeUnzeroed(x.data, rows * nOut);
       gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false);
       if (bias) {
         const bv = bias.data;
@@ -113,11 +113,11 @@ export const linalgOps: OpTable<LinalgAttrs> = {
       let dw: FloatArray | null = null;
       let db: FloatArray | null = null;
       if (needs[0]) {
-        dx = like(x.data);
+        dx = likeUnzeroed(x.data);
         gemm(false, false, rows, nIn, nOut, gy, 0, w.data, 0, dx, 0, false);
       }
       if (needs[1]) {
-        dw = like(w.data);
+        dw = likeUnzeroed(w.data);
         gemm(true, false, nOut, nIn, rows, gy, 0, x.data, 0, dw, 0, false);
       }
       if (bias && needs[2]) {

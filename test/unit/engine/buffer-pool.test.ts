@@ -6,7 +6,10 @@ import { backward, setMemoryLimit, Tensor, topologicalOrder } from '../../../src
 import { giveBack, poolCounts, pooledBytes, setPooling, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
 import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
 import { apply } from '../../../src/engine/dispatch';
-import type { DType } from '../../../src/engine/dtype';
+import { alloc, allocUnzeroed, type DType } from '../../../src/engine/dtype';
+import { kernelInfo } from '../../../src/engine/kernels/core';
+import { reluGradKernel, softmaxRowsKernel, unaryKernel } from '../../../src/engine/kernels/elementwise';
+import { maxPoolKernel } from '../../../src/engine/kernels/pooling';
 import { parseSpec } from '../../../src/model';
 import { forwardBackward, prepare } from '../../../src/trace/run';
 import { sameBits, usePoisonedPool } from '../../support/pool';
@@ -113,5 +116,51 @@ describe('buffer pool', () => {
       setMemoryLimit(Infinity);
     }
     assert.equal(pooledBytes(), 0, 'a new cap empties the pool');
+  });
+  it("the WebAssembly core's elementwise and max-pool results and a reshape's copy come from the pool, so a step scope reuses them", function () {
+    if (kernelInfo().backend === 'js') this.skip();
+    const n = 4096;
+    const x = new Float32Array(n).map((_, i) => Math.sin(i));
+    // Arrays of n floats given back, then each kernel must be handed exactly those.
+    const pooledArrays = (count: number) => {
+      const t = startTracking();
+      const taken = Array.from({ length: count }, () => takeFloat32(n));
+      stopTracking(t);
+      for (const a of taken) assert.ok(giveBack(a, t.record));
+      return taken;
+    };
+    const results: [string, () => Float32Array | null][] = [
+      ['relu', () => unaryKernel('relu', x)],
+      ['relu gradient', () => reluGradKernel(x, x)],
+      ['softmax', () => softmaxRowsKernel(x, 64)],
+      // a reshape's copy (what a view and clone() hold), e.g. the CNN's flattened activations
+      ['reshape', () => F.clone(new Tensor(x, [n])).data as Float32Array],
+    ];
+    for (const [what, run] of results) {
+      const [a] = pooledArrays(1);
+      assert.equal(run(), a, `${what}: its result is the pooled array`);
+    }
+    // Max pooling's output and its argmax, as float32 bytes the op saves beside the Int32Array view.
+    const given = new Set(pooledArrays(2));
+    const pool = maxPoolKernel(new Float32Array(4 * n), { planes: 4, h: 64, w: 64, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, oh: 32, ow: 32, shape: [4, 32, 32] });
+    assert.ok(pool && given.has(pool.out as Float32Array) && given.has(pool.argmaxStorage) && pool.out !== pool.argmaxStorage, 'max pool: output and argmax are the pooled arrays');
+    assert.equal(pool.argmax.buffer, pool.argmaxStorage.buffer);
+  });
+  it('alloc zeroes an array it reuses; allocUnzeroed (for kernels that write every element) hands it out as given back', () => {
+    const n = 1000;
+    const given = () => {
+      const t = startTracking();
+      const a = takeFloat32(n);
+      stopTracking(t);
+      assert.ok(giveBack(a, t.record));
+      return a;
+    };
+    const a = given();
+    // the checking mode filled it with NaN when it came back
+    assert.equal(allocUnzeroed('float32', n), a);
+    assert.ok(a.every(Number.isNaN), 'allocUnzeroed left the values as given back');
+    const b = given();
+    assert.equal(alloc('float32', n), b);
+    assert.ok(b.every((v) => v === 0), 'alloc zeroed it');
   });
 });

@@ -11,6 +11,7 @@ import { KernelBackend, kernelInfo, setKernelBackend } from '../../../src/engine
 import { reluGradKernel, softmaxRowsKernel, unaryInto, unaryKernel, unaryRowsInPlace } from '../../../src/engine/kernels/elementwise';
 import { gemm, gemmBatch, gemmReference } from '../../../src/engine/kernels/gemm';
 import { poolReady, poolTally, setCallerClaims, setKernelThreads } from '../../../src/engine/kernels/pool';
+import { maxPoolJs, maxPoolKernel, PoolGeometry } from '../../../src/engine/kernels/pooling';
 
 export interface CheckResult {
   backend: KernelBackend;
@@ -155,6 +156,52 @@ function checkConv(failures: string[]): number {
     }
   }
   return worst;
+}
+
+function poolGeometry(planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): PoolGeometry {
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  return { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, shape: [planes, oh, ow] };
+}
+
+const POOL_SHAPES: [string, PoolGeometry][] = [
+  // the 2×2 stride-2 window four outputs at a time: widths with and without a tail, odd sizes whose last row and column no window reads
+  ['2×2 stride 2, 32×32', poolGeometry(6, 32, 32, 2, 2, 2, 2, 0, 0)],
+  ['2×2 stride 2, 9×13', poolGeometry(5, 9, 13, 2, 2, 2, 2, 0, 0)],
+  ['2×2 stride 2, 4×22', poolGeometry(3, 4, 22, 2, 2, 2, 2, 0, 0)],
+  ['3×3 stride 2 padding 1', poolGeometry(4, 11, 10, 3, 3, 2, 2, 1, 1)],
+  ['overlapping 3×2 stride 1', poolGeometry(3, 7, 9, 3, 2, 1, 1, 0, 0)],
+  ['2×2 stride 1 padding 1', poolGeometry(3, 6, 5, 2, 2, 1, 1, 1, 1)],
+  ['1-D, kernel 3 stride 2 padding 1', poolGeometry(8, 1, 17, 1, 3, 1, 2, 0, 1)],
+];
+
+/**
+ * Max pooling on the core against the JavaScript kernel, which must agree bit for bit on values
+ * and argmax: ties (values drawn from a few levels), NaN, ±inf and windows of nothing but −inf.
+ */
+function checkMaxPool(failures: string[], js: boolean): void {
+  const rng = new Rng(17);
+  for (const [name, g] of POOL_SHAPES) {
+    const x = new Float32Array(g.planes * g.h * g.w).map(() => Math.round(rng.between(-3, 3)) / 2);
+    for (let i = 0; i < x.length; i += 1 + Math.floor(rng.between(0, 40))) x[i] = [NaN, Infinity, -Infinity, -0][Math.floor(rng.between(0, 4))];
+    // the first plane's first rows all −inf, and two NaNs in one window
+    x.fill(-Infinity, 0, 3 * g.w);
+    x[g.w * (g.h - 1)] = NaN;
+    x[g.w * (g.h - 1) + 1] = NaN;
+    const ours = maxPoolKernel(x, g);
+    const ref = maxPoolJs(Float64Array.from(x), g);
+    if (js !== !ours) {
+      failures.push(`max pool ${name}: ${ours ? 'ran on the core without WebAssembly' : 'did not run on the core'}`);
+      continue;
+    }
+    if (!ours) continue;
+    if (!(ours.out instanceof Float32Array)) failures.push(`max pool ${name}: float32 in, ${ours.out.constructor.name} out`);
+    const values = ours.out.findIndex((v, i) => !Object.is(v, ref.out[i]));
+    const args = ours.argmax.findIndex((v, i) => v !== ref.argmax[i]);
+    if (values >= 0) failures.push(`max pool ${name}: output ${values} is ${ours.out[values]}, expected ${ref.out[values]}`);
+    if (args >= 0) failures.push(`max pool ${name}: argmax ${args} is ${ours.argmax[args]}, expected ${ref.argmax[args]}`);
+    if (ours.out.length !== ref.out.length) failures.push(`max pool ${name}: ${ours.out.length} outputs, expected ${ref.out.length}`);
+  }
 }
 
 /** Relative error of the float32 elementwise kernels: a few roundings of the result (subnormal results, whose precision is smaller, by their absolute error). */
@@ -344,6 +391,7 @@ export async function checkKernels(backend: KernelBackend): Promise<CheckResult>
     const worstGemm = checkGemm(failures);
     const worstConv = checkConv(failures);
     const worstElementwise = checkElementwise(failures, backend === 'js');
+    checkMaxPool(failures, backend === 'js');
     if (backend !== 'js') {
       await checkThreads(failures);
       checkMemoryCap(failures);

@@ -56,18 +56,18 @@ export function im2col(x: usize, g: ConvJob, cols: usize): void {
         for (let y = 0; y < oh; y++) {
           const iy = y * sh - ph + ki;
           if (iy < 0 || iy >= h || x0 >= x1) {
-            memory.fill(q, 0, <usize>ow * 4);
+            zeroFloats(q, ow);
             q += <usize>ow * 4;
             continue;
           }
           const row = x + <usize>((ch * h + iy) * w) * 4;
-          if (x0 > 0) memory.fill(q, 0, <usize>x0 * 4);
+          zeroFloats(q, x0);
           if (sw == 1) {
-            memory.copy(q + <usize>x0 * 4, row + <usize>(x0 - pw + kj) * 4, <usize>(x1 - x0) * 4);
+            copyFloats(q + <usize>x0 * 4, row + <usize>(x0 - pw + kj) * 4, x1 - x0);
           } else {
             for (let xq = x0; xq < x1; xq++) store<f32>(q + <usize>xq * 4, load<f32>(row + <usize>(xq * sw - pw + kj) * 4));
           }
-          if (x1 < ow) memory.fill(q + <usize>x1 * 4, 0, <usize>(ow - x1) * 4);
+          zeroFloats(q + <usize>x1 * 4, ow - x1);
           q += <usize>ow * 4;
         }
       }
@@ -111,6 +111,27 @@ export function col2im(cols: usize, g: ConvJob, dx: usize): void {
       }
     }
   }
+}
+
+// Rows of a CNN's column matrix are short (16 floats for a 16×16 plane): memory.copy and
+// memory.fill are calls into the runtime, which cost more than moving that many floats inline.
+
+/** n floats from src to dst (not overlapping). */
+// @ts-ignore: decorator
+@inline
+function copyFloats(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + <usize>i * 4, v128.load(src + <usize>i * 4));
+  for (; i < n; i++) store<f32>(dst + <usize>i * 4, load<f32>(src + <usize>i * 4));
+}
+
+/** n zeros from dst (n ≤ 0 writes nothing). */
+// @ts-ignore: decorator
+@inline
+function zeroFloats(dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + <usize>i * 4, i32x4.splat(0));
+  for (; i < n; i++) store<f32>(dst + <usize>i * 4, 0);
 }
 
 /** First output column xq with xq·stride + offset ≥ 0 (offset = kj − pw). */

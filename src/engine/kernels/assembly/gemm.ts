@@ -78,16 +78,45 @@ function packPanelsA(transA: bool, a: usize, lda: i32, ic: i32, mc: i32, pc: i32
       for (let p = 0; p < kc; p++) {
         const src = a + <usize>((pc + p) * lda + ic + ir) * 4;
         const out = panel + <usize>(p * MR) * 4;
-        for (let r = 0; r < mr; r++) store<f32>(out + <usize>r * 4, load<f32>(src + <usize>r * 4));
+        if (mr == MR) v128.store(out, v128.load(src));
+        else for (let r = 0; r < mr; r++) store<f32>(out + <usize>r * 4, load<f32>(src + <usize>r * 4));
       }
     } else {
+      const src = a + <usize>((ic + ir) * lda + pc) * 4;
+      let p = 0;
+      // Four rows of four depths at a time, transposed in registers.
+      if (mr == MR) {
+        const row = <usize>lda * 4;
+        for (; p + 4 <= kc; p += 4) {
+          const at = src + <usize>p * 4;
+          transpose4(v128.load(at), v128.load(at + row), v128.load(at + 2 * row), v128.load(at + 3 * row), panel + <usize>(p * MR) * 4, MR * 4);
+        }
+      }
       for (let r = 0; r < mr; r++) {
-        const src = a + <usize>((ic + ir + r) * lda + pc) * 4;
-        let out = panel + <usize>r * 4;
-        for (let p = 0; p < kc; p++, out += MR * 4) store<f32>(out, load<f32>(src + <usize>p * 4));
+        const from = src + <usize>(r * lda) * 4;
+        let out = panel + <usize>(p * MR + r) * 4;
+        for (let q = p; q < kc; q++, out += MR * 4) store<f32>(out, load<f32>(from + <usize>q * 4));
       }
     }
   }
+}
+
+/**
+ * Stores the transpose of the 4×4 block whose rows are r0..r3: column i of the block goes to
+ * `out + i·stride` (bytes), as four contiguous floats.
+ */
+// @ts-ignore: decorator
+@inline
+function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, out: usize, stride: i32): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  const s = <usize>stride;
+  v128.store(out, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(out + s, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(out + 2 * s, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(out + 3 * s, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
 }
 
 /** Columns jc..jc+nc of op(B), depths pc..pc+kc, as NR-column panels laid out [p][col], zero columns past nc. */
@@ -98,10 +127,23 @@ function packPanelsB(transB: bool, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32
     if (transB) {
       // op(B)[p][j] = B[j][p]: each column of the panel is a contiguous row of B.
       if (nr < NR) memory.fill(panel, 0, <usize>(NR * kc) * 4);
+      const src = b + <usize>((jc + jr) * ldb + pc) * 4;
+      let p = 0;
+      // Eight rows of four depths at a time: two 4×4 blocks transposed in registers.
+      if (nr == NR) {
+        const row = <usize>ldb * 4;
+        for (; p + 4 <= kc; p += 4) {
+          const at = src + <usize>p * 4;
+          const out = panel + <usize>(p * NR) * 4;
+          transpose4(v128.load(at), v128.load(at + row), v128.load(at + 2 * row), v128.load(at + 3 * row), out, NR * 4);
+          const lower = at + 4 * row;
+          transpose4(v128.load(lower), v128.load(lower + row), v128.load(lower + 2 * row), v128.load(lower + 3 * row), out + 16, NR * 4);
+        }
+      }
       for (let j = 0; j < nr; j++) {
-        const src = b + <usize>((jc + jr + j) * ldb + pc) * 4;
-        let out = panel + <usize>j * 4;
-        for (let p = 0; p < kc; p++, out += NR * 4) store<f32>(out, load<f32>(src + <usize>p * 4));
+        const from = src + <usize>(j * ldb) * 4;
+        let out = panel + <usize>(p * NR + j) * 4;
+        for (let q = p; q < kc; q++, out += NR * 4) store<f32>(out, load<f32>(from + <usize>q * 4));
       }
     } else if (nr == NR) {
       for (let p = 0; p < kc; p++) {

@@ -5,3 +5,4 @@
 export { sgemm, WORK_BYTES } from './gemm';
 export { unary, unaryRows, reluGrad, softmaxRows } from './elementwise';
 export { run, GEMM, CONV_FORWARD, CONV_INPUT_GRAD, CONV_WEIGHT_GRAD } from './jobs';
+export { maxPool } from './pooling';

@@ -1,0 +1,108 @@
+/**
+ * Max pooling over the last two axes: float32 on the WebAssembly core (assembly/pooling.ts, four
+ * windows at a time for the usual 2×2 stride-2 window), float64 and runtimes without the core in
+ * JavaScript. Both give the same values and the same argmax bit for bit: a maximum is exact.
+ */
+import { allocUnzeroed, likeUnzeroed, type FloatArray } from '../dtype';
+import type { Shape } from '../shape';
+import { kernelCore, trimCore } from './core';
+import { ELEMENTWISE_MIN } from './elementwise';
+import { writeJob } from './pool';
+
+/** Pooling windows over (…, H, W): every leading axis is a separate plane. */
+export interface PoolGeometry {
+  planes: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
+  shape: Shape;
+}
+
+export interface MaxPoolResult {
+  out: FloatArray;
+  /** For each output, the flat index into x of the value it took: a view of `argmaxStorage`. */
+  argmax: Int32Array;
+  /**
+   * The argmax's bytes, taken from the buffer pool as float32 (the pool keeps float arrays only), so
+   * the step scope gives them back with the op's other saved arrays: a fresh Int32Array of W5's
+   * first pool cost ~1.8 ms a step, twenty times the pooling itself.
+   */
+  argmaxStorage: Float32Array;
+}
+
+function indices(n: number): { argmax: Int32Array; argmaxStorage: Float32Array } {
+  const argmaxStorage = allocUnzeroed('float32', n) as Float32Array;
+  return { argmax: new Int32Array(argmaxStorage.buffer, argmaxStorage.byteOffset, n), argmaxStorage };
+}
+
+/** Each window's maximum (the first on ties, a NaN wins as in PyTorch; padding never competes). */
+export function maxPool(x: FloatArray, g: PoolGeometry): MaxPoolResult {
+  return maxPoolKernel(x, g) ?? maxPoolJs(x, g);
+}
+
+/** The same on the core; null when it cannot run it (float64, no core, the memory cap, too small to pay for the call). */
+export function maxPoolKernel(x: FloatArray, g: PoolGeometry): MaxPoolResult | null {
+  if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
+  const core = kernelCore();
+  if (!core) return null;
+  try {
+    const n = g.planes * g.oh * g.ow;
+    const px = core.alloc(x.length * 4);
+    const py = core.alloc(n * 4);
+    const parg = core.alloc(n * 4);
+    if (px < 0 || py < 0 || parg < 0) return null;
+    core.f32.set(x, px >> 2);
+    // In the field order of PoolJob in assembly/pooling.ts.
+    const job = writeJob(core, [g.planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow, px, py, parg]);
+    core.exports.maxPool(job);
+    const out = likeUnzeroed(x, n);
+    out.set(core.f32.subarray(py >> 2, (py >> 2) + n));
+    const idx = indices(n);
+    idx.argmax.set(core.i32.subarray(parg >> 2, (parg >> 2) + n));
+    return { out, ...idx };
+  } finally {
+    core.release();
+    trimCore();
+  }
+}
+
+export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
+  const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+  const out = likeUnzeroed(xd, planes * oh * ow);
+  const idx = indices(out.length);
+  const argmax = idx.argmax;
+  for (let pl = 0, q = 0; pl < planes; pl++) {
+    const base = pl * h * w;
+    for (let y = 0; y < oh; y++) {
+      const y0 = Math.max(y * sh - ph, 0);
+      const y1 = Math.min(y * sh - ph + kh, h);
+      for (let xq = 0; xq < ow; xq++, q++) {
+        const x0 = Math.max(xq * sw - pw, 0);
+        const x1 = Math.min(xq * sw - pw + kw, w);
+        // Padding counts as -inf, so only in-bounds elements compete.
+        let best = -Infinity;
+        let at = base + y0 * w + x0;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const i = base + iy * w + ix;
+            const v = xd[i];
+            if (v > best || Number.isNaN(v)) {
+              best = v;
+              at = i;
+            }
+          }
+        }
+        out[q] = best;
+        argmax[q] = at;
+      }
+    }
+  }
+  return { out, ...idx };
+}
