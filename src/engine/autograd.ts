@@ -68,7 +68,8 @@ export function topologicalOrder(root: Tensor): Tensor[] {
       order.push(t);
       continue;
     }
-    stack.push(t, null);
+    stack.push(t);
+    stack.push(null);
     for (let k = 0; k < node.inputs.length; k++) {
       const input = inputAt(node, k);
       if (input.requiresGrad && input.visit !== mark) stack.push(input);
@@ -93,7 +94,9 @@ function where(node: Node | null): string {
 
 /** Throws when a tensor the backward of `node` reads was changed in place after the op ran. */
 function checkSaved(node: Node, out: Tensor): void {
-  for (const slot of node.savedSlots) {
+  const slots = node.savedSlots;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i];
     let t: Tensor;
     let now: number;
     let then: number;

@@ -35,7 +35,11 @@ export function gemmJs(
   accumulate: boolean,
 ): void {
   if (m === 0 || n === 0) return;
-  if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
+  if (!accumulate) {
+    // A loop for the few values of a tiny product: fill() is a call into the runtime.
+    if (m * n <= 128) for (let i = cOffset; i < cOffset + m * n; i++) c[i] = 0;
+    else c.fill(0, cOffset, cOffset + m * n);
+  }
   if (k === 0) return;
   if (m * n * k <= SMALL || m < 4 || n < 4) {
     direct(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
