@@ -5,7 +5,7 @@
  * function returns null when the kernels cannot run it (float64, no core, the memory cap, too few
  * elements to pay for the call): the op then runs its JavaScript loop.
  */
-import type { FloatArray } from '../dtype';
+import { alloc, type FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
 
 /** Below this many elements the JavaScript loop is as fast as a call into the core. */
@@ -29,6 +29,17 @@ function onCore(floats: number, body: (core: WasmCore, at: number) => Float32Arr
   }
 }
 
+/**
+ * The result at `at` in an array of the engine's own: from the buffer pool when large, so the step
+ * scope and the backward can give it back and the next step reuses it (a fresh multi-megabyte
+ * array costs far more than the copy).
+ */
+function copyOut(core: WasmCore, at: number, n: number): Float32Array {
+  const out = alloc('float32', n) as Float32Array;
+  out.set(core.f32.subarray(at >> 2, (at >> 2) + n));
+  return out;
+}
+
 /** y = f(x) elementwise, in a new array. */
 export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null {
   if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
@@ -36,7 +47,7 @@ export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null
   return onCore(n, (core, at) => {
     core.f32.set(x, at >> 2);
     core.exports.unary(UNARY[op], at, at, n);
-    return core.f32.slice(at >> 2, (at >> 2) + n);
+    return copyOut(core, at, n);
   });
 }
 
@@ -49,7 +60,7 @@ export function reluGradKernel(y: FloatArray, gy: FloatArray): Float32Array | nu
     mem.set(y, at >> 2);
     mem.set(gy, (at >> 2) + n);
     core.exports.reluGrad(at, at + n * 4, at, n);
-    return core.f32.slice(at >> 2, (at >> 2) + n);
+    return copyOut(core, at, n);
   });
 }
 
@@ -60,6 +71,6 @@ export function softmaxRowsKernel(x: FloatArray, width: number): Float32Array | 
   return onCore(n, (core, at) => {
     core.f32.set(x, at >> 2);
     core.exports.softmaxRows(at, at, n / width, width);
-    return core.f32.slice(at >> 2, (at >> 2) + n);
+    return copyOut(core, at, n);
   });
 }
