@@ -1,7 +1,8 @@
 /** Reverse mode: each computed tensor points at its node; backward walks them in topological order. */
 import { chargeMemory, getInstrument, popLayer, pushLayer } from './context';
+import type { Instrument } from './instrument';
 import { giveBack, POOLED_FROM_BYTES, poolingOn, startTracking, stopTracking } from './buffer-pool';
-import { copyOf, FloatArray, legacyTypeName } from './dtype';
+import { bytesOf, copyOf, FloatArray, legacyTypeName, like } from './dtype';
 import type { OpKind } from './ops';
 import type { OpDef, Slot } from './ops/types';
 import { formatShape } from './shape';
@@ -18,6 +19,8 @@ export interface Node {
   layer: string | null;
   /** Each input's version when the op ran: after an in-place op, which earlier self the gradient belongs to. */
   versions: readonly number[];
+  /** Which inputs required a gradient when the op ran. */
+  needs: readonly boolean[];
   /** What the backward reads (inputs by index, or the output), checked against the versions above. */
   savedSlots: readonly Slot[];
   /** The output's version counter and its version when saved (an in-place op that adopts the node moves them). */
@@ -49,32 +52,27 @@ let walk = 0;
 export function topologicalOrder(root: Tensor): Tensor[] {
   const mark = ++walk;
   const order: Tensor[] = [];
-  const stack: Tensor[] = [root];
-  const expanded: boolean[] = [false];
+  // A tensor being expanded stays on the stack under a null, its inputs above: when the null comes
+  // back to the top, everything the tensor depends on is in the order, and it follows.
+  const stack: (Tensor | null)[] = [root];
   while (stack.length) {
-    const top = stack.length - 1;
-    const t = stack[top];
-    if (expanded[top]) {
-      stack.pop();
-      expanded.pop();
+    const t = stack.pop()!;
+    if (t === null) {
+      order.push(stack.pop()!);
+      continue;
+    }
+    if (t.visit === mark) continue;
+    t.visit = mark;
+    const node = t.node;
+    if (!node) {
       order.push(t);
       continue;
     }
-    if (t.visit === mark) {
-      stack.pop();
-      expanded.pop();
-      continue;
-    }
-    expanded[top] = true;
-    t.visit = mark;
-    const node = t.node;
-    if (!node) continue;
+    stack.push(t);
+    stack.push(null);
     for (let k = 0; k < node.inputs.length; k++) {
       const input = inputAt(node, k);
-      if (input.requiresGrad && input.visit !== mark) {
-        stack.push(input);
-        expanded.push(false);
-      }
+      if (input.requiresGrad && input.visit !== mark) stack.push(input);
     }
   }
   return order;
@@ -96,7 +94,9 @@ function where(node: Node | null): string {
 
 /** Throws when a tensor the backward of `node` reads was changed in place after the op ran. */
 function checkSaved(node: Node, out: Tensor): void {
-  for (const slot of node.savedSlots) {
+  const slots = node.savedSlots;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i];
     let t: Tensor;
     let now: number;
     let then: number;
@@ -129,8 +129,10 @@ export function backward(root: Tensor, seed?: FloatArray): void {
   if (!root.requiresGrad) throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
   const order = topologicalOrder(root);
   const instrument = getInstrument();
-  const g0 = seed ? seed.slice() : root.data.slice().fill(1);
-  if (g0.length !== root.size) throw new Error(`backward seed has ${g0.length} values, output has ${root.size}`);
+  if (seed && seed.length !== root.size) throw new Error(`backward seed has ${seed.length} values, output has ${root.size}`);
+  // Filled by a loop: slice() and fill() cost more than the whole of a scalar loss's walk step.
+  const g0 = like(root.data, root.size);
+  for (let i = 0; i < g0.length; i++) g0[i] = seed ? seed[i] : 1;
   // Gradients in flight live on the tensors (`pending`), cleared as each is consumed.
   root.pending = g0;
   // The gradients this walk computes are its own: once the op that consumed one has run, nothing
@@ -138,75 +140,96 @@ export function backward(root: Tensor, seed?: FloatArray): void {
   const tracking = poolingOn() && order.some(pooledSize) ? startTracking() : null;
   const record = tracking?.record ?? null;
   try {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const t = order[i];
-      const gy = t.pending;
-      if (!gy) continue;
-      t.pending = null;
-      const node = t.node;
-      if (!node) {
-        if (t.grad) {
-          const acc = t.grad;
-          for (let j = 0; j < acc.length; j++) acc[j] += gy[j];
-          giveBack(gy, record);
-        } else {
-          // A parameter's .grad outlives the walk: whoever reads it decides when it is dead.
-          record?.delete(gy);
-          t.grad = gy;
-        }
-        continue;
-      }
-      const n = node.inputs.length;
-      const targets = new Array<Tensor>(n);
-      const needs = new Array<boolean>(n);
-      for (let k = 0; k < n; k++) {
-        targets[k] = inputAt(node, k);
-        needs[k] = targets[k].requiresGrad;
-      }
-      checkSaved(node, t);
-      pushLayer(node.layer);
-      let grads: (FloatArray | null)[];
-      try {
-        grads = node.def.backward({ gy, inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
-        for (let k = 0; k < grads.length; k++) {
-          const g = grads[k];
-          if (g && needs[k] && g !== gy) chargeMemory(g.byteLength, targets[k].shape);
-        }
-      } finally {
-        popLayer();
-      }
-      if (instrument) instrument.onBackward(node.kind, node.layer, gy, node.inputs, grads, node.def, node.saved, node.attrs);
-      for (let k = 0; k < n; k++) {
-        let g = grads[k];
-        const x = targets[k];
-        if (!g || !needs[k]) continue;
-        if (g.length !== x.size) throw new Error(`backward of ${node.kind} gave ${g.length} values for an input of ${x.size}`);
-        const prev = x.pending;
-        if (prev) {
-          // The same tensor feeds several ops: sum their contributions into the array it owns.
-          for (let j = 0; j < prev.length; j++) prev[j] += g[j];
-          continue;
-        }
-        // gy is this node's own array and nothing reads it after this node (the instrument reads it
-        // during onBackward), so an op that hands it back (reshape, a view) passes it on without a
-        // copy. One array given for two inputs is copied for the second, before anyone adds into
-        // either; a user's custom backward may keep the dy it was given, so its gy is copied too.
-        if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = copyOf(g);
-        x.pending = g;
-      }
-      if (!record) continue;
-      if (node.kind === 'custom') {
-        // A user's backward may keep the dy it was given and the tensors it returned.
-        for (const g of grads) if (g) record.delete(g);
-      } else {
-        recycle(gy, grads, targets, record);
-        for (const g of grads) if (g && g !== gy) recycle(g, grads, targets, record);
-      }
-    }
+    walkBackward(order, record, instrument);
+  } catch (e) {
+    // Cut short: the gradients still in flight are dropped (a finished walk consumed them all).
+    for (let i = 0; i < order.length; i++) order[i].pending = null;
+    throw e;
   } finally {
     if (tracking) stopTracking(tracking);
-    for (const t of order) t.pending = null;
   }
+}
+
+/** Runs each node's backward, from the root down, passing gradients on to its inputs. */
+function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, instrument: Instrument | null): void {
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const gy = t.pending;
+    if (!gy) continue;
+    t.pending = null;
+    const node = t.node;
+    if (!node) {
+      if (t.grad) {
+        const acc = t.grad;
+        for (let j = 0; j < acc.length; j++) acc[j] += gy[j];
+        giveBack(gy, record);
+      } else {
+        // A parameter's .grad outlives the walk: whoever reads it decides when it is dead.
+        record?.delete(gy);
+        t.grad = gy;
+      }
+      continue;
+    }
+    const n = node.inputs.length;
+    const targets = targetsOf(node);
+    const needs = needsOf(node, targets);
+    checkSaved(node, t);
+    pushLayer(node.layer);
+    let grads: (FloatArray | null)[];
+    try {
+      grads = node.def.backward({ gy, inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needs });
+      for (let k = 0; k < grads.length; k++) {
+        const g = grads[k];
+        if (g && needs[k] && g !== gy) chargeMemory(bytesOf(g), targets[k].shape);
+      }
+    } finally {
+      popLayer();
+    }
+    if (instrument) instrument.onBackward(node.kind, node.layer, gy, node.inputs, grads, node.def, node.saved, node.attrs);
+    for (let k = 0; k < n; k++) {
+      let g = grads[k];
+      const x = targets[k];
+      if (!g || !needs[k]) continue;
+      if (g.length !== x.size) throw new Error(`backward of ${node.kind} gave ${g.length} values for an input of ${x.size}`);
+      const prev = x.pending;
+      if (prev) {
+        // The same tensor feeds several ops: sum their contributions into the array it owns.
+        for (let j = 0; j < prev.length; j++) prev[j] += g[j];
+        continue;
+      }
+      // gy is this node's own array and nothing reads it after this node (the instrument reads it
+      // during onBackward), so an op that hands it back (reshape, a view) passes it on without a
+      // copy. One array given for two inputs is copied for the second, before anyone adds into
+      // either; a user's custom backward may keep the dy it was given, so its gy is copied too.
+      if ((g === gy && node.kind === 'custom') || sharedWithEarlier(grads, k)) g = copyOf(g);
+      x.pending = g;
+    }
+    if (!record) continue;
+    if (node.kind === 'custom') {
+      // A user's backward may keep the dy it was given and the tensors it returned.
+      for (const g of grads) if (g) record.delete(g);
+    } else {
+      recycle(gy, grads, targets, record);
+      for (const g of grads) if (g && g !== gy) recycle(g, grads, targets, record);
+    }
+  }
+}
+
+/**
+ * The tensors a node's inputs stood for when it ran (see inputAt): its inputs themselves, unless an
+ * in-place op has since given one of them a new tape node.
+ */
+function targetsOf(node: Node): readonly Tensor[] {
+  const inputs = node.inputs;
+  for (let k = 0; k < inputs.length; k++) if (inputs[k].history !== null) return inputs.map((_, j) => inputAt(node, j));
+  return inputs;
+}
+
+/** Which of the targets want a gradient: as when the op ran (the node's own array), unless a leaf's flag changed since. */
+function needsOf(node: Node, targets: readonly Tensor[]): readonly boolean[] {
+  const then = node.needs;
+  for (let k = 0; k < targets.length; k++) if (targets[k].requiresGrad !== then[k]) return targets.map((t) => t.requiresGrad);
+  return then;
 }
 
 /**

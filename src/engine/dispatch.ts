@@ -5,22 +5,33 @@
  */
 import type { Node } from './autograd';
 import { chargeMemory, currentLayer, getInstrument, isGradEnabled } from './context';
-import { canCast, dtypeOf, isFloating } from './dtype';
+import { bytesOf, canCast, dtypeOf, isFloating } from './dtype';
 import { OpAttrs, OpKind, OPS } from './ops';
-import type { Slot } from './ops/types';
+import type { OpDef, Slot } from './ops/types';
 import { stridedPositions } from './shape';
 import { Tensor } from './tensor';
 
-function savedSlots(kind: OpKind, needs: readonly boolean[], attrs: unknown): readonly Slot[] {
-  const s = OPS[kind].saves;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyOp = OpDef<any, any>;
+
+/** The table as a Map: a lookup by a different kind on each call cost twice as much in the object. */
+const DEFS = new Map<string, AnyOp>(Object.entries(OPS));
+
+function savedSlots(def: AnyOp, needs: readonly boolean[], attrs: unknown): readonly Slot[] {
+  const s = def.saves;
   return typeof s === 'function' ? (s as (n: readonly boolean[], a: unknown) => readonly Slot[])(needs, attrs) : s;
 }
 
 export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attrs: OpAttrs[K]): Tensor {
-  const def = OPS[kind];
+  const def = DEFS.get(kind)!;
   const layer = currentLayer();
   const grad = isGradEnabled();
-  if (grad) for (const x of inputs) if (x.view !== null && x.view.nodeSeen !== x.counter.value) rebaseView(x);
+  let wants = false;
+  for (let k = 0; k < inputs.length; k++) {
+    const x = inputs[k];
+    if (grad && x.view !== null && x.view.nodeSeen !== x.counter.value) rebaseView(x);
+    wants ||= x.requiresGrad;
+  }
   let r;
   try {
     r = def.forward(inputs, attrs);
@@ -29,12 +40,10 @@ export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attr
     if (e instanceof Error && !('layer' in e)) Object.defineProperty(e, 'layer', { value: layer, enumerable: false });
     throw e;
   }
-  chargeMemory(r.data.byteLength, r.shape);
+  chargeMemory(bytesOf(r.data), r.shape);
   const dtype = def.outDtype ? def.outDtype(inputs, attrs) : inputs[0].dtype;
   if (isFloating(dtype) && dtypeOf(r.data) !== dtype) throw new Error(`${kind} produced ${dtypeOf(r.data)} values for a ${dtype} result`);
   const out = new Tensor(r.data, r.shape, false, dtype);
-  let wants = false;
-  for (const x of inputs) wants ||= x.requiresGrad;
   const instrument = getInstrument();
   if (wants && grad) {
     if (def.differentiable !== false && isFloating(dtype)) {
@@ -54,7 +63,8 @@ export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attr
         saved: r.saved,
         layer,
         versions,
-        savedSlots: savedSlots(kind, needs, attrs),
+        needs,
+        savedSlots: savedSlots(def, needs, attrs),
         outCounter: out.counter,
         outVersion: 0,
       };
@@ -137,7 +147,7 @@ export function applyInPlace<K extends OpKind>(kind: K, target: Tensor, others: 
   }
   if (grad && v && v.nodeSeen !== target.counter.value) rebaseView(target);
   const needs = [target.requiresGrad, ...others.map((o) => o.requiresGrad)];
-  const self = snapshotOf(target, grad && savedSlots(kind, needs, attrs).includes(0));
+  const self = snapshotOf(target, grad && savedSlots(DEFS.get(kind)!, needs, attrs).includes(0));
   let value = apply(kind, [self, ...others], attrs);
   if (value.dtype !== target.dtype) {
     if (!canCast(value.dtype, target.dtype)) throw new InplaceError(`result type ${value.dtype} can't be cast to the desired output type ${target.dtype}`);

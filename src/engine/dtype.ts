@@ -77,6 +77,11 @@ export function dtypeOf(a: FloatArray): DType {
   return a instanceof Float64Array ? 'float64' : 'float32';
 }
 
+/** Bytes of an array's values (a typed array's byteLength getter costs more on every op's path). */
+export function bytesOf(a: FloatArray): number {
+  return a.length * (a instanceof Float64Array ? 8 : 4);
+}
+
 /** A zero-filled array of the same type and length as `a`. */
 export function like(a: FloatArray, n: number = a.length): FloatArray {
   return a instanceof Float64Array ? float64(n) : float32(n);

@@ -35,7 +35,11 @@ export function gemmJs(
   accumulate: boolean,
 ): void {
   if (m === 0 || n === 0) return;
-  if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
+  if (!accumulate) {
+    // A loop for the few values of a tiny product: fill() is a call into the runtime.
+    if (m * n <= 128) for (let i = cOffset; i < cOffset + m * n; i++) c[i] = 0;
+    else c.fill(0, cOffset, cOffset + m * n);
+  }
   if (k === 0) return;
   if (m * n * k <= SMALL || m < 4 || n < 4) {
     direct(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
@@ -94,6 +98,10 @@ function direct(
       }
     }
   } else if (!transA) {
+    if (a instanceof Float32Array && b instanceof Float32Array) {
+      dotsFloat32(m, n, k, a, ao, b, bo, c, co);
+      return;
+    }
     // Row i of A and row j of B are both contiguous: a dot product.
     for (let i = 0; i < m; i++) {
       const ai = ao + i * k;
@@ -114,6 +122,36 @@ function direct(
         for (let p = 0; p < k; p++) s += a[ao + p * m + i] * b[bj + p];
         c[ci + j] += s;
       }
+    }
+  }
+}
+
+/**
+ * The dot products of `direct` for float32 operands, in four partial sums: one sum waits on each
+ * add before the next (a tiny linear layer's forward is bound by that latency). The float64 sums of
+ * float32 products differ in their last bits at most, far below float32's rounding; float64
+ * operands keep the one sum (their results stay bit for bit).
+ */
+function dotsFloat32(m: number, n: number, k: number, a: Float32Array, ao: number, b: Float32Array, bo: number, c: FloatArray, co: number): void {
+  const k4 = k & ~3;
+  for (let i = 0; i < m; i++) {
+    const ai = ao + i * k;
+    const ci = co + i * n;
+    for (let j = 0; j < n; j++) {
+      const bj = bo + j * k;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let p = 0;
+      for (; p < k4; p += 4) {
+        s0 += a[ai + p] * b[bj + p];
+        s1 += a[ai + p + 1] * b[bj + p + 1];
+        s2 += a[ai + p + 2] * b[bj + p + 2];
+        s3 += a[ai + p + 3] * b[bj + p + 3];
+      }
+      for (; p < k; p++) s0 += a[ai + p] * b[bj + p];
+      c[ci + j] += s0 + s1 + (s2 + s3);
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Loss modules with PyTorch's names and reductions; their ops are attributed to the layer "loss". */
-import { withLayer } from '../context';
+import { popLayer, pushLayer } from '../context';
 import * as F from '../functional';
 import type { Reduction } from '../ops/loss';
 import type { Tensor } from '../tensor';
@@ -16,7 +16,13 @@ export abstract class Loss {
   }
 
   call(input: Tensor, target: Tensor): Tensor {
-    return withLayer('loss', () => this.forward(input, target));
+    // push/pop rather than withLayer's closure, as Module.call: this runs every step.
+    pushLayer('loss');
+    try {
+      return this.forward(input, target);
+    } finally {
+      popLayer();
+    }
   }
 
   abstract forward(input: Tensor, target: Tensor): Tensor;

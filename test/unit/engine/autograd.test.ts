@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as F from '../../../src/engine';
-import { backward, Instrument, noGrad, setInstrument, setMemoryLimit, tensor, TensorMemoryError, withLayer } from '../../../src/engine';
+import { backward, InplaceModificationError, Instrument, noGrad, requireGrad, setInstrument, setMemoryLimit, tensor, TensorMemoryError, topologicalOrder, withLayer } from '../../../src/engine';
 
 describe('autograd', () => {
   it('walks a graph 10,000 ops deep without recursion', () => {
@@ -75,6 +75,47 @@ describe('autograd', () => {
     } finally {
       setInstrument(null);
     }
+  });
+
+  it('orders a shared graph with each tensor once, after everything it depends on, in the order the gradient sums follow', () => {
+    const x = tensor([0.5, -1.5], [2], 'float64', true);
+    const a = F.exp(x);
+    const b = F.mul(a, x);
+    const c = F.add(b, a);
+    // The walk's order fixes the order contributions are summed in, so float64 results stay bit for bit.
+    assert.deepEqual(topologicalOrder(c), [x, a, b, c]);
+    backward(c);
+    // d/dx (e^x·x + e^x) = e^x·(x + 2)
+    assert.deepEqual(Array.from(x.grad!), [0.5, -1.5].map((v) => Math.exp(v) + (1 + v) * Math.exp(v)));
+  });
+
+  it('gives no gradient to a leaf that stopped requiring one after the op ran, as PyTorch (AccumulateGrad skips it)', () => {
+    const x = tensor([1, 2], [2], 'float64', true);
+    const w = tensor([3, 4], [2], 'float64', true);
+    const y = F.sum(F.mul(x, w));
+    requireGrad(w, false);
+    backward(y);
+    assert.deepEqual(Array.from(x.grad!), [3, 4]);
+    assert.equal(w.grad, null);
+  });
+
+  it('casts a seed gradient to the output dtype, as PyTorch', () => {
+    const a = tensor([1, 2], [2], 'float32', true);
+    backward(F.scale(a, 2), Float64Array.of(0.1, 0.2));
+    assert.ok(a.grad instanceof Float32Array);
+    assert.deepEqual(Array.from(a.grad), [Math.fround(Math.fround(0.1) * 2), Math.fround(Math.fround(0.2) * 2)]);
+  });
+
+  it('a backward that fails midway leaves no gradient in flight for the next one', () => {
+    const x = tensor([1, 2], [2], 'float64', true);
+    const h = F.scale(x, 1);
+    const e = F.exp(h);
+    const root = F.add(F.sum(F.scale(h, 2)), F.sum(e));
+    F.add_(e, 1); // exp's backward reads its output: the walk stops there, after h got its first contribution
+    assert.throws(() => backward(root), InplaceModificationError);
+    assert.equal(x.grad, null);
+    backward(F.sum(F.scale(h, 3)));
+    assert.deepEqual(Array.from(x.grad!), [3, 3]);
   });
 
   it('stops with a clear error naming the layer when the tensor-memory cap is exceeded', () => {

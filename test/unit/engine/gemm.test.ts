@@ -69,6 +69,34 @@ describe('gemm kernel', () => {
     }
   });
 
+  it('float32 products small enough for the JavaScript kernel accumulate and honour offsets (its dot products run in four partial sums)', () => {
+    const rng = new Rng(11);
+    for (const [m, n, k] of [[1, 10, 10], [3, 5, 7], [2, 3, 1], [4, 4, 13]]) {
+      const a = random(Float32Array, 2 + m * k, rng);
+      const b = random(Float32Array, 3 + k * n, rng);
+      const c0 = random(Float32Array, 5 + m * n, rng);
+      const c = c0.slice();
+      gemm(false, true, m, n, k, a, 2, b, 3, c, 5, true);
+      const expected = Float64Array.from(c0.subarray(5));
+      gemmReference(false, true, m, n, k, a.subarray(2), b.subarray(3), expected, true);
+      close(c.subarray(5), Float32Array.from(expected), 1e-7, `float32 accumulate ${m}×${n}×${k}`);
+      close(c.subarray(0, 5), c0.subarray(0, 5), 0, 'untouched prefix');
+    }
+  });
+
+  it('float64 products in the JavaScript kernel are bit for bit the one running sum of the reference', () => {
+    const rng = new Rng(12);
+    for (const [m, n, k] of [[1, 10, 10], [3, 5, 7], [4, 4, 13]]) {
+      const a = random(Float64Array, m * k, rng);
+      const b = random(Float64Array, k * n, rng);
+      const c = new Float64Array(m * n);
+      gemm(false, true, m, n, k, a, 0, b, 0, c, 0, false);
+      const expected = new Float64Array(m * n);
+      gemmReference(false, true, m, n, k, a, b, expected, false);
+      assert.deepEqual(Array.from(c), Array.from(expected));
+    }
+  });
+
   it('k = 0 gives zeros (or leaves C when accumulating)', () => {
     const c = new Float64Array([1, 2, 3, 4]);
     gemm(false, false, 2, 2, 0, new Float64Array(0), 0, new Float64Array(0), 0, c, 0, true);

@@ -9,6 +9,7 @@ import { ConvGeometry, convForward, convInputGrad, convWeightGrad } from '../../
 import { convForwardJs, convInputGradJs, convWeightGradJs } from '../../../src/engine/kernels/conv-js';
 import { KernelBackend, kernelInfo, setKernelBackend } from '../../../src/engine/kernels/core';
 import { reluGradKernel, softmaxRowsKernel, unaryInto, unaryKernel, unaryRowsInPlace } from '../../../src/engine/kernels/elementwise';
+import { poolCounts } from '../../../src/engine/buffer-pool';
 import { gemm, gemmBatch, gemmReference } from '../../../src/engine/kernels/gemm';
 import { poolReady, poolTally, setCallerClaims, setKernelThreads } from '../../../src/engine/kernels/pool';
 import { maxPoolJs, maxPoolKernel, PoolGeometry } from '../../../src/engine/kernels/pooling';
@@ -273,6 +274,8 @@ function checkElementwise(failures: string[], js: boolean): number {
   for (let i = 0; i < n; i++) x[i] = i < SPECIALS.length ? SPECIALS[i] : rng.between(-1, 1) * Math.exp(rng.between(-12, 4.5));
   const f64 = Float64Array.from(x);
   const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+  const handedOut = () => Object.values(poolCounts()).reduce((a, b) => a + b, 0);
+  const before = handedOut();
   const ran = { relu: unaryKernel('relu', x), sigmoid: unaryKernel('sigmoid', x), tanh: unaryKernel('tanh', x) };
   if (js) {
     if (Object.values(ran).some((r) => r !== null)) failures.push('elementwise: a kernel ran without the WebAssembly core');
@@ -281,6 +284,8 @@ function checkElementwise(failures: string[], js: boolean): number {
     }
     return 0;
   }
+  // Results in the engine's own arrays, from the buffer pool: a step scope gives them back for the next step.
+  if (handedOut() - before !== 3 * n * 4) failures.push(`elementwise: ${handedOut() - before} bytes of results came from the buffer pool, expected ${3 * n * 4}`);
   let worst = 0;
   if (!ran.relu || !ran.sigmoid || !ran.tanh) {
     failures.push('elementwise: a kernel did not run on the core');
