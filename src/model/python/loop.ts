@@ -7,11 +7,11 @@
 import { backward } from '../../engine/autograd';
 import type { Tensor } from '../../engine/tensor';
 import type { Expr, FunctionDef, ModuleAst, Range, Stmt } from './ast';
-import { CantFollow } from './errors';
+import { CantFollow, LoopEnded } from './errors';
 import type { Interpreter, Scope } from './interpreter';
 import * as P from './protocol';
 import { isInt, PyIter, PyOpaque, PyRange, toBigInt, Value } from './values';
-import { expressionsIn, nestedBlocks, ownExprs, statementsIn } from './walk';
+import { expressionsIn, nestedBlocks, ownExprs, statementsIn, targetNames } from './walk';
 
 export type LoopStmt = Extract<Stmt, { k: 'for' | 'while' }>;
 
@@ -129,6 +129,11 @@ export function loopCount(interp: Interpreter, s: LoopStmt, scope: Scope): numbe
  * statement steps unconditionally.
  */
 export function accumulationIf(loop: Pick<TrainingLoop, 'stmt' | 'closure'>): Extract<Stmt, { k: 'if' }> | null {
+  return accumulationAt(loop)?.stmt ?? null;
+}
+
+/** The accumulation `if`, with the statements between the one calling backward and it in its block. */
+function accumulationAt(loop: Pick<TrainingLoop, 'stmt' | 'closure'>): { stmt: Extract<Stmt, { k: 'if' }>; between: readonly Stmt[] } | null {
   if (loop.closure) return null;
   // The blocks from the loop's body down to the statement that calls backward itself.
   const path: { block: readonly Stmt[]; at: number }[] = [];
@@ -143,10 +148,24 @@ export function accumulationIf(loop: Pick<TrainingLoop, 'stmt' | 'closure'>): Ex
   }
   for (let level = path.length - 1; level >= 0; level--) {
     const { block: b, at } = path[level];
-    const stepping = b.slice(at + 1).find((st) => stepsIn([st]));
-    if (stepping) return stepping.k === 'if' && !stepsIn(stepping.orelse) ? stepping : null;
+    const k = b.findIndex((st, i) => i > at && stepsIn([st]));
+    if (k < 0) continue;
+    const stepping = b[k];
+    return stepping.k === 'if' && !stepsIn(stepping.orelse) ? { stmt: stepping, between: b.slice(at + 1, k) } : null;
   }
   return null;
+}
+
+/**
+ * The statements after backward() that count what the accumulation `if` tests (`seen += 1` before
+ * `if seen % accum == 0:`). The step stops at backward, so these run apart, before the test.
+ */
+function countersOf(acc: { stmt: Extract<Stmt, { k: 'if' }>; between: readonly Stmt[] }): readonly Stmt[] {
+  const read = new Set(expressionsIn(acc.stmt.test).flatMap((e) => (e.k === 'name' ? [e.id] : [])));
+  return acc.between.filter((st) => {
+    const targets = st.k === 'assign' ? st.targets : st.k === 'augassign' || st.k === 'annassign' ? [st.target] : [];
+    return targets.some((t) => targetNames(t).some((n) => read.has(n)));
+  });
 }
 
 /** Whether the statements call `X.step()` with no argument, or `scaler.step(optimizer)`. */
@@ -164,8 +183,12 @@ const MAX_MICRO_BATCHES = 256;
 export class LoopStep {
   private it: PyIter | null = null;
   private count = 0;
+  /** Optimiser steps taken under gradient accumulation. */
+  private stepped = 0;
   /** The `if` holding the optimiser's step under gradient accumulation. */
   readonly accumulation: Extract<Stmt, { k: 'if' }> | null;
+  /** What runs between backward() and that `if` to count what it tests. */
+  private readonly counters: readonly Stmt[];
 
   constructor(
     private readonly interp: Interpreter,
@@ -173,21 +196,29 @@ export class LoopStep {
     /** Calls a closure handed to `optimizer.step(closure)` and returns the loss it calls backward() on. */
     private readonly callClosure: (fn: Value, r: Range) => Value,
   ) {
-    this.accumulation = accumulationIf(loop);
+    const acc = accumulationAt(loop);
+    this.accumulation = acc?.stmt ?? null;
+    this.counters = acc ? countersOf(acc) : [];
   }
 
-  /** Binds the loop variable for the next step. */
-  next(r: Range): void {
+  /**
+   * Binds the loop variable for the next step. True when the iterable had ended and was begun
+   * again (as the next epoch would); false for the first pass's items and for a `while` loop.
+   */
+  next(r: Range): boolean {
     const s = this.loop.stmt;
-    if (s.k === 'while') return;
+    if (s.k === 'while') return false;
+    let again = false;
     let v = this.it?.next();
     if (v === undefined) {
+      again = this.it !== null;
       this.it = P.iterate(this.interp, this.interp.eval(s.iter, this.loop.scope), s.iter.r);
       v = this.it.next();
       if (v === undefined) throw new CantFollow(new PyOpaque('a training loop over nothing', s.iter.r), r);
     }
     this.count++;
     this.interp.assign(s.target, v, this.loop.scope);
+    return again;
   }
 
   /** Runs the body to the backward call and returns the tensor it was called on. */
@@ -208,12 +239,20 @@ export class LoopStep {
   stepLoss(first: boolean, tensorOf: (v: Value) => Tensor, accumulate = true): Tensor {
     const cond = accumulate ? this.accumulation : null;
     for (let k = 0; ; k++) {
-      if (!first || k > 0) this.next(this.loop.stmt.r);
+      const again = (!first || k > 0) && this.next(this.loop.stmt.r);
+      // The trace's steps are bounded by one pass over the loop's items; under accumulation a pass
+      // holds fewer optimiser steps than items, so the pass ending is where the script's steps end.
+      // (A first step that needs more than one pass is followed: a counter kept across epochs may step.)
+      if (again && cond && this.stepped > 0) throw new LoopEnded(this.stepped);
       const loss = tensorOf(this.lossOf());
       if (!cond) return loss;
+      for (const st of this.counters) this.interp.exec(st, this.loop.scope);
       const t = this.interp.eval(cond.test, this.loop.scope);
       if (t instanceof PyOpaque) throw new CantFollow(t, cond.test.r);
-      if (this.interp.truthy(t, cond.test.r)) return loss;
+      if (this.interp.truthy(t, cond.test.r)) {
+        this.stepped++;
+        return loss;
+      }
       if (k + 1 >= MAX_MICRO_BATCHES) throw new CantFollow(new PyOpaque(`an optimiser step that has not come after ${MAX_MICRO_BATCHES} backward() calls`, cond.r), cond.r);
       backward(loss);
     }

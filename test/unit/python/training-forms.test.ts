@@ -206,6 +206,46 @@ for i, (xb, yb) in enumerate(batches):
     assert.match(fewer.diagnostics.map((d) => d.message).join('; '), /AssertionError: 8/);
   });
 
+  it('under gradient accumulation the trace takes the optimiser steps of one pass over the data, not one per item', async () => {
+    // 12 micro-batches in threes are 4 steps; 10 are 3 (the tenth's gradient never steps in this pass).
+    const script = (n: number) => `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+batches = [(x * (k + 1), y) for k in range(${n})]
+for i, (xb, yb) in enumerate(batches):
+    loss = criterion(net(xb), yb) / 3
+    loss.backward()
+    if (i + 1) % 3 == 0:
+        opt.step()
+        opt.zero_grad()
+`;
+    for (const [n, steps] of [[12, 4], [10, 3], [2, 0]] as const) {
+      const r = await trace(script(n), 20);
+      if (steps === 0) {
+        // Two micro-batches never reach a step: following them into further passes never steps either.
+        assert.equal(r.analysis, null);
+        assert.match(r.diagnostics.map((d) => d.message).join('; '), /optimiser step that has not come after 256 backward\(\) calls/);
+        continue;
+      }
+      assert.deepEqual(r.diagnostics, [], `${n} micro-batches`);
+      assert.equal(r.analysis!.trace.steps.length, steps, `${n} micro-batches`);
+      assert.equal(r.analysis!.trace.stoppedEarly, null);
+    }
+    // A counter kept across epochs steps in the next pass: the first step is followed into it.
+    const counter = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+batches = [(x * (k + 1), y) for k in range(2)]
+seen = 0
+for xb, yb in batches:
+    loss = criterion(net(xb), yb) / 3
+    loss.backward()
+    seen += 1
+    if seen % 3 == 0:
+        opt.step()
+        opt.zero_grad()
+`;
+    const c = await trace(counter, 20);
+    assert.deepEqual(c.diagnostics, []);
+    assert.equal(c.analysis!.trace.steps.length, 1);
+  });
+
   it('an accumulation condition Gradient Lens cannot follow is a can\'t-follow at the if, not a step on every backward()', async () => {
     const text = `${HEAD}import os
 opt = optim.SGD(net.parameters(), lr=0.1)
