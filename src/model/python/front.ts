@@ -649,6 +649,10 @@ function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonMod
   if (!(built instanceof ModuleObj)) {
     return interp.raise('TypeError', `the build expression ${JSON.stringify(b.build)} gives ${typeof built === 'object' && built ? `a ${built.type.name}` : String(built)}, not an nn.Module`, where);
   }
+  // The build and loss expressions' text is the sidecar's: the model is placed at its class, and so
+  // are the layers PyTorch builds inside one of its own (nn.Transformer's encoder) when the class derives it.
+  const site = torch.sites.get(built.engine);
+  if (site) site.created = site.callee = site.applied = built.cls.nameRange ?? where;
   const params = built.engine.parameters();
   const engineOpt = buildOptimizer(b.spec.optimizer, params);
   const lossFn = b.loss === null ? buildLoss(b.spec.loss) : null;
