@@ -164,10 +164,14 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   fn(fns, 'eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) =>
     finish(F.eye(torch.int(a.n, r), a.m === null ? undefined : torch.int(a.m, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r),
   );
-  fn(fns, 'randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
-    const args = a.__varargs ?? [];
-    const [low, high, size] = args.length === 2 ? [0, torch.int(args[0], r), args[1]] : [torch.int(args[0], r), torch.int(args[1], r), args[2]];
-    return wrap(F.randint(low, high, torch.ints(size ?? new PyTuple([]), r), torch.rng, dtypeOr(a.dtype, r, 'int64')));
+  // randint(high, size) or randint(low, high, size), each also by keyword (torch.randint(10, size=(1,))).
+  fn(fns, 'randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
+    const pos = [...(a.__varargs ?? [])];
+    const size = a.size ?? pos.pop();
+    const high = a.high ?? pos.pop();
+    const low = a.low ?? pos.pop() ?? 0n;
+    if (size === undefined || high === undefined || pos.length) return torch.interp.raise('TypeError', 'randint() takes (low=0, high, size) as arguments', r);
+    return wrap(F.randint(torch.int(low, r), torch.int(high, r), torch.ints(size, r), torch.rng, dtypeOr(a.dtype, r, 'int64')));
   });
   fn(fns, 'randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
     const n = torch.int(a.n, r);
