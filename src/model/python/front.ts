@@ -263,6 +263,18 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
   return null;
 }
 
+/**
+ * What the loop calls that Gradient Lens could not follow (`model(data)` where `model` came from
+ * the file's own `import model`): said at its origin rather than "the model this loop trains".
+ */
+function opaqueCallee(torch: Torch, loop: TrainingLoop): PyOpaque | null {
+  for (const name of calledNames(loop)) {
+    const v = torch.interp.peek(name, loop.scope);
+    if (v instanceof PyOpaque) return v;
+  }
+  return null;
+}
+
 /** Names called as functions in a loop's body (`model(x)`, `criterion(...)`). */
 function calledNames(loop: TrainingLoop): string[] {
   const out: string[] = [];
@@ -463,7 +475,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     throw e;
   }
   const root = modelOf(torch, built, loop.scope, loop);
-  if (!root) throw new CantFollow(new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
+  if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r));

@@ -162,6 +162,30 @@ for k in range(1000):
     assert.match(fixed, /param\.data\.add_\(-(?!1e-9)[0-9.e-]+ \* param\.grad\)/);
   });
 
+  it('a model from the file\'s own module (import model, as the word language model\'s main.py) is a can\'t-follow where it is built, also with a hand-written update', async () => {
+    const text = `import torch
+import torch.nn as nn
+import model
+
+net = model.RNNModel('LSTM', 50, 16, 16, 2)
+criterion = nn.CrossEntropyLoss()
+lr = 20
+x = torch.zeros(5, 3, dtype=torch.long)
+y = torch.zeros(15, dtype=torch.long)
+for step in range(4):
+    net.zero_grad()
+    loss = criterion(net(x).view(-1, 50), y)
+    loss.backward()
+    for p in net.parameters():
+        p.data.add_(p.grad, alpha=-lr)
+`;
+    const r = await trace(text);
+    assert.equal(r.analysis, null);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.equal(at(text, r.diagnostics[0].range), "model.RNNModel('LSTM', 50, 16, 16, 2)");
+  });
+
   it('an in-place update of the parameters outside torch.no_grad() is the error PyTorch raises there', async () => {
     const text = handLoop('    for param in net.parameters():\n        param.add_(-0.1 * param.grad)');
     const r = await trace(text);
