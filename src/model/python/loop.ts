@@ -83,6 +83,47 @@ export function closureLoop(s: LoopStmt, ast: ModuleAst): ClosureStep | null {
   return null;
 }
 
+/**
+ * A call, in a loop's own body, of a module-level function that calls backward itself and has no
+ * loop of its own around it: each call is one training step (`for epoch in range(n):
+ * train_iter(model, optimizer, ...)`, as pytorch/examples' GAT and the char-RNN tutorials write it).
+ */
+export interface StepCall {
+  call: Extract<Expr, { k: 'call' }>;
+  def: FunctionDef;
+  /** The backward call inside the function. */
+  backward: Extract<Expr, { k: 'call' }>;
+}
+
+/** The loop body's statements, without those of the loops nested in it (their steps are theirs). */
+function ownStatements(body: readonly Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  const stack = [...body];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.k === 'for' || x.k === 'while') continue;
+    out.push(x);
+    for (const b of nestedBlocks(x)) stack.push(...b);
+  }
+  return out;
+}
+
+export function stepCallLoop(s: LoopStmt, ast: ModuleAst): StepCall | null {
+  for (const st of ownStatements(s.body)) {
+    for (const e of ownExprs(st)) {
+      for (const x of expressionsIn(e)) {
+        if (x.k !== 'call' || x.fn.k !== 'name') continue;
+        const name = x.fn.id;
+        const def = ast.body.filter((d): d is FunctionDef => d.k === 'def' && d.name === name).pop();
+        if (!def || statementsIn(def.body).some((d) => (d.k === 'for' || d.k === 'while') && backwardIn(d))) continue;
+        const backward = def.body.map((d) => backwardIn(d)).find((c) => c !== null);
+        if (backward) return { call: x, def, backward };
+      }
+    }
+  }
+  return null;
+}
+
 /** Whether statement `s` (or a block in it) makes the call `c`. */
 function makes(s: Stmt, c: Expr): boolean {
   return statementsIn(s).some((x) => ownExprs(x).some((e) => expressionsIn(e).includes(c)));
@@ -99,6 +140,8 @@ export interface TrainingLoop {
   backward: Extract<Expr, { k: 'call' }>;
   /** The loop hands a closure to the optimiser's step instead of calling backward itself. */
   closure?: ClosureStep;
+  /** The loop calls a function that calls backward (and usually steps the optimiser) itself. */
+  stepCall?: StepCall;
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
@@ -195,6 +238,8 @@ export class LoopStep {
     readonly loop: TrainingLoop,
     /** Calls a closure handed to `optimizer.step(closure)` and returns the loss it calls backward() on. */
     private readonly callClosure: (fn: Value, r: Range) => Value,
+    /** Runs code that calls backward() (a step function's call) and returns the loss it was called on. */
+    private readonly untilBackward: (run: () => Value, r: Range) => Value,
   ) {
     const acc = accumulationAt(loop);
     this.accumulation = acc?.stmt ?? null;
@@ -260,9 +305,9 @@ export class LoopStep {
 
   private run(stmts: readonly Stmt[]): Value | undefined {
     const scope = this.loop.scope;
-    const closure = this.loop.closure;
+    const { closure, stepCall } = this.loop;
     for (const s of stmts) {
-      const b = backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null);
+      const b = backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null) ?? (stepCall && makes(s, stepCall.call) ? stepCall.call : null);
       if (!b) {
         this.interp.exec(s, scope);
         continue;
@@ -289,6 +334,7 @@ export class LoopStep {
   private reach(b: Extract<Expr, { k: 'call' }>): Value | undefined {
     const scope = this.loop.scope;
     if (b === this.loop.closure?.step) return this.callClosure(this.interp.eval(b.args[0].value, scope), b.r);
+    if (b === this.loop.stepCall?.call) return this.untilBackward(() => this.interp.eval(b, scope), b.r);
     const recv = b.fn.k === 'attr' ? b.fn.obj : null;
     return recv ? this.interp.eval(recv, scope) : undefined;
   }

@@ -209,6 +209,64 @@ for step in range(4):
     assert.equal(at(some, s.diagnostics[0].range), 'net[0].parameters()');
   });
 
+  it('a loop calling a function that does one step (backward and the update inside it) is the training loop: with an optimiser, or updating by hand', async () => {
+    // pytorch/examples' GAT calls train_iter(...) once an epoch; the char-RNN tutorials call train(...) per sample.
+    const withOptimizer = `${HEAD}opt = optim.Adam(net.parameters(), lr=0.01)
+
+def train_step(model, optimizer, xb, yb):
+    model.train()
+    optimizer.zero_grad()
+    loss = criterion(model(xb), yb)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+for epoch in range(6):
+    train_step(net, opt, x * 2, y)
+`;
+    const r = await trace(withOptimizer);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.steps.length, 4);
+    assert.equal(r.analysis!.trace.optimizer.type, 'Adam');
+    // The batch is the loop's argument for the function's xb.
+    assert.equal(r.analysis!.trace.batchSize, 8);
+    assert.ok(Math.abs(r.analysis!.trace.data!.input.max - 2) < 1e-6, JSON.stringify(r.analysis!.trace.data));
+    const byHand = `${HEAD}learning_rate = 0.005
+
+def train(xb, yb):
+    net.zero_grad()
+    loss = criterion(net(xb), yb)
+    loss.backward()
+    for p in net.parameters():
+        p.data.add_(p.grad.data, alpha=-learning_rate)
+    return net(xb), loss.item()
+
+for it in range(1, 10):
+    output, loss = train(x, y)
+`;
+    const h = await trace(byHand);
+    assert.deepEqual(h.diagnostics, []);
+    assert.equal(h.analysis!.trace.steps.length, 4);
+    assert.equal(h.analysis!.trace.optimizer.type, 'SGD');
+    assert.equal(h.analysis!.trace.optimizer.lr, 0.005);
+    // A function with a loop of its own around backward is not one step: that loop is the training loop.
+    const own = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+
+def fit(n):
+    for k in range(n):
+        opt.zero_grad()
+        loss = criterion(net(x), y)
+        loss.backward()
+        opt.step()
+
+for epoch in range(2):
+    fit(3)
+`;
+    const o = await trace(own, 20);
+    assert.deepEqual(o.diagnostics, []);
+    assert.equal(o.analysis!.trace.steps.length, 3);
+  });
+
   it('under gradient accumulation a traced step is the script\'s: one optimiser step per accum_steps backward() calls', async () => {
     const text = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
 batches = [(x + k, y) for k in range(12)]

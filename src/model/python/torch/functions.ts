@@ -129,9 +129,12 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     ['rand', (s: number[], d: TensorDType) => F.rand(s, torch.rng, d)],
     ['randn', (s: number[], d: TensorDType) => F.randn(s, torch.rng, d)],
   ] as const) {
-    fn(fns, `${name}(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, generator=None, pin_memory=False, memory_format=None)`, (a, r) =>
-      finish(make(torch.shapeArgs(a.__varargs ?? [], r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r),
-    );
+    // The shape as arguments, one sequence, or by keyword (torch.empty(size=(n, m)), as the GAT example writes it).
+    fn(fns, `${name}(*dims, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, generator=None, pin_memory=False, memory_format=None)`, (a, r) => {
+      const dims = a.__varargs ?? [];
+      if (a.size !== null && dims.length) return torch.interp.raise('TypeError', `${name}() got multiple values for argument 'size'`, r);
+      return finish(make(torch.shapeArgs(a.size !== null ? [a.size] : dims, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r);
+    });
   }
   for (const [name, make] of [
     ['zeros_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
