@@ -309,7 +309,7 @@ assert F.relu is not None and torch.nn.Linear is not None and nn.Linear is torch
   const read = (text: string) => analysePython({ text, fileName: 'model.py', steps: 3 });
   const steps = (r: PythonResult) => JSON.stringify(r.analysis!.trace.steps);
 
-  it('torch.randint in each of PyTorch\'s forms, size and high by keyword too (forward-forward\'s randint(n, size=(1,)))', async () => {
+  it('torch.randint in each of PyTorch\'s forms, size and high by keyword too (forward-forward\'s randint(n, size=(1,))); the factories\' size= (GAT)', async () => {
     await traced(
       script(
         'self.head = nn.Linear(4, 1)',
@@ -322,6 +322,8 @@ assert F.relu is not None and torch.nn.Linear is not None and nn.Linear is torch
           'assert a.shape == (1,) and 0 <= a.item() < 7 and a.dtype == torch.int64',
           'assert b.shape == (3, 2) and bool(((b >= 2) & (b < 5)).all())',
           'assert c.shape == (2,) and d.shape == (5,) and int(d.min()) >= 1 and int(d.max()) < 4 and e.shape == (2,)',
+          // The factories' shape by keyword, as GAT's nn.Parameter(torch.empty(size=(n, m))).
+          'assert torch.empty(size=(2, 3)).shape == (2, 3) and torch.zeros(size=[4]).shape == (4,) and torch.randn(size=(1, 2)).shape == (1, 2)',
           'return self.head(x[:, 0])',
         ].join('\n'),
       ),
