@@ -13,6 +13,9 @@ const node = {
   // jsonc-parser's UMD build requires its parts dynamically, which a bundle cannot follow; take its ES module build.
   mainFields: ['module', 'main'],
   target: 'node20',
+  // The engine's module classes carry PyTorch's names (TransformerEncoderLayer), which the Python
+  // front end and the layer list read from their constructors: bundling must not rename them.
+  keepNames: true,
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',

@@ -9,6 +9,7 @@ import { traitsOf } from '../model/catalogue';
 import { layersBelow } from '../model/graph';
 import { DEFAULT_LIMITS, memoryLimitBytes } from '../limits';
 import { persistentBytes } from '../model/memory';
+import { LoopEnded } from '../model/python/errors';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
 import { recordStep, releaseGradients, releaseStep, type StepScope, type StepSurvivors } from '../engine/step-scope';
@@ -330,6 +331,8 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
         else lossTensor = forwardBackward(session, at);
         loss = lossTensor.item();
       } catch (e) {
+        // The script's own loop takes no further step (gradient accumulation over one pass): the trace is complete.
+        if (e instanceof LoopEnded) break;
         // The user's model fed the loss values it is not defined on: a finding, not a failed run.
         if (!(e instanceof LossInputError)) throw e;
         trace.lossRejected = { step, message: e.message, loss: e.loss, accepts: e.accepts, ...e.input };

@@ -87,3 +87,14 @@ export class BackwardReached extends Signal {
     super('backward reached');
   }
 }
+
+/**
+ * Thrown by a training script's own step when the script takes no further optimiser step: the
+ * trace ends there (src/trace/run.ts), with the steps the script takes, short of the count asked.
+ */
+export class LoopEnded extends Error {
+  override name = 'LoopEnded';
+  constructor(readonly steps: number) {
+    super(`the training loop ends after ${steps} optimiser steps`);
+  }
+}

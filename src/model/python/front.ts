@@ -23,7 +23,7 @@ import { handWrittenSgd } from './hand-sgd';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
-import { accumulationIf, backwardIn, closureLoop, isTrainingLoop, LoopStep, loopCount, TrainingLoop, TrainingLoopFound } from './loop';
+import { accumulationIf, backwardIn, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
@@ -170,6 +170,9 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
         // `optimizer.step(closure)`: the closure computes the loss and calls backward for the optimiser.
         const closure = closureLoop(s, ast);
         if (closure) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: closure.backward, closure });
+        // `train_iter(model, optimizer, ...)`: a function called once a step calls backward.
+        const stepCall = stepCallLoop(s, ast);
+        if (stepCall) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: stepCall.backward, stepCall });
         return false;
       },
     },
@@ -221,7 +224,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
 /** Whether the file has a training loop anywhere (in a function or method too). */
 function hasTrainingLoop(ast: ModuleAst): boolean {
   const visit = (stmts: readonly Stmt[]): boolean =>
-    statementsIn(stmts).some((st) => ((st.k === 'for' || st.k === 'while') && (isTrainingLoop(st) || closureLoop(st, ast))) || ((st.k === 'def' || st.k === 'class') && visit(st.body)));
+    statementsIn(stmts).some((st) => ((st.k === 'for' || st.k === 'while') && (isTrainingLoop(st) || closureLoop(st, ast) || stepCallLoop(st, ast))) || ((st.k === 'def' || st.k === 'class') && visit(st.body)));
   return visit(ast.body);
 }
 
@@ -263,21 +266,39 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
   return null;
 }
 
+/**
+ * What the loop calls that Gradient Lens could not follow (`model(data)` where `model` came from
+ * the file's own `import model`): said at its origin rather than "the model this loop trains".
+ */
+function opaqueCallee(torch: Torch, loop: TrainingLoop): PyOpaque | null {
+  for (const name of calledNames(loop)) {
+    const v = torch.interp.peek(name, loop.scope);
+    if (v instanceof PyOpaque) return v;
+  }
+  return null;
+}
+
 /** Names called as functions in a loop's body (`model(x)`, `criterion(...)`). */
 function calledNames(loop: TrainingLoop): string[] {
   const out: string[] = [];
-  // The closure handed to optimizer.step calls the model for the loop.
-  for (const s of [...statementsIn(loop.stmt.body), ...(loop.closure ? statementsIn(loop.closure.def.body) : [])]) {
+  // The closure handed to optimizer.step, or the function the loop calls for a step, calls the model for the loop.
+  for (const s of stepStatements(loop)) {
     for (const e of ownExprs(s)) for (const x of expressionsIn(e)) if (x.k === 'call' && x.fn.k === 'name') out.push(x.fn.id);
   }
   return out;
+}
+
+/** The statements one step runs: the loop's body, and the closure or step function it calls. */
+function stepStatements(loop: TrainingLoop): Stmt[] {
+  const called = loop.closure?.def ?? loop.stepCall?.def;
+  return [...statementsIn(loop.stmt.body), ...(called ? statementsIn(called.body) : [])];
 }
 
 /** The optimiser the script steps: the one `optimizer.step()` in the loop names, else the latest made. */
 function optimizerOf(torch: Torch, loop: TrainingLoop | null): OptimizerUse | null {
   let opaque: { v: PyOpaque; r: Range } | null = null;
   if (loop) {
-    for (const s of statementsIn(loop.stmt.body)) {
+    for (const s of stepStatements(loop)) {
       for (const e of ownExprs(s)) {
         for (const x of expressionsIn(e)) {
           if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step') continue;
@@ -463,10 +484,10 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     throw e;
   }
   const root = modelOf(torch, built, loop.scope, loop);
-  if (!root) throw new CantFollow(new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
+  if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
-  const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r));
+  const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;
   // The step runs the body to backward(); the optimiser's step is the engine's, so it clips as the loop does.
   opt.engine.clip = traceClipOf(loopClip(torch, loop));
@@ -523,10 +544,15 @@ function opaqueBatch(torch: Torch, loop: TrainingLoop): CantFollow[] {
  */
 function callClosure(torch: Torch, fn: Value, r: Range): Value {
   if (fn instanceof PyOpaque) throw new CantFollow(fn, r);
+  return untilBackward(torch, () => torch.interp.call(fn, [], null, r), r, 'a closure that returns without calling backward()');
+}
+
+/** Runs code that calls backward() and returns the loss it was called on (the trace does the backward). */
+function untilBackward(torch: Torch, run: () => Value, r: Range, without: string): Value {
   torch.stopAtBackward = true;
   let returned: Value;
   try {
-    returned = torch.interp.call(fn, [], null, r);
+    returned = run();
   } catch (e) {
     if (e instanceof BackwardReached) return e.loss as Value;
     throw e;
@@ -535,7 +561,7 @@ function callClosure(torch: Torch, fn: Value, r: Range): Value {
   }
   // Its loss was a value Gradient Lens could not follow (backward() on it did nothing here).
   if (returned instanceof PyOpaque) throw new CantFollow(returned, r);
-  throw new CantFollow(new PyOpaque('a closure that returns without calling backward()', r), r);
+  throw new CantFollow(new PyOpaque(without, r), r);
 }
 
 function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
@@ -558,19 +584,37 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
   let input: Expr | null = null;
   let target: Expr | null = null;
   const before = loop.backward.r.start;
-  // A closure handed to optimizer.step computes the loss: its calls are the step's.
-  const calls = [...statementsIn(loop.stmt.body), ...(loop.closure ? statementsIn(loop.closure.def.body) : [])]
+  // A closure handed to optimizer.step, or a step function, computes the loss: its calls are the step's.
+  const calls = stepStatements(loop)
     .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))
     .filter((x): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.args.length > 0 && x.r.start < before)
     .sort((a, b) => a.r.start - b.r.start);
+  const outer = (e: Expr) => callerArg(loop, e);
   for (const x of calls) {
-    const fn = safeEval(torch.interp, x.fn, loop.scope);
+    const fn = safeEval(torch.interp, outer(x.fn), loop.scope);
     if (fn === root && !input) {
-      input = x.args[0].value;
-      if (x.args[1] && !target) target = x.args[1].value;
-    } else if (isLossCallee(torch, fn) && x.args[1]) target = x.args[1].value;
+      input = outer(x.args[0].value);
+      if (x.args[1] && !target) target = outer(x.args[1].value);
+    } else if (isLossCallee(torch, fn) && x.args[1]) target = outer(x.args[1].value);
   }
   return { input, target: target ?? batchTargetArg(loop, calls) };
+}
+
+/**
+ * A step function's parameter (`model`, `x` of `def train_step(model, x, y)`) as the expression the
+ * loop passes for it (`net`, `xb`), which the loop's scope can evaluate; anything else as it is.
+ */
+function callerArg(loop: TrainingLoop, e: Expr): Expr {
+  const step = loop.stepCall;
+  if (!step || e.k !== 'name') return e;
+  const { def, call } = step;
+  if (call.args.some((a) => a.kind === 'star' || a.kind === 'dstar')) return e;
+  const positional = def.params.filter((p) => p.kind === 'posonly' || p.kind === 'pos');
+  const kw = call.args.find((a) => a.kind === 'kw' && a.name === e.id);
+  if (kw) return kw.value;
+  const at = positional.findIndex((p) => p.name === e.id);
+  const given = call.args.filter((a) => a.kind === 'pos');
+  return at >= 0 && at < given.length ? given[at].value : e;
 }
 
 /**
@@ -615,7 +659,8 @@ function firstBatch(torch: Torch, loop: TrainingLoop, io: { input: Expr | null; 
   if ((got.input || !io.input) && (got.target || !io.target)) return got;
   const vars = loop.scope.vars;
   const saved = new Map(vars);
-  const until = Math.min(io.input?.r.start ?? Infinity, loop.backward.r.start);
+  // A step function's backward is in its def, before the loop: the loop's body runs up to the call.
+  const until = Math.min(io.input?.r.start ?? Infinity, (loop.stepCall?.call ?? loop.backward).r.start);
   try {
     for (const st of loop.stmt.body) {
       if (st.r.end > until) break;
@@ -649,6 +694,10 @@ function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonMod
   if (!(built instanceof ModuleObj)) {
     return interp.raise('TypeError', `the build expression ${JSON.stringify(b.build)} gives ${typeof built === 'object' && built ? `a ${built.type.name}` : String(built)}, not an nn.Module`, where);
   }
+  // The build and loss expressions' text is the sidecar's: the model is placed at its class, and so
+  // are the layers PyTorch builds inside one of its own (nn.Transformer's encoder) when the class derives it.
+  const site = torch.sites.get(built.engine);
+  if (site) site.created = site.callee = site.applied = built.cls.nameRange ?? where;
   const params = built.engine.parameters();
   const engineOpt = buildOptimizer(b.spec.optimizer, params);
   const lossFn = b.loss === null ? buildLoss(b.spec.loss) : null;

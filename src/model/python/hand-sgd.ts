@@ -34,6 +34,8 @@ function parameterLoops(loop: TrainingLoop): { f: Extract<Stmt, { k: 'for' }>; n
     }
   };
   visit(loop.stmt.body, false);
+  // A step function's update is in the function, after its backward (the char-RNN tutorials' train()).
+  if (loop.stepCall) visit(loop.stepCall.def.body, false);
   return out;
 }
 

@@ -7,11 +7,11 @@
 import { backward } from '../../engine/autograd';
 import type { Tensor } from '../../engine/tensor';
 import type { Expr, FunctionDef, ModuleAst, Range, Stmt } from './ast';
-import { CantFollow } from './errors';
+import { CantFollow, LoopEnded } from './errors';
 import type { Interpreter, Scope } from './interpreter';
 import * as P from './protocol';
 import { isInt, PyIter, PyOpaque, PyRange, toBigInt, Value } from './values';
-import { expressionsIn, nestedBlocks, ownExprs, statementsIn } from './walk';
+import { expressionsIn, nestedBlocks, ownExprs, statementsIn, targetNames } from './walk';
 
 export type LoopStmt = Extract<Stmt, { k: 'for' | 'while' }>;
 
@@ -83,6 +83,47 @@ export function closureLoop(s: LoopStmt, ast: ModuleAst): ClosureStep | null {
   return null;
 }
 
+/**
+ * A call, in a loop's own body, of a module-level function that calls backward itself and has no
+ * loop of its own around it: each call is one training step (`for epoch in range(n):
+ * train_iter(model, optimizer, ...)`, as pytorch/examples' GAT and the char-RNN tutorials write it).
+ */
+export interface StepCall {
+  call: Extract<Expr, { k: 'call' }>;
+  def: FunctionDef;
+  /** The backward call inside the function. */
+  backward: Extract<Expr, { k: 'call' }>;
+}
+
+/** The loop body's statements, without those of the loops nested in it (their steps are theirs). */
+function ownStatements(body: readonly Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  const stack = [...body];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.k === 'for' || x.k === 'while') continue;
+    out.push(x);
+    for (const b of nestedBlocks(x)) stack.push(...b);
+  }
+  return out;
+}
+
+export function stepCallLoop(s: LoopStmt, ast: ModuleAst): StepCall | null {
+  for (const st of ownStatements(s.body)) {
+    for (const e of ownExprs(st)) {
+      for (const x of expressionsIn(e)) {
+        if (x.k !== 'call' || x.fn.k !== 'name') continue;
+        const name = x.fn.id;
+        const def = ast.body.filter((d): d is FunctionDef => d.k === 'def' && d.name === name).pop();
+        if (!def || statementsIn(def.body).some((d) => (d.k === 'for' || d.k === 'while') && backwardIn(d))) continue;
+        const backward = def.body.map((d) => backwardIn(d)).find((c) => c !== null);
+        if (backward) return { call: x, def, backward };
+      }
+    }
+  }
+  return null;
+}
+
 /** Whether statement `s` (or a block in it) makes the call `c`. */
 function makes(s: Stmt, c: Expr): boolean {
   return statementsIn(s).some((x) => ownExprs(x).some((e) => expressionsIn(e).includes(c)));
@@ -99,6 +140,8 @@ export interface TrainingLoop {
   backward: Extract<Expr, { k: 'call' }>;
   /** The loop hands a closure to the optimiser's step instead of calling backward itself. */
   closure?: ClosureStep;
+  /** The loop calls a function that calls backward (and usually steps the optimiser) itself. */
+  stepCall?: StepCall;
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
@@ -129,6 +172,11 @@ export function loopCount(interp: Interpreter, s: LoopStmt, scope: Scope): numbe
  * statement steps unconditionally.
  */
 export function accumulationIf(loop: Pick<TrainingLoop, 'stmt' | 'closure'>): Extract<Stmt, { k: 'if' }> | null {
+  return accumulationAt(loop)?.stmt ?? null;
+}
+
+/** The accumulation `if`, with the statements between the one calling backward and it in its block. */
+function accumulationAt(loop: Pick<TrainingLoop, 'stmt' | 'closure'>): { stmt: Extract<Stmt, { k: 'if' }>; between: readonly Stmt[] } | null {
   if (loop.closure) return null;
   // The blocks from the loop's body down to the statement that calls backward itself.
   const path: { block: readonly Stmt[]; at: number }[] = [];
@@ -143,10 +191,24 @@ export function accumulationIf(loop: Pick<TrainingLoop, 'stmt' | 'closure'>): Ex
   }
   for (let level = path.length - 1; level >= 0; level--) {
     const { block: b, at } = path[level];
-    const stepping = b.slice(at + 1).find((st) => stepsIn([st]));
-    if (stepping) return stepping.k === 'if' && !stepsIn(stepping.orelse) ? stepping : null;
+    const k = b.findIndex((st, i) => i > at && stepsIn([st]));
+    if (k < 0) continue;
+    const stepping = b[k];
+    return stepping.k === 'if' && !stepsIn(stepping.orelse) ? { stmt: stepping, between: b.slice(at + 1, k) } : null;
   }
   return null;
+}
+
+/**
+ * The statements after backward() that count what the accumulation `if` tests (`seen += 1` before
+ * `if seen % accum == 0:`). The step stops at backward, so these run apart, before the test.
+ */
+function countersOf(acc: { stmt: Extract<Stmt, { k: 'if' }>; between: readonly Stmt[] }): readonly Stmt[] {
+  const read = new Set(expressionsIn(acc.stmt.test).flatMap((e) => (e.k === 'name' ? [e.id] : [])));
+  return acc.between.filter((st) => {
+    const targets = st.k === 'assign' ? st.targets : st.k === 'augassign' || st.k === 'annassign' ? [st.target] : [];
+    return targets.some((t) => targetNames(t).some((n) => read.has(n)));
+  });
 }
 
 /** Whether the statements call `X.step()` with no argument, or `scaler.step(optimizer)`. */
@@ -164,30 +226,44 @@ const MAX_MICRO_BATCHES = 256;
 export class LoopStep {
   private it: PyIter | null = null;
   private count = 0;
+  /** Optimiser steps taken under gradient accumulation. */
+  private stepped = 0;
   /** The `if` holding the optimiser's step under gradient accumulation. */
   readonly accumulation: Extract<Stmt, { k: 'if' }> | null;
+  /** What runs between backward() and that `if` to count what it tests. */
+  private readonly counters: readonly Stmt[];
 
   constructor(
     private readonly interp: Interpreter,
     readonly loop: TrainingLoop,
     /** Calls a closure handed to `optimizer.step(closure)` and returns the loss it calls backward() on. */
     private readonly callClosure: (fn: Value, r: Range) => Value,
+    /** Runs code that calls backward() (a step function's call) and returns the loss it was called on. */
+    private readonly untilBackward: (run: () => Value, r: Range) => Value,
   ) {
-    this.accumulation = accumulationIf(loop);
+    const acc = accumulationAt(loop);
+    this.accumulation = acc?.stmt ?? null;
+    this.counters = acc ? countersOf(acc) : [];
   }
 
-  /** Binds the loop variable for the next step. */
-  next(r: Range): void {
+  /**
+   * Binds the loop variable for the next step. True when the iterable had ended and was begun
+   * again (as the next epoch would); false for the first pass's items and for a `while` loop.
+   */
+  next(r: Range): boolean {
     const s = this.loop.stmt;
-    if (s.k === 'while') return;
+    if (s.k === 'while') return false;
+    let again = false;
     let v = this.it?.next();
     if (v === undefined) {
+      again = this.it !== null;
       this.it = P.iterate(this.interp, this.interp.eval(s.iter, this.loop.scope), s.iter.r);
       v = this.it.next();
       if (v === undefined) throw new CantFollow(new PyOpaque('a training loop over nothing', s.iter.r), r);
     }
     this.count++;
     this.interp.assign(s.target, v, this.loop.scope);
+    return again;
   }
 
   /** Runs the body to the backward call and returns the tensor it was called on. */
@@ -208,12 +284,20 @@ export class LoopStep {
   stepLoss(first: boolean, tensorOf: (v: Value) => Tensor, accumulate = true): Tensor {
     const cond = accumulate ? this.accumulation : null;
     for (let k = 0; ; k++) {
-      if (!first || k > 0) this.next(this.loop.stmt.r);
+      const again = (!first || k > 0) && this.next(this.loop.stmt.r);
+      // The trace's steps are bounded by one pass over the loop's items; under accumulation a pass
+      // holds fewer optimiser steps than items, so the pass ending is where the script's steps end.
+      // (A first step that needs more than one pass is followed: a counter kept across epochs may step.)
+      if (again && cond && this.stepped > 0) throw new LoopEnded(this.stepped);
       const loss = tensorOf(this.lossOf());
       if (!cond) return loss;
+      for (const st of this.counters) this.interp.exec(st, this.loop.scope);
       const t = this.interp.eval(cond.test, this.loop.scope);
       if (t instanceof PyOpaque) throw new CantFollow(t, cond.test.r);
-      if (this.interp.truthy(t, cond.test.r)) return loss;
+      if (this.interp.truthy(t, cond.test.r)) {
+        this.stepped++;
+        return loss;
+      }
       if (k + 1 >= MAX_MICRO_BATCHES) throw new CantFollow(new PyOpaque(`an optimiser step that has not come after ${MAX_MICRO_BATCHES} backward() calls`, cond.r), cond.r);
       backward(loss);
     }
@@ -221,9 +305,9 @@ export class LoopStep {
 
   private run(stmts: readonly Stmt[]): Value | undefined {
     const scope = this.loop.scope;
-    const closure = this.loop.closure;
+    const { closure, stepCall } = this.loop;
     for (const s of stmts) {
-      const b = backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null);
+      const b = backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null) ?? (stepCall && makes(s, stepCall.call) ? stepCall.call : null);
       if (!b) {
         this.interp.exec(s, scope);
         continue;
@@ -250,6 +334,7 @@ export class LoopStep {
   private reach(b: Extract<Expr, { k: 'call' }>): Value | undefined {
     const scope = this.loop.scope;
     if (b === this.loop.closure?.step) return this.callClosure(this.interp.eval(b.args[0].value, scope), b.r);
+    if (b === this.loop.stepCall?.call) return this.untilBackward(() => this.interp.eval(b, scope), b.r);
     const recv = b.fn.k === 'attr' ? b.fn.obj : null;
     return recv ? this.interp.eval(recv, scope) : undefined;
   }

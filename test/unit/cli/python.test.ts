@@ -4,7 +4,9 @@
  * or found beside the .py, and files with nothing to trace or that are not Python.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
 import { notebookJson } from '../python/support';
@@ -45,6 +47,29 @@ class TwoLayer(nn.Module):
             return logits
         return logits, nn.functional.cross_entropy(logits, targets)
 `;
+
+/** A module-only file whose class derives nn.Transformer, with the sidecar that builds it (an lr that diverges). */
+const TAGGER = {
+  'tagger.py': `import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Transformer):
+    def __init__(self, vocab, width):
+        super().__init__(d_model=width, nhead=2, dim_feedforward=16, num_encoder_layers=2, dropout=0.0)
+        self.embed = nn.Embedding(vocab, width)
+        self.decoder = nn.Linear(width, vocab)
+
+    def forward(self, tokens):
+        return self.decoder(self.encoder(self.embed(tokens)))
+`,
+  'tagger.grad.yaml': `model: {python: tagger.py, build: "Tagger(20, 8)", loss: "nn.functional.cross_entropy(model(x).reshape(-1, 20), y.reshape(-1))"}
+input: {shape: [5], distribution: {integers: {low: 0, high: 20}}}
+target: {shape: [5], distribution: {integers: {low: 0, high: 20}}}
+optimizer: {SGD: {lr: 200}}
+trace: {batch_size: 3}
+`,
+};
 
 describe('gradient-lens CLI on PyTorch source', () => {
   it('trace model.py: the finding on the nn.Sigmoid() line (file:line:col), the forward call as a note; exit 1 on an error finding', async () => {
@@ -91,6 +116,36 @@ trace: {steps: 2, batch_size: 5}
     const beside = await run(['trace', 'two.py'], files);
     assert.equal(beside.code, 0, beside.err);
     assert.match(beside.out, /two\.py: 2 steps, batch 5, float32, Adam lr=0\.001/);
+  });
+
+  it('a sidecar model deriving nn.Transformer uses the encoder PyTorch built inside it; findings on layers built there are placed at the class', async () => {
+    // lr=200 makes the run blow up, so findings fall on the inner layers (attention, feed-forward).
+    const r = await run(['trace', 'tagger.grad.yaml', '--steps', '6', '--format', 'json'], TAGGER);
+    assert.equal(r.code, 1, r.err);
+    const json = JSON.parse(r.out) as { findings: { layer: string; range: { start: number; end: number } }[]; trace: { layers: { path: string; type: string }[] } };
+    const inner = json.findings.filter((f) => f.layer.startsWith('encoder.'));
+    assert.ok(inner.length > 0, r.out);
+    for (const f of inner) assert.equal(TAGGER['tagger.py'].slice(f.range.start, f.range.end), 'Tagger', f.layer);
+    assert.deepEqual(
+      json.trace.layers.filter((l) => /^encoder\.layers\.0(\.self_attn)?$/.test(l.path)).map((l) => l.type),
+      ['TransformerEncoderLayer', 'MultiheadAttention'],
+    );
+  });
+
+  it('the bundled CLI names the layers PyTorch builds inside nn.Transformer by PyTorch\'s class names', function () {
+    // Bundling renames a class that refers to itself (TransformerEncoderLayer.clone); the layer list and the Python classes read those names.
+    const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+    if (!existsSync(cli)) this.skip();
+    const dir = mkdtempSync(join(tmpdir(), 'gl-tagger-'));
+    try {
+      for (const [name, text] of Object.entries(TAGGER)) writeFileSync(join(dir, name), text);
+      const r = spawnSync(process.execPath, [cli, 'trace', 'tagger.grad.yaml', '--steps', '1', '--format', 'json', '--fail-on', 'never'], { cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const types = new Set((JSON.parse(r.stdout) as { trace: { layers: { type: string }[] } }).trace.layers.map((l) => l.type));
+      for (const t of ['TransformerEncoder', 'TransformerEncoderLayer', 'MultiheadAttention', 'LayerNorm', 'Linear']) assert.ok(types.has(t), [...types].join(', '));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a sidecar\'s mistakes are one line at their place; a module-only file without one says how to trace it', async () => {

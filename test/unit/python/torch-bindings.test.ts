@@ -309,6 +309,27 @@ assert F.relu is not None and torch.nn.Linear is not None and nn.Linear is torch
   const read = (text: string) => analysePython({ text, fileName: 'model.py', steps: 3 });
   const steps = (r: PythonResult) => JSON.stringify(r.analysis!.trace.steps);
 
+  it('torch.randint in each of PyTorch\'s forms, size and high by keyword too (forward-forward\'s randint(n, size=(1,))); the factories\' size= (GAT)', async () => {
+    await traced(
+      script(
+        'self.head = nn.Linear(4, 1)',
+        [
+          'a = torch.randint(7, size=(1,))',
+          'b = torch.randint(2, 5, (3, 2))',
+          'c = torch.randint(3, (2,))',
+          'd = torch.randint(low=1, high=4, size=(5,))',
+          'e = torch.randint(0, high=2, size=(2,), dtype=torch.long)',
+          'assert a.shape == (1,) and 0 <= a.item() < 7 and a.dtype == torch.int64',
+          'assert b.shape == (3, 2) and bool(((b >= 2) & (b < 5)).all())',
+          'assert c.shape == (2,) and d.shape == (5,) and int(d.min()) >= 1 and int(d.max()) < 4 and e.shape == (2,)',
+          // The factories' shape by keyword, as GAT's nn.Parameter(torch.empty(size=(n, m))).
+          'assert torch.empty(size=(2, 3)).shape == (2, 3) and torch.zeros(size=[4]).shape == (4,) and torch.randn(size=(1, 2)).shape == (1, 2)',
+          'return self.head(x[:, 0])',
+        ].join('\n'),
+      ),
+    );
+  });
+
   it('a released run\'s bindings serve the next run: the same loss and gradients as new ones, and nothing a script set on torch reaches it', async () => {
     const fresh = await read(SEED);
     assert.ok(fresh.analysis, fresh.diagnostics.map((d) => d.message).join('; '));

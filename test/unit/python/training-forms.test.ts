@@ -162,6 +162,30 @@ for k in range(1000):
     assert.match(fixed, /param\.data\.add_\(-(?!1e-9)[0-9.e-]+ \* param\.grad\)/);
   });
 
+  it('a model from the file\'s own module (import model, as the word language model\'s main.py) is a can\'t-follow where it is built, also with a hand-written update', async () => {
+    const text = `import torch
+import torch.nn as nn
+import model
+
+net = model.RNNModel('LSTM', 50, 16, 16, 2)
+criterion = nn.CrossEntropyLoss()
+lr = 20
+x = torch.zeros(5, 3, dtype=torch.long)
+y = torch.zeros(15, dtype=torch.long)
+for step in range(4):
+    net.zero_grad()
+    loss = criterion(net(x).view(-1, 50), y)
+    loss.backward()
+    for p in net.parameters():
+        p.data.add_(p.grad, alpha=-lr)
+`;
+    const r = await trace(text);
+    assert.equal(r.analysis, null);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.equal(at(text, r.diagnostics[0].range), "model.RNNModel('LSTM', 50, 16, 16, 2)");
+  });
+
   it('an in-place update of the parameters outside torch.no_grad() is the error PyTorch raises there', async () => {
     const text = handLoop('    for param in net.parameters():\n        param.add_(-0.1 * param.grad)');
     const r = await trace(text);
@@ -185,6 +209,64 @@ for k in range(1000):
     assert.equal(at(some, s.diagnostics[0].range), 'net[0].parameters()');
   });
 
+  it('a loop calling a function that does one step (backward and the update inside it) is the training loop: with an optimiser, or updating by hand', async () => {
+    // pytorch/examples' GAT calls train_iter(...) once an epoch; the char-RNN tutorials call train(...) per sample.
+    const withOptimizer = `${HEAD}opt = optim.Adam(net.parameters(), lr=0.01)
+
+def train_step(model, optimizer, xb, yb):
+    model.train()
+    optimizer.zero_grad()
+    loss = criterion(model(xb), yb)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+for epoch in range(6):
+    train_step(net, opt, x * 2, y)
+`;
+    const r = await trace(withOptimizer);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.steps.length, 4);
+    assert.equal(r.analysis!.trace.optimizer.type, 'Adam');
+    // The batch is the loop's argument for the function's xb.
+    assert.equal(r.analysis!.trace.batchSize, 8);
+    assert.ok(Math.abs(r.analysis!.trace.data!.input.max - 2) < 1e-6, JSON.stringify(r.analysis!.trace.data));
+    const byHand = `${HEAD}learning_rate = 0.005
+
+def train(xb, yb):
+    net.zero_grad()
+    loss = criterion(net(xb), yb)
+    loss.backward()
+    for p in net.parameters():
+        p.data.add_(p.grad.data, alpha=-learning_rate)
+    return net(xb), loss.item()
+
+for it in range(1, 10):
+    output, loss = train(x, y)
+`;
+    const h = await trace(byHand);
+    assert.deepEqual(h.diagnostics, []);
+    assert.equal(h.analysis!.trace.steps.length, 4);
+    assert.equal(h.analysis!.trace.optimizer.type, 'SGD');
+    assert.equal(h.analysis!.trace.optimizer.lr, 0.005);
+    // A function with a loop of its own around backward is not one step: that loop is the training loop.
+    const own = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+
+def fit(n):
+    for k in range(n):
+        opt.zero_grad()
+        loss = criterion(net(x), y)
+        loss.backward()
+        opt.step()
+
+for epoch in range(2):
+    fit(3)
+`;
+    const o = await trace(own, 20);
+    assert.deepEqual(o.diagnostics, []);
+    assert.equal(o.analysis!.trace.steps.length, 3);
+  });
+
   it('under gradient accumulation a traced step is the script\'s: one optimiser step per accum_steps backward() calls', async () => {
     const text = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
 batches = [(x + k, y) for k in range(12)]
@@ -204,6 +286,46 @@ for i, (xb, yb) in enumerate(batches):
     const fewer = await trace(text.replace('assert i < 9, i', 'assert i < 8, i'), 3);
     assert.equal(fewer.analysis, null);
     assert.match(fewer.diagnostics.map((d) => d.message).join('; '), /AssertionError: 8/);
+  });
+
+  it('under gradient accumulation the trace takes the optimiser steps of one pass over the data, not one per item', async () => {
+    // 12 micro-batches in threes are 4 steps; 10 are 3 (the tenth's gradient never steps in this pass).
+    const script = (n: number) => `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+batches = [(x * (k + 1), y) for k in range(${n})]
+for i, (xb, yb) in enumerate(batches):
+    loss = criterion(net(xb), yb) / 3
+    loss.backward()
+    if (i + 1) % 3 == 0:
+        opt.step()
+        opt.zero_grad()
+`;
+    for (const [n, steps] of [[12, 4], [10, 3], [2, 0]] as const) {
+      const r = await trace(script(n), 20);
+      if (steps === 0) {
+        // Two micro-batches never reach a step: following them into further passes never steps either.
+        assert.equal(r.analysis, null);
+        assert.match(r.diagnostics.map((d) => d.message).join('; '), /optimiser step that has not come after 256 backward\(\) calls/);
+        continue;
+      }
+      assert.deepEqual(r.diagnostics, [], `${n} micro-batches`);
+      assert.equal(r.analysis!.trace.steps.length, steps, `${n} micro-batches`);
+      assert.equal(r.analysis!.trace.stoppedEarly, null);
+    }
+    // A counter kept across epochs steps in the next pass: the first step is followed into it.
+    const counter = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
+batches = [(x * (k + 1), y) for k in range(2)]
+seen = 0
+for xb, yb in batches:
+    loss = criterion(net(xb), yb) / 3
+    loss.backward()
+    seen += 1
+    if seen % 3 == 0:
+        opt.step()
+        opt.zero_grad()
+`;
+    const c = await trace(counter, 20);
+    assert.deepEqual(c.diagnostics, []);
+    assert.equal(c.analysis!.trace.steps.length, 1);
   });
 
   it('an accumulation condition Gradient Lens cannot follow is a can\'t-follow at the if, not a step on every backward()', async () => {

@@ -88,12 +88,14 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'torch.autograd.grad', forward: 'x = x.requires_grad_()\ng = torch.autograd.grad(x.sum(), x, create_graph=True)[0]\nreturn self.fc(x + g)', range: 'torch.autograd.grad(x.sum(), x, create_graph=True)' },
   { construct: 'torch.nn.FancyNorm', after: 'net.norm = nn.FancyNorm(4)', forward: 'return self.fc(self.norm(x))', range: 'nn.FancyNorm' },
   { construct: 'exec()', setup: 'cfg = {}\nexec("w = 4", cfg)', width: 'cfg["w"]', range: 'exec("w = 4", cfg)' },
+  // A torchvision dataset's samples are synthetic; its files (pytorch/examples' siamese network reads `.data`) are not.
+  { construct: "the MNIST dataset's .data (its files are not read)", setup: 'from torchvision import datasets\nmnist = datasets.MNIST("../data", train=True, download=True)', width: 'mnist.data.shape[1] // 7', range: 'mnist.data' },
 ];
 
-describe("Python front end: 40 constructs outside the subset, each a can't-follow diagnostic at its range", () => {
+describe("Python front end: constructs outside the subset (40 and more), each a can't-follow diagnostic at its range", () => {
   before(ready);
 
-  it('has 40 cases', () => assert.equal(UNSUPPORTED.length, 40));
+  it('has at least 40 cases', () => assert.ok(UNSUPPORTED.length >= 40, String(UNSUPPORTED.length)));
 
   for (const c of UNSUPPORTED) {
     it(c.construct, async () => {

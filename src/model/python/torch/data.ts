@@ -134,10 +134,15 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
           return s.train ? s.info.train : s.info.test;
         },
         getitem: (v, key, r) => sample(torch, (v as NativeObj<SyntheticState>).state, r, key),
-        getattr: (v, attr) => {
+        getattr: (v, attr, r) => {
           const s = (v as NativeObj<SyntheticState>).state;
           if (attr === 'classes') return s.info.classes === null ? new PyOpaque(`the class folders of ${s.name}`, NOWHERE) : new PyList(Array.from({ length: s.info.classes }, (_, i) => String(i)));
           if (attr === 'transform') return s.transform;
+          if (attr === 'target_transform') return s.targetTransform;
+          if (attr === 'train') return s.train;
+          // The files themselves (`.data`, `.targets`, `.samples`, `.class_to_idx`, ...) are never read:
+          // what the file does with them cannot be followed, which is not an error of the file's.
+          if (!attr.startsWith('_')) return new PyOpaque(`the ${s.name} dataset's .${attr} (its files are not read)`, r);
           return undefined;
         },
       },

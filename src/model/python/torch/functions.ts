@@ -129,9 +129,12 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     ['rand', (s: number[], d: TensorDType) => F.rand(s, torch.rng, d)],
     ['randn', (s: number[], d: TensorDType) => F.randn(s, torch.rng, d)],
   ] as const) {
-    fn(fns, `${name}(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, generator=None, pin_memory=False, memory_format=None)`, (a, r) =>
-      finish(make(torch.shapeArgs(a.__varargs ?? [], r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r),
-    );
+    // The shape as arguments, one sequence, or by keyword (torch.empty(size=(n, m)), as the GAT example writes it).
+    fn(fns, `${name}(*dims, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, generator=None, pin_memory=False, memory_format=None)`, (a, r) => {
+      const dims = a.__varargs ?? [];
+      if (a.size !== null && dims.length) return torch.interp.raise('TypeError', `${name}() got multiple values for argument 'size'`, r);
+      return finish(make(torch.shapeArgs(a.size !== null ? [a.size] : dims, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r);
+    });
   }
   for (const [name, make] of [
     ['zeros_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
@@ -164,10 +167,14 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   fn(fns, 'eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) =>
     finish(F.eye(torch.int(a.n, r), a.m === null ? undefined : torch.int(a.m, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r),
   );
-  fn(fns, 'randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
-    const args = a.__varargs ?? [];
-    const [low, high, size] = args.length === 2 ? [0, torch.int(args[0], r), args[1]] : [torch.int(args[0], r), torch.int(args[1], r), args[2]];
-    return wrap(F.randint(low, high, torch.ints(size ?? new PyTuple([]), r), torch.rng, dtypeOr(a.dtype, r, 'int64')));
+  // randint(high, size) or randint(low, high, size), each also by keyword (torch.randint(10, size=(1,))).
+  fn(fns, 'randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
+    const pos = [...(a.__varargs ?? [])];
+    const size = a.size ?? pos.pop();
+    const high = a.high ?? pos.pop();
+    const low = a.low ?? pos.pop() ?? 0n;
+    if (size === undefined || high === undefined || pos.length) return torch.interp.raise('TypeError', 'randint() takes (low=0, high, size) as arguments', r);
+    return wrap(F.randint(torch.int(low, r), torch.int(high, r), torch.ints(size, r), torch.rng, dtypeOr(a.dtype, r, 'int64')));
   });
   fn(fns, 'randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
     const n = torch.int(a.n, r);

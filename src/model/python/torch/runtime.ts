@@ -359,10 +359,20 @@ export class Torch {
     for (const [, t] of engine.ownState().params) this.parameters.add(t);
   }
 
-  /** The Python object of an engine module. */
+  /**
+   * The Python object of an engine module. A module an engine layer made inside itself (the
+   * encoder of nn.Transformer, the copies TransformerEncoder makes of its layer) gets one when the
+   * file first reaches it (`self.encoder` of a class deriving nn.Transformer, `modules()`), of
+   * PyTorch's class of that name; its findings fall to the line that built the outer layer.
+   */
   objOf(m: enn.Module): ModuleObj {
-    const obj = this.moduleObjs.get(m);
-    if (!obj) throw new Error(`an engine module without its Python object (${m.constructor.name})`);
+    const known = this.moduleObjs.get(m);
+    if (known) return known;
+    const cls = this.nnClasses.get(m.constructor.name);
+    if (!cls) throw new Error(`an engine module without its Python object (${m.constructor.name})`);
+    const obj = new ModuleObj(cls, m);
+    obj.initialised = true;
+    this.moduleObjs.set(m, obj);
     return obj;
   }
 

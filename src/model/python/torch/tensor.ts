@@ -24,6 +24,7 @@ import {
   PyIter,
   PyList,
   PyOpaque,
+  PyRange,
   PySlice,
   PyTuple,
   PyTupleOf,
@@ -50,6 +51,9 @@ function sliceItem(torch: Torch, s: PySlice, r: Range): Slice {
   return { start: part(s.lo), stop: part(s.hi), step: s.step === null ? null : part(s.step) };
 }
 
+/** Longer ranges than any tensor's dimension here would be: indexing with one is not followed. */
+const MAX_RANGE_INDEX = 1n << 24n;
+
 /** A Python index (x[0, :, None, ..., idx]) as the engine's index items. */
 export function indexItems(torch: Torch, key: Value, r: Range): IndexItem[] {
   const one = (k: Value): IndexItem => {
@@ -61,6 +65,11 @@ export function indexItems(torch: Torch, key: Value, r: Range): IndexItem[] {
     if (k instanceof PyList) {
       if (k.items.every((x) => isInt(x))) return k.items.map((x) => Number(toBigInt(x as bigint)));
       return F.fromNested(toNested(torch, k, r));
+    }
+    // PyTorch reads a range as the list of its integers (x_[range(n), y] = ..., pytorch/examples' forward-forward).
+    if (k instanceof PyRange) {
+      if (k.length > MAX_RANGE_INDEX) throw new CantFollow(new PyOpaque(`a range of more than ${MAX_RANGE_INDEX} indices`, r), r);
+      return Array.from({ length: Number(k.length) }, (_, i) => Number(k.at(BigInt(i))));
     }
     if (k instanceof PyOpaque) throw new CantFollow(k, r);
     return torch.interp.raise('IndexError', `only integers, slices (\`:\`), ellipsis (\`...\`), None and long or byte Variables are valid indices (got ${typeName(k)})`, r);

@@ -67,3 +67,11 @@ class RandomCrop:
         top = int(torch.randint(0, x.shape[1] - h + 1, ()).item())
         left = int(torch.randint(0, x.shape[2] - w + 1, ()).item())
         return x[:, top:top + h, left:left + w]
+
+
+class Lambda:
+    def __init__(self, lambd):
+        self.lambd = lambd
+
+    def __call__(self, x):
+        return self.lambd(x)
