@@ -181,7 +181,13 @@ export const vanishingGradient: Rule = {
     };
     // The step with the strongest evidence: the smallest ratio to the last layer on any step, else
     // the smallest mean |∇W| of the model as written.
-    const perStep = trace.steps.map((_, j) => hitsOn(j, judged));
+    const raw = trace.steps.map((_, j) => hitsOn(j, judged));
+    // A layer that meets the criterion on one step between two that do not has recovered by the
+    // next step: a momentary dip (a ReLU network fitting one sample passes through one), not a
+    // gradient that vanished. The model as written and the last step have no neighbour to recover on.
+    const isolated = (j: number, k: number) =>
+      j > 0 && j < raw.length - 1 && !raw[j - 1].some((h) => h.k === k) && !raw[j + 1].some((h) => h.k === k) && judged(trace.steps[j + 1]);
+    const perStep = raw.map((hits, j) => hits.filter((h) => !isolated(j, h.k)));
     let best = -1;
     let strength = Infinity;
     perStep.forEach((hits, j) => {

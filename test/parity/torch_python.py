@@ -46,16 +46,22 @@ def tensor_json(t):
 
 
 def smallest_model(params):
-    """The smallest nn.Module alive that holds every parameter the optimiser trains."""
+    """The smallest nn.Module alive that holds every parameter the optimiser trains; of modules that
+    hold the same parameters (a model whose body is one Sequential), the outermost, as the script
+    calls it. gc.get_objects() has no fixed order, so a tie must never be broken by it."""
     wanted = {id(p) for p in params}
-    best = None
+    candidates = []
     for obj in gc.get_objects():
         if not isinstance(obj, nn.Module):
             continue
         own = {id(p) for p in obj.parameters()}
-        if wanted <= own and (best is None or len(own) < len(set(id(p) for p in best.parameters()))):
-            best = obj
-    return best
+        if wanted <= own:
+            candidates.append((len(own), obj))
+    if not candidates:
+        return None
+    fewest = min(size for size, _ in candidates)
+    tied = [m for size, m in candidates if size == fewest]
+    return max(tied, key=lambda m: sum(1 for _ in m.modules()))
 
 
 def trained_model(params, called=None):

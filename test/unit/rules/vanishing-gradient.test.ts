@@ -118,6 +118,28 @@ describe('vanishing-gradient rule', () => {
     assert.ok(ratios[ratios.length >> 1] > 1e-3, `median ratio ${ratios[ratios.length >> 1]}`);
   });
 
+  it('takes a dip on one step between two that recover for a transient, and two steps in a row for a vanishing gradient', () => {
+    // A healthy shallow network whose first layer's gradient is made to dip mid-run, as a ReLU
+    // network fitting one sample does for a step (seen in a real PyTorch run: 1 of 202 steps).
+    const text = deep(3);
+    const { spec } = parseSpec(text, FILE);
+    const dipped = (steps: number[]) => {
+      const trace = traceModel(spec!, FILE);
+      const first = trace.params.findIndex((p) => p.name === '0.weight');
+      for (const j of steps) {
+        const p = trace.steps[j].params[first];
+        trace.steps[j].params[first] = { ...p, gradNorm: 1e-9, gradMeanAbs: 1e-11 };
+      }
+      return rendered(vanishingGradient.check({ trace, spec: spec!, config: withDefaults() }), specFixes(text, FILE, spec!));
+    };
+    assert.deepEqual(dipped([]), []);
+    assert.deepEqual(dipped([4]), [], 'one step between two that recover is a transient');
+    const [f] = dipped([4, 5]);
+    assert.match(f.message, /^gradient vanishes at Linear 0 at step [45]: .* on 2 of 10 steps/);
+    // The model as written and the last step have no step after them to recover on.
+    assert.equal(dipped([9]).length, 1);
+  });
+
   it('says a model that has fit its batch has small gradients because of that, as information, and nothing else', () => {
     // The seed article's loop, 300 of its 1000 steps: one sample, SGD at 0.1, fit within a few steps.
     const text = readFileSync(join(EXAMPLES, 'trains/seed-converged-single-sample.grad.yaml'), 'utf8').replace('steps: 1000', 'steps: 300');
