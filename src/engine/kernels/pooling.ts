@@ -3,7 +3,7 @@
  * windows at a time for the usual 2×2 stride-2 window), float64 and runtimes without the core in
  * JavaScript. Both give the same values and the same argmax bit for bit: a maximum is exact.
  */
-import { allocUnzeroed, likeUnzeroed, type FloatArray } from '../dtype';
+import { allocUnzeroed, like, likeUnzeroed, type FloatArray } from '../dtype';
 import type { Shape } from '../shape';
 import { kernelCore, trimCore } from './core';
 import { ELEMENTWISE_MIN } from './elementwise';
@@ -73,36 +73,75 @@ export function maxPoolKernel(x: FloatArray, g: PoolGeometry): MaxPoolResult | n
   }
 }
 
-export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
+/**
+ * Calls `visit` once per window, in output order (q), with the window's in-bounds rows [y0, y1) and
+ * columns [x0, x1) of the plane starting at `base`: padding is clipped away here, once, for every
+ * pooling loop in JavaScript. A call per window (not per element) costs little beside the window's
+ * own kh·kw work.
+ */
+export function eachWindow(
+  g: PoolGeometry,
+  visit: (q: number, base: number, y0: number, y1: number, x0: number, x1: number) => void,
+): void {
   const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-  const out = likeUnzeroed(xd, planes * oh * ow);
-  const idx = indices(out.length);
-  const argmax = idx.argmax;
   for (let pl = 0, q = 0; pl < planes; pl++) {
     const base = pl * h * w;
     for (let y = 0; y < oh; y++) {
       const y0 = Math.max(y * sh - ph, 0);
       const y1 = Math.min(y * sh - ph + kh, h);
       for (let xq = 0; xq < ow; xq++, q++) {
-        const x0 = Math.max(xq * sw - pw, 0);
-        const x1 = Math.min(xq * sw - pw + kw, w);
-        // Padding counts as -inf, so only in-bounds elements compete.
-        let best = -Infinity;
-        let at = base + y0 * w + x0;
-        for (let iy = y0; iy < y1; iy++) {
-          for (let ix = x0; ix < x1; ix++) {
-            const i = base + iy * w + ix;
-            const v = xd[i];
-            if (v > best || Number.isNaN(v)) {
-              best = v;
-              at = i;
-            }
-          }
-        }
-        out[q] = best;
-        argmax[q] = at;
+        visit(q, base, y0, y1, Math.max(xq * sw - pw, 0), Math.min(xq * sw - pw + kw, w));
       }
     }
   }
+}
+
+export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
+  const w = g.w;
+  const out = likeUnzeroed(xd, g.planes * g.oh * g.ow);
+  const idx = indices(out.length);
+  const argmax = idx.argmax;
+  eachWindow(g, (q, base, y0, y1, x0, x1) => {
+    // Padding counts as -inf, so only in-bounds elements compete.
+    let best = -Infinity;
+    let at = base + y0 * w + x0;
+    for (let iy = y0; iy < y1; iy++) {
+      for (let ix = x0; ix < x1; ix++) {
+        const i = base + iy * w + ix;
+        const v = xd[i];
+        if (v > best || Number.isNaN(v)) {
+          best = v;
+          at = i;
+        }
+      }
+    }
+    out[q] = best;
+    argmax[q] = at;
+  });
   return { out, ...idx };
+}
+
+/** Each window's mean over kh·kw (padding counts in the divisor, as PyTorch's count_include_pad). */
+export function avgPoolJs(xd: FloatArray, g: PoolGeometry): FloatArray {
+  const w = g.w;
+  const out = like(xd, g.planes * g.oh * g.ow);
+  const inv = 1 / (g.kh * g.kw);
+  eachWindow(g, (q, base, y0, y1, x0, x1) => {
+    let acc = 0;
+    for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) acc += xd[base + iy * w + ix];
+    out[q] = acc * inv;
+  });
+  return out;
+}
+
+/** The average pool's input gradient: each window's dy/(kh·kw) added to its in-bounds elements. */
+export function avgPoolBackwardJs(gy: FloatArray, xd: FloatArray, g: PoolGeometry): FloatArray {
+  const w = g.w;
+  const dx = like(xd);
+  const inv = 1 / (g.kh * g.kw);
+  eachWindow(g, (q, base, y0, y1, x0, x1) => {
+    const gv = gy[q] * inv;
+    for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) dx[base + iy * w + ix] += gv;
+  });
+  return dx;
 }

@@ -1,7 +1,7 @@
 /** Convolutions and pooling, NCHW / NCL layouts as PyTorch. */
 import { FloatArray, like } from '../dtype';
 import { convForward as convKernel, ConvGeometry, convInputGrad, convWeightGrad } from '../kernels/conv';
-import { maxPool, PoolGeometry } from '../kernels/pooling';
+import { avgPoolBackwardJs, avgPoolJs, maxPool, PoolGeometry } from '../kernels/pooling';
 import { formatShape, Shape, ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, eachOther, OpTable } from './types';
@@ -230,44 +230,9 @@ export const convOps: OpTable<ConvAttrs> = {
     saves: [0],
     forward: ([x], { kernel, stride, padding }) => {
       const g = poolGeometry('avg_pool2d', x.shape, kernel, stride, padding);
-      const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-      const xd = x.data;
-      const out = like(xd, planes * oh * ow);
-      const inv = 1 / (kh * kw);
-      for (let pl = 0, q = 0; pl < planes; pl++) {
-        const base = pl * h * w;
-        for (let y = 0; y < oh; y++) {
-          const y0 = Math.max(y * sh - ph, 0);
-          const y1 = Math.min(y * sh - ph + kh, h);
-          for (let xq = 0; xq < ow; xq++, q++) {
-            const x0 = Math.max(xq * sw - pw, 0);
-            const x1 = Math.min(xq * sw - pw + kw, w);
-            let acc = 0;
-            for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) acc += xd[base + iy * w + ix];
-            out[q] = acc * inv;
-          }
-        }
-      }
+      const out = avgPoolJs(x.data, g);
       return { data: out, shape: g.shape, saved: g };
     },
-    backward: ({ gy, inputs: [x], saved: g }) => {
-      const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
-      const dx = like(x.data);
-      const inv = 1 / (kh * kw);
-      for (let pl = 0, q = 0; pl < planes; pl++) {
-        const base = pl * h * w;
-        for (let y = 0; y < oh; y++) {
-          const y0 = Math.max(y * sh - ph, 0);
-          const y1 = Math.min(y * sh - ph + kh, h);
-          for (let xq = 0; xq < ow; xq++, q++) {
-            const x0 = Math.max(xq * sw - pw, 0);
-            const x1 = Math.min(xq * sw - pw + kw, w);
-            const gv = gy[q] * inv;
-            for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) dx[base + iy * w + ix] += gv;
-          }
-        }
-      }
-      return [dx];
-    },
+    backward: ({ gy, inputs: [x], saved: g }) => [avgPoolBackwardJs(gy, x.data, g)],
   }),
 };
