@@ -63,9 +63,42 @@ export interface Timing {
   bestCpuMs: number;
 }
 
-/** The medians and bests of samples taken by the wall clock and by CPU time, in ms per call. */
-function timing(wall: number[], cpu: number[]): Timing {
-  return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+/**
+ * Samples taken by the wall clock and by this process's CPU time until the budget is spent and at
+ * least `minSamples` are in; the medians and bests come out in ms per call.
+ */
+class Samples {
+  private readonly wall: number[] = [];
+  private readonly cpu: number[] = [];
+  private readonly start = performance.now();
+  private t = 0;
+  private c = process.cpuUsage();
+
+  constructor(
+    private readonly budgetMs: number,
+    private readonly minSamples: number,
+  ) {}
+
+  get wanted(): boolean {
+    return this.wall.length < this.minSamples || performance.now() - this.start < this.budgetMs;
+  }
+
+  begin(): void {
+    this.t = performance.now();
+    this.c = process.cpuUsage();
+  }
+
+  /** Ends the sample begun last, which made `calls` calls. */
+  end(calls: number): void {
+    const used = process.cpuUsage(this.c);
+    this.wall.push((performance.now() - this.t) / calls);
+    this.cpu.push((used.user + used.system) / 1000 / calls);
+  }
+
+  timing(): Timing {
+    const { wall, cpu } = this;
+    return { ms: median(wall), cpuMs: median(cpu), bestMs: Math.min(...wall), bestCpuMs: Math.min(...cpu) };
+  }
 }
 
 /**
@@ -82,18 +115,13 @@ export function measure(fn: () => void, budgetMs: number, minSamples = 3, warmup
     if (performance.now() - t >= 2 || batch >= 1 << 20) break;
     batch *= 2;
   }
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  const start = performance.now();
-  while (wall.length < minSamples || performance.now() - start < budgetMs) {
-    const t = performance.now();
-    const c = process.cpuUsage();
+  const samples = new Samples(budgetMs, minSamples);
+  while (samples.wanted) {
+    samples.begin();
     for (let i = 0; i < batch; i++) fn();
-    const used = process.cpuUsage(c);
-    wall.push((performance.now() - t) / batch);
-    cpu.push((used.user + used.system) / 1000 / batch);
+    samples.end(batch);
   }
-  return timing(wall, cpu);
+  return samples.timing();
 }
 
 /**
@@ -102,18 +130,13 @@ export function measure(fn: () => void, budgetMs: number, minSamples = 3, warmup
  */
 export async function measureAsync(fn: () => Promise<void>, budgetMs: number, minSamples = 5, warmup = 2): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  const start = performance.now();
-  while (wall.length < minSamples || performance.now() - start < budgetMs) {
-    const t = performance.now();
-    const c = process.cpuUsage();
+  const samples = new Samples(budgetMs, minSamples);
+  while (samples.wanted) {
+    samples.begin();
     await fn();
-    const used = process.cpuUsage(c);
-    wall.push(performance.now() - t);
-    cpu.push((used.user + used.system) / 1000);
+    samples.end(1);
   }
-  return timing(wall, cpu);
+  return samples.timing();
 }
 
 /** Median wall-clock ms per call (see `measure`). */
