@@ -73,7 +73,7 @@ export function fanInAndFanOut(shape: readonly number[]): { fanIn: number; fanOu
 
 function correctFan(shape: readonly number[], mode: FanMode | string): number {
   const m = mode.toLowerCase();
-  if (m !== 'fan_in' && m !== 'fan_out') throw new Error(`Mode ${mode} not supported, please use one of fan_in, fan_out`);
+  if (m !== 'fan_in' && m !== 'fan_out') throw new Error(`Mode ${m} not supported, please use one of ['fan_in', 'fan_out']`);
   const { fanIn, fanOut } = fanInAndFanOut(shape);
   return m === 'fan_in' ? fanIn : fanOut;
 }
