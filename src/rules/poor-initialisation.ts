@@ -123,13 +123,16 @@ function writtenInit(layer: LayerNode): { text: string; range: SourceRange } | n
 /** Identity inits: each input unit passed through as is, whatever variance the zeros around the ones give. */
 const IDENTITY = new Set(['eye', 'dirac']);
 
-/** N(0, std ≤ 0.05) written by the user in a model with a normalisation layer: the transformer convention (GPT-2's 0.02). */
+/**
+ * N(0, std ≤ 0.05) written by the user in a model whose forward applies a normalisation layer (one
+ * only defined does not count): the transformer convention (GPT-2's 0.02).
+ */
 function transformerStyle(layer: LayerNode, leaves: readonly LayerNode[]): boolean {
   const w = layer.init.weight;
   if (!w || (w.scheme !== 'normal' && w.scheme !== 'trunc_normal')) return false;
   const std = Number(w.args.std ?? 1);
   const mean = Number(w.args.mean ?? 0);
-  return mean === 0 && std > 0 && std <= 0.05 && leaves.some((l) => traitsOf(l.type).normalisation);
+  return mean === 0 && std > 0 && std <= 0.05 && leaves.some((l) => traitsOf(l.type).normalisation && l.inShape.length > 0);
 }
 
 function followerName(f: Follower): string {
