@@ -16,7 +16,7 @@ export async function gradsCommand(argv: readonly string[], io: Io): Promise<num
     return runPython(file, args, io, (run) => {
       const out = gradsPython(run);
       if (!out.ok) {
-        io.err(oneReason(out, run.locate));
+        io.err(oneReason(out, run.locate, run.sidecarAt));
         return 2;
       }
       io.out(toJson({ loss: out.loss, grads: out.grads }));

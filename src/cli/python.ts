@@ -18,7 +18,7 @@ import type { PythonSidecar } from '../model/parse';
 import { parsePython } from '../model/python/parse';
 import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, pythonTooLarge, readyForPython, sidecarCandidates, sidecarTarget, withSidecar } from '../worker/python';
 import { cellAt, NotebookError, NotebookSource, notebookSource, storedOffset } from '../model/python/notebook';
-import { inText, Locate, placeText } from './findings';
+import { inText, Locate, Place, placeText } from './findings';
 import { choice, limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';
 import { errorAt, Inputs, loadBatch, loadRuleConfig, loadState, locateTraceError } from './input';
 import { TraceError } from '../trace/errors';
@@ -59,22 +59,38 @@ function findSidecar(pyFile: string, inputs: Inputs): { path: string; text: stri
 }
 
 /** A sidecar spec read and checked: its first error is the CLI's one line. */
-function loadSidecar(path: string, inputs: Inputs): PythonSidecar {
+function loadSidecar(path: string, inputs: Inputs): { path: string; text: string; sidecar: PythonSidecar } {
   const text = inputs.read(path, 'spec');
   const parsed = parseSpec(text, path, { limits: inputs.limits });
   const first = parsed.diagnostics.find((d) => d.severity === 'error');
   if (first) throw errorAt(path, text, first.range.start, first.message);
   if (!parsed.sidecar) throw errorAt(path, text, 0, 'this spec does not name a Python file (model: {python: model.py, ...})');
-  return parsed.sidecar;
+  return { path, text, sidecar: parsed.sidecar };
+}
+
+/** Where the sidecar's build or loss expression is written: its errors are told there. */
+export type SidecarAt = (part: 'build' | 'loss') => Place;
+
+function sidecarPlaces(found: { path: string; text: string; sidecar: PythonSidecar }): SidecarAt {
+  const locate = inText(found.path, found.text);
+  return (part) => locate((part === 'loss' ? found.sidecar.lossRange : found.sidecar.buildRange) ?? found.sidecar.pythonRange);
+}
+
+/** A diagnostic's place: the sidecar's expression for its errors (with the file's line as a note when raised there), else its range. */
+function placesOf(d: PythonDiagnostic, locate: Locate, sidecarAt: SidecarAt | null | undefined): { at: Place; raisedAt: Place | null } {
+  if (!d.sidecar || !sidecarAt) return { at: locate(d.range), raisedAt: null };
+  return { at: sidecarAt(d.sidecar.part), raisedAt: d.sidecar.inFile ? locate(d.range) : null };
 }
 
 const SEVERITY_WORD: Record<PythonDiagnostic['severity'], string> = { error: 'error', warning: 'warning', info: 'info' };
 
 /** `file:line:col: info python/cant-follow: message`, with its notes (`file:cell N:line:col` in a notebook). */
-export function formatPythonDiagnostics(diags: readonly PythonDiagnostic[], locate: Locate): string {
+export function formatPythonDiagnostics(diags: readonly PythonDiagnostic[], locate: Locate, sidecarAt?: SidecarAt | null): string {
   const lines: string[] = [];
   for (const d of diags) {
-    lines.push(`${placeText(locate(d.range))}: ${SEVERITY_WORD[d.severity]} ${d.code}: ${oneLine(d.message)}`);
+    const { at, raisedAt } = placesOf(d, locate, sidecarAt);
+    lines.push(`${placeText(at)}: ${SEVERITY_WORD[d.severity]} ${d.code}: ${oneLine(d.message)}`);
+    if (raisedAt) lines.push(`    ${placeText(raisedAt)}: note: raised here`);
     for (const r of d.related) lines.push(`    ${placeText(locate(r.range))}: note: ${oneLine(r.message)}`);
   }
   return lines.join('\n');
@@ -118,6 +134,8 @@ export interface PythonRun {
   stored: Locate;
   /** The notebook's cells, when the file is one. */
   notebook: NotebookSource | null;
+  /** Where the sidecar's build and loss expressions are, when a sidecar builds the model. */
+  sidecarAt: SidecarAt | null;
 }
 
 /** Reads a Python file (or notebook) and the options; runs `work` within the time and memory limits. */
@@ -129,11 +147,10 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   if (steps !== undefined && steps > limits.maxSteps) throw new UsageError(`--steps ${steps} is over the limit of ${limits.maxSteps} steps per trace (${limitName('maxSteps')})`);
   // A sidecar given: the Python file it names. A Python file given: its sidecar, when one names it.
   let pyFile = file;
-  let sidecar: PythonSidecar | null = null;
-  if (!isPythonModel(file)) {
-    sidecar = loadSidecar(file, inputs);
-    pyFile = sidecarTarget(file, sidecar);
-  } else sidecar = findSidecar(file, inputs)?.sidecar ?? null;
+  const found = !isPythonModel(file) ? loadSidecar(file, inputs) : findSidecar(file, inputs);
+  const sidecar: PythonSidecar | null = found?.sidecar ?? null;
+  if (found && !isPythonModel(file)) pyFile = sidecarTarget(file, found.sidecar);
+  const sidecarAt = found ? sidecarPlaces(found) : null;
   const isNotebook = /\.ipynb$/i.test(pyFile);
   const raw = inputs.read(pyFile, isNotebook ? 'notebook' : 'Python file');
   let notebook: NotebookSource | null = null;
@@ -174,7 +191,7 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
       () => {
         parsePython(text);
         reading = interpreting;
-        return work({ file: pyFile, text, inputs, job, locate, stored, notebook });
+        return work({ file: pyFile, text, inputs, job, locate, stored, notebook, sidecarAt });
       },
       limits,
       () => reading,
@@ -204,10 +221,11 @@ export function gradsPython(run: PythonRun): { ok: true; loss: number; grads: Re
  * Why a file has no model to trace (`trace`, `grads`, `report`): one line, the first error (else
  * the first diagnostic) at its place, as a spec's first error is, with how many more there are.
  */
-export function oneReason(result: { diagnostics: readonly PythonDiagnostic[]; read?: PythonResult['read'] }, locate: Locate): string {
+export function oneReason(result: { diagnostics: readonly PythonDiagnostic[]; read?: PythonResult['read'] }, locate: Locate, sidecarAt?: SidecarAt | null): string {
   const diags = result.diagnostics.length || !result.read ? result.diagnostics : [noModel(result.read)];
   const first = diags.find((d) => d.severity === 'error') ?? diags[0];
   if (!first) return '';
   const more = diags.length > 1 ? ` (and ${diags.length - 1} more)` : '';
-  return `${placeText(locate(first.range))}: ${oneLine(first.message)}${more}`;
+  const { at, raisedAt } = placesOf(first, locate, sidecarAt);
+  return `${placeText(at)}: ${oneLine(first.message)}${raisedAt ? ` (raised at ${placeText(raisedAt)})` : ''}${more}`;
 }

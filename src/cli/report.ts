@@ -18,10 +18,10 @@ async function analysedPython(file: string, args: ParsedArgs, io: Io): Promise<A
   return runPython(file, args, io, (run) => {
     const result = tracePython(run);
     if (!result.analysis) {
-      io.err(oneReason(result, run.locate));
+      io.err(oneReason(result, run.locate, run.sidecarAt));
       return null;
     }
-    const notes = formatPythonDiagnostics(result.diagnostics, run.locate);
+    const notes = formatPythonDiagnostics(result.diagnostics, run.locate, run.sidecarAt);
     if (notes) io.err(notes);
     return { file, text: run.text, trace: result.analysis.trace, findings: result.analysis.findings, health: result.analysis.health, inputs: run.inputs, ...(run.notebook ? { locate: run.locate } : {}) };
   });

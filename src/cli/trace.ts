@@ -63,7 +63,7 @@ async function tracePythonFile(file: string, args: ParsedArgs, io: Io, format: '
   return runPython(file, args, io, (run) => {
     const result = tracePython(run);
     if (!result.analysis) {
-      io.err(oneReason(result, run.locate));
+      io.err(oneReason(result, run.locate, run.sidecarAt));
       return 2;
     }
     const findings = result.analysis.findings;
@@ -76,7 +76,7 @@ async function tracePythonFile(file: string, args: ParsedArgs, io: Io, format: '
       const shown = run.notebook ? findings.map((f) => ({ ...f, fixes: [] })) : findings;
       io.out(JSON.stringify(toSarif(shown, run.stored, require('../../package.json').version), null, 2));
     } else {
-      const notes = formatPythonDiagnostics(result.diagnostics, run.locate);
+      const notes = formatPythonDiagnostics(result.diagnostics, run.locate, run.sidecarAt);
       io.out(`${notes ? `${notes}\n` : ''}${formatFindings(findings, run.locate)}\n\n${formatNormTable(result.analysis.trace)}`);
     }
     return exitCodeFor(findings, failOn);

@@ -51,6 +51,8 @@ export interface InitSpec {
   /** The arguments as written (torch.nn.init names: gain, a, mode, nonlinearity, mean, std, b, val); defaults are the builder's. */
   args: Record<string, number | string>;
   range: SourceRange;
+  /** The shape the init filled when it covered only part of the parameter (orthogonal_ on one gate's rows of weight_hh). */
+  span?: number[];
 }
 
 export interface LayerNode {

@@ -21,6 +21,12 @@
  *   there train in PyTorch; their first-step ‖∇W‖ is 0.076–1.5 of the last layer's (mean |∇W| ≥
  *   0.01 where it is the last). An 8-layer tanh stack at std 0.01 gets 1e-9 and does not train
  *   (examples/bugs/poor-init/deep-tanh-small-normal). Variance alone is said as information.
+ * - The init the user wrote is read by its scheme. An identity (eye_, dirac_) passes each input
+ *   unit through unchanged whatever the variance its zeros give, so its scale is not judged (a
+ *   dirac_ conv with more outputs than inputs is 40× below He's variance and passes the signal
+ *   as is). N(0, 0.02) (normal_ or trunc_normal_) in a model with LayerNorm is the GPT-2 / BERT /
+ *   ViT convention, the norms rescaling each block's input: when the gradient gets through it is
+ *   not even a hint (test/unit/rules/poor-initialisation-python.test.ts, each proven in PyTorch).
  */
 import { fanInAndFanOut } from '../engine/init';
 import { traitsOf } from '../model/catalogue';
@@ -109,7 +115,24 @@ function writtenInit(layer: LayerNode): { text: string; range: SourceRange } | n
   const args = Object.entries(w.args)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? shortNumber(v) : v}`)
     .join(', ');
-  return { text: args ? `${w.scheme}(${args})` : w.scheme, range: w.range };
+  // An init that covered part of the weight (one gate's rows) says which part: the rest was set otherwise.
+  const part = w.span ? ` on a ${w.span.join('×')} part` : '';
+  return { text: `${args ? `${w.scheme}(${args})` : w.scheme}${part}`, range: w.range };
+}
+
+/** Identity inits: each input unit passed through as is, whatever variance the zeros around the ones give. */
+const IDENTITY = new Set(['eye', 'dirac']);
+
+/**
+ * N(0, std ≤ 0.05) written by the user in a model whose forward applies a normalisation layer (one
+ * only defined does not count): the transformer convention (GPT-2's 0.02).
+ */
+function transformerStyle(layer: LayerNode, leaves: readonly LayerNode[]): boolean {
+  const w = layer.init.weight;
+  if (!w || (w.scheme !== 'normal' && w.scheme !== 'trunc_normal')) return false;
+  const std = Number(w.args.std ?? 1);
+  const mean = Number(w.args.mean ?? 0);
+  return mean === 0 && std > 0 && std <= 0.05 && leaves.some((l) => traitsOf(l.type).normalisation && l.inShape.length > 0);
 }
 
 function followerName(f: Follower): string {
@@ -216,6 +239,7 @@ export const poorInitialisation: Rule = {
         const tooSmall = variance < minVariance || (!scaleFree && band !== null && variance < band.lo / factor);
         const tooLarge = variance > maxVariance || (!scaleFree && band !== null && variance > band.hi * factor);
         if (!tooSmall && !tooLarge) continue;
+        if (IDENTITY.has(layer.init.weight?.scheme ?? '') && !layer.init.weight?.span) continue;
         const fol: Follower = scaleFree ? {} : follower;
         const rec = recommended(fol, shape);
         const off = tooLarge ? variance / (rec.std * rec.std) : (rec.std * rec.std) / variance;
@@ -235,6 +259,7 @@ export const poorInitialisation: Rule = {
         } else {
           const v = vanishedAtStart(ctx, index);
           warn = v.vanished;
+          if (!warn && transformerStyle(layer, leaves)) continue;
           const vs = Number.isFinite(v.ratio) ? `its ‖∇W‖ = ${shortNumber(v.norm)} is ${shortNumber(v.ratio)} of the last layer's` : `its ‖∇W‖ = ${shortNumber(v.norm)}`;
           const cfg = ctx.config.vanishingGradient;
           effect = !warn

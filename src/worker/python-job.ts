@@ -16,10 +16,20 @@ import { parsePython } from '../model/python/parse';
 import { READING } from '../limits';
 import { basename, resolve } from 'node:path';
 
-function problem(d: PythonDiagnostic, lines: LineIndex): SpecProblem {
+/** Where a failing sidecar expression is written ("two.grad.yaml line 3"): the .py's problem names it. */
+function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {
+  const given = req.python?.sidecar;
+  if (!given) return null;
+  const s = parseSpec(given.text, given.fileName, { limits: req.limits }).sidecar;
+  const r = part === 'loss' ? s?.lossRange : s?.buildRange;
+  return r ? `${basename(given.fileName)} line ${lineIndex(given.text).position(r.start).line + 1}` : null;
+}
+
+function problem(d: PythonDiagnostic, lines: LineIndex, req?: TraceRequest): SpecProblem {
+  const where = d.sidecar && req ? sidecarLine(req, d.sidecar.part) : null;
   return {
     severity: d.severity,
-    message: d.message,
+    message: where ? `${d.message} (${where})` : d.message,
     range: lines.range(d.range),
     code: d.code,
     // The Python front end's diagnostics say what to change; they carry no edits of their own.
@@ -91,7 +101,7 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   }
   const { read, analysis } = result;
   const diagnostics = analysis || result.diagnostics.length ? result.diagnostics : [noModel(read)];
-  const problems = diagnostics.map((d) => problem(d, lines));
+  const problems = diagnostics.map((d) => problem(d, lines, req));
   const graph = read.model?.graph();
   // Nothing below calls into the model: the next job may begin on this one's torch bindings.
   releasePython(result);

@@ -5,13 +5,30 @@ import type { Tensor } from '../../engine/tensor';
 import type { ArgValue } from '../graph';
 import { ArgDef, withDefaults } from './args';
 
-export type InitScheme = 'default' | 'xavier_uniform' | 'xavier_normal' | 'kaiming_uniform' | 'kaiming_normal' | 'normal' | 'uniform' | 'zeros' | 'ones' | 'constant';
+export type InitScheme =
+  | 'default'
+  | 'xavier_uniform'
+  | 'xavier_normal'
+  | 'kaiming_uniform'
+  | 'kaiming_normal'
+  | 'normal'
+  | 'trunc_normal'
+  | 'uniform'
+  | 'zeros'
+  | 'ones'
+  | 'constant'
+  | 'orthogonal'
+  | 'eye'
+  | 'dirac'
+  | 'sparse';
 
 export interface InitDef {
   doc: string;
   args: ArgDef[];
   /** Fan-based schemes need a weight with at least two axes (PyTorch raises otherwise). */
   needsFans: boolean;
+  /** The axes a structured scheme (identity, orthogonal, sparse) accepts, as PyTorch checks them. */
+  axes?: { min: number; max: number };
   /** The argument a bare value sets: `{constant: 0.5}`. */
   shorthand?: string;
   /** Fills `t` in place (every default filled in `args`). */
@@ -63,6 +80,17 @@ export const INITS: Record<InitScheme, InitDef> = {
     needsFans: false,
     apply: (t, a, rng) => void init.normal(t, rng, num(a.mean), num(a.std)),
   },
+  trunc_normal: {
+    doc: 'N(mean, std²) truncated to [a, b], absolute bounds (torch.nn.init.trunc_normal_): ViT and GPT style std=0.02.',
+    args: [
+      { name: 'mean', type: { kind: 'number' }, default: 0, doc: 'Mean of the normal distribution.' },
+      { name: 'std', type: { kind: 'number', min: 0 }, default: 1, doc: 'Standard deviation of the normal distribution.' },
+      { name: 'a', type: { kind: 'number' }, default: -2, doc: 'Lowest value (absolute, not in stds).' },
+      { name: 'b', type: { kind: 'number' }, default: 2, doc: 'Highest value (absolute, not in stds).' },
+    ],
+    needsFans: false,
+    apply: (t, a, rng) => void init.truncNormal(t, rng, num(a.mean), num(a.std), num(a.a), num(a.b)),
+  },
   uniform: {
     doc: 'U(a, b) (torch.nn.init.uniform_).',
     args: [
@@ -80,6 +108,31 @@ export const INITS: Record<InitScheme, InitDef> = {
     needsFans: false,
     shorthand: 'val',
     apply: (t, a) => void init.constant(t, num(a.val ?? 0)),
+  },
+  orthogonal: {
+    doc: '(Semi-)orthogonal rows or columns, trailing axes flattened, times gain (torch.nn.init.orthogonal_): recurrent weights keep their norm step to step.',
+    args: [{ name: 'gain', type: { kind: 'number' }, default: 1, doc: 'Scaling factor.' }],
+    needsFans: false,
+    axes: { min: 2, max: Infinity },
+    apply: (t, a, rng) => void init.orthogonal(t, rng, num(a.gain)),
+  },
+  eye: { doc: 'The identity matrix (torch.nn.init.eye_): the layer starts by passing its input through.', args: [], needsFans: false, axes: { min: 2, max: 2 }, apply: (t) => void init.eye(t) },
+  dirac: {
+    doc: 'The identity convolution (torch.nn.init.dirac_): each output channel copies its input channel at the kernel centre.',
+    args: [{ name: 'groups', type: { kind: 'int', min: 1 }, default: 1, doc: "The conv's groups; each group keeps its own identity." }],
+    needsFans: false,
+    axes: { min: 3, max: 5 },
+    apply: (t, a) => void init.dirac(t, num(a.groups)),
+  },
+  sparse: {
+    doc: 'N(0, std²) with a share of each column zero (torch.nn.init.sparse_, Martens 2010).',
+    args: [
+      { name: 'sparsity', type: { kind: 'number', min: 0, max: 1 }, doc: 'The share of each column set to zero.' },
+      { name: 'std', type: { kind: 'number', min: 0 }, default: 0.01, doc: 'Standard deviation of the non-zero values.' },
+    ],
+    needsFans: false,
+    axes: { min: 2, max: 2 },
+    apply: (t, a, rng) => void init.sparse(t, rng, num(a.sparsity ?? 0), num(a.std)),
   },
 };
 

@@ -136,6 +136,15 @@ function intFromString(interp: Interpreter, s: string, base: number, r: Range): 
   return m[1] === '-' ? -v : v;
 }
 
+/** The result of `v`'s own conversion method (a user class's or a native type's), undefined when it has none. */
+function conversion(interp: Interpreter, v: Value, name: '__int__' | '__float__', r: Range): Value | undefined {
+  if (!(v instanceof PyObj)) return undefined;
+  const own = P.userMethod(v, name);
+  if (own) return interp.call(own, [v], null, r);
+  const native = typeOf(v).native?.getattr?.(v, name, r);
+  return native instanceof PyObj ? interp.call(native, [], null, r) : undefined;
+}
+
 export function toInt(interp: Interpreter, v: Value, r: Range): bigint {
   if (isInt(v)) return toBigInt(v);
   if (typeof v === 'number') {
@@ -144,6 +153,9 @@ export function toInt(interp: Interpreter, v: Value, r: Range): bigint {
     return BigInt(Math.trunc(v));
   }
   if (typeof v === 'string') return intFromString(interp, v, 10, r);
+  // int() asks __int__ before __index__ (CPython): int(t.sum()) of a float tensor truncates, t[i] would not.
+  const viaInt = conversion(interp, v, '__int__', r);
+  if (viaInt !== undefined) return toInt(interp, viaInt, r);
   const n = interp.toNumberLike(v, r);
   if (n === null) return interp.raise('TypeError', `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`, r);
   return toInt(interp, n, r);
@@ -158,6 +170,8 @@ export function toFloat(interp: Interpreter, v: Value, r: Range): number {
     if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return Number(t);
     return interp.raise('ValueError', `could not convert string to float: ${P.repr(interp, v, r)}`, r);
   }
+  const viaFloat = conversion(interp, v, '__float__', r);
+  if (viaFloat !== undefined) return toFloat(interp, viaFloat, r);
   const n = interp.toNumberLike(v, r);
   if (n === null) return interp.raise('TypeError', `float() argument must be a string or a real number, not '${typeName(v)}'`, r);
   return toNumber(n);

@@ -41,6 +41,12 @@ export interface PythonDiagnostic {
   related: { range: SourceRange; message: string }[];
   /** The script works in this floating-point type (a cast Gradient Lens met): read it again in it when the run's dtype was not chosen. */
   dtype?: DType;
+  /**
+   * The error is the sidecar's: its build or loss expression failed. `range` is in the Python file
+   * only when the exception was raised there (a constructor's assert); else it is the file's start,
+   * and the sidecar's expression is the place to show it.
+   */
+  sidecar?: { part: 'build' | 'loss'; inFile: boolean };
 }
 
 /** What a sidecar spec says about a Python file that only defines modules. */
@@ -121,9 +127,17 @@ export function cantFollowDiagnostic(c: CantFollow, needed = 'the model needs th
 }
 
 function raiseDiagnostic(e: PyRaise, severity: 'error' | 'warning', what: string): PythonDiagnostic {
+  const from = SIDECAR_PART.get(e);
   const related = e.traceback.slice(0, 5).map((r) => ({ range: r, message: 'called from here' }));
-  return diag(severity, 'python/raises', `${what}: ${e.message}`, e.r ?? NO_RANGE, related);
+  if (!from) return diag(severity, 'python/raises', `${what}: ${e.message}`, e.r ?? NO_RANGE, related);
+  // Raised by the sidecar's expression: the call sites in it are not this file's text.
+  const d = diag(severity, 'python/raises', `the sidecar's ${from.part} expression fails: ${e.message}`, from.inFile ? (e.r ?? NO_RANGE) : NO_RANGE, from.inFile ? related.filter((x) => !from.exprRanges.has(x.range)) : []);
+  d.sidecar = { part: from.part, inFile: from.inFile };
+  return d;
 }
+
+/** Exceptions that escaped a sidecar's expression: which one, and whether they were raised in the file. */
+const SIDECAR_PART = new WeakMap<PyRaise, { part: 'build' | 'loss'; inFile: boolean; exprRanges: Set<object> }>();
 
 /** The name a module-level file has when a sidecar imports it ("model" for model.py). */
 function moduleName(fileName: string): string {
@@ -689,7 +703,7 @@ function tensorIn(torch: Torch, e: Expr | null, scope: Scope): Tensor | null {
 function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonModel {
   const interp = torch.interp;
   const where = NO_RANGE;
-  const built = evalExpression(interp, b.build, where);
+  const built = evalExpression(interp, b.build, where, interp.globals, 'build');
   if (built instanceof PyOpaque) throw new CantFollow(built, where);
   if (!(built instanceof ModuleObj)) {
     return interp.raise('TypeError', `the build expression ${JSON.stringify(b.build)} gives ${typeof built === 'object' && built ? `a ${built.type.name}` : String(built)}, not an nn.Module`, where);
@@ -714,7 +728,7 @@ function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonMod
     scope.vars.set('model', built);
     scope.vars.set('x', x);
     scope.vars.set('y', y);
-    return lossTensor(torch, evalExpression(interp, b.loss!, where, scope), where);
+    return lossTensor(torch, evalExpression(interp, b.loss!, where, scope, 'loss'), where);
   };
   const use: OptimizerUse = { type: b.spec.optimizer.type, args: b.spec.optimizer.args as OptimizerUse['args'], engine: engineOpt, created: where, callee: where, argExprs: {}, call: null };
   const rebind = (input: Tensor, target: Tensor) => {
@@ -736,18 +750,46 @@ function fromBuild(torch: Torch, opts: PythonOptions, b: PythonBuild): PythonMod
 }
 
 /** Evaluates a Python expression (a sidecar's) in the file's module scope; errors point at `r`. */
-export function evalExpression(interp: Interpreter, source: string, r: SourceRange, scope: Scope = interp.globals): Value {
+export function evalExpression(interp: Interpreter, source: string, r: SourceRange, scope: Scope = interp.globals, part?: 'build' | 'loss'): Value {
   const parsed = parsePython(`(${source}\n)`);
   const stmt = parsed.ast.body[0];
-  if (parsed.diagnostics.length || !stmt || stmt.k !== 'expr') return interp.raise('SyntaxError', `the expression ${JSON.stringify(source)} is not valid Python`, r);
+  if (parsed.diagnostics.length || !stmt || stmt.k !== 'expr') {
+    try {
+      return interp.raise('SyntaxError', `the expression ${JSON.stringify(source)} is not valid Python`, r);
+    } catch (e) {
+      if (part && e instanceof PyRaise) SIDECAR_PART.set(e, { part, inFile: false, exprRanges: new Set() });
+      throw e;
+    }
+  }
   try {
     return interp.eval(stmt.e, scope);
   } catch (e) {
-    // The expression's own ranges are in the sidecar's text, not this file's.
-    if (e instanceof PyRaise) e.r = r;
+    // The expression's own ranges are in the sidecar's text, not this file's: an exception raised
+    // at one of them (a NameError, a wrong argument) is placed at `r`, one raised in the file keeps its line.
+    if (e instanceof PyRaise) {
+      const exprRanges = rangesIn(stmt.e);
+      const inFile = e.r !== null && !exprRanges.has(e.r);
+      if (part) SIDECAR_PART.set(e, { part, inFile, exprRanges });
+      if (!inFile) e.r = r;
+    }
     if (e instanceof CantFollow) throw new CantFollow(e.opaque.origin.end <= source.length + 2 ? new PyOpaque(e.opaque.construct, r) : e.opaque, r);
     throw e;
   }
+}
+
+/** Every range object in an expression's tree (the interpreter raises at its nodes' own ranges). */
+function rangesIn(root: object): Set<object> {
+  const out = new Set<object>();
+  const seen = new Set<object>();
+  const visit = (o: unknown): void => {
+    if (!o || typeof o !== 'object' || seen.has(o)) return;
+    seen.add(o);
+    const rec = o as Record<string, unknown>;
+    if (typeof rec.start === 'number' && typeof rec.end === 'number') out.add(o);
+    for (const v of Object.values(rec)) visit(v);
+  };
+  visit(root);
+  return out;
 }
 
 export { PyClass };

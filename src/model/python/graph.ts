@@ -77,7 +77,7 @@ export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges):
     const init: Record<string, InitSpec> = {};
     for (const [k, t] of m.ownState().params) {
       const use = torch.inits.get(t);
-      if (use) init[k] = { scheme: use.scheme, args: use.args, range: use.r };
+      if (use) init[k] = { scheme: use.scheme, args: use.args, range: use.r, ...(use.span ? { span: use.span } : {}) };
     }
     const created = functional?.call ?? site?.created ?? fallback.range;
     const io = torch.applications.get(m);

@@ -160,7 +160,8 @@ class Converter {
         return { k: 'expr', e: { k: 'tuple', items: parts.map((p) => this.expr(p)), r }, r };
       }
       case 'return_statement': {
-        const v = this.first(n);
+        // A bare `return` has no child: it returns None.
+        const v = kids(n)[0];
         return { k: 'return', value: v ? this.rhs(v) : null, r };
       }
       case 'pass_statement':

@@ -257,6 +257,18 @@ function readInit(cx: SpecReading, e: LEntry, node: LayerNode): boolean {
       ok = false;
       continue;
     }
+    if (idef.axes && (param.shape.length < idef.axes.min || param.shape.length > idef.axes.max)) {
+      const { min, max } = idef.axes;
+      const want = max === Infinity ? `at least ${min} axes` : min === max ? `${min} axes` : `${min} to ${max} axes`;
+      cx.error('spec/init', `${scheme} needs a parameter with ${want}, but ${p.key} has shape ${formatShape(param.shape)}`, one.keyRange);
+      ok = false;
+      continue;
+    }
+    if (scheme === 'dirac' && param.shape[0] % (a.values.groups as number) !== 0) {
+      cx.error('spec/init', `dirac needs dim 0 (${param.shape[0]}) divisible by groups (${a.values.groups})`, a.ranges.groups ?? one.keyRange);
+      ok = false;
+      continue;
+    }
     if (scheme === 'uniform' && (a.values.a as number) > (a.values.b as number)) {
       cx.error('spec/init', `uniform needs a ≤ b (got a ${a.values.a}, b ${a.values.b})`, a.ranges.a ?? one.keyRange);
       ok = false;

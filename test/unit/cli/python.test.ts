@@ -157,6 +157,26 @@ trace: {steps: 2, batch_size: 5}
     assert.match(none.err, /^two\.py:5:7: no training loop calls loss\.backward\(\) here: to trace TwoLayer, give it a sidecar spec/);
   });
 
+  it("a sidecar's build or loss expression that fails is told on that expression in the sidecar, and on the .py's line when raised there", async () => {
+    const checked = MODULES.replace('        super().__init__()\n', '        super().__init__()\n        assert n_hidden % 2 == 0, "n_hidden must be even"\n');
+    const side = (build: string, loss = 'model(x, y)[1]') => `input: {shape: [4]}\ntarget: {shape: [], distribution: {integers: {low: 0, high: 3}}}\nmodel: {python: two.py, build: ${JSON.stringify(build)}, loss: ${JSON.stringify(loss)}}\n`;
+    const cases: [string, string, RegExp][] = [
+      ['TwoLayr(4, 8)', 'model(x, y)[1]', /^two\.grad\.yaml:3:32: the sidecar's build expression fails: NameError: name 'TwoLayr' is not defined/],
+      ['TwoLayer(4, 8, depth=2)', 'model(x, y)[1]', /^two\.grad\.yaml:3:32: the sidecar's build expression fails: TypeError: __init__\(\) got an unexpected keyword argument 'depth'/],
+      ['TwoLayer(4, 8', 'model(x, y)[1]', /^two\.grad\.yaml:3:32: the sidecar's build expression fails: SyntaxError: the expression "TwoLayer\(4, 8" is not valid Python/],
+      ['TwoLayer(4, 7)', 'model(x, y)[1]', /^two\.grad\.yaml:3:32: the sidecar's build expression fails: AssertionError: n_hidden must be even \(raised at (\S*\/)?two\.py:8:9\)$/],
+      ['TwoLayer(4, 8)', 'model(x, y)[2]', /^two\.grad\.yaml:3:56: the sidecar's loss expression fails: IndexError: tuple index out of range/],
+      ['TwoLayer(4, 8)', 'model(x, y, z)[1]', /^two\.grad\.yaml:3:56: the sidecar's loss expression fails: NameError: name 'z' is not defined/],
+    ];
+    for (const [build, loss, want] of cases) {
+      for (const argv of [['trace', 'two.grad.yaml'], ['trace', 'two.py'], ['grads', 'two.grad.yaml']]) {
+        const r = await run(argv, { 'two.py': checked, 'two.grad.yaml': side(build, loss) });
+        assert.equal(r.code, 2, `${argv.join(' ')} ${build}: ${r.out}${r.err}`);
+        assert.match(r.err.trimEnd(), want, `${argv.join(' ')} ${build} ${loss}: ${r.err}`);
+      }
+    }
+  });
+
   /** Exit 2, nothing on stdout, one line on stderr: what a spec's errors give. */
   function badInput(r: { code: number; out: string; err: string }): string {
     assert.equal(r.code, 2, r.out + r.err);

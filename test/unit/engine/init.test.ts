@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { init, Rng, Tensor, zeros } from '../../../src/engine';
+import { erf as erfOf } from '../../../src/engine/ops/activation';
 
 function stats(t: Tensor): { mean: number; variance: number; min: number; max: number } {
   let s = 0;
@@ -145,5 +146,101 @@ describe('init (torch.nn.init with a seeded Rng)', () => {
     assert.ok(a.data instanceof Float32Array);
     assert.deepEqual(a.data, b.data);
     assert.notDeepEqual(a.data, c.data);
+  });
+
+  it('erfinv inverts erf to rounding, ±1 to ±∞', () => {
+    for (const x of [-5, -2.5, -1, -0.3, 0, 1e-9, 0.7, 1.9, 3.2, 5.5]) {
+      // erf is flat in the tails, so compare in erf's space: erf(erfinv(y)) is y to a few ulp.
+      const y = erfOf(x);
+      const back = init.erfinv(y);
+      assert.ok(Math.abs(erfOf(back) - y) <= 4 * Number.EPSILON, `${x} → ${back}`);
+      if (Math.abs(x) <= 3) assert.ok(Math.abs(back - x) <= 1e-13, `${x} → ${back}`);
+    }
+    assert.equal(init.erfinv(1), Infinity);
+    assert.equal(init.erfinv(-1), -Infinity);
+    assert.ok(Number.isNaN(init.erfinv(1.5)));
+  });
+
+  it('truncNormal: one inverse-CDF draw per element, clamped to the absolute [a, b]', () => {
+    // std 0.02 inside the default ±2 is an untruncated normal (the bounds are not in stds).
+    assertMoments(init.truncNormal(zeros([400, 500], 'float64'), new Rng(12), 0, 0.02), 0.0004);
+    // N(0, 1) on [-1, 2]: the truncated normal's mean and variance.
+    const t = init.truncNormal(zeros([400, 500], 'float64'), new Rng(13), 0, 1, -1, 2);
+    const pdf = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+    const z = 0.5 * (erfOf(2 / Math.SQRT2) - erfOf(-1 / Math.SQRT2));
+    const mean = (pdf(-1) - pdf(2)) / z;
+    const variance = 1 + (-1 * pdf(-1) - 2 * pdf(2)) / z - mean * mean;
+    assertMoments(t, variance, mean);
+    const s = stats(t);
+    assert.ok(s.min >= -1 && s.max <= 2 && s.min < -0.99 && s.max > 1.99);
+    // Same seed, same stream; an empty tensor draws nothing.
+    assert.deepEqual(init.truncNormal(zeros([5]), new Rng(1)).data, init.truncNormal(zeros([5]), new Rng(1)).data);
+    assert.equal(init.truncNormal(zeros([0, 3]), new Rng(1)).size, 0);
+  });
+
+  it('eye: ones on the diagonal of a square or rectangle; 2-D only', () => {
+    assert.deepEqual(Array.from(init.eye(init.constant(zeros([2, 3]), 5)).data), [1, 0, 0, 0, 1, 0]);
+    assert.deepEqual(Array.from(init.eye(zeros([3, 2])).data), [1, 0, 0, 1, 0, 0]);
+    assert.throws(() => init.eye(zeros([3])), /Only tensors with 2 dimensions are supported/);
+    assert.throws(() => init.eye(zeros([2, 2, 2])), /Only tensors with 2 dimensions are supported/);
+    assert.equal(init.eye(zeros([0, 4])).size, 0);
+  });
+
+  it('dirac: each output channel passes its input channel at the kernel centre, per group', () => {
+    const t = init.dirac(zeros([4, 2, 3, 3]), 2);
+    const ones: number[][] = [];
+    t.data.forEach((v, i) => {
+      if (v) ones.push([Math.floor(i / 18), Math.floor(i / 9) % 2, Math.floor(i / 3) % 3, i % 3]);
+    });
+    // Groups of 2 outputs: out 0 ← in 0, out 1 ← in 1, out 2 ← in 0, out 3 ← in 1, at (1, 1).
+    assert.deepEqual(ones, [[0, 0, 1, 1], [1, 1, 1, 1], [2, 0, 1, 1], [3, 1, 1, 1]]);
+    // Fewer inputs than outputs: only min(out, in) channels get a one; even kernels take size // 2.
+    const c = init.dirac(zeros([3, 1, 4]));
+    assert.deepEqual(Array.from(c.data), [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.equal(init.dirac(zeros([2, 2, 1, 1, 1])).data.filter((v) => v === 1).length, 2);
+    assert.throws(() => init.dirac(zeros([3, 3])), /Only tensors with 3, 4, or 5 dimensions are supported/);
+    assert.throws(() => init.dirac(zeros([3, 3, 3]), 2), /dim 0 must be divisible by groups/);
+  });
+
+  it('orthogonal: QᵀQ = I (tall) or QQᵀ = I (wide), trailing dims flattened, scaled by gain', () => {
+    const gram = (t: Tensor, rows: number, cols: number, byRows: boolean): number => {
+      // Largest |G - gain²·I| over the Gram matrix of rows (wide) or columns (tall).
+      const n = byRows ? rows : cols;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let dot = 0;
+          for (let k = 0; k < (byRows ? cols : rows); k++) dot += byRows ? t.data[i * cols + k] * t.data[j * cols + k] : t.data[k * cols + i] * t.data[k * cols + j];
+          worst = Math.max(worst, Math.abs(dot - (i === j ? 4 : 0)));
+        }
+      }
+      return worst;
+    };
+    const tall = init.orthogonal(zeros([40, 12], 'float64'), new Rng(14), 2);
+    assert.ok(gram(tall, 40, 12, false) < 1e-12);
+    const wide = init.orthogonal(zeros([6, 5, 3], 'float64'), new Rng(15), 2);
+    assert.ok(gram(wide, 6, 15, true) < 1e-12);
+    // Haar-distributed: a square one's entries have variance 1/n.
+    let q = 0;
+    for (let s = 0; s < 20; s++) for (const v of init.orthogonal(zeros([50, 50], 'float64'), new Rng(100 + s)).data) q += v * v;
+    assert.ok(Math.abs(q / (20 * 2500) - 1 / 50) < 1e-12);
+    assert.throws(() => init.orthogonal(zeros([5]), new Rng(1)), /Only tensors with 2 or more dimensions are supported/);
+    assert.equal(init.orthogonal(zeros([0, 3]), new Rng(1)).size, 0);
+  });
+
+  it('sparse: N(0, std²) with ⌈sparsity·rows⌉ zeros in every column', () => {
+    const t = init.sparse(zeros([10, 2000], 'float64'), new Rng(16), 0.25, 0.5);
+    for (let c = 0; c < 2000; c++) {
+      let z = 0;
+      for (let r = 0; r < 10; r++) if (t.data[r * 2000 + c] === 0) z++;
+      assert.equal(z, 3);
+    }
+    const kept = Array.from(t.data).filter((v) => v !== 0);
+    assertMoments(new Tensor(Float64Array.from(kept), [kept.length], false, 'float64'), 0.25);
+    // Which rows are zero differs between columns (a permutation per column).
+    const zeroRows = new Set<string>();
+    for (let c = 0; c < 50; c++) zeroRows.add([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((r) => t.data[r * 2000 + c] === 0).join());
+    assert.ok(zeroRows.size > 10);
+    assert.throws(() => init.sparse(zeros([4, 4, 4]), new Rng(1), 0.1), /Only tensors with 2 dimensions are supported/);
   });
 });

@@ -113,6 +113,19 @@ describe('trace worker job on PyTorch source', () => {
     assert.match(p.problems[0].message, /^The sidecar \/w\/gpt\.grad\.yaml cannot be used \(line 8\): /);
   });
 
+  it("a sidecar whose build expression fails: the .py's problem names the sidecar and its line, at the .py line that raised when it did", async () => {
+    const text = readFileSync(join(PARITY, 'gpt.py'), 'utf8');
+    const sidecar = readFileSync(join(PARITY, 'gpt.grad.yaml'), 'utf8');
+    const line = sidecar.split('\n').findIndex((l) => /build:/.test(l)) + 1;
+    const misspelt = sidecar.replace(/build: "GPT\(/, 'build: "GTP(');
+    assert.notEqual(misspelt, sidecar);
+    const p = (await run({ text, fileName: '/w/gpt.py', python: { sidecar: { text: misspelt, fileName: '/w/gpt.grad.yaml' } } }))[0] as Of<'parsed'>;
+    assert.equal(p.ok, false);
+    const e = p.problems.find((x) => x.severity === 'error')!;
+    assert.equal(e.message, `the sidecar's build expression fails: NameError: name 'GTP' is not defined (gpt.grad.yaml line ${line})`);
+    assert.equal(e.range.start.line, 0);
+  });
+
   it('a sidecar spec opened on its own says whose it is (at its python key) and traces nothing', async () => {
     const sidecar = readFileSync(join(PARITY, 'gpt.grad.yaml'), 'utf8');
     const replies = await run({ text: sidecar, fileName: '/w/gpt.grad.yaml', python: undefined });

@@ -217,6 +217,10 @@ const cases: Case[] = [
   { name: 'negative std', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n    init: {weight: {normal: {std: -1}}}' }), code: 'spec/type', at: '3:35', message: /normal std must be a number ≥ 0/ },
   { name: 'constant without a value', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n    init: {bias: constant}' }), code: 'spec/missing', at: '3:18', message: /constant needs val/ },
   { name: 'kaiming with an unknown nonlinearity', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n    init: {weight: {kaiming_normal: {nonlinearity: gelu}}}' }), code: 'spec/type', at: '3:52', message: /kaiming_normal nonlinearity must be one of 'linear'/ },
+  { name: 'eye on a bias', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n    init: {bias: eye}' }), code: 'spec/init', at: '3:18', message: /eye needs a parameter with 2 axes, but bias has shape \[1\]/ },
+  { name: 'dirac on a Linear weight', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n    init: {weight: dirac}' }), code: 'spec/init', at: '3:20', message: /dirac needs a parameter with 3 to 5 axes, but weight has shape \[1, 10\]/ },
+  { name: 'orthogonal on a bias', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n    init: {bias: orthogonal}' }), code: 'spec/init', at: '3:18', message: /orthogonal needs a parameter with at least 2 axes, but bias has shape \[1\]/ },
+  { name: 'sparse without sparsity', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n    init: {weight: sparse}' }), code: 'spec/missing', at: '3:20', message: /sparse needs sparsity/ },
   { name: 'init on a Sequential', text: seed({ model: '  - Sequential: [{Linear: {in_features: 10, out_features: 1}}]\n    init: {weight: zeros}' }), code: 'spec/unknown-param', at: '3:5', message: /Sequential has no parameters of its own/ },
 
   // ---- sizes

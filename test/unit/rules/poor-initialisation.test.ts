@@ -54,6 +54,12 @@ describe('poor-initialisation rule', () => {
     assert.deepEqual(check(spec('', 'ReLU', 64, 2)), []);
   });
 
+  it('a spec can write the structured schemes, and orthogonal (gain √2 for ReLU) and eye stay silent', () => {
+    assert.deepEqual(check(spec('{weight: {orthogonal: {gain: 1.414}}}', 'ReLU', 32, 32)), []);
+    assert.deepEqual(check(spec('{weight: eye}', 'Tanh', 32, 32)), []);
+    assert.deepEqual(check(spec('{weight: {trunc_normal: {std: 0.3, a: -0.6, b: 0.6}}}', 'Tanh', 8, 32)), []);
+  });
+
   it('stays silent on Xavier for tanh and He for ReLU', () => {
     assert.deepEqual(check(spec('{weight: {xavier_uniform: {gain: 1.667}}}', 'Tanh')), []);
     assert.deepEqual(check(spec('{weight: {kaiming_normal: {nonlinearity: relu}}}', 'ReLU')), []);

@@ -152,6 +152,8 @@ export class Torch {
   clips!: ClipUse[];
   /** nn.init calls by the tensor they set. */
   inits!: WeakMap<Tensor, InitUse>;
+  /** `p.data` by the tensor it aliases: it shares p's values without being a view, so an init through it belongs to p. */
+  dataAliases!: WeakMap<Tensor, Tensor>;
   /** The call expression that built each module object (fixes edit it). */
   calls!: WeakMap<ModuleObj, Extract<Expr, { k: 'call' }>>;
   /** Every module object made, in order (to find the one an optimiser trains). */
@@ -202,6 +204,7 @@ export class Torch {
     this.optimizers = [];
     this.clips = [];
     this.inits = new WeakMap();
+    this.dataAliases = new WeakMap();
     this.calls = new WeakMap();
     this.allModules = [];
     this.applications = new Map();

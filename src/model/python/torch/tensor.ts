@@ -566,8 +566,11 @@ function tensorAttr(torch: Torch, t: Tensor, name: string, r: Range): Value | un
       return t.grad ? torch.wrap(new Tensor(t.grad, [...t.shape], false, t.dtype)) : null;
     case 'grad_fn':
       return t.node ? new PyOpaque('grad_fn (the autograd graph)', r) : null;
-    case 'data':
-      return torch.wrap(F.detach(t));
+    case 'data': {
+      const alias = F.detach(t);
+      torch.dataAliases.set(alias, torch.dataAliases.get(t) ?? t);
+      return torch.wrap(alias);
+    }
     case 'ndim':
       return BigInt(t.rank);
     case 'T':

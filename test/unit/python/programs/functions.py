@@ -69,3 +69,24 @@ except RecursionError as e:
 print((lambda *a, **k: (a, k))(1, 2, x=3), (lambda x, y=2: x * y)(4), sorted([3, 1, 2], key=lambda v: -v))
 def gen_like(n): return [i for i in range(n)]
 print(list(map(lambda x: x * 2, gen_like(4))), list(filter(None, [0, 1, 2, 0])), list(zip('ab', range(5))), list(enumerate('xy', 1)))
+
+
+# A bare return, also from inside an except block.
+def early(f):
+    try:
+        f()
+    except Exception as e:
+        print('caught', type(e).__name__)
+        return
+    print('no error')
+
+
+early(lambda: 1)
+early(lambda: 1 / 0)
+
+
+def nothing():
+    return
+
+
+print(nothing())
