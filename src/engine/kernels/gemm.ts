@@ -42,8 +42,8 @@ export function gemm(
   if (wasm) {
     // Bands of C: columns when C is wide (each band packs all of A), rows when it is tall.
     const splitCols = n >= m;
-    const sizeThreads = (core: WasmCore) => threadsFor(core, m * n * k, splitCols ? n >> 3 : m >> 2);
-    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), accumulate ? 'copy' : 'overwritten', sizeThreads, (core, pa, pb, pc, threads) => {
+    const bands = splitCols ? n >> 3 : m >> 2;
+    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), accumulate ? 'copy' : 'overwritten', (core) => threadsFor(core, m * n * k, bands), (core, pa, pb, pc, threads) => {
       const lda = transA ? m : k;
       const ldb = transB ? k : n;
       const ta = +transA;
