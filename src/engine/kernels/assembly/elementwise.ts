@@ -38,7 +38,10 @@ function scale(p: v128, k: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function exp4(v: v128): v128 {
-  const x = f32x4.max(f32x4.min(v, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  // pmin/pmax (one minps/maxps on x86) rather than min/max, whose NaN and ±0 rules cost several
+  // instructions each: a NaN fails both comparisons and passes through as it did, and ±0 is inside
+  // the bounds, so every output bit is as before (test/unit/engine/exp-kernel-bits.test.ts).
+  const x = f32x4.pmax(f32x4.pmin(v, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
   const kf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
   let r = f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(kf, f32x4.splat(LN2_LO)));
