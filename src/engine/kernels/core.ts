@@ -36,6 +36,7 @@ export interface KernelExports {
   unary(op: number, x: number, y: number, n: number): void;
   unaryRows(op: number, x: number, y: number, rows: number, stride: number, n: number): void;
   reluGrad(y: number, gy: number, g: number, n: number): void;
+  sigmoidGrad(y: number, gy: number, g: number, n: number): void;
   softmaxRows(x: number, y: number, rows: number, width: number): void;
   maxPool(job: number): void;
   WORK_BYTES: WebAssembly.Global;
