@@ -6,7 +6,7 @@
  * kernels cannot run it (float64, no core, the memory cap, too few elements to pay for the call):
  * the op then runs its JavaScript loop.
  */
-import { alloc, allocUnzeroed, type FloatArray } from '../dtype';
+import { allocUnzeroed, type FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
 
 /** Below this many elements the JavaScript loop is as fast as a call into the core. */
@@ -45,8 +45,9 @@ function copyOut(core: WasmCore, at: number, n: number): Float32Array {
 /** y = f(x) elementwise, in a new array. */
 export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null {
   if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
-  // From the buffer pool, as the core's other results: the step scope gives it back.
-  const y = alloc('float32', x.length) as Float32Array;
+  // From the buffer pool, as the core's other results: the step scope gives it back. Unzeroed:
+  // the kernel writes every element, and y is dropped when it cannot run.
+  const y = allocUnzeroed('float32', x.length) as Float32Array;
   return unaryInto(op, x, 0, y, 0, x.length) ? y : null;
 }
 
