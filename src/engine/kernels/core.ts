@@ -31,10 +31,12 @@ export interface KernelExports {
     accumulate: number,
     work: number,
   ): void;
+  addRowSums(x: number, rows: number, n: number, y: number): void;
   run(job: number, chunk: number, thread: number): void;
   unary(op: number, x: number, y: number, n: number): void;
   unaryRows(op: number, x: number, y: number, rows: number, stride: number, n: number): void;
   reluGrad(y: number, gy: number, g: number, n: number): void;
+  sigmoidGrad(y: number, gy: number, g: number, n: number): void;
   softmaxRows(x: number, y: number, rows: number, width: number): void;
   maxPool(job: number): void;
   WORK_BYTES: WebAssembly.Global;
@@ -110,6 +112,11 @@ export class WasmCore {
   private top = 0;
   private f32view: Float32Array;
   private i32view: Int32Array;
+  /**
+   * The memory's size, kept here: only `ensure` grows it (the pool's threads never do), and reading
+   * `memory.buffer` is a call into the runtime (~60 ns), several per kernel call otherwise.
+   */
+  private size: number;
 
   constructor(readonly compiled: Compiled) {
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
@@ -118,6 +125,7 @@ export class WasmCore {
     this.workStride = align(this.exports.WORK_BYTES.value as number);
     this.f32view = new Float32Array(this.memory.buffer);
     this.i32view = new Int32Array(this.memory.buffer);
+    this.size = this.f32view.byteLength;
   }
 
   get backend(): Exclude<KernelBackend, 'js'> {
@@ -125,7 +133,7 @@ export class WasmCore {
   }
 
   get bytes(): number {
-    return this.memory.buffer.byteLength;
+    return this.size;
   }
 
   /** GEMM scratch of thread 0; thread t's is `workStride` bytes further. */
@@ -152,12 +160,12 @@ export class WasmCore {
 
   /** A float32 view of the whole memory, renewed after the memory grew. */
   get f32(): Float32Array {
-    if (this.f32view.buffer.byteLength !== this.memory.buffer.byteLength) this.f32view = new Float32Array(this.memory.buffer);
+    if (this.f32view.byteLength !== this.size) this.f32view = new Float32Array(this.memory.buffer);
     return this.f32view;
   }
 
   get i32(): Int32Array {
-    if (this.i32view.buffer.byteLength !== this.memory.buffer.byteLength) this.i32view = new Int32Array(this.memory.buffer);
+    if (this.i32view.byteLength !== this.size) this.i32view = new Int32Array(this.memory.buffer);
     return this.i32view;
   }
 
@@ -175,12 +183,13 @@ export class WasmCore {
   }
 
   private ensure(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
+    const have = this.size;
     if (bytes <= have) return true;
     const pages = Math.ceil((bytes - have) / PAGE);
     if (have + pages * PAGE > 2 ** 32 - PAGE || !fitsMemoryCap(have + pages * PAGE)) return false;
     this.memory.grow(pages);
-    if (core === this) setHeldMemory(this.memory.buffer.byteLength, dropCore);
+    this.size = this.memory.buffer.byteLength;
+    if (core === this) setHeldMemory(this.size, dropCore);
     return true;
   }
 }

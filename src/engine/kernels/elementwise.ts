@@ -6,7 +6,7 @@
  * kernels cannot run it (float64, no core, the memory cap, too few elements to pay for the call):
  * the op then runs its JavaScript loop.
  */
-import { alloc, type FloatArray } from '../dtype';
+import { allocUnzeroed, type FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
 
 /** Below this many elements the JavaScript loop is as fast as a call into the core. */
@@ -36,7 +36,8 @@ function onCore<T>(floats: number, body: (core: WasmCore, at: number) => T): T |
  * array costs far more than the copy).
  */
 function copyOut(core: WasmCore, at: number, n: number): Float32Array {
-  const out = alloc('float32', n) as Float32Array;
+  // unzeroed: the copy writes every element
+  const out = allocUnzeroed('float32', n) as Float32Array;
   out.set(core.f32.subarray(at >> 2, (at >> 2) + n));
   return out;
 }
@@ -44,8 +45,9 @@ function copyOut(core: WasmCore, at: number, n: number): Float32Array {
 /** y = f(x) elementwise, in a new array. */
 export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null {
   if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
-  // From the buffer pool, as the core's other results: the step scope gives it back.
-  const y = alloc('float32', x.length) as Float32Array;
+  // From the buffer pool, as the core's other results: the step scope gives it back. Unzeroed:
+  // the kernel writes every element, and y is dropped when it cannot run.
+  const y = allocUnzeroed('float32', x.length) as Float32Array;
   return unaryInto(op, x, 0, y, 0, x.length) ? y : null;
 }
 
@@ -88,13 +90,23 @@ export function unaryRowsInPlace(x: FloatArray, at: number, rows: number, width:
 
 /** ReLU's gradient from its output y: gy where y > 0 (or NaN), else 0. */
 export function reluGradKernel(y: FloatArray, gy: FloatArray): Float32Array | null {
+  return gradFromOutput('reluGrad', y, gy);
+}
+
+/** Sigmoid's gradient from its output y: gy·y·(1 − y), the bits of the JavaScript loop. */
+export function sigmoidGradKernel(y: FloatArray, gy: FloatArray): Float32Array | null {
+  return gradFromOutput('sigmoidGrad', y, gy);
+}
+
+/** An activation's gradient computed from its output y and gy by `kernel`, in a new array. */
+function gradFromOutput(kernel: 'reluGrad' | 'sigmoidGrad', y: FloatArray, gy: FloatArray): Float32Array | null {
   if (!(y instanceof Float32Array) || !(gy instanceof Float32Array) || y.length < ELEMENTWISE_MIN) return null;
   const n = y.length;
   return onCore(2 * n, (core, at) => {
     const mem = core.f32;
     mem.set(y, at >> 2);
     mem.set(gy, (at >> 2) + n);
-    core.exports.reluGrad(at, at + n * 4, at, n);
+    core.exports[kernel](at, at + n * 4, at, n);
     return copyOut(core, at, n);
   });
 }

@@ -19,6 +19,12 @@ export const WASM_MIN_MACS = 4096;
 const GEMM_JOB = 1;
 
 /**
+ * Depth the core's kernel sums in one block (assembly/gemm.ts KC) before adding to C: within it,
+ * C starting from an addend gives fl(addend + Σ), the bits of the product followed by the addition.
+ */
+const CORE_DEPTH_BLOCK = 256;
+
+/**
  * C (m×n, row-major at `cOffset`) = op(A)·op(B), or C += op(A)·op(B) when `accumulate`.
  * op(A) is m×k: A is stored m×k, or k×m when `transA`. op(B) is k×n: B is stored k×n, or n×k when
  * `transB`. Every matrix is dense (leading dimension = its stored row length).
@@ -36,34 +42,49 @@ export function gemm(
   c: FloatArray,
   cOffset: number,
   accumulate: boolean,
+  rowAddend: FloatArray | null = null,
 ): void {
   if (m === 0 || n === 0) return;
   const wasm = k > 0 && m * n * k >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
+  // A row added to every row of C (a linear layer's bias) starts C on the core, as PyTorch's addmm,
+  // when that adds in the same order as after the product: accumulating into C, or deeper than a block, it is added after.
+  const fuseRow = wasm && rowAddend instanceof Float32Array && !accumulate && k <= CORE_DEPTH_BLOCK;
   if (wasm) {
     // Bands of C: columns when C is wide (each band packs all of A), rows when it is tall.
     const splitCols = n >= m;
-    const sizeThreads = (core: WasmCore) => threadsFor(core, m * n * k, splitCols ? n >> 3 : m >> 2);
-    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), accumulate ? 'copy' : 'overwritten', sizeThreads, (core, pa, pb, pc, threads) => {
+    const bands = splitCols ? n >> 3 : m >> 2;
+    const cStarts = fuseRow ? rowAddend : accumulate ? 'copy' : 'overwritten';
+    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), cStarts, (core) => threadsFor(core, m * n * k, bands), (core, pa, pb, pc, threads) => {
       const lda = transA ? m : k;
       const ldb = transB ? k : n;
       const ta = +transA;
       const tb = +transB;
       if (threads > 1) {
         const { size, count } = splitCols ? chunking(n, 8, threads) : chunking(m, 4, threads);
-        const job = writeJob(core, [GEMM_JOB, ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, +splitCols, size, core.work, core.workBytesPerThread]);
+        const job = writeJob(core, [GEMM_JOB, ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +(accumulate || fuseRow), +splitCols, size, core.work, core.workBytesPerThread]);
         runJob(core, job, count, threads);
       } else {
-        core.exports.sgemm(ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, core.work);
+        core.exports.sgemm(ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +(accumulate || fuseRow), core.work);
       }
     });
-    if (ok) return;
+    if (ok) {
+      if (rowAddend && !fuseRow) addRows(c, cOffset, m, n, rowAddend);
+      return;
+    }
   }
   gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, accumulate);
+  if (rowAddend) addRows(c, cOffset, m, n, rowAddend);
+}
+
+/** C[i][j] += row[j] for each of C's m rows of n. */
+function addRows(c: FloatArray, cOffset: number, m: number, n: number, row: FloatArray): void {
+  for (let r = 0, o = cOffset; r < m; r++) for (let j = 0; j < n; j++, o++) c[o] += row[j];
 }
 
 /**
  * Runs `body` on copies of a and b in the core's memory and on c there, which starts as a copy of
- * c, zeros, or whatever the memory held (for a product that overwrites it), and is copied back;
+ * c, zeros, a given row in every row, or whatever the memory held (for a product that overwrites
+ * it), and is copied back;
  * false (nothing written) when there is no core or the memory cap leaves no room. `threads` sizes
  * the pool first: sizing resets the scratch, so it must come before the operands take theirs.
  */
@@ -71,7 +92,7 @@ function onCore(
   a: Float32Array,
   b: Float32Array,
   c: Float32Array,
-  cStarts: 'copy' | 'zeros' | 'overwritten',
+  cStarts: 'copy' | 'zeros' | 'overwritten' | Float32Array,
   threads: (core: WasmCore) => number,
   body: (core: WasmCore, pa: number, pb: number, pc: number, threads: number) => void,
 ): boolean {
@@ -88,6 +109,7 @@ function onCore(
     mem.set(b, pb >> 2);
     if (cStarts === 'copy') mem.set(c, pc >> 2);
     else if (cStarts === 'zeros') mem.fill(0, pc >> 2, (pc >> 2) + c.length);
+    else if (cStarts !== 'overwritten') repeatRow(mem, pc >> 2, cStarts, c.length);
     body(core, pa, pb, pc, t);
     c.set(core.f32.subarray(pc >> 2, (pc >> 2) + c.length));
     return true;
@@ -95,6 +117,12 @@ function onCore(
     core.release();
     trimCore();
   }
+}
+
+/** `row` repeated from float `at` of mem over `total` floats: the first copy, then doubling copies of what is written. */
+function repeatRow(mem: Float32Array, at: number, row: Float32Array, total: number): void {
+  mem.set(row, at);
+  for (let done = row.length; done < total; done *= 2) mem.copyWithin(at + done, at, at + Math.min(done, total - done));
 }
 
 /**
@@ -134,4 +162,75 @@ export function gemmBatch(
   if (ok) return;
   if (!accumulate) c.fill(0);
   for (let t = 0; t < ia.length; t++) gemm(transA, transB, m, n, k, a, ia[t] * m * k, b, ib[t] * k * n, c, ic[t] * m * n, true);
+}
+
+/** The linear layer's backward: its operands, sizes, and the gradients wanted (null when not). */
+export interface LinearBackward {
+  /** rows×nOut */
+  gy: FloatArray;
+  /** rows×nIn */
+  x: FloatArray;
+  /** nOut×nIn */
+  w: FloatArray;
+  rows: number;
+  nIn: number;
+  nOut: number;
+  /** Overwritten with gy·w. */
+  dx: FloatArray | null;
+  /** Overwritten with gyᵀ·x. */
+  dw: FloatArray | null;
+  /** Σ_rows gy added to its values. */
+  db: FloatArray | null;
+}
+
+/**
+ * The linear layer's gradients. On the core gy, w and x are copied in once for all three instead
+ * of once per product, with the same kernels and so the same bits; products large enough to split
+ * across threads, and float64, go one by one through `gemm`.
+ */
+export function linearBackward(l: LinearBackward): void {
+  const { gy, x, w, rows, nIn, nOut, dx, dw, db } = l;
+  const macs = rows * nIn * nOut;
+  const f32 = gy instanceof Float32Array && x instanceof Float32Array && w instanceof Float32Array;
+  if (f32 && macs >= WASM_MIN_MACS && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS) && linearBackwardOnCore(l)) return;
+  if (dx) gemm(false, false, rows, nIn, nOut, gy, 0, w, 0, dx, 0, false);
+  if (dw) gemm(true, false, nOut, nIn, rows, gy, 0, x, 0, dw, 0, false);
+  if (db) for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) db[j] += gy[o];
+}
+
+/** `linearBackward` of float32 operands in one visit to the core; false (nothing written) when there is no core or no room. */
+function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearBackward): boolean {
+  const core = kernelCore();
+  if (!core) return false;
+  try {
+    const pg = core.alloc(gy.length * 4);
+    const pw = dx ? core.alloc(w.length * 4) : 0;
+    const px = dw ? core.alloc(x.length * 4) : 0;
+    const pdx = dx ? core.alloc(dx.length * 4) : 0;
+    const pdw = dw ? core.alloc(dw.length * 4) : 0;
+    const pdb = db ? core.alloc(db.length * 4) : 0;
+    if (pg < 0 || pw < 0 || px < 0 || pdx < 0 || pdw < 0 || pdb < 0) return false;
+    const mem = core.f32;
+    const k = core.exports;
+    mem.set(gy, pg >> 2);
+    if (dx) {
+      mem.set(w, pw >> 2);
+      k.sgemm(0, 0, rows, nIn, nOut, pg, nOut, pw, nIn, pdx, nIn, 0, core.work);
+      dx.set(mem.subarray(pdx >> 2, (pdx >> 2) + dx.length));
+    }
+    if (dw) {
+      mem.set(x, px >> 2);
+      k.sgemm(1, 0, nOut, nIn, rows, pg, nOut, px, nIn, pdw, nIn, 0, core.work);
+      dw.set(mem.subarray(pdw >> 2, (pdw >> 2) + dw.length));
+    }
+    if (db) {
+      mem.set(db, pdb >> 2);
+      k.addRowSums(pg, rows, nOut, pdb);
+      db.set(mem.subarray(pdb >> 2, (pdb >> 2) + db.length));
+    }
+    return true;
+  } finally {
+    core.release();
+    trimCore();
+  }
 }

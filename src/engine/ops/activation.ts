@@ -1,6 +1,6 @@
 /** Elementwise activations and softmax/log_softmax. */
 import { FloatArray, like } from '../dtype';
-import { reluGradKernel, softmaxRowsKernel, unaryKernel } from '../kernels/elementwise';
+import { reluGradKernel, sigmoidGradKernel, softmaxRowsKernel, unaryKernel } from '../kernels/elementwise';
 import { ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, NoAttrs, OpTable } from './types';
@@ -241,6 +241,8 @@ export const activationOps: OpTable<ActivationAttrs> = {
     },
     backward: ({ gy, out }) => {
       const y = out.data;
+      const simd = sigmoidGradKernel(y, gy);
+      if (simd) return [simd];
       const g = like(gy);
       for (let i = 0; i < g.length; i++) g[i] = gy[i] * y[i] * (1 - y[i]);
       return [g];

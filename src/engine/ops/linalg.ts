@@ -1,6 +1,6 @@
 /** Matrix products: matmul and the fused linear layer (y = x Wᵀ + b, W stored [out, in] as PyTorch). */
-import { FloatArray, like, likeUnzeroed } from '../dtype';
-import { gemm, gemmBatch } from '../kernels/gemm';
+import { like, likeUnzeroed } from '../dtype';
+import { gemm, gemmBatch, linearBackward } from '../kernels/gemm';
 import { broadcastIndex, broadcastShape, formatShape, Shape, ShapeError, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, eachOther, NoAttrs, OpTable } from './types';
@@ -98,32 +98,17 @@ export const linalgOps: OpTable<LinalgAttrs> = {
       const [x, w, bias] = inputs;
       const { rows, nIn, nOut } = checkLinear(inputs);
       const out = likeUnzeroed(x.data, rows * nOut);
-      gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false);
-      if (bias) {
-        const bv = bias.data;
-        for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) out[o] += bv[j];
-      }
+      gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false, bias ? bias.data : null);
       return { data: out, shape: withLastAxis(x.shape, nOut), saved: undefined };
     },
     backward: ({ gy, inputs, needs }) => {
       const [x, w, bias] = inputs;
       const [nOut, nIn] = w.shape;
       const rows = nIn ? x.size / nIn : sizeOf(x.shape.slice(0, -1));
-      let dx: FloatArray | null = null;
-      let dw: FloatArray | null = null;
-      let db: FloatArray | null = null;
-      if (needs[0]) {
-        dx = likeUnzeroed(x.data);
-        gemm(false, false, rows, nIn, nOut, gy, 0, w.data, 0, dx, 0, false);
-      }
-      if (needs[1]) {
-        dw = likeUnzeroed(w.data);
-        gemm(true, false, nOut, nIn, rows, gy, 0, x.data, 0, dw, 0, false);
-      }
-      if (bias && needs[2]) {
-        db = like(bias.data);
-        for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) db[j] += gy[o];
-      }
+      const dx = needs[0] ? likeUnzeroed(x.data) : null;
+      const dw = needs[1] ? likeUnzeroed(w.data) : null;
+      const db = bias && needs[2] ? like(bias.data) : null;
+      linearBackward({ gy, x: x.data, w: w.data, rows, nIn, nOut, dx, dw, db });
       return bias ? [dx, dw, db] : [dx, dw];
     },
   }),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as F from '../../../src/engine';
 import { backward, Instrument, noGrad, setInstrument, tensor, Tensor } from '../../../src/engine';
+import { sigmoidGradKernel } from '../../../src/engine/kernels/elementwise';
 import { OPS } from '../../../src/engine/ops';
 import { erf, GELU_PEAK } from '../../../src/engine/ops/activation';
 import type { ActivationShape } from '../../../src/engine/ops/types';
@@ -387,5 +388,20 @@ describe('activation ops', () => {
 
   it('softmax rejects an axis out of range', () => {
     assert.throws(() => F.softmax(tensor([1, 2], [2]), 1), /out of range/);
+  });
+});
+
+describe('sigmoid gradient on the core', () => {
+  it('has the bits of the JavaScript loop, edge values included', () => {
+    const rng = new F.Rng(3);
+    const edges = [NaN, Infinity, -Infinity, 0, -0, 1, 0.5, 1e-45, -1e-45, 1.1754942e-38, 0.99999994, 3.4028235e38];
+    const n = 4099;
+    const y = Float32Array.from({ length: n }, (_, i) => (i < edges.length ? edges[i] : rng.between(-0.1, 1.1)));
+    const gy = Float32Array.from({ length: n }, (_, i) => (i >= n - edges.length ? edges[n - 1 - i] : rng.between(-1e3, 1e3)));
+    const expected = new Float32Array(n);
+    for (let i = 0; i < n; i++) expected[i] = gy[i] * y[i] * (1 - y[i]);
+    const got = sigmoidGradKernel(y, gy);
+    assert.ok(got, 'ran on the core');
+    assert.deepEqual(new Uint32Array(got.buffer, got.byteOffset, n), new Uint32Array(expected.buffer));
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as F from '../../../src/engine';
 import { backward, tensor, Tensor } from '../../../src/engine';
+import { gemm } from '../../../src/engine/kernels/gemm';
 import { gradcheck, rand } from '../support/gradcheck';
 
 /** Plain triple loop over 2-D row-major arrays, the reference for forward values. */
@@ -103,6 +104,38 @@ describe('linear', () => {
     });
     it(`x ${JSON.stringify(sx)}, weight [${nOut}, ${nIn}], no bias: gradient matches finite differences`, () => {
       gradcheck((x, w) => F.linear(x, w), [rand(sx, 4), rand([nOut, nIn], 5)]);
+    });
+  }
+
+  // The core adds the bias as C's starting value and takes all three gradients in one visit: the
+  // bits must be those of the product, then the bias, and of one product per gradient.
+  for (const [rows, nIn, nOut] of [
+    [32, 64, 64],
+    [5, 300, 17],
+    [64, 3, 40],
+  ]) {
+    it(`float32 on the core, x [${rows}, ${nIn}], weight [${nOut}, ${nIn}]: the same bits as the product, bias and gradients one by one`, () => {
+      const rng = new F.Rng(7);
+      const f32 = (n: number) => Float32Array.from({ length: n }, () => rng.between(-1, 1));
+      const [xv, wv, bv, gv] = [f32(rows * nIn), f32(nOut * nIn), f32(nOut), f32(rows * nOut)];
+      const x = new Tensor(xv, [rows, nIn], true);
+      const w = new Tensor(wv, [nOut, nIn], true);
+      const b = new Tensor(bv, [nOut], true);
+      const y = F.linear(x, w, b);
+      backward(y, gv);
+      const out = new Float32Array(rows * nOut);
+      gemm(false, true, rows, nOut, nIn, xv, 0, wv, 0, out, 0, false);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < nOut; j++) out[r * nOut + j] += bv[j];
+      const dx = new Float32Array(rows * nIn);
+      gemm(false, false, rows, nIn, nOut, gv, 0, wv, 0, dx, 0, false);
+      const dw = new Float32Array(nOut * nIn);
+      gemm(true, false, nOut, nIn, rows, gv, 0, xv, 0, dw, 0, false);
+      const db = new Float32Array(nOut);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < nOut; j++) db[j] += gv[r * nOut + j];
+      assert.deepEqual(y.data, out);
+      assert.deepEqual(x.grad, dx);
+      assert.deepEqual(w.grad, dw);
+      assert.deepEqual(b.grad, db);
     });
   }
 

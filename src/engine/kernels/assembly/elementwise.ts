@@ -38,7 +38,10 @@ function scale(p: v128, k: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function exp4(v: v128): v128 {
-  const x = f32x4.max(f32x4.min(v, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  // pmin/pmax (one minps/maxps on x86) rather than min/max, whose NaN and ±0 rules cost several
+  // instructions each: a NaN fails both comparisons and passes through as it did, and ±0 is inside
+  // the bounds, so every output bit is as before (test/unit/engine/exp-kernel-bits.test.ts).
+  const x = f32x4.pmax(f32x4.pmin(v, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
   const kf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
   let r = f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(kf, f32x4.splat(LN2_LO)));
@@ -142,6 +145,34 @@ export function reluGrad(y: usize, gy: usize, g: usize, n: i32): void {
     const at = <usize>i * 4;
     store<f32>(g + at, load<f32>(y + at) <= 0 ? 0 : load<f32>(gy + at));
   }
+}
+
+/**
+ * Sigmoid's gradient from its output: g[i] = gy[i]·y[i]·(1 − y[i]) in float64, rounded to float32
+ * once, as the JavaScript loop computes it (the same bits); two float64 lanes at a time.
+ */
+export function sigmoidGrad(y: usize, gy: usize, g: usize, n: i32): void {
+  const full = n & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const at = <usize>i * 4;
+    const yv = v128.load(y + at);
+    const gv = v128.load(gy + at);
+    const lo = sigmoidGrad2(f64x2.promote_low_f32x4(yv), f64x2.promote_low_f32x4(gv));
+    const hi = sigmoidGrad2(f64x2.promote_low_f32x4(i32x4.shuffle(yv, yv, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(gv, gv, 2, 3, 0, 1)));
+    v128.store(g + at, i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  for (let i = full; i < n; i++) {
+    const at = <usize>i * 4;
+    const yv = <f64>load<f32>(y + at);
+    store<f32>(g + at, <f32>(<f64>load<f32>(gy + at) * yv * (1.0 - yv)));
+  }
+}
+
+/** (gy·y)·(1 − y) on two float64 lanes, in the JavaScript loop's order. */
+// @ts-ignore: decorator
+@inline
+function sigmoidGrad2(y: v128, gy: v128): v128 {
+  return f64x2.mul(f64x2.mul(gy, y), f64x2.sub(f64x2.splat(1), y));
 }
 
 /**

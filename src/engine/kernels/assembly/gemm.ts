@@ -228,3 +228,21 @@ function storeRow(at: usize, lo: v128, hi: v128, overwrite: bool): void {
     v128.store(at, f32x4.add(v128.load(at, 16), hi), 16);
   }
 }
+
+/**
+ * y[j] += Σ_r x[r][j] over `rows` rows of `n` contiguous floats: the linear layer's bias gradient.
+ * Rows are added in order, one rounding per addition as the JavaScript loop, four columns at a time.
+ */
+export function addRowSums(x: usize, rows: i32, n: i32, y: usize): void {
+  const full = n & ~3;
+  for (let j = 0; j < full; j += 4) {
+    let s = v128.load(y + <usize>j * 4);
+    for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(x + <usize>(r * n + j) * 4));
+    v128.store(y + <usize>j * 4, s);
+  }
+  for (let j = full; j < n; j++) {
+    let s = load<f32>(y + <usize>j * 4);
+    for (let r = 0; r < rows; r++) s += load<f32>(x + <usize>(r * n + j) * 4);
+    store<f32>(y + <usize>j * 4, s);
+  }
+}
