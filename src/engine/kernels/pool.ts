@@ -12,8 +12,13 @@ import { HostWorker, startWorker } from './host';
 
 export { availableCores } from './host';
 
-/** From this many multiply-adds on, a job is split across threads (waking one costs microseconds). */
-export const PARALLEL_MIN_MACS = 1 << 19;
+/**
+ * From this many multiply-adds on, a job is split across threads. Below it a chunk (a quarter of
+ * the job) is under ~30 µs of work, which the copies the caller makes alone and the operands'
+ * trip between the cores' caches outweigh: W6's per-step LSTM products (32×512×128, 2.1M) were
+ * slower split than on one thread; W2's smallest (64×256×256, 4.2M) gain.
+ */
+export const PARALLEL_MIN_MACS = 3 << 20;
 
 /**
  * How long a thread polls before it sleeps, in microseconds: a worker after its last chunk (the
@@ -21,11 +26,14 @@ export const PARALLEL_MIN_MACS = 1 << 19;
  * (the worker's is about to finish). A sleeping thread comes back through a futex wake and the
  * scheduler, which can cost as much as a mid-size product's chunk (W2's products take 0.2-0.6 ms
  * on one thread, a chunk a quarter of that), so those products ran mostly on the caller. The poll
- * is short because a polling thread that shares a core with the caller (a machine busy with other
- * work) delays it instead; an idle pool still costs no CPU.
+ * is short, and stops as soon as the thread finds it was descheduled (two readings of the clock
+ * further apart than PREEMPTED_MS): on a machine busy with other work a polling thread only delays
+ * the caller it shares a core with, and the scheduler favours a thread that slept. An idle pool
+ * still costs no CPU.
  */
 const DEFAULT_SPIN_MICROS = 200;
 let spinMicros = DEFAULT_SPIN_MICROS;
+const PREEMPTED_MS = 0.03;
 
 /** For the benchmark and tests: the poll before sleeping (0 = sleep at once, as before); returns the previous value. */
 export function setPoolSpin(micros: number = DEFAULT_SPIN_MICROS): number {
@@ -58,8 +66,13 @@ let seen = -1;
 for (;;) {
   let current = Atomics.load(ctrl, ${SEQ});
   if (current === seen) {
-    const until = performance.now() + Atomics.load(ctrl, ${SPIN}) / 1000;
-    while ((current = Atomics.load(ctrl, ${SEQ})) === seen && performance.now() < until);
+    let last = performance.now();
+    const until = last + Atomics.load(ctrl, ${SPIN}) / 1000;
+    while ((current = Atomics.load(ctrl, ${SEQ})) === seen) {
+      const now = performance.now();
+      if (now >= until || now - last > ${PREEMPTED_MS}) break;
+      last = now;
+    }
     if (current === seen) {
       Atomics.wait(ctrl, ${SEQ}, seen);
       continue;
@@ -180,8 +193,13 @@ function runChunks(core: WasmCore, job: number, chunks: number, threads: number,
     core.exports.run(job, i, 0);
     Atomics.add(ctrl, base + DONE, 1);
   }
-  const until = performance.now() + spinMicros / 1000;
-  while (Atomics.load(ctrl, base + DONE) < chunks && performance.now() < until);
+  let last = performance.now();
+  const until = last + spinMicros / 1000;
+  while (Atomics.load(ctrl, base + DONE) < chunks) {
+    const now = performance.now();
+    if (now >= until || now - last > PREEMPTED_MS) break;
+    last = now;
+  }
   for (;;) {
     const done = Atomics.load(ctrl, base + DONE);
     if (done >= chunks) break;

@@ -338,8 +338,8 @@ function checkElementwise(failures: string[], js: boolean): number {
  * products (784-256-256-10, batch 64: x·Wᵀ, gy·W, gyᵀ·x), each large enough to be split.
  */
 const SPLIT_SHAPES: [number, number, number][] = [
-  [201, 75, 53],
-  [37, 203, 77],
+  [401, 151, 53],
+  [37, 411, 233],
   [64, 256, 784],
   [64, 256, 256],
   [256, 784, 64],
@@ -359,7 +359,7 @@ async function checkThreads(failures: string[]): Promise<void> {
       ),
     ),
   );
-  const g = geometry(8, 8, 12, 12, 16, 3, 3, 1, 1, 1, 1);
+  const g = geometry(8, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1);
   const x = random32(g.n * g.c * g.h * g.w, rng);
   const w = random32(g.o * g.c * 9, rng);
   const gy = random32(g.n * g.o * g.oh * g.ow, rng);
@@ -377,7 +377,10 @@ async function checkThreads(failures: string[]): Promise<void> {
       if (kernelThreads() > 1 && poolTally().parallelJobs === jobs) failures.push(`threads: ${name(out.length)} was not split`);
       out.push(c);
     }
-    return [...out, convForward(x, w, null, g), convInputGrad(gy, w, g), convWeightGrad(gy, x, g)];
+    const jobs = poolTally().parallelJobs;
+    out.push(convForward(x, w, null, g), convInputGrad(gy, w, g), convWeightGrad(gy, x, g));
+    if (kernelThreads() > 1 && poolTally().parallelJobs < jobs + 3) failures.push('threads: a convolution was not split');
+    return out;
   };
   const compare = (one: FloatArray[], other: FloatArray[], how: string) =>
     one.forEach((r, i) => {
