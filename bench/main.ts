@@ -11,7 +11,8 @@
  * Numbers, not assertions: these machines are shared, so the load average is printed before and
  * after. `npm run bench -- W2 W5` runs only those workloads (sections 2–4 too); `npm run bench -- run-log`
  * only section 4, `npm run bench -- python` only the PyTorch source part of section 3.
- * `npm run bench -- pool W1 W7` times the buffer pool on and off instead (bench/pool.ts).
+ * `npm run bench -- pool W1 W7` times the buffer pool on and off instead (bench/pool.ts),
+ * `npm run bench -- threads W2 W6` one thread against two, the worker sleeping or polling (bench/threads.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { analysePythonNow, PythonJob, readyForPython, releasePython, withSidecar
 import { engineStep, ROOT } from './engine';
 import { gemmRows } from './gemm';
 import { poolSection } from './pool';
+import { threadsSection } from './threads';
 import { workerQuickTrace } from './python-worker';
 import { hookOverhead, readerBench } from './run-log';
 import { BLAS_OVERRIDES, torchSide } from './torch';
@@ -158,6 +160,11 @@ async function main(): Promise<void> {
   if (process.argv.includes('pool')) {
     setKernelBackend('auto');
     poolSection(workloads, BUDGET_MS, Number(process.env.BENCH_ROUNDS ?? 5));
+    return;
+  }
+  if (process.argv.includes('threads')) {
+    setKernelBackend('auto');
+    await threadsSection(workloads, BUDGET_MS, Number(process.env.BENCH_ROUNDS ?? 5));
     return;
   }
   const threads = Math.min(2, availableCores());

@@ -3,8 +3,8 @@
  *
  * The caller writes a job descriptor, publishes it in the control words and claims chunks itself
  * like any worker, so a job never waits for a thread to start or wake: a worker that is late (still
- * starting, descheduled on a busy machine) simply gets fewer chunks. Workers sleep in Atomics.wait
- * between jobs, so an idle pool costs no CPU. Chunk boundaries do not depend on the thread count,
+ * starting, descheduled on a busy machine) simply gets fewer chunks. Workers poll briefly after a
+ * job, then sleep in Atomics.wait, so an idle pool costs no CPU. Chunk boundaries do not depend on the thread count,
  * so results are the same with one thread or several.
  */
 import { CONTROL_OFFSET, JOB_OFFSET, onCoreDropped, WasmCore } from './core';
@@ -12,19 +12,47 @@ import { HostWorker, startWorker } from './host';
 
 export { availableCores } from './host';
 
-/** From this many multiply-adds on, a job is split across threads (waking one costs microseconds). */
-export const PARALLEL_MIN_MACS = 1 << 19;
+/**
+ * From this many multiply-adds on, a job is split across threads. Below it a chunk (a quarter of
+ * the job) is under ~30 µs of work, which the copies the caller makes alone and the operands'
+ * trip between the cores' caches outweigh: W6's per-step LSTM products (32×512×128, 2.1M) were
+ * slower split than on one thread; W2's smallest (64×256×256, 4.2M) gain.
+ */
+export const PARALLEL_MIN_MACS = 3 << 20;
+
+/**
+ * How long a thread polls before it sleeps, in microseconds: a worker after its last chunk (the
+ * step's next product is usually a few elementwise kernels away), the caller after its last chunk
+ * (the worker's is about to finish). A sleeping thread comes back through a futex wake and the
+ * scheduler, which can cost as much as a mid-size product's chunk (W2's products take 0.2-0.6 ms
+ * on one thread, a chunk a quarter of that), so those products ran mostly on the caller. The poll
+ * is short, and stops as soon as the thread finds it was descheduled (two readings of the clock
+ * further apart than PREEMPTED_MS): on a machine busy with other work a polling thread only delays
+ * the caller it shares a core with, and the scheduler favours a thread that slept. An idle pool
+ * still costs no CPU.
+ */
+const DEFAULT_SPIN_MICROS = 200;
+let spinMicros = DEFAULT_SPIN_MICROS;
+const PREEMPTED_MS = 0.03;
+
+/** For the benchmark and tests: the poll before sleeping (0 = sleep at once, as before); returns the previous value. */
+export function setPoolSpin(micros: number = DEFAULT_SPIN_MICROS): number {
+  const before = spinMicros;
+  spinMicros = Math.max(0, Math.floor(micros));
+  return before;
+}
 
 // Control words (Int32 indices from CONTROL_OFFSET): the job's sequence number, the claim word
 // (sequence number << 16 | next chunk, so a late worker cannot claim a chunk of a newer job),
 // chunks finished, chunk count, the job descriptor's address, chunks the workers ran (a tally
-// for tests and the benchmark).
+// for tests and the benchmark), the poll before sleeping in microseconds.
 const SEQ = 0;
 const CLAIM = 1;
 const DONE = 2;
 const TOTAL = 3;
 const JOB = 4;
 const BY_WORKERS = 5;
+const SPIN = 6;
 
 /** The worker's whole program: instantiate the same module on the same memory, then serve jobs. */
 const WORKER_SOURCE = `
@@ -36,10 +64,19 @@ parentPort.postMessage('ready');
 // Serve the job in flight at start too: it may have been published before this thread ran.
 let seen = -1;
 for (;;) {
-  const current = Atomics.load(ctrl, ${SEQ});
+  let current = Atomics.load(ctrl, ${SEQ});
   if (current === seen) {
-    Atomics.wait(ctrl, ${SEQ}, seen);
-    continue;
+    let last = performance.now();
+    const until = last + Atomics.load(ctrl, ${SPIN}) / 1000;
+    while ((current = Atomics.load(ctrl, ${SEQ})) === seen) {
+      const now = performance.now();
+      if (now >= until || now - last > ${PREEMPTED_MS}) break;
+      last = now;
+    }
+    if (current === seen) {
+      Atomics.wait(ctrl, ${SEQ}, seen);
+      continue;
+    }
   }
   seen = current;
   const total = Atomics.load(ctrl, ${TOTAL});
@@ -144,6 +181,7 @@ function runChunks(core: WasmCore, job: number, chunks: number, threads: number,
   Atomics.store(ctrl, base + TOTAL, chunks);
   Atomics.store(ctrl, base + JOB, job);
   Atomics.store(ctrl, base + DONE, 0);
+  Atomics.store(ctrl, base + SPIN, spinMicros);
   Atomics.store(ctrl, base + CLAIM, seq << 16);
   Atomics.store(ctrl, base + SEQ, seq);
   Atomics.notify(ctrl, base + SEQ);
@@ -154,6 +192,13 @@ function runChunks(core: WasmCore, job: number, chunks: number, threads: number,
     if (Atomics.compareExchange(ctrl, base + CLAIM, v, v + 1) !== v) continue;
     core.exports.run(job, i, 0);
     Atomics.add(ctrl, base + DONE, 1);
+  }
+  let last = performance.now();
+  const until = last + spinMicros / 1000;
+  while (Atomics.load(ctrl, base + DONE) < chunks) {
+    const now = performance.now();
+    if (now >= until || now - last > PREEMPTED_MS) break;
+    last = now;
   }
   for (;;) {
     const done = Atomics.load(ctrl, base + DONE);

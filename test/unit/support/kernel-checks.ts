@@ -10,8 +10,9 @@ import { convForwardJs, convInputGradJs, convWeightGradJs } from '../../../src/e
 import { KernelBackend, kernelInfo, setKernelBackend } from '../../../src/engine/kernels/core';
 import { reluGradKernel, softmaxRowsKernel, unaryInto, unaryKernel, unaryRowsInPlace } from '../../../src/engine/kernels/elementwise';
 import { poolCounts } from '../../../src/engine/buffer-pool';
+import type { FloatArray } from '../../../src/engine/dtype';
 import { gemm, gemmBatch, gemmReference } from '../../../src/engine/kernels/gemm';
-import { poolReady, poolTally, setCallerClaims, setKernelThreads } from '../../../src/engine/kernels/pool';
+import { kernelThreads, poolReady, poolTally, setCallerClaims, setKernelThreads, setPoolSpin } from '../../../src/engine/kernels/pool';
 import { maxPoolJs, maxPoolKernel, PoolGeometry } from '../../../src/engine/kernels/pooling';
 
 export interface CheckResult {
@@ -331,40 +332,80 @@ function checkElementwise(failures: string[], js: boolean): number {
   return worst;
 }
 
-/** Results with two threads must equal one thread's bit for bit (chunks never depend on the thread count). */
+/**
+ * Products split across threads, in every transposition and with accumulation: bands of rows (C
+ * taller than wide) and of columns (wider than tall) whose sizes do not divide evenly, and W2's
+ * products (784-256-256-10, batch 64: x·Wᵀ, gy·W, gyᵀ·x), each large enough to be split.
+ */
+const SPLIT_SHAPES: [number, number, number][] = [
+  [401, 151, 53],
+  [37, 411, 233],
+  [64, 256, 784],
+  [64, 256, 256],
+  [256, 784, 64],
+];
+
+/**
+ * Results with two threads must equal one thread's bit for bit (chunks never depend on the thread
+ * count): with the caller claiming chunks, with every chunk on the worker, and with the worker
+ * sleeping between jobs instead of polling.
+ */
 async function checkThreads(failures: string[]): Promise<void> {
   const rng = new Rng(11);
-  const [m, n, k] = [160, 300, 200];
-  const a = random32(m * k, rng);
-  const b = random32(k * n, rng);
-  const g = geometry(8, 8, 12, 12, 16, 3, 3, 1, 1, 1, 1);
+  const products = SPLIT_SHAPES.flatMap(([m, n, k]) =>
+    [false, true].flatMap((transA) =>
+      [false, true].flatMap((transB) =>
+        [false, true].map((accumulate) => ({ m, n, k, transA, transB, accumulate, a: random32(m * k, rng), b: random32(k * n, rng), c0: random32(m * n, rng) })),
+      ),
+    ),
+  );
+  const g = geometry(8, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1);
   const x = random32(g.n * g.c * g.h * g.w, rng);
   const w = random32(g.o * g.c * 9, rng);
   const gy = random32(g.n * g.o * g.oh * g.ow, rng);
-  const run = () => {
-    const c = new Float32Array(m * n);
-    gemm(false, true, m, n, k, a, 0, b, 0, c, 0, false);
-    return [c, convForward(x, w, null, g), convInputGrad(gy, w, g), convWeightGrad(gy, x, g)];
+  const name = (i: number) => {
+    if (i >= products.length) return `convolution ${i - products.length}`;
+    const p = products[i];
+    return `gemm ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'} ${p.m}×${p.n}×${p.k}${p.accumulate ? ' accumulate' : ''}`;
   };
+  const run = () => {
+    const out: FloatArray[] = [];
+    for (const p of products) {
+      const c = p.c0.slice();
+      const jobs = poolTally().parallelJobs;
+      gemm(p.transA, p.transB, p.m, p.n, p.k, p.a, 0, p.b, 0, c, 0, p.accumulate);
+      if (kernelThreads() > 1 && poolTally().parallelJobs === jobs) failures.push(`threads: ${name(out.length)} was not split`);
+      out.push(c);
+    }
+    const jobs = poolTally().parallelJobs;
+    out.push(convForward(x, w, null, g), convInputGrad(gy, w, g), convWeightGrad(gy, x, g));
+    if (kernelThreads() > 1 && poolTally().parallelJobs < jobs + 3) failures.push('threads: a convolution was not split');
+    return out;
+  };
+  const compare = (one: FloatArray[], other: FloatArray[], how: string) =>
+    one.forEach((r, i) => {
+      if (r.some((v, j) => !Object.is(v, other[i][j]))) failures.push(`threads: ${name(i)} differs ${how}`);
+    });
   setKernelThreads(1);
   const one = run();
   setKernelThreads(2);
+  const spin = setPoolSpin();
   try {
     run(); // starts the worker
     await poolReady();
-    const two = run();
+    compare(one, run(), 'between one and two threads');
     // And with every chunk on the worker, whatever the machine's load.
     const before = poolTally().byWorkers;
     setCallerClaims(false);
     const worker = run();
     setCallerClaims(true);
     if (poolTally().byWorkers <= before) failures.push('threads: the worker ran no chunk');
-    one.forEach((r, i) => {
-      if (r.some((v, j) => !Object.is(v, two[i][j]))) failures.push(`threads: result ${i} differs between one and two threads`);
-      if (r.some((v, j) => !Object.is(v, worker[i][j]))) failures.push(`threads: result ${i} differs when the worker runs every chunk`);
-    });
+    compare(one, worker, 'when the worker runs every chunk');
+    setPoolSpin(0);
+    compare(one, run(), 'when the worker sleeps between jobs');
   } finally {
     setCallerClaims(true);
+    setPoolSpin(spin);
     setKernelThreads(1);
   }
 }
