@@ -31,6 +31,7 @@ import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
 import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
+import { likeOwnBatch } from '../../trace/data';
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
@@ -512,8 +513,11 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
       interp.overrides = null;
     }
   };
-  const rebind = (input: Tensor, target: Tensor) => {
+  const own = { input: found.input?.dtype, target: found.target?.dtype };
+  const rebind = (given: Tensor, givenTarget: Tensor) => {
     if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
+    const input = likeOwnBatch(given, own.input);
+    const target = likeOwnBatch(givenTarget, own.target);
     override = { input, target };
     first.input = input;
     first.target = target;
