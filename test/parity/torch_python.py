@@ -193,10 +193,22 @@ def run_build(case, out):
     out["batch"] = {"input": tensor_json(x), "target": tensor_json(y)}
 
 
-def no_dropout():
-    """Dropout draws different masks here and in Gradient Lens: exact comparisons switch it off."""
-    F.dropout = lambda input, p=0.5, training=True, inplace=False: input
-    nn.Dropout.forward = lambda self, input: input
+DROPOUT_FUNCTIONS = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+DROPOUT_MODULES = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
+SAVED_DROPOUT = {
+    "functions": {name: getattr(F, name) for name in DROPOUT_FUNCTIONS if hasattr(F, name)},
+    "modules": {name: getattr(nn, name).forward for name in DROPOUT_MODULES if hasattr(nn, name)},
+}
+
+
+def no_dropout(off=True):
+    """Dropout of every kind draws different masks here and in Gradient Lens: exact comparisons
+    switch it off (the functional forms and the modules alike), and the next case that keeps its
+    dropout gets PyTorch's back."""
+    for name, fn in SAVED_DROPOUT["functions"].items():
+        setattr(F, name, (lambda input, *args, **kwargs: input) if off else fn)
+    for name, forward in SAVED_DROPOUT["modules"].items():
+        getattr(nn, name).forward = (lambda self, input: input) if off else forward
 
 
 def main():
@@ -208,8 +220,7 @@ def main():
         out = {}
         torch.manual_seed(case.get("seed", 0))
         torch.set_default_dtype(torch.float64 if case["dtype"] == "float64" else torch.float32)
-        if not case.get("dropout", True):
-            no_dropout()
+        no_dropout(not case.get("dropout", True))
         try:
             os.chdir(os.path.dirname(os.path.abspath(case["file"])))
             # What the file prints (while it is imported, built or run) is not the harness's answer.
