@@ -38,7 +38,8 @@ const rangeOf = (n: TsNode): Range => ({ start: n.startIndex, end: n.endIndex })
  * `(*self).blocks(x)`. Python unpacks the whole item, so the star is moved out to it.
  */
 function starOutside(e: Expr): Expr {
-  const chain: Expr[] = [];
+  type Link = Extract<Expr, { k: 'attr' | 'sub' | 'call' }>;
+  const chain: Link[] = [];
   let at = e;
   while (at.k === 'attr' || at.k === 'sub' || at.k === 'call') {
     chain.push(at);
@@ -47,7 +48,10 @@ function starOutside(e: Expr): Expr {
   if (at.k !== 'starred' || !chain.length) return e;
   const base = at.value;
   let inner = base;
-  for (const link of chain.reverse()) inner = link.k === 'call' ? { ...link, fn: inner, r: { start: base.r.start, end: link.r.end } } : { ...link, obj: inner, r: { start: base.r.start, end: link.r.end } };
+  for (const link of chain.reverse()) {
+    const r = { start: base.r.start, end: link.r.end };
+    inner = link.k === 'call' ? { ...link, fn: inner, r } : { ...link, obj: inner, r };
+  }
   return { k: 'starred', value: inner, r: e.r };
 }
 
