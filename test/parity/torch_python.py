@@ -77,6 +77,31 @@ def trained_model(params, called=None):
     return max(called, key=lambda m: sum(p.numel() for p in m.parameters()))
 
 
+def reached_leaves(loss):
+    """The ids of the leaf tensors the loss's graph reaches (what its backward gives a gradient)."""
+    seen, out, stack = set(), set(), [loss.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        if hasattr(fn, "variable"):
+            out.add(id(fn.variable))
+        stack.extend(f for f, _ in fn.next_functions)
+    return out
+
+
+def trained_params(loss, optimizers):
+    """The parameters of the optimiser this backward trains: of several (a GAN's discriminator and
+    generator, a teacher's and a student's), the first made whose parameters the loss reaches."""
+    reached = reached_leaves(loss)
+    for o in optimizers:
+        params = [p for g in o.param_groups for p in g["params"]]
+        if any(id(p) in reached for p in params):
+            return params
+    return [p for o in optimizers for g in o.param_groups for p in g["params"]]
+
+
 def run_script(case, out):
     """Runs the file as __main__ with PyTorch's training entry points watched."""
     optimizers = []
@@ -128,7 +153,7 @@ def run_script(case, out):
         return inputs[0][1]
 
     def backward(self, *args, **kwargs):
-        params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
+        params = trained_params(self, optimizers)
         model = trained_model(params, [m for m, _ in calls])
         state = {k: tensor_json(v) for k, v in model.state_dict().items()}
         inputs = [a for m, a in calls if m is model]

@@ -295,24 +295,31 @@ function stepStatements(loop: TrainingLoop): Stmt[] {
   return [...statementsIn(loop.stmt.body), ...(called ? statementsIn(called.body) : [])];
 }
 
-/** The optimiser the script steps: the one `optimizer.step()` in the loop names, else the latest made. */
+/**
+ * The optimiser the script steps: the one whose `optimizer.step()` first follows the traced
+ * backward in the file (a GAN steps the discriminator's after its loss's backward, the
+ * generator's after the next), else the first the loop steps, else the latest made.
+ */
 function optimizerOf(torch: Torch, loop: TrainingLoop | null): OptimizerUse | null {
   let opaque: { v: PyOpaque; r: Range } | null = null;
   if (loop) {
-    for (const s of stepStatements(loop)) {
-      for (const e of ownExprs(s)) {
-        for (const x of expressionsIn(e)) {
-          if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step') continue;
-          const v = safeEval(torch.interp, x.fn.obj, loop.scope);
-          if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
-          // `optimizer.step()`, or `scaler.step(optimizer)` under mixed precision.
-          const arg = x.args[0] ? safeEval(torch.interp, x.args[0].value, loop.scope) : null;
-          if (arg instanceof PyOpaque) opaque ??= { v: arg, r: x.r };
-          const use = torch.optimizers.find((o) => [v, arg].some((c) => (c as { state?: { use?: OptimizerUse } } | null)?.state?.use === o));
-          if (use) return use;
-        }
-      }
+    const steps = stepStatements(loop)
+      .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))
+      .filter((x): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.fn.k === 'attr' && x.fn.name === 'step')
+      .sort((a, b) => a.r.start - b.r.start);
+    const after = loop.backward.r.end;
+    let first: OptimizerUse | null = null;
+    for (const x of steps) {
+      const v = safeEval(torch.interp, (x.fn as Extract<Expr, { k: 'attr' }>).obj, loop.scope);
+      if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
+      // `optimizer.step()`, or `scaler.step(optimizer)` under mixed precision.
+      const arg = x.args[0] ? safeEval(torch.interp, x.args[0].value, loop.scope) : null;
+      if (arg instanceof PyOpaque) opaque ??= { v: arg, r: x.r };
+      const use = torch.optimizers.find((o) => [v, arg].some((c) => (c as { state?: { use?: OptimizerUse } } | null)?.state?.use === o));
+      if (use && x.r.start >= after) return use;
+      first ??= use ?? null;
     }
+    if (first) return first;
   }
   // No optimiser was built, and the loop steps something never built as written (it needed a value that could not be followed).
   if (opaque && !torch.optimizers.length) throw new CantFollow(opaque.v, opaque.r);
@@ -587,7 +594,9 @@ function placeholder(torch: Torch): Tensor {
 function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input: Expr | null; target: Expr | null } {
   let input: Expr | null = null;
   let target: Expr | null = null;
-  const before = loop.backward.r.start;
+  // Up to the word `backward`: `criterion(model(xb), yb).backward()` computes its loss in its own receiver.
+  const b = loop.backward;
+  const before = b.fn.k === 'attr' ? b.fn.nameR.start : b.r.start;
   // A closure handed to optimizer.step, or a step function, computes the loss: its calls are the step's.
   const calls = stepStatements(loop)
     .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))
