@@ -256,7 +256,11 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
       for (const p of wanted) if (!own.has(p)) return false;
       return true;
     });
-    holding.sort((a, b) => a.engine.parameters().length - b.engine.parameters().length);
+    // The fewest parameters, and of modules holding the same ones (a Sequential around one Linear,
+    // a model whose body is one Sequential) the outermost, which the script calls, as PyTorch's harness does.
+    const size = (m: ModuleObj) => m.engine.parameters().length;
+    const depth = (m: ModuleObj) => m.engine.namedModules().length;
+    holding.sort((a, b) => size(a) - size(b) || depth(b) - depth(a));
     if (holding.length) return holding[0];
   }
   // Without an optimiser: the module with parameters the loop body calls (a loss module has none).
