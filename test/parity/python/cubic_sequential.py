@@ -13,10 +13,12 @@ powers = x.unsqueeze(-1).pow(torch.tensor([1, 2, 3]))
 model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
 loss_fn = torch.nn.MSELoss(reduction='sum')
 optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3)
+losses = []
 
-for t in range(200):
+for t in range(2000):
     y_pred = model(powers)
     loss = loss_fn(y_pred, y)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+    losses.append(loss.item())
