@@ -12,7 +12,7 @@ import { Rng } from '../engine/rng';
 import type { DataSpec, LossSpec } from '../model/graph';
 import type { PythonSidecar } from '../model/parse';
 export { sidecarCandidates, sidecarTarget } from '../sidecar-files';
-import { synthesize } from '../trace/data';
+import { likeOwnBatch, synthesize } from '../trace/data';
 import { loadStateDict, StateError } from '../engine/state';
 import { blameFor } from '../trace/errors';
 import { setDefaultDtype } from '../engine/dtype';
@@ -127,7 +127,8 @@ export function withSidecar(job: PythonJob, sidecar: PythonSidecar, given: { ste
     const d = spec.distribution;
     return d && (d.kind === 'integers' || d.kind === 'classes') ? F.long(t) : t;
   };
-  const batch = given.batch ?? { input: draw(input), target: draw(target) };
+  const indices = (spec: DataSpec) => (spec.distribution?.kind === 'integers' || spec.distribution?.kind === 'classes' ? 'int64' : undefined);
+  const batch = given.batch ? { input: likeOwnBatch(given.batch.input, indices(input)), target: likeOwnBatch(given.batch.target, indices(target)) } : { input: draw(input), target: draw(target) };
   const loss = parts.loss ?? { type: 'MSELoss', args: { reduction: 'mean' }, range: NO_RANGE, typeRange: NO_RANGE, argRanges: {} };
   out.build = {
     build: sidecar.build,

@@ -77,6 +77,31 @@ def trained_model(params, called=None):
     return max(called, key=lambda m: sum(p.numel() for p in m.parameters()))
 
 
+def reached_leaves(loss):
+    """The ids of the leaf tensors the loss's graph reaches (what its backward gives a gradient)."""
+    seen, out, stack = set(), set(), [loss.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        if hasattr(fn, "variable"):
+            out.add(id(fn.variable))
+        stack.extend(f for f, _ in fn.next_functions)
+    return out
+
+
+def trained_params(loss, optimizers):
+    """The parameters of the optimiser this backward trains: of several (a GAN's discriminator and
+    generator, a teacher's and a student's), the first made whose parameters the loss reaches."""
+    reached = reached_leaves(loss)
+    for o in optimizers:
+        params = [p for g in o.param_groups for p in g["params"]]
+        if any(id(p) in reached for p in params):
+            return params
+    return [p for o in optimizers for g in o.param_groups for p in g["params"]]
+
+
 def run_script(case, out):
     """Runs the file as __main__ with PyTorch's training entry points watched."""
     optimizers = []
@@ -128,7 +153,7 @@ def run_script(case, out):
         return inputs[0][1]
 
     def backward(self, *args, **kwargs):
-        params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
+        params = trained_params(self, optimizers)
         model = trained_model(params, [m for m, _ in calls])
         state = {k: tensor_json(v) for k, v in model.state_dict().items()}
         inputs = [a for m, a in calls if m is model]
@@ -193,10 +218,22 @@ def run_build(case, out):
     out["batch"] = {"input": tensor_json(x), "target": tensor_json(y)}
 
 
-def no_dropout():
-    """Dropout draws different masks here and in Gradient Lens: exact comparisons switch it off."""
-    F.dropout = lambda input, p=0.5, training=True, inplace=False: input
-    nn.Dropout.forward = lambda self, input: input
+DROPOUT_FUNCTIONS = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+DROPOUT_MODULES = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
+SAVED_DROPOUT = {
+    "functions": {name: getattr(F, name) for name in DROPOUT_FUNCTIONS if hasattr(F, name)},
+    "modules": {name: getattr(nn, name).forward for name in DROPOUT_MODULES if hasattr(nn, name)},
+}
+
+
+def no_dropout(off=True):
+    """Dropout of every kind draws different masks here and in Gradient Lens: exact comparisons
+    switch it off (the functional forms and the modules alike), and the next case that keeps its
+    dropout gets PyTorch's back."""
+    for name, fn in SAVED_DROPOUT["functions"].items():
+        setattr(F, name, (lambda input, *args, **kwargs: input) if off else fn)
+    for name, forward in SAVED_DROPOUT["modules"].items():
+        getattr(nn, name).forward = (lambda self, input: input) if off else forward
 
 
 def main():
@@ -208,8 +245,7 @@ def main():
         out = {}
         torch.manual_seed(case.get("seed", 0))
         torch.set_default_dtype(torch.float64 if case["dtype"] == "float64" else torch.float32)
-        if not case.get("dropout", True):
-            no_dropout()
+        no_dropout(not case.get("dropout", True))
         try:
             os.chdir(os.path.dirname(os.path.abspath(case["file"])))
             # What the file prints (while it is imported, built or run) is not the harness's answer.

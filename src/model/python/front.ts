@@ -31,6 +31,7 @@ import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
 import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
+import { likeOwnBatch } from '../../trace/data';
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
@@ -269,7 +270,11 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
       for (const p of wanted) if (!own.has(p)) return false;
       return true;
     });
-    holding.sort((a, b) => a.engine.parameters().length - b.engine.parameters().length);
+    // The fewest parameters, and of modules holding the same ones (a Sequential around one Linear,
+    // a model whose body is one Sequential) the outermost, which the script calls, as PyTorch's harness does.
+    const size = (m: ModuleObj) => m.engine.parameters().length;
+    const depth = (m: ModuleObj) => m.engine.namedModules().length;
+    holding.sort((a, b) => size(a) - size(b) || depth(b) - depth(a));
     if (holding.length) return holding[0];
   }
   // Without an optimiser: the module with parameters the loop body calls (a loss module has none).
@@ -308,24 +313,31 @@ function stepStatements(loop: TrainingLoop): Stmt[] {
   return [...statementsIn(loop.stmt.body), ...(called ? statementsIn(called.body) : [])];
 }
 
-/** The optimiser the script steps: the one `optimizer.step()` in the loop names, else the latest made. */
+/**
+ * The optimiser the script steps: the one whose `optimizer.step()` first follows the traced
+ * backward in the file (a GAN steps the discriminator's after its loss's backward, the
+ * generator's after the next), else the first the loop steps, else the latest made.
+ */
 function optimizerOf(torch: Torch, loop: TrainingLoop | null): OptimizerUse | null {
   let opaque: { v: PyOpaque; r: Range } | null = null;
   if (loop) {
-    for (const s of stepStatements(loop)) {
-      for (const e of ownExprs(s)) {
-        for (const x of expressionsIn(e)) {
-          if (x.k !== 'call' || x.fn.k !== 'attr' || x.fn.name !== 'step') continue;
-          const v = safeEval(torch.interp, x.fn.obj, loop.scope);
-          if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
-          // `optimizer.step()`, or `scaler.step(optimizer)` under mixed precision.
-          const arg = x.args[0] ? safeEval(torch.interp, x.args[0].value, loop.scope) : null;
-          if (arg instanceof PyOpaque) opaque ??= { v: arg, r: x.r };
-          const use = torch.optimizers.find((o) => [v, arg].some((c) => (c as { state?: { use?: OptimizerUse } } | null)?.state?.use === o));
-          if (use) return use;
-        }
-      }
+    const steps = stepStatements(loop)
+      .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))
+      .filter((x): x is Extract<Expr, { k: 'call' }> => x.k === 'call' && x.fn.k === 'attr' && x.fn.name === 'step')
+      .sort((a, b) => a.r.start - b.r.start);
+    const after = loop.backward.r.end;
+    let first: OptimizerUse | null = null;
+    for (const x of steps) {
+      const v = safeEval(torch.interp, (x.fn as Extract<Expr, { k: 'attr' }>).obj, loop.scope);
+      if (v instanceof PyOpaque) opaque ??= { v, r: x.r };
+      // `optimizer.step()`, or `scaler.step(optimizer)` under mixed precision.
+      const arg = x.args[0] ? safeEval(torch.interp, x.args[0].value, loop.scope) : null;
+      if (arg instanceof PyOpaque) opaque ??= { v: arg, r: x.r };
+      const use = torch.optimizers.find((o) => [v, arg].some((c) => (c as { state?: { use?: OptimizerUse } } | null)?.state?.use === o));
+      if (use && x.r.start >= after) return use;
+      first ??= use ?? null;
     }
+    if (first) return first;
   }
   // No optimiser was built, and the loop steps something never built as written (it needed a value that could not be followed).
   if (opaque && !torch.optimizers.length) throw new CantFollow(opaque.v, opaque.r);
@@ -526,8 +538,11 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
       interp.overrides = null;
     }
   };
-  const rebind = (input: Tensor, target: Tensor) => {
+  const own = { input: found.input?.dtype, target: found.target?.dtype };
+  const rebind = (given: Tensor, givenTarget: Tensor) => {
     if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
+    const input = likeOwnBatch(given, own.input);
+    const target = likeOwnBatch(givenTarget, own.target);
     override = { input, target };
     first.input = input;
     first.target = target;
@@ -597,7 +612,9 @@ function placeholder(torch: Torch): Tensor {
 function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input: Expr | null; target: Expr | null } {
   let input: Expr | null = null;
   let target: Expr | null = null;
-  const before = loop.backward.r.start;
+  // Up to the word `backward`: `criterion(model(xb), yb).backward()` computes its loss in its own receiver.
+  const b = loop.backward;
+  const before = b.fn.k === 'attr' ? b.fn.nameR.start : b.r.start;
   // A closure handed to optimizer.step, or a step function, computes the loss: its calls are the step's.
   const calls = stepStatements(loop)
     .flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e)))

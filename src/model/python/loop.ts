@@ -25,16 +25,19 @@ function backwardCall(e: Expr): Extract<Expr, { k: 'call' }> | null {
 
 const calls = new WeakMap<Stmt, Extract<Expr, { k: 'call' }> | null>();
 
-/** The backward call a statement makes itself or in its nested blocks (not in nested functions). */
+/**
+ * The first backward call, in the file's order, a statement makes itself or in its nested blocks
+ * (not in nested functions): the one a step reaches first (a GAN's discriminator loss, not the
+ * generator's after it).
+ */
 export function backwardIn(s: Stmt): Extract<Expr, { k: 'call' }> | null {
   if (calls.has(s)) return calls.get(s)!;
   let found: Extract<Expr, { k: 'call' }> | null = null;
   for (const x of statementsIn(s)) {
     for (const e of ownExprs(x)) {
-      found = backwardCall(e);
-      if (found) break;
+      const b = backwardCall(e);
+      if (b && (!found || b.r.start < found.r.start)) found = b;
     }
-    if (found) break;
   }
   calls.set(s, found);
   return found;

@@ -33,6 +33,28 @@ class SyntaxProblem extends Error {
 
 const rangeOf = (n: TsNode): Range => ({ start: n.startIndex, end: n.endIndex });
 
+/**
+ * The grammar binds a display item's star to the first name only: `[*self.blocks(x)]` comes as
+ * `(*self).blocks(x)`. Python unpacks the whole item, so the star is moved out to it.
+ */
+function starOutside(e: Expr): Expr {
+  type Link = Extract<Expr, { k: 'attr' | 'sub' | 'call' }>;
+  const chain: Link[] = [];
+  let at = e;
+  while (at.k === 'attr' || at.k === 'sub' || at.k === 'call') {
+    chain.push(at);
+    at = at.k === 'call' ? at.fn : at.obj;
+  }
+  if (at.k !== 'starred' || !chain.length) return e;
+  const base = at.value;
+  let inner = base;
+  for (const link of chain.reverse()) {
+    const r = { start: base.r.start, end: link.r.end };
+    inner = link.k === 'call' ? { ...link, fn: inner, r } : { ...link, obj: inner, r };
+  }
+  return { k: 'starred', value: inner, r: e.r };
+}
+
 /** Named children without comments (tree-sitter puts comments anywhere). */
 function kids(n: TsNode): TsNode[] {
   const out: TsNode[] = [];
@@ -632,7 +654,7 @@ class Converter {
       case 'tuple':
       case 'set':
       case 'expression_list':
-        return { k: n.type === 'expression_list' ? 'tuple' : n.type, items: kids(n).map((c) => this.expr(c)), r };
+        return { k: n.type === 'expression_list' ? 'tuple' : n.type, items: kids(n).map((c) => starOutside(this.expr(c))), r };
       case 'list_splat':
         return { k: 'starred', value: this.expr(this.first(n)), r };
       case 'parenthesized_list_splat':

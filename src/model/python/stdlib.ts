@@ -1,7 +1,7 @@
 /**
  * The standard-library modules model code imports: math, dataclasses, typing, collections,
  * functools, itertools, copy, argparse (defaults, as the script runs without arguments), sys, abc,
- * types, contextlib; and tqdm's progress bars (progress.ts). Each run gets fresh module objects. Everything else in the standard library
+ * types, contextlib, random (random.ts); and tqdm's progress bars (progress.ts). Each run gets fresh module objects. Everything else in the standard library
  * is opaque but harmless: its functions read their arguments and never change them.
  */
 import { erf } from '../../engine/ops/activation';
@@ -11,6 +11,7 @@ import { CantFollow, ScriptExit } from './errors';
 import type { Interpreter, ModuleFactory } from './interpreter';
 import { native, need } from './native';
 import { PROGRESS_MODULES } from './progress';
+import { randomModule } from './random';
 import * as P from './protocol';
 import {
   isInt,
@@ -715,6 +716,7 @@ export const STANDARD_MODULES: Record<string, ModuleFactory> = {
   abc: () => abcModule(),
   types: () => typesModule(),
   contextlib: () => contextlibModule(),
+  random: () => randomModule(),
   __future__: () => mod('__future__', {}),
   // Not the standard library, but in as many training scripts: a progress bar passes its loop through.
   ...PROGRESS_MODULES,

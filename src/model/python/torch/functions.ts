@@ -352,10 +352,13 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     return wrap(F.avgPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
   });
   fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => wrap(F.adaptiveAvgPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r))));
-  fn(functional, 'dropout(input, p=0.5, training=True, inplace=False)', (a, r) => {
-    const p = torch.dropoutOff ? 0 : torch.number(a.p, r);
-    return wrap(F.dropout(T_(a.input, r), p, torch.bool(a.training, r), torch.dropoutRng));
-  });
+  // Element-wise and channel-wise (whole feature maps) dropout, both off under `trace: {dropout: false}`.
+  for (const [name, drop] of [['dropout', F.dropout], ['dropout2d', F.dropout2d]] as const) {
+    fn(functional, `${name}(input, p=0.5, training=True, inplace=False)`, (a, r) => {
+      const p = torch.dropoutOff ? 0 : torch.number(a.p, r);
+      return wrap(drop(T_(a.input, r), p, torch.bool(a.training, r), torch.dropoutRng));
+    });
+  }
   fn(functional, 'embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False)', (a, r) =>
     wrap(F.embedding(T_(a.input, r), T_(a.weight, r, 'weight'), torch.intOrNull(a.padding_idx, r))),
   );
