@@ -31,7 +31,7 @@ import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
 import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
-import { likeOwnBatch } from '../../trace/data';
+import { likeOwnBatch } from './own-batch';
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
