@@ -1,8 +1,9 @@
 /** Elementwise activations and softmax/log_softmax. */
 import { FloatArray, like } from '../dtype';
 import { reluGradKernel, sigmoidGradKernel, softmaxRowsKernel, unaryKernel } from '../kernels/elementwise';
-import { ShapeError } from '../shape';
+import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
+import { around } from './reduce';
 import { defineOp, NoAttrs, OpTable } from './types';
 
 export interface ActivationAttrs {
@@ -165,17 +166,17 @@ const MISH_PEAK = peakOf(mishGrad, 0, 5);
 export const GELU_PEAK = geluExactGrad(Math.SQRT2);
 
 /**
- * Splits a shape around `axis` into [outer, n, inner]: element (o, k, i) sits at (o·n + k)·inner + i.
+ * Calls `visit` once for each slice along `axis` (every position of the other axes): the slice's
+ * elements sit at base, base + stride, … below end. Softmax and its gradients walk slices this way.
  */
-function around(x: Tensor, axis: number): [number, number, number] {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= x.rank) {
-    throw new ShapeError(`axis ${axis} is out of range for a tensor of rank ${x.rank}`);
+function eachSlice(shape: Shape, axis: number, visit: (base: number, end: number, stride: number) => void): void {
+  const [outer, n, inner] = around(shape, axis);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i;
+      visit(base, base + n * inner, inner);
+    }
   }
-  let outer = 1;
-  let inner = 1;
-  for (let d = 0; d < axis; d++) outer *= x.shape[d];
-  for (let d = axis + 1; d < x.rank; d++) inner *= x.shape[d];
-  return [outer, x.shape[axis], inner];
 }
 
 /**
@@ -183,38 +184,34 @@ function around(x: Tensor, axis: number): [number, number, number] {
  * gives inf − inf = NaN for the whole slice, and an all −inf slice gives NaN, as PyTorch.
  */
 function softmaxForward(x: Tensor, axis: number, log: boolean): FloatArray {
-  const [outer, n, inner] = around(x, axis);
+  const [, n, inner] = around(x.shape, axis);
   const d = x.data;
   // over the last axis (attention's weights, a classifier's outputs): contiguous rows, on the core
   const simd = !log && inner === 1 ? softmaxRowsKernel(d, n) : null;
   if (simd) return simd;
   const out = like(d);
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * n * inner + i;
-      const end = base + n * inner;
-      let m = -Infinity;
-      for (let k = base; k < end; k += inner) {
-        const v = d[k];
-        if (v > m || v !== v) m = v;
-        if (m !== m) break;
-      }
-      let s = 0;
-      if (log) {
-        for (let k = base; k < end; k += inner) s += Math.exp(d[k] - m);
-        // (x − m) − log s, not x − (m + log s): the latter cancels digits when x ≈ m
-        const logS = Math.log(s);
-        for (let k = base; k < end; k += inner) out[k] = d[k] - m - logS;
-      } else {
-        for (let k = base; k < end; k += inner) {
-          const e = Math.exp(d[k] - m);
-          out[k] = e;
-          s += e;
-        }
-        for (let k = base; k < end; k += inner) out[k] /= s;
-      }
+  eachSlice(x.shape, axis, (base, end, stride) => {
+    let m = -Infinity;
+    for (let k = base; k < end; k += stride) {
+      const v = d[k];
+      if (v > m || v !== v) m = v;
+      if (m !== m) break;
     }
-  }
+    let s = 0;
+    if (log) {
+      for (let k = base; k < end; k += stride) s += Math.exp(d[k] - m);
+      // (x − m) − log s, not x − (m + log s): the latter cancels digits when x ≈ m
+      const logS = Math.log(s);
+      for (let k = base; k < end; k += stride) out[k] = d[k] - m - logS;
+    } else {
+      for (let k = base; k < end; k += stride) {
+        const e = Math.exp(d[k] - m);
+        out[k] = e;
+        s += e;
+      }
+      for (let k = base; k < end; k += stride) out[k] /= s;
+    }
+  });
   return out;
 }
 
@@ -403,18 +400,13 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x], { axis }) => outOf(x, softmaxForward(x, axis, false)),
     backward: ({ gy, out, attrs: { axis } }) => {
-      const [outer, n, inner] = around(out, axis);
       const y = out.data;
       const g = like(gy);
-      for (let o = 0; o < outer; o++) {
-        for (let i = 0; i < inner; i++) {
-          const base = o * n * inner + i;
-          const end = base + n * inner;
-          let dot = 0;
-          for (let k = base; k < end; k += inner) dot += gy[k] * y[k];
-          for (let k = base; k < end; k += inner) g[k] = y[k] * (gy[k] - dot);
-        }
-      }
+      eachSlice(out.shape, axis, (base, end, stride) => {
+        let dot = 0;
+        for (let k = base; k < end; k += stride) dot += gy[k] * y[k];
+        for (let k = base; k < end; k += stride) g[k] = y[k] * (gy[k] - dot);
+      });
       return [g];
     },
   }),
@@ -424,18 +416,13 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x], { axis }) => outOf(x, softmaxForward(x, axis, true)),
     backward: ({ gy, out, attrs: { axis } }) => {
-      const [outer, n, inner] = around(out, axis);
       const y = out.data;
       const g = like(gy);
-      for (let o = 0; o < outer; o++) {
-        for (let i = 0; i < inner; i++) {
-          const base = o * n * inner + i;
-          const end = base + n * inner;
-          let s = 0;
-          for (let k = base; k < end; k += inner) s += gy[k];
-          for (let k = base; k < end; k += inner) g[k] = gy[k] - Math.exp(y[k]) * s;
-        }
-      }
+      eachSlice(out.shape, axis, (base, end, stride) => {
+        let s = 0;
+        for (let k = base; k < end; k += stride) s += gy[k];
+        for (let k = base; k < end; k += stride) g[k] = gy[k] - Math.exp(y[k]) * s;
+      });
       return [g];
     },
   }),

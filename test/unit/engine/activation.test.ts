@@ -389,6 +389,17 @@ describe('activation ops', () => {
   it('softmax rejects an axis out of range', () => {
     assert.throws(() => F.softmax(tensor([1, 2], [2]), 1), /out of range/);
   });
+
+  it('softmax and log_softmax of a 0-d tensor along axis 0 give 1 and 0 with a zero gradient, as torch.softmax(torch.tensor(2.), 0)', () => {
+    for (const [f, want] of [[F.softmax, 1], [F.logSoftmax, 0]] as const) {
+      const x = tensor([2], [], 'float64', true);
+      const y = f(x, 0);
+      assert.deepEqual([...y.shape, ...y.data], [want]);
+      backward(y, Float64Array.from([1]));
+      assert.deepEqual(Array.from(x.grad!), [0]);
+    }
+    assert.throws(() => F.softmax(tensor([2], [], 'float64'), 1), /out of range/);
+  });
 });
 
 describe('sigmoid gradient on the core', () => {
