@@ -33,10 +33,12 @@ export const hardtanh_ = (x: Tensor, minVal = -1, maxVal = 1): Tensor => applyIn
 export const matmul = (a: Tensor, b: Tensor): Tensor => apply('matmul', [a, b], none);
 export const linear = (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor =>
   apply('linear', bias ? [x, weight, bias] : [x, weight], none);
-export const conv1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride = 1, padding = 0): Tensor =>
-  apply('conv1d', bias ? [x, weight, bias] : [x, weight], { stride, padding });
-export const conv2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0): Tensor =>
-  apply('conv2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding) });
+/** F.conv1d(x, weight (O, C/groups, K), bias, stride, padding, groups). */
+export const conv1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride = 1, padding = 0, groups = 1): Tensor =>
+  apply('conv1d', bias ? [x, weight, bias] : [x, weight], groups === 1 ? { stride, padding } : { stride, padding, groups });
+/** F.conv2d(x, weight (O, C/groups, KH, KW), bias, stride, padding, groups). */
+export const conv2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, groups = 1): Tensor =>
+  apply('conv2d', bias ? [x, weight, bias] : [x, weight], groups === 1 ? { stride: pair(stride), padding: pair(padding) } : { stride: pair(stride), padding: pair(padding), groups });
 /** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding). */
 export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0): Tensor =>
   apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding) });

@@ -38,6 +38,13 @@ function checkCount(layer: string, name: string, v: number, min = 0): void {
   }
 }
 
+/** nn.Conv*d's `groups` checks, with PyTorch 1.13's messages (torch/nn/modules/conv.py _ConvNd). */
+function checkGroups(layer: string, inChannels: number, outChannels: number, groups: number): void {
+  if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${layer}: groups must be a positive integer, got ${groups}`);
+  if (inChannels % groups !== 0) throw new RangeError(`${layer}: in_channels must be divisible by groups (in_channels ${inChannels}, groups ${groups})`);
+  if (outChannels % groups !== 0) throw new RangeError(`${layer}: out_channels must be divisible by groups (out_channels ${outChannels}, groups ${groups})`);
+}
+
 function pairOf(layer: string, name: string, v: Pair, min: number): [number, number] {
   if (typeof v !== 'number' && !(Array.isArray(v) && v.length === 2)) {
     throw new RangeError(`${layer}: ${name} must be a number or a pair, got ${JSON.stringify(v)}`);
@@ -80,21 +87,24 @@ export interface Conv1dOptions extends InitOptions {
   stride?: number;
   padding?: number;
   bias?: boolean;
+  /** Input and output channels split into this many independent convolutions (in_channels for depthwise). */
+  groups?: number;
 }
 
-/** Weight [out_channels, in_channels, kernel_size]. */
+/** Weight [out_channels, in_channels/groups, kernel_size]. */
 export class Conv1d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly kernelSize: number;
   readonly stride: number;
   readonly padding: number;
+  readonly groups: number;
 
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: number | [number],
-    { stride = 1, padding = 0, bias = true, dtype = scopeDtype(), rng }: Conv1dOptions = {},
+    { stride = 1, padding = 0, bias = true, groups = 1, dtype = scopeDtype(), rng }: Conv1dOptions = {},
   ) {
     super();
     checkCount('Conv1d', 'in_channels', inChannels, 1);
@@ -103,16 +113,18 @@ export class Conv1d extends Module {
     checkCount('Conv1d', 'kernel_size', this.kernelSize, 1);
     checkCount('Conv1d', 'stride', stride, 1);
     checkCount('Conv1d', 'padding', padding, 0);
+    checkGroups('Conv1d', inChannels, outChannels, groups);
     this.stride = stride;
     this.padding = padding;
+    this.groups = groups;
     const r = needRng(rng, 'Conv1d');
-    this.weight = this.registerParameter('weight', zeros([outChannels, inChannels, this.kernelSize], dtype));
+    this.weight = this.registerParameter('weight', zeros([outChannels, inChannels / groups, this.kernelSize], dtype));
     this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
     init.defaultConv(this.weight, this.bias, r);
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv1d(x, this.weight, this.bias, this.stride, this.padding);
+    return F.conv1d(x, this.weight, this.bias, this.stride, this.padding, this.groups);
   }
 }
 
@@ -120,21 +132,24 @@ export interface Conv2dOptions extends InitOptions {
   stride?: Pair;
   padding?: Pair;
   bias?: boolean;
+  /** Input and output channels split into this many independent convolutions (in_channels for depthwise). */
+  groups?: number;
 }
 
-/** Weight [out_channels, in_channels, kh, kw]. */
+/** Weight [out_channels, in_channels/groups, kh, kw]. */
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
+  readonly groups: number;
 
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
-    { stride = 1, padding = 0, bias = true, dtype = scopeDtype(), rng }: Conv2dOptions = {},
+    { stride = 1, padding = 0, bias = true, groups = 1, dtype = scopeDtype(), rng }: Conv2dOptions = {},
   ) {
     super();
     checkCount('Conv2d', 'in_channels', inChannels, 1);
@@ -142,18 +157,20 @@ export class Conv2d extends Module {
     this.kernelSize = pairOf('Conv2d', 'kernel_size', kernelSize, 1);
     this.stride = pairOf('Conv2d', 'stride', stride, 1);
     this.padding = pairOf('Conv2d', 'padding', padding, 0);
+    checkGroups('Conv2d', inChannels, outChannels, groups);
+    this.groups = groups;
     const r = needRng(rng, 'Conv2d');
-    this.weight = this.registerParameter('weight', zeros([outChannels, inChannels, ...this.kernelSize], dtype));
+    this.weight = this.registerParameter('weight', zeros([outChannels, inChannels / groups, ...this.kernelSize], dtype));
     this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
     init.defaultConv(this.weight, this.bias, r);
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, this.stride, this.padding);
+    return F.conv2d(x, this.weight, this.bias, this.stride, this.padding, this.groups);
   }
 }
 
-export interface ConvTranspose2dOptions extends Conv2dOptions {
+export interface ConvTranspose2dOptions extends Omit<Conv2dOptions, 'groups'> {
   /** Extra size added to one side of each output dimension (below the stride): which of the input sizes a stride-s convolution maps to one output size this one restores. */
   outputPadding?: Pair;
 }

@@ -1,5 +1,5 @@
 /** Convolutions and pooling, NCHW / NCL layouts as PyTorch. */
-import { FloatArray, like } from '../dtype';
+import { FloatArray, like, likeUnzeroed } from '../dtype';
 import { convForward as convKernel, ConvGeometry, convInputGrad, convWeightGrad } from '../kernels/conv';
 import { avgPoolBackwardJs, avgPoolJs, maxPool, PoolGeometry } from '../kernels/pooling';
 import { formatShape, Shape, ShapeError } from '../shape';
@@ -7,10 +7,10 @@ import type { Tensor } from '../tensor';
 import { defineOp, eachOther, OpTable } from './types';
 
 export interface ConvAttrs {
-  /** inputs: [x (N,C,L), weight (O,C,K)] or with bias (O) */
-  conv1d: { stride: number; padding: number };
-  /** inputs: [x (N,C,H,W), weight (O,C,KH,KW)] or with bias (O) */
-  conv2d: { stride: [number, number]; padding: [number, number] };
+  /** inputs: [x (N,C,L), weight (O,C/groups,K)] or with bias (O); groups defaults to 1 */
+  conv1d: { stride: number; padding: number; groups?: number };
+  /** inputs: [x (N,C,H,W), weight (O,C/groups,KH,KW)] or with bias (O); groups defaults to 1 */
+  conv2d: { stride: [number, number]; padding: [number, number]; groups?: number };
   /** inputs: [x (N,C_in,H,W), weight (C_in,C_out,KH,KW)] or with bias (C_out); the adjoint of conv2d in x */
   conv_transpose2d: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number] };
   max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
@@ -29,7 +29,12 @@ function outputSize(op: string, size: number, kernel: number, stride: number, pa
   return out;
 }
 
-function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, stride: [number, number], padding: [number, number], spatial: 1 | 2): ConvGeometry {
+/** A convolution's geometry and its channel groups: each group's geometry is `g` with c and o divided by `groups`. */
+export interface GroupedGeometry extends ConvGeometry {
+  groups: number;
+}
+
+function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, stride: [number, number], padding: [number, number], spatial: 1 | 2, groups: number): GroupedGeometry {
   const rank = spatial + 2;
   if ((x.length !== rank && x.length !== rank - 1) || wt.length !== rank) {
     throw new ShapeError(`${op}: expected input of rank ${rank} (or ${rank - 1} unbatched) and weight of rank ${rank}, got ${formatShape(x)} and ${formatShape(wt)}`);
@@ -42,28 +47,87 @@ function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, str
   const [o, cw] = wt;
   const kh = spatial === 2 ? wt[2] : 1;
   const kw = wt[wt.length - 1];
-  if (c !== cw) throw new ShapeError(`${op}: input ${formatShape(x)} has ${c} channels but weight ${formatShape(wt)} expects ${cw}`);
+  // PyTorch 1.13's messages (aten/src/ATen/native/Convolution.cpp check_shape_forward)
+  if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${op}: non-positive groups is not supported, got groups=${groups}`);
+  if (o % groups !== 0) {
+    throw new ShapeError(`${op}: Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size ${formatShape(wt)} instead`);
+  }
+  if (c !== cw * groups) {
+    if (groups === 1) throw new ShapeError(`${op}: input ${formatShape(x)} has ${c} channels but weight ${formatShape(wt)} expects ${cw}`);
+    throw new ShapeError(`${op}: Given groups=${groups}, weight of size ${formatShape(wt)}, expected input${formatShape(x)} to have ${cw * groups} channels, but got ${c} channels instead`);
+  }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
     throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} must be [${o}] to match weight ${formatShape(wt)}`);
   }
   const oh = outputSize(op, h, kh, stride[0], padding[0]);
   const ow = outputSize(op, w, kw, stride[1], padding[1]);
-  return { n, c, h, w, o, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh, ow };
+  return { n, c, h, w, o, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh, ow, groups };
 }
 
 /** out = W ⋆ x (+ bias): the kernels do the work. */
-function convForward(inputs: readonly Tensor[], g: ConvGeometry): FloatArray {
+function convForward(inputs: readonly Tensor[], g: GroupedGeometry): FloatArray {
   const [x, wt, bias] = inputs;
-  return convKernel(x.data, wt.data, bias ? bias.data : null, g);
+  if (g.groups === 1) return convKernel(x.data, wt.data, bias ? bias.data : null, g);
+  // Each group is an ordinary convolution of its own input channels by its own rows of the weight
+  // (and entries of the bias); those rows are contiguous, the channel slices of x and y are not.
+  const { n, h, w, oh, ow } = g;
+  const [sub, cg, og] = groupGeometry(g);
+  const out = likeUnzeroed(x.data, n * g.o * oh * ow);
+  const rows = og * cg * g.kh * g.kw;
+  for (let k = 0; k < g.groups; k++) {
+    const xs = channelSlice(x.data, n, g.c, k * cg, cg, h * w);
+    const bs = bias ? bias.data.subarray(k * og, (k + 1) * og) : null;
+    const ys = convKernel(xs, wt.data.subarray(k * rows, (k + 1) * rows), bs, sub);
+    putChannels(out, ys, n, g.o, k * og, og, oh * ow);
+  }
+  return out;
+}
+
+/** One group's geometry, its input and its output channel counts. */
+function groupGeometry(g: GroupedGeometry): [ConvGeometry, number, number] {
+  const cg = g.c / g.groups;
+  const og = g.o / g.groups;
+  return [{ ...g, c: cg, o: og }, cg, og];
+}
+
+/** Channels [first, first+count) of every sample of an N × channels × plane array, as a contiguous copy. */
+function channelSlice(a: FloatArray, n: number, channels: number, first: number, count: number, plane: number): FloatArray {
+  const out = likeUnzeroed(a, n * count * plane);
+  for (let s = 0; s < n; s++) {
+    const from = (s * channels + first) * plane;
+    out.set(a.subarray(from, from + count * plane), s * count * plane);
+  }
+  return out;
+}
+
+/** The inverse of channelSlice: writes `part` (N × count × plane) into channels [first, first+count) of `a`. */
+function putChannels(a: FloatArray, part: FloatArray, n: number, channels: number, first: number, count: number, plane: number): void {
+  for (let s = 0; s < n; s++) a.set(part.subarray(s * count * plane, (s + 1) * count * plane), (s * channels + first) * plane);
 }
 
 // d conv = dy ⋆ W (col2im of Wᵀ·dy), dy·colsᵀ, Σ dy (per output channel)
-function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: ConvGeometry, needs: readonly boolean[]): (FloatArray | null)[] {
+function convBackward(gy: FloatArray, inputs: readonly Tensor[], g: GroupedGeometry, needs: readonly boolean[]): (FloatArray | null)[] {
   const [x, wt, bias] = inputs;
-  const dx = needs[0] ? convInputGrad(gy, wt.data, g) : null;
-  const dw = needs[1] ? convWeightGrad(gy, x.data, g) : null;
+  const [dx, dw] = g.groups === 1
+    ? [needs[0] ? convInputGrad(gy, wt.data, g) : null, needs[1] ? convWeightGrad(gy, x.data, g) : null]
+    : groupedGrads(gy, x.data, wt.data, g, needs);
   if (!bias) return [dx, dw];
   return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.o, g.oh * g.ow) : null];
+}
+
+/** The input and weight gradients group by group, as convForward splits the forward pass. */
+function groupedGrads(gy: FloatArray, x: FloatArray, wt: FloatArray, g: GroupedGeometry, needs: readonly boolean[]): [FloatArray | null, FloatArray | null] {
+  const { n, h, w, oh, ow } = g;
+  const [sub, cg, og] = groupGeometry(g);
+  const dx = needs[0] ? likeUnzeroed(x) : null;
+  const dw = needs[1] ? likeUnzeroed(wt) : null;
+  const rows = og * cg * g.kh * g.kw;
+  for (let k = 0; k < g.groups; k++) {
+    const gys = channelSlice(gy, n, g.o, k * og, og, oh * ow);
+    if (dx) putChannels(dx, convInputGrad(gys, wt.subarray(k * rows, (k + 1) * rows), sub), n, g.c, k * cg, cg, h * w);
+    if (dw) dw.set(convWeightGrad(gys, channelSlice(x, n, g.c, k * cg, cg, h * w), sub), k * rows);
+  }
+  return [dx, dw];
 }
 
 /** A bias's gradient: dy (N × channels × plane) summed over every sample and position. */
@@ -96,12 +160,12 @@ function planeSum(gy: FloatArray, q: number, n: number): number {
   return s0 + s1 + (s2 + s3);
 }
 
-function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number): ConvGeometry {
-  return geometry('conv1d', inputs[0].shape, inputs[1].shape, inputs[2], [1, stride], [0, padding], 1);
+function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number, groups: number): GroupedGeometry {
+  return geometry('conv1d', inputs[0].shape, inputs[1].shape, inputs[2], [1, stride], [0, padding], 1, groups);
 }
 
-function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number]): ConvGeometry {
-  return geometry('conv2d', inputs[0].shape, inputs[1].shape, inputs[2], stride, padding, 2);
+function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number], groups: number): GroupedGeometry {
+  return geometry('conv2d', inputs[0].shape, inputs[1].shape, inputs[2], stride, padding, 2, groups);
 }
 
 /**
@@ -185,8 +249,8 @@ function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [n
 export const convOps: OpTable<ConvAttrs> = {
   conv1d: defineOp({
     saves: eachOther,
-    forward: (inputs, { stride, padding }) => {
-      const g = conv1dGeometry(inputs, stride, padding);
+    forward: (inputs, { stride, padding, groups = 1 }) => {
+      const g = conv1dGeometry(inputs, stride, padding, groups);
       const shape = inputs[0].rank === 3 ? [g.n, g.o, g.ow] : [g.o, g.ow];
       return { data: convForward(inputs, g), shape, saved: g };
     },
@@ -194,8 +258,8 @@ export const convOps: OpTable<ConvAttrs> = {
   }),
   conv2d: defineOp({
     saves: eachOther,
-    forward: (inputs, { stride, padding }) => {
-      const g = conv2dGeometry(inputs, stride, padding);
+    forward: (inputs, { stride, padding, groups = 1 }) => {
+      const g = conv2dGeometry(inputs, stride, padding, groups);
       const shape = inputs[0].rank === 4 ? [g.n, g.o, g.oh, g.ow] : [g.o, g.oh, g.ow];
       return { data: convForward(inputs, g), shape, saved: g };
     },

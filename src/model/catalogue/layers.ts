@@ -18,6 +18,7 @@ import {
   batchNormShape,
   convLike,
   convParams,
+  groupsCheck,
   dimCheck,
   flattenShape,
   unflattenShape,
@@ -178,6 +179,8 @@ const convArgs = (spatial: 1 | 2): ArgDef[] => {
     { name: 'stride', type: t, default: 1, doc: `Stride of the convolution.${hw}` },
     { name: 'padding', type: t0, default: 0, doc: `Zero-padding added to both sides of the input.${hw}` },
     { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'If true, adds a learnable bias to the output.' },
+    // after bias (PyTorch puts it before): a spec names it, and positional calls keep their meaning
+    { name: 'groups', type: { kind: 'int', min: 1 }, default: 1, doc: 'Splits the channels into this many independent convolutions; in_channels and out_channels must be divisible by it (in_channels for a depthwise convolution).' },
   ];
 };
 
@@ -188,6 +191,7 @@ const convArgsOf = (m: nn.Conv1d | nn.Conv2d): Record<string, ArgValue> => ({
   stride: list(m.stride),
   padding: list(m.padding),
   bias: m.bias !== null,
+  groups: m.groups,
 });
 
 const poolArgs = (what: string, spatial: 1 | 2): ArgDef[] => {
@@ -317,7 +321,8 @@ export const LAYERS = {
     shape: convLike('Conv1d', 1, 'in_channels', (_c, a) => n(a.out_channels)),
     module: nn.Conv1d,
     build: (a, run) =>
-      new nn.Conv1d(n(a.in_channels), n(a.out_channels), n(a.kernel_size), { stride: n(a.stride), padding: n(a.padding), bias: a.bias !== false, dtype: run.dtype, rng: run.rng }),
+      new nn.Conv1d(n(a.in_channels), n(a.out_channels), n(a.kernel_size), { stride: n(a.stride), padding: n(a.padding), bias: a.bias !== false, groups: n(a.groups ?? 1), dtype: run.dtype, rng: run.rng }),
+    check: groupsCheck,
     argsOf: convArgsOf,
     traits: { weight: 'filters' },
   }),
@@ -331,7 +336,8 @@ export const LAYERS = {
     shape: convLike('Conv2d', 2, 'in_channels', (_c, a) => n(a.out_channels)),
     module: nn.Conv2d,
     build: (a, run) =>
-      new nn.Conv2d(n(a.in_channels), n(a.out_channels), pair(a.kernel_size), { stride: pair(a.stride), padding: pair(a.padding), bias: a.bias !== false, dtype: run.dtype, rng: run.rng }),
+      new nn.Conv2d(n(a.in_channels), n(a.out_channels), pair(a.kernel_size), { stride: pair(a.stride), padding: pair(a.padding), bias: a.bias !== false, groups: n(a.groups ?? 1), dtype: run.dtype, rng: run.rng }),
+    check: groupsCheck,
     argsOf: convArgsOf,
     traits: { weight: 'filters' },
   }),

@@ -75,10 +75,19 @@ export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | nu
 export function convParams(spatial: 1 | 2) {
   return (a: Record<string, ArgValue>): ParamDef[] => {
     const k = spatial === 1 ? [n(a.kernel_size)] : pair(a.kernel_size);
-    const out: ParamDef[] = [{ name: 'weight', shape: [n(a.out_channels), n(a.in_channels), ...k] }];
+    // grouped: each output channel sees in_channels/groups inputs, as PyTorch's weight
+    const out: ParamDef[] = [{ name: 'weight', shape: [n(a.out_channels), n(a.in_channels) / n(a.groups ?? 1), ...k] }];
     if (a.bias !== false) out.push({ name: 'bias', shape: [n(a.out_channels)] });
     return out;
   };
+}
+
+/** PyTorch's nn.Conv*d: both channel counts split evenly into the groups. */
+export function groupsCheck(a: Record<string, ArgValue>): { error: string; arg: string } | null {
+  const g = n(a.groups ?? 1);
+  if (n(a.in_channels) % g !== 0) return { error: `in_channels must be divisible by groups (in_channels ${n(a.in_channels)}, groups ${g})`, arg: 'groups' };
+  if (n(a.out_channels) % g !== 0) return { error: `out_channels must be divisible by groups (out_channels ${n(a.out_channels)}, groups ${g})`, arg: 'groups' };
+  return null;
 }
 
 /** PyTorch: "pad should be at most half of effective kernel size". */

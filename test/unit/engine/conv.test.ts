@@ -149,6 +149,72 @@ function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]:
   return out;
 }
 
+/** A grouped convolution from the definition: group k convolves its channel slice of x by its rows of w. */
+function directGrouped(x: Tensor, w: Tensor, b: Tensor | null, stride: number[], padding: number[], groups: number): number[] {
+  const [n, c, h, wd] = x.shape;
+  const [o, cg, kh, kw] = w.shape;
+  const og = o / groups;
+  const parts = [];
+  for (let k = 0; k < groups; k++) {
+    const xs = new Float64Array(n * cg * h * wd);
+    for (let s = 0; s < n; s++) xs.set(x.data.subarray((s * c + k * cg) * h * wd, (s * c + (k + 1) * cg) * h * wd), s * cg * h * wd);
+    const ws = new Tensor(Float64Array.from(w.data.subarray(k * og * cg * kh * kw, (k + 1) * og * cg * kh * kw)), [og, cg, kh, kw]);
+    const bs = b ? new Tensor(Float64Array.from(b.data.subarray(k * og, (k + 1) * og)), [og]) : null;
+    parts.push(directConv2d(new Tensor(xs, [n, cg, h, wd]), ws, bs, stride, padding));
+  }
+  const plane = parts[0].length / (n * og);
+  const out: number[] = [];
+  for (let s = 0; s < n; s++) for (let k = 0; k < groups; k++) out.push(...parts[k].slice(s * og * plane, (s + 1) * og * plane));
+  return out;
+}
+
+describe('grouped conv2d and conv1d (groups > 1)', () => {
+  // [x shape, weight shape, groups, stride, padding]: groups 2, depthwise (groups = C), depthwise with out = 2C
+  const cases: [number[], number[], number, [number, number], [number, number]][] = [
+    [[2, 4, 5, 7], [6, 2, 3, 3], 2, [1, 1], [1, 1]],
+    [[2, 3, 7, 5], [3, 1, 3, 3], 3, [2, 1], [1, 0]],
+    [[1, 3, 5, 6], [6, 1, 3, 2], 3, [2, 2], [1, 1]],
+  ];
+  for (const [xs, ws, groups, stride, padding] of cases) {
+    it(`x ${xs}, weight ${ws}, groups ${groups}, stride ${stride}, padding ${padding}: forward is the definition, gradient matches finite differences`, () => {
+      const [x, w, b] = [rand(xs, 31), rand(ws, 32), rand([ws[0]], 33)];
+      const y = F.conv2d(x, w, b, stride, padding, groups);
+      assertClose(y.data, directGrouped(x, w, b, stride, padding, groups));
+      gradcheck((x, w, b) => F.conv2d(x, w, b, stride, padding, groups), [x, w, b]);
+      gradcheck((x, w) => F.conv2d(x, w, null, stride, padding, groups), [rand(xs, 34), rand(ws, 35)]);
+    });
+  }
+
+  it('conv1d: groups 2 and depthwise, batched and unbatched, gradients match finite differences', () => {
+    gradcheck((x, w, b) => F.conv1d(x, w, b, 2, 1, 2), [rand([2, 4, 7], 36), rand([6, 2, 3], 37), rand([6], 38)]);
+    gradcheck((x, w) => F.conv1d(x, w, null, 1, 1, 3), [rand([3, 5], 39), rand([3, 1, 3], 40)]);
+  });
+
+  it('float32 (the WebAssembly kernels) matches float64, forward and every gradient', () => {
+    const x = rand([2, 6, 7, 6], 41);
+    const w = rand([12, 2, 3, 3], 42);
+    const b = rand([12], 43);
+    const f32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape, true);
+    const [x32, w32, b32] = [x, w, b].map(f32);
+    const y = F.conv2d(x, w, b, 2, 1, 3);
+    const y32 = F.conv2d(x32, w32, b32, 2, 1, 3);
+    assert.ok(y32.data instanceof Float32Array);
+    assertClose(y32.data, Array.from(y.data), 1e-5);
+    const dy = rand([...y.shape], 44, -1, 1, false);
+    backward(F.sum(F.mul(y, dy)));
+    backward(F.sum(F.mul(y32, f32(dy))));
+    assertClose(x32.grad!, Array.from(x.grad!), 1e-5);
+    assertClose(w32.grad!, Array.from(w.grad!), 1e-5);
+    assertClose(b32.grad!, Array.from(b.grad!), 1e-5);
+  });
+
+  it("refuses what PyTorch refuses, in PyTorch's words", () => {
+    assert.throws(() => F.conv2d(rand([1, 4, 5, 5]), rand([3, 2, 3, 3]), null, 1, 0, 2), /Given groups=2, expected weight to be divisible by 2 at dimension 0, but got weight of size \[3, 2, 3, 3\] instead/);
+    assert.throws(() => F.conv2d(rand([1, 3, 5, 5]), rand([4, 2, 3, 3]), null, 1, 0, 2), /Given groups=2, weight of size \[4, 2, 3, 3\], expected input\[1, 3, 5, 5\] to have 4 channels, but got 3 channels instead/);
+    assert.throws(() => F.conv2d(rand([1, 4, 5, 5]), rand([4, 2, 3, 3]), null, 1, 0, 0), /non-positive groups is not supported/);
+  });
+});
+
 describe('conv_transpose2d', () => {
   for (const [stride, padding, outputPadding] of [
     [1, 0, 0],

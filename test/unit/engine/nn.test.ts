@@ -213,6 +213,9 @@ describe('nn modules', () => {
       assert.deepEqual(shapes(new nn.Linear(3, 5, { rng: r, bias: false })), ['weight:5x3']);
       assert.deepEqual(shapes(new nn.Conv1d(2, 4, 3, { rng: r })), ['weight:4x2x3', 'bias:4']);
       assert.deepEqual(shapes(new nn.Conv2d(2, 4, [3, 5], { rng: r })), ['weight:4x2x3x5', 'bias:4']);
+      // groups: weight [out, in/groups, ...] (depthwise: in/groups = 1)
+      assert.deepEqual(shapes(new nn.Conv2d(6, 12, 3, { rng: r, groups: 6 })), ['weight:12x1x3x3', 'bias:12']);
+      assert.deepEqual(shapes(new nn.Conv1d(4, 6, 3, { rng: r, groups: 2 })), ['weight:6x2x3', 'bias:6']);
       assert.deepEqual(shapes(new nn.BatchNorm2d(6)), ['weight:6', 'bias:6']);
       assert.deepEqual(shapes(new nn.BatchNorm1d(6, { affine: false })), []);
       assert.deepEqual(shapes(new nn.LayerNorm([4, 5])), ['weight:4x5', 'bias:4x5']);
@@ -278,6 +281,9 @@ describe('nn modules', () => {
       assert.throws(() => new nn.Embedding(4, 2, { rng: rng(), paddingIdx: 4 }), /padding_idx must be within num_embeddings/);
       assert.throws(() => new nn.Linear(2.5, 3, { rng: rng() }), /in_features must be an integer/);
       assert.throws(() => new nn.Conv2d(1, 2, [3, 3, 3] as unknown as [number, number], { rng: rng() }), /kernel_size must be a number or a pair/);
+      assert.throws(() => new nn.Conv2d(3, 4, 3, { rng: rng(), groups: 2 }), /in_channels must be divisible by groups/);
+      assert.throws(() => new nn.Conv1d(4, 3, 3, { rng: rng(), groups: 2 }), /out_channels must be divisible by groups/);
+      assert.throws(() => new nn.Conv2d(4, 4, 3, { rng: rng(), groups: 0 }), /groups must be a positive integer/);
       assert.throws(() => new nn.BatchNorm1d(3).call(F.zeros([2, 3, 4, 5])), /expected 2D or 3D input \(got 4D input\)/);
       assert.throws(() => new nn.BatchNorm2d(3).call(F.zeros([2, 3, 4])), /expected 4D input \(got 3D input\)/);
       assert.throws(() => new nn.MSELoss({ reduction: 'avg' as 'mean' }), /avg is not a valid value for reduction/);
@@ -291,6 +297,9 @@ describe('nn modules', () => {
       const img = cosInput([1, 1, 5, 5]);
       assert.deepEqual(conv.call(img).shape, [1, 2, 3, 2]);
       assert.deepEqual(conv.call(img).data, F.conv2d(img, conv.weight, conv.bias, 2, [1, 0]).data);
+      const dw = new nn.Conv2d(2, 4, 3, { rng: rng(), dtype: 'float64', padding: 1, groups: 2 });
+      const img2 = cosInput([1, 2, 4, 4]);
+      assert.deepEqual(dw.call(img2).data, F.conv2d(img2, dw.weight, dw.bias, 1, 1, 2).data);
       assert.deepEqual(new nn.MaxPool2d(2).call(cosInput([1, 1, 4, 6])).shape, [1, 1, 2, 3]);
       assert.deepEqual(new nn.AvgPool2d(3, { stride: 1, padding: 1 }).call(cosInput([1, 1, 4, 6])).shape, [1, 1, 4, 6]);
       assert.deepEqual(new nn.Flatten().call(cosInput([2, 3, 4])).shape, [2, 12]);

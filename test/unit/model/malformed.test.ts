@@ -147,6 +147,14 @@ const cases: Case[] = [
     message: /embed_dim \(10\) must be divisible by the number of heads \(3\)/,
   },
   {
+    name: 'Conv2d groups that do not divide in_channels',
+    text: seed({ model: '  - Conv2d: {in_channels: 3, out_channels: 6, kernel_size: 3, groups: 2}', input: '{shape: [3, 8, 8]}' }),
+    code: 'spec/type',
+    at: '2:71',
+    message: /in_channels must be divisible by groups \(in_channels 3, groups 2\)/,
+  },
+  { name: 'Conv1d groups of 0', text: seed({ model: '  - Conv1d: {in_channels: 4, out_channels: 4, kernel_size: 3, groups: 0}', input: '{shape: [4, 8]}' }), code: 'spec/type', at: '2:71', message: /Conv1d groups must be a positive integer \(got 0\)/ },
+  {
     name: 'Residual without a body',
     text: seed({ model: '  - Residual: {shortcut: [{Linear: {in_features: 10, out_features: 10}}]}' }),
     code: 'spec/missing',

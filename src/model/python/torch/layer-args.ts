@@ -37,13 +37,11 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Linear: DEVICE,
   Conv1d: [
     { name: 'dilation', harmless: ones },
-    { name: 'groups', harmless: ones },
     { name: 'padding_mode', harmless: is('zeros') },
     ...DEVICE,
   ],
   Conv2d: [
     { name: 'dilation', harmless: ones },
-    { name: 'groups', harmless: ones },
     { name: 'padding_mode', harmless: is('zeros') },
     ...DEVICE,
   ],
