@@ -58,6 +58,12 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Softplus: [],
   BatchNorm1d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
   BatchNorm2d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
+  ConvTranspose2d: [
+    { name: 'groups', harmless: ones },
+    { name: 'dilation', harmless: ones },
+    { name: 'padding_mode', harmless: is('zeros') },
+    ...DEVICE,
+  ],
   LayerNorm: [{ name: 'bias', harmless: is(true) }, ...DEVICE],
   Dropout: INPLACE,
   Embedding: [
@@ -69,6 +75,23 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
     { name: '_freeze', harmless: is(false) },
     ...DEVICE,
   ],
+};
+
+/**
+ * PyTorch's order of the positional arguments where it is not the catalogue's arguments followed
+ * by the extras above: `nn.Conv2d(3, 8, 3, 1, 1, 2)` is dilation 2 in PyTorch, and read in the
+ * catalogue's order it would be bias=2, a dense convolution traced in its place. Checked against
+ * torch 1.13's signatures (test/parity/layer-signatures.test.ts).
+ */
+const CONV_ORDER = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode', 'device', 'dtype'];
+export const TORCH_POSITIONAL: Partial<Record<LayerType, readonly string[]>> = {
+  Conv1d: CONV_ORDER,
+  Conv2d: CONV_ORDER,
+  ConvTranspose2d: ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'],
+  // 1.13's LayerNorm has no bias argument (later PyTorch's does): it is keyword-only here.
+  LayerNorm: ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'],
+  // and its Embedding has no _freeze (2.0's): keyword-only here too.
+  Embedding: ['num_embeddings', 'embedding_dim', 'padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse', '_weight', 'device', 'dtype'],
 };
 
 export type ExtraArgsProblem = { kind: 'cant-follow'; message: string } | { kind: 'rewrite'; rewrite: Record<string, ArgValue> };

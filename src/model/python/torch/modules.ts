@@ -35,7 +35,7 @@ import {
   Value,
 } from '../values';
 import { ENGINE_LAYERS, engineForward } from './engine-layers';
-import { extraArgsProblem, TORCH_EXTRA_ARGS } from './layer-args';
+import { extraArgsProblem, TORCH_EXTRA_ARGS, TORCH_POSITIONAL } from './layer-args';
 import { inOtherDtype, ModuleObj, TensorObj, Torch } from './runtime';
 
 /** The engine side of a module written in Python: its forward is the Python one. */
@@ -165,9 +165,10 @@ export function catalogueArgs(torch: Torch, type: LayerType, args: Value[], kwar
   const interp = torch.interp;
   const extras = TORCH_EXTRA_ARGS[type] ?? [];
   const names = [...def.args.map((a) => a.name), ...extras.map((e) => e.name)];
-  if (args.length > names.length) interp.raise('TypeError', `${type}.__init__() takes ${names.length + 1} positional arguments but ${args.length + 1} were given`, r);
+  const positional = TORCH_POSITIONAL[type] ?? names;
+  if (args.length > positional.length) interp.raise('TypeError', `${type}.__init__() takes ${positional.length + 1} positional arguments but ${args.length + 1} were given`, r);
   const given = new Map<string, Value>();
-  args.forEach((v, i) => given.set(names[i], v));
+  args.forEach((v, i) => given.set(positional[i], v));
   for (const [k, v] of kwargs ?? []) {
     if (!names.includes(k)) interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
     if (given.has(k)) interp.raise('TypeError', `${type}.__init__() got multiple values for argument '${k}'`, r);
