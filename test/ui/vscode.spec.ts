@@ -133,7 +133,12 @@ test('squiggle, hover, Trace Gradients panel and the Gradients view', async ({ p
   });
 
   await test.step('the panel comes back after a window reload, with its model', async () => {
-    await page.reload();
+    // Reloaded as a user does (Developer: Reload Window): VS Code's shutdown writes the open
+    // editors, the panel among them, before the page goes; a bare page.reload() could leave before
+    // the browser's storage had them, and the window came back without the panel (a flake).
+    const reloaded = page.waitForEvent('load', { timeout: 120_000 });
+    await runCommand(page, 'Developer: Reload Window');
+    await reloaded;
     await expect(page.locator('.monaco-workbench')).toBeVisible({ timeout: 120_000 });
     const panel = await webviewFrame(page, 'section.findings .finding-row[data-rule="saturated-activation"]');
     await expect(panel.locator('header h1')).toHaveText(MODEL);
