@@ -45,9 +45,21 @@ print(losses[0], sorted(losses[-10:])[5])
 
 /**
  * The parity suite's cubic fit (cos(x) on 500 points, the squared errors summed, RMSprop at lr 1e-3,
- * the whole data every step): slow but steady. Printing its first and last loss for the proof.
+ * the whole data every step): slow but steady.
  */
-const CUBIC = readFileSync(join(__dirname, '../../parity/python/cubic_sequential.py'), 'utf8') + 'print(losses[0], losses[-1])\n';
+const CUBIC = readFileSync(join(__dirname, '../../parity/python/cubic_sequential.py'), 'utf8');
+
+/**
+ * The same run in PyTorch, printing its first and last loss and the least-squares optimum of a cubic
+ * on these points. The file draws its init unseeded (the first loss was 546 to 17,205 over seeds
+ * 0-3, which once failed a "falls a hundredfold" proof); seeded here, and judged by the optimum,
+ * which every seed's run reached within 0.2%.
+ */
+const CUBIC_PROOF = `import torch\ntorch.manual_seed(0)\n${CUBIC}
+A = torch.cat([powers, torch.ones(500, 1)], 1)
+best = ((A @ torch.linalg.lstsq(A, y.unsqueeze(1)).solution).squeeze(1) - y).pow(2).sum().item()
+print(losses[0], losses[-1], best)
+`;
 
 describe('exploding-gradient: a summed loss under RMSprop that trains', function () {
   this.timeout(600_000);
@@ -73,10 +85,10 @@ describe('exploding-gradient: a summed loss under RMSprop that trains', function
     releasePython(r);
   });
 
-  it('the cubic fit trains in PyTorch: its loss after 2000 steps is under a hundredth of the first', function () {
+  it("the cubic fit trains in PyTorch: after 2000 steps its loss is within 1% of the least-squares optimum, below the first", function () {
     requireTorch(this, 'the summed-loss RMSprop proof');
-    const [first, last] = runTorch(CUBIC);
-    assert.ok(Number.isFinite(last) && last < first / 100, `loss ${first} → ${last}`);
+    const [first, last, best] = runTorch(CUBIC_PROOF);
+    assert.ok(Number.isFinite(last) && last < first && last <= best * 1.01, `loss ${first} → ${last}, optimum ${best}`);
   });
 
   it("trains in PyTorch: the last epoch's median loss is under a fifth of the first (near the noise's floor)", function () {
@@ -86,7 +98,7 @@ describe('exploding-gradient: a summed loss under RMSprop that trains', function
   });
 });
 
-/** Runs a script in torch 1.13; its last line printed is the first and the last loss. */
+/** Runs a script in torch 1.13; the numbers on its last line printed (the first and the last loss, …). */
 function runTorch(text: string): number[] {
   const dir = mkdtempSync(join(tmpdir(), 'gl-summed-'));
   try {
