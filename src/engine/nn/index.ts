@@ -21,6 +21,8 @@ export {
   Embedding,
   Flatten,
   Unflatten,
+  PixelShuffle,
+  PixelUnshuffle,
   Identity,
   Sequential,
 } from './layers';

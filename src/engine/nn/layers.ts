@@ -605,6 +605,28 @@ export class Unflatten extends Module {
   }
 }
 
+/** torch.nn.PixelShuffle: channels C·r² become an r× larger image (a factor that is not a positive int fails in forward, as PyTorch's does). */
+export class PixelShuffle extends Module {
+  constructor(readonly upscaleFactor: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.pixelShuffle(x, this.upscaleFactor);
+  }
+}
+
+/** torch.nn.PixelUnshuffle: PixelShuffle's inverse, an r× smaller image with C·r² channels. */
+export class PixelUnshuffle extends Module {
+  constructor(readonly downscaleFactor: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.pixelUnshuffle(x, this.downscaleFactor);
+  }
+}
+
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;

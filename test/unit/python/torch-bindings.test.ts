@@ -216,6 +216,24 @@ for step in range(3):
     );
   });
 
+  it('nn.PixelShuffle, nn.PixelUnshuffle, F.pixel_shuffle and torch.pixel_unshuffle: the shapes and attributes PyTorch gives', async () => {
+    await traced(
+      script(
+        'self.conv = nn.Conv2d(5, 8, 3, padding=1)\nself.up = nn.PixelShuffle(2)\nself.down = nn.PixelUnshuffle(downscale_factor=2)\nself.fc = nn.Linear(8 * 2 * 4, 1)\nassert self.up.upscale_factor == 2 and self.down.downscale_factor == 2',
+        'h = self.up(self.conv(x.unsqueeze(-1).expand(3, 5, 4, 4)))\nassert tuple(h.shape) == (3, 2, 8, 8)\nassert tuple(F.pixel_shuffle(h, 1).shape) == (3, 2, 8, 8)\nh = torch.pixel_unshuffle(F.pixel_shuffle(self.down(h), 2), 2)\nassert tuple(h.shape) == (3, 8, 4, 4)\nreturn self.fc(h[:, :, :2].flatten(1))',
+      ),
+    );
+  });
+
+  it("a pixel shuffle of channels not divisible by the factor's square raises PyTorch's RuntimeError at the call", async () => {
+    const text = script('self.conv = nn.Conv2d(5, 6, 1)\nself.up = nn.PixelShuffle(2)\nself.fc = nn.Linear(6, 1)', 'return self.fc(self.up(self.conv(x.unsqueeze(-1))).flatten(1))');
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    const d = r.diagnostics.find((x) => /RuntimeError/.test(x.message));
+    assert.ok(d, r.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
+    assert.match(d.message, /pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size\(-3\)=6 is not divisible by 4/);
+    assert.equal(at(text, d.range), 'self.up(self.conv(x.unsqueeze(-1)))');
+  });
+
   it("a torch name the mirror lacks is a value Gradient Lens can't follow, at its range, never an AttributeError", async () => {
     const text = script('self.fc = nn.Linear(4, 1)\nself.norm = nn.FancyNorm(4)', 'return self.fc(self.norm(x).mean(1))');
     const r = await analysePython({ text, fileName: 'model.py', steps: 2 });

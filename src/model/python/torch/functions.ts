@@ -351,6 +351,13 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     const s = a.stride === null ? null : pairOf(a.stride, r);
     return wrap(F.avgPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
   });
+  // torch.pixel_shuffle is F.pixel_shuffle (the same function in PyTorch).
+  for (const [name, factor, shuffle] of [
+    ['pixel_shuffle', 'upscale_factor', F.pixelShuffle],
+    ['pixel_unshuffle', 'downscale_factor', F.pixelUnshuffle],
+  ] as const) {
+    functional[name] = fns[name] = fn(functional, `${name}(input, ${factor})`, (a, r) => wrap(shuffle(T_(a.input, r), torch.int(a[factor], r, `${name}(): argument '${factor}' (position 2)`))));
+  }
   fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => wrap(F.adaptiveAvgPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r))));
   // Element-wise and channel-wise (whole feature maps) dropout, both off under `trace: {dropout: false}`.
   for (const [name, drop] of [['dropout', F.dropout], ['dropout2d', F.dropout2d]] as const) {
