@@ -415,7 +415,7 @@ function traceClipOf(clip: ClipUse | undefined): GradientClip | null {
 }
 
 function lossSpecOf(use: LossUse | undefined, fallback: SourceRange): LossSpec {
-  if (!use) return { type: 'MSELoss', args: { reduction: 'mean' }, range: fallback, typeRange: fallback, argRanges: {} };
+  if (!use) return { type: 'MSELoss', args: { reduction: 'mean' }, range: fallback, typeRange: fallback, argRanges: {}, byHand: true };
   return { type: use.type, args: use.args as LossSpec['args'], range: use.created, typeRange: use.callee, argRanges: {} };
 }
 

@@ -179,6 +179,16 @@ trace: {steps: 2, batch_size: 5}
     }
   });
 
+  it('a sidecar loss written by hand (a policy gradient) is no torch loss to the rules: no finding about an MSELoss the files never use', async () => {
+    // A softmax policy trained by REINFORCE on returns outside [0, 1]: read as MSELoss, its softmax "could not reach" them.
+    const policy = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Policy(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n';
+    const side = 'model: {python: policy.py, build: "Policy()", loss: "-(model(x).log() * y).sum()"}\ninput: {shape: [4]}\ntarget: {shape: [2], distribution: {uniform: {low: -3, high: 5}}}\ntrace: {batch_size: 6}\n';
+    const r = await run(['trace', 'policy.py', '--steps', '2', '--format', 'json', '--fail-on', 'never'], { 'policy.py': policy, 'policy.grad.yaml': side });
+    assert.equal(r.code, 0, r.err);
+    const findings = (JSON.parse(r.out) as { findings: { rule: string; message: string }[] }).findings;
+    assert.deepEqual(findings.filter((f) => f.rule === 'loss-activation-mismatch' || /MSELoss/.test(f.message)), []);
+  });
+
   /** Exit 2, nothing on stdout, one line on stderr: what a spec's errors give. */
   function badInput(r: { code: number; out: string; err: string }): string {
     assert.equal(r.code, 2, r.out + r.err);
