@@ -23,6 +23,8 @@ export {
   Unflatten,
   PixelShuffle,
   PixelUnshuffle,
+  ReflectionPad,
+  UpsampleNearest,
   Identity,
   Sequential,
 } from './layers';

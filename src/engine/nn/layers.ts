@@ -627,6 +627,33 @@ export class PixelUnshuffle extends Module {
   }
 }
 
+/** torch.nn.ReflectionPad1d and ReflectionPad2d: `padding` as F.pad takes it, (left, right[, top, bottom]). */
+export class ReflectionPad extends Module {
+  constructor(readonly padding: readonly number[]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.reflectionPad(x, this.padding);
+  }
+}
+
+/** torch.nn.Upsample in 'nearest' mode (the only one followed): to `size`, or by `scaleFactor` per spatial axis. */
+export class UpsampleNearest extends Module {
+  constructor(
+    readonly size: number | readonly number[] | null,
+    readonly scaleFactor: number | readonly number[] | null,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    const spatial = Math.max(x.rank - 2, 1);
+    const each = (v: number | readonly number[] | null) => (v === null ? null : typeof v === 'number' ? new Array<number>(spatial).fill(v) : v);
+    return F.upsampleNearest(x, each(this.size), each(this.scaleFactor));
+  }
+}
+
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;

@@ -155,6 +155,25 @@ describe('layout ops', () => {
     });
   });
 
+  describe('reflection padding and nearest upsampling', () => {
+    it('reflects without repeating the edge, and repeats each pixel scale times', () => {
+      assert.deepEqual(Array.from(F.reflectionPad(iota([1, 1, 4]), [2, 3]).data), [2, 1, 0, 1, 2, 3, 2, 1, 0]);
+      const y = F.upsampleNearest(iota([1, 1, 2, 2]), null, [2, 2]);
+      assert.deepEqual(y.shape, [1, 1, 4, 4]);
+      assert.deepEqual(Array.from(y.data), [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3]);
+      assert.deepEqual(Array.from(F.upsampleNearest(iota([1, 1, 3]), [7], null).data), [0, 0, 0, 1, 1, 2, 2]);
+      assert.throws(() => F.reflectionPad(iota([1, 1, 3]), [3, 0]), /padding \(3, 0\) at dimension 2 of input 3/);
+    });
+    it('gradient sums dy over every output that read an input', () => {
+      const [g] = gradOf((x) => F.reflectionPad(x, [1, 1]), [iota([1, 1, 3], true)], [1, 2, 3, 4, 5]);
+      // out = [x1, x0, x1, x2, x1]
+      assert.deepEqual(g, [2, 1 + 3 + 5, 4]);
+      gradcheck((x) => F.reflectionPad(x, [2, 1, 1, 2]), [rand([2, 2, 3, 4], 31)]);
+      gradcheck((x) => F.upsampleNearest(x, null, [2, 3]), [rand([1, 2, 3, 2], 32)]);
+      gradcheck((x) => F.upsampleNearest(x, [5], null), [rand([2, 1, 3], 33)]);
+    });
+  });
+
   describe('constantPad (F.pad in constant mode)', () => {
     it('pads the last axes, last first, with the value; negative amounts crop', () => {
       const x = tensor([1, 2, 3, 4], [2, 2]);

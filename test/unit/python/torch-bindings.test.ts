@@ -234,6 +234,26 @@ for step in range(3):
     assert.equal(at(text, d.range), 'self.up(self.conv(x.unsqueeze(-1)))');
   });
 
+  it("nn.Upsample and F.interpolate in an interpolating mode are not followed, said at the call; 'nearest' and ReflectionPad2d keep PyTorch's attributes", async () => {
+    for (const [init, forward, call] of [
+      ["self.up = nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)\nself.fc = nn.Linear(5 * 8 * 2, 1)", 'return self.fc(self.up(x.unsqueeze(1)).flatten(1))', "nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)"],
+      ['self.fc = nn.Linear(5 * 8 * 2, 1)', "return self.fc(F.interpolate(x.unsqueeze(1), scale_factor=2, mode='bicubic').flatten(1))", "F.interpolate(x.unsqueeze(1), scale_factor=2, mode='bicubic')"],
+    ]) {
+      const text = script(init, forward);
+      const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+      const d = r.diagnostics.find((x) => x.code === 'python/cant-follow');
+      assert.ok(d, r.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
+      assert.match(d.message, /can't follow (nn\.Upsample|F\.interpolate)\(mode='(bilinear|bicubic)'\)/);
+      assert.equal(at(text, d.range), call);
+    }
+    await traced(
+      script(
+        "self.up = nn.Upsample(scale_factor=2, mode='nearest')\nself.pad = nn.ReflectionPad2d((1, 0, 2, 1))\nself.fc = nn.Linear(13 * 9, 1)\nassert self.up.mode == 'nearest' and self.pad.padding == (1, 0, 2, 1)",
+        'h = self.pad(self.up(x.unsqueeze(1)))\nassert tuple(h.shape) == (3, 1, 13, 9)\nreturn self.fc(h.flatten(1))',
+      ),
+    );
+  });
+
   it("a torch name the mirror lacks is a value Gradient Lens can't follow, at its range, never an AttributeError", async () => {
     const text = script('self.fc = nn.Linear(4, 1)\nself.norm = nn.FancyNorm(4)', 'return self.fc(self.norm(x).mean(1))');
     const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
