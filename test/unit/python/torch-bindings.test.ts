@@ -254,6 +254,15 @@ for step in range(3):
     );
   });
 
+  it("nn.Transformer.generate_square_subsequent_mask, from the class or a model's transformer: torch 1.13's float causal mask", async () => {
+    await traced(
+      script(
+        'self.tf = nn.Transformer(d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8, dropout=0.0)\nself.fc = nn.Linear(4, 1)',
+        "m = nn.Transformer.generate_square_subsequent_mask(3)\nassert m.tolist() == [[0.0, float('-inf'), float('-inf')], [0.0, 0.0, float('-inf')], [0.0, 0.0, 0.0]]\nassert m.dtype == torch.float32\ntgt = x.transpose(0, 1)\nout = self.tf(tgt, tgt, tgt_mask=self.tf.generate_square_subsequent_mask(tgt.size(0)))\nreturn self.fc(out[-1])",
+      ),
+    );
+  });
+
   it("a torch name the mirror lacks is a value Gradient Lens can't follow, at its range, never an AttributeError", async () => {
     const text = script('self.fc = nn.Linear(4, 1)\nself.norm = nn.FancyNorm(4)', 'return self.fc(self.norm(x).mean(1))');
     const r = await analysePython({ text, fileName: 'model.py', steps: 2 });

@@ -9,6 +9,8 @@
  */
 import * as enn from '../../../engine/nn';
 import type { Tensor } from '../../../engine/tensor';
+import { tensor } from '../../../engine/functional/creation';
+import { getDefaultDtype } from '../../../engine/dtype';
 import type { Range } from '../ast';
 import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
@@ -23,6 +25,8 @@ export interface EngineLayer {
   forward?: { sig: string; run(m: enn.Module, a: Bound, torch: Torch, r: Range): Value };
   /** The constructor arguments PyTorch keeps as attributes, by PyTorch's names. */
   attrs?(m: enn.Module): Record<string, Value>;
+  /** The class's static methods (nn.Transformer.generate_square_subsequent_mask). */
+  statics?(torch: Torch): Record<string, PyBuiltin>;
 }
 
 const int = (n: number): bigint => BigInt(n);
@@ -329,6 +333,13 @@ export const ENGINE_LAYERS: Record<string, EngineLayer> = {
         ),
     },
     attrs: (m) => ({ d_model: int((m as enn.Transformer).dModel), nhead: int((m as enn.Transformer).nhead), batch_first: (m as enn.Transformer).batchFirst }),
+    statics: (torch) => ({
+      // A float causal mask: 0 on and below the diagonal, -inf above (torch 1.13's static method).
+      generate_square_subsequent_mask: native("generate_square_subsequent_mask(sz, device='cpu')", (a, r) => {
+        const n = torch.int(a.sz, r, 'sz');
+        return torch.wrap(tensor(Array.from({ length: n * n }, (_, i) => (i % n > Math.floor(i / n) ? -Infinity : 0)), [n, n], getDefaultDtype()));
+      }),
+    }),
   },
   GroupNorm: {
     init: '__init__(self, num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None)',
