@@ -115,6 +115,11 @@ export interface LossSpec {
   typeRange: SourceRange;
   /** The value of each argument the user wrote. */
   argRanges: Record<string, SourceRange>;
+  /**
+   * No torch loss function computes it (a policy gradient's `-(probs.log() * advantage).sum()`):
+   * `type` is a placeholder, and the rules that reason about a loss's inputs have nothing to go on.
+   */
+  byHand?: true;
 }
 
 export interface OptimizerSpec {

@@ -369,6 +369,8 @@ export const lossActivationMismatch: Rule = {
   defaultSeverity: 'warning',
   check(ctx) {
     const { spec } = ctx;
+    // A loss written by hand says nothing of what its inputs should be: no finding is better than one about a loss the file does not use.
+    if (spec.loss.byHand) return [];
     const last = lastLayer(leafLayers(spec));
     const findings: RuleFinding[] = [];
     for (const p of problemsFor(ctx, last)) {

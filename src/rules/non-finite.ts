@@ -4,7 +4,7 @@
  * When no op did, the optimiser's update or the data brought the non-finite value in.
  */
 import { defaultOf, OPTIMIZERS } from '../model/catalogue';
-import type { LayerNode } from '../model/graph';
+import type { LayerNode, LossSpec } from '../model/graph';
 import type { NonFiniteEvent, StepRecord } from '../trace/types';
 import { oversizedInits } from './exploding-gradient';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
@@ -13,6 +13,11 @@ import { percent, shortNumber } from '../numbers';
 
 /** Weights this many times their initial norm were blown up by the updates. */
 const GROWTH = 10;
+
+/** The loss as a message names it: its torch name, or "its function" when none is known (a run log's, or one written by hand). */
+function lossName(loss: LossSpec): string {
+  return loss.type === ('unknown' as string) || loss.byHand ? 'its function' : loss.type;
+}
 
 function what(nan: number, inf: number): string {
   return nan && inf ? 'NaN and Inf' : nan ? 'NaN' : 'Inf';
@@ -124,7 +129,7 @@ function runEvent(ctx: RuleContext, ev: NonFiniteEvent, severity: Severity): Rul
     return {
       rule: 'non-finite',
       severity,
-      message: `the loss (${spec.loss.type === ('unknown' as string) ? 'its function' : spec.loss.type}) is ${ev.nan ? 'NaN' : 'Inf'} ${where}${how}`,
+      message: `the loss (${lossName(spec.loss)}) is ${ev.nan ? 'NaN' : 'Inf'} ${where}${how}`,
       layer: '',
       range: spec.loss.typeRange,
       related: [],
@@ -160,7 +165,7 @@ export const nonFinite: Rule = {
         f = {
           rule: 'non-finite',
           severity,
-          message: `${grad} ${verb} in the loss (${spec.loss.type}) at step ${ev.step}${onRank(ctx, ev)}, ${pass}: ${inputs}`,
+          message: `${grad} ${verb} in the loss (${lossName(spec.loss)}) at step ${ev.step}${onRank(ctx, ev)}, ${pass}: ${inputs}`,
           layer: '',
           range: spec.loss.typeRange,
           related: [],

@@ -10,3 +10,4 @@ export * from './inplace';
 export * from './creation';
 export * from './nn';
 export * from './attention';
+export * from './resample';

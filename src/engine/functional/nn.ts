@@ -75,6 +75,11 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null
   return apply('adaptive_avg_pool2d', [x], { outputSize: [oh ?? x.shape[x.rank - 2], ow ?? x.shape[x.rank - 1]] });
 }
 
+/** F.pixel_shuffle: [*, C·r², H, W] -> [*, C, H·r, W·r], the sub-pixel convolution's upsampling. */
+export const pixelShuffle = (x: Tensor, upscaleFactor: number): Tensor => apply('pixel_shuffle', [x], { factor: upscaleFactor });
+/** F.pixel_unshuffle: [*, C, H·r, W·r] -> [*, C·r², H, W], pixel_shuffle's inverse. */
+export const pixelUnshuffle = (x: Tensor, downscaleFactor: number): Tensor => apply('pixel_unshuffle', [x], { factor: downscaleFactor });
+
 // ── normalisation, lookup, dropout ─────────────────────────────────────────
 export interface BatchNormOptions {
   runningMean?: FloatArray | null;

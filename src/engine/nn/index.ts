@@ -21,6 +21,10 @@ export {
   Embedding,
   Flatten,
   Unflatten,
+  PixelShuffle,
+  PixelUnshuffle,
+  ReflectionPad,
+  UpsampleNearest,
   Identity,
   Sequential,
 } from './layers';

@@ -605,6 +605,55 @@ export class Unflatten extends Module {
   }
 }
 
+/** torch.nn.PixelShuffle: channels C·r² become an r× larger image (a factor that is not a positive int fails in forward, as PyTorch's does). */
+export class PixelShuffle extends Module {
+  constructor(readonly upscaleFactor: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.pixelShuffle(x, this.upscaleFactor);
+  }
+}
+
+/** torch.nn.PixelUnshuffle: PixelShuffle's inverse, an r× smaller image with C·r² channels. */
+export class PixelUnshuffle extends Module {
+  constructor(readonly downscaleFactor: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.pixelUnshuffle(x, this.downscaleFactor);
+  }
+}
+
+/** torch.nn.ReflectionPad1d and ReflectionPad2d: `padding` as F.pad takes it, (left, right[, top, bottom]). */
+export class ReflectionPad extends Module {
+  constructor(readonly padding: readonly number[]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.reflectionPad(x, this.padding);
+  }
+}
+
+/** torch.nn.Upsample in 'nearest' mode (the only one followed): to `size`, or by `scaleFactor` per spatial axis. */
+export class UpsampleNearest extends Module {
+  constructor(
+    readonly size: number | readonly number[] | null,
+    readonly scaleFactor: number | readonly number[] | null,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    const spatial = Math.max(x.rank - 2, 1);
+    const each = (v: number | readonly number[] | null) => (v === null ? null : typeof v === 'number' ? new Array<number>(spatial).fill(v) : v);
+    return F.upsampleNearest(x, each(this.size), each(this.scaleFactor));
+  }
+}
+
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;

@@ -1,4 +1,4 @@
-/** Ops that move elements without arithmetic: reshape, transpose, concat, slice. */
+/** Ops that move elements without arithmetic: reshape, transpose, concat, slice, pixel shuffle. */
 import { copyOf, FloatArray, like } from '../dtype';
 import { formatShape, Shape, ShapeError, sizeOf, stridesOf } from '../shape';
 import type { Tensor } from '../tensor';
@@ -11,6 +11,10 @@ export interface LayoutAttrs {
   concat: { axis: number };
   /** Per axis [start, end), step 1. */
   slice: { starts: number[]; ends: number[] };
+  /** [*, C·r², H, W] -> [*, C, H·r, W·r] (torch.pixel_shuffle, r the upscale factor). */
+  pixel_shuffle: { factor: number };
+  /** [*, C, H·r, W·r] -> [*, C·r², H, W] (torch.pixel_unshuffle, r the downscale factor). */
+  pixel_unshuffle: { factor: number };
 }
 
 /** Throws unless `perm` is a permutation of the axes of `shape`. */
@@ -128,6 +132,55 @@ function outerInner(shape: Shape, axis: number): [number, number] {
   return [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis + 1))];
 }
 
+/**
+ * A pixel shuffle as one permutation: the input seen as six axes [batch, C, r, r, H, W] (unshuffle:
+ * [batch, C, H, r, W, r]), every leading axis folded into batch. The checks and their wording are
+ * PyTorch 1.13's (aten/src/ATen/native/PixelShuffle.cpp).
+ */
+interface Shuffle {
+  /** The input's shape as six axes. */
+  axes: number[];
+  perm: number[];
+  shape: number[];
+}
+
+export function pixelShuffleLayout(op: 'pixel_shuffle' | 'pixel_unshuffle', x: Shape, r: number): Shuffle {
+  const factor = op === 'pixel_shuffle' ? 'upscale_factor' : 'downscale_factor';
+  if (x.length < 3) throw new ShapeError(`${op} expects input to have at least 3 dimensions, but got input with ${x.length} dimension(s)`);
+  if (!Number.isInteger(r) || r <= 0) throw new ShapeError(`${op} expects a positive ${factor}, but got ${r}`);
+  const lead = x.slice(0, -3);
+  const batch = sizeOf(lead);
+  const [c, h, w] = x.slice(-3);
+  if (op === 'pixel_shuffle') {
+    if (c % (r * r) !== 0) {
+      throw new ShapeError(`pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of ${factor}, but input.size(-3)=${c} is not divisible by ${r * r}`);
+    }
+    const oc = c / (r * r);
+    return { axes: [batch, oc, r, r, h, w], perm: [0, 1, 4, 2, 5, 3], shape: [...lead, oc, h * r, w * r] };
+  }
+  if (h % r !== 0) throw new ShapeError(`pixel_unshuffle expects height to be divisible by ${factor}, but input.size(-2)=${h} is not divisible by ${r}`);
+  if (w % r !== 0) throw new ShapeError(`pixel_unshuffle expects width to be divisible by ${factor}, but input.size(-1)=${w} is not divisible by ${r}`);
+  return { axes: [batch, c, h / r, r, w / r, r], perm: [0, 1, 3, 5, 2, 4], shape: [...lead, c * r * r, h / r, w / r] };
+}
+
+/** Both shuffles: forward moves the elements by the permutation, backward moves dy back (the inverse shuffle). */
+function pixelShuffleOp(op: 'pixel_shuffle' | 'pixel_unshuffle') {
+  return defineOp({
+    saves: [],
+    forward: ([x], { factor }: { factor: number }) => {
+      const s = pixelShuffleLayout(op, x.shape, factor);
+      const out = like(x.data);
+      permuteInto(x.data, s.axes, s.perm, out, false);
+      return { data: out, shape: s.shape, saved: s };
+    },
+    backward: ({ gy, saved }) => {
+      const g = like(gy);
+      permuteInto(gy, saved.axes, saved.perm, g, true);
+      return [g];
+    },
+  });
+}
+
 export const layoutOps: OpTable<LayoutAttrs> = {
   // d reshape = dy reshaped back (same elements, same order)
   reshape: defineOp({
@@ -211,4 +264,8 @@ export const layoutOps: OpTable<LayoutAttrs> = {
       return [g];
     },
   }),
+
+  // d pixel_shuffle = pixel_unshuffle(dy), and the other way round: the inverse permutation
+  pixel_shuffle: pixelShuffleOp('pixel_shuffle'),
+  pixel_unshuffle: pixelShuffleOp('pixel_unshuffle'),
 };

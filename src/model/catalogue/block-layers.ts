@@ -5,6 +5,8 @@
  * ResNet's blocks compute, with parameters named `<i>.body.<j>.weight`, `<i>.shortcut.<j>.weight`).
  */
 import * as nn from '../../engine/nn';
+import { pixelShuffleLayout } from '../../engine/ops/layout';
+import { ShapeError } from '../../engine/shape';
 import type { ArgValue } from '../graph';
 import { ArgDef, formatShape } from './args';
 import type { ActivationTraits, LayerDef, LayerTraits } from './layers';
@@ -24,7 +26,9 @@ export type BlockLayerType =
   | 'Mish'
   | 'Hardtanh'
   | 'ReLU6'
-  | 'Tanhshrink';
+  | 'Tanhshrink'
+  | 'PixelShuffle'
+  | 'PixelUnshuffle';
 
 function entry<M extends nn.Module>(def: LayerDef<M>): LayerDef {
   return def as unknown as LayerDef;
@@ -70,6 +74,34 @@ function instanceNorm(layer: 'InstanceNorm1d' | 'InstanceNorm2d', spatial: 1 | 2
       new Module(n(a.num_features), { eps: n(a.eps), momentum: n(a.momentum), affine: a.affine === true, trackRunningStats: a.track_running_stats === true, dtype: run.dtype }),
     argsOf: (m) => ({ num_features: m.numFeatures, eps: m.eps, momentum: m.momentum, affine: m.weight !== null, track_running_stats: m.runningMean !== null }),
     traits: { normalisation: true, keepsShape: true },
+  });
+}
+
+/** PixelShuffle and PixelUnshuffle: the engine's own shape check and PyTorch's wording, on the batched input. */
+function pixelShuffle(layer: 'PixelShuffle' | 'PixelUnshuffle'): LayerDef {
+  const [op, factor] = layer === 'PixelShuffle' ? (['pixel_shuffle', 'upscale_factor'] as const) : (['pixel_unshuffle', 'downscale_factor'] as const);
+  const Module = layer === 'PixelShuffle' ? nn.PixelShuffle : nn.PixelUnshuffle;
+  return entry<nn.PixelShuffle | nn.PixelUnshuffle>({
+    doc:
+      layer === 'PixelShuffle'
+        ? 'Rearranges channels C·r² into an r-times larger image [C, H·r, W·r] (torch.nn.PixelShuffle): the upsampling of a sub-pixel convolution (ESPCN). No parameters; the gradient is the inverse rearrangement.'
+        : 'Rearranges an image [C, H·r, W·r] into r-times smaller blocks of C·r² channels [C·r², H, W] (torch.nn.PixelUnshuffle), PixelShuffle\'s inverse. No parameters.',
+    torch: `torch.nn.${layer}`,
+    args: [{ name: factor, type: { kind: 'int', min: 1 }, doc: layer === 'PixelShuffle' ? 'r, the factor height and width grow by; the channels must be divisible by r².' : 'r, the factor height and width shrink by; both must be divisible by r.' }],
+    paramNames: [],
+    params: noParams,
+    shape: (i) => {
+      try {
+        return { shape: pixelShuffleLayout(op, [i.batchSize, ...i.inShape], n(i.args[factor])).shape.slice(1) };
+      } catch (e) {
+        if (!(e instanceof ShapeError)) throw e;
+        return { error: `${layer} of ${i.from}'s ${formatShape(i.inShape)}: ${e.message}`, arg: factor };
+      }
+    },
+    module: Module,
+    build: (a) => new Module(n(a[factor])),
+    argsOf: (m) => ({ [factor]: m instanceof nn.PixelShuffle ? m.upscaleFactor : (m as nn.PixelUnshuffle).downscaleFactor }),
+    traits: { passThrough: 'values' },
   });
 }
 
@@ -250,4 +282,6 @@ export const BLOCK_LAYERS = {
     argsOf: noArgs,
     activation: { op: 'tanhshrink', derivative: 'smooth', gain: 'linear' },
   }),
+  PixelShuffle: pixelShuffle('PixelShuffle'),
+  PixelUnshuffle: pixelShuffle('PixelUnshuffle'),
 } satisfies Record<BlockLayerType, LayerDef>;

@@ -124,6 +124,8 @@ export function cantFollowDiagnostic(c: CantFollow, needed = 'the model needs th
   const related = c.use.start !== c.opaque.origin.start || c.use.end !== c.opaque.origin.end ? [{ range: c.use, message: needed }] : [];
   const d = diag('info', 'python/cant-follow', `Gradient Lens can't follow ${c.opaque.construct} here`, c.opaque.origin, related);
   if (c instanceof DtypeCast) d.dtype = c.dtype;
+  const from = SIDECAR_PART.get(c);
+  if (from) d.sidecar = { part: from.part, inFile: false };
   return d;
 }
 
@@ -137,8 +139,8 @@ function raiseDiagnostic(e: PyRaise, severity: 'error' | 'warning', what: string
   return d;
 }
 
-/** Exceptions that escaped a sidecar's expression: which one, and whether they were raised in the file. */
-const SIDECAR_PART = new WeakMap<PyRaise, { part: 'build' | 'loss'; inFile: boolean; exprRanges: Set<object> }>();
+/** Exceptions (and constructs not followed) that escaped a sidecar's expression: which one, and whether they were raised in the file. */
+const SIDECAR_PART = new WeakMap<PyRaise | CantFollow, { part: 'build' | 'loss'; inFile: boolean; exprRanges: Set<object> }>();
 
 /** The name a module-level file has when a sidecar imports it ("model" for model.py). */
 function moduleName(fileName: string): string {
@@ -413,7 +415,7 @@ function traceClipOf(clip: ClipUse | undefined): GradientClip | null {
 }
 
 function lossSpecOf(use: LossUse | undefined, fallback: SourceRange): LossSpec {
-  if (!use) return { type: 'MSELoss', args: { reduction: 'mean' }, range: fallback, typeRange: fallback, argRanges: {} };
+  if (!use) return { type: 'MSELoss', args: { reduction: 'mean' }, range: fallback, typeRange: fallback, argRanges: {}, byHand: true };
   return { type: use.type, args: use.args as LossSpec['args'], range: use.created, typeRange: use.callee, argRanges: {} };
 }
 
@@ -789,7 +791,12 @@ export function evalExpression(interp: Interpreter, source: string, r: SourceRan
       if (part) SIDECAR_PART.set(e, { part, inFile, exprRanges });
       if (!inFile) e.r = r;
     }
-    if (e instanceof CantFollow) throw new CantFollow(e.opaque.origin.end <= source.length + 2 ? new PyOpaque(e.opaque.construct, r) : e.opaque, r);
+    // The same for a construct it cannot follow: written in the expression, it is said at the sidecar's line.
+    if (e instanceof CantFollow && rangesIn(stmt.e).has(e.opaque.origin)) {
+      const moved = new CantFollow(new PyOpaque(e.opaque.construct, r), r);
+      if (part) SIDECAR_PART.set(moved, { part, inFile: false, exprRanges: new Set() });
+      throw moved;
+    }
     throw e;
   }
 }

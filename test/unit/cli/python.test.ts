@@ -167,6 +167,8 @@ trace: {steps: 2, batch_size: 5}
       ['TwoLayer(4, 7)', 'model(x, y)[1]', /^two\.grad\.yaml:3:32: the sidecar's build expression fails: AssertionError: n_hidden must be even \(raised at (\S*\/)?two\.py:8:9\)$/],
       ['TwoLayer(4, 8)', 'model(x, y)[2]', /^two\.grad\.yaml:3:56: the sidecar's loss expression fails: IndexError: tuple index out of range/],
       ['TwoLayer(4, 8)', 'model(x, y, z)[1]', /^two\.grad\.yaml:3:56: the sidecar's loss expression fails: NameError: name 'z' is not defined/],
+      // A construct not followed, written in the expression: said there too, not at the .py's first line.
+      ['TwoLayer(4, 8)', "nn.functional.cross_entropy(model(x), y, reduction='none').mean()", /^two\.grad\.yaml:3:56: Gradient Lens can't follow a loss with reduction='none' reduced by hand here$/],
     ];
     for (const [build, loss, want] of cases) {
       for (const argv of [['trace', 'two.grad.yaml'], ['trace', 'two.py'], ['grads', 'two.grad.yaml']]) {
@@ -175,6 +177,16 @@ trace: {steps: 2, batch_size: 5}
         assert.match(r.err.trimEnd(), want, `${argv.join(' ')} ${build} ${loss}: ${r.err}`);
       }
     }
+  });
+
+  it('a sidecar loss written by hand (a policy gradient) is no torch loss to the rules: no finding about an MSELoss the files never use', async () => {
+    // A softmax policy trained by REINFORCE on returns outside [0, 1]: read as MSELoss, its softmax "could not reach" them.
+    const policy = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Policy(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n';
+    const side = 'model: {python: policy.py, build: "Policy()", loss: "-(model(x).log() * y).sum()"}\ninput: {shape: [4]}\ntarget: {shape: [2], distribution: {uniform: {low: -3, high: 5}}}\ntrace: {batch_size: 6}\n';
+    const r = await run(['trace', 'policy.py', '--steps', '2', '--format', 'json', '--fail-on', 'never'], { 'policy.py': policy, 'policy.grad.yaml': side });
+    assert.equal(r.code, 0, r.err);
+    const findings = (JSON.parse(r.out) as { findings: { rule: string; message: string }[] }).findings;
+    assert.deepEqual(findings.filter((f) => f.rule === 'loss-activation-mismatch' || /MSELoss/.test(f.message)), []);
   });
 
   /** Exit 2, nothing on stdout, one line on stderr: what a spec's errors give. */

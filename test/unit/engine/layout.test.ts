@@ -120,6 +120,60 @@ describe('layout ops', () => {
     });
   });
 
+  describe('pixel shuffle (torch.pixel_shuffle, pixel_unshuffle)', () => {
+    it('moves channel c·r² + i·r + j to pixel (h·r + i, w·r + j) of channel c', () => {
+      // [1, 4, 1, 2]: channels 0-3 of a 1×2 image become one 2×4 image.
+      const y = F.pixelShuffle(iota([1, 4, 1, 2]), 2);
+      assert.deepEqual(y.shape, [1, 1, 2, 4]);
+      // x[0, k, 0, w] = 2k + w; out[0, 0, i, 2w + j] = x[0, 2i + j, 0, w]
+      assert.deepEqual(Array.from(y.data), [0, 2, 1, 3, 4, 6, 5, 7]);
+      assert.deepEqual(F.pixelShuffle(iota([2, 3, 18, 2, 5]), 3).shape, [2, 3, 2, 6, 15]);
+      assert.deepEqual(F.pixelShuffle(iota([9, 2, 2]), 3).shape, [1, 6, 6]);
+    });
+    it('unshuffle is its inverse', () => {
+      const x = iota([2, 12, 3, 2]);
+      const y = F.pixelShuffle(x, 2);
+      assert.deepEqual(y.shape, [2, 3, 6, 4]);
+      const back = F.pixelUnshuffle(y, 2);
+      assert.deepEqual(back.shape, x.shape);
+      assert.deepEqual(Array.from(back.data), Array.from(x.data));
+    });
+    it("refuses what PyTorch refuses, in PyTorch's words", () => {
+      assert.throws(() => F.pixelShuffle(iota([1, 8, 2, 2]), 2.5), /^ShapeError: pixel_shuffle expects a positive upscale_factor, but got 2.5$/);
+      assert.throws(() => F.pixelShuffle(iota([1, 8, 2, 2]), 0), /pixel_shuffle expects a positive upscale_factor, but got 0/);
+      assert.throws(() => F.pixelShuffle(iota([1, 6, 2, 2]), 2), /input.size\(-3\)=6 is not divisible by 4/);
+      assert.throws(() => F.pixelUnshuffle(iota([1, 1, 5, 4]), 2), /pixel_unshuffle expects height to be divisible by downscale_factor, but input.size\(-2\)=5 is not divisible by 2/);
+      assert.throws(() => F.pixelUnshuffle(iota([4, 4]), 2), /at least 3 dimensions, but got input with 2 dimension\(s\)/);
+    });
+    it('gradient is the inverse shuffle of dy', () => {
+      const [g] = gradOf((x) => F.pixelShuffle(x, 2), [iota([1, 4, 1, 2], true)], [10, 11, 12, 13, 14, 15, 16, 17]);
+      // dy at out[0, 0, i, 2w + j] goes back to x[0, 2i + j, 0, w]
+      assert.deepEqual(g, [10, 12, 11, 13, 14, 16, 15, 17]);
+      gradcheck((x) => F.pixelShuffle(x, 3), [rand([2, 18, 2, 3], 21)]);
+      gradcheck((x) => F.pixelUnshuffle(x, 2), [rand([3, 2, 4, 6], 22)]);
+      gradcheck((x) => F.mul(F.pixelShuffle(x, 2), F.pixelShuffle(x, 2)), [rand([2, 1, 8, 2, 3], 23)]);
+    });
+  });
+
+  describe('reflection padding and nearest upsampling', () => {
+    it('reflects without repeating the edge, and repeats each pixel scale times', () => {
+      assert.deepEqual(Array.from(F.reflectionPad(iota([1, 1, 4]), [2, 3]).data), [2, 1, 0, 1, 2, 3, 2, 1, 0]);
+      const y = F.upsampleNearest(iota([1, 1, 2, 2]), null, [2, 2]);
+      assert.deepEqual(y.shape, [1, 1, 4, 4]);
+      assert.deepEqual(Array.from(y.data), [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3]);
+      assert.deepEqual(Array.from(F.upsampleNearest(iota([1, 1, 3]), [7], null).data), [0, 0, 0, 1, 1, 2, 2]);
+      assert.throws(() => F.reflectionPad(iota([1, 1, 3]), [3, 0]), /padding \(3, 0\) at dimension 2 of input 3/);
+    });
+    it('gradient sums dy over every output that read an input', () => {
+      const [g] = gradOf((x) => F.reflectionPad(x, [1, 1]), [iota([1, 1, 3], true)], [1, 2, 3, 4, 5]);
+      // out = [x1, x0, x1, x2, x1]
+      assert.deepEqual(g, [2, 1 + 3 + 5, 4]);
+      gradcheck((x) => F.reflectionPad(x, [2, 1, 1, 2]), [rand([2, 2, 3, 4], 31)]);
+      gradcheck((x) => F.upsampleNearest(x, null, [2, 3]), [rand([1, 2, 3, 2], 32)]);
+      gradcheck((x) => F.upsampleNearest(x, [5], null), [rand([2, 1, 3], 33)]);
+    });
+  });
+
   describe('constantPad (F.pad in constant mode)', () => {
     it('pads the last axes, last first, with the value; negative amounts crop', () => {
       const x = tensor([1, 2, 3, 4], [2, 2]);

@@ -183,6 +183,8 @@ describe('the layer catalogue', () => {
       AdaptiveAvgPool2d: { entry: '{AdaptiveAvgPool2d: {output_size: [2, 1]}}', input: '[2, 5, 4]', output: '[2, 2, 1]' },
       Dropout2d: { entry: '{Dropout2d: {p: 0.2}}', input: '[2, 3, 3]', output: '[2, 3, 3]' },
       Hardtanh: { entry: '{Hardtanh: {min_val: -2, max_val: 2}}', input: '[4]', output: '[4]' },
+      PixelShuffle: { entry: '{PixelShuffle: {upscale_factor: 2}}', input: '[8, 2, 3]', output: '[2, 4, 6]' },
+      PixelUnshuffle: { entry: '{PixelUnshuffle: {downscale_factor: 3}}', input: '[1, 6, 3]', output: '[9, 2, 1]' },
       Sequential: { entry: '{Sequential: [{Linear: {in_features: 4, out_features: 2}}, Tanh]}', input: '[4]', output: '[2]' },
     };
     const validate = new Ajv({ allErrors: true, strict: true }).compile(buildSchema());
@@ -230,6 +232,19 @@ describe('the layer catalogue', () => {
     assert.match(problem('{Unflatten: {dim: 1, unflattened_size: [5, 2]}}'), /Unflatten splits axis 1 of the batched input \[batch, 12\], of size 12, into \[5, 2\]: the sizes' product must be 12 @ \[5, 2\]/);
     assert.match(problem('{Unflatten: {dim: 1, unflattened_size: [-1, -1]}}'), /at most one -1/);
     assert.match(problem('{Unflatten: {dim: 0, unflattened_size: [2, 1]}}'), /would split the batch axis/);
+  });
+
+  it("PixelShuffle and PixelUnshuffle refuse a shape they cannot rearrange, in PyTorch's words, at the factor", () => {
+    const problem = (entry: string, shape: string) => {
+      const text = `model:\n  - ${entry}\ninput: {shape: ${shape}}\ntarget: {shape: [1]}\nloss: MSELoss\n`;
+      const { diagnostics } = parseSpec(text, 'm.grad.yaml');
+      return diagnostics.map((d) => `${d.message} @ ${text.slice(d.range.start, d.range.end)}`).join('; ');
+    };
+    assert.match(problem('{PixelShuffle: {upscale_factor: 2}}', '[6, 4, 4]'), /PixelShuffle of the input's \[6, 4, 4\]: pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size\(-3\)=6 is not divisible by 4 @ 2/);
+    assert.match(problem('{PixelUnshuffle: {downscale_factor: 3}}', '[1, 6, 4]'), /pixel_unshuffle expects width to be divisible by downscale_factor, but input.size\(-1\)=4 is not divisible by 3 @ 3/);
+    assert.match(problem('{PixelShuffle: {upscale_factor: 2}}', '[8]'), /at least 3 dimensions, but got input with 2 dimension\(s\)/);
+    assert.match(problem('{PixelShuffle: {upscale_factor: 0}}', '[4, 2, 2]'), /upscale_factor/);
+    assert.match(problem('{PixelShuffle: {upscale_factor: 2}}', '[8, 3, 5]'), /model's output \[2, 6, 10\] with the target/);
   });
 
   it('no rule keeps its own list of layer, loss or optimiser names', () => {

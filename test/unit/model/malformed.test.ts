@@ -58,7 +58,7 @@ const cases: Case[] = [
   { name: 'unknown layer, bare', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n  - Sigmod' }), code: 'spec/unknown-layer', at: '3:5', message: /unknown layer 'Sigmod'\. Did you mean 'Sigmoid'\?/ },
   { name: 'unknown layer, map form', text: seed({ model: '  - Linaer: {in_features: 10, out_features: 1}' }), code: 'spec/unknown-layer', at: '2:5', message: /Did you mean 'Linear'\?/ },
   { name: 'wrong case of a layer', text: seed({ model: '  - Linear: {in_features: 10, out_features: 1}\n  - relu' }), code: 'spec/unknown-layer', at: '3:5', message: /Did you mean 'ReLU'\?/ },
-  { name: 'unsupported layer lists the known ones', text: seed({ model: '  - PixelShuffle: {upscale_factor: 2}' }), code: 'spec/unknown-layer', at: '2:5', message: /unknown layer 'PixelShuffle'\. Layers are Linear, Conv1d/ },
+  { name: 'unsupported layer lists the known ones', text: seed({ model: '  - Upsample: {scale_factor: 2}' }), code: 'spec/unknown-layer', at: '2:5', message: /unknown layer 'Upsample'\. Layers are Linear, Conv1d/ },
   { name: 'misspelt argument', text: seed({ model: '  - Linear: {in_feature: 10, out_features: 1}' }), code: 'spec/unknown-arg', at: '2:14', message: /Linear has no argument 'in_feature'\. Did you mean 'in_features'\? Its arguments are in_features, out_features, bias/ },
   { name: 'string where an integer is expected', text: seed({ model: '  - Linear: {in_features: ten, out_features: 1}' }), code: 'spec/type', at: '2:27', message: /Linear in_features must be a positive integer \(got the string "ten"\)/ },
   { name: 'zero size', text: seed({ model: '  - Linear: {in_features: 10, out_features: 0}' }), code: 'spec/type', at: '2:45', message: /out_features must be a positive integer \(got 0\)/ },

@@ -216,6 +216,53 @@ for step in range(3):
     );
   });
 
+  it('nn.PixelShuffle, nn.PixelUnshuffle, F.pixel_shuffle and torch.pixel_unshuffle: the shapes and attributes PyTorch gives', async () => {
+    await traced(
+      script(
+        'self.conv = nn.Conv2d(5, 8, 3, padding=1)\nself.up = nn.PixelShuffle(2)\nself.down = nn.PixelUnshuffle(downscale_factor=2)\nself.fc = nn.Linear(8 * 2 * 4, 1)\nassert self.up.upscale_factor == 2 and self.down.downscale_factor == 2',
+        'h = self.up(self.conv(x.unsqueeze(-1).expand(3, 5, 4, 4)))\nassert tuple(h.shape) == (3, 2, 8, 8)\nassert tuple(F.pixel_shuffle(h, 1).shape) == (3, 2, 8, 8)\nh = torch.pixel_unshuffle(F.pixel_shuffle(self.down(h), 2), 2)\nassert tuple(h.shape) == (3, 8, 4, 4)\nreturn self.fc(h[:, :, :2].flatten(1))',
+      ),
+    );
+  });
+
+  it("a pixel shuffle of channels not divisible by the factor's square raises PyTorch's RuntimeError at the call", async () => {
+    const text = script('self.conv = nn.Conv2d(5, 6, 1)\nself.up = nn.PixelShuffle(2)\nself.fc = nn.Linear(6, 1)', 'return self.fc(self.up(self.conv(x.unsqueeze(-1))).flatten(1))');
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    const d = r.diagnostics.find((x) => /RuntimeError/.test(x.message));
+    assert.ok(d, r.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
+    assert.match(d.message, /pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size\(-3\)=6 is not divisible by 4/);
+    assert.equal(at(text, d.range), 'self.up(self.conv(x.unsqueeze(-1)))');
+  });
+
+  it("nn.Upsample and F.interpolate in an interpolating mode are not followed, said at the call; 'nearest' and ReflectionPad2d keep PyTorch's attributes", async () => {
+    for (const [init, forward, call] of [
+      ["self.up = nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)\nself.fc = nn.Linear(5 * 8 * 2, 1)", 'return self.fc(self.up(x.unsqueeze(1)).flatten(1))', "nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)"],
+      ['self.fc = nn.Linear(5 * 8 * 2, 1)', "return self.fc(F.interpolate(x.unsqueeze(1), scale_factor=2, mode='bicubic').flatten(1))", "F.interpolate(x.unsqueeze(1), scale_factor=2, mode='bicubic')"],
+    ]) {
+      const text = script(init, forward);
+      const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+      const d = r.diagnostics.find((x) => x.code === 'python/cant-follow');
+      assert.ok(d, r.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
+      assert.match(d.message, /can't follow (nn\.Upsample|F\.interpolate)\(mode='(bilinear|bicubic)'\)/);
+      assert.equal(at(text, d.range), call);
+    }
+    await traced(
+      script(
+        "self.up = nn.Upsample(scale_factor=2, mode='nearest')\nself.pad = nn.ReflectionPad2d((1, 0, 2, 1))\nself.fc = nn.Linear(13 * 9, 1)\nassert self.up.mode == 'nearest' and self.pad.padding == (1, 0, 2, 1)",
+        'h = self.pad(self.up(x.unsqueeze(1)))\nassert tuple(h.shape) == (3, 1, 13, 9)\nreturn self.fc(h.flatten(1))',
+      ),
+    );
+  });
+
+  it("nn.Transformer.generate_square_subsequent_mask, from the class or a model's transformer: torch 1.13's float causal mask", async () => {
+    await traced(
+      script(
+        'self.tf = nn.Transformer(d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8, dropout=0.0)\nself.fc = nn.Linear(4, 1)',
+        "m = nn.Transformer.generate_square_subsequent_mask(3)\nassert m.tolist() == [[0.0, float('-inf'), float('-inf')], [0.0, 0.0, float('-inf')], [0.0, 0.0, 0.0]]\nassert m.dtype == torch.float32\ntgt = x.transpose(0, 1)\nout = self.tf(tgt, tgt, tgt_mask=self.tf.generate_square_subsequent_mask(tgt.size(0)))\nreturn self.fc(out[-1])",
+      ),
+    );
+  });
+
   it("a torch name the mirror lacks is a value Gradient Lens can't follow, at its range, never an AttributeError", async () => {
     const text = script('self.fc = nn.Linear(4, 1)\nself.norm = nn.FancyNorm(4)', 'return self.fc(self.norm(x).mean(1))');
     const r = await analysePython({ text, fileName: 'model.py', steps: 2 });

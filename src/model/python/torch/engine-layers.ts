@@ -9,6 +9,8 @@
  */
 import * as enn from '../../../engine/nn';
 import type { Tensor } from '../../../engine/tensor';
+import { tensor } from '../../../engine/functional/creation';
+import { getDefaultDtype } from '../../../engine/dtype';
 import type { Range } from '../ast';
 import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
@@ -23,6 +25,8 @@ export interface EngineLayer {
   forward?: { sig: string; run(m: enn.Module, a: Bound, torch: Torch, r: Range): Value };
   /** The constructor arguments PyTorch keeps as attributes, by PyTorch's names. */
   attrs?(m: enn.Module): Record<string, Value>;
+  /** The class's static methods (nn.Transformer.generate_square_subsequent_mask). */
+  statics?(torch: Torch): Record<string, PyBuiltin>;
 }
 
 const int = (n: number): bigint => BigInt(n);
@@ -180,6 +184,33 @@ export function adaptiveSize(torch: Torch, v: Value, r: Range): number | [number
   return torch.interp.raise('TypeError', 'output_size must be an int or a tuple of two ints (or None)', r);
 }
 
+/** ReflectionPad1d/2d's padding: an int for every side, or PyTorch's (left, right[, top, bottom]). */
+function reflectionPadding(torch: Torch, v: Value, sides: 2 | 4, r: Range): number[] {
+  if (isInt(v)) return new Array<number>(sides).fill(torch.int(v, r, 'padding'));
+  const p = torch.ints(v, r, 'padding');
+  if (p.length !== sides) return torch.interp.raise('ValueError', `padding must be an int or a ${sides}-tuple, got ${p.length} values`, r);
+  return p;
+}
+
+/** Upsample's size or scale_factor: null, one value for every spatial axis, or one each. */
+function sizeOrScale(torch: Torch, v: Value, r: Range, what: 'size' | 'scale_factor'): number | number[] | null {
+  if (v === null) return null;
+  if (v instanceof PyTuple || v instanceof PyList) return v.items.map((x) => (what === 'size' ? torch.int(x, r, what) : torch.number(x, r, what)));
+  return what === 'size' ? torch.int(v, r, what) : torch.number(v, r, what);
+}
+
+/** nn.Upsample and F.interpolate: 'nearest' is followed; the interpolating modes are not (yet). */
+export function nearestOnly(torch: Torch, a: Bound, r: Range, call: string): void {
+  if (a.mode !== 'nearest') throw new CantFollow(new PyOpaque(`${call}(mode='${String(a.mode)}')`, r), r);
+  if (a.recompute_scale_factor === true) throw new CantFollow(new PyOpaque(`${call}(recompute_scale_factor=True)`, r), r);
+}
+
+export function upsampleArgs(torch: Torch, a: Bound, r: Range): [number | number[] | null, number | number[] | null] {
+  return [sizeOrScale(torch, a.size, r, 'size'), sizeOrScale(torch, a.scale_factor, r, 'scale_factor')];
+}
+
+const float = (v: number | readonly number[] | null): Value => (v === null ? null : typeof v === 'number' ? v : new PyTuple([...v]));
+
 export const ENGINE_LAYERS: Record<string, EngineLayer> = {
   RNN: recurrent('RNN'),
   LSTM: recurrent('LSTM'),
@@ -302,6 +333,13 @@ export const ENGINE_LAYERS: Record<string, EngineLayer> = {
         ),
     },
     attrs: (m) => ({ d_model: int((m as enn.Transformer).dModel), nhead: int((m as enn.Transformer).nhead), batch_first: (m as enn.Transformer).batchFirst }),
+    statics: (torch) => ({
+      // A float causal mask: 0 on and below the diagonal, -inf above (torch 1.13's static method).
+      generate_square_subsequent_mask: native("generate_square_subsequent_mask(sz, device='cpu')", (a, r) => {
+        const n = torch.int(a.sz, r, 'sz');
+        return torch.wrap(tensor(Array.from({ length: n * n }, (_, i) => (i % n > Math.floor(i / n) ? -Infinity : 0)), [n, n], getDefaultDtype()));
+      }),
+    }),
   },
   GroupNorm: {
     init: '__init__(self, num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None)',
@@ -322,6 +360,28 @@ export const ENGINE_LAYERS: Record<string, EngineLayer> = {
     init: '__init__(self, p=0.5, inplace=False)',
     build: (a, torch, r) => new enn.Dropout2d(torch.dropoutOff ? 0 : torch.number(a.p, r, 'p'), torch.dropoutRng),
     attrs: (m) => ({ p: (m as enn.Dropout2d).p, inplace: false }),
+  },
+  ReflectionPad1d: {
+    init: '__init__(self, padding)',
+    build: (a, torch, r) => new enn.ReflectionPad(reflectionPadding(torch, a.padding, 2, r)),
+    attrs: (m) => ({ padding: new PyTuple((m as enn.ReflectionPad).padding.map(int)) }),
+  },
+  ReflectionPad2d: {
+    init: '__init__(self, padding)',
+    build: (a, torch, r) => new enn.ReflectionPad(reflectionPadding(torch, a.padding, 4, r)),
+    attrs: (m) => ({ padding: new PyTuple((m as enn.ReflectionPad).padding.map(int)) }),
+  },
+  Upsample: {
+    init: "__init__(self, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None)",
+    build: (a, torch, r) => {
+      nearestOnly(torch, a, r, 'nn.Upsample');
+      return new enn.UpsampleNearest(...upsampleArgs(torch, a, r));
+    },
+    attrs: (m) => ({ mode: 'nearest', scale_factor: float((m as enn.UpsampleNearest).scaleFactor) }),
+  },
+  UpsamplingNearest2d: {
+    init: '__init__(self, size=None, scale_factor=None)',
+    build: (a, torch, r) => new enn.UpsampleNearest(...upsampleArgs(torch, a, r)),
   },
   SiLU: { init: '__init__(self, inplace=False)', build: () => new enn.SiLU() },
   Mish: { init: '__init__(self, inplace=False)', build: () => new enn.Mish() },

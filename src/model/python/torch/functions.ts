@@ -7,7 +7,7 @@
 import { isGradEnabled, setGradEnabled } from '../../../engine/context';
 import type { TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
-import type * as enn from '../../../engine/nn';
+import * as enn from '../../../engine/nn';
 import { Tensor } from '../../../engine/tensor';
 import { LAYERS, LayerType } from '../../catalogue';
 import { LOSSES, LossType } from '../../catalogue/losses';
@@ -18,7 +18,7 @@ import { Bound, native } from '../native';
 import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { UNARY_MATH } from './elementwise';
-import { adaptiveSize } from './engine-layers';
+import { adaptiveSize, nearestOnly, upsampleArgs } from './engine-layers';
 import { namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
@@ -351,6 +351,13 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     const s = a.stride === null ? null : pairOf(a.stride, r);
     return wrap(F.avgPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
   });
+  // torch.pixel_shuffle is F.pixel_shuffle (the same function in PyTorch).
+  for (const [name, factor, shuffle] of [
+    ['pixel_shuffle', 'upscale_factor', F.pixelShuffle],
+    ['pixel_unshuffle', 'downscale_factor', F.pixelUnshuffle],
+  ] as const) {
+    functional[name] = fns[name] = fn(functional, `${name}(input, ${factor})`, (a, r) => wrap(shuffle(T_(a.input, r), torch.int(a[factor], r, `${name}(): argument '${factor}' (position 2)`))));
+  }
   fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => wrap(F.adaptiveAvgPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r))));
   // Element-wise and channel-wise (whole feature maps) dropout, both off under `trace: {dropout: false}`.
   for (const [name, drop] of [['dropout', F.dropout], ['dropout2d', F.dropout2d]] as const) {
@@ -379,8 +386,14 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     ),
   );
   fn(functional, 'pad(input, pad, mode="constant", value=None)', (a, r) => {
+    if (a.mode === 'reflect') return wrap(F.reflectionPad(T_(a.input, r), torch.ints(a.pad, r, 'pad')));
     if (a.mode !== 'constant') throw new CantFollow(new PyOpaque(`F.pad(mode='${String(a.mode)}')`, r), r);
     return wrap(F.constantPad(T_(a.input, r), torch.ints(a.pad, r, 'pad'), a.value === null ? 0 : torch.number(a.value, r, 'value')));
+  });
+  fn(functional, "interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None, antialias=False)", (a, r) => {
+    nearestOnly(torch, a, r, 'F.interpolate');
+    const x = T_(a.input, r);
+    return wrap(new enn.UpsampleNearest(...upsampleArgs(torch, a, r)).forward(x));
   });
 
   // ── losses ───────────────────────────────────────────────────────────────

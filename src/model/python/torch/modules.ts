@@ -389,6 +389,7 @@ export function makeModuleClasses(torch: Torch): void {
     const cls = engineClass(torch, Module, name);
     const forward = engineForward(torch, def, (self) => (self as ModuleObj).engine);
     if (forward) cls.dict.set('forward', forward);
+    for (const [k, f] of Object.entries(def.statics?.(torch) ?? {})) cls.dict.set(k, f);
     torch.nnClasses.set(name, cls);
   }
 }
