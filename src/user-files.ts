@@ -180,3 +180,17 @@ export function writeOutputFile(path: string, text: string, inputs: readonly { p
     throw new UserFileError(path, `cannot write the ${what}: ${errnoMessage(e)}`);
   }
 }
+
+/**
+ * The text of a file that may not exist: null when there is none (a module that is not the
+ * user's), the text otherwise, within the size limit (else a UserFileError saying so).
+ */
+export function readUserFileIfAny(path: string, limit: ReadLimit): string | null {
+  try {
+    if (!statSync(path).isFile()) return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+  }
+  return readUserFile(path, limit);
+}
