@@ -166,7 +166,7 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const tooLarge = pythonTooLarge(text, pyFile, limits);
   if (tooLarge) throw errorAt(pyFile, raw, 0, tooLarge);
   // The script's own modules, read from disk; a place in one of them is shown at its own file and line.
-  const sources = userModuleSources(limits);
+  const sources = userModuleSources(inputs.io.readFile, limits);
   const inImported = (own: Locate): Locate => (range) => (range.file !== undefined ? inText(shown(range.file), sources.texts.get(range.file) ?? '')(range) : own(range));
   const locate = inImported(notebook ? inNotebook(pyFile, notebook) : inText(pyFile, text));
   const stored = notebook ? inImported(inStoredNotebook(pyFile, notebook, raw)) : locate;

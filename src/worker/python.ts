@@ -23,7 +23,7 @@ import type { Tensor } from '../engine/tensor';
 import { explainError, PythonBuild, PythonDiagnostic, PythonModel, PythonRead, readPython } from '../model/python/front';
 import { loadPythonParser } from '../model/python/tree-sitter';
 import type { PythonSources } from '../model/python/imports';
-import { readUserFileIfAny } from '../user-files';
+import { isMissingFile, type ReadLimit } from '../user-files';
 import { watchApplications } from '../model/python/torch';
 import type { RuleConfig } from '../rules/config';
 import type { Finding } from '../rules/types';
@@ -61,13 +61,26 @@ export interface PythonJob {
  * first (the editor's), else the file on disk within the size limit. `texts` keeps what was read,
  * by path, so places in those files can be shown by line.
  */
-export function userModuleSources(limits: Pick<Limits, 'maxPythonKB'>, unsaved: ReadonlyMap<string, string> = new Map()): PythonSources & { texts: Map<string, string> } {
+export function userModuleSources(
+  readFile: (path: string, limit: ReadLimit) => string,
+  limits: Pick<Limits, 'maxPythonKB'>,
+  unsaved: ReadonlyMap<string, string> = new Map(),
+): PythonSources & { texts: Map<string, string> } {
   const texts = new Map<string, string>();
+  const limit: ReadLimit = { maxBytes: maxPythonBytes(limits), limit: 'maxPythonKB', what: 'Python file' };
   return {
     texts,
     read(path) {
-      const text = unsaved.get(path) ?? readUserFileIfAny(path, { maxBytes: maxPythonBytes(limits), limit: 'maxPythonKB', what: 'Python file' });
-      if (text !== null) texts.set(path, text);
+      let text = unsaved.get(path);
+      if (text === undefined) {
+        try {
+          text = readFile(path, limit);
+        } catch (e) {
+          if (isMissingFile(e)) return null;
+          throw e;
+        }
+      }
+      texts.set(path, text);
       return text;
     },
   };
