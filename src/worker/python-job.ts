@@ -31,8 +31,9 @@ function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {
 }
 
 /**
- * A diagnostic is this document's problem: one in an imported file is shown at the import that led
- * there, naming the file and line (the editor's problems are the document's own).
+ * A diagnostic is this document's problem: one in an imported file is shown at the script's line
+ * that led there (the innermost call from it, else the import), naming the file and line (the
+ * editor's problems are the document's own).
  */
 function problem(d: PythonDiagnostic, lines: LineIndex, req?: TraceRequest, imported: readonly ImportedFile[] = []): SpecProblem {
   const from = d.range.file !== undefined ? imported.find((f) => f.path === d.range.file) : undefined;
@@ -41,7 +42,7 @@ function problem(d: PythonDiagnostic, lines: LineIndex, req?: TraceRequest, impo
   return {
     severity: d.severity,
     message: where ? `${d.message} (${where})` : d.message,
-    range: lines.range(from ? from.site : d.range),
+    range: lines.range(from ? (inThisFile[0]?.range ?? from.site) : d.range),
     code: d.code,
     // The Python front end's diagnostics say what to change; they carry no edits of their own.
     fixes: [],

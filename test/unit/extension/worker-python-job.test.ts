@@ -78,8 +78,15 @@ describe('trace worker job on PyTorch source', () => {
       const raising = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: block.replace('nn.Linear(4, 32)', 'nn.Linear(4, 32, nope=1)') } } });
       const problem = (raising[0] as Of<'parsed'>).problems[0];
       assert.ok(problem, JSON.stringify(raising));
-      assert.equal(problem.range.start.line, lineOf(main, /^from block import Block/));
+      assert.equal(problem.range.start.line, lineOf(main, /^net = Block\(\)/), 'the script\'s call that raised there');
       assert.match(problem.message, /\(block\.py line 7\)$/);
+      // A syntax error there: at the script's import.
+      const broken = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: block.replace('def forward(self, x):', 'def forward(self, x:') } } });
+      const syntax = (broken[0] as Of<'parsed'>).problems[0];
+      assert.equal(syntax?.code, 'python/syntax', JSON.stringify(broken));
+      assert.equal(syntax.severity, 'error');
+      assert.equal(syntax.range.start.line, lineOf(main, /^from block import Block/));
+      assert.match(syntax.message, /^syntax error in an imported file: .*\(block\.py line 11\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
