@@ -24,7 +24,8 @@ export interface TraceRequest {
   limits?: Partial<Limits>;
   /**
    * Folders the spec's `data:` files may be read from besides its own (the workspace folder), or
-   * null when the spec is not a local file (a virtual workspace): its data files cannot be read.
+   * null when the spec is not a local file (a virtual workspace): its data files cannot be read, nor
+   * a Python script's own modules.
    */
   dataRoots?: string[] | null;
   config: RuleConfig;

@@ -79,8 +79,8 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   const base: PythonJob = {
     text: req.text,
     fileName: req.fileName,
-    // The script's own modules: an open document's unsaved text, else the disk (a virtual workspace has no folder to import from).
-    ...(isAbsolute(req.fileName) ? { sources: userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))), maxCodeBytes: maxPythonBytes(limits) } : {}),
+    // The script's own modules: an open document's unsaved text, else the disk; a document that is no local file (untitled, virtual) has no folder to import from.
+    ...(req.dataRoots !== null && isAbsolute(req.fileName) ? { sources: userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))), maxCodeBytes: maxPythonBytes(limits) } : {}),
     config: req.config,
     steps: req.steps,
     memoryLimitBytes: req.memoryLimitBytes,

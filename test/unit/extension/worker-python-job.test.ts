@@ -63,6 +63,8 @@ describe('trace worker job on PyTorch source', () => {
       const fileName = join(dir, 'main.py');
       const healthy = await run({ text: main, fileName, steps: 3 });
       assert.deepEqual((healthy[0] as Of<'parsed'>).reads, [join(dir, 'block.py')]);
+      // A document that is no local file reads nothing beside it.
+      assert.equal(((await run({ text: main, fileName, steps: 3, dataRoots: null }))[0] as Of<'parsed'>).reads, undefined);
       assert.equal((healthy.at(-1) as Of<'traced'>).findings.filter((f) => f.rule === 'saturated-activation').length, 0);
       // The editor's unsaved text of block.py: a large init, not on disk.
       const unsaved = block.replace('        self.fc2', '        nn.init.normal_(self.fc1.weight, std=50.0)\n        self.fc2');
