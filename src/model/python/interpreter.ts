@@ -650,7 +650,8 @@ export class Interpreter {
       else if (parent instanceof PyOpaque) mod = moduleMember(parent, parts[i - 1], r);
       else mod = opaqueModule(prefix, r);
       this.modules.set(prefix, mod);
-      if (parent instanceof PyModule && mod instanceof PyModule && !parent.dict.has(parts[i - 1])) parent.dict.set(parts[i - 1], mod);
+      // A submodule the user's package lacks is its opaque member (`models.missing.Net` can't be followed), not an AttributeError.
+      if (parent instanceof PyModule && (mod instanceof PyModule || parent.file !== undefined) && !parent.dict.has(parts[i - 1])) parent.dict.set(parts[i - 1], mod);
     }
     return mod!;
   }
