@@ -22,6 +22,8 @@ export class UserFileError extends Error {
     readonly offset = 0,
     /** The text, when it was read: for line and column. */
     readonly text = '',
+    /** The system's error code when the file could not be opened ('ENOENT'). */
+    readonly code?: string,
   ) {
     super(oneLine(message));
   }
@@ -70,7 +72,7 @@ export function readUserBytes(path: string, limit: ReadLimit): Buffer {
     fd = openSync(path, 'r');
   } catch (e) {
     if (e instanceof UserFileError) throw e;
-    throw new UserFileError(path, `cannot read the ${limit.what}: ${errnoMessage(e)}`);
+    throw new UserFileError(path, `cannot read the ${limit.what}: ${errnoMessage(e)}`, 0, '', (e as NodeJS.ErrnoException).code);
   }
   try {
     // The size stat gives is a claim (files under /proc say 0): count what is actually read.
@@ -179,4 +181,10 @@ export function writeOutputFile(path: string, text: string, inputs: readonly { p
     }
     throw new UserFileError(path, `cannot write the ${what}: ${errnoMessage(e)}`);
   }
+}
+
+/** Whether a read failed because there is no such file (the error a reader throws, with its errno code). */
+export function isMissingFile(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }

@@ -5,7 +5,7 @@
  * with one line for a log that cannot be read.
  */
 import { statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { analyseRun, RunAnalysis } from '../analyse';
 import { oneLine } from '../escape';
 import { positionAt } from '../model/graph';
@@ -15,7 +15,7 @@ import { RunLogError, RunReader } from '../trace/run-log/reader';
 import type { Trace } from '../trace/types';
 import { UserFileError } from '../user-files';
 import { choice, limitsFromArgs, parseArgs, UsageError } from './args';
-import { exitCodeFor, FailOn, formatFindings, Locate, toSarif } from './findings';
+import { exitCodeFor, FailOn, formatFindings, Locate, shown, toSarif } from './findings';
 import { Inputs, InputError, loadRuleConfig } from './input';
 import type { Io } from './main';
 import { formatNormTable } from './trace';
@@ -37,11 +37,6 @@ export interface RunCheck extends RunAnalysis {
   locate: Locate;
 }
 
-/** As compilers print paths: relative to the working folder when inside it. */
-function shown(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}
 
 /** Reads the whole log and applies the rules; shared by `check` and `report`. */
 export function checkRun(path: string, config: RuleConfig | undefined, io: Io, inputs: Inputs): RunCheck {

@@ -1,4 +1,5 @@
 /** Findings for the terminal (compiler style) and for code scanning (SARIF 2.1.0). */
+import { isAbsolute, relative } from 'node:path';
 import { oneLine } from '../escape';
 import { positionAt } from '../model';
 import type { SourceRange } from '../model/graph';
@@ -20,6 +21,12 @@ export interface Place {
 export type Locate = (range: SourceRange) => Place;
 
 /** Every range in one text, the file named `file`. */
+/** As compilers print paths: relative to the working folder when inside it. */
+export function shown(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
 export function inText(file: string, text: string): Locate {
   return (range) => {
     const s = positionAt(text, range.start);

@@ -4,7 +4,7 @@
  * cannot follow is printed at its line, like a finding.
  */
 import { oneLine } from '../escape';
-import { limitName, maxSpecBytes, memoryLimitBytes } from '../limits';
+import { limitName, maxPythonBytes, maxSpecBytes, memoryLimitBytes } from '../limits';
 import { positionAt } from '../model';
 import type { PythonDiagnostic } from '../model/python/front';
 import type { DType } from '../engine';
@@ -16,9 +16,9 @@ import { resolve } from 'node:path';
 import { parseSpec } from '../model';
 import type { PythonSidecar } from '../model/parse';
 import { parsePython } from '../model/python/parse';
-import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, pythonTooLarge, readyForPython, sidecarCandidates, sidecarTarget, withSidecar } from '../worker/python';
+import { analysePythonNow, noModel, pythonGrads, PythonJob, PythonResult, pythonTooLarge, readyForPython, sidecarCandidates, sidecarTarget, userModuleSources, withSidecar } from '../worker/python';
 import { cellAt, NotebookError, NotebookSource, notebookSource, storedOffset } from '../model/python/notebook';
-import { inText, Locate, Place, placeText } from './findings';
+import { inText, Locate, Place, placeText, shown } from './findings';
 import { choice, limitsFromArgs, ParsedArgs, positiveInt, UsageError } from './args';
 import { errorAt, Inputs, loadBatch, loadRuleConfig, loadState, locateTraceError } from './input';
 import { TraceError } from '../trace/errors';
@@ -165,8 +165,11 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   const text = notebook?.text ?? raw;
   const tooLarge = pythonTooLarge(text, pyFile, limits);
   if (tooLarge) throw errorAt(pyFile, raw, 0, tooLarge);
-  const locate = notebook ? inNotebook(pyFile, notebook) : inText(pyFile, text);
-  const stored = notebook ? inStoredNotebook(pyFile, notebook, raw) : locate;
+  // The script's own modules, read from disk; a place in one of them is shown at its own file and line.
+  const sources = userModuleSources(inputs.io.readFile, limits);
+  const inImported = (own: Locate): Locate => (range) => (range.file !== undefined ? inText(shown(range.file), sources.texts.get(range.file) ?? '')(range) : own(range));
+  const locate = inImported(notebook ? inNotebook(pyFile, notebook) : inText(pyFile, text));
+  const stored = notebook ? inImported(inStoredNotebook(pyFile, notebook, raw)) : locate;
   const statePath = args.options.get('state');
   const batchPath = args.options.get('batch');
   const configPath = args.options.get('config');
@@ -185,7 +188,19 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   try {
     const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
     const chosen = args.options.has('dtype') ? dtype : undefined;
-    let job: PythonJob = { text, fileName: pyFile, config, steps, dtype: chosen, state, batch, memoryLimitBytes: memoryLimitBytes(limits), onRead: () => void (reading = null) };
+    let job: PythonJob = {
+      text,
+      fileName: pyFile,
+      config,
+      steps,
+      dtype: chosen,
+      state,
+      batch,
+      memoryLimitBytes: memoryLimitBytes(limits),
+      sources,
+      maxCodeBytes: maxPythonBytes(limits),
+      onRead: () => void (reading = null),
+    };
     if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
     return withinLimits(
       () => {

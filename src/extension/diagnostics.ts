@@ -28,11 +28,11 @@ export function ruleDocs(extensionUri: vscode.Uri, rule: string): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'README.md').with({ fragment: `rule-${rule}` });
 }
 
-export function findingDiagnostic(f: ResolvedFinding, uri: vscode.Uri, extensionUri: vscode.Uri): vscode.Diagnostic {
+export function findingDiagnostic(f: ResolvedFinding, uri: vscode.Uri, extensionUri: vscode.Uri, traced = uri): vscode.Diagnostic {
   const d = new vscode.Diagnostic(toRange(f.range), f.message, SEVERITY[f.severity]);
   d.source = DIAGNOSTIC_SOURCE;
   d.code = { value: f.rule, target: ruleDocs(extensionUri, f.rule) };
-  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.uri ? vscode.Uri.parse(r.uri) : r.file ? vscode.Uri.file(r.file) : uri, toRange(r.range)), r.message));
+  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.uri ? vscode.Uri.parse(r.uri) : r.file ? vscode.Uri.file(r.file) : traced, toRange(r.range)), r.message));
   return d;
 }
 

@@ -24,7 +24,8 @@ export interface TraceRequest {
   limits?: Partial<Limits>;
   /**
    * Folders the spec's `data:` files may be read from besides its own (the workspace folder), or
-   * null when the spec is not a local file (a virtual workspace): its data files cannot be read.
+   * null when the spec is not a local file (a virtual workspace): its data files cannot be read, nor
+   * a Python script's own modules.
    */
   dataRoots?: string[] | null;
   config: RuleConfig;
@@ -38,6 +39,8 @@ export interface TraceRequest {
 export interface PythonRequest {
   /** The sidecar spec that names the file (`model: {python: ..., build: ...}`), as its text and path. */
   sidecar?: { text: string; fileName: string };
+  /** The text of the user's .py files open with unsaved edits, by path: an import of one reads this, not the disk. */
+  unsaved?: Record<string, string>;
 }
 
 /** A problem with the spec itself: YAML/JSON syntax, unknown layer, wrong argument; or the hint on an empty file. */
@@ -93,7 +96,8 @@ export interface Timings {
 
 export type TraceReply =
   /** Sent as soon as the spec is parsed, before any tracing: parse errors show without waiting. */
-  | { type: 'parsed'; id: number; problems: SpecProblem[]; ok: boolean; layers: LayerRangeView[]; parseMs: number }
+  /** `reads`: the user's other files the run read (a script's imported modules), whose edits make it stale. */
+  | { type: 'parsed'; id: number; problems: SpecProblem[]; ok: boolean; layers: LayerRangeView[]; parseMs: number; reads?: string[] }
   /**
    * What the worker reads now ("parsing model.py (600 KiB of Python)"), or null once the trace
    * starts. A trace is synchronous, so the worker cannot answer when the host's time limit ends

@@ -10,11 +10,16 @@ import { layersInOrder } from '../rules/util';
 import { readingNow, resolveFinding } from './job';
 import type { SpecProblem, TraceReply, TraceRequest } from './messages';
 import { lineIndex, type LineIndex } from './positions';
-import { analysePython, noModel, type PythonJob, pythonTooLarge, readyForPython, releasePython, sidecarTarget, withSidecar } from './python';
+import { analysePython, noModel, type PythonJob, pythonTooLarge, readyForPython, releasePython, sidecarTarget, userModuleSources, withSidecar } from './python';
 import { DEFAULT_LIMITS } from '../limits';
 import { parsePython } from '../model/python/parse';
 import { READING } from '../limits';
-import { basename, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SourceRange } from '../model/graph';
+import type { ImportedFile } from '../model/python/imports';
+import { maxPythonBytes } from '../limits';
+import { readUserFile } from '../user-files';
 
 /** Where a failing sidecar expression is written ("two.grad.yaml line 3"): the .py's problem names it. */
 function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {
@@ -25,16 +30,23 @@ function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {
   return r ? `${basename(given.fileName)} line ${lineIndex(given.text).position(r.start).line + 1}` : null;
 }
 
-function problem(d: PythonDiagnostic, lines: LineIndex, req?: TraceRequest): SpecProblem {
-  const where = d.sidecar && req ? sidecarLine(req, d.sidecar.part) : null;
+/**
+ * A diagnostic is this document's problem: one in an imported file is shown at the script's line
+ * that led there (the innermost call from it, else the import), naming the file and line (the
+ * editor's problems are the document's own).
+ */
+function problem(d: PythonDiagnostic, lines: LineIndex, req?: TraceRequest, imported: readonly ImportedFile[] = []): SpecProblem {
+  const from = d.range.file !== undefined ? imported.find((f) => f.path === d.range.file) : undefined;
+  const where = from ? `${basename(from.path)} line ${lineIndex(from.text).position(d.range.start).line + 1}` : d.sidecar && req ? sidecarLine(req, d.sidecar.part) : null;
+  const inThisFile = d.related.filter((r) => r.range.file === undefined);
   return {
     severity: d.severity,
     message: where ? `${d.message} (${where})` : d.message,
-    range: lines.range(d.range),
+    range: lines.range(from ? (inThisFile[0]?.range ?? from.site) : d.range),
     code: d.code,
     // The Python front end's diagnostics say what to change; they carry no edits of their own.
     fixes: [],
-    ...(d.related.length ? { related: d.related.map((r) => ({ range: lines.range(r.range), message: r.message })) } : {}),
+    ...(inThisFile.length ? { related: inThisFile.map((r) => ({ range: lines.range(r.range), message: r.message })) } : {}),
   };
 }
 
@@ -63,9 +75,12 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   }
   const lines = lineIndex(req.text);
   let of = req.steps ?? 20;
+  const limits = { ...DEFAULT_LIMITS, ...req.limits };
   const base: PythonJob = {
     text: req.text,
     fileName: req.fileName,
+    // The script's own modules: an open document's unsaved text, else the disk; a document that is no local file (untitled, virtual) has no folder to import from.
+    ...(req.dataRoots !== null && isAbsolute(req.fileName) ? { sources: userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))), maxCodeBytes: maxPythonBytes(limits) } : {}),
     config: req.config,
     steps: req.steps,
     memoryLimitBytes: req.memoryLimitBytes,
@@ -101,15 +116,19 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   }
   const { read, analysis } = result;
   const diagnostics = analysis || result.diagnostics.length ? result.diagnostics : [noModel(read)];
-  const problems = diagnostics.map((d) => problem(d, lines, req));
+  const problems = diagnostics.map((d) => problem(d, lines, req, read.imported));
+  // A range in an imported file is placed in that file's text.
+  const texts = new Map(read.imported.map((f) => [f.path, lineIndex(f.text)]));
+  const linesOf = (r: SourceRange) => (r.file !== undefined ? (texts.get(r.file) ?? lines) : lines);
+  const reads = read.imported.map((f) => f.path);
   const graph = read.model?.graph();
   // Nothing below calls into the model: the next job may begin on this one's torch bindings.
   releasePython(result);
-  const layers = analysis && graph ? layersInOrder(graph).map((l) => ({ path: l.path, range: lines.range(l.range) })) : [];
+  const layers = analysis && graph ? layersInOrder(graph).map((l) => ({ path: l.path, range: linesOf(l.range).range(l.range), ...(l.range.file !== undefined ? { uri: pathToFileURL(l.range.file).toString() } : {}) })) : [];
   // Reading the file (parse and interpret up to the training loop) is what the trace and the rules did not take.
   const parseMs = Math.max(0, performance.now() - started - (analysis ? analysis.timings.traceMs + analysis.timings.checkMs : 0));
-  post({ type: 'parsed', id: req.id, problems, ok: !!analysis, layers, parseMs });
+  post({ type: 'parsed', id: req.id, problems, ok: !!analysis, layers, parseMs, ...(reads.length ? { reads } : {}) });
   if (!analysis) return;
   const { trace, findings, health, timings } = analysis;
-  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, lines)), health, timings: { parseMs, ...timings } });
+  post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, linesOf)), health, timings: { parseMs, ...timings } });
 }

@@ -22,6 +22,8 @@ import type { StateEntry } from '../engine/state';
 import type { Tensor } from '../engine/tensor';
 import { explainError, PythonBuild, PythonDiagnostic, PythonModel, PythonRead, readPython } from '../model/python/front';
 import { loadPythonParser } from '../model/python/tree-sitter';
+import type { PythonSources } from '../model/python/imports';
+import { isMissingFile, type ReadLimit } from '../user-files';
 import { watchApplications } from '../model/python/torch';
 import type { RuleConfig } from '../rules/config';
 import type { Finding } from '../rules/types';
@@ -48,6 +50,40 @@ export interface PythonJob {
   /** A sidecar's build expression and settings. */
   build?: PythonBuild;
   dropout?: boolean;
+  /** Reads the user's own modules the script imports (userModuleSources); without it they stay opaque. */
+  sources?: PythonSources;
+  /** Bytes of Python read at most, the script's and its imports' together. */
+  maxCodeBytes?: number;
+}
+
+/**
+ * The one reader of the user's own modules for every caller: an open document's unsaved text
+ * first (the editor's), else the file on disk within the size limit. `texts` keeps what was read,
+ * by path, so places in those files can be shown by line.
+ */
+export function userModuleSources(
+  readFile: (path: string, limit: ReadLimit) => string,
+  limits: Pick<Limits, 'maxPythonKB'>,
+  unsaved: ReadonlyMap<string, string> = new Map(),
+): PythonSources & { texts: Map<string, string> } {
+  const texts = new Map<string, string>();
+  const limit: ReadLimit = { maxBytes: maxPythonBytes(limits), limit: 'maxPythonKB', what: 'Python file' };
+  return {
+    texts,
+    read(path) {
+      let text = unsaved.get(path);
+      if (text === undefined) {
+        try {
+          text = readFile(path, limit);
+        } catch (e) {
+          if (isMissingFile(e)) return null;
+          throw e;
+        }
+      }
+      texts.set(path, text);
+      return text;
+    },
+  };
 }
 
 export interface PythonResult {
@@ -166,7 +202,8 @@ export function readyForPython(): Promise<unknown> {
  * the trace computes what the script computes.
  */
 function readInDtype(job: PythonJob, steps: number | undefined): { read: PythonRead; dtype: DType } {
-  const read = (dtype: DType) => readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout });
+  const read = (dtype: DType) =>
+    readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout, sources: job.sources, maxCodeBytes: job.maxCodeBytes });
   if (job.dtype) return { read: read(job.dtype), dtype: job.dtype };
   const first = read('float32');
   const wanted = first.diagnostics.find((d) => d.dtype)?.dtype;

@@ -172,6 +172,11 @@ def run_script(case, out):
     saved_losses = {name: getattr(F, name) for name in LOSS_FUNCTIONS}
     for name, fn in saved_losses.items():
         setattr(F, name, watched_loss(fn))
+    # As `python train.py` runs it: its folder first on sys.path, so its own modules import
+    # (`from models import *`); they are forgotten afterwards, another case may have a `models` too.
+    folder = os.path.dirname(case["file"])
+    sys.path.insert(0, folder)
+    before = set(sys.modules)
     try:
         source = open(case["file"]).read()
         code = compile(source, case["file"], "exec")
@@ -182,6 +187,10 @@ def run_script(case, out):
             return
         raise RuntimeError("the script ended without calling loss.backward()")
     finally:
+        sys.path.remove(folder)
+        for name in set(sys.modules) - before:
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder + os.sep):
+                del sys.modules[name]
         torch.optim.Optimizer.__init__ = init
         nn.Module.__call__ = call
         torch.Tensor.backward = originals["backward"]

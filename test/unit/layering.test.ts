@@ -27,7 +27,7 @@ const ALLOWED: Record<string, { values: string[]; types?: string[] }> = {
   analyse: { values: ['model', 'trace', 'rules'] },
   protocol: { values: [], types: ['trace', 'rules'] },
   report: { values: ['model'], types: ['protocol', 'rules', 'trace'] },
-  worker: { values: ['analyse', 'authoring', 'engine', 'model', 'rules', 'trace', 'protocol'] },
+  worker: { values: ['analyse', 'authoring', 'engine', 'model', 'rules', 'trace', 'protocol', 'user-files'] },
   cli: { values: ['analyse', 'engine', 'model', 'report', 'rules', 'trace', 'user-files', 'worker'] },
   extension: { values: ['analyse', 'authoring', 'engine', 'model', 'protocol', 'report', 'rules', 'trace', 'user-files', 'worker'] },
   webview: { values: ['protocol', 'report', 'rules'], types: ['trace'] },

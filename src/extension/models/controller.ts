@@ -36,6 +36,13 @@ export class ModelController extends Disposable {
   private readonly changed = this.own(new vscode.EventEmitter<vscode.Uri>());
   /** Fires when a file's status or result changes (status bar, CodeLens, sidebar, panel). */
   readonly onDidChange = this.changed.event;
+  /**
+   * Findings on layers built in a module a script imports, shown on that module's document: by the
+   * script (URI), then by the module's URI. A collection of their own, since the module may be
+   * traced as a file of its own, whose run replaces its diagnostics in the main one.
+   */
+  private readonly inImported = new Map<string, Map<string, vscode.Diagnostic[]>>();
+  private readonly importedDiagnostics = this.own(vscode.languages.createDiagnosticCollection('gradient-lens-imported'));
 
   constructor(
     readonly backends: readonly ModelBackend[],
@@ -198,9 +205,17 @@ export class ModelController extends Disposable {
 
   /** Replaces the file's diagnostics with what this run says about its version. */
   private publish(state: FileState, doc: vscode.TextDocument, run: FileRun): void {
-    // A finding in another document (another cell of the notebook) is published by that document's run.
-    const findings = run.models.flatMap((m) => m.findings.flatMap((f) => (f.uri ? [] : [findingDiagnostic(f, doc.uri, this.opts.extensionUri)])));
+    // A finding in another document (another cell of the notebook) is published by that document's run;
+    // one in a module the script imports is listed by the views, not placed on this document's lines.
+    const findings = run.models.flatMap((m) => m.findings.flatMap((f) => (f.uri || f.file ? [] : [findingDiagnostic(f, doc.uri, this.opts.extensionUri)])));
     this.diagnostics.set(doc.uri, [...run.diagnostics, ...findings]);
+    const elsewhere = new Map<string, vscode.Diagnostic[]>();
+    for (const f of run.models.flatMap((m) => m.findings)) {
+      if (f.uri || !f.file) continue;
+      const uri = vscode.Uri.file(f.file);
+      elsewhere.set(uri.toString(), [...(elsewhere.get(uri.toString()) ?? []), findingDiagnostic(f, uri, this.opts.extensionUri, doc.uri)]);
+    }
+    this.setImported(doc.uri, elsewhere);
     run.publishedAt = performance.now();
     state.doneVersion = run.version;
     // A file that fails keeps no stale trace: the views would show a model that no longer exists.
@@ -232,8 +247,21 @@ export class ModelController extends Disposable {
     state.running?.abort(reason);
     state.backend.forget(uri);
     this.diagnostics.delete(uri);
+    this.setImported(uri, new Map());
     this.changed.fire(uri);
     this.wakeWaiters();
+  }
+
+  /** Replaces what one script's run says about the modules it imports, and shows every script's together. */
+  private setImported(script: vscode.Uri, byModule: Map<string, vscode.Diagnostic[]>): void {
+    const before = this.inImported.get(script.toString());
+    if (byModule.size) this.inImported.set(script.toString(), byModule);
+    else this.inImported.delete(script.toString());
+    for (const key of new Set([...(before?.keys() ?? []), ...byModule.keys()])) {
+      const all = [...this.inImported.values()].flatMap((m) => m.get(key) ?? []);
+      if (all.length) this.importedDiagnostics.set(vscode.Uri.parse(key), all);
+      else this.importedDiagnostics.delete(vscode.Uri.parse(key));
+    }
   }
 
   private wakeWaiters(): void {

@@ -48,12 +48,17 @@ export class PythonBackend extends SpecBackend {
   override readonly kind = 'python';
   private readonly invalidated = this.own(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidInvalidate = this.invalidated.event;
+  /** The user's files each script's last run imported (paths), by the script's URI: an edit of one traces the script again. */
+  private readonly reads = new Map<string, Set<string>>();
   /** The quick run of each notebook's current text, shared by its cells. */
   private readonly notebookRuns = new Map<string, { text: string; users: number; done: boolean; ac: AbortController; result: Promise<FileRun | undefined> }>();
 
   constructor(workerScript: string, log: vscode.LogOutputChannel) {
     super(workerScript, log);
     const changed = (uri: vscode.Uri) => {
+      if (uri.scheme === 'file') {
+        for (const [script, paths] of this.reads) if (paths.has(uri.fsPath)) this.invalidated.fire(vscode.Uri.parse(script));
+      }
       if (!SIDECAR.test(uri.path)) return;
       // model.grad.yaml belongs to model.py beside it (the worker checks that it names it).
       this.invalidated.fire(uri.with({ path: uri.path.replace(SIDECAR, '.py') }));
@@ -78,6 +83,15 @@ export class PythonBackend extends SpecBackend {
     this.own(watcher.onDidCreate(changed));
     this.own(watcher.onDidChange(changed));
     this.own(watcher.onDidDelete(changed));
+    // An imported module changed on disk (another editor, a checkout) or went away.
+    const modules = this.own(vscode.workspace.createFileSystemWatcher('**/*.py'));
+    this.own(modules.onDidChange(changed));
+    this.own(modules.onDidDelete(changed));
+  }
+
+  override forget(uri: vscode.Uri): void {
+    this.reads.delete(uri.toString());
+    super.forget(uri);
   }
 
   override accepts(doc: vscode.TextDocument): boolean {
@@ -99,7 +113,11 @@ export class PythonBackend extends SpecBackend {
   }
 
   override async run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
-    if (!isCell(doc)) return super.run(doc, req);
+    if (!isCell(doc)) {
+      const run = await super.run(doc, req);
+      if (run) this.reads.set(doc.uri.toString(), new Set(run.reads ?? []));
+      return run;
+    }
     const nb = notebookOf(doc);
     if (!nb) return undefined;
     const prog = notebookProgram(nb);
@@ -148,7 +166,7 @@ export class PythonBackend extends SpecBackend {
 
   protected override async request(doc: Source): Promise<Partial<WorkerRequest>> {
     const sidecar = doc.uri.scheme === 'file' ? await this.sidecar(doc.uri.fsPath) : undefined;
-    return { python: sidecar ? { sidecar } : {} };
+    return { python: { ...(sidecar ? { sidecar } : {}), unsaved: unsavedPython(doc.uri) } };
   }
 
   /** A syntax error, what could not be followed, no model: the reader's first word on it. */
@@ -171,6 +189,15 @@ export class PythonBackend extends SpecBackend {
     }
     return undefined;
   }
+}
+
+/** The .py files open with unsaved edits but `except`, by path: a script that imports one reads what the editor shows. */
+function unsavedPython(except: vscode.Uri): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of vscode.workspace.textDocuments) {
+    if (d.isDirty && d.uri.scheme === 'file' && /\.py$/i.test(d.uri.fsPath) && d.uri.toString() !== except.toString()) out[d.uri.fsPath] = d.getText();
+  }
+  return out;
 }
 
 /** A notebook is one model, named after its file; its lens goes on the first line of its first code cell. */

@@ -140,7 +140,17 @@ export class SpecBackend extends Disposable implements ModelBackend {
   private fileRun(doc: Source, quick: boolean, outcome: Exclude<TraceOutcome, { kind: 'cancelled' }>, declared: DeclaredModel): FileRun {
     const problems = outcome.parsed?.problems ?? [];
     this.problemFixes?.record(doc.uri, doc.version, problems);
-    const run: FileRun = { version: doc.version, quick, models: [], failures: [], diagnostics: problems.map((p) => problemDiagnostic(p, doc.uri)), status: { state: 'idle', message: '' }, durationMs: outcome.wallMs, publishedAt: 0 };
+    const run: FileRun = {
+      version: doc.version,
+      quick,
+      models: [],
+      failures: [],
+      diagnostics: problems.map((p) => problemDiagnostic(p, doc.uri)),
+      status: { state: 'idle', message: '' },
+      durationMs: outcome.wallMs,
+      publishedAt: 0,
+      ...(outcome.parsed?.reads ? { reads: outcome.parsed.reads } : {}),
+    };
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {
       case 'traced': {

@@ -63,6 +63,8 @@ export interface FileRun {
   durationMs: number;
   /** performance.now() when its diagnostics were published (0 until then). */
   publishedAt: number;
+  /** The user's other files the run read (a script's imported modules), by path: editing one makes this run stale. */
+  reads?: string[];
 }
 
 export type AbortReason = 'superseded' | 'closed' | 'user' | 'disposed';

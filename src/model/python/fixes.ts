@@ -145,7 +145,27 @@ function elementAt(call: Extract<Expr, { k: 'call' }>, r: SourceRange): { index:
   return i < 0 ? null : { index: i, arg: call.args[i] };
 }
 
+/**
+ * Whether an intent is about a layer built in another of the user's files (an imported module):
+ * its edits would be that file's, and a fix edits the file it is shown in.
+ */
+function inOtherFile(ctx: PythonFixContext, graph: ModelSpec, intent: FixIntent): boolean {
+  const name = 'layer' in intent ? intent.layer : 'before' in intent ? intent.before : null;
+  if (name === null) return false;
+  const layer = layerAt(graph, name);
+  return ctx.callOf(name)?.r.file !== undefined || layer?.range.file !== undefined || layer?.typeRange.file !== undefined;
+}
+
 export function pythonFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
+  const render = thisFileFixes(ctx, graph);
+  return (intents) => {
+    if (intents.some((i) => inOtherFile(ctx, graph, i))) return null;
+    const edits = render(intents);
+    return edits && edits.some((e) => e.range.file !== undefined) ? null : edits;
+  };
+}
+
+function thisFileFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
   const { text } = ctx;
   return (intents: readonly FixIntent[]): TextEdit[] | null => {
     const edits: TextEdit[] = [];

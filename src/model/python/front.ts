@@ -32,6 +32,12 @@ import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
 import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
 import { likeOwnBatch } from './own-batch';
+import type { ImportedFile, PythonSources } from './imports';
+import { limitName } from '../../limits';
+import { dirname, resolve } from 'node:path';
+
+/** The user's own files one script may import: a project's models and utilities, not a library's thousands. */
+const MAX_IMPORTED_FILES = 200;
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
@@ -73,6 +79,10 @@ export interface PythonOptions {
   dropout?: boolean;
   /** Build the model from a sidecar's expression instead of running the script's loop. */
   build?: PythonBuild;
+  /** Reads the user's own modules the script imports (found in its folder); without it they stay opaque. */
+  sources?: PythonSources;
+  /** Bytes of Python read at most, the script's and its imports' together. */
+  maxCodeBytes?: number;
 }
 
 /** The training setup a trace runs: the shape of the trace's Session, filled by the user's code. */
@@ -106,6 +116,8 @@ export interface PythonRead {
   /** Classes deriving nn.Module defined in the file: where a "Trace this model…" CodeLens goes. */
   classes: { name: string; range: SourceRange }[];
   interp: Interpreter | null;
+  /** The user's files the script imported, each once: ranges naming one are in its text. */
+  imported: ImportedFile[];
   /**
    * The caller is done with this read (its model, its interpreter, anything that calls into
    * them): the next read may reuse its torch bindings. Nothing happens without this call.
@@ -130,6 +142,10 @@ export function cantFollowDiagnostic(c: CantFollow, needed = 'the model needs th
 }
 
 function raiseDiagnostic(e: PyRaise, severity: 'error' | 'warning', what: string): PythonDiagnostic {
+  // A syntax error in an imported file: the parser's error at that file's line, the import as the way there.
+  if (e.exc.cls.name === 'SyntaxError' && e.r?.file !== undefined) {
+    return diag('error', 'python/syntax', `syntax error in an imported file: ${e.message.replace(/^SyntaxError: /, '')}`, e.r, e.traceback.slice(0, 5).map((r) => ({ range: r, message: 'imported from here' })));
+  }
   const from = SIDECAR_PART.get(e);
   const related = e.traceback.slice(0, 5).map((r) => ({ range: r, message: 'called from here' }));
   if (!from) return diag(severity, 'python/raises', `${what}: ${e.message}`, e.r ?? NO_RANGE, related);
@@ -165,7 +181,7 @@ function withDtype<T>(dtype: DType, fn: () => T): T {
 export function readPython(text: string, opts: PythonOptions): PythonRead {
   const parsed = parsePython(text);
   const syntax = parsed.diagnostics.map((d) => diag('error', d.code, d.message, d.range));
-  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: syntax, model: null, classes: [], interp: null, release: () => {} };
+  if (syntax.some((d) => d.severity === 'error')) return { diagnostics: syntax, model: null, classes: [], interp: null, imported: [], release: () => {} };
   return readAst(parsed.ast, text, opts);
 }
 
@@ -180,6 +196,8 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     fileName: opts.fileName,
     limits: opts.limits,
     modules: {},
+    ...(opts.sources ? { sources: opts.sources, folder: dirname(resolve(opts.fileName)) } : {}),
+    ...(opts.maxCodeBytes !== undefined ? { importLimits: { maxFiles: MAX_IMPORTED_FILES, maxBytes: opts.maxCodeBytes, bytesLimitName: limitName('maxPythonKB') } } : {}),
     hooks: {
       beforeLoop: (s, scope) => {
         if (opts.build) return false;
@@ -194,6 +212,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
       },
     },
   });
+  interp.importedBytes = new TextEncoder().encode(text).length;
   torch = torchFor(interp, seed, dtype);
   const release = () => releaseTorch(torch);
   torch.text = text;
@@ -224,7 +243,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     if (exited && hasTrainingLoop(ast)) {
       diagnostics.push(diag('info', 'python/no-model', 'the script exits here before its training loop, run as on a machine without CUDA and with its default arguments: Gradient Lens traces the loop the script reaches', exited));
     }
-    return { diagnostics, model: null, classes, interp, release };
+    return { diagnostics, model: null, classes, interp, imported: [...interp.imported.values()], release };
   }
   let model: PythonModel | null = null;
   try {
@@ -235,7 +254,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     diagnostics.push(d);
     if (e instanceof CantFollow) diagnostics.push(...e.also.map((x) => cantFollowDiagnostic(x)));
   }
-  return { diagnostics, model, classes, interp, release };
+  return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
 }
 
 /** Whether the file has a training loop anywhere (in a function or method too). */

@@ -9,6 +9,7 @@
 import type { ClassDef, Expr, FString, FunctionDef, ModuleAst, Param, Range, Stmt, Target } from './ast';
 import { installBuiltins } from './builtins';
 import { STANDARD_MODULES } from './stdlib';
+import { absoluteName, type ImportedFile, type ImportLimits, moduleCandidates, type ModuleFile, packageFolder, parseImported, type PythonSources } from './imports';
 import { BackwardReached, CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_LIMITS } from './limits';
@@ -95,6 +96,11 @@ export interface InterpreterOptions {
   /** The module's __name__ ('__main__' for a script). */
   name?: string;
   fileName?: string;
+  /** Reads the user's other files for their imports; without it, only the modules above import. */
+  sources?: PythonSources;
+  /** The folder the script's own imports are found in (Python's sys.path[0], the script's folder). */
+  folder?: string;
+  importLimits?: ImportLimits;
 }
 
 /** A statement skipped because it needed a value Gradient Lens cannot follow. */
@@ -117,6 +123,15 @@ export class Interpreter {
   /** sys.modules: every module imported so far. */
   readonly modules = new Map<string, PyModule | PyOpaque>();
   private factories: Record<string, ModuleFactory>;
+  /** The user's files read for imports, by path, in the order they were read. */
+  readonly imported = new Map<string, ImportedFile>();
+  private readonly sources: PythonSources | null;
+  private readonly folder: string | null;
+  private readonly importLimits: ImportLimits | null;
+  /** User modules whose statements are running (an import of one of them meets it partly initialised). */
+  private readonly loadingNow = new Set<PyModule>();
+  /** Bytes of Python read so far: the script's (counted by the caller) and its imports'. */
+  importedBytes = 0;
   readonly hooks: Hooks;
   readonly skipped: Skipped[] = [];
   /** Values that a skipped statement named or an unknown call received: they may hold what we could not follow. */
@@ -134,6 +149,9 @@ export class Interpreter {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.factories = { ...STANDARD_MODULES, ...opts.modules };
     this.hooks = opts.hooks ?? {};
+    this.sources = opts.sources ?? null;
+    this.folder = opts.folder ?? null;
+    this.importLimits = opts.importLimits ?? null;
     this.globals = new Scope('module', null);
     this.globals.vars.set('__name__', opts.name ?? '__main__');
     this.globals.vars.set('__file__', opts.fileName ?? '<file>');
@@ -623,24 +641,129 @@ export class Interpreter {
       if (mod) continue;
       const factory = Object.prototype.hasOwnProperty.call(this.factories, prefix) ? this.factories[prefix] : undefined;
       const parent = i > 1 ? this.modules.get(parts.slice(0, i - 1).join('.')) : undefined;
+      const own = factory ? null : this.findUserModule(prefix, parent, r);
       if (factory) mod = factory(this, prefix);
-      else if (parent instanceof PyModule && parent.dict.get(parts[i - 1]) instanceof PyModule) mod = parent.dict.get(parts[i - 1]) as PyModule;
+      else if (own) {
+        mod = this.loadUserModule(prefix, own, parent, r);
+        continue;
+      } else if (parent instanceof PyModule && parent.dict.get(parts[i - 1]) instanceof PyModule) mod = parent.dict.get(parts[i - 1]) as PyModule;
       else if (parent instanceof PyOpaque) mod = moduleMember(parent, parts[i - 1], r);
       else mod = opaqueModule(prefix, r);
       this.modules.set(prefix, mod);
-      if (parent instanceof PyModule && mod instanceof PyModule && !parent.dict.has(parts[i - 1])) parent.dict.set(parts[i - 1], mod);
+      // A submodule the user's package lacks is its opaque member (`models.missing.Net` can't be followed), not an AttributeError.
+      if (parent instanceof PyModule && (mod instanceof PyModule || parent.file !== undefined) && !parent.dict.has(parts[i - 1])) parent.dict.set(parts[i - 1], mod);
     }
     return mod!;
   }
 
-  private importFrom(s: Extract<Stmt, { k: 'from' }>, scope: Scope): void {
-    if (s.level > 0) {
-      const opaque = new PyOpaque(`the relative import from ${'.'.repeat(s.level)}${s.module}`, s.r);
-      if (s.names === '*') throw new CantFollow(opaque, s.r);
-      for (const n of s.names) this.store(n.alias ?? n.name, opaque, scope);
-      return;
+  /**
+   * The user's file for module `name` (its parent imported first): in the script's folder for a
+   * top-level name, in the parent package's folder for a submodule. Null: not the user's.
+   */
+  private findUserModule(name: string, parent: PyModule | PyOpaque | undefined, r: Range): ModuleFile | null {
+    if (!this.sources || this.folder === null) return null;
+    const last = name.slice(name.lastIndexOf('.') + 1);
+    let folder: string | null = this.folder;
+    if (name.includes('.')) {
+      const path = parent instanceof PyModule ? parent.dict.get('__path__') : undefined;
+      folder = path instanceof PyList && typeof path.items[0] === 'string' ? path.items[0] : null;
     }
-    const mod = this.importModule(s.module, s.r);
+    if (folder === null) return null;
+    for (const c of moduleCandidates(folder, last)) {
+      if (this.imported.has(c.path) || this.readSource(c.path, r) !== null) return c;
+    }
+    return null;
+  }
+
+  /** A file's text through the caller's reader, counted against the import limits the first time. */
+  private readSource(path: string, r: Range): string | null {
+    const have = this.imported.get(path);
+    if (have) return have.text;
+    try {
+      return this.sources!.read(path);
+    } catch (e) {
+      // Too large, not a regular file, no permission: the reader's words, at the import.
+      return this.raise('ImportError', `cannot read ${path}: ${(e as Error).message}`, r);
+    }
+  }
+
+  private loading(mod: PyModule): boolean {
+    return this.loadingNow.has(mod);
+  }
+
+  /**
+   * Runs a user module's file in a namespace of its own, as Python's import does: in sys.modules
+   * before its first statement (a circular import sees it partly initialised), `__name__` its
+   * dotted name (so its `if __name__ == '__main__':` block is skipped), gone again if it raises.
+   */
+  private loadUserModule(name: string, file: ModuleFile, parent: PyModule | PyOpaque | undefined, r: Range): PyModule {
+    const text = this.readSource(file.path, r)!;
+    const limits = this.importLimits;
+    if (limits && !this.imported.has(file.path)) {
+      if (this.imported.size + 1 > limits.maxFiles) throw new LimitExceeded('size', `the script imports more than ${limits.maxFiles} of your own files: Gradient Lens stopped reading them at ${file.path}`, r);
+      this.importedBytes += new TextEncoder().encode(text).length;
+      if (this.importedBytes > limits.maxBytes) {
+        throw new LimitExceeded('size', `the script and the files it imports are over the ${limits.maxBytes.toLocaleString('en-US')}-byte limit of Python code read (${limits.bytesLimitName}): Gradient Lens stopped reading them at ${file.path}`, r);
+      }
+    }
+    // The import in the script this file was reached from: an import inside an imported file leads back to the script's.
+    const site = r.file !== undefined ? (this.imported.get(r.file)?.site ?? r) : r;
+    if (!this.imported.has(file.path)) this.imported.set(file.path, { path: file.path, text, site });
+    const parsed = parseImported(file.path, text);
+    if ('error' in parsed) {
+      const err = this.makeRaise(this.newException(this.builtins.get('SyntaxError') as PyClass, [parsed.error.message]), parsed.error.range);
+      err.traceback.push(r);
+      throw err;
+    }
+    const scope = new Scope('module', null);
+    const mod = new PyModule(name, scope.vars);
+    mod.file = file.path;
+    const dot = name.lastIndexOf('.');
+    scope.vars.set('__name__', name);
+    scope.vars.set('__file__', file.path);
+    scope.vars.set('__doc__', null);
+    scope.vars.set('__package__', file.isPackage ? name : dot >= 0 ? name.slice(0, dot) : '');
+    const folder = packageFolder(file);
+    if (folder !== null) scope.vars.set('__path__', new PyList([folder]));
+    this.modules.set(name, mod);
+    this.loadingNow.add(mod);
+    try {
+      this.execBlock(parsed.ast.body, scope);
+    } catch (e) {
+      this.modules.delete(name);
+      if (e instanceof PyRaise) e.traceback.push(r);
+      throw e;
+    } finally {
+      this.loadingNow.delete(mod);
+    }
+    // Bound in its parent package once it ran, as Python does (`import a.b` then `a.b`).
+    if (parent instanceof PyModule) parent.dict.set(name.slice(dot + 1), mod);
+    return mod;
+  }
+
+  /** Whether `name` can be imported as a module (a submodule named in `from pkg import sub`). */
+  private isModule(name: string, r: Range): boolean {
+    if (Object.prototype.hasOwnProperty.call(this.factories, name)) return true;
+    const dot = name.lastIndexOf('.');
+    const parent = dot >= 0 ? this.modules.get(name.slice(0, dot)) : undefined;
+    return parent instanceof PyModule && parent.file !== undefined && this.findUserModule(name, parent, r) !== null;
+  }
+
+  private importFrom(s: Extract<Stmt, { k: 'from' }>, scope: Scope): void {
+    let target = s.module;
+    if (s.level > 0) {
+      const pkg = scope.module.vars.get('__package__');
+      const name = typeof pkg === 'string' && pkg ? absoluteName(pkg, s.level, s.module) : null;
+      if (name === null) {
+        // The script itself (no package), or a level past the top package: not followed, as before.
+        const opaque = new PyOpaque(`the relative import from ${'.'.repeat(s.level)}${s.module}`, s.r);
+        if (s.names === '*') throw new CantFollow(opaque, s.r);
+        for (const n of s.names) this.store(n.alias ?? n.name, opaque, scope);
+        return;
+      }
+      target = name;
+    }
+    const mod = this.importModule(target, s.r);
     if (s.names === '*') {
       if (mod instanceof PyOpaque) throw new CantFollow(mod, s.r);
       const all = mod.dict.get('__all__');
@@ -657,10 +780,13 @@ export class Interpreter {
       else {
         v = mod.dict.get(n.name);
         if (v === undefined) {
-          if (`${s.module}.${n.name}` in this.factories) v = this.importModule(`${s.module}.${n.name}`, n.r);
+          if (this.isModule(`${target}.${n.name}`, n.r)) v = this.importModule(`${target}.${n.name}`, n.r);
           else v = mod.member(n.name, n.r);
         }
-        if (v === undefined) this.raise('ImportError', `cannot import name '${n.name}' from '${s.module}'`, n.r);
+        if (v === undefined) {
+          const partly = mod.file !== undefined && this.loading(mod) ? ' (partially initialized: most likely a circular import)' : '';
+          this.raise('ImportError', `cannot import name '${n.name}' from '${target}'${partly}`, n.r);
+        }
       }
       this.store(n.alias ?? n.name, v as Value, scope);
     }
@@ -702,12 +828,12 @@ export class Interpreter {
       bases.push(b as PyClass);
     }
     const body = new Scope('class', scope);
-    body.vars.set('__module__', this.globals.vars.get('__name__') ?? '__main__');
+    body.vars.set('__module__', scope.module.vars.get('__name__') ?? '__main__');
     body.vars.set('__qualname__', s.name);
     this.execBlock(s.body, body);
     let cls: PyClass;
     try {
-      cls = new PyClass(s.name, bases.length ? bases : [T.object], null, String(this.globals.vars.get('__name__') ?? '__main__'));
+      cls = new PyClass(s.name, bases.length ? bases : [T.object], null, String(scope.module.vars.get('__name__') ?? '__main__'));
     } catch (e) {
       if (e instanceof MroError) this.raise('TypeError', e.message, s.nameR);
       throw e;

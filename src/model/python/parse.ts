@@ -837,6 +837,11 @@ export function parsePython(source: string): ParseResult {
  */
 let lastParsed: { source: string; result: ParseResult } | null = null;
 
+/** A tree of its own, never the cached one: an imported file's tree is marked with its path (two files may have the same text). */
+export function parsePythonAnew(source: string): ParseResult {
+  return parseAnew(source);
+}
+
 function parseAnew(source: string): ParseResult {
   // Python reads a lone CR (old Mac line endings) as a line break; tree-sitter's grammar does not.
   // Same length, so every offset still points into the user's text.

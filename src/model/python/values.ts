@@ -391,14 +391,19 @@ export class PySuper extends PyObj {
 // ── modules and what the interpreter cannot follow ──────────────────────────
 
 export class PyModule extends PyObj {
-  readonly dict = new Map<string, Value>();
   /**
    * A library mirrored in part (torch, torchvision): a name it lacks is something Gradient Lens
    * does not model (an opaque value, followed until the model needs it), not a missing attribute.
    * hasattr still answers False for it, so a check for a newer API takes the older path.
    */
   partial = false;
-  constructor(readonly name: string) {
+  /** The user's file it was read from (a module of their own project), else undefined. */
+  file?: string;
+  constructor(
+    readonly name: string,
+    /** Its namespace: a user module's is the scope its statements run in. */
+    readonly dict = new Map<string, Value>(),
+  ) {
     super();
   }
 

@@ -141,6 +141,31 @@ suite('PyTorch source files', () => {
     assert.equal(gl.lastRun(uri)?.models.length ?? 0, 0, 'no model is guessed');
   });
 
+  test("a script's own module: the finding on the layer built there is on that module's document; its unsaved edit traces the script again", async () => {
+    const gl = await api();
+    const uri = file('fixtures/python/imports/train.py');
+    await openModel(uri);
+    const blockUri = file('fixtures/python/imports/layers/block.py');
+    const block = await vscode.workspace.openTextDocument(blockUri);
+    const d = await until('the finding on block.py', () => ours(blockUri).find((x) => codeOf(x) === 'saturated-activation'));
+    assert.equal(d.range.start.line, lineOf(block, /nn\.Sigmoid\(\)/));
+    assert.equal(block.getText(d.range), 'nn.Sigmoid()');
+    assert.ok(!ours(uri).some((x) => codeOf(x) === 'saturated-activation'), 'not on the script\'s lines');
+    // The large init removed in block.py's editor, unsaved: the script runs again on that text.
+    const runs = gl.python.stats().runs;
+    const edit = new vscode.WorkspaceEdit();
+    edit.delete(blockUri, block.lineAt(lineOf(block, /nn\.init\.normal_/)).rangeIncludingLineBreak);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    try {
+      await until('the script traced again without the finding', () => gl.python.stats().runs > runs && !ours(blockUri).some((x) => codeOf(x) === 'saturated-activation'));
+      await idle(uri);
+      assert.ok(!ours(blockUri).some((x) => codeOf(x) === 'saturated-activation'), messages(blockUri));
+    } finally {
+      await vscode.window.showTextDocument(block);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+  });
+
   test('a module-only file is traced through its sidecar spec, and again when the sidecar changes', async () => {
     const gl = await api();
     const uri = file('fixtures/python/two_layer.py');

@@ -93,6 +93,30 @@ describe('gradient-lens CLI on PyTorch source', () => {
     assert.deepEqual(json.trace.params.map((p: { name: string }) => p.name), ['0.weight', '0.bias', '2.weight', '2.bias']);
   });
 
+  it("a layer built in a module the script imports: the finding at that file's line (text, SARIF, JSON); a syntax error there at its line", async () => {
+    const project = {
+      'main.py': 'import torch\nimport torch.nn.functional as F\nfrom layers.block import Block\n\nnet = Block()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nx = torch.randn(16, 4)\ny = torch.randn(16, 1)\nfor step in range(5):\n    opt.zero_grad()\n    loss = F.mse_loss(net(x), y)\n    loss.backward()\n    opt.step()\n',
+      'layers/__init__.py': '',
+      'layers/block.py':
+        'import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(4, 32)\n        self.act = nn.Sigmoid()\n        self.fc2 = nn.Linear(32, 1)\n        nn.init.normal_(self.fc1.weight, std=50.0)\n\n    def forward(self, x):\n        return self.fc2(self.act(self.fc1(x)))\n',
+    };
+    const r = await run(['trace', 'main.py', '--steps', '3'], project);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /^layers\/block\.py:8:20: error saturated-activation: sigmoid layer saturated/m);
+    assert.match(r.out, /^ {4}layers\/block\.py:13:25: note: Sigmoid act is applied here/m);
+    const sarif = JSON.parse((await run(['trace', 'main.py', '--steps', '2', '--format', 'sarif'], project)).out);
+    const loc = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'saturated-activation').locations[0].physicalLocation;
+    assert.equal(loc.artifactLocation.uri, 'layers/block.py');
+    assert.equal(loc.region.startLine, 8);
+    const json = JSON.parse((await run(['trace', 'main.py', '--steps', '2', '--format', 'json'], project)).out);
+    const finding = json.findings.find((f: { rule: string }) => f.rule === 'saturated-activation');
+    assert.match(finding.range.file, /layers\/block\.py$/);
+    // No quick fix edits main.py at offsets of block.py.
+    assert.deepEqual(finding.fixes ?? [], []);
+    const broken = { ...project, 'layers/block.py': project['layers/block.py'].replace('def forward(self, x):', 'def forward(self, x:') };
+    assert.match(badInput(await run(['trace', 'main.py'], broken)), /^layers\/block\.py:12:5: syntax error in an imported file/);
+  });
+
   it('grads model.py: loss and gradients by named_parameters() names', async () => {
     const r = await run(['grads', 'seed.py', '--dtype', 'float64'], { 'seed.py': SEED });
     assert.equal(r.code, 0, r.err);

@@ -4,7 +4,9 @@
  * of the traced text, fixes written in Python, the time budget and the script's own step count.
  */
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { formatBytes } from '../../../src/numbers';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
@@ -50,6 +52,46 @@ describe('trace worker job on PyTorch source', () => {
     assert.ok(f.related.some((r) => r.range.start.line === lineOf(LARGE_INIT, /output = model\(x\)/) && /applied here/.test(r.message)));
     const relu = f.fixes.find((x) => /ReLU/.test(x.title))!;
     assert.deepEqual(relu.edits.map((e) => e.newText), ['nn.ReLU()']);
+  });
+
+  it("a script's own module: read from disk unless open with unsaved text; a finding on a layer built there is at that file's line; a problem there at the import; its path in reads", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-worker-imports-'));
+    try {
+      const block = 'import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(4, 32)\n        self.act = nn.Sigmoid()\n        self.fc2 = nn.Linear(32, 1)\n\n    def forward(self, x):\n        return self.fc2(self.act(self.fc1(x)))\n';
+      writeFileSync(join(dir, 'block.py'), block);
+      const main = 'import torch\nimport torch.nn.functional as F\nfrom block import Block\n\nnet = Block()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nx = torch.randn(16, 4)\ny = torch.randn(16, 1)\nfor step in range(5):\n    opt.zero_grad()\n    loss = F.mse_loss(net(x), y)\n    loss.backward()\n    opt.step()\n';
+      const fileName = join(dir, 'main.py');
+      const healthy = await run({ text: main, fileName, steps: 3 });
+      assert.deepEqual((healthy[0] as Of<'parsed'>).reads, [join(dir, 'block.py')]);
+      // A document that is no local file reads nothing beside it.
+      assert.equal(((await run({ text: main, fileName, steps: 3, dataRoots: null }))[0] as Of<'parsed'>).reads, undefined);
+      assert.equal((healthy.at(-1) as Of<'traced'>).findings.filter((f) => f.rule === 'saturated-activation').length, 0);
+      // The editor's unsaved text of block.py: a large init, not on disk.
+      const unsaved = block.replace('        self.fc2', '        nn.init.normal_(self.fc1.weight, std=50.0)\n        self.fc2');
+      const replies = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: unsaved } } });
+      const parsed = replies[0] as Of<'parsed'>;
+      assert.equal(parsed.layers.find((l) => l.path === 'act')?.uri, pathToFileURL(join(dir, 'block.py')).toString());
+      const f = (replies.at(-1) as Of<'traced'>).findings.find((x) => x.rule === 'saturated-activation')!;
+      assert.ok(f, 'the unsaved init is what ran');
+      assert.equal(f.file, join(dir, 'block.py'));
+      assert.equal(f.range.start.line, lineOf(unsaved, /nn\.Sigmoid\(\)/));
+      assert.deepEqual(f.fixes, [], 'no fix edits the script at the module\'s offsets');
+      // Something raised in the module: a problem of the script, at its import, naming the file and line.
+      const raising = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: block.replace('nn.Linear(4, 32)', 'nn.Linear(4, 32, nope=1)') } } });
+      const problem = (raising[0] as Of<'parsed'>).problems[0];
+      assert.ok(problem, JSON.stringify(raising));
+      assert.equal(problem.range.start.line, lineOf(main, /^net = Block\(\)/), 'the script\'s call that raised there');
+      assert.match(problem.message, /\(block\.py line 7\)$/);
+      // A syntax error there: at the script's import.
+      const broken = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: block.replace('def forward(self, x):', 'def forward(self, x:') } } });
+      const syntax = (broken[0] as Of<'parsed'>).problems[0];
+      assert.equal(syntax?.code, 'python/syntax', JSON.stringify(broken));
+      assert.equal(syntax.severity, 'error');
+      assert.equal(syntax.range.start.line, lineOf(main, /^from block import Block/));
+      assert.match(syntax.message, /^syntax error in an imported file: .*\(block\.py line 11\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes the script\'s own loop count when it is below the steps asked for, and says so in progress', async () => {

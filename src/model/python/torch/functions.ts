@@ -59,6 +59,10 @@ const ACTIVATIONS: Record<string, LayerType> = {
 };
 
 /** 1-based line of an offset, for a functional layer's name. */
+function moduleStem(path: string): string {
+  return (path.split(/[\\/]/).pop() ?? '').replace(/\.py$/, '');
+}
+
 function lineOf(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
@@ -72,11 +76,13 @@ function lineOf(text: string, offset: number): number {
 export function functionalActivation(torch: Torch, fn: string, x: Tensor, args: Record<string, ArgValue>, r: Range): Tensor {
   const type = ACTIVATIONS[fn];
   const parent = torch.currentPath();
-  const key = `${r.start}:${r.end}:${parent}:${JSON.stringify(args)}`;
+  const key = `${r.file ?? ''}:${r.start}:${r.end}:${parent}:${JSON.stringify(args)}`;
   let site = torch.functionals.get(key);
   if (!site) {
     const module = LAYERS[type].build({ ...defaultsOf(type), ...args }, { dtype: torch.dtype, rng: torch.rng, dropoutRng: torch.dropoutRng }, []);
-    const name = `${fn}@${lineOf(torch.text, r.start)}`;
+    // Written in an imported file: its name and line (`relu@net:12`), the script's lines alone being ambiguous.
+    const imported = r.file !== undefined ? torch.interp.imported.get(r.file) : undefined;
+    const name = imported ? `${fn}@${moduleStem(imported.path)}:${lineOf(imported.text, r.start)}` : `${fn}@${lineOf(torch.text, r.start)}`;
     module.path = parent ? `${parent}.${name}` : name;
     site = { module, type, node: torch.interp.callNode, parent, call: r, callee: torch.interp.callee ?? r };
     torch.functionals.set(key, site);
