@@ -80,8 +80,8 @@ const { module, memory, thread, control } = workerData;
 const { run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, control, 8);
 parentPort.postMessage('ready');
-// Serve the job in flight at start too: it may have been published before this thread ran.
 const pollThenSleep = (${pollThenSleep.toString()});
+// Serve the job in flight at start too: it may have been published before this thread ran.
 let seen = -1;
 for (;;) {
   const current = Atomics.load(ctrl, ${SEQ});
