@@ -22,6 +22,39 @@ function savedSlots(def: AnyOp, needs: readonly boolean[], attrs: unknown): read
   return typeof s === 'function' ? (s as (n: readonly boolean[], a: unknown) => readonly Slot[])(needs, attrs) : s;
 }
 
+// A node's `versions` and `needs` are read, never written, so the common answers are shared: every
+// input at version 0 (nothing written in place yet), and each pattern of flags over up to three
+// inputs. Two fewer arrays per op: a tiny model's step makes a few dozen objects in all.
+const MAX_SHARED = 3;
+const ZERO_VERSIONS: readonly number[][] = Array.from({ length: MAX_SHARED + 1 }, (_, n) => new Array<number>(n).fill(0));
+const NEEDS: readonly (readonly boolean[])[][] = Array.from({ length: MAX_SHARED + 1 }, (_, n) =>
+  Array.from({ length: 1 << n }, (_, mask) => Array.from({ length: n }, (_, k) => (mask & (1 << k)) !== 0)),
+);
+
+/** Each input's version now, as a shared array when all are 0. */
+function versionsOf(inputs: readonly Tensor[]): readonly number[] {
+  const n = inputs.length;
+  let written = false;
+  for (let k = 0; k < n; k++) if (inputs[k].counter.value !== 0) written = true;
+  if (!written && n <= MAX_SHARED) return ZERO_VERSIONS[n];
+  const versions = new Array<number>(n);
+  for (let k = 0; k < n; k++) versions[k] = inputs[k].counter.value;
+  return versions;
+}
+
+/** Which inputs require a gradient now, as a shared array for up to MAX_SHARED inputs. */
+function needsOf(inputs: readonly Tensor[]): readonly boolean[] {
+  const n = inputs.length;
+  if (n <= MAX_SHARED) {
+    let mask = 0;
+    for (let k = 0; k < n; k++) if (inputs[k].requiresGrad) mask |= 1 << k;
+    return NEEDS[n][mask];
+  }
+  const needs = new Array<boolean>(n);
+  for (let k = 0; k < n; k++) needs[k] = inputs[k].requiresGrad;
+  return needs;
+}
+
 export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attrs: OpAttrs[K]): Tensor {
   const def = DEFS.get(kind)!;
   const layer = currentLayer();
@@ -48,13 +81,8 @@ export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attr
   if (wants && grad) {
     if (def.differentiable !== false && isFloating(dtype)) {
       out.requiresGrad = true;
-      const n = inputs.length;
-      const versions = new Array<number>(n);
-      const needs = new Array<boolean>(n);
-      for (let k = 0; k < n; k++) {
-        versions[k] = inputs[k].counter.value;
-        needs[k] = inputs[k].requiresGrad;
-      }
+      const versions = versionsOf(inputs);
+      const needs = needsOf(inputs);
       const node: Node = {
         kind,
         def,

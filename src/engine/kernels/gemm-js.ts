@@ -33,19 +33,22 @@ export function gemmJs(
   c: FloatArray,
   cOffset: number,
   accumulate: boolean,
+  rowAddend: FloatArray | null = null,
 ): void {
   if (m === 0 || n === 0) return;
-  if (!accumulate) {
-    // A loop for the few values of a tiny product: fill() is a call into the runtime.
-    if (m * n <= 128) for (let i = cOffset; i < cOffset + m * n; i++) c[i] = 0;
-    else c.fill(0, cOffset, cOffset + m * n);
-  }
-  if (k === 0) return;
-  if (m * n * k <= SMALL || m < 4 || n < 4) {
-    direct(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
+  if (k > 0 && (m * n * k <= SMALL || m < 4 || n < 4)) {
+    // Each element starts from 0 (or C) inside the loops: no separate pass to zero C or add the row.
+    direct(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, accumulate, rowAddend);
     return;
   }
-  packed(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
+  if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
+  if (k > 0) packed(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
+  if (rowAddend) addRows(c, cOffset, m, n, rowAddend);
+}
+
+/** C[i][j] += row[j] for each of C's m rows of n. */
+export function addRows(c: FloatArray, cOffset: number, m: number, n: number, row: FloatArray): void {
+  for (let r = 0, o = cOffset; r < m; r++) for (let j = 0; j < n; j++, o++) c[o] += row[j];
 }
 
 /** Reference product, one dot product per element, for tests. */
@@ -73,7 +76,12 @@ export function gemmReference(
   }
 }
 
-/** Unpacked loops ordered so the innermost index walks contiguous memory; C is already zeroed or holds the addend. */
+/**
+ * Unpacked loops ordered so the innermost index walks contiguous memory. Without `accumulate` each
+ * element starts from +0 as if C had been zeroed (0 + x, so a -0 product still gives +0), and the
+ * row addend is added to the finished element, as a pass after the product would: the same bits as
+ * zeroing C, multiplying, then adding the row, without the two extra passes over C.
+ */
 function direct(
   transA: boolean,
   transB: boolean,
@@ -86,20 +94,29 @@ function direct(
   bo: number,
   c: FloatArray,
   co: number,
+  accumulate: boolean,
+  row: FloatArray | null,
 ): void {
   if (!transB) {
-    // Rows of B are contiguous: C[i,:] += A(i,p)·B[p,:]
+    // Rows of B are contiguous: C[i,:] += A(i,p)·B[p,:], the first p starting each element.
     for (let i = 0; i < m; i++) {
       const ci = co + i * n;
-      for (let p = 0; p < k; p++) {
+      let p = 0;
+      if (!accumulate) {
+        const av = transA ? a[ao + i] : a[ao + i * k];
+        for (let j = 0; j < n; j++) c[ci + j] = 0 + av * b[bo + j];
+        p = 1;
+      }
+      for (; p < k; p++) {
         const av = transA ? a[ao + p * m + i] : a[ao + i * k + p];
         const bp = bo + p * n;
         for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
       }
+      if (row) for (let j = 0; j < n; j++) c[ci + j] += row[j];
     }
   } else if (!transA) {
     if (a instanceof Float32Array && b instanceof Float32Array) {
-      dotsFloat32(m, n, k, a, ao, b, bo, c, co);
+      dotsFloat32(m, n, k, a, ao, b, bo, c, co, accumulate, row);
       return;
     }
     // Row i of A and row j of B are both contiguous: a dot product.
@@ -110,7 +127,8 @@ function direct(
         const bj = bo + j * k;
         let s = 0;
         for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
-        c[ci + j] += s;
+        c[ci + j] = (accumulate ? c[ci + j] : 0) + s;
+        if (row) c[ci + j] += row[j];
       }
     }
   } else {
@@ -120,7 +138,8 @@ function direct(
         const bj = bo + j * k;
         let s = 0;
         for (let p = 0; p < k; p++) s += a[ao + p * m + i] * b[bj + p];
-        c[ci + j] += s;
+        c[ci + j] = (accumulate ? c[ci + j] : 0) + s;
+        if (row) c[ci + j] += row[j];
       }
     }
   }
@@ -132,7 +151,19 @@ function direct(
  * float32 products differ in their last bits at most, far below float32's rounding; float64
  * operands keep the one sum (their results stay bit for bit).
  */
-function dotsFloat32(m: number, n: number, k: number, a: Float32Array, ao: number, b: Float32Array, bo: number, c: FloatArray, co: number): void {
+function dotsFloat32(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  c: FloatArray,
+  co: number,
+  accumulate: boolean,
+  row: FloatArray | null,
+): void {
   const k4 = k & ~3;
   for (let i = 0; i < m; i++) {
     const ai = ao + i * k;
@@ -151,7 +182,8 @@ function dotsFloat32(m: number, n: number, k: number, a: Float32Array, ao: numbe
         s3 += a[ai + p + 3] * b[bj + p + 3];
       }
       for (; p < k; p++) s0 += a[ai + p] * b[bj + p];
-      c[ci + j] += s0 + s1 + (s2 + s3);
+      c[ci + j] = (accumulate ? c[ci + j] : 0) + (s0 + s1 + (s2 + s3));
+      if (row) c[ci + j] += row[j];
     }
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { FloatArray } from '../dtype';
 import { kernelCore, trimCore, WasmCore } from './core';
-import { gemmJs } from './gemm-js';
+import { addRows, gemmJs } from './gemm-js';
 import { chunking, kernelThreads, PARALLEL_MIN_MACS, runJob, threadsFor, writeJob } from './pool';
 
 export { gemmReference } from './gemm-js';
@@ -72,13 +72,7 @@ export function gemm(
       return;
     }
   }
-  gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, accumulate);
-  if (rowAddend) addRows(c, cOffset, m, n, rowAddend);
-}
-
-/** C[i][j] += row[j] for each of C's m rows of n. */
-function addRows(c: FloatArray, cOffset: number, m: number, n: number, row: FloatArray): void {
-  for (let r = 0, o = cOffset; r < m; r++) for (let j = 0; j < n; j++, o++) c[o] += row[j];
+  gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, accumulate, rowAddend);
 }
 
 /**

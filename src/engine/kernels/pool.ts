@@ -54,6 +54,25 @@ const JOB = 4;
 const BY_WORKERS = 5;
 const SPIN = 6;
 
+/**
+ * Waits for ctrl[index] to differ from `value`: polls until the clock passes `until` (ms, as
+ * performance.now()) or shows this thread was descheduled, then sleeps in Atomics.wait for at most
+ * `sleepMs`. Returns on the change, or on waking (the caller reads the word again). Both sides use
+ * it, the worker through this function's text (it runs in the worker as written, so it reads no
+ * module names: only its arguments and the globals every thread has).
+ */
+function pollThenSleep(ctrl: Int32Array, index: number, value: number, until: number, preemptedMs: number, sleepMs: number): void {
+  let last = performance.now();
+  while (Atomics.load(ctrl, index) === value) {
+    const now = performance.now();
+    if (now >= until || now - last > preemptedMs) {
+      Atomics.wait(ctrl, index, value, sleepMs);
+      return;
+    }
+    last = now;
+  }
+}
+
 /** The worker's whole program: instantiate the same module on the same memory, then serve jobs. */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
@@ -61,22 +80,14 @@ const { module, memory, thread, control } = workerData;
 const { run } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, control, 8);
 parentPort.postMessage('ready');
+const pollThenSleep = (${pollThenSleep.toString()});
 // Serve the job in flight at start too: it may have been published before this thread ran.
 let seen = -1;
 for (;;) {
-  let current = Atomics.load(ctrl, ${SEQ});
+  const current = Atomics.load(ctrl, ${SEQ});
   if (current === seen) {
-    let last = performance.now();
-    const until = last + Atomics.load(ctrl, ${SPIN}) / 1000;
-    while ((current = Atomics.load(ctrl, ${SEQ})) === seen) {
-      const now = performance.now();
-      if (now >= until || now - last > ${PREEMPTED_MS}) break;
-      last = now;
-    }
-    if (current === seen) {
-      Atomics.wait(ctrl, ${SEQ}, seen);
-      continue;
-    }
+    pollThenSleep(ctrl, ${SEQ}, seen, performance.now() + Atomics.load(ctrl, ${SPIN}) / 1000, ${PREEMPTED_MS}, Infinity);
+    continue;
   }
   seen = current;
   const total = Atomics.load(ctrl, ${TOTAL});
@@ -193,17 +204,12 @@ function runChunks(core: WasmCore, job: number, chunks: number, threads: number,
     core.exports.run(job, i, 0);
     Atomics.add(ctrl, base + DONE, 1);
   }
-  let last = performance.now();
-  const until = last + spinMicros / 1000;
-  while (Atomics.load(ctrl, base + DONE) < chunks) {
-    const now = performance.now();
-    if (now >= until || now - last > PREEMPTED_MS) break;
-    last = now;
-  }
+  // One poll for the whole wait (a chunk finishing does not renew it), then sleeps of at most 100 ms.
+  const until = performance.now() + spinMicros / 1000;
   for (;;) {
     const done = Atomics.load(ctrl, base + DONE);
     if (done >= chunks) break;
-    Atomics.wait(ctrl, base + DONE, done, 100);
+    pollThenSleep(ctrl, base + DONE, done, until, PREEMPTED_MS, 100);
   }
   Atomics.store(ctrl, base + CLAIM, (seq << 16) | 0xffff);
 }

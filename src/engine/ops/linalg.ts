@@ -64,8 +64,13 @@ function checkLinear(inputs: readonly Tensor[]): { rows: number; nIn: number; nO
   return { rows: nIn ? x.size / nIn : sizeOf(x.shape.slice(0, -1)), nIn, nOut };
 }
 
-/** x's shape with the last axis replaced: without spreading slices, as this runs on every linear call. */
-function withLastAxis(shape: readonly number[], last: number): number[] {
+/**
+ * x's shape with the last axis replaced: without spreading slices, as this runs on every linear call.
+ * A square layer's output has x's own shape, which it shares (shapes are never written), one array
+ * fewer per call.
+ */
+function withLastAxis(shape: Shape, last: number): Shape {
+  if (shape[shape.length - 1] === last) return shape;
   const out = shape.slice();
   out[out.length - 1] = last;
   return out;

@@ -131,4 +131,25 @@ describe('autograd', () => {
       setMemoryLimit(Infinity);
     }
   });
+
+  it("records on each op's tape node which inputs required a gradient and their versions then, whatever the pattern", () => {
+    // The dispatcher shares these arrays between nodes with the same answer: each node must still read its own.
+    for (let mask = 1; mask < 8; mask++) {
+      const needs = [0, 1, 2].map((k) => (mask & (1 << k)) !== 0);
+      const x = tensor([1, 2], [1, 2], 'float64', needs[0]);
+      const w = tensor([1, 2, 3, 4], [2, 2], 'float64', needs[1]);
+      const b = tensor([1, 2], [2], 'float64', needs[2]);
+      assert.deepEqual(F.linear(x, w, b).node!.needs, needs, `linear, mask ${mask}`);
+      if (mask < 4) assert.deepEqual(F.mul(x, tensor([3, 4], [1, 2], 'float64', needs[1])).node!.needs, [needs[0], needs[1]], `mul, mask ${mask}`);
+    }
+    // Versions: an input written in place before the op is recorded at its version then.
+    const x = tensor([1, 2], [2], 'float64');
+    F.add_(x, 1);
+    F.add_(x, 1);
+    const w = tensor([1, 2, 3, 4], [2, 2], 'float64', true);
+    const y = F.linear(x, w);
+    assert.deepEqual(y.node!.versions, [2, 0]);
+    assert.deepEqual(F.linear(tensor([1, 2], [2], 'float64'), w).node!.versions, [0, 0]);
+  });
 });
+

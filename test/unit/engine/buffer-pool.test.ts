@@ -163,4 +163,45 @@ describe('buffer pool', () => {
     assert.equal(alloc('float32', n), b);
     assert.ok(b.every((v) => v === 0), 'alloc zeroed it');
   });
+
+  it("arrays nobody records (a user's forward) are carved a few to a buffer: zeroed, never sharing values, never given back", () => {
+    // A length no other test takes, so the pool holds none and each comes fresh.
+    const n = 1237;
+    const arrays: (Float32Array | Float64Array)[] = [];
+    for (let i = 0; i < 20; i++) arrays.push(i % 3 === 2 ? allocUnzeroed('float64', n) : i % 2 ? allocUnzeroed('float32', n) : alloc('float32', n));
+    assert.ok(arrays.every((a) => a.length === n && a.every((v) => v === 0)), 'every carved array starts zeroed, unzeroed or not');
+    assert.equal(arrays[0].buffer, arrays[1].buffer, 'consecutive float32 arrays of one length share a buffer');
+    // Each holds its own values: one written never shows in another.
+    arrays.forEach((a, i) => a.fill(i + 1));
+    arrays.forEach((a, i) => assert.ok(a.every((v) => v === i + 1), `array ${i} was overwritten by another`));
+    // Not its buffer's only array: giving it back would hand its neighbours' bytes out again.
+    const t = startTracking();
+    stopTracking(t);
+    t.record.add(arrays[3]);
+    assert.equal(giveBack(arrays[3], t.record), false);
+  });
+
+  it("a tensor the user's forward made keeps its values through later steps that reuse and carve arrays of its size", () => {
+    const rng = new F.Rng(5);
+    const w = F.requireGrad(new Tensor(Float32Array.from({ length: 48 * 48 }, () => rng.normal() * 0.1), [48, 48]));
+    const x = new Tensor(Float32Array.from({ length: 32 * 48 }, () => rng.normal()), [32, 48]);
+    const step = () => {
+      w.grad = null;
+      const h = F.sigmoid(F.matmul(x, w));
+      backward(F.sum(F.mul(h, h)));
+      return h;
+    };
+    // With the pool on, later forwards reuse the backward's given-back arrays; off, every one is carved.
+    for (const pooling of [true, false]) {
+      const before = setPooling(pooling);
+      try {
+        const kept = step();
+        const values = Array.from(kept.data);
+        for (let i = 0; i < 12; i++) step();
+        assert.deepEqual(Array.from(kept.data), values, `pooling ${pooling ? 'on' : 'off'}`);
+      } finally {
+        setPooling(before);
+      }
+    }
+  });
 });

@@ -97,6 +97,33 @@ describe('gemm kernel', () => {
     }
   });
 
+  it('small products written in one pass are the bits of zeroing C, multiplying, then adding the bias row', () => {
+    const rng = new Rng(13);
+    for (const ctor of [Float32Array, Float64Array] as Ctor[]) {
+      for (const [m, n, k] of [[10, 10, 1], [1, 10, 10], [1, 1, 10], [3, 5, 7]]) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const a = random(ctor, m * k, rng);
+            const b = random(ctor, k * n, rng);
+            // -0 operands give -0 products: a zeroed C turns 0 + -0 into +0, and so must the one pass
+            a[0] = -0;
+            b[b.length - 1] = -0;
+            const row = random(ctor, n, rng);
+            for (const bias of [null, row]) {
+              const c = new ctor(m * n).fill(NaN);
+              gemm(transA, transB, m, n, k, a, 0, b, 0, c, 0, false, bias);
+              const expected = new ctor(m * n);
+              gemm(transA, transB, m, n, k, a, 0, b, 0, expected, 0, true);
+              if (bias) for (let i = 0; i < m * n; i++) expected[i] += bias[i % n];
+              const what = `${ctor.name} ${m}×${n}×${k} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${bias ? ' + row' : ''}`;
+              for (let i = 0; i < m * n; i++) assert.ok(Object.is(c[i], expected[i]), `${what}[${i}]: ${c[i]} vs ${expected[i]}`);
+            }
+          }
+        }
+      }
+    }
+  });
+
   it('k = 0 gives zeros (or leaves C when accumulating)', () => {
     const c = new Float64Array([1, 2, 3, 4]);
     gemm(false, false, 2, 2, 0, new Float64Array(0), 0, new Float64Array(0), 0, c, 0, true);
