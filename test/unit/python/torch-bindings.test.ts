@@ -345,6 +345,52 @@ assert F.relu is not None and torch.nn.Linear is not None and nn.Linear is torch
     );
   });
 
+  it("nn.Module's __setattr__, __getattr__ and __delattr__ called by name (DLA's computed subtree names, a wrapper's super().__getattr__ fallback)", async () => {
+    // As torch 1.13 runs it: __getattr__ finds only what is registered, so a plain attribute raises.
+    const r = await traced(`${HEAD}
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.width = 4
+        for i in range(2):
+            self.__setattr__('fc_%d' % i, nn.Linear(4, 4))
+        self.__setattr__('extra', nn.Linear(2, 2))
+        self.__delattr__('extra')
+        self.head = nn.Linear(4, 1)
+        try:
+            self.__getattr__('width')
+            raise AssertionError('a plain attribute was found')
+        except AttributeError as e:
+            assert str(e) == "'Net' object has no attribute 'width'", str(e)
+
+    def forward(self, x):
+        for i in range(2):
+            x = torch.relu(self.__getattr__('fc_%d' % i)(x))
+        return self.head(x)
+
+class Wrapper(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.inner, name)
+
+    def forward(self, x):
+        assert self.width == 4 and self.head.out_features == 1
+        return self.inner(x)
+
+net = Wrapper(Net())
+${trainingLoop()}`);
+    assert.deepEqual(
+      r.analysis!.trace.params.map((p) => p.name).sort(),
+      ['inner.fc_0.bias', 'inner.fc_0.weight', 'inner.fc_1.bias', 'inner.fc_1.weight', 'inner.head.bias', 'inner.head.weight'],
+    );
+  });
+
   it('a released run\'s bindings serve the next run: the same loss and gradients as new ones, and nothing a script set on torch reaches it', async () => {
     const fresh = await read(SEED);
     assert.ok(fresh.analysis, fresh.diagnostics.map((d) => d.message).join('; '));
