@@ -4,7 +4,7 @@
  * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
  * a script that casts its model to float64, a user class that shares a catalogue layer's name,
  * 1-D pooling with PyTorch's extra keywords, torchvision's padding transforms, tqdm's bars, mixed
- * precision (torch.cuda.amp) and adaptive pooling to any size.
+ * precision (torch.cuda.amp), adaptive pooling to any size and nn.Module's __setattr__/__getattr__ called by name.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult, releasePython } from '../../../src/worker/python';
@@ -301,49 +301,6 @@ ${clip}    opt.step()
     // a fix the script's syntax cannot write yet (clip_grad_norm_ in its loop) is not offered empty
     for (const f of plain.analysis!.findings) for (const x of f.fixes) assert.ok(x.edits.length > 0, `${f.rule}: ${x.title}`);
   });
-});
-
-describe('Python front end: torch bindings kept from one run for the next', () => {
-  before(ready);
-
-  const SEED = `${HEAD}
-net = nn.Sequential(nn.Linear(4, 8), nn.Sigmoid(), nn.Linear(8, 1))
-nn.init.normal_(net[0].weight, std=5.0)
-${trainingLoop()}`;
-  /** A script that changes torch's modules as a script may (an attribute set, a function replaced). */
-  const MEDDLER = `${HEAD}
-nn.extra = 1
-F.relu = None
-torch.nn.Linear = None
-`;
-  /** Asserts that none of that reached it (an assertion that fails is a diagnostic). */
-  const CHECK = `${HEAD}
-assert not hasattr(nn, 'extra')
-assert F.relu is not None and torch.nn.Linear is not None and nn.Linear is torch.nn.Linear
-`;
-  const read = (text: string) => analysePython({ text, fileName: 'model.py', steps: 3 });
-  const steps = (r: PythonResult) => JSON.stringify(r.analysis!.trace.steps);
-
-  it('torch.randint in each of PyTorch\'s forms, size and high by keyword too (forward-forward\'s randint(n, size=(1,))); the factories\' size= (GAT)', async () => {
-    await traced(
-      script(
-        'self.head = nn.Linear(4, 1)',
-        [
-          'a = torch.randint(7, size=(1,))',
-          'b = torch.randint(2, 5, (3, 2))',
-          'c = torch.randint(3, (2,))',
-          'd = torch.randint(low=1, high=4, size=(5,))',
-          'e = torch.randint(0, high=2, size=(2,), dtype=torch.long)',
-          'assert a.shape == (1,) and 0 <= a.item() < 7 and a.dtype == torch.int64',
-          'assert b.shape == (3, 2) and bool(((b >= 2) & (b < 5)).all())',
-          'assert c.shape == (2,) and d.shape == (5,) and int(d.min()) >= 1 and int(d.max()) < 4 and e.shape == (2,)',
-          // The factories' shape by keyword, as GAT's nn.Parameter(torch.empty(size=(n, m))).
-          'assert torch.empty(size=(2, 3)).shape == (2, 3) and torch.zeros(size=[4]).shape == (4,) and torch.randn(size=(1, 2)).shape == (1, 2)',
-          'return self.head(x[:, 0])',
-        ].join('\n'),
-      ),
-    );
-  });
 
   it("nn.Module's __setattr__, __getattr__ and __delattr__ called by name (DLA's computed subtree names, a wrapper's super().__getattr__ fallback)", async () => {
     // As torch 1.13 runs it: __getattr__ finds only what is registered, so a plain attribute raises.
@@ -388,6 +345,49 @@ ${trainingLoop()}`);
     assert.deepEqual(
       r.analysis!.trace.params.map((p) => p.name).sort(),
       ['inner.fc_0.bias', 'inner.fc_0.weight', 'inner.fc_1.bias', 'inner.fc_1.weight', 'inner.head.bias', 'inner.head.weight'],
+    );
+  });
+});
+
+describe('Python front end: torch bindings kept from one run for the next', () => {
+  before(ready);
+
+  const SEED = `${HEAD}
+net = nn.Sequential(nn.Linear(4, 8), nn.Sigmoid(), nn.Linear(8, 1))
+nn.init.normal_(net[0].weight, std=5.0)
+${trainingLoop()}`;
+  /** A script that changes torch's modules as a script may (an attribute set, a function replaced). */
+  const MEDDLER = `${HEAD}
+nn.extra = 1
+F.relu = None
+torch.nn.Linear = None
+`;
+  /** Asserts that none of that reached it (an assertion that fails is a diagnostic). */
+  const CHECK = `${HEAD}
+assert not hasattr(nn, 'extra')
+assert F.relu is not None and torch.nn.Linear is not None and nn.Linear is torch.nn.Linear
+`;
+  const read = (text: string) => analysePython({ text, fileName: 'model.py', steps: 3 });
+  const steps = (r: PythonResult) => JSON.stringify(r.analysis!.trace.steps);
+
+  it('torch.randint in each of PyTorch\'s forms, size and high by keyword too (forward-forward\'s randint(n, size=(1,))); the factories\' size= (GAT)', async () => {
+    await traced(
+      script(
+        'self.head = nn.Linear(4, 1)',
+        [
+          'a = torch.randint(7, size=(1,))',
+          'b = torch.randint(2, 5, (3, 2))',
+          'c = torch.randint(3, (2,))',
+          'd = torch.randint(low=1, high=4, size=(5,))',
+          'e = torch.randint(0, high=2, size=(2,), dtype=torch.long)',
+          'assert a.shape == (1,) and 0 <= a.item() < 7 and a.dtype == torch.int64',
+          'assert b.shape == (3, 2) and bool(((b >= 2) & (b < 5)).all())',
+          'assert c.shape == (2,) and d.shape == (5,) and int(d.min()) >= 1 and int(d.max()) < 4 and e.shape == (2,)',
+          // The factories' shape by keyword, as GAT's nn.Parameter(torch.empty(size=(n, m))).
+          'assert torch.empty(size=(2, 3)).shape == (2, 3) and torch.zeros(size=[4]).shape == (4,) and torch.randn(size=(1, 2)).shape == (1, 2)',
+          'return self.head(x[:, 0])',
+        ].join('\n'),
+      ),
     );
   });
 
