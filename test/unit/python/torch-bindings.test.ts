@@ -302,6 +302,29 @@ ${clip}    opt.step()
     for (const f of plain.analysis!.findings) for (const x of f.fixes) assert.ok(x.edits.length > 0, `${f.rule}: ${x.title}`);
   });
 
+  it("Bernoulli draws: EfficientNet's drop-connect (mask.bernoulli_(keep), x.div_(keep), x.mul_(mask)), torch.bernoulli and PyTorch's errors", async () => {
+    // Frequencies as torch 1.13 draws them (seed 0: 0.8045 and 0.2415 of 4000); the draws themselves differ.
+    await traced(
+      script(
+        'self.fc = nn.Linear(4, 3)\nself.head = nn.Linear(3, 1)',
+        [
+          'm = torch.empty(4000).bernoulli_(0.8)',
+          'assert bool(((m == 0) | (m == 1)).all()) and abs(m.mean().item() - 0.8) < 0.03',
+          'assert abs(torch.bernoulli(torch.full((4000,), 0.25)).mean().item() - 0.25) < 0.03',
+          'assert torch.full((3,), 0.5).bernoulli().shape == (3,) and torch.bernoulli(torch.zeros(3), 1.0).sum().item() == 3',
+          'try:\n    torch.empty(3).bernoulli_(1.5)\n    raise AssertionError("p out of range")\nexcept RuntimeError as e:\n    assert str(e) == "bernoulli_ expects p to be in [0, 1], but got p=1.5", str(e)',
+          'try:\n    self.fc.weight.bernoulli_(0.5)\n    raise AssertionError("an in-place draw on a parameter")\nexcept RuntimeError as e:\n    assert "leaf Variable" in str(e)',
+          'h = self.fc(x[:, 0])',
+          'mask = torch.empty([h.shape[0], 1], dtype=h.dtype, device=h.device)',
+          'mask.bernoulli_(0.5)',
+          'h.div_(0.5)',
+          'h.mul_(mask)',
+          'return self.head(h)',
+        ].join('\n'),
+      ),
+    );
+  });
+
   it("nn.Module's __setattr__, __getattr__ and __delattr__ called by name (DLA's computed subtree names, a wrapper's super().__getattr__ fallback)", async () => {
     // As torch 1.13 runs it: __getattr__ finds only what is registered, so a plain attribute raises.
     const r = await traced(`${HEAD}

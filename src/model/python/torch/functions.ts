@@ -19,7 +19,7 @@ import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, P
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize } from './engine-layers';
-import { namedPair, norm, toNested } from './tensor';
+import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
 export interface LossUse {
@@ -136,6 +136,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       return finish(make(torch.shapeArgs(a.size !== null ? [a.size] : dims, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r);
     });
   }
+  fn(fns, 'bernoulli(input, p=None, *, generator=None, out=None)', (a, r) => wrap(bernoulliDraw(torch, T_(a.input, r), a.p, r)));
   for (const [name, make] of [
     ['zeros_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
     ['ones_like', (x: Tensor, d: TensorDType) => F.ones(x.shape, d)],
