@@ -325,6 +325,29 @@ ${clip}    opt.step()
     );
   });
 
+  it("DropBlock's and drop path's helpers: torch.meshgrid ('ij' and 'xy', a list too) and floor_ on a random draw", async () => {
+    // The grids and the error as torch 1.13 gives them.
+    await traced(
+      script(
+        'self.fc = nn.Linear(4, 3)\nself.head = nn.Linear(3, 1)',
+        [
+          'a, b = torch.arange(3), torch.arange(2)',
+          "gi, gj = torch.meshgrid(a, b, indexing='ij')",
+          'assert gi.tolist() == [[0, 0], [1, 1], [2, 2]] and gj.tolist() == [[0, 1], [0, 1], [0, 1]]',
+          "gx, gy = torch.meshgrid([a, b], indexing='xy')",
+          'assert gx.tolist() == [[0, 1, 2], [0, 1, 2]] and gy.tolist() == [[0, 0, 0], [1, 1, 1]]',
+          'try:\n    torch.meshgrid(a, b, indexing="yx")\n    raise AssertionError("indexing yx")\nexcept RuntimeError as e:\n    assert str(e) == \'torch.meshgrid: indexing must be one of "xy" or "ij", but received: yx\', str(e)',
+          'h = self.fc(x[:, 0])',
+          'keep = 0.8',
+          'r = keep + torch.rand((h.shape[0],) + (1,) * (h.ndim - 1), dtype=h.dtype)',
+          'r.floor_()',
+          'assert bool(((r == 0) | (r == 1)).all())',
+          'return self.head(h.div(keep) * r)',
+        ].join('\n'),
+      ),
+    );
+  });
+
   it("nn.Module's __setattr__, __getattr__ and __delattr__ called by name (DLA's computed subtree names, a wrapper's super().__getattr__ fallback)", async () => {
     // As torch 1.13 runs it: __getattr__ finds only what is registered, so a plain attribute raises.
     const r = await traced(`${HEAD}

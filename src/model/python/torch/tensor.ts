@@ -478,6 +478,10 @@ export function makeTensorClasses(torch: Torch): void {
   inplaceOf('relu_', (t) => F.relu_(t));
   inplaceOf('sigmoid_', (t) => F.sigmoid_(t));
   inplaceOf('tanh_', (t) => F.tanh_(t));
+  inplaceOf('floor_', (t) => F.floor_(t));
+  inplaceOf('ceil_', (t) => F.ceil_(t));
+  inplaceOf('round_', (t) => F.round_(t));
+  inplaceOf('trunc_', (t) => F.trunc_(t));
   // Random fills write values, not ops: what nn.init and `w.data.normal_()` do.
   const randomFill = (name: string, sig: string, draw: (a: Bound, r: Range) => () => number) =>
     method(sig, (a, r, t) => {
