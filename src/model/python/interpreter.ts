@@ -998,6 +998,8 @@ export class Interpreter {
       // The engine's errors (a shape mismatch) are the RuntimeError PyTorch would raise here.
       const err = e instanceof Error ? e : new Error(String(e));
       if ((err as { name?: string }).name === 'TensorMemoryError') throw new LimitExceeded('size', err.message, r);
+      // A dim out of range is PyTorch's IndexError ("Dimension out of range ..."), which a script may catch as such.
+      if ((err as { name?: string }).name === 'DimError') return this.raise('IndexError', err.message, r);
       return this.raise('RuntimeError', err.message, r);
     }
   }

@@ -348,6 +348,15 @@ ${clip}    opt.step()
     );
   });
 
+  it("a dim out of range is PyTorch's IndexError (the All-CNN file's torch.mean(torch.mean(x, 2), 3))", async () => {
+    const text = script('self.head = nn.Linear(4, 1)', 'try:\n    x.mean(3)\n    raise AssertionError("mean over dim 3 of a 3-D tensor")\nexcept IndexError as e:\n    assert str(e) == "Dimension out of range (expected to be in range of [-3, 2], but got 3)", str(e)\nreturn self.head(torch.mean(torch.mean(x, 1), 2))');
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.message} at ${at(text, d.range)}`),
+      ['the model fails here: IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 2) at torch.mean(torch.mean(x, 1), 2)'],
+    );
+  });
+
   it("nn.Module's __setattr__, __getattr__ and __delattr__ called by name (DLA's computed subtree names, a wrapper's super().__getattr__ fallback)", async () => {
     // As torch 1.13 runs it: __getattr__ finds only what is registered, so a plain attribute raises.
     const r = await traced(`${HEAD}
