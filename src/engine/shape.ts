@@ -33,6 +33,15 @@ export class ShapeError extends Error {
   override name = 'ShapeError';
 }
 
+/** A dim outside [-rank, rank - 1]: PyTorch raises IndexError for it, with this message. */
+export class DimError extends ShapeError {
+  override name = 'DimError';
+  constructor(dim: number, rank: number) {
+    const r = Math.max(rank, 1);
+    super(`Dimension out of range (expected to be in range of [${-r}, ${r - 1}], but got ${dim})`);
+  }
+}
+
 export function broadcastShape(a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
@@ -74,7 +83,7 @@ export function sumToShape(g: FloatArray, from: Shape, to: Shape): FloatArray {
 /** Normalises a possibly negative axis, as PyTorch's `dim=-1`. */
 export function normAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new ShapeError(`axis ${axis} is out of range for a tensor of rank ${rank}`);
+  if (a < 0 || a >= rank) throw new DimError(axis, rank);
   return a;
 }
 

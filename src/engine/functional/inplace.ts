@@ -73,3 +73,9 @@ export const relu_ = (x: Tensor): Tensor => applyInPlace('relu', x, [], none);
 export const leakyRelu_ = (x: Tensor, negativeSlope = 0.01): Tensor => applyInPlace('leaky_relu', x, [], { negativeSlope });
 export const sigmoid_ = (x: Tensor): Tensor => applyInPlace('sigmoid', x, [], none);
 export const tanh_ = (x: Tensor): Tensor => applyInPlace('tanh', x, [], none);
+/** floor_ and its kin (drop-path's `random_tensor.floor_()`): integer tensors are left as they are. */
+const rounding_ = (op: 'floor' | 'ceil' | 'round' | 'trunc') => (x: Tensor): Tensor => (x.isFloatingPoint ? applyInPlace(op, x, [], none) : x);
+export const floor_ = rounding_('floor');
+export const ceil_ = rounding_('ceil');
+export const round_ = rounding_('round');
+export const trunc_ = rounding_('trunc');

@@ -126,6 +126,11 @@ export const log1p = (x: Tensor): Tensor => apply('log1p', [asFloat(x)], none);
 export const expm1 = (x: Tensor): Tensor => apply('expm1', [asFloat(x)], none);
 export const abs = (x: Tensor): Tensor => (x.dtype === 'bool' ? x : apply('abs', [x], none));
 export const sign = (x: Tensor): Tensor => apply('sign', [x], none);
+// Integers are already integral: PyTorch returns them unchanged.
+export const floor = (x: Tensor): Tensor => (x.isFloatingPoint ? apply('floor', [x], none) : x);
+export const ceil = (x: Tensor): Tensor => (x.isFloatingPoint ? apply('ceil', [x], none) : x);
+export const round = (x: Tensor): Tensor => (x.isFloatingPoint ? apply('round', [x], none) : x);
+export const trunc = (x: Tensor): Tensor => (x.isFloatingPoint ? apply('trunc', [x], none) : x);
 
 /** torch.clamp(x, min, max): either bound may be null. */
 export function clamp(x: Tensor, min: number | null = null, max: number | null = null): Tensor {

@@ -1,7 +1,7 @@
 /** Reductions with PyTorch's conventions: dim (one axis, a list, or all when absent), keepdim, correction. */
 import { apply } from '../dispatch';
 import { getDefaultDtype } from '../dtype';
-import { normAxis, ShapeError } from '../shape';
+import { DimError, normAxis } from '../shape';
 import type { Tensor } from '../tensor';
 import { sqrt, to } from './math';
 
@@ -77,7 +77,7 @@ export function logsumexp(x: Tensor, dims?: Dims, keepdim = false): Tensor {
 
 /** torch.cumsum along dim: bool and integer tensors accumulate in int64. */
 export function cumsum(x: Tensor, dim: number): Tensor {
-  if (x.rank === 0 && dim !== 0 && dim !== -1) throw new ShapeError(`Dimension out of range (expected to be in range of [-1, 0], but got ${dim})`);
+  if (x.rank === 0 && dim !== 0 && dim !== -1) throw new DimError(dim, 0);
   const t = x.dtype === 'bool' ? to(x, 'int64') : x;
   return apply('cumsum', [t], { axis: x.rank === 0 ? 0 : normAxis(dim, x.rank) });
 }

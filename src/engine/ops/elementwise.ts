@@ -26,6 +26,11 @@ export interface ElementwiseAttrs {
   log1p: NoAttrs;
   expm1: NoAttrs;
   sign: NoAttrs;
+  /** rounding to an integral value (round: half to even, as PyTorch); the gradient is 0 */
+  floor: NoAttrs;
+  ceil: NoAttrs;
+  round: NoAttrs;
+  trunc: NoAttrs;
   /** PyTorch's clamp: the gradient passes where min ≤ x ≤ max */
   clamp: { min: number | null; max: number | null };
   minimum: NoAttrs;
@@ -39,6 +44,20 @@ export interface ElementwiseAttrs {
 /** −1, 0 or 1; 0 for NaN, as PyTorch's sign and sgn. */
 function sgn(v: number): number {
   return v > 0 ? 1 : v < 0 ? -1 : 0;
+}
+
+/** torch.round: halves go to the even neighbour (2.5 → 2, -0.5 → -0), unlike Math.round. */
+function roundHalfEven(v: number): number {
+  return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v);
+}
+
+/** An op rounding each entry to an integral value: its gradient is 0 everywhere. */
+function rounding(f: (v: number) => number) {
+  return defineOp<NoAttrs, undefined>({
+    saves: [],
+    forward: ([x]) => ({ data: unary(x, f), shape: x.shape, saved: undefined }),
+    backward: ({ gy }) => [like(gy)],
+  });
 }
 
 /** Python's floor division and modulo, as torch.floor_divide and torch.remainder compute them. */
@@ -237,6 +256,11 @@ export const elementwiseOps: OpTable<ElementwiseAttrs> = {
     forward: ([x]) => ({ data: unary(x, sgn), shape: x.shape, saved: undefined }),
     backward: ({ gy }) => [like(gy)],
   }),
+  // d floor = d ceil = d round = d trunc = 0: steps, flat between them (PyTorch's zero gradient)
+  floor: rounding(Math.floor),
+  ceil: rounding(Math.ceil),
+  round: rounding(roundHalfEven),
+  trunc: rounding(Math.trunc),
   // d clamp(x) = dy where min ≤ x ≤ max, else 0
   clamp: defineOp({
     saves: [0],

@@ -1124,6 +1124,8 @@ export class Interpreter {
       // The engine's errors (a shape mismatch) are the RuntimeError PyTorch would raise here.
       const err = e instanceof Error ? e : new Error(String(e));
       if ((err as { name?: string }).name === 'TensorMemoryError') throw new LimitExceeded('size', err.message, r);
+      // A dim out of range is PyTorch's IndexError ("Dimension out of range ..."), which a script may catch as such.
+      if ((err as { name?: string }).name === 'DimError') return this.raise('IndexError', err.message, r);
       return this.raise('RuntimeError', err.message, r);
     }
   }
@@ -1307,19 +1309,12 @@ export class Interpreter {
   setAttr(obj: Value, name: string, v: Value, r: Range): void {
     if (obj instanceof PyOpaque) return;
     if (obj instanceof PyInstance) {
-      const prop = obj.cls.lookup(name);
-      if (prop instanceof PyProperty) {
-        if (prop.fset === null) this.raise('AttributeError', `can't set attribute '${name}'`, r);
-        this.call(prop.fset, [obj, v], null, r);
-        return;
-      }
       const sa = obj.cls.lookup('__setattr__');
       if (sa instanceof PyFunction) {
         this.call(sa, [obj, name, v], null, r);
         return;
       }
-      if (obj.cls.native?.setattr?.(obj, name, v, r)) return;
-      obj.dict.set(name, v);
+      this.setOwnAttr(obj, name, v, r);
       return;
     }
     if (obj instanceof PyClass) {
@@ -1338,6 +1333,18 @@ export class Interpreter {
     const native = typeOf(obj).native?.setattr;
     if (native && native(obj, name, v, r)) return;
     this.raise('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, r);
+  }
+
+  /** `object.__setattr__`: the assignment without the class's own `__setattr__` (which calls this through `super()`). */
+  setOwnAttr(obj: PyInstance, name: string, v: Value, r: Range): void {
+    const prop = obj.cls.lookup(name);
+    if (prop instanceof PyProperty) {
+      if (prop.fset === null) this.raise('AttributeError', `can't set attribute '${name}'`, r);
+      this.call(prop.fset, [obj, v], null, r);
+      return;
+    }
+    if (obj.cls.native?.setattr?.(obj, name, v, r)) return;
+    obj.dict.set(name, v);
   }
 
   delAttr(obj: Value, name: string, r: Range): void {

@@ -4,7 +4,7 @@
  * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
  * a script that casts its model to float64, a user class that shares a catalogue layer's name,
  * 1-D pooling with PyTorch's extra keywords, torchvision's padding transforms, tqdm's bars, mixed
- * precision (torch.cuda.amp) and adaptive pooling to any size.
+ * precision (torch.cuda.amp), adaptive pooling to any size and nn.Module's __setattr__/__getattr__ called by name.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult, releasePython } from '../../../src/worker/python';
@@ -347,6 +347,107 @@ ${clip}    opt.step()
     assert.ok(!rules(clipped).includes('gradient-through-time'), `clipped: ${rules(clipped).join(', ')}`);
     // a fix the script's syntax cannot write yet (clip_grad_norm_ in its loop) is not offered empty
     for (const f of plain.analysis!.findings) for (const x of f.fixes) assert.ok(x.edits.length > 0, `${f.rule}: ${x.title}`);
+  });
+
+  it("Bernoulli draws: EfficientNet's drop-connect (mask.bernoulli_(keep), x.div_(keep), x.mul_(mask)), torch.bernoulli and PyTorch's errors", async () => {
+    // Frequencies as torch 1.13 draws them (seed 0: 0.8045 and 0.2415 of 4000); the draws themselves differ.
+    await traced(
+      script(
+        'self.fc = nn.Linear(4, 3)\nself.head = nn.Linear(3, 1)',
+        [
+          'm = torch.empty(4000).bernoulli_(0.8)',
+          'assert bool(((m == 0) | (m == 1)).all()) and abs(m.mean().item() - 0.8) < 0.03',
+          'assert abs(torch.bernoulli(torch.full((4000,), 0.25)).mean().item() - 0.25) < 0.03',
+          'assert torch.full((3,), 0.5).bernoulli().shape == (3,) and torch.bernoulli(torch.zeros(3), 1.0).sum().item() == 3',
+          'try:\n    torch.empty(3).bernoulli_(1.5)\n    raise AssertionError("p out of range")\nexcept RuntimeError as e:\n    assert str(e) == "bernoulli_ expects p to be in [0, 1], but got p=1.5", str(e)',
+          'try:\n    self.fc.weight.bernoulli_(0.5)\n    raise AssertionError("an in-place draw on a parameter")\nexcept RuntimeError as e:\n    assert "leaf Variable" in str(e)',
+          'h = self.fc(x[:, 0])',
+          'mask = torch.empty([h.shape[0], 1], dtype=h.dtype, device=h.device)',
+          'mask.bernoulli_(0.5)',
+          'h.div_(0.5)',
+          'h.mul_(mask)',
+          'return self.head(h)',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it("DropBlock's and drop path's helpers: torch.meshgrid ('ij' and 'xy', a list too) and floor_ on a random draw", async () => {
+    // The grids and the error as torch 1.13 gives them.
+    await traced(
+      script(
+        'self.fc = nn.Linear(4, 3)\nself.head = nn.Linear(3, 1)',
+        [
+          'a, b = torch.arange(3), torch.arange(2)',
+          "gi, gj = torch.meshgrid(a, b, indexing='ij')",
+          'assert gi.tolist() == [[0, 0], [1, 1], [2, 2]] and gj.tolist() == [[0, 1], [0, 1], [0, 1]]',
+          "gx, gy = torch.meshgrid([a, b], indexing='xy')",
+          'assert gx.tolist() == [[0, 1, 2], [0, 1, 2]] and gy.tolist() == [[0, 0, 0], [1, 1, 1]]',
+          'try:\n    torch.meshgrid(a, b, indexing="yx")\n    raise AssertionError("indexing yx")\nexcept RuntimeError as e:\n    assert str(e) == \'torch.meshgrid: indexing must be one of "xy" or "ij", but received: yx\', str(e)',
+          'h = self.fc(x[:, 0])',
+          'keep = 0.8',
+          'r = keep + torch.rand((h.shape[0],) + (1,) * (h.ndim - 1), dtype=h.dtype)',
+          'r.floor_()',
+          'assert bool(((r == 0) | (r == 1)).all())',
+          'return self.head(h.div(keep) * r)',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it("a dim out of range is PyTorch's IndexError (the All-CNN file's torch.mean(torch.mean(x, 2), 3))", async () => {
+    const text = script('self.head = nn.Linear(4, 1)', 'try:\n    x.mean(3)\n    raise AssertionError("mean over dim 3 of a 3-D tensor")\nexcept IndexError as e:\n    assert str(e) == "Dimension out of range (expected to be in range of [-3, 2], but got 3)", str(e)\nreturn self.head(torch.mean(torch.mean(x, 1), 2))');
+    const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.message} at ${at(text, d.range)}`),
+      ['the model fails here: IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 2) at torch.mean(torch.mean(x, 1), 2)'],
+    );
+  });
+
+  it("nn.Module's __setattr__, __getattr__ and __delattr__ called by name (DLA's computed subtree names, a wrapper's super().__getattr__ fallback)", async () => {
+    // As torch 1.13 runs it: __getattr__ finds only what is registered, so a plain attribute raises.
+    const r = await traced(`${HEAD}
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.width = 4
+        for i in range(2):
+            self.__setattr__('fc_%d' % i, nn.Linear(4, 4))
+        self.__setattr__('extra', nn.Linear(2, 2))
+        self.__delattr__('extra')
+        self.head = nn.Linear(4, 1)
+        try:
+            self.__getattr__('width')
+            raise AssertionError('a plain attribute was found')
+        except AttributeError as e:
+            assert str(e) == "'Net' object has no attribute 'width'", str(e)
+
+    def forward(self, x):
+        for i in range(2):
+            x = torch.relu(self.__getattr__('fc_%d' % i)(x))
+        return self.head(x)
+
+class Wrapper(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.inner, name)
+
+    def forward(self, x):
+        assert self.width == 4 and self.head.out_features == 1
+        return self.inner(x)
+
+net = Wrapper(Net())
+${trainingLoop()}`);
+    assert.deepEqual(
+      r.analysis!.trace.params.map((p) => p.name).sort(),
+      ['inner.fc_0.bias', 'inner.fc_0.weight', 'inner.fc_1.bias', 'inner.fc_1.weight', 'inner.head.bias', 'inner.head.weight'],
+    );
   });
 });
 

@@ -19,7 +19,7 @@ import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, P
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, upsampleArgs } from './engine-layers';
-import { namedPair, norm, toNested } from './tensor';
+import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
 export interface LossUse {
@@ -142,6 +142,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       return finish(make(torch.shapeArgs(a.size !== null ? [a.size] : dims, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r);
     });
   }
+  fn(fns, 'bernoulli(input, p=None, *, generator=None, out=None)', (a, r) => wrap(bernoulliDraw(torch, T_(a.input, r), a.p, r)));
   for (const [name, make] of [
     ['zeros_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
     ['ones_like', (x: Tensor, d: TensorDType) => F.ones(x.shape, d)],
@@ -198,6 +199,23 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   fns.concat = fns.cat;
   fns.concatenate = fns.cat;
   fn(fns, 'stack(tensors, dim=0, *, out=None)', (a, r) => wrap(F.stack(tensors(a.tensors, r), torch.int(a.dim, r))));
+  // meshgrid(*tensors, indexing): each 1-D input repeated along the others' axes ('xy' swaps the
+  // first two, as NumPy); views of the inputs, so a gradient flows back as in PyTorch.
+  fn(fns, 'meshgrid(*tensors, indexing=None)', (a, r) => {
+    const given = a.__varargs ?? [];
+    const xs = given.length === 1 && !(given[0] instanceof TensorObj) ? tensors(given[0], r) : given.map((t) => T_(t, r, 'tensors'));
+    const indexing = a.indexing ?? 'ij';
+    if (indexing !== 'ij' && indexing !== 'xy') return torch.interp.raise('RuntimeError', `torch.meshgrid: indexing must be one of "xy" or "ij", but received: ${String(indexing)}`, r);
+    for (const x of xs) if (x.shape.length > 1) torch.interp.raise('RuntimeError', `torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: ${x.shape.length}D`, r);
+    const axis = (i: number) => (indexing === 'xy' && xs.length > 1 && i < 2 ? 1 - i : i);
+    const shape = xs.map((_, i) => xs[xs.findIndex((__, j) => axis(j) === i)].size);
+    return wrap(
+      xs.map((x, i) => {
+        const along = shape.map((_, d) => (d === axis(i) ? x.size : 1));
+        return F.expand(F.reshape(x, along), shape);
+      }),
+    );
+  });
   fn(fns, 'split(tensor, split_size_or_sections, dim=0)', (a, r) => {
     const s = a.split_size_or_sections;
     return wrap(F.split(T_(a.tensor, r), isInt(s) ? torch.int(s, r) : torch.ints(s, r), torch.int(a.dim, r)));

@@ -252,6 +252,23 @@ export function makeModuleClasses(torch: Torch): void {
     m.initialised = true;
     return null;
   });
+  // Called by name (`self.__setattr__('level_%d' % i, subtree)`, `super().__getattr__(name)` in a
+  // class that overrides it): what the attribute syntax does without a class's own override.
+  // PyTorch's __getattr__ only finds what is registered: parameters, buffers and child modules.
+  method(Module, '__setattr__(self, name, value)', (a, r, m) => {
+    torch.interp.setOwnAttr(m, attrName(torch, a.name, r), a.value, r);
+    return null;
+  });
+  method(Module, '__getattr__(self, name)', (a, r, m) => {
+    const name = attrName(torch, a.name, r);
+    const reg = m.engine.registered(name);
+    if (!reg) return torch.interp.raise('AttributeError', `'${m.cls.name}' object has no attribute '${name}'`, r);
+    return reg.kind === 'module' ? torch.objOf(reg.module) : torch.wrap(reg.tensor);
+  });
+  method(Module, '__delattr__(self, name)', (a, r, m) => {
+    torch.interp.delAttr(m, attrName(torch, a.name, r), r);
+    return null;
+  });
   Module.dict.set('__call__', new PyBuiltin('__call__', (args, kwargs, site) => callModule(torch, args[0] as ModuleObj, args.slice(1), kwargs, site.r), true));
   const baseForward = native('forward(self, *args, **kwargs)', (_a, r, ip) => ip.raise('NotImplementedError', 'Module is missing the required "forward" function', r), { method: true });
   BASE_FORWARD.set(torch, baseForward);
@@ -428,6 +445,12 @@ function castTo(torch: Torch, dtype: string, r: Range): CantFollow {
 function prefixed(prefix: Value, k: string): string {
   const p = typeof prefix === 'string' ? prefix : '';
   return p && k ? `${p}.${k}` : p || k;
+}
+
+/** The name given to `__setattr__`/`__getattr__`/`__delattr__` called by name: CPython's TypeError for a non-string. */
+function attrName(torch: Torch, v: Value, r: Range): string {
+  if (typeof v !== 'string') return torch.interp.raise('TypeError', `attribute name must be string, not '${typeName(v)}'`, r);
+  return v;
 }
 
 function nameArg(torch: Torch, v: Value, r: Range): string {

@@ -478,6 +478,10 @@ export function makeTensorClasses(torch: Torch): void {
   inplaceOf('relu_', (t) => F.relu_(t));
   inplaceOf('sigmoid_', (t) => F.sigmoid_(t));
   inplaceOf('tanh_', (t) => F.tanh_(t));
+  inplaceOf('floor_', (t) => F.floor_(t));
+  inplaceOf('ceil_', (t) => F.ceil_(t));
+  inplaceOf('round_', (t) => F.round_(t));
+  inplaceOf('trunc_', (t) => F.trunc_(t));
   // Random fills write values, not ops: what nn.init and `w.data.normal_()` do.
   const randomFill = (name: string, sig: string, draw: (a: Bound, r: Range) => () => number) =>
     method(sig, (a, r, t) => {
@@ -497,6 +501,17 @@ export function makeTensorClasses(torch: Torch): void {
     const [lo, hi] = [torch.number(a.a, r), torch.number(a.b, r)];
     return () => torch.rng.between(lo, hi);
   });
+  // Bernoulli draws (EfficientNet's drop-connect mask, `mask.bernoulli_(keep_ratio)`): 1 with probability p,
+  // from the run's generator, so a trace draws other masks than PyTorch's generator does.
+  method('bernoulli_(self, p=0.5, *, generator=None)', (a, r, t) => {
+    guardLeaf(t, r);
+    const chance = bernoulliChances(torch, a.p, t.size, r);
+    torch.fill(t, (values) => {
+      for (let i = 0; i < values.length; i++) values[i] = torch.rng.uniform() < chance(i) ? 1 : 0;
+    });
+    return a.self;
+  });
+  method('bernoulli(self, p=None, *, generator=None)', (a, r, t) => wrap(bernoulliDraw(torch, t, a.p, r)));
   method('backward(self, gradient=None, retain_graph=None, create_graph=False)', (a, r, t) => {
     if (torch.stopAtBackward) throw new BackwardReached(a.self);
     if (a.gradient !== null) {
@@ -515,6 +530,27 @@ export function makeTensorClasses(torch: Torch): void {
   method('apply_(self, callable)', (_a, r) => {
     throw new CantFollow(new PyOpaque('Tensor.apply_', r), r);
   });
+}
+
+/** The probability of entry i for a Bernoulli draw: one number, or a tensor of probabilities the size of the result. */
+function bernoulliChances(torch: Torch, p: Value, size: number, r: Range): (i: number) => number {
+  if (!(p instanceof TensorObj)) {
+    const q = torch.number(p, r, 'p');
+    if (!(q >= 0 && q <= 1)) torch.interp.raise('RuntimeError', `bernoulli_ expects p to be in [0, 1], but got p=${q}`, r);
+    return () => q;
+  }
+  const probs = F.contiguous(p.t).data;
+  if (probs.length === 1) return () => probs[0];
+  if (probs.length !== size) torch.interp.raise('RuntimeError', `bernoulli: the probability tensor has ${probs.length} entries for ${size} draws`, r);
+  return (i) => probs[i];
+}
+
+/** torch.bernoulli(input) / input.bernoulli(): a new tensor of draws, input's entries the probabilities (or one p for all). */
+export function bernoulliDraw(torch: Torch, input: Tensor, p: Value, r: Range): Tensor {
+  const chance = bernoulliChances(torch, p === null ? torch.wrap(input) : p, input.size, r);
+  const out = F.zeros(input.shape, input.dtype);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = torch.rng.uniform() < chance(i) ? 1 : 0;
+  return out;
 }
 
 function emptyAll(d: number | number[] | null): number | number[] | null {
