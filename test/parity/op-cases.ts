@@ -123,6 +123,12 @@ export const OP_CASES: OpCase[] = [
   { name: 'conv1d groups, unbatched', inputs: { x: { shape: [4, 9] }, w: { shape: [4, 1, 3] }, b: { shape: [4] } }, py: 'out = F.conv1d(x, w, b, stride=2, padding=1, groups=4)', ts: ({ x, w, b }) => F.conv1d(x, w, b, 2, 1, 4) },
   { name: 'conv2d groups that do not divide the input channels refused', inputs: { x: { shape: [1, 3, 5, 5] }, w: { shape: [4, 2, 3, 3] } }, py: 'out = F.conv2d(x, w, groups=2)', ts: ({ x, w }) => F.conv2d(x, w, null, 1, 0, 2), error: /Given groups=2, weight of size \[4, 2, 3, 3\], expected input\[1, 3, 5, 5\] to have 4 channels, but got 3 channels instead/ },
 
+  // ── dilated convolutions (taps `dilation` apart; the engine's dilation comes after groups) ──
+  { name: 'conv2d dilation 2, padding 2', inputs: { x: { shape: [2, 3, 9, 8] }, w: { shape: [4, 3, 3, 3] }, b: { shape: [4] } }, py: 'out = F.conv2d(x, w, b, padding=2, dilation=2)', ts: ({ x, w, b }) => F.conv2d(x, w, b, 1, 2, 1, 2) },
+  { name: 'conv2d dilation (2, 3) with stride (2, 1) and groups 2', inputs: { x: { shape: [2, 4, 11, 10] }, w: { shape: [6, 2, 3, 2] }, b: { shape: [6] } }, py: 'out = F.conv2d(x, w, b, (2, 1), (1, 2), (2, 3), 2)', ts: ({ x, w, b }) => F.conv2d(x, w, b, [2, 1], [1, 2], 2, [2, 3]) },
+  { name: 'conv1d dilation 4, stride 2, depthwise, unbatched', inputs: { x: { shape: [3, 17] }, w: { shape: [3, 1, 3] }, b: { shape: [3] } }, py: 'out = F.conv1d(x, w, b, stride=2, padding=3, dilation=4, groups=3)', ts: ({ x, w, b }) => F.conv1d(x, w, b, 2, 3, 3, 4) },
+  { name: 'conv1d dilated kernel wider than the input refused', inputs: { x: { shape: [1, 2, 5] }, w: { shape: [2, 2, 3] } }, py: 'out = F.conv1d(x, w, dilation=3)', ts: ({ x, w }) => F.conv1d(x, w, null, 1, 0, 1, 3), error: /does not fit/ },
+
   // ── assignment and in-place, with PyTorch's autograd semantics ──
   { name: 'setitem row', inputs: { x: { shape: [3, 4] }, w: { shape: [4] } }, py: 'y = x * 1\ny[0] = w * 2\nout = y', ts: ({ x, w }) => F.setItem(F.mul(x, 1), [0], F.mul(w, 2)) },
   { name: 'setitem strided positional encoding', inputs: { p: { shape: [5, 1], grad: false } }, py: 'pe = torch.zeros(5, 6)\nd = torch.exp(torch.arange(0, 6, 2).float() * (-math.log(10000.0) / 6))\npe[:, 0::2] = torch.sin(p * d)\npe[:, 1::2] = torch.cos(p * d)\nout = pe', ts: ({ p }) => { const pe = F.zeros([5, 6]); const d = F.exp(F.mul(F.float(F.arange(0, 6, 2)), -Math.log(10000) / 6)); F.setItem(pe, [F.ALL, { start: 0, step: 2 }], F.sin(F.mul(p, d))); F.setItem(pe, [F.ALL, { start: 1, step: 2 }], F.cos(F.mul(p, d))); return pe; } },

@@ -33,12 +33,20 @@ export const hardtanh_ = (x: Tensor, minVal = -1, maxVal = 1): Tensor => applyIn
 export const matmul = (a: Tensor, b: Tensor): Tensor => apply('matmul', [a, b], none);
 export const linear = (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor =>
   apply('linear', bias ? [x, weight, bias] : [x, weight], none);
-/** F.conv1d(x, weight (O, C/groups, K), bias, stride, padding, groups). */
-export const conv1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride = 1, padding = 0, groups = 1): Tensor =>
-  apply('conv1d', bias ? [x, weight, bias] : [x, weight], groups === 1 ? { stride, padding } : { stride, padding, groups });
-/** F.conv2d(x, weight (O, C/groups, KH, KW), bias, stride, padding, groups). */
-export const conv2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, groups = 1): Tensor =>
-  apply('conv2d', bias ? [x, weight, bias] : [x, weight], groups === 1 ? { stride: pair(stride), padding: pair(padding) } : { stride: pair(stride), padding: pair(padding), groups });
+/**
+ * F.conv1d(x, weight (O, C/groups, K), bias, stride, padding, groups, dilation): dilation comes last,
+ * after groups (PyTorch puts it before), so the callers written before it keep their meaning.
+ */
+export const conv1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride = 1, padding = 0, groups = 1, dilation = 1): Tensor =>
+  apply('conv1d', bias ? [x, weight, bias] : [x, weight], convAttrs(stride, padding, groups, dilation, 1));
+/** F.conv2d(x, weight (O, C/groups, KH, KW), bias, stride, padding, groups, dilation): dilation last as in conv1d. */
+export const conv2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, groups = 1, dilation: Pair = 1): Tensor =>
+  apply('conv2d', bias ? [x, weight, bias] : [x, weight], convAttrs(pair(stride), pair(padding), groups, pair(dilation), [1, 1]));
+/** A convolution's attributes, leaving out groups and dilation at their defaults (the op's recorded attributes stay as before). */
+function convAttrs<P extends number | [number, number]>(stride: P, padding: P, groups: number, dilation: P, dense: P) {
+  const dilated = JSON.stringify(dilation) !== JSON.stringify(dense);
+  return { stride, padding, ...(groups === 1 ? {} : { groups }), ...(dilated ? { dilation } : {}) };
+}
 /** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding). */
 export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0): Tensor =>
   apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding) });

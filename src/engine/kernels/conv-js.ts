@@ -6,16 +6,17 @@ import { FloatArray, like } from '../dtype';
 import type { ConvGeometry } from './conv';
 import { gemm } from './gemm';
 
-/** Unfolds sample `xo` of x into cols (C·KH·KW rows × OH·OW columns), zeros where the window hangs over the padding. */
+/** Unfolds sample `xo` of x into cols (C·KH·KW rows × OH·OW columns), zeros where the window hangs over the padding;
+ * kernel tap (ki, kj) reads input row y·sh − ph + ki·dh and column x·sw − pw + kj·dw (dilation). */
 function im2col(x: FloatArray, xo: number, g: ConvGeometry, cols: FloatArray): void {
-  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+  const { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow } = g;
   let r = 0;
   for (let ch = 0; ch < c; ch++) {
     for (let ki = 0; ki < kh; ki++) {
       for (let kj = 0; kj < kw; kj++, r++) {
         let q = r * oh * ow;
         for (let y = 0; y < oh; y++) {
-          const iy = y * sh - ph + ki;
+          const iy = y * sh - ph + ki * dh;
           if (iy < 0 || iy >= h) {
             cols.fill(0, q, q + ow);
             q += ow;
@@ -23,7 +24,7 @@ function im2col(x: FloatArray, xo: number, g: ConvGeometry, cols: FloatArray): v
           }
           const row = xo + (ch * h + iy) * w;
           for (let xq = 0; xq < ow; xq++, q++) {
-            const ix = xq * sw - pw + kj;
+            const ix = xq * sw - pw + kj * dw;
             cols[q] = ix >= 0 && ix < w ? x[row + ix] : 0;
           }
         }
@@ -34,21 +35,21 @@ function im2col(x: FloatArray, xo: number, g: ConvGeometry, cols: FloatArray): v
 
 /** The adjoint of im2col: adds every column entry back onto the input element it was read from. */
 function col2im(cols: FloatArray, g: ConvGeometry, dx: FloatArray, xo: number): void {
-  const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+  const { c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow } = g;
   let r = 0;
   for (let ch = 0; ch < c; ch++) {
     for (let ki = 0; ki < kh; ki++) {
       for (let kj = 0; kj < kw; kj++, r++) {
         let q = r * oh * ow;
         for (let y = 0; y < oh; y++) {
-          const iy = y * sh - ph + ki;
+          const iy = y * sh - ph + ki * dh;
           if (iy < 0 || iy >= h) {
             q += ow;
             continue;
           }
           const row = xo + (ch * h + iy) * w;
           for (let xq = 0; xq < ow; xq++, q++) {
-            const ix = xq * sw - pw + kj;
+            const ix = xq * sw - pw + kj * dw;
             if (ix >= 0 && ix < w) dx[row + ix] += cols[q];
           }
         }

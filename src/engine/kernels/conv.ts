@@ -22,6 +22,9 @@ export interface ConvGeometry {
   sw: number;
   ph: number;
   pw: number;
+  /** Dilation: kernel taps sit dh rows and dw columns apart (1 is PyTorch's default, dense). */
+  dh: number;
+  dw: number;
   oh: number;
   ow: number;
 }
@@ -108,6 +111,8 @@ class ConvJobRunner {
 }
 
 function onCore(g: ConvGeometry, chunks: number, body: (job: ConvJobRunner) => boolean): boolean {
+  // The core's im2col has no dilation: a dilated convolution takes the JavaScript kernels (float32 too).
+  if (g.dh !== 1 || g.dw !== 1) return false;
   const core = kernelCore();
   if (!core) return false;
   try {

@@ -8,9 +8,9 @@ import { defineOp, eachOther, OpTable } from './types';
 
 export interface ConvAttrs {
   /** inputs: [x (N,C,L), weight (O,C/groups,K)] or with bias (O); groups defaults to 1 */
-  conv1d: { stride: number; padding: number; groups?: number };
+  conv1d: { stride: number; padding: number; groups?: number; dilation?: number };
   /** inputs: [x (N,C,H,W), weight (O,C/groups,KH,KW)] or with bias (O); groups defaults to 1 */
-  conv2d: { stride: [number, number]; padding: [number, number]; groups?: number };
+  conv2d: { stride: [number, number]; padding: [number, number]; groups?: number; dilation?: [number, number] };
   /** inputs: [x (N,C_in,H,W), weight (C_in,C_out,KH,KW)] or with bias (C_out); the adjoint of conv2d in x */
   conv_transpose2d: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number] };
   max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
@@ -18,13 +18,16 @@ export interface ConvAttrs {
   avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
 }
 
-/** floor((size + 2·padding − kernel)/stride) + 1, refusing what PyTorch refuses. */
-function outputSize(op: string, size: number, kernel: number, stride: number, padding: number): number {
+/** floor((size + 2·padding − dilation·(kernel − 1) − 1)/stride) + 1, refusing what PyTorch refuses. */
+function outputSize(op: string, size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
   if (!(stride >= 1) || !Number.isInteger(stride)) throw new ShapeError(`${op}: stride must be a positive integer, got ${stride}`);
   if (!(padding >= 0) || !Number.isInteger(padding)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${padding}`);
-  const out = Math.floor((size + 2 * padding - kernel) / stride) + 1;
+  if (!(dilation >= 1) || !Number.isInteger(dilation)) throw new ShapeError(`${op}: dilation should be greater than zero, got ${dilation}`);
+  const span = dilation * (kernel - 1) + 1;
+  const out = Math.floor((size + 2 * padding - span) / stride) + 1;
   if (out < 1) {
-    throw new ShapeError(`${op}: kernel ${kernel} does not fit an input of size ${size} with padding ${padding} (output size ${out})`);
+    const dilated = dilation === 1 ? `${kernel}` : `${kernel} (${span} wide with dilation ${dilation})`;
+    throw new ShapeError(`${op}: kernel ${dilated} does not fit an input of size ${size} with padding ${padding} (output size ${out}; PyTorch: "Kernel size can't be greater than actual input size")`);
   }
   return out;
 }
@@ -34,7 +37,7 @@ export interface GroupedGeometry extends ConvGeometry {
   groups: number;
 }
 
-function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, stride: [number, number], padding: [number, number], spatial: 1 | 2, groups: number): GroupedGeometry {
+function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, stride: [number, number], padding: [number, number], dilation: [number, number], spatial: 1 | 2, groups: number): GroupedGeometry {
   const rank = spatial + 2;
   if ((x.length !== rank && x.length !== rank - 1) || wt.length !== rank) {
     throw new ShapeError(`${op}: expected input of rank ${rank} (or ${rank - 1} unbatched) and weight of rank ${rank}, got ${formatShape(x)} and ${formatShape(wt)}`);
@@ -59,9 +62,9 @@ function geometry(op: string, x: Shape, wt: Shape, bias: Tensor | undefined, str
   if (bias && (bias.rank !== 1 || bias.shape[0] !== o)) {
     throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} must be [${o}] to match weight ${formatShape(wt)}`);
   }
-  const oh = outputSize(op, h, kh, stride[0], padding[0]);
-  const ow = outputSize(op, w, kw, stride[1], padding[1]);
-  return { n, c, h, w, o, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh, ow, groups };
+  const oh = outputSize(op, h, kh, stride[0], padding[0], dilation[0]);
+  const ow = outputSize(op, w, kw, stride[1], padding[1], dilation[1]);
+  return { n, c, h, w, o, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], dh: dilation[0], dw: dilation[1], oh, ow, groups };
 }
 
 /** out = W ⋆ x (+ bias): the kernels do the work. */
@@ -160,12 +163,12 @@ function planeSum(gy: FloatArray, q: number, n: number): number {
   return s0 + s1 + (s2 + s3);
 }
 
-function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number, groups: number): GroupedGeometry {
-  return geometry('conv1d', inputs[0].shape, inputs[1].shape, inputs[2], [1, stride], [0, padding], 1, groups);
+function conv1dGeometry(inputs: readonly Tensor[], stride: number, padding: number, dilation: number, groups: number): GroupedGeometry {
+  return geometry('conv1d', inputs[0].shape, inputs[1].shape, inputs[2], [1, stride], [0, padding], [1, dilation], 1, groups);
 }
 
-function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number], groups: number): GroupedGeometry {
-  return geometry('conv2d', inputs[0].shape, inputs[1].shape, inputs[2], stride, padding, 2, groups);
+function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number], dilation: [number, number], groups: number): GroupedGeometry {
+  return geometry('conv2d', inputs[0].shape, inputs[1].shape, inputs[2], stride, padding, dilation, 2, groups);
 }
 
 /**
@@ -198,7 +201,7 @@ function convTransposeGeometry(inputs: readonly Tensor[], stride: [number, numbe
   };
   const oh = size(0, h, kh);
   const ow = size(1, w, kw);
-  return { n, c: cout, h: oh, w: ow, o: cin, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], oh: h, ow: w };
+  return { n, c: cout, h: oh, w: ow, o: cin, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], dh: 1, dw: 1, oh: h, ow: w };
 }
 
 // The transposed convolution runs conv2d's kernels with the roles swapped: its forward pass is
@@ -249,8 +252,8 @@ function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [n
 export const convOps: OpTable<ConvAttrs> = {
   conv1d: defineOp({
     saves: eachOther,
-    forward: (inputs, { stride, padding, groups = 1 }) => {
-      const g = conv1dGeometry(inputs, stride, padding, groups);
+    forward: (inputs, { stride, padding, groups = 1, dilation = 1 }) => {
+      const g = conv1dGeometry(inputs, stride, padding, dilation, groups);
       const shape = inputs[0].rank === 3 ? [g.n, g.o, g.ow] : [g.o, g.ow];
       return { data: convForward(inputs, g), shape, saved: g };
     },
@@ -258,8 +261,8 @@ export const convOps: OpTable<ConvAttrs> = {
   }),
   conv2d: defineOp({
     saves: eachOther,
-    forward: (inputs, { stride, padding, groups = 1 }) => {
-      const g = conv2dGeometry(inputs, stride, padding, groups);
+    forward: (inputs, { stride, padding, groups = 1, dilation = [1, 1] as [number, number] }) => {
+      const g = conv2dGeometry(inputs, stride, padding, dilation, groups);
       const shape = inputs[0].rank === 4 ? [g.n, g.o, g.oh, g.ow] : [g.o, g.oh, g.ow];
       return { data: convForward(inputs, g), shape, saved: g };
     },

@@ -3,12 +3,12 @@ import * as F from '../../../src/engine';
 import { backward, tensor, Tensor } from '../../../src/engine';
 import { gradcheck, rand } from '../support/gradcheck';
 
-/** Direct convolution from the definition, the reference for conv2d's forward (conv1d is H = 1). */
-function directConv2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[]): number[] {
+/** Direct convolution from the definition, the reference for conv2d's forward (conv1d is H = 1); taps dh/dw apart when dilated. */
+function directConv2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[], [dh, dw]: number[] = [1, 1]): number[] {
   const [n, c, h, wd] = x.shape;
   const [o, , kh, kw] = w.shape;
-  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((wd + 2 * pw - kw) / sw) + 1;
+  const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   const out: number[] = [];
   for (let s = 0; s < n; s++) {
     for (let f = 0; f < o; f++) {
@@ -18,8 +18,8 @@ function directConv2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[]
           for (let ch = 0; ch < c; ch++) {
             for (let i = 0; i < kh; i++) {
               for (let j = 0; j < kw; j++) {
-                const iy = y * sh - ph + i;
-                const ix = xq * sw - pw + j;
+                const iy = y * sh - ph + i * dh;
+                const ix = xq * sw - pw + j * dw;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
                 acc += x.data[((s * c + ch) * h + iy) * wd + ix] * w.data[((f * c + ch) * kh + i) * kw + j];
               }
@@ -38,6 +38,23 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   for (let i = 0; i < expected.length; i++) {
     assert.ok(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
   }
+}
+
+/** `op` on float32 copies of x, w, b agrees with float64 within float32 tolerance: forward and the gradient of Σ y·dy (dy seeded by `seed`) for each input. */
+function assertFloat32Matches(op: (x: Tensor, w: Tensor, b: Tensor) => Tensor, [x, w, b]: Tensor[], seed: number): void {
+  const f32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape, true);
+  const [x32, w32, b32] = [x, w, b].map(f32);
+  const y = op(x, w, b);
+  const y32 = op(x32, w32, b32);
+  assert.ok(y32.data instanceof Float32Array);
+  assertClose(y32.data, Array.from(y.data), 1e-5);
+  // a weighted sum, so every output's gradient differs
+  const dy = rand([...y.shape], seed, -1, 1, false);
+  backward(F.sum(F.mul(y, dy)));
+  backward(F.sum(F.mul(y32, f32(dy))));
+  assertClose(x32.grad!, Array.from(x.grad!), 1e-5);
+  assertClose(w32.grad!, Array.from(w.grad!), 1e-5);
+  assertClose(b32.grad!, Array.from(b.grad!), 1e-5);
 }
 
 describe('conv1d', () => {
@@ -150,7 +167,7 @@ function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]:
 }
 
 /** A grouped convolution from the definition: group k convolves its channel slice of x by its rows of w. */
-function directGrouped(x: Tensor, w: Tensor, b: Tensor | null, stride: number[], padding: number[], groups: number): number[] {
+function directGrouped(x: Tensor, w: Tensor, b: Tensor | null, stride: number[], padding: number[], groups: number, dilation: number[] = [1, 1]): number[] {
   const [n, c, h, wd] = x.shape;
   const [o, cg, kh, kw] = w.shape;
   const og = o / groups;
@@ -160,7 +177,7 @@ function directGrouped(x: Tensor, w: Tensor, b: Tensor | null, stride: number[],
     for (let s = 0; s < n; s++) xs.set(x.data.subarray((s * c + k * cg) * h * wd, (s * c + (k + 1) * cg) * h * wd), s * cg * h * wd);
     const ws = new Tensor(Float64Array.from(w.data.subarray(k * og * cg * kh * kw, (k + 1) * og * cg * kh * kw)), [og, cg, kh, kw]);
     const bs = b ? new Tensor(Float64Array.from(b.data.subarray(k * og, (k + 1) * og)), [og]) : null;
-    parts.push(directConv2d(new Tensor(xs, [n, cg, h, wd]), ws, bs, stride, padding));
+    parts.push(directConv2d(new Tensor(xs, [n, cg, h, wd]), ws, bs, stride, padding, dilation));
   }
   const plane = parts[0].length / (n * og);
   const out: number[] = [];
@@ -191,21 +208,7 @@ describe('grouped conv2d and conv1d (groups > 1)', () => {
   });
 
   it('float32 (the WebAssembly kernels) matches float64, forward and every gradient', () => {
-    const x = rand([2, 6, 7, 6], 41);
-    const w = rand([12, 2, 3, 3], 42);
-    const b = rand([12], 43);
-    const f32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape, true);
-    const [x32, w32, b32] = [x, w, b].map(f32);
-    const y = F.conv2d(x, w, b, 2, 1, 3);
-    const y32 = F.conv2d(x32, w32, b32, 2, 1, 3);
-    assert.ok(y32.data instanceof Float32Array);
-    assertClose(y32.data, Array.from(y.data), 1e-5);
-    const dy = rand([...y.shape], 44, -1, 1, false);
-    backward(F.sum(F.mul(y, dy)));
-    backward(F.sum(F.mul(y32, f32(dy))));
-    assertClose(x32.grad!, Array.from(x.grad!), 1e-5);
-    assertClose(w32.grad!, Array.from(w.grad!), 1e-5);
-    assertClose(b32.grad!, Array.from(b.grad!), 1e-5);
+    assertFloat32Matches((x, w, b) => F.conv2d(x, w, b, 2, 1, 3), [rand([2, 6, 7, 6], 41), rand([12, 2, 3, 3], 42), rand([12], 43)], 44);
   });
 
   it("refuses what PyTorch refuses, in PyTorch's words", () => {
@@ -244,22 +247,7 @@ describe('conv_transpose2d', () => {
   });
 
   it('float32 (the WebAssembly kernels) matches the float64 definition, forward and every gradient', () => {
-    const x = rand([3, 6, 5, 7], 21);
-    const w = rand([6, 4, 3, 2], 22);
-    const b = rand([4], 23);
-    const f32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape, true);
-    const [x32, w32, b32] = [x, w, b].map(f32);
-    const y32 = F.convTranspose2d(x32, w32, b32, [2, 3], [1, 0], [1, 2]);
-    const y = F.convTranspose2d(x, w, b, [2, 3], [1, 0], [1, 2]);
-    assert.ok(y32.data instanceof Float32Array);
-    assertClose(y32.data, Array.from(y.data), 1e-5);
-    // a weighted sum, so every output's gradient differs
-    const dy = rand([...y.shape], 24, -1, 1, false);
-    backward(F.sum(F.mul(y, dy)));
-    backward(F.sum(F.mul(y32, f32(dy))));
-    assertClose(x32.grad!, Array.from(x.grad!), 1e-5);
-    assertClose(w32.grad!, Array.from(w.grad!), 1e-5);
-    assertClose(b32.grad!, Array.from(b.grad!), 1e-5);
+    assertFloat32Matches((x, w, b) => F.convTranspose2d(x, w, b, [2, 3], [1, 0], [1, 2]), [rand([3, 6, 5, 7], 21), rand([6, 4, 3, 2], 22), rand([4], 23)], 24);
   });
 
   it("refuses what PyTorch refuses: a channel mismatch, output_padding not below the stride, a bias of the wrong size", () => {
@@ -363,5 +351,46 @@ describe('max_pool1d and avg_pool1d', () => {
     assert.throws(() => F.maxPool1d(rand([1, 1, 2, 4]), 2), /max_pool1d: expected input \(N,C,L\) or \(C,L\), got \[1, 1, 2, 4\]/);
     assert.throws(() => F.avgPool1d(rand([1, 1, 4]), 2, 2, 2), /avg_pool1d: padding 2 should be at most half of kernel size 2/);
     assert.throws(() => F.maxPool1d(rand([1, 1, 2]), 3), /max_pool1d: kernel 3 does not fit an input of length 2/);
+  });
+});
+
+describe('dilated conv2d and conv1d', () => {
+  // [x shape, weight shape, groups, stride, padding, dilation]
+  const cases: [number[], number[], number, [number, number], [number, number], [number, number]][] = [
+    [[2, 2, 7, 8], [3, 2, 3, 3], 1, [1, 1], [0, 0], [2, 2]],
+    [[2, 2, 9, 7], [3, 2, 3, 2], 1, [2, 1], [2, 1], [2, 3]],
+    [[1, 4, 8, 8], [4, 2, 3, 3], 2, [1, 2], [4, 4], [4, 2]],
+    [[2, 3, 6, 9], [3, 1, 2, 3], 3, [1, 1], [1, 2], [3, 2]],
+  ];
+  for (const [xs, ws, groups, stride, padding, dilation] of cases) {
+    it(`x ${xs}, weight ${ws}, groups ${groups}, stride ${stride}, padding ${padding}, dilation ${dilation}: forward is the definition, gradient matches finite differences`, () => {
+      const [x, w, b] = [rand(xs, 51), rand(ws, 52), rand([ws[0]], 53)];
+      const y = F.conv2d(x, w, b, stride, padding, groups, dilation);
+      const oh = Math.floor((xs[2] + 2 * padding[0] - dilation[0] * (ws[2] - 1) - 1) / stride[0]) + 1;
+      const ow = Math.floor((xs[3] + 2 * padding[1] - dilation[1] * (ws[3] - 1) - 1) / stride[1]) + 1;
+      assert.deepEqual(y.shape, [xs[0], ws[0], oh, ow]);
+      assertClose(y.data, directGrouped(x, w, b, stride, padding, groups, dilation));
+      gradcheck((x, w, b) => F.conv2d(x, w, b, stride, padding, groups, dilation), [x, w, b]);
+    });
+  }
+
+  it('conv1d: dilation 1, 2, 4 with stride, padding, groups; batched and unbatched; gradients match finite differences', () => {
+    for (const [d, s, p, g] of [[2, 1, 0, 1], [4, 1, 4, 1], [2, 2, 1, 2], [3, 1, 3, 4]]) {
+      const [x, w, b] = [rand([2, 4, 11], 60 + d), rand([4, 4 / g, 3], 61 + d), rand([4], 62 + d)];
+      const y = F.conv1d(x, w, b, s, p, g, d);
+      const as2d = (t: Tensor) => F.unsqueeze(t, -2);
+      assertClose(y.data, directGrouped(as2d(x), as2d(w), b, [1, s], [0, p], g, [1, d]));
+      gradcheck((x, w, b) => F.conv1d(x, w, b, s, p, g, d), [x, w, b]);
+    }
+    gradcheck((x, w) => F.conv1d(x, w, null, 1, 2, 1, 2), [rand([3, 6], 70), rand([2, 3, 3], 71)]);
+  });
+
+  it('float32 takes the JavaScript kernels and matches float64, forward and every gradient', () => {
+    assertFloat32Matches((x, w, b) => F.conv2d(x, w, b, 1, 2, 3, 2), [rand([2, 6, 9, 8], 81), rand([6, 2, 3, 3], 82), rand([6], 83)], 84);
+  });
+
+  it("refuses a dilated kernel wider than the padded input, and dilation below 1", () => {
+    assert.throws(() => F.conv2d(rand([1, 1, 5, 5]), rand([1, 1, 3, 3]), null, 1, 0, 1, 3), /kernel 3 \(7 wide with dilation 3\) does not fit an input of size 5/);
+    assert.throws(() => F.conv1d(rand([1, 1, 5]), rand([1, 1, 3]), null, 1, 0, 1, 0), /dilation should be greater than zero/);
   });
 });

@@ -123,7 +123,7 @@ function checkGemm(failures: string[]): number {
 function geometry(n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): ConvGeometry {
   const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
   const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
-  return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, oh, ow };
+  return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1, oh, ow };
 }
 
 const CONV_SHAPES: [string, ConvGeometry][] = [
