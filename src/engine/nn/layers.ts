@@ -89,6 +89,8 @@ export interface Conv1dOptions extends InitOptions {
   bias?: boolean;
   /** Input and output channels split into this many independent convolutions (in_channels for depthwise). */
   groups?: number;
+  /** Spacing between kernel taps (1 is dense; WaveNet/TCN blocks double it layer by layer). */
+  dilation?: number;
 }
 
 /** Weight [out_channels, in_channels/groups, kernel_size]. */
@@ -99,12 +101,13 @@ export class Conv1d extends Module {
   readonly stride: number;
   readonly padding: number;
   readonly groups: number;
+  readonly dilation: number;
 
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: number | [number],
-    { stride = 1, padding = 0, bias = true, groups = 1, dtype = scopeDtype(), rng }: Conv1dOptions = {},
+    { stride = 1, padding = 0, bias = true, groups = 1, dilation = 1, dtype = scopeDtype(), rng }: Conv1dOptions = {},
   ) {
     super();
     checkCount('Conv1d', 'in_channels', inChannels, 1);
@@ -113,6 +116,8 @@ export class Conv1d extends Module {
     checkCount('Conv1d', 'kernel_size', this.kernelSize, 1);
     checkCount('Conv1d', 'stride', stride, 1);
     checkCount('Conv1d', 'padding', padding, 0);
+    checkCount('Conv1d', 'dilation', dilation, 1);
+    this.dilation = dilation;
     checkGroups('Conv1d', inChannels, outChannels, groups);
     this.stride = stride;
     this.padding = padding;
@@ -124,7 +129,7 @@ export class Conv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv1d(x, this.weight, this.bias, this.stride, this.padding, this.groups);
+    return F.conv1d(x, this.weight, this.bias, this.stride, this.padding, this.groups, this.dilation);
   }
 }
 
@@ -134,6 +139,8 @@ export interface Conv2dOptions extends InitOptions {
   bias?: boolean;
   /** Input and output channels split into this many independent convolutions (in_channels for depthwise). */
   groups?: number;
+  /** Spacing between kernel taps (1 is dense; DeepLab's atrous convolutions use 2, 4, ...). */
+  dilation?: Pair;
 }
 
 /** Weight [out_channels, in_channels/groups, kh, kw]. */
@@ -144,12 +151,13 @@ export class Conv2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly groups: number;
+  readonly dilation: [number, number];
 
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
-    { stride = 1, padding = 0, bias = true, groups = 1, dtype = scopeDtype(), rng }: Conv2dOptions = {},
+    { stride = 1, padding = 0, bias = true, groups = 1, dilation = 1, dtype = scopeDtype(), rng }: Conv2dOptions = {},
   ) {
     super();
     checkCount('Conv2d', 'in_channels', inChannels, 1);
@@ -157,6 +165,7 @@ export class Conv2d extends Module {
     this.kernelSize = pairOf('Conv2d', 'kernel_size', kernelSize, 1);
     this.stride = pairOf('Conv2d', 'stride', stride, 1);
     this.padding = pairOf('Conv2d', 'padding', padding, 0);
+    this.dilation = pairOf('Conv2d', 'dilation', dilation, 1);
     checkGroups('Conv2d', inChannels, outChannels, groups);
     this.groups = groups;
     const r = needRng(rng, 'Conv2d');
@@ -166,7 +175,7 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, this.stride, this.padding, this.groups);
+    return F.conv2d(x, this.weight, this.bias, this.stride, this.padding, this.groups, this.dilation);
   }
 }
 

@@ -181,6 +181,7 @@ const convArgs = (spatial: 1 | 2): ArgDef[] => {
     { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'If true, adds a learnable bias to the output.' },
     // after bias (PyTorch puts it before): a spec names it, and positional calls keep their meaning
     { name: 'groups', type: { kind: 'int', min: 1 }, default: 1, doc: 'Splits the channels into this many independent convolutions; in_channels and out_channels must be divisible by it (in_channels for a depthwise convolution).' },
+    { name: 'dilation', type: t, default: 1, doc: `Spacing between kernel elements (atrous convolution): a kernel k wide spans dilation·(k − 1) + 1 inputs.${hw}` },
   ];
 };
 
@@ -192,6 +193,7 @@ const convArgsOf = (m: nn.Conv1d | nn.Conv2d): Record<string, ArgValue> => ({
   padding: list(m.padding),
   bias: m.bias !== null,
   groups: m.groups,
+  dilation: list(m.dilation),
 });
 
 const poolArgs = (what: string, spatial: 1 | 2): ArgDef[] => {
@@ -321,7 +323,7 @@ export const LAYERS = {
     shape: convLike('Conv1d', 1, 'in_channels', (_c, a) => n(a.out_channels)),
     module: nn.Conv1d,
     build: (a, run) =>
-      new nn.Conv1d(n(a.in_channels), n(a.out_channels), n(a.kernel_size), { stride: n(a.stride), padding: n(a.padding), bias: a.bias !== false, groups: n(a.groups ?? 1), dtype: run.dtype, rng: run.rng }),
+      new nn.Conv1d(n(a.in_channels), n(a.out_channels), n(a.kernel_size), { stride: n(a.stride), padding: n(a.padding), bias: a.bias !== false, groups: n(a.groups ?? 1), dilation: n(a.dilation ?? 1), dtype: run.dtype, rng: run.rng }),
     check: groupsCheck,
     argsOf: convArgsOf,
     traits: { weight: 'filters' },
@@ -336,7 +338,7 @@ export const LAYERS = {
     shape: convLike('Conv2d', 2, 'in_channels', (_c, a) => n(a.out_channels)),
     module: nn.Conv2d,
     build: (a, run) =>
-      new nn.Conv2d(n(a.in_channels), n(a.out_channels), pair(a.kernel_size), { stride: pair(a.stride), padding: pair(a.padding), bias: a.bias !== false, groups: n(a.groups ?? 1), dtype: run.dtype, rng: run.rng }),
+      new nn.Conv2d(n(a.in_channels), n(a.out_channels), pair(a.kernel_size), { stride: pair(a.stride), padding: pair(a.padding), bias: a.bias !== false, groups: n(a.groups ?? 1), dilation: pair(a.dilation ?? 1), dtype: run.dtype, rng: run.rng }),
     check: groupsCheck,
     argsOf: convArgsOf,
     traits: { weight: 'filters' },

@@ -33,9 +33,9 @@ export const n = (v: ArgValue): number => v as number;
 export const same = (i: ShapeInput): ShapeResult => ({ shape: [...i.inShape] });
 export const noParams = (): ParamDef[] => [];
 
-/** floor((L + 2p − k)/s) + 1, PyTorch's output length without dilation or ceil_mode. */
-function outLength(len: number, k: number, s: number, p: number): number {
-  return Math.floor((len + 2 * p - k) / s) + 1;
+/** floor((L + 2p − d·(k − 1) − 1)/s) + 1, PyTorch's output length without ceil_mode (d = 1: no dilation). */
+function outLength(len: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((len + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
 /** Convolutions and pooling: [channels, ...spatial] in, `out(channels)` channels out. */
@@ -52,18 +52,22 @@ export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | nu
     const [kh, kw] = pair(i.args.kernel_size);
     const [sh, sw] = pair(i.args.stride);
     const [ph, pw] = pair(i.args.padding);
+    // pooling layers have no dilation argument here: dense
+    const [dh, dw] = pair(i.args.dilation ?? 1);
     const ks = spatial === 1 ? [kh] : [kh, kw];
     const ss = spatial === 1 ? [sh] : [sh, sw];
     const ps = spatial === 1 ? [ph] : [ph, pw];
+    const ds = spatial === 1 ? [dh] : [dh, dw];
     const shape = [out(c, i.args)];
     for (let d = 0; d < spatial; d++) {
       const len = i.inShape[1 + d];
-      const o = outLength(len, ks[d], ss[d], ps[d]);
+      const o = outLength(len, ks[d], ss[d], ps[d], ds[d]);
       if (o <= 0) {
         const name = spatial === 1 ? 'length' : d === 0 ? 'height' : 'width';
+        const kernel = ds[d] === 1 ? `${ks[d]}` : `${ks[d]}, ${ds[d] * (ks[d] - 1) + 1} wide with dilation ${ds[d]}`;
         return {
-          error: `${layer}'s kernel (${ks[d]}) is larger than the padded input ${name} (${len} + 2·${ps[d]} = ${len + 2 * ps[d]}) from ${i.from}, which gives ${formatShape(i.inShape)}`,
-          arg: 'kernel_size',
+          error: `${layer}'s kernel (${kernel}) is larger than the padded input ${name} (${len} + 2·${ps[d]} = ${len + 2 * ps[d]}) from ${i.from}, which gives ${formatShape(i.inShape)} (PyTorch: "Kernel size can't be greater than actual input size")`,
+          arg: ds[d] === 1 ? 'kernel_size' : 'dilation',
         };
       }
       shape.push(o);

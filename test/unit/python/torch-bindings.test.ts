@@ -192,7 +192,7 @@ for step in range(3):
     assert.equal(at(text, d.range), "torch.autocast(device_type='cpu', dtype=torch.bfloat16)");
   });
 
-  it('positional arguments in PyTorch order: Conv2d(5, 10, 3, 1, 1, 1, 5, False) is groups 5 without a bias; a positional dilation 2 is not read as a bias', async () => {
+  it('positional arguments in PyTorch order: Conv2d(5, 10, 3, 1, 1, 1, 5, False) is groups 5 without a bias; a positional dilation 2 is a dilation, not a bias', async () => {
     const r = await traced(
       script(
         'self.conv = nn.Conv2d(5, 10, 3, 1, 1, 1, 5, False)\nassert self.conv.bias is None and tuple(self.conv.weight.shape) == (10, 1, 3, 3)\nself.up = nn.ConvTranspose2d(10, 10, 2, 2, 0, 0, 1, True)\nself.head = nn.Linear(10 * 10 * 8, 1)',
@@ -200,11 +200,14 @@ for step in range(3):
       ),
     );
     assert.deepEqual(r.analysis!.trace.params.map((p) => p.name), ['conv.weight', 'up.weight', 'up.bias', 'head.weight', 'head.bias']);
-    const text = script('self.conv = nn.Conv2d(5, 10, 3, 1, 1, 2)\nself.head = nn.Linear(10 * 5 * 4, 1)', 'return self.head(self.conv(x.unsqueeze(1).expand(-1, 5, -1, -1)).flatten(1))');
-    const d = (await analysePython({ text, fileName: 'model.py', steps: 2 })).diagnostics.find((x) => x.code === 'python/cant-follow');
-    assert.ok(d);
-    assert.match(d.message, /can't follow Conv2d\(dilation=\.\.\.\)/);
-    assert.equal(at(text, d.range), 'nn.Conv2d(5, 10, 3, 1, 1, 2)');
+    // padding 2 with dilation 2 keeps 5 × 4; read as dense (or as bias=2) it would give 7 × 6
+    const dilated = await traced(
+      script(
+        'self.conv = nn.Conv2d(5, 10, 3, 1, 2, 2)\nassert self.conv.dilation == (2, 2)\nself.head = nn.Linear(10 * 5 * 4, 1)',
+        'h = self.conv(x.unsqueeze(1).expand(-1, 5, -1, -1))\nassert tuple(h.shape[1:]) == (10, 5, 4)\nreturn self.head(h.flatten(1))',
+      ),
+    );
+    assert.deepEqual(dilated.analysis!.trace.params.map((p) => p.name), ['conv.weight', 'conv.bias', 'head.weight', 'head.bias']);
   });
 
   it('F.adaptive_avg_pool2d to any size, as nn.AdaptiveAvgPool2d (None keeps a side)', async () => {

@@ -347,12 +347,10 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   };
   fn(functional, 'linear(input, weight, bias=None)', (a, r) => wrap(F.linear(T_(a.input, r), T_(a.weight, r, 'weight'), a.bias === null ? null : T_(a.bias, r, 'bias'))));
   fn(functional, 'conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
-    requireOnes(torch, [a.dilation], 'conv1d with dilation', r);
-    return wrap(F.conv1d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.groups, r)));
+    return wrap(F.conv1d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.groups, r), torch.int(a.dilation, r)));
   });
   fn(functional, 'conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
-    requireOnes(torch, [a.dilation], 'conv2d with dilation', r);
-    return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), pairOf(a.padding, r), torch.int(a.groups, r)));
+    return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), pairOf(a.padding, r), torch.int(a.groups, r), pairOf(a.dilation, r)));
   });
   fn(functional, 'max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
     requireOnes(torch, [a.dilation], 'max_pool1d with dilation', r);

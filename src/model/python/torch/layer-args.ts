@@ -1,7 +1,7 @@
 /**
  * The constructor arguments PyTorch's layers take beyond what the catalogue describes (device,
- * dtype, inplace, dilation, groups, ...). Their default values change nothing; other values the
- * engine does not compute (a dilated or grouped convolution) make the layer something Gradient
+ * dtype, inplace, a pooling's dilation, ...). Their default values change nothing; other values the
+ * engine does not compute (a dilated max-pool, a grouped transposed convolution) make the layer something Gradient
  * Lens cannot follow, said where it is written; a few are another spelling of a catalogue value.
  */
 import type { LayerType } from '../../catalogue';
@@ -35,16 +35,8 @@ const AVG_POOL: Extra[] = [
 
 export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Linear: DEVICE,
-  Conv1d: [
-    { name: 'dilation', harmless: ones },
-    { name: 'padding_mode', harmless: is('zeros') },
-    ...DEVICE,
-  ],
-  Conv2d: [
-    { name: 'dilation', harmless: ones },
-    { name: 'padding_mode', harmless: is('zeros') },
-    ...DEVICE,
-  ],
+  Conv1d: [{ name: 'padding_mode', harmless: is('zeros') }, ...DEVICE],
+  Conv2d: [{ name: 'padding_mode', harmless: is('zeros') }, ...DEVICE],
   MaxPool1d: MAX_POOL,
   AvgPool1d: AVG_POOL,
   MaxPool2d: MAX_POOL,
@@ -105,13 +97,17 @@ export function extraArgsProblem(type: LayerType, given: Map<string, Value>): Ex
   const padding = given.get('padding');
   if ((type === 'Conv1d' || type === 'Conv2d') && typeof padding === 'string') {
     if (padding === 'valid') return { kind: 'rewrite', rewrite: { padding: 0 } };
-    // 'same' with stride 1 and odd kernels pads (k - 1) / 2 on each side.
+    // 'same' (stride 1 only, as PyTorch) pads d·(k − 1) in total per axis; PyTorch puts the odd one
+    // on the right, which a symmetric padding cannot say, so only even totals are followed.
     const kernel = given.get('kernel_size') ?? null;
     const ks = kernel instanceof PyTuple ? kernel.items : [kernel];
+    const dilation = given.get('dilation') ?? 1n;
+    const ds = dilation instanceof PyTuple ? dilation.items : ks.map(() => dilation);
     const stride = given.get('stride');
     const unit = stride === undefined || ones(stride);
-    if (padding === 'same' && unit && ks.every((k) => isInt(k) && toBigInt(k) % 2n === 1n)) {
-      const pads = ks.map((k) => Number((toBigInt(k as bigint) - 1n) / 2n));
+    const totals = ks.map((k, i) => (isInt(k) && isInt(ds[i]) ? toBigInt(ds[i] as bigint) * (toBigInt(k as bigint) - 1n) : -1n));
+    if (padding === 'same' && unit && ds.length === ks.length && totals.every((t) => t >= 0n && t % 2n === 0n)) {
+      const pads = totals.map((t) => Number(t / 2n));
       return { kind: 'rewrite', rewrite: { padding: pads.length === 1 ? pads[0] : pads } };
     }
     return { kind: 'cant-follow', message: `${type}(padding='${padding}')` };
