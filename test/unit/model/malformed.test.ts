@@ -96,6 +96,13 @@ const cases: Case[] = [
     at: '2:60',
     message: /Conv2d's kernel \(5\) is larger than the padded input height \(3 \+ 2·0 = 3\)/,
   },
+  {
+    name: 'conv kernel larger than the image once dilated',
+    text: seed({ model: '  - Conv2d: {in_channels: 1, out_channels: 2, kernel_size: 3, dilation: 3}', input: '{shape: [1, 5, 5]}' }),
+    code: 'spec/shape-mismatch',
+    at: '2:73',
+    message: /Conv2d's kernel \(3, 7 wide with dilation 3\) is larger than the padded input height \(5 \+ 2·0 = 5\).*Kernel size can't be greater than actual input size/,
+  },
   { name: 'conv channels', text: seed({ model: '  - Conv2d: {in_channels: 3, out_channels: 2, kernel_size: 1}', input: '{shape: [1, 4, 4]}' }), code: 'spec/shape-mismatch', at: '2:27', message: /Conv2d expects 3 input channels but the input gives \[1, 4, 4\]/ },
   { name: 'conv on a flat input', text: seed({ model: '  - Conv1d: {in_channels: 1, out_channels: 2, kernel_size: 1}' }), code: 'spec/shape-mismatch', at: '2:5', message: /Conv1d expects a per-sample input \[channels, length\] but the input gives \[10\]/ },
   { name: 'BatchNorm1d features', text: seed({ model: '  - Linear: {in_features: 10, out_features: 4}\n  - BatchNorm1d: {num_features: 8}' }), code: 'spec/shape-mismatch', at: '3:33', message: /BatchNorm1d expects 8 features .* but the previous layer \(0: Linear\) gives \[4\]/ },
