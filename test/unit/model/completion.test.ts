@@ -55,7 +55,7 @@ describe('spec completion (YAML)', () => {
     assert.match(items[1].documentation, /If false, the layer will not learn an additive bias\.\n\nDefault: `true` \(PyTorch's\)/);
     assert.equal(items[0].preselect, true, 'a required argument first');
     // Block style, on a line of its own.
-    assert.deepEqual(labels('model:\n  - Conv2d:\n      in_channels: 1\n      |\n'), ['out_channels', 'kernel_size', 'stride', 'padding', 'bias', 'groups']);
+    assert.deepEqual(labels('model:\n  - Conv2d:\n      in_channels: 1\n      |\n'), ['out_channels', 'kernel_size', 'stride', 'padding', 'bias', 'groups', 'dilation']);
   });
 
   it("offers an argument's values: an enum's, a boolean's, the default first", () => {
