@@ -210,6 +210,19 @@ for step in range(3):
     assert.deepEqual(dilated.analysis!.trace.params.map((p) => p.name), ['conv.weight', 'conv.bias', 'head.weight', 'head.bias']);
   });
 
+  it("padding='same' with dilation pads d·(k − 1)/2 a side as PyTorch; an odd total (PyTorch's extra pad on the right) is can't-follow", async () => {
+    await traced(
+      script(
+        "self.conv = nn.Conv1d(5, 3, 2, padding='same', dilation=2)\nself.conv2 = nn.Conv2d(1, 2, (3, 2), padding='same', dilation=(1, 4))\nself.head = nn.Linear(3 * 4 + 2 * 3 * 4, 1)",
+        'h = self.conv(x)\nassert tuple(h.shape[1:]) == (3, 4)\ng = self.conv2(h.unsqueeze(1))\nassert tuple(g.shape[1:]) == (2, 3, 4)\nreturn self.head(torch.cat([h.flatten(1), g.flatten(1)], 1))',
+      ),
+    );
+    const text = script("self.conv = nn.Conv1d(5, 3, 2, padding='same', dilation=3)\nself.head = nn.Linear(3 * 4, 1)", 'return self.head(self.conv(x).flatten(1))');
+    const d = (await analysePython({ text, fileName: 'model.py', steps: 2 })).diagnostics.find((x) => x.code === 'python/cant-follow');
+    assert.ok(d);
+    assert.match(d.message, /can't follow Conv1d\(padding='same'\)/);
+  });
+
   it('F.adaptive_avg_pool2d to any size, as nn.AdaptiveAvgPool2d (None keeps a side)', async () => {
     await traced(
       script(
