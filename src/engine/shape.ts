@@ -29,6 +29,14 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/**
+ * A sliding window's output length, PyTorch's floor((size + 2·padding − dilation·(kernel − 1) − 1)/stride) + 1
+ * (no ceil_mode): convolutions and pooling in the engine and the catalogue's shape check.
+ */
+export function windowOutputLength(size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
+  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
 export class ShapeError extends Error {
   override name = 'ShapeError';
 }

@@ -2,7 +2,7 @@
 import { FloatArray, like, likeUnzeroed } from '../dtype';
 import { convForward as convKernel, ConvGeometry, convInputGrad, convWeightGrad } from '../kernels/conv';
 import { avgPoolBackwardJs, avgPoolJs, maxPool, PoolGeometry } from '../kernels/pooling';
-import { formatShape, Shape, ShapeError } from '../shape';
+import { formatShape, Shape, ShapeError, windowOutputLength } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, eachOther, OpTable } from './types';
 
@@ -24,7 +24,7 @@ function outputSize(op: string, size: number, kernel: number, stride: number, pa
   if (!(padding >= 0) || !Number.isInteger(padding)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${padding}`);
   if (!(dilation >= 1) || !Number.isInteger(dilation)) throw new ShapeError(`${op}: dilation should be greater than zero, got ${dilation}`);
   const span = dilation * (kernel - 1) + 1;
-  const out = Math.floor((size + 2 * padding - span) / stride) + 1;
+  const out = windowOutputLength(size, kernel, stride, padding, dilation);
   if (out < 1) {
     const dilated = dilation === 1 ? `${kernel}` : `${kernel} (${span} wide with dilation ${dilation})`;
     throw new ShapeError(`${op}: kernel ${dilated} does not fit an input of size ${size} with padding ${padding} (output size ${out}; PyTorch: "Kernel size can't be greater than actual input size")`);

@@ -3,6 +3,7 @@
  * cannot take), with messages that name both shapes and the argument to blame.
  */
 import type { ArgValue } from '../graph';
+import { windowOutputLength } from '../../engine/shape';
 import { formatShape } from './args';
 
 export interface ParamDef {
@@ -33,11 +34,6 @@ export const n = (v: ArgValue): number => v as number;
 export const same = (i: ShapeInput): ShapeResult => ({ shape: [...i.inShape] });
 export const noParams = (): ParamDef[] => [];
 
-/** floor((L + 2p − d·(k − 1) − 1)/s) + 1, PyTorch's output length without ceil_mode (d = 1: no dilation). */
-function outLength(len: number, k: number, s: number, p: number, d: number): number {
-  return Math.floor((len + 2 * p - d * (k - 1) - 1) / s) + 1;
-}
-
 /** Convolutions and pooling: [channels, ...spatial] in, `out(channels)` channels out. */
 export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | null, out: (c: number, args: Record<string, ArgValue>) => number) {
   return (i: ShapeInput): ShapeResult => {
@@ -61,7 +57,7 @@ export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | nu
     const shape = [out(c, i.args)];
     for (let d = 0; d < spatial; d++) {
       const len = i.inShape[1 + d];
-      const o = outLength(len, ks[d], ss[d], ps[d], ds[d]);
+      const o = windowOutputLength(len, ks[d], ss[d], ps[d], ds[d]);
       if (o <= 0) {
         const name = spatial === 1 ? 'length' : d === 0 ? 'height' : 'width';
         const kernel = ds[d] === 1 ? `${ks[d]}` : `${ks[d]}, ${ds[d] * (ks[d] - 1) + 1} wide with dilation ${ds[d]}`;
