@@ -3,7 +3,7 @@ import { apply, applyInPlace } from '../dispatch';
 import { alloc, FloatArray } from '../dtype';
 import type { Reduction } from '../ops/loss';
 import type { Rng } from '../rng';
-import { formatShape, normAxis, ShapeError } from '../shape';
+import { formatShape, normAxis, ShapeError, windowOutputLength } from '../shape';
 import { Tensor } from '../tensor';
 import { add, asFloat, mul } from './math';
 import { reshape, squeeze, unsqueeze } from './views';
@@ -68,7 +68,7 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stri
   }
   if (padding > kernel / 2) throw new ShapeError(`${op}: padding ${padding} should be at most half of kernel size ${kernel}`);
   const length = x.shape[x.rank - 1];
-  const out = Math.floor((length + 2 * padding - kernel) / s) + 1;
+  const out = windowOutputLength(length, kernel, s, padding);
   if (out < 1) throw new ShapeError(`${op}: kernel ${kernel} does not fit an input of length ${length} with padding ${padding} (output length ${out})`);
   const attrs = { kernel: [1, kernel] as [number, number], stride: [1, s] as [number, number], padding: [0, padding] as [number, number] };
   return squeeze(apply(op === 'max_pool1d' ? 'max_pool2d' : 'avg_pool2d', [unsqueeze(x, -2)], attrs), -2);
