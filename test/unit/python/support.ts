@@ -2,6 +2,7 @@
 import { Interpreter, InterpreterOptions } from '../../../src/model/python/interpreter';
 import { parsePython } from '../../../src/model/python/parse';
 import { loadPythonParser } from '../../../src/model/python/tree-sitter';
+import { readPython } from '../../../src/model/python/front';
 
 /** Debian's CPython, the reference for plain Python semantics. */
 export { PYTHON } from '../../support/torch';
@@ -66,4 +67,16 @@ export function notebookJson(cells: string[], indent = 1): string {
     null,
     indent,
   );
+}
+
+/** What a torch program prints when read here (a program under test/unit/python/torch-programs); it must read without a diagnostic. */
+export function printedHere(text: string, fileName: string, seed?: number): string {
+  const r = readPython(text, { fileName, seed });
+  try {
+    const said = r.diagnostics.map((d) => `${d.code}: ${d.message} at ${JSON.stringify(at(text, d.range))}`);
+    if (said.length) throw new Error(`${fileName} read with diagnostics:\n${said.join('\n')}`);
+    return r.interp!.output;
+  } finally {
+    r.release();
+  }
 }

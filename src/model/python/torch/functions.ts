@@ -17,6 +17,7 @@ import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
 import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
+import { lossReduction } from './training';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, upsampleArgs } from './engine-layers';
 import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
@@ -423,7 +424,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   // ── losses ───────────────────────────────────────────────────────────────
   const loss = (name: string, type: LossType, extra: string, check?: (a: Bound, r: Range) => Record<string, ArgValue> | void) =>
     fn(functional, `${name}(input, target${extra}, size_average=None, reduce=None, reduction='mean')`, (a, r) => {
-      const args = { reduction: reductionOf(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
+      const args = { reduction: lossReduction(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
       const l = LOSSES[type].build(args);
       const out = l.call(T_(a.input, r), T_(a.target, r, 'target'));
       torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true });
@@ -439,12 +440,12 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => {
     noWeight('cross_entropy')(a, r);
     if (torch.number(a.label_smoothing, r) !== 0) throw new CantFollow(new PyOpaque('cross_entropy with label_smoothing', r), r);
-    if (torch.int(a.ignore_index, r) !== -100) {
-      const t = T_(a.target, r, 'target');
-      if (F.sum(F.eq(t, torch.int(a.ignore_index, r))).item() > 0) throw new CantFollow(new PyOpaque('cross_entropy with ignore_index', r), r);
-    }
+    return { ignore_index: torch.int(a.ignore_index, r) };
   });
-  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => noWeight('nll_loss')(a, r));
+  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => {
+    noWeight('nll_loss')(a, r);
+    return { ignore_index: torch.int(a.ignore_index, r) };
+  });
   loss('binary_cross_entropy', 'BCELoss', ', weight=None', (a, r) => noWeight('binary_cross_entropy')(a, r));
   loss('binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', ', weight=None, pos_weight=None', (a, r) => {
     noWeight('binary_cross_entropy_with_logits')(a, r);
@@ -533,9 +534,4 @@ function requireOnes(torch: Torch, values: Value[], what: string, r: Range): voi
   void torch;
 }
 
-function reductionOf(torch: Torch, v: Value, r: Range): 'mean' | 'sum' {
-  if (v === 'mean' || v === 'sum') return v;
-  if (v === 'none') throw new CantFollow(new PyOpaque("a loss with reduction='none' reduced by hand", r), r);
-  return torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
-}
 
