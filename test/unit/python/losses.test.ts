@@ -5,26 +5,14 @@
  * script's loss is the scalar backward() is called on.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { analysePython } from '../../../src/worker/python';
-import { PYTHON, requireTorch } from '../../support/torch';
-import { at, printedHere, ready } from './support';
-
-const PROGRAM = join(__dirname, 'torch-programs', 'losses.py');
+import { at, printsAsTorch, ready } from './support';
 
 describe('losses: ignore_index and reduction as PyTorch 1.13', () => {
   before(ready);
 
   it('losses.py prints the same losses and gradients under torch and here', function () {
-    requireTorch(this, 'losses program');
-    const torch = spawnSync(PYTHON, ['-W', 'ignore', PROGRAM], { encoding: 'utf8' });
-    assert.equal(torch.status, 0, torch.stderr);
-    const mine = printedHere(readFileSync(PROGRAM, 'utf8'), 'losses.py').split('\n');
-    const theirs = torch.stdout.split('\n');
-    for (let i = 0; i < theirs.length; i++) assert.equal(mine[i], theirs[i], `line ${i + 1}`);
-    assert.equal(mine.length, theirs.length);
+    printsAsTorch(this, 'losses.py');
   });
 
   /** A translation-style loop: targets padded with PAD_IDX, the loss written as `loss`. */

@@ -5,24 +5,14 @@
  * the parameter it set, with the part it covered when it was a slice.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { analysePython } from '../../../src/worker/python';
-import { PYTHON, requireTorch } from '../../support/torch';
-import { at, printedHere, ready, trainingLoop } from './support';
-
-const PROGRAM = join(__dirname, 'torch-programs', 'nn_init.py');
+import { at, printsAsTorch, ready, trainingLoop } from './support';
 
 describe('torch.nn.init: every function as PyTorch 1.13', () => {
   before(ready);
 
   it('nn_init.py prints the same under torch and here, on several seeds', function () {
-    requireTorch(this, 'torch.nn.init program');
-    const torch = spawnSync(PYTHON, ['-W', 'ignore', PROGRAM], { encoding: 'utf8' });
-    assert.equal(torch.status, 0, torch.stderr);
-    const text = readFileSync(PROGRAM, 'utf8');
-    for (const seed of [0, 1, 2]) assert.equal(printedHere(text, 'nn_init.py', seed), torch.stdout, `seed ${seed}`);
+    printsAsTorch(this, 'nn_init.py', [0, 1, 2]);
   });
 
   it('records each init on the parameter: scheme, arguments, the call, and the rows a slice covered', async () => {

@@ -19,7 +19,7 @@ import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, P
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { lossReduction } from './training';
 import { UNARY_MATH } from './elementwise';
-import { adaptiveSize, nearestOnly, upsampleArgs } from './engine-layers';
+import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
 import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
@@ -384,6 +384,14 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     functional[name] = fns[name] = fn(functional, `${name}(input, ${factor})`, (a, r) => wrap(shuffle(T_(a.input, r), torch.int(a[factor], r, `${name}(): argument '${factor}' (position 2)`))));
   }
   fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => wrap(F.adaptiveAvgPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r))));
+  fn(functional, 'adaptive_max_pool2d(input, output_size, return_indices=False)', (a, r) => {
+    noIndices(torch, a.return_indices, 'adaptive_max_pool2d', r);
+    return wrap(F.adaptiveMaxPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r)));
+  });
+  fn(functional, 'adaptive_max_pool1d(input, output_size, return_indices=False)', (a, r) => {
+    noIndices(torch, a.return_indices, 'adaptive_max_pool1d', r);
+    return wrap(F.adaptiveMaxPool1d(T_(a.input, r), a.output_size === null ? null : torch.int(a.output_size, r, 'output_size')));
+  });
   // Element-wise and channel-wise (whole feature maps) dropout, both off under `trace: {dropout: false}`.
   for (const [name, drop] of [['dropout', F.dropout], ['dropout2d', F.dropout2d]] as const) {
     fn(functional, `${name}(input, p=0.5, training=True, inplace=False)`, (a, r) => {
