@@ -54,6 +54,11 @@ function errnoMessage(e: unknown): string {
   return code ?? (e as Error).message;
 }
 
+/** Whether a folder is at `path` on disk (a Python namespace package when it has no __init__.py). */
+export function isUserFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
 /**
  * The text of a regular file of at most `limit.maxBytes` bytes (UTF-8, byte-order mark replaced by
  * a space so offsets hold).

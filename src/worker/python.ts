@@ -23,7 +23,7 @@ import type { Tensor } from '../engine/tensor';
 import { explainError, PythonBuild, PythonDiagnostic, PythonModel, PythonRead, readPython } from '../model/python/front';
 import { loadPythonParser } from '../model/python/tree-sitter';
 import type { PythonSources } from '../model/python/imports';
-import { isMissingFile, type ReadLimit } from '../user-files';
+import { isMissingFile, isUserFolder, type ReadLimit } from '../user-files';
 import { watchApplications } from '../model/python/torch';
 import type { RuleConfig } from '../rules/config';
 import type { Finding } from '../rules/types';
@@ -65,6 +65,7 @@ export function userModuleSources(
   readFile: (path: string, limit: ReadLimit) => string,
   limits: Pick<Limits, 'maxPythonKB'>,
   unsaved: ReadonlyMap<string, string> = new Map(),
+  isFolder: (path: string) => boolean = isUserFolder,
 ): PythonSources & { texts: Map<string, string> } {
   const texts = new Map<string, string>();
   const limit: ReadLimit = { maxBytes: maxPythonBytes(limits), limit: 'maxPythonKB', what: 'Python file' };
@@ -83,6 +84,7 @@ export function userModuleSources(
       texts.set(path, text);
       return text;
     },
+    isFolder,
   };
 }
 

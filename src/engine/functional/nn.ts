@@ -83,6 +83,18 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null
   return apply('adaptive_avg_pool2d', [x], { outputSize: [oh ?? x.shape[x.rank - 2], ow ?? x.shape[x.rank - 1]] });
 }
 
+/** F.adaptive_max_pool2d: each cell the largest value of its adaptive window, the gradient to that element. */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {
+  const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  return apply('adaptive_max_pool2d', [x], { outputSize: [oh ?? x.shape[x.rank - 2], ow ?? x.shape[x.rank - 1]] });
+}
+
+/** F.adaptive_max_pool1d over (N, C, L) or (C, L): the 2-D op with one row; null keeps the length. */
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | null): Tensor {
+  if (x.rank !== 2 && x.rank !== 3) throw new ShapeError(`adaptive_max_pool1d: expected 2D or 3D input, got ${formatShape(x.shape)}`);
+  return squeeze(adaptiveMaxPool2d(unsqueeze(x, -2), [1, outputSize]), -2);
+}
+
 /** F.pixel_shuffle: [*, C·r², H, W] -> [*, C, H·r, W·r], the sub-pixel convolution's upsampling. */
 export const pixelShuffle = (x: Tensor, upscaleFactor: number): Tensor => apply('pixel_shuffle', [x], { factor: upscaleFactor });
 /** F.pixel_unshuffle: [*, C, H·r, W·r] -> [*, C·r², H, W], pixel_shuffle's inverse. */

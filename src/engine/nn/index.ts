@@ -15,6 +15,8 @@ export {
   Dropout,
   Dropout2d,
   AdaptiveAvgPool2d,
+  AdaptiveMaxPool1d,
+  AdaptiveMaxPool2d,
   GroupNorm,
   InstanceNorm1d,
   InstanceNorm2d,

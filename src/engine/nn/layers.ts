@@ -439,12 +439,46 @@ export class AdaptiveAvgPool2d extends Module {
 
   constructor(outputSize: number | [number | null, number | null]) {
     super();
-    this.outputSize = typeof outputSize === 'number' ? [outputSize, outputSize] : [outputSize[0], outputSize[1]];
-    for (const v of this.outputSize) if (v !== null) checkCount('AdaptiveAvgPool2d', 'output_size', v, 1);
+    this.outputSize = adaptiveSize2d('AdaptiveAvgPool2d', outputSize);
   }
 
   forward(x: Tensor): Tensor {
     return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+function adaptiveSize2d(layer: string, outputSize: number | [number | null, number | null]): [number | null, number | null] {
+  const size: [number | null, number | null] = typeof outputSize === 'number' ? [outputSize, outputSize] : [outputSize[0], outputSize[1]];
+  for (const v of size) if (v !== null) checkCount(layer, 'output_size', v, 1);
+  return size;
+}
+
+/** Output (…, oh, ow), each cell the largest value of its adaptive window; null keeps that input axis. */
+export class AdaptiveMaxPool2d extends Module {
+  readonly outputSize: [number | null, number | null];
+
+  constructor(outputSize: number | [number | null, number | null]) {
+    super();
+    this.outputSize = adaptiveSize2d('AdaptiveMaxPool2d', outputSize);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveMaxPool2d(x, this.outputSize);
+  }
+}
+
+/** Output (…, out) over (N, C, L) or (C, L); null keeps the length. */
+export class AdaptiveMaxPool1d extends Module {
+  readonly outputSize: number | null;
+
+  constructor(outputSize: number | null) {
+    super();
+    if (outputSize !== null) checkCount('AdaptiveMaxPool1d', 'output_size', outputSize, 1);
+    this.outputSize = outputSize;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveMaxPool1d(x, this.outputSize);
   }
 }
 

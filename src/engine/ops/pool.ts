@@ -6,6 +6,8 @@ import { defineOp, OpTable } from './types';
 export interface PoolAttrs {
   /** (N, C, H, W) or (C, H, W) → (…, oh, ow); output window i spans [⌊i·H/oh⌋, ⌈(i+1)·H/oh⌉). */
   adaptive_avg_pool2d: { outputSize: [number, number] };
+  /** The same windows, each cell the window's largest value (NaN wins, as in PyTorch). */
+  adaptive_max_pool2d: { outputSize: [number, number] };
 }
 
 interface AdaptiveGeometry {
@@ -17,12 +19,12 @@ interface AdaptiveGeometry {
   shape: Shape;
 }
 
-function adaptiveGeometry(x: Shape, [oh, ow]: [number, number]): AdaptiveGeometry {
-  if (x.length !== 3 && x.length !== 4) throw new ShapeError(`adaptive_avg_pool2d: expected 3D or 4D input, got ${formatShape(x)}`);
-  if (!(Number.isInteger(oh) && Number.isInteger(ow) && oh >= 1 && ow >= 1)) throw new ShapeError(`adaptive_avg_pool2d: output_size must be positive, got [${oh}, ${ow}]`);
+function adaptiveGeometry(op: string, x: Shape, [oh, ow]: [number, number]): AdaptiveGeometry {
+  if (x.length !== 3 && x.length !== 4) throw new ShapeError(`${op}: expected 3D or 4D input, got ${formatShape(x)}`);
+  if (!(Number.isInteger(oh) && Number.isInteger(ow) && oh >= 1 && ow >= 1)) throw new ShapeError(`${op}: output_size must be positive, got [${oh}, ${ow}]`);
   const h = x[x.length - 2];
   const w = x[x.length - 1];
-  if (h === 0 || w === 0) throw new ShapeError(`adaptive_avg_pool2d: expected input to have non-zero size for non-batch dimensions, got ${formatShape(x)}`);
+  if (h === 0 || w === 0) throw new ShapeError(`${op}: expected input to have non-zero size for non-batch dimensions, got ${formatShape(x)}`);
   let planes = 1;
   for (const d of x.slice(0, -2)) planes *= d;
   return { planes, h, w, oh, ow, shape: [...x.slice(0, -2), oh, ow] };
@@ -52,7 +54,7 @@ export const poolOps: OpTable<PoolAttrs> = {
   adaptive_avg_pool2d: defineOp({
     saves: [],
     forward: ([x], { outputSize }) => {
-      const g = adaptiveGeometry(x.shape, outputSize);
+      const g = adaptiveGeometry('adaptive_avg_pool2d', x.shape, outputSize);
       const d = x.data;
       const out = like(d, g.planes * g.oh * g.ow);
       eachWindow(g, (q, base, y0, y1, x0, x1, count) => {
@@ -68,6 +70,33 @@ export const poolOps: OpTable<PoolAttrs> = {
         const v = gy[q] / count;
         for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) dx[base + iy * g.w + ix] += v;
       });
+      return [dx];
+    },
+  }),
+  // d adaptive max = dy to the window's argmax alone (the first largest; overlapping windows add up)
+  adaptive_max_pool2d: defineOp({
+    saves: [],
+    forward: ([x], { outputSize }) => {
+      const g = adaptiveGeometry('adaptive_max_pool2d', x.shape, outputSize);
+      const d = x.data;
+      const out = like(d, g.planes * g.oh * g.ow);
+      const argmax = new Int32Array(out.length);
+      eachWindow(g, (q, base, y0, y1, x0, x1) => {
+        let best = base + y0 * g.w + x0;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const i = base + iy * g.w + ix;
+            if (d[i] > d[best] || (Number.isNaN(d[i]) && !Number.isNaN(d[best]))) best = i;
+          }
+        }
+        out[q] = d[best];
+        argmax[q] = best;
+      });
+      return { data: out, shape: g.shape, saved: argmax };
+    },
+    backward: ({ gy, inputs: [x], saved: argmax }) => {
+      const dx = like(gy, x.size);
+      for (let q = 0; q < argmax.length; q++) dx[argmax[q]] += gy[q];
       return [dx];
     },
   }),

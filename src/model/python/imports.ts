@@ -14,6 +14,8 @@ import type { ModuleAst } from './ast';
 export interface PythonSources {
   /** The text of the file at this absolute path; null when there is none (a module that is not the user's). */
   read(path: string): string | null;
+  /** Whether a folder is at this path: one without `__init__.py` is a namespace package (Python 3.3+). Without it, none is. */
+  isFolder?(path: string): boolean;
 }
 
 /** A module file found for a dotted name. */
@@ -21,6 +23,8 @@ export interface ModuleFile {
   path: string;
   /** A package's `__init__.py`: its folder holds its submodules. */
   isPackage: boolean;
+  /** A namespace package: `path` is its folder, there is no file to run. */
+  namespace?: boolean;
 }
 
 /** One of the user's files read for an import. */
@@ -48,8 +52,14 @@ export function moduleCandidates(folder: string, part: string): ModuleFile[] {
   ];
 }
 
+/** A folder without `__init__.py` where no module file was found: Python imports it as a namespace package. */
+export function namespacePackage(folder: string, part: string): ModuleFile {
+  return { path: join(folder, part), isPackage: true, namespace: true };
+}
+
 /** The folder a module's submodules are in (a package's), else null. */
 export function packageFolder(file: ModuleFile): string | null {
+  if (file.namespace) return file.path;
   return file.isPackage ? dirname(file.path) : null;
 }
 

@@ -9,7 +9,7 @@
 import type { ClassDef, Expr, FString, FunctionDef, ModuleAst, Param, Range, Stmt, Target } from './ast';
 import { installBuiltins } from './builtins';
 import { STANDARD_MODULES } from './stdlib';
-import { absoluteName, type ImportedFile, type ImportLimits, moduleCandidates, type ModuleFile, packageFolder, parseImported, type PythonSources } from './imports';
+import { absoluteName, type ImportedFile, type ImportLimits, moduleCandidates, type ModuleFile, namespacePackage, packageFolder, parseImported, type PythonSources } from './imports';
 import { BackwardReached, CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_LIMITS } from './limits';
@@ -672,7 +672,8 @@ export class Interpreter {
     for (const c of moduleCandidates(folder, last)) {
       if (this.imported.has(c.path) || this.readSource(c.path, r) !== null) return c;
     }
-    return null;
+    const ns = namespacePackage(folder, last);
+    return this.sources.isFolder?.(ns.path) ? ns : null;
   }
 
   /** A file's text through the caller's reader, counted against the import limits the first time. */
@@ -697,6 +698,7 @@ export class Interpreter {
    * dotted name (so its `if __name__ == '__main__':` block is skipped), gone again if it raises.
    */
   private loadUserModule(name: string, file: ModuleFile, parent: PyModule | PyOpaque | undefined, r: Range): PyModule {
+    if (file.namespace) return this.namespaceModule(name, file, parent);
     const text = this.readSource(file.path, r)!;
     const limits = this.importLimits;
     if (limits && !this.imported.has(file.path)) {
@@ -738,6 +740,22 @@ export class Interpreter {
     }
     // Bound in its parent package once it ran, as Python does (`import a.b` then `a.b`).
     if (parent instanceof PyModule) parent.dict.set(name.slice(dot + 1), mod);
+    return mod;
+  }
+
+  /** A namespace package: no code, `__path__` its folder, `__file__` None, bound in its parent as a module is. */
+  private namespaceModule(name: string, file: ModuleFile, parent: PyModule | PyOpaque | undefined): PyModule {
+    const vars = new Map<string, Value>([
+      ['__name__', name],
+      ['__file__', null],
+      ['__doc__', null],
+      ['__package__', name],
+      ['__path__', new PyList([file.path])],
+    ]);
+    const mod = new PyModule(name, vars);
+    mod.file = file.path;
+    this.modules.set(name, mod);
+    if (parent instanceof PyModule) parent.dict.set(name.slice(name.lastIndexOf('.') + 1), mod);
     return mod;
   }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CantFollow, LimitExceeded, PyRaise } from '../../../src/model/python/errors';
@@ -44,6 +44,7 @@ function diskSources(asked: string[] = []): PythonSources {
         return null;
       }
     },
+    isFolder: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
   };
 }
 
@@ -115,6 +116,14 @@ describe('Python imports of the user\'s own modules: the same output as CPython'
       'pkg/inner/__init__.py': 'from . import util\n',
       'pkg/inner/util.py': 'def add(a, b):\n    return a + b\n',
       'pkg/inner/block.py': 'from ..layers import SCALE\nfrom .util import add\nfrom . import util as u\ndef make():\n    return add(SCALE, 1), u.add(1, 1)\n',
+    });
+  });
+
+  it('a folder without __init__.py is a namespace package: from models.net import Net, import models.net, from models import net', () => {
+    sameAsCPython({
+      'main.py': 'from models.net import Net\nimport models.net\nfrom models import net\nfrom models.deep.block import B\nprint(Net().w, models.net is net, Net.__module__, models.__file__, B, models.deep.block.__name__)\n',
+      'models/net.py': 'class Net:\n    def __init__(self):\n        self.w = 5\n',
+      'models/deep/block.py': 'B = 7\n',
     });
   });
 

@@ -2,6 +2,12 @@
 import { Interpreter, InterpreterOptions } from '../../../src/model/python/interpreter';
 import { parsePython } from '../../../src/model/python/parse';
 import { loadPythonParser } from '../../../src/model/python/tree-sitter';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readPython } from '../../../src/model/python/front';
+import { PYTHON as TORCH_PYTHON, requireTorch } from '../../support/torch';
 
 /** Debian's CPython, the reference for plain Python semantics. */
 export { PYTHON } from '../../support/torch';
@@ -66,4 +72,30 @@ export function notebookJson(cells: string[], indent = 1): string {
     null,
     indent,
   );
+}
+
+/** What a torch program prints when read here (a program under test/unit/python/torch-programs); it must read without a diagnostic. */
+export function printedHere(text: string, fileName: string, seed?: number): string {
+  const r = readPython(text, { fileName, seed });
+  try {
+    const said = r.diagnostics.map((d) => `${d.code}: ${d.message} at ${JSON.stringify(at(text, d.range))}`);
+    if (said.length) throw new Error(`${fileName} read with diagnostics:\n${said.join('\n')}`);
+    return r.interp!.output;
+  } finally {
+    r.release();
+  }
+}
+
+/** A program under torch-programs/ prints line for line what torch 1.13 prints (skipped without torch, as requireTorch says). */
+export function printsAsTorch(ctx: Mocha.Context, program: string, seeds: (number | undefined)[] = [undefined]): void {
+  requireTorch(ctx, program);
+  const path = join(__dirname, 'torch-programs', program);
+  const torch = spawnSync(TORCH_PYTHON, ['-W', 'ignore', path], { encoding: 'utf8' });
+  assert.equal(torch.status, 0, torch.stderr);
+  const theirs = torch.stdout.split('\n');
+  for (const seed of seeds) {
+    const mine = printedHere(readFileSync(path, 'utf8'), program, seed).split('\n');
+    for (let i = 0; i < theirs.length; i++) assert.equal(mine[i], theirs[i], `${program} line ${i + 1}, seed ${seed}`);
+    assert.equal(mine.length, theirs.length);
+  }
 }

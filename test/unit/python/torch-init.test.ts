@@ -5,38 +5,14 @@
  * the parameter it set, with the part it covered when it was a slice.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readPython } from '../../../src/model/python/front';
 import { analysePython } from '../../../src/worker/python';
-import { PYTHON, requireTorch } from '../../support/torch';
-import { at, ready, trainingLoop } from './support';
-
-const PROGRAM = join(__dirname, 'torch-programs', 'nn_init.py');
-
-function ours(text: string, seed: number): string {
-  const r = readPython(text, { fileName: 'nn_init.py', seed });
-  try {
-    assert.deepEqual(
-      r.diagnostics.map((d) => `${d.code}: ${d.message} at ${at(text, d.range)}`),
-      [],
-    );
-    return r.interp!.output;
-  } finally {
-    r.release();
-  }
-}
+import { at, printsAsTorch, ready, trainingLoop } from './support';
 
 describe('torch.nn.init: every function as PyTorch 1.13', () => {
   before(ready);
 
   it('nn_init.py prints the same under torch and here, on several seeds', function () {
-    requireTorch(this, 'torch.nn.init program');
-    const torch = spawnSync(PYTHON, ['-W', 'ignore', PROGRAM], { encoding: 'utf8' });
-    assert.equal(torch.status, 0, torch.stderr);
-    const text = readFileSync(PROGRAM, 'utf8');
-    for (const seed of [0, 1, 2]) assert.equal(ours(text, seed), torch.stdout, `seed ${seed}`);
+    printsAsTorch(this, 'nn_init.py', [0, 1, 2]);
   });
 
   it('records each init on the parameter: scheme, arguments, the call, and the rows a slice covered', async () => {

@@ -184,6 +184,11 @@ export function adaptiveSize(torch: Torch, v: Value, r: Range): number | [number
   return torch.interp.raise('TypeError', 'output_size must be an int or a tuple of two ints (or None)', r);
 }
 
+/** Max pooling's return_indices=True gives (values, indices): the indices are not followed. */
+export function noIndices(torch: Torch, v: Value, what: string, r: Range): void {
+  if (torch.bool(v, r)) throw new CantFollow(new PyOpaque(`${what}(return_indices=True)`, r), r);
+}
+
 /** ReflectionPad1d/2d's padding: an int for every side, or PyTorch's (left, right[, top, bottom]). */
 function reflectionPadding(torch: Torch, v: Value, sides: 2 | 4, r: Range): number[] {
   if (isInt(v)) return new Array<number>(sides).fill(torch.int(v, r, 'padding'));
@@ -355,6 +360,22 @@ export const ENGINE_LAYERS: Record<string, EngineLayer> = {
     init: '__init__(self, output_size)',
     build: (a, torch, r) => new enn.AdaptiveAvgPool2d(adaptiveSize(torch, a.output_size, r)),
     attrs: (m) => ({ output_size: new PyTuple((m as enn.AdaptiveAvgPool2d).outputSize.map((x) => (x === null ? null : int(x)))) }),
+  },
+  AdaptiveMaxPool1d: {
+    init: '__init__(self, output_size, return_indices=False)',
+    build: (a, torch, r) => {
+      noIndices(torch, a.return_indices, 'AdaptiveMaxPool1d', r);
+      return new enn.AdaptiveMaxPool1d(a.output_size === null ? null : torch.int(a.output_size, r, 'output_size'));
+    },
+    attrs: (m) => ({ output_size: (m as enn.AdaptiveMaxPool1d).outputSize === null ? null : int((m as enn.AdaptiveMaxPool1d).outputSize!), return_indices: false }),
+  },
+  AdaptiveMaxPool2d: {
+    init: '__init__(self, output_size, return_indices=False)',
+    build: (a, torch, r) => {
+      noIndices(torch, a.return_indices, 'AdaptiveMaxPool2d', r);
+      return new enn.AdaptiveMaxPool2d(adaptiveSize(torch, a.output_size, r));
+    },
+    attrs: (m) => ({ output_size: new PyTuple((m as enn.AdaptiveMaxPool2d).outputSize.map((x) => (x === null ? null : int(x)))), return_indices: false }),
   },
   Dropout2d: {
     init: '__init__(self, p=0.5, inplace=False)',

@@ -17,8 +17,9 @@ import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
 import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
+import { lossReduction } from './training';
 import { UNARY_MATH } from './elementwise';
-import { adaptiveSize, nearestOnly, upsampleArgs } from './engine-layers';
+import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
 import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
@@ -381,6 +382,14 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     functional[name] = fns[name] = fn(functional, `${name}(input, ${factor})`, (a, r) => wrap(shuffle(T_(a.input, r), torch.int(a[factor], r, `${name}(): argument '${factor}' (position 2)`))));
   }
   fn(functional, 'adaptive_avg_pool2d(input, output_size)', (a, r) => wrap(F.adaptiveAvgPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r))));
+  fn(functional, 'adaptive_max_pool2d(input, output_size, return_indices=False)', (a, r) => {
+    noIndices(torch, a.return_indices, 'adaptive_max_pool2d', r);
+    return wrap(F.adaptiveMaxPool2d(T_(a.input, r), adaptiveSize(torch, a.output_size, r)));
+  });
+  fn(functional, 'adaptive_max_pool1d(input, output_size, return_indices=False)', (a, r) => {
+    noIndices(torch, a.return_indices, 'adaptive_max_pool1d', r);
+    return wrap(F.adaptiveMaxPool1d(T_(a.input, r), a.output_size === null ? null : torch.int(a.output_size, r, 'output_size')));
+  });
   // Element-wise and channel-wise (whole feature maps) dropout, both off under `trace: {dropout: false}`.
   for (const [name, drop] of [['dropout', F.dropout], ['dropout2d', F.dropout2d]] as const) {
     fn(functional, `${name}(input, p=0.5, training=True, inplace=False)`, (a, r) => {
@@ -421,7 +430,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   // ── losses ───────────────────────────────────────────────────────────────
   const loss = (name: string, type: LossType, extra: string, check?: (a: Bound, r: Range) => Record<string, ArgValue> | void) =>
     fn(functional, `${name}(input, target${extra}, size_average=None, reduce=None, reduction='mean')`, (a, r) => {
-      const args = { reduction: reductionOf(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
+      const args = { reduction: lossReduction(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
       const l = LOSSES[type].build(args);
       const out = l.call(T_(a.input, r), T_(a.target, r, 'target'));
       torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true });
@@ -437,12 +446,12 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => {
     noWeight('cross_entropy')(a, r);
     if (torch.number(a.label_smoothing, r) !== 0) throw new CantFollow(new PyOpaque('cross_entropy with label_smoothing', r), r);
-    if (torch.int(a.ignore_index, r) !== -100) {
-      const t = T_(a.target, r, 'target');
-      if (F.sum(F.eq(t, torch.int(a.ignore_index, r))).item() > 0) throw new CantFollow(new PyOpaque('cross_entropy with ignore_index', r), r);
-    }
+    return { ignore_index: torch.int(a.ignore_index, r) };
   });
-  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => noWeight('nll_loss')(a, r));
+  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => {
+    noWeight('nll_loss')(a, r);
+    return { ignore_index: torch.int(a.ignore_index, r) };
+  });
   loss('binary_cross_entropy', 'BCELoss', ', weight=None', (a, r) => noWeight('binary_cross_entropy')(a, r));
   loss('binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', ', weight=None, pos_weight=None', (a, r) => {
     noWeight('binary_cross_entropy_with_logits')(a, r);
@@ -531,9 +540,4 @@ function requireOnes(torch: Torch, values: Value[], what: string, r: Range): voi
   void torch;
 }
 
-function reductionOf(torch: Torch, v: Value, r: Range): 'mean' | 'sum' {
-  if (v === 'mean' || v === 'sum') return v;
-  if (v === 'none') throw new CantFollow(new PyOpaque("a loss with reduction='none' reduced by hand", r), r);
-  return torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
-}
 

@@ -56,8 +56,8 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
 
   // ── loss modules ─────────────────────────────────────────────────────────
   const losses: Record<string, Value> = {};
-  const lossObjs = new WeakMap<object, { type: LossType; args: Record<string, ArgValue>; engine: Loss; ignoreIndex: number }>();
-  // PyTorch's constructor arguments in order; only reduction (and Huber's delta, SmoothL1's beta) reach the engine.
+  const lossObjs = new WeakMap<object, { type: LossType; args: Record<string, ArgValue>; engine: Loss }>();
+  // PyTorch's constructor arguments in order; reduction, ignore_index, Huber's delta and SmoothL1's beta reach the engine.
   const POSITIONS: Record<LossType, string[]> = {
     MSELoss: ['size_average', 'reduce', 'reduction'],
     L1Loss: ['size_average', 'reduce', 'reduction'],
@@ -87,20 +87,15 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
             given.set(k, v);
           }
           const written: Record<string, ArgValue> = {};
-          let ignoreIndex = -100;
           for (const [k, v] of given) {
             if (v instanceof PyOpaque) throw new CantFollow(v, r);
-            if (k === 'reduction') {
-              if (v === 'none') throw new CantFollow(new PyOpaque(`${type}(reduction='none') reduced by hand`, r), r);
-              if (v !== 'mean' && v !== 'sum') torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
-              written.reduction = v as string;
-            } else if (k === 'delta' || k === 'beta') written[k] = torch.number(v, r);
+            if (k === 'reduction') written.reduction = lossReduction(torch, v, r); else if (k === 'delta' || k === 'beta') written[k] = torch.number(v, r);
             else if ((k === 'weight' || k === 'pos_weight') && v !== null) throw new CantFollow(new PyOpaque(`${type}(${k}=...)`, r), r);
             else if (k === 'label_smoothing' && torch.number(v, r) !== 0) throw new CantFollow(new PyOpaque(`${type}(label_smoothing=...)`, r), r);
-            else if (k === 'ignore_index') ignoreIndex = torch.int(v, r);
+            else if (k === 'ignore_index') written.ignore_index = torch.int(v, r);
           }
           const full = withDefaults(def.args, written);
-          lossObjs.set(self as object, { type, args: full, engine: def.build(full), ignoreIndex });
+          lossObjs.set(self as object, { type, args: full, engine: def.build(full) });
           (self as ModuleObj).initialised = true;
           return null;
         },
@@ -114,11 +109,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
         (a, r) => {
           const l = lossObjs.get(a.self as object);
           if (!l) return torch.interp.raise('RuntimeError', `${type} was not initialised`, r);
-          const target = torch.tensorOf(a.target, r, 'target');
-          if (def.target === 'classes' && target.dtype === 'int64' && F.sum(F.eq(target, l.ignoreIndex)).item() > 0) {
-            throw new CantFollow(new PyOpaque(`${type} with targets equal to ignore_index`, r), r);
-          }
-          const out = l.engine.call(torch.tensorOf(a.input, r, 'input'), target);
+          const out = l.engine.call(torch.tensorOf(a.input, r, 'input'), torch.tensorOf(a.target, r, 'target'));
           const site = torch.sites.get((a.self as ModuleObj).engine);
           torch.noteLoss({ type, args: l.args, created: site?.created ?? r, callee: site?.callee ?? r, applied: r, call: torch.calls.get(a.self as ModuleObj) ?? null, functional: false });
           return torch.wrap(out);
@@ -335,3 +326,12 @@ function paramGroups(torch: Torch, v: Value, r: Range): { params: Tensor[]; opti
 }
 
 export type { Kwargs };
+
+/**
+ * A loss's reduction as PyTorch takes it: 'none' is the per-element loss tensor the script reduces
+ * itself (`.mean()`, `.sum()`, a weighting); the trace follows whatever scalar backward() is called on.
+ */
+export function lossReduction(torch: Torch, v: Value, r: Range): 'mean' | 'sum' | 'none' {
+  if (v === 'mean' || v === 'sum' || v === 'none') return v;
+  return torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
+}

@@ -1,0 +1,60 @@
+/**
+ * Losses as PyTorch code writes them beyond the plain mean: ignore_index (padded targets), the
+ * per-element loss of reduction='none' reduced by the script, reduction='sum'. A program prints
+ * each loss and its gradient on fixed float64 values, the same under torch 1.13 and here; a traced
+ * script's loss is the scalar backward() is called on.
+ */
+import assert from 'node:assert/strict';
+import { analysePython } from '../../../src/worker/python';
+import { at, printsAsTorch, ready } from './support';
+
+describe('losses: ignore_index and reduction as PyTorch 1.13', () => {
+  before(ready);
+
+  it('losses.py prints the same losses and gradients under torch and here', function () {
+    printsAsTorch(this, 'losses.py');
+  });
+
+  /** A translation-style loop: targets padded with PAD_IDX, the loss written as `loss`. */
+  const translation = (loss: string) => `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PAD_IDX = 1
+torch.manual_seed(0)
+net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 5))
+opt = torch.optim.Adam(net.parameters(), lr=0.01)
+x = torch.randn(8, 6)
+y = torch.tensor([2, 1, 3, 0, 1, 4, 1, 2])
+criterion = nn.CrossEntropyLoss(ignore_index=PAD_IDX)
+for step in range(3):
+    opt.zero_grad()
+    out = net(x)
+    ${loss}
+    print(round(loss.item(), 6))
+    loss.backward()
+    opt.step()
+`;
+
+  const CASES = [
+    ['nn.CrossEntropyLoss(ignore_index=PAD_IDX)', 'loss = criterion(out, y)', { reduction: 'mean', ignore_index: 1, label_smoothing: 0 }],
+    ['F.cross_entropy(reduction="none") masked and averaged by the script', 'loss = F.cross_entropy(out, y, reduction="none")[y != PAD_IDX].mean()', { reduction: 'none', ignore_index: -100 }],
+    ['F.nll_loss(ignore_index=...) summed', 'loss = F.nll_loss(F.log_softmax(out, dim=1), y, ignore_index=PAD_IDX, reduction="sum")', { reduction: 'sum', ignore_index: 1 }],
+  ] as const;
+
+  it("a traced loop with ignore_index, reduction='none' reduced by hand, or 'sum': followed, the trace's loss the scalar backward() is called on", async () => {
+    const first: number[] = [];
+    for (const [what, loss, args] of CASES) {
+      const text = translation(loss);
+      const r = await analysePython({ text, fileName: 'train.py', steps: 3 });
+      assert.deepEqual(r.diagnostics.map((d) => `${d.code}: ${d.message} at ${at(text, d.range)}`), [], what);
+      assert.deepEqual(r.analysis!.graph.loss.args, args, what);
+      assert.equal(r.analysis!.trace.steps.length, 3, what);
+      first.push(r.analysis!.trace.steps[0].loss);
+    }
+    // Same weights and batch: the mean over the 5 unpadded targets, the masked mean, and their sum (5 times it).
+    assert.ok(Number.isFinite(first[0]) && first[0] > 0, String(first[0]));
+    assert.ok(Math.abs(first[1] - first[0]) < 1e-5 * first[0], `${first[1]} ${first[0]}`);
+    assert.ok(Math.abs(first[2] - 5 * first[0]) < 1e-5 * first[2], `${first[2]} ${5 * first[0]}`);
+  });
+});
