@@ -164,6 +164,15 @@ export function stopTracking(t: { outer: Set<FloatArray> | null }): void {
 }
 
 /**
+ * Closes every recording: after a run terminated from outside (a script's time limit), whose
+ * `finally` never ran. A recording left open would keep every array taken afterwards in its set,
+ * held for good, and none of them would be carved.
+ */
+export function closeRecordings(): void {
+  tracked = null;
+}
+
+/**
  * Gives `a` back when it is in `record` (taken during that recording and not given back yet) and
  * owns its whole buffer; true when it did. The caller guarantees nothing reads `a` any more.
  */

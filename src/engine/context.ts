@@ -9,7 +9,7 @@ import type { Module } from './nn/module';
 import type { Rng } from './rng';
 import type { Tensor } from './tensor';
 import { formatBytes } from '../numbers';
-import { emptyPool, pooledBytes, setPoolRoom } from './buffer-pool';
+import { closeRecordings, emptyPool, pooledBytes, setPoolRoom } from './buffer-pool';
 import { formatShape, Shape } from './shape';
 
 const layerStack: string[] = [];
@@ -170,6 +170,7 @@ export function setMemoryWatch(watch: (() => void) | null): void {
  */
 export function resetEngineState(): void {
   layerStack.length = 0;
+  closeRecordings();
   gradEnabled = true;
   instrument = null;
   memoryLimit = Infinity;

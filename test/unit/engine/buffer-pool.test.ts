@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as F from '../../../src/engine';
 import { backward, setMemoryLimit, Tensor, topologicalOrder } from '../../../src/engine';
 import { emptyPool, giveBack, poolCounts, pooledBytes, setPooling, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
-import { kernelMemoryHeld, memoryInUse } from '../../../src/engine/context';
+import { kernelMemoryHeld, memoryInUse, resetEngineState } from '../../../src/engine/context';
 import { apply } from '../../../src/engine/dispatch';
 import { alloc, allocUnzeroed, type DType } from '../../../src/engine/dtype';
 import { kernelInfo } from '../../../src/engine/kernels/core';
@@ -181,6 +181,15 @@ describe('buffer pool', () => {
     stopTracking(t);
     t.record.add(arrays[3]);
     assert.equal(giveBack(arrays[3], t.record), false);
+  });
+
+  it('a run terminated inside a recording (its finally never ran) leaves no recording open once the engine is reset', () => {
+    // What a script's time limit does mid-backward: vm's timeout ends the script without its finally.
+    startTracking();
+    resetEngineState();
+    const n = 1913;
+    const [a, b] = [alloc('float32', n), alloc('float32', n)];
+    assert.equal(a.buffer, b.buffer, 'arrays nobody records are carved again, not recorded (and held) by the dead run');
   });
 
   it("a tensor the user's forward made keeps its values through later steps that reuse and carve arrays of its size", () => {
