@@ -13,6 +13,7 @@
 import { FloatArray, like } from '../dtype';
 import { RowSegment, unaryInto, unaryRowsInPlace } from '../kernels/elementwise';
 import { gemm } from '../kernels/gemm';
+import { addRows } from '../kernels/gemm-js';
 import { formatShape, ShapeError } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, OpTable, RecurrentView } from './types';
@@ -123,11 +124,6 @@ function lstmGateSegments(H: number): (RowSegment & { op: Activation })[] {
   ];
 }
 
-/** Adds bias b (length n) to every row of m (rows × n) at `offset`. */
-function addRows(m: FloatArray, rows: number, n: number, b: FloatArray, offset = 0): void {
-  for (let r = 0, o = offset; r < rows; r++) for (let j = 0; j < n; j++, o++) m[o] += b[j];
-}
-
 function forward(kind: RecurrentKind, inputs: readonly Tensor[], reverse: boolean) {
   const s = sizes(kind, inputs);
   const { T, B, I, H, G } = s;
@@ -140,8 +136,8 @@ function forward(kind: RecurrentKind, inputs: readonly Tensor[], reverse: boolea
   // every step's input projection in one product: P = x·W_ihᵀ + b_ih (+ b_hh where it just adds)
   const act = like(x, T * B * GH);
   gemm(false, true, T * B, GH, I, x, 0, wih, 0, act, 0, false);
-  if (bih) addRows(act, T * B, GH, bih);
-  if (bhh && kind !== 'gru') addRows(act, T * B, GH, bhh);
+  if (bih) addRows(act, 0, T * B, GH, bih);
+  if (bhh && kind !== 'gru') addRows(act, 0, T * B, GH, bhh);
   const hPrev = like(x, T * B * H);
   const lstm = kind === 'lstm';
   const cPrev = lstm ? like(x, T * B * H) : null;
@@ -164,7 +160,7 @@ function forward(kind: RecurrentKind, inputs: readonly Tensor[], reverse: boolea
     if (kind === 'gru') {
       // the hidden part stays apart: the reset gate scales W_hn·h + b_hn
       gemm(false, true, B, GH, H, hPrev, hAtT, whh, 0, hidden!, 0, false);
-      if (bhh) addRows(hidden!, B, GH, bhh);
+      if (bhh) addRows(hidden!, 0, B, GH, bhh);
       // r and z from both projections; then n, whose input the reset gate scales
       for (let b = 0; b < B; b++) for (let j = 0, row = rowAt + b * GH, hr = b * GH; j < 2 * H; j++) act[row + j] += hidden![hr + j];
       activateRows(act, rowAt, B, GH, [{ op: 'sigmoid', start: 0, count: 2 * H }]);

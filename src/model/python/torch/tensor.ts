@@ -506,9 +506,7 @@ export function makeTensorClasses(torch: Torch): void {
   method('bernoulli_(self, p=0.5, *, generator=None)', (a, r, t) => {
     guardLeaf(t, r);
     const chance = bernoulliChances(torch, a.p, t.size, r);
-    torch.fill(t, (values) => {
-      for (let i = 0; i < values.length; i++) values[i] = torch.rng.uniform() < chance(i) ? 1 : 0;
-    });
+    torch.fill(t, (values) => drawBernoulli(torch, values, chance));
     return a.self;
   });
   method('bernoulli(self, p=None, *, generator=None)', (a, r, t) => wrap(bernoulliDraw(torch, t, a.p, r)));
@@ -549,8 +547,13 @@ function bernoulliChances(torch: Torch, p: Value, size: number, r: Range): (i: n
 export function bernoulliDraw(torch: Torch, input: Tensor, p: Value, r: Range): Tensor {
   const chance = bernoulliChances(torch, p === null ? torch.wrap(input) : p, input.size, r);
   const out = F.zeros(input.shape, input.dtype);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = torch.rng.uniform() < chance(i) ? 1 : 0;
+  drawBernoulli(torch, out.data, chance);
   return out;
+}
+
+/** Each entry 1 with its probability, else 0, drawn in order from the run's generator. */
+function drawBernoulli(torch: Torch, values: { length: number; [i: number]: number }, chance: (i: number) => number): void {
+  for (let i = 0; i < values.length; i++) values[i] = torch.rng.uniform() < chance(i) ? 1 : 0;
 }
 
 function emptyAll(d: number | number[] | null): number | number[] | null {
