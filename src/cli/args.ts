@@ -1,10 +1,13 @@
-/** A small argv parser: positionals, `--flag value`, `--flag=value` and boolean switches. */
+/** A small argv parser: positionals, `--flag value`, `--flag=value`, boolean switches, and the words after `--` (a script's own). */
+import { oneLine } from '../escape';
 import { LIMIT_KEYS, LIMITS, limitsFrom, type Limits } from '../limits';
 
 export interface ParsedArgs {
   positionals: string[];
   options: Map<string, string>;
   switches: Set<string>;
+  /** The words after `--`: a PyTorch script's own command-line arguments; null when there is no `--`. */
+  scriptArgs: string[] | null;
 }
 
 export class UsageError extends Error {
@@ -13,9 +16,13 @@ export class UsageError extends Error {
 
 /** `valued` lists the options that take a value; anything else starting with `--` is a switch. */
 export function parseArgs(argv: readonly string[], valued: readonly string[], switches: readonly string[] = []): ParsedArgs {
-  const out: ParsedArgs = { positionals: [], options: new Map(), switches: new Set() };
+  const out: ParsedArgs = { positionals: [], options: new Map(), switches: new Set(), scriptArgs: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') {
+      out.scriptArgs = argv.slice(i + 1);
+      break;
+    }
     if (!a.startsWith('-') || a === '-') {
       out.positionals.push(a);
       continue;
@@ -33,6 +40,11 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], sw
     }
   }
   return out;
+}
+
+/** The words after `--` are a PyTorch script's own arguments: any other file refuses them. */
+export function refuseScriptArgs(args: ParsedArgs, file: string): void {
+  if (args.scriptArgs) throw new UsageError(`the words after -- are a PyTorch script's command-line arguments, and ${oneLine(file)} is not a Python file, notebook or sidecar`);
 }
 
 export function choice<T extends string>(value: string | undefined, allowed: readonly T[], name: string, fallback: T): T {

@@ -14,7 +14,7 @@ import type { RuleConfig } from '../rules/config';
 import { RunLogError, RunReader } from '../trace/run-log/reader';
 import type { Trace } from '../trace/types';
 import { UserFileError } from '../user-files';
-import { choice, limitsFromArgs, parseArgs, UsageError } from './args';
+import { choice, limitsFromArgs, parseArgs, refuseScriptArgs, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, Locate, shown, toSarif } from './findings';
 import { Inputs, InputError, loadRuleConfig } from './input';
 import type { Io } from './main';
@@ -91,6 +91,7 @@ export function checkCommand(argv: readonly string[], io: Io): number {
   if (!path || args.positionals.length > 1) {
     throw new UsageError('usage: gradient-lens check <run folder | rank0.gl.jsonl> [--format text|json|sarif] [--fail-on error|warning|never] [--config rules.json]');
   }
+  refuseScriptArgs(args, path);
   const format = choice(args.options.get('format'), ['text', 'json', 'sarif'] as const, 'format', 'text');
   const failOn = choice<FailOn>(args.options.get('fail-on'), ['error', 'warning', 'never'], 'fail-on', 'error');
   const inputs = new Inputs(io, limitsFromArgs(args));

@@ -1,6 +1,6 @@
 /** `gradient-lens grads`: loss and gradients of one step, as JSON for comparison with PyTorch. */
 import { computeGrads } from '../trace/run';
-import { LIMIT_OPTIONS, parseArgs, UsageError } from './args';
+import { LIMIT_OPTIONS, parseArgs, refuseScriptArgs, UsageError } from './args';
 import { toJson } from '../report/json';
 import type { Io } from './main';
 import { runSpec } from './run-spec';
@@ -23,6 +23,7 @@ export async function gradsCommand(argv: readonly string[], io: Io): Promise<num
       return 0;
     });
   }
+  refuseScriptArgs(args, file);
   const result = runSpec(file, args, io, (run) => computeGrads(run.spec, run.trace));
   io.out(toJson(result));
   return 0;

@@ -36,6 +36,9 @@ Usage:
 <spec> is a model spec (*.grad.yaml, *.grad.yml, *.grad.json), a PyTorch script or notebook (model.py,
 notebook.ipynb: read, never run; its own training loop is traced), or, for trace, a TypeScript file with
 @model classes (model.ts): each class is traced in a separate process with a time and memory limit.
+A PyTorch script's own command-line arguments (what argparse and sys.argv read) follow --:
+  gradient-lens trace main.py -- --dataset fake --niter 1
+(or args: in its sidecar); without them it runs as with none, a required argument not followed.
 Limits (flag, default, the VS Code setting that sets the same limit; README "Limits"):
 ${LIMIT_KEYS.map((k) => `  --${LIMITS[k].flag.padEnd(16)} ${String(LIMITS[k].default).padStart(6)}  gradientLens.${k}: ${LIMITS[k].description.replace(/`/g, '')}`).join('\n')}
 

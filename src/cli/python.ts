@@ -200,6 +200,7 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
       sources,
       maxCodeBytes: maxPythonBytes(limits),
       onRead: () => void (reading = null),
+      ...(args.scriptArgs ? { argv: args.scriptArgs } : {}),
     };
     if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });
     return withinLimits(

@@ -2,7 +2,7 @@
 import { oneLine } from '../escape';
 import { renderReport, type ReportInput } from '../report/html';
 import { UserFileError, writeOutputFile } from '../user-files';
-import { parseArgs, UsageError } from './args';
+import { parseArgs, refuseScriptArgs, UsageError } from './args';
 import { formatFindings, type Locate } from './findings';
 import { fromUserFileError } from './input';
 import type { Io } from './main';
@@ -42,10 +42,15 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
   const args = parseArgs(argv, [...TRACE_OPTIONS, 'o', 'output']);
   const [file] = args.positionals;
   const out = args.options.get('o') ?? args.options.get('output') ?? 'report.html';
-  if (file && args.positionals.length === 1 && isRunLog(file)) return reportRun(file, out, args, io);
+  if (file && args.positionals.length === 1 && isRunLog(file)) {
+    refuseScriptArgs(args, file);
+    return reportRun(file, out, args, io);
+  }
   if (!file || args.positionals.length > 1) throw new UsageError('usage: gradient-lens report <spec|model.py> [-o report.html] [--steps N] [--state state.json] [--batch batch.json]');
   refuseTypeScript('report', file);
-  const analysis = isPythonTarget(file, io) ? await analysedPython(file, args, io) : analyseSpec(file, args, io);
+  const python = isPythonTarget(file, io);
+  if (!python) refuseScriptArgs(args, file);
+  const analysis = python ? await analysedPython(file, args, io) : analyseSpec(file, args, io);
   if (!analysis) return 2;
   const { trace, findings, health, text, inputs, locate } = analysis;
   const html = renderReport({ trace, findings, health, fileName: file, text, ...(locate ? { place: reportPlace(locate) } : {}), generatedAt: new Date().toISOString() });

@@ -6,7 +6,7 @@ import type { ParamHealth } from '../rules/health';
 import type { Finding } from '../rules/types';
 import type { Trace } from '../trace/types';
 import { shortNumber } from '../numbers';
-import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, UsageError } from './args';
+import { choice, LIMIT_OPTIONS, ParsedArgs, parseArgs, refuseScriptArgs, UsageError } from './args';
 import { exitCodeFor, FailOn, formatFindings, Locate, toSarif } from './findings';
 import type { Inputs } from './input';
 import { toJson } from '../report/json';
@@ -45,8 +45,9 @@ export async function traceCommand(argv: readonly string[], io: Io): Promise<num
   }
   const format = choice(args.options.get('format'), ['text', 'json', 'sarif'] as const, 'format', 'text');
   const failOn = choice<FailOn>(args.options.get('fail-on'), ['error', 'warning', 'never'], 'fail-on', 'error');
-  if (isTypeScriptModel(file)) return traceTypeScript(file, args, io, format, failOn);
   if (isPythonTarget(file, io)) return tracePythonFile(file, args, io, format, failOn);
+  refuseScriptArgs(args, file);
+  if (isTypeScriptModel(file)) return traceTypeScript(file, args, io, format, failOn);
   const { trace, findings, text } = analyseSpec(file, args, io);
   if (format === 'json') io.out(toJson({ findings, trace }));
   else if (format === 'sarif') io.out(JSON.stringify(toSarif(findings, file, text, require('../../package.json').version), null, 2));

@@ -50,6 +50,9 @@ export interface PythonSidecar {
   buildRange: SourceRange | null;
   loss: string | null;
   lossRange: SourceRange | null;
+  /** `args`: the script's command-line arguments (sys.argv[1:], what argparse reads); null: not given. */
+  args: string[] | null;
+  argsRange: SourceRange | null;
   parts: Partial<Pick<ModelSpec, 'input' | 'target' | 'loss'>> & Pick<ModelSpec, 'optimizer' | 'trace'>;
   /** Whether the spec wrote an optimiser (without one a script keeps its own). */
   optimizerWritten: boolean;
@@ -132,9 +135,14 @@ function read(cx: SpecReading, fileName: string): ParseResult {
 function readSidecar(cx: SpecReading, e: LEntry, top: Map<string, LEntry>): ParseResult {
   const v = e.value as Extract<LValue, { kind: 'map' }>;
   const strings = new Map<string, { value: string; range: SourceRange }>();
+  let args: { value: string[]; range: SourceRange } | null = null;
   for (const x of v.entries) {
-    if (!['python', 'build', 'loss'].includes(x.key)) {
-      cx.error('spec/unknown-key', `unknown key '${x.key}' in a Python model: it takes python (the file), build (a Python expression that builds the model) and loss (one for the loss over model, x and y)`, x.keyRange);
+    if (!['python', 'build', 'loss', 'args'].includes(x.key)) {
+      cx.error('spec/unknown-key', `unknown key '${x.key}' in a Python model: it takes python (the file), build (a Python expression that builds the model), loss (one for the loss over model, x and y) and args (the script's command-line arguments)`, x.keyRange);
+      continue;
+    }
+    if (x.key === 'args') {
+      args = readScriptArgs(cx, x.value);
       continue;
     }
     if (x.value.kind !== 'scalar' || typeof x.value.value !== 'string' || !x.value.value.trim()) {
@@ -169,10 +177,67 @@ function readSidecar(cx: SpecReading, e: LEntry, top: Map<string, LEntry>): Pars
       buildRange: build?.range ?? null,
       loss: lossExpr?.value ?? null,
       lossRange: lossExpr?.range ?? null,
+      args: args?.value ?? null,
+      argsRange: args?.range ?? null,
       parts: { input: input?.spec, target: target?.spec, loss: loss ?? undefined, optimizer, trace },
       optimizerWritten: top.has('optimizer'),
     },
   };
+}
+
+/**
+ * A sidecar's `args`: a list of words (`[--dataset, fake, --niter, 1]`; numbers as written), or one
+ * string split at spaces as a shell would, quotes keeping a word with spaces whole.
+ */
+function readScriptArgs(cx: SpecReading, v: LValue): { value: string[]; range: SourceRange } | null {
+  const hint = 'model.args is the script\'s command-line arguments: a list of words ([--dataset, fake]) or one string ("--dataset fake")';
+  if (v.kind === 'scalar' && typeof v.value === 'string') {
+    const words = splitWords(v.value);
+    if (words === null) {
+      cx.error('spec/type', `model.args has an unclosed quote: ${hint}`, v.range);
+      return null;
+    }
+    return { value: words, range: v.range };
+  }
+  if (v.kind !== 'list') {
+    cx.error('spec/type', hint, v.range);
+    return null;
+  }
+  const words: string[] = [];
+  for (const item of v.items) {
+    if (item.kind !== 'scalar' || (typeof item.value !== 'string' && typeof item.value !== 'number')) {
+      cx.error('spec/type', `each word of model.args is a string or a number: ${hint}`, item.range);
+      return null;
+    }
+    words.push(String(item.value));
+  }
+  return { value: words, range: v.range };
+}
+
+/** Words as a POSIX shell splits them: at unquoted spaces; '...' and "..." keep spaces, \ escapes. null: a quote left open. */
+export function splitWords(text: string): string[] | null {
+  const words: string[] = [];
+  let word: string | null = null;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length && '"\\$`'.includes(text[i + 1])) word += text[++i];
+      else word += c;
+    } else if (/\s/.test(c)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else {
+      word ??= '';
+      if (c === '"' || c === "'") quote = c;
+      else if (c === '\\' && i + 1 < text.length) word += text[++i];
+      else word += c;
+    }
+  }
+  if (quote) return null;
+  if (word !== null) words.push(word);
+  return words;
 }
 
 function done(cx: SpecReading, spec: ModelSpec | null): ParseResult {

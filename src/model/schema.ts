@@ -222,6 +222,10 @@ export function buildSchema(): Schema {
               python: { type: 'string', pattern: '\\.(py|ipynb)$', description: 'The .py or .ipynb file, relative to this spec.' },
               build: { type: 'string', description: 'A Python expression that builds the model, evaluated after the file: GPT(GPTConfig(n_layer=2)). Without it, the script\'s own training loop is traced.' },
               loss: { type: 'string', description: 'A Python expression for the loss over model, x and y: model(x, y)[1]. Without it, the spec\'s loss of model(x).' },
+              args: {
+                description: 'The script\'s command-line arguments (sys.argv[1:], what argparse reads): a list of words [--dataset, fake] or one string "--dataset fake" split as a shell would. Without them the script runs as with none, a required argument not followed.',
+                oneOf: [{ type: 'string' }, { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'number' }] } }],
+              },
             },
             required: ['python'],
             additionalProperties: false,

@@ -54,6 +54,8 @@ export interface PythonJob {
   sources?: PythonSources;
   /** Bytes of Python read at most, the script's and its imports' together. */
   maxCodeBytes?: number;
+  /** The script's command-line arguments: the sidecar's `args`, or the CLI's words after `--`. */
+  argv?: readonly string[];
 }
 
 /**
@@ -157,6 +159,8 @@ export function withSidecar(job: PythonJob, sidecar: PythonSidecar, given: { ste
   const trace = parts.trace;
   const dtype = given.dtype ?? trace.dtype;
   const out: PythonJob = { ...job, dtype, seed: trace.seed, steps: given.steps ?? (trace.range ? trace.steps : job.steps), dropout: trace.dropout !== false };
+  // Arguments given on the command line win over the sidecar's, as a shell's would over a default.
+  if (!job.argv && sidecar.args) out.argv = sidecar.args;
   if (!sidecar.build) return out;
   const input = parts.input!;
   const target = parts.target!;
@@ -205,7 +209,7 @@ export function readyForPython(): Promise<unknown> {
  */
 function readInDtype(job: PythonJob, steps: number | undefined): { read: PythonRead; dtype: DType } {
   const read = (dtype: DType) =>
-    readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout, sources: job.sources, maxCodeBytes: job.maxCodeBytes });
+    readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout, sources: job.sources, maxCodeBytes: job.maxCodeBytes, ...(job.argv ? { argv: job.argv } : {}) });
   if (job.dtype) return { read: read(job.dtype), dtype: job.dtype };
   const first = read('float32');
   const wanted = first.diagnostics.find((d) => d.dtype)?.dtype;

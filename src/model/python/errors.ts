@@ -71,10 +71,16 @@ export class LimitExceeded extends Signal {
   }
 }
 
-/** sys.exit(), exit(), quit(): the script ends here, not an error. */
+/**
+ * sys.exit(), exit(), quit(): the script ends here, not an error. `argparse` says why when it
+ * refuses the arguments the script was given (Python prints it and exits with status 2).
+ */
 export class ScriptExit extends Signal {
-  constructor(readonly r: Range) {
-    super('the script calls sys.exit()');
+  constructor(
+    readonly r: Range,
+    readonly argparseError?: string,
+  ) {
+    super(argparseError ? `argparse: error: ${argparseError}` : 'the script calls sys.exit()');
   }
 }
 

@@ -83,6 +83,8 @@ export interface PythonOptions {
   sources?: PythonSources;
   /** Bytes of Python read at most, the script's and its imports' together. */
   maxCodeBytes?: number;
+  /** The script's command-line arguments (sys.argv[1:]); unset: not known (see InterpreterOptions.argv). */
+  argv?: readonly string[];
 }
 
 /** The training setup a trace runs: the shape of the trace's Session, filled by the user's code. */
@@ -194,6 +196,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   const interp = new Interpreter({
     name: opts.build ? moduleName(opts.fileName) : '__main__',
     fileName: opts.fileName,
+    ...(opts.argv ? { argv: opts.argv } : {}),
     limits: opts.limits,
     modules: {},
     ...(opts.sources ? { sources: opts.sources, folder: dirname(resolve(opts.fileName)) } : {}),
@@ -221,7 +224,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   interp.addModules(torchModules(torch));
   const unwatch = watchApplications(torch);
   let loop: TrainingLoop | null = null;
-  let exited: Range | null = null;
+  let exited = null as ScriptExit | null;
   try {
     withDtype(dtype, () => {
       try {
@@ -230,7 +233,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
         if (e instanceof TrainingLoopFound) loop = e.loop;
         else if (e instanceof PyRaise) diagnostics.push(raiseDiagnostic(e, 'warning', 'the script stops here when run'));
         else if (e instanceof LimitExceeded) diagnostics.push(diag('warning', 'python/limit', `Gradient Lens stopped reading the file: ${e.message}`, e.r));
-        else if (e instanceof ScriptExit) exited = e.r;
+        else if (e instanceof ScriptExit) exited = e;
         else throw e;
       }
     });
@@ -239,9 +242,13 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   }
   const classes = moduleClasses(torch, interp);
   if (!opts.build && !loop) {
-    // The script ends before its loop as it would here (`exit(-1)` when CUDA is missing): not "no loop".
-    if (exited && hasTrainingLoop(ast)) {
-      diagnostics.push(diag('info', 'python/no-model', 'the script exits here before its training loop, run as on a machine without CUDA and with its default arguments: Gradient Lens traces the loop the script reaches', exited));
+    // argparse refused the arguments the user gave: Python prints this and exits with status 2.
+    if (exited?.argparseError) {
+      diagnostics.push(diag('error', 'python/raises', `argparse: error: ${exited.argparseError} (the script's arguments: ${opts.argv?.length ? opts.argv.join(' ') : 'none'})`, exited.r));
+    } else if (exited && hasTrainingLoop(ast)) {
+      // The script ends before its loop as it would here (`exit(-1)` when CUDA is missing): not "no loop".
+      const how = opts.argv ? 'with the arguments given' : 'with its default arguments';
+      diagnostics.push(diag('info', 'python/no-model', `the script exits here before its training loop, run as on a machine without CUDA and ${how}: Gradient Lens traces the loop the script reaches`, exited.r));
     }
     return { diagnostics, model: null, classes, interp, imported: [...interp.imported.values()], release };
   }

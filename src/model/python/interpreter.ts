@@ -96,6 +96,12 @@ export interface InterpreterOptions {
   /** The module's __name__ ('__main__' for a script). */
   name?: string;
   fileName?: string;
+  /**
+   * The command-line arguments the script is run with (sys.argv[1:]), from the sidecar's `args` or
+   * the CLI's words after `--`. Unset: not known, so sys.argv cannot be followed and argparse gives
+   * its defaults, as for a script run with none.
+   */
+  argv?: readonly string[];
   /** Reads the user's other files for their imports; without it, only the modules above import. */
   sources?: PythonSources;
   /** The folder the script's own imports are found in (Python's sys.path[0], the script's folder). */
@@ -128,6 +134,8 @@ export class Interpreter {
   private readonly sources: PythonSources | null;
   private readonly folder: string | null;
   private readonly importLimits: ImportLimits | null;
+  /** sys.argv when the script's arguments are known: the script's name, then its arguments. */
+  readonly argv: readonly string[] | null;
   /** User modules whose statements are running (an import of one of them meets it partly initialised). */
   private readonly loadingNow = new Set<PyModule>();
   /** Bytes of Python read so far: the script's (counted by the caller) and its imports'. */
@@ -152,6 +160,7 @@ export class Interpreter {
     this.sources = opts.sources ?? null;
     this.folder = opts.folder ?? null;
     this.importLimits = opts.importLimits ?? null;
+    this.argv = opts.argv ? [opts.fileName ?? '<file>', ...opts.argv] : null;
     this.globals = new Scope('module', null);
     this.globals.vars.set('__name__', opts.name ?? '__main__');
     this.globals.vars.set('__file__', opts.fileName ?? '<file>');

@@ -630,7 +630,8 @@ export function iterate(interp: Interpreter, v: Value, r: Range): PyIter {
   }
   const native = nativeOf(v)?.iter;
   if (native) return native(v, r);
-  if (userMethod(v, '__getitem__')) {
+  // Python's older protocol: an object with __getitem__ (a map-style Dataset) iterates by index until IndexError.
+  if (userMethod(v, '__getitem__') || nativeOf(v)?.getitem) {
     let i = 0n;
     let done = false;
     return new PyIter(() => {

@@ -1,6 +1,6 @@
 /**
  * The standard-library modules model code imports: math, dataclasses, typing, collections,
- * functools, itertools, copy, argparse (defaults, as the script runs without arguments), sys, abc,
+ * functools, itertools, copy, argparse (argparse.ts), sys, abc,
  * types, contextlib, random (random.ts); and tqdm's progress bars (progress.ts). Each run gets fresh module objects. Everything else in the standard library
  * is opaque but harmless: its functions read their arguments and never change them.
  */
@@ -10,6 +10,7 @@ import { toFloat, toInt, requireInt, strFormat } from './builtins';
 import { CantFollow, ScriptExit } from './errors';
 import type { Interpreter, ModuleFactory } from './interpreter';
 import { native, need } from './native';
+import { argparseModule } from './argparse';
 import { PROGRESS_MODULES } from './progress';
 import { randomModule } from './random';
 import * as P from './protocol';
@@ -529,136 +530,12 @@ function copyModule(): PyModule {
   });
 }
 
-// ── argparse ─────────────────────────────────────────────────────────────────
-
-interface ArgAction {
-  dest: string;
-  flags: string[];
-  positional: boolean;
-  kind: 'store' | 'store_true' | 'store_false' | 'store_const' | 'count' | 'append' | 'help' | 'version';
-  type: Value;
-  default: Value | undefined;
-  const: Value;
-  required: boolean;
-  nargs: Value;
-  r: Range;
-}
-
-const PARSERS = new WeakMap<PyInstance, ArgAction[]>();
-
-function argparseModule(): PyModule {
-  const Namespace = new PyClass('Namespace', [OBJECT], null, 'argparse');
-  Namespace.dict.set('__init__', native('__init__(self, **kwargs)', (a, r, interp) => {
-    for (const [k, v] of a.__varkw ?? []) interp.setAttr(a.self, k, v, r);
-    return null;
-  }, { method: true }));
-  const Parser = new PyClass('ArgumentParser', [OBJECT], {
-    alloc: (cls) => {
-      const p = new PyInstance(cls);
-      PARSERS.set(p, []);
-      return p;
-    },
-  }, 'argparse');
-  const actions = (p: Value) => PARSERS.get(p as PyInstance) ?? [];
-  Parser.dict.set('__init__', native('__init__(self, *args, **kwargs)', () => null, { method: true }));
-  const addArgument = native('add_argument(self, *flags, **kwargs)', (a, r, interp) => {
-    const flags = (a.__varargs ?? []).map((f) => String(need(f, r)));
-    const kw = a.__varkw ?? new Map<string, Value>();
-    const positional = flags.length > 0 && !flags[0].startsWith('-');
-    const long = flags.find((f) => f.startsWith('--')) ?? flags[0] ?? '';
-    const dest = String(kw.get('dest') ?? (positional ? flags[0] : long.replace(/^-+/, '').replace(/-/g, '_')));
-    const action = String(kw.get('action') ?? 'store') as ArgAction['kind'];
-    let dflt = kw.get('default');
-    if (dflt === undefined) dflt = action === 'store_true' ? false : action === 'store_false' ? true : undefined;
-    actions(a.self).push({
-      dest,
-      flags,
-      positional,
-      kind: action,
-      type: kw.get('type') ?? null,
-      default: dflt,
-      const: kw.get('const') ?? null,
-      required: kw.has('required') ? interp.truthy(kw.get('required')!, r) : positional && kw.get('nargs') !== '?' && kw.get('nargs') !== '*',
-      nargs: kw.get('nargs') ?? null,
-      r,
-    });
-    return null;
-  }, { method: true });
-  const group = native('add_argument_group(self, *args, **kwargs)', (a) => a.self, { method: true });
-  Parser.dict.set('add_argument', addArgument);
-  Parser.dict.set('add_argument_group', group);
-  Parser.dict.set('add_mutually_exclusive_group', native('add_mutually_exclusive_group(self, *args, **kwargs)', (a) => a.self, { method: true }));
-  Parser.dict.set('set_defaults', native('set_defaults(self, **kwargs)', (a) => {
-    for (const [k, v] of a.__varkw ?? []) {
-      const act = actions(a.self).find((x) => x.dest === k);
-      if (act) act.default = v;
-      else actions(a.self).push({ dest: k, flags: [], positional: false, kind: 'store', type: null, default: v, const: null, required: false, nargs: null, r: { start: 0, end: 0 } });
-    }
-    return null;
-  }, { method: true }));
-  for (const n of ['print_help', 'print_usage']) Parser.dict.set(n, native(`${n}(self, *args)`, () => null, { method: true }));
-  const parse = (known: boolean) =>
-    native(`parse_${known ? 'known_' : ''}args(self, args=None, namespace=None)`, (a, r, interp) => {
-      const ns = new PyInstance(Namespace);
-      const given = a.args === null ? null : interp.toArray(a.args, r).map((v) => String(need(v, r)));
-      const convert = (act: ArgAction, v: Value): Value => (act.type !== null && typeof v === 'string' ? interp.call(act.type, [v], null, r) : v);
-      const values = new Map<string, Value>();
-      const positionals: string[] = [];
-      if (given) {
-        for (let i = 0; i < given.length; i++) {
-          const tok = given[i];
-          if (!tok.startsWith('-')) {
-            positionals.push(tok);
-            continue;
-          }
-          const [flag, inline] = tok.includes('=') ? [tok.slice(0, tok.indexOf('=')), tok.slice(tok.indexOf('=') + 1)] : [tok, undefined];
-          const act = actions(a.self).find((x) => x.flags.includes(flag));
-          if (!act) {
-            if (known) continue;
-            throw new ScriptExit(r);
-          }
-          if (act.kind === 'store_true' || act.kind === 'store_false' || act.kind === 'store_const') values.set(act.dest, act.kind === 'store_const' ? act.const : act.kind === 'store_true');
-          else if (act.kind === 'count') values.set(act.dest, toBigInt((values.get(act.dest) as bigint) ?? 0n) + 1n);
-          else if (act.kind === 'help' || act.kind === 'version') throw new ScriptExit(r);
-          else {
-            const v = inline ?? given[++i];
-            if (v === undefined) throw new ScriptExit(r);
-            values.set(act.dest, convert(act, v));
-          }
-        }
-      }
-      for (const act of actions(a.self)) {
-        if (act.kind === 'help' || act.kind === 'version') continue;
-        let v = values.get(act.dest);
-        if (v === undefined && act.positional && positionals.length) v = convert(act, positionals.shift()!);
-        if (v === undefined) {
-          if (act.required) v = new PyOpaque(`the command-line argument ${act.flags[0] ?? act.dest} (argparse)`, act.r);
-          else v = act.default === undefined ? null : convert(act, act.default);
-        }
-        interp.setAttr(ns, act.dest, v, r);
-      }
-      return known ? new PyTuple([ns, new PyList([])]) : ns;
-    }, { method: true });
-  Parser.dict.set('parse_args', parse(false));
-  Parser.dict.set('parse_known_args', parse(true));
-  Parser.dict.set('error', native('error(self, message)', (_a, r) => {
-    throw new ScriptExit(r);
-  }, { method: true }));
-  return mod('argparse', {
-    ArgumentParser: Parser,
-    Namespace,
-    ArgumentDefaultsHelpFormatter: OBJECT,
-    RawTextHelpFormatter: OBJECT,
-    RawDescriptionHelpFormatter: OBJECT,
-    SUPPRESS: '==SUPPRESS==',
-  });
-}
-
 // ── sys, abc, types, contextlib ─────────────────────────────────────────────
 
-function sysModule(r: Range): PyModule {
+function sysModule(interp: Interpreter, r: Range): PyModule {
   return mod('sys', {
-    argv: new PyOpaque('sys.argv (the command line)', r),
+    // Known when the user gave the script's arguments; else what the script would be run with is not.
+    argv: interp.argv ? new PyList([...interp.argv]) : new PyOpaque("sys.argv (the command line: give the script's arguments with args: in its sidecar or after -- on the command line)", r),
     exit: native('exit(status=None)', (_a, rr) => {
       throw new ScriptExit(rr);
     }),
@@ -711,8 +588,8 @@ export const STANDARD_MODULES: Record<string, ModuleFactory> = {
   functools: () => functoolsModule(),
   itertools: () => itertoolsModule(),
   copy: () => copyModule(),
-  argparse: () => argparseModule(),
-  sys: () => sysModule(NOWHERE),
+  argparse: () => argparseModule(mod),
+  sys: (interp) => sysModule(interp, NOWHERE),
   abc: () => abcModule(),
   types: () => typesModule(),
   contextlib: () => contextlibModule(),

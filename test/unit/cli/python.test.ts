@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
+import { splitWords } from '../../../src/model/parse';
 import { notebookJson } from '../python/support';
 
 const SEED = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
@@ -285,5 +286,130 @@ trace: {steps: 2, batch_size: 5}
       assert.equal(bad.code, 2);
       assert.match(bad.err, /^bad\.ipynb:\d+:\d+: bad\.ipynb is not a notebook: JSON syntax error/);
     });
+  });
+});
+
+/** A script whose model depends on its command line: a required width and a choice of activation. */
+const BY_ARGS = `import argparse
+import torch
+import torch.nn as nn
+p = argparse.ArgumentParser()
+p.add_argument('--hidden', type=int, required=True)
+p.add_argument('--act', choices=['relu', 'sigmoid'], default='relu')
+args = p.parse_args()
+act = nn.Sigmoid() if args.act == 'sigmoid' else nn.ReLU()
+model = nn.Sequential(nn.Linear(4, args.hidden), act, nn.Linear(args.hidden, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+x = torch.randn(8, 4)
+y = torch.randn(8, 1)
+for step in range(3):
+    opt.zero_grad()
+    loss = nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    opt.step()
+`;
+
+describe("gradient-lens CLI: a PyTorch script's own command-line arguments", () => {
+  /** The hidden width and activation the traced model was built with. */
+  const built = (out: string) => {
+    const layers = (JSON.parse(out) as { trace: { layers: { path: string; type: string }[]; params: { name: string; shape: number[] }[] } }).trace;
+    return { hidden: layers.params.find((p) => p.name === '0.weight')?.shape[0], act: layers.layers.find((l) => l.path === '1')?.type };
+  };
+
+  it('are the words after --; without them a required argument is not followed, and says how to give it', async () => {
+    const none = await run(['trace', 'net.py'], { 'net.py': BY_ARGS });
+    assert.equal(none.code, 2);
+    assert.match(none.err, /^net\.py:5:1: Gradient Lens can't follow the command-line argument --hidden \(argparse; give the script's arguments with args: in its sidecar or after -- on the command line\) here$/m);
+    const given = await run(['trace', 'net.py', '--format', 'json', '--fail-on', 'never', '--', '--hidden', '6', '--act', 'sigmoid'], { 'net.py': BY_ARGS });
+    assert.equal(given.code, 0, given.err);
+    assert.deepEqual(built(given.out), { hidden: 6, act: 'Sigmoid' });
+  });
+
+  it('refused by argparse: exit 2 and its message at parse_args, with the arguments given', async () => {
+    const r = await run(['trace', 'net.py', '--', '--hidden', '6', '--act', 'tanh'], { 'net.py': BY_ARGS });
+    assert.equal(r.code, 2);
+    assert.equal(r.err.trim(), "net.py:7:8: argparse: error: argument --act: invalid choice: 'tanh' (choose from 'relu', 'sigmoid') (the script's arguments: --hidden 6 --act tanh)");
+  });
+
+  it("come from the sidecar's args (a list or one string split as a shell would); the command line's win", async () => {
+    for (const args of ['"--hidden 5 --act \'sigmoid\'"', '[--hidden, 5, --act, sigmoid]']) {
+      const files = { 'net.py': BY_ARGS, 'net.grad.yaml': `model: {python: net.py, args: ${args}}\n` };
+      for (const file of ['net.py', 'net.grad.yaml']) {
+        const r = await run(['trace', file, '--format', 'json', '--fail-on', 'never'], files);
+        assert.equal(r.code, 0, r.err);
+        assert.deepEqual(built(r.out), { hidden: 5, act: 'Sigmoid' }, `${file} with args: ${args}`);
+      }
+      const over = await run(['trace', 'net.py', '--format', 'json', '--fail-on', 'never', '--', '--hidden', '7'], files);
+      assert.deepEqual(built(over.out), { hidden: 7, act: 'ReLU' });
+    }
+  });
+
+  it("a sidecar's args that are not words, and -- given for a file that is not Python, are one line each", async () => {
+    const cases: [string, RegExp][] = [
+      ['model: {python: net.py, args: {hidden: 5}}\n', /^net\.grad\.yaml:1:\d+: model\.args is the script's command-line arguments: a list of words/],
+      ['model: {python: net.py, args: "--hidden \'5"}\n', /^net\.grad\.yaml:1:\d+: model\.args has an unclosed quote/],
+      ['model: {python: net.py, args: [--hidden, [5]]}\n', /^net\.grad\.yaml:1:\d+: each word of model\.args is a string or a number/],
+    ];
+    for (const [sidecar, want] of cases) {
+      const r = await run(['trace', 'net.grad.yaml'], { 'net.py': BY_ARGS, 'net.grad.yaml': sidecar });
+      assert.equal(r.code, 2);
+      assert.match(r.err, want);
+    }
+    const spec = await run(['trace', 'seed.grad.yaml', '--', '--hidden', '5'], { 'seed.grad.yaml': readFileSync(join(__dirname, '..', '..', '..', 'examples', 'seed.grad.yaml'), 'utf8') });
+    assert.equal(spec.code, 2);
+    assert.equal(spec.err.trim(), "the words after -- are a PyTorch script's command-line arguments, and seed.grad.yaml is not a Python file, notebook or sidecar");
+  });
+});
+
+describe('splitWords: a sidecar args string split as a POSIX shell would', () => {
+  it('splits at unquoted spaces; quotes keep spaces; a backslash escapes', () => {
+    assert.deepEqual(splitWords(`  --name 'a b'  --note "say \\"hi\\"" x\\ y --e= ''`), ['--name', 'a b', '--note', 'say "hi"', 'x y', '--e=', '']);
+    assert.equal(splitWords('--name "open'), null);
+  });
+});
+
+/** pytorch/examples' DCGAN in short: the dataset is chosen by a required argument, FakeData among them. */
+const DCGAN = `import argparse
+import torch
+import torch.nn as nn
+import torch.optim as optim
+import torchvision.datasets as dset
+import torchvision.transforms as transforms
+
+parser = argparse.ArgumentParser()
+parser.add_argument('--dataset', required=True, help='cifar10 | fake')
+parser.add_argument('--batchSize', type=int, default=64, help='input batch size')
+parser.add_argument('--imageSize', type=int, default=64, help='the height / width of the input image to network')
+parser.add_argument('--niter', type=int, default=25, help='number of epochs to train for')
+opt = parser.parse_args()
+
+if opt.dataset == 'cifar10':
+    dataset = dset.CIFAR10(root='data', download=True, transform=transforms.Compose([transforms.Resize(opt.imageSize), transforms.ToTensor()]))
+elif opt.dataset == 'fake':
+    dataset = dset.FakeData(image_size=(3, opt.imageSize, opt.imageSize), transform=transforms.ToTensor())
+dataloader = torch.utils.data.DataLoader(dataset, batch_size=opt.batchSize, shuffle=True)
+
+netD = nn.Sequential(nn.Conv2d(3, 8, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(8, 1, opt.imageSize // 2, 1, 0, bias=False), nn.Sigmoid())
+criterion = nn.BCELoss()
+optimizerD = optim.Adam(netD.parameters(), lr=0.0002, betas=(0.5, 0.999))
+for epoch in range(opt.niter):
+    for i, data in enumerate(dataloader, 0):
+        netD.zero_grad()
+        real = data[0]
+        label = torch.full((real.size(0),), 1.0)
+        output = netD(real).view(-1)
+        errD = criterion(output, label)
+        errD.backward()
+        optimizerD.step()
+`;
+
+describe('gradient-lens CLI: a DCGAN-style script run with --dataset fake', () => {
+  it('reads FakeData at the size the arguments give and traces the discriminator', async () => {
+    const r = await run(['trace', 'dcgan.py', '--format', 'json', '--fail-on', 'never', '--steps', '2', '--', '--dataset', 'fake', '--imageSize', '16', '--batchSize', '4', '--niter', '1'], { 'dcgan.py': DCGAN });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.err, '');
+    const trace = (JSON.parse(r.out) as { trace: { steps: unknown[]; params: { name: string; shape: number[] }[] } }).trace;
+    assert.deepEqual(trace.params.map((p) => [p.name, p.shape]), [['0.weight', [8, 3, 4, 4]], ['2.weight', [1, 8, 8, 8]]]);
+    assert.equal(trace.steps.length, 2);
   });
 });

@@ -98,18 +98,6 @@ describe('Python interpreter: values it cannot follow', () => {
     assert.equal((interp.globals.vars.get('c') as PyOpaque).construct, 'an async function');
     assert.equal(interp.skipped[interp.skipped.length - 1].cause.opaque.construct, 'a match statement');
   });
-
-  it('argparse gives the defaults the script runs with, and an opaque value for a required argument', () => {
-    const src = 'import argparse\np = argparse.ArgumentParser()\np.add_argument("data")\np.add_argument("--epochs", type=int, default=14)\nargs = p.parse_args()\n';
-    const { interp } = run(src);
-    const args = interp.globals.vars.get('args')!;
-    const r = { start: 0, end: 0 };
-    assert.equal(interp.getAttr(args, 'epochs', r), 14n);
-    const data = interp.getAttr(args, 'data', r);
-    assert.ok(data instanceof PyOpaque);
-    assert.equal(data.construct, 'the command-line argument data (argparse)');
-    assert.equal(at(src, data.origin), 'p.add_argument("data")');
-  });
 });
 
 describe('Python interpreter: limits end every run', () => {

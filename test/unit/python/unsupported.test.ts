@@ -51,7 +51,7 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'numpy.load', setup: 'import numpy as np', width: 'np.load("w.npy").shape[1]', range: 'np.load("w.npy")' },
   { construct: 'open()', width: 'int(open("width.txt").read())', range: 'open("width.txt")' },
   { construct: 'json', setup: 'import json', width: 'json.load(open("cfg.json"))["width"]', range: 'json.load(open("cfg.json"))' },
-  { construct: 'the command-line argument --width (argparse)', setup: "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--width', type=int, required=True)\nargs = parser.parse_args()", width: 'args.width', range: "parser.add_argument('--width', type=int, required=True)" },
+  { construct: "the command-line argument --width (argparse; give the script's arguments with args: in its sidecar or after -- on the command line)", setup: "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--width', type=int, required=True)\nargs = parser.parse_args()", width: 'args.width', range: "parser.add_argument('--width', type=int, required=True)" },
   { construct: 'sys.argv', setup: 'import sys', width: 'int(sys.argv[1])', range: 'sys.argv' },
   { construct: 'os.environ', setup: 'import os', width: 'int(os.environ["WIDTH"])', range: 'os.environ' },
   { construct: 'input()', width: 'int(input("width? "))', range: 'input("width? ")' },

@@ -38,7 +38,23 @@ export const DATASETS: Record<string, DatasetInfo> = {
   ImageNet: { shape: [3, 224, 224], classes: 1000, train: 1281167, test: 50000, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
   // A folder of images, ImageNet-sized: the classes are the folders, unknown here (the model's output decides).
   ImageFolder: { shape: [3, 224, 224], classes: null, train: 100000, test: 10000, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  // Random images (torchvision makes each from randn, whose bytes spread over 0..255: about uniform);
+  // its size, image_size and num_classes are the call's (fakeData below).
+  FakeData: { shape: [3, 224, 224], classes: 10, train: 1000, test: 1000, mean: [0.5, 0.5, 0.5], std: [0.289, 0.289, 0.289] },
 };
+
+/** FakeData(size=1000, image_size=(3, 224, 224), num_classes=10, transform=None, ...): its samples as the call sets them. */
+function fakeData(torch: Torch, get: (k: string, pos: number) => Value | undefined, r: Range): DatasetInfo {
+  const base = DATASETS.FakeData;
+  const size = get('size', 0);
+  const imageSize = get('image_size', 1);
+  const classes = get('num_classes', 2);
+  const n = size === undefined ? base.train : torch.int(size, r, 'size');
+  const shape = imageSize === undefined ? base.shape : (torch.interp.toArray(imageSize, r).map((d) => torch.int(d, r, 'image_size')) as number[]);
+  if (shape.length !== 3) throw new CantFollow(new PyOpaque(`FakeData(image_size=${JSON.stringify(shape)}) (Gradient Lens makes [C, H, W] images)`, r), r);
+  const c = shape[0];
+  return { shape: shape as [number, number, number], classes: classes === undefined ? base.classes : torch.int(classes, r, 'num_classes'), train: n, test: n, mean: new Array(c).fill(base.mean[0]), std: new Array(c).fill(base.std[0]) };
+}
 
 /** Gamma(k, 1) by Marsaglia and Tsang (boosted for k < 1). */
 function gamma(rng: Rng, k: number): number {
@@ -98,6 +114,9 @@ interface TransformState {
   size?: [number, number] | null;
 }
 
+/** Where a dataset's constructor takes `transform` positionally, when not third (root, train, transform). */
+const TRANSFORM_POSITION: Record<string, number> = { ImageFolder: 1, FakeData: 3 };
+
 export function makeData(torch: Torch): { utilsData: Record<string, Value>; modules: [string, PyModule][] } {
   const Dataset = new PyClass('Dataset', [OBJECT], null, 'torch.utils.data');
   const TensorDataset = new PyClass(
@@ -122,12 +141,12 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
       [Dataset],
       {
         construct: (c, args, kwargs, r) => {
-          const info = DATASETS[name];
           const get = (k: string, pos: number) => kwargs?.get(k) ?? args[pos];
+          const info = name === 'FakeData' ? fakeData(torch, get, r) : DATASETS[name];
           const split = get('split', 1);
           const trainArg = get('train', 1);
-          const train = typeof split === 'string' ? split === 'train' : trainArg === undefined ? true : torch.bool(trainArg, r);
-          return new NativeObj<SyntheticState>(c, { name, info, train, transform: get('transform', name === 'ImageFolder' ? 1 : 2) ?? null, targetTransform: kwargs?.get('target_transform') ?? null });
+          const train = name === 'FakeData' || (typeof split === 'string' ? split === 'train' : trainArg === undefined ? true : torch.bool(trainArg, r));
+          return new NativeObj<SyntheticState>(c, { name, info, train, transform: get('transform', TRANSFORM_POSITION[name] ?? 2) ?? null, targetTransform: kwargs?.get('target_transform') ?? null });
         },
         len: (v) => {
           const s = (v as NativeObj<SyntheticState>).state;
@@ -335,6 +354,10 @@ function numbers(torch: Torch, v: Value, r: Range): number[] {
 /** One sample of a synthetic dataset: (image after the transform, class index). */
 function sample(torch: Torch, s: SyntheticState, r: Range, key: Value): Value {
   if (!isInt(key)) return torch.interp.raise('TypeError', 'dataset indices must be integers', r);
+  // Past the end, an IndexError, as the real dataset raises: iterating a dataset (`for x, y in ds`) stops there.
+  const n = s.train ? s.info.train : s.info.test;
+  const i = Number(toBigInt(key));
+  if (i >= n || i < -n) torch.interp.raise('IndexError', s.name === 'FakeData' ? 'FakeData index out of range' : `index ${i} is out of bounds for dimension 0 with size ${n}`, r);
   const img = torch.wrap(syntheticImage(torch, s.info, s.info.shape)) as TensorObj & { info?: DatasetInfo };
   img.info = s.info;
   const x = s.transform === null ? new PyOpaque(`a ${s.name} image without transforms.ToTensor()`, r) : torch.interp.call(s.transform, [img], null, r);
