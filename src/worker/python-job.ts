@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import type { SourceRange } from '../model/graph';
 import type { ImportedFile } from '../model/python/imports';
 import { maxPythonBytes } from '../limits';
-import { readUserFile } from '../user-files';
+import { readUserFile, textDigest } from '../user-files';
 
 /** Where a failing sidecar expression is written ("two.grad.yaml line 3"): the .py's problem names it. */
 function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {
@@ -76,11 +76,12 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   const lines = lineIndex(req.text);
   let of = req.steps ?? 20;
   const limits = { ...DEFAULT_LIMITS, ...req.limits };
+  // The script's own modules: an open document's unsaved text, else the disk; a document that is no local file (untitled, virtual) has no folder to import from.
+  const sources = req.dataRoots !== null && isAbsolute(req.fileName) ? userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))) : null;
   const base: PythonJob = {
     text: req.text,
     fileName: req.fileName,
-    // The script's own modules: an open document's unsaved text, else the disk; a document that is no local file (untitled, virtual) has no folder to import from.
-    ...(req.dataRoots !== null && isAbsolute(req.fileName) ? { sources: userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))), maxCodeBytes: maxPythonBytes(limits) } : {}),
+    ...(sources ? { sources, maxCodeBytes: maxPythonBytes(limits) } : {}),
     config: req.config,
     steps: req.steps,
     memoryLimitBytes: req.memoryLimitBytes,
@@ -120,14 +121,15 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   // A range in an imported file is placed in that file's text.
   const texts = new Map(read.imported.map((f) => [f.path, lineIndex(f.text)]));
   const linesOf = (r: SourceRange) => (r.file !== undefined ? (texts.get(r.file) ?? lines) : lines);
-  const reads = read.imported.map((f) => f.path);
+  const reads = read.imported.map((f) => ({ path: f.path, digest: textDigest(f.text) }));
+  const missing = [...(sources?.missing ?? [])];
   const graph = read.model?.graph();
   // Nothing below calls into the model: the next job may begin on this one's torch bindings.
   releasePython(result);
   const layers = analysis && graph ? layersInOrder(graph).map((l) => ({ path: l.path, range: linesOf(l.range).range(l.range), ...(l.range.file !== undefined ? { uri: pathToFileURL(l.range.file).toString() } : {}) })) : [];
   // Reading the file (parse and interpret up to the training loop) is what the trace and the rules did not take.
   const parseMs = Math.max(0, performance.now() - started - (analysis ? analysis.timings.traceMs + analysis.timings.checkMs : 0));
-  post({ type: 'parsed', id: req.id, problems, ok: !!analysis, layers, parseMs, ...(reads.length ? { reads } : {}) });
+  post({ type: 'parsed', id: req.id, problems, ok: !!analysis, layers, parseMs, ...(reads.length ? { reads } : {}), ...(missing.length ? { missing } : {}) });
   if (!analysis) return;
   const { trace, findings, health, timings } = analysis;
   post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, linesOf)), health, timings: { parseMs, ...timings } });

@@ -80,8 +80,9 @@ function findingForCell(prog: NotebookProgram, f: ResolvedFinding, cell: vscode.
     return [{ ...r, range: inCell(prog, r.range, at.uri)!, ...(elsewhere ? { uri: at.uri.toString() } : {}) }];
   });
   const fixes = f.fixes.flatMap((x) => {
-    const edits = x.edits.map((e) => ({ range: inCell(prog, e.range, home), newText: e.newText }));
-    return edits.every((e) => e.range) ? [{ ...x, edits: edits.map((e) => ({ range: e.range!, newText: e.newText })) }] : [];
+    // An edit of an imported module (its `file`) is at that file's positions, not the notebook's.
+    const edits = x.edits.map((e) => (e.file !== undefined ? e : { range: inCell(prog, e.range, home), newText: e.newText }));
+    return edits.every((e) => e.range) ? [{ ...x, edits: edits.map((e) => ({ ...e, range: e.range! })) }] : [];
   });
   return { ...f, range, related, fixes, ...(home.toString() !== cell.toString() ? { uri: home.toString() } : {}) };
 }

@@ -115,7 +115,7 @@ export class PythonBackend extends SpecBackend {
   override async run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
     if (!isCell(doc)) {
       const run = await super.run(doc, req);
-      if (run) this.reads.set(doc.uri.toString(), new Set(run.reads ?? []));
+      if (run) this.reads.set(doc.uri.toString(), new Set((run.reads ?? []).map((r) => r.path)));
       return run;
     }
     const nb = notebookOf(doc);

@@ -150,6 +150,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
       durationMs: outcome.wallMs,
       publishedAt: 0,
       ...(outcome.parsed?.reads ? { reads: outcome.parsed.reads } : {}),
+      ...(outcome.parsed?.missing ? { missing: outcome.parsed.missing } : {}),
     };
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {

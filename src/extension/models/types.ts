@@ -14,7 +14,7 @@ import type * as vscode from 'vscode';
 import type { LayerRangeView, RangeView } from '../../protocol';
 import type { ParamHealth } from '../../rules/health';
 import type { Trace } from '../../trace/types';
-import type { ResolvedFinding } from '../../worker/messages';
+import type { ReadFile, ResolvedFinding } from '../../worker/messages';
 import type { ExtensionConfig } from '../config';
 import type { Gate } from '../trust';
 
@@ -63,8 +63,10 @@ export interface FileRun {
   durationMs: number;
   /** performance.now() when its diagnostics were published (0 until then). */
   publishedAt: number;
-  /** The user's other files the run read (a script's imported modules), by path: editing one makes this run stale. */
-  reads?: string[];
+  /** The user's other files the run read (a script's imported modules), with the digest of the text read: editing one makes this run stale. */
+  reads?: ReadFile[];
+  /** Paths the script's imports looked for and did not find: creating one makes this run stale. */
+  missing?: string[];
 }
 
 export type AbortReason = 'superseded' | 'closed' | 'user' | 'disposed';
