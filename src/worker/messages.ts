@@ -50,7 +50,10 @@ export interface SpecProblem {
   code: string;
   message: string;
   range: RangeView;
-  related?: { range: RangeView; message: string }[];
+  /** The file the range is in when it is not the one that ran (what an imported module cannot follow, or raises, is shown there). */
+  file?: string;
+  /** `file`: a note in another file than the one that ran. */
+  related?: { range: RangeView; message: string; file?: string }[];
   /** The parser's fixes (the name meant, the size that fits, a skeleton), in the file's syntax. */
   fixes: ResolvedFix[];
 }

@@ -229,11 +229,12 @@ export class ModelController extends Disposable {
     const findings = run.models.flatMap((m) => m.findings.flatMap((f) => (f.uri || f.file ? [] : [findingDiagnostic(f, doc.uri, this.opts.extensionUri)])));
     this.diagnostics.set(doc.uri, [...run.diagnostics, ...findings]);
     const elsewhere = new Map<string, vscode.Diagnostic[]>();
-    for (const f of run.models.flatMap((m) => m.findings)) {
-      if (f.uri || !f.file) continue;
-      const uri = vscode.Uri.file(f.file);
-      elsewhere.set(uri.toString(), [...(elsewhere.get(uri.toString()) ?? []), findingDiagnostic(f, uri, this.opts.extensionUri, doc.uri)]);
-    }
+    const add = (file: string, d: vscode.Diagnostic) => {
+      const key = vscode.Uri.file(file).toString();
+      elsewhere.set(key, [...(elsewhere.get(key) ?? []), d]);
+    };
+    for (const f of run.models.flatMap((m) => m.findings)) if (!f.uri && f.file) add(f.file, findingDiagnostic(f, vscode.Uri.file(f.file), this.opts.extensionUri, doc.uri));
+    for (const p of run.elsewhere ?? []) add(p.file, p.diagnostic);
     this.setImported(doc.uri, elsewhere);
     run.publishedAt = performance.now();
     state.doneVersion = run.version;

@@ -122,5 +122,7 @@ export function runForCell(prog: NotebookProgram, whole: FileRun, cell: vscode.T
     }),
   }));
   const diagnostics = whole.diagnostics.flatMap((d) => diagnosticInCell(prog, d, cell.uri) ?? []);
-  return { ...whole, version: cell.version, models, diagnostics };
+  // A module's own problems are not placed for notebooks yet (their notes are positions of the joined
+  // cells): the cell's pointer names the module's file and line.
+  return { ...whole, version: cell.version, models, diagnostics, elsewhere: undefined };
 }

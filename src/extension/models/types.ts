@@ -58,6 +58,8 @@ export interface FileRun {
   failures: RunFailure[];
   /** For the Problems panel besides the findings: the file's own errors, runs that failed, notices. */
   diagnostics: vscode.Diagnostic[];
+  /** Problems in a module the script imports (what it cannot follow, raises, a syntax error), shown on that file's document. */
+  elsewhere?: { file: string; diagnostic: vscode.Diagnostic }[];
   status: DocStatus;
   /** From starting the run to having it back, as the extension host saw it. */
   durationMs: number;

@@ -98,6 +98,23 @@ describe('trace worker job on PyTorch source', () => {
       assert.ok(problem, JSON.stringify(raising));
       assert.equal(problem.range.start.line, lineOf(main, /^net = Block\(\)/), 'the script\'s call that raised there');
       assert.match(problem.message, /\(block\.py line 7\)$/);
+      assert.deepEqual(problem.related?.slice(0, 1).map((r) => [r.file, r.range.start.line, r.message]), [[join(dir, 'block.py'), 6, 'the reason, in block.py']]);
+      // ...and the module's own, at the offending call in block.py, pointing back to the script's line.
+      const inModule = (raising[0] as Of<'parsed'>).problems[1];
+      assert.equal(inModule?.file, join(dir, 'block.py'), JSON.stringify(raising[0]));
+      assert.equal(inModule.range.start.line, lineOf(block, /nn\.Linear\(4, 32\)/));
+      assert.equal(inModule.message, problem.message.replace(/ \(block\.py line 7\)$/, ''));
+      assert.deepEqual(inModule.related?.at(-1), { range: problem.range, message: 'reached from main.py here' });
+      // What block.py cannot follow: in block.py at the expression, and a pointer on the script's line.
+      const numpy = block.replace('import torch.nn as nn\n', 'import torch.nn as nn\nimport numpy as np\n').replace('nn.Linear(4, 32)', 'nn.Linear(4, np.load("w.npy").size)');
+      const opaque = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: numpy } } });
+      const cant = (opaque[0] as Of<'parsed'>).problems.filter((p) => p.code === 'python/cant-follow');
+      const load = lineOf(numpy, /np\.load/);
+      assert.deepEqual(cant.map((p) => [p.file, p.range.start.line, p.range.start.character]), [
+        [undefined, lineOf(main, /^from block import Block/), 0],
+        [join(dir, 'block.py'), load, numpy.split('\n')[load].indexOf('np.load')],
+      ], JSON.stringify(cant));
+      assert.match(cant[0].message, /^Gradient Lens can't follow numpy\.load.*\(block\.py line 8\)$/);
       // A syntax error there: at the script's import.
       const broken = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: block.replace('def forward(self, x):', 'def forward(self, x:') } } });
       const syntax = (broken[0] as Of<'parsed'>).problems[0];
