@@ -71,6 +71,13 @@ describe('trace worker job on PyTorch source', () => {
       const fileName = join(dir, 'main.py');
       const healthy = await run({ text: main, fileName, steps: 3 });
       assert.deepEqual((healthy[0] as Of<'parsed'>).reads, [{ path: join(dir, 'block.py'), digest: textDigest(block) }]);
+      // What an import looked for and did not find: the paths whose creation traces the script again.
+      const before = (await run({ text: main.replace('from block import Block', 'from blocks import Block'), fileName, steps: 3 }))[0] as Of<'parsed'>;
+      assert.deepEqual(before.missing?.filter((p) => p.includes('blocks')).sort(), [join(dir, 'blocks'), join(dir, 'blocks.py'), join(dir, 'blocks', '__init__.py')]);
+      assert.equal(healthy[0].type === 'parsed' && healthy[0].missing?.some((p) => /block\.py$/.test(p)), false, 'a module found is not missing');
+      // ...and an unsaved new file at one of them is read.
+      const created = (await run({ text: main.replace('from block import Block', 'from blocks import Block'), fileName, steps: 3, python: { unsaved: { [join(dir, 'blocks.py')]: block } } }))[0] as Of<'parsed'>;
+      assert.ok(created.ok, JSON.stringify(created.problems));
       // A document that is no local file reads nothing beside it.
       assert.equal(((await run({ text: main, fileName, steps: 3, dataRoots: null }))[0] as Of<'parsed'>).reads, undefined);
       assert.equal((healthy.at(-1) as Of<'traced'>).findings.filter((f) => f.rule === 'saturated-activation').length, 0);
