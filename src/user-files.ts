@@ -6,7 +6,6 @@
  */
 import { type Stats, closeSync, existsSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
 import * as jsonc from 'jsonc-parser';
 import { oneLine } from './escape';
 import { jsonKeyOffset, jsonNestingPast } from './json-text';
@@ -193,9 +192,4 @@ export function writeOutputFile(path: string, text: string, inputs: readonly { p
 export function isMissingFile(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-/** A short fingerprint of a file's text: whether the text a run read is the one an editor shows now. */
-export function textDigest(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
 }

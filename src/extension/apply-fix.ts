@@ -5,7 +5,7 @@
  * land in the wrong place. A fix of a layer built in a module the script imports edits that module.
  */
 import * as vscode from 'vscode';
-import { textDigest } from '../user-files';
+import { textDigest } from '../text-digest';
 import { toRange } from './diagnostics';
 import { openDocument } from './document-watch';
 import type { ReadFile, ResolvedFinding, ResolvedFix } from '../worker/messages';

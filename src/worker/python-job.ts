@@ -19,7 +19,8 @@ import { pathToFileURL } from 'node:url';
 import type { SourceRange } from '../model/graph';
 import type { ImportedFile } from '../model/python/imports';
 import { maxPythonBytes } from '../limits';
-import { readUserFile, textDigest } from '../user-files';
+import { readUserFile } from '../user-files';
+import { textDigest } from '../text-digest';
 
 /** Where a failing sidecar expression is written ("two.grad.yaml line 3"): the .py's problem names it. */
 function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {

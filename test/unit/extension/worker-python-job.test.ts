@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '../../../src/rules/config';
 import { runJob } from '../../../src/worker/job';
 import type { ResolvedEdit, TraceReply, TraceRequest } from '../../../src/worker/messages';
 import { applyEdits } from '../../../src/model/fixes';
-import { textDigest } from '../../../src/user-files';
+import { textDigest } from '../../../src/text-digest';
 
 const PARITY = join(__dirname, '..', '..', 'parity', 'python');
 const SEED = readFileSync(join(PARITY, 'seed_sigmoid.py'), 'utf8');
