@@ -2,6 +2,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { oneLine } from '../escape';
 import { positionAt } from '../model';
+import type { TextEdit } from '../model/fixes';
 import type { SourceRange } from '../model/graph';
 import { RULES } from '../rules';
 import type { Finding, Severity } from '../rules/types';
@@ -77,6 +78,16 @@ function region(p: Place) {
   return { startLine: p.line, startColumn: p.column, endLine: p.endLine, endColumn: p.endColumn };
 }
 
+/** A fix's edits by the file each is in (a fix of a layer built in an imported module edits that module; one may edit the script too). */
+function changesByFile(edits: readonly TextEdit[], locate: Locate): [string, { place: Place; newText: string }[]][] {
+  const byFile = new Map<string, { place: Place; newText: string }[]>();
+  for (const e of edits) {
+    const place = locate(e.range);
+    byFile.set(place.file, [...(byFile.get(place.file) ?? []), { place, newText: e.newText }]);
+  }
+  return [...byFile];
+}
+
 /** SARIF 2.1.0, the format GitHub code scanning and other CI tools read. */
 export function toSarif(findings: readonly Finding[], file: string, text: string, version: string): object;
 export function toSarif(findings: readonly Finding[], locate: Locate, version: string): object;
@@ -112,12 +123,10 @@ export function toSarif(findings: readonly Finding[], fileOrLocate: string | Loc
           relatedLocations: f.related.map((r, i) => ({ id: i, ...location(r.range, r.message) })),
           fixes: f.fixes.map((fix) => ({
             description: { text: fix.title },
-            artifactChanges: [
-              {
-                artifactLocation: { uri: uri(locate(f.range).file) },
-                replacements: fix.edits.map((e) => ({ deletedRegion: region(locate(e.range)), insertedContent: { text: e.newText } })),
-              },
-            ],
+            artifactChanges: changesByFile(fix.edits, locate).map(([file, edits]) => ({
+              artifactLocation: { uri: uri(file) },
+              replacements: edits.map(({ place, newText }) => ({ deletedRegion: region(place), insertedContent: { text: newText } })),
+            })),
           })),
         })),
       },

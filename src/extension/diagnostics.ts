@@ -36,12 +36,12 @@ export function findingDiagnostic(f: ResolvedFinding, uri: vscode.Uri, extension
   return d;
 }
 
-/** A problem of the file itself; `uri` places its notes (a Python value's use, a call chain). */
+/** A problem of the file itself (or of a module it imports, `p.file`); `uri` places its notes (a Python value's use, a call chain) that name no file. */
 export function problemDiagnostic(p: SpecProblem, uri?: vscode.Uri): vscode.Diagnostic {
   const d = new vscode.Diagnostic(toRange(p.range), p.message, SEVERITY[p.severity]);
   d.source = DIAGNOSTIC_SOURCE;
   d.code = p.code ?? SPEC_CODE;
-  if (uri && p.related?.length) d.relatedInformation = p.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(r.range)), r.message));
+  if (uri && p.related?.length) d.relatedInformation = p.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.file !== undefined ? vscode.Uri.file(r.file) : uri, toRange(r.range)), r.message));
   return d;
 }
 

@@ -75,7 +75,7 @@ export class CommandHandlers {
   async applyFix(uri: vscode.Uri, rule: string, layer: string, title: string): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
     const run = this.controller.result(uri);
-    const outcome = await applyFindingFix(doc, run && { version: run.version, findings: run.models.flatMap((m) => m.findings) }, rule, layer, title);
+    const outcome = await applyFindingFix(doc, run && { version: run.version, findings: run.models.flatMap((m) => m.findings), reads: run.reads }, rule, layer, title);
     this.log.info(`fix "${title}" (${rule} on ${layer || 'the model'}): ${outcome}`);
     if (outcome !== 'applied') void vscode.window.showWarningMessage(FIX_NOT_APPLIED[outcome]);
   }

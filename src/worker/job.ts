@@ -119,5 +119,5 @@ export function resolveFinding(f: Finding, lines: LinesOf): ResolvedFinding {
 
 /** A fix with its offsets turned into positions of the text that was read. */
 function resolveFix(fix: { title: string; preferred?: boolean; edits: readonly TextEdit[] }, pos: (r: SourceRange) => ResolvedFix['edits'][number]['range']): ResolvedFix {
-  return { title: fix.title, preferred: !!fix.preferred, edits: fix.edits.map((e) => ({ range: pos(e.range), newText: e.newText })) };
+  return { title: fix.title, preferred: !!fix.preferred, edits: fix.edits.map((e) => ({ range: pos(e.range), newText: e.newText, ...(e.range.file !== undefined ? { file: e.range.file } : {}) })) };
 }

@@ -50,7 +50,10 @@ export interface SpecProblem {
   code: string;
   message: string;
   range: RangeView;
-  related?: { range: RangeView; message: string }[];
+  /** The file the range is in when it is not the one that ran (what an imported module cannot follow, or raises, is shown there). */
+  file?: string;
+  /** `file`: a note in another file than the one that ran. */
+  related?: { range: RangeView; message: string; file?: string }[];
   /** The parser's fixes (the name meant, the size that fits, a skeleton), in the file's syntax. */
   fixes: ResolvedFix[];
 }
@@ -58,6 +61,8 @@ export interface SpecProblem {
 export interface ResolvedEdit {
   range: RangeView;
   newText: string;
+  /** The file the range is in when it is not the one that ran (a layer built in a module the script imports is fixed there). */
+  file?: string;
 }
 
 export interface ResolvedFix {
@@ -86,6 +91,12 @@ export interface ResolvedFinding {
   explainedBy?: { rule: RuleId; layer: string };
 }
 
+/** One of the user's files a run read, with the digest of the text it read (textDigest). */
+export interface ReadFile {
+  path: string;
+  digest: string;
+}
+
 export interface Timings {
   parseMs: number;
   traceMs: number;
@@ -96,8 +107,12 @@ export interface Timings {
 
 export type TraceReply =
   /** Sent as soon as the spec is parsed, before any tracing: parse errors show without waiting. */
-  /** `reads`: the user's other files the run read (a script's imported modules), whose edits make it stale. */
-  | { type: 'parsed'; id: number; problems: SpecProblem[]; ok: boolean; layers: LayerRangeView[]; parseMs: number; reads?: string[] }
+  /**
+   * `reads`: the user's other files the run read (a script's imported modules), whose edits make it
+   * stale, each with the digest of the text read (a fix's edits in one apply only to that text).
+   * `missing`: the paths an import looked for and did not find, whose creation makes it stale.
+   */
+  | { type: 'parsed'; id: number; problems: SpecProblem[]; ok: boolean; layers: LayerRangeView[]; parseMs: number; reads?: ReadFile[]; missing?: string[] }
   /**
    * What the worker reads now ("parsing model.py (600 KiB of Python)"), or null once the trace
    * starts. A trace is synchronous, so the worker cannot answer when the host's time limit ends

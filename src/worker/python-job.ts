@@ -20,6 +20,7 @@ import type { SourceRange } from '../model/graph';
 import type { ImportedFile } from '../model/python/imports';
 import { maxPythonBytes } from '../limits';
 import { readUserFile } from '../user-files';
+import { textDigest } from '../text-digest';
 
 /** Where a failing sidecar expression is written ("two.grad.yaml line 3"): the .py's problem names it. */
 function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {
@@ -31,23 +32,45 @@ function sidecarLine(req: TraceRequest, part: 'build' | 'loss'): string | null {
 }
 
 /**
- * A diagnostic is this document's problem: one in an imported file is shown at the script's line
- * that led there (the innermost call from it, else the import), naming the file and line (the
- * editor's problems are the document's own).
+ * A diagnostic as the document's problems. One raised in an imported file (what it cannot follow,
+ * raises, a syntax error there) is two: the module's own, at its range in that file (`file`), and a
+ * pointer at the script's line that led there (the innermost call from it, else the import), naming
+ * the file and line, with the module's range as a related location.
  */
-function problem(d: PythonDiagnostic, lines: LineIndex, req?: TraceRequest, imported: readonly ImportedFile[] = []): SpecProblem {
+function problems(d: PythonDiagnostic, lines: LineIndex, req?: TraceRequest, imported: readonly ImportedFile[] = []): SpecProblem[] {
   const from = d.range.file !== undefined ? imported.find((f) => f.path === d.range.file) : undefined;
-  const where = from ? `${basename(from.path)} line ${lineIndex(from.text).position(d.range.start).line + 1}` : d.sidecar && req ? sidecarLine(req, d.sidecar.part) : null;
-  const inThisFile = d.related.filter((r) => r.range.file === undefined);
-  return {
+  // Related locations in the script carry no file; those in a module name it.
+  const linesOf = (r: SourceRange) => (r.file !== undefined ? lineIndex(imported.find((f) => f.path === r.file)?.text ?? '') : lines);
+  const related = (r: { range: SourceRange; message: string }) => ({ range: linesOf(r.range).range(r.range), message: r.message, ...(r.range.file !== undefined ? { file: r.range.file } : {}) });
+  // The Python front end's diagnostics say what to change; they carry no edits of their own.
+  if (!from) {
+    const where = d.sidecar && req ? sidecarLine(req, d.sidecar.part) : null;
+    const inThisFile = d.related.filter((r) => r.range.file === undefined);
+    return [{ severity: d.severity, message: where ? `${d.message} (${where})` : d.message, range: lines.range(d.range), code: d.code, fixes: [], ...(inThisFile.length ? { related: inThisFile.map(related) } : {}) }];
+  }
+  const at = linesOf(d.range).range(d.range);
+  const inScript = d.related.filter((r) => r.range.file === undefined);
+  const pointer = inScript[0]?.range ?? from.site;
+  const name = basename(from.path);
+  const inModule: SpecProblem = {
     severity: d.severity,
-    message: where ? `${d.message} (${where})` : d.message,
-    range: lines.range(from ? (inThisFile[0]?.range ?? from.site) : d.range),
+    message: d.message,
+    range: at,
+    file: from.path,
     code: d.code,
-    // The Python front end's diagnostics say what to change; they carry no edits of their own.
     fixes: [],
-    ...(inThisFile.length ? { related: inThisFile.map((r) => ({ range: lines.range(r.range), message: r.message })) } : {}),
+    related: [...d.related.map(related), { range: lines.range(pointer), message: `reached from ${basename(req?.fileName ?? 'the script')} here` }],
   };
+  const inThisScript: SpecProblem = {
+    severity: d.severity,
+    message: `${d.message} (${name} line ${at.start.line + 1})`,
+    range: lines.range(pointer),
+    code: d.code,
+    fixes: [],
+    related: [{ range: at, message: `the reason, in ${name}`, file: from.path }, ...inScript.map(related)],
+  };
+  // The script's first: the first error is what the run's failure says.
+  return [inThisScript, inModule];
 }
 
 /** A sidecar's own mistakes, told on the Python file's first line (the sidecar shows them at their place when open). */
@@ -76,11 +99,12 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   const lines = lineIndex(req.text);
   let of = req.steps ?? 20;
   const limits = { ...DEFAULT_LIMITS, ...req.limits };
+  // The script's own modules: an open document's unsaved text, else the disk; a document that is no local file (untitled, virtual) has no folder to import from.
+  const sources = req.dataRoots !== null && isAbsolute(req.fileName) ? userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))) : null;
   const base: PythonJob = {
     text: req.text,
     fileName: req.fileName,
-    // The script's own modules: an open document's unsaved text, else the disk; a document that is no local file (untitled, virtual) has no folder to import from.
-    ...(req.dataRoots !== null && isAbsolute(req.fileName) ? { sources: userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))), maxCodeBytes: maxPythonBytes(limits) } : {}),
+    ...(sources ? { sources, maxCodeBytes: maxPythonBytes(limits) } : {}),
     config: req.config,
     steps: req.steps,
     memoryLimitBytes: req.memoryLimitBytes,
@@ -116,18 +140,19 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   }
   const { read, analysis } = result;
   const diagnostics = analysis || result.diagnostics.length ? result.diagnostics : [noModel(read)];
-  const problems = diagnostics.map((d) => problem(d, lines, req, read.imported));
+  const problemsOfRun = diagnostics.flatMap((d) => problems(d, lines, req, read.imported));
   // A range in an imported file is placed in that file's text.
   const texts = new Map(read.imported.map((f) => [f.path, lineIndex(f.text)]));
   const linesOf = (r: SourceRange) => (r.file !== undefined ? (texts.get(r.file) ?? lines) : lines);
-  const reads = read.imported.map((f) => f.path);
+  const reads = read.imported.map((f) => ({ path: f.path, digest: textDigest(f.text) }));
+  const missing = [...(sources?.missing ?? [])];
   const graph = read.model?.graph();
   // Nothing below calls into the model: the next job may begin on this one's torch bindings.
   releasePython(result);
   const layers = analysis && graph ? layersInOrder(graph).map((l) => ({ path: l.path, range: linesOf(l.range).range(l.range), ...(l.range.file !== undefined ? { uri: pathToFileURL(l.range.file).toString() } : {}) })) : [];
   // Reading the file (parse and interpret up to the training loop) is what the trace and the rules did not take.
   const parseMs = Math.max(0, performance.now() - started - (analysis ? analysis.timings.traceMs + analysis.timings.checkMs : 0));
-  post({ type: 'parsed', id: req.id, problems, ok: !!analysis, layers, parseMs, ...(reads.length ? { reads } : {}) });
+  post({ type: 'parsed', id: req.id, problems: problemsOfRun, ok: !!analysis, layers, parseMs, ...(reads.length ? { reads } : {}), ...(missing.length ? { missing } : {}) });
   if (!analysis) return;
   const { trace, findings, health, timings } = analysis;
   post({ type: 'traced', id: req.id, trace, findings: findings.map((f) => resolveFinding(f, linesOf)), health, timings: { parseMs, ...timings } });

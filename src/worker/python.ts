@@ -61,32 +61,42 @@ export interface PythonJob {
 /**
  * The one reader of the user's own modules for every caller: an open document's unsaved text
  * first (the editor's), else the file on disk within the size limit. `texts` keeps what was read,
- * by path, so places in those files can be shown by line.
+ * by path, so places in those files can be shown by line; `missing` the paths looked for and not
+ * there (a module file, a package's folder), whose creation would change what an import finds.
  */
 export function userModuleSources(
   readFile: (path: string, limit: ReadLimit) => string,
   limits: Pick<Limits, 'maxPythonKB'>,
   unsaved: ReadonlyMap<string, string> = new Map(),
   isFolder: (path: string) => boolean = isUserFolder,
-): PythonSources & { texts: Map<string, string> } {
+): PythonSources & { texts: Map<string, string>; missing: Set<string> } {
   const texts = new Map<string, string>();
+  const missing = new Set<string>();
   const limit: ReadLimit = { maxBytes: maxPythonBytes(limits), limit: 'maxPythonKB', what: 'Python file' };
   return {
     texts,
+    missing,
     read(path) {
       let text = unsaved.get(path);
       if (text === undefined) {
         try {
           text = readFile(path, limit);
         } catch (e) {
-          if (isMissingFile(e)) return null;
+          if (isMissingFile(e)) {
+            missing.add(path);
+            return null;
+          }
           throw e;
         }
       }
       texts.set(path, text);
       return text;
     },
-    isFolder,
+    isFolder(path) {
+      const is = isFolder(path);
+      if (!is) missing.add(path);
+      return is;
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import type { ExtensionConfig } from '../config';
 import { findingDiagnostic } from '../diagnostics';
 import { Disposable } from '../disposable';
 import { openDocument, watchDocuments } from '../document-watch';
+import type { ResolvedFinding } from '../../worker/messages';
 import { type AbortReason, type DeclaredModel, type DocStatus, type FileRun, type ModelBackend } from './types';
 
 interface FileState {
@@ -87,6 +88,24 @@ export class ModelController extends Disposable {
   /** The latest published run of a file (quick or full). */
   result(uri: vscode.Uri): FileRun | undefined {
     return this.states.get(uri.toString())?.result;
+  }
+
+  /**
+   * The findings whose diagnostics are on this document, each with the run that found it and the
+   * file that ran: its own run's, and those a script's run placed here, in a module it imports.
+   */
+  findingsShownIn(doc: vscode.TextDocument): { finding: ResolvedFinding; run: FileRun; script: vscode.Uri }[] {
+    const out: { finding: ResolvedFinding; run: FileRun; script: vscode.Uri }[] = [];
+    for (const state of this.states.values()) {
+      const run = state.result;
+      if (!run) continue;
+      const own = state.uri.toString() === doc.uri.toString();
+      for (const finding of run.models.flatMap((m) => m.findings)) {
+        if (finding.uri) continue;
+        if (own ? !finding.file : doc.uri.scheme === 'file' && finding.file === doc.uri.fsPath) out.push({ finding, run, script: state.uri });
+      }
+    }
+    return out;
   }
 
   status(uri: vscode.Uri): DocStatus | undefined {
@@ -210,11 +229,12 @@ export class ModelController extends Disposable {
     const findings = run.models.flatMap((m) => m.findings.flatMap((f) => (f.uri || f.file ? [] : [findingDiagnostic(f, doc.uri, this.opts.extensionUri)])));
     this.diagnostics.set(doc.uri, [...run.diagnostics, ...findings]);
     const elsewhere = new Map<string, vscode.Diagnostic[]>();
-    for (const f of run.models.flatMap((m) => m.findings)) {
-      if (f.uri || !f.file) continue;
-      const uri = vscode.Uri.file(f.file);
-      elsewhere.set(uri.toString(), [...(elsewhere.get(uri.toString()) ?? []), findingDiagnostic(f, uri, this.opts.extensionUri, doc.uri)]);
-    }
+    const add = (file: string, d: vscode.Diagnostic) => {
+      const key = vscode.Uri.file(file).toString();
+      elsewhere.set(key, [...(elsewhere.get(key) ?? []), d]);
+    };
+    for (const f of run.models.flatMap((m) => m.findings)) if (!f.uri && f.file) add(f.file, findingDiagnostic(f, vscode.Uri.file(f.file), this.opts.extensionUri, doc.uri));
+    for (const p of run.elsewhere ?? []) add(p.file, p.diagnostic);
     this.setImported(doc.uri, elsewhere);
     run.publishedAt = performance.now();
     state.doneVersion = run.version;

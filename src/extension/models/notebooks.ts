@@ -80,8 +80,9 @@ function findingForCell(prog: NotebookProgram, f: ResolvedFinding, cell: vscode.
     return [{ ...r, range: inCell(prog, r.range, at.uri)!, ...(elsewhere ? { uri: at.uri.toString() } : {}) }];
   });
   const fixes = f.fixes.flatMap((x) => {
-    const edits = x.edits.map((e) => ({ range: inCell(prog, e.range, home), newText: e.newText }));
-    return edits.every((e) => e.range) ? [{ ...x, edits: edits.map((e) => ({ range: e.range!, newText: e.newText })) }] : [];
+    // An edit of an imported module (its `file`) is at that file's positions, not the notebook's.
+    const edits = x.edits.map((e) => (e.file !== undefined ? e : { range: inCell(prog, e.range, home), newText: e.newText }));
+    return edits.every((e) => e.range) ? [{ ...x, edits: edits.map((e) => ({ ...e, range: e.range! })) }] : [];
   });
   return { ...f, range, related, fixes, ...(home.toString() !== cell.toString() ? { uri: home.toString() } : {}) };
 }
@@ -121,5 +122,7 @@ export function runForCell(prog: NotebookProgram, whole: FileRun, cell: vscode.T
     }),
   }));
   const diagnostics = whole.diagnostics.flatMap((d) => diagnosticInCell(prog, d, cell.uri) ?? []);
-  return { ...whole, version: cell.version, models, diagnostics };
+  // A module's own problems are not placed for notebooks yet (their notes are positions of the joined
+  // cells): the cell's pointer names the module's file and line.
+  return { ...whole, version: cell.version, models, diagnostics, elsewhere: undefined };
 }

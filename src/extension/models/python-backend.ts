@@ -50,15 +50,26 @@ export class PythonBackend extends SpecBackend {
   readonly onDidInvalidate = this.invalidated.event;
   /** The user's files each script's last run imported (paths), by the script's URI: an edit of one traces the script again. */
   private readonly reads = new Map<string, Set<string>>();
+  /**
+   * The paths each script's last run looked for a module at and did not find (`blocks.py`,
+   * `blocks/__init__.py`, the folder `blocks`), by the script's URI: creating one traces it again.
+   */
+  private readonly missing = new Map<string, Set<string>>();
   /** The quick run of each notebook's current text, shared by its cells. */
   private readonly notebookRuns = new Map<string, { text: string; users: number; done: boolean; ac: AbortController; result: Promise<FileRun | undefined> }>();
 
   constructor(workerScript: string, log: vscode.LogOutputChannel) {
     super(workerScript, log);
+    // A module an import looked for and did not find is there now (a file or folder created, an unsaved editor opened at its path).
+    const created = (uri: vscode.Uri) => {
+      if (uri.scheme !== 'file' && uri.scheme !== 'untitled') return;
+      for (const [script, paths] of this.missing) if (paths.has(uri.fsPath)) this.invalidated.fire(vscode.Uri.parse(script));
+    };
     const changed = (uri: vscode.Uri) => {
       if (uri.scheme === 'file') {
         for (const [script, paths] of this.reads) if (paths.has(uri.fsPath)) this.invalidated.fire(vscode.Uri.parse(script));
       }
+      created(uri);
       if (!SIDECAR.test(uri.path)) return;
       // model.grad.yaml belongs to model.py beside it (the worker checks that it names it).
       this.invalidated.fire(uri.with({ path: uri.path.replace(SIDECAR, '.py') }));
@@ -87,10 +98,15 @@ export class PythonBackend extends SpecBackend {
     const modules = this.own(vscode.workspace.createFileSystemWatcher('**/*.py'));
     this.own(modules.onDidChange(changed));
     this.own(modules.onDidDelete(changed));
+    this.own(modules.onDidCreate(created));
+    // Folders (a package or namespace package) and files created from VS Code, also outside the watched folders.
+    this.own(vscode.workspace.onDidCreateFiles((e) => e.files.forEach(created)));
+    this.own(vscode.workspace.onDidOpenTextDocument((d) => created(d.uri)));
   }
 
   override forget(uri: vscode.Uri): void {
     this.reads.delete(uri.toString());
+    this.missing.delete(uri.toString());
     super.forget(uri);
   }
 
@@ -115,7 +131,10 @@ export class PythonBackend extends SpecBackend {
   override async run(doc: vscode.TextDocument, req: RunRequest): Promise<FileRun | undefined> {
     if (!isCell(doc)) {
       const run = await super.run(doc, req);
-      if (run) this.reads.set(doc.uri.toString(), new Set(run.reads ?? []));
+      if (run) {
+        this.reads.set(doc.uri.toString(), new Set((run.reads ?? []).map((r) => r.path)));
+        this.missing.set(doc.uri.toString(), new Set(run.missing ?? []));
+      }
       return run;
     }
     const nb = notebookOf(doc);
@@ -191,11 +210,15 @@ export class PythonBackend extends SpecBackend {
   }
 }
 
-/** The .py files open with unsaved edits but `except`, by path: a script that imports one reads what the editor shows. */
+/**
+ * The .py files open with unsaved edits but `except`, by path: a script that imports one reads what
+ * the editor shows; so is a new file not yet saved, open at a path (`untitled:/work/blocks.py`).
+ */
 function unsavedPython(except: vscode.Uri): Record<string, string> {
   const out: Record<string, string> = {};
   for (const d of vscode.workspace.textDocuments) {
-    if (d.isDirty && d.uri.scheme === 'file' && /\.py$/i.test(d.uri.fsPath) && d.uri.toString() !== except.toString()) out[d.uri.fsPath] = d.getText();
+    const atPath = (d.isDirty && d.uri.scheme === 'file') || (d.uri.scheme === 'untitled' && path.isAbsolute(d.uri.fsPath));
+    if (atPath && /\.py$/i.test(d.uri.fsPath) && d.uri.toString() !== except.toString()) out[d.uri.fsPath] = d.getText();
   }
   return out;
 }

@@ -89,7 +89,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
       const outcome = await runner.run(request, {
         // Parse errors go out before the trace would have finished.
         onParsed: (parsed) => {
-          if (!parsed.ok) req.early?.(parsed.problems.map((p) => problemDiagnostic(p, doc.uri)));
+          if (!parsed.ok) req.early?.(parsed.problems.filter((p) => p.file === undefined).map((p) => problemDiagnostic(p, doc.uri)));
         },
         onProgress: req.onProgress,
       });
@@ -145,11 +145,13 @@ export class SpecBackend extends Disposable implements ModelBackend {
       quick,
       models: [],
       failures: [],
-      diagnostics: problems.map((p) => problemDiagnostic(p, doc.uri)),
+      diagnostics: problems.filter((p) => p.file === undefined).map((p) => problemDiagnostic(p, doc.uri)),
+      elsewhere: problems.flatMap((p) => (p.file !== undefined ? [{ file: p.file, diagnostic: problemDiagnostic(p, doc.uri) }] : [])),
       status: { state: 'idle', message: '' },
       durationMs: outcome.wallMs,
       publishedAt: 0,
       ...(outcome.parsed?.reads ? { reads: outcome.parsed.reads } : {}),
+      ...(outcome.parsed?.missing ? { missing: outcome.parsed.missing } : {}),
     };
     const layer0 = outcome.parsed?.layers[0]?.range ?? null;
     switch (outcome.kind) {

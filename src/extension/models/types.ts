@@ -14,7 +14,7 @@ import type * as vscode from 'vscode';
 import type { LayerRangeView, RangeView } from '../../protocol';
 import type { ParamHealth } from '../../rules/health';
 import type { Trace } from '../../trace/types';
-import type { ResolvedFinding } from '../../worker/messages';
+import type { ReadFile, ResolvedFinding } from '../../worker/messages';
 import type { ExtensionConfig } from '../config';
 import type { Gate } from '../trust';
 
@@ -58,13 +58,17 @@ export interface FileRun {
   failures: RunFailure[];
   /** For the Problems panel besides the findings: the file's own errors, runs that failed, notices. */
   diagnostics: vscode.Diagnostic[];
+  /** Problems in a module the script imports (what it cannot follow, raises, a syntax error), shown on that file's document. */
+  elsewhere?: { file: string; diagnostic: vscode.Diagnostic }[];
   status: DocStatus;
   /** From starting the run to having it back, as the extension host saw it. */
   durationMs: number;
   /** performance.now() when its diagnostics were published (0 until then). */
   publishedAt: number;
-  /** The user's other files the run read (a script's imported modules), by path: editing one makes this run stale. */
-  reads?: string[];
+  /** The user's other files the run read (a script's imported modules), with the digest of the text read: editing one makes this run stale. */
+  reads?: ReadFile[];
+  /** Paths the script's imports looked for and did not find: creating one makes this run stale. */
+  missing?: string[];
 }
 
 export type AbortReason = 'superseded' | 'closed' | 'user' | 'disposed';

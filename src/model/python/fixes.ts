@@ -28,8 +28,13 @@ export function pyValue(v: unknown): string {
 
 /** What the renderer knows of the file besides the graph: the calls that built each layer and the loss, the optimiser's call. */
 export interface PythonFixContext {
+  /** The text and tree the edits are written in: the script's, or (rendering one file's edits) an imported module's. */
   text: string;
   ast: ModuleAst;
+  /** The imported module `text` and `ast` are of, while rendering its edits; undefined for the script. */
+  file?: string;
+  /** An imported module's text and tree, by path (null: not read, or it did not parse). */
+  otherFile(path: string): { text: string; ast: ModuleAst } | null;
   /** The call expression that built the layer at a path (its created range's call). */
   callOf(path: string): Extract<Expr, { k: 'call' }> | null;
   /** The statement around a range (an init goes after it). */
@@ -146,22 +151,56 @@ function elementAt(call: Extract<Expr, { k: 'call' }>, r: SourceRange): { index:
 }
 
 /**
- * Whether an intent is about a layer built in another of the user's files (an imported module):
- * its edits would be that file's, and a fix edits the file it is shown in.
+ * The file an intent's edits go in: undefined for the script, else the path of the imported module
+ * where the layer (or the loss, the optimiser, the loop) is written; null when it cannot be told.
  */
-function inOtherFile(ctx: PythonFixContext, graph: ModelSpec, intent: FixIntent): boolean {
-  const name = 'layer' in intent ? intent.layer : 'before' in intent ? intent.before : null;
-  if (name === null) return false;
-  const layer = layerAt(graph, name);
-  return ctx.callOf(name)?.r.file !== undefined || layer?.range.file !== undefined || layer?.typeRange.file !== undefined;
+function intentFile(ctx: PythonFixContext, graph: ModelSpec, intent: FixIntent): string | undefined | null {
+  switch (intent.kind) {
+    case 'set-loss':
+      return ctx.loss?.call?.r.file;
+    case 'set-optimizer-args':
+      return ctx.optimizer?.call?.r.file ?? Object.values(ctx.optimizer?.argExprs ?? {})[0]?.r.file;
+    case 'set-gradient-clip':
+      return ctx.backward?.r.file;
+    case 'set-data':
+      return undefined;
+    case 'set-init': {
+      // The user's own init call is rewritten where it is written, which need not be where the layer is built.
+      const layer = layerAt(graph, intent.layer);
+      const existing = Object.keys(intent.init).map((p) => layer?.init[p]).find((i) => i !== undefined);
+      if (existing) return existing.range.file;
+      break;
+    }
+  }
+  const name = intent.kind === 'insert-layer' ? intent.before : intent.layer;
+  const call = ctx.callOf(name);
+  if (call) return call.r.file;
+  return layerAt(graph, name)?.typeRange.file ?? null;
 }
 
+/**
+ * Fixes as edits of the files where the cause is written: a layer built in an imported module is
+ * fixed in that module (each edit's range names it), the loss or the optimiser in the script. The
+ * intents are grouped by file and each group rendered over that file's text and tree.
+ */
 export function pythonFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
-  const render = thisFileFixes(ctx, graph);
   return (intents) => {
-    if (intents.some((i) => inOtherFile(ctx, graph, i))) return null;
-    const edits = render(intents);
-    return edits && edits.some((e) => e.range.file !== undefined) ? null : edits;
+    const groups = new Map<string | undefined, FixIntent[]>();
+    for (const intent of intents) {
+      const file = intentFile(ctx, graph, intent);
+      if (file === null) return null;
+      groups.set(file, [...(groups.get(file) ?? []), intent]);
+    }
+    const edits: TextEdit[] = [];
+    for (const [file, group] of groups) {
+      const source = file === undefined ? ctx : ctx.otherFile(file);
+      if (!source) return null;
+      const rendered = thisFileFixes({ ...ctx, text: source.text, ast: source.ast, file }, graph)(group);
+      // An edit at offsets of a third file (an init call written elsewhere than its intent's file) is not offered.
+      if (!rendered || rendered.some((e) => e.range.file !== undefined && e.range.file !== file)) return null;
+      edits.push(...rendered.map((e) => ({ range: file === undefined ? { start: e.range.start, end: e.range.end } : { start: e.range.start, end: e.range.end, file }, newText: e.newText })));
+    }
+    return edits;
   };
 }
 
@@ -202,6 +241,8 @@ function thisFileFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
           if (!prefix) return null;
           for (const [param, { scheme, args }] of Object.entries(intent.init)) {
             const existing = layer.init[param];
+            // Each edit at offsets of the file being written (intentFile chose it).
+            if ((existing ? existing.range.file : layer.typeRange.file) !== ctx.file) return null;
             if (scheme === 'default') {
               // PyTorch's default is what the layer's constructor already did: the user's own init line goes.
               const line = existing && wholeLineOf(ctx, existing.range);
@@ -240,7 +281,7 @@ function thisFileFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
           const parent = layerAt(graph, parentPath);
           const parentCall = parent && parent.type === 'Sequential' ? ctx.callOf(parent.path) : null;
           const el = parentCall ? elementAt(parentCall, layer.typeRange) : null;
-          if (!parentCall || !el || el.arg.kind !== 'pos') return null;
+          if (!parentCall || !el || el.arg.kind !== 'pos' || parentCall.r.file !== ctx.file) return null;
           if (intent.kind === 'insert-layer') {
             const prefix = nnPrefix(ctx, ctx.callOf(anchorPath));
             if (!prefix) return null;
@@ -279,7 +320,7 @@ function thisFileFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
           const stmt = ctx.backward;
           const params = ctx.optimizer?.call?.args[0];
           const prefix = nnPrefix(ctx, null);
-          if (!stmt || stmt.k !== 'expr' || !params || params.kind !== 'pos' || !prefix) return null;
+          if (!stmt || stmt.k !== 'expr' || !params || params.kind !== 'pos' || params.value.r.file !== ctx.file || !prefix) return null;
           const given = exprText(text, params.value);
           if (!/\.parameters\(\s*\)$/.test(given)) return null;
           const max = Number.isInteger(intent.maxNorm) ? intent.maxNorm.toFixed(1) : pyValue(intent.maxNorm);

@@ -512,6 +512,10 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
   return {
     text: torch.text,
     ast,
+    otherFile: (path) => {
+      const f = torch.interp.imported.get(path);
+      return f?.ast ? { text: f.text, ast: f.ast } : null;
+    },
     callOf: (path) => {
       const f = functionalAt(path);
       if (f) return f.node;

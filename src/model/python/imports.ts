@@ -33,6 +33,8 @@ export interface ImportedFile {
   text: string;
   /** The import in the script that (directly or through other modules) read it: diagnostics in it are shown there too. */
   site: Range;
+  /** Its tree once parsed (ranges naming the file): where a fix of a layer built there is written. */
+  ast?: ModuleAst;
 }
 
 /** Bounds on what imports read, so a project of thousands of files stops with a message. */

@@ -721,6 +721,7 @@ export class Interpreter {
     const site = r.file !== undefined ? (this.imported.get(r.file)?.site ?? r) : r;
     if (!this.imported.has(file.path)) this.imported.set(file.path, { path: file.path, text, site });
     const parsed = parseImported(file.path, text);
+    if ('ast' in parsed) this.imported.get(file.path)!.ast = parsed.ast;
     if ('error' in parsed) {
       const err = this.makeRaise(this.newException(this.builtins.get('SyntaxError') as PyClass, [parsed.error.message]), parsed.error.range);
       err.traceback.push(r);

@@ -166,6 +166,77 @@ suite('PyTorch source files', () => {
     }
   });
 
+  /** The fixture's block.py as written (the test above edits the fixture's document): a Sigmoid after a Linear initialised 200x too wide. */
+  const BLOCK = 'import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc1 = nn.Linear(4, 32)\n        self.act = nn.Sigmoid()\n        self.fc2 = nn.Linear(32, 1)\n        nn.init.normal_(self.fc1.weight, std=50.0)\n\n    def forward(self, x):\n        return self.fc2(self.act(self.fc1(x)))\n';
+
+  /** A script and its modules written to a scratch folder of their own (edited by the test, never the fixtures). */
+  async function project(files: Record<string, string>): Promise<(rel: string) => vscode.Uri> {
+    const dir = `scratch/p-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    for (const [rel, text] of Object.entries(files)) await vscode.workspace.fs.writeFile(file(`${dir}/${rel}`), Buffer.from(text, 'utf8'));
+    return (rel) => file(`${dir}/${rel}`);
+  }
+
+  test("a finding on a layer built in an imported module: its quick fix is offered in the module's document, edits it there, and the script's trace no longer finds it", async () => {
+    const gl = await api();
+    const at = await project({
+      'train.py': await read('fixtures/python/imports/train.py'),
+      'layers/__init__.py': '',
+      'layers/block.py': BLOCK,
+    });
+    const script = at('train.py');
+    const blockUri = at('layers/block.py');
+    await openModel(script);
+    const block = await vscode.workspace.openTextDocument(blockUri);
+    const d = await until('the finding on block.py', () => ours(blockUri).find((x) => codeOf(x) === 'saturated-activation'));
+    assert.equal(block.getText(d.range), 'nn.Sigmoid()');
+    const runs = gl.python.stats().runs;
+    const titles = await applyQuickFix(blockUri, d, 'Replace Sigmoid with ReLU');
+    assert.match(block.lineAt(d.range.start.line).text, /^\s*self\.act = nn\.ReLU\(\)$/, 'the module is edited where the layer is built');
+    assert.ok(!/ReLU/.test((await vscode.workspace.openTextDocument(script)).getText()), 'the script is not edited');
+    await until('the script traced again without the finding', () => gl.python.stats().runs > runs && !ours(blockUri).some((x) => codeOf(x) === 'saturated-activation'));
+    await idle(script);
+    assert.deepEqual(ours(blockUri).filter((x) => codeOf(x) === 'saturated-activation').map((x) => x.message), [], 'the finding is gone');
+    await block.save();
+    console.log(`    quick fixes offered in block.py: ${titles.join(' | ')}`);
+  });
+
+  test("what an imported module cannot follow is shown in that module at the expression; the script's line points there", async () => {
+    const at = await project({
+      'train.py': await read('fixtures/python/imports/train.py'),
+      'layers/__init__.py': '',
+      'layers/block.py': BLOCK.replace('import torch.nn as nn\n', 'import torch.nn as nn\nimport numpy as np\n').replace('nn.Linear(4, 32)', 'nn.Linear(4, np.load("w.npy").size)'),
+    });
+    const script = at('train.py');
+    const blockUri = at('layers/block.py');
+    const doc = await openModel(script);
+    const block = await vscode.workspace.openTextDocument(blockUri);
+    const inModule = await until('the can\'t-follow in block.py', () => ours(blockUri).find((x) => codeOf(x) === 'python/cant-follow'));
+    assert.equal(block.getText(inModule.range), 'np.load("w.npy")');
+    assert.equal(inModule.severity, vscode.DiagnosticSeverity.Information);
+    const pointer = ours(script).find((x) => codeOf(x) === 'python/cant-follow');
+    assert.ok(pointer, messages(script));
+    assert.match(pointer.message, /\(block\.py line 8\)$/);
+    assert.equal(pointer.range.start.line, lineOf(doc, /^from layers\.block import Block/));
+    const reason = pointer.relatedInformation?.find((r) => r.location.uri.toString() === blockUri.toString());
+    assert.ok(reason && reason.location.range.isEqual(inModule.range), 'the reason in block.py is related');
+  });
+
+  test('creating the module a failed import looked for traces the script again', async () => {
+    const at = await project({ 'train.py': (await read('fixtures/python/imports/train.py')).replace('from layers.block import Block', 'from blocks import Block') });
+    const script = at('train.py');
+    await openModel(script);
+    const before = ours(script).find((x) => codeOf(x) === 'python/cant-follow');
+    assert.ok(before && /blocks\.Block/.test(before.message), messages(script));
+    const blocksUri = at('blocks.py');
+    const edit = new vscode.WorkspaceEdit();
+    edit.createFile(blocksUri, { contents: Buffer.from(BLOCK, 'utf8') });
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    const d = await until('the finding on the new blocks.py', () => ours(blocksUri).find((x) => codeOf(x) === 'saturated-activation'));
+    assert.ok(d);
+    await idle(script);
+    assert.ok(!ours(script).some((x) => codeOf(x) === 'python/cant-follow'), messages(script));
+  });
+
   test('a module-only file is traced through its sidecar spec, and again when the sidecar changes', async () => {
     const gl = await api();
     const uri = file('fixtures/python/two_layer.py');

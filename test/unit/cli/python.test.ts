@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
 import { splitWords } from '../../../src/model/parse';
 import { notebookJson } from '../python/support';
+import { applyEdits } from '../../../src/model/fixes';
 
 const SEED = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
 const LARGE_INIT = SEED.replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
@@ -112,10 +113,40 @@ describe('gradient-lens CLI on PyTorch source', () => {
     const json = JSON.parse((await run(['trace', 'main.py', '--steps', '2', '--format', 'json'], project)).out);
     const finding = json.findings.find((f: { rule: string }) => f.rule === 'saturated-activation');
     assert.match(finding.range.file, /layers\/block\.py$/);
-    // No quick fix edits main.py at offsets of block.py.
-    assert.deepEqual(finding.fixes ?? [], []);
+    // Its fixes edit block.py, at block.py's offsets; applied there, the finding is gone.
+    const relu = finding.fixes.find((x: { title: string }) => x.title === 'Replace Sigmoid with ReLU');
+    assert.ok(relu, JSON.stringify(finding.fixes));
+    assert.ok(relu.edits.every((e: { range: { file?: string } }) => /layers\/block\.py$/.test(e.range.file ?? '')), JSON.stringify(relu.edits));
+    const fixed = { ...project, 'layers/block.py': applyEdits(project['layers/block.py'], relu.edits) };
+    assert.match(fixed['layers/block.py'], /self\.act = nn\.ReLU\(\)/);
+    assert.doesNotMatch((await run(['trace', 'main.py', '--steps', '3'], fixed)).out, /saturated-activation/);
+    const sarifFix = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'saturated-activation').fixes.find((x: { description: { text: string } }) => x.description.text === 'Replace Sigmoid with ReLU');
+    assert.deepEqual(sarifFix.artifactChanges.map((c: { artifactLocation: { uri: string }; replacements: { deletedRegion: { startLine: number } }[] }) => [c.artifactLocation.uri, c.replacements[0].deletedRegion.startLine]), [['layers/block.py', 8]]);
     const broken = { ...project, 'layers/block.py': project['layers/block.py'].replace('def forward(self, x):', 'def forward(self, x:') };
     assert.match(badInput(await run(['trace', 'main.py'], broken)), /^layers\/block\.py:12:5: syntax error in an imported file/);
+  });
+
+  it('a fix of a Softmax built in an imported module and the loss in the script edits both files: SARIF has a change per file, JSON ranges name the module', async () => {
+    const project = {
+      'heads.py': 'import torch.nn as nn\n\n\ndef head():\n    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3), nn.Softmax(dim=1))\n',
+      'main.py':
+        'import torch\nimport torch.nn as nn\nfrom heads import head\n\nnet = head()\ncriterion = nn.CrossEntropyLoss()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nx = torch.randn(16, 4)\ny = torch.randint(0, 3, (16,))\nfor step in range(5):\n    opt.zero_grad()\n    loss = criterion(net(x), y)\n    loss.backward()\n    opt.step()\n',
+    };
+    const title = 'Replace Softmax with LogSoftmax and use NLLLoss';
+    const sarif = JSON.parse((await run(['trace', 'main.py', '--steps', '2', '--format', 'sarif'], project)).out);
+    const fix = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'loss-activation-mismatch').fixes.find((x: { description: { text: string } }) => x.description.text === title);
+    type Change = { artifactLocation: { uri: string }; replacements: { deletedRegion: { startLine: number }; insertedContent: { text: string } }[] };
+    assert.deepEqual(fix.artifactChanges.map((c: Change) => [c.artifactLocation.uri, c.replacements.map((x) => `${x.deletedRegion.startLine}: ${x.insertedContent.text}`)]), [
+      ['heads.py', ['5: nn.LogSoftmax(dim=1)']],
+      ['main.py', ['6: nn.NLLLoss()']],
+    ]);
+    const json = JSON.parse((await run(['trace', 'main.py', '--steps', '2', '--format', 'json'], project)).out);
+    const edits: { range: { start: number; end: number; file?: string }; newText: string }[] = json.findings.find((f: { rule: string }) => f.rule === 'loss-activation-mismatch').fixes.find((x: { title: string }) => x.title === title).edits;
+    const inModule = edits.filter((e) => e.range.file !== undefined);
+    assert.ok(inModule.every((e) => /heads\.py$/.test(e.range.file!)), JSON.stringify(edits));
+    const fixed = { 'heads.py': applyEdits(project['heads.py'], inModule), 'main.py': applyEdits(project['main.py'], edits.filter((e) => e.range.file === undefined)) };
+    assert.match(fixed['main.py'], /criterion = nn\.NLLLoss\(\)/);
+    assert.doesNotMatch((await run(['trace', 'main.py', '--steps', '2'], fixed)).out, /loss-activation-mismatch/);
   });
 
   it('grads model.py: loss and gradients by named_parameters() names', async () => {

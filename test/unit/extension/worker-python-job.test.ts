@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { formatBytes } from '../../../src/numbers';
 import { DEFAULT_CONFIG } from '../../../src/rules/config';
 import { runJob } from '../../../src/worker/job';
-import type { TraceReply, TraceRequest } from '../../../src/worker/messages';
+import type { ResolvedEdit, TraceReply, TraceRequest } from '../../../src/worker/messages';
+import { applyEdits } from '../../../src/model/fixes';
+import { textDigest } from '../../../src/text-digest';
 
 const PARITY = join(__dirname, '..', '..', 'parity', 'python');
 const SEED = readFileSync(join(PARITY, 'seed_sigmoid.py'), 'utf8');
@@ -32,6 +34,12 @@ const run = async (over: Partial<TraceRequest> & { text: string }) => (await run
 
 type Of<T extends TraceReply['type']> = Extract<TraceReply, { type: T }>;
 const lineOf = (text: string, re: RegExp) => text.split('\n').findIndex((l) => re.test(l));
+
+/** Resolved edits (line/character) applied to a text, as the editor applies a quick fix. */
+function applyResolved(text: string, edits: readonly ResolvedEdit[]): string {
+  const offset = (p: { line: number; character: number }) => text.split('\n').slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  return applyEdits(text, edits.map((e) => ({ range: { start: offset(e.range.start), end: offset(e.range.end) }, newText: e.newText })));
+}
 
 describe('trace worker job on PyTorch source', () => {
   it('the seed with a large init: parsed with its layers, then the finding on the nn.Sigmoid() call, fixes in Python', async () => {
@@ -62,7 +70,14 @@ describe('trace worker job on PyTorch source', () => {
       const main = 'import torch\nimport torch.nn.functional as F\nfrom block import Block\n\nnet = Block()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nx = torch.randn(16, 4)\ny = torch.randn(16, 1)\nfor step in range(5):\n    opt.zero_grad()\n    loss = F.mse_loss(net(x), y)\n    loss.backward()\n    opt.step()\n';
       const fileName = join(dir, 'main.py');
       const healthy = await run({ text: main, fileName, steps: 3 });
-      assert.deepEqual((healthy[0] as Of<'parsed'>).reads, [join(dir, 'block.py')]);
+      assert.deepEqual((healthy[0] as Of<'parsed'>).reads, [{ path: join(dir, 'block.py'), digest: textDigest(block) }]);
+      // What an import looked for and did not find: the paths whose creation traces the script again.
+      const before = (await run({ text: main.replace('from block import Block', 'from blocks import Block'), fileName, steps: 3 }))[0] as Of<'parsed'>;
+      assert.deepEqual(before.missing?.filter((p) => p.includes('blocks')).sort(), [join(dir, 'blocks'), join(dir, 'blocks.py'), join(dir, 'blocks', '__init__.py')]);
+      assert.equal(healthy[0].type === 'parsed' && healthy[0].missing?.some((p) => /block\.py$/.test(p)), false, 'a module found is not missing');
+      // ...and an unsaved new file at one of them is read.
+      const created = (await run({ text: main.replace('from block import Block', 'from blocks import Block'), fileName, steps: 3, python: { unsaved: { [join(dir, 'blocks.py')]: block } } }))[0] as Of<'parsed'>;
+      assert.ok(created.ok, JSON.stringify(created.problems));
       // A document that is no local file reads nothing beside it.
       assert.equal(((await run({ text: main, fileName, steps: 3, dataRoots: null }))[0] as Of<'parsed'>).reads, undefined);
       assert.equal((healthy.at(-1) as Of<'traced'>).findings.filter((f) => f.rule === 'saturated-activation').length, 0);
@@ -75,13 +90,38 @@ describe('trace worker job on PyTorch source', () => {
       assert.ok(f, 'the unsaved init is what ran');
       assert.equal(f.file, join(dir, 'block.py'));
       assert.equal(f.range.start.line, lineOf(unsaved, /nn\.Sigmoid\(\)/));
-      assert.deepEqual(f.fixes, [], 'no fix edits the script at the module\'s offsets');
+      // Its fixes edit the module, at the unsaved text's positions; applied there, the script traces without the finding.
+      const relu = f.fixes.find((x) => x.title === 'Replace Sigmoid with ReLU')!;
+      assert.ok(relu, JSON.stringify(f.fixes.map((x) => x.title)));
+      assert.deepEqual(relu.edits.map((e) => ({ file: e.file, line: e.range.start.line, text: e.newText })), [{ file: join(dir, 'block.py'), line: lineOf(unsaved, /nn\.Sigmoid\(\)/), text: 'nn.ReLU()' }]);
+      const init = f.fixes.find((x) => /^Initialise Linear fc1's weight with xavier_uniform/.test(x.title))!;
+      assert.deepEqual(init.edits.map((e) => ({ file: e.file, line: e.range.start.line, text: e.newText })), [{ file: join(dir, 'block.py'), line: lineOf(unsaved, /nn\.init\.normal_/), text: 'nn.init.xavier_uniform_(self.fc1.weight)' }]);
+      const fixed = applyResolved(unsaved, init.edits);
+      const after = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: fixed } } });
+      assert.deepEqual((after.at(-1) as Of<'traced'>).findings.map((x) => x.rule), [], fixed);
       // Something raised in the module: a problem of the script, at its import, naming the file and line.
       const raising = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: block.replace('nn.Linear(4, 32)', 'nn.Linear(4, 32, nope=1)') } } });
       const problem = (raising[0] as Of<'parsed'>).problems[0];
       assert.ok(problem, JSON.stringify(raising));
       assert.equal(problem.range.start.line, lineOf(main, /^net = Block\(\)/), 'the script\'s call that raised there');
       assert.match(problem.message, /\(block\.py line 7\)$/);
+      assert.deepEqual(problem.related?.slice(0, 1).map((r) => [r.file, r.range.start.line, r.message]), [[join(dir, 'block.py'), 6, 'the reason, in block.py']]);
+      // ...and the module's own, at the offending call in block.py, pointing back to the script's line.
+      const inModule = (raising[0] as Of<'parsed'>).problems[1];
+      assert.equal(inModule?.file, join(dir, 'block.py'), JSON.stringify(raising[0]));
+      assert.equal(inModule.range.start.line, lineOf(block, /nn\.Linear\(4, 32\)/));
+      assert.equal(inModule.message, problem.message.replace(/ \(block\.py line 7\)$/, ''));
+      assert.deepEqual(inModule.related?.at(-1), { range: problem.range, message: 'reached from main.py here' });
+      // What block.py cannot follow: in block.py at the expression, and a pointer on the script's line.
+      const numpy = block.replace('import torch.nn as nn\n', 'import torch.nn as nn\nimport numpy as np\n').replace('nn.Linear(4, 32)', 'nn.Linear(4, np.load("w.npy").size)');
+      const opaque = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: numpy } } });
+      const cant = (opaque[0] as Of<'parsed'>).problems.filter((p) => p.code === 'python/cant-follow');
+      const load = lineOf(numpy, /np\.load/);
+      assert.deepEqual(cant.map((p) => [p.file, p.range.start.line, p.range.start.character]), [
+        [undefined, lineOf(main, /^from block import Block/), 0],
+        [join(dir, 'block.py'), load, numpy.split('\n')[load].indexOf('np.load')],
+      ], JSON.stringify(cant));
+      assert.match(cant[0].message, /^Gradient Lens can't follow numpy\.load.*\(block\.py line 8\)$/);
       // A syntax error there: at the script's import.
       const broken = await run({ text: main, fileName, steps: 3, python: { unsaved: { [join(dir, 'block.py')]: block.replace('def forward(self, x):', 'def forward(self, x:') } } });
       const syntax = (broken[0] as Of<'parsed'>).problems[0];
