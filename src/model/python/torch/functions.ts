@@ -17,7 +17,7 @@ import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
 import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
-import { lossReduction } from './training';
+import { lossReduction, lossWeight } from './training';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
 import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
@@ -431,32 +431,23 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   const loss = (name: string, type: LossType, extra: string, check?: (a: Bound, r: Range) => Record<string, ArgValue> | void) =>
     fn(functional, `${name}(input, target${extra}, size_average=None, reduce=None, reduction='mean')`, (a, r) => {
       const args = { reduction: lossReduction(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
-      const l = LOSSES[type].build(args);
+      const tensors = { weight: lossWeight(torch, a.weight ?? null, r, 'weight'), posWeight: lossWeight(torch, a.pos_weight ?? null, r, 'pos_weight') };
+      const l = LOSSES[type].build(args, tensors);
       const out = l.call(T_(a.input, r), T_(a.target, r, 'target'));
       torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true });
       return wrap(out);
     });
-  const noWeight = (what: string) => (a: Bound, r: Range) => {
-    if (a.weight !== null && a.weight !== undefined) throw new CantFollow(new PyOpaque(`${what} with class weights`, r), r);
-  };
   loss('mse_loss', 'MSELoss', '');
   loss('l1_loss', 'L1Loss', '');
   loss('huber_loss', 'HuberLoss', ', delta=1.0', (a, r) => ({ delta: torch.number(a.delta, r) }));
   loss('smooth_l1_loss', 'SmoothL1Loss', ', beta=1.0', (a, r) => ({ beta: torch.number(a.beta, r) }));
-  loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => {
-    noWeight('cross_entropy')(a, r);
-    if (torch.number(a.label_smoothing, r) !== 0) throw new CantFollow(new PyOpaque('cross_entropy with label_smoothing', r), r);
-    return { ignore_index: torch.int(a.ignore_index, r) };
-  });
-  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => {
-    noWeight('nll_loss')(a, r);
-    return { ignore_index: torch.int(a.ignore_index, r) };
-  });
-  loss('binary_cross_entropy', 'BCELoss', ', weight=None', (a, r) => noWeight('binary_cross_entropy')(a, r));
-  loss('binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', ', weight=None, pos_weight=None', (a, r) => {
-    noWeight('binary_cross_entropy_with_logits')(a, r);
-    if (a.pos_weight !== null) throw new CantFollow(new PyOpaque('binary_cross_entropy_with_logits with pos_weight', r), r);
-  });
+  loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => ({
+    ignore_index: torch.int(a.ignore_index, r),
+    label_smoothing: torch.number(a.label_smoothing, r, 'label_smoothing'),
+  }));
+  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => ({ ignore_index: torch.int(a.ignore_index, r) }));
+  loss('binary_cross_entropy', 'BCELoss', ', weight=None');
+  loss('binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', ', weight=None, pos_weight=None');
 
   // ── autograd mode, seeds, dtypes ─────────────────────────────────────────
   // `with torch.no_grad():` and `@torch.no_grad()` (or without the call, as newer PyTorch allows).
