@@ -247,12 +247,17 @@ abstract class Pool1d extends Module {
 }
 
 export class MaxPool1d extends Pool1d {
-  constructor(kernelSize: number | [number], options: Pool1dOptions = {}) {
+  /** The window's elements this far apart (PyTorch's dilation). */
+  readonly dilation: number;
+
+  constructor(kernelSize: number | [number], options: Pool1dOptions & { dilation?: number } = {}) {
     super('MaxPool1d', kernelSize, options);
+    this.dilation = options.dilation ?? 1;
+    checkCount('MaxPool1d', 'dilation', this.dilation, 1);
   }
 
   forward(x: Tensor): Tensor {
-    return F.maxPool1d(x, this.kernelSize, this.stride, this.padding);
+    return F.maxPool1d(x, this.kernelSize, this.stride, this.padding, this.dilation);
   }
 }
 
@@ -282,12 +287,16 @@ abstract class Pool2d extends Module {
 }
 
 export class MaxPool2d extends Pool2d {
-  constructor(kernelSize: Pair, options: PoolOptions = {}) {
+  /** The window's elements this many rows and columns apart (PyTorch's dilation). */
+  readonly dilation: [number, number];
+
+  constructor(kernelSize: Pair, options: PoolOptions & { dilation?: Pair } = {}) {
     super('MaxPool2d', kernelSize, options);
+    this.dilation = pairOf('MaxPool2d', 'dilation', options.dilation ?? 1, 1);
   }
 
   forward(x: Tensor): Tensor {
-    return F.maxPool2d(x, this.kernelSize, this.stride, this.padding);
+    return F.maxPool2d(x, this.kernelSize, this.stride, this.padding, this.dilation);
   }
 }
 

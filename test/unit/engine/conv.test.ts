@@ -281,6 +281,19 @@ describe('max_pool2d', () => {
     gradcheck((x) => F.maxPool2d(x, [2, 3], 1), [rand([1, 1, 4, 5], 3)]);
   });
 
+  it('dilated windows (elements dilation apart, padding skipped): output size as PyTorch, gradient matches finite differences', () => {
+    // floor((H + 2p − d·(k − 1) − 1)/s) + 1: (7 + 2 − 4 − 1)/1 + 1 = 5 rows, (6 − 3 − 1)/2 + 1 = 2 columns
+    assert.deepEqual(F.maxPool2d(rand([1, 2, 7, 6], 4), [3, 2], [1, 2], [1, 0], [2, 3]).shape, [1, 2, 5, 2]);
+    gradcheck((x) => F.maxPool2d(x, 3, 1, 1, 2), [rand([1, 2, 6, 7], 5)]);
+    gradcheck((x) => F.maxPool2d(x, [2, 3], [2, 1], [1, 1], [3, 2]), [rand([2, 1, 7, 6], 6)]);
+    gradcheck((x) => F.maxPool1d(x, 3, 2, 1, 3), [rand([2, 3, 11], 7)]);
+    // Taps 2 apart: positions [0 2 4] → 9, [1 3 5] → 5; dense windows of 3 would both hold the 9.
+    const x = tensor([0, 1, 9, 3, 4, 5], [1, 1, 6], 'float64');
+    assert.deepEqual(Array.from(F.maxPool1d(x, 3, 1, 0, 2).data), [9, 5]);
+    assert.throws(() => F.maxPool2d(rand([1, 2, 5, 5]), 3, null, 0, 3), /kernel 3 \(7 wide with dilation 3\) does not fit an input of size 5 .*Output size is too small/);
+    assert.throws(() => F.maxPool1d(rand([1, 2, 5]), 3, 1, 0, 3), /kernel 3 \(7 wide with dilation 3\) does not fit an input of length 5/);
+  });
+
   it('sends the gradient to the first maximum on ties and treats padding as -inf', () => {
     const x = tensor([1, 3, 3, 0, -1, -2, -3, -4], [1, 1, 2, 4], 'float64', true);
     const y = F.maxPool2d(x, 2);

@@ -15,7 +15,7 @@ import type { ArgValue } from '../../graph';
 import type { Expr, Range } from '../ast';
 import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
-import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
+import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, Value } from '../values';
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { lossReduction, lossWeight } from './training';
 import { UNARY_MATH } from './elementwise';
@@ -354,20 +354,18 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), pairOf(a.padding, r), torch.int(a.groups, r), pairOf(a.dilation, r)));
   });
   fn(functional, 'max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
-    requireOnes(torch, [a.dilation], 'max_pool1d with dilation', r);
     if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool1d with ceil_mode or return_indices', r), r);
-    return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
+    return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.dilation, r)));
   });
   fn(functional, 'avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)', (a, r) => {
     if (torch.bool(a.ceil_mode, r) || !torch.bool(a.count_include_pad, r)) throw new CantFollow(new PyOpaque('avg_pool1d with ceil_mode or without count_include_pad', r), r);
     return wrap(F.avgPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
   });
   fn(functional, 'max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
-    requireOnes(torch, [a.dilation], 'max_pool2d with dilation', r);
     if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool2d with ceil_mode or return_indices', r), r);
     const k = pairOf(a.kernel_size, r);
     const s = a.stride === null || (a.stride instanceof PyTuple && !a.stride.items.length) ? null : pairOf(a.stride, r);
-    return wrap(F.maxPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
+    return wrap(F.maxPool2d(T_(a.input, r), k, s, pairOf(a.padding, r), pairOf(a.dilation, r)));
   });
   fn(functional, 'avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)', (a, r) => {
     const k = pairOf(a.kernel_size, r);
@@ -522,13 +520,4 @@ function decorateGrad(f: Value, on: boolean, r: Range): Value {
     },
   );
 }
-
-function requireOnes(torch: Torch, values: Value[], what: string, r: Range): void {
-  for (const v of values) {
-    const ones = isInt(v) ? toBigInt(v) === 1n : v instanceof PyTuple && v.items.every((x) => isInt(x) && toBigInt(x) === 1n);
-    if (!ones) throw new CantFollow(new PyOpaque(what, r), r);
-  }
-  void torch;
-}
-
 

@@ -1,7 +1,7 @@
 /**
  * The constructor arguments PyTorch's layers take beyond what the catalogue describes (device,
- * dtype, inplace, a pooling's dilation, ...). Their default values change nothing; other values the
- * engine does not compute (a dilated max-pool, a grouped transposed convolution) make the layer something Gradient
+ * dtype, inplace, a pooling's ceil_mode, ...). Their default values change nothing; other values the
+ * engine does not compute (a max-pool's ceil_mode, a grouped transposed convolution) make the layer something Gradient
  * Lens cannot follow, said where it is written; a few are another spelling of a catalogue value.
  */
 import type { LayerType } from '../../catalogue';
@@ -24,7 +24,6 @@ const DEVICE: Extra[] = [
 ];
 const INPLACE: Extra[] = [{ name: 'inplace', harmless: anything }];
 const MAX_POOL: Extra[] = [
-  { name: 'dilation', harmless: ones },
   { name: 'return_indices', harmless: is(false) },
   { name: 'ceil_mode', harmless: is(false) },
 ];
