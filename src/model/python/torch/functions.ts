@@ -20,6 +20,7 @@ import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { lossReduction, lossWeight } from './training';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
+import { paddingOfString } from './layer-args';
 import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
@@ -347,11 +348,27 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     return l.length === 1 ? l[0] : [l[0], l[1]];
   };
   fn(functional, 'linear(input, weight, bias=None)', (a, r) => wrap(F.linear(T_(a.input, r), T_(a.weight, r, 'weight'), a.bias === null ? null : T_(a.bias, r, 'bias'))));
+  /** F.conv*d's padding: numbers, or 'valid'/'same' as nn.Conv*d reads them (one place: paddingOfString). */
+  const convPadding = (a: Bound, spatial: 1 | 2, name: string, r: Range): number[] => {
+    if (typeof a.padding !== 'string') return torch.ints(a.padding, r);
+    const kernel = T_(a.weight, r).shape.slice(2);
+    const spread = (v: Value) => {
+      const l = torch.ints(v, r);
+      return l.length === 1 ? Array<number>(spatial).fill(l[0]) : l;
+    };
+    if (kernel.length !== spatial) return [0];
+    const pads = paddingOfString(a.padding, kernel, spread(a.dilation), spread(a.stride).every((s) => s === 1));
+    if (!pads) throw new CantFollow(new PyOpaque(`${name}(padding='${a.padding}')`, r), r);
+    return pads;
+  };
   fn(functional, 'conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
-    return wrap(F.conv1d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.groups, r), torch.int(a.dilation, r)));
+    const [padding] = convPadding(a, 1, 'conv1d', r);
+    return wrap(F.conv1d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.int(a.stride, r), padding, torch.int(a.groups, r), torch.int(a.dilation, r)));
   });
   fn(functional, 'conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
-    return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), pairOf(a.padding, r), torch.int(a.groups, r), pairOf(a.dilation, r)));
+    const pads = convPadding(a, 2, 'conv2d', r);
+    const padding: number | [number, number] = pads.length === 1 ? pads[0] : [pads[0], pads[1]];
+    return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), padding, torch.int(a.groups, r), pairOf(a.dilation, r)));
   });
   fn(functional, 'max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
     if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool1d with ceil_mode or return_indices', r), r);

@@ -95,21 +95,27 @@ export function extraArgsProblem(type: LayerType, given: Map<string, Value>): Ex
   }
   const padding = given.get('padding');
   if ((type === 'Conv1d' || type === 'Conv2d') && typeof padding === 'string') {
-    if (padding === 'valid') return { kind: 'rewrite', rewrite: { padding: 0 } };
-    // 'same' (stride 1 only, as PyTorch) pads d·(k − 1) in total per axis; PyTorch puts the odd one
-    // on the right, which a symmetric padding cannot say, so only even totals are followed.
     const kernel = given.get('kernel_size') ?? null;
     const ks = kernel instanceof PyTuple ? kernel.items : [kernel];
     const dilation = given.get('dilation') ?? 1n;
     const ds = dilation instanceof PyTuple ? dilation.items : ks.map(() => dilation);
     const stride = given.get('stride');
-    const unit = stride === undefined || ones(stride);
-    const totals = ks.map((k, i) => (isInt(k) && isInt(ds[i]) ? toBigInt(ds[i] as bigint) * (toBigInt(k as bigint) - 1n) : -1n));
-    if (padding === 'same' && unit && ds.length === ks.length && totals.every((t) => t >= 0n && t % 2n === 0n)) {
-      const pads = totals.map((t) => Number(t / 2n));
-      return { kind: 'rewrite', rewrite: { padding: pads.length === 1 ? pads[0] : pads } };
-    }
+    const pads = ds.length === ks.length && [...ks, ...ds].every(isInt) ? paddingOfString(padding, ks as bigint[], ds as bigint[], stride === undefined || ones(stride)) : null;
+    if (pads) return { kind: 'rewrite', rewrite: { padding: pads.length === 1 ? pads[0] : pads } };
     return { kind: 'cant-follow', message: `${type}(padding='${padding}')` };
   }
   return null;
+}
+
+/**
+ * A convolution's padding string as the symmetric padding per axis it is, or null when it is not
+ * one: 'valid' is 0; 'same' (stride 1 only, as PyTorch) pads d·(k − 1) in total per axis, and
+ * PyTorch puts the odd one on the right, which a symmetric padding cannot say, so only even totals
+ * are followed. One place for nn.Conv*d's argument and F.conv*d's.
+ */
+export function paddingOfString(padding: string, kernel: readonly (bigint | number)[], dilation: readonly (bigint | number)[], unitStride: boolean): number[] | null {
+  if (padding === 'valid') return kernel.map(() => 0);
+  if (padding !== 'same' || !unitStride) return null;
+  const totals = kernel.map((k, i) => Number(dilation[i]) * (Number(k) - 1));
+  return totals.every((t) => t >= 0 && t % 2 === 0) ? totals.map((t) => t / 2) : null;
 }

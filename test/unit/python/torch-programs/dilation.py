@@ -22,3 +22,11 @@ show('f_max_pool2d', F.max_pool2d(x, 2, dilation=3))
 show('f_max_pool1d', F.max_pool1d(x[:, 1], 3, 1, 0, 2))
 pool = nn.MaxPool2d(2, dilation=(1, 3))
 print(pool.dilation, nn.MaxPool1d(3, dilation=2).dilation)
+
+# F.conv1d/F.conv2d with padding as a string: 'same' keeps the size (stride 1), 'valid' is no padding.
+w2 = torch.arange(4 * 3 * 3 * 5, dtype=torch.float64).mul(0.11).cos().reshape(4, 3, 3, 5)
+w1 = torch.arange(2 * 3 * 3, dtype=torch.float64).mul(0.23).cos().reshape(2, 3, 3)
+show('f_conv2d_same', F.conv2d(x, w2, padding='same', dilation=(1, 2)))
+show('f_conv2d_valid', F.conv2d(x, w2, torch.ones(4, dtype=torch.float64), 1, 'valid'))
+show('f_conv1d_same', F.conv1d(x[:, :, 0], w1, None, 1, 'same', 3))
+show('f_conv1d_valid', F.conv1d(x[:, :, 1], w1, padding='valid', stride=2))
