@@ -47,13 +47,23 @@ function convAttrs<P extends number | [number, number]>(stride: P, padding: P, g
   const dilated = JSON.stringify(dilation) !== JSON.stringify(dense);
   return { stride, padding, ...(groups === 1 ? {} : { groups }), ...(dilated ? { dilation } : {}) };
 }
-/** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding). */
-export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0): Tensor =>
-  apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding) });
+/** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding, dilation) (no groups). */
+export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0, dilation: Pair = 1): Tensor =>
+  apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding), dilation: pair(dilation) });
 export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, dilation: Pair = 1): Tensor =>
   apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), dilation: pair(dilation) });
 export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
   apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
+/**
+ * F.conv_transpose1d over (N, C_in, L) or (C_in, L), weight (C_in, C_out, K): the 2-D op with a unit
+ * height axis, as max_pool1d rides on max_pool2d, so both share its gradients.
+ */
+export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, stride = 1, padding = 0, outputPadding = 0, dilation = 1): Tensor {
+  if ((x.rank !== 2 && x.rank !== 3) || weight.rank !== 3) {
+    throw new ShapeError(`conv_transpose1d: expected input of rank 3 (or 2 unbatched) and weight of rank 3, got ${formatShape(x.shape)} and ${formatShape(weight.shape)}`);
+  }
+  return squeeze(convTranspose2d(unsqueeze(x, -2), unsqueeze(weight, 2), bias, [1, stride], [0, padding], [0, outputPadding], [1, dilation]), -2);
+}
 
 /**
  * F.max_pool1d / F.avg_pool1d over (N, C, L) or (C, L): the 2-D window of height 1 on the input with

@@ -192,12 +192,13 @@ export class ConvTranspose2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
 
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
-    { stride = 1, padding = 0, outputPadding = 0, bias = true, dtype = scopeDtype(), rng }: ConvTranspose2dOptions = {},
+    { stride = 1, padding = 0, outputPadding = 0, dilation = 1, bias = true, dtype = scopeDtype(), rng }: ConvTranspose2dOptions = {},
   ) {
     super();
     checkCount('ConvTranspose2d', 'in_channels', inChannels, 1);
@@ -206,6 +207,7 @@ export class ConvTranspose2d extends Module {
     this.stride = pairOf('ConvTranspose2d', 'stride', stride, 1);
     this.padding = pairOf('ConvTranspose2d', 'padding', padding, 0);
     this.outputPadding = pairOf('ConvTranspose2d', 'output_padding', outputPadding, 0);
+    this.dilation = pairOf('ConvTranspose2d', 'dilation', dilation, 1);
     const r = needRng(rng, 'ConvTranspose2d');
     this.weight = this.registerParameter('weight', zeros([inChannels, outChannels, ...this.kernelSize], dtype));
     this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
@@ -213,7 +215,7 @@ export class ConvTranspose2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.convTranspose2d(x, this.weight, this.bias, this.stride, this.padding, this.outputPadding);
+    return F.convTranspose2d(x, this.weight, this.bias, this.stride, this.padding, this.outputPadding, this.dilation);
   }
 }
 

@@ -130,8 +130,9 @@ export const BLOCK_LAYERS = {
       { name: 'kernel_size', type: intOrPair(1), doc: 'Size of the convolving kernel. An integer or [height, width].' },
       { name: 'stride', type: intOrPair(1), default: 1, doc: 'Stride of the convolution: the output grows by this factor. An integer or [height, width].' },
       { name: 'padding', type: intOrPair(0), default: 0, doc: 'Removes this many rows and columns from both sides of the output. An integer or [height, width].' },
-      { name: 'output_padding', type: intOrPair(0), default: 0, doc: 'Extra size added to one side of each output dimension; smaller than the stride. An integer or [height, width].' },
+      { name: 'output_padding', type: intOrPair(0), default: 0, doc: 'Extra size added to one side of each output dimension; smaller than the stride or the dilation. An integer or [height, width].' },
       { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'If true, adds a learnable bias to the output.' },
+      { name: 'dilation', type: intOrPair(1), default: 1, doc: 'Spacing between kernel taps (1 is dense). An integer or [height, width].' },
     ],
     positional: 3,
     paramNames: ['weight', 'bias'],
@@ -141,17 +142,18 @@ export const BLOCK_LAYERS = {
       return out;
     },
     check: (a) => {
-      const [sh, sw] = pair(a.stride);
-      const [oh, ow] = pair(a.output_padding);
-      return oh >= sh || ow >= sw ? { error: `output_padding ${JSON.stringify(a.output_padding)} must be smaller than the stride ${JSON.stringify(a.stride)} (PyTorch: "output padding must be smaller than either stride or dilation")`, arg: 'output_padding' } : null;
+      const [s, op, d] = [pair(a.stride), pair(a.output_padding), pair(a.dilation ?? 1)];
+      const tooLarge = [0, 1].some((i) => op[i] >= s[i] && op[i] >= d[i]);
+      return tooLarge ? { error: `output_padding ${JSON.stringify(a.output_padding)} must be smaller than the stride ${JSON.stringify(a.stride)} or the dilation ${JSON.stringify(a.dilation ?? 1)} (PyTorch: "output padding must be smaller than either stride or dilation")`, arg: 'output_padding' } : null;
     },
     shape: (i: ShapeInput): ShapeResult => {
       if (i.inShape.length !== 3) return { error: `ConvTranspose2d expects a per-sample input [channels, height, width] but ${i.from} gives ${formatShape(i.inShape)}` };
       if (i.inShape[0] !== n(i.args.in_channels)) {
         return { error: `ConvTranspose2d expects ${n(i.args.in_channels)} input channels but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} channels)`, arg: 'in_channels' };
       }
-      const [k, s, p, op] = [pair(i.args.kernel_size), pair(i.args.stride), pair(i.args.padding), pair(i.args.output_padding)];
-      const size = [0, 1].map((d) => (i.inShape[1 + d] - 1) * s[d] - 2 * p[d] + k[d] + op[d]);
+      const [k, s, p, op, dl] = [pair(i.args.kernel_size), pair(i.args.stride), pair(i.args.padding), pair(i.args.output_padding), pair(i.args.dilation ?? 1)];
+      // PyTorch's (H − 1)·stride − 2·padding + dilation·(K − 1) + output_padding + 1
+      const size = [0, 1].map((d) => (i.inShape[1 + d] - 1) * s[d] - 2 * p[d] + dl[d] * (k[d] - 1) + op[d] + 1);
       if (size.some((v) => v < 1)) return { error: `ConvTranspose2d's padding ${JSON.stringify(i.args.padding)} removes more than its output of ${formatShape(i.inShape)} from ${i.from} has`, arg: 'padding' };
       return { shape: [n(i.args.out_channels), ...size] };
     },
@@ -161,6 +163,7 @@ export const BLOCK_LAYERS = {
         stride: pair(a.stride),
         padding: pair(a.padding),
         outputPadding: pair(a.output_padding),
+        dilation: pair(a.dilation ?? 1),
         bias: a.bias !== false,
         dtype: run.dtype,
         rng: run.rng,
@@ -173,6 +176,7 @@ export const BLOCK_LAYERS = {
       padding: [...m.padding],
       output_padding: [...m.outputPadding],
       bias: m.bias !== null,
+      dilation: [...m.dilation],
     }),
     traits: { weight: 'filters' },
   }),

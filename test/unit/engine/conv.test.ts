@@ -137,11 +137,11 @@ describe('conv2d', () => {
 });
 
 /** Transposed convolution from its definition: each input pixel adds the kernel, scaled by it, onto the output at stride steps. */
-function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[], [oph, opw]: number[]): number[] {
+function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[], [oph, opw]: number[], [dh, dw]: number[] = [1, 1]): number[] {
   const [n, cin, h, wd] = x.shape;
   const [, cout, kh, kw] = w.shape;
-  const oh = (h - 1) * sh - 2 * ph + kh + oph;
-  const ow = (wd - 1) * sw - 2 * pw + kw + opw;
+  const oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
+  const ow = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
   const out = new Array(n * cout * oh * ow).fill(0);
   for (let s = 0; s < n; s++) {
     for (let f = 0; f < cout; f++) for (let i = 0; i < oh * ow; i++) out[(s * cout + f) * oh * ow + i] = b ? b.data[f] : 0;
@@ -152,8 +152,8 @@ function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]:
           for (let f = 0; f < cout; f++) {
             for (let i = 0; i < kh; i++) {
               for (let j = 0; j < kw; j++) {
-                const oy = y * sh - ph + i;
-                const ox = xq * sw - pw + j;
+                const oy = y * sh - ph + i * dh;
+                const ox = xq * sw - pw + j * dw;
                 if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
                 out[((s * cout + f) * oh + oy) * ow + ox] += v * w.data[((ch * cout + f) * kh + i) * kw + j];
               }
@@ -235,6 +235,22 @@ describe('conv_transpose2d', () => {
       gradcheck((x, w) => F.convTranspose2d(x, w, null, stride, padding, outputPadding), [rand([1, 3, 2, 3], 4), rand([3, 1, 2, 3], 5)]);
     });
   }
+
+  it('dilation (taps dilation apart): forward is the definition, size (H − 1)·s − 2p + d·(K − 1) + op + 1, gradients match finite differences; 1-D through the 2-D op', () => {
+    const [x, w, b] = [rand([2, 3, 3, 4], 31), rand([3, 2, 3, 2], 32), rand([2], 33)];
+    const y = F.convTranspose2d(x, w, b, [2, 1], [1, 2], [1, 1], [2, 3]);
+    // op 1 with stride 1 is allowed along the width: below the dilation 3
+    assert.deepEqual(y.shape, [2, 2, 2 * 2 - 2 + 2 * 2 + 1 + 1, 3 * 1 - 4 + 3 * 1 + 1 + 1]);
+    const expected = directConvTranspose2d(x, w, b, [2, 1], [1, 2], [1, 1], [2, 3]);
+    y.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-12, `${i}: ${v} vs ${expected[i]}`));
+    gradcheck((x, w, b) => F.convTranspose2d(x, w, b, [2, 1], [1, 2], [1, 1], [2, 3]), [x, w, b]);
+    gradcheck((x, w, b) => F.convTranspose1d(x, w, b, 2, 1, 2, 3), [rand([2, 3, 5], 34), rand([3, 2, 3], 35), rand([2], 36)]);
+    assert.deepEqual(F.convTranspose1d(rand([3, 5], 37), rand([3, 2, 4], 38), null, 1, 0, 0, 2).shape, [2, 11]);
+    assertFloat32Matches((x, w, b) => F.convTranspose2d(x, w, b, 2, 1, 1, [3, 2]), [rand([2, 4, 5, 6], 39), rand([4, 3, 3, 3], 40), rand([3], 41)], 42);
+    assert.throws(() => F.convTranspose2d(rand([1, 2, 4, 4]), rand([2, 1, 3, 3]), null, 1, 0, 2, 2), /output padding must be smaller than either stride or dilation/);
+    assert.throws(() => F.convTranspose2d(rand([1, 1, 1, 1]), rand([1, 1, 3, 3]), null, 1, 3, 0, 2), /kernel 3 \(5 wide with dilation 2\) gives an output of size -1 .*Output size is too small/);
+    assert.throws(() => F.convTranspose2d(rand([1, 1, 2, 2]), rand([1, 1, 2, 2]), null, 1, 0, 0, 0), /dilation should be greater than zero/);
+  });
 
   it('unequal strides, paddings and kernels; an unbatched input', () => {
     gradcheck((x, w, b) => F.convTranspose2d(x, w, b, [2, 1], [1, 0], [1, 0]), [rand([1, 2, 3, 3], 11), rand([2, 3, 3, 2], 12), rand([3], 13)]);

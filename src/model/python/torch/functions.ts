@@ -370,6 +370,20 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     const padding: number | [number, number] = pads.length === 1 ? pads[0] : [pads[0], pads[1]];
     return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), padding, torch.int(a.groups, r), pairOf(a.dilation, r)));
   });
+  // The engine's transposed convolution has no channel groups: groups other than 1 are not followed.
+  const ungrouped = (a: Bound, name: string, r: Range) => {
+    if (torch.int(a.groups, r) !== 1) throw new CantFollow(new PyOpaque(`${name}(groups=...) other than 1`, r), r);
+  };
+  fn(functional, 'conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)', (a, r) => {
+    ungrouped(a, 'conv_transpose1d', r);
+    const b = a.bias === null ? null : T_(a.bias, r);
+    return wrap(F.convTranspose1d(T_(a.input, r), T_(a.weight, r), b, torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.output_padding, r), torch.int(a.dilation, r)));
+  });
+  fn(functional, 'conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)', (a, r) => {
+    ungrouped(a, 'conv_transpose2d', r);
+    const b = a.bias === null ? null : T_(a.bias, r);
+    return wrap(F.convTranspose2d(T_(a.input, r), T_(a.weight, r), b, pairOf(a.stride, r), pairOf(a.padding, r), pairOf(a.output_padding, r), pairOf(a.dilation, r)));
+  });
   fn(functional, 'max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
     if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool1d with ceil_mode or return_indices', r), r);
     return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.dilation, r)));

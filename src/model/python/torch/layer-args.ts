@@ -51,7 +51,6 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   BatchNorm2d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
   ConvTranspose2d: [
     { name: 'groups', harmless: ones },
-    { name: 'dilation', harmless: ones },
     { name: 'padding_mode', harmless: is('zeros') },
     ...DEVICE,
   ],

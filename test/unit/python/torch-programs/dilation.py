@@ -30,3 +30,17 @@ show('f_conv2d_same', F.conv2d(x, w2, padding='same', dilation=(1, 2)))
 show('f_conv2d_valid', F.conv2d(x, w2, torch.ones(4, dtype=torch.float64), 1, 'valid'))
 show('f_conv1d_same', F.conv1d(x[:, :, 0], w1, None, 1, 'same', 3))
 show('f_conv1d_valid', F.conv1d(x[:, :, 1], w1, padding='valid', stride=2))
+
+# Transposed convolutions with dilation: (H − 1)·stride − 2·padding + dilation·(K − 1) + output_padding + 1,
+# output_padding below the stride or the dilation.
+wt2 = torch.arange(3 * 2 * 3 * 2, dtype=torch.float64).mul(0.19).sin().reshape(3, 2, 3, 2)
+wt1 = torch.arange(3 * 2 * 4, dtype=torch.float64).mul(0.29).cos().reshape(3, 2, 4)
+show('f_conv_transpose2d', F.conv_transpose2d(x, wt2, torch.tensor([0.5, -0.5], dtype=torch.float64), 2, 1, 1, 1, 2))
+show('f_conv_transpose2d_pairs', F.conv_transpose2d(x, wt2, stride=(1, 2), padding=(2, 0), output_padding=(1, 0), dilation=(2, 3)))
+show('f_conv_transpose1d', F.conv_transpose1d(x[:, :, 0], wt1, None, 1, 2, 1, 1, 3))
+show('f_conv_transpose1d_unbatched', F.conv_transpose1d(x[0, :, 1], wt1, dilation=2, stride=3))
+# The layer (float32 weights of its own draw): its shape, and the functional call on its weights.
+ct = nn.ConvTranspose2d(3, 2, (3, 2), stride=2, padding=1, output_padding=1, dilation=2)
+xf = x.detach().float()
+print(list(ct(xf).shape), (ct(xf) - F.conv_transpose2d(xf, ct.weight, ct.bias, 2, 1, 1, 1, 2)).abs().max().item() < 1e-6)
+print(ct.dilation, ct.weight.shape, nn.ConvTranspose2d(1, 1, 2, 1, 0, 0, 1, True, 3).dilation)
