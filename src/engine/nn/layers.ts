@@ -219,6 +219,45 @@ export class ConvTranspose2d extends Module {
   }
 }
 
+export interface ConvTranspose1dOptions extends InitOptions {
+  stride?: number;
+  padding?: number;
+  /** Extra length added to one end of the output (below the stride or the dilation). */
+  outputPadding?: number;
+  dilation?: number;
+  bias?: boolean;
+}
+
+/** Weight [in_channels, out_channels, k], as PyTorch's ConvTranspose1d stores it; PyTorch's default init (fans from axis 1). */
+export class ConvTranspose1d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: number;
+  readonly padding: number;
+  readonly outputPadding: number;
+  readonly dilation: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    { stride = 1, padding = 0, outputPadding = 0, dilation = 1, bias = true, dtype = scopeDtype(), rng }: ConvTranspose1dOptions = {},
+  ) {
+    super();
+    const counts = [['in_channels', inChannels, 1], ['out_channels', outChannels, 1], ['kernel_size', kernelSize, 1], ['stride', stride, 1], ['padding', padding, 0], ['output_padding', outputPadding, 0], ['dilation', dilation, 1]] as const;
+    for (const [name, v, min] of counts) checkCount('ConvTranspose1d', name, v, min);
+    [this.stride, this.padding, this.outputPadding, this.dilation] = [stride, padding, outputPadding, dilation];
+    const r = needRng(rng, 'ConvTranspose1d');
+    this.weight = this.registerParameter('weight', zeros([inChannels, outChannels, kernelSize], dtype));
+    this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
+    init.defaultConv(this.weight, this.bias, r);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.convTranspose1d(x, this.weight, this.bias, this.stride, this.padding, this.outputPadding, this.dilation);
+  }
+}
+
 export interface PoolOptions {
   /** Defaults to the kernel size, as PyTorch's stride=None. */
   stride?: Pair | null;

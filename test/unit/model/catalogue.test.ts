@@ -151,6 +151,7 @@ describe('the layer catalogue', () => {
       Linear: { entry: '{Linear: {in_features: 4, out_features: 3}}', input: '[4]', output: '[3]' },
       Conv1d: { entry: '{Conv1d: {in_channels: 2, out_channels: 3, kernel_size: 3, padding: 1}}', input: '[2, 6]', output: '[3, 6]' },
       Conv2d: { entry: '{Conv2d: {in_channels: 2, out_channels: 3, kernel_size: 3, stride: 2}}', input: '[2, 7, 7]', output: '[3, 3, 3]' },
+      ConvTranspose1d: { entry: '{ConvTranspose1d: {in_channels: 3, out_channels: 2, kernel_size: 4, stride: 3, padding: 1, dilation: 2}}', input: '[3, 5]', output: '[2, 17]' },
       ConvTranspose2d: { entry: '{ConvTranspose2d: {in_channels: 3, out_channels: 2, kernel_size: 3, stride: 2, padding: 1, output_padding: 1, dilation: [2, 1]}}', input: '[3, 4, 5]', output: '[2, 10, 10]' },
       MaxPool1d: { entry: '{MaxPool1d: {kernel_size: 2}}', input: '[2, 6]', output: '[2, 3]' },
       AvgPool1d: { entry: '{AvgPool1d: {kernel_size: 3, stride: 2, padding: 1}}', input: '[2, 6]', output: '[2, 3]' },

@@ -32,6 +32,13 @@ const AVG_POOL: Extra[] = [
   { name: 'count_include_pad', harmless: is(true) },
 ];
 
+// The engine's transposed convolution has no channel groups.
+const CONV_TRANSPOSE: Extra[] = [
+  { name: 'groups', harmless: ones },
+  { name: 'padding_mode', harmless: is('zeros') },
+  ...DEVICE,
+];
+
 export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Linear: DEVICE,
   Conv1d: [{ name: 'padding_mode', harmless: is('zeros') }, ...DEVICE],
@@ -49,11 +56,8 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Softplus: [],
   BatchNorm1d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
   BatchNorm2d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
-  ConvTranspose2d: [
-    { name: 'groups', harmless: ones },
-    { name: 'padding_mode', harmless: is('zeros') },
-    ...DEVICE,
-  ],
+  ConvTranspose1d: CONV_TRANSPOSE,
+  ConvTranspose2d: CONV_TRANSPOSE,
   LayerNorm: [{ name: 'bias', harmless: is(true) }, ...DEVICE],
   Dropout: INPLACE,
   Embedding: [
@@ -74,10 +78,12 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
  * torch 1.13's signatures (test/parity/layer-signatures.test.ts).
  */
 const CONV_ORDER = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode', 'device', 'dtype'];
+const CONV_TRANSPOSE_ORDER = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'];
 export const TORCH_POSITIONAL: Partial<Record<LayerType, readonly string[]>> = {
   Conv1d: CONV_ORDER,
   Conv2d: CONV_ORDER,
-  ConvTranspose2d: ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'],
+  ConvTranspose1d: CONV_TRANSPOSE_ORDER,
+  ConvTranspose2d: CONV_TRANSPOSE_ORDER,
   // 1.13's LayerNorm has no bias argument (later PyTorch's does): it is keyword-only here.
   LayerNorm: ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'],
   // and its Embedding has no _freeze (2.0's): keyword-only here too.

@@ -44,3 +44,6 @@ ct = nn.ConvTranspose2d(3, 2, (3, 2), stride=2, padding=1, output_padding=1, dil
 xf = x.detach().float()
 print(list(ct(xf).shape), (ct(xf) - F.conv_transpose2d(xf, ct.weight, ct.bias, 2, 1, 1, 1, 2)).abs().max().item() < 1e-6)
 print(ct.dilation, ct.weight.shape, nn.ConvTranspose2d(1, 1, 2, 1, 0, 0, 1, True, 3).dilation)
+ct1 = nn.ConvTranspose1d(3, 2, 4, 3, 1, 0, 1, True, 2)
+x1 = x.detach().float()[:, :, 0]
+print(list(ct1(x1).shape), list(ct1.weight.shape), (ct1(x1) - F.conv_transpose1d(x1, ct1.weight, ct1.bias, 3, 1, 0, 1, 2)).abs().max().item() < 1e-6)
