@@ -47,33 +47,47 @@ function convAttrs<P extends number | [number, number]>(stride: P, padding: P, g
   const dilated = JSON.stringify(dilation) !== JSON.stringify(dense);
   return { stride, padding, ...(groups === 1 ? {} : { groups }), ...(dilated ? { dilation } : {}) };
 }
-/** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding). */
-export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0): Tensor =>
-  apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding) });
-export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
-  apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
+/** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding, dilation) (no groups). */
+export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0, dilation: Pair = 1): Tensor =>
+  apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding), dilation: pair(dilation) });
+export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, dilation: Pair = 1): Tensor =>
+  apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), dilation: pair(dilation) });
 export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
   apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
+/**
+ * F.conv_transpose1d over (N, C_in, L) or (C_in, L), weight (C_in, C_out, K): the 2-D op with a unit
+ * height axis, as max_pool1d rides on max_pool2d, so both share its gradients.
+ */
+export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, stride = 1, padding = 0, outputPadding = 0, dilation = 1): Tensor {
+  if ((x.rank !== 2 && x.rank !== 3) || weight.rank !== 3) {
+    throw new ShapeError(`conv_transpose1d: expected input of rank 3 (or 2 unbatched) and weight of rank 3, got ${formatShape(x.shape)} and ${formatShape(weight.shape)}`);
+  }
+  return squeeze(convTranspose2d(unsqueeze(x, -2), unsqueeze(weight, 2), bias, [1, stride], [0, padding], [0, outputPadding], [1, dilation]), -2);
+}
 
 /**
  * F.max_pool1d / F.avg_pool1d over (N, C, L) or (C, L): the 2-D window of height 1 on the input with
  * a unit height axis, so both share the 2-D ops' gradients. PyTorch's checks come first, with its
  * 1-D names and sizes.
  */
-function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stride: number | null, padding: number): Tensor {
+function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stride: number | null, padding: number, dilation = 1): Tensor {
   if (x.rank !== 2 && x.rank !== 3) throw new ShapeError(`${op}: expected input (N,C,L) or (C,L), got ${formatShape(x.shape)}`);
   const s = stride ?? kernel;
-  for (const [name, v, min] of [['kernel size', kernel, 1], ['stride', s, 1], ['padding', padding, 0]] as const) {
+  for (const [name, v, min] of [['kernel size', kernel, 1], ['stride', s, 1], ['padding', padding, 0], ['dilation', dilation, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new ShapeError(`${op}: ${name} must be an integer ≥ ${min}, got ${v}`);
   }
   if (padding > kernel / 2) throw new ShapeError(`${op}: padding ${padding} should be at most half of kernel size ${kernel}`);
   const length = x.shape[x.rank - 1];
-  const out = windowOutputLength(length, kernel, s, padding);
-  if (out < 1) throw new ShapeError(`${op}: kernel ${kernel} does not fit an input of length ${length} with padding ${padding} (output length ${out})`);
+  const out = windowOutputLength(length, kernel, s, padding, dilation);
+  if (out < 1) {
+    const dilated = dilation === 1 ? `${kernel}` : `${kernel} (${dilation * (kernel - 1) + 1} wide with dilation ${dilation})`;
+    throw new ShapeError(`${op}: kernel ${dilated} does not fit an input of length ${length} with padding ${padding} (output length ${out})`);
+  }
   const attrs = { kernel: [1, kernel] as [number, number], stride: [1, s] as [number, number], padding: [0, padding] as [number, number] };
-  return squeeze(apply(op === 'max_pool1d' ? 'max_pool2d' : 'avg_pool2d', [unsqueeze(x, -2)], attrs), -2);
+  if (op === 'avg_pool1d') return squeeze(apply('avg_pool2d', [unsqueeze(x, -2)], attrs), -2);
+  return squeeze(apply('max_pool2d', [unsqueeze(x, -2)], { ...attrs, dilation: [1, dilation] }), -2);
 }
-export const maxPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0): Tensor => pool1d('max_pool1d', x, kernel, stride, padding);
+export const maxPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0, dilation = 1): Tensor => pool1d('max_pool1d', x, kernel, stride, padding, dilation);
 /** count_include_pad=True, PyTorch's default. */
 export const avgPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0): Tensor => pool1d('avg_pool1d', x, kernel, stride, padding);
 

@@ -22,6 +22,9 @@ export interface PoolGeometry {
   pw: number;
   oh: number;
   ow: number;
+  /** Max pooling's dilation: the window's elements dh rows and dw columns apart (1 when absent). */
+  dh?: number;
+  dw?: number;
   shape: Shape;
 }
 
@@ -44,6 +47,8 @@ function indices(n: number): { argmax: Int32Array; argmaxStorage: Float32Array }
 
 /** Each window's maximum (the first on ties, a NaN wins as in PyTorch; padding never competes). */
 export function maxPool(x: FloatArray, g: PoolGeometry): MaxPoolResult {
+  // A dilated window (rare: WaveNet-style pooling) is JavaScript's alone, in every dtype.
+  if ((g.dh ?? 1) !== 1 || (g.dw ?? 1) !== 1) return maxPoolJs(x, g);
   return maxPoolKernel(x, g) ?? maxPoolJs(x, g);
 }
 
@@ -75,7 +80,8 @@ export function maxPoolKernel(x: FloatArray, g: PoolGeometry): MaxPoolResult | n
 
 /**
  * Calls `visit` once per window, in output order (q), with the window's in-bounds rows [y0, y1) and
- * columns [x0, x1) of the plane starting at `base`: padding is clipped away here, once, for every
+ * columns [x0, x1) of the plane starting at `base` (a dilated window's taps are every dh-th row and
+ * dw-th column from y0 and x0; only max pooling has one): padding is clipped away here, once, for every
  * pooling loop in JavaScript. A call per window (not per element) costs little beside the window's
  * own kh·kw work.
  */
@@ -84,20 +90,29 @@ export function eachWindow(
   visit: (q: number, base: number, y0: number, y1: number, x0: number, x1: number) => void,
 ): void {
   const { planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+  const dh = g.dh ?? 1;
+  const dw = g.dw ?? 1;
   for (let pl = 0, q = 0; pl < planes; pl++) {
     const base = pl * h * w;
     for (let y = 0; y < oh; y++) {
-      const y0 = Math.max(y * sh - ph, 0);
-      const y1 = Math.min(y * sh - ph + kh, h);
+      const y0 = firstTap(y * sh - ph, dh);
+      const y1 = Math.min(y * sh - ph + (kh - 1) * dh + 1, h);
       for (let xq = 0; xq < ow; xq++, q++) {
-        visit(q, base, y0, y1, Math.max(xq * sw - pw, 0), Math.min(xq * sw - pw + kw, w));
+        visit(q, base, y0, y1, firstTap(xq * sw - pw, dw), Math.min(xq * sw - pw + (kw - 1) * dw + 1, w));
       }
     }
   }
 }
 
+/** A window starting at `start` (maybe in the padding) with taps `d` apart: its first tap at or after 0. */
+function firstTap(start: number, d: number): number {
+  return start >= 0 ? start : start + Math.ceil(-start / d) * d;
+}
+
 export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
   const w = g.w;
+  const dh = g.dh ?? 1;
+  const dw = g.dw ?? 1;
   const out = likeUnzeroed(xd, g.planes * g.oh * g.ow);
   const idx = indices(out.length);
   const argmax = idx.argmax;
@@ -105,8 +120,8 @@ export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
     // Padding counts as -inf, so only in-bounds elements compete.
     let best = -Infinity;
     let at = base + y0 * w + x0;
-    for (let iy = y0; iy < y1; iy++) {
-      for (let ix = x0; ix < x1; ix++) {
+    for (let iy = y0; iy < y1; iy += dh) {
+      for (let ix = x0; ix < x1; ix += dw) {
         const i = base + iy * w + ix;
         const v = xd[i];
         if (v > best || Number.isNaN(v)) {

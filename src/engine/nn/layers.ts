@@ -192,12 +192,13 @@ export class ConvTranspose2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
 
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
-    { stride = 1, padding = 0, outputPadding = 0, bias = true, dtype = scopeDtype(), rng }: ConvTranspose2dOptions = {},
+    { stride = 1, padding = 0, outputPadding = 0, dilation = 1, bias = true, dtype = scopeDtype(), rng }: ConvTranspose2dOptions = {},
   ) {
     super();
     checkCount('ConvTranspose2d', 'in_channels', inChannels, 1);
@@ -206,6 +207,7 @@ export class ConvTranspose2d extends Module {
     this.stride = pairOf('ConvTranspose2d', 'stride', stride, 1);
     this.padding = pairOf('ConvTranspose2d', 'padding', padding, 0);
     this.outputPadding = pairOf('ConvTranspose2d', 'output_padding', outputPadding, 0);
+    this.dilation = pairOf('ConvTranspose2d', 'dilation', dilation, 1);
     const r = needRng(rng, 'ConvTranspose2d');
     this.weight = this.registerParameter('weight', zeros([inChannels, outChannels, ...this.kernelSize], dtype));
     this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
@@ -213,7 +215,46 @@ export class ConvTranspose2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.convTranspose2d(x, this.weight, this.bias, this.stride, this.padding, this.outputPadding);
+    return F.convTranspose2d(x, this.weight, this.bias, this.stride, this.padding, this.outputPadding, this.dilation);
+  }
+}
+
+export interface ConvTranspose1dOptions extends InitOptions {
+  stride?: number;
+  padding?: number;
+  /** Extra length added to one end of the output (below the stride or the dilation). */
+  outputPadding?: number;
+  dilation?: number;
+  bias?: boolean;
+}
+
+/** Weight [in_channels, out_channels, k], as PyTorch's ConvTranspose1d stores it; PyTorch's default init (fans from axis 1). */
+export class ConvTranspose1d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: number;
+  readonly padding: number;
+  readonly outputPadding: number;
+  readonly dilation: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    { stride = 1, padding = 0, outputPadding = 0, dilation = 1, bias = true, dtype = scopeDtype(), rng }: ConvTranspose1dOptions = {},
+  ) {
+    super();
+    const counts = [['in_channels', inChannels, 1], ['out_channels', outChannels, 1], ['kernel_size', kernelSize, 1], ['stride', stride, 1], ['padding', padding, 0], ['output_padding', outputPadding, 0], ['dilation', dilation, 1]] as const;
+    for (const [name, v, min] of counts) checkCount('ConvTranspose1d', name, v, min);
+    [this.stride, this.padding, this.outputPadding, this.dilation] = [stride, padding, outputPadding, dilation];
+    const r = needRng(rng, 'ConvTranspose1d');
+    this.weight = this.registerParameter('weight', zeros([inChannels, outChannels, kernelSize], dtype));
+    this.bias = bias ? this.registerParameter('bias', zeros([outChannels], dtype)) : null;
+    init.defaultConv(this.weight, this.bias, r);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.convTranspose1d(x, this.weight, this.bias, this.stride, this.padding, this.outputPadding, this.dilation);
   }
 }
 
@@ -247,12 +288,17 @@ abstract class Pool1d extends Module {
 }
 
 export class MaxPool1d extends Pool1d {
-  constructor(kernelSize: number | [number], options: Pool1dOptions = {}) {
+  /** The window's elements this far apart (PyTorch's dilation). */
+  readonly dilation: number;
+
+  constructor(kernelSize: number | [number], options: Pool1dOptions & { dilation?: number } = {}) {
     super('MaxPool1d', kernelSize, options);
+    this.dilation = options.dilation ?? 1;
+    checkCount('MaxPool1d', 'dilation', this.dilation, 1);
   }
 
   forward(x: Tensor): Tensor {
-    return F.maxPool1d(x, this.kernelSize, this.stride, this.padding);
+    return F.maxPool1d(x, this.kernelSize, this.stride, this.padding, this.dilation);
   }
 }
 
@@ -282,12 +328,16 @@ abstract class Pool2d extends Module {
 }
 
 export class MaxPool2d extends Pool2d {
-  constructor(kernelSize: Pair, options: PoolOptions = {}) {
+  /** The window's elements this many rows and columns apart (PyTorch's dilation). */
+  readonly dilation: [number, number];
+
+  constructor(kernelSize: Pair, options: PoolOptions & { dilation?: Pair } = {}) {
     super('MaxPool2d', kernelSize, options);
+    this.dilation = pairOf('MaxPool2d', 'dilation', options.dilation ?? 1, 1);
   }
 
   forward(x: Tensor): Tensor {
-    return F.maxPool2d(x, this.kernelSize, this.stride, this.padding);
+    return F.maxPool2d(x, this.kernelSize, this.stride, this.padding, this.dilation);
   }
 }
 

@@ -11,15 +11,19 @@ export interface ConvAttrs {
   conv1d: { stride: number; padding: number; groups?: number; dilation?: number };
   /** inputs: [x (N,C,H,W), weight (O,C/groups,KH,KW)] or with bias (O); groups defaults to 1 */
   conv2d: { stride: [number, number]; padding: [number, number]; groups?: number; dilation?: [number, number] };
-  /** inputs: [x (N,C_in,H,W), weight (C_in,C_out,KH,KW)] or with bias (C_out); the adjoint of conv2d in x */
-  conv_transpose2d: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number] };
-  max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
+  /** inputs: [x (N,C_in,H,W), weight (C_in,C_out,KH,KW)] or with bias (C_out); the adjoint of conv2d in x; dilation defaults to [1, 1] */
+  conv_transpose2d: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number]; dilation?: [number, number] };
+  /** dilation defaults to [1, 1]: its window's elements that many rows and columns apart */
+  max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation?: [number, number] };
   /** count_include_pad=True, PyTorch's default */
   avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
 }
 
-/** floor((size + 2·padding − dilation·(kernel − 1) − 1)/stride) + 1, refusing what PyTorch refuses. */
-function outputSize(op: string, size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
+/**
+ * floor((size + 2·padding − dilation·(kernel − 1) − 1)/stride) + 1, refusing what PyTorch refuses;
+ * `pytorchSays` is PyTorch's own words for a window that does not fit (a pooling's differ).
+ */
+function outputSize(op: string, size: number, kernel: number, stride: number, padding: number, dilation = 1, pytorchSays = "Kernel size can't be greater than actual input size"): number {
   if (!(stride >= 1) || !Number.isInteger(stride)) throw new ShapeError(`${op}: stride must be a positive integer, got ${stride}`);
   if (!(padding >= 0) || !Number.isInteger(padding)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${padding}`);
   if (!(dilation >= 1) || !Number.isInteger(dilation)) throw new ShapeError(`${op}: dilation should be greater than zero, got ${dilation}`);
@@ -27,7 +31,7 @@ function outputSize(op: string, size: number, kernel: number, stride: number, pa
   const out = windowOutputLength(size, kernel, stride, padding, dilation);
   if (out < 1) {
     const dilated = dilation === 1 ? `${kernel}` : `${kernel} (${span} wide with dilation ${dilation})`;
-    throw new ShapeError(`${op}: kernel ${dilated} does not fit an input of size ${size} with padding ${padding} (output size ${out}; PyTorch: "Kernel size can't be greater than actual input size")`);
+    throw new ShapeError(`${op}: kernel ${dilated} does not fit an input of size ${size} with padding ${padding} (output size ${out}; PyTorch: "${pytorchSays}")`);
   }
   return out;
 }
@@ -173,10 +177,11 @@ function conv2dGeometry(inputs: readonly Tensor[], stride: [number, number], pad
 
 /**
  * A transposed convolution as the conv2d it is the adjoint of: that convolution's input is this
- * one's output (C_out channels of (H−1)·stride − 2·padding + K + output_padding), its output this
- * one's input (C_in channels of H × W), and both share the weight (C_in, C_out, KH, KW).
+ * one's output (C_out channels of (H−1)·stride − 2·padding + dilation·(K − 1) + output_padding + 1),
+ * its output this one's input (C_in channels of H × W), and both share the weight (C_in, C_out, KH, KW)
+ * and the dilation.
  */
-function convTransposeGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number], outputPadding: [number, number]): ConvGeometry {
+function convTransposeGeometry(inputs: readonly Tensor[], stride: [number, number], padding: [number, number], outputPadding: [number, number], dilation: [number, number]): ConvGeometry {
   const op = 'conv_transpose2d';
   const [x, wt, bias] = inputs;
   if ((x.rank !== 4 && x.rank !== 3) || wt.rank !== 4) {
@@ -190,18 +195,24 @@ function convTransposeGeometry(inputs: readonly Tensor[], stride: [number, numbe
   if (cin !== wc) throw new ShapeError(`${op}: input ${formatShape(x.shape)} has ${cin} channels but weight ${formatShape(wt.shape)} expects ${wc}`);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} must be [${cout}] to match weight ${formatShape(wt.shape)}`);
   const size = (i: 0 | 1, inSize: number, k: number) => {
-    const [s, p, op2] = [stride[i], padding[i], outputPadding[i]];
+    const [s, p, op2, d] = [stride[i], padding[i], outputPadding[i], dilation[i]];
     if (!(s >= 1) || !Number.isInteger(s)) throw new ShapeError(`${op}: stride must be a positive integer, got ${s}`);
     if (!(p >= 0) || !Number.isInteger(p)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${p}`);
+    if (!(d >= 1) || !Number.isInteger(d)) throw new ShapeError(`${op}: dilation should be greater than zero, got ${d}`);
     // PyTorch: "output padding must be smaller than either stride or dilation"
-    if (!(op2 >= 0) || !Number.isInteger(op2) || op2 >= s) throw new ShapeError(`${op}: output padding must be smaller than either stride or dilation, got output_padding ${op2} and stride ${s}`);
-    const out = (inSize - 1) * s - 2 * p + k + op2;
-    if (out < 1) throw new ShapeError(`${op}: an input of size ${inSize} with stride ${s}, padding ${p} and kernel ${k} gives an output of size ${out}`);
+    if (!(op2 >= 0) || !Number.isInteger(op2) || (op2 >= s && op2 >= d)) {
+      throw new ShapeError(`${op}: output padding must be smaller than either stride or dilation, got output_padding ${op2}, stride ${s} and dilation ${d}`);
+    }
+    const out = (inSize - 1) * s - 2 * p + d * (k - 1) + op2 + 1;
+    if (out < 1) {
+      const kernel = d === 1 ? `kernel ${k}` : `kernel ${k} (${d * (k - 1) + 1} wide with dilation ${d})`;
+      throw new ShapeError(`${op}: an input of size ${inSize} with stride ${s}, padding ${p} and ${kernel} gives an output of size ${out} (PyTorch: "Output size is too small")`);
+    }
     return out;
   };
   const oh = size(0, h, kh);
   const ow = size(1, w, kw);
-  return { n, c: cout, h: oh, w: ow, o: cin, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], dh: 1, dw: 1, oh: h, ow: w };
+  return { n, c: cout, h: oh, w: ow, o: cin, kh, kw, sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], dh: dilation[0], dw: dilation[1], oh: h, ow: w };
 }
 
 // The transposed convolution runs conv2d's kernels with the roles swapped: its forward pass is
@@ -231,7 +242,7 @@ function convTransposeBackward(gy: FloatArray, inputs: readonly Tensor[], g: Con
   return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.c, g.h * g.w) : null];
 }
 
-function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [number, number], padding: [number, number]): PoolGeometry {
+function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [number, number], padding: [number, number], [dh, dw]: [number, number] = [1, 1]): PoolGeometry {
   if (x.length !== 3 && x.length !== 4) throw new ShapeError(`${op}: expected input (N,C,H,W) or (C,H,W), got ${formatShape(x)}`);
   const [kh, kw] = kernel;
   const [ph, pw] = padding;
@@ -241,12 +252,12 @@ function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [n
   }
   const h = x[x.length - 2];
   const w = x[x.length - 1];
-  const oh = outputSize(op, h, kh, stride[0], ph);
-  const ow = outputSize(op, w, kw, stride[1], pw);
+  const oh = outputSize(op, h, kh, stride[0], ph, dh, 'Output size is too small');
+  const ow = outputSize(op, w, kw, stride[1], pw, dw, 'Output size is too small');
   const lead = x.slice(0, -2);
   let planes = 1;
   for (const d of lead) planes *= d;
-  return { planes, h, w, kh, kw, sh: stride[0], sw: stride[1], ph, pw, oh, ow, shape: [...lead, oh, ow] };
+  return { planes, h, w, kh, kw, sh: stride[0], sw: stride[1], ph, pw, oh, ow, dh, dw, shape: [...lead, oh, ow] };
 }
 
 export const convOps: OpTable<ConvAttrs> = {
@@ -270,8 +281,8 @@ export const convOps: OpTable<ConvAttrs> = {
   }),
   conv_transpose2d: defineOp({
     saves: eachOther,
-    forward: (inputs, { stride, padding, outputPadding }) => {
-      const g = convTransposeGeometry(inputs, stride, padding, outputPadding);
+    forward: (inputs, { stride, padding, outputPadding, dilation = [1, 1] as [number, number] }) => {
+      const g = convTransposeGeometry(inputs, stride, padding, outputPadding, dilation);
       const shape = inputs[0].rank === 4 ? [g.n, g.c, g.h, g.w] : [g.c, g.h, g.w];
       return { data: convTransposeForward(inputs, g), shape, saved: g };
     },
@@ -280,8 +291,8 @@ export const convOps: OpTable<ConvAttrs> = {
   // d max = dy at the window's maximum (the first on ties, a NaN wins as in PyTorch), 0 elsewhere
   max_pool2d: defineOp({
     saves: [0],
-    forward: ([x], { kernel, stride, padding }) => {
-      const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding);
+    forward: ([x], { kernel, stride, padding, dilation }) => {
+      const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding, dilation);
       const { out, argmax, argmaxStorage } = maxPool(x.data, g);
       // The storage is saved beside its view so the step scope can give it back (step-scope.ts).
       return { data: out, shape: g.shape, saved: { argmax, argmaxStorage } };

@@ -16,6 +16,7 @@ const intOrPair = (min: number) => ({ kind: 'int-or-pair', min }) as const;
 
 export type BlockLayerType =
   | 'Residual'
+  | 'ConvTranspose1d'
   | 'ConvTranspose2d'
   | 'GroupNorm'
   | 'InstanceNorm1d'
@@ -105,6 +106,74 @@ function pixelShuffle(layer: 'PixelShuffle' | 'PixelUnshuffle'): LayerDef {
   });
 }
 
+/**
+ * ConvTranspose1d/2d (the gradient of Conv1d/2d with respect to its input): weight [in_channels,
+ * out_channels, k…], each output side (in − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1.
+ */
+function convTranspose(spatial: 1 | 2): LayerDef {
+  const type = `ConvTranspose${spatial}d`;
+  const t = (min: number) => (spatial === 1 ? ({ kind: 'int', min } as const) : intOrPair(min));
+  const hw = spatial === 2 ? ' An integer or [height, width].' : '';
+  const axes = spatial === 1 ? '[channels, length]' : '[channels, height, width]';
+  const sides = (v: ArgValue | undefined, fallback: number) => (spatial === 1 ? [n(v ?? fallback)] : pair(v ?? fallback));
+  return entry<nn.ConvTranspose1d | nn.ConvTranspose2d>({
+    doc: `Applies a ${spatial}D transposed convolution (the gradient of Conv${spatial}d with respect to its input) over an input ${axes} (torch.nn.${type}): each input position adds the kernel onto the output at stride steps, the upsampling of a decoder. Weight shape [in_channels, out_channels, ${spatial === 1 ? 'k' : 'kh, kw'}].`,
+    torch: `torch.nn.${type}`,
+    args: [
+      { name: 'in_channels', type: { kind: 'int', min: 1 }, doc: 'Number of channels of the input (axis 1 of the batch).' },
+      { name: 'out_channels', type: { kind: 'int', min: 1 }, doc: 'Number of channels the transposed convolution produces.' },
+      { name: 'kernel_size', type: t(1), doc: `Size of the convolving kernel.${hw}` },
+      { name: 'stride', type: t(1), default: 1, doc: `Stride of the convolution: the output grows by this factor.${hw}` },
+      { name: 'padding', type: t(0), default: 0, doc: `Removes this many positions from both ends of each output side.${hw}` },
+      { name: 'output_padding', type: t(0), default: 0, doc: `Extra size added to one side of each output dimension; smaller than the stride or the dilation.${hw}` },
+      { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'If true, adds a learnable bias to the output.' },
+      { name: 'dilation', type: t(1), default: 1, doc: `Spacing between kernel taps (1 is dense).${hw}` },
+    ],
+    positional: 3,
+    paramNames: ['weight', 'bias'],
+    params: (a): ParamDef[] => {
+      const out: ParamDef[] = [{ name: 'weight', shape: [n(a.in_channels), n(a.out_channels), ...sides(a.kernel_size, 1)] }];
+      if (a.bias !== false) out.push({ name: 'bias', shape: [n(a.out_channels)] });
+      return out;
+    },
+    check: (a) => {
+      const [s, op, d] = [sides(a.stride, 1), sides(a.output_padding, 0), sides(a.dilation, 1)];
+      const tooLarge = s.some((_, i) => op[i] >= s[i] && op[i] >= d[i]);
+      return tooLarge ? { error: `output_padding ${JSON.stringify(a.output_padding)} must be smaller than the stride ${JSON.stringify(a.stride)} or the dilation ${JSON.stringify(a.dilation ?? 1)} (PyTorch: "output padding must be smaller than either stride or dilation")`, arg: 'output_padding' } : null;
+    },
+    shape: (i: ShapeInput): ShapeResult => {
+      if (i.inShape.length !== spatial + 1) return { error: `${type} expects a per-sample input ${axes} but ${i.from} gives ${formatShape(i.inShape)}` };
+      if (i.inShape[0] !== n(i.args.in_channels)) {
+        return { error: `${type} expects ${n(i.args.in_channels)} input channels but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} channels)`, arg: 'in_channels' };
+      }
+      const [k, s, p, op, dl] = [sides(i.args.kernel_size, 1), sides(i.args.stride, 1), sides(i.args.padding, 0), sides(i.args.output_padding, 0), sides(i.args.dilation, 1)];
+      const size = k.map((_, d) => (i.inShape[1 + d] - 1) * s[d] - 2 * p[d] + dl[d] * (k[d] - 1) + op[d] + 1);
+      if (size.some((v) => v < 1)) return { error: `${type}'s padding ${JSON.stringify(i.args.padding)} removes more than its output of ${formatShape(i.inShape)} from ${i.from} has`, arg: 'padding' };
+      return { shape: [n(i.args.out_channels), ...size] };
+    },
+    module: spatial === 1 ? nn.ConvTranspose1d : nn.ConvTranspose2d,
+    build: (a, run) => {
+      const options = { bias: a.bias !== false, dtype: run.dtype, rng: run.rng };
+      if (spatial === 1) return new nn.ConvTranspose1d(n(a.in_channels), n(a.out_channels), n(a.kernel_size), { ...options, stride: n(a.stride), padding: n(a.padding), outputPadding: n(a.output_padding), dilation: n(a.dilation ?? 1) });
+      return new nn.ConvTranspose2d(n(a.in_channels), n(a.out_channels), pair(a.kernel_size), { ...options, stride: pair(a.stride), padding: pair(a.padding), outputPadding: pair(a.output_padding), dilation: pair(a.dilation ?? 1) });
+    },
+    argsOf: (m) => {
+      const side = (v: number | readonly number[]) => (typeof v === 'number' ? v : [...v]);
+      return {
+        in_channels: m.inChannels,
+        out_channels: m.outChannels,
+        kernel_size: side(m.kernelSize),
+        stride: side(m.stride),
+        padding: side(m.padding),
+        output_padding: side(m.outputPadding),
+        bias: m.bias !== null,
+        dilation: side(m.dilation),
+      };
+    },
+    traits: { weight: 'filters' },
+  });
+}
+
 export const BLOCK_LAYERS = {
   Residual: entry<nn.Residual>({
     doc: 'A skip connection: body(x) + x, or body(x) + shortcut(x) when a shortcut is given (a projection, as in ResNet). Write it as Residual: {body: [...layers], shortcut: [...layers]}; parameters are named body.<j>.… and shortcut.<j>.….',
@@ -121,61 +190,8 @@ export const BLOCK_LAYERS = {
     argsOf: noArgs,
     traits: { container: true, branches: ['body', 'shortcut'], residual: true } satisfies LayerTraits,
   }),
-  ConvTranspose2d: entry<nn.ConvTranspose2d>({
-    doc: "Applies a 2D transposed convolution (the gradient of Conv2d with respect to its input) over an input [channels, height, width] (torch.nn.ConvTranspose2d): each input pixel adds the kernel onto the output at stride steps, the upsampling of a decoder. Weight shape [in_channels, out_channels, kh, kw].",
-    torch: 'torch.nn.ConvTranspose2d',
-    args: [
-      { name: 'in_channels', type: { kind: 'int', min: 1 }, doc: 'Number of channels of the input (axis 1 of the batch).' },
-      { name: 'out_channels', type: { kind: 'int', min: 1 }, doc: 'Number of channels the transposed convolution produces.' },
-      { name: 'kernel_size', type: intOrPair(1), doc: 'Size of the convolving kernel. An integer or [height, width].' },
-      { name: 'stride', type: intOrPair(1), default: 1, doc: 'Stride of the convolution: the output grows by this factor. An integer or [height, width].' },
-      { name: 'padding', type: intOrPair(0), default: 0, doc: 'Removes this many rows and columns from both sides of the output. An integer or [height, width].' },
-      { name: 'output_padding', type: intOrPair(0), default: 0, doc: 'Extra size added to one side of each output dimension; smaller than the stride. An integer or [height, width].' },
-      { name: 'bias', type: { kind: 'bool' }, default: true, doc: 'If true, adds a learnable bias to the output.' },
-    ],
-    positional: 3,
-    paramNames: ['weight', 'bias'],
-    params: (a): ParamDef[] => {
-      const out: ParamDef[] = [{ name: 'weight', shape: [n(a.in_channels), n(a.out_channels), ...pair(a.kernel_size)] }];
-      if (a.bias !== false) out.push({ name: 'bias', shape: [n(a.out_channels)] });
-      return out;
-    },
-    check: (a) => {
-      const [sh, sw] = pair(a.stride);
-      const [oh, ow] = pair(a.output_padding);
-      return oh >= sh || ow >= sw ? { error: `output_padding ${JSON.stringify(a.output_padding)} must be smaller than the stride ${JSON.stringify(a.stride)} (PyTorch: "output padding must be smaller than either stride or dilation")`, arg: 'output_padding' } : null;
-    },
-    shape: (i: ShapeInput): ShapeResult => {
-      if (i.inShape.length !== 3) return { error: `ConvTranspose2d expects a per-sample input [channels, height, width] but ${i.from} gives ${formatShape(i.inShape)}` };
-      if (i.inShape[0] !== n(i.args.in_channels)) {
-        return { error: `ConvTranspose2d expects ${n(i.args.in_channels)} input channels but ${i.from} gives ${formatShape(i.inShape)} (${i.inShape[0]} channels)`, arg: 'in_channels' };
-      }
-      const [k, s, p, op] = [pair(i.args.kernel_size), pair(i.args.stride), pair(i.args.padding), pair(i.args.output_padding)];
-      const size = [0, 1].map((d) => (i.inShape[1 + d] - 1) * s[d] - 2 * p[d] + k[d] + op[d]);
-      if (size.some((v) => v < 1)) return { error: `ConvTranspose2d's padding ${JSON.stringify(i.args.padding)} removes more than its output of ${formatShape(i.inShape)} from ${i.from} has`, arg: 'padding' };
-      return { shape: [n(i.args.out_channels), ...size] };
-    },
-    module: nn.ConvTranspose2d,
-    build: (a, run) =>
-      new nn.ConvTranspose2d(n(a.in_channels), n(a.out_channels), pair(a.kernel_size), {
-        stride: pair(a.stride),
-        padding: pair(a.padding),
-        outputPadding: pair(a.output_padding),
-        bias: a.bias !== false,
-        dtype: run.dtype,
-        rng: run.rng,
-      }),
-    argsOf: (m) => ({
-      in_channels: m.inChannels,
-      out_channels: m.outChannels,
-      kernel_size: [...m.kernelSize],
-      stride: [...m.stride],
-      padding: [...m.padding],
-      output_padding: [...m.outputPadding],
-      bias: m.bias !== null,
-    }),
-    traits: { weight: 'filters' },
-  }),
+  ConvTranspose1d: convTranspose(1),
+  ConvTranspose2d: convTranspose(2),
   GroupNorm: entry<nn.GroupNorm>({
     doc: "Normalises each sample's channels in num_groups groups by the group's own statistics (torch.nn.GroupNorm); weight and bias per channel.",
     torch: 'torch.nn.GroupNorm',

@@ -203,6 +203,7 @@ const poolArgs = (what: string, spatial: 1 | 2): ArgDef[] => {
     { name: 'kernel_size', type: t(1), doc: `Size of the window to take a ${what} over.${hw}` },
     { name: 'stride', type: t(1), defaultFrom: 'kernel_size', doc: 'Stride of the window. Default: kernel_size.' },
     { name: 'padding', type: t(0), default: 0, doc: 'Implicit padding added on both sides, at most half the kernel size.' },
+    ...(what === 'max' ? [{ name: 'dilation', type: t(1), default: 1, doc: `Spacing between the window's elements (1: adjacent).${hw}` }] : []),
   ];
 };
 
@@ -211,9 +212,16 @@ interface PoolWindow {
   kernelSize: number | readonly number[];
   stride: number | readonly number[];
   padding: number | readonly number[];
+  /** Max pooling's only. */
+  dilation?: number | readonly number[];
 }
 
-const poolArgsOf = (m: PoolWindow): Record<string, ArgValue> => ({ kernel_size: list(m.kernelSize), stride: list(m.stride), padding: list(m.padding) });
+const poolArgsOf = (m: PoolWindow): Record<string, ArgValue> => ({
+  kernel_size: list(m.kernelSize),
+  stride: list(m.stride),
+  padding: list(m.padding),
+  ...(m.dilation === undefined ? {} : { dilation: list(m.dilation) }),
+});
 
 /** A pooling layer: no parameters, the input's channels out, the scale of its values kept (the init rules see through it). */
 function pool<M extends nn.Module & PoolWindow>(
@@ -343,9 +351,9 @@ export const LAYERS = {
     argsOf: convArgsOf,
     traits: { weight: 'filters' },
   }),
-  MaxPool1d: pool<nn.MaxPool1d>('MaxPool1d', 1, 'max', nn.MaxPool1d, (a) => new nn.MaxPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding) })),
+  MaxPool1d: pool<nn.MaxPool1d>('MaxPool1d', 1, 'max', nn.MaxPool1d, (a) => new nn.MaxPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding), dilation: n(a.dilation ?? 1) })),
   AvgPool1d: pool<nn.AvgPool1d>('AvgPool1d', 1, 'mean', nn.AvgPool1d, (a) => new nn.AvgPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding) })),
-  MaxPool2d: pool<nn.MaxPool2d>('MaxPool2d', 2, 'max', nn.MaxPool2d, (a) => new nn.MaxPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding) })),
+  MaxPool2d: pool<nn.MaxPool2d>('MaxPool2d', 2, 'max', nn.MaxPool2d, (a) => new nn.MaxPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding), dilation: pair(a.dilation ?? 1) })),
   AvgPool2d: pool<nn.AvgPool2d>('AvgPool2d', 2, 'mean', nn.AvgPool2d, (a) => new nn.AvgPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding) })),
   ReLU: activation<nn.ReLU>({
     doc: 'Applies max(0, x) element-wise (torch.nn.ReLU).',

@@ -1,5 +1,6 @@
 /** The losses, as torch.nn names them: arguments, what the target must be, how the engine builds them, what they expect. */
 import * as nn from '../../engine/nn';
+import type { Tensor } from '../../engine/tensor';
 import type { ArgValue } from '../graph';
 import type { ArgDef, ArgsObject } from './args';
 
@@ -17,14 +18,23 @@ export interface LossTraits {
   applies?: 'sigmoid' | 'log_softmax';
 }
 
+/**
+ * A loss's tensor arguments: class weights (CrossEntropyLoss, NLLLoss), element weights and
+ * positive-class weights (BCELoss, BCEWithLogitsLoss). A script gives them; a spec has no way to.
+ */
+export interface LossTensors {
+  weight?: Tensor | null;
+  posWeight?: Tensor | null;
+}
+
 export interface LossDef {
   doc: string;
   torch: string;
   args: readonly ArgDef[];
   /** What the target must be: the output's own shape, or class indices. */
   target: TargetKind;
-  /** The engine's loss for these arguments (every default filled). */
-  build(args: Record<string, ArgValue>): nn.Loss;
+  /** The engine's loss for these arguments (every default filled) and the script's weight tensors, if any. */
+  build(args: Record<string, ArgValue>, tensors?: LossTensors): nn.Loss;
   traits: LossTraits;
 }
 
@@ -82,7 +92,7 @@ export const LOSSES = {
     torch: 'torch.nn.CrossEntropyLoss',
     args: [reduction, ignoreIndex, { name: 'label_smoothing', type: { kind: 'number', min: 0, max: 1 }, default: 0, doc: 'Mixes the target with the uniform distribution over the classes by this much.' }],
     target: 'classes',
-    build: (a) => new nn.CrossEntropyLoss({ ...reductionOf(a), ignoreIndex: a.ignore_index as number, labelSmoothing: a.label_smoothing as number }),
+    build: (a, t = {}) => new nn.CrossEntropyLoss({ ...reductionOf(a), ignoreIndex: a.ignore_index as number, labelSmoothing: a.label_smoothing as number, weight: t.weight }),
     traits: { input: 'logits', applies: 'log_softmax' },
   },
   NLLLoss: {
@@ -90,7 +100,7 @@ export const LOSSES = {
     torch: 'torch.nn.NLLLoss',
     args: [reduction, ignoreIndex],
     target: 'classes',
-    build: (a) => new nn.NLLLoss({ ...reductionOf(a), ignoreIndex: a.ignore_index as number }),
+    build: (a, t = {}) => new nn.NLLLoss({ ...reductionOf(a), ignoreIndex: a.ignore_index as number, weight: t.weight }),
     traits: { input: 'log-probabilities' },
   },
   BCELoss: {
@@ -98,7 +108,7 @@ export const LOSSES = {
     torch: 'torch.nn.BCELoss',
     args: [reduction],
     target: 'same-shape',
-    build: (a) => new nn.BCELoss(reductionOf(a)),
+    build: (a, t = {}) => new nn.BCELoss({ ...reductionOf(a), weight: t.weight }),
     traits: { input: 'probabilities' },
   },
   BCEWithLogitsLoss: {
@@ -106,7 +116,7 @@ export const LOSSES = {
     torch: 'torch.nn.BCEWithLogitsLoss',
     args: [reduction],
     target: 'same-shape',
-    build: (a) => new nn.BCEWithLogitsLoss(reductionOf(a)),
+    build: (a, t = {}) => new nn.BCEWithLogitsLoss({ ...reductionOf(a), weight: t.weight, posWeight: t.posWeight }),
     traits: { input: 'logits', applies: 'sigmoid' },
   },
 } as const satisfies Record<LossType, LossDef>;

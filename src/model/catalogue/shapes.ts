@@ -48,7 +48,7 @@ export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | nu
     const [kh, kw] = pair(i.args.kernel_size);
     const [sh, sw] = pair(i.args.stride);
     const [ph, pw] = pair(i.args.padding);
-    // pooling layers have no dilation argument here: dense
+    // average pooling has no dilation argument: dense
     const [dh, dw] = pair(i.args.dilation ?? 1);
     const ks = spatial === 1 ? [kh] : [kh, kw];
     const ss = spatial === 1 ? [sh] : [sh, sw];

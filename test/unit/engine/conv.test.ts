@@ -137,11 +137,11 @@ describe('conv2d', () => {
 });
 
 /** Transposed convolution from its definition: each input pixel adds the kernel, scaled by it, onto the output at stride steps. */
-function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[], [oph, opw]: number[]): number[] {
+function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]: number[], [ph, pw]: number[], [oph, opw]: number[], [dh, dw]: number[] = [1, 1]): number[] {
   const [n, cin, h, wd] = x.shape;
   const [, cout, kh, kw] = w.shape;
-  const oh = (h - 1) * sh - 2 * ph + kh + oph;
-  const ow = (wd - 1) * sw - 2 * pw + kw + opw;
+  const oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
+  const ow = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
   const out = new Array(n * cout * oh * ow).fill(0);
   for (let s = 0; s < n; s++) {
     for (let f = 0; f < cout; f++) for (let i = 0; i < oh * ow; i++) out[(s * cout + f) * oh * ow + i] = b ? b.data[f] : 0;
@@ -152,8 +152,8 @@ function directConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, [sh, sw]:
           for (let f = 0; f < cout; f++) {
             for (let i = 0; i < kh; i++) {
               for (let j = 0; j < kw; j++) {
-                const oy = y * sh - ph + i;
-                const ox = xq * sw - pw + j;
+                const oy = y * sh - ph + i * dh;
+                const ox = xq * sw - pw + j * dw;
                 if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
                 out[((s * cout + f) * oh + oy) * ow + ox] += v * w.data[((ch * cout + f) * kh + i) * kw + j];
               }
@@ -236,6 +236,22 @@ describe('conv_transpose2d', () => {
     });
   }
 
+  it('dilation (taps dilation apart): forward is the definition, size (H − 1)·s − 2p + d·(K − 1) + op + 1, gradients match finite differences; 1-D through the 2-D op', () => {
+    const [x, w, b] = [rand([2, 3, 3, 4], 31), rand([3, 2, 3, 2], 32), rand([2], 33)];
+    const y = F.convTranspose2d(x, w, b, [2, 1], [1, 2], [1, 1], [2, 3]);
+    // op 1 with stride 1 is allowed along the width: below the dilation 3
+    assert.deepEqual(y.shape, [2, 2, 2 * 2 - 2 + 2 * 2 + 1 + 1, 3 * 1 - 4 + 3 * 1 + 1 + 1]);
+    const expected = directConvTranspose2d(x, w, b, [2, 1], [1, 2], [1, 1], [2, 3]);
+    y.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-12, `${i}: ${v} vs ${expected[i]}`));
+    gradcheck((x, w, b) => F.convTranspose2d(x, w, b, [2, 1], [1, 2], [1, 1], [2, 3]), [x, w, b]);
+    gradcheck((x, w, b) => F.convTranspose1d(x, w, b, 2, 1, 2, 3), [rand([2, 3, 5], 34), rand([3, 2, 3], 35), rand([2], 36)]);
+    assert.deepEqual(F.convTranspose1d(rand([3, 5], 37), rand([3, 2, 4], 38), null, 1, 0, 0, 2).shape, [2, 11]);
+    assertFloat32Matches((x, w, b) => F.convTranspose2d(x, w, b, 2, 1, 1, [3, 2]), [rand([2, 4, 5, 6], 39), rand([4, 3, 3, 3], 40), rand([3], 41)], 42);
+    assert.throws(() => F.convTranspose2d(rand([1, 2, 4, 4]), rand([2, 1, 3, 3]), null, 1, 0, 2, 2), /output padding must be smaller than either stride or dilation/);
+    assert.throws(() => F.convTranspose2d(rand([1, 1, 1, 1]), rand([1, 1, 3, 3]), null, 1, 3, 0, 2), /kernel 3 \(5 wide with dilation 2\) gives an output of size -1 .*Output size is too small/);
+    assert.throws(() => F.convTranspose2d(rand([1, 1, 2, 2]), rand([1, 1, 2, 2]), null, 1, 0, 0, 0), /dilation should be greater than zero/);
+  });
+
   it('unequal strides, paddings and kernels; an unbatched input', () => {
     gradcheck((x, w, b) => F.convTranspose2d(x, w, b, [2, 1], [1, 0], [1, 0]), [rand([1, 2, 3, 3], 11), rand([2, 3, 3, 2], 12), rand([3], 13)]);
     const x = rand([2, 3, 3], 14);
@@ -279,6 +295,19 @@ describe('max_pool2d', () => {
     gradcheck((x) => F.maxPool2d(x, 2), [rand([2, 2, 4, 6], 1)]);
     gradcheck((x) => F.maxPool2d(x, 3, 2, 1), [rand([1, 2, 5, 5], 2)]);
     gradcheck((x) => F.maxPool2d(x, [2, 3], 1), [rand([1, 1, 4, 5], 3)]);
+  });
+
+  it('dilated windows (elements dilation apart, padding skipped): output size as PyTorch, gradient matches finite differences', () => {
+    // floor((H + 2p − d·(k − 1) − 1)/s) + 1: (7 + 2 − 4 − 1)/1 + 1 = 5 rows, (6 − 3 − 1)/2 + 1 = 2 columns
+    assert.deepEqual(F.maxPool2d(rand([1, 2, 7, 6], 4), [3, 2], [1, 2], [1, 0], [2, 3]).shape, [1, 2, 5, 2]);
+    gradcheck((x) => F.maxPool2d(x, 3, 1, 1, 2), [rand([1, 2, 6, 7], 5)]);
+    gradcheck((x) => F.maxPool2d(x, [2, 3], [2, 1], [1, 1], [3, 2]), [rand([2, 1, 7, 6], 6)]);
+    gradcheck((x) => F.maxPool1d(x, 3, 2, 1, 3), [rand([2, 3, 11], 7)]);
+    // Taps 2 apart: positions [0 2 4] → 9, [1 3 5] → 5; dense windows of 3 would both hold the 9.
+    const x = tensor([0, 1, 9, 3, 4, 5], [1, 1, 6], 'float64');
+    assert.deepEqual(Array.from(F.maxPool1d(x, 3, 1, 0, 2).data), [9, 5]);
+    assert.throws(() => F.maxPool2d(rand([1, 2, 5, 5]), 3, null, 0, 3), /kernel 3 \(7 wide with dilation 3\) does not fit an input of size 5 .*Output size is too small/);
+    assert.throws(() => F.maxPool1d(rand([1, 2, 5]), 3, 1, 0, 3), /kernel 3 \(7 wide with dilation 3\) does not fit an input of length 5/);
   });
 
   it('sends the gradient to the first maximum on ties and treats padding as -inf', () => {

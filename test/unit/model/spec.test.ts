@@ -140,7 +140,7 @@ describe('spec: forms and inference', () => {
       { name: 'weight', shape: [8, 1, 3, 3] },
       { name: 'bias', shape: [8] },
     ]);
-    assert.deepEqual(layerAt(spec, '2')!.args, { kernel_size: 2, stride: 2, padding: 0 });
+    assert.deepEqual(layerAt(spec, '2')!.args, { kernel_size: 2, stride: 2, padding: 0, dilation: 1 });
     assert.deepEqual(layerAt(spec, '3')!.args.kernel_size, [3, 3]);
     assert.deepEqual(layerAt(spec, '0')!.init.weight.args, { nonlinearity: 'relu' });
     assert.deepEqual(spec.target, { shape: [], distribution: { kind: 'classes', count: 10 }, file: null, range: spec.target.range });
@@ -206,10 +206,14 @@ describe('spec: forms and inference', () => {
     const spec = parse(text('  - MaxPool1d: {kernel_size: 3, stride: 2, padding: 1}\n  - AvgPool1d: {kernel_size: 2}'));
     const [, max, avg] = allLayers(spec);
     assert.deepEqual([max.outShape, avg.outShape], [[4, 9], [4, 4]]);
-    assert.deepEqual(max.args, { kernel_size: 3, stride: 2, padding: 1 });
+    assert.deepEqual(max.args, { kernel_size: 3, stride: 2, padding: 1, dilation: 1 });
     assert.deepEqual(avg.args, { kernel_size: 2, stride: 2, padding: 0 });
+    // A dilated max pool: 18 → floor((18 + 2 − 3·(3 − 1) − 1)/1) + 1 = 14 (PyTorch's formula).
+    const dilated = allLayers(parse(text('  - MaxPool1d: {kernel_size: 3, stride: 1, padding: 1, dilation: 3}', '[2, 20]').replace('target: {shape: [4, 4]}', 'target: {shape: [4, 14]}')));
+    assert.deepEqual(dilated[1].outShape, [4, 14]);
     const refused = (pools: string, input?: string) => parseSpec(text(pools, input), 'm.grad.yaml').diagnostics.map((d) => d.message);
     assert.match(refused('  - MaxPool1d: {kernel_size: 2, padding: 2}').join(), /padding 2 must be at most half the kernel size 2/);
+    assert.match(refused('  - MaxPool1d: {kernel_size: 3, dilation: 9}').join(), /MaxPool1d's kernel \(3, 19 wide with dilation 9\) is larger than the padded input length/);
     assert.match(refused('  - AvgPool1d: {kernel_size: [2, 2]}').join(), /kernel_size/);
     assert.match(refused('  - Flatten\n  - MaxPool1d: {kernel_size: 2}').join(), /MaxPool1d expects a per-sample input \[channels, length\] but the previous layer \(1: Flatten\) gives \[72\]/);
   });

@@ -1,6 +1,7 @@
 /**
  * Losses as PyTorch code writes them beyond the plain mean: ignore_index (padded targets), the
- * per-element loss of reduction='none' reduced by the script, reduction='sum'. A program prints
+ * per-element loss of reduction='none' reduced by the script, reduction='sum', class weights,
+ * label smoothing, BCE's element weights and pos_weight. A program prints
  * each loss and its gradient on fixed float64 values, the same under torch 1.13 and here; a traced
  * script's loss is the scalar backward() is called on.
  */
@@ -8,7 +9,7 @@ import assert from 'node:assert/strict';
 import { analysePython } from '../../../src/worker/python';
 import { at, printsAsTorch, ready } from './support';
 
-describe('losses: ignore_index and reduction as PyTorch 1.13', () => {
+describe('losses: ignore_index, reduction, class weights, label smoothing and pos_weight as PyTorch 1.13', () => {
   before(ready);
 
   it('losses.py prints the same losses and gradients under torch and here', function () {
@@ -38,7 +39,8 @@ for step in range(3):
 
   const CASES = [
     ['nn.CrossEntropyLoss(ignore_index=PAD_IDX)', 'loss = criterion(out, y)', { reduction: 'mean', ignore_index: 1, label_smoothing: 0 }],
-    ['F.cross_entropy(reduction="none") masked and averaged by the script', 'loss = F.cross_entropy(out, y, reduction="none")[y != PAD_IDX].mean()', { reduction: 'none', ignore_index: -100 }],
+    ['F.cross_entropy(reduction="none") masked and averaged by the script', 'loss = F.cross_entropy(out, y, reduction="none")[y != PAD_IDX].mean()', { reduction: 'none', ignore_index: -100, label_smoothing: 0 }],
+    ['nn.CrossEntropyLoss with class weights and label smoothing', 'loss = nn.CrossEntropyLoss(weight=torch.tensor([1.0, 0.0, 2.0, 1.0, 0.5]), label_smoothing=0.1)(out, y)', { reduction: 'mean', ignore_index: -100, label_smoothing: 0.1 }],
     ['F.nll_loss(ignore_index=...) summed', 'loss = F.nll_loss(F.log_softmax(out, dim=1), y, ignore_index=PAD_IDX, reduction="sum")', { reduction: 'sum', ignore_index: 1 }],
   ] as const;
 
@@ -55,6 +57,6 @@ for step in range(3):
     // Same weights and batch: the mean over the 5 unpadded targets, the masked mean, and their sum (5 times it).
     assert.ok(Number.isFinite(first[0]) && first[0] > 0, String(first[0]));
     assert.ok(Math.abs(first[1] - first[0]) < 1e-5 * first[0], `${first[1]} ${first[0]}`);
-    assert.ok(Math.abs(first[2] - 5 * first[0]) < 1e-5 * first[2], `${first[2]} ${5 * first[0]}`);
+    assert.ok(Math.abs(first[3] - 5 * first[0]) < 1e-5 * first[3], `${first[3]} ${5 * first[0]}`);
   });
 });

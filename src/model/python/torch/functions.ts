@@ -15,11 +15,12 @@ import type { ArgValue } from '../../graph';
 import type { Expr, Range } from '../ast';
 import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
-import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, toBigInt, Value } from '../values';
+import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, Value } from '../values';
 import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
-import { lossReduction } from './training';
+import { lossReduction, lossWeight } from './training';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
+import { paddingOfString } from './layer-args';
 import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
@@ -347,27 +348,55 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     return l.length === 1 ? l[0] : [l[0], l[1]];
   };
   fn(functional, 'linear(input, weight, bias=None)', (a, r) => wrap(F.linear(T_(a.input, r), T_(a.weight, r, 'weight'), a.bias === null ? null : T_(a.bias, r, 'bias'))));
+  /** F.conv*d's padding: numbers, or 'valid'/'same' as nn.Conv*d reads them (one place: paddingOfString). */
+  const convPadding = (a: Bound, spatial: 1 | 2, name: string, r: Range): number[] => {
+    if (typeof a.padding !== 'string') return torch.ints(a.padding, r);
+    const kernel = T_(a.weight, r).shape.slice(2);
+    const spread = (v: Value) => {
+      const l = torch.ints(v, r);
+      return l.length === 1 ? Array<number>(spatial).fill(l[0]) : l;
+    };
+    if (kernel.length !== spatial) return [0];
+    const pads = paddingOfString(a.padding, kernel, spread(a.dilation), spread(a.stride).every((s) => s === 1));
+    if (!pads) throw new CantFollow(new PyOpaque(`${name}(padding='${a.padding}')`, r), r);
+    return pads;
+  };
   fn(functional, 'conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
-    return wrap(F.conv1d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.groups, r), torch.int(a.dilation, r)));
+    const [padding] = convPadding(a, 1, 'conv1d', r);
+    return wrap(F.conv1d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), torch.int(a.stride, r), padding, torch.int(a.groups, r), torch.int(a.dilation, r)));
   });
   fn(functional, 'conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)', (a, r) => {
-    return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), pairOf(a.padding, r), torch.int(a.groups, r), pairOf(a.dilation, r)));
+    const pads = convPadding(a, 2, 'conv2d', r);
+    const padding: number | [number, number] = pads.length === 1 ? pads[0] : [pads[0], pads[1]];
+    return wrap(F.conv2d(T_(a.input, r), T_(a.weight, r), a.bias === null ? null : T_(a.bias, r), pairOf(a.stride, r), padding, torch.int(a.groups, r), pairOf(a.dilation, r)));
+  });
+  // The engine's transposed convolution has no channel groups: groups other than 1 are not followed.
+  const ungrouped = (a: Bound, name: string, r: Range) => {
+    if (torch.int(a.groups, r) !== 1) throw new CantFollow(new PyOpaque(`${name}(groups=...) other than 1`, r), r);
+  };
+  fn(functional, 'conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)', (a, r) => {
+    ungrouped(a, 'conv_transpose1d', r);
+    const b = a.bias === null ? null : T_(a.bias, r);
+    return wrap(F.convTranspose1d(T_(a.input, r), T_(a.weight, r), b, torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.output_padding, r), torch.int(a.dilation, r)));
+  });
+  fn(functional, 'conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1)', (a, r) => {
+    ungrouped(a, 'conv_transpose2d', r);
+    const b = a.bias === null ? null : T_(a.bias, r);
+    return wrap(F.convTranspose2d(T_(a.input, r), T_(a.weight, r), b, pairOf(a.stride, r), pairOf(a.padding, r), pairOf(a.output_padding, r), pairOf(a.dilation, r)));
   });
   fn(functional, 'max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
-    requireOnes(torch, [a.dilation], 'max_pool1d with dilation', r);
     if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool1d with ceil_mode or return_indices', r), r);
-    return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
+    return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.dilation, r)));
   });
   fn(functional, 'avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)', (a, r) => {
     if (torch.bool(a.ceil_mode, r) || !torch.bool(a.count_include_pad, r)) throw new CantFollow(new PyOpaque('avg_pool1d with ceil_mode or without count_include_pad', r), r);
     return wrap(F.avgPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
   });
   fn(functional, 'max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
-    requireOnes(torch, [a.dilation], 'max_pool2d with dilation', r);
     if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool2d with ceil_mode or return_indices', r), r);
     const k = pairOf(a.kernel_size, r);
     const s = a.stride === null || (a.stride instanceof PyTuple && !a.stride.items.length) ? null : pairOf(a.stride, r);
-    return wrap(F.maxPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
+    return wrap(F.maxPool2d(T_(a.input, r), k, s, pairOf(a.padding, r), pairOf(a.dilation, r)));
   });
   fn(functional, 'avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)', (a, r) => {
     const k = pairOf(a.kernel_size, r);
@@ -431,32 +460,23 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   const loss = (name: string, type: LossType, extra: string, check?: (a: Bound, r: Range) => Record<string, ArgValue> | void) =>
     fn(functional, `${name}(input, target${extra}, size_average=None, reduce=None, reduction='mean')`, (a, r) => {
       const args = { reduction: lossReduction(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
-      const l = LOSSES[type].build(args);
+      const tensors = { weight: lossWeight(torch, a.weight ?? null, r, 'weight'), posWeight: lossWeight(torch, a.pos_weight ?? null, r, 'pos_weight') };
+      const l = LOSSES[type].build(args, tensors);
       const out = l.call(T_(a.input, r), T_(a.target, r, 'target'));
       torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true });
       return wrap(out);
     });
-  const noWeight = (what: string) => (a: Bound, r: Range) => {
-    if (a.weight !== null && a.weight !== undefined) throw new CantFollow(new PyOpaque(`${what} with class weights`, r), r);
-  };
   loss('mse_loss', 'MSELoss', '');
   loss('l1_loss', 'L1Loss', '');
   loss('huber_loss', 'HuberLoss', ', delta=1.0', (a, r) => ({ delta: torch.number(a.delta, r) }));
   loss('smooth_l1_loss', 'SmoothL1Loss', ', beta=1.0', (a, r) => ({ beta: torch.number(a.beta, r) }));
-  loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => {
-    noWeight('cross_entropy')(a, r);
-    if (torch.number(a.label_smoothing, r) !== 0) throw new CantFollow(new PyOpaque('cross_entropy with label_smoothing', r), r);
-    return { ignore_index: torch.int(a.ignore_index, r) };
-  });
-  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => {
-    noWeight('nll_loss')(a, r);
-    return { ignore_index: torch.int(a.ignore_index, r) };
-  });
-  loss('binary_cross_entropy', 'BCELoss', ', weight=None', (a, r) => noWeight('binary_cross_entropy')(a, r));
-  loss('binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', ', weight=None, pos_weight=None', (a, r) => {
-    noWeight('binary_cross_entropy_with_logits')(a, r);
-    if (a.pos_weight !== null) throw new CantFollow(new PyOpaque('binary_cross_entropy_with_logits with pos_weight', r), r);
-  });
+  loss('cross_entropy', 'CrossEntropyLoss', ', weight=None, ignore_index=-100, label_smoothing=0.0', (a, r) => ({
+    ignore_index: torch.int(a.ignore_index, r),
+    label_smoothing: torch.number(a.label_smoothing, r, 'label_smoothing'),
+  }));
+  loss('nll_loss', 'NLLLoss', ', weight=None, ignore_index=-100', (a, r) => ({ ignore_index: torch.int(a.ignore_index, r) }));
+  loss('binary_cross_entropy', 'BCELoss', ', weight=None');
+  loss('binary_cross_entropy_with_logits', 'BCEWithLogitsLoss', ', weight=None, pos_weight=None');
 
   // ── autograd mode, seeds, dtypes ─────────────────────────────────────────
   // `with torch.no_grad():` and `@torch.no_grad()` (or without the call, as newer PyTorch allows).
@@ -531,13 +551,4 @@ function decorateGrad(f: Value, on: boolean, r: Range): Value {
     },
   );
 }
-
-function requireOnes(torch: Torch, values: Value[], what: string, r: Range): void {
-  for (const v of values) {
-    const ones = isInt(v) ? toBigInt(v) === 1n : v instanceof PyTuple && v.items.every((x) => isInt(x) && toBigInt(x) === 1n);
-    if (!ones) throw new CantFollow(new PyOpaque(what, r), r);
-  }
-  void torch;
-}
-
 

@@ -1,7 +1,7 @@
 /**
  * The constructor arguments PyTorch's layers take beyond what the catalogue describes (device,
- * dtype, inplace, a pooling's dilation, ...). Their default values change nothing; other values the
- * engine does not compute (a dilated max-pool, a grouped transposed convolution) make the layer something Gradient
+ * dtype, inplace, a pooling's ceil_mode, ...). Their default values change nothing; other values the
+ * engine does not compute (a max-pool's ceil_mode, a grouped transposed convolution) make the layer something Gradient
  * Lens cannot follow, said where it is written; a few are another spelling of a catalogue value.
  */
 import type { LayerType } from '../../catalogue';
@@ -24,13 +24,19 @@ const DEVICE: Extra[] = [
 ];
 const INPLACE: Extra[] = [{ name: 'inplace', harmless: anything }];
 const MAX_POOL: Extra[] = [
-  { name: 'dilation', harmless: ones },
   { name: 'return_indices', harmless: is(false) },
   { name: 'ceil_mode', harmless: is(false) },
 ];
 const AVG_POOL: Extra[] = [
   { name: 'ceil_mode', harmless: is(false) },
   { name: 'count_include_pad', harmless: is(true) },
+];
+
+// The engine's transposed convolution has no channel groups.
+const CONV_TRANSPOSE: Extra[] = [
+  { name: 'groups', harmless: ones },
+  { name: 'padding_mode', harmless: is('zeros') },
+  ...DEVICE,
 ];
 
 export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
@@ -50,12 +56,8 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Softplus: [],
   BatchNorm1d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
   BatchNorm2d: [{ name: 'track_running_stats', harmless: is(true) }, ...DEVICE],
-  ConvTranspose2d: [
-    { name: 'groups', harmless: ones },
-    { name: 'dilation', harmless: ones },
-    { name: 'padding_mode', harmless: is('zeros') },
-    ...DEVICE,
-  ],
+  ConvTranspose1d: CONV_TRANSPOSE,
+  ConvTranspose2d: CONV_TRANSPOSE,
   LayerNorm: [{ name: 'bias', harmless: is(true) }, ...DEVICE],
   Dropout: INPLACE,
   Embedding: [
@@ -76,10 +78,12 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
  * torch 1.13's signatures (test/parity/layer-signatures.test.ts).
  */
 const CONV_ORDER = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode', 'device', 'dtype'];
+const CONV_TRANSPOSE_ORDER = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'];
 export const TORCH_POSITIONAL: Partial<Record<LayerType, readonly string[]>> = {
   Conv1d: CONV_ORDER,
   Conv2d: CONV_ORDER,
-  ConvTranspose2d: ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'],
+  ConvTranspose1d: CONV_TRANSPOSE_ORDER,
+  ConvTranspose2d: CONV_TRANSPOSE_ORDER,
   // 1.13's LayerNorm has no bias argument (later PyTorch's does): it is keyword-only here.
   LayerNorm: ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'],
   // and its Embedding has no _freeze (2.0's): keyword-only here too.
@@ -96,21 +100,27 @@ export function extraArgsProblem(type: LayerType, given: Map<string, Value>): Ex
   }
   const padding = given.get('padding');
   if ((type === 'Conv1d' || type === 'Conv2d') && typeof padding === 'string') {
-    if (padding === 'valid') return { kind: 'rewrite', rewrite: { padding: 0 } };
-    // 'same' (stride 1 only, as PyTorch) pads d·(k − 1) in total per axis; PyTorch puts the odd one
-    // on the right, which a symmetric padding cannot say, so only even totals are followed.
     const kernel = given.get('kernel_size') ?? null;
     const ks = kernel instanceof PyTuple ? kernel.items : [kernel];
     const dilation = given.get('dilation') ?? 1n;
     const ds = dilation instanceof PyTuple ? dilation.items : ks.map(() => dilation);
     const stride = given.get('stride');
-    const unit = stride === undefined || ones(stride);
-    const totals = ks.map((k, i) => (isInt(k) && isInt(ds[i]) ? toBigInt(ds[i] as bigint) * (toBigInt(k as bigint) - 1n) : -1n));
-    if (padding === 'same' && unit && ds.length === ks.length && totals.every((t) => t >= 0n && t % 2n === 0n)) {
-      const pads = totals.map((t) => Number(t / 2n));
-      return { kind: 'rewrite', rewrite: { padding: pads.length === 1 ? pads[0] : pads } };
-    }
+    const pads = ds.length === ks.length && [...ks, ...ds].every(isInt) ? paddingOfString(padding, ks as bigint[], ds as bigint[], stride === undefined || ones(stride)) : null;
+    if (pads) return { kind: 'rewrite', rewrite: { padding: pads.length === 1 ? pads[0] : pads } };
     return { kind: 'cant-follow', message: `${type}(padding='${padding}')` };
   }
   return null;
+}
+
+/**
+ * A convolution's padding string as the symmetric padding per axis it is, or null when it is not
+ * one: 'valid' is 0; 'same' (stride 1 only, as PyTorch) pads d·(k − 1) in total per axis, and
+ * PyTorch puts the odd one on the right, which a symmetric padding cannot say, so only even totals
+ * are followed. One place for nn.Conv*d's argument and F.conv*d's.
+ */
+export function paddingOfString(padding: string, kernel: readonly (bigint | number)[], dilation: readonly (bigint | number)[], unitStride: boolean): number[] | null {
+  if (padding === 'valid') return kernel.map(() => 0);
+  if (padding !== 'same' || !unitStride) return null;
+  const totals = kernel.map((k, i) => Number(dilation[i]) * (Number(k) - 1));
+  return totals.every((t) => t >= 0 && t % 2 === 0) ? totals.map((t) => t / 2) : null;
 }

@@ -10,6 +10,7 @@ import type { Loss } from '../../../engine/nn';
 import { ParamGroups, type Optimizer } from '../../../engine/optim';
 import type { Tensor } from '../../../engine/tensor';
 import { LOSSES, LossType, OPTIMIZERS, OptimizerType } from '../../catalogue';
+import type { LossTensors } from '../../catalogue/losses';
 import type { OptimizerDef } from '../../catalogue/optimizers';
 import { withDefaults } from '../../catalogue/args';
 import type { ArgValue } from '../../graph';
@@ -87,15 +88,15 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
             given.set(k, v);
           }
           const written: Record<string, ArgValue> = {};
+          const tensors: LossTensors = {};
           for (const [k, v] of given) {
             if (v instanceof PyOpaque) throw new CantFollow(v, r);
-            if (k === 'reduction') written.reduction = lossReduction(torch, v, r); else if (k === 'delta' || k === 'beta') written[k] = torch.number(v, r);
-            else if ((k === 'weight' || k === 'pos_weight') && v !== null) throw new CantFollow(new PyOpaque(`${type}(${k}=...)`, r), r);
-            else if (k === 'label_smoothing' && torch.number(v, r) !== 0) throw new CantFollow(new PyOpaque(`${type}(label_smoothing=...)`, r), r);
+            if (k === 'reduction') written.reduction = lossReduction(torch, v, r); else if (k === 'delta' || k === 'beta' || k === 'label_smoothing') written[k] = torch.number(v, r, k);
+            else if (k === 'weight' || k === 'pos_weight') tensors[k === 'weight' ? 'weight' : 'posWeight'] = lossWeight(torch, v, r, k);
             else if (k === 'ignore_index') written.ignore_index = torch.int(v, r);
           }
           const full = withDefaults(def.args, written);
-          lossObjs.set(self as object, { type, args: full, engine: def.build(full) });
+          lossObjs.set(self as object, { type, args: full, engine: def.build(full, tensors) });
           (self as ModuleObj).initialised = true;
           return null;
         },
@@ -334,4 +335,13 @@ export type { Kwargs };
 export function lossReduction(torch: Torch, v: Value, r: Range): 'mean' | 'sum' | 'none' {
   if (v === 'mean' || v === 'sum' || v === 'none') return v;
   return torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
+}
+
+/**
+ * A loss's weight tensor (class weights, BCE's element weights, pos_weight), or null for None.
+ * It is a constant to the loss, as PyTorch's loss modules hold it: one that requires a gradient
+ * is the engine's error, at the call.
+ */
+export function lossWeight(torch: Torch, v: Value, r: Range, name: string): Tensor | null {
+  return v === null ? null : torch.tensorOf(v, r, name);
 }
