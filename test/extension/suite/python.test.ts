@@ -153,6 +153,7 @@ suite('PyTorch source files', () => {
     assert.ok(!ours(uri).some((x) => codeOf(x) === 'saturated-activation'), 'not on the script\'s lines');
     // The large init removed in block.py's editor, unsaved: the script runs again on that text.
     const runs = gl.python.stats().runs;
+    const original = block.getText();
     const edit = new vscode.WorkspaceEdit();
     edit.delete(blockUri, block.lineAt(lineOf(block, /nn\.init\.normal_/)).rangeIncludingLineBreak);
     assert.ok(await vscode.workspace.applyEdit(edit));
@@ -161,8 +162,12 @@ suite('PyTorch source files', () => {
       await idle(uri);
       assert.ok(!ours(blockUri).some((x) => codeOf(x) === 'saturated-activation'), messages(blockUri));
     } finally {
-      await vscode.window.showTextDocument(block);
-      await vscode.commands.executeCommand('workbench.action.files.revert');
+      // The fixture's text put back and saved (a revert command acts on whichever editor is active,
+      // which left the edit in place for the tests after this one).
+      const back = new vscode.WorkspaceEdit();
+      back.replace(blockUri, new vscode.Range(block.positionAt(0), block.positionAt(block.getText().length)), original);
+      await vscode.workspace.applyEdit(back);
+      await block.save();
     }
   });
 
