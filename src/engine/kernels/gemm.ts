@@ -7,9 +7,11 @@
  * tiny products and runtimes without WebAssembly take the JavaScript kernel.
  */
 import type { FloatArray } from '../dtype';
+import type { Tensor } from '../tensor';
 import { kernelCore, trimCore, WasmCore } from './core';
 import { addRows, gemmJs } from './gemm-js';
 import { chunking, kernelThreads, PARALLEL_MIN_MACS, runJob, threadsFor, writeJob } from './pool';
+import { keptOffset, residentOffsets } from './resident';
 
 export { gemmReference } from './gemm-js';
 
@@ -158,14 +160,73 @@ export function gemmBatch(
   for (let t = 0; t < ia.length; t++) gemm(transA, transB, m, n, k, a, ia[t] * m * k, b, ib[t] * k * n, c, ic[t] * m * n, true);
 }
 
+/** Whether a float32 linear layer of this size runs on the core in one thread (larger ones split through `gemm`). */
+function linearOnCore(macs: number, ...arrays: FloatArray[]): boolean {
+  for (const a of arrays) if (!(a instanceof Float32Array)) return false;
+  return macs >= WASM_MIN_MACS && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
+}
+
+/** The linear layer's forward: its operands and sizes. */
+export interface LinearForward {
+  /** rows×nIn */
+  x: Tensor;
+  /** nOut×nIn */
+  w: Tensor;
+  /** Added to every row, or null. */
+  bias: FloatArray | null;
+  rows: number;
+  nIn: number;
+  nOut: number;
+  /** Overwritten with x·wᵀ + bias. */
+  out: FloatArray;
+  /** The backward will read x (w needs a gradient): x stays in the core's memory for it. */
+  keepInput: boolean;
+}
+
+/**
+ * y = x·wᵀ + bias, as `gemm` computes it (the same kernel, so the same bits). On the core, w stays
+ * in its memory for the backward and later steps while its version holds (resident.ts), and so
+ * does x when the backward will read it.
+ */
+export function linearForward(l: LinearForward): void {
+  const { x, w, bias, rows, nIn, nOut, out } = l;
+  if (rows > 0 && nIn > 0 && nOut > 0 && linearOnCore(rows * nIn * nOut, x.data, w.data, out) && linearForwardOnCore(l)) return;
+  gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false, bias);
+}
+
+function linearForwardOnCore({ x, w, bias, rows, nIn, nOut, out, keepInput }: LinearForward): boolean {
+  const core = kernelCore();
+  if (!core) return false;
+  try {
+    const kept = residentOffsets(core, keepInput ? [w, x] : [w]);
+    if (!kept) return false;
+    const pw = kept[0];
+    const px = keepInput ? kept[1] : core.alloc(x.size * 4);
+    const pc = core.alloc(out.length * 4);
+    if (px < 0 || pc < 0) return false;
+    const mem = core.f32;
+    if (!keepInput) mem.set(x.data, px >> 2);
+    // the bias starts C, as `gemm` fuses it (PyTorch's addmm order) within one depth block
+    const fuseRow = bias instanceof Float32Array && nIn <= CORE_DEPTH_BLOCK;
+    if (fuseRow) repeatRow(mem, pc >> 2, bias, out.length);
+    core.exports.sgemm(0, 1, rows, nOut, nIn, px, nIn, pw, nIn, pc, nOut, +fuseRow, core.work);
+    out.set(mem.subarray(pc >> 2, (pc >> 2) + out.length));
+    if (bias && !fuseRow) addRows(out, 0, rows, nOut, bias);
+    return true;
+  } finally {
+    core.release();
+    trimCore();
+  }
+}
+
 /** The linear layer's backward: its operands, sizes, and the gradients wanted (null when not). */
 export interface LinearBackward {
   /** rows×nOut */
   gy: FloatArray;
   /** rows×nIn */
-  x: FloatArray;
+  x: Tensor;
   /** nOut×nIn */
-  w: FloatArray;
+  w: Tensor;
   rows: number;
   nIn: number;
   nOut: number;
@@ -178,15 +239,15 @@ export interface LinearBackward {
 }
 
 /**
- * The linear layer's gradients. On the core gy, w and x are copied in once for all three instead
- * of once per product, with the same kernels and so the same bits; products large enough to split
- * across threads, and float64, go one by one through `gemm`.
+ * The linear layer's gradients. On the core gy is copied in once for all three products, w and x
+ * are read where the forward kept them (copied in when not), with the same kernels and so the same
+ * bits; products large enough to split across threads, and float64, go one by one through `gemm`.
  */
 export function linearBackward(l: LinearBackward): void {
-  const { gy, x, w, rows, nIn, nOut, dx, dw, db } = l;
-  const macs = rows * nIn * nOut;
-  const f32 = gy instanceof Float32Array && x instanceof Float32Array && w instanceof Float32Array;
-  if (f32 && macs >= WASM_MIN_MACS && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS) && linearBackwardOnCore(l)) return;
+  const { gy, rows, nIn, nOut, dx, dw, db } = l;
+  const x = l.x.data;
+  const w = l.w.data;
+  if (linearOnCore(rows * nIn * nOut, gy, x, w) && linearBackwardOnCore(l)) return;
   if (dx) gemm(false, false, rows, nIn, nOut, gy, 0, w, 0, dx, 0, false);
   if (dw) gemm(true, false, nOut, nIn, rows, gy, 0, x, 0, dw, 0, false);
   if (db) for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) db[j] += gy[o];
@@ -197,23 +258,26 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
   const core = kernelCore();
   if (!core) return false;
   try {
+    // w stays for the next step; x is read here for the last time: used where the forward kept it, else copied
+    const kept = dx ? residentOffsets(core, [w]) : null;
+    if (dx && !kept) return false;
+    const pw = kept ? kept[0] : 0;
+    const keptX = dw ? keptOffset(core, x) : -1;
     const pg = core.alloc(gy.length * 4);
-    const pw = dx ? core.alloc(w.length * 4) : 0;
-    const px = dw ? core.alloc(x.length * 4) : 0;
+    const px = dw && keptX < 0 ? core.alloc(x.size * 4) : keptX;
     const pdx = dx ? core.alloc(dx.length * 4) : 0;
     const pdw = dw ? core.alloc(dw.length * 4) : 0;
     const pdb = db ? core.alloc(db.length * 4) : 0;
-    if (pg < 0 || pw < 0 || px < 0 || pdx < 0 || pdw < 0 || pdb < 0) return false;
+    if (pg < 0 || (dw && px < 0) || pdx < 0 || pdw < 0 || pdb < 0) return false;
     const mem = core.f32;
     const k = core.exports;
     mem.set(gy, pg >> 2);
     if (dx) {
-      mem.set(w, pw >> 2);
       k.sgemm(0, 0, rows, nIn, nOut, pg, nOut, pw, nIn, pdx, nIn, 0, core.work);
       dx.set(mem.subarray(pdx >> 2, (pdx >> 2) + dx.length));
     }
     if (dw) {
-      mem.set(x, px >> 2);
+      if (keptX < 0) mem.set(x.data, px >> 2);
       k.sgemm(1, 0, nOut, nIn, rows, pg, nOut, px, nIn, pdw, nIn, 0, core.work);
       dw.set(mem.subarray(pdw >> 2, (pdw >> 2) + dw.length));
     }
