@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor';
 import { kernelCore, trimCore, WasmCore } from './core';
 import { addRows, gemmJs } from './gemm-js';
 import { chunking, kernelThreads, PARALLEL_MIN_MACS, runJob, threadsFor, writeJob } from './pool';
-import { keptOffset, residentOffsets } from './resident';
+import { residentOffsets } from './resident';
 
 export { gemmReference } from './gemm-js';
 
@@ -179,14 +179,13 @@ export interface LinearForward {
   nOut: number;
   /** Overwritten with x·wᵀ + bias. */
   out: FloatArray;
-  /** The backward will read x (w needs a gradient): x stays in the core's memory for it. */
-  keepInput: boolean;
 }
 
 /**
  * y = x·wᵀ + bias, as `gemm` computes it (the same kernel, so the same bits). On the core, w stays
- * in its memory for the backward and later steps while its version holds (resident.ts), and so
- * does x when the backward will read it.
+ * in its memory for the backward and later steps while its version holds (resident.ts). x does not:
+ * kept inputs are new every step, so they walk through cold memory up to the kept bytes' bound, and
+ * copying x there cost more (W3, measured) than copying it into the call's warm scratch twice.
  */
 export function linearForward(l: LinearForward): void {
   const { x, w, bias, rows, nIn, nOut, out } = l;
@@ -194,18 +193,18 @@ export function linearForward(l: LinearForward): void {
   gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false, bias);
 }
 
-function linearForwardOnCore({ x, w, bias, rows, nIn, nOut, out, keepInput }: LinearForward): boolean {
+function linearForwardOnCore({ x, w, bias, rows, nIn, nOut, out }: LinearForward): boolean {
   const core = kernelCore();
   if (!core) return false;
   try {
-    const kept = residentOffsets(core, keepInput ? [w, x] : [w]);
+    const kept = residentOffsets(core, [w]);
     if (!kept) return false;
     const pw = kept[0];
-    const px = keepInput ? kept[1] : core.alloc(x.size * 4);
+    const px = core.alloc(x.size * 4);
     const pc = core.alloc(out.length * 4);
     if (px < 0 || pc < 0) return false;
     const mem = core.f32;
-    if (!keepInput) mem.set(x.data, px >> 2);
+    mem.set(x.data, px >> 2);
     // the bias starts C, as `gemm` fuses it (PyTorch's addmm order) within one depth block
     const fuseRow = bias instanceof Float32Array && nIn <= CORE_DEPTH_BLOCK;
     if (fuseRow) repeatRow(mem, pc >> 2, bias, out.length);
@@ -239,9 +238,9 @@ export interface LinearBackward {
 }
 
 /**
- * The linear layer's gradients. On the core gy is copied in once for all three products, w and x
- * are read where the forward kept them (copied in when not), with the same kernels and so the same
- * bits; products large enough to split across threads, and float64, go one by one through `gemm`.
+ * The linear layer's gradients. On the core gy and x are copied in once for all three products, w
+ * is read where the forward kept it, with the same kernels and so the same bits; products large
+ * enough to split across threads, and float64, go one by one through `gemm`.
  */
 export function linearBackward(l: LinearBackward): void {
   const { gy, rows, nIn, nOut, dx, dw, db } = l;
@@ -258,13 +257,11 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
   const core = kernelCore();
   if (!core) return false;
   try {
-    // w stays for the next step; x is read here for the last time: used where the forward kept it, else copied
     const kept = dx ? residentOffsets(core, [w]) : null;
     if (dx && !kept) return false;
     const pw = kept ? kept[0] : 0;
-    const keptX = dw ? keptOffset(core, x) : -1;
     const pg = core.alloc(gy.length * 4);
-    const px = dw && keptX < 0 ? core.alloc(x.size * 4) : keptX;
+    const px = dw ? core.alloc(x.size * 4) : 0;
     const pdx = dx ? core.alloc(dx.length * 4) : 0;
     const pdw = dw ? core.alloc(dw.length * 4) : 0;
     const pdb = db ? core.alloc(db.length * 4) : 0;
@@ -277,7 +274,7 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
       dx.set(mem.subarray(pdx >> 2, (pdx >> 2) + dx.length));
     }
     if (dw) {
-      if (keptX < 0) mem.set(x.data, px >> 2);
+      mem.set(x.data, px >> 2);
       k.sgemm(1, 0, nOut, nIn, rows, pg, nOut, px, nIn, pdw, nIn, 0, core.work);
       dw.set(mem.subarray(pdw >> 2, (pdw >> 2) + dw.length));
     }

@@ -1,7 +1,7 @@
 /**
  * Tensors kept in the core's memory between kernel calls, so a linear layer's weight is copied in
  * once, not by its forward and again by its backward (and again each step while no optimiser step
- * wrote it), and its input once for both passes.
+ * wrote it).
  *
  * A kept copy is good while its tensor holds the same array, the same version counter, at the same
  * version: every write of a tensor's values bumps its version (optimiser steps, inits, in-place
@@ -40,38 +40,47 @@ export function keptOffset(core: WasmCore, t: Tensor): number {
   return k !== undefined && k.core === core && k.generation === core.keptGeneration && k.counter === t.counter && k.version === t.counter.value && k.values === t.data ? k.at : -1;
 }
 
+/** What `residentOffsets` returns, reused: it runs on every linear layer's forward and backward. */
+const offsets: number[] = [];
+
 /**
  * Byte offsets in the core's memory of each tensor's (float32) values, copying in those not kept
  * yet; null (nothing kept, nothing changed for the call) when the memory cap leaves no room. Called
- * before the call takes any scratch (`WasmCore.keep`).
+ * before the call takes any scratch (`WasmCore.keep`). The array is reused: read it at once.
  */
-export function residentOffsets(core: WasmCore, tensors: readonly Tensor[]): number[] | null {
-  const at = tensors.map((t) => keptOffset(core, t));
+export function residentOffsets(core: WasmCore, tensors: readonly Tensor[]): readonly number[] | null {
+  const n = tensors.length;
+  offsets.length = n;
   let missing = 0;
-  for (let i = 0; i < tensors.length; i++) if (at[i] < 0) missing += tensors[i].size * 4;
-  if (missing === 0) return at;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = keptOffset(core, tensors[i]);
+    if (offsets[i] < 0) missing += tensors[i].size * 4;
+  }
+  if (missing === 0) return offsets;
   const most = Math.min(KEPT_MAX_BYTES, memoryCap() / CAP_SHARE);
   if (missing > most) return null;
   if (core.keptBytes + missing > most) {
     core.dropKept();
-    at.fill(-1);
+    offsets.fill(-1);
   }
-  for (let i = 0; i < tensors.length; i++) {
-    if (at[i] >= 0) continue;
+  for (let i = 0; i < n; i++) {
+    if (offsets[i] >= 0) continue;
     const t = tensors[i];
     // the same tensor twice (linear(x, x)) is copied once
-    at[i] = keptOffset(core, t);
-    if (at[i] >= 0) continue;
-    const values = t.data;
-    at[i] = core.keep(values.length * 4);
-    if (at[i] < 0) {
-      core.dropKept();
-      return null;
+    let at = keptOffset(core, t);
+    if (at < 0) {
+      const values = t.data;
+      at = core.keep(values.length * 4);
+      if (at < 0) {
+        core.dropKept();
+        return null;
+      }
+      core.f32.set(values, at >> 2);
+      kept.set(t, { core, generation: core.keptGeneration, at, values, counter: t.counter, version: t.counter.value });
     }
-    core.f32.set(values, at[i] >> 2);
-    kept.set(t, { core, generation: core.keptGeneration, at: at[i], values, counter: t.counter, version: t.counter.value });
+    offsets[i] = at;
   }
-  return at;
+  return offsets;
 }
 
 /** Forgets every kept copy: a module's snapshot was restored, which moves version counters back. */

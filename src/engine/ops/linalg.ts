@@ -1,6 +1,5 @@
 /** Matrix products: matmul and the fused linear layer (y = x Wᵀ + b, W stored [out, in] as PyTorch). */
 import { like, likeUnzeroed } from '../dtype';
-import { isGradEnabled } from '../context';
 import { gemmBatch, linearBackward, linearForward } from '../kernels/gemm';
 import { broadcastIndex, broadcastShape, formatShape, Shape, ShapeError, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
@@ -104,9 +103,7 @@ export const linalgOps: OpTable<LinalgAttrs> = {
       const [x, w, bias] = inputs;
       const { rows, nIn, nOut } = checkLinear(inputs);
       const out = likeUnzeroed(x.data, rows * nOut);
-      // the backward reads x for w's gradient
-      const keepInput = w.requiresGrad && isGradEnabled();
-      linearForward({ x, w, bias: bias ? bias.data : null, rows, nIn, nOut, out, keepInput });
+      linearForward({ x, w, bias: bias ? bias.data : null, rows, nIn, nOut, out });
       return { data: out, shape: withLastAxis(x.shape, nOut), saved: undefined };
     },
     backward: ({ gy, inputs, needs }) => {
