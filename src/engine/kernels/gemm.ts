@@ -160,25 +160,12 @@ export function gemmBatch(
   for (let t = 0; t < ia.length; t++) gemm(transA, transB, m, n, k, a, ia[t] * m * k, b, ib[t] * k * n, c, ic[t] * m * n, true);
 }
 
-/** Whether a float32 linear layer of this size runs on the core in one thread (larger ones split through `gemm`). */
-function linearOnCore(macs: number, ...arrays: FloatArray[]): boolean {
-  for (const a of arrays) if (!(a instanceof Float32Array)) return false;
-  return macs >= WASM_MIN_MACS && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
-}
-
-/** The linear layer's forward: its operands and sizes. */
-export interface LinearForward {
-  /** rows×nIn */
-  x: Tensor;
-  /** nOut×nIn */
-  w: Tensor;
-  /** Added to every row, or null. */
-  bias: FloatArray | null;
-  rows: number;
-  nIn: number;
-  nOut: number;
-  /** Overwritten with x·wᵀ + bias. */
-  out: FloatArray;
+/**
+ * Whether a float32 linear layer of this size runs on the core in one thread (larger ones split
+ * through `gemm`, tiny ones stay in JavaScript). No rest arguments or objects: W1 asks twice a step.
+ */
+function linearOnCore(macs: number, a: FloatArray, b: FloatArray, c: FloatArray): boolean {
+  return macs >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
 }
 
 /**
@@ -187,13 +174,13 @@ export interface LinearForward {
  * kept inputs are new every step, so they walk through cold memory up to the kept bytes' bound, and
  * copying x there cost more (W3, measured) than copying it into the call's warm scratch twice.
  */
-export function linearForward(l: LinearForward): void {
-  const { x, w, bias, rows, nIn, nOut, out } = l;
-  if (rows > 0 && nIn > 0 && nOut > 0 && linearOnCore(rows * nIn * nOut, x.data, w.data, out) && linearForwardOnCore(l)) return;
+export function linearForward(x: Tensor, w: Tensor, bias: FloatArray | null, out: FloatArray, rows: number, nIn: number, nOut: number): void {
+  if (linearOnCore(rows * nIn * nOut, x.data, w.data, out) && linearForwardOnCore(x, w, bias, out, rows, nIn, nOut)) return;
   gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false, bias);
 }
 
-function linearForwardOnCore({ x, w, bias, rows, nIn, nOut, out }: LinearForward): boolean {
+/** `linearForward` on the core; false (nothing written) when there is no core or no room. */
+function linearForwardOnCore(x: Tensor, w: Tensor, bias: FloatArray | null, out: FloatArray, rows: number, nIn: number, nOut: number): boolean {
   const core = kernelCore();
   if (!core) return false;
   try {

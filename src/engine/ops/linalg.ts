@@ -103,7 +103,7 @@ export const linalgOps: OpTable<LinalgAttrs> = {
       const [x, w, bias] = inputs;
       const { rows, nIn, nOut } = checkLinear(inputs);
       const out = likeUnzeroed(x.data, rows * nOut);
-      linearForward({ x, w, bias: bias ? bias.data : null, rows, nIn, nOut, out });
+      linearForward(x, w, bias ? bias.data : null, out, rows, nIn, nOut);
       return { data: out, shape: withLastAxis(x.shape, nOut), saved: undefined };
     },
     backward: ({ gy, inputs, needs }) => {
