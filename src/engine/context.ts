@@ -150,6 +150,8 @@ export function memoryInUse(): number {
 export function chargeMemory(bytes: number, shape: Shape): void {
   // Idle pooled arrays and kept memory are held too; they are let go before the cap refuses anything.
   makeRoom(memoryUsed + memoryHeld + bytes);
+  // then the kernels' kept copies (never from fitsMemoryCap: that runs inside a kernel call)
+  if (memoryUsed + memoryHeld + bytes > memoryLimit) releaseKernelCopies?.();
   if (memoryUsed + memoryHeld + bytes > memoryLimit) throw new TensorMemoryError(currentLayer(), bytes, memoryLimit, shape);
   memoryUsed += bytes;
   if (memoryWatch && (sinceWatch += bytes) >= WATCH_EVERY) {
@@ -281,6 +283,15 @@ export function moduleCreated(m: Module): void {
 }
 
 let releaseHeld: (() => void) | null = null;
+let releaseKernelCopies: (() => void) | null = null;
+
+/**
+ * How the kernels let go of the copies they keep between calls (kernels/resident.ts) when a
+ * step's tensor would not fit beside them: the tensors come first.
+ */
+export function setKernelCopiesRelease(release: () => void): void {
+  releaseKernelCopies = release;
+}
 
 /**
  * The kernels report the linear memory they hold (it cannot shrink, so it counts on every step),
@@ -294,6 +305,11 @@ export function setHeldMemory(bytes: number, release: () => void): void {
 /** Bytes the kernels hold for the whole run (their linear memory). */
 export function kernelMemoryHeld(): number {
   return memoryHeld;
+}
+
+/** The cap on a step's tensor bytes (Infinity when none is set). */
+export function memoryCap(): number {
+  return memoryLimit;
 }
 
 /** Whether the kernels may hold `bytes` in all beside this step's tensors; when not they take the JavaScript path. */

@@ -6,7 +6,7 @@
 import { erf } from './ops/activation';
 import type { Rng } from './rng';
 import { formatShape } from './shape';
-import type { Tensor } from './tensor';
+import { markWritten, type Tensor } from './tensor';
 
 export type Nonlinearity =
   | 'linear'
@@ -87,6 +87,7 @@ function isEmpty(t: Tensor): boolean {
 export function uniform(t: Tensor, rng: Rng, a = 0, b = 1): Tensor {
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = rng.between(a, b);
+  markWritten(t);
   return t;
 }
 
@@ -94,11 +95,13 @@ export function uniform(t: Tensor, rng: Rng, a = 0, b = 1): Tensor {
 export function normal(t: Tensor, rng: Rng, mean = 0, std = 1): Tensor {
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = mean + std * rng.normal();
+  markWritten(t);
   return t;
 }
 
 export function constant(t: Tensor, val: number): Tensor {
   t.data.fill(val);
+  markWritten(t);
   return t;
 }
 
@@ -154,6 +157,7 @@ export function truncNormal(t: Tensor, rng: Rng, mean = 0, std = 1, a = -2, b = 
     const v = mean + std * Math.SQRT2 * erfinv(rng.between(2 * l - 1, 2 * u - 1));
     d[i] = Math.min(b, Math.max(a, v));
   }
+  markWritten(t);
   return t;
 }
 
@@ -163,6 +167,7 @@ export function eye(t: Tensor): Tensor {
   const [rows, cols] = t.shape;
   t.data.fill(0);
   for (let i = 0; i < Math.min(rows, cols); i++) t.data[i * cols + i] = 1;
+  markWritten(t);
   return t;
 }
 
@@ -184,6 +189,7 @@ export function dirac(t: Tensor, groups = 1): Tensor {
   for (let g = 0; g < groups; g++) {
     for (let d = 0; d < Math.min(perGroup, t.shape[1]); d++) t.data[((g * perGroup + d) * t.shape[1] + d) * kernelSize + centre] = 1;
   }
+  markWritten(t);
   return t;
 }
 
@@ -226,6 +232,7 @@ export function orthogonal(t: Tensor, rng: Rng, gain = 1): Tensor {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (rows < cols ? q[r][c] : q[c][r]);
   }
+  markWritten(t);
   return t;
 }
 
@@ -249,6 +256,7 @@ export function sparse(t: Tensor, rng: Rng, sparsity: number, std = 0.01): Tenso
     }
     for (let k = 0; k < Math.min(zeroed, rows); k++) t.data[perm[k] * cols + c] = 0;
   }
+  markWritten(t);
   return t;
 }
 
@@ -321,6 +329,7 @@ export function defaultEmbedding(weight: Tensor, rng: Rng, paddingIdx: number | 
   if (paddingIdx !== null) {
     const dim = weight.shape[1];
     weight.data.fill(0, paddingIdx * dim, (paddingIdx + 1) * dim);
+    markWritten(weight);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Module } from './nn/module';
 import { formatShape, sameShape, sizeOf } from './shape';
-import type { Tensor } from './tensor';
+import { markWritten, type Tensor } from './tensor';
 
 export interface StateEntry {
   shape: number[];
@@ -151,5 +151,8 @@ export function loadStateDict(module: Module, state: Record<string, StateEntry>,
     writes.push([t, values]);
   }
   if (problems.length) throw new StateError(`error loading the state_dict:\n  ${problems.join('\n  ')}`, keys.length ? keys : missing.slice(0, 1));
-  for (const [t, values] of writes) t.data.set(values);
+  for (const [t, values] of writes) {
+    t.data.set(values);
+    markWritten(t);
+  }
 }

@@ -82,6 +82,7 @@ export class Tensor {
   set data(a: FloatArray) {
     if (a.length !== this.values.length) throw new Error(`tensor of shape ${formatShape(this.shape)} needs ${this.values.length} values, got ${a.length}`);
     this.values = a;
+    markWritten(this);
   }
 
   /**
@@ -128,6 +129,15 @@ export class Tensor {
   toString(): string {
     return `Tensor(${formatShape(this.shape)}, ${this.dtype})`;
   }
+}
+
+/**
+ * Records a write of `t`'s values made outside the dispatcher's in-place ops (an optimiser step, an
+ * init, loading weights, `w.data = …`): bumps its version, as PyTorch's in-place writes do, so a copy
+ * kept of the old values (the kernels' resident copies) is never read again.
+ */
+export function markWritten(t: Tensor): void {
+  t.counter.value++;
 }
 
 /** Makes `t` a leaf that requires a gradient (PyTorch's `requires_grad_()`); only float tensors can. */

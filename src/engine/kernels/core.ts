@@ -9,7 +9,7 @@
  * (the call falls back to the JavaScript kernels instead), and is dropped after a call that needed
  * more than KEEP_BYTES, since linear memory cannot shrink.
  */
-import { fitsMemoryCap, setHeldMemory } from '../context';
+import { fitsMemoryCap, setHeldMemory, setKernelCopiesRelease } from '../context';
 import { environment, readKernelFile } from './host';
 
 /** What runs the float32 products: WebAssembly with relaxed SIMD (fused multiply-add), plain SIMD, or JavaScript. */
@@ -108,8 +108,12 @@ export class WasmCore {
   readonly memory: WebAssembly.Memory;
   private readonly workStride: number;
   private threads = 1;
+  /** Kept blocks (`keep`) run from here to heapBase; each call's scratch from heapBase up. */
+  private keptBase = 0;
   private heapBase = 0;
   private top = 0;
+  /** Bumped whenever the kept blocks are freed: a block handed out under an older number is gone. */
+  keptGeneration = 0;
   private f32view: Float32Array;
   private i32view: Int32Array;
   /**
@@ -150,7 +154,8 @@ export class WasmCore {
     const base = align(WORK_OFFSET + threads * this.workStride);
     if (!this.ensure(base)) return false;
     this.threads = threads;
-    this.heapBase = this.top = base;
+    this.keptBase = this.heapBase = this.top = base;
+    this.keptGeneration++;
     return true;
   }
 
@@ -175,6 +180,28 @@ export class WasmCore {
     if (!this.ensure(at + align(bytes))) return -1;
     this.top = at + align(bytes);
     return at;
+  }
+
+  /**
+   * Byte offset of `bytes` kept across calls until `dropKept` (resident.ts), or -1 when the cap leaves
+   * no room. Only before the call in progress took any scratch: the kept blocks sit below it.
+   */
+  keep(bytes: number): number {
+    if (this.top !== this.heapBase) throw new Error('WasmCore.keep after the call took scratch');
+    const at = this.heapBase;
+    if (!this.ensure(at + align(bytes))) return -1;
+    this.heapBase = this.top = at + align(bytes);
+    return at;
+  }
+
+  get keptBytes(): number {
+    return this.heapBase - this.keptBase;
+  }
+
+  /** Frees every kept block (before the call in progress took scratch). */
+  dropKept(): void {
+    this.heapBase = this.top = this.keptBase;
+    this.keptGeneration++;
   }
 
   /** Ends the call: its scratch is free again. */
@@ -226,6 +253,11 @@ export function onCoreDropped(listener: () => void): void {
 export function trimCore(): void {
   if (core && core.bytes > KEEP_BYTES) dropCore();
 }
+
+// Copies kept between calls grow the memory, which cannot shrink: a tensor that needs the room drops the core.
+setKernelCopiesRelease(() => {
+  if (core && core.keptBytes > 0) dropCore();
+});
 
 function dropCore(): void {
   core = null;

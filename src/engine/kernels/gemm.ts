@@ -7,9 +7,11 @@
  * tiny products and runtimes without WebAssembly take the JavaScript kernel.
  */
 import type { FloatArray } from '../dtype';
+import type { Tensor } from '../tensor';
 import { kernelCore, trimCore, WasmCore } from './core';
 import { addRows, gemmJs } from './gemm-js';
 import { chunking, kernelThreads, PARALLEL_MIN_MACS, runJob, threadsFor, writeJob } from './pool';
+import { residentOffsets } from './resident';
 
 export { gemmReference } from './gemm-js';
 
@@ -158,14 +160,59 @@ export function gemmBatch(
   for (let t = 0; t < ia.length; t++) gemm(transA, transB, m, n, k, a, ia[t] * m * k, b, ib[t] * k * n, c, ic[t] * m * n, true);
 }
 
+/**
+ * Whether a float32 linear layer of this size runs on the core in one thread (larger ones split
+ * through `gemm`, tiny ones stay in JavaScript). No rest arguments or objects: W1 asks twice a step.
+ */
+function linearOnCore(macs: number, a: FloatArray, b: FloatArray, c: FloatArray): boolean {
+  return macs >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
+}
+
+/**
+ * y = x·wᵀ + bias, as `gemm` computes it (the same kernel, so the same bits). On the core, w stays
+ * in its memory for the backward and later steps while its version holds (resident.ts). x does not:
+ * kept inputs are new every step, so they walk through cold memory up to the kept bytes' bound, and
+ * copying x there cost more (W3, measured) than copying it into the call's warm scratch twice.
+ */
+export function linearForward(x: Tensor, w: Tensor, bias: FloatArray | null, out: FloatArray, rows: number, nIn: number, nOut: number): void {
+  if (linearOnCore(rows * nIn * nOut, x.data, w.data, out) && linearForwardOnCore(x, w, bias, out, rows, nIn, nOut)) return;
+  gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false, bias);
+}
+
+/** `linearForward` on the core; false (nothing written) when there is no core or no room. */
+function linearForwardOnCore(x: Tensor, w: Tensor, bias: FloatArray | null, out: FloatArray, rows: number, nIn: number, nOut: number): boolean {
+  const core = kernelCore();
+  if (!core) return false;
+  try {
+    const kept = residentOffsets(core, [w]);
+    if (!kept) return false;
+    const pw = kept[0];
+    const px = core.alloc(x.size * 4);
+    const pc = core.alloc(out.length * 4);
+    if (px < 0 || pc < 0) return false;
+    const mem = core.f32;
+    mem.set(x.data, px >> 2);
+    // the bias starts C, as `gemm` fuses it (PyTorch's addmm order) within one depth block
+    const fuseRow = bias instanceof Float32Array && nIn <= CORE_DEPTH_BLOCK;
+    if (fuseRow) repeatRow(mem, pc >> 2, bias, out.length);
+    core.exports.sgemm(0, 1, rows, nOut, nIn, px, nIn, pw, nIn, pc, nOut, +fuseRow, core.work);
+    out.set(mem.subarray(pc >> 2, (pc >> 2) + out.length));
+    if (bias && !fuseRow) addRows(out, 0, rows, nOut, bias);
+    return true;
+  } finally {
+    core.release();
+    trimCore();
+  }
+}
+
 /** The linear layer's backward: its operands, sizes, and the gradients wanted (null when not). */
 export interface LinearBackward {
   /** rows×nOut */
   gy: FloatArray;
   /** rows×nIn */
-  x: FloatArray;
+  x: Tensor;
   /** nOut×nIn */
-  w: FloatArray;
+  w: Tensor;
   rows: number;
   nIn: number;
   nOut: number;
@@ -178,15 +225,15 @@ export interface LinearBackward {
 }
 
 /**
- * The linear layer's gradients. On the core gy, w and x are copied in once for all three instead
- * of once per product, with the same kernels and so the same bits; products large enough to split
- * across threads, and float64, go one by one through `gemm`.
+ * The linear layer's gradients. On the core gy and x are copied in once for all three products, w
+ * is read where the forward kept it, with the same kernels and so the same bits; products large
+ * enough to split across threads, and float64, go one by one through `gemm`.
  */
 export function linearBackward(l: LinearBackward): void {
-  const { gy, x, w, rows, nIn, nOut, dx, dw, db } = l;
-  const macs = rows * nIn * nOut;
-  const f32 = gy instanceof Float32Array && x instanceof Float32Array && w instanceof Float32Array;
-  if (f32 && macs >= WASM_MIN_MACS && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS) && linearBackwardOnCore(l)) return;
+  const { gy, rows, nIn, nOut, dx, dw, db } = l;
+  const x = l.x.data;
+  const w = l.w.data;
+  if (linearOnCore(rows * nIn * nOut, gy, x, w) && linearBackwardOnCore(l)) return;
   if (dx) gemm(false, false, rows, nIn, nOut, gy, 0, w, 0, dx, 0, false);
   if (dw) gemm(true, false, nOut, nIn, rows, gy, 0, x, 0, dw, 0, false);
   if (db) for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < nOut; j++, o++) db[j] += gy[o];
@@ -197,23 +244,24 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
   const core = kernelCore();
   if (!core) return false;
   try {
+    const kept = dx ? residentOffsets(core, [w]) : null;
+    if (dx && !kept) return false;
+    const pw = kept ? kept[0] : 0;
     const pg = core.alloc(gy.length * 4);
-    const pw = dx ? core.alloc(w.length * 4) : 0;
-    const px = dw ? core.alloc(x.length * 4) : 0;
+    const px = dw ? core.alloc(x.size * 4) : 0;
     const pdx = dx ? core.alloc(dx.length * 4) : 0;
     const pdw = dw ? core.alloc(dw.length * 4) : 0;
     const pdb = db ? core.alloc(db.length * 4) : 0;
-    if (pg < 0 || pw < 0 || px < 0 || pdx < 0 || pdw < 0 || pdb < 0) return false;
+    if (pg < 0 || (dw && px < 0) || pdx < 0 || pdw < 0 || pdb < 0) return false;
     const mem = core.f32;
     const k = core.exports;
     mem.set(gy, pg >> 2);
     if (dx) {
-      mem.set(w, pw >> 2);
       k.sgemm(0, 0, rows, nIn, nOut, pg, nOut, pw, nIn, pdx, nIn, 0, core.work);
       dx.set(mem.subarray(pdx >> 2, (pdx >> 2) + dx.length));
     }
     if (dw) {
-      mem.set(x, px >> 2);
+      mem.set(x.data, px >> 2);
       k.sgemm(1, 0, nOut, nIn, rows, pg, nOut, px, nIn, pdw, nIn, 0, core.work);
       dw.set(mem.subarray(pdw >> 2, (pdw >> 2) + dw.length));
     }

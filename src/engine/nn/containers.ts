@@ -5,7 +5,7 @@
  * TransformerEncoder uses for its layers).
  */
 import { add } from '../functional/math';
-import type { Tensor } from '../tensor';
+import { markWritten, type Tensor } from '../tensor';
 import { Sequential } from './layers';
 import { Module } from './module';
 
@@ -129,6 +129,7 @@ export function cloneModule<M extends Module>(source: M, make: () => M): M {
     const s = from.get(name);
     if (!s || s.size !== t.size) throw new Error(`cloneModule: ${name} differs between the source and its copy`);
     t.data.set(s.data);
+    markWritten(t);
   }
   return copy;
 }

@@ -8,7 +8,7 @@ import * as F from '../functional';
 import * as init from '../init';
 import type { Rng } from '../rng';
 import { zeros } from '../functional/creation';
-import type { Tensor } from '../tensor';
+import { markWritten, type Tensor } from '../tensor';
 import { Module } from './module';
 
 type Pair = number | [number, number];
@@ -396,7 +396,7 @@ abstract class BatchNorm extends Module {
       this.numBatchesTracked.data[0] += 1;
       if (this.momentum === null) momentum = 1 / this.numBatchesTracked.data[0];
     }
-    return F.batchNorm(x, {
+    const y = F.batchNorm(x, {
       runningMean: this.runningMean.data,
       runningVar: this.runningVar.data,
       weight: this.weight,
@@ -405,7 +405,14 @@ abstract class BatchNorm extends Module {
       momentum,
       eps: this.eps,
     });
+    if (this.training) statsWritten(this.runningMean, this.runningVar, this.numBatchesTracked);
+    return y;
   }
+}
+
+/** The running statistics a training forward updated in place: their versions move, as any in-place write's. */
+function statsWritten(...stats: Tensor[]): void {
+  for (const t of stats) markWritten(t);
 }
 
 /** Input (N, C) or (N, C, L). */
@@ -618,6 +625,7 @@ abstract class InstanceNorm extends Module {
       momentum: this.momentum,
       eps: this.eps,
     });
+    if (tracked && this.training) statsWritten(this.runningMean!, this.runningVar!, this.numBatchesTracked!);
     return batched ? y : F.squeeze(y, 0);
   }
 }

@@ -12,6 +12,7 @@
  * internals) makes the module not restorable: `snapshotModule` returns null and the caller builds
  * the model afresh.
  */
+import { forgetResident } from '../kernels/resident';
 import type { Module } from './module';
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | BigInt64Array | BigUint64Array;
@@ -112,6 +113,8 @@ export function snapshotModule(root: Module, room: (bytes: number) => boolean = 
 
 /** Puts every object the snapshot saw back as it was then: the same objects, their old contents. */
 export function restoreModule(snapshot: ModuleSnapshot): void {
+  // version counters go back to earlier values: a kept copy's version could match again
+  forgetResident();
   for (const s of snapshot.saved) {
     switch (s.kind) {
       case 'typed':

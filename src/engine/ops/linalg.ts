@@ -1,6 +1,6 @@
 /** Matrix products: matmul and the fused linear layer (y = x Wᵀ + b, W stored [out, in] as PyTorch). */
 import { like, likeUnzeroed } from '../dtype';
-import { gemm, gemmBatch, linearBackward } from '../kernels/gemm';
+import { gemmBatch, linearBackward, linearForward } from '../kernels/gemm';
 import { broadcastIndex, broadcastShape, formatShape, Shape, ShapeError, sizeOf } from '../shape';
 import type { Tensor } from '../tensor';
 import { defineOp, eachOther, NoAttrs, OpTable } from './types';
@@ -103,7 +103,7 @@ export const linalgOps: OpTable<LinalgAttrs> = {
       const [x, w, bias] = inputs;
       const { rows, nIn, nOut } = checkLinear(inputs);
       const out = likeUnzeroed(x.data, rows * nOut);
-      gemm(false, true, rows, nOut, nIn, x.data, 0, w.data, 0, out, 0, false, bias ? bias.data : null);
+      linearForward(x, w, bias ? bias.data : null, out, rows, nIn, nOut);
       return { data: out, shape: withLastAxis(x.shape, nOut), saved: undefined };
     },
     backward: ({ gy, inputs, needs }) => {
@@ -113,7 +113,7 @@ export const linalgOps: OpTable<LinalgAttrs> = {
       const dx = needs[0] ? likeUnzeroed(x.data) : null;
       const dw = needs[1] ? likeUnzeroed(w.data) : null;
       const db = bias && needs[2] ? like(bias.data) : null;
-      linearBackward({ gy, x: x.data, w: w.data, rows, nIn, nOut, dx, dw, db });
+      linearBackward({ gy, x, w, rows, nIn, nOut, dx, dw, db });
       return bias ? [dx, dw, db] : [dx, dw];
     },
   }),

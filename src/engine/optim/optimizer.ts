@@ -5,7 +5,7 @@
  * as PyTorch's in-place update does.
  */
 import type { FloatArray } from '../dtype';
-import type { Tensor } from '../tensor';
+import { markWritten, type Tensor } from '../tensor';
 import { clipGradNorm_, clipGradValue_ } from './clip';
 
 /**
@@ -64,7 +64,7 @@ export abstract class Optimizer {
       const p = this.params[i];
       if (!p.grad) continue;
       this.update(p, p.grad, i);
-      p.counter.value++;
+      markWritten(p);
     }
   }
 

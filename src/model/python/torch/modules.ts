@@ -8,7 +8,7 @@
 import * as enn from '../../../engine/nn';
 import { popLayer, pushLayer } from '../../../engine/context';
 import * as F from '../../../engine/functional';
-import { Tensor } from '../../../engine/tensor';
+import { markWritten, Tensor } from '../../../engine/tensor';
 import { LAYERS, layerDef, LayerType } from '../../catalogue';
 import type { ArgDef, ArgType } from '../../catalogue/args';
 import { withDefaults } from '../../catalogue/args';
@@ -384,6 +384,7 @@ export function makeModuleClasses(torch: Torch): void {
       if (!t || !(v instanceof TensorObj)) continue;
       if (t.size !== v.t.size) torch.interp.raise('RuntimeError', `size mismatch for ${String(k)}: copying a param with shape [${v.t.shape}], the shape in current model is [${t.shape}]`, r);
       t.data.set(F.to(v.t, t.dtype).data);
+      markWritten(t);
     }
     return null;
   });

@@ -10,7 +10,7 @@ import * as F from '../../../engine/functional';
 import type { DType, TensorDType } from '../../../engine/dtype';
 import type * as enn from '../../../engine/nn';
 import { Rng } from '../../../engine/rng';
-import { Tensor } from '../../../engine/tensor';
+import { markWritten, Tensor } from '../../../engine/tensor';
 import type { Expr, ModuleAst, Range } from '../ast';
 import { requireInt } from '../builtins';
 import { CantFollow, DtypeCast } from '../errors';
@@ -326,7 +326,7 @@ export class Torch {
   fill(t: Tensor, write: (values: Float32Array | Float64Array) => void): void {
     if (!t.view) {
       write(t.data);
-      t.counter.value++;
+      markWritten(t);
       return;
     }
     const tmp = F.zeros(t.shape, t.dtype);

@@ -8,7 +8,7 @@ import { isGradEnabled } from '../../../engine/context';
 import type { TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
 import type { IndexItem, Slice } from '../../../engine/functional';
-import { Tensor } from '../../../engine/tensor';
+import { markWritten, Tensor } from '../../../engine/tensor';
 import type { Range } from '../ast';
 import { BackwardReached, CantFollow } from '../errors';
 import { floatRepr } from '../format';
@@ -651,7 +651,7 @@ function setTensorAttr(torch: Torch, t: Tensor, name: string, value: Value, r: R
       const src = torch.tensorOf(value, r);
       if (src.size !== t.size || src.dtype !== t.dtype) throw new CantFollow(new PyOpaque('assigning .data of another shape or dtype', r), r);
       t.data.set(src.data);
-      t.counter.value++;
+      markWritten(t);
       return true;
     }
   }
