@@ -87,6 +87,11 @@ export function isMirrored(r: Range): boolean {
   return r.file !== undefined && r.file.startsWith(MIRRORED_FILE_PREFIX);
 }
 
+/** The library a mirrored file is ('torchvision.models' for torchvision/models.py), in the user's words. */
+export function mirroredModuleName(r: Range): string {
+  return (r.file ?? '').slice(MIRRORED_FILE_PREFIX.length).replace(/\.py$/, '').replace(/\//g, '.');
+}
+
 /** A syntax error in an imported file: the parse's message at its place (the range names the file). */
 export interface ImportSyntaxError {
   message: string;
