@@ -68,8 +68,10 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
     return m;
   };
   const names = ['torch', 'torch.nn', 'torch.nn.functional', 'torch.nn.init', 'torch.nn.utils', 'torch.optim', 'torch.optim.lr_scheduler', 'torch.utils', 'torch.utils.data', 'torch.cuda', 'torch.cuda.amp', 'torch.amp', 'torch.jit', 'torch.autograd', ...DATA_MODULES];
-  // torchvision.models is Python (run for each run, as a user's module), not made by the bindings.
-  return { ...Object.fromEntries(names.map((n) => [n, factory])), 'torchvision.models': (interp) => visionModels(interp, NOWHERE) };
+  // torchvision.models is Python (run for each run, as a user's module), not made by the bindings;
+  // its submodules (`from torchvision.models.resnet import BasicBlock`) are the one module holding every model.
+  const submodules = VISION_SUBMODULES.map((n) => [`torchvision.models.${n}`, (interp: Interpreter) => interp.importModule('torchvision.models', NOWHERE) as PyModule]);
+  return { ...Object.fromEntries(names.map((n) => [n, factory])), 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
 }
 
 /** Makes the bindings' classes and functions (once per bindings) and the modules that publish them. */
@@ -172,6 +174,9 @@ function copyModules(modules: Map<string, PyModule>): Map<string, PyModule> {
   };
   return new Map([...modules].map(([name, m]) => [name, copy(m)]));
 }
+
+/** The submodules of torchvision.models whose models mirrored/torchvision/models.py has. */
+const VISION_SUBMODULES = ['resnet', 'vgg', 'mobilenetv2'];
 
 /** torchvision's modules (its datasets and transforms give synthetic data of the right shape). */
 const DATA_MODULES = ['torchvision', 'torchvision.datasets', 'torchvision.transforms'];
