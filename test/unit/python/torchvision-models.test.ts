@@ -91,22 +91,23 @@ ${LOOP}`;
     r.release();
   });
 
-  it('vgg11_bn, alexnet and mobilenet_v2 read through `import torchvision`, with torchvision\'s names and init', () => {
-    const vgg = read(`import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torchvision\nnet = torchvision.models.vgg11_bn(pretrained=False, num_classes=10)\nnet.classifier = nn.Linear(512 * 7 * 7, 10)\n${LOOP}`);
-    assert.deepEqual(vgg.diagnostics, []);
-    assert.deepEqual(names(vgg).slice(0, 5), ['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'features.4.weight']);
-    vgg.release();
-    const mobile = read(`${HEAD}net = models.mobilenet_v2(num_classes=10)\n${LOOP}`);
+  // VGG and AlexNet are left to the parity suite: their classifiers' 100M weights take tens of seconds to initialise here.
+  it('mobilenet_v2 read through `import torchvision`, with torchvision\'s names and init', () => {
+    const mobile = read(`import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torchvision\nnet = torchvision.models.mobilenet_v2(num_classes=10)\n${LOOP}`);
     assert.deepEqual(mobile.diagnostics, []);
     const n = names(mobile);
     assert.equal(n.length, 158);
     assert.ok(n.includes('features.1.conv.0.0.weight') && n.includes('features.18.1.bias'));
     assert.ok(Math.abs(std(mobile, 'classifier.1.weight') / 0.01 - 1) < 0.05);
     mobile.release();
-    const src = `${HEAD}net = models.alexnet(num_classes=10)\nprint(type(net.classifier[6]).__name__, net.classifier[6].in_features, net.classifier[6].out_features)\nnet.classifier[6] = nn.Linear(4096, 10)\n`;
-    const alex = read(src);
-    assert.equal(alex.interp!.output, 'Linear 4096 10\n');
-    alex.release();
+  });
+
+  it('the submodules import as torchvision\'s do: `from torchvision.models.resnet import BasicBlock, ResNet`', () => {
+    const r = read(`${HEAD}from torchvision.models.resnet import BasicBlock, ResNet\nnet = ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10)\n${LOOP}`);
+    assert.deepEqual(r.diagnostics, []);
+    assert.ok(names(r).includes('layer4.0.downsample.1.bias'));
+    assert.ok(!names(r).includes('layer4.1.conv1.weight'));
+    r.release();
   });
 
   for (const [arg, where] of [
