@@ -88,6 +88,18 @@ function copyParserWasm() {
 copyParserWasm();
 
 /**
+ * The Python source of the libraries Gradient Lens mirrors in Python (torchvision.models) goes
+ * next to the bundles that run Python (CLI, trace worker), which read it from their own directory
+ * (src/model/python/mirrored.ts); copied again on every build, as it is small.
+ */
+function copyMirroredPython() {
+  const from = 'src/model/python/mirrored';
+  if (!existsSync(from)) return;
+  cpSync(from, 'dist/mirrored', { recursive: true, filter: (f) => statSync(f).isDirectory() || f.endsWith('.py') });
+}
+copyMirroredPython();
+
+/**
  * The WebAssembly compute core (src/engine/kernels/assembly, AssemblyScript from the npm registry:
  * no C toolchain), built twice: with relaxed SIMD (a fused multiply-add, on by default in VS Code's
  * extension host and Node ≥ 22) and with plain SIMD for Node 20. The memory is imported and shared,

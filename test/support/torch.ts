@@ -31,3 +31,26 @@ export function requireTorch(ctx: Mocha.Context, suite: string): string {
   console.log(`    skipping ${suite}: ${s.missing}`);
   ctx.skip();
 }
+
+let vision: { version: string } | { missing: string } | undefined;
+
+/** torchvision's version (Debian's python3-torchvision 0.14), or why it cannot be imported; asked once per process. */
+export function torchvisionStatus(): { version: string } | { missing: string } {
+  if (vision) return vision;
+  const t = torchStatus();
+  if ('missing' in t) return (vision = t);
+  const r = spawnSync(PYTHON, ['-c', 'import torchvision; print(torchvision.__version__)'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) vision = { missing: `${PYTHON} cannot import torchvision (apt-get install python3-torchvision): ${(r.error?.message ?? r.stderr).trim().split('\n').pop()}` };
+  else vision = { version: r.stdout.trim() };
+  return vision;
+}
+
+/** requireTorch for a suite that compares against torchvision too: skips without it, or throws when GL_REQUIRE_TORCH=1. */
+export function requireTorchvision(ctx: Mocha.Context, suite: string): string {
+  requireTorch(ctx, suite);
+  const s = torchvisionStatus();
+  if ('version' in s) return s.version;
+  if (process.env.GL_REQUIRE_TORCH === '1') throw new Error(`${suite} needs torchvision and GL_REQUIRE_TORCH=1: ${s.missing}`);
+  console.log(`    skipping ${suite}: ${s.missing}`);
+  ctx.skip();
+}

@@ -32,7 +32,7 @@ import type { ClipUse, OptimizerUse } from './torch/training';
 import { PyClass, PyOpaque, Value } from './values';
 import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
 import { likeOwnBatch } from './own-batch';
-import type { ImportedFile, PythonSources } from './imports';
+import { type ImportedFile, isMirrored, mirroredModuleName, type PythonSources } from './imports';
 import { limitName } from '../../limits';
 import { dirname, resolve } from 'node:path';
 
@@ -149,8 +149,11 @@ function raiseDiagnostic(e: PyRaise, severity: 'error' | 'warning', what: string
     return diag('error', 'python/syntax', `syntax error in an imported file: ${e.message.replace(/^SyntaxError: /, '')}`, e.r, e.traceback.slice(0, 5).map((r) => ({ range: r, message: 'imported from here' })));
   }
   const from = SIDECAR_PART.get(e);
-  const related = e.traceback.slice(0, 5).map((r) => ({ range: r, message: 'called from here' }));
-  if (!from) return diag(severity, 'python/raises', `${what}: ${e.message}`, e.r ?? NO_RANGE, related);
+  // Raised inside a mirrored library (torchvision's ResNet): at the user's innermost call into it, the library's lines left out.
+  const inLibrary = e.r !== null && isMirrored(e.r);
+  const own = inLibrary ? e.traceback.filter((r) => !isMirrored(r)) : e.traceback;
+  const related = own.slice(inLibrary ? 1 : 0, 5).map((r) => ({ range: r, message: 'called from here' }));
+  if (!from) return diag(severity, 'python/raises', `${what}: ${e.message}${inLibrary ? ` (inside ${mirroredModuleName(e.r!)})` : ''}`, (inLibrary ? own[0] : e.r) ?? NO_RANGE, related);
   // Raised by the sidecar's expression: the call sites in it are not this file's text.
   const d = diag(severity, 'python/raises', `the sidecar's ${from.part} expression fails: ${e.message}`, from.inFile ? (e.r ?? NO_RANGE) : NO_RANGE, from.inFile ? related.filter((x) => !from.exprRanges.has(x.range)) : []);
   d.sidecar = { part: from.part, inFile: from.inFile };

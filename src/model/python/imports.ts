@@ -78,6 +78,22 @@ export function absoluteName(pkg: string, level: number, module: string): string
   return module ? `${base}.${module}` : base;
 }
 
+/**
+ * What names the files of the libraries Gradient Lens mirrors in Python (mirrored.ts) in their
+ * ranges: never a path on disk, so nothing takes one for a user's file.
+ */
+export const MIRRORED_FILE_PREFIX = 'gradient-lens-mirrored:';
+
+/** Whether a range is in a mirrored library's file (torchvision.models): the user never sees that text. */
+export function isMirrored(r: Range): boolean {
+  return r.file !== undefined && r.file.startsWith(MIRRORED_FILE_PREFIX);
+}
+
+/** The library a mirrored file is ('torchvision.models' for torchvision/models.py), in the user's words. */
+export function mirroredModuleName(r: Range): string {
+  return (r.file ?? '').slice(MIRRORED_FILE_PREFIX.length).replace(/\.py$/, '').replace(/\//g, '.');
+}
+
 /** A syntax error in an imported file: the parse's message at its place (the range names the file). */
 export interface ImportSyntaxError {
   message: string;

@@ -9,7 +9,7 @@
 import type { ClassDef, Expr, FString, FunctionDef, ModuleAst, Param, Range, Stmt, Target } from './ast';
 import { installBuiltins } from './builtins';
 import { STANDARD_MODULES } from './stdlib';
-import { absoluteName, type ImportedFile, type ImportLimits, moduleCandidates, type ModuleFile, namespacePackage, packageFolder, parseImported, type PythonSources } from './imports';
+import { absoluteName, type ImportedFile, type ImportLimits, isMirrored, moduleCandidates, type ModuleFile, namespacePackage, packageFolder, parseImported, type PythonSources } from './imports';
 import { BackwardReached, CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_LIMITS } from './limits';
@@ -148,6 +148,12 @@ export class Interpreter {
   output = '';
   /** The call expression being evaluated (its callee `nn.Sigmoid` is where a built layer's type is written, its arguments where `lr=` is). */
   callNode: Extract<Expr, { k: 'call' }> | null = null;
+
+  /**
+   * The innermost call being evaluated in the user's code, never one in a mirrored library
+   * (`models.resnet18()` while torchvision's ResNet builds its layers): where what the library does is shown.
+   */
+  userCall: Extract<Expr, { k: 'call' }> | null = null;
 
   get callee(): Range | null {
     return this.callNode ? this.callNode.fn.r : null;
@@ -720,6 +726,23 @@ export class Interpreter {
     // The import in the script this file was reached from: an import inside an imported file leads back to the script's.
     const site = r.file !== undefined ? (this.imported.get(r.file)?.site ?? r) : r;
     if (!this.imported.has(file.path)) this.imported.set(file.path, { path: file.path, text, site });
+    return this.execModule(name, file, text, parent, r);
+  }
+
+  /**
+   * Runs a module whose Python source Gradient Lens ships (a library it mirrors in Python, such as
+   * torchvision.models) as an import runs a user's module, so every layer it builds is a real one.
+   * `path` names it in its ranges; it is not one of the user's files (no import limit, no `imported` entry).
+   */
+  runMirrored(name: string, path: string, text: string, r: Range): PyModule {
+    const parent = name.includes('.') ? this.modules.get(name.slice(0, name.lastIndexOf('.'))) : undefined;
+    const mod = this.execModule(name, { path, isPackage: false }, text, parent, r);
+    mod.partial = true;
+    return mod;
+  }
+
+  /** A module file's statements run in a namespace of their own: see loadUserModule. */
+  private execModule(name: string, file: ModuleFile, text: string, parent: PyModule | PyOpaque | undefined, r: Range): PyModule {
     const parsed = parseImported(file.path, text);
     if ('ast' in parsed) this.imported.get(file.path)!.ast = parsed.ast;
     if ('error' in parsed) {
@@ -1108,11 +1131,14 @@ export class Interpreter {
       }
     }
     const outer = this.callNode;
+    const outerUser = this.userCall;
     this.callNode = e;
+    if (!isMirrored(e.r)) this.userCall = e;
     try {
       return this.call(fn, args, kwargs, e.r);
     } finally {
       this.callNode = outer;
+      this.userCall = outerUser;
     }
   }
 

@@ -444,3 +444,57 @@ describe('gradient-lens CLI: a DCGAN-style script run with --dataset fake', () =
     assert.equal(trace.steps.length, 2);
   });
 });
+
+const SIAMESE = readFileSync(join(__dirname, 'siamese_network.py'), 'utf8');
+
+const RESNET = `import torch
+import torch.nn as nn
+import torchvision.models as models
+
+model = models.resnet18(num_classes=10)
+nn.init.normal_(model.layer4[1].conv2.weight, std=5.0)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.001)
+x = torch.randn(2, 3, 32, 32)
+y = torch.randint(0, 10, (2,))
+for step in range(2):
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+`;
+
+/**
+ * Scripts that build torchvision models: a siamese network in the style of pytorch/examples' (a
+ * torchvision ResNet-18 as the shared backbone) is traced with nothing left unfollowed, and a
+ * finding on a layer built inside torchvision is shown at the user's call that built the model,
+ * naming the submodule, with no fix (its edit would be torchvision's code).
+ */
+describe('gradient-lens CLI on scripts that build torchvision.models', () => {
+  it('a siamese network on a torchvision ResNet-18 backbone is traced with nothing left unfollowed', async () => {
+    const r = await run(['trace', 'siamese_network.py', '--steps', '2', '--format', 'json'], { 'siamese_network.py': SIAMESE });
+    const json = JSON.parse(r.out) as { diagnostics: unknown[]; trace: { params: { name: string }[]; steps: unknown[] } };
+    assert.deepEqual(json.diagnostics, [], r.err);
+    assert.equal(json.trace.steps.length, 2);
+    const names = json.trace.params.map((p) => p.name);
+    // The backbone's children as a Sequential: conv1 (the script's own, one channel) is 0, layer4 is 7.
+    assert.equal(names[0], 'resnet.0.weight');
+    assert.ok(names.includes('resnet.7.1.conv2.weight'), names.join(' '));
+    assert.deepEqual(names.slice(-4), ['fc.0.weight', 'fc.0.bias', 'fc.2.weight', 'fc.2.bias']);
+  });
+
+  it("a finding on a layer inside torchvision's ResNet is at the script's constructor call, naming the submodule, without a fix", async () => {
+    const r = await run(['trace', 'train.py', '--steps', '2', '--format', 'json'], { 'train.py': RESNET });
+    const json = JSON.parse(r.out) as { diagnostics: unknown[]; findings: { rule: string; layer: string; message: string; range: { start: number; end: number; file?: string }; fixes?: unknown[] }[] };
+    assert.deepEqual(json.diagnostics, []);
+    const inside = json.findings.filter((f) => f.layer === 'layer4.1.conv2' && f.rule === 'vanishing-gradient');
+    assert.equal(inside.length, 1, JSON.stringify(json.findings.map((f) => [f.rule, f.layer])));
+    const f = inside[0];
+    assert.equal(RESNET.slice(f.range.start, f.range.end), 'models.resnet18(num_classes=10)');
+    assert.equal(f.range.file, undefined);
+    assert.match(f.message, /Conv2d layer4\.1\.conv2/);
+    assert.deepEqual(f.fixes ?? [], []);
+    const text = await run(['trace', 'train.py', '--steps', '2'], { 'train.py': RESNET });
+    assert.match(text.out, /^train\.py:5:9: warning vanishing-gradient: gradient vanishes at Conv2d layer4\.1\.conv2/m);
+    assert.doesNotMatch(text.out, /gradient-lens-mirrored/);
+  });
+});

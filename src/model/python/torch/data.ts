@@ -334,7 +334,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
   datasets.DatasetFolder = datasets.ImageFolder;
   const tvDatasets = mirrorModule('torchvision.datasets', datasets);
   const tvTransforms = mirrorModule('torchvision.transforms', transforms);
-  const tv = mirrorModule('torchvision', { datasets: tvDatasets, transforms: tvTransforms, models: opaqueModule('torchvision.models', NOWHERE), utils: opaqueModule('torchvision.utils', NOWHERE) });
+  const tv = mirrorModule('torchvision', { datasets: tvDatasets, transforms: tvTransforms, utils: opaqueModule('torchvision.utils', NOWHERE) });
   return {
     utilsData,
     modules: [

@@ -19,6 +19,7 @@ import { makeModuleClasses } from './modules';
 import { mirrorModule, Torch } from './runtime';
 import { makeTensorClasses, UNSUPPORTED_DTYPES, TORCH_DTYPES } from './tensor';
 import { makeTraining } from './training';
+import { visionModels } from './vision-models';
 
 
 const identityDecorator = (name: string) =>
@@ -56,12 +57,21 @@ export function releaseTorch(torch: Torch): void {
 /** The torch module tree of a run; each run has module objects of its own, made on its first import of torch. */
 export function torchModules(torch: Torch): Record<string, ModuleFactory> {
   let own: Map<string, PyModule> | null = null;
-  const factory: ModuleFactory = (_interp, name) => {
+  const factory: ModuleFactory = (interp, name) => {
     own ??= copyModules(publish(torch));
-    return own.get(name)!;
+    const m = own.get(name)!;
+    if (name === 'torchvision') {
+      // `import torchvision` then `torchvision.models.resnet18()`: the submodule is bound on import, as torchvision's __init__ does.
+      interp.modules.set(name, m);
+      m.dict.set('models', interp.importModule('torchvision.models', NOWHERE));
+    }
+    return m;
   };
   const names = ['torch', 'torch.nn', 'torch.nn.functional', 'torch.nn.init', 'torch.nn.utils', 'torch.optim', 'torch.optim.lr_scheduler', 'torch.utils', 'torch.utils.data', 'torch.cuda', 'torch.cuda.amp', 'torch.amp', 'torch.jit', 'torch.autograd', ...DATA_MODULES];
-  return Object.fromEntries(names.map((n) => [n, factory]));
+  // torchvision.models is Python (run for each run, as a user's module), not made by the bindings;
+  // its submodules (`from torchvision.models.resnet import BasicBlock`) are the one module holding every model.
+  const submodules = VISION_SUBMODULES.map((n) => [`torchvision.models.${n}`, (interp: Interpreter) => interp.importModule('torchvision.models', NOWHERE) as PyModule]);
+  return { ...Object.fromEntries(names.map((n) => [n, factory])), 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
 }
 
 /** Makes the bindings' classes and functions (once per bindings) and the modules that publish them. */
@@ -164,6 +174,9 @@ function copyModules(modules: Map<string, PyModule>): Map<string, PyModule> {
   };
   return new Map([...modules].map(([name, m]) => [name, copy(m)]));
 }
+
+/** The submodules of torchvision.models whose models mirrored/torchvision/models.py has. */
+const VISION_SUBMODULES = ['resnet', 'vgg', 'mobilenetv2'];
 
 /** torchvision's modules (its datasets and transforms give synthetic data of the right shape). */
 const DATA_MODULES = ['torchvision', 'torchvision.datasets', 'torchvision.transforms'];

@@ -15,6 +15,7 @@ import { withDefaults } from '../../catalogue/args';
 import type { ArgValue } from '../../graph';
 import type { Expr, Range } from '../ast';
 import { CantFollow } from '../errors';
+import { isMirrored } from '../imports';
 import { Bound, native } from '../native';
 import * as P from '../protocol';
 import {
@@ -80,7 +81,8 @@ const BASE_FORWARD = new WeakMap<Torch, PyBuiltin>();
 export function callModule(torch: Torch, obj: ModuleObj, args: Value[], kwargs: Kwargs | null, r: Range): Value {
   const engine = obj.engine;
   const site = torch.sites.get(engine);
-  if (site && !site.applied) site.applied = r;
+  // Applied inside a mirrored library's forward: at the user's call that ran it (`model(x)`).
+  if (site && !site.applied) site.applied = isMirrored(r) ? (torch.interp.userCall?.r ?? r) : r;
   pushLayer(engine.path);
   try {
     const out = runForward(torch, obj, args, kwargs, r);

@@ -14,6 +14,7 @@ import { markWritten, Tensor } from '../../../engine/tensor';
 import type { Expr, ModuleAst, Range } from '../ast';
 import { requireInt } from '../builtins';
 import { CantFollow, DtypeCast } from '../errors';
+import { isMirrored } from '../imports';
 import type { Interpreter } from '../interpreter';
 import type { FunctionalSite, LossUse } from './functions';
 import type { InitUse } from './init';
@@ -350,7 +351,11 @@ export class Torch {
     this.moduleObjs.set(obj.engine, obj);
     if (this.interp.callNode) this.calls.set(obj, this.interp.callNode);
     if (this.allModules.length < 100_000) this.allModules.push(obj);
-    this.sites.set(obj.engine, { created: r, callee: this.interp.callee ?? r, applied: null, inShape: null, outShape: null, inputsFrom: null });
+    // Built inside a mirrored library (torchvision's ResNet): shown at the user's call that led there (`models.resnet18()`).
+    const user = isMirrored(r) ? this.interp.userCall : null;
+    const created = user ? user.r : r;
+    const callee = user ? user.fn.r : (this.interp.callee ?? r);
+    this.sites.set(obj.engine, { created, callee, applied: null, inShape: null, outShape: null, inputsFrom: null });
   }
 
   /** A catalogue layer's __init__ built its engine layer: the object now stands for it. */

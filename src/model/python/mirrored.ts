@@ -1,0 +1,29 @@
+/**
+ * The Python source of the libraries Gradient Lens mirrors in Python (mirrored/, e.g.
+ * torchvision/models.py): written for Gradient Lens, run by the interpreter as a user's module is,
+ * so every layer they build is a real traced layer. The build copies the folder next to the bundles
+ * in dist/ (the CLI, the trace worker, the VSIX); from sources (tests) it is read where it is.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MIRRORED_FILE_PREFIX } from './imports';
+
+/** The folder's name in src/model/python and in dist/. */
+export const MIRRORED_DIR = 'mirrored';
+
+const texts = new Map<string, string>();
+
+/** A mirrored file (`torchvision/models.py`): its text, read once per process, and the name its ranges carry. */
+export function mirroredSource(relPath: string): { path: string; text: string } {
+  let text = texts.get(relPath);
+  if (text === undefined) {
+    const file = join(__dirname, MIRRORED_DIR, ...relPath.split('/'));
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`Gradient Lens is missing its own ${relPath} (${file}): ${(e as Error).message}; rebuild (npm run build)`);
+    }
+    texts.set(relPath, text);
+  }
+  return { path: MIRRORED_FILE_PREFIX + relPath, text };
+}
