@@ -744,7 +744,9 @@ export class Interpreter {
   /** A module file's statements run in a namespace of their own: see loadUserModule. */
   private execModule(name: string, file: ModuleFile, text: string, parent: PyModule | PyOpaque | undefined, r: Range): PyModule {
     const parsed = parseImported(file.path, text);
-    if ('ast' in parsed) this.imported.get(file.path)!.ast = parsed.ast;
+    // The user's file keeps its tree (its fixes are rendered over it); a mirrored library's is not the user's.
+    const own = this.imported.get(file.path);
+    if (own && 'ast' in parsed) own.ast = parsed.ast;
     if ('error' in parsed) {
       const err = this.makeRaise(this.newException(this.builtins.get('SyntaxError') as PyClass, [parsed.error.message]), parsed.error.range);
       err.traceback.push(r);
