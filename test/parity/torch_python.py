@@ -29,7 +29,29 @@ torch.set_num_threads(1)
 
 # Debian's torch comes without torchvision and tqdm: stand-ins (see stubs/) where they are not
 # installed; last on the path, so the real packages win where they are.
-sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs"))
+STUBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs")
+sys.path.append(STUBS)
+
+
+def stand_in_data():
+    """
+    Where the real torchvision is installed its models are run as they are, but never its datasets
+    (they read files and download them) nor its transforms (over PIL images): the stand-ins' take
+    their place, as where torchvision is missing.
+    """
+    import importlib.util
+    import torchvision
+    if os.path.dirname(os.path.abspath(torchvision.__file__)).startswith(STUBS):
+        return
+    for name in ("transforms", "datasets"):
+        spec = importlib.util.spec_from_file_location(f"torchvision.{name}", os.path.join(STUBS, "torchvision", f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[f"torchvision.{name}"] = module
+        spec.loader.exec_module(module)
+        setattr(torchvision, name, module)
+
+
+stand_in_data()
 
 LOSS_FUNCTIONS = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",

@@ -14,7 +14,7 @@ const SRC = join(ROOT, 'src');
 const IMPORTS_VSCODE = /(?:from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\))/;
 
 /** Small utilities at the root of src, importable from anywhere and importing only one another. */
-const SHARED = ['limits', 'escape', 'json-text', 'numbers', 'sidecar-files', 'notebook-cells'];
+const SHARED = ['limits', 'escape', 'json-text', 'numbers', 'sidecar-files', 'notebook-cells', 'text-digest'];
 
 /** For each part: the parts its code may import, and those it may import types from besides. */
 const ALLOWED: Record<string, { values: string[]; types?: string[] }> = {
