@@ -182,6 +182,7 @@ export function resetEngineState(): void {
   sinceWatch = 0;
   emptyPool();
   keptInUse = false;
+  resetKernels?.();
 }
 
 // ── Memory kept from one run for the next ────────────────────────────────────
@@ -284,6 +285,16 @@ export function moduleCreated(m: Module): void {
 
 let releaseHeld: (() => void) | null = null;
 let releaseKernelCopies: (() => void) | null = null;
+let resetKernels: (() => void) | null = null;
+
+/**
+ * What the kernels do when the engine is reset, as before and after every bounded run. A run the
+ * time limit ended was terminated by V8, which runs no `finally`: a kernel call it cut short never
+ * gave back its scratch, and its thread-pool job may still be running, so the kernels start anew.
+ */
+export function setKernelReset(reset: () => void): void {
+  resetKernels = reset;
+}
 
 /**
  * How the kernels let go of the copies they keep between calls (kernels/resident.ts) when a

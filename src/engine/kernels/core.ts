@@ -9,7 +9,7 @@
  * (the call falls back to the JavaScript kernels instead), and is dropped after a call that needed
  * more than KEEP_BYTES, since linear memory cannot shrink.
  */
-import { fitsMemoryCap, setHeldMemory, setKernelCopiesRelease } from '../context';
+import { fitsMemoryCap, setHeldMemory, setKernelCopiesRelease, setKernelReset } from '../context';
 import { environment, readKernelFile } from './host';
 
 /** What runs the float32 products: WebAssembly with relaxed SIMD (fused multiply-add), plain SIMD, or JavaScript. */
@@ -204,6 +204,11 @@ export class WasmCore {
     this.keptGeneration++;
   }
 
+  /** Whether a call holds scratch: between a call's first `alloc` and its `release`. */
+  get inCall(): boolean {
+    return this.top !== this.heapBase;
+  }
+
   /** Ends the call: its scratch is free again. */
   release(): void {
     this.top = this.heapBase;
@@ -253,6 +258,13 @@ export function onCoreDropped(listener: () => void): void {
 export function trimCore(): void {
   if (core && core.bytes > KEEP_BYTES) dropCore();
 }
+
+// A call still open when the engine is reset was cut short (a terminated run runs no `finally`): its
+// scratch is still taken and a pool job may still be writing into the memory, so the core goes and
+// the next call starts a new one, with new threads.
+setKernelReset(() => {
+  if (core?.inCall) dropCore();
+});
 
 // Copies kept between calls grow the memory, which cannot shrink: a tensor that needs the room drops the core.
 setKernelCopiesRelease(() => {

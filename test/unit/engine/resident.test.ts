@@ -7,7 +7,9 @@
  * the kept bytes stay bounded over a long run of fresh tensors.
  */
 import assert from 'node:assert/strict';
+import * as vm from 'node:vm';
 import { Adam, backward, init, loadStateDict, nn, noGrad, Rng, SGD, stateDict, Tensor } from '../../../src/engine';
+import { resetEngineState } from '../../../src/engine/context';
 import * as F from '../../../src/engine/functional';
 import { kernelCore, setKernelBackend } from '../../../src/engine/kernels/core';
 import { KEPT_MAX_BYTES, keptOffset } from '../../../src/engine/kernels/resident';
@@ -172,5 +174,60 @@ describe('kept (resident) kernel operands', () => {
     for (let i = 0; i < 300; i++) backward(F.sum(new nn.Linear(128, 128, { rng, dtype: 'float32' }).call(x)));
     // 300 weights of 64 KB each would be ~19 MB kept if nothing were freed
     assert.ok(core.bytes - start <= KEPT_MAX_BYTES + 4 * 2 ** 20, `the core grew by ${core.bytes - start} bytes`);
+  });
+
+  describe('a kernel call cut short (the time limit terminates a run, which runs no `finally`)', () => {
+    it('the engine reset replaces a core whose call never gave back its scratch, and the next forward is right', () => {
+      const { lin, x } = keptLayer(4);
+      const cut = kernelCore()!;
+      cut.alloc(4096); // what a terminated call leaves: scratch taken, never released
+      assert.ok(cut.inCall);
+      resetEngineState();
+      assert.notEqual(kernelCore(), cut, 'a new core');
+      assertForwardSees(lin, x, 'after the reset');
+      assert.ok(!kernelCore()!.inCall, 'the forward released its scratch');
+    });
+
+    it('leaves a core with no call open as it is (its kept weights stay)', () => {
+      const { lin } = keptLayer(5);
+      const core = kernelCore()!;
+      resetEngineState();
+      assert.equal(kernelCore(), core);
+      assert.ok(keptOffset(core, lin.weight) >= 0);
+    });
+
+    it('a run V8 really terminates in a loop of linear steps: the next steps in this process are right', () => {
+      const rng = new Rng(6);
+      const lin = new nn.Linear(256, 256, { rng, dtype: 'float32' });
+      const x = randomTensor(rng, [64, 256]);
+      const slot = globalThis as unknown as Record<string, unknown>;
+      slot.__residentTerminated = () => {
+        for (;;) backward(F.sum(lin.call(x)));
+      };
+      try {
+        assert.throws(
+          () => new vm.Script('globalThis.__residentTerminated()').runInThisContext({ timeout: 50 }),
+          (e: { code?: string }) => e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT',
+        );
+      } finally {
+        delete slot.__residentTerminated;
+      }
+      resetEngineState();
+      for (let i = 0; i < 3; i++) {
+        const y = lin.call(x).data;
+        const w = lin.weight.data;
+        const b = lin.bias!.data;
+        let worst = 0;
+        for (let r = 0; r < 64; r += 7) {
+          for (let o = 0; o < 256; o += 5) {
+            let s = b[o];
+            for (let k = 0; k < 256; k++) s += x.data[r * 256 + k] * w[o * 256 + k];
+            worst = Math.max(worst, Math.abs(y[r * 256 + o] - s));
+          }
+        }
+        assert.ok(worst < 1e-3, `forward ${i} after the terminated run is off by ${worst}`);
+        backward(F.sum(lin.call(x)));
+      }
+    });
   });
 });
