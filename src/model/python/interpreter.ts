@@ -726,24 +726,24 @@ export class Interpreter {
     // The import in the script this file was reached from: an import inside an imported file leads back to the script's.
     const site = r.file !== undefined ? (this.imported.get(r.file)?.site ?? r) : r;
     if (!this.imported.has(file.path)) this.imported.set(file.path, { path: file.path, text, site });
-    return this.execModule(name, file, text, parent, r);
+    return this.execModule(name, file, parseImported(file.path, text), parent, r);
   }
 
   /**
    * Runs a module whose Python source Gradient Lens ships (a library it mirrors in Python, such as
    * torchvision.models) as an import runs a user's module, so every layer it builds is a real one.
    * `path` names it in its ranges; it is not one of the user's files (no import limit, no `imported` entry).
+   * Its tree is parsed once per process (mirrored.ts): nothing writes into a tree while it runs.
    */
-  runMirrored(name: string, path: string, text: string, r: Range): PyModule {
+  runMirrored(name: string, path: string, ast: ModuleAst, r: Range): PyModule {
     const parent = name.includes('.') ? this.modules.get(name.slice(0, name.lastIndexOf('.'))) : undefined;
-    const mod = this.execModule(name, { path, isPackage: false }, text, parent, r);
+    const mod = this.execModule(name, { path, isPackage: false }, { ast }, parent, r);
     mod.partial = true;
     return mod;
   }
 
   /** A module file's statements run in a namespace of their own: see loadUserModule. */
-  private execModule(name: string, file: ModuleFile, text: string, parent: PyModule | PyOpaque | undefined, r: Range): PyModule {
-    const parsed = parseImported(file.path, text);
+  private execModule(name: string, file: ModuleFile, parsed: ReturnType<typeof parseImported>, parent: PyModule | PyOpaque | undefined, r: Range): PyModule {
     // The user's file keeps its tree (its fixes are rendered over it); a mirrored library's is not the user's.
     const own = this.imported.get(file.path);
     if (own && 'ast' in parsed) own.ast = parsed.ast;

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MIRRORED_FILE_PREFIX } from './imports';
+import type { ModuleAst } from './ast';
+import { MIRRORED_FILE_PREFIX, parseImported } from './imports';
 
 /** The folder's name in src/model/python and in dist/. */
 export const MIRRORED_DIR = 'mirrored';
@@ -26,4 +27,23 @@ export function mirroredSource(relPath: string): { path: string; text: string } 
     texts.set(relPath, text);
   }
   return { path: MIRRORED_FILE_PREFIX + relPath, text };
+}
+
+const trees = new Map<string, ModuleAst>();
+
+/**
+ * A mirrored file's tree, parsed once per process (torchvision/models.py takes tens of ms to parse,
+ * on every run that imports torchvision otherwise). Sharing it between runs is safe as the user's
+ * own script's tree is shared (parse.ts keeps the last one): the interpreter never writes into a tree.
+ */
+export function mirroredTree(relPath: string): { path: string; ast: ModuleAst } {
+  const { path, text } = mirroredSource(relPath);
+  let ast = trees.get(relPath);
+  if (ast === undefined) {
+    const parsed = parseImported(path, text);
+    if ('error' in parsed) throw new Error(`Gradient Lens's own ${relPath} does not parse: ${parsed.error.message}`);
+    ast = parsed.ast;
+    trees.set(relPath, ast);
+  }
+  return { path, ast };
 }

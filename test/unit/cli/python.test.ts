@@ -12,6 +12,7 @@ import { Io, main } from '../../../src/cli/main';
 import { splitWords } from '../../../src/model/parse';
 import { notebookJson } from '../python/support';
 import { applyEdits } from '../../../src/model/fixes';
+import { mirroredTree } from '../../../src/model/python/mirrored';
 
 const SEED = readFileSync(join(__dirname, '..', '..', 'parity', 'python', 'seed_sigmoid.py'), 'utf8');
 const LARGE_INIT = SEED.replace('criterion = nn.MSELoss()', 'nn.init.normal_(model[0].weight, std=10.0)\n\ncriterion = nn.MSELoss()');
@@ -496,5 +497,16 @@ describe('gradient-lens CLI on scripts that build torchvision.models', () => {
     const text = await run(['trace', 'train.py', '--steps', '2'], { 'train.py': RESNET });
     assert.match(text.out, /^train\.py:5:9: warning vanishing-gradient: gradient vanishes at Conv2d layer4\.1\.conv2/m);
     assert.doesNotMatch(text.out, /gradient-lens-mirrored/);
+  });
+
+  it('torchvision/models.py is parsed once per process: a second run over the shared tree traces the same steps and findings', async () => {
+    assert.equal(mirroredTree('torchvision/models.py').ast, mirroredTree('torchvision/models.py').ast);
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const json = JSON.parse((await run(['trace', 'train.py', '--steps', '2', '--format', 'json'], { 'train.py': RESNET })).out) as { findings: unknown[]; trace: { steps: unknown[] } };
+      runs.push({ findings: json.findings, steps: json.trace.steps });
+    }
+    assert.ok(runs[0].findings.length > 0 && runs[0].steps.length === 2);
+    assert.deepEqual(runs[1], runs[0]);
   });
 });

@@ -9,7 +9,7 @@
 import type { Arg, Expr, Range } from '../ast';
 import { CantFollow } from '../errors';
 import type { Interpreter } from '../interpreter';
-import { mirroredSource } from '../mirrored';
+import { mirroredTree } from '../mirrored';
 import { type CallSite, Kwargs, PyBuiltin, PyFunction, PyList, PyModule, PyOpaque, Value } from '../values';
 
 /** The constructors' own arguments (torchvision 0.14 and the older `pretrained=`): positional ones are weights then progress. */
@@ -17,8 +17,8 @@ const WEIGHTS_ARGS = ['weights', 'progress', 'pretrained'];
 
 /** Runs torchvision/models.py as the module `torchvision.models` of this run, its constructors checked for pretrained weights. */
 export function visionModels(interp: Interpreter, r: Range): PyModule {
-  const { path, text } = mirroredSource('torchvision/models.py');
-  const mod = interp.runMirrored('torchvision.models', path, text, r);
+  const { path, ast } = mirroredTree('torchvision/models.py');
+  const mod = interp.runMirrored('torchvision.models', path, ast, r);
   const all = mod.dict.get('__all__');
   for (const name of all instanceof PyList ? all.items : []) {
     const fn = typeof name === 'string' ? mod.dict.get(name) : undefined;
