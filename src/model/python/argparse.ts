@@ -141,27 +141,39 @@ function fill(interp: Interpreter, acts: ArgAction[], given: string[] | null, ns
   const extras: string[] = [];
   const optionals = acts.filter((x) => !x.positional);
   const looksLikeFlag = (tok: string) => tok.startsWith('-') && tok !== '-' && !NEGATIVE_NUMBER.test(tok);
-  const convert = (act: ArgAction, v: string): Value => {
-    let out: Value = v;
-    if (act.type !== null) {
-      try {
-        out = interp.call(act.type, [v], null, r);
-      } catch (e) {
-        if (!(e instanceof PyRaise)) throw e;
-        const tn = (act.type as { name?: string }).name ?? 'type';
-        throw new ArgumentError(`argument ${displayName(act)}: invalid ${tn} value: '${v}'`);
-      }
+  /** A word as its action's `type` makes it (a string without one), as argparse's _get_value. */
+  const typed = (act: ArgAction, v: string): Value => {
+    if (act.type === null) return v;
+    try {
+      return interp.call(act.type, [v], null, r);
+    } catch (e) {
+      if (!(e instanceof PyRaise)) throw e;
+      const tn = (act.type as { name?: string }).name ?? 'type';
+      throw new ArgumentError(`argument ${displayName(act)}: invalid ${tn} value: '${v}'`);
     }
-    if (act.choices !== null && !P.contains(interp, act.choices, out, r)) {
-      const options = interp.toArray(act.choices, r).map((c) => P.repr(interp, c, r)).join(', ');
-      throw new ArgumentError(`argument ${displayName(act)}: invalid choice: ${P.repr(interp, out, r)} (choose from ${options})`);
-    }
-    return out;
   };
+  /** `v` itself when it is one of the action's choices (argparse's _check_value). */
+  const checked = (act: ArgAction, v: Value): Value => {
+    if (act.choices !== null && !P.contains(interp, act.choices, v, r)) {
+      const options = interp.toArray(act.choices, r).map((c) => P.repr(interp, c, r)).join(', ');
+      throw new ArgumentError(`argument ${displayName(act)}: invalid choice: ${P.repr(interp, v, r)} (choose from ${options})`);
+    }
+    return v;
+  };
+  const convert = (act: ArgAction, v: string): Value => checked(act, typed(act, v));
+  /**
+   * What an action not on the command line holds: its default, converted when a string (CPython
+   * 3.11 checks no choices here, so a default outside them stands).
+   */
   const defaultOf = (act: ArgAction): Value => {
     if (act.default === undefined) return null;
-    return typeof act.default === 'string' && act.type !== null ? convert(act, act.default) : act.default;
+    return typeof act.default === 'string' ? typed(act, act.default) : act.default;
   };
+  /**
+   * What a '?' takes with no word (a positional its default, a flag its const): converted and
+   * checked against the choices when a string, as CPython 3.11's _get_values does.
+   */
+  const absentValue = (act: ArgAction, v: Value | undefined): Value => (typeof v === 'string' ? convert(act, v) : (v ?? null));
   /** The optional a flag names: exactly, or (a long flag) by a unique prefix, as allow_abbrev does. */
   const findOptional = (flag: string): ArgAction | null => {
     const exact = optionals.find((x) => x.flags.includes(flag));
@@ -240,8 +252,9 @@ function fill(interp: Interpreter, acts: ArgAction[], given: string[] | null, ns
     };
     const positionalValue = (act: ArgAction, ws: string[]): Value => {
       if (act.nargs === null) return convert(act, ws[0]);
-      if (act.nargs === '?') return ws.length ? convert(act, ws[0]) : defaultOf(act);
-      if (act.nargs === '*' && !ws.length) return defaultOf(act) ?? new PyList([]);
+      if (act.nargs === '?') return ws.length ? convert(act, ws[0]) : absentValue(act, act.default);
+      // CPython 3.11 checks the whole default (or the empty list) against the choices here.
+      if (act.nargs === '*' && !ws.length) return checked(act, act.default === undefined || act.default === null ? new PyList([]) : act.default);
       return new PyList(ws.map((w) => convert(act, w)));
     };
     /** The option at i with the arguments its nargs takes; returns the index after. */
@@ -276,7 +289,7 @@ function fill(interp: Interpreter, acts: ArgAction[], given: string[] | null, ns
       const count = greedyCounts([act], ws.length)?.[0];
       if (count === undefined) throw new ArgumentError(`argument ${displayName(act)}: ${expected(act.nargs)}`);
       const taken = ws.slice(0, count);
-      apply(act, act.nargs === null ? convert(act, taken[0]) : act.nargs === '?' ? (taken.length ? convert(act, taken[0]) : act.const) : new PyList(taken.map((w) => convert(act, w))));
+      apply(act, act.nargs === null ? convert(act, taken[0]) : act.nargs === '?' ? (taken.length ? convert(act, taken[0]) : absentValue(act, act.const)) : new PyList(taken.map((w) => convert(act, w))));
       return i + 1 + (inline !== undefined ? 0 : count);
     };
     let i = 0;

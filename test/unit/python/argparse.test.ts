@@ -44,6 +44,38 @@ args = p.parse_args()
 print(args.src, args.rest, args.k)
 `;
 
+/** Defaults and consts against choices: CPython 3.11 checks a '?' without its word and a '*' positional without words, never an absent flag's default. */
+const OPT_DEFAULTS = `import argparse
+p = argparse.ArgumentParser()
+p.add_argument('--lr', type=float, default='5', choices=[1.0, 2.0])
+p.add_argument('--mode', nargs='?', const='z', default='a', choices=['a', 'b'])
+args = p.parse_args()
+print(args.lr, args.mode)
+`;
+
+const POS_OPTIONAL = `import argparse
+p = argparse.ArgumentParser()
+p.add_argument('mode', nargs='?', default='z', choices=['a', 'b'])
+p.add_argument('n', nargs='?', type=int, default='1', choices=[1, 2])
+args = p.parse_args()
+print(args.mode, args.n)
+`;
+
+const POS_STAR = `import argparse
+p = argparse.ArgumentParser()
+p.add_argument('rest', nargs='*', default=['q'], choices=['a', 'q'])
+args = p.parse_args()
+print(args.rest)
+`;
+
+const NAMES = new Map([
+  [PARSER, 'train'],
+  [TAIL, 'tail'],
+  [OPT_DEFAULTS, 'defaults'],
+  [POS_OPTIONAL, 'optional-positionals'],
+  [POS_STAR, 'star-positional'],
+]);
+
 const CASES: { parser: string; argv: string[] }[] = [
   { parser: PARSER, argv: ['d', '--dataset', 'fake'] },
   { parser: PARSER, argv: ['--dataset=cifar10', 'd', '--batch-size', '8', '-l0.5', '--cuda', '--no-shuffle', '-vvq', '--sizes', '1', '2', '3', '--pair', '4', '5', '--opt', '--tag', 'a', '--tag', 'b', '--seed', '3', '--mode'] },
@@ -63,6 +95,15 @@ const CASES: { parser: string; argv: string[] }[] = [
   { parser: TAIL, argv: ['a', 'b', 'c', '--k', '3'] },
   { parser: TAIL, argv: ['--k', '2', 'a', '--', '--b', 'c'] },
   { parser: TAIL, argv: ['a'] },
+  { parser: OPT_DEFAULTS, argv: [] },
+  { parser: OPT_DEFAULTS, argv: ['--mode'] },
+  { parser: OPT_DEFAULTS, argv: ['--mode', 'b', '--lr', '2'] },
+  { parser: POS_OPTIONAL, argv: [] },
+  { parser: POS_OPTIONAL, argv: ['a'] },
+  { parser: POS_OPTIONAL, argv: ['a', '3'] },
+  { parser: POS_STAR, argv: [] },
+  { parser: POS_STAR, argv: ['a', 'q'] },
+  { parser: POS_STAR, argv: ['b'] },
 ];
 
 /** What CPython prints, or its argparse error message (the text after "error: "). */
@@ -81,7 +122,7 @@ describe('argparse: the script run with its arguments, as CPython parses them', 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   CASES.forEach(({ parser, argv }, n) => {
-    it(`${parser === PARSER ? 'train' : 'tail'}.py ${argv.join(' ') || '(no arguments)'}`, function () {
+    it(`${NAMES.get(parser)}.py ${argv.join(' ') || '(no arguments)'}`, function () {
       const file = join(dir, `case${n}.py`);
       writeFileSync(file, parser);
       const expected = cpython(file, argv);
