@@ -235,7 +235,7 @@ export class ModelController extends Disposable {
     };
     for (const f of run.models.flatMap((m) => m.findings)) if (!f.uri && f.file) add(f.file, findingDiagnostic(f, vscode.Uri.file(f.file), this.opts.extensionUri, doc.uri));
     for (const p of run.elsewhere ?? []) add(p.file, p.diagnostic);
-    this.setImported(doc.uri, elsewhere);
+    this.setImported(run.importer ?? doc.uri, elsewhere);
     run.publishedAt = performance.now();
     state.doneVersion = run.version;
     // A file that fails keeps no stale trace: the views would show a model that no longer exists.
@@ -268,6 +268,9 @@ export class ModelController extends Disposable {
     state.backend.forget(uri);
     this.diagnostics.delete(uri);
     this.setImported(uri, new Map());
+    // A notebook's modules keep their problems while another of its cells is open.
+    const importer = state.result?.importer;
+    if (importer && ![...this.states.values()].some((s) => s.result?.importer?.toString() === importer.toString())) this.setImported(importer, new Map());
     this.changed.fire(uri);
     this.wakeWaiters();
   }

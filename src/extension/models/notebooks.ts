@@ -67,42 +67,56 @@ function inCell(prog: NotebookProgram, r: RangeView, cell: vscode.Uri): RangeVie
  * A finding as one cell's run holds it: in that cell, at its own lines; in another cell, with that
  * cell's uri (the views list it, its diagnostic is the other cell's). Notes go to the cells they
  * are in; a fix that edits another cell than the finding's is left out, since its edits could not
- * all be applied from there.
+ * all be applied from there. A finding on a layer built in a module the notebook imports stays in
+ * that file, with the fixes that edit only files.
  */
 function findingForCell(prog: NotebookProgram, f: ResolvedFinding, cell: vscode.Uri): ResolvedFinding | undefined {
+  const related = f.related.flatMap((r) => {
+    if (r.file !== undefined || r.uri !== undefined) return [r];
+    const at = place(prog, r.range.start);
+    return at ? [{ ...r, range: inCell(prog, r.range, at.uri)!, uri: at.uri.toString() }] : [];
+  });
+  if (f.file !== undefined) return { ...f, related, fixes: f.fixes.filter((x) => x.edits.every((e) => e.file !== undefined)) };
   const home = place(prog, f.range.start)?.uri;
   if (!home) return undefined;
   const range = inCell(prog, f.range, home)!;
-  const related = f.related.flatMap((r) => {
-    const at = place(prog, r.range.start);
-    if (!at) return [];
-    const elsewhere = at.uri.toString() !== home.toString();
-    return [{ ...r, range: inCell(prog, r.range, at.uri)!, ...(elsewhere ? { uri: at.uri.toString() } : {}) }];
-  });
+  // A note in the finding's own cell names no document (the diagnostic's is that cell).
+  const placed = related.map((r) => (r.uri === home.toString() ? { ...r, uri: undefined } : r));
   const fixes = f.fixes.flatMap((x) => {
     // An edit of an imported module (its `file`) is at that file's positions, not the notebook's.
     const edits = x.edits.map((e) => (e.file !== undefined ? e : { range: inCell(prog, e.range, home), newText: e.newText }));
     return edits.every((e) => e.range) ? [{ ...x, edits: edits.map((e) => ({ ...e, range: e.range! })) }] : [];
   });
-  return { ...f, range, related, fixes, ...(home.toString() !== cell.toString() ? { uri: home.toString() } : {}) };
+  return { ...f, range, related: placed, fixes, ...(home.toString() !== cell.toString() ? { uri: home.toString() } : {}) };
 }
 
 function toView(r: vscode.Range): RangeView {
   return { start: { line: r.start.line, character: r.start.character }, end: { line: r.end.line, character: r.end.character } };
 }
 
-/** A diagnostic of the whole program as one cell shows it (its notes in the cells they are in), or undefined. */
-function diagnosticInCell(prog: NotebookProgram, d: vscode.Diagnostic, cell: vscode.Uri): vscode.Diagnostic | undefined {
-  const range = inCell(prog, toView(d.range), cell);
-  if (!range) return undefined;
-  const out = new vscode.Diagnostic(toRange(range), d.message, d.severity);
-  out.source = d.source;
-  out.code = d.code;
-  out.relatedInformation = d.relatedInformation?.flatMap((r) => {
+/** Notes of a diagnostic of the whole program: those at the notebook's positions in the cells they are in, those in a module as they are. */
+function placeNotes(prog: NotebookProgram, d: vscode.Diagnostic): vscode.DiagnosticRelatedInformation[] | undefined {
+  const notebook = prog.asSource.uri.toString();
+  return d.relatedInformation?.flatMap((r) => {
+    if (r.location.uri.toString() !== notebook) return [r];
     const at = place(prog, toView(r.location.range).start);
     if (!at) return [];
     return [new vscode.DiagnosticRelatedInformation(new vscode.Location(at.uri, toRange(inCell(prog, toView(r.location.range), at.uri)!)), r.message)];
   });
+}
+
+/** A diagnostic of the whole program as one cell shows it (its notes in the cells they are in), or undefined. */
+function diagnosticInCell(prog: NotebookProgram, d: vscode.Diagnostic, cell: vscode.Uri): vscode.Diagnostic | undefined {
+  const range = inCell(prog, toView(d.range), cell);
+  if (!range) return undefined;
+  return withNotes(d, toRange(range), placeNotes(prog, d));
+}
+
+function withNotes(d: vscode.Diagnostic, range: vscode.Range, notes: vscode.DiagnosticRelatedInformation[] | undefined): vscode.Diagnostic {
+  const out = new vscode.Diagnostic(range, d.message, d.severity);
+  out.source = d.source;
+  out.code = d.code;
+  out.relatedInformation = notes;
   return out;
 }
 
@@ -116,13 +130,15 @@ export function runForCell(prog: NotebookProgram, whole: FileRun, cell: vscode.T
     ...m,
     findings: m.findings.flatMap((f) => findingForCell(prog, f, cell.uri) ?? []),
     layers: m.layers.flatMap((l): LayerRangeView[] => {
+      // Built in a module the notebook imports: already in that file.
+      if (l.uri !== undefined) return [l];
       const home = place(prog, l.range.start)?.uri;
       if (!home) return [];
       return [{ ...l, range: inCell(prog, l.range, home)!, ...(home.toString() !== cell.uri.toString() ? { uri: home.toString() } : {}) }];
     }),
   }));
   const diagnostics = whole.diagnostics.flatMap((d) => diagnosticInCell(prog, d, cell.uri) ?? []);
-  // A module's own problems are not placed for notebooks yet (their notes are positions of the joined
-  // cells): the cell's pointer names the module's file and line.
-  return { ...whole, version: cell.version, models, diagnostics, elsewhere: undefined };
+  // A module's own problems stay in its file, their notes (the cell's import) placed in the cells.
+  const elsewhere = whole.elsewhere?.map((p) => ({ file: p.file, diagnostic: withNotes(p.diagnostic, p.diagnostic.range, placeNotes(prog, p.diagnostic)) }));
+  return { ...whole, version: cell.version, models, diagnostics, elsewhere, importer: prog.notebook.uri };
 }

@@ -60,6 +60,11 @@ export interface FileRun {
   diagnostics: vscode.Diagnostic[];
   /** Problems in a module the script imports (what it cannot follow, raises, a syntax error), shown on that file's document. */
   elsewhere?: { file: string; diagnostic: vscode.Diagnostic }[];
+  /**
+   * Whose imports the findings and problems in modules are, when not the document's own: a cell's
+   * run says the notebook's, and every cell's run carries the same, so the module shows them once.
+   */
+  importer?: vscode.Uri;
   status: DocStatus;
   /** From starting the run to having it back, as the extension host saw it. */
   durationMs: number;

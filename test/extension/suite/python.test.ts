@@ -242,6 +242,65 @@ suite('PyTorch source files', () => {
     assert.ok(!ours(script).some((x) => codeOf(x) === 'python/cant-follow'), messages(script));
   });
 
+  /** A notebook of three code cells that trains the Block its folder's layers/block.py defines. */
+  const BLOCK_NOTEBOOK = JSON.stringify({
+    cells: [
+      'import torch\nimport torch.nn.functional as F\n\nfrom layers.block import Block\n',
+      'net = Block()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\nx = torch.randn(16, 4)\ny = torch.randn(16, 1)\n',
+      'for step in range(5):\n    opt.zero_grad()\n    loss = F.mse_loss(net(x), y)\n    loss.backward()\n    opt.step()\n',
+    ].map((source) => ({ cell_type: 'code', metadata: {}, source, execution_count: null, outputs: [] })),
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+
+  test("a notebook importing its folder's module: the module's finding and what it cannot follow are in that module once, the import cell points there", async () => {
+    const at = await project({
+      'train.ipynb': BLOCK_NOTEBOOK,
+      'layers/__init__.py': '',
+      'layers/block.py': BLOCK,
+      'other/__init__.py': '',
+      'other/block.py': BLOCK.replace('import torch.nn as nn\n', 'import torch.nn as nn\nimport numpy as np\n').replace('nn.Linear(4, 32)', 'nn.Linear(4, np.load("w.npy").size)'),
+    });
+    const nb = await vscode.workspace.openNotebookDocument(at('train.ipynb'));
+    await vscode.window.showNotebookDocument(nb);
+    const [imports, model, loop] = nb.getCells().map((c) => c.document);
+    for (const c of [imports, model, loop]) await idle(c.uri);
+    const blockUri = at('layers/block.py');
+    const block = await vscode.workspace.openTextDocument(blockUri);
+    await until('the finding on block.py', () => ours(blockUri).some((x) => codeOf(x) === 'saturated-activation'));
+    const found = ours(blockUri).filter((x) => codeOf(x) === 'saturated-activation');
+    assert.equal(found.length, 1, `once, not once per cell: ${messages(blockUri)}`);
+    assert.equal(block.getText(found[0].range), 'nn.Sigmoid()');
+    for (const c of [imports, model, loop]) assert.ok(!ours(c.uri).some((x) => codeOf(x) === 'saturated-activation'), `not in a cell: ${messages(c.uri)}`);
+    // Its notes (the Linear feeding it, the init, the forward line) are block.py's lines, not the notebook's.
+    const notes = found[0].relatedInformation ?? [];
+    assert.ok(notes.length >= 2 && notes.every((r) => r.location.uri.toString() === blockUri.toString()), JSON.stringify(notes.map((r) => [r.location.uri.toString(), r.location.range.start.line, r.message])));
+    assert.ok(notes.some((r) => /applied here/.test(r.message) && block.getText(r.location.range).includes('self.act(')));
+
+    // The import cell now reads a module it cannot follow: the reason in the module, the cell's pointer at its import.
+    const edit = new vscode.WorkspaceEdit();
+    const line = lineOf(imports, /^from layers\.block import Block/);
+    edit.replace(imports.uri, imports.lineAt(line).range, 'from other.block import Block');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    const otherUri = at('other/block.py');
+    const other = await vscode.workspace.openTextDocument(otherUri);
+    await until('the can\'t-follow in other/block.py', () => ours(otherUri).some((x) => codeOf(x) === 'python/cant-follow'));
+    for (const c of [imports, model, loop]) await idle(c.uri);
+    const inModule = ours(otherUri).filter((x) => codeOf(x) === 'python/cant-follow');
+    assert.equal(inModule.length, 1, messages(otherUri));
+    assert.equal(other.getText(inModule[0].range), 'np.load("w.npy")');
+    const back = inModule[0].relatedInformation?.find((r) => r.location.uri.toString() === imports.uri.toString());
+    assert.ok(back && back.location.range.start.line === line, 'the module\'s note points at the import in its cell');
+    const pointer = ours(imports.uri).find((x) => codeOf(x) === 'python/cant-follow');
+    assert.ok(pointer, messages(imports.uri));
+    assert.equal(pointer.range.start.line, line);
+    const reason = pointer.relatedInformation?.find((r) => r.location.uri.toString() === otherUri.toString());
+    assert.ok(reason && reason.location.range.isEqual(inModule[0].range), 'the reason in other/block.py is related, at its own range');
+    await until('layers/block.py no longer imported: its finding gone', () => !ours(blockUri).some((x) => codeOf(x) === 'saturated-activation'));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('a module-only file is traced through its sidecar spec, and again when the sidecar changes', async () => {
     const gl = await api();
     const uri = file('fixtures/python/two_layer.py');
