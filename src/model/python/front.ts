@@ -23,7 +23,7 @@ import { handWrittenSgd } from './hand-sgd';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
-import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, TrainingLoop, TrainingLoopFound } from './loop';
+import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
@@ -435,7 +435,7 @@ const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_valu
 function loopClip(torch: Torch, loop: TrainingLoop): ClipUse | undefined {
   const interp = torch.interp;
   const body = loop.stmt.body;
-  const at = body.findIndex((st) => backwardIn(st) !== null);
+  const at = tracedBackwardAt(loop);
   const before = torch.clips.length;
   const accumulation = accumulationIf(loop);
   const visit = (stmts: readonly Stmt[]): void => {
@@ -550,7 +550,7 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
     // A hand-written SGD update has no call, only its lr's expression.
     optimizer: opt.call || Object.keys(opt.argExprs).length ? { call: opt.call, argExprs: opt.argExprs } : null,
-    backward: loop?.stmt.body.find((st) => backwardIn(st) !== null) ?? null,
+    backward: (loop && loop.stmt.body[tracedBackwardAt(loop)]) ?? null,
   };
 }
 

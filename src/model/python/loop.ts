@@ -72,6 +72,15 @@ export function backwardSequence(s: LoopStmt): Extract<Expr, { k: 'call' }>[] | 
   }
 }
 
+/**
+ * Where in the loop's body the traced backward is called: the statement making the first backward
+ * call, or with several in a row (a GAN) the last one's, after which the traced optimiser's step,
+ * its clipping and a fix's clip_grad_norm_ line belong. -1 when none does.
+ */
+export function tracedBackwardAt(loop: Pick<TrainingLoop, 'stmt' | 'backward' | 'sequence'>): number {
+  return loop.stmt.body.findIndex((st) => (loop.sequence ? makes(st, loop.backward) : backwardIn(st) !== null));
+}
+
 /** A loop whose own body (not a loop inside it) calls backward: the loop to take over. */
 export function isTrainingLoop(s: LoopStmt): boolean {
   if (!backwardIn(s)) return false;

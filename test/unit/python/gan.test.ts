@@ -81,6 +81,20 @@ describe('Python front end: a GAN step (several backward calls, two optimisers)'
     assert.ok(text.slice(0, f.range.start).endsWith('netG = nn.Sequential(nn.Linear(nz, 16), nn.ReLU(), nn.Linear(16, 2), '));
   });
 
+  it('the traced optimiser clips as the generator\'s step does, not as the discriminator\'s clip_grad_norm_ before it', async () => {
+    const clipD = '    torch.nn.utils.clip_grad_norm_(netD.parameters(), max_norm=5.0)\n    optimizerD.step()\n';
+    const clipG = '    torch.nn.utils.clip_grad_norm_(netG.parameters(), max_norm=0.5)\n    optimizerG.step()\n';
+    const base = gan('nn.Linear(16, 2)');
+    const onlyD = base.replace('    optimizerD.step()\n', clipD);
+    assert.notEqual(onlyD, base);
+    const r = await trace(onlyD, 2);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.optimizer.clip, null);
+    const r2 = await trace(onlyD.replace('    optimizerG.step()\n', clipG), 2);
+    assert.deepEqual(r2.diagnostics, []);
+    assert.deepEqual(r2.analysis!.trace.optimizer.clip, { kind: 'norm', maxNorm: 0.5, normType: 2 });
+  });
+
   it('a script with one backward() a step records no per-backward losses (its output is as before)', async () => {
     const text = gan('nn.Linear(16, 2)').replace(/ {4}errD_real\.backward\(\)\n/, '').replace(/ {4}errD_fake\.backward\(\)\n/, '');
     const r = await trace(text, 2);
