@@ -587,7 +587,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     // A given batch replaces the loop's own where the step computes it, whatever the loop assigned before.
     if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
     const seen: StepLoss[] = [];
-    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop.sequence!, r), value: t.item() });
+    // backward(gradient) on a tensor of several values has no one loss to show.
+    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop.sequence!, r), value: t.size === 1 ? t.item() : NaN });
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
