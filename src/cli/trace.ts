@@ -91,8 +91,11 @@ async function tracePythonFile(file: string, args: ParsedArgs, io: Io, format: '
 export function formatNormTable(trace: Trace, recorded?: number): string {
   // Parameter names come from the user's layer names: one line whatever they hold (escape.ts).
   const names = trace.params.map((p) => oneLine(p.name));
-  const header = ['step', 'loss', ...names];
-  const rows = trace.steps.map((s) => [String(s.step), shortNumber(s.loss, 3), ...s.params.map((p) => (p.reached ? shortNumber(p.gradNorm, 3) : '—'))]);
+  // A step with several backward() calls (a GAN) shows each one's loss under its variable's name.
+  const lossNames = trace.steps[0]?.losses?.map((l) => oneLine(l.name)) ?? ['loss'];
+  const lossCells = (s: Trace['steps'][number]) => (s.losses ? lossNames.map((_, i) => (s.losses![i] ? shortNumber(s.losses![i].value, 3) : '—')) : [shortNumber(s.loss, 3)]);
+  const header = ['step', ...lossNames, ...names];
+  const rows = trace.steps.map((s) => [String(s.step), ...lossCells(s), ...s.params.map((p) => (p.reached ? shortNumber(p.gradNorm, 3) : '—'))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   const lines = [

@@ -120,6 +120,11 @@ export interface LossSpec {
    * `type` is a placeholder, and the rules that reason about a loss's inputs have nothing to go on.
    */
   byHand?: true;
+  /**
+   * The loss scores another model's output, not the traced one's (a GAN's generator: its loss is
+   * the discriminator's verdict on its samples): the traced model's last layer does not feed it.
+   */
+  onOtherModel?: true;
 }
 
 export interface OptimizerSpec {

@@ -371,6 +371,8 @@ export const lossActivationMismatch: Rule = {
     const { spec } = ctx;
     // A loss written by hand says nothing of what its inputs should be: no finding is better than one about a loss the file does not use.
     if (spec.loss.byHand) return [];
+    // A loss on another model's output (a GAN's generator's) says nothing of the traced model's last layer.
+    if (spec.loss.onOtherModel) return [];
     const last = lastLayer(leafLayers(spec));
     const findings: RuleFinding[] = [];
     for (const p of problemsFor(ctx, last)) {

@@ -19,7 +19,7 @@ import { modelKey, reusableModule } from './model-cache';
 import { Batch, checkBatch, summarizeData, synthesize, TensorJson, tensorFromJson, tensorToJson } from './data';
 import { blameFor, DataOrigin, Phase, TraceError } from './errors';
 import { activationSteps, layerFlow, layerOutputs, paramStep, UnitAxis } from './stats';
-import type { AttentionStep, NonFiniteEvent, RecurrentStep, StepRecord, Trace, TraceOptimizer } from './types';
+import type { AttentionStep, NamedLoss, NonFiniteEvent, RecurrentStep, StepRecord, Trace, TraceOptimizer } from './types';
 
 export interface TraceOptions {
   /** Overrides the spec's `trace.steps`. */
@@ -56,6 +56,8 @@ export interface Session {
    * `built.loss` otherwise.
    */
   step?: () => Tensor;
+  /** The losses of every backward() the last `step` made, when it made several (read after its backward). */
+  stepLosses?: () => NamedLoss[] | null;
   /**
    * Set when the trace built the module itself from a spec (no user code ran, nothing outside the
    * trace holds a tensor of a step): each step's forward intermediates then go back to the buffer
@@ -352,6 +354,8 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
         flow: layerFlow(instrument.flow),
         ...sequenceSteps(instrument),
       };
+      const losses = session.stepLosses?.();
+      if (losses) record.losses = losses;
       const clip = built.optimizer.lastClip;
       if (built.optimizer.clip && clip) record.clip = { ...clip };
       trace.steps.push(record);

@@ -157,10 +157,20 @@ export interface ClipStep {
   clampedShare: number | null;
 }
 
+export interface NamedLoss {
+  name: string;
+  value: number;
+}
+
 export interface StepRecord {
   /** The optimiser step: 0, 1, 2… in a trace; the real step of a training run (0, 8, 16, 4096…). */
   step: number;
   loss: number;
+  /**
+   * Each backward()'s loss, named by its variable, when the step makes several (a GAN's errD_real,
+   * errD_fake, errG); `loss` is then the last one's, whose gradients the traced model received.
+   */
+  losses?: NamedLoss[];
   /** A training run's: the learning rate of the first parameter group at this step. */
   lr?: number;
   /** A training run's: seconds since the run started (the first rank's clock). */

@@ -7,6 +7,7 @@
  */
 import { analyse, Analysis } from '../analyse';
 import { type Limits, maxPythonBytes, overSizeMessage } from '../limits';
+import type { FloatArray } from '../engine/dtype';
 import * as F from '../engine/functional';
 import { Rng } from '../engine/rng';
 import type { DataSpec, LossSpec } from '../model/graph';
@@ -56,6 +57,8 @@ export interface PythonJob {
   maxCodeBytes?: number;
   /** The script's command-line arguments: the sidecar's `args`, or the CLI's words after `--`. */
   argv?: readonly string[];
+  /** Values for the script's randn/rand calls, in call order (PythonOptions.noise). */
+  noise?: readonly FloatArray[];
 }
 
 /**
@@ -219,7 +222,7 @@ export function readyForPython(): Promise<unknown> {
  */
 function readInDtype(job: PythonJob, steps: number | undefined): { read: PythonRead; dtype: DType } {
   const read = (dtype: DType) =>
-    readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout, sources: job.sources, maxCodeBytes: job.maxCodeBytes, ...(job.argv ? { argv: job.argv } : {}) });
+    readPython(job.text, { fileName: job.fileName, dtype, seed: job.seed, steps, build: job.build, dropout: job.dropout, sources: job.sources, maxCodeBytes: job.maxCodeBytes, ...(job.argv ? { argv: job.argv } : {}), ...(job.noise ? { noise: job.noise } : {}) });
   if (job.dtype) return { read: read(job.dtype), dtype: job.dtype };
   const first = read('float32');
   const wanted = first.diagnostics.find((d) => d.dtype)?.dtype;

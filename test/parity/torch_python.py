@@ -63,6 +63,15 @@ class Captured(BaseException):
     """Raised at the first backward: the script has given what the harness needs."""
 
 
+def run_until_captured(file):
+    """Runs the file as __main__ until it ends or the harness has what it needs (Captured)."""
+    import runpy
+    try:
+        runpy.run_path(file, run_name="__main__")
+    except Captured:
+        pass
+
+
 def tensor_json(t):
     return {"shape": list(t.shape), "data": t.detach().flatten().tolist()}
 

@@ -9,13 +9,12 @@ stdout: {"torch": version, "state": {name: {shape, data}}, "losses": [float]}
 """
 import json
 import os
-import runpy
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_python import Captured, tensor_json, trained_model  # noqa: E402
+from torch_python import Captured, run_until_captured, tensor_json, trained_model  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -46,10 +45,7 @@ def main():
 
     torch.optim.Optimizer.__init__ = optimizer_init
     torch.Tensor.backward = watched_backward
-    try:
-        runpy.run_path(request["file"], run_name="__main__")
-    except Captured:
-        pass
+    run_until_captured(request["file"])
     json.dump(out, sys.stdout)
 
 

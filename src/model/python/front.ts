@@ -5,7 +5,7 @@
  * that computes the loss the script computes) and the graph the rules read, read after the trace.
  */
 import { setDefaultDtype } from '../../engine/dtype';
-import type { DType } from '../../engine/dtype';
+import type { DType, FloatArray } from '../../engine/dtype';
 import type { Loss } from '../../engine/nn';
 import type * as enn from '../../engine/nn';
 import * as F from '../../engine/functional';
@@ -23,7 +23,7 @@ import { handWrittenSgd } from './hand-sgd';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
-import { accumulationIf, backwardIn, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, TrainingLoop, TrainingLoopFound } from './loop';
+import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
@@ -85,6 +85,19 @@ export interface PythonOptions {
   maxCodeBytes?: number;
   /** The script's command-line arguments (sys.argv[1:]); unset: not known (see InterpreterOptions.argv). */
   argv?: readonly string[];
+  /**
+   * Values for the script's own random draws (torch.randn, randn_like, rand, rand_like), one array
+   * per call in the order the script makes them: a parity harness gives PyTorch's, so a VAE's
+   * `eps = torch.randn_like(std)` or a GAN's noise is the same on both sides. Draws past the end
+   * come from the run's generator.
+   */
+  noise?: readonly FloatArray[];
+}
+
+/** One backward()'s loss of a step that makes several, named by its variable. */
+export interface StepLoss {
+  name: string;
+  value: number;
 }
 
 /** The training setup a trace runs: the shape of the trace's Session, filled by the user's code. */
@@ -93,6 +106,7 @@ export interface PythonTraining {
   batch: { input: Tensor; target: Tensor };
   dtype: DType;
   step: () => Tensor;
+  stepLosses?: () => StepLoss[] | null;
 }
 
 export interface PythonModel {
@@ -207,7 +221,12 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     hooks: {
       beforeLoop: (s, scope) => {
         if (opts.build) return false;
-        if (isTrainingLoop(s)) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: backwardIn(s)! });
+        if (isTrainingLoop(s)) {
+          // Several backward calls a step (a GAN): the step is traced to the last; those before run as the script runs them.
+          const sequence = backwardSequence(s);
+          const count = loopCount(interp, s, scope);
+          throw new TrainingLoopFound(sequence ? { stmt: s, scope, count, backward: sequence[sequence.length - 1], sequence } : { stmt: s, scope, count, backward: backwardIn(s)! });
+        }
         // `optimizer.step(closure)`: the closure computes the loss and calls backward for the optimiser.
         const closure = closureLoop(s, ast);
         if (closure) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: closure.backward, closure });
@@ -224,6 +243,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   torch.text = text;
   torch.ast = ast;
   torch.dropoutOff = opts.dropout === false;
+  torch.noise = opts.noise ? [...opts.noise] : null;
   interp.addModules(torchModules(torch));
   const unwatch = watchApplications(torch);
   let loop: TrainingLoop | null = null;
@@ -415,7 +435,7 @@ const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_valu
 function loopClip(torch: Torch, loop: TrainingLoop): ClipUse | undefined {
   const interp = torch.interp;
   const body = loop.stmt.body;
-  const at = body.findIndex((st) => backwardIn(st) !== null);
+  const at = tracedBackwardAt(loop);
   const before = torch.clips.length;
   const accumulation = accumulationIf(loop);
   const visit = (stmts: readonly Stmt[]): void => {
@@ -488,7 +508,7 @@ function modelFrom(
         model: graphOf(torch, engine, rootRangesOf(torch, root)),
         input: dataSpecOf(first.input, dataRange),
         target: dataSpecOf(first.target, dataRange),
-        loss: lossSpecOf(torch.losses[torch.losses.length - 1], dataRange),
+        loss: { ...lossSpecOf(torch.losses[torch.losses.length - 1], dataRange), ...(loop?.sequence && torch.optimizers.length > 1 ? { onOtherModel: true as const } : {}) },
         optimizer: optimizerSpecOf(opt, torch.clips[0]),
         trace: settings,
       }),
@@ -530,7 +550,7 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
     // A hand-written SGD update has no call, only its lr's expression.
     optimizer: opt.call || Object.keys(opt.argExprs).length ? { call: opt.call, argExprs: opt.argExprs } : null,
-    backward: loop?.stmt.body.find((st) => backwardIn(st) !== null) ?? null,
+    backward: (loop && loop.stmt.body[tracedBackwardAt(loop)]) ?? null,
   };
 }
 
@@ -548,6 +568,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
+  if (loop.sequence) placeOtherModels(torch, loop, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;
   // The step runs the body to backward(); the optimiser's step is the engine's, so it clips as the loop does.
@@ -565,14 +586,22 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     fresh = false;
     // A given batch replaces the loop's own where the step computes it, whatever the loop assigned before.
     if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
+    const seen: StepLoss[] = [];
+    // backward(gradient) on a tensor of several values has no one loss to show.
+    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop.sequence!, r), value: t.size === 1 ? t.item() : NaN });
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
-      return runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
+      const loss = runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
+      if (loop.sequence) seen.push({ name: lossName(torch, loop.sequence, loop.backward.r), value: loss.item() });
+      losses = loop.sequence ? seen : null;
+      return loss;
     } finally {
       interp.overrides = null;
+      torch.onBackward = null;
     }
   };
+  let losses: StepLoss[] | null = null;
   const own = { input: found.input?.dtype, target: found.target?.dtype };
   const rebind = (given: Tensor, givenTarget: Tensor) => {
     if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
@@ -582,7 +611,32 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     first.input = input;
     first.target = target;
   };
-  return modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
+  const model = modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
+  model.training.stepLosses = () => losses;
+  return model;
+}
+
+/** A backward call's loss as the step names it: its receiver's variable (`errG`), else its source text. */
+function lossName(torch: Torch, sequence: readonly Extract<Expr, { k: 'call' }>[], r: Range): string {
+  const call = sequence.find((c) => c.r.start === r.start) ?? sequence.find((c) => c.r.start <= r.start && r.end <= c.r.end);
+  const recv = call?.fn.k === 'attr' ? call.fn.obj : null;
+  if (!recv) return 'loss';
+  return recv.k === 'name' ? recv.id : torch.text.slice(recv.r.start, recv.r.end);
+}
+
+/**
+ * The other models a step with several backward calls runs (a GAN's discriminator, beside the traced
+ * generator) have their layers' paths put under their variable's name (`netD.3`): both models'
+ * layers are `0`, `1`, ... otherwise, and the statistics of netD's Sigmoid would be merged into those
+ * of netG's, whose layers alone the trace and its findings are about.
+ */
+function placeOtherModels(torch: Torch, loop: TrainingLoop, root: ModuleObj): void {
+  const traced = new Set(root.engine.namedModules().map(([, m]) => m));
+  for (const name of new Set(calledNames(loop))) {
+    const v = torch.interp.peek(name, loop.scope);
+    if (!(v instanceof ModuleObj) || traced.has(v.engine) || v.engine.path !== '' || !v.engine.parameters().length) continue;
+    for (const [path, m] of v.engine.namedModules()) m.path = path ? `${name}.${path}` : name;
+  }
 }
 
 /**
@@ -725,6 +779,8 @@ function firstBatch(torch: Torch, loop: TrainingLoop, io: { input: Expr | null; 
   if ((got.input || !io.input) && (got.target || !io.target)) return got;
   const vars = loop.scope.vars;
   const saved = new Map(vars);
+  // Draws made here on a copy are made again by the step: given noise is kept for it.
+  const noise = torch.noise?.slice() ?? null;
   // A step function's backward is in its def, before the loop: the loop's body runs up to the call.
   const until = Math.min(io.input?.r.start ?? Infinity, (loop.stepCall?.call ?? loop.backward).r.start);
   try {
@@ -738,6 +794,7 @@ function firstBatch(torch: Torch, loop: TrainingLoop, io: { input: Expr | null; 
   } finally {
     vars.clear();
     for (const [k, v] of saved) vars.set(k, v);
+    torch.noise = noise;
   }
 }
 

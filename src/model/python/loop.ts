@@ -43,6 +43,44 @@ export function backwardIn(s: Stmt): Extract<Expr, { k: 'call' }> | null {
   return found;
 }
 
+/** `X.backward(...)` as a statement of its own. */
+function backwardStatement(s: Stmt): Extract<Expr, { k: 'call' }> | null {
+  return s.k === 'expr' && s.e.k === 'call' && s.e.fn.k === 'attr' && s.e.fn.name === 'backward' ? s.e : null;
+}
+
+/**
+ * The backward calls of a loop step that makes several, one after another in one block (a GAN:
+ * `errD_real.backward()`, `errD_fake.backward()`, `optimizerD.step()`, then `errG.backward()`;
+ * `loss1.backward(retain_graph=True)` then `loss2.backward()`), in the file's order; null when the
+ * step makes one (or makes them in forms not known to run in sequence: under different `if`s).
+ * Each step then runs every backward but the last as the script does, and stops at the last.
+ */
+export function backwardSequence(s: LoopStmt): Extract<Expr, { k: 'call' }>[] | null {
+  let block: readonly Stmt[] = s.body;
+  for (;;) {
+    const holding = block.filter((st) => backwardIn(st) !== null);
+    if (holding.length === 1 && !backwardStatement(holding[0])) {
+      // `with autocast():` or `if phase == 'train':` around the whole step: the calls are in its block.
+      const inner = nestedBlocks(holding[0]).filter((b) => b.some((st) => backwardIn(st) !== null));
+      if (inner.length !== 1) return null;
+      block = inner[0];
+      continue;
+    }
+    if (holding.length < 2) return null;
+    const calls = holding.map(backwardStatement);
+    return calls.every((c) => c !== null) ? (calls as Extract<Expr, { k: 'call' }>[]) : null;
+  }
+}
+
+/**
+ * Where in the loop's body the traced backward is called: the statement making the first backward
+ * call, or with several in a row (a GAN) the last one's, after which the traced optimiser's step,
+ * its clipping and a fix's clip_grad_norm_ line belong. -1 when none does.
+ */
+export function tracedBackwardAt(loop: Pick<TrainingLoop, 'stmt' | 'backward' | 'sequence'>): number {
+  return loop.stmt.body.findIndex((st) => (loop.sequence ? makes(st, loop.backward) : backwardIn(st) !== null));
+}
+
 /** A loop whose own body (not a loop inside it) calls backward: the loop to take over. */
 export function isTrainingLoop(s: LoopStmt): boolean {
   if (!backwardIn(s)) return false;
@@ -145,6 +183,8 @@ export interface TrainingLoop {
   closure?: ClosureStep;
   /** The loop calls a function that calls backward (and usually steps the optimiser) itself. */
   stepCall?: StepCall;
+  /** The step's backward calls when it makes several in a row (`backward` is the last of them). */
+  sequence?: Extract<Expr, { k: 'call' }>[];
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
@@ -310,7 +350,7 @@ export class LoopStep {
     const scope = this.loop.scope;
     const { closure, stepCall } = this.loop;
     for (const s of stmts) {
-      const b = backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null) ?? (stepCall && makes(s, stepCall.call) ? stepCall.call : null);
+      const b = this.loop.sequence ? (makes(s, this.loop.backward) ? this.loop.backward : null) : backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null) ?? (stepCall && makes(s, stepCall.call) ? stepCall.call : null);
       if (!b) {
         this.interp.exec(s, scope);
         continue;

@@ -5,7 +5,7 @@
  * loss the model trains with and where it is written.
  */
 import { isGradEnabled, setGradEnabled } from '../../../engine/context';
-import type { TensorDType } from '../../../engine/dtype';
+import { alloc, type TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
 import * as enn from '../../../engine/nn';
 import { Tensor } from '../../../engine/tensor';
@@ -61,6 +61,19 @@ const ACTIVATIONS: Record<string, LayerType> = {
 };
 
 /** 1-based line of an offset, for a functional layer's name. */
+/**
+ * The next values the run was given for the script's draws (PythonOptions.noise: PyTorch's, from a
+ * parity harness), as a tensor of the drawn shape; null when none are left (the run's generator draws).
+ */
+function given(torch: Torch, shape: readonly number[], d: TensorDType): Tensor | null {
+  const next = torch.noise?.shift();
+  if (!next) return null;
+  const out = alloc(d, shape.reduce((a, b) => a * b, 1));
+  if (next.length !== out.length) throw new Error(`the given noise has ${next.length} values for a draw of shape [${shape.join(', ')}]`);
+  out.set(next);
+  return new Tensor(out, [...shape], false, d);
+}
+
 function moduleStem(path: string): string {
   return (path.split(/[\\/]/).pop() ?? '').replace(/\.py$/, '');
 }
@@ -134,8 +147,8 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     ['zeros', (s: number[], d: TensorDType) => F.zeros(s, d)],
     ['ones', (s: number[], d: TensorDType) => F.ones(s, d)],
     ['empty', (s: number[], d: TensorDType) => F.zeros(s, d)],
-    ['rand', (s: number[], d: TensorDType) => F.rand(s, torch.rng, d)],
-    ['randn', (s: number[], d: TensorDType) => F.randn(s, torch.rng, d)],
+    ['rand', (s: number[], d: TensorDType) => given(torch, s, d) ?? F.rand(s, torch.rng, d)],
+    ['randn', (s: number[], d: TensorDType) => given(torch, s, d) ?? F.randn(s, torch.rng, d)],
   ] as const) {
     // The shape as arguments, one sequence, or by keyword (torch.empty(size=(n, m)), as the GAT example writes it).
     fn(fns, `${name}(*dims, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, generator=None, pin_memory=False, memory_format=None)`, (a, r) => {
@@ -149,8 +162,8 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     ['zeros_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
     ['ones_like', (x: Tensor, d: TensorDType) => F.ones(x.shape, d)],
     ['empty_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],
-    ['rand_like', (x: Tensor, d: TensorDType) => F.rand(x.shape, torch.rng, d as 'float32')],
-    ['randn_like', (x: Tensor, d: TensorDType) => F.randn(x.shape, torch.rng, d as 'float32')],
+    ['rand_like', (x: Tensor, d: TensorDType) => given(torch, x.shape, d) ?? F.rand(x.shape, torch.rng, d as 'float32')],
+    ['randn_like', (x: Tensor, d: TensorDType) => given(torch, x.shape, d) ?? F.randn(x.shape, torch.rng, d as 'float32')],
   ] as const) {
     fn(fns, `${name}(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None)`, (a, r) => {
       const x = T_(a.input, r);

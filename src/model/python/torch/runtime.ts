@@ -7,7 +7,7 @@
  */
 import { currentLayer, noGrad } from '../../../engine/context';
 import * as F from '../../../engine/functional';
-import type { DType, TensorDType } from '../../../engine/dtype';
+import type { DType, FloatArray, TensorDType } from '../../../engine/dtype';
 import type * as enn from '../../../engine/nn';
 import { Rng } from '../../../engine/rng';
 import { markWritten, Tensor } from '../../../engine/tensor';
@@ -137,6 +137,10 @@ export class Torch {
   dropoutOff = false;
   /** The trace is running a closure handed to `optimizer.step(closure)`: backward() hands its loss over instead (BackwardReached). */
   stopAtBackward = false;
+  /** Given values for the script's randn/rand calls, in call order (PythonOptions.noise); taken as drawn. */
+  noise: FloatArray[] | null = null;
+  /** Told of each backward() the script runs itself (a GAN's step runs all but its last): the loss and the call's range. */
+  onBackward: ((loss: Tensor, r: Range) => void) | null = null;
   /** Functional activations' layers by call site. */
   functionals!: Map<string, FunctionalSite>;
   /** Every loss computed, in order: the last one is the loss the training step minimises. */
@@ -195,6 +199,7 @@ export class Torch {
     this.ast = { body: [], r: { start: 0, end: 0 } };
     this.dropoutOff = false;
     this.stopAtBackward = false;
+    this.noise = null;
     this.functionals = new Map();
     this.losses = [];
     this.sites = new WeakMap();

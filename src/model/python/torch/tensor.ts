@@ -512,6 +512,7 @@ export function makeTensorClasses(torch: Torch): void {
   method('bernoulli(self, p=None, *, generator=None)', (a, r, t) => wrap(bernoulliDraw(torch, t, a.p, r)));
   method('backward(self, gradient=None, retain_graph=None, create_graph=False)', (a, r, t) => {
     if (torch.stopAtBackward) throw new BackwardReached(a.self);
+    torch.onBackward?.(t, r);
     if (a.gradient !== null) {
       backward(t, torch.tensorOf(a.gradient, r).data);
     } else {

@@ -1,7 +1,8 @@
 # A GAN in the DCGAN example's form, on 2-D points: the generator and the discriminator are
 # separate modules with an optimiser each; every step trains D on a real and a fake batch (two
-# backward calls, one optimizerD.step()), then G through D. The traced model is the discriminator:
-# the loop's first backward is its loss, and its optimiser is the one stepped after it.
+# backward calls, one optimizerD.step()), then G through D (errG.backward(), optimizerG.step()).
+# One traced step is the whole iteration: the traced model is the generator, whose loss is the
+# last backward; the discriminator's backward calls and step run as the script runs them.
 import torch
 import torch.nn as nn
 

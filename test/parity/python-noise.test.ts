@@ -1,0 +1,149 @@
+/**
+ * Step parity for scripts whose step draws noise or makes several backward() calls: a GAN (the
+ * discriminator's two backward calls and step, then the generator's), two losses on one model
+ * (`retain_graph=True`), a VAE's reparameterisation (`eps = torch.randn_like(std)`). PyTorch runs the
+ * unchanged file (torch_noise_steps.py, float64) and records every draw of torch.randn and its kin,
+ * each optimiser's model's first weights, and the gradients every optimizer.step() applies; Gradient
+ * Lens traces the same file from those weights, given the same draws (PythonOptions.noise), and each
+ * optimiser step must apply the same gradients, 1e-5 relative.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { analysePython } from '../../src/worker/python';
+import { loadStateDict, type StateEntry } from '../../src/engine/state';
+import type { Tensor } from '../../src/engine/tensor';
+import type { PythonModel } from '../../src/model/python/front';
+import { PYTHON, requireTorch } from '../support/torch';
+import { compare, type Worst } from './compare';
+
+const DIR = join(__dirname, 'python-noise');
+
+interface Applied {
+  optimizer: number;
+  grads: Record<string, number[]>;
+}
+
+interface TorchRun {
+  torch: string;
+  noise: number[][];
+  models: Record<string, StateEntry>[];
+  steps: Applied[];
+  losses: number[];
+}
+
+function torchRun(name: string, steps: number): TorchRun {
+  const r = spawnSync(PYTHON, [join(__dirname, 'torch_noise_steps.py')], { input: JSON.stringify({ file: join(DIR, name), steps }), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as TorchRun;
+}
+
+/** The smallest module holding every parameter an optimiser trains (as the harness's smallest_model). */
+function modelOf(model: PythonModel, params: readonly Tensor[]) {
+  const holding = model.torch.allModules.filter((m) => {
+    const own = new Set(m.engine.parameters());
+    return params.every((p) => own.has(p));
+  });
+  holding.sort((a, b) => a.engine.parameters().length - b.engine.parameters().length || b.engine.namedModules().length - a.engine.namedModules().length);
+  return holding[0].engine;
+}
+
+interface Ours {
+  applied: Applied[];
+  losses: (number[] | number)[];
+}
+
+/**
+ * Traces `text` from PyTorch's first weights with PyTorch's draws (none: the run's own generator),
+ * recording the gradients each optimiser step applies, whether the script's body or the trace takes it.
+ */
+async function ours(name: string, text: string, steps: number, run: TorchRun, noise: number[][] | null = run.noise): Promise<Ours> {
+  const applied: Applied[] = [];
+  const result = await analysePython({
+    text,
+    fileName: name,
+    steps,
+    dtype: 'float64',
+    ...(noise ? { noise: noise.map((n) => Float64Array.from(n)) } : {}),
+    onRead: (model) => {
+      model.torch.optimizers.forEach((use, i) => {
+        const module = modelOf(model, use.engine.params);
+        loadStateDict(module, run.models[i]);
+        const step = use.engine.step.bind(use.engine);
+        use.engine.step = () => {
+          applied.push({ optimizer: i, grads: Object.fromEntries(module.namedParameters().map(([n, p]) => [n, p.grad ? Array.from(p.grad) : new Array<number>(p.size).fill(0)])) });
+          step();
+        };
+      });
+    },
+  });
+  assert.deepEqual(result.diagnostics, []);
+  const trace = result.analysis!.trace;
+  return { applied, losses: trace.steps.map((s) => (s.losses ? s.losses.map((l) => l.value) : s.loss)) };
+}
+
+/** Every optimiser step's gradients against PyTorch's; the failures, and the worst error in `worst`. */
+function compareApplied(mine: Applied[], theirs: Applied[], worst: Worst): string[] {
+  if (mine.length !== theirs.length) return [`${mine.length} optimiser steps, PyTorch took ${theirs.length}`];
+  const failures: string[] = [];
+  mine.forEach((a, k) => {
+    const b = theirs[k];
+    if (a.optimizer !== b.optimizer) failures.push(`step ${k}: optimiser ${a.optimizer}, PyTorch stepped ${b.optimizer}`);
+    assert.deepEqual(Object.keys(a.grads).sort(), Object.keys(b.grads).sort());
+    for (const n of Object.keys(b.grads)) failures.push(...compare(`step ${k} optimiser ${b.optimizer} ${n}.grad`, a.grads[n], b.grads[n], 'float64', worst));
+  });
+  return failures;
+}
+
+function check(what: string, mine: Ours, run: TorchRun): number {
+  const worst: Worst = { rel: 0, where: '' };
+  const failures = [...compareApplied(mine.applied, run.steps, worst), ...compare('losses', mine.losses.flat(), run.losses, 'float64', worst)];
+  assert.deepEqual(failures, [], `${what} disagrees with PyTorch`);
+  return worst.rel;
+}
+
+describe('PyTorch parity: steps with several backward() calls and drawn noise, read by Gradient Lens and run by torch 1.13', function () {
+  before(function () {
+    requireTorch(this, 'the noise and several-backward step parity suite');
+  });
+
+  it('tiny_gan.py: the discriminator\'s and the generator\'s gradients at every optimiser step equal PyTorch\'s, with each backward\'s loss', async () => {
+    const steps = 4;
+    const run = torchRun('tiny_gan.py', steps);
+    const text = readFileSync(join(DIR, 'tiny_gan.py'), 'utf8');
+    const mine = await ours('tiny_gan.py', text, steps, run);
+    // Each traced step is one iteration: errD_real, errD_fake and errG, in the order PyTorch called backward().
+    assert.equal(mine.losses.length, steps);
+    assert.ok(mine.losses.every((l) => Array.isArray(l) && l.length === 3));
+    const worst = check('tiny_gan.py', mine, run);
+    // The discriminator's step applies both of its backward calls' gradients: without the fake batch's they differ.
+    const realOnly = text.replace('        errD_fake.backward()\n', '');
+    assert.notEqual(realOnly, text);
+    const other = await ours('tiny_gan.py', realOnly, steps, run);
+    assert.notDeepEqual(compareApplied(other.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${steps} iterations (${run.steps.length} optimiser steps) against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('two_losses.py: loss1.backward(retain_graph=True) then loss2.backward() step on the sum of both gradients, as in PyTorch', async () => {
+    const steps = 4;
+    const run = torchRun('two_losses.py', steps);
+    const text = readFileSync(join(DIR, 'two_losses.py'), 'utf8');
+    const worst = check('two_losses.py', await ours('two_losses.py', text, steps, run), run);
+    // Both backward calls count: without the second one's gradients the steps part from PyTorch's.
+    const one = await ours('two_losses.py', text.replace('        smooth.backward()\n', ''), steps, run);
+    assert.notDeepEqual(compareApplied(one.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${steps} steps against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('tiny_vae.py: given PyTorch\'s draws (the data, each eps = torch.randn_like(std)), the VAE\'s gradients equal PyTorch\'s', async () => {
+    const steps = 4;
+    const run = torchRun('tiny_vae.py', steps);
+    const text = readFileSync(join(DIR, 'tiny_vae.py'), 'utf8');
+    const worst = check('tiny_vae.py', await ours('tiny_vae.py', text, steps, run), run);
+    // The noise is what makes them agree: the data given, the engine's own eps, the gradients differ.
+    const ownEps = await ours('tiny_vae.py', text, steps, run, run.noise.slice(0, 1));
+    assert.notDeepEqual(compareApplied(ownEps.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${steps} steps against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+});

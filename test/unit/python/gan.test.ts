@@ -1,0 +1,105 @@
+/**
+ * A training step with several backward() calls, as a GAN's (pytorch/examples' dcgan): the
+ * discriminator on a real and a fake batch, its step, then the generator through the discriminator.
+ * One traced step is the whole iteration; the traced model is the one the last backward trains (the
+ * generator), so its findings are possible; each backward's loss is recorded under its variable's
+ * name. Gradient parity with PyTorch: test/parity/python-noise.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { analysePython, PythonResult } from '../../../src/worker/python';
+import { formatNormTable } from '../../../src/cli/trace';
+import { at, ready } from './support';
+
+async function trace(text: string, steps = 6): Promise<PythonResult> {
+  return analysePython({ text, fileName: 'gan.py', steps });
+}
+
+/** A GAN on 2-D points in the DCGAN example's form; `lastG` is the generator's output layer(s). */
+const gan = (lastG: string, initG = '') => `import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+nz = 4
+netG = nn.Sequential(nn.Linear(nz, 16), nn.ReLU(), ${lastG})
+netD = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+${initG}criterion = nn.BCELoss()
+optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+real_points = torch.randn(64, 2) * 0.5 + 1.0
+
+for i in range(0, 64, 16):
+    netD.zero_grad()
+    real = real_points[i:i + 16]
+    label = torch.full((16,), 1.0)
+    output = netD(real).view(-1)
+    errD_real = criterion(output, label)
+    errD_real.backward()
+    noise = torch.randn(16, nz)
+    fake = netG(noise)
+    label.fill_(0.0)
+    output = netD(fake.detach()).view(-1)
+    errD_fake = criterion(output, label)
+    errD_fake.backward()
+    optimizerD.step()
+    netG.zero_grad()
+    label.fill_(1.0)
+    output = netD(fake).view(-1)
+    errG = criterion(output, label)
+    errG.backward()
+    optimizerG.step()
+`;
+
+describe('Python front end: a GAN step (several backward calls, two optimisers)', () => {
+  before(ready);
+
+  it('traces the generator over whole iterations, each backward\'s loss named by its variable; a healthy GAN stays silent', async () => {
+    const text = gan('nn.Linear(16, 2)');
+    const r = await trace(text, 4);
+    assert.deepEqual(r.diagnostics, []);
+    const t = r.analysis!.trace;
+    assert.equal(t.steps.length, 4);
+    // The generator's parameters: its first layer takes the noise (nz = 4 inputs).
+    assert.deepEqual(t.params.map((p) => p.shape), [[16, 4], [16], [2, 16], [2]]);
+    for (const s of t.steps) {
+      assert.deepEqual(s.losses?.map((l) => l.name), ['errD_real', 'errD_fake', 'errG']);
+      assert.equal(s.loss, s.losses![2].value);
+      assert.ok(s.params.every((p) => p.reached && p.gradNorm > 0));
+    }
+    // BCELoss scores the discriminator's Sigmoid, not the generator's Linear: no loss finding on G.
+    assert.deepEqual(r.analysis!.findings.map((f) => f.rule), []);
+    const table = formatNormTable(t);
+    assert.match(table, /step\s+errD_real\s+errD_fake\s+errG\s+0\.weight/);
+  });
+
+  it('a generator ending in a saturated Sigmoid (huge init) gets the finding on its own line', async () => {
+    const text = gan('nn.Linear(16, 2), nn.Sigmoid()', 'nn.init.normal_(netG[2].weight, std=40.0)\n');
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics, []);
+    const f = r.analysis!.findings.find((x) => x.rule === 'saturated-activation');
+    assert.ok(f, `no saturation finding: ${r.analysis!.findings.map((x) => x.rule).join(', ')}`);
+    assert.equal(at(text, f.range), 'nn.Sigmoid()');
+    assert.ok(text.slice(0, f.range.start).endsWith('netG = nn.Sequential(nn.Linear(nz, 16), nn.ReLU(), nn.Linear(16, 2), '));
+  });
+
+  it('the traced optimiser clips as the generator\'s step does, not as the discriminator\'s clip_grad_norm_ before it', async () => {
+    const clipD = '    torch.nn.utils.clip_grad_norm_(netD.parameters(), max_norm=5.0)\n    optimizerD.step()\n';
+    const clipG = '    torch.nn.utils.clip_grad_norm_(netG.parameters(), max_norm=0.5)\n    optimizerG.step()\n';
+    const base = gan('nn.Linear(16, 2)');
+    const onlyD = base.replace('    optimizerD.step()\n', clipD);
+    assert.notEqual(onlyD, base);
+    const r = await trace(onlyD, 2);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.analysis!.trace.optimizer.clip, null);
+    const r2 = await trace(onlyD.replace('    optimizerG.step()\n', clipG), 2);
+    assert.deepEqual(r2.diagnostics, []);
+    assert.deepEqual(r2.analysis!.trace.optimizer.clip, { kind: 'norm', maxNorm: 0.5, normType: 2 });
+  });
+
+  it('a script with one backward() a step records no per-backward losses (its output is as before)', async () => {
+    const text = gan('nn.Linear(16, 2)').replace(/ {4}errD_real\.backward\(\)\n/, '').replace(/ {4}errD_fake\.backward\(\)\n/, '');
+    const r = await trace(text, 2);
+    assert.deepEqual(r.diagnostics, []);
+    assert.ok(r.analysis!.trace.steps.every((s) => s.losses === undefined));
+    assert.match(formatNormTable(r.analysis!.trace), /step\s+loss\s+0\.weight/);
+  });
+});
