@@ -2,7 +2,7 @@
  * Python-source parity over several steps, for what the first gradients cannot show: a script's
  * optimiser with parameter groups (weight decay on the matrices only, the learning rate set on every
  * group each step, clipping over all parameters), an optimiser stepped with a closure, parameters
- * updated by hand, gradients accumulated over micro-batches, a step done by a function the loop calls. PyTorch runs the unchanged file
+ * updated by hand (a module's, or loose tensors'), gradients accumulated over micro-batches, a step done by a function the loop calls. PyTorch runs the unchanged file
  * (torch_steps.py, float64) and records its loss at each backward() and the weights it started from;
  * Gradient Lens traces the same file from those weights and must give the same losses, 1e-5 relative.
  */
@@ -98,6 +98,17 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
     const other = await ourLosses('manual_sgd.py', text.replace('step_size = 2e-3', 'step_size = 1e-3'), STEPS, torch.state);
     assert.ok(differs(other, torch.losses), `another step size gives the same losses: ${other.join(', ')}`);
     console.log(`      worst relative loss error over ${STEPS} steps (${forms.length} forms) against torch ${torch.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('loose_tensors.py: bare leaf tensors (requires_grad=True, requires_grad_()) updated one by one by hand train as SGD under their own names', async () => {
+    const torch = torchSteps('loose_tensors.py', STEPS);
+    assert.deepEqual(Object.keys(torch.state), ['w1', 'b1', 'w2']);
+    const text = readFileSync(join(__dirname, 'python', 'loose_tensors.py'), 'utf8');
+    const worst = compareLosses(await ourLosses('loose_tensors.py', text, STEPS, torch.state), torch.losses);
+    // The script's rate is the SGD's: another one gives other losses.
+    const other = await ourLosses('loose_tensors.py', text.replace('rate = 5e-3', 'rate = 1e-3'), STEPS, torch.state);
+    assert.ok(differs(other, torch.losses), `another rate gives the same losses: ${other.join(', ')}`);
+    console.log(`      worst relative loss error over ${STEPS} steps against torch ${torch.torch}: ${worst.toExponential(2)}`);
   });
 
   it('step_function.py: a loop calling train(...) once per example, the backward and a hand-written update inside it, trains as in PyTorch', async () => {

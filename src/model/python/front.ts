@@ -19,7 +19,7 @@ import { BackwardReached, CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptE
 import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
 import { graphOf, RootRanges } from './graph';
-import { handWrittenSgd } from './hand-sgd';
+import { handWrittenSgd, looseTensorSgd } from './hand-sgd';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
@@ -544,9 +544,11 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     if (e instanceof CantFollow) e.also.push(...opaqueBatch(torch, loop));
     throw e;
   }
-  const root = modelOf(torch, built, loop.scope, loop);
+  // Without a module, the loose tensors the loop updates by hand are the model (the autograd tutorials).
+  const loose = built || modelOf(torch, null, loop.scope, loop) ? null : looseTensorSgd(torch, loop);
+  const root = loose?.root ?? modelOf(torch, built, loop.scope, loop);
   if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
-  const opt = built ?? handWrittenSgd(torch, loop, root);
+  const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;

@@ -344,4 +344,52 @@ for i in range(12):
     assert.equal(r.diagnostics[0].code, 'python/cant-follow');
     assert.equal(at(text, r.diagnostics[0].related[0]?.range ?? r.diagnostics[0].range), '(i + 1) % accum == 0');
   });
+  describe('loose tensors trained by hand (the autograd tutorials, before nn.Module)', () => {
+    const loose = (reset: string, rates = ['rate', 'rate', 'rate']) => `import math
+import torch
+
+xs = torch.linspace(-math.pi, math.pi, 200)
+ys = torch.cos(xs)
+p0 = torch.randn((), requires_grad=True)
+p1 = torch.randn((), requires_grad=True)
+p2 = torch.zeros((), requires_grad=True)
+rate = 2e-5
+for it in range(50):
+    pred = p0 + p1 * xs + p2 * xs ** 2
+    loss = (pred - ys).pow(2).sum()
+    loss.backward()
+    with torch.no_grad():
+        p0 -= ${rates[0]} * p0.grad
+        p1 -= ${rates[1]} * p1.grad
+        p2 -= ${rates[2]} * p2.grad
+${reset}
+`;
+    const resetNone = '        p0.grad = None\n        p1.grad = None\n        p2.grad = None';
+
+    it('are the model\'s parameters under their own names, trained by SGD at the script\'s rate, which the lr findings name', async () => {
+      const text = loose(resetNone);
+      const r = await trace(text);
+      assert.deepEqual(r.diagnostics, []);
+      const t = r.analysis!.trace;
+      assert.deepEqual(t.params.map((p) => p.name), ['p0', 'p1', 'p2']);
+      assert.equal(t.optimizer.type, 'SGD');
+      assert.equal(t.optimizer.lr, 2e-5);
+      // The loss falls: the update is applied step after step.
+      assert.ok(t.steps[3].loss < t.steps[0].loss, JSON.stringify(t.steps.map((s) => s.loss)));
+    });
+
+    it('a .grad set to a number is the TypeError PyTorch raises there; updates at different rates are a can\'t-follow', async () => {
+      const text = loose('        p0.grad, p1.grad, p2.grad = 0., 0., 0.');
+      const r = await trace(text);
+      assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+      assert.equal(r.diagnostics[0].code, 'python/raises');
+      assert.match(r.diagnostics[0].message, /TypeError: assigned grad expected to be a Tensor or None but got grad of typefloat/);
+      assert.equal(at(text, r.diagnostics[0].range), 'p0.grad, p1.grad, p2.grad = 0., 0., 0.');
+      const mixed = loose(resetNone, ['rate', 'rate', '0.5 * rate']);
+      const m = await trace(mixed);
+      assert.equal(m.diagnostics.length, 1, JSON.stringify(m.diagnostics));
+      assert.match(m.diagnostics[0].message, /can't follow hand-written updates at different learning rates/);
+      assert.equal(at(mixed, m.diagnostics[0].range), 'p0 -= rate * p0.grad');
+    });
+  });
 });
