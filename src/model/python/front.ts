@@ -20,6 +20,7 @@ import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
 import { graphOf, RootRanges } from './graph';
 import { handWrittenSgd, looseTensorSgd } from './hand-sgd';
+import { looseInput } from './loose-tensors';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
@@ -665,6 +666,8 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
       if (x.args[1] && !target) target = outer(x.args[1].value);
     } else if (isLossCallee(torch, fn) && x.args[1]) target = outer(x.args[1].value);
   }
+  const own = stepStatements(loop).flatMap((s) => ownExprs(s)).filter((e) => e.r.start < before);
+  input ??= looseInput(torch, root, calls, own, loop.scope, (fn) => isLossCallee(torch, fn as Value));
   return { input, target: target ?? batchTargetArg(loop, calls) };
 }
 

@@ -376,6 +376,43 @@ ${reset}
       assert.equal(t.optimizer.lr, 2e-5);
       // The loss falls: the update is applied step after step.
       assert.ok(t.steps[3].loss < t.steps[0].loss, JSON.stringify(t.steps.map((s) => s.loss)));
+      // The batch is the data the parameters are applied to (xs), not one sample.
+      assert.equal(t.batchSize, 200);
+    });
+
+    it('a model written as a function over them (pred = model(xb)) takes its batch from that call; a tensor made with requires_grad_() counts too', async () => {
+      const text = `import math
+import torch
+import torch.nn.functional as F
+
+data = torch.rand(96, 12)
+labels = torch.randint(0, 3, (96,))
+weights = torch.randn(12, 3) / math.sqrt(12)
+weights.requires_grad_()
+bias = torch.zeros(3, requires_grad=True)
+
+def model(xb):
+    return xb @ weights + bias
+
+bs = 16
+lr = 0.1
+for i in range(6):
+    xb = data[i * bs:(i + 1) * bs]
+    yb = labels[i * bs:(i + 1) * bs]
+    loss = F.cross_entropy(model(xb), yb)
+    loss.backward()
+    with torch.no_grad():
+        weights -= weights.grad * lr
+        bias -= bias.grad * lr
+        weights.grad.zero_()
+        bias.grad.zero_()
+`;
+      const r = await trace(text);
+      assert.deepEqual(r.diagnostics, []);
+      const t = r.analysis!.trace;
+      assert.deepEqual(t.params.map((p) => p.name), ['weights', 'bias']);
+      assert.equal(t.batchSize, 16);
+      assert.equal(t.optimizer.lr, 0.1);
     });
 
     it('a .grad set to a number is the TypeError PyTorch raises there; updates at different rates are a can\'t-follow', async () => {
