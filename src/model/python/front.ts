@@ -635,6 +635,8 @@ function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
   if (v instanceof PyOpaque) throw new CantFollow(v, r);
   if (!(v instanceof TensorObj)) return torch.interp.raise('TypeError', `backward() is called on a ${typeof v === 'object' && v ? v.type.name : typeof v}, not a tensor`, r);
   if (v.t.size !== 1) return torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
+  const refused = torch.refusedBackward.get(v.t);
+  if (refused) return torch.interp.raise('RuntimeError', refused, r);
   return v.t;
 }
 
