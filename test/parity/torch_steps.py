@@ -40,8 +40,8 @@ def main():
             raise Captured()
         if out["state"] is None:
             params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
-            if params or any(isinstance(m, torch.nn.Module) for m in gc.get_objects()):
-                model = trained_model(params)
+            model = trained_model(params) if params or any(isinstance(m, torch.nn.Module) for m in gc.get_objects()) else None
+            if model is not None:
                 out["state"] = {k: tensor_json(v) for k, v in model.state_dict().items()}
             else:
                 # No module: the script's loose leaf tensors the loss reaches, by their names in the script.

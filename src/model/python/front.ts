@@ -20,7 +20,7 @@ import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
 import { graphOf, RootRanges } from './graph';
 import { handWrittenSgd, looseTensorSgd } from './hand-sgd';
-import { looseInput } from './loose-tensors';
+import { looseInput, looseOptimised } from './loose-tensors';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
@@ -547,7 +547,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   }
   // Without a module, the loose tensors the loop updates by hand are the model (the autograd tutorials).
   const loose = built || modelOf(torch, null, loop.scope, loop) ? null : looseTensorSgd(torch, loop);
-  const root = loose?.root ?? modelOf(torch, built, loop.scope, loop);
+  const root = loose?.root ?? modelOf(torch, built, loop.scope, loop) ?? (built && looseOptimised(torch, built.engine.params, loop.scope, built.created));
   if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);

@@ -5,6 +5,7 @@
  * gradient table then speak of `a` as they would of `fc1.weight`, and `--state` takes those names,
  * as a dict of the same tensors would in PyTorch.
  */
+import type { Tensor } from '../../engine/tensor';
 import type { Expr, Range } from './ast';
 import type { Scope } from './interpreter';
 import { PyEngineModule } from './torch/modules';
@@ -27,6 +28,24 @@ export function looseModule(torch: Torch, params: readonly { name: string; t: Te
     torch.parameters.add(t.t);
   }
   return obj;
+}
+
+/**
+ * Loose tensors an optimiser steps (`torch.optim.SGD([w, b], lr=0.1)`) that no module holds: the
+ * model, each parameter under the name the step's scope (or the module's) binds it to. Null when one
+ * has no name there or is not a leaf that requires grad.
+ */
+export function looseOptimised(torch: Torch, params: readonly Tensor[], scope: Scope, fallback: Range): ModuleObj | null {
+  const named: { name: string; t: TensorObj }[] = [];
+  for (const p of params) {
+    let name: string | null = null;
+    for (const s of [scope, scope.module]) {
+      for (const [k, v] of s.vars) if (!name && v instanceof TensorObj && v.t === p) name = k;
+    }
+    if (!name || !p.requiresGrad || p.node || named.some((n) => n.name === name)) return null;
+    named.push({ name, t: torch.wrap(p) });
+  }
+  return named.length ? looseModule(torch, named, fallback) : null;
 }
 
 /** Where the script binds the first tensor at module level (`a = torch.randn(...)`): the model is "built" there. */

@@ -415,6 +415,30 @@ for i in range(6):
       assert.equal(t.optimizer.lr, 0.1);
     });
 
+    it('handed to torch.optim as a list (optim.SGD([w, b])) they are the model under their names; a tensor without a name of its own is not guessed', async () => {
+      const fit = (params: string) => `import torch
+
+xs = torch.linspace(0, 1, 50).unsqueeze(1)
+ys = 3 * xs + 0.5
+w = torch.randn(1, 1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+optimizer = torch.optim.SGD(${params}, lr=0.1)
+for epoch in range(100):
+    optimizer.zero_grad()
+    loss = ((xs @ w + b - ys) ** 2).mean()
+    loss.backward()
+    optimizer.step()
+`;
+      const r = await trace(fit('[w, b]'));
+      assert.deepEqual(r.diagnostics, []);
+      assert.deepEqual(r.analysis!.trace.params.map((p) => p.name), ['w', 'b']);
+      assert.equal(r.analysis!.trace.batchSize, 50);
+      const text = fit('[w, b, torch.zeros(1, requires_grad=True)]');
+      const unnamed = await trace(text);
+      assert.equal(unnamed.diagnostics.length, 1, JSON.stringify(unnamed.diagnostics));
+      assert.match(unnamed.diagnostics[0].message, /can't follow the model this training loop trains/);
+    });
+
     it('a .grad set to a number is the TypeError PyTorch raises there; updates at different rates are a can\'t-follow', async () => {
       const text = loose('        p0.grad, p1.grad, p2.grad = 0., 0., 0.');
       const r = await trace(text);
