@@ -2,7 +2,7 @@
  * Python-source parity over several steps, for what the first gradients cannot show: a script's
  * optimiser with parameter groups (weight decay on the matrices only, the learning rate set on every
  * group each step, clipping over all parameters), an optimiser stepped with a closure, parameters
- * updated by hand, gradients accumulated over micro-batches, a step done by a function the loop calls. PyTorch runs the unchanged file
+ * updated by hand (a module's, or loose tensors'), gradients accumulated over micro-batches, a step done by a function the loop calls. PyTorch runs the unchanged file
  * (torch_steps.py, float64) and records its loss at each backward() and the weights it started from;
  * Gradient Lens traces the same file from those weights and must give the same losses, 1e-5 relative.
  */
@@ -99,6 +99,24 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
     assert.ok(differs(other, torch.losses), `another step size gives the same losses: ${other.join(', ')}`);
     console.log(`      worst relative loss error over ${STEPS} steps (${forms.length} forms) against torch ${torch.torch}: ${worst.toExponential(2)}`);
   });
+
+  /** A script of loose tensors: PyTorch's state names them, its losses are PyTorch's, and another `setting` gives other losses. */
+  async function looseSteps(name: string, names: string[], setting: [string, string]) {
+    const torch = torchSteps(name, STEPS);
+    assert.deepEqual(Object.keys(torch.state), names);
+    const text = readFileSync(join(__dirname, 'python', name), 'utf8');
+    const worst = compareLosses(await ourLosses(name, text, STEPS, torch.state), torch.losses);
+    assert.ok(text.includes(setting[0]));
+    const other = await ourLosses(name, text.replace(setting[0], setting[1]), STEPS, torch.state);
+    assert.ok(differs(other, torch.losses), `${setting[1]} gives the same losses: ${other.join(', ')}`);
+    console.log(`      worst relative loss error over ${STEPS} steps against torch ${torch.torch}: ${worst.toExponential(2)}`);
+  }
+
+  it('loose_tensors.py: bare leaf tensors (requires_grad=True, requires_grad_()) updated one by one by hand train as SGD under their own names', () =>
+    looseSteps('loose_tensors.py', ['w1', 'b1', 'w2'], ['rate = 5e-3', 'rate = 1e-3']));
+
+  it('loose_optimised.py: bare tensors handed to Adam as a list train as in PyTorch, under their own names', () =>
+    looseSteps('loose_optimised.py', ['w_in', 'b_in', 'w_out'], ['lr=0.02', 'lr=0.005']));
 
   it('step_function.py: a loop calling train(...) once per example, the backward and a hand-written update inside it, trains as in PyTorch', async () => {
     const torch = torchSteps('step_function.py', STEPS);

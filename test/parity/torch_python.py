@@ -12,6 +12,7 @@ file is imported, the model built, the loss computed on a batch drawn here.
 stdin:  {"cases": [{"id", "file", "dtype", "seed", "dropout": bool,
                     "build"?: str, "loss"?: str, "input"?: {shape, low, high}, "target"?: {...}}]}
 stdout: {"torch": version, "results": {id: {"state", "batch", "loss", "grads"} or {"error"}}}
+        (batch null: a script of loose tensors and its own fixed data, traced on that data)
 """
 import contextlib
 import gc
@@ -185,7 +186,18 @@ def run_script(case, out):
 
     def backward(self, *args, **kwargs):
         params = trained_params(self, optimizers)
-        model = trained_model(params, [m for m, _ in calls])
+        model = trained_model(params, [m for m, _ in calls]) if params or calls else None
+        if model is None:
+            # No module (none at all, or none holding what the optimiser steps): the script's loose
+            # leaf tensors are its model, by their names in the script,
+            # and its data is its own (no batch to hand over).
+            loose = {k: v for k, v in sys._getframe(1).f_globals.items() if isinstance(v, torch.Tensor) and id(v) in reached_leaves(self)}
+            out["state"] = {k: tensor_json(v) for k, v in loose.items()}
+            originals["backward"](self, *args, **kwargs)
+            out["loss"] = self.item()
+            out["grads"] = {k: tensor_json(v.grad if v.grad is not None else torch.zeros_like(v)) for k, v in loose.items()}
+            out["batch"] = None
+            raise Captured()
         state = {k: tensor_json(v) for k, v in model.state_dict().items()}
         inputs = [a for m, a in calls if m is model]
         originals["backward"](self, *args, **kwargs)

@@ -7,6 +7,7 @@ trains (the weights PyTorch initialised), and the run stops after `steps` of the
 stdin:  {"file", "steps"}
 stdout: {"torch": version, "state": {name: {shape, data}}, "losses": [float]}
 """
+import gc
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_python import Captured, run_until_captured, tensor_json, trained_model  # noqa: E402
+from torch_python import Captured, reached_leaves, run_until_captured, tensor_json, trained_model  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -38,8 +39,14 @@ def main():
             raise Captured()
         if out["state"] is None:
             params = [p for o in optimizers for g in o.param_groups for p in g["params"]]
-            model = trained_model(params)
-            out["state"] = {k: tensor_json(v) for k, v in model.state_dict().items()}
+            model = trained_model(params) if params or any(isinstance(m, torch.nn.Module) for m in gc.get_objects()) else None
+            if model is not None:
+                out["state"] = {k: tensor_json(v) for k, v in model.state_dict().items()}
+            else:
+                # No module: the script's loose leaf tensors the loss reaches, by their names in the script.
+                reached = reached_leaves(self)
+                names = sys._getframe(1).f_globals
+                out["state"] = {k: tensor_json(v) for k, v in names.items() if isinstance(v, torch.Tensor) and id(v) in reached}
         losses.append(self.item())
         return backward(self, *args, **kwargs)
 

@@ -19,7 +19,8 @@ import { BackwardReached, CantFollow, DtypeCast, LimitExceeded, PyRaise, ScriptE
 import type { FixRenderer } from '../fixes';
 import { pythonFixes, PythonFixContext } from './fixes';
 import { graphOf, RootRanges } from './graph';
-import { handWrittenSgd } from './hand-sgd';
+import { handWrittenSgd, looseTensorSgd } from './hand-sgd';
+import { looseInput, looseOptimised } from './loose-tensors';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
@@ -564,9 +565,11 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     if (e instanceof CantFollow) e.also.push(...opaqueBatch(torch, loop));
     throw e;
   }
-  const root = modelOf(torch, built, loop.scope, loop);
+  // Without a module, the loose tensors the loop updates by hand are the model (the autograd tutorials).
+  const loose = built || modelOf(torch, null, loop.scope, loop) ? null : looseTensorSgd(torch, loop);
+  const root = loose?.root ?? modelOf(torch, built, loop.scope, loop) ?? (built && looseOptimised(torch, built.engine.params, loop.scope, built.created));
   if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
-  const opt = built ?? handWrittenSgd(torch, loop, root);
+  const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   if (loop.sequence) placeOtherModels(torch, loop, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
@@ -686,6 +689,8 @@ function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
   if (v instanceof PyOpaque) throw new CantFollow(v, r);
   if (!(v instanceof TensorObj)) return torch.interp.raise('TypeError', `backward() is called on a ${typeof v === 'object' && v ? v.type.name : typeof v}, not a tensor`, r);
   if (v.t.size !== 1) return torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
+  const refused = torch.refusedBackward.get(v.t);
+  if (refused) return torch.interp.raise('RuntimeError', refused, r);
   return v.t;
 }
 
@@ -717,6 +722,8 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
       if (x.args[1] && !target) target = outer(x.args[1].value);
     } else if (isLossCallee(torch, fn) && x.args[1]) target = outer(x.args[1].value);
   }
+  const own = stepStatements(loop).flatMap((s) => ownExprs(s)).filter((e) => e.r.start < before);
+  input ??= looseInput(torch, root, calls, own, loop.scope, (fn) => isLossCallee(torch, fn as Value));
   return { input, target: target ?? batchTargetArg(loop, calls) };
 }
 

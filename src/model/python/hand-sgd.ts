@@ -5,15 +5,21 @@
  * `p.grad = None`. That update is plain SGD with that lr over every parameter, so the trace steps
  * the engine's SGD and the lr findings and the `lr=` fix speak of the script's own lr. Any other
  * update over the parameters (momentum by hand, a subset, a rebinding) is not guessed.
+ *
+ * The tutorials before nn.Module train loose tensors the same way (`a = torch.randn((),
+ * requires_grad=True)` ... `a -= learning_rate * a.grad` for each): those tensors are the model's
+ * parameters, by the names the script gives them (see loose-tensors.ts).
  */
 import { OPTIMIZERS } from '../catalogue';
 import { withDefaults } from '../catalogue/args';
-import type { Expr, Stmt } from './ast';
+import type { Expr, Stmt, Target } from './ast';
 import { CantFollow } from './errors';
 import type { TrainingLoop } from './loop';
+import { looseModule } from './loose-tensors';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { OptimizerUse } from './torch/training';
 import { PyOpaque } from './values';
+import type { Tensor } from '../../engine';
 import { expressionsIn, nestedBlocks } from './walk';
 
 type Call = Extract<Expr, { k: 'call' }>;
@@ -135,12 +141,74 @@ export function handWrittenSgd(torch: Torch, loop: TrainingLoop, root: ModuleObj
   }
   // PyTorch refuses an in-place change of a leaf that requires grad while autograd records it.
   if (u!.on === 'leaf' && !noGrad) torch.interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', st.r);
-  const v = torch.interp.eval(u!.lr, loop.scope);
-  if (v instanceof PyOpaque) throw new CantFollow(v, u!.lr.r);
-  const lr = torch.number(v, u!.lr.r, 'lr');
+  return sgdOf(torch, loop, params, u!.lr, st);
+}
+
+/** The engine's SGD over `params` at the lr the script's update statement `st` writes. */
+function sgdOf(torch: Torch, loop: TrainingLoop, params: Tensor[], lrExpr: Expr, st: Stmt): OptimizerUse {
+  const v = torch.interp.eval(lrExpr, loop.scope);
+  if (v instanceof PyOpaque) throw new CantFollow(v, lrExpr.r);
+  const lr = torch.number(v, lrExpr.r, 'lr');
   const def = OPTIMIZERS.SGD;
   const args = withDefaults(def.args, { lr });
   // The lr findings go where the lr is written (`learning_rate = 1e-6`), and the lr= fix edits it there.
-  const written = moduleLiteral(torch, u!.lr);
+  const written = moduleLiteral(torch, lrExpr);
   return { type: 'SGD', args, engine: def.build(params, args), created: st.r, callee: written.r, argExprs: { lr: written }, call: null };
+}
+
+/** The name a statement updates in place (`a -= ...`, `a.data.sub_(...)`, `a.data = ...`), if it names one. */
+function updatedName(st: Stmt): string | null {
+  const base = (e: Expr | Target): string | null => (e.k === 'name' ? e.id : e.k === 'attr' && e.name === 'data' && e.obj.k === 'name' ? e.obj.id : null);
+  if (st.k === 'augassign') return base(st.target);
+  if (st.k === 'assign' && st.targets.length === 1) return st.targets[0].k === 'attr' ? base(st.targets[0]) : null;
+  if (st.k === 'expr' && st.e.k === 'call' && st.e.fn.k === 'attr') return base(st.e.fn.obj);
+  return null;
+}
+
+/** `a.grad = 0.` (or in a tuple): PyTorch's TypeError, as the script meets it after its first step. */
+function gradSetToNumber(torch: Torch, st: Stmt): void {
+  if (st.k !== 'assign' || st.targets.length !== 1) return;
+  const t = st.targets[0];
+  const v = st.value;
+  const pairs: [Target | Expr, Expr][] = t.k === 'tuple' && v.k === 'tuple' && t.items.length === v.items.length ? t.items.map((x, i) => [x, v.items[i]]) : [[t, v]];
+  for (const [target, value] of pairs) {
+    if (target.k === 'attr' && target.name === 'grad' && value.k === 'const' && typeof value.v !== 'string' && value.v !== null) {
+      // PyTorch's message, its missing space included.
+      const type = typeof value.v === 'boolean' ? 'bool' : typeof value.v === 'bigint' ? 'int' : 'float';
+      torch.interp.raise('TypeError', `assigned grad expected to be a Tensor or None but got grad of type${type}`, st.r);
+    }
+  }
+}
+
+/**
+ * Loose leaf tensors the loop updates by hand, one statement each at one lr (`a -= learning_rate *
+ * a.grad`): the model (a module holding them by their names) and its SGD. Null when the loop updates
+ * no such tensor.
+ */
+export function looseTensorSgd(torch: Torch, loop: TrainingLoop): { root: ModuleObj; opt: OptimizerUse } | null {
+  const after = loop.backward.r.end;
+  const body = loop.stepCall ? [...loop.stmt.body, ...loop.stepCall.def.body] : loop.stmt.body;
+  const found: { name: string; t: TensorObj; st: Stmt; lr: Expr; on: 'leaf' | 'data'; noGrad: boolean }[] = [];
+  const visit = (stmts: readonly Stmt[], noGrad: boolean) => {
+    for (const st of stmts) {
+      if (st.r.start >= after) {
+        gradSetToNumber(torch, st);
+        const name = updatedName(st);
+        const u = name ? update(st, name) : null;
+        const v = name && u ? torch.interp.peek(name, loop.scope) : null;
+        if (name && u && v instanceof TensorObj && v.t.requiresGrad && !v.t.node && !found.some((f) => f.name === name)) found.push({ name, t: v, st, ...u, noGrad });
+      }
+      visit(nestedBlocks(st).flat(), noGrad || (st.k === 'with' && st.items.some((i) => isNoGrad(i.ctx))));
+    }
+  };
+  visit(body, false);
+  if (!found.length) return null;
+  const lrs = found.map((f) => torch.number(torch.interp.eval(f.lr, loop.scope), f.lr.r, 'lr'));
+  if (lrs.some((lr) => lr !== lrs[0])) {
+    throw new CantFollow(new PyOpaque('hand-written updates at different learning rates', found[0].st.r), found[0].st.r);
+  }
+  const first = found[0];
+  if (first.on === 'leaf' && !first.noGrad) torch.interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', first.st.r);
+  const root = looseModule(torch, found, loop.backward.r);
+  return { root, opt: sgdOf(torch, loop, root.engine.parameters(), first.lr, first.st) };
 }

@@ -159,6 +159,32 @@ describe('gradient-lens CLI on PyTorch source', () => {
     assert.deepEqual(json.grads['0.weight'].shape, [10, 10]);
   });
 
+  it('grads on a script of loose tensors updated by hand: --state sets them by their names in the script, the gradients come by those names', async () => {
+    const script = `import torch
+
+xs = torch.arange(4.)
+ys = torch.zeros(4)
+w = torch.randn((), requires_grad=True)
+b = torch.randn((), requires_grad=True)
+for step in range(10):
+    loss = ((w * xs + b - ys) ** 2).sum()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.01 * w.grad
+        b -= 0.01 * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+`;
+    const state = JSON.stringify({ w: { shape: [], data: [2] }, b: { shape: [], data: [0.5] } });
+    const r = await run(['grads', 'fit.py', '--state', 'state.json', '--dtype', 'float64'], { 'fit.py': script, 'state.json': state });
+    assert.equal(r.code, 0, r.err);
+    const json = JSON.parse(r.out);
+    // sum((2x + 0.5)^2) over x = 0..3, and its derivatives 2·sum((2x + 0.5)·x), 2·sum(2x + 0.5).
+    assert.ok(Math.abs(json.loss - 69) < 1e-9, String(json.loss));
+    assert.deepEqual(Object.keys(json.grads), ['w', 'b']);
+    assert.ok(Math.abs(json.grads.w.data[0] - 62) < 1e-9 && Math.abs(json.grads.b.data[0] - 28) < 1e-9, JSON.stringify(json.grads));
+  });
+
   it('a sidecar spec builds a model from a file that only defines modules, given directly or found beside the .py', async () => {
     const sidecar = `model: {python: two.py, build: "TwoLayer(4, 8)", loss: "model(x, y)[1]"}
 input: {shape: [4], distribution: normal}

@@ -1,7 +1,7 @@
 /**
  * Losses as PyTorch code writes them beyond the plain mean: ignore_index (padded targets), the
  * per-element loss of reduction='none' reduced by the script, reduction='sum', class weights,
- * label smoothing, BCE's element weights and pos_weight. A program prints
+ * label smoothing, BCE's element weights and pos_weight, an integer target PyTorch refuses. A program prints
  * each loss and its gradient on fixed float64 values, the same under torch 1.13 and here; a traced
  * script's loss is the scalar backward() is called on.
  */
@@ -58,5 +58,31 @@ for step in range(3):
     assert.ok(Number.isFinite(first[0]) && first[0] > 0, String(first[0]));
     assert.ok(Math.abs(first[1] - first[0]) < 1e-5 * first[0], `${first[1]} ${first[0]}`);
     assert.ok(Math.abs(first[3] - 5 * first[0]) < 1e-5 * first[3], `${first[3]} ${5 * first[0]}`);
+  });
+  it('MSELoss or HuberLoss on an integer target (torch.arange(1, 11)) is the RuntimeError PyTorch 1.13 raises at backward(); a float target trains', async () => {
+    const regression = (criterion: string, target: string) => `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+net = nn.Linear(4, 10)
+opt = torch.optim.SGD(net.parameters(), lr=0.01)
+x = torch.randn(2, 4)
+target = ${target}
+for step in range(3):
+    opt.zero_grad()
+    loss = ${criterion}
+    loss.backward()
+    opt.step()
+`;
+    for (const criterion of ['nn.MSELoss()(net(x), target)', 'F.mse_loss(net(x), target)', 'nn.HuberLoss()(net(x), target)']) {
+      const text = regression(criterion, 'torch.arange(1, 11).repeat(2, 1)');
+      const r = await analysePython({ text, fileName: 'train.py', steps: 2 });
+      assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+      assert.equal(r.diagnostics[0].code, 'python/raises');
+      assert.match(r.diagnostics[0].message, /RuntimeError: Found dtype Long but expected Float/);
+      assert.equal(at(text, r.diagnostics[0].range), 'loss.backward()');
+      const fine = await analysePython({ text: regression(criterion, 'torch.arange(1, 11).repeat(2, 1).float()'), fileName: 'train.py', steps: 2 });
+      assert.deepEqual(fine.diagnostics, []);
+    }
   });
 });

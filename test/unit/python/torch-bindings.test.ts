@@ -4,7 +4,7 @@
  * the mirror of torch lacks (not followed, never an AttributeError the real script would not raise),
  * a script that casts its model to float64, a user class that shares a catalogue layer's name,
  * 1-D pooling with PyTorch's extra keywords, torchvision's padding transforms, tqdm's bars, mixed
- * precision (torch.cuda.amp), adaptive pooling to any size and nn.Module's __setattr__/__getattr__ called by name.
+ * precision (torch.cuda.amp), torch.autograd.Function with its own backward, adaptive pooling to any size and nn.Module's __setattr__/__getattr__ called by name.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult, releasePython } from '../../../src/worker/python';
@@ -40,6 +40,40 @@ async function traced(text: string): Promise<PythonResult> {
 
 describe('Python front end: torch bindings beyond the catalogue', () => {
   before(ready);
+
+  it("a torch.autograd.Function's own backward is the gradient (a straight-through clamp passes it where the clamp is flat); a backward giving no tensor is a can't-follow at the apply call", async () => {
+    const ste = (back: string) =>
+      `${HEAD}
+class StraightThrough(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clamp(-1, 1)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return ${back}
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return StraightThrough.apply(self.fc(x))
+
+net = Net()
+${trainingLoop('torch.optim.SGD(net.parameters(), lr=0.1)', 'torch.randn(8, 4) * 100')}`;
+    const r = await traced(ste('grad_out'));
+    // Inputs of size 100 put every output on the clamp's flat part: its derivative would give no gradient.
+    const t = r.analysis!.trace;
+    const first = t.steps[0].params[t.params.findIndex((p) => p.name === 'fc.weight')];
+    assert.ok(first.gradNorm > 1e-3, String(first.gradNorm));
+    const text = ste('None');
+    const bad = await analysePython({ text, fileName: 'model.py', steps: 2 });
+    assert.equal(bad.diagnostics.length, 1, JSON.stringify(bad.diagnostics));
+    assert.match(bad.diagnostics[0].message, /can't follow a backward that gives no tensor for the input's gradient \(torch.autograd.Function StraightThrough\)/);
+    assert.equal(at(text, bad.diagnostics[0].range), 'StraightThrough.apply(self.fc(x))');
+  });
 
   it('nn.LSTM and nn.GRU: PyTorch attributes, (output, (h_n, c_n)) and named_parameters() names', async () => {
     const r = await traced(

@@ -344,4 +344,113 @@ for i in range(12):
     assert.equal(r.diagnostics[0].code, 'python/cant-follow');
     assert.equal(at(text, r.diagnostics[0].related[0]?.range ?? r.diagnostics[0].range), '(i + 1) % accum == 0');
   });
+  describe('loose tensors trained by hand (the autograd tutorials, before nn.Module)', () => {
+    const loose = (reset: string, rates = ['rate', 'rate', 'rate']) => `import math
+import torch
+
+xs = torch.linspace(-math.pi, math.pi, 200)
+ys = torch.cos(xs)
+p0 = torch.randn((), requires_grad=True)
+p1 = torch.randn((), requires_grad=True)
+p2 = torch.zeros((), requires_grad=True)
+rate = 2e-5
+for it in range(50):
+    pred = p0 + p1 * xs + p2 * xs ** 2
+    loss = (pred - ys).pow(2).sum()
+    loss.backward()
+    with torch.no_grad():
+        p0 -= ${rates[0]} * p0.grad
+        p1 -= ${rates[1]} * p1.grad
+        p2 -= ${rates[2]} * p2.grad
+${reset}
+`;
+    const resetNone = '        p0.grad = None\n        p1.grad = None\n        p2.grad = None';
+
+    it('are the model\'s parameters under their own names, trained by SGD at the script\'s rate, which the lr findings name', async () => {
+      const text = loose(resetNone);
+      const r = await trace(text);
+      assert.deepEqual(r.diagnostics, []);
+      const t = r.analysis!.trace;
+      assert.deepEqual(t.params.map((p) => p.name), ['p0', 'p1', 'p2']);
+      assert.equal(t.optimizer.type, 'SGD');
+      assert.equal(t.optimizer.lr, 2e-5);
+      // The loss falls: the update is applied step after step.
+      assert.ok(t.steps[3].loss < t.steps[0].loss, JSON.stringify(t.steps.map((s) => s.loss)));
+      // The batch is the data the parameters are applied to (xs), not one sample.
+      assert.equal(t.batchSize, 200);
+    });
+
+    it('a model written as a function over them (pred = model(xb)) takes its batch from that call; a tensor made with requires_grad_() counts too', async () => {
+      const text = `import math
+import torch
+import torch.nn.functional as F
+
+data = torch.rand(96, 12)
+labels = torch.randint(0, 3, (96,))
+weights = torch.randn(12, 3) / math.sqrt(12)
+weights.requires_grad_()
+bias = torch.zeros(3, requires_grad=True)
+
+def model(xb):
+    return xb @ weights + bias
+
+bs = 16
+lr = 0.1
+for i in range(6):
+    xb = data[i * bs:(i + 1) * bs]
+    yb = labels[i * bs:(i + 1) * bs]
+    loss = F.cross_entropy(model(xb), yb)
+    loss.backward()
+    with torch.no_grad():
+        weights -= weights.grad * lr
+        bias -= bias.grad * lr
+        weights.grad.zero_()
+        bias.grad.zero_()
+`;
+      const r = await trace(text);
+      assert.deepEqual(r.diagnostics, []);
+      const t = r.analysis!.trace;
+      assert.deepEqual(t.params.map((p) => p.name), ['weights', 'bias']);
+      assert.equal(t.batchSize, 16);
+      assert.equal(t.optimizer.lr, 0.1);
+    });
+
+    it('handed to torch.optim as a list (optim.SGD([w, b])) they are the model under their names; a tensor without a name of its own is not guessed', async () => {
+      const fit = (params: string) => `import torch
+
+xs = torch.linspace(0, 1, 50).unsqueeze(1)
+ys = 3 * xs + 0.5
+w = torch.randn(1, 1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+optimizer = torch.optim.SGD(${params}, lr=0.1)
+for epoch in range(100):
+    optimizer.zero_grad()
+    loss = ((xs @ w + b - ys) ** 2).mean()
+    loss.backward()
+    optimizer.step()
+`;
+      const r = await trace(fit('[w, b]'));
+      assert.deepEqual(r.diagnostics, []);
+      assert.deepEqual(r.analysis!.trace.params.map((p) => p.name), ['w', 'b']);
+      assert.equal(r.analysis!.trace.batchSize, 50);
+      const text = fit('[w, b, torch.zeros(1, requires_grad=True)]');
+      const unnamed = await trace(text);
+      assert.equal(unnamed.diagnostics.length, 1, JSON.stringify(unnamed.diagnostics));
+      assert.match(unnamed.diagnostics[0].message, /can't follow the model this training loop trains/);
+    });
+
+    it('a .grad set to a number is the TypeError PyTorch raises there; updates at different rates are a can\'t-follow', async () => {
+      const text = loose('        p0.grad, p1.grad, p2.grad = 0., 0., 0.');
+      const r = await trace(text);
+      assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+      assert.equal(r.diagnostics[0].code, 'python/raises');
+      assert.match(r.diagnostics[0].message, /TypeError: assigned grad expected to be a Tensor or None but got grad of typefloat/);
+      assert.equal(at(text, r.diagnostics[0].range), 'p0.grad, p1.grad, p2.grad = 0., 0., 0.');
+      const mixed = loose(resetNone, ['rate', 'rate', '0.5 * rate']);
+      const m = await trace(mixed);
+      assert.equal(m.diagnostics.length, 1, JSON.stringify(m.diagnostics));
+      assert.match(m.diagnostics[0].message, /can't follow hand-written updates at different learning rates/);
+      assert.equal(at(mixed, m.diagnostics[0].range), 'p0 -= rate * p0.grad');
+    });
+  });
 });

@@ -69,7 +69,12 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'collections.namedtuple', setup: 'from collections import namedtuple\nCfg = namedtuple("Cfg", "width")', width: 'Cfg(4).width', range: 'namedtuple("Cfg", "width")' },
   { construct: 'collections.defaultdict', setup: 'from collections import defaultdict\nsizes = defaultdict(int)\nsizes["w"] += 4', width: 'sizes["w"]', range: 'defaultdict(int)' },
   { construct: 'torch.einsum', forward: 'return self.fc(torch.einsum("bi,bi->bi", x, x))', range: 'torch.einsum("bi,bi->bi", x, x)' },
-  { construct: 'torch.autograd.Function (a custom backward)', setup: 'class Clip(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x.clamp(-1, 1)', forward: 'return self.fc(Clip.apply(x))', range: 'torch.autograd.Function' },
+  {
+    construct: 'a custom backward over more than one tensor input (torch.autograd.Function Mul)',
+    setup: 'class Mul(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, a, b):\n        ctx.save_for_backward(a, b)\n        return a * b\n\n    @staticmethod\n    def backward(ctx, g):\n        a, b = ctx.saved_tensors\n        return g * b, g * a',
+    forward: 'return self.fc(Mul.apply(x, x))',
+    range: 'Mul.apply(x, x)',
+  },
   { construct: 'module hooks (register_forward_hook)', after: 'net.fc.register_forward_hook(lambda m, i, o: print(o.shape))', range: 'net.fc.register_forward_hook(lambda m, i, o: print(o.shape))' },
   { construct: 'Tensor.register_hook', after: 'net.fc.weight.register_hook(lambda g: g * 2)', range: 'net.fc.weight.register_hook(lambda g: g * 2)' },
   { construct: 'torch.from_numpy (a NumPy array)', setup: 'import numpy as np', forward: 'return self.fc(x + torch.from_numpy(np.ones(4)).float())', range: 'torch.from_numpy(np.ones(4))' },

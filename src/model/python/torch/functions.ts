@@ -475,7 +475,9 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       const args = { reduction: lossReduction(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
       const tensors = { weight: lossWeight(torch, a.weight ?? null, r, 'weight'), posWeight: lossWeight(torch, a.pos_weight ?? null, r, 'pos_weight') };
       const l = LOSSES[type].build(args, tensors);
-      const out = l.call(T_(a.input, r), T_(a.target, r, 'target'));
+      const target = T_(a.target, r, 'target');
+      const out = l.call(T_(a.input, r), target);
+      refuseIntegerTarget(torch, type, target, out);
       torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true });
       return wrap(out);
     });
@@ -565,3 +567,12 @@ function decorateGrad(f: Value, on: boolean, r: Range): Value {
   );
 }
 
+
+/**
+ * MSELoss and HuberLoss compute on an integer target (`torch.arange(1, 11)`, class labels) but
+ * PyTorch 1.13's backward() through them raises "Found dtype Long but expected Float": the trace
+ * raises it there too rather than train what PyTorch would not.
+ */
+export function refuseIntegerTarget(torch: Torch, type: LossType, target: Tensor, out: Tensor): void {
+  if ((type === 'MSELoss' || type === 'HuberLoss') && target.dtype === 'int64') torch.refusedBackward.set(out, 'Found dtype Long but expected Float');
+}

@@ -16,6 +16,7 @@ import { makeData } from './data';
 import { makeFunctions } from './functions';
 import { makeInit } from './init';
 import { makeModuleClasses } from './modules';
+import { makeAutogradFunction } from './autograd-function';
 import { mirrorModule, Torch } from './runtime';
 import { makeTensorClasses, UNSUPPORTED_DTYPES, TORCH_DTYPES } from './tensor';
 import { makeTraining } from './training';
@@ -120,7 +121,7 @@ function publish(torch: Torch): Map<string, PyModule> {
     set_detect_anomaly: new PyBuiltin('set_detect_anomaly', () => null),
     detect_anomaly: new PyBuiltin('detect_anomaly', (_a, _k, site) => new PyOpaque('torch.autograd.detect_anomaly', site.r)),
     grad: new PyBuiltin('grad', (_a, _k, site) => new PyOpaque('torch.autograd.grad', site.r)),
-    Function: new PyOpaque('torch.autograd.Function (a custom backward)', NOWHERE),
+    Function: makeAutogradFunction(torch),
   });
   const dtypes: Record<string, Value> = {};
   for (const [names, d] of TORCH_DTYPES) for (const n of names) dtypes[n] = torch.dtypeObj(d);

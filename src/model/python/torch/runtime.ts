@@ -145,6 +145,8 @@ export class Torch {
   functionals!: Map<string, FunctionalSite>;
   /** Every loss computed, in order: the last one is the loss the training step minimises. */
   losses!: LossUse[];
+  /** Losses PyTorch computes but refuses to differentiate (MSELoss on an integer target): the error backward() raises. */
+  refusedBackward!: WeakMap<Tensor, string>;
   sites!: WeakMap<enn.Module, ModuleSite>;
   /** The Python object of each engine module (a child found through the engine tree keeps its identity). */
   moduleObjs!: WeakMap<enn.Module, ModuleObj>;
@@ -202,6 +204,7 @@ export class Torch {
     this.noise = null;
     this.functionals = new Map();
     this.losses = [];
+    this.refusedBackward = new WeakMap();
     this.sites = new WeakMap();
     this.moduleObjs = new WeakMap();
     this.producers = new WeakMap();

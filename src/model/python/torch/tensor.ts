@@ -511,6 +511,8 @@ export function makeTensorClasses(torch: Torch): void {
   });
   method('bernoulli(self, p=None, *, generator=None)', (a, r, t) => wrap(bernoulliDraw(torch, t, a.p, r)));
   method('backward(self, gradient=None, retain_graph=None, create_graph=False)', (a, r, t) => {
+    const refused = torch.refusedBackward.get(t);
+    if (refused) torch.interp.raise('RuntimeError', refused, r);
     if (torch.stopAtBackward) throw new BackwardReached(a.self);
     torch.onBackward?.(t, r);
     if (a.gradient !== null) {
