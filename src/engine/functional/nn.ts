@@ -51,8 +51,8 @@ function convAttrs<P extends number | [number, number]>(stride: P, padding: P, g
 /** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding, dilation) (no groups). */
 export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0, dilation: Pair = 1): Tensor =>
   apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding), dilation: pair(dilation) });
-export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, dilation: Pair = 1): Tensor =>
-  apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), dilation: pair(dilation) });
+export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, dilation: Pair = 1, ceilMode = false): Tensor =>
+  apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), dilation: pair(dilation), ...(ceilMode ? { ceil: true } : {}) });
 export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
   apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
 /**

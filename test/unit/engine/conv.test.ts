@@ -303,6 +303,11 @@ describe('max_pool2d', () => {
     gradcheck((x) => F.maxPool2d(x, 3, 1, 1, 2), [rand([1, 2, 6, 7], 5)]);
     gradcheck((x) => F.maxPool2d(x, [2, 3], [2, 1], [1, 1], [3, 2]), [rand([2, 1, 7, 6], 6)]);
     gradcheck((x) => F.maxPool1d(x, 3, 2, 1, 3), [rand([2, 3, 11], 7)]);
+    // ceil_mode: a partial last window (7 → 3 rows of 3 with stride 2), not one that would start in the right padding (7, k 2, s 3, p 1 → 3, not 4).
+    assert.deepEqual(F.maxPool2d(rand([1, 2, 7, 6], 8), 3, 2, 0, 1, true).shape, [1, 2, 3, 3]);
+    assert.deepEqual(F.maxPool2d(rand([1, 1, 7, 6], 8), 2, 3, 1, 1, true).shape, [1, 1, 3, 3]);
+    gradcheck((x) => F.maxPool2d(x, 3, 2, 0, 1, true), [rand([1, 2, 7, 6], 9)]);
+    gradcheck((x) => F.maxPool2d(x, 2, 2, 1, 2, true), [rand([1, 1, 8, 9], 10)]);
     // Taps 2 apart: positions [0 2 4] → 9, [1 3 5] → 5; dense windows of 3 would both hold the 9.
     const x = tensor([0, 1, 9, 3, 4, 5], [1, 1, 6], 'float64');
     assert.deepEqual(Array.from(F.maxPool1d(x, 3, 1, 0, 2).data), [9, 5]);
