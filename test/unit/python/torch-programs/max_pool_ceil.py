@@ -24,3 +24,8 @@ check((1, 1, 7, 6), 2, 3, 1, 1)
 check((1, 1, 9, 9), 2, 2, 0, 2)
 check((1, 1, 4, 4), 2, 2, 0, 1)
 print(F.max_pool2d(torch.zeros(1, 1, 6, 6), 3, 2, ceil_mode=False).shape, F.max_pool2d(torch.zeros(1, 1, 6, 6), 3, 2, ceil_mode=True).shape)
+
+pool = nn.MaxPool2d(3, 2, ceil_mode=True)
+print(pool, pool.ceil_mode, nn.MaxPool2d(2, 2, 0, 1, False, True))
+x = ((torch.arange(98.).reshape(1, 2, 7, 7).double() * 7919) % 101) / 10
+print(tuple(pool(x).shape), round(pool(x).sum().item(), 6))
