@@ -29,6 +29,7 @@ import { gemmRows } from './gemm';
 import { poolSection } from './pool';
 import { threadsSection } from './threads';
 import { workerQuickTrace } from './python-worker';
+import { largeBatch } from './large-batch';
 import { hookOverhead, readerBench } from './run-log';
 import { BLAS_OVERRIDES, torchSide } from './torch';
 import { tfjsStep } from './tfjs';
@@ -135,6 +136,9 @@ async function pythonSection(): Promise<void> {
       rows.push(['  in the trace worker', fmtMs(viaWorker.warm.ms), fmtMs(viaWorker.warm.cpuMs), fmtMs(viaWorker.warm.bestMs), fmtMs(viaWorker.warm.bestCpuMs), fmtMs(viaWorker.cold), met]);
     }
   }
+  const big = largeBatch();
+  rows.push(['forward-forward MNIST batch', fmtMs(big.ms), '—', '—', '—', fmtMs(big.ms), `resident ${big.rssBeforeMiB.toFixed(0)} → ${big.rssAfterMiB.toFixed(0)} MiB`]);
+  notes.push('forward-forward MNIST batch: 50,000 synthetic images through ToTensor, Normalize and Lambda(flatten), drawn once (bench/large-batch.ts)');
   table(rows);
   for (const n of notes) console.log(`  ${n}`);
   console.log('  (warm: the same file again, a comment added each time, as the editor re-reads it after each pause in typing;');

@@ -33,8 +33,12 @@ export function formatShape(shape: Shape): string {
  * A sliding window's output length, PyTorch's floor((size + 2·padding − dilation·(kernel − 1) − 1)/stride) + 1
  * (no ceil_mode): convolutions and pooling in the engine and the catalogue's shape check.
  */
-export function windowOutputLength(size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
-  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+export function windowOutputLength(size: number, kernel: number, stride: number, padding: number, dilation = 1, ceil = false): number {
+  const span = size + 2 * padding - dilation * (kernel - 1) - 1;
+  if (!ceil) return Math.floor(span / stride) + 1;
+  // ceil_mode: a last, partial window, as long as it starts inside the input or its left padding (PyTorch's pooling_output_shape).
+  const out = Math.floor((span + stride - 1) / stride) + 1;
+  return (out - 1) * stride >= size + padding ? out - 1 : out;
 }
 
 export class ShapeError extends Error {

@@ -39,6 +39,8 @@ const CONSTRUCTORS: [string, Record<string, unknown>][] = [
   ['alexnet', {}],
   ['mobilenet_v2', {}],
   ['mobilenet_v2', { width_mult: 0.5, num_classes: 10 }],
+  ['squeezenet1_0', {}],
+  ['squeezenet1_1', { num_classes: 10 }],
 ];
 
 function python(script: string, input: unknown): string {

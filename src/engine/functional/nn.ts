@@ -1,4 +1,5 @@
 /** torch.nn.functional: activations, linear algebra, convolution, pooling, normalisation, dropout, losses. */
+import { isGradEnabled } from '../context';
 import { apply, applyInPlace } from '../dispatch';
 import { alloc, FloatArray } from '../dtype';
 import type { Reduction } from '../ops/loss';
@@ -50,8 +51,8 @@ function convAttrs<P extends number | [number, number]>(stride: P, padding: P, g
 /** F.conv_transpose2d(x, weight (C_in, C_out, KH, KW), bias, stride, padding, output_padding, dilation) (no groups). */
 export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, stride: Pair = 1, padding: Pair = 0, outputPadding: Pair = 0, dilation: Pair = 1): Tensor =>
   apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding), dilation: pair(dilation) });
-export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, dilation: Pair = 1): Tensor =>
-  apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), dilation: pair(dilation) });
+export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, dilation: Pair = 1, ceilMode = false): Tensor =>
+  apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), dilation: pair(dilation), ...(ceilMode ? { ceil: true } : {}) });
 export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
   apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
 /**
@@ -71,6 +72,9 @@ export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null =
  * 1-D names and sizes.
  */
 function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stride: number | null, padding: number, dilation = 1): Tensor {
+  if (op === 'max_pool1d' && ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] === 0 || x.shape[x.rank - 2] === 0)) {
+    throw new ShapeError(`max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:[${x.shape.join(', ')}]`);
+  }
   if (x.rank !== 2 && x.rank !== 3) throw new ShapeError(`${op}: expected input (N,C,L) or (C,L), got ${formatShape(x.shape)}`);
   const s = stride ?? kernel;
   for (const [name, v, min] of [['kernel size', kernel, 1], ['stride', s, 1], ['padding', padding, 0], ['dilation', dilation, 1]] as const) {
@@ -80,8 +84,11 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stri
   const length = x.shape[x.rank - 1];
   const out = windowOutputLength(length, kernel, s, padding, dilation);
   if (out < 1) {
-    const dilated = dilation === 1 ? `${kernel}` : `${kernel} (${dilation * (kernel - 1) + 1} wide with dilation ${dilation})`;
-    throw new ShapeError(`${op}: kernel ${dilated} does not fit an input of length ${length} with padding ${padding} (output length ${out})`);
+    // torch 1.13: max_pool1d of a tensor needing no gradient gives an empty result; with a gradient
+    // (and avg_pool1d) it goes through the 2-D op, which refuses, in the 2-D op's words.
+    if (op === 'max_pool1d' && !(x.requiresGrad && isGradEnabled())) return new Tensor(alloc(x.dtype, 0), [...x.shape.slice(0, -1), 0], false, x.dtype);
+    const c = x.shape[x.rank - 2];
+    throw new ShapeError(`Given input size: (${c}x1x${length}). Calculated output size: (${c}x1x${out}). Output size is too small`);
   }
   const attrs = { kernel: [1, kernel] as [number, number], stride: [1, s] as [number, number], padding: [0, padding] as [number, number] };
   if (op === 'avg_pool1d') return squeeze(apply('avg_pool2d', [unsqueeze(x, -2)], attrs), -2);

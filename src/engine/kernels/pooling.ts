@@ -25,6 +25,8 @@ export interface PoolGeometry {
   /** Max pooling's dilation: the window's elements dh rows and dw columns apart (1 when absent). */
   dh?: number;
   dw?: number;
+  /** ceil_mode: the last window may run past the input and its right padding (clipped like padding). */
+  ceil?: boolean;
   shape: Shape;
 }
 
@@ -48,7 +50,8 @@ function indices(n: number): { argmax: Int32Array; argmaxStorage: Float32Array }
 /** Each window's maximum (the first on ties, a NaN wins as in PyTorch; padding never competes). */
 export function maxPool(x: FloatArray, g: PoolGeometry): MaxPoolResult {
   // A dilated window (rare: WaveNet-style pooling) is JavaScript's alone, in every dtype.
-  if ((g.dh ?? 1) !== 1 || (g.dw ?? 1) !== 1) return maxPoolJs(x, g);
+  // So is a ceil_mode window running past the right padding, which the core's loop does not clip.
+  if ((g.dh ?? 1) !== 1 || (g.dw ?? 1) !== 1 || g.ceil) return maxPoolJs(x, g);
   return maxPoolKernel(x, g) ?? maxPoolJs(x, g);
 }
 

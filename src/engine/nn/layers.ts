@@ -330,14 +330,17 @@ abstract class Pool2d extends Module {
 export class MaxPool2d extends Pool2d {
   /** The window's elements this many rows and columns apart (PyTorch's dilation). */
   readonly dilation: [number, number];
+  /** PyTorch's ceil_mode: the output size rounded up (a last, partial window). */
+  readonly ceilMode: boolean;
 
-  constructor(kernelSize: Pair, options: PoolOptions & { dilation?: Pair } = {}) {
+  constructor(kernelSize: Pair, options: PoolOptions & { dilation?: Pair; ceilMode?: boolean } = {}) {
     super('MaxPool2d', kernelSize, options);
     this.dilation = pairOf('MaxPool2d', 'dilation', options.dilation ?? 1, 1);
+    this.ceilMode = options.ceilMode ?? false;
   }
 
   forward(x: Tensor): Tensor {
-    return F.maxPool2d(x, this.kernelSize, this.stride, this.padding, this.dilation);
+    return F.maxPool2d(x, this.kernelSize, this.stride, this.padding, this.dilation, this.ceilMode);
   }
 }
 

@@ -14,7 +14,7 @@ export interface ConvAttrs {
   /** inputs: [x (N,C_in,H,W), weight (C_in,C_out,KH,KW)] or with bias (C_out); the adjoint of conv2d in x; dilation defaults to [1, 1] */
   conv_transpose2d: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number]; dilation?: [number, number] };
   /** dilation defaults to [1, 1]: its window's elements that many rows and columns apart */
-  max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation?: [number, number] };
+  max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation?: [number, number]; ceil?: boolean };
   /** count_include_pad=True, PyTorch's default */
   avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
 }
@@ -23,12 +23,12 @@ export interface ConvAttrs {
  * floor((size + 2·padding − dilation·(kernel − 1) − 1)/stride) + 1, refusing what PyTorch refuses;
  * `pytorchSays` is PyTorch's own words for a window that does not fit (a pooling's differ).
  */
-function outputSize(op: string, size: number, kernel: number, stride: number, padding: number, dilation = 1, pytorchSays = "Kernel size can't be greater than actual input size"): number {
+function outputSize(op: string, size: number, kernel: number, stride: number, padding: number, dilation = 1, pytorchSays = "Kernel size can't be greater than actual input size", ceil = false): number {
   if (!(stride >= 1) || !Number.isInteger(stride)) throw new ShapeError(`${op}: stride must be a positive integer, got ${stride}`);
   if (!(padding >= 0) || !Number.isInteger(padding)) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${padding}`);
   if (!(dilation >= 1) || !Number.isInteger(dilation)) throw new ShapeError(`${op}: dilation should be greater than zero, got ${dilation}`);
   const span = dilation * (kernel - 1) + 1;
-  const out = windowOutputLength(size, kernel, stride, padding, dilation);
+  const out = windowOutputLength(size, kernel, stride, padding, dilation, ceil);
   if (out < 1) {
     const dilated = dilation === 1 ? `${kernel}` : `${kernel} (${span} wide with dilation ${dilation})`;
     throw new ShapeError(`${op}: kernel ${dilated} does not fit an input of size ${size} with padding ${padding} (output size ${out}; PyTorch: "${pytorchSays}")`);
@@ -242,7 +242,7 @@ function convTransposeBackward(gy: FloatArray, inputs: readonly Tensor[], g: Con
   return [dx, dw, needs[2] ? channelSums(gy, bias.data, g.n, g.c, g.h * g.w) : null];
 }
 
-function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [number, number], padding: [number, number], [dh, dw]: [number, number] = [1, 1]): PoolGeometry {
+function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [number, number], padding: [number, number], [dh, dw]: [number, number] = [1, 1], ceil = false): PoolGeometry {
   if (x.length !== 3 && x.length !== 4) throw new ShapeError(`${op}: expected input (N,C,H,W) or (C,H,W), got ${formatShape(x)}`);
   const [kh, kw] = kernel;
   const [ph, pw] = padding;
@@ -252,12 +252,12 @@ function poolGeometry(op: string, x: Shape, kernel: [number, number], stride: [n
   }
   const h = x[x.length - 2];
   const w = x[x.length - 1];
-  const oh = outputSize(op, h, kh, stride[0], ph, dh, 'Output size is too small');
-  const ow = outputSize(op, w, kw, stride[1], pw, dw, 'Output size is too small');
+  const oh = outputSize(op, h, kh, stride[0], ph, dh, 'Output size is too small', ceil);
+  const ow = outputSize(op, w, kw, stride[1], pw, dw, 'Output size is too small', ceil);
   const lead = x.slice(0, -2);
   let planes = 1;
   for (const d of lead) planes *= d;
-  return { planes, h, w, kh, kw, sh: stride[0], sw: stride[1], ph, pw, oh, ow, dh, dw, shape: [...lead, oh, ow] };
+  return { planes, h, w, kh, kw, sh: stride[0], sw: stride[1], ph, pw, oh, ow, dh, dw, ceil, shape: [...lead, oh, ow] };
 }
 
 export const convOps: OpTable<ConvAttrs> = {
@@ -291,8 +291,8 @@ export const convOps: OpTable<ConvAttrs> = {
   // d max = dy at the window's maximum (the first on ties, a NaN wins as in PyTorch), 0 elsewhere
   max_pool2d: defineOp({
     saves: [0],
-    forward: ([x], { kernel, stride, padding, dilation }) => {
-      const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding, dilation);
+    forward: ([x], { kernel, stride, padding, dilation, ceil }) => {
+      const g = poolGeometry('max_pool2d', x.shape, kernel, stride, padding, dilation, ceil);
       const { out, argmax, argmaxStorage } = maxPool(x.data, g);
       // The storage is saved beside its view so the step scope can give it back (step-scope.ts).
       return { data: out, shape: g.shape, saved: { argmax, argmaxStorage } };

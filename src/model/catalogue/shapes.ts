@@ -57,7 +57,7 @@ export function convLike(layer: string, spatial: 1 | 2, channelsArg: string | nu
     const shape = [out(c, i.args)];
     for (let d = 0; d < spatial; d++) {
       const len = i.inShape[1 + d];
-      const o = windowOutputLength(len, ks[d], ss[d], ps[d], ds[d]);
+      const o = windowOutputLength(len, ks[d], ss[d], ps[d], ds[d], i.args.ceil_mode === true);
       if (o <= 0) {
         const name = spatial === 1 ? 'length' : d === 0 ? 'height' : 'width';
         const kernel = ds[d] === 1 ? `${ks[d]}` : `${ks[d]}, ${ds[d] * (ks[d] - 1) + 1} wide with dilation ${ds[d]}`;

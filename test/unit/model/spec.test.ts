@@ -140,7 +140,7 @@ describe('spec: forms and inference', () => {
       { name: 'weight', shape: [8, 1, 3, 3] },
       { name: 'bias', shape: [8] },
     ]);
-    assert.deepEqual(layerAt(spec, '2')!.args, { kernel_size: 2, stride: 2, padding: 0, dilation: 1 });
+    assert.deepEqual(layerAt(spec, '2')!.args, { kernel_size: 2, stride: 2, padding: 0, dilation: 1, ceil_mode: false });
     assert.deepEqual(layerAt(spec, '3')!.args.kernel_size, [3, 3]);
     assert.deepEqual(layerAt(spec, '0')!.init.weight.args, { nonlinearity: 'relu' });
     assert.deepEqual(spec.target, { shape: [], distribution: { kind: 'classes', count: 10 }, file: null, range: spec.target.range });

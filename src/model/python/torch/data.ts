@@ -5,8 +5,8 @@
  * those statistics, so a batch has the right shape and scale after the script's own transforms.
  */
 import * as F from '../../../engine/functional';
-import type { Rng } from '../../../engine/rng';
-import type { Tensor } from '../../../engine/tensor';
+import { Tensor } from '../../../engine/tensor';
+import { alloc } from '../../../engine/dtype';
 import type { Range } from '../ast';
 import { CantFollow } from '../errors';
 import { native } from '../native';
@@ -14,6 +14,7 @@ import * as P from '../protocol';
 import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, toBigInt, Value } from '../values';
 import { mirrorModule, NativeObj, TensorObj, Torch } from './runtime';
 import { opaqueModule } from '../interpreter';
+import { fillPixels } from './pixels';
 
 /** A torchvision dataset as Gradient Lens knows it: what its samples look like, never their data. */
 export interface DatasetInfo {
@@ -56,34 +57,6 @@ function fakeData(torch: Torch, get: (k: string, pos: number) => Value | undefin
   return { shape: shape as [number, number, number], classes: classes === undefined ? base.classes : torch.int(classes, r, 'num_classes'), train: n, test: n, mean: new Array(c).fill(base.mean[0]), std: new Array(c).fill(base.std[0]) };
 }
 
-/** Gamma(k, 1) by Marsaglia and Tsang (boosted for k < 1). */
-function gamma(rng: Rng, k: number): number {
-  if (k < 1) return gamma(rng, k + 1) * Math.pow(Math.max(rng.uniform(), 1e-300), 1 / k);
-  const d = k - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = rng.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rng.uniform();
-    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
-}
-
-/** A pixel in [0, 1] with the given mean and std: Beta(α, β) matched to both. */
-function pixel(rng: Rng, mean: number, std: number): number {
-  const common = (mean * (1 - mean)) / (std * std) - 1;
-  const a = Math.max(mean * common, 1e-3);
-  const b = Math.max((1 - mean) * common, 1e-3);
-  const x = gamma(rng, a);
-  const y = gamma(rng, b);
-  return x + y > 0 ? x / (x + y) : mean;
-}
-
 /** One synthetic image [C, H, W] in [0, 1] with the dataset's per-channel statistics. */
 function syntheticImage(torch: Torch, info: DatasetInfo, shape: [number, number, number]): Tensor {
   const [c, h, w] = shape;
@@ -92,7 +65,7 @@ function syntheticImage(torch: Torch, info: DatasetInfo, shape: [number, number,
   for (let ch = 0; ch < c; ch++) {
     const m = info.mean[ch % info.mean.length];
     const s = info.std[ch % info.std.length];
-    for (let i = 0; i < h * w; i++) d[ch * h * w + i] = pixel(torch.dataRng, m, s);
+    fillPixels(d, ch * h * w, h * w, torch.dataRng, m, s);
   }
   return t;
 }
@@ -104,7 +77,14 @@ interface SyntheticState {
   train: boolean;
   transform: Value;
   targetTransform: Value;
+  /** Samples drawn so far (what a test reads to see a loader draws only the batches asked for). */
+  drawn: number;
 }
+
+/** The states of the datasets above, told apart from any other native object's. */
+const SYNTHETIC = new WeakSet<SyntheticState>();
+/** The states of torchvision.transforms objects, told apart from any other native object's. */
+const TRANSFORMS = new WeakSet<TransformState>();
 
 /** What a transform does to a sample's shape: the image size after Resize/Crop (null: unchanged). */
 interface TransformState {
@@ -112,7 +92,16 @@ interface TransformState {
   /** ToTensor seen (before it, a sample is an image, not a tensor). */
   apply: (x: Value, r: Range) => Value;
   size?: [number, number] | null;
+  /** Compose's steps, in order. */
+  steps?: Value[];
+  /** Normalize's per-channel mean and std (repeated over the channels). */
+  normalize?: { mean: number[]; std: number[] };
 }
+
+/** Augmentations that keep a synthetic sample as it is (its statistics are the dataset's either way). */
+const AUGMENTATIONS = ['RandomHorizontalFlip', 'RandomVerticalFlip', 'RandomRotation', 'ColorJitter', 'RandomAffine', 'GaussianBlur', 'RandomErasing', 'AutoAugment', 'RandAugment', 'TrivialAugmentWide'];
+/** Transforms that keep a synthetic sample as it is: its pixels are a tensor in [0, 1] from the start. */
+const KEEPS_SAMPLE = new Set(['ToTensor', 'PILToTensor', ...AUGMENTATIONS]);
 
 /** Where a dataset's constructor takes `transform` positionally, when not third (root, train, transform). */
 const TRANSFORM_POSITION: Record<string, number> = { ImageFolder: 1, FakeData: 3 };
@@ -146,7 +135,9 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
           const split = get('split', 1);
           const trainArg = get('train', 1);
           const train = name === 'FakeData' || (typeof split === 'string' ? split === 'train' : trainArg === undefined ? true : torch.bool(trainArg, r));
-          return new NativeObj<SyntheticState>(c, { name, info, train, transform: get('transform', TRANSFORM_POSITION[name] ?? 2) ?? null, targetTransform: kwargs?.get('target_transform') ?? null });
+          const state: SyntheticState = { name, info, train, transform: get('transform', TRANSFORM_POSITION[name] ?? 2) ?? null, targetTransform: kwargs?.get('target_transform') ?? null, drawn: 0 };
+          SYNTHETIC.add(state);
+          return new NativeObj<SyntheticState>(c, state);
         },
         len: (v) => {
           const s = (v as NativeObj<SyntheticState>).state;
@@ -214,7 +205,11 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
       name,
       [OBJECT],
       {
-        construct: (c, args, kwargs, r) => new NativeObj<TransformState>(c, make(args, kwargs, r)),
+        construct: (c, args, kwargs, r) => {
+          const state = make(args, kwargs, r);
+          TRANSFORMS.add(state);
+          return new NativeObj<TransformState>(c, state);
+        },
         call: (self, args, _k, r) => (self as NativeObj<TransformState>).state.apply(args[0], r),
       },
       'torchvision.transforms',
@@ -230,7 +225,8 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     if (t.shape[1] === size[0] && t.shape[2] === size[1]) return x;
     // The values are synthetic: a new image of the new size with the same statistics.
     const img = (x as TensorObj & { info?: DatasetInfo }).info;
-    const info = img ?? { ...DATASETS.ImageFolder, mean: [F.mean(t).item()], std: [0.25] };
+    // Without its dataset's statistics (a tensor made by the script), its mean, to a hundredth so one table of quantiles serves many.
+    const info = img ?? { ...DATASETS.ImageFolder, mean: [Math.min(0.99, Math.max(0.01, Math.round(F.mean(t).item() * 100) / 100))], std: [0.25] };
     const out = torch.wrap(syntheticImage(torch, info, [t.shape[0], size[0], size[1]])) as TensorObj & { info?: DatasetInfo };
     out.info = info;
     return out;
@@ -267,7 +263,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
   const transforms: Record<string, Value> = {
     Compose: transform('Compose', (args, _k, r) => {
       const steps = torch.interp.toArray(args[0] ?? new PyList([]), r);
-      return { kind: 'Compose', apply: (x, rr) => steps.reduce((v, s) => torch.interp.call(s, [v], null, rr), x) };
+      return { kind: 'Compose', steps, apply: (x, rr) => steps.reduce((v, s) => torch.interp.call(s, [v], null, rr), x) };
     }),
     ToTensor: transform('ToTensor', () => ({ kind: 'ToTensor', apply: (x) => x })),
     PILToTensor: transform('PILToTensor', () => ({ kind: 'PILToTensor', apply: (x) => x })),
@@ -276,6 +272,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
       const std = numbers(torch, args[1] ?? kwargs?.get('std') ?? null, r);
       return {
         kind: 'Normalize',
+        normalize: { mean, std },
         apply: (x, rr) => {
           const t = torch.tensorOf(x, rr, 'tensor');
           const c = t.shape[0];
@@ -326,7 +323,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     }),
     Lambda: transform('Lambda', (args) => ({ kind: 'Lambda', apply: (x, rr) => torch.interp.call(args[0], [x], null, rr) })),
   };
-  for (const name of ['RandomHorizontalFlip', 'RandomVerticalFlip', 'RandomRotation', 'ColorJitter', 'RandomAffine', 'GaussianBlur', 'RandomErasing', 'AutoAugment', 'RandAugment', 'TrivialAugmentWide']) {
+  for (const name of AUGMENTATIONS) {
     transforms[name] = transform(name, () => ({ kind: name, apply: (x) => x }));
   }
   const datasets: Record<string, Value> = {};
@@ -358,12 +355,68 @@ function sample(torch: Torch, s: SyntheticState, r: Range, key: Value): Value {
   const n = s.train ? s.info.train : s.info.test;
   const i = Number(toBigInt(key));
   if (i >= n || i < -n) torch.interp.raise('IndexError', s.name === 'FakeData' ? 'FakeData index out of range' : `index ${i} is out of bounds for dimension 0 with size ${n}`, r);
+  s.drawn++;
   const img = torch.wrap(syntheticImage(torch, s.info, s.info.shape)) as TensorObj & { info?: DatasetInfo };
   img.info = s.info;
   const x = s.transform === null ? new PyOpaque(`a ${s.name} image without transforms.ToTensor()`, r) : torch.interp.call(s.transform, [img], null, r);
+  return new PyTuple([x, label(torch, s, r)]);
+}
+
+/** A sample's class: uniform over the dataset's classes, after the target transform. */
+function label(torch: Torch, s: SyntheticState, r: Range): Value {
   const classes = s.info.classes;
   const y: Value = classes === null ? new PyOpaque(`the class of an ${s.name} image`, r) : BigInt(Math.floor(torch.dataRng.uniform() * classes));
-  return new PyTuple([x, s.targetTransform === null ? y : torch.interp.call(s.targetTransform, [y], null, r)]);
+  return s.targetTransform === null ? y : torch.interp.call(s.targetTransform, [y], null, r);
+}
+
+/**
+ * The leading steps of a transform that act on each pixel alone, folded into one per-channel
+ * scale and shift (ToTensor and the augmentations: none; Normalize: (x - m) / s), and the steps
+ * after them; null when the first step is none of those.
+ */
+function pixelwisePrefix(transform: Value, channels: number): { scale: number[]; shift: number[]; rest: Value[] } | null {
+  const stateOf = (v: Value) => (v instanceof NativeObj && TRANSFORMS.has(v.state as TransformState) ? (v.state as TransformState) : null);
+  const steps = stateOf(transform)?.steps ?? [transform];
+  const scale = new Array<number>(channels).fill(1);
+  const shift = new Array<number>(channels).fill(0);
+  let k = 0;
+  for (; k < steps.length; k++) {
+    const st = stateOf(steps[k]);
+    if (st?.normalize) {
+      const { mean, std } = st.normalize;
+      for (let c = 0; c < channels; c++) {
+        const sd = std[c % std.length];
+        scale[c] /= sd;
+        shift[c] = (shift[c] - mean[c % mean.length]) / sd;
+      }
+    } else if (!st || !KEEPS_SAMPLE.has(st.kind)) break;
+  }
+  return k === 0 ? null : { scale, shift, rest: steps.slice(k) };
+}
+
+/**
+ * `count` samples of a synthetic dataset collated, as the loader gives them, made a batch at once:
+ * the pixels drawn into one tensor with the transform's pixelwise steps folded in, the later steps
+ * (a Lambda, a crop) applied to each sample's view of it. Null when the transform does not start
+ * with a pixelwise step (each sample is then made and transformed alone).
+ */
+function syntheticBatch(torch: Torch, s: SyntheticState, count: number, r: Range): Value | null {
+  if (s.transform === null) return null;
+  const [c, h, w] = s.info.shape;
+  const prefix = pixelwisePrefix(s.transform, c);
+  if (!prefix) return null;
+  const x = new Tensor(alloc(torch.dtype, count * c * h * w), [count, c, h, w], false, torch.dtype);
+  const data = x.data;
+  for (let i = 0; i < count; i++) {
+    for (let ch = 0; ch < c; ch++) fillPixels(data, (i * c + ch) * h * w, h * w, torch.dataRng, s.info.mean[ch % s.info.mean.length], s.info.std[ch % s.info.std.length], prefix.scale[ch], prefix.shift[ch]);
+  }
+  s.drawn += count;
+  // Each sample a tensor over its own part of the batch's values (no copy: the batch is not used after).
+  const size = c * h * w;
+  const one = (i: number) => torch.wrap(new Tensor(data.subarray(i * size, (i + 1) * size), [c, h, w], false, torch.dtype));
+  const each = (i: number) => prefix.rest.reduce((v, st) => torch.interp.call(st, [v], null, r), one(i));
+  const images = prefix.rest.length ? collate(torch, Array.from({ length: count }, (_, i) => each(i)), r) : torch.wrap(x);
+  return new PyTuple([images, collate(torch, Array.from({ length: count }, () => label(torch, s, r)), r)]);
 }
 
 interface LoaderState {
@@ -377,7 +430,7 @@ interface LoaderState {
 /** PyTorch's default_collate: tensors stacked, numbers to a tensor, tuples position by position. */
 function collate(torch: Torch, items: Value[], r: Range): Value {
   const first = items[0];
-  if (first instanceof TensorObj) return torch.wrap(F.stack(items.map((x) => torch.tensorOf(x, r))));
+  if (first instanceof TensorObj) return torch.wrap(stacked(items.map((x) => torch.tensorOf(x, r))));
   if (isInt(first)) return torch.wrap(F.tensor(items.map((x) => Number(toBigInt(x as bigint))), [items.length], 'int64'));
   if (typeof first === 'number') return torch.wrap(F.tensor(items as number[], [items.length], 'float64'));
   if (first instanceof PyTuple || first instanceof PyList) {
@@ -392,6 +445,18 @@ function collate(torch: Torch, items: Value[], r: Range): Value {
   }
   if (first instanceof PyOpaque) throw new CantFollow(first, r);
   return torch.interp.raise('TypeError', `default_collate: batch must contain tensors, numbers, dicts or lists; found ${typeof first}`, r);
+}
+
+/**
+ * torch.stack of samples: their values copied once into the batch when none needs a gradient (as
+ * loaded data does not); F.stack, which copies each into an unsqueezed view first, otherwise.
+ */
+function stacked(xs: Tensor[]): Tensor {
+  const first = xs[0];
+  if (xs.some((x) => x.requiresGrad || x.dtype !== first.dtype || x.rank !== first.rank || x.shape.some((d, i) => d !== first.shape[i]))) return F.stack(xs);
+  const out = new Tensor(alloc(first.dtype, xs.length * first.size), [xs.length, ...first.shape], false, first.dtype);
+  xs.forEach((x, i) => out.data.set(x.data, i * first.size));
+  return out;
 }
 
 /** Batches of a loader, drawn as the training loop asks for them. */
@@ -418,9 +483,16 @@ function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
   }
   // Any map-style dataset (a torchvision one, or the user's class with __getitem__ and __len__).
   const n = P.len(interp, ds, r);
+  const synthetic = ds instanceof NativeObj && SYNTHETIC.has(ds.state as SyntheticState) ? (ds.state as SyntheticState) : null;
   let at = 0;
   return new PyIter(() => {
     if (at >= n || (s.drop && at + s.batchSize > n)) return undefined;
+    // A synthetic sample is the same whichever index it has: the batch is drawn at once.
+    const whole = synthetic && syntheticBatch(torch, synthetic, Math.min(s.batchSize, n - at), r);
+    if (whole) {
+      at += s.batchSize;
+      return whole;
+    }
     const items: Value[] = [];
     for (let i = 0; i < s.batchSize && at < n; i++, at++) {
       const k = s.shuffle ? BigInt(Math.floor(torch.dataRng.uniform() * n)) : BigInt(at);

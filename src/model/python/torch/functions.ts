@@ -406,10 +406,10 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     return wrap(F.avgPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
   });
   fn(functional, 'max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
-    if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool2d with ceil_mode or return_indices', r), r);
+    if (torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool2d with return_indices', r), r);
     const k = pairOf(a.kernel_size, r);
     const s = a.stride === null || (a.stride instanceof PyTuple && !a.stride.items.length) ? null : pairOf(a.stride, r);
-    return wrap(F.maxPool2d(T_(a.input, r), k, s, pairOf(a.padding, r), pairOf(a.dilation, r)));
+    return wrap(F.maxPool2d(T_(a.input, r), k, s, pairOf(a.padding, r), pairOf(a.dilation, r), torch.bool(a.ceil_mode, r)));
   });
   fn(functional, 'avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)', (a, r) => {
     const k = pairOf(a.kernel_size, r);

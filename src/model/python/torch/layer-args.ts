@@ -45,7 +45,8 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Conv2d: [{ name: 'padding_mode', harmless: is('zeros') }, ...DEVICE],
   MaxPool1d: MAX_POOL,
   AvgPool1d: AVG_POOL,
-  MaxPool2d: MAX_POOL,
+  // ceil_mode is the catalogue's own argument there.
+  MaxPool2d: MAX_POOL.filter((e) => e.name !== 'ceil_mode'),
   AvgPool2d: [...AVG_POOL, { name: 'divisor_override', harmless: is(null) }],
   ReLU: INPLACE,
   Sigmoid: [],
@@ -87,6 +88,7 @@ export const TORCH_POSITIONAL: Partial<Record<LayerType, readonly string[]>> = {
   // 1.13's LayerNorm has no bias argument (later PyTorch's does): it is keyword-only here.
   LayerNorm: ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'],
   // and its Embedding has no _freeze (2.0's): keyword-only here too.
+  MaxPool2d: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'],
   Embedding: ['num_embeddings', 'embedding_dim', 'padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse', '_weight', 'device', 'dtype'],
 };
 

@@ -20,6 +20,7 @@ import { Bound, native } from '../native';
 import * as P from '../protocol';
 import {
   isInt,
+  NOWHERE,
   Kwargs,
   PyBuiltin,
   PyClass,
@@ -36,6 +37,7 @@ import {
   Value,
 } from '../values';
 import { ENGINE_LAYERS, engineForward } from './engine-layers';
+import { keptAsTorch, torchExtraRepr } from './module-repr';
 import { extraArgsProblem, TORCH_EXTRA_ARGS, TORCH_POSITIONAL } from './layer-args';
 import { inOtherDtype, ModuleObj, TensorObj, Torch } from './runtime';
 
@@ -162,14 +164,13 @@ function typeDescription(t: ArgType): string {
 }
 
 /** Binds a catalogue layer's constructor call as PyTorch's signature does, with PyTorch's extra keywords. */
-export function catalogueArgs(torch: Torch, type: LayerType, args: Value[], kwargs: Kwargs | null, r: Range): Record<string, ArgValue> {
+export function catalogueArgs(torch: Torch, type: LayerType, args: Value[], kwargs: Kwargs | null, r: Range, given = new Map<string, Value>()): Record<string, ArgValue> {
   const def = LAYERS[type];
   const interp = torch.interp;
   const extras = TORCH_EXTRA_ARGS[type] ?? [];
   const names = [...def.args.map((a) => a.name), ...extras.map((e) => e.name)];
   const positional = TORCH_POSITIONAL[type] ?? names;
   if (args.length > positional.length) interp.raise('TypeError', `${type}.__init__() takes ${positional.length + 1} positional arguments but ${args.length + 1} were given`, r);
-  const given = new Map<string, Value>();
   args.forEach((v, i) => given.set(positional[i], v));
   for (const [k, v] of kwargs ?? []) {
     if (!names.includes(k)) interp.raise('TypeError', `${type}.__init__() got an unexpected keyword argument '${k}'`, r);
@@ -425,6 +426,7 @@ function engineClass(torch: Torch, Module: PyClass, name: string): PyClass {
       (a, r) => {
         const obj = a.self as ModuleObj;
         torch.replaceEngine(obj, def.build(a, torch, r));
+        obj.given = new Map(Object.entries(a).filter(([k, v]) => k !== 'self' && !Array.isArray(v)) as [string, Value][]);
         obj.initialised = true;
         return null;
       },
@@ -477,11 +479,13 @@ function catalogueClass(torch: Torch, Module: PyClass, type: LayerType): PyClass
       '__init__',
       (args, kwargs, site) => {
         const obj = args[0] as ModuleObj;
-        const full = catalogueArgs(torch, type, args.slice(1), kwargs, site.r);
+        const given = new Map<string, Value>();
+        const full = catalogueArgs(torch, type, args.slice(1), kwargs, site.r, given);
         // `trace: {dropout: false}`: built as written, applied as p = 0 (exact comparisons).
         if (torch.dropoutOff && type === 'Dropout') full.p = 0;
         const engine = def.build(full, { dtype: torch.dtype, rng: torch.rng, dropoutRng: torch.dropoutRng }, []);
         torch.replaceEngine(obj, engine);
+        obj.given = given;
         obj.initialised = true;
         return null;
       },
@@ -683,8 +687,10 @@ function moduleAttr(torch: Torch, m: ModuleObj, name: string): Value | undefined
     // A parameter the layer was built without (Linear(bias=False)) is None, as in PyTorch; the argument of that name is not it.
     if (def.paramNames.includes(name)) return null;
     const args = def.argsOf(m.engine);
+    const kept = keptAsTorch(type, name, args[name], m.given);
+    if (kept !== undefined) return kept;
     if (Object.hasOwn(args, name)) return pyArg(args[name], def.args.find((a) => a.name === name));
-    if (name === 'inplace') return false;
+    if (name === 'inplace') return m.given?.get('inplace') ?? false;
   }
   const attrs = engineLayerOfObj(m)?.attrs?.(m.engine);
   if (attrs && Object.hasOwn(attrs, name)) return attrs[name];
@@ -756,6 +762,14 @@ function stateDictOf(torch: Torch, m: ModuleObj): PyDict {
 function moduleRepr(torch: Torch, m: ModuleObj): string {
   const kids = m.engine.namedChildren();
   const type = layerTypeOfObj(m);
+  const torchClass = m.cls.mro.find((c) => c.module === 'torch.nn');
+  const attr = (name: string) => {
+    const v = moduleAttr(torch, m, name);
+    return v === undefined ? undefined : P.repr(torch.interp, v, NOWHERE);
+  };
+  // A user's class deriving a layer (class Layer(nn.Linear)) shows as PyTorch's own: its extra_repr.
+  const extra = !kids.length && torchClass ? torchExtraRepr(torchClass.name, attr) : undefined;
+  if (extra !== undefined) return `${m.cls.name}(${extra})`;
   if (type && !kids.length) {
     const args = layerDef(type)!.argsOf(m.engine);
     return `${m.cls.name}(${Object.entries(args)

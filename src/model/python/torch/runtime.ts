@@ -113,6 +113,8 @@ export class NativeObj<S = unknown> extends PyObj {
 export class ModuleObj extends PyInstance {
   /** Set by nn.Module.__init__: before it, assigning a module or parameter is an error, as in PyTorch. */
   initialised = false;
+  /** A torch.nn layer's constructor arguments as the call gave them, by PyTorch's names (what PyTorch keeps as written). */
+  given: Map<string, Value> | null = null;
   constructor(
     cls: PyClass,
     public engine: enn.Module,

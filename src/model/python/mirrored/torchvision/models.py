@@ -12,7 +12,7 @@ import torch.nn as nn
 __all__ = [
     "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
     "VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
-    "AlexNet", "alexnet", "MobileNetV2", "mobilenet_v2",
+    "AlexNet", "alexnet", "MobileNetV2", "mobilenet_v2", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
 ]
 
 
@@ -409,3 +409,67 @@ class MobileNetV2(nn.Module):
 
 def mobilenet_v2(**kwargs):
     return MobileNetV2(**kwargs)
+
+
+# ── SqueezeNet (Iandola et al. 2016): Fire modules, a 1x1 squeeze then 1x1 and 3x3 expands side by side ──
+
+class Fire(nn.Module):
+    def __init__(self, inplanes, squeeze_planes, expand1x1_planes, expand3x3_planes):
+        super().__init__()
+        self.inplanes = inplanes
+        self.squeeze = nn.Conv2d(inplanes, squeeze_planes, kernel_size=1)
+        self.squeeze_activation = nn.ReLU(inplace=True)
+        self.expand1x1 = nn.Conv2d(squeeze_planes, expand1x1_planes, kernel_size=1)
+        self.expand1x1_activation = nn.ReLU(inplace=True)
+        self.expand3x3 = nn.Conv2d(squeeze_planes, expand3x3_planes, kernel_size=3, padding=1)
+        self.expand3x3_activation = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        x = self.squeeze_activation(self.squeeze(x))
+        return torch.cat([self.expand1x1_activation(self.expand1x1(x)), self.expand3x3_activation(self.expand3x3(x))], 1)
+
+
+# Each version's stem and its Fire modules' (inplanes, squeeze, expand1x1, expand3x3); "M" is a
+# ceil-mode 3x3 max pool of stride 2.
+_SQUEEZENET = {
+    "1_0": ((96, 7), ["M", (96, 16, 64, 64), (128, 16, 64, 64), (128, 32, 128, 128), "M",
+                      (256, 32, 128, 128), (256, 48, 192, 192), (384, 48, 192, 192), (384, 64, 256, 256), "M",
+                      (512, 64, 256, 256)]),
+    "1_1": ((64, 3), ["M", (64, 16, 64, 64), (128, 16, 64, 64), "M", (128, 32, 128, 128), (256, 32, 128, 128), "M",
+                      (256, 48, 192, 192), (384, 48, 192, 192), (384, 64, 256, 256), (512, 64, 256, 256)]),
+}
+
+
+class SqueezeNet(nn.Module):
+    def __init__(self, version="1_0", num_classes=1000, dropout=0.5):
+        super().__init__()
+        self.num_classes = num_classes
+        if version not in _SQUEEZENET:
+            raise ValueError(f"Unsupported SqueezeNet version {version}: 1_0 or 1_1 expected")
+        (stem, kernel), fires = _SQUEEZENET[version]
+        layers = [nn.Conv2d(3, stem, kernel_size=kernel, stride=2), nn.ReLU(inplace=True)]
+        for f in fires:
+            layers.append(nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True) if f == "M" else Fire(*f))
+        self.features = nn.Sequential(*layers)
+        # The last convolution starts small (normal, std 0.01); every other one Kaiming-uniform, biases 0.
+        final_conv = nn.Conv2d(512, self.num_classes, kernel_size=1)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d((1, 1)))
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                if m is final_conv:
+                    nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                else:
+                    nn.init.kaiming_uniform_(m.weight)
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        return torch.flatten(self.classifier(self.features(x)), 1)
+
+
+def squeezenet1_0(**kwargs):
+    return SqueezeNet("1_0", **kwargs)
+
+
+def squeezenet1_1(**kwargs):
+    return SqueezeNet("1_1", **kwargs)
