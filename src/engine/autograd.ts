@@ -1,6 +1,7 @@
 /** Reverse mode: each computed tensor points at its node; backward walks them in topological order. */
 import { chargeMemory, getInstrument, popLayer, pushLayer } from './context';
 import type { Instrument } from './instrument';
+import { forgetLeft } from './kernels/chain';
 import { giveBack, POOLED_FROM_BYTES, poolingOn, startTracking, stopTracking } from './buffer-pool';
 import { bytesOf, copyOf, FloatArray, legacyTypeName, like } from './dtype';
 import type { OpKind } from './ops';
@@ -194,6 +195,7 @@ function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, 
       const prev = x.pending;
       if (prev) {
         // The same tensor feeds several ops: sum their contributions into the array it owns.
+        forgetLeft(prev);
         for (let j = 0; j < prev.length; j++) prev[j] += g[j];
         continue;
       }

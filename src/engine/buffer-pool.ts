@@ -13,6 +13,7 @@
  * (context.ts adds `pooledBytes()`, and empties the pool before it would refuse an allocation).
  */
 import type { FloatArray } from './dtype';
+import { forgetLeft } from './kernels/chain';
 
 /** Arrays up to this many bytes are carved from shared blocks instead (dtype.ts): never pooled. */
 export const POOLED_FROM_BYTES = 2048;
@@ -180,6 +181,7 @@ export function giveBack(a: FloatArray, record: Set<FloatArray> | null): boolean
   if (!record?.delete(a) || !pooling) return false;
   if (a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength || !(a.buffer instanceof ArrayBuffer)) return false;
   if (pooled + a.byteLength > MAX_POOLED_BYTES || !room(a.byteLength)) return false;
+  forgetLeft(a);
   if (poison) a.fill(NaN);
   pooled += a.byteLength;
   if (a instanceof Float32Array) push(free32, a);

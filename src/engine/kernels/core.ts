@@ -114,6 +114,14 @@ export class WasmCore {
   private top = 0;
   /** Bumped whenever the kept blocks are freed: a block handed out under an older number is gone. */
   keptGeneration = 0;
+  /**
+   * Bumped by everything that hands out memory (scratch, kept blocks, threads' scratch): scratch
+   * left by a call is as it was while this holds (chain.ts).
+   */
+  stamp = 0;
+  /** Scratch of the call in progress that a result of the call before sits in (`reserve`): alloc steps over it. */
+  private holeAt = 0;
+  private holeEnd = 0;
   private f32view: Float32Array;
   private i32view: Int32Array;
   /**
@@ -156,6 +164,7 @@ export class WasmCore {
     this.threads = threads;
     this.keptBase = this.heapBase = this.top = base;
     this.keptGeneration++;
+    this.stamp++;
     return true;
   }
 
@@ -176,10 +185,23 @@ export class WasmCore {
 
   /** Byte offset of `bytes` of scratch for the call in progress, or -1 when the cap leaves no room. */
   alloc(bytes: number): number {
-    const at = this.top;
+    let at = this.top;
+    if (at < this.holeEnd && at + align(bytes) > this.holeAt) at = this.holeEnd;
     if (!this.ensure(at + align(bytes))) return -1;
     this.top = at + align(bytes);
+    this.stamp++;
     return at;
+  }
+
+  /**
+   * Takes `bytes` of scratch at `at` for the call in progress, as they are (a result the call
+   * before left there, chain.ts): later allocations go around them. Before any other scratch.
+   */
+  reserve(at: number, bytes: number): void {
+    if (this.top !== this.heapBase || at < this.heapBase || at + bytes > this.size) throw new Error('WasmCore.reserve outside free scratch');
+    this.holeAt = at;
+    this.holeEnd = at + align(bytes);
+    this.stamp++;
   }
 
   /**
@@ -191,6 +213,7 @@ export class WasmCore {
     const at = this.heapBase;
     if (!this.ensure(at + align(bytes))) return -1;
     this.heapBase = this.top = at + align(bytes);
+    this.stamp++;
     return at;
   }
 
@@ -202,6 +225,7 @@ export class WasmCore {
   dropKept(): void {
     this.heapBase = this.top = this.keptBase;
     this.keptGeneration++;
+    this.stamp++;
   }
 
   /** Whether a call holds scratch: between a call's first `alloc` and its `release`. */
@@ -209,9 +233,10 @@ export class WasmCore {
     return this.top !== this.heapBase;
   }
 
-  /** Ends the call: its scratch is free again. */
+  /** Ends the call: its scratch is free again (what it left there stays until the next call takes some). */
   release(): void {
     this.top = this.heapBase;
+    this.holeAt = this.holeEnd = 0;
   }
 
   private ensure(bytes: number): boolean {

@@ -7,6 +7,8 @@
  * the op then runs its JavaScript loop.
  */
 import { allocUnzeroed, type FloatArray } from '../dtype';
+import type { Tensor } from '../tensor';
+import { leave, takeLeft } from './chain';
 import { kernelCore, trimCore, WasmCore } from './core';
 
 /** Below this many elements the JavaScript loop is as fast as a call into the core. */
@@ -16,18 +18,24 @@ export const ELEMENTWISE_MIN = 64;
 const UNARY = { relu: 0, sigmoid: 1, tanh: 2, exp: 3 } as const;
 export type UnaryKernel = keyof typeof UNARY;
 
-/** Runs `body` with the core and scratch for `floats` floats; null when the core is missing or the cap leaves no room. */
-function onCore<T>(floats: number, body: (core: WasmCore, at: number) => T): T | null {
+/** Runs `body` as one call on the core (its scratch free again after); null when there is no core. */
+function withCore<T>(body: (core: WasmCore) => T | null): T | null {
   const core = kernelCore();
   if (!core) return null;
   try {
-    const at = core.alloc(floats * 4);
-    if (at < 0) return null;
-    return body(core, at);
+    return body(core);
   } finally {
     core.release();
     trimCore();
   }
+}
+
+/** Runs `body` with the core and scratch for `floats` floats; null when the core is missing or the cap leaves no room. */
+function onCore<T>(floats: number, body: (core: WasmCore, at: number) => T): T | null {
+  return withCore((core) => {
+    const at = core.alloc(floats * 4);
+    return at < 0 ? null : body(core, at);
+  });
 }
 
 /**
@@ -49,6 +57,28 @@ export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null
   // the kernel writes every element, and y is dropped when it cannot run.
   const y = allocUnzeroed('float32', x.length) as Float32Array;
   return unaryInto(op, x, 0, y, 0, x.length) ? y : null;
+}
+
+/**
+ * An activation's output f(x), in a new array: an op's result as it is, so it is left in the
+ * core for the next call, and x is read where the call before left it (chain.ts).
+ */
+export function activationKernel(op: UnaryKernel, t: Tensor): Float32Array | null {
+  const x = t.data;
+  if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
+  const n = x.length;
+  return withCore((core) => {
+    let at = takeLeft(core, x, t.version);
+    if (at < 0) {
+      at = core.alloc(n * 4);
+      if (at < 0) return null;
+      core.f32.set(x, at >> 2);
+    }
+    core.exports.unary(UNARY[op], at, at, n);
+    const y = copyOut(core, at, n);
+    leave(core, y, at);
+    return y;
+  });
 }
 
 /** y[yAt + i] = f(x[xAt + i]) for i < n (y may be x); false, with y untouched, when the kernels cannot run it. */
@@ -102,12 +132,19 @@ export function sigmoidGradKernel(y: FloatArray, gy: FloatArray): Float32Array |
 function gradFromOutput(kernel: 'reluGrad' | 'sigmoidGrad', y: FloatArray, gy: FloatArray): Float32Array | null {
   if (!(y instanceof Float32Array) || !(gy instanceof Float32Array) || y.length < ELEMENTWISE_MIN) return null;
   const n = y.length;
-  return onCore(2 * n, (core, at) => {
+  return withCore((core) => {
+    // gy where the op after left it (a linear layer's dx), else copied in after y
+    let pg = takeLeft(core, gy, 0);
+    const at = core.alloc((pg < 0 ? 2 : 1) * n * 4);
+    if (at < 0) return null;
     const mem = core.f32;
     mem.set(y, at >> 2);
-    mem.set(gy, (at >> 2) + n);
-    core.exports[kernel](at, at + n * 4, at, n);
-    return copyOut(core, at, n);
+    if (pg < 0) mem.set(gy, (pg = at + n * 4) >> 2);
+    core.exports[kernel](at, pg, at, n);
+    // the gradient goes on as it is: left for the op before (a linear layer's backward)
+    const g = copyOut(core, at, n);
+    leave(core, g, at);
+    return g;
   });
 }
 

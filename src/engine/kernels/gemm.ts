@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor';
 import { kernelCore, trimCore, WasmCore } from './core';
 import { addRows, gemmJs } from './gemm-js';
 import { chunking, kernelThreads, PARALLEL_MIN_MACS, runJob, threadsFor, writeJob } from './pool';
+import { leave, takeLeft } from './chain';
 import { residentOffsets } from './resident';
 
 export { gemmReference } from './gemm-js';
@@ -187,17 +188,21 @@ function linearForwardOnCore(x: Tensor, w: Tensor, bias: FloatArray | null, out:
     const kept = residentOffsets(core, [w]);
     if (!kept) return false;
     const pw = kept[0];
-    const px = core.alloc(x.size * 4);
+    // x where the op before left it (an activation's output), else copied in
+    const left = takeLeft(core, x.data, x.version);
+    const px = left >= 0 ? left : core.alloc(x.size * 4);
     const pc = core.alloc(out.length * 4);
     if (px < 0 || pc < 0) return false;
     const mem = core.f32;
-    mem.set(x.data, px >> 2);
+    if (left < 0) mem.set(x.data, px >> 2);
     // the bias starts C, as `gemm` fuses it (PyTorch's addmm order) within one depth block
     const fuseRow = bias instanceof Float32Array && nIn <= CORE_DEPTH_BLOCK;
     if (fuseRow) repeatRow(mem, pc >> 2, bias, out.length);
     core.exports.sgemm(0, 1, rows, nOut, nIn, px, nIn, pw, nIn, pc, nOut, +fuseRow, core.work);
     out.set(mem.subarray(pc >> 2, (pc >> 2) + out.length));
+    // left for the activation after it, unless JavaScript adds the bias afterwards
     if (bias && !fuseRow) addRows(out, 0, rows, nOut, bias);
+    else if (out instanceof Float32Array) leave(core, out, pc);
     return true;
   } finally {
     core.release();
@@ -247,7 +252,9 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
     const kept = dx ? residentOffsets(core, [w]) : null;
     if (dx && !kept) return false;
     const pw = kept ? kept[0] : 0;
-    const pg = core.alloc(gy.length * 4);
+    // gy where the op after this layer left it (an activation's gradient), else copied in
+    const left = takeLeft(core, gy, 0);
+    const pg = left >= 0 ? left : core.alloc(gy.length * 4);
     const px = dw ? core.alloc(x.size * 4) : 0;
     const pdx = dx ? core.alloc(dx.length * 4) : 0;
     const pdw = dw ? core.alloc(dw.length * 4) : 0;
@@ -255,7 +262,7 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
     if (pg < 0 || (dw && px < 0) || pdx < 0 || pdw < 0 || pdb < 0) return false;
     const mem = core.f32;
     const k = core.exports;
-    mem.set(gy, pg >> 2);
+    if (left < 0) mem.set(gy, pg >> 2);
     if (dx) {
       k.sgemm(0, 0, rows, nIn, nOut, pg, nOut, pw, nIn, pdx, nIn, 0, core.work);
       dx.set(mem.subarray(pdx >> 2, (pdx >> 2) + dx.length));
@@ -270,6 +277,8 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
       k.addRowSums(pg, rows, nOut, pdb);
       db.set(mem.subarray(pdb >> 2, (pdb >> 2) + db.length));
     }
+    // dx is left for the activation before this layer (the backward walk runs it next)
+    if (dx instanceof Float32Array) leave(core, dx, pdx);
     return true;
   } finally {
     core.release();

@@ -1,6 +1,6 @@
 /** Elementwise activations and softmax/log_softmax. */
 import { FloatArray, like } from '../dtype';
-import { reluGradKernel, sigmoidGradKernel, softmaxRowsKernel, unaryKernel } from '../kernels/elementwise';
+import { activationKernel, reluGradKernel, sigmoidGradKernel, softmaxRowsKernel } from '../kernels/elementwise';
 import type { Shape } from '../shape';
 import type { Tensor } from '../tensor';
 import { around } from './reduce';
@@ -222,7 +222,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
-      const simd = unaryKernel('sigmoid', d);
+      const simd = activationKernel('sigmoid', x);
       if (simd) return outOf(x, simd);
       const out = like(d);
       for (let i = 0; i < d.length; i++) {
@@ -259,7 +259,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
-      const simd = unaryKernel('tanh', d);
+      const simd = activationKernel('tanh', x);
       if (simd) return outOf(x, simd);
       const out = like(d);
       for (let i = 0; i < d.length; i++) out[i] = Math.tanh(d[i]);
@@ -286,7 +286,7 @@ export const activationOps: OpTable<ActivationAttrs> = {
     saves: ['output'],
     forward: ([x]) => {
       const d = x.data;
-      const simd = unaryKernel('relu', d);
+      const simd = activationKernel('relu', x);
       if (simd) return outOf(x, simd);
       const out = like(d);
       // written so NaN fails the test and passes through, as torch.relu(nan) = nan
