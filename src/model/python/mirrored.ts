@@ -12,34 +12,25 @@ import { MIRRORED_FILE_PREFIX, parseImported } from './imports';
 /** The folder's name in src/model/python and in dist/. */
 export const MIRRORED_DIR = 'mirrored';
 
-const texts = new Map<string, string>();
+const trees = new Map<string, ModuleAst>();
 
-/** A mirrored file (`torchvision/models.py`): its text, read once per process, and the name its ranges carry. */
-export function mirroredSource(relPath: string): { path: string; text: string } {
-  let text = texts.get(relPath);
-  if (text === undefined) {
+/**
+ * A mirrored file (`torchvision/models.py`): the name its ranges carry and its tree, read and parsed
+ * once per process (torchvision/models.py takes tens of ms to parse, on every run that imports
+ * torchvision otherwise). Sharing the tree between runs is safe as the user's own script's tree is
+ * shared (parse.ts keeps the last one): the interpreter never writes into a tree.
+ */
+export function mirroredTree(relPath: string): { path: string; ast: ModuleAst } {
+  const path = MIRRORED_FILE_PREFIX + relPath;
+  let ast = trees.get(relPath);
+  if (ast === undefined) {
     const file = join(__dirname, MIRRORED_DIR, ...relPath.split('/'));
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new Error(`Gradient Lens is missing its own ${relPath} (${file}): ${(e as Error).message}; rebuild (npm run build)`);
     }
-    texts.set(relPath, text);
-  }
-  return { path: MIRRORED_FILE_PREFIX + relPath, text };
-}
-
-const trees = new Map<string, ModuleAst>();
-
-/**
- * A mirrored file's tree, parsed once per process (torchvision/models.py takes tens of ms to parse,
- * on every run that imports torchvision otherwise). Sharing it between runs is safe as the user's
- * own script's tree is shared (parse.ts keeps the last one): the interpreter never writes into a tree.
- */
-export function mirroredTree(relPath: string): { path: string; ast: ModuleAst } {
-  const { path, text } = mirroredSource(relPath);
-  let ast = trees.get(relPath);
-  if (ast === undefined) {
     const parsed = parseImported(path, text);
     if ('error' in parsed) throw new Error(`Gradient Lens's own ${relPath} does not parse: ${parsed.error.message}`);
     ast = parsed.ast;
