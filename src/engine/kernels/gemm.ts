@@ -53,22 +53,9 @@ export function gemm(
   // when that adds in the same order as after the product: accumulating into C, or deeper than a block, it is added after.
   const fuseRow = wasm && rowAddend instanceof Float32Array && !accumulate && k <= CORE_DEPTH_BLOCK;
   if (wasm) {
-    // Bands of C: columns when C is wide (each band packs all of A), rows when it is tall.
-    const splitCols = n >= m;
-    const bands = splitCols ? n >> 3 : m >> 2;
     const cStarts = fuseRow ? rowAddend : accumulate ? 'copy' : 'overwritten';
-    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), cStarts, (core) => threadsFor(core, m * n * k, bands), (core, pa, pb, pc, threads) => {
-      const lda = transA ? m : k;
-      const ldb = transB ? k : n;
-      const ta = +transA;
-      const tb = +transB;
-      if (threads > 1) {
-        const { size, count } = splitCols ? chunking(n, 8, threads) : chunking(m, 4, threads);
-        const job = writeJob(core, [GEMM_JOB, ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +(accumulate || fuseRow), +splitCols, size, core.work, core.workBytesPerThread]);
-        runJob(core, job, count, threads);
-      } else {
-        core.exports.sgemm(ta, tb, m, n, k, pa, lda, pb, ldb, pc, n, +(accumulate || fuseRow), core.work);
-      }
+    const ok = onCore(a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + m * n), cStarts, (core) => productThreads(core, m * n * k), (core, pa, pb, pc, threads) => {
+      product(core, threads, transA, transB, m, n, k, pa, pb, pc, accumulate || fuseRow);
     });
     if (ok) {
       if (rowAddend && !fuseRow) addRows(c, cOffset, m, n, rowAddend);
@@ -76,6 +63,33 @@ export function gemm(
     }
   }
   gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, accumulate, rowAddend);
+}
+
+/**
+ * Threads for products of `macs` multiply-adds on the core (1 below the pool's threshold). Before
+ * the call takes any scratch or kept memory: sizing the pool the first time resets both.
+ */
+function productThreads(core: WasmCore, macs: number): number {
+  return threadsFor(core, macs, 2);
+}
+
+/**
+ * C = op(A)·op(B), or C += when `accumulate`, on dense matrices at byte offsets in the core's
+ * memory, split into bands of C across `threads` (from `productThreads`) when there are enough.
+ * Every band runs the same kernel over the same depth blocks, so the bits do not depend on the split.
+ */
+function product(core: WasmCore, threads: number, transA: boolean, transB: boolean, m: number, n: number, k: number, pa: number, pb: number, pc: number, accumulate: boolean): void {
+  const lda = transA ? m : k;
+  const ldb = transB ? k : n;
+  // Bands of C: columns when C is wide (each band packs all of A), rows when it is tall.
+  const splitCols = n >= m;
+  if (threads > 1 && (splitCols ? n >> 3 : m >> 2) >= 2) {
+    const { size, count } = splitCols ? chunking(n, 8, threads) : chunking(m, 4, threads);
+    const job = writeJob(core, [GEMM_JOB, +transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, +splitCols, size, core.work, core.workBytesPerThread]);
+    runJob(core, job, count, threads);
+  } else {
+    core.exports.sgemm(+transA, +transB, m, n, k, pa, lda, pb, ldb, pc, n, +accumulate, core.work);
+  }
 }
 
 /**
@@ -162,11 +176,11 @@ export function gemmBatch(
 }
 
 /**
- * Whether a float32 linear layer of this size runs on the core in one thread (larger ones split
- * through `gemm`, tiny ones stay in JavaScript). No rest arguments or objects: W1 asks twice a step.
+ * Whether a float32 linear layer of this size runs on the core (tiny ones stay in JavaScript). No
+ * rest arguments or objects: W1 asks twice a step.
  */
 function linearOnCore(macs: number, a: FloatArray, b: FloatArray, c: FloatArray): boolean {
-  return macs >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && !(kernelThreads() > 1 && macs >= PARALLEL_MIN_MACS);
+  return macs >= WASM_MIN_MACS && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array;
 }
 
 /**
@@ -185,6 +199,7 @@ function linearForwardOnCore(x: Tensor, w: Tensor, bias: FloatArray | null, out:
   const core = kernelCore();
   if (!core) return false;
   try {
+    const threads = productThreads(core, rows * nIn * nOut);
     const kept = residentOffsets(core, [w]);
     if (!kept) return false;
     const pw = kept[0];
@@ -198,7 +213,7 @@ function linearForwardOnCore(x: Tensor, w: Tensor, bias: FloatArray | null, out:
     // the bias starts C, as `gemm` fuses it (PyTorch's addmm order) within one depth block
     const fuseRow = bias instanceof Float32Array && nIn <= CORE_DEPTH_BLOCK;
     if (fuseRow) repeatRow(mem, pc >> 2, bias, out.length);
-    core.exports.sgemm(0, 1, rows, nOut, nIn, px, nIn, pw, nIn, pc, nOut, +fuseRow, core.work);
+    product(core, threads, false, true, rows, nOut, nIn, px, pw, pc, fuseRow);
     out.set(mem.subarray(pc >> 2, (pc >> 2) + out.length));
     // left for the activation after it, unless JavaScript adds the bias afterwards
     if (bias && !fuseRow) addRows(out, 0, rows, nOut, bias);
@@ -230,9 +245,9 @@ export interface LinearBackward {
 }
 
 /**
- * The linear layer's gradients. On the core gy and x are copied in once for all three products, w
- * is read where the forward kept it, with the same kernels and so the same bits; products large
- * enough to split across threads, and float64, go one by one through `gemm`.
+ * The linear layer's gradients. On the core gy and x are copied in once for all three products
+ * (split across threads when large), w is read where the forward kept it, with the same kernels and
+ * so the same bits; float64 and tiny products go one by one through `gemm`.
  */
 export function linearBackward(l: LinearBackward): void {
   const { gy, rows, nIn, nOut, dx, dw, db } = l;
@@ -249,6 +264,7 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
   const core = kernelCore();
   if (!core) return false;
   try {
+    const threads = productThreads(core, rows * nIn * nOut);
     const kept = dx ? residentOffsets(core, [w]) : null;
     if (dx && !kept) return false;
     const pw = kept ? kept[0] : 0;
@@ -261,20 +277,19 @@ function linearBackwardOnCore({ gy, x, w, rows, nIn, nOut, dx, dw, db }: LinearB
     const pdb = db ? core.alloc(db.length * 4) : 0;
     if (pg < 0 || (dw && px < 0) || pdx < 0 || pdw < 0 || pdb < 0) return false;
     const mem = core.f32;
-    const k = core.exports;
     if (left < 0) mem.set(gy, pg >> 2);
     if (dx) {
-      k.sgemm(0, 0, rows, nIn, nOut, pg, nOut, pw, nIn, pdx, nIn, 0, core.work);
+      product(core, threads, false, false, rows, nIn, nOut, pg, pw, pdx, false);
       dx.set(mem.subarray(pdx >> 2, (pdx >> 2) + dx.length));
     }
     if (dw) {
       mem.set(x.data, px >> 2);
-      k.sgemm(1, 0, nOut, nIn, rows, pg, nOut, px, nIn, pdw, nIn, 0, core.work);
+      product(core, threads, true, false, nOut, nIn, rows, pg, px, pdw, false);
       dw.set(mem.subarray(pdw >> 2, (pdw >> 2) + dw.length));
     }
     if (db) {
       mem.set(db, pdb >> 2);
-      k.addRowSums(pg, rows, nOut, pdb);
+      core.exports.addRowSums(pg, rows, nOut, pdb);
       db.set(mem.subarray(pdb >> 2, (pdb >> 2) + db.length));
     }
     // dx is left for the activation before this layer (the backward walk runs it next)

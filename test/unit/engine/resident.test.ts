@@ -12,6 +12,7 @@ import { Adam, backward, init, loadStateDict, nn, noGrad, Rng, SGD, stateDict, T
 import { resetEngineState } from '../../../src/engine/context';
 import * as F from '../../../src/engine/functional';
 import { kernelCore, setKernelBackend } from '../../../src/engine/kernels/core';
+import { poolReady, poolTally, setKernelThreads } from '../../../src/engine/kernels/pool';
 import { KEPT_MAX_BYTES, keptOffset } from '../../../src/engine/kernels/resident';
 import { cloneModule } from '../../../src/engine/nn/containers';
 import { restoreModule, snapshotModule } from '../../../src/engine/nn/snapshot';
@@ -228,6 +229,44 @@ describe('kept (resident) kernel operands', () => {
         assert.ok(worst < 1e-3, `forward ${i} after the terminated run is off by ${worst}`);
         backward(F.sum(lin.call(x)));
       }
+    });
+  });
+
+  describe('on two threads (products large enough to be split)', () => {
+    after(() => setKernelThreads(1));
+
+    /** W2's layers (784-256-256, batch 64): forward, then every gradient, on `threads` threads. */
+    const w2Step = (threads: number) => {
+      setKernelThreads(threads);
+      const rng = new Rng(8);
+      const l1 = new nn.Linear(784, 256, { rng, dtype: 'float32' });
+      const l2 = new nn.Linear(256, 256, { rng, dtype: 'float32' });
+      const x = randomTensor(rng, [64, 784], true);
+      const run = () => {
+        for (const t of [...l1.parameters(), ...l2.parameters(), x]) t.grad = null;
+        const y = l2.call(F.relu(l1.call(x)));
+        backward(F.sum(F.mul(y, y)));
+        return [y.data, x.grad!, ...[...l1.parameters(), ...l2.parameters()].map((p) => p.grad!)].map((a) => a.slice());
+      };
+      return { l1, l2, run };
+    };
+
+    it('a linear layer keeps its weight in the core and splits its products, with one thread’s bits', async () => {
+      const one = w2Step(1).run();
+      const { l1, l2, run } = w2Step(2);
+      run(); // starts the worker
+      await poolReady();
+      const jobs = poolTally().parallelJobs;
+      const first = run();
+      // forward (2 layers), the second layer's dx and dW, the first's dW
+      assert.ok(poolTally().parallelJobs - jobs >= 5, `${poolTally().parallelJobs - jobs} products were split`);
+      const core = kernelCore()!;
+      for (const l of [l1, l2]) assert.ok(keptOffset(core, l.weight) >= 0, 'the weight is kept');
+      const at = [l1, l2].map((l) => keptOffset(core, l.weight));
+      const second = run();
+      assert.deepEqual([l1, l2].map((l) => keptOffset(core, l.weight)), at, 'the next step reads the same kept copies');
+      assert.deepEqual(first, one);
+      assert.deepEqual(second, one);
     });
   });
 });
