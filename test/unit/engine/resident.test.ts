@@ -177,6 +177,19 @@ describe('kept (resident) kernel operands', () => {
     assert.ok(core.bytes - start <= KEPT_MAX_BYTES + 4 * 2 ** 20, `the core grew by ${core.bytes - start} bytes`);
   });
 
+  it('keeps every weight of W4 (1024-1024-1024-10, 8.04 MB) across steps', () => {
+    const rng = new Rng(7);
+    const layers = [new nn.Linear(1024, 1024, { rng, dtype: 'float32' }), new nn.Linear(1024, 1024, { rng, dtype: 'float32' }), new nn.Linear(1024, 10, { rng, dtype: 'float32' })];
+    const model = new nn.Sequential([layers[0], new nn.ReLU(), layers[1], new nn.ReLU(), layers[2]]);
+    const x = randomTensor(rng, [16, 1024]);
+    const core = kernelCore()!;
+    backward(F.sum(model.call(x)));
+    const at = layers.map((l) => keptOffset(core, l.weight));
+    assert.ok(at.every((a) => a >= 0), `kept at ${at}`);
+    backward(F.sum(model.call(x)));
+    assert.deepEqual(layers.map((l) => keptOffset(core, l.weight)), at, 'the next step copies none in again');
+  });
+
   describe('a kernel call cut short (the time limit terminates a run, which runs no `finally`)', () => {
     it('the engine reset replaces a core whose call never gave back its scratch, and the next forward is right', () => {
       const { lin, x } = keptLayer(4);
