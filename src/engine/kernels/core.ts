@@ -32,6 +32,7 @@ export interface KernelExports {
     work: number,
   ): void;
   addRowSums(x: number, rows: number, n: number, y: number): void;
+  addRows(c: number, rows: number, n: number, row: number): void;
   run(job: number, chunk: number, thread: number): void;
   unary(op: number, x: number, y: number, n: number): void;
   unaryRows(op: number, x: number, y: number, rows: number, stride: number, n: number): void;

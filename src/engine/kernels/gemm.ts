@@ -207,16 +207,22 @@ function linearForwardOnCore(x: Tensor, w: Tensor, bias: FloatArray | null, out:
     const left = takeLeft(core, x.data, x.version);
     const px = left >= 0 ? left : core.alloc(x.size * 4);
     const pc = core.alloc(out.length * 4);
-    if (px < 0 || pc < 0) return false;
+    // the bias starts C, as `gemm` fuses it (PyTorch's addmm order) within one depth block; deeper, it is added after
+    const fuseRow = bias instanceof Float32Array && nIn <= CORE_DEPTH_BLOCK;
+    const addRow = bias instanceof Float32Array && !fuseRow;
+    const pb = addRow ? core.alloc(nOut * 4) : 0;
+    if (px < 0 || pc < 0 || pb < 0) return false;
     const mem = core.f32;
     if (left < 0) mem.set(x.data, px >> 2);
-    // the bias starts C, as `gemm` fuses it (PyTorch's addmm order) within one depth block
-    const fuseRow = bias instanceof Float32Array && nIn <= CORE_DEPTH_BLOCK;
     if (fuseRow) repeatRow(mem, pc >> 2, bias, out.length);
     product(core, threads, false, true, rows, nOut, nIn, px, pw, pc, fuseRow);
+    if (addRow) {
+      mem.set(bias, pb >> 2);
+      core.exports.addRows(pc, rows, nOut, pb);
+    }
     out.set(mem.subarray(pc >> 2, (pc >> 2) + out.length));
-    // left for the activation after it, unless JavaScript adds the bias afterwards
-    if (bias && !fuseRow) addRows(out, 0, rows, nOut, bias);
+    // left for the activation after it, unless JavaScript adds a bias of another type afterwards
+    if (bias && !fuseRow && !addRow) addRows(out, 0, rows, nOut, bias);
     else if (out instanceof Float32Array) leave(core, out, pc);
     return true;
   } finally {

@@ -10,6 +10,7 @@ import * as F from '../../../src/engine/functional';
 import { giveBack, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
 import { forgetLeft, leave, takeLeft } from '../../../src/engine/kernels/chain';
 import { kernelCore, setKernelBackend, WasmCore } from '../../../src/engine/kernels/core';
+import { gemm } from '../../../src/engine/kernels/gemm';
 
 const ROWS = 16;
 const WIDTH = 64;
@@ -64,6 +65,20 @@ describe('results left in the kernels memory for the next call', () => {
     assert.ok(isLeft(y.data as Float32Array), 'the linear output is left');
     const h = F.sigmoid(lin.call(randomTensor(rng, [ROWS, WIDTH])));
     assert.ok(isLeft(h.data as Float32Array), 'the sigmoid output is left');
+  });
+
+  it('a linear layer deeper than one block adds its bias on the core and leaves its output, with the bits of the bias added after', () => {
+    const rng = new Rng(2);
+    const lin = new nn.Linear(300, WIDTH, { rng });
+    const x = randomTensor(rng, [ROWS, 300]);
+    const y = lin.call(x).data as Float32Array;
+    assert.ok(isLeft(y), 'the linear output is left');
+    // the product alone (no bias), then the bias added in JavaScript as float32 values
+    const expected = new Float32Array(ROWS * WIDTH);
+    gemm(false, true, ROWS, WIDTH, 300, x.data, 0, lin.weight.data, 0, expected, 0, false);
+    const b = lin.bias!.data;
+    for (let r = 0; r < ROWS; r++) for (let j = 0; j < WIDTH; j++) expected[r * WIDTH + j] += b[j];
+    assert.ok(y.every((v, i) => Object.is(v, expected[i])), 'the same bits');
   });
 
   it('is taken once, and never after another call took scratch, at another version, or once forgotten', () => {

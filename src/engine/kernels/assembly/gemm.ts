@@ -246,3 +246,16 @@ export function addRowSums(x: usize, rows: i32, n: i32, y: usize): void {
     store<f32>(y + <usize>j * 4, s);
   }
 }
+
+/**
+ * c[r][j] += row[j] over `rows` rows of `n` contiguous floats: a linear layer's bias added after a
+ * product deeper than one block (one rounding per element, as the JavaScript loop).
+ */
+export function addRows(c: usize, rows: i32, n: i32, row: usize): void {
+  const full = n & ~3;
+  for (let r = 0; r < rows; r++) {
+    const at = c + <usize>(r * n) * 4;
+    for (let j = 0; j < full; j += 4) v128.store(at + <usize>j * 4, f32x4.add(v128.load(at + <usize>j * 4), v128.load(row + <usize>j * 4)));
+    for (let j = full; j < n; j++) store<f32>(at + <usize>j * 4, load<f32>(at + <usize>j * 4) + load<f32>(row + <usize>j * 4));
+  }
+}
