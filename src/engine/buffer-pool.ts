@@ -14,6 +14,7 @@
  */
 import type { FloatArray } from './dtype';
 import { forgetLeft } from './kernels/chain';
+import { unzeroedBuffer } from './kernels/host';
 
 /** Arrays up to this many bytes are carved from shared blocks instead (dtype.ts): never pooled. */
 export const POOLED_FROM_BYTES = 2048;
@@ -111,10 +112,10 @@ export function takeFloat64(n: number, zeroed = true): Float64Array {
   return take(free64, n, Float64Array, zeroed);
 }
 
-function take<A extends FloatArray>(free: Map<number, A[]>, n: number, make: new (n: number) => A, zeroed: boolean): A {
+function take<A extends FloatArray>(free: Map<number, A[]>, n: number, make: ArrayType<A>, zeroed: boolean): A {
   let a = reuse(free.get(n), zeroed);
   if (a) handedOut.reused += a.byteLength;
-  else handedOut.fresh += (a = tracked === null ? fresh(n, make) : new make(n)).byteLength;
+  else handedOut.fresh += (a = tracked === null ? fresh(n, make, zeroed) : whole(n, make, zeroed)).byteLength;
   tracked?.add(a);
   return a;
 }
@@ -139,15 +140,31 @@ interface Slab {
 /** The buffer being carved for each array length, per element size. */
 const slabs = new Map<number, Slab>();
 
-function fresh<A extends FloatArray>(n: number, make: new (n: number) => A): A {
-  const size = (make as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+/** Float32Array or Float64Array. */
+interface ArrayType<A extends FloatArray> {
+  new (buffer: ArrayBuffer, at?: number, n?: number): A;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/**
+ * A new array of n values in a buffer of its own. Unzeroed for a caller that writes every element:
+ * calloc's zeroing is a serial pass over memory the copy out of the kernels writes again (W2's
+ * first-layer weight gradient, 800 KB a step, on the path two threads cannot share).
+ */
+function whole<A extends FloatArray>(n: number, make: ArrayType<A>, zeroed: boolean): A {
+  const bytes = n * make.BYTES_PER_ELEMENT;
+  return new make(zeroed ? new ArrayBuffer(bytes) : unzeroedBuffer(bytes));
+}
+
+function fresh<A extends FloatArray>(n: number, make: ArrayType<A>, zeroed: boolean): A {
+  const size = make.BYTES_PER_ELEMENT;
   const bytes = n * size;
-  if (bytes > SLAB_MAX_BYTES) return new make(n);
+  if (bytes > SLAB_MAX_BYTES) return whole(n, make, zeroed);
   const key = size === 4 ? n : -n;
   let slab = slabs.get(key);
   if (!slab || slab.used === SLAB_ARRAYS) slabs.set(key, (slab = { buffer: new ArrayBuffer(bytes * SLAB_ARRAYS), used: 0 }));
   const at = bytes * slab.used++;
-  return new (make as unknown as new (b: ArrayBuffer, at: number, n: number) => A)(slab.buffer, at, n);
+  return new make(slab.buffer, at, n);
 }
 
 /**

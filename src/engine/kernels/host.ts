@@ -38,6 +38,17 @@ export function readKernelFile(name: string): Uint8Array<ArrayBuffer> | null {
   return null;
 }
 
+/** Node's Buffer, the one part of it used: a buffer the allocator does not zero. */
+const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): { buffer: ArrayBuffer } } }).Buffer;
+
+/**
+ * A new ArrayBuffer of `bytes` whose contents are whatever the allocator held (zeros where the
+ * runtime has no such allocation), for a caller that writes every byte before anyone reads one.
+ */
+export function unzeroedBuffer(bytes: number): ArrayBuffer {
+  return nodeBuffer ? nodeBuffer.allocUnsafeSlow(bytes).buffer : new ArrayBuffer(bytes);
+}
+
 export function availableCores(): number {
   const os = require('node:os') as { availableParallelism?(): number; cpus(): unknown[] };
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;

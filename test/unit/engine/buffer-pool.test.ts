@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as F from '../../../src/engine';
 import { backward, setMemoryLimit, Tensor, topologicalOrder } from '../../../src/engine';
 import { emptyPool, giveBack, poolCounts, pooledBytes, setPooling, startTracking, stopTracking, takeFloat32 } from '../../../src/engine/buffer-pool';
@@ -181,6 +183,20 @@ describe('buffer pool', () => {
     stopTracking(t);
     t.record.add(arrays[3]);
     assert.equal(giveBack(arrays[3], t.record), false);
+  });
+
+  it('a fresh array past the carved size starts zeroed from alloc, even where the allocator reuses memory an unzeroed one held', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // 64 KB: under malloc's mmap threshold, so a freed buffer's memory is handed out again as it was
+    const n = 16411;
+    for (let i = 0; i < 20; i++) {
+      emptyPool();
+      allocUnzeroed('float32', n).fill(7);
+      gc();
+      const a = alloc('float32', n);
+      assert.ok(a.every((v) => v === 0), `round ${i}: a zeroed array held ${a.find((v) => v !== 0)}`);
+    }
   });
 
   it('a run terminated inside a recording (its finally never ran) leaves no recording open once the engine is reset', () => {
