@@ -70,9 +70,9 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'collections.defaultdict', setup: 'from collections import defaultdict\nsizes = defaultdict(int)\nsizes["w"] += 4', width: 'sizes["w"]', range: 'defaultdict(int)' },
   { construct: 'torch.einsum', forward: 'return self.fc(torch.einsum("bi,bi->bi", x, x))', range: 'torch.einsum("bi,bi->bi", x, x)' },
   {
-    construct: 'a custom backward over more than one tensor input (torch.autograd.Function Mul)',
-    setup: 'class Mul(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, a, b):\n        ctx.save_for_backward(a, b)\n        return a * b\n\n    @staticmethod\n    def backward(ctx, g):\n        a, b = ctx.saved_tensors\n        return g * b, g * a',
-    forward: 'return self.fc(Mul.apply(x, x))',
+    construct: 'a custom forward with several outputs (torch.autograd.Function Mul)',
+    setup: 'class Mul(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, a, b):\n        ctx.save_for_backward(a, b)\n        return a * b, a + b\n\n    @staticmethod\n    def backward(ctx, g, h):\n        a, b = ctx.saved_tensors\n        return g * b + h, g * a + h',
+    forward: 'return self.fc(Mul.apply(x, x)[0])',
     range: 'Mul.apply(x, x)',
   },
   { construct: 'module hooks (register_forward_hook)', after: 'net.fc.register_forward_hook(lambda m, i, o: print(o.shape))', range: 'net.fc.register_forward_hook(lambda m, i, o: print(o.shape))' },
