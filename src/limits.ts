@@ -175,6 +175,11 @@ export function processMemoryCapBytes(l: Pick<Limits, 'memoryLimitMB'>): number 
   return 2 * memoryLimitBytes(l) + 256 * MiB;
 }
 
+/** The smallest memory limit, in MB, whose process cap a growth of `bytes` stays within. */
+export function memoryLimitMBFor(bytes: number): number {
+  return Math.ceil((bytes - 256 * MiB) / 2 / MiB);
+}
+
 /**
  * What a run reads before its first step, in the words the time limit's message names it with:
  * the CLI and the editor's trace worker say the same of the same work. Here, not in trace/bounded,

@@ -103,10 +103,12 @@ export function checkCustomBackward(op: CustomOpUse, input: { shape: number[]; d
 }
 
 function message(op: CustomOpUse, c: GradientCheck): string {
-  const where = c.unitUpstream ? `at x = ${shortNumber(c.at.x)}` : `at x = ${shortNumber(c.at.x)} with a random upstream gradient`;
+  const x = op.input ?? 'x';
+  const where = c.unitUpstream ? `at ${x} = ${shortNumber(c.at.x)}` : `at ${x} = ${shortNumber(c.at.x)} with a random upstream gradient`;
+  const of = op.input === undefined ? op.name : `${op.name} for ${op.input}`;
     const coarse = c.float32 ? '; the forward computes in float32, so the check used a step of 1e-3' : '';
   return (
-    `custom backward of ${op.name} disagrees with finite differences: relative error ${shortNumber(c.relativeError)} ` +
+    `custom backward of ${of} disagrees with finite differences: relative error ${shortNumber(c.relativeError)} ` +
     `(${where}: backward ${shortNumber(c.at.backward)}, numeric ${shortNumber(c.at.numeric)}${coarse})`
   );
 }

@@ -83,6 +83,8 @@ export interface RuleContext {
 /** A custom op as the custom-gradient rule re-runs it: the user's functions and the inputs it saw. */
 export interface CustomOpUse {
   name: string;
+  /** The input checked, by its name, when the op has several (a Python Function's `forward(ctx, a, b)`): the others are held. */
+  input?: string;
   forward(x: Tensor): Tensor;
   backward(x: Tensor, y: Tensor, dy: Tensor): Tensor;
   /** Copies of inputs the op received during the trace (the first and the latest). */

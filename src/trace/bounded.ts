@@ -6,7 +6,7 @@
  */
 import * as vm from 'node:vm';
 import { resetEngineState, setMemoryWatch } from '../engine/context';
-import { limitName, Limits, processMemoryCapBytes, timeLimitMessage } from '../limits';
+import { limitName, Limits, memoryLimitMBFor, processMemoryCapBytes, timeLimitMessage } from '../limits';
 import { formatBytes } from '../numbers';
 import { TraceError } from './errors';
 
@@ -29,7 +29,8 @@ export function checkProcessMemory(limits: Pick<Limits, 'memoryLimitMB'>, startR
   const grown = process.memoryUsage.rss() - startRss;
   if (grown > cap) {
     throw new LimitError(
-      `the trace stopped after the process grew by ${formatBytes(grown)}, over the ${formatBytes(cap)} it may take (twice ${limitName('memoryLimitMB')} plus 256 MiB)`,
+      `the trace stopped after the process grew by ${formatBytes(grown)}, over the ${formatBytes(cap)} it may take (twice ${limitName('memoryLimitMB')} plus 256 MiB): ` +
+        `the script's tensors need more than that; set ${limitName('memoryLimitMB')} above ${memoryLimitMBFor(grown)} MB, or give it a smaller batch`,
       'memoryLimitMB',
     );
   }

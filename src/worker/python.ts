@@ -26,6 +26,7 @@ import { loadPythonParser } from '../model/python/tree-sitter';
 import type { PythonSources } from '../model/python/imports';
 import { isMissingFile, isUserFolder, type ReadLimit } from '../user-files';
 import { watchApplications } from '../model/python/torch';
+import { customFunctionUses } from '../model/python/torch/autograd-function';
 import type { RuleConfig } from '../rules/config';
 import type { Finding } from '../rules/types';
 import type { StepRecord } from '../trace/types';
@@ -248,7 +249,7 @@ export function analysePythonNow(job: PythonJob): PythonResult {
     const analysis = within(model, dtype, () => {
       prepareModel(job, model);
       return analyse(
-        { text: job.text, fileName: job.fileName, graph: model.graph, fixes: model.fixes },
+        { text: job.text, fileName: job.fileName, graph: model.graph, fixes: model.fixes, customOps: () => customFunctionUses(model.torch) },
         { kind: 'built', session: sessionOf(model), meta: model.meta, options: { memoryLimitBytes: job.memoryLimitBytes, onStep: job.onStep } },
         job.config,
       );

@@ -53,8 +53,15 @@ export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null =
   apply('conv_transpose2d', bias ? [x, weight, bias] : [x, weight], { stride: pair(stride), padding: pair(padding), outputPadding: pair(outputPadding), dilation: pair(dilation) });
 export const maxPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, dilation: Pair = 1, ceilMode = false): Tensor =>
   apply('max_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), dilation: pair(dilation), ...(ceilMode ? { ceil: true } : {}) });
-export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor =>
-  apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding) });
+/** PyTorch's ceil_mode, count_include_pad and divisor_override (null: none) as its avg_pool2d takes them. */
+export interface AvgPoolOptions {
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+  divisorOverride?: number | null;
+}
+const avgAttrs = (o: AvgPoolOptions) => ({ ...(o.ceilMode ? { ceil: true } : {}), ...(o.countIncludePad === false ? { countIncludePad: false as const } : {}), ...(o.divisorOverride ? { divisor: o.divisorOverride } : {}) });
+export const avgPool2d = (x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0, options: AvgPoolOptions = {}): Tensor =>
+  apply('avg_pool2d', [x], { kernel: pair(kernel), stride: pair(stride ?? kernel), padding: pair(padding), ...avgAttrs(options) });
 /**
  * F.conv_transpose1d over (N, C_in, L) or (C_in, L), weight (C_in, C_out, K): the 2-D op with a unit
  * height axis, as max_pool1d rides on max_pool2d, so both share its gradients.
@@ -71,7 +78,7 @@ export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null =
  * a unit height axis, so both share the 2-D ops' gradients. PyTorch's checks come first, with its
  * 1-D names and sizes.
  */
-function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stride: number | null, padding: number, dilation = 1): Tensor {
+function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stride: number | null, padding: number, dilation = 1, options: AvgPoolOptions = {}): Tensor {
   if (op === 'max_pool1d' && ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] === 0 || x.shape[x.rank - 2] === 0)) {
     throw new ShapeError(`max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:[${x.shape.join(', ')}]`);
   }
@@ -82,7 +89,7 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stri
   }
   if (padding > kernel / 2) throw new ShapeError(`${op}: padding ${padding} should be at most half of kernel size ${kernel}`);
   const length = x.shape[x.rank - 1];
-  const out = windowOutputLength(length, kernel, s, padding, dilation);
+  const out = windowOutputLength(length, kernel, s, padding, dilation, options.ceilMode === true);
   if (out < 1) {
     // torch 1.13: max_pool1d of a tensor needing no gradient gives an empty result; with a gradient
     // (and avg_pool1d) it goes through the 2-D op, which refuses, in the 2-D op's words.
@@ -91,12 +98,11 @@ function pool1d(op: 'max_pool1d' | 'avg_pool1d', x: Tensor, kernel: number, stri
     throw new ShapeError(`Given input size: (${c}x1x${length}). Calculated output size: (${c}x1x${out}). Output size is too small`);
   }
   const attrs = { kernel: [1, kernel] as [number, number], stride: [1, s] as [number, number], padding: [0, padding] as [number, number] };
-  if (op === 'avg_pool1d') return squeeze(apply('avg_pool2d', [unsqueeze(x, -2)], attrs), -2);
-  return squeeze(apply('max_pool2d', [unsqueeze(x, -2)], { ...attrs, dilation: [1, dilation] }), -2);
+  if (op === 'avg_pool1d') return squeeze(apply('avg_pool2d', [unsqueeze(x, -2)], { ...attrs, ...avgAttrs(options) }), -2);
+  return squeeze(apply('max_pool2d', [unsqueeze(x, -2)], { ...attrs, dilation: [1, dilation], ...(options.ceilMode ? { ceil: true } : {}) }), -2);
 }
-export const maxPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0, dilation = 1): Tensor => pool1d('max_pool1d', x, kernel, stride, padding, dilation);
-/** count_include_pad=True, PyTorch's default. */
-export const avgPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0): Tensor => pool1d('avg_pool1d', x, kernel, stride, padding);
+export const maxPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0, dilation = 1, ceilMode = false): Tensor => pool1d('max_pool1d', x, kernel, stride, padding, dilation, { ceilMode });
+export const avgPool1d = (x: Tensor, kernel: number, stride: number | null = null, padding = 0, options: AvgPoolOptions = {}): Tensor => pool1d('avg_pool1d', x, kernel, stride, padding, 1, options);
 
 /** F.adaptive_avg_pool2d: an int or (oh, ow), null keeping that input size. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {

@@ -27,6 +27,10 @@ export interface PoolGeometry {
   dw?: number;
   /** ceil_mode: the last window may run past the input and its right padding (clipped like padding). */
   ceil?: boolean;
+  /** Average pooling's count_include_pad=False: the divisor counts the window's input elements only. */
+  countIncludePad?: false;
+  /** Average pooling's divisor_override. */
+  divisor?: number;
   shape: Shape;
 }
 
@@ -143,22 +147,41 @@ export function maxPoolJs(xd: FloatArray, g: PoolGeometry): MaxPoolResult {
 export function avgPoolJs(xd: FloatArray, g: PoolGeometry): FloatArray {
   const w = g.w;
   const out = like(xd, g.planes * g.oh * g.ow);
-  const inv = 1 / (g.kh * g.kw);
+  const divisor = avgDivisor(g);
   eachWindow(g, (q, base, y0, y1, x0, x1) => {
     let acc = 0;
     for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) acc += xd[base + iy * w + ix];
-    out[q] = acc * inv;
+    out[q] = acc / divisor(q, y0, y1, x0, x1);
   });
   return out;
+}
+
+/**
+ * An average window's divisor as PyTorch 1.13 counts it (AvgPool2d.cpp): divisor_override, else the
+ * window clipped to the padded input (kh·kw but for a ceil_mode window past the right padding),
+ * else with count_include_pad=False its input elements only.
+ */
+function avgDivisor(g: PoolGeometry): (q: number, y0: number, y1: number, x0: number, x1: number) => number {
+  if (g.divisor) return () => g.divisor!;
+  if (g.countIncludePad === false) return (_q, y0, y1, x0, x1) => (y1 - y0) * (x1 - x0);
+  const full = g.kh * g.kw;
+  if (!g.ceil) return () => full;
+  return (q) => {
+    const y = Math.floor(q / g.ow) % g.oh;
+    const x = q % g.ow;
+    const ys = y * g.sh - g.ph;
+    const xs = x * g.sw - g.pw;
+    return (Math.min(ys + g.kh, g.h + g.ph) - ys) * (Math.min(xs + g.kw, g.w + g.pw) - xs);
+  };
 }
 
 /** The average pool's input gradient: each window's dy/(kh·kw) added to its in-bounds elements. */
 export function avgPoolBackwardJs(gy: FloatArray, xd: FloatArray, g: PoolGeometry): FloatArray {
   const w = g.w;
   const dx = like(xd);
-  const inv = 1 / (g.kh * g.kw);
+  const divisor = avgDivisor(g);
   eachWindow(g, (q, base, y0, y1, x0, x1) => {
-    const gv = gy[q] * inv;
+    const gv = gy[q] / divisor(q, y0, y1, x0, x1);
     for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) dx[base + iy * w + ix] += gv;
   });
   return dx;

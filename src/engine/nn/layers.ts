@@ -275,9 +275,12 @@ abstract class Pool1d extends Module {
   readonly kernelSize: number;
   readonly stride: number;
   readonly padding: number;
+  /** PyTorch's ceil_mode: the output size rounded up (a last, partial window). */
+  readonly ceilMode: boolean;
 
-  constructor(layer: string, kernelSize: number | [number], { stride = null, padding = 0 }: Pool1dOptions) {
+  constructor(layer: string, kernelSize: number | [number], { stride = null, padding = 0, ceilMode = false }: Pool1dOptions & { ceilMode?: boolean }) {
     super();
+    this.ceilMode = ceilMode;
     this.kernelSize = typeof kernelSize === 'number' ? kernelSize : kernelSize[0];
     checkCount(layer, 'kernel_size', this.kernelSize, 1);
     this.stride = stride ?? this.kernelSize;
@@ -291,25 +294,28 @@ export class MaxPool1d extends Pool1d {
   /** The window's elements this far apart (PyTorch's dilation). */
   readonly dilation: number;
 
-  constructor(kernelSize: number | [number], options: Pool1dOptions & { dilation?: number } = {}) {
+  constructor(kernelSize: number | [number], options: Pool1dOptions & { dilation?: number; ceilMode?: boolean } = {}) {
     super('MaxPool1d', kernelSize, options);
     this.dilation = options.dilation ?? 1;
     checkCount('MaxPool1d', 'dilation', this.dilation, 1);
   }
 
   forward(x: Tensor): Tensor {
-    return F.maxPool1d(x, this.kernelSize, this.stride, this.padding, this.dilation);
+    return F.maxPool1d(x, this.kernelSize, this.stride, this.padding, this.dilation, this.ceilMode);
   }
 }
 
-/** count_include_pad=True, PyTorch's default. */
 export class AvgPool1d extends Pool1d {
-  constructor(kernelSize: number | [number], options: Pool1dOptions = {}) {
+  /** PyTorch's count_include_pad: the padding's zeros count in the divisor. */
+  readonly countIncludePad: boolean;
+
+  constructor(kernelSize: number | [number], options: Pool1dOptions & { ceilMode?: boolean; countIncludePad?: boolean } = {}) {
     super('AvgPool1d', kernelSize, options);
+    this.countIncludePad = options.countIncludePad ?? true;
   }
 
   forward(x: Tensor): Tensor {
-    return F.avgPool1d(x, this.kernelSize, this.stride, this.padding);
+    return F.avgPool1d(x, this.kernelSize, this.stride, this.padding, { ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
   }
 }
 
@@ -344,14 +350,20 @@ export class MaxPool2d extends Pool2d {
   }
 }
 
-/** count_include_pad=True, PyTorch's default. */
 export class AvgPool2d extends Pool2d {
-  constructor(kernelSize: Pair, options: PoolOptions = {}) {
+  /** PyTorch's ceil_mode: the output size rounded up (a last, partial window). */
+  readonly ceilMode: boolean;
+  /** PyTorch's count_include_pad: the padding's zeros count in the divisor. */
+  readonly countIncludePad: boolean;
+
+  constructor(kernelSize: Pair, options: PoolOptions & { ceilMode?: boolean; countIncludePad?: boolean } = {}) {
     super('AvgPool2d', kernelSize, options);
+    this.ceilMode = options.ceilMode ?? false;
+    this.countIncludePad = options.countIncludePad ?? true;
   }
 
   forward(x: Tensor): Tensor {
-    return F.avgPool2d(x, this.kernelSize, this.stride, this.padding);
+    return F.avgPool2d(x, this.kernelSize, this.stride, this.padding, { ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
   }
 }
 

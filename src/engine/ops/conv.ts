@@ -16,7 +16,8 @@ export interface ConvAttrs {
   /** dilation defaults to [1, 1]: its window's elements that many rows and columns apart */
   max_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation?: [number, number]; ceil?: boolean };
   /** count_include_pad=True, PyTorch's default */
-  avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number] };
+  /** countIncludePad false and divisor: PyTorch's count_include_pad=False and divisor_override. */
+  avg_pool2d: { kernel: [number, number]; stride: [number, number]; padding: [number, number]; ceil?: boolean; countIncludePad?: false; divisor?: number };
 }
 
 /**
@@ -303,11 +304,11 @@ export const convOps: OpTable<ConvAttrs> = {
       return [dx];
     },
   }),
-  // d avg = dy/(KH·KW) to every in-bounds element of the window (padding counts in the divisor)
+  // d avg = dy/divisor to every in-bounds element of the window (KH·KW, or as PyTorch counts it below)
   avg_pool2d: defineOp({
     saves: [0],
-    forward: ([x], { kernel, stride, padding }) => {
-      const g = poolGeometry('avg_pool2d', x.shape, kernel, stride, padding);
+    forward: ([x], { kernel, stride, padding, ceil, countIncludePad, divisor }) => {
+      const g: PoolGeometry = { ...poolGeometry('avg_pool2d', x.shape, kernel, stride, padding, [1, 1], ceil), ...(countIncludePad === false ? { countIncludePad } : {}), ...(divisor ? { divisor } : {}) };
       const out = avgPoolJs(x.data, g);
       return { data: out, shape: g.shape, saved: g };
     },

@@ -18,9 +18,23 @@ export interface CustomOpFunctions {
   backward(x: Tensor, y: Tensor, dy: Tensor): Tensor;
 }
 
-export interface CustomAttrs {
-  custom: CustomOpFunctions;
+/**
+ * Several tensor inputs (a Python `torch.autograd.Function`'s): the forward takes them all, the
+ * backward gives each one's gradient, null for an input with none (PyTorch's None).
+ */
+export interface CustomOpManyFunctions {
+  name: string;
+  many: true;
+  forward(xs: readonly Tensor[]): Tensor;
+  /** `needs[k]`: whether input k wants a gradient (PyTorch's ctx.needs_input_grad). */
+  backward(xs: readonly Tensor[], y: Tensor, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[];
 }
+
+export interface CustomAttrs {
+  custom: CustomOpFunctions | CustomOpManyFunctions;
+}
+
+const SAVES_ONE = [0, 'output'] as const;
 
 /** Runs a piece of the user's code as one op: no tape (the op's backward is the user's) and no statistics of its inner ops. */
 function runInside<T>(fn: () => T): T {
@@ -52,19 +66,30 @@ function own(data: FloatArray, proto: FloatArray, given: readonly FloatArray[]):
 export const customOps: OpTable<CustomAttrs> = {
   // d custom = the user's backward(x, y, dy)
   custom: defineOp({
-    saves: [0, 'output'],
-    forward: ([x], f) => {
-      const y = checkResult(f.name, 'forward', runInside(() => f.forward(x)));
-      return { data: own(y.data, x.data, [x.data]), shape: [...y.shape], saved: undefined };
+    saves: (needs, f) => ('many' in f ? [...needs.keys(), 'output'] : SAVES_ONE),
+    forward: (xs, f) => {
+      const y = checkResult(f.name, 'forward', runInside(() => ('many' in f ? f.forward(xs) : f.forward(xs[0]))));
+      return { data: own(y.data, xs[0].data, xs.map((x) => x.data)), shape: [...y.shape], saved: undefined };
     },
-    backward: ({ gy, inputs: [x], out, attrs: f, needs }) => {
-      if (!needs[0]) return [null];
+    backward: ({ gy, inputs, out, attrs: f, needs }) => {
+      if (!needs.some((n) => n)) return inputs.map(() => null);
       const dy = new Tensor(gy, out.shape);
-      const dx = checkResult(f.name, 'backward', runInside(() => f.backward(x, out, dy)));
-      if (!sameShape(dx.shape, x.shape)) {
-        throw new Error(`custom op ${f.name}: backward returned a gradient of shape ${formatShape(dx.shape)} for an input of shape ${formatShape(x.shape)}`);
-      }
-      return [own(dx.data, gy, [gy, x.data, out.data])];
+      const given = [gy, out.data, ...inputs.map((x) => x.data)];
+      if (!('many' in f)) return [own(gradientOf(f.name, checkResult(f.name, 'backward', runInside(() => f.backward(inputs[0], out, dy))), inputs[0]).data, gy, given)];
+      const dxs = runInside(() => f.backward(inputs, out, dy, needs));
+      return inputs.map((x, k) => {
+        const dx = dxs[k];
+        if (!needs[k] || dx === null || dx === undefined) return null;
+        return own(gradientOf(f.name, checkResult(f.name, 'backward', dx), x).data, gy, given);
+      });
     },
   }),
 };
+
+/** A gradient must have its input's shape. */
+function gradientOf(name: string, dx: Tensor, x: Tensor): Tensor {
+  if (!sameShape(dx.shape, x.shape)) {
+    throw new Error(`custom op ${name}: backward returned a gradient of shape ${formatShape(dx.shape)} for an input of shape ${formatShape(x.shape)}`);
+  }
+  return dx;
+}

@@ -204,7 +204,8 @@ const poolArgs = (what: string, spatial: 1 | 2): ArgDef[] => {
     { name: 'stride', type: t(1), defaultFrom: 'kernel_size', doc: 'Stride of the window. Default: kernel_size.' },
     { name: 'padding', type: t(0), default: 0, doc: 'Implicit padding added on both sides, at most half the kernel size.' },
     ...(what === 'max' ? [{ name: 'dilation', type: t(1), default: 1, doc: `Spacing between the window's elements (1: adjacent).${hw}` }] : []),
-    ...(what === 'max' && spatial === 2 ? [{ name: 'ceil_mode', type: { kind: 'bool' } as ArgType, default: false, doc: 'Round the output size up: a last, partial window, as long as it starts inside the input or its left padding.' }] : []),
+    { name: 'ceil_mode', type: { kind: 'bool' }, default: false, doc: 'Round the output size up: a last, partial window, as long as it starts inside the input or its left padding.' },
+    ...(what === 'mean' ? [{ name: 'count_include_pad', type: { kind: 'bool' } as ArgType, default: true, doc: "Count the padding's zeros in the divisor." }] : []),
   ];
 };
 
@@ -215,8 +216,9 @@ interface PoolWindow {
   padding: number | readonly number[];
   /** Max pooling's only. */
   dilation?: number | readonly number[];
-  /** 2-D max pooling's only. */
-  ceilMode?: boolean;
+  ceilMode: boolean;
+  /** Average pooling's only. */
+  countIncludePad?: boolean;
 }
 
 const poolArgsOf = (m: PoolWindow): Record<string, ArgValue> => ({
@@ -224,7 +226,8 @@ const poolArgsOf = (m: PoolWindow): Record<string, ArgValue> => ({
   stride: list(m.stride),
   padding: list(m.padding),
   ...(m.dilation === undefined ? {} : { dilation: list(m.dilation) }),
-  ...(m.ceilMode === undefined ? {} : { ceil_mode: m.ceilMode }),
+  ceil_mode: m.ceilMode,
+  ...(m.countIncludePad === undefined ? {} : { count_include_pad: m.countIncludePad }),
 });
 
 /** A pooling layer: no parameters, the input's channels out, the scale of its values kept (the init rules see through it). */
@@ -355,10 +358,10 @@ export const LAYERS = {
     argsOf: convArgsOf,
     traits: { weight: 'filters' },
   }),
-  MaxPool1d: pool<nn.MaxPool1d>('MaxPool1d', 1, 'max', nn.MaxPool1d, (a) => new nn.MaxPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding), dilation: n(a.dilation ?? 1) })),
-  AvgPool1d: pool<nn.AvgPool1d>('AvgPool1d', 1, 'mean', nn.AvgPool1d, (a) => new nn.AvgPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding) })),
+  MaxPool1d: pool<nn.MaxPool1d>('MaxPool1d', 1, 'max', nn.MaxPool1d, (a) => new nn.MaxPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding), dilation: n(a.dilation ?? 1), ceilMode: a.ceil_mode === true })),
+  AvgPool1d: pool<nn.AvgPool1d>('AvgPool1d', 1, 'mean', nn.AvgPool1d, (a) => new nn.AvgPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding), ceilMode: a.ceil_mode === true, countIncludePad: a.count_include_pad !== false })),
   MaxPool2d: pool<nn.MaxPool2d>('MaxPool2d', 2, 'max', nn.MaxPool2d, (a) => new nn.MaxPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding), dilation: pair(a.dilation ?? 1), ceilMode: a.ceil_mode === true })),
-  AvgPool2d: pool<nn.AvgPool2d>('AvgPool2d', 2, 'mean', nn.AvgPool2d, (a) => new nn.AvgPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding) })),
+  AvgPool2d: pool<nn.AvgPool2d>('AvgPool2d', 2, 'mean', nn.AvgPool2d, (a) => new nn.AvgPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding), ceilMode: a.ceil_mode === true, countIncludePad: a.count_include_pad !== false })),
   ReLU: activation<nn.ReLU>({
     doc: 'Applies max(0, x) element-wise (torch.nn.ReLU).',
     torch: 'torch.nn.ReLU',

@@ -24,6 +24,7 @@ import { looseInput, looseOptimised } from './loose-tensors';
 import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
+import { topLevelStep } from './top-level-step';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
@@ -42,7 +43,7 @@ const MAX_IMPORTED_FILES = 200;
 
 export interface PythonDiagnostic {
   severity: 'error' | 'warning' | 'info';
-  /** 'python/syntax', 'python/cant-follow', 'python/raises', 'python/limit', 'python/no-model'. */
+  /** 'python/syntax', 'python/cant-follow', 'python/raises', 'python/limit', 'python/no-model', 'python/top-level-step'. */
   code: string;
   message: string;
   range: SourceRange;
@@ -242,7 +243,9 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   torch = torchFor(interp, seed, dtype);
   const release = () => releaseTorch(torch);
   torch.text = text;
-  torch.ast = ast;
+  // A step written once at the top level is traced as the loop a script would run it in.
+  const top = opts.build || hasTrainingLoop(ast) ? null : topLevelStep(ast);
+  torch.ast = top?.ast ?? ast;
   torch.dropoutOff = opts.dropout === false;
   torch.noise = opts.noise ? [...opts.noise] : null;
   interp.addModules(torchModules(torch));
@@ -252,7 +255,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   try {
     withDtype(dtype, () => {
       try {
-        interp.run(ast);
+        interp.run(torch.ast);
       } catch (e) {
         if (e instanceof TrainingLoopFound) loop = e.loop;
         else if (e instanceof PyRaise) diagnostics.push(raiseDiagnostic(e, 'warning', 'the script stops here when run'));
@@ -284,6 +287,11 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     if (!d) throw e;
     diagnostics.push(d);
     if (e instanceof CantFollow) diagnostics.push(...e.also.map((x) => cantFollowDiagnostic(x)));
+  }
+  const traced = loop as TrainingLoop | null;
+  if (model && top && traced?.stmt === top.loop) {
+    const n = model.meta.steps;
+    diagnostics.push(diag('info', 'python/top-level-step', `one training step at the top level, outside any loop: the script takes it once, the trace repeats it for ${n} step${n === 1 ? '' : 's'} as running it again would`, traced.backward.r));
   }
   return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
 }

@@ -1177,6 +1177,8 @@ export class Interpreter {
     } catch (e) {
       if (e instanceof PyRaise || e instanceof CantFollow || e instanceof LimitExceeded || e instanceof ScriptExit || e instanceof BackwardReached) throw e;
       if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
+      // Gradient Lens's own time or memory limit stopping the run: no exception of the script's, which it could catch.
+      if ((e as { name?: string } | null)?.name === 'LimitError') throw e;
       // The engine's errors (a shape mismatch) are the RuntimeError PyTorch would raise here.
       const err = e instanceof Error ? e : new Error(String(e));
       if ((err as { name?: string }).name === 'TensorMemoryError') throw new LimitExceeded('size', err.message, r);

@@ -308,6 +308,14 @@ describe('max_pool2d', () => {
     assert.deepEqual(F.maxPool2d(rand([1, 1, 7, 6], 8), 2, 3, 1, 1, true).shape, [1, 1, 3, 3]);
     gradcheck((x) => F.maxPool2d(x, 3, 2, 0, 1, true), [rand([1, 2, 7, 6], 9)]);
     gradcheck((x) => F.maxPool2d(x, 2, 2, 1, 2, true), [rand([1, 1, 8, 9], 10)]);
+    // ceil_mode in 1-D, and average pooling's ceil_mode, count_include_pad and divisor_override (PyTorch's divisor: the window clipped to the padded input, or its input elements only).
+    gradcheck((x) => F.maxPool1d(x, 3, 2, 1, 1, true), [rand([2, 2, 8], 11)]);
+    gradcheck((x) => F.avgPool1d(x, 4, 3, 2, { ceilMode: true, countIncludePad: false }), [rand([1, 2, 10], 12)]);
+    gradcheck((x) => F.avgPool2d(x, [2, 3], [3, 2], 1, { ceilMode: true }), [rand([1, 1, 7, 6], 13)]);
+    gradcheck((x) => F.avgPool2d(x, 3, 2, 1, { ceilMode: true, countIncludePad: false }), [rand([1, 2, 6, 5], 14)]);
+    gradcheck((x) => F.avgPool2d(x, 2, 2, 1, { divisorOverride: 3 }), [rand([1, 1, 5, 5], 15)]);
+    // The last ceil window of [1 2 3 4 5] with k 2, s 2 is [5] alone: divided by 1, not 2.
+    assert.deepEqual(Array.from(F.avgPool1d(tensor([1, 2, 3, 4, 5], [1, 1, 5], 'float64'), 2, 2, 0, { ceilMode: true }).data), [1.5, 3.5, 5]);
     // Taps 2 apart: positions [0 2 4] → 9, [1 3 5] → 5; dense windows of 3 would both hold the 9.
     const x = tensor([0, 1, 9, 3, 4, 5], [1, 1, 6], 'float64');
     assert.deepEqual(Array.from(F.maxPool1d(x, 3, 1, 0, 2).data), [9, 5]);

@@ -206,8 +206,11 @@ describe('spec: forms and inference', () => {
     const spec = parse(text('  - MaxPool1d: {kernel_size: 3, stride: 2, padding: 1}\n  - AvgPool1d: {kernel_size: 2}'));
     const [, max, avg] = allLayers(spec);
     assert.deepEqual([max.outShape, avg.outShape], [[4, 9], [4, 4]]);
-    assert.deepEqual(max.args, { kernel_size: 3, stride: 2, padding: 1, dilation: 1 });
-    assert.deepEqual(avg.args, { kernel_size: 2, stride: 2, padding: 0 });
+    assert.deepEqual(max.args, { kernel_size: 3, stride: 2, padding: 1, dilation: 1, ceil_mode: false });
+    assert.deepEqual(avg.args, { kernel_size: 2, stride: 2, padding: 0, ceil_mode: false, count_include_pad: true });
+    // ceil_mode: 9 → avg k2 s2 rounded up: 5 (the last window starts inside the input).
+    const ceil = allLayers(parse(text('  - MaxPool1d: {kernel_size: 3, stride: 2, padding: 1}\n  - AvgPool1d: {kernel_size: 2, ceil_mode: true}').replace('target: {shape: [4, 4]}', 'target: {shape: [4, 5]}')));
+    assert.deepEqual(ceil[2].outShape, [4, 5]);
     // A dilated max pool: 18 → floor((18 + 2 − 3·(3 − 1) − 1)/1) + 1 = 14 (PyTorch's formula).
     const dilated = allLayers(parse(text('  - MaxPool1d: {kernel_size: 3, stride: 1, padding: 1, dilation: 3}', '[2, 20]').replace('target: {shape: [4, 4]}', 'target: {shape: [4, 14]}')));
     assert.deepEqual(dilated[1].outShape, [4, 14]);

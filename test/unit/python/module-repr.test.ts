@@ -11,4 +11,8 @@ describe('torch.nn layers printed and read as PyTorch keeps them', () => {
   it('print(layer) and Conv1d attributes match torch 1.13 line for line', function () {
     printsAsTorch(this, 'module_repr.py');
   });
+
+  it("a user module's extra_repr (one line, several lines with children, empty, over a torch.nn layer's via super()) prints as torch 1.13", function () {
+    printsAsTorch(this, 'extra_repr.py');
+  });
 });

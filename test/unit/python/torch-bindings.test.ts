@@ -41,7 +41,7 @@ async function traced(text: string): Promise<PythonResult> {
 describe('Python front end: torch bindings beyond the catalogue', () => {
   before(ready);
 
-  it("a torch.autograd.Function's own backward is the gradient (a straight-through clamp passes it where the clamp is flat); a backward giving no tensor is a can't-follow at the apply call", async () => {
+  it("a torch.autograd.Function's own backward is the gradient (a straight-through clamp passes it where the clamp is flat); a number for its gradient is PyTorch's RuntimeError at the apply call", async () => {
     const ste = (back: string) =>
       `${HEAD}
 class StraightThrough(torch.autograd.Function):
@@ -68,10 +68,11 @@ ${trainingLoop('torch.optim.SGD(net.parameters(), lr=0.1)', 'torch.randn(8, 4) *
     const t = r.analysis!.trace;
     const first = t.steps[0].params[t.params.findIndex((p) => p.name === 'fc.weight')];
     assert.ok(first.gradNorm > 1e-3, String(first.gradNorm));
-    const text = ste('None');
+    // A number for a tensor's gradient is PyTorch 1.13's RuntimeError, at the apply call.
+    const text = ste('1.0');
     const bad = await analysePython({ text, fileName: 'model.py', steps: 2 });
     assert.equal(bad.diagnostics.length, 1, JSON.stringify(bad.diagnostics));
-    assert.match(bad.diagnostics[0].message, /can't follow a backward that gives no tensor for the input's gradient \(torch.autograd.Function StraightThrough\)/);
+    assert.match(bad.diagnostics[0].message, /RuntimeError: expected Variable or None \(got float\)/);
     assert.equal(at(text, bad.diagnostics[0].range), 'StraightThrough.apply(self.fc(x))');
   });
 
@@ -97,13 +98,16 @@ ${trainingLoop('torch.optim.SGD(net.parameters(), lr=0.1)', 'torch.randn(8, 4) *
     assert.deepEqual(types.filter((t) => /Pool/.test(t)), ['pool: MaxPool1d', 'avg: AvgPool1d']);
   });
 
-  it('1-D pooling PyTorch computes otherwise (ceil_mode) is not followed, said at the constructor', async () => {
-    const text = script('self.pool = nn.MaxPool1d(2, ceil_mode=True)\nself.head = nn.Linear(4, 1)', 'return self.head(self.pool(x).flatten(1))', 'torch.randn(3, 2, 5)');
+  it('1-D pooling with ceil_mode is followed (a last, partial window: 5 → 3), average pooling\'s divisor_override on the module is not, said at the constructor', async () => {
+    const text = script('self.pool = nn.MaxPool1d(2, ceil_mode=True)\nself.head = nn.Linear(6, 1)', 'return self.head(self.pool(x).flatten(1))', 'torch.randn(3, 2, 5)');
     const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
-    const d = r.diagnostics.find((x) => x.code === 'python/cant-follow');
-    assert.ok(d, r.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
-    assert.equal(at(text, d.range), 'nn.MaxPool1d(2, ceil_mode=True)');
-    assert.match(d.message, /MaxPool1d\(ceil_mode=\.\.\.\)/);
+    assert.deepEqual(r.diagnostics, []);
+    const over = script('self.pool = nn.AvgPool1d(2)\nself.avg = nn.AvgPool2d(2, divisor_override=3)\nself.head = nn.Linear(4, 1)', 'return self.head(self.pool(x).flatten(1) + self.avg(x.unsqueeze(1)).sum())', 'torch.randn(3, 2, 5)');
+    const bad = await analysePython({ text: over, fileName: 'model.py', steps: 2 });
+    const d = bad.diagnostics.find((x) => x.code === 'python/cant-follow');
+    assert.ok(d, bad.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
+    assert.equal(at(over, d.range), 'nn.AvgPool2d(2, divisor_override=3)');
+    assert.match(d.message, /AvgPool2d\(divisor_override=\.\.\.\)/);
   });
 
   it('cells unrolled by hand (LSTMCell over x.split(1, dim=1), GRUCell) and the Transformer encoder', async () => {

@@ -85,6 +85,9 @@ describe('withinLimits', () => {
     assert.ok(caught instanceof LimitError, String(caught));
     assert.equal(caught.limit, 'memoryLimitMB');
     assert.match(caught.message, /over the 288 MiB it may take \(twice --memory-limit-mb \/ gradientLens\.memoryLimitMB plus 256 MiB\)/);
+    // What to set: a limit whose cap the growth seen would fit under, at least.
+    const needed = Number(/set --memory-limit-mb \/ gradientLens\.memoryLimitMB above (\d+) MB, or give it a smaller batch$/.exec(caught.message)?.[1]);
+    assert.ok(needed > 16 && 2 * needed + 256 >= 288, caught.message);
     assert.ok(held >= 250 && held < 600, `held ${held} MiB when stopped`);
   });
 });

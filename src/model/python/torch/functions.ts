@@ -398,12 +398,12 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     return wrap(F.convTranspose2d(T_(a.input, r), T_(a.weight, r), b, pairOf(a.stride, r), pairOf(a.padding, r), pairOf(a.output_padding, r), pairOf(a.dilation, r)));
   });
   fn(functional, 'max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
-    if (torch.bool(a.ceil_mode, r) || torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool1d with ceil_mode or return_indices', r), r);
-    return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.dilation, r)));
+    if (torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool1d with return_indices', r), r);
+    return wrap(F.maxPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r), torch.int(a.dilation, r), torch.bool(a.ceil_mode, r)));
   });
   fn(functional, 'avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)', (a, r) => {
-    if (torch.bool(a.ceil_mode, r) || !torch.bool(a.count_include_pad, r)) throw new CantFollow(new PyOpaque('avg_pool1d with ceil_mode or without count_include_pad', r), r);
-    return wrap(F.avgPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r)));
+    const options = { ceilMode: torch.bool(a.ceil_mode, r), countIncludePad: torch.bool(a.count_include_pad, r) };
+    return wrap(F.avgPool1d(T_(a.input, r), torch.int(a.kernel_size, r), a.stride === null ? null : torch.int(a.stride, r), torch.int(a.padding, r), options));
   });
   fn(functional, 'max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)', (a, r) => {
     if (torch.bool(a.return_indices, r)) throw new CantFollow(new PyOpaque('max_pool2d with return_indices', r), r);
@@ -414,7 +414,10 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   fn(functional, 'avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)', (a, r) => {
     const k = pairOf(a.kernel_size, r);
     const s = a.stride === null ? null : pairOf(a.stride, r);
-    return wrap(F.avgPool2d(T_(a.input, r), k, s, pairOf(a.padding, r)));
+    const divisor = a.divisor_override === null ? null : torch.int(a.divisor_override, r);
+    if (divisor === 0) return torch.interp.raise('RuntimeError', 'divisor must be not zero', r);
+    const options = { ceilMode: torch.bool(a.ceil_mode, r), countIncludePad: torch.bool(a.count_include_pad, r), divisorOverride: divisor };
+    return wrap(F.avgPool2d(T_(a.input, r), k, s, pairOf(a.padding, r), options));
   });
   // torch.pixel_shuffle is F.pixel_shuffle (the same function in PyTorch).
   for (const [name, factor, shuffle] of [

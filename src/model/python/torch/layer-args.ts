@@ -23,14 +23,8 @@ const DEVICE: Extra[] = [
   { name: 'dtype', harmless: anything },
 ];
 const INPLACE: Extra[] = [{ name: 'inplace', harmless: anything }];
-const MAX_POOL: Extra[] = [
-  { name: 'return_indices', harmless: is(false) },
-  { name: 'ceil_mode', harmless: is(false) },
-];
-const AVG_POOL: Extra[] = [
-  { name: 'ceil_mode', harmless: is(false) },
-  { name: 'count_include_pad', harmless: is(true) },
-];
+// ceil_mode (and average pooling's count_include_pad) are the catalogue's own arguments.
+const MAX_POOL: Extra[] = [{ name: 'return_indices', harmless: is(false) }];
 
 // The engine's transposed convolution has no channel groups.
 const CONV_TRANSPOSE: Extra[] = [
@@ -44,10 +38,9 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   Conv1d: [{ name: 'padding_mode', harmless: is('zeros') }, ...DEVICE],
   Conv2d: [{ name: 'padding_mode', harmless: is('zeros') }, ...DEVICE],
   MaxPool1d: MAX_POOL,
-  AvgPool1d: AVG_POOL,
-  // ceil_mode is the catalogue's own argument there.
-  MaxPool2d: MAX_POOL.filter((e) => e.name !== 'ceil_mode'),
-  AvgPool2d: [...AVG_POOL, { name: 'divisor_override', harmless: is(null) }],
+  AvgPool1d: [],
+  MaxPool2d: MAX_POOL,
+  AvgPool2d: [{ name: 'divisor_override', harmless: is(null) }],
   ReLU: INPLACE,
   Sigmoid: [],
   Tanh: [],
@@ -88,6 +81,7 @@ export const TORCH_POSITIONAL: Partial<Record<LayerType, readonly string[]>> = {
   // 1.13's LayerNorm has no bias argument (later PyTorch's does): it is keyword-only here.
   LayerNorm: ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'],
   // and its Embedding has no _freeze (2.0's): keyword-only here too.
+  MaxPool1d: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'],
   MaxPool2d: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'],
   Embedding: ['num_embeddings', 'embedding_dim', 'padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse', '_weight', 'device', 'dtype'],
 };

@@ -391,7 +391,8 @@ export function makeModuleClasses(torch: Torch): void {
     }
     return null;
   });
-  method(Module, 'extra_repr(self)', () => '');
+  // A torch.nn layer's own text (what super().extra_repr() gives a class deriving one), else nothing.
+  method(Module, 'extra_repr(self)', (_a, _r, m) => layerExtraRepr(torch, m) ?? '');
   for (const hook of ['register_forward_hook', 'register_forward_pre_hook', 'register_backward_hook', 'register_full_backward_hook']) {
     method(Module, `${hook}(self, hook, *args, **kwargs)`, (_a, r) => {
       throw new CantFollow(new PyOpaque(`module hooks (${hook})`, r), r);
@@ -761,24 +762,58 @@ function stateDictOf(torch: Torch, m: ModuleObj): PyDict {
 
 function moduleRepr(torch: Torch, m: ModuleObj): string {
   const kids = m.engine.namedChildren();
-  const type = layerTypeOfObj(m);
+  const own = userExtraRepr(torch, m);
+  if (own !== null) {
+    // PyTorch's Module.__repr__: the extra lines, then each child's; one extra line alone stays inside the parentheses.
+    const extraLines = own ? own.split('\n') : [];
+    const childLines = kids.map(([k, c]) => `(${k}): ${moduleRepr(torch, torch.objOf(c)).replace(/\n/g, '\n  ')}`);
+    const lines = [...extraLines, ...childLines];
+    if (!lines.length) return `${m.cls.name}()`;
+    if (extraLines.length === 1 && !childLines.length) return `${m.cls.name}(${extraLines[0]})`;
+    return `${m.cls.name}(\n  ${lines.join('\n  ')}\n)`;
+  }
+  if (!kids.length) {
+    const extra = layerExtraRepr(torch, m);
+    return `${m.cls.name}(${extra ?? ''})`;
+  }
+  const inner = kids.map(([k, c]) => `  (${k}): ${moduleRepr(torch, torch.objOf(c)).replace(/\n/g, '\n  ')}`).join('\n');
+  return `${m.cls.name}(\n${inner}\n)`;
+}
+
+/**
+ * A torch.nn layer's extra_repr as PyTorch's class writes it (a user's class deriving a layer,
+ * class Layer(nn.Linear), shows as PyTorch's own), else its catalogue arguments; undefined for a
+ * module that is no layer.
+ */
+function layerExtraRepr(torch: Torch, m: ModuleObj): string | undefined {
   const torchClass = m.cls.mro.find((c) => c.module === 'torch.nn');
   const attr = (name: string) => {
     const v = moduleAttr(torch, m, name);
     return v === undefined ? undefined : P.repr(torch.interp, v, NOWHERE);
   };
-  // A user's class deriving a layer (class Layer(nn.Linear)) shows as PyTorch's own: its extra_repr.
-  const extra = !kids.length && torchClass ? torchExtraRepr(torchClass.name, attr) : undefined;
-  if (extra !== undefined) return `${m.cls.name}(${extra})`;
-  if (type && !kids.length) {
-    const args = layerDef(type)!.argsOf(m.engine);
-    return `${m.cls.name}(${Object.entries(args)
-      .map(([k, v]) => `${k}=${Array.isArray(v) ? `(${v.join(', ')})` : v}`)
-      .join(', ')})`;
+  const extra = torchClass ? torchExtraRepr(torchClass.name, attr) : undefined;
+  if (extra !== undefined) return extra;
+  const type = layerTypeOfObj(m);
+  if (!type || m.engine.namedChildren().length) return undefined;
+  const args = layerDef(type)!.argsOf(m.engine);
+  return Object.entries(args)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? `(${v.join(', ')})` : v}`)
+    .join(', ');
+}
+
+/** The string a user's own `extra_repr` returns (a class of the script's, before torch.nn's in the MRO), else null. */
+function userExtraRepr(torch: Torch, m: ModuleObj): string | null {
+  for (const c of m.cls.mro) {
+    if (c.module?.startsWith('torch')) return null;
+    const f = c.dict.get('extra_repr');
+    if (f === undefined) continue;
+    const v = torch.interp.call(f, [m], null, NOWHERE);
+    if (typeof v === 'string') return v;
+    // PyTorch splits what it returns when it is truthy: anything else but a str has no split.
+    if (!torch.interp.truthy(v, NOWHERE)) return '';
+    return torch.interp.raise('AttributeError', `'${typeName(v)}' object has no attribute 'split'`, NOWHERE);
   }
-  if (!kids.length) return `${m.cls.name}()`;
-  const inner = kids.map(([k, c]) => `  (${k}): ${moduleRepr(torch, torch.objOf(c)).replace(/\n/g, '\n  ')}`).join('\n');
-  return `${m.cls.name}(\n${inner}\n)`;
+  return null;
 }
 
 export { enn };
