@@ -14,6 +14,10 @@ describe('tutorial forms: float literals that look like ints, size_average= and 
     printsAsTorch(this, 'float_literals.py');
   });
 
+  it("tensor_print.py: print(x.grad) of a whole float is PyTorch's tensor(2.), values padded to the widest", function () {
+    printsAsTorch(this, 'tensor_print.py');
+  });
+
   it('legacy_reduction.py: size_average=False sums, reduce=False keeps each element, over reduction=, as in torch', function () {
     printsAsTorch(this, 'legacy_reduction.py');
   });

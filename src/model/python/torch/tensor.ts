@@ -134,9 +134,14 @@ function toList(t: Tensor): Value {
 
 /** torch's print form, abbreviated: `tensor([0.1234, ...], requires_grad=True)`. */
 export function tensorRepr(t: Tensor): string {
-  const fmt = (v: number) => (t.dtype === 'bool' ? (v ? 'True' : 'False') : t.dtype === 'int64' ? String(v) : Number.isFinite(v) ? v.toFixed(4) : floatRepr(v));
   const d = t.data;
-  const shown = Array.from(d.slice(0, 6), fmt).join(', ') + (d.length > 6 ? ', ...' : '');
+  // Floats that are all whole print as PyTorch's `tensor(2.)`, `tensor([1., 2.])`; each shown value padded to the widest, as PyTorch does.
+  const whole = t.isFloatingPoint && Array.from(d.slice(0, 6)).every((v) => !Number.isFinite(v) || Number.isInteger(v));
+  const fmt = (v: number) => (t.dtype === 'bool' ? (v ? 'True' : 'False') : t.dtype === 'int64' ? String(v) : !Number.isFinite(v) ? floatRepr(v) : whole ? `${Object.is(v, -0) ? '-0' : v}.` : v.toFixed(4));
+  const texts = Array.from(d.slice(0, 6), fmt);
+  // PyTorch's width is the widest value, of a float tensor the widest nonzero finite one (a -0. is not counted).
+  const width = Math.max(1, ...texts.filter((_, i) => !t.isFloatingPoint || (d[i] !== 0 && Number.isFinite(d[i]))).map((x) => x.length));
+  const shown = texts.map((x) => x.padStart(width)).join(', ') + (d.length > 6 ? ', ...' : '');
   const body = t.rank === 0 ? fmt(d[0]) : `[${shown}]`;
   const extras = [t.rank > 1 ? `size=(${t.shape.join(', ')})` : '', t.dtype === 'float64' ? 'dtype=torch.float64' : '', t.requiresGrad ? 'requires_grad=True' : ''].filter(Boolean);
   return `tensor(${[body, ...extras].join(', ')})`;
