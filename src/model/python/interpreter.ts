@@ -1437,6 +1437,8 @@ export class Interpreter {
 
   /** Every element of an iterable (bounded by the size limit). */
   toArray(v: Value, r: Range): Value[] {
+    const unknown = this.unfilled.causeOf(v);
+    if (unknown) throw unknown;
     if (v instanceof PyList || v instanceof PyTuple) return [...v.items];
     if (v instanceof PyOpaque) throw new CantFollow(v, r);
     const it = P.iterate(this, v, r);

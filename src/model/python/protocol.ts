@@ -597,6 +597,8 @@ function countCodePoints(s: string): number {
 
 export function iterate(interp: Interpreter, v: Value, r: Range): PyIter {
   if (v instanceof PyIter) return v;
+  const unknown = interp.unfilled.causeOf(v);
+  if (unknown) throw unknown;
   if (v instanceof PyList) {
     let i = 0;
     return new PyIter(() => (i < v.items.length ? v.items[i++] : undefined));

@@ -2,8 +2,9 @@
  * Containers a skipped loop may have filled. A loop over what the trace cannot follow (a file's
  * lines: `for line in f: self.dictionary.add_word(word)`, a language model's vocabulary read by
  * its data helper) is skipped, so the lists, dicts and sets it reaches hold what was there before
- * it, often nothing. Their size is then unknown, not 0: len() of one is the loop's "can't follow"
- * (at what the loop could not iterate), never an Embedding of 0 words guessed from an empty dict.
+ * it, often nothing. Their size and items are then unknown, not none: len() of one, or a loop over
+ * it (`sorted(set(words))`), is the loop's "can't follow" (at what the loop could not iterate),
+ * never an Embedding of 0 words guessed from an empty dict.
  */
 import type { CantFollow } from './errors';
 import { PyDict, PyInstance, PyList, PySet, type Value } from './values';

@@ -95,6 +95,23 @@ ${TRAIN}`;
     );
   });
 
+  it('a word list filled from a file, made a vocabulary by sorted(set(words)): the can\'t-follow at open(), not an empty vocabulary', async () => {
+    const text = `import torch
+import torch.nn as nn
+
+words = []
+for line in open('corpus.txt'):
+    words.extend(line.split())
+vocab = sorted(set(words))
+vocab_size = len(vocab)
+${TRAIN}`;
+    const r = await analysePython({ text, fileName: 'lm.py', steps: 3 });
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.message} at ${at(text, d.range)}`),
+      ["Gradient Lens can't follow open() (file I/O) here at open('corpus.txt')"],
+    );
+  });
+
   it('the vocabulary built by a helper module (its Corpus fills self.vocab.word2idx): the can\'t-follow in the helper, at its open()', async () => {
     const root = mkdtempSync(join(tmpdir(), 'gl-unfilled-'));
     try {
