@@ -18,6 +18,10 @@ describe('tutorial forms: float literals that look like ints, size_average= and 
     printsAsTorch(this, 'tensor_print.py');
   });
 
+  it("loader_iter.py: iter(loader) is torch's _SingleProcessDataLoaderIter, Python 2's data_iter.next() its AttributeError", function () {
+    printsAsTorch(this, 'loader_iter.py');
+  });
+
   it('legacy_reduction.py: size_average=False sums, reduce=False keeps each element, over reduction=, as in torch', function () {
     printsAsTorch(this, 'legacy_reduction.py');
   });

@@ -74,42 +74,36 @@ function folderSources(): PythonSources {
   };
 }
 
+/** The script (its vocabulary read from corpus.txt, then TRAIN) says one thing: the file read is not followed, at open(). */
+async function onlyTheFileRead(vocabulary: string): Promise<void> {
+  const text = `import torch\nimport torch.nn as nn\n\n${vocabulary}${TRAIN}`;
+  const r = await analysePython({ text, fileName: 'lm.py', steps: 3 });
+  assert.deepEqual(
+    r.diagnostics.map((d) => `${d.message} at ${at(text, d.range)}`),
+    ["Gradient Lens can't follow open() (file I/O) here at open('corpus.txt')"],
+  );
+}
+
 describe('containers a skipped loop over a file may have filled: their len() is the file read not followed', () => {
   before(ready);
 
   it('a vocabulary dict filled from a file in the script itself: the can\'t-follow at open(), no Embedding of 0 words', async () => {
-    const text = `import torch
-import torch.nn as nn
-
-word2idx = {}
+    await onlyTheFileRead(`word2idx = {}
 with open('corpus.txt') as f:
     for line in f:
         for word in line.split():
             word2idx.setdefault(word, len(word2idx))
 vocab_size = len(word2idx)
-${TRAIN}`;
-    const r = await analysePython({ text, fileName: 'lm.py', steps: 3 });
-    assert.deepEqual(
-      r.diagnostics.map((d) => `${d.message} at ${at(text, d.range)}`),
-      ["Gradient Lens can't follow open() (file I/O) here at open('corpus.txt')"],
-    );
+`);
   });
 
   it('a word list filled from a file, made a vocabulary by sorted(set(words)): the can\'t-follow at open(), not an empty vocabulary', async () => {
-    const text = `import torch
-import torch.nn as nn
-
-words = []
+    await onlyTheFileRead(`words = []
 for line in open('corpus.txt'):
     words.extend(line.split())
 vocab = sorted(set(words))
 vocab_size = len(vocab)
-${TRAIN}`;
-    const r = await analysePython({ text, fileName: 'lm.py', steps: 3 });
-    assert.deepEqual(
-      r.diagnostics.map((d) => `${d.message} at ${at(text, d.range)}`),
-      ["Gradient Lens can't follow open() (file I/O) here at open('corpus.txt')"],
-    );
+`);
   });
 
   it('the vocabulary built by a helper module (its Corpus fills self.vocab.word2idx): the can\'t-follow in the helper, at its open()', async () => {

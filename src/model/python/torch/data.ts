@@ -11,7 +11,7 @@ import type { Range } from '../ast';
 import { CantFollow } from '../errors';
 import { native } from '../native';
 import * as P from '../protocol';
-import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, toBigInt, Value } from '../values';
+import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, T, toBigInt, Value } from '../values';
 import { mirrorModule, NativeObj, TensorObj, Torch } from './runtime';
 import { opaqueModule } from '../interpreter';
 import { fillPixels } from './pixels';
@@ -479,6 +479,9 @@ function stacked(xs: Tensor[]): Tensor {
 }
 
 /** Batches of a loader, drawn as the training loop asks for them. */
+/** What iter(loader) is in torch 1.13 with num_workers=0: its name is in the AttributeError of Python 2's `data_iter.next()`. */
+const LOADER_ITER = new PyClass('_SingleProcessDataLoaderIter', [T.iterator], null, 'torch.utils.data.dataloader');
+
 function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
   const interp = torch.interp;
   const ds = s.dataset;
@@ -498,7 +501,7 @@ function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
       const idx = F.tensor(order.slice(at, at + s.batchSize), [Math.min(s.batchSize, n - at)], 'int64');
       at += s.batchSize;
       return new PyTuple(tensors.map((t) => torch.wrap(F.indexSelect(t, 0, idx))));
-    });
+    }, LOADER_ITER);
   }
   // Any map-style dataset (a torchvision one, or the user's class with __getitem__ and __len__).
   const n = P.len(interp, ds, r);
@@ -518,7 +521,7 @@ function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
       items.push(P.getItem(interp, ds, k, r));
     }
     return collate(torch, items, r);
-  });
+  }, LOADER_ITER);
 }
 
 export { PyInstance };
