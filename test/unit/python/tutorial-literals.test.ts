@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { analysePython } from '../../../src/worker/python';
+import { applyEdits } from '../../../src/model/fixes';
 import { at, printsAsTorch, ready } from './support';
 
 describe('tutorial forms: float literals that look like ints, size_average= and reduce=', () => {
@@ -48,5 +49,32 @@ for step in range(2):
     const [s, m] = [summed.analysis!.trace.steps[0].loss, mean.analysis!.trace.steps[0].loss];
     assert.ok(Math.abs(s - 96 * m) < 1e-4 * s, `${s} vs 96 x ${m}`);
     assert.equal(summed.analysis!.graph.loss.args.reduction, 'sum');
+  });
+  it("the mean-reduction fix of a summed functional loss removes size_average=False (or reduction='sum'), which would still sum", async () => {
+    const text = `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+net = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+x = torch.randn(256, 8)
+y = torch.randn(256, 1) * 10
+for step in range(20):
+    loss = F.mse_loss(net(x), y, LEGACY)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+`;
+    for (const summed of ['size_average=False', "reduction='sum'", "size_average=False, reduction='sum'"]) {
+      const script = text.replace('LEGACY', summed);
+      const r = await analysePython({ text: script, fileName: 'fit.py', steps: 5 });
+      const fix = r.analysis!.findings.flatMap((f) => f.fixes).find((f) => f.title.includes('default reduction'));
+      assert.ok(fix, summed);
+      const fixed = applyEdits(script, fix.edits);
+      assert.ok(fixed.includes('    loss = F.mse_loss(net(x), y)\n'), fixed);
+      const again = await analysePython({ text: fixed, fileName: 'fit.py', steps: 5 });
+      assert.equal(again.analysis!.graph.loss.args.reduction, 'mean', summed);
+    }
   });
 });
