@@ -146,4 +146,12 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     assert.notDeepEqual(compareApplied(ownEps.applied, run.steps, { rel: 0, where: '' }), []);
     console.log(`      worst relative error over ${steps} steps against torch ${run.torch}: ${worst.toExponential(2)}`);
   });
+
+  it("summed_vae.py: size_average=False sums the reconstruction loss as PyTorch does; the VAE's gradients equal PyTorch's", async () => {
+    const steps = 4;
+    const run = torchRun('summed_vae.py', steps);
+    const text = readFileSync(join(DIR, 'summed_vae.py'), 'utf8');
+    const worst = check('summed_vae.py', await ours('summed_vae.py', text, steps, run), run);
+    console.log(`      worst relative error over ${steps} steps against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
 });

@@ -306,6 +306,11 @@ function thisFileFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
             const fn = FUNCTIONAL_LOSS[intent.type];
             if (!fn || args.length) return null;
             edits.push({ range: loss.call.fn.nameR, newText: fn });
+            // The keywords the intent leaves out go (`reduction='sum'`, or the deprecated `size_average=False`, which would still win).
+            const callArgs = loss.call.args;
+            callArgs.forEach((a, i) => {
+              if (i > 0 && a.kind === 'kw' && a.name && REDUCTION_KEYWORDS.has(a.name) && !(a.name in intent.args)) edits.push({ range: { start: callArgs[i - 1].r.end, end: a.r.end }, newText: '' });
+            });
           } else {
             edits.push({ range: loss.call.r, newText: `${exprText(text, loss.call.fn.obj)}.${intent.type}(${args.join(', ')})` });
           }
@@ -357,6 +362,9 @@ function thisFileFixes(ctx: PythonFixContext, graph: ModelSpec): FixRenderer {
     return edits;
   };
 }
+
+/** A functional loss's keywords that set its reduction (the deprecated two win over reduction=). */
+const REDUCTION_KEYWORDS = new Set(['reduction', 'size_average', 'reduce']);
 
 const FUNCTIONAL_LOSS: Record<string, string> = {
   MSELoss: 'mse_loss',

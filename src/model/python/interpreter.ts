@@ -13,6 +13,7 @@ import { absoluteName, type ImportedFile, type ImportLimits, isMirrored, moduleC
 import { BackwardReached, CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_LIMITS } from './limits';
+import { Unfilled } from './unfilled';
 import * as P from './protocol';
 import { expressionsIn, ownExprs, ownTargets, statementsIn, targetExprs, targetNames } from './walk';
 import {
@@ -144,6 +145,8 @@ export class Interpreter {
   readonly skipped: Skipped[] = [];
   /** Values that a skipped statement named or an unknown call received: they may hold what we could not follow. */
   readonly taints = new WeakMap<object, CantFollow>();
+  /** Containers a skipped loop may have filled: their len() is that loop's can't-follow. */
+  readonly unfilled = new Unfilled();
   /** What print() wrote (bounded), for tests and the output channel. */
   output = '';
   /** The call expression being evaluated (its callee `nn.Sigmoid` is where a built layer's type is written, its arguments where `lr=` is). */
@@ -467,10 +470,15 @@ export class Interpreter {
         if (!(e instanceof CantFollow) && !(e instanceof PyRaise)) throw e;
       }
     }
+    const named: Value[] = [];
     for (const name of namesIn(s)) {
       const v = this.peek(name, scope);
-      if (v !== undefined && typeof v === 'object' && v !== null && !(v instanceof PyModule) && !(v instanceof PyOpaque)) this.taint(v, cause);
+      if (v !== undefined && typeof v === 'object' && v !== null && !(v instanceof PyModule) && !(v instanceof PyOpaque)) {
+        this.taint(v, cause);
+        named.push(v);
+      }
     }
+    if (s.k === 'for' || s.k === 'while') this.unfilled.mark(named, cause);
     if (s.k === 'return' || containsReturn(s)) {
       this.retval = opaque;
       return RETURN;
@@ -1431,6 +1439,8 @@ export class Interpreter {
 
   /** Every element of an iterable (bounded by the size limit). */
   toArray(v: Value, r: Range): Value[] {
+    const unknown = this.unfilled.causeOf(v);
+    if (unknown) throw unknown;
     if (v instanceof PyList || v instanceof PyTuple) return [...v.items];
     if (v instanceof PyOpaque) throw new CantFollow(v, r);
     const it = P.iterate(this, v, r);

@@ -567,6 +567,8 @@ export function truthy(interp: Interpreter, v: Value, r: Range): boolean {
 
 export function len(interp: Interpreter, v: Value, r: Range): number {
   if (typeof v === 'string') return countCodePoints(v);
+  const unknown = interp.unfilled.causeOf(v);
+  if (unknown) throw unknown;
   if (v instanceof PyList || v instanceof PyTuple) return v.items.length;
   if (v instanceof PyDict) return v.size;
   if (v instanceof PySet) return v.map.size;
@@ -575,6 +577,7 @@ export function len(interp: Interpreter, v: Value, r: Range): number {
   const own = userMethod(v, '__len__');
   if (own) {
     const n = interp.call(own, [v], null, r);
+    if (n instanceof PyOpaque) throw new CantFollow(n, r);
     if (!isInt(n)) return interp.raise('TypeError', `'${typeName(n)}' object cannot be interpreted as an integer`, r);
     return Number(toBigInt(n));
   }
@@ -594,6 +597,8 @@ function countCodePoints(s: string): number {
 
 export function iterate(interp: Interpreter, v: Value, r: Range): PyIter {
   if (v instanceof PyIter) return v;
+  const unknown = interp.unfilled.causeOf(v);
+  if (unknown) throw unknown;
   if (v instanceof PyList) {
     let i = 0;
     return new PyIter(() => (i < v.items.length ? v.items[i++] : undefined));

@@ -276,11 +276,15 @@ export class PySlice extends PyObj {
 
 /** An iterator: `next()` gives the next value, undefined when exhausted. */
 export class PyIter extends PyObj {
-  constructor(readonly next: () => Value | undefined) {
+  /** `cls`: the iterator's own class where Python names one (a DataLoader's, in its errors). */
+  constructor(
+    readonly next: () => Value | undefined,
+    private readonly cls: PyClass | null = null,
+  ) {
     super();
   }
   get type(): PyClass {
-    return T.iterator;
+    return this.cls ?? T.iterator;
   }
   static over(values: readonly Value[]): PyIter {
     let i = 0;

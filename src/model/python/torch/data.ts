@@ -11,7 +11,7 @@ import type { Range } from '../ast';
 import { CantFollow } from '../errors';
 import { native } from '../native';
 import * as P from '../protocol';
-import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, toBigInt, Value } from '../values';
+import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, T, toBigInt, Value } from '../values';
 import { mirrorModule, NativeObj, TensorObj, Torch } from './runtime';
 import { opaqueModule } from '../interpreter';
 import { fillPixels } from './pixels';
@@ -276,6 +276,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
         apply: (x, rr) => {
           const t = torch.tensorOf(x, rr, 'tensor');
           const c = t.shape[0];
+          normalizesChannels(torch, { mean, std }, t.shape, rr);
           const m = F.tensor(Array.from({ length: c }, (_, i) => mean[i % mean.length]), [c, 1, 1], t.dtype);
           const s = F.tensor(Array.from({ length: c }, (_, i) => std[i % std.length]), [c, 1, 1], t.dtype);
           return torch.wrap(F.div(F.sub(t, m), s));
@@ -374,7 +375,8 @@ function label(torch: Torch, s: SyntheticState, r: Range): Value {
  * scale and shift (ToTensor and the augmentations: none; Normalize: (x - m) / s), and the steps
  * after them; null when the first step is none of those.
  */
-function pixelwisePrefix(transform: Value, channels: number): { scale: number[]; shift: number[]; rest: Value[] } | null {
+function pixelwisePrefix(torch: Torch, transform: Value, shape: readonly number[], r: Range): { scale: number[]; shift: number[]; rest: Value[] } | null {
+  const channels = shape[0];
   const stateOf = (v: Value) => (v instanceof NativeObj && TRANSFORMS.has(v.state as TransformState) ? (v.state as TransformState) : null);
   const steps = stateOf(transform)?.steps ?? [transform];
   const scale = new Array<number>(channels).fill(1);
@@ -383,6 +385,7 @@ function pixelwisePrefix(transform: Value, channels: number): { scale: number[];
   for (; k < steps.length; k++) {
     const st = stateOf(steps[k]);
     if (st?.normalize) {
+      normalizesChannels(torch, st.normalize, shape, r);
       const { mean, std } = st.normalize;
       for (let c = 0; c < channels; c++) {
         const sd = std[c % std.length];
@@ -395,6 +398,22 @@ function pixelwisePrefix(transform: Value, channels: number): { scale: number[];
 }
 
 /**
+ * Normalize's mean and std against an image's channels as torchvision 0.14 applies them (in-place
+ * `tensor.sub_(mean).div_(std)` over a (C, 1, 1) view): one value for every channel or one for
+ * each, else PyTorch's broadcasting error, raised where the sample is loaded. The three-channel
+ * (0.5, 0.5, 0.5) on a one-channel MNIST image is the RuntimeError torch 1.13 gives there.
+ */
+function normalizesChannels(torch: Torch, n: { mean: number[]; std: number[] }, shape: readonly number[], r: Range): void {
+  const c = shape[0];
+  for (const k of [n.mean.length, n.std.length]) {
+    if (k === 1 || k === c) continue;
+    const dims = shape.join(', ');
+    if (c === 1) torch.interp.raise('RuntimeError', `output with shape [${dims}] doesn't match the broadcast shape [${[k, ...shape.slice(1)].join(', ')}]`, r);
+    torch.interp.raise('RuntimeError', `The size of tensor a (${c}) must match the size of tensor b (${k}) at non-singleton dimension 0`, r);
+  }
+}
+
+/**
  * `count` samples of a synthetic dataset collated, as the loader gives them, made a batch at once:
  * the pixels drawn into one tensor with the transform's pixelwise steps folded in, the later steps
  * (a Lambda, a crop) applied to each sample's view of it. Null when the transform does not start
@@ -403,7 +422,7 @@ function pixelwisePrefix(transform: Value, channels: number): { scale: number[];
 function syntheticBatch(torch: Torch, s: SyntheticState, count: number, r: Range): Value | null {
   if (s.transform === null) return null;
   const [c, h, w] = s.info.shape;
-  const prefix = pixelwisePrefix(s.transform, c);
+  const prefix = pixelwisePrefix(torch, s.transform, s.info.shape, r);
   if (!prefix) return null;
   const x = new Tensor(alloc(torch.dtype, count * c * h * w), [count, c, h, w], false, torch.dtype);
   const data = x.data;
@@ -460,6 +479,9 @@ function stacked(xs: Tensor[]): Tensor {
 }
 
 /** Batches of a loader, drawn as the training loop asks for them. */
+/** What iter(loader) is in torch 1.13 with num_workers=0: its name is in the AttributeError of Python 2's `data_iter.next()`. */
+const LOADER_ITER = new PyClass('_SingleProcessDataLoaderIter', [T.iterator], null, 'torch.utils.data.dataloader');
+
 function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
   const interp = torch.interp;
   const ds = s.dataset;
@@ -479,7 +501,7 @@ function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
       const idx = F.tensor(order.slice(at, at + s.batchSize), [Math.min(s.batchSize, n - at)], 'int64');
       at += s.batchSize;
       return new PyTuple(tensors.map((t) => torch.wrap(F.indexSelect(t, 0, idx))));
-    });
+    }, LOADER_ITER);
   }
   // Any map-style dataset (a torchvision one, or the user's class with __getitem__ and __len__).
   const n = P.len(interp, ds, r);
@@ -499,7 +521,7 @@ function loaderIter(torch: Torch, s: LoaderState, r: Range): PyIter {
       items.push(P.getItem(interp, ds, k, r));
     }
     return collate(torch, items, r);
-  });
+  }, LOADER_ITER);
 }
 
 export { PyInstance };

@@ -21,7 +21,7 @@ import { lossReduction, lossWeight } from './training';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
 import { paddingOfString } from './layer-args';
-import { bernoulliDraw, namedPair, norm, toNested } from './tensor';
+import { bernoulliDraw, fromPython, namedPair, norm } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
 export interface LossUse {
@@ -136,13 +136,10 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
 
   // ── creation ─────────────────────────────────────────────────────────────
   fn(fns, 'tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False)', (a, r) => {
-    const d = torch.dtypeArg(a.dtype, r);
-    const nested = toNested(torch, a.data, r);
-    const t = F.fromNested(nested, d ?? undefined);
-    // torch.tensor's float default is the default dtype; the engine's fromNested uses it too.
+    const t = fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r));
     return finish(t, a, r);
   });
-  fn(fns, 'as_tensor(data, dtype=None, device=None)', (a, r) => (a.data instanceof TensorObj ? a.data : wrap(F.fromNested(toNested(torch, a.data, r), torch.dtypeArg(a.dtype, r) ?? undefined))));
+  fn(fns, 'as_tensor(data, dtype=None, device=None)', (a, r) => (a.data instanceof TensorObj ? a.data : wrap(fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r)))));
   for (const [name, make] of [
     ['zeros', (s: number[], d: TensorDType) => F.zeros(s, d)],
     ['ones', (s: number[], d: TensorDType) => F.ones(s, d)],
@@ -475,7 +472,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   // ── losses ───────────────────────────────────────────────────────────────
   const loss = (name: string, type: LossType, extra: string, check?: (a: Bound, r: Range) => Record<string, ArgValue> | void) =>
     fn(functional, `${name}(input, target${extra}, size_average=None, reduce=None, reduction='mean')`, (a, r) => {
-      const args = { reduction: lossReduction(torch, a.reduction, r), ...(check?.(a, r) ?? {}) };
+      const args = { reduction: lossReduction(torch, a.reduction, r, a.size_average, a.reduce), ...(check?.(a, r) ?? {}) };
       const tensors = { weight: lossWeight(torch, a.weight ?? null, r, 'weight'), posWeight: lossWeight(torch, a.pos_weight ?? null, r, 'pos_weight') };
       const l = LOSSES[type].build(args, tensors);
       const target = T_(a.target, r, 'target');

@@ -5,7 +5,7 @@
  */
 import { backward } from '../../../engine/autograd';
 import { isGradEnabled } from '../../../engine/context';
-import type { TensorDType } from '../../../engine/dtype';
+import { getDefaultDtype, type TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
 import type { IndexItem, Slice } from '../../../engine/functional';
 import { markWritten, Tensor } from '../../../engine/tensor';
@@ -64,7 +64,7 @@ export function indexItems(torch: Torch, key: Value, r: Range): IndexItem[] {
     if (k instanceof TensorObj) return k.t;
     if (k instanceof PyList) {
       if (k.items.every((x) => isInt(x))) return k.items.map((x) => Number(toBigInt(x as bigint)));
-      return F.fromNested(toNested(torch, k, r));
+      return fromPython(torch, k, r);
     }
     // PyTorch reads a range as the list of its integers (x_[range(n), y] = ..., pytorch/examples' forward-forward).
     if (k instanceof PyRange) {
@@ -80,6 +80,23 @@ export function indexItems(torch: Torch, key: Value, r: Range): IndexItem[] {
 
 function k_isTupleIndex(key: Value): boolean {
   return key instanceof PyTuple && !(key instanceof PyTupleOf);
+}
+
+/**
+ * The tensor torch.tensor(data) makes of nested Python lists and tuples: its dtype read from the
+ * Python values as PyTorch reads them (a float anywhere is the default float dtype, even 1. or 2.0,
+ * which the nested numbers no longer tell from ints; all ints int64; all bools bool), unless given.
+ */
+export function fromPython(torch: Torch, v: Value, r: Range, dtype?: TensorDType | null): Tensor {
+  const nested = toNested(torch, v, r);
+  return F.fromNested(nested, dtype ?? (pythonHasFloat(v) ? getDefaultDtype() : undefined));
+}
+
+/** Whether a float (a Python float or a floating 0-d tensor) is among torch.tensor's data. */
+function pythonHasFloat(v: Value): boolean {
+  if (typeof v === 'number') return true;
+  if (v instanceof PyList || v instanceof PyTuple) return v.items.some(pythonHasFloat);
+  return v instanceof TensorObj && v.t.isFloatingPoint;
 }
 
 /** Nested Python lists and tuples of numbers (torch.tensor's data) as nested arrays. */
@@ -117,9 +134,14 @@ function toList(t: Tensor): Value {
 
 /** torch's print form, abbreviated: `tensor([0.1234, ...], requires_grad=True)`. */
 export function tensorRepr(t: Tensor): string {
-  const fmt = (v: number) => (t.dtype === 'bool' ? (v ? 'True' : 'False') : t.dtype === 'int64' ? String(v) : Number.isFinite(v) ? v.toFixed(4) : floatRepr(v));
   const d = t.data;
-  const shown = Array.from(d.slice(0, 6), fmt).join(', ') + (d.length > 6 ? ', ...' : '');
+  // Floats that are all whole print as PyTorch's `tensor(2.)`, `tensor([1., 2.])`; each shown value padded to the widest, as PyTorch does.
+  const whole = t.isFloatingPoint && Array.from(d.slice(0, 6)).every((v) => !Number.isFinite(v) || Number.isInteger(v));
+  const fmt = (v: number) => (t.dtype === 'bool' ? (v ? 'True' : 'False') : t.dtype === 'int64' ? String(v) : !Number.isFinite(v) ? floatRepr(v) : whole ? `${Object.is(v, -0) ? '-0' : v}.` : v.toFixed(4));
+  const texts = Array.from(d.slice(0, 6), fmt);
+  // PyTorch's width is the widest value, of a float tensor the widest nonzero finite one (a -0. is not counted).
+  const width = Math.max(1, ...texts.filter((_, i) => !t.isFloatingPoint || (d[i] !== 0 && Number.isFinite(d[i]))).map((x) => x.length));
+  const shown = texts.map((x) => x.padStart(width)).join(', ') + (d.length > 6 ? ', ...' : '');
   const body = t.rank === 0 ? fmt(d[0]) : `[${shown}]`;
   const extras = [t.rank > 1 ? `size=(${t.shape.join(', ')})` : '', t.dtype === 'float64' ? 'dtype=torch.float64' : '', t.requiresGrad ? 'requires_grad=True' : ''].filter(Boolean);
   return `tensor(${[body, ...extras].join(', ')})`;
@@ -202,7 +224,7 @@ export function makeTensorClasses(torch: Torch): void {
     [OBJECT],
     {
       construct: (_c, args, _k, r) => {
-        if (args.length === 1 && (args[0] instanceof PyList || args[0] instanceof PyTuple)) return torch.wrap(F.fromNested(toNested(torch, args[0], r), torch.dtype));
+        if (args.length === 1 && (args[0] instanceof PyList || args[0] instanceof PyTuple)) return torch.wrap(fromPython(torch, args[0], r, torch.dtype));
         return torch.wrap(F.zeros(torch.shapeArgs(args, r), torch.dtype));
       },
       getattr: (v, name, r) => tensorAttr(torch, (v as TensorObj).t, name, r),
@@ -455,7 +477,7 @@ export function makeTensorClasses(torch: Torch): void {
   method('new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False)', (a, r, t) =>
     wrap(F.full(torch.ints(a.size, r), torch.number(a.fill_value, r), torch.dtypeArg(a.dtype, r) ?? t.dtype)),
   );
-  method('new_tensor(self, data, dtype=None, device=None, requires_grad=False)', (a, r, t) => wrap(F.fromNested(toNested(torch, a.data, r), torch.dtypeArg(a.dtype, r) ?? t.dtype)));
+  method('new_tensor(self, data, dtype=None, device=None, requires_grad=False)', (a, r, t) => wrap(fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r) ?? t.dtype)));
   // In-place ops: PyTorch refuses them on a leaf that requires a gradient unless gradients are off.
   const guardLeaf = (t: Tensor, r: Range) => {
     if (t.requiresGrad && t.isLeaf && isGradEnabled()) torch.interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', r);

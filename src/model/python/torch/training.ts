@@ -92,7 +92,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
           const tensors: LossTensors = {};
           for (const [k, v] of given) {
             if (v instanceof PyOpaque) throw new CantFollow(v, r);
-            if (k === 'reduction') written.reduction = lossReduction(torch, v, r); else if (k === 'delta' || k === 'beta' || k === 'label_smoothing') written[k] = torch.number(v, r, k);
+            if (k === 'reduction' || k === 'size_average' || k === 'reduce') written.reduction = lossReduction(torch, given.get('reduction') ?? 'mean', r, given.get('size_average') ?? null, given.get('reduce') ?? null); else if (k === 'delta' || k === 'beta' || k === 'label_smoothing') written[k] = torch.number(v, r, k);
             else if (k === 'weight' || k === 'pos_weight') tensors[k === 'weight' ? 'weight' : 'posWeight'] = lossWeight(torch, v, r, k);
             else if (k === 'ignore_index') written.ignore_index = torch.int(v, r);
           }
@@ -127,7 +127,7 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
   // PyTorch's other spelling: SmoothL1Loss with beta=1 is HuberLoss with delta=1.
   losses.SmoothL1Loss = native('SmoothL1Loss(size_average=None, reduce=None, reduction="mean", beta=1.0)', (a, r) => {
     if (torch.number(a.beta, r) !== 1) throw new CantFollow(new PyOpaque('SmoothL1Loss(beta=...) other than 1', r), r);
-    return torch.interp.call(losses.HuberLoss, [], new Map([['reduction', a.reduction]]), r);
+    return torch.interp.call(losses.HuberLoss, [], new Map([['reduction', lossReduction(torch, a.reduction, r, a.size_average, a.reduce)]]), r);
   });
 
   // ── optimisers ───────────────────────────────────────────────────────────
@@ -335,7 +335,13 @@ export type { Kwargs };
  * A loss's reduction as PyTorch takes it: 'none' is the per-element loss tensor the script reduces
  * itself (`.mean()`, `.sum()`, a weighting); the trace follows whatever scalar backward() is called on.
  */
-export function lossReduction(torch: Torch, v: Value, r: Range): 'mean' | 'sum' | 'none' {
+export function lossReduction(torch: Torch, v: Value, r: Range, sizeAverage: Value = null, reduce: Value = null): 'mean' | 'sum' | 'none' {
+  // The deprecated size_average= and reduce= (older tutorials' `size_average=False` for a summed
+  // loss) win over reduction= when either is given, as torch.nn._reduction.legacy_get_string reads them.
+  if (sizeAverage !== null || reduce !== null) {
+    const flag = (x: Value) => x === null || torch.bool(x, r);
+    return flag(reduce) ? (flag(sizeAverage) ? 'mean' : 'sum') : 'none';
+  }
   if (v === 'mean' || v === 'sum' || v === 'none') return v;
   return torch.interp.raise('ValueError', `${String(v)} is not a valid value for reduction`, r);
 }

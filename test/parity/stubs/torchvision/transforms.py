@@ -24,7 +24,8 @@ class Normalize:
         self.std = torch.tensor(std).view(-1, 1, 1)
 
     def __call__(self, x):
-        return (x - self.mean) / self.std
+        # torchvision 0.14 normalises a copy in place: three means on a one-channel image raise.
+        return x.clone().sub_(self.mean).div_(self.std)
 
 
 class Pad:
