@@ -174,6 +174,8 @@ export class Torch {
   readonly dtypeObjs = new Map<TensorDType, DTypeObj>();
   /** Set by the classes' makers. */
   Tensor!: PyClass;
+  /** The legacy typed constructors (torch.FloatTensor, LongTensor, ...) and their dtype (null: the run's float type); typed-tensors.ts. */
+  readonly typedTensors = new Map<PyClass, TensorDType | null>();
   Parameter!: PyClass;
   Size!: PyClass;
   Module!: PyClass;
@@ -319,6 +321,8 @@ export class Torch {
     if (v instanceof DTypeObj) return v.dtype;
     if (v instanceof PyOpaque) throw new CantFollow(v, r);
     if (v instanceof PyClass) {
+      // `imgs.type(Tensor)` with `Tensor = torch.FloatTensor`.
+      if (this.typedTensors.has(v)) return this.typedTensors.get(v) ?? this.dtype;
       if (v.name === 'float') return 'float64';
       if (v.name === 'int') return 'int64';
       if (v.name === 'bool') return 'bool';
