@@ -26,6 +26,8 @@ import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
+import { trainedTogether, type TrainedTogether } from './several-models';
+import type { SteppedParam } from '../../trace/run';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
@@ -108,6 +110,7 @@ export interface PythonTraining {
   dtype: DType;
   step: () => Tensor;
   stepLosses?: () => StepLoss[] | null;
+  steppedInStep?: () => ReadonlyMap<Tensor, SteppedParam> | null;
 }
 
 export interface PythonModel {
@@ -486,13 +489,16 @@ function modelFrom(
   rebind: (input: Tensor, target: Tensor) => void,
   dataRange: SourceRange,
   loop: TrainingLoop | null,
+  together: TrainedTogether | null = null,
 ): PythonModel {
-  const engine = root.engine;
+  const engine = together?.engine ?? root.engine;
   // PyTorch names a tied weight by its first registration; the engine's setPath may have renamed it.
   for (const [name, t] of engine.namedParameters()) t.name = name;
   const params = engine.parameters();
-  const cause = torch.taintOfModel(root);
-  if (cause) throw cause;
+  for (const m of together?.models ?? [root]) {
+    const cause = torch.taintOfModel(m);
+    if (cause) throw cause;
+  }
   const layers = engine.namedModules().slice(1).map(([path, m]) => ({ path, type: torch.moduleObjs.get(m)?.cls.name ?? m.constructor.name }));
   const settings: TraceSettings = { steps, batchSize: first.input.shape[0] ?? 1, seed: opts.seed ?? 0, dtype: opts.dtype ?? 'float32', range: null };
   const placeholderLoss = LOSSES.MSELoss.build({ reduction: 'mean' });
@@ -571,6 +577,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
+  // A GAN's models each with its own optimiser are traced together, under their variable names.
+  const together = loop.sequence ? trainedTogether(torch, loop, calledNames(loop), root, opt) : null;
   if (loop.sequence) placeOtherModels(torch, loop, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;
@@ -592,6 +600,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     const seen: StepLoss[] = [];
     // backward(gradient) on a tensor of several values has no one loss to show.
     if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop.sequence!, r), value: t.size === 1 ? t.item() : NaN });
+    stepped = together ? together.watch() : null;
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
@@ -602,9 +611,11 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     } finally {
       interp.overrides = null;
       torch.onBackward = null;
+      torch.onOptimizerStep = null;
     }
   };
   let losses: StepLoss[] | null = null;
+  let stepped: ReadonlyMap<Tensor, SteppedParam> | null = null;
   const own = { input: found.input?.dtype, target: found.target?.dtype };
   const rebind = (given: Tensor, givenTarget: Tensor) => {
     if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
@@ -614,8 +625,9 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     first.input = input;
     first.target = target;
   };
-  const model = modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
+  const model = modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop, together);
   model.training.stepLosses = () => losses;
+  model.training.steppedInStep = () => stepped;
   return model;
 }
 

@@ -1,9 +1,9 @@
 /**
  * A training step with several backward() calls, as a GAN's (pytorch/examples' dcgan): the
  * discriminator on a real and a fake batch, its step, then the generator through the discriminator.
- * One traced step is the whole iteration; the traced model is the one the last backward trains (the
- * generator), so its findings are possible; each backward's loss is recorded under its variable's
- * name. Gradient parity with PyTorch: test/parity/python-noise.test.ts.
+ * One traced step is the whole iteration; both models are traced under their variable names (each
+ * with its own optimiser), so findings can land on either's layers; each backward's loss is recorded
+ * under its variable's name. Gradient parity with PyTorch: test/parity/python-noise.test.ts.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult } from '../../../src/worker/python';
@@ -15,13 +15,13 @@ async function trace(text: string, steps = 6): Promise<PythonResult> {
 }
 
 /** A GAN on 2-D points in the DCGAN example's form; `lastG` is the generator's output layer(s). */
-const gan = (lastG: string, initG = '') => `import torch
+const gan = (lastG: string, initG = '', lastD = 'nn.Sigmoid()') => `import torch
 import torch.nn as nn
 
 torch.manual_seed(0)
 nz = 4
 netG = nn.Sequential(nn.Linear(nz, 16), nn.ReLU(), ${lastG})
-netD = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+netD = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), ${lastD})
 ${initG}criterion = nn.BCELoss()
 optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
 optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -52,14 +52,16 @@ for i in range(0, 64, 16):
 describe('Python front end: a GAN step (several backward calls, two optimisers)', () => {
   before(ready);
 
-  it('traces the generator over whole iterations, each backward\'s loss named by its variable; a healthy GAN stays silent', async () => {
+  it('traces both models over whole iterations under their variable names, each backward\'s loss named by its variable; a healthy GAN stays silent', async () => {
     const text = gan('nn.Linear(16, 2)');
     const r = await trace(text, 4);
     assert.deepEqual(r.diagnostics, []);
     const t = r.analysis!.trace;
     assert.equal(t.steps.length, 4);
-    // The generator's parameters: its first layer takes the noise (nz = 4 inputs).
-    assert.deepEqual(t.params.map((p) => p.shape), [[16, 4], [16], [2, 16], [2]]);
+    // Both models, in the order their optimisers were made (optimizerD first).
+    const names = ['netD.0.weight', 'netD.0.bias', 'netD.2.weight', 'netD.2.bias', 'netG.0.weight', 'netG.0.bias', 'netG.2.weight', 'netG.2.bias'];
+    assert.deepEqual(t.params.map((p) => p.name), names);
+    assert.deepEqual(t.params.map((p) => p.shape), [[16, 2], [16], [1, 16], [1], [16, 4], [16], [2, 16], [2]]);
     for (const s of t.steps) {
       assert.deepEqual(s.losses?.map((l) => l.name), ['errD_real', 'errD_fake', 'errG']);
       assert.equal(s.loss, s.losses![2].value);
@@ -68,7 +70,39 @@ describe('Python front end: a GAN step (several backward calls, two optimisers)'
     // BCELoss scores the discriminator's Sigmoid, not the generator's Linear: no loss finding on G.
     assert.deepEqual(r.analysis!.findings.map((f) => f.rule), []);
     const table = formatNormTable(t);
-    assert.match(table, /step\s+errD_real\s+errD_fake\s+errG\s+0\.weight/);
+    assert.match(table, /step\s+errD_real\s+errD_fake\s+errG\s+netD\.0\.weight/);
+  });
+
+  it('a discriminator ending in a saturated Sigmoid (huge init) gets the finding on its own line', async () => {
+    const text = gan('nn.Linear(16, 2)', 'nn.init.normal_(netD[2].weight, std=40.0)\n');
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics, []);
+    const f = r.analysis!.findings.find((x) => x.rule === 'saturated-activation');
+    assert.ok(f, `no saturation finding: ${r.analysis!.findings.map((x) => x.rule).join(', ')}`);
+    assert.equal(at(text, f.range), 'nn.Sigmoid()');
+    assert.ok(text.slice(0, f.range.start).endsWith('netD = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), '));
+  });
+
+  it('the discriminator\'s records are of the gradient its own optimizer.step() applied, not what the generator\'s backward added after', async () => {
+    const text = gan('nn.Linear(16, 2)');
+    const applied: number[][] = [];
+    const r = await analysePython({
+      text,
+      fileName: 'gan.py',
+      steps: 3,
+      onRead: (model) => {
+        const d = model.torch.optimizers[0].engine;
+        const step = d.step.bind(d);
+        d.step = () => {
+          applied.push(d.params.map((p) => Math.hypot(...p.grad!)));
+          step();
+        };
+      },
+    });
+    assert.deepEqual(r.diagnostics, []);
+    const t = r.analysis!.trace;
+    assert.equal(applied.length, 3);
+    t.steps.forEach((s, k) => s.params.slice(0, 4).forEach((p, i) => assert.ok(Math.abs(p.gradNorm - applied[k][i]) <= 1e-6 * applied[k][i], `step ${k} ${t.params[i].name}: ${p.gradNorm} vs ${applied[k][i]}`)));
   });
 
   it('a generator ending in a saturated Sigmoid (huge init) gets the finding on its own line', async () => {

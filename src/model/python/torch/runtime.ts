@@ -11,6 +11,7 @@ import type { DType, FloatArray, TensorDType } from '../../../engine/dtype';
 import type * as enn from '../../../engine/nn';
 import { Rng } from '../../../engine/rng';
 import { markWritten, Tensor } from '../../../engine/tensor';
+import type { Optimizer } from '../../../engine/optim';
 import type { Expr, ModuleAst, Range } from '../ast';
 import { requireInt } from '../builtins';
 import { CantFollow, DtypeCast } from '../errors';
@@ -141,6 +142,8 @@ export class Torch {
   stopAtBackward = false;
   /** Given values for the script's randn/rand calls, in call order (PythonOptions.noise); taken as drawn. */
   noise: FloatArray[] | null = null;
+  /** Told of each optimizer.step() the script runs itself, before it steps (a GAN's other model's step). */
+  onOptimizerStep: ((opt: Optimizer) => void) | null = null;
   /** Told of each backward() the script runs itself (a GAN's step runs all but its last): the loss and the call's range. */
   onBackward: ((loss: Tensor, r: Range) => void) | null = null;
   /** Functional activations' layers by call site. */
@@ -206,6 +209,7 @@ export class Torch {
     this.dropoutOff = false;
     this.stopAtBackward = false;
     this.noise = null;
+    this.onOptimizerStep = null;
     this.functionals = new Map();
     this.losses = [];
     this.refusedBackward = new WeakMap();
