@@ -70,6 +70,8 @@ export interface Session {
    * Their records read these, not the gradients left after the step's last backward().
    */
   steppedInStep?: () => ReadonlyMap<Tensor, SteppedParam> | null;
+  /** Runs once a step is recorded: the rest of the user's step after its optimiser step, when it changes the next step (a WGAN's weight clipping). */
+  afterStep?: () => void;
   /**
    * Set when the trace built the module itself from a spec (no user code ran, nothing outside the
    * trace holds a tensor of a step): each step's forward intermediates then go back to the buffer
@@ -375,6 +377,7 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
       const clip = built.optimizer.lastClip;
       if (built.optimizer.clip && clip) record.clip = { ...clip };
       trace.steps.push(record);
+      session.afterStep?.();
       if (instrument.firstNonFinite && !trace.firstNonFinite) trace.firstNonFinite = { step, ...instrument.firstNonFinite } as NonFiniteEvent;
       // The step is recorded: its graph is dead (the loss was read as a number), so the next step reuses its arrays.
       if (scope) releaseStep(scope, lossTensor, survivors(record));

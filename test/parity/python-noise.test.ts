@@ -155,6 +155,19 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     console.log(`      worst relative error over ${steps} iterations (${run.steps.length} optimiser steps) against torch ${run.torch}: ${worst.toExponential(2)}`);
   });
 
+  it('clipped_wgan.py: what follows the critic\'s step (its weight clipping, the generator\'s step every n_critic iterations) runs as the script runs it: every optimiser step\'s gradients equal PyTorch\'s', async () => {
+    // PyTorch stops at the generator's 3rd step: the critic has then stepped 5 times (n_critic = 2).
+    const run = torchRun('clipped_wgan.py', 3);
+    const text = readFileSync(join(DIR, 'clipped_wgan.py'), 'utf8');
+    const mine = await ours('clipped_wgan.py', text, 5, run);
+    const worst: Worst = { rel: 0, where: '' };
+    assert.deepEqual(compareApplied(mine.applied, run.steps, worst), []);
+    // Without the clipping the critic's later gradients part from PyTorch's.
+    const unclipped = await ours('clipped_wgan.py', text.replace('p.data.clamp_(-clip_value, clip_value)', 'pass'), 5, run);
+    assert.notDeepEqual(compareApplied(unclipped.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.rel.toExponential(2)}`);
+  });
+
   it('two_losses.py: loss1.backward(retain_graph=True) then loss2.backward() step on the sum of both gradients, as in PyTorch', async () => {
     const steps = 4;
     const run = torchRun('two_losses.py', steps);

@@ -27,6 +27,7 @@ import type { Limits } from './limits';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { trainedTogether, type TrainedTogether } from './several-models';
+import { runTail } from './step-tail';
 import type { SteppedParam } from '../../trace/run';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
@@ -111,6 +112,7 @@ export interface PythonTraining {
   step: () => Tensor;
   stepLosses?: () => StepLoss[] | null;
   steppedInStep?: () => ReadonlyMap<Tensor, SteppedParam> | null;
+  afterStep?: () => void;
 }
 
 export interface PythonModel {
@@ -628,6 +630,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const model = modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop, together);
   model.training.stepLosses = () => losses;
   model.training.steppedInStep = () => stepped;
+  model.training.afterStep = () => runTail(torch, runner, opt.engine);
   return model;
 }
 

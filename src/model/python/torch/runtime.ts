@@ -142,6 +142,8 @@ export class Torch {
   stopAtBackward = false;
   /** Given values for the script's randn/rand calls, in call order (PythonOptions.noise); taken as drawn. */
   noise: FloatArray[] | null = null;
+  /** The traced optimiser while a step's tail runs (step-tail.ts): its step() there was the trace's, and is skipped once. */
+  skipStep: Optimizer | null = null;
   /** Told of each optimizer.step() the script runs itself, before it steps (a GAN's other model's step). */
   onOptimizerStep: ((opt: Optimizer) => void) | null = null;
   /** Told of each backward() the script runs itself (a GAN's step runs all but its last): the loss and the call's range. */
@@ -210,6 +212,7 @@ export class Torch {
     this.stopAtBackward = false;
     this.noise = null;
     this.onOptimizerStep = null;
+    this.skipStep = null;
     this.functionals = new Map();
     this.losses = [];
     this.refusedBackward = new WeakMap();

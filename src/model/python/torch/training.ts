@@ -232,6 +232,10 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
         // PyTorch calls the closure (with autograd on) for the loss and its gradients, then steps.
         const loss = a.closure === null ? null : torch.interp.call(a.closure, [], null, r);
         const engine = state(a.self).use.engine;
+        if (engine === torch.skipStep) {
+          torch.skipStep = null;
+          return loss;
+        }
         torch.onOptimizerStep?.(engine);
         noGrad(() => engine.step());
         return loss;
