@@ -9,6 +9,7 @@ import type { DType, FloatArray } from '../../engine/dtype';
 import type { Loss } from '../../engine/nn';
 import type * as enn from '../../engine/nn';
 import * as F from '../../engine/functional';
+import { InplaceModificationError } from '../../engine/autograd';
 import type { GradientClip, Optimizer } from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
 import { buildLoss, buildOptimizer } from '../build';
@@ -530,7 +531,8 @@ function modelFrom(
       const type = obj ? (layerTypeOfObj(obj) ?? obj.cls.name) : (m?.constructor.name ?? '');
       return site ? { type, created: site.created, callee: site.callee, applied: site.applied } : null;
     },
-    explain: explainError,
+    // The trace's own backward() of the step's loss is the script's last one: the engine's refusal there is at its line.
+    explain: (e) => explainError(e) ?? (e instanceof InplaceModificationError && loop ? diag('error', 'python/raises', `the model fails here: RuntimeError: ${e.message}`, loop.backward.r) : null),
     torch,
     rebindBatch: rebind,
     fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt, loop), g),

@@ -136,4 +136,39 @@ describe('Python front end: a GAN step (several backward calls, two optimisers)'
     assert.ok(r.analysis!.trace.steps.every((s) => s.losses === undefined));
     assert.match(formatNormTable(r.analysis!.trace), /step\s+loss\s+0\.weight/);
   });
+
+  it('a generator\'s backward through a discriminator its step has changed in place (softmax_gan\'s retain_graph form) fails at that backward, as in PyTorch', async () => {
+    // PyTorch 1.13 on this script: "RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation".
+    const text = `import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+G = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+D = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+opt_G = torch.optim.Adam(G.parameters(), lr=0.01)
+opt_D = torch.optim.Adam(D.parameters(), lr=0.01)
+real = torch.randn(16, 2)
+for i in range(3):
+    opt_G.zero_grad()
+    opt_D.zero_grad()
+    d_real = D(real)
+    d_fake = D(G(torch.randn(16, 3)))
+    Z = torch.sum(torch.exp(-d_real)) + torch.sum(torch.exp(-d_fake))
+    d_loss = torch.mean(d_real) + torch.log(Z)
+    d_loss.backward(retain_graph=True)
+    opt_D.step()
+    g_loss = torch.mean(d_real) + torch.mean(d_fake) + torch.log(Z)
+    g_loss.backward()
+    opt_G.step()
+`;
+    const r = await trace(text, 2);
+    assert.equal(r.diagnostics.length, 1);
+    const d = r.diagnostics[0];
+    assert.equal(d.severity, 'error');
+    assert.match(d.message, /^the model fails here: RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation/);
+    assert.equal(at(text, d.range), 'g_loss.backward()');
+    // Stepped after the generator's backward instead, nothing is changed in place: traced.
+    const fine = await trace(text.replace('    opt_D.step()\n', '').replace('    opt_G.step()\n', '    opt_G.step()\n    opt_D.step()\n'), 2);
+    assert.deepEqual(fine.diagnostics, []);
+  });
 });
