@@ -14,7 +14,7 @@ import { ModuleObj, type Torch } from './torch/runtime';
 import type { OptimizerUse } from './torch/training';
 
 export interface TrainedTogether {
-  /** A container holding each model under its variable's name, in the order their optimisers were made. */
+  /** A container holding each model under its variable's name, in the order their optimisers (then they) were made. */
   engine: enn.Module;
   models: ModuleObj[];
   /** Starts watching a step's own optimizer.step() calls; returns what they applied, read after the step. */
@@ -39,7 +39,8 @@ export function trainedTogether(torch: Torch, loop: TrainingLoop, names: readonl
   };
   const others = [...named.keys()].filter((m) => m !== root && optimiserOf(m) >= 0 && torch.optimizers[optimiserOf(m)] !== traced);
   if (!others.length) return null;
-  const models = [root, ...others].sort((a, b) => optimiserOf(a) - optimiserOf(b));
+  // Models one optimiser trains together (an autoencoder's encoder and decoder) in the order they were made.
+  const models = [root, ...others].sort((a, b) => optimiserOf(a) - optimiserOf(b) || torch.allModules.indexOf(a) - torch.allModules.indexOf(b));
   const engine = new enn.Sequential(models.map((m) => [named.get(m)!, m.engine] as [string, enn.Module]));
   const otherParams = new Set(others.flatMap((m) => m.engine.parameters()));
   const watch = () => {
