@@ -2,12 +2,13 @@
  * The part of NumPy training scripts lean on beside torch (PyTorch-GAN's `np.prod(img_shape)` and
  * `Tensor(np.random.normal(0, 1, (batch, latent_dim)))`): `prod` and numpy.random's draws. An
  * array is a float64 (or int64) tensor, which is what torch.Tensor/from_numpy read it as; every
- * other name of numpy is opaque (a partial mirror), followed until the model needs it.
+ * other name of numpy is opaque as before (a partial mirror), followed until the model needs it.
  */
 import * as F from '../../../engine/functional';
 import type { TensorDType } from '../../../engine/dtype';
 import type { Tensor } from '../../../engine/tensor';
 import type { Range } from '../ast';
+import { moduleMember, opaqueModule } from '../interpreter';
 import { native } from '../native';
 import { isInt, PyList, PyModule, PyTuple, toBigInt, Value } from '../values';
 import { given } from './draws';
@@ -19,9 +20,12 @@ const INT: TensorDType = 'int64';
 
 export function numpyModule(torch: Torch): PyModule {
   const np = new PyModule('numpy');
-  np.partial = true;
   const random = new PyModule('numpy.random');
-  random.partial = true;
+  // The rest of numpy is as opaque as an unmirrored module's members (can't follow at the call).
+  for (const m of [np, random]) {
+    m.partial = true;
+    m.missing = (name, r) => moduleMember(opaqueModule(m.name, r), name, r);
+  }
   const set = (m: PyModule, sig: string, fn: Parameters<typeof native>[1]) => m.dict.set(sig.slice(0, sig.indexOf('(')), native(sig, fn));
   // size=None draws one Python float; else an array of that shape (an int or a tuple).
   const shapeOf = (size: Value, r: Range): number[] | null => (size === null ? null : torch.ints(size, r));
