@@ -521,6 +521,7 @@ function modelFrom(
         loss: { ...lossSpecOf(torch.losses[torch.losses.length - 1], dataRange), ...(loop?.sequence && torch.optimizers.length > 1 ? { onOtherModel: true as const } : {}) },
         optimizer: optimizerSpecOf(opt, torch.clips[0]),
         trace: settings,
+        ...(together ? { severalModels: true as const } : {}),
       }),
     sites: (path) => {
       const m = engine.namedModules().find(([p]) => p === path)?.[1] ?? [...torch.functionals.values()].find((f) => f.module.path === path)?.module;

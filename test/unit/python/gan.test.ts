@@ -171,4 +171,40 @@ for i in range(3):
     const fine = await trace(text.replace('    opt_D.step()\n', '').replace('    opt_G.step()\n', '    opt_G.step()\n    opt_D.step()\n'), 2);
     assert.deepEqual(fine.diagnostics, []);
   });
+
+  it('depth ratios are judged within each model: a generator whose gradient vanishes is measured against its own last layer, not the discriminator\'s', async () => {
+    // PyTorch-GAN's order: the generator's step first, so the discriminator's layers are the last applied.
+    const text = `import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+generator = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+discriminator = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+nn.init.normal_(generator[2].weight, std=1e-9)
+adversarial_loss = nn.BCELoss()
+optimizer_G = torch.optim.Adam(generator.parameters(), lr=2e-4)
+optimizer_D = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
+points = torch.randn(64, 2)
+for i in range(0, 64, 16):
+    valid = torch.ones(16, 1)
+    fake = torch.zeros(16, 1)
+    optimizer_G.zero_grad()
+    gen = generator(torch.randn(16, 4))
+    g_loss = adversarial_loss(discriminator(gen), valid)
+    g_loss.backward()
+    optimizer_G.step()
+    optimizer_D.zero_grad()
+    d_loss = (adversarial_loss(discriminator(points[i:i + 16]), valid) + adversarial_loss(discriminator(gen.detach()), fake)) / 2
+    d_loss.backward()
+    optimizer_D.step()
+`;
+    const r = await trace(text, 3);
+    assert.deepEqual(r.diagnostics, []);
+    const f = r.analysis!.findings.find((x) => x.rule === 'vanishing-gradient');
+    assert.ok(f, `no vanishing finding: ${r.analysis!.findings.map((x) => x.rule).join(', ')}`);
+    assert.match(f.message, /generator\.0/);
+    const notes = (f.related ?? []).map((x) => x.message).join(' | ');
+    assert.match(notes, /the last weight layer, Linear generator\.2/);
+    assert.doesNotMatch(notes, /discriminator/);
+  });
 });
