@@ -168,6 +168,17 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.rel.toExponential(2)}`);
   });
 
+  it('began_k.py: state the step updates after its backward (BEGAN\'s k, read by the next d_loss) carries over as in the script: every optimiser step\'s gradients equal PyTorch\'s', async () => {
+    const steps = 4;
+    const run = torchRun('began_k.py', steps);
+    const text = readFileSync(join(DIR, 'began_k.py'), 'utf8');
+    const worst = check('began_k.py', await ours('began_k.py', text, steps, run), run);
+    // Without the update, k stays 0 and the discriminator's later gradients part from PyTorch's.
+    const frozen = await ours('began_k.py', text.replace('    k = k + lambda_k * diff.item()\n', ''), steps, run);
+    assert.notDeepEqual(compareApplied(frozen.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
   it('two_losses.py: loss1.backward(retain_graph=True) then loss2.backward() step on the sum of both gradients, as in PyTorch', async () => {
     const steps = 4;
     const run = torchRun('two_losses.py', steps);
