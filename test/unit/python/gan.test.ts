@@ -207,4 +207,32 @@ for i in range(0, 64, 16):
     assert.match(notes, /the last weight layer, Linear generator\.2/);
     assert.doesNotMatch(notes, /discriminator/);
   });
+
+  it('a step\'s tail that updates state the step reads runs as the script does, and its error is PyTorch\'s at its line (BEGAN\'s `.data[0]` of a 0-dim loss)', async () => {
+    const text = `import torch
+import torch.nn as nn
+
+net = nn.Linear(2, 1)
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+x = torch.randn(8, 2)
+k = 0.0
+for i in range(5):
+    opt.zero_grad()
+    loss = net(x).pow(2).mean() + k
+    loss.backward()
+    opt.step()
+    k = k + 1.0
+`;
+    // k carries over: each step's loss is 1 more than without it, less what the step trained away.
+    const r = await trace(text, 3);
+    assert.deepEqual(r.diagnostics, []);
+    const losses = r.analysis!.trace.steps.map((s) => s.loss);
+    assert.ok(losses[1] > losses[0] + 0.5 && losses[2] > losses[1] + 0.5, losses.join(', '));
+    // PyTorch 1.13: "IndexError: invalid index of a 0-dim tensor. Use \`tensor.item()\` ...".
+    const broken = text + '    M = loss.data[0]\n';
+    const b = await trace(broken, 3);
+    assert.equal(b.diagnostics.length, 1);
+    assert.match(b.diagnostics[0].message, /IndexError: invalid index of a 0-dim tensor/);
+    assert.equal(at(broken, b.diagnostics[0].range), 'loss.data[0]');
+  });
 });
