@@ -162,6 +162,12 @@ export interface ModelSpec {
   loss: LossSpec;
   optimizer: OptimizerSpec;
   trace: TraceSettings;
+  /**
+   * The root's children are separate models, each trained by its own optimiser (a GAN's generator
+   * and discriminator): the rules that compare a network's first and last weight layers judge each
+   * model apart.
+   */
+  severalModels?: true;
 }
 
 export interface SpecDiagnostic {

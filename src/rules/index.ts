@@ -48,6 +48,9 @@ export interface CheckInput {
   customOps?: CustomOpUse[];
 }
 
+/** The rules that compare a network's early layers with its last weight layer. */
+const ACROSS_DEPTH = new Set<RuleId>(['vanishing-gradient', 'exploding-gradient']);
+
 /** Runs every rule that is not switched off and returns the findings ranked, fixes as intents. */
 export function checkTrace(input: CheckInput): RuleFinding[] {
   const config = input.config ?? DEFAULT_CONFIG;
@@ -55,7 +58,9 @@ export function checkTrace(input: CheckInput): RuleFinding[] {
   const findings: RuleFinding[] = [];
   for (const id of RULE_IDS) {
     if (config.severity[id] === 'off') continue;
-    findings.push(...withSeverity(RULES[id].check(ctx), config));
+    // A GAN's generator and discriminator are two networks: depth ratios are measured within each.
+    const each = input.spec.severalModels && ACROSS_DEPTH.has(id) ? input.spec.model.children.map((model) => ({ ...ctx, spec: { ...input.spec, model } })) : [ctx];
+    for (const c of each) findings.push(...withSeverity(RULES[id].check(c), config));
   }
   return rankFindings(findings, layerOrder(input.spec));
 }

@@ -45,6 +45,12 @@ export interface TraceOptions {
 /** The memory limit's default (src/limits.ts), for callers that give none. */
 export const DEFAULT_MEMORY_LIMIT = memoryLimitBytes(DEFAULT_LIMITS);
 
+/** What another optimiser's step in the user's step applied to one parameter. */
+export interface SteppedParam {
+  grad: FloatArray | null;
+  before: FloatArray;
+}
+
 /** A built model with its loss, optimiser and batch: one training setup, whoever built the model. */
 export interface Session {
   built: BuiltModel;
@@ -58,6 +64,14 @@ export interface Session {
   step?: () => Tensor;
   /** The losses of every backward() the last `step` made, when it made several (read after its backward). */
   stepLosses?: () => NamedLoss[] | null;
+  /**
+   * Parameters another optimiser stepped during the last `step` (a GAN's other model, stepped by the
+   * script's own `optimizer_G.step()`): the gradient that step applied and the weights before it.
+   * Their records read these, not the gradients left after the step's last backward().
+   */
+  steppedInStep?: () => ReadonlyMap<Tensor, SteppedParam> | null;
+  /** Runs once a step is recorded: the rest of the user's step after its optimiser step, when it changes the next step (a WGAN's weight clipping). */
+  afterStep?: () => void;
   /**
    * Set when the trace built the module itself from a spec (no user code ran, nothing outside the
    * trace holds a tensor of a step): each step's forward intermediates then go back to the buffer
@@ -345,10 +359,14 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
       const grads = built.params.map((p) => p.grad);
       at.phase = 'step';
       built.optimizer.step();
+      const elsewhere = session.steppedInStep?.();
       const record: StepRecord = {
         step,
         loss,
-        params: built.params.map((p, i) => paramStep(grads[i], before[i], p.data, p.shape)),
+        params: built.params.map((p, i) => {
+          const o = elsewhere?.get(p);
+          return o ? paramStep(o.grad, o.before, p.data, p.shape) : paramStep(grads[i], before[i], p.data, p.shape);
+        }),
         activations: activationSteps(instrument.activations, unitAxis),
         outputs: layerOutputs(instrument.outputs),
         flow: layerFlow(instrument.flow),
@@ -359,6 +377,7 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
       const clip = built.optimizer.lastClip;
       if (built.optimizer.clip && clip) record.clip = { ...clip };
       trace.steps.push(record);
+      session.afterStep?.();
       if (instrument.firstNonFinite && !trace.firstNonFinite) trace.firstNonFinite = { step, ...instrument.firstNonFinite } as NonFiniteEvent;
       // The step is recorded: its graph is dead (the loss was read as a number), so the next step reuses its arrays.
       if (scope) releaseStep(scope, lossTensor, survivors(record));

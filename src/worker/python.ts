@@ -257,7 +257,7 @@ export function analysePythonNow(job: PythonJob): PythonResult {
     analysis.findings = adaptFindings(analysis.findings, model);
     return { read, diagnostics, analysis };
   } catch (e) {
-    const d = explainError(e);
+    const d = model.explain(e);
     if (!d) throw e;
     diagnostics.push(d);
     return { read, diagnostics, analysis: null };

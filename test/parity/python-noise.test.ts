@@ -52,6 +52,8 @@ function modelOf(model: PythonModel, params: readonly Tensor[]) {
 interface Ours {
   applied: Applied[];
   losses: (number[] | number)[];
+  /** The trace's gradient norm of each parameter at each step, by the trace's parameter names. */
+  norms: Record<string, number>[];
 }
 
 /**
@@ -80,7 +82,11 @@ async function ours(name: string, text: string, steps: number, run: TorchRun, no
   });
   assert.deepEqual(result.diagnostics, []);
   const trace = result.analysis!.trace;
-  return { applied, losses: trace.steps.map((s) => (s.losses ? s.losses.map((l) => l.value) : s.loss)) };
+  return {
+    applied,
+    losses: trace.steps.map((s) => (s.losses ? s.losses.map((l) => l.value) : s.loss)),
+    norms: trace.steps.map((s) => Object.fromEntries(s.params.map((p, i) => [trace.params[i].name, p.gradNorm]))),
+  };
 }
 
 /** Every optimiser step's gradients against PyTorch's; the failures, and the worst error in `worst`. */
@@ -123,6 +129,54 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     const other = await ours('tiny_gan.py', realOnly, steps, run);
     assert.notDeepEqual(compareApplied(other.applied, run.steps, { rel: 0, where: '' }), []);
     console.log(`      worst relative error over ${steps} iterations (${run.steps.length} optimiser steps) against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('np_gan.py (PyTorch-GAN\'s form: NumPy noise into FloatTensor, Variable labels, G then D): both models traced, each parameter\'s traced gradient norm is that of the gradient its optimiser applied in PyTorch', async () => {
+    const steps = 3;
+    const run = torchRun('np_gan.py', steps);
+    const text = readFileSync(join(DIR, 'np_gan.py'), 'utf8');
+    const mine = await ours('np_gan.py', text, steps, run);
+    const worst = check('np_gan.py', mine, run);
+    // optimizer_G is made first: the generator's parameters, then the discriminator's, each under its variable's name.
+    const prefix = ['generator', 'discriminator'];
+    const failures: string[] = [];
+    for (let k = 0; k < steps; k++) {
+      for (const [o, name] of prefix.entries()) {
+        const applied = run.steps.filter((s) => s.optimizer === o)[k];
+        for (const [n, g] of Object.entries(applied.grads)) {
+          failures.push(...compare(`step ${k} ${name}.${n} norm`, [mine.norms[k][`${name}.${n}`]], [Math.hypot(...g)], 'float64', { rel: 0, where: '' }));
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+    // PyTorch's NumPy draws are what make them agree: the engine's own noise parts the gradients.
+    const own = await ours('np_gan.py', text, steps, run, run.noise.slice(0, 1));
+    assert.notDeepEqual(compareApplied(own.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${steps} iterations (${run.steps.length} optimiser steps) against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('clipped_wgan.py: what follows the critic\'s step (its weight clipping, the generator\'s step every n_critic iterations) runs as the script runs it: every optimiser step\'s gradients equal PyTorch\'s', async () => {
+    // PyTorch stops at the generator's 3rd step: the critic has then stepped 5 times (n_critic = 2).
+    const run = torchRun('clipped_wgan.py', 3);
+    const text = readFileSync(join(DIR, 'clipped_wgan.py'), 'utf8');
+    const mine = await ours('clipped_wgan.py', text, 5, run);
+    const worst: Worst = { rel: 0, where: '' };
+    assert.deepEqual(compareApplied(mine.applied, run.steps, worst), []);
+    // Without the clipping the critic's later gradients part from PyTorch's.
+    const unclipped = await ours('clipped_wgan.py', text.replace('p.data.clamp_(-clip_value, clip_value)', 'pass'), 5, run);
+    assert.notDeepEqual(compareApplied(unclipped.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.rel.toExponential(2)}`);
+  });
+
+  it('began_k.py: state the step updates after its backward (BEGAN\'s k, read by the next d_loss) carries over as in the script: every optimiser step\'s gradients equal PyTorch\'s', async () => {
+    const steps = 4;
+    const run = torchRun('began_k.py', steps);
+    const text = readFileSync(join(DIR, 'began_k.py'), 'utf8');
+    const worst = check('began_k.py', await ours('began_k.py', text, steps, run), run);
+    // Without the update, k stays 0 and the discriminator's later gradients part from PyTorch's.
+    const frozen = await ours('began_k.py', text.replace('    k = k + lambda_k * diff.item()\n', ''), steps, run);
+    assert.notDeepEqual(compareApplied(frozen.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.toExponential(2)}`);
   });
 
   it('two_losses.py: loss1.backward(retain_graph=True) then loss2.backward() step on the sum of both gradients, as in PyTorch', async () => {

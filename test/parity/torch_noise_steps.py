@@ -2,8 +2,11 @@
 PyTorch's side of the step parity for scripts that draw noise in their step or make several
 backward() calls in it (a GAN's discriminator and generator, a VAE's `torch.randn_like(std)`): the
 file runs as its author runs it (torch 1.13, float64) and the harness records
-- every torch.randn / randn_like / rand / rand_like call's values, in call order: Gradient Lens is
-  given them (PythonOptions.noise), so both sides draw the same noise;
+- every torch.randn / randn_like / rand / rand_like call's values and every numpy.random draw
+  (normal, uniform, random, randint), in call order: Gradient Lens is given them
+  (PythonOptions.noise), so both sides draw the same noise;
+- torch.FloatTensor is torch.DoubleTensor (the run is in float64, as Gradient Lens's FloatTensor is
+  the run's float type);
 - at the first backward(), the state_dict of each optimiser's model (the weights PyTorch initialised);
 - at every optimizer.step(), the gradients its parameters hold (what the step applies), by the
   model's parameter names;
@@ -17,6 +20,7 @@ import json
 import os
 import sys
 
+import numpy
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +28,7 @@ from torch_python import Captured, run_until_captured, smallest_model, tensor_js
 
 torch.set_num_threads(1)
 DRAWS = ["randn", "randn_like", "rand", "rand_like"]
+NUMPY_DRAWS = ["normal", "uniform", "random", "randint"]
 
 
 def main():
@@ -40,7 +45,7 @@ def main():
     def drawing(fn):
         def draw(*args, **kwargs):
             t = fn(*args, **kwargs)
-            out["noise"].append(t.detach().flatten().tolist())
+            out["noise"].append(t.detach().flatten().tolist() if isinstance(t, torch.Tensor) else numpy.asarray(t, dtype=float).flatten().tolist())
             return t
         return draw
 
@@ -74,6 +79,9 @@ def main():
     torch.Tensor.backward = watched_backward
     for name, fn in saved.items():
         setattr(torch, name, drawing(fn))
+    for name in NUMPY_DRAWS:
+        setattr(numpy.random, name, drawing(getattr(numpy.random, name)))
+    torch.FloatTensor = torch.DoubleTensor
     run_until_captured(request["file"])
     json.dump(out, sys.stdout)
 

@@ -33,6 +33,7 @@ import type { ChartTheme } from '../charts/theme';
 import { completeTraceMessage, type FindingView, type TraceMessage } from '../../src/protocol';
 import { formatNumber, h } from '../shared/dom';
 import { runFacts } from '../shared/run-facts';
+import { namedLosses } from '../shared/step-losses';
 import { onThemeChange, vscodeChartTheme } from '../shared/theme';
 import { connect } from '../shared/vscode-api';
 
@@ -146,7 +147,7 @@ function toolbar(msg: TraceMessage): HTMLElement {
         `${msg.quick ? 'quick trace' : 'full trace'}: ${t.steps.length} step${t.steps.length === 1 ? '' : 's'}`,
         `batch ${t.batchSize}`,
         `${t.optimizer.type} lr ${t.optimizer.lr}`,
-        last ? `final loss ${formatNumber(last.loss)}` : null,
+        last ? `final ${namedLosses(last).map((l) => `${l.name} ${formatNumber(l.value)}`).join(', ')}` : null,
         `${Math.round(t.durationMs)} ms`,
       ].filter((f): f is string => f !== null);
   const png = h('vscode-button', { id: 'export-png', icon: 'file-media', secondary: true, title: 'Save the charts as a PNG image' }, 'Export PNG');

@@ -17,6 +17,7 @@ import {
 } from '../charts';
 import { formatNumber, h } from '../shared/dom';
 import { runFacts } from '../shared/run-facts';
+import { lossSeries } from '../shared/step-losses';
 import { HEALTH_WORD, paramTable } from './table';
 
 const SEVERITY_GLYPH: Record<ReportFinding['severity'], string> = { error: '×', warning: '!', info: 'i' };
@@ -72,9 +73,8 @@ function header(data: ReportData): HTMLElement {
           ? counts.filter((c) => c.n > 0).map((c) => h('span', { class: `pill ${c.s}` }, plural(c.n, c.s)))
           : [h('span', { class: 'pill ok' }, 'no findings')]),
       ),
-      first && last
-        ? h('div', { class: 'loss' }, 'loss ', h('b', {}, formatNumber(first.loss)), ' → ', h('b', {}, formatNumber(last.loss)))
-        : null,
+      // One line per backward's loss when a step makes several (a GAN's d_loss and g_loss).
+      ...(first && last ? lossSeries(first, last).map((l) => h('div', { class: 'loss' }, `${l.name} `, h('b', {}, formatNumber(l.from)), ' → ', h('b', {}, formatNumber(l.to)))) : []),
     ),
   );
 }

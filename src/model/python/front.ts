@@ -9,6 +9,7 @@ import type { DType, FloatArray } from '../../engine/dtype';
 import type { Loss } from '../../engine/nn';
 import type * as enn from '../../engine/nn';
 import * as F from '../../engine/functional';
+import { InplaceModificationError } from '../../engine/autograd';
 import type { GradientClip, Optimizer } from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
 import { buildLoss, buildOptimizer } from '../build';
@@ -27,6 +28,9 @@ import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
+import { trainedTogether, type TrainedTogether } from './several-models';
+import { runTail } from './step-tail';
+import type { SteppedParam } from '../../trace/run';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
@@ -109,6 +113,8 @@ export interface PythonTraining {
   dtype: DType;
   step: () => Tensor;
   stepLosses?: () => StepLoss[] | null;
+  steppedInStep?: () => ReadonlyMap<Tensor, SteppedParam> | null;
+  afterStep?: () => void;
 }
 
 export interface PythonModel {
@@ -494,13 +500,16 @@ function modelFrom(
   rebind: (input: Tensor, target: Tensor) => void,
   dataRange: SourceRange,
   loop: TrainingLoop | null,
+  together: TrainedTogether | null = null,
 ): PythonModel {
-  const engine = root.engine;
+  const engine = together?.engine ?? root.engine;
   // PyTorch names a tied weight by its first registration; the engine's setPath may have renamed it.
   for (const [name, t] of engine.namedParameters()) t.name = name;
   const params = engine.parameters();
-  const cause = torch.taintOfModel(root);
-  if (cause) throw cause;
+  for (const m of together?.models ?? [root]) {
+    const cause = torch.taintOfModel(m);
+    if (cause) throw cause;
+  }
   const layers = engine.namedModules().slice(1).map(([path, m]) => ({ path, type: torch.moduleObjs.get(m)?.cls.name ?? m.constructor.name }));
   const settings: TraceSettings = { steps, batchSize: first.input.shape[0] ?? 1, seed: opts.seed ?? 0, dtype: opts.dtype ?? 'float32', range: null };
   const placeholderLoss = LOSSES.MSELoss.build({ reduction: 'mean' });
@@ -520,6 +529,7 @@ function modelFrom(
         loss: { ...lossSpecOf(torch.losses[torch.losses.length - 1], dataRange), ...(loop?.sequence && torch.optimizers.length > 1 ? { onOtherModel: true as const } : {}) },
         optimizer: optimizerSpecOf(opt, torch.clips[0]),
         trace: settings,
+        ...(together ? { severalModels: true as const } : {}),
       }),
     sites: (path) => {
       const m = engine.namedModules().find(([p]) => p === path)?.[1] ?? [...torch.functionals.values()].find((f) => f.module.path === path)?.module;
@@ -530,7 +540,8 @@ function modelFrom(
       const type = obj ? (layerTypeOfObj(obj) ?? obj.cls.name) : (m?.constructor.name ?? '');
       return site ? { type, created: site.created, callee: site.callee, applied: site.applied } : null;
     },
-    explain: explainError,
+    // The trace's own backward() of the step's loss is the script's last one: the engine's refusal there is at its line.
+    explain: (e) => explainError(e) ?? (e instanceof InplaceModificationError && loop ? diag('error', 'python/raises', `the model fails here: RuntimeError: ${e.message}`, loop.backward.r) : null),
     torch,
     rebindBatch: rebind,
     fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt, loop), g),
@@ -579,6 +590,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
+  // A GAN's models each with its own optimiser are traced together, under their variable names.
+  const together = loop.sequence ? trainedTogether(torch, loop, calledNames(loop), root, opt) : null;
   if (loop.sequence) placeOtherModels(torch, loop, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;
@@ -600,6 +613,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     const seen: StepLoss[] = [];
     // backward(gradient) on a tensor of several values has no one loss to show.
     if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop.sequence!, r), value: t.size === 1 ? t.item() : NaN });
+    stepped = together ? together.watch() : null;
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
@@ -610,9 +624,11 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     } finally {
       interp.overrides = null;
       torch.onBackward = null;
+      torch.onOptimizerStep = null;
     }
   };
   let losses: StepLoss[] | null = null;
+  let stepped: ReadonlyMap<Tensor, SteppedParam> | null = null;
   const own = { input: found.input?.dtype, target: found.target?.dtype };
   const rebind = (given: Tensor, givenTarget: Tensor) => {
     if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
@@ -622,8 +638,10 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     first.input = input;
     first.target = target;
   };
-  const model = modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop);
+  const model = modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop, together);
   model.training.stepLosses = () => losses;
+  model.training.steppedInStep = () => stepped;
+  model.training.afterStep = () => runTail(torch, runner, opt.engine);
   return model;
 }
 

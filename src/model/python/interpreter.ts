@@ -1530,7 +1530,7 @@ function isObserver(o: PyOpaque): boolean {
 }
 
 /** `np.load` from an opaque module: a construct of its own, where it is written. */
-function moduleMember(mod: PyOpaque, name: string, r: Range): PyOpaque {
+export function moduleMember(mod: PyOpaque, name: string, r: Range): PyOpaque {
   const modName = (mod as PyOpaque & { moduleName?: string }).moduleName ?? '?';
   const o = new PyOpaque(`${modName}.${name}`, r);
   MODULE_MEMBERS.add(o);

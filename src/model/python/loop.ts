@@ -275,6 +275,8 @@ export class LoopStep {
   readonly accumulation: Extract<Stmt, { k: 'if' }> | null;
   /** What runs between backward() and that `if` to count what it tests. */
   private readonly counters: readonly Stmt[];
+  /** The statements after the last step's backward call, innermost block first (step-tail.ts). */
+  tail: Stmt[][] = [];
 
   constructor(
     private readonly interp: Interpreter,
@@ -311,6 +313,7 @@ export class LoopStep {
 
   /** Runs the body to the backward call and returns the tensor it was called on. */
   lossOf(): Value {
+    this.tail = [];
     const found = this.run(this.loop.stmt.body);
     if (found === undefined) {
       throw new CantFollow(new PyOpaque('a training step that did not reach loss.backward()', this.loop.backward.r), this.loop.stmt.r);
@@ -349,28 +352,38 @@ export class LoopStep {
   private run(stmts: readonly Stmt[]): Value | undefined {
     const scope = this.loop.scope;
     const { closure, stepCall } = this.loop;
-    for (const s of stmts) {
+    for (let i = 0; i < stmts.length; i++) {
+      const s = stmts[i];
       const b = this.loop.sequence ? (makes(s, this.loop.backward) ? this.loop.backward : null) : backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null) ?? (stepCall && makes(s, stepCall.call) ? stepCall.call : null);
       if (!b) {
         this.interp.exec(s, scope);
         continue;
       }
-      if (s.k === 'expr' && s.e === b) return this.reach(b);
-      switch (s.k) {
-        case 'if': {
-          const t = this.interp.eval(s.test, scope);
-          if (t instanceof PyOpaque) throw new CantFollow(t, s.test.r);
-          return this.run(this.interp.truthy(t, s.test.r) ? s.body : s.orelse);
-        }
-        case 'with':
-        case 'try':
-          return this.run(nestedBlocks(s)[0]);
-        default:
-          // `loss.backward()` inside a larger expression, or after another statement form: evaluate up to it.
-          return this.reach(b);
-      }
+      // What follows the backward call, from the innermost block out: the step's tail.
+      const found = this.reachIn(s, b);
+      this.tail.push(stmts.slice(i + 1));
+      return found;
     }
     return undefined;
+  }
+
+  /** Runs statement `s` up to the backward call `b` it holds and returns the loss. */
+  private reachIn(s: Stmt, b: Extract<Expr, { k: 'call' }>): Value | undefined {
+    const scope = this.loop.scope;
+    if (s.k === 'expr' && s.e === b) return this.reach(b);
+    switch (s.k) {
+      case 'if': {
+        const t = this.interp.eval(s.test, scope);
+        if (t instanceof PyOpaque) throw new CantFollow(t, s.test.r);
+        return this.run(this.interp.truthy(t, s.test.r) ? s.body : s.orelse);
+      }
+      case 'with':
+      case 'try':
+        return this.run(nestedBlocks(s)[0]);
+      default:
+        // `loss.backward()` inside a larger expression, or after another statement form: evaluate up to it.
+        return this.reach(b);
+    }
   }
 
   /** The loss at the backward call `b`: its receiver, or what the closure handed to the optimiser's step calls backward on. */

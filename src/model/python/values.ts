@@ -411,10 +411,17 @@ export class PyModule extends PyObj {
     super();
   }
 
+  /**
+   * A partial mirror's stand-in for a name it lacks, when it should behave as the member of a module
+   * not mirrored at all (numpy's: `np.load(...)` can't be followed at the call, as before numpy had
+   * a mirror); unset: an opaque value at the name.
+   */
+  missing?: (name: string, r: Range) => Value;
   /** A member as Python reads it: its value, an opaque one for a name a partial mirror lacks, or undefined. */
   member(name: string, r: Range): Value | undefined {
     const v = this.dict.get(name);
     if (v !== undefined || !this.partial || name.startsWith('__')) return v;
+    if (this.missing) return this.missing(name, r);
     return new PyOpaque(`${this.name}.${name}`, r);
   }
   get type(): PyClass {

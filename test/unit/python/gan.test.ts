@@ -1,9 +1,9 @@
 /**
  * A training step with several backward() calls, as a GAN's (pytorch/examples' dcgan): the
  * discriminator on a real and a fake batch, its step, then the generator through the discriminator.
- * One traced step is the whole iteration; the traced model is the one the last backward trains (the
- * generator), so its findings are possible; each backward's loss is recorded under its variable's
- * name. Gradient parity with PyTorch: test/parity/python-noise.test.ts.
+ * One traced step is the whole iteration; both models are traced under their variable names (each
+ * with its own optimiser), so findings can land on either's layers; each backward's loss is recorded
+ * under its variable's name. Gradient parity with PyTorch: test/parity/python-noise.test.ts.
  */
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult } from '../../../src/worker/python';
@@ -15,13 +15,13 @@ async function trace(text: string, steps = 6): Promise<PythonResult> {
 }
 
 /** A GAN on 2-D points in the DCGAN example's form; `lastG` is the generator's output layer(s). */
-const gan = (lastG: string, initG = '') => `import torch
+const gan = (lastG: string, initG = '', lastD = 'nn.Sigmoid()') => `import torch
 import torch.nn as nn
 
 torch.manual_seed(0)
 nz = 4
 netG = nn.Sequential(nn.Linear(nz, 16), nn.ReLU(), ${lastG})
-netD = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+netD = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), ${lastD})
 ${initG}criterion = nn.BCELoss()
 optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
 optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -52,14 +52,16 @@ for i in range(0, 64, 16):
 describe('Python front end: a GAN step (several backward calls, two optimisers)', () => {
   before(ready);
 
-  it('traces the generator over whole iterations, each backward\'s loss named by its variable; a healthy GAN stays silent', async () => {
+  it('traces both models over whole iterations under their variable names, each backward\'s loss named by its variable; a healthy GAN stays silent', async () => {
     const text = gan('nn.Linear(16, 2)');
     const r = await trace(text, 4);
     assert.deepEqual(r.diagnostics, []);
     const t = r.analysis!.trace;
     assert.equal(t.steps.length, 4);
-    // The generator's parameters: its first layer takes the noise (nz = 4 inputs).
-    assert.deepEqual(t.params.map((p) => p.shape), [[16, 4], [16], [2, 16], [2]]);
+    // Both models, in the order their optimisers were made (optimizerD first).
+    const names = ['netD.0.weight', 'netD.0.bias', 'netD.2.weight', 'netD.2.bias', 'netG.0.weight', 'netG.0.bias', 'netG.2.weight', 'netG.2.bias'];
+    assert.deepEqual(t.params.map((p) => p.name), names);
+    assert.deepEqual(t.params.map((p) => p.shape), [[16, 2], [16], [1, 16], [1], [16, 4], [16], [2, 16], [2]]);
     for (const s of t.steps) {
       assert.deepEqual(s.losses?.map((l) => l.name), ['errD_real', 'errD_fake', 'errG']);
       assert.equal(s.loss, s.losses![2].value);
@@ -68,7 +70,39 @@ describe('Python front end: a GAN step (several backward calls, two optimisers)'
     // BCELoss scores the discriminator's Sigmoid, not the generator's Linear: no loss finding on G.
     assert.deepEqual(r.analysis!.findings.map((f) => f.rule), []);
     const table = formatNormTable(t);
-    assert.match(table, /step\s+errD_real\s+errD_fake\s+errG\s+0\.weight/);
+    assert.match(table, /step\s+errD_real\s+errD_fake\s+errG\s+netD\.0\.weight/);
+  });
+
+  it('a discriminator ending in a saturated Sigmoid (huge init) gets the finding on its own line', async () => {
+    const text = gan('nn.Linear(16, 2)', 'nn.init.normal_(netD[2].weight, std=40.0)\n');
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics, []);
+    const f = r.analysis!.findings.find((x) => x.rule === 'saturated-activation');
+    assert.ok(f, `no saturation finding: ${r.analysis!.findings.map((x) => x.rule).join(', ')}`);
+    assert.equal(at(text, f.range), 'nn.Sigmoid()');
+    assert.ok(text.slice(0, f.range.start).endsWith('netD = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), '));
+  });
+
+  it('the discriminator\'s records are of the gradient its own optimizer.step() applied, not what the generator\'s backward added after', async () => {
+    const text = gan('nn.Linear(16, 2)');
+    const applied: number[][] = [];
+    const r = await analysePython({
+      text,
+      fileName: 'gan.py',
+      steps: 3,
+      onRead: (model) => {
+        const d = model.torch.optimizers[0].engine;
+        const step = d.step.bind(d);
+        d.step = () => {
+          applied.push(d.params.map((p) => Math.hypot(...p.grad!)));
+          step();
+        };
+      },
+    });
+    assert.deepEqual(r.diagnostics, []);
+    const t = r.analysis!.trace;
+    assert.equal(applied.length, 3);
+    t.steps.forEach((s, k) => s.params.slice(0, 4).forEach((p, i) => assert.ok(Math.abs(p.gradNorm - applied[k][i]) <= 1e-6 * applied[k][i], `step ${k} ${t.params[i].name}: ${p.gradNorm} vs ${applied[k][i]}`)));
   });
 
   it('a generator ending in a saturated Sigmoid (huge init) gets the finding on its own line', async () => {
@@ -101,5 +135,104 @@ describe('Python front end: a GAN step (several backward calls, two optimisers)'
     assert.deepEqual(r.diagnostics, []);
     assert.ok(r.analysis!.trace.steps.every((s) => s.losses === undefined));
     assert.match(formatNormTable(r.analysis!.trace), /step\s+loss\s+0\.weight/);
+  });
+
+  it('a generator\'s backward through a discriminator its step has changed in place (softmax_gan\'s retain_graph form) fails at that backward, as in PyTorch', async () => {
+    // PyTorch 1.13 on this script: "RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation".
+    const text = `import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+G = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+D = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+opt_G = torch.optim.Adam(G.parameters(), lr=0.01)
+opt_D = torch.optim.Adam(D.parameters(), lr=0.01)
+real = torch.randn(16, 2)
+for i in range(3):
+    opt_G.zero_grad()
+    opt_D.zero_grad()
+    d_real = D(real)
+    d_fake = D(G(torch.randn(16, 3)))
+    Z = torch.sum(torch.exp(-d_real)) + torch.sum(torch.exp(-d_fake))
+    d_loss = torch.mean(d_real) + torch.log(Z)
+    d_loss.backward(retain_graph=True)
+    opt_D.step()
+    g_loss = torch.mean(d_real) + torch.mean(d_fake) + torch.log(Z)
+    g_loss.backward()
+    opt_G.step()
+`;
+    const r = await trace(text, 2);
+    assert.equal(r.diagnostics.length, 1);
+    const d = r.diagnostics[0];
+    assert.equal(d.severity, 'error');
+    assert.match(d.message, /^the model fails here: RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation/);
+    assert.equal(at(text, d.range), 'g_loss.backward()');
+    // Stepped after the generator's backward instead, nothing is changed in place: traced.
+    const fine = await trace(text.replace('    opt_D.step()\n', '').replace('    opt_G.step()\n', '    opt_G.step()\n    opt_D.step()\n'), 2);
+    assert.deepEqual(fine.diagnostics, []);
+  });
+
+  it('depth ratios are judged within each model: a generator whose gradient vanishes is measured against its own last layer, not the discriminator\'s', async () => {
+    // PyTorch-GAN's order: the generator's step first, so the discriminator's layers are the last applied.
+    const text = `import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+generator = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+discriminator = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+nn.init.normal_(generator[2].weight, std=1e-9)
+adversarial_loss = nn.BCELoss()
+optimizer_G = torch.optim.Adam(generator.parameters(), lr=2e-4)
+optimizer_D = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
+points = torch.randn(64, 2)
+for i in range(0, 64, 16):
+    valid = torch.ones(16, 1)
+    fake = torch.zeros(16, 1)
+    optimizer_G.zero_grad()
+    gen = generator(torch.randn(16, 4))
+    g_loss = adversarial_loss(discriminator(gen), valid)
+    g_loss.backward()
+    optimizer_G.step()
+    optimizer_D.zero_grad()
+    d_loss = (adversarial_loss(discriminator(points[i:i + 16]), valid) + adversarial_loss(discriminator(gen.detach()), fake)) / 2
+    d_loss.backward()
+    optimizer_D.step()
+`;
+    const r = await trace(text, 3);
+    assert.deepEqual(r.diagnostics, []);
+    const f = r.analysis!.findings.find((x) => x.rule === 'vanishing-gradient');
+    assert.ok(f, `no vanishing finding: ${r.analysis!.findings.map((x) => x.rule).join(', ')}`);
+    assert.match(f.message, /generator\.0/);
+    const notes = (f.related ?? []).map((x) => x.message).join(' | ');
+    assert.match(notes, /the last weight layer, Linear generator\.2/);
+    assert.doesNotMatch(notes, /discriminator/);
+  });
+
+  it('a step\'s tail that updates state the step reads runs as the script does, and its error is PyTorch\'s at its line (BEGAN\'s `.data[0]` of a 0-dim loss)', async () => {
+    const text = `import torch
+import torch.nn as nn
+
+net = nn.Linear(2, 1)
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+x = torch.randn(8, 2)
+k = 0.0
+for i in range(5):
+    opt.zero_grad()
+    loss = net(x).pow(2).mean() + k
+    loss.backward()
+    opt.step()
+    k = k + 1.0
+`;
+    // k carries over: each step's loss is 1 more than without it, less what the step trained away.
+    const r = await trace(text, 3);
+    assert.deepEqual(r.diagnostics, []);
+    const losses = r.analysis!.trace.steps.map((s) => s.loss);
+    assert.ok(losses[1] > losses[0] + 0.5 && losses[2] > losses[1] + 0.5, losses.join(', '));
+    // PyTorch 1.13: "IndexError: invalid index of a 0-dim tensor. Use \`tensor.item()\` ...".
+    const broken = text + '    M = loss.data[0]\n';
+    const b = await trace(broken, 3);
+    assert.equal(b.diagnostics.length, 1);
+    assert.match(b.diagnostics[0].message, /IndexError: invalid index of a 0-dim tensor/);
+    assert.equal(at(broken, b.diagnostics[0].range), 'loss.data[0]');
   });
 });

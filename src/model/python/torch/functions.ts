@@ -5,7 +5,7 @@
  * loss the model trains with and where it is written.
  */
 import { isGradEnabled, setGradEnabled } from '../../../engine/context';
-import { alloc, type TensorDType } from '../../../engine/dtype';
+import type { TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
 import * as enn from '../../../engine/nn';
 import { Tensor } from '../../../engine/tensor';
@@ -21,7 +21,8 @@ import { lossReduction, lossWeight } from './training';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
 import { paddingOfString } from './layer-args';
-import { bernoulliDraw, fromPython, namedPair, norm } from './tensor';
+import { given } from './draws';
+import { bernoulliDraw, fromPython, namedPair, norm, toNested } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
 export interface LossUse {
@@ -61,19 +62,6 @@ const ACTIVATIONS: Record<string, LayerType> = {
 };
 
 /** 1-based line of an offset, for a functional layer's name. */
-/**
- * The next values the run was given for the script's draws (PythonOptions.noise: PyTorch's, from a
- * parity harness), as a tensor of the drawn shape; null when none are left (the run's generator draws).
- */
-function given(torch: Torch, shape: readonly number[], d: TensorDType): Tensor | null {
-  const next = torch.noise?.shift();
-  if (!next) return null;
-  const out = alloc(d, shape.reduce((a, b) => a * b, 1));
-  if (next.length !== out.length) throw new Error(`the given noise has ${next.length} values for a draw of shape [${shape.join(', ')}]`);
-  out.set(next);
-  return new Tensor(out, [...shape], false, d);
-}
-
 function moduleStem(path: string): string {
   return (path.split(/[\\/]/).pop() ?? '').replace(/\.py$/, '');
 }

@@ -15,11 +15,13 @@ import { makeAmp } from './amp';
 import { makeData } from './data';
 import { makeFunctions } from './functions';
 import { makeInit } from './init';
+import { numpyModule } from './numpy';
 import { makeModuleClasses } from './modules';
 import { makeAutogradFunction } from './autograd-function';
 import { mirrorModule, Torch } from './runtime';
 import { makeTensorClasses, UNSUPPORTED_DTYPES, TORCH_DTYPES } from './tensor';
 import { makeTraining } from './training';
+import { typedTensorClasses } from './typed-tensors';
 import { visionModels } from './vision-models';
 
 
@@ -72,7 +74,13 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
   // torchvision.models is Python (run for each run, as a user's module), not made by the bindings;
   // its submodules (`from torchvision.models.resnet import BasicBlock`) are the one module holding every model.
   const submodules = VISION_SUBMODULES.map((n) => [`torchvision.models.${n}`, (interp: Interpreter) => interp.importModule('torchvision.models', NOWHERE) as PyModule]);
-  return { ...Object.fromEntries(names.map((n) => [n, factory])), 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
+  // numpy draws from the run's generator (and its given noise): a module of the bindings, fresh each run.
+  const numpy: ModuleFactory = (interp, name) => {
+    const np = numpyModule(torch);
+    interp.modules.set('numpy.random', np.dict.get('random') as PyModule);
+    return name === 'numpy' ? np : (np.dict.get('random') as PyModule);
+  };
+  return { ...Object.fromEntries(names.map((n) => [n, factory])), numpy, 'numpy.random': numpy, 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
 }
 
 /** Makes the bindings' classes and functions (once per bindings) and the modules that publish them. */
@@ -105,7 +113,9 @@ function publish(torch: Torch): Map<string, PyModule> {
   const amp = makeAmp(torch);
   const cudaAmp = mirrorModule('torch.cuda.amp', { autocast: amp.cudaAutocast, GradScaler: amp.GradScaler });
   const torchAmp = mirrorModule('torch.amp', { autocast: amp.autocast, GradScaler: amp.GradScaler });
+  const typed = typedTensorClasses(torch);
   const cuda = mirrorModule('torch.cuda', {
+    ...typed,
     amp: cudaAmp,
     is_available: new PyBuiltin('is_available', () => false),
     device_count: new PyBuiltin('device_count', () => 0n),
@@ -149,8 +159,7 @@ function publish(torch: Torch): Map<string, PyModule> {
     pi: Math.PI,
     e: Math.E,
     __version__: '1.13.0',
-    FloatTensor: torch.Tensor,
-    LongTensor: torch.Tensor,
+    ...typed,
   });
   for (const x of [root, nn, F, nnInit, nnUtils, optim, scheduler, utils, utilsData, cuda, cudaAmp, torchAmp, jit, autograd]) m.set(x.name, x);
   for (const [name, x] of data.modules) m.set(name, x);

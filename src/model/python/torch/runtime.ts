@@ -11,6 +11,7 @@ import type { DType, FloatArray, TensorDType } from '../../../engine/dtype';
 import type * as enn from '../../../engine/nn';
 import { Rng } from '../../../engine/rng';
 import { markWritten, Tensor } from '../../../engine/tensor';
+import type { Optimizer } from '../../../engine/optim';
 import type { Expr, ModuleAst, Range } from '../ast';
 import { requireInt } from '../builtins';
 import { CantFollow, DtypeCast } from '../errors';
@@ -141,6 +142,10 @@ export class Torch {
   stopAtBackward = false;
   /** Given values for the script's randn/rand calls, in call order (PythonOptions.noise); taken as drawn. */
   noise: FloatArray[] | null = null;
+  /** The traced optimiser while a step's tail runs (step-tail.ts): its step() there was the trace's, and is skipped once. */
+  skipStep: Optimizer | null = null;
+  /** Told of each optimizer.step() the script runs itself, before it steps (a GAN's other model's step). */
+  onOptimizerStep: ((opt: Optimizer) => void) | null = null;
   /** Told of each backward() the script runs itself (a GAN's step runs all but its last): the loss and the call's range. */
   onBackward: ((loss: Tensor, r: Range) => void) | null = null;
   /** Functional activations' layers by call site. */
@@ -174,6 +179,8 @@ export class Torch {
   readonly dtypeObjs = new Map<TensorDType, DTypeObj>();
   /** Set by the classes' makers. */
   Tensor!: PyClass;
+  /** The legacy typed constructors (torch.FloatTensor, LongTensor, ...) and their dtype (null: the run's float type); typed-tensors.ts. */
+  readonly typedTensors = new Map<PyClass, TensorDType | null>();
   Parameter!: PyClass;
   Size!: PyClass;
   Module!: PyClass;
@@ -204,6 +211,8 @@ export class Torch {
     this.dropoutOff = false;
     this.stopAtBackward = false;
     this.noise = null;
+    this.onOptimizerStep = null;
+    this.skipStep = null;
     this.functionals = new Map();
     this.losses = [];
     this.refusedBackward = new WeakMap();
@@ -319,6 +328,8 @@ export class Torch {
     if (v instanceof DTypeObj) return v.dtype;
     if (v instanceof PyOpaque) throw new CantFollow(v, r);
     if (v instanceof PyClass) {
+      // `imgs.type(Tensor)` with `Tensor = torch.FloatTensor`.
+      if (this.typedTensors.has(v)) return this.typedTensors.get(v) ?? this.dtype;
       if (v.name === 'float') return 'float64';
       if (v.name === 'int') return 'int64';
       if (v.name === 'bool') return 'bool';

@@ -279,7 +279,12 @@ export function makeTensorClasses(torch: Torch): void {
         const t = (v as TensorObj).t;
         return F.sum(F.eq(t, torch.operand(item, r))).item() > 0;
       },
-      getitem: (v, key, r) => wrap(F.getItem((v as TensorObj).t, indexItems(torch, key, r))),
+      getitem: (v, key, r) => {
+        const t = (v as TensorObj).t;
+        // PyTorch's IndexError (BEGAN's `.data[0]` of a loss, written for PyTorch 0.3), not an engine failure.
+        if (t.rank === 0 && isInt(key) && typeof key !== 'boolean') return torch.interp.raise('IndexError', 'invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number', r);
+        return wrap(F.getItem(t, indexItems(torch, key, r)));
+      },
       setitem: (v, key, value, r) => {
         F.setItem((v as TensorObj).t, indexItems(torch, key, r), torch.operand(value, r));
       },

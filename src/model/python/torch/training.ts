@@ -231,7 +231,13 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
       native('step(self, closure=None)', (a, r) => {
         // PyTorch calls the closure (with autograd on) for the loss and its gradients, then steps.
         const loss = a.closure === null ? null : torch.interp.call(a.closure, [], null, r);
-        noGrad(() => state(a.self).use.engine.step());
+        const engine = state(a.self).use.engine;
+        if (engine === torch.skipStep) {
+          torch.skipStep = null;
+          return loss;
+        }
+        torch.onOptimizerStep?.(engine);
+        noGrad(() => engine.step());
         return loss;
       }, { method: true }),
     );
