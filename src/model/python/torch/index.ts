@@ -19,6 +19,7 @@ import { makeModuleClasses } from './modules';
 import { makeAutogradFunction } from './autograd-function';
 import { mirrorModule, Torch } from './runtime';
 import { makeTensorClasses, UNSUPPORTED_DTYPES, TORCH_DTYPES } from './tensor';
+import { legacyTensorTypes } from './legacy-types';
 import { makeTraining } from './training';
 import { visionModels } from './vision-models';
 
@@ -149,8 +150,7 @@ function publish(torch: Torch): Map<string, PyModule> {
     pi: Math.PI,
     e: Math.E,
     __version__: '1.13.0',
-    FloatTensor: torch.Tensor,
-    LongTensor: torch.Tensor,
+    ...legacyTensorTypes(torch),
   });
   for (const x of [root, nn, F, nnInit, nnUtils, optim, scheduler, utils, utilsData, cuda, cudaAmp, torchAmp, jit, autograd]) m.set(x.name, x);
   for (const [name, x] of data.modules) m.set(name, x);
