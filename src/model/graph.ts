@@ -5,6 +5,7 @@
  */
 
 import type { InitScheme } from './catalogue/inits';
+import { isLayerType } from './catalogue/layers';
 import type { LossType } from './catalogue/losses';
 import type { OptimizerType } from './catalogue/optimizers';
 import type { TextEdit } from './fixes';
@@ -200,6 +201,8 @@ export function layerAt(spec: ModelSpec, path: string): LayerNode | undefined {
 
 /** Every layer below `root`, depth-first in document order (a loop: specs can nest deeply). */
 export function layersBelow(root: LayerNode): LayerNode[] {
+  // A model that is one layer (`model = torch.nn.Linear(20, 1)`, as a script may train) is its own only layer.
+  if (!root.children.length && root.params.length && isLayerType(root.type)) return [root];
   const out: LayerNode[] = [];
   const stack = [...root.children].reverse();
   while (stack.length) {

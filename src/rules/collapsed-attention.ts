@@ -11,14 +11,14 @@ import { COLLAPSED_ROW_WEIGHT } from '../engine/sequence-stats';
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Fix, Rule, RuleFinding, Severity } from './types';
-import { findingAt, fix, mean } from './util';
+import { findingAt, fix, mean, layerName } from './util';
 import { percent, shortNumber } from '../numbers';
 
 function fixesFor(layer: LayerNode): Fix[] {
   const fixes: Fix[] = [];
   // pre-norm: the LayerNorm before attention keeps the scores' scale whatever the input's
   if (layer.args.norm_first === false) {
-    fixes.push(fix(`Normalise before attention: set norm_first: true on ${layer.type} ${layer.path}`, [{ kind: 'set-layer-args', layer: layer.path, args: { norm_first: true } }]));
+    fixes.push(fix(`Normalise before attention: set norm_first: true on ${layerName(layer)}`, [{ kind: 'set-layer-args', layer: layer.path, args: { norm_first: true } }]));
   }
   fixes.push(...defaultInitFix(layer, /proj_weight|proj\.weight/, 'xavier_uniform'));
   if (fixes.length) fixes[0].preferred = true;
@@ -67,7 +67,7 @@ export const collapsedAttention: Rule = {
     for (const e of byLayer.values()) {
       if (!e.collapsed) continue;
       const severity: Severity = 'warning';
-      const f = findingAt('collapsed-attention', severity, e.layer, `attention collapsed in ${e.layer.type} ${e.layer.path}: ${e.parts.join('; ')}`);
+      const f = findingAt('collapsed-attention', severity, e.layer, `attention collapsed in ${layerName(e.layer)}: ${e.parts.join('; ')}`);
       f.evidence.push(...e.evidence);
       f.fixes = fixesFor(e.layer);
       out.push(f);

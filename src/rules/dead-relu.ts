@@ -14,7 +14,7 @@
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { Fix, FixIntent, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationName, activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, lowerLearningRateFix, mean, weightLayers } from './util';
+import { activationName, activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, lowerLearningRateFix, mean, weightLayers, layerName } from './util';
 import { percent, shortNumber } from '../numbers';
 
 /** Whether units of the activation that ran `op` can die: its derivative is exactly zero on one side (ReLU). */
@@ -40,7 +40,7 @@ function fixesFor(ctx: RuleContext, layer: LayerNode, deadAtStart: boolean, died
   const isOutput = !!last && leafLayers(ctx.spec).findIndex((l) => l.path === layer.path) > leafLayers(ctx.spec).findIndex((l) => l.path === last.path);
   const fixes: Fix[] = [];
   if (isOutput) {
-    fixes.push(fix(`Remove the ${layer.type} after the output layer ${last.type} ${last.path}, so the model can predict values below zero`, [{ kind: 'remove-layer', layer: layer.path }]));
+    fixes.push(fix(`Remove the ${layer.type} after the output layer ${layerName(last)}, so the model can predict values below zero`, [{ kind: 'remove-layer', layer: layer.path }]));
   }
   fixes.push(fix(`Replace ${layer.type} with LeakyReLU (negative_slope 0.01), so negative inputs still pass a gradient`, [{ kind: 'replace-layer', layer: layer.path, with: 'LeakyReLU', args: {} }]));
   fixes[0].preferred = true;
@@ -52,7 +52,7 @@ function fixesFor(ctx: RuleContext, layer: LayerNode, deadAtStart: boolean, died
       weight: { scheme: 'kaiming_normal', args: { nonlinearity: 'relu' } },
     };
     if (feeder.params.some((p) => p.name === 'bias')) init.bias = { scheme: 'zeros', args: {} };
-    fixes.push(fix(`Initialise ${feeder.type} ${feeder.path} with He (kaiming_normal) weights and zero bias, so its outputs start centred at zero`, [{ kind: 'set-init', layer: feeder.path, init }]));
+    fixes.push(fix(`Initialise ${layerName(feeder)} with He (kaiming_normal) weights and zero bias, so its outputs start centred at zero`, [{ kind: 'set-init', layer: feeder.path, init }]));
   }
   if (diedInTraining && !isOutput) {
     const lr = lowerLearningRateFix(ctx, 'the units were alive at step 0 and died under the updates');
@@ -102,7 +102,7 @@ export const deadRelu: Rule = {
       );
       f.evidence.push({ label: 'dead share', values: e.share }, { label: 'input mean', values: e.inputMean });
       const feeder = feedingLayer(spec, layer);
-      if (feeder) f.related.push({ range: feeder.typeRange, message: `its inputs come from ${feeder.type} ${feeder.path}` });
+      if (feeder) f.related.push({ range: feeder.typeRange, message: `its inputs come from ${layerName(feeder)}` });
       f.fixes = fixesFor(ctx, layer, deadAtStart, diedInTraining);
       findings.push(f);
     }

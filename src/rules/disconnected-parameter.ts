@@ -9,7 +9,7 @@ import { traitsOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { StepRecord } from '../trace/types';
 import type { Fix, Rule, RuleFinding, Severity } from './types';
-import { findingAt, fix, layerByPath, leafLayers } from './util';
+import { findingAt, fix, layerByPath, leafLayers, layerName } from './util';
 import { shortNumber } from '../numbers';
 
 /** Layers whose zero gradient the saturation and dead-ReLU rules explain (they record activation statistics). */
@@ -38,11 +38,11 @@ function blocksOnEveryStep(steps: readonly StepRecord[], path: string, flushNorm
 function fixesFor(blocker: LayerNode): Fix[] {
   const traits = traitsOf(blocker.type);
   if (!traits.keepsShape) return [];
-  const fixes: Fix[] = [fix(`Remove ${blocker.type} ${blocker.path}`, [{ kind: 'remove-layer', layer: blocker.path }], true)];
+  const fixes: Fix[] = [fix(`Remove ${layerName(blocker)}`, [{ kind: 'remove-layer', layer: blocker.path }], true)];
   const unblock = traits.blocksGradient?.(blocker)?.unblock;
   if (unblock) {
     const set = Object.entries(unblock.args).map(([k, v]) => `${k} to ${String(v)}`).join(' and ');
-    fixes.push(fix(`Set ${blocker.type} ${blocker.path}'s ${set} (${unblock.note})`, [{ kind: 'set-layer-args', layer: blocker.path, args: unblock.args }]));
+    fixes.push(fix(`Set ${layerName(blocker)}'s ${set} (${unblock.note})`, [{ kind: 'set-layer-args', layer: blocker.path, args: unblock.args }]));
   }
   return fixes;
 }
@@ -92,7 +92,7 @@ export const disconnectedParameter: Rule = {
         'disconnected-parameter',
         severity,
         layer,
-        `no gradient reaches ${names.join(', ')} on any of ${steps.length} steps: no path from ${layer.type} ${layer.path} to the loss`,
+        `no gradient reaches ${names.join(', ')} on any of ${steps.length} steps: no path from ${layerName(layer)} to the loss`,
       );
       f.evidence.push({ label: 'reached', values: steps.map(() => 0) });
       findings.push(f);
@@ -101,7 +101,7 @@ export const disconnectedParameter: Rule = {
       const layer = layerByPath(spec, path);
       if (!layer) continue;
       const b = blocker.layer;
-      const reason = traitsOf(b.type).blocksGradient?.(b)?.why ?? `${b.type} ${b.path} passes no gradient back`;
+      const reason = traitsOf(b.type).blocksGradient?.(b)?.why ?? `${layerName(b)} passes no gradient back`;
       const arriving = blocker.arriving.reduce((x, y) => x + y, 0) / blocker.arriving.length;
       const f = findingAt(
         'disconnected-parameter',
@@ -110,7 +110,7 @@ export const disconnectedParameter: Rule = {
         `gradient of ${names.join(', ')} is exactly 0 on all ${steps.length} steps: ${reason} (gradient norm ${shortNumber(arriving)} at its output, 0 at its input)`,
       );
       if (b.path !== layer.path) f.related.push({ range: b.typeRange, message: `${reason}: no gradient passes back through it` });
-      f.evidence.push({ label: `gradient norm arriving at ${b.type} ${b.path}`, values: blocker.arriving });
+      f.evidence.push({ label: `gradient norm arriving at ${layerName(b)}`, values: blocker.arriving });
       f.fixes = fixesFor(b);
       findings.push(f);
     }

@@ -5,19 +5,7 @@
  */
 import type { LayerNode } from '../model/graph';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import {
-  activationAfter,
-  activationOf,
-  finiteStepsAndWeights,
-  findingAt,
-  initFor,
-  lowerLearningRateFix,
-  meanReductionFix,
-  median,
-  paramIndex,
-  paramName,
-  varianceKeepingInit,
-} from './util';
+import { activationAfter, activationOf, finiteStepsAndWeights, findingAt, initFor, lowerLearningRateFix, meanReductionFix, median, paramIndex, paramName, varianceKeepingInit, layerName } from './util';
 import { shortNumber } from '../numbers';
 import { optimizerDef } from '../model/catalogue';
 
@@ -45,7 +33,7 @@ function fixesFor(ctx: RuleContext, weights: readonly LayerNode[], fromInit: boo
   const large = fromInit ? oversizedInits(ctx, weights) : [];
   if (large.length) {
     fixes.push({
-      title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He) instead of the large init that multiplies the gradient at every layer`,
+      title: `Initialise ${large.length === 1 ? layerName(large[0]) : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He) instead of the large init that multiplies the gradient at every layer`,
       intents: large.map((l) => ({ kind: 'set-init', layer: l.path, init: { weight: initFor(ctx.spec, l) } })),
     });
   }
@@ -146,9 +134,9 @@ export const explodingGradient: Rule = {
         'exploding-gradient',
         severity,
         first,
-        `gradient explodes towards ${first.type} ${first.path}: its ‖∇W‖ = ${shortNumber(firstNorm)} is ${shortNumber(ratio)}× the last layer's ${shortNumber(lastNorm)} (${when})`,
+        `gradient explodes towards ${layerName(first)}: its ‖∇W‖ = ${shortNumber(firstNorm)} is ${shortNumber(ratio)}× the last layer's ${shortNumber(lastNorm)} (${when})`,
       );
-      f.related.push({ range: last.typeRange, message: `the last weight layer, ${last.type} ${last.path}: ‖∇W‖ = ${shortNumber(lastNorm)}` });
+      f.related.push({ range: last.typeRange, message: `the last weight layer, ${layerName(last)}: ‖∇W‖ = ${shortNumber(lastNorm)}` });
       f.evidence.push({ label: '‖∇W_first‖/‖∇W_last‖', values: ratios }, { label: `‖∇W‖ of ${first.path}`, values: firstNorms });
       // Large already at step 0: the weights as initialised multiply it.
       fromInit = ratios[0] > cfg.ratio;
@@ -160,12 +148,12 @@ export const explodingGradient: Rule = {
       grew = c.step > 0 && c.norm > 10 * start;
       // The step as the run numbers it (a training run records some steps only).
       const history = c.step > 0 ? `grew from ${shortNumber(start)} at step ${trace.steps[0].step} to ${shortNumber(c.norm)} at step ${trace.steps[c.step].step}` : `is ${shortNumber(c.norm)} at step ${trace.steps[0].step}`;
-      const largest = c.largestAt !== c.layer ? `; ${shortNumber(c.largest)} at ${c.largestAt.type} ${c.largestAt.path}` : '';
+      const largest = c.largestAt !== c.layer ? `; ${shortNumber(c.largest)} at ${layerName(c.largestAt)}` : '';
       f = findingAt(
         'exploding-gradient',
         severity,
         c.layer,
-        `gradient explodes at ${c.layer.type} ${c.layer.path}: its ‖∇W‖ ${history}, past the bound ${shortNumber(cfg.normBound)}${largest}`,
+        `gradient explodes at ${layerName(c.layer)}: its ‖∇W‖ ${history}, past the bound ${shortNumber(cfg.normBound)}${largest}`,
       );
       f.evidence.push({ label: `‖∇W‖ of ${c.layer.path}`, values: c.norms });
     }

@@ -10,7 +10,7 @@
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { findingAt, fix } from './util';
+import { findingAt, fix, layerName } from './util';
 import { shortNumber } from '../numbers';
 
 /** What a fix clips the total gradient norm to: the value the literature and most training loops use. */
@@ -88,7 +88,7 @@ export const gradientThroughTime: Rule = {
           'gradient-through-time',
           severity,
           t.layer,
-          `gradient explodes through time in ${t.layer.type} ${t.layer.path}: ‖∂loss/∂h‖ is${norms}${shortNumber(big.value)}× the last time step's (${when(big.atStart, n)}): each of the ${span} steps back multiplies it by about ${shortNumber(Math.pow(big.value, 1 / span))}`,
+          `gradient explodes through time in ${layerName(t.layer)}: ‖∂loss/∂h‖ is${norms}${shortNumber(big.value)}× the last time step's (${when(big.atStart, n)}): each of the ${span} steps back multiplies it by about ${shortNumber(Math.pow(big.value, 1 / span))}`,
         );
         f.evidence.push({ label: '‖∂loss/∂h_first‖/‖∂loss/∂h_last‖', values: t.largest });
         f.fixes = explodingFixes(ctx, t.layer);
@@ -100,7 +100,7 @@ export const gradientThroughTime: Rule = {
           'gradient-through-time',
           severity,
           t.layer,
-          `gradient vanishes through time in ${t.layer.type} ${t.layer.path}: ‖∂loss/∂h‖ at the first time step is ${shortNumber(small.value)}× the last step's (${when(small.atStart, n)}): the first of its ${t.steps} inputs barely reach the loss, so dependencies that long cannot be learned`,
+          `gradient vanishes through time in ${layerName(t.layer)}: ‖∂loss/∂h‖ at the first time step is ${shortNumber(small.value)}× the last step's (${when(small.atStart, n)}): the first of its ${t.steps} inputs barely reach the loss, so dependencies that long cannot be learned`,
         );
         f.evidence.push({ label: '‖∂loss/∂h_first‖/‖∂loss/∂h_last‖', values: t.smallest });
         f.fixes = vanishingFixes(t.layer);

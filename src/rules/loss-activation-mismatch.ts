@@ -14,9 +14,9 @@
  * Every share of targets is judged against `targetsOutOfRange` (1%).
  */
 import { LOSSES, traitsOf, type LayerType, type LossTraits, type LossType } from '../model/catalogue';
-import type { ArgValue, LayerNode } from '../model/graph';
+import type { ArgValue, Distribution, LayerNode } from '../model/graph';
 import type { Fix, FixIntent, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationOf, findingAt, fix, writtenLossArgs, leafLayers } from './util';
+import { activationOf, findingAt, fix, writtenLossArgs, leafLayers, layerName } from './util';
 import { percent, shortNumber } from '../numbers';
 
 /** The last layer that decides what kind of values reach the loss (Dropout, Identity and Flatten do not). */
@@ -145,7 +145,7 @@ function binaryTargetsProblem(ctx: RuleContext, last: LayerNode | undefined): Pr
     const classes = range.max + 1;
     // Class indices: one logit per class and cross-entropy over them.
     fixes.push(
-      fix(`Treat the labels 0–${range.max} as ${classes} classes: ${out.type} ${out.path} with ${classes} outputs${sigmoid ? `, no ${sigmoid.type}` : ''}, CrossEntropyLoss on class indices`, [
+      fix(`Treat the labels 0–${range.max} as ${classes} classes: ${layerName(out)} with ${classes} outputs${sigmoid ? `, no ${sigmoid.type}` : ''}, CrossEntropyLoss on class indices`, [
         { kind: 'set-loss', type: 'CrossEntropyLoss', args: lossArgs },
         { kind: 'set-layer-args', layer: out.path, args: { out_features: classes } },
         { kind: 'set-data', which: 'target', shape: [], distribution: { kind: 'classes', count: classes } },
@@ -182,8 +182,37 @@ function mostClamped(ctx: RuleContext, layer: LayerNode): { step: number; share:
   return most;
 }
 
+/**
+ * A softmax loss over one class: log_softmax of a single logit is 0 whatever the logit, so the loss
+ * is exactly 0 and no parameter gets a gradient (pytorch/examples' DDP tutorial series trains
+ * Linear(20, 1) with F.cross_entropy). Judged on what the trace measured, not the width alone: the
+ * loss must be 0 at every step.
+ */
+function singleClassProblem(ctx: RuleContext, last: LayerNode | undefined): Problem | null {
+  const { spec } = ctx;
+  const steps = ctx.trace.steps;
+  if ((LOSSES[spec.loss.type].traits as LossTraits).applies !== 'log_softmax' || !last || last.outShape?.[0] !== 1) return null;
+  if (!steps.length || steps.some((s) => s.loss !== 0)) return null;
+  const t = targetRange(ctx);
+  const binary = t !== null && t.min >= 0 && t.max <= 1;
+  const lossArgs = writtenLossArgs(ctx, (k) => k === 'reduction');
+  // A spec's class-index targets become one value per sample, as the new loss compares them.
+  const classes = spec.target.distribution?.kind === 'classes';
+  const targets = (distribution: Distribution): FixIntent[] => (classes ? [{ kind: 'set-data', which: 'target', shape: [1], distribution }] : []);
+  const regression = fix('Predict the value as a regression: MSELoss', [{ kind: 'set-loss', type: 'MSELoss', args: lossArgs }, ...targets({ kind: 'normal', mean: 0, std: 1 })]);
+  const logistic = fix('One logit for a binary target: BCEWithLogitsLoss', [{ kind: 'set-loss', type: 'BCEWithLogitsLoss', args: lossArgs }, ...targets({ kind: 'bernoulli', p: 0.5 })]);
+  return {
+    severity: 'error',
+    on: 'loss',
+    message: `${spec.loss.type} over 1 class: log_softmax of a single logit is always 0, so the loss is exactly 0 at all ${steps.length} traced steps and no parameter gets a gradient (${layerName(last)} has 1 output; a softmax loss needs one per class)`,
+    fixes: binary ? [{ ...logistic, preferred: true }, regression] : [{ ...regression, preferred: true }, logistic],
+  };
+}
+
 function problemsFor(ctx: RuleContext, last: LayerNode | undefined): Problem[] {
   const found: Problem[] = [];
+  const single = singleClassProblem(ctx, last);
+  if (single) return [single];
   const labels = binaryTargetsProblem(ctx, last);
   if (labels) found.push(labels);
   const p = activationProblem(ctx, last);
@@ -197,7 +226,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
   const takes = LOSSES[loss].traits as LossTraits;
   const act = activationOf(last);
   const removal = (l: LayerNode): FixIntent => ({ kind: 'remove-layer', layer: l.path });
-  const remove = (l: LayerNode, extra = ''): Fix => fix(`Remove ${l.type} ${l.path}${extra}`, [removal(l)]);
+  const remove = (l: LayerNode, extra = ''): Fix => fix(`Remove ${layerName(l)}${extra}`, [removal(l)]);
   // Only reduction carries over to another loss: the others' own arguments (HuberLoss's delta) do not apply.
   const replaceLoss = (type: LossType): FixIntent => ({ kind: 'set-loss', type, args: writtenLossArgs(ctx, (k) => k === 'reduction') });
   const swap = (l: LayerNode, type: LayerType, args: Record<string, ArgValue> = {}): FixIntent => ({ kind: 'replace-layer', layer: l.path, with: type, args });
@@ -298,7 +327,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
     return {
       severity: 'warning',
       on: last && act?.range ? last : 'loss',
-      message: `raw outputs of ${last ? `${last.type} ${last.path}` : 'the model'} into NLLLoss without LogSoftmax${raw}: the loss is unbounded below`,
+      message: `raw outputs of ${last ? `${layerName(last)}` : 'the model'} into NLLLoss without LogSoftmax${raw}: the loss is unbounded below`,
       fixes: [{ title: 'Use CrossEntropyLoss, which applies log_softmax to the outputs', intents: [replaceLoss('CrossEntropyLoss')], preferred: true }],
     };
   }
@@ -325,7 +354,7 @@ function activationProblem(ctx: RuleContext, last: LayerNode | undefined): Probl
     );
     fixes[0].preferred = true;
     const refused = ctx.trace.lossRejected;
-    const feeding = last ? `${last.type} ${last.path}` : 'the model';
+    const feeding = last ? `${layerName(last)}` : 'the model';
     if (refused) {
       // PyTorch raises here: the run stops at this step, so it is an error, on the layer that feeds the loss.
       return {
@@ -380,7 +409,7 @@ export const lossActivationMismatch: Rule = {
       let f: RuleFinding;
       if (p.on === 'loss') {
         f = { rule: 'loss-activation-mismatch', severity: p.severity, message: p.message, layer: '', range: spec.loss.typeRange, related: [], evidence: [], fixes: p.fixes };
-        if (last) f.related.push({ range: last.typeRange, message: `the model's last layer: ${last.type} ${last.path}` });
+        if (last) f.related.push({ range: last.typeRange, message: `the model's last layer: ${layerName(last)}` });
         f.related.push({ range: spec.target.range, message: 'the targets' });
       } else {
         f = findingAt('loss-activation-mismatch', p.severity, p.on, p.message);

@@ -8,7 +8,7 @@ import type { LayerNode, LossSpec } from '../model/graph';
 import type { NonFiniteEvent, StepRecord } from '../trace/types';
 import { oversizedInits } from './exploding-gradient';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, weightLayers } from './util';
+import { findingAt, initFor, layerByPath, leafLayers, lowerLearningRateFix, meanReductionFix, weightLayers, layerName } from './util';
 import { percent, shortNumber } from '../numbers';
 
 /** Weights this many times their initial norm were blown up by the updates. */
@@ -55,7 +55,7 @@ function initFixes(ctx: RuleContext): Fix[] {
   if (!large.length) return [];
   return [
     {
-      title: `Initialise ${large.length === 1 ? `${large[0].type} ${large[0].path}` : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He): the large init grows the values past float32's range`,
+      title: `Initialise ${large.length === 1 ? layerName(large[0]) : `the ${large.length} weight layers`} for the activation after ${large.length === 1 ? 'it' : 'each'} (xavier/He): the large init grows the values past float32's range`,
       intents: large.map((l) => ({ kind: 'set-init', layer: l.path, init: { weight: initFor(ctx.spec, l) } })),
     },
   ];
@@ -120,7 +120,7 @@ function runEvent(ctx: RuleContext, ev: NonFiniteEvent, severity: Severity): Rul
   if (ev.op === 'input') {
     const layer = (ev.layer !== null ? layerByPath(spec, ev.layer) : undefined) ?? leafLayers(spec)[0];
     if (!layer) return null;
-    return findingAt('non-finite', severity, layer, `the batch holds ${what(ev.nan, ev.inf)} ${where}: ${layer.type} ${layer.path} received ${ev.nan + ev.inf} non-finite values from the data, no module produced them`);
+    return findingAt('non-finite', severity, layer, `the batch holds ${what(ev.nan, ev.inf)} ${where}: ${layerName(layer)} received ${ev.nan + ev.inf} non-finite values from the data, no module produced them`);
   }
   if (ev.op === 'loss' && ev.layer === null) {
     const how = ev.recorded === false
@@ -175,7 +175,7 @@ export const nonFinite: Rule = {
       } else {
         layer = (ev.layer !== null ? layerByPath(spec, ev.layer) : undefined) ?? leafLayers(spec)[0];
         if (!layer) return [];
-        f = findingAt('non-finite', severity, layer, `${grad} ${verb} in ${layer.type} ${layer.path} at step ${ev.step}${onRank(ctx, ev)}, ${pass}: ${inputs}`);
+        f = findingAt('non-finite', severity, layer, `${grad} ${verb} in ${layerName(layer)} at step ${ev.step}${onRank(ctx, ev)}, ${pass}: ${inputs}`);
       }
       f.evidence.push({ label: 'loss', values: trace.steps.map((s) => s.loss) });
       f.fixes = opFixes(ctx, ev);
@@ -192,7 +192,7 @@ export const nonFinite: Rule = {
         message,
         layer: '',
         range: spec.optimizer.typeRange,
-        related: owner ? [{ range: owner.typeRange, message: `${p.name} belongs to ${owner.type} ${owner.path}` }] : [],
+        related: owner ? [{ range: owner.typeRange, message: `${p.name} belongs to ${layerName(owner)}` }] : [],
         evidence: [{ label: `update/weight ratio of ${p.name}`, values: trace.steps.map((s) => s.params[bad.index].updateRatio) }],
         fixes,
       };

@@ -33,7 +33,7 @@ import { traitsOf } from '../model/catalogue';
 import type { LayerNode, SourceRange } from '../model/graph';
 import type { LayerOutputStep, Trace } from '../trace/types';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, perStep, varianceKeepingInit, weightParams, type VarianceKeepingInit } from './util';
+import { activationOf, consumersOf, findingAt, fix, hasDataFlow, lastStep, leafLayers, paramIndex, paramName, perStep, varianceKeepingInit, weightParams, type VarianceKeepingInit, layerName } from './util';
 import { percent, shortNumber } from '../numbers';
 
 /** The activation after a weight (none for a layer without one, or the model's output). */
@@ -144,7 +144,7 @@ function fixFor(layer: LayerNode, f: Follower, shape: number[]): Fix {
   const args = Object.entries(rec.args)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? shortNumber(v) : v}`)
     .join(', ');
-  return fix(`Initialise ${layer.type} ${layer.path}'s weight with ${rec.scheme}${args ? `(${args})` : ''} (std ${shortNumber(rec.std)})`, [{ kind: 'set-init', layer: layer.path, init: { weight: { scheme: rec.scheme, args: rec.args } } }], true);
+  return fix(`Initialise ${layerName(layer)}'s weight with ${rec.scheme}${args ? `(${args})` : ''} (std ${shortNumber(rec.std)})`, [{ kind: 'set-init', layer: layer.path, init: { weight: { scheme: rec.scheme, args: rec.args } } }], true);
 }
 
 /** Root mean square of a layer output (or the batch input) as the trace summarises it. */
@@ -224,8 +224,8 @@ export const poorInitialisation: Rule = {
           severity,
           layer,
           stillSymmetric
-            ? `weight of ${layer.type} ${layer.path} starts constant (every entry ${shortNumber(mean)}) and its ${rows} ${units} are still copies of one another after ${steps} step${steps === 1 ? '' : 's'} (${apart}): the updates do not break the symmetry`
-            : `weight of ${layer.type} ${layer.path} starts constant (every entry ${shortNumber(mean)}), but the updates make its ${rows} ${units} differ (after ${steps} steps ${apart}): the symmetry breaks, so this is only a hint`,
+            ? `weight of ${layerName(layer)} starts constant (every entry ${shortNumber(mean)}) and its ${rows} ${units} are still copies of one another after ${steps} step${steps === 1 ? '' : 's'} (${apart}): the updates do not break the symmetry`
+            : `weight of ${layerName(layer)} starts constant (every entry ${shortNumber(mean)}), but the updates make its ${rows} ${units} differ (after ${steps} steps ${apart}): the symmetry breaks, so this is only a hint`,
         );
         f.evidence.push({ label: 'row spread', values: perStep(trace, index, (p) => p.rowSpread ?? NaN) });
         const written = writtenInit(layer);
@@ -247,7 +247,7 @@ export const poorInitialisation: Rule = {
         const written = writtenInit(layer);
         const measured = written ? `${scaleName(std, mean)} as measured (written: ${written.text})` : scaleName(std, mean);
         const stated =
-          `weight of ${layer.type} ${layer.path} starts at ${measured}, expected about ${shortNumber(rec.std)} (${rec.name} for ${followerName(fol)}): ` +
+          `weight of ${layerName(layer)} starts at ${measured}, expected about ${shortNumber(rec.std)} (${rec.name} for ${followerName(fol)}): ` +
           (variance > 0 ? `variance ${shortNumber(off)}× too ${tooLarge ? 'large' : 'small'}` : `every entry ${shortNumber(mean)}`);
         let effect: string;
         let warn: boolean;

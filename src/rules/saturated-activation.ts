@@ -11,7 +11,7 @@
 import { activationLayerOf } from '../model/catalogue';
 import type { LayerNode } from '../model/graph';
 import type { Fix, Rule, RuleContext, RuleFinding, Severity } from './types';
-import { activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, mean, paramIndex, paramName, varianceKeepingInit } from './util';
+import { activationOf, feedingLayer, findingAt, fix, layerByPath, leafLayers, mean, paramIndex, paramName, varianceKeepingInit, layerName } from './util';
 import { percent, shortNumber } from '../numbers';
 
 /** Inputs whose root mean square is above this are on a raw scale: a variance-keeping first layer saturates on them. */
@@ -55,7 +55,7 @@ function fixesFor(ctx: RuleContext, layer: LayerNode, op: string, inputStd: numb
     // Offered only when the weights, not the data, are what pushes the units out: then re-initialising fixes it.
     if (std > 2 * xavier.std) {
       fixes.push(
-        fix(`Initialise ${feeder.type} ${feeder.path}'s weight with ${xavier.scheme} (std ${shortNumber(xavier.std)} instead of ${shortNumber(std)})`, [
+        fix(`Initialise ${layerName(feeder)}'s weight with ${xavier.scheme} (std ${shortNumber(xavier.std)} instead of ${shortNumber(std)})`, [
           { kind: 'set-init', layer: feeder.path, init: { weight: { scheme: xavier.scheme, args: xavier.args } } },
         ]),
       );
@@ -116,7 +116,7 @@ export const saturatedActivation: Rule = {
       );
       f.evidence.push({ label: 'saturated share', values: e.share }, { label: 'input std', values: e.std });
       const feeder = feedingLayer(spec, layer);
-      if (feeder) f.related.push({ range: feeder.typeRange, message: `its inputs come from ${feeder.type} ${feeder.path}` });
+      if (feeder) f.related.push({ range: feeder.typeRange, message: `its inputs come from ${layerName(feeder)}` });
       f.fixes = fixesFor(ctx, layer, e.op, mean(e.std));
       findings.push(f);
     }

@@ -7,7 +7,7 @@
 import type { LayerNode } from '../model/graph';
 import { defaultInitFix, finiteSteps, RECURRENT_DEFAULT, specLayerOf, when, worstOfStartAndMedian } from './sequence-util';
 import type { Rule, RuleFinding, Severity } from './types';
-import { findingAt, mean } from './util';
+import { findingAt, mean, layerName } from './util';
 import { percent } from '../numbers';
 
 const GATE_NAMES = { sigmoid: 'sigmoid gate', tanh: 'tanh candidate' } as const;
@@ -50,7 +50,7 @@ export const saturatedGates: Rule = {
         'saturated-gates',
         severity,
         layer,
-        `${layer.type} ${layer.path}'s gates are saturated: ${parts.join(' and ')} pass less than 1% of their peak derivative, so little gradient flows through them`,
+        `${layerName(layer)}'s gates are saturated: ${parts.join(' and ')} pass less than 1% of their peak derivative, so little gradient flows through them`,
       );
       for (const k of judged) f.evidence.push({ label: `saturated ${GATE_NAMES[k.kind]} share`, values: k.series });
       // resetting a written init to PyTorch's default is the fix to offer first

@@ -3,7 +3,7 @@ import { traitsOf } from '../model/catalogue';
 import type { LayerNode, ModelSpec } from '../model/graph';
 import type { StepRecord } from '../trace/types';
 import type { Fix } from './types';
-import { fix, layersInOrder, median } from './util';
+import { fix, layersInOrder, median, layerName } from './util';
 
 /**
  * The spec layer an op ran in: the deepest layer whose path is the module's or a prefix of it (the
@@ -51,7 +51,7 @@ export function defaultInitFix(layer: LayerNode, which: RegExp, theDefault: stri
   if (!written.length) return [];
   return [
     fix(
-      `Initialise ${layer.type} ${layer.path}'s ${written.join(', ')} with PyTorch's default (${theDefault})`,
+      `Initialise ${layerName(layer)}'s ${written.join(', ')} with PyTorch's default (${theDefault})`,
       [{ kind: 'set-init', layer: layer.path, init: Object.fromEntries(written.map((p) => [p, { scheme: 'default', args: {} }])) }],
       preferred,
     ),

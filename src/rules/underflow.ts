@@ -7,7 +7,7 @@ import type { LayerNode } from '../model/graph';
 import type { LayerFlowStep, StepRecord } from '../trace/types';
 import type { Rule, RuleFinding, Severity } from './types';
 import { gradientFlowFixes } from './vanishing-gradient';
-import { finiteStepsAndWeights, findingAt, layerByPath, leafLayers, mean, paramIndex, paramName } from './util';
+import { finiteStepsAndWeights, findingAt, layerByPath, leafLayers, mean, paramIndex, paramName, layerName } from './util';
 import { percent, shortNumber } from '../numbers';
 
 const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
@@ -77,7 +77,7 @@ export const underflow: Rule = {
     const firstFlush = [...hits].reverse().find((h) => h.at)?.at;
     const flushNote = (at: LayerFlowStep | undefined) => {
       const where = at && layerByPath(spec, at.layer);
-      return where && at ? `; it fell to ${shortNumber(at.outputGradNorm)} at ${where.type} ${where.path}'s output` : '';
+      return where && at ? `; it fell to ${shortNumber(at.outputGradNorm)} at ${layerName(where)}'s output` : '';
     };
     let more = '';
     if (before.length) {
@@ -88,15 +88,15 @@ export const underflow: Rule = {
     }
     let message: string;
     if (hit.flushedSteps && hit.at) {
-      message = `gradient flushed to zero at ${hit.layer.type} ${hit.layer.path}: every ∇W entry is exactly 0 on ${hit.flushedSteps} of ${trace.steps.length} steps though backward reaches it${flushNote(hit.at)}${more}`;
+      message = `gradient flushed to zero at ${layerName(hit.layer)}: every ∇W entry is exactly 0 on ${hit.flushedSteps} of ${trace.steps.length} steps though backward reaches it${flushNote(hit.at)}${more}`;
     } else {
-      message = `gradient underflows at ${hit.layer.type} ${hit.layer.path}: ${percent(hit.subnormal)} of its nonzero ∇W entries are float32 subnormals (below ${shortNumber(FLOAT32_MIN_NORMAL)})${more}`;
+      message = `gradient underflows at ${layerName(hit.layer)}: ${percent(hit.subnormal)} of its nonzero ∇W entries are float32 subnormals (below ${shortNumber(FLOAT32_MIN_NORMAL)})${more}`;
     }
     const f: RuleFinding = findingAt('underflow', severity, hit.layer, message);
     f.evidence.push({ label: 'subnormal share', values: hit.values });
     if (firstFlush) {
       const where = layerByPath(spec, firstFlush.layer);
-      if (where && where !== hit.layer) f.related.push({ range: where.typeRange, message: `the gradient entering ${where.type} ${where.path} was ${shortNumber(firstFlush.outputGradNorm)}, and nothing came out` });
+      if (where && where !== hit.layer) f.related.push({ range: where.typeRange, message: `the gradient entering ${layerName(where)} was ${shortNumber(firstFlush.outputGradNorm)}, and nothing came out` });
     }
     // The fix has to carry the gradient back to the earliest starved layer, not just to this one.
     f.fixes = gradientFlowFixes({ ...ctx, trace }, hits[0].layer, weights[weights.length - 1], weights);

@@ -18,6 +18,11 @@ export function layerByPath(spec: ModelSpec, path: string): LayerNode | undefine
   return layersInOrder(spec).find((l) => l.path === path);
 }
 
+/** A layer as messages name it: its type and path; a model that is one layer has no path, only its type. */
+export function layerName(l: { type: string; path: string }): string {
+  return l.path ? `${l.type} ${l.path}` : `${l.type} (the whole model)`;
+}
+
 /** The leaf layers (no containers such as Sequential) in forward order. */
 export function leafLayers(spec: ModelSpec): LayerNode[] {
   return layersInOrder(spec).filter((l) => !traitsOf(l.type).container);

@@ -44,6 +44,7 @@ import {
   finiteStepsAndWeights,
   findingAt,
   initFor,
+  layerName,
   leafLayers,
   paramIndex,
   paramName,
@@ -85,7 +86,7 @@ export function reluFix(ctx: RuleContext, saturating: readonly LayerNode[], from
     }
   }
   return {
-    title: `Replace the ${countByType(saturating)} layer${saturating.length > 1 ? 's' : ''} after ${from.type} ${from.path} with ReLU, and initialise the layers feeding them with He (kaiming_normal)`,
+    title: `Replace the ${countByType(saturating)} layer${saturating.length > 1 ? 's' : ''} after ${layerName(from)} with ReLU, and initialise the layers feeding them with He (kaiming_normal)`,
     intents,
   };
 }
@@ -112,7 +113,7 @@ export function gradientFlowFixes(ctx: RuleContext, layer: LayerNode, last: Laye
   // tanh and ReLU the variance-keeping init does.
   if (small.length && !saturating.some((l) => (activationOf(l)?.derivativePeak ?? 1) < 1)) {
     fixes.push({
-      title: `Initialise ${small.length === 1 ? `${small[0].type} ${small[0].path}` : `the ${small.length} weight layers`} for the activation after ${small.length === 1 ? 'it' : 'each'} (xavier/He) instead of the small init that shrinks the gradient`,
+      title: `Initialise ${small.length === 1 ? layerName(small[0]) : `the ${small.length} weight layers`} for the activation after ${small.length === 1 ? 'it' : 'each'} (xavier/He) instead of the small init that shrinks the gradient`,
       intents: small.map((l) => ({ kind: 'set-init', layer: l.path, init: { weight: initFor(ctx.spec, l) } })),
     });
   }
@@ -224,11 +225,11 @@ export const vanishingGradient: Rule = {
     const lastNorm = lastNorms[own.j];
     const message =
       at.by === 'ratio'
-        ? `gradient vanishes at ${layer.type} ${layer.path} ${when}: its ‖∇W‖ = ${shortNumber(at.norm)} is ${shortNumber(at.ratio)} of the last layer's ${shortNumber(lastNorm)}${via}${often}${more}`
-        : `gradient vanishes at ${layer.type} ${layer.path} ${when}: mean |∇W| = ${shortNumber(at.meanAbs)}, ‖∇W‖ = ${shortNumber(at.norm)}${via}${more}`;
+        ? `gradient vanishes at ${layerName(layer)} ${when}: its ‖∇W‖ = ${shortNumber(at.norm)} is ${shortNumber(at.ratio)} of the last layer's ${shortNumber(lastNorm)}${via}${often}${more}`
+        : `gradient vanishes at ${layerName(layer)} ${when}: mean |∇W| = ${shortNumber(at.meanAbs)}, ‖∇W‖ = ${shortNumber(at.norm)}${via}${more}`;
     const f = findingAt('vanishing-gradient', severity, layer, message);
     f.evidence.push({ label: '‖∇W‖', values: trace.steps.map((s) => s.params[indices[at.k]].gradNorm) }, { label: 'ratio to the last layer', values: ratiosOf(at.k) });
-    f.related.push({ range: last.typeRange, message: `the last weight layer, ${last.type} ${last.path}: ‖∇W‖ = ${shortNumber(lastNorm)} at step ${step}` });
+    f.related.push({ range: last.typeRange, message: `the last weight layer, ${layerName(last)}: ‖∇W‖ = ${shortNumber(lastNorm)} at step ${step}` });
     // The fix has to carry the gradient back to the earliest starved layer, not just to this one.
     f.fixes = gradientFlowFixes({ ...ctx, trace }, earlierOnes[0] ?? layer, last, weights);
     return [f];
@@ -252,7 +253,7 @@ function convergedFinding(ctx: RuleContext, trace: Trace, weights: readonly Laye
     'vanishing-gradient',
     severity,
     first,
-    `gradients are small because the loss is ${final === 0 ? 'down to 0' : shortNumber(final)}: the model has fit this batch (the loss fell from ${shortNumber(c.initialLoss)} at step ${c.initialStep} to ${shortNumber(c.loss)} at step ${c.step}), not a vanishing gradient; mean |∇W| of ${first.type} ${first.path} is below ${shortNumber(ctx.config.vanishingGradient.meanAbs)} on ${small.length} of the ${after.length} steps after that`,
+    `gradients are small because the loss is ${final === 0 ? 'down to 0' : shortNumber(final)}: the model has fit this batch (the loss fell from ${shortNumber(c.initialLoss)} at step ${c.initialStep} to ${shortNumber(c.loss)} at step ${c.step}), not a vanishing gradient; mean |∇W| of ${layerName(first)} is below ${shortNumber(ctx.config.vanishingGradient.meanAbs)} on ${small.length} of the ${after.length} steps after that`,
   );
   f.evidence.push({ label: 'loss', values: trace.steps.map((s) => s.loss) }, { label: 'mean |∇W|', values: trace.steps.map((s) => s.params[i].gradMeanAbs) });
   return [f];

@@ -762,7 +762,7 @@ function callerArg(loop: TrainingLoop, e: Expr): Expr {
   if (!step || e.k !== 'name') return e;
   const { def, call } = step;
   if (call.args.some((a) => a.kind === 'star' || a.kind === 'dstar')) return e;
-  const positional = def.params.filter((p) => p.kind === 'posonly' || p.kind === 'pos');
+  const positional = def.params.filter((p) => p.kind === 'posonly' || p.kind === 'pos').slice(step.method ? 1 : 0);
   const kw = call.args.find((a) => a.kind === 'kw' && a.name === e.id);
   if (kw) return kw.value;
   const at = positional.findIndex((p) => p.name === e.id);

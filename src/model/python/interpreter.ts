@@ -1181,6 +1181,25 @@ export class Interpreter {
 
   private callBuiltin(fn: PyBuiltin, args: Value[], kwargs: Kwargs | null, r: Range): Value {
     try {
+      return this.builtinResult(fn, args, kwargs, r);
+    } catch (e) {
+      // What a built-in raises on a value something not followed may have changed (a list a loop
+      // over an opaque range never filled: torch.stack([])) is that thing's doing, not the script's error.
+      const cause = e instanceof PyRaise ? this.taintOfArgs(args, kwargs) : undefined;
+      throw cause ?? e;
+    }
+  }
+
+  private taintOfArgs(args: Value[], kwargs: Kwargs | null): CantFollow | undefined {
+    for (const a of [...args, ...(kwargs?.values() ?? [])]) {
+      const cause = typeof a === 'object' && a !== null ? this.taints.get(a) : undefined;
+      if (cause) return cause;
+    }
+    return undefined;
+  }
+
+  private builtinResult(fn: PyBuiltin, args: Value[], kwargs: Kwargs | null, r: Range): Value {
+    try {
       return fn.fn(args, kwargs, { r, interp: this });
     } catch (e) {
       if (e instanceof PyRaise || e instanceof CantFollow || e instanceof LimitExceeded || e instanceof ScriptExit || e instanceof BackwardReached) throw e;

@@ -132,6 +132,8 @@ export function closureLoop(s: LoopStmt, ast: ModuleAst): ClosureStep | null {
 export interface StepCall {
   call: Extract<Expr, { k: 'call' }>;
   def: FunctionDef;
+  /** `self._run_batch(source, targets)`: a method of the script's own class, `self` its first parameter. */
+  method?: boolean;
   /** The backward call inside the function. */
   backward: Extract<Expr, { k: 'call' }>;
 }
@@ -153,16 +155,31 @@ export function stepCallLoop(s: LoopStmt, ast: ModuleAst): StepCall | null {
   for (const st of ownStatements(s.body)) {
     for (const e of ownExprs(st)) {
       for (const x of expressionsIn(e)) {
-        if (x.k !== 'call' || x.fn.k !== 'name') continue;
-        const name = x.fn.id;
-        const def = ast.body.filter((d): d is FunctionDef => d.k === 'def' && d.name === name).pop();
+        if (x.k !== 'call') continue;
+        const method = x.fn.k === 'attr' && x.fn.obj.k === 'name' && x.fn.obj.id === 'self';
+        if (x.fn.k !== 'name' && !method) continue;
+        const def = method ? methodOf(ast, s, (x.fn as { name: string }).name) : ast.body.filter((d): d is FunctionDef => d.k === 'def' && d.name === (x.fn as { id: string }).id).pop();
         if (!def || statementsIn(def.body).some((d) => (d.k === 'for' || d.k === 'while') && backwardIn(d))) continue;
         const backward = def.body.map((d) => backwardIn(d)).find((c) => c !== null);
-        if (backward) return { call: x, def, backward };
+        if (backward) return { call: x, def, backward, ...(method ? { method } : {}) };
       }
     }
   }
   return null;
+}
+
+/**
+ * The method `name` of the module-level class whose method holds `loop` (a Trainer's `_run_epoch`
+ * looping over `self._run_batch(...)`, as pytorch/examples' DDP tutorial series writes it).
+ */
+function methodOf(ast: ModuleAst, loop: LoopStmt, name: string): FunctionDef | undefined {
+  for (const c of ast.body) {
+    if (c.k !== 'class') continue;
+    const methods = c.body.filter((d): d is FunctionDef => d.k === 'def');
+    if (!methods.some((m) => statementsIn(m.body).includes(loop))) continue;
+    return methods.filter((m) => m.name === name).pop();
+  }
+  return undefined;
 }
 
 /** Whether statement `s` (or a block in it) makes the call `c`. */

@@ -267,6 +267,59 @@ for epoch in range(2):
     assert.equal(o.analysis!.trace.steps.length, 3);
   });
 
+  it('a Trainer class whose epoch loop calls self._run_batch(...) for each step is the training loop (pytorch/examples\' DDP tutorial series)', async () => {
+    const trainer = (outputs: number, target: string) => `import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Trainer:
+    def __init__(self, model, train_data, optimizer):
+        self.model = model
+        self.train_data = train_data
+        self.optimizer = optimizer
+
+    def _run_batch(self, source, targets):
+        self.optimizer.zero_grad()
+        output = self.model(source)
+        loss = F.cross_entropy(output, targets)
+        loss.backward()
+        self.optimizer.step()
+
+    def _run_epoch(self, epoch):
+        for source, targets in self.train_data:
+            self._run_batch(source, targets * 3)
+
+    def train(self, max_epochs):
+        for epoch in range(max_epochs):
+            self._run_epoch(epoch)
+
+
+model = torch.nn.Linear(20, ${outputs})
+data = DataLoader(TensorDataset(torch.rand(64, 20), ${target}), batch_size=16, shuffle=True)
+Trainer(model, data, torch.optim.SGD(model.parameters(), lr=1e-3)).train(2)
+`;
+    const healthy = await trace(trainer(4, 'torch.randint(0, 2, (64,))'));
+    assert.deepEqual(healthy.diagnostics, []);
+    assert.deepEqual(healthy.analysis!.findings.map((f) => f.message), []);
+    assert.equal(healthy.analysis!.trace.steps.length, 4);
+    assert.equal(healthy.analysis!.trace.batchSize, 16);
+    // The method's targets parameter is the loop's \`targets * 3\`: labels 0 and 3.
+    assert.equal(healthy.analysis!.trace.data!.target.max, 3);
+    // One output and float targets, as the tutorial writes it: a loss of exactly 0, no gradient; an error on the loss call.
+    const text = trainer(1, 'torch.rand(64, 1)');
+    const single = await trace(text);
+    const f = single.analysis!.findings.find((x) => x.rule === 'loss-activation-mismatch');
+    assert.ok(f, JSON.stringify(single.analysis!.findings.map((x) => x.message)));
+    assert.equal(f.severity, 'error');
+    assert.match(f.message, /^CrossEntropyLoss over 1 class: .* exactly 0 at all 4 traced steps .*Linear \(the whole model\) has 1 output/);
+    assert.equal(at(text, f.range), 'F.cross_entropy');
+    // Its targets (rand × 3) are no probabilities: the regression fix comes first.
+    const fixed = applyEdits(text, f.fixes.find((x) => x.preferred)!.edits);
+    assert.match(fixed, /loss = F\.mse_loss\(output, targets\)/);
+    assert.deepEqual((await trace(fixed)).analysis!.findings.filter((x) => x.severity !== 'info').map((x) => x.message), []);
+  });
+
   it('under gradient accumulation a traced step is the script\'s: one optimiser step per accum_steps backward() calls', async () => {
     const text = `${HEAD}opt = optim.SGD(net.parameters(), lr=0.1)
 batches = [(x + k, y) for k in range(12)]

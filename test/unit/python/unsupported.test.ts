@@ -57,6 +57,12 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'input()', width: 'int(input("width? "))', range: 'input("width? ")' },
   { construct: 'pickle.load', setup: 'import pickle', width: 'pickle.load(open("cfg.pkl", "rb"))["width"]', range: 'pickle.load(open("cfg.pkl", "rb"))' },
   { construct: 'pandas.read_csv', setup: 'import pandas as pd', width: 'pd.read_csv("data.csv").shape[1] - 1', range: 'pd.read_csv("data.csv")' },
+  {
+    construct: 'torch.from_numpy (a NumPy array)',
+    setup: 'import numpy as np\nsteps = torch.from_numpy(np.zeros(3))',
+    forward: 'outs = []\nfor i in range(steps.size(0)):\n    outs.append(self.fc(x))\nreturn torch.stack(outs).mean(0)',
+    range: 'torch.from_numpy(np.zeros(3))',
+  },
   { construct: 'torch.load', width: 'torch.load("ckpt.pt")["width"]', range: 'torch.load("ckpt.pt")' },
   { construct: 'yaml.safe_load', setup: 'import yaml', width: 'yaml.safe_load(open("cfg.yaml"))["width"]', range: 'yaml.safe_load(open("cfg.yaml"))' },
   { construct: 'a generator function (yield)', setup: 'def widths():\n    yield 4', width: 'next(widths())', range: 'yield 4' },

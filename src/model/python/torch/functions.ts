@@ -8,6 +8,7 @@ import { isGradEnabled, setGradEnabled } from '../../../engine/context';
 import type { TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
 import * as enn from '../../../engine/nn';
+import { broadcastShape } from '../../../engine/shape';
 import { Tensor } from '../../../engine/tensor';
 import { LAYERS, LayerType } from '../../catalogue';
 import { LOSSES, LossType } from '../../catalogue/losses';
@@ -22,7 +23,7 @@ import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
 import { paddingOfString } from './layer-args';
 import { given } from './draws';
-import { bernoulliDraw, fromPython, namedPair, norm, toNested } from './tensor';
+import { bernoulliDraw, fromPython, namedPair, norm } from './tensor';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
 export interface LossUse {
@@ -142,6 +143,23 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       return finish(make(torch.shapeArgs(a.size !== null ? [a.size] : dims, r), dtypeOr(a.dtype, r, torch.dtype) as 'float32'), a, r);
     });
   }
+  // normal(mean, std): tensors or numbers, the draw in their broadcast shape; with numbers only, size gives it.
+  // A draw: mean + std × a standard normal, which the parity harness can feed as it feeds randn.
+  fn(fns, 'normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) => {
+    const mean = a.mean instanceof TensorObj ? F.detach(a.mean.t) : torch.number(a.mean, r);
+    const std = a.std instanceof TensorObj ? F.detach(a.std.t) : torch.number(a.std, r);
+    const tensorIn = [mean, std].filter((v): v is Tensor => v instanceof Tensor);
+    if (!tensorIn.length && a.size === null) return torch.interp.raise('TypeError', 'normal() received an invalid combination of arguments: with a float mean and std, size is required', r);
+    const stds = typeof std === 'number' ? [std] : std.data;
+    for (const s of stds) if (!(s >= 0)) return torch.interp.raise('RuntimeError', `normal expects std >= 0.0, but found std ${s}`, r);
+    const shape = tensorIn.length ? tensorIn.map((t) => t.shape).reduce((x, y) => broadcastShape(x, y), [] as number[]) : torch.ints(a.size, r);
+    const dtype = tensorIn[0]?.dtype ?? dtypeOr(a.dtype, r, torch.dtype);
+    const z = given(torch, shape, dtype) ?? F.randn(shape, torch.rng, dtype as 'float32');
+    let out = F.add(F.mul(z, std), mean);
+    // PyTorch's draw stays on the graph of a mean or std that requires grad, passing them zeros.
+    for (const v of [a.mean, a.std]) if (v instanceof TensorObj && v.t.requiresGrad) out = F.add(out, F.mul(F.sub(v.t, F.detach(v.t)), 0));
+    return finish(out, a, r);
+  });
   fn(fns, 'bernoulli(input, p=None, *, generator=None, out=None)', (a, r) => wrap(bernoulliDraw(torch, T_(a.input, r), a.p, r)));
   for (const [name, make] of [
     ['zeros_like', (x: Tensor, d: TensorDType) => F.zeros(x.shape, d)],

@@ -35,6 +35,7 @@ import {
 } from '../values';
 import { DeviceObj, DTypeObj, TensorObj, Torch } from './runtime';
 import { UNARY_MATH } from './elementwise';
+import { legacyTypeName, typeArgDtype } from './legacy-types';
 
 const TORCH_DTYPES: [string[], TensorDType][] = [
   [['float32', 'float'], 'float32'],
@@ -469,7 +470,11 @@ export function makeTensorClasses(torch: Torch): void {
     }
     return dtype && dtype !== t.dtype ? wrap(F.to(t, dtype)) : a.self;
   });
-  method('type(self, dtype=None)', (a, r, t) => (a.dtype === null ? `torch.${t.dtype === 'float32' ? 'Float' : t.dtype === 'float64' ? 'Double' : t.dtype === 'int64' ? 'Long' : 'Bool'}Tensor` : wrap(F.to(t, torch.dtypeArg(a.dtype, r) ?? t.dtype))));
+  method('type(self, dtype=None)', (a, r, t) => {
+    if (a.dtype === null) return legacyTypeName(t.dtype);
+    const dtype = typeArgDtype(torch, a.dtype, r);
+    return dtype === t.dtype ? a.self : wrap(F.to(t, dtype));
+  });
   const factory = (name: string, make: (shape: number[], dtype: TensorDType, fill: number) => Tensor) =>
     method(`${name}(self, *size, dtype=None, device=None, requires_grad=False)`, (a, r, t) => {
       const out = make(shapeFrom(a, r), torch.dtypeArg(a.dtype, r) ?? t.dtype, 0);
