@@ -1,8 +1,8 @@
 /** Findings and rules: data plus pure functions `(context) => Finding[]`, no `vscode` here. */
-import type { Tensor } from '../engine/tensor';
 import type { FixIntent, TextEdit } from '../model/fixes';
 import type { ModelSpec, SourceRange } from '../model/graph';
 import type { Trace } from '../trace/types';
+import type { CustomOpUse } from '../model/custom-op';
 import type { RuleConfig } from './config';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -80,20 +80,7 @@ export interface RuleContext {
   customOps?: CustomOpUse[];
 }
 
-/** A custom op as the custom-gradient rule re-runs it: the user's functions and the inputs it saw. */
-export interface CustomOpUse {
-  name: string;
-  /** The input checked, by its name, when the op has several (a Python Function's `forward(ctx, a, b)`): the others are held. */
-  input?: string;
-  forward(x: Tensor): Tensor;
-  backward(x: Tensor, y: Tensor, dy: Tensor): Tensor;
-  /** Copies of inputs the op received during the trace (the first and the latest). */
-  inputs: { shape: number[]; data: Float64Array }[];
-  /** The user's `backward`: where the finding goes. */
-  backwardRange: SourceRange;
-  /** Layers it ran in ('' outside any layer). */
-  layers: string[];
-}
+export type { CustomOpUse } from '../model/custom-op';
 
 export interface Rule {
   id: RuleId;

@@ -10,6 +10,7 @@ import { layersBelow } from '../model/graph';
 import { DEFAULT_LIMITS, memoryLimitBytes } from '../limits';
 import { persistentBytes } from '../model/memory';
 import { LoopEnded } from '../model/python/errors';
+import type { SteppedParam } from '../model/stepped';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
 import { recordStep, releaseGradients, releaseStep, type StepScope, type StepSurvivors } from '../engine/step-scope';
@@ -45,11 +46,7 @@ export interface TraceOptions {
 /** The memory limit's default (src/limits.ts), for callers that give none. */
 export const DEFAULT_MEMORY_LIMIT = memoryLimitBytes(DEFAULT_LIMITS);
 
-/** What another optimiser's step in the user's step applied to one parameter. */
-export interface SteppedParam {
-  grad: FloatArray | null;
-  before: FloatArray;
-}
+export type { SteppedParam } from '../model/stepped';
 
 /** A built model with its loss, optimiser and batch: one training setup, whoever built the model. */
 export interface Session {

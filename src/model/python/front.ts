@@ -30,7 +30,7 @@ import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLo
 import { parsePython } from './parse';
 import { trainedTogether, type TrainedTogether } from './several-models';
 import { runTail } from './step-tail';
-import type { SteppedParam } from '../../trace/run';
+import type { SteppedParam } from '../stepped';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
@@ -641,7 +641,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const model = modelFrom(torch.ast, torch, root, opt, steps, opts, first, step, rebind, loop.stmt.r, loop, together);
   model.training.stepLosses = () => losses;
   model.training.steppedInStep = () => stepped;
-  model.training.afterStep = () => runTail(torch, runner, opt.engine);
+  // A hand-written update is the step's tail too, and the trace's SGD already took it: only a torch.optim loop's tail runs.
+  if (built) model.training.afterStep = () => runTail(torch, runner, opt.engine);
   return model;
 }
 

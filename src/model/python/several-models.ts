@@ -8,7 +8,7 @@
  */
 import * as enn from '../../engine/nn';
 import type { Tensor } from '../../engine/tensor';
-import type { SteppedParam } from '../../trace/run';
+import type { SteppedParam } from '../stepped';
 import type { TrainingLoop } from './loop';
 import { ModuleObj, type Torch } from './torch/runtime';
 import type { OptimizerUse } from './torch/training';

@@ -16,7 +16,7 @@ const writes: [string, string][] = [
   ['nn.init.zeros_ on a slice', 'nn.init.zeros_(lin.weight[:8])'],
   ['copy_ under no_grad', 'with torch.no_grad():\n    lin.weight.copy_(torch.randn(32, 32))'],
   ['mul_ through .data', 'lin.weight.data.mul_(3)'],
-  ['an SGD step', 'lin(x).sum().backward()\ntorch.optim.SGD(lin.parameters(), lr=0.5).step()'],
+  ['an SGD step', 'grads()\ntorch.optim.SGD(lin.parameters(), lr=0.5).step()'],
 ];
 
 describe('Python writers of a weight: the next forward reads the new values', () => {
@@ -32,7 +32,10 @@ import torch.nn as nn
 torch.manual_seed(0)
 lin = nn.Linear(32, 32)
 x = torch.randn(8, 32)
-lin(x).sum().backward()
+# In a function: a backward and a step at the top level would be read as one training step to trace.
+def grads():
+    lin(x).sum().backward()
+grads()
 before = lin.weight.detach().clone()
 ${write}
 y = lin(x)

@@ -14,7 +14,7 @@ import { apply } from '../../../engine/dispatch';
 import { isFloating } from '../../../engine/dtype';
 import type { CustomOpManyFunctions } from '../../../engine/ops/custom';
 import { Tensor } from '../../../engine/tensor';
-import type { CustomOpUse } from '../../../rules/types';
+import type { CustomOpUse } from '../../custom-op';
 import type { FunctionDef, Range } from '../ast';
 import { CantFollow } from '../errors';
 import type { Interpreter } from '../interpreter';
