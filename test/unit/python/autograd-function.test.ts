@@ -175,4 +175,41 @@ class Gated`,
     // Without the mark the ×1000 backward reaches gate.weight.
     assert.ok(norm(plain) > 100 * norm(ours), `${norm(plain)} against ${norm(ours)}`);
   });
+  it("a straight-through estimator (round() forward, the upstream gradient passed back) is a surrogate, not a wrong backward: silent, and it trains in torch 1.13", async function () {
+    const ste = (backward: string) =>
+      script(RIGHT, 'ScaledMul.apply(torch.tanh(self.value(x)), RoundSTE.apply(4 * torch.sigmoid(self.gate(x))), 1.5)').replace(
+        'class Gated',
+        `class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, t):
+        return t.round()
+
+    @staticmethod
+    def backward(ctx, g):
+        return ${backward}
+
+
+class Gated`,
+      );
+    const text = ste('g');
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.analysis!.findings.filter((f) => f.rule === 'custom-gradient'), []);
+    const use = customFunctionUses(r.read.model!.torch).find((u) => u.name === 'RoundSTE')!;
+    const c = checkCustomBackward(use, use.inputs[0], 1e-4)!;
+    // Finite differences see a flat forward (0 everywhere checked) and a backward of ones.
+    assert.equal(c.surrogate, true);
+    assert.equal(c.at.numeric, 0);
+    // A backward of a forward that is not flat is still checked: x·g on round(x)+x is wrong.
+    const wrong = await trace(ste('g * 0.5').replace('return t.round()', 'return t.round() + t'));
+    assert.equal(wrong.analysis!.findings.filter((f) => f.rule === 'custom-gradient').length, 1);
+    requireTorch(this, 'the straight-through model in torch');
+    const run = spawnSync(PYTHON, ['-'], {
+      input: `${text.replace('for step in range(10):', 'first = None\nfor step in range(10):').replace('    opt.step()', '    opt.step()\n    first = loss.item() if first is None else first')}\nprint(first, loss.item())\n`,
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const [first, last] = run.stdout.trim().split(' ').map(Number);
+    assert.ok(last < first, `torch loss ${first} -> ${last}`);
+  });
 });
