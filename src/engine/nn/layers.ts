@@ -355,15 +355,18 @@ export class AvgPool2d extends Pool2d {
   readonly ceilMode: boolean;
   /** PyTorch's count_include_pad: the padding's zeros count in the divisor. */
   readonly countIncludePad: boolean;
+  /** PyTorch's divisor_override: every window's sum divided by this (null: the window's count). */
+  readonly divisorOverride: number | null;
 
-  constructor(kernelSize: Pair, options: PoolOptions & { ceilMode?: boolean; countIncludePad?: boolean } = {}) {
+  constructor(kernelSize: Pair, options: PoolOptions & { ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null } = {}) {
     super('AvgPool2d', kernelSize, options);
     this.ceilMode = options.ceilMode ?? false;
     this.countIncludePad = options.countIncludePad ?? true;
+    this.divisorOverride = options.divisorOverride ?? null;
   }
 
   forward(x: Tensor): Tensor {
-    return F.avgPool2d(x, this.kernelSize, this.stride, this.padding, { ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+    return F.avgPool2d(x, this.kernelSize, this.stride, this.padding, { ceilMode: this.ceilMode, countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride });
   }
 }
 

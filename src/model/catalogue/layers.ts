@@ -206,6 +206,9 @@ const poolArgs = (what: string, spatial: 1 | 2): ArgDef[] => {
     ...(what === 'max' ? [{ name: 'dilation', type: t(1), default: 1, doc: `Spacing between the window's elements (1: adjacent).${hw}` }] : []),
     { name: 'ceil_mode', type: { kind: 'bool' }, default: false, doc: 'Round the output size up: a last, partial window, as long as it starts inside the input or its left padding.' },
     ...(what === 'mean' ? [{ name: 'count_include_pad', type: { kind: 'bool' } as ArgType, default: true, doc: "Count the padding's zeros in the divisor." }] : []),
+    ...(what === 'mean' && spatial === 2
+      ? [{ name: 'divisor_override', type: { kind: 'int-or-null' } as ArgType, default: null, doc: "Divide every window's sum by this instead of the number of elements it counts (null: that number)." }]
+      : []),
   ];
 };
 
@@ -219,6 +222,8 @@ interface PoolWindow {
   ceilMode: boolean;
   /** Average pooling's only. */
   countIncludePad?: boolean;
+  /** AvgPool2d's only. */
+  divisorOverride?: number | null;
 }
 
 const poolArgsOf = (m: PoolWindow): Record<string, ArgValue> => ({
@@ -228,6 +233,7 @@ const poolArgsOf = (m: PoolWindow): Record<string, ArgValue> => ({
   ...(m.dilation === undefined ? {} : { dilation: list(m.dilation) }),
   ceil_mode: m.ceilMode,
   ...(m.countIncludePad === undefined ? {} : { count_include_pad: m.countIncludePad }),
+  ...(m.divisorOverride === undefined ? {} : { divisor_override: m.divisorOverride }),
 });
 
 /** A pooling layer: no parameters, the input's channels out, the scale of its values kept (the init rules see through it). */
@@ -361,7 +367,7 @@ export const LAYERS = {
   MaxPool1d: pool<nn.MaxPool1d>('MaxPool1d', 1, 'max', nn.MaxPool1d, (a) => new nn.MaxPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding), dilation: n(a.dilation ?? 1), ceilMode: a.ceil_mode === true })),
   AvgPool1d: pool<nn.AvgPool1d>('AvgPool1d', 1, 'mean', nn.AvgPool1d, (a) => new nn.AvgPool1d(n(a.kernel_size), { stride: n(a.stride ?? a.kernel_size), padding: n(a.padding), ceilMode: a.ceil_mode === true, countIncludePad: a.count_include_pad !== false })),
   MaxPool2d: pool<nn.MaxPool2d>('MaxPool2d', 2, 'max', nn.MaxPool2d, (a) => new nn.MaxPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding), dilation: pair(a.dilation ?? 1), ceilMode: a.ceil_mode === true })),
-  AvgPool2d: pool<nn.AvgPool2d>('AvgPool2d', 2, 'mean', nn.AvgPool2d, (a) => new nn.AvgPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding), ceilMode: a.ceil_mode === true, countIncludePad: a.count_include_pad !== false })),
+  AvgPool2d: pool<nn.AvgPool2d>('AvgPool2d', 2, 'mean', nn.AvgPool2d, (a) => new nn.AvgPool2d(pair(a.kernel_size), { stride: pair(a.stride ?? a.kernel_size), padding: pair(a.padding), ceilMode: a.ceil_mode === true, countIncludePad: a.count_include_pad !== false, divisorOverride: a.divisor_override == null ? null : n(a.divisor_override) })),
   ReLU: activation<nn.ReLU>({
     doc: 'Applies max(0, x) element-wise (torch.nn.ReLU).',
     torch: 'torch.nn.ReLU',

@@ -95,6 +95,8 @@ export function poolCheck(a: Record<string, ArgValue>): { error: string; arg: st
   const [kh, kw] = pair(a.kernel_size);
   const [ph, pw] = pair(a.padding);
   if (ph > kh / 2 || pw > kw / 2) return { error: `padding ${JSON.stringify(a.padding)} must be at most half the kernel size ${JSON.stringify(a.kernel_size)}`, arg: 'padding' };
+  // PyTorch's own check (AvgPool2d.cpp: "divisor must be not zero").
+  if (a.divisor_override === 0) return { error: 'divisor_override must be not zero', arg: 'divisor_override' };
   return null;
 }
 

@@ -199,6 +199,15 @@ describe('spec: forms and inference', () => {
     assert.deepEqual(nll.loss.args, { reduction: 'sum', ignore_index: -100 });
   });
 
+  it("AvgPool2d's divisor_override: kept in the layer's arguments and used by the module; 0 is refused as PyTorch refuses it", () => {
+    const text = (args: string) => `model:\n  - AvgPool2d: {kernel_size: 2${args}}\ninput: {shape: [1, 4, 4]}\ntarget: {shape: [1, 2, 2]}\nloss: MSELoss\n`;
+    const [pool] = allLayers(parse(text(', divisor_override: 3')));
+    assert.equal(pool.args.divisor_override, 3);
+    assert.equal(allLayers(parse(text('')))[0].args.divisor_override, null);
+    const refused = parseSpec(text(', divisor_override: 0'), 'm.grad.yaml').diagnostics.map((d) => d.message);
+    assert.match(refused.join(), /divisor_override must be not zero/);
+  });
+
   it('1-D pooling (MaxPool1d, AvgPool1d): lengths as PyTorch computes them, and what PyTorch refuses', () => {
     const text = (pools: string, input = '[2, 20]') =>
       `model:\n  - Conv1d: {in_channels: 2, out_channels: 4, kernel_size: 3}\n${pools}\ninput: {shape: ${input}}\ntarget: {shape: [4, 4]}\nloss: MSELoss\n`;

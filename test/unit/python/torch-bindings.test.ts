@@ -98,16 +98,16 @@ ${trainingLoop('torch.optim.SGD(net.parameters(), lr=0.1)', 'torch.randn(8, 4) *
     assert.deepEqual(types.filter((t) => /Pool/.test(t)), ['pool: MaxPool1d', 'avg: AvgPool1d']);
   });
 
-  it('1-D pooling with ceil_mode is followed (a last, partial window: 5 → 3), average pooling\'s divisor_override on the module is not, said at the constructor', async () => {
+  it('1-D pooling with ceil_mode is followed (a last, partial window: 5 → 3), max pooling\'s return_indices on the module is not, said at the constructor', async () => {
     const text = script('self.pool = nn.MaxPool1d(2, ceil_mode=True)\nself.head = nn.Linear(6, 1)', 'return self.head(self.pool(x).flatten(1))', 'torch.randn(3, 2, 5)');
     const r = await analysePython({ text, fileName: 'model.py', steps: 2 });
     assert.deepEqual(r.diagnostics, []);
-    const over = script('self.pool = nn.AvgPool1d(2)\nself.avg = nn.AvgPool2d(2, divisor_override=3)\nself.head = nn.Linear(4, 1)', 'return self.head(self.pool(x).flatten(1) + self.avg(x.unsqueeze(1)).sum())', 'torch.randn(3, 2, 5)');
+    const over = script('self.pool = nn.AvgPool1d(2)\nself.max = nn.MaxPool2d(2, return_indices=True)\nself.head = nn.Linear(4, 1)', 'return self.head(self.pool(x).flatten(1) + self.max(x.unsqueeze(1))[0].sum())', 'torch.randn(3, 2, 5)');
     const bad = await analysePython({ text: over, fileName: 'model.py', steps: 2 });
     const d = bad.diagnostics.find((x) => x.code === 'python/cant-follow');
     assert.ok(d, bad.diagnostics.map((x) => x.message).join('; ') || 'no diagnostic');
-    assert.equal(at(over, d.range), 'nn.AvgPool2d(2, divisor_override=3)');
-    assert.match(d.message, /AvgPool2d\(divisor_override=\.\.\.\)/);
+    assert.equal(at(over, d.range), 'nn.MaxPool2d(2, return_indices=True)');
+    assert.match(d.message, /MaxPool2d\(return_indices=\.\.\.\)/);
   });
 
   it('cells unrolled by hand (LSTMCell over x.split(1, dim=1), GRUCell) and the Transformer encoder', async () => {

@@ -87,7 +87,7 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'half precision (float16)', after: 'net = net.half()', range: 'net.half()' },
   { construct: 'Tensor.numpy() (a NumPy array)', forward: 'return self.fc(torch.tensor(x.detach().numpy()))', range: 'x.detach().numpy()' },
   { construct: "F.pad(mode='circular')", forward: "return self.fc(F.pad(x.unsqueeze(1), (1, 1), mode='circular')[:, 0, 1:-1])", range: "F.pad(x.unsqueeze(1), (1, 1), mode='circular')" },
-  { construct: 'AvgPool2d(divisor_override=...) with a value other than the default', forward: 'return self.fc(x + self.pool(x.view(1, 1, 2, 2)).mean())', after: 'net.pool = nn.AvgPool2d(2, divisor_override=3)', range: 'nn.AvgPool2d(2, divisor_override=3)' },
+  { construct: 'MaxPool2d(return_indices=...) with a value other than the default', forward: 'return self.fc(x + self.pool(x.view(1, 1, 2, 2))[0].mean())', after: 'net.pool = nn.MaxPool2d(2, return_indices=True)', range: 'nn.MaxPool2d(2, return_indices=True)' },
   { construct: 'LSTM(proj_size=...)', after: 'net.rnn = nn.LSTM(4, 8, proj_size=2)', forward: 'return self.fc(self.rnn(x.unsqueeze(0))[0][0])', range: 'nn.LSTM(4, 8, proj_size=2)' },
   { construct: 'subprocess.check_output', setup: 'import subprocess', width: 'int(subprocess.check_output(["nproc"]))', range: 'subprocess.check_output(["nproc"])' },
   { construct: 'urllib.request.urlopen', setup: 'import urllib.request', width: 'int(urllib.request.urlopen("http://example.com/w").read())', range: 'urllib.request.urlopen("http://example.com/w")' },

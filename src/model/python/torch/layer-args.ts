@@ -40,7 +40,7 @@ export const TORCH_EXTRA_ARGS: Partial<Record<LayerType, Extra[]>> = {
   MaxPool1d: MAX_POOL,
   AvgPool1d: [],
   MaxPool2d: MAX_POOL,
-  AvgPool2d: [{ name: 'divisor_override', harmless: is(null) }],
+  AvgPool2d: [],
   ReLU: INPLACE,
   Sigmoid: [],
   Tanh: [],

@@ -1,5 +1,5 @@
 # ceil_mode for 1-D max pooling and for average pooling (1-D and 2-D), with count_include_pad and
-# divisor_override: output shapes (the partial last window kept when it starts inside the input or
+# divisor_override (of F.avg_pool2d and nn.AvgPool2d): output shapes (the partial last window kept when it starts inside the input or
 # its left padding), outputs and the gradient reaching the input, in float64; the modules printed.
 import torch
 import torch.nn as nn
@@ -67,3 +67,5 @@ module(nn.MaxPool1d(3, 2, ceil_mode=True), (1, 2, 7))
 module(nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False), (1, 2, 7))
 module(nn.AvgPool2d(3, 2, 1, True, False), (1, 2, 7, 7))
 module(nn.AvgPool2d((2, 3), (3, 2), (1, 1), ceil_mode=True), (2, 1, 7, 6))
+module(nn.AvgPool2d(2, divisor_override=3), (1, 2, 4, 5))
+module(nn.AvgPool2d(3, 2, 1, True, False, 4), (1, 1, 7, 7))
