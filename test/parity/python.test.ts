@@ -18,10 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { DType } from '../../src/engine';
-import { main, type Io } from '../../src/cli/main';
+import { NO_TIME_LIMIT, runCli } from '../support/cli';
 import { parseSpec } from '../../src/model';
 import type { DataSpec } from '../../src/model/graph';
-import { readUserFile } from '../../src/user-files';
 import { PYTHON, requireTorch } from '../support/torch';
 import { compare, compareNamed, TOLERANCE, type Named, type Worst } from './compare';
 
@@ -91,14 +90,6 @@ function casesOf(dtype: DType): Case[] {
   return out;
 }
 
-/** The CLI run in this process (the same code as `node dist/cli.js`, without a process per case). */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n'), readFile: readUserFile };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 describe('PyTorch parity: Python source files read by Gradient Lens against the same files run by torch 1.13', function () {
   // GL_PARITY_ONLY=cifar_project runs the cases whose id holds it (a shared machine's quick check); the full list is the default.
@@ -145,7 +136,7 @@ describe('PyTorch parity: Python source files read by Gradient Lens against the 
       writeFileSync(statePath, JSON.stringify(ref.state));
       // No batch from a script of loose tensors: both sides run on the script's own fixed data.
       if (ref.batch) writeFileSync(batchPath, JSON.stringify(ref.batch));
-      const r = await cli(['grads', c.file, '--state', statePath, ...(ref.batch ? ['--batch', batchPath] : []), '--dtype', c.dtype]);
+      const r = await runCli(['grads', c.file, '--state', statePath, ...(ref.batch ? ['--batch', batchPath] : []), '--dtype', c.dtype, ...NO_TIME_LIMIT]);
       if (r.code !== 0) throw new Error(`gradient-lens grads exited ${r.code}:\n${r.err}`);
       const ours = JSON.parse(r.out) as { loss: number; grads: Named };
       const worst: Worst = { rel: 0, where: '' };

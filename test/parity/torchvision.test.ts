@@ -15,9 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type Io } from '../../src/cli/main';
+import { NO_TIME_LIMIT, runCli } from '../support/cli';
 import type { StateEntry } from '../../src/engine/state';
-import { readUserFile } from '../../src/user-files';
 import { analysePython } from '../../src/worker/python';
 import { PYTHON, requireTorchvision } from '../support/torch';
 import { compare, compareNamed, TOLERANCE, type Named, type Worst } from './compare';
@@ -49,13 +48,6 @@ function python(script: string, input: unknown): string {
   return r.stdout;
 }
 
-/** The CLI's `grads` run in this process. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n'), readFile: readUserFile };
-  return { code: await main(argv, io), out, err };
-}
 
 describe('PyTorch parity: torchvision.models as Gradient Lens runs them against torchvision 0.14', function () {
   let work = '';
@@ -83,7 +75,7 @@ describe('PyTorch parity: torchvision.models as Gradient Lens runs them against 
       writeFileSync(statePath, JSON.stringify(ref.state));
       writeFileSync(batchPath, JSON.stringify(ref.batch));
       // A ResNet-18's state in JSON is over 200 MiB.
-      const r = await cli(['grads', file, '--state', statePath, '--batch', batchPath, '--dtype', 'float64', '--max-data-mb', '1024']);
+      const r = await runCli(['grads', file, '--state', statePath, '--batch', batchPath, '--dtype', 'float64', '--max-data-mb', '1024', ...NO_TIME_LIMIT]);
       assert.equal(r.code, 0, r.err);
       const ours = JSON.parse(r.out) as { loss: number; grads: Named };
       const worst: Worst = { rel: 0, where: '' };
