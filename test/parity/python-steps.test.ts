@@ -100,6 +100,18 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
     console.log(`      worst relative loss error over ${STEPS} steps (${forms.length} forms) against torch ${torch.torch}: ${worst.toExponential(2)}`);
   });
 
+  it('context_mlp.py: a makemore-style model (torch.roll and a <BLANK> token written in place into its indices, a lambda MLP, ignore_index=-1) trains under AdamW as in PyTorch', async () => {
+    const torch = torchSteps('context_mlp.py', STEPS);
+    const text = readFileSync(join(__dirname, 'python', 'context_mlp.py'), 'utf8');
+    const worst = compareLosses(await ourLosses('context_mlp.py', text, STEPS, torch.state), torch.losses);
+    // The in-place write matters: without it the rolled-in characters are the last ones, not <BLANK>.
+    const unblanked = text.replace('            idx[:, 0] = self.vocab_size\n', '');
+    assert.notEqual(unblanked, text);
+    const other = await ourLosses('context_mlp.py', unblanked, STEPS, torch.state);
+    assert.ok(differs(other, torch.losses), `without the <BLANK> write the losses are the same: ${other.join(', ')}`);
+    console.log(`      worst relative loss error over ${STEPS} steps against torch ${torch.torch}: ${worst.toExponential(2)}`);
+  });
+
   /** A script of loose tensors: PyTorch's state names them, its losses are PyTorch's, and another `setting` gives other losses. */
   async function looseSteps(name: string, names: string[], setting: [string, string]) {
     const torch = torchSteps(name, STEPS);
