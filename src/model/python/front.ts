@@ -10,6 +10,7 @@ import type { Loss } from '../../engine/nn';
 import type * as enn from '../../engine/nn';
 import * as F from '../../engine/functional';
 import { InplaceModificationError } from '../../engine/autograd';
+import { TensorMemoryError } from '../../engine/context';
 import type { GradientClip, Optimizer } from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
 import { buildLoss, buildOptimizer } from '../build';
@@ -317,6 +318,17 @@ export function explainError(e: unknown): PythonDiagnostic | null {
   return null;
 }
 
+/**
+ * What the trace's own part of a step throws (the backward of the script's loss, the optimiser
+ * step), said at the script's backward line: the engine's refusal of an in-place change, or the
+ * tensor memory limit met by the backward's gradients (a GAN's discriminator at batch 64).
+ */
+function stepError(e: unknown, backward: SourceRange): PythonDiagnostic | null {
+  if (e instanceof InplaceModificationError) return diag('error', 'python/raises', `the model fails here: RuntimeError: ${e.message}`, backward);
+  if (e instanceof TensorMemoryError) return diag('warning', 'python/limit', `Gradient Lens stopped: ${e.message}; raise ${limitName('memoryLimitMB')} or give the script a smaller batch`, backward);
+  return null;
+}
+
 function moduleClasses(torch: Torch, interp: Interpreter): { name: string; range: SourceRange }[] {
   if (!torch.Module) return [];
   const out: { name: string; range: SourceRange }[] = [];
@@ -541,7 +553,7 @@ function modelFrom(
       return site ? { type, created: site.created, callee: site.callee, applied: site.applied } : null;
     },
     // The trace's own backward() of the step's loss is the script's last one: the engine's refusal there is at its line.
-    explain: (e) => explainError(e) ?? (e instanceof InplaceModificationError && loop ? diag('error', 'python/raises', `the model fails here: RuntimeError: ${e.message}`, loop.backward.r) : null),
+    explain: (e) => explainError(e) ?? (loop ? stepError(e, loop.backward.r) : null),
     torch,
     rebindBatch: rebind,
     fixes: (g) => pythonFixes(fixContext(ast, torch, engine, opt, loop), g),

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { setMemoryWatch } from '../../../src/engine/context';
 import { analysePythonNow } from '../../../src/worker/python';
 import { LimitError } from '../../../src/trace/bounded';
-import { ready } from './support';
+import { at, ready } from './support';
 
 const SCRIPT = `import torch
 import torch.nn as nn
@@ -41,5 +41,28 @@ describe('python: a script past the memory limit', () => {
     } finally {
       setMemoryWatch(null);
     }
+  });
+  it("the tensor memory limit met by the trace's own backward is a limit warning at the script's backward line naming the setting, not an internal error", () => {
+    // At 24 MiB the forward's activations fit and the backward's gradients of them do not (measured:
+    // at 10-20 MiB the forward stops first, at `net(x)`).
+    const text = `import torch
+import torch.nn as nn
+
+net = nn.Sequential(nn.Linear(64, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 1))
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+x = torch.randn(512, 64)
+for step in range(3):
+    opt.zero_grad()
+    loss = net(x).pow(2).mean()
+    loss.backward()
+    opt.step()
+`;
+    const r = analysePythonNow({ text, fileName: 'wide.py', steps: 2, memoryLimitBytes: 24 * 2 ** 20 });
+    const d = r.diagnostics.find((x) => x.code === 'python/limit');
+    assert.ok(d, JSON.stringify(r.diagnostics.map((x) => x.message)));
+    assert.equal(d.severity, 'warning');
+    assert.equal(at(text, d.range), 'loss.backward()');
+    assert.match(d.message, /^Gradient Lens stopped: tensor memory cap of 24 MiB exceeded in layer 2: .*; raise --memory-limit-mb \/ gradientLens\.memoryLimitMB or give the script a smaller batch$/);
+    assert.equal(r.analysis, null);
   });
 });
