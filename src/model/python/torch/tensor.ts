@@ -33,7 +33,8 @@ import {
   typeName,
   Value,
 } from '../values';
-import { DeviceObj, DTypeObj, TensorObj, Torch } from './runtime';
+import { ArrayObj, DeviceObj, DTypeObj, TensorObj, Torch } from './runtime';
+import { tensorForNumpy } from './ndarray';
 import { UNARY_MATH } from './elementwise';
 import { legacyTypeName, typeArgDtype } from './legacy-types';
 
@@ -120,7 +121,8 @@ export function pyScalar(t: Tensor, v: number): Value {
   return v;
 }
 
-function toList(t: Tensor): Value {
+/** tolist(): nested Python lists of Python numbers (torch's and NumPy's alike). */
+export function toList(t: Tensor): Value {
   if (t.rank === 0) return pyScalar(t, t.item());
   const d = t.data;
   const build = (dim: number, offset: number, stride: number): Value => {
@@ -226,6 +228,8 @@ export function makeTensorClasses(torch: Torch): void {
     {
       construct: (_c, args, _k, r) => {
         if (args.length === 1 && (args[0] instanceof PyList || args[0] instanceof PyTuple)) return torch.wrap(fromPython(torch, args[0], r, torch.dtype));
+        // torch.Tensor(ndarray): a copy in the default float type, whatever the array's dtype.
+        if (args.length === 1 && args[0] instanceof ArrayObj) return torch.wrap(F.clone(F.to(args[0].t, torch.dtype)));
         return torch.wrap(F.zeros(torch.shapeArgs(args, r), torch.dtype));
       },
       getattr: (v, name, r) => tensorAttr(torch, (v as TensorObj).t, name, r),
@@ -352,7 +356,8 @@ export function makeTensorClasses(torch: Torch): void {
     } else t.requiresGrad = false;
     return a.self;
   });
-  method('numpy(self)', (_a, r) => new PyOpaque('Tensor.numpy() (a NumPy array)', r));
+  // The array shares the tensor's memory, as PyTorch's does; PyTorch refuses a tensor that requires a gradient.
+  method('numpy(self)', (_a, r, t) => torch.array(F.detach(tensorForNumpy(torch, t, r))));
   method('half(self)', (_a, r) => new PyOpaque('half precision (float16)', r));
   method('bfloat16(self)', (_a, r) => new PyOpaque('bfloat16', r));
   method('size(self, dim=None)', (a, r, t) => {
