@@ -89,6 +89,15 @@ describe('Python front end: NumPy arrays in user scripts', () => {
     assert.ok(r.analysis!.trace.params.some((p) => p.name === 'rnn.weight_ih_l0'));
   });
 
+  it('raises as torch does when float64 NumPy data meets a float32 model (np.array without dtype=)', async () => {
+    const text = regression('np.array([[3.3], [4.4], [5.5], [6.71], [6.93], [4.168]])');
+    const r = await analysePython({ text, fileName: 'main.py', steps: 3 });
+    const raised = r.diagnostics.find((d) => d.code === 'python/raises');
+    assert.ok(raised, JSON.stringify(r.diagnostics));
+    assert.match(raised.message, /RuntimeError: mat1 and mat2 must have the same dtype/);
+    assert.equal(at(text, raised.range), 'model(inputs)');
+  });
+
   it("is a can't-follow at the call for what of NumPy stays out (fancy dtypes, np.linalg, unmodelled ndarray methods)", async () => {
     for (const [expr, range] of [
       ['np.ones((6, 1)).astype(np.float16)', 'np.float16'],

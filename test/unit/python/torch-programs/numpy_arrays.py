@@ -164,3 +164,9 @@ show('long numpy', z)
 show('0-d numpy', -torch.tensor(2.5).numpy())
 print('%.2f' % torch.tensor([0.25, 0.5]).numpy().mean())
 print(isinstance(x, np.ndarray), isinstance(t, np.ndarray), type(x).__name__)
+
+# float64 NumPy data into a float32 layer: PyTorch refuses it (the script must cast, .float())
+double = torch.from_numpy(np.ones((3, 2, 1)))
+for layer, data in [(torch.nn.Linear(1, 2), double), (torch.nn.Conv1d(2, 1, 1), double), (torch.nn.LSTM(1, 2), double), (torch.nn.Sequential(torch.nn.Linear(1, 1)), double)]:
+    err(layer, data)
+print('cast', tuple(torch.nn.Linear(1, 2)(double.float()).shape))
