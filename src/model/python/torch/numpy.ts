@@ -51,6 +51,44 @@ export function numpyModule(torch: Torch): PyModule {
     if (!(high > low)) return torch.interp.raise('ValueError', 'low >= high', r);
     return draw(a.size, r, INT, (s) => F.randint(low, high, s, torch.rng, INT));
   });
+  // rand(2, 3) and randn(2, 3): the shape as arguments (none: one Python float).
+  const dimsOf = (a: Parameters<Parameters<typeof native>[1]>[0]) => ((a.__varargs ?? []).length ? new PyTuple(a.__varargs!) : null);
+  set(random, 'rand(*dims)', (a, r) => draw(dimsOf(a), r, FLOAT, (s) => F.rand(s, torch.rng, FLOAT)));
+  set(random, 'randn(*dims)', (a, r) => draw(dimsOf(a), r, FLOAT, (s) => F.randn(s, torch.rng, FLOAT)));
+  // Orders drawn from the run's generator (Fisher-Yates), so a trace shuffles otherwise than NumPy's generator.
+  const order = (n: number): number[] => {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = torch.rng.integer(0, i + 1);
+      [idx[i], idx[j]] = [idx[j], idx[i]];
+    }
+    return idx;
+  };
+  const rows = (t: Tensor, idx: number[]) => F.getItem(t, [idx]);
+  set(random, 'permutation(x)', (a, r) => {
+    if (isInt(a.x)) return torch.array(F.tensor(order(torch.int(a.x, r)), [torch.int(a.x, r)], INT));
+    const t = arrayTensor(torch, a.x, r);
+    return torch.array(rows(t, order(t.shape[0] ?? 0)));
+  });
+  set(random, 'shuffle(x)', (a, r) => {
+    if (a.x instanceof PyList) {
+      const items = a.x.items.slice();
+      a.x.items = order(items.length).map((i) => items[i]);
+    } else if (a.x instanceof ArrayObj) F.copy_(a.x.t, rows(F.clone(a.x.t), order(a.x.t.shape[0] ?? 0)));
+    else throw new CantFollow(new PyOpaque('numpy.random.shuffle of this value', r), r);
+    return null;
+  });
+  set(random, 'choice(a, size=None, replace=True, p=None)', (a, r) => {
+    if (a.p !== null) throw new CantFollow(new PyOpaque('numpy.random.choice with probabilities p=', r), r);
+    const pool = isInt(a.a) ? F.arange(0, torch.int(a.a, r), 1, INT) : arrayTensor(torch, a.a, r);
+    const n = pool.shape[0] ?? 0;
+    const shape = shapeOf(a.size, r) ?? [];
+    const count = shape.reduce((p, d) => p * d, 1);
+    if (!torch.bool(a.replace, r) && count > n) return torch.interp.raise('ValueError', "Cannot take a larger sample than population when 'replace=False'", r);
+    const idx = torch.bool(a.replace, r) ? Array.from({ length: count }, () => torch.rng.integer(0, n)) : order(n).slice(0, count);
+    const picked = F.reshape(rows(pool, idx), [...shape, ...pool.shape.slice(1)]);
+    return torch.npValue(picked);
+  });
   // The script's own seeding: the trace draws from its run's generator (or PyTorch's given draws) either way.
   set(random, 'seed(seed=None)', () => null);
   np.dict.set('random', random);
@@ -133,6 +171,13 @@ function arrays(torch: Torch, np: PyModule, set: Setter): void {
     return torch.bool(a.retstep, r) ? new PyTuple([arr, step]) : arr;
   });
 
+  set(np, 'eye(N, M=None, k=0, dtype=None)', (a, r) => {
+    const n = torch.int(a.N, r);
+    const m = a.M === null ? n : torch.int(a.M, r);
+    const k = torch.int(a.k, r);
+    return torch.array(filled([n, m], dtypeOr(a.dtype, r) ?? FLOAT, (i) => (i % m === Math.floor(i / m) + k ? 1 : 0)));
+  });
+
   // ── elementwise math (ufuncs): a scalar in, a scalar out ───────────────────
   for (const [name, fn] of Object.entries(FLOAT_MATH)) {
     set(np, `${name}(x, /, out=None, *, dtype=None)`, (a, r) => {
@@ -147,6 +192,20 @@ function arrays(torch: Torch, np: PyModule, set: Setter): void {
       // Lists and scalars are arrays to a ufunc: read them as NumPy does before the operator's rules.
       const arr = (v: Value) => (v instanceof ArrayObj || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? v : torch.array(arrayTensor(torch, v, r)));
       return npBinary(torch, op, arr(a.x1), arr(a.x2), r);
+    });
+  }
+
+  set(np, 'where(condition, x=None, y=None)', (a, r) => {
+    if (a.x === null || a.y === null) throw new CantFollow(new PyOpaque('np.where with one argument (the indices)', r), r);
+    const [x, y] = [arrayTensor(torch, a.x, r), arrayTensor(torch, a.y, r)];
+    const d = promoteNumpy(x.dtype, y.dtype);
+    return out(F.where(F.bool(arrayTensor(torch, a.condition, r)), F.to(x, d), F.to(y, d)));
+  });
+  for (const name of ['round', 'around']) {
+    set(np, `${name}(a, decimals=0, out=None)`, (a, r) => {
+      const t = arrayTensor(torch, a.a, r);
+      if (torch.int(a.decimals, r) !== 0) throw new CantFollow(new PyOpaque(`np.${name} to decimals`, r), r);
+      return out(t.isFloatingPoint ? F.round(t) : t);
     });
   }
 

@@ -170,3 +170,23 @@ double = torch.from_numpy(np.ones((3, 2, 1)))
 for layer, data in [(torch.nn.Linear(1, 2), double), (torch.nn.Conv1d(2, 1, 1), double), (torch.nn.LSTM(1, 2), double), (torch.nn.Sequential(torch.nn.Linear(1, 1)), double)]:
     err(layer, data)
 print('cast', tuple(torch.nn.Linear(1, 2)(double.float()).shape))
+
+# more of NumPy's creation and selection; draws print as shapes and dtypes (other generators)
+show('eye', np.eye(3))
+show('eye k', np.eye(2, 3, k=1, dtype=int))
+show('where', np.where(i > 1, i, 0.5))
+show('round', np.round(np.array([0.5, 1.5, -2.7])))
+for name, d in [('rand', np.random.rand(2, 3)), ('randn', np.random.randn(4)), ('choice', np.random.choice(10, 5)), ('choice rows', np.random.choice(np.arange(6), (2, 2), replace=False))]:
+    print(name, d.dtype, d.shape)
+print('rand scalar', isinstance(np.random.rand(), float))
+perm = np.random.permutation(6)
+print('permutation', perm.dtype, sorted(perm.tolist()) == list(range(6)))
+print('permuted rows', np.random.permutation(a).shape, sorted(np.random.permutation(a)[:, 0].tolist()))
+items = [1, 2, 3, 4]
+np.random.shuffle(items)
+print('shuffle', sorted(items))
+rows = np.arange(8).reshape(4, 2)
+np.random.shuffle(rows)
+print('shuffle rows', sorted(rows[:, 0].tolist()), (rows[:, 1] - rows[:, 0]).tolist())
+idx = np.random.permutation(4)
+print('fancy', rows[idx].shape, x[np.array([0, 2])].shape, x[x[:, 0] > 4].shape)
