@@ -5,7 +5,7 @@
  */
 import { backward } from '../../../engine/autograd';
 import { isGradEnabled } from '../../../engine/context';
-import { getDefaultDtype, type TensorDType } from '../../../engine/dtype';
+import { getDefaultDtype, promoteTypes, type TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
 import type { IndexItem, Slice } from '../../../engine/functional';
 import { markWritten, Tensor } from '../../../engine/tensor';
@@ -91,7 +91,14 @@ function k_isTupleIndex(key: Value): boolean {
  */
 export function fromPython(torch: Torch, v: Value, r: Range, dtype?: TensorDType | null): Tensor {
   const nested = toNested(torch, v, r);
-  return F.fromNested(nested, dtype ?? (pythonHasFloat(v) ? getDefaultDtype() : undefined));
+  return F.fromNested(nested, dtype ?? arraysDtype(v) ?? (pythonHasFloat(v) ? getDefaultDtype() : undefined));
+}
+
+/** NumPy arrays among torch.tensor's data give their dtype, as PyTorch reads them (a list of float64 arrays is float64). */
+function arraysDtype(v: Value): TensorDType | null {
+  if (v instanceof ArrayObj) return v.t.dtype;
+  if (!(v instanceof PyList || v instanceof PyTuple)) return null;
+  return v.items.map(arraysDtype).reduce<TensorDType | null>((a, b) => (a === null ? b : b === null ? a : promoteTypes(a, b)), null);
 }
 
 /** Whether a float (a Python float or a floating 0-d tensor) is among torch.tensor's data. */
@@ -106,7 +113,7 @@ export function toNested(torch: Torch, v: Value, r: Range): F.Nested {
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof PyList || v instanceof PyTuple) return v.items.map((x) => toNested(torch, x, r));
-  if (v instanceof TensorObj) {
+  if (v instanceof TensorObj || v instanceof ArrayObj) {
     if (v.t.rank === 0) return v.t.item();
     return F.unbind(v.t, 0).map((x) => toNested(torch, torch.wrap(x), r));
   }
