@@ -180,21 +180,17 @@ function binary(torch: Torch, op: string, a: Value, b: Value, r: Range): Value {
   return torch.npValue(out);
 }
 
-/** NumPy's dtype object (`a.dtype`): prints as `float32`, equals np.float32, 'float32' and another of its kind. */
-function dtypeName(d: TensorDType): string {
-  return d;
-}
-
 /** Makes numpy.ndarray, numpy.dtype and NumPy's scalar types for a set of bindings (once). */
 export function makeArrayClasses(torch: Torch): void {
   if (torch.ndarray) return;
   const interp = () => torch.interp;
+  // NumPy's dtype object (`a.dtype`): prints as `float32`, equals np.float32, 'float32' and another of its kind.
   const dtypeClass = new PyClass(
     'dtype',
     [OBJECT],
     {
-      repr: (v) => `dtype('${dtypeName((v as NativeObj<TensorDType>).state)}')`,
-      str: (v) => dtypeName((v as NativeObj<TensorDType>).state),
+      repr: (v) => `dtype('${(v as NativeObj<TensorDType>).state}')`,
+      str: (v) => (v as NativeObj<TensorDType>).state,
       compare: (op, a, b, _reflected, r) => {
         if (op !== '==' && op !== '!=') return NOT_IMPLEMENTED;
         let other: TensorDType | null = null;
@@ -208,7 +204,7 @@ export function makeArrayClasses(torch: Torch): void {
       },
       getattr: (v, name) => {
         const d = (v as NativeObj<TensorDType>).state;
-        if (name === 'name') return dtypeName(d);
+        if (name === 'name') return d;
         if (name === 'type') return torch.npScalarTypes.get(d)!;
         if (name === 'itemsize') return BigInt(d === 'bool' ? 1 : d === 'float32' ? 4 : 8);
         if (name === 'kind') return d === 'bool' ? 'b' : d === 'int64' ? 'i' : 'f';
@@ -477,7 +473,7 @@ function arrayRepr(t: Tensor, asRepr: boolean): string {
   const sep = asRepr ? ', ' : ' ';
   let at = 0;
   const build = (dim: number, indent: string): string => {
-    if (dim === t.rank) return texts[at++].padStart(t.dtype === 'bool' && !asRepr ? width : width);
+    if (dim === t.rank) return texts[at++].padStart(width);
     const parts = Array.from({ length: t.shape[dim] }, () => build(dim + 1, indent + ' '));
     return '[' + parts.join(dim === t.rank - 1 ? sep : (asRepr ? ',' : '') + '\n'.repeat(t.rank - 1 - dim) + indent + ' ') + ']';
   };
