@@ -122,7 +122,7 @@ describe('PyTorch parity: Python source files read by Gradient Lens against the 
   it('has the seed programs and the popular-code-style models', function () {
     if (FILES !== OWN_FILES || only) this.skip();
     const ids = cases.map((c) => c.id.replace(/\.py:.*/, ''));
-    for (const wanted of ['cifar_project/train', 'seed_sigmoid', 'seed_relu', 'seed_xavier', 'lenet', 'mnist_example', 'resnet', 'gpt', 'word_lm', 'sine_lstm', 'char_gru', 'cifar_vgg', 'tabular_mlp', 'conv_autoencoder', 'transformer_lm', 'amp_phases', 'init_schemes', 'tcn_block', 'aspp_head']) if (!ids.includes(wanted)) throw new Error(`no ${wanted}.py in ${FILES}`);
+    for (const wanted of ['cifar_project/train', 'seed_sigmoid', 'seed_relu', 'seed_xavier', 'lenet', 'mnist_example', 'resnet', 'gpt', 'word_lm', 'sine_lstm', 'char_gru', 'cifar_vgg', 'tabular_mlp', 'conv_autoencoder', 'transformer_lm', 'amp_phases', 'init_schemes', 'tcn_block', 'aspp_head', 'numpy_curve_fit', 'numpy_tutorial_regression']) if (!ids.includes(wanted)) throw new Error(`no ${wanted}.py in ${FILES}`);
   });
 
   for (const c of cases) {

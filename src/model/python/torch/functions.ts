@@ -16,8 +16,8 @@ import type { ArgValue } from '../../graph';
 import type { Expr, Range } from '../ast';
 import { CantFollow } from '../errors';
 import { Bound, native } from '../native';
-import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, Value } from '../values';
-import { inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
+import { isInt, OBJECT, PyBoundMethod, PyBuiltin, PyClass, PyFunction, PyList, PyOpaque, PyTuple, typeName, Value } from '../values';
+import { ArrayObj, inOtherDtype, NativeObj, TensorObj, Torch } from './runtime';
 import { lossReduction, lossWeight } from './training';
 import { UNARY_MATH } from './elementwise';
 import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-layers';
@@ -125,10 +125,16 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
 
   // ── creation ─────────────────────────────────────────────────────────────
   fn(fns, 'tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False)', (a, r) => {
-    const t = fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r));
+    // An array's values are copied in its own dtype (float64 stays double), unless dtype= says otherwise.
+    const t = a.data instanceof ArrayObj ? F.clone(F.to(a.data.t, torch.dtypeArg(a.dtype, r) ?? a.data.t.dtype)) : fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r));
     return finish(t, a, r);
   });
-  fn(fns, 'as_tensor(data, dtype=None, device=None)', (a, r) => (a.data instanceof TensorObj ? a.data : wrap(fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r)))));
+  fn(fns, 'as_tensor(data, dtype=None, device=None)', (a, r) => {
+    if (a.data instanceof TensorObj) return a.data;
+    // An array of the asked dtype is shared, as torch.as_tensor does; else copied.
+    if (a.data instanceof ArrayObj) return wrap(F.to(F.detach(a.data.t), torch.dtypeArg(a.dtype, r) ?? a.data.t.dtype));
+    return wrap(fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r)));
+  });
   for (const [name, make] of [
     ['zeros', (s: number[], d: TensorDType) => F.zeros(s, d)],
     ['ones', (s: number[], d: TensorDType) => F.ones(s, d)],
@@ -552,7 +558,12 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   }
   fn(fns, 'save(obj, f, *args, **kwargs)', () => null);
   fn(fns, 'load(f, *args, **kwargs)', (_a, r) => new PyOpaque('torch.load (a saved file)', r));
-  fn(fns, 'from_numpy(ndarray)', (_a, r) => new PyOpaque('torch.from_numpy (a NumPy array)', r));
+  // Shares the array's memory and keeps its dtype (a float64 array gives a double tensor), as PyTorch's does.
+  fn(fns, 'from_numpy(ndarray)', (a, r) => {
+    if (a.ndarray instanceof ArrayObj && !a.ndarray.scalar) return wrap(F.detach(a.ndarray.t));
+    if (a.ndarray instanceof PyOpaque) throw new CantFollow(a.ndarray, r);
+    return torch.interp.raise('TypeError', `expected np.ndarray (got ${typeName(a.ndarray)})`, r);
+  });
   fn(fns, 'compile(model=None, *args, **kwargs)', (a) => (a.model === null ? new PyBuiltin('compile', (args) => args[0]) : a.model));
   return { torchFns: fns, functional };
 }

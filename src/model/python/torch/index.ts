@@ -15,6 +15,7 @@ import { makeAmp } from './amp';
 import { makeData } from './data';
 import { makeFunctions } from './functions';
 import { makeInit } from './init';
+import { makeArrayClasses } from './ndarray';
 import { numpyModule } from './numpy';
 import { makeModuleClasses } from './modules';
 import { makeAutogradFunction } from './autograd-function';
@@ -88,6 +89,7 @@ function publish(torch: Torch): Map<string, PyModule> {
   const have = published.get(torch);
   if (have) return have;
   makeTensorClasses(torch);
+  makeArrayClasses(torch);
   makeModuleClasses(torch);
   const { torchFns, functional } = makeFunctions(torch);
   const training = makeTraining(torch);

@@ -77,6 +77,23 @@ function runForward(torch: Torch, obj: ModuleObj, args: Value[], kwargs: Kwargs 
   return interp.raise('NotImplementedError', `Module [${obj.cls.name}] is missing the required "forward" function`, r);
 }
 
+/** Layers whose PyTorch 1.13 kernel is a matrix product: a float type mismatch is its "mat1 and mat2" error. */
+const MATMUL_LAYERS = new Set(['Linear', 'Bilinear', 'RNN', 'LSTM', 'GRU', 'RNNCell', 'LSTMCell', 'GRUCell']);
+
+/**
+ * PyTorch's layers refuse an input of another float type than their weights (float64 NumPy data,
+ * `torch.from_numpy(np.linspace(...))`, into a float32 model): the RuntimeError it raises, not a
+ * silent promotion the real script never gets.
+ */
+function refuseOtherFloat(torch: Torch, obj: ModuleObj, x: Tensor, r: Range): void {
+  if (!x.isFloatingPoint) return;
+  const w = obj.engine.ownState().params.find(([, t]) => t.isFloatingPoint)?.[1];
+  if (!w || w.dtype === x.dtype) return;
+  const name = (d: string) => (d === 'float64' ? 'Double' : 'Float');
+  const message = MATMUL_LAYERS.has(obj.engine.constructor.name) ? 'mat1 and mat2 must have the same dtype' : `expected scalar type ${name(x.dtype)} but found ${name(w.dtype)}`;
+  torch.interp.raise('RuntimeError', message, r);
+}
+
 const BASE_FORWARD = new WeakMap<Torch, PyBuiltin>();
 
 /** `module(*args)`: the forward under the module's layer path, its first application recorded. */
@@ -85,6 +102,8 @@ export function callModule(torch: Torch, obj: ModuleObj, args: Value[], kwargs: 
   const site = torch.sites.get(engine);
   // Applied inside a mirrored library's forward: at the user's call that ran it (`model(x)`).
   if (site && !site.applied) site.applied = isMirrored(r) ? (torch.interp.userCall?.r ?? r) : r;
+  // A layer PyTorch computes (not a forward written in Python) checks its input's float type against its weights.
+  if (args[0] instanceof TensorObj && !(obj.cls.lookup('forward') instanceof PyFunction)) refuseOtherFloat(torch, obj, args[0].t, r);
   pushLayer(engine.path);
   try {
     const out = runForward(torch, obj, args, kwargs, r);

@@ -97,6 +97,24 @@ export class TensorObj extends PyObj {
   }
 }
 
+/**
+ * A numpy.ndarray over an engine tensor that never requires a gradient (NumPy has none), its dtype
+ * NumPy's: float64 by default, int64, bool or float32. `scalar`: a NumPy scalar of a type Python has
+ * no number for (np.float32(2.0), `a.mean()` of a float32 array), 0-d and of that type's class.
+ */
+export class ArrayObj extends PyObj {
+  constructor(
+    readonly t: Tensor,
+    private readonly cls: PyClass,
+    readonly scalar = false,
+  ) {
+    super();
+  }
+  get type(): PyClass {
+    return this.cls;
+  }
+}
+
 /** An object of a native class that keeps some state of its own (a `with torch.no_grad():` block's earlier mode). */
 export class NativeObj<S = unknown> extends PyObj {
   constructor(
@@ -186,6 +204,9 @@ export class Torch {
   Module!: PyClass;
   dtypeClass!: PyClass;
   deviceClass!: PyClass;
+  /** numpy.ndarray and NumPy's scalar types by dtype (np.float32, ...); ndarray.ts. */
+  ndarray!: PyClass;
+  readonly npScalarTypes = new Map<TensorDType, PyClass>();
   /** Each torch.nn class by name (Linear, Sequential, ModuleList, ...). */
   readonly nnClasses = new Map<string, PyClass>();
 
@@ -252,6 +273,21 @@ export class Torch {
     if (v instanceof Tensor) return this.wrap(v);
     if (Array.isArray(v)) return new PyTuple(v.map((t) => this.wrap(t)));
     return v;
+  }
+
+  /**
+   * A NumPy value of an engine tensor: an array, or for a 0-d result NumPy's scalar as Python sees
+   * it (np.float64 is a float, np.int64 reads as an int, np.bool_ as a bool; np.float32 its own).
+   */
+  array(t: Tensor): ArrayObj {
+    return new ArrayObj(t, this.ndarray);
+  }
+
+  npValue(t: Tensor): Value {
+    if (t.rank !== 0) return this.array(t);
+    if (t.dtype === 'float32') return new ArrayObj(t, this.npScalarTypes.get('float32')!, true);
+    const v = t.item();
+    return t.dtype === 'bool' ? v !== 0 : t.dtype === 'int64' ? BigInt(v) : v;
   }
 
   isTensor(v: Value): v is TensorObj {

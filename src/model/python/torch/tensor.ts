@@ -5,7 +5,7 @@
  */
 import { backward } from '../../../engine/autograd';
 import { isGradEnabled } from '../../../engine/context';
-import { getDefaultDtype, type TensorDType } from '../../../engine/dtype';
+import { getDefaultDtype, promoteTypes, type TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
 import type { IndexItem, Slice } from '../../../engine/functional';
 import { markWritten, Tensor } from '../../../engine/tensor';
@@ -33,7 +33,8 @@ import {
   typeName,
   Value,
 } from '../values';
-import { DeviceObj, DTypeObj, TensorObj, Torch } from './runtime';
+import { ArrayObj, DeviceObj, DTypeObj, TensorObj, Torch } from './runtime';
+import { tensorForNumpy } from './ndarray';
 import { UNARY_MATH } from './elementwise';
 import { legacyTypeName, typeArgDtype } from './legacy-types';
 
@@ -90,7 +91,14 @@ function k_isTupleIndex(key: Value): boolean {
  */
 export function fromPython(torch: Torch, v: Value, r: Range, dtype?: TensorDType | null): Tensor {
   const nested = toNested(torch, v, r);
-  return F.fromNested(nested, dtype ?? (pythonHasFloat(v) ? getDefaultDtype() : undefined));
+  return F.fromNested(nested, dtype ?? arraysDtype(v) ?? (pythonHasFloat(v) ? getDefaultDtype() : undefined));
+}
+
+/** NumPy arrays among torch.tensor's data give their dtype, as PyTorch reads them (a list of float64 arrays is float64). */
+function arraysDtype(v: Value): TensorDType | null {
+  if (v instanceof ArrayObj) return v.t.dtype;
+  if (!(v instanceof PyList || v instanceof PyTuple)) return null;
+  return v.items.map(arraysDtype).reduce<TensorDType | null>((a, b) => (a === null ? b : b === null ? a : promoteTypes(a, b)), null);
 }
 
 /** Whether a float (a Python float or a floating 0-d tensor) is among torch.tensor's data. */
@@ -105,7 +113,7 @@ export function toNested(torch: Torch, v: Value, r: Range): F.Nested {
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof PyList || v instanceof PyTuple) return v.items.map((x) => toNested(torch, x, r));
-  if (v instanceof TensorObj) {
+  if (v instanceof TensorObj || v instanceof ArrayObj) {
     if (v.t.rank === 0) return v.t.item();
     return F.unbind(v.t, 0).map((x) => toNested(torch, torch.wrap(x), r));
   }
@@ -120,7 +128,8 @@ export function pyScalar(t: Tensor, v: number): Value {
   return v;
 }
 
-function toList(t: Tensor): Value {
+/** tolist(): nested Python lists of Python numbers (torch's and NumPy's alike). */
+export function toList(t: Tensor): Value {
   if (t.rank === 0) return pyScalar(t, t.item());
   const d = t.data;
   const build = (dim: number, offset: number, stride: number): Value => {
@@ -226,6 +235,8 @@ export function makeTensorClasses(torch: Torch): void {
     {
       construct: (_c, args, _k, r) => {
         if (args.length === 1 && (args[0] instanceof PyList || args[0] instanceof PyTuple)) return torch.wrap(fromPython(torch, args[0], r, torch.dtype));
+        // torch.Tensor(ndarray): a copy in the default float type, whatever the array's dtype.
+        if (args.length === 1 && args[0] instanceof ArrayObj) return torch.wrap(F.clone(F.to(args[0].t, torch.dtype)));
         return torch.wrap(F.zeros(torch.shapeArgs(args, r), torch.dtype));
       },
       getattr: (v, name, r) => tensorAttr(torch, (v as TensorObj).t, name, r),
@@ -352,7 +363,8 @@ export function makeTensorClasses(torch: Torch): void {
     } else t.requiresGrad = false;
     return a.self;
   });
-  method('numpy(self)', (_a, r) => new PyOpaque('Tensor.numpy() (a NumPy array)', r));
+  // The array shares the tensor's memory, as PyTorch's does; PyTorch refuses a tensor that requires a gradient.
+  method('numpy(self)', (_a, r, t) => torch.array(F.detach(tensorForNumpy(torch, t, r))));
   method('half(self)', (_a, r) => new PyOpaque('half precision (float16)', r));
   method('bfloat16(self)', (_a, r) => new PyOpaque('bfloat16', r));
   method('size(self, dim=None)', (a, r, t) => {

@@ -9,7 +9,7 @@
 import * as F from '../../../engine/functional';
 import type { TensorDType } from '../../../engine/dtype';
 import { PyClass, PyList, PyTuple } from '../values';
-import { TensorObj, type Torch } from './runtime';
+import { ArrayObj, TensorObj, type Torch } from './runtime';
 import { toNested } from './tensor';
 
 /** Each constructor's dtype; null: the run's float type. */
@@ -34,6 +34,7 @@ export function typedTensorClasses(torch: Torch): Record<string, PyClass> {
           const data = args.length === 1 ? args[0] : null;
           // Data is copied and detached, in this constructor's type, as torch.FloatTensor(ndarray) does.
           if (data instanceof TensorObj) return torch.wrap(F.to(F.detach(data.t), d));
+          if (data instanceof ArrayObj) return torch.wrap(F.clone(F.to(data.t, d)));
           if (data instanceof PyList || data instanceof PyTuple) return torch.wrap(F.fromNested(toNested(torch, data, r), d));
           return torch.wrap(F.zeros(torch.shapeArgs(args, r), d));
         },
