@@ -18,6 +18,7 @@ import { makeInit } from './init';
 import { numpyModule } from './numpy';
 import { makeModuleClasses } from './modules';
 import { makeAutogradFunction } from './autograd-function';
+import { makeAutogradGrad } from './autograd-grad';
 import { mirrorModule, Torch } from './runtime';
 import { makeTensorClasses, UNSUPPORTED_DTYPES, TORCH_DTYPES } from './tensor';
 import { makeTraining } from './training';
@@ -130,7 +131,7 @@ function publish(torch: Torch): Map<string, PyModule> {
     Variable: native('Variable(data, requires_grad=False)', (a) => a.data),
     set_detect_anomaly: new PyBuiltin('set_detect_anomaly', () => null),
     detect_anomaly: new PyBuiltin('detect_anomaly', (_a, _k, site) => new PyOpaque('torch.autograd.detect_anomaly', site.r)),
-    grad: new PyBuiltin('grad', (_a, _k, site) => new PyOpaque('torch.autograd.grad', site.r)),
+    grad: makeAutogradGrad(torch),
     Function: makeAutogradFunction(torch),
   });
   const dtypes: Record<string, Value> = {};
