@@ -53,15 +53,19 @@ function maskOf(x: Tensor, slope: number): Tensor {
   return tensor(m, x.shape, x.dtype);
 }
 
-export type GradGraph = { grads: (Tensor | null)[] } | { unsupported: OpKind };
+export type GradGraph = { grads: (Tensor | null)[] } | { unsupported: OpKind } | { unused: number };
 
 /**
  * The gradient of `output` (weighted by `gradOutput`, PyTorch's grad_outputs) with respect to each
- * of `inputs`, as tensors on the tape; null for an input `output` does not depend on. Parameters'
+ * of `inputs`, as tensors on the tape; null for an input `output` does not depend on (unless
+ * `allowUnused` is false: then which one that is). Parameters'
  * `.grad` are not touched, as in PyTorch.
  */
-export function gradWithGraph(output: Tensor, inputs: readonly Tensor[], gradOutput: Tensor): GradGraph {
+export function gradWithGraph(output: Tensor, inputs: readonly Tensor[], gradOutput: Tensor, allowUnused = true): GradGraph {
   const order = topologicalOrder(output);
+  // An input the output does not depend on is PyTorch's error before any gradient is computed.
+  const unused = inputs.findIndex((x) => !order.includes(x));
+  if (unused >= 0 && !allowUnused) return { unused };
   // Only the ops between the inputs and the output carry a gradient the caller asked for.
   const wanted = new Set<Tensor>(inputs);
   for (const t of order) {

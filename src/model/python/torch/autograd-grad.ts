@@ -39,12 +39,30 @@ export function makeAutogradGrad(torch: Torch) {
         return interp.raise('RuntimeError', `Mismatch in shape: grad_output[0] has a shape of torch.Size([${seed.shape.join(', ')}]) and output[0] has a shape of torch.Size([${output.shape.join(', ')}]).`, r);
       }
     }
-    const got = gradWithGraph(output, inputs, seed);
-    if ('unsupported' in got) throw new CantFollow(new PyOpaque(`torch.autograd.grad through ${got.unsupported} (the gradients Gradient Lens can differentiate again are those of Linear, view/reshape, ReLU, LeakyReLU, Tanh and Sigmoid)`, r), r);
-    if (!a.allow_unused && got.grads.some((g) => g === null)) {
+    const got = gradWithGraph(output, inputs, seed, interp.truthy(a.allow_unused, r));
+    if ('unused' in got) {
       return interp.raise('RuntimeError', 'One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.', r);
     }
+    if ('unsupported' in got) throw new CantFollow(new PyOpaque(`torch.autograd.grad through ${got.unsupported} (the gradients Gradient Lens can differentiate again are those of Linear, view/reshape, ReLU, LeakyReLU, Tanh and Sigmoid)`, r), r);
     const create = interp.truthy(a.create_graph, r);
     return new PyTuple(got.grads.map((g) => (g === null ? null : torch.wrap(create ? g : detach(g)))));
+  });
+}
+
+/**
+ * `Variable(data, requires_grad=False)`, deprecated since PyTorch 0.4 and still in older scripts: a
+ * tensor sharing `data`'s storage, cut from its graph (a leaf), requiring a gradient as asked, as
+ * torch 1.13 returns it (WGAN-div's `Variable(imgs, requires_grad=True)`, differentiated by
+ * `autograd.grad` later).
+ */
+export function makeVariable(torch: Torch) {
+  return native('Variable(data, requires_grad=False)', (a, r) => {
+    if (!torch.isTensor(a.data)) return a.data;
+    const t = detach(a.data.t);
+    if (torch.bool(a.requires_grad, r)) {
+      if (!t.isFloatingPoint) return torch.interp.raise('RuntimeError', 'only Tensors of floating point dtype can require gradients', r);
+      t.requiresGrad = true;
+    }
+    return torch.wrap(t);
   });
 }
