@@ -421,6 +421,7 @@ export class LoopStep {
       const s = stmts[i];
       const b = this.loop.sequence ? (makes(s, this.loop.backward) ? this.loop.backward : null) : backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null) ?? (stepCall && makes(s, stepCall.call) ? stepCall.call : null);
       if (!b) {
+        this.needLoss(s);
         this.interp.exec(s, scope);
         continue;
       }
@@ -432,6 +433,19 @@ export class LoopStep {
       return found;
     }
     return undefined;
+  }
+
+  /**
+   * A backward of the step's sequence that the script runs (the critic's, before the traced one) on
+   * a loss Gradient Lens could not follow: the model needs it, so it is that value's can't-follow,
+   * not a statement skipped (the critic would look disconnected).
+   */
+  private needLoss(s: Stmt): void {
+    const call = this.loop.sequence?.find((c) => s.k === 'expr' && s.e === c);
+    const recv = call?.fn.k === 'attr' ? call.fn.obj : null;
+    if (!recv || recv.k !== 'name') return;
+    const v = this.interp.eval(recv, this.loop.scope);
+    if (v instanceof PyOpaque) throw new CantFollow(v, recv.r);
   }
 
   /** Runs statement `s` up to the backward call `b` it holds and returns the loss. */
