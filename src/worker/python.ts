@@ -255,6 +255,7 @@ export function analysePythonNow(job: PythonJob): PythonResult {
       );
     });
     analysis.findings = adaptFindings(analysis.findings, model);
+    diagnostics.push(...(model.notes?.() ?? []));
     return { read, diagnostics, analysis };
   } catch (e) {
     const d = model.explain(e);

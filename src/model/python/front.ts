@@ -27,7 +27,7 @@ import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
-import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
+import { accumulationIf, backwardIn, backwardSequence, closureLoop, guardedSequence, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { trainedTogether, type TrainedTogether } from './several-models';
 import { runTail } from './step-tail';
@@ -133,6 +133,8 @@ export interface PythonModel {
   rebindBatch(input: Tensor, target: Tensor): void;
   /** Writes fixes as edits of this file's Python. */
   fixes(graph: ModelSpec): FixRenderer;
+  /** What the trace saw that only running it tells (which of the loop's iterations its steps were), said after it. */
+  notes?: () => PythonDiagnostic[];
 }
 
 export interface PythonRead {
@@ -232,9 +234,11 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
         if (opts.build) return false;
         if (isTrainingLoop(s)) {
           // Several backward calls a step (a GAN): the step is traced to the last; those before run as the script runs them.
-          const sequence = backwardSequence(s);
+          // With the last ones under an `if` some iterations pass (a WGAN's generator), a step runs iterations until one does.
+          const guarded = backwardSequence(s) ? null : guardedSequence(s);
+          const sequence = guarded?.sequence ?? backwardSequence(s);
           const count = loopCount(interp, s, scope);
-          throw new TrainingLoopFound(sequence ? { stmt: s, scope, count, backward: sequence[sequence.length - 1], sequence } : { stmt: s, scope, count, backward: backwardIn(s)! });
+          throw new TrainingLoopFound(sequence ? { stmt: s, scope, count, backward: sequence[sequence.length - 1], sequence, ...(guarded ? { guard: guarded.guard } : {}) } : { stmt: s, scope, count, backward: backwardIn(s)! });
         }
         // `optimizer.step(closure)`: the closure computes the loss and calls backward for the optimiser.
         const closure = closureLoop(s, ast);
@@ -461,8 +465,7 @@ const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_valu
  */
 function loopClip(torch: Torch, loop: TrainingLoop): ClipUse | undefined {
   const interp = torch.interp;
-  const body = loop.stmt.body;
-  const at = tracedBackwardAt(loop);
+  const { block: body, at } = tracedBackwardPlace(loop);
   const before = torch.clips.length;
   const accumulation = accumulationIf(loop);
   const visit = (stmts: readonly Stmt[]): void => {
@@ -582,8 +585,13 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
     // A hand-written SGD update has no call, only its lr's expression.
     optimizer: opt.call || Object.keys(opt.argExprs).length ? { call: opt.call, argExprs: opt.argExprs } : null,
-    backward: (loop && loop.stmt.body[tracedBackwardAt(loop)]) ?? null,
+    backward: (loop && tracedBackwardStmt(loop)) ?? null,
   };
+}
+
+function tracedBackwardStmt(loop: TrainingLoop): Stmt | undefined {
+  const { block, at } = tracedBackwardPlace(loop);
+  return block[at];
 }
 
 /** The script's own loop: its model, optimiser and body as the step. */
@@ -631,7 +639,8 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
       const loss = runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
       if (loop.sequence) seen.push({ name: lossName(torch, loop.sequence, loop.backward.r), value: loss.item() });
-      losses = loop.sequence ? seen : null;
+      // A guarded step's iterations call the same backward several times (the critic's, n_critic times): its last loss, once.
+      losses = loop.sequence ? (loop.guard ? lastOfEach(seen) : seen) : null;
       return loss;
     } finally {
       interp.overrides = null;
@@ -655,7 +664,27 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   model.training.steppedInStep = () => stepped;
   // A hand-written update is the step's tail too, and the trace's SGD already took it: only a torch.optim loop's tail runs.
   if (built) model.training.afterStep = () => runTail(torch, runner, opt.engine);
+  if (loop.guard) model.notes = () => guardNotes(torch, loop, runner.reached);
   return model;
+}
+
+/** Each loss name once, in the order first called, with its last value. */
+function lastOfEach(seen: readonly StepLoss[]): StepLoss[] {
+  const out = new Map<string, StepLoss>();
+  for (const l of seen) out.set(l.name, l);
+  return [...out.values()];
+}
+
+/** Which iterations a guarded step's traces were (the generator's, every n_critic): an info at the guard's test. */
+function guardNotes(torch: Torch, loop: TrainingLoop, reached: readonly number[]): PythonDiagnostic[] {
+  const guard = loop.guard!;
+  if (!reached.length) return [];
+  const test = torch.text.slice(guard.test.r.start, guard.test.r.end);
+  const shown = reached.length > 8 ? `${reached.slice(0, 4).join(', ')}, ..., ${reached[reached.length - 1]}` : reached.join(', ');
+  const name = lossName(torch, loop.sequence!, loop.backward.r);
+  const n = reached.length;
+  const runs = reached[n - 1] + 1;
+  return [diag('info', 'python/guarded-step', `${name}.backward() runs only when ${test}: each traced step runs the loop's iterations up to one that passes, the other backward calls at every iteration as the script does; the trace's ${n} step${n === 1 ? '' : 's'} ended at iteration${n === 1 ? '' : 's'} ${shown} (${runs} iteration${runs === 1 ? '' : 's'}; the other models' gradients are those of their last optimiser step in each)`, guard.test.r)];
 }
 
 /** A backward call's loss as the step names it: its receiver's variable (`errG`), else its source text. */

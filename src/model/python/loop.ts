@@ -72,6 +72,32 @@ export function backwardSequence(s: LoopStmt): Extract<Expr, { k: 'call' }>[] | 
   }
 }
 
+type IfStmt = Extract<Stmt, { k: 'if' }>;
+
+/**
+ * A step whose last backward calls are in an `if` only some iterations pass, after the backward
+ * calls every iteration makes (a WGAN: the critic's `loss_D.backward()` and step each iteration, the
+ * generator's `loss_G.backward()` under `if i % opt.n_critic == 0:`). The calls in the file's order
+ * and that `if`; null for other forms. A traced step then runs whole iterations until one reaches
+ * the `if`'s last backward, so every model's backward is traced, each as often as the script runs it.
+ */
+export function guardedSequence(s: LoopStmt): { sequence: Extract<Expr, { k: 'call' }>[]; guard: IfStmt } | null {
+  const holding = s.body.filter((st) => backwardIn(st) !== null);
+  const guard = holding[holding.length - 1];
+  if (holding.length < 2 || guard.k !== 'if' || guard.orelse.some((st) => backwardIn(st) !== null)) return null;
+  const calls = [...holding.slice(0, -1), ...guard.body.filter((st) => backwardIn(st) !== null)].map(backwardStatement);
+  return calls.length > holding.length - 1 && calls.every((c) => c !== null) ? { sequence: calls as Extract<Expr, { k: 'call' }>[], guard } : null;
+}
+
+/**
+ * The block holding the statement that makes the traced backward call, and its index there (-1
+ * when none does): the loop's body, or a guarded sequence's `if` (see above).
+ */
+export function tracedBackwardPlace(loop: Pick<TrainingLoop, 'stmt' | 'backward' | 'sequence' | 'guard'>): { block: readonly Stmt[]; at: number } {
+  const block = loop.guard?.body ?? loop.stmt.body;
+  return { block, at: loop.guard ? block.findIndex((st) => makes(st, loop.backward)) : tracedBackwardAt(loop) };
+}
+
 /**
  * Where in the loop's body the traced backward is called: the statement making the first backward
  * call, or with several in a row (a GAN) the last one's, after which the traced optimiser's step,
@@ -202,6 +228,8 @@ export interface TrainingLoop {
   stepCall?: StepCall;
   /** The step's backward calls when it makes several in a row (`backward` is the last of them). */
   sequence?: Extract<Expr, { k: 'call' }>[];
+  /** The `if` some iterations pass that holds the sequence's last calls (a WGAN's generator step every n_critic iterations). */
+  guard?: IfStmt;
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
@@ -294,6 +322,8 @@ export class LoopStep {
   private readonly counters: readonly Stmt[];
   /** The statements after the last step's backward call, innermost block first (step-tail.ts). */
   tail: Stmt[][] = [];
+  /** Under a guarded sequence, the iteration (from 0) each traced step ended at: the ones that passed the guard. */
+  readonly reached: number[] = [];
 
   constructor(
     private readonly interp: Interpreter,
@@ -330,8 +360,7 @@ export class LoopStep {
 
   /** Runs the body to the backward call and returns the tensor it was called on. */
   lossOf(): Value {
-    this.tail = [];
-    const found = this.run(this.loop.stmt.body);
+    const found = this.iteration();
     if (found === undefined) {
       throw new CantFollow(new PyOpaque('a training step that did not reach loss.backward()', this.loop.backward.r), this.loop.stmt.r);
     }
@@ -346,12 +375,25 @@ export class LoopStep {
    */
   stepLoss(first: boolean, tensorOf: (v: Value) => Tensor, accumulate = true): Tensor {
     const cond = accumulate ? this.accumulation : null;
+    const guard = this.loop.guard;
     for (let k = 0; ; k++) {
       const again = (!first || k > 0) && this.next(this.loop.stmt.r);
-      // The trace's steps are bounded by one pass over the loop's items; under accumulation a pass
-      // holds fewer optimiser steps than items, so the pass ending is where the script's steps end.
-      // (A first step that needs more than one pass is followed: a counter kept across epochs may step.)
-      if (again && cond && this.stepped > 0) throw new LoopEnded(this.stepped);
+      // The trace's steps are bounded by one pass over the loop's items; under accumulation (or a
+      // guarded step) a pass holds fewer optimiser steps than items, so the pass ending is where the
+      // script's steps end. (A first step that needs more than one pass is followed: a counter kept
+      // across epochs may step.)
+      if (again && (cond || guard) && this.stepped > 0) throw new LoopEnded(this.stepped);
+      if (guard) {
+        // An iteration that does not pass the guard ran whole, as the script runs it (the critic's step).
+        const found = this.iteration();
+        if (found === undefined) {
+          if (k + 1 >= MAX_MICRO_BATCHES) throw new CantFollow(new PyOpaque(`a training step whose backward has not come after ${MAX_MICRO_BATCHES} iterations`, guard.test.r), guard.test.r);
+          continue;
+        }
+        this.stepped++;
+        this.reached.push(this.count - 1);
+        return tensorOf(found);
+      }
       const loss = tensorOf(this.lossOf());
       if (!cond) return loss;
       for (const st of this.counters) this.interp.exec(st, this.loop.scope);
@@ -366,6 +408,12 @@ export class LoopStep {
     }
   }
 
+  /** One iteration of the body up to the backward call: its loss, or undefined when it did not reach it. */
+  private iteration(): Value | undefined {
+    this.tail = [];
+    return this.run(this.loop.stmt.body);
+  }
+
   private run(stmts: readonly Stmt[]): Value | undefined {
     const scope = this.loop.scope;
     const { closure, stepCall } = this.loop;
@@ -373,15 +421,31 @@ export class LoopStep {
       const s = stmts[i];
       const b = this.loop.sequence ? (makes(s, this.loop.backward) ? this.loop.backward : null) : backwardIn(s) ?? (closure && makes(s, closure.step) ? closure.step : null) ?? (stepCall && makes(s, stepCall.call) ? stepCall.call : null);
       if (!b) {
+        this.needLoss(s);
         this.interp.exec(s, scope);
         continue;
       }
-      // What follows the backward call, from the innermost block out: the step's tail.
       const found = this.reachIn(s, b);
+      // An iteration the guard let by goes on as the script's does.
+      if (found === undefined && s === this.loop.guard) continue;
+      // What follows the backward call, from the innermost block out: the step's tail.
       this.tail.push(stmts.slice(i + 1));
       return found;
     }
     return undefined;
+  }
+
+  /**
+   * A backward of the step's sequence that the script runs (the critic's, before the traced one) on
+   * a loss Gradient Lens could not follow: the model needs it, so it is that value's can't-follow,
+   * not a statement skipped (the critic would look disconnected).
+   */
+  private needLoss(s: Stmt): void {
+    const call = this.loop.sequence?.find((c) => s.k === 'expr' && s.e === c);
+    const recv = call?.fn.k === 'attr' ? call.fn.obj : null;
+    if (!recv || recv.k !== 'name') return;
+    const v = this.interp.eval(recv, this.loop.scope);
+    if (v instanceof PyOpaque) throw new CantFollow(v, recv.r);
   }
 
   /** Runs statement `s` up to the backward call `b` it holds and returns the loss. */

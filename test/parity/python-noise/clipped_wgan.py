@@ -1,6 +1,6 @@
 # A WGAN in PyTorch-GAN's form, on 2-D points: the critic's step every iteration, then its weights
 # clipped (`p.data.clamp_`), and the generator's step every n_critic iterations in an `if` after
-# it. The traced backward is the critic's; what follows it runs as the script runs it.
+# it. A traced step is the iterations up to the generator's next step, the critic stepping at each.
 import numpy as np
 import torch
 import torch.nn as nn

@@ -235,4 +235,56 @@ for i in range(5):
     assert.match(b.diagnostics[0].message, /IndexError: invalid index of a 0-dim tensor/);
     assert.equal(at(broken, b.diagnostics[0].range), 'loss.data[0]');
   });
+  it('a WGAN\'s generator trained every n_critic iterations (an `if` after the critic\'s step) is traced and judged: each traced step runs the iterations up to the next generator step, and says which they were', async () => {
+    const wgan = (initG: string) => `import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+n_critic = 3
+generator = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2), nn.Tanh())
+discriminator = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+${initG}optimizer_G = torch.optim.RMSprop(generator.parameters(), lr=5e-4)
+optimizer_D = torch.optim.RMSprop(discriminator.parameters(), lr=5e-4)
+points = torch.randn(96, 2) * 0.5
+
+for i, start in enumerate(range(0, 96, 8)):
+    real = points[start:start + 8]
+    optimizer_D.zero_grad()
+    z = torch.randn(8, 4)
+    fake = generator(z).detach()
+    loss_D = -torch.mean(discriminator(real)) + torch.mean(discriminator(fake))
+    loss_D.backward()
+    optimizer_D.step()
+    for p in discriminator.parameters():
+        p.data.clamp_(-0.05, 0.05)
+    if i % n_critic == 0:
+        optimizer_G.zero_grad()
+        loss_G = -torch.mean(discriminator(generator(z)))
+        loss_G.backward()
+        optimizer_G.step()
+`;
+    const text = wgan('');
+    // 12 iterations hold 4 generator steps (0, 3, 6, 9): the trace stops there, not at 6.
+    const r = await trace(text, 6);
+    const t = r.analysis!.trace;
+    assert.equal(t.steps.length, 4);
+    assert.equal(r.diagnostics.length, 1);
+    const note = r.diagnostics[0];
+    assert.equal(note.severity, 'info');
+    assert.equal(at(text, note.range), 'i % n_critic == 0');
+    assert.match(note.message, /loss_G\.backward\(\) runs only when i % n_critic == 0: .*the trace.s 4 steps ended at iterations 0, 3, 6, 9 \(10 iterations/);
+    // Both models, the generator's optimiser made first; each step's losses once, the critic's its last.
+    assert.deepEqual(t.params.map((p) => p.name.split('.')[0]), [...Array(4).fill('generator'), ...Array(4).fill('discriminator')]);
+    for (const s of t.steps) {
+      assert.deepEqual(s.losses?.map((l) => l.name), ['loss_D', 'loss_G']);
+      // The critic's last bias cancels in mean(D(fake)) - mean(D(real)): exactly 0, as in PyTorch.
+      assert.ok(s.params.every((p, i) => p.reached && (p.gradNorm > 0) !== (t.params[i].name === 'discriminator.2.bias')));
+    }
+    // The generator is judged: its saturated Tanh (a huge init) is found on its own line.
+    const sat = wgan('nn.init.normal_(generator[2].weight, std=60.0)\n');
+    const r2 = await trace(sat, 6);
+    const f = r2.analysis!.findings.find((x) => x.rule === 'saturated-activation');
+    assert.ok(f, `no saturation finding: ${r2.analysis!.findings.map((x) => x.rule).join(', ')}`);
+    assert.equal(at(sat, f.range), 'nn.Tanh()');
+  });
 });

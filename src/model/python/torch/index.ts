@@ -19,6 +19,7 @@ import { makeArrayClasses } from './ndarray';
 import { numpyModule } from './numpy';
 import { makeModuleClasses } from './modules';
 import { makeAutogradFunction } from './autograd-function';
+import { makeAutogradGrad, makeVariable } from './autograd-grad';
 import { mirrorModule, Torch } from './runtime';
 import { makeTensorClasses, UNSUPPORTED_DTYPES, TORCH_DTYPES } from './tensor';
 import { makeTraining } from './training';
@@ -129,10 +130,10 @@ function publish(torch: Torch): Map<string, PyModule> {
   });
   const jit = mirrorModule('torch.jit', { script: identityDecorator('script'), export: identityDecorator('export'), ignore: identityDecorator('ignore'), unused: identityDecorator('unused') });
   const autograd = mirrorModule('torch.autograd', {
-    Variable: native('Variable(data, requires_grad=False)', (a) => a.data),
+    Variable: makeVariable(torch),
     set_detect_anomaly: new PyBuiltin('set_detect_anomaly', () => null),
     detect_anomaly: new PyBuiltin('detect_anomaly', (_a, _k, site) => new PyOpaque('torch.autograd.detect_anomaly', site.r)),
-    grad: new PyBuiltin('grad', (_a, _k, site) => new PyOpaque('torch.autograd.grad', site.r)),
+    grad: makeAutogradGrad(torch),
     Function: makeAutogradFunction(torch),
   });
   const dtypes: Record<string, Value> = {};
