@@ -127,7 +127,7 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
 
   // The data is the script's own NumPy arrays: other arrays (a shorter linspace) give other losses.
   it('numpy_curve_fit.py: bare tensors fitted to data built with NumPy (torch.from_numpy) train as in PyTorch', () =>
-    looseSteps('numpy_curve_fit.py', ['w1', 'b1', 'w2'], ['np.linspace(0, np.pi * 2, 24)', 'np.linspace(0, np.pi, 24)']));
+    stepsAndSetting('numpy_curve_fit.py', ['np.linspace(0, np.pi * 2, 24)', 'np.linspace(0, np.pi, 24)'], ['w1', 'b1', 'w2']));
 
   it('step_function.py: a loop calling train(...) once per example, the backward and a hand-written update inside it, trains as in PyTorch', async () => {
     const torch = torchSteps('step_function.py', STEPS);
