@@ -190,6 +190,26 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     console.log(`      worst relative error over ${steps} steps against torch ${run.torch}: ${worst.toExponential(2)}`);
   });
 
+  it('zipped_optimizers.py: three models trained one after another by `for net, opt, history in zip(nets, optimizers, histories):` each apply the gradients PyTorch applies, every backward\'s loss named by its model', async () => {
+    const steps = 3; // one pass over the loader's three batches, as the trace takes
+    const run = torchRun('zipped_optimizers.py', steps);
+    const text = readFileSync(join(DIR, 'zipped_optimizers.py'), 'utf8');
+    const mine = await ours('zipped_optimizers.py', text, steps, run);
+    // One traced step is one batch: a backward per model, in the zip's order.
+    assert.ok(mine.losses.every((l) => Array.isArray(l) && l.length === 3));
+    const worst = check('zipped_optimizers.py', mine, run);
+    // Each model under its variable's name, its traced gradient norm that of what its optimiser applied in PyTorch.
+    const failures: string[] = [];
+    for (let k = 0; k < steps; k++) {
+      for (const [o, name] of ['plain', 'heavy', 'adaptive'].entries()) {
+        const applied = run.steps.filter((s) => s.optimizer === o)[k];
+        for (const [n, g] of Object.entries(applied.grads)) failures.push(...compare(`step ${k} ${name}.${n} norm`, [mine.norms[k][`${name}.${n}`]], [Math.hypot(...g)], 'float64', { rel: 0, where: '' }));
+      }
+    }
+    assert.deepEqual(failures, []);
+    console.log(`      worst relative error over ${steps} batches (${run.steps.length} optimiser steps) against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
   it('tiny_vae.py: given PyTorch\'s draws (the data, each eps = torch.randn_like(std)), the VAE\'s gradients equal PyTorch\'s', async () => {
     const steps = 4;
     const run = torchRun('tiny_vae.py', steps);

@@ -28,7 +28,8 @@ import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
-import { trainedTogether, type TrainedTogether } from './several-models';
+import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
+import { zippedModels } from './zipped-models';
 import { runTail } from './step-tail';
 import type { SteppedParam } from '../stepped';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
@@ -229,6 +230,14 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     hooks: {
       beforeLoop: (s, scope) => {
         if (opts.build) return false;
+        // `for net, opt in zip(nets, optimizers):` inside the batch loop: the batch loop is the step, every model traced.
+        const zipped = zippedModels(torch, s, scope);
+        if (zipped) {
+          const backward = backwardIn(zipped.inner)!;
+          // Names in the step (`net`, `opt`) stand for the last item's, the model whose backward the trace does.
+          interp.assign(zipped.inner.target, zipped.items[zipped.items.length - 1], scope);
+          throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward, sequence: [backward], zipped });
+        }
         if (isTrainingLoop(s)) {
           // Several backward calls a step (a GAN): the step is traced to the last; those before run as the script runs them.
           const sequence = backwardSequence(s);
@@ -591,8 +600,9 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   // A GAN's models each with its own optimiser are traced together, under their variable names.
-  const together = loop.sequence ? trainedTogether(torch, loop, calledNames(loop), root, opt) : null;
-  if (loop.sequence) placeOtherModels(torch, loop, root);
+  const named = loop.sequence ? modelsNamed(torch, loop, calledNames(loop)) : null;
+  const together = named ? trainedTogether(torch, named, root, opt) : null;
+  if (named) placeOtherModels(named, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;
   // The step runs the body to backward(); the optimiser's step is the engine's, so it clips as the loop does.
@@ -612,13 +622,13 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
     const seen: StepLoss[] = [];
     // backward(gradient) on a tensor of several values has no one loss to show.
-    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop.sequence!, r), value: t.size === 1 ? t.item() : NaN });
+    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop, r, runner.member), value: t.size === 1 ? t.item() : NaN });
     stepped = together ? together.watch() : null;
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
       const loss = runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
-      if (loop.sequence) seen.push({ name: lossName(torch, loop.sequence, loop.backward.r), value: loss.item() });
+      if (loop.sequence) seen.push({ name: lossName(torch, loop, loop.backward.r, loop.zipped ? loop.zipped.models.length - 1 : null), value: loss.item() });
       losses = loop.sequence ? seen : null;
       return loss;
     } finally {
@@ -646,12 +656,17 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   return model;
 }
 
-/** A backward call's loss as the step names it: its receiver's variable (`errG`), else its source text. */
-function lossName(torch: Torch, sequence: readonly Extract<Expr, { k: 'call' }>[], r: Range): string {
+/**
+ * A backward call's loss as the step names it: its receiver's variable (`errG`), else its source
+ * text; in a loop over zipped models, with the model of the item it ran for (`loss (net_SGD)`).
+ */
+function lossName(torch: Torch, loop: TrainingLoop, r: Range, member: number | null): string {
+  const sequence = loop.sequence!;
   const call = sequence.find((c) => c.r.start === r.start) ?? sequence.find((c) => c.r.start <= r.start && r.end <= c.r.end);
   const recv = call?.fn.k === 'attr' ? call.fn.obj : null;
-  if (!recv) return 'loss';
-  return recv.k === 'name' ? recv.id : torch.text.slice(recv.r.start, recv.r.end);
+  const name = !recv ? 'loss' : recv.k === 'name' ? recv.id : torch.text.slice(recv.r.start, recv.r.end);
+  const model = loop.zipped && member !== null ? loop.zipped.names.get(loop.zipped.models[member]) : undefined;
+  return model ? `${name} (${model})` : name;
 }
 
 /**
@@ -660,11 +675,10 @@ function lossName(torch: Torch, sequence: readonly Extract<Expr, { k: 'call' }>[
  * layers are `0`, `1`, ... otherwise, and the statistics of netD's Sigmoid would be merged into those
  * of netG's, whose layers alone the trace and its findings are about.
  */
-function placeOtherModels(torch: Torch, loop: TrainingLoop, root: ModuleObj): void {
+function placeOtherModels(named: ReadonlyMap<ModuleObj, string>, root: ModuleObj): void {
   const traced = new Set(root.engine.namedModules().map(([, m]) => m));
-  for (const name of new Set(calledNames(loop))) {
-    const v = torch.interp.peek(name, loop.scope);
-    if (!(v instanceof ModuleObj) || traced.has(v.engine) || v.engine.path !== '' || !v.engine.parameters().length) continue;
+  for (const [v, name] of named) {
+    if (traced.has(v.engine)) continue;
     for (const [path, m] of v.engine.namedModules()) m.path = path ? `${name}.${path}` : name;
   }
 }

@@ -12,6 +12,7 @@ import type { Interpreter, Scope } from './interpreter';
 import * as P from './protocol';
 import { isInt, PyIter, PyOpaque, PyRange, toBigInt, Value } from './values';
 import { expressionsIn, nestedBlocks, ownExprs, statementsIn, targetNames } from './walk';
+import type { ZippedModels } from './zipped-models';
 
 export type LoopStmt = Extract<Stmt, { k: 'for' | 'while' }>;
 
@@ -202,6 +203,8 @@ export interface TrainingLoop {
   stepCall?: StepCall;
   /** The step's backward calls when it makes several in a row (`backward` is the last of them). */
   sequence?: Extract<Expr, { k: 'call' }>[];
+  /** Several models stepped one after another by a loop over zip(models, optimisers) in the body. */
+  zipped?: ZippedModels;
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
@@ -294,6 +297,8 @@ export class LoopStep {
   private readonly counters: readonly Stmt[];
   /** The statements after the last step's backward call, innermost block first (step-tail.ts). */
   tail: Stmt[][] = [];
+  /** Which zipped model's item the step is running (`loop.zipped`), else null. */
+  member: number | null = null;
 
   constructor(
     private readonly interp: Interpreter,
@@ -388,6 +393,7 @@ export class LoopStep {
   private reachIn(s: Stmt, b: Extract<Expr, { k: 'call' }>): Value | undefined {
     const scope = this.loop.scope;
     if (s.k === 'expr' && s.e === b) return this.reach(b);
+    if (s === this.loop.zipped?.inner) return this.runZipped(s);
     switch (s.k) {
       case 'if': {
         const t = this.interp.eval(s.test, scope);
@@ -401,6 +407,27 @@ export class LoopStep {
         // `loss.backward()` inside a larger expression, or after another statement form: evaluate up to it.
         return this.reach(b);
     }
+  }
+
+  /**
+   * The loop over zipped models: every item but the last runs whole as the script runs it (its own
+   * backward and optimiser step); the last runs to its backward, which the trace does.
+   */
+  private runZipped(s: Extract<LoopStmt, { k: 'for' }>): Value | undefined {
+    const items = P.iterate(this.interp, this.interp.eval(s.iter, this.loop.scope), s.iter.r);
+    const all: Value[] = [];
+    for (let v = items.next(); v !== undefined; v = items.next()) all.push(v);
+    try {
+      for (let i = 0; i < all.length; i++) {
+        this.member = i;
+        this.interp.assign(s.target, all[i], this.loop.scope);
+        if (i === all.length - 1) return this.run(s.body);
+        for (const st of s.body) this.interp.exec(st, this.loop.scope);
+      }
+    } finally {
+      this.member = null;
+    }
+    return undefined;
   }
 
   /** The loss at the backward call `b`: its receiver, or what the closure handed to the optimiser's step calls backward on. */
