@@ -30,6 +30,7 @@ import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLo
 import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
 import { zippedModels } from './zipped-models';
+import { RANK, WORLD_SIZE } from './torch/distributed';
 import { runTail } from './step-tail';
 import type { SteppedParam } from '../stepped';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
@@ -273,7 +274,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
         interp.run(torch.ast);
       } catch (e) {
         if (e instanceof TrainingLoopFound) loop = e.loop;
-        else if (e instanceof PyRaise) diagnostics.push(raiseDiagnostic(e, 'warning', 'the script stops here when run'));
+        else if (e instanceof PyRaise) diagnostics.push(needsGpu(torch, e) ?? raiseDiagnostic(e, 'warning', 'the script stops here when run'));
         else if (e instanceof LimitExceeded) diagnostics.push(diag('warning', 'python/limit', `Gradient Lens stopped reading the file: ${e.message}`, e.r));
         else if (e instanceof ScriptExit) exited = e;
         else throw e;
@@ -283,6 +284,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     unwatch();
   }
   const classes = moduleClasses(torch, interp);
+  if (torch.processGroup) diagnostics.push(diag('info', 'python/distributed', `distributed training read as one process: the trace is rank ${RANK} of a world of size ${WORLD_SIZE} on the CPU (init_process_group, barrier and destroy_process_group do nothing here, DistributedDataParallel is the model it wraps, mp.spawn runs its function once as rank ${RANK})`, torch.processGroup.at));
   if (!opts.build && !loop) {
     // argparse refused the arguments the user gave: Python prints this and exits with status 2.
     if (exited?.argparseError) {
@@ -309,6 +311,16 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     diagnostics.push(diag('info', 'python/top-level-step', `one training step at the top level, outside any loop: the script takes it once, the trace repeats it for ${n} step${n === 1 ? '' : 's'} as running it again would`, traced.backward.r));
   }
   return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
+}
+
+/**
+ * A script that stops for want of a GPU (`device_ids[0]` of the empty list torch.cuda.device_count()
+ * gave, a division by that count): what it needs cannot be had on the CPU the trace runs on.
+ */
+function needsGpu(torch: Torch, e: PyRaise): PythonDiagnostic | null {
+  const at = torch.gpuCountRead;
+  if (!at || !e.r || !['IndexError', 'ZeroDivisionError'].includes(e.exc.cls.name)) return null;
+  return diag('info', 'python/cant-follow', `Gradient Lens can't follow a script that needs a GPU here: torch.cuda.device_count() is 0 on the CPU the trace runs on, and the script stops here (${e.message})`, e.r, [{ range: at, message: 'the GPUs counted here' }]);
 }
 
 /** Whether the file has a training loop anywhere (in a function or method too). */

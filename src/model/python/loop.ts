@@ -7,7 +7,7 @@
 import { backward } from '../../engine/autograd';
 import type { Tensor } from '../../engine/tensor';
 import type { Expr, FunctionDef, ModuleAst, Range, Stmt } from './ast';
-import { CantFollow, LoopEnded } from './errors';
+import { CantFollow, LoopEnded, Signal } from './errors';
 import type { Interpreter, Scope } from './interpreter';
 import * as P from './protocol';
 import { isInt, PyIter, PyOpaque, PyRange, toBigInt, Value } from './values';
@@ -208,7 +208,7 @@ export interface TrainingLoop {
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
-export class TrainingLoopFound extends Error {
+export class TrainingLoopFound extends Signal {
   constructor(readonly loop: TrainingLoop) {
     super('training loop found');
   }
