@@ -8,9 +8,8 @@
 import type { Expr } from './ast';
 import type { Interpreter, Scope } from './interpreter';
 import { isTrainingLoop, type LoopStmt } from './loop';
-import * as P from './protocol';
 import { ModuleObj, type Torch } from './torch/runtime';
-import { PyOpaque, PyTuple, type Value } from './values';
+import { PyList, PyTuple, type Value } from './values';
 import { nestedBlocks, targetNames } from './walk';
 
 export interface ZippedModels {
@@ -65,18 +64,25 @@ function zipLoopIn(s: LoopStmt): Extract<LoopStmt, { k: 'for' }> | null {
   return found.length === 1 ? found[0] : null;
 }
 
-/** The zip's items, when they can be read without running anything the script did not write. */
+/**
+ * The zip's items, when its arguments are lists or tuples the script names (`zip(nets, optimizers,
+ * losses_his)`): read without running anything, so a zip of loaders is never drawn from here.
+ */
 function itemsOf(interp: Interpreter, e: Expr, scope: Scope): Value[] | null {
-  try {
-    const v = interp.eval(e, scope);
-    if (v instanceof PyOpaque) return null;
-    const it = P.iterate(interp, v, e.r);
-    const out: Value[] = [];
-    for (let x = it.next(); x !== undefined; x = it.next()) out.push(x);
-    return out;
-  } catch {
-    return null;
+  if (e.k !== 'call' || !e.args.length || e.args.some((a) => a.kind !== 'pos' || (a.value.k !== 'name' && a.value.k !== 'attr'))) return null;
+  const lists: (readonly Value[])[] = [];
+  for (const a of e.args) {
+    let v: Value;
+    try {
+      v = interp.eval(a.value, scope);
+    } catch {
+      return null;
+    }
+    if (!(v instanceof PyList) && !(v instanceof PyTuple)) return null;
+    lists.push(v.items);
   }
+  const n = Math.min(...lists.map((l) => l.length));
+  return Array.from({ length: n }, (_, i) => new PyTuple(lists.map((l) => l[i])));
 }
 
 /** A variable the script bound the model to (`net_SGD`), not the inner loop's own. */
