@@ -51,9 +51,9 @@ import {
   Value,
 } from './values';
 
-const NORMAL = 0;
+export const NORMAL = 0;
 const BREAK = 1;
-const CONTINUE = 2;
+export const CONTINUE = 2;
 const RETURN = 3;
 type Flow = typeof NORMAL | typeof BREAK | typeof CONTINUE | typeof RETURN;
 

@@ -8,7 +8,7 @@ import { backward } from '../../engine/autograd';
 import type { Tensor } from '../../engine/tensor';
 import type { Expr, FunctionDef, ModuleAst, Range, Stmt } from './ast';
 import { CantFollow, LoopEnded, Signal } from './errors';
-import type { Interpreter, Scope } from './interpreter';
+import { CONTINUE, NORMAL, type Interpreter, type Scope } from './interpreter';
 import * as P from './protocol';
 import { isInt, PyIter, PyOpaque, PyRange, toBigInt, Value } from './values';
 import { expressionsIn, nestedBlocks, ownExprs, statementsIn, targetNames } from './walk';
@@ -422,7 +422,9 @@ export class LoopStep {
         this.member = i;
         this.interp.assign(s.target, all[i], this.loop.scope);
         if (i === all.length - 1) return this.run(s.body);
-        for (const st of s.body) this.interp.exec(st, this.loop.scope);
+        // A `break` (or a return) before the last model's backward: the step does not reach the traced one.
+        const flow = this.interp.execBlock(s.body, this.loop.scope);
+        if (flow !== NORMAL && flow !== CONTINUE) return undefined;
       }
     } finally {
       this.member = null;

@@ -32,10 +32,13 @@ export function zippedModels(torch: Torch, s: LoopStmt, scope: Scope): ZippedMod
   const inner = zipLoopIn(s);
   if (!inner) return null;
   const interp = torch.interp;
-  const items = itemsOf(interp, inner.iter, scope);
-  if (!items || items.length < 2) return null;
+  const zip = zipCall(inner.iter)!;
+  const zipped = itemsOf(interp, zip, scope);
+  if (!zipped || zipped.length < 2) return null;
+  // `enumerate(zip(...))`: each item is (index, the zip's item), as the loop binds it.
+  const items = zip === inner.iter ? zipped : zipped.map((x, i) => new PyTuple([BigInt(i), x]));
   const models: ModuleObj[] = [];
-  for (const item of items) {
+  for (const item of zipped) {
     const parts = item instanceof PyTuple ? item.items : [item];
     const ms = parts.filter((v): v is ModuleObj => v instanceof ModuleObj && v.engine.parameters().length > 0);
     const opts = parts.filter((v) => torch.optimizers.some((o) => (v as { state?: { use?: unknown } } | null)?.state?.use === o));
@@ -44,7 +47,7 @@ export function zippedModels(torch: Torch, s: LoopStmt, scope: Scope): ZippedMod
   }
   const loopNames = new Set(targetNames(inner.target));
   const names = new Map<ModuleObj, string>();
-  models.forEach((m, i) => names.set(m, boundName(scope, m, loopNames) ?? listItemName(torch, inner.iter, items[i], m, i)));
+  models.forEach((m, i) => names.set(m, boundName(scope, m, loopNames) ?? listItemName(torch, zip, zipped[i], m, i)));
   return { inner, names, models, items };
 }
 
@@ -56,12 +59,20 @@ function zipLoopIn(s: LoopStmt): Extract<LoopStmt, { k: 'for' }> | null {
     const x = stack.pop()!;
     if (x.k === 'while') continue;
     if (x.k === 'for') {
-      if (x.iter.k === 'call' && x.iter.fn.k === 'name' && x.iter.fn.id === 'zip' && isTrainingLoop(x)) found.push(x);
+      if (zipCall(x.iter) && isTrainingLoop(x)) found.push(x);
       continue;
     }
     for (const b of nestedBlocks(x)) stack.push(...b);
   }
   return found.length === 1 ? found[0] : null;
+}
+
+/** The `zip(...)` call a loop iterates over, directly or under `enumerate(...)`; else null. */
+function zipCall(e: Expr): Expr | null {
+  const called = (x: Expr, name: string) => x.k === 'call' && x.fn.k === 'name' && x.fn.id === name;
+  if (called(e, 'zip')) return e;
+  if (e.k === 'call' && called(e, 'enumerate') && e.args.length === 1 && e.args[0].kind === 'pos' && called(e.args[0].value, 'zip')) return e.args[0].value;
+  return null;
 }
 
 /**

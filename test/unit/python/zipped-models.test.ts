@@ -72,6 +72,19 @@ describe('Python front end: several models trained in one loop over zip(models, 
     assert.deepEqual(t.steps[0].losses?.map((l) => l.name), ['loss (nets[0])', 'loss (nets[1])']);
   });
 
+  it('the loop may be over enumerate(zip(...)), and a model the step skips with continue is found never to get a gradient', async () => {
+    const text = script(bound).replace('for net, opt, l_his in zip(nets, optimizers, losses_his):', 'for k, (net, opt, l_his) in enumerate(zip(nets, optimizers, losses_his)):');
+    const r = await trace(text, 2);
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.analysis!.trace.steps[0].losses?.map((l) => l.name), ['loss (net_SGD)', 'loss (net_Adam)']);
+    const skipping = text.replace('            output = net(b_x)\n', '            if k == 0:\n                continue\n            output = net(b_x)\n');
+    assert.notEqual(skipping, text);
+    const s = await trace(skipping, 2);
+    assert.deepEqual(s.analysis!.trace.steps[0].losses?.map((l) => l.name), ['loss (net_Adam)']);
+    const f = s.analysis!.findings.find((x) => x.rule === 'disconnected-parameter');
+    assert.ok(f && /net_SGD\.0\.weight/.test(f.message), f?.message);
+  });
+
   it('each model is judged on its own: a saturated Sigmoid in the first (stepped by the script) is found on its line', async () => {
     const text = script(bound, 'nn.init.normal_(net_SGD[0].weight, std=40.0)\n');
     const r = await trace(text);
