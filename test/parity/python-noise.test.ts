@@ -15,7 +15,7 @@ import { analysePython } from '../../src/worker/python';
 import { loadStateDict, type StateEntry } from '../../src/engine/state';
 import type { Tensor } from '../../src/engine/tensor';
 import type { PythonModel } from '../../src/model/python/front';
-import { PYTHON, requireTorch } from '../support/torch';
+import { oneRankEnv, PYTHON, requireTorch } from '../support/torch';
 import { compare, type Worst } from './compare';
 
 const DIR = join(__dirname, 'python-noise');
@@ -33,8 +33,8 @@ interface TorchRun {
   losses: number[];
 }
 
-function torchRun(name: string, steps: number): TorchRun {
-  const r = spawnSync(PYTHON, [join(__dirname, 'torch_noise_steps.py')], { input: JSON.stringify({ file: join(DIR, name), steps }), encoding: 'utf8' });
+function torchRun(name: string, steps: number, env?: NodeJS.ProcessEnv): TorchRun {
+  const r = spawnSync(PYTHON, [join(__dirname, 'torch_noise_steps.py')], { input: JSON.stringify({ file: join(DIR, name), steps }), encoding: 'utf8', ...(env ? { env } : {}) });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as TorchRun;
 }
@@ -80,8 +80,9 @@ async function ours(name: string, text: string, steps: number, run: TorchRun, no
       });
     },
   });
-  // The only note a trace may add: which iterations a guarded step's traces were (checked by its test).
-  assert.deepEqual(result.diagnostics.filter((d) => d.code !== 'python/guarded-step'), []);
+  // The notes a trace may add: which iterations a guarded step's traces were (checked by its test), and
+  // that a distributed script's trace is rank 0 of 1.
+  assert.deepEqual(result.diagnostics.filter((d) => d.code !== 'python/guarded-step' && d.code !== 'python/distributed'), []);
   const trace = result.analysis!.trace;
   return {
     applied,
@@ -214,6 +215,39 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     const one = await ours('two_losses.py', text.replace('        smooth.backward()\n', ''), steps, run);
     assert.notDeepEqual(compareApplied(one.applied, run.steps, { rel: 0, where: '' }), []);
     console.log(`      worst relative error over ${steps} steps against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('zipped_optimizers.py: three models trained one after another by `for net, opt, history in zip(nets, optimizers, histories):` each apply the gradients PyTorch applies, every backward\'s loss named by its model', async () => {
+    const steps = 3; // one pass over the loader's three batches, as the trace takes
+    const run = torchRun('zipped_optimizers.py', steps);
+    const text = readFileSync(join(DIR, 'zipped_optimizers.py'), 'utf8');
+    const mine = await ours('zipped_optimizers.py', text, steps, run);
+    // One traced step is one batch: a backward per model, in the zip's order.
+    assert.ok(mine.losses.every((l) => Array.isArray(l) && l.length === 3));
+    const worst = check('zipped_optimizers.py', mine, run);
+    // Each model under its variable's name, its traced gradient norm that of what its optimiser applied in PyTorch.
+    const failures: string[] = [];
+    for (let k = 0; k < steps; k++) {
+      for (const [o, name] of ['plain', 'heavy', 'adaptive'].entries()) {
+        const applied = run.steps.filter((s) => s.optimizer === o)[k];
+        for (const [n, g] of Object.entries(applied.grads)) failures.push(...compare(`step ${k} ${name}.${n} norm`, [mine.norms[k][`${name}.${n}`]], [Math.hypot(...g)], 'float64', { rel: 0, where: '' }));
+      }
+    }
+    assert.deepEqual(failures, []);
+    console.log(`      worst relative error over ${steps} batches (${run.steps.length} optimiser steps) against torch ${run.torch}: ${worst.toExponential(2)}`);
+  });
+
+  it('ddp_torchrun.py: a DDP script run by torch 1.13 as torchrun runs one process (gloo, world size 1) applies the gradients Gradient Lens traces on the user\'s model', async () => {
+    const steps = 6; // one epoch of the sampler's 96 samples in 16s
+    const run = torchRun('ddp_torchrun.py', steps, oneRankEnv());
+    // PyTorch's state_dict is DistributedDataParallel's (the harness takes the outermost model): its names are the user's model's under `module.`.
+    run.models = run.models.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.replace(/^module\./, ''), v])));
+    run.steps = run.steps.map((s) => ({ ...s, grads: Object.fromEntries(Object.entries(s.grads).map(([k, v]) => [k.replace(/^module\./, ''), v])) }));
+    const text = readFileSync(join(DIR, 'ddp_torchrun.py'), 'utf8');
+    const mine = await ours('ddp_torchrun.py', text, steps, run);
+    const worst = check('ddp_torchrun.py', mine, run);
+    assert.deepEqual(Object.keys(mine.norms[0]), ['0.weight', '0.bias', '2.weight', '2.bias']);
+    console.log(`      worst relative error over ${steps} steps against torch ${run.torch} (gloo, world size 1): ${worst.toExponential(2)}`);
   });
 
   it('tiny_vae.py: given PyTorch\'s draws (the data, each eps = torch.randn_like(std)), the VAE\'s gradients equal PyTorch\'s', async () => {

@@ -7,7 +7,7 @@ import type { PyInstance, PyOpaque } from './values';
  * statement), thrown often: they carry the user's location, not a JavaScript stack, which would
  * cost more to capture than the rest of the step.
  */
-abstract class Signal extends Error {
+export abstract class Signal extends Error {
   constructor(message: string) {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;

@@ -29,7 +29,9 @@ import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, guardedSequence, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
-import { trainedTogether, type TrainedTogether } from './several-models';
+import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
+import { zippedModels } from './zipped-models';
+import { RANK, WORLD_SIZE } from './torch/distributed';
 import { runTail } from './step-tail';
 import type { SteppedParam } from '../stepped';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
@@ -232,6 +234,14 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     hooks: {
       beforeLoop: (s, scope) => {
         if (opts.build) return false;
+        // `for net, opt in zip(nets, optimizers):` inside the batch loop: the batch loop is the step, every model traced.
+        const zipped = zippedModels(torch, s, scope);
+        if (zipped) {
+          const backward = backwardIn(zipped.inner)!;
+          // Names in the step (`net`, `opt`) stand for the last item's, the model whose backward the trace does.
+          interp.assign(zipped.inner.target, zipped.items[zipped.items.length - 1], scope);
+          throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward, sequence: [backward], zipped });
+        }
         if (isTrainingLoop(s)) {
           // Several backward calls a step (a GAN): the step is traced to the last; those before run as the script runs them.
           // With the last ones under an `if` some iterations pass (a WGAN's generator), a step runs iterations until one does.
@@ -269,7 +279,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
         interp.run(torch.ast);
       } catch (e) {
         if (e instanceof TrainingLoopFound) loop = e.loop;
-        else if (e instanceof PyRaise) diagnostics.push(raiseDiagnostic(e, 'warning', 'the script stops here when run'));
+        else if (e instanceof PyRaise) diagnostics.push(needsGpu(torch, e) ?? raiseDiagnostic(e, 'warning', 'the script stops here when run'));
         else if (e instanceof LimitExceeded) diagnostics.push(diag('warning', 'python/limit', `Gradient Lens stopped reading the file: ${e.message}`, e.r));
         else if (e instanceof ScriptExit) exited = e;
         else throw e;
@@ -279,6 +289,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     unwatch();
   }
   const classes = moduleClasses(torch, interp);
+  if (torch.processGroup) diagnostics.push(diag('info', 'python/distributed', `distributed training read as one process: the trace is rank ${RANK} of a world of size ${WORLD_SIZE} on the CPU (init_process_group, barrier and destroy_process_group do nothing here, DistributedDataParallel is the model it wraps, mp.spawn runs its function once as rank ${RANK})`, torch.processGroup.at));
   if (!opts.build && !loop) {
     // argparse refused the arguments the user gave: Python prints this and exits with status 2.
     if (exited?.argparseError) {
@@ -305,6 +316,16 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     diagnostics.push(diag('info', 'python/top-level-step', `one training step at the top level, outside any loop: the script takes it once, the trace repeats it for ${n} step${n === 1 ? '' : 's'} as running it again would`, traced.backward.r));
   }
   return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
+}
+
+/**
+ * A script that stops for want of a GPU (`device_ids[0]` of the empty list torch.cuda.device_count()
+ * gave, a division by that count): what it needs cannot be had on the CPU the trace runs on.
+ */
+function needsGpu(torch: Torch, e: PyRaise): PythonDiagnostic | null {
+  const at = torch.gpuCountRead;
+  if (!at || !e.r || !['IndexError', 'ZeroDivisionError'].includes(e.exc.cls.name)) return null;
+  return diag('info', 'python/cant-follow', `Gradient Lens can't follow a script that needs a GPU here: torch.cuda.device_count() is 0 on the CPU the trace runs on, and the script stops here (${e.message})`, e.r, [{ range: at, message: 'the GPUs counted here' }]);
 }
 
 /** Whether the file has a training loop anywhere (in a function or method too). */
@@ -611,8 +632,9 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   // A GAN's models each with its own optimiser are traced together, under their variable names.
-  const together = loop.sequence ? trainedTogether(torch, loop, calledNames(loop), root, opt) : null;
-  if (loop.sequence) placeOtherModels(torch, loop, root);
+  const named = loop.sequence ? modelsNamed(torch, loop, calledNames(loop)) : null;
+  const together = named ? trainedTogether(torch, named, root, opt) : null;
+  if (named) placeOtherModels(named, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;
   // The step runs the body to backward(); the optimiser's step is the engine's, so it clips as the loop does.
@@ -632,13 +654,13 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
     const seen: StepLoss[] = [];
     // backward(gradient) on a tensor of several values has no one loss to show.
-    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop.sequence!, r), value: t.size === 1 ? t.item() : NaN });
+    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop, r, runner.member), value: t.size === 1 ? t.item() : NaN });
     stepped = together ? together.watch() : null;
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
       const loss = runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
-      if (loop.sequence) seen.push({ name: lossName(torch, loop.sequence, loop.backward.r), value: loss.item() });
+      if (loop.sequence) seen.push({ name: lossName(torch, loop, loop.backward.r, loop.zipped ? loop.zipped.models.length - 1 : null), value: loss.item() });
       // A guarded step's iterations call the same backward several times (the critic's, n_critic times): its last loss, once.
       losses = loop.sequence ? (loop.guard ? lastOfEach(seen) : seen) : null;
       return loss;
@@ -681,18 +703,23 @@ function guardNotes(torch: Torch, loop: TrainingLoop, reached: readonly number[]
   if (!reached.length) return [];
   const test = torch.text.slice(guard.test.r.start, guard.test.r.end);
   const shown = reached.length > 8 ? `${reached.slice(0, 4).join(', ')}, ..., ${reached[reached.length - 1]}` : reached.join(', ');
-  const name = lossName(torch, loop.sequence!, loop.backward.r);
+  const name = lossName(torch, loop, loop.backward.r, null);
   const n = reached.length;
   const runs = reached[n - 1] + 1;
   return [diag('info', 'python/guarded-step', `${name}.backward() runs only when ${test}: each traced step runs the loop's iterations up to one that passes, the other backward calls at every iteration as the script does; the trace's ${n} step${n === 1 ? '' : 's'} ended at iteration${n === 1 ? '' : 's'} ${shown} (${runs} iteration${runs === 1 ? '' : 's'}; the other models' gradients are those of their last optimiser step in each)`, guard.test.r)];
 }
 
-/** A backward call's loss as the step names it: its receiver's variable (`errG`), else its source text. */
-function lossName(torch: Torch, sequence: readonly Extract<Expr, { k: 'call' }>[], r: Range): string {
+/**
+ * A backward call's loss as the step names it: its receiver's variable (`errG`), else its source
+ * text; in a loop over zipped models, with the model of the item it ran for (`loss (net_SGD)`).
+ */
+function lossName(torch: Torch, loop: TrainingLoop, r: Range, member: number | null): string {
+  const sequence = loop.sequence!;
   const call = sequence.find((c) => c.r.start === r.start) ?? sequence.find((c) => c.r.start <= r.start && r.end <= c.r.end);
   const recv = call?.fn.k === 'attr' ? call.fn.obj : null;
-  if (!recv) return 'loss';
-  return recv.k === 'name' ? recv.id : torch.text.slice(recv.r.start, recv.r.end);
+  const name = !recv ? 'loss' : recv.k === 'name' ? recv.id : torch.text.slice(recv.r.start, recv.r.end);
+  const model = loop.zipped && member !== null ? loop.zipped.names.get(loop.zipped.models[member]) : undefined;
+  return model ? `${name} (${model})` : name;
 }
 
 /**
@@ -701,11 +728,10 @@ function lossName(torch: Torch, sequence: readonly Extract<Expr, { k: 'call' }>[
  * layers are `0`, `1`, ... otherwise, and the statistics of netD's Sigmoid would be merged into those
  * of netG's, whose layers alone the trace and its findings are about.
  */
-function placeOtherModels(torch: Torch, loop: TrainingLoop, root: ModuleObj): void {
+function placeOtherModels(named: ReadonlyMap<ModuleObj, string>, root: ModuleObj): void {
   const traced = new Set(root.engine.namedModules().map(([, m]) => m));
-  for (const name of new Set(calledNames(loop))) {
-    const v = torch.interp.peek(name, loop.scope);
-    if (!(v instanceof ModuleObj) || traced.has(v.engine) || v.engine.path !== '' || !v.engine.parameters().length) continue;
+  for (const [v, name] of named) {
+    if (traced.has(v.engine)) continue;
     for (const [path, m] of v.engine.namedModules()) m.path = path ? `${name}.${path}` : name;
   }
 }

@@ -10,7 +10,7 @@ import type { ClassDef, Expr, FString, FunctionDef, ModuleAst, Param, Range, Stm
 import { installBuiltins } from './builtins';
 import { STANDARD_MODULES } from './stdlib';
 import { absoluteName, type ImportedFile, type ImportLimits, isMirrored, moduleCandidates, type ModuleFile, namespacePackage, packageFolder, parseImported, type PythonSources } from './imports';
-import { BackwardReached, CantFollow, LimitExceeded, PyRaise, ScriptExit } from './errors';
+import { CantFollow, LimitExceeded, PyRaise, Signal } from './errors';
 import type { Limits } from './limits';
 import { DEFAULT_LIMITS } from './limits';
 import { Unfilled } from './unfilled';
@@ -51,9 +51,9 @@ import {
   Value,
 } from './values';
 
-const NORMAL = 0;
+export const NORMAL = 0;
 const BREAK = 1;
-const CONTINUE = 2;
+export const CONTINUE = 2;
 const RETURN = 3;
 type Flow = typeof NORMAL | typeof BREAK | typeof CONTINUE | typeof RETURN;
 
@@ -1202,7 +1202,8 @@ export class Interpreter {
     try {
       return fn.fn(args, kwargs, { r, interp: this });
     } catch (e) {
-      if (e instanceof PyRaise || e instanceof CantFollow || e instanceof LimitExceeded || e instanceof ScriptExit || e instanceof BackwardReached) throw e;
+      // Python's own control flow, and the front end's (the training loop found inside a function a built-in calls: mp.spawn).
+      if (e instanceof Signal) throw e;
       if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
       // Gradient Lens's own time or memory limit stopping the run: no exception of the script's, which it could catch.
       if ((e as { name?: string } | null)?.name === 'LimitError') throw e;

@@ -7,11 +7,12 @@
 import { backward } from '../../engine/autograd';
 import type { Tensor } from '../../engine/tensor';
 import type { Expr, FunctionDef, ModuleAst, Range, Stmt } from './ast';
-import { CantFollow, LoopEnded } from './errors';
-import type { Interpreter, Scope } from './interpreter';
+import { CantFollow, LoopEnded, Signal } from './errors';
+import { CONTINUE, NORMAL, type Interpreter, type Scope } from './interpreter';
 import * as P from './protocol';
 import { isInt, PyIter, PyOpaque, PyRange, toBigInt, Value } from './values';
 import { expressionsIn, nestedBlocks, ownExprs, statementsIn, targetNames } from './walk';
+import type { ZippedModels } from './zipped-models';
 
 export type LoopStmt = Extract<Stmt, { k: 'for' | 'while' }>;
 
@@ -230,10 +231,12 @@ export interface TrainingLoop {
   sequence?: Extract<Expr, { k: 'call' }>[];
   /** The `if` some iterations pass that holds the sequence's last calls (a WGAN's generator step every n_critic iterations). */
   guard?: IfStmt;
+  /** Several models stepped one after another by a loop over zip(models, optimisers) in the body. */
+  zipped?: ZippedModels;
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
-export class TrainingLoopFound extends Error {
+export class TrainingLoopFound extends Signal {
   constructor(readonly loop: TrainingLoop) {
     super('training loop found');
   }
@@ -324,6 +327,8 @@ export class LoopStep {
   tail: Stmt[][] = [];
   /** Under a guarded sequence, the iteration (from 0) each traced step ended at: the ones that passed the guard. */
   readonly reached: number[] = [];
+  /** Which zipped model's item the step is running (`loop.zipped`), else null. */
+  member: number | null = null;
 
   constructor(
     private readonly interp: Interpreter,
@@ -452,6 +457,7 @@ export class LoopStep {
   private reachIn(s: Stmt, b: Extract<Expr, { k: 'call' }>): Value | undefined {
     const scope = this.loop.scope;
     if (s.k === 'expr' && s.e === b) return this.reach(b);
+    if (s === this.loop.zipped?.inner) return this.runZipped(s);
     switch (s.k) {
       case 'if': {
         const t = this.interp.eval(s.test, scope);
@@ -465,6 +471,29 @@ export class LoopStep {
         // `loss.backward()` inside a larger expression, or after another statement form: evaluate up to it.
         return this.reach(b);
     }
+  }
+
+  /**
+   * The loop over zipped models: every item but the last runs whole as the script runs it (its own
+   * backward and optimiser step); the last runs to its backward, which the trace does.
+   */
+  private runZipped(s: Extract<LoopStmt, { k: 'for' }>): Value | undefined {
+    const items = P.iterate(this.interp, this.interp.eval(s.iter, this.loop.scope), s.iter.r);
+    const all: Value[] = [];
+    for (let v = items.next(); v !== undefined; v = items.next()) all.push(v);
+    try {
+      for (let i = 0; i < all.length; i++) {
+        this.member = i;
+        this.interp.assign(s.target, all[i], this.loop.scope);
+        if (i === all.length - 1) return this.run(s.body);
+        // A `break` (or a return) before the last model's backward: the step does not reach the traced one.
+        const flow = this.interp.execBlock(s.body, this.loop.scope);
+        if (flow !== NORMAL && flow !== CONTINUE) return undefined;
+      }
+    } finally {
+      this.member = null;
+    }
+    return undefined;
   }
 
   /** The loss at the backward call `b`: its receiver, or what the closure handed to the optimiser's step calls backward on. */

@@ -22,16 +22,25 @@ export interface TrainedTogether {
 }
 
 /**
- * The models the step's optimisers train, beside the traced one: top-level modules the step calls
- * (by name) whose every parameter another optimiser holds. Null when there is none (a frozen
- * feature extractor is called, not trained) or the traced model has no name in the loop.
+ * The top-level models with parameters the step calls by name (`netG`, `netD`), under that name; a
+ * loop over zipped models names its own (zipped-models.ts).
  */
-export function trainedTogether(torch: Torch, loop: TrainingLoop, names: readonly string[], root: ModuleObj, traced: OptimizerUse): TrainedTogether | null {
+export function modelsNamed(torch: Torch, loop: TrainingLoop, names: readonly string[]): Map<ModuleObj, string> {
+  if (loop.zipped) return loop.zipped.names;
   const named = new Map<ModuleObj, string>();
   for (const name of names) {
     const v = torch.interp.peek(name, loop.scope);
     if (v instanceof ModuleObj && !named.has(v) && v.engine.path === '' && v.engine.parameters().length) named.set(v, name);
   }
+  return named;
+}
+
+/**
+ * The models the step's optimisers train, beside the traced one: top-level modules the step calls
+ * (by name) whose every parameter another optimiser holds. Null when there is none (a frozen
+ * feature extractor is called, not trained) or the traced model has no name in the loop.
+ */
+export function trainedTogether(torch: Torch, named: ReadonlyMap<ModuleObj, string>, root: ModuleObj, traced: OptimizerUse): TrainedTogether | null {
   if (!named.has(root)) return null;
   const optimiserOf = (m: ModuleObj) => {
     const own = m.engine.parameters();

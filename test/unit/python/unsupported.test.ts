@@ -53,7 +53,8 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'json', setup: 'import json', width: 'json.load(open("cfg.json"))["width"]', range: 'json.load(open("cfg.json"))' },
   { construct: "the command-line argument --width (argparse; give the script's arguments with args: in its sidecar or after -- on the command line)", setup: "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--width', type=int, required=True)\nargs = parser.parse_args()", width: 'args.width', range: "parser.add_argument('--width', type=int, required=True)" },
   { construct: 'sys.argv', setup: 'import sys', width: 'int(sys.argv[1])', range: 'sys.argv' },
-  { construct: 'os.environ', setup: 'import os', width: 'int(os.environ["WIDTH"])', range: 'os.environ' },
+  // The launcher's rank variables are known (rank 0 of 1, distributed.test.ts); the user's others are not.
+  { construct: 'the environment variable WIDTH', setup: 'import os', width: 'int(os.environ["WIDTH"])', range: 'os.environ["WIDTH"]' },
   { construct: 'input()', width: 'int(input("width? "))', range: 'input("width? ")' },
   { construct: 'pickle.load', setup: 'import pickle', width: 'pickle.load(open("cfg.pkl", "rb"))["width"]', range: 'pickle.load(open("cfg.pkl", "rb"))' },
   { construct: 'pandas.read_csv', setup: 'import pandas as pd', width: 'pd.read_csv("data.csv").shape[1] - 1', range: 'pd.read_csv("data.csv")' },

@@ -15,6 +15,7 @@ import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, Py
 import { mirrorModule, NativeObj, TensorObj, Torch } from './runtime';
 import { opaqueModule } from '../interpreter';
 import { fillPixels } from './pixels';
+import { distributedSampler } from './distributed';
 
 /** A torchvision dataset as Gradient Lens knows it: what its samples look like, never their data. */
 export interface DatasetInfo {
@@ -167,12 +168,14 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
         const get = (k: string, pos: number, d: Value) => kwargs?.get(k) ?? args[pos] ?? d;
         const dataset = get('dataset', 0, null);
         const batchSize = get('batch_size', 1, 1n);
-        const shuffle = torch.bool(get('shuffle', 2, false), r);
+        // A DistributedSampler of one rank yields every index: shuffled as the loader's own shuffle is here, or in order.
+        const sampler = kwargs?.get('sampler') ?? null;
+        const shuffle = distributedSampler(sampler)?.shuffle ?? torch.bool(get('shuffle', 2, false), r);
         if (batchSize === null) throw new CantFollow(new PyOpaque('DataLoader(batch_size=None)', r), r);
         const drop = torch.bool(kwargs?.get('drop_last') ?? false, r);
         const collate = kwargs?.get('collate_fn') ?? null;
         if (collate !== null) throw new CantFollow(new PyOpaque('DataLoader(collate_fn=...)', r), r);
-        return new NativeObj(c, { dataset, batchSize: torch.int(batchSize, r, 'batch_size'), shuffle, drop, r });
+        return new NativeObj(c, { dataset, batchSize: torch.int(batchSize, r, 'batch_size'), shuffle, drop, sampler, r });
       },
       iter: (v, r) => loaderIter(torch, (v as NativeObj<LoaderState>).state, r),
       len: (v, r) => {
@@ -184,6 +187,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
         const s = (v as NativeObj<LoaderState>).state;
         if (attr === 'dataset') return s.dataset;
         if (attr === 'batch_size') return BigInt(s.batchSize);
+        if (attr === 'sampler') return s.sampler ?? new PyOpaque("the DataLoader's own sampler", s.r);
         return undefined;
       },
     },
@@ -440,6 +444,8 @@ function syntheticBatch(torch: Torch, s: SyntheticState, count: number, r: Range
 
 interface LoaderState {
   dataset: Value;
+  /** The sampler given (`sampler=DistributedSampler(dataset)`), else null. */
+  sampler: Value;
   batchSize: number;
   shuffle: boolean;
   drop: boolean;

@@ -10,9 +10,11 @@ import type { DType } from '../../../engine/dtype';
 import type { Interpreter, ModuleFactory } from '../interpreter';
 import { opaqueModule } from '../interpreter';
 import { native } from '../native';
+import { osModule } from '../os';
 import { NOWHERE, PyBuiltin, PyModule, PyOpaque, Value } from '../values';
 import { makeAmp } from './amp';
 import { makeData } from './data';
+import { makeDistributed } from './distributed';
 import { makeFunctions } from './functions';
 import { makeInit } from './init';
 import { makeArrayClasses } from './ndarray';
@@ -72,7 +74,7 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
     }
     return m;
   };
-  const names = ['torch', 'torch.nn', 'torch.nn.functional', 'torch.nn.init', 'torch.nn.utils', 'torch.optim', 'torch.optim.lr_scheduler', 'torch.utils', 'torch.utils.data', 'torch.cuda', 'torch.cuda.amp', 'torch.amp', 'torch.jit', 'torch.autograd', ...DATA_MODULES];
+  const names = ['torch', 'torch.nn', 'torch.nn.functional', 'torch.nn.init', 'torch.nn.utils', 'torch.optim', 'torch.optim.lr_scheduler', 'torch.utils', 'torch.utils.data', 'torch.cuda', 'torch.cuda.amp', 'torch.amp', 'torch.jit', 'torch.autograd', ...DATA_MODULES, ...DISTRIBUTED_MODULES];
   // torchvision.models is Python (run for each run, as a user's module), not made by the bindings;
   // its submodules (`from torchvision.models.resnet import BasicBlock`) are the one module holding every model.
   const submodules = VISION_SUBMODULES.map((n) => [`torchvision.models.${n}`, (interp: Interpreter) => interp.importModule('torchvision.models', NOWHERE) as PyModule]);
@@ -82,7 +84,7 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
     interp.modules.set('numpy.random', np.dict.get('random') as PyModule);
     return name === 'numpy' ? np : (np.dict.get('random') as PyModule);
   };
-  return { ...Object.fromEntries(names.map((n) => [n, factory])), numpy, 'numpy.random': numpy, 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
+  return { ...Object.fromEntries(names.map((n) => [n, factory])), os: (interp) => osModule(interp), numpy, 'numpy.random': numpy, 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
 }
 
 /** Makes the bindings' classes and functions (once per bindings) and the modules that publish them. */
@@ -96,6 +98,7 @@ function publish(torch: Torch): Map<string, PyModule> {
   const training = makeTraining(torch);
   const init = makeInit(torch);
   const data = makeData(torch);
+  const distributed = new Map(makeDistributed(torch).modules);
   const m = new Map<string, PyModule>();
   const F = mirrorModule('torch.nn.functional', functional);
   const nnInit = mirrorModule('torch.nn.init', init);
@@ -105,13 +108,14 @@ function publish(torch: Torch): Map<string, PyModule> {
     functional: F,
     init: nnInit,
     utils: nnUtils,
+    parallel: distributed.get('torch.nn.parallel')!,
     parameter: mirrorModule('torch.nn.parameter', { Parameter: torch.Parameter }),
     ...Object.fromEntries(torch.nnClasses),
     ...training.losses,
   });
   const scheduler = mirrorModule('torch.optim.lr_scheduler', training.schedulers);
   const optim = mirrorModule('torch.optim', { ...training.optim, lr_scheduler: scheduler });
-  const utilsData = mirrorModule('torch.utils.data', data.utilsData);
+  const utilsData = mirrorModule('torch.utils.data', { ...data.utilsData, distributed: distributed.get('torch.utils.data.distributed')! });
   const utils = mirrorModule('torch.utils', { data: utilsData });
   const amp = makeAmp(torch);
   const cudaAmp = mirrorModule('torch.cuda.amp', { autocast: amp.cudaAutocast, GradScaler: amp.GradScaler });
@@ -121,7 +125,10 @@ function publish(torch: Torch): Map<string, PyModule> {
     ...typed,
     amp: cudaAmp,
     is_available: new PyBuiltin('is_available', () => false),
-    device_count: new PyBuiltin('device_count', () => 0n),
+    device_count: new PyBuiltin('device_count', (_a, _k, site) => {
+      torch.gpuCountRead ??= site.r;
+      return 0n;
+    }),
     manual_seed: new PyBuiltin('manual_seed', () => null),
     manual_seed_all: new PyBuiltin('manual_seed_all', () => null),
     empty_cache: new PyBuiltin('empty_cache', () => null),
@@ -156,7 +163,8 @@ function publish(torch: Torch): Map<string, PyModule> {
     jit,
     autograd,
     backends: opaqueModule('torch.backends', NOWHERE),
-    distributed: opaqueModule('torch.distributed', NOWHERE),
+    distributed: distributed.get('torch.distributed')!,
+    multiprocessing: distributed.get('torch.multiprocessing')!,
     inf: Infinity,
     nan: NaN,
     pi: Math.PI,
@@ -165,7 +173,7 @@ function publish(torch: Torch): Map<string, PyModule> {
     ...typed,
   });
   for (const x of [root, nn, F, nnInit, nnUtils, optim, scheduler, utils, utilsData, cuda, cudaAmp, torchAmp, jit, autograd]) m.set(x.name, x);
-  for (const [name, x] of data.modules) m.set(name, x);
+  for (const [name, x] of [...data.modules, ...distributed]) m.set(name, x);
   published.set(torch, m);
   return m;
 }
@@ -190,6 +198,9 @@ function copyModules(modules: Map<string, PyModule>): Map<string, PyModule> {
 
 /** The submodules of torchvision.models whose models mirrored/torchvision/models.py has. */
 const VISION_SUBMODULES = ['resnet', 'vgg', 'mobilenetv2'];
+
+/** torch's distributed training, one process (distributed.ts). */
+const DISTRIBUTED_MODULES = ['torch.distributed', 'torch.nn.parallel', 'torch.utils.data.distributed', 'torch.multiprocessing'];
 
 /** torchvision's modules (its datasets and transforms give synthetic data of the right shape). */
 const DATA_MODULES = ['torchvision', 'torchvision.datasets', 'torchvision.transforms'];

@@ -698,6 +698,7 @@ function moduleAttr(torch: Torch, m: ModuleObj, name: string): Value | undefined
   const reg = m.engine.registered(name);
   if (reg) return reg.kind === 'module' ? torch.objOf(reg.module) : torch.wrap(reg.tensor);
   if (name === 'training') return m.engine.training;
+  if (name === 'module' && m.wrappedBy) return m;
   if (name === '_modules') return PyDict.of(m.engine.namedChildren().map(([k, c]) => [k, torch.objOf(c)]));
   if (name === '_parameters') return PyDict.of(m.engine.ownState().params.map(([k, t]) => [k, torch.wrap(t)]));
   if (name === '_buffers') return PyDict.of(m.engine.ownState().buffers.map(([k, t]) => [k, torch.wrap(t)]));

@@ -134,6 +134,8 @@ export class ModuleObj extends PyInstance {
   initialised = false;
   /** A torch.nn layer's constructor arguments as the call gave them, by PyTorch's names (what PyTorch keeps as written). */
   given: Map<string, Value> | null = null;
+  /** The wrapper the script put around it (`DistributedDataParallel`), which it stands for: `.module` is itself. */
+  wrappedBy: string | null = null;
   constructor(
     cls: PyClass,
     public engine: enn.Module,
@@ -162,6 +164,10 @@ export class Torch {
   noise: FloatArray[] | null = null;
   /** The traced optimiser while a step's tail runs (step-tail.ts): its step() there was the trace's, and is skipped once. */
   skipStep: Optimizer | null = null;
+  /** The process group the script joined (init_process_group, its backend, not yet destroyed): the trace is rank 0 of 1 (distributed.ts). */
+  processGroup: { at: Range; backend: string; open: boolean } | null = null;
+  /** Where the script read torch.cuda.device_count() (0 here): a script stopping for want of a GPU is told so. */
+  gpuCountRead: Range | null = null;
   /** Told of each optimizer.step() the script runs itself, before it steps (a GAN's other model's step). */
   onOptimizerStep: ((opt: Optimizer) => void) | null = null;
   /** Told of each backward() the script runs itself (a GAN's step runs all but its last): the loss and the call's range. */
@@ -234,6 +240,8 @@ export class Torch {
     this.noise = null;
     this.onOptimizerStep = null;
     this.skipStep = null;
+    this.processGroup = null;
+    this.gpuCountRead = null;
     this.functionals = new Map();
     this.losses = [];
     this.refusedBackward = new WeakMap();
