@@ -298,6 +298,11 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
       // The script ends before its loop as it would here (`exit(-1)` when CUDA is missing): not "no loop".
       const how = opts.argv ? 'with the arguments given' : 'with its default arguments';
       diagnostics.push(diag('info', 'python/no-model', `the script exits here before its training loop, run as on a machine without CUDA and ${how}: Gradient Lens traces the loop the script reaches`, exited.r));
+    } else if (!exited && !diagnostics.length && hasTrainingLoop(ast)) {
+      // The loop is there but was never reached: a statement on the way needed a value not followed
+      // (`for epoch in range(args.epochs)` with a required argument not given).
+      const skipped = skippedOnTheWay(ast, interp);
+      if (skipped) diagnostics.push(cantFollowDiagnostic(skipped, "the script's training loop is reached through this"));
     }
     return { diagnostics, model: null, classes, interp, imported: [...interp.imported.values()], release };
   }
@@ -333,6 +338,26 @@ function hasTrainingLoop(ast: ModuleAst): boolean {
   const visit = (stmts: readonly Stmt[]): boolean =>
     statementsIn(stmts).some((st) => ((st.k === 'for' || st.k === 'while') && (isTrainingLoop(st) || closureLoop(st, ast) || stepCallLoop(st, ast))) || ((st.k === 'def' || st.k === 'class') && visit(st.body)));
   return visit(ast.body);
+}
+
+/**
+ * The first statement of the file skipped for a value Gradient Lens cannot follow that could lie on
+ * the way to the training loop: a loop, or a statement that calls something.
+ */
+function skippedOnTheWay(ast: ModuleAst, interp: Interpreter): CantFollow | null {
+  const at = new Map<number, Stmt>();
+  const visit = (stmts: readonly Stmt[]): void => {
+    for (const st of statementsIn(stmts)) {
+      at.set(st.r.start, st);
+      if (st.k === 'def' || st.k === 'class') visit(st.body);
+    }
+  };
+  visit(ast.body);
+  for (const { r, cause } of interp.skipped) {
+    const st = r.file === undefined ? at.get(r.start) : undefined;
+    if (st && (st.k === 'for' || st.k === 'while' || ownExprs(st).some((e) => expressionsIn(e).some((x) => x.k === 'call')))) return cause;
+  }
+  return null;
 }
 
 /** A CantFollow, a Python exception or a limit met while building or tracing, as a diagnostic. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScriptExit } from '../../../src/model/python/errors';
 import { PyOpaque } from '../../../src/model/python/values';
+import { analysePython } from '../../../src/worker/python';
 import { at, PYTHON, ready, run } from './support';
 
 const PARSER = `import argparse
@@ -156,5 +157,54 @@ describe('argparse: the script run with its arguments, as CPython parses them', 
     assert.match(src.construct, /^the command-line argument src \(argparse; give the script's arguments with args: in its sidecar or after -- on the command line\)$/);
     assert.equal(at(source, src.origin), "p.add_argument('src')");
     assert.ok(interp.globals.vars.get('n') instanceof PyOpaque);
+  });
+  it("a training loop reached only through a loop over a required argument not given (a Trainer's range(total_epochs)) is that argument's can't-follow, not \"no model\"", async () => {
+    const text = `import argparse
+import torch
+import torch.nn.functional as F
+
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def _run_batch(self, x, y):
+        self.optimizer.zero_grad()
+        loss = F.mse_loss(self.model(x), y)
+        loss.backward()
+        self.optimizer.step()
+
+    def _run_epoch(self):
+        for i in range(4):
+            self._run_batch(torch.randn(8, 3), torch.randn(8, 1))
+
+    def train(self, max_epochs):
+        for epoch in range(max_epochs):
+            self._run_epoch()
+
+
+def main(total_epochs):
+    model = torch.nn.Linear(3, 1)
+    Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1)).train(total_epochs)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument('total_epochs', type=int)
+    args = parser.parse_args()
+    main(args.total_epochs)
+`;
+    const r = await analysePython({ text, fileName: 'trainer.py', steps: 2 });
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics.map((d) => d.message)));
+    const d = r.diagnostics[0];
+    assert.equal(d.code, 'python/cant-follow');
+    assert.match(d.message, /^Gradient Lens can't follow the command-line argument total_epochs \(argparse; /);
+    assert.equal(at(text, d.range), "parser.add_argument('total_epochs', type=int)");
+    assert.equal(at(text, d.related[0].range), 'range(max_epochs)');
+    // Given, it traces.
+    const given = await analysePython({ text, fileName: 'trainer.py', steps: 2, argv: ['2'] });
+    assert.deepEqual(given.diagnostics, []);
+    assert.equal(given.analysis!.trace.steps.length, 2);
   });
 });
