@@ -24,6 +24,7 @@ import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-lay
 import { paddingOfString } from './layer-args';
 import { given } from './draws';
 import { bernoulliDraw, fromPython, namedPair, norm } from './tensor';
+import { topk } from './topk';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
 export interface LossUse {
@@ -306,6 +307,10 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       return namedPair(torch, which, v, i);
     });
   }
+  fn(fns, 'topk(input, k, dim=-1, largest=True, sorted=True, *, out=None)', (a, r) => {
+    const [v, i] = topk(torch, T_(a.input, r), torch.int(a.k, r, 'k'), torch.int(a.dim, r, 'dim'), torch.bool(a.largest, r), r);
+    return namedPair(torch, 'topk', v, i);
+  });
   fn(fns, 'argmax(input, dim=None, keepdim=False)', (a, r) => wrap(F.argmax(T_(a.input, r), torch.intOrNull(a.dim, r), torch.bool(a.keepdim, r))));
   fn(fns, 'argmin(input, dim=None, keepdim=False)', (a, r) => wrap(F.argmin(T_(a.input, r), torch.intOrNull(a.dim, r), torch.bool(a.keepdim, r))));
   fn(fns, 'std(input, dim=None, unbiased=True, keepdim=False, *, correction=None)', (a, r) =>

@@ -87,7 +87,8 @@ export class DeviceObj extends PyObj implements ValueKeyed {
 /** A Python torch.Tensor (or nn.Parameter) over an engine tensor; one per tensor, for `is` and dict keys. */
 export class TensorObj extends PyObj {
   constructor(
-    readonly t: Tensor,
+    /** Replaced only by resize_ (an engine tensor's shape is fixed; the Python object's is not). */
+    public t: Tensor,
     private readonly cls: PyClass,
   ) {
     super();
