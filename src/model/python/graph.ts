@@ -123,6 +123,8 @@ export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges):
       kids.push([firstApplied(c) ?? 1e9 + k, child, c]);
     });
     for (const f of functionalsByParent.get(m.path) ?? []) {
+      // Another instance's call (the same class's model run once before this one was built) is not this model's.
+      if (f.owner && f.owner !== m) continue;
       kids.push([order.get(f.module) ?? 1e9, node(f.module, f.module.path.slice(m.path ? m.path.length + 1 : 0), n, f), null]);
     }
     // The order the forward applied them in: what "the layer before" means to the rules.

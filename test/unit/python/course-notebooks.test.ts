@@ -105,6 +105,43 @@ describe('Udacity-course-style notebooks: resize_, model.forward, ModuleList bef
     assert.deepEqual(out.findings.filter((f) => f.rule === 'loss-activation-mismatch'), []);
   });
 
+  it('a model of the same class run once before another is trained keeps its own log_softmax (Part 5: an untrained look at a batch first)', async () => {
+    const cells = [
+      NOTEBOOK[1].replace('import fc_model\n', 'import torch.nn.functional as F\n'),
+      NOTEBOOK[2],
+      `class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = x.view(x.shape[0], -1)
+        x = F.relu(self.fc1(x))
+        return F.log_softmax(self.fc2(x), dim=1)
+`,
+      `model = Classifier()
+images, labels = next(iter(testloader))
+ps = torch.exp(model(images))
+top_p, top_class = ps.topk(1, dim=1)
+`,
+      `model = Classifier()
+criterion = nn.NLLLoss()
+optimizer = optim.Adam(model.parameters(), lr=0.003)
+for images, labels in trainloader:
+    optimizer.zero_grad()
+    loss = criterion(model(images), labels)
+    loss.backward()
+    optimizer.step()
+`,
+    ];
+    writeFileSync(join(dir, 'inference.ipynb'), notebookJson(cells));
+    const r = await runCli(['trace', join(dir, 'inference.ipynb'), '--steps', '3', '--format', 'json', ...NO_TIME_LIMIT]);
+    assert.equal(r.code, 0, r.err + r.out);
+    const out = JSON.parse(r.out) as { findings: { rule: string }[] };
+    assert.deepEqual(out.findings.filter((f) => f.rule === 'loss-activation-mismatch'), []);
+  });
+
   it('resizing a tensor that requires a gradient stops where torch stops', async () => {
     const bad = NOTEBOOK.slice(0, 4).concat(['x = torch.zeros(3, requires_grad=True)\nx.resize_(6)\n', NOTEBOOK[4]]);
     writeFileSync(join(dir, 'bad.ipynb'), notebookJson(bad));

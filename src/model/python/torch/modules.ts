@@ -86,6 +86,7 @@ export function callModule(torch: Torch, obj: ModuleObj, args: Value[], kwargs: 
   // Applied inside a mirrored library's forward: at the user's call that ran it (`model(x)`).
   if (site && !site.applied) site.applied = isMirrored(r) ? (torch.interp.userCall?.r ?? r) : r;
   pushLayer(engine.path);
+  torch.callers.push(engine);
   try {
     const out = runForward(torch, obj, args, kwargs, r);
     if (args[0] instanceof TensorObj) {
@@ -94,6 +95,7 @@ export function callModule(torch: Torch, obj: ModuleObj, args: Value[], kwargs: 
     }
     return out;
   } finally {
+    torch.callers.pop();
     popLayer();
   }
 }

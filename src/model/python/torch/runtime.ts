@@ -151,6 +151,8 @@ export class Torch {
   onBackward: ((loss: Tensor, r: Range) => void) | null = null;
   /** Functional activations' layers by call site. */
   functionals!: Map<string, FunctionalSite>;
+  /** The modules whose forward is running, called as `module(x)`: innermost last. */
+  readonly callers: enn.Module[] = [];
   /** Every loss computed, in order: the last one is the loss the training step minimises. */
   losses!: LossUse[];
   /** Losses PyTorch computes but refuses to differentiate (MSELoss on an integer target): the error backward() raises. */
