@@ -212,9 +212,11 @@ def run_script(case, out):
         out["state"] = state
         out["loss"] = self.item()
         out["grads"] = {n: tensor_json(p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in model.named_parameters()}
-        if not inputs and batches and isinstance(batches[-1], (list, tuple)):
-            # `model.forward(images)` (the Udacity course's form) passes no hook: the loader's batch is the input.
-            inputs = [(batches[-1][0],)]
+        if not inputs:
+            # `model.forward(images)` (the Udacity course's form) passes no hook: its first layer's call
+            # (at the top level then) received the model's input.
+            parts = set(model.modules())
+            inputs = [a for m, a in calls if m in parts][:1]
         out["batch"] = {"input": tensor_json(inputs[0][0]), "target": tensor_json(target_of(inputs))}
         raise Captured()
 
