@@ -1,5 +1,5 @@
 /**
- * Python-source parity: every .py file in test/parity/python is run by real PyTorch (Debian's
+ * Python-source parity: every .py file (and .ipynb notebook, its code cells joined) in test/parity/python is run by real PyTorch (Debian's
  * torch 1.13, /usr/bin/python3) as its author runs it, up to its first loss.backward(); the
  * harness (torch_python.py) records the state_dict PyTorch initialised, the batch, the loss and the
  * gradients. Gradient Lens reads the same unchanged file (the CLI's `grads file.py --state --batch
@@ -62,11 +62,12 @@ function casesOf(dtype: DType): Case[] {
   const out: Case[] = [];
   // A file of its own, or a project in a folder of its own, traced through its train.py.
   const entries = readdirSync(FILES, { withFileTypes: true });
-  const scripts = [...entries.filter((e) => e.isFile() && e.name.endsWith('.py')).map((e) => e.name), ...entries.filter((e) => e.isDirectory() && existsSync(join(FILES, e.name, 'train.py'))).map((e) => join(e.name, 'train.py'))];
+  // Notebooks too: their code cells in order, as run top to bottom (torch_python.py joins them the same way).
+  const scripts = [...entries.filter((e) => e.isFile() && /\.(py|ipynb)$/.test(e.name)).map((e) => e.name), ...entries.filter((e) => e.isDirectory() && existsSync(join(FILES, e.name, 'train.py'))).map((e) => join(e.name, 'train.py'))];
   for (const name of scripts.sort()) {
     const file = join(FILES, name);
     const c: Case = { id: `${name}:${dtype}`, file, dtype, dropout: true };
-    const sidecarPath = file.replace(/\.py$/, '.grad.yaml');
+    const sidecarPath = file.replace(/\.(py|ipynb)$/, '.grad.yaml');
     let text: string | null = null;
     try {
       text = readFileSync(sidecarPath, 'utf8');

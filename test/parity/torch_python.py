@@ -134,6 +134,14 @@ def trained_params(loss, optimizers):
     return [p for o in optimizers for g in o.param_groups for p in g["params"]]
 
 
+def notebook_code(file):
+    """A notebook as one program: its code cells in order, magics and shell lines commented out (as run top to bottom)."""
+    import re
+    cells = json.load(open(file))["cells"]
+    parts = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells if c["cell_type"] == "code"]
+    return "\n".join(re.sub(r"^(\s*)[%!]", r"\1#", p, flags=re.M) for p in parts) + "\n"
+
+
 def run_script(case, out):
     """Runs the file as __main__ with PyTorch's training entry points watched."""
     optimizers = []
@@ -204,6 +212,11 @@ def run_script(case, out):
         out["state"] = state
         out["loss"] = self.item()
         out["grads"] = {n: tensor_json(p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in model.named_parameters()}
+        if not inputs:
+            # `model.forward(images)` (the Udacity course's form) passes no hook: its first layer's call
+            # (at the top level then) received the model's input.
+            parts = set(model.modules())
+            inputs = [a for m, a in calls if m in parts][:1]
         out["batch"] = {"input": tensor_json(inputs[0][0]), "target": tensor_json(target_of(inputs))}
         raise Captured()
 
@@ -221,7 +234,7 @@ def run_script(case, out):
     sys.path.insert(0, folder)
     before = set(sys.modules)
     try:
-        source = open(case["file"]).read()
+        source = notebook_code(case["file"]) if case["file"].endswith(".ipynb") else open(case["file"]).read()
         code = compile(source, case["file"], "exec")
         sys.argv = [case["file"]]
         try:

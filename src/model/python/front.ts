@@ -38,7 +38,7 @@ import { releaseTorch, torchFor, torchModules, watchApplications } from './torch
 import type { LossUse } from './torch/functions';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { ClipUse, OptimizerUse } from './torch/training';
-import { PyClass, PyOpaque, Value } from './values';
+import { PyBoundMethod, PyClass, PyOpaque, Value } from './values';
 import { expressionsIn, ownExprs, statementsIn, targetNames } from './walk';
 import { likeOwnBatch } from './own-batch';
 import { type ImportedFile, isMirrored, mirroredModuleName, type PythonSources } from './imports';
@@ -836,7 +836,7 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
   const outer = (e: Expr) => callerArg(loop, e);
   for (const x of calls) {
     const fn = safeEval(torch.interp, outer(x.fn), loop.scope);
-    if (fn === root && !input) {
+    if (callsModel(fn, x.fn, root) && !input) {
       input = outer(x.args[0].value);
       if (x.args[1] && !target) target = outer(x.args[1].value);
     } else if (isLossCallee(torch, fn) && x.args[1]) target = outer(x.args[1].value);
@@ -844,6 +844,11 @@ function batchExprs(torch: Torch, loop: TrainingLoop, root: ModuleObj): { input:
   const own = stepStatements(loop).flatMap((s) => ownExprs(s)).filter((e) => e.r.start < before);
   input ??= looseInput(torch, root, calls, own, loop.scope, (fn) => isLossCallee(torch, fn as Value));
   return { input, target: target ?? batchTargetArg(loop, calls) };
+}
+
+/** `model(x)`, or `model.forward(x)` as the Udacity course's notebooks call it (no hooks, the same output). */
+function callsModel(fn: Value, callee: Expr, root: ModuleObj): boolean {
+  return fn === root || (fn instanceof PyBoundMethod && fn.self === root && callee.k === 'attr' && callee.name === 'forward');
 }
 
 /**

@@ -68,6 +68,18 @@ export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges):
     list.push(f);
     functionalsByParent.set(f.parent, list);
   }
+  // A container the forward never calls itself (an nn.ModuleList it loops over or indexes) takes its
+  // place from the first of its modules applied: fc_model's `hidden_layers` runs before `output`.
+  const firstApplied = (m: enn.Module): number | undefined => {
+    const own = order.get(m);
+    if (own !== undefined) return own;
+    let first: number | undefined;
+    for (const [, c] of m.namedChildren()) {
+      const o = firstApplied(c);
+      if (o !== undefined && (first === undefined || o < first)) first = o;
+    }
+    return first;
+  };
   const pathOf = (m: enn.Module) => m.path;
   const node = (m: enn.Module, name: string, fallback: RootRanges, functional: FunctionalSite | null): LayerNode => {
     const site = torch.sites.get(m);
@@ -108,9 +120,11 @@ export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges):
     const kids: [number, LayerNode, enn.Module | null][] = [];
     m.namedChildren().forEach(([name, c], k) => {
       const child = node(c, name, { typeRange: n.typeRange, range: n.range }, null);
-      kids.push([order.get(c) ?? 1e9 + k, child, c]);
+      kids.push([firstApplied(c) ?? 1e9 + k, child, c]);
     });
     for (const f of functionalsByParent.get(m.path) ?? []) {
+      // Another instance's call (the same class's model run once before this one was built) is not this model's.
+      if (f.owner && f.owner !== m) continue;
       kids.push([order.get(f.module) ?? 1e9, node(f.module, f.module.path.slice(m.path ? m.path.length + 1 : 0), n, f), null]);
     }
     // The order the forward applied them in: what "the layer before" means to the rules.

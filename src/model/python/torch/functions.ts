@@ -24,6 +24,7 @@ import { adaptiveSize, nearestOnly, noIndices, upsampleArgs } from './engine-lay
 import { paddingOfString } from './layer-args';
 import { given } from './draws';
 import { bernoulliDraw, fromPython, namedPair, norm } from './tensor';
+import { topk } from './topk';
 
 /** Where a loss was computed and with what: the loss the model trains with, for the rules and the fixes. */
 export interface LossUse {
@@ -46,6 +47,12 @@ export interface FunctionalSite {
   node: Extract<Expr, { k: 'call' }> | null;
   /** The enclosing module's path ('' at the top level). */
   parent: string;
+  /**
+   * The module instance whose forward made the call, when it was called as `module(x)`: two models
+   * of one class each have their own site, so a model run once before another is trained (a
+   * notebook's untrained look at a batch) does not hold the trained one's log_softmax.
+   */
+  owner?: enn.Module;
   call: Range;
   callee: Range;
 }
@@ -73,6 +80,14 @@ function lineOf(text: string, offset: number): number {
   return line;
 }
 
+const OWNER_IDS = new WeakMap<enn.Module, number>();
+let nextOwnerId = 0;
+function ownerId(m: enn.Module): number {
+  let id = OWNER_IDS.get(m);
+  if (id === undefined) OWNER_IDS.set(m, (id = nextOwnerId++));
+  return id;
+}
+
 /**
  * Applies a catalogue activation as a function at call site `r`: through an engine layer kept per
  * site, named `<fn>@<line>` under the module whose forward calls it.
@@ -80,7 +95,8 @@ function lineOf(text: string, offset: number): number {
 export function functionalActivation(torch: Torch, fn: string, x: Tensor, args: Record<string, ArgValue>, r: Range): Tensor {
   const type = ACTIVATIONS[fn];
   const parent = torch.currentPath();
-  const key = `${r.file ?? ''}:${r.start}:${r.end}:${parent}:${JSON.stringify(args)}`;
+  const owner = torch.callers.length ? torch.callers[torch.callers.length - 1] : undefined;
+  const key = `${r.file ?? ''}:${r.start}:${r.end}:${parent}:${JSON.stringify(args)}:${owner ? ownerId(owner) : ''}`;
   let site = torch.functionals.get(key);
   if (!site) {
     const module = LAYERS[type].build({ ...defaultsOf(type), ...args }, { dtype: torch.dtype, rng: torch.rng, dropoutRng: torch.dropoutRng }, []);
@@ -88,7 +104,7 @@ export function functionalActivation(torch: Torch, fn: string, x: Tensor, args: 
     const imported = r.file !== undefined ? torch.interp.imported.get(r.file) : undefined;
     const name = imported ? `${fn}@${moduleStem(imported.path)}:${lineOf(imported.text, r.start)}` : `${fn}@${lineOf(torch.text, r.start)}`;
     module.path = parent ? `${parent}.${name}` : name;
-    site = { module, type, node: torch.interp.callNode, parent, call: r, callee: torch.interp.callee ?? r };
+    site = { module, type, node: torch.interp.callNode, parent, call: r, callee: torch.interp.callee ?? r, ...(owner ? { owner } : {}) };
     torch.functionals.set(key, site);
   }
   site.module.training = true;
@@ -312,6 +328,10 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       return namedPair(torch, which, v, i);
     });
   }
+  fn(fns, 'topk(input, k, dim=-1, largest=True, sorted=True, *, out=None)', (a, r) => {
+    const [v, i] = topk(torch, T_(a.input, r), torch.int(a.k, r, 'k'), torch.int(a.dim, r, 'dim'), torch.bool(a.largest, r), r);
+    return namedPair(torch, 'topk', v, i);
+  });
   fn(fns, 'argmax(input, dim=None, keepdim=False)', (a, r) => wrap(F.argmax(T_(a.input, r), torch.intOrNull(a.dim, r), torch.bool(a.keepdim, r))));
   fn(fns, 'argmin(input, dim=None, keepdim=False)', (a, r) => wrap(F.argmin(T_(a.input, r), torch.intOrNull(a.dim, r), torch.bool(a.keepdim, r))));
   fn(fns, 'std(input, dim=None, unbiased=True, keepdim=False, *, correction=None)', (a, r) =>

@@ -105,6 +105,7 @@ export function callModule(torch: Torch, obj: ModuleObj, args: Value[], kwargs: 
   // A layer PyTorch computes (not a forward written in Python) checks its input's float type against its weights.
   if (args[0] instanceof TensorObj && !(obj.cls.lookup('forward') instanceof PyFunction)) refuseOtherFloat(torch, obj, args[0].t, r);
   pushLayer(engine.path);
+  torch.callers.push(engine);
   try {
     const out = runForward(torch, obj, args, kwargs, r);
     if (args[0] instanceof TensorObj) {
@@ -113,6 +114,7 @@ export function callModule(torch: Torch, obj: ModuleObj, args: Value[], kwargs: 
     }
     return out;
   } finally {
+    torch.callers.pop();
     popLayer();
   }
 }

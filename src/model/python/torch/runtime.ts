@@ -87,7 +87,8 @@ export class DeviceObj extends PyObj implements ValueKeyed {
 /** A Python torch.Tensor (or nn.Parameter) over an engine tensor; one per tensor, for `is` and dict keys. */
 export class TensorObj extends PyObj {
   constructor(
-    readonly t: Tensor,
+    /** Replaced only by resize_ (an engine tensor's shape is fixed; the Python object's is not). */
+    public t: Tensor,
     private readonly cls: PyClass,
   ) {
     super();
@@ -174,6 +175,8 @@ export class Torch {
   onBackward: ((loss: Tensor, r: Range) => void) | null = null;
   /** Functional activations' layers by call site. */
   functionals!: Map<string, FunctionalSite>;
+  /** The modules whose forward is running, called as `module(x)`: innermost last. */
+  readonly callers: enn.Module[] = [];
   /** Every loss computed, in order: the last one is the loss the training step minimises. */
   losses!: LossUse[];
   /** Losses PyTorch computes but refuses to differentiate (MSELoss on an integer target): the error backward() raises. */

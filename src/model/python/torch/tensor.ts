@@ -37,6 +37,8 @@ import { ArrayObj, DeviceObj, DTypeObj, TensorObj, Torch } from './runtime';
 import { tensorForNumpy } from './ndarray';
 import { UNARY_MATH } from './elementwise';
 import { legacyTypeName, typeArgDtype } from './legacy-types';
+import { resize_ } from './resize';
+import { topk } from './topk';
 
 const TORCH_DTYPES: [string[], TensorDType][] = [
   [['float32', 'float'], 'float32'],
@@ -428,6 +430,10 @@ export function makeTensorClasses(torch: Torch): void {
     });
   extreme('max');
   extreme('min');
+  method('topk(self, k, dim=-1, largest=True, sorted=True)', (a, r, t) => {
+    const [values, indices] = topk(torch, t, torch.int(a.k, r, 'k'), torch.int(a.dim, r, 'dim'), torch.bool(a.largest, r), r);
+    return namedPair(torch, 'topk', values, indices);
+  });
   method('amax(self, dim=(), keepdim=False)', (a, r, t) => wrap(F.amax(t, emptyAll(dims(torch, a.dim, r)), torch.bool(a.keepdim, r))));
   method('amin(self, dim=(), keepdim=False)', (a, r, t) => wrap(F.amin(t, emptyAll(dims(torch, a.dim, r)), torch.bool(a.keepdim, r))));
   method('argmax(self, dim=None, keepdim=False)', (a, r, t) => wrap(F.argmax(t, torch.intOrNull(a.dim, r), torch.bool(a.keepdim, r))));
@@ -510,6 +516,10 @@ export function makeTensorClasses(torch: Torch): void {
       fn(t, a, r);
       return a.self;
     });
+  method('resize_(self, *sizes, memory_format=None)', (a, r) => {
+    resize_(torch, a.self as TensorObj, shapeFrom(a, r), r);
+    return a.self;
+  });
   inplaceOf('zero_', (t) => F.zero_(t));
   inplaceOf('fill_', (t, a, r) => F.fill_(t, torch.operand(a.value, r)), 'fill_(self, value)');
   inplaceOf('copy_', (t, a, r) => F.copy_(t, torch.tensorOf(a.src, r)), 'copy_(self, src, non_blocking=False)');
