@@ -112,4 +112,13 @@ describe('Python front end: NumPy arrays in user scripts', () => {
       assert.equal(at(text, r.diagnostics[0].range), range, said);
     }
   });
+  it("an unmodelled method that changes the array in place (a.sort()) is a can't-follow at the call, and the array is not used with its old values after it", async () => {
+    const text = regression('np.array([[3.3], [4.4], [5.5], [6.71], [6.93], [4.168]], dtype=np.float32)').replace('\ny_train', '\nx_train.sort(axis=0)\ny_train');
+    assert.match(text, /x_train\.sort\(axis=0\)/);
+    const r = await analysePython({ text, fileName: 'main.py', steps: 2 });
+    const said = r.diagnostics.map((d) => `${d.code}: ${d.message} at ${JSON.stringify(at(text, d.range))}`).join('\n');
+    assert.equal(r.diagnostics.length, 1, said);
+    assert.match(r.diagnostics[0].message, /^Gradient Lens can't follow ndarray\.sort \(changes the array in place\) here$/, said);
+    assert.equal(r.analysis, null, 'traced on the unsorted values');
+  });
 });

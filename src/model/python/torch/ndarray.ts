@@ -322,8 +322,30 @@ export function makeArrayClasses(torch: Torch): void {
   method('argmin(self, axis=None)', (a, r, t) => torch.npValue(F.argmin(t, torch.intOrNull(a.axis, r))));
   method('clip(self, min=None, max=None)', (a, r, t) => torch.npValue(F.clamp(t, a.min === null ? null : torch.number(a.min, r), a.max === null ? null : torch.number(a.max, r))));
   method('dot(self, b)', (a, r) => npBinary(torch, '@', a.self, a.b, r));
+  // In place, as NumPy does it on an array that owns its data: the flat values kept, cut or padded with zeros.
+  method('resize(self, *new_shape, refcheck=True)', (a, r, t) => {
+    const shape = shapeArgs(a, r);
+    if (shape.some((d) => d < 0)) return torch.interp.raise('ValueError', 'negative dimensions not allowed', r);
+    const n = shape.reduce((p, d) => p * d, 1);
+    const flat = F.reshape(F.contiguous(t), [t.size]);
+    const values = n <= t.size ? F.narrow(flat, 0, 0, n) : F.cat([flat, F.zeros([n - t.size], t.dtype)]);
+    (a.self as ArrayObj).t = F.clone(F.reshape(values, shape));
+    return null;
+  });
+  // Methods that change the array in place and are not modelled: going on would use the old values.
+  for (const name of IN_PLACE_UNMODELLED) {
+    const b = native(`${name}(self, *args, **kwargs)`, (a, r) => {
+      const lost = new CantFollow(new PyOpaque(`ndarray.${name} (changes the array in place)`, r), r);
+      (a.self as ArrayObj).lost = lost;
+      throw lost;
+    }, { method: true });
+    ndarray.dict.set(name, b);
+  }
   torch.npScalarTypes.forEach((c) => c.dict.set('item', ndarray.dict.get('item')!));
 }
+
+/** ndarray methods that change the array in place, which the subset does not model. */
+const IN_PLACE_UNMODELLED = ['sort', 'partition', 'put', 'itemset', 'setfield', 'setflags', 'byteswap'];
 
 /** What a NumPy scalar (np.float32) answers as a number: arithmetic as a 0-d array, float() and formatting as its value. */
 function scalarHooks(torch: Torch, dtypeOf: (d: TensorDType) => Value) {

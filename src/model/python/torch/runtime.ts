@@ -104,15 +104,31 @@ export class TensorObj extends PyObj {
  * no number for (np.float32(2.0), `a.mean()` of a float32 array), 0-d and of that type's class.
  */
 export class ArrayObj extends PyObj {
+  private values: Tensor;
+  /**
+   * Set when a method Gradient Lens does not model changed the array in place (`a.sort()`): every
+   * later use of it is that can't-follow, never its old values.
+   */
+  lost: CantFollow | null = null;
+
   constructor(
-    readonly t: Tensor,
+    t: Tensor,
     private readonly cls: PyClass,
     readonly scalar = false,
   ) {
     super();
+    this.values = t;
   }
   get type(): PyClass {
     return this.cls;
+  }
+  get t(): Tensor {
+    if (this.lost) throw this.lost;
+    return this.values;
+  }
+  /** ndarray.resize: a new shape for every name bound to the array. */
+  set t(t: Tensor) {
+    this.values = t;
   }
 }
 
