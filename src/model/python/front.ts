@@ -26,6 +26,7 @@ import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
+import { lightningFit, lightningModules } from './lightning';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { trainedTogether, type TrainedTogether } from './several-models';
@@ -251,10 +252,12 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   torch.text = text;
   // A step written once at the top level is traced as the loop a script would run it in.
   const top = opts.build || hasTrainingLoop(ast) ? null : topLevelStep(ast);
-  torch.ast = top?.ast ?? ast;
+  // Lightning's loop is in trainer.fit(...): its step is put there, for the trace alone to run.
+  const lightning = opts.build || top || hasTrainingLoop(ast) ? null : lightningFit(ast);
+  torch.ast = top?.ast ?? lightning?.ast ?? ast;
   torch.dropoutOff = opts.dropout === false;
   torch.noise = opts.noise ? [...opts.noise] : null;
-  interp.addModules(torchModules(torch));
+  interp.addModules({ ...torchModules(torch), ...lightningModules() });
   const unwatch = watchApplications(torch);
   let loop: TrainingLoop | null = null;
   let exited = null as ScriptExit | null;
@@ -298,6 +301,9 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   if (model && top && traced?.stmt === top.loop) {
     const n = model.meta.steps;
     diagnostics.push(diag('info', 'python/top-level-step', `one training step at the top level, outside any loop: the script takes it once, the trace repeats it for ${n} step${n === 1 ? '' : 's'} as running it again would`, traced.backward.r));
+  }
+  if (model && lightning && traced?.stmt === lightning.loop) {
+    diagnostics.push(diag('info', 'python/lightning', "the step traced is Lightning's default training loop (automatic optimisation): training_step, zero_grad, backward, the Trainer's gradient clipping, the optimiser's step, for each batch of the train loader", lightning.call.r));
   }
   return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
 }
