@@ -26,7 +26,7 @@ import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
-import { lightningFit, lightningModules } from './lightning';
+import { lightningFit, lightningModules, unfollowedFit } from './lightning';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardAt, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { trainedTogether, type TrainedTogether } from './several-models';
@@ -288,6 +288,8 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     }
     return { diagnostics, model: null, classes, interp, imported: [...interp.imported.values()], release };
   }
+  const unfollowed = lightning && loop ? unfollowedFit(interp, lightning, loop) : null;
+  if (unfollowed) return { diagnostics: [...diagnostics, cantFollowDiagnostic(unfollowed)], model: null, classes, interp, imported: [...interp.imported.values()], release };
   let model: PythonModel | null = null;
   try {
     model = withDtype(dtype, () => (opts.build ? fromBuild(torch, opts, opts.build) : fromLoop(torch, opts, loop!)));

@@ -8,10 +8,11 @@
  * model, the optimiser, its clipping, the step) serves it unchanged.
  */
 import type { Expr, ModuleAst, Range, Stmt } from './ast';
-import type { Interpreter, ModuleFactory } from './interpreter';
+import type { Interpreter, ModuleFactory, Scope } from './interpreter';
 import { mirroredTree } from './mirrored';
 import { parsePythonAnew } from './parse';
-import { NOWHERE, PyBuiltin, PyDict, PyModule } from './values';
+import { CantFollow } from './errors';
+import { NOWHERE, PyBuiltin, PyDict, PyModule, PyOpaque } from './values';
 
 /** The names Lightning is imported under, each the one mirrored module. */
 const LIGHTNING_NAMES = ['pytorch_lightning', 'lightning', 'lightning.pytorch'];
@@ -24,6 +25,7 @@ export function lightningModules(): Record<string, ModuleFactory> {
     const { path, ast } = mirroredTree('lightning/pytorch.py');
     const mod = interp.runMirrored('pytorch_lightning', path, ast, NOWHERE);
     mod.dict.set('_init_args', initArgs(interp));
+    mod.dict.set('_manual_optimization', manualOptimization(interp));
     // `import lightning as L; L.LightningModule` and `lightning.pytorch.Trainer` both name it.
     mod.dict.set('pytorch', mod);
     return mod;
@@ -44,6 +46,22 @@ function initArgs(interp: Interpreter): PyBuiltin {
       else out.set(p.name, v);
     }
     return out;
+  });
+}
+
+/**
+ * self.optimizers(), self.manual_backward(loss): manual optimisation, where training_step makes
+ * the step itself. Not followed: said at the user's call.
+ */
+const manual = new WeakMap<Interpreter, CantFollow>();
+
+function manualOptimization(interp: Interpreter): PyBuiltin {
+  return new PyBuiltin('_manual_optimization', (args, _k, site) => {
+    const at = interp.userCall?.r ?? site.r;
+    const opaque = new PyOpaque(`Lightning's manual optimisation (${String(args[0])})`, at);
+    // Kept for the fit: the interpreter would skip the statement raising it and go on to fail later.
+    if (!manual.has(interp)) manual.set(interp, new CantFollow(opaque, at));
+    return opaque;
   });
 }
 
@@ -73,6 +91,9 @@ for __gl_epoch in __gl_fit.epochs():
             __gl_fit.clip_grad_value_(__gl_fit.clip_val)
         __gl_fit.optimizer.step()
 `;
+
+/** The names the step binds. */
+const STEP_NAMES = ['__gl_fit', '__gl_epoch', '__gl_batch_idx', '__gl_batch', '__gl_loss'];
 
 /** Whether the file imports Lightning under any of its names. */
 function importsLightning(ast: ModuleAst): boolean {
@@ -113,7 +134,10 @@ export function lightningFit(ast: ModuleAst): LightningFit | null {
     for (const key of ['body', 'orelse', 'handlers', 'final']) {
       if (!(key in o)) continue;
       const y = rewrite(o[key]);
-      if (y !== o[key]) return { ...o, [key]: y };
+      if (y === o[key]) continue;
+      // `def main(): ... trainer.fit(model)`: the step's names are the function's locals, as if written there.
+      const locals = o.k === 'def' ? { locals: new Set([...(o.locals as Set<string>), ...STEP_NAMES]) } : {};
+      return { ...o, [key]: y, ...locals };
     }
     return v;
   };
@@ -151,4 +175,16 @@ function relocate(root: object, r: Range): void {
     }
     for (const k in o) stack.push(o[k]);
   }
+}
+
+/**
+ * What fit() could not set up (manual optimisation, a loader it could not follow): the step would
+ * only fail on it later, so it is said at its own place instead.
+ */
+export function unfollowedFit(interp: Interpreter, fit: LightningFit, loop: { stmt: Stmt; scope: Scope }): CantFollow | null {
+  if (loop.stmt !== fit.loop) return null;
+  const asked = manual.get(interp);
+  if (asked) return asked;
+  const v = interp.peek('__gl_fit', loop.scope);
+  return v instanceof PyOpaque ? new CantFollow(v, fit.call.r) : null;
 }

@@ -59,6 +59,15 @@ class LightningModule(nn.Module):
     def print(self, *args, **kwargs):
         pass
 
+    def optimizers(self, use_pl_optimizer=True):
+        return _manual_optimization("self.optimizers()")
+
+    def lr_schedulers(self):
+        return _manual_optimization("self.lr_schedulers()")
+
+    def manual_backward(self, loss, *args, **kwargs):
+        return _manual_optimization("self.manual_backward(...)")
+
     def configure_optimizers(self):
         raise NotImplementedError("configure_optimizers() must be overridden to train with a Trainer")
 
@@ -127,6 +136,8 @@ class _Fit:
     """What trainer.fit(...) trains: the step the trace takes at the call, in Lightning's order."""
 
     def __init__(self, trainer, model, loaders, datamodule):
+        if not model.automatic_optimization:
+            _manual_optimization("self.automatic_optimization = False")
         if isinstance(loaders, LightningDataModule):
             datamodule = loaders
             loaders = None
