@@ -77,14 +77,16 @@ export interface LightningFit {
 /**
  * Lightning's automatic optimisation, one batch: the closure runs training_step, zero_grad and
  * backward; the optimiser's step clips first (gradient_clip_val, by norm unless
- * gradient_clip_algorithm="value"). `__gl_fit` is what the mirrored Trainer.fit returns.
+ * gradient_clip_algorithm="value"). `__gl_fit` is what the mirrored Trainer.fit returns. The
+ * backward is an assignment, not a statement of its own: a fix writing a clip_grad_norm_ line after
+ * the loop's backward statement must not write it after trainer.fit(...), where it would do nothing.
  */
 const STEP = `__gl_fit = __gl_call
 for __gl_epoch in __gl_fit.epochs():
     for __gl_batch_idx, __gl_batch in enumerate(__gl_fit.loader):
         __gl_loss = __gl_fit.training_step(__gl_batch, __gl_batch_idx)
         __gl_fit.optimizer.zero_grad()
-        __gl_loss.backward()
+        __gl_done = __gl_loss.backward()
         if __gl_fit.clip_val is not None and not __gl_fit.clip_by_value:
             __gl_fit.clip_grad_norm_(__gl_fit.clip_val)
         if __gl_fit.clip_val is not None and __gl_fit.clip_by_value:
@@ -93,7 +95,7 @@ for __gl_epoch in __gl_fit.epochs():
 `;
 
 /** The names the step binds. */
-const STEP_NAMES = ['__gl_fit', '__gl_epoch', '__gl_batch_idx', '__gl_batch', '__gl_loss'];
+const STEP_NAMES = ['__gl_fit', '__gl_epoch', '__gl_batch_idx', '__gl_batch', '__gl_loss', '__gl_done'];
 
 /** Whether the file imports Lightning under any of its names. */
 function importsLightning(ast: ModuleAst): boolean {
