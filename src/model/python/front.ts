@@ -253,7 +253,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   // A step written once at the top level is traced as the loop a script would run it in.
   const top = opts.build || hasTrainingLoop(ast) ? null : topLevelStep(ast);
   // Lightning's loop is in trainer.fit(...): its step is put there, for the trace alone to run.
-  const lightning = opts.build || top || hasTrainingLoop(ast) ? null : lightningFit(ast);
+  const lightning = opts.build || top || hasTrainingLoop(ast) ? null : lightningFit(ast, text);
   torch.ast = top?.ast ?? lightning?.ast ?? ast;
   torch.dropoutOff = opts.dropout === false;
   torch.noise = opts.noise ? [...opts.noise] : null;

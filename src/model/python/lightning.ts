@@ -75,9 +75,11 @@ export interface LightningFit {
 }
 
 /**
- * Lightning's automatic optimisation, one batch: the closure runs training_step, zero_grad and
- * backward; the optimiser's step clips first (gradient_clip_val, by norm unless
- * gradient_clip_algorithm="value"). `__gl_fit` is what the mirrored Trainer.fit returns. The
+ * Lightning's automatic optimisation, one batch: the closure runs training_step (its loss divided
+ * by accumulate_grad_batches) and backward; every accumulate_grad_batches batches and at the
+ * epoch's last, the optimiser's step clips first (gradient_clip_val, by norm unless
+ * gradient_clip_algorithm="value"), then gradients are zeroed (Lightning zeroes them before the
+ * next backward: the same gradients). `__gl_fit` is what the mirrored Trainer.fit returns. The
  * backward is an assignment, not a statement of its own: a fix writing a clip_grad_norm_ line after
  * the loop's backward statement must not write it after trainer.fit(...), where it would do nothing.
  */
@@ -85,14 +87,21 @@ const STEP = `__gl_fit = __gl_call
 for __gl_epoch in __gl_fit.epochs():
     for __gl_batch_idx, __gl_batch in enumerate(__gl_fit.loader):
         __gl_loss = __gl_fit.training_step(__gl_batch, __gl_batch_idx)
-        __gl_fit.optimizer.zero_grad()
         __gl_done = __gl_loss.backward()
-        if __gl_fit.clip_val is not None and not __gl_fit.clip_by_value:
-            __gl_fit.clip_grad_norm_(__gl_fit.clip_val)
-        if __gl_fit.clip_val is not None and __gl_fit.clip_by_value:
-            __gl_fit.clip_grad_value_(__gl_fit.clip_val)
-        __gl_fit.optimizer.step()
+        if __gl_fit.steps_after(__gl_batch_idx):
+            if __gl_fit.clip_val is not None and not __gl_fit.clip_by_value:
+                __gl_fit.clip_grad_norm_(__gl_fit.clip_val)
+            if __gl_fit.clip_val is not None and __gl_fit.clip_by_value:
+                __gl_fit.clip_grad_value_(__gl_fit.clip_val)
+            __gl_fit.optimizer.step()
+            __gl_fit.optimizer.zero_grad()
 `;
+
+/**
+ * Without accumulate_grad_batches in the file, every batch steps: no accumulation `if`, so the
+ * trace's steps go on past the first epoch as the loop machinery does for a plain loop.
+ */
+const STEP_EACH_BATCH = STEP.replace(/\n {8}if __gl_fit\.steps_after\(__gl_batch_idx\):\n((?: {12}.*\n)+)/, (_m, block: string) => '\n' + block.replace(/^ {4}/gm, ''));
 
 /** The names the step binds. */
 const STEP_NAMES = ['__gl_fit', '__gl_epoch', '__gl_batch_idx', '__gl_batch', '__gl_loss', '__gl_done'];
@@ -109,8 +118,9 @@ function fitCall(s: Stmt): Extract<Expr, { k: 'call' }> | null {
 }
 
 /** The first trainer.fit(...) statement, at the top level or in a function or block, with Lightning's step after it. */
-export function lightningFit(ast: ModuleAst): LightningFit | null {
+export function lightningFit(ast: ModuleAst, text: string): LightningFit | null {
   if (!importsLightning(ast)) return null;
+  const accumulates = /\baccumulate_grad_batches\s*=/.test(text);
   let found: LightningFit | null = null;
   const rewrite = (v: unknown): unknown => {
     if (found || typeof v !== 'object' || v === null) return v;
@@ -118,7 +128,7 @@ export function lightningFit(ast: ModuleAst): LightningFit | null {
       const i = v.findIndex((s) => typeof s === 'object' && s !== null && 'k' in s && fitCall(s as Stmt));
       if (i >= 0) {
         const stmt = v[i] as Stmt;
-        const step = stepAt(fitCall(stmt)!, stmt.r);
+        const step = stepAt(fitCall(stmt)!, stmt.r, accumulates);
         found = { ast, loop: step.loop, call: fitCall(stmt)! };
         return [...v.slice(0, i), ...step.stmts, ...v.slice(i + 1)];
       }
@@ -149,8 +159,8 @@ export function lightningFit(ast: ModuleAst): LightningFit | null {
 }
 
 /** The step's statements at the fit statement: every range its own, the user's call kept as written. */
-function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range): { stmts: Stmt[]; loop: Extract<Stmt, { k: 'for' }> } {
-  const stmts = parsePythonAnew(STEP).ast.body;
+function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boolean): { stmts: Stmt[]; loop: Extract<Stmt, { k: 'for' }> } {
+  const stmts = parsePythonAnew(accumulates ? STEP : STEP_EACH_BATCH).ast.body;
   relocate(stmts, r);
   const assign = stmts[0] as Extract<Stmt, { k: 'assign' }>;
   assign.value = call;

@@ -155,20 +155,27 @@ class _Fit:
         model.trainer = trainer
         model.train()
         self.optimizer = _first_optimizer(model.configure_optimizers())
+        accumulate = trainer.accumulate_grad_batches
+        # {epoch: n} schedules: the first epoch's, which the first steps take.
+        self.accumulate = accumulate.get(0, 1) if isinstance(accumulate, dict) else accumulate
         self.clip_val = trainer.gradient_clip_val if trainer.gradient_clip_val else None
         if trainer.gradient_clip_algorithm == "value" and self.clip_val is not None:
             self.clip_by_value = True
         else:
             self.clip_by_value = False
 
+    def steps_after(self, batch_idx):
+        # Lightning steps at the end of each accumulation and at the epoch's last batch.
+        return (batch_idx + 1) % self.accumulate == 0 or batch_idx + 1 == len(self.loader)
+
     def epochs(self):
         return range(self.trainer.max_epochs if self.trainer.max_epochs is not None else 1000)
 
     def training_step(self, batch, batch_idx):
         out = self.model.training_step(batch, batch_idx)
-        if isinstance(out, dict):
-            return out["loss"]
-        return out
+        loss = out["loss"] if isinstance(out, dict) else out
+        # Lightning divides the loss by accumulate_grad_batches (ClosureResult's normalisation).
+        return loss / self.accumulate if self.accumulate > 1 else loss
 
     def clip_grad_norm_(self, max_norm):
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
