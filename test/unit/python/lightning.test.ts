@@ -11,7 +11,7 @@ import { analysePython, PythonResult } from '../../../src/worker/python';
 import { at, ready } from './support';
 
 /** A Lightning script: `imports` bring `LightningModule` and `Trainer` into scope under `pl`-style names. */
-function script(o: { imports?: string; base?: string; trainer?: string; ret?: string; opt?: string; fit?: string; x?: string; extra?: string } = {}): string {
+function script(o: { imports?: string; base?: string; trainer?: string; ret?: string; opt?: string; fit?: string; x?: string; extra?: string; seed?: string } = {}): string {
   return `import torch
 from torch import nn
 import torch.nn.functional as F
@@ -40,7 +40,7 @@ class LitModel(${o.base ?? 'pl.LightningModule'}):
         return ${o.opt ?? 'optimizer'}
 ${o.extra ?? ''}
 
-torch.manual_seed(0)
+${o.seed ?? 'torch.manual_seed(0)'}
 ds = TensorDataset(torch.randn(64, 8)${o.x ?? ''}, torch.randint(0, 2, (64,)))
 loader = DataLoader(ds, batch_size=16)
 model = LitModel()
@@ -86,6 +86,7 @@ describe('python: PyTorch Lightning scripts', () => {
       ['[optimizer]', { opt: '[optimizer]' }],
       ['([optimizer], [scheduler])', { opt: '[optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, step_size=100)]' }],
       ['{"optimizer", "lr_scheduler"}', { opt: '{"optimizer": optimizer, "lr_scheduler": {"scheduler": torch.optim.lr_scheduler.StepLR(optimizer, 100), "interval": "epoch"}}' }],
+      ['seed_everything, callbacks, loggers', { imports: 'import pytorch_lightning as pl\nfrom pytorch_lightning.callbacks import ModelCheckpoint\nfrom pytorch_lightning.loggers import CSVLogger', seed: 'pl.seed_everything(0, workers=True)', trainer: 'pl.Trainer(max_epochs=3, callbacks=[ModelCheckpoint(monitor="train_loss")], logger=CSVLogger("logs"))' }],
       ['fit keywords', { fit: 'trainer.fit(model=model, train_dataloaders=loader)' }],
       ['fit in main()', { fit: 'def main():\n    trainer.fit(model, train_dataloaders=loader)\n\n\nif __name__ == "__main__":\n    main()' }],
     ];
@@ -94,6 +95,12 @@ describe('python: PyTorch Lightning scripts', () => {
       assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], `${name}: ${JSON.stringify(r.diagnostics)}`);
       assert.deepEqual(losses(r), base, name);
     }
+  });
+
+  it("seed_everything(n) seeds torch's generator as torch.manual_seed(n) does", async () => {
+    const seeded = losses(await trace(script({ seed: 'pl.seed_everything(3)' })));
+    assert.deepEqual(seeded, losses(await trace(script({ seed: 'torch.manual_seed(3)' }))));
+    assert.notDeepEqual(seeded, losses(await trace(script())));
   });
 
   it("the data from a LightningDataModule (datamodule=, positional) or the model's own train_dataloader()", async () => {

@@ -8,6 +8,9 @@ loop: Gradient Lens puts the step it takes in the user's file at the trainer.fit
 (src/model/python/lightning.ts), so the trace runs it as it runs a script's own loop. Logging,
 checkpoints, callbacks, loggers and devices do nothing to gradients and do nothing here.
 """
+import random
+
+import numpy
 import torch
 import torch.nn as nn
 
@@ -86,6 +89,16 @@ class LightningDataModule:
         given = _init_args()
         for k in given:
             self.hparams[k] = given[k]
+
+
+def seed_everything(seed=None, workers=False, verbose=True):
+    # Lightning seeds Python's, numpy's and torch's generators alike (no seed given: 0, with a warning).
+    if seed is None:
+        seed = 0
+    random.seed(seed)
+    numpy.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
 
 
 class Callback:
