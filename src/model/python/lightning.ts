@@ -25,7 +25,7 @@ export function lightningModules(): Record<string, ModuleFactory> {
     const { path, ast } = mirroredTree('lightning/pytorch.py');
     const mod = interp.runMirrored('pytorch_lightning', path, ast, NOWHERE);
     mod.dict.set('_init_args', initArgs(interp));
-    mod.dict.set('_manual_optimization', manualOptimization(interp));
+    mod.dict.set('_not_followed', notFollowed(interp));
     // `import lightning as L; L.LightningModule` and `lightning.pytorch.Trainer` both name it.
     mod.dict.set('pytorch', mod);
     return mod;
@@ -50,17 +50,18 @@ function initArgs(interp: Interpreter): PyBuiltin {
 }
 
 /**
- * self.optimizers(), self.manual_backward(loss): manual optimisation, where training_step makes
- * the step itself. Not followed: said at the user's call.
+ * What Lightning does that the step does not model: manual optimisation (self.optimizers(),
+ * self.manual_backward(loss), training_step making the step itself), several optimisers stepped
+ * in turn. Said at the user's call.
  */
-const manual = new WeakMap<Interpreter, CantFollow>();
+const unfollowed = new WeakMap<Interpreter, CantFollow>();
 
-function manualOptimization(interp: Interpreter): PyBuiltin {
-  return new PyBuiltin('_manual_optimization', (args, _k, site) => {
+function notFollowed(interp: Interpreter): PyBuiltin {
+  return new PyBuiltin('_not_followed', (args, _k, site) => {
     const at = interp.userCall?.r ?? site.r;
-    const opaque = new PyOpaque(`Lightning's manual optimisation (${String(args[0])})`, at);
+    const opaque = new PyOpaque(`Lightning's ${String(args[0])}`, at);
     // Kept for the fit: the interpreter would skip the statement raising it and go on to fail later.
-    if (!manual.has(interp)) manual.set(interp, new CantFollow(opaque, at));
+    if (!unfollowed.has(interp)) unfollowed.set(interp, new CantFollow(opaque, at));
     return opaque;
   });
 }
@@ -195,7 +196,7 @@ function relocate(root: object, r: Range): void {
  */
 export function unfollowedFit(interp: Interpreter, fit: LightningFit, loop: { stmt: Stmt; scope: Scope }): CantFollow | null {
   if (loop.stmt !== fit.loop) return null;
-  const asked = manual.get(interp);
+  const asked = unfollowed.get(interp);
   if (asked) return asked;
   const v = interp.peek('__gl_fit', loop.scope);
   return v instanceof PyOpaque ? new CantFollow(v, fit.call.r) : null;

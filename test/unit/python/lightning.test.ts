@@ -151,4 +151,14 @@ class Data(pl.LightningDataModule):
     assert.equal(r.diagnostics[0].code, 'python/cant-follow');
     assert.match(r.diagnostics[0].message, /manual optimisation/);
   });
+
+  it("two optimisers from configure_optimizers() (a GAN's, stepped in turn) are one can't-follow at trainer.fit", async () => {
+    const text = script({ opt: '[optimizer, torch.optim.Adam(self.parameters())], []' });
+    const r = await trace(text);
+    assert.equal(r.analysis, null);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.match(r.diagnostics[0].message, /several optimisers/);
+    assert.equal(at(text, r.diagnostics[0].range), 'trainer.fit(model, loader)');
+  });
 });

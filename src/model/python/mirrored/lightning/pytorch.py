@@ -63,13 +63,13 @@ class LightningModule(nn.Module):
         pass
 
     def optimizers(self, use_pl_optimizer=True):
-        return _manual_optimization("self.optimizers()")
+        return _not_followed("manual optimisation (self.optimizers())")
 
     def lr_schedulers(self):
-        return _manual_optimization("self.lr_schedulers()")
+        return _not_followed("manual optimisation (self.lr_schedulers())")
 
     def manual_backward(self, loss, *args, **kwargs):
-        return _manual_optimization("self.manual_backward(...)")
+        return _not_followed("manual optimisation (self.manual_backward(...))")
 
     def configure_optimizers(self):
         raise NotImplementedError("configure_optimizers() must be overridden to train with a Trainer")
@@ -132,17 +132,19 @@ class Trainer:
         pass
 
 
-def _first_optimizer(conf):
-    """configure_optimizers()'s return in each form the Lightning docs give: the optimiser, a list or
-    tuple of them, ([optimisers], [schedulers]), a dict with "optimizer" (and "lr_scheduler"), a list of such dicts."""
+def _optimizers(conf):
+    """configure_optimizers()'s optimisers, in each form the Lightning docs give: the optimiser, a list
+    or tuple of them, ([optimisers], [schedulers]), a dict with "optimizer" (and "lr_scheduler"), a list of such dicts."""
     if isinstance(conf, dict):
-        return conf["optimizer"]
+        return [conf["optimizer"]]
     if isinstance(conf, (list, tuple)):
-        first = conf[0]
-        if isinstance(first, (list, tuple)):
-            return first[0]
-        return _first_optimizer(first)
-    return conf
+        if len(conf) == 2 and isinstance(conf[0], (list, tuple)):
+            return list(conf[0])
+        found = []
+        for c in conf:
+            found = found + _optimizers(c)
+        return found
+    return [conf]
 
 
 class _Fit:
@@ -150,7 +152,7 @@ class _Fit:
 
     def __init__(self, trainer, model, loaders, datamodule):
         if not model.automatic_optimization:
-            _manual_optimization("self.automatic_optimization = False")
+            _not_followed("manual optimisation (self.automatic_optimization = False)")
         if isinstance(loaders, LightningDataModule):
             datamodule = loaders
             loaders = None
@@ -167,7 +169,10 @@ class _Fit:
         self.loader = loaders
         model.trainer = trainer
         model.train()
-        self.optimizer = _first_optimizer(model.configure_optimizers())
+        optimizers = _optimizers(model.configure_optimizers())
+        if len(optimizers) > 1:
+            _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
+        self.optimizer = optimizers[0]
         accumulate = trainer.accumulate_grad_batches
         # {epoch: n} schedules: the first epoch's, which the first steps take.
         self.accumulate = accumulate.get(0, 1) if isinstance(accumulate, dict) else accumulate
