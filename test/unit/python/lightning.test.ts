@@ -97,6 +97,15 @@ describe('python: PyTorch Lightning scripts', () => {
     }
   });
 
+  it('save_hyperparameters(args) of an argparse Namespace: self.hparams reads its attributes', async () => {
+    const text = script({ imports: 'import argparse\nimport pytorch_lightning as pl' })
+      .replace('def __init__(self, lr=0.1, hidden=16):\n        super().__init__()\n        self.save_hyperparameters()', 'def __init__(self, args):\n        super().__init__()\n        self.save_hyperparameters(args)')
+      .replace('model = LitModel()', 'model = LitModel(argparse.Namespace(lr=0.3, hidden=16))');
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
+    assert.equal(r.read.model?.meta.optimizer.lr, 0.3);
+  });
+
   it("seed_everything(n) seeds torch's generator as torch.manual_seed(n) does", async () => {
     const seeded = losses(await trace(script({ seed: 'pl.seed_everything(3)' })));
     assert.deepEqual(seeded, losses(await trace(script({ seed: 'torch.manual_seed(3)' }))));

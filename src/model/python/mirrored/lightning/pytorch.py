@@ -46,6 +46,9 @@ class LightningModule(nn.Module):
         given = _init_args()
         if len(args) == 1 and isinstance(args[0], dict):
             given = args[0]
+        elif len(args) == 1 and not isinstance(args[0], str):
+            # An argparse Namespace (or any object): its attributes.
+            given = args[0].__dict__
         elif args:
             given = {k: given[k] for k in args if k in given}
         skip = [ignore] if isinstance(ignore, str) else (ignore or [])
