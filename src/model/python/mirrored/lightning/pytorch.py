@@ -88,10 +88,8 @@ class LightningDataModule:
     def setup(self, stage=None):
         pass
 
-    def save_hyperparameters(self, *args, ignore=None, logger=True):
-        given = _init_args()
-        for k in given:
-            self.hparams[k] = given[k]
+    # The same as a LightningModule's (Lightning's HyperparametersMixin).
+    save_hyperparameters = LightningModule.save_hyperparameters
 
 
 def seed_everything(seed=None, workers=False, verbose=True):
