@@ -27,6 +27,7 @@ import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
+import { lightningFit, lightningModules, unfollowedFit } from './lightning';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, guardedSequence, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
@@ -266,10 +267,12 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   torch.text = text;
   // A step written once at the top level is traced as the loop a script would run it in.
   const top = opts.build || hasTrainingLoop(ast) ? null : topLevelStep(ast);
-  torch.ast = top?.ast ?? ast;
+  // Lightning's loop is in trainer.fit(...): its step is put there, for the trace alone to run.
+  const lightning = opts.build || top || hasTrainingLoop(ast) ? null : lightningFit(ast, text);
+  torch.ast = top?.ast ?? lightning?.ast ?? ast;
   torch.dropoutOff = opts.dropout === false;
   torch.noise = opts.noise ? [...opts.noise] : null;
-  interp.addModules(torchModules(torch));
+  interp.addModules({ ...torchModules(torch), ...lightningModules() });
   const unwatch = watchApplications(torch);
   let loop: TrainingLoop | null = null;
   let exited = null as ScriptExit | null;
@@ -306,6 +309,8 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     }
     return { diagnostics, model: null, classes, interp, imported: [...interp.imported.values()], release };
   }
+  const unfollowed = lightning && loop ? unfollowedFit(interp, lightning, loop) : null;
+  if (unfollowed) return { diagnostics: [...diagnostics, cantFollowDiagnostic(unfollowed)], model: null, classes, interp, imported: [...interp.imported.values()], release };
   let model: PythonModel | null = null;
   try {
     model = withDtype(dtype, () => (opts.build ? fromBuild(torch, opts, opts.build) : fromLoop(torch, opts, loop!)));
@@ -319,6 +324,9 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   if (model && top && traced?.stmt === top.loop) {
     const n = model.meta.steps;
     diagnostics.push(diag('info', 'python/top-level-step', `one training step at the top level, outside any loop: the script takes it once, the trace repeats it for ${n} step${n === 1 ? '' : 's'} as running it again would`, traced.backward.r));
+  }
+  if (model && lightning && traced?.stmt === lightning.loop) {
+    diagnostics.push(diag('info', 'python/lightning', "the step traced is Lightning's default training loop (automatic optimisation): training_step, zero_grad, backward, the Trainer's gradient clipping, the optimiser's step, for each batch of the train loader", lightning.call.r));
   }
   return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
 }

@@ -74,7 +74,7 @@ export class Scope {
   }
 }
 
-interface Frame {
+export interface Frame {
   fn: PyFunction;
   scope: Scope;
 }
@@ -1285,6 +1285,11 @@ export class Interpreter {
   /** The function running now and its scope (zero-argument super() reads them). */
   currentFrame(): Frame | null {
     return this.frames[this.frames.length - 1] ?? null;
+  }
+
+  /** The function that called the one running now (Lightning's save_hyperparameters reads its caller's arguments). */
+  callerFrame(): Frame | null {
+    return this.frames[this.frames.length - 2] ?? null;
   }
 
   instantiate(cls: PyClass, args: Value[], kwargs: Kwargs | null, r: Range): Value {

@@ -1,0 +1,203 @@
+/**
+ * PyTorch Lightning scripts: `class LitModel(pl.LightningModule)` with training_step and
+ * configure_optimizers, trained by `trainer.fit(model, loader)`. The library is Gradient Lens's own
+ * Python (mirrored/lightning/pytorch.py), imported as pytorch_lightning, lightning and
+ * lightning.pytorch. Lightning's loop is inside fit(), which the user never wrote: the step it takes
+ * is put in the user's file at the trainer.fit(...) statement, as a loop over the train loader that
+ * only the trace runs (as top-level-step.ts wraps a step written once), so the loop machinery (the
+ * model, the optimiser, its clipping, the step) serves it unchanged.
+ */
+import type { Expr, ModuleAst, Range, Stmt } from './ast';
+import type { Interpreter, ModuleFactory, Scope } from './interpreter';
+import { mirroredTree } from './mirrored';
+import { parsePythonAnew } from './parse';
+import { CantFollow } from './errors';
+import { NOWHERE, PyBuiltin, PyDict, PyModule, PyOpaque } from './values';
+
+/** The names Lightning is imported under, each the one mirrored module. */
+const LIGHTNING_NAMES = ['pytorch_lightning', 'lightning', 'lightning.pytorch'];
+
+/** The module factories: pytorch_lightning, lightning and lightning.pytorch are one module, run once a run. */
+export function lightningModules(): Record<string, ModuleFactory> {
+  const factory: ModuleFactory = (interp) => {
+    const have = interp.modules.get('pytorch_lightning');
+    if (have instanceof PyModule) return have;
+    const { path, ast } = mirroredTree('lightning/pytorch.py');
+    const mod = interp.runMirrored('pytorch_lightning', path, ast, NOWHERE);
+    mod.dict.set('_init_args', initArgs(interp));
+    mod.dict.set('_not_followed', notFollowed(interp));
+    // `import lightning as L; L.LightningModule` and `lightning.pytorch.Trainer` both name it.
+    mod.dict.set('pytorch', mod);
+    return mod;
+  };
+  return Object.fromEntries(LIGHTNING_NAMES.map((n) => [n, factory]));
+}
+
+/** save_hyperparameters(): the arguments the calling __init__ was given, by name (Lightning reads its caller's frame too). */
+function initArgs(interp: Interpreter): PyBuiltin {
+  return new PyBuiltin('_init_args', () => {
+    const out = new PyDict();
+    const frame = interp.callerFrame();
+    if (!frame) return out;
+    for (const p of frame.fn.params.slice(1)) {
+      const v = frame.scope.vars.get(p.name);
+      if (v === undefined || p.kind === 'varargs') continue;
+      if (p.kind === 'varkw' && v instanceof PyDict) for (const [k, x] of v.map.values()) out.set(k, x);
+      else out.set(p.name, v);
+    }
+    return out;
+  });
+}
+
+/**
+ * What Lightning does that the step does not model: manual optimisation (self.optimizers(),
+ * self.manual_backward(loss), training_step making the step itself), several optimisers stepped
+ * in turn. Said at the user's call.
+ */
+const unfollowed = new WeakMap<Interpreter, CantFollow>();
+
+function notFollowed(interp: Interpreter): PyBuiltin {
+  return new PyBuiltin('_not_followed', (args, _k, site) => {
+    const at = interp.userCall?.r ?? site.r;
+    const opaque = new PyOpaque(`Lightning's ${String(args[0])}`, at);
+    // Kept for the fit: the interpreter would skip the statement raising it and go on to fail later.
+    if (!unfollowed.has(interp)) unfollowed.set(interp, new CantFollow(opaque, at));
+    return opaque;
+  });
+}
+
+/** The file with its trainer.fit(...) statement followed by the step Lightning runs; null when it has none. */
+export interface LightningFit {
+  ast: ModuleAst;
+  /** The loop over the train loader the trace takes over. */
+  loop: Extract<Stmt, { k: 'for' }>;
+  /** The trainer.fit(...) call. */
+  call: Expr;
+}
+
+/**
+ * Lightning's automatic optimisation, one batch: the closure runs training_step (its loss divided
+ * by accumulate_grad_batches) and backward; every accumulate_grad_batches batches and at the
+ * epoch's last, the optimiser's step clips first (gradient_clip_val, by norm unless
+ * gradient_clip_algorithm="value"), then gradients are zeroed (Lightning zeroes them before the
+ * next backward: the same gradients). `__gl_fit` is what the mirrored Trainer.fit returns. The
+ * backward is an assignment, not a statement of its own: a fix writing a clip_grad_norm_ line after
+ * the loop's backward statement must not write it after trainer.fit(...), where it would do nothing.
+ */
+const STEP = `__gl_fit = __gl_call
+for __gl_epoch in __gl_fit.epochs():
+    for __gl_batch_idx, __gl_batch in enumerate(__gl_fit.loader):
+        __gl_loss = __gl_fit.training_step(__gl_batch, __gl_batch_idx)
+        __gl_done = __gl_loss.backward()
+        if __gl_fit.steps_after(__gl_batch_idx):
+            if __gl_fit.clip_val is not None and not __gl_fit.clip_by_value:
+                __gl_fit.clip_grad_norm_(__gl_fit.clip_val)
+            if __gl_fit.clip_val is not None and __gl_fit.clip_by_value:
+                __gl_fit.clip_grad_value_(__gl_fit.clip_val)
+            __gl_fit.optimizer.step()
+            __gl_fit.optimizer.zero_grad()
+`;
+
+/**
+ * Without accumulate_grad_batches in the file, every batch steps: no accumulation `if`, so the
+ * trace's steps go on past the first epoch as the loop machinery does for a plain loop.
+ */
+const STEP_EACH_BATCH = STEP.replace(/\n {8}if __gl_fit\.steps_after\(__gl_batch_idx\):\n((?: {12}.*\n)+)/, (_m, block: string) => '\n' + block.replace(/^ {4}/gm, ''));
+
+/** The names the step binds. */
+const STEP_NAMES = ['__gl_fit', '__gl_epoch', '__gl_batch_idx', '__gl_batch', '__gl_loss', '__gl_done'];
+
+/** Whether the file imports Lightning under any of its names. */
+function importsLightning(ast: ModuleAst): boolean {
+  const isLightning = (m: string) => LIGHTNING_NAMES.some((n) => m === n || m.startsWith(n + '.'));
+  return ast.body.some((s) => (s.k === 'import' && s.names.some((n) => isLightning(n.module))) || (s.k === 'from' && s.level === 0 && isLightning(s.module)));
+}
+
+/** `X.fit(...)` as a statement of its own. */
+function fitCall(s: Stmt): Extract<Expr, { k: 'call' }> | null {
+  return s.k === 'expr' && s.e.k === 'call' && s.e.fn.k === 'attr' && s.e.fn.name === 'fit' ? s.e : null;
+}
+
+/** The first trainer.fit(...) statement, at the top level or in a function or block, with Lightning's step after it. */
+export function lightningFit(ast: ModuleAst, text: string): LightningFit | null {
+  if (!importsLightning(ast)) return null;
+  const accumulates = /\baccumulate_grad_batches\s*=/.test(text);
+  let found: LightningFit | null = null;
+  const rewrite = (v: unknown): unknown => {
+    if (found || typeof v !== 'object' || v === null) return v;
+    if (Array.isArray(v)) {
+      const i = v.findIndex((s) => typeof s === 'object' && s !== null && 'k' in s && fitCall(s as Stmt));
+      if (i >= 0) {
+        const stmt = v[i] as Stmt;
+        const step = stepAt(fitCall(stmt)!, stmt.r, accumulates);
+        found = { ast, loop: step.loop, call: fitCall(stmt)! };
+        return [...v.slice(0, i), ...step.stmts, ...v.slice(i + 1)];
+      }
+      let changed = false;
+      const out = v.map((x) => {
+        const y = rewrite(x);
+        if (y !== x) changed = true;
+        return y;
+      });
+      return changed ? out : v;
+    }
+    const o = v as Record<string, unknown>;
+    // Only blocks of statements hold the call: a statement's own expressions are not searched.
+    if (!('k' in o) && !('body' in o)) return v;
+    for (const key of ['body', 'orelse', 'handlers', 'final']) {
+      if (!(key in o)) continue;
+      const y = rewrite(o[key]);
+      if (y === o[key]) continue;
+      // `def main(): ... trainer.fit(model)`: the step's names are the function's locals, as if written there.
+      const locals = o.k === 'def' ? { locals: new Set([...(o.locals as Set<string>), ...STEP_NAMES]) } : {};
+      return { ...o, [key]: y, ...locals };
+    }
+    return v;
+  };
+  const body = rewrite(ast.body) as Stmt[];
+  if (!found) return null;
+  return { ...(found as LightningFit), ast: { ...ast, body } };
+}
+
+/** The step's statements at the fit statement: every range its own, the user's call kept as written. */
+function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boolean): { stmts: Stmt[]; loop: Extract<Stmt, { k: 'for' }> } {
+  const stmts = parsePythonAnew(accumulates ? STEP : STEP_EACH_BATCH).ast.body;
+  relocate(stmts, r);
+  const assign = stmts[0] as Extract<Stmt, { k: 'assign' }>;
+  assign.value = call;
+  const epochs = stmts[1] as Extract<Stmt, { k: 'for' }>;
+  return { stmts, loop: epochs.body[0] as Extract<Stmt, { k: 'for' }> };
+}
+
+/** Every range of a freshly parsed step set to the fit statement's: what the step does is said there. */
+function relocate(root: object, r: Range): void {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      stack.push(...v);
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.start === 'number' && typeof o.end === 'number' && Object.keys(o).length === 2) {
+      o.start = r.start;
+      o.end = r.end;
+      if (r.file !== undefined) o.file = r.file;
+      continue;
+    }
+    for (const k in o) stack.push(o[k]);
+  }
+}
+
+/**
+ * What fit() could not set up (manual optimisation, a loader it could not follow): the step would
+ * only fail on it later, so it is said at its own place instead.
+ */
+export function unfollowedFit(interp: Interpreter, fit: LightningFit, loop: { stmt: Stmt; scope: Scope }): CantFollow | null {
+  if (loop.stmt !== fit.loop) return null;
+  const asked = unfollowed.get(interp);
+  if (asked) return asked;
+  const v = interp.peek('__gl_fit', loop.scope);
+  return v instanceof PyOpaque ? new CantFollow(v, fit.call.r) : null;
+}

@@ -1,0 +1,173 @@
+/**
+ * PyTorch Lightning scripts as the Lightning docs write them, read unchanged: each way of importing
+ * Lightning, training_step returning the loss or {"loss": ...}, each form configure_optimizers
+ * returns, the data from a loader, a LightningDataModule or the model's own train_dataloader(),
+ * save_hyperparameters/self.hparams, self.log, and Trainer(gradient_clip_val=...). The step is
+ * Lightning's default loop, said at trainer.fit(...); manual optimisation is one can't-follow.
+ * Parity against torch 1.13: test/parity/lightning-steps.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { analysePython, PythonResult } from '../../../src/worker/python';
+import { at, ready } from './support';
+
+/** A Lightning script: `imports` bring `LightningModule` and `Trainer` into scope under `pl`-style names. */
+function script(o: { imports?: string; base?: string; trainer?: string; ret?: string; opt?: string; fit?: string; x?: string; extra?: string; seed?: string } = {}): string {
+  return `import torch
+from torch import nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+${o.imports ?? 'import pytorch_lightning as pl'}
+
+
+class LitModel(${o.base ?? 'pl.LightningModule'}):
+    def __init__(self, lr=0.1, hidden=16):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Linear(8, self.hparams.hidden), nn.Sigmoid(), nn.Linear(self.hparams.hidden, 2))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.cross_entropy(self(x.to(self.device)), y)
+        self.log("train_loss", loss, prog_bar=True)
+        self.log_dict({"epoch": self.current_epoch, "step": self.global_step})
+        return ${o.ret ?? 'loss'}
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
+        return ${o.opt ?? 'optimizer'}
+${o.extra ?? ''}
+
+${o.seed ?? 'torch.manual_seed(0)'}
+ds = TensorDataset(torch.randn(64, 8)${o.x ?? ''}, torch.randint(0, 2, (64,)))
+loader = DataLoader(ds, batch_size=16)
+model = LitModel()
+trainer = ${o.trainer ?? 'pl.Trainer(max_epochs=3, accelerator="cpu", devices=1, logger=False, callbacks=[])'}
+${o.fit ?? 'trainer.fit(model, loader)'}
+`;
+}
+
+async function trace(text: string, steps = 5): Promise<PythonResult> {
+  return analysePython({ text, fileName: 'lit.py', steps });
+}
+
+function losses(r: PythonResult): number[] {
+  assert.ok(r.analysis, `no analysis: ${r.diagnostics.map((d) => `${d.code}: ${d.message}`).join('; ')}`);
+  return r.analysis.trace.steps.map((s) => s.loss);
+}
+
+describe('python: PyTorch Lightning scripts', () => {
+  before(ready);
+
+  it("traces a LightningModule trained by trainer.fit(model, loader): its layers, its optimiser, Lightning's loop said at fit", async () => {
+    const text = script();
+    const r = await trace(text);
+    assert.equal(losses(r).length, 5);
+    assert.deepEqual(r.analysis!.trace.params.map((p) => p.name), ['net.0.weight', 'net.0.bias', 'net.2.weight', 'net.2.bias']);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/lightning');
+    assert.equal(r.diagnostics[0].severity, 'info');
+    assert.equal(at(text, r.diagnostics[0].range), 'trainer.fit(model, loader)');
+    assert.match(r.diagnostics[0].message, /Lightning's default training loop/);
+    assert.equal(r.read.model?.meta.optimizer.type, 'SGD');
+    assert.equal(r.read.model?.meta.optimizer.lr, 0.1);
+  });
+
+  it('every import form, every configure_optimizers form and a dict return give the same steps', async () => {
+    const base = losses(await trace(script()));
+    const forms: [string, Parameters<typeof script>[0]][] = [
+      ['import lightning as L', { imports: 'import lightning as L', base: 'L.LightningModule', trainer: 'L.Trainer(max_epochs=3)' }],
+      ['import lightning.pytorch as pl', { imports: 'import lightning.pytorch as pl' }],
+      ['from lightning.pytorch import ...', { imports: 'from lightning.pytorch import LightningModule, Trainer', base: 'LightningModule', trainer: 'Trainer(max_epochs=3)' }],
+      ['from pytorch_lightning import ...', { imports: 'from pytorch_lightning import LightningModule, Trainer', base: 'LightningModule', trainer: 'Trainer(max_steps=100)' }],
+      ['{"loss": loss}', { ret: '{"loss": loss, "log": {"x": 1}}' }],
+      ['[optimizer]', { opt: '[optimizer]' }],
+      ['([optimizer], [scheduler])', { opt: '[optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, step_size=100)]' }],
+      ['{"optimizer", "lr_scheduler"}', { opt: '{"optimizer": optimizer, "lr_scheduler": {"scheduler": torch.optim.lr_scheduler.StepLR(optimizer, 100), "interval": "epoch"}}' }],
+      ['seed_everything, callbacks, loggers', { imports: 'import pytorch_lightning as pl\nfrom pytorch_lightning.callbacks import ModelCheckpoint\nfrom pytorch_lightning.loggers import CSVLogger', seed: 'pl.seed_everything(0, workers=True)', trainer: 'pl.Trainer(max_epochs=3, callbacks=[ModelCheckpoint(monitor="train_loss")], logger=CSVLogger("logs"))' }],
+      ['fit keywords', { fit: 'trainer.fit(model=model, train_dataloaders=loader)' }],
+      ['fit in main()', { fit: 'def main():\n    trainer.fit(model, train_dataloaders=loader)\n\n\nif __name__ == "__main__":\n    main()' }],
+    ];
+    for (const [name, o] of forms) {
+      const r = await trace(script(o));
+      assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], `${name}: ${JSON.stringify(r.diagnostics)}`);
+      assert.deepEqual(losses(r), base, name);
+    }
+  });
+
+  it('save_hyperparameters(args) of an argparse Namespace: self.hparams reads its attributes', async () => {
+    const text = script({ imports: 'import argparse\nimport pytorch_lightning as pl' })
+      .replace('def __init__(self, lr=0.1, hidden=16):\n        super().__init__()\n        self.save_hyperparameters()', 'def __init__(self, args):\n        super().__init__()\n        self.save_hyperparameters(args)')
+      .replace('model = LitModel()', 'model = LitModel(argparse.Namespace(lr=0.3, hidden=16))');
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
+    assert.equal(r.read.model?.meta.optimizer.lr, 0.3);
+  });
+
+  it("seed_everything(n) seeds torch's generator as torch.manual_seed(n) does", async () => {
+    const seeded = losses(await trace(script({ seed: 'pl.seed_everything(3)' })));
+    assert.deepEqual(seeded, losses(await trace(script({ seed: 'torch.manual_seed(3)' }))));
+    assert.notDeepEqual(seeded, losses(await trace(script())));
+  });
+
+  it("the data from a LightningDataModule (datamodule=, positional) or the model's own train_dataloader()", async () => {
+    const base = losses(await trace(script()));
+    const dm = `
+class Data(pl.LightningDataModule):
+    def __init__(self, batch_size=16):
+        super().__init__()
+        self.save_hyperparameters()
+
+    def setup(self, stage=None):
+        self.train_set = ds
+
+    def train_dataloader(self):
+        return DataLoader(self.train_set, batch_size=self.hparams.batch_size)
+`;
+    for (const fit of ['trainer.fit(model, datamodule=Data())', 'trainer.fit(model, Data())']) {
+      assert.deepEqual(losses(await trace(script({ extra: dm, fit }))), base, fit);
+    }
+    const own = script({ extra: '    def train_dataloader(self):\n        return DataLoader(ds, batch_size=16)\n', fit: 'trainer.fit(model)' });
+    assert.deepEqual(losses(await trace(own)), base, 'train_dataloader()');
+  });
+
+  it("Trainer(gradient_clip_val=...) clips by norm, as Lightning's default; gradient_clip_algorithm='value' by value", async () => {
+    const big = { x: ' * 30' };
+    const plain = losses(await trace(script(big)));
+    const byNorm = await trace(script({ ...big, trainer: 'pl.Trainer(max_epochs=3, gradient_clip_val=0.1)' }));
+    assert.deepEqual(byNorm.read.model?.meta.optimizer.clip, { kind: 'norm', maxNorm: 0.1, normType: 2 });
+    assert.notDeepEqual(losses(byNorm), plain);
+    const byValue = await trace(script({ ...big, trainer: 'pl.Trainer(max_epochs=3, gradient_clip_val=0.1, gradient_clip_algorithm="value")' }));
+    assert.deepEqual(byValue.read.model?.meta.optimizer.clip, { kind: 'value', clipValue: 0.1 });
+  });
+
+  it("a saturated sigmoid in a LightningModule gets its finding on the user's nn.Sigmoid() line", async () => {
+    const text = script({ x: ' * 40' });
+    const r = await trace(text);
+    const sat = r.analysis?.findings.find((f) => f.rule === 'saturated-activation');
+    assert.ok(sat, JSON.stringify(r.analysis?.findings.map((f) => f.rule)));
+    assert.equal(at(text, sat.range), 'nn.Sigmoid()');
+    assert.ok(!(await trace(script())).analysis?.findings.some((f) => f.rule === 'saturated-activation'));
+  });
+
+  it('manual optimisation (automatic_optimization = False) is one can\'t-follow, not a crash or a guess', async () => {
+    const text = script({ extra: '    def on_fit_start(self):\n        pass\n' }).replace('self.save_hyperparameters()', 'self.save_hyperparameters()\n        self.automatic_optimization = False');
+    const r = await trace(text);
+    assert.equal(r.analysis, null);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.match(r.diagnostics[0].message, /manual optimisation/);
+  });
+
+  it("two optimisers from configure_optimizers() (a GAN's, stepped in turn) are one can't-follow at trainer.fit", async () => {
+    const text = script({ opt: '[optimizer, torch.optim.Adam(self.parameters())], []' });
+    const r = await trace(text);
+    assert.equal(r.analysis, null);
+    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
+    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.match(r.diagnostics[0].message, /several optimisers/);
+    assert.equal(at(text, r.diagnostics[0].range), 'trainer.fit(model, loader)');
+  });
+});
