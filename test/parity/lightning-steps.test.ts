@@ -4,7 +4,8 @@
  * configure_optimizers dict, Trainer(gradient_clip_val=...)). Lightning is not installed here, so
  * the torch side is the same model and data with the loop Lightning runs for it written out
  * (lightning_plain.py), run by torch 1.13 in float64 through torch_steps.py; the trace starts from
- * its weights and must give its losses, 1e-5 relative.
+ * its weights and must give its losses, 1e-5 relative. Both files live in test/parity/lightning/,
+ * not python/: the Python parity suite runs every file there in real torch, which has no Lightning.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { TOLERANCE } from './compare';
 
 const STEPS = 6;
 
-function plainLoopLosses(file = join(__dirname, 'python', 'lightning_plain.py'), backwards = STEPS): { torch: string; state: Record<string, StateEntry>; losses: number[] } {
+function plainLoopLosses(file = join(__dirname, 'lightning', 'lightning_plain.py'), backwards = STEPS): { torch: string; state: Record<string, StateEntry>; losses: number[] } {
   const r = spawnSync(PYTHON, [join(__dirname, 'torch_steps.py')], { input: JSON.stringify({ file, steps: backwards }), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -41,7 +42,7 @@ describe("PyTorch parity: a Lightning script's losses step by step against the l
 
   it('lightning_lit.py: SGD with momentum, gradient_clip_val, data from a LightningDataModule train as the written-out loop does', async () => {
     const torch = plainLoopLosses();
-    const text = readFileSync(join(__dirname, 'python', 'lightning_lit.py'), 'utf8');
+    const text = readFileSync(join(__dirname, 'lightning', 'lightning_lit.py'), 'utf8');
     const ours = await litLosses(text, torch.state);
     assert.deepEqual(ours.codes, ['python/lightning']);
     const worst = worstRelative(ours.losses, torch.losses);
@@ -56,7 +57,7 @@ describe("PyTorch parity: a Lightning script's losses step by step against the l
 
   it('accumulate_grad_batches=2: the loss halved, a step every second batch, as the written-out loop accumulates', async () => {
     // The written-out loop: Lightning divides each loss by accumulate_grad_batches and steps every second batch (4 a pass).
-    const plain = readFileSync(join(__dirname, 'python', 'lightning_plain.py'), 'utf8');
+    const plain = readFileSync(join(__dirname, 'lightning', 'lightning_plain.py'), 'utf8');
     const accumulated = plain
       .replace('        loss = F.mse_loss(model(xb), yb)\n        optimizer.zero_grad()\n        loss.backward()\n', '        loss = F.mse_loss(model(xb), yb) / 2\n        loss.backward()\n        if (batch_idx + 1) % 2 != 0:\n            continue\n')
       .replace('        optimizer.step()\n', '        optimizer.step()\n        optimizer.zero_grad()\n');
@@ -64,7 +65,7 @@ describe("PyTorch parity: a Lightning script's losses step by step against the l
     const file = join(mkdtempSync(join(tmpdir(), 'gl-lightning-')), 'lightning_plain_accumulated.py');
     writeFileSync(file, accumulated);
     const torch = plainLoopLosses(file, 4);
-    const text = readFileSync(join(__dirname, 'python', 'lightning_lit.py'), 'utf8').replace('gradient_clip_val=0.25, ', 'gradient_clip_val=0.25, accumulate_grad_batches=2, ');
+    const text = readFileSync(join(__dirname, 'lightning', 'lightning_lit.py'), 'utf8').replace('gradient_clip_val=0.25, ', 'gradient_clip_val=0.25, accumulate_grad_batches=2, ');
     // The trace's steps are one pass of the loader (2 optimiser steps), each the loss of the batch that steps.
     const ours = await litLosses(text, torch.state, 2);
     assert.deepEqual(ours.codes, ['python/lightning']);
