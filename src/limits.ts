@@ -198,6 +198,14 @@ export const READING = {
 };
 
 /**
+ * Why a trace ended before its steps were done: `traced` steps fit, and one more as long as the
+ * longest so far would pass the time limit. The findings come from the steps that fit.
+ */
+export function timeLimitStopMessage(traced: number, longestMs: number, ms: number, limit = limitName('timeLimitMs')): string {
+  return `${traced} step${traced === 1 ? '' : 's'} traced: one more (up to ${formatDuration(longestMs)} each) would pass the time limit of ${formatDuration(ms)} (${limit}); raise it to trace more`;
+}
+
+/**
  * What the time limit says. The advice depends on where the time went: `reading` names what was
  * being read when it ran out (READING.pythonCode: "parsing model.py (600 KiB of Python)"), when no
  * step had started. `limit` is where the limit is set: the editor's quick trace has its own setting.

@@ -11,7 +11,7 @@ import type { DType } from '../engine';
 import type { StateEntry } from '../engine/state';
 import { tensorFromJson } from '../trace/data';
 import { READING } from '../limits';
-import { withinLimits } from '../trace/bounded';
+import { stepTimeBudget, withinLimits } from '../trace/bounded';
 import { resolve } from 'node:path';
 import { parseSpec } from '../model';
 import type { PythonSidecar } from '../model/parse';
@@ -188,6 +188,7 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
   try {
     const batch = batchJson ? { input: tensorFromJson(batchJson.input, 'batch input', dtype, 'input'), target: tensorFromJson(batchJson.target, 'batch target', dtype, 'target') } : undefined;
     const chosen = args.options.has('dtype') ? dtype : undefined;
+    const budget = stepTimeBudget(limits.timeLimitMs);
     let job: PythonJob = {
       text,
       fileName: pyFile,
@@ -199,7 +200,11 @@ export async function runPython<T>(file: string, args: ParsedArgs, io: Io, work:
       memoryLimitBytes: memoryLimitBytes(limits),
       sources,
       maxCodeBytes: maxPythonBytes(limits),
-      onRead: () => void (reading = null),
+      onRead: () => {
+        reading = null;
+        budget.traceStarts();
+      },
+      onStep: budget.onStep,
       ...(args.scriptArgs ? { argv: args.scriptArgs } : {}),
     };
     if (sidecar) job = withSidecar(job, sidecar, { steps, dtype: chosen, batch });

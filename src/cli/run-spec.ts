@@ -7,7 +7,7 @@ import { memoryLimitBytes, limitName } from '../limits';
 import type { DType } from '../engine';
 import type { RuleConfig } from '../rules/config';
 import { READING } from '../limits';
-import { withinLimits } from '../trace/bounded';
+import { stepTimeBudget, withinLimits } from '../trace/bounded';
 import { loadDataFiles } from '../trace/data-files';
 import { TraceError } from '../trace/errors';
 import type { ReadLimit } from '../user-files';
@@ -43,6 +43,7 @@ export function runSpec<T>(file: string, args: ParsedArgs, io: Io, work: (run: S
   };
   try {
     return withinLimits(() => {
+      const budget = stepTimeBudget(limits.timeLimitMs);
       loaded = during(READING.spec(file), () => loadSpec(file, inputs));
       const { spec } = loaded;
       const state = statePath ? during(READING.stateFile(statePath), () => loadState(statePath, inputs)) : undefined;
@@ -58,8 +59,9 @@ export function runSpec<T>(file: string, args: ParsedArgs, io: Io, work: (run: S
       // A --batch replaces the spec's data, files included: they are not read.
       const data = batch ? undefined : during(READING.dataFiles(file), () => loadDataFiles(spec, dataOptions));
       for (const p of data?.paths ?? []) inputs.files.set(p, { text: '', what: 'data file' });
-      const trace: TraceOptions = { steps, dtype, state, batch, data, memoryLimitBytes: memoryLimitBytes(limits) };
+      const trace: TraceOptions = { steps, dtype, state, batch, data, memoryLimitBytes: memoryLimitBytes(limits), onStep: budget.onStep };
       reading = null;
+      budget.traceStarts();
       return work({ ...loaded, file, inputs, config, trace });
     }, limits, () => reading);
   } catch (e) {

@@ -6,9 +6,10 @@
  */
 import * as vm from 'node:vm';
 import { resetEngineState, setMemoryWatch } from '../engine/context';
-import { limitName, Limits, memoryLimitMBFor, processMemoryCapBytes, timeLimitMessage } from '../limits';
+import { limitName, Limits, memoryLimitMBFor, processMemoryCapBytes, timeLimitMessage, timeLimitStopMessage } from '../limits';
 import { formatBytes } from '../numbers';
 import { TraceError } from './errors';
+import type { StepRecord } from './types';
 
 let calls = 0;
 
@@ -63,4 +64,30 @@ export function withinLimits<T>(fn: () => T, limits: Pick<Limits, 'timeLimitMs' 
     resetEngineState();
   }
   return result as T;
+}
+
+/** The share of the time limit the steps may take: the rules, the report and the reply come after them. */
+const STEPS_SHARE = 0.9;
+
+/**
+ * Ends a trace between steps when one more step, as long as the longest so far, would pass the
+ * time limit counted from `started` (a shorter trace beats none: the limit would otherwise stop the
+ * whole run mid-step and keep nothing). `traceStarts()` marks the end of reading the file, so the
+ * first step's time does not include it.
+ */
+export function stepTimeBudget(limitMs: number, limit = limitName('timeLimitMs'), started = performance.now(), clock: () => number = () => performance.now()) {
+  let last = started;
+  let longest = 0;
+  return {
+    traceStarts(): void {
+      last = clock();
+    },
+    /** An onStep: true to go on, else the reason the trace stopped. */
+    onStep(record: Pick<StepRecord, 'step'>): true | string {
+      const now = clock();
+      longest = Math.max(longest, now - last);
+      last = now;
+      return now - started + longest <= limitMs * STEPS_SHARE ? true : timeLimitStopMessage(record.step + 1, longest, limitMs, limit);
+    },
+  };
 }

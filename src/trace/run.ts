@@ -34,8 +34,8 @@ export interface TraceOptions {
   data?: { input?: Tensor; target?: Tensor };
   /** Cap on the tensor bytes one step may allocate. */
   memoryLimitBytes?: number;
-  /** Called after each step; return false to stop (cancellation, time limit). */
-  onStep?: (record: StepRecord) => boolean | void;
+  /** Called after each step; return false to stop (cancellation), or the reason to stop (the time limit: stepTimeBudget). */
+  onStep?: (record: StepRecord) => boolean | string | void;
   /**
    * Start from the model the last run with this option built, put back as it was built, when the
    * spec's model part is the same (model-cache.ts): the editor's quick trace after each edit.
@@ -382,8 +382,9 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
         trace.stoppedEarly = `the loss became ${loss} at step ${step}`;
         break;
       }
-      if (opts.onStep && opts.onStep(record) === false) {
-        trace.stoppedEarly = `stopped after step ${step}`;
+      const go = opts.onStep?.(record);
+      if (go === false || typeof go === 'string') {
+        trace.stoppedEarly = typeof go === 'string' ? go : `stopped after step ${step}`;
         break;
       }
     }

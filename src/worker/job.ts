@@ -11,6 +11,7 @@ import type { ModelSpec, SourceRange } from '../model/graph';
 import type { Finding } from '../rules/types';
 import { layersInOrder } from '../rules/util';
 import { DEFAULT_LIMITS } from '../limits';
+import { stepTimeBudget } from '../trace/bounded';
 import { loadDataFiles } from '../trace/data-files';
 import { modelNote } from '../trace/model-cache';
 import { READING } from '../limits';
@@ -50,6 +51,8 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
   try {
     const data = dataFor(spec, req, post);
     readingNow(req, post, null);
+    const budget = stepTimeBudget(req.timeLimitMs, req.timeLimitName, started);
+    budget.traceStarts();
     analysis = analyse(
       { graph: spec, text: req.text, fileName: req.fileName, fixes: (g) => specFixes(req.text, req.fileName, g) },
       {
@@ -61,9 +64,8 @@ export function runJob(req: TraceRequest, post: (reply: TraceReply) => void): vo
           reuseModel: true,
           onStep: (record) => {
             if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
-            // Stop between steps when over budget: a shorter trace beats none. The host kills the
-            // thread outright if a single step overruns by much.
-            return performance.now() - started < req.timeLimitMs;
+            // The host kills the thread outright if a single step overruns the limit by much.
+            return budget.onStep(record);
           },
         },
       },

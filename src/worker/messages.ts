@@ -18,8 +18,10 @@ export interface TraceRequest {
   /** Steps to run, at most the spec's own `trace.steps`, which is what runs when absent (the full trace). */
   steps?: number;
   memoryLimitBytes: number;
-  /** The worker stops after the step that passes this budget, and returns what it has. */
+  /** The worker stops before a step that would pass this budget (stepTimeBudget), and returns what it has. */
   timeLimitMs: number;
+  /** Where that limit is set, for the message when it shortens a trace (the quick trace has its own setting). */
+  timeLimitName?: string;
   /** The size, depth and step limits the spec is read with (defaults when absent). */
   limits?: Partial<Limits>;
   /**

@@ -9,6 +9,7 @@ import type { PythonDiagnostic } from '../model/python/front';
 import { layersInOrder } from '../rules/util';
 import { readingNow, resolveFinding } from './job';
 import type { SpecProblem, TraceReply, TraceRequest } from './messages';
+import { stepTimeBudget } from '../trace/bounded';
 import { lineIndex, type LineIndex } from './positions';
 import { analysePython, noModel, type PythonJob, pythonTooLarge, readyForPython, releasePython, sidecarTarget, userModuleSources, withSidecar } from './python';
 import { DEFAULT_LIMITS } from '../limits';
@@ -99,6 +100,7 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
   const lines = lineIndex(req.text);
   let of = req.steps ?? 20;
   const limits = { ...DEFAULT_LIMITS, ...req.limits };
+  const budget = stepTimeBudget(req.timeLimitMs, req.timeLimitName, started);
   // The script's own modules: an open document's unsaved text, else the disk; a document that is no local file (untitled, virtual) has no folder to import from.
   const sources = req.dataRoots !== null && isAbsolute(req.fileName) ? userModuleSources(readUserFile, limits, new Map(Object.entries(req.python?.unsaved ?? {}))) : null;
   const base: PythonJob = {
@@ -111,11 +113,11 @@ export async function runPythonJob(req: TraceRequest, post: (reply: TraceReply) 
     onRead: (model) => {
       of = model.meta.steps;
       readingNow(req, post, null);
+      budget.traceStarts();
     },
     onStep: (record) => {
       if (req.progress) post({ type: 'progress', id: req.id, step: record.step + 1, of });
-      // Stop between steps when over budget: a shorter trace beats none.
-      return performance.now() - started < req.timeLimitMs;
+      return budget.onStep(record);
     },
   };
   const { job, problems: sidecar } = sidecarProblems(req, base);

@@ -42,7 +42,7 @@ export interface PythonJob {
   dtype?: DType;
   seed?: number;
   memoryLimitBytes?: number;
-  onStep?: (record: StepRecord) => boolean | void;
+  onStep?: (record: StepRecord) => boolean | string | void;
   /** Called once the file is read and its model built, before the trace. */
   onRead?: (model: PythonModel) => void;
   /** Starting weights by the model's state_dict names. */

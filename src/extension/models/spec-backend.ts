@@ -62,6 +62,11 @@ export class SpecBackend extends Disposable implements ModelBackend {
     return this.runSource(doc, req, this.declared(doc)[0]);
   }
 
+  /** The setting that bounds a trace's time: the quick trace has its own. */
+  private timeLimitName(quick: boolean): string {
+    return quick ? `${SECTION}.quickTraceTimeLimitMs` : limitName('timeLimitMs');
+  }
+
   /** Runs a text in the worker; `declared` is the model a trace of it is. */
   protected async runSource(doc: Source, req: RunRequest, declared: DeclaredModel): Promise<FileRun | undefined> {
     const { config, quick } = req;
@@ -79,6 +84,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
         ...(quick ? { steps: config.quickTraceSteps } : {}),
         memoryLimitBytes: memoryLimitBytes(config.limits),
         timeLimitMs: quick ? config.quickTraceTimeLimitMs : config.limits.timeLimitMs,
+        timeLimitName: this.timeLimitName(quick),
         config: config.rules,
         progress: !!req.onProgress,
         limits: config.limits,
@@ -176,8 +182,7 @@ export class SpecBackend extends Disposable implements ModelBackend {
         break;
       case 'timeout': {
         // The CLI's words: where the time went (reading a long file, or the steps) decides the advice.
-        const limit = quick ? `${SECTION}.quickTraceTimeLimitMs` : limitName('timeLimitMs');
-        const message = timeLimitMessage(outcome.limitMs, outcome.reading, limit);
+        const message = timeLimitMessage(outcome.limitMs, outcome.reading, this.timeLimitName(quick));
         run.failures.push({ kind: 'timeout', message });
         run.diagnostics.push(traceDiagnostic(message[0].toUpperCase() + message.slice(1), layer0, 'info'));
         break;

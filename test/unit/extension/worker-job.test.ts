@@ -58,9 +58,9 @@ describe('trace worker job', () => {
   });
 
   it('stops between steps once over the time budget and says why', () => {
-    const traced = run({ text: SATURATED, timeLimitMs: 0 }).find((r) => r.type === 'traced') as Extract<TraceReply, { type: 'traced' }>;
+    const traced = run({ text: SATURATED, timeLimitMs: 0, timeLimitName: 'gradientLens.quickTraceTimeLimitMs' }).find((r) => r.type === 'traced') as Extract<TraceReply, { type: 'traced' }>;
     assert.equal(traced.trace.steps.length, 1);
-    assert.match(traced.trace.stoppedEarly ?? '', /stopped after step 0/);
+    assert.match(traced.trace.stoppedEarly ?? '', /^1 step traced: one more \(up to .+ each\) would pass the time limit of 0 ms \(gradientLens\.quickTraceTimeLimitMs\)/);
   });
 
   it('tells the host what it reads (the spec, its data files) before the trace starts, for the time limit\'s message', () => {

@@ -1,7 +1,7 @@
 /** A trace within the limits: the time limit interrupts even code that never returns, the memory cap stops growth; no clock bounds asserted. */
 import assert from 'node:assert/strict';
 import { chargeMemory, currentLayer, isGradEnabled, pushLayer, setMemoryLimit } from '../../../src/engine/context';
-import { LimitError, withinLimits } from '../../../src/trace/bounded';
+import { LimitError, stepTimeBudget, withinLimits } from '../../../src/trace/bounded';
 
 describe('withinLimits', () => {
   it('returns what the work returns, and passes its errors through', () => {
@@ -89,5 +89,43 @@ describe('withinLimits', () => {
     const needed = Number(/set --memory-limit-mb \/ gradientLens\.memoryLimitMB above (\d+) MB, or give it a smaller batch$/.exec(caught.message)?.[1]);
     assert.ok(needed > 16 && 2 * needed + 256 >= 288, caught.message);
     assert.ok(held >= 250 && held < 600, `held ${held} MiB when stopped`);
+  });
+});
+
+describe('stepTimeBudget', () => {
+  /** A clock the test moves: no real time is read. */
+  const fakeClock = () => {
+    const c = { t: 0, now: () => c.t };
+    return c;
+  };
+
+  it('stops before the step that would pass the limit, keeping the steps that fit, and names the setting', () => {
+    const clock = fakeClock();
+    // 40 ms reading the file, then steps of 10 ms under a 100 ms limit (90 ms of it for the steps).
+    const budget = stepTimeBudget(100, '--time-limit-ms / gradientLens.timeLimitMs', 0, clock.now);
+    clock.t = 40;
+    budget.traceStarts();
+    const answers: (true | string)[] = [];
+    for (let step = 0; step < 10; step++) {
+      clock.t += 10;
+      const a = budget.onStep({ step });
+      answers.push(a);
+      if (a !== true) break;
+    }
+    // After step 3 (80 ms) one more 10 ms step would reach 90 ms: still within; after step 4 (90 ms) it would not.
+    assert.deepEqual(answers.slice(0, 4), [true, true, true, true]);
+    assert.equal(answers.length, 5);
+    assert.equal(answers[4], '5 steps traced: one more (up to 10 ms each) would pass the time limit of 100 ms (--time-limit-ms / gradientLens.timeLimitMs); raise it to trace more');
+  });
+
+  it('judges the next step by the longest so far, not counting the time spent reading the file', () => {
+    const clock = fakeClock();
+    const budget = stepTimeBudget(1000, 'gradientLens.quickTraceTimeLimitMs', 0, clock.now);
+    clock.t = 500;
+    budget.traceStarts();
+    clock.t = 600; // step 0: 100 ms (not 600)
+    assert.equal(budget.onStep({ step: 0 }), true);
+    clock.t = 900; // step 1: 300 ms, the longest: 900 + 300 > 900
+    assert.match(String(budget.onStep({ step: 1 })), /^2 steps traced: one more \(up to 300 ms each\) would pass the time limit of 1 s \(gradientLens\.quickTraceTimeLimitMs\)/);
   });
 });
