@@ -1,7 +1,7 @@
 /**
  * Reflection padding and nearest-neighbour upsampling (F.pad(mode='reflect'), nn.ReflectionPad2d,
  * F.interpolate(mode='nearest'), nn.Upsample): each output element reads one input element, so both
- * are one `take` whose positions say where; its backward scatter-adds dy back to them, which is
+ * are one `take_blocks` whose offsets within each image say where; its backward scatter-adds dy back to them, which is
  * PyTorch's gradient for both (a border pixel read twice gets both gradients).
  */
 import { apply } from '../dispatch';
@@ -14,11 +14,8 @@ function takeAlong(x: Tensor, maps: readonly Int32Array[]): Tensor {
   const strides = stridesOf(x.shape).slice(lead.length);
   let offsets = [0];
   maps.forEach((m, k) => (offsets = offsets.flatMap((o) => Array.from(m, (i) => o + i * strides[k]))));
-  const block = sizeOf(x.shape.slice(lead.length));
-  const outer = sizeOf(lead);
-  const positions = new Int32Array(outer * offsets.length);
-  for (let b = 0; b < outer; b++) for (let j = 0; j < offsets.length; j++) positions[b * offsets.length + j] = b * block + offsets[j];
-  return apply('take', [x], { positions, shape: [...lead, ...maps.map((m) => m.length)] });
+  // The same offsets in every block of the leading axes: one op reads them block by block.
+  return apply('take_blocks', [x], { offsets: Int32Array.from(offsets), block: sizeOf(x.shape.slice(lead.length)), shape: [...lead, ...maps.map((m) => m.length)] });
 }
 
 /**

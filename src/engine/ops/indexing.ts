@@ -10,6 +10,12 @@ import { defineOp, NoAttrs, OpTable } from './types';
 export interface IndexingAttrs {
   /** out[i] = x[positions[i]] (torch.take over a flat x), reshaped to `shape`. */
   take: { positions: Int32Array; shape: Shape };
+  /**
+   * out[b·M + j] = x[b·block + offsets[j]] for each block b of x (M = offsets.length), reshaped to
+   * `shape`: a take whose positions repeat block by block (nearest upsampling, reflection padding),
+   * without a position per output element.
+   */
+  take_blocks: { offsets: Int32Array; block: number; shape: Shape };
   /** inputs [x, values]: x with x[positions[i]] = values[i] (or += when accumulating), as Tensor.put_/index_put_. */
   put: { positions: Int32Array; accumulate: boolean };
   /** inputs [condition (bool), a, b]: a where the condition holds, else b, all broadcast. */
@@ -38,6 +44,33 @@ export const indexingOps: OpTable<IndexingAttrs> = {
     backward: ({ gy, inputs: [x], attrs: { positions } }) => {
       const g = like(gy, x.size);
       for (let i = 0; i < positions.length; i++) g[positions[i]] += gy[i];
+      return [g];
+    },
+  }),
+
+  // d take_blocks = dy scatter-added back block by block, as take's
+  take_blocks: defineOp({
+    saves: [],
+    forward: ([x], { offsets, block, shape }) => {
+      const blocks = x.size / block;
+      if (!Number.isInteger(blocks) || sizeOf(shape) !== blocks * offsets.length) throw new ShapeError(`take_blocks: ${offsets.length} offsets in blocks of ${block} for ${x.size} elements and a result of shape ${formatShape(shape)}`);
+      checkPositions('take_blocks', offsets, block);
+      const d = x.data;
+      const m = offsets.length;
+      const out = like(d, blocks * m);
+      for (let b = 0, o = 0; b < blocks; b++) {
+        const at = b * block;
+        for (let j = 0; j < m; j++, o++) out[o] = d[at + offsets[j]];
+      }
+      return { data: out, shape: [...shape], saved: undefined };
+    },
+    backward: ({ gy, inputs: [x], attrs: { offsets, block } }) => {
+      const g = like(gy, x.size);
+      const m = offsets.length;
+      for (let b = 0, o = 0; b < x.size / block; b++) {
+        const at = b * block;
+        for (let j = 0; j < m; j++, o++) g[at + offsets[j]] += gy[o];
+      }
       return [g];
     },
   }),
