@@ -27,7 +27,7 @@ import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
-import { lightningFit, lightningModules, unfollowedFit } from './lightning';
+import { lightningBatch, lightningFit, lightningModules, unfollowedFit } from './lightning';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, guardedSequence, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
@@ -676,7 +676,9 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   // The first item tells what the step feeds the model: the batch the trace summarises.
   runner.next(loop.stmt.r);
   const io = batchExprs(torch, loop, root);
-  const found = firstBatch(torch, loop, io);
+  // Lightning calls the model inside training_step: the batch it hands over is the pair.
+  const pair = io.input ? null : lightningBatch(interp, loop);
+  const found = pair ?? firstBatch(torch, loop, io);
   const first = { input: found.input ?? placeholder(torch), target: found.target ?? placeholder(torch) };
   let override: { input: Tensor; target: Tensor } | null = null;
   let fresh = true;
@@ -685,6 +687,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     fresh = false;
     // A given batch replaces the loop's own where the step computes it, whatever the loop assigned before.
     if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
+    else if (override && pair) interp.overrides = new Map<Expr, Value>([[pair.expr, pair.given(torch.wrap(override.input), torch.wrap(override.target))]]);
     const seen: StepLoss[] = [];
     // backward(gradient) on a tensor of several values has no one loss to show.
     if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop, r, runner.member), value: t.size === 1 ? t.item() : NaN });
@@ -707,7 +710,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   let stepped: ReadonlyMap<Tensor, SteppedParam> | null = null;
   const own = { input: found.input?.dtype, target: found.target?.dtype };
   const rebind = (given: Tensor, givenTarget: Tensor) => {
-    if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
+    if ((!io.input || !io.target) && !pair) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
     const input = likeOwnBatch(given, own.input);
     const target = likeOwnBatch(givenTarget, own.target);
     override = { input, target };

@@ -12,7 +12,10 @@ import type { Interpreter, ModuleFactory, Scope } from './interpreter';
 import { mirroredTree } from './mirrored';
 import { parsePythonAnew } from './parse';
 import { CantFollow } from './errors';
-import { NOWHERE, PyBuiltin, PyDict, PyModule, PyOpaque } from './values';
+import { NOWHERE, PyBuiltin, PyDict, PyList, PyModule, PyOpaque, PyTuple, type Value } from './values';
+import { TensorObj } from './torch/runtime';
+import type { Tensor } from '../../engine/tensor';
+import { expressionsIn, ownExprs } from './walk';
 
 /** The names Lightning is imported under, each the one mirrored module. */
 const LIGHTNING_NAMES = ['pytorch_lightning', 'lightning', 'lightning.pytorch'];
@@ -166,7 +169,43 @@ function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boole
   const assign = stmts[0] as Extract<Stmt, { k: 'assign' }>;
   assign.value = call;
   const epochs = stmts[1] as Extract<Stmt, { k: 'for' }>;
-  return { stmts, loop: epochs.body[0] as Extract<Stmt, { k: 'for' }> };
+  const loop = epochs.body[0] as Extract<Stmt, { k: 'for' }>;
+  const handed = loop.body.flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e))).find((e) => e.k === 'call' && e.fn.k === 'attr' && e.fn.name === 'training_step');
+  if (handed?.k === 'call') batchArgs.set(loop, handed.args[0].value);
+  return { stmts, loop };
+}
+
+/** The `__gl_batch` each step hands to training_step, by the loop it is in. */
+const batchArgs = new WeakMap<Stmt, Expr>();
+
+/**
+ * The batch Lightning hands to training_step when it is `(input, target, ...)` (a TensorDataset's
+ * loader): the model is called inside training_step, out of the loop's reach, so the trace's batch
+ * (its size in the header, `--batch`) is this pair. `given` is the same batch with another input and
+ * target, for the step to use where it hands the batch over.
+ */
+export interface LightningBatch {
+  expr: Expr;
+  input: Tensor;
+  target: Tensor;
+  given(input: Value, target: Value): Value;
+}
+
+export function lightningBatch(interp: Interpreter, loop: { stmt: Stmt; scope: Scope }): LightningBatch | null {
+  const expr = batchArgs.get(loop.stmt);
+  if (!expr) return null;
+  let v: Value;
+  try {
+    v = interp.eval(expr, loop.scope);
+  } catch {
+    return null;
+  }
+  if (!(v instanceof PyTuple || v instanceof PyList) || v.items.length < 2) return null;
+  const [input, target] = v.items;
+  if (!(input instanceof TensorObj) || !(target instanceof TensorObj)) return null;
+  const rest = v.items.slice(2);
+  const list = v instanceof PyList;
+  return { expr, input: input.t, target: target.t, given: (i, t) => (list ? new PyList([i, t, ...rest]) : new PyTuple([i, t, ...rest])) };
 }
 
 /** Every range of a freshly parsed step set to the fit statement's: what the step does is said there. */

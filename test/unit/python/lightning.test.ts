@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult } from '../../../src/worker/python';
 import { at, ready } from './support';
+import { tensorFromJson } from '../../../src/trace/data';
 
 /** A Lightning script: `imports` bring `LightningModule` and `Trainer` into scope under `pl`-style names. */
 function script(o: { imports?: string; base?: string; trainer?: string; ret?: string; opt?: string; fit?: string; x?: string; extra?: string; seed?: string } = {}): string {
@@ -150,6 +151,30 @@ class Data(pl.LightningDataModule):
     assert.ok(sat, JSON.stringify(r.analysis?.findings.map((f) => f.rule)));
     assert.equal(at(text, sat.range), 'nn.Sigmoid()');
     assert.ok(!(await trace(script())).analysis?.findings.some((f) => f.rule === 'saturated-activation'));
+  });
+
+  it("the batch is the loader's (its batch_size in the header), and a given batch (--batch) replaces it as in a plain loop", async () => {
+    const r = await trace(script());
+    assert.equal(r.analysis!.trace.batchSize, 16);
+    // The same model, data and optimiser with the loop written out: the given batch must give the same steps.
+    const plain = script()
+      .replace('(pl.LightningModule)', '(nn.Module)')
+      .replace(/\n {8}self\.save_hyperparameters\(\)/, '')
+      .replace(/self\.hparams\.(\w+)/g, (_m, k: string) => ({ hidden: '16', lr: '0.1' })[k]!)
+      .replace(/trainer = .*\ntrainer\.fit\(model, loader\)\n/, 'optimizer = model.configure_optimizers()\nfor epoch in range(3):\n    for i, (xb, yb) in enumerate(loader):\n        optimizer.zero_grad()\n        loss = F.cross_entropy(model(xb), yb)\n        loss.backward()\n        optimizer.step()\n')
+      .replace(/ {8}self\.log.*\n/g, '');
+    assert.notEqual(plain, script());
+    const input = tensorFromJson({ shape: [4, 8], data: Array.from({ length: 32 }, (_, i) => Math.sin(i * 1.7) * 2) }, 'batch input', 'float32');
+    const target = tensorFromJson({ shape: [4], data: [0, 1, 1, 0] }, 'batch target', 'float32');
+    const withBatch = async (text: string) => analysePython({ text, fileName: 'lit.py', steps: 3, batch: { input, target } });
+    const ours = await withBatch(script());
+    assert.deepEqual(ours.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(ours.diagnostics));
+    assert.equal(ours.analysis!.trace.batchSize, 4);
+    const theirs = await withBatch(plain);
+    assert.ok(theirs.analysis, JSON.stringify(theirs.diagnostics));
+    assert.equal(theirs.analysis!.trace.batchSize, 4, JSON.stringify(theirs.diagnostics));
+    assert.deepEqual(losses(ours), losses(theirs));
+    assert.notDeepEqual(losses(ours), losses(r).slice(0, 3));
   });
 
   it('manual optimisation (automatic_optimization = False) is one can\'t-follow, not a crash or a guess', async () => {
