@@ -27,7 +27,7 @@ import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
-import { lightningBatch, lightningFit, lightningModules, unfollowedFit } from './lightning';
+import { lightningBatch, lightningFit, lightningModels, lightningModules, lightningStepSaid, unfollowedFit } from './lightning';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, guardedSequence, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
@@ -272,7 +272,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   torch.ast = top?.ast ?? lightning?.ast ?? ast;
   torch.dropoutOff = opts.dropout === false;
   torch.noise = opts.noise ? [...opts.noise] : null;
-  interp.addModules({ ...torchModules(torch), ...lightningModules() });
+  interp.addModules({ ...torchModules(torch), ...lightningModules(lightning) });
   const unwatch = watchApplications(torch);
   let loop: TrainingLoop | null = null;
   let exited = null as ScriptExit | null;
@@ -326,7 +326,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     diagnostics.push(diag('info', 'python/top-level-step', `one training step at the top level, outside any loop: the script takes it once, the trace repeats it for ${n} step${n === 1 ? '' : 's'} as running it again would`, traced.backward.r));
   }
   if (model && lightning && traced?.stmt === lightning.loop) {
-    diagnostics.push(diag('info', 'python/lightning', "the step traced is Lightning's default training loop (automatic optimisation): training_step, zero_grad, backward, the Trainer's gradient clipping, the optimiser's step, for each batch of the train loader", lightning.call.r));
+    diagnostics.push(diag('info', 'python/lightning', lightningStepSaid(lightning), lightning.call.r));
   }
   return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
 }
@@ -509,7 +509,7 @@ function optimizerSpecOf(use: OptimizerUse, clip: ClipUse | undefined): Optimize
   };
 }
 
-const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_value_']);
+const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_value_', 'clip_gradients']);
 
 /**
  * The gradient clipping the loop applies between backward() and the optimiser's step: a
@@ -665,7 +665,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   // A GAN's models each with its own optimiser are traced together, under their variable names.
-  const named = loop.sequence ? modelsNamed(torch, loop, calledNames(loop)) : null;
+  const named = loop.sequence ? (lightningModels(torch, loop) ?? modelsNamed(torch, loop, calledNames(loop))) : null;
   const together = named ? trainedTogether(torch, named, root, opt) : null;
   if (named) placeOtherModels(named, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));

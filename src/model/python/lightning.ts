@@ -5,15 +5,17 @@
  * lightning.pytorch. Lightning's loop is inside fit(), which the user never wrote: the step it takes
  * is put in the user's file at the trainer.fit(...) statement, as a loop over the train loader that
  * only the trace runs (as top-level-step.ts wraps a step written once), so the loop machinery (the
- * model, the optimiser, its clipping, the step) serves it unchanged.
+ * model, the optimiser, its clipping, the step) serves it unchanged. Under manual optimisation the
+ * loop's body is training_step's own (lightning-manual.ts).
  */
 import type { Expr, ModuleAst, Range, Stmt } from './ast';
 import type { Interpreter, ModuleFactory, Scope } from './interpreter';
 import { mirroredTree } from './mirrored';
 import { parsePythonAnew } from './parse';
 import { CantFollow } from './errors';
+import { manualStep, type ManualStep } from './lightning-manual';
 import { NOWHERE, PyBuiltin, PyDict, PyList, PyModule, PyOpaque, PyTuple, type Value } from './values';
-import { TensorObj } from './torch/runtime';
+import { ModuleObj, TensorObj, type Torch } from './torch/runtime';
 import type { Tensor } from '../../engine/tensor';
 import { expressionsIn, ownExprs } from './walk';
 
@@ -21,7 +23,7 @@ import { expressionsIn, ownExprs } from './walk';
 const LIGHTNING_NAMES = ['pytorch_lightning', 'lightning', 'lightning.pytorch'];
 
 /** The module factories: pytorch_lightning, lightning and lightning.pytorch are one module, run once a run. */
-export function lightningModules(): Record<string, ModuleFactory> {
+export function lightningModules(fit: LightningFit | null): Record<string, ModuleFactory> {
   const factory: ModuleFactory = (interp) => {
     const have = interp.modules.get('pytorch_lightning');
     if (have instanceof PyModule) return have;
@@ -29,11 +31,17 @@ export function lightningModules(): Record<string, ModuleFactory> {
     const mod = interp.runMirrored('pytorch_lightning', path, ast, NOWHERE);
     mod.dict.set('_init_args', initArgs(interp));
     mod.dict.set('_not_followed', notFollowed(interp));
+    mod.dict.set('_manual_refused', manualRefusedOf(fit));
     // `import lightning as L; L.LightningModule` and `lightning.pytorch.Trainer` both name it.
     mod.dict.set('pytorch', mod);
     return mod;
   };
   return Object.fromEntries(LIGHTNING_NAMES.map((n) => [n, factory]));
+}
+
+/** `_manual_refused()`: why fit() cannot trace the manual optimisation it meets; None when the step is training_step's (lightning-manual.ts). */
+function manualRefusedOf(fit: LightningFit | null): PyBuiltin {
+  return new PyBuiltin('_manual_refused', () => (fit?.manual ? null : (fit?.refused ?? 'manual optimisation (self.automatic_optimization = False)')));
 }
 
 /** save_hyperparameters(): the arguments the calling __init__ was given, by name (Lightning reads its caller's frame too). */
@@ -53,9 +61,9 @@ function initArgs(interp: Interpreter): PyBuiltin {
 }
 
 /**
- * What Lightning does that the step does not model: manual optimisation (self.optimizers(),
- * self.manual_backward(loss), training_step making the step itself), several optimisers stepped
- * in turn. Said at the user's call.
+ * What Lightning does that the step does not model: a manual training_step the step cannot be
+ * made of (lightning-manual.ts), several optimisers stepped in turn under automatic optimisation.
+ * Said at the user's call.
  */
 const unfollowed = new WeakMap<Interpreter, CantFollow>();
 
@@ -76,6 +84,10 @@ export interface LightningFit {
   loop: Extract<Stmt, { k: 'for' }>;
   /** The trainer.fit(...) call. */
   call: Expr;
+  /** The step is training_step's own body (manual optimisation). */
+  manual: boolean;
+  /** Why a manual training_step could not be the step (fit() says it). */
+  refused: string | null;
 }
 
 /**
@@ -107,6 +119,14 @@ for __gl_epoch in __gl_fit.epochs():
  */
 const STEP_EACH_BATCH = STEP.replace(/\n {8}if __gl_fit\.steps_after\(__gl_batch_idx\):\n((?: {12}.*\n)+)/, (_m, block: string) => '\n' + block.replace(/^ {4}/gm, ''));
 
+/** Manual optimisation: training_step's own body is the loop's (lightning-manual.ts), `self` the model. */
+const MANUAL_STEP = `__gl_fit = __gl_call
+self = __gl_fit.model
+for __gl_epoch in __gl_fit.epochs():
+    for __gl_batch_idx, __gl_batch in enumerate(__gl_fit.loader):
+        pass
+`;
+
 /** The names the step binds. */
 const STEP_NAMES = ['__gl_fit', '__gl_epoch', '__gl_batch_idx', '__gl_batch', '__gl_loss', '__gl_done'];
 
@@ -125,6 +145,8 @@ function fitCall(s: Stmt): Extract<Expr, { k: 'call' }> | null {
 export function lightningFit(ast: ModuleAst, text: string): LightningFit | null {
   if (!importsLightning(ast)) return null;
   const accumulates = /\baccumulate_grad_batches\s*=/.test(text);
+  const manual = manualStep(ast);
+  const step = typeof manual === 'object' ? manual : null;
   let found: LightningFit | null = null;
   const rewrite = (v: unknown): unknown => {
     if (found || typeof v !== 'object' || v === null) return v;
@@ -132,9 +154,9 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
       const i = v.findIndex((s) => typeof s === 'object' && s !== null && 'k' in s && fitCall(s as Stmt));
       if (i >= 0) {
         const stmt = v[i] as Stmt;
-        const step = stepAt(fitCall(stmt)!, stmt.r, accumulates);
-        found = { ast, loop: step.loop, call: fitCall(stmt)! };
-        return [...v.slice(0, i), ...step.stmts, ...v.slice(i + 1)];
+        const at = stepAt(fitCall(stmt)!, stmt.r, accumulates, step);
+        found = { ast, loop: at.loop, call: fitCall(stmt)!, manual: !!step, refused: typeof manual === 'string' ? manual : null };
+        return [...v.slice(0, i), ...at.stmts, ...v.slice(i + 1)];
       }
       let changed = false;
       const out = v.map((x) => {
@@ -152,7 +174,7 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
       const y = rewrite(o[key]);
       if (y === o[key]) continue;
       // `def main(): ... trainer.fit(model)`: the step's names are the function's locals, as if written there.
-      const locals = o.k === 'def' ? { locals: new Set([...(o.locals as Set<string>), ...STEP_NAMES]) } : {};
+      const locals = o.k === 'def' ? { locals: new Set([...(o.locals as Set<string>), ...STEP_NAMES, ...(step?.locals ?? [])]) } : {};
       return { ...o, [key]: y, ...locals };
     }
     return v;
@@ -163,16 +185,45 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
 }
 
 /** The step's statements at the fit statement: every range its own, the user's call kept as written. */
-function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boolean): { stmts: Stmt[]; loop: Extract<Stmt, { k: 'for' }> } {
-  const stmts = parsePythonAnew(accumulates ? STEP : STEP_EACH_BATCH).ast.body;
+function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boolean, manual: ManualStep | null): { stmts: Stmt[]; loop: Extract<Stmt, { k: 'for' }> } {
+  const stmts = parsePythonAnew(manual ? MANUAL_STEP : accumulates ? STEP : STEP_EACH_BATCH).ast.body;
   relocate(stmts, r);
   const assign = stmts[0] as Extract<Stmt, { k: 'assign' }>;
   assign.value = call;
-  const epochs = stmts[1] as Extract<Stmt, { k: 'for' }>;
+  const epochs = stmts[stmts.length - 1] as Extract<Stmt, { k: 'for' }>;
   const loop = epochs.body[0] as Extract<Stmt, { k: 'for' }>;
+  if (manual) {
+    loop.body = manual.body;
+    stmts.splice(stmts.length - 1, 0, ...manual.hoisted);
+    manualLoops.add(loop);
+    const handed = loop.body.find((s) => s.k === 'assign' && s.value.k === 'name' && s.value.id === '__gl_batch');
+    if (handed?.k === 'assign') batchArgs.set(loop, handed.value);
+    return { stmts, loop };
+  }
   const handed = loop.body.flatMap((s) => ownExprs(s).flatMap((e) => expressionsIn(e))).find((e) => e.k === 'call' && e.fn.k === 'attr' && e.fn.name === 'training_step');
   if (handed?.k === 'call') batchArgs.set(loop, handed.args[0].value);
   return { stmts, loop };
+}
+
+/** The loops whose body is a manual training_step's. */
+const manualLoops = new WeakSet<Stmt>();
+
+/**
+ * A manual step's models: the LightningModule's own submodules with parameters (a GAN's
+ * `self.generator`, `self.discriminator`), named by their attribute as Lightning's state_dict names
+ * them, each traced when one of its optimisers trains it (several-models.ts). Null for other loops.
+ */
+export function lightningModels(torch: Torch, loop: { stmt: Stmt; scope: Scope }): Map<ModuleObj, string> | null {
+  if (!manualLoops.has(loop.stmt)) return null;
+  const self = torch.interp.peek('self', loop.scope);
+  if (!(self instanceof ModuleObj)) return null;
+  const named = new Map<ModuleObj, string>();
+  for (const [path, m] of self.engine.namedModules()) {
+    if (!path || path.includes('.') || !m.parameters().length) continue;
+    const obj = torch.allModules.find((o) => o.engine === m);
+    if (obj) named.set(obj, path);
+  }
+  return named.size ? named : null;
 }
 
 /** The `__gl_batch` each step hands to training_step, by the loop it is in. */
@@ -227,6 +278,12 @@ function relocate(root: object, r: Range): void {
     }
     for (const k in o) stack.push(o[k]);
   }
+}
+
+/** The info at trainer.fit(...): which of Lightning's loops the step is. */
+export function lightningStepSaid(fit: LightningFit): string {
+  if (fit.manual) return "the step traced is Lightning's manual optimisation (self.automatic_optimization = False): training_step as written, for each batch of the train loader, self.manual_backward(loss) as loss.backward(), self.optimizers() the optimisers of configure_optimizers(), toggle_optimizer() freezing the other optimisers' parameters until untoggle_optimizer()";
+  return "the step traced is Lightning's default training loop (automatic optimisation): training_step, zero_grad, backward, the Trainer's gradient clipping, the optimiser's step, for each batch of the train loader";
 }
 
 /**

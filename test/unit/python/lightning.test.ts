@@ -177,13 +177,40 @@ class Data(pl.LightningDataModule):
     assert.notDeepEqual(losses(ours), losses(r).slice(0, 3));
   });
 
-  it('manual optimisation (automatic_optimization = False) is one can\'t-follow, not a crash or a guess', async () => {
-    const text = script({ extra: '    def on_fit_start(self):\n        pass\n' }).replace('self.save_hyperparameters()', 'self.save_hyperparameters()\n        self.automatic_optimization = False');
+  it("manual optimisation: training_step as written is the step (optimizers(), manual_backward, clip_gradients), the same steps as the automatic loop; forms it cannot make a step of are one can't-follow", async () => {
+    const manualStep = `    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        x, y = batch
+        loss = F.cross_entropy(self(x.to(self.device)), y)
+        opt.zero_grad()
+        self.manual_backward(loss)
+        self.clip_gradients(opt, gradient_clip_val=0.5, gradient_clip_algorithm="norm")
+        opt.step()
+        return loss
+`;
+    const manual = (step: string) =>
+      script()
+        .replace('self.save_hyperparameters()', 'self.save_hyperparameters()\n        self.automatic_optimization = False')
+        .replace(/ {4}def training_step[\s\S]*?return loss\n/, step);
+    const text = manual(manualStep);
+    assert.notEqual(text, script());
     const r = await trace(text);
-    assert.equal(r.analysis, null);
-    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
-    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
     assert.match(r.diagnostics[0].message, /manual optimisation/);
+    assert.equal(at(text, r.diagnostics[0].range), 'trainer.fit(model, loader)');
+    assert.equal(r.analysis!.trace.batchSize, 16);
+    assert.deepEqual(r.read.model?.meta.optimizer.clip, { kind: 'norm', maxNorm: 0.5, normType: 2 });
+    // The automatic loop with the Trainer's clipping takes the same steps.
+    assert.deepEqual(losses(r), losses(await trace(script({ trainer: 'pl.Trainer(max_epochs=3, gradient_clip_val=0.5)' }))));
+    for (const [form, step] of [
+      ['an early return', manualStep.replace('        opt.zero_grad()\n', '        if batch_idx > 99:\n            return None\n        opt.zero_grad()\n')],
+      ['*args', manualStep.replace('(self, batch, batch_idx)', '(self, batch, *args)')],
+    ]) {
+      const refused = await trace(manual(step));
+      assert.equal(refused.analysis, null, form);
+      assert.deepEqual(refused.diagnostics.map((d) => d.code), ['python/cant-follow'], `${form}: ${JSON.stringify(refused.diagnostics)}`);
+      assert.match(refused.diagnostics[0].message, /manual optimisation/, form);
+    }
   });
 
   it("two optimisers from configure_optimizers() (a GAN's, stepped in turn) are one can't-follow at trainer.fit", async () => {

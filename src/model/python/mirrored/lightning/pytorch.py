@@ -65,14 +65,54 @@ class LightningModule(nn.Module):
     def print(self, *args, **kwargs):
         pass
 
+    # Manual optimisation (Lightning 2.x's docs): fit() sets _gl_optimizers and _gl_schedulers from
+    # configure_optimizers(); training_step's body is the traced step (src/model/python/lightning-manual.ts).
+    # The optimisers are the user's own, not LightningOptimizer wrappers: the same step(), zero_grad().
     def optimizers(self, use_pl_optimizer=True):
-        return _not_followed("manual optimisation (self.optimizers())")
+        found = getattr(self, "_gl_optimizers", None)
+        if found is None:
+            return _not_followed("manual optimisation (self.optimizers())")
+        return found[0] if len(found) == 1 else found
 
     def lr_schedulers(self):
-        return _not_followed("manual optimisation (self.lr_schedulers())")
+        found = getattr(self, "_gl_schedulers", None)
+        if found is None:
+            return _not_followed("manual optimisation (self.lr_schedulers())")
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else found
 
     def manual_backward(self, loss, *args, **kwargs):
-        return _not_followed("manual optimisation (self.manual_backward(...))")
+        # On the CPU without a precision plugin Lightning's manual_backward is loss.backward(...).
+        loss.backward(*args, **kwargs)
+
+    def toggle_optimizer(self, optimizer, optimizer_idx=None):
+        # Lightning: every parameter of the other optimisers stops requiring grad (its flag kept),
+        # those this optimiser holds (shared ones too) keep theirs; untoggle_optimizer puts them back.
+        own = [p for g in optimizer.param_groups for p in g["params"]]
+        kept = []
+        for opt in self._gl_optimizers:
+            for g in opt.param_groups:
+                for p in g["params"]:
+                    if not any(p is q for q in own):
+                        kept.append((p, p.requires_grad))
+                        p.requires_grad = False
+        self._gl_toggled = kept
+
+    def untoggle_optimizer(self, optimizer=None):
+        for p, flag in getattr(self, "_gl_toggled", []):
+            p.requires_grad = flag
+        self._gl_toggled = []
+
+    def clip_gradients(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        # The optimiser's parameters, by norm unless "value" (Lightning's default algorithm is "norm").
+        if gradient_clip_val is None or gradient_clip_val == 0:
+            return
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        if gradient_clip_algorithm == "value":
+            torch.nn.utils.clip_grad_value_(params, gradient_clip_val)
+        else:
+            torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
 
     def configure_optimizers(self):
         raise NotImplementedError("configure_optimizers() must be overridden to train with a Trainer")
@@ -148,12 +188,29 @@ def _optimizers(conf):
     return [conf]
 
 
+def _schedulers(conf):
+    """configure_optimizers()'s schedulers (each itself, or the "scheduler" of its dict) in the same forms."""
+    if isinstance(conf, dict):
+        found = conf.get("lr_scheduler")
+        return [] if found is None else [found["scheduler"] if isinstance(found, dict) else found]
+    if isinstance(conf, (list, tuple)):
+        if len(conf) == 2 and isinstance(conf[0], (list, tuple)):
+            return [s["scheduler"] if isinstance(s, dict) else s for s in conf[1]]
+        found = []
+        for c in conf:
+            if isinstance(c, dict):
+                found = found + _schedulers(c)
+        return found
+    return []
+
+
 class _Fit:
     """What trainer.fit(...) trains: the step the trace takes at the call, in Lightning's order."""
 
     def __init__(self, trainer, model, loaders, datamodule):
-        if not model.automatic_optimization:
-            _not_followed("manual optimisation (self.automatic_optimization = False)")
+        manual = not model.automatic_optimization
+        if manual and _manual_refused() is not None:
+            _not_followed(_manual_refused())
         if isinstance(loaders, LightningDataModule):
             datamodule = loaders
             loaders = None
@@ -170,8 +227,11 @@ class _Fit:
         self.loader = loaders
         model.trainer = trainer
         model.train()
-        optimizers = _optimizers(model.configure_optimizers())
-        if len(optimizers) > 1:
+        conf = model.configure_optimizers()
+        optimizers = _optimizers(conf)
+        model._gl_optimizers = optimizers
+        model._gl_schedulers = _schedulers(conf)
+        if len(optimizers) > 1 and not manual:
             _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
         self.optimizer = optimizers[0]
         accumulate = trainer.accumulate_grad_batches
