@@ -88,6 +88,25 @@ export interface LightningFit {
   manual: boolean;
   /** Why a manual training_step could not be the step (fit() says it). */
   refused: string | null;
+  /** A hook of the LightningModule's that changes the step (optimizer_step, on_after_backward, ...), not followed: said at its def. */
+  hook: { name: string; r: Range } | null;
+}
+
+/**
+ * The LightningModule hooks Lightning's loop calls between training_step and the parameters'
+ * update, where they can change the gradients or the step. validation_step, test_step,
+ * predict_step, on_train_epoch_end and the other hooks run outside it: they change no gradient and
+ * the step leaves them out.
+ */
+const STEP_HOOKS = ['backward', 'on_before_backward', 'on_after_backward', 'on_before_optimizer_step', 'optimizer_step', 'optimizer_zero_grad', 'configure_gradient_clipping', 'on_before_zero_grad'];
+
+/** The first step hook a class with a training_step defines. */
+function stepHook(ast: ModuleAst): { name: string; r: Range } | null {
+  for (const c of ast.body) {
+    if (c.k !== 'class' || !c.body.some((d) => d.k === 'def' && d.name === 'training_step')) continue;
+    for (const d of c.body) if (d.k === 'def' && STEP_HOOKS.includes(d.name)) return { name: d.name, r: d.nameR };
+  }
+  return null;
 }
 
 /**
@@ -155,7 +174,7 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
       if (i >= 0) {
         const stmt = v[i] as Stmt;
         const at = stepAt(fitCall(stmt)!, stmt.r, accumulates, step);
-        found = { ast, loop: at.loop, call: fitCall(stmt)!, manual: !!step, refused: typeof manual === 'string' ? manual : null };
+        found = { ast, loop: at.loop, call: fitCall(stmt)!, manual: !!step, refused: typeof manual === 'string' ? manual : null, hook: stepHook(ast) };
         return [...v.slice(0, i), ...at.stmts, ...v.slice(i + 1)];
       }
       let changed = false;
@@ -292,6 +311,7 @@ export function lightningStepSaid(fit: LightningFit): string {
  */
 export function unfollowedFit(interp: Interpreter, fit: LightningFit, loop: { stmt: Stmt; scope: Scope }): CantFollow | null {
   if (loop.stmt !== fit.loop) return null;
+  if (fit.hook) return new CantFollow(new PyOpaque(`the LightningModule's ${fit.hook.name}() hook, which Lightning calls within the training step`, fit.hook.r), fit.hook.r);
   const asked = unfollowed.get(interp);
   if (asked) return asked;
   const v = interp.peek('__gl_fit', loop.scope);

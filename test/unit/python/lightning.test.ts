@@ -213,6 +213,38 @@ class Data(pl.LightningDataModule):
     }
   });
 
+  it("validation_step, test_step, predict_step and the epoch hooks change no step and add nothing; a hook that changes the step (on_after_backward, optimizer_step, ...) is one can't-follow at its def", async () => {
+    const base = losses(await trace(script()));
+    const outside = `
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("val_loss", F.cross_entropy(self(x), y))
+
+    def test_step(self, batch, batch_idx):
+        return self.validation_step(batch, batch_idx)
+
+    def predict_step(self, batch, batch_idx, dataloader_idx=0):
+        return self(batch[0])
+
+    def on_train_epoch_end(self):
+        self.log("epoch_done", 1.0)
+
+    def on_validation_epoch_end(self):
+        pass
+`;
+    const text = script({ extra: outside, fit: 'trainer.fit(model, loader, loader)\ntrainer.validate(model, loader)\ntrainer.test(model, loader)' });
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
+    assert.deepEqual(losses(r), base);
+    for (const hook of ['on_after_backward(self)', 'on_before_optimizer_step(self, optimizer)', 'optimizer_step(self, *args, **kwargs)']) {
+      const hooked = script({ extra: `\n    def ${hook}:\n        pass\n` });
+      const h = await trace(hooked);
+      assert.equal(h.analysis, null, hook);
+      assert.deepEqual(h.diagnostics.map((d) => d.code), ['python/cant-follow'], `${hook}: ${JSON.stringify(h.diagnostics)}`);
+      assert.equal(at(hooked, h.diagnostics[0].range), hook.slice(0, hook.indexOf('(')));
+    }
+  });
+
   it("two optimisers from configure_optimizers() (a GAN's, stepped in turn) are one can't-follow at trainer.fit", async () => {
     const text = script({ opt: '[optimizer, torch.optim.Adam(self.parameters())], []' });
     const r = await trace(text);
