@@ -86,6 +86,8 @@ export interface LightningFit {
   call: Expr;
   /** The step is training_step's own body (manual optimisation). */
   manual: boolean;
+  /** Lightning 1.x's training_step(..., optimizer_idx): the step calls it for each of this many optimisers (0: not this form). */
+  perOptimizer: number;
   /** Why a manual training_step could not be the step (fit() says it). */
   refused: string | null;
   /** A hook of the LightningModule's that changes the step (optimizer_step, on_after_backward, ...), not followed: said at its def. */
@@ -146,6 +148,55 @@ for __gl_epoch in __gl_fit.epochs():
         pass
 `;
 
+/**
+ * Lightning 1.x's automatic optimisation with several optimisers (`training_step(self, batch,
+ * batch_idx, optimizer_idx)`), one batch: for each optimiser in turn, toggle_optimizer (1.x toggles
+ * when there are several), the closure (training_step with its index, zero_grad, backward), the
+ * Trainer's clipping of that optimiser's parameters, its step, untoggle_optimizer. Unrolled for the
+ * count configure_optimizers() returns, so the loop's backward calls are the step's sequence (a GAN's).
+ */
+function perOptimizerStep(n: number, accumulates: boolean): string {
+  const one = (i: number) => `        __gl_fit.toggle_optimizer(${i})
+        loss_${i} = __gl_fit.training_step(__gl_batch, __gl_batch_idx, ${i})
+        __gl_fit.optimizers[${i}].zero_grad()
+        loss_${i}.backward()
+        if __gl_fit.clip_val is not None and not __gl_fit.clip_by_value:
+            __gl_fit.clip_grad_norm_(__gl_fit.clip_val, ${i})
+        if __gl_fit.clip_val is not None and __gl_fit.clip_by_value:
+            __gl_fit.clip_grad_value_(__gl_fit.clip_val, ${i})
+        __gl_fit.optimizers[${i}].step()
+        __gl_fit.untoggle_optimizer(${i})
+`;
+  // Accumulation over several optimisers is not unrolled here: fit() says so.
+  const head = `__gl_fit = __gl_call
+__gl_fit.per_optimizer(${n}, ${accumulates ? 'True' : 'False'})
+for __gl_epoch in __gl_fit.epochs():
+    for __gl_batch_idx, __gl_batch in enumerate(__gl_fit.loader):
+`;
+  return head + Array.from({ length: n }, (_, i) => one(i)).join('');
+}
+
+/**
+ * How many optimisers a 1.x `training_step(self, batch, batch_idx, optimizer_idx)` is called for:
+ * the list configure_optimizers() returns as written (`[opt_g, opt_d], []`, `(opt_g, opt_d)`);
+ * null without such a training_step, 0 when the count is not written out.
+ */
+function optimizerIdxCount(ast: ModuleAst): number | null {
+  for (const c of ast.body) {
+    if (c.k !== 'class') continue;
+    const step = c.body.find((d): d is Extract<Stmt, { k: 'def' }> => d.k === 'def' && d.name === 'training_step');
+    if (!step || !step.params.some((p, i) => i === 3 && p.kind === 'pos' && !p.default)) continue;
+    const conf = c.body.find((d): d is Extract<Stmt, { k: 'def' }> => d.k === 'def' && d.name === 'configure_optimizers');
+    const ret = conf?.body.find((d) => d.k === 'return');
+    const v = ret?.k === 'return' ? ret.value : null;
+    if (!v || (v.k !== 'list' && v.k !== 'tuple')) return 0;
+    const first = v.items[0];
+    if (v.items.length === 2 && first && (first.k === 'list' || first.k === 'tuple')) return first.items.length;
+    return v.items.every((x) => x.k === 'name' || x.k === 'call') ? v.items.length : 0;
+  }
+  return null;
+}
+
 /** The names the step binds. */
 const STEP_NAMES = ['__gl_fit', '__gl_epoch', '__gl_batch_idx', '__gl_batch', '__gl_loss', '__gl_done'];
 
@@ -166,6 +217,7 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
   const accumulates = /\baccumulate_grad_batches\s*=/.test(text);
   const manual = manualStep(ast);
   const step = typeof manual === 'object' ? manual : null;
+  const perOptimizer = step ? null : optimizerIdxCount(ast);
   let found: LightningFit | null = null;
   const rewrite = (v: unknown): unknown => {
     if (found || typeof v !== 'object' || v === null) return v;
@@ -173,8 +225,8 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
       const i = v.findIndex((s) => typeof s === 'object' && s !== null && 'k' in s && fitCall(s as Stmt));
       if (i >= 0) {
         const stmt = v[i] as Stmt;
-        const at = stepAt(fitCall(stmt)!, stmt.r, accumulates, step);
-        found = { ast, loop: at.loop, call: fitCall(stmt)!, manual: !!step, refused: typeof manual === 'string' ? manual : null, hook: stepHook(ast) };
+        const at = stepAt(fitCall(stmt)!, stmt.r, accumulates, step, perOptimizer ?? 0);
+        found = { ast, loop: at.loop, call: fitCall(stmt)!, manual: !!step, perOptimizer: perOptimizer ?? 0, refused: typeof manual === 'string' ? manual : null, hook: stepHook(ast) };
         return [...v.slice(0, i), ...at.stmts, ...v.slice(i + 1)];
       }
       let changed = false;
@@ -193,7 +245,8 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
       const y = rewrite(o[key]);
       if (y === o[key]) continue;
       // `def main(): ... trainer.fit(model)`: the step's names are the function's locals, as if written there.
-      const locals = o.k === 'def' ? { locals: new Set([...(o.locals as Set<string>), ...STEP_NAMES, ...(step?.locals ?? [])]) } : {};
+      const perLosses = Array.from({ length: perOptimizer ?? 0 }, (_, i) => `loss_${i}`);
+      const locals = o.k === 'def' ? { locals: new Set([...(o.locals as Set<string>), ...STEP_NAMES, ...(step?.locals ?? []), ...perLosses]) } : {};
       return { ...o, [key]: y, ...locals };
     }
     return v;
@@ -204,17 +257,18 @@ export function lightningFit(ast: ModuleAst, text: string): LightningFit | null 
 }
 
 /** The step's statements at the fit statement: every range its own, the user's call kept as written. */
-function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boolean, manual: ManualStep | null): { stmts: Stmt[]; loop: Extract<Stmt, { k: 'for' }> } {
-  const stmts = parsePythonAnew(manual ? MANUAL_STEP : accumulates ? STEP : STEP_EACH_BATCH).ast.body;
+function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boolean, manual: ManualStep | null, perOptimizer: number): { stmts: Stmt[]; loop: Extract<Stmt, { k: 'for' }> } {
+  const text = manual ? MANUAL_STEP : perOptimizer > 1 ? perOptimizerStep(perOptimizer, accumulates) : accumulates ? STEP : STEP_EACH_BATCH;
+  const stmts = parsePythonAnew(text).ast.body;
   relocate(stmts, r);
   const assign = stmts[0] as Extract<Stmt, { k: 'assign' }>;
   assign.value = call;
   const epochs = stmts[stmts.length - 1] as Extract<Stmt, { k: 'for' }>;
   const loop = epochs.body[0] as Extract<Stmt, { k: 'for' }>;
+  if (perOptimizer > 1 || manual) manualLoops.add(loop);
   if (manual) {
     loop.body = manual.body;
     stmts.splice(stmts.length - 1, 0, ...manual.hoisted);
-    manualLoops.add(loop);
     const handed = loop.body.find((s) => s.k === 'assign' && s.value.k === 'name' && s.value.id === '__gl_batch');
     if (handed?.k === 'assign') batchArgs.set(loop, handed.value);
     return { stmts, loop };
@@ -224,7 +278,7 @@ function stepAt(call: Extract<Expr, { k: 'call' }>, r: Range, accumulates: boole
   return { stmts, loop };
 }
 
-/** The loops whose body is a manual training_step's. */
+/** The loops stepping several optimisers in turn (a manual training_step's, Lightning 1.x's optimizer_idx loop). */
 const manualLoops = new WeakSet<Stmt>();
 
 /**
@@ -234,7 +288,8 @@ const manualLoops = new WeakSet<Stmt>();
  */
 export function lightningModels(torch: Torch, loop: { stmt: Stmt; scope: Scope }): Map<ModuleObj, string> | null {
   if (!manualLoops.has(loop.stmt)) return null;
-  const self = torch.interp.peek('self', loop.scope);
+  const fit = torch.interp.peek('__gl_fit', loop.scope);
+  const self = fit === undefined || fit instanceof PyOpaque ? null : torch.interp.getAttr(fit, 'model', NOWHERE);
   if (!(self instanceof ModuleObj)) return null;
   const named = new Map<ModuleObj, string>();
   for (const [path, m] of self.engine.namedModules()) {
@@ -301,6 +356,7 @@ function relocate(root: object, r: Range): void {
 
 /** The info at trainer.fit(...): which of Lightning's loops the step is. */
 export function lightningStepSaid(fit: LightningFit): string {
+  if (fit.perOptimizer > 1) return `the step traced is Lightning 1.x's automatic optimisation with ${fit.perOptimizer} optimisers (training_step takes optimizer_idx, which Lightning 2.x refuses): for each batch, each optimiser in turn toggled (the others' parameters frozen), training_step with its optimizer_idx (loss_0, loss_1, ...), zero_grad, backward, the Trainer's clipping of its parameters, its step`;
   if (fit.manual) return "the step traced is Lightning's manual optimisation (self.automatic_optimization = False): training_step as written, for each batch of the train loader, self.manual_backward(loss) as loss.backward(), self.optimizers() the optimisers of configure_optimizers(), toggle_optimizer() freezing the other optimisers' parameters until untoggle_optimizer()";
   return "the step traced is Lightning's default training loop (automatic optimisation): training_step, zero_grad, backward, the Trainer's gradient clipping, the optimiser's step, for each batch of the train loader";
 }

@@ -254,4 +254,15 @@ class Data(pl.LightningDataModule):
     assert.match(r.diagnostics[0].message, /several optimisers/);
     assert.equal(at(text, r.diagnostics[0].range), 'trainer.fit(model, loader)');
   });
+
+  it("Lightning 1.x's training_step(batch, batch_idx, optimizer_idx) with two optimisers: each in turn a batch, both models traced, said at fit as 1.x's; a count not written out is one can't-follow", async () => {
+    const text = script({ opt: '[optimizer, torch.optim.SGD(self.parameters(), lr=0.01)], []' })
+      .replace('def training_step(self, batch, batch_idx):', 'def training_step(self, batch, batch_idx, optimizer_idx):');
+    const r = await trace(text, 2);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
+    assert.match(r.diagnostics[0].message, /Lightning 1\.x's automatic optimisation with 2 optimisers/);
+    assert.equal(r.analysis!.trace.steps[0].losses?.length, 2);
+    const unwritten = await trace(text.replace('return [optimizer, torch.optim.SGD(self.parameters(), lr=0.01)], []', 'opts = [optimizer, torch.optim.SGD(self.parameters(), lr=0.01)]\n        return opts, []'));
+    assert.deepEqual(unwritten.diagnostics.map((d) => d.code), ['python/cant-follow'], JSON.stringify(unwritten.diagnostics));
+  });
 });

@@ -231,8 +231,9 @@ class _Fit:
         optimizers = _optimizers(conf)
         model._gl_optimizers = optimizers
         model._gl_schedulers = _schedulers(conf)
-        if len(optimizers) > 1 and not manual:
-            _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
+        # Several optimisers under automatic optimisation: only the step unrolled for them (per_optimizer) follows them.
+        self.several = len(optimizers) > 1 and not manual
+        self.optimizers = optimizers
         self.optimizer = optimizers[0]
         accumulate = trainer.accumulate_grad_batches
         # {epoch: n} schedules: the first epoch's, which the first steps take.
@@ -243,21 +244,46 @@ class _Fit:
         else:
             self.clip_by_value = False
 
+    def per_optimizer(self, n, accumulates):
+        # The step was unrolled for the n optimisers configure_optimizers() is written to return.
+        if len(self.optimizers) != n:
+            _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
+        elif accumulates and self.accumulate > 1:
+            _not_followed("accumulate_grad_batches with several optimisers")
+        self.several = False
+
+    def toggle_optimizer(self, i):
+        self.model.toggle_optimizer(self.optimizers[i], i)
+
+    def untoggle_optimizer(self, i):
+        self.model.untoggle_optimizer(i)
+
     def steps_after(self, batch_idx):
         # Lightning steps at the end of each accumulation and at the epoch's last batch.
         return (batch_idx + 1) % self.accumulate == 0 or batch_idx + 1 == len(self.loader)
 
     def epochs(self):
+        if self.several:
+            _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
         return range(self.trainer.max_epochs if self.trainer.max_epochs is not None else 1000)
 
-    def training_step(self, batch, batch_idx):
-        out = self.model.training_step(batch, batch_idx)
+    def training_step(self, batch, batch_idx, optimizer_idx=None):
+        if optimizer_idx is None:
+            out = self.model.training_step(batch, batch_idx)
+        else:
+            out = self.model.training_step(batch, batch_idx, optimizer_idx)
         loss = out["loss"] if isinstance(out, dict) else out
         # Lightning divides the loss by accumulate_grad_batches (ClosureResult's normalisation).
         return loss / self.accumulate if self.accumulate > 1 else loss
 
-    def clip_grad_norm_(self, max_norm):
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
+    def _clipped(self, optimizer_idx):
+        # Lightning clips the parameters of the optimiser stepping (all the model's when it has one).
+        if optimizer_idx is None:
+            return self.model.parameters()
+        return [p for g in self.optimizers[optimizer_idx].param_groups for p in g["params"]]
 
-    def clip_grad_value_(self, clip_value):
-        torch.nn.utils.clip_grad_value_(self.model.parameters(), clip_value)
+    def clip_grad_norm_(self, max_norm, optimizer_idx=None):
+        torch.nn.utils.clip_grad_norm_(self._clipped(optimizer_idx), max_norm)
+
+    def clip_grad_value_(self, clip_value, optimizer_idx=None):
+        torch.nn.utils.clip_grad_value_(self._clipped(optimizer_idx), clip_value)
