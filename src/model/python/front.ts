@@ -690,13 +690,13 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     else if (override && pair) interp.overrides = new Map<Expr, Value>([[pair.expr, pair.given(torch.wrap(override.input), torch.wrap(override.target))]]);
     const seen: StepLoss[] = [];
     // backward(gradient) on a tensor of several values has no one loss to show.
-    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop, r, runner.member), value: t.size === 1 ? t.item() : NaN });
+    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop, r, runner.member, seen.length), value: t.size === 1 ? t.item() : NaN });
     stepped = together ? together.watch() : null;
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
       const loss = runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
-      if (loop.sequence) seen.push({ name: lossName(torch, loop, loop.backward.r, loop.zipped ? loop.zipped.models.length - 1 : null), value: loss.item() });
+      if (loop.sequence) seen.push({ name: lossName(torch, loop, loop.backward.r, loop.zipped ? loop.zipped.models.length - 1 : null, seen.length), value: loss.item() });
       // A guarded step's iterations call the same backward several times (the critic's, n_critic times): its last loss, once.
       losses = loop.sequence ? (loop.guard ? lastOfEach(seen) : seen) : null;
       return loss;
@@ -748,10 +748,13 @@ function guardNotes(torch: Torch, loop: TrainingLoop, reached: readonly number[]
 /**
  * A backward call's loss as the step names it: its receiver's variable (`errG`), else its source
  * text; in a loop over zipped models, with the model of the item it ran for (`loss (net_SGD)`).
+ * `ordinal`: how many backward calls the step made before this one.
  */
-function lossName(torch: Torch, loop: TrainingLoop, r: Range, member: number | null): string {
+function lossName(torch: Torch, loop: TrainingLoop, r: Range, member: number | null, ordinal = 0): string {
   const sequence = loop.sequence!;
-  const call = sequence.find((c) => c.r.start === r.start) ?? sequence.find((c) => c.r.start <= r.start && r.end <= c.r.end);
+  // Calls at one range (Lightning's step unrolled per optimiser at trainer.fit) are told apart by their order in the step.
+  const at = sequence.filter((c) => c.r.start === r.start);
+  const call = (at.length > 1 ? at[Math.min(ordinal, at.length - 1)] : at[0]) ?? sequence.find((c) => c.r.start <= r.start && r.end <= c.r.end);
   const recv = call?.fn.k === 'attr' ? call.fn.obj : null;
   const name = !recv ? 'loss' : recv.k === 'name' ? recv.id : torch.text.slice(recv.r.start, recv.r.end);
   const model = loop.zipped && member !== null ? loop.zipped.names.get(loop.zipped.models[member]) : undefined;
