@@ -639,8 +639,16 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
     // A hand-written SGD update has no call, only its lr's expression.
     optimizer: opt.call || Object.keys(opt.argExprs).length ? { call: opt.call, argExprs: opt.argExprs } : null,
-    backward: (loop && tracedBackwardStmt(loop)) ?? null,
+    backward: (loop && writtenBackward(torch, tracedBackwardStmt(loop))) ?? null,
   };
+}
+
+/**
+ * The backward statement as the file writes it: a step Gradient Lens put at trainer.fit(...)
+ * (Lightning's automatic loop) has none there, and a clip line written after it would do nothing.
+ */
+function writtenBackward(torch: Torch, st: Stmt | undefined): Stmt | null {
+  return st && torch.text.slice(st.r.start, st.r.end).includes('backward') ? st : null;
 }
 
 function tracedBackwardStmt(loop: TrainingLoop): Stmt | undefined {
