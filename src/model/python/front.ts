@@ -27,7 +27,7 @@ import { layerTypeOfObj } from './torch/modules';
 import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
-import { lightningFit, lightningModules, unfollowedFit } from './lightning';
+import { lightningBatch, lightningFit, lightningModels, lightningModules, lightningStepSaid, unfollowedFit } from './lightning';
 import { accumulationIf, backwardIn, backwardSequence, closureLoop, guardedSequence, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
@@ -272,7 +272,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   torch.ast = top?.ast ?? lightning?.ast ?? ast;
   torch.dropoutOff = opts.dropout === false;
   torch.noise = opts.noise ? [...opts.noise] : null;
-  interp.addModules({ ...torchModules(torch), ...lightningModules() });
+  interp.addModules({ ...torchModules(torch), ...lightningModules(lightning) });
   const unwatch = watchApplications(torch);
   let loop: TrainingLoop | null = null;
   let exited = null as ScriptExit | null;
@@ -326,7 +326,7 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     diagnostics.push(diag('info', 'python/top-level-step', `one training step at the top level, outside any loop: the script takes it once, the trace repeats it for ${n} step${n === 1 ? '' : 's'} as running it again would`, traced.backward.r));
   }
   if (model && lightning && traced?.stmt === lightning.loop) {
-    diagnostics.push(diag('info', 'python/lightning', "the step traced is Lightning's default training loop (automatic optimisation): training_step, zero_grad, backward, the Trainer's gradient clipping, the optimiser's step, for each batch of the train loader", lightning.call.r));
+    diagnostics.push(diag('info', 'python/lightning', lightningStepSaid(lightning), lightning.call.r));
   }
   return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
 }
@@ -509,7 +509,7 @@ function optimizerSpecOf(use: OptimizerUse, clip: ClipUse | undefined): Optimize
   };
 }
 
-const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_value_']);
+const CLIP_CALLS = new Set(['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_value_', 'clip_gradients']);
 
 /**
  * The gradient clipping the loop applies between backward() and the optimiser's step: a
@@ -639,8 +639,16 @@ function fixContext(ast: ModuleAst, torch: Torch, engine: enn.Module, opt: Optim
     loss: loss ? { call: loss.call, functional: loss.functional } : null,
     // A hand-written SGD update has no call, only its lr's expression.
     optimizer: opt.call || Object.keys(opt.argExprs).length ? { call: opt.call, argExprs: opt.argExprs } : null,
-    backward: (loop && tracedBackwardStmt(loop)) ?? null,
+    backward: (loop && writtenBackward(torch, tracedBackwardStmt(loop))) ?? null,
   };
+}
+
+/**
+ * The backward statement as the file writes it: a step Gradient Lens put at trainer.fit(...)
+ * (Lightning's automatic loop) has none there, and a clip line written after it would do nothing.
+ */
+function writtenBackward(torch: Torch, st: Stmt | undefined): Stmt | null {
+  return st && torch.text.slice(st.r.start, st.r.end).includes('backward') ? st : null;
 }
 
 function tracedBackwardStmt(loop: TrainingLoop): Stmt | undefined {
@@ -665,7 +673,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
   if (!opt) throw new CantFollow(new PyOpaque('a training loop without a torch.optim optimiser', loop.backward.r), loop.stmt.r);
   // A GAN's models each with its own optimiser are traced together, under their variable names.
-  const named = loop.sequence ? modelsNamed(torch, loop, calledNames(loop)) : null;
+  const named = loop.sequence ? (lightningModels(torch, loop) ?? modelsNamed(torch, loop, calledNames(loop))) : null;
   const together = named ? trainedTogether(torch, named, root, opt) : null;
   if (named) placeOtherModels(named, root);
   const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
@@ -676,7 +684,9 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   // The first item tells what the step feeds the model: the batch the trace summarises.
   runner.next(loop.stmt.r);
   const io = batchExprs(torch, loop, root);
-  const found = firstBatch(torch, loop, io);
+  // Lightning calls the model inside training_step: the batch it hands over is the pair.
+  const pair = io.input ? null : lightningBatch(interp, loop);
+  const found = pair ?? firstBatch(torch, loop, io);
   const first = { input: found.input ?? placeholder(torch), target: found.target ?? placeholder(torch) };
   let override: { input: Tensor; target: Tensor } | null = null;
   let fresh = true;
@@ -685,15 +695,16 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     fresh = false;
     // A given batch replaces the loop's own where the step computes it, whatever the loop assigned before.
     if (override && io.input && io.target) interp.overrides = new Map<Expr, Value>([[io.input, torch.wrap(override.input)], [io.target, torch.wrap(override.target)]]);
+    else if (override && pair) interp.overrides = new Map<Expr, Value>([[pair.expr, pair.given(torch.wrap(override.input), torch.wrap(override.target))]]);
     const seen: StepLoss[] = [];
     // backward(gradient) on a tensor of several values has no one loss to show.
-    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop, r, runner.member), value: t.size === 1 ? t.item() : NaN });
+    if (loop.sequence) torch.onBackward = (t, r) => seen.push({ name: lossName(torch, loop, r, runner.member, seen.length), value: t.size === 1 ? t.item() : NaN });
     stepped = together ? together.watch() : null;
     try {
       // A given batch is one backward() (`grads --batch`: the gradients PyTorch's backward gives on it),
       // the script's own data a whole optimiser step, accumulated micro-batches and all.
       const loss = runner.stepLoss(isFirst, (v) => lossTensor(torch, v, loop.backward.r), !override);
-      if (loop.sequence) seen.push({ name: lossName(torch, loop, loop.backward.r, loop.zipped ? loop.zipped.models.length - 1 : null), value: loss.item() });
+      if (loop.sequence) seen.push({ name: lossName(torch, loop, loop.backward.r, loop.zipped ? loop.zipped.models.length - 1 : null, seen.length), value: loss.item() });
       // A guarded step's iterations call the same backward several times (the critic's, n_critic times): its last loss, once.
       losses = loop.sequence ? (loop.guard ? lastOfEach(seen) : seen) : null;
       return loss;
@@ -707,7 +718,7 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   let stepped: ReadonlyMap<Tensor, SteppedParam> | null = null;
   const own = { input: found.input?.dtype, target: found.target?.dtype };
   const rebind = (given: Tensor, givenTarget: Tensor) => {
-    if (!io.input || !io.target) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
+    if ((!io.input || !io.target) && !pair) throw new CantFollow(new PyOpaque("the training loop's input and target (for --batch)", loop.stmt.r), loop.stmt.r);
     const input = likeOwnBatch(given, own.input);
     const target = likeOwnBatch(givenTarget, own.target);
     override = { input, target };
@@ -745,10 +756,13 @@ function guardNotes(torch: Torch, loop: TrainingLoop, reached: readonly number[]
 /**
  * A backward call's loss as the step names it: its receiver's variable (`errG`), else its source
  * text; in a loop over zipped models, with the model of the item it ran for (`loss (net_SGD)`).
+ * `ordinal`: how many backward calls the step made before this one.
  */
-function lossName(torch: Torch, loop: TrainingLoop, r: Range, member: number | null): string {
+function lossName(torch: Torch, loop: TrainingLoop, r: Range, member: number | null, ordinal = 0): string {
   const sequence = loop.sequence!;
-  const call = sequence.find((c) => c.r.start === r.start) ?? sequence.find((c) => c.r.start <= r.start && r.end <= c.r.end);
+  // Calls at one range (Lightning's step unrolled per optimiser at trainer.fit) are told apart by their order in the step.
+  const at = sequence.filter((c) => c.r.start === r.start);
+  const call = (at.length > 1 ? at[Math.min(ordinal, at.length - 1)] : at[0]) ?? sequence.find((c) => c.r.start <= r.start && r.end <= c.r.end);
   const recv = call?.fn.k === 'attr' ? call.fn.obj : null;
   const name = !recv ? 'loss' : recv.k === 'name' ? recv.id : torch.text.slice(recv.r.start, recv.r.end);
   const model = loop.zipped && member !== null ? loop.zipped.names.get(loop.zipped.models[member]) : undefined;

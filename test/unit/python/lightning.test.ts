@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { analysePython, PythonResult } from '../../../src/worker/python';
 import { at, ready } from './support';
+import { tensorFromJson } from '../../../src/trace/data';
 
 /** A Lightning script: `imports` bring `LightningModule` and `Trainer` into scope under `pl`-style names. */
 function script(o: { imports?: string; base?: string; trainer?: string; ret?: string; opt?: string; fit?: string; x?: string; extra?: string; seed?: string } = {}): string {
@@ -152,13 +153,96 @@ class Data(pl.LightningDataModule):
     assert.ok(!(await trace(script())).analysis?.findings.some((f) => f.rule === 'saturated-activation'));
   });
 
-  it('manual optimisation (automatic_optimization = False) is one can\'t-follow, not a crash or a guess', async () => {
-    const text = script({ extra: '    def on_fit_start(self):\n        pass\n' }).replace('self.save_hyperparameters()', 'self.save_hyperparameters()\n        self.automatic_optimization = False');
+  it("the batch is the loader's (its batch_size in the header), and a given batch (--batch) replaces it as in a plain loop", async () => {
+    const r = await trace(script());
+    assert.equal(r.analysis!.trace.batchSize, 16);
+    // The same model, data and optimiser with the loop written out: the given batch must give the same steps.
+    const plain = script()
+      .replace('(pl.LightningModule)', '(nn.Module)')
+      .replace(/\n {8}self\.save_hyperparameters\(\)/, '')
+      .replace(/self\.hparams\.(\w+)/g, (_m, k: string) => ({ hidden: '16', lr: '0.1' })[k]!)
+      .replace(/trainer = .*\ntrainer\.fit\(model, loader\)\n/, 'optimizer = model.configure_optimizers()\nfor epoch in range(3):\n    for i, (xb, yb) in enumerate(loader):\n        optimizer.zero_grad()\n        loss = F.cross_entropy(model(xb), yb)\n        loss.backward()\n        optimizer.step()\n')
+      .replace(/ {8}self\.log.*\n/g, '');
+    assert.notEqual(plain, script());
+    const input = tensorFromJson({ shape: [4, 8], data: Array.from({ length: 32 }, (_, i) => Math.sin(i * 1.7) * 2) }, 'batch input', 'float32');
+    const target = tensorFromJson({ shape: [4], data: [0, 1, 1, 0] }, 'batch target', 'float32');
+    const withBatch = async (text: string) => analysePython({ text, fileName: 'lit.py', steps: 3, batch: { input, target } });
+    const ours = await withBatch(script());
+    assert.deepEqual(ours.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(ours.diagnostics));
+    assert.equal(ours.analysis!.trace.batchSize, 4);
+    const theirs = await withBatch(plain);
+    assert.ok(theirs.analysis, JSON.stringify(theirs.diagnostics));
+    assert.equal(theirs.analysis!.trace.batchSize, 4, JSON.stringify(theirs.diagnostics));
+    assert.deepEqual(losses(ours), losses(theirs));
+    assert.notDeepEqual(losses(ours), losses(r).slice(0, 3));
+  });
+
+  it("manual optimisation: training_step as written is the step (optimizers(), manual_backward, clip_gradients), the same steps as the automatic loop; forms it cannot make a step of are one can't-follow", async () => {
+    const manualStep = `    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        x, y = batch
+        loss = F.cross_entropy(self(x.to(self.device)), y)
+        opt.zero_grad()
+        self.manual_backward(loss)
+        self.clip_gradients(opt, gradient_clip_val=0.5, gradient_clip_algorithm="norm")
+        opt.step()
+        return loss
+`;
+    const manual = (step: string) =>
+      script()
+        .replace('self.save_hyperparameters()', 'self.save_hyperparameters()\n        self.automatic_optimization = False')
+        .replace(/ {4}def training_step[\s\S]*?return loss\n/, step);
+    const text = manual(manualStep);
+    assert.notEqual(text, script());
     const r = await trace(text);
-    assert.equal(r.analysis, null);
-    assert.equal(r.diagnostics.length, 1, JSON.stringify(r.diagnostics));
-    assert.equal(r.diagnostics[0].code, 'python/cant-follow');
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
     assert.match(r.diagnostics[0].message, /manual optimisation/);
+    assert.equal(at(text, r.diagnostics[0].range), 'trainer.fit(model, loader)');
+    assert.equal(r.analysis!.trace.batchSize, 16);
+    assert.deepEqual(r.read.model?.meta.optimizer.clip, { kind: 'norm', maxNorm: 0.5, normType: 2 });
+    // The automatic loop with the Trainer's clipping takes the same steps.
+    assert.deepEqual(losses(r), losses(await trace(script({ trainer: 'pl.Trainer(max_epochs=3, gradient_clip_val=0.5)' }))));
+    for (const [form, step] of [
+      ['an early return', manualStep.replace('        opt.zero_grad()\n', '        if batch_idx > 99:\n            return None\n        opt.zero_grad()\n')],
+      ['*args', manualStep.replace('(self, batch, batch_idx)', '(self, batch, *args)')],
+    ]) {
+      const refused = await trace(manual(step));
+      assert.equal(refused.analysis, null, form);
+      assert.deepEqual(refused.diagnostics.map((d) => d.code), ['python/cant-follow'], `${form}: ${JSON.stringify(refused.diagnostics)}`);
+      assert.match(refused.diagnostics[0].message, /manual optimisation/, form);
+    }
+  });
+
+  it("validation_step, test_step, predict_step and the epoch hooks change no step and add nothing; a hook that changes the step (on_after_backward, optimizer_step, ...) is one can't-follow at its def", async () => {
+    const base = losses(await trace(script()));
+    const outside = `
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("val_loss", F.cross_entropy(self(x), y))
+
+    def test_step(self, batch, batch_idx):
+        return self.validation_step(batch, batch_idx)
+
+    def predict_step(self, batch, batch_idx, dataloader_idx=0):
+        return self(batch[0])
+
+    def on_train_epoch_end(self):
+        self.log("epoch_done", 1.0)
+
+    def on_validation_epoch_end(self):
+        pass
+`;
+    const text = script({ extra: outside, fit: 'trainer.fit(model, loader, loader)\ntrainer.validate(model, loader)\ntrainer.test(model, loader)' });
+    const r = await trace(text);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
+    assert.deepEqual(losses(r), base);
+    for (const hook of ['on_after_backward(self)', 'on_before_optimizer_step(self, optimizer)', 'optimizer_step(self, *args, **kwargs)']) {
+      const hooked = script({ extra: `\n    def ${hook}:\n        pass\n` });
+      const h = await trace(hooked);
+      assert.equal(h.analysis, null, hook);
+      assert.deepEqual(h.diagnostics.map((d) => d.code), ['python/cant-follow'], `${hook}: ${JSON.stringify(h.diagnostics)}`);
+      assert.equal(at(hooked, h.diagnostics[0].range), hook.slice(0, hook.indexOf('(')));
+    }
   });
 
   it("two optimisers from configure_optimizers() (a GAN's, stepped in turn) are one can't-follow at trainer.fit", async () => {
@@ -169,5 +253,16 @@ class Data(pl.LightningDataModule):
     assert.equal(r.diagnostics[0].code, 'python/cant-follow');
     assert.match(r.diagnostics[0].message, /several optimisers/);
     assert.equal(at(text, r.diagnostics[0].range), 'trainer.fit(model, loader)');
+  });
+
+  it("Lightning 1.x's training_step(batch, batch_idx, optimizer_idx) with two optimisers: each in turn a batch, both models traced, said at fit as 1.x's; a count not written out is one can't-follow", async () => {
+    const text = script({ opt: '[optimizer, torch.optim.SGD(self.parameters(), lr=0.01)], []' })
+      .replace('def training_step(self, batch, batch_idx):', 'def training_step(self, batch, batch_idx, optimizer_idx):');
+    const r = await trace(text, 2);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['python/lightning'], JSON.stringify(r.diagnostics));
+    assert.match(r.diagnostics[0].message, /Lightning 1\.x's automatic optimisation with 2 optimisers/);
+    assert.deepEqual(r.analysis!.trace.steps[0].losses?.map((l) => l.name), ['loss_0', 'loss_1']);
+    const unwritten = await trace(text.replace('return [optimizer, torch.optim.SGD(self.parameters(), lr=0.01)], []', 'opts = [optimizer, torch.optim.SGD(self.parameters(), lr=0.01)]\n        return opts, []'));
+    assert.deepEqual(unwritten.diagnostics.map((d) => d.code), ['python/cant-follow'], JSON.stringify(unwritten.diagnostics));
   });
 });

@@ -65,14 +65,54 @@ class LightningModule(nn.Module):
     def print(self, *args, **kwargs):
         pass
 
+    # Manual optimisation (Lightning 2.x's docs): fit() sets _gl_optimizers and _gl_schedulers from
+    # configure_optimizers(); training_step's body is the traced step (src/model/python/lightning-manual.ts).
+    # The optimisers are the user's own, not LightningOptimizer wrappers: the same step(), zero_grad().
     def optimizers(self, use_pl_optimizer=True):
-        return _not_followed("manual optimisation (self.optimizers())")
+        found = getattr(self, "_gl_optimizers", None)
+        if found is None:
+            return _not_followed("manual optimisation (self.optimizers())")
+        return found[0] if len(found) == 1 else found
 
     def lr_schedulers(self):
-        return _not_followed("manual optimisation (self.lr_schedulers())")
+        found = getattr(self, "_gl_schedulers", None)
+        if found is None:
+            return _not_followed("manual optimisation (self.lr_schedulers())")
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else found
 
     def manual_backward(self, loss, *args, **kwargs):
-        return _not_followed("manual optimisation (self.manual_backward(...))")
+        # On the CPU without a precision plugin Lightning's manual_backward is loss.backward(...).
+        loss.backward(*args, **kwargs)
+
+    def toggle_optimizer(self, optimizer, optimizer_idx=None):
+        # Lightning: every parameter of the other optimisers stops requiring grad (its flag kept),
+        # those this optimiser holds (shared ones too) keep theirs; untoggle_optimizer puts them back.
+        own = [p for g in optimizer.param_groups for p in g["params"]]
+        kept = []
+        for opt in self._gl_optimizers:
+            for g in opt.param_groups:
+                for p in g["params"]:
+                    if not any(p is q for q in own):
+                        kept.append((p, p.requires_grad))
+                        p.requires_grad = False
+        self._gl_toggled = kept
+
+    def untoggle_optimizer(self, optimizer=None):
+        for p, flag in getattr(self, "_gl_toggled", []):
+            p.requires_grad = flag
+        self._gl_toggled = []
+
+    def clip_gradients(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        # The optimiser's parameters, by norm unless "value" (Lightning's default algorithm is "norm").
+        if gradient_clip_val is None or gradient_clip_val == 0:
+            return
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        if gradient_clip_algorithm == "value":
+            torch.nn.utils.clip_grad_value_(params, gradient_clip_val)
+        else:
+            torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
 
     def configure_optimizers(self):
         raise NotImplementedError("configure_optimizers() must be overridden to train with a Trainer")
@@ -148,12 +188,29 @@ def _optimizers(conf):
     return [conf]
 
 
+def _schedulers(conf):
+    """configure_optimizers()'s schedulers (each itself, or the "scheduler" of its dict) in the same forms."""
+    if isinstance(conf, dict):
+        found = conf.get("lr_scheduler")
+        return [] if found is None else [found["scheduler"] if isinstance(found, dict) else found]
+    if isinstance(conf, (list, tuple)):
+        if len(conf) == 2 and isinstance(conf[0], (list, tuple)):
+            return [s["scheduler"] if isinstance(s, dict) else s for s in conf[1]]
+        found = []
+        for c in conf:
+            if isinstance(c, dict):
+                found = found + _schedulers(c)
+        return found
+    return []
+
+
 class _Fit:
     """What trainer.fit(...) trains: the step the trace takes at the call, in Lightning's order."""
 
     def __init__(self, trainer, model, loaders, datamodule):
-        if not model.automatic_optimization:
-            _not_followed("manual optimisation (self.automatic_optimization = False)")
+        manual = not model.automatic_optimization
+        if manual and _manual_refused() is not None:
+            _not_followed(_manual_refused())
         if isinstance(loaders, LightningDataModule):
             datamodule = loaders
             loaders = None
@@ -170,9 +227,13 @@ class _Fit:
         self.loader = loaders
         model.trainer = trainer
         model.train()
-        optimizers = _optimizers(model.configure_optimizers())
-        if len(optimizers) > 1:
-            _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
+        conf = model.configure_optimizers()
+        optimizers = _optimizers(conf)
+        model._gl_optimizers = optimizers
+        model._gl_schedulers = _schedulers(conf)
+        # Several optimisers under automatic optimisation: only the step unrolled for them (per_optimizer) follows them.
+        self.several = len(optimizers) > 1 and not manual
+        self.optimizers = optimizers
         self.optimizer = optimizers[0]
         accumulate = trainer.accumulate_grad_batches
         # {epoch: n} schedules: the first epoch's, which the first steps take.
@@ -183,21 +244,46 @@ class _Fit:
         else:
             self.clip_by_value = False
 
+    def per_optimizer(self, n, accumulates):
+        # The step was unrolled for the n optimisers configure_optimizers() is written to return.
+        if len(self.optimizers) != n:
+            _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
+        elif accumulates and self.accumulate > 1:
+            _not_followed("accumulate_grad_batches with several optimisers")
+        self.several = False
+
+    def toggle_optimizer(self, i):
+        self.model.toggle_optimizer(self.optimizers[i], i)
+
+    def untoggle_optimizer(self, i):
+        self.model.untoggle_optimizer(i)
+
     def steps_after(self, batch_idx):
         # Lightning steps at the end of each accumulation and at the epoch's last batch.
         return (batch_idx + 1) % self.accumulate == 0 or batch_idx + 1 == len(self.loader)
 
     def epochs(self):
+        if self.several:
+            _not_followed("several optimisers from configure_optimizers(), each stepped in turn")
         return range(self.trainer.max_epochs if self.trainer.max_epochs is not None else 1000)
 
-    def training_step(self, batch, batch_idx):
-        out = self.model.training_step(batch, batch_idx)
+    def training_step(self, batch, batch_idx, optimizer_idx=None):
+        if optimizer_idx is None:
+            out = self.model.training_step(batch, batch_idx)
+        else:
+            out = self.model.training_step(batch, batch_idx, optimizer_idx)
         loss = out["loss"] if isinstance(out, dict) else out
         # Lightning divides the loss by accumulate_grad_batches (ClosureResult's normalisation).
         return loss / self.accumulate if self.accumulate > 1 else loss
 
-    def clip_grad_norm_(self, max_norm):
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
+    def _clipped(self, optimizer_idx):
+        # Lightning clips the parameters of the optimiser stepping (all the model's when it has one).
+        if optimizer_idx is None:
+            return self.model.parameters()
+        return [p for g in self.optimizers[optimizer_idx].param_groups for p in g["params"]]
 
-    def clip_grad_value_(self, clip_value):
-        torch.nn.utils.clip_grad_value_(self.model.parameters(), clip_value)
+    def clip_grad_norm_(self, max_norm, optimizer_idx=None):
+        torch.nn.utils.clip_grad_norm_(self._clipped(optimizer_idx), max_norm)
+
+    def clip_grad_value_(self, clip_value, optimizer_idx=None):
+        torch.nn.utils.clip_grad_value_(self._clipped(optimizer_idx), clip_value)
