@@ -125,6 +125,10 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
   it('context_mlp.py: a makemore-style model (torch.roll and a <BLANK> token written in place into its indices, a lambda MLP, ignore_index=-1) trains under AdamW as in PyTorch', () =>
     stepsAndSetting('context_mlp.py', ['            idx[:, 0] = self.vocab_size\n', '']));
 
+  // The lr the body sets from the iteration count is the update's: another one there gives other losses.
+  it('makemore_mlp.py: makemore\'s bare tensors in a list, updated by hand in a loop over it (p.data += -lr * p.grad) at an lr the loop body sets, train as in PyTorch', () =>
+    stepsAndSetting('makemore_mlp.py', ['lr = 0.5 if i < 100 else 0.05', 'lr = 0.2 if i < 100 else 0.05']));
+
   // The data is the script's own NumPy arrays: other arrays (a shorter linspace) give other losses.
   it('numpy_curve_fit.py: bare tensors fitted to data built with NumPy (torch.from_numpy) train as in PyTorch', () =>
     stepsAndSetting('numpy_curve_fit.py', ['np.linspace(0, np.pi * 2, 24)', 'np.linspace(0, np.pi, 24)'], ['w1', 'b1', 'w2']));

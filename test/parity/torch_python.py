@@ -109,6 +109,17 @@ def trained_model(params, called=None):
     return max(called, key=lambda m: sum(p.numel() for p in m.parameters()))
 
 
+def loose_leaves(names, loss):
+    """The script's loose leaf tensors the loss reaches, by their names in the script: a tensor bound
+    to several names (makemore's loop variable `p` after `for p in parameters`) under its first."""
+    reached = reached_leaves(loss)
+    first = {}
+    for k, v in names.items():
+        if isinstance(v, torch.Tensor) and id(v) in reached and id(v) not in first:
+            first[id(v)] = k
+    return {k: names[k] for k in first.values()}
+
+
 def reached_leaves(loss):
     """The ids of the leaf tensors the loss's graph reaches (what its backward gives a gradient)."""
     seen, out, stack = set(), set(), [loss.grad_fn]
@@ -199,7 +210,7 @@ def run_script(case, out):
             # No module (none at all, or none holding what the optimiser steps): the script's loose
             # leaf tensors are its model, by their names in the script,
             # and its data is its own (no batch to hand over).
-            loose = {k: v for k, v in sys._getframe(1).f_globals.items() if isinstance(v, torch.Tensor) and id(v) in reached_leaves(self)}
+            loose = loose_leaves(sys._getframe(1).f_globals, self)
             out["state"] = {k: tensor_json(v) for k, v in loose.items()}
             originals["backward"](self, *args, **kwargs)
             out["loss"] = self.item()

@@ -65,7 +65,10 @@ export function indexItems(torch: Torch, key: Value, r: Range): IndexItem[] {
     if (k === ELLIPSIS) return '...';
     if (isInt(k)) return Number(toBigInt(k));
     if (k instanceof PySlice) return sliceItem(torch, k, r);
-    if (k instanceof TensorObj) return k.t;
+    if (k instanceof TensorObj) {
+      if (k.t.isFloatingPoint) return torch.interp.raise('IndexError', 'tensors used as indices must be long, byte or bool tensors', r);
+      return k.t;
+    }
     if (k instanceof PyList) {
       if (k.items.every((x) => isInt(x))) return k.items.map((x) => Number(toBigInt(x as bigint)));
       return fromPython(torch, k, r);
@@ -114,6 +117,9 @@ function pythonHasFloat(v: Value): boolean {
 export function toNested(torch: Torch, v: Value, r: Range): F.Nested {
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return Number(v);
+  // A list a skipped loop may have filled (X.append(context) over a file's words) has unknown items: that loop's can't-follow.
+  const unknown = torch.interp.unfilled.causeOf(v);
+  if (unknown) throw unknown;
   if (v instanceof PyList || v instanceof PyTuple) return v.items.map((x) => toNested(torch, x, r));
   if (v instanceof TensorObj || v instanceof ArrayObj) {
     if (v.t.rank === 0) return v.t.item();
