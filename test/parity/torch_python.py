@@ -109,15 +109,34 @@ def trained_model(params, called=None):
     return max(called, key=lambda m: sum(p.numel() for p in m.parameters()))
 
 
+def loop_variables(path):
+    """The names a script's for loops bind (`p` of `for p in parameters`): no tensor's own name."""
+    if not path or not path.endswith(".py"):
+        return set()
+    import ast
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    return {n.target.id for n in ast.walk(tree) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
+
+
 def loose_leaves(names, loss):
     """The script's loose leaf tensors the loss reaches, by their names in the script: a tensor bound
-    to several names (makemore's loop variable `p` after `for p in parameters`) under its first."""
+    to several names under its first, in the order the trace names them (the script's names, a
+    loop's variable not one, then objects' attributes)."""
     reached = reached_leaves(loss)
+    loop_vars = loop_variables(names.get("__file__"))
     first = {}
     for k, v in names.items():
-        if isinstance(v, torch.Tensor) and id(v) in reached and id(v) not in first:
-            first[id(v)] = k
-    return {k: names[k] for k in first.values()}
+        if isinstance(v, torch.Tensor) and id(v) in reached and id(v) not in first and k not in loop_vars:
+            first[id(v)] = (k, v)
+    # Or the attribute of an object in a list (makemore's own Linear classes: `layers[0]_weight`).
+    for k, v in names.items():
+        if isinstance(v, list):
+            for i, obj in enumerate(v):
+                for a, t in getattr(obj, "__dict__", {}).items():
+                    if isinstance(t, torch.Tensor) and id(t) in reached and id(t) not in first:
+                        first[id(t)] = (f"{k}[{i}]_{a}", t)
+    return dict(first.values())
 
 
 def reached_leaves(loss):
