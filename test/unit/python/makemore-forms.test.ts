@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysePython } from '../../../src/worker/python';
-import { at, ready } from './support';
+import { at, printsAsTorch, ready } from './support';
 
 /** The parity suite's makemore MLP (its losses checked against torch 1.13 step by step), its logits written as given. */
 const MLP = readFileSync(join(__dirname, '../../parity/python/makemore_mlp.py'), 'utf8');
@@ -38,6 +38,10 @@ describe('makemore forms: a list of bare tensors trained by hand, logits a produ
     const f = squashed.analysis!.findings.find((x) => x.rule === 'loss-activation-mismatch');
     assert.ok(f, JSON.stringify(squashed.analysis!.findings.map((x) => x.message)));
     assert.match(f.message, /Tanh before CrossEntropyLoss squashes the logits into \(-1, 1\): with 11 classes/);
+  });
+
+  it('numpy_keywords.py: NumPy\'s keepdims= and axis= are taken by torch\'s own reductions, not by those PyTorch writes in Python (Tensor.norm, F.softmax), as in torch', function () {
+    printsAsTorch(this, 'numpy_keywords.py');
   });
 
   it('an index tensor of floats is PyTorch\'s IndexError where it indexes, not an internal error', async () => {

@@ -153,7 +153,8 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   const T_ = (v: Value, r: Range, what = 'input') => torch.tensorOf(v, r, what);
   const fns: Record<string, Value> = {};
   const fn = (into: Record<string, Value>, sig: string, impl: (a: Bound, r: Range) => Value) => {
-    const b = native(sig, impl);
+    // torch.* native functions take NumPy's keepdims=/axis=; F.* and torch.norm are Python in PyTorch.
+    const b = native(sig, impl, { numpyNames: into === fns && !sig.startsWith('norm(') });
     into[b.name] = b;
     return b;
   };

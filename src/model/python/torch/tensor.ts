@@ -339,7 +339,8 @@ export function makeTensorClasses(torch: Torch): void {
   );
 
   const method = (sig: string, fn: (a: Bound, r: Range, t: Tensor) => Value) => {
-    const b = native(sig, (a, r) => fn(a, r, self(a)), { method: true });
+    // Tensor.norm is written in Python in PyTorch 1.13: only the native methods take keepdims=/axis=.
+    const b = native(sig, (a, r) => fn(a, r, self(a)), { method: true, numpyNames: !sig.startsWith('Tensor.norm(') });
     TensorClass.dict.set(b.name, b);
   };
   const alias = (name: string, of: string) => TensorClass.dict.set(name, TensorClass.dict.get(of)!);
@@ -452,7 +453,7 @@ export function makeTensorClasses(torch: Torch): void {
   spread('var');
   spread('std');
   method('logsumexp(self, dim, keepdim=False)', (a, r, t) => wrap(F.logsumexp(t, dims(torch, a.dim, r), torch.bool(a.keepdim, r))));
-  method('norm(self, p=2, dim=None, keepdim=False)', (a, r, t) => wrap(norm(torch, t, a.p, dims(torch, a.dim, r), torch.bool(a.keepdim, r), r)));
+  method('Tensor.norm(self, p=2, dim=None, keepdim=False)', (a, r, t) => wrap(norm(torch, t, a.p, dims(torch, a.dim, r), torch.bool(a.keepdim, r), r)));
   method('all(self, dim=None, keepdim=False)', (a, r, t) => wrap(F.bool(F.min(F.bool(t), dims(torch, a.dim, r), torch.bool(a.keepdim, r)))));
   method('any(self, dim=None, keepdim=False)', (a, r, t) => wrap(F.bool(F.max(F.bool(t), dims(torch, a.dim, r), torch.bool(a.keepdim, r)))));
   method('softmax(self, dim)', (a, r, t) => wrap(F.softmax(t, torch.int(a.dim, r))));
