@@ -129,13 +129,22 @@ def loose_leaves(names, loss):
     for k, v in names.items():
         if isinstance(v, torch.Tensor) and id(v) in reached and id(v) not in first and k not in loop_vars:
             first[id(v)] = (k, v)
-    # Or the attribute of an object in a list (makemore's own Linear classes: `layers[0]_weight`).
-    for k, v in names.items():
+    # Or by the path through lists and the script's own objects (`layers[0]_weight`, `model_layers[0]_weight`).
+    def visit(v, path, depth):
+        if depth > 0 and isinstance(v, torch.Tensor) and id(v) in reached and id(v) not in first:
+            first[id(v)] = (path, v)
+        if depth >= 3:
+            return
         if isinstance(v, list):
-            for i, obj in enumerate(v):
-                for a, t in getattr(obj, "__dict__", {}).items():
-                    if isinstance(t, torch.Tensor) and id(t) in reached and id(t) not in first:
-                        first[id(t)] = (f"{k}[{i}]_{a}", t)
+            for i, x in enumerate(v):
+                visit(x, f"{path}[{i}]", depth + 1)
+        elif type(v).__module__ == "__main__" and not isinstance(v, type):
+            for a, x in vars(v).items():
+                visit(x, f"{path}_{a}", depth + 1)
+
+    for k, v in list(names.items()):
+        if k not in loop_vars:
+            visit(v, k, 0)
     return dict(first.values())
 
 

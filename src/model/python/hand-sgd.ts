@@ -248,11 +248,12 @@ export function looseTensorSgd(torch: Torch, loop: TrainingLoop, bindFirst?: () 
 
 /**
  * The tensors of a list the update loops over (`parameters = [C, W1, b1, W2, b2]`), each with the
- * name the loop's scope (or the module's) binds it to, or the attribute of an object in a list it
- * is (`layers[0]_weight`: makemore's own Linear classes), else its place in the list
- * (`parameters[3]`). The list's own name and the loop's variable name none. None when the list
- * cannot be read.
+ * name the loop's scope (or the module's) binds it to, or its path through lists and the script's
+ * own objects (`layers[0]_weight`, `model_layers[0]_weight`: makemore's own Linear and Sequential
+ * classes), else its place in the list (`parameters[3]`). The list's own name and the loop's
+ * variable name none. None when the list cannot be read.
  */
+const PATH_DEPTH = 3;
 function listed(torch: Torch, loop: TrainingLoop, over: Extract<Stmt, { k: 'for' }>): [string, Value][] {
   const iter = over.iter;
   let items: Value[];
@@ -266,14 +267,14 @@ function listed(torch: Torch, loop: TrainingLoop, over: Extract<Stmt, { k: 'for'
   for (const s of [loop.scope, loop.scope.module]) {
     for (const [k, x] of s.vars) if (!skip.has(k) && !names.has(x)) names.set(x, k);
   }
-  for (const s of [loop.scope, loop.scope.module]) {
-    for (const [k, x] of s.vars) {
-      if (skip.has(k) || !(x instanceof PyList)) continue;
-      x.items.forEach((obj, i) => {
-        if (obj instanceof PyInstance) for (const [a, v] of obj.dict) if (!names.has(v)) names.set(v, `${k}[${i}]_${a}`);
-      });
-    }
-  }
+  // Then by the path from a name through lists and the script's own objects, `_` for its dots (a parameter name has none).
+  const visit = (v: Value, path: string, depth: number) => {
+    if (depth > 0 && v instanceof TensorObj && !names.has(v)) names.set(v, path);
+    if (depth >= PATH_DEPTH) return;
+    if (v instanceof PyList) v.items.forEach((x, i) => visit(x, `${path}[${i}]`, depth + 1));
+    else if (v instanceof PyInstance) for (const [a, x] of v.dict) visit(x, `${path}_${a}`, depth + 1);
+  };
+  for (const s of [loop.scope, loop.scope.module]) for (const [k, x] of s.vars) if (!skip.has(k)) visit(x, k, 0);
   const listName = iter.k === 'name' ? iter.id : 'parameters';
   return items.map((v, i) => [names.get(v) ?? `${listName}[${i}]`, v]);
 }

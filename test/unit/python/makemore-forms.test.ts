@@ -30,6 +30,16 @@ describe('makemore forms: a list of bare tensors trained by hand, logits a produ
     assert.equal(t.optimizer.lr, 0.5);
   });
 
+  it('makemore\'s own layer classes held in a list by an object of the script are named by their path (net_layers[0]_weight)', async () => {
+    const text = readFileSync(join(__dirname, '../../parity/python/makemore_layers.py'), 'utf8');
+    const gathered = 'parameters = [C] + [p for layer in layers for p in layer.parameters()]';
+    assert.ok(text.includes(gathered));
+    const held = `class Holder:\n    def __init__(self, layers):\n        self.layers = layers\n\n\nnet = Holder(layers)\ndel layers\nparameters = [C] + [p for layer in net.layers for p in layer.parameters()]`;
+    const r = await analysePython({ text: text.replace(gathered, held).replace('    for layer in layers:\n        x = layer(x)', '    for layer in net.layers:\n        x = layer(x)').replace('    for layer in layers:\n        layer.out', '    for layer in net.layers:\n        layer.out'), fileName: 'held.py', steps: 2 });
+    assert.deepEqual(r.diagnostics.map((d) => d.message), []);
+    assert.deepEqual(r.analysis!.trace.params.map((p) => p.name), ['C', 'net_layers[0]_weight', 'net_layers[1]_gamma', 'net_layers[1]_beta', 'net_layers[3]_weight', 'net_layers[3]_bias']);
+  });
+
   it('a tanh then `@ W2 + b2` is no Tanh before CrossEntropyLoss; the tanh straight into the loss still is', async () => {
     const fine = await analysePython({ text: mlp('h @ W2 + b2'), fileName: 'mlp.py', steps: 3 });
     assert.ok(!fine.analysis!.findings.some((f) => f.rule === 'loss-activation-mismatch'), JSON.stringify(fine.analysis!.findings.map((f) => f.message)));
