@@ -126,6 +126,11 @@ export interface LossSpec {
    * the discriminator's verdict on its samples): the traced model's last layer does not feed it.
    */
   onOtherModel?: true;
+  /**
+   * Weights outside any layer act between the model's last layer and the loss (makemore's `logits =
+   * h @ W2 + b2` after a tanh): that layer does not feed the loss.
+   */
+  weightsAfterLast?: true;
 }
 
 export interface OptimizerSpec {

@@ -402,7 +402,8 @@ export const lossActivationMismatch: Rule = {
     if (spec.loss.byHand) return [];
     // A loss on another model's output (a GAN's generator's) says nothing of the traced model's last layer.
     if (spec.loss.onOtherModel) return [];
-    const last = lastLayer(leafLayers(spec));
+    // Weights after the last layer (`h @ W2 + b2`) stand between it and the loss: it is not what feeds the loss.
+    const last = spec.loss.weightsAfterLast ? undefined : lastLayer(leafLayers(spec));
     const findings: RuleFinding[] = [];
     for (const p of problemsFor(ctx, last)) {
       const lossRelated = { range: spec.loss.typeRange, message: `the loss: ${spec.loss.type}` };

@@ -125,6 +125,18 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
   it('context_mlp.py: a makemore-style model (torch.roll and a <BLANK> token written in place into its indices, a lambda MLP, ignore_index=-1) trains under AdamW as in PyTorch', () =>
     stepsAndSetting('context_mlp.py', ['            idx[:, 0] = self.vocab_size\n', '']));
 
+  // The lr the body sets from the iteration count is the update's: another one there gives other losses.
+  it('makemore_mlp.py: makemore\'s bare tensors in a list, updated by hand in a loop over it (p.data += -lr * p.grad) at an lr the loop body sets, train as in PyTorch', () =>
+    stepsAndSetting('makemore_mlp.py', ['lr = 0.5 if i < 100 else 0.05', 'lr = 0.2 if i < 100 else 0.05']));
+
+  // The layers' own classes in a list, a batch norm by hand: the lr the body sets matters as above.
+  it('makemore_layers.py: makemore\'s layers as plain classes in a list, their parameters gathered by a comprehension and updated by hand, train as in PyTorch under the names list[i]_attr', () =>
+    stepsAndSetting('makemore_layers.py', ['lr = 0.3 if i < 150 else 0.01', 'lr = 0.1 if i < 150 else 0.01'], ['C', 'layers[0]_weight', 'layers[1]_gamma', 'layers[1]_beta', 'layers[3]_weight', 'layers[3]_bias']));
+
+  // keepdims=True (NumPy's name) keeps the dimension as keepdim does: without it the division broadcasts otherwise.
+  it('makemore_bigram.py: a one-hot bigram net with its softmax written out (counts.sum(1, keepdims=True)) updated by hand trains as in PyTorch', () =>
+    stepsAndSetting('makemore_bigram.py', ['W.data += -50 * W.grad', 'W.data += -10 * W.grad'], ['W']));
+
   // The data is the script's own NumPy arrays: other arrays (a shorter linspace) give other losses.
   it('numpy_curve_fit.py: bare tensors fitted to data built with NumPy (torch.from_numpy) train as in PyTorch', () =>
     stepsAndSetting('numpy_curve_fit.py', ['np.linspace(0, np.pi * 2, 24)', 'np.linspace(0, np.pi, 24)'], ['w1', 'b1', 'w2']));

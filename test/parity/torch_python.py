@@ -109,6 +109,45 @@ def trained_model(params, called=None):
     return max(called, key=lambda m: sum(p.numel() for p in m.parameters()))
 
 
+def loop_variables(path):
+    """The names a script's for loops bind (`p` of `for p in parameters`): no tensor's own name."""
+    if not path or not path.endswith(".py"):
+        return set()
+    import ast
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    return {n.target.id for n in ast.walk(tree) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
+
+
+def loose_leaves(names, loss):
+    """The script's loose leaf tensors the loss reaches, by their names in the script: a tensor bound
+    to several names under its first, in the order the trace names them (the script's names, a
+    loop's variable not one, then objects' attributes)."""
+    reached = reached_leaves(loss)
+    loop_vars = loop_variables(names.get("__file__"))
+    first = {}
+    for k, v in names.items():
+        if isinstance(v, torch.Tensor) and id(v) in reached and id(v) not in first and k not in loop_vars:
+            first[id(v)] = (k, v)
+    # Or by the path through lists and the script's own objects (`layers[0]_weight`, `model_layers[0]_weight`).
+    def visit(v, path, depth):
+        if depth > 0 and isinstance(v, torch.Tensor) and id(v) in reached and id(v) not in first:
+            first[id(v)] = (path, v)
+        if depth >= 3:
+            return
+        if isinstance(v, list):
+            for i, x in enumerate(v):
+                visit(x, f"{path}[{i}]", depth + 1)
+        elif type(v).__module__ == "__main__" and not isinstance(v, type):
+            for a, x in vars(v).items():
+                visit(x, f"{path}_{a}", depth + 1)
+
+    for k, v in list(names.items()):
+        if k not in loop_vars:
+            visit(v, k, 0)
+    return dict(first.values())
+
+
 def reached_leaves(loss):
     """The ids of the leaf tensors the loss's graph reaches (what its backward gives a gradient)."""
     seen, out, stack = set(), set(), [loss.grad_fn]
@@ -199,7 +238,7 @@ def run_script(case, out):
             # No module (none at all, or none holding what the optimiser steps): the script's loose
             # leaf tensors are its model, by their names in the script,
             # and its data is its own (no batch to hand over).
-            loose = {k: v for k, v in sys._getframe(1).f_globals.items() if isinstance(v, torch.Tensor) and id(v) in reached_leaves(self)}
+            loose = loose_leaves(sys._getframe(1).f_globals, self)
             out["state"] = {k: tensor_json(v) for k, v in loose.items()}
             originals["backward"](self, *args, **kwargs)
             out["loss"] = self.item()

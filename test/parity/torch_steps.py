@@ -15,7 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_python import Captured, reached_leaves, run_until_captured, tensor_json, trained_model  # noqa: E402
+from torch_python import Captured, loose_leaves, run_until_captured, tensor_json, trained_model  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -44,9 +44,7 @@ def main():
                 out["state"] = {k: tensor_json(v) for k, v in model.state_dict().items()}
             else:
                 # No module: the script's loose leaf tensors the loss reaches, by their names in the script.
-                reached = reached_leaves(self)
-                names = sys._getframe(1).f_globals
-                out["state"] = {k: tensor_json(v) for k, v in names.items() if isinstance(v, torch.Tensor) and id(v) in reached}
+                out["state"] = {k: tensor_json(v) for k, v in loose_leaves(sys._getframe(1).f_globals, self).items()}
         losses.append(self.item())
         return backward(self, *args, **kwargs)
 

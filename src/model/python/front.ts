@@ -549,7 +549,7 @@ function traceClipOf(clip: ClipUse | undefined): GradientClip | null {
 
 function lossSpecOf(use: LossUse | undefined, fallback: SourceRange): LossSpec {
   if (!use) return { type: 'MSELoss', args: { reduction: 'mean' }, range: fallback, typeRange: fallback, argRanges: {}, byHand: true };
-  return { type: use.type, args: use.args as LossSpec['args'], range: use.created, typeRange: use.callee, argRanges: {} };
+  return { type: use.type, args: use.args as LossSpec['args'], range: use.created, typeRange: use.callee, argRanges: {}, ...(use.weightsAfterLayers ? { weightsAfterLast: true as const } : {}) };
 }
 
 function dataSpecOf(t: Tensor, r: SourceRange): DataSpec {
@@ -667,7 +667,14 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
     throw e;
   }
   // Without a module, the loose tensors the loop updates by hand are the model (the autograd tutorials).
-  const loose = built || modelOf(torch, null, loop.scope, loop) ? null : looseTensorSgd(torch, loop);
+  const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
+  // An lr the body sets (makemore's `lr = 0.1 if i < 100000 else 0.01`) is read at the loop's first item, bound once.
+  let bound = false;
+  const bindFirst = () => {
+    if (!bound) runner.next(loop.stmt.r);
+    bound = true;
+  };
+  const loose = built || modelOf(torch, null, loop.scope, loop) ? null : looseTensorSgd(torch, loop, bindFirst);
   const root = loose?.root ?? modelOf(torch, built, loop.scope, loop) ?? (built && looseOptimised(torch, built.engine.params, loop.scope, built.created));
   if (!root) throw new CantFollow(opaqueCallee(torch, loop) ?? new PyOpaque('the model this training loop trains', loop.backward.r), loop.stmt.r);
   const opt = built ?? loose?.opt ?? handWrittenSgd(torch, loop, root);
@@ -676,13 +683,12 @@ function fromLoop(torch: Torch, opts: PythonOptions, loop: TrainingLoop): Python
   const named = loop.sequence ? (lightningModels(torch, loop) ?? modelsNamed(torch, loop, calledNames(loop))) : null;
   const together = named ? trainedTogether(torch, named, root, opt) : null;
   if (named) placeOtherModels(named, root);
-  const runner = new LoopStep(interp, loop, (fn, r) => callClosure(torch, fn, r), (run, r) => untilBackward(torch, run, r, 'a step function that returns without calling backward()'));
   const stepsWanted = opts.steps ?? 20;
   // The step runs the body to backward(); the optimiser's step is the engine's, so it clips as the loop does.
   opt.engine.clip = traceClipOf(loopClip(torch, loop));
   const steps = loop.count === null ? stepsWanted : Math.max(1, Math.min(stepsWanted, loop.count));
   // The first item tells what the step feeds the model: the batch the trace summarises.
-  runner.next(loop.stmt.r);
+  bindFirst();
   const io = batchExprs(torch, loop, root);
   // Lightning calls the model inside training_step: the batch it hands over is the pair.
   const pair = io.input ? null : lightningBatch(interp, loop);

@@ -18,7 +18,7 @@ import type { TrainingLoop } from './loop';
 import { looseModule } from './loose-tensors';
 import { ModuleObj, TensorObj, Torch } from './torch/runtime';
 import type { OptimizerUse } from './torch/training';
-import { PyOpaque } from './values';
+import { PyInstance, PyList, PyOpaque, type Value } from './values';
 import type { Tensor } from '../../engine';
 import { expressionsIn, nestedBlocks } from './walk';
 
@@ -145,8 +145,8 @@ export function handWrittenSgd(torch: Torch, loop: TrainingLoop, root: ModuleObj
 }
 
 /** The engine's SGD over `params` at the lr the script's update statement `st` writes. */
-function sgdOf(torch: Torch, loop: TrainingLoop, params: Tensor[], lrExpr: Expr, st: Stmt): OptimizerUse {
-  const v = torch.interp.eval(lrExpr, loop.scope);
+function sgdOf(torch: Torch, loop: TrainingLoop, params: Tensor[], lrExpr: Expr, st: Stmt, bindFirst?: () => void): OptimizerUse {
+  const v = lrValue(torch, loop, lrExpr, bindFirst);
   if (v instanceof PyOpaque) throw new CantFollow(v, lrExpr.r);
   const lr = torch.number(v, lrExpr.r, 'lr');
   const def = OPTIMIZERS.SGD;
@@ -154,6 +154,32 @@ function sgdOf(torch: Torch, loop: TrainingLoop, params: Tensor[], lrExpr: Expr,
   // The lr findings go where the lr is written (`learning_rate = 1e-6`), and the lr= fix edits it there.
   const written = moduleLiteral(torch, lrExpr);
   return { type: 'SGD', args, engine: def.build(params, args), created: st.r, callee: written.r, argExprs: { lr: written }, call: null };
+}
+
+/** The assignment to a name in the loop's body before `before` (`lr = 0.1 if i < 100000 else 0.01`), the last one there. */
+function assignedInBody(loop: TrainingLoop, id: string, before: number): Expr | null {
+  let found: Expr | null = null;
+  const visit = (stmts: readonly Stmt[]) => {
+    for (const st of stmts) {
+      if (st.r.start >= before) return;
+      if (st.k === 'assign' && st.targets.length === 1 && st.targets[0].k === 'name' && st.targets[0].id === id) found = st.value;
+      visit(nestedBlocks(st).flat());
+    }
+  };
+  visit(loop.stmt.body);
+  return found;
+}
+
+/**
+ * The lr an update reads. One the loop's body sets before the update (makemore's `lr = 0.1 if i <
+ * 100000 else 0.01`) is not bound before the first step: it is that assignment's value at the
+ * loop's first item, which the trace's few steps keep.
+ */
+function lrValue(torch: Torch, loop: TrainingLoop, lrExpr: Expr, bindFirst?: () => void): Value {
+  const inBody = lrExpr.k === 'name' && !torch.interp.peek(lrExpr.id, loop.scope) ? assignedInBody(loop, lrExpr.id, lrExpr.r.start) : null;
+  if (!inBody) return torch.interp.eval(lrExpr, loop.scope);
+  bindFirst?.();
+  return torch.interp.eval(inBody, loop.scope);
 }
 
 /** The name a statement updates in place (`a -= ...`, `a.data.sub_(...)`, `a.data = ...`), if it names one. */
@@ -185,30 +211,70 @@ function gradSetToNumber(torch: Torch, st: Stmt): void {
  * a.grad`): the model (a module holding them by their names) and its SGD. Null when the loop updates
  * no such tensor.
  */
-export function looseTensorSgd(torch: Torch, loop: TrainingLoop): { root: ModuleObj; opt: OptimizerUse } | null {
+export function looseTensorSgd(torch: Torch, loop: TrainingLoop, bindFirst?: () => void): { root: ModuleObj; opt: OptimizerUse } | null {
   const after = loop.backward.r.end;
   const body = loop.stepCall ? [...loop.stmt.body, ...loop.stepCall.def.body] : loop.stmt.body;
   const found: { name: string; t: TensorObj; st: Stmt; lr: Expr; on: 'leaf' | 'data'; noGrad: boolean }[] = [];
-  const visit = (stmts: readonly Stmt[], noGrad: boolean) => {
+  const add = (name: string, v: Value, st: Stmt, u: { lr: Expr; on: 'leaf' | 'data' }, noGrad: boolean) => {
+    if (v instanceof TensorObj && v.t.requiresGrad && !v.t.node && !found.some((f) => f.name === name || f.t.t === v.t)) found.push({ name, t: v, st, ...u, noGrad });
+  };
+  const visit = (stmts: readonly Stmt[], noGrad: boolean, over: Extract<Stmt, { k: 'for' }> | null) => {
     for (const st of stmts) {
       if (st.r.start >= after) {
         gradSetToNumber(torch, st);
         const name = updatedName(st);
         const u = name ? update(st, name) : null;
-        const v = name && u ? torch.interp.peek(name, loop.scope) : null;
-        if (name && u && v instanceof TensorObj && v.t.requiresGrad && !v.t.node && !found.some((f) => f.name === name)) found.push({ name, t: v, st, ...u, noGrad });
+        if (name && u && over?.target.k === 'name' && over.target.id === name) {
+          // `for p in parameters: p.data += -lr * p.grad` (makemore): each tensor of the list, by its own name.
+          listed(torch, loop, over).forEach(([n, v]) => add(n, v, st, u, noGrad));
+        } else if (name && u) add(name, torch.interp.peek(name, loop.scope) ?? null, st, u, noGrad);
       }
-      visit(nestedBlocks(st).flat(), noGrad || (st.k === 'with' && st.items.some((i) => isNoGrad(i.ctx))));
+      const inner = noGrad || (st.k === 'with' && st.items.some((i) => isNoGrad(i.ctx)));
+      if (st.k === 'for') visit(st.body, inner, st);
+      else visit(nestedBlocks(st).flat(), inner, over);
     }
   };
-  visit(body, false);
+  visit(body, false, null);
   if (!found.length) return null;
-  const lrs = found.map((f) => torch.number(torch.interp.eval(f.lr, loop.scope), f.lr.r, 'lr'));
+  const lrs = found.map((f) => torch.number(lrValue(torch, loop, f.lr, bindFirst), f.lr.r, 'lr'));
   if (lrs.some((lr) => lr !== lrs[0])) {
     throw new CantFollow(new PyOpaque('hand-written updates at different learning rates', found[0].st.r), found[0].st.r);
   }
   const first = found[0];
   if (first.on === 'leaf' && !first.noGrad) torch.interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', first.st.r);
   const root = looseModule(torch, found, loop.backward.r);
-  return { root, opt: sgdOf(torch, loop, root.engine.parameters(), first.lr, first.st) };
+  return { root, opt: sgdOf(torch, loop, root.engine.parameters(), first.lr, first.st, bindFirst) };
+}
+
+/**
+ * The tensors of a list the update loops over (`parameters = [C, W1, b1, W2, b2]`), each with the
+ * name the loop's scope (or the module's) binds it to, or its path through lists and the script's
+ * own objects (`layers[0]_weight`, `model_layers[0]_weight`: makemore's own Linear and Sequential
+ * classes), else its place in the list (`parameters[3]`). The list's own name and the loop's
+ * variable name none. None when the list cannot be read.
+ */
+const PATH_DEPTH = 3;
+function listed(torch: Torch, loop: TrainingLoop, over: Extract<Stmt, { k: 'for' }>): [string, Value][] {
+  const iter = over.iter;
+  let items: Value[];
+  try {
+    items = torch.interp.toArray(torch.interp.eval(iter, loop.scope), iter.r);
+  } catch {
+    return [];
+  }
+  const skip = new Set([iter.k === 'name' ? iter.id : '', over.target.k === 'name' ? over.target.id : '']);
+  const names = new Map<Value, string>();
+  for (const s of [loop.scope, loop.scope.module]) {
+    for (const [k, x] of s.vars) if (!skip.has(k) && !names.has(x)) names.set(x, k);
+  }
+  // Then by the path from a name through lists and the script's own objects, `_` for its dots (a parameter name has none).
+  const visit = (v: Value, path: string, depth: number) => {
+    if (depth > 0 && v instanceof TensorObj && !names.has(v)) names.set(v, path);
+    if (depth >= PATH_DEPTH) return;
+    if (v instanceof PyList) v.items.forEach((x, i) => visit(x, `${path}[${i}]`, depth + 1));
+    else if (v instanceof PyInstance) for (const [a, x] of v.dict) visit(x, `${path}_${a}`, depth + 1);
+  };
+  for (const s of [loop.scope, loop.scope.module]) for (const [k, x] of s.vars) if (!skip.has(k)) visit(x, k, 0);
+  const listName = iter.k === 'name' ? iter.id : 'parameters';
+  return items.map((v, i) => [names.get(v) ?? `${listName}[${i}]`, v]);
 }

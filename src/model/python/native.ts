@@ -74,7 +74,14 @@ export function signature(text: string): Signature {
 export type Bound = Record<string, Value> & { __varargs?: Value[]; __varkw?: Kwargs };
 
 /** Arguments bound to a signature; `*args` in `__varargs`, `**kw` in `__varkw`. */
-export function bind(interp: Interpreter, sig: Signature, args: Value[], kwargs: Kwargs | null, r: Range): Bound {
+/**
+ * The NumPy names PyTorch's C++ argument parser takes for its own (`x.sum(1, keepdims=True)`,
+ * `axis=`): makemore's `counts.sum(1, keepdims=True)`. Only torch's native functions and methods
+ * take them; those PyTorch writes in Python (`Tensor.norm`, `F.softmax`) do not.
+ */
+const NUMPY_NAMES: Record<string, string> = { keepdims: 'keepdim', axis: 'dim' };
+
+export function bind(interp: Interpreter, sig: Signature, args: Value[], kwargs: Kwargs | null, r: Range, numpyNames = false): Bound {
   const out: Bound = Object.create(null);
   const positional = sig.params.filter((p) => p.kind === 'posonly' || p.kind === 'pos');
   const varargs = sig.params.find((p) => p.kind === 'varargs');
@@ -85,8 +92,10 @@ export function bind(interp: Interpreter, sig: Signature, args: Value[], kwargs:
   for (let i = 0; i < Math.min(args.length, positional.length); i++) out[positional[i].name] = args[i];
   if (varargs) out.__varargs = args.slice(positional.length);
   if (kwargs) {
-    for (const [k, v] of kwargs) {
-      const p = sig.params.find((q) => q.name === k && (q.kind === 'pos' || q.kind === 'kwonly'));
+    for (const [given, v] of kwargs) {
+      const own = (name: string) => sig.params.find((q) => q.name === name && (q.kind === 'pos' || q.kind === 'kwonly'));
+      const k = numpyNames && !own(given) && NUMPY_NAMES[given] && own(NUMPY_NAMES[given]) ? NUMPY_NAMES[given] : given;
+      const p = own(k);
       if (p) {
         if (k in out) interp.raise('TypeError', `${sig.name}() got multiple values for argument '${k}'`, r);
         out[k] = v;
@@ -110,6 +119,8 @@ export interface NativeOptions {
    * Functions that store or act on their arguments leave it false and meet opaque values themselves.
    */
   propagate?: boolean;
+  /** Takes NumPy's argument names for its own, as PyTorch's native functions do (NUMPY_NAMES). */
+  numpyNames?: boolean;
 }
 
 /** A built-in function with a Python signature. */
@@ -123,7 +134,7 @@ export function native(sigText: string, fn: (a: Bound, r: Range, interp: Interpr
         const o = firstOpaque(args, kwargs);
         if (o) return o;
       }
-      return fn(bind(site.interp, sig, args, kwargs, site.r), site.r, site.interp);
+      return fn(bind(site.interp, sig, args, kwargs, site.r, !!opts.numpyNames), site.r, site.interp);
     },
     !!opts.method,
   );

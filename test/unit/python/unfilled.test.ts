@@ -120,6 +120,41 @@ vocab_size = len(vocab)
     }
   });
 
+  it('index lists appended over a file\'s words and made tensors (makemore\'s X = torch.tensor(X)): the can\'t-follow at open(), not an index of unknown type', async () => {
+    const text = `import torch
+import torch.nn.functional as F
+
+words = open('names.txt', 'r').read().splitlines()
+chars = sorted(list(set(''.join(words))))
+stoi = {s: i + 1 for i, s in enumerate(chars)}
+X, Y = [], []
+for w in words:
+    context = [0] * 3
+    for ch in w + '.':
+        X.append(context)
+        Y.append(stoi[ch])
+        context = context[1:] + [stoi[ch]]
+X = torch.tensor(X)
+Y = torch.tensor(Y)
+C = torch.randn((27, 10), requires_grad=True)
+W = torch.randn((30, 27), requires_grad=True)
+for i in range(100):
+    ix = torch.randint(0, X.shape[0], (32,))
+    logits = C[X[ix]].view(-1, 30) @ W
+    loss = F.cross_entropy(logits, Y[ix])
+    C.grad = None
+    W.grad = None
+    loss.backward()
+    C.data += -0.1 * C.grad
+    W.data += -0.1 * W.grad
+`;
+    const r = await analysePython({ text, fileName: 'makemore.py', steps: 3 });
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.message} at ${at(text, d.range)}`),
+      ["Gradient Lens can't follow open() (file I/O) here at open('names.txt', 'r')"],
+    );
+  });
+
   it('a loop over a file that fills nothing the model uses leaves the model traced (len() of other lists as before)', async () => {
     const text = `import torch
 import torch.nn as nn

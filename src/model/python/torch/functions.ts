@@ -38,6 +38,31 @@ export interface LossUse {
   callee: Range;
   /** Where it was applied. */
   applied: Range;
+  /** Weights outside any layer act between the last layer and the loss (see weightsAfterLayers). */
+  weightsAfterLayers?: true;
+}
+
+/**
+ * Whether the loss's input was computed from a weight outside any layer after the last layer ran:
+ * makemore's `logits = h @ W2 + b2` after `h = torch.tanh(...)`. The last layer (the Tanh) then
+ * does not feed the loss, and what the rules say of a last activation before a loss does not hold.
+ * Walks the input's history back through ops no layer ran, stopping at each layer's output.
+ */
+export function weightsAfterLayers(input: Tensor): boolean {
+  const seen = new Set<Tensor>();
+  const stack = [input];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t) || seen.size > 10000) continue;
+    seen.add(t);
+    if (!t.node) {
+      if (t.requiresGrad && t !== input) return true;
+      continue;
+    }
+    if (t.node.layer !== null) continue;
+    stack.push(...t.node.inputs);
+  }
+  return false;
 }
 
 /** A functional activation's layer, one per call site (and arguments). */
@@ -128,7 +153,8 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
   const T_ = (v: Value, r: Range, what = 'input') => torch.tensorOf(v, r, what);
   const fns: Record<string, Value> = {};
   const fn = (into: Record<string, Value>, sig: string, impl: (a: Bound, r: Range) => Value) => {
-    const b = native(sig, impl);
+    // torch.* native functions take NumPy's keepdims=/axis=; F.* and torch.norm are Python in PyTorch.
+    const b = native(sig, impl, { numpyNames: into === fns && !sig.startsWith('norm(') });
     into[b.name] = b;
     return b;
   };
@@ -508,9 +534,11 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
       const tensors = { weight: lossWeight(torch, a.weight ?? null, r, 'weight'), posWeight: lossWeight(torch, a.pos_weight ?? null, r, 'pos_weight') };
       const l = LOSSES[type].build(args, tensors);
       const target = T_(a.target, r, 'target');
-      const out = l.call(T_(a.input, r), target);
+      const input = T_(a.input, r);
+      const out = l.call(input, target);
       refuseIntegerTarget(torch, type, target, out);
-      torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true });
+      const after = weightsAfterLayers(input) ? { weightsAfterLayers: true as const } : {};
+      torch.noteLoss({ type, args, created: r, callee: torch.interp.callee ?? r, applied: r, call: torch.interp.callNode, functional: true, ...after });
       return wrap(out);
     });
   loss('mse_loss', 'MSELoss', '');

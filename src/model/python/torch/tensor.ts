@@ -65,7 +65,10 @@ export function indexItems(torch: Torch, key: Value, r: Range): IndexItem[] {
     if (k === ELLIPSIS) return '...';
     if (isInt(k)) return Number(toBigInt(k));
     if (k instanceof PySlice) return sliceItem(torch, k, r);
-    if (k instanceof TensorObj) return k.t;
+    if (k instanceof TensorObj) {
+      if (k.t.isFloatingPoint) return torch.interp.raise('IndexError', 'tensors used as indices must be long, byte or bool tensors', r);
+      return k.t;
+    }
     if (k instanceof PyList) {
       if (k.items.every((x) => isInt(x))) return k.items.map((x) => Number(toBigInt(x as bigint)));
       return fromPython(torch, k, r);
@@ -114,6 +117,9 @@ function pythonHasFloat(v: Value): boolean {
 export function toNested(torch: Torch, v: Value, r: Range): F.Nested {
   if (typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return Number(v);
+  // A list a skipped loop may have filled (X.append(context) over a file's words) has unknown items: that loop's can't-follow.
+  const unknown = torch.interp.unfilled.causeOf(v);
+  if (unknown) throw unknown;
   if (v instanceof PyList || v instanceof PyTuple) return v.items.map((x) => toNested(torch, x, r));
   if (v instanceof TensorObj || v instanceof ArrayObj) {
     if (v.t.rank === 0) return v.t.item();
@@ -333,7 +339,8 @@ export function makeTensorClasses(torch: Torch): void {
   );
 
   const method = (sig: string, fn: (a: Bound, r: Range, t: Tensor) => Value) => {
-    const b = native(sig, (a, r) => fn(a, r, self(a)), { method: true });
+    // Tensor.norm is written in Python in PyTorch 1.13: only the native methods take keepdims=/axis=.
+    const b = native(sig, (a, r) => fn(a, r, self(a)), { method: true, numpyNames: !sig.startsWith('Tensor.norm(') });
     TensorClass.dict.set(b.name, b);
   };
   const alias = (name: string, of: string) => TensorClass.dict.set(name, TensorClass.dict.get(of)!);
@@ -446,7 +453,7 @@ export function makeTensorClasses(torch: Torch): void {
   spread('var');
   spread('std');
   method('logsumexp(self, dim, keepdim=False)', (a, r, t) => wrap(F.logsumexp(t, dims(torch, a.dim, r), torch.bool(a.keepdim, r))));
-  method('norm(self, p=2, dim=None, keepdim=False)', (a, r, t) => wrap(norm(torch, t, a.p, dims(torch, a.dim, r), torch.bool(a.keepdim, r), r)));
+  method('Tensor.norm(self, p=2, dim=None, keepdim=False)', (a, r, t) => wrap(norm(torch, t, a.p, dims(torch, a.dim, r), torch.bool(a.keepdim, r), r)));
   method('all(self, dim=None, keepdim=False)', (a, r, t) => wrap(F.bool(F.min(F.bool(t), dims(torch, a.dim, r), torch.bool(a.keepdim, r)))));
   method('any(self, dim=None, keepdim=False)', (a, r, t) => wrap(F.bool(F.max(F.bool(t), dims(torch, a.dim, r), torch.bool(a.keepdim, r)))));
   method('softmax(self, dim)', (a, r, t) => wrap(F.softmax(t, torch.int(a.dim, r))));

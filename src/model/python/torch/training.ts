@@ -19,7 +19,7 @@ import { CantFollow } from '../errors';
 import { native } from '../native';
 import { isInt, Kwargs, OBJECT, PyBuiltin, PyClass, PyDict, PyList, PyOpaque, PyTuple, toBigInt, typeName, Value } from '../values';
 import { ModuleObj, NativeObj, TensorObj, Torch } from './runtime';
-import { refuseIntegerTarget } from './functions';
+import { refuseIntegerTarget, weightsAfterLayers } from './functions';
 
 /** Where an argument of a call is written: by keyword, or by position. */
 export function argExpr(call: Extract<Expr, { k: 'call' }> | null, name: string, position: number): Expr | null {
@@ -112,10 +112,12 @@ export function makeTraining(torch: Torch): { losses: Record<string, Value>; opt
           const l = lossObjs.get(a.self as object);
           if (!l) return torch.interp.raise('RuntimeError', `${type} was not initialised`, r);
           const target = torch.tensorOf(a.target, r, 'target');
-          const out = l.engine.call(torch.tensorOf(a.input, r, 'input'), target);
+          const input = torch.tensorOf(a.input, r, 'input');
+          const out = l.engine.call(input, target);
           refuseIntegerTarget(torch, type, target, out);
           const site = torch.sites.get((a.self as ModuleObj).engine);
-          torch.noteLoss({ type, args: l.args, created: site?.created ?? r, callee: site?.callee ?? r, applied: r, call: torch.calls.get(a.self as ModuleObj) ?? null, functional: false });
+          const after = weightsAfterLayers(input) ? { weightsAfterLayers: true as const } : {};
+          torch.noteLoss({ type, args: l.args, created: site?.created ?? r, callee: site?.callee ?? r, applied: r, call: torch.calls.get(a.self as ModuleObj) ?? null, functional: false, ...after });
           return torch.wrap(out);
         },
         { method: true },
