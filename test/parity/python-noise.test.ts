@@ -195,6 +195,18 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.rel.toExponential(2)}`);
   });
 
+  it('dragan_conv.py: a DRAGAN\'s gradient penalty through a convolutional critic (strided Conv2d, LeakyReLU, BatchNorm2d in train mode, ELU, AvgPool2d) reaches its weights as in PyTorch: every optimiser step\'s gradients equal PyTorch\'s', async () => {
+    const run = torchRun('dragan_conv.py', 3);
+    const text = readFileSync(join(DIR, 'dragan_conv.py'), 'utf8');
+    const mine = await ours('dragan_conv.py', text, 3, run);
+    const worst: Worst = { rel: 0, where: '' };
+    assert.deepEqual(compareApplied(mine.applied, run.steps, worst), []);
+    // The penalty's own path to the weights counts: with the gradient detached (no second backward) they part.
+    const detached = await ours('dragan_conv.py', text.replace('gradients.norm(2, dim=1)', 'gradients.detach().norm(2, dim=1)'), 3, run);
+    assert.notDeepEqual(compareApplied(detached.applied, run.steps, { rel: 0, where: '' }), []);
+    console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.rel.toExponential(2)}`);
+  });
+
   it('began_k.py: state the step updates after its backward (BEGAN\'s k, read by the next d_loss) carries over as in the script: every optimiser step\'s gradients equal PyTorch\'s', async () => {
     const steps = 4;
     const run = torchRun('began_k.py', steps);
