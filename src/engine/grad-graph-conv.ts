@@ -1,5 +1,5 @@
 /**
- * Convolutions, pooling, batch norm and dropout for grad-graph.ts: their gradients written again
+ * Convolutions, pooling, batch, group (instance) and layer norm, and dropout for grad-graph.ts: their gradients written again
  * with tape ops (a DCGAN critic's gradient penalty, a MAML step through a conv net). A convolution's
  * input gradient is the transposed convolution of dy by the same weight, and its weight gradient a
  * convolution of the input by dy with stride and dilation swapped, so both stay differentiable.
@@ -39,6 +39,17 @@ const channelSums = (d: Tensor): Tensor => sum(d, d.shape.map((_, i) => i).filte
 
 /** Each channel's statistics shaped to broadcast over (N, C, ...). */
 const perChannel = (v: Tensor, x: Tensor): Tensor => reshape(v, x.shape.map((s, i) => (i === 1 ? s : 1)));
+
+/** x standardised over `axes` with its own statistics, on the tape: x̂ = (x − mean)·inv, inv = 1/√(var + eps). */
+function standardised(x: Tensor, axes: number[], eps: number): { xhat: Tensor; inv: Tensor } {
+  const centred = sub(x, mean(x, axes, true));
+  const inv = pow(add(mean(mul(centred, centred), axes, true), eps), -0.5);
+  return { xhat: mul(centred, inv), inv };
+}
+
+/** The input gradient of a standardisation by its own statistics: inv·(g − mean(g) − x̂·mean(g·x̂)) over `axes`. */
+const standardisedGrad = (g: Tensor, xhat: Tensor, inv: Tensor, axes: number[]): Tensor =>
+  mul(inv, sub(sub(g, mean(g, axes, true)), mul(xhat, mean(mul(g, xhat), axes, true))));
 
 export const CONV_RULES: Rules = {
   // d conv2d = conv_transpose2d(dy, W), conv2d(xᵀ, dyᵀ)ᵀ, Σ dy per channel (grouped convolutions are not followed)
@@ -94,22 +105,43 @@ export const CONV_RULES: Rules = {
     const { eps } = attrsOf(node, 'batch_norm');
     const { mean: savedMean, invStd: savedInv, batchStats } = node.saved as { mean: Float64Array; invStd: Float64Array; batchStats: boolean };
     const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-    const weight = node.inputs.length === 3 ? perChannel(inputAt(node, 1), x) : null;
-    // With batch statistics they are functions of x, recomputed on the tape; running ones are constants.
-    let centred: Tensor;
-    let inv: Tensor;
-    if (batchStats) {
-      centred = sub(x, mean(x, axes, true));
-      inv = pow(add(mean(mul(centred, centred), axes, true), eps), -0.5);
-    } else {
-      centred = sub(x, perChannel(tensor(savedMean, [savedMean.length], x.dtype), x));
-      inv = perChannel(tensor(savedInv, [savedInv.length], x.dtype), x);
-    }
-    const xhat = mul(centred, inv);
-    if (k === 1) return reshape(sum(mul(d, xhat), axes), [x.shape[1]]);
     if (k === 2) return channelSums(d);
-    const g = weight ? mul(d, weight) : d;
-    if (!batchStats) return mul(g, inv);
-    return mul(inv, sub(sub(g, mean(g, axes, true)), mul(xhat, mean(mul(g, xhat), axes, true))));
+    // With batch statistics they are functions of x, recomputed on the tape; running ones are constants.
+    const { xhat, inv } = batchStats
+      ? standardised(x, axes, eps)
+      : (() => {
+          const inv = perChannel(tensor(savedInv, [savedInv.length], x.dtype), x);
+          return { inv, xhat: mul(sub(x, perChannel(tensor(savedMean, [savedMean.length], x.dtype), x)), inv) };
+        })();
+    if (k === 1) return sum(mul(d, xhat), axes);
+    const g = node.inputs.length === 3 ? mul(d, perChannel(inputAt(node, 1), x)) : d;
+    return batchStats ? standardisedGrad(g, xhat, inv, axes) : mul(g, inv);
+  },
+  // d group_norm: batch norm's input gradient over each sample's group of channels; Σ dy·x̂ and Σ dy per channel
+  group_norm: (node, _out, d, k) => {
+    const x = inputAt(node, 0);
+    const { groups, eps } = attrsOf(node, 'group_norm');
+    const grouped = [x.shape[0], groups, -1];
+    const { xhat, inv } = standardised(reshape(x, grouped), [2], eps);
+    const xhatFull = reshape(xhat, x.shape);
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    if (k === 1) return sum(mul(d, xhatFull), axes);
+    if (k === 2) return channelSums(d);
+    const g = node.inputs.length === 3 ? mul(d, perChannel(inputAt(node, 1), x)) : d;
+    return reshape(standardisedGrad(reshape(g, grouped), xhat, inv, [2]), x.shape);
+  },
+  // d layer_norm: the same over the trailing normalised axes; Σ dy·x̂ and Σ dy over the leading ones
+  layer_norm: (node, _out, d, k) => {
+    const x = inputAt(node, 0);
+    const { normalizedShape, eps } = attrsOf(node, 'layer_norm');
+    const lead = x.rank - normalizedShape.length;
+    const inner = normalizedShape.map((_, i) => lead + i);
+    const outer = x.shape.slice(0, lead).map((_, i) => i);
+    const { xhat, inv } = standardised(x, inner, eps);
+    const over = (t: Tensor) => (outer.length ? sum(t, outer) : t);
+    if (k === 1) return over(mul(d, xhat));
+    if (k === 2) return over(d);
+    const g = node.inputs.length === 3 ? mul(d, inputAt(node, 1)) : d;
+    return standardisedGrad(g, xhat, inv, inner);
   },
 };

@@ -17,6 +17,10 @@ import type { Tensor } from './tensor';
 /** Every op whose gradient is written again with tape ops (grad-graph-rules.ts, grad-graph-conv.ts). */
 const RULES: Rules = { ...DENSE_RULES, ...CONV_RULES };
 
+/** The ops followed, in the user's words, for the can't-follow that names one outside them. */
+export const SUPPORTED_OPS =
+  'Gradient Lens differentiates again the gradients of Linear, Conv2d, ConvTranspose2d, BatchNorm, GroupNorm/InstanceNorm/LayerNorm, Dropout, MaxPool2d/AvgPool2d, ReLU/LeakyReLU/ELU/Softplus/Tanh/Sigmoid, arithmetic, exp/log/sqrt/pow, sum/mean, matmul, views, cat, indexing, and MSE/BCEWithLogits losses';
+
 export type GradGraph = { grads: (Tensor | null)[] } | { unsupported: OpKind } | { unused: number };
 
 /**

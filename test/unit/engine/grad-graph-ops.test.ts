@@ -92,6 +92,12 @@ describe('double backward, op by op (gradient of the gradient vs float64 finite 
     const runningVar = Float64Array.from([0.5, 1.5]);
     doubleCheck((x, w, b) => F.tanh(F.batchNorm(x, { weight: w, bias: b, training: false, runningMean, runningVar })), [rand([2, 2, 2, 2], 15), rand([2], 16), rand([2], 17)]);
   });
+  it('GroupNorm, InstanceNorm2d (affine) and LayerNorm', () => {
+    doubleCheck((x, w, b) => F.tanh(F.groupNorm(x, 2, w, b)), [rand([2, 4, 2, 2], 50), rand([4], 51), rand([4], 52)]);
+    doubleCheck((x, w, b) => F.sigmoid(F.instanceNorm(x, { weight: w, bias: b })), [rand([2, 2, 3, 3], 53), rand([2], 54), rand([2], 55)]);
+    doubleCheck((x, w, b) => F.tanh(F.layerNorm(x, [3, 2], w, b)), [rand([2, 3, 2], 56), rand([3, 2], 57), rand([3, 2], 58)]);
+    doubleCheck((x) => F.tanh(F.layerNorm(x, [4])), [rand([3, 4], 59)]);
+  });
   it('Dropout and Dropout2d keep the forward mask', () => {
     doubleCheck((x) => F.tanh(F.dropout(x, 0.4, true, new Rng(3))), [rand([3, 4], 18)]);
     doubleCheck((x) => F.tanh(F.dropout2d(x, 0.5, true, new Rng(4))), [rand([2, 3, 2, 2], 19)]);

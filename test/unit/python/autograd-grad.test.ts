@@ -13,4 +13,8 @@ describe('Python front end: torch.autograd.grad and Variable', () => {
   it('autograd_grad.py prints what torch 1.13 prints', function () {
     printsAsTorch(this, 'autograd_grad.py');
   });
+
+  it('create_graph_backward.py (loss.backward(create_graph=True), .grad on the graph) prints what torch 1.13 prints', function () {
+    printsAsTorch(this, 'create_graph_backward.py');
+  });
 });
