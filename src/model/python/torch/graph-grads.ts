@@ -51,10 +51,16 @@ export function backwardKeepingGraph(loss: Tensor, run: () => void): void {
 }
 
 /** backward(create_graph=True) of `loss` seeded with `seed`: every leaf requiring a gradient gets it added to its .grad, on the tape. */
-export function backwardWithGraph(loss: Tensor, seed: Tensor, r: Range): void {
+export function backwardWithGraph(loss: Tensor, seed: Tensor, r: Range, plain: () => void): void {
   const leaves = leavesOf(loss);
   const got = gradWithGraph(loss, leaves, seed);
-  if ('unsupported' in got) throw new CantFollow(new PyOpaque(`Tensor.backward(create_graph=True) through ${got.unsupported} (${SUPPORTED_OPS})`, r), r);
+  if ('unsupported' in got) {
+    // The values are the plain backward's; only reading a .grad as on the graph is not followed.
+    plain();
+    const what = new PyOpaque(`Tensor.backward(create_graph=True) through ${got.unsupported} (${SUPPORTED_OPS})`, r);
+    for (const leaf of leaves) if (leaf.grad) notFollowed.set(leaf, { what, values: leaf.grad.slice() });
+    return;
+  }
   if (!('grads' in got)) return;
   leaves.forEach((leaf, i) => {
     const g = got.grads[i];
@@ -65,11 +71,25 @@ export function backwardWithGraph(loss: Tensor, seed: Tensor, r: Range): void {
   });
 }
 
-/** The leaf's .grad as the tape tensor backward(create_graph=True) left, while its values are still those; else null. */
-export function graphGradOf(leaf: Tensor): Tensor | null {
-  const g = onTape.get(leaf);
+/** Leaves whose backward(create_graph=True) went through an op not followed: what, and the values it left. */
+const notFollowed = new WeakMap<Tensor, { what: PyOpaque; values: ArrayLike<number> }>();
+
+/** Whether `now` still holds exactly `values`. */
+function same(now: ArrayLike<number>, values: ArrayLike<number>): boolean {
+  if (now.length !== values.length) return false;
+  for (let i = 0; i < now.length; i++) if (!Object.is(now[i], values[i])) return false;
+  return true;
+}
+
+/**
+ * The leaf's .grad as the tape tensor backward(create_graph=True) left, while its values are still
+ * those; else null. Reading one that backward could not put on the tape is the can't-follow at `r`.
+ */
+export function graphGradOf(leaf: Tensor, r?: Range): Tensor | null {
   const now = leaf.grad;
-  if (!g || !now || now.length !== g.size) return null;
-  for (let i = 0; i < now.length; i++) if (!Object.is(now[i], g.data[i])) return null;
-  return g;
+  if (!now) return null;
+  const refused = notFollowed.get(leaf);
+  if (r && refused && same(now, refused.values)) throw new CantFollow(refused.what, r);
+  const g = onTape.get(leaf);
+  return g && same(now, g.data) ? g : null;
 }

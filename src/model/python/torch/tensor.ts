@@ -571,11 +571,11 @@ export function makeTensorClasses(torch: Torch): void {
     if (torch.stopAtBackward) throw new BackwardReached(a.self);
     torch.onBackward?.(t, r);
     if (a.gradient === null && t.size !== 1) torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
+    const seed = a.gradient === null ? undefined : torch.tensorOf(a.gradient, r);
     if (torch.interp.truthy(a.create_graph, r)) {
-      backwardWithGraph(t, a.gradient === null ? F.onesLike(t) : torch.tensorOf(a.gradient, r), r);
+      backwardWithGraph(t, seed ?? F.onesLike(t), r, () => backward(t, seed?.data));
     } else {
-      const seed = a.gradient === null ? undefined : torch.tensorOf(a.gradient, r).data;
-      backwardKeepingGraph(t, () => backward(t, seed));
+      backwardKeepingGraph(t, () => backward(t, seed?.data));
     }
     return null;
   });
@@ -661,7 +661,7 @@ function tensorAttr(torch: Torch, t: Tensor, name: string, r: Range): Value | un
     case 'is_leaf':
       return t.isLeaf;
     case 'grad':
-      return t.grad ? torch.wrap(graphGradOf(t) ?? new Tensor(t.grad, [...t.shape], false, t.dtype)) : null;
+      return t.grad ? torch.wrap(graphGradOf(t, r) ?? new Tensor(t.grad, [...t.shape], false, t.dtype)) : null;
     case 'grad_fn':
       return t.node ? new PyOpaque('grad_fn (the autograd graph)', r) : null;
     case 'data': {
