@@ -3,55 +3,23 @@
  * WGAN-GP's gradient penalty differentiates the critic's gradient with respect to its input, so a
  * later backward() reaches the critic's weights through it. The engine's backward rules work on
  * plain arrays (autograd.ts), so here each op between the inputs and the outputs has its gradient
- * written again with tape ops, for the ops a critic of Linear layers and pointwise activations uses.
+ * written again with tape ops: dense and convolutional critics (Linear, Conv2d, ConvTranspose2d,
+ * BatchNorm, Dropout, pooling, pointwise activations), the math of a penalty and a MAML step.
  * Any other op on that path is refused by name: the caller says it cannot follow it, never a guess.
  */
 import { inputAt, topologicalOrder } from './autograd';
-import { tensor } from './functional/creation';
-import { add, mul, neg, sub } from './functional/math';
-import { matmul } from './functional/nn';
-import { reshape } from './functional/views';
+import { add } from './functional/math';
+import { CONV_RULES } from './grad-graph-conv';
+import { DENSE_RULES, type Rules } from './grad-graph-rules';
 import type { OpKind } from './ops';
 import type { Tensor } from './tensor';
 
-type Node = NonNullable<Tensor['node']>;
+/** Every op whose gradient is written again with tape ops (grad-graph-rules.ts, grad-graph-conv.ts). */
+const RULES: Rules = { ...DENSE_RULES, ...CONV_RULES };
 
-/** The gradient unchanged for an input of the output's shape; a broadcast input is not followed (undefined). */
-const sameShape = (node: Node, out: Tensor, d: Tensor, k: number, sign: number): Tensor | undefined =>
-  inputAt(node, k).shape.join() === out.shape.join() ? (sign < 0 ? neg(d) : d) : undefined;
-
-/**
- * The ops whose gradient is written here with tape ops; `d` is the gradient reaching the op's output
- * and `k` the input it goes to: null when that input gets none, undefined when this form of the op is not followed.
- */
-const RULES: Partial<Record<OpKind, (node: Node, out: Tensor, d: Tensor, k: number) => Tensor | null | undefined>> = {
-  // d(a ± b) = dy, ±dy
-  add: (node, out, d, k) => sameShape(node, out, d, k, 1),
-  sub: (node, out, d, k) => sameShape(node, out, d, k, k === 0 ? 1 : -1),
-  // d(c·x) = c·dy
-  scale: (node, _out, d) => mul(d, (node.attrs as { factor: number }).factor),
-  neg: (_node, _out, d) => neg(d),
-  // d(x·Wᵀ + b)/dx = dy·W (differentiable in W and dy)
-  linear: (node, _out, d, k) => (k === 0 ? matmul(d, inputAt(node, 1)) : null),
-  // d reshape = dy reshaped back
-  reshape: (node, _out, d) => reshape(d, inputAt(node, 0).shape),
-  // d leaky_relu = dy·(x > 0 ? 1 : slope): the mask's own derivative is zero almost everywhere
-  leaky_relu: (node, _out, d) => mul(d, maskOf(inputAt(node, 0), (node.attrs as { negativeSlope: number }).negativeSlope)),
-  // d relu = dy·(x > 0)
-  relu: (node, out, d) => mul(d, maskOf(out, 0)),
-  // d tanh = dy·(1 - y²), differentiable in y
-  tanh: (_node, out, d) => mul(d, sub(1, mul(out, out))),
-  // d sigmoid = dy·y(1 - y), differentiable in y
-  sigmoid: (_node, out, d) => mul(d, mul(out, sub(1, out))),
-};
-
-/** 1 where x > 0, else `slope`, as a constant tensor. */
-function maskOf(x: Tensor, slope: number): Tensor {
-  const d = x.data;
-  const m = new Array<number>(d.length);
-  for (let i = 0; i < d.length; i++) m[i] = d[i] > 0 ? 1 : slope;
-  return tensor(m, x.shape, x.dtype);
-}
+/** The ops followed, in the user's words, for the can't-follow that names one outside them. */
+export const SUPPORTED_OPS =
+  'Gradient Lens differentiates again the gradients of Linear, Conv2d, ConvTranspose2d, BatchNorm, GroupNorm/InstanceNorm/LayerNorm, Dropout, MaxPool2d/AvgPool2d, ReLU/LeakyReLU/ELU/Softplus/Tanh/Sigmoid, arithmetic, exp/log/sqrt/pow, sum/mean, matmul, views, cat, indexing, and MSE/BCEWithLogits losses';
 
 export type GradGraph = { grads: (Tensor | null)[] } | { unsupported: OpKind } | { unused: number };
 

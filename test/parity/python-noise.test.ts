@@ -104,6 +104,39 @@ describe('PyTorch parity: steps with several backward() calls and drawn noise, r
     console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.rel.toExponential(2)}`);
   });
 
+  it('dragan_conv.py (a DRAGAN\'s gradient penalty through a convolutional critic: strided Conv2d, LeakyReLU, BatchNorm2d in train mode, ELU, AvgPool2d), wgangp_instance.py (a WGAN-GP critic with InstanceNorm2d(affine=True)), maml_inner.py (a MAML meta step: the inner gradient with create_graph, the query loss through the fast weights) and r1_hvp.py (an R1 penalty and a Hessian-vector product by torch.autograd.grad twice through a conv net): every optimiser step\'s gradients equal PyTorch\'s', async () => {
+    const worst: Worst = { rel: 0, where: '' };
+    // Each file, and a change that drops its second-order term: the gradients then part from PyTorch's.
+    const cases: [string, string, string][] = [
+      ['dragan_conv.py', 'gradients.norm(2, dim=1)', 'gradients.detach().norm(2, dim=1)'],
+      ['wgangp_instance.py', 'gradient_norm = gradient.norm(2, dim=1)', 'gradient_norm = gradient.detach().norm(2, dim=1)'],
+      ['maml_inner.py', 'zip(weights, grads)]', 'zip(weights, [g.detach() for g in grads])]'],
+      ['r1_hvp.py', 'gi.detach() + 0.01 * h', 'gi.detach() + 0.01 * h.detach() * 0'],
+      ['r1_hvp.py', 'r1 = grad_real.pow(2)', 'r1 = grad_real.detach().pow(2)'],
+    ];
+    for (const [file, from, to] of cases) {
+      const run = torchRun(file, 3);
+      const text = readFileSync(join(DIR, file), 'utf8');
+      const mine = await ours(file, text, 3, run);
+      assert.deepEqual(compareApplied(mine.applied, run.steps, worst), [], file);
+      assert.ok(text.includes(from), from);
+      const firstOrder = await ours(file, text.replace(from, to), 3, run);
+      assert.notDeepEqual(compareApplied(firstOrder.applied, run.steps, { rel: 0, where: '' }), [], `${file} with ${to}`);
+    }
+    console.log(`      worst relative error over the files' optimiser steps against torch: ${worst.rel.toExponential(2)}`);
+  });
+
+  it('double_backprop.py: loss.backward(create_graph=True) leaves .grad on the graph, and a penalty on the gradients\' norm built from p.grad reaches the weights through them: every optimiser step\'s gradients equal PyTorch\'s', async () => {
+    const run = torchRun('double_backprop.py', 3);
+    const text = readFileSync(join(DIR, 'double_backprop.py'), 'utf8');
+    const mine = await ours('double_backprop.py', text, 3, run);
+    const worst: Worst = { rel: 0, where: '' };
+    assert.deepEqual(compareApplied(mine.applied, run.steps, worst), []);
+    // Both backward calls' losses, as PyTorch recorded them.
+    assert.deepEqual(compare('losses', mine.losses.flat(), run.losses, 'float64', worst), []);
+    console.log(`      worst relative error over ${run.steps.length} optimiser steps against torch ${run.torch}: ${worst.rel.toExponential(2)}`);
+  });
+
   it('began_k.py: state the step updates after its backward (BEGAN\'s k, read by the next d_loss) carries over as in the script: every optimiser step\'s gradients equal PyTorch\'s', async () => {
     const steps = 4;
     const run = torchRun('began_k.py', steps);

@@ -78,8 +78,8 @@ describe('gradients on the tape (create_graph)', () => {
   it('an op whose gradient is not written again is refused by name; an input the output does not use has none', () => {
     const xi = rand([2, 3], 11);
     const other = rand([2, 3], 12);
-    const y = F.exp(xi);
-    assert.deepEqual(gradWithGraph(y, [xi], F.onesLike(y)), { unsupported: 'exp' });
+    const y = F.sin(xi);
+    assert.deepEqual(gradWithGraph(y, [xi], F.onesLike(y)), { unsupported: 'sin' });
     const z = F.tanh(xi);
     const got = gradWithGraph(z, [xi, other], F.onesLike(z));
     assert.ok('grads' in got && got.grads[0] !== null && got.grads[1] === null);

@@ -93,7 +93,7 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'transformers.AutoConfig.from_pretrained', setup: 'from transformers import AutoConfig', width: 'AutoConfig.from_pretrained("bert-base-uncased").hidden_size // 192', range: 'AutoConfig.from_pretrained("bert-base-uncased")' },
   { construct: 'the relative import from .layers', setup: 'from .layers import WIDTH', width: 'WIDTH', range: 'from .layers import WIDTH' },
   { construct: 'einops.rearrange', setup: 'from einops import rearrange', forward: "return self.fc(rearrange(x, 'b c -> b c'))", range: "rearrange(x, 'b c -> b c')" },
-  { construct: 'torch.autograd.grad', forward: 'x = x.requires_grad_()\ng = torch.autograd.grad(x.sum(), x, create_graph=True)[0]\nreturn self.fc(x + g)', range: 'torch.autograd.grad(x.sum(), x, create_graph=True)' },
+  { construct: 'torch.autograd.grad', forward: 'x = x.requires_grad_()\ng = torch.autograd.grad(torch.sin(x).sum(), x, create_graph=True)[0]\nreturn self.fc(x + g)', range: 'torch.autograd.grad(torch.sin(x).sum(), x, create_graph=True)' },
   { construct: 'torch.nn.FancyNorm', after: 'net.norm = nn.FancyNorm(4)', forward: 'return self.fc(self.norm(x))', range: 'nn.FancyNorm' },
   { construct: 'exec()', setup: 'cfg = {}\nexec("w = 4", cfg)', width: 'cfg["w"]', range: 'exec("w = 4", cfg)' },
   // A torchvision dataset's samples are synthetic; its files (pytorch/examples' siamese network reads `.data`) are not.

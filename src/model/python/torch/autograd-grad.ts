@@ -6,7 +6,7 @@
  */
 import { detach } from '../../../engine/functional/views';
 import { onesLike } from '../../../engine/functional/creation';
-import { gradWithGraph } from '../../../engine/grad-graph';
+import { gradWithGraph, SUPPORTED_OPS } from '../../../engine/grad-graph';
 import type { Tensor } from '../../../engine/tensor';
 import type { Range } from '../ast';
 import { CantFollow } from '../errors';
@@ -43,7 +43,7 @@ export function makeAutogradGrad(torch: Torch) {
     if ('unused' in got) {
       return interp.raise('RuntimeError', 'One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.', r);
     }
-    if ('unsupported' in got) throw new CantFollow(new PyOpaque(`torch.autograd.grad through ${got.unsupported} (Gradient Lens differentiates again the gradients of Linear, view/reshape, ReLU, LeakyReLU, Tanh, Sigmoid, + and - of one shape, and scaling)`, r), r);
+    if ('unsupported' in got) throw new CantFollow(new PyOpaque(`torch.autograd.grad through ${got.unsupported} (${SUPPORTED_OPS})`, r), r);
     const create = interp.truthy(a.create_graph, r);
     return new PyTuple(got.grads.map((g) => (g === null ? null : torch.wrap(create ? g : detach(g)))));
   });

@@ -38,6 +38,7 @@ import { tensorForNumpy } from './ndarray';
 import { UNARY_MATH } from './elementwise';
 import { legacyTypeName, typeArgDtype } from './legacy-types';
 import { resize_ } from './resize';
+import { backwardKeepingGraph, backwardWithGraph, graphGradOf } from './graph-grads';
 import { topk } from './topk';
 
 const TORCH_DTYPES: [string[], TensorDType][] = [
@@ -576,11 +577,12 @@ export function makeTensorClasses(torch: Torch): void {
     if (refused) torch.interp.raise('RuntimeError', refused, r);
     if (torch.stopAtBackward) throw new BackwardReached(a.self);
     torch.onBackward?.(t, r);
-    if (a.gradient !== null) {
-      backward(t, torch.tensorOf(a.gradient, r).data);
+    if (a.gradient === null && t.size !== 1) torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
+    const seed = a.gradient === null ? undefined : torch.tensorOf(a.gradient, r);
+    if (torch.interp.truthy(a.create_graph, r)) {
+      backwardWithGraph(t, seed ?? F.onesLike(t), r, () => backward(t, seed?.data));
     } else {
-      if (t.size !== 1) torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
-      backward(t);
+      backwardKeepingGraph(t, () => backward(t, seed?.data));
     }
     return null;
   });
@@ -666,7 +668,7 @@ function tensorAttr(torch: Torch, t: Tensor, name: string, r: Range): Value | un
     case 'is_leaf':
       return t.isLeaf;
     case 'grad':
-      return t.grad ? torch.wrap(new Tensor(t.grad, [...t.shape], false, t.dtype)) : null;
+      return t.grad ? torch.wrap(graphGradOf(t, r) ?? new Tensor(t.grad, [...t.shape], false, t.dtype)) : null;
     case 'grad_fn':
       return t.node ? new PyOpaque('grad_fn (the autograd graph)', r) : null;
     case 'data': {
