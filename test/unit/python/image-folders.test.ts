@@ -130,7 +130,10 @@ ${TRAIN(3)}`;
     const r = readPython(folder('transforms.RandomResizedCrop(48), transforms.RandomHorizontalFlip(), transforms.ToTensor()'), { fileName: 'folder.py' });
     try {
       assert.equal(r.interp!.output.trim(), '(3, 48, 48)');
-      assert.match(r.diagnostics.find((d) => d.code === 'python/image-folder')!.message, /^datasets\.ImageFolder\('data\/train'\) is read as 1000 synthetic images .*3×48×48/);
+      assert.ok(r.model, JSON.stringify(r.diagnostics.map((d) => d.message)));
+      const info = r.diagnostics.find((d) => d.code === 'python/image-folder')!.message;
+      assert.match(info, /^datasets\.ImageFolder\('data\/train'\) is read as 1000 synthetic images .*3×48×48/);
+      assert.match(info, /labels drawn from 2 classes \(the class folders are never read/);
     } finally {
       r.release();
     }
@@ -142,6 +145,16 @@ ${TRAIN(3)}`;
       assert.equal(at(src, d.range), 'datasets.ImageFolder("data/train", transforms.Compose([transforms.ToTensor()]))');
     } finally {
       unsized.release();
+    }
+    // How many classes: the folders' count, not known; asked for, a can't-follow where it is asked.
+    const counted = folder('transforms.Resize((8, 8)), transforms.ToTensor()').replace('nn.Linear(4, 2)', 'nn.Linear(4, len(ds.classes))');
+    const c = readPython(counted, { fileName: 'folder.py' });
+    try {
+      const d = c.diagnostics.find((x) => x.code === 'python/cant-follow')!;
+      assert.match(d.message, /the class folders of datasets\.ImageFolder\('data\/train'\) \(the folder is never read: how many classes it has is not known\)/);
+      assert.equal(at(counted, d.range), 'ds.classes');
+    } finally {
+      c.release();
     }
   });
 });

@@ -155,7 +155,8 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
         getitem: (v, key, r) => sample(torch, (v as NativeObj<SyntheticState>).state, r, key),
         getattr: (v, attr, r) => {
           const s = (v as NativeObj<SyntheticState>).state;
-          if (attr === 'classes') return s.info.classes === null ? new PyOpaque(`the class folders of ${s.name}`, NOWHERE) : new PyList(Array.from({ length: s.info.classes }, (_, i) => String(i)));
+          // An ImageFolder's classes are its folders, never read: how many there are is not known.
+          if (attr === 'classes') return s.info.classes === null ? new PyOpaque(`the class folders of ${s.read?.what ?? s.name} (the folder is never read: how many classes it has is not known)`, r) : new PyList(Array.from({ length: s.info.classes }, (_, i) => String(i)));
           if (attr === 'transform') return s.transform;
           if (attr === 'target_transform') return s.targetTransform;
           if (attr === 'train') return s.train;
@@ -416,10 +417,16 @@ function sample(torch: Torch, s: SyntheticState, r: Range, key: Value): Value {
   return new PyTuple([x, label(torch, s, r)]);
 }
 
+/** Classes assumed for an ImageFolder's labels: its class folders are never read. */
+const ASSUMED_CLASSES = 2;
+
 /** A sample's class: uniform over the dataset's classes, after the target transform. */
 function label(torch: Torch, s: SyntheticState, r: Range): Value {
   const classes = s.info.classes;
-  const y: Value = classes === null ? new PyOpaque(`the class of an ${s.name} image`, r) : BigInt(Math.floor(torch.dataRng.uniform() * classes));
+  // An ImageFolder's classes are folders never read: two assumed (the fewest any classifier has), and said so at the read.
+  if (classes === null && s.read) s.read.assumedClasses = ASSUMED_CLASSES;
+  const count = classes ?? (s.read ? ASSUMED_CLASSES : null);
+  const y: Value = count === null ? new PyOpaque(`the class of an ${s.name} image`, r) : BigInt(Math.floor(torch.dataRng.uniform() * count));
   return s.targetTransform === null ? y : torch.interp.call(s.targetTransform, [y], null, r);
 }
 

@@ -32,6 +32,8 @@ export interface ImageRead {
   kept: Set<string>;
   /** How the mode of images the script never converts was settled, when it was. */
   assumedMode: string | null;
+  /** Classes assumed for its labels (an ImageFolder's class folders are never read), when labels were drawn. */
+  assumedClasses?: number;
 }
 
 /** A PIL image of a listed folder: its mode and size as far as the script has fixed them. */
@@ -152,8 +154,9 @@ export function imageReadNote(read: ImageRead, seed: number): string {
   const what = read.opened || read.shapes.size ? `${read.count} synthetic images` : `${read.count} made-up file names`;
   const shapes = read.shapes.size ? `, ${[...read.shapes].join(' and ')} after the script's transforms, pixels drawn with seed ${seed} from ImageNet's per-channel mean and std` : '';
   const mode = read.assumedMode ? `; mode ${read.assumedMode}` : '';
+  const classes = read.assumedClasses ? `; labels drawn from ${read.assumedClasses} classes (the class folders are never read, so their count is not known: ${read.assumedClasses}, the fewest a classifier has, is assumed)` : '';
   const kept = read.kept.size ? `; ${[...read.kept].join(', ')} leave${read.kept.size === 1 ? 's' : ''} a synthetic image as it is` : '';
-  return `${read.what} is read as ${what} (Gradient Lens never reads the user's files, and the names are made up)${shapes}${mode}${kept}`;
+  return `${read.what} is read as ${what} (Gradient Lens never reads the user's files, and the names are made up)${shapes}${mode}${classes}${kept}`;
 }
 
 // ── the modules: glob, os.listdir and os.path, PIL.Image ────────────────────
