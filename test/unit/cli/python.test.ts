@@ -324,6 +324,8 @@ for a, b in DataLoader(Pairs("data"), batch_size=2):
     const info = { severity: 'info' as const, code: 'python/image-folder', message: 'glob.glob(...) is read as 1000 synthetic images', range, related: [] };
     const limit = { ...info, severity: 'warning' as const, code: 'python/limit', message: 'the trace stopped' };
     assert.equal(oneReason({ diagnostics: [info, limit] }, () => ({ file: 'p.py', line: 1, column: 1, endLine: 1, endColumn: 2 })), 'p.py:1:1: the trace stopped (and 1 more)');
+    const unfollowed = { ...info, code: 'python/cant-follow', message: "Gradient Lens can't follow torch.nn.parallel.data_parallel here" };
+    assert.equal(oneReason({ diagnostics: [info, unfollowed] }, () => ({ file: 'p.py', line: 1, column: 1, endLine: 1, endColumn: 2 })), "p.py:1:1: Gradient Lens can't follow torch.nn.parallel.data_parallel here (and 1 more)");
   });
 
   it('nothing to trace is bad input, as a spec\'s errors are: trace (every format), grads and report give the same one line and exit 2', async () => {
