@@ -34,12 +34,14 @@ class SmallCNN(nn.Module):
     def __init__(self, classes=3):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 6, 3, padding=1)
+        # CycleGAN's discriminator pads this way before its last convolution.
+        self.pad = nn.ZeroPad2d((1, 0, 1, 0))
         self.conv2 = nn.Conv2d(6, 8, 3)
-        self.fc = nn.Linear(8 * 6 * 4, classes)
+        self.fc = nn.Linear(8 * 7 * 5, classes)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.relu(self.conv2(x))
+        x = F.relu(self.conv2(self.pad(x)))
         return self.fc(torch.flatten(x, 1))
 
 
