@@ -240,11 +240,12 @@ export function gradsPython(run: PythonRun): { ok: true; loss: number; grads: Re
 
 /**
  * Why a file has no model to trace (`trace`, `grads`, `report`): one line, the first error (else
- * the first diagnostic) at its place, as a spec's first error is, with how many more there are.
+ * the first warning, else the first can't-follow, else the first diagnostic) at its place, as a spec's first error is, with how many more there are.
  */
 export function oneReason(result: { diagnostics: readonly PythonDiagnostic[]; read?: PythonResult['read'] }, locate: Locate, sidecarAt?: SidecarAt | null): string {
   const diags = result.diagnostics.length || !result.read ? result.diagnostics : [noModel(result.read)];
-  const first = diags.find((d) => d.severity === 'error') ?? diags[0];
+  // An info about what the trace assumed (synthetic images for a folder) never hides why nothing was traced: a warning, a can't-follow.
+  const first = diags.find((d) => d.severity === 'error') ?? diags.find((d) => d.severity === 'warning') ?? diags.find((d) => d.code === 'python/cant-follow') ?? diags[0];
   if (!first) return '';
   const more = diags.length > 1 ? ` (and ${diags.length - 1} more)` : '';
   const { at, raisedAt } = placesOf(first, locate, sidecarAt);

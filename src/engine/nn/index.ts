@@ -27,6 +27,7 @@ export {
   PixelShuffle,
   PixelUnshuffle,
   ReflectionPad,
+  ConstantPad,
   UpsampleNearest,
   Identity,
   Sequential,

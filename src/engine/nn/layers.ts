@@ -757,6 +757,20 @@ export class ReflectionPad extends Module {
   }
 }
 
+/** torch.nn.ZeroPad2d and ConstantPad1d/2d: `padding` as F.pad takes it, filled with `value`. */
+export class ConstantPad extends Module {
+  constructor(
+    readonly padding: readonly number[],
+    readonly value = 0,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.constantPad(x, this.padding, this.value);
+  }
+}
+
 /** torch.nn.Upsample in 'nearest' mode (the only one followed): to `size`, or by `scaleFactor` per spatial axis. */
 export class UpsampleNearest extends Module {
   constructor(

@@ -33,6 +33,7 @@ import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
 import { zippedModels } from './zipped-models';
 import { RANK, WORLD_SIZE } from './torch/distributed';
+import { imageReadNote } from './torch/image-files';
 import { runTail } from './step-tail';
 import type { SteppedParam } from '../stepped';
 import { releaseTorch, torchFor, torchModules, watchApplications } from './torch';
@@ -307,10 +308,10 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
       const skipped = skippedOnTheWay(ast, interp);
       if (skipped) diagnostics.push(cantFollowDiagnostic(skipped, "the script's training loop is reached through this"));
     }
-    return { diagnostics, model: null, classes, interp, imported: [...interp.imported.values()], release };
+    return { diagnostics: [...diagnostics, ...imageNotes(torch)], model: null, classes, interp, imported: [...interp.imported.values()], release };
   }
   const unfollowed = lightning && loop ? unfollowedFit(interp, lightning, loop) : null;
-  if (unfollowed) return { diagnostics: [...diagnostics, cantFollowDiagnostic(unfollowed)], model: null, classes, interp, imported: [...interp.imported.values()], release };
+  if (unfollowed) return { diagnostics: [...diagnostics, cantFollowDiagnostic(unfollowed), ...imageNotes(torch)], model: null, classes, interp, imported: [...interp.imported.values()], release };
   let model: PythonModel | null = null;
   try {
     model = withDtype(dtype, () => (opts.build ? fromBuild(torch, opts, opts.build) : fromLoop(torch, opts, loop!)));
@@ -328,7 +329,12 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   if (model && lightning && traced?.stmt === lightning.loop) {
     diagnostics.push(diag('info', 'python/lightning', lightningStepSaid(lightning), lightning.call.r));
   }
-  return { diagnostics, model, classes, interp, imported: [...interp.imported.values()], release };
+  return { diagnostics: [...diagnostics, ...imageNotes(torch)], model, classes, interp, imported: [...interp.imported.values()], release };
+}
+
+/** One info at each folder of images the script opens: synthetic images stand for its files. */
+function imageNotes(torch: Torch): PythonDiagnostic[] {
+  return torch.imageReads.filter((read) => read.opened > 0).map((read) => diag('info', 'python/image-folder', imageReadNote(read, torch.seed), read.at));
 }
 
 /**

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Io, main } from '../../../src/cli/main';
+import { oneReason } from '../../../src/cli/python';
 import { splitWords } from '../../../src/model/parse';
 import { notebookJson } from '../python/support';
 import { applyEdits } from '../../../src/model/fixes';
@@ -285,6 +286,46 @@ trace: {steps: 2, batch_size: 5}
     assert.match(badInput(await run(['trace', 'x.py'], { 'x.py': 'import torch\nmodel = torch.nn.Linear(2,\n' })), /^x\.py:\d+:\d+: \S/);
     const opaque = SEED.replace('import torch\n', 'import torch\nimport numpy as np\n').replace('nn.Linear(10, 10)', 'nn.Linear(np.load("n.npy").size, 10)');
     assert.match(badInput(await run(['trace', 'y.py'], { 'y.py': opaque })), /^y\.py:8:15: Gradient Lens can't follow numpy\.load(\(\))? here/);
+  });
+
+  it("a folder of images whose model fails at the loss: the line is PyTorch's error there, not the info about the synthetic images", async () => {
+    // A pix2pix-style pair split in half along the width: the halves are 16 wide, the target 32, as PyTorch refuses.
+    const script = `import glob
+import torch
+import torch.nn as nn
+from PIL import Image
+from torch.utils.data import Dataset, DataLoader
+import torchvision.transforms as transforms
+
+class Pairs(Dataset):
+    def __init__(self, root):
+        self.transform = transforms.Compose([transforms.Resize((32, 32)), transforms.ToTensor()])
+        self.files = sorted(glob.glob(root + "/*.jpg"))
+
+    def __getitem__(self, index):
+        pair = self.transform(Image.open(self.files[index]).convert("RGB"))
+        return pair[:, :, :16], pair[:, :, 16:]
+
+    def __len__(self):
+        return len(self.files)
+
+model = nn.Conv2d(3, 3, 3, padding=1)
+opt = torch.optim.Adam(model.parameters())
+for a, b in DataLoader(Pairs("data"), batch_size=2):
+    opt.zero_grad()
+    loss = nn.MSELoss()(model(a), torch.ones(2, 3, 32, 32))
+    loss.backward()
+    opt.step()
+`;
+    const line = badInput(await run(['trace', 'pairs.py'], { 'pairs.py': script }));
+    assert.match(line, /^pairs\.py:24:12: .*RuntimeError: The size of tensor a \(16\) must match the size of tensor b \(32\) at non-singleton dimension 3 \(and 1 more\)$/);
+    // A limit met while tracing is a warning after the folder's info: the warning is the line.
+    const range = { start: 0, end: 1 };
+    const info = { severity: 'info' as const, code: 'python/image-folder', message: 'glob.glob(...) is read as 1000 synthetic images', range, related: [] };
+    const limit = { ...info, severity: 'warning' as const, code: 'python/limit', message: 'the trace stopped' };
+    assert.equal(oneReason({ diagnostics: [info, limit] }, () => ({ file: 'p.py', line: 1, column: 1, endLine: 1, endColumn: 2 })), 'p.py:1:1: the trace stopped (and 1 more)');
+    const unfollowed = { ...info, code: 'python/cant-follow', message: "Gradient Lens can't follow torch.nn.parallel.data_parallel here" };
+    assert.equal(oneReason({ diagnostics: [info, unfollowed] }, () => ({ file: 'p.py', line: 1, column: 1, endLine: 1, endColumn: 2 })), "p.py:1:1: Gradient Lens can't follow torch.nn.parallel.data_parallel here (and 1 more)");
   });
 
   it('nothing to trace is bad input, as a spec\'s errors are: trace (every format), grads and report give the same one line and exit 2', async () => {

@@ -14,8 +14,9 @@ import * as P from '../protocol';
 import { isInt, NOWHERE, OBJECT, PyClass, PyDict, PyInstance, PyIter, PyList, PyModule, PyOpaque, PyTuple, T, toBigInt, Value } from '../values';
 import { mirrorModule, NativeObj, TensorObj, Torch } from './runtime';
 import { opaqueModule } from '../interpreter';
-import { fillPixels } from './pixels';
+import { fillPixels, syntheticImage as pixelImage } from './pixels';
 import { distributedSampler } from './distributed';
+import { imageTensor, listFolder, modeFromNormalize, pilImage, pilState, pilWith, type ImageRead, type PilState } from './image-files';
 
 /** A torchvision dataset as Gradient Lens knows it: what its samples look like, never their data. */
 export interface DatasetInfo {
@@ -60,15 +61,7 @@ function fakeData(torch: Torch, get: (k: string, pos: number) => Value | undefin
 
 /** One synthetic image [C, H, W] in [0, 1] with the dataset's per-channel statistics. */
 function syntheticImage(torch: Torch, info: DatasetInfo, shape: [number, number, number]): Tensor {
-  const [c, h, w] = shape;
-  const t = F.zeros(shape, torch.dtype);
-  const d = t.data;
-  for (let ch = 0; ch < c; ch++) {
-    const m = info.mean[ch % info.mean.length];
-    const s = info.std[ch % info.std.length];
-    fillPixels(d, ch * h * w, h * w, torch.dataRng, m, s);
-  }
-  return t;
+  return pixelImage(shape, torch.dtype, torch.dataRng, info.mean, info.std);
 }
 
 /** What a synthetic dataset is and how its samples are transformed. */
@@ -80,6 +73,8 @@ interface SyntheticState {
   targetTransform: Value;
   /** Samples drawn so far (what a test reads to see a loader draws only the batches asked for). */
   drawn: number;
+  /** An ImageFolder's folder: its samples are PIL images of it (RGB, of the files' own size until a transform fixes it). */
+  read: ImageRead | null;
 }
 
 /** The states of the datasets above, told apart from any other native object's. */
@@ -97,6 +92,17 @@ interface TransformState {
   steps?: Value[];
   /** Normalize's per-channel mean and std (repeated over the channels). */
   normalize?: { mean: number[]; std: number[] };
+}
+
+/** A torchvision.transforms object's state, else null. */
+function transformState(v: Value): TransformState | null {
+  return v instanceof NativeObj && TRANSFORMS.has(v.state as TransformState) ? (v.state as TransformState) : null;
+}
+
+/** A transform's work on a synthetic image of a listed folder (image-files.ts); on anything else, `otherwise` (the value as it is by default). */
+function onImage(x: Value, image: (pil: PilState) => Value, otherwise: () => Value = () => x): Value {
+  const pil = pilState(x);
+  return pil ? image(pil) : otherwise();
 }
 
 /** Augmentations that keep a synthetic sample as it is (its statistics are the dataset's either way). */
@@ -136,7 +142,9 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
           const split = get('split', 1);
           const trainArg = get('train', 1);
           const train = name === 'FakeData' || (typeof split === 'string' ? split === 'train' : trainArg === undefined ? true : torch.bool(trainArg, r));
-          const state: SyntheticState = { name, info, train, transform: get('transform', TRANSFORM_POSITION[name] ?? 2) ?? null, targetTransform: kwargs?.get('target_transform') ?? null, drawn: 0 };
+          const root = get('root', 0);
+          const read = name === 'ImageFolder' ? listFolder(torch, r, `datasets.ImageFolder(${typeof root === 'string' ? P.repr(torch.interp, root, r) : '...'})`) : null;
+          const state: SyntheticState = { name, info, train, transform: get('transform', TRANSFORM_POSITION[name] ?? 2) ?? null, targetTransform: kwargs?.get('target_transform') ?? null, drawn: 0, read };
           SYNTHETIC.add(state);
           return new NativeObj<SyntheticState>(c, state);
         },
@@ -147,7 +155,8 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
         getitem: (v, key, r) => sample(torch, (v as NativeObj<SyntheticState>).state, r, key),
         getattr: (v, attr, r) => {
           const s = (v as NativeObj<SyntheticState>).state;
-          if (attr === 'classes') return s.info.classes === null ? new PyOpaque(`the class folders of ${s.name}`, NOWHERE) : new PyList(Array.from({ length: s.info.classes }, (_, i) => String(i)));
+          // An ImageFolder's classes are its folders, never read: how many there are is not known.
+          if (attr === 'classes') return s.info.classes === null ? new PyOpaque(`the class folders of ${s.read?.what ?? s.name} (the folder is never read: how many classes it has is not known)`, r) : new PyList(Array.from({ length: s.info.classes }, (_, i) => String(i)));
           if (attr === 'transform') return s.transform;
           if (attr === 'target_transform') return s.targetTransform;
           if (attr === 'train') return s.train;
@@ -267,10 +276,30 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
   const transforms: Record<string, Value> = {
     Compose: transform('Compose', (args, _k, r) => {
       const steps = torch.interp.toArray(args[0] ?? new PyList([]), r);
-      return { kind: 'Compose', steps, apply: (x, rr) => steps.reduce((v, s) => torch.interp.call(s, [v], null, rr), x) };
+      // An image never converted, normalised over several channels: it has that many (modeFromNormalize).
+      const channels = steps.map((st) => transformState(st)?.normalize?.mean.length ?? 0).find((k) => k > 1);
+      const start = (x: Value) => {
+        const pil = pilState(x);
+        return pil && channels ? pilImage(modeFromNormalize(pil, channels)) : x;
+      };
+      return { kind: 'Compose', steps, apply: (x, rr) => steps.reduce((v, s) => torch.interp.call(s, [v], null, rr), start(x)) };
     }),
-    ToTensor: transform('ToTensor', () => ({ kind: 'ToTensor', apply: (x) => x })),
-    PILToTensor: transform('PILToTensor', () => ({ kind: 'PILToTensor', apply: (x) => x })),
+    ToTensor: transform('ToTensor', () => ({ kind: 'ToTensor', apply: (x) => onImage(x, (pil) => imageTensor(torch, pil)) })),
+    PILToTensor: transform('PILToTensor', () => ({
+      kind: 'PILToTensor',
+      apply: (x, rr) => onImage(x, () => {
+        throw new CantFollow(new PyOpaque('transforms.PILToTensor() of a synthetic image (its uint8 values)', rr), rr);
+      }),
+    })),
+    Grayscale: transform('Grayscale', (args, kwargs, r) => {
+      const n = torch.int(args[0] ?? kwargs?.get('num_output_channels') ?? 1n, r, 'num_output_channels');
+      return {
+        kind: 'Grayscale',
+        apply: (x, rr) => onImage(x, (pil) => pilWith(pil, { mode: n === 1 ? 'L' : 'RGB' }), () => {
+          throw new CantFollow(new PyOpaque('transforms.Grayscale() of a tensor', rr), rr);
+        }),
+      };
+    }),
     Normalize: transform('Normalize', (args, kwargs, r) => {
       const mean = numbers(torch, args[0] ?? kwargs?.get('mean') ?? null, r);
       const std = numbers(torch, args[1] ?? kwargs?.get('std') ?? null, r);
@@ -278,6 +307,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
         kind: 'Normalize',
         normalize: { mean, std },
         apply: (x, rr) => {
+          if (pilState(x)) torch.interp.raise('TypeError', "img should be Tensor Image. Got <class 'PIL.Image.Image'>", rr);
           const t = torch.tensorOf(x, rr, 'tensor');
           const c = t.shape[0];
           normalizesChannels(torch, { mean, std }, t.shape, rr);
@@ -292,6 +322,14 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
       return {
         kind: 'Resize',
         apply: (x, rr) => {
+          const pil = pilState(x);
+          if (pil) {
+            if (!isInt(size)) return pilWith(pil, { size: sizeArg(size, r) });
+            // The shorter side of an image whose size is the file's: still not known (a crop after it fixes it).
+            const s = Number(toBigInt(size));
+            const [h, w] = pil.size ?? [0, 0];
+            return pilWith(pil, { size: pil.size ? (h <= w ? [s, Math.round((s * w) / h)] : [Math.round((s * h) / w), s]) : null });
+          }
           if (isInt(size)) {
             // An int resizes the shorter side, keeping the aspect ratio: a square stays square.
             const t = torch.tensorOf(x, rr, 'img');
@@ -305,7 +343,7 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
     }),
     CenterCrop: transform('CenterCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
-      return { kind: 'CenterCrop', apply: (x, rr) => cropped(x, size, rr, (room) => Math.floor(room / 2)) };
+      return { kind: 'CenterCrop', apply: (x, rr) => onImage(x, (pil) => pilWith(pil, { size }), () => cropped(x, size, rr, (room) => Math.floor(room / 2))) };
     }),
     RandomCrop: transform('RandomCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
@@ -314,22 +352,28 @@ export function makeData(torch: Torch): { utilsData: Record<string, Value>; modu
       const fill = args[3] ?? kwargs?.get('fill') ?? 0n;
       const mode = args[4] ?? kwargs?.get('padding_mode') ?? 'constant';
       const at = (room: number) => Math.floor(torch.dataRng.uniform() * (room + 1));
-      return { kind: 'RandomCrop', apply: (x, rr) => cropped(padding === null ? x : padded(x, padding, fill, mode, rr), size, rr, at) };
+      return { kind: 'RandomCrop', apply: (x, rr) => onImage(x, (pil) => pilWith(pil, { size }), () => cropped(padding === null ? x : padded(x, padding, fill, mode, rr), size, rr, at)) };
     }),
     RandomResizedCrop: transform('RandomResizedCrop', (args, kwargs, r) => {
       const size = sizeArg(args[0] ?? kwargs?.get('size') ?? null, r);
-      return { kind: 'RandomResizedCrop', apply: (x, rr) => resized(x, size, rr) };
+      return { kind: 'RandomResizedCrop', apply: (x, rr) => onImage(x, (pil) => pilWith(pil, { size }), () => resized(x, size, rr)) };
     }),
     Pad: transform('Pad', (args, kwargs, r) => {
       const padding = args[0] ?? kwargs?.get('padding') ?? null;
       const fill = args[1] ?? kwargs?.get('fill') ?? 0n;
       const mode = args[2] ?? kwargs?.get('padding_mode') ?? 'constant';
-      return { kind: 'Pad', apply: (x, rr) => padded(x, padding, fill, mode, rr) };
+      const grown = (pil: NonNullable<ReturnType<typeof pilState>>, rr: Range) => {
+        const p = torch.ints(padding, rr, 'padding');
+        const [left, top, right, bottom] = p.length === 1 ? [p[0], p[0], p[0], p[0]] : p.length === 2 ? [p[0], p[1], p[0], p[1]] : p;
+        return pilWith(pil, { size: pil.size && [pil.size[0] + top + bottom, pil.size[1] + left + right] });
+      };
+      return { kind: 'Pad', apply: (x, rr) => onImage(x, (pil) => grown(pil, rr), () => padded(x, padding, fill, mode, rr)) };
     }),
     Lambda: transform('Lambda', (args) => ({ kind: 'Lambda', apply: (x, rr) => torch.interp.call(args[0], [x], null, rr) })),
   };
   for (const name of AUGMENTATIONS) {
-    transforms[name] = transform(name, () => ({ kind: name, apply: (x) => x }));
+    // On a synthetic image of a listed folder: kept as it is, and said so at the read.
+    transforms[name] = transform(name, () => ({ kind: name, apply: (x) => onImage(x, (pil) => (pil.read.kept.add(name), x)) }));
   }
   const datasets: Record<string, Value> = {};
   for (const name of Object.keys(DATASETS)) datasets[name] = synthetic(name);
@@ -361,16 +405,28 @@ function sample(torch: Torch, s: SyntheticState, r: Range, key: Value): Value {
   const i = Number(toBigInt(key));
   if (i >= n || i < -n) torch.interp.raise('IndexError', s.name === 'FakeData' ? 'FakeData index out of range' : `index ${i} is out of bounds for dimension 0 with size ${n}`, r);
   s.drawn++;
+  if (s.read) {
+    // ImageFolder's loader opens each file and converts it to RGB.
+    s.read.opened++;
+    const pil = pilImage({ read: s.read, mode: 'RGB', size: null });
+    return new PyTuple([s.transform === null ? pil : torch.interp.call(s.transform, [pil], null, r), label(torch, s, r)]);
+  }
   const img = torch.wrap(syntheticImage(torch, s.info, s.info.shape)) as TensorObj & { info?: DatasetInfo };
   img.info = s.info;
   const x = s.transform === null ? new PyOpaque(`a ${s.name} image without transforms.ToTensor()`, r) : torch.interp.call(s.transform, [img], null, r);
   return new PyTuple([x, label(torch, s, r)]);
 }
 
+/** Classes assumed for an ImageFolder's labels: its class folders are never read. */
+const ASSUMED_CLASSES = 2;
+
 /** A sample's class: uniform over the dataset's classes, after the target transform. */
 function label(torch: Torch, s: SyntheticState, r: Range): Value {
   const classes = s.info.classes;
-  const y: Value = classes === null ? new PyOpaque(`the class of an ${s.name} image`, r) : BigInt(Math.floor(torch.dataRng.uniform() * classes));
+  // An ImageFolder's classes are folders never read: two assumed (the fewest any classifier has), and said so at the read.
+  if (classes === null && s.read) s.read.assumedClasses = ASSUMED_CLASSES;
+  const count = classes ?? (s.read ? ASSUMED_CLASSES : null);
+  const y: Value = count === null ? new PyOpaque(`the class of an ${s.name} image`, r) : BigInt(Math.floor(torch.dataRng.uniform() * count));
   return s.targetTransform === null ? y : torch.interp.call(s.targetTransform, [y], null, r);
 }
 
@@ -381,7 +437,7 @@ function label(torch: Torch, s: SyntheticState, r: Range): Value {
  */
 function pixelwisePrefix(torch: Torch, transform: Value, shape: readonly number[], r: Range): { scale: number[]; shift: number[]; rest: Value[] } | null {
   const channels = shape[0];
-  const stateOf = (v: Value) => (v instanceof NativeObj && TRANSFORMS.has(v.state as TransformState) ? (v.state as TransformState) : null);
+  const stateOf = transformState;
   const steps = stateOf(transform)?.steps ?? [transform];
   const scale = new Array<number>(channels).fill(1);
   const shift = new Array<number>(channels).fill(0);
@@ -424,7 +480,7 @@ function normalizesChannels(torch: Torch, n: { mean: number[]; std: number[] }, 
  * with a pixelwise step (each sample is then made and transformed alone).
  */
 function syntheticBatch(torch: Torch, s: SyntheticState, count: number, r: Range): Value | null {
-  if (s.transform === null) return null;
+  if (s.transform === null || s.read) return null;
   const [c, h, w] = s.info.shape;
   const prefix = pixelwisePrefix(torch, s.transform, s.info.shape, r);
   if (!prefix) return null;

@@ -189,7 +189,7 @@ export function noIndices(torch: Torch, v: Value, what: string, r: Range): void 
   if (torch.bool(v, r)) throw new CantFollow(new PyOpaque(`${what}(return_indices=True)`, r), r);
 }
 
-/** ReflectionPad1d/2d's padding: an int for every side, or PyTorch's (left, right[, top, bottom]). */
+/** ReflectionPad1d/2d's (and ZeroPad2d's, ConstantPad2d's) padding: an int for every side, or PyTorch's (left, right[, top, bottom]). */
 function reflectionPadding(torch: Torch, v: Value, sides: 2 | 4, r: Range): number[] {
   if (isInt(v)) return new Array<number>(sides).fill(torch.int(v, r, 'padding'));
   const p = torch.ints(v, r, 'padding');
@@ -391,6 +391,17 @@ export const ENGINE_LAYERS: Record<string, EngineLayer> = {
     init: '__init__(self, padding)',
     build: (a, torch, r) => new enn.ReflectionPad(reflectionPadding(torch, a.padding, 4, r)),
     attrs: (m) => ({ padding: new PyTuple((m as enn.ReflectionPad).padding.map(int)) }),
+  },
+  // CycleGAN's discriminator ends with ZeroPad2d((1, 0, 1, 0)) before its last convolution.
+  ZeroPad2d: {
+    init: '__init__(self, padding)',
+    build: (a, torch, r) => new enn.ConstantPad(reflectionPadding(torch, a.padding, 4, r)),
+    attrs: (m) => ({ padding: new PyTuple((m as enn.ConstantPad).padding.map(int)), value: 0.0 }),
+  },
+  ConstantPad2d: {
+    init: '__init__(self, padding, value)',
+    build: (a, torch, r) => new enn.ConstantPad(reflectionPadding(torch, a.padding, 4, r), torch.number(a.value, r, 'value')),
+    attrs: (m) => ({ padding: new PyTuple((m as enn.ConstantPad).padding.map(int)), value: (m as enn.ConstantPad).value }),
   },
   Upsample: {
     init: "__init__(self, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None)",

@@ -11,6 +11,7 @@ import type { Interpreter, ModuleFactory } from '../interpreter';
 import { opaqueModule } from '../interpreter';
 import { native } from '../native';
 import { osModule } from '../os';
+import { addFolderListing, globModule, pilModules } from './image-files';
 import { NOWHERE, PyBuiltin, PyModule, PyOpaque, Value } from '../values';
 import { makeAmp } from './amp';
 import { makeData } from './data';
@@ -84,7 +85,16 @@ export function torchModules(torch: Torch): Record<string, ModuleFactory> {
     interp.modules.set('numpy.random', np.dict.get('random') as PyModule);
     return name === 'numpy' ? np : (np.dict.get('random') as PyModule);
   };
-  return { ...Object.fromEntries(names.map((n) => [n, factory])), os: (interp) => osModule(interp), numpy, 'numpy.random': numpy, 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
+  // Folders of images: listed as made-up names, opened as synthetic images (image-files.ts); one PIL per run.
+  let pil: ReturnType<typeof pilModules> | null = null;
+  const folders: Record<string, ModuleFactory> = {
+    os: (interp) => addFolderListing(torch, osModule(interp)),
+    'os.path': (interp) => (interp.importModule('os', NOWHERE) as PyModule).dict.get('path') as PyModule,
+    glob: () => globModule(torch),
+    PIL: () => (pil ??= pilModules(torch)).PIL,
+    'PIL.Image': () => (pil ??= pilModules(torch)).Image,
+  };
+  return { ...Object.fromEntries(names.map((n) => [n, factory])), ...folders, numpy, 'numpy.random': numpy, 'torchvision.models': (interp) => visionModels(interp, NOWHERE), ...Object.fromEntries(submodules) };
 }
 
 /** Makes the bindings' classes and functions (once per bindings) and the modules that publish them. */

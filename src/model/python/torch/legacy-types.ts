@@ -27,5 +27,7 @@ export function typeArgDtype(torch: Torch, v: Value, r: Range): TensorDType {
     if (hit) return hit[1];
     return torch.interp.raise('ValueError', `invalid type: '${v}'`, r);
   }
+  // `batch.type(Tensor)` with `Tensor = torch.Tensor` (a CPU run of a script that picks torch.cuda.FloatTensor on a GPU): the default type.
+  if (v === torch.Tensor) return torch.dtype;
   return torch.dtypeArg(v, r)!;
 }

@@ -18,6 +18,7 @@ import { CantFollow, DtypeCast } from '../errors';
 import { isMirrored } from '../imports';
 import type { Interpreter } from '../interpreter';
 import type { FunctionalSite, LossUse } from './functions';
+import type { ImageRead } from './image-files';
 import type { InitUse } from './init';
 import type { ClipUse, OptimizerUse } from './training';
 import { isInt, isNumber, PyClass, PyInstance, PyList, PyModule, PyObj, PyOpaque, PyTuple, PyTupleOf, toBigInt, toNumber, typeName, Value, ValueKeyed } from '../values';
@@ -185,6 +186,8 @@ export class Torch {
   processGroup: { at: Range; backend: string; open: boolean } | null = null;
   /** Where the script read torch.cuda.device_count() (0 here): a script stopping for want of a GPU is told so. */
   gpuCountRead: Range | null = null;
+  /** The folders of images the script lists (glob.glob, os.listdir, ImageFolder): synthetic images stand for their files (image-files.ts). */
+  imageReads: ImageRead[] = [];
   /** Told of each optimizer.step() the script runs itself, before it steps (a GAN's other model's step). */
   onOptimizerStep: ((opt: Optimizer) => void) | null = null;
   /** Told of each backward() the script runs itself (a GAN's step runs all but its last): the loss and the call's range. */
@@ -261,6 +264,7 @@ export class Torch {
     this.skipStep = null;
     this.processGroup = null;
     this.gpuCountRead = null;
+    this.imageReads = [];
     this.functionals = new Map();
     this.losses = [];
     this.refusedBackward = new WeakMap();

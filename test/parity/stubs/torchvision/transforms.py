@@ -1,6 +1,14 @@
-"""torchvision.transforms on tensors: what each does to a [C, H, W] image."""
+"""torchvision.transforms on tensors: what each does to a [C, H, W] image (and ToTensor and Resize on a PIL image)."""
 import torch
 import torch.nn.functional as F
+
+
+def _is_pil(x):
+    try:
+        from PIL import Image
+    except ImportError:
+        return False
+    return isinstance(x, Image.Image)
 
 
 class Compose:
@@ -15,7 +23,25 @@ class Compose:
 
 class ToTensor:
     def __call__(self, x):
+        if _is_pil(x):
+            # As torchvision 0.14: [H, W, C] bytes to [C, H, W] in [0, 1], in the default float type.
+            import numpy as np
+            a = torch.from_numpy(np.array(x, dtype=np.uint8, copy=True))
+            if a.dim() == 2:
+                a = a.unsqueeze(-1)
+            return a.permute(2, 0, 1).to(torch.get_default_dtype()).div(255)
         return x
+
+
+class Resize:
+    """A PIL image resized to (h, w), bilinear (the parity files give both sides)."""
+
+    def __init__(self, size, interpolation=None):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+
+    def __call__(self, x):
+        h, w = self.size
+        return x.resize((w, h), 2)
 
 
 class Normalize:

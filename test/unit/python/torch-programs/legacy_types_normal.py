@@ -48,3 +48,6 @@ err(torch.normal, 0.0, -1.0, size=(2,))
 o = torch.normal(w, torch.ones(3, requires_grad=True))
 o.sum().backward()
 print(w.grad.tolist())
+# `x.type(Tensor)` with `Tensor = torch.Tensor` (a CPU script's pick where a GPU one takes torch.cuda.FloatTensor): the default type.
+Tensor = torch.Tensor
+print(torch.zeros(2, dtype=torch.int64).type(Tensor).dtype, torch.zeros(2, dtype=torch.float64).type(Tensor).type())
