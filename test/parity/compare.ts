@@ -3,6 +3,27 @@ import type { DType } from '../../src/engine';
 
 export type Named = Record<string, { shape: number[]; data: number[] }>;
 
+/** A tensor as the PyTorch harness sends it: its numbers, or (a request's `binary`) base64 of its little-endian float64 bytes. */
+export interface SentTensor {
+  shape: number[];
+  data?: number[];
+  b64?: string;
+}
+
+/** The harness's tensors with their numbers (torch_python.py's tensor_json). */
+export function decodeNamed(sent: Record<string, SentTensor>): Named {
+  const out: Named = {};
+  for (const [name, t] of Object.entries(sent)) out[name] = { shape: t.shape, data: decodeData(t) };
+  return out;
+}
+
+export function decodeData(t: SentTensor): number[] {
+  if (t.data) return t.data;
+  const bytes = Buffer.from(t.b64 ?? '', 'base64');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.byteLength / 8 }, (_, i) => view.getFloat64(i * 8, true));
+}
+
 /**
  * Elementwise |a-b| <= rtol·max(|a|,|b|) + atol. The atol only absorbs rounding noise on values
  * that are zero in exact arithmetic (the bias of a layer feeding batch norm, whose gradient the

@@ -14,6 +14,7 @@ stdin:  {"cases": [{"id", "file", "dtype", "seed", "dropout": bool,
 stdout: {"torch": version, "results": {id: {"state", "batch", "loss", "grads"} or {"error"}}}
         (batch null: a script of loose tensors and its own fixed data, traced on that data)
 """
+import base64
 import contextlib
 import gc
 import importlib.util
@@ -73,8 +74,18 @@ def run_until_captured(file):
         pass
 
 
+# Set by a request's "binary": floating-point tensors go out as base64 of their little-endian
+# float64 bytes. Python's JSON of a ResNet-18's 11M weights takes a minute and gigabytes of float
+# objects; the bytes take a moment (the reader: decodeNamed in compare.ts).
+BINARY = False
+
+
 def tensor_json(t):
-    return {"shape": list(t.shape), "data": t.detach().flatten().tolist()}
+    t = t.detach()
+    if BINARY and t.is_floating_point():
+        raw = t.to(torch.float64).contiguous().numpy().astype("<f8").tobytes()
+        return {"shape": list(t.shape), "b64": base64.b64encode(raw).decode("ascii")}
+    return {"shape": list(t.shape), "data": t.flatten().tolist()}
 
 
 def smallest_model(params):
@@ -341,7 +352,9 @@ def no_dropout(off=True):
 
 
 def main():
+    global BINARY
     request = json.load(sys.stdin)
+    BINARY = bool(request.get("binary"))
     results = {}
     here = os.getcwd()
     for case in request["cases"]:

@@ -4,7 +4,7 @@ optimiser's parameter groups): the file runs as its author runs it (torch 1.13, 
 loss.backward() records its loss, the first one also the state_dict of the model the optimiser
 trains (the weights PyTorch initialised), and the run stops after `steps` of them.
 
-stdin:  {"file", "steps"}
+stdin:  {"file", "steps", "binary"?} (binary: see torch_python.BINARY)
 stdout: {"torch": version, "state": {name: {shape, data}}, "losses": [float]}
 """
 import gc
@@ -15,6 +15,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_python  # noqa: E402
 from torch_python import Captured, loose_leaves, run_until_captured, tensor_json, trained_model  # noqa: E402
 
 torch.set_num_threads(1)
@@ -22,6 +23,7 @@ torch.set_num_threads(1)
 
 def main():
     request = json.load(sys.stdin)
+    torch_python.BINARY = bool(request.get("binary"))
     torch.set_default_dtype(torch.float64)
     optimizers = []
     losses = []

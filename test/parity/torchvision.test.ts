@@ -19,7 +19,7 @@ import { NO_TIME_LIMIT, runCli } from '../support/cli';
 import type { StateEntry } from '../../src/engine/state';
 import { analysePython } from '../../src/worker/python';
 import { PYTHON, requireTorchvision } from '../support/torch';
-import { compare, compareNamed, TOLERANCE, type Named, type Worst } from './compare';
+import { compare, compareNamed, decodeNamed, TOLERANCE, type Named, type SentTensor, type Worst } from './compare';
 
 const OURS = join(__dirname, '..', '..', 'src', 'model', 'python', 'mirrored', 'torchvision', 'models.py');
 const PROGRAMS = join(__dirname, 'torchvision');
@@ -68,8 +68,10 @@ describe('PyTorch parity: torchvision.models as Gradient Lens runs them against 
     it(`${name}: the same first gradients and the same loss over ${STEPS} steps as PyTorch (float64)`, async () => {
       const file = join(PROGRAMS, name);
       // First gradients: PyTorch's state and batch at its first backward, given to `gradient-lens grads`.
-      const ref = JSON.parse(python('torch_python.py', { cases: [{ id: name, file, dtype: 'float64', seed: 0, dropout: true }] })).results[name] as { error?: string; state: Named; batch: unknown; loss: number; grads: Named };
-      assert.equal(ref.error, undefined);
+      // In binary: a ResNet-18's weights and gradients as JSON numbers took PyTorch a minute and a half.
+      const sent = JSON.parse(python('torch_python.py', { binary: true, cases: [{ id: name, file, dtype: 'float64', seed: 0, dropout: true }] })).results[name] as { error?: string; state: Record<string, SentTensor>; batch: Record<string, SentTensor>; loss: number; grads: Record<string, SentTensor> };
+      assert.equal(sent.error, undefined);
+      const ref = { state: decodeNamed(sent.state), batch: decodeNamed(sent.batch), loss: sent.loss, grads: decodeNamed(sent.grads) };
       const statePath = join(work, `${name}.state.json`);
       const batchPath = join(work, `${name}.batch.json`);
       writeFileSync(statePath, JSON.stringify(ref.state));
@@ -83,8 +85,9 @@ describe('PyTorch parity: torchvision.models as Gradient Lens runs them against 
       assert.deepEqual(failures, []);
       assert.equal(Object.keys(ours.grads).length, Object.keys(ref.grads).length);
       // The losses step by step, from PyTorch's initial weights.
-      const steps = JSON.parse(python('torch_steps.py', { file, steps: STEPS })) as { state: Record<string, StateEntry>; losses: number[] };
-      const traced = await analysePython({ text: readFileSync(file, 'utf8'), fileName: name, steps: STEPS, dtype: 'float64', state: steps.state });
+      const steps = JSON.parse(python('torch_steps.py', { file, steps: STEPS, binary: true })) as { state: Record<string, SentTensor>; losses: number[] };
+      const state: Record<string, StateEntry> = decodeNamed(steps.state);
+      const traced = await analysePython({ text: readFileSync(file, 'utf8'), fileName: name, steps: STEPS, dtype: 'float64', state });
       assert.deepEqual(traced.diagnostics.filter((d) => d.code.startsWith('python/')), []);
       const losses = traced.analysis!.trace.steps.map((s) => s.loss);
       assert.equal(losses.length, STEPS);
