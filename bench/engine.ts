@@ -1,31 +1,35 @@
 /** The engine's training step for each workload: what `npm run bench` times. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backward, nn, Rng, Tensor } from '../src/engine';
+import { nn, Rng, SGD, Tensor } from '../src/engine';
 import { parseSpec } from '../src/model';
 import type { LayerNode, ModelSpec } from '../src/model/graph';
-import type { Module } from '../src/engine/nn/module';
 import { recordStep, releaseGradients, releaseStep, type StepSurvivors } from '../src/engine/step-scope';
-import { forwardBackward, prepare } from '../src/trace/run';
+import { forwardBackward, prepare, type Session } from '../src/trace/run';
 import { activationAfterLast, MlpWorkload, SpecWorkload, Workload } from './workloads';
 
 export const ROOT = join(__dirname, '..');
 
 /**
- * One forward and backward of a model the bench built and holds nothing of but its inputs: with
- * `scope`, as a spec's trace runs it (the step before's gradients and the step's intermediates go
- * back to the buffer pool); without, as a model built by the user's code runs.
+ * One forward and backward of a session through the trace's own step (`forwardBackward`: replayed
+ * once recorded when the graph is static, engine/replay), so the bench times what the trace runs.
+ * With `scope`, as a spec's trace runs it (the step before's gradients and the step's
+ * intermediates go back to the buffer pool); without, as a model built by the user's code runs.
  */
-function ownedStep(run: () => Tensor, module: Module, params: readonly Tensor[], inputs: Tensor[], scope: boolean): () => void {
+function ownedStep(session: Session, scope: boolean): () => void {
+  const run = () => forwardBackward(session);
   if (!scope) return () => void run();
-  const survivors: StepSurvivors = { module, tensors: inputs };
+  const { module, params } = session.built;
+  // the replay's arrays, read each step: a new plan keeps new ones
+  const survivors = (): StepSurvivors => ({ module, tensors: [session.batch.input, session.batch.target], values: [session.replay?.held()] });
   return () => {
-    releaseGradients(params, survivors);
+    releaseGradients(params, survivors());
     const { result, scope: step } = recordStep(run);
-    releaseStep(step, result, survivors);
+    releaseStep(step, result, survivors());
   };
 }
 
+/** An MLP built in code, its loss and batch as a session (its optimiser is not stepped: the bench times forward and backward). */
 function mlpStep(w: MlpWorkload, scope: boolean): () => void {
   const rng = new Rng(0);
   const layers: nn.Module[] = [];
@@ -33,22 +37,17 @@ function mlpStep(w: MlpWorkload, scope: boolean): () => void {
     layers.push(new nn.Linear(w.widths[i], w.widths[i + 1], { rng }));
     if (i < w.widths.length - 2 || activationAfterLast(w)) layers.push(w.activation === 'sigmoid' ? new nn.Sigmoid() : new nn.ReLU());
   }
-  const model = new nn.Sequential(layers);
-  const params = model.parameters();
+  const module = new nn.Sequential(layers);
+  const params = module.parameters();
   const out = w.widths[w.widths.length - 1];
-  const x = new Tensor(new Float32Array(w.batch * w.widths[0]).map(() => rng.normal()), [w.batch, w.widths[0]]);
-  const y =
+  const input = new Tensor(new Float32Array(w.batch * w.widths[0]).map(() => rng.normal()), [w.batch, w.widths[0]]);
+  const target =
     w.loss === 'mse'
       ? new Tensor(new Float32Array(w.batch * out).map(() => rng.normal()), [w.batch, out])
       : new Tensor(new Float32Array(w.batch).map(() => rng.integer(0, out)), [w.batch]);
   const loss = w.loss === 'mse' ? new nn.MSELoss() : new nn.CrossEntropyLoss();
-  const run = () => {
-    for (const p of params) p.grad = null;
-    const l = loss.call(model.call(x), y);
-    backward(l);
-    return l;
-  };
-  return ownedStep(run, model, params, [x, y], scope);
+  const session: Session = { built: { module, loss, optimizer: new SGD(params, { lr: 0 }), params, layers: [] }, batch: { input, target }, dtype: 'float32' };
+  return ownedStep(session, scope);
 }
 
 export function readSpec(w: SpecWorkload): { spec: ModelSpec; text: string; path: string } {
@@ -61,9 +60,7 @@ export function readSpec(w: SpecWorkload): { spec: ModelSpec; text: string; path
 
 /** The spec as the product builds it (buildModel, the spec's init, synthetic batch), one forward and backward per call. */
 function specStep(w: SpecWorkload, scope: boolean): () => void {
-  const session = prepare(readSpec(w).spec, { dtype: 'float32' });
-  const { module, params } = session.built;
-  return ownedStep(() => forwardBackward(session), module, params, [session.batch.input, session.batch.target], scope);
+  return ownedStep(prepare(readSpec(w).spec, { dtype: 'float32' }), scope);
 }
 
 /**
