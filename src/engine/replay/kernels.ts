@@ -77,9 +77,47 @@ const sigmoid = activation(sigmoidInto, sigmoidGradInto);
 const tanh = activation(tanhInto, tanhGradInto, true);
 const relu = activation(reluInto, reluGradInto);
 
-/** The replay kernel for one op of a plan (a fresh one where it keeps per-op state), or null: the op's own forward and backward. */
-export function replayKernel(kind: string): ReplayKernel | null {
+/**
+ * mse_loss of an input and target of one shape, summed or averaged: ops/loss.ts's pointwise loss
+ * and its gradient (f = (x − t)², ∂/∂x = 2(x − t), scaled by dy/divisor), the same sums in the same order.
+ */
+function mseKernel(divisor: number): ReplayKernel {
+  return {
+    forward([input, target], out) {
+      const xs = input.data;
+      const ts = target.data;
+      let total = 0;
+      for (let i = 0; i < xs.length; i++) total += (xs[i] - ts[i]) * (xs[i] - ts[i]);
+      out[0] = total / divisor;
+      return true;
+    },
+    backward(gy, [input, target], _out, [dx, dt]) {
+      if (dt) return false;
+      const xs = input.data;
+      const ts = target.data;
+      const g = (1 * gy[0]) / divisor;
+      if (dx) for (let i = 0; i < dx.length; i++) dx[i] = g * (2 * (xs[i] - ts[i]));
+      return true;
+    },
+  };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((n, d) => n === b[d]);
+}
+
+/**
+ * The replay kernel for one op of a plan (a fresh one where it keeps per-op state), given the
+ * inputs and attributes it was recorded with; null: the op's own forward and backward.
+ */
+export function replayKernel(kind: string, inputs: readonly Tensor[], attrs: unknown): ReplayKernel | null {
   switch (kind) {
+    case 'mse_loss': {
+      const { reduction } = attrs as { reduction: string };
+      const [x, t] = inputs;
+      if (reduction === 'none' || !sameShape(x.shape, t.shape) || x.dtype !== t.dtype) return null;
+      return mseKernel(reduction === 'mean' ? x.size : 1);
+    }
     case 'linear':
       return linearKernel();
     case 'sigmoid':

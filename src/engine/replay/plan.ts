@@ -225,7 +225,7 @@ export function recordPlan(recorder: StepRecorder, loss: Tensor, leaves: readonl
       return s;
     });
     if (r.out.history !== null || r.out.view !== null) throw new NotReplayable(`the output of ${r.kind} was written in place`);
-    const kernel = replayKernel(r.kind);
+    const kernel = replayKernel(r.kind, r.inputs, r.attrs);
     const data = r.out.storage;
     // the plan's own array under a replay kernel; else each step's from the op's own forward
     const out = new Tensor(kernel ? own(data) : data, r.out.shape, r.out.requiresGrad, r.out.dtype);

@@ -57,6 +57,7 @@ const W1 = readFileSync(join(__dirname, '../../../examples/seed.grad.yaml'), 'ut
 function mlp(optimizer: string, opts: { width?: number; batch?: number; loss?: string; extra?: string } = {}): string {
   const w = opts.width ?? 12;
   const ce = opts.loss === 'ce';
+  const loss = ce ? 'CrossEntropyLoss' : opts.loss === 'l1' ? 'L1Loss' : 'MSELoss';
   return `
 model:
   - Linear: {in_features: 7, out_features: ${w}}
@@ -68,7 +69,7 @@ ${opts.extra ?? ''}  - Linear: {in_features: ${w}, out_features: ${w}}
   - Linear: {in_features: ${w}, out_features: ${ce ? 5 : 3}}
 input: {shape: [7], distribution: normal}
 target: ${ce ? '{classes: 5}' : '{shape: [3], distribution: normal}'}
-loss: ${ce ? 'CrossEntropyLoss' : 'L1Loss'}
+loss: ${loss}
 optimizer: ${optimizer}
 trace: {steps: 8, batch_size: ${opts.batch ?? 4}, seed: 3}
 `;
@@ -95,6 +96,13 @@ describe('replayed training steps (issue 16)', () => {
       assert.equal(assertSameRun(mlp(optimizer)), 7);
     });
   }
+
+  it('replays L1Loss, and MSELoss summed', () => {
+    assert.equal(assertSameRun(mlp('{Adam: {lr: 0.01}}', { loss: 'l1' })), 7);
+    assert.equal(assertSameRun(mlp('{SGD: {lr: 0.01}}').replace('loss: MSELoss', 'loss: {MSELoss: {reduction: sum}}')), 7);
+    // float64 keeps what float32 rounds away: a sum in another order shows
+    assert.equal(assertSameRun(mlp('{SGD: {lr: 0.01}}'), 'float64'), 7);
+  });
 
   it('replays CrossEntropyLoss with gradient clipping by norm and by value', () => {
     assert.equal(assertSameRun(mlp('{SGD: {lr: 0.5}, clip_grad_norm: 0.01}', { loss: 'ce' })), 7);
