@@ -113,6 +113,13 @@ describe('replayed training steps (issue 16)', () => {
     assert.equal(assertSameRun(mlp('{SGD: {lr: 0.01}}', { width: 96, batch: 8, loss: 'ce' })), 7);
   });
 
+  it('replays a run into overflow: the first non-finite op, its phase and the stop are the eager run\'s', () => {
+    const yaml = mlp('{SGD: {lr: 40}}', { loss: 'ce' });
+    const eager = traced(yaml, false);
+    assert.ok(eager.trace.firstNonFinite && eager.trace.firstNonFinite.step > 1, 'the eager run overflows after its second step');
+    assert.ok(assertSameRun(yaml) > 0);
+  });
+
   it('runs Dropout and BatchNorm eagerly: same numbers, nothing replayed', () => {
     const yaml = mlp('{SGD: {lr: 0.05, momentum: 0.9}}', { extra: '  - BatchNorm1d: {num_features: 12}\n  - Dropout: {p: 0.3}\n' });
     assert.equal(assertSameRun(yaml), 0);
