@@ -16,21 +16,26 @@ export const ROOT = join(__dirname, '..');
  * With `scope`, as a spec's trace runs it (the step before's gradients and the step's
  * intermediates go back to the buffer pool); without, as a model built by the user's code runs.
  */
-function ownedStep(session: Session, scope: boolean): () => void {
+function ownedStep(session: Session, scope: boolean): EngineStep {
   const run = () => forwardBackward(session);
-  if (!scope) return () => void run();
+  const replay = () => (session.replay?.replayed ? 'replayed' : `eager (${session.replay?.refused ?? 'not recorded'})`);
+  if (!scope) return Object.assign(() => void run(), { replay });
   const { module, params } = session.built;
   // the replay's arrays, read each step: a new plan keeps new ones
   const survivors = (): StepSurvivors => ({ module, tensors: [session.batch.input, session.batch.target], values: [session.replay?.held()] });
-  return () => {
+  const step = () => {
     releaseGradients(params, survivors());
-    const { result, scope: step } = recordStep(run);
-    releaseStep(step, result, survivors());
+    const { result, scope: recorded } = recordStep(run);
+    releaseStep(recorded, result, survivors());
   };
+  return Object.assign(step, { replay });
 }
 
+/** A workload's step, and how its steps ran once timed: replayed (engine/replay), or eager and why. */
+export type EngineStep = (() => void) & { replay: () => string };
+
 /** An MLP built in code, its loss and batch as a session (its optimiser is not stepped: the bench times forward and backward). */
-function mlpStep(w: MlpWorkload, scope: boolean): () => void {
+function mlpStep(w: MlpWorkload, scope: boolean): EngineStep {
   const rng = new Rng(0);
   const layers: nn.Module[] = [];
   for (let i = 0; i < w.widths.length - 1; i++) {
@@ -59,7 +64,7 @@ export function readSpec(w: SpecWorkload): { spec: ModelSpec; text: string; path
 }
 
 /** The spec as the product builds it (buildModel, the spec's init, synthetic batch), one forward and backward per call. */
-function specStep(w: SpecWorkload, scope: boolean): () => void {
+function specStep(w: SpecWorkload, scope: boolean): EngineStep {
   return ownedStep(prepare(readSpec(w).spec, { dtype: 'float32' }), scope);
 }
 
@@ -67,7 +72,7 @@ function specStep(w: SpecWorkload, scope: boolean): () => void {
  * A workload's step. By default as the product runs it: a spec's with the step scope of its trace,
  * the MLPs (built in code, as a TypeScript model is) without; `scope` overrides either way.
  */
-export function engineStep(w: Workload, scope = w.kind === 'spec'): () => void {
+export function engineStep(w: Workload, scope = w.kind === 'spec'): EngineStep {
   switch (w.kind) {
     case 'mlp':
       return mlpStep(w, scope);
