@@ -142,6 +142,7 @@ export class Plan {
         op.out.rebind(r.data);
         op.saved = r.saved;
       }
+      // the instrument's summary of this slot is made anew here each step, before any op reads it
       if (instrument) instrument.onForward(op.kind as never, op.layer, op.inputs, op.out, op.def, op.saved, op.attrs);
     }
     if (at) at.phase = 'backward';

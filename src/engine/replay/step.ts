@@ -4,6 +4,7 @@
  * leaves match the plan is replayed; any other runs eagerly, and is recorded as the new plan.
  */
 import { backward } from '../autograd';
+import { pauseTracking, stopTracking } from '../buffer-pool';
 import { moduleAppliedHookSet, setOpRecorder } from '../context';
 import * as nn from '../nn';
 import type { Module } from '../nn/module';
@@ -55,7 +56,13 @@ export class StepReplay {
     if (enabled && this.plan && leaves && leaves.length === params.length + 2 && leaves[params.length] === input && leaves[params.length + 1] === target) {
       if (this.plan.matches(leaves)) {
         this.replayed++;
-        return this.plan.run(at);
+        // what the ops' own forward and backward allocate is never given back: carved, not recorded
+        const paused = pauseTracking();
+        try {
+          return this.plan.run(at);
+        } finally {
+          stopTracking(paused);
+        }
       }
     }
     this.plan = null;

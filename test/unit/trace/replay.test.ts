@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nn, Rng, Tensor } from '../../../src/engine';
+import { Instrument, nn, Rng, setInstrument, Tensor } from '../../../src/engine';
 import { setReplayEnabled } from '../../../src/engine/replay/step';
 import { parseSpec } from '../../../src/model';
 import { forwardBackward, prepare, traceBuilt, type Session } from '../../../src/trace/run';
@@ -155,6 +155,29 @@ describe('replayed training steps (issue 16)', () => {
     assert.equal(sameBits(eager.out, replayed.out), null);
     // every batch is a new tensor: its first step runs eagerly and is recorded, its second replayed
     assert.equal(replayed.replayed, 6);
+  });
+
+  it('records with one instrument over several steps as eager does (no summary of a step taken for the next)', () => {
+    const run = (replay: boolean) => {
+      const before = setReplayEnabled(replay);
+      const instrument = new Instrument();
+      setInstrument(instrument);
+      try {
+        const session = prepare(specOf(W1), {});
+        for (let k = 0; k < 4; k++) {
+          forwardBackward(session);
+          session.built.optimizer.step();
+        }
+        return { activations: instrument.activations, outputs: instrument.outputs, flow: instrument.flow, replayed: session.replay?.replayed };
+      } finally {
+        setInstrument(null);
+        setReplayEnabled(before);
+      }
+    };
+    const eager = run(false);
+    const replayed = run(true);
+    assert.equal(replayed.replayed, 3);
+    assert.equal(sameBits({ ...eager, replayed: 0 }, { ...replayed, replayed: 0 }), null);
   });
 
   it('refuses a module class it does not know to be static (a subclass may branch)', () => {
