@@ -167,7 +167,7 @@ export function forwardBackward(session: Pick<Session, 'built' | 'batch' | 'step
   resetMemory();
   if (!session.step) {
     // the module on the batch: replayed once recorded, when its graph is static
-    session.replay ??= new StepReplay(built.module, built.loss);
+    if (session.replay?.module !== built.module || session.replay.loss !== built.loss) session.replay = new StepReplay(built.module, built.loss);
     return session.replay.step(built.params, batch.input, batch.target, at);
   }
   for (const p of built.params) p.grad = null;

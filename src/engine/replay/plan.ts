@@ -113,11 +113,15 @@ export class Plan {
     this.seed = own(loss.storage);
   }
 
-  /** Whether `leaves` are the recorded ones, unchanged in what decides the graph, and nothing else decides it now. */
-  matches(leaves: readonly Tensor[]): boolean {
-    if (leaves.length !== this.leaves.length || !isGradEnabled() || moduleAppliedHookSet()) return false;
-    for (let i = 0; i < leaves.length; i++) {
-      const t = leaves[i];
+  /**
+   * Whether the step's leaves (`params`, then `input` and `target`) are the recorded ones, unchanged
+   * in what decides the graph, and nothing else decides it now.
+   */
+  matches(params: readonly Tensor[], input: Tensor, target: Tensor): boolean {
+    const n = params.length;
+    if (this.leaves.length !== n + 2 || !isGradEnabled() || moduleAppliedHookSet()) return false;
+    for (let i = 0; i < n + 2; i++) {
+      const t = i < n ? params[i] : i === n ? input : target;
       if (t !== this.leaves[i] || t.node !== null || t.view !== null || t.history !== null || t.requiresGrad !== this.leafGrad[i]) return false;
       const s = this.leafShapes[i];
       if (t.shape.length !== s.length) return false;

@@ -40,8 +40,8 @@ export class StepReplay {
   replayed = 0;
 
   constructor(
-    private readonly module: Module,
-    private readonly loss: nn.Loss,
+    readonly module: Module,
+    readonly loss: nn.Loss,
   ) {
     this.refused = notStatic(module, loss);
   }
@@ -52,9 +52,8 @@ export class StepReplay {
    */
   step(params: readonly Tensor[], input: Tensor, target: Tensor, at?: { phase: string }): Tensor {
     for (const p of params) p.grad = null;
-    const leaves = this.plan?.leaves;
-    if (enabled && this.plan && leaves && leaves.length === params.length + 2 && leaves[params.length] === input && leaves[params.length + 1] === target) {
-      if (this.plan.matches(leaves)) {
+    if (enabled && this.plan) {
+      if (this.plan.matches(params, input, target)) {
         this.replayed++;
         // what the ops' own forward and backward allocate is never given back: carved, not recorded
         const paused = pauseTracking();

@@ -181,6 +181,31 @@ describe('replayed training steps (issue 16)', () => {
     assert.equal(sameBits({ ...eager, replayed: 0 }, { ...replayed, replayed: 0 }), null);
   });
 
+  it('follows a session given another model mid-run (its own plan, from an eager first step)', () => {
+    const run = (replay: boolean) => {
+      const before = setReplayEnabled(replay);
+      try {
+        const session: Session = prepare(specOf(W1), {});
+        const out: unknown[] = [];
+        for (let k = 0; k < 6; k++) {
+          if (k === 3) {
+            const other = prepare(specOf(W1.replace('seed: 0', 'seed: 9')), {});
+            session.built = other.built;
+          }
+          out.push(forwardBackward(session).item(), session.built.params.map((p) => Array.from(p.grad!)));
+          session.built.optimizer.step();
+        }
+        return { out, replayed: session.replay?.replayed ?? 0 };
+      } finally {
+        setReplayEnabled(before);
+      }
+    };
+    const eager = run(false);
+    const replayed = run(true);
+    assert.equal(sameBits(eager.out, replayed.out), null);
+    assert.equal(replayed.replayed, 2);
+  });
+
   it('refuses a module class it does not know to be static (a subclass may branch)', () => {
     class Mine extends nn.Linear {}
     const session = prepare(specOf(W1), {});
