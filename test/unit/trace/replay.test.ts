@@ -52,6 +52,32 @@ function assertSameRun(yaml: string, dtype?: 'float32' | 'float64'): number {
 }
 
 // W1 of the bench: the seed model (Linear(10,10)-Sigmoid-Linear(10,1), MSE, SGD, batch 1, 20 steps)
+/**
+ * `steps` steps of W1's session (`before` changes it first), eager and replayed: every loss and
+ * gradient the same bits. Returns the steps replayed.
+ */
+function sameSteps(steps: number, before: (session: Session, step: number) => unknown): number {
+  const run = (replay: boolean) => {
+    const was = setReplayEnabled(replay);
+    try {
+      const session: Session = prepare(specOf(W1), {});
+      const out: unknown[] = [];
+      for (let k = 0; k < steps; k++) {
+        before(session, k);
+        out.push(forwardBackward(session).item(), session.built.params.map((p) => Array.from(p.grad!)));
+        session.built.optimizer.step();
+      }
+      return { out, replayed: session.replay?.replayed ?? 0 };
+    } finally {
+      setReplayEnabled(was);
+    }
+  };
+  const eager = run(false);
+  const replayed = run(true);
+  assert.equal(sameBits(eager.out, replayed.out), null);
+  return replayed.replayed;
+}
+
 const W1 = readFileSync(join(__dirname, '../../../examples/seed.grad.yaml'), 'utf8');
 
 function mlp(optimizer: string, opts: { width?: number; batch?: number; loss?: string; extra?: string } = {}): string {
@@ -127,35 +153,14 @@ describe('replayed training steps (issue 16)', () => {
   });
 
   it('runs eagerly a step whose batch has another size, and replays again once the graph is the same', () => {
-    const run = (replay: boolean) => {
-      const before = setReplayEnabled(replay);
-      try {
-        const session: Session = prepare(specOf(W1), {});
-        const rng = new Rng(5);
-        const batches = [1, 1, 3, 3, 3, 1].map((n) => ({
-          input: new Tensor(new Float32Array(n * 10).map(() => rng.normal()), [n, 10]),
-          target: new Tensor(new Float32Array(n).map(() => rng.normal()), [n, 1]),
-        }));
-        const out: unknown[] = [];
-        for (const b of batches) {
-          session.batch = b;
-          // each batch twice: the second time its graph is the plan's
-          for (let k = 0; k < 2; k++) {
-            const loss = forwardBackward(session).item();
-            out.push(loss, session.built.params.map((p) => Array.from(p.grad!)));
-            session.built.optimizer.step();
-          }
-        }
-        return { out, replayed: session.replay?.replayed ?? 0 };
-      } finally {
-        setReplayEnabled(before);
-      }
-    };
-    const eager = run(false);
-    const replayed = run(true);
-    assert.equal(sameBits(eager.out, replayed.out), null);
-    // every batch is a new tensor: its first step runs eagerly and is recorded, its second replayed
-    assert.equal(replayed.replayed, 6);
+    const rng = new Rng(5);
+    const batches = [1, 1, 3, 3, 3, 1].map((n) => ({
+      input: new Tensor(new Float32Array(n * 10).map(() => rng.normal()), [n, 10]),
+      target: new Tensor(new Float32Array(n).map(() => rng.normal()), [n, 1]),
+    }));
+    // each batch twice: the second time its graph is the plan's (every batch is a new tensor: its
+    // first step runs eagerly and is recorded)
+    assert.equal(sameSteps(12, (session, k) => (session.batch = batches[k >> 1])), 6);
   });
 
   it('records with one instrument over several steps as eager does (no summary of a step taken for the next)', () => {
@@ -182,28 +187,8 @@ describe('replayed training steps (issue 16)', () => {
   });
 
   it('follows a session given another model mid-run (its own plan, from an eager first step)', () => {
-    const run = (replay: boolean) => {
-      const before = setReplayEnabled(replay);
-      try {
-        const session: Session = prepare(specOf(W1), {});
-        const out: unknown[] = [];
-        for (let k = 0; k < 6; k++) {
-          if (k === 3) {
-            const other = prepare(specOf(W1.replace('seed: 0', 'seed: 9')), {});
-            session.built = other.built;
-          }
-          out.push(forwardBackward(session).item(), session.built.params.map((p) => Array.from(p.grad!)));
-          session.built.optimizer.step();
-        }
-        return { out, replayed: session.replay?.replayed ?? 0 };
-      } finally {
-        setReplayEnabled(before);
-      }
-    };
-    const eager = run(false);
-    const replayed = run(true);
-    assert.equal(sameBits(eager.out, replayed.out), null);
-    assert.equal(replayed.replayed, 2);
+    const other = () => prepare(specOf(W1.replace('seed: 0', 'seed: 9')), {}).built;
+    assert.equal(sameSteps(6, (session, k) => k === 3 && (session.built = other())), 2);
   });
 
   it('refuses a module class it does not know to be static (a subclass may branch)', () => {
