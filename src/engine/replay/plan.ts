@@ -36,8 +36,11 @@ import { replayKernel, ReplayKernel } from './kernels';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyOp = OpDef<any, any>;
 
-/** Op kinds a plan may hold: a pure function of their inputs and attributes (no random draw, no state). */
-export const REPLAYED_OPS: ReadonlySet<string> = new Set(['linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'mse_loss', 'l1_loss', 'cross_entropy']);
+/**
+ * Op kinds a plan may hold: a function of their inputs and attributes alone, or (dropout) drawing
+ * from the Rng its attributes hold, which the replay calls in the eager step's order of ops.
+ */
+export const REPLAYED_OPS: ReadonlySet<string> = new Set(['linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'mse_loss', 'l1_loss', 'cross_entropy', 'dropout']);
 
 interface ForwardOp {
   kind: string;

@@ -11,8 +11,13 @@ import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor';
 import { NotReplayable, Plan, recordPlan, StepRecorder } from './plan';
 
-/** Module classes whose forward is a fixed sequence of replayed ops (exact classes: a user's subclass may branch). */
-const STATIC_MODULES: ReadonlySet<unknown> = new Set([nn.Sequential, nn.Linear, nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU]);
+/**
+ * Module classes whose forward is a fixed sequence of replayed ops (exact classes: a user's
+ * subclass may branch), given the training flag for those of MODAL_MODULES.
+ */
+const STATIC_MODULES: ReadonlySet<unknown> = new Set([nn.Sequential, nn.Linear, nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.Dropout]);
+/** Of those, the ones whose op depends on `training` (dropout's attributes hold the flag the step was recorded with). */
+const MODAL_MODULES: ReadonlySet<unknown> = new Set([nn.Dropout]);
 const STATIC_LOSSES: ReadonlySet<unknown> = new Set([nn.MSELoss, nn.L1Loss, nn.CrossEntropyLoss]);
 
 let enabled = true;
@@ -38,6 +43,8 @@ export class StepReplay {
   refused: string | null;
   /** Steps replayed so far (tests, bench). */
   replayed = 0;
+  /** The modules of MODAL_MODULES and their training flags when the plan was recorded. */
+  private modal: { module: Module; training: boolean }[] = [];
 
   constructor(
     readonly module: Module,
@@ -53,7 +60,7 @@ export class StepReplay {
   step(params: readonly Tensor[], input: Tensor, target: Tensor, at?: { phase: string }): Tensor {
     for (const p of params) p.grad = null;
     if (enabled && this.plan) {
-      if (this.plan.matches(params, input, target)) {
+      if (this.sameModes() && this.plan.matches(params, input, target)) {
         this.replayed++;
         // what the ops' own forward and backward allocate is never given back: carved, not recorded
         const paused = pauseTracking();
@@ -81,12 +88,21 @@ export class StepReplay {
     if (record) {
       try {
         this.plan = recordPlan(record, loss, [...params, input, target]);
+        this.modal = this.module
+          .namedModules()
+          .filter(([, m]) => MODAL_MODULES.has(m.constructor))
+          .map(([, m]) => ({ module: m, training: m.training }));
       } catch (e) {
         if (!(e instanceof NotReplayable)) throw e;
         this.refused = e.message;
       }
     }
     return loss;
+  }
+
+  private sameModes(): boolean {
+    for (const m of this.modal) if (m.module.training !== m.training) return false;
+    return true;
   }
 
   /** The arrays the plan keeps across steps: whoever gives a step's arrays back to the buffer pool must leave these. */

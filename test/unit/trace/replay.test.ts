@@ -53,14 +53,14 @@ function assertSameRun(yaml: string, dtype?: 'float32' | 'float64'): number {
 
 // W1 of the bench: the seed model (Linear(10,10)-Sigmoid-Linear(10,1), MSE, SGD, batch 1, 20 steps)
 /**
- * `steps` steps of W1's session (`before` changes it first), eager and replayed: every loss and
+ * `steps` steps of a session (W1's unless given; `before` changes it first), eager and replayed: every loss and
  * gradient the same bits. Returns the steps replayed.
  */
-function sameSteps(steps: number, before: (session: Session, step: number) => unknown): number {
+function sameSteps(steps: number, before: (session: Session, step: number) => unknown, yaml = W1): number {
   const run = (replay: boolean) => {
     const was = setReplayEnabled(replay);
     try {
-      const session: Session = prepare(specOf(W1), {});
+      const session: Session = prepare(specOf(yaml), {});
       const out: unknown[] = [];
       for (let k = 0; k < steps; k++) {
         before(session, k);
@@ -147,7 +147,16 @@ describe('replayed training steps (issue 16)', () => {
     assert.ok(assertSameRun(yaml) > 0);
   });
 
-  it('runs Dropout and BatchNorm eagerly: same numbers, nothing replayed', () => {
+  it('replays Dropout, its masks drawn from its generator in the eager order', () => {
+    assert.equal(assertSameRun(mlp('{SGD: {lr: 0.05, momentum: 0.9}}', { extra: '  - Dropout: {p: 0.3}\n' })), 7);
+  });
+
+  it('runs a Dropout switched to eval (or back) eagerly, and replays once the mode holds', () => {
+    const yaml = mlp('{SGD: {lr: 0.05}}', { extra: '  - Dropout: {p: 0.5}\n' });
+    assert.equal(sameSteps(8, (session, k) => session.built.module.train(k < 3 || k > 5), yaml), 5);
+  });
+
+  it('runs BatchNorm eagerly: same numbers, nothing replayed', () => {
     const yaml = mlp('{SGD: {lr: 0.05, momentum: 0.9}}', { extra: '  - BatchNorm1d: {num_features: 12}\n  - Dropout: {p: 0.3}\n' });
     assert.equal(assertSameRun(yaml), 0);
   });
