@@ -6,22 +6,32 @@
  *   dispatcher after every op): each op's kind, definition, attributes, layer, inputs and output.
  *   After its backward, the tape (topologicalOrder of the loss, as backward walked it) gives the
  *   backward's order. `recordPlan` turns both into a Plan: each op's output becomes one Tensor
- *   made once (a "slot"), whose array is the plan's own (ops with a replay kernel, kernels.ts) or
- *   the one the op's own forward returns each step (every other op of the allowed kinds).
+ *   made once (a "slot"), whose array is the plan's own (ops with a replay kernel, kernels.ts:
+ *   linear, sigmoid, tanh, relu, mse_loss of one shape) or the one the op's own forward returns
+ *   each step (every other op of REPLAYED_OPS, and activations big enough for WebAssembly).
  * - Replay: `Plan.run()` runs the forward ops in the recorded order, the instrument's onForward
  *   after each as the dispatcher calls it, then the backward exactly as autograd.ts's walk does
  *   (gradients in flight per slot, the first to arrive owns the array and later ones are summed
  *   into it, a leaf's first gradient becomes its `.grad`), the instrument's onBackward after each.
- *   No Tensor or Node objects per op; the same kernels on the same values: the same bits.
- * - Same graph: the plan is only made for a model whose every module is of a class whose forward
- *   is a fixed sequence of ops (STATIC_MODULES, exact classes, so a user's subclass is not), with
- *   a loss of STATIC_LOSSES, every op of REPLAYED_OPS, no in-place op, and every leaf a parameter
- *   or the step's input or target. Then the graph depends only on the leaves: `matches` checks
- *   they are the same tensors with the same shapes, dtypes and gradient flags, gradients on, no
- *   module hook. Anything else runs eagerly (trace/step.ts decides).
- * - Left for later: random ops (dropout must draw from the same Rng in the same order), BatchNorm
- *   (its running statistics are an in-place write under no_grad), Flatten/views, the losses' own
- *   replay kernels, the optimiser step inside the plan.
+ *   No Tensor or Node objects per op; the same kernels on the same values: the same bits. Dropout
+ *   runs its own forward with its recorded attributes, so it draws from the module's Rng in the
+ *   eager order of ops.
+ * - Same graph: step.ts makes a plan only for a model whose every module is of a class whose
+ *   forward is a fixed sequence of ops (STATIC_MODULES there, exact classes, so a user's subclass
+ *   is not), with a loss of STATIC_LOSSES, every op of REPLAYED_OPS, no in-place op, and every
+ *   leaf a parameter or the step's input or target. Then the graph depends only on the leaves and
+ *   the Dropouts' modes: `matches` checks the leaves are the same tensors with the same shapes,
+ *   dtypes and gradient flags, gradients on, no module hook, room under the memory cap; step.ts
+ *   checks the modes. Anything else runs eagerly and becomes the next plan.
+ * - One step function: trace/run.ts's forwardBackward (the CLI's and the editor's trace, and
+ *   bench/engine.ts for every workload). The plan's arrays stay out of the buffer pool (the trace's
+ *   survivors hold `StepReplay.held()`); what the ops' own forward and backward allocate during a
+ *   replay is carved, not recorded by the step scope (buffer-pool.ts pauseTracking).
+ * - Left for later: BatchNorm (its module bumps num_batches_tracked, may change momentum each step
+ *   and marks its running statistics written: module-level effects a plan would have to replay),
+ *   Flatten and other views, a replay kernel for cross_entropy, the optimiser step inside the plan,
+ *   fan-out (a tensor read by two ops: the sums are written as autograd's but no static module
+ *   produces it yet, so untested), W1's remaining cost (its 10×10 products are a third of the step).
  * - `.grad` arrays are the plan's (reused every step): a caller that keeps a step's gradient past
  *   the next step must copy it (the trace reads them into numbers before the next step).
  */
