@@ -30,8 +30,9 @@
  * - Left for later: BatchNorm (its module bumps num_batches_tracked, may change momentum each step
  *   and marks its running statistics written: module-level effects a plan would have to replay),
  *   Flatten and other views, a replay kernel for cross_entropy, the optimiser step inside the plan,
- *   fan-out (a tensor read by two ops: the sums are written as autograd's but no static module
- *   produces it yet, so untested), W1's remaining cost (its 10×10 products are a third of the step).
+ *   models with fan-out (a tensor read by two ops: no static module makes one yet; the plan sums
+ *   them as autograd does, test/unit/engine/replay-plan.test.ts), W1's remaining cost (its 10×10
+ *   products are a third of the step).
  * - `.grad` arrays are the plan's (reused every step): a caller that keeps a step's gradient past
  *   the next step must copy it (the trace reads them into numbers before the next step).
  */
