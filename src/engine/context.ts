@@ -182,6 +182,8 @@ export function resetEngineState(): void {
   sinceWatch = 0;
   emptyPool();
   keptInUse = false;
+  // a step recorded when the run was cut short would take every op after it
+  recorder = null;
   resetKernels?.();
 }
 

@@ -40,6 +40,7 @@ import { topologicalOrder } from '../autograd';
 import { chargeMemory, getInstrument, isGradEnabled, kernelMemoryHeld, memoryCap, memoryInUse, moduleAppliedHookSet, OpRecorder } from '../context';
 import { bytesOf, type FloatArray } from '../dtype';
 import { forgetLeft } from '../kernels/chain';
+import type { Instrument } from '../instrument';
 import type { OpDef } from '../ops/types';
 import { Tensor } from '../tensor';
 import { replayKernel, ReplayKernel } from './kernels';
@@ -168,6 +169,20 @@ export class Plan {
     const seed = this.seed;
     for (let i = 0; i < seed.length; i++) seed[i] = 1;
     pending[this.lossSlot] = seed;
+    try {
+      this.walkBackward(instrument);
+    } catch (e) {
+      // cut short: the gradients still in flight are dropped, as autograd's walk drops them
+      pending.fill(null);
+      throw e;
+    }
+    this.replayed++;
+    return this.loss;
+  }
+
+  /** The backward of the step, as autograd.ts's walkBackward runs it. */
+  private walkBackward(instrument: Instrument | null): void {
+    const pending = this.pending;
     const steps = this.backwardSteps;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i];
@@ -200,8 +215,6 @@ export class Plan {
         pending[to] = g;
       }
     }
-    this.replayed++;
-    return this.loss;
   }
 
   /** The arrays the plan keeps across steps (never to be given to the buffer pool). */

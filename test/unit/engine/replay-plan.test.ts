@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { backward, linear, mseLoss, requireGrad, Rng, sigmoid, tanh, Tensor } from '../../../src/engine';
-import { setOpRecorder } from '../../../src/engine/context';
+import { resetEngineState, setOpRecorder } from '../../../src/engine/context';
 import { NotReplayable, recordPlan, StepRecorder } from '../../../src/engine/replay/plan';
 
 /** A float64 tensor of normal values (float64: a sum in another order shows in the last bits). */
@@ -57,6 +57,14 @@ describe('a replay plan (engine/replay/plan.ts)', () => {
       }
     }
     assert.equal(plan.replayed, 3);
+  });
+
+  it('is let go by the engine reset after a run cut short from outside (no finally ran)', () => {
+    const recorder = new StepRecorder();
+    setOpRecorder(recorder);
+    resetEngineState();
+    forward();
+    assert.equal(recorder.ops.length, 0);
   });
 
   it('refuses a step that reads a tensor it was not given as a leaf', () => {
