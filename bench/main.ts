@@ -192,6 +192,7 @@ async function main(): Promise<void> {
   console.log('\n1. ms per forward+backward step (median)');
   const rows: string[][] = [['workload', `engine ${threads}T`, 'engine 1T', 'tfjs-cpu', 'PyTorch 1T', `PyTorch/engine`, 'tfjs/engine']];
   const cpuRows: string[][] = [['workload', 'engine 1T', 'tfjs-cpu', 'PyTorch 1T', 'PyTorch/engine', 'tfjs/engine']];
+  const howRan: string[] = [];
   for (const w of workloads) {
     const step = engineStep(w);
     setKernelThreads(threads);
@@ -207,9 +208,11 @@ async function main(): Promise<void> {
     const fastest = Math.min(both, one.ms);
     rows.push([`${w.id} ${w.title}`, fmtMs(both), fmtMs(one.ms), fmtMs(tfjs?.ms), fmtMs(torchMs), ratio(torchMs, fastest), ratio(tfjs?.ms, fastest)]);
     cpuRows.push([w.id, fmtMs(one.cpuMs), fmtMs(tfjs?.cpuMs), fmtMs(torchCpu), ratio(torchCpu, one.cpuMs), ratio(tfjs?.cpuMs, one.cpuMs)]);
+    howRan.push(`${w.id} ${step.replay()}`);
     console.error(`  measured ${w.id}`);
   }
   table(rows);
+  console.log(`  engine steps as the trace runs them (src/trace/run.ts forwardBackward): ${howRan.join('; ')}`);
   console.log('  ratios: the other framework\'s time over the engine\'s faster column; > 1× means the engine is faster.');
   console.log('\n   The same steps by CPU time of each process, all on one thread (median CPU ms per step): a busy machine');
   console.log('   stretches the wall clock of whichever process it deschedules, not the work a step does.');

@@ -177,6 +177,17 @@ export function startTracking(): { record: Set<FloatArray>; outer: Set<FloatArra
   return { record: tracked, outer };
 }
 
+/**
+ * Stops recording until `stopTracking` (given the answer) resumes it: for a caller whose arrays
+ * are never given back (a replayed step's: engine/replay), so they are carved as an unrecorded
+ * forward's are, not each a buffer of its own.
+ */
+export function pauseTracking(): { outer: Set<FloatArray> | null } {
+  const outer = tracked;
+  tracked = null;
+  return { outer };
+}
+
 export function stopTracking(t: { outer: Set<FloatArray> | null }): void {
   tracked = t.outer;
 }

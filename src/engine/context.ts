@@ -182,6 +182,8 @@ export function resetEngineState(): void {
   sinceWatch = 0;
   emptyPool();
   keptInUse = false;
+  // a step recorded when the run was cut short would take every op after it
+  recorder = null;
   resetKernels?.();
 }
 
@@ -339,7 +341,32 @@ export function setModuleAppliedHook(hook: ((m: Module, input: Tensor, output: T
   onModuleApplied = hook;
 }
 
+/** Whether a module-applied hook is set: a replayed step runs no module, so it is not replayed then. */
+export function moduleAppliedHookSet(): boolean {
+  return onModuleApplied !== null;
+}
+
 /** @internal Module.call reports each application here. */
 export function moduleApplied(m: Module, input: Tensor, output: Tensor): void {
   onModuleApplied?.(m, input, output);
+}
+
+// ── Recording a step's ops (engine/replay) ──────────────────────────────────
+
+/** What the dispatcher tells a recorder: every op as it ran, and any in-place write (not replayed). */
+export interface OpRecorder {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  onOp(kind: string, def: any, inputs: readonly Tensor[], attrs: unknown, out: Tensor, saved: unknown, layer: string | null): void;
+  onInPlace(kind: string): void;
+}
+
+let recorder: OpRecorder | null = null;
+
+/** The recorder of the step being recorded (engine/replay/plan.ts), or null: one check per op when unset. */
+export function opRecorder(): OpRecorder | null {
+  return recorder;
+}
+
+export function setOpRecorder(r: OpRecorder | null): void {
+  recorder = r;
 }

@@ -4,7 +4,7 @@
  * semantics (version counters, snapshots of the tensor's earlier node, writes through views).
  */
 import type { Node } from './autograd';
-import { chargeMemory, currentLayer, getInstrument, isGradEnabled } from './context';
+import { chargeMemory, currentLayer, getInstrument, isGradEnabled, opRecorder } from './context';
 import { bytesOf, canCast, dtypeOf, isFloating } from './dtype';
 import { OpAttrs, OpKind, OPS } from './ops';
 import type { OpDef, Slot } from './ops/types';
@@ -102,6 +102,8 @@ export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attr
     }
   }
   if (instrument) instrument.onForward(kind, layer, inputs, out, def, r.saved, attrs);
+  const recorder = opRecorder();
+  if (recorder) recorder.onOp(kind, def, inputs, attrs, out, r.saved, layer);
   return out;
 }
 
@@ -163,6 +165,7 @@ function overlapsItself(t: Tensor): boolean {
  */
 export function applyInPlace<K extends OpKind>(kind: K, target: Tensor, others: readonly Tensor[], attrs: OpAttrs[K]): Tensor {
   const grad = isGradEnabled();
+  opRecorder()?.onInPlace(kind);
   const v = target.view;
   if (grad && !v?.detached) {
     if (target.node === null && target.requiresGrad) throw new InplaceError('a leaf Variable that requires grad is being used in an in-place operation.');

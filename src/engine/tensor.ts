@@ -93,6 +93,15 @@ export class Tensor {
     return this.values;
   }
 
+  /**
+   * @internal Gives a replayed step's intermediate its values of this step, without a version bump:
+   * nothing but the replay (engine/replay/plan.ts) holds such a tensor, and its version stays 0 as
+   * an op's fresh result's does.
+   */
+  rebind(a: FloatArray): void {
+    this.values = a;
+  }
+
   /** PyTorch's `_version`. */
   get version(): number {
     return this.counter.value;

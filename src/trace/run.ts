@@ -13,6 +13,7 @@ import { LoopEnded } from '../model/python/errors';
 import type { SteppedParam } from '../model/stepped';
 import type { DType, FloatArray } from '../engine';
 import { loadStateDict, stateDict } from '../engine/state';
+import { StepReplay } from '../engine/replay/step';
 import { recordStep, releaseGradients, releaseStep, type StepScope, type StepSurvivors } from '../engine/step-scope';
 import { buildLoss, buildModule, buildOptimizer, BuiltModel } from '../model/build';
 import type { ModelSpec } from '../model/graph';
@@ -75,6 +76,8 @@ export interface Session {
    * pool once the step is recorded (src/engine/step-scope.ts).
    */
   ownsSteps?: boolean;
+  /** The replay of a static graph's steps (engine/replay), made by the first step that runs the module on the batch. */
+  replay?: StepReplay;
 }
 
 export function prepare(spec: ModelSpec, opts: TraceOptions = {}): Session {
@@ -159,18 +162,17 @@ export interface StepPhase {
 }
 
 /** One forward and backward pass; gradients are left on the parameters. */
-export function forwardBackward(session: Pick<Session, 'built' | 'batch' | 'step'>, at: StepPhase = { phase: 'forward' }): Tensor {
+export function forwardBackward(session: Pick<Session, 'built' | 'batch' | 'step' | 'replay'>, at: StepPhase = { phase: 'forward' }): Tensor {
   const { built, batch } = session;
-  for (const p of built.params) p.grad = null;
   resetMemory();
-  at.phase = 'forward';
-  let loss: Tensor;
-  if (session.step) loss = session.step();
-  else {
-    const out = built.module.call(batch.input);
-    at.phase = 'loss';
-    loss = built.loss.call(out, batch.target);
+  if (!session.step) {
+    // the module on the batch: replayed once recorded, when its graph is static
+    if (session.replay?.module !== built.module || session.replay.loss !== built.loss) session.replay = new StepReplay(built.module, built.loss);
+    return session.replay.step(built.params, batch.input, batch.target, at);
   }
+  for (const p of built.params) p.grad = null;
+  at.phase = 'forward';
+  const loss = session.step();
   at.phase = 'backward';
   backward(loss);
   return loss;
@@ -330,7 +332,7 @@ function runSteps(session: Session, file: string, meta: TraceMeta, opts: Pick<Tr
     const survivors = (record: StepRecord | undefined): StepSurvivors => ({
       module: built.module,
       tensors: [session.batch.input, session.batch.target],
-      values: [built.optimizer, { ...trace, steps: [] }, record],
+      values: [built.optimizer, { ...trace, steps: [] }, record, session.replay?.held()],
     });
     for (let step = 0; step < meta.steps; step++) {
       instrument.reset();

@@ -215,6 +215,47 @@ function softmaxForward(x: Tensor, axis: number, log: boolean): FloatArray {
   return out;
 }
 
+// ── the JavaScript loops of sigmoid, tanh and relu, into a given array (a replayed step's own: engine/replay) ──
+
+export function sigmoidInto(d: FloatArray, out: FloatArray): FloatArray {
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v >= 0) {
+      out[i] = 1 / (1 + Math.exp(-v));
+    } else {
+      const e = Math.exp(v);
+      out[i] = e / (1 + e);
+    }
+  }
+  return out;
+}
+
+export function sigmoidGradInto(gy: FloatArray, y: FloatArray, g: FloatArray): FloatArray {
+  for (let i = 0; i < g.length; i++) g[i] = gy[i] * y[i] * (1 - y[i]);
+  return g;
+}
+
+export function tanhInto(d: FloatArray, out: FloatArray): FloatArray {
+  for (let i = 0; i < d.length; i++) out[i] = Math.tanh(d[i]);
+  return out;
+}
+
+export function tanhGradInto(gy: FloatArray, y: FloatArray, g: FloatArray): FloatArray {
+  for (let i = 0; i < g.length; i++) g[i] = gy[i] * (1 - y[i] * y[i]);
+  return g;
+}
+
+/** Written so NaN fails the test and passes through, as torch.relu(nan) = nan. */
+export function reluInto(d: FloatArray, out: FloatArray): FloatArray {
+  for (let i = 0; i < d.length; i++) out[i] = d[i] <= 0 ? 0 : d[i];
+  return out;
+}
+
+export function reluGradInto(gy: FloatArray, y: FloatArray, g: FloatArray): FloatArray {
+  for (let i = 0; i < g.length; i++) g[i] = y[i] <= 0 ? 0 : gy[i];
+  return g;
+}
+
 // ── the ops ────────────────────────────────────────────────────────────────
 export const activationOps: OpTable<ActivationAttrs> = {
   // d sigmoid = y(1-y)·dy (the saved output)
@@ -224,25 +265,13 @@ export const activationOps: OpTable<ActivationAttrs> = {
       const d = x.data;
       const simd = activationKernel('sigmoid', x);
       if (simd) return outOf(x, simd);
-      const out = like(d);
-      for (let i = 0; i < d.length; i++) {
-        const v = d[i];
-        if (v >= 0) {
-          out[i] = 1 / (1 + Math.exp(-v));
-        } else {
-          const e = Math.exp(v);
-          out[i] = e / (1 + e);
-        }
-      }
-      return outOf(x, out);
+      return outOf(x, sigmoidInto(d, like(d)));
     },
     backward: ({ gy, out }) => {
       const y = out.data;
       const simd = sigmoidGradKernel(y, gy);
       if (simd) return [simd];
-      const g = like(gy);
-      for (let i = 0; i < g.length; i++) g[i] = gy[i] * y[i] * (1 - y[i]);
-      return [g];
+      return [sigmoidGradInto(gy, y, like(gy))];
     },
     activation: () => ({
       peak: 0.25,
@@ -261,15 +290,11 @@ export const activationOps: OpTable<ActivationAttrs> = {
       const d = x.data;
       const simd = activationKernel('tanh', x);
       if (simd) return outOf(x, simd);
-      const out = like(d);
-      for (let i = 0; i < d.length; i++) out[i] = Math.tanh(d[i]);
-      return outOf(x, out);
+      return outOf(x, tanhInto(d, like(d)));
     },
     backward: ({ gy, out }) => {
       const y = out.data;
-      const g = like(gy);
-      for (let i = 0; i < g.length; i++) g[i] = gy[i] * (1 - y[i] * y[i]);
-      return [g];
+      return [tanhGradInto(gy, y, like(gy))];
     },
     activation: () => ({
       peak: 1,
@@ -288,18 +313,13 @@ export const activationOps: OpTable<ActivationAttrs> = {
       const d = x.data;
       const simd = activationKernel('relu', x);
       if (simd) return outOf(x, simd);
-      const out = like(d);
-      // written so NaN fails the test and passes through, as torch.relu(nan) = nan
-      for (let i = 0; i < d.length; i++) out[i] = d[i] <= 0 ? 0 : d[i];
-      return outOf(x, out);
+      return outOf(x, reluInto(d, like(d)));
     },
     backward: ({ gy, out }) => {
       const y = out.data;
       const simd = reluGradKernel(y, gy);
       if (simd) return [simd];
-      const g = like(gy);
-      for (let i = 0; i < g.length; i++) g[i] = y[i] <= 0 ? 0 : gy[i];
-      return [g];
+      return [reluGradInto(gy, y, like(gy))];
     },
     activation: () => ({ peak: 1, derivative: (x) => (x <= 0 ? 0 : 1), zeroAtOrBelow: 0 }),
   }),
