@@ -402,12 +402,17 @@ function constantInput(inputs: readonly Tensor[], at: number, op: string): Tenso
   return t;
 }
 
+/** mse_loss of one element, (x − t)²: also the replayed step's MSE kernel (replay/kernels.ts), so both give the same bits. */
+export const mseTerm = (x: number, t: number): number => (x - t) * (x - t);
+/** Its slope ∂/∂x, 2(x − t) (∂/∂t is the negative). */
+export const mseSlope = (x: number, t: number): number => 2 * (x - t);
+
 export const lossOps: OpTable<LossAttrs> = {
   // d mse = 2(x-t)/n·dy; d/dt the negative
   mse_loss: defineOp({
     saves: [0, 1],
-    forward: (inputs, { reduction }) => pointwiseLoss(inputs, plan(inputs, reduction), (a, b) => (a - b) * (a - b)),
-    backward: ({ gy, inputs, saved, needs }) => pointwiseBackward(gy, inputs, saved, needs, (a, b) => 2 * (a - b)),
+    forward: (inputs, { reduction }) => pointwiseLoss(inputs, plan(inputs, reduction), mseTerm),
+    backward: ({ gy, inputs, saved, needs }) => pointwiseBackward(gy, inputs, saved, needs, mseSlope),
   }),
   // d l1 = sign(x-t)/n·dy (0 where x = t, as PyTorch); d/dt the negative
   l1_loss: defineOp({

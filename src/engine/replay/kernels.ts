@@ -9,6 +9,7 @@ import type { FloatArray } from '../dtype';
 import { forgetLeft } from '../kernels/chain';
 import { ELEMENTWISE_MIN } from '../kernels/elementwise';
 import { linearBackward, LinearBackward, linearForward } from '../kernels/gemm';
+import { mseSlope, mseTerm } from '../ops/loss';
 import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto, tanhGradInto, tanhInto } from '../ops/activation';
 import type { Tensor } from '../tensor';
 
@@ -79,7 +80,7 @@ const relu = activation(reluInto, reluGradInto);
 
 /**
  * mse_loss of an input and target of one shape, summed or averaged: ops/loss.ts's pointwise loss
- * and its gradient (f = (x − t)², ∂/∂x = 2(x − t), scaled by dy/divisor), the same sums in the same order.
+ * and its gradient (its mseTerm and mseSlope, scaled by dy/divisor), the same sums in the same order.
  */
 function mseKernel(divisor: number): ReplayKernel {
   return {
@@ -87,7 +88,7 @@ function mseKernel(divisor: number): ReplayKernel {
       const xs = input.data;
       const ts = target.data;
       let total = 0;
-      for (let i = 0; i < xs.length; i++) total += (xs[i] - ts[i]) * (xs[i] - ts[i]);
+      for (let i = 0; i < xs.length; i++) total += mseTerm(xs[i], ts[i]);
       out[0] = total / divisor;
       return true;
     },
@@ -96,7 +97,7 @@ function mseKernel(divisor: number): ReplayKernel {
       const xs = input.data;
       const ts = target.data;
       const g = (1 * gy[0]) / divisor;
-      if (dx) for (let i = 0; i < dx.length; i++) dx[i] = g * (2 * (xs[i] - ts[i]));
+      if (dx) for (let i = 0; i < dx.length; i++) dx[i] = g * mseSlope(xs[i], ts[i]);
       return true;
     },
   };

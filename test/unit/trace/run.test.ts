@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../src/model';
-import { traceModel } from '../../../src/trace/run';
+import { traceModel, type TraceOptions } from '../../../src/trace/run';
 
-function trace(yaml: string) {
+function trace(yaml: string, opts: TraceOptions = {}) {
   const { spec, diagnostics } = parseSpec(yaml, 'm.grad.yaml');
   assert.ok(spec, diagnostics.map((d) => d.message).join('; '));
-  return traceModel(spec, 'm.grad.yaml');
+  return traceModel(spec, 'm.grad.yaml', opts);
 }
 
 describe('traceModel', () => {
@@ -161,27 +161,23 @@ trace: {steps: 2, batch_size: 4}
 });
 
 describe('traceModel stopped by its onStep', () => {
-  const spec = () => {
-    const { spec, diagnostics } = parseSpec(`
+  const linear = `
 model:
   - Linear: {in_features: 3, out_features: 1}
 input: {shape: [3], distribution: normal}
 target: {shape: [1], distribution: normal}
 loss: MSELoss
 trace: {steps: 6, batch_size: 4, seed: 0}
-`, 'm.grad.yaml');
-    assert.ok(spec, diagnostics.map((d) => d.message).join('; '));
-    return spec;
-  };
+`;
 
   it('keeps the steps before it and records the reason the callback gives (the time limit)', () => {
-    const t = traceModel(spec(), 'm.grad.yaml', { onStep: (r) => (r.step === 1 ? 'over the time limit' : true) });
+    const t = trace(linear, { onStep: (r) => (r.step === 1 ? 'over the time limit' : true) });
     assert.equal(t.steps.length, 2);
     assert.equal(t.stoppedEarly, 'over the time limit');
   });
 
   it('says which step it stopped after when the callback only says stop (cancelled)', () => {
-    const t = traceModel(spec(), 'm.grad.yaml', { onStep: (r) => r.step < 2 });
+    const t = trace(linear, { onStep: (r) => r.step < 2 });
     assert.equal(t.steps.length, 3);
     assert.equal(t.stoppedEarly, 'stopped after step 2');
   });
