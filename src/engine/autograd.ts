@@ -122,12 +122,15 @@ function checkSaved(node: Node, out: Tensor): void {
   }
 }
 
+/** PyTorch's words for backward() of a tensor off the graph (torch 1.13). */
+export const NO_GRAD_FN = 'element 0 of tensors does not require grad and does not have a grad_fn';
+
 /**
  * Computes d root / d t for every tensor that requires a gradient. Leaves (parameters) accumulate
  * into `.grad` as in PyTorch; gradients of intermediate tensors are released once used.
  */
 export function backward(root: Tensor, seed?: FloatArray): void {
-  if (!root.requiresGrad) throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
+  if (!root.requiresGrad) throw new Error(NO_GRAD_FN);
   const order = topologicalOrder(root);
   const instrument = getInstrument();
   if (seed && seed.length !== root.size) throw new Error(`backward seed has ${seed.length} values, output has ${root.size}`);

@@ -9,7 +9,7 @@ import type { DType, FloatArray } from '../../engine/dtype';
 import type { Loss } from '../../engine/nn';
 import type * as enn from '../../engine/nn';
 import * as F from '../../engine/functional';
-import { InplaceModificationError } from '../../engine/autograd';
+import { InplaceModificationError, NO_GRAD_FN } from '../../engine/autograd';
 import { TensorMemoryError } from '../../engine/context';
 import type { GradientClip, Optimizer } from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
@@ -841,6 +841,8 @@ function untilBackward(torch: Torch, run: () => Value, r: Range, without: string
 function lossTensor(torch: Torch, v: Value, r: Range): Tensor {
   if (v instanceof PyOpaque) throw new CantFollow(v, r);
   if (!(v instanceof TensorObj)) return torch.interp.raise('TypeError', `backward() is called on a ${typeof v === 'object' && v ? v.type.name : typeof v}, not a tensor`, r);
+  // a loss off the graph (detached, under no_grad): PyTorch checks this before the loss's shape
+  if (!v.t.requiresGrad) return torch.interp.raise('RuntimeError', NO_GRAD_FN, r);
   if (v.t.size !== 1) return torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
   const refused = torch.refusedBackward.get(v.t);
   if (refused) return torch.interp.raise('RuntimeError', refused, r);

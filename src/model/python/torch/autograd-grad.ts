@@ -4,6 +4,7 @@
  * tape (create_graph) for the ops engine/grad-graph.ts writes them for; through any other op it is
  * Gradient Lens's can't-follow at the call, naming the op.
  */
+import { NO_GRAD_FN } from '../../../engine/autograd';
 import { detach } from '../../../engine/functional/views';
 import { onesLike } from '../../../engine/functional/creation';
 import { gradWithGraph, SUPPORTED_OPS } from '../../../engine/grad-graph';
@@ -28,7 +29,7 @@ export function makeAutogradGrad(torch: Torch) {
     const interp = torch.interp;
     const output = oneTensor(torch, a.outputs, r, 'outputs');
     const inputs = a.inputs instanceof PyTuple || a.inputs instanceof PyList ? a.inputs.items.map((v) => torch.tensorOf(v, r, 'inputs')) : [torch.tensorOf(a.inputs, r, 'inputs')];
-    if (!output.requiresGrad) return interp.raise('RuntimeError', 'element 0 of tensors does not require grad and does not have a grad_fn', r);
+    if (!output.requiresGrad) return interp.raise('RuntimeError', NO_GRAD_FN, r);
     let seed: Tensor;
     if (a.grad_outputs === null) {
       if (output.size !== 1) return interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);

@@ -222,7 +222,7 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
     });
   }
   fn(fns, 'full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False)', (a, r) =>
-    finish(F.full(torch.ints(a.size, r), typeof a.fill_value === 'boolean' ? a.fill_value : torch.number(a.fill_value, r), torch.dtypeArg(a.dtype, r) ?? (isInt(a.fill_value) && typeof a.fill_value !== 'boolean' ? 'int64' : undefined)), a, r),
+    finish(F.full(torch.ints(a.size, r), typeof a.fill_value === 'boolean' ? a.fill_value : torch.number(a.fill_value, r), torch.dtypeArg(a.dtype, r) ?? fullDtype(torch, a.fill_value)), a, r),
   );
   fn(fns, 'full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None)', (a, r) => {
     const x = T_(a.input, r);
@@ -617,6 +617,11 @@ export function makeFunctions(torch: Torch): { torchFns: Record<string, Value>; 
 }
 
 /** `@torch.no_grad()` on a function: calls run with gradients off. */
+/** torch.full's dtype from its fill value: bool, int64 for a Python int, the default float type for a float (2.0 included). */
+function fullDtype(torch: Torch, fill: Value): TensorDType | undefined {
+  return typeof fill === 'boolean' ? undefined : isInt(fill) ? 'int64' : torch.dtype;
+}
+
 function decorateGrad(f: Value, on: boolean, r: Range): Value {
   if (!(f instanceof PyFunction || f instanceof PyBuiltin || f instanceof PyBoundMethod)) return new PyOpaque('a gradient-mode decorator on something other than a function', r);
   return new PyBuiltin(

@@ -80,18 +80,30 @@ function runForward(torch: Torch, obj: ModuleObj, args: Value[], kwargs: Kwargs 
 /** Layers whose PyTorch 1.13 kernel is a matrix product: a float type mismatch is its "mat1 and mat2" error. */
 const MATMUL_LAYERS = new Set(['Linear', 'Bilinear', 'RNN', 'LSTM', 'GRU', 'RNNCell', 'LSTMCell', 'GRUCell']);
 
+/** Convolutions, whose PyTorch 1.13 kernels also refuse an integer input (Conv2d with a bias in its own words). */
+const CONV_LAYERS = new Set(['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d']);
+
 /**
- * PyTorch's layers refuse an input of another float type than their weights (float64 NumPy data,
- * `torch.from_numpy(np.linspace(...))`, into a float32 model): the RuntimeError it raises, not a
- * silent promotion the real script never gets.
+ * PyTorch's layers refuse an input of another type than their float weights (float64 NumPy data,
+ * `torch.from_numpy(np.linspace(...))`, into a float32 model; or integer data, `torch.full((8, 4),
+ * 2)`, into a Linear): the RuntimeError it raises, not a silent promotion the real script never gets.
  */
-function refuseOtherFloat(torch: Torch, obj: ModuleObj, x: Tensor, r: Range): void {
-  if (!x.isFloatingPoint) return;
-  const w = obj.engine.ownState().params.find(([, t]) => t.isFloatingPoint)?.[1];
+function refuseOtherType(torch: Torch, obj: ModuleObj, x: Tensor, r: Range): void {
+  const layer = obj.engine.constructor.name;
+  const integer = x.dtype === 'int64';
+  if (!x.isFloatingPoint && !(integer && (MATMUL_LAYERS.has(layer) || CONV_LAYERS.has(layer)))) return;
+  const params = obj.engine.ownState().params;
+  const w = params.find(([, t]) => t.isFloatingPoint)?.[1];
   if (!w || w.dtype === x.dtype) return;
-  const name = (d: string) => (d === 'float64' ? 'Double' : 'Float');
-  const message = MATMUL_LAYERS.has(obj.engine.constructor.name) ? 'mat1 and mat2 must have the same dtype' : `expected scalar type ${name(x.dtype)} but found ${name(w.dtype)}`;
-  torch.interp.raise('RuntimeError', message, r);
+  const name = (d: string) => (d === 'float64' ? 'Double' : d === 'int64' ? 'Long' : 'Float');
+  const expected = `expected scalar type ${name(x.dtype)} but found ${name(w.dtype)}`;
+  if (!integer) return torch.interp.raise('RuntimeError', MATMUL_LAYERS.has(layer) ? 'mat1 and mat2 must have the same dtype' : expected, r);
+  // torch 1.13 on a Long input: addmm (a bias) checks both operands' types first, mm alone the
+  // input's; Conv2d with a bias names both types in its own words (each checked in torch 1.13)
+  const bias = params.some(([n]) => n.startsWith('bias'));
+  if (MATMUL_LAYERS.has(layer)) return torch.interp.raise('RuntimeError', bias ? 'mat1 and mat2 must have the same dtype' : expected, r);
+  if (layer === 'Conv2d' && bias) return torch.interp.raise('RuntimeError', `Input type (long int) and bias type (${w.dtype === 'float64' ? 'double' : 'float'}) should be the same`, r);
+  torch.interp.raise('RuntimeError', expected, r);
 }
 
 const BASE_FORWARD = new WeakMap<Torch, PyBuiltin>();
@@ -103,7 +115,7 @@ export function callModule(torch: Torch, obj: ModuleObj, args: Value[], kwargs: 
   // Applied inside a mirrored library's forward: at the user's call that ran it (`model(x)`).
   if (site && !site.applied) site.applied = isMirrored(r) ? (torch.interp.userCall?.r ?? r) : r;
   // A layer PyTorch computes (not a forward written in Python) checks its input's float type against its weights.
-  if (args[0] instanceof TensorObj && !(obj.cls.lookup('forward') instanceof PyFunction)) refuseOtherFloat(torch, obj, args[0].t, r);
+  if (args[0] instanceof TensorObj && !(obj.cls.lookup('forward') instanceof PyFunction)) refuseOtherType(torch, obj, args[0].t, r);
   pushLayer(engine.path);
   torch.callers.push(engine);
   try {

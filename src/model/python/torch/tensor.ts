@@ -3,7 +3,7 @@
  * PyTorch's method names, argument forms (`x.view(2, -1)` and `x.view((2, -1))`, `dim=`/`keepdim=`),
  * operators, indexing and properties; torch.Size, torch.dtype and torch.device beside it.
  */
-import { backward } from '../../../engine/autograd';
+import { backward, NO_GRAD_FN } from '../../../engine/autograd';
 import { isGradEnabled } from '../../../engine/context';
 import { getDefaultDtype, promoteTypes, type TensorDType } from '../../../engine/dtype';
 import * as F from '../../../engine/functional';
@@ -575,6 +575,8 @@ export function makeTensorClasses(torch: Torch): void {
   method('backward(self, gradient=None, retain_graph=None, create_graph=False)', (a, r, t) => {
     const refused = torch.refusedBackward.get(t);
     if (refused) torch.interp.raise('RuntimeError', refused, r);
+    // a loss computed off the graph (detached, under no_grad, from integer data): PyTorch checks this before the gradient's shape
+    if (!t.requiresGrad) torch.interp.raise('RuntimeError', NO_GRAD_FN, r);
     if (torch.stopAtBackward) throw new BackwardReached(a.self);
     torch.onBackward?.(t, r);
     if (a.gradient === null && t.size !== 1) torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
