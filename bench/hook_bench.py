@@ -85,18 +85,21 @@ class Trainer:
         return out
 
 
-def paired(trainer, watch, pairs, block_steps):
-    """Alternating plain and hooked blocks (ABBA order): per pair the plain block's and the hooked block's steps."""
+def paired(trainer, watch, block_steps, seconds=0.0, pairs=6):
+    """Alternating plain and hooked blocks (ABBA order), at least `pairs` of them and until the plain
+    blocks have trained `seconds` of CPU time: per pair the plain block's and the hooked block's steps."""
     out = []
-    for i in range(pairs):
+    trained = 0.0
+    while len(out) < pairs or trained < seconds:
         plain = hooked = None
-        for hooked_first in ((False, True) if i % 2 == 0 else (True, False)):
+        for hooked_first in ((False, True) if len(out) % 2 == 0 else (True, False)):
             if hooked_first:
                 watch.resume()
                 hooked = trainer.block(block_steps, watch)
                 watch.pause()
             else:
                 plain = trainer.block(block_steps)
+        trained += sum(s[1] for s in plain)
         out.append((plain, hooked))
     return out
 
@@ -107,11 +110,11 @@ def measure(build, seconds, block_seconds, every_pairs, log_dir):
     # Sized by CPU time: the same number of steps however busy the machine is.
     per_step = statistics.median(s[1] for s in trainer.block(30))
     block_steps = max(5, round(block_seconds / per_step))
-    pairs = max(6, round(seconds / (block_steps * per_step)))
 
     watch = gradient_lens.watch(trainer.model, trainer.opt, log_dir=os.path.join(log_dir, "auto"))
     watch.pause()
-    blocks = paired(trainer, watch, pairs, block_steps)
+    blocks = paired(trainer, watch, block_steps, seconds)
+    pairs = len(blocks)
     share = watch.schedule.share
     recorded, interval, allowance = watch.recorded, watch.schedule.interval, watch.schedule.allowance
     watch.close()
@@ -147,7 +150,7 @@ def measure(build, seconds, block_seconds, every_pairs, log_dir):
     if every_pairs:
         watch = gradient_lens.watch(trainer.model, trainer.opt, log_dir=os.path.join(log_dir, "every"), every=1)
         watch.pause()
-        blocks = paired(trainer, watch, every_pairs, 5)
+        blocks = paired(trainer, watch, 5, pairs=every_pairs)
         watch.close()
         for k, key in ((0, "wall"), (1, "cpu")):
             plain = statistics.median(s[k] for p, _ in blocks for s in p)
