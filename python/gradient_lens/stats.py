@@ -10,11 +10,14 @@ converted to float64 once (so sums of squares neither overflow nor lose digits, 
 and the gradient norm equals p.grad.norm() to float32 precision) and reduced a few times.
 Non-finite values need masked passes: on the CPU they are taken only when a value is non-finite
 (checking costs nothing there); on a GPU they are always taken, since checking first would stall
-it. Chunks keep the temporaries small.
+it. Chunks keep the temporaries small. On the CPU a chunk is converted into a float64 buffer kept
+between calls: a fresh buffer's pages cost more than the conversion and the sums together, and the
+sum of squares is a dot product, so no squared copy is made.
 """
 from __future__ import annotations
 
 import math
+import threading
 from typing import Callable, List, Optional, Tuple
 
 import torch
@@ -32,11 +35,32 @@ FLAT_DERIVATIVE = 1e-7
 DEAD_UNIT_ACTIVITY = 0.01
 
 CHUNK = 1 << 22
+# On the CPU: 2 MiB of float64 per chunk, converted into a reused buffer that stays in cache.
+CPU_CHUNK = 1 << 18
+
+_scratch = threading.local()  # per thread: autograd may run hooks on more than one
 
 
 def _chunks(t: torch.Tensor):
     flat = t.detach().reshape(-1)
-    return flat.split(CHUNK) if flat.numel() > CHUNK else (flat,)
+    size = CPU_CHUNK if flat.device.type == "cpu" else CHUNK
+    return flat.split(size) if flat.numel() > size else (flat,)
+
+
+def _float64(c: torch.Tensor, slot: int = 0) -> torch.Tensor:
+    """A float64 copy of a chunk, the caller's to change in place. On the CPU it is buffer `slot`
+    (valid until that slot is used again); elsewhere a new tensor."""
+    if c.device.type != "cpu":
+        return c.to(torch.float64, copy=True)
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    buf = buffers.get(slot)
+    if buf is None or buf.numel() < c.numel():
+        buf = buffers[slot] = torch.empty(max(c.numel(), 1024), dtype=torch.float64)
+    out = buf[: c.numel()].view(c.shape)
+    out.copy_(c)
+    return out
 
 
 def _all_finite_on_cpu(t: torch.Tensor) -> bool:
@@ -65,7 +89,7 @@ PARAM_WIDTH = P_HIST + HISTOGRAM_BINS
 def _grad_parts(g: torch.Tensor) -> List[torch.Tensor]:
     """[sumsq, sum|g|, max|g|, zeros, subnormal, nonfinite] and the histogram, for one chunk."""
     if _all_finite_on_cpu(g):
-        a = g.to(torch.float64).abs_()
+        a = _float64(g).abs_()
         nonfinite = torch.zeros((), dtype=torch.float64, device=g.device)
     else:
         finite = torch.isfinite(g)
@@ -78,7 +102,8 @@ def _grad_parts(g: torch.Tensor) -> List[torch.Tensor]:
     # Subnormals sit in the lowest decade bin: counted only when something is there.
     subnormal = torch.zeros((), dtype=torch.float64, device=g.device) if _cpu_says_no(decades[0]) else (a < FLOAT32_MIN_NORMAL).sum().to(torch.float64) - zeros - nonfinite
     hist = torch.cat([zeros.reshape(1), decades, nonfinite.reshape(1)])
-    head = torch.stack([(a * a).sum(), a.sum(), a.max(), zeros, subnormal, nonfinite])
+    total, largest = a.sum(), a.max()
+    head = torch.stack([a.mul_(a).sum(), total, largest, zeros, subnormal, nonfinite])  # squares in place: `a` is ours
     return [head, hist]
 
 
@@ -89,10 +114,11 @@ def _row_spread(w: torch.Tensor) -> torch.Tensor:
         return torch.tensor(float("nan"), dtype=torch.float64, device=w.device)
     rows = w.detach().reshape(w.shape[0], -1)
     total = torch.zeros((), dtype=torch.float64, device=w.device)
-    for cols in rows.split(max(1, CHUNK // rows.shape[0]), dim=1):
-        c = cols.to(torch.float64)
+    size = CPU_CHUNK if w.device.type == "cpu" else CHUNK
+    for cols in rows.split(max(1, size // rows.shape[0]), dim=1):
+        c = _float64(cols)
         m = c.mean(0)
-        total = total + ((c * c).mean(0) - m * m).clamp_(min=0).sum()
+        total = total + (c.mul_(c).mean(0) - m * m).clamp_(min=0).sum()
     return (total / rows.shape[1]).sqrt()
 
 
@@ -116,11 +142,11 @@ def param_sums(grad: Optional[torch.Tensor], before: torch.Tensor, after: torch.
             hist = torch.stack([p[1] for p in parts]).sum(0)
     wsum, wsq, dsq = [], [], []
     for w, w1 in zip(_chunks(before), _chunks(after)):
-        w64 = w.to(torch.float64)
-        d = w1.to(torch.float64) - w64
+        w64 = _float64(w, 1)
+        d = _float64(w1, 2).sub_(w64)
         wsum.append(w64.sum())
-        wsq.append((w64 * w64).sum())
-        dsq.append((d * d).sum())
+        wsq.append(w64.mul_(w64).sum())
+        dsq.append(d.mul_(d).sum())
     weights = torch.stack([sum(wsum), sum(wsq), sum(dsq), torch.tensor(float(n), dtype=torch.float64, device=device), _row_spread(before)])
     return torch.cat([head.to(device), weights, hist.to(device)])
 
@@ -256,8 +282,10 @@ def _masks(r: torch.Tensor, shape: Shape) -> Tuple[torch.Tensor, torch.Tensor, t
     return d < shape.peak * SATURATED_FRACTION_OF_PEAK, d < FLAT_DERIVATIVE, d == 0
 
 
-def activation_sums(x: torch.Tensor, shape: Shape) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Counts of saturated/flat/zero-derivative entries, input sums, and per unit how many samples were active."""
+def activation_sums(x: torch.Tensor, shape: Shape, sums: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Counts of saturated/flat/zero-derivative entries, input sums, and per unit how many samples were
+    active. `sums`, x's tensor_sums when known: on the CPU, when every value is finite, its sum, sum
+    of squares and largest magnitude are x's, and are not computed again."""
     x = x.detach()
     device = x.device
     samples = x.shape[0] if x.dim() > 1 else 1
@@ -266,28 +294,32 @@ def activation_sums(x: torch.Tensor, shape: Shape) -> Tuple[torch.Tensor, torch.
         out = torch.zeros(ACTIVATION_WIDTH, dtype=torch.float64, device=device)
         out[A_SAMPLES], out[A_UNITS] = samples, units
         return out, torch.zeros(units, dtype=torch.float64, device=device)
+    known = sums is not None and sums.device.type == "cpu" and float(sums[T_NAN]) == 0 and float(sums[T_INF]) == 0
     parts = []
     active = None
     for r in x.reshape(samples, units).split(max(1, CHUNK // units)):
         sat, flat, zero = _masks(r, shape)
-        sat_count = sat.sum(0, dtype=torch.float64)
+        # Counted in int32 (a chunk has fewer rows than that), then float64, as the rest.
+        sat_count = sat.sum(0, dtype=torch.int32).to(torch.float64)
         active = r.shape[0] - sat_count if active is None else active + (r.shape[0] - sat_count)
-        r64 = r.to(torch.float64)
-        a = r64.abs()
-        if not _all_finite_on_cpu(r):
-            a = torch.where(torch.isnan(a), torch.zeros((), dtype=a.dtype, device=device), a)
         n_sat = sat_count.sum()
-        parts.append(torch.stack([
+        counts = [
             n_sat,
             n_sat if flat is sat else flat.sum().to(torch.float64),
             n_sat if zero is sat else zero.sum().to(torch.float64),
-            r64.sum(),
-            (r64 * r64).sum(),
-            a.max(),
-        ]))
+        ]
+        if not known:
+            r64 = r.to(torch.float64)
+            a = r64.abs()
+            if not _all_finite_on_cpu(r):
+                a = torch.where(torch.isnan(a), torch.zeros((), dtype=a.dtype, device=device), a)
+            counts += [r64.sum(), (r64 * r64).sum(), a.max()]
+        parts.append(torch.stack(counts))
     total = parts[0] if len(parts) == 1 else torch.stack(parts).sum(0)
-    if len(parts) > 1:
+    if len(parts) > 1 and not known:
         total[5] = torch.stack(parts)[:, 5].max()
+    if known:
+        total = torch.cat([total, sums[[T_SUM, T_SUMSQ, T_ABSMAX]]])
     head = torch.tensor([float(samples), float(units)], dtype=torch.float64, device=device)
     return torch.cat([head, total]), active
 
@@ -341,11 +373,31 @@ T_COUNT, T_NAN, T_INF, T_SUM, T_ABSMAX, T_SUMSQ = range(6)
 TENSOR_WIDTH = 6
 
 
+def _finite_sums_on_cpu(t: torch.Tensor) -> Optional[List[float]]:
+    """tensor_sums' numbers for a CPU tensor whose values are all finite, as Python floats; None when
+    one is not (its float64 sum is then NaN or inf: a float32 or float16 tensor's cannot overflow)."""
+    total = sumsq = absmax = 0.0
+    for c in _chunks(t):
+        f = _float64(c)
+        s = float(f.sum())
+        if not math.isfinite(s):
+            return None
+        lo, hi = torch.aminmax(f)
+        total += s
+        absmax = max(absmax, -float(lo), float(hi))
+        sumsq += float(f.mul_(f).sum())
+    return [float(t.numel()), 0.0, 0.0, total, absmax, sumsq]
+
+
 def tensor_sums(t: torch.Tensor) -> torch.Tensor:
     """Non-finite counts, and sum, largest magnitude and sum of squares of the finite entries."""
     device = t.device
     if not t.is_floating_point() or t.numel() == 0:
         return torch.tensor([float(t.numel()), 0, 0, 0, 0, 0], dtype=torch.float64, device=device)
+    if device.type == "cpu":
+        finite = _finite_sums_on_cpu(t)
+        if finite is not None:
+            return torch.tensor(finite, dtype=torch.float64)
     parts = []
     for c in _chunks(t):
         if _all_finite_on_cpu(c):

@@ -39,6 +39,8 @@ _ACTIVE: "weakref.WeakSet[Watch]" = weakref.WeakSet()
 _NOT_SET = object()
 # Summaries one recorded step may hold before it is read: bounds memory if optimizer.step never comes.
 MAX_EVENTS = 200_000
+# Summaries a recorded step remembers by tensor, to summarise a tensor two hooks see only once.
+RECENT_TENSORS = 4
 def _reporting_losses(original):
     def backward(tensors, *args, **kwargs):
         if _ACTIVE:
@@ -129,6 +131,10 @@ class _StepProbe:
         self.shapes: Dict[str, Dict[str, List[int]]] = {}
         self.batch_size: Optional[int] = None
         self.failed: Optional[str] = None
+        # The tensors summarised last, with their summaries: one module's output is the next one's
+        # input, and one gradient reaches the hooks on both (kept alive here, so `is` cannot mistake
+        # a new tensor at a freed one's address; the version tells an in-place change).
+        self.recent: List[Tuple[torch.Tensor, int, torch.Tensor]] = []
         for path, m in watch.modules:
             try:
                 shape = stats.activation_shape(m)
@@ -142,6 +148,19 @@ class _StepProbe:
         for h in self.handles:
             h.remove()
         self.handles = []
+
+    def _sums(self, t: torch.Tensor) -> torch.Tensor:
+        """stats.tensor_sums, once per tensor and version among the last few summarised."""
+        version = t._version
+        for seen, seen_version, sums in self.recent:
+            if seen is t and seen_version == version:
+                return sums
+        sums = stats.tensor_sums(t.detach())
+        self.recent.append((t, version, sums))
+        if len(self.recent) > RECENT_TENSORS:
+            # The first stays (the batch, usually): the model's own hook reads it again as the forward pass ends.
+            del self.recent[1]
+        return sums
 
     def _guard(self, fn):
         def run(*args):
@@ -165,7 +184,7 @@ class _StepProbe:
             x = _first_tensor(inputs)
             if x is None or not x.is_floating_point():
                 return
-            sums, active = stats.activation_sums(x, shape)
+            sums, active = stats.activation_sums(x, shape, self._sums(x))
             entry = self.activations.get(path)
             if entry is None:
                 self.activations[path] = [op, sums, active, list(x.shape[1:]) if x.dim() > 1 else list(x.shape)]
@@ -193,9 +212,9 @@ class _StepProbe:
             if path == "" and x is not None and x.dim() > 0 and self.batch_size is None:
                 self.batch_size = int(x.shape[0])
             if x is not None:
-                self.events.append(("fwd-in", path, stats.tensor_sums(x.detach())))
+                self.events.append(("fwd-in", path, self._sums(x)))
             if y is not None:
-                out = stats.tensor_sums(y.detach())
+                out = self._sums(y)
                 self.events.append(("fwd-out", path, out))
                 self.outputs[path] = out
             if not leaf:
@@ -211,7 +230,7 @@ class _StepProbe:
         def hook(grad):
             if self.failed is None:
                 try:
-                    self.events.append((kind, path, stats.tensor_sums(grad.detach())))
+                    self.events.append((kind, path, self._sums(grad)))
                 except Exception as e:
                     self.failed = f"{type(e).__name__}: {e}"
             return None
@@ -271,6 +290,7 @@ class Watch:
         # Step 0's time runs from watch(): its recording cost counts against the budget too.
         self.last_step_end: Optional[float] = time.perf_counter()
         self.closed = False
+        self.paused = False
         self.warned: set = set()
         self._wrap_optimizer()
         _BACKWARD.install()
@@ -288,7 +308,7 @@ class Watch:
 
         def step(self_opt, *args, **kwargs):
             w = watch_ref()
-            if w is None or w.closed:
+            if w is None or w.closed or w.paused:
                 return original(*args, **kwargs)
             return w._on_step(original, args, kwargs)
 
@@ -326,6 +346,28 @@ class Watch:
                 self.loss_info = info
         except Exception as e:
             self._warn("loss", f"could not read the loss: {type(e).__name__}: {e}")
+
+    def pause(self) -> None:
+        """Stops listening until ``resume()``: no hooks, optimizer.step calls straight through, and
+        the steps in between are neither counted nor timed (the hook's benchmark trains one model
+        with and without it this way)."""
+        if self.closed or self.paused:
+            return
+        self.paused = True
+        _ACTIVE.discard(self)
+        if self.probe is not None:
+            self.probe.remove()  # armed for the next step: armed again on resume
+        self.loss_sum, self.loss_count = None, 0
+
+    def resume(self) -> None:
+        if self.closed or not self.paused:
+            return
+        self.paused = False
+        _ACTIVE.add(self)
+        self.last_step_end = time.perf_counter()
+        if self.probe is not None:
+            self.probe = None
+            self._arm()
 
     def _arm(self) -> None:
         if self.probe is None:

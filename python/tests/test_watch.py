@@ -292,6 +292,30 @@ class NeverInTheWayTest(unittest.TestCase):
         self.assertEqual(len(records(os.path.join(d, "rank0.gl.jsonl"), "step")), 2)
         gradient_lens.watch(model, opt, log_dir=temp_dir(self)).close()  # watchable again
 
+    def test_a_paused_watch_neither_hooks_nor_counts_steps(self):
+        # The benchmark trains one model with and without the hook this way.
+        model = seed_model()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        d = temp_dir(self)
+        w = gradient_lens.watch(model, opt, log_dir=d, every=2)
+        train(model, opt, 1)  # step 0 recorded; step 1 not
+        w.pause()  # armed for nothing yet; pausing again is harmless
+        w.pause()
+        train(model, opt, 3)
+        self.assertEqual(w.step, 1)
+        self.assertEqual(w.loss_sum, None)
+        w.resume()
+        train(model, opt, 1)  # step 1
+        self.assertTrue(w.probe is not None)  # step 2 is armed: paused with its hooks off, then on again
+        w.pause()
+        train(model, opt, 2)
+        self.assertEqual(len(model[1]._forward_pre_hooks), 0)
+        w.resume()
+        train(model, opt, 1)  # step 2, recorded
+        w.close()
+        self.assertEqual([s["step"] for s in records(os.path.join(d, "rank0.gl.jsonl"), "step")], [0, 2])
+        self.assertEqual(records(os.path.join(d, "rank0.gl.jsonl"), "end")[0]["step"], 2)
+
     def test_two_watches_on_one_folder_are_refused(self):
         d = temp_dir(self)
         m1, m2 = seed_model(), seed_model()
