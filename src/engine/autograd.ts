@@ -143,6 +143,7 @@ export function backward(root: Tensor, seed?: FloatArray): void {
   // reads it again, so it goes back to the pool for the next op (or step) of the same size.
   const tracking = poolingOn() && order.some(pooledSize) ? startTracking() : null;
   const record = tracking?.record ?? null;
+  instrument?.backwardStarts();
   try {
     walkBackward(order, record, instrument);
   } catch (e) {
@@ -199,6 +200,7 @@ function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, 
       if (prev) {
         // The same tensor feeds several ops: sum their contributions into the array it owns.
         forgetLeft(prev);
+        instrument?.gradientAdded(prev);
         for (let j = 0; j < prev.length; j++) prev[j] += g[j];
         continue;
       }

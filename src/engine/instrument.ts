@@ -272,6 +272,7 @@ export class Instrument {
     this.activations = [];
     this.firstNonFinite = null;
     this.flow = [];
+    this.lastInputGrad = null;
     this.gradientStops = [];
     this.recurrent = [];
     this.attention = [];
@@ -320,6 +321,23 @@ export class Instrument {
     }
   }
 
+  /** The first input's gradient of the last onBackward and its norm, until something adds into it (gradientAdded). */
+  private lastInputGrad: FloatArray | null = null;
+  private lastInputGradNorm = 0;
+
+  /** A backward walk starts: a gradient of the walk before may since have gone back to the buffer pool and come out again. */
+  backwardStarts(): void {
+    this.lastInputGrad = null;
+  }
+
+  /**
+   * The backward walk added another op's gradient into `g`, a gradient in flight (a tensor read by
+   * several ops, or twice by one): a norm measured before is no longer its norm.
+   */
+  gradientAdded(g: FloatArray): void {
+    if (g === this.lastInputGrad) this.lastInputGrad = null;
+  }
+
   onGradientStop(op: OpKind, layer: string | null): void {
     const last = this.gradientStops[this.gradientStops.length - 1];
     if (last && last.op === op && last.layer === layer) last.count++;
@@ -340,8 +358,15 @@ export class Instrument {
       const stats = this.recurrentBySaved.get(saved as object);
       if (stats) addGradientThroughTime(stats, def.recurrent(saved, attrs));
     }
-    const inputGradNorm = grads[0] ? l2Norm(grads[0]) : null;
-    this.flow.push({ op, layer, outputGradNorm: l2Norm(gy), inputGradNorm });
+    // In a chain of ops the gradient an op passes to its input is the next op's gy, unchanged: its
+    // norm, measured at the op before, is not summed again (nor a gradient passed on as it came).
+    // A user's custom backward may write into the gy it was given, so its gy is always measured.
+    const outputGradNorm = gy === this.lastInputGrad && op !== 'custom' ? this.lastInputGradNorm : l2Norm(gy);
+    const g0 = grads[0];
+    const inputGradNorm = g0 ? (g0 === gy && op !== 'custom' ? outputGradNorm : l2Norm(g0)) : null;
+    this.lastInputGrad = op === 'custom' ? null : g0;
+    this.lastInputGradNorm = inputGradNorm ?? 0;
+    this.flow.push({ op, layer, outputGradNorm, inputGradNorm });
     if (this.firstNonFinite) return;
     for (let k = 0; k < grads.length; k++) {
       const g = grads[k];

@@ -64,68 +64,79 @@ export function histogramBin(v: number): number {
  * symmetry no update can break when the rows also get the same gradient.
  */
 export function rowSpread(w: FloatArray, shape: readonly number[]): number {
-  return weightPass(w, w, shape).rowSpread;
+  return paramPass(null, w, w, shape).rowSpread;
+}
+
+/** The sums one pass over a parameter's gradient, weight and updated weight gives. */
+interface ParamSums {
+  /** Of the gradient (zeros and histogram hold every entry when there is none). */
+  histogram: number[];
+  sumSq: number;
+  sumAbs: number;
+  maxAbs: number;
+  zeros: number;
+  subnormal: number;
+  nonFinite: number;
+  /** Of the weight before the update. */
+  wSum: number;
+  wSq: number;
+  /** The squared size of the update (to `after`). */
+  updateSq: number;
+  rowSpread: number;
 }
 
 /**
- * The weight's sum and sum of squares, the squared size of its update (to `after`) and its row
- * spread, in one pass over the weight: a quick trace reads every parameter of every step, and on
- * a CNN's 4096-wide Linear the passes were a large part of its statistics. Each sum runs in index
- * order, as separate passes would.
+ * The gradient's statistics and the weight's sum, sum of squares, update and row spread in one
+ * pass: a quick trace reads every parameter of every step, and on a CNN's 4096-wide Linear these
+ * passes were most of its statistics. One loop keeps the gradient's and the weight's sums in
+ * flight together, and the histogram counts alternate between two tables, so that a run of
+ * gradients in one decade does not wait on its own count. Each sum runs in index order, as
+ * separate passes would, so the numbers are the same bits.
  */
-function weightPass(w: FloatArray, after: FloatArray, shape: readonly number[]): { sum: number; sumSq: number; updateSq: number; rowSpread: number } {
+function paramPass(grad: FloatArray | null, w: FloatArray, after: FloatArray, shape: readonly number[]): ParamSums {
   const n = w.length;
-  const rows = shape[0];
-  let sum = 0;
-  let sumSq = 0;
-  let updateSq = 0;
-  if (shape.length < 2 || rows < 2) {
-    for (let k = 0; k < n; k++) {
-      const v = w[k];
-      sum += v;
-      sumSq += v * v;
-      const d = after[k] - v;
-      updateSq += d * d;
-    }
-    return { sum, sumSq, updateSq, rowSpread: NaN };
-  }
+  const spread = shape.length >= 2 && shape[0] >= 2;
+  const rows = spread ? shape[0] : 1;
   const cols = n / rows;
-  const colSum = new Float64Array(cols);
-  const colSq = new Float64Array(cols);
-  for (let i = 0, k = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++, k++) {
-      const v = w[k];
-      const sq = v * v;
-      sum += v;
-      sumSq += sq;
-      colSum[j] += v;
-      colSq[j] += sq;
-      const d = after[k] - v;
-      updateSq += d * d;
-    }
-  }
-  let total = 0;
-  for (let j = 0; j < cols; j++) {
-    const m = colSum[j] / rows;
-    total += Math.max(0, colSq[j] / rows - m * m);
-  }
-  return { sum, sumSq, updateSq, rowSpread: Math.sqrt(total / cols) };
-}
-
-export function paramStep(grad: FloatArray | null, before: FloatArray, after: FloatArray, shape: readonly number[] = [before.length]): ParamStep {
-  const n = after.length;
-  const histogram = new Array<number>(HISTOGRAM_BINS).fill(0);
+  const colSum = new Float64Array(spread ? cols : 0);
+  const colSq = new Float64Array(spread ? cols : 0);
+  const bins = new Int32Array(2 * HISTOGRAM_BINS);
   let sumSq = 0;
   let sumAbs = 0;
   let maxAbs = 0;
   let zeros = 0;
   let subnormal = 0;
   let nonFinite = 0;
-  if (grad) {
-    for (let i = 0; i < n; i++) {
-      const g = grad[i];
-      histogram[histogramBin(g)]++;
-      if (!Number.isFinite(g)) {
+  let wSum = 0;
+  let wSq = 0;
+  let updateSq = 0;
+  if (spread) {
+    for (let i = 0, k = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++, k++) {
+        const v = w[k];
+        const sq = v * v;
+        wSum += v;
+        wSq += sq;
+        colSum[j] += v;
+        colSq[j] += sq;
+        const d = after[k] - v;
+        updateSq += d * d;
+      }
+    }
+  } else {
+    for (let k = 0; k < n; k++) {
+      const v = w[k];
+      wSum += v;
+      wSq += v * v;
+      const d = after[k] - v;
+      updateSq += d * d;
+    }
+  }
+  if (grad !== null) {
+    for (let k = 0; k < n; k++) {
+      const g = grad[k];
+      bins[(k & 1) * HISTOGRAM_BINS + histogramBin(g)]++;
+      if (g - g !== 0) {
         nonFinite++;
         continue;
       }
@@ -136,11 +147,24 @@ export function paramStep(grad: FloatArray | null, before: FloatArray, after: Fl
       sumAbs += a;
       if (a > maxAbs) maxAbs = a;
     }
-  } else {
+  }
+  const histogram = new Array<number>(HISTOGRAM_BINS);
+  for (let b = 0; b < HISTOGRAM_BINS; b++) histogram[b] = bins[b] + bins[HISTOGRAM_BINS + b];
+  if (grad === null) {
     zeros = n;
     histogram[0] = n;
   }
-  const { sum: wSum, sumSq: wSq, updateSq: dSq, rowSpread: spread } = weightPass(before, after, shape);
+  let total = 0;
+  for (let j = 0; j < colSum.length; j++) {
+    const m = colSum[j] / rows;
+    total += Math.max(0, colSq[j] / rows - m * m);
+  }
+  return { histogram, sumSq, sumAbs, maxAbs, zeros, subnormal, nonFinite, wSum, wSq, updateSq, rowSpread: spread ? Math.sqrt(total / cols) : NaN };
+}
+
+export function paramStep(grad: FloatArray | null, before: FloatArray, after: FloatArray, shape: readonly number[] = [before.length]): ParamStep {
+  const n = after.length;
+  const { histogram, sumSq, sumAbs, maxAbs, zeros, subnormal, nonFinite, wSum, wSq, updateSq: dSq, rowSpread: spread } = paramPass(grad, before, after, shape);
   const mean = wSum / n;
   const weightNorm = Math.sqrt(wSq);
   const nonzero = n - zeros - nonFinite;

@@ -39,13 +39,13 @@ function onCore<T>(floats: number, body: (core: WasmCore, at: number) => T): T |
 }
 
 /**
- * The result at `at` in an array of the engine's own: from the buffer pool when large, so the step
- * scope and the backward can give it back and the next step reuses it (a fresh multi-megabyte
- * array costs far more than the copy).
+ * The result at `at` in `into` (a replayed step's own array, engine/replay), else in an array of
+ * the engine's own: from the buffer pool when large, so the step scope and the backward can give
+ * it back and the next step reuses it (a fresh multi-megabyte array costs far more than the copy).
  */
-function copyOut(core: WasmCore, at: number, n: number): Float32Array {
+function copyOut(core: WasmCore, at: number, n: number, into?: Float32Array): Float32Array {
   // unzeroed: the copy writes every element
-  const out = allocUnzeroed('float32', n) as Float32Array;
+  const out = into ?? (allocUnzeroed('float32', n) as Float32Array);
   out.set(core.f32.subarray(at >> 2, (at >> 2) + n));
   return out;
 }
@@ -60,10 +60,11 @@ export function unaryKernel(op: UnaryKernel, x: FloatArray): Float32Array | null
 }
 
 /**
- * An activation's output f(x), in a new array: an op's result as it is, so it is left in the
- * core for the next call, and x is read where the call before left it (chain.ts).
+ * An activation's output f(x), in a new array (or in `into`, x's length): an op's result as it
+ * is, so it is left in the core for the next call, and x is read where the call before left it
+ * (chain.ts).
  */
-export function activationKernel(op: UnaryKernel, t: Tensor): Float32Array | null {
+export function activationKernel(op: UnaryKernel, t: Tensor, into?: Float32Array): Float32Array | null {
   const x = t.data;
   if (!(x instanceof Float32Array) || x.length < ELEMENTWISE_MIN) return null;
   const n = x.length;
@@ -75,7 +76,7 @@ export function activationKernel(op: UnaryKernel, t: Tensor): Float32Array | nul
       core.f32.set(x, at >> 2);
     }
     core.exports.unary(UNARY[op], at, at, n);
-    const y = copyOut(core, at, n);
+    const y = copyOut(core, at, n, into);
     leave(core, y, at);
     return y;
   });
@@ -119,17 +120,20 @@ export function unaryRowsInPlace(x: FloatArray, at: number, rows: number, width:
 }
 
 /** ReLU's gradient from its output y: gy where y > 0 (or NaN), else 0. */
-export function reluGradKernel(y: FloatArray, gy: FloatArray): Float32Array | null {
-  return gradFromOutput('reluGrad', y, gy);
+export function reluGradKernel(y: FloatArray, gy: FloatArray, into?: Float32Array): Float32Array | null {
+  return gradFromOutput('reluGrad', y, gy, into);
 }
 
 /** Sigmoid's gradient from its output y: gy·y·(1 − y), the bits of the JavaScript loop. */
-export function sigmoidGradKernel(y: FloatArray, gy: FloatArray): Float32Array | null {
-  return gradFromOutput('sigmoidGrad', y, gy);
+export function sigmoidGradKernel(y: FloatArray, gy: FloatArray, into?: Float32Array): Float32Array | null {
+  return gradFromOutput('sigmoidGrad', y, gy, into);
 }
 
-/** An activation's gradient computed from its output y and gy by `kernel`, in a new array. */
-function gradFromOutput(kernel: 'reluGrad' | 'sigmoidGrad', y: FloatArray, gy: FloatArray): Float32Array | null {
+/** The activations whose gradient a kernel computes from their output. */
+export type GradFromOutputKernel = 'reluGrad' | 'sigmoidGrad';
+
+/** An activation's gradient computed from its output y and gy by `kernel`, in a new array (or in `into`, y's length). */
+export function gradFromOutput(kernel: GradFromOutputKernel, y: FloatArray, gy: FloatArray, into?: Float32Array): Float32Array | null {
   if (!(y instanceof Float32Array) || !(gy instanceof Float32Array) || y.length < ELEMENTWISE_MIN) return null;
   const n = y.length;
   return withCore((core) => {
@@ -142,7 +146,7 @@ function gradFromOutput(kernel: 'reluGrad' | 'sigmoidGrad', y: FloatArray, gy: F
     if (pg < 0) mem.set(gy, (pg = at + n * 4) >> 2);
     core.exports[kernel](at, pg, at, n);
     // the gradient goes on as it is: left for the op before (a linear layer's backward)
-    const g = copyOut(core, at, n);
+    const g = copyOut(core, at, n, into);
     leave(core, g, at);
     return g;
   });

@@ -1,13 +1,12 @@
 /**
  * The replayed step's own kernels for its hottest ops: the same kernel calls as the ops' forward and
  * backward (ops/linalg.ts, ops/activation.ts), written into the plan's arrays instead of new ones,
- * so the values are the same bits. An op without one here, or a call its kernel declines (an
- * activation big enough for the WebAssembly kernels, which return new arrays), runs the op's own
- * forward and backward (plan.ts).
+ * so the values are the same bits. An op without one here, or a call its kernel declines (no
+ * WebAssembly core, or no room in it), runs the op's own forward and backward (plan.ts).
  */
 import type { FloatArray } from '../dtype';
 import { forgetLeft } from '../kernels/chain';
-import { ELEMENTWISE_MIN } from '../kernels/elementwise';
+import { activationKernel, ELEMENTWISE_MIN, gradFromOutput, type GradFromOutputKernel, type UnaryKernel } from '../kernels/elementwise';
 import { linearBackward, LinearBackward, linearForward } from '../kernels/gemm';
 import { mseSlope, mseTerm } from '../ops/loss';
 import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto, tanhGradInto, tanhInto } from '../ops/activation';
@@ -56,27 +55,38 @@ function linearKernel(): ReplayKernel {
   };
 }
 
-/** An activation's JavaScript loops (ops/activation.ts), run where the op's own would run them. */
-function activation(forward: (d: FloatArray, out: FloatArray) => void, backward: (gy: FloatArray, y: FloatArray, g: FloatArray) => void, jsBackwardOnly = false): ReplayKernel {
+/**
+ * An activation as the op's own runs it (ops/activation.ts): its JavaScript loops, or from
+ * ELEMENTWISE_MIN float32 values its WebAssembly kernels (`simd`, and `simdGrad` where the
+ * backward has one), each written into the plan's array.
+ */
+function activation(
+  forward: (d: FloatArray, out: FloatArray) => void,
+  backward: (gy: FloatArray, y: FloatArray, g: FloatArray) => void,
+  simd: UnaryKernel,
+  simdGrad: GradFromOutputKernel | null,
+): ReplayKernel {
   return {
     forward([x], out) {
       const d = x.data;
-      if (!inJavaScript(d)) return false;
+      if (!inJavaScript(d)) return activationKernel(simd, x, out as Float32Array) !== null;
       forward(d, out);
       return true;
     },
     backward(gy, _inputs, y, [g]) {
-      if ((!jsBackwardOnly && !inJavaScript(y)) || !g) return false;
+      if (!g) return false;
+      // declined (no core, no room, gy not float32): the op's own declines it too and runs the loop
+      if (simdGrad !== null && !inJavaScript(y)) return gradFromOutput(simdGrad, y, gy, g as Float32Array) !== null;
       backward(gy, y, g);
       return true;
     },
   };
 }
 
-const sigmoid = activation(sigmoidInto, sigmoidGradInto);
+const sigmoid = activation(sigmoidInto, sigmoidGradInto, 'sigmoid', 'sigmoidGrad');
 // tanh's backward has no WebAssembly kernel: always the loop
-const tanh = activation(tanhInto, tanhGradInto, true);
-const relu = activation(reluInto, reluGradInto);
+const tanh = activation(tanhInto, tanhGradInto, 'tanh', null);
+const relu = activation(reluInto, reluGradInto, 'relu', 'reluGrad');
 
 /**
  * mse_loss of an input and target of one shape, summed or averaged: ops/loss.ts's pointwise loss

@@ -182,6 +182,7 @@ export class Plan {
 
   /** The backward of the step, as autograd.ts's walkBackward runs it. */
   private walkBackward(instrument: Instrument | null): void {
+    instrument?.backwardStarts();
     const pending = this.pending;
     const steps = this.backwardSteps;
     for (let i = 0; i < steps.length; i++) {
@@ -208,6 +209,7 @@ export class Plan {
         const prev = pending[to];
         if (prev) {
           forgetLeft(prev);
+          instrument?.gradientAdded(prev);
           for (let j = 0; j < prev.length; j++) prev[j] += g[j];
           continue;
         }

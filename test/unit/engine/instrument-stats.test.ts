@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as F from '../../../src/engine';
 import { Instrument, noGrad, Rng, setInstrument, tensor, Tensor } from '../../../src/engine';
-import { activationStats, summarize, summarizeWithNonFinite } from '../../../src/engine/instrument';
+import { activationStats, l2Norm, summarize, summarizeWithNonFinite } from '../../../src/engine/instrument';
 import type { ActivationShape } from '../../../src/engine/ops/types';
 
 function values(n: number, seed: number, scale = 1): Float32Array {
@@ -93,4 +93,44 @@ describe('instrument statistics: quick paths equal the careful passes', () => {
     // per unit (column) of [[-2, 4, -6], [8, 10, -12]]
     assert.deepEqual(Array.from(act.activePerUnit), [1, 2, 0]);
   });
+});
+
+describe("instrument: a gradient's norm measured once along a chain", () => {
+  /** Records, at each onBackward, the norms summed afresh from the arrays it is given. */
+  class Fresh extends Instrument {
+    fresh: [number, number | null][] = [];
+    override onBackward(...args: Parameters<Instrument['onBackward']>): void {
+      const [, , gy, , grads] = args;
+      this.fresh.push([l2Norm(gy), grads[0] ? l2Norm(grads[0]) : null]);
+      super.onBackward(...args);
+    }
+  }
+
+  function flowOf(build: (x: Tensor) => Tensor, steps = 2): Fresh {
+    const instrument = new Fresh();
+    setInstrument(instrument);
+    try {
+      const x = new Tensor(values(6 * 8, 7), [6, 8], true, 'float32');
+      // two walks with one instrument: a gradient of the first may come back from the pool in the second
+      for (let s = 0; s < steps; s++) F.backward(build(x));
+    } finally {
+      setInstrument(null);
+    }
+    return instrument;
+  }
+
+  const graphs: [string, (x: Tensor) => Tensor][] = [
+    ['a chain through a reshape', (x) => F.sum(F.sigmoid(F.reshape(F.tanh(F.mul(x, 3)), [48])))],
+    ['one tensor added to itself (one gradient given for both inputs)', (x) => { const h = F.tanh(x); return F.sum(F.tanh(F.add(h, h))); }],
+    ["x·x (the second input's gradient is added into the first)", (x) => { const h = F.tanh(F.mul(x, 2)); return F.sum(F.mul(h, h)); }],
+    ['a tensor read by two ops (fan-out)', (x) => { const h = F.tanh(x); return F.sum(F.add(F.relu(h), F.sigmoid(h))); }],
+  ];
+  for (const [what, build] of graphs) {
+    it(`every flow norm is the one summed afresh: ${what}`, () => {
+      const instrument = flowOf(build);
+      assert.ok(instrument.fresh.length > 0);
+      const recorded = instrument.flow.map((f): [number, number | null] => [f.outputGradNorm, f.inputGradNorm]);
+      assert.deepEqual(recorded, instrument.fresh.slice(-recorded.length));
+    });
+  }
 });

@@ -135,9 +135,37 @@ describe('replayed training steps (issue 16)', () => {
     assert.equal(assertSameRun(mlp('{Adam: {lr: 0.01}, clip_grad_value: 0.001}', { loss: 'ce' })), 7);
   });
 
-  it('replays layers wide enough for the WebAssembly kernels (the ops own forward and backward where the plan has no kernel) and the buffer pool', () => {
+  it('replays layers wide enough for the WebAssembly kernels (into the plan\'s arrays; the ops own forward and backward where the plan has no kernel) and the buffer pool', () => {
     // a batch as wide as the layers: an activation takes an array of a weight gradient's size from the pool
     assert.equal(assertSameRun(mlp('{SGD: {lr: 0.01}}', { width: 64, batch: 64, loss: 'ce' })), 7);
+  });
+
+  // W3 of the bench: 20×(Linear(64,64)+Sigmoid), MSE, batch 32 (its activations in the WebAssembly kernels)
+  const W3 = `
+model:
+${'  - Linear: {in_features: 64, out_features: 64}\n  - Sigmoid\n'.repeat(20)}input: {shape: [64], distribution: normal}
+target: {shape: [64], distribution: normal}
+loss: MSELoss
+optimizer: {SGD: {lr: 0.5, momentum: 0.9}}
+trace: {steps: 6, batch_size: 32, seed: 4}
+`;
+
+  it("replays W3's shape with every recorded number, loss, gradient and weight the bits of the eager run", () => {
+    assert.equal(assertSameRun(W3), 5);
+    assert.equal(sameSteps(6, () => undefined, W3), 5);
+  });
+
+  it("writes W3's activations and their gradients into the plan's own arrays: the same arrays every step", () => {
+    const session = prepare(specOf(W3), {});
+    const held: unknown[][] = [];
+    for (let k = 0; k < 4; k++) {
+      forwardBackward(session);
+      held.push(session.replay!.held());
+    }
+    assert.equal(session.replay?.replayed, 3);
+    // the first replay's arrays are the last one's: nothing rebound to an array made during a step
+    assert.ok(held[1].length > 40);
+    assert.ok(held[3].every((a, i) => a === held[1][i]));
   });
 
   it('replays a run into overflow: the first non-finite op, its phase and the stop are the eager run\'s', () => {

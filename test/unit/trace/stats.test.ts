@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ActivationStats } from '../../../src/engine/instrument';
 import { summarizeData } from '../../../src/trace/data';
-import { activationSteps, paramStep, rowSpread } from '../../../src/trace/stats';
+import { activationSteps, FLOAT32_MIN_NORMAL, histogramBin, paramStep, rowSpread } from '../../../src/trace/stats';
+import { HISTOGRAM_BINS } from '../../../src/trace/types';
 
 /** A ReLU record over `samples` samples of per-sample shape `sampleShape`, active where `active(sample, position)`. */
 function reluRecord(samples: number, sampleShape: number[], active: (s: number, p: number) => boolean): ActivationStats {
@@ -125,4 +126,52 @@ describe('paramStep: the weight statistics in one pass', () => {
       }
     });
   }
+});
+
+describe("paramStep: the gradient's statistics beside the weight's", () => {
+  /** The gradient's statistics by the per-value pass paramStep once ran on its own. */
+  function separate(grad: ArrayLike<number>) {
+    const histogram = new Array<number>(HISTOGRAM_BINS).fill(0);
+    let sumSq = 0;
+    let sumAbs = 0;
+    let maxAbs = 0;
+    let zeros = 0;
+    let subnormal = 0;
+    let nonFinite = 0;
+    for (let i = 0; i < grad.length; i++) {
+      const g = grad[i];
+      histogram[histogramBin(g)]++;
+      if (!Number.isFinite(g)) {
+        nonFinite++;
+        continue;
+      }
+      const a = Math.abs(g);
+      if (a === 0) zeros++;
+      else if (a < FLOAT32_MIN_NORMAL) subnormal++;
+      sumSq += g * g;
+      sumAbs += a;
+      if (a > maxAbs) maxAbs = a;
+    }
+    const n = grad.length;
+    const nonzero = n - zeros - nonFinite;
+    return { gradNorm: Math.sqrt(sumSq), gradMeanAbs: sumAbs / n, gradMaxAbs: maxAbs, zeroFraction: zeros / n, subnormalFraction: nonzero > 0 ? subnormal / nonzero : 0, nonFinite, histogram };
+  }
+  // a run of one decade (odd and even entries counted apart), zeros, subnormals, NaN and ±Inf
+  const grad = Float64Array.from({ length: 61 }, (_, k) => (k < 20 ? 1e-3 * (1 + k / 40) : Math.sin(k * 2.3) * 10 ** ((k % 17) - 12)));
+  Object.assign(grad, { 21: 0, 22: -0, 23: 1e-40, 24: -3e-39, 25: NaN, 26: Infinity, 27: -Infinity, 28: 5e-324 });
+  for (const shape of [[61], [1, 61]]) {
+    it(`same bits as the per-value pass, weight of shape [${shape}]`, () => {
+      const before = Float64Array.from({ length: 61 }, (_, k) => Math.cos(k));
+      const s = paramStep(grad, before, before.map((v) => v * 0.99), shape);
+      const { gradNorm, gradMeanAbs, gradMaxAbs, zeroFraction, subnormalFraction, nonFinite, histogram } = s;
+      assert.deepEqual({ gradNorm, gradMeanAbs, gradMaxAbs, zeroFraction, subnormalFraction, nonFinite, histogram }, separate(grad));
+      assert.equal(histogram.reduce((a, b) => a + b, 0), 61);
+    });
+  }
+  it('a parameter no gradient reached: every entry zero, in the first bin', () => {
+    const s = paramStep(null, Float32Array.from([1, 2, 3, 4]), Float32Array.from([1, 2, 3, 4]), [2, 2]);
+    assert.equal(s.reached, false);
+    assert.equal(s.zeroFraction, 1);
+    assert.deepEqual(s.histogram, [4, ...new Array(HISTOGRAM_BINS - 1).fill(0)]);
+  });
 });
