@@ -77,7 +77,11 @@ function runForward(torch: Torch, obj: ModuleObj, args: Value[], kwargs: Kwargs 
   return interp.raise('NotImplementedError', `Module [${obj.cls.name}] is missing the required "forward" function`, r);
 }
 
-/** Layers whose PyTorch 1.13 kernel is a matrix product: a float type mismatch is its "mat1 and mat2" error. */
+/**
+ * Layers whose PyTorch 1.13 kernel is a matrix product: a float type mismatch is its "mat1 and mat2"
+ * error. RNN, LSTM and GRU too, except with batch_first=True: their transposed input takes the
+ * kernel that says "expected scalar type".
+ */
 const MATMUL_LAYERS = new Set(['Linear', 'Bilinear', 'RNN', 'LSTM', 'GRU', 'RNNCell', 'LSTMCell', 'GRUCell']);
 
 /**
@@ -90,7 +94,8 @@ function refuseOtherFloat(torch: Torch, obj: ModuleObj, x: Tensor, r: Range): vo
   const w = obj.engine.ownState().params.find(([, t]) => t.isFloatingPoint)?.[1];
   if (!w || w.dtype === x.dtype) return;
   const name = (d: string) => (d === 'float64' ? 'Double' : 'Float');
-  const message = MATMUL_LAYERS.has(obj.engine.constructor.name) ? 'mat1 and mat2 must have the same dtype' : `expected scalar type ${name(x.dtype)} but found ${name(w.dtype)}`;
+  const matmul = MATMUL_LAYERS.has(obj.engine.constructor.name) && !(obj.engine as { batchFirst?: boolean }).batchFirst;
+  const message = matmul ? 'mat1 and mat2 must have the same dtype' : `expected scalar type ${name(x.dtype)} but found ${name(w.dtype)}`;
   torch.interp.raise('RuntimeError', message, r);
 }
 
