@@ -24,7 +24,7 @@ async function cantFollow(setup: string, width: string): Promise<{ message: stri
 describe('Python front end: generators, Tensor.new and out-of-bounds indices as torch 1.13', () => {
   before(ready);
 
-  it('prints what torch 1.13 prints (generators, yield from, a late raise, Tensor.new forms, IndexError wording, RNN dtype errors)', function () {
+  it('prints what torch 1.13 prints (generators, yield from, a late raise, Tensor.new forms, IndexError wording, RNN dtype errors, the string module)', function () {
     printsAsTorch(this, 'generators_and_new.py');
   });
 

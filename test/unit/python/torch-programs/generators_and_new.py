@@ -102,3 +102,9 @@ for cls in (nn.LSTM, nn.GRU, nn.RNN):
             cls(3, 4, batch_first=batch_first)(torch.zeros(2, 5, 3, dtype=torch.float64))
         except RuntimeError as e:
             print(cls.__name__, batch_first, e)
+
+# the string module's constants (the sentiment notebook strips punctuation)
+import string
+from string import punctuation
+print(repr(punctuation), repr(string.whitespace), string.printable == string.digits + string.ascii_letters + punctuation + string.whitespace)
+print(''.join([c for c in "it's great, isn't it?" if c not in punctuation]), string.hexdigits, string.octdigits)
