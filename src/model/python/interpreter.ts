@@ -152,6 +152,8 @@ export class Interpreter {
   private depth = 0;
   private retval: Value = null;
   private readonly frames: Frame[] = [];
+  /** The can't-follow of the last statement skipped (a generator's body that skipped one has items unknown). */
+  private lastSkip: CantFollow | null = null;
   /** The `for` loops running now, innermost last (the epoch loop around a training loop). */
   readonly running: RunningLoop[] = [];
   /** Exceptions being handled (for a bare `raise`). */
@@ -497,6 +499,7 @@ export class Interpreter {
    * value, mark what it names as possibly changed by it, and go on with the next statement.
    */
   private skip(s: Stmt, scope: Scope, cause: CantFollow): Flow {
+    this.lastSkip = cause;
     if (this.skipped.length < 1000) this.skipped.push({ r: s.r, cause });
     const opaque = cause.opaque;
     for (const t of boundTargets(s)) {
@@ -1107,6 +1110,8 @@ export class Interpreter {
     let i = 0;
     const run = (): Value[] => {
       const yields: Yields = { items: [], seen: new Set() };
+      const outerSkip = this.lastSkip;
+      this.lastSkip = null;
       this.depth++;
       this.frames.push({ fn, scope, yields });
       try {
@@ -1121,6 +1126,9 @@ export class Interpreter {
         this.depth--;
         this.frames.pop();
       }
+      // A statement the body skipped (a loop over a file's text) may have yielded more: its end is not known.
+      failure ??= this.lastSkip;
+      this.lastSkip = outerSkip ?? this.lastSkip;
       return yields.items;
     };
     return new PyIter(() => {

@@ -40,6 +40,11 @@ describe('Python front end: generators, Tensor.new and out-of-bounds indices as 
     assert.equal(d.range, 'yield buf');
   });
 
+  it('a generator whose body skipped what it cannot follow (a loop over a file\'s text) has no known end: a can\'t-follow, not StopIteration', async () => {
+    const d = await cantFollow('def widths(text):\n    for line in text.split():\n        yield len(line)\n', 'next(widths(open("w.txt").read()))');
+    assert.match(d.message, /open\(\)/);
+  });
+
   it('the training loop over a generator trains on its batches, the epoch loop\'s body before it run each epoch', async () => {
     const text = `${MODEL}
 def batches(n):
