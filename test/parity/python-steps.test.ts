@@ -141,6 +141,10 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
   it('numpy_curve_fit.py: bare tensors fitted to data built with NumPy (torch.from_numpy) train as in PyTorch', () =>
     stepsAndSetting('numpy_curve_fit.py', ['np.linspace(0, np.pi * 2, 24)', 'np.linspace(0, np.pi, 24)'], ['w1', 'b1', 'w2']));
 
+  // The last batch's final targets come from the generator's `except IndexError:` branch: another column there gives other losses.
+  it('char_rnn_batches.py: Udacity\'s char-rnn (batches from a generator that catches NumPy\'s IndexError, one-hot by fancy indexing, weight.new(...).zero_() hidden state cut each batch, clipped Adam) trains as in PyTorch', () =>
+    stepsAndSetting('char_rnn_batches.py', ['x[:, 1:], arr[:, 0]', 'x[:, 1:], arr[:, 1]']));
+
   it('step_function.py: a loop calling train(...) once per example, the backward and a hand-written update inside it, trains as in PyTorch', async () => {
     const torch = torchSteps('step_function.py', STEPS);
     const text = readFileSync(join(__dirname, 'python', 'step_function.py'), 'utf8');

@@ -70,6 +70,8 @@ export type Expr =
   | { k: 'comp'; kind: 'list' | 'set' | 'gen' | 'dict'; elt: Expr; value: Expr | null; clauses: CompClause[]; r: Range }
   | { k: 'walrus'; name: string; value: Expr; r: Range }
   | { k: 'ellipsis'; r: Range }
+  /** `yield v` / `yield from it` in a generator function's body (its value, what next() sends, is None). */
+  | { k: 'yield'; value: Expr | null; from: boolean; r: Range }
   | { k: 'unsupported'; construct: string; r: Range };
 
 /** What an assignment can bind: a name, an attribute, an item, or a (starred) tuple of those. */
@@ -98,8 +100,10 @@ export interface FunctionDef {
   locals: Set<string>;
   globals: Set<string>;
   nonlocals: Set<string>;
-  /** A generator (has `yield`) or a coroutine: outside the subset. */
+  /** A coroutine: outside the subset. */
   unsupported: { construct: string; r: Range } | null;
+  /** Has `yield`: a call makes a generator, its body run at the first next(). */
+  generator: boolean;
   /** The first line of a docstring-less body statement, for "the forward line" lookups. */
   r: Range;
 }

@@ -28,7 +28,7 @@ import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
 import { lightningBatch, lightningFit, lightningModels, lightningModules, lightningStepSaid, unfollowedFit } from './lightning';
-import { accumulationIf, backwardIn, backwardSequence, closureLoop, guardedSequence, isTrainingLoop, LoopStep, loopCount, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
+import { accumulationIf, backwardIn, backwardSequence, closureLoop, epochLoopOf, guardedSequence, isTrainingLoop, LoopStep, loopCount, type LoopStmt, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
 import { zippedModels } from './zipped-models';
@@ -225,6 +225,33 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
   const seed = opts.seed ?? 0;
   const diagnostics: PythonDiagnostic[] = [];
   let torch!: Torch;
+  /** The training loop at a loop the script is about to run (thrown as TrainingLoopFound), else false. */
+  function findLoop(s: LoopStmt, scope: Scope): boolean {
+    if (opts.build) return false;
+    // `for net, opt in zip(nets, optimizers):` inside the batch loop: the batch loop is the step, every model traced.
+    const zipped = zippedModels(torch, s, scope);
+    if (zipped) {
+      const backward = backwardIn(zipped.inner)!;
+      // Names in the step (`net`, `opt`) stand for the last item's, the model whose backward the trace does.
+      interp.assign(zipped.inner.target, zipped.items[zipped.items.length - 1], scope);
+      throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward, sequence: [backward], zipped });
+    }
+    if (isTrainingLoop(s)) {
+      // Several backward calls a step (a GAN): the step is traced to the last; those before run as the script runs them.
+      // With the last ones under an `if` some iterations pass (a WGAN's generator), a step runs iterations until one does.
+      const guarded = backwardSequence(s) ? null : guardedSequence(s);
+      const sequence = guarded?.sequence ?? backwardSequence(s);
+      const count = loopCount(interp, s, scope);
+      throw new TrainingLoopFound(sequence ? { stmt: s, scope, count, backward: sequence[sequence.length - 1], sequence, ...(guarded ? { guard: guarded.guard } : {}) } : { stmt: s, scope, count, backward: backwardIn(s)! });
+    }
+    // `optimizer.step(closure)`: the closure computes the loss and calls backward for the optimiser.
+    const closure = closureLoop(s, ast);
+    if (closure) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: closure.backward, closure });
+    // `train_iter(model, optimizer, ...)`: a function called once a step calls backward.
+    const stepCall = stepCallLoop(s, ast);
+    if (stepCall) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: stepCall.backward, stepCall });
+    return false;
+  }
   const interp = new Interpreter({
     name: opts.build ? moduleName(opts.fileName) : '__main__',
     fileName: opts.fileName,
@@ -235,30 +262,12 @@ export function readAst(ast: ModuleAst, text: string, opts: PythonOptions): Pyth
     ...(opts.maxCodeBytes !== undefined ? { importLimits: { maxFiles: MAX_IMPORTED_FILES, maxBytes: opts.maxCodeBytes, bytesLimitName: limitName('maxPythonKB') } } : {}),
     hooks: {
       beforeLoop: (s, scope) => {
-        if (opts.build) return false;
-        // `for net, opt in zip(nets, optimizers):` inside the batch loop: the batch loop is the step, every model traced.
-        const zipped = zippedModels(torch, s, scope);
-        if (zipped) {
-          const backward = backwardIn(zipped.inner)!;
-          // Names in the step (`net`, `opt`) stand for the last item's, the model whose backward the trace does.
-          interp.assign(zipped.inner.target, zipped.items[zipped.items.length - 1], scope);
-          throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward, sequence: [backward], zipped });
+        try {
+          return findLoop(s, scope);
+        } catch (e) {
+          if (e instanceof TrainingLoopFound) e.loop.epoch = epochLoopOf(interp, s, scope);
+          throw e;
         }
-        if (isTrainingLoop(s)) {
-          // Several backward calls a step (a GAN): the step is traced to the last; those before run as the script runs them.
-          // With the last ones under an `if` some iterations pass (a WGAN's generator), a step runs iterations until one does.
-          const guarded = backwardSequence(s) ? null : guardedSequence(s);
-          const sequence = guarded?.sequence ?? backwardSequence(s);
-          const count = loopCount(interp, s, scope);
-          throw new TrainingLoopFound(sequence ? { stmt: s, scope, count, backward: sequence[sequence.length - 1], sequence, ...(guarded ? { guard: guarded.guard } : {}) } : { stmt: s, scope, count, backward: backwardIn(s)! });
-        }
-        // `optimizer.step(closure)`: the closure computes the loss and calls backward for the optimiser.
-        const closure = closureLoop(s, ast);
-        if (closure) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: closure.backward, closure });
-        // `train_iter(model, optimizer, ...)`: a function called once a step calls backward.
-        const stepCall = stepCallLoop(s, ast);
-        if (stepCall) throw new TrainingLoopFound({ stmt: s, scope, count: loopCount(interp, s, scope), backward: stepCall.backward, stepCall });
-        return false;
       },
     },
   });

@@ -77,7 +77,36 @@ export class Scope {
 export interface Frame {
   fn: PyFunction;
   scope: Scope;
+  /** A generator's body running: what its yields gave so far. */
+  yields?: Yields;
 }
+
+/** A generator's buffered items, and the mutable objects among them (one yielded again is not followed). */
+interface Yields {
+  items: Value[];
+  seen: Set<object>;
+}
+
+/** A `for` loop running now: its statement, its iterator part way through, the scope it binds in. */
+export interface RunningLoop {
+  stmt: Extract<Stmt, { k: 'for' }>;
+  it: PyIter;
+  scope: Scope;
+}
+
+/**
+ * What stops a generator's buffered run itself (its items so far are not the script's): not a
+ * statement's can't-follow, which would skip the yield and run an endless body on; the consumer's next()
+ * gets the can't-follow.
+ */
+class BufferedRunStops extends Signal {
+  constructor(override readonly cause: CantFollow) {
+    super(cause.message);
+  }
+}
+
+/** Most items a generator may yield: it runs to its end at its first next(), so an endless one stops here. */
+const MAX_GENERATOR_ITEMS = 10_000;
 
 /** A module the file may import, made for each run (so a file's changes to it stay in its run). */
 export type ModuleFactory = (interp: Interpreter, name: string) => PyModule;
@@ -123,6 +152,10 @@ export class Interpreter {
   private depth = 0;
   private retval: Value = null;
   private readonly frames: Frame[] = [];
+  /** The can't-follow of the last statement skipped (a generator's body that skipped one has items unknown). */
+  private lastSkip: CantFollow | null = null;
+  /** The `for` loops running now, innermost last (the epoch loop around a training loop). */
+  readonly running: RunningLoop[] = [];
   /** Exceptions being handled (for a bare `raise`). */
   private readonly handling: PyRaise[] = [];
   readonly globals: Scope;
@@ -346,12 +379,17 @@ export class Interpreter {
   private forLoop(s: Extract<Stmt, { k: 'for' }>, scope: Scope): Flow {
     if (this.hooks.beforeLoop?.(s, scope)) return NORMAL;
     const it = P.iterate(this, this.eval(s.iter, scope), s.iter.r);
-    for (let v = it.next(); v !== undefined; v = it.next()) {
-      this.tick(s.r);
-      this.assign(s.target, v, scope);
-      const f = this.execBlock(s.body, scope);
-      if (f === BREAK) return NORMAL;
-      if (f === RETURN) return f;
+    this.running.push({ stmt: s, it, scope });
+    try {
+      for (let v = it.next(); v !== undefined; v = it.next()) {
+        this.tick(s.r);
+        this.assign(s.target, v, scope);
+        const f = this.execBlock(s.body, scope);
+        if (f === BREAK) return NORMAL;
+        if (f === RETURN) return f;
+      }
+    } finally {
+      this.running.pop();
     }
     return this.execBlock(s.orelse, scope);
   }
@@ -461,6 +499,7 @@ export class Interpreter {
    * value, mark what it names as possibly changed by it, and go on with the next statement.
    */
   private skip(s: Stmt, scope: Scope, cause: CantFollow): Flow {
+    this.lastSkip = cause;
     if (this.skipped.length < 1000) this.skipped.push({ r: s.r, cause });
     const opaque = cause.opaque;
     for (const t of boundTargets(s)) {
@@ -1033,9 +1072,73 @@ export class Interpreter {
         return ELLIPSIS;
       case 'starred':
         return this.raise('SyntaxError', "can't use starred expression here", e.r);
+      case 'yield':
+        return this.yieldExpr(e, scope);
       case 'unsupported':
         return new PyOpaque(e.construct, e.r);
     }
+  }
+
+  /** `yield v` / `yield from it`: buffered for the generator's consumer; its value is None, what next() sends. */
+  private yieldExpr(e: Extract<Expr, { k: 'yield' }>, scope: Scope): Value {
+    const out = this.frames[this.frames.length - 1]?.yields;
+    if (!out) return this.raise('SyntaxError', "'yield' outside function", e.r);
+    const v = e.value ? this.eval(e.value, scope) : null;
+    const give = (x: Value) => {
+      if (out.items.length >= MAX_GENERATOR_ITEMS) throw new BufferedRunStops(new CantFollow(new PyOpaque(`a generator of more than ${MAX_GENERATOR_ITEMS} items (run to its end at its first next())`, e.r), e.r));
+      // An object yielded again may have changed in between, which a buffered run would not show.
+      for (const o of x instanceof PyTuple ? x.items : [x]) {
+        if (typeof o !== 'object' || o === null || o instanceof PyTuple || o instanceof PyOpaque) continue;
+        if (out.seen.has(o)) throw new BufferedRunStops(new CantFollow(new PyOpaque('a generator that yields the same object again (it may change between its yields)', e.r), e.r));
+        out.seen.add(o);
+      }
+      out.items.push(x);
+    };
+    if (!e.from) give(v);
+    else for (let it = P.iterate(this, v, e.r), x = it.next(); x !== undefined; x = it.next()) give(x);
+    return null;
+  }
+
+  /**
+   * A generator function's call: its arguments are bound now (a TypeError here, as in Python) and its
+   * body runs to its end at the first next(), every yield buffered (send() is not modelled). What the
+   * body raises reaches the consumer after the items yielded before it, where Python raises it.
+   */
+  private generator(fn: PyFunction, def: FunctionDef, scope: Scope, r: Range): PyIter {
+    let items: Value[] | null = null;
+    let failure: Signal | null = null;
+    let i = 0;
+    const run = (): Value[] => {
+      const yields: Yields = { items: [], seen: new Set() };
+      const outerSkip = this.lastSkip;
+      this.lastSkip = null;
+      this.depth++;
+      this.frames.push({ fn, scope, yields });
+      try {
+        this.execBlock(def.body, scope);
+      } catch (e) {
+        if (e instanceof BufferedRunStops) throw e.cause;
+        if (!(e instanceof PyRaise || e instanceof CantFollow)) throw e;
+        if (e instanceof PyRaise) e.traceback.push(r);
+        failure = e;
+      } finally {
+        this.retval = null;
+        this.depth--;
+        this.frames.pop();
+      }
+      // A statement the body skipped (a loop over a file's text) may have yielded more: its end is not known.
+      failure ??= this.lastSkip;
+      this.lastSkip = outerSkip ?? this.lastSkip;
+      return yields.items;
+    };
+    return new PyIter(() => {
+      items ??= run();
+      if (i < items.length) return items[i++];
+      const f = failure;
+      failure = null;
+      if (f) throw f;
+      return undefined;
+    }, T.generator);
   }
 
   private evalItems(items: Expr[], scope: Scope): Value[] {
@@ -1222,6 +1325,7 @@ export class Interpreter {
     if (this.depth >= this.limits.maxDepth) this.raise('RecursionError', 'maximum recursion depth exceeded', r);
     const scope = new Scope('function', fn.closure as Scope, fn.locals, def.k === 'def' ? def.globals : null, def.k === 'def' ? def.nonlocals : null);
     this.bind(fn, args, kwargs, scope, r);
+    if (def.k === 'def' && def.generator) return this.generator(fn, def, scope, r);
     this.depth++;
     this.frames.push({ fn, scope });
     try {

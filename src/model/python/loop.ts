@@ -233,6 +233,22 @@ export interface TrainingLoop {
   guard?: IfStmt;
   /** Several models stepped one after another by a loop over zip(models, optimisers) in the body. */
   zipped?: ZippedModels;
+  /** The epoch loop the training loop sits in, run on to its next epoch when the training loop's items end. */
+  epoch?: EpochLoop;
+}
+
+/** `for e in range(epochs): h = net.init_hidden(batch_size); for x, y in batches: ...`: the outer loop, and its body before the training loop. */
+export interface EpochLoop {
+  stmt: Extract<Stmt, { k: 'for' }>;
+  it: PyIter;
+  head: Stmt[];
+}
+
+/** The `for` loop running around `s` with `s` directly in its body, in the same scope (Python's epoch loop), else undefined. */
+export function epochLoopOf(interp: Interpreter, s: LoopStmt, scope: Scope): EpochLoop | undefined {
+  const outer = interp.running[interp.running.length - 1];
+  const at = outer && outer.scope === scope ? outer.stmt.body.indexOf(s) : -1;
+  return at < 0 ? undefined : { stmt: outer.stmt, it: outer.it, head: outer.stmt.body.slice(0, at) };
 }
 
 /** Thrown to stop evaluating the script once its training loop is found. */
@@ -354,6 +370,14 @@ export class LoopStep {
     let v = this.it?.next();
     if (v === undefined) {
       again = this.it !== null;
+      // The next epoch as the script starts it: the epoch loop's next item, and its body up to this loop
+      // (char-rnn's `h = net.init_hidden(batch_size)`); past its last epoch the trace goes on with the last one.
+      const epoch = again ? this.loop.epoch : undefined;
+      if (epoch) {
+        const e = epoch.it.next();
+        if (e !== undefined) this.interp.assign(epoch.stmt.target, e, this.loop.scope);
+        for (const st of epoch.head) this.interp.exec(st, this.loop.scope);
+      }
       this.it = P.iterate(this.interp, this.interp.eval(s.iter, this.loop.scope), s.iter.r);
       v = this.it.next();
       if (v === undefined) throw new CantFollow(new PyOpaque('a training loop over nothing', s.iter.r), r);

@@ -487,7 +487,6 @@ class Converter {
     const scope = scopeOf(body, params.map((p) => p.name));
     let unsupported: FunctionDef['unsupported'] = null;
     if (isAsync) unsupported = { construct: 'an async function', r: rangeOf(name) };
-    else if (scope.yieldAt) unsupported = { construct: 'a generator function (yield)', r: scope.yieldAt };
     return {
       k: 'def',
       name: name.text,
@@ -499,6 +498,7 @@ class Converter {
       globals: scope.globals,
       nonlocals: scope.nonlocals,
       unsupported,
+      generator: !!scope.yieldAt,
       r: rangeOf(n),
     };
   }
@@ -674,8 +674,10 @@ class Converter {
         return { k: 'walrus', name: this.req(n, 'name').text, value: this.expr(this.req(n, 'value')), r };
       case 'await':
         return { k: 'unsupported', construct: 'await', r };
-      case 'yield':
-        return { k: 'unsupported', construct: 'yield', r };
+      case 'yield': {
+        const value = kids(n)[0];
+        return { k: 'yield', value: value ? this.rhs(value) : null, from: n.children.some((c) => c?.type === 'from'), r };
+      }
       case 'as_pattern':
         this.syntax('unexpected "as"', r);
       // eslint-disable-next-line no-fallthrough
@@ -778,7 +780,7 @@ export function scopeOf(body: Stmt[], params: string[]): { locals: Set<string>; 
       for (const x of expressionsIn(e)) {
         // `(n := …)` binds n in the function, even inside a comprehension.
         if (x.k === 'walrus') locals.add(x.name);
-        if (x.k === 'unsupported' && x.construct === 'yield') yieldAt ??= x.r;
+        if (x.k === 'yield') yieldAt ??= x.r;
       }
     }
   }

@@ -579,6 +579,26 @@ function contextlibModule(): PyModule {
 }
 
 /** The standard-library modules the interpreter models, by name. */
+/** `string`'s constants (Udacity's sentiment notebook strips `punctuation`), as CPython defines them. */
+function stringModule(): PyModule {
+  const lower = 'abcdefghijklmnopqrstuvwxyz';
+  const upper = lower.toUpperCase();
+  const digits = '0123456789';
+  const punctuation = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+  const whitespace = ' \t\n\r\x0b\x0c';
+  return mod('string', {
+    ascii_lowercase: lower,
+    ascii_uppercase: upper,
+    ascii_letters: lower + upper,
+    digits,
+    hexdigits: `${digits}abcdefABCDEF`,
+    octdigits: '01234567',
+    punctuation,
+    whitespace,
+    printable: digits + lower + upper + punctuation + whitespace,
+  });
+}
+
 export const STANDARD_MODULES: Record<string, ModuleFactory> = {
   math: () => mathModule(),
   dataclasses: () => dataclassesModule(),
@@ -595,6 +615,7 @@ export const STANDARD_MODULES: Record<string, ModuleFactory> = {
   contextlib: () => contextlibModule(),
   random: () => randomModule(),
   __future__: () => mod('__future__', {}),
+  string: () => stringModule(),
   // Not the standard library, but in as many training scripts: a progress bar passes its loop through.
   ...PROGRESS_MODULES,
 };

@@ -476,6 +476,7 @@ export const T = {
   range: builtinClass('range'),
   slice: builtinClass('slice'),
   iterator: builtinClass('iterator'),
+  generator: builtinClass('generator'),
   function: builtinClass('function'),
   builtin_function: builtinClass('builtin_function_or_method'),
   method: builtinClass('method'),

@@ -37,6 +37,8 @@ export function subExprs(e: Expr): Expr[] {
       return [e.elt, ...(e.value ? [e.value] : []), ...e.clauses.flatMap((c) => [c.iter, ...c.ifs])];
     case 'walrus':
       return [e.value];
+    case 'yield':
+      return e.value ? [e.value] : [];
     case 'fstring':
       return e.parts.flatMap((p) => (typeof p === 'string' ? [] : [p.expr, ...(p.spec ? [p.spec] : [])]));
     default:

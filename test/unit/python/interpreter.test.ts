@@ -90,11 +90,11 @@ describe('Python interpreter: values it cannot follow', () => {
     }
   });
 
-  it('yield, async def and match are outside the subset: opaque where written, not errors', () => {
+  it('async def and match are outside the subset: opaque where written, not errors (a generator runs)', () => {
     const src = 'def gen():\n    yield 1\ng = gen()\nasync def co():\n    pass\nc = co()\nmatch 3:\n    case 3:\n        z = 1\n';
     const { interp, error } = run(src);
     assert.equal(error, null);
-    assert.equal(at(src, (interp.globals.vars.get('g') as PyOpaque).origin), 'yield 1');
+    assert.ok(!(interp.globals.vars.get('g') instanceof PyOpaque));
     assert.equal((interp.globals.vars.get('c') as PyOpaque).construct, 'an async function');
     assert.equal(interp.skipped[interp.skipped.length - 1].cause.opaque.construct, 'a match statement');
   });

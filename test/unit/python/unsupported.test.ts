@@ -62,7 +62,7 @@ export const UNSUPPORTED: Case[] = [
   { construct: 'numpy.float16', setup: 'import numpy as np', forward: 'return self.fc(x + torch.from_numpy(np.ones(4).astype(np.float16)).float())', range: 'np.float16' },
   { construct: 'torch.load', width: 'torch.load("ckpt.pt")["width"]', range: 'torch.load("ckpt.pt")' },
   { construct: 'yaml.safe_load', setup: 'import yaml', width: 'yaml.safe_load(open("cfg.yaml"))["width"]', range: 'yaml.safe_load(open("cfg.yaml"))' },
-  { construct: 'a generator function (yield)', setup: 'def widths():\n    yield 4', width: 'next(widths())', range: 'yield 4' },
+  { construct: 'a generator of more than 10000 items', setup: 'def widths():\n    while True:\n        yield 4', width: 'next(widths())', range: 'yield 4' },
   { construct: 'an async function', setup: 'async def width_of():\n    return 4', width: 'width_of()', range: 'width_of' },
   { construct: 'a match statement', setup: 'mode = "small"\nmatch mode:\n    case "small":\n        w = 4\n    case _:\n        w = 64', width: 'w', range: 'match mode:\n    case "small":\n        w = 4\n    case _:\n        w = 64' },
   { construct: 'complex numbers', width: 'int((2 + 2j).real) * 2', range: '2j' },

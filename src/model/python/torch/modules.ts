@@ -77,7 +77,11 @@ function runForward(torch: Torch, obj: ModuleObj, args: Value[], kwargs: Kwargs 
   return interp.raise('NotImplementedError', `Module [${obj.cls.name}] is missing the required "forward" function`, r);
 }
 
-/** Layers whose PyTorch 1.13 kernel is a matrix product: a float type mismatch is its "mat1 and mat2" error. */
+/**
+ * Layers whose PyTorch 1.13 kernel is a matrix product: a float type mismatch is its "mat1 and mat2"
+ * error. RNN, LSTM and GRU too, except with batch_first=True: their transposed input takes the
+ * kernel that says "expected scalar type".
+ */
 const MATMUL_LAYERS = new Set(['Linear', 'Bilinear', 'RNN', 'LSTM', 'GRU', 'RNNCell', 'LSTMCell', 'GRUCell']);
 
 /** Convolutions, whose PyTorch 1.13 kernels also refuse an integer input (Conv2d with a bias in its own words). */
@@ -97,9 +101,12 @@ function refuseOtherType(torch: Torch, obj: ModuleObj, x: Tensor, r: Range): voi
   if (!w || w.dtype === x.dtype) return;
   const name = (d: string) => (d === 'float64' ? 'Double' : d === 'int64' ? 'Long' : 'Float');
   const expected = `expected scalar type ${name(x.dtype)} but found ${name(w.dtype)}`;
-  if (!integer) return torch.interp.raise('RuntimeError', MATMUL_LAYERS.has(layer) ? 'mat1 and mat2 must have the same dtype' : expected, r);
-  // torch 1.13 on a Long input: addmm (a bias) checks both operands' types first, mm alone the
-  // input's; Conv2d with a bias names both types in its own words (each checked in torch 1.13)
+  if (!integer) {
+    const matmul = MATMUL_LAYERS.has(layer) && !(obj.engine as { batchFirst?: boolean }).batchFirst;
+    return torch.interp.raise('RuntimeError', matmul ? 'mat1 and mat2 must have the same dtype' : expected, r);
+  }
+  // torch 1.13 on a Long input (batch_first or not): addmm (a bias) checks both operands' types
+  // first, mm alone the input's; Conv2d with a bias names both types in its own words (each checked in torch 1.13)
   const bias = params.some(([n]) => n.startsWith('bias'));
   if (MATMUL_LAYERS.has(layer)) return torch.interp.raise('RuntimeError', bias ? 'mat1 and mat2 must have the same dtype' : expected, r);
   if (layer === 'Conv2d' && bias) return torch.interp.raise('RuntimeError', `Input type (long int) and bias type (${w.dtype === 'float64' ? 'double' : 'float'}) should be the same`, r);

@@ -19,7 +19,7 @@ import { Bound, native } from '../native';
 import * as P from '../protocol';
 import { NOT_IMPLEMENTED, OBJECT, PyBuiltin, PyClass, PyIter, PyList, PyOpaque, PyTuple, T, typeName, Value } from '../values';
 import { ArrayObj, NativeObj, TensorObj, type Torch } from './runtime';
-import { indexItems, pyScalar, toList } from './tensor';
+import { indexItems, outOfBounds, pyScalar, toList } from './tensor';
 
 const KIND: Record<TensorDType, number> = { bool: 0, int64: 1, float32: 2, float64: 2 };
 
@@ -278,12 +278,12 @@ export function makeArrayClasses(torch: Torch): void {
       getitem: (v, key, r) => {
         const t = (v as ArrayObj).t;
         if (t.rank === 0) return torch.interp.raise('IndexError', 'too many indices for array: array is 0-dimensional, but 1 were indexed', r);
-        return torch.npValue(F.getItem(t, indexItems(torch, indexKey(torch, key), r)));
+        return torch.npValue(outOfBounds(torch, r, true, () => F.getItem(t, indexItems(torch, indexKey(torch, key), r))));
       },
       setitem: (v, key, value, r) => {
         const t = (v as ArrayObj).t;
         const src = value instanceof ArrayObj || value instanceof PyList || value instanceof PyTuple || value instanceof TensorObj ? F.to(arrayTensor(torch, value, r), t.dtype) : torch.number(value, r);
-        F.setItem(t, indexItems(torch, indexKey(torch, key), r), src);
+        outOfBounds(torch, r, true, () => F.setItem(t, indexItems(torch, indexKey(torch, key), r), src));
       },
       repr: (v) => arrayRepr((v as ArrayObj).t, true),
       str: (v) => arrayRepr((v as ArrayObj).t, false),

@@ -59,6 +59,19 @@ function sliceItem(torch: Torch, s: PySlice, r: Range): Slice {
 /** Longer ranges than any tensor's dimension here would be: indexing with one is not followed. */
 const MAX_RANGE_INDEX = 1n << 24n;
 
+/**
+ * An index past an axis's end: the IndexError PyTorch raises ("... for dimension 1 with size 350"),
+ * or NumPy's for an array ("... for axis 1 ..."), which a script may catch (char-rnn's get_batches).
+ */
+export function outOfBounds<V>(torch: Torch, r: Range, numpy: boolean, index: () => V): V {
+  try {
+    return index();
+  } catch (e) {
+    if (!(e instanceof RangeError) || !/is out of bounds for dimension/.test(e.message)) throw e;
+    return torch.interp.raise('IndexError', numpy ? e.message.replace('for dimension', 'for axis') : e.message, r);
+  }
+}
+
 /** A Python index (x[0, :, None, ..., idx]) as the engine's index items. */
 export function indexItems(torch: Torch, key: Value, r: Range): IndexItem[] {
   const one = (k: Value): IndexItem => {
@@ -304,10 +317,10 @@ export function makeTensorClasses(torch: Torch): void {
         const t = (v as TensorObj).t;
         // PyTorch's IndexError (BEGAN's `.data[0]` of a loss, written for PyTorch 0.3), not an engine failure.
         if (t.rank === 0 && isInt(key) && typeof key !== 'boolean') return torch.interp.raise('IndexError', 'invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number', r);
-        return wrap(F.getItem(t, indexItems(torch, key, r)));
+        return wrap(outOfBounds(torch, r, false, () => F.getItem(t, indexItems(torch, key, r))));
       },
       setitem: (v, key, value, r) => {
-        F.setItem((v as TensorObj).t, indexItems(torch, key, r), torch.operand(value, r));
+        outOfBounds(torch, r, false, () => F.setItem((v as TensorObj).t, indexItems(torch, key, r), torch.operand(value, r)));
       },
       repr: (v) => tensorRepr((v as TensorObj).t),
       format: (v, spec, r) => {
@@ -514,6 +527,16 @@ export function makeTensorClasses(torch: Torch): void {
     wrap(F.full(torch.ints(a.size, r), torch.number(a.fill_value, r), torch.dtypeArg(a.dtype, r) ?? t.dtype)),
   );
   method('new_tensor(self, data, dtype=None, device=None, requires_grad=False)', (a, r, t) => wrap(fromPython(torch, a.data, r, torch.dtypeArg(a.dtype, r) ?? t.dtype)));
+  // The legacy constructor (the Udacity course's `weight.new(n_layers, batch, hidden).zero_()`), in self's
+  // dtype as torch 1.13: sizes (ints or a torch.Size) an uninitialised tensor, zeros here as new_empty;
+  // a list or plain tuple is data (`w.new((3, 4))` is tensor([3., 4.])); nothing an empty one.
+  method('new(self, *args, device=None)', (a, r, t) => {
+    const args = a.__varargs ?? [];
+    const one = args.length === 1 ? args[0] : undefined;
+    if (one instanceof PyList || (one instanceof PyTuple && one.type !== torch.Size)) return wrap(fromPython(torch, one, r, t.dtype));
+    if (one instanceof TensorObj) throw new CantFollow(new PyOpaque('Tensor.new(tensor) (a view of another tensor)', r), r);
+    return wrap(F.zeros(args.length ? torch.shapeArgs(args, r) : [0], t.dtype));
+  });
   // In-place ops: PyTorch refuses them on a leaf that requires a gradient unless gradients are off.
   const guardLeaf = (t: Tensor, r: Range) => {
     if (t.requiresGrad && t.isLeaf && isGradEnabled()) torch.interp.raise('RuntimeError', 'a leaf Variable that requires grad is being used in an in-place operation.', r);
