@@ -19,6 +19,8 @@ layers = [
     ("ConvTranspose2d", nn.ConvTranspose2d(4, 3, 1), (2, 4, 5, 5)),
     ("LSTM", nn.LSTM(4, 3), (2, 1, 4)),
     ("GRU no bias", nn.GRU(4, 3, bias=False), (2, 1, 4)),
+    ("LSTM batch_first", nn.LSTM(4, 3, batch_first=True), (2, 1, 4)),
+    ("LSTM batch_first no bias", nn.LSTM(4, 3, batch_first=True, bias=False), (2, 1, 4)),
 ]
 for name, layer, shape in layers:
     try:
