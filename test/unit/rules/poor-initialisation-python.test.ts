@@ -6,11 +6,10 @@
  * prove what it claims: the healthy ones train, the bad ones saturate or stay symmetric.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysePython, releasePython } from '../../../src/worker/python';
-import { PYTHON, requireTorch } from '../../support/torch';
+import { requireTorch, runInOneTorchProcess, type ScriptAnswer } from '../../support/torch';
 import { ready } from '../python/support';
 
 const DIR = join(__dirname, 'init-scripts');
@@ -27,42 +26,13 @@ async function initFindings(name: string): Promise<{ severity: string; message: 
   }
 }
 
-/**
- * Runs every script as __main__ in one torch process (importing torch costs seconds on a loaded
- * machine; each script seeds torch itself, so running after another changes none of its numbers)
- * and returns what each printed, or its traceback. One thread: on a shared 2-core machine torch's
- * intra-op threads wait on each other (the claims hold with room to spare at any summation order).
- */
-const IN_ONE_PROCESS = `
-import contextlib, io, json, sys, traceback, warnings
-import torch
-torch.set_num_threads(1)
-warnings.simplefilter('ignore')
-answers = []
-for text in json.load(sys.stdin):
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            exec(compile(text, '<script>', 'exec'), {'__name__': '__main__'})
-        answers.append({'stdout': out.getvalue()})
-    except BaseException:
-        answers.append({'error': traceback.format_exc()})
-print(json.dumps(answers))
-`;
-
-function inOneTorchProcess(texts: string[]): ({ stdout: string } | { error: string })[] {
-  const r = spawnSync(PYTHON, ['-W', 'ignore', '-c', IN_ONE_PROCESS], { input: JSON.stringify(texts), encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as ({ stdout: string } | { error: string })[];
-}
-
 /** The script run for `steps` steps, then `epilogue` (which prints JSON last). */
 function withSteps(name: string, steps: number, epilogue: string): string {
   return read(name).replace('range(10)', `range(${steps})`) + `\nimport json\n${epilogue}\n`;
 }
 
 /** The JSON a script printed last. */
-function printed<T>(answer: { stdout: string } | { error: string } | undefined): T {
+function printed<T>(answer: ScriptAnswer | undefined): T {
   assert.ok(answer && 'stdout' in answer, answer && 'error' in answer ? answer.error : 'the script was not run');
   return JSON.parse(answer.stdout.trim().split('\n').pop()!) as T;
 }
@@ -108,12 +78,14 @@ print(json.dumps(sat))
       'deep_sigmoid.py with the default init': SATURATION_PROBE(deepSigmoid.replace('nn.init.normal_(lin.weight, std=1.0)', 'pass')),
       'constant_all.py': withSteps('constant_all.py', 200, 'w = net[0].weight\nprint(json.dumps(float((w - w[0:1]).abs().max())))'),
     };
-    const answers = new Map<string, { stdout: string } | { error: string }>();
+    const answers = new Map<string, ScriptAnswer>();
 
     before(function () {
       requireTorch(this, 'the poor-initialisation proofs');
       const keys = Object.keys(scripts);
-      inOneTorchProcess(keys.map((k) => scripts[k])).forEach((a, i) => answers.set(keys[i], a));
+      // One thread: on a shared 2-core machine torch's intra-op threads wait on each other, and the
+      // claims hold with room to spare at any summation order. Each script seeds torch itself.
+      runInOneTorchProcess(keys.map((k) => ({ text: scripts[k], file: join(DIR, k) })), 1).forEach((a, i) => answers.set(keys[i], a));
     });
 
     for (const name of HEALTHY) {
