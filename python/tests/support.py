@@ -44,6 +44,24 @@ def run_module(args, cwd=None, env=None, timeout=600):
     return subprocess.run([sys.executable, "-m", "gradient_lens", *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
 
 
+def cli_in_process(args):
+    """`python -m gradient_lens ...`'s exit code, stdout and stderr for a command that never runs a
+    script (usage errors, help): its entry called in this process, which has torch imported already;
+    a process of its own would spend its seconds importing torch again."""
+    import contextlib
+    import io
+
+    from gradient_lens.__main__ import _cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = _cli(list(args))
+        except SystemExit as e:  # argparse's errors
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+
 def temp_dir(test):
     d = tempfile.TemporaryDirectory(prefix="gl-test-")
     test.addCleanup(d.cleanup)

@@ -2,7 +2,7 @@
 import os
 import unittest
 
-from support import SEED_PROGRAMS, read_log, records, run_module, temp_dir
+from support import SEED_PROGRAMS, cli_in_process, read_log, records, run_module, temp_dir
 
 # The other seed programs are run, and checked by the rules, in test/parity/run-hook.test.ts.
 SEEDS = {"seed_relu.py": "nn.ReLU()"}
@@ -75,17 +75,20 @@ class RunTest(unittest.TestCase):
         self.assertEqual(end["reason"], "error: ValueError: out of data")
 
     def test_usage_errors(self):
+        # One through a process of its own (the exit code of `python -m gradient_lens`), the others
+        # through the same entry in this process.
         r = run_module(["run", os.path.join(temp_dir(self), "missing.py")])
         self.assertEqual(r.returncode, 2)
         self.assertIn("no such file", r.stderr)
-        r = run_module(["run", "--every", "often", "x.py"])
-        self.assertEqual(r.returncode, 2)
-        self.assertIn("--every", r.stderr)
-        r = run_module(["fly"])
-        self.assertEqual(r.returncode, 2)
-        r = run_module(["--help"])
-        self.assertEqual(r.returncode, 0)
-        self.assertIn("usage:", r.stdout)
+        code, _, err = cli_in_process(["run", "--every", "often", "x.py"])
+        self.assertEqual(code, 2)
+        self.assertIn("--every", err)
+        code, _, err = cli_in_process(["fly"])
+        self.assertEqual(code, 2)
+        self.assertIn("unknown command 'fly'", err)
+        code, out, _ = cli_in_process(["--help"])
+        self.assertEqual(code, 0)
+        self.assertIn("usage:", out)
 
     def test_a_script_without_an_optimizer_says_so(self):
         script = self.script("noop.py", "print('hello')\n")

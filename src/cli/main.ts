@@ -100,15 +100,22 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
-if (require.main === module) {
-  // A command-line run has the machine to itself: the float32 kernels use every core
-  // (GRADIENT_LENS_THREADS=1 for one).
+/**
+ * One command as `node dist/cli.js` runs it, short of exiting: the process's kernel threads set
+ * (a command-line run has the machine to itself: the float32 kernels use every core,
+ * GRADIENT_LENS_THREADS=1 for one), output on stdout and stderr, an internal error printed as exit
+ * code 3. Exported so the PyTorch parity suite can run many commands in one process of the bundle.
+ */
+export async function commandLine(argv: readonly string[]): Promise<number> {
   setKernelThreads(Number(process.env.GRADIENT_LENS_THREADS) || availableCores());
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      process.stderr.write(`gradient-lens: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-      process.exitCode = 3;
-    },
-  );
+  try {
+    return await main(argv);
+  } catch (e) {
+    process.stderr.write(`gradient-lens: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    return 3;
+  }
+}
+
+if (require.main === module) {
+  void commandLine(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

@@ -12,6 +12,11 @@
  * plain SIMD and with relaxed SIMD (the CLI run in a node with --experimental-wasm-relaxed-simd
  * where relaxed SIMD is not on by default); float64 always runs the JavaScript kernels.
  *
+ * The CLI runs every case of one kernel build in one node process of the real bundle (its exported
+ * commandLine: the same argv, environment, kernel threads, stdout, stderr and exit code as
+ * `node dist/cli.js grads …`): a node start-up and the bundle's load cost about a second each on a
+ * loaded 2-core machine, and one process per case made this suite most of the unit run's time.
+ *
  * Dropout: the engine's seeded Rng and torch's generator draw different masks, so a Dropout with
  * p > 0 cannot be compared element by element; the suite uses Dropout(p=0.0), which still checks
  * that the layer is built, named and passed through in training mode.
@@ -143,15 +148,60 @@ interface Case {
 
 const DTYPES: DType[] = ['float64', 'float32'];
 const KERNELS: KernelBackend[] = ['js', 'simd', 'relaxed-simd'];
+/** The kernel builds a dtype's CLI runs are compared in (null: the default environment; float64 always runs the JavaScript kernels). */
+function kernelsFor(dtype: DType): (KernelBackend | null)[] {
+  return dtype === 'float32' ? KERNELS : [null];
+}
+
 const relaxedByDefault = WebAssembly.validate(readFileSync(join(ROOT, 'dist', 'kernels-relaxed-simd.wasm')));
 
-/** The CLI's node arguments and environment for one kernel build (float32 only). */
+/** The CLI's node arguments and environment for one kernel build (float32 only; null: float64, the default environment). */
 function kernelRun(kernels: KernelBackend | null): { nodeArgs: string[]; env: NodeJS.ProcessEnv } {
   if (!kernels) return { nodeArgs: [], env: process.env };
   return {
     nodeArgs: kernels === 'relaxed-simd' && !relaxedByDefault ? ['--experimental-wasm-relaxed-simd'] : [],
     env: { ...process.env, GRADIENT_LENS_KERNELS: kernels },
   };
+}
+
+/** What the CLI printed and returned for one command. */
+interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Between commands on stdout and stderr; the CLI never prints a control character U+0001. */
+const MARK = '\n\u0001gradient-lens parity: next command\n';
+
+/**
+ * Runs every argv through the bundle's commandLine, one after another in one node process; the
+ * marks go through the same streams as the commands' output, so they fall between commands. The
+ * process ends as the CLI's does, once its output is flushed (process.exit could cut it short). A
+ * process that dies part-way leaves the commands it did not finish with status null and its stderr.
+ */
+const RUNNER = `
+const { commandLine } = require(process.argv[1]);
+const jobs = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+(async () => {
+  const codes = [];
+  for (const argv of jobs) {
+    process.stdout.write(${JSON.stringify(MARK)});
+    process.stderr.write(${JSON.stringify(MARK)});
+    codes.push(await commandLine(argv));
+  }
+  process.stdout.write(${JSON.stringify(MARK)} + JSON.stringify(codes));
+})();
+`;
+
+function runCli(kernels: KernelBackend | null, jobs: string[][]): CliRun[] {
+  const { nodeArgs, env } = kernelRun(kernels);
+  const r = spawnSync(process.execPath, [...nodeArgs, '-e', RUNNER, CLI], { input: JSON.stringify(jobs), encoding: 'utf8', maxBuffer: 1 << 30, env });
+  const out = r.stdout.split(MARK);
+  const err = r.stderr.split(MARK);
+  const codes = r.status === 0 && out.length === jobs.length + 2 ? (JSON.parse(out[jobs.length + 1]) as number[]) : [];
+  const died = `the CLI process (${kernels ?? 'js'} kernels) ended (status ${r.status ?? r.signal}, ${out.length - 1} of ${jobs.length + 1} marks on stdout) before this command's exit code was written:\n${r.error?.message ?? ''}${err.at(-1)}`;
+  return jobs.map((_, i) => (i < codes.length ? { status: codes[i], stdout: out[i + 1], stderr: err[i + 1] } : { status: null, stdout: '', stderr: died }));
 }
 
 const specFiles = readdirSync(SPECS)
@@ -162,6 +212,8 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
   // One Python run answers every case up front; on a loaded shared machine that takes minutes:
   // mocha's 10-minute hang guard bounds it.
   const results = new Map<string, TorchResult>();
+  /** The CLI's run of each case, by `${case id} ${kernels}`. */
+  const cliRuns = new Map<string, CliRun>();
   const table: { spec: string; dtype: DType; kernels: string; loss: number; grads: Worst; steps?: Worst; skipped?: number }[] = [];
   let work = '';
   let torchVersion = '';
@@ -201,6 +253,26 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
     const out = JSON.parse(r.stdout) as { torch: string; results: Record<string, TorchResult> };
     torchVersion = out.torch;
     for (const [id, res] of Object.entries(out.results)) results.set(id, res);
+
+    // The CLI's commands, one process per kernel build: `grads spec --state --batch --dtype` on PyTorch's state and batch.
+    const jobs = new Map<KernelBackend | null, { key: string; argv: string[] }[]>();
+    for (const c of cases) {
+      const ref = results.get(c.id);
+      if (!ref || ref.error) continue;
+      const dir = mkdtempSync(join(work, 'case-'));
+      const statePath = join(dir, 'state.json');
+      const batchPath = join(dir, 'batch.json');
+      writeFileSync(statePath, JSON.stringify(ref.state));
+      writeFileSync(batchPath, JSON.stringify(ref.batch));
+      for (const kernels of kernelsFor(c.dtype)) {
+        if (!jobs.has(kernels)) jobs.set(kernels, []);
+        jobs.get(kernels)!.push({ key: `${c.id} ${kernels}`, argv: ['grads', c.file, '--state', statePath, '--batch', batchPath, '--dtype', c.dtype] });
+      }
+    }
+    for (const [kernels, list] of jobs) {
+      const runs = runCli(kernels, list.map((j) => j.argv));
+      list.forEach((j, i) => cliRuns.set(j.key, runs[i]));
+    }
   });
 
   after(function () {
@@ -231,22 +303,13 @@ describe('PyTorch parity: `gradient-lens grads` and the optimisers against torch
 
   for (const c of cases) {
     const name = c.id.replace('.grad.yaml', '');
-    for (const kernels of c.dtype === 'float32' ? KERNELS : [null]) {
+    for (const kernels of kernelsFor(c.dtype)) {
       it(`${name}: gradient-lens grads${kernels ? ` (${kernels} kernels)` : ''} matches PyTorch's loss and gradients`, function () {
         const ref = results.get(c.id);
         if (!ref) throw new Error(`PyTorch returned nothing for ${c.id}`);
         if (ref.error) throw new Error(`PyTorch rejected ${c.id}: ${ref.error}`);
-        const dir = mkdtempSync(join(work, 'case-'));
-        const statePath = join(dir, 'state.json');
-        const batchPath = join(dir, 'batch.json');
-        writeFileSync(statePath, JSON.stringify(ref.state));
-        writeFileSync(batchPath, JSON.stringify(ref.batch));
-        const { nodeArgs, env } = kernelRun(kernels);
-        const r = spawnSync(process.execPath, [...nodeArgs, CLI, 'grads', c.file, '--state', statePath, '--batch', batchPath, '--dtype', c.dtype], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 30,
-          env,
-        });
+        const r = cliRuns.get(`${c.id} ${kernels}`);
+        if (!r) throw new Error(`the CLI was not run for ${c.id} (${kernels ?? 'js'} kernels)`);
         if (r.status !== 0) throw new Error(`gradient-lens grads exited ${r.status}:\n${r.stderr}`);
         const ours = JSON.parse(r.stdout) as { loss: number; grads: Named };
         const worst: Worst = { rel: 0, where: '' };

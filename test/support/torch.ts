@@ -5,6 +5,7 @@
  * cannot go green by skipping the comparison.
  */
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 export const PYTHON = process.env.GL_TORCH_PYTHON || '/usr/bin/python3';
 
@@ -62,4 +63,18 @@ export function requireTorchvision(ctx: Mocha.Context, suite: string): string {
  */
 export function oneRankEnv(): NodeJS.ProcessEnv {
   return { ...process.env, LOCAL_RANK: '0', RANK: '0', WORLD_SIZE: '1', LOCAL_WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(20000 + (process.pid % 20000)) };
+}
+
+export type ScriptAnswer = { stdout: string } | { error: string };
+
+/**
+ * Runs every script as __main__ in one torch process (test/support/run_scripts.py: fresh globals and
+ * torch's defaults for each), where one process each would spend seconds importing torch every time.
+ * `threads`: torch's intra-op threads (1 on a shared machine where only the result, not its last
+ * digits, is asserted). Call after requireTorch.
+ */
+export function runInOneTorchProcess(scripts: { text: string; file: string }[], threads?: number): ScriptAnswer[] {
+  const r = spawnSync(PYTHON, ['-W', 'ignore', join(__dirname, 'run_scripts.py')], { input: JSON.stringify({ scripts, threads }), encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`run_scripts.py failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as ScriptAnswer[];
 }

@@ -4,10 +4,10 @@ import { parsePython } from '../../../src/model/python/parse';
 import { loadPythonParser } from '../../../src/model/python/tree-sitter';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPython } from '../../../src/model/python/front';
-import { PYTHON as TORCH_PYTHON, requireTorch } from '../../support/torch';
+import { PYTHON as TORCH_PYTHON, requireTorch, runInOneTorchProcess, type ScriptAnswer } from '../../support/torch';
 
 /** Debian's CPython, the reference for plain Python semantics. */
 export { PYTHON } from '../../support/torch';
@@ -86,13 +86,32 @@ export function printedHere(text: string, fileName: string, seed?: number): stri
   }
 }
 
+const TORCH_PROGRAMS = join(__dirname, 'torch-programs');
+let torchPrinted: Map<string, ScriptAnswer> | undefined;
+
+/**
+ * What torch 1.13 prints for a program under torch-programs/: on the first call every program there
+ * runs in one torch process (one torch import instead of one per program); a program that fails
+ * there (one that needs an environment of its own) runs alone, so its own error is what shows.
+ */
+function printedByTorch(program: string): string {
+  if (!torchPrinted) {
+    const names = readdirSync(TORCH_PROGRAMS).filter((f) => f.endsWith('.py')).sort();
+    const answers = runInOneTorchProcess(names.map((name) => ({ text: readFileSync(join(TORCH_PROGRAMS, name), 'utf8'), file: join(TORCH_PROGRAMS, name) })));
+    torchPrinted = new Map(names.map((name, i) => [name, answers[i]]));
+  }
+  const answer = torchPrinted.get(program);
+  if (answer && 'stdout' in answer) return answer.stdout;
+  const torch = spawnSync(TORCH_PYTHON, ['-W', 'ignore', join(TORCH_PROGRAMS, program)], { encoding: 'utf8' });
+  assert.equal(torch.status, 0, torch.stderr);
+  return torch.stdout;
+}
+
 /** A program under torch-programs/ prints line for line what torch 1.13 prints (skipped without torch, as requireTorch says). */
 export function printsAsTorch(ctx: Mocha.Context, program: string, seeds: (number | undefined)[] = [undefined]): void {
   requireTorch(ctx, program);
-  const path = join(__dirname, 'torch-programs', program);
-  const torch = spawnSync(TORCH_PYTHON, ['-W', 'ignore', path], { encoding: 'utf8' });
-  assert.equal(torch.status, 0, torch.stderr);
-  const theirs = torch.stdout.split('\n');
+  const path = join(TORCH_PROGRAMS, program);
+  const theirs = printedByTorch(program).split('\n');
   for (const seed of seeds) {
     const mine = printedHere(readFileSync(path, 'utf8'), program, seed).split('\n');
     for (let i = 0; i < theirs.length; i++) assert.equal(mine[i], theirs[i], `${program} line ${i + 1}, seed ${seed}`);
