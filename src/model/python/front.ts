@@ -959,11 +959,17 @@ function firstBatch(torch: Torch, loop: TrainingLoop, io: { input: Expr | null; 
   const noise = torch.noise?.slice() ?? null;
   // A step function's backward is in its def, before the loop: the loop's body runs up to the call.
   const until = Math.min(io.input?.r.start ?? Infinity, (loop.stepCall?.call ?? loop.backward).r.start);
-  try {
-    for (const st of loop.stmt.body) {
-      if (st.r.end > until) break;
+  // Its assignments, those inside a `with` block too (a GAN's noise drawn under torch.no_grad()); false once past `until`.
+  const assign = (body: readonly Stmt[]): boolean => {
+    for (const st of body) {
+      if (st.k === 'with' && st.r.start < until && !assign(st.body)) return false;
+      if (st.r.end > until) return false;
       if (st.k === 'assign' || st.k === 'annassign') torch.interp.exec(st, loop.scope);
     }
+    return true;
+  };
+  try {
+    assign(loop.stmt.body);
     return read();
   } catch {
     return got;

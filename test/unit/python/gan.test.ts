@@ -287,4 +287,51 @@ for i, start in enumerate(range(0, 96, 8)):
     assert.ok(f, `no saturation finding: ${r2.analysis!.findings.map((x) => x.rule).join(', ')}`);
     assert.equal(at(sat, f.range), 'nn.Tanh()');
   });
+
+  it("the batch is the generator's noise drawn inside `with torch.no_grad():` (the Udacity MNIST GAN's form), not a stand-in of one row", async () => {
+    const text = `import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+D = nn.Sequential(nn.Linear(16, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+G = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 16), nn.Tanh())
+d_optimizer = optim.Adam(D.parameters(), 0.002)
+g_optimizer = optim.Adam(G.parameters(), 0.002)
+
+def real_loss(D_out):
+    return nn.BCEWithLogitsLoss()(D_out.squeeze(), torch.ones(D_out.size(0)))
+
+def fake_loss(D_out):
+    return nn.BCEWithLogitsLoss()(D_out.squeeze(), torch.zeros(D_out.size(0)))
+
+data = [(torch.rand(32, 16), torch.zeros(32)) for _ in range(4)]
+for epoch in range(2):
+    for real_images, _ in data:
+        batch_size = real_images.size(0)
+        d_optimizer.zero_grad()
+        D_real = D(real_images)
+        d_real_loss = real_loss(D_real)
+        with torch.no_grad():
+            z = np.random.uniform(-1, 1, size=(batch_size, 4))
+            z = torch.from_numpy(z).float()
+            fake_images = G(z)
+        d_loss = d_real_loss + fake_loss(D(fake_images))
+        d_loss.backward()
+        d_optimizer.step()
+        g_optimizer.zero_grad()
+        z = np.random.uniform(-1, 1, size=(batch_size, 4))
+        z = torch.from_numpy(z).float()
+        g_loss = real_loss(D(G(z)))
+        g_loss.backward()
+        g_optimizer.step()
+`;
+    const r = await trace(text, 2);
+    assert.deepEqual(r.diagnostics, []);
+    const t = r.analysis!.trace;
+    assert.equal(t.batchSize, 32);
+    // the summary is of that noise (uniform on [-1, 1)), not of a zero stand-in
+    assert.ok(t.data && t.data.input.std > 0.3 && t.data.input.min >= -1 && t.data.input.max < 1, JSON.stringify(t.data?.input));
+  });
+
 });
