@@ -199,9 +199,7 @@ function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, 
       const prev = x.pending;
       if (prev) {
         // The same tensor feeds several ops: sum their contributions into the array it owns.
-        forgetLeft(prev);
-        instrument?.gradientAdded(prev);
-        for (let j = 0; j < prev.length; j++) prev[j] += g[j];
+        addIntoPending(prev, g, instrument);
         continue;
       }
       // gy is this node's own array and nothing reads it after this node (the instrument reads it
@@ -257,7 +255,19 @@ function recycle(a: FloatArray, grads: readonly (FloatArray | null)[], targets: 
   giveBack(a, record);
 }
 
-function sharedWithEarlier(grads: readonly (FloatArray | null)[], k: number): boolean {
+/**
+ * Adds another op's gradient `g` into `prev`, the gradient in flight for a tensor several ops read:
+ * its copy left in the WebAssembly core and any norm the instrument measured of it are no longer
+ * its values. The backward walk here and the replayed step's (replay/plan.ts) both sum this way.
+ */
+export function addIntoPending(prev: FloatArray, g: FloatArray, instrument: Instrument | null): void {
+  forgetLeft(prev);
+  instrument?.gradientAdded(prev);
+  for (let j = 0; j < prev.length; j++) prev[j] += g[j];
+}
+
+/** Whether op input k's gradient is the same array as an earlier input's (it is copied before either is summed into). */
+export function sharedWithEarlier(grads: readonly (FloatArray | null)[], k: number): boolean {
   for (let j = 0; j < k; j++) if (grads[j] === grads[k]) return true;
   return false;
 }

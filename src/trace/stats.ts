@@ -88,8 +88,8 @@ interface ParamSums {
 /**
  * The gradient's statistics and the weight's sum, sum of squares, update and row spread in one
  * pass: a quick trace reads every parameter of every step, and on a CNN's 4096-wide Linear these
- * passes were most of its statistics. One loop keeps the gradient's and the weight's sums in
- * flight together, and the histogram counts alternate between two tables, so that a run of
+ * passes were most of its statistics. One loop over the weight (its sums, update and columns),
+ * one over the gradient, whose histogram counts alternate between two tables, so that a run of
  * gradients in one decade does not wait on its own count. Each sum runs in index order, as
  * separate passes would, so the numbers are the same bits.
  */

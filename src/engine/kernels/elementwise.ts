@@ -120,13 +120,13 @@ export function unaryRowsInPlace(x: FloatArray, at: number, rows: number, width:
 }
 
 /** ReLU's gradient from its output y: gy where y > 0 (or NaN), else 0. */
-export function reluGradKernel(y: FloatArray, gy: FloatArray, into?: Float32Array): Float32Array | null {
-  return gradFromOutput('reluGrad', y, gy, into);
+export function reluGradKernel(y: FloatArray, gy: FloatArray): Float32Array | null {
+  return gradFromOutput('reluGrad', y, gy);
 }
 
 /** Sigmoid's gradient from its output y: gy·y·(1 − y), the bits of the JavaScript loop. */
-export function sigmoidGradKernel(y: FloatArray, gy: FloatArray, into?: Float32Array): Float32Array | null {
-  return gradFromOutput('sigmoidGrad', y, gy, into);
+export function sigmoidGradKernel(y: FloatArray, gy: FloatArray): Float32Array | null {
+  return gradFromOutput('sigmoidGrad', y, gy);
 }
 
 /** The activations whose gradient a kernel computes from their output. */

@@ -36,10 +36,9 @@
  * - `.grad` arrays are the plan's (reused every step): a caller that keeps a step's gradient past
  *   the next step must copy it (the trace reads them into numbers before the next step).
  */
-import { topologicalOrder } from '../autograd';
+import { addIntoPending, sharedWithEarlier, topologicalOrder } from '../autograd';
 import { chargeMemory, getInstrument, isGradEnabled, kernelMemoryHeld, memoryCap, memoryInUse, moduleAppliedHookSet, OpRecorder } from '../context';
 import { bytesOf, type FloatArray } from '../dtype';
-import { forgetLeft } from '../kernels/chain';
 import type { Instrument } from '../instrument';
 import type { OpDef } from '../ops/types';
 import { Tensor } from '../tensor';
@@ -208,9 +207,7 @@ export class Plan {
         const to = op.inSlots[k];
         const prev = pending[to];
         if (prev) {
-          forgetLeft(prev);
-          instrument?.gradientAdded(prev);
-          for (let j = 0; j < prev.length; j++) prev[j] += g[j];
+          addIntoPending(prev, g, instrument);
           continue;
         }
         if (sharedWithEarlier(grads, k)) g = g.slice();
@@ -228,11 +225,6 @@ export class Plan {
     }
     return out;
   }
-}
-
-function sharedWithEarlier(grads: readonly (FloatArray | null)[], k: number): boolean {
-  for (let j = 0; j < k; j++) if (grads[j] === grads[k]) return true;
-  return false;
 }
 
 /**
