@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -79,6 +79,18 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
     assert.equal(r.status, 0, r.stderr.slice(-4000));
   });
 
+  /**
+   * A script run as written after torch.manual_seed(seed). The seed programs seed nothing, and what
+   * a test sees must not hang on the init drawn: before the rule allowed for the noise of ten draws,
+   * seed_relu.py's last layer drawn small (1 init in 700) was called a poor initialisation, once in
+   * CI. run_path keeps the script's own file name on its code, so the findings land on its lines.
+   */
+  function seeded(script: string, seed: number): string {
+    const wrapper = join(tmp, `seed${seed}-${basename(script)}`);
+    writeFileSync(wrapper, `import runpy, sys, torch\ntorch.manual_seed(${seed})\nsys.argv[0] = ${JSON.stringify(script)}\nrunpy.run_path(${JSON.stringify(script)}, run_name="__main__")\n`);
+    return wrapper;
+  }
+
   const seeds: [string, boolean][] = [
     [join(PROGRAMS, 'seed_sigmoid_large_init.py'), true],
     [join(SEEDS, 'seed_sigmoid.py'), false],
@@ -91,7 +103,7 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
       const dir = join(tmp, program);
       // Every step: which steps the default schedule records depends on how fast the machine is, and
       // every step is also the hardest case for a healthy run (a memorised batch ends with gradients of 0).
-      const r = python(['-m', 'gradient_lens', 'run', '--every', '1', '--log-dir', dir, script]);
+      const r = python(['-m', 'gradient_lens', 'run', '--every', '1', '--log-dir', dir, seeded(script, 0)]);
       assert.equal(r.status, 0, r.stderr);
       const records = validateFolder(dir);
       const trace = new RunReader(dir).readAll();
@@ -99,10 +111,9 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
       console.log(`    ${program}: ${records} records, steps ${trace.steps[0].step}–${trace.steps.at(-1)!.step}; ${findings.length ? findings.map((f) => `${f.rule} line ${lineOf(f.range)}`).join('; ') : 'no findings'}`);
       if (!saturated) {
         // Healthy: no warning or error. The seed loop fits its one sample, and that is said as
-        // information, so the tiny gradients after it are not taken for vanishing. The programs
-        // seed nothing, and on a rare init (one run of seed_xavier.py in ~40; 43 seeds tried by hand
-        // all gave the information) no step after the fit had gradients under the threshold, so
-        // there was rightly nothing to say at all: no finding is healthy too.
+        // information, so the tiny gradients after it are not taken for vanishing. On some inits (one
+        // run of seed_xavier.py in ~40 unseeded) no step after the fit has gradients under the
+        // threshold, so there is rightly nothing to say at all: no finding is healthy too.
         assert.deepEqual(
           findings.filter((f) => f.severity !== 'info').map((f) => f.message),
           [],
@@ -118,6 +129,25 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
       assert.equal(f.range.file, script);
       assert.equal(covered(f.range), 'nn.Sigmoid()');
       assert.match(f.message, /^sigmoid layer saturated: \d+% of units/);
+    });
+  }
+
+  // PyTorch's default init drawn small by chance (seeded, so these are the draws that once flagged a
+  // healthy seed_relu.py in CI): a few entries cannot tell the scale they were drawn at.
+  for (const [program, drawn] of [
+    ['small_sample.py', "the last layer's ten weights at mean square 0.0057 (torch seed 1002)"],
+    ['line_fit.py', "nn.Linear(1, 1)'s one weight at -0.0075 (torch seed 0)"],
+  ]) {
+    it(`${program}: ${drawn} is no poor initialisation, and the model trains`, () => {
+      const dir = join(tmp, program);
+      const r = python(['-m', 'gradient_lens', 'run', '--every', '1', '--log-dir', dir, join(PROGRAMS, program)]);
+      assert.equal(r.status, 0, r.stderr);
+      validateFolder(dir);
+      const trace = new RunReader(dir).readAll();
+      const { findings } = analyseRun(trace, dir, readSource);
+      assert.deepEqual(findings.filter((f) => f.rule === 'poor-initialisation' || f.severity !== 'info').map((f) => f.message), []);
+      const losses = trace.steps.map((s) => s.loss);
+      assert.ok(losses.at(-1)! < losses[0] / 5, `loss ${losses[0]} → ${losses.at(-1)}`);
     });
   }
 

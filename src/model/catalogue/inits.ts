@@ -33,6 +33,11 @@ export interface InitDef {
   shorthand?: string;
   /** Fills `t` in place (every default filled in `args`). */
   apply(t: Tensor, args: Record<string, ArgValue>, rng: Rng): void;
+  /**
+   * E[w²] of what the scheme fills, where its arguments alone fix it (every default filled in
+   * `args`): the scale the user wrote, which a few sampled entries only estimate.
+   */
+  meanSquare?(args: Record<string, ArgValue>): number;
 }
 
 const NONLINEARITIES = ['linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'];
@@ -79,6 +84,7 @@ export const INITS: Record<InitScheme, InitDef> = {
     ],
     needsFans: false,
     apply: (t, a, rng) => void init.normal(t, rng, num(a.mean), num(a.std)),
+    meanSquare: (a) => num(a.std) ** 2 + num(a.mean) ** 2,
   },
   trunc_normal: {
     doc: 'N(mean, std²) truncated to [a, b], absolute bounds (torch.nn.init.trunc_normal_): ViT and GPT style std=0.02.',
@@ -99,15 +105,17 @@ export const INITS: Record<InitScheme, InitDef> = {
     ],
     needsFans: false,
     apply: (t, a, rng) => void init.uniform(t, rng, num(a.a), num(a.b)),
+    meanSquare: (a) => (num(a.b) - num(a.a)) ** 2 / 12 + ((num(a.a) + num(a.b)) / 2) ** 2,
   },
-  zeros: { doc: 'All zeros (torch.nn.init.zeros_). On weights this makes every unit identical.', args: [], needsFans: false, apply: (t) => void init.zeros(t) },
-  ones: { doc: 'All ones (torch.nn.init.ones_).', args: [], needsFans: false, apply: (t) => void init.ones(t) },
+  zeros: { doc: 'All zeros (torch.nn.init.zeros_). On weights this makes every unit identical.', args: [], needsFans: false, apply: (t) => void init.zeros(t), meanSquare: () => 0 },
+  ones: { doc: 'All ones (torch.nn.init.ones_).', args: [], needsFans: false, apply: (t) => void init.ones(t), meanSquare: () => 1 },
   constant: {
     doc: 'Every element set to val (torch.nn.init.constant_): `{constant: 0.5}` or `{constant: {val: 0.5}}`.',
     args: [{ name: 'val', type: { kind: 'number' }, doc: 'The value to fill the tensor with.' }],
     needsFans: false,
     shorthand: 'val',
     apply: (t, a) => void init.constant(t, num(a.val ?? 0)),
+    meanSquare: (a) => num(a.val ?? 0) ** 2,
   },
   orthogonal: {
     doc: '(Semi-)orthogonal rows or columns, trailing axes flattened, times gain (torch.nn.init.orthogonal_): recurrent weights keep their norm step to step.',
@@ -137,6 +145,12 @@ export const INITS: Record<InitScheme, InitDef> = {
 };
 
 export const INIT_SCHEMES = Object.keys(INITS) as InitScheme[];
+
+/** E[w²] of the scheme with the arguments as written, where they alone fix it; undefined where it draws at a scale set by the shape or not at all. */
+export function writtenMeanSquare(scheme: InitScheme, written: Record<string, ArgValue>): number | undefined {
+  const def = INITS[scheme];
+  return def.meanSquare?.(withDefaults(def.args, written));
+}
 
 /** Applies a scheme with the arguments as written (the scheme's defaults fill the rest). */
 export function applyInit(t: Tensor, scheme: InitScheme, written: Record<string, ArgValue>, rng: Rng): void {

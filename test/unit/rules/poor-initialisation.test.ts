@@ -159,6 +159,25 @@ trace: {steps: 2, batch_size: 8, seed: 0}
     assert.deepEqual(check(norm), []);
   });
 
+  it("does not judge the scale PyTorch's default init drew from by a few entries, but judges a scale written for them", () => {
+    const line = (init: string, seed: number) => `model:
+  - Linear: {in_features: 1, out_features: 1}${init ? `\n    init: ${init}` : ''}
+input: {shape: [1], distribution: normal}
+target: {shape: [1], distribution: normal}
+loss: MSELoss
+optimizer: {SGD: {lr: 0.01}}
+trace: {steps: 3, batch_size: 8, seed: ${seed}}
+`;
+    // nn.Linear(1, 1)'s one weight is a single draw of U(-1, 1): 7 of these 40 seeds drew it 12–1900×
+    // below Xavier's variance, which the measured value alone called too small.
+    for (let seed = 0; seed < 40; seed++) assert.deepEqual(check(line('', seed)), [], `seed ${seed}`);
+    // A constant draws nothing: its one value is its scale.
+    assert.match(check(line('{weight: {constant: 0.001}}', 0))[0]?.message ?? '', /starts at root mean square 0\.001 .*variance 1e6× too small/);
+    // A scale written for a few entries is that scale, whatever they drew: normal(std=0.001) on eight weights.
+    const narrow = check(spec('', 'ReLU', 8, 8).replace('out_features: 1}', 'out_features: 1}\n    init: {weight: {normal: {std: 0.001}}}'));
+    assert.match(narrow[0]?.message ?? '', /^weight of Linear 2 starts at root mean square 0\.001\d* \(mean [^)]*\) as measured \(written: normal\(std=0\.001\)\).*too small/);
+  });
+
   it('follows the settings: the factor and the absolute variance bounds', () => {
     const text = spec('{weight: {normal: {std: 1}}}', 'ReLU', 64, 32);
     assert.equal(check(text).length, 1, 'variance 1 is 32× the He value 2/64');
