@@ -88,6 +88,29 @@ export function counterClass(interp: Interpreter): PyClass {
       }
       return NOT_IMPLEMENTED;
     },
+    // Since 3.10 Counters compare as multisets, a missing element counting 0 (Counter(a=1) == Counter(a=1, b=0));
+    // against a plain dict, dict's own comparison answers.
+    compare: (op, self, other, reflected, r) => {
+      if (!isCounter(self) || !isCounter(other)) return NOT_IMPLEMENTED;
+      const [a, b] = reflected ? [other, self] : [self, other];
+      const every = (rel: string) => [a, b].every((c) => c.keys().every((k) => interp.truthy(P.compare(interp, rel, a.get(k) ?? 0n, b.get(k) ?? 0n, r), r)));
+      const equal = () => every('==');
+      switch (op) {
+        case '==':
+          return equal();
+        case '!=':
+          return !equal();
+        case '<=':
+          return every('<=');
+        case '>=':
+          return every('>=');
+        case '<':
+          return every('<=') && !equal();
+        case '>':
+          return every('>=') && !equal();
+      }
+      return NOT_IMPLEMENTED;
+    },
     unary: (op, self, r) => {
       if (op === '~') return interp.raise('TypeError', "bad operand type for unary ~: 'Counter'", r);
       const out = fresh();

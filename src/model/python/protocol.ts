@@ -374,6 +374,11 @@ export function eq(interp: Interpreter, a: Value, b: Value, r: Range): boolean {
     return true;
   }
   if (a instanceof PyDict && b instanceof PyDict) {
+    // A dict subclass with its own comparison (Counter's multiset equality) answers first.
+    if (nativeOf(a)?.compare || nativeOf(b)?.compare) {
+      const res = hooks(interp, '==', a, b, r);
+      if (res !== NOT_IMPLEMENTED) return truthy(interp, res, r);
+    }
     if (a.size !== b.size) return false;
     for (const [k, v] of a.entries()) {
       const w = b.get(k);

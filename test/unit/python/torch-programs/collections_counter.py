@@ -44,6 +44,8 @@ del d["a"]
 del d["zzz"]
 print(type(d).__name__, d, a["a"])
 print(Counter(), repr(Counter()), isinstance(a, dict))
+print(Counter(a=1) == Counter(a=1, b=0), Counter(a=1) != Counter(a=1, b=0), Counter(a=1) == {"a": 1}, {"a": 1, "b": 0} == Counter(a=1))
+print(Counter(a=1) <= Counter(a=2), Counter(a=2) < Counter(a=2), Counter(a=3, b=1) > Counter(a=2), [Counter(x=0)] == [Counter()])
 e = Counter(np.array([1, 2, 2, 3]).tolist())
 print(e, e[2], e.get(7), e.get(7, 0))
 w = torch.tensor([float(counts[v]) for v in vocab])
