@@ -121,6 +121,10 @@ describe('PyTorch parity: a script\'s losses step by step, read by Gradient Lens
   it('loose_optimised.py: bare tensors handed to Adam as a list train as in PyTorch, under their own names', () =>
     stepsAndSetting('loose_optimised.py', ['lr=0.02', 'lr=0.005'], ['w_in', 'b_in', 'w_out']));
 
+  // The style weight matters: without the style term the target moves otherwise.
+  it('frozen_net_input.py: an image optimised through a frozen network (style transfer\'s target, Adam over [target]) trains as in PyTorch under its own name, not the network\'s', () =>
+    stepsAndSetting('frozen_net_input.py', ['content_loss + 10 * style_loss', 'content_loss + 1 * style_loss'], ['target']));
+
   // Without the in-place write the rolled-in characters are the last ones, not <BLANK>.
   it('context_mlp.py: a makemore-style model (torch.roll and a <BLANK> token written in place into its indices, a lambda MLP, ignore_index=-1) trains under AdamW as in PyTorch', () =>
     stepsAndSetting('context_mlp.py', ['            idx[:, 0] = self.vocab_size\n', '']));

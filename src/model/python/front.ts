@@ -427,6 +427,9 @@ function modelOf(torch: Torch, opt: OptimizerUse | null, scope: Scope, loop: Tra
     const depth = (m: ModuleObj) => m.engine.namedModules().length;
     holding.sort((a, b) => size(a) - size(b) || depth(b) - depth(a));
     if (holding.length) return holding[0];
+    // Tensors no module holds (style transfer's target image, an adversarial perturbation) stepped
+    // beside a frozen network the loop calls: those tensors are what trains, not the network.
+    if (!candidates.some((m) => m.engine.parameters().some((p) => wanted.has(p)))) return null;
   }
   // Without an optimiser: the module with parameters the loop body calls (a loss module has none).
   if (loop) for (const name of calledNames(loop)) {

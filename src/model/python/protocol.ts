@@ -73,6 +73,13 @@ export function userMethod(v: Value, name: string): PyFunction | PyBuiltin | nul
   return m instanceof PyFunction || (m instanceof PyBuiltin && m.method) ? m : null;
 }
 
+/** A dict subclass's own method (Counter's __missing__ and __delitem__, OrderedDict's); null for dict itself. */
+function dictMethod(interp: Interpreter, d: PyDict, name: string): PyFunction | PyBuiltin | null {
+  if (d.type === interp.T.dict) return null;
+  const m = d.type.lookup(name);
+  return m instanceof PyFunction || (m instanceof PyBuiltin && m.method) ? m : null;
+}
+
 function nativeOf(v: Value): NativeClass | null {
   return typeOf(v).native;
 }
@@ -245,7 +252,8 @@ function builtinBinop(interp: Interpreter, op: string, a: Value, b: Value, r: Ra
         return out;
     }
   }
-  if (a instanceof PyDict && b instanceof PyDict && op === '|') {
+  // dict's merge; a subclass with its own | (Counter's largest count) answers in dispatch.
+  if (a instanceof PyDict && b instanceof PyDict && op === '|' && !nativeOf(a)?.binop && !nativeOf(b)?.binop) {
     const out = new PyDict();
     for (const [k, v] of a.entries()) out.set(k, v);
     for (const [k, v] of b.entries()) out.set(k, v);
@@ -366,6 +374,11 @@ export function eq(interp: Interpreter, a: Value, b: Value, r: Range): boolean {
     return true;
   }
   if (a instanceof PyDict && b instanceof PyDict) {
+    // A dict subclass with its own comparison (Counter's multiset equality) answers first.
+    if (nativeOf(a)?.compare || nativeOf(b)?.compare) {
+      const res = hooks(interp, '==', a, b, r);
+      if (res !== NOT_IMPLEMENTED) return truthy(interp, res, r);
+    }
     if (a.size !== b.size) return false;
     for (const [k, v] of a.entries()) {
       const w = b.get(k);
@@ -707,7 +720,7 @@ export function getItem(interp: Interpreter, obj: Value, key: Value, r: Range): 
     hashable(interp, key, r);
     const v = obj.get(key);
     if (v !== undefined) return v;
-    const missing = userMethod(obj, '__missing__');
+    const missing = dictMethod(interp, obj, '__missing__');
     if (missing) return interp.call(missing, [obj, key], null, r);
     return interp.raiseArgs('KeyError', [key], r);
   }
@@ -782,7 +795,9 @@ export function delItem(interp: Interpreter, obj: Value, key: Value, r: Range): 
     return;
   }
   if (obj instanceof PyDict) {
-    if (!obj.delete(hashable(interp, key, r))) interp.raiseArgs('KeyError', [key], r);
+    const own = dictMethod(interp, obj, '__delitem__');
+    if (own) interp.call(own, [obj, key], null, r);
+    else if (!obj.delete(hashable(interp, key, r))) interp.raiseArgs('KeyError', [key], r);
     return;
   }
   const own = userMethod(obj, '__delitem__');

@@ -11,6 +11,7 @@ import { CantFollow, ScriptExit } from './errors';
 import type { Interpreter, ModuleFactory } from './interpreter';
 import { native, need } from './native';
 import { argparseModule } from './argparse';
+import { counterClass } from './counter';
 import { PROGRESS_MODULES } from './progress';
 import { randomModule } from './random';
 import * as P from './protocol';
@@ -336,7 +337,7 @@ function typingModule(name: string): PyModule {
 
 // ── collections ──────────────────────────────────────────────────────────────
 
-function collectionsModule(): PyModule {
+function collectionsModule(interp: Interpreter): PyModule {
   const OrderedDict = new PyClass('OrderedDict', [T.dict], {
     construct: (cls, args, kwargs, r, interp) => {
       const d = new PyDict(cls);
@@ -358,7 +359,7 @@ function collectionsModule(): PyModule {
     OrderedDict,
     defaultdict: native('defaultdict(*args, **kwargs)', (_a, r) => new PyOpaque('collections.defaultdict', r)),
     namedtuple: native('namedtuple(typename, field_names, *, rename=False, defaults=None, module=None)', (_a, r) => new PyOpaque('collections.namedtuple', r)),
-    Counter: native('Counter(*args, **kwargs)', (_a, r) => new PyOpaque('collections.Counter', r)),
+    Counter: counterClass(interp),
     deque: native('deque(iterable=(), maxlen=None)', (_a, r) => new PyOpaque('collections.deque', r)),
   });
 }
@@ -604,7 +605,7 @@ export const STANDARD_MODULES: Record<string, ModuleFactory> = {
   dataclasses: () => dataclassesModule(),
   typing: (_i, n) => typingModule(n),
   typing_extensions: (_i, n) => typingModule(n),
-  collections: () => collectionsModule(),
+  collections: (interp) => collectionsModule(interp),
   functools: () => functoolsModule(),
   itertools: () => itertoolsModule(),
   copy: () => copyModule(),

@@ -73,6 +73,10 @@ describe('Python front end: NumPy arrays in user scripts', () => {
     printsAsTorch(this, 'numpy_arrays.py');
   });
 
+  it("a torch tensor given to np.clip, np.squeeze, a ufunc or reshape comes back a tensor, as torch 1.13's __array_wrap__ returns it (numpy_on_tensors.py)", function () {
+    printsAsTorch(this, 'numpy_on_tensors.py');
+  });
+
   it('traces a regression on a float32 np.array handed over with torch.from_numpy, and .detach().numpy() after it', async () => {
     const r = await analysePython({ text: regression(), fileName: 'main.py', steps: 3 });
     assert.deepEqual(r.diagnostics, []);

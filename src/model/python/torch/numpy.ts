@@ -14,7 +14,7 @@ import { native, need } from '../native';
 import { isInt, PyList, PyModule, PyOpaque, PyTuple, toBigInt, Value } from '../values';
 import { given } from './draws';
 import { arrayTensor, makeArrayClasses, npBinary, npDtypeArg, promoteNumpy, reduce } from './ndarray';
-import { ArrayObj, type Torch } from './runtime';
+import { ArrayObj, TensorObj, type Torch } from './runtime';
 
 /** numpy's default float and integer types. */
 const FLOAT: TensorDType = 'float64';
@@ -116,6 +116,10 @@ const BINARY: Record<string, string> = { add: '+', subtract: '-', multiply: '*',
 function arrays(torch: Torch, np: PyModule, set: Setter): void {
   makeArrayClasses(torch);
   const out = (t: Tensor) => torch.npValue(t);
+  // A torch tensor given to a ufunc or to a function NumPy forwards to the array's method (clip, round,
+  // reshape, ...) comes back a tensor: torch's __array_wrap__ (torch 1.13) turns the result back.
+  // Udacity's denoising autoencoder feeds np.clip(noisy_imgs, 0., 1.) to its model.
+  const like = (input: Value, t: Tensor) => (input instanceof TensorObj ? torch.wrap(t) : out(t));
   const dtypeOr = (v: Value, r: Range, d: TensorDType | null = null) => npDtypeArg(torch, v, r) ?? d;
   for (const [name, d] of [['float32', 'float32'], ['float64', 'float64'], ['int64', 'int64'], ['bool_', 'bool']] as const) np.dict.set(name, torch.npScalarTypes.get(d)!);
   np.dict.set('float_', torch.npScalarTypes.get('float64')!);
@@ -182,10 +186,10 @@ function arrays(torch: Torch, np: PyModule, set: Setter): void {
     set(np, `${name}(x, /, out=None, *, dtype=None)`, (a, r) => {
       const t = arrayTensor(torch, a.x, r);
       if (t.dtype === 'bool') throw new CantFollow(new PyOpaque(`np.${name} of a boolean array (float16)`, r), r);
-      return out(fn(t.dtype === INT ? F.to(t, FLOAT) : t));
+      return like(a.x, fn(t.dtype === INT ? F.to(t, FLOAT) : t));
     });
   }
-  for (const [name, fn] of Object.entries(SAME_MATH)) set(np, `${name}(x, /, out=None, *, dtype=None)`, (a, r) => out(fn(arrayTensor(torch, a.x, r))));
+  for (const [name, fn] of Object.entries(SAME_MATH)) set(np, `${name}(x, /, out=None, *, dtype=None)`, (a, r) => like(a.x, fn(arrayTensor(torch, a.x, r))));
   for (const [name, op] of Object.entries(BINARY)) {
     set(np, `${name}(x1, x2, /, out=None, *, dtype=None)`, (a, r) => {
       // Lists and scalars are arrays to a ufunc: read them as NumPy does before the operator's rules.
@@ -204,7 +208,7 @@ function arrays(torch: Torch, np: PyModule, set: Setter): void {
     set(np, `${name}(a, decimals=0, out=None)`, (a, r) => {
       const t = arrayTensor(torch, a.a, r);
       if (torch.int(a.decimals, r) !== 0) throw new CantFollow(new PyOpaque(`np.${name} to decimals`, r), r);
-      return out(t.isFloatingPoint ? F.round(t) : t);
+      return like(a.a, t.isFloatingPoint ? F.round(t) : t);
     });
   }
 
@@ -212,18 +216,22 @@ function arrays(torch: Torch, np: PyModule, set: Setter): void {
   for (const [name, as] of [['sum', 'sum'], ['mean', 'mean'], ['max', 'max'], ['amax', 'max'], ['min', 'min'], ['amin', 'min'], ['std', 'std'], ['var', 'var'], ['any', 'any'], ['all', 'all']] as const) {
     set(np, `${name}(a, axis=None, dtype=None, out=None, keepdims=False)`, (a, r) => reduce(torch, as, arrayTensor(torch, a.a, r), a.axis, a.keepdims, r, npDtypeArg(torch, a.dtype, r)));
   }
-  set(np, 'argmax(a, axis=None)', (a, r) => out(F.argmax(arrayTensor(torch, a.a, r), torch.intOrNull(a.axis, r))));
-  set(np, 'argmin(a, axis=None)', (a, r) => out(F.argmin(arrayTensor(torch, a.a, r), torch.intOrNull(a.axis, r))));
+  set(np, 'argmax(a, axis=None)', (a, r) => like(a.a, F.argmax(arrayTensor(torch, a.a, r), torch.intOrNull(a.axis, r))));
+  set(np, 'argmin(a, axis=None)', (a, r) => like(a.a, F.argmin(arrayTensor(torch, a.a, r), torch.intOrNull(a.axis, r))));
 
   // ── shapes and stacking ──────────────────────────────────────────────────
-  set(np, 'reshape(a, newshape, order="C")', (a, r) => out(F.reshape(arrayTensor(torch, a.a, r), torch.ints(a.newshape, r))));
+  set(np, 'reshape(a, newshape, order="C")', (a, r) => like(a.a, F.reshape(arrayTensor(torch, a.a, r), torch.ints(a.newshape, r))));
   set(np, 'transpose(a, axes=None)', (a, r) => {
     const t = arrayTensor(torch, a.a, r);
-    return out(F.permute(t, a.axes === null ? t.shape.map((_, i) => t.rank - 1 - i) : torch.ints(a.axes, r)));
+    return like(a.a, F.permute(t, a.axes === null ? t.shape.map((_, i) => t.rank - 1 - i) : torch.ints(a.axes, r)));
   });
   set(np, 'expand_dims(a, axis)', (a, r) => out(F.unsqueeze(arrayTensor(torch, a.a, r), torch.int(a.axis, r))));
-  set(np, 'squeeze(a, axis=None)', (a, r) => out(a.axis === null ? F.squeeze(arrayTensor(torch, a.a, r)) : F.squeeze(arrayTensor(torch, a.a, r), torch.ints(a.axis, r))));
-  set(np, 'clip(a, a_min, a_max)', (a, r) => out(F.clamp(arrayTensor(torch, a.a, r), a.a_min === null ? null : torch.number(a.a_min, r), a.a_max === null ? null : torch.number(a.a_max, r))));
+  // np.squeeze calls a tensor's own squeeze (its graph kept, a tensor that requires grad allowed).
+  set(np, 'squeeze(a, axis=None)', (a, r) => {
+    const t = a.a instanceof TensorObj ? a.a.t : arrayTensor(torch, a.a, r);
+    return like(a.a, a.axis === null ? F.squeeze(t) : F.squeeze(t, torch.ints(a.axis, r)));
+  });
+  set(np, 'clip(a, a_min, a_max)', (a, r) => like(a.a, F.clamp(arrayTensor(torch, a.a, r), a.a_min === null ? null : torch.number(a.a_min, r), a.a_max === null ? null : torch.number(a.a_max, r))));
   const many = (v: Value, r: Range): Tensor[] => {
     const items = need(v, r);
     if (!(items instanceof PyList || items instanceof PyTuple) && !(items instanceof ArrayObj)) return torch.interp.raise('TypeError', 'arrays to stack must be passed as a "sequence" type such as list or tuple.', r);
