@@ -226,6 +226,12 @@ export const MODULE_CASES: OpCase[] = [
     inputs: { s: { shape: [3, 2, 4] } },
     py: 'out = m.encoder(s)',
     ts: ({ s }, _d, m) => (m as nn.Transformer).encoder.call(s),
+    // The encoder's final LayerNorm cancels terms far larger than some gradients it passes back:
+    // self_attn.out_proj.bias[1] is -0.054823 (float64), and torch 1.13's float32 gives it 3e-5
+    // from that with AVX2 OpenBLAS kernels, 6e-5 with Sandybridge's or Nehalem's (OPENBLAS_CORETYPE:
+    // a CPU without AVX2) and 5e-5 on ATen's plain path (ATEN_CPU_CAPABILITY=default); ours is within
+    // 1.2e-5 of it. 1e-5 failed on those kernels; 1e-4 still refuses any gradient that is wrong.
+    float32Rtol: 1e-4,
   },
 
   // ── normalisation, pooling, containers ──

@@ -27,6 +27,11 @@ export interface OpCase {
   /** When PyTorch raises: what the engine's message must match. */
   error?: RegExp;
   dtypes?: DType[];
+  /**
+   * The float32 relative tolerance, where PyTorch's own float32 result is further than ops.test.ts's
+   * 1e-5 from its float64 one on some CPU (OpenBLAS and ATen pick kernels by CPU type): say why at the case.
+   */
+  float32Rtol?: number;
 }
 
 const x34 = { x: { shape: [3, 4] } };

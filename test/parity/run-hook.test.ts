@@ -37,6 +37,19 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A run of ranks that must agree on a port before any of them binds it: a port free when asked may
+ * be taken by another process before torchrun's store binds it (torch's "errno: 98 - Address
+ * already in use"). Such a run says nothing about the hook, so it runs again on another port; any
+ * other failure is the test's.
+ */
+async function onFreePort(run: (port: number) => ReturnType<typeof python>): Promise<ReturnType<typeof python>> {
+  for (let attempt = 1; ; attempt++) {
+    const r = run(await freePort());
+    if (r.status === 0 || attempt === 3 || !/Address already in use/.test(r.stderr)) return r;
+  }
+}
+
 /** The text a finding's range covers in its .py file. */
 function covered(range: { start: number; end: number; file?: string }): string {
   return readFileSync(range.file!, 'utf8').slice(range.start, range.end);
@@ -153,13 +166,15 @@ describe('training runs under the gradient_lens hook (python3-torch 1.13, CPU)',
 
   it('DDP under torchrun (2 processes, gloo, 127.0.0.1), unchanged script: two rank files, merged, the NaN on rank 1 reported with its rank and module line', async () => {
     const dir = join(tmp, 'ddp');
-    const port = await freePort();
-    const r = python([
-      '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--nnodes', '1', '--master_addr', '127.0.0.1', '--master_port', String(port),
-      // torch 1.13's torchrun reads its default "0" as no value under Python 3.11's enum.Flag: name a stream.
-      '--redirects', '1', '--tee', '1',
-      '-m', 'gradient_lens', 'run', '--every', '1', '--log-dir', dir, join(PROGRAMS, 'ddp_train.py'),
-    ]);
+    const r = await onFreePort((port) => {
+      rmSync(dir, { recursive: true, force: true });
+      return python([
+        '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--nnodes', '1', '--master_addr', '127.0.0.1', '--master_port', String(port),
+        // torch 1.13's torchrun reads its default "0" as no value under Python 3.11's enum.Flag: name a stream.
+        '--redirects', '1', '--tee', '1',
+        '-m', 'gradient_lens', 'run', '--every', '1', '--log-dir', dir, join(PROGRAMS, 'ddp_train.py'),
+      ]);
+    });
     assert.equal(r.status, 0, r.stderr.slice(-3000));
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.gl.jsonl')).sort(), ['rank0.gl.jsonl', 'rank1.gl.jsonl']);
     validateFolder(dir);

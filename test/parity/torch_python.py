@@ -66,8 +66,11 @@ class Captured(BaseException):
 
 
 def run_until_captured(file):
-    """Runs the file as __main__ until it ends or the harness has what it needs (Captured)."""
+    """Runs the file as __main__ until it ends or the harness has what it needs (Captured). torch is
+    seeded first: a script that seeds nothing (step_function.py, the Lightning loops) then draws the
+    same weights on every run, so what a run saw can be seen again; one that seeds itself is as written."""
     import runpy
+    torch.manual_seed(0)
     try:
         runpy.run_path(file, run_name="__main__")
     except Captured:

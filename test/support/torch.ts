@@ -58,11 +58,12 @@ export function requireTorchvision(ctx: Mocha.Context, suite: string): string {
 
 /**
  * The environment torchrun gives the one process of a world of size 1 (what Gradient Lens reads a
- * distributed script as), for running such a script in real PyTorch on gloo. The port is the test
- * process's own, so helpers running at once do not meet on one.
+ * distributed script as), for running such a script in real PyTorch on gloo. MASTER_PORT 0: the
+ * only rank's store listens on a port the system picks as it binds; a port chosen beforehand (the
+ * test process's pid once) fails the run whenever something else holds it.
  */
 export function oneRankEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, LOCAL_RANK: '0', RANK: '0', WORLD_SIZE: '1', LOCAL_WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(20000 + (process.pid % 20000)) };
+  return { ...process.env, LOCAL_RANK: '0', RANK: '0', WORLD_SIZE: '1', LOCAL_WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '0' };
 }
 
 export type ScriptAnswer = { stdout: string } | { error: string };

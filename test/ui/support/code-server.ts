@@ -96,7 +96,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   );
   const port = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`code-server did not start; log in ${run}/server.log`)), 60_000);
+    // A hang's way out, not a measure: code-server's start on a busy shared machine may take minutes.
+    const timer = setTimeout(() => reject(new Error(`code-server did not start; log in ${run}/server.log`)), 300_000);
     server.on('exit', (code) => reject(new Error(`code-server exited ${code}; log in ${run}/server.log`)));
     server.stdout!.on('data', (d: Buffer) => {
       out += d;
