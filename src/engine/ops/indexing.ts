@@ -9,7 +9,12 @@ import { defineOp, NoAttrs, OpTable } from './types';
 
 export interface IndexingAttrs {
   /** out[i] = x[positions[i]] (torch.take over a flat x), reshaped to `shape`. */
-  take: { positions: Int32Array; shape: Shape };
+  take: {
+    positions: Int32Array;
+    shape: Shape;
+    /** Positions read from an index tensor (gather, index_select, x[idx]), which PyTorch saves; a view's are not. */
+    indexed?: true;
+  };
   /**
    * out[b·M + j] = x[b·block + offsets[j]] for each block b of x (M = offsets.length), reshaped to
    * `shape`: a take whose positions repeat block by block (nearest upsampling, reflection padding),
@@ -33,6 +38,7 @@ export const indexingOps: OpTable<IndexingAttrs> = {
   // d take = dy scatter-added back to the positions it was read from (a position read twice gets both)
   take: defineOp({
     saves: [],
+    savesBesides: ({ indexed }) => indexed === true,
     forward: ([x], { positions, shape }) => {
       if (sizeOf(shape) !== positions.length) throw new ShapeError(`take: ${positions.length} positions for a result of shape ${formatShape(shape)}`);
       checkPositions('take', positions, x.size);
