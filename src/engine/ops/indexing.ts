@@ -5,7 +5,9 @@
 import { FloatArray, like } from '../dtype';
 import { formatShape, Shape, ShapeError, sizeOf, sumToShape } from '../shape';
 import { expand, plan } from './broadcast';
-import { defineOp, NoAttrs, OpTable } from './types';
+import { defineOp, NoAttrs, OpTable, type Slot } from './types';
+
+const SAVES_INPUT: readonly Slot[] = [0];
 
 export interface IndexingAttrs {
   /** out[i] = x[positions[i]] (torch.take over a flat x), reshaped to `shape`. */
@@ -20,7 +22,13 @@ export interface IndexingAttrs {
    * `shape`: a take whose positions repeat block by block (nearest upsampling, reflection padding),
    * without a position per output element.
    */
-  take_blocks: { offsets: Int32Array; block: number; shape: Shape };
+  take_blocks: {
+    offsets: Int32Array;
+    block: number;
+    shape: Shape;
+    /** Reflection padding: PyTorch's node (ReflectionPad2DBackward0) saves its input, nearest upsampling's does not. */
+    reflect?: true;
+  };
   /** inputs [x, values]: x with x[positions[i]] = values[i] (or += when accumulating), as Tensor.put_/index_put_. */
   put: { positions: Int32Array; accumulate: boolean };
   /** inputs [condition (bool), a, b]: a where the condition holds, else b, all broadcast. */
@@ -56,7 +64,7 @@ export const indexingOps: OpTable<IndexingAttrs> = {
 
   // d take_blocks = dy scatter-added back block by block, as take's
   take_blocks: defineOp({
-    saves: [],
+    saves: (_needs, { reflect }) => (reflect ? SAVES_INPUT : []),
     forward: ([x], { offsets, block, shape }) => {
       const blocks = x.size / block;
       if (!Number.isInteger(blocks) || sizeOf(shape) !== blocks * offsets.length) throw new ShapeError(`take_blocks: ${offsets.length} offsets in blocks of ${block} for ${x.size} elements and a result of shape ${formatShape(shape)}`);
