@@ -451,7 +451,7 @@ export class LoopStep {
         return loss;
       }
       if (k + 1 >= MAX_MICRO_BATCHES) throw new CantFollow(new PyOpaque(`an optimiser step that has not come after ${MAX_MICRO_BATCHES} backward() calls`, cond.r), cond.r);
-      backward(loss);
+      backward(loss, undefined, keepsGraph(this.interp, this.loop));
     }
   }
 

@@ -102,6 +102,31 @@ for i in range(0, 64, 16):
     optimizerG.step()
 `;
 
+/**
+ * Gradients accumulated over four batches per optimiser step, an RNN's hidden state carried from
+ * batch to batch and detached only after the step: each batch's backward reaches the earlier
+ * batches' graphs, which must have been kept (`call`: the backward call as written).
+ */
+const accumulated = (call: string) => `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+rnn = nn.RNN(4, 8, batch_first=True)
+head = nn.Linear(8, 1)
+opt = torch.optim.SGD(list(rnn.parameters()) + list(head.parameters()), lr=0.1)
+data = [(torch.randn(2, 5, 4), torch.randn(2, 1)) for _ in range(8)]
+hidden = torch.zeros(1, 2, 8)
+for i, (x, y) in enumerate(data):
+    out, hidden = rnn(x, hidden)
+    loss = F.mse_loss(head(out[:, -1]), y)
+    ${call}
+    if (i + 1) % 4 == 0:
+        opt.step()
+        opt.zero_grad()
+        hidden = hidden.detach()
+`;
+
 /** A regression trained with backward() called twice on each step's loss, the first `first`. */
 const twice = (first: string) => `import torch
 import torch.nn as nn
@@ -137,6 +162,8 @@ describe('a graph freed by backward, as PyTorch 1.13', () => {
       lstmDetached: recurrent('LSTM', 'hidden = tuple(h.detach() for h in hidden)'),
       gan: gan('fake'),
       ganDetached: gan('fake.detach()'),
+      accumulated: accumulated('loss.backward()'),
+      accumulatedRetained: accumulated('loss.backward(retain_graph=True)'),
       twice: twice('loss.backward()'),
       twiceRetained: twice('loss.backward(retain_graph=True)'),
     };
@@ -202,6 +229,15 @@ describe('a graph freed by backward, as PyTorch 1.13', () => {
       const answer = torchSaid('ganDetached');
       assert.ok('stdout' in answer, 'error' in answer ? answer.error : '');
       assert.deepEqual(await errorsHere(scripts.ganDetached), []);
+    });
+
+    it("gradient accumulation over an RNN's carried hidden state: loss.backward() raises at the second batch; with retain_graph=True the micro-batches' backward calls keep their graphs and it trains", async () => {
+      await raisesAt('accumulated', 'loss.backward()');
+      const answer = torchSaid('accumulatedRetained');
+      assert.ok('stdout' in answer, 'error' in answer ? answer.error : '');
+      const r = await analysed(scripts.accumulatedRetained);
+      assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.equal(r.analysis!.trace.steps.length, 2);
     });
 
     it('backward() twice on one loss raises at the second; with retain_graph=True on the first it trains, as in torch', async () => {
