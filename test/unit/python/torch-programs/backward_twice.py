@@ -176,3 +176,21 @@ def grad_then_backward(retain):
 
 grad_then_backward(False)
 grad_then_backward(True)
+
+
+# autograd.grad runs (and frees) only the nodes between its input and its output.
+def grad_of_intermediate():
+    x = torch.randn(3, 4, requires_grad=True)
+    h = x.sigmoid()
+    loss = (h * h).sum()
+    (g,) = torch.autograd.grad(loss, h)
+    h.sum().backward()
+    print("sigmoid below autograd.grad's input: not run, not freed; backward ran", x.grad.shape)
+    try:
+        loss.backward()
+        print("the product above it ran again")
+    except RuntimeError as e:
+        print("the product above it:", str(e)[:52])
+
+
+grad_of_intermediate()
