@@ -92,6 +92,9 @@ export const indexingOps: OpTable<IndexingAttrs> = {
   // d put = dy with the written positions zeroed (kept when accumulating), and dy read at the positions for the values
   put: defineOp({
     saves: [],
+    // the indices (IndexPutBackward0, a mask's, masked_fill_'s mask), or for y[0] = v the write into
+    // a view (CopySlices, which a backward frees as well)
+    savesBesides: () => true,
     forward: ([x, values], { positions, accumulate }) => {
       if (values.size !== positions.length) throw new ShapeError(`put: ${values.size} values for ${positions.length} positions`);
       checkPositions('put', positions, x.size);

@@ -91,6 +91,9 @@ twice("linear", lambda x, w: F.linear(x, w.t()).sum())
 twice("max", lambda x, w: x.max())
 twice("norm", lambda x, w: x.norm())
 twice("dropout", lambda x, w: F.dropout(x, 0.5).sum())
+twice("dropout(p=0)", lambda x, w: (F.dropout(x, 0.0) + 0).sum())
+twice("dropout in eval", lambda x, w: (F.dropout(x, 0.5, training=False) + 0).sum())
+twice("nn.Dropout in eval", lambda x, w: (nn.Dropout(0.5).eval()(x) + 0).sum())
 twice("mse_loss", lambda x, w: F.mse_loss(x, torch.zeros(3, 4)))
 twice("cross_entropy", lambda x, w: F.cross_entropy(x, torch.tensor([0, 1, 2])))
 twice("index_select", lambda x, w: x.index_select(0, torch.tensor([0, 2])).sum())
@@ -141,6 +144,37 @@ twice("narrow", lambda x, w: x.narrow(1, 0, 2).sum())
 twice("x[:, 1:3]", lambda x, w: x[:, 1:3].sum())
 twice("embedding", lambda x, w: F.embedding(torch.tensor([0, 2]), x).sum())
 twice("lstm", lambda x, w: nn.LSTM(4, 2)(x.view(3, 1, 4))[0].sum())
+
+# Writes into a tensor on the graph save their indices (or, through a view, are freed with it).
+def put_index(x):
+    y = x + 0
+    y[torch.tensor([0, 2])] = 0.0
+    return y.sum()
+
+
+def put_slice(x):
+    y = x + 0
+    y[0] = 0.0
+    return y.sum()
+
+
+def put_mask(x):
+    y = x + 0
+    y[y > 0] = 0.0
+    return y.sum()
+
+
+def masked_fill_(x):
+    y = x + 0
+    y.masked_fill_(torch.ones(3, 4) > 0.5, 1.0)
+    return y.sum()
+
+
+twice("y[idx] = 0", lambda x, w: put_index(x))
+twice("y[0] = 0", lambda x, w: put_slice(x))
+twice("y[y > 0] = 0", lambda x, w: put_mask(x))
+twice("masked_fill_", lambda x, w: masked_fill_(x))
+
 
 # The same nodes refuse an input changed in place after they ran: they saved it (nearest upsampling did not).
 def changed_after(what, f):
