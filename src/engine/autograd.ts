@@ -27,6 +27,12 @@ export interface Node {
   /** The output's version counter and its version when saved (an in-place op that adopts the node moves them). */
   outCounter: VersionCounter;
   outVersion: number;
+  /**
+   * Set once a backward without retain_graph has run this node: PyTorch frees what it saved then,
+   * and a later backward that reaches it raises GRAPH_FREED. Only a flag: the saved values stay
+   * (the trace's statistics read them after the backward).
+   */
+  freed: boolean;
 }
 
 /**
@@ -122,14 +128,35 @@ function checkSaved(node: Node, out: Tensor): void {
   }
 }
 
+/** PyTorch's words (torch 1.13) for a backward reaching a node an earlier backward freed. */
+export const GRAPH_FREED =
+  'Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). ' +
+  'Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). ' +
+  'Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.';
+
+/** PyTorch's RuntimeError when a backward reaches a node whose saved tensors an earlier backward freed. */
+export class GraphFreedError extends Error {
+  override name = 'GraphFreedError';
+}
+
+/**
+ * Throws when an earlier backward freed `node` and it saved a tensor: PyTorch raises on unpacking
+ * a freed saved tensor, so a node that saved none (add, sum, a view) runs again without complaint.
+ * Checked before the in-place check, as torch's unpack does.
+ */
+export function checkNotFreed(node: Node): void {
+  if (node.freed && (node.savedSlots.length > 0 || node.def.savesBesides?.(node.attrs))) throw new GraphFreedError(GRAPH_FREED);
+}
+
 /** PyTorch's words for backward() of a tensor off the graph (torch 1.13). */
 export const NO_GRAD_FN = 'element 0 of tensors does not require grad and does not have a grad_fn';
 
 /**
  * Computes d root / d t for every tensor that requires a gradient. Leaves (parameters) accumulate
- * into `.grad` as in PyTorch; gradients of intermediate tensors are released once used.
+ * into `.grad` as in PyTorch; gradients of intermediate tensors are released once used. Unless
+ * `retainGraph`, every node the walk runs is freed, as PyTorch's backward(retain_graph=None) frees it.
  */
-export function backward(root: Tensor, seed?: FloatArray): void {
+export function backward(root: Tensor, seed?: FloatArray, retainGraph = false): void {
   if (!root.requiresGrad) throw new Error(NO_GRAD_FN);
   const order = topologicalOrder(root);
   const instrument = getInstrument();
@@ -145,7 +172,7 @@ export function backward(root: Tensor, seed?: FloatArray): void {
   const record = tracking?.record ?? null;
   instrument?.backwardStarts();
   try {
-    walkBackward(order, record, instrument);
+    walkBackward(order, record, instrument, !retainGraph);
   } catch (e) {
     // Cut short: the gradients still in flight are dropped (a finished walk consumed them all).
     for (let i = 0; i < order.length; i++) order[i].pending = null;
@@ -156,7 +183,7 @@ export function backward(root: Tensor, seed?: FloatArray): void {
 }
 
 /** Runs each node's backward, from the root down, passing gradients on to its inputs. */
-function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, instrument: Instrument | null): void {
+function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, instrument: Instrument | null, free: boolean): void {
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     const gy = t.pending;
@@ -178,6 +205,7 @@ function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, 
     const n = node.inputs.length;
     const targets = targetsOf(node);
     const needs = needsOf(node, targets);
+    checkNotFreed(node);
     checkSaved(node, t);
     pushLayer(node.layer);
     let grads: (FloatArray | null)[];
@@ -190,6 +218,7 @@ function walkBackward(order: readonly Tensor[], record: Set<FloatArray> | null, 
     } finally {
       popLayer();
     }
+    if (free) node.freed = true;
     if (instrument) instrument.onBackward(node.kind, node.layer, gy, node.inputs, grads, node.def, node.saved, node.attrs);
     for (let k = 0; k < n; k++) {
       let g = grads[k];

@@ -95,6 +95,7 @@ export function apply<K extends OpKind>(kind: K, inputs: readonly Tensor[], attr
         savedSlots: savedSlots(def, needs, attrs),
         outCounter: out.counter,
         outVersion: 0,
+        freed: false,
       };
       out.node = node;
     } else if (instrument) {

@@ -7,7 +7,7 @@
  * BatchNorm, Dropout, pooling, pointwise activations), the math of a penalty and a MAML step.
  * Any other op on that path is refused by name: the caller says it cannot follow it, never a guess.
  */
-import { inputAt, topologicalOrder } from './autograd';
+import { checkNotFreed, inputAt, topologicalOrder, type Node } from './autograd';
 import { add } from './functional/math';
 import { CONV_RULES } from './grad-graph-conv';
 import { DENSE_RULES, type Rules } from './grad-graph-rules';
@@ -27,9 +27,10 @@ export type GradGraph = { grads: (Tensor | null)[] } | { unsupported: OpKind } |
  * The gradient of `output` (weighted by `gradOutput`, PyTorch's grad_outputs) with respect to each
  * of `inputs`, as tensors on the tape; null for an input `output` does not depend on (unless
  * `allowUnused` is false: then which one that is). Parameters'
- * `.grad` are not touched, as in PyTorch.
+ * `.grad` are not touched, as in PyTorch. Unless `retainGraph`, the nodes it differentiated through
+ * are freed, as torch.autograd.grad frees the ones it ran (only those between inputs and output).
  */
-export function gradWithGraph(output: Tensor, inputs: readonly Tensor[], gradOutput: Tensor, allowUnused = true): GradGraph {
+export function gradWithGraph(output: Tensor, inputs: readonly Tensor[], gradOutput: Tensor, allowUnused = true, retainGraph = true): GradGraph {
   const order = topologicalOrder(output);
   // An input the output does not depend on is PyTorch's error before any gradient is computed.
   const unused = inputs.findIndex((x) => !order.includes(x));
@@ -41,11 +42,14 @@ export function gradWithGraph(output: Tensor, inputs: readonly Tensor[], gradOut
     if (node && node.inputs.some((_, k) => wanted.has(inputAt(node, k)))) wanted.add(t);
   }
   const grads = new Map<Tensor, Tensor>([[output, gradOutput]]);
+  const ran: Node[] = [];
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     const d = grads.get(t);
     const node = t.node;
     if (!d || !node || !wanted.has(t) || inputs.includes(t)) continue;
+    checkNotFreed(node);
+    ran.push(node);
     const rule = RULES[node.kind];
     if (!rule) return { unsupported: node.kind };
     for (let k = 0; k < node.inputs.length; k++) {
@@ -58,5 +62,6 @@ export function gradWithGraph(output: Tensor, inputs: readonly Tensor[], gradOut
       grads.set(x, had ? add(had, g) : g);
     }
   }
+  if (!retainGraph) for (const node of ran) node.freed = true;
   return { grads: inputs.map((x) => grads.get(x) ?? null) };
 }

@@ -6,7 +6,7 @@ export { Instrument } from './instrument';
 export type { ActivationStats, NonFiniteOrigin, OutputSummary } from './instrument';
 export { Tensor, requireGrad } from './tensor';
 export type { VersionCounter, ViewInfo } from './tensor';
-export { InplaceModificationError } from './autograd';
+export { GraphFreedError, InplaceModificationError } from './autograd';
 export { InplaceError } from './dispatch';
 export { getDefaultDtype, setDefaultDtype } from './dtype';
 export type { DType, TensorDType, FloatArray } from './dtype';

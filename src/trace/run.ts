@@ -60,6 +60,11 @@ export interface Session {
    * `built.loss` otherwise.
    */
   step?: () => Tensor;
+  /**
+   * Whether the backward of `step`'s loss keeps the graph (the script's retain_graph=True at it):
+   * otherwise it frees the graph, as PyTorch's does, and a later step's backward reaching it raises.
+   */
+  retainGraph?: () => boolean;
   /** The losses of every backward() the last `step` made, when it made several (read after its backward). */
   stepLosses?: () => NamedLoss[] | null;
   /**
@@ -162,7 +167,7 @@ export interface StepPhase {
 }
 
 /** One forward and backward pass; gradients are left on the parameters. */
-export function forwardBackward(session: Pick<Session, 'built' | 'batch' | 'step' | 'replay'>, at: StepPhase = { phase: 'forward' }): Tensor {
+export function forwardBackward(session: Pick<Session, 'built' | 'batch' | 'step' | 'retainGraph' | 'replay'>, at: StepPhase = { phase: 'forward' }): Tensor {
   const { built, batch } = session;
   resetMemory();
   if (!session.step) {
@@ -174,7 +179,7 @@ export function forwardBackward(session: Pick<Session, 'built' | 'batch' | 'step
   at.phase = 'forward';
   const loss = session.step();
   at.phase = 'backward';
-  backward(loss);
+  backward(loss, undefined, session.retainGraph?.() ?? false);
   return loss;
 }
 

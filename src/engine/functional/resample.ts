@@ -8,14 +8,18 @@ import { apply } from '../dispatch';
 import { ShapeError, sizeOf, stridesOf } from '../shape';
 import type { Tensor } from '../tensor';
 
-/** x read along its last maps.length axes: output index o of trailing axis k reads input index maps[k][o]. */
-function takeAlong(x: Tensor, maps: readonly Int32Array[]): Tensor {
+/**
+ * x read along its last maps.length axes: output index o of trailing axis k reads input index
+ * maps[k][o]. `reflect`: reflection padding, whose PyTorch node saves its input (nearest's none).
+ */
+function takeAlong(x: Tensor, maps: readonly Int32Array[], reflect = false): Tensor {
   const lead = x.shape.slice(0, x.rank - maps.length);
   const strides = stridesOf(x.shape).slice(lead.length);
   let offsets = [0];
   maps.forEach((m, k) => (offsets = offsets.flatMap((o) => Array.from(m, (i) => o + i * strides[k]))));
   // The same offsets in every block of the leading axes: one op reads them block by block.
-  return apply('take_blocks', [x], { offsets: Int32Array.from(offsets), block: sizeOf(x.shape.slice(lead.length)), shape: [...lead, ...maps.map((m) => m.length)] });
+  const attrs = { offsets: Int32Array.from(offsets), block: sizeOf(x.shape.slice(lead.length)), shape: [...lead, ...maps.map((m) => m.length)] };
+  return apply('take_blocks', [x], reflect ? { ...attrs, reflect } : attrs);
 }
 
 /**
@@ -41,7 +45,7 @@ export function reflectionPad(x: Tensor, pads: readonly number[]): Tensor {
       return at < 0 ? -at : at >= n ? 2 * (n - 1) - at : at;
     }));
   }
-  return takeAlong(x, maps);
+  return takeAlong(x, maps, true);
 }
 
 /**

@@ -334,8 +334,8 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
 
 // ── copies by position ─────────────────────────────────────────────────────
 
-function takeAt(x: Tensor, positions: Int32Array, shape: readonly number[]): Tensor {
-  return apply('take', [x], { positions, shape });
+function takeAt(x: Tensor, positions: Int32Array, shape: readonly number[], indexed = false): Tensor {
+  return apply('take', [x], indexed ? { positions, shape, indexed } : { positions, shape });
 }
 
 /** torch.flip: reversed along the given axes (a copy, as PyTorch). */
@@ -437,7 +437,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
       counter[k] = 0;
     }
   }
-  return takeAt(x, pos, index.shape);
+  return takeAt(x, pos, index.shape, true);
 }
 
 /** torch.index_select(x, dim, index): whole slices along dim at the given indices. */
@@ -620,6 +620,6 @@ export function resolveIndex(x: Tensor, items: readonly IndexItem[]): Indexed {
  */
 export function getItem(x: Tensor, items: readonly IndexItem[]): Tensor {
   const r = resolveIndex(x, items);
-  const out = takeAt(x, r.positions, r.shape);
+  const out = takeAt(x, r.positions, r.shape, r.view === null);
   return r.view ? asView(out, x, r.view.storage) : out;
 }

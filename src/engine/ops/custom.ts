@@ -7,7 +7,7 @@ import { getInstrument, noGrad, setInstrument } from '../context';
 import { FloatArray, like } from '../dtype';
 import { formatShape, sameShape } from '../shape';
 import { Tensor } from '../tensor';
-import { defineOp, OpTable } from './types';
+import { defineOp, OpTable, type Slot } from './types';
 
 /** What the user writes: a forward on one tensor and the vector-Jacobian product of it. */
 export interface CustomOpFunctions {
@@ -28,6 +28,12 @@ export interface CustomOpManyFunctions {
   forward(xs: readonly Tensor[]): Tensor;
   /** `needs[k]`: whether input k wants a gradient (PyTorch's ctx.needs_input_grad). */
   backward(xs: readonly Tensor[], y: Tensor, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[];
+  /**
+   * What the forward that just ran saved for the backward (a Python Function's
+   * ctx.save_for_backward): inputs by index or the output, and whether it saved another tensor.
+   * Every input and the output when absent.
+   */
+  saved?: () => { slots: readonly Slot[]; besides: boolean };
 }
 
 export interface CustomAttrs {
@@ -66,7 +72,8 @@ function own(data: FloatArray, proto: FloatArray, given: readonly FloatArray[]):
 export const customOps: OpTable<CustomAttrs> = {
   // d custom = the user's backward(x, y, dy)
   custom: defineOp({
-    saves: (needs, f) => ('many' in f ? [...needs.keys(), 'output'] : SAVES_ONE),
+    saves: (needs, f) => ('many' in f ? (f.saved?.().slots ?? [...needs.keys(), 'output']) : SAVES_ONE),
+    savesBesides: (f) => 'many' in f && f.saved?.().besides === true,
     forward: (xs, f) => {
       const y = checkResult(f.name, 'forward', runInside(() => ('many' in f ? f.forward(xs) : f.forward(xs[0]))));
       return { data: own(y.data, xs[0].data, xs.map((x) => x.data)), shape: [...y.shape], saved: undefined };

@@ -160,6 +160,8 @@ export const elementwiseOps: OpTable<ElementwiseAttrs> = {
   // d(c·x) = c·dy (c rounded to the tensor's dtype first, as PyTorch casts a Python scalar)
   scale: defineOp({
     saves: [],
+    // x * 2 and x / 2 save the 2 as a tensor (MulBackward0, DivBackward0)
+    savesBesides: () => true,
     forward: ([x], { factor }) => {
       const c = x.data instanceof Float32Array ? Math.fround(factor) : factor;
       return { data: unary(x, (v) => v * c), shape: x.shape, saved: undefined };

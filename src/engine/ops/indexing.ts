@@ -5,17 +5,30 @@
 import { FloatArray, like } from '../dtype';
 import { formatShape, Shape, ShapeError, sizeOf, sumToShape } from '../shape';
 import { expand, plan } from './broadcast';
-import { defineOp, NoAttrs, OpTable } from './types';
+import { defineOp, NoAttrs, OpTable, type Slot } from './types';
+
+const SAVES_INPUT: readonly Slot[] = [0];
 
 export interface IndexingAttrs {
   /** out[i] = x[positions[i]] (torch.take over a flat x), reshaped to `shape`. */
-  take: { positions: Int32Array; shape: Shape };
+  take: {
+    positions: Int32Array;
+    shape: Shape;
+    /** Positions read from an index tensor (gather, index_select, x[idx]), which PyTorch saves; a view's are not. */
+    indexed?: true;
+  };
   /**
    * out[b·M + j] = x[b·block + offsets[j]] for each block b of x (M = offsets.length), reshaped to
    * `shape`: a take whose positions repeat block by block (nearest upsampling, reflection padding),
    * without a position per output element.
    */
-  take_blocks: { offsets: Int32Array; block: number; shape: Shape };
+  take_blocks: {
+    offsets: Int32Array;
+    block: number;
+    shape: Shape;
+    /** Reflection padding: PyTorch's node (ReflectionPad2DBackward0) saves its input, nearest upsampling's does not. */
+    reflect?: true;
+  };
   /** inputs [x, values]: x with x[positions[i]] = values[i] (or += when accumulating), as Tensor.put_/index_put_. */
   put: { positions: Int32Array; accumulate: boolean };
   /** inputs [condition (bool), a, b]: a where the condition holds, else b, all broadcast. */
@@ -33,6 +46,7 @@ export const indexingOps: OpTable<IndexingAttrs> = {
   // d take = dy scatter-added back to the positions it was read from (a position read twice gets both)
   take: defineOp({
     saves: [],
+    savesBesides: ({ indexed }) => indexed === true,
     forward: ([x], { positions, shape }) => {
       if (sizeOf(shape) !== positions.length) throw new ShapeError(`take: ${positions.length} positions for a result of shape ${formatShape(shape)}`);
       checkPositions('take', positions, x.size);
@@ -50,7 +64,7 @@ export const indexingOps: OpTable<IndexingAttrs> = {
 
   // d take_blocks = dy scatter-added back block by block, as take's
   take_blocks: defineOp({
-    saves: [],
+    saves: (_needs, { reflect }) => (reflect ? SAVES_INPUT : []),
     forward: ([x], { offsets, block, shape }) => {
       const blocks = x.size / block;
       if (!Number.isInteger(blocks) || sizeOf(shape) !== blocks * offsets.length) throw new ShapeError(`take_blocks: ${offsets.length} offsets in blocks of ${block} for ${x.size} elements and a result of shape ${formatShape(shape)}`);
@@ -78,6 +92,9 @@ export const indexingOps: OpTable<IndexingAttrs> = {
   // d put = dy with the written positions zeroed (kept when accumulating), and dy read at the positions for the values
   put: defineOp({
     saves: [],
+    // the indices (IndexPutBackward0, a mask's, masked_fill_'s mask), or for y[0] = v the write into
+    // a view (CopySlices, which a backward frees as well)
+    savesBesides: () => true,
     forward: ([x, values], { positions, accumulate }) => {
       if (values.size !== positions.length) throw new ShapeError(`put: ${values.size} values for ${positions.length} positions`);
       checkPositions('put', positions, x.size);

@@ -52,7 +52,8 @@ function eachWindow(g: AdaptiveGeometry, visit: (q: number, base: number, y0: nu
 export const poolOps: OpTable<PoolAttrs> = {
   // d adaptive avg = dy/(window size) to every element of the window (windows may overlap)
   adaptive_avg_pool2d: defineOp({
-    saves: [],
+    // PyTorch's node saves its input (for its shape), though the gradient reads none of its values
+    saves: [0],
     forward: ([x], { outputSize }) => {
       const g = adaptiveGeometry('adaptive_avg_pool2d', x.shape, outputSize);
       const d = x.data;
@@ -75,7 +76,8 @@ export const poolOps: OpTable<PoolAttrs> = {
   }),
   // d adaptive max = dy to the window's argmax alone (the first largest; overlapping windows add up)
   adaptive_max_pool2d: defineOp({
-    saves: [],
+    // PyTorch's node saves its input and the indices
+    saves: [0],
     forward: ([x], { outputSize }) => {
       const g = adaptiveGeometry('adaptive_max_pool2d', x.shape, outputSize);
       const d = x.data;

@@ -276,6 +276,8 @@ function firstExtreme(x: Tensor, p: Plan, better: (v: number, cur: number) => bo
 function extremeOp(op: 'max' | 'min', better: (v: number, cur: number) => boolean) {
   return defineOp({
     saves: (_needs: readonly boolean[], { axes }: ReduceArgs) => (axes !== null && axes.length === 1 ? [] : [0, 'output' as const]),
+    // over one axis, the indices of the extremes (MaxBackward0's indices)
+    savesBesides: () => true,
     forward: ([x]: readonly Tensor[], attrs: ReduceArgs) => {
       const p = plan(x, attrs);
       const { values, arg } = firstExtreme(x, p, better, op);

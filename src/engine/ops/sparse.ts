@@ -60,6 +60,8 @@ export const sparseOps: OpTable<SparseAttrs> = {
   // d dropout = mask·dy/(1-p), the same mask as the forward
   dropout: defineOp({
     saves: [],
+    // the mask (NativeDropoutBackward0's result1); in eval or at p = 0 PyTorch makes no dropout node
+    savesBesides: ({ p, training }) => training && p > 0,
     forward: ([x], { p, training, rng }) => {
       if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
       if (!training || p === 0) return { data: x.data.slice(), shape: x.shape, saved: null };

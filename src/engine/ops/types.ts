@@ -68,6 +68,12 @@ export interface OpDef<A, S = undefined> {
    * records their versions and the backward refuses stale ones.
    */
   saves: readonly Slot[] | ((needs: readonly boolean[], attrs: A) => readonly Slot[]);
+  /**
+   * Set where PyTorch's node saves a tensor that is neither an input nor the output here (an index,
+   * dropout's mask, a Python scalar wrapped as a tensor): a backward reaching it after an earlier
+   * one freed the graph raises through it too, as through the tensors of `saves`.
+   */
+  savesBesides?: (attrs: A) => boolean;
   /** The output's dtype; the first input's when absent (argmax: int64, comparisons: bool). */
   outDtype?: (inputs: readonly Tensor[], attrs: A) => TensorDType;
   /** False for ops with no derivative (argmax, comparisons, detach): their outputs never require a gradient. */

@@ -9,7 +9,7 @@ import type { DType, FloatArray } from '../../engine/dtype';
 import type { Loss } from '../../engine/nn';
 import type * as enn from '../../engine/nn';
 import * as F from '../../engine/functional';
-import { InplaceModificationError, NO_GRAD_FN } from '../../engine/autograd';
+import { GraphFreedError, InplaceModificationError, NO_GRAD_FN } from '../../engine/autograd';
 import { TensorMemoryError } from '../../engine/context';
 import type { GradientClip, Optimizer } from '../../engine/optim';
 import type { Tensor } from '../../engine/tensor';
@@ -28,7 +28,7 @@ import { Interpreter, Scope } from './interpreter';
 import type { Limits } from './limits';
 import { topLevelStep } from './top-level-step';
 import { lightningBatch, lightningFit, lightningModels, lightningModules, lightningStepSaid, unfollowedFit } from './lightning';
-import { accumulationIf, backwardIn, backwardSequence, closureLoop, epochLoopOf, guardedSequence, isTrainingLoop, LoopStep, loopCount, type LoopStmt, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
+import { accumulationIf, backwardIn, backwardSequence, closureLoop, epochLoopOf, guardedSequence, isTrainingLoop, keepsGraph, LoopStep, loopCount, type LoopStmt, stepCallLoop, tracedBackwardPlace, TrainingLoop, TrainingLoopFound } from './loop';
 import { parsePython } from './parse';
 import { modelsNamed, trainedTogether, type TrainedTogether } from './several-models';
 import { zippedModels } from './zipped-models';
@@ -117,6 +117,8 @@ export interface PythonTraining {
   batch: { input: Tensor; target: Tensor };
   dtype: DType;
   step: () => Tensor;
+  /** Whether the backward of the step's loss keeps the graph (the script's retain_graph at it). */
+  retainGraph?: () => boolean;
   stepLosses?: () => StepLoss[] | null;
   steppedInStep?: () => ReadonlyMap<Tensor, SteppedParam> | null;
   afterStep?: () => void;
@@ -393,11 +395,12 @@ export function explainError(e: unknown): PythonDiagnostic | null {
 
 /**
  * What the trace's own part of a step throws (the backward of the script's loss, the optimiser
- * step), said at the script's backward line: the engine's refusal of an in-place change, or the
+ * step), said at the script's backward line: the engine's refusal of an in-place change or of a
+ * graph an earlier backward freed (a hidden state carried across batches undetached), or the
  * tensor memory limit met by the backward's gradients (a GAN's discriminator at batch 64).
  */
 function stepError(e: unknown, backward: SourceRange): PythonDiagnostic | null {
-  if (e instanceof InplaceModificationError) return diag('error', 'python/raises', `the model fails here: RuntimeError: ${e.message}`, backward);
+  if (e instanceof InplaceModificationError || e instanceof GraphFreedError) return diag('error', 'python/raises', `the model fails here: RuntimeError: ${e.message}`, backward);
   if (e instanceof TensorMemoryError) return diag('warning', 'python/limit', `Gradient Lens stopped: ${e.message}; raise ${limitName('memoryLimitMB')} or give the script a smaller batch`, backward);
   return null;
 }
@@ -602,7 +605,13 @@ function modelFrom(
   const placeholderLoss = LOSSES.MSELoss.build({ reduction: 'mean' });
   let graph: ModelSpec | null = null;
   return {
-    training: { built: { module: engine, loss: placeholderLoss, optimizer: opt.engine, params, layers }, batch: first, dtype: opts.dtype ?? 'float32', step },
+    training: {
+      built: { module: engine, loss: placeholderLoss, optimizer: opt.engine, params, layers },
+      batch: first,
+      dtype: opts.dtype ?? 'float32',
+      step,
+      ...(loop ? { retainGraph: () => keepsGraph(torch.interp, loop) } : {}),
+    },
     meta: {
       seed: opts.seed ?? 0,
       steps,

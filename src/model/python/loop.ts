@@ -44,6 +44,24 @@ export function backwardIn(s: Stmt): Extract<Expr, { k: 'call' }> | null {
   return found;
 }
 
+/**
+ * Whether the step's backward call keeps its graph, as PyTorch decides: retain_graph, or
+ * create_graph when retain_graph is not given (None). A written constant is read as it is; another
+ * expression is evaluated in the loop's scope when the call is in the loop's own body (a step
+ * function's or closure's locals are gone by then, and their graph is freed as by default).
+ */
+export function keepsGraph(interp: Interpreter, loop: TrainingLoop): boolean {
+  const kw = (name: string) => loop.backward.args.find((a) => a.kind === 'kw' && a.name === name)?.value;
+  const value = (e: Expr | undefined): boolean | null => {
+    if (!e) return null;
+    if (e.k === 'const') return e.v === null ? null : !!e.v;
+    if (loop.closure || loop.stepCall) return null;
+    const v = interp.eval(e, loop.scope);
+    return v === null ? null : interp.truthy(v, e.r);
+  };
+  return value(kw('retain_graph')) ?? value(kw('create_graph')) ?? false;
+}
+
 /** `X.backward(...)` as a statement of its own. */
 function backwardStatement(s: Stmt): Extract<Expr, { k: 'call' }> | null {
   return s.k === 'expr' && s.e.k === 'call' && s.e.fn.k === 'attr' && s.e.fn.name === 'backward' ? s.e : null;
@@ -433,7 +451,7 @@ export class LoopStep {
         return loss;
       }
       if (k + 1 >= MAX_MICRO_BATCHES) throw new CantFollow(new PyOpaque(`an optimiser step that has not come after ${MAX_MICRO_BATCHES} backward() calls`, cond.r), cond.r);
-      backward(loss);
+      backward(loss, undefined, keepsGraph(this.interp, this.loop));
     }
   }
 

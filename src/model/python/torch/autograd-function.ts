@@ -13,6 +13,7 @@ import { currentLayer, isGradEnabled } from '../../../engine/context';
 import { apply } from '../../../engine/dispatch';
 import { isFloating } from '../../../engine/dtype';
 import type { CustomOpManyFunctions } from '../../../engine/ops/custom';
+import type { Slot } from '../../../engine/ops/types';
 import { Tensor } from '../../../engine/tensor';
 import type { CustomOpUse } from '../../custom-op';
 import type { FunctionDef, Range } from '../ast';
@@ -85,6 +86,9 @@ function applyFunction(torch: Torch, Ctx: PyClass, cls: PyClass, args: Value[], 
   if (!at.length) return interp.call(forward, [ctx, ...args], null, r);
   const use = record(torch, Ctx, cls, forward, backward, args);
   let marked = false;
+  // What ctx.save_for_backward kept, in the op's terms: PyTorch version-checks these, and a backward
+  // after the graph was freed raises only through a Function that saved a tensor.
+  let saved: { slots: Slot[]; besides: boolean } = { slots: [], besides: false };
   const fns: CustomOpManyFunctions = {
     name: cls.name,
     many: true,
@@ -96,8 +100,11 @@ function applyFunction(torch: Torch, Ctx: PyClass, cls: PyClass, args: Value[], 
       const off = ctx.dict.get(NON_DIFFERENTIABLE);
       marked = off instanceof PyTuple && off.items.includes(y);
       use.marked ||= marked;
-      return torch.tensorOf(y, r, `${cls.name}.forward's result`);
+      const out = torch.tensorOf(y, r, `${cls.name}.forward's result`);
+      saved = savedBy(ctx, xs, out);
+      return out;
     },
+    saved: () => saved,
     backward: (_xs, _y, dy) => {
       const grads = gradients(torch, cls, interp.call(backward, [ctx, torch.wrap(dy)], null, r), args, r);
       return at.map((i) => grads[i]);
@@ -106,6 +113,21 @@ function applyFunction(torch: Torch, Ctx: PyClass, cls: PyClass, args: Value[], 
   const out = apply('custom', at.map((i) => (args[i] as TensorObj).t), fns);
   // An output marked non-differentiable is PyTorch's: no gradient flows back through it.
   return torch.wrap(marked ? apply('detach', [out], {}) : out);
+}
+
+/** The tensors ctx.save_for_backward was given, as inputs by index or the output, and whether another was among them. */
+function savedBy(ctx: PyInstance, xs: readonly Tensor[], out: Tensor): { slots: Slot[]; besides: boolean } {
+  const given = ctx.dict.get('saved_tensors');
+  const slots: Slot[] = [];
+  let besides = false;
+  for (const v of given instanceof PyTuple ? given.items : []) {
+    if (!(v instanceof TensorObj)) continue;
+    const k = xs.indexOf(v.t);
+    if (k >= 0) slots.push(k);
+    else if (v.t === out) slots.push('output');
+    else besides = true;
+  }
+  return { slots, besides };
 }
 
 /**

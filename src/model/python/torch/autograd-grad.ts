@@ -40,12 +40,14 @@ export function makeAutogradGrad(torch: Torch) {
         return interp.raise('RuntimeError', `Mismatch in shape: grad_output[0] has a shape of torch.Size([${seed.shape.join(', ')}]) and output[0] has a shape of torch.Size([${output.shape.join(', ')}]).`, r);
       }
     }
-    const got = gradWithGraph(output, inputs, seed, interp.truthy(a.allow_unused, r));
+    const create = interp.truthy(a.create_graph, r);
+    // PyTorch's retain_graph=None is create_graph: without either, the nodes it ran are freed.
+    const retain = a.retain_graph === null ? create : interp.truthy(a.retain_graph, r);
+    const got = gradWithGraph(output, inputs, seed, interp.truthy(a.allow_unused, r), retain);
     if ('unused' in got) {
       return interp.raise('RuntimeError', 'One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.', r);
     }
     if ('unsupported' in got) throw new CantFollow(new PyOpaque(`torch.autograd.grad through ${got.unsupported} (${SUPPORTED_OPS})`, r), r);
-    const create = interp.truthy(a.create_graph, r);
     return new PyTuple(got.grads.map((g) => (g === null ? null : torch.wrap(create ? g : detach(g)))));
   });
 }

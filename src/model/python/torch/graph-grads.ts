@@ -51,9 +51,9 @@ export function backwardKeepingGraph(loss: Tensor, run: () => void): void {
 }
 
 /** backward(create_graph=True) of `loss` seeded with `seed`: every leaf requiring a gradient gets it added to its .grad, on the tape. */
-export function backwardWithGraph(loss: Tensor, seed: Tensor, r: Range, plain: () => void): void {
+export function backwardWithGraph(loss: Tensor, seed: Tensor, r: Range, retainGraph: boolean, plain: () => void): void {
   const leaves = leavesOf(loss);
-  const got = gradWithGraph(loss, leaves, seed);
+  const got = gradWithGraph(loss, leaves, seed, true, retainGraph);
   if ('unsupported' in got) {
     // The values are the plain backward's; only reading a .grad as on the graph is not followed.
     plain();

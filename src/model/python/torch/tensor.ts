@@ -604,10 +604,13 @@ export function makeTensorClasses(torch: Torch): void {
     torch.onBackward?.(t, r);
     if (a.gradient === null && t.size !== 1) torch.interp.raise('RuntimeError', 'grad can be implicitly created only for scalar outputs', r);
     const seed = a.gradient === null ? undefined : torch.tensorOf(a.gradient, r);
-    if (torch.interp.truthy(a.create_graph, r)) {
-      backwardWithGraph(t, seed ?? F.onesLike(t), r, () => backward(t, seed?.data));
+    const create = torch.interp.truthy(a.create_graph, r);
+    // PyTorch's retain_graph=None is create_graph: without either, the graph's saved tensors are freed.
+    const retain = a.retain_graph === null ? create : torch.interp.truthy(a.retain_graph, r);
+    if (create) {
+      backwardWithGraph(t, seed ?? F.onesLike(t), r, retain, () => backward(t, seed?.data, retain));
     } else {
-      backwardKeepingGraph(t, () => backward(t, seed?.data));
+      backwardKeepingGraph(t, () => backward(t, seed?.data, retain));
     }
     return null;
   });
