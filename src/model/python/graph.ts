@@ -5,7 +5,6 @@
  * outputs reached it in that forward (the real data flow, not the order of the attributes).
  */
 import type * as enn from '../../engine/nn';
-import type { Tensor } from '../../engine/tensor';
 import { layerDef } from '../catalogue';
 import type { InitSpec, LayerNode, SourceRange } from '../graph';
 import type { FunctionalSite } from './torch/functions';
@@ -16,35 +15,6 @@ import type { Torch } from './torch/runtime';
 export interface RootRanges {
   typeRange: SourceRange;
   range: SourceRange;
-}
-
-/** For each applied module, the layers (modules without children) whose outputs reached its input: a walk back through the tape. */
-export function dataFlow(torch: Torch): Map<enn.Module, Set<enn.Module>> {
-  const producedBy = new Map<Tensor, enn.Module>();
-  for (const [m, io] of torch.applications) if (!producedBy.has(io.output)) producedBy.set(io.output, m);
-  const out = new Map<enn.Module, Set<enn.Module>>();
-  for (const [m, io] of torch.applications) {
-    const from = new Set<enn.Module>();
-    // Walk back from the input, stopping at the first tensor another module produced on each path.
-    const stack: Tensor[] = [io.input];
-    const seen = new Set<Tensor>();
-    let budget = 10_000;
-    while (stack.length && budget-- > 0) {
-      const t = stack.pop()!;
-      if (seen.has(t)) continue;
-      seen.add(t);
-      const producer = producedBy.get(t);
-      // A block's output (a residual sum inside it) comes from the layers inside: walk on into it.
-      if (producer && producer !== m && producer.namedChildren().length === 0) {
-        from.add(producer);
-        continue;
-      }
-      const node = t.node;
-      if (node) for (const x of node.inputs) stack.push(x);
-    }
-    out.set(m, from);
-  }
-  return out;
 }
 
 /**
@@ -59,8 +29,7 @@ function userType(name: string, module: string | null): string {
 export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges): LayerNode {
   const order = new Map<enn.Module, number>();
   let i = 0;
-  for (const m of torch.applications.keys()) order.set(m, i++);
-  const flow = dataFlow(torch);
+  for (const m of torch.applications.modules()) order.set(m, i++);
   const functionalsByParent = new Map<string, FunctionalSite[]>();
   for (const f of torch.functionals.values()) {
     if (!order.has(f.module)) continue;
@@ -92,7 +61,7 @@ export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges):
       if (use) init[k] = { scheme: use.scheme, args: use.args, range: use.r, ...(use.span ? { span: use.span } : {}) };
     }
     const created = functional?.call ?? site?.created ?? fallback.range;
-    const io = torch.applications.get(m);
+    const applied = torch.applications.get(m);
     const n: LayerNode = {
       type,
       name,
@@ -104,10 +73,10 @@ export function graphOf(torch: Torch, root: enn.Module, rootRanges: RootRanges):
       range: created,
       typeRange: created,
       argRanges: {},
-      inShape: io ? io.input.shape.slice(1) : [],
-      outShape: io ? io.output.shape.slice(1) : [],
+      inShape: applied ? applied.inShape.slice() : [],
+      outShape: applied ? applied.outShape.slice() : [],
     };
-    const from = flow.get(m);
+    const from = applied?.from;
     if (from) n.inputsFrom = [...from].map(pathOf);
     return n;
   };

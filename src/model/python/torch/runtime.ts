@@ -17,6 +17,7 @@ import { requireInt } from '../builtins';
 import { CantFollow, DtypeCast } from '../errors';
 import { isMirrored } from '../imports';
 import type { Interpreter } from '../interpreter';
+import { Applications } from './applications';
 import type { FunctionalSite, LossUse } from './functions';
 import type { ImageRead } from './image-files';
 import type { InitUse } from './init';
@@ -218,8 +219,8 @@ export class Torch {
   calls!: WeakMap<ModuleObj, Extract<Expr, { k: 'call' }>>;
   /** Every module object made, in order (to find the one an optimiser trains). */
   allModules!: ModuleObj[];
-  /** The first application of each module: its input and output, to follow the data flow between layers. */
-  applications!: Map<enn.Module, { input: Tensor; output: Tensor }>;
+  /** The first application of each module: its shapes and the layers before it (no tensor kept). */
+  applications!: Applications;
 
   // ── the bindings: made once, for the first run, and kept by later runs (src/model/python/torch/index.ts) ──
   readonly dtypeObjs = new Map<TensorDType, DTypeObj>();
@@ -279,7 +280,7 @@ export class Torch {
     this.dataAliases = new WeakMap();
     this.calls = new WeakMap();
     this.allModules = [];
-    this.applications = new Map();
+    this.applications = new Applications();
   }
 
   /** torch.manual_seed: the run's generators start again from `seed`. */
@@ -496,12 +497,12 @@ export class Torch {
   }
 
   noteApplied(m: enn.Module, input: Tensor, output: Tensor): void {
-    if (this.applications.has(m)) return;
-    this.applications.set(m, { input, output });
+    const first = this.applications.note(m, input, output);
+    if (!first) return;
     const site = this.sites.get(m);
     if (site && !site.inShape) {
-      site.inShape = input.shape.slice(1);
-      site.outShape = output.shape.slice(1);
+      site.inShape = first.inShape.slice();
+      site.outShape = first.outShape.slice();
     }
   }
 
