@@ -46,9 +46,10 @@ describe('the first application of each module (model graph: shapes and data flo
     const apps = new Applications();
     const refs = (() => {
       const { input, output } = applyChain(apps, layers, rng);
-      const loss = new nn.MSELoss();
-      const l = loss.call(output, new Tensor(new Float32Array(6), [3, 2]));
-      apps.note(loss, output, l);
+      // A module made anew for this step, as DCGAN's criterion is: its first application is this one.
+      const criterion = new nn.Sigmoid();
+      const l = criterion.call(output);
+      apps.note(criterion, output, l);
       return [new WeakRef(input), new WeakRef(output), new WeakRef(l)];
     })();
     // A WeakRef holds its target until the job that made it ends.
