@@ -29,6 +29,7 @@
  *   not even a hint (test/unit/rules/poor-initialisation-python.test.ts, each proven in PyTorch).
  */
 import { fanInAndFanOut } from '../engine/init';
+import { sizeOf } from '../engine/shape';
 import { traitsOf, writtenMeanSquare } from '../model/catalogue';
 import type { LayerNode, SourceRange } from '../model/graph';
 import type { LayerOutputStep, Trace } from '../trace/types';
@@ -117,7 +118,7 @@ function drawnVariance(layer: LayerNode, meanSquare: number, shape: number[]): {
   const w = layer.init.weight;
   const written = w && !w.span ? writtenMeanSquare(w.scheme, w.args) : undefined;
   if (written !== undefined && Number.isFinite(written)) return { lo: written, hi: written };
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = sizeOf(shape);
   const quantile = (z: number) => n * Math.max(0, 1 - 2 / (9 * n) + z * Math.sqrt(2 / (9 * n))) ** 3;
   const low = quantile(-SAMPLE_Z);
   return { lo: (n * meanSquare) / quantile(SAMPLE_Z), hi: low > 0 ? (n * meanSquare) / low : Infinity };

@@ -204,8 +204,6 @@ export class Torch {
   sites!: WeakMap<enn.Module, ModuleSite>;
   /** The Python object of each engine module (a child found through the engine tree keeps its identity). */
   moduleObjs!: WeakMap<enn.Module, ModuleObj>;
-  /** Which modules' applications produced a tensor: the data flow between layers. */
-  producers!: WeakMap<Tensor, Set<enn.Module>>;
   parameters!: WeakSet<Tensor>;
   private wrappers!: WeakMap<Tensor, TensorObj>;
   /** Optimisers and clipping the script sets up, in order. */
@@ -271,7 +269,6 @@ export class Torch {
     this.refusedBackward = new WeakMap();
     this.sites = new WeakMap();
     this.moduleObjs = new WeakMap();
-    this.producers = new WeakMap();
     this.parameters = new WeakSet();
     this.wrappers = new WeakMap();
     this.optimizers = [];
